@@ -1,0 +1,15 @@
+"""functrans: composable function transformations (grad, jvp, vjp) for NumPy and CuPy arrays.
+
+Example:
+    >>> import functrans as ft
+    >>> float(ft.grad(lambda x: x ** 2 + 3 * x + 1)(2.0))
+    7.0
+"""
+from functrans import primitives as _primitives  # registers every primitive
+from functrans import numpy, tree  # noqa: F401  (numpy wires the tracer methods)
+from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
+
+__version__ = "0.1.0"
+
+__all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp"]
+_ = _primitives

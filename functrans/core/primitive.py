@@ -1,0 +1,52 @@
+"""``Primitive``: a named operation and every rule that defines it.
+
+All rules live as attributes of the primitive object (no lookups by name on the hot path):
+
+- ``impl(*arrays, **params)``: the computation, against the array module of its inputs;
+- ``shape_rule(*args, **params) -> (shape, dtype)``: abstract evaluation, used when a
+  program is staged (linearize, make_jaxpr);
+- ``jvp(primals, tangents, **params) -> (primal_out, tangent_out)``: forward derivative;
+  ``None`` together with ``differentiable = False`` declares a zero derivative;
+- ``transpose(ct, *args, **params) -> tuple of cotangents``: for primitives linear in some
+  inputs; linear inputs arrive as ``Var`` objects (``is_linear(x)``), the others as values.
+"""
+from __future__ import annotations
+
+from functrans.core.trace import Tracer, leaked_tracer_error
+
+
+class Primitive:
+    __slots__ = (
+        "name", "impl", "shape_rule", "jvp", "transpose", "batch",
+        "differentiable", "multiple_results",
+    )
+
+    def __init__(self, name: str, *, multiple_results: bool = False):
+        self.name = name
+        self.impl = None
+        self.shape_rule = None
+        self.jvp = None
+        self.transpose = None
+        self.batch = None
+        self.differentiable = True
+        self.multiple_results = multiple_results
+
+    def bind(self, *args, **params):
+        """Apply the primitive: directly on plain arrays, else through the innermost trace."""
+        trace = None
+        level = -1
+        for arg in args:
+            if isinstance(arg, Tracer):
+                arg_trace = arg._trace
+                if arg_trace.level > level:
+                    trace = arg_trace
+                    level = arg_trace.level
+                    top = arg
+        if trace is None:
+            return self.impl(*args, **params)
+        if not trace.alive:
+            raise leaked_tracer_error(top)
+        return trace.process_primitive(self, args, params)
+
+    def __repr__(self):
+        return f"Primitive({self.name})"

@@ -1,0 +1,161 @@
+"""Traces, tracers and the per-thread stack of active transformations.
+
+A *trace* is one active transformation (one ``jvp``, one ``grad``, one staging of a
+program). Each gets a *level*, its depth in the stack when it started: a transformation
+started inside another gets a higher level. A *tracer* is the array stand-in a trace hands
+to the user's function; it remembers its trace.
+
+When a primitive is applied, the tracer of the highest level among its arguments decides
+which trace processes it (``Primitive.bind``). Tracers of lower levels are treated by that
+trace as constants. This is what keeps nested derivatives apart ("perturbation
+confusion"): in ``d/dx [x * d/dy (x + y)]`` the inner derivative sees ``x`` as a constant,
+because ``x`` belongs to the outer, lower-level trace.
+"""
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+
+from functrans import errors
+
+
+class Trace:
+    """One active transformation. Subclasses implement ``process_primitive``."""
+
+    __slots__ = ("level", "alive", "origin")
+
+    def __init__(self, level: int, origin: str):
+        self.level = level
+        self.alive = True
+        self.origin = origin  # which transformation made it, for error messages
+
+    def process_primitive(self, primitive, args, params):
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"{type(self).__name__}(level={self.level}, origin={self.origin!r})"
+
+
+class _Stack(threading.local):
+    def __init__(self):
+        self.traces: list[Trace] = []
+
+
+_stack = _Stack()
+
+
+@contextmanager
+def new_trace(trace_type, origin: str, *args):
+    """Start a transformation: push a trace of ``trace_type`` one level above the current top.
+
+    When the block ends the trace is marked dead, so that a tracer that escaped it (stored in
+    a global, say) is caught the next time it is used.
+    """
+    traces = _stack.traces
+    trace = trace_type(len(traces), origin, *args)
+    traces.append(trace)
+    try:
+        yield trace
+    finally:
+        traces.pop()
+        trace.alive = False
+
+
+def leaked_tracer_error(tracer) -> errors.LeakedTracerError:
+    trace = tracer._trace
+    return errors.LeakedTracerError(
+        f"A tracer created by {trace.origin} was used after that transformation had finished "
+        f"({type(tracer).__name__} of shape {tracer.shape}). A value computed inside a "
+        "transformed function escaped it, for example through a global variable, a list "
+        "outside the function, or an attribute of an object. Return the value from the "
+        "function instead (use has_aux=True to return extra values from grad)."
+    )
+
+
+class Tracer:
+    """Stand-in for an array inside a transformed function.
+
+    Subclasses provide ``shape`` and ``dtype``; the array methods and Python operators are
+    attached in ``functrans.numpy._array_methods``, where each binds a primitive.
+    """
+
+    __slots__ = ("_trace",)
+    __array_priority__ = 1000
+    __hash__ = None  # like NumPy arrays: unhashable
+
+    # -- abstract value --------------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def __len__(self) -> int:
+        shape = self.shape
+        if not shape:
+            raise TypeError("len() of a 0-d array (a scalar) is undefined")
+        return shape[0]
+
+    # -- concrete values -------------------------------------------------------------
+    def to_concrete(self):
+        """The concrete array this tracer stands for, or an error if it has none."""
+        raise errors.TracerConversionError(
+            f"This {type(self).__name__} from {self._trace.origin} has no concrete value: "
+            "its value is only known when the transformed program runs, so Python control "
+            "flow (if, while, bool(), float()) cannot depend on it. Use functrans.numpy.where "
+            "for value-dependent choices."
+        )
+
+    def __bool__(self):
+        return bool(self.to_concrete())
+
+    def __float__(self):
+        return float(self.to_concrete())
+
+    def __int__(self):
+        return int(self.to_concrete())
+
+    def __complex__(self):
+        return complex(self.to_concrete())
+
+    def __index__(self):
+        return self.to_concrete().__index__()
+
+    def item(self, *args):
+        """The value as a Python scalar (drops the derivative, like ``float(x)``)."""
+        return self.to_concrete().item(*args)
+
+    def tolist(self):
+        """The value as nested Python lists (drops the derivative)."""
+        return self.to_concrete().tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        raise errors.TracerConversionError(
+            f"Converting a traced array (shape {self.shape}, dtype {self.dtype}) to a NumPy "
+            "array (np.asarray, np.array, or a NumPy function without a functrans version) "
+            f"inside {self._trace.origin} would silently drop its derivative. Use "
+            "functrans.numpy (import functrans.numpy as fnp) for array operations inside "
+            "transformed functions, or functrans.stop_gradient(x) if you really mean to treat "
+            "the value as a constant and then read it outside the transformation."
+        )
+
+    def __setitem__(self, index, value):
+        raise errors.InPlaceUpdateError(
+            "Arrays inside transformed functions cannot be changed in place (x[i] = v): the "
+            "derivative needs the old value. Write x = x.at[i].set(v) instead (or "
+            ".add/.multiply/.min/.max), which returns a new array."
+        )
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array (a scalar)")
+        return (self[i] for i in range(self.shape[0]))
+
+
+def is_tracer(x) -> bool:
+    return isinstance(x, Tracer)

@@ -1,0 +1,94 @@
+"""NumPy's API, differentiable: ``import functrans.numpy as fnp``.
+
+Every function works on plain arrays (returning what NumPy returns) and on traced arrays
+inside ``grad``, ``jvp`` and the other transformations. All are built from functrans
+primitives; this package defines no derivative rules of its own.
+"""
+from __future__ import annotations
+
+import numpy as _np
+
+from functrans.numpy import _array_methods
+from functrans.numpy._creation import (
+    arange, array, asarray, empty, eye, full, full_like, linspace, ones, ones_like, zeros,
+    zeros_like,
+)
+from functrans.numpy._indexing import at, getitem, nonzero
+from functrans.numpy._manipulation import (
+    broadcast_to, concatenate, expand_dims, moveaxis, ravel, reshape, squeeze, stack, swapaxes,
+    transpose,
+)
+from functrans.numpy._products import dot, einsum, inner, matmul, outer, tensordot, vdot
+from functrans.numpy._reductions import (
+    amax, amin, argmax, argmin, max, mean, min, prod, std, sum, var,
+)
+from functrans.numpy._ufuncs import (
+    abs, absolute, add, clip, conj, conjugate, cos, divide, equal, exp, expm1, greater,
+    greater_equal, imag, less, less_equal, log, log1p, logistic, maximum, minimum, multiply,
+    negative, not_equal, positive, power, real, reciprocal, rsqrt, sign, sin, sqrt, square,
+    subtract, tan, tanh, true_divide, where,
+)
+from functrans.numpy._util import shape_of as _shape_of
+from functrans.primitives.conversion import convert_element_type as _convert
+
+# Constants and dtypes, as in NumPy.
+pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+complex64, complex128 = _np.complex64, _np.complex128
+int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
+uint8, uint32, bool_ = _np.uint8, _np.uint32, _np.bool_
+dtype, result_type, finfo, iinfo = _np.dtype, _np.result_type, _np.finfo, _np.iinfo
+ndarray = _np.ndarray
+
+
+def shape(a) -> tuple:
+    """The shape of an array or traced array.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.shape(fnp.ones((2, 3)))
+        (2, 3)
+    """
+    return _shape_of(a) if hasattr(a, "shape") or isinstance(a, (int, float, complex, bool)) \
+        else _np.shape(a)
+
+
+def ndim(a) -> int:
+    """The number of dimensions of an array or traced array.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.ndim(fnp.ones((2, 3)))
+        2
+    """
+    return len(shape(a))
+
+
+def size(a) -> int:
+    """The number of elements of an array or traced array.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.size(fnp.ones((2, 3)))
+        6
+    """
+    n = 1
+    for d in shape(a):
+        n *= d
+    return n
+
+
+def astype(x, dtype):
+    """``x`` converted to ``dtype``. Converting to an integer or boolean dtype drops the
+    derivative (the result is piecewise constant).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.astype(fnp.ones(2), fnp.float32).dtype
+        dtype('float32')
+    """
+    return _convert(asarray(x), new_dtype=dtype)
+
+
+_array_methods._install(__import__(__name__, fromlist=["_"]))
+

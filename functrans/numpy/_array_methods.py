@@ -1,0 +1,104 @@
+"""The array interface of tracers: Python operators, ndarray methods and properties, and
+NumPy's dispatch protocols, each delegating to functrans.numpy. Wired in one place."""
+from __future__ import annotations
+
+import numpy as np
+
+from functrans import errors
+from functrans.core.trace import Tracer
+from functrans.primitives import elementwise as _ew
+
+
+def _swap(f):
+    return lambda self, other: f(other, self)
+
+
+def _install(fnp):
+    T = Tracer
+    T.__add__ = lambda self, other: fnp.add(self, other)
+    T.__radd__ = _swap(fnp.add)
+    T.__sub__ = lambda self, other: fnp.subtract(self, other)
+    T.__rsub__ = _swap(fnp.subtract)
+    T.__mul__ = lambda self, other: fnp.multiply(self, other)
+    T.__rmul__ = _swap(fnp.multiply)
+    T.__truediv__ = lambda self, other: fnp.divide(self, other)
+    T.__rtruediv__ = _swap(fnp.divide)
+    T.__pow__ = lambda self, other: fnp.power(self, other)
+    T.__rpow__ = _swap(fnp.power)
+    T.__matmul__ = lambda self, other: fnp.matmul(self, other)
+    T.__rmatmul__ = _swap(fnp.matmul)
+    T.__neg__ = lambda self: _ew.neg(self)
+    T.__pos__ = lambda self: self
+    T.__abs__ = lambda self: _ew.abs(self)
+    T.__lt__ = lambda self, other: fnp.less(self, other)
+    T.__le__ = lambda self, other: fnp.less_equal(self, other)
+    T.__gt__ = lambda self, other: fnp.greater(self, other)
+    T.__ge__ = lambda self, other: fnp.greater_equal(self, other)
+    T.__eq__ = lambda self, other: fnp.equal(self, other)
+    T.__ne__ = lambda self, other: fnp.not_equal(self, other)
+    T.__getitem__ = lambda self, index: fnp.getitem(self, index)
+
+    T.T = property(lambda self: fnp.transpose(self))
+    T.mT = property(lambda self: fnp.swapaxes(self, -1, -2))
+    T.real = property(lambda self: fnp.real(self))
+    T.imag = property(lambda self: fnp.imag(self))
+    T.at = property(lambda self: fnp.at(self))
+    T.conj = lambda self: fnp.conj(self)
+    T.conjugate = T.conj
+    T.reshape = lambda self, *shape, order="C": fnp.reshape(
+        self, shape[0] if len(shape) == 1 and not isinstance(shape[0], int) else shape, order=order)
+    T.transpose = lambda self, *axes: fnp.transpose(
+        self, None if not axes else (axes[0] if len(axes) == 1 and not isinstance(axes[0], int) else axes))
+    T.swapaxes = lambda self, a, b: fnp.swapaxes(self, a, b)
+    T.squeeze = lambda self, axis=None: fnp.squeeze(self, axis)
+    T.ravel = lambda self: fnp.ravel(self)
+    T.flatten = lambda self: fnp.ravel(self)
+    T.sum = lambda self, axis=None, dtype=None, keepdims=False: fnp.sum(self, axis, dtype, keepdims)
+    T.prod = lambda self, axis=None, dtype=None, keepdims=False: fnp.prod(self, axis, dtype, keepdims)
+    T.mean = lambda self, axis=None, dtype=None, keepdims=False: fnp.mean(self, axis, dtype, keepdims)
+    T.var = lambda self, axis=None, dtype=None, ddof=0, keepdims=False: fnp.var(self, axis, dtype, ddof, keepdims)
+    T.std = lambda self, axis=None, dtype=None, ddof=0, keepdims=False: fnp.std(self, axis, dtype, ddof, keepdims)
+    T.max = lambda self, axis=None, keepdims=False: fnp.max(self, axis, keepdims)
+    T.min = lambda self, axis=None, keepdims=False: fnp.min(self, axis, keepdims)
+    T.argmax = lambda self, axis=None, keepdims=False: fnp.argmax(self, axis, keepdims)
+    T.argmin = lambda self, axis=None, keepdims=False: fnp.argmin(self, axis, keepdims)
+    T.clip = lambda self, min=None, max=None: fnp.clip(self, min, max)
+    T.dot = lambda self, other: fnp.dot(self, other)
+    T.astype = lambda self, dtype, copy=True: fnp.astype(self, dtype)
+
+    def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+        target = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
+        if target is None or kwargs:
+            spelled = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
+            raise errors.UnsupportedError(
+                f"{spelled} was called on a traced array"
+                + (f" with arguments {sorted(kwargs)}" if kwargs else "")
+                + ", which functrans cannot differentiate. "
+                + (f"Call functrans.numpy.{ufunc.__name__} without out=/where=/dtype= arguments."
+                   if target is not None else
+                   "functrans.numpy has no version of it yet; express it with functrans.numpy functions.")
+            )
+        return target(*inputs)
+
+    def array_function(self, func, types, args, kwargs):
+        module = func.__module__ or ""
+        namespace = fnp
+        for part in module.split(".")[1:]:
+            if part in ("_core", "core", "fromnumeric", "numeric", "multiarray", "shape_base",
+                        "_multiarray_umath", "function_base", "_function_base_impl",
+                        "_shape_base_impl", "_ufunc_config", "lib"):
+                continue
+            namespace = getattr(namespace, part, None)
+            if namespace is None:
+                break
+        target = getattr(namespace, func.__name__, None) if namespace is not None else None
+        if target is None:
+            raise errors.UnsupportedError(
+                f"numpy.{func.__name__} was called on a traced array, and functrans.numpy has no "
+                f"version of it yet. Express it with functrans.numpy functions "
+                f"(import functrans.numpy as fnp), which are differentiable."
+            )
+        return target(*args, **kwargs)
+
+    T.__array_ufunc__ = array_ufunc
+    T.__array_function__ = array_function

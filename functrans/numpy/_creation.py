@@ -1,0 +1,182 @@
+"""Array creation with NumPy's names. Arrays are made by NumPy on the CPU (the GPU issue adds
+a device argument); ``*_like`` functions make them where their argument lives."""
+from __future__ import annotations
+
+import numpy as np
+
+from functrans.core.trace import Tracer
+from functrans.primitives import conversion as _conv
+from functrans.primitives._define import PY_SCALARS
+
+
+def _contains_tracer(obj) -> bool:
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Tracer):
+            return True
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def array(object, dtype=None, copy=True):
+    """An array from an array, a scalar, or nested lists (which may hold traced values).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.array([[1.0, 2.0], [3.0, 4.0]]).shape
+        (2, 2)
+    """
+    if isinstance(object, Tracer):
+        return object if dtype is None else _conv.convert_element_type(object, new_dtype=dtype)
+    if isinstance(object, (list, tuple)) and _contains_tracer(object):
+        from functrans.numpy._manipulation import stack
+
+        out = stack([array(item) for item in object])
+        return out if dtype is None else _conv.convert_element_type(out, new_dtype=dtype)
+    if type(object) in PY_SCALARS or isinstance(object, (list, tuple, np.ndarray, np.generic)):
+        return np.array(object, dtype=dtype, copy=copy)
+    return object.astype(dtype) if dtype is not None else (object.copy() if copy else object)
+
+
+def asarray(a, dtype=None):
+    """Like ``array``, without copying an array that already has the requested dtype.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.asarray(3.0).shape
+        ()
+    """
+    if isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and _contains_tracer(a)):
+        return array(a, dtype=dtype)
+    if type(a) in PY_SCALARS or isinstance(a, (list, tuple, np.ndarray, np.generic)):
+        return np.asarray(a, dtype=dtype)
+    return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+
+
+def zeros(shape, dtype=float):
+    """An array of zeros.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.zeros((2, 3)).shape
+        (2, 3)
+    """
+    return np.zeros(shape, dtype=dtype)
+
+
+def ones(shape, dtype=float):
+    """An array of ones.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.ones(2).tolist()
+        [1.0, 1.0]
+    """
+    return np.ones(shape, dtype=dtype)
+
+
+def empty(shape, dtype=float):
+    """An array of the given shape (its values are zeros here: nothing is left uninitialised).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.empty(2).shape
+        (2,)
+    """
+    return np.zeros(shape, dtype=dtype)
+
+
+def full(shape, fill_value, dtype=None):
+    """An array filled with ``fill_value``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.full(2, 7.0).tolist()
+        [7.0, 7.0]
+    """
+    if isinstance(fill_value, Tracer):
+        from functrans.numpy._manipulation import broadcast_to
+
+        value = fill_value if dtype is None else _conv.convert_element_type(fill_value, new_dtype=dtype)
+        return broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
+    return np.full(shape, fill_value, dtype=dtype)
+
+
+def _like(a, fill, dtype, shape):
+    if type(a) in PY_SCALARS or isinstance(a, (list, tuple)):
+        a = np.asarray(a)
+    if isinstance(a, Tracer):
+        shape = a.shape if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
+        return _conv.full_like(a, fill, shape=shape, dtype=dtype)
+    shape = a.shape if shape is None else shape
+    return _conv.full_like_p.impl(a, fill_value=fill, shape=shape, dtype=dtype or a.dtype)
+
+
+def zeros_like(a, dtype=None, shape=None):
+    """Zeros shaped like ``a`` (a constant: it carries no derivative), where ``a`` lives.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.zeros_like(fnp.ones(3)).tolist()
+        [0.0, 0.0, 0.0]
+    """
+    return _like(a, 0, dtype, shape)
+
+
+def ones_like(a, dtype=None, shape=None):
+    """Ones shaped like ``a``, where ``a`` lives.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.ones_like(fnp.zeros(2)).tolist()
+        [1.0, 1.0]
+    """
+    return _like(a, 1, dtype, shape)
+
+
+def full_like(a, fill_value, dtype=None, shape=None):
+    """An array shaped like ``a`` filled with ``fill_value``, where ``a`` lives.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.full_like(fnp.zeros(2), 5.0).tolist()
+        [5.0, 5.0]
+    """
+    return _like(a, fill_value, dtype, shape)
+
+
+def arange(start, stop=None, step=None, dtype=None):
+    """Evenly spaced values in ``[start, stop)``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.arange(3).tolist()
+        [0, 1, 2]
+    """
+    if stop is None:
+        return np.arange(start, dtype=dtype) if step is None else np.arange(0, start, step, dtype=dtype)
+    return np.arange(start, stop, 1 if step is None else step, dtype=dtype)
+
+
+def linspace(start, stop, num=50, endpoint=True, dtype=None):
+    """``num`` evenly spaced values from ``start`` to ``stop``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linspace(0.0, 1.0, 3).tolist()
+        [0.0, 0.5, 1.0]
+    """
+    return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
+
+
+def eye(N, M=None, k=0, dtype=float):
+    """A 2-D array with ones on the ``k``-th diagonal.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.eye(2).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    return np.eye(N, M, k, dtype=dtype)

@@ -1,0 +1,208 @@
+"""Indexing (``x[idx]``) and functional index updates (``x.at[idx].set(v)``).
+
+Indices may hold ints, slices, ``None``, ``Ellipsis``, integer arrays and boolean masks.
+Integer arrays are data for the ``gather``/``scatter`` primitives; a boolean mask must be
+concrete (its number of true entries decides the result's shape) and is turned into integer
+arrays first.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from functrans import errors
+from functrans.core.trace import Tracer
+from functrans.numpy._util import operand
+from functrans.primitives import elementwise as _ew
+from functrans.primitives.conversion import convert_element_type
+from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
+
+
+def _concrete_index_array(item):
+    if isinstance(item, Tracer):
+        try:
+            value = item.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                "An index array must have concrete values: the positions it selects decide the "
+                "shape of the result. Use fnp.where to choose values instead of indexing."
+            ) from None
+        return value
+    return item
+
+
+def _static_index(x_ndim, index):
+    """Split an index into a static part (with IndexArray placeholders) and the arrays."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    static, arrays = [], []
+    for item in index:
+        if item is None or item is Ellipsis or isinstance(item, slice):
+            static.append(item)
+            continue
+        if isinstance(item, (bool, np.bool_)):
+            raise errors.UnsupportedError("indexing with a Python bool is not supported; use a mask array")
+        if isinstance(item, (int, np.integer)):
+            static.append(int(item))
+            continue
+        item = _concrete_index_array(item)
+        if isinstance(item, (list, tuple)):
+            item = np.asarray(item)
+        dtype = getattr(item, "dtype", None)
+        if dtype is None:
+            raise TypeError(f"invalid index of type {type(item).__name__}")
+        if dtype == np.bool_:
+            for part in item.nonzero():
+                static.append(IndexArray(len(arrays)))
+                arrays.append(part)
+        elif np.issubdtype(dtype, np.integer):
+            static.append(IndexArray(len(arrays)))
+            arrays.append(item)
+        else:
+            raise IndexError(f"arrays used as indices must be of integer (or boolean) type, not {dtype}")
+    return tuple(static), arrays
+
+
+def getitem(x, index):
+    """``x[index]`` for arrays and traced arrays alike.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.getitem(fnp.arange(5.0), slice(1, 3)).tolist()
+        [1.0, 2.0]
+    """
+    if not isinstance(x, Tracer):
+        return operand(x)[index]
+    static, arrays = _static_index(len(x.shape), index)
+    return gather_p.bind(x, *arrays, index=static)
+
+
+def _matching_dtype(x, v):
+    v = operand(v)
+    if isinstance(v, (int, float, complex, bool)):
+        return v
+    return v if v.dtype == x.dtype else convert_element_type(v, new_dtype=x.dtype)
+
+
+class _IndexUpdate:
+    """``x.at[index]``: methods return a new array with ``x[index]`` updated."""
+
+    __slots__ = ("x", "index")
+
+    def __init__(self, x, index):
+        self.x = x
+        self.index = index
+
+    def _parts(self):
+        x = operand(self.x)
+        static, arrays = _static_index(len(x.shape), self.index)
+        return x, static, arrays
+
+    def get(self):
+        """``x[index]``.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> float(fnp.at(fnp.arange(3.0))[1].get())
+            1.0
+        """
+        return getitem(self.x, self.index)
+
+    def set(self, values):
+        """A copy of ``x`` with ``x[index] = values``.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.zeros(3))[1].set(5.0).tolist()
+            [0.0, 5.0, 0.0]
+        """
+        x, static, arrays = self._parts()
+        return scatter_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
+
+    def add(self, values):
+        """A copy of ``x`` with ``values`` added at ``index``; repeated indices accumulate.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.zeros(3))[[0, 0, 2]].add(1.0).tolist()
+            [2.0, 0.0, 1.0]
+        """
+        x, static, arrays = self._parts()
+        return scatter_add_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
+
+    def _combine(self, op, values):
+        return self.set(op(self.get(), _matching_dtype(operand(self.x), values)))
+
+    def multiply(self, values):
+        """A copy of ``x`` with ``x[index]`` multiplied by ``values`` (repeated indices:
+        applied once).
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.ones(3))[1].multiply(4.0).tolist()
+            [1.0, 4.0, 1.0]
+        """
+        return self._combine(_ew.mul, values)
+
+    def divide(self, values):
+        """A copy of ``x`` with ``x[index]`` divided by ``values``.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.ones(2))[0].divide(4.0).tolist()
+            [0.25, 1.0]
+        """
+        return self._combine(_ew.div, values)
+
+    def min(self, values):
+        """A copy of ``x`` with ``x[index] = minimum(x[index], values)``.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.ones(2))[0].min(0.5).tolist()
+            [0.5, 1.0]
+        """
+        return self._combine(_ew.min, values)
+
+    def max(self, values):
+        """A copy of ``x`` with ``x[index] = maximum(x[index], values)``.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.ones(2))[0].max(3.0).tolist()
+            [3.0, 1.0]
+        """
+        return self._combine(_ew.max, values)
+
+
+class _AtIndexer:
+    __slots__ = ("x",)
+
+    def __init__(self, x):
+        self.x = x
+
+    def __getitem__(self, index):
+        return _IndexUpdate(self.x, index)
+
+
+def at(x):
+    """Functional index updates for any array: ``fnp.at(x)[idx].add(v)`` is ``x.at[idx].add(v)``
+    (plain NumPy arrays have no ``.at``, so the same code works whether or not ``x`` is traced).
+
+    Example:
+        >>> import numpy as np, functrans.numpy as fnp
+        >>> fnp.at(np.zeros(2))[0].set(1.0).tolist()
+        [1.0, 0.0]
+    """
+    return _AtIndexer(x)
+
+
+def nonzero(a):
+    """Indices of the non-zero entries (``a`` must be concrete). No derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.nonzero(fnp.array([0.0, 2.0, 3.0]))[0].tolist()
+        [1, 2]
+    """
+    value = _concrete_index_array(a)
+    return operand(value).nonzero()

@@ -1,0 +1,252 @@
+"""Products with NumPy's names, all built on the ``dot_general`` primitive."""
+from __future__ import annotations
+
+import string
+
+import numpy as np
+
+from functrans import errors
+from functrans.backend import array_module_of
+from functrans.numpy._util import any_tracer, normalize_axis, operand
+from functrans.primitives import elementwise as _ew
+from functrans.primitives import reduction as _red
+from functrans.primitives import shape as _shape
+from functrans.primitives.linalg import dot_general
+
+
+def _arr(a):
+    a = operand(a)
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+
+
+def matmul(a, b, /):
+    """Matrix product with NumPy's rules: 1-D operands are promoted to matrices and the
+    added dimension removed afterwards; leading dimensions are batch dimensions and broadcast.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.matmul(fnp.ones((2, 3)), fnp.ones((3, 4))).shape
+        (2, 4)
+    """
+    a, b = _arr(a), _arr(b)
+    an, bn = len(a.shape), len(b.shape)
+    if an == 0 or bn == 0:
+        raise ValueError("matmul: an input is 0-dimensional (a scalar); use * to multiply by a scalar")
+    if a.shape[-1] != b.shape[max(bn - 2, 0)]:
+        raise ValueError(
+            f"matmul: input operand 1 has a mismatch in its core dimension 0 (size "
+            f"{b.shape[max(bn - 2, 0)]} is different from {a.shape[-1]}): shapes {a.shape} and {b.shape}"
+        )
+    if bn == 1:  # (..., m, k) @ (k,) -> (..., m)
+        return dot_general(a, b, (((an - 1,), (0,)), ((), ())))
+    if an == 1:  # (k,) @ (..., k, n) -> (..., n)
+        out = dot_general(a, b, (((0,), (bn - 2,)), ((), ())))
+        return out
+    if bn == 2:  # (..., m, k) @ (k, n): no batch dimensions needed
+        return dot_general(a, b, (((an - 1,), (0,)), ((), ())))
+    if an == 2:  # (m, k) @ (..., k, n) gives (m, ..., n): move m into place
+        out = dot_general(a, b, (((1,), (bn - 2,)), ((), ())))
+        nb = bn - 2
+        return _shape.transpose(out, tuple(range(1, nb + 1)) + (0, nb + 1))
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = _shape.broadcast_to(a, batch + a.shape[-2:])
+    b = _shape.broadcast_to(b, batch + b.shape[-2:])
+    nb = len(batch)
+    dims = tuple(range(nb))
+    return dot_general(a, b, (((nb + 1,), (nb,)), (dims, dims)))
+
+
+def dot(a, b, /):
+    """``numpy.dot``: scalars multiply; otherwise the last axis of ``a`` is contracted with
+    the second-to-last of ``b`` (its only axis if ``b`` is 1-D).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.dot(fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0])))
+        11.0
+    """
+    a, b = _arr(a), _arr(b)
+    an, bn = len(a.shape), len(b.shape)
+    if an == 0 or bn == 0:
+        return _ew.mul(a, b)
+    b_axis = 0 if bn == 1 else bn - 2
+    if a.shape[-1] != b.shape[b_axis]:
+        raise ValueError(f"shapes {a.shape} and {b.shape} not aligned: {a.shape[-1]} (dim {an - 1}) "
+                         f"!= {b.shape[b_axis]} (dim {b_axis})")
+    return dot_general(a, b, (((an - 1,), (b_axis,)), ((), ())))
+
+
+def vdot(a, b, /):
+    """Dot product of the flattened arrays, conjugating the first.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.vdot(fnp.ones((2, 2)), fnp.ones((2, 2))))
+        4.0
+    """
+    from functrans.numpy._manipulation import ravel
+    from functrans.numpy._ufuncs import conj
+
+    return dot(ravel(conj(a)), ravel(b))
+
+
+def tensordot(a, b, axes=2):
+    """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (an int n: the last n of ``a`` with
+    the first n of ``b``; or a pair of sequences).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.tensordot(fnp.ones((2, 3, 4)), fnp.ones((3, 4, 5))).shape
+        (2, 5)
+    """
+    a, b = _arr(a), _arr(b)
+    an, bn = len(a.shape), len(b.shape)
+    if isinstance(axes, int):
+        a_axes = tuple(range(an - axes, an))
+        b_axes = tuple(range(axes))
+    else:
+        a_axes, b_axes = axes
+        a_axes = (a_axes,) if isinstance(a_axes, int) else tuple(a_axes)
+        b_axes = (b_axes,) if isinstance(b_axes, int) else tuple(b_axes)
+    a_axes = tuple(normalize_axis(x, an) for x in a_axes)
+    b_axes = tuple(normalize_axis(x, bn) for x in b_axes)
+    for i, j in zip(a_axes, b_axes):
+        if a.shape[i] != b.shape[j]:
+            raise ValueError(f"tensordot: shape mismatch for sum: {a.shape} axis {i} vs {b.shape} axis {j}")
+    return dot_general(a, b, ((a_axes, b_axes), ((), ())))
+
+
+def outer(a, b, /):
+    """Outer product of two vectors (inputs are flattened).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.outer(fnp.ones(2), fnp.ones(3)).shape
+        (2, 3)
+    """
+    from functrans.numpy._manipulation import ravel
+
+    a, b = ravel(a), ravel(b)
+    return _ew.mul(_shape.reshape(a, (a.shape[0], 1)), _shape.reshape(b, (1, b.shape[0])))
+
+
+def inner(a, b, /):
+    """Contract the last axes of ``a`` and ``b``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.inner(fnp.ones(3), fnp.ones(3)))
+        3.0
+    """
+    a, b = _arr(a), _arr(b)
+    if len(a.shape) == 0 or len(b.shape) == 0:
+        return _ew.mul(a, b)
+    return dot_general(a, b, (((len(a.shape) - 1,), (len(b.shape) - 1,)), ((), ())))
+
+
+# --- einsum -------------------------------------------------------------------------------------
+
+
+def _parse_einsum(subscripts: str, operands):
+    subscripts = subscripts.replace(" ", "")
+    if "->" in subscripts:
+        inputs, output = subscripts.split("->")
+    else:
+        inputs, output = subscripts, None
+    in_specs = inputs.split(",")
+    if len(in_specs) != len(operands):
+        raise ValueError(f"einsum: {len(in_specs)} operand subscripts for {len(operands)} operands")
+    used = set(subscripts) - set(".,->")
+    spare = iter(c for c in string.ascii_letters if c not in used)
+    ellipsis_labels = None
+    specs = []
+    for spec, op in zip(in_specs, operands):
+        nd = len(op.shape)
+        if "..." in spec:
+            n_ell = nd - (len(spec) - 3)
+            if ellipsis_labels is None or n_ell > len(ellipsis_labels):
+                extra = "".join(next(spare) for _ in range(n_ell - (len(ellipsis_labels) if ellipsis_labels else 0)))
+                ellipsis_labels = extra + (ellipsis_labels or "")
+            spec = spec.replace("...", ellipsis_labels[len(ellipsis_labels) - n_ell:])
+        if len(spec) != nd:
+            raise ValueError(f"einsum: subscripts {spec!r} do not match an operand with {nd} dimensions")
+        specs.append(spec)
+    if output is None:
+        counts = {}
+        for spec in specs:
+            for c in spec:
+                counts[c] = counts.get(c, 0) + 1
+        output = (ellipsis_labels or "") + "".join(
+            sorted(c for c, n in counts.items() if n == 1 and c not in (ellipsis_labels or "")))
+    elif "..." in output:
+        output = output.replace("...", ellipsis_labels or "")
+    return specs, output
+
+
+def _diagonal_free(spec, op):
+    if len(set(spec)) != len(spec):
+        raise errors.UnsupportedError(
+            f"einsum: repeated subscripts within one operand ({spec!r}, a diagonal) are not "
+            "supported yet on traced arrays; take the diagonal with fnp.diagonal first."
+        )
+
+
+def _sum_out(op, spec, keep):
+    """Sum the labels of ``spec`` that are not in ``keep``."""
+    axes = tuple(i for i, c in enumerate(spec) if c not in keep)
+    if not axes:
+        return op, spec
+    return _red.reduce_sum(op, axes), "".join(c for c in spec if c in keep)
+
+
+def _contract(a, sa, b, sb, keep):
+    """Contract two operands; labels in ``keep`` survive (batch if in both)."""
+    batch = [c for c in sa if c in sb and c in keep]
+    contract = [c for c in sa if c in sb and c not in keep]
+    out = dot_general(
+        a, b,
+        ((tuple(sa.index(c) for c in contract), tuple(sb.index(c) for c in contract)),
+         (tuple(sa.index(c) for c in batch), tuple(sb.index(c) for c in batch))),
+    )
+    spec = "".join(batch) + "".join(c for c in sa if c not in sb) + "".join(c for c in sb if c not in sa)
+    return out, spec
+
+
+def einsum(subscripts, *operands, optimize=True):
+    """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; contracted pairwise through
+    ``dot_general`` in the order NumPy's ``einsum_path`` finds cheapest.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.einsum('ij,jk->ik', fnp.ones((2, 3)), fnp.ones((3, 4))).shape
+        (2, 4)
+    """
+    operands = [_arr(op) for op in operands]
+    if not any_tracer(*operands):
+        return array_module_of(*operands).einsum(subscripts, *operands, optimize=optimize)
+    specs, output = _parse_einsum(subscripts, operands)
+    for spec, op in zip(specs, operands):
+        _diagonal_free(spec, op)
+    shapes_only = [np.lib.stride_tricks.as_strided(np.zeros((), np.int8), shape=op.shape,
+                                                   strides=(0,) * len(op.shape)) for op in operands]
+    path = np.einsum_path(",".join(specs) + "->" + output, *shapes_only, optimize="greedy")[0][1:]
+    ops = list(zip(operands, specs))
+    for step in path:
+        picked = [ops[i] for i in step]
+        for i in sorted(step, reverse=True):
+            del ops[i]
+        later = output + "".join(s for _, s in ops)
+        if len(picked) == 1:
+            op, spec = _sum_out(picked[0][0], picked[0][1], later)
+        else:
+            (a, sa), (b, sb) = picked[0], picked[1]
+            others = later + "".join(s for _, s in picked[2:])
+            a, sa = _sum_out(a, sa, others + sb)
+            b, sb = _sum_out(b, sb, others + sa)
+            op, spec = _contract(a, sa, b, sb, others)
+            for c, sc in picked[2:]:
+                op, spec = _contract(op, spec, c, sc, later)
+        ops.append((op, spec))
+    (op, spec), = ops
+    op, spec = _sum_out(op, spec, output)
+    return _shape.transpose(op, tuple(spec.index(c) for c in output))

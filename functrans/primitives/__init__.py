@@ -1,0 +1,30 @@
+"""The primitive set. Importing this package registers every family; ``*_p`` are exported."""
+from functrans.primitives import _define, conversion, elementwise, indexing, linalg, reduction, shape
+from functrans.primitives.conversion import convert_element_type_p, full_like_p, stop_gradient_p
+from functrans.primitives.elementwise import (
+    abs_p, add_p, conj_p, cos_p, div_p, eq_p, exp_p, expm1_p, ge_p, gt_p, imag_p, integer_pow_p,
+    le_p, log1p_p, log_p, logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, pow_p, real_p,
+    rsqrt_p, select_p, sign_p, sin_p, sqrt_p, sub_p, tan_p, tanh_p,
+)
+from functrans.primitives.indexing import gather_p, scatter_add_p, scatter_p
+from functrans.primitives.linalg import dot_general_p
+from functrans.primitives.reduction import (
+    argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p, reduce_sum_p,
+)
+from functrans.primitives.shape import (
+    broadcast_in_dim_p, concatenate_p, expand_dims_p, pad_p, reshape_p, rev_p, slice_p,
+    squeeze_p, transpose_p,
+)
+
+_define._late_bind()
+
+
+def all_primitives():
+    """Every registered primitive, for the registry-completeness test."""
+    from functrans.core.primitive import Primitive
+
+    return [v for v in globals().values() if isinstance(v, Primitive)]
+
+
+__all__ = [name for name in dir() if name.endswith("_p")] + ["all_primitives"]
+_ = (conversion, elementwise, indexing, linalg, reduction, shape)

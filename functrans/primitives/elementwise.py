@@ -1,0 +1,314 @@
+"""Elementwise primitives: arithmetic, transcendental functions, comparisons, select.
+
+Each block: definition, then its JVP rule, then its transpose rule if it is linear. The
+implementations use Python operators where NumPy and CuPy agree on them (they are the
+cheapest call), and otherwise the array module of their input.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from functrans.backend import array_module, array_module_of
+from functrans.core.ir import is_linear
+from functrans.core.zeros import zero
+from functrans.primitives._define import (
+    defjvp, defjvp_with_output, deflinear, defzero, elementwise, unbroadcast,
+)
+
+
+def _unary(name, ufunc_name):
+    def impl(x):
+        return getattr(array_module(x), ufunc_name)(x)
+
+    impl.__name__ = f"_{name}_impl"
+    return elementwise(name, impl)
+
+
+# --- add -------------------------------------------------------------------------------
+add_p = elementwise("add", lambda x, y: x + y)
+defjvp(add_p, lambda t, x, y: t, lambda t, x, y: t, broadcast=True)
+add_p.transpose = lambda ct, x, y: (
+    unbroadcast(ct, x) if is_linear(x) else None,
+    unbroadcast(ct, y) if is_linear(y) else None,
+)
+
+# --- sub -------------------------------------------------------------------------------
+sub_p = elementwise("sub", lambda x, y: x - y)
+defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t), broadcast=True)
+sub_p.transpose = lambda ct, x, y: (
+    unbroadcast(ct, x) if is_linear(x) else None,
+    unbroadcast(neg(ct), y) if is_linear(y) else None,
+)
+
+# --- neg -------------------------------------------------------------------------------
+neg_p = elementwise("neg", lambda x: -x)
+deflinear(neg_p, lambda ct, x: (neg(ct),))
+
+# --- mul: linear in each argument separately --------------------------------------------
+mul_p = elementwise("mul", lambda x, y: x * y)
+defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
+
+
+def _mul_transpose(ct, x, y):
+    if is_linear(x) and is_linear(y):
+        raise ValueError("mul is not linear in both arguments at once")
+    if is_linear(x):
+        return unbroadcast(mul(ct, y), x), None
+    return None, unbroadcast(mul(x, ct), y)
+
+
+mul_p.transpose = _mul_transpose
+
+# --- div: linear in the numerator -------------------------------------------------------
+div_p = elementwise("div", lambda x, y: x / y)
+defjvp(
+    div_p,
+    lambda t, x, y: div(t, y),
+    lambda t, x, y: mul(t, neg(div(x, mul(y, y)))),
+)
+
+
+def _div_transpose(ct, x, y):
+    if is_linear(y):
+        raise ValueError("div is not linear in its denominator")
+    return unbroadcast(div(ct, y), x), None
+
+
+div_p.transpose = _div_transpose
+
+# --- integer_pow: x ** y for a Python int y ---------------------------------------------
+integer_pow_p = elementwise("integer_pow", lambda x, *, y: x**y)
+
+
+def _integer_pow_jvp(t, x, *, y):
+    if y == 0:
+        return zero
+    if y == 1:
+        return t
+    return mul(t, mul(y, x) if y == 2 else mul(y, integer_pow(x, y - 1)))
+
+
+defjvp(integer_pow_p, _integer_pow_jvp)
+
+# --- pow: x ** y for arrays -------------------------------------------------------------
+pow_p = elementwise("pow", lambda x, y: x**y)
+
+
+def _pow_jvp_y(t, x, y):
+    # d/dy x**y = log(x) x**y; at x == 0 the limit is 0 for y > 0, so log(0) is avoided.
+    safe_x = select(eq(x, 0), 1, x) if _may_be_zero(x) else x
+    return mul(t, mul(log(safe_x), pow(x, y)))
+
+
+def _may_be_zero(x):
+    return not isinstance(x, (int, float)) or x == 0
+
+
+defjvp(
+    pow_p,
+    lambda t, x, y: mul(t, mul(y, pow(x, sub(y, 1)))),
+    _pow_jvp_y,
+    broadcast=True,
+)
+
+# --- exp, log, log1p, expm1 --------------------------------------------------------------
+exp_p = _unary("exp", "exp")
+defjvp_with_output(exp_p, lambda t, out, x: mul(t, out))
+
+log_p = _unary("log", "log")
+defjvp(log_p, lambda t, x: div(t, x))
+
+log1p_p = _unary("log1p", "log1p")
+defjvp(log1p_p, lambda t, x: div(t, add(x, 1)))
+
+expm1_p = _unary("expm1", "expm1")
+defjvp_with_output(expm1_p, lambda t, out, x: mul(t, add(out, 1)))
+
+# --- sin, cos, tan, tanh ------------------------------------------------------------------
+sin_p = _unary("sin", "sin")
+defjvp(sin_p, lambda t, x: mul(t, cos(x)))
+
+cos_p = _unary("cos", "cos")
+defjvp(cos_p, lambda t, x: mul(t, neg(sin(x))))
+
+tan_p = _unary("tan", "tan")
+defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(1, mul(out, out))))
+
+tanh_p = _unary("tanh", "tanh")
+defjvp_with_output(tanh_p, lambda t, out, x: mul(t, sub(1, mul(out, out))))
+
+
+# --- logistic: 1 / (1 + exp(-x)), computed without overflow or cancellation --------------
+def _logistic_impl(x):
+    xp = array_module(x)
+    e = xp.exp(-xp.abs(x))
+    return xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+logistic_p = elementwise("logistic", _logistic_impl)
+# out * (1 - out) loses everything when out rounds to 1; out * logistic(-x) does not.
+defjvp_with_output(logistic_p, lambda t, out, x: mul(t, mul(out, logistic(neg(x)))))
+
+# --- sqrt, rsqrt ------------------------------------------------------------------------
+sqrt_p = _unary("sqrt", "sqrt")
+defjvp_with_output(sqrt_p, lambda t, out, x: mul(t, div(0.5, out)))
+
+rsqrt_p = elementwise("rsqrt", lambda x: 1 / array_module(x).sqrt(x))
+defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(-0.5, div(out, x))))
+
+# --- abs, sign --------------------------------------------------------------------------
+abs_p = _unary("abs", "abs")
+defjvp(abs_p, lambda t, x: mul(t, sign(x)))  # sign(0) = 0, so d|x|/dx at 0 is 0
+
+sign_p = _unary("sign", "sign")
+defzero(sign_p)
+
+
+# --- max, min (elementwise): ties split the derivative evenly ----------------------------
+def _tie_weights(first_wins, tie, dtype):
+    return add(convert_element_type(first_wins, new_dtype=dtype),
+               mul(0.5, convert_element_type(tie, new_dtype=dtype)))
+
+
+def _out_dtype(x, y):
+    return np.result_type(*(v if isinstance(v, (int, float, complex)) else v.dtype for v in (x, y)))
+
+
+max_p = elementwise("max", lambda x, y: array_module_of(x, y).maximum(x, y))
+defjvp(
+    max_p,
+    lambda t, x, y: mul(t, _tie_weights(gt(x, y), eq(x, y), _out_dtype(x, y))),
+    lambda t, x, y: mul(t, _tie_weights(gt(y, x), eq(x, y), _out_dtype(x, y))),
+    broadcast=True,
+)
+
+min_p = elementwise("min", lambda x, y: array_module_of(x, y).minimum(x, y))
+defjvp(
+    min_p,
+    lambda t, x, y: mul(t, _tie_weights(lt(x, y), eq(x, y), _out_dtype(x, y))),
+    lambda t, x, y: mul(t, _tie_weights(lt(y, x), eq(x, y), _out_dtype(x, y))),
+    broadcast=True,
+)
+
+# --- comparisons (no derivative) ----------------------------------------------------------
+eq_p = elementwise("eq", lambda x, y: x == y)
+ne_p = elementwise("ne", lambda x, y: x != y)
+lt_p = elementwise("lt", lambda x, y: x < y)
+le_p = elementwise("le", lambda x, y: x <= y)
+gt_p = elementwise("gt", lambda x, y: x > y)
+ge_p = elementwise("ge", lambda x, y: x >= y)
+for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
+    defzero(_p)
+
+
+# --- select: where(pred, on_true, on_false), linear in the two branches ---------------------
+def _select_impl(pred, on_true, on_false):
+    xp = array_module_of(pred, on_true, on_false)
+    return xp.where(pred, on_true, on_false)
+
+
+select_p = elementwise("select", _select_impl)
+
+
+def _select_jvp(primals, tangents):
+    pred, on_true, on_false = primals
+    _, t_true, t_false = tangents
+    out = select(pred, on_true, on_false)
+    if t_true is zero and t_false is zero:
+        return out, zero
+    # A predicate that picks one branch everywhere leaves the other branch out of the
+    # derivative entirely, so an inf in the unused branch cannot become 0 * inf = nan.
+    uniform = _uniform_choice(pred)
+    if uniform is True:
+        t_out = t_true
+        if t_out is zero:
+            return out, zero
+    elif uniform is False:
+        t_out = t_false
+        if t_out is zero:
+            return out, zero
+    else:
+        t_out = select(pred, 0 if t_true is zero else t_true, 0 if t_false is zero else t_false)
+    if t_out.shape != out.shape:
+        t_out = broadcast_to(t_out, out.shape)
+    return out, t_out
+
+
+def _uniform_choice(pred):
+    """True or False if a concrete predicate is the same everywhere, else None."""
+    if isinstance(pred, (bool, np.bool_)):
+        return bool(pred)
+    if type(pred) is np.ndarray:
+        if pred.all():
+            return True
+        if not pred.any():
+            return False
+    return None
+
+
+def _select_transpose(ct, pred, on_true, on_false):
+    zeros = zeros_like(ct)
+    return (
+        None,
+        unbroadcast(select(pred, ct, zeros), on_true) if is_linear(on_true) else None,
+        unbroadcast(select(pred, zeros, ct), on_false) if is_linear(on_false) else None,
+    )
+
+
+select_p.jvp = _select_jvp
+select_p.transpose = _select_transpose
+
+# --- real, imag, conj (complex numbers) -----------------------------------------------------
+real_p = _unary("real", "real")
+deflinear(real_p, lambda ct, x: (convert_element_type(ct, new_dtype=x.dtype),))
+
+imag_p = _unary("imag", "imag")
+deflinear(imag_p, lambda ct, x: (mul(convert_element_type(ct, new_dtype=x.dtype), -1j),))
+
+conj_p = _unary("conj", "conj")
+deflinear(conj_p, lambda ct, x: (conj(ct),))
+
+
+# --- wrappers: these only bind ----------------------------------------------------------------
+def add(x, y): return add_p.bind(x, y)
+def sub(x, y): return sub_p.bind(x, y)
+def mul(x, y): return mul_p.bind(x, y)
+def div(x, y): return div_p.bind(x, y)
+def neg(x): return neg_p.bind(x)
+def integer_pow(x, y: int): return integer_pow_p.bind(x, y=y)
+def pow(x, y): return pow_p.bind(x, y)
+def exp(x): return exp_p.bind(x)
+def log(x): return log_p.bind(x)
+def log1p(x): return log1p_p.bind(x)
+def expm1(x): return expm1_p.bind(x)
+def sin(x): return sin_p.bind(x)
+def cos(x): return cos_p.bind(x)
+def tan(x): return tan_p.bind(x)
+def tanh(x): return tanh_p.bind(x)
+def logistic(x): return logistic_p.bind(x)
+def sqrt(x): return sqrt_p.bind(x)
+def rsqrt(x): return rsqrt_p.bind(x)
+def abs(x): return abs_p.bind(x)
+def sign(x): return sign_p.bind(x)
+def max(x, y): return max_p.bind(x, y)
+def min(x, y): return min_p.bind(x, y)
+def eq(x, y): return eq_p.bind(x, y)
+def ne(x, y): return ne_p.bind(x, y)
+def lt(x, y): return lt_p.bind(x, y)
+def le(x, y): return le_p.bind(x, y)
+def gt(x, y): return gt_p.bind(x, y)
+def ge(x, y): return ge_p.bind(x, y)
+def select(pred, on_true, on_false): return select_p.bind(pred, on_true, on_false)
+def real(x): return real_p.bind(x)
+def imag(x): return imag_p.bind(x)
+def conj(x): return conj_p.bind(x)
+
+
+def add_cotangents(x, y):
+    """Sum two cotangents of the same variable (the backward pass's accumulation)."""
+    return add_p.bind(x, y)
+
+
+# Late imports: these families import this one.
+from functrans.primitives.conversion import convert_element_type, zeros_like  # noqa: E402
+from functrans.primitives.shape import broadcast_to  # noqa: E402

@@ -1,0 +1,165 @@
+"""Indexing: ``gather`` reads ``x[index]``, ``scatter_add`` adds values at ``x[index]``.
+
+An index is a static tuple of ints, slices, ``None`` and ``Ellipsis``, in which integer
+arrays stand as ``IndexArray(k)`` placeholders for the k-th array argument. The arrays are
+data, not parameters, so one program serves every value of them; they carry no derivative.
+Repeated integer indices accumulate in ``scatter_add`` (np.add.at semantics), which is what
+makes ``gather``'s transpose correct for them.
+"""
+from __future__ import annotations
+
+from functrans.backend import array_module_of
+from functrans.core.ir import is_linear
+from functrans.core.primitive import Primitive
+from functrans.core.zeros import zero
+
+
+class IndexArray:
+    """Placeholder in a static index for the k-th integer array argument."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k: int):
+        self.k = k
+
+    def __repr__(self):
+        return f"<array {self.k}>"
+
+    def __eq__(self, other):
+        return type(other) is IndexArray and other.k == self.k
+
+    def __hash__(self):
+        return hash(("IndexArray", self.k))
+
+
+def build_index(index, arrays):
+    """The concrete NumPy index: placeholders replaced by their arrays."""
+    if not arrays:
+        return index
+    return tuple(arrays[i.k] if type(i) is IndexArray else i for i in index)
+
+
+def _result_shape(shape, index, arrays):
+    """Shape of x[index] for x of ``shape``, computed on a stride-0 dummy (no data touched)."""
+    import numpy as np
+
+    dummy = np.lib.stride_tricks.as_strided(np.zeros((), np.int8), shape=shape, strides=(0,) * len(shape))
+    host_arrays = [np.zeros(a.shape, a.dtype) for a in arrays]
+    return dummy[build_index(index, host_arrays)].shape
+
+
+# --- gather: x[index] -------------------------------------------------------------------------------
+gather_p = Primitive("gather")
+gather_p.impl = lambda x, *arrays, index: x[build_index(index, arrays)]
+gather_p.shape_rule = lambda x, *arrays, index: (_result_shape(x.shape, index, arrays), x.dtype)
+
+
+def _gather_jvp(primals, tangents, *, index):
+    x, *arrays = primals
+    out = gather_p.bind(x, *arrays, index=index)
+    t = tangents[0]
+    return out, (zero if t is zero else gather_p.bind(t, *arrays, index=index))
+
+
+def _gather_transpose(ct, x, *arrays, index):
+    zeros = full_like(ct, 0, shape=x.shape, dtype=x.dtype)
+    return (scatter_add_p.bind(zeros, ct, *arrays, index=index),) + (None,) * len(arrays)
+
+
+gather_p.jvp = _gather_jvp
+gather_p.transpose = _gather_transpose
+
+
+# --- scatter_add: a copy of x with updates added at x[index] (repeats accumulate) -----------------------
+def _scatter_add_impl(x, updates, *arrays, index):
+    out = x.copy()
+    concrete = build_index(index, arrays)
+    if arrays:
+        xp = array_module_of(out)
+        if xp.__name__ == "numpy":
+            xp.add.at(out, concrete, updates)
+        else:  # CuPy spells it differently
+            import cupyx
+
+            cupyx.scatter_add(out, concrete, updates)
+    else:  # basic indexing selects each element at most once
+        out[concrete] += updates
+    return out
+
+
+scatter_add_p = Primitive("scatter_add")
+scatter_add_p.impl = _scatter_add_impl
+scatter_add_p.shape_rule = lambda x, updates, *arrays, index: (x.shape, x.dtype)
+
+
+def _scatter_add_jvp(primals, tangents, *, index):
+    x, updates, *arrays = primals
+    t_x, t_updates = tangents[0], tangents[1]
+    out = scatter_add_p.bind(x, updates, *arrays, index=index)
+    if t_x is zero and t_updates is zero:
+        return out, zero
+    if t_updates is zero:
+        return out, t_x
+    if t_x is zero:
+        t_x = full_like(x, 0, dtype=out.dtype)
+    return out, scatter_add_p.bind(t_x, t_updates, *arrays, index=index)
+
+
+def _scatter_add_transpose(ct, x, updates, *arrays, index):
+    ct_updates = None
+    if is_linear(updates):
+        gathered = gather_p.bind(ct, *arrays, index=index)
+        ct_updates = unbroadcast(gathered, updates)
+    return (ct if is_linear(x) else None, ct_updates) + (None,) * len(arrays)
+
+
+scatter_add_p.jvp = _scatter_add_jvp
+scatter_add_p.transpose = _scatter_add_transpose
+
+
+# --- scatter: a copy of x with x[index] replaced by updates (for repeats, one of them wins) --------
+def _scatter_impl(x, updates, *arrays, index):
+    out = x.copy()
+    out[build_index(index, arrays)] = updates
+    return out
+
+
+scatter_p = Primitive("scatter")
+scatter_p.impl = _scatter_impl
+scatter_p.shape_rule = lambda x, updates, *arrays, index: (x.shape, x.dtype)
+
+
+def _scatter_jvp(primals, tangents, *, index):
+    x, updates, *arrays = primals
+    t_x, t_updates = tangents[0], tangents[1]
+    out = scatter_p.bind(x, updates, *arrays, index=index)
+    if t_x is zero and t_updates is zero:
+        return out, zero
+    # Jointly linear in (x, updates): instantiate whichever tangent is zero.
+    t_x = full_like(x, 0, dtype=out.dtype) if t_x is zero else t_x
+    t_updates = 0 if t_updates is zero else t_updates
+    return out, scatter_p.bind(t_x, t_updates, *arrays, index=index)
+
+
+def _scatter_transpose(ct, x, updates, *arrays, index):
+    ct_x = scatter_p.bind(ct, 0, *arrays, index=index) if is_linear(x) else None
+    ct_updates = None
+    if is_linear(updates):
+        ct_updates = unbroadcast(gather_p.bind(ct, *arrays, index=index), updates)
+    return (ct_x, ct_updates) + (None,) * len(arrays)
+
+
+scatter_p.jvp = _scatter_jvp
+scatter_p.transpose = _scatter_transpose
+
+
+def gather(x, index, arrays=()):
+    return gather_p.bind(x, *arrays, index=index)
+
+
+def scatter_add(x, updates, index, arrays=()):
+    return scatter_add_p.bind(x, updates, *arrays, index=index)
+
+
+from functrans.primitives._define import unbroadcast  # noqa: E402
+from functrans.primitives.conversion import full_like  # noqa: E402

@@ -1,0 +1,1 @@
+"""Interpreters, one per transformation. Public names are exported by ``functrans``."""

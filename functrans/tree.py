@@ -1,0 +1,816 @@
+"""Pytrees: nested containers of arrays, flattened to a list of leaves plus a structure.
+
+Every transform takes and returns pytrees, so ``flatten`` and ``TreeDef.unflatten`` run on
+every ``grad`` call. Both walk the tree with an explicit stack (a 100,000-level nested list
+works; Python's recursion limit is never involved) and handle the common containers
+(``dict``, ``list``, ``tuple``, ``None``) inline, keyed by exact type.
+
+Node types: ``tuple``, ``list``, ``dict`` (children in sorted key order, rebuilt in sorted
+order, as JAX does), ``collections.OrderedDict`` (insertion order kept),
+``collections.defaultdict`` (sorted keys), namedtuples (any ``tuple`` subclass with
+``_fields``), ``None`` (a node with no children, hence no leaves), and the types given to
+``register`` or ``register_dataclass``. Everything else is a leaf, including subclasses of
+``dict`` and ``list`` that were not registered.
+
+A ``TreeDef`` stores the nodes in post-order (children before their parent, left to right)
+as ``(kind, aux, num_children)`` tuples, with ``None`` standing for a leaf. Unflattening is
+then one forward loop with a value stack.
+"""
+from __future__ import annotations
+
+import builtins
+import collections
+import dataclasses
+from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence
+
+from functrans.errors import TreeStructureError
+
+__all__ = [
+    "DictKey",
+    "GetAttrKey",
+    "SequenceKey",
+    "TreeDef",
+    "assert_same_structure",
+    "flatten",
+    "flatten_with_path",
+    "keystr",
+    "leaves",
+    "map",
+    "register",
+    "register_dataclass",
+    "structure",
+    "unflatten",
+]
+
+PyTree = Any
+Leaf = Any
+IsLeaf = Callable[[Any], bool] | None
+_NoneType = type(None)
+
+
+# ----------------------------------------------------------------------------------------
+# Key paths: where a leaf sits in a tree, e.g. ['layers'][0].weight
+# ----------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SequenceKey:
+    """Position of a child in a list, tuple or registered node; prints as ``[idx]``."""
+
+    idx: int
+
+    def __str__(self) -> str:
+        return f"[{self.idx}]"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DictKey:
+    """Key of a child in a dict; prints as ``['key']``."""
+
+    key: Hashable
+
+    def __str__(self) -> str:
+        return f"[{self.key!r}]"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class GetAttrKey:
+    """Attribute holding a child (namedtuple or dataclass field); prints as ``.name``."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f".{self.name}"
+
+
+KeyEntry = SequenceKey | DictKey | GetAttrKey
+KeyPath = tuple[KeyEntry, ...]
+
+
+def keystr(path: Sequence[KeyEntry]) -> str:
+    """Format a key path as the Python expression that reaches the leaf.
+
+    Args:
+        path: key entries, as returned by ``flatten_with_path``.
+
+    Returns:
+        The path as a string, for example ``['layers'][0].weight``; ``''`` for the root.
+
+    Example:
+        >>> keystr((DictKey('layers'), SequenceKey(0), GetAttrKey('weight')))
+        "['layers'][0].weight"
+    """
+    return "".join(builtins.map(str, path))
+
+
+# ----------------------------------------------------------------------------------------
+# The registry of node types other than dict/list/tuple/None
+# ----------------------------------------------------------------------------------------
+
+
+class _NodeType(NamedTuple):
+    flatten: Callable[[Any], tuple[Iterable[Any], Hashable]]  # obj -> (children, aux)
+    unflatten: Callable[[Hashable, list], Any]  # (aux, children) -> obj
+    keys: Callable[[Hashable, int], list[KeyEntry]]  # (aux, n) -> key of each child
+
+
+def _index_keys(aux: Hashable, n: int) -> list[KeyEntry]:
+    return [SequenceKey(i) for i in range(n)]
+
+
+def _dict_keys(aux: tuple, n: int) -> list[KeyEntry]:
+    return [DictKey(k) for k in aux]
+
+
+def _sorted_keys(d: dict) -> tuple:
+    try:
+        return tuple(sorted(d))
+    except TypeError:
+        return _fallback_sorted_keys(d)
+
+
+def _fallback_sorted_keys(d: dict) -> tuple:
+    # Keys of mixed or unorderable types: still a deterministic order, so that two dicts
+    # with the same keys always flatten alike.
+    return tuple(sorted(d, key=lambda k: (type(k).__qualname__, repr(k))))
+
+
+def _flatten_defaultdict(d: collections.defaultdict) -> tuple[list, Hashable]:
+    keys = _sorted_keys(d)
+    return [d[k] for k in keys], (d.default_factory, keys)
+
+
+_registry: dict[type, _NodeType] = {
+    # dict, list, tuple and None are handled inline by flatten/unflatten; their entries
+    # here serve key paths and make register() refuse to redefine them.
+    dict: _NodeType(None, None, _dict_keys),
+    list: _NodeType(None, None, _index_keys),
+    tuple: _NodeType(None, None, _index_keys),
+    _NoneType: _NodeType(None, None, _index_keys),
+    collections.OrderedDict: _NodeType(
+        lambda d: (list(d.values()), tuple(d)),
+        lambda keys, children: collections.OrderedDict(zip(keys, children)),
+        _dict_keys,
+    ),
+    collections.defaultdict: _NodeType(
+        _flatten_defaultdict,
+        lambda aux, children: collections.defaultdict(aux[0], zip(aux[1], children)),
+        lambda aux, n: [DictKey(k) for k in aux[1]],
+    ),
+}
+
+
+def _namedtuple_node(cls: type) -> _NodeType | None:
+    """The node type of a namedtuple class (remembered), or None if ``cls`` is a leaf."""
+    if not hasattr(cls, "_fields"):
+        return None
+    node = _NodeType(
+        lambda t: (t, None),
+        lambda aux, children: cls(*children),
+        lambda aux, n: [GetAttrKey(f) for f in cls._fields],
+    )
+    _registry[cls] = node
+    return node
+
+
+def register(
+    cls: type,
+    flatten_fn: Callable[[Any], tuple[Iterable[Any], Hashable]],
+    unflatten_fn: Callable[[Hashable, list], Any],
+) -> None:
+    """Make instances of ``cls`` pytree nodes instead of leaves.
+
+    Args:
+        cls: the class to register (exact type: subclasses are not covered).
+        flatten_fn: ``flatten_fn(obj) -> (children, aux_data)``. ``children`` is a sequence
+            of subtrees; ``aux_data`` is hashable, compared for structure equality, and
+            carries whatever is not a child (configuration, names).
+        unflatten_fn: ``unflatten_fn(aux_data, children) -> obj``, the inverse; ``children``
+            is a list. It may receive non-array leaves (``tree.map`` can put anything there),
+            so it should not validate them.
+
+    Raises:
+        ValueError: if ``cls`` is already a node type.
+
+    Example:
+        >>> class Pair:
+        ...     def __init__(self, a, b): self.a, self.b = a, b
+        >>> register(Pair, lambda p: ((p.a, p.b), None), lambda aux, ch: Pair(*ch))
+        >>> leaves(Pair(1, (2, 3)))
+        [1, 2, 3]
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"register expects a class, got {cls!r}.")
+    if cls in _registry and not _is_namedtuple(cls):
+        raise ValueError(
+            f"{cls.__qualname__} is already a pytree node type; each type can be "
+            "registered once. If you re-ran a cell that defines and registers a class, "
+            "the new class object is a different type and registers fine."
+        )
+
+    def node_flatten(obj: Any) -> tuple[Sequence[Any], Hashable]:
+        children, aux = flatten_fn(obj)
+        if type(children) is not list and type(children) is not tuple:
+            children = list(children)  # we need len() and, later, a stable order
+        return children, aux
+
+    _registry[cls] = _NodeType(node_flatten, unflatten_fn, _index_keys)
+
+
+def _is_namedtuple(cls: type) -> bool:
+    return issubclass(cls, tuple) and hasattr(cls, "_fields")
+
+
+def register_dataclass(cls: type) -> type:
+    """Register a dataclass as a pytree node; usable as a class decorator.
+
+    Fields become children, in declaration order, except fields declared with
+    ``dataclasses.field(metadata={"static": True})``: their values become aux data (part
+    of the structure, so they must be hashable, and trees that differ in them differ in
+    structure).
+
+    Unflattening does not call ``__init__`` or ``__post_init__``: it restores each field
+    as given, because ``tree.map`` often puts non-array values in the leaves and a
+    validating ``__post_init__`` would reject them. Frozen dataclasses work.
+
+    Args:
+        cls: a dataclass.
+
+    Returns:
+        ``cls`` itself.
+
+    Raises:
+        TypeError: if ``cls`` is not a dataclass.
+
+    Example:
+        >>> @register_dataclass
+        ... @dataclasses.dataclass
+        ... class Linear:
+        ...     w: float
+        ...     b: float
+        ...     act: str = dataclasses.field(default="relu", metadata={"static": True})
+        >>> map(lambda x: 2 * x, Linear(1.0, 3.0))
+        Linear(w=2.0, b=6.0, act='relu')
+    """
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise TypeError(
+            f"register_dataclass expects a dataclass, got {cls!r}. Apply it above "
+            "@dataclasses.dataclass, so that it receives the finished dataclass."
+        )
+    fields = dataclasses.fields(cls)
+    data = tuple(f.name for f in fields if not f.metadata.get("static", False))
+    static = tuple(f.name for f in fields if f.metadata.get("static", False))
+
+    def flatten_fn(obj: Any) -> tuple[list, tuple]:
+        return [getattr(obj, n) for n in data], tuple(getattr(obj, n) for n in static)
+
+    def unflatten_fn(aux: tuple, children: list) -> Any:
+        obj = object.__new__(cls)
+        for name, value in zip(data, children):
+            object.__setattr__(obj, name, value)  # works for frozen dataclasses too
+        for name, value in zip(static, aux):
+            object.__setattr__(obj, name, value)
+        return obj
+
+    register(cls, flatten_fn, unflatten_fn)
+    # Dataclass children are attributes: paths read .w rather than [0].
+    _registry[cls] = _registry[cls]._replace(keys=lambda aux, n: [GetAttrKey(f) for f in data])
+    return cls
+
+
+# ----------------------------------------------------------------------------------------
+# Flatten and TreeDef
+# ----------------------------------------------------------------------------------------
+
+def flatten(tree: PyTree, is_leaf: IsLeaf = None) -> tuple[list[Leaf], TreeDef]:
+    """Split a pytree into its leaves (left to right) and its structure.
+
+    Args:
+        tree: a pytree.
+        is_leaf: optional predicate; a subtree for which it returns True is a leaf.
+
+    Returns:
+        ``(leaves, treedef)``, with ``treedef.unflatten(leaves)`` rebuilding ``tree``.
+
+    Example:
+        >>> leaves_, treedef = flatten({'w': 1.0, 'b': (2.0, None)})
+        >>> leaves_, treedef
+        ([2.0, 1.0], PyTreeDef({'b': (*, None), 'w': *}))
+    """
+    leaves: list = []
+    nodes: list = []
+    stack = [tree]
+    pop = stack.pop
+    push_children = stack.extend
+    add_leaf = leaves.append
+    add_node = nodes.append
+    registry_get = _registry.get
+    # Children are pushed in order, so the last child is visited first: the walk is a
+    # right-to-left pre-order. Reversed at the end, that is the left-to-right post-order
+    # that unflatten wants, and the leaves come out left to right. Each node records
+    # len(leaves) when it is visited: the number of leaves to its right in post-order,
+    # which tells unflatten where the node's leaves end (see TreeDef).
+    while stack:
+        x = pop()
+        if is_leaf is not None and is_leaf(x):
+            add_leaf(x)
+            continue
+        t = type(x)
+        if t is dict:
+            try:
+                keys = tuple(sorted(x))
+            except TypeError:
+                keys = _fallback_sorted_keys(x)
+            push_children(_map(x.__getitem__, keys))
+            add_node((dict, keys, len(keys), len(leaves)))
+        elif t is list:
+            push_children(x)
+            add_node((list, None, len(x), len(leaves)))
+        elif t is tuple:
+            push_children(x)
+            add_node((tuple, None, len(x), len(leaves)))
+        elif x is None:
+            add_node((_NoneType, None, 0, len(leaves)))
+        else:
+            node_type = registry_get(t)
+            if node_type is None and issubclass(t, tuple):
+                node_type = _namedtuple_node(t)  # first sight of a namedtuple class
+            if node_type is None:
+                add_leaf(x)
+                continue
+            children, aux = node_type.flatten(x)
+            push_children(children)
+            add_node((t, aux, len(children), len(leaves)))
+    leaves.reverse()
+    nodes.reverse()
+    return leaves, TreeDef._make(tuple(nodes), len(leaves))
+
+
+class TreeDef:
+    """The structure of a pytree: its containers, dict keys and aux data, without leaves.
+
+    Immutable and hashable; two TreeDefs are equal when the trees have the same node
+    types, lengths, dict keys and aux data, and leaves in the same places. Obtain one from
+    ``flatten`` or ``structure``.
+
+    Example:
+        >>> treedef = structure({'w': 1.0, 'b': 2.0})
+        >>> treedef.num_leaves, treedef.unflatten([10, 20])
+        (2, {'b': 10, 'w': 20})
+    """
+
+    __slots__ = ("_nodes", "_num_leaves", "_hash")
+
+    # The non-leaf nodes in post-order (children before parents, left to right), each as
+    # (kind, aux, num_children, leaves_after): leaves_after counts the leaves that follow
+    # the node in post-order, so the node's own leaves end at num_leaves - leaves_after.
+    # Leaves are not stored: in a params tree they outnumber the containers, and unflatten
+    # then takes them in runs (slices) instead of one by one.
+    _nodes: tuple
+    _num_leaves: int
+
+    @classmethod
+    def _make(cls, nodes: tuple, num_leaves: int) -> TreeDef:
+        self = object.__new__(cls)
+        _set(self, "_nodes", nodes)
+        _set(self, "_num_leaves", num_leaves)
+        _set(self, "_hash", None)
+        return self
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("TreeDef is immutable")
+
+    def __reduce__(self):
+        return (TreeDef._make, (self._nodes, self._num_leaves))
+
+    @property
+    def num_leaves(self) -> int:
+        """Number of leaves.
+
+        Example:
+            >>> structure([1, (2, None)]).num_leaves
+            2
+        """
+        return self._num_leaves
+
+    @property
+    def num_nodes(self) -> int:
+        """Number of nodes, counting leaves and ``None`` (as JAX does).
+
+        Example:
+            >>> structure([1, (2, None)]).num_nodes
+            5
+        """
+        return len(self._nodes) + self._num_leaves
+
+    def unflatten(self, leaves: Iterable[Leaf]) -> PyTree:
+        """Build a pytree of this structure from leaves given left to right.
+
+        Args:
+            leaves: exactly ``num_leaves`` values.
+
+        Returns:
+            The pytree.
+
+        Raises:
+            TreeStructureError: if the number of leaves is wrong.
+
+        Example:
+            >>> structure((1, [2, 3])).unflatten(['a', 'b', 'c'])
+            ('a', ['b', 'c'])
+        """
+        if type(leaves) is not list:
+            leaves = list(leaves)
+        total = self._num_leaves
+        if len(leaves) != total:
+            raise TreeStructureError(
+                f"unflatten got {len(leaves)} leaves, but the structure "
+                f"{_shorten(repr(self))} has {total}. Pass exactly one leaf per * in the "
+                "structure, in the order flatten returned them."
+            )
+        if not self._nodes:
+            return leaves[0]  # the whole tree is one leaf
+        stack: list = []  # finished subtrees waiting for their parent
+        taken = 0  # leaves moved out of `leaves` so far
+        for kind, aux, n, leaves_after in self._nodes:
+            end = total - leaves_after
+            if end - taken >= n:
+                # The node's children are all leaves (a layer's {'b', 'w'}): slice them
+                # directly, after parking any earlier leaves for an ancestor.
+                if end - taken > n:
+                    stack.extend(leaves[taken : end - n])
+                children = leaves[end - n : end]
+            else:
+                stack.extend(leaves[taken:end])
+                children = stack[-n:]
+                del stack[-n:]
+            taken = end
+            if kind is dict:
+                stack.append(dict(zip(aux, children)))
+            elif kind is list:
+                stack.append(children)  # a fresh list already
+            elif kind is tuple:
+                stack.append(tuple(children))
+            elif kind is _NoneType:
+                stack.append(None)
+            else:
+                stack.append(_registry[kind].unflatten(aux, children))
+        return stack[0]
+
+    def _postorder(self) -> list:
+        """All nodes in post-order as (kind, aux, num_children), with None for a leaf.
+
+        The slow paths (repr, paths, error messages) work on this simpler form.
+        """
+        out: list = []
+        taken = 0
+        for node in self._nodes:
+            end = self._num_leaves - node[3]
+            out += [None] * (end - taken)
+            out.append(node[:3])
+            taken = end
+        out += [None] * (self._num_leaves - taken)
+        return out
+
+    def children(self) -> list[TreeDef]:
+        """The structures of the root's children, in order (empty for a leaf or None).
+
+        Example:
+            >>> structure({'a': 1, 'b': [2, 3]}).children()
+            [PyTreeDef(*), PyTreeDef([*, *])]
+        """
+        nodes = self._postorder()
+        starts: list[int] = []  # where each pending subtree begins in post-order
+        child_starts: list[int] = []
+        for i, node in enumerate(nodes):
+            n = 0 if node is None else node[2]
+            child_starts = starts[len(starts) - n :]
+            del starts[len(starts) - n :]
+            starts.append(child_starts[0] if n else i)
+        bounds = child_starts + [len(nodes) - 1]
+        return [_from_postorder(nodes[a:b]) for a, b in zip(bounds, bounds[1:])]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, TreeDef):
+            return NotImplemented
+        return self._nodes == other._nodes
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            _set(self, "_hash", hash(self._nodes))
+        return self._hash
+
+    def __repr__(self) -> str:
+        # Built from tokens with an explicit stack: a 100,000-level tree must not recurse,
+        # and concatenating strings level by level would be quadratic.
+        out: list[str] = []
+        stack: list = [_nest(self._postorder())]
+        while stack:
+            item = stack.pop()
+            if type(item) is str:
+                out.append(item)
+                continue
+            node, children = item
+            if node is None:
+                out.append("*")
+                continue
+            opening, closing = _brackets(node)
+            prefixes = [_key_prefix(k) for k in _child_keys(node)]
+            parts: list = [opening]
+            for i, (prefix, child) in enumerate(zip(prefixes, children)):
+                parts += [", " if i else "", prefix, child]
+            if node[0] is tuple and node[2] == 1:
+                parts.append(",")
+            parts.append(closing)
+            stack.extend(reversed(parts))
+        return f"PyTreeDef({''.join(out)})"
+
+
+_set = object.__setattr__
+_map = builtins.map
+
+
+def _from_postorder(nodes: list) -> TreeDef:
+    """The inverse of TreeDef._postorder."""
+    compact = []
+    leaves_after = 0
+    for node in reversed(nodes):
+        if node is None:
+            leaves_after += 1
+        else:
+            compact.append((*node, leaves_after))
+    compact.reverse()
+    return TreeDef._make(tuple(compact), leaves_after)
+
+
+def _nest(nodes: tuple) -> tuple:
+    """Post-order nodes -> nested ``(node, children)`` pairs; a leaf is ``(None, index)``."""
+    stack: list = []
+    leaf_index = 0
+    for node in nodes:
+        if node is None:
+            stack.append((None, leaf_index))
+            leaf_index += 1
+            continue
+        n = node[2]
+        children = stack[len(stack) - n :]
+        del stack[len(stack) - n :]
+        stack.append((node, children))
+    return stack[0]
+
+
+def _child_keys(node: tuple) -> list[KeyEntry]:
+    kind, aux, n = node
+    return _registry[kind].keys(aux, n)
+
+
+def _key_prefix(key: KeyEntry) -> str:
+    if type(key) is DictKey:
+        return f"{key.key!r}: "
+    if type(key) is GetAttrKey:
+        return f"{key.name}="
+    return ""
+
+
+def _brackets(node: tuple) -> tuple[str, str]:
+    kind, aux, _ = node
+    if kind is _NoneType:
+        return "None", ""
+    if kind is list:
+        return "[", "]"
+    if kind is tuple:
+        return "(", ")"
+    if kind is dict:
+        return "{", "}"
+    if kind is collections.OrderedDict:
+        return "OrderedDict({", "})"
+    if kind is collections.defaultdict:
+        return f"defaultdict({getattr(aux[0], '__name__', aux[0])}, {{", "})"
+    if _is_namedtuple(kind) or dataclasses.is_dataclass(kind):
+        return f"{kind.__name__}(", ")"
+    return f"CustomNode({kind.__name__}[{aux!r}], [", "])"
+
+
+def _describe(node: tuple | None, leaf: Any) -> str:
+    """A short human description of one node, for error messages."""
+    if node is None:
+        return f"a leaf ({type(leaf).__name__})"
+    kind, aux, n = node
+    if kind is _NoneType:
+        return "None"
+    if kind is list or kind is tuple:
+        return f"{kind.__name__} of length {n}"
+    if kind is dict or kind is collections.OrderedDict:
+        return f"{kind.__name__} with keys {list(aux)}"
+    if kind is collections.defaultdict:
+        return f"defaultdict with keys {list(aux[1])}"
+    if _is_namedtuple(kind):
+        return f"namedtuple {kind.__qualname__}"
+    return f"{kind.__qualname__} with {n} children and aux data {aux!r}"
+
+
+def _shorten(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 5] + " ...)"
+
+
+# ----------------------------------------------------------------------------------------
+# Convenience functions
+# ----------------------------------------------------------------------------------------
+
+
+def unflatten(treedef: TreeDef, leaves: Iterable[Leaf]) -> PyTree:
+    """Build a pytree of structure ``treedef`` from its leaves (the inverse of ``flatten``).
+
+    Args:
+        treedef: a structure from ``flatten`` or ``structure``.
+        leaves: exactly ``treedef.num_leaves`` values, left to right.
+
+    Returns:
+        The pytree.
+
+    Raises:
+        TreeStructureError: if the number of leaves is wrong.
+
+    Example:
+        >>> leaves_, treedef = flatten({'w': 1.0, 'b': 2.0})
+        >>> unflatten(treedef, [x * 10 for x in leaves_])
+        {'b': 20.0, 'w': 10.0}
+    """
+    if not isinstance(treedef, TreeDef):
+        raise TypeError(
+            f"unflatten expects a TreeDef as its first argument, got "
+            f"{type(treedef).__name__}. The order is unflatten(treedef, leaves), with the "
+            "treedef from tree.flatten or tree.structure."
+        )
+    return treedef.unflatten(leaves)
+
+
+def leaves(tree: PyTree, is_leaf: IsLeaf = None) -> list[Leaf]:
+    """The leaves of a pytree, left to right (dicts in sorted key order).
+
+    Example:
+        >>> leaves({'w': [1, 2], 'b': 3, 'skip': None})
+        [3, 1, 2]
+    """
+    return flatten(tree, is_leaf)[0]
+
+
+def structure(tree: PyTree, is_leaf: IsLeaf = None) -> TreeDef:
+    """The structure of a pytree.
+
+    Example:
+        >>> structure({'w': 1, 'b': (2, 3)})
+        PyTreeDef({'b': (*, *), 'w': *})
+    """
+    return flatten(tree, is_leaf)[1]
+
+
+def flatten_with_path(
+    tree: PyTree, is_leaf: IsLeaf = None
+) -> tuple[list[tuple[KeyPath, Leaf]], TreeDef]:
+    """Like ``flatten``, but each leaf comes with its key path.
+
+    Example:
+        >>> pairs, _ = flatten_with_path({'layers': [{'weight': 1.0}]})
+        >>> [(keystr(path), leaf) for path, leaf in pairs]
+        [("['layers'][0]['weight']", 1.0)]
+    """
+    leaves_, treedef = flatten(tree, is_leaf)
+    return list(zip(_leaf_paths(treedef._postorder()), leaves_)), treedef
+
+
+def _leaf_paths(nodes: tuple) -> list[KeyPath]:
+    # Walk the nodes backwards (right-to-left pre-order), keeping each pending subtree's
+    # path as a linked list (key, parent_link): a path is only spelled out for a leaf, so a
+    # deep chain costs its depth once, not once per level.
+    paths: list[KeyPath] = []
+    links: list = [None]
+    for node in reversed(nodes):
+        link = links.pop()
+        if node is None:
+            paths.append(_unlink(link))
+            continue
+        links.extend((key, link) for key in _child_keys(node))
+    paths.reverse()
+    return paths
+
+
+def _unlink(link: tuple | None) -> KeyPath:
+    keys = []
+    while link is not None:
+        key, link = link
+        keys.append(key)
+    return tuple(reversed(keys))
+
+
+def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = None) -> PyTree:
+    """Apply ``f`` to the leaves of one or more pytrees of the same structure.
+
+    Args:
+        f: called as ``f(leaf, *corresponding_leaves_of_rest)``.
+        tree: the first pytree; the result has its structure.
+        *rest: more pytrees with exactly the structure of ``tree``.
+        is_leaf: optional predicate marking subtrees to treat as leaves (applied to all).
+
+    Returns:
+        A pytree of ``tree``'s structure holding ``f``'s results.
+
+    Raises:
+        TreeStructureError: naming the key path of the first difference.
+
+    Example:
+        >>> map(lambda p, g: p - 0.5 * g, {'w': 1.0, 'b': 2.0}, {'w': 2.0, 'b': 2.0})
+        {'b': 1.0, 'w': 0.0}
+    """
+    leaves_, treedef = flatten(tree, is_leaf)
+    if not rest:
+        return treedef.unflatten([f(x) for x in leaves_])
+    all_leaves = [leaves_]
+    for i, other in enumerate(rest):
+        other_leaves, other_def = flatten(other, is_leaf)
+        if other_def != treedef:
+            raise _mismatch_error(
+                (leaves_, treedef),
+                (other_leaves, other_def),
+                ("the first tree", f"rest[{i}]"),
+                "functrans.tree.map applies f to corresponding leaves, so every tree must "
+                "have the structure of the first: the same containers, dict keys and "
+                "lengths, with leaves in the same places. Change rest[{i}] {{where}} to match "
+                "the first tree, or map over a part that both trees share.".format(i=i),
+            )
+        all_leaves.append(other_leaves)
+    return treedef.unflatten([f(*xs) for xs in zip(*all_leaves)])
+
+
+def assert_same_structure(
+    a: PyTree,
+    b: PyTree,
+    *,
+    is_leaf: IsLeaf = None,
+    names: tuple[str, str] = ("the first tree", "the second tree"),
+) -> None:
+    """Raise ``TreeStructureError`` naming the first difference if ``a`` and ``b`` differ.
+
+    Meant for argument checks (tangents against primals, updates against params): the
+    message names the key path and both sides.
+
+    Args:
+        a: a pytree.
+        b: a pytree that should have the structure of ``a``.
+        is_leaf: optional predicate marking subtrees to treat as leaves.
+        names: what to call ``a`` and ``b`` in the message, e.g. ``("primals", "tangents")``.
+
+    Raises:
+        TreeStructureError: if the structures differ.
+
+    Example:
+        >>> assert_same_structure({'w': 1}, {'w': 2})
+        >>> assert_same_structure({'w': 1}, {'w': (2, 3)})  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        functrans.errors.TreeStructureError: tree structure mismatch at ['w']: a leaf (int) vs tuple of length 2 ...
+    """
+    leaves_a, def_a = flatten(a, is_leaf)
+    leaves_b, def_b = flatten(b, is_leaf)
+    if def_a != def_b:
+        raise _mismatch_error(
+            (leaves_a, def_a),
+            (leaves_b, def_b),
+            names,
+            f"{names[1]} must have the structure of {names[0]}: the same containers, dict "
+            "keys and lengths, with leaves in the same places. Change one of them {where} "
+            "so that it matches the other.",
+        )
+
+
+def _mismatch_error(
+    first: tuple, second: tuple, names: tuple[str, str], advice: str
+) -> TreeStructureError:
+    """The error for two flattened trees of different structure (slow path only).
+
+    ``first`` and ``second`` are ``(leaves, treedef)`` pairs; ``advice`` may contain
+    ``{where}``, filled with the location of the first difference.
+    """
+    (leaves_a, def_a), (leaves_b, def_b) = first, second
+    # Walk both trees in lockstep, left-to-right pre-order, until two nodes differ.
+    stack: list = [(None, _nest(def_a._postorder()), _nest(def_b._postorder()))]
+    while stack:
+        link, (node_a, sub_a), (node_b, sub_b) = stack.pop()
+        if node_a is None and node_b is None:
+            continue
+        if node_a != node_b:
+            break
+        pairs = zip(_child_keys(node_a), sub_a, sub_b)
+        stack.extend(reversed([((key, link), x, y) for key, x, y in pairs]))
+    else:  # unreachable when the TreeDefs differ; kept so that a bug cannot pass silently
+        return TreeStructureError(f"tree structure mismatch: {def_a} vs {def_b}")
+    path = keystr(_unlink(link))
+    where = f"at {path}" if path else "at the root"
+    desc_a = _describe(node_a, leaves_a[sub_a] if node_a is None else None)
+    desc_b = _describe(node_b, leaves_b[sub_b] if node_b is None else None)
+    message = f"tree structure mismatch {where}: {desc_a} vs {desc_b} ({names[0]} vs {names[1]})"
+    if node_a is not None and node_b is not None and node_a[0] is node_b[0] is dict:
+        only_a = [k for k in node_a[1] if k not in node_b[1]]
+        only_b = [k for k in node_b[1] if k not in node_a[1]]
+        message += f"; keys only in {names[0]}: {only_a}, only in {names[1]}: {only_b}"
+    return TreeStructureError(f"{message}.\n{advice.format(where=where)}")
