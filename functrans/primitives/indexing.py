@@ -8,6 +8,8 @@ makes ``gather``'s transpose correct for them.
 """
 from __future__ import annotations
 
+import math
+
 from functrans.backend import array_module_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
@@ -145,8 +147,19 @@ def _scatter_transpose(ct, x, updates, *arrays, index):
     ct_x = scatter_p.bind(ct, 0, *arrays, index=index) if is_linear(x) else None
     ct_updates = None
     if is_linear(updates):
-        ct_updates = unbroadcast(gather_p.bind(ct, *arrays, index=index), updates)
+        gathered = gather_p.bind(ct, *arrays, index=index)
+        if arrays:  # an index array may repeat a position: only the update written last counts
+            gathered = select(_written(x.shape, gathered.shape, arrays, index), gathered, 0)
+        ct_updates = unbroadcast(gathered, updates)
     return (ct_x, ct_updates) + (None,) * len(arrays)
+
+
+def _written(x_shape, updates_shape, arrays, index):
+    """Mask shaped like x[index]: True where that update is the one the scatter keeps."""
+    xp = array_module_of(*arrays)
+    ids = xp.arange(math.prod(updates_shape)).reshape(updates_shape)
+    owner = _scatter_impl(xp.full(x_shape, -1, dtype=ids.dtype), ids, *arrays, index=index)
+    return owner[build_index(index, arrays)] == ids
 
 
 scatter_p.jvp = _scatter_jvp
@@ -163,3 +176,4 @@ def scatter_add(x, updates, index, arrays=()):
 
 from functrans.primitives._define import unbroadcast  # noqa: E402
 from functrans.primitives.conversion import full_like  # noqa: E402
+from functrans.primitives.elementwise import select  # noqa: E402
