@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as _np
 
+from functrans.core.trace import Tracer as _Tracer
 from functrans.numpy import _array_methods
 from functrans.numpy._creation import (
     arange, array, asarray, empty, eye, full, full_like, linspace, ones, ones_like, zeros,
@@ -37,7 +38,7 @@ float16, float32, float64 = _np.float16, _np.float32, _np.float64
 complex64, complex128 = _np.complex64, _np.complex128
 int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
 uint8, uint32, bool_ = _np.uint8, _np.uint32, _np.bool_
-dtype, result_type, finfo, iinfo = _np.dtype, _np.result_type, _np.finfo, _np.iinfo
+dtype, finfo, iinfo = _np.dtype, _np.finfo, _np.iinfo
 ndarray = _np.ndarray
 
 
@@ -76,6 +77,18 @@ def size(a) -> int:
     for d in shape(a):
         n *= d
     return n
+
+
+def result_type(*arrays_and_dtypes):
+    """The dtype NumPy's promotion rules give these arrays, scalars and dtypes (traced arrays
+    count by their dtype).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.result_type(fnp.ones(2, fnp.float32), 1.0)
+        dtype('float32')
+    """
+    return _np.result_type(*(a.dtype if isinstance(a, _Tracer) else a for a in arrays_and_dtypes))
 
 
 def astype(x, dtype):
