@@ -50,9 +50,9 @@ def check_differentiable_inputs(leaves, paths, argnum_of, name: str, allow_int: 
     """Raise if an input to differentiate is not of a float or complex dtype."""
     for leaf, path, argnum in zip(leaves, paths, argnum_of):
         dtype = leaf.dtype
-        if np.issubdtype(dtype, np.inexact):
+        if dtype.kind in "fc":
             continue
-        if allow_int and (np.issubdtype(dtype, np.integer) or dtype == np.bool_):
+        if allow_int and dtype.kind in "biu":
             continue
         where = f"argument {argnum}" + (f" at {tree.keystr(path)}" if path else "")
         raise errors.InputDtypeError(
@@ -79,13 +79,13 @@ def check_scalar_output(out, name: str):
             "(loss, aux) with has_aux=True if the array is an extra output."
         )
     dtype = np.result_type(out) if type(out) in PY_SCALARS else out.dtype
-    if np.issubdtype(dtype, np.complexfloating):
+    if dtype.kind == "c":
         raise errors.NonScalarOutputError(
             f"{name} needs a real-valued output, but the function returned a complex scalar. "
             "Differentiate its real part (fnp.real(f(x))) or abs(f(x))**2, or use "
             "functrans.vjp for a complex cotangent."
         )
-    if not np.issubdtype(dtype, np.floating):
+    if dtype.kind != "f":
         raise errors.NonScalarOutputError(
             f"{name} needs a float output, but the function returned dtype {dtype}. An "
             "integer or boolean output has no derivative; compute the output in floats."

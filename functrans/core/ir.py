@@ -14,15 +14,27 @@ _NO_PARAMS: dict = {}
 
 
 class Var(Tracer):
-    """A variable of a staged program: it has a shape and dtype but no value."""
+    """A variable of a staged program: it has a shape and dtype but no value.
 
-    __slots__ = ("shape", "dtype", "index")
+    A variable computed by a single-output primitive is also the equation that defines it
+    (``prim``, ``args``, ``params``): one object per recorded operation instead of two, on
+    the hot path of reverse mode. Inputs have ``prim = None``.
+    """
 
-    def __init__(self, trace, shape, dtype, index):
+    __slots__ = ("shape", "dtype", "index", "prim", "args", "params")
+
+    def __init__(self, trace, shape, dtype, index, prim=None, args=(), params=None):
         self._trace = trace
         self.shape = shape
         self.dtype = dtype
         self.index = index
+        self.prim = prim
+        self.args = args
+        self.params = params
+
+    @property
+    def out(self):
+        return self
 
     def __repr__(self):
         return f"Var(v{self.index}: {_type_str(self.shape, self.dtype)})"
@@ -41,7 +53,11 @@ class Eqn:
 
 
 class StagingTrace(Trace):
-    """Records every primitive applied to its variables instead of computing it."""
+    """Records every primitive applied to its variables instead of computing it.
+
+    ``eqns`` lists, in execution order, the ``Var`` of each single-output operation (it is
+    its own equation) and an ``Eqn`` for each multiple-output one.
+    """
 
     __slots__ = ("eqns", "num_vars")
 
@@ -59,12 +75,13 @@ class StagingTrace(Trace):
         rule_out = prim.shape_rule(*args, **params)
         if prim.multiple_results:
             out = tuple(self.new_var(shape, dtype) for shape, dtype in rule_out)
-        else:
-            shape, dtype = rule_out
-            out = Var(self, shape, dtype, self.num_vars)
-            self.num_vars += 1
-        self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, out))
-        return out
+            self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, out))
+            return out
+        shape, dtype = rule_out
+        var = Var(self, shape, dtype, self.num_vars, prim, args, params or _NO_PARAMS)
+        self.num_vars += 1
+        self.eqns.append(var)
+        return var
 
     def is_own(self, x) -> bool:
         return type(x) is Var and x._trace is self

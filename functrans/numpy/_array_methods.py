@@ -10,33 +10,36 @@ from functrans.primitives import elementwise as _ew
 
 
 def _swap(f):
-    return lambda self, other: f(other, self)
+    def swapped(self, other):
+        return f(other, self)
+
+    return swapped
 
 
 def _install(fnp):
     T = Tracer
-    T.__add__ = lambda self, other: fnp.add(self, other)
+    T.__add__ = fnp.add
     T.__radd__ = _swap(fnp.add)
-    T.__sub__ = lambda self, other: fnp.subtract(self, other)
+    T.__sub__ = fnp.subtract
     T.__rsub__ = _swap(fnp.subtract)
-    T.__mul__ = lambda self, other: fnp.multiply(self, other)
+    T.__mul__ = fnp.multiply
     T.__rmul__ = _swap(fnp.multiply)
-    T.__truediv__ = lambda self, other: fnp.divide(self, other)
+    T.__truediv__ = fnp.divide
     T.__rtruediv__ = _swap(fnp.divide)
-    T.__pow__ = lambda self, other: fnp.power(self, other)
+    T.__pow__ = fnp.power
     T.__rpow__ = _swap(fnp.power)
-    T.__matmul__ = lambda self, other: fnp.matmul(self, other)
+    T.__matmul__ = fnp.matmul
     T.__rmatmul__ = _swap(fnp.matmul)
     T.__neg__ = lambda self: _ew.neg(self)
     T.__pos__ = lambda self: self
     T.__abs__ = lambda self: _ew.abs(self)
-    T.__lt__ = lambda self, other: fnp.less(self, other)
-    T.__le__ = lambda self, other: fnp.less_equal(self, other)
-    T.__gt__ = lambda self, other: fnp.greater(self, other)
-    T.__ge__ = lambda self, other: fnp.greater_equal(self, other)
-    T.__eq__ = lambda self, other: fnp.equal(self, other)
-    T.__ne__ = lambda self, other: fnp.not_equal(self, other)
-    T.__getitem__ = lambda self, index: fnp.getitem(self, index)
+    T.__lt__ = fnp.less
+    T.__le__ = fnp.less_equal
+    T.__gt__ = fnp.greater
+    T.__ge__ = fnp.greater_equal
+    T.__eq__ = fnp.equal
+    T.__ne__ = fnp.not_equal
+    T.__getitem__ = fnp.getitem
 
     T.T = property(lambda self: fnp.transpose(self))
     T.mT = property(lambda self: fnp.swapaxes(self, -1, -2))

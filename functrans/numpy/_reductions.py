@@ -93,7 +93,7 @@ def mean(a, axis=None, dtype=None, keepdims=False):
         2.0
     """
     a, axes = _prepare(a, axis, dtype)
-    if not np.issubdtype(a.dtype, np.inexact):
+    if not a.dtype.kind in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
     total = _red.reduce_sum(a, axes)
     return _keep(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims)
@@ -108,10 +108,10 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
         1.0
     """
     a, axes = _prepare(a, axis, dtype)
-    if not np.issubdtype(a.dtype, np.inexact):
+    if not a.dtype.kind in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
     centered = _ew.sub(a, mean(a, axes, keepdims=True))
-    if np.issubdtype(a.dtype, np.complexfloating):
+    if a.dtype.kind == "c":
         squares = _ew.real(_ew.mul(centered, _ew.conj(centered)))
     else:
         squares = _ew.integer_pow(centered, 2)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from functrans.numpy._util import dtype_of, operand
+from functrans.numpy._util import PASS_THROUGH, dtype_of, operand
 from functrans.primitives import conversion as _conv
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.elementwise import (
@@ -17,7 +17,11 @@ def _binary(prim, doc_name):
     bind = prim.bind
 
     def fn(x, y, /):
-        return bind(operand(x), operand(y))
+        if type(x) not in PASS_THROUGH:
+            x = operand(x)
+        if type(y) not in PASS_THROUGH:
+            y = operand(y)
+        return bind(x, y)
 
     fn.__name__ = doc_name
     fn.__qualname__ = doc_name
@@ -31,7 +35,7 @@ def _unary(prim, doc_name):
     bind = prim.bind
 
     def fn(x, /):
-        return bind(operand(x))
+        return bind(x if type(x) in PASS_THROUGH else operand(x))
 
     fn.__name__ = doc_name
     fn.__qualname__ = doc_name
@@ -116,7 +120,7 @@ def reciprocal(x, /):
         [0.25]
     """
     x = operand(x)
-    if not np.issubdtype(dtype_of(x), np.inexact):
+    if not dtype_of(x).kind in "fc":
         return np.reciprocal(x)  # NumPy's integer semantics, no derivative involved
     return div_p.bind(1, x)
 
@@ -198,7 +202,7 @@ def real(x, /):
         1.0
     """
     x = operand(x)
-    return _ew.real(x) if np.issubdtype(dtype_of(x), np.complexfloating) else x
+    return _ew.real(x) if dtype_of(x).kind == "c" else x
 
 
 def imag(x, /):
@@ -210,7 +214,7 @@ def imag(x, /):
         2.0
     """
     x = operand(x)
-    if np.issubdtype(dtype_of(x), np.complexfloating):
+    if dtype_of(x).kind == "c":
         return _ew.imag(x)
     return _conv.zeros_like(x) if not isinstance(x, (int, float)) else 0.0
 
@@ -224,7 +228,7 @@ def conj(x, /):
         (1-2j)
     """
     x = operand(x)
-    return _ew.conj(x) if np.issubdtype(dtype_of(x), np.complexfloating) else x
+    return _ew.conj(x) if dtype_of(x).kind == "c" else x
 
 
 conjugate = conj

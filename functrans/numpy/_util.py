@@ -7,9 +7,19 @@ from functrans.core.trace import Tracer
 from functrans.primitives._define import PY_SCALARS
 
 
+# Types known to pass through ``operand`` unchanged; checked first, by exact type, because
+# every functrans.numpy call goes through here.
+PASS_THROUGH = {float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64, np.bool_}
+
+
 def operand(x):
     """Arrays, tracers and Python scalars pass through; sequences become arrays."""
-    if type(x) in PY_SCALARS or isinstance(x, (Tracer, np.ndarray, np.generic)) or hasattr(x, "__cuda_array_interface__"):
+    kind = type(x)
+    if kind in PASS_THROUGH:
+        return x
+    if isinstance(x, (Tracer, np.ndarray, np.generic)) or hasattr(x, "__cuda_array_interface__"):
+        if isinstance(x, Tracer):
+            PASS_THROUGH.add(kind)
         return x
     from functrans.numpy._creation import array
 

@@ -16,8 +16,10 @@ import numpy as np
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
 
-PY_SCALARS = (int, float, complex, bool)
+PY_SCALARS = frozenset((int, float, complex, bool))
 _SAMPLE = {bool: True, int: 1, float: 1.0, complex: 1j}
+_WEAK_REAL = frozenset((int, float, bool))
+FLOAT_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64, np.complex64, np.complex128))
 
 # -- shape and dtype -------------------------------------------------------------------
 
@@ -41,28 +43,69 @@ def broadcast_shapes(*shapes) -> tuple:
     return first
 
 
-_elementwise_dtypes: dict = {}
+def _dtype_key(a):
+    kind = type(a)
+    return kind if kind in PY_SCALARS else a.dtype
 
 
-def _elementwise_dtype(prim, args, params):
-    key = (prim, params.get("y"), *(type(a) if type(a) in PY_SCALARS else a.dtype for a in args))
-    dtype = _elementwise_dtypes.get(key)
-    if dtype is None:
-        samples = [_SAMPLE[type(a)] if type(a) in PY_SCALARS else np.ones((), a.dtype) for a in args]
-        with np.errstate(all="ignore"):
-            dtype = np.result_type(prim.impl(*samples, **params))
-        _elementwise_dtypes[key] = dtype
-    return dtype
+def _sample(a):
+    kind = type(a)
+    return _SAMPLE[kind] if kind in PY_SCALARS else np.ones((), a.dtype)
 
 
-def elementwise(name: str, impl) -> Primitive:
-    """A primitive applied element by element, with NumPy broadcasting between its inputs."""
+def elementwise(name: str, impl, preserves_float: bool = True) -> Primitive:
+    """A primitive applied element by element, with NumPy broadcasting between its inputs.
+
+    Its dtype rule is read off the implementation itself, applied once to one-element
+    samples of each combination of input dtypes (and remembered), so it is NumPy's own.
+    ``preserves_float``: inputs of one float (or complex) dtype, or that dtype with Python
+    int/float scalars, give that dtype (a shortcut for the common case; false for
+    comparisons and the like).
+    """
     prim = Primitive(name)
     prim.impl = impl
+    dtypes: dict = {}
+
+    def dtype_rule(args, params):
+        key = tuple(_dtype_key(a) for a in args)
+        dtype = dtypes.get(key)
+        if dtype is None:
+            with np.errstate(all="ignore"):
+                dtype = np.result_type(impl(*(_sample(a) for a in args), **params))
+            dtypes[key] = dtype
+        return dtype
 
     def shape_rule(*args, **params):
+        if len(args) == 2:
+            x, y = args
+            tx, ty = type(x), type(y)
+            if tx in PY_SCALARS:
+                if ty in PY_SCALARS:
+                    return (), dtype_rule(args, params)
+                shape, dx, dy = y.shape, tx, y.dtype
+            else:
+                shape, dx = x.shape, x.dtype
+                if ty in PY_SCALARS:
+                    dy = ty
+                else:
+                    dy = y.dtype
+                    if y.shape != shape:
+                        shape = np.broadcast_shapes(shape, y.shape)
+            if preserves_float and (dx is dy or ty in _WEAK_REAL) and dx in FLOAT_DTYPES:
+                return shape, dx
+            dtype = dtypes.get((dx, dy))
+            return shape, dtype if dtype is not None else dtype_rule(args, params)
+        if len(args) == 1:
+            (x,) = args
+            if type(x) in PY_SCALARS:
+                return (), dtype_rule(args, params)
+            dx = x.dtype
+            if preserves_float and dx in FLOAT_DTYPES:
+                return x.shape, dx
+            dtype = dtypes.get((dx,))
+            return x.shape, dtype if dtype is not None else dtype_rule(args, params)
         shapes = [a.shape for a in args if type(a) not in PY_SCALARS]
-        return broadcast_shapes(*shapes) if shapes else (), _elementwise_dtype(prim, args, params)
+        return broadcast_shapes(*shapes) if shapes else (), dtype_rule(args, params)
 
     prim.shape_rule = shape_rule
     return prim
@@ -80,6 +123,18 @@ def defjvp(prim: Primitive, *rules, broadcast: bool = False) -> None:
 
         def jvp(primals, tangents, **params):
             return bind(*primals, **params), rule(tangents[0], *primals, **params)
+
+    elif len(rules) == 2 and not broadcast:
+        rule_x, rule_y = rules
+
+        def jvp(primals, tangents, **params):
+            out = bind(*primals, **params)
+            t_x, t_y = tangents
+            if t_y is zero:
+                return out, rule_x(t_x, *primals, **params)
+            if t_x is zero:
+                return out, rule_y(t_y, *primals, **params)
+            return out, add(rule_x(t_x, *primals, **params), rule_y(t_y, *primals, **params))
 
     else:
 

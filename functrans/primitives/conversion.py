@@ -10,7 +10,7 @@ from functrans.primitives._define import PY_SCALARS, defzero, shape_of
 
 
 def _is_inexact(dtype) -> bool:
-    return np.issubdtype(dtype, np.inexact)
+    return np.dtype(dtype).kind in "fc"
 
 
 # --- convert_element_type ------------------------------------------------------------------

@@ -11,17 +11,23 @@ import numpy as np
 from functrans.backend import array_module, array_module_of
 from functrans.core.ir import is_linear
 from functrans.core.zeros import zero
+_NUMPY_TYPES = {np.ndarray, np.float64, np.float32, float, int}
+
 from functrans.primitives._define import (
     defjvp, defjvp_with_output, deflinear, defzero, elementwise, unbroadcast,
 )
 
 
-def _unary(name, ufunc_name):
+def _unary(name, ufunc_name, preserves_float=True):
+    numpy_ufunc = getattr(np, ufunc_name)
+
     def impl(x):
+        if type(x) in _NUMPY_TYPES:
+            return numpy_ufunc(x)
         return getattr(array_module(x), ufunc_name)(x)
 
     impl.__name__ = f"_{name}_impl"
-    return elementwise(name, impl)
+    return elementwise(name, impl, preserves_float)
 
 
 # --- add -------------------------------------------------------------------------------
@@ -157,7 +163,7 @@ rsqrt_p = elementwise("rsqrt", lambda x: 1 / array_module(x).sqrt(x))
 defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(-0.5, div(out, x))))
 
 # --- abs, sign --------------------------------------------------------------------------
-abs_p = _unary("abs", "abs")
+abs_p = _unary("abs", "abs", preserves_float=False)
 defjvp(abs_p, lambda t, x: mul(t, sign(x)))  # sign(0) = 0, so d|x|/dx at 0 is 0
 
 sign_p = _unary("sign", "sign")
@@ -191,12 +197,12 @@ defjvp(
 )
 
 # --- comparisons (no derivative) ----------------------------------------------------------
-eq_p = elementwise("eq", lambda x, y: x == y)
-ne_p = elementwise("ne", lambda x, y: x != y)
-lt_p = elementwise("lt", lambda x, y: x < y)
-le_p = elementwise("le", lambda x, y: x <= y)
-gt_p = elementwise("gt", lambda x, y: x > y)
-ge_p = elementwise("ge", lambda x, y: x >= y)
+eq_p = elementwise("eq", preserves_float=False, impl=lambda x, y: x == y)
+ne_p = elementwise("ne", preserves_float=False, impl=lambda x, y: x != y)
+lt_p = elementwise("lt", preserves_float=False, impl=lambda x, y: x < y)
+le_p = elementwise("le", preserves_float=False, impl=lambda x, y: x <= y)
+gt_p = elementwise("gt", preserves_float=False, impl=lambda x, y: x > y)
+ge_p = elementwise("ge", preserves_float=False, impl=lambda x, y: x >= y)
 for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
     defzero(_p)
 
@@ -259,10 +265,10 @@ select_p.jvp = _select_jvp
 select_p.transpose = _select_transpose
 
 # --- real, imag, conj (complex numbers) -----------------------------------------------------
-real_p = _unary("real", "real")
+real_p = _unary("real", "real", preserves_float=False)
 deflinear(real_p, lambda ct, x: (convert_element_type(ct, new_dtype=x.dtype),))
 
-imag_p = _unary("imag", "imag")
+imag_p = _unary("imag", "imag", preserves_float=False)
 deflinear(imag_p, lambda ct, x: (mul(convert_element_type(ct, new_dtype=x.dtype), -1j),))
 
 conj_p = _unary("conj", "conj")

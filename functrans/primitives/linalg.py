@@ -62,42 +62,46 @@ def _dot_general_shape(x, y, *, dimension_numbers):
     return shape, np.result_type(x.dtype, y.dtype)
 
 
-def _ranges(*lengths):
-    start = 0
-    for n in lengths:
-        yield tuple(range(start, start + n))
-        start += n
+def _contract_back(ct, other, other_is_lhs, dimension_numbers):
+    """Cotangent of one operand of ``out = dot_general(x, y)``, given ``ct`` (shaped like ``out``)
+    and the other operand.
 
-
-def _transpose_lhs(ct, x, y, dimension_numbers, ct_has_y_first=False):
-    """Cotangent of ``x`` in ``dot_general(x, y)``; ``ct_has_y_first`` for the swapped case."""
+    ``ct``'s dimensions are (batch, x free, y free). Contracting ``other``'s free dimensions
+    with their places in ``ct`` leaves (batch, other's contracted dims, this operand's free
+    dims) when ``other`` comes first, which for an ordinary matrix product is already this
+    operand's layout (so the result is contiguous: no transposed copy for the caller to pay).
+    """
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
-    x_free = _free_dims(x.ndim, x_contract, x_batch)
-    y_free = _free_dims(y.ndim, y_contract, y_batch)
-    if ct_has_y_first:
-        ct_batch, ct_y, _ = _ranges(len(x_batch), len(y_free), len(x_free))
-    else:
-        ct_batch, _, ct_y = _ranges(len(x_batch), len(x_free), len(y_free))
-    # Contract ct's y-free dims with y's free dims; the result is (batch, x free, y contract).
-    product = dot_general(ct, y, ((ct_y, y_free), (ct_batch, y_batch)))
-    # y's contracted dims come out in y's order; map each to the x dim it was paired with.
-    x_contract_in_y_order = [x_contract[i] for i in np.argsort(y_contract)]
-    positions = list(x_batch) + list(x_free) + x_contract_in_y_order
+    nb = len(x_batch)
+    if other_is_lhs:  # cotangent of y; other = x
+        x = other
+        x_free = _free_dims(x.ndim, x_contract, x_batch)
+        ct_x_free = tuple(range(nb, nb + len(x_free)))
+        product = dot_general(x, ct, ((x_free, ct_x_free), (x_batch, tuple(range(nb)))))
+        # product dims: batch, x_contract (in x's order), y free.
+        y_ndim = nb + len(y_contract) + (ct.ndim - nb - len(x_free))
+        y_free = _free_dims(y_ndim, y_contract, y_batch)
+        paired = [y_contract[i] for i in np.argsort(x_contract)]
+        positions = list(y_batch) + paired + list(y_free)
+    else:  # cotangent of x; other = y
+        y = other
+        y_free = _free_dims(y.ndim, y_contract, y_batch)
+        ct_y_free = tuple(range(ct.ndim - len(y_free), ct.ndim))
+        product = dot_general(ct, y, ((ct_y_free, y_free), (tuple(range(nb)), y_batch)))
+        # product dims: batch, x free, y_contract (in y's order).
+        x_ndim = nb + len(x_contract) + (ct.ndim - nb - len(y_free))
+        x_free = _free_dims(x_ndim, x_contract, x_batch)
+        paired = [x_contract[i] for i in np.argsort(y_contract)]
+        positions = list(x_batch) + list(x_free) + paired
     return transpose(product, tuple(int(i) for i in np.argsort(positions)))
-
-
-def _transpose_rhs(ct, x, y, dimension_numbers):
-    (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
-    swapped = ((y_contract, x_contract), (y_batch, x_batch))
-    return _transpose_lhs(ct, y, x, swapped, ct_has_y_first=True)
 
 
 def _dot_general_transpose(ct, x, y, *, dimension_numbers):
     if is_linear(x) and is_linear(y):
         raise ValueError("dot_general is not linear in both operands at once")
     if is_linear(x):
-        return _transpose_lhs(ct, x, y, dimension_numbers), None
-    return None, _transpose_rhs(ct, x, y, dimension_numbers)
+        return _contract_back(ct, y, False, dimension_numbers), None
+    return None, _contract_back(ct, x, True, dimension_numbers)
 
 
 dot_general_p = Primitive("dot_general")

@@ -23,20 +23,20 @@ def transpose_program(program, out_cts):
         previous = acc[index]
         acc[index] = ct if previous is None else add_cotangents(previous, ct)
     for eqn in reversed(trace.eqns):
-        out = eqn.out
-        if type(out) is tuple:
+        if type(eqn) is Var:
+            ct = acc[eqn.index]
+            if ct is None:
+                continue
+            acc[eqn.index] = None  # free it as soon as it is used
+            in_cts = eqn.prim.transpose(ct, *eqn.args, **eqn.params)
+        else:
+            out = eqn.out
             cts = [acc[o.index] for o in out]
             if all(c is None for c in cts):
                 continue
             for o in out:
                 acc[o.index] = None
             in_cts = eqn.prim.transpose(cts, *eqn.args, **eqn.params)
-        else:
-            ct = acc[out.index]
-            if ct is None:
-                continue
-            acc[out.index] = None  # free it as soon as it is used
-            in_cts = eqn.prim.transpose(ct, *eqn.args, **eqn.params)
         for arg, ct_in in zip(eqn.args, in_cts):
             if ct_in is None or type(arg) is not Var or arg._trace is not trace:
                 continue
