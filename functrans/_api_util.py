@@ -94,8 +94,12 @@ def check_scalar_output(out, name: str):
 
 def split_aux(out, name: str):
     if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        kind = f"a {type(out).__name__} of length {len(out)}" if isinstance(out, (tuple, list)) \
-            else f"a {type(out).__name__}"
+        if isinstance(out, (tuple, list)):
+            kind = f"a {type(out).__name__} of length {len(out)}"
+        elif hasattr(out, "shape"):
+            kind = f"a single array of shape {tuple(out.shape)}"
+        else:
+            kind = f"a {type(out).__name__}"
         raise errors.HasAuxError(
             f"{name} was called with has_aux=True, so the function must return a pair "
             f"(output, aux), but it returned {kind}. Return `loss, aux` from the function, or "

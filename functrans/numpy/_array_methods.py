@@ -96,8 +96,11 @@ def _install(fnp):
                 break
         target = getattr(namespace, func.__name__, None) if namespace is not None else None
         if target is None:
+            public = [part for part in module.split(".") if not part.startswith("_")]
+            public = [part for part in public if part not in ("core", "lib")]
+            spelled = ".".join(public + [func.__name__])
             raise errors.UnsupportedError(
-                f"numpy.{func.__name__} was called on a traced array, and functrans.numpy has no "
+                f"{spelled} was called on a traced array, and functrans.numpy has no "
                 f"version of it yet. Express it with functrans.numpy functions "
                 f"(import functrans.numpy as fnp), which are differentiable."
             )

@@ -36,7 +36,9 @@ def linearize_flat(fun, primals, origin):
     """
     with new_trace(StagingTrace, origin) as staging, new_trace(JVPTrace, origin) as jvp_trace:
         in_vars = [staging.new_var(p.shape, p.dtype) for p in primals]
-        tracers = [JVPTracer(jvp_trace, p, v) for p, v in zip(primals, in_vars)]
+        # Integer and boolean inputs have no tangent: they enter as the constants they are.
+        tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p
+                   for p, v in zip(primals, in_vars)]
         outs, extra = fun(tracers)
         out_primals = []
         out_tangents = []

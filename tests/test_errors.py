@@ -1,0 +1,122 @@
+"""Every error functrans raises for bad input: its type, that its message names the problem
+and the fix, and that nothing is left behind (the trace stack is clean afterwards)."""
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import errors
+from functrans.core.trace import _stack
+
+
+@pytest.fixture(autouse=True)
+def clean_trace_stack():
+    yield
+    assert _stack.traces == [], "an error left a transformation on the trace stack"
+    assert float(ft.grad(lambda x: x * x)(3.0)) == 6.0  # and the next call works
+
+
+def test_grad_of_non_scalar_output():
+    with pytest.raises(errors.NonScalarOutputError, match=r"shape \(3,\).*\.sum\(\).*jacrev.*has_aux"):
+        ft.grad(lambda x: x * 2)(np.ones(3))
+    assert issubclass(errors.NonScalarOutputError, TypeError)
+
+
+def test_grad_of_complex_or_integer_or_non_array_output():
+    with pytest.raises(errors.NonScalarOutputError, match="real-valued output"):
+        ft.grad(lambda x: x * 1j)(1.0)
+    with pytest.raises(errors.NonScalarOutputError, match="float output.*int64"):
+        ft.grad(lambda x: fnp.argmax(x))(np.ones(3))
+    with pytest.raises(errors.NonScalarOutputError, match="returned a str.*has_aux"):
+        ft.grad(lambda x: "loss")(1.0)
+
+
+@pytest.mark.parametrize("value, dtype", [(2, "int64"), (np.array([True]), "bool"), (np.int32(1), "int32")])
+def test_grad_of_integer_or_bool_input(value, dtype):
+    with pytest.raises(errors.InputDtypeError, match=rf"argument 0 has dtype {dtype}.*2\.0 rather than 2.*allow_int=True"):
+        ft.grad(lambda x: x * 1.0)(value)
+
+
+def test_integer_leaf_inside_a_pytree_is_named_by_its_key_path():
+    with pytest.raises(errors.InputDtypeError, match=r"argument 1 at \['steps'\] has dtype int64"):
+        ft.grad(lambda a, p: a * p["w"], argnums=1)(1.0, {"w": 2.0, "steps": 3})
+
+
+def test_has_aux_without_a_pair():
+    with pytest.raises(errors.HasAuxError, match=r"must return a pair \(output, aux\).*returned a single array of shape \(\)"):
+        ft.grad(lambda x: x * 2.0, has_aux=True)(1.0)
+    with pytest.raises(errors.HasAuxError, match="a tuple of length 3"):
+        ft.value_and_grad(lambda x: (x, x, x), has_aux=True)(1.0)
+
+
+def test_jvp_structure_mismatch_names_the_key_path():
+    with pytest.raises(errors.TreeStructureError, match=r"at \[0\]: dict with keys \['a', 'b'\] vs .*\['a', 'c'\]"):
+        ft.jvp(lambda p: p["a"], ({"a": 1.0, "b": 2.0},), ({"a": 1.0, "c": 2.0},))
+
+
+def test_jvp_shape_and_dtype_mismatch():
+    with pytest.raises(errors.TangentMismatchError, match=r"primals\[0\]\['w'\] has shape \(2,\) but the primal has shape \(3,\)"):
+        ft.jvp(lambda p: p["w"], ({"w": np.ones(3)},), ({"w": np.ones(2)},))
+    with pytest.raises(errors.TangentMismatchError, match=r"dtype float32 but the primal has dtype float64.*astype"):
+        ft.jvp(lambda x: x, (np.ones(2),), (np.ones(2, np.float32),))
+    with pytest.raises(errors.TangentMismatchError, match=r"tuples.*jvp\(f, \(x,\), \(v,\)\)"):
+        ft.jvp(lambda x: x, np.ones(2), np.ones(2))
+
+
+def test_argnums_out_of_range():
+    with pytest.raises(errors.ArgnumsError, match=r"argnums=2 is out of range.*2 positional arguments"):
+        ft.grad(lambda x, y: x * y, argnums=2)(1.0, 2.0)
+    with pytest.raises(errors.ArgnumsError, match="argnums is empty"):
+        ft.grad(lambda x: x, argnums=())(1.0)
+
+
+def test_leaked_tracer():
+    saved = []
+
+    def f(x):
+        saved.append(x * 2)
+        return x.sum()
+    ft.grad(f)(np.ones(2))
+    with pytest.raises(errors.LeakedTracerError, match=r"grad\(f\).*has_aux=True"):
+        saved[0] + 1
+
+
+def test_in_place_update_on_a_tracer_points_to_at():
+    def f(x):
+        x[0] = 2.0
+        return x.sum()
+    with pytest.raises(errors.InPlaceUpdateError, match=r"x\.at\[i\]\.set\(v\)"):
+        ft.grad(f)(np.ones(2))
+
+
+def test_converting_a_tracer_to_numpy_would_drop_the_derivative():
+    with pytest.raises(errors.TracerConversionError, match=r"silently drop its derivative.*functrans\.numpy.*stop_gradient"):
+        ft.grad(lambda x: np.asarray(x).sum())(np.ones(2))
+
+
+def test_unsupported_numpy_function_on_a_tracer_names_it():
+    with pytest.raises(errors.UnsupportedError, match=r"numpy\.fft\.fft.*functrans\.numpy has no version"):
+        ft.grad(lambda x: np.fft.fft(x).real.sum())(np.ones(4))
+    with pytest.raises(errors.UnsupportedError, match=r"numpy\.add\.reduceat"):
+        ft.grad(lambda x: np.add.reduceat(x, [0, 2]).sum())(np.ones(4))
+
+
+def test_vjp_cotangent_of_the_wrong_shape_or_structure():
+    _, f_vjp = ft.vjp(lambda x: x * 2, np.ones(3))
+    with pytest.raises(errors.TangentMismatchError, match=r"cotangent.*shape \(2,\).*output has shape \(3,\)"):
+        f_vjp(np.ones(2))
+    _, g_vjp = ft.vjp(lambda x: (x, x), np.ones(3))
+    with pytest.raises(errors.TreeStructureError, match="cotangent"):
+        g_vjp(np.ones(3))
+
+
+def test_error_inside_the_function_propagates_unchanged():
+    def f(x):
+        raise KeyError("user bug")
+    with pytest.raises(KeyError, match="user bug"):
+        ft.grad(f)(1.0)
+
+
+def test_errors_link_their_docs_section():
+    with pytest.raises(errors.NonScalarOutputError, match=r"docs/errors\.md#non-scalar-output"):
+        ft.grad(lambda x: x)(np.ones(2))
