@@ -120,3 +120,13 @@ def test_error_inside_the_function_propagates_unchanged():
 def test_errors_link_their_docs_section():
     with pytest.raises(errors.NonScalarOutputError, match=r"docs/errors\.md#non-scalar-output"):
         ft.grad(lambda x: x)(np.ones(2))
+
+
+def test_every_error_class_has_its_docs_section():
+    import pathlib
+
+    text = (pathlib.Path(__file__).parent.parent / "docs" / "errors.md").read_text()
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, errors.FunctransError) and c is not errors.FunctransError]
+    missing = [c.__name__ for c in classes if f"\n## {c.anchor}\n" not in text]
+    assert not missing, f"docs/errors.md lacks sections for {missing}"
