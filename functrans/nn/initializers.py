@@ -1,0 +1,310 @@
+"""Parameter initializers: plain functions ``(key, shape, dtype=float64, ...) -> array``.
+
+Shapes follow PyTorch's weight layout: ``(out, in)`` for a linear layer and
+``(out, in / groups, *kernel)`` for a convolution, so ``fan_in = shape[1] * receptive`` and
+``fan_out = shape[0] * receptive`` where ``receptive`` is the product of ``shape[2:]``.
+Hyperparameters are keywords; bind them with ``functools.partial`` to hand an initializer to
+a layer.
+
+Example:
+    >>> from functrans import nn, random
+    >>> w = nn.initializers.glorot_uniform(random.key(0), (3, 4))
+    >>> w.shape, w.dtype
+    ((3, 4), dtype('float64'))
+"""
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import numpy as np
+
+from functrans import random
+from functrans.typing import Array, DType, Key
+
+__all__ = [
+    "Initializer", "calculate_gain", "compute_fans", "constant", "glorot_normal",
+    "glorot_uniform", "he_normal", "he_uniform", "kaiming_normal", "kaiming_uniform",
+    "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal", "truncated_normal",
+    "uniform", "xavier_normal", "xavier_uniform", "zeros",
+]
+
+Initializer = Callable[..., Array]
+"""``init(key, shape, dtype) -> array``."""
+
+
+def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+
+
+def compute_fans(shape: int | Sequence[int]) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` of a weight of this shape, in PyTorch's layout.
+
+    Args:
+        shape: ``(out, in, *receptive_field)``; a 1-d shape counts as ``fan_in = fan_out``.
+
+    Returns:
+        The two fans.
+
+    Raises:
+        ValueError: for a 0-d shape.
+
+    Example:
+        >>> from functrans import nn
+        >>> nn.initializers.compute_fans((8, 3, 5, 5))
+        (75, 200)
+    """
+    shape = _shape(shape)
+    if len(shape) == 0:
+        raise ValueError("compute_fans: a scalar has no fans; give a shape with >= 1 dimension")
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The gain PyTorch recommends for a nonlinearity (scales the standard deviation).
+
+    Args:
+        nonlinearity: ``"linear"``, ``"conv"``, ``"sigmoid"``, ``"tanh"``, ``"relu"``,
+            ``"leaky_relu"`` or ``"selu"``.
+        param: The negative slope for ``"leaky_relu"`` (default 0.01).
+
+    Returns:
+        The gain.
+
+    Raises:
+        ValueError: an unknown nonlinearity.
+
+    Example:
+        >>> from functrans import nn
+        >>> round(nn.initializers.calculate_gain("relu"), 6)
+        1.414214
+    """
+    if nonlinearity in ("linear", "conv", "conv1d", "conv2d", "sigmoid", "identity"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3.0
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1.0 + slope**2))
+    if nonlinearity == "selu":
+        return 0.75
+    raise ValueError(f"calculate_gain: unknown nonlinearity {nonlinearity!r}; use one of linear, "
+                     f"conv, sigmoid, tanh, relu, leaky_relu, selu")
+
+
+def zeros(key: Key | None, shape: int | Sequence[int], dtype: DType = np.float64) -> Array:
+    """Zeros (the key is ignored).
+
+    Example:
+        >>> from functrans import nn
+        >>> nn.initializers.zeros(None, 2)
+        array([0., 0.])
+    """
+    return np.zeros(_shape(shape), dtype)
+
+
+def ones(key: Key | None, shape: int | Sequence[int], dtype: DType = np.float64) -> Array:
+    """Ones (the key is ignored).
+
+    Example:
+        >>> from functrans import nn
+        >>> nn.initializers.ones(None, 2)
+        array([1., 1.])
+    """
+    return np.ones(_shape(shape), dtype)
+
+
+def constant(key: Key | None, shape: int | Sequence[int], dtype: DType = np.float64, *,
+             value: float = 0.0) -> Array:
+    """Every entry ``value`` (the key is ignored).
+
+    Example:
+        >>> from functrans import nn
+        >>> nn.initializers.constant(None, 2, value=0.5)
+        array([0.5, 0.5])
+    """
+    return np.full(_shape(shape), value, dtype)
+
+
+def normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
+           mean: float = 0.0, std: float = 1.0) -> Array:
+    """Normal with the given mean and standard deviation.
+
+    Example:
+        >>> from functrans import nn, random
+        >>> nn.initializers.normal(random.key(0), (2, 2), std=0.01).shape
+        (2, 2)
+    """
+    return random.normal(key, _shape(shape), dtype) * std + mean
+
+
+def uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
+            low: float = 0.0, high: float = 1.0) -> Array:
+    """Uniform on ``[low, high)``.
+
+    Example:
+        >>> from functrans import nn, random
+        >>> w = nn.initializers.uniform(random.key(0), 100, low=-2.0, high=2.0)
+        >>> bool((abs(w) <= 2).all())
+        True
+    """
+    return random.uniform(key, _shape(shape), dtype, minval=low, maxval=high)
+
+
+def truncated_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
+                     std: float = 1.0, lower: float = -2.0, upper: float = 2.0) -> Array:
+    """Normal with standard deviation ``std`` (before truncation) restricted to
+    ``[lower * std, upper * std]``.
+
+    Example:
+        >>> from functrans import nn, random
+        >>> w = nn.initializers.truncated_normal(random.key(0), 1000, std=0.1)
+        >>> bool((abs(w) <= 0.2).all())
+        True
+    """
+    return random.truncated_normal(key, lower, upper, _shape(shape), dtype) * std
+
+
+def _variance_scaling(key: Key, shape, dtype, scale: float, mode: str, distribution: str):
+    fan_in, fan_out = compute_fans(shape)
+    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    std = math.sqrt(scale / max(fan, 1))
+    if distribution == "uniform":
+        bound = math.sqrt(3.0) * std
+        return uniform(key, shape, dtype, low=-bound, high=bound)
+    return normal(key, shape, dtype, std=std)
+
+
+def xavier_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
+                   gain: float = 1.0) -> Array:
+    """Glorot/Xavier uniform: ``U(-a, a)`` with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
+
+    Reference: Glorot and Bengio, "Understanding the difficulty of training deep feedforward
+    neural networks", AISTATS 2010.
+
+    Example:
+        >>> from functrans import nn, random
+        >>> w = nn.initializers.xavier_uniform(random.key(0), (30, 20))
+        >>> bool((abs(w) <= (6 / 50) ** 0.5).all())
+        True
+    """
+    return _variance_scaling(key, shape, dtype, gain**2, "fan_avg", "uniform")
+
+
+def xavier_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
+                  gain: float = 1.0) -> Array:
+    """Glorot/Xavier normal: std ``gain * sqrt(2 / (fan_in + fan_out))``.
+
+    Example:
+        >>> from functrans import nn, random
+        >>> nn.initializers.xavier_normal(random.key(0), (30, 20)).shape
+        (30, 20)
+    """
+    return _variance_scaling(key, shape, dtype, gain**2, "fan_avg", "normal")
+
+
+def kaiming_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
+                    a: float = 0.0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Array:
+    """He/Kaiming uniform: ``U(-b, b)`` with ``b = gain * sqrt(3 / fan)``, as in PyTorch.
+
+    Reference: He, Zhang, Ren and Sun, "Delving deep into rectifiers", ICCV 2015.
+
+    Args:
+        key: A random key.
+        shape: The weight shape ``(out, in, *kernel)``.
+        dtype: A float dtype.
+        a: Negative slope of the leaky ReLU that follows (0 means ReLU).
+        mode: ``"fan_in"`` (default) or ``"fan_out"``.
+        nonlinearity: Passed to :func:`calculate_gain` with ``a``.
+
+    Returns:
+        The weight.
+
+    Example:
+        >>> from functrans import nn, random
+        >>> w = nn.initializers.kaiming_uniform(random.key(0), (10, 8))
+        >>> bool((abs(w) <= (6 / 8) ** 0.5).all())
+        True
+    """
+    gain = calculate_gain(nonlinearity, a)
+    return _variance_scaling(key, shape, dtype, gain**2, mode, "uniform")
+
+
+def kaiming_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
+                   a: float = 0.0, mode: str = "fan_in",
+                   nonlinearity: str = "leaky_relu") -> Array:
+    """He/Kaiming normal: std ``gain / sqrt(fan)``, as in PyTorch.
+
+    Example:
+        >>> from functrans import nn, random
+        >>> nn.initializers.kaiming_normal(random.key(0), (10, 8)).shape
+        (10, 8)
+    """
+    gain = calculate_gain(nonlinearity, a)
+    return _variance_scaling(key, shape, dtype, gain**2, mode, "normal")
+
+
+def lecun_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64) -> Array:
+    """LeCun uniform: ``U(-b, b)`` with ``b = sqrt(3 / fan_in)`` (variance ``1 / fan_in``).
+
+    Example:
+        >>> from functrans import nn, random
+        >>> w = nn.initializers.lecun_uniform(random.key(0), (10, 12))
+        >>> bool((abs(w) <= 0.5).all())
+        True
+    """
+    return _variance_scaling(key, shape, dtype, 1.0, "fan_in", "uniform")
+
+
+def lecun_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64) -> Array:
+    """LeCun normal: std ``1 / sqrt(fan_in)``.
+
+    Example:
+        >>> from functrans import nn, random
+        >>> nn.initializers.lecun_normal(random.key(0), (10, 12)).shape
+        (10, 12)
+    """
+    return _variance_scaling(key, shape, dtype, 1.0, "fan_in", "normal")
+
+
+def orthogonal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
+               gain: float = 1.0) -> Array:
+    """A (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal
+    matrix (signs fixed so the distribution is uniform); dimensions after the first are
+    flattened, as in PyTorch.
+
+    Reference: Saxe, McClelland and Ganguli, "Exact solutions to the nonlinear dynamics of
+    learning in deep linear neural networks", ICLR 2014.
+
+    Raises:
+        ValueError: a shape with fewer than 2 dimensions.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> q = nn.initializers.orthogonal(random.key(0), (4, 4))
+        >>> bool(np.allclose(q @ q.T, np.eye(4)))
+        True
+    """
+    shape = _shape(shape)
+    if len(shape) < 2:
+        raise ValueError(f"orthogonal: needs a shape with >= 2 dimensions, got {shape}")
+    rows, cols = shape[0], math.prod(shape[1:])
+    a = np.asarray(random.normal(key, (max(rows, cols), min(rows, cols)), np.float64))
+    q, r = np.linalg.qr(a)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return (gain * q).reshape(shape).astype(dtype)
+
+
+glorot_uniform = xavier_uniform
+glorot_normal = xavier_normal
+he_uniform = kaiming_uniform
+he_normal = kaiming_normal

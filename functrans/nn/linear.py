@@ -1,0 +1,103 @@
+"""Dense layers: :class:`Linear` (``y = x W^T + b``), :class:`Embedding` and friends."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+import functrans.numpy as fnp
+from functrans import random
+from functrans.nn import initializers as _init
+from functrans.nn._layer import Layer
+from functrans.typing import Array, DType, Key, Params
+
+__all__ = ["Linear"]
+
+
+def _check_size(layer: str, name: str, value: Any) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class Linear(Layer):
+    """A fully connected layer, ``y = x @ weight.T + bias``, PyTorch's ``nn.Linear``.
+
+    Parameters: ``weight`` of shape ``(out_features, in_features)`` and ``bias`` of shape
+    ``(out_features,)``, both initialised as PyTorch does, uniform on
+    ``[-1/sqrt(in_features), 1/sqrt(in_features))``.
+
+    Args:
+        in_features: Size of the last axis of the input.
+        out_features: Size of the last axis of the output.
+        bias: Whether to add a bias.
+        dtype: Parameter dtype (float64 by default, NumPy's default float).
+        weight_init: Optional initializer ``(key, shape, dtype) -> array`` for the weight.
+        bias_init: Optional initializer for the bias.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> layer = nn.Linear(3, 2)
+        >>> params = layer.init(random.key(0))
+        >>> params["weight"].shape, params["bias"].shape
+        ((2, 3), (2,))
+        >>> layer.apply(params, np.ones((5, 3))).shape
+        (5, 2)
+    """
+
+    in_features: int
+    out_features: int
+    bias: bool = True
+    dtype: DType = np.float64
+    weight_init: Optional[Callable[..., Array]] = None
+    bias_init: Optional[Callable[..., Array]] = None
+
+    def __post_init__(self) -> None:
+        _check_size("Linear", "in_features", self.in_features)
+        _check_size("Linear", "out_features", self.out_features)
+
+    def init(self, key: Key) -> Params:
+        """Initial ``{"weight": (out, in), "bias": (out,)}`` (no bias if ``bias=False``).
+
+        Example:
+            >>> from functrans import nn, random
+            >>> nn.Linear(4, 1, bias=False).init(random.key(0))["weight"].shape
+            (1, 4)
+        """
+        k_w, k_b = random.split(key)
+        bound = 1.0 / math.sqrt(self.in_features)
+        shape = (self.out_features, self.in_features)
+        if self.weight_init is None:
+            w = _init.uniform(k_w, shape, self.dtype, low=-bound, high=bound)
+        else:
+            w = self.weight_init(k_w, shape, self.dtype)
+        params = {"weight": w}
+        if self.bias:
+            if self.bias_init is None:
+                params["bias"] = _init.uniform(k_b, (self.out_features,), self.dtype,
+                                               low=-bound, high=bound)
+            else:
+                params["bias"] = self.bias_init(k_b, (self.out_features,), self.dtype)
+        return params
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """``x @ weight.T + bias`` for ``x`` of shape ``(..., in_features)``.
+
+        Example:
+            >>> import numpy as np
+            >>> from functrans import nn
+            >>> p = {"weight": np.array([[1.0, 2.0]]), "bias": np.array([0.5])}
+            >>> nn.Linear(2, 1).apply(p, np.array([1.0, 1.0]))
+            array([3.5])
+        """
+        x = fnp.asarray(x)
+        if x.shape[-1:] != (self.in_features,):
+            raise ValueError(f"Linear: expected input of shape (..., {self.in_features}), "
+                             f"got {tuple(x.shape)}")
+        y = fnp.tensordot(x, params["weight"], ((x.ndim - 1,), (1,)))
+        if "bias" in params:
+            y = y + params["bias"]
+        return y
