@@ -80,7 +80,9 @@ def _loss(params, x, labels_onehot):
     for layer in params[:-1]:
         h = fnp.tanh(h @ layer["w"] + layer["b"])
     logits = h @ params[-1]["w"] + params[-1]["b"]
-    shifted = logits - fnp.max(logits, axis=1, keepdims=True)
+    # The shift only keeps exp() in range; it cancels mathematically, so no derivative flows
+    # through it (as in any log-softmax implementation).
+    shifted = logits - fnp.max(ft.stop_gradient(logits), axis=1, keepdims=True)
     log_probs = shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=1, keepdims=True))
     return -fnp.sum(log_probs * labels_onehot) / x.shape[0]
 
