@@ -151,7 +151,7 @@ def where(condition, x=None, y=None, /):
     return select_p.bind(condition, operand(x), operand(y))
 
 
-def clip(a, a_min=None, a_max=None, /):
+def clip(a, a_min=None, a_max=None):
     """Limit the values of ``a`` to ``[a_min, a_max]`` (either may be None). The derivative
     is 1 strictly inside the interval and 0 outside it.
 
