@@ -78,6 +78,12 @@ def _scatter_add_impl(x, updates, *arrays, index):
     concrete = build_index(index, arrays)
     if arrays:
         xp = array_module_of(out)
+        # NumPy 2.4's add.at misreads updates that broadcast over the leading dimensions of a
+        # multi-dimensional index (it adds 3, not 6, for add.at(zeros(1), [[0, 0], [0, 0]],
+        # [1, 2])): hand it updates of the indexed shape.
+        target = _result_shape(out.shape, index, arrays)
+        if getattr(updates, "shape", None) != target:
+            updates = xp.broadcast_to(xp.asarray(updates, dtype=out.dtype), target)
         if xp.__name__ == "numpy":
             xp.add.at(out, concrete, updates)
         else:  # CuPy spells it differently
