@@ -102,6 +102,9 @@ pow_p = elementwise("pow", lambda x, y: x**y)
 
 def _pow_jvp_y(t, x, y):
     # d/dy x**y = log(x) x**y; at x == 0 the limit is 0 for y > 0, so log(0) is avoided.
+    if type(x) in (int, float, complex):  # stays a Python scalar, so it cannot widen float32
+        log_x = 0.0 if x == 0 else np.log(x).item()
+        return mul(t, mul(log_x, pow(x, y)))
     safe_x = select(eq(x, 0), 1, x) if _may_be_zero(x) else x
     return mul(t, mul(log(safe_x), pow(x, y)))
 
