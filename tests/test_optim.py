@@ -1,29 +1,347 @@
-"""functrans.optim: optimizers against their published update formulas, and convergence."""
+"""functrans.optim: optimizers against their published update formulas, convergence,
+schedules, combinators and errors."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
 
+import functrans as ft
+import functrans.numpy as fnp
 from functrans import optim
+from functrans.optim import schedules
 
 
-def test_sgd_plain_step_formula():
-    opt = optim.sgd(0.1)
-    params = {"w": np.array([1.0, -2.0])}
+# --- reference implementations: the published formulas, one step each, in plain NumPy --------
+def ref_sgd(p, g, s, t, lr, momentum=0.0, nesterov=False, weight_decay=0.0):
+    g = g + weight_decay * p
+    if momentum:
+        s["b"] = momentum * s.get("b", 0.0) + g
+        g = g + momentum * s["b"] if nesterov else s["b"]
+    return p - lr * g
+
+
+def ref_adam(p, g, s, t, lr, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, decoupled=False):
+    if not decoupled:
+        g = g + weight_decay * p
+    s["m"] = b1 * s.get("m", 0.0) + (1 - b1) * g
+    s["v"] = b2 * s.get("v", 0.0) + (1 - b2) * g * g
+    m_hat = s["m"] / (1 - b1**t)
+    v_hat = s["v"] / (1 - b2**t)
+    if decoupled:
+        p = p * (1 - lr * weight_decay)  # PyTorch's AdamW decays first
+    return p - lr * m_hat / (np.sqrt(v_hat) + eps)
+
+
+def ref_rmsprop(p, g, s, t, lr, alpha=0.99, eps=1e-8, momentum=0.0, centered=False,
+                weight_decay=0.0):
+    g = g + weight_decay * p
+    s["v"] = alpha * s.get("v", 0.0) + (1 - alpha) * g * g
+    avg = s["v"]
+    if centered:
+        s["g"] = alpha * s.get("g", 0.0) + (1 - alpha) * g
+        avg = avg - s["g"] ** 2
+    step = g / (np.sqrt(avg) + eps)
+    if momentum:
+        s["b"] = momentum * s.get("b", 0.0) + step
+        step = s["b"]
+    return p - lr * step
+
+
+def ref_adagrad(p, g, s, t, lr, initial_accumulator_value=0.0, eps=1e-10, weight_decay=0.0):
+    g = g + weight_decay * p
+    s["s"] = s.get("s", initial_accumulator_value) + g * g
+    return p - lr * g / (np.sqrt(s["s"]) + eps)
+
+
+def ref_lion(p, g, s, t, lr, b1=0.9, b2=0.99, weight_decay=0.0):
+    m = s.get("m", 0.0)
+    p = p - lr * (np.sign(b1 * m + (1 - b1) * g) + weight_decay * p)
+    s["m"] = b2 * m + (1 - b2) * g
+    return p
+
+
+CASES = [
+    ("sgd", optim.sgd, ref_sgd, dict(lr=0.1)),
+    ("sgd-momentum", optim.sgd, ref_sgd, dict(lr=0.05, momentum=0.9)),
+    ("sgd-nesterov-wd", optim.sgd, ref_sgd, dict(lr=0.05, momentum=0.8, nesterov=True,
+                                                 weight_decay=0.01)),
+    ("adam", optim.adam, ref_adam, dict(lr=0.01)),
+    ("adam-l2", optim.adam, ref_adam, dict(lr=0.02, b1=0.8, b2=0.95, eps=1e-6,
+                                           weight_decay=0.1)),
+    ("adamw", optim.adamw, ref_adam, dict(lr=0.01, weight_decay=0.1, decoupled=True)),
+    ("rmsprop", optim.rmsprop, ref_rmsprop, dict(lr=0.01)),
+    ("rmsprop-centered-momentum", optim.rmsprop, ref_rmsprop,
+     dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.01)),
+    ("adagrad", optim.adagrad, ref_adagrad, dict(lr=0.1, initial_accumulator_value=0.1)),
+    ("lion", optim.lion, ref_lion, dict(lr=0.001, weight_decay=0.1)),
+]
+
+
+def _make(factory, kwargs):
+    kwargs = dict(kwargs)
+    lr = kwargs.pop("lr")
+    kwargs.pop("decoupled", None)
+    return factory(lr, **kwargs)
+
+
+@pytest.mark.parametrize("name,factory,ref,kwargs", CASES, ids=[c[0] for c in CASES])
+def test_optimizer_matches_published_formula_over_steps(name, factory, ref, kwargs):
+    rng = np.random.default_rng(0)
+    params = {"w": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+    opt = _make(factory, kwargs)
     state = opt.init(params)
-    g = {"w": np.array([0.5, 1.0])}
-    updates, state = opt.update(g, state, params)
-    np.testing.assert_allclose(updates["w"], [-0.05, -0.1], rtol=1e-15)
-    assert state.count == 1 and state.learning_rate == 0.1
+    ref_params = {k: v.copy() for k, v in params.items()}
+    ref_state = {k: {} for k in params}
+    ref_kwargs = {k: v for k, v in kwargs.items() if not (k == "decoupled" and not v)}
+    for t in range(1, 7):
+        grads = {k: rng.normal(size=v.shape) for k, v in params.items()}
+        updates, state = opt.update(grads, state, params)
+        params = optim.apply_updates(params, updates)
+        for k in params:
+            ref_params[k] = ref(ref_params[k], grads[k], ref_state[k], t, **ref_kwargs)
+            np.testing.assert_allclose(params[k], ref_params[k], rtol=0, atol=1e-12)
+        assert state.count == t
+        assert state.learning_rate == kwargs["lr"]
 
 
-def test_apply_updates_keeps_float32():
+@pytest.mark.parametrize("name,factory,ref,kwargs", CASES, ids=[c[0] for c in CASES])
+def test_float32_params_stay_float32(name, factory, ref, kwargs):
+    params = {"w": np.ones((2, 2), np.float32), "b": np.zeros(2, np.float32)}
+    opt = _make(factory, kwargs)
+    state = opt.init(params)
+    for _ in range(3):
+        grads = {"w": np.full((2, 2), 0.3, np.float32), "b": np.full(2, -0.2, np.float32)}
+        updates, state = opt.update(grads, state, params)
+        assert all(u.dtype == np.float32 for u in ft.tree.leaves(updates))
+        params = optim.apply_updates(params, updates)
+    assert all(p.dtype == np.float32 for p in ft.tree.leaves(params))
+    arrays = [x for x in ft.tree.leaves(state) if hasattr(x, "dtype")]
+    assert all(x.dtype == np.float32 for x in arrays)
+
+
+def _run(opt, loss, x0, steps):
+    params = x0
+    state = opt.init(params)
+    step = ft.value_and_grad(loss)
+    for _ in range(steps):
+        _, g = step(params)
+        updates, state = opt.update(g, state, params)
+        params = optim.apply_updates(params, updates)
+    return params
+
+
+QUAD_A = np.array([[3.0, 0.5], [0.5, 1.0]])
+QUAD_B = np.array([1.0, -2.0])
+QUAD_MIN = np.linalg.solve(QUAD_A, QUAD_B)
+
+
+def _quadratic(x):
+    return 0.5 * x @ (QUAD_A @ x) - QUAD_B @ x
+
+
+@pytest.mark.parametrize("opt", [
+    optim.sgd(0.3), optim.sgd(0.1, momentum=0.7), optim.sgd(0.1, momentum=0.7, nesterov=True),
+    optim.adam(0.1), optim.adamw(0.1, weight_decay=0.0), optim.rmsprop(0.03),
+    optim.adagrad(1.0), optim.lion(schedules.cosine_decay(0.05, 300)),
+], ids=["sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad", "lion"])
+def test_converges_on_a_quadratic(opt):
+    x = _run(opt, _quadratic, np.zeros(2), 300)
+    np.testing.assert_allclose(x, QUAD_MIN, atol=1e-3)
+
+
+def _rosenbrock(x):
+    return (1.0 - x[0]) ** 2 + 100.0 * (x[1] - x[0] ** 2) ** 2
+
+
+@pytest.mark.parametrize("opt", [
+    optim.sgd(1e-3, momentum=0.9), optim.adam(0.05), optim.rmsprop(1e-3, momentum=0.9),
+], ids=["momentum", "adam", "rmsprop-momentum"])
+def test_converges_on_rosenbrock(opt):
+    x = _run(opt, _rosenbrock, np.array([-1.2, 1.0]), 1500)
+    np.testing.assert_allclose(x, [1.0, 1.0], atol=2e-2)
+
+
+# --- schedules ------------------------------------------------------------------------------------
+def test_schedules_against_formulas():
+    for t in range(0, 30):
+        assert schedules.constant(0.3)(t) == 0.3
+        assert schedules.linear(1.0, 0.1, 20)(t) == pytest.approx(
+            1.0 + (0.1 - 1.0) * min(t, 20) / 20, abs=1e-15)
+        assert schedules.exponential_decay(2.0, 0.5, 4)(t) == pytest.approx(
+            2.0 * 0.5 ** (t / 4), abs=1e-15)
+        assert schedules.exponential_decay(2.0, 0.5, 4, staircase=True)(t) == pytest.approx(
+            2.0 * 0.5 ** (t // 4), abs=1e-15)
+        assert schedules.cosine_decay(1.0, 20, alpha=0.1)(t) == pytest.approx(
+            0.9 * 0.5 * (1 + math.cos(math.pi * min(t, 20) / 20)) + 0.1, abs=1e-15)
+        w = schedules.warmup_cosine_decay(0.0, 1.0, 5, 25, end_value=0.01)(t)
+        if t < 5:
+            assert w == pytest.approx(t / 5, abs=1e-15)
+        else:
+            frac = min(t - 5, 20) / 20
+            assert w == pytest.approx(0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * frac)),
+                                      abs=1e-15)
+    assert schedules.exponential_decay(1.0, 0.5, end_value=0.2)(10) == 0.2
+    assert "init_value=1.0" in repr(schedules.cosine_decay(1.0, 10))
+
+
+def test_schedule_is_used_as_learning_rate_and_readable_from_state():
+    sched = schedules.linear(1.0, 0.0, 4)
+    opt = optim.sgd(sched)
+    params = np.array([0.0])
+    state = opt.init(params)
+    assert state.learning_rate == 1.0 and state.count == 0
+    rates = []
+    for _ in range(5):
+        updates, state = opt.update(np.array([1.0]), state, params)
+        rates.append(-float(updates[0]))
+    assert rates == [1.0, 0.75, 0.5, 0.25, 0.0]
+    assert state.count == 5 and state.learning_rate == 0.0
+
+
+@pytest.mark.parametrize("factory", [optim.adam, optim.adamw, optim.rmsprop, optim.adagrad,
+                                     optim.lion])
+def test_every_optimizer_takes_a_schedule(factory):
+    opt = factory(schedules.exponential_decay(0.1, 0.5))
+    state = opt.init(np.zeros(1))
+    _, state = opt.update(np.ones(1), state, np.zeros(1))
+    _, state = opt.update(np.ones(1), state, np.zeros(1))
+    assert state.count == 2 and state.learning_rate == pytest.approx(0.025)
+
+
+def test_schedule_validation():
+    with pytest.raises(ValueError, match="transition_steps"):
+        schedules.linear(1.0, 0.0, 0)
+    with pytest.raises(ValueError, match="must exceed warmup_steps"):
+        schedules.warmup_cosine_decay(0.0, 1.0, 10, 10)
+    with pytest.raises(ValueError, match="decay_rate"):
+        schedules.exponential_decay(1.0, 0.0)
+
+
+# --- building blocks and combinators --------------------------------------------------------------
+def test_clip_and_clip_by_global_norm():
+    g = {"a": np.array([3.0, -30.0]), "b": np.array([[40.0]])}
+    clipped, _ = optim.clip(5.0).update(g, optim.EmptyState())
+    np.testing.assert_array_equal(clipped["a"], [3.0, -5.0])
+    np.testing.assert_array_equal(clipped["b"], [[5.0]])
+    opt = optim.clip_by_global_norm(5.0)
+    out, _ = opt.update(g, opt.init(g))
+    norm = math.sqrt(9 + 900 + 1600)
+    np.testing.assert_allclose(out["a"], g["a"] * 5.0 / norm, rtol=1e-15)
+    np.testing.assert_allclose(float(optim.global_norm(out)), 5.0, rtol=1e-15)
+    small = {"a": np.array([0.1])}
+    np.testing.assert_array_equal(opt.update(small, opt.init(small))[0]["a"], [0.1])
+    zero = {"a": np.zeros(2)}
+    np.testing.assert_array_equal(opt.update(zero, opt.init(zero))[0]["a"], [0.0, 0.0])
+    g32 = {"a": np.full(3, 10.0, np.float32)}
+    assert opt.update(g32, opt.init(g32))[0]["a"].dtype == np.float32
+
+
+def test_chain_state_and_lookup_helpers():
+    opt = optim.chain(optim.clip_by_global_norm(1.0), optim.add_decayed_weights(0.5),
+                      optim.sgd(schedules.linear(0.1, 0.0, 10)))
+    params = {"w": np.array([2.0])}
+    state = opt.init(params)
+    assert len(state) == 3 and isinstance(state[2], optim.SgdState)
+    updates, state = opt.update({"w": np.array([10.0])}, state, params)
+    # clip to 1.0, add 0.5 * 2.0, step with lr 0.1.
+    np.testing.assert_allclose(updates["w"], [-0.1 * (1.0 + 1.0)], rtol=1e-15)
+    assert optim.get_count(state) == 1
+    assert optim.get_learning_rate(state) == pytest.approx(0.09)
+    with pytest.raises(ValueError, match="no 'learning_rate'"):
+        optim.get_learning_rate(optim.clip(1.0).init(params))
+
+
+def test_masked_applies_inner_only_to_selected_leaves():
+    params = {"layer": {"weight": np.ones(2), "bias": np.ones(2)}, "norm": np.ones(1)}
+    grads = ft.tree.map(lambda p: 0 * p, params)
+    mask = lambda p: {"layer": {"weight": True, "bias": False}, "norm": False}  # noqa: E731
+    opt = optim.chain(optim.masked(optim.add_decayed_weights(0.1), mask), optim.sgd(1.0))
+    updates, _ = opt.update(grads, opt.init(params), params)
+    np.testing.assert_allclose(updates["layer"]["weight"], [-0.1, -0.1])
+    np.testing.assert_array_equal(updates["layer"]["bias"], [0.0, 0.0])
+    np.testing.assert_array_equal(updates["norm"], [0.0])
+    # A masked optimizer only keeps state for the selected leaves.
+    inner = optim.masked(optim.adam(0.1), {"layer": True, "norm": False})
+    state = inner.init(params)
+    assert len(state.inner_state.mu) == 2
+
+
+def test_freeze_holds_parameters_fixed():
+    params = {"encoder": {"w": np.ones(3)}, "head": np.ones(2)}
+    opt = optim.chain(optim.adamw(0.1, weight_decay=0.1), optim.freeze({"encoder": True,
+                                                                       "head": False}))
+    state = opt.init(params)
+    for _ in range(3):
+        grads = ft.tree.map(np.ones_like, params)
+        updates, state = opt.update(grads, state, params)
+        params = optim.apply_updates(params, updates)
+    np.testing.assert_array_equal(params["encoder"]["w"], np.ones(3))
+    assert (params["head"] < 0.8).all()
+
+
+def test_mask_errors_name_the_parameter():
+    params = {"a": np.ones(1), "b": np.ones(1)}
+    opt = optim.masked(optim.sgd(0.1), {"a": True})
+    with pytest.raises(ValueError, match=r"\['b'\]"):
+        opt.init(params)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="momentum must be in"):
+        optim.sgd(0.1, momentum=1.0)
+    with pytest.raises(ValueError, match="learning_rate must be >= 0"):
+        optim.adam(-1.0)
+    with pytest.raises(ValueError, match="b2 must be in"):
+        optim.adam(b2=1.5)
+    with pytest.raises(ValueError, match="max_norm must be > 0"):
+        optim.clip_by_global_norm(0.0)
+    with pytest.raises(TypeError, match="argument 1 is a function"):
+        optim.chain(optim.sgd(0.1), lambda g: g)
+    opt = optim.adamw(0.1)
+    with pytest.raises(ValueError, match=r"update\(grads, state, params\)"):
+        opt.update(np.ones(2), opt.init(np.ones(2)))
+    opt = optim.adam(0.1)
+    with pytest.raises(ValueError, match="structure of the gradients"):
+        opt.update({"a": np.ones(2)}, opt.init({"b": np.ones(2)}))
+    with pytest.raises(ValueError, match="parts for"):
+        optim.chain(optim.sgd(0.1)).update(np.ones(1), ())
+
+
+def test_apply_updates_keeps_float32_and_none_leaves_unchanged():
     p = {"w": np.ones(3, np.float32)}
     out = optim.apply_updates(p, {"w": np.full(3, 0.25)})
     assert out["w"].dtype == np.float32
     np.testing.assert_array_equal(out["w"], np.full(3, 1.25, np.float32))
 
 
-def test_sgd_nesterov_needs_momentum():
-    with pytest.raises(ValueError, match="momentum > 0"):
-        optim.sgd(0.1, nesterov=True)
+def test_optimizer_repr_shows_hyperparameters():
+    assert "b2=0.999" in repr(optim.adam(1e-3))
+
+
+def test_update_works_inside_grad():
+    # The optimizers are pure functions, so a meta-gradient through one update works.
+    def after_one_step(lr):
+        opt = optim.sgd(0.0, momentum=0.5)
+        params = fnp.array([1.0, 2.0])
+        updates, _ = opt.update(2 * params, opt.init(params))
+        return fnp.sum(params + lr * updates)
+
+    assert float(ft.grad(after_one_step)(1.0)) == 0.0
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import functrans.optim.alias
+    import functrans.optim.base
+    import functrans.optim.combine
+    import functrans.optim.schedules
+    import functrans.optim.transform
+
+    for module in (optim, functrans.optim.alias, functrans.optim.base, functrans.optim.combine,
+                   functrans.optim.schedules, functrans.optim.transform):
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
+        assert result.attempted > 0, module.__name__

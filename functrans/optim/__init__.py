@@ -1,6 +1,13 @@
 """Optimizers as pure functions: ``init(params) -> state``, ``update(grads, state, params)
 -> (updates, state)``, and :func:`apply_updates` to add the updates to the parameters.
 
+Optimizers (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``, ``lion``) keep the step count
+and the current learning rate in their state (``state.count``, ``state.learning_rate``; inside a
+``chain``, :func:`get_count` and :func:`get_learning_rate` find them). Building blocks (``clip``,
+``clip_by_global_norm``, ``add_decayed_weights``, ``scale``, ``set_to_zero``) combine with
+``chain``, ``masked`` and ``freeze``; a schedule from :mod:`functrans.optim.schedules` is accepted
+wherever a learning rate is.
+
 Example:
     >>> import numpy as np
     >>> from functrans import optim
@@ -11,10 +18,32 @@ Example:
     >>> optim.apply_updates(params, updates)
     array([ 0.8, -0.8])
 """
-from functrans.optim.alias import SgdState, sgd
+from functrans.optim import schedules
+from functrans.optim.alias import (
+    AdagradState, AdamState, LionState, RmspropState, SgdState, adagrad, adam, adamw, lion,
+    rmsprop, sgd,
+)
 from functrans.optim.base import (
-    EmptyState, GradientTransformation, ScalarOrSchedule, Schedule, apply_updates,
+    EmptyState, GradientTransformation, ScalarOrSchedule, Schedule, apply_updates, get_count,
+    get_learning_rate,
+)
+from functrans.optim.combine import MaskedState, chain, freeze, masked
+from functrans.optim.schedules import (
+    constant as constant_schedule,
+    cosine_decay as cosine_decay_schedule,
+    exponential_decay,
+    linear as linear_schedule,
+    warmup_cosine_decay as warmup_cosine_decay_schedule,
+)
+from functrans.optim.transform import (
+    add_decayed_weights, clip, clip_by_global_norm, global_norm, scale, set_to_zero,
 )
 
-__all__ = ["EmptyState", "GradientTransformation", "ScalarOrSchedule", "Schedule", "SgdState",
-           "apply_updates", "sgd"]
+__all__ = [
+    "AdagradState", "AdamState", "EmptyState", "GradientTransformation", "LionState",
+    "MaskedState", "RmspropState", "ScalarOrSchedule", "Schedule", "SgdState", "adagrad", "adam",
+    "adamw", "add_decayed_weights", "apply_updates", "chain", "clip", "clip_by_global_norm",
+    "constant_schedule", "cosine_decay_schedule", "exponential_decay", "freeze",
+    "get_count", "get_learning_rate", "global_norm", "lion", "linear_schedule", "masked",
+    "rmsprop", "scale", "schedules", "set_to_zero", "sgd", "warmup_cosine_decay_schedule",
+]

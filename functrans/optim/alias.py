@@ -2,31 +2,48 @@
 
 Each optimizer's state is one NamedTuple whose ``count`` field is the number of updates done
 so far and whose ``learning_rate`` field is the rate the next update will use (a schedule is
-evaluated at ``count``), so both are readable without digging. Hyperparameters follow
-PyTorch's defaults and update formulas; each docstring states its formula.
+evaluated at ``count``), so both are readable without digging. Defaults and update formulas
+are PyTorch's (Lion: its paper's); each docstring states the formula, with ``g`` the gradient,
+``p`` the parameter and ``t`` the step number counted from 1. All arithmetic uses Python-float
+coefficients, so float32 parameters and gradients give float32 updates.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import NamedTuple, Optional
 
 import functrans.numpy as fnp
 from functrans import tree
 from functrans.optim.base import (
-    GradientTransformation, ScalarOrSchedule, _as_schedule, _check_positive, _tree_zeros_like,
+    GradientTransformation, ScalarOrSchedule, _check_nonnegative, _check_unit_interval, _l2,
+    _need_params, _rate, _same_leaves, _zeros_like_tree,
 )
-from functrans.typing import OptState, Params, PyTree, Updates
+from functrans.typing import Params, PyTree, Updates
 
-__all__ = ["SgdState", "sgd"]
+__all__ = ["AdagradState", "AdamState", "LionState", "RmspropState", "SgdState", "adagrad",
+           "adam", "adamw", "lion", "rmsprop", "sgd"]
 
 
+class _Optimizer:
+    """Shared by the configurations below: the rate at a step, and the pair of functions."""
+
+    learning_rate: ScalarOrSchedule
+
+    def _rate(self, count: int) -> float:
+        return _rate(self.learning_rate, count)
+
+    def transformation(self) -> GradientTransformation:
+        return GradientTransformation(self.init, self.update)  # type: ignore[attr-defined]
+
+
+# --- SGD -----------------------------------------------------------------------------------------
 class SgdState(NamedTuple):
     """State of :func:`sgd`.
 
     Attributes:
         count: Updates done so far.
         learning_rate: The rate the next update uses.
-        momentum: The momentum buffer (same structure as the params), or ``None`` without
-            momentum.
+        momentum: The momentum buffer (the params' structure), or ``None`` without momentum.
     """
 
     count: int
@@ -34,15 +51,41 @@ class SgdState(NamedTuple):
     momentum: Optional[PyTree]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Sgd(_Optimizer):
+    learning_rate: ScalarOrSchedule
+    momentum: float
+    nesterov: bool
+    weight_decay: float
+
+    def init(self, params: Params) -> SgdState:
+        buf = _zeros_like_tree(params) if self.momentum else None
+        return SgdState(0, self._rate(0), buf)
+
+    def update(self, grads: Updates, state: SgdState,
+               params: Optional[Params] = None) -> tuple[Updates, SgdState]:
+        g, treedef = tree.flatten(grads)
+        g = _l2("sgd", g, treedef, params, self.weight_decay)
+        lr, mu, buf = state.learning_rate, self.momentum, state.momentum
+        if mu:
+            b = [mu * bi + gi for bi, gi in zip(_same_leaves(treedef, buf, "sgd", "momentum"), g)]
+            d = [gi + mu * bi for gi, bi in zip(g, b)] if self.nesterov else b
+            buf = treedef.unflatten(b)
+        else:
+            d = g
+        count = state.count + 1
+        return treedef.unflatten([-lr * di for di in d]), SgdState(count, self._rate(count), buf)
+
+
 def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool = False,
         weight_decay: float = 0.0) -> GradientTransformation:
-    """Stochastic gradient descent, with optional (Nesterov) momentum, as in PyTorch.
+    """Stochastic gradient descent with optional (Nesterov) momentum, PyTorch's ``SGD``.
 
-    With gradient ``g``, momentum ``mu``, weight decay ``wd`` and rate ``lr``::
+    With momentum ``mu``, weight decay ``wd`` and rate ``lr``::
 
         g = g + wd * p
-        b = mu * b + g                  (b starts at 0, so the first b is g)
-        d = g + mu * b if nesterov else b     (d = g without momentum)
+        b = mu * b + g                          (b starts at 0, so the first b is g)
+        d = g + mu * b if nesterov else b       (d = g when mu = 0)
         p = p - lr * d
 
     Reference: Sutskever, Martens, Dahl and Hinton, "On the importance of initialization and
@@ -50,63 +93,413 @@ def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool =
 
     Args:
         learning_rate: A number or a schedule of the step count.
-        momentum: Momentum factor ``mu`` in ``[0, 1)``; 0 disables the buffer.
+        momentum: Momentum factor ``mu`` in ``[0, 1)``; 0 keeps no buffer.
         nesterov: Use Nesterov momentum (needs ``momentum > 0``).
-        weight_decay: L2 penalty ``wd`` added to the gradient (needs ``params`` in ``update``).
+        weight_decay: L2 penalty ``wd`` (needs ``params`` in ``update``).
 
     Returns:
         A :class:`GradientTransformation` whose state is a :class:`SgdState`.
 
     Raises:
-        ValueError: a negative rate, momentum outside ``[0, 1)``, or ``nesterov`` without
-            momentum.
+        ValueError: a negative rate or weight decay, momentum outside ``[0, 1)``, or
+            ``nesterov`` without momentum.
 
     Example:
         >>> import numpy as np
         >>> from functrans import optim
         >>> opt = optim.sgd(0.1, momentum=0.9)
-        >>> params = np.array([1.0])
-        >>> state = opt.init(params)
+        >>> state = opt.init(np.array([1.0]))
         >>> updates, state = opt.update(np.array([2.0]), state)
-        >>> updates, state.count
-        (array([-0.2]), 1)
+        >>> updates, state.count, state.learning_rate
+        (array([-0.2]), 1, 0.1)
     """
-    _check_positive("learning_rate", learning_rate, "sgd", allow_zero=True)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"functrans.optim.sgd: momentum must be in [0, 1), got {momentum!r}")
+    _check_nonnegative("sgd", learning_rate=learning_rate, weight_decay=weight_decay)
+    _check_unit_interval("sgd", momentum=momentum)
     if nesterov and momentum == 0.0:
         raise ValueError("functrans.optim.sgd: nesterov=True needs momentum > 0 "
                          "(e.g. sgd(lr, momentum=0.9, nesterov=True))")
-    _check_positive("weight_decay", weight_decay, "sgd", allow_zero=True)
-    schedule = _as_schedule(learning_rate)
+    return _Sgd(learning_rate, momentum, nesterov, weight_decay).transformation()
 
-    def init(params: Params) -> SgdState:
-        buf = _tree_zeros_like(params) if momentum else None
-        return SgdState(count=0, learning_rate=float(schedule(0)), momentum=buf)
 
-    def update(grads: Updates, state: OptState,
-               params: Optional[Params] = None) -> tuple[Updates, SgdState]:
-        lr = state.learning_rate
-        if weight_decay:
-            _need_params(params, "sgd", "weight_decay")
-            grads = tree.map(lambda g, p: g + weight_decay * p, grads, params)
-        buf = state.momentum
-        if momentum:
-            buf = tree.map(lambda b, g: momentum * b + g, buf, grads)
-            if nesterov:
-                direction = tree.map(lambda g, b: g + momentum * b, grads, buf)
-            else:
-                direction = buf
+# --- Adam and AdamW ------------------------------------------------------------------------------
+class AdamState(NamedTuple):
+    """State of :func:`adam` and :func:`adamw`.
+
+    Attributes:
+        count: Updates done so far.
+        learning_rate: The rate the next update uses.
+        mu: First-moment (mean) estimates, the params' structure.
+        nu: Second-moment (uncentred variance) estimates, the params' structure.
+    """
+
+    count: int
+    learning_rate: float
+    mu: PyTree
+    nu: PyTree
+
+
+@dataclasses.dataclass(frozen=True)
+class _Adam(_Optimizer):
+    learning_rate: ScalarOrSchedule
+    b1: float
+    b2: float
+    eps: float
+    weight_decay: float
+    decoupled: bool  # True: AdamW (decay added to the update), False: L2 added to g
+    name: str
+
+    def init(self, params: Params) -> AdamState:
+        return AdamState(0, self._rate(0), _zeros_like_tree(params), _zeros_like_tree(params))
+
+    def update(self, grads: Updates, state: AdamState,
+               params: Optional[Params] = None) -> tuple[Updates, AdamState]:
+        g, treedef = tree.flatten(grads)
+        if not self.decoupled:
+            g = _l2(self.name, g, treedef, params, self.weight_decay)
+        b1, b2, eps, lr = self.b1, self.b2, self.eps, state.learning_rate
+        t = state.count + 1
+        c1, c2 = 1.0 - b1**t, 1.0 - b2**t
+        m = [b1 * mi + (1.0 - b1) * gi
+             for mi, gi in zip(_same_leaves(treedef, state.mu, self.name, "mu"), g)]
+        v = [b2 * vi + (1.0 - b2) * (gi * gi)
+             for vi, gi in zip(_same_leaves(treedef, state.nu, self.name, "nu"), g)]
+        steps = [(mi / c1) / (fnp.sqrt(vi / c2) + eps) for mi, vi in zip(m, v)]
+        if self.decoupled and self.weight_decay:
+            _need_params(params, self.name, "weight_decay")
+            p = _same_leaves(treedef, params, self.name, "params")
+            steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
+        updates = treedef.unflatten([-lr * si for si in steps])
+        return updates, AdamState(t, self._rate(t), treedef.unflatten(m), treedef.unflatten(v))
+
+
+def adam(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999,
+         eps: float = 1e-8, weight_decay: float = 0.0) -> GradientTransformation:
+    """Adam, PyTorch's ``Adam`` (``weight_decay`` is an L2 penalty added to the gradient)::
+
+        g = g + wd * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        p = p - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps)
+
+    Reference: Kingma and Ba, "Adam: A method for stochastic optimization", ICLR 2015.
+
+    Args:
+        learning_rate: A number or a schedule of the step count.
+        b1: Decay of the first-moment estimate, in ``[0, 1)``.
+        b2: Decay of the second-moment estimate, in ``[0, 1)``.
+        eps: Added to the denominator.
+        weight_decay: L2 penalty ``wd`` (needs ``params`` in ``update``); see :func:`adamw`
+            for decoupled decay.
+
+    Returns:
+        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+
+    Raises:
+        ValueError: a negative rate, eps or weight decay, or a decay outside ``[0, 1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.adam(0.1)
+        >>> state = opt.init(np.zeros(2))
+        >>> updates, state = opt.update(np.array([3.0, -0.5]), state)
+        >>> np.round(updates, 6)   # the first step has size lr in every coordinate
+        array([-0.1,  0.1])
+    """
+    _check_nonnegative("adam", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay)
+    _check_unit_interval("adam", b1=b1, b2=b2)
+    return _Adam(learning_rate, b1, b2, eps, weight_decay, False, "adam").transformation()
+
+
+def adamw(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999,
+          eps: float = 1e-8, weight_decay: float = 1e-2) -> GradientTransformation:
+    """AdamW, Adam with decoupled weight decay, PyTorch's ``AdamW``::
+
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        p = p - lr * ((m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps) + wd * p)
+
+    Reference: Loshchilov and Hutter, "Decoupled weight decay regularization", ICLR 2019.
+
+    Args:
+        learning_rate: A number or a schedule of the step count.
+        b1: Decay of the first-moment estimate, in ``[0, 1)``.
+        b2: Decay of the second-moment estimate, in ``[0, 1)``.
+        eps: Added to the denominator.
+        weight_decay: Decay ``wd`` (PyTorch's default 0.01); needs ``params`` in ``update``.
+            To decay only some parameters, combine :func:`adam` with ``masked`` and
+            ``add_decayed_weights``.
+
+    Returns:
+        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+
+    Raises:
+        ValueError: a negative rate, eps or weight decay, or a decay outside ``[0, 1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.adamw(0.1, weight_decay=0.5)
+        >>> params = np.array([2.0])
+        >>> updates, _ = opt.update(np.array([0.0]), opt.init(params), params)
+        >>> updates    # zero gradient: only the decay, -lr * wd * p
+        array([-0.1])
+    """
+    _check_nonnegative("adamw", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay)
+    _check_unit_interval("adamw", b1=b1, b2=b2)
+    return _Adam(learning_rate, b1, b2, eps, weight_decay, True, "adamw").transformation()
+
+
+# --- RMSprop -------------------------------------------------------------------------------------
+class RmspropState(NamedTuple):
+    """State of :func:`rmsprop`.
+
+    Attributes:
+        count: Updates done so far.
+        learning_rate: The rate the next update uses.
+        nu: Running average of the squared gradient.
+        mu: Running average of the gradient (``centered=True`` only, else ``None``).
+        momentum: Momentum buffer (``momentum > 0`` only, else ``None``).
+    """
+
+    count: int
+    learning_rate: float
+    nu: PyTree
+    mu: Optional[PyTree]
+    momentum: Optional[PyTree]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rmsprop(_Optimizer):
+    learning_rate: ScalarOrSchedule
+    alpha: float
+    eps: float
+    momentum: float
+    centered: bool
+    weight_decay: float
+
+    def init(self, params: Params) -> RmspropState:
+        mu = _zeros_like_tree(params) if self.centered else None
+        buf = _zeros_like_tree(params) if self.momentum else None
+        return RmspropState(0, self._rate(0), _zeros_like_tree(params), mu, buf)
+
+    def update(self, grads: Updates, state: RmspropState,
+               params: Optional[Params] = None) -> tuple[Updates, RmspropState]:
+        g, treedef = tree.flatten(grads)
+        g = _l2("rmsprop", g, treedef, params, self.weight_decay)
+        a, lr = self.alpha, state.learning_rate
+        v = [a * vi + (1.0 - a) * (gi * gi)
+             for vi, gi in zip(_same_leaves(treedef, state.nu, "rmsprop", "nu"), g)]
+        mu = state.mu
+        if self.centered:
+            m = [a * mi + (1.0 - a) * gi
+                 for mi, gi in zip(_same_leaves(treedef, mu, "rmsprop", "mu"), g)]
+            denom = [fnp.sqrt(vi - mi * mi) + self.eps for vi, mi in zip(v, m)]
+            mu = treedef.unflatten(m)
         else:
-            direction = grads
-        updates = tree.map(lambda d: -lr * d, direction)
+            denom = [fnp.sqrt(vi) + self.eps for vi in v]
+        steps = [gi / di for gi, di in zip(g, denom)]
+        buf = state.momentum
+        if self.momentum:
+            old = _same_leaves(treedef, buf, "rmsprop", "momentum")
+            steps = [self.momentum * bi + si for bi, si in zip(old, steps)]
+            buf = treedef.unflatten(steps)
         count = state.count + 1
-        return updates, SgdState(count, float(schedule(count)), buf)
+        new_state = RmspropState(count, self._rate(count), treedef.unflatten(v), mu, buf)
+        return treedef.unflatten([-lr * si for si in steps]), new_state
 
-    return GradientTransformation(init, update)
+
+def rmsprop(learning_rate: ScalarOrSchedule = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+            momentum: float = 0.0, centered: bool = False,
+            weight_decay: float = 0.0) -> GradientTransformation:
+    """RMSprop, PyTorch's ``RMSprop``::
+
+        g = g + wd * p
+        v = alpha * v + (1 - alpha) * g**2
+        m = alpha * m + (1 - alpha) * g                         (centered only)
+        s = g / (sqrt(v - m**2 if centered else v) + eps)
+        b = momentum * b + s                                    (momentum > 0 only; s = b)
+        p = p - lr * s
+
+    Reference: Tieleman and Hinton, Lecture 6.5 of "Neural networks for machine learning",
+    Coursera, 2012; centred form: Graves, "Generating sequences with recurrent neural
+    networks", 2013.
+
+    Args:
+        learning_rate: A number or a schedule of the step count.
+        alpha: Decay of the squared-gradient average, in ``[0, 1)``.
+        eps: Added to the denominator.
+        momentum: Momentum factor in ``[0, 1)``.
+        centered: Divide by the estimated standard deviation rather than the root mean square.
+        weight_decay: L2 penalty (needs ``params`` in ``update``).
+
+    Returns:
+        A :class:`GradientTransformation` whose state is a :class:`RmspropState`.
+
+    Raises:
+        ValueError: negative rate, eps or decay; alpha or momentum outside ``[0, 1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.rmsprop(0.01, alpha=0.75, eps=0.0)
+        >>> updates, state = opt.update(np.array([2.0]), opt.init(np.zeros(1)))
+        >>> updates    # -lr * g / sqrt((1 - alpha) g**2) = -0.01 / 0.5
+        array([-0.02])
+    """
+    _check_nonnegative("rmsprop", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay)
+    _check_unit_interval("rmsprop", alpha=alpha, momentum=momentum)
+    return _Rmsprop(learning_rate, alpha, eps, momentum, centered, weight_decay).transformation()
 
 
-def _need_params(params, fn: str, what: str) -> None:
-    if params is None:
-        raise ValueError(f"functrans.optim.{fn}: {what} needs the current parameters; call "
-                         f"update(grads, state, params)")
+# --- Adagrad -------------------------------------------------------------------------------------
+class AdagradState(NamedTuple):
+    """State of :func:`adagrad`.
+
+    Attributes:
+        count: Updates done so far.
+        learning_rate: The rate the next update uses.
+        sum_of_squares: Sum of the squared gradients so far (plus the initial value).
+    """
+
+    count: int
+    learning_rate: float
+    sum_of_squares: PyTree
+
+
+@dataclasses.dataclass(frozen=True)
+class _Adagrad(_Optimizer):
+    learning_rate: ScalarOrSchedule
+    initial_accumulator_value: float
+    eps: float
+    weight_decay: float
+
+    def init(self, params: Params) -> AdagradState:
+        acc = tree.map(lambda p: fnp.full_like(p, self.initial_accumulator_value), params)
+        return AdagradState(0, self._rate(0), acc)
+
+    def update(self, grads: Updates, state: AdagradState,
+               params: Optional[Params] = None) -> tuple[Updates, AdagradState]:
+        g, treedef = tree.flatten(grads)
+        g = _l2("adagrad", g, treedef, params, self.weight_decay)
+        old = _same_leaves(treedef, state.sum_of_squares, "adagrad", "sum_of_squares")
+        acc = [si + gi * gi for si, gi in zip(old, g)]
+        lr = state.learning_rate
+        updates = [-lr * gi / (fnp.sqrt(si) + self.eps) for gi, si in zip(g, acc)]
+        count = state.count + 1
+        return treedef.unflatten(updates), AdagradState(count, self._rate(count),
+                                                        treedef.unflatten(acc))
+
+
+def adagrad(learning_rate: ScalarOrSchedule = 1e-2, initial_accumulator_value: float = 0.0,
+            eps: float = 1e-10, weight_decay: float = 0.0) -> GradientTransformation:
+    """Adagrad, PyTorch's ``Adagrad`` (its ``lr_decay`` is a schedule here)::
+
+        g = g + wd * p
+        s = s + g**2                      (s starts at initial_accumulator_value)
+        p = p - lr * g / (sqrt(s) + eps)
+
+    Reference: Duchi, Hazan and Singer, "Adaptive subgradient methods for online learning and
+    stochastic optimization", JMLR 2011.
+
+    Args:
+        learning_rate: A number or a schedule of the step count.
+        initial_accumulator_value: Starting value of the sum of squares.
+        eps: Added to the denominator.
+        weight_decay: L2 penalty (needs ``params`` in ``update``).
+
+    Returns:
+        A :class:`GradientTransformation` whose state is an :class:`AdagradState`.
+
+    Raises:
+        ValueError: a negative argument.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.adagrad(0.5, eps=0.0)
+        >>> updates, state = opt.update(np.array([4.0]), opt.init(np.zeros(1)))
+        >>> updates, state.sum_of_squares
+        (array([-0.5]), array([16.]))
+    """
+    _check_nonnegative("adagrad", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay,
+                       initial_accumulator_value=initial_accumulator_value)
+    return _Adagrad(learning_rate, initial_accumulator_value, eps, weight_decay).transformation()
+
+
+# --- Lion ----------------------------------------------------------------------------------------
+class LionState(NamedTuple):
+    """State of :func:`lion`.
+
+    Attributes:
+        count: Updates done so far.
+        learning_rate: The rate the next update uses.
+        mu: The momentum (an average of the gradients), the params' structure.
+    """
+
+    count: int
+    learning_rate: float
+    mu: PyTree
+
+
+@dataclasses.dataclass(frozen=True)
+class _Lion(_Optimizer):
+    learning_rate: ScalarOrSchedule
+    b1: float
+    b2: float
+    weight_decay: float
+
+    def init(self, params: Params) -> LionState:
+        return LionState(0, self._rate(0), _zeros_like_tree(params))
+
+    def update(self, grads: Updates, state: LionState,
+               params: Optional[Params] = None) -> tuple[Updates, LionState]:
+        g, treedef = tree.flatten(grads)
+        m = _same_leaves(treedef, state.mu, "lion", "mu")
+        b1, b2, lr = self.b1, self.b2, state.learning_rate
+        steps = [fnp.sign(b1 * mi + (1.0 - b1) * gi) for mi, gi in zip(m, g)]
+        if self.weight_decay:
+            _need_params(params, "lion", "weight_decay")
+            p = _same_leaves(treedef, params, "lion", "params")
+            steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
+        new_m = [b2 * mi + (1.0 - b2) * gi for mi, gi in zip(m, g)]
+        count = state.count + 1
+        return (treedef.unflatten([-lr * si for si in steps]),
+                LionState(count, self._rate(count), treedef.unflatten(new_m)))
+
+
+def lion(learning_rate: ScalarOrSchedule = 1e-4, b1: float = 0.9, b2: float = 0.99,
+         weight_decay: float = 0.0) -> GradientTransformation:
+    """Lion (evolved sign momentum)::
+
+        p = p - lr * (sign(b1 * m + (1 - b1) * g) + wd * p)
+        m = b2 * m + (1 - b2) * g
+
+    Every coordinate moves by exactly ``lr`` (plus the decay), so Lion wants a learning rate
+    3-10x smaller than Adam's.
+
+    Reference: Chen et al., "Symbolic discovery of optimization algorithms", NeurIPS 2023.
+
+    Args:
+        learning_rate: A number or a schedule of the step count.
+        b1: Interpolation between momentum and gradient for the update, in ``[0, 1)``.
+        b2: Decay of the momentum, in ``[0, 1)``.
+        weight_decay: Decoupled decay ``wd`` (needs ``params`` in ``update``).
+
+    Returns:
+        A :class:`GradientTransformation` whose state is a :class:`LionState`.
+
+    Raises:
+        ValueError: a negative rate or decay, or ``b1``/``b2`` outside ``[0, 1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.lion(0.01)
+        >>> updates, _ = opt.update(np.array([3.0, -1e-6]), opt.init(np.zeros(2)))
+        >>> updates
+        array([-0.01,  0.01])
+    """
+    _check_nonnegative("lion", learning_rate=learning_rate, weight_decay=weight_decay)
+    _check_unit_interval("lion", b1=b1, b2=b2)
+    return _Lion(learning_rate, b1, b2, weight_decay).transformation()

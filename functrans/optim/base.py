@@ -13,8 +13,8 @@ import functrans.numpy as fnp
 from functrans import tree
 from functrans.typing import OptState, Params, PyTree, Updates
 
-__all__ = ["EmptyState", "GradientTransformation", "Schedule", "ScalarOrSchedule",
-           "apply_updates"]
+__all__ = ["EmptyState", "GradientTransformation", "InitFn", "Schedule", "ScalarOrSchedule",
+           "UpdateFn", "apply_updates", "get_count", "get_learning_rate"]
 
 
 class Schedule(Protocol):
@@ -42,6 +42,9 @@ class UpdateFn(Protocol):
 
 class GradientTransformation(NamedTuple):
     """An optimizer, or a building block of one: ``init`` and ``update``, both pure.
+
+    The functions are bound methods of a frozen configuration object, so ``repr(opt)`` shows
+    the hyperparameters.
 
     Attributes:
         init: ``init(params) -> state``.
@@ -106,22 +109,99 @@ def _add_keep_dtype(p: Any, u: Any) -> Any:
     return out
 
 
-def _as_schedule(value: ScalarOrSchedule) -> Callable[[int], float]:
-    """A schedule for a number or a schedule (callables pass through)."""
-    if callable(value):
-        return value
-    constant = float(value)
-    return lambda count: constant
+def _find_field(state: OptState, field: str) -> Any:
+    """The first ``field`` of a NamedTuple in ``state``, searched breadth first through
+    tuples and lists (the states of ``chain`` and ``masked``)."""
+    queue = [state]
+    while queue:
+        node = queue.pop(0)
+        if isinstance(node, tuple) and hasattr(node, "_fields") and field in node._fields:
+            return getattr(node, field)
+        if isinstance(node, (tuple, list)):
+            queue.extend(node)
+    raise ValueError(f"functrans.optim: this optimizer state has no '{field}' (it holds "
+                     f"{type(state).__name__}); only the optimizers (sgd, adam, ...) record it")
 
 
-def _tree_zeros_like(params: PyTree) -> PyTree:
+def get_learning_rate(state: OptState) -> float:
+    """The learning rate the next update will use, found anywhere in a (chained) state.
+
+    Args:
+        state: The state of an optimizer, or of a ``chain``/``masked`` containing one.
+
+    Returns:
+        The first ``learning_rate`` found (breadth first).
+
+    Raises:
+        ValueError: no optimizer state inside.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.chain(optim.clip_by_global_norm(1.0), optim.adam(1e-3))
+        >>> optim.get_learning_rate(opt.init(np.zeros(2)))
+        0.001
+    """
+    return _find_field(state, "learning_rate")
+
+
+def get_count(state: OptState) -> int:
+    """The number of updates done, found anywhere in a (chained) state.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.chain(optim.clip(1.0), optim.sgd(0.1))
+        >>> state = opt.init(np.zeros(2))
+        >>> _, state = opt.update(np.ones(2), state)
+        >>> optim.get_count(state)
+        1
+    """
+    return _find_field(state, "count")
+
+
+def _rate(learning_rate: ScalarOrSchedule, count: int) -> float:
+    """The value of a number or a schedule at ``count``."""
+    return float(learning_rate(count)) if callable(learning_rate) else float(learning_rate)
+
+
+def _zeros_like_tree(params: PyTree) -> PyTree:
     return tree.map(fnp.zeros_like, params)
 
 
-def _check_positive(name: str, value: Any, fn: str, allow_zero: bool = False) -> None:
-    if callable(value):
-        return
-    ok = value >= 0 if allow_zero else value > 0
-    if not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"functrans.optim.{fn}: {name} must be {bound}, got {value!r}")
+def _check_nonnegative(fn: str, **values: Any) -> None:
+    for name, value in values.items():
+        if not callable(value) and not value >= 0:
+            raise ValueError(f"functrans.optim.{fn}: {name} must be >= 0, got {value!r}")
+
+
+def _check_unit_interval(fn: str, **values: float) -> None:
+    for name, value in values.items():
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"functrans.optim.{fn}: {name} must be in [0, 1), got {value!r}")
+
+
+def _need_params(params: Optional[Params], fn: str, what: str) -> None:
+    if params is None:
+        raise ValueError(f"functrans.optim.{fn}: {what} needs the current parameters; call "
+                         f"update(grads, state, params)")
+
+
+def _same_leaves(treedef: tree.TreeDef, other: PyTree, fn: str, what: str) -> list:
+    """The leaves of ``other``, which must have the gradients' structure ``treedef``."""
+    leaves, other_def = tree.flatten(other)
+    if other_def != treedef:
+        raise ValueError(f"functrans.optim.{fn}: the {what} do not have the structure of the "
+                         f"gradients ({other_def} vs {treedef}); make the state with "
+                         f"init(params) of the same params the gradients are for")
+    return leaves
+
+
+def _l2(fn: str, g: list, treedef: tree.TreeDef, params: Optional[Params],
+        weight_decay: float) -> list:
+    """``g + weight_decay * p`` leaf by leaf (the L2 penalty's gradient)."""
+    if not weight_decay:
+        return g
+    _need_params(params, fn, "weight_decay")
+    p = _same_leaves(treedef, params, fn, "params")
+    return [gi + weight_decay * pi for gi, pi in zip(g, p)]

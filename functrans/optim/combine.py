@@ -1,0 +1,193 @@
+"""Combining transformations: :func:`chain` in sequence, :func:`masked` on part of the
+params, :func:`freeze` to hold part of the params fixed.
+
+Example:
+    >>> import numpy as np
+    >>> from functrans import optim
+    >>> opt = optim.chain(optim.clip(0.5), optim.sgd(1.0))
+    >>> updates, state = opt.update(np.array([2.0, -0.1]), opt.init(np.zeros(2)))
+    >>> updates
+    array([-0.5,  0.1])
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, NamedTuple, Optional, Union
+
+from functrans import tree
+from functrans.optim.base import GradientTransformation
+from functrans.optim.transform import set_to_zero
+from functrans.typing import OptState, Params, PyTree, Updates
+
+__all__ = ["MaskedState", "chain", "freeze", "masked"]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Chain:
+    transforms: tuple[GradientTransformation, ...]
+
+    def init(self, params: Params) -> tuple:
+        return tuple(t.init(params) for t in self.transforms)
+
+    def update(self, grads: Updates, state: tuple,
+               params: Optional[Params] = None) -> tuple[Updates, tuple]:
+        if len(state) != len(self.transforms):
+            raise ValueError(f"functrans.optim.chain: the state has {len(state)} parts for "
+                             f"{len(self.transforms)} transformations; make it with this "
+                             f"chain's init")
+        new_state = []
+        for t, s in zip(self.transforms, state):
+            grads, s = t.update(grads, s, params)
+            new_state.append(s)
+        return grads, tuple(new_state)
+
+
+def chain(*transforms: GradientTransformation) -> GradientTransformation:
+    """Apply transformations one after another; the state is the tuple of their states.
+
+    Args:
+        *transforms: Gradient transformations, applied left to right.
+
+    Returns:
+        A :class:`GradientTransformation`.
+
+    Raises:
+        TypeError: an argument is not a ``GradientTransformation``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.chain(optim.add_decayed_weights(0.1), optim.sgd(1.0))
+        >>> params = np.array([1.0])
+        >>> opt.update(np.array([0.0]), opt.init(params), params)[0]
+        array([-0.1])
+    """
+    for i, t in enumerate(transforms):
+        if not isinstance(t, GradientTransformation):
+            raise TypeError(f"functrans.optim.chain: argument {i} is a {type(t).__name__}, not a "
+                            f"GradientTransformation (did you pass a schedule or a function "
+                            f"instead of e.g. optim.sgd(...)?)")
+    return GradientTransformation(*_pair(_Chain(tuple(transforms))))
+
+
+def _pair(config: Any) -> tuple:
+    return config.init, config.update
+
+
+class MaskedState(NamedTuple):
+    """State of :func:`masked`: the inner transformation's state, over the selected leaves
+    (held as a flat list).
+
+    Attributes:
+        inner_state: The wrapped transformation's state.
+    """
+
+    inner_state: OptState
+
+
+Mask = Union[PyTree, Callable[[Params], PyTree]]
+
+
+def _mask_leaves(mask: Mask, params: PyTree, fn: str) -> list[bool]:
+    """One bool per leaf of ``params``. ``mask`` has the params' structure or is a prefix of
+    it (a bool then covers a whole subtree), or is a function of the params giving either."""
+    if callable(mask):
+        mask = mask(params)
+    mask_pairs, _ = tree.flatten_with_path(mask)
+    by_path = {path: bool(value) for path, value in mask_pairs}
+    param_pairs, _ = tree.flatten_with_path(params)
+    out = []
+    for path, _leaf in param_pairs:
+        for n in range(len(path), -1, -1):
+            value = by_path.get(path[:n])
+            if value is not None:
+                out.append(value)
+                break
+        else:
+            raise ValueError(f"functrans.optim.{fn}: the mask has no entry for the parameter at "
+                             f"{tree.keystr(path)}; give a mask with the params' structure (or a "
+                             f"prefix of it) holding True/False")
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class _Masked:
+    inner: GradientTransformation
+    mask: Mask
+    name: str = "masked"
+
+    def init(self, params: Params) -> MaskedState:
+        chosen = _mask_leaves(self.mask, params, self.name)
+        leaves = tree.leaves(params)
+        return MaskedState(self.inner.init([p for p, c in zip(leaves, chosen) if c]))
+
+    def update(self, grads: Updates, state: MaskedState,
+               params: Optional[Params] = None) -> tuple[Updates, MaskedState]:
+        chosen = _mask_leaves(self.mask, grads, self.name)
+        g, treedef = tree.flatten(grads)
+        sub_params = None
+        if params is not None:
+            sub_params = [p for p, c in zip(tree.leaves(params), chosen) if c]
+        sub, inner_state = self.inner.update([x for x, c in zip(g, chosen) if c],
+                                             state.inner_state, sub_params)
+        it = iter(sub)
+        out = [next(it) if c else x for x, c in zip(g, chosen)]
+        return treedef.unflatten(out), MaskedState(inner_state)
+
+
+def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
+    """Apply ``inner`` only to the leaves where ``mask`` is True; the other updates pass
+    through unchanged (use :func:`freeze` to hold parameters fixed instead).
+
+    Args:
+        inner: The transformation to apply to the selected leaves. It sees them as a flat
+            list, in the params' leaf order.
+        mask: A pytree of bools with the params' structure, or a prefix of it (``{"encoder":
+            True, "head": False}`` covers every leaf below each key), or a function
+            ``params -> mask``.
+
+    Returns:
+        A :class:`GradientTransformation` whose state is a :class:`MaskedState`.
+
+    Raises:
+        ValueError: (at ``init``/``update``) the mask has no entry for some parameter.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> params = {"w": np.array([10.0]), "b": np.array([10.0])}
+        >>> decay_w = optim.masked(optim.add_decayed_weights(0.1), {"w": True, "b": False})
+        >>> opt = optim.chain(decay_w, optim.sgd(1.0))
+        >>> grads = {"w": np.array([0.0]), "b": np.array([0.0])}
+        >>> opt.update(grads, opt.init(params), params)[0]
+        {'b': array([-0.]), 'w': array([-1.])}
+    """
+    if not isinstance(inner, GradientTransformation):
+        raise TypeError(f"functrans.optim.masked: inner must be a GradientTransformation, got "
+                        f"{type(inner).__name__}")
+    return GradientTransformation(*_pair(_Masked(inner, mask)))
+
+
+def freeze(mask: Mask) -> GradientTransformation:
+    """Zero the updates of the leaves where ``mask`` is True, so those parameters stay fixed.
+
+    Put it last in a :func:`chain`, after the optimizer, so that nothing (momentum, weight
+    decay) can move a frozen parameter.
+
+    Args:
+        mask: Like :func:`masked`'s: True marks a frozen leaf (or subtree).
+
+    Returns:
+        A :class:`GradientTransformation`.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> params = {"encoder": {"w": np.ones(2)}, "head": np.ones(1)}
+        >>> opt = optim.chain(optim.adam(0.1), optim.freeze({"encoder": True, "head": False}))
+        >>> grads = {"encoder": {"w": np.ones(2)}, "head": np.ones(1)}
+        >>> updates, _ = opt.update(grads, opt.init(params), params)
+        >>> updates["encoder"]["w"], np.round(updates["head"], 6)
+        (array([0., 0.]), array([-0.1]))
+    """
+    return GradientTransformation(*_pair(_Masked(set_to_zero(), mask, "freeze")))

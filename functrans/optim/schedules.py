@@ -1,0 +1,190 @@
+"""Learning-rate schedules: small frozen objects called with the step count.
+
+A schedule is accepted wherever a learning rate is. The optimizer evaluates it at the number
+of updates done so far (0 for the first update) and records the value in its state's
+``learning_rate`` field. The hyperparameters stay visible in the schedule's ``repr``.
+
+Example:
+    >>> from functrans import optim
+    >>> sched = optim.schedules.linear(1.0, 0.0, transition_steps=4)
+    >>> [sched(i) for i in range(6)]
+    [1.0, 0.75, 0.5, 0.25, 0.0, 0.0]
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Optional
+
+__all__ = ["constant", "cosine_decay", "exponential_decay", "linear", "warmup_cosine_decay"]
+
+
+def _check_steps(fn: str, name: str, steps: int, allow_zero: bool = False) -> None:
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < (0 if allow_zero else 1):
+        bound = "a non-negative" if allow_zero else "a positive"
+        raise ValueError(f"functrans.optim.schedules.{fn}: {name} must be {bound} int, "
+                         f"got {steps!r}")
+
+
+@dataclasses.dataclass(frozen=True)
+class constant:
+    """The same value at every step.
+
+    Args:
+        value: The learning rate.
+
+    Example:
+        >>> from functrans import optim
+        >>> optim.schedules.constant(0.1)(1000)
+        0.1
+    """
+
+    value: float
+
+    def __call__(self, count: int) -> float:
+        return float(self.value)
+
+
+@dataclasses.dataclass(frozen=True)
+class linear:
+    """Linear interpolation from ``init_value`` to ``end_value`` over ``transition_steps``
+    steps, then ``end_value``: ``init + (end - init) * min(count, T) / T``.
+
+    Args:
+        init_value: Value at step 0.
+        end_value: Value from step ``transition_steps`` on.
+        transition_steps: Length ``T`` of the ramp (a positive int).
+
+    Example:
+        >>> from functrans import optim
+        >>> optim.schedules.linear(0.0, 1.0, 10)(5)
+        0.5
+    """
+
+    init_value: float
+    end_value: float
+    transition_steps: int
+
+    def __post_init__(self) -> None:
+        _check_steps("linear", "transition_steps", self.transition_steps)
+
+    def __call__(self, count: int) -> float:
+        frac = min(max(count, 0), self.transition_steps) / self.transition_steps
+        return float(self.init_value + (self.end_value - self.init_value) * frac)
+
+
+@dataclasses.dataclass(frozen=True)
+class exponential_decay:
+    """``init_value * decay_rate ** (count / transition_steps)``, optionally in whole
+    steps (``staircase``) and bounded by ``end_value``.
+
+    Args:
+        init_value: Value at step 0.
+        decay_rate: Factor per ``transition_steps`` steps (positive).
+        transition_steps: Steps per factor of ``decay_rate``.
+        staircase: Use ``count // transition_steps`` (decay in jumps).
+        end_value: A floor (when decaying) or ceiling (when ``decay_rate > 1``), or ``None``.
+
+    Example:
+        >>> from functrans import optim
+        >>> optim.schedules.exponential_decay(1.0, 0.5, transition_steps=10)(20)
+        0.25
+    """
+
+    init_value: float
+    decay_rate: float
+    transition_steps: int = 1
+    staircase: bool = False
+    end_value: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        _check_steps("exponential_decay", "transition_steps", self.transition_steps)
+        if not self.decay_rate > 0:
+            raise ValueError(f"functrans.optim.schedules.exponential_decay: decay_rate must be "
+                             f"> 0, got {self.decay_rate!r}")
+
+    def __call__(self, count: int) -> float:
+        p = count / self.transition_steps
+        if self.staircase:
+            p = math.floor(p)
+        value = self.init_value * self.decay_rate**p
+        if self.end_value is not None:
+            value = max(value, self.end_value) if self.decay_rate < 1 else min(value,
+                                                                                self.end_value)
+        return float(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class cosine_decay:
+    """Cosine decay from ``init_value`` to ``alpha * init_value`` over ``decay_steps``:
+    ``init * ((1 - alpha) * (1 + cos(pi * min(count, T) / T)) / 2 + alpha)``.
+
+    Reference: Loshchilov and Hutter, "SGDR: Stochastic gradient descent with warm restarts",
+    ICLR 2017.
+
+    Args:
+        init_value: Value at step 0.
+        decay_steps: Length ``T`` of the decay.
+        alpha: Final value as a fraction of ``init_value``.
+
+    Example:
+        >>> from functrans import optim
+        >>> optim.schedules.cosine_decay(1.0, decay_steps=10)(5)
+        0.5
+    """
+
+    init_value: float
+    decay_steps: int
+    alpha: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_steps("cosine_decay", "decay_steps", self.decay_steps)
+
+    def __call__(self, count: int) -> float:
+        frac = min(max(count, 0), self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + math.cos(math.pi * frac))
+        return float(self.init_value * ((1.0 - self.alpha) * cosine + self.alpha))
+
+
+@dataclasses.dataclass(frozen=True)
+class warmup_cosine_decay:
+    """Linear warmup from ``init_value`` to ``peak_value`` over ``warmup_steps``, then cosine
+    decay to ``end_value`` at step ``decay_steps`` (counted from 0, warmup included), then
+    ``end_value``.
+
+    Args:
+        init_value: Value at step 0.
+        peak_value: Value at the end of the warmup.
+        warmup_steps: Length of the warmup (0 for none).
+        decay_steps: The step at which ``end_value`` is reached (more than ``warmup_steps``).
+        end_value: The final value.
+
+    Example:
+        >>> from functrans import optim
+        >>> s = optim.schedules.warmup_cosine_decay(0.0, 1.0, warmup_steps=2, decay_steps=6)
+        >>> [round(s(i), 3) for i in range(8)]
+        [0.0, 0.5, 1.0, 0.854, 0.5, 0.146, 0.0, 0.0]
+    """
+
+    init_value: float
+    peak_value: float
+    warmup_steps: int
+    decay_steps: int
+    end_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        _check_steps("warmup_cosine_decay", "warmup_steps", self.warmup_steps, allow_zero=True)
+        _check_steps("warmup_cosine_decay", "decay_steps", self.decay_steps)
+        if self.decay_steps <= self.warmup_steps:
+            raise ValueError(f"functrans.optim.schedules.warmup_cosine_decay: decay_steps "
+                             f"({self.decay_steps}) must exceed warmup_steps "
+                             f"({self.warmup_steps}); it counts the warmup too")
+
+    def __call__(self, count: int) -> float:
+        if count < self.warmup_steps:
+            frac = count / self.warmup_steps
+            return float(self.init_value + (self.peak_value - self.init_value) * frac)
+        span = self.decay_steps - self.warmup_steps
+        frac = min(count - self.warmup_steps, span) / span
+        cosine = 0.5 * (1.0 + math.cos(math.pi * frac))
+        return float(self.end_value + (self.peak_value - self.end_value) * cosine)
