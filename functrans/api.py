@@ -16,7 +16,8 @@ from functrans._api_util import (
     as_array, check_differentiable_inputs, check_scalar_output, fun_name, normalize_argnums,
     split_aux,
 )
-from functrans.core.trace import new_trace
+from functrans.backend import array_module
+from functrans.core.trace import Tracer, new_trace
 from functrans.core.zeros import zero
 from functrans.primitives.conversion import full_like, stop_gradient_p
 from functrans.primitives._define import PY_SCALARS
@@ -32,7 +33,17 @@ def _zeros_for(x):
 
 
 def _ones_for(x):
-    return full_like(x, 1) if type(x) not in PY_SCALARS else np.ones((), np.result_type(x))
+    """The seed cotangent 1, of ``x``'s dtype, on ``x``'s device (a constant: no tracer)."""
+    if type(x) in PY_SCALARS:
+        return np.ones((), np.result_type(x))
+    if isinstance(x, Tracer):
+        try:
+            x_value = x.to_concrete()
+        except errors.TracerConversionError:  # an abstract value: let the trace make the ones
+            return full_like(x, 1)
+    else:
+        x_value = x
+    return array_module(x_value).ones(x.shape, dtype=x.dtype)
 
 
 def _strip_tracers(aux, trace):

@@ -34,18 +34,15 @@ class Primitive:
     def bind(self, *args, **params):
         """Apply the primitive: directly on plain arrays, else through the innermost trace."""
         trace = None
-        level = -1
         for arg in args:
             if isinstance(arg, Tracer):
                 arg_trace = arg._trace
-                if arg_trace.level > level:
+                if trace is None or arg_trace.level > trace.level:
                     trace = arg_trace
-                    level = arg_trace.level
-                    top = arg
         if trace is None:
-            return self.impl(*args, **params)
+            return self.impl(*args, **params) if params else self.impl(*args)
         if not trace.alive:
-            raise leaked_tracer_error(top)
+            raise leaked_tracer_error(next(a for a in args if isinstance(a, Tracer) and a._trace is trace))
         return trace.process_primitive(self, args, params)
 
     def __repr__(self):
