@@ -1,13 +1,199 @@
-"""functrans.nn: layer outputs against direct NumPy formulas, and their gradients."""
+"""functrans.nn: every layer's output against a direct NumPy computation of the same formula
+(PyTorch's definitions), and its derivatives by check_grads (forward and reverse, order 2)."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
+from scipy.special import erf as scipy_erf
 
 import functrans as ft
+import functrans.numpy as fnp
 from functrans import nn, random
+from functrans.testing import check_grads
 
 
+def rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+# --- activations ----------------------------------------------------------------------------------
+X = np.array([-3.0, -1.2, -0.3, 0.4, 1.1, 2.5])
+
+ACTIVATIONS = [
+    (nn.relu, lambda x: np.maximum(x, 0)),
+    (lambda x: nn.leaky_relu(x, 0.2), lambda x: np.where(x > 0, x, 0.2 * x)),
+    (lambda x: nn.elu(x, 1.5), lambda x: np.where(x > 0, x, 1.5 * (np.exp(x) - 1))),
+    (nn.gelu, lambda x: 0.5 * x * (1 + scipy_erf(x / np.sqrt(2)))),
+    (lambda x: nn.gelu(x, approximate="tanh"),
+     lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))),
+    (nn.silu, lambda x: x * sigmoid(x)),
+    (nn.sigmoid, sigmoid),
+    (nn.tanh, np.tanh),
+    (nn.softplus, lambda x: np.log1p(np.exp(x))),
+    (lambda x: nn.softplus(x, beta=2.0), lambda x: np.log1p(np.exp(2 * x)) / 2),
+    (nn.log_sigmoid, lambda x: np.log(sigmoid(x))),
+    (nn.softmax, lambda x: np.exp(x) / np.exp(x).sum()),
+    (nn.log_softmax, lambda x: x - np.log(np.exp(x).sum())),
+    (nn.logsumexp, lambda x: np.log(np.exp(x).sum())),
+]
+
+
+@pytest.mark.parametrize("f,ref", ACTIVATIONS, ids=range(len(ACTIVATIONS)))
+def test_activation_values_and_derivatives(f, ref):
+    np.testing.assert_allclose(f(X), ref(X), rtol=1e-14, atol=1e-15)
+    check_grads(f, (X,), order=2, modes=("fwd", "rev"))
+
+
+def test_kinks_use_pytorch_derivatives():
+    at0 = np.array([0.0])
+    g = lambda f: ft.grad(lambda x: fnp.sum(f(x)))(at0)[0]  # noqa: E731
+    assert g(nn.relu) == 0.0
+    assert g(lambda x: nn.leaky_relu(x, 0.1)) == pytest.approx(0.1)
+    assert g(lambda x: nn.elu(x, 2.0)) == pytest.approx(2.0)
+    assert g(nn.softplus) == pytest.approx(0.5)
+
+
+def test_activations_are_stable_for_large_inputs():
+    big = np.array([-1000.0, 0.0, 1000.0])
+    np.testing.assert_allclose(nn.softplus(big), [0.0, math.log(2), 1000.0])
+    np.testing.assert_allclose(nn.log_sigmoid(big), [-1000.0, -math.log(2), 0.0])
+    np.testing.assert_allclose(nn.softmax(big), [0.0, 0.0, 1.0])
+    grads = ft.grad(lambda x: fnp.sum(nn.elu(x)))(big)
+    np.testing.assert_array_equal(grads, [0.0, 1.0, 1.0])
+    np.testing.assert_allclose(ft.grad(lambda x: nn.logsumexp(x))(big), [0.0, 0.0, 1.0])
+
+
+def test_gelu_exact_over_a_wide_range():
+    x = np.linspace(-9.0, 9.0, 181)
+    # 1 + erf(x / sqrt(2)) cancels for negative x, in the reference as in any float64
+    # evaluation of the formula: compare to absolute precision there.
+    np.testing.assert_allclose(nn.gelu(x), 0.5 * x * (1 + scipy_erf(x / np.sqrt(2))),
+                               rtol=1e-14, atol=2e-14)
+    pdf = np.exp(-x**2 / 2) / np.sqrt(2 * np.pi)
+    cdf = 0.5 * (1 + scipy_erf(x / np.sqrt(2)))
+    grads = ft.grad(lambda v: fnp.sum(nn.gelu(v)))(x)
+    np.testing.assert_allclose(grads, cdf + x * pdf, rtol=1e-12, atol=5e-14)
+
+
+def test_softmax_axis_and_float32():
+    x = rng().normal(size=(3, 4)).astype(np.float32)
+    y = nn.softmax(x, axis=0)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.sum(0), np.ones(4), rtol=1e-6)
+    assert nn.relu(x).dtype == np.float32 and nn.gelu(x).dtype == np.float32
+
+
+# --- losses ---------------------------------------------------------------------------------------
+def test_regression_losses():
+    p, t = rng(1).normal(size=(4, 3)), rng(2).normal(size=(4, 3)) * 2
+    d = p - t
+    np.testing.assert_allclose(nn.mse(p, t), np.mean(d**2), rtol=1e-15)
+    np.testing.assert_allclose(nn.mse(p, t, reduction="sum"), np.sum(d**2), rtol=1e-15)
+    np.testing.assert_allclose(nn.l1(p, t, reduction="none"), np.abs(d), rtol=1e-15)
+    hub = np.where(np.abs(d) < 1.5, 0.5 * d**2, 1.5 * (np.abs(d) - 0.75))
+    np.testing.assert_allclose(nn.huber(p, t, delta=1.5), hub.mean(), rtol=1e-15)
+    for loss in (nn.mse, nn.l1, lambda a, b: nn.huber(a, b, delta=1.5)):
+        check_grads(lambda a: loss(a, t), (p,), order=2)
+    with pytest.raises(ValueError, match="same shape"):
+        nn.mse(p, t[0])
+    with pytest.raises(ValueError, match="reduction"):
+        nn.mse(p, t, reduction="avg")
+
+
+def _log_softmax_ref(z, axis):
+    z = z - z.max(axis=axis, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+
+
+def test_cross_entropy_labels_probabilities_and_smoothing():
+    logits = rng(3).normal(size=(5, 4)) * 3
+    labels = np.array([0, 3, 1, 1, 2])
+    logp = _log_softmax_ref(logits, 1)
+    np.testing.assert_allclose(nn.cross_entropy(logits, labels),
+                               -logp[np.arange(5), labels].mean(), rtol=1e-14)
+    probs = rng(4).dirichlet(np.ones(4), size=5)
+    np.testing.assert_allclose(nn.cross_entropy(logits, probs, reduction="sum"),
+                               -(probs * logp).sum(), rtol=1e-14)
+    eps = 0.1
+    smooth = -(1 - eps) * logp[np.arange(5), labels] - eps * logp.mean(axis=1)
+    np.testing.assert_allclose(nn.cross_entropy(logits, labels, label_smoothing=eps,
+                                                reduction="none"), smooth, rtol=1e-14)
+    np.testing.assert_allclose(nn.nll(logp, labels), -logp[np.arange(5), labels].mean(),
+                               rtol=1e-14)
+    check_grads(lambda z: nn.cross_entropy(z, labels, label_smoothing=eps), (logits,), order=2)
+    check_grads(lambda z: nn.cross_entropy(z, probs), (logits,), order=2)
+
+
+def test_cross_entropy_class_axis_is_one_for_spatial_inputs():
+    logits = rng(5).normal(size=(2, 3, 4))  # (N, C, d1)
+    labels = rng(6).integers(0, 3, size=(2, 4))
+    logp = _log_softmax_ref(logits, 1)
+    picked = np.take_along_axis(logp, labels[:, None, :], axis=1)[:, 0]
+    np.testing.assert_allclose(nn.cross_entropy(logits, labels), -picked.mean(), rtol=1e-14)
+    single = nn.cross_entropy(logits[0, :, 0], labels[0, 0])
+    np.testing.assert_allclose(single, -logp[0, labels[0, 0], 0], rtol=1e-14)
+    with pytest.raises(ValueError, match="integer labels must have shape"):
+        nn.cross_entropy(logits, labels[:, :2])
+    with pytest.raises(TypeError, match="integer class labels"):
+        nn.nll(logp, labels.astype(float))
+
+
+def test_binary_cross_entropy_losses():
+    x = rng(7).normal(size=6) * 3
+    t = rng(8).uniform(size=6)
+    p = sigmoid(x)
+    ref = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    np.testing.assert_allclose(nn.binary_cross_entropy(p, t), ref.mean(), rtol=1e-13)
+    np.testing.assert_allclose(nn.binary_cross_entropy_with_logits(x, t), ref.mean(), rtol=1e-13)
+    w = 3.0
+    weighted = -(w * t * np.log(p) + (1 - t) * np.log(1 - p))
+    np.testing.assert_allclose(nn.binary_cross_entropy_with_logits(x, t, pos_weight=w),
+                               weighted.mean(), rtol=1e-13)
+    np.testing.assert_allclose(nn.binary_cross_entropy(np.array([0.0, 1.0]),
+                                                       np.array([1.0, 0.0]), reduction="none"),
+                               [100.0, 100.0])
+    np.testing.assert_allclose(nn.binary_cross_entropy_with_logits(np.array([800.0]),
+                                                                   np.array([0.0])), 800.0)
+    check_grads(lambda z: nn.binary_cross_entropy_with_logits(z, t, pos_weight=w), (x,), order=2)
+    check_grads(lambda q: nn.binary_cross_entropy(q, t), (p,), order=2)
+    g0 = ft.grad(lambda z: nn.binary_cross_entropy_with_logits(z, np.array([1.0])))(
+        np.array([0.0]))
+    np.testing.assert_allclose(g0, [-0.5])
+
+
+# --- initializers ---------------------------------------------------------------------------------
+def test_initializer_statistics():
+    k = random.key(3)
+    shape = (400, 300)
+    fan_in, fan_out = 300, 400
+    init = nn.initializers
+    for fn, std in [(init.xavier_uniform, math.sqrt(2 / (fan_in + fan_out))),
+                    (init.xavier_normal, math.sqrt(2 / (fan_in + fan_out))),
+                    (init.kaiming_uniform, math.sqrt(2 / fan_in)),
+                    (init.kaiming_normal, math.sqrt(2 / fan_in)),
+                    (init.lecun_uniform, math.sqrt(1 / fan_in)),
+                    (init.lecun_normal, math.sqrt(1 / fan_in))]:
+        w = fn(k, shape)
+        assert w.shape == shape and w.dtype == np.float64
+        assert abs(w.std() / std - 1) < 0.02, fn.__name__
+        assert abs(w.mean()) < 0.01 * std * 10
+    assert np.abs(init.xavier_uniform(k, shape)).max() <= math.sqrt(6 / (fan_in + fan_out))
+    assert init.compute_fans((8, 4, 3, 3)) == (36, 72)
+    q = init.orthogonal(k, (5, 8), gain=2.0)
+    np.testing.assert_allclose(q @ q.T, 4 * np.eye(5), atol=1e-12)
+    assert init.normal(k, (2,), np.float32).dtype == np.float32
+    np.testing.assert_array_equal(init.kaiming_normal(k, (3, 3)), init.kaiming_normal(k, (3, 3)))
+    t = init.truncated_normal(k, 5000, std=0.5)
+    assert np.abs(t).max() <= 1.0
+
+
+# --- linear, embedding ----------------------------------------------------------------------------
 def test_linear_init_shapes_dtype_and_pytorch_bounds():
     params = nn.Linear(16, 5).init(random.key(0))
     assert params["weight"].shape == (5, 16) and params["bias"].shape == (5,)
@@ -16,6 +202,9 @@ def test_linear_init_shapes_dtype_and_pytorch_bounds():
     assert np.abs(params["weight"]).max() > 0.2  # spread over the whole range
     p32 = nn.Linear(16, 5, dtype=np.float32).init(random.key(0))
     assert p32["weight"].dtype == np.float32 and p32["bias"].dtype == np.float32
+    assert nn.Linear(16, 5, dtype=np.float32).apply(p32, np.ones((2, 16), np.float32)).dtype \
+        == np.float32
+    assert set(nn.Linear(3, 2, bias=False).init(random.key(0))) == {"weight"}
 
 
 def test_linear_same_key_same_params():
@@ -28,16 +217,459 @@ def test_linear_same_key_same_params():
 def test_linear_apply_matches_numpy_and_gradients():
     layer = nn.Linear(3, 2)
     params = layer.init(random.key(1))
-    x = np.arange(12.0).reshape(4, 3) / 10
+    x = rng().normal(size=(2, 4, 3))
     np.testing.assert_allclose(layer.apply(params, x), x @ params["weight"].T + params["bias"],
                                rtol=1e-14)
-    g = ft.grad(lambda p: (layer.apply(p, x) ** 2).sum())(params)
-    r = 2 * (x @ params["weight"].T + params["bias"])
-    np.testing.assert_allclose(g["weight"], r.T @ x, rtol=1e-13)
-    np.testing.assert_allclose(g["bias"], r.sum(0), rtol=1e-13)
-
-
-def test_linear_rejects_wrong_input_width():
-    layer = nn.Linear(3, 2)
+    check_grads(layer.apply, (params, x), order=2)
     with pytest.raises(ValueError, match=r"\(\.\.\., 3\)"):
-        layer.apply(layer.init(random.key(0)), np.ones((2, 4)))
+        layer.apply(params, np.ones((2, 4)))
+    with pytest.raises(ValueError, match="in_features must be a positive int"):
+        nn.Linear(0, 2)
+
+
+def test_embedding_lookup_gradient_and_padding():
+    emb = nn.Embedding(6, 3, padding_idx=0)
+    params = emb.init(random.key(2))
+    np.testing.assert_array_equal(params["weight"][0], np.zeros(3))
+    assert abs(nn.Embedding(1000, 10).init(random.key(0))["weight"].std() - 1) < 0.05
+    ids = np.array([[1, 2, 1], [0, 5, 1]])
+    out = emb.apply(params, ids)
+    np.testing.assert_array_equal(out, params["weight"][ids])
+    g = ft.grad(lambda p: fnp.sum(emb.apply(p, ids)))(params)
+    np.testing.assert_array_equal(g["weight"][:, 0], [0.0, 3.0, 1.0, 0.0, 0.0, 1.0])
+    check_grads(lambda w: emb.apply({"weight": w}, ids), (params["weight"],), order=2)
+    with pytest.raises(TypeError, match="integers"):
+        emb.apply(params, np.array([0.5]))
+
+
+# --- convolution and pooling (reference: direct loops over the definition) ------------------------
+def conv_ref(x, w, b, stride, pads, dilation, groups):
+    """Cross-correlation by its definition, any number of spatial axes."""
+    n, c = x.shape[:2]
+    nd = x.ndim - 2
+    x = np.pad(x, [(0, 0), (0, 0)] + list(pads))
+    o, cg = w.shape[:2]
+    kernel = w.shape[2:]
+    out = [(x.shape[2 + i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1
+           for i in range(nd)]
+    y = np.zeros((n, o) + tuple(out))
+    og = o // groups
+    for oc in range(o):
+        g = oc // og
+        for pos in np.ndindex(*out):
+            for ic in range(cg):
+                for kpos in np.ndindex(*kernel):
+                    idx = tuple(pos[i] * stride[i] + kpos[i] * dilation[i] for i in range(nd))
+                    y[(slice(None), oc) + pos] += (w[(oc, ic) + kpos]
+                                                   * x[(slice(None), g * cg + ic) + idx])
+    if b is not None:
+        y += b.reshape((1, o) + (1,) * nd)
+    return y
+
+
+CONV2D_CASES = [
+    dict(in_channels=2, out_channels=3, kernel_size=3),
+    dict(in_channels=2, out_channels=4, kernel_size=(2, 3), stride=(2, 1), padding=(1, 2)),
+    dict(in_channels=1, out_channels=2, kernel_size=3, padding="same", dilation=2),
+    dict(in_channels=2, out_channels=2, kernel_size=4, padding="same"),  # even: extra pad at end
+    dict(in_channels=4, out_channels=6, kernel_size=2, groups=2, bias=False),
+    dict(in_channels=3, out_channels=3, kernel_size=3, stride=2, padding=1, groups=3),
+    dict(in_channels=2, out_channels=1, kernel_size=1, padding="valid"),
+]
+
+
+def _torch_pads(layer):
+    kernel, stride, dilation, pads = layer._geometry
+    return kernel, stride, dilation, pads
+
+
+@pytest.mark.parametrize("cfg", CONV2D_CASES, ids=range(len(CONV2D_CASES)))
+def test_conv2d_matches_definition(cfg):
+    layer = nn.Conv2d(**cfg)
+    params = layer.init(random.key(4))
+    x = rng(9).normal(size=(2, cfg["in_channels"], 7, 6))
+    kernel, stride, dilation, pads = _torch_pads(layer)
+    ref = conv_ref(x, params["weight"], params.get("bias"), stride, pads, dilation,
+                   cfg.get("groups", 1))
+    y = layer.apply(params, x)
+    assert y.shape == ref.shape
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-13)
+    if cfg.get("padding") == "same":
+        assert y.shape[2:] == x.shape[2:]
+    np.testing.assert_allclose(layer.apply(params, x[0]), ref[0], rtol=1e-12, atol=1e-13)
+
+
+def test_conv2d_init_and_same_padding_layout():
+    layer = nn.Conv2d(3, 8, 5)
+    params = layer.init(random.key(0))
+    assert params["weight"].shape == (8, 3, 5, 5)
+    bound = 1 / math.sqrt(3 * 25)
+    assert np.abs(params["weight"]).max() <= bound and np.abs(params["bias"]).max() <= bound
+    # 'same' with an even kernel pads (0 before, 1 after) per axis: PyTorch's layout.
+    assert nn.Conv2d(1, 1, 2, padding="same")._geometry[3] == ((0, 1), (0, 1))
+
+
+@pytest.mark.parametrize("cfg", [CONV2D_CASES[1], CONV2D_CASES[2], CONV2D_CASES[5]],
+                         ids=["strided", "dilated-same", "depthwise"])
+def test_conv2d_gradients(cfg):
+    layer = nn.Conv2d(**cfg)
+    params = layer.init(random.key(5))
+    x = rng(10).normal(size=(1, cfg["in_channels"], 5, 5))
+    check_grads(layer.apply, (params, x), order=2)
+
+
+def test_conv1d_matches_definition_and_gradients():
+    layer = nn.Conv1d(2, 4, 3, stride=2, padding=2, dilation=2, groups=2)
+    params = layer.init(random.key(6))
+    x = rng(11).normal(size=(3, 2, 11))
+    kernel, stride, dilation, pads = layer._geometry
+    ref = conv_ref(x, params["weight"], params["bias"], stride, pads, dilation, 2)
+    np.testing.assert_allclose(layer.apply(params, x), ref, rtol=1e-12, atol=1e-13)
+    check_grads(layer.apply, (params, x[:1]), order=2)
+
+
+def test_conv_errors():
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.Conv2d(3, 4, 3, groups=2)
+    with pytest.raises(ValueError, match="needs stride 1"):
+        nn.Conv2d(1, 1, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="kernel_size must be an int or a tuple of 2"):
+        nn.Conv2d(1, 1, (3, 3, 3))
+    layer = nn.Conv2d(3, 1, 3)
+    with pytest.raises(ValueError, match="expected 3 input channels"):
+        layer.apply(layer.init(random.key(0)), np.ones((1, 2, 5, 5)))
+    with pytest.raises(ValueError, match=r"expected an input of shape \(N, C, H, W\)"):
+        layer.apply(layer.init(random.key(0)), np.ones((5, 5)))
+    with pytest.raises(ValueError, match="smaller than"):
+        layer.apply(layer.init(random.key(0)), np.ones((1, 3, 2, 2)))
+
+
+def pool_ref(x, kernel, stride, pad, reduce, pad_value, count_include_pad=True):
+    n, c, h, w = x.shape
+    xp = np.pad(x, [(0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])],
+                constant_values=pad_value)
+    ones = np.pad(np.ones((h, w)), [(pad[0], pad[0]), (pad[1], pad[1])])
+    oh = (h + 2 * pad[0] - kernel[0]) // stride[0] + 1
+    ow = (w + 2 * pad[1] - kernel[1]) // stride[1] + 1
+    y = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            rows = slice(i * stride[0], i * stride[0] + kernel[0])
+            cols = slice(j * stride[1], j * stride[1] + kernel[1])
+            window = xp[:, :, rows, cols]
+            if reduce == "max":
+                y[:, :, i, j] = window.max(axis=(2, 3))
+            else:
+                count = kernel[0] * kernel[1] if count_include_pad else ones[rows, cols].sum()
+                y[:, :, i, j] = window.sum(axis=(2, 3)) / count
+    return y
+
+
+@pytest.mark.parametrize("kernel,stride,pad", [((2, 2), (2, 2), (0, 0)), ((3, 3), (3, 3), (0, 0)),
+                                               ((3, 2), (1, 2), (1, 1)), ((3, 3), (2, 2), (1, 0))])
+def test_pooling_matches_definition(kernel, stride, pad):
+    x = rng(12).normal(size=(2, 3, 7, 8))
+    mp = nn.MaxPool2d(kernel, stride, pad)
+    np.testing.assert_allclose(mp.apply({}, x), pool_ref(x, kernel, stride, pad, "max", -np.inf),
+                               rtol=1e-15)
+    ap = nn.AvgPool2d(kernel, stride, pad)
+    np.testing.assert_allclose(ap.apply({}, x), pool_ref(x, kernel, stride, pad, "avg", 0.0),
+                               rtol=1e-14)
+    ap2 = nn.AvgPool2d(kernel, stride, pad, count_include_pad=False)
+    np.testing.assert_allclose(ap2.apply({}, x),
+                               pool_ref(x, kernel, stride, pad, "avg", 0.0, False), rtol=1e-14)
+    check_grads(mp.apply, ({}, x[:1, :1]), order=2)
+    check_grads(ap.apply, ({}, x[:1, :1]), order=2)
+
+
+def test_pool1d_and_flatten():
+    x = rng(13).normal(size=(2, 3, 9))
+    np.testing.assert_allclose(nn.MaxPool1d(3, 2).apply({}, x),
+                               np.stack([x[..., i:i + 3].max(-1) for i in range(0, 7, 2)], -1))
+    np.testing.assert_allclose(nn.AvgPool1d(3).apply({}, x), x.reshape(2, 3, 3, 3).mean(-1),
+                               rtol=1e-15)
+    assert nn.Flatten().apply({}, np.ones((2, 3, 4, 5))).shape == (2, 60)
+    assert nn.Flatten(0, 1).apply({}, np.ones((2, 3, 4))).shape == (6, 4)
+    with pytest.raises(ValueError, match="at most half the kernel"):
+        nn.MaxPool2d(2, padding=2)
+
+
+# --- normalisation --------------------------------------------------------------------------------
+def test_layer_norm_matches_formula_and_gradients():
+    ln = nn.LayerNorm((3, 4), eps=1e-3)
+    params = ln.init(random.key(0))
+    params = {"weight": rng(14).normal(size=(3, 4)), "bias": rng(15).normal(size=(3, 4))}
+    x = rng(16).normal(size=(2, 3, 4)) * 3 + 1
+    mean = x.mean(axis=(1, 2), keepdims=True)
+    var = x.var(axis=(1, 2), keepdims=True)
+    ref = (x - mean) / np.sqrt(var + 1e-3) * params["weight"] + params["bias"]
+    np.testing.assert_allclose(ln.apply(params, x), ref, rtol=1e-13, atol=1e-14)
+    check_grads(ln.apply, (params, x), order=2)
+    assert nn.LayerNorm(4, elementwise_affine=False).init(random.key(0)) == {}
+    with pytest.raises(ValueError, match="ending in"):
+        ln.apply(params, np.ones((2, 4, 3)))
+
+
+def test_batch_norm_train_eval_and_state_updates():
+    bn = nn.BatchNorm(3, eps=1e-4, momentum=0.2)
+    params = {"weight": np.array([1.0, 2.0, 0.5]), "bias": np.array([0.0, -1.0, 3.0])}
+    state = bn.init_state()
+    x = rng(17).normal(size=(4, 3, 2, 5)) * 2 + 1
+    y, new_state = bn.apply(params, x, state, train=True)
+    mean = x.mean(axis=(0, 2, 3))
+    var = x.var(axis=(0, 2, 3))
+    b = lambda v: v.reshape(1, 3, 1, 1)  # noqa: E731
+    ref = (x - b(mean)) / np.sqrt(b(var) + 1e-4) * b(params["weight"]) + b(params["bias"])
+    np.testing.assert_allclose(y, ref, rtol=1e-13, atol=1e-14)
+    n = 4 * 2 * 5
+    np.testing.assert_allclose(new_state.running_mean, 0.8 * 0 + 0.2 * mean, rtol=1e-14)
+    np.testing.assert_allclose(new_state.running_var, 0.8 * 1 + 0.2 * var * n / (n - 1),
+                               rtol=1e-14)
+    assert new_state.num_batches_tracked == 1
+    y_eval, same = bn.apply(params, x, new_state, train=False)
+    assert same is new_state
+    ref_eval = ((x - b(new_state.running_mean)) / np.sqrt(b(new_state.running_var) + 1e-4)
+                * b(params["weight"]) + b(params["bias"]))
+    np.testing.assert_allclose(y_eval, ref_eval, rtol=1e-13)
+    check_grads(lambda p, v: bn.apply(p, v, state, train=True)[0], (params, x[:, :, :1, :2]),
+                order=2)
+    check_grads(lambda p, v: bn.apply(p, v, new_state, train=False)[0], (params, x[:2]), order=2)
+
+
+def test_batch_norm_state_through_value_and_grad():
+    bn = nn.BatchNorm(2)
+    params, state = bn.init(random.key(0)), bn.init_state()
+    x = rng(18).normal(size=(8, 2)) + 5.0
+
+    def loss(p, s):
+        y, s = bn.apply(p, x, s, train=True)
+        return fnp.sum(y**2), s
+
+    (value, new_state), grads = ft.value_and_grad(loss, has_aux=True)(params, state)
+    assert isinstance(new_state.running_mean, np.ndarray)
+    np.testing.assert_allclose(new_state.running_mean, 0.1 * x.mean(0), rtol=1e-14)
+    assert grads["weight"].shape == (2,)
+    with pytest.raises(ValueError, match="init_state"):
+        bn.apply(params, x, None)
+    with pytest.raises(ValueError, match="more than one value per channel"):
+        bn.apply(params, x[:1], state)
+
+
+# --- dropout --------------------------------------------------------------------------------------
+def test_dropout_statistics_determinism_and_eval():
+    drop = nn.Dropout(0.3)
+    x = np.ones((200, 100))
+    k1, k2 = random.split(random.key(0))
+    y = drop.apply({}, x, key=k1)
+    kept = y != 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(y[kept], 1 / 0.7)
+    assert abs(y.mean() - 1.0) < 0.02
+    np.testing.assert_array_equal(drop.apply({}, x, key=k1), y)
+    assert (drop.apply({}, x, key=k2) != y).any()
+    assert drop.apply({}, x, train=False) is x
+    g = ft.grad(lambda v: fnp.sum(drop.apply({}, v, key=k1)))(x)
+    np.testing.assert_array_equal(g, y)
+    assert drop.apply({}, x.astype(np.float32), key=k1).dtype == np.float32
+    with pytest.raises(ValueError, match="random key"):
+        drop.apply({}, x)
+    with pytest.raises(ValueError, match=r"p must be in \[0, 1\]"):
+        nn.Dropout(1.5)
+
+
+# --- recurrent layers (reference: PyTorch's equations in NumPy) -----------------------------------
+def rnn_cell_ref(p, x, h, act=np.tanh):
+    return act(x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"])
+
+
+def lstm_cell_ref(p, x, h, c):
+    gates = x @ p["weight_ih"].T + p["bias_ih"] + h @ p["weight_hh"].T + p["bias_hh"]
+    i, f, g, o = np.split(gates, 4, axis=-1)
+    c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+    return sigmoid(o) * np.tanh(c), c
+
+
+def gru_cell_ref(p, x, h):
+    xi = x @ p["weight_ih"].T + p["bias_ih"]
+    hh = h @ p["weight_hh"].T + p["bias_hh"]
+    xr, xz, xn = np.split(xi, 3, axis=-1)
+    hr, hz, hn = np.split(hh, 3, axis=-1)
+    r, z = sigmoid(xr + hr), sigmoid(xz + hz)
+    n = np.tanh(xn + r * hn)
+    return (1 - z) * n + z * h
+
+
+def test_cells_match_pytorch_equations():
+    x = rng(19).normal(size=(3, 4))
+    h = rng(20).normal(size=(3, 5))
+    c = rng(21).normal(size=(3, 5))
+    cell = nn.RNNCell(4, 5)
+    p = cell.init(random.key(0))
+    assert p["weight_ih"].shape == (5, 4) and p["weight_hh"].shape == (5, 5)
+    assert np.abs(p["weight_hh"]).max() <= 1 / math.sqrt(5)
+    np.testing.assert_allclose(cell.apply(p, x, h), rnn_cell_ref(p, x, h), rtol=1e-14)
+    relu_cell = nn.RNNCell(4, 5, nonlinearity="relu")
+    np.testing.assert_allclose(relu_cell.apply(p, x, h),
+                               rnn_cell_ref(p, x, h, lambda v: np.maximum(v, 0)), rtol=1e-14)
+    lstm = nn.LSTMCell(4, 5)
+    p = lstm.init(random.key(1))
+    assert p["weight_ih"].shape == (20, 4)
+    for got, want in zip(lstm.apply(p, x, (h, c)), lstm_cell_ref(p, x, h, c)):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    check_grads(lstm.apply, (p, x[:1], (h[:1], c[:1])), order=2)
+    gru = nn.GRUCell(4, 5)
+    p = gru.init(random.key(2))
+    assert p["weight_hh"].shape == (15, 5)
+    np.testing.assert_allclose(gru.apply(p, x, h), gru_cell_ref(p, x, h), rtol=1e-14)
+    np.testing.assert_allclose(gru.apply(p, x[0]), gru_cell_ref(p, x[0], np.zeros(5)),
+                               rtol=1e-14)
+    check_grads(gru.apply, (p, x[:1], h[:1]), order=2)
+
+
+def _layer_params(params, k):
+    return {n: params[f"{n}_l{k}"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+
+
+def test_sequence_layers_match_stacked_cells():
+    x = rng(22).normal(size=(6, 2, 3))  # (L, N, I)
+    for cls, step in [(nn.RNN, rnn_cell_ref), (nn.GRU, gru_cell_ref)]:
+        layer = cls(3, 4, num_layers=2)
+        params = layer.init(random.key(3))
+        assert set(params) == {f"{n}_l{k}" for n in ("weight_ih", "weight_hh", "bias_ih",
+                                                     "bias_hh") for k in (0, 1)}
+        h0 = rng(23).normal(size=(2, 2, 4))
+        seq = x
+        finals = []
+        for k in range(2):
+            h = h0[k]
+            outs = []
+            for t in range(6):
+                h = step(_layer_params(params, k), seq[t], h)
+                outs.append(h)
+            seq = np.stack(outs)
+            finals.append(h)
+        out, hn = layer.apply(params, x, h0)
+        np.testing.assert_allclose(out, seq, rtol=1e-13)
+        np.testing.assert_allclose(hn, np.stack(finals), rtol=1e-13)
+        bf = cls(3, 4, num_layers=2, batch_first=True)
+        out_bf, _ = bf.apply(params, np.swapaxes(x, 0, 1), h0)
+        np.testing.assert_allclose(out_bf, np.swapaxes(seq, 0, 1), rtol=1e-13)
+    lstm = nn.LSTM(3, 4)
+    params = lstm.init(random.key(4))
+    h, c = np.zeros((2, 4)), np.zeros((2, 4))
+    outs = []
+    for t in range(6):
+        h, c = lstm_cell_ref(_layer_params(params, 0), x[t], h, c)
+        outs.append(h)
+    out, (hn, cn) = lstm.apply(params, x)
+    np.testing.assert_allclose(out, np.stack(outs), rtol=1e-13)
+    np.testing.assert_allclose(hn[0], h, rtol=1e-13)
+    np.testing.assert_allclose(cn[0], c, rtol=1e-13)
+    out_u, (hn_u, _) = lstm.apply(params, x[:, 0])
+    np.testing.assert_allclose(out_u, np.stack(outs)[:, 0], rtol=1e-13)
+    assert hn_u.shape == (1, 4)
+    check_grads(lambda p, v: lstm.apply(p, v)[0], (params, x[:3, :1]), order=2)
+
+
+def test_recurrent_errors():
+    with pytest.raises(ValueError, match="expected input"):
+        nn.GRU(3, 4).apply(nn.GRU(3, 4).init(random.key(0)), np.ones((5, 2, 2)))
+    lstm = nn.LSTM(3, 4)
+    with pytest.raises(ValueError, match="pair"):
+        lstm.apply(lstm.init(random.key(0)), np.ones((5, 2, 3)), np.zeros((1, 2, 4)))
+    with pytest.raises(ValueError, match="initial state of shape"):
+        nn.RNN(3, 4).apply(nn.RNN(3, 4).init(random.key(0)), np.ones((5, 2, 3)),
+                           np.zeros((1, 3, 4)))
+
+
+# --- attention ------------------------------------------------------------------------------------
+def mha_ref(p, q, k, v, heads, mask=None):
+    """PyTorch's multi-head attention for batch-first inputs (N, L, E)."""
+    e = q.shape[-1]
+    w, b = p["in_proj_weight"], p["in_proj_bias"]
+    proj = [a @ w[i * e:(i + 1) * e].T + b[i * e:(i + 1) * e] for i, a in enumerate((q, k, v))]
+    n, lq, _ = q.shape
+    split = [a.reshape(n, a.shape[1], heads, e // heads).transpose(0, 2, 1, 3) for a in proj]
+    scores = split[0] @ split[1].transpose(0, 1, 3, 2) / math.sqrt(e // heads)
+    if mask is not None:
+        scores = np.where(mask, -np.inf, scores)
+    scores = scores - scores.max(-1, keepdims=True)
+    weights = np.exp(scores) / np.exp(scores).sum(-1, keepdims=True)
+    out = (weights @ split[2]).transpose(0, 2, 1, 3).reshape(n, lq, e)
+    return out @ p["out_proj"]["weight"].T + p["out_proj"]["bias"], weights.mean(1)
+
+
+def test_multi_head_attention_matches_formula():
+    mha = nn.MultiHeadAttention(8, 2, batch_first=True)
+    params = mha.init(random.key(5))
+    assert params["in_proj_weight"].shape == (24, 8)
+    np.testing.assert_array_equal(params["in_proj_bias"], np.zeros(24))
+    params = ft.tree.map(lambda a: a + 0.1 * rng(24).normal(size=a.shape), params)
+    q = rng(25).normal(size=(2, 3, 8))
+    kv = rng(26).normal(size=(2, 5, 8))
+    out, w = mha.apply(params, q, kv, kv)
+    ref_out, ref_w = mha_ref(params, q, kv, kv, 2)
+    np.testing.assert_allclose(out, ref_out, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(w, ref_w, rtol=1e-12, atol=1e-14)
+    causal = np.triu(np.ones((3, 3), bool), k=1)
+    out_c, _ = mha.apply(params, q, attn_mask=causal)
+    np.testing.assert_allclose(out_c, mha_ref(params, q, q, q, 2, causal)[0], rtol=1e-12,
+                               atol=1e-14)
+    pad = np.array([[False] * 4 + [True], [False] * 5])
+    out_p, w_p = mha.apply(params, q, kv, kv, key_padding_mask=pad)
+    np.testing.assert_allclose(out_p, mha_ref(params, q, kv, kv, 2, pad[:, None, None, :])[0],
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(w_p[0, :, 4], 0.0)
+    seq_first = nn.MultiHeadAttention(8, 2)
+    out_s, _ = seq_first.apply(params, np.swapaxes(q, 0, 1), np.swapaxes(kv, 0, 1))
+    np.testing.assert_allclose(out_s, np.swapaxes(ref_out, 0, 1), rtol=1e-12, atol=1e-14)
+    out_u, w_u = mha.apply(params, q[0], kv[0], kv[0])
+    np.testing.assert_allclose(out_u, ref_out[0], rtol=1e-12, atol=1e-14)
+    assert w_u.shape == (3, 5)
+    check_grads(lambda p, a: mha.apply(p, a)[0], (params, q[:1, :2]), order=2)
+    with pytest.raises(ValueError, match="multiple of num_heads"):
+        nn.MultiHeadAttention(6, 4)
+
+
+# --- Sequential -----------------------------------------------------------------------------------
+def test_sequential_composes_layers_functions_state_and_keys():
+    model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm(6), nn.relu, nn.Dropout(0.5),
+                          nn.Linear(6, 2))
+    assert model.stateful and model.stochastic
+    params = model.init(random.key(0))
+    state = model.init_state()
+    assert len(params) == 5 and params[2] == {} and state[0] is None
+    x = rng(27).normal(size=(8, 4))
+    y, new_state = model.apply(params, x, state, key=random.key(1))
+    assert y.shape == (8, 2) and new_state[1].num_batches_tracked == 1
+    y_eval, _ = model.apply(params, x, new_state, train=False)
+    h, _ = nn.BatchNorm(6).apply(params[1], nn.Linear(4, 6).apply(params[0], x), new_state[1],
+                                 train=False)
+    np.testing.assert_allclose(y_eval, nn.Linear(6, 2).apply(params[4], np.maximum(h, 0)),
+                               rtol=1e-13)
+    grads = ft.grad(lambda p: fnp.sum(model.apply(p, x, state, key=random.key(1))[0]))(params)
+    assert ft.tree.structure(grads) == ft.tree.structure(params)
+    plain = nn.Sequential(nn.Linear(4, 3), nn.tanh)
+    assert not plain.stateful
+    pp = plain.init(random.key(0))
+    np.testing.assert_allclose(plain.apply(pp, x), np.tanh(x @ pp[0]["weight"].T + pp[0]["bias"]),
+                               rtol=1e-14)
+    with pytest.raises(ValueError, match="state=model.init_state"):
+        model.apply(params, x)
+    with pytest.raises(ValueError, match="params for 2 layers"):
+        model.apply(params[:2], x, state)
+    with pytest.raises(TypeError, match="neither a layer"):
+        nn.Sequential(nn.Linear(2, 2), 3)
+
+
+def test_docstring_examples_run():
+    import doctest
+    import importlib
+
+    for name in ("functrans.nn", "functrans.nn._layer", "functrans.nn.activations",
+                 "functrans.nn.attention", "functrans.nn.conv", "functrans.nn.dropout",
+                 "functrans.nn.initializers", "functrans.nn.linear", "functrans.nn.losses",
+                 "functrans.nn.norm", "functrans.nn.recurrent", "functrans.typing"):
+        module = importlib.import_module(name)
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0 and result.attempted > 0, name

@@ -1,7 +1,11 @@
 """Neural-network building blocks as pure functions of parameter pytrees.
 
 Layers are small frozen configurations with ``init(key) -> params`` and
-``apply(params, x) -> y``; activations, losses and initializers are plain functions.
+``apply(params, x) -> y``; params are plain dicts of arrays that ``grad`` differentiates
+directly. Stateful layers (``BatchNorm``) take and return their state; random layers
+(``Dropout``) take a key. Activations, losses and initializers are plain functions. Shapes,
+parameter names, default initialisations and formulas follow PyTorch; the few deliberate
+differences are stated in each docstring.
 
 Example:
     >>> import numpy as np
@@ -14,7 +18,27 @@ Example:
     array([4.])
 """
 from functrans.nn import initializers
-from functrans.nn._layer import Layer
-from functrans.nn.linear import Linear
+from functrans.nn._layer import Layer, Sequential
+from functrans.nn.activations import (
+    elu, gelu, leaky_relu, log_sigmoid, log_softmax, logsumexp, relu, sigmoid, silu, softmax,
+    softplus, tanh,
+)
+from functrans.nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from functrans.nn.conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d
+from functrans.nn.dropout import Dropout, dropout
+from functrans.nn.linear import Embedding, Identity, Linear
+from functrans.nn.losses import (
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber, l1, mse, nll,
+)
+from functrans.nn.norm import BatchNorm, BatchNormState, LayerNorm
+from functrans.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 
-__all__ = ["Layer", "Linear", "initializers"]
+__all__ = [
+    "AvgPool1d", "AvgPool2d", "BatchNorm", "BatchNormState", "Conv1d", "Conv2d", "Dropout",
+    "Embedding", "Flatten", "GRU", "GRUCell", "Identity", "LSTM", "LSTMCell", "Layer",
+    "LayerNorm", "Linear", "MaxPool1d", "MaxPool2d", "MultiHeadAttention", "RNN", "RNNCell",
+    "Sequential", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
+    "dropout", "elu", "gelu", "huber", "initializers", "l1", "leaky_relu", "log_sigmoid",
+    "log_softmax", "logsumexp", "mse", "nll", "relu", "scaled_dot_product_attention",
+    "sigmoid", "silu", "softmax", "softplus", "tanh",
+]

@@ -13,11 +13,11 @@ Two optional traits change ``apply``'s signature, and each layer declares them:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Optional
 
 from functrans.typing import Array, Key, Params, PyTree
 
-__all__ = ["Layer"]
+__all__ = ["Layer", "Sequential"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,3 +59,100 @@ class Layer:
         if self.stochastic:
             return self.apply(params, x, key=key, train=train), state
         return self.apply(params, x), state
+
+
+def _is_layer(obj: Any) -> bool:
+    return hasattr(obj, "init") and hasattr(obj, "apply")
+
+
+@dataclasses.dataclass(frozen=True, init=False)
+class Sequential(Layer):
+    """Layers (or plain functions such as ``nn.relu``) applied one after another, PyTorch's
+    ``nn.Sequential``.
+
+    Params are a list with one entry per layer (``{}`` for functions and parameterless
+    layers). If any layer is stateful (batch norm), ``init_state()`` gives a list of states
+    and ``apply(params, x, state, train=...)`` returns ``(y, new_state)``; otherwise ``apply``
+    returns ``y``. Stochastic layers (dropout) draw from ``key``, folded with their position.
+    For any other topology, write a Python function of several layers' params.
+
+    Args:
+        *layers: Layers, or functions of one array.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> model = nn.Sequential(nn.Linear(4, 8), nn.relu, nn.Linear(8, 2))
+        >>> params = model.init(random.key(0))
+        >>> len(params), params[1]
+        (3, {})
+        >>> model.apply(params, np.ones((5, 4))).shape
+        (5, 2)
+    """
+
+    layers: tuple
+
+    def __init__(self, *layers: Any) -> None:
+        for i, layer in enumerate(layers):
+            if not (_is_layer(layer) or callable(layer)):
+                raise TypeError(f"Sequential: item {i} ({type(layer).__name__}) is neither a "
+                                f"layer (init/apply) nor a function")
+        object.__setattr__(self, "layers", tuple(layers))
+
+    @property
+    def stateful(self) -> bool:  # type: ignore[override]
+        """Whether any layer keeps state (then ``apply`` takes and returns it)."""
+        return any(_is_layer(layer) and getattr(layer, "stateful", False) for layer in self.layers)
+
+    @property
+    def stochastic(self) -> bool:  # type: ignore[override]
+        """Whether any layer draws random numbers in training (then ``apply`` needs ``key``)."""
+        return any(_is_layer(layer) and getattr(layer, "stochastic", False)
+                   for layer in self.layers)
+
+    def init(self, key: Key) -> list:
+        """A list of the layers' params (``{}`` for functions)."""
+        from functrans import random
+
+        keys = random.split(key, max(len(self.layers), 1))
+        return [layer.init(k) if _is_layer(layer) else {} for layer, k in zip(self.layers, keys)]
+
+    def init_state(self) -> list:
+        """A list of the layers' states (``None`` for stateless ones)."""
+        return [layer.init_state() if _is_layer(layer) and getattr(layer, "stateful", False)
+                else None for layer in self.layers]
+
+    def apply(self, params: list, x: Array, state: Optional[list] = None, *,
+              key: Key | None = None, train: bool = True) -> Any:
+        """Run the layers in order.
+
+        Args:
+            params: From ``init``.
+            x: The input of the first layer.
+            state: From ``init_state`` or a previous call (stateful models only).
+            key: Random key for stochastic layers in training.
+            train: Training mode (dropout active, batch statistics) or evaluation.
+
+        Returns:
+            ``y``, or ``(y, new_state)`` for a stateful model.
+        """
+        from functrans import random
+
+        if len(params) != len(self.layers):
+            raise ValueError(f"Sequential: got params for {len(params)} layers, the model has "
+                             f"{len(self.layers)}; make them with this model's init")
+        stateful = self.stateful
+        if stateful and state is None:
+            raise ValueError("Sequential: this model has stateful layers (batch norm): pass "
+                             "state=model.init_state() and use the returned (y, new_state)")
+        states = list(state) if state is not None else [None] * len(self.layers)
+        for i, layer in enumerate(self.layers):
+            if not _is_layer(layer):
+                x = layer(x)
+                continue
+            sub_key = None
+            if key is not None and getattr(layer, "stochastic", False):
+                sub_key = random.fold_in(key, i)
+            x, states[i] = layer._forward(params[i], x, states[i], sub_key, train) \
+                if isinstance(layer, Layer) else (layer.apply(params[i], x), states[i])
+        return (x, states) if stateful else x

@@ -13,7 +13,7 @@ from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.typing import Array, DType, Key, Params
 
-__all__ = ["Linear"]
+__all__ = ["Embedding", "Identity", "Linear"]
 
 
 def _check_size(layer: str, name: str, value: Any) -> None:
@@ -101,3 +101,75 @@ class Linear(Layer):
         if "bias" in params:
             y = y + params["bias"]
         return y
+
+
+@dataclasses.dataclass(frozen=True)
+class Embedding(Layer):
+    """A lookup table of ``num_embeddings`` vectors of size ``embedding_dim``, PyTorch's
+    ``nn.Embedding``: ``apply(params, ids) = weight[ids]``.
+
+    The table is initialised from the standard normal, as PyTorch does. With
+    ``padding_idx``, that row starts at zero, gets no gradient, and (a deliberate difference
+    from PyTorch, which returns the row's current value) always looks up as zeros.
+
+    Args:
+        num_embeddings: Size of the vocabulary.
+        embedding_dim: Size of each vector.
+        padding_idx: Optional index of a padding entry.
+        dtype: Parameter dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> emb = nn.Embedding(10, 4)
+        >>> params = emb.init(random.key(0))
+        >>> emb.apply(params, np.array([[1, 2, 1]])).shape
+        (1, 3, 4)
+    """
+
+    num_embeddings: int
+    embedding_dim: int
+    padding_idx: Optional[int] = None
+    dtype: DType = np.float64
+
+    def __post_init__(self) -> None:
+        _check_size("Embedding", "num_embeddings", self.num_embeddings)
+        _check_size("Embedding", "embedding_dim", self.embedding_dim)
+        if self.padding_idx is not None and not (
+                -self.num_embeddings <= self.padding_idx < self.num_embeddings):
+            raise ValueError(f"Embedding: padding_idx {self.padding_idx} is outside the table "
+                             f"of {self.num_embeddings} entries")
+
+    def init(self, key: Key) -> Params:
+        """``{"weight": (num_embeddings, embedding_dim)}`` from the standard normal."""
+        w = random.normal(key, (self.num_embeddings, self.embedding_dim), self.dtype)
+        if self.padding_idx is not None:
+            w[self.padding_idx] = 0
+        return {"weight": w}
+
+    def apply(self, params: Params, ids: Array) -> Array:
+        """The vectors of the integer array ``ids``: shape ``ids.shape + (embedding_dim,)``."""
+        ids = fnp.asarray(ids)
+        if not np.issubdtype(ids.dtype, np.integer):
+            raise TypeError(f"Embedding: ids must be integers, got dtype {ids.dtype}")
+        out = params["weight"][ids]
+        if self.padding_idx is not None:
+            pad = self.padding_idx % self.num_embeddings
+            out = fnp.where(fnp.expand_dims(ids % self.num_embeddings != pad, -1), out, 0)
+        return out
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity(Layer):
+    """The identity (no parameters), handy as a placeholder in a :class:`Sequential`.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.Identity().apply({}, np.ones(2))
+        array([1., 1.])
+    """
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """``x``."""
+        return x

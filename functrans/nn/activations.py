@@ -1,0 +1,239 @@
+"""Activation functions (and the log-sum-exp they rely on), as plain functions of arrays.
+
+Each matches PyTorch's definition, including the derivative it uses at kinks: ``relu`` and
+``leaky_relu`` take the branch ``x > 0`` (so ``relu'(0) = 0``), ``elu`` uses ``alpha`` at 0.
+Functions that exponentiate subtract a maximum first (held constant for differentiation,
+which is exact: the result does not depend on it), so large inputs neither overflow nor lose
+their gradient.
+
+Example:
+    >>> import numpy as np
+    >>> import functrans as ft
+    >>> from functrans import nn
+    >>> nn.relu(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 2.])
+    >>> ft.grad(lambda x: nn.relu(x).sum())(np.array([-1.0, 0.0, 2.0]))
+    array([0., 0., 1.])
+"""
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import functrans.numpy as fnp
+from functrans.api import stop_gradient
+from functrans.typing import Array, ArrayLike
+
+__all__ = ["elu", "gelu", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "relu",
+           "sigmoid", "silu", "softmax", "softplus", "tanh"]
+
+
+def relu(x: ArrayLike) -> Array:
+    """``max(x, 0)``, with derivative 0 at ``x = 0`` (as PyTorch).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.relu(np.array([-2.0, 3.0]))
+        array([0., 3.])
+    """
+    x = fnp.asarray(x)
+    return fnp.where(x > 0, x, 0)
+
+
+def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Array:
+    """``x`` where ``x > 0``, else ``negative_slope * x`` (derivative ``negative_slope`` at 0).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.leaky_relu(np.array([-2.0, 3.0]), 0.1)
+        array([-0.2,  3. ])
+    """
+    x = fnp.asarray(x)
+    return fnp.where(x > 0, x, negative_slope * x)
+
+
+def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
+    """``x`` where ``x > 0``, else ``alpha * (exp(x) - 1)``.
+
+    Reference: Clevert, Unterthiner and Hochreiter, "Fast and accurate deep network learning
+    by exponential linear units (ELUs)", ICLR 2016.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> np.round(nn.elu(np.array([-1.0, 2.0])), 6)
+        array([-0.632121,  2.      ])
+    """
+    x = fnp.asarray(x)
+    positive = x > 0
+    # The exponential only sees x <= 0, so a large positive x cannot overflow into the
+    # branch that is not taken (whose derivative would otherwise turn into 0 * inf = nan).
+    negative_part = fnp.where(positive, 0, x)
+    return fnp.where(positive, x, alpha * fnp.expm1(negative_part))
+
+
+def sigmoid(x: ArrayLike) -> Array:
+    """The logistic function ``1 / (1 + exp(-x))``, without overflow.
+
+    Example:
+        >>> from functrans import nn
+        >>> float(nn.sigmoid(0.0))
+        0.5
+    """
+    return fnp.logistic(fnp.asarray(x))
+
+
+def tanh(x: ArrayLike) -> Array:
+    """The hyperbolic tangent.
+
+    Example:
+        >>> from functrans import nn
+        >>> float(nn.tanh(0.0))
+        0.0
+    """
+    return fnp.tanh(fnp.asarray(x))
+
+
+def silu(x: ArrayLike) -> Array:
+    """``x * sigmoid(x)`` (also called swish).
+
+    Reference: Hendrycks and Gimpel, "Gaussian error linear units (GELUs)", 2016; Ramachandran,
+    Zoph and Le, "Searching for activation functions", 2017.
+
+    Example:
+        >>> from functrans import nn
+        >>> round(float(nn.silu(1.0)), 6)
+        0.731059
+    """
+    x = fnp.asarray(x)
+    return x * fnp.logistic(x)
+
+
+def _logaddexp0(x: Array) -> Array:
+    """``log(1 + exp(x))`` for any ``x``, with the exact derivative ``sigmoid(x)``."""
+    m = stop_gradient(fnp.where(x > 0, x, 0))
+    return m + fnp.log(fnp.exp(x - m) + fnp.exp(-m))
+
+
+def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> Array:
+    """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``
+    (PyTorch's definition).
+
+    Example:
+        >>> import math
+        >>> from functrans import nn
+        >>> float(nn.softplus(0.0)) == math.log(2)
+        True
+    """
+    x = fnp.asarray(x)
+    bx = x * beta if beta != 1.0 else x
+    smooth = _logaddexp0(bx)
+    if beta != 1.0:
+        smooth = smooth / beta
+    return fnp.where(bx > threshold, x, smooth)
+
+
+def log_sigmoid(x: ArrayLike) -> Array:
+    """``log(sigmoid(x)) = -softplus(-x)``, stable for large ``|x|``.
+
+    Example:
+        >>> from functrans import nn
+        >>> float(nn.log_sigmoid(-1000.0))
+        -1000.0
+    """
+    return -_logaddexp0(-fnp.asarray(x))
+
+
+def logsumexp(x: ArrayLike, axis: Optional[int | tuple[int, ...]] = None,
+              keepdims: bool = False) -> Array:
+    """``log(sum(exp(x), axis))``, computed as ``m + log(sum(exp(x - m)))`` with ``m`` the
+    maximum (held constant for differentiation, which is exact).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> float(nn.logsumexp(np.array([1000.0, 1000.0])))  # doctest: +ELLIPSIS
+        1000.693147...
+    """
+    x = fnp.asarray(x)
+    m = stop_gradient(fnp.max(x, axis=axis, keepdims=True))
+    m = fnp.where(fnp.abs(m) < fnp.inf, m, 0)  # an all -inf (or inf) slice gives -inf (inf)
+    out = fnp.log(fnp.sum(fnp.exp(x - m), axis=axis, keepdims=True)) + m
+    if not keepdims:
+        out = fnp.squeeze(out, axis=axis) if axis is not None else fnp.reshape(out, ())
+    return out
+
+
+def softmax(x: ArrayLike, axis: int = -1) -> Array:
+    """``exp(x) / sum(exp(x), axis)``, shifted by the maximum for stability.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.softmax(np.array([0.0, np.log(3.0)]))
+        array([0.25, 0.75])
+    """
+    x = fnp.asarray(x)
+    e = fnp.exp(x - stop_gradient(fnp.max(x, axis=axis, keepdims=True)))
+    return e / fnp.sum(e, axis=axis, keepdims=True)
+
+
+def log_softmax(x: ArrayLike, axis: int = -1) -> Array:
+    """``x - logsumexp(x, axis)``: log-probabilities from logits.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> np.exp(nn.log_softmax(np.array([0.0, np.log(3.0)])))
+        array([0.25, 0.75])
+    """
+    x = fnp.asarray(x)
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+_SQRT_2 = math.sqrt(2.0)
+_ERF_CLIP = 5.9  # erf(5.9) rounds to 1 in float64 (erfc(5.9) ~ 2e-17)
+_ERF_TERMS = 100  # enough for the series below to converge to float64 precision at 5.9
+
+
+def _erf(x: Array) -> Array:
+    """The error function, from the series ``erf(x) = 2/sqrt(pi) exp(-x^2) sum_n
+    (2x^2)^n x / (1*3*...*(2n+1))``, whose terms are all positive (no cancellation); the
+    input is clipped where ``erf`` is +-1 to float64 precision."""
+    x = fnp.clip(x, -_ERF_CLIP, _ERF_CLIP)
+    two_x2 = 2.0 * x * x
+    term = x
+    total = x
+    for n in range(_ERF_TERMS):
+        term = term * two_x2 * (1.0 / (2 * n + 3))
+        total = total + term
+    return (2.0 / math.sqrt(math.pi)) * fnp.exp(-x * x) * total
+
+
+def gelu(x: ArrayLike, approximate: str = "none") -> Array:
+    """The Gaussian error linear unit, ``x * Phi(x)`` with ``Phi`` the standard normal CDF.
+
+    ``approximate="none"`` (PyTorch's default) is exact: ``x / 2 * (1 + erf(x / sqrt(2)))``
+    with ``erf`` summed from its series (about 200 array operations, so it is the slow
+    choice); ``approximate="tanh"`` uses ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715
+    x^3)))``, which is cheap and within about 1e-3 of the exact value.
+
+    Reference: Hendrycks and Gimpel, "Gaussian error linear units (GELUs)", 2016.
+
+    Raises:
+        ValueError: ``approximate`` is neither ``"none"`` nor ``"tanh"``.
+
+    Example:
+        >>> from functrans import nn
+        >>> round(float(nn.gelu(1.0)), 6), round(float(nn.gelu(1.0, approximate="tanh")), 6)
+        (0.841345, 0.841192)
+    """
+    x = fnp.asarray(x)
+    if approximate == "tanh":
+        inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))
+        return 0.5 * x * (1.0 + fnp.tanh(inner))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1.0 + _erf(x * (1.0 / _SQRT_2)))

@@ -1,0 +1,399 @@
+"""Convolution and pooling layers (PyTorch's layout: ``(N, C, *spatial)`` inputs, weights
+``(out_channels, in_channels / groups, *kernel)``).
+
+Everything is built from slicing, padding, stacking and one matrix product ("im2col"): the
+input is padded, the ``prod(kernel)`` shifted and strided views of it are stacked into a
+patch array of shape ``(N, C, prod(kernel), *out_spatial)``, and the convolution is a matrix
+product of the flattened weight with the patches. Reverse mode turns each slice into a pad
+of its cotangent, so the backward pass is as cheap as the forward one. Pooling reduces the
+same patch array (or, for the usual non-overlapping windows, a reshape of the input).
+
+As in PyTorch, "convolution" is cross-correlation (the kernel is not flipped) and padding is
+with zeros (``-inf`` for max pooling).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import ClassVar, Optional, Sequence, Union
+
+import numpy as np
+
+import functrans.numpy as fnp
+from functrans import random
+from functrans.nn import initializers as _init
+from functrans.nn._layer import Layer
+from functrans.primitives.shape import pad as _pad_prim
+from functrans.primitives.shape import slice_ as _slice_prim
+from functrans.typing import Array, DType, Key, Params
+
+__all__ = ["AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "Flatten", "MaxPool1d", "MaxPool2d"]
+
+IntOrTuple = Union[int, Sequence[int]]
+Padding = Union[int, Sequence[int], str]
+
+
+def _ntuple(value: IntOrTuple, n: int, name: str, layer: str, minimum: int = 1) -> tuple:
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        out = (int(value),) * n
+    else:
+        out = tuple(value)
+        if len(out) != n or not all(isinstance(v, (int, np.integer)) for v in out):
+            raise ValueError(f"{layer}: {name} must be an int or a tuple of {n} ints, got "
+                             f"{value!r}")
+        out = tuple(int(v) for v in out)
+    if any(v < minimum for v in out):
+        raise ValueError(f"{layer}: {name} must be >= {minimum}, got {value!r}")
+    return out
+
+
+def _padding_pairs(padding: Padding, kernel: tuple, dilation: tuple, stride: tuple,
+                   layer: str) -> tuple:
+    """``((lo, hi), ...)`` per spatial axis, for an int/tuple/'valid'/'same' padding."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"{layer}: padding='same' needs stride 1 (as in PyTorch), got "
+                                 f"stride={stride}; pad explicitly for strided layers")
+            # PyTorch puts the odd extra element of padding at the end.
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(f"{layer}: padding must be an int, a tuple, 'valid' or 'same', got "
+                         f"{padding!r}")
+    return tuple((p, p) for p in _ntuple(padding, n, "padding", layer, minimum=0))
+
+
+def _out_size(size: int, k: int, s: int, d: int, lo: int, hi: int) -> int:
+    return (size + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def _check_input(x: Array, channels: Optional[int], nd: int, layer: str) -> tuple[Array, bool]:
+    """The input with a batch axis (added if it was missing) and whether one was added."""
+    x = fnp.asarray(x)
+    shape = fnp.shape(x)
+    if len(shape) == nd + 1:
+        x, added = fnp.expand_dims(x, 0), True
+    elif len(shape) == nd + 2:
+        added = False
+    else:
+        spatial = ("L",) if nd == 1 else ("H", "W")
+        raise ValueError(f"{layer}: expected an input of shape (N, C, {', '.join(spatial)}) or "
+                         f"(C, {', '.join(spatial)}), got {shape}")
+    if channels is not None and fnp.shape(x)[1] != channels:
+        raise ValueError(f"{layer}: expected {channels} input channels (axis 1), got input of "
+                         f"shape {shape}")
+    return x, added
+
+
+def _patches(x: Array, kernel: tuple, stride: tuple, dilation: tuple, pads: tuple,
+             pad_value: float) -> tuple[Array, tuple]:
+    """The stacked windows ``(N, C, prod(kernel), *out)`` and the output spatial shape."""
+    n, c, *spatial = fnp.shape(x)
+    if any(lo or hi for lo, hi in pads):
+        x = _pad_prim(x, pad_value, ((0, 0, 0), (0, 0, 0)) + tuple((lo, hi, 0) for lo, hi in pads))
+    out = tuple(_out_size(size, k, s, d, lo, hi)
+                for size, k, s, d, (lo, hi) in zip(spatial, kernel, stride, dilation, pads))
+    if any(o < 1 for o in out):
+        raise ValueError(f"the input's spatial shape {tuple(spatial)} is smaller than the "
+                         f"(dilated) kernel {kernel} after padding {pads}")
+    views = []
+    for offsets in np.ndindex(*kernel):
+        start = (0, 0) + tuple(i * d for i, d in zip(offsets, dilation))
+        limit = (n, c) + tuple(st + s * (o - 1) + 1 for st, s, o in zip(start[2:], stride, out))
+        views.append(_slice_prim(x, start, limit, (1, 1) + stride))
+    stacked = fnp.expand_dims(views[0], 2) if len(views) == 1 else fnp.stack(views, axis=2)
+    return stacked, out
+
+
+@dataclasses.dataclass(frozen=True)
+class _ConvNd(Layer):
+    in_channels: int
+    out_channels: int
+    kernel_size: IntOrTuple
+    stride: IntOrTuple = 1
+    padding: Padding = 0
+    dilation: IntOrTuple = 1
+    groups: int = 1
+    bias: bool = True
+    dtype: DType = np.float64
+
+    _nd: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        name = type(self).__name__
+        for field in ("in_channels", "out_channels", "groups"):
+            value = getattr(self, field)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name}: {field} must be a positive int, got {value!r}")
+        if self.in_channels % self.groups or self.out_channels % self.groups:
+            raise ValueError(f"{name}: in_channels ({self.in_channels}) and out_channels "
+                             f"({self.out_channels}) must both be divisible by groups "
+                             f"({self.groups})")
+        kernel = _ntuple(self.kernel_size, self._nd, "kernel_size", name)
+        stride = _ntuple(self.stride, self._nd, "stride", name)
+        dilation = _ntuple(self.dilation, self._nd, "dilation", name)
+        _padding_pairs(self.padding, kernel, dilation, stride, name)  # validates
+
+    @property
+    def _geometry(self) -> tuple:
+        name = type(self).__name__
+        kernel = _ntuple(self.kernel_size, self._nd, "kernel_size", name)
+        stride = _ntuple(self.stride, self._nd, "stride", name)
+        dilation = _ntuple(self.dilation, self._nd, "dilation", name)
+        return kernel, stride, dilation, _padding_pairs(self.padding, kernel, dilation, stride,
+                                                        name)
+
+    def init(self, key: Key) -> Params:
+        """``{"weight": (out, in / groups, *kernel), "bias": (out,)}``, uniform on
+        ``+-1/sqrt(fan_in)`` as PyTorch initialises them."""
+        kernel = self._geometry[0]
+        shape = (self.out_channels, self.in_channels // self.groups) + kernel
+        bound = 1.0 / math.sqrt(_init.compute_fans(shape)[0])
+        k_w, k_b = random.split(key)
+        params = {"weight": _init.uniform(k_w, shape, self.dtype, low=-bound, high=bound)}
+        if self.bias:
+            params["bias"] = _init.uniform(k_b, (self.out_channels,), self.dtype, low=-bound,
+                                           high=bound)
+        return params
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """The convolution of ``x`` of shape ``(N, C_in, *spatial)`` (or without ``N``)."""
+        kernel, stride, dilation, pads = self._geometry
+        x, added = _check_input(x, self.in_channels, self._nd, type(self).__name__)
+        patches, out = _patches(x, kernel, stride, dilation, pads, 0.0)
+        n = fnp.shape(x)[0]
+        k = math.prod(kernel)
+        p = math.prod(out)
+        w = params["weight"]
+        g = self.groups
+        if g == 1:
+            cols = fnp.reshape(patches, (n, self.in_channels * k, p))
+            y = fnp.matmul(fnp.reshape(w, (self.out_channels, -1)), cols)  # (N, O, P)
+        else:
+            cols = fnp.reshape(patches, (n, g, self.in_channels // g * k, p))
+            wg = fnp.reshape(w, (g, self.out_channels // g, self.in_channels // g * k))
+            y = fnp.matmul(wg, cols)  # (N, G, O / G, P)
+        y = fnp.reshape(y, (n, self.out_channels) + out)
+        if "bias" in params:
+            y = y + fnp.reshape(params["bias"], (self.out_channels,) + (1,) * self._nd)
+        return y[0] if added else y
+
+
+@dataclasses.dataclass(frozen=True)
+class Conv2d(_ConvNd):
+    """2-d convolution (cross-correlation), PyTorch's ``nn.Conv2d``.
+
+    ``y[n, o] = bias[o] + sum over c in o's group, i, j of weight[o, c, i, j] *
+    x_padded[n, c, s0 * h + d0 * i, s1 * w + d1 * j]``; output size per axis
+    ``floor((size + 2 * padding - dilation * (kernel - 1) - 1) / stride) + 1``.
+
+    Args:
+        in_channels: Channels of the input (axis 1).
+        out_channels: Channels of the output.
+        kernel_size: An int or a pair.
+        stride: An int or a pair.
+        padding: An int, a pair, ``"valid"`` (none) or ``"same"`` (output size = input size;
+            stride 1 only; an odd total puts the extra zero at the end, as PyTorch).
+        dilation: Spacing between kernel elements, an int or a pair.
+        groups: Split the channels into this many independent convolutions.
+        bias: Whether to add a bias.
+        dtype: Parameter dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> conv = nn.Conv2d(1, 4, 3, padding="same")
+        >>> params = conv.init(random.key(0))
+        >>> params["weight"].shape
+        (4, 1, 3, 3)
+        >>> conv.apply(params, np.ones((2, 1, 8, 8))).shape
+        (2, 4, 8, 8)
+    """
+
+    _nd: ClassVar[int] = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Conv1d(_ConvNd):
+    """1-d convolution (cross-correlation) over inputs ``(N, C, L)``, PyTorch's ``nn.Conv1d``;
+    arguments as :class:`Conv2d` with single ints.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> conv = nn.Conv1d(2, 3, kernel_size=3, stride=2)
+        >>> conv.apply(conv.init(random.key(0)), np.ones((5, 2, 9))).shape
+        (5, 3, 4)
+    """
+
+    _nd: ClassVar[int] = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class _PoolNd(Layer):
+    kernel_size: IntOrTuple
+    stride: Optional[IntOrTuple] = None
+    padding: IntOrTuple = 0
+
+    _nd: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        self._geometry  # validates  # noqa: B018
+
+    @property
+    def _geometry(self) -> tuple:
+        name = type(self).__name__
+        kernel = _ntuple(self.kernel_size, self._nd, "kernel_size", name)
+        stride = kernel if self.stride is None else _ntuple(self.stride, self._nd, "stride", name)
+        pads = _ntuple(self.padding, self._nd, "padding", name, minimum=0)
+        if any(2 * p > k for p, k in zip(pads, kernel)):
+            raise ValueError(f"{name}: padding {pads} must be at most half the kernel {kernel}")
+        dilation = (1,) * self._nd
+        return kernel, stride, dilation, tuple((p, p) for p in pads)
+
+    def _pool(self, x: Array, reduce, pad_value: float) -> Array:
+        kernel, stride, dilation, pads = self._geometry
+        x, added = _check_input(x, None, self._nd, type(self).__name__)
+        n, c, *spatial = fnp.shape(x)
+        if stride == kernel and not any(lo for lo, _ in pads):
+            # Non-overlapping windows: crop the remainder, reshape, reduce (no copies).
+            out = tuple(size // k for size, k in zip(spatial, kernel))
+            if any(o < 1 for o in out):
+                raise ValueError(f"{type(self).__name__}: input {tuple(spatial)} is smaller "
+                                 f"than the kernel {kernel}")
+            limit = (n, c) + tuple(o * k for o, k in zip(out, kernel))
+            if limit[2:] != tuple(spatial):
+                x = _slice_prim(x, (0,) * len(limit), limit)
+            split = (n, c) + tuple(v for o, k in zip(out, kernel) for v in (o, k))
+            y = reduce(fnp.reshape(x, split), tuple(3 + 2 * i for i in range(self._nd)))
+        else:
+            patches, out = _patches(x, kernel, stride, dilation, pads, pad_value)
+            y = reduce(patches, 2)
+        return y[0] if added else y
+
+
+def _max(x: Array, axis) -> Array:
+    return fnp.max(x, axis=axis)
+
+
+@dataclasses.dataclass(frozen=True)
+class MaxPool2d(_PoolNd):
+    """Maximum over ``kernel_size`` windows, PyTorch's ``nn.MaxPool2d`` (``stride`` defaults to
+    the kernel size; padding is with ``-inf`` and at most half the kernel).
+
+    Where several entries of a window tie for the maximum, the derivative is shared equally
+    among them (PyTorch gives it all to one of them); both are valid subgradients.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> nn.MaxPool2d(2).apply({}, x)
+        array([[[[ 5.,  7.],
+                 [13., 15.]]]])
+    """
+
+    _nd: ClassVar[int] = 2
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """Pool ``x`` of shape ``(N, C, H, W)`` or ``(C, H, W)``."""
+        return self._pool(x, _max, -np.inf)
+
+
+@dataclasses.dataclass(frozen=True)
+class MaxPool1d(_PoolNd):
+    """Maximum over windows of ``(N, C, L)`` inputs, PyTorch's ``nn.MaxPool1d``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.MaxPool1d(2).apply({}, np.array([[[1.0, 3.0, 2.0, 0.0, 9.0]]]))
+        array([[[3., 2.]]])
+    """
+
+    _nd: ClassVar[int] = 1
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """Pool ``x`` of shape ``(N, C, L)`` or ``(C, L)``."""
+        return self._pool(x, _max, -np.inf)
+
+
+@dataclasses.dataclass(frozen=True)
+class _AvgPoolNd(_PoolNd):
+    count_include_pad: bool = True
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """Average-pool ``x`` of shape ``(N, C, *spatial)`` or without ``N``."""
+        kernel, stride, dilation, pads = self._geometry
+        y = self._pool(x, fnp.sum, 0.0)
+        if self.count_include_pad or not any(lo for lo, _ in pads):
+            return y / math.prod(kernel)
+        # Divide by the number of real (unpadded) entries in each window: pool a ones array.
+        spatial = fnp.shape(x)[-self._nd:]
+        ones = np.ones((1, 1) + tuple(spatial), dtype=fnp.result_type(x))
+        counts, _ = _patches(ones, kernel, stride, dilation, pads, 0.0)
+        counts = np.sum(counts, axis=2)[0, 0]
+        return y / counts
+
+
+@dataclasses.dataclass(frozen=True)
+class AvgPool2d(_AvgPoolNd):
+    """Mean over ``kernel_size`` windows, PyTorch's ``nn.AvgPool2d``. Padding is with zeros,
+    which count in the mean unless ``count_include_pad=False``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+        >>> nn.AvgPool2d(2).apply({}, x)
+        array([[[[ 2.5,  4.5],
+                 [10.5, 12.5]]]])
+    """
+
+    _nd: ClassVar[int] = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class AvgPool1d(_AvgPoolNd):
+    """Mean over windows of ``(N, C, L)`` inputs, PyTorch's ``nn.AvgPool1d``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.AvgPool1d(2).apply({}, np.array([[[1.0, 3.0, 2.0, 0.0]]]))
+        array([[[2., 1.]]])
+    """
+
+    _nd: ClassVar[int] = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Flatten(Layer):
+    """Flatten axes ``start_dim`` to ``end_dim`` into one, PyTorch's ``nn.Flatten`` (by default
+    every axis but the batch axis).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.Flatten().apply({}, np.ones((2, 3, 4))).shape
+        (2, 12)
+    """
+
+    start_dim: int = 1
+    end_dim: int = -1
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """``x`` with the axes ``start_dim..end_dim`` merged."""
+        x = fnp.asarray(x)
+        shape = fnp.shape(x)
+        nd = len(shape)
+        start = self.start_dim % nd if nd else 0
+        end = self.end_dim % nd if nd else 0
+        if start > end:
+            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
+                             f"{self.end_dim} for an input of shape {shape}")
+        return fnp.reshape(x, shape[:start] + (math.prod(shape[start:end + 1]),)
+                           + shape[end + 1:])

@@ -1,0 +1,186 @@
+"""Normalisation layers: :class:`LayerNorm` and :class:`BatchNorm` (with running statistics
+kept as explicit state)."""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import NamedTuple, Sequence, Union
+
+import numpy as np
+
+import functrans.numpy as fnp
+from functrans.api import stop_gradient
+from functrans.nn._layer import Layer
+from functrans.typing import Array, DType, Key, Params
+
+__all__ = ["BatchNorm", "BatchNormState", "LayerNorm"]
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerNorm(Layer):
+    """Normalise over the trailing ``normalized_shape`` axes, PyTorch's ``nn.LayerNorm``:
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the biased variance.
+
+    Reference: Ba, Kiros and Hinton, "Layer normalization", 2016.
+
+    Args:
+        normalized_shape: The trailing shape to normalise over (an int for the last axis).
+        eps: Added to the variance.
+        elementwise_affine: Learn ``weight`` (init 1) and ``bias`` (init 0) of that shape.
+        bias: Learn a bias (with ``elementwise_affine``).
+        dtype: Parameter dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> ln = nn.LayerNorm(3)
+        >>> y = ln.apply(ln.init(random.key(0)), np.array([[1.0, 2.0, 3.0]]))
+        >>> np.round(y, 4)
+        array([[-1.2247,  0.    ,  1.2247]])
+    """
+
+    normalized_shape: Union[int, Sequence[int]]
+    eps: float = 1e-5
+    elementwise_affine: bool = True
+    bias: bool = True
+    dtype: DType = np.float64
+
+    @property
+    def _shape(self) -> tuple[int, ...]:
+        s = self.normalized_shape
+        return (int(s),) if isinstance(s, (int, np.integer)) else tuple(int(v) for v in s)
+
+    def init(self, key: Key) -> Params:
+        """``{"weight": ones, "bias": zeros}`` of ``normalized_shape`` (empty without affine)."""
+        if not self.elementwise_affine:
+            return {}
+        params = {"weight": np.ones(self._shape, self.dtype)}
+        if self.bias:
+            params["bias"] = np.zeros(self._shape, self.dtype)
+        return params
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """Normalise ``x`` of shape ``(..., *normalized_shape)``."""
+        x = fnp.asarray(x)
+        shape = self._shape
+        if fnp.shape(x)[fnp.ndim(x) - len(shape):] != shape:
+            raise ValueError(f"LayerNorm: expected an input ending in {shape}, got "
+                             f"{fnp.shape(x)}")
+        axes = tuple(range(-len(shape), 0))
+        mean = fnp.mean(x, axis=axes, keepdims=True)
+        centred = x - mean
+        var = fnp.mean(centred * centred, axis=axes, keepdims=True)
+        y = centred / fnp.sqrt(var + self.eps)
+        if "weight" in params:
+            y = y * params["weight"]
+        if "bias" in params:
+            y = y + params["bias"]
+        return y
+
+
+class BatchNormState(NamedTuple):
+    """Running statistics of :class:`BatchNorm`.
+
+    Attributes:
+        running_mean: Exponential moving average of the batch means, shape ``(C,)``.
+        running_var: Exponential moving average of the unbiased batch variances, ``(C,)``.
+        num_batches_tracked: Training batches seen.
+    """
+
+    running_mean: Array
+    running_var: Array
+    num_batches_tracked: int
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchNorm(Layer):
+    """Batch normalisation over axis 1 of ``(N, C)``, ``(N, C, L)`` or ``(N, C, H, W)``
+    inputs: PyTorch's ``BatchNorm1d``/``BatchNorm2d`` in one layer.
+
+    In training (``train=True``) each channel is normalised with the batch mean and biased
+    variance, and the running statistics move by
+    ``running = (1 - momentum) * running + momentum * batch_stat`` (the variance in its
+    unbiased form, ``n / (n - 1)`` times the biased one). In evaluation the running
+    statistics are used and the state is returned unchanged. The state is explicit:
+    ``apply(params, x, state, train=...) -> (y, new_state)``.
+
+    Reference: Ioffe and Szegedy, "Batch normalization", ICML 2015.
+
+    Args:
+        num_features: Channels ``C``.
+        eps: Added to the variance.
+        momentum: Weight of the new batch in the running averages.
+        affine: Learn ``weight`` (init 1) and ``bias`` (init 0).
+        dtype: Parameter and state dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> bn = nn.BatchNorm(2)
+        >>> params, state = bn.init(random.key(0)), bn.init_state()
+        >>> x = np.array([[1.0, 10.0], [3.0, 30.0]])
+        >>> y, state = bn.apply(params, x, state, train=True)
+        >>> np.round(y, 3)
+        array([[-1., -1.],
+               [ 1.,  1.]])
+        >>> state.running_mean, state.num_batches_tracked
+        (array([0.2, 2. ]), 1)
+    """
+
+    num_features: int
+    eps: float = 1e-5
+    momentum: float = 0.1
+    affine: bool = True
+    dtype: DType = np.float64
+
+    stateful = True
+
+    def init(self, key: Key) -> Params:
+        """``{"weight": ones(C), "bias": zeros(C)}`` (empty without ``affine``)."""
+        if not self.affine:
+            return {}
+        return {"weight": np.ones(self.num_features, self.dtype),
+                "bias": np.zeros(self.num_features, self.dtype)}
+
+    def init_state(self) -> BatchNormState:
+        """Running mean 0, running variance 1, no batches seen."""
+        return BatchNormState(np.zeros(self.num_features, self.dtype),
+                              np.ones(self.num_features, self.dtype), 0)
+
+    def apply(self, params: Params, x: Array, state: BatchNormState,
+              train: bool = True) -> tuple[Array, BatchNormState]:
+        """Normalise ``x``; returns ``(y, new_state)``."""
+        x = fnp.asarray(x)
+        shape = fnp.shape(x)
+        if len(shape) < 2 or shape[1] != self.num_features:
+            raise ValueError(f"BatchNorm: expected an input (N, {self.num_features}, ...), got "
+                             f"{shape}")
+        if state is None:
+            raise ValueError("BatchNorm: pass the state (bn.init_state() the first time): "
+                             "apply(params, x, state, train=...) returns (y, new_state)")
+        axes = (0,) + tuple(range(2, len(shape)))
+        bshape = (1, self.num_features) + (1,) * (len(shape) - 2)
+        if train:
+            count = math.prod(shape) // self.num_features
+            if count < 2:
+                raise ValueError(f"BatchNorm: training needs more than one value per channel "
+                                 f"to estimate a variance, got an input of shape {shape}")
+            mean = fnp.mean(x, axis=axes)
+            centred = x - fnp.reshape(mean, bshape)
+            var = fnp.mean(centred * centred, axis=axes)
+            m = self.momentum
+            new_state = BatchNormState(
+                (1.0 - m) * state.running_mean + m * stop_gradient(mean),
+                (1.0 - m) * state.running_var + (m * count / (count - 1)) * stop_gradient(var),
+                state.num_batches_tracked + 1,
+            )
+        else:
+            centred = x - fnp.reshape(state.running_mean, bshape)
+            var = state.running_var
+            new_state = state
+        y = centred / fnp.reshape(fnp.sqrt(var + self.eps), bshape)
+        if "weight" in params:
+            y = y * fnp.reshape(params["weight"], bshape)
+        if "bias" in params:
+            y = y + fnp.reshape(params["bias"], bshape)
+        return y, new_state

@@ -1,0 +1,380 @@
+"""Recurrent layers with PyTorch's equations, parameter names and gate order: cells
+(:class:`RNNCell`, :class:`LSTMCell`, :class:`GRUCell`) advance one time step; sequence layers
+(:class:`RNN`, :class:`LSTM`, :class:`GRU`) run stacked cells over a whole sequence.
+
+Every weight and bias starts uniform on ``+-1/sqrt(hidden_size)``, as in PyTorch. The input
+projections of a whole sequence are computed with one matrix product before the time loop.
+Not supported (yet): bidirectional layers, dropout between layers, ``proj_size``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, ClassVar, Optional
+
+import numpy as np
+
+import functrans.numpy as fnp
+from functrans import random
+from functrans.nn import initializers as _init
+from functrans.nn._layer import Layer
+from functrans.typing import Array, DType, Key, Params
+
+__all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
+
+
+def _check_positive(layer: str, **values: Any) -> None:
+    for name, value in values.items():
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
+
+
+def _project(x: Array, w: Array, b: Optional[Array]) -> Array:
+    """``x @ w.T + b`` over the last axis of ``x``."""
+    y = fnp.tensordot(x, w, ((fnp.ndim(x) - 1,), (1,)))
+    return y if b is None else y + b
+
+
+def _cell_params(key: Key, input_size: int, hidden_size: int, gates: int, bias: bool,
+                 dtype: DType) -> Params:
+    bound = 1.0 / math.sqrt(hidden_size)
+    keys = random.split(key, 4)
+    shapes = {"weight_ih": (gates * hidden_size, input_size),
+              "weight_hh": (gates * hidden_size, hidden_size)}
+    if bias:
+        shapes.update(bias_ih=(gates * hidden_size,), bias_hh=(gates * hidden_size,))
+    return {name: _init.uniform(k, shape, dtype, low=-bound, high=bound)
+            for k, (name, shape) in zip(keys, shapes.items())}
+
+
+# --- the three step functions, given the input projection xw = x @ W_ih.T + b_ih -------------------
+def _rnn_step(params: Params, xw: Array, h: Array, nonlinearity: str) -> Array:
+    pre = xw + _project(h, params["weight_hh"], params.get("bias_hh"))
+    return fnp.tanh(pre) if nonlinearity == "tanh" else fnp.where(pre > 0, pre, 0)
+
+
+def _lstm_step(params: Params, xw: Array, carry: tuple[Array, Array],
+               hidden: int) -> tuple[Array, Array]:
+    h, c = carry
+    gates = xw + _project(h, params["weight_hh"], params.get("bias_hh"))
+    i = fnp.logistic(gates[..., :hidden])
+    f = fnp.logistic(gates[..., hidden:2 * hidden])
+    g = fnp.tanh(gates[..., 2 * hidden:3 * hidden])
+    o = fnp.logistic(gates[..., 3 * hidden:])
+    c = f * c + i * g
+    return o * fnp.tanh(c), c
+
+
+def _gru_step(params: Params, xw: Array, h: Array, hidden: int) -> Array:
+    hw = _project(h, params["weight_hh"], params.get("bias_hh"))
+    r = fnp.logistic(xw[..., :hidden] + hw[..., :hidden])
+    z = fnp.logistic(xw[..., hidden:2 * hidden] + hw[..., hidden:2 * hidden])
+    n = fnp.tanh(xw[..., 2 * hidden:] + r * hw[..., 2 * hidden:])
+    return (1.0 - z) * n + z * h
+
+
+@dataclasses.dataclass(frozen=True)
+class _Recurrent(Layer):
+    """What the cells and the sequence layers share: sizes, the step, and zero carries."""
+
+    input_size: int
+    hidden_size: int
+
+    _gates: ClassVar[int] = 1
+    _is_lstm: ClassVar[bool] = False
+
+    def _step(self, params: Params, xw: Array, carry: Any) -> Any:
+        raise NotImplementedError
+
+    def _zeros(self, batch_shape: tuple, dtype: DType) -> Any:
+        h = np.zeros(batch_shape + (self.hidden_size,), dtype)
+        return (h, h) if self._is_lstm else h
+
+    @staticmethod
+    def _output(carry: Any) -> Array:
+        return carry[0] if isinstance(carry, tuple) else carry
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cell(_Recurrent):
+    bias: bool = True
+    dtype: DType = np.float64
+
+    def __post_init__(self) -> None:
+        _check_positive(type(self).__name__, input_size=self.input_size,
+                        hidden_size=self.hidden_size)
+
+    def init(self, key: Key) -> Params:
+        """``weight_ih (G*H, I)``, ``weight_hh (G*H, H)``, ``bias_ih``, ``bias_hh (G*H,)``,
+        uniform on ``+-1/sqrt(H)``, with ``G`` the number of gates."""
+        return _cell_params(key, self.input_size, self.hidden_size, self._gates, self.bias,
+                            self.dtype)
+
+    def apply(self, params: Params, x: Array, carry: Any = None) -> Any:
+        """One step from input ``x`` of shape ``(N, input_size)`` (or ``(input_size,)``) and
+        the previous carry (zeros if ``None``); returns the new carry."""
+        x = fnp.asarray(x)
+        if fnp.shape(x)[-1:] != (self.input_size,) or fnp.ndim(x) not in (1, 2):
+            raise ValueError(f"{type(self).__name__}: expected input (N, {self.input_size}) or "
+                             f"({self.input_size},), got {fnp.shape(x)}")
+        if carry is None:
+            carry = self._zeros(fnp.shape(x)[:-1], params["weight_ih"].dtype)
+        xw = _project(x, params["weight_ih"], params.get("bias_ih"))
+        return self._step(params, xw, carry)
+
+
+@dataclasses.dataclass(frozen=True)
+class RNNCell(_Cell):
+    """Elman cell, PyTorch's ``nn.RNNCell``:
+    ``h' = tanh(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh)`` (or relu).
+
+    Args:
+        input_size: Features of the input.
+        hidden_size: Features of the hidden state.
+        bias: Learn ``bias_ih`` and ``bias_hh``.
+        dtype: Parameter dtype.
+        nonlinearity: ``"tanh"`` or ``"relu"``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> cell = nn.RNNCell(3, 5)
+        >>> cell.apply(cell.init(random.key(0)), np.ones((2, 3))).shape
+        (2, 5)
+    """
+
+    nonlinearity: str = "tanh"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{self.nonlinearity!r}")
+
+    def _step(self, params: Params, xw: Array, carry: Array) -> Array:
+        return _rnn_step(params, xw, carry, self.nonlinearity)
+
+
+@dataclasses.dataclass(frozen=True)
+class LSTMCell(_Cell):
+    """Long short-term memory cell, PyTorch's ``nn.LSTMCell``. Gates in PyTorch's order
+    ``(i, f, g, o)`` along the rows of the weights::
+
+        i, f, g, o = split(x @ W_ih.T + b_ih + h @ W_hh.T + b_hh, 4)
+        c' = sigmoid(f) * c + sigmoid(i) * tanh(g)
+        h' = sigmoid(o) * tanh(c')
+
+    The carry is the pair ``(h, c)``.
+
+    Reference: Hochreiter and Schmidhuber, "Long short-term memory", 1997.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> cell = nn.LSTMCell(3, 5)
+        >>> h, c = cell.apply(cell.init(random.key(0)), np.ones((2, 3)))
+        >>> h.shape, c.shape
+        ((2, 5), (2, 5))
+    """
+
+    _gates: ClassVar[int] = 4
+    _is_lstm: ClassVar[bool] = True
+
+    def _step(self, params: Params, xw: Array, carry: tuple) -> tuple:
+        return _lstm_step(params, xw, carry, self.hidden_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class GRUCell(_Cell):
+    """Gated recurrent unit cell, PyTorch's ``nn.GRUCell``, gates in the order ``(r, z, n)``::
+
+        r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+        z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+        n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+        h' = (1 - z) * n + z * h
+
+    Reference: Cho et al., "Learning phrase representations using RNN encoder-decoder for
+    statistical machine translation", EMNLP 2014.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> cell = nn.GRUCell(3, 5)
+        >>> cell.apply(cell.init(random.key(0)), np.ones(3)).shape
+        (5,)
+    """
+
+    _gates: ClassVar[int] = 3
+
+    def _step(self, params: Params, xw: Array, carry: Array) -> Array:
+        return _gru_step(params, xw, carry, self.hidden_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Sequence(_Recurrent):
+    num_layers: int = 1
+    bias: bool = True
+    batch_first: bool = False
+    dtype: DType = np.float64
+
+    def __post_init__(self) -> None:
+        _check_positive(type(self).__name__, input_size=self.input_size,
+                        hidden_size=self.hidden_size, num_layers=self.num_layers)
+
+    def init(self, key: Key) -> Params:
+        """PyTorch's flat names: ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
+        ``bias_hh_l{k}`` for each layer ``k``."""
+        params = {}
+        for k, layer_key in enumerate(random.split(key, self.num_layers)):
+            size = self.input_size if k == 0 else self.hidden_size
+            cell = _cell_params(layer_key, size, self.hidden_size, self._gates, self.bias,
+                                self.dtype)
+            params.update({f"{name}_l{k}": value for name, value in cell.items()})
+        return params
+
+    def apply(self, params: Params, x: Array, carry: Any = None) -> tuple[Array, Any]:
+        """Run over a sequence.
+
+        Args:
+            params: From ``init``.
+            x: ``(L, N, input_size)`` (``(N, L, input_size)`` with ``batch_first``) or
+                unbatched ``(L, input_size)``.
+            carry: Initial hidden state ``(num_layers, N, hidden_size)`` (a pair ``(h0, c0)``
+                for LSTM), zeros if ``None``.
+
+        Returns:
+            ``(output, final_carry)``: the last layer's hidden state at every step, shaped like
+            ``x`` with ``hidden_size`` features, and the final carry shaped like ``carry``.
+        """
+        name = type(self).__name__
+        x = fnp.asarray(x)
+        shape = fnp.shape(x)
+        if fnp.ndim(x) not in (2, 3) or shape[-1] != self.input_size:
+            raise ValueError(f"{name}: expected input (L, N, {self.input_size}) (or (N, L, "
+                             f"{self.input_size}) with batch_first, or (L, {self.input_size})), "
+                             f"got {shape}")
+        unbatched = fnp.ndim(x) == 2
+        if unbatched:
+            x = fnp.expand_dims(x, 1)
+        elif self.batch_first:
+            x = fnp.swapaxes(x, 0, 1)
+        batch = fnp.shape(x)[1]
+        initial = self._initial(carry, unbatched, batch, params, name)
+        finals = []
+        for k in range(self.num_layers):
+            layer = {n: params[f"{n}_l{k}"] for n in ("weight_ih", "weight_hh", "bias_ih",
+                                                      "bias_hh") if f"{n}_l{k}" in params}
+            state = initial[k]
+            xw = _project(x, layer["weight_ih"], layer.get("bias_ih"))
+            outputs = []
+            for t in range(fnp.shape(x)[0]):
+                state = self._step(layer, xw[t], state)
+                outputs.append(self._output(state))
+            finals.append(state)
+            x = fnp.stack(outputs, axis=0)
+        if unbatched:
+            x = x[:, 0]
+        elif self.batch_first:
+            x = fnp.swapaxes(x, 0, 1)
+        return x, self._final(finals, unbatched)
+
+    def _initial(self, carry: Any, unbatched: bool, batch: int, params: Params,
+                 name: str) -> list:
+        if carry is None:
+            return [self._zeros((batch,), params["weight_ih_l0"].dtype)] * self.num_layers
+        parts = carry if self._is_lstm else (carry,)
+        if self._is_lstm and not (isinstance(carry, tuple) and len(carry) == 2):
+            raise ValueError(f"{name}: the initial carry of an LSTM is a pair (h0, c0)")
+        expected = (self.num_layers,) + (() if unbatched else (batch,)) + (self.hidden_size,)
+        parts = [fnp.asarray(p) for p in parts]
+        for p in parts:
+            if fnp.shape(p) != expected:
+                raise ValueError(f"{name}: expected an initial state of shape {expected}, got "
+                                 f"{fnp.shape(p)}")
+        if unbatched:
+            parts = [fnp.expand_dims(p, 1) for p in parts]
+        per_layer = [tuple(p[k] for p in parts) for k in range(self.num_layers)]
+        return per_layer if self._is_lstm else [s[0] for s in per_layer]
+
+    def _final(self, finals: list, unbatched: bool) -> Any:
+        def stack(values: list) -> Array:
+            out = fnp.stack(values, axis=0)
+            return out[:, 0] if unbatched else out
+
+        if self._is_lstm:
+            return stack([h for h, _ in finals]), stack([c for _, c in finals])
+        return stack(finals)
+
+
+@dataclasses.dataclass(frozen=True)
+class RNN(_Sequence):
+    """Stacked Elman RNN over a sequence, PyTorch's ``nn.RNN`` (see :class:`RNNCell`).
+
+    Args:
+        input_size: Features of the input.
+        hidden_size: Features of the hidden state.
+        num_layers: Stacked layers; layer ``k > 0`` reads layer ``k - 1``'s outputs.
+        bias: Learn the biases.
+        batch_first: Inputs and outputs are ``(N, L, features)``.
+        dtype: Parameter dtype.
+        nonlinearity: ``"tanh"`` or ``"relu"``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> rnn = nn.RNN(3, 4, num_layers=2)
+        >>> out, h = rnn.apply(rnn.init(random.key(0)), np.ones((7, 2, 3)))
+        >>> out.shape, h.shape
+        ((7, 2, 4), (2, 2, 4))
+    """
+
+    nonlinearity: str = "tanh"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.nonlinearity not in ("tanh", "relu"):
+            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got "
+                             f"{self.nonlinearity!r}")
+
+    def _step(self, params: Params, xw: Array, carry: Array) -> Array:
+        return _rnn_step(params, xw, carry, self.nonlinearity)
+
+
+@dataclasses.dataclass(frozen=True)
+class LSTM(_Sequence):
+    """Stacked LSTM over a sequence, PyTorch's ``nn.LSTM`` (see :class:`LSTMCell`); the carry
+    is ``(h, c)``, each ``(num_layers, N, hidden_size)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> lstm = nn.LSTM(3, 4, batch_first=True)
+        >>> out, (h, c) = lstm.apply(lstm.init(random.key(0)), np.ones((2, 7, 3)))
+        >>> out.shape, h.shape, c.shape
+        ((2, 7, 4), (1, 2, 4), (1, 2, 4))
+    """
+
+    _gates: ClassVar[int] = 4
+    _is_lstm: ClassVar[bool] = True
+
+    def _step(self, params: Params, xw: Array, carry: tuple) -> tuple:
+        return _lstm_step(params, xw, carry, self.hidden_size)
+
+
+@dataclasses.dataclass(frozen=True)
+class GRU(_Sequence):
+    """Stacked GRU over a sequence, PyTorch's ``nn.GRU`` (see :class:`GRUCell`).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> gru = nn.GRU(3, 4)
+        >>> out, h = gru.apply(gru.init(random.key(0)), np.ones((7, 3)))
+        >>> out.shape, h.shape
+        ((7, 4), (1, 4))
+    """
+
+    _gates: ClassVar[int] = 3
+
+    def _step(self, params: Params, xw: Array, carry: Array) -> Array:
+        return _gru_step(params, xw, carry, self.hidden_size)
