@@ -1,0 +1,376 @@
+"""Saving and loading pytrees of arrays (params, optimizer state) to one file, safely.
+
+``save(path, tree)`` writes a NumPy ``.npz`` archive (a zip of ``.npy`` arrays, written with
+``allow_pickle=False``) holding every array leaf plus one JSON document describing the tree:
+its containers (dicts, lists, tuples, namedtuples, ``None``), the dtype and shape of each
+array, and the values of Python scalar leaves (``int``, ``float``, ``bool``, ``str``). The file
+is written to a temporary file in the same directory and moved into place with
+``os.replace``, so a crash mid-write leaves either the old file or the new one, never a
+partial one. ``load(path)`` reads it back with ``allow_pickle=False``: a file from an
+untrusted source cannot run code. Namedtuple classes are restored by name only from
+functrans's own modules; other namedtuples come back as equivalent generated classes (pass
+``like=`` to get your own types back).
+
+Not to be confused with ``functrans.checkpoint``, the rematerialisation transform.
+
+Example:
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> from functrans import io
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+    >>> io.save(path, {"w": np.ones((2, 2), np.float32), "step": 3})
+    >>> io.load(path)
+    {'w': array([[1., 1.],
+           [1., 1.]], dtype=float32), 'step': 3}
+"""
+from __future__ import annotations
+
+import collections
+import importlib
+import json
+import os
+import tempfile
+import zipfile
+from typing import Any, Optional, Union
+
+import numpy as np
+
+from functrans import tree as _tree
+from functrans.core.trace import Tracer
+from functrans.typing import PyTree
+
+__all__ = ["CheckpointError", "load", "save"]
+
+_FORMAT = "functrans.io"
+_VERSION = 1
+_HEADER = "__functrans_tree__"
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read back as saved: truncated or corrupted, not
+    written by :func:`save`, or not matching the ``like`` tree given to :func:`load`.
+
+    Example:
+        >>> from functrans import io
+        >>> issubclass(io.CheckpointError, ValueError)
+        True
+    """
+
+
+# --- encoding: tree -> (JSON skeleton, arrays) ---------------------------------------------------
+def _is_namedtuple(obj: Any) -> bool:
+    return isinstance(obj, tuple) and hasattr(type(obj), "_fields")
+
+
+def _leaf_record(leaf: Any, where: str, arrays: dict) -> dict:
+    """The JSON description of one leaf; array data goes into ``arrays``."""
+    if isinstance(leaf, Tracer):
+        raise TypeError(f"functrans.io.save: the leaf at {where} is a traced value; save "
+                        f"concrete arrays (outside grad/jvp/..., or return them as has_aux)")
+    if isinstance(leaf, bool):
+        return {"kind": "bool", "value": leaf}
+    if isinstance(leaf, int):
+        return {"kind": "int", "value": leaf}
+    if isinstance(leaf, float):
+        return {"kind": "float", "value": leaf}
+    if isinstance(leaf, str):
+        return {"kind": "str", "value": leaf}
+    kind = "scalar" if isinstance(leaf, np.generic) else "array"
+    if hasattr(leaf, "__cuda_array_interface__") and hasattr(leaf, "get"):
+        leaf = leaf.get()  # CuPy: copy to the host; load gives NumPy arrays back
+    if not isinstance(leaf, (np.ndarray, np.generic, complex)):
+        raise TypeError(f"functrans.io.save: cannot save the leaf at {where} of type "
+                        f"{type(leaf).__name__}; leaves must be arrays or int/float/bool/str "
+                        f"(convert custom objects to dicts of arrays first)")
+    array = np.asarray(leaf)
+    if array.dtype.hasobject or array.dtype.kind == "V":
+        raise TypeError(f"functrans.io.save: the array at {where} has dtype {array.dtype}, "
+                        f"which cannot be stored without pickle; use a numeric or bool dtype")
+    name = f"a{len(arrays)}"
+    arrays[name] = array
+    return {"kind": kind, "name": name, "dtype": array.dtype.str, "shape": list(array.shape)}
+
+
+def _encode(tree: PyTree) -> tuple[Any, list, dict]:
+    """The tree as a JSON-able skeleton (leaves replaced by their index), the leaf records
+    and the arrays. Walks the tree with an explicit stack."""
+    leaves: list = []
+    arrays: dict = {}
+    root: list = [None]
+    stack = [(tree, root, 0, "tree")]
+    while stack:
+        obj, parent, slot, where = stack.pop()
+        if obj is None:
+            node = None
+            children: list = []
+        elif type(obj) is dict or isinstance(obj, collections.OrderedDict):
+            keys = list(obj)
+            for k in keys:
+                if not isinstance(k, (str, int)) or isinstance(k, bool):
+                    raise TypeError(f"functrans.io.save: the dict at {where} has a key {k!r} "
+                                    f"of type {type(k).__name__}; only str and int keys can "
+                                    f"be saved")
+            node = {"dict": keys, "children": [None] * len(keys)}
+            children = [(obj[k], f"{where}[{k!r}]") for k in keys]
+        elif _is_namedtuple(obj):
+            cls = type(obj)
+            node = {"namedtuple": f"{cls.__module__}:{cls.__qualname__}",
+                    "fields": list(cls._fields), "children": [None] * len(obj)}
+            children = [(v, f"{where}.{f}") for f, v in zip(cls._fields, obj)]
+        elif type(obj) in (list, tuple):
+            node = {type(obj).__name__: True, "children": [None] * len(obj)}
+            children = [(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+        else:
+            node = {"leaf": len(leaves)}
+            leaves.append(_leaf_record(obj, where, arrays))
+            children = []
+        parent[slot] = node
+        for i, (child, child_where) in enumerate(children):
+            stack.append((child, node["children"], i, child_where))
+    return root[0], leaves, arrays
+
+
+# --- decoding: (JSON skeleton, arrays) -> tree --------------------------------------------------
+_GENERATED: dict = {}
+
+
+def _namedtuple_class(name: str, fields: list) -> type:
+    """The class named ``module:qualname`` if it is one of functrans's namedtuples with these
+    fields; otherwise a generated namedtuple class (never imports anything else)."""
+    module_name, _, qualname = name.partition(":")
+    if module_name == "functrans" or module_name.startswith("functrans."):
+        try:
+            cls: Any = importlib.import_module(module_name)
+            for part in qualname.split("."):
+                cls = getattr(cls, part)
+            if isinstance(cls, type) and issubclass(cls, tuple) and \
+                    list(getattr(cls, "_fields", ())) == fields:
+                return cls
+        except (ImportError, AttributeError):
+            pass
+    key = (name, tuple(fields))
+    if key not in _GENERATED:
+        short = qualname.rsplit(".", 1)[-1] or "Record"
+        _GENERATED[key] = collections.namedtuple(short if short.isidentifier() else "Record",
+                                                 fields)
+    return _GENERATED[key]
+
+
+def _decode(skeleton: Any, values: list) -> PyTree:
+    """Build the tree bottom-up: nodes in pre-order, then constructed in reverse."""
+    order: list = []
+    stack = [(skeleton, -1, 0)]
+    while stack:
+        node, parent, slot = stack.pop()
+        index = len(order)
+        order.append((node, parent, slot))
+        if isinstance(node, dict) and "children" in node:
+            for i, child in enumerate(node["children"]):
+                stack.append((child, index, i))
+    built: list = [None] * len(order)
+    kids: list = [[None] * len(n["children"]) if isinstance(n, dict) and "children" in n
+                  else None for n, _, _ in order]
+    for index in range(len(order) - 1, -1, -1):
+        node, parent, slot = order[index]
+        if node is None:
+            obj = None
+        elif "leaf" in node:
+            obj = values[node["leaf"]]
+        elif "dict" in node:
+            obj = dict(zip(node["dict"], kids[index]))
+        elif "namedtuple" in node:
+            obj = _namedtuple_class(node["namedtuple"], node["fields"])(*kids[index])
+        elif "tuple" in node:
+            obj = tuple(kids[index])
+        else:
+            obj = list(kids[index])
+        if parent < 0:
+            return obj
+        kids[parent][slot] = obj
+    raise CheckpointError("functrans.io.load: empty tree description")  # unreachable
+
+
+# --- public API ----------------------------------------------------------------------------------
+def save(path: PathLike, tree: PyTree) -> None:
+    """Write ``tree`` to ``path`` atomically, as one ``.npz`` file (no pickle).
+
+    The data goes to a temporary file next to ``path``, is flushed to disk, and then replaces
+    ``path`` in one step, so readers never see a partial file and a crash leaves the previous
+    checkpoint intact. The file is written exactly at ``path`` (no suffix is added).
+
+    Args:
+        path: Destination file.
+        tree: A pytree of dicts (str or int keys), lists, tuples, namedtuples and ``None``,
+            whose leaves are NumPy (or CuPy) arrays, NumPy scalars, or Python
+            ``int``/``float``/``bool``/``str``.
+
+    Raises:
+        TypeError: a leaf or key that cannot be stored without pickle, or a traced value.
+        OSError: the directory does not exist or is not writable.
+
+    Example:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from functrans import io, optim
+        >>> opt = optim.adam(1e-3)
+        >>> state = opt.init({"w": np.zeros(3)})
+        >>> path = os.path.join(tempfile.mkdtemp(), "opt_state.npz")
+        >>> io.save(path, state)
+        >>> io.load(path).count
+        0
+    """
+    skeleton, leaves, arrays = _encode(tree)
+    header = json.dumps({"format": _FORMAT, "version": _VERSION, "tree": skeleton,
+                         "leaves": leaves})
+    arrays[_HEADER] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
+                               dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, allow_pickle=False, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def _read(path: str) -> tuple[dict, dict]:
+    """The header and the arrays of a checkpoint, every failure turned into a clear error."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"functrans.io.load: no file at {path!r}")
+    problem = (f"functrans.io.load: {path!r} is truncated or corrupted, or is not a file "
+               f"written by functrans.io.save")
+    try:
+        with open(path, "rb") as f:
+            archive = np.load(f, allow_pickle=False)
+            if not isinstance(archive, np.lib.npyio.NpzFile):
+                raise CheckpointError(f"{problem} (it is a single .npy array, not an archive)")
+            if _HEADER not in archive.files:
+                raise CheckpointError(f"{problem} (it has no functrans tree description)")
+            header = json.loads(archive[_HEADER].tobytes().decode("utf-8"))
+            arrays = {name: archive[name] for name in archive.files if name != _HEADER}
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError,
+            UnicodeDecodeError) as exc:
+        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
+            raise
+        raise CheckpointError(f"{problem} ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(header, dict) or header.get("format") != _FORMAT:
+        raise CheckpointError(f"{problem} (unknown format)")
+    if header.get("version", 0) > _VERSION:
+        raise CheckpointError(f"functrans.io.load: {path!r} was written by a newer functrans "
+                              f"(format version {header.get('version')}, this one reads up "
+                              f"to {_VERSION}); upgrade functrans")
+    return header, arrays
+
+
+def _leaf_values(header: dict, arrays: dict, path: str) -> list:
+    values = []
+    for i, record in enumerate(header["leaves"]):
+        kind = record["kind"]
+        if kind in ("int", "float", "bool", "str"):
+            values.append(record["value"])
+            continue
+        array = arrays.get(record["name"])
+        if array is None or array.dtype.str != record["dtype"] or \
+                list(array.shape) != record["shape"]:
+            raise CheckpointError(f"functrans.io.load: {path!r} is corrupted: leaf {i} should "
+                                  f"be {record['dtype']} {tuple(record['shape'])}")
+        values.append(array[()] if kind == "scalar" else array)
+    return values
+
+
+def _describe(leaf: Any) -> str:
+    if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+        return f"{np.dtype(leaf.dtype).name}{tuple(leaf.shape)}"
+    return type(leaf).__name__
+
+
+def _match_like(loaded: PyTree, like: PyTree, path: str) -> PyTree:
+    """``loaded``'s leaves in ``like``'s structure, after checking paths, shapes, dtypes."""
+    got, _ = _tree.flatten_with_path(loaded)
+    want, like_def = _tree.flatten_with_path(like)
+    got_paths = [_tree.keystr(p) for p, _ in got]
+    want_paths = [_tree.keystr(p) for p, _ in want]
+    if got_paths != want_paths:
+        missing = [p for p in want_paths if p not in got_paths]
+        extra = [p for p in got_paths if p not in want_paths]
+        detail = "; ".join(part for part in (
+            f"missing from the file: {', '.join(missing[:5])}" if missing else "",
+            f"not expected: {', '.join(extra[:5])}" if extra else "") if part) or \
+            "the same leaves in a different arrangement"
+        raise CheckpointError(f"functrans.io.load: {path!r} does not match the structure of "
+                              f"`like` ({detail})")
+    for (key, value), (_, ref) in zip(got, want):
+        if hasattr(ref, "shape") and hasattr(ref, "dtype"):
+            if not (hasattr(value, "shape") and tuple(value.shape) == tuple(ref.shape)
+                    and np.dtype(value.dtype) == np.dtype(ref.dtype)):
+                raise CheckpointError(f"functrans.io.load: the leaf {_tree.keystr(key)} in "
+                                      f"{path!r} is {_describe(value)}, but `like` has "
+                                      f"{_describe(ref)}")
+        elif type(value) is not type(ref):
+            raise CheckpointError(f"functrans.io.load: the leaf {_tree.keystr(key)} in "
+                                  f"{path!r} is {_describe(value)}, but `like` has "
+                                  f"{_describe(ref)}")
+    return like_def.unflatten([value for _, value in got])
+
+
+def load(path: PathLike, like: Optional[PyTree] = None) -> PyTree:
+    """Read a tree written by :func:`save` (without pickle), structure and dtypes exact.
+
+    Args:
+        path: The file.
+        like: Optional tree the result must match: same key paths, and for array leaves the
+            same shapes and dtypes. The result then takes ``like``'s container types (your
+            own namedtuple classes, for example).
+
+    Returns:
+        The tree, with NumPy arrays as array leaves.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        CheckpointError: the file is truncated, corrupted, not a functrans checkpoint, from a
+            newer format, or does not match ``like`` (the message names the first leaf that
+            differs).
+
+    Example:
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> from functrans import io
+        >>> path = os.path.join(tempfile.mkdtemp(), "p.npz")
+        >>> io.save(path, {"w": np.zeros(2)})
+        >>> io.load(path, like={"w": np.ones(3)})
+        Traceback (most recent call last):
+        ...
+        functrans.io.CheckpointError: functrans.io.load: the leaf ['w'] in ... is float64(2,), but `like` has float64(3,)
+    """
+    path = os.fspath(path)
+    header, arrays = _read(path)
+    try:
+        values = _leaf_values(header, arrays, path)
+        loaded = _decode(header["tree"], values)
+    except CheckpointError:
+        raise
+    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise CheckpointError(f"functrans.io.load: {path!r} has a malformed tree description "
+                              f"({type(exc).__name__}: {exc})") from exc
+    return loaded if like is None else _match_like(loaded, like, path)

@@ -1,0 +1,210 @@
+"""functrans.io: checkpoint round trips (structure and dtypes exact), atomic writes, no pickle,
+and a clear error for each kind of bad file."""
+from __future__ import annotations
+
+import collections
+import json
+import os
+
+import numpy as np
+import pytest
+
+import functrans as ft
+from functrans import io, nn, optim, random
+
+
+def _assert_same(a, b):
+    """Same structure, same container and leaf types, same dtypes and bits."""
+    pa, da = ft.tree.flatten_with_path(a)
+    pb, db = ft.tree.flatten_with_path(b)
+    assert da == db
+    for (path, x), (_, y) in zip(pa, pb):
+        assert type(x) is type(y), ft.tree.keystr(path)
+        if isinstance(x, (np.ndarray, np.generic)):
+            assert x.dtype == y.dtype and np.shape(x) == np.shape(y)
+            np.testing.assert_array_equal(x, y)
+        else:
+            assert x == y
+
+
+def test_round_trip_of_every_supported_leaf_and_container(tmp_path):
+    rng = np.random.default_rng(0)
+    tree = {
+        "f64": rng.normal(size=(3, 4)),
+        "f32": rng.normal(size=5).astype(np.float32),
+        "f16": np.array([1.5, np.nan, -np.inf], np.float16),
+        "ints": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "mask": np.array([True, False]),
+        "c128": np.array([1 + 2j]),
+        "scalar0d": np.array(2.5),
+        "npscalar": np.float32(0.25),
+        "empty": np.zeros((0, 3)),
+        "nested": [1, 2.5, True, "text", None, (np.ones(1), [])],
+        7: {"deep": {"deeper": np.uint8(3)}},
+    }
+    path = tmp_path / "tree.npz"
+    io.save(path, tree)
+    back = io.load(path)
+    _assert_same(back, tree)
+    assert list(back) == list(tree) and isinstance(back["nested"][5], tuple)
+    assert back["nested"][4] is None
+
+
+def test_round_trip_of_model_and_optimizer_states(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm(4), nn.relu, nn.Linear(4, 2))
+    params = model.init(random.key(0))
+    opt = optim.chain(optim.clip_by_global_norm(1.0),
+                      optim.masked(optim.adamw(optim.schedules.cosine_decay(1e-2, 10)),
+                                   lambda p: ft.tree.map(lambda x: x.ndim == 2, p)))
+    opt_state = opt.init(params)
+    grads = ft.tree.map(np.ones_like, params)
+    _, opt_state = opt.update(grads, opt_state, params)
+    checkpoint = {"params": params, "bn": model.init_state(), "opt": opt_state, "epoch": 3}
+    io.save(tmp_path / "ckpt", checkpoint)  # any file name: no suffix is added
+    assert os.listdir(tmp_path) == ["ckpt"]
+    back = io.load(tmp_path / "ckpt")
+    _assert_same(back, checkpoint)
+    inner = back["opt"][1].inner_state
+    assert type(inner) is optim.AdamState and inner.count == 1
+    assert type(back["bn"][1]) is nn.BatchNormState
+    # The restored state keeps working.
+    _, state2 = opt.update(grads, back["opt"], back["params"])
+    assert optim.get_count(state2) == 2
+
+
+def test_user_namedtuples_come_back_as_equivalent_classes_or_as_like(tmp_path):
+    Pair = collections.namedtuple("Pair", ["a", "b"])
+    tree = Pair(np.ones(2), {"x": 1})
+    io.save(tmp_path / "p.npz", tree)
+    back = io.load(tmp_path / "p.npz")
+    assert type(back).__name__ == "Pair" and back._fields == ("a", "b")
+    np.testing.assert_array_equal(back.a, np.ones(2))
+    typed = io.load(tmp_path / "p.npz", like=tree)
+    assert type(typed) is Pair and typed.b == {"x": 1}
+
+
+def test_save_is_atomic_when_writing_fails(tmp_path, monkeypatch):
+    path = tmp_path / "model.npz"
+    io.save(path, {"w": np.zeros(3)})
+
+    def broken_savez(f, **kwargs):
+        f.write(b"PK\x03\x04 partial data")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np, "savez", broken_savez)
+    with pytest.raises(OSError, match="disk full"):
+        io.save(path, {"w": np.ones(3)})
+    monkeypatch.undo()
+    np.testing.assert_array_equal(io.load(path)["w"], np.zeros(3))
+    assert os.listdir(tmp_path) == ["model.npz"]  # the temporary file was removed
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no file at"):
+        io.load(tmp_path / "nope.npz")
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 20])
+def test_truncated_file(tmp_path, keep):
+    path = tmp_path / "t.npz"
+    io.save(path, {"w": np.arange(1000.0), "b": np.ones(10)})
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * keep) if keep < 1 else keep])
+    with pytest.raises(io.CheckpointError, match="truncated or corrupted"):
+        io.load(path)
+
+
+def test_corrupted_bytes(tmp_path):
+    path = tmp_path / "c.npz"
+    io.save(path, {"w": np.arange(1000.0)})
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle:middle + 8] = b"\xff" * 8
+    path.write_bytes(bytes(data))
+    with pytest.raises(io.CheckpointError, match="truncated or corrupted"):
+        io.load(path)
+
+
+def test_not_a_functrans_checkpoint(tmp_path):
+    plain = tmp_path / "plain.npz"
+    np.savez(plain, w=np.ones(2))
+    with pytest.raises(io.CheckpointError, match="no functrans tree description"):
+        io.load(plain)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(io.CheckpointError, match="not a file written by functrans.io.save"):
+        io.load(text)
+    single = tmp_path / "single.npy"
+    np.save(single, np.ones(2))
+    with pytest.raises(io.CheckpointError, match="single .npy array"):
+        io.load(single)
+
+
+def _write_raw(path, header, **arrays):
+    arrays["__functrans_tree__"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+    np.savez(path, **arrays)
+
+
+def test_pickled_objects_are_never_loaded(tmp_path):
+    path = tmp_path / "evil.npz"
+    header = {"format": "functrans.io", "version": 1, "tree": {"leaf": 0},
+              "leaves": [{"kind": "array", "name": "a0", "dtype": "|O", "shape": [1]}]}
+    _write_raw(path, header, a0=np.array([{"payload": 1}], dtype=object))
+    with pytest.raises(io.CheckpointError, match="Object arrays cannot be loaded"):
+        io.load(path)
+    with pytest.raises(TypeError, match="without pickle"):
+        io.save(tmp_path / "x.npz", {"o": np.array([None], dtype=object)})
+
+
+def test_header_and_data_disagree(tmp_path):
+    path = tmp_path / "d.npz"
+    header = {"format": "functrans.io", "version": 1, "tree": {"leaf": 0},
+              "leaves": [{"kind": "array", "name": "a0", "dtype": "<f8", "shape": [3]}]}
+    _write_raw(path, header, a0=np.ones(2))
+    with pytest.raises(io.CheckpointError, match=r"leaf 0 should be <f8 \(3,\)"):
+        io.load(path)
+    header["version"] = 99
+    _write_raw(path, header, a0=np.ones(3))
+    with pytest.raises(io.CheckpointError, match="newer functrans"):
+        io.load(path)
+    header["version"] = 1
+    header["tree"] = {"leaf": 5}
+    _write_raw(path, header, a0=np.ones(3))
+    with pytest.raises(io.CheckpointError, match="malformed tree description"):
+        io.load(path)
+
+
+def test_mismatch_with_like(tmp_path):
+    path = tmp_path / "m.npz"
+    params = {"layer": {"weight": np.ones((2, 3)), "bias": np.zeros(2)}}
+    io.save(path, params)
+    assert io.load(path, like=params)["layer"]["weight"].shape == (2, 3)
+    with pytest.raises(io.CheckpointError, match=r"missing from the file: \['layer'\]\['scale'\]"):
+        io.load(path, like={"layer": {"weight": np.ones((2, 3)), "bias": np.zeros(2),
+                                      "scale": np.ones(2)}})
+    with pytest.raises(io.CheckpointError, match=r"not expected: \['layer'\]\['bias'\]"):
+        io.load(path, like={"layer": {"weight": np.ones((2, 3))}})
+    with pytest.raises(io.CheckpointError, match=r"\['layer'\]\['weight'\] .* float64\(2, 3\), "
+                                                 r"but `like` has float64\(3, 2\)"):
+        io.load(path, like={"layer": {"weight": np.ones((3, 2)), "bias": np.zeros(2)}})
+    with pytest.raises(io.CheckpointError, match=r"float64\(2,\), but `like` has float32\(2,\)"):
+        io.load(path, like={"layer": {"weight": np.ones((2, 3)),
+                                      "bias": np.zeros(2, np.float32)}})
+
+
+def test_save_refuses_what_it_cannot_store(tmp_path):
+    with pytest.raises(TypeError, match="traced value"):
+        ft.grad(lambda x: (io.save(tmp_path / "t.npz", {"x": x}), x)[1])(1.0)
+    with pytest.raises(TypeError,
+                       match=r"leaf at tree\['f'\] of type builtin_function_or_method"):
+        io.save(tmp_path / "f.npz", {"f": len})
+    with pytest.raises(TypeError, match="key"):
+        io.save(tmp_path / "k.npz", {(1, 2): np.ones(1)})
+    assert not list(tmp_path.iterdir())
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    result = doctest.testmod(io, optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
