@@ -116,7 +116,8 @@ def elementwise(name: str, impl, preserves_float: bool = True) -> Primitive:
 
 def defjvp(prim: Primitive, *rules, broadcast: bool = False) -> None:
     """Per-input JVP rules. With ``broadcast``, the tangent is broadcast to the output's shape
-    (for elementwise primitives whose rule passes an input's tangent through unchanged)."""
+    and converted to its dtype (for elementwise primitives whose rule passes an input's
+    tangent through unchanged)."""
     bind = prim.bind
     if len(rules) == 1:
         (rule,) = rules
@@ -146,8 +147,11 @@ def defjvp(prim: Primitive, *rules, broadcast: bool = False) -> None:
                     continue
                 contribution = rule(t, *primals, **params)
                 t_out = contribution if t_out is zero else add(t_out, contribution)
-            if broadcast and t_out is not zero and t_out.shape != out.shape:
-                t_out = broadcast_to(t_out, out.shape)
+            if broadcast and t_out is not zero:
+                if t_out.shape != out.shape:
+                    t_out = broadcast_to(t_out, out.shape)
+                if t_out.dtype != out.dtype:  # x32 + c64: the passed-through tangent widens too
+                    t_out = convert_element_type(t_out, new_dtype=out.dtype)
             return out, t_out
 
     prim.jvp = jvp

@@ -240,6 +240,8 @@ def _select_jvp(primals, tangents):
         t_out = select(pred, 0 if t_true is zero else t_true, 0 if t_false is zero else t_false)
     if t_out.shape != out.shape:
         t_out = broadcast_to(t_out, out.shape)
+    if t_out.dtype != out.dtype:  # one branch's tangent, where the other branch is wider
+        t_out = convert_element_type(t_out, new_dtype=out.dtype)
     return out, t_out
 
 

@@ -13,7 +13,7 @@ import numpy as np
 from functrans.backend import array_module_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
-from functrans.primitives._define import defjvp
+from functrans.primitives._define import convert_to_cotangent_dtype, defjvp
 
 
 def _free_dims(ndim, contract, batch):
@@ -100,8 +100,13 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers):
     if is_linear(x) and is_linear(y):
         raise ValueError("dot_general is not linear in both operands at once")
     if is_linear(x):
-        return _contract_back(ct, y, False, dimension_numbers), None
-    return None, _contract_back(ct, x, True, dimension_numbers)
+        return _in_dtype(_contract_back(ct, y, False, dimension_numbers), x.dtype), None
+    return None, _in_dtype(_contract_back(ct, x, True, dimension_numbers), y.dtype)
+
+
+def _in_dtype(ct, dtype):
+    """A float32 operand of a product with a float64 one gets a float32 cotangent."""
+    return ct if ct.dtype == dtype else convert_to_cotangent_dtype(ct, dtype)
 
 
 dot_general_p = Primitive("dot_general")

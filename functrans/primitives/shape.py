@@ -11,7 +11,7 @@ from functrans.backend import array_module, array_module_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
-from functrans.primitives._define import deflinear, dtype_of, shape_of
+from functrans.primitives._define import convert_to_cotangent_dtype, deflinear, dtype_of, shape_of
 
 
 def _linear_primitive(name, impl, shape_rule, transpose):
@@ -126,7 +126,9 @@ def _concatenate_transpose(ct, *xs, dimension):
             starts = [0] * ct.ndim
             limits = list(ct.shape)
             starts[dimension], limits[dimension] = start, start + size
-            cts.append(slice_(ct, tuple(starts), tuple(limits)))
+            piece = slice_(ct, tuple(starts), tuple(limits))
+            # the joined array has the widest dtype; each piece goes back in its input's
+            cts.append(piece if piece.dtype == x.dtype else convert_to_cotangent_dtype(piece, x.dtype))
         else:
             cts.append(None)
         start += size
