@@ -20,3 +20,10 @@ _COMMON = dict(
 settings.register_profile("ci", max_examples=20, derandomize=True, **_COMMON)
 settings.register_profile("dev", max_examples=60, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+
+
+def pytest_configure(config):
+    # Hypothesis's failure report imports mypy_extensions when it is installed, which warns; as
+    # an error that warning would replace the report of the actual failure.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
