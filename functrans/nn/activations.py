@@ -146,19 +146,29 @@ def log_sigmoid(x: ArrayLike) -> Array:
     return -_logaddexp0(-fnp.asarray(x))
 
 
+def _shifted_logsumexp(x: Array, axis) -> Array:
+    """``log(sum(exp(x), axis, keepdims=True))``, shifted by the (constant) maximum. Like
+    PyTorch's ``log_softmax``, a slice that is all ``-inf`` gives ``nan``."""
+    m = fnp.max(stop_gradient(x), axis=axis, keepdims=True)  # constant: no derivative work
+    return fnp.log(fnp.sum(fnp.exp(x - m), axis=axis, keepdims=True)) + m
+
+
 def logsumexp(x: ArrayLike, axis: Optional[int | tuple[int, ...]] = None,
               keepdims: bool = False) -> Array:
     """``log(sum(exp(x), axis))``, computed as ``m + log(sum(exp(x - m)))`` with ``m`` the
-    maximum (held constant for differentiation, which is exact).
+    maximum (held constant for differentiation, which is exact). A slice that is all
+    ``-inf`` gives ``-inf``, as in PyTorch.
 
     Example:
         >>> import numpy as np
         >>> from functrans import nn
         >>> float(nn.logsumexp(np.array([1000.0, 1000.0])))  # doctest: +ELLIPSIS
         1000.693147...
+        >>> float(nn.logsumexp(np.array([-np.inf, -np.inf])))
+        -inf
     """
     x = fnp.asarray(x)
-    m = stop_gradient(fnp.max(x, axis=axis, keepdims=True))
+    m = fnp.max(stop_gradient(x), axis=axis, keepdims=True)
     m = fnp.where(fnp.abs(m) < fnp.inf, m, 0)  # an all -inf (or inf) slice gives -inf (inf)
     out = fnp.log(fnp.sum(fnp.exp(x - m), axis=axis, keepdims=True)) + m
     if not keepdims:
@@ -176,12 +186,13 @@ def softmax(x: ArrayLike, axis: int = -1) -> Array:
         array([0.25, 0.75])
     """
     x = fnp.asarray(x)
-    e = fnp.exp(x - stop_gradient(fnp.max(x, axis=axis, keepdims=True)))
+    e = fnp.exp(x - fnp.max(stop_gradient(x), axis=axis, keepdims=True))
     return e / fnp.sum(e, axis=axis, keepdims=True)
 
 
 def log_softmax(x: ArrayLike, axis: int = -1) -> Array:
-    """``x - logsumexp(x, axis)``: log-probabilities from logits.
+    """``x - logsumexp(x, axis)``: log-probabilities from logits (``nan`` for a slice that is
+    all ``-inf``, as in PyTorch).
 
     Example:
         >>> import numpy as np
@@ -190,7 +201,7 @@ def log_softmax(x: ArrayLike, axis: int = -1) -> Array:
         array([0.25, 0.75])
     """
     x = fnp.asarray(x)
-    return x - logsumexp(x, axis=axis, keepdims=True)
+    return x - _shifted_logsumexp(x, axis)
 
 
 _SQRT_2 = math.sqrt(2.0)

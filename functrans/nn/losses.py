@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans.nn.activations import _logaddexp0, log_softmax
+from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber",
@@ -197,16 +197,25 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     logits = fnp.asarray(logits)
     axis = _class_axis(fnp.ndim(logits), "cross_entropy")
     num_classes = fnp.shape(logits)[axis]
-    logp = log_softmax(logits, axis=axis)
     target = fnp.asarray(target)
     if fnp.shape(target) == fnp.shape(logits) and not np.issubdtype(target.dtype, np.integer):
         probs = target
+        total = fnp.sum(probs, axis=axis, keepdims=True)
     else:
         _check_labels(fnp.shape(logits), fnp.shape(target), axis, "cross_entropy")
-        probs = fnp.astype(_one_hot(target, num_classes, axis, "cross_entropy"), logp.dtype)
+        probs = _one_hot(target, num_classes, axis, "cross_entropy")
+        total = None  # one-hot rows sum to 1
     if label_smoothing:
         probs = probs * (1.0 - label_smoothing) + label_smoothing / num_classes
-    return _reduce(-fnp.sum(probs * logp, axis=axis), reduction, "cross_entropy")
+    # -sum_c p_c log_softmax(x)_c = logsumexp(x) * sum_c p_c - sum_c p_c x_c: the log-softmax
+    # itself is never formed, which saves a pass over the logits.
+    lse = _shifted_logsumexp(logits, axis)
+    picked = fnp.sum(fnp.where(probs, logits, 0) if probs.dtype == np.bool_ else probs * logits,
+                     axis=axis, keepdims=True)
+    values = (lse if total is None else lse * total) - picked
+    if reduction == "none":
+        values = fnp.squeeze(values, axis=axis)
+    return _reduce(values, reduction, "cross_entropy")
 
 
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
