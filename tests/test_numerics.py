@@ -1,0 +1,282 @@
+"""Derivatives at special points, with exact expected values: kinks, ties, zeros, tails,
+branches of ``where`` with infinite derivatives, broadcasting, repeated indices, and the
+dtypes of derivatives when float32 meets Python scalars or float64.
+
+Where a branch that is not chosen has an infinite derivative (sqrt at 0), NumPy warns about
+the division by zero while the derivative is computed; those tests silence exactly that
+warning with ``np.errstate``, because the infinity there is legitimate and expected.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.testing import check_grads
+
+def inf_in_unused_branch():
+    return np.errstate(divide="ignore", invalid="ignore")
+
+
+def jvp1(f, x, t=1.0):
+    """The forward-mode derivative of f at x along t."""
+    x = np.asarray(x, dtype=float)
+    return ft.jvp(f, (x,), (np.full_like(x, t),))[1]
+
+
+# -- where with an infinite derivative in the branch that is not taken ------------------------
+
+
+def where_sqrt(x):
+    return fnp.where(x < 1, x, fnp.sqrt(x))
+
+
+def test_where_at_zero_scalar_forward_and_reverse():
+    with inf_in_unused_branch():
+        assert float(jvp1(where_sqrt, 0.0)) == 1.0
+        assert float(ft.grad(where_sqrt)(0.0)) == 1.0
+
+
+def test_where_mixed_mask_forward_mode_is_finite():
+    with inf_in_unused_branch():
+        np.testing.assert_array_equal(jvp1(where_sqrt, [0.0, 4.0]), [1.0, 0.25])
+
+
+def test_where_mixed_mask_reverse_mode_gives_the_documented_nan():
+    # Documented in fnp.where: with a condition that differs between elements, the unused
+    # branch's infinite derivative meets a zero cotangent, and 0 * inf = nan. If functrans
+    # learns to avoid it, change that docstring together with this test.
+    with inf_in_unused_branch():
+        g = ft.grad(lambda x: fnp.sum(where_sqrt(x)))(np.array([0.0, 4.0]))
+    assert np.isnan(g[0])
+    assert g[1] == 0.25
+
+
+def where_sqrt_safe(x):
+    """The remedy: a second where keeps the unused branch away from the infinity."""
+    safe = fnp.where(x < 1, 1.0, x)
+    return fnp.where(x < 1, x, fnp.sqrt(safe))
+
+
+def test_two_where_remedy_is_finite_in_both_modes():
+    x = np.array([0.0, 4.0, 0.5, 9.0])
+    expected = [1.0, 0.25, 1.0, 1 / 6]
+    g = ft.grad(lambda x: fnp.sum(where_sqrt_safe(x)))(x)
+    np.testing.assert_allclose(g, expected, rtol=1e-15)
+    np.testing.assert_allclose(jvp1(where_sqrt_safe, x), expected, rtol=1e-15)
+    with np.errstate(all="raise"):  # no infinity is computed anywhere
+        ft.grad(lambda x: fnp.sum(where_sqrt_safe(x)))(x)
+
+
+# -- kinks -------------------------------------------------------------------------------------
+
+
+def test_abs_at_zero_is_zero():
+    assert float(ft.grad(fnp.abs)(0.0)) == 0.0
+    assert float(jvp1(fnp.abs, 0.0)) == 0.0
+    assert float(ft.grad(ft.grad(fnp.abs))(0.0)) == 0.0
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(fnp.abs(x)))(np.array([-2.0, 0.0, 3.0])),
+                                  [-1.0, 0.0, 1.0])
+
+
+def relu(x):
+    return fnp.where(x > 0, x, 0)
+
+
+def test_relu_derivative_at_zero_is_zero():
+    assert float(ft.grad(relu)(0.0)) == 0.0
+    assert float(jvp1(relu, 0.0)) == 0.0
+    x = np.array([-1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(relu(x)))(x), [0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(jvp1(relu, x), [0.0, 0.0, 1.0])
+
+
+# -- ties share the derivative evenly -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fn", [fnp.maximum, fnp.minimum], ids=["maximum", "minimum"])
+def test_elementwise_extremum_at_a_tie_splits_half_half(fn):
+    gx, gy = ft.grad(fn, argnums=(0, 1))(1.0, 1.0)
+    assert (float(gx), float(gy)) == (0.5, 0.5)
+    # forward mode agrees: the tangent is the mean of the two tangents
+    _, t = ft.jvp(fn, (np.array(1.0), np.array(1.0)), (np.array(2.0), np.array(4.0)))
+    assert float(t) == 3.0
+
+
+def test_elementwise_maximum_away_from_ties_picks_one_side():
+    gx, gy = ft.grad(lambda x, y: fnp.sum(fnp.maximum(x, y)), argnums=(0, 1))(
+        np.array([1.0, 2.0, 3.0]), np.array([2.0, 2.0, 1.0]))
+    np.testing.assert_array_equal(gx, [0.0, 0.5, 1.0])
+    np.testing.assert_array_equal(gy, [1.0, 0.5, 0.0])
+
+
+def test_reduction_max_with_ties():
+    np.testing.assert_array_equal(ft.grad(fnp.max)(np.array([1.0, 1.0, 0.0])), [0.5, 0.5, 0.0])
+    np.testing.assert_array_equal(ft.grad(fnp.min)(np.array([0.0, 2.0, 0.0])), [0.5, 0.0, 0.5])
+    x = np.array([[1.0, 1.0, 0.0], [2.0, 0.0, 2.0], [3.0, 1.0, 1.0]])
+    g = ft.grad(lambda x: fnp.sum(fnp.max(x, axis=1)))(x)
+    np.testing.assert_array_equal(g, [[0.5, 0.5, 0.0], [0.5, 0.0, 0.5], [1.0, 0.0, 0.0]])
+    # three-way tie
+    np.testing.assert_allclose(ft.grad(fnp.max)(np.array([2.0, 2.0, 2.0])), [1 / 3] * 3, rtol=1e-15)
+
+
+# -- products with zeros ---------------------------------------------------------------------------
+
+
+def test_prod_gradient_with_a_zero_is_exact():
+    np.testing.assert_array_equal(ft.grad(fnp.prod)(np.array([2.0, 0.0, 3.0])), [0.0, 6.0, 0.0])
+    np.testing.assert_array_equal(ft.grad(fnp.prod)(np.array([0.0, 0.0, 3.0])), [0.0, 0.0, 0.0])
+    g = ft.grad(lambda x: fnp.sum(fnp.prod(x, axis=0)))(np.array([[2.0, 0.0], [0.0, 5.0], [3.0, 4.0]]))
+    np.testing.assert_array_equal(g, [[0.0, 20.0], [6.0, 0.0], [0.0, 0.0]])
+    # second order at a zero: d2/dx0 dx1 of x0*x1*x2 is x2
+    hess_row = ft.grad(lambda x: ft.grad(fnp.prod)(x)[0])(np.array([0.0, 0.0, 3.0]))
+    np.testing.assert_array_equal(hess_row, [0.0, 3.0, 0.0])
+
+
+# -- tails ---------------------------------------------------------------------------------------------
+
+
+def test_logistic_derivative_far_in_the_tails_in_float64():
+    expected = math.exp(-40) / (1 + math.exp(-40)) ** 2  # about 4.25e-18, not 0
+    for x in (40.0, -40.0):
+        assert float(ft.grad(fnp.logistic)(x)) == pytest.approx(expected, rel=1e-6)
+        assert float(jvp1(fnp.logistic, x)) == pytest.approx(expected, rel=1e-6)
+
+
+def test_logistic_derivative_in_the_tail_in_float32():
+    x = np.float32(20.0)
+    g = ft.grad(fnp.logistic)(x)
+    assert g.dtype == np.float32
+    assert float(g) == pytest.approx(math.exp(-20), rel=1e-4)
+
+
+def test_power_derivatives_at_zero_base():
+    # d/dy 0**y = 0 for y > 0 (the limit), not nan from log(0)
+    assert float(ft.grad(lambda y: fnp.power(0.0, y))(2.0)) == 0.0
+    assert float(ft.grad(lambda y: fnp.power(np.array(0.0), y))(2.0)) == 0.0
+    # integer powers are polynomials: exact at 0 and at negative bases, to second order
+    assert float(ft.grad(lambda x: x ** 3)(0.0)) == 0.0
+    assert float(ft.grad(ft.grad(lambda x: x ** 3))(-2.0)) == -12.0
+
+
+# -- broadcasting --------------------------------------------------------------------------------------
+
+
+def test_broadcasting_gradients_reduce_to_the_input_shape():
+    x, y = np.arange(3.0).reshape(3, 1), np.arange(4.0).reshape(1, 4)
+    gx, gy = ft.grad(lambda x, y: fnp.sum(x * y), argnums=(0, 1))(x, y)
+    assert gx.shape == (3, 1) and gy.shape == (1, 4)
+    np.testing.assert_array_equal(gx, np.full((3, 1), 6.0))
+    np.testing.assert_array_equal(gy, np.full((1, 4), 3.0))
+
+
+def test_broadcasting_a_scalar_and_leading_dimensions():
+    a, b = np.array(2.0), np.ones((2, 3, 4))
+    ga, gb = ft.grad(lambda a, b: fnp.sum(a * b + a), argnums=(0, 1))(a, b)
+    assert ga.shape == () and float(ga) == 24.0 + 24.0
+    np.testing.assert_array_equal(gb, np.full((2, 3, 4), 2.0))
+    row = np.arange(4.0)
+    g = ft.grad(lambda r: fnp.sum(fnp.ones((5, 4)) - r))(row)
+    np.testing.assert_array_equal(g, np.full(4, -5.0))
+    # a Python float argument gets a 0-d gradient
+    assert ft.grad(lambda s: fnp.sum(s * np.ones((2, 2))))(1.5).shape == ()
+
+
+# -- repeated indices -------------------------------------------------------------------------------
+
+
+def test_repeated_integer_indices_accumulate():
+    x = np.arange(4.0)
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(x[np.array([0, 0, 2, 0])]))(x), [3.0, 0.0, 1.0, 0.0])
+    w = np.array([1.0, 10.0, 100.0])
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(x[[3, 3, 1]] * w))(x), [0.0, 100.0, 0.0, 11.0])
+    idx = np.array([[1, 1], [1, 0]])
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(x[idx]))(x), [1.0, 3.0, 0.0, 0.0])
+    m = np.arange(6.0).reshape(2, 3)
+    g = ft.grad(lambda m: fnp.sum(m[np.array([0, 0]), np.array([2, 2])]))(m)
+    np.testing.assert_array_equal(g, [[0.0, 0.0, 2.0], [0.0, 0.0, 0.0]])
+
+
+def test_at_add_with_repeated_indices_accumulates_values_and_gradients():
+    x, v = np.zeros(3), np.array([1.0, 2.0, 4.0])
+    out = fnp.at(x)[np.array([0, 0, 2])].add(v)
+    np.testing.assert_array_equal(out, [3.0, 0.0, 4.0])
+    gx, gv = ft.grad(lambda x, v: fnp.sum(fnp.at(x)[np.array([0, 0, 2])].add(v) * np.array([1.0, 2.0, 3.0])),
+                     argnums=(0, 1))(x, v)
+    np.testing.assert_array_equal(gx, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(gv, [1.0, 1.0, 3.0])
+
+
+def test_at_add_broadcast_over_a_two_dimensional_repeated_index():
+    out = fnp.at(np.zeros(1))[np.array([[0, 0], [0, 0]])].add(np.array([1.0, 2.0]))
+    assert out.tolist() == [6.0]
+    g = ft.grad(lambda v: fnp.sum(fnp.at(np.zeros(1))[np.array([[0, 0], [0, 0]])].add(v)))(np.array([1.0, 2.0]))
+    np.testing.assert_array_equal(g, [2.0, 2.0])
+
+
+def test_at_set_with_repeated_indices_only_the_written_value_gets_a_gradient():
+    def f(v):
+        return fnp.sum(fnp.at(np.zeros(3))[np.array([0, 0])].set(v) * np.array([1.0, 2.0, 3.0]))
+
+    written = fnp.at(np.zeros(3))[np.array([0, 0])].set(np.array([1.0, 2.0]))
+    assert written.tolist() == [2.0, 0.0, 0.0]  # NumPy's assignment: the last one wins
+    np.testing.assert_array_equal(ft.grad(f)(np.array([1.0, 2.0])), [0.0, 1.0])
+    check_grads(lambda x, v: fnp.at(x)[np.array([2, 0, 2, 2])].set(v), (np.ones(3), np.arange(4.0)))
+
+
+# -- dtypes -----------------------------------------------------------------------------------------------
+
+_BINARY = {
+    "add": fnp.add, "subtract": fnp.subtract, "multiply": fnp.multiply, "divide": fnp.divide,
+    "maximum": fnp.maximum, "minimum": fnp.minimum, "power": fnp.power,
+    "where": lambda a, b: fnp.where(np.array([True, False]), a, b),
+    "matmul": fnp.matmul, "dot": fnp.dot, "concatenate": lambda a, b: fnp.concatenate([a, b]),
+    "stack": lambda a, b: fnp.stack([a, b]), "einsum": lambda a, b: fnp.einsum("i,i->i", a, b),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BINARY))
+@pytest.mark.parametrize("side", ["x op c", "c op x"])
+def test_float32_meeting_a_float64_constant(name, side):
+    """x (float32, differentiated) with c (float64, a constant): the result is float64, the
+    tangent has the result's dtype, and x's cotangent is float32."""
+    fn = _BINARY[name]
+    x, c = np.array([0.5, 1.5], np.float32), np.array([2.0, 0.25])
+    f = (lambda x: fn(x, c)) if side == "x op c" else (lambda x: fn(c, x))
+    out, t = ft.jvp(f, (x,), (np.ones(2, np.float32),))
+    assert out.dtype == np.float64 and t.dtype == out.dtype
+    out, pullback = ft.vjp(f, x)
+    (ct,) = pullback(np.ones_like(out))
+    assert ct.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", sorted(set(_BINARY) - {"where", "concatenate", "stack"}))
+def test_python_scalars_do_not_widen_float32(name):
+    fn = _BINARY[name]
+    x = np.array([0.5, 1.5], np.float32)
+    if name in ("matmul", "dot", "einsum"):
+        f = lambda x: fn(x * 2.0, x)  # noqa: E731
+    else:
+        f = lambda x: fn(x, 2.0) + fn(3.0, x)  # noqa: E731
+    assert f(x).dtype == np.float32
+    g = ft.grad(lambda x: fnp.sum(f(x)))(x)
+    assert g.dtype == np.float32
+    h = ft.grad(lambda x: fnp.sum(ft.grad(lambda y: fnp.sum(f(y)))(x)))(x)
+    assert h.dtype == np.float32
+
+
+def test_float32_gradients_through_a_small_network():
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((3, 4)).astype(np.float32)
+    x = rng.standard_normal((5, 3)).astype(np.float32)
+
+    def loss(w):
+        h = fnp.tanh(x @ w) * 0.5 + 1.0
+        return fnp.mean(fnp.logistic(h) ** 2) + 1e-3 * fnp.sum(w * w)
+
+    value, g = ft.value_and_grad(loss)(w)
+    assert value.dtype == np.float32 and g.dtype == np.float32
+    check_grads(loss, (w,), order=2)
