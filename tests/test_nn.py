@@ -629,6 +629,14 @@ def test_multi_head_attention_matches_formula():
     check_grads(lambda p, a: mha.apply(p, a)[0], (params, q[:1, :2]), order=2)
     with pytest.raises(ValueError, match="multiple of num_heads"):
         nn.MultiHeadAttention(6, 4)
+    # In a Sequential it is self-attention, and the random key feeds its dropout.
+    block = nn.Sequential(nn.MultiHeadAttention(8, 2, dropout=0.5, batch_first=True))
+    bp = [params]
+    np.testing.assert_allclose(block.apply(bp, q, train=False), mha.apply(params, q)[0],
+                               rtol=1e-14)
+    dropped = block.apply(bp, q, key=random.key(3))
+    assert dropped.shape == q.shape and not np.allclose(dropped, mha.apply(params, q)[0])
+    np.testing.assert_array_equal(dropped, block.apply(bp, q, key=random.key(3)))
 
 
 # --- Sequential -----------------------------------------------------------------------------------
@@ -673,3 +681,46 @@ def test_docstring_examples_run():
         module = importlib.import_module(name)
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0 and result.attempted > 0, name
+
+
+FLOAT32_LAYERS = [
+    (nn.Linear(4, 3, dtype=np.float32), (2, 4)),
+    (nn.Conv2d(2, 3, 3, padding="same", dtype=np.float32), (2, 2, 5, 5)),
+    (nn.Conv1d(2, 3, 3, stride=2, dtype=np.float32), (2, 2, 7)),
+    (nn.Sequential(nn.MaxPool2d(2), nn.AvgPool2d(2, 1, 1)), (1, 2, 6, 6)),
+    (nn.LayerNorm(4, dtype=np.float32), (3, 4)),
+    (nn.GRU(4, 3, dtype=np.float32), (5, 2, 4)),
+    (nn.LSTM(4, 3, dtype=np.float32), (5, 2, 4)),
+    (nn.RNN(4, 3, dtype=np.float32), (5, 2, 4)),
+    (nn.MultiHeadAttention(4, 2, dtype=np.float32), (3, 2, 4)),
+]
+
+
+@pytest.mark.parametrize("layer,shape", FLOAT32_LAYERS,
+                         ids=[type(layer).__name__ for layer, _ in FLOAT32_LAYERS])
+def test_float32_layers_stay_float32(layer, shape):
+    params = layer.init(random.key(0))
+    x = rng(30).normal(size=shape).astype(np.float32)
+
+    def loss(p, v):
+        out = layer.apply(p, v)
+        out = out[0] if isinstance(out, tuple) else out
+        assert out.dtype == np.float32
+        return fnp.sum(out * out)
+
+    value, grads = ft.value_and_grad(loss, argnums=(0, 1))(params, x)
+    assert value.dtype == np.float32
+    assert all(g.dtype == np.float32 for g in ft.tree.leaves(grads))
+
+
+def test_float32_losses_and_activations_stay_float32():
+    z = rng(31).normal(size=(3, 4)).astype(np.float32)
+    t = rng(32).uniform(size=(3, 4)).astype(np.float32)
+    labels = np.array([1, 0, 2])
+    for f in (lambda v: nn.cross_entropy(v, labels), lambda v: nn.cross_entropy(v, t, 0.1),
+              lambda v: nn.mse(v, t), lambda v: nn.huber(v, t), lambda v: nn.l1(v, t),
+              lambda v: nn.binary_cross_entropy_with_logits(v, t), nn.softmax, nn.gelu,
+              nn.elu, nn.silu, nn.softplus, nn.log_softmax, nn.logsumexp):
+        out = f(z)
+        assert out.dtype == np.float32
+        assert ft.grad(lambda v: fnp.sum(f(v)))(z).dtype == np.float32

@@ -187,6 +187,11 @@ class MultiHeadAttention(Layer):
             weights = fnp.mean(weights, axis=1)
         return out, (weights[0] if unbatched else weights)
 
+    def _forward(self, params: Params, x: Array, state, key: Optional[Key],
+                 train: bool) -> tuple:
+        # In a Sequential: self-attention, the random key goes to dropout, weights dropped.
+        return self.apply(params, x, rng=key, train=train, need_weights=False)[0], state
+
     def _mask(self, attn_mask, key_padding_mask, n, target_len, source_len, unbatched):
         """One mask broadcasting to ``(N, H, L, S)``: boolean, float, or ``None``."""
         mask = None

@@ -18,6 +18,8 @@ from typing import Optional
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.backend import array_module
+from functrans.core.trace import Tracer
 from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
 
@@ -109,16 +111,19 @@ def _class_axis(ndim: int, fn: str) -> int:
 
 
 def _one_hot(labels: ArrayLike, num_classes: int, axis: int, fn: str) -> Array:
-    """One-hot floats with the classes on ``axis``, from integer labels (a constant)."""
+    """One-hot booleans with the classes on ``axis``, from integer labels (a constant),
+    made where the labels live (NumPy or CuPy)."""
     labels = fnp.asarray(labels)
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"{fn}: integer class labels expected, got dtype {labels.dtype}; give "
                         f"class probabilities with the input's shape for soft targets")
-    labels = fnp.expand_dims(labels, axis)
-    shape = [1] * fnp.ndim(labels)
+    shape = [1] * (fnp.ndim(labels) + 1)
     shape[axis] = num_classes
-    classes = fnp.reshape(fnp.arange(num_classes), tuple(shape))
-    return labels == classes
+    if isinstance(labels, Tracer):  # labels under vmap/jit: stay with traced operations
+        classes = fnp.reshape(fnp.arange(num_classes), tuple(shape))
+        return fnp.expand_dims(labels, axis) == classes
+    xp = array_module(labels)
+    return xp.expand_dims(labels, axis) == xp.arange(num_classes).reshape(shape)
 
 
 def _check_labels(logits_shape: tuple, labels_shape: tuple, axis: int, fn: str) -> None:
