@@ -21,3 +21,106 @@ def test_primitive(spec, data):
 @given(data=st.data())
 def test_primitive_low_precision(spec, data):
     run_spec(spec, data, spec.dtypes[1], order=1)
+
+
+# -- check_grads itself: it must catch each kind of wrong rule, and say where ---------------------
+
+import numpy as np  # noqa: E402
+
+import functrans.numpy as fnp  # noqa: E402
+from functrans.extend import deflinear, defjvp, elementwise  # noqa: E402
+from functrans.testing import check_grads, check_jvp, check_vjp, numerical_jvp  # noqa: E402
+
+# sin with a JVP off by 1% (caught at order 1 in both modes)
+_bad_sin = elementwise("test_bad_sin", lambda x: np.sin(x))
+defjvp(_bad_sin, lambda t, x: fnp.cos(x) * t * 1.01)
+# 2x whose transpose is 3x (forward mode is right; reverse mode is wrong)
+_bad_scale = elementwise("test_bad_scale", lambda x: 2 * x)
+deflinear(_bad_scale, lambda ct, x: (ct * 3.0,))
+# sin whose JVP treats cos(x) as a constant: right at order 1, wrong at order 2
+_flat_sin = elementwise("test_flat_sin", lambda x: np.sin(x))
+defjvp(_flat_sin, lambda t, x: t * ft_stop_gradient(fnp.cos(x)))
+# identity whose tangents come back float64 for float32 inputs
+_widening = elementwise("test_widening", lambda x: x * 1)
+defjvp(_widening, lambda t, x: fnp.astype(t, np.float64))
+
+
+def ft_stop_gradient(x):
+    import functrans as ft
+
+    return ft.stop_gradient(x)
+
+
+X = np.array([0.3, -1.2, 2.0])
+
+
+def _failure(f, args, **kw) -> str:
+    with pytest.raises(AssertionError) as info:
+        check_grads(f, args, **kw)
+    return str(info.value)
+
+
+def test_check_grads_passes_correct_derivatives_to_third_order():
+    check_grads(lambda x, y: fnp.sum(fnp.tanh(x) * y ** 2), (X, np.array(0.7)), order=3)
+
+
+def test_check_grads_reports_a_wrong_jvp_with_the_argument_and_the_error():
+    message = _failure(lambda x, y: _bad_sin.bind(x) * y, (X, np.array(2.0)), order=1, modes=("fwd",))
+    assert "order 1, mode 'fwd'" in message
+    assert "argument args[0]" in message and "argument args[1]" not in message
+    assert "max abs error" in message and "expected" in message and "got" in message
+    assert "order 1, mode 'rev'" in _failure(lambda x: _bad_sin.bind(x), (X,), order=1, modes=("rev",))
+
+
+def test_check_grads_reports_a_wrong_transpose_in_reverse_mode_only():
+    def f(d):
+        return fnp.sin(_bad_scale.bind(d["a"])) + d["b"]
+
+    args = ({"a": X, "b": np.ones(3)},)
+    check_grads(f, args, order=1, modes=("fwd",))
+    message = _failure(f, args, order=1, modes=("rev",))
+    assert "mode 'rev'" in message and "<vjp(ct), v>" in message
+    assert "argument args[0]['a']" in message and "args[0]['b']" not in message
+
+
+def test_check_grads_finds_a_wrong_second_derivative_at_order_two():
+    check_grads(_flat_sin.bind, (X,), order=1)
+    message = _failure(_flat_sin.bind, (X,), order=2)
+    assert "order 2" in message and "jvp(f)" in message
+
+
+def test_check_grads_reports_tangents_of_the_wrong_dtype():
+    message = _failure(_widening.bind, (X.astype(np.float32),), order=1)
+    assert "float32 but its tangent is shape (3,), float64" in message
+
+
+def test_check_grads_holds_integer_leaves_fixed():
+    check_grads(lambda x, idx: x[idx] * 2.0, (X, np.array([2, 0, 2])))
+    check_grads(lambda p: fnp.sum(p["w"][p["i"]] ** 2), ({"w": X, "i": np.array([1, 1])},))
+
+
+def test_check_grads_is_deterministic():
+    def messages():
+        return _failure(lambda x: _bad_sin.bind(x), (X,), order=1)
+
+    assert messages() == messages()
+
+
+def test_check_jvp_check_vjp_and_numerical_jvp():
+    check_jvp(fnp.exp, (X,))
+    check_vjp(fnp.exp, (X,))
+    (d,) = numerical_jvp(fnp.exp, (X,), (np.ones(3),))
+    np.testing.assert_allclose(d, np.exp(X), rtol=1e-8)
+    with pytest.raises(AssertionError, match="'fwd'"):
+        check_jvp(_bad_sin.bind, (X,))
+    with pytest.raises(AssertionError, match="'rev'"):
+        check_vjp(_bad_sin.bind, (X,))
+
+
+def test_check_grads_rejects_bad_arguments():
+    with pytest.raises(TypeError, match="tuple"):
+        check_grads(fnp.sin, X)
+    with pytest.raises(ValueError, match="modes"):
+        check_grads(fnp.sin, (X,), modes=("backward",))
+    with pytest.raises(ValueError, match="order"):
+        check_grads(fnp.sin, (X,), order=0)
