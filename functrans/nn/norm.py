@@ -85,6 +85,11 @@ class BatchNormState(NamedTuple):
         running_mean: Exponential moving average of the batch means, shape ``(C,)``.
         running_var: Exponential moving average of the unbiased batch variances, ``(C,)``.
         num_batches_tracked: Training batches seen.
+
+    Example:
+        >>> from functrans import nn
+        >>> nn.BatchNorm(2).init_state()
+        BatchNormState(running_mean=array([0., 0.]), running_var=array([1., 1.]), num_batches_tracked=0)
     """
 
     running_mean: Array

@@ -44,6 +44,12 @@ class SgdState(NamedTuple):
         count: Updates done so far.
         learning_rate: The rate the next update uses.
         momentum: The momentum buffer (the params' structure), or ``None`` without momentum.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> optim.sgd(0.1).init(np.zeros(2))
+        SgdState(count=0, learning_rate=0.1, momentum=None)
     """
 
     count: int
@@ -130,6 +136,13 @@ class AdamState(NamedTuple):
         learning_rate: The rate the next update uses.
         mu: First-moment (mean) estimates, the params' structure.
         nu: Second-moment (uncentred variance) estimates, the params' structure.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> state = optim.adam(1e-3).init({"w": np.zeros(2)})
+        >>> state.count, state.learning_rate, state.mu
+        (0, 0.001, {'w': array([0., 0.])})
     """
 
     count: int
@@ -260,6 +273,13 @@ class RmspropState(NamedTuple):
         nu: Running average of the squared gradient.
         mu: Running average of the gradient (``centered=True`` only, else ``None``).
         momentum: Momentum buffer (``momentum > 0`` only, else ``None``).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> state = optim.rmsprop(0.01).init(np.zeros(2))
+        >>> state.count, state.mu is None, state.momentum is None
+        (0, True, True)
     """
 
     count: int
@@ -360,6 +380,12 @@ class AdagradState(NamedTuple):
         count: Updates done so far.
         learning_rate: The rate the next update uses.
         sum_of_squares: Sum of the squared gradients so far (plus the initial value).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> optim.adagrad(0.1, initial_accumulator_value=0.5).init(np.zeros(2)).sum_of_squares
+        array([0.5, 0.5])
     """
 
     count: int
@@ -435,6 +461,12 @@ class LionState(NamedTuple):
         count: Updates done so far.
         learning_rate: The rate the next update uses.
         mu: The momentum (an average of the gradients), the params' structure.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> optim.lion(1e-4).init(np.zeros(1))
+        LionState(count=0, learning_rate=0.0001, mu=array([0.]))
     """
 
     count: int

@@ -18,7 +18,18 @@ __all__ = ["EmptyState", "GradientTransformation", "InitFn", "Schedule", "Scalar
 
 
 class Schedule(Protocol):
-    """A learning-rate (or other hyperparameter) schedule: the step count in, a number out."""
+    """A learning-rate (or other hyperparameter) schedule: the step count in, a number out.
+
+    Any callable of one int works; :mod:`functrans.optim.schedules` has the usual ones.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.sgd(lambda count: 0.1 / (1 + count))
+        >>> _, state = opt.update(np.ones(1), opt.init(np.zeros(1)))
+        >>> state.learning_rate
+        0.05
+    """
 
     def __call__(self, count: int) -> float: ...
 

@@ -80,6 +80,13 @@ class MaskedState(NamedTuple):
 
     Attributes:
         inner_state: The wrapped transformation's state.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.masked(optim.sgd(0.1, momentum=0.9), {"a": True, "b": False})
+        >>> opt.init({"a": np.zeros(1), "b": np.zeros(2)}).inner_state.momentum
+        [array([0.])]
     """
 
     inner_state: OptState
