@@ -21,3 +21,43 @@ def test_function(spec, data):
 @given(data=st.data())
 def test_function_low_precision(spec, data):
     run_spec(spec, data, spec.dtypes[1], order=1)
+
+
+# -- elementwise functions on values hypothesis chooses (domain ends, zeros, tiny numbers) ---------
+
+import numpy as np  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+import functrans as ft  # noqa: E402
+from op_specs import _FNP_BINARY, _FNP_COMPARISONS, _FNP_UNARY, Domain, assert_same  # noqa: E402
+
+_NAMES = {f"fnp.{n}" for n, _, _ in _FNP_UNARY + _FNP_BINARY} | {f"fnp.{n}" for n in _FNP_COMPARISONS}
+ELEMENTWISE = [s for s in FNP_SPECS if s.name in _NAMES | {"fnp.abs"}]
+
+
+def _elements(domain: Domain, dtype):
+    width = np.finfo(dtype).bits
+
+    def floats(lo, hi):  # bounds rounded to the dtype, as hypothesis requires
+        return st.floats(float(dtype(lo)), float(dtype(hi)), width=width)
+
+    if domain.kind == "away":
+        return st.one_of(floats(-domain.hi, -domain.margin), floats(domain.margin, domain.hi))
+    if domain.kind == "grid":
+        return st.integers(int(domain.lo), int(domain.hi)).map(float)
+    return floats(domain.lo, domain.hi)
+
+
+@pytest.mark.parametrize("spec", ELEMENTWISE, ids=repr)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@given(data=st.data())
+def test_elementwise_values_on_drawn_elements(spec, dtype, data):
+    domains = spec.domain if isinstance(spec.domain, tuple) else (spec.domain,) * spec.nargs
+    shapes, _ = data.draw(spec.sig)
+    args = tuple(data.draw(hnp.arrays(dtype, s, elements=_elements(d, dtype))) for d, s in zip(domains, shapes))
+    with np.errstate(all="ignore"):
+        expected = spec.ref(*args)
+    plain = spec.fn(*args)
+    assert_same(plain, expected, f"{spec.name} on plain arrays")
+    out, _ = ft.jvp(spec.fn, args, tuple(np.ones_like(a) for a in args))
+    assert_same(out, plain, f"{spec.name} inside jvp")
