@@ -186,8 +186,10 @@ def index_arrays_items(draw, sizes):
         shape = draw(st.sampled_from([(1,), (2,), (3,), (4,), (2, 2), ()]))
     items = []
     for n in sizes:
-        values = draw(st.lists(st.integers(-n, n - 1), min_size=math.prod(shape),
-                               max_size=math.prod(shape))) if n else []
+        positions = st.integers(-n, n - 1)
+        if n and draw(st.booleans()):  # from a pool of one or two positions: repeats for sure
+            positions = st.sampled_from(draw(st.lists(positions, min_size=1, max_size=2)))
+        values = draw(st.lists(positions, min_size=math.prod(shape), max_size=math.prod(shape))) if n else []
         items.append(np.asarray(values, dtype=np.int64).reshape(shape))
     return items
 
