@@ -99,9 +99,9 @@ class _Problem:
     fun: Callable[..., list]
     args: list
     arg_names: list[str]
-    label: str  # "f", "jvp(f)", "vjp(jvp(f))", ...
-    outs: list = None
-    out_names: list[str] = None
+    label: str  # "f" (or the function's name), "jvp(f)", "vjp(jvp(f))", ...
+    outs: list | None = None
+    out_names: list[str] | None = None
 
     def __post_init__(self):
         if self.outs is None:
@@ -133,7 +133,9 @@ def _flatten_problem(f: Callable, args: Sequence[PyTree]) -> _Problem:
             out_paths.append([path for path, _ in kept])
         return [leaf for _, leaf in kept]
 
-    problem = _Problem(flat_fun, [leaves[i] for i in positions], names, "f")
+    name = getattr(f, "__name__", "f")
+    label = name if name.isidentifier() else "f"  # "sin", but "f" for a lambda
+    problem = _Problem(flat_fun, [leaves[i] for i in positions], names, label)
     problem.out_names = [f"out{tree.keystr(path)}" for path in out_paths[0]] if out_paths else []
     return problem
 
