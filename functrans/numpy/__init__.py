@@ -30,6 +30,31 @@ from functrans.numpy._ufuncs import (
     subtract, tan, tanh, true_divide, where,
 )
 from functrans.numpy._util import shape_of as _shape_of
+from functrans.numpy._elementwise_more import (
+    acos, acosh, angle, arccos, arccosh, arcsin, arcsinh, arctan, arctan2, arctanh, around, asin,
+    asinh, atan, atan2, atanh, cbrt, ceil, copysign, cosh, deg2rad, degrees, exp2, fabs, fix,
+    float_power, floor, floor_divide, fmax, fmin, fmod, heaviside, hypot, isfinite, isinf, isnan,
+    isneginf, isposinf, log2, log10, logaddexp, logaddexp2, logical_and, logical_not, logical_or,
+    logical_xor, mod, nan_to_num, rad2deg, radians, remainder, rint, round, signbit, sinc, sinh,
+    trunc,
+)
+from functrans.numpy._reductions_more import (
+    all, any, average, count_nonzero, cumprod, cumsum, cumulative_prod, cumulative_sum, diff,
+    gradient, logsumexp, median, nanargmax, nanargmin, nancumsum, nanmax, nanmean, nanmin,
+    nanprod, nanstd, nansum, nanvar, percentile, ptp, quantile, trace,
+)
+from functrans.numpy._manipulation_more import (
+    append, array_split, atleast_1d, atleast_2d, atleast_3d, broadcast_arrays, c_, choose,
+    column_stack, diag, diagflat, diagonal, dsplit, dstack, empty_like, flip, fliplr, flipud,
+    hsplit, hstack, identity, logspace, meshgrid, pad, put_along_axis, r_, repeat, roll,
+    rollaxis, rot90, row_stack, select, split, take, take_along_axis, tile, tri, tril, triu,
+    vsplit, vstack,
+)
+from functrans.numpy._products_more import cross, kron
+from functrans.numpy._sorting import (
+    argpartition, argsort, flatnonzero, partition, searchsorted, sort, unique,
+)
+from functrans.numpy import fft, linalg
 from functrans.primitives.conversion import convert_element_type as _convert
 
 # Constants and dtypes, as in NumPy.

@@ -5,12 +5,12 @@ import string
 
 import numpy as np
 
-from functrans import errors
 from functrans.backend import array_module_of
 from functrans.numpy._util import any_tracer, normalize_axis, operand
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
+from functrans.primitives.indexing import IndexArray, gather_p
 from functrans.primitives.linalg import dot_general
 
 
@@ -183,12 +183,21 @@ def _parse_einsum(subscripts: str, operands):
     return specs, output
 
 
-def _diagonal_free(spec, op):
-    if len(set(spec)) != len(spec):
-        raise errors.UnsupportedError(
-            f"einsum: repeated subscripts within one operand ({spec!r}, a diagonal) are not "
-            "supported yet on traced arrays; take the diagonal with fnp.diagonal first."
-        )
+def _take_diagonals(op, spec):
+    """A label repeated within one operand (``'ii'``) means its diagonal: take it, so that
+    every label appears once (the diagonal becomes the last axis)."""
+    while len(set(spec)) != len(spec):
+        label = next(c for c in spec if spec.count(c) > 1)
+        first, second = [i for i, c in enumerate(spec) if c == label][:2]
+        if op.shape[first] != op.shape[second]:
+            raise ValueError(f"einsum: dimensions in operand for collapsing index '{label}' "
+                             f"don't match ({op.shape[first]} != {op.shape[second]})")
+        rest = [i for i in range(len(spec)) if i not in (first, second)]
+        moved = _shape.transpose(op, tuple(rest) + (first, second))
+        diagonal = np.arange(op.shape[first])
+        op = gather_p.bind(moved, diagonal, diagonal, index=(Ellipsis, IndexArray(0), IndexArray(1)))
+        spec = "".join(spec[i] for i in rest) + label
+    return op, spec
 
 
 def _sum_out(op, spec, keep):
@@ -225,8 +234,8 @@ def einsum(subscripts, *operands, optimize=True):
     if not any_tracer(*operands):
         return array_module_of(*operands).einsum(subscripts, *operands, optimize=optimize)
     specs, output = _parse_einsum(subscripts, operands)
-    for spec, op in zip(specs, operands):
-        _diagonal_free(spec, op)
+    taken = [_take_diagonals(op, spec) for op, spec in zip(operands, specs)]
+    operands, specs = [op for op, _ in taken], [spec for _, spec in taken]
     shapes_only = [np.lib.stride_tricks.as_strided(np.zeros((), np.int8), shape=op.shape,
                                                    strides=(0,) * len(op.shape)) for op in operands]
     path = np.einsum_path(",".join(specs) + "->" + output, *shapes_only, optimize="greedy")[0][1:]

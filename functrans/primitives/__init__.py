@@ -16,6 +16,24 @@ from functrans.primitives.shape import (
     squeeze_p, transpose_p,
 )
 
+from functrans.primitives.elementwise_more import (  # noqa: E402
+    arccos_p, arccosh_p, arcsin_p, arcsinh_p, arctan2_p, arctan_p, arctanh_p, cbrt_p, ceil_p,
+    cosh_p, exp2_p, floor_divide_p, floor_p, fmod_p, hypot_p, isfinite_p, isinf_p, isnan_p,
+    log10_p, log2_p, logaddexp2_p, logaddexp_p, logical_and_p, logical_not_p, logical_or_p,
+    logical_xor_p, mod_p, rint_p, round_p, signbit_p, sinc_derivative_p, sinc_p, sinc_second_p,
+    sinh_p, trunc_p,
+)
+from functrans.primitives.cumulative import cumsum_p  # noqa: E402
+from functrans.primitives.sorting import argsort_p, searchsorted_p  # noqa: E402
+from functrans.primitives.linalg_ops import (  # noqa: E402
+    cholesky_p, det_p, eigh_p, pinv_p, qr_p, slogdet_p, solve_p, svd_p, triangular_solve_p,
+)
+from functrans.primitives.fft import fft_p  # noqa: E402
+from functrans.primitives.special import (  # noqa: E402
+    digamma_p, erf_p, erfc_p, erfinv_p, i0_p, i0e_p, i1_p, i1e_p, lgamma_p, log_ndtr_p, polygamma_p,
+    xlog1py_p, xlogy_p,
+)
+
 _define._late_bind()
 
 

@@ -14,7 +14,7 @@ from functrans.core.zeros import zero
 _NUMPY_TYPES = {np.ndarray, np.float64, np.float32, float, int}
 
 from functrans.primitives._define import (
-    defjvp, defjvp_with_output, deflinear, defzero, elementwise, unbroadcast,
+    defjvp, defjvp_with_output, deflinear, defzero, dtype_of, elementwise, unbroadcast,
 )
 
 
@@ -167,7 +167,18 @@ defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(-0.5, div(out, x))))
 
 # --- abs, sign --------------------------------------------------------------------------
 abs_p = _unary("abs", "abs", preserves_float=False)
-defjvp(abs_p, lambda t, x: mul(t, sign(x)))  # sign(0) = 0, so d|x|/dx at 0 is 0
+
+
+def _abs_jvp(t, x):
+    # sign(0) = 0, so d|x|/dx at 0 is 0. For complex x, d|x| = Re(conj(x / |x|) dx): real.
+    if dtype_of(x).kind == "c":
+        at_zero = eq(x, 0)
+        unit = div(x, select(at_zero, 1.0, abs(x)))  # x / |x| (0 at 0), differentiable
+        return real(mul(t, conj(unit)))
+    return mul(t, sign(x))
+
+
+defjvp(abs_p, _abs_jvp)
 
 sign_p = _unary("sign", "sign")
 defzero(sign_p)

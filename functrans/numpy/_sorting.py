@@ -1,0 +1,167 @@
+"""Sorting and searching with NumPy's names. ``sort`` moves each value, with its derivative,
+to where the (stable) sorting permutation puts it; positions and counts (``argsort``,
+``searchsorted``, ``unique``'s indices) are integers with no derivative."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from functrans.backend import array_module
+from functrans.numpy._indexing import _concrete_index_array
+from functrans.numpy._util import any_tracer, normalize_axis, operand
+from functrans.primitives import shape as _shape
+from functrans.primitives import sorting as _sorting
+
+
+def _arr(a):
+    a = operand(a)
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+
+
+def _flat_or_axis(a, axis):
+    if axis is None:
+        return _shape.reshape(a, (math.prod(a.shape),)), 0
+    return a, normalize_axis(axis, len(a.shape))
+
+
+def sort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
+    """The entries sorted along ``axis`` (the flattened array when it is None). Each
+    entry's derivative moves with it; tied entries keep their original order (the sort is
+    stable), which decides which of them receives which derivative.
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> fnp.sort(fnp.array([3.0, 1.0, 2.0])).tolist()
+        [1.0, 2.0, 3.0]
+        >>> ft.grad(lambda x: fnp.sort(x)[0])(fnp.array([3.0, 1.0, 2.0])).tolist()
+        [0.0, 1.0, 0.0]
+    """
+    if order is not None:
+        raise NotImplementedError("functrans.numpy.sort does not support order= (structured arrays)")
+    a = _arr(a)
+    if not any_tracer(a):
+        return array_module(a).sort(a, axis=axis, kind=kind, stable=stable)
+    from functrans.numpy._manipulation_more import take_along_axis
+
+    a, axis = _flat_or_axis(a, axis)
+    if len(a.shape) == 0:
+        return a
+    perm = _sorting.argsort(a, axis)
+    return take_along_axis(a, perm, axis)
+
+
+def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
+    """The indices that sort ``a`` along ``axis``. No derivative. On traced arrays the order
+    of ties is always stable.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.argsort(fnp.array([3.0, 1.0, 2.0])).tolist()
+        [1, 2, 0]
+    """
+    if order is not None:
+        raise NotImplementedError("functrans.numpy.argsort does not support order= (structured arrays)")
+    a = _arr(a)
+    if not any_tracer(a):
+        return array_module(a).argsort(a, axis=axis, kind=kind, stable=stable)
+    a, axis = _flat_or_axis(a, axis)
+    if len(a.shape) == 0:
+        return np.zeros((), np.intp)
+    return _sorting.argsort(a, axis)
+
+
+def partition(a, kth, axis: int | None = -1, kind: str = "introselect", order=None):
+    """An arrangement in which the entry at position ``kth`` is the one a sort would put
+    there, smaller entries before it and larger after. On traced arrays the result is fully
+    sorted (which is one such arrangement).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.partition(fnp.array([3.0, 1.0, 2.0]), 1)[1])
+        2.0
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return array_module(a).partition(a, kth, axis=axis, kind=kind, order=order)
+    return sort(a, axis)
+
+
+def argpartition(a, kth, axis: int | None = -1, kind: str = "introselect", order=None):
+    """Indices that partition ``a`` (see ``partition``). No derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> int(fnp.argpartition(fnp.array([3.0, 1.0, 2.0]), 0)[0])
+        1
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return array_module(a).argpartition(a, kth, axis=axis, kind=kind, order=order)
+    return argsort(a, axis)
+
+
+def searchsorted(a, v, side: str = "left", sorter=None):
+    """Indices at which ``v`` would be inserted into the sorted 1-D ``a`` to keep it sorted.
+    No derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.searchsorted(fnp.array([1.0, 2.0, 3.0]), fnp.array([2.5, 0.0])).tolist()
+        [2, 0]
+    """
+    a, v = _arr(a), operand(v)
+    if side not in ("left", "right"):
+        raise ValueError(f"side must be 'left' or 'right' (got {side!r})")
+    if sorter is not None:
+        from functrans.numpy._manipulation_more import take
+
+        a = take(a, sorter)
+    if not any_tracer(a, v):
+        return array_module(a).searchsorted(a, v, side=side)
+    if len(a.shape) != 1:
+        raise ValueError("object too deep for desired array: searchsorted needs a 1-D array")
+    return _sorting.searchsorted(a, v, side)
+
+
+def unique(ar, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis=None, *, equal_nan: bool = True, sorted: bool = True):
+    """The sorted unique entries (of the flattened array), optionally with the index of each
+    one's first occurrence, the inverse indices, and the counts. The values are
+    differentiable: each takes its derivative from its first occurrence. Which entries
+    are unique is read from concrete values.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.unique(fnp.array([2.0, 1.0, 2.0])).tolist()
+        [1.0, 2.0]
+    """
+    a = _arr(ar)
+    if axis is not None:
+        raise NotImplementedError("functrans.numpy.unique supports axis=None only")
+    if not any_tracer(a):
+        return array_module(a).unique(a, return_index, return_inverse, return_counts,
+                                      equal_nan=equal_nan)
+    values = np.asarray(_concrete_index_array(a))
+    _, index, inverse, counts = np.unique(values, True, True, True, equal_nan=equal_nan)
+    from functrans.numpy._manipulation_more import take
+
+    out = [take(a, index)]
+    if return_index:
+        out.append(index)
+    if return_inverse:
+        out.append(inverse.reshape(values.shape))
+    if return_counts:
+        out.append(counts)
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def flatnonzero(a):
+    """Indices of the nonzero entries of the flattened array (``a`` must be concrete).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.flatnonzero(fnp.array([0.0, 2.0, 3.0])).tolist()
+        [1, 2]
+    """
+    return np.flatnonzero(np.asarray(_concrete_index_array(operand(a))))

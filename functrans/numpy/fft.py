@@ -1,0 +1,351 @@
+"""``functrans.numpy.fft``: NumPy's discrete Fourier transforms, differentiable.
+
+Every transform is linear; its reverse-mode derivative is the adjoint transform with the
+matching normalisation (``norm`` is ``"backward"``, ``"ortho"`` or ``"forward"``, as in NumPy).
+Real input to a complex transform is converted to complex first, and cotangents of real
+inputs are real.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from functrans.backend import array_module
+from functrans.numpy._util import any_tracer, normalize_axis, operand
+from functrans.primitives import fft as _fft
+from functrans.primitives import shape as _shape
+from functrans.primitives.conversion import convert_element_type
+
+__all__ = [
+    "fft", "fft2", "fftfreq", "fftn", "fftshift", "ifft", "ifft2", "ifftn", "ifftshift", "irfft",
+    "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn",
+]
+
+
+def _arr(a):
+    a = operand(a)
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+
+
+def _check_norm(norm):
+    norm = "backward" if norm is None else norm
+    if norm not in ("backward", "ortho", "forward"):
+        raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" or "forward".')
+    return norm
+
+
+def _resize(a, axis, n):
+    """Crop or zero-pad ``a`` along ``axis`` to length ``n``."""
+    size = a.shape[axis]
+    if n == size:
+        return a
+    if n < size:
+        starts = [0] * len(a.shape)
+        limits = list(a.shape)
+        limits[axis] = n
+        return _shape.slice_(a, tuple(starts), tuple(limits))
+    config = [(0, 0, 0)] * len(a.shape)
+    config[axis] = (0, n - size, 0)
+    return _shape.pad(a, 0, config)
+
+
+def _axes_and_sizes(a, s, axes, default_all=True):
+    nd = len(a.shape)
+    if axes is None:
+        axes = tuple(range(nd - len(s), nd)) if s is not None else tuple(range(nd))
+    axes = tuple(normalize_axis(ax, nd) for ax in axes)
+    if s is None:
+        s = tuple(a.shape[ax] for ax in axes)
+    if len(s) != len(axes):
+        raise ValueError("Shape and axes have different lengths.")
+    return axes, tuple(int(n) for n in s)
+
+
+def _to_complex(a):
+    if a.dtype.kind == "c":
+        return a
+    dtype = np.result_type(a.dtype if a.dtype.kind == "f" else np.float64, np.complex64)
+    return convert_element_type(a, new_dtype=dtype)
+
+
+def _to_real(a):
+    if a.dtype.kind == "f":
+        return a
+    if a.dtype.kind == "c":
+        raise TypeError("a real transform (rfft) needs real input; use fft for complex input")
+    return convert_element_type(a, new_dtype=np.float64)
+
+
+def _complex_transform(kind, a, s, axes, norm):
+    axes, sizes = _axes_and_sizes(a, s, axes)
+    for ax, n in zip(axes, sizes):
+        if n < 1:
+            raise ValueError(f"Invalid number of FFT data points ({n}) specified.")
+        a = _resize(a, ax, n)
+    if not axes:
+        return _to_complex(a)
+    return _fft.fft(_to_complex(a), kind, axes, None, norm)
+
+
+def _numpy_call(name, a, *args, **kwargs):
+    return getattr(array_module(a).fft, name)(a, *args, **kwargs)
+
+
+# --- complex transforms ---------------------------------------------------------------------------
+
+
+def fft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
+    """The one-dimensional discrete Fourier transform along ``axis`` (cropped or zero-padded
+    to ``n`` points).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.fft(fnp.array([1.0, 0.0, 0.0, 0.0])).tolist()
+        [(1+0j), (1+0j), (1+0j), (1+0j)]
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return _numpy_call("fft", a, n, axis, norm)
+    return _complex_transform("fft", a, None if n is None else (n,), (axis,), _check_norm(norm))
+
+
+def ifft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
+    """The inverse of ``fft`` along ``axis``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.ifft(fnp.array([4.0, 0.0, 0.0, 0.0])).real.tolist()
+        [1.0, 1.0, 1.0, 1.0]
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return _numpy_call("ifft", a, n, axis, norm)
+    return _complex_transform("ifft", a, None if n is None else (n,), (axis,), _check_norm(norm))
+
+
+def fftn(a, s=None, axes=None, norm: str | None = None):
+    """The n-dimensional transform over ``axes`` (all by default, or the last ``len(s)``).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.fftn(fnp.ones((2, 2))).real.tolist()
+        [[4.0, 0.0], [0.0, 0.0]]
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return _numpy_call("fftn", a, s, axes, norm)
+    return _complex_transform("fft", a, s, axes, _check_norm(norm))
+
+
+def ifftn(a, s=None, axes=None, norm: str | None = None):
+    """The inverse of ``fftn``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.ifftn(fnp.ones((2, 2))).real.tolist()
+        [[1.0, 0.0], [0.0, 0.0]]
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return _numpy_call("ifftn", a, s, axes, norm)
+    return _complex_transform("ifft", a, s, axes, _check_norm(norm))
+
+
+def fft2(a, s=None, axes=(-2, -1), norm: str | None = None):
+    """The two-dimensional transform over ``axes`` (the last two by default).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.fft2(fnp.ones((2, 2))).real.tolist()
+        [[4.0, 0.0], [0.0, 0.0]]
+    """
+    return fftn(a, s, axes, norm)
+
+
+def ifft2(a, s=None, axes=(-2, -1), norm: str | None = None):
+    """The inverse of ``fft2``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.ifft2(fnp.ones((2, 2))).real.tolist()
+        [[1.0, 0.0], [0.0, 0.0]]
+    """
+    return ifftn(a, s, axes, norm)
+
+
+# --- real transforms ---------------------------------------------------------------------------------
+
+
+def _rfftn(a, s, axes, norm):
+    a = _to_real(a)
+    axes, sizes = _axes_and_sizes(a, s, axes)
+    if not axes:
+        raise ValueError("rfftn needs at least one axis")
+    for ax, n in zip(axes, sizes):
+        if n < 1:
+            raise ValueError(f"Invalid number of FFT data points ({n}) specified.")
+        a = _resize(a, ax, n)
+    return _fft.fft(a, "rfft", axes, None, norm)
+
+
+def _irfftn(a, s, axes, norm):
+    a = _to_complex(a)
+    nd = len(a.shape)
+    if axes is None:
+        axes = tuple(range(nd - len(s), nd)) if s is not None else tuple(range(nd))
+    axes = tuple(normalize_axis(ax, nd) for ax in axes)
+    if not axes:
+        raise ValueError("irfftn needs at least one axis")
+    if s is None:
+        s = tuple(a.shape[ax] for ax in axes[:-1]) + (2 * (a.shape[axes[-1]] - 1),)
+    s = tuple(int(n) for n in s)
+    if len(s) != len(axes):
+        raise ValueError("Shape and axes have different lengths.")
+    if s[-1] < 1:
+        raise ValueError(f"Invalid number of FFT data points ({s[-1]}) specified.")
+    for ax, n in zip(axes[:-1], s[:-1]):
+        a = _resize(a, ax, n)
+    a = _resize(a, axes[-1], s[-1] // 2 + 1)
+    return _fft.fft(a, "irfft", axes, s[-1], norm)
+
+
+def rfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
+    """The transform of a real signal along ``axis``: its ``n // 2 + 1`` non-negative
+    frequency terms.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.rfft(fnp.array([1.0, 1.0, 1.0, 1.0])).tolist()
+        [(4+0j), 0j, 0j]
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return _numpy_call("rfft", a, n, axis, norm)
+    return _rfftn(a, None if n is None else (n,), (axis,), _check_norm(norm))
+
+
+def irfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
+    """The inverse of ``rfft``: a real signal of ``n`` points (``2 * (m - 1)`` by default)
+    from its non-negative frequency terms.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.irfft(fnp.array([4.0, 0.0, 0.0])).tolist()
+        [1.0, 1.0, 1.0, 1.0]
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return _numpy_call("irfft", a, n, axis, norm)
+    return _irfftn(a, None if n is None else (n,), (axis,), _check_norm(norm))
+
+
+def rfftn(a, s=None, axes=None, norm: str | None = None):
+    """The n-dimensional transform of a real array; the last axis keeps the non-negative
+    frequencies.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.rfftn(fnp.ones((2, 2))).shape
+        (2, 2)
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return _numpy_call("rfftn", a, s, axes, norm)
+    return _rfftn(a, s, axes, _check_norm(norm))
+
+
+def irfftn(a, s=None, axes=None, norm: str | None = None):
+    """The inverse of ``rfftn``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.irfftn(fnp.fft.rfftn(fnp.ones((2, 2)))).tolist()
+        [[1.0, 1.0], [1.0, 1.0]]
+    """
+    a = _arr(a)
+    if not any_tracer(a):
+        return _numpy_call("irfftn", a, s, axes, norm)
+    return _irfftn(a, s, axes, _check_norm(norm))
+
+
+def rfft2(a, s=None, axes=(-2, -1), norm: str | None = None):
+    """``rfftn`` over two axes (the last two by default).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.rfft2(fnp.ones((2, 4))).shape
+        (2, 3)
+    """
+    return rfftn(a, s, axes, norm)
+
+
+def irfft2(a, s=None, axes=(-2, -1), norm: str | None = None):
+    """The inverse of ``rfft2``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.irfft2(fnp.fft.rfft2(fnp.ones((2, 4)))).shape
+        (2, 4)
+    """
+    return irfftn(a, s, axes, norm)
+
+
+# --- frequencies and shifts ------------------------------------------------------------------------
+
+
+def fftfreq(n: int, d: float = 1.0, *, dtype=None, device=None):
+    """The sample frequencies of an ``n``-point transform with sample spacing ``d``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.fftfreq(4).tolist()
+        [0.0, 0.25, -0.5, -0.25]
+    """
+    out = np.fft.fftfreq(n, d)
+    return out if dtype is None else out.astype(dtype)
+
+
+def rfftfreq(n: int, d: float = 1.0, *, dtype=None, device=None):
+    """The sample frequencies of ``rfft`` (the non-negative ones).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.rfftfreq(4).tolist()
+        [0.0, 0.25, 0.5]
+    """
+    out = np.fft.rfftfreq(n, d)
+    return out if dtype is None else out.astype(dtype)
+
+
+def _shift(x, axes, sign):
+    from functrans.numpy._manipulation_more import roll
+
+    x = _arr(x)
+    nd = len(x.shape)
+    if axes is None:
+        axes = tuple(range(nd))
+    elif isinstance(axes, (int, np.integer)):
+        axes = (axes,)
+    shifts = [sign * (x.shape[normalize_axis(ax, nd)] // 2) for ax in axes]
+    return roll(x, shifts, axes) if axes else x
+
+
+def fftshift(x, axes=None):
+    """Move the zero frequency to the centre (rolls by half the length).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.fftshift(fnp.fft.fftfreq(4)).tolist()
+        [-0.5, -0.25, 0.0, 0.25]
+    """
+    return _shift(x, axes, 1)
+
+
+def ifftshift(x, axes=None):
+    """The inverse of ``fftshift``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fft.ifftshift(fnp.fft.fftshift(fnp.fft.fftfreq(5))).tolist() == fnp.fft.fftfreq(5).tolist()
+        True
+    """
+    return _shift(x, axes, -1)

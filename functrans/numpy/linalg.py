@@ -1,0 +1,671 @@
+"""``functrans.numpy.linalg``: NumPy's linear algebra, differentiable.
+
+Functions act on the last two dimensions and broadcast over leading (batch) dimensions, as
+NumPy's do. On plain arrays they call NumPy; on traced arrays they bind the primitives of
+``functrans.primitives.linalg_ops``, whose derivatives hold to every order.
+
+Degenerate points: ``eigh``'s eigenvector derivative divides by differences of eigenvalues and
+``svd``'s singular-vector derivative by differences of squared singular values; where those
+repeat, the vectors are not unique and their derivatives are infinite or NaN, while the
+eigenvalue and singular-value derivatives stay finite (for repeated eigenvalues they are the
+derivatives of the diagonal of ``V^H A V``, which is right for functions symmetric in the
+repeated ones, such as their sum). ``norm`` has a zero derivative at 0 (where it has a kink),
+so that the gradient of ``norm(x)**2`` at 0 is exactly 0.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from functrans.backend import array_module
+from functrans.numpy._util import any_tracer, normalize_axis, operand
+from functrans.primitives import elementwise as _ew
+from functrans.primitives import linalg_ops as _la
+from functrans.primitives import reduction as _red
+from functrans.primitives import shape as _shape
+from functrans.primitives.conversion import convert_element_type
+
+LinAlgError = np.linalg.LinAlgError
+
+__all__ = [
+    "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+    "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose",
+    "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
+    "tensordot", "trace", "vecdot", "vector_norm",
+]
+
+
+def _matrix(a, name="array"):
+    """``a`` as an array of at least 2 dimensions with an inexact dtype."""
+    a = operand(a)
+    if isinstance(a, (int, float, complex, bool)):
+        a = np.asarray(a)
+    if len(a.shape) < 2:
+        raise LinAlgError(f"{len(a.shape)}-dimensional array given. Array must be at least "
+                          "two-dimensional")
+    if a.dtype.kind not in "fc":
+        a = convert_element_type(a, new_dtype=np.float64)
+    return a
+
+
+def _square(a):
+    a = _matrix(a)
+    if a.shape[-1] != a.shape[-2]:
+        raise LinAlgError("Last 2 dimensions of the array must be square")
+    return a
+
+
+def _inexact(a):
+    a = operand(a)
+    if isinstance(a, (int, float, complex, bool)):
+        a = np.asarray(a)
+    return a if a.dtype.kind in "fc" else convert_element_type(a, new_dtype=np.float64)
+
+
+def _common(a, b):
+    dtype = np.result_type(a.dtype, b.dtype)
+    return convert_element_type(a, new_dtype=dtype), convert_element_type(b, new_dtype=dtype)
+
+
+# --- solving ------------------------------------------------------------------------------------
+
+
+def solve(a, b):
+    """The solution ``x`` of ``a @ x = b``. ``b`` is a vector ``(..., n)`` only when it is
+    1-D; otherwise a stack of matrices ``(..., n, k)`` (NumPy 2 semantics).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.solve(fnp.array([[2.0, 0.0], [0.0, 4.0]]), fnp.array([2.0, 2.0])).tolist()
+        [1.0, 0.5]
+    """
+    a = _square(a)
+    b = _inexact(b)
+    if not any_tracer(a, b):
+        return array_module(a).linalg.solve(a, b)
+    a, b = _common(a, b)
+    vector = len(b.shape) == 1
+    if vector:
+        b = _shape.reshape(b, (b.shape[0], 1))
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = _shape.broadcast_to(a, batch + a.shape[-2:])
+    b = _shape.broadcast_to(b, batch + b.shape[-2:])
+    out = _la.solve(a, b)
+    return _shape.reshape(out, out.shape[:-1]) if vector else out
+
+
+def inv(a):
+    """The inverse matrix. Its derivative is ``-inv(a) @ da @ inv(a)``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.inv(fnp.array([[2.0, 0.0], [0.0, 4.0]])).tolist()
+        [[0.5, 0.0], [0.0, 0.25]]
+    """
+    a = _square(a)
+    if not any_tracer(a):
+        return array_module(a).linalg.inv(a)
+    n = a.shape[-1]
+    eye = _shape.broadcast_to(np.eye(n, dtype=a.dtype), a.shape)
+    return _la.solve(a, eye)
+
+
+def det(a):
+    """The determinant. Its derivative is ``det(a) * trace(inv(a) @ da)`` (``a`` must be
+    invertible for the derivative).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.linalg.det(fnp.array([[2.0, 1.0], [1.0, 3.0]])))
+        5.000000000000001
+    """
+    a = _square(a)
+    return _la.det_p.bind(a)
+
+
+def slogdet(a):
+    """The sign and the log of the absolute value of the determinant (a named pair
+    ``(sign, logabsdet)``), without overflow.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> sign, logdet = fnp.linalg.slogdet(fnp.eye(2) * 3.0)
+        >>> float(sign), round(float(logdet), 6)
+        (1.0, 2.197225)
+    """
+    a = _square(a)
+    if not any_tracer(a):
+        return array_module(a).linalg.slogdet(a)
+    sign, logdet = _la.slogdet_p.bind(a)
+    return np.linalg._linalg.SlogdetResult(sign, logdet)
+
+
+def matrix_power(a, n: int):
+    """``a`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
+    the identity), by repeated squaring.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.matrix_power(fnp.array([[1.0, 1.0], [0.0, 1.0]]), 3).tolist()
+        [[1.0, 3.0], [0.0, 1.0]]
+    """
+    a = _square(a) if any_tracer(a) else operand(a)
+    if not isinstance(n, (int, np.integer)):
+        raise TypeError("exponent must be an integer")
+    if not any_tracer(a):
+        return array_module(a).linalg.matrix_power(a, n)
+    if n == 0:
+        return _shape.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+    if n < 0:
+        a, n = inv(a), -n
+    result = None
+    power = a
+    while n:
+        if n & 1:
+            result = power if result is None else _la.mm(result, power)
+        n >>= 1
+        if n:
+            power = _la.mm(power, power)
+    return result
+
+
+def multi_dot(arrays, *, out=None):
+    """The product of a chain of matrices, in the order of multiplication that costs the
+    fewest operations (the first and last arrays may be vectors).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.multi_dot([fnp.ones((2, 3)), fnp.ones((3, 4)), fnp.ones(4)]).tolist()
+        [12.0, 12.0]
+    """
+    from functrans.numpy._products import dot
+
+    if out is not None:
+        raise NotImplementedError("functrans.numpy.linalg.multi_dot does not write into out=")
+    arrays = [operand(a) for a in arrays]
+    if len(arrays) < 2:
+        raise ValueError("Expecting at least two arrays.")
+    if not any_tracer(*arrays):
+        return np.linalg.multi_dot(arrays)
+    first_vec, last_vec = len(arrays[0].shape) == 1, len(arrays[-1].shape) == 1
+    if first_vec:
+        arrays[0] = _shape.reshape(arrays[0], (1, arrays[0].shape[0]))
+    if last_vec:
+        arrays[-1] = _shape.reshape(arrays[-1], (arrays[-1].shape[0], 1))
+    dims = [a.shape[0] for a in arrays] + [arrays[-1].shape[1]]
+    n = len(arrays)
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = math.inf
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + dims[i] * dims[k + 1] * dims[j + 1]
+                if c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+
+    def product(i, j):
+        # iterative in spirit: the depth is the chain length, which is small
+        if i == j:
+            return arrays[i]
+        k = split[i][j]
+        return dot(product(i, k), product(k + 1, j))
+
+    result = product(0, n - 1)
+    if first_vec:
+        result = _shape.reshape(result, result.shape[1:])
+    if last_vec:
+        result = _shape.reshape(result, result.shape[:-1])
+    return result
+
+
+# --- decompositions ------------------------------------------------------------------------------------
+
+
+def cholesky(a, /, *, upper: bool = False):
+    """The lower-triangular ``L`` with ``L @ L^H = a`` (``upper=True``: ``L^H``), for a
+    Hermitian positive-definite ``a``. Only the lower triangle of ``a`` is read, and the
+    derivative treats ``a`` as Hermitian (only the Hermitian part of a perturbation counts).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.cholesky(fnp.array([[4.0, 2.0], [2.0, 2.0]])).tolist()
+        [[2.0, 0.0], [1.0, 1.0]]
+    """
+    a = _square(a)
+    if not any_tracer(a):
+        return array_module(a).linalg.cholesky(a, upper=upper)
+    low = _la.cholesky(a)
+    return _la.mH(low) if upper else low
+
+
+def eigh(a, UPLO: str = "L"):
+    """Eigenvalues (ascending) and eigenvectors (columns) of a Hermitian matrix, as a named
+    pair ``(eigenvalues, eigenvectors)``. The matrix is read from its ``UPLO`` triangle. See
+    the module docstring for the derivative when eigenvalues repeat.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> w, v = fnp.linalg.eigh(fnp.array([[2.0, 0.0], [0.0, 1.0]]))
+        >>> w.tolist()
+        [1.0, 2.0]
+    """
+    a = _square(a)
+    if not any_tracer(a):
+        return array_module(a).linalg.eigh(a, UPLO)
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    a = _hermitian_from(a, lower=UPLO == "L")
+    w, v = _la.eigh(a)
+    return np.linalg._linalg.EighResult(w, v)
+
+
+def _hermitian_from(a, lower):
+    """The Hermitian matrix whose ``lower`` (or upper) triangle is that of ``a``."""
+    n = a.shape[-1]
+    strict = np.tri(n, n, -1, dtype=bool)
+    if not lower:
+        strict = strict.T
+    tri = _ew.select(strict, a, 0)
+    diag = _ew.select(np.eye(n, dtype=bool), a, 0)
+    if a.dtype.kind == "c":
+        diag = convert_element_type(_ew.real(diag), new_dtype=a.dtype)
+    return _ew.add(_ew.add(tri, _la.mH(tri)), diag)
+
+
+def eigvalsh(a, UPLO: str = "L"):
+    """Eigenvalues (ascending) of a Hermitian matrix.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.eigvalsh(fnp.array([[2.0, 0.0], [0.0, 1.0]])).tolist()
+        [1.0, 2.0]
+    """
+    a = _square(a)
+    if not any_tracer(a):
+        return array_module(a).linalg.eigvalsh(a, UPLO)
+    return eigh(a, UPLO)[0]
+
+
+def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
+    """Singular value decomposition ``a = U @ diag(S) @ Vh`` (a named triple), singular values
+    descending. Derivatives need ``full_matrices=False`` for non-square matrices; see the
+    module docstring for repeated singular values.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> [round(v, 12) for v in fnp.linalg.svd(fnp.array([[3.0, 0.0], [0.0, -2.0]]), compute_uv=False).tolist()]
+        [3.0, 2.0]
+    """
+    a = _matrix(a)
+    if not any_tracer(a):
+        return array_module(a).linalg.svd(a, full_matrices, compute_uv, hermitian)
+    if not compute_uv:
+        return _la.svd(a, False)[1]
+    u, s, vh = _la.svd(a, full_matrices)
+    return np.linalg._linalg.SVDResult(u, s, vh)
+
+
+def svdvals(x, /):
+    """The singular values, descending.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.svdvals(fnp.array([[0.0, 2.0], [1.0, 0.0]])).tolist()
+        [2.0, 1.0]
+    """
+    return svd(x, compute_uv=False)
+
+
+def qr(a, mode: str = "reduced"):
+    """QR decomposition ``a = Q @ R`` (a named pair), ``Q`` with orthonormal columns and ``R``
+    upper triangular; ``mode='r'`` gives ``R`` only. Derivatives need at least as many rows
+    as columns.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> q, r = fnp.linalg.qr(fnp.array([[3.0, 1.0], [4.0, 2.0]]))
+        >>> [round(v, 6) for v in r[0].tolist()]
+        [-5.0, -2.2]
+    """
+    a = _matrix(a)
+    if not any_tracer(a):
+        return array_module(a).linalg.qr(a, mode)
+    if mode not in ("reduced", "r"):
+        raise NotImplementedError("functrans.numpy.linalg.qr supports mode='reduced' and 'r' on "
+                                  "traced arrays")
+    q, r = _la.qr(a)
+    return r if mode == "r" else np.linalg._linalg.QRResult(q, r)
+
+
+def pinv(a, rcond=None, hermitian: bool = False, *, rtol=None):
+    """The Moore-Penrose pseudo-inverse (singular values below ``rcond`` times the largest
+    are treated as zero). Its derivative is the closed form of Golub and Pereyra, valid
+    where the rank does not change.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.pinv(fnp.array([[2.0, 0.0], [0.0, 0.0]])).tolist()
+        [[0.5, 0.0], [0.0, 0.0]]
+    """
+    a = _matrix(a)
+    if rcond is None:
+        rcond = rtol if rtol is not None else max(a.shape[-2:]) * np.finfo(a.dtype).eps
+    if not any_tracer(a):
+        return array_module(a).linalg.pinv(a, rcond=rcond)
+    return _la.pinv(a, float(rcond))
+
+
+def lstsq(a, b, rcond=None):
+    """The least-squares solution ``x`` of ``a @ x = b``, with the sums of squared residuals
+    (when ``a`` has full column rank and more rows than columns), the rank and the singular
+    values of ``a``, as NumPy returns them. ``x`` and the residuals are differentiable.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> a = fnp.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+        >>> x = fnp.linalg.lstsq(a, fnp.array([1.0, 2.0, 3.0]))[0]
+        >>> [round(v, 6) for v in x.tolist()]
+        [1.0, 1.0]
+    """
+    a = _matrix(a)
+    b = _inexact(b)
+    if not any_tracer(a, b):
+        return array_module(a).linalg.lstsq(a, b, rcond=rcond)
+    if len(a.shape) != 2:
+        raise LinAlgError("lstsq needs a 2-dimensional matrix")
+    m, n = a.shape
+    concrete = np.asarray(a.to_concrete() if any_tracer(a) else a)
+    s = np.linalg.svd(concrete, compute_uv=False)
+    cutoff = (np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond) * (s[0] if s.size else 0)
+    rank = int(np.sum(s > cutoff))
+    x = _la.mm(pinv(a, rcond=np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond),
+               b if len(b.shape) == 2 else _shape.reshape(b, (m, 1)))
+    if rank == n and m > n:
+        resid = _ew.sub(b if len(b.shape) == 2 else _shape.reshape(b, (m, 1)), _la.mm(a, x))
+        sq = _ew.real(_ew.mul(resid, _ew.conj(resid))) if resid.dtype.kind == "c" else _ew.mul(resid, resid)
+        residuals = _red.reduce_sum(sq, (0,))
+    else:
+        residuals = np.zeros((0,), np.dtype(a.dtype.char.lower()) if a.dtype.kind == "c" else a.dtype)
+    if len(b.shape) == 1:
+        x = _shape.reshape(x, (n,))
+    return x, residuals, rank, s
+
+
+def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):
+    """The number of singular values above the tolerance (read from concrete values).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> int(fnp.linalg.matrix_rank(fnp.array([[1.0, 2.0], [2.0, 4.0]])))
+        1
+    """
+    value = operand(A)
+    if any_tracer(value):
+        value = value.to_concrete()
+    return np.linalg.matrix_rank(value, tol=tol, hermitian=hermitian, rtol=rtol)
+
+
+def cond(x, p=None):
+    """The condition number in the norm ``p`` (2 by default: largest over smallest singular
+    value).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.linalg.cond(fnp.array([[2.0, 0.0], [0.0, 1.0]])))
+        2.0
+    """
+    x = _matrix(x)
+    if not any_tracer(x):
+        return array_module(x).linalg.cond(x, p)
+    if p is None or p in (2, -2):
+        s = svd(x, compute_uv=False)
+        k = s.shape[-1]
+        big = _shape.slice_(s, (0,) * (len(s.shape) - 1) + (0,), s.shape[:-1] + (1,))
+        small = _shape.slice_(s, (0,) * (len(s.shape) - 1) + (k - 1,), s.shape[:-1] + (k,))
+        big, small = _shape.reshape(big, s.shape[:-1]), _shape.reshape(small, s.shape[:-1])
+        return _ew.div(big, small) if p != -2 else _ew.div(small, big)
+    return _ew.mul(matrix_norm(x, ord=p), matrix_norm(inv(x), ord=p))
+
+
+# --- norms ---------------------------------------------------------------------------------------------
+
+
+def _abs(x):
+    return _ew.abs(x)
+
+
+def _sum(x, axes, keepdims):
+    out = _red.reduce_sum(x, axes)
+    if keepdims:
+        out = _shape.expand_dims(out, axes)
+    return out
+
+
+def _safe_sqrt(s):
+    """sqrt with a zero derivative at 0 (instead of an infinite one)."""
+    at_zero = _ew.eq(s, 0)
+    return _ew.select(at_zero, 0.0, _ew.sqrt(_ew.select(at_zero, 1.0, s)))
+
+
+def _abs_squared(x):
+    if x.dtype.kind == "c":
+        return _ew.add(_ew.integer_pow(_ew.real(x), 2), _ew.integer_pow(_ew.imag(x), 2))
+    return _ew.integer_pow(x, 2)
+
+
+def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):
+    """The vector ``ord``-norm over ``axis`` (all axes by default): 2 (Euclidean), 1, inf,
+    -inf, 0 (count of nonzeros), or any other real ``p``: ``sum(|x|**p)**(1/p)``.
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> float(fnp.linalg.vector_norm(fnp.array([3.0, 4.0])))
+        5.0
+        >>> ft.grad(lambda x: fnp.linalg.vector_norm(x) ** 2)(fnp.zeros(2)).tolist()
+        [0.0, 0.0]
+    """
+    x = _inexact(x)
+    nd = len(x.shape)
+    if axis is None:
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(normalize_axis(a, nd) for a in ((axis,) if isinstance(axis, int) else axis))
+    if ord is None or ord == 2:
+        return _safe_sqrt(_sum(_abs_squared(x), axes, keepdims))
+    if ord == 1:
+        return _sum(_abs(x), axes, keepdims)
+    if ord == np.inf or ord == -np.inf:
+        reducer = _red.reduce_max if ord == np.inf else _red.reduce_min
+        out = reducer(_abs(x), axes)
+        return _shape.expand_dims(out, axes) if keepdims else out
+    if ord == 0:
+        count = _sum(convert_element_type(_ew.ne(x, 0), new_dtype=_real_dtype(x)), axes, keepdims)
+        return count
+    p = float(ord)
+    total = _sum(_ew.pow(_abs(x), p), axes, keepdims)
+    return _ew.pow(total, 1.0 / p)
+
+
+def _real_dtype(x):
+    return np.dtype(x.dtype.char.lower()) if x.dtype.kind == "c" else x.dtype
+
+
+def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):
+    """The matrix ``ord``-norm of the last two dimensions: ``'fro'``, ``'nuc'`` (sum of
+    singular values), 2 / -2 (largest / smallest singular value), 1 / -1 (largest /
+    smallest absolute column sum), inf / -inf (the same for rows).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.linalg.matrix_norm(fnp.array([[1.0, -2.0], [3.0, 4.0]]), ord=1))
+        6.0
+    """
+    return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def norm(x, ord=None, axis=None, keepdims: bool = False):
+    """Vector or matrix norm, as ``numpy.linalg.norm``: with ``axis=None`` a 1-D array gets
+    the vector norm, a 2-D one the matrix norm (Frobenius by default); an int ``axis`` means
+    vector norms along it and a pair of axes matrix norms in those planes. The derivative at
+    0 is 0 (so the gradient of ``norm(x)**2`` at 0 is exactly 0).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.linalg.norm(fnp.array([[1.0, 2.0], [2.0, 4.0]])))
+        5.0
+    """
+    x = _inexact(x)
+    nd = len(x.shape)
+    if not any_tracer(x):
+        return array_module(x).linalg.norm(x, ord, axis, keepdims)
+    if axis is None:
+        if ord is None:
+            out = _safe_sqrt(_red.reduce_sum(_abs_squared(x), tuple(range(nd))))
+            return _shape.reshape(out, (1,) * nd) if keepdims else out
+        if nd == 1:
+            return vector_norm(x, axis=0, keepdims=keepdims, ord=ord)
+        if nd == 2:
+            axis = (0, 1)
+        else:
+            raise ValueError("Improper number of dimensions to norm.")
+    if isinstance(axis, (int, np.integer)) or len(axis) == 1:
+        ax = axis if isinstance(axis, (int, np.integer)) else axis[0]
+        if isinstance(ord, str):
+            raise ValueError(f"Invalid norm order '{ord}' for vectors")
+        return vector_norm(x, axis=int(ax), keepdims=keepdims, ord=ord)
+    row, col = (normalize_axis(a, nd) for a in axis)
+    if row == col:
+        raise ValueError("Duplicate axes given.")
+    if ord is None or ord == "fro":
+        return _safe_sqrt(_sum(_abs_squared(x), (row, col), keepdims))
+    if ord in (1, -1, np.inf, -np.inf):
+        summed_axis, extreme_axis = (row, col) if ord in (1, -1) else (col, row)
+        sums = _red.reduce_sum(_abs(x), (summed_axis,))
+        reducer = _red.reduce_max if ord in (1, np.inf) else _red.reduce_min
+        out = reducer(sums, (extreme_axis - (1 if extreme_axis > summed_axis else 0),))
+    elif ord in (2, -2, "nuc"):
+        moved = _shape.transpose(x, tuple(d for d in range(nd) if d not in (row, col)) + (row, col))
+        s = svd(moved, compute_uv=False)
+        last = len(s.shape) - 1
+        if ord == "nuc":
+            out = _red.reduce_sum(s, (last,))
+        else:
+            out = (_red.reduce_max if ord == 2 else _red.reduce_min)(s, (last,))
+    else:
+        raise ValueError("Invalid norm order for matrices.")
+    if keepdims:
+        out = _shape.expand_dims(out, tuple(sorted((row, col))))
+    return out
+
+
+# --- array API names ----------------------------------------------------------------------------------
+
+
+def matrix_transpose(x, /):
+    """Swap the last two dimensions.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.matrix_transpose(fnp.ones((2, 3))).shape
+        (3, 2)
+    """
+    x = operand(x)
+    if len(x.shape) < 2:
+        raise ValueError("matrix_transpose needs an array of at least two dimensions")
+    return _la.mT(x)
+
+
+def vecdot(x1, x2, /, *, axis: int = -1):
+    """``sum(conj(x1) * x2)`` along ``axis``, broadcasting the other dimensions.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.linalg.vecdot(fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0])))
+        11.0
+    """
+    x1, x2 = _inexact(x1), _inexact(x2)
+    if x1.dtype.kind == "c":
+        x1 = _ew.conj(x1)
+    prod = _ew.mul(x1, x2)
+    return _red.reduce_sum(prod, (normalize_axis(axis, len(prod.shape)),))
+
+
+def matmul(x1, x2, /):
+    """``numpy.matmul`` (also in this namespace, as in NumPy 2).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.matmul(fnp.ones((2, 3)), fnp.ones((3, 1))).shape
+        (2, 1)
+    """
+    from functrans.numpy._products import matmul as _matmul
+
+    return _matmul(x1, x2)
+
+
+def outer(x1, x2, /):
+    """Outer product of two vectors.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.outer(fnp.ones(2), fnp.ones(3)).shape
+        (2, 3)
+    """
+    from functrans.numpy._products import outer as _outer
+
+    return _outer(x1, x2)
+
+
+def tensordot(x1, x2, /, *, axes=2):
+    """``numpy.tensordot`` (also in this namespace, as in NumPy 2).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.tensordot(fnp.ones((2, 3)), fnp.ones((3, 2)), axes=1).shape
+        (2, 2)
+    """
+    from functrans.numpy._products import tensordot as _tensordot
+
+    return _tensordot(x1, x2, axes)
+
+
+def trace(x, /, *, offset: int = 0, dtype=None):
+    """The sum of each matrix's diagonal (the last two dimensions).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.linalg.trace(fnp.eye(3)))
+        3.0
+    """
+    from functrans.numpy._reductions_more import trace as _trace
+
+    return _trace(x, offset, -2, -1, dtype)
+
+
+def diagonal(x, /, *, offset: int = 0):
+    """The diagonal of each matrix (the last two dimensions).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.diagonal(fnp.eye(2)).tolist()
+        [1.0, 1.0]
+    """
+    from functrans.numpy._manipulation_more import diagonal as _diagonal
+
+    return _diagonal(x, offset, -2, -1)
+
+
+def cross(x1, x2, /, *, axis: int = -1):
+    """Cross product of 3-vectors along ``axis``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.cross(fnp.array([1.0, 0.0, 0.0]), fnp.array([0.0, 1.0, 0.0])).tolist()
+        [0.0, 0.0, 1.0]
+    """
+    from functrans.numpy._products_more import cross as _cross
+
+    return _cross(x1, x2, axis=axis)

@@ -1,0 +1,294 @@
+"""``functrans.scipy.special``: special functions with SciPy's names, differentiable.
+
+``erf``, ``erfc``, ``erfinv``, ``gammaln``, ``digamma``, ``polygamma``, ``i0``, ``i1``, ``i0e``,
+``i1e`` and ``log_ndtr`` take their values from SciPy when it is installed (an error says to
+``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
+``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr`` and ``gamma`` are built
+from functrans.numpy and need nothing else.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from functrans.numpy._reductions_more import logsumexp
+from functrans.numpy._util import any_tracer, normalize_axes, operand
+from functrans.primitives import elementwise as _ew
+from functrans.primitives import elementwise_more as _em
+from functrans.primitives import special as _sp
+from functrans.primitives.conversion import convert_element_type, stop_gradient
+
+__all__ = [
+    "digamma", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln", "i0", "i0e", "i1", "i1e",
+    "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "psi",
+    "softmax", "xlog1py", "xlogy",
+]
+
+
+def _float(x):
+    x = operand(x)
+    if isinstance(x, (int, bool)):
+        return float(x)
+    if isinstance(x, (float, complex)):
+        return x
+    if x.dtype.kind not in "fc":
+        return convert_element_type(x, new_dtype=np.float64)
+    return x
+
+
+def erf(x):
+    """The error function ``2/sqrt(pi) * integral of exp(-t**2) from 0 to x``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.erf(0.0))
+        0.0
+    """
+    return _sp.erf(_float(x))
+
+
+def erfc(x):
+    """The complementary error function ``1 - erf(x)``, accurate for large ``x``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.erfc(0.0))
+        1.0
+    """
+    return _sp.erfc(_float(x))
+
+
+def erfinv(y):
+    """The inverse of ``erf`` on (-1, 1).
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.erfinv(0.0))
+        0.0
+    """
+    return _sp.erfinv(_float(y))
+
+
+def gammaln(x):
+    """``log|Gamma(x)|``; its derivative is ``digamma``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.gammaln(4.0)), 12)  # log(3!)
+        1.791759469228
+    """
+    return _sp.lgamma(_float(x))
+
+
+def gamma(x):
+    """The gamma function, ``exp(gammaln(x))`` with the sign of Gamma (for real ``x``).
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.gamma(5.0)), 9)
+        24.0
+    """
+    x = _float(x)
+    # Gamma is negative on (-2k-1, -2k) for k >= 0: where floor(x) is odd and x < 0.
+    negative = _em.logical_and(_ew.lt(x, 0), _ew.eq(_em.mod(_em.floor(x), 2.0), 1.0))
+    return _ew.mul(_ew.select(negative, -1.0, 1.0), _ew.exp(_sp.lgamma(x)))
+
+
+def digamma(x):
+    """The logarithmic derivative of the gamma function.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.digamma(1.0)), 12)  # minus the Euler-Mascheroni constant
+        -0.577215664902
+    """
+    return _sp.digamma(_float(x))
+
+
+psi = digamma
+
+
+def polygamma(n, x):
+    """The ``n``-th derivative of ``digamma`` (``n`` a non-negative integer, not traced).
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.polygamma(1, 1.0)), 12)  # pi**2 / 6
+        1.644934066848
+    """
+    n = int(np.asarray(n.to_concrete() if any_tracer(n) else n))
+    return _sp.polygamma(n, _float(x))
+
+
+def i0(x):
+    """The modified Bessel function of the first kind of order 0.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.i0(0.0))
+        1.0
+    """
+    return _sp.i0(_float(x))
+
+
+def i1(x):
+    """The modified Bessel function of the first kind of order 1.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.i1(0.0))
+        0.0
+    """
+    return _sp.i1(_float(x))
+
+
+def i0e(x):
+    """``exp(-|x|) * i0(x)``, without overflow.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.i0e(0.0))
+        1.0
+    """
+    return _sp.i0e(_float(x))
+
+
+def i1e(x):
+    """``exp(-|x|) * i1(x)``, without overflow.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.i1e(0.0))
+        0.0
+    """
+    return _sp.i1e(_float(x))
+
+
+def log_ndtr(x):
+    """``log(ndtr(x))``, accurate far into the left tail.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.log_ndtr(0.0)), 12)
+        -0.69314718056
+    """
+    return _sp.log_ndtr(_float(x))
+
+
+def ndtr(x):
+    """The standard normal distribution function ``0.5 * erfc(-x / sqrt(2))``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.ndtr(0.0))
+        0.5
+    """
+    return _ew.mul(0.5, _sp.erfc(_ew.mul(_float(x), -1.0 / math.sqrt(2.0))))
+
+
+def ndtri(p):
+    """The inverse of ``ndtr``: ``sqrt(2) * erfinv(2p - 1)``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.ndtri(0.5))
+        0.0
+    """
+    return _ew.mul(math.sqrt(2.0), _sp.erfinv(_ew.sub(_ew.mul(2.0, _float(p)), 1.0)))
+
+
+def expit(x):
+    """The logistic sigmoid ``1 / (1 + exp(-x))``, without overflow.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.expit(0.0))
+        0.5
+    """
+    return _ew.logistic(_float(x))
+
+
+def logit(p):
+    """The inverse of ``expit``: ``log(p / (1 - p))``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.logit(0.5))
+        0.0
+    """
+    p = _float(p)
+    return _ew.sub(_ew.log(p), _ew.log1p(_ew.neg(p)))
+
+
+def xlogy(x, y):
+    """``x * log(y)``, 0 where ``x == 0`` (even for ``y == 0``). Its derivative in ``x`` is
+    ``log(y)`` and in ``y`` it is ``x / y`` (0 where ``x == 0``).
+
+    Example:
+        >>> import functrans as ft, functrans.scipy.special as fsp
+        >>> float(fsp.xlogy(0.0, 0.0)), float(ft.grad(fsp.xlogy, argnums=1)(0.0, 0.0))
+        (0.0, 0.0)
+    """
+    return _x_times(x, y, _ew.log, shift=0.0)
+
+
+def xlog1py(x, y):
+    """``x * log1p(y)``, 0 where ``x == 0`` (even for ``y == -1``).
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.xlog1py(0.0, -1.0))
+        0.0
+    """
+    return _x_times(x, y, _ew.log1p, shift=1.0)
+
+
+def _x_times(x, y, log_fn, shift):
+    return (_sp.xlogy if shift == 0.0 else _sp.xlog1py)(_float(x), _float(y))
+
+
+def softmax(x, axis=None):
+    """``exp(x) / sum(exp(x))`` over ``axis`` (all axes by default, as SciPy), computed with
+    the maximum taken out first.
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> fsp.softmax(np.array([0.0, 0.0])).tolist()
+        [0.5, 0.5]
+    """
+    x = _float(x)
+    x = np.asarray(x) if isinstance(x, (int, float, complex)) else x
+    axes = normalize_axes(axis, len(x.shape))
+    shifted = _ew.sub(x, _max_shift(x, axes))
+    e = _ew.exp(shifted)
+    from functrans.numpy._reductions import sum
+
+    return _ew.div(e, sum(e, axes, keepdims=True))
+
+
+def log_softmax(x, axis=None):
+    """``x - logsumexp(x)`` over ``axis`` (all axes by default), without overflow.
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> [round(v, 6) for v in fsp.log_softmax(np.array([0.0, 0.0])).tolist()]
+        [-0.693147, -0.693147]
+    """
+    x = _float(x)
+    x = np.asarray(x) if isinstance(x, (int, float, complex)) else x
+    axes = normalize_axes(axis, len(x.shape))
+    shifted = _ew.sub(x, _max_shift(x, axes))
+    from functrans.numpy._reductions import sum
+
+    return _ew.sub(shifted, _ew.log(sum(_ew.exp(shifted), axes, keepdims=True)))
+
+
+def _max_shift(x, axes):
+    """The maximum over ``axes`` (kept), without derivative; 0 where it is not finite."""
+    if math.prod(x.shape[a] for a in axes) == 0:
+        return 0.0
+    from functrans.numpy._reductions import max
+
+    m = max(stop_gradient(x) if any_tracer(x) else x, axes, keepdims=True)
+    return _ew.select(_em.isfinite(m), m, 0.0)

@@ -1,0 +1,125 @@
+"""functrans.numpy.linalg and functrans.scipy.linalg: the table rows (values against NumPy,
+check_grads to second order in both modes on well-conditioned generated matrices, a float32
+run), then exact values and the degenerate cases of eigh and svd."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import functrans as ft
+import functrans.numpy as fnp
+import functrans.scipy.linalg as fsl
+from functrans.testing import check_grads
+from op_specs import run_spec
+from op_specs_more import LINALG_SPECS
+
+
+@pytest.mark.parametrize("spec", LINALG_SPECS, ids=repr)
+@given(data=st.data())
+def test_function(spec, data):
+    run_spec(spec, data, spec.dtypes[0], order=spec.order)
+
+
+@pytest.mark.parametrize("spec", [s for s in LINALG_SPECS if len(s.dtypes) > 1 and s.nargs], ids=repr)
+@given(data=st.data())
+def test_function_low_precision(spec, data):
+    run_spec(spec, data, spec.dtypes[1], order=1)
+
+
+rng = np.random.default_rng(0)
+A = rng.standard_normal((3, 3)) * 0.3 + 2 * np.eye(3)
+SPD = A @ A.T + np.eye(3)
+
+
+def test_inverse_gradient_is_the_closed_form():
+    g = ft.grad(lambda a: fnp.sum(fnp.linalg.inv(a)))(A)
+    inv = np.linalg.inv(A)
+    assert np.allclose(g, -(inv.T @ np.ones((3, 3)) @ inv.T))
+
+
+def test_logdet_gradient_is_inverse_transpose():
+    assert np.allclose(ft.grad(lambda a: fnp.linalg.slogdet(a)[1])(A), np.linalg.inv(A).T)
+    assert np.allclose(ft.grad(fnp.linalg.det)(A), np.linalg.det(A) * np.linalg.inv(A).T)
+
+
+def test_complex_solve_and_det():
+    z = A + 0.5j * rng.standard_normal((3, 3))
+    b = rng.standard_normal(3) + 1j * rng.standard_normal(3)
+    check_grads(lambda z, b: fnp.linalg.solve(z, b), (z, b), order=2)
+    check_grads(lambda z: fnp.linalg.slogdet(z)[1], (z,), order=2)
+    check_grads(lambda z: fnp.linalg.det(z), (z,), order=1)
+
+
+def test_complex_hermitian_decompositions():
+    m = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    herm = lambda x: x @ fnp.conj(x).T + 3 * np.eye(3)  # noqa: E731
+    check_grads(lambda x: fnp.linalg.cholesky(herm(x)), (m,), order=1, atol=1e-5, rtol=1e-5)
+    check_grads(lambda x: fnp.linalg.eigvalsh(herm(x)), (m,), order=2, atol=1e-5, rtol=1e-5)
+    # |v_ij|^2 does not depend on the phase of each eigenvector
+    check_grads(lambda x: fnp.abs(fnp.linalg.eigh(herm(x))[1]) ** 2, (m,), order=1, atol=1e-5, rtol=1e-5)
+    check_grads(lambda x: fnp.linalg.svd(x, compute_uv=False), (m,), order=2, atol=1e-5, rtol=1e-5)
+    check_grads(lambda x: fnp.abs(fnp.linalg.svd(x, full_matrices=False)[0]) ** 2, (m,), order=1,
+                atol=1e-5, rtol=1e-5)
+    check_grads(lambda x: fnp.linalg.qr(x)[1], (m,), order=1, atol=1e-5, rtol=1e-5)
+
+
+def test_eigenvectors_and_singular_vectors_directly():
+    check_grads(lambda a: fnp.linalg.eigh(a + a.T)[1], (A,), order=2, atol=1e-5, rtol=1e-5)
+    wide = rng.standard_normal((2, 4))
+    check_grads(lambda a: fnp.linalg.svd(a, full_matrices=False)[2], (wide,), order=1, atol=1e-5, rtol=1e-5)
+    check_grads(lambda a: fnp.linalg.svd(a, full_matrices=False)[0], (wide.T,), order=1, atol=1e-5, rtol=1e-5)
+
+
+def test_degenerate_eigh_and_svd():
+    eye = np.eye(3)
+    # eigenvalue derivatives stay finite for repeated eigenvalues; sums of them are exact
+    g = ft.grad(lambda a: fnp.sum(fnp.linalg.eigvalsh(a)))(eye)
+    assert np.allclose(g, eye)
+    # the eigenvector derivative divides by w_j - w_i = 0: not finite
+    _, dv = ft.jvp(lambda a: fnp.linalg.eigh(a)[1], (eye,), (np.diag([0.0, 1.0, 0.0]) + np.ones((3, 3)),))
+    assert not np.all(np.isfinite(dv))
+    g = ft.grad(lambda a: fnp.sum(fnp.linalg.svd(a, compute_uv=False)))(eye)
+    assert np.allclose(g, eye)
+
+
+def test_norms():
+    x = rng.standard_normal((3, 4))
+    for ord_ in (None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
+        assert np.isclose(fnp.linalg.norm(ft.stop_gradient(x), ord_), np.linalg.norm(x, ord_))
+        got = ft.jvp(lambda x: fnp.linalg.norm(x, ord_), (x,), (x,))[0]
+        assert np.isclose(got, np.linalg.norm(x, ord_)), ord_
+        check_grads(lambda x: fnp.linalg.norm(x, ord_), (x,), order=1, atol=1e-5, rtol=1e-5)
+    v = rng.standard_normal(4)
+    for ord_ in (0, 0.5, 3):
+        got = ft.jvp(lambda x: fnp.linalg.norm(x, ord_), (v,), (v,))[0]
+        assert np.isclose(got, np.linalg.norm(v, ord_))
+    z = v + 1j * rng.standard_normal(4)
+    check_grads(lambda z: fnp.linalg.norm(z), (z,), order=2)
+    assert ft.grad(lambda x: fnp.linalg.norm(x) ** 2)(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_scipy_linalg():
+    low = np.linalg.cholesky(SPD)
+    b = rng.standard_normal((3, 2))
+    for lower, trans, unit in [(True, 0, False), (True, "T", False), (False, 1, True), (False, "C", False)]:
+        t = low if lower else low.T
+        got = fsl.solve_triangular(t, b, trans=trans, lower=lower, unit_diagonal=unit)
+        import scipy.linalg
+
+        expected = scipy.linalg.solve_triangular(t, b, trans=trans, lower=lower, unit_diagonal=unit)
+        assert np.allclose(got, expected)
+        check_grads(lambda t, b: fsl.solve_triangular(t, b, trans=trans, lower=lower, unit_diagonal=unit),
+                    (t, b), order=2)
+    assert np.allclose(fsl.cho_solve(fsl.cho_factor(SPD), b), np.linalg.solve(SPD, b))
+    assert np.allclose(fsl.cho_solve(fsl.cho_factor(SPD, lower=True), b), np.linalg.solve(SPD, b))
+    check_grads(lambda a, b: fsl.solve(a @ a.T + np.eye(3), b, assume_a="pos"), (A, b), order=2)
+    assert np.allclose(fsl.cholesky(SPD), np.linalg.cholesky(SPD).T)
+
+
+def test_numpy_dispatch_to_linalg():
+    g = ft.grad(lambda a: np.linalg.slogdet(a)[1])(A)
+    assert np.allclose(g, np.linalg.inv(A).T)
+    g = ft.grad(lambda a: np.trace(np.linalg.inv(a)))(A)
+    assert np.allclose(g, -np.linalg.matrix_power(np.linalg.inv(A), 2).T)

@@ -1,0 +1,151 @@
+"""Special points of the broad-coverage issue's functrans.numpy functions, with exact
+expected values, and the rows for names that are not top-level functions (``r_``, ``c_``).
+
+The table rows of the new functions and primitives (tests/op_specs_more.py) are run by
+tests/test_numpy_api.py and tests/test_primitives.py, which op_specs.py feeds them to."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.testing import check_grads
+from op_specs import run_spec
+from op_specs_more import INDEX_TRICK_SPECS
+
+
+@pytest.mark.parametrize("spec", INDEX_TRICK_SPECS, ids=repr)
+@given(data=st.data())
+def test_index_tricks(spec, data):
+    run_spec(spec, data, spec.dtypes[0], order=spec.order)
+
+
+# -- special points ------------------------------------------------------------------------------
+
+grad = ft.grad
+
+
+def test_logaddexp_ties_and_infinities():
+    assert grad(lambda x: fnp.logaddexp(x, x))(0.3) == 1.0
+    assert grad(fnp.logaddexp)(0.3, 0.3) == 0.5
+    assert grad(fnp.logaddexp)(-np.inf, -np.inf) == 0.5
+    assert grad(grad(fnp.logaddexp))(0.3, 0.3) == 0.25
+
+
+def test_softplus_and_log_sigmoid():
+    softplus = lambda x: fnp.logaddexp(x, 0.0)  # noqa: E731
+    log_sigmoid = lambda x: -fnp.logaddexp(0.0, -x)  # noqa: E731
+    assert float(softplus(0.0)) == np.log(2.0)
+    assert grad(softplus)(0.0) == 0.5
+    assert grad(grad(softplus))(0.0) == 0.25
+    assert grad(softplus)(800.0) == 1.0 and grad(softplus)(-800.0) == 0.0
+    assert float(softplus(800.0)) == 800.0
+    assert grad(log_sigmoid)(0.0) == 0.5
+    assert float(log_sigmoid(-800.0)) == -800.0 and grad(log_sigmoid)(-800.0) == 1.0
+    # far in the tail the derivative is tiny but not rounded to 0
+    assert 0 < float(grad(softplus)(-40.0)) < 1e-17
+
+
+def test_logsumexp_special_points():
+    assert np.allclose(grad(fnp.logsumexp)(np.full(4, 2.0)), 0.25, rtol=0, atol=0)
+    assert grad(fnp.logsumexp)(np.array([0.0, -np.inf])).tolist() == [1.0, 0.0]
+    assert float(fnp.logsumexp(np.array([-np.inf, -np.inf]))) == -np.inf
+    assert float(fnp.logsumexp(np.array([1000.0, 1000.0]))) == 1000.0 + np.log(2.0)
+    out, sign = fnp.logsumexp(np.array([0.0, 0.0]), b=np.array([1.0, -2.0]), return_sign=True)
+    assert float(out) == 0.0 and float(sign) == -1.0
+
+
+def test_sinc_at_zero():
+    assert float(fnp.sinc(0.0)) == 1.0
+    assert float(grad(fnp.sinc)(0.0)) == 0.0
+    assert np.isclose(float(grad(grad(fnp.sinc))(0.0)), -np.pi**2 / 3, rtol=1e-14)
+    assert float(grad(grad(grad(fnp.sinc)))(0.0)) == 0.0
+    check_grads(fnp.sinc, (np.array([1e-4, -3e-4, 0.7, 2.0]),), order=2)
+
+
+def test_power_at_zero_with_integer_exponents():
+    assert grad(lambda x: x**2)(0.0) == 0.0
+    assert grad(lambda x: x**3)(0.0) == 0.0
+    assert grad(grad(lambda x: x**2))(0.0) == 2.0
+    assert grad(lambda x: fnp.power(x, 1))(0.0) == 1.0
+    assert grad(lambda x: fnp.float_power(x, 2.0))(0.0) == 0.0
+
+
+def test_cumprod_and_prod_with_zeros():
+    x = np.array([2.0, 0.0, 3.0, 0.0])
+    assert grad(lambda x: fnp.cumprod(x)[2])(x).tolist() == [0.0, 6.0, 0.0, 0.0]
+    assert grad(lambda x: fnp.sum(fnp.cumprod(x)))(np.array([2.0, 0.0, 3.0])).tolist() == [1.0, 8.0, 0.0]
+    check_grads(lambda x: fnp.cumprod(x, axis=1), (np.array([[0.0, 1.5, 0.0], [2.0, 0.0, -1.0]]),))
+
+
+def test_sort_and_max_with_ties():
+    x = np.array([1.0, 3.0, 1.0, 3.0])
+    # the stable sort sends each tied entry's derivative to the slot it lands in
+    assert grad(lambda x: fnp.sort(x) @ np.arange(4.0))(x).tolist() == [0.0, 2.0, 1.0, 3.0]
+    assert grad(fnp.max)(x).tolist() == [0.0, 0.5, 0.0, 0.5]
+    assert grad(lambda x: fnp.nanmax(x))(np.array([1.0, np.nan, 1.0])).tolist() == [0.5, 0.0, 0.5]
+
+
+def test_median_and_quantile_gradients():
+    assert grad(fnp.median)(np.array([4.0, 1.0, 3.0, 2.0])).tolist() == [0.0, 0.0, 0.5, 0.5]
+    g = grad(lambda x: fnp.quantile(x, 0.25))(np.array([4.0, 1.0, 3.0, 2.0]))
+    assert np.allclose(g, [0.0, 0.25, 0.0, 0.75])
+
+
+def test_nan_reductions_skip_nans():
+    x = np.array([1.0, np.nan, 3.0])
+    assert grad(fnp.nansum)(x).tolist() == [1.0, 0.0, 1.0]
+    assert grad(fnp.nanmean)(x).tolist() == [0.5, 0.0, 0.5]
+    assert np.isnan(fnp.nanmax(np.array([np.nan, np.nan])))
+    assert float(fnp.nanmin(x)) == 1.0
+    assert grad(lambda x: fnp.sum(fnp.nan_to_num(x)))(x).tolist() == [1.0, 0.0, 1.0]
+
+
+def test_hypot_and_norm_at_origin():
+    assert grad(fnp.hypot)(0.0, 0.0) == 0.0
+    g = grad(lambda x: fnp.linalg.norm(x) ** 2)(np.zeros(3))
+    assert g.tolist() == [0.0, 0.0, 0.0]
+    assert grad(lambda x: fnp.linalg.norm(x))(np.zeros(2)).tolist() == [0.0, 0.0]
+
+
+def test_einsum_repeated_subscripts_take_diagonals():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((3, 3))
+    b = rng.standard_normal((3, 3, 2))
+    for subscripts, ops in [("ii->", (a,)), ("ii->i", (a,)), ("iij->j", (b,)), ("ii,ij->j", (a, b[..., 0])),
+                            ("jii->j", (np.moveaxis(b, 2, 0),))]:
+        expected = np.einsum(subscripts, *ops)
+        got = ft.jvp(lambda *xs: fnp.einsum(subscripts, *xs), ops, ops)[0]
+        assert np.allclose(got, expected)
+        check_grads(lambda *xs: fnp.einsum(subscripts, *xs), ops)
+
+
+def test_take_along_axis_and_repeat_accumulate():
+    x = np.array([1.0, 2.0, 3.0])
+    assert grad(lambda x: fnp.sum(fnp.take_along_axis(x, np.array([0, 0, 2]), 0)))(x).tolist() == [2.0, 0.0, 1.0]
+    assert grad(lambda x: fnp.sum(fnp.repeat(x, [1, 2, 0])))(x).tolist() == [1.0, 2.0, 0.0]
+    assert grad(lambda x: fnp.sum(fnp.pad(x, 2, mode="reflect")))(x).tolist() == [2.0, 3.0, 2.0]
+
+
+def test_xlogy_at_zero():
+    from functrans.scipy.special import xlog1py, xlogy
+
+    assert float(xlogy(0.0, 0.0)) == 0.0
+    assert float(xlog1py(0.0, -1.0)) == 0.0
+    assert grad(xlogy, argnums=1)(0.0, 0.0) == 0.0
+    assert grad(xlogy, argnums=0)(0.0, 2.0) == np.log(2.0)
+
+
+def test_numpy_dispatch_reaches_new_functions():
+    x = np.array([0.2, 0.5])
+    assert np.allclose(grad(lambda x: np.sum(np.arcsin(x)))(x), 1 / np.sqrt(1 - x**2))
+    assert np.allclose(grad(lambda x: np.sum(np.cumsum(x)))(x), [2.0, 1.0])
+    assert np.allclose(grad(lambda x: np.linalg.norm(x))(x), x / np.linalg.norm(x))
+    assert np.allclose(grad(lambda x: np.sum(np.abs(np.fft.fft(x)) ** 2))(x), 2 * len(x) * x)
+    from functrans import errors
+
+    with pytest.raises(errors.UnsupportedError, match="numpy.linalg.eig"):
+        grad(lambda x: np.sum(np.linalg.eig(np.diag(x))[0].real))(x)
