@@ -17,9 +17,10 @@ Example:
     >>> import os, tempfile
     >>> import numpy as np
     >>> from functrans import io
-    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
-    >>> io.save(path, {"w": np.ones((2, 2), np.float32), "step": 3})
-    >>> io.load(path)
+    >>> with tempfile.TemporaryDirectory() as directory:
+    ...     path = os.path.join(directory, "model.npz")
+    ...     io.save(path, {"w": np.ones((2, 2), np.float32), "step": 3})
+    ...     io.load(path)
     {'w': array([[1., 1.],
            [1., 1.]], dtype=float32), 'step': 3}
 """
@@ -215,9 +216,10 @@ def save(path: PathLike, tree: PyTree) -> None:
         >>> from functrans import io, optim
         >>> opt = optim.adam(1e-3)
         >>> state = opt.init({"w": np.zeros(3)})
-        >>> path = os.path.join(tempfile.mkdtemp(), "opt_state.npz")
-        >>> io.save(path, state)
-        >>> io.load(path).count
+        >>> with tempfile.TemporaryDirectory() as directory:
+        ...     path = os.path.join(directory, "opt_state.npz")
+        ...     io.save(path, state)
+        ...     io.load(path).count
         0
     """
     skeleton, leaves, arrays = _encode(tree)
@@ -356,12 +358,14 @@ def load(path: PathLike, like: Optional[PyTree] = None) -> PyTree:
         >>> import os, tempfile
         >>> import numpy as np
         >>> from functrans import io
-        >>> path = os.path.join(tempfile.mkdtemp(), "p.npz")
+        >>> directory = tempfile.TemporaryDirectory()
+        >>> path = os.path.join(directory.name, "p.npz")
         >>> io.save(path, {"w": np.zeros(2)})
         >>> io.load(path, like={"w": np.ones(3)})
         Traceback (most recent call last):
         ...
         functrans.io.CheckpointError: functrans.io.load: the leaf ['w'] in ... is float64(2,), but `like` has float64(3,)
+        >>> directory.cleanup()
     """
     path = os.fspath(path)
     header, arrays = _read(path)
