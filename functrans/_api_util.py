@@ -63,7 +63,19 @@ def check_differentiable_inputs(leaves, paths, argnum_of, name: str, allow_int: 
         )
 
 
-def check_scalar_output(out, name: str):
+def check_holomorphic_inputs(leaves, paths, argnum_of, name: str):
+    """With holomorphic=True every input to differentiate must be complex."""
+    for leaf, path, argnum in zip(leaves, paths, argnum_of):
+        if leaf.dtype.kind != "c":
+            where = f"argument {argnum}" + (f" at {tree.keystr(path)}" if path else "")
+            raise errors.InputDtypeError(
+                f"{name} with holomorphic=True differentiates with respect to complex inputs, "
+                f"but {where} has dtype {leaf.dtype}. Pass a complex value (x + 0j, or "
+                "x.astype(complex)), or drop holomorphic=True for a real input."
+            )
+
+
+def check_scalar_output(out, name: str, holomorphic: bool = False):
     shape = () if type(out) in PY_SCALARS else getattr(out, "shape", None)
     if shape is None:
         raise errors.NonScalarOutputError(
@@ -79,10 +91,19 @@ def check_scalar_output(out, name: str):
             "(loss, aux) with has_aux=True if the array is an extra output."
         )
     dtype = np.result_type(out) if type(out) in PY_SCALARS else out.dtype
+    if holomorphic:
+        if dtype.kind != "c":
+            raise errors.NonScalarOutputError(
+                f"{name} with holomorphic=True needs a complex output, but the function returned "
+                f"dtype {dtype}. Return a complex value, or drop holomorphic=True for a "
+                "real-valued function."
+            )
+        return
     if dtype.kind == "c":
         raise errors.NonScalarOutputError(
             f"{name} needs a real-valued output, but the function returned a complex scalar. "
-            "Differentiate its real part (fnp.real(f(x))) or abs(f(x))**2, or use "
+            "Differentiate its real part (fnp.real(f(x))) or abs(f(x))**2, pass "
+            "holomorphic=True if the function is complex-differentiable, or use "
             "functrans.vjp for a complex cotangent."
         )
     if dtype.kind != "f":

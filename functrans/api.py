@@ -13,8 +13,8 @@ import numpy as np
 
 from functrans import errors, tree
 from functrans._api_util import (
-    as_array, check_differentiable_inputs, check_scalar_output, fun_name, normalize_argnums,
-    split_aux,
+    as_array, check_differentiable_inputs, check_holomorphic_inputs, check_scalar_output, fun_name,
+    normalize_argnums, split_aux,
 )
 from functrans.backend import array_module
 from functrans.core.trace import Tracer, new_trace
@@ -53,7 +53,7 @@ def _strip_tracers(aux, trace):
 
 def value_and_grad(
     fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
-    allow_int: bool = False,
+    allow_int: bool = False, holomorphic: bool = False,
 ) -> Callable:
     """A function that returns ``fun``'s value and its gradient with respect to ``argnums``.
 
@@ -62,6 +62,8 @@ def value_and_grad(
         argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
         has_aux: ``fun`` returns a pair whose second element is passed through undifferentiated.
         allow_int: integer inputs get a zero gradient instead of raising an error.
+        holomorphic: ``fun`` is complex-differentiable and returns a complex scalar; the
+            gradient is its complex derivative ``f'(z)`` (inputs must be complex).
 
     Returns:
         A function returning ``(value, gradient)`` (``((value, aux), gradient)`` with
@@ -75,12 +77,13 @@ def value_and_grad(
         (9.0, 6.0)
     """
     name = f"value_and_grad({fun_name(fun)})"
-    return _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value=True)
+    return _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value=True,
+                                holomorphic=holomorphic)
 
 
 def grad(
     fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
-    allow_int: bool = False,
+    allow_int: bool = False, holomorphic: bool = False,
 ) -> Callable:
     """The gradient of a scalar-valued function, as a new function.
 
@@ -88,12 +91,18 @@ def grad(
     derivatives, shaped like ``x``). Nest it for higher derivatives: ``grad(grad(f))``.
     Python control flow inside ``f`` may depend on the values of its inputs.
 
+    Complex inputs (see docs/complex.md): for a real-valued ``fun`` of ``z = x + iy`` the
+    gradient is ``df/dx - i df/dy``, the ``g`` with ``df = Re(g * dz)``, as in JAX; so
+    ``z - lr * conj(g)`` is a descent step, and the gradient of ``|z|**2`` is ``2 * conj(z)``.
+
     Args:
         fun: a function returning a float scalar (or ``(scalar, aux)`` with ``has_aux=True``).
         argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
         has_aux: ``fun`` returns a pair whose second element is returned alongside the
             gradient, undifferentiated.
         allow_int: integer inputs get a zero gradient instead of raising an error.
+        holomorphic: ``fun`` is complex-differentiable and returns a complex scalar; the
+            gradient is its complex derivative ``f'(z)`` (inputs must be complex).
 
     Returns:
         A function with ``fun``'s signature returning the gradient (``(gradient, aux)`` with
@@ -105,12 +114,15 @@ def grad(
         12.0
         >>> float(ft.grad(ft.grad(lambda x: x ** 3))(2.0))
         12.0
+        >>> complex(ft.grad(lambda z: z ** 2, holomorphic=True)(1.0 + 1.0j))
+        (2+2j)
     """
     name = f"grad({fun_name(fun)})"
-    return _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value=False)
+    return _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value=False,
+                                holomorphic=holomorphic)
 
 
-def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value):
+def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value, holomorphic=False):
     @functools.wraps(fun)
     def transformed(*args, **kwargs):
         nums = normalize_argnums(argnums, len(args), name)
@@ -123,6 +135,8 @@ def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value):
                 paths.append(path)
                 argnum_of.append(n)
         check_differentiable_inputs(flat, paths, argnum_of, name, allow_int)
+        if holomorphic:
+            check_holomorphic_inputs(flat, paths, argnum_of, name)
 
         def flat_fun(tracers):
             new_args = list(args)
@@ -135,7 +149,7 @@ def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value):
             if has_aux:
                 out, aux = split_aux(out, name)
                 aux = _strip_tracers(aux, tracers[0]._trace) if tracers else aux
-            check_scalar_output(out, name)
+            check_scalar_output(out, name, holomorphic)
             return [out], aux
 
         (value,), program, aux = linearize_flat(flat_fun, flat, name)
