@@ -1,0 +1,120 @@
+"""functrans.scipy.special and functrans.scipy.stats.norm: values against SciPy, derivatives
+by check_grads to second order in both modes, and special points with exact values."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.special as ss
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import functrans as ft
+import functrans.scipy.special as fsp
+from functrans.scipy.stats import norm
+from functrans.testing import check_grads
+
+POS = (0.5, 3.0)
+ANY = (-2.0, 2.0)
+UNIT = (-0.9, 0.9)
+NONZERO = "nonzero"
+
+UNARY = [
+    ("erf", ss.erf, ANY), ("erfc", ss.erfc, ANY), ("erfinv", ss.erfinv, UNIT),
+    ("gammaln", ss.gammaln, POS), ("digamma", ss.digamma, POS), ("psi", ss.psi, POS),
+    ("gamma", ss.gamma, POS), ("i0", ss.i0, ANY), ("i1", ss.i1, ANY), ("i0e", ss.i0e, NONZERO),
+    ("i1e", ss.i1e, NONZERO), ("log_ndtr", ss.log_ndtr, ANY), ("ndtr", ss.ndtr, ANY),
+    ("ndtri", ss.ndtri, (0.1, 0.9)), ("expit", ss.expit, ANY), ("logit", ss.logit, (0.1, 0.9)),
+]
+BINARY = [("xlogy", ss.xlogy, (ANY, POS)), ("xlog1py", ss.xlog1py, (ANY, POS))]
+
+
+def _values(rng, shape, domain):
+    if domain == NONZERO:
+        return rng.uniform(0.3, 2.0, shape) * rng.choice([-1.0, 1.0], shape)
+    return rng.uniform(*domain, shape)
+
+
+shapes = hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=3)
+
+
+@pytest.mark.parametrize("name, ref, domain", UNARY, ids=[u[0] for u in UNARY])
+@given(shape=shapes, seed=st.integers(0, 2**16))
+@settings(max_examples=8)
+def test_unary(name, ref, domain, shape, seed):
+    x = _values(np.random.default_rng(seed), shape, domain)
+    fn = getattr(fsp, name)
+    np.testing.assert_allclose(fn(x), ref(x), rtol=1e-12, atol=1e-300)
+    check_grads(fn, (x,), order=2, atol=1e-5, rtol=1e-5)
+    x32 = x.astype(np.float32)
+    assert ft.grad(lambda x: fn(x).sum())(x32).dtype == np.float32
+
+
+@pytest.mark.parametrize("name, ref, domains", BINARY, ids=[b[0] for b in BINARY])
+@given(shape=shapes, seed=st.integers(0, 2**16))
+@settings(max_examples=8)
+def test_binary(name, ref, domains, shape, seed):
+    rng = np.random.default_rng(seed)
+    x, y = _values(rng, shape, domains[0]), _values(rng, shape, domains[1])
+    fn = getattr(fsp, name)
+    np.testing.assert_allclose(fn(x, y), ref(x, y), rtol=1e-12)
+    check_grads(fn, (x, y), order=2)
+
+
+def test_polygamma():
+    x = np.array([0.5, 1.0, 2.5])
+    for n in range(3):
+        np.testing.assert_allclose(fsp.polygamma(n, x), ss.polygamma(n, x), rtol=1e-12)
+        check_grads(lambda x: fsp.polygamma(n, x), (x,), order=2, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1), -1])
+def test_softmax_family_matches_scipy(axis):
+    x = np.random.default_rng(1).standard_normal((3, 4)) * 3
+    np.testing.assert_allclose(fsp.softmax(x, axis=axis), ss.softmax(x, axis=axis), rtol=1e-12)
+    np.testing.assert_allclose(fsp.log_softmax(x, axis=axis), ss.log_softmax(x, axis=axis), rtol=1e-12)
+    np.testing.assert_allclose(fsp.logsumexp(x, axis=axis), ss.logsumexp(x, axis=axis), rtol=1e-12)
+    b = np.abs(x) + 0.1
+    np.testing.assert_allclose(fsp.logsumexp(x, axis=axis, b=b, keepdims=True),
+                               ss.logsumexp(x, axis=axis, b=b, keepdims=True), rtol=1e-12)
+    check_grads(lambda x: fsp.softmax(x, axis=axis), (x,), order=2)
+    check_grads(lambda x: fsp.log_softmax(x, axis=axis), (x,), order=2)
+    check_grads(lambda x, b: fsp.logsumexp(x, axis=axis, b=b), (x, b), order=2)
+
+
+def test_softmax_special_points():
+    big = np.array([1000.0, 1000.0, -np.inf])
+    assert fsp.softmax(big).tolist() == [0.5, 0.5, 0.0]
+    assert fsp.log_softmax(np.array([0.0, 0.0])).tolist() == [-np.log(2)] * 2
+    g = ft.grad(lambda x: fsp.log_softmax(x)[0])(np.zeros(4))
+    np.testing.assert_allclose(g, [0.75, -0.25, -0.25, -0.25], rtol=0, atol=1e-15)
+
+
+def test_special_points():
+    assert float(fsp.erf(0.0)) == 0.0 and ft.grad(fsp.erf)(0.0) == 2 / np.sqrt(np.pi)
+    assert ft.grad(fsp.erfinv)(0.0) == np.sqrt(np.pi) / 2
+    assert ft.grad(fsp.i1)(0.0) == 0.5 and ft.grad(fsp.i1e)(0.0) == 0.5
+    assert ft.grad(fsp.i0)(0.0) == 0.0
+    assert ft.grad(fsp.expit)(0.0) == 0.25
+    assert float(fsp.xlogy(0.0, 0.0)) == 0.0 and float(fsp.xlog1py(0.0, -1.0)) == 0.0
+    assert ft.grad(fsp.xlogy, argnums=1)(0.0, 0.0) == 0.0
+    assert ft.grad(fsp.xlogy, argnums=0)(0.0, 3.0) == np.log(3.0)
+    # the log of the normal cdf far in the left tail, and its derivative (about -x)
+    assert np.isclose(float(norm.logcdf(-40.0)), scipy.stats.norm.logcdf(-40.0))
+    assert np.isclose(ft.grad(norm.logcdf)(-40.0), 40.0, rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", ["pdf", "logpdf", "cdf", "logcdf", "sf", "logsf"])
+def test_normal_distribution(name):
+    rng = np.random.default_rng(2)
+    x, loc, scale = rng.standard_normal(5), rng.standard_normal(5), rng.uniform(0.5, 2.0, 5)
+    np.testing.assert_allclose(getattr(norm, name)(x, loc, scale),
+                               getattr(scipy.stats.norm, name)(x, loc, scale), rtol=1e-12)
+    check_grads(getattr(norm, name), (x, loc, scale), order=2, atol=1e-5, rtol=1e-5)
+
+
+def test_normal_ppf():
+    q = np.array([0.1, 0.5, 0.8])
+    np.testing.assert_allclose(norm.ppf(q, 1.0, 2.0), scipy.stats.norm.ppf(q, 1.0, 2.0), rtol=1e-12)
+    check_grads(lambda q: norm.ppf(q, 1.0, 2.0), (q,), order=2, atol=1e-5, rtol=1e-5)
