@@ -17,6 +17,7 @@ Example:
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 from typing import Optional
 
@@ -223,13 +224,27 @@ def _erf(x: Array) -> Array:
     return (2.0 / math.sqrt(math.pi)) * fnp.exp(-x * x) * total
 
 
+def _normal_cdf(x: Array) -> Array:
+    """``Phi(x) = erfc(-x / sqrt(2)) / 2``: with SciPy, from the ``erfc`` primitive (accurate
+    in both tails); without it, ``(1 + erf(x / sqrt(2))) / 2`` from the series above."""
+    if _HAVE_SCIPY:
+        from functrans.scipy.special import erfc
+
+        return 0.5 * erfc(x * (-1.0 / _SQRT_2))
+    return 0.5 * (1.0 + _erf(x * (1.0 / _SQRT_2)))
+
+
+_HAVE_SCIPY = importlib.util.find_spec("scipy") is not None
+
+
 def gelu(x: ArrayLike, approximate: str = "none") -> Array:
     """The Gaussian error linear unit, ``x * Phi(x)`` with ``Phi`` the standard normal CDF.
 
-    ``approximate="none"`` (PyTorch's default) is exact: ``x / 2 * (1 + erf(x / sqrt(2)))``
-    with ``erf`` summed from its series (about 200 array operations, so it is the slow
-    choice); ``approximate="tanh"`` uses ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715
-    x^3)))``, which is cheap and within about 1e-3 of the exact value.
+    ``approximate="none"`` (PyTorch's default) is exact: ``x / 2 * erfc(-x / sqrt(2))``,
+    from ``functrans.scipy.special.erfc`` when SciPy is installed, else from a series for
+    ``erf`` (about 200 array operations: the slow choice). ``approximate="tanh"`` uses
+    ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``, which is cheap and within
+    about 1e-3 of the exact value.
 
     Reference: Hendrycks and Gimpel, "Gaussian error linear units (GELUs)", 2016.
 
@@ -247,4 +262,4 @@ def gelu(x: ArrayLike, approximate: str = "none") -> Array:
         return 0.5 * x * (1.0 + fnp.tanh(inner))
     if approximate != "none":
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    return 0.5 * x * (1.0 + _erf(x * (1.0 / _SQRT_2)))
+    return x * _normal_cdf(x)
