@@ -3,11 +3,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from functrans.backend import array_module
+from functrans.core.trace import Tracer
 from functrans.numpy._util import normalize_axes, normalize_axis, operand, shape_of
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
+
+
+def _plain(a):
+    """The array module to call directly when ``a`` is a plain array (the fast path), else None."""
+    kind = type(a)
+    if kind is np.ndarray:
+        return np
+    if isinstance(a, Tracer) or kind in (int, float, complex, bool, list, tuple):
+        return None
+    return array_module(a) if hasattr(a, "__array_namespace__") or hasattr(a, "shape") else None
 
 
 def _keep(result, x_shape, axes, keepdims):
@@ -33,6 +45,9 @@ def sum(a, axis=None, dtype=None, keepdims=False):
         >>> fnp.sum(fnp.array([[1.0, 2.0], [3.0, 4.0]]), axis=0).tolist()
         [4.0, 6.0]
     """
+    xp = _plain(a)
+    if xp is not None:
+        return xp.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
     a, axes = _prepare(a, axis, dtype)
     return _keep(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
 
@@ -45,6 +60,9 @@ def prod(a, axis=None, dtype=None, keepdims=False):
         >>> ft.grad(fnp.prod)(fnp.array([2.0, 0.0, 3.0])).tolist()
         [0.0, 6.0, 0.0]
     """
+    xp = _plain(a)
+    if xp is not None:
+        return xp.prod(a, axis=axis, dtype=dtype, keepdims=keepdims)
     a, axes = _prepare(a, axis, dtype)
     return _keep(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
 
@@ -57,6 +75,9 @@ def max(a, axis=None, keepdims=False):
         >>> ft.grad(fnp.max)(fnp.array([1.0, 1.0, 0.0])).tolist()
         [0.5, 0.5, 0.0]
     """
+    xp = _plain(a)
+    if xp is not None:
+        return xp.max(a, axis=axis, keepdims=keepdims)
     a, axes = _prepare(a, axis, None)
     return _keep(_red.reduce_max(a, axes), a.shape, axes, keepdims)
 
@@ -69,6 +90,9 @@ def min(a, axis=None, keepdims=False):
         >>> float(fnp.min(fnp.array([3.0, 1.0, 2.0])))
         1.0
     """
+    xp = _plain(a)
+    if xp is not None:
+        return xp.min(a, axis=axis, keepdims=keepdims)
     a, axes = _prepare(a, axis, None)
     return _keep(_red.reduce_min(a, axes), a.shape, axes, keepdims)
 
@@ -92,6 +116,9 @@ def mean(a, axis=None, dtype=None, keepdims=False):
         >>> float(fnp.mean(fnp.array([1.0, 2.0, 3.0])))
         2.0
     """
+    xp = _plain(a)
+    if xp is not None:
+        return xp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
     a, axes = _prepare(a, axis, dtype)
     if not a.dtype.kind in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
@@ -107,6 +134,9 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
         >>> float(fnp.var(fnp.array([1.0, 3.0])))
         1.0
     """
+    xp = _plain(a)
+    if xp is not None:
+        return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
     a, axes = _prepare(a, axis, dtype)
     if not a.dtype.kind in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
@@ -127,6 +157,9 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
         >>> float(fnp.std(fnp.array([1.0, 3.0])))
         1.0
     """
+    xp = _plain(a)
+    if xp is not None:
+        return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
     return _ew.sqrt(var(a, axis, dtype, ddof, keepdims))
 
 
