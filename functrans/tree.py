@@ -12,15 +12,16 @@ order, as JAX does), ``collections.OrderedDict`` (insertion order kept),
 ``register`` or ``register_dataclass``. Everything else is a leaf, including subclasses of
 ``dict`` and ``list`` that were not registered.
 
-A ``TreeDef`` stores the nodes in post-order (children before their parent, left to right)
-as ``(kind, aux, num_children)`` tuples, with ``None`` standing for a leaf. Unflattening is
-then one forward loop with a value stack.
+A ``TreeDef`` stores the non-leaf nodes in post-order (children before their parent, left
+to right), each with the number of leaves that follow it; unflattening is then one forward
+loop over the containers with a value stack, taking the leaves in slices.
 """
 from __future__ import annotations
 
 import builtins
 import collections
 import dataclasses
+import itertools
 from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence
 
 from functrans.errors import TreeStructureError
@@ -46,14 +47,17 @@ PyTree = Any
 Leaf = Any
 IsLeaf = Callable[[Any], bool] | None
 _NoneType = type(None)
+_map = builtins.map  # this module defines its own map
 
 
 # ----------------------------------------------------------------------------------------
 # Key paths: where a leaf sits in a tree, e.g. ['layers'][0].weight
 # ----------------------------------------------------------------------------------------
+# Key entries are hashable and meant to be treated as immutable, but not frozen: a frozen
+# dataclass costs twice as much to create, and flatten_with_path creates one per child.
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True, unsafe_hash=True)
 class SequenceKey:
     """Position of a child in a list, tuple or registered node; prints as ``[idx]``."""
 
@@ -63,7 +67,7 @@ class SequenceKey:
         return f"[{self.idx}]"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True, unsafe_hash=True)
 class DictKey:
     """Key of a child in a dict; prints as ``['key']``."""
 
@@ -73,7 +77,7 @@ class DictKey:
         return f"[{self.key!r}]"
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(slots=True, unsafe_hash=True)
 class GetAttrKey:
     """Attribute holding a child (namedtuple or dataclass field); prints as ``.name``."""
 
@@ -85,6 +89,7 @@ class GetAttrKey:
 
 KeyEntry = SequenceKey | DictKey | GetAttrKey
 KeyPath = tuple[KeyEntry, ...]
+_ROOT = (None, None)  # the root's entry in key-path walks: no key, no parent
 
 
 def keystr(path: Sequence[KeyEntry]) -> str:
@@ -100,7 +105,7 @@ def keystr(path: Sequence[KeyEntry]) -> str:
         >>> keystr((DictKey('layers'), SequenceKey(0), GetAttrKey('weight')))
         "['layers'][0].weight"
     """
-    return "".join(builtins.map(str, path))
+    return "".join(_map(str, path))
 
 
 # ----------------------------------------------------------------------------------------
@@ -115,11 +120,11 @@ class _NodeType(NamedTuple):
 
 
 def _index_keys(aux: Hashable, n: int) -> list[KeyEntry]:
-    return [SequenceKey(i) for i in range(n)]
+    return list(_map(SequenceKey, range(n)))
 
 
 def _dict_keys(aux: tuple, n: int) -> list[KeyEntry]:
-    return [DictKey(k) for k in aux]
+    return list(_map(DictKey, aux))
 
 
 def _sorted_keys(d: dict) -> tuple:
@@ -158,6 +163,13 @@ _registry: dict[type, _NodeType] = {
         lambda aux, n: [DictKey(k) for k in aux[1]],
     ),
 }
+
+
+# Types already seen to be leaves, so that flatten recognises the next one (an ndarray, a
+# float, a tracer) with one set lookup. register() removes its class from here. Bounded,
+# in case a program creates classes in a loop.
+_leaf_types: set[type] = set()
+_MAX_LEAF_TYPES = 1024
 
 
 def _namedtuple_node(cls: type) -> _NodeType | None:
@@ -215,6 +227,7 @@ def register(
         return children, aux
 
     _registry[cls] = _NodeType(node_flatten, unflatten_fn, _index_keys)
+    _leaf_types.discard(cls)
 
 
 def _is_namedtuple(cls: type) -> bool:
@@ -282,6 +295,7 @@ def register_dataclass(cls: type) -> type:
 # Flatten and TreeDef
 # ----------------------------------------------------------------------------------------
 
+
 def flatten(tree: PyTree, is_leaf: IsLeaf = None) -> tuple[list[Leaf], TreeDef]:
     """Split a pytree into its leaves (left to right) and its structure.
 
@@ -305,6 +319,7 @@ def flatten(tree: PyTree, is_leaf: IsLeaf = None) -> tuple[list[Leaf], TreeDef]:
     add_leaf = leaves.append
     add_node = nodes.append
     registry_get = _registry.get
+    leaf_types = _leaf_types
     # Children are pushed in order, so the last child is visited first: the walk is a
     # right-to-left pre-order. Reversed at the end, that is the left-to-right post-order
     # that unflatten wants, and the leaves come out left to right. Each node records
@@ -323,6 +338,8 @@ def flatten(tree: PyTree, is_leaf: IsLeaf = None) -> tuple[list[Leaf], TreeDef]:
                 keys = _fallback_sorted_keys(x)
             push_children(_map(x.__getitem__, keys))
             add_node((dict, keys, len(keys), len(leaves)))
+        elif t in leaf_types:
+            add_leaf(x)
         elif t is list:
             push_children(x)
             add_node((list, None, len(x), len(leaves)))
@@ -337,13 +354,15 @@ def flatten(tree: PyTree, is_leaf: IsLeaf = None) -> tuple[list[Leaf], TreeDef]:
                 node_type = _namedtuple_node(t)  # first sight of a namedtuple class
             if node_type is None:
                 add_leaf(x)
+                if len(leaf_types) < _MAX_LEAF_TYPES:
+                    leaf_types.add(t)  # the next leaf of this type skips these checks
                 continue
             children, aux = node_type.flatten(x)
             push_children(children)
             add_node((t, aux, len(children), len(leaves)))
     leaves.reverse()
     nodes.reverse()
-    return leaves, TreeDef._make(tuple(nodes), len(leaves))
+    return leaves, _make_treedef(tuple(nodes), len(leaves))
 
 
 class TreeDef:
@@ -359,7 +378,7 @@ class TreeDef:
         (2, {'b': 10, 'w': 20})
     """
 
-    __slots__ = ("_nodes", "_num_leaves", "_hash")
+    __slots__ = ("_nodes", "_num_leaves")
 
     # The non-leaf nodes in post-order (children before parents, left to right), each as
     # (kind, aux, num_children, leaves_after): leaves_after counts the leaves that follow
@@ -369,19 +388,11 @@ class TreeDef:
     _nodes: tuple
     _num_leaves: int
 
-    @classmethod
-    def _make(cls, nodes: tuple, num_leaves: int) -> TreeDef:
-        self = object.__new__(cls)
-        _set(self, "_nodes", nodes)
-        _set(self, "_num_leaves", num_leaves)
-        _set(self, "_hash", None)
-        return self
-
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("TreeDef is immutable")
 
     def __reduce__(self):
-        return (TreeDef._make, (self._nodes, self._num_leaves))
+        return (_make_treedef, (self._nodes, self._num_leaves))
 
     @property
     def num_leaves(self) -> int:
@@ -433,11 +444,12 @@ class TreeDef:
         stack: list = []  # finished subtrees waiting for their parent
         taken = 0  # leaves moved out of `leaves` so far
         for kind, aux, n, leaves_after in self._nodes:
-            end = total - leaves_after
-            if end - taken >= n:
+            end = total - leaves_after  # this node's leaves end here
+            run = end - taken  # leaves right before this node in post-order
+            if run >= n:
                 # The node's children are all leaves (a layer's {'b', 'w'}): slice them
                 # directly, after parking any earlier leaves for an ancestor.
-                if end - taken > n:
+                if run > n:
                     stack.extend(leaves[taken : end - n])
                 children = leaves[end - n : end]
             else:
@@ -446,7 +458,10 @@ class TreeDef:
                 del stack[-n:]
             taken = end
             if kind is dict:
-                stack.append(dict(zip(aux, children)))
+                if n < 17:
+                    stack.append(_DICT_DISPLAYS[n](aux, children))
+                else:
+                    stack.append(dict(zip(aux, children)))
             elif kind is list:
                 stack.append(children)  # a fresh list already
             elif kind is tuple:
@@ -496,9 +511,7 @@ class TreeDef:
         return self._nodes == other._nodes
 
     def __hash__(self) -> int:
-        if self._hash is None:
-            _set(self, "_hash", hash(self._nodes))
-        return self._hash
+        return hash(self._nodes)
 
     def __repr__(self) -> str:
         # Built from tokens with an explicit stack: a 100,000-level tree must not recurse,
@@ -526,8 +539,31 @@ class TreeDef:
         return f"PyTreeDef({''.join(out)})"
 
 
-_set = object.__setattr__
-_map = builtins.map
+# TreeDef.__setattr__ refuses every assignment; its slots are filled through their
+# descriptors, which costs less than object.__setattr__ (flatten makes one per call).
+_set_nodes = TreeDef._nodes.__set__
+_set_num_leaves = TreeDef._num_leaves.__set__
+
+
+def _make_treedef(nodes: tuple, num_leaves: int) -> TreeDef:
+    treedef = object.__new__(TreeDef)
+    _set_nodes(treedef, nodes)
+    _set_num_leaves(treedef, num_leaves)
+    return treedef
+
+
+def _dict_display(n: int) -> Callable[[Sequence, Sequence], dict]:
+    """``(keys, values) -> dict`` for ``n`` entries, written as a dict display.
+
+    ``dict(zip(keys, values))`` takes about twice as long as a display on small dicts,
+    and unflatten builds every dict of a params tree on every grad call. The source is
+    made from integers only; the keys are arguments.
+    """
+    items = ", ".join(f"k[{i}]: v[{i}]" for i in range(n))
+    return eval(f"lambda k, v: {{{items}}}")  # noqa: S307 (fixed source, no user data)
+
+
+_DICT_DISPLAYS = [_dict_display(n) for n in range(17)]
 
 
 def _from_postorder(nodes: list) -> TreeDef:
@@ -540,7 +576,7 @@ def _from_postorder(nodes: list) -> TreeDef:
         else:
             compact.append((*node, leaves_after))
     compact.reverse()
-    return TreeDef._make(tuple(compact), leaves_after)
+    return _make_treedef(tuple(compact), leaves_after)
 
 
 def _nest(nodes: tuple) -> tuple:
@@ -676,31 +712,52 @@ def flatten_with_path(
         [("['layers'][0]['weight']", 1.0)]
     """
     leaves_, treedef = flatten(tree, is_leaf)
-    return list(zip(_leaf_paths(treedef._postorder()), leaves_)), treedef
+    return list(zip(_leaf_paths(treedef), leaves_)), treedef
 
 
-def _leaf_paths(nodes: tuple) -> list[KeyPath]:
-    # Walk the nodes backwards (right-to-left pre-order), keeping each pending subtree's
-    # path as a linked list (key, parent_link): a path is only spelled out for a leaf, so a
-    # deep chain costs its depth once, not once per level.
-    paths: list[KeyPath] = []
-    links: list = [None]
-    for node in reversed(nodes):
-        link = links.pop()
-        if node is None:
-            paths.append(_unlink(link))
-            continue
-        links.extend((key, link) for key in _child_keys(node))
-    paths.reverse()
+def _leaf_paths(treedef: TreeDef) -> list[KeyPath]:
+    """The key path of every leaf, left to right."""
+    nodes, total = treedef._nodes, treedef._num_leaves
+    if not nodes:
+        return [()]  # the tree is one leaf
+    paths: list = [None] * total
+    # Visit the nodes backwards (right-to-left pre-order). Each pending subtree is an entry
+    # (key, parent_entry): a linked list up to the root, so that a path is spelled out
+    # only for leaves, and a deep chain costs its depth once rather than once per level.
+    stack: list = [_ROOT]
+    for i in range(len(nodes) - 1, -1, -1):
+        kind, aux, n, leaves_after = nodes[i]
+        entry = stack.pop()
+        keys = _map(DictKey, aux) if kind is dict else _registry[kind].keys(aux, n)
+        stack.extend(zip(keys, itertools.repeat(entry)))
+        # The leaves between the previous node in post-order and this one are the
+        # entries on top of the stack now, left to right.
+        start = total - nodes[i - 1][3] if i else 0
+        end = total - leaves_after
+        if end > start:
+            run = stack[start - end :]
+            del stack[start - end :]
+            paths[start:end] = _paths_of(run)
     return paths
 
 
-def _unlink(link: tuple | None) -> KeyPath:
+def _paths_of(entries: list) -> list[KeyPath]:
+    out = []
+    last_parent, prefix = None, ()
+    for key, parent in entries:
+        if parent is not last_parent:  # sibling leaves share their parent's prefix
+            last_parent, prefix = parent, _unlink(parent)
+        out.append(prefix + (key,))
+    return out
+
+
+def _unlink(entry: tuple) -> KeyPath:
     keys = []
-    while link is not None:
-        key, link = link
+    while entry is not _ROOT:
+        key, entry = entry
         keys.append(key)
-    return tuple(reversed(keys))
+    keys.reverse()
+    return tuple(keys)
 
 
 def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = None) -> PyTree:
@@ -793,7 +850,7 @@ def _mismatch_error(
     """
     (leaves_a, def_a), (leaves_b, def_b) = first, second
     # Walk both trees in lockstep, left-to-right pre-order, until two nodes differ.
-    stack: list = [(None, _nest(def_a._postorder()), _nest(def_b._postorder()))]
+    stack: list = [(_ROOT, _nest(def_a._postorder()), _nest(def_b._postorder()))]
     while stack:
         link, (node_a, sub_a), (node_b, sub_b) = stack.pop()
         if node_a is None and node_b is None:
