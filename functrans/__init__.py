@@ -10,8 +10,9 @@ from functrans import numpy, tree  # noqa: F401  (numpy wires the tracer methods
 from functrans import errors
 from functrans import io, nn, optim, random  # noqa: F401
 from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
+from functrans._transforms_api import vmap
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp"]
+__all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap"]
 _ = _primitives

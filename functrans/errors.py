@@ -61,3 +61,15 @@ class ShapeError(FunctransError, ValueError):
 
 class UnsupportedError(FunctransError, NotImplementedError):
     anchor = "unsupported"
+
+
+class BatchAxisError(FunctransError, ValueError):
+    anchor = "vmap-axes"
+
+
+class CustomRuleError(FunctransError, TypeError):
+    anchor = "custom-rules"
+
+
+class NotLinearError(FunctransError, TypeError):
+    anchor = "not-linear"

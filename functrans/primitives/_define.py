@@ -7,7 +7,8 @@
 - ``defjvp_with_output(prim, rule)``: a unary rule that may use the primal output;
 - ``deflinear(prim, transpose)``: the JVP of a linear primitive is the primitive itself;
 - ``defzero(prim)``: a primitive whose derivative is zero everywhere;
-- ``unbroadcast(ct, like)``: sum a cotangent back to the shape (and dtype) of an input.
+- ``unbroadcast(ct, like)``: sum a cotangent back to the shape (and dtype) of an input;
+- ``defbatch_elementwise(prim)``: the broadcasting batching rule (``elementwise`` adds it).
 """
 from __future__ import annotations
 
@@ -108,7 +109,22 @@ def elementwise(name: str, impl, preserves_float: bool = True) -> Primitive:
         return broadcast_shapes(*shapes) if shapes else (), dtype_rule(args, params)
 
     prim.shape_rule = shape_rule
+    defbatch_elementwise(prim)
     return prim
+
+
+def defbatch_elementwise(prim: Primitive) -> None:
+    """The batching rule (for ``vmap``) of an elementwise primitive with NumPy broadcasting:
+    batched operands get their batch axes lined up, unbatched ones broadcast as they are."""
+    bind = prim.bind
+
+    def batch(values, dims, **params):
+        if len(values) == 1:
+            return bind(values[0], **params), dims[0]
+        operands, out_dim = broadcast_batched(values, dims)
+        return bind(*operands, **params), out_dim
+
+    prim.batch = batch
 
 
 # -- JVP registrars --------------------------------------------------------------------
@@ -235,3 +251,9 @@ def _late_bind():
     reshape = shape.reshape
     convert_element_type = conversion.convert_element_type
     zeros_like = conversion.zeros_like
+    _late_bind_batching()
+
+
+def _late_bind_batching():
+    global broadcast_batched
+    from functrans.transforms.vmap import broadcast_batched

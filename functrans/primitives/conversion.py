@@ -41,12 +41,15 @@ def _convert_transpose(ct, x, *, new_dtype):
 
 convert_element_type_p.jvp = _convert_jvp
 convert_element_type_p.transpose = _convert_transpose
+convert_element_type_p.batch = lambda values, dims, *, new_dtype: (
+    convert_element_type_p.bind(values[0], new_dtype=new_dtype), dims[0])
 
 # --- stop_gradient: the identity, with a zero derivative -----------------------------------------
 stop_gradient_p = Primitive("stop_gradient")
 stop_gradient_p.impl = lambda x: x
 stop_gradient_p.shape_rule = lambda x: (x.shape, x.dtype)
 defzero(stop_gradient_p)
+stop_gradient_p.batch = lambda values, dims: (stop_gradient_p.bind(values[0]), dims[0])
 
 
 # --- full_like: a constant array on the device of `x`; x's value does not matter ------------
@@ -60,6 +63,8 @@ full_like_p.shape_rule = lambda x, *, fill_value, shape, dtype: (shape, dtype)
 defzero(full_like_p)
 # In a linear program it is the zero map (only ever used with fill_value 0 there).
 full_like_p.transpose = lambda ct, x, **params: (None,)
+# The values of x do not matter, so the result is the same for every example: unbatched.
+full_like_p.batch = lambda values, dims, **params: (full_like_p.bind(values[0], **params), None)
 
 
 # --- wrappers -----------------------------------------------------------------------------------

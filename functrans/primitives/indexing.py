@@ -72,6 +72,55 @@ gather_p.jvp = _gather_jvp
 gather_p.transpose = _gather_transpose
 
 
+def _batch_lands(x_shape, index, array_shapes):
+    """Where the batch axis lands in ``x[index]`` (found by indexing stride-0 dummies with
+    two batch sizes): NumPy moves the axes of index arrays around, so it is not always 0.
+    ``x_shape(n)`` and ``array_shapes(n)`` give the shapes for a batch of ``n``."""
+    import numpy as np
+
+    def shape(n):
+        arrays = [np.zeros(a, np.int64) for a in array_shapes(n)]
+        return _result_shape(x_shape(n), index, arrays)
+
+    two, three = shape(2), shape(3)
+    return next(i for i, (a, b) in enumerate(zip(two, three)) if a != b)
+
+
+def _batched_index_arrays(arrays, dims):
+    """Index arrays with the batch axis first on the batched ones and ones padded in, so that
+    they broadcast together example by example."""
+    rank = max(len(a.shape) - (d is not None) for a, d in zip(arrays, dims))
+    out = []
+    for a, d in zip(arrays, dims):
+        if d is not None:
+            a = to_front(a, d)
+            n = len(a.shape) - 1
+            if n < rank:
+                a = reshape(a, (a.shape[0],) + (1,) * (rank - n) + tuple(a.shape[1:]))
+        out.append(a)
+    return out
+
+
+def _gather_batch(values, dims, *, index):
+    (x, *arrays), (dx, *array_dims) = values, dims
+    if all(d is None for d in array_dims):  # the same positions in every example
+        x = to_front(x, dx)
+        batched_index = (slice(None),) + index
+        shapes = [a.shape for a in arrays]
+        out_dim = _batch_lands(lambda n: (n,) + tuple(x.shape[1:]), batched_index, lambda n: shapes)
+        return gather_p.bind(x, *arrays, index=batched_index), out_dim
+    if dx is None:  # one array of positions per example, into the same x
+        arrays = _batched_index_arrays(arrays, array_dims)
+        shapes = [(a.shape, d is not None) for a, d in zip(arrays, array_dims)]
+        out_dim = _batch_lands(lambda n: x.shape, index,
+                               lambda n: [(n,) + s[1:] if b else s for s, b in shapes])
+        return gather_p.bind(x, *arrays, index=index), out_dim
+    return batch_by_loop(gather_p, values, dims, None, {"index": index})
+
+
+gather_p.batch = _gather_batch
+
+
 # --- scatter_add: a copy of x with updates added at x[index] (repeats accumulate) -----------------------
 def _scatter_add_impl(x, updates, *arrays, index):
     out = x.copy()
@@ -125,6 +174,35 @@ scatter_add_p.jvp = _scatter_add_jvp
 scatter_add_p.transpose = _scatter_add_transpose
 
 
+def _scatter_batch(prim):
+    """x (batched or broadcast to be) keeps its batch axis first; the updates are laid out
+    like the batched ``x[index]``. Positions that differ between examples: a loop."""
+
+    def batch(values, dims, *, index):
+        (x, updates, *arrays), (dx, du, *array_dims) = values, dims
+        if any(d is not None for d in array_dims):
+            return batch_by_loop(prim, values, dims, None, {"index": index})
+        size = batch_size(values, dims)
+        x = bdim_at_front(x, dx, size)
+        batched_index = (slice(None),) + index
+        shapes = [a.shape for a in arrays]
+        lands = _batch_lands(lambda n: (n,) + tuple(x.shape[1:]), batched_index, lambda n: shapes)
+        target = _result_shape(x.shape, batched_index, arrays)
+        u_ndim = len(shape_of(updates)) - (du is not None)
+        if du is not None or (lands and u_ndim > len(target) - 1 - lands):
+            updates = bdim_at_front(updates, du, size)
+            missing = len(target) - len(updates.shape)
+            if missing:
+                updates = reshape(updates, (size,) + (1,) * missing + tuple(updates.shape[1:]))
+            updates = move_axis(updates, 0, lands)
+        return prim.bind(x, updates, *arrays, index=batched_index), 0
+
+    return batch
+
+
+scatter_add_p.batch = _scatter_batch(scatter_add_p)
+
+
 # --- scatter: a copy of x with x[index] replaced by updates (for repeats, one of them wins) --------
 def _scatter_impl(x, updates, *arrays, index):
     out = x.copy()
@@ -170,6 +248,7 @@ def _written(x_shape, updates_shape, arrays, index):
 
 scatter_p.jvp = _scatter_jvp
 scatter_p.transpose = _scatter_transpose
+scatter_p.batch = _scatter_batch(scatter_p)
 
 
 def gather(x, index, arrays=()):
@@ -183,3 +262,8 @@ def scatter_add(x, updates, index, arrays=()):
 from functrans.primitives._define import unbroadcast  # noqa: E402
 from functrans.primitives.conversion import full_like  # noqa: E402
 from functrans.primitives.elementwise import select  # noqa: E402
+from functrans.primitives._define import shape_of  # noqa: E402
+from functrans.primitives.shape import reshape  # noqa: E402
+from functrans.transforms.vmap import (  # noqa: E402
+    batch_by_loop, batch_size, bdim_at_front, move_axis, to_front,
+)

@@ -120,6 +120,26 @@ defjvp(
 dot_general_p.transpose = _dot_general_transpose
 
 
+def _dot_general_batch(values, dims, *, dimension_numbers):
+    (x, y), (dx, dy) = values, dims
+    (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
+    xc = tuple(per_example_axis(a, dx) for a in x_contract)
+    yc = tuple(per_example_axis(a, dy) for a in y_contract)
+    xb = tuple(per_example_axis(a, dx) for a in x_batch)
+    yb = tuple(per_example_axis(a, dy) for a in y_batch)
+    if dx is not None and dy is not None:  # a new batch dimension of the product, first
+        return dot_general(x, y, ((xc, yc), ((dx,) + xb, (dy,) + yb))), 0
+    out = dot_general(x, y, ((xc, yc), (xb, yb)))
+    if dy is None:  # x's batch axis is one of its free dimensions
+        x_free = _free_dims(x.ndim, xc, xb)
+        return out, len(xb) + x_free.index(dx)
+    y_free = _free_dims(y.ndim, yc, yb)
+    return out, len(xb) + len(_free_dims(x.ndim, xc, xb)) + y_free.index(dy)
+
+
+dot_general_p.batch = _dot_general_batch
+
+
 def dot_general(x, y, dimension_numbers):
     (xc, yc), (xb, yb) = dimension_numbers
     dims = ((tuple(int(d) for d in xc), tuple(int(d) for d in yc)),
@@ -128,3 +148,4 @@ def dot_general(x, y, dimension_numbers):
 
 
 from functrans.primitives.shape import transpose  # noqa: E402
+from functrans.transforms.vmap import per_example_axis  # noqa: E402

@@ -24,6 +24,16 @@ def _reduction(name, impl, dtype_rule=lambda dtype: dtype):
     return prim
 
 
+def _reduction_batch(prim):
+    """Reduce the same axes of every example: the batch axis is never among them."""
+    def batch(values, dims, *, axes):
+        (x,), (d,) = values, dims
+        moved = tuple(per_example_axis(a, d) for a in axes)
+        return prim.bind(x, axes=moved), d - sum(1 for a in moved if a < d)
+
+    return batch
+
+
 def _expand_back(y, x_shape, axes):
     """Broadcast a reduced result back to the operand's shape."""
     return broadcast_in_dim(y, x_shape, _kept_dims(len(x_shape), axes))
@@ -52,6 +62,7 @@ def _reduce_sum_jvp(primals, tangents, *, axes):
 
 reduce_sum_p.jvp = _reduce_sum_jvp
 reduce_sum_p.transpose = lambda ct, x, *, axes: (_expand_back(ct, x.shape, axes),)
+reduce_sum_p.batch = _reduction_batch(reduce_sum_p)
 
 
 # --- reduce_max, reduce_min: the derivative is shared evenly among tied extrema --------------------
@@ -70,9 +81,11 @@ def _chooser_jvp(prim):
 
 reduce_max_p = _reduction("reduce_max", lambda x, *, axes: array_module(x).max(x, axis=axes))
 reduce_max_p.jvp = _chooser_jvp(reduce_max_p)
+reduce_max_p.batch = _reduction_batch(reduce_max_p)
 
 reduce_min_p = _reduction("reduce_min", lambda x, *, axes: array_module(x).min(x, axis=axes))
 reduce_min_p.jvp = _chooser_jvp(reduce_min_p)
+reduce_min_p.batch = _reduction_batch(reduce_min_p)
 
 
 # --- reduce_prod: the derivative uses products of all *other* entries, so zeros are exact -------------
@@ -98,6 +111,7 @@ def _reduce_prod_jvp(primals, tangents, *, axes):
 
 
 reduce_prod_p.jvp = _reduce_prod_jvp
+reduce_prod_p.batch = _reduction_batch(reduce_prod_p)
 
 
 def cumprod_last(y, exclusive=False):
@@ -130,6 +144,13 @@ def _arg_reduction(name, method):
         index_dtype, copy=False)
     prim.shape_rule = lambda x, *, axis, index_dtype: (_reduced_shape(x.shape, (axis,)), index_dtype)
     defzero(prim)
+
+    def batch(values, dims, *, axis, index_dtype):
+        (x,), (d,) = values, dims
+        moved = per_example_axis(axis, d)
+        return prim.bind(x, axis=moved, index_dtype=index_dtype), d - (moved < d)
+
+    prim.batch = batch
     return prim
 
 
@@ -167,3 +188,4 @@ from functrans.primitives.elementwise import div, eq, mul  # noqa: E402
 from functrans.primitives.shape import (  # noqa: E402
     broadcast_in_dim, pad, reshape, rev, slice_, transpose,
 )
+from functrans.transforms.vmap import per_example_axis  # noqa: E402

@@ -56,6 +56,15 @@ broadcast_in_dim_p = _linear_primitive(
 )
 
 
+def _broadcast_in_dim_batch(values, dims, *, shape, broadcast_dimensions):
+    x = to_front(values[0], dims[0])
+    dimensions = (0,) + tuple(d + 1 for d in broadcast_dimensions)
+    return broadcast_in_dim(x, (x.shape[0],) + shape, dimensions), 0
+
+
+broadcast_in_dim_p.batch = _broadcast_in_dim_batch
+
+
 # --- reshape --------------------------------------------------------------------------------
 def _reshape_impl(x, *, new_sizes):
     return array_module(x).reshape(x, new_sizes)
@@ -67,6 +76,14 @@ reshape_p = _linear_primitive(
     lambda x, *, new_sizes: (new_sizes, dtype_of(x)),
     lambda ct, x, *, new_sizes: (reshape(ct, x.shape),),
 )
+
+
+def _reshape_batch(values, dims, *, new_sizes):
+    x = to_front(values[0], dims[0])
+    return reshape(x, (x.shape[0],) + new_sizes), 0
+
+
+reshape_p.batch = _reshape_batch
 
 
 # --- transpose --------------------------------------------------------------------------------
@@ -82,6 +99,14 @@ transpose_p = _linear_primitive(
 )
 
 
+def _transpose_batch(values, dims, *, permutation):
+    (x,), (d,) = values, dims
+    return transpose(x, (d,) + tuple(per_example_axis(p, d) for p in permutation)), 0
+
+
+transpose_p.batch = _transpose_batch
+
+
 # --- squeeze, expand_dims ---------------------------------------------------------------------
 def _squeezed_shape(shape, dimensions):
     return tuple(d for i, d in enumerate(shape) if i not in dimensions)
@@ -93,6 +118,15 @@ squeeze_p = _linear_primitive(
     lambda x, *, dimensions: (_squeezed_shape(x.shape, dimensions), x.dtype),
     lambda ct, x, *, dimensions: (expand_dims(ct, dimensions),),
 )
+
+
+def _squeeze_batch(values, dims, *, dimensions):
+    (x,), (d,) = values, dims
+    moved = tuple(per_example_axis(a, d) for a in dimensions)
+    return squeeze(x, moved), d - sum(1 for a in moved if a < d)
+
+
+squeeze_p.batch = _squeeze_batch
 
 
 def _expanded_shape(shape, dimensions):
@@ -108,6 +142,8 @@ expand_dims_p = _linear_primitive(
     lambda x, *, dimensions: (_expanded_shape(shape_of(x), dimensions), dtype_of(x)),
     lambda ct, x, *, dimensions: (squeeze(ct, dimensions),),
 )
+expand_dims_p.batch = lambda values, dims, *, dimensions: (
+    expand_dims(to_front(values[0], dims[0]), tuple(d + 1 for d in dimensions)), 0)
 
 
 # --- concatenate --------------------------------------------------------------------------------
@@ -141,6 +177,14 @@ concatenate_p = _linear_primitive(
     _concatenate_shape,
     _concatenate_transpose,
 )
+
+
+def _concatenate_batch(values, dims, *, dimension):
+    size = batch_size(values, dims)
+    return concatenate([bdim_at_front(x, d, size) for x, d in zip(values, dims)], dimension + 1), 0
+
+
+concatenate_p.batch = _concatenate_batch
 
 
 # --- pad: lo/hi/interior padding with a constant (all >= 0) -------------------------------------
@@ -190,6 +234,14 @@ def _pad_jvp(primals, tangents, *, padding_value, padding_config):
 pad_p.jvp = _pad_jvp
 
 
+def _pad_batch(values, dims, *, padding_value, padding_config):
+    x = to_front(values[0], dims[0])
+    return pad_p.bind(x, padding_value=padding_value, padding_config=((0, 0, 0),) + padding_config), 0
+
+
+pad_p.batch = _pad_batch
+
+
 # --- rev: reverse the order along some dimensions -------------------------------------------------
 def _rev_impl(x, *, dimensions):
     return x[tuple(slice(None, None, -1) if d in dimensions else slice(None) for d in range(x.ndim))]
@@ -201,6 +253,8 @@ rev_p = _linear_primitive(
     lambda x, *, dimensions: (x.shape, x.dtype),
     lambda ct, x, *, dimensions: (rev(ct, dimensions),),
 )
+rev_p.batch = lambda values, dims, *, dimensions: (
+    rev(values[0], tuple(per_example_axis(a, dims[0]) for a in dimensions)), dims[0])
 
 
 # --- slice: static start / limit / stride per dimension ---------------------------------------------
@@ -229,6 +283,18 @@ slice_p = _linear_primitive(
         _slice_sizes(start_indices, limit_indices, strides), x.dtype),
     _slice_transpose,
 )
+
+
+def _slice_batch(values, dims, *, start_indices, limit_indices, strides):
+    (x,), (d,) = values, dims
+    starts, limits, steps = list(start_indices), list(limit_indices), list(strides)
+    starts.insert(d, 0)
+    limits.insert(d, x.shape[d])
+    steps.insert(d, 1)
+    return slice_(x, starts, limits, steps), d
+
+
+slice_p.batch = _slice_batch
 
 
 # --- wrappers ------------------------------------------------------------------------------------------
@@ -299,4 +365,7 @@ def slice_(x, start_indices, limit_indices, strides=None):
 
 
 from functrans.primitives.reduction import reduce_sum  # noqa: E402  (imports this module)
+from functrans.transforms.vmap import (  # noqa: E402
+    batch_size, bdim_at_front, per_example_axis, to_front,
+)
 
