@@ -46,15 +46,24 @@ def as_array(leaf):
     )
 
 
+def _where(argnum, paths, i):
+    path = paths()[i]
+    return f"argument {argnum}" + (f" at {tree.keystr(path)}" if path else "")
+
+
 def check_differentiable_inputs(leaves, paths, argnum_of, name: str, allow_int: bool):
-    """Raise if an input to differentiate is not of a float or complex dtype."""
-    for leaf, path, argnum in zip(leaves, paths, argnum_of):
+    """Raise if an input to differentiate is not of a float or complex dtype.
+
+    ``paths()`` gives each leaf's key path within its argument; it is called only to write
+    an error message, since key paths cost more than the flattening itself.
+    """
+    for i, (leaf, argnum) in enumerate(zip(leaves, argnum_of)):
         dtype = leaf.dtype
         if dtype.kind in "fc":
             continue
         if allow_int and dtype.kind in "biu":
             continue
-        where = f"argument {argnum}" + (f" at {tree.keystr(path)}" if path else "")
+        where = _where(argnum, paths, i)
         raise errors.InputDtypeError(
             f"{name} requires float (or complex) inputs to differentiate with respect to, but "
             f"{where} has dtype {dtype}. Pass a float value (2.0 rather than 2, or "
@@ -65,9 +74,9 @@ def check_differentiable_inputs(leaves, paths, argnum_of, name: str, allow_int: 
 
 def check_holomorphic_inputs(leaves, paths, argnum_of, name: str):
     """With holomorphic=True every input to differentiate must be complex."""
-    for leaf, path, argnum in zip(leaves, paths, argnum_of):
+    for i, (leaf, argnum) in enumerate(zip(leaves, argnum_of)):
         if leaf.dtype.kind != "c":
-            where = f"argument {argnum}" + (f" at {tree.keystr(path)}" if path else "")
+            where = _where(argnum, paths, i)
             raise errors.InputDtypeError(
                 f"{name} with holomorphic=True differentiates with respect to complex inputs, "
                 f"but {where} has dtype {leaf.dtype}. Pass a complex value (x + 0j, or "

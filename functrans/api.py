@@ -126,14 +126,15 @@ def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value, hol
     @functools.wraps(fun)
     def transformed(*args, **kwargs):
         nums = normalize_argnums(argnums, len(args), name)
-        flat, paths, argnum_of, treedefs = [], [], [], []
+        flat, argnum_of, treedefs = [], [], []
         for n in nums:
-            path_leaves, treedef = tree.flatten_with_path(args[n])
-            treedefs.append((treedef, len(path_leaves)))
-            for path, leaf in path_leaves:
-                flat.append(as_array(leaf))
-                paths.append(path)
-                argnum_of.append(n)
+            leaves, treedef = tree.flatten(args[n])
+            treedefs.append((treedef, len(leaves)))
+            flat.extend(as_array(leaf) for leaf in leaves)
+            argnum_of.extend([n] * len(leaves))
+
+        def paths():
+            return [path for n in nums for path, _ in tree.flatten_with_path(args[n])[0]]
         check_differentiable_inputs(flat, paths, argnum_of, name, allow_int)
         if holomorphic:
             check_holomorphic_inputs(flat, paths, argnum_of, name)
@@ -192,10 +193,14 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False):
         array([1.        , 0.54030231])
     """
     name = f"vjp({fun_name(fun)})"
-    path_leaves, in_treedef = tree.flatten_with_path(tuple(primals))
-    flat = [as_array(leaf) for _, leaf in path_leaves]
-    check_differentiable_inputs(flat, [p[1:] for p, _ in path_leaves],
-                                [p[0].idx for p, _ in path_leaves], name, allow_int=True)
+    leaves, in_treedef = tree.flatten(tuple(primals))
+    flat = [as_array(leaf) for leaf in leaves]
+    argnum_of = [n for n, primal in enumerate(primals) for _ in tree.leaves(primal)]
+
+    def paths():  # only for error messages
+        return [path[1:] for path, _ in tree.flatten_with_path(tuple(primals))[0]]
+
+    check_differentiable_inputs(flat, paths, argnum_of, name, allow_int=True)
 
     def flat_fun(tracers):
         out = fun(*in_treedef.unflatten(tracers))
@@ -258,15 +263,16 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
             f"{type(primals).__name__} and {type(tangents).__name__}. Write jvp(f, (x,), (v,))."
         )
     primals, tangents = tuple(primals), tuple(tangents)
-    p_paths, p_treedef = tree.flatten_with_path(primals)
+    p_leaves, p_treedef = tree.flatten(primals)
     t_leaves, t_treedef = tree.flatten(tangents)
     if p_treedef != t_treedef:
         tree.assert_same_structure(primals, tangents, names=("primals", "tangents"))
     flat_p, flat_t = [], []
-    for (path, p), t in zip(p_paths, t_leaves):
+    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
         p = as_array(p)
         t = np.asarray(t, dtype=p.dtype) if type(t) in PY_SCALARS else as_array(t)
-        where = tree.keystr(path)
+        if tuple(t.shape) != tuple(p.shape) or t.dtype != p.dtype:
+            where = tree.keystr(tree.flatten_with_path(primals)[0][i][0])
         if tuple(t.shape) != tuple(p.shape):
             raise errors.TangentMismatchError(
                 f"{name}: the tangent at primals{where} has shape {tuple(t.shape)} but the primal "
