@@ -10,9 +10,12 @@ from functrans import numpy, tree  # noqa: F401  (numpy wires the tracer methods
 from functrans import errors
 from functrans import io, nn, optim, random  # noqa: F401
 from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
-from functrans._transforms_api import vmap
+from functrans._transforms_api import (
+    hessian, jacfwd, jacrev, linear_transpose, linearize, make_jaxpr, vmap,
+)
 
 __version__ = "0.1.0"
 
-__all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap"]
+__all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
+           "jacfwd", "jacrev", "hessian", "linearize", "linear_transpose", "make_jaxpr"]
 _ = _primitives

@@ -223,3 +223,440 @@ def _unbatch(leaf, axis, trace, size: int, name: str):
     axis %= ndim
     dims = [d for d in range(ndim) if d != axis]
     return broadcast_in_dim(leaf, shape[:axis] + (size,) + shape[axis:], dims)
+
+
+# =============================================================================================
+# Jacobians: vmap of jvp (forward) and of the vjp function (reverse)
+# =============================================================================================
+
+
+class _Paths(list):
+    """Key paths for ``check_differentiable_inputs``, which takes them as a list or (lazily)
+    as a function returning the list: this is both."""
+
+    def __call__(self):
+        return self
+
+
+def _dyn_args(args, argnums, name: str):
+    """The arguments to differentiate, flattened, and a function of them alone."""
+    nums = normalize_argnums(argnums, len(args), name)
+    dyn = tuple(args[n] for n in nums)
+    path_leaves, in_treedef = tree.flatten_with_path(dyn)
+    flat = [as_array(leaf) for _, leaf in path_leaves]
+    check_differentiable_inputs(flat, _Paths(p[1:] for p, _ in path_leaves),
+                                [nums[p[0].idx] for p, _ in path_leaves], name, allow_int=False)
+    return nums, dyn, flat, in_treedef
+
+
+def _with_args(fun, args, nums, kwargs):
+    def partial(*dyn_args):
+        new_args = list(args)
+        for n, a in zip(nums, dyn_args):
+            new_args[n] = a
+        return fun(*new_args, **kwargs)
+
+    return partial
+
+
+def _module_for(x):
+    """The array module to build a basis for ``x`` in (NumPy for abstract values)."""
+    from functrans.backend import array_module
+
+    if isinstance(x, Tracer):
+        try:
+            x = x.to_concrete()
+        except errors.TracerConversionError:
+            return np
+    return array_module(x)
+
+
+def _basis(leaves):
+    """For leaves of sizes n_i (total N): leaf i's block of the N x N identity, shaped
+    ``(N, *shape_i)``, so that row k of the stacked blocks is the k-th unit vector."""
+    sizes = [int(np.prod(x.shape, dtype=np.int64)) for x in leaves]
+    total = sum(sizes)
+    out, start = [], 0
+    for x, n in zip(leaves, sizes):
+        xp = _module_for(x)
+        block = xp.zeros((total, n), dtype=x.dtype)
+        block[start + np.arange(n), np.arange(n)] = 1
+        out.append(block.reshape((total,) + tuple(x.shape)))
+        start += n
+    return out, sizes
+
+
+def _rows(x, start: int, count: int):
+    """Rows ``start:start+count`` of ``x`` along its first axis."""
+    if start == 0 and count == x.shape[0]:
+        return x
+    return _shape_prims.slice_(x, (start,) + (0,) * (len(x.shape) - 1),
+                               (start + count,) + tuple(x.shape[1:]))
+
+
+def _check_float_outputs(leaves, name: str):
+    for i, leaf in enumerate(leaves):
+        dtype = np.result_type(leaf) if type(leaf) in PY_SCALARS else leaf.dtype
+        if dtype.kind not in "fc":
+            raise errors.InputDtypeError(
+                f"{name}: output leaf {i} has dtype {dtype}, which has no derivative. Compute the "
+                "outputs in floats, or return integer values as auxiliary data (has_aux=True)."
+            )
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian of ``fun`` by forward mode: ``jvp`` vectorised with ``vmap`` over the
+    unit vectors of the inputs (one batched forward pass, not a Python loop).
+
+    Cheaper than ``jacrev`` when there are fewer inputs than outputs. For an output leaf of
+    shape ``out`` and an input leaf of shape ``in`` the block has shape ``out + in``; the
+    result has the output's structure with, at each leaf, the input's structure (a tuple
+    over ``argnums`` when it is a tuple).
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
+        has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+
+    Returns:
+        A function with ``fun``'s signature returning the Jacobian.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> ft.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    name = f"jacfwd({fun_name(fun)})"
+
+    @functools.wraps(fun)
+    def jacobian(*args, **kwargs):
+        nums, dyn, flat, in_treedef = _dyn_args(args, argnums, name)
+        partial = _with_args(fun, args, nums, kwargs)
+        basis, sizes = _basis(flat)
+
+        def pushforward(tangent_leaves):
+            return jvp(partial, dyn, in_treedef.unflatten(tangent_leaves), has_aux=has_aux)
+
+        results = vmap(pushforward, out_axes=(None, 0, None) if has_aux else (None, 0))(basis)
+        out, out_tangents = results[0], results[1]
+        out_leaves, out_treedef = tree.flatten(out)
+        _check_float_outputs(out_leaves, name)
+        jac_leaves = []
+        for leaf, t in zip(out_leaves, tree.leaves(out_tangents)):
+            out_shape = tuple(as_array(leaf).shape)
+            t = move_axis(t, 0, len(t.shape) - 1)  # (*out, N)
+            blocks, start = [], 0
+            for x, n in zip(flat, sizes):
+                block = t if len(flat) == 1 else _last_axis_slice(t, start, n)
+                blocks.append(reshape(block, out_shape + tuple(x.shape)))
+                start += n
+            per_input = in_treedef.unflatten(blocks)
+            jac_leaves.append(per_input[0] if isinstance(argnums, int) else per_input)
+        jac = out_treedef.unflatten(jac_leaves)
+        return (jac, results[2]) if has_aux else jac
+
+    return jacobian
+
+
+def _last_axis_slice(x, start: int, count: int):
+    shape = tuple(x.shape)
+    return _shape_prims.slice_(x, (0,) * (len(shape) - 1) + (start,), shape[:-1] + (start + count,))
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian of ``fun`` by reverse mode: the function returned by ``vjp`` vectorised
+    with ``vmap`` over the unit vectors of the outputs (one linearization, one batched
+    backward pass).
+
+    Cheaper than ``jacfwd`` when there are fewer outputs than inputs. The result has the same
+    layout as ``jacfwd``'s: output structure outside, input structure inside, blocks of shape
+    ``out + in``.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
+        has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+
+    Returns:
+        A function with ``fun``'s signature returning the Jacobian.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> J = ft.jacrev(lambda x: fnp.sin(x) * x[0])(np.array([0.0, 1.0]))
+        >>> J.round(4)
+        array([[0.    , 0.    ],
+               [0.8415, 0.    ]])
+    """
+    name = f"jacrev({fun_name(fun)})"
+
+    @functools.wraps(fun)
+    def jacobian(*args, **kwargs):
+        nums, dyn, flat, in_treedef = _dyn_args(args, argnums, name)
+        partial = _with_args(fun, args, nums, kwargs)
+        result = vjp(partial, *dyn, has_aux=has_aux)
+        out, pullback = result[0], result[1]
+        out_leaves, out_treedef = tree.flatten(out)
+        out_leaves = [as_array(leaf) for leaf in out_leaves]
+        _check_float_outputs(out_leaves, name)
+        basis, sizes = _basis(out_leaves)
+        cts = vmap(lambda leaves: pullback(out_treedef.unflatten(leaves)))(basis)
+        ct_leaves = tree.leaves(cts)  # one per input leaf, each (M, *in_shape)
+        jac_leaves, start = [], 0
+        for leaf, m in zip(out_leaves, sizes):
+            blocks = [reshape(_rows(ct, start, m), tuple(leaf.shape) + tuple(x.shape))
+                      for ct, x in zip(ct_leaves, flat)]
+            per_input = in_treedef.unflatten(blocks)
+            jac_leaves.append(per_input[0] if isinstance(argnums, int) else per_input)
+            start += m
+        jac = out_treedef.unflatten(jac_leaves)
+        return (jac, result[2]) if has_aux else jac
+
+    return jacobian
+
+
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Hessian of a scalar function: ``jacfwd(jacrev(fun))`` (reverse mode for the
+    gradient, forward mode over it, the cheapest combination for a dense Hessian).
+
+    Args:
+        fun: a function returning a scalar (or ``(scalar, aux)`` with ``has_aux``).
+        argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
+        has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(hessian, aux)``.
+
+    Returns:
+        A function returning the Hessian: for an input of shape ``s``, an array of shape
+        ``s + s`` (nested by the input structure for pytrees and tuples of argnums).
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> A = np.array([[1.0, 2.0], [0.0, 3.0]])
+        >>> ft.hessian(lambda x: x @ A @ x)(np.ones(2))  # A + A.T
+        array([[2., 2.],
+               [2., 6.]])
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+
+
+# =============================================================================================
+# linearize and linear_transpose: the recorded linear program, evaluated or transposed
+# =============================================================================================
+
+
+def eval_program(trace, in_vars, inputs, outputs):
+    """Run a recorded program on values for its inputs; ``outputs`` are Vars (or ``zero``,
+    given back as ``None``). Constants (residuals) are used as recorded."""
+    env = [None] * trace.num_vars
+    for var, value in zip(in_vars, inputs):
+        env[var.index] = value
+    for eqn in trace.eqns:
+        args = [env[a.index] if type(a) is Var and a._trace is trace else a for a in eqn.args]
+        if type(eqn) is Var:
+            env[eqn.index] = eqn.prim.bind(*args, **eqn.params)
+        else:
+            for o, value in zip(eqn.out, eqn.prim.bind(*args, **eqn.params)):
+                env[o.index] = value
+    return [None if o is zero else (env[o.index] if type(o) is Var and o._trace is trace else o)
+            for o in outputs]
+
+
+def _checked_tangents(name, what, values, treedef, like_leaves):
+    leaves, value_treedef = tree.flatten(values)
+    if value_treedef != treedef:
+        tree.assert_same_structure(treedef.unflatten(like_leaves), values,
+                                   names=(f"the {what}s expected", f"the {what}s given"))
+    out = []
+    for i, (value, like) in enumerate(zip(leaves, like_leaves)):
+        value = np.asarray(value, dtype=like.dtype) if type(value) in PY_SCALARS else as_array(value)
+        if tuple(value.shape) != tuple(like.shape):
+            raise errors.TangentMismatchError(
+                f"{name}: the {what} for leaf {i} has shape {tuple(value.shape)}, but it must have "
+                f"shape {tuple(like.shape)} (that of the value it stands beside)."
+            )
+        out.append(value)
+    return out
+
+
+def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
+    """Evaluate ``fun`` at ``primals`` and record its derivative there as a linear function.
+
+    The returned ``f_jvp(*tangents)`` equals ``jvp(fun, primals, tangents)[1]`` but does not
+    run ``fun`` again: it replays the recorded tangent program (the same one ``vjp``
+    transposes), which pays off when many tangents are pushed through one point.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        *primals: the point at which to linearize.
+
+    Returns:
+        ``(output, f_jvp)``; ``f_jvp`` takes one tangent per primal (same structure and shapes).
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> y, f_jvp = ft.linearize(fnp.sin, np.array([0.0, np.pi]))
+        >>> f_jvp(np.array([1.0, 2.0]))
+        array([ 1., -2.])
+    """
+    name = f"linearize({fun_name(fun)})"
+    path_leaves, in_treedef = tree.flatten_with_path(tuple(primals))
+    flat = [as_array(leaf) for _, leaf in path_leaves]
+    check_differentiable_inputs(flat, _Paths(p[1:] for p, _ in path_leaves),
+                                [p[0].idx for p, _ in path_leaves], name, allow_int=True)
+
+    def flat_fun(tracers):
+        out_leaves, out_treedef = tree.flatten(fun(*in_treedef.unflatten(tracers)))
+        return out_leaves, out_treedef
+
+    out_flat, program, out_treedef = linearize_flat(flat_fun, flat, name)
+
+    def f_jvp(*tangents):
+        flat_t = _checked_tangents(name, "tangent", tuple(tangents), in_treedef, flat)
+        outs = eval_program(program.trace, program.in_vars, flat_t, program.out_tangents)
+        return out_treedef.unflatten([_zeros_for(p) if t is None else t for p, t in zip(out_flat, outs)])
+
+    return out_treedef.unflatten(out_flat), f_jvp
+
+
+def _stage(fun, leaves, treedef, name, kwargs=None):
+    """Record ``fun`` on abstract inputs shaped like ``leaves``: (trace, in_vars, outputs, tree)."""
+    with new_trace(StagingTrace, name) as trace:
+        in_vars = [trace.new_var(tuple(x.shape), np.dtype(x.dtype)) for x in leaves]
+        out = fun(*treedef.unflatten(in_vars), **(kwargs or {}))
+        out_leaves, out_treedef = tree.flatten(out)
+    return trace, in_vars, out_leaves, out_treedef
+
+
+def linear_transpose(fun: Callable, *primals: PyTree) -> Callable:
+    """The transpose of a linear function: ``f_t(ct)`` returns ``<ct, fun(x)> = <f_t(ct), x>``.
+
+    ``fun`` is recorded once on abstract inputs shaped like ``primals`` (only their shapes
+    and dtypes matter) and its program is transposed, as ``vjp`` does for a linearized one.
+
+    Args:
+        fun: a function linear in its arguments (a matrix product, a sum, a slice...).
+        *primals: arrays (or objects with ``shape`` and ``dtype``) like ``fun``'s arguments.
+
+    Returns:
+        ``f_t(cotangent)``, taking a cotangent shaped like ``fun``'s output and returning a
+        tuple of cotangents, one per argument.
+
+    Raises:
+        NotLinearError: ``fun`` applies a non-linear operation to its inputs.
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> f_t = ft.linear_transpose(lambda x: A @ x, np.zeros(2))
+        >>> f_t(np.array([1.0, 0.0]))  # A.T @ ct
+        (array([1., 2.]),)
+    """
+    name = f"linear_transpose({fun_name(fun)})"
+    leaves, in_treedef = tree.flatten(tuple(primals))
+    leaves = [as_array(leaf) for leaf in leaves]
+    trace, in_vars, out_leaves, out_treedef = _stage(fun, leaves, in_treedef, name)
+    for eqn in trace.eqns:
+        if eqn.prim.transpose is None:
+            raise errors.NotLinearError(
+                f"{name}: the function applies {eqn.prim.name!r}, which is not linear, to its "
+                "inputs, so it has no transpose. linear_transpose is for linear functions; for "
+                "the transpose of a derivative use functrans.vjp(f, x)."
+            )
+    out_tangents = [o if trace.is_own(o) else zero for o in out_leaves]
+    program = _Program(trace, in_vars, out_tangents)
+
+    def f_transpose(cotangent):
+        cts = _checked_tangents(name, "cotangent", cotangent, out_treedef, out_leaves)
+        try:
+            in_cts = transpose_program(program, cts)
+        except ValueError as error:
+            raise errors.NotLinearError(
+                f"{name}: the function is not linear in its inputs ({error}). linear_transpose "
+                "is for linear functions; use functrans.vjp for derivatives."
+            ) from None
+        return in_treedef.unflatten([np.zeros(x.shape, x.dtype) if ct is None else ct
+                                     for x, ct in zip(leaves, in_cts)])
+
+    return f_transpose
+
+
+class _Program:
+    __slots__ = ("trace", "in_vars", "out_tangents")
+
+    def __init__(self, trace, in_vars, out_tangents):
+        self.trace = trace
+        self.in_vars = in_vars
+        self.out_tangents = out_tangents
+
+
+# =============================================================================================
+# make_jaxpr: the program as functrans records it
+# =============================================================================================
+
+
+class StagedProgram:
+    """A function recorded as a flat program (what ``make_jaxpr`` returns).
+
+    ``str(program)`` prints one equation a line, with shapes and dtypes; ``eqns`` lists the
+    equations; calling it runs the program on new inputs of the same shapes.
+    """
+
+    __slots__ = ("_trace", "inputs", "outputs", "_in_treedef", "_out_treedef")
+
+    def __init__(self, trace, inputs, outputs, in_treedef, out_treedef):
+        self._trace = trace
+        self.inputs = inputs
+        self.outputs = outputs
+        self._in_treedef = in_treedef
+        self._out_treedef = out_treedef
+
+    @property
+    def eqns(self) -> list:
+        return list(self._trace.eqns)
+
+    def __call__(self, *args):
+        leaves = tree.leaves(args)
+        outs = eval_program(self._trace, self.inputs, leaves, self.outputs)
+        return self._out_treedef.unflatten(outs)
+
+    def __str__(self) -> str:
+        return format_program(self._trace, self.inputs, self.outputs)
+
+    __repr__ = __str__
+
+
+def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
+    """Show the program functrans records for ``fun``: every primitive it applies, in order.
+
+    The inputs are abstract (only shapes and dtypes), so every operation on them is recorded
+    and Python control flow on their values raises an error. Transformations inside ``fun``
+    show what they compute: ``make_jaxpr(grad(f))`` prints the forward pass and the backward
+    pass, ``make_jaxpr(vmap(f))`` the batched operations. It is the same program format that
+    ``vjp`` and ``linearize`` record internally.
+
+    Args:
+        fun: a function of arrays (pytrees); keyword arguments are passed through unrecorded.
+
+    Returns:
+        A function with ``fun``'s signature returning a ``StagedProgram`` (print it).
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> print(ft.make_jaxpr(lambda x: fnp.sin(x) * 2.0)(np.ones(3)))
+        { lambda v0:float64[3] .
+            v1:float64[3] = sin[] v0
+            v2:float64[3] = mul[] v1 2.0
+          in (v2) }
+    """
+    name = f"make_jaxpr({fun_name(fun)})"
+
+    @functools.wraps(fun)
+    def staged(*args, **kwargs) -> StagedProgram:
+        leaves, in_treedef = tree.flatten(args)
+        leaves = [as_array(leaf) for leaf in leaves]
+        trace, in_vars, out_leaves, out_treedef = _stage(fun, leaves, in_treedef, name, kwargs)
+        return StagedProgram(trace, in_vars, out_leaves, in_treedef, out_treedef)
+
+    return staged
+
+
+from functrans.primitives import shape as _shape_prims  # noqa: E402

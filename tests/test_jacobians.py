@@ -1,0 +1,172 @@
+"""jacfwd, jacrev, hessian, linearize, linear_transpose: against finite differences, each
+other, and known closed forms; argnums, has_aux and pytrees laid out as documented."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import errors
+from functrans.testing import numerical_jvp
+
+RNG = np.random.default_rng(1)
+A = RNG.standard_normal((4, 4))
+
+
+def _fd_jacobian(f, x, eps=1e-6):
+    """Central differences, column by column (the reference)."""
+    cols = []
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = eps
+        e = e.reshape(x.shape)
+        cols.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * eps))
+    return np.stack(cols, axis=-1).reshape(np.shape(f(x)) + x.shape)
+
+
+def f_vec(x):
+    return fnp.tanh(A @ x) * x
+
+
+@pytest.mark.parametrize("jac", [ft.jacfwd, ft.jacrev], ids=["jacfwd", "jacrev"])
+def test_jacobian_of_a_vector_function_matches_finite_differences(jac):
+    x = RNG.standard_normal(4)
+    expected = _fd_jacobian(f_vec, x)
+    np.testing.assert_allclose(jac(f_vec)(x), expected, rtol=1e-7, atol=1e-9)
+    # exact form: diag(x) (1 - tanh^2) A + diag(tanh(Ax))
+    t = np.tanh(A @ x)
+    exact = (x * (1 - t ** 2))[:, None] * A + np.diag(t)
+    np.testing.assert_allclose(jac(f_vec)(x), exact, rtol=1e-12)
+
+
+def test_jacfwd_and_jacrev_agree_on_matrix_inputs_and_outputs():
+    def f(m):
+        return fnp.sin(m) @ m.T
+
+    m = RNG.standard_normal((2, 3))
+    fwd, rev = ft.jacfwd(f)(m), ft.jacrev(f)(m)
+    assert fwd.shape == (2, 2, 2, 3)
+    np.testing.assert_allclose(fwd, rev, rtol=1e-12)
+    np.testing.assert_allclose(fwd, _fd_jacobian(f, m), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("jac", [ft.jacfwd, ft.jacrev], ids=["jacfwd", "jacrev"])
+def test_pytrees_argnums_and_has_aux(jac):
+    def f(params, x, scale):
+        y = {"out": fnp.sin(params["w"] @ x) * scale, "norm": fnp.sum(x ** 2)}
+        return y, "aux-value"
+
+    params = {"w": RNG.standard_normal((2, 3))}
+    x = RNG.standard_normal(3)
+    (J, aux) = jac(f, argnums=(0, 1), has_aux=True)(params, x, 2.0)
+    assert aux == "aux-value"
+    # output structure outside, then a tuple over argnums, then each argument's structure
+    assert J["out"][0]["w"].shape == (2, 2, 3) and J["out"][1].shape == (2, 3)
+    assert J["norm"][0]["w"].shape == (2, 3) and J["norm"][1].shape == (3,)
+    np.testing.assert_allclose(J["norm"][1], 2 * x, rtol=1e-12)
+    np.testing.assert_allclose(J["norm"][0]["w"], 0.0)
+    w = params["w"]
+    np.testing.assert_allclose(J["out"][1], 2.0 * np.cos(w @ x)[:, None] * w, rtol=1e-12)
+    expected_w = _fd_jacobian(lambda w_: np.sin(w_ @ x) * 2.0, w)
+    np.testing.assert_allclose(J["out"][0]["w"], expected_w, rtol=1e-6, atol=1e-8)
+    # a single int argnums gives the argument's structure directly
+    assert jac(lambda p: f(p, x, 1.0)[0]["norm"] + fnp.sum(p["w"]))(params)["w"].shape == (2, 3)
+
+
+def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose():
+    x = RNG.standard_normal(4)
+    H = ft.hessian(lambda x: x @ A @ x)(x)
+    np.testing.assert_allclose(H, A + A.T, rtol=1e-12)
+
+
+def test_hessian_of_a_known_function_with_argnums_and_aux():
+    def f(x, y):
+        return fnp.sum(fnp.sin(x) * y ** 2), {"y": y}
+
+    x, y = RNG.standard_normal(3), RNG.standard_normal(3)
+    (H, aux) = ft.hessian(f, argnums=(0, 1), has_aux=True)(x, y)
+    np.testing.assert_allclose(H[0][0], np.diag(-np.sin(x) * y ** 2), rtol=1e-12)
+    np.testing.assert_allclose(H[0][1], np.diag(2 * np.cos(x) * y), rtol=1e-12)
+    np.testing.assert_allclose(H[1][0], np.diag(2 * np.cos(x) * y), rtol=1e-12)
+    np.testing.assert_allclose(H[1][1], np.diag(2 * np.sin(x)), rtol=1e-12)
+    np.testing.assert_array_equal(aux["y"], y)
+
+
+def test_jacobians_nest_inside_grad_and_vmap():
+    x = RNG.standard_normal(4)
+    # d/dx trace(J(x)) by two routes
+    g1 = ft.grad(lambda x: fnp.trace(ft.jacrev(f_vec)(x)))(x)
+    g2 = ft.grad(lambda x: fnp.trace(ft.jacfwd(f_vec)(x)))(x)
+    np.testing.assert_allclose(g1, g2, rtol=1e-10)
+    np.testing.assert_allclose(g1, _fd_jacobian(lambda x: np.trace(np.asarray(ft.jacfwd(f_vec)(x))), x),
+                               rtol=1e-6, atol=1e-8)
+    xs = RNG.standard_normal((3, 4))
+    batched = ft.vmap(ft.jacrev(f_vec))(xs)
+    np.testing.assert_allclose(batched, np.stack([ft.jacfwd(f_vec)(x) for x in xs]), rtol=1e-12)
+
+
+def test_float32_jacobians_stay_float32():
+    x = RNG.standard_normal(3).astype(np.float32)
+    for jac in (ft.jacfwd, ft.jacrev):
+        assert jac(lambda x: fnp.exp(x) * 2)(x).dtype == np.float32
+
+
+def test_jacobian_errors():
+    with pytest.raises(errors.InputDtypeError, match="argument 0"):
+        ft.jacfwd(lambda x: x * 1.0)(np.arange(3))
+    with pytest.raises(errors.InputDtypeError, match="output leaf 0"):
+        ft.jacrev(lambda x: fnp.argmax(x))(np.ones(3))
+
+
+# -- linearize, linear_transpose ---------------------------------------------------------------
+
+
+def test_linearize_replays_the_tangent_program():
+    def f(x, p):
+        return {"a": fnp.sin(x) * p["s"], "b": fnp.sum(x ** 3)}
+
+    x, p = RNG.standard_normal(3), {"s": np.array(1.5)}
+    out, f_jvp = ft.linearize(f, x, p)
+    np.testing.assert_allclose(out["a"], np.sin(x) * 1.5)
+    for _ in range(2):
+        t, ts = RNG.standard_normal(3), {"s": np.array(RNG.standard_normal())}
+        got = f_jvp(t, ts)
+        expected = ft.jvp(f, (x, p), (t, ts))[1]
+        np.testing.assert_allclose(got["a"], expected["a"], rtol=1e-12)
+        np.testing.assert_allclose(got["b"], expected["b"], rtol=1e-12)
+        (num,) = [numerical_jvp(lambda x_: np.sum(x_ ** 3), (x,), (t,))[0]]
+        np.testing.assert_allclose(got["b"], num, rtol=1e-6)
+    with pytest.raises(errors.TangentMismatchError, match="shape"):
+        f_jvp(np.ones(4), {"s": np.array(1.0)})
+
+
+def test_linearize_of_an_output_independent_of_the_input_gives_zeros():
+    _, f_jvp = ft.linearize(lambda x: (x * 2, np.ones(2)), np.ones(3))
+    t_a, t_b = f_jvp(np.ones(3))
+    np.testing.assert_array_equal(t_a, 2 * np.ones(3))
+    np.testing.assert_array_equal(t_b, np.zeros(2))
+
+
+def test_linear_transpose_is_the_adjoint():
+    M = RNG.standard_normal((3, 4))
+
+    def f(x, y):
+        return {"p": M @ x + fnp.sum(y) * 2.0, "q": x[1:3] - y[::2]}
+
+    x, y = np.zeros(4), np.zeros(4)
+    f_t = ft.linear_transpose(f, x, y)
+    ct = {"p": RNG.standard_normal(3), "q": RNG.standard_normal(2)}
+    ct_x, ct_y = f_t(ct)
+    vx, vy = RNG.standard_normal(4), RNG.standard_normal(4)
+    out = f(vx, vy)
+    lhs = np.dot(ct["p"], out["p"]) + np.dot(ct["q"], out["q"])
+    rhs = np.dot(ct_x, vx) + np.dot(ct_y, vy)
+    np.testing.assert_allclose(lhs, rhs, rtol=1e-12)
+
+
+def test_linear_transpose_rejects_non_linear_functions():
+    with pytest.raises(errors.NotLinearError, match="'sin'"):
+        ft.linear_transpose(fnp.sin, np.zeros(2))
+    with pytest.raises(errors.NotLinearError):
+        ft.linear_transpose(lambda x: x * x, np.zeros(2))(np.ones(2))
