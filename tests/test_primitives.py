@@ -5,7 +5,7 @@ run (float32, complex64) in which values, tangents and cotangents keep their pre
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from op_specs import PRIMITIVE_SPECS, run_spec
@@ -18,6 +18,7 @@ def test_primitive(spec, data):
 
 
 @pytest.mark.parametrize("spec", [s for s in PRIMITIVE_SPECS if len(s.dtypes) > 1], ids=repr)
+@settings(max_examples=max(5, settings().max_examples // 2))  # order 1: dtypes, mostly
 @given(data=st.data())
 def test_primitive_low_precision(spec, data):
     run_spec(spec, data, spec.dtypes[1], order=1)
