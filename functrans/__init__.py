@@ -13,9 +13,11 @@ from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
 from functrans._transforms_api import (
     hessian, jacfwd, jacrev, linear_transpose, linearize, make_jaxpr, vmap,
 )
+from functrans.transforms.custom import custom_jvp, custom_vjp
 
 __version__ = "0.1.0"
 
 __all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
-           "jacfwd", "jacrev", "hessian", "linearize", "linear_transpose", "make_jaxpr"]
+           "jacfwd", "jacrev", "hessian", "linearize", "linear_transpose", "make_jaxpr",
+           "custom_jvp", "custom_vjp"]
 _ = _primitives

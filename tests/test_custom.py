@@ -1,0 +1,204 @@
+"""custom_jvp and custom_vjp: the rules are used (and only them) in every mode and order
+where they apply, they compose with vmap, and misuse is explained."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import errors
+
+X = np.array([0.3, -1.2, 2.0])
+
+
+# A function whose rule deliberately differs from its true derivative (3x instead of 1x, with
+# a second derivative from the rule's own code), so each test can see which one was used.
+@ft.custom_jvp
+def tripled(x):
+    return x
+
+
+CALLS = {"jvp": 0}
+
+
+@tripled.defjvp
+def _tripled_jvp(primals, tangents):
+    CALLS["jvp"] += 1
+    (x,), (t,) = primals, tangents
+    return tripled(x), 3.0 * t * fnp.cos(x - x)  # the rule is traced: d/dx of it is 0
+
+
+def test_custom_jvp_rule_in_forward_and_reverse_mode():
+    CALLS["jvp"] = 0
+    np.testing.assert_array_equal(tripled(X), X)
+    assert CALLS["jvp"] == 0  # plain call: the function, not the rule
+    _, t = ft.jvp(tripled, (X,), (np.ones(3),))
+    np.testing.assert_allclose(t, 3.0)
+    assert CALLS["jvp"] == 1
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(tripled(x)))(X), 3.0)
+    assert CALLS["jvp"] == 2
+    np.testing.assert_allclose(ft.jacfwd(tripled)(X), 3.0 * np.eye(3))
+    np.testing.assert_allclose(ft.jacrev(tripled)(X), 3.0 * np.eye(3))
+
+
+def test_custom_jvp_to_second_order_in_both_modes():
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x)
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x,), (t,) = primals, tangents
+        return f(x), 2.0 * fnp.cos(x) * t  # twice the true derivative
+
+    g = lambda x: fnp.sum(f(x))  # noqa: E731
+    np.testing.assert_allclose(ft.grad(g)(X), 2 * np.cos(X), rtol=1e-14)
+    np.testing.assert_allclose(ft.hessian(g)(X), np.diag(-2 * np.sin(X)), rtol=1e-14)
+    np.testing.assert_allclose(ft.jacrev(ft.grad(g))(X), np.diag(-2 * np.sin(X)), rtol=1e-14)
+    d2 = ft.grad(lambda x: ft.grad(lambda y: f(y))(x))(0.7)
+    np.testing.assert_allclose(d2, -2 * np.sin(0.7), rtol=1e-14)
+
+
+def test_custom_jvp_under_vmap_both_ways():
+    xs = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(ft.vmap(ft.grad(lambda x: fnp.sum(tripled(x) ** 2)))(xs), 6 * xs)
+    # grad of vmap: the batched call must still use the rule
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(ft.vmap(tripled)(x) ** 2))(xs), 6 * xs)
+    np.testing.assert_allclose(ft.vmap(tripled, in_axes=1)(xs), xs.T)
+
+
+def test_defjvps_pytrees_and_nondiff_argnums():
+    @ft.custom_jvp
+    def f(x, y):
+        return {"s": x * y, "d": x - y}
+
+    f.defjvps(lambda t, out, x, y: {"s": t * y, "d": t},
+              lambda t, out, x, y: {"s": x * t, "d": -t})
+    x, y = np.array(2.0), np.array(5.0)
+    np.testing.assert_allclose(ft.grad(lambda x, y: f(x, y)["s"], argnums=(0, 1))(x, y), (5.0, 2.0))
+    np.testing.assert_allclose(ft.jacfwd(lambda x: f(x, y)["d"])(x), 1.0)
+
+    @ft.custom_jvp
+    def apply(fn, x):
+        return fn(x)
+
+    @apply.defjvp
+    def apply_jvp(fn, primals, tangents):
+        (x,), (t,) = primals, tangents
+        return apply(fn, x), 10.0 * t
+
+    apply = ft.custom_jvp(apply.fun, nondiff_argnums=(0,))
+    apply.defjvp(apply_jvp)
+    np.testing.assert_allclose(ft.grad(lambda x: apply(fnp.sin, x))(1.0), 10.0)
+
+
+def test_custom_jvp_errors():
+    @ft.custom_jvp
+    def no_rule(x):
+        return x
+
+    with pytest.raises(errors.CustomRuleError, match="defjvp"):
+        ft.grad(no_rule)(1.0)
+
+    @ft.custom_jvp
+    def bad(x):
+        return x
+
+    bad.defjvp(lambda p, t: (p[0], np.ones(5)))
+    with pytest.raises(errors.CustomRuleError, match="shape"):
+        ft.jvp(bad, (np.ones(2),), (np.ones(2),))
+
+
+# -- custom_vjp -------------------------------------------------------------------------------------
+
+BWD_CALLS = {"n": 0}
+
+
+@ft.custom_vjp
+def clipped(x, scale):
+    return x * scale
+
+
+def _clipped_fwd(x, scale):
+    return clipped(x, scale), (scale,)
+
+
+def _clipped_bwd(res, ct):
+    BWD_CALLS["n"] += 1
+    (scale,) = res
+    return fnp.clip(ct * scale, -1.0, 1.0), fnp.sum(ct) * 0.0 + 7.0
+
+
+clipped.defvjp(_clipped_fwd, _clipped_bwd)
+
+
+def test_custom_vjp_backward_function_is_used_in_reverse_mode():
+    BWD_CALLS["n"] = 0
+    scale = np.array(4.0)
+    np.testing.assert_array_equal(clipped(X, scale), X * 4.0)
+    gx, gs = ft.grad(lambda x, s: fnp.sum(clipped(x, s) * np.array([0.1, 1.0, -1.0])), argnums=(0, 1))(X, scale)
+    np.testing.assert_allclose(gx, [0.4, 1.0, -1.0])
+    np.testing.assert_allclose(gs, 7.0)
+    assert BWD_CALLS["n"] == 1
+    _, pullback = ft.vjp(clipped, X, scale)
+    np.testing.assert_allclose(pullback(np.full(3, 0.1))[0], 0.4)
+    np.testing.assert_allclose(ft.jacrev(lambda x: clipped(x, scale))(X), np.diag([1.0, 1.0, 1.0]))
+
+
+def test_custom_vjp_under_vmap_both_ways_and_jacfwd_of_jacrev():
+    xs = np.linspace(-1, 1, 6).reshape(2, 3)
+    scale = np.array(0.5)
+    per = ft.vmap(ft.grad(lambda x: fnp.sum(clipped(x, scale) * 3.0)))(xs)
+    np.testing.assert_allclose(per, np.full((2, 3), 1.0))  # clip(3 * 0.5) = 1
+    total = ft.grad(lambda x: fnp.sum(ft.vmap(lambda r: clipped(r, scale))(x) * 0.2))(xs)
+    np.testing.assert_allclose(total, np.full((2, 3), 0.1))
+    np.testing.assert_allclose(ft.vmap(lambda r: clipped(r, scale))(xs), xs * 0.5)
+
+    @ft.custom_vjp
+    def square(x):
+        return x ** 2
+
+    square.defvjp(lambda x: (x ** 2, x), lambda x, ct: (2 * x * ct,))
+    np.testing.assert_allclose(ft.hessian(lambda x: fnp.sum(square(x) * x))(X), np.diag(6 * X), rtol=1e-14)
+
+
+def test_custom_vjp_in_forward_mode_explains_why_and_what_to_use():
+    with pytest.raises(errors.CustomRuleError, match="custom_jvp") as info:
+        ft.jvp(lambda x: clipped(x, 2.0), (X,), (np.ones(3),))
+    assert "J^T v" in str(info.value)
+    with pytest.raises(errors.CustomRuleError, match="reverse mode"):
+        ft.jacfwd(lambda x: clipped(x, 2.0))(X)
+
+
+def test_custom_vjp_nondiff_argnums_pytrees_and_errors():
+    @ft.custom_vjp
+    def f(mode, p):
+        return p["a"] * p["b"] if mode == "mul" else p["a"] + p["b"]
+
+    def f_fwd(mode, p):
+        return f(mode, p), p
+
+    def f_bwd(mode, p, ct):
+        assert mode == "mul"
+        return ({"a": ct * p["b"] * 100.0, "b": None},)
+
+    f = ft.custom_vjp(f.fun, nondiff_argnums=(0,))
+    f.defvjp(f_fwd, f_bwd)
+    p = {"a": np.array(2.0), "b": np.array(3.0)}
+    g = ft.grad(lambda p: f("mul", p))(p)
+    np.testing.assert_allclose(g["a"], 300.0)
+    np.testing.assert_allclose(g["b"], 0.0)
+
+    @ft.custom_vjp
+    def wrong(x):
+        return x
+
+    wrong.defvjp(lambda x: (x, None), lambda r, ct: (ct, ct))
+    with pytest.raises(errors.CustomRuleError, match="one cotangent per"):
+        ft.grad(lambda x: fnp.sum(wrong(x)))(X)
+
+
+def test_make_jaxpr_shows_a_custom_call_as_one_equation():
+    text = str(ft.make_jaxpr(tripled)(X))
+    assert "custom_jvp_call" in text and text.count(" = ") == 1
