@@ -13,11 +13,12 @@ from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
 from functrans._transforms_api import (
     hessian, jacfwd, jacrev, linear_transpose, linearize, make_jaxpr, vmap,
 )
+from functrans.transforms.checkpoint import checkpoint, remat
 from functrans.transforms.custom import custom_jvp, custom_vjp
 
 __version__ = "0.1.0"
 
 __all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
            "jacfwd", "jacrev", "hessian", "linearize", "linear_transpose", "make_jaxpr",
-           "custom_jvp", "custom_vjp"]
+           "custom_jvp", "custom_vjp", "checkpoint", "remat"]
 _ = _primitives
