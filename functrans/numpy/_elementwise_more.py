@@ -18,10 +18,17 @@ def _doc(name, what, example, result):
             f"        >>> fnp.{name}({example}).tolist()\n        {result}\n")
 
 
+_ndarray = np.ndarray
+_PLAIN = frozenset((np.ndarray, float, int, bool, complex, np.float64, np.float32, np.int64, np.bool_))
+
+
 def _unary(prim, name, what, example="fnp.array([0.5])", result=None):
     bind = prim.bind
+    ufunc = getattr(np, name)  # NumPy's own ufunc: the implementation, called directly on arrays
 
     def fn(x, /):
+        if type(x) is _ndarray:
+            return ufunc(x)
         return bind(x if type(x) in PASS_THROUGH else operand(x))
 
     fn.__name__ = fn.__qualname__ = name
@@ -33,9 +40,13 @@ def _unary(prim, name, what, example="fnp.array([0.5])", result=None):
 
 def _binary(prim, name, what, example, result):
     bind = prim.bind
+    ufunc = getattr(np, name)
 
     def fn(x1, x2, /):
-        if type(x1) not in PASS_THROUGH:
+        t1, t2 = type(x1), type(x2)
+        if (t1 is _ndarray and t2 in _PLAIN) or (t2 is _ndarray and t1 in _PLAIN):
+            return ufunc(x1, x2)
+        if t1 not in PASS_THROUGH:
             x1 = operand(x1)
         if type(x2) not in PASS_THROUGH:
             x2 = operand(x2)

@@ -28,6 +28,8 @@ def matmul(a, b, /):
         >>> fnp.matmul(fnp.ones((2, 3)), fnp.ones((3, 4))).shape
         (2, 4)
     """
+    if type(a) is np.ndarray and type(b) is np.ndarray:  # plain arrays: NumPy itself
+        return np.matmul(a, b)
     a, b = _arr(a), _arr(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
@@ -221,15 +223,21 @@ def _contract(a, sa, b, sb, keep):
     return out, spec
 
 
-def einsum(subscripts, *operands, optimize=True):
+def einsum(subscripts, *operands, optimize=False):
     """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; contracted pairwise through
-    ``dot_general`` in the order NumPy's ``einsum_path`` finds cheapest.
+    ``dot_general`` in the order NumPy's ``einsum_path`` finds cheapest. On plain arrays it
+    is ``numpy.einsum`` (``optimize`` as there).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.einsum('ij,jk->ik', fnp.ones((2, 3)), fnp.ones((3, 4))).shape
         (2, 4)
     """
+    for op in operands:
+        if type(op) is not np.ndarray:
+            break
+    else:  # plain arrays: NumPy itself
+        return np.einsum(subscripts, *operands, optimize=optimize)
     operands = [_arr(op) for op in operands]
     if not any_tracer(*operands):
         return array_module_of(*operands).einsum(subscripts, *operands, optimize=optimize)

@@ -77,6 +77,8 @@ def cumsum(a, axis: int | None = None, dtype=None):
         >>> ft.grad(lambda x: fnp.cumsum(x)[1])(fnp.ones(3)).tolist()
         [1.0, 1.0, 0.0]
     """
+    if type(a) is np.ndarray:
+        return np.cumsum(a, axis, dtype)
     a = _arr(a)
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)

@@ -13,11 +13,21 @@ from functrans.primitives.elementwise import (
 )
 
 
+# Plain operands that NumPy's ufunc handles exactly as the primitive's implementation does:
+# with a NumPy array among them, the ufunc is called directly (one call, no dispatch).
+_PLAIN = frozenset((np.ndarray, float, int, bool, complex, np.float64, np.float32, np.int64, np.bool_))
+_ndarray = np.ndarray
+
+
 def _binary(prim, doc_name):
     bind = prim.bind
+    ufunc = getattr(np, doc_name)
 
     def fn(x, y, /):
-        if type(x) not in PASS_THROUGH:
+        tx, ty = type(x), type(y)
+        if (tx is _ndarray and ty in _PLAIN) or (ty is _ndarray and tx in _PLAIN):
+            return ufunc(x, y)
+        if tx not in PASS_THROUGH:
             x = operand(x)
         if type(y) not in PASS_THROUGH:
             y = operand(y)
@@ -33,8 +43,11 @@ def _binary(prim, doc_name):
 
 def _unary(prim, doc_name):
     bind = prim.bind
+    ufunc = getattr(np, doc_name)
 
     def fn(x, /):
+        if type(x) is _ndarray:
+            return ufunc(x)
         return bind(x if type(x) in PASS_THROUGH else operand(x))
 
     fn.__name__ = doc_name
