@@ -149,3 +149,19 @@ def test_numpy_dispatch_reaches_new_functions():
 
     with pytest.raises(errors.UnsupportedError, match="numpy.linalg.eig"):
         grad(lambda x: np.sum(np.linalg.eig(np.diag(x))[0].real))(x)
+
+
+def test_tracer_methods_of_the_broader_api():
+    x = np.array([[3.0, -1.0], [0.5, 2.0]])
+
+    def f(x):
+        return (x.cumsum(axis=0).sum() + x.cumprod(1).sum() + x.trace() + x.diagonal().sum()
+                + x.take([0, 3]).sum() + x.repeat(2, axis=0).sum() + x.round(1).sum())
+
+    check_grads(f, (x,), order=2)
+    assert bool(ft.jvp(lambda x: x.all(), (x,), (x,))[0]) and bool(ft.jvp(lambda x: x.any(), (x,), (x,))[0])
+    assert ft.jvp(lambda x: x.argsort(axis=1), (x,), (x,))[0].tolist() == [[1, 0], [0, 1]]
+    from functrans import errors
+
+    with pytest.raises(errors.InPlaceUpdateError, match="fnp|functrans.numpy.sort"):
+        ft.grad(lambda x: x.sort())(x)

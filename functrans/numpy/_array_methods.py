@@ -16,6 +16,13 @@ def _swap(f):
     return swapped
 
 
+def _sort_in_place(self, *args, **kwargs):
+    raise errors.InPlaceUpdateError(
+        "x.sort() sorts an array in place, which a traced array cannot do (the derivative needs "
+        "the old order). Write x = functrans.numpy.sort(x) instead, which returns a new array."
+    )
+
+
 def _install(fnp):
     T = Tracer
     T.__add__ = fnp.add
@@ -68,6 +75,19 @@ def _install(fnp):
     T.clip = lambda self, min=None, max=None: fnp.clip(self, min, max)
     T.dot = lambda self, other: fnp.dot(self, other)
     T.astype = lambda self, dtype, copy=True: fnp.astype(self, dtype)
+    # ndarray methods backed by the broader functrans.numpy (issue 3)
+    T.cumsum = lambda self, axis=None, dtype=None: fnp.cumsum(self, axis, dtype)
+    T.cumprod = lambda self, axis=None, dtype=None: fnp.cumprod(self, axis, dtype)
+    T.sort = _sort_in_place
+    T.argsort = lambda self, axis=-1, kind=None, order=None: fnp.argsort(self, axis, kind, order)
+    T.round = lambda self, decimals=0: fnp.round(self, decimals)
+    T.trace = lambda self, offset=0, axis1=0, axis2=1, dtype=None: fnp.trace(self, offset, axis1, axis2, dtype)
+    T.diagonal = lambda self, offset=0, axis1=0, axis2=1: fnp.diagonal(self, offset, axis1, axis2)
+    T.all = lambda self, axis=None, keepdims=False: fnp.all(self, axis, keepdims)
+    T.any = lambda self, axis=None, keepdims=False: fnp.any(self, axis, keepdims)
+    T.repeat = lambda self, repeats, axis=None: fnp.repeat(self, repeats, axis)
+    T.take = lambda self, indices, axis=None, mode=None: fnp.take(self, indices, axis, mode=mode)
+    T.nonzero = lambda self: fnp.nonzero(self)
 
     def array_ufunc(self, ufunc, method, *inputs, **kwargs):
         target = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
