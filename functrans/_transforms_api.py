@@ -17,12 +17,13 @@ from functrans import errors, tree
 from functrans._api_util import (
     as_array, check_differentiable_inputs, fun_name, normalize_argnums, split_aux,
 )
-from functrans.api import _zeros_for, jvp, vjp
+from functrans.api import _strip_tracers, _zeros_for
 from functrans.core.ir import StagingTrace, Var, format_program
 from functrans.core.trace import Tracer, new_trace
 from functrans.core.zeros import zero
 from functrans.primitives._define import PY_SCALARS
 from functrans.primitives.shape import broadcast_in_dim, reshape
+from functrans.transforms.jvp import JVPTrace, JVPTracer, split_output
 from functrans.transforms.linearize import linearize_flat
 from functrans.transforms.transpose import transpose_program
 from functrans.transforms.vmap import BatchTrace, BatchTracer, move_axis
@@ -277,6 +278,9 @@ def _basis(leaves):
     sizes = [int(np.prod(x.shape, dtype=np.int64)) for x in leaves]
     total = sum(sizes)
     out, start = [], 0
+    if len(leaves) == 1:
+        x = leaves[0]
+        return [_module_for(x).eye(total, dtype=x.dtype).reshape((total,) + tuple(x.shape))], sizes
     for x, n in zip(leaves, sizes):
         xp = _module_for(x)
         block = xp.zeros((total, n), dtype=x.dtype)
@@ -334,16 +338,25 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         nums, dyn, flat, in_treedef = _dyn_args(args, argnums, name)
         partial = _with_args(fun, args, nums, kwargs)
         basis, sizes = _basis(flat)
-
-        def pushforward(tangent_leaves):
-            return jvp(partial, dyn, in_treedef.unflatten(tangent_leaves), has_aux=has_aux)
-
-        results = vmap(pushforward, out_axes=(None, 0, None) if has_aux else (None, 0))(basis)
-        out, out_tangents = results[0], results[1]
-        out_leaves, out_treedef = tree.flatten(out)
-        _check_float_outputs(out_leaves, name)
+        total = sum(sizes)
+        # vmap over the basis of jvp, with the two traces started directly (the public
+        # functions would re-check and re-flatten what is already known here)
+        with new_trace(BatchTrace, name) as batch_trace:
+            batch_trace.axis_size = total
+            with new_trace(JVPTrace, name) as jvp_trace:
+                tracers = [JVPTracer(jvp_trace, x, BatchTracer(batch_trace, b, 0))
+                           for x, b in zip(flat, basis)]
+                out = partial(*in_treedef.unflatten(tracers))
+                aux = None
+                if has_aux:
+                    out, aux = split_aux(out, name)
+                    aux = _strip_tracers(aux, jvp_trace)
+                out_leaves, out_treedef = tree.flatten(out)
+                pairs = [split_output(jvp_trace, leaf) for leaf in out_leaves]
+            _check_float_outputs([p for p, _ in pairs], name)
+            columns = [_batched_rows(t, p, batch_trace, total) for p, t in pairs]
         jac_leaves = []
-        for leaf, t in zip(out_leaves, tree.leaves(out_tangents)):
+        for (leaf, _), t in zip(pairs, columns):
             out_shape = tuple(as_array(leaf).shape)
             t = move_axis(t, 0, len(t.shape) - 1)  # (*out, N)
             blocks, start = [], 0
@@ -354,9 +367,20 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             per_input = in_treedef.unflatten(blocks)
             jac_leaves.append(per_input[0] if isinstance(argnums, int) else per_input)
         jac = out_treedef.unflatten(jac_leaves)
-        return (jac, results[2]) if has_aux else jac
+        return (jac, aux) if has_aux else jac
 
     return jacobian
+
+
+def _batched_rows(t, like, trace, size: int):
+    """A derivative computed under ``trace`` as an array with the basis index first."""
+    if type(t) is BatchTracer and t._trace is trace:
+        return move_axis(t.value, t.batch_dim, 0)
+    if t is zero or t is None:
+        t = _zeros_for(as_array(like))
+    t = as_array(t)
+    shape = tuple(t.shape)
+    return broadcast_in_dim(t, (size,) + shape, range(1, len(shape) + 1))
 
 
 def _last_axis_slice(x, start: int, count: int):
@@ -394,23 +418,35 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     def jacobian(*args, **kwargs):
         nums, dyn, flat, in_treedef = _dyn_args(args, argnums, name)
         partial = _with_args(fun, args, nums, kwargs)
-        result = vjp(partial, *dyn, has_aux=has_aux)
-        out, pullback = result[0], result[1]
-        out_leaves, out_treedef = tree.flatten(out)
+
+        def flat_fun(tracers):
+            out = partial(*in_treedef.unflatten(tracers))
+            aux = None
+            if has_aux:
+                out, aux = split_aux(out, name)
+                aux = _strip_tracers(aux, tracers[0]._trace) if tracers else aux
+            out_leaves, out_treedef = tree.flatten(out)
+            return out_leaves, (out_treedef, aux)
+
+        out_leaves, program, (out_treedef, aux) = linearize_flat(flat_fun, flat, name)
         out_leaves = [as_array(leaf) for leaf in out_leaves]
         _check_float_outputs(out_leaves, name)
         basis, sizes = _basis(out_leaves)
-        cts = vmap(lambda leaves: pullback(out_treedef.unflatten(leaves)))(basis)
-        ct_leaves = tree.leaves(cts)  # one per input leaf, each (M, *in_shape)
+        total = sum(sizes)
+        # vmap of the backward pass over the basis, started directly
+        with new_trace(BatchTrace, name) as batch_trace:
+            batch_trace.axis_size = total
+            cts = transpose_program(program, [BatchTracer(batch_trace, b, 0) for b in basis])
+            rows = [_batched_rows(ct, x, batch_trace, total) for ct, x in zip(cts, flat)]
         jac_leaves, start = [], 0
         for leaf, m in zip(out_leaves, sizes):
-            blocks = [reshape(_rows(ct, start, m), tuple(leaf.shape) + tuple(x.shape))
-                      for ct, x in zip(ct_leaves, flat)]
+            blocks = [reshape(_rows(r, start, m), tuple(leaf.shape) + tuple(x.shape))
+                      for r, x in zip(rows, flat)]
             per_input = in_treedef.unflatten(blocks)
             jac_leaves.append(per_input[0] if isinstance(argnums, int) else per_input)
             start += m
         jac = out_treedef.unflatten(jac_leaves)
-        return (jac, result[2]) if has_aux else jac
+        return (jac, aux) if has_aux else jac
 
     return jacobian
 

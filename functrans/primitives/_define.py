@@ -121,6 +121,14 @@ def defbatch_elementwise(prim: Primitive) -> None:
     def batch(values, dims, **params):
         if len(values) == 1:
             return bind(values[0], **params), dims[0]
+        if len(values) == 2:  # the common cases, which need no moving of axes
+            (x, y), (dx, dy) = values, dims
+            if dx == 0 and dy is None and (type(y) in PY_SCALARS or len(y.shape) < len(x.shape)):
+                return bind(x, y, **params), 0
+            if dy == 0 and dx is None and (type(x) in PY_SCALARS or len(x.shape) < len(y.shape)):
+                return bind(x, y, **params), 0
+            if dx == dy and len(x.shape) == len(y.shape):
+                return bind(x, y, **params), dx
         operands, out_dim = broadcast_batched(values, dims)
         return bind(*operands, **params), out_dim
 

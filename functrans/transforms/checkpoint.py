@@ -144,6 +144,9 @@ def _checkpoint_linear_transpose(cts, *tangents, call, primals, positions, out_a
 
     _, program, _ = linearize_flat(flat_fun, list(primals), f"checkpoint({call!r})")
     in_cts = transpose_program(program, list(cts))
+    # Variables and their trace refer to each other, so without this the block's residuals
+    # would wait for the cycle collector instead of being freed now.
+    program.trace.eqns.clear()
     return tuple(in_cts[i] for i in positions)
 
 
