@@ -488,6 +488,12 @@ def _well_conditioned(x):
     return x * 0.3 + np.eye(n, dtype=x.dtype) * 2
 
 
+def _separated(x):
+    """A matrix whose eigenvalues are well apart (1.5 between diagonal entries)."""
+    n = x.shape[-1]
+    return x * 0.2 + np.diag(np.arange(n) * 1.5).astype(x.dtype)
+
+
 def _spd(x):
     """A symmetric positive-definite matrix from any square one."""
     xt = np.swapaxes(x, -1, -2) if not hasattr(x, "mT") else x.mT
@@ -543,6 +549,13 @@ def _linalg_specs():
         unary("fnp.linalg.cholesky", spd(fnp.linalg.cholesky), spd(np.linalg.cholesky), sig=square_sig(), tol=tol),
         unary("fnp.linalg.eigh", lambda x: _gauge_free_eigh(fnp, _spd(x)), lambda x: _gauge_free_eigh(np, _spd(x)),
               DISTINCT, sig=square_sig(batch=False), tol=tol),
+        unary("fnp.linalg.eig", lambda x: _gauge_free_eig(fnp, _separated(x)), lambda x: _gauge_free_eig(np, _separated(x)),
+              DISTINCT, sig=square_sig(), tol=tol, dtypes=(F64, C128)),
+        unary("fnp.linalg.eig[complex]", lambda x: _gauge_free_eig(fnp, _separated(x)),
+              lambda x: _gauge_free_eig(np, _separated(x)), DISTINCT, sig=square_sig(), tol=tol, dtypes=COMPLEX),
+        unary("fnp.linalg.eigvals", lambda x: fnp.linalg.eigvals(_separated(x)),
+              lambda x: np.linalg.eigvals(_separated(x)).astype(np.result_type(x.dtype, np.complex64)),
+              DISTINCT, sig=square_sig(), tol=tol),
         unary("fnp.linalg.eigvalsh", spd(fnp.linalg.eigvalsh), spd(np.linalg.eigvalsh), sig=square_sig(), tol=tol),
         unary("fnp.linalg.svd", lambda x: _gauge_free_svd(fnp, x), lambda x: _gauge_free_svd(np, x),
               DISTINCT, sig=matrix_sig(), tol=tol),
@@ -593,6 +606,14 @@ def _gauge_free_eigh(lib, a):
     """Eigenvalues, and the eigenvector outer products (free of the sign choice)."""
     w, v = lib.linalg.eigh(a)
     return w, lib.einsum("ik,jk->kij", v, v)
+
+
+def _gauge_free_eig(lib, a):
+    """Eigenvalues and |eigenvectors| (free of LAPACK's phase choice), complex as functrans
+    returns them."""
+    w, v = lib.linalg.eig(a)
+    dtype = np.result_type(a.dtype, np.complex64)
+    return lib.astype(w, dtype) if lib is fnp else w.astype(dtype), lib.abs(v)
 
 
 def _gauge_free_svd(lib, a):
@@ -778,6 +799,9 @@ def _primitive_specs():
         _pspec("svd", lambda x, *, full_matrices: _gauge_free_svd_prim(P.svd_p.bind(x, full_matrices=False)),
                lambda x, *, full_matrices: _gauge_free_svd_prim(np.linalg.svd(x, full_matrices=False)), 1,
                matrix_sig().map(lambda sp: (sp[0], {"full_matrices": False})), domain=DISTINCT, tol=tol),
+        _pspec("eig", lambda x: _gauge_free_eig_prim(P.eig_p.bind(_separated(x))),
+               lambda x: _gauge_free_eig_prim(np.linalg.eig(_separated(x))), 1, batch_square_sig(), domain=DISTINCT,
+               tol=tol),
         _pspec("qr", lambda x: tuple(P.qr_p.bind(_tall(x))), lambda x: tuple(np.linalg.qr(_tall(x))), 1,
                matrix_sig(tall=True), tol=tol),
         _pspec("det", lambda x: P.det_p.bind(wc(x)), lambda x: np.linalg.det(wc(x)), 1, batch_square_sig()),
@@ -809,6 +833,14 @@ def _gauge_free_eigh_prim(wv):
     import functrans.numpy as lib
 
     return w, lib.einsum("ik,jk->kij", v, v)
+
+
+def _gauge_free_eig_prim(wv):
+    w, v = wv
+    import functrans.numpy as lib
+
+    dtype = np.result_type(w.dtype, np.complex64)
+    return (lib.astype(w, dtype) if hasattr(w, "_trace") else w.astype(dtype)), lib.abs(v)
 
 
 def _gauge_free_svd_prim(usv):

@@ -123,3 +123,17 @@ def test_numpy_dispatch_to_linalg():
     assert np.allclose(g, np.linalg.inv(A).T)
     g = ft.grad(lambda a: np.trace(np.linalg.inv(a)))(A)
     assert np.allclose(g, -np.linalg.matrix_power(np.linalg.inv(A), 2).T)
+
+
+def test_eig_of_a_rotation_and_its_derivative():
+    theta = 0.3
+    rot = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
+    w = fnp.linalg.eigvals(rot)
+    assert np.allclose(sorted(w, key=lambda z: z.imag), [np.exp(-1j * theta), np.exp(1j * theta)])
+    # the sum of the eigenvalues is the trace: its derivative is the identity
+    g = ft.grad(lambda a: fnp.real(fnp.sum(fnp.linalg.eigvals(a))))(rot)
+    assert np.allclose(g, np.eye(2))
+    # V diag(w) V^-1 rebuilds the matrix whatever the eigenvectors' phases
+    rebuild = lambda a: fnp.real(fnp.linalg.eig(a)[1] @ fnp.diag(fnp.linalg.eig(a)[0])  # noqa: E731
+                                 @ fnp.linalg.inv(fnp.linalg.eig(a)[1]))
+    check_grads(rebuild, (rot + 0.1 * rng.standard_normal((2, 2)),), order=1, atol=1e-5, rtol=1e-5)

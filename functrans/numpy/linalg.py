@@ -29,7 +29,7 @@ from functrans.primitives.conversion import convert_element_type
 LinAlgError = np.linalg.LinAlgError
 
 __all__ = [
-    "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+    "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv",
     "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose",
     "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
     "tensordot", "trace", "vecdot", "vector_norm",
@@ -260,6 +260,36 @@ def eigh(a, UPLO: str = "L"):
     a = _hermitian_from(a, lower=UPLO == "L")
     w, v = _la.eigh(a)
     return np.linalg._linalg.EighResult(w, v)
+
+
+def eig(a):
+    """Eigenvalues and unit eigenvectors (columns) of a general square matrix, as a named
+    pair. Unlike NumPy, the result is always complex (NumPy returns real arrays when every
+    eigenvalue happens to be real), so that its type does not depend on the values. The
+    eigenvector derivative divides by differences of eigenvalues (not finite where they
+    repeat), and each eigenvector's phase is LAPACK's choice: differentiate functions that do
+    not depend on it (``abs(v)``, ``v @ diag(w) @ inv(v)``).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> w, v = fnp.linalg.eig(fnp.array([[0.0, -1.0], [1.0, 0.0]]))
+        >>> sorted(w.tolist(), key=lambda z: z.imag)
+        [-1j, 1j]
+    """
+    a = _square(a)
+    w, v = _la.eig(a)
+    return np.linalg._linalg.EigResult(w, v)
+
+
+def eigvals(a):
+    """Eigenvalues of a general square matrix (always complex; see ``eig``).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.linalg.eigvals(fnp.array([[2.0, 0.0], [0.0, 3.0]])).tolist()
+        [(2+0j), (3+0j)]
+    """
+    return eig(a)[0]
 
 
 def _hermitian_from(a, lower):

@@ -26,7 +26,7 @@ from functrans.primitives.elementwise_more import (  # noqa: E402
 from functrans.primitives.cumulative import cumsum_p  # noqa: E402
 from functrans.primitives.sorting import argsort_p, searchsorted_p  # noqa: E402
 from functrans.primitives.linalg_ops import (  # noqa: E402
-    cholesky_p, det_p, eigh_p, pinv_p, qr_p, slogdet_p, solve_p, svd_p, triangular_solve_p,
+    cholesky_p, det_p, eig_p, eigh_p, pinv_p, qr_p, slogdet_p, solve_p, svd_p, triangular_solve_p,
 )
 from functrans.primitives.fft import fft_p  # noqa: E402
 from functrans.primitives.special import (  # noqa: E402

@@ -247,6 +247,45 @@ def eigh(a):
     return eigh_p.bind(a)
 
 
+# --- eig: eigenvalues and unit eigenvectors of a general square matrix (always complex) --------------
+def _complex_dtype(dtype):
+    return np.result_type(dtype, np.complex64)
+
+
+def _eig_impl(a):
+    w, v = array_module(a).linalg.eig(a)
+    dtype = _complex_dtype(a.dtype)
+    return w.astype(dtype, copy=False), v.astype(dtype, copy=False)
+
+
+eig_p = Primitive("eig", multiple_results=True)
+eig_p.impl = _eig_impl
+eig_p.shape_rule = lambda a: [(a.shape[:-1], _complex_dtype(a.dtype)), (a.shape, _complex_dtype(a.dtype))]
+
+
+def _eig_jvp(primals, tangents):
+    (a,), (t,) = primals, tangents
+    w, v = eig_p.bind(a)
+    if t is zero:
+        return (w, v), (zero, zero)
+    vinv_t_v = solve(v, mm(t, v))  # the tangent in the eigenbasis, V^-1 dA V
+    t_w = _diag_part(vinv_t_v)
+    n = a.shape[-1]
+    f = _off_diagonal_reciprocal(sub(_row(w), _col(w)), n)  # F[i, j] = 1 / (w_j - w_i)
+    t_v = mm(v, mul(f, vinv_t_v))
+    # keep each eigenvector at unit length, as LAPACK returns them
+    along = real(reduce_sum(mul(conj(v), t_v), (v.ndim - 2,)))
+    t_v = sub(t_v, mul(v, _as_dtype(_row(along), v.dtype)))
+    return (w, v), (t_w, t_v)
+
+
+eig_p.jvp = _eig_jvp
+
+
+def eig(a):
+    return eig_p.bind(a)
+
+
 # --- svd: a = u @ diag(s) @ vh, singular values descending ----------------------------------------------
 def _svd_impl(a, *, full_matrices):
     return tuple(array_module(a).linalg.svd(a, full_matrices=full_matrices))
