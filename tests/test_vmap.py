@@ -18,13 +18,14 @@ BATCH = 3
 # These build an integer index array from their (batched) input, and functrans.numpy's
 # indexing asks index arrays for concrete values (numpy/_indexing.py _concrete_index_array),
 # which a batched value cannot give. The gather batching rule itself takes batched index
-# arrays (tested below); the fix is in fnp's indexing.
+# arrays (tested below); the fix is in fnp's indexing. Not strict: some of these functions
+# are being rewritten without index arrays and pass already.
 _INDEX_FROM_TRACER = {"prim.searchsorted", "fnp.median", "fnp.quantile", "fnp.percentile", "fnp.sort",
                       "fnp.partition", "fnp.searchsorted", "fnp.unique"}
 
 
 def _vmap_cases():
-    return [pytest.param(s, marks=pytest.mark.xfail(reason="index array from a batched value", strict=True))
+    return [pytest.param(s, marks=pytest.mark.xfail(reason="index array from a batched value", strict=False))
             if s.name in _INDEX_FROM_TRACER else s
             for s in ALL_SPECS if s.nargs > 0 and s.derivative != "none"]
 
