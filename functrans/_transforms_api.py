@@ -9,6 +9,7 @@ Argument handling and checks are here; the work is done by ``BatchTrace`` (vmap)
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -243,10 +244,12 @@ def _dyn_args(args, argnums, name: str):
     """The arguments to differentiate, flattened, and a function of them alone."""
     nums = normalize_argnums(argnums, len(args), name)
     dyn = tuple(args[n] for n in nums)
-    path_leaves, in_treedef = tree.flatten_with_path(dyn)
-    flat = [as_array(leaf) for _, leaf in path_leaves]
-    check_differentiable_inputs(flat, _Paths(p[1:] for p, _ in path_leaves),
-                                [nums[p[0].idx] for p, _ in path_leaves], name, allow_int=False)
+    leaves, in_treedef = tree.flatten(dyn)
+    flat = [as_array(leaf) for leaf in leaves]
+    if not all(x.dtype.kind in "fc" for x in flat):  # key paths only for the error message
+        path_leaves, _ = tree.flatten_with_path(dyn)
+        check_differentiable_inputs(flat, _Paths(p[1:] for p, _ in path_leaves),
+                                    [nums[p[0].idx] for p, _ in path_leaves], name, allow_int=False)
     return nums, dyn, flat, in_treedef
 
 
@@ -275,7 +278,7 @@ def _module_for(x):
 def _basis(leaves):
     """For leaves of sizes n_i (total N): leaf i's block of the N x N identity, shaped
     ``(N, *shape_i)``, so that row k of the stacked blocks is the k-th unit vector."""
-    sizes = [int(np.prod(x.shape, dtype=np.int64)) for x in leaves]
+    sizes = [math.prod(x.shape) for x in leaves]
     total = sum(sizes)
     out, start = [], 0
     if len(leaves) == 1:
