@@ -165,3 +165,23 @@ def test_tracer_methods_of_the_broader_api():
 
     with pytest.raises(errors.InPlaceUpdateError, match="fnp|functrans.numpy.sort"):
         ft.grad(lambda x: x.sort())(x)
+
+
+def test_vmap_over_the_new_primitives():
+    rng = np.random.default_rng(3)
+    mats = rng.standard_normal((4, 3, 3)) * 0.3 + 2 * np.eye(3)
+    rhs = rng.standard_normal((3, 2))
+
+    def per_example(a):
+        spd = a @ a.T
+        return (fnp.linalg.solve(a, rhs).sum() + fnp.linalg.slogdet(a)[1] + fnp.linalg.cholesky(spd).sum()
+                + fnp.linalg.eigvalsh(spd).sum() + fnp.linalg.svd(a, compute_uv=False).sum()
+                + fnp.cumsum(a, axis=1).sum() + fnp.sort(a, axis=-1)[:, 0].sum()
+                + fnp.abs(fnp.fft.rfft(a, axis=0)).sum() + fnp.linalg.qr(a)[1].sum() + fnp.real(fnp.linalg.eigvals(a)).sum())
+
+    expected = np.array([per_example(m) for m in mats])
+    for in_axis in (0, 2):
+        got = ft.vmap(per_example, in_axes=in_axis)(np.moveaxis(mats, 0, in_axis))
+        np.testing.assert_allclose(got, expected, rtol=1e-10)
+    g = ft.vmap(ft.grad(per_example))(mats)
+    np.testing.assert_allclose(g[1], ft.grad(per_example)(mats[1]), rtol=1e-10)

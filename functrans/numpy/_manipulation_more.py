@@ -11,7 +11,9 @@ import math
 
 import numpy as np
 
+from functrans import errors
 from functrans.backend import array_module
+from functrans.core.trace import Tracer
 from functrans.numpy._indexing import _concrete_index_array
 from functrans.numpy._util import any_tracer, dtype_of, normalize_axis, operand
 from functrans.primitives import elementwise as _ew
@@ -25,8 +27,15 @@ def _arr(a):
     return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
 
 
-def _index(indices):
-    """A concrete integer index array (a Python list or a tracer's value is converted)."""
+def _index(indices, abstract_ok=False):
+    """A concrete integer index array (a Python list or a tracer's value is converted). With
+    ``abstract_ok``, an integer tracer without a concrete value (under vmap) is returned as
+    it is: the gather primitive takes index arrays as data."""
+    if abstract_ok and isinstance(indices, Tracer) and indices.dtype.kind in "iu":
+        try:
+            indices.to_concrete()
+        except errors.TracerConversionError:
+            return indices
     value = np.asarray(_concrete_index_array(indices))
     if value.dtype.kind not in "iu":
         if value.size == 0:
@@ -77,7 +86,7 @@ def take(a, indices, axis: int | None = None, out=None, mode: str | None = None)
 def _along_axis_index(shape, indices, axis):
     """The full advanced index that picks ``indices`` along ``axis`` of an array of ``shape``."""
     nd = len(shape)
-    if indices.ndim != nd:
+    if len(indices.shape) != nd:
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
     items = []
     for d in range(nd):
@@ -101,13 +110,13 @@ def take_along_axis(arr, indices, axis: int | None = -1):
         [[1.0, 3.0], [0.0, 2.0]]
     """
     arr = _arr(arr)
-    idx = _index(indices)
+    idx = _index(indices, abstract_ok=True)
     if axis is None:
         arr = _shape.reshape(arr, (math.prod(arr.shape),))
         axis = 0
     axis = normalize_axis(axis, len(arr.shape))
     items = _along_axis_index(arr.shape, idx, axis)
-    if not any_tracer(arr):
+    if not any_tracer(arr, idx):
         return arr[tuple(items)]
     return gather_p.bind(arr, *items, index=tuple(IndexArray(k) for k in range(len(items))))
 

@@ -30,5 +30,16 @@ cumsum_p.shape_rule = _cumsum_shape
 deflinear(cumsum_p, lambda ct, x, *, axis, reverse: (cumsum(ct, axis, not reverse),))
 
 
+def _cumsum_batch(values, dims, *, axis, reverse):
+    (x,), (d,) = values, dims
+    return cumsum(x, per_example_axis(axis % (x.ndim - 1), d), reverse), d
+
+
+cumsum_p.batch = _cumsum_batch
+
+
 def cumsum(x, axis: int, reverse: bool = False):
     return cumsum_p.bind(x, axis=axis, reverse=reverse)
+
+
+from functrans.transforms.vmap import per_example_axis  # noqa: E402

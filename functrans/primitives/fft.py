@@ -76,9 +76,20 @@ fft_p.shape_rule = _fft_shape
 deflinear(fft_p, _fft_transpose)
 
 
+def _fft_batch(values, dims, *, fft_type, axes, length, norm):
+    (x,), (d,) = values, dims
+    n = x.ndim - 1
+    moved = tuple(per_example_axis(a % n, d) for a in axes)
+    return fft(x, fft_type, moved, length, norm), d
+
+
+fft_p.batch = _fft_batch
+
+
 def fft(x, fft_type: str, axes, length=None, norm: str = "backward"):
     return fft_p.bind(x, fft_type=fft_type, axes=tuple(axes), length=length, norm=norm)
 
 
 from functrans.primitives.elementwise import conj, mul, real  # noqa: E402
 from functrans.primitives.shape import pad  # noqa: E402
+from functrans.transforms.vmap import per_example_axis  # noqa: E402

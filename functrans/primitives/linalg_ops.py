@@ -124,6 +124,29 @@ solve_p.jvp = _solve_jvp
 solve_p.transpose = _solve_transpose
 
 
+def _two_operand_batch(prim):
+    """Batching: both operands get the batch axis in front (an unbatched one is broadcast),
+    which is a leading batch dimension the implementation already handles."""
+    def batch(values, dims, **params):
+        size = batch_size(values, dims)
+        a, b = (bdim_at_front(v, d, size) for v, d in zip(values, dims))
+        return prim.bind(a, b, **params), 0
+
+    prim.batch = batch
+
+
+def _leading_batch(prim):
+    """Batching of a one-operand matrix primitive: the batch axis moves to the front."""
+    def batch(values, dims, **params):
+        out = prim.bind(to_front(values[0], dims[0]), **params)
+        return (out, [0] * len(out)) if prim.multiple_results else (out, 0)
+
+    prim.batch = batch
+
+
+_two_operand_batch(solve_p)
+
+
 def solve(a, b, transpose_a: bool = False):
     return solve_p.bind(a, b, transpose_a=transpose_a)
 
@@ -175,6 +198,7 @@ def _triangular_solve_transpose(ct, a, b, *, lower, transpose_a, unit_diagonal):
 
 triangular_solve_p.jvp = _triangular_solve_jvp
 triangular_solve_p.transpose = _triangular_solve_transpose
+_two_operand_batch(triangular_solve_p)
 
 
 def triangular_solve(a, b, lower: bool, transpose_a: bool = False, unit_diagonal: bool = False):
@@ -204,6 +228,7 @@ def _cholesky_jvp(primals, tangents):
 
 
 cholesky_p.jvp = _cholesky_jvp
+_leading_batch(cholesky_p)
 
 
 def cholesky(a):
@@ -241,6 +266,7 @@ def _eigh_jvp(primals, tangents):
 
 
 eigh_p.jvp = _eigh_jvp
+_leading_batch(eigh_p)
 
 
 def eigh(a):
@@ -280,6 +306,7 @@ def _eig_jvp(primals, tangents):
 
 
 eig_p.jvp = _eig_jvp
+_leading_batch(eig_p)
 
 
 def eig(a):
@@ -348,6 +375,7 @@ def _svd_jvp(primals, tangents, *, full_matrices):
 
 
 svd_p.jvp = _svd_jvp
+_leading_batch(svd_p)
 
 
 def svd(a, full_matrices: bool = False):
@@ -391,6 +419,7 @@ def _qr_jvp(primals, tangents):
 
 
 qr_p.jvp = _qr_jvp
+_leading_batch(qr_p)
 
 
 def qr(a):
@@ -412,6 +441,7 @@ def _det_jvp(primals, tangents):
 
 
 det_p.jvp = _det_jvp
+_leading_batch(det_p)
 
 # --- slogdet: (sign, log|det|); d log|det| = Re tr(A^-1 dA), d sign = i Im tr(A^-1 dA) sign ------------
 slogdet_p = Primitive("slogdet", multiple_results=True)
@@ -433,6 +463,7 @@ def _slogdet_jvp(primals, tangents):
 
 
 slogdet_p.jvp = _slogdet_jvp
+_leading_batch(slogdet_p)
 
 
 # --- pinv: the Moore-Penrose pseudo-inverse, with singular values below rcond * max cut off -------------
@@ -460,7 +491,11 @@ def _pinv_jvp(primals, tangents, *, rcond):
 
 
 pinv_p.jvp = _pinv_jvp
+_leading_batch(pinv_p)
 
 
 def pinv(a, rcond: float = 1e-15):
     return pinv_p.bind(a, rcond=rcond)
+
+
+from functrans.transforms.vmap import batch_size, bdim_at_front, to_front  # noqa: E402

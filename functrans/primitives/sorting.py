@@ -28,6 +28,14 @@ argsort_p.shape_rule = lambda x, *, axis, descending: (x.shape, np.dtype(np.intp
 defzero(argsort_p)
 
 
+def _argsort_batch(values, dims, *, axis, descending):
+    (x,), (d,) = values, dims
+    return argsort(x, per_example_axis(axis % (x.ndim - 1), d), descending), d
+
+
+argsort_p.batch = _argsort_batch
+
+
 # --- searchsorted: insertion points of `v` into the sorted 1-D `a` -----------------------------
 def _searchsorted_impl(a, v, *, side):
     return array_module(a).searchsorted(a, v, side=side)
@@ -45,3 +53,6 @@ def argsort(x, axis: int = -1, descending: bool = False):
 
 def searchsorted(a, v, side: str = "left"):
     return searchsorted_p.bind(a, v, side=side)
+
+
+from functrans.transforms.vmap import per_example_axis  # noqa: E402
