@@ -53,6 +53,7 @@ def test_logsumexp_special_points():
     assert np.allclose(grad(fnp.logsumexp)(np.full(4, 2.0)), 0.25, rtol=0, atol=0)
     assert grad(fnp.logsumexp)(np.array([0.0, -np.inf])).tolist() == [1.0, 0.0]
     assert float(fnp.logsumexp(np.array([-np.inf, -np.inf]))) == -np.inf
+    assert grad(fnp.logsumexp)(np.array([-np.inf, -np.inf])).tolist() == [0.0, 0.0]
     assert float(fnp.logsumexp(np.array([1000.0, 1000.0]))) == 1000.0 + np.log(2.0)
     out, sign = fnp.logsumexp(np.array([0.0, 0.0]), b=np.array([1.0, -2.0]), return_sign=True)
     assert float(out) == 0.0 and float(sign) == -1.0

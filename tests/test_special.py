@@ -118,3 +118,15 @@ def test_normal_ppf():
     q = np.array([0.1, 0.5, 0.8])
     np.testing.assert_allclose(norm.ppf(q, 1.0, 2.0), scipy.stats.norm.ppf(q, 1.0, 2.0), rtol=1e-12)
     check_grads(lambda q: norm.ppf(q, 1.0, 2.0), (q,), order=2, atol=1e-5, rtol=1e-5)
+
+
+def test_without_scipy_the_error_names_the_fix(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy.special", None)  # "import scipy.special" now fails
+    with pytest.raises(ImportError, match="pip install scipy"):
+        fsp.erf(np.array([0.5]))
+    # i0 falls back to NumPy's own
+    np.testing.assert_allclose(fsp.i0(np.array([0.5, 1.0])), np.i0(np.array([0.5, 1.0])), rtol=1e-14)
+    # functions built from functrans.numpy need nothing else
+    assert float(fsp.xlogy(0.0, 0.0)) == 0.0 and float(fsp.expit(0.0)) == 0.5

@@ -510,7 +510,8 @@ def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None):
 def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = False):
     """``log(sum(b * exp(a)))`` over ``axis``, computed without overflow (the maximum is
     taken out first). Its gradient is the softmax: with equal entries every one gets
-    ``1/n``, and entries equal to -inf get exactly 0.
+    ``1/n``, and entries equal to -inf get exactly 0 (all of
+    them, when all are -inf).
 
     Args:
         a: the array.
@@ -536,7 +537,7 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
     axes = normalize_axes(axis, nd)
     if math.prod(a.shape[i] for i in axes) == 0:  # the sum of nothing: -inf, no derivative
         a = stop_gradient(a) if any_tracer(a) else a
-        shift = 0.0
+        shift = np.zeros((), a.dtype)
     else:
         m = max(stop_gradient(a) if any_tracer(a) else a, axes, keepdims=True)
         shift = _ew.select(_em.isfinite(m), m, 0.0)
@@ -549,7 +550,9 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
     if return_sign:
         sign = _ew.sign(total)
         total = _ew.abs(total)
-    out = _ew.add(_ew.log(total), shift)
+    # A sum of zero (every entry -inf) gives -inf with a zero derivative, not 0/0.
+    empty = _ew.eq(total, 0)
+    out = _ew.add(_ew.log(_ew.select(empty, 1.0, total)), _ew.select(empty, -np.inf, shift))
     if not keepdims:
         out = _shape.squeeze(out, axes)
     if return_sign:
