@@ -25,7 +25,7 @@ from functrans.core.zeros import zero
 from functrans.primitives._define import PY_SCALARS
 from functrans.primitives.shape import broadcast_in_dim, reshape
 from functrans.transforms.jvp import JVPTrace, JVPTracer, split_output
-from functrans.transforms.linearize import linearize_flat
+from functrans.transforms.linearize import LinearProgram, linearize_flat
 from functrans.transforms.transpose import transpose_program
 from functrans.transforms.vmap import BatchTrace, BatchTracer, move_axis
 
@@ -601,7 +601,7 @@ def linear_transpose(fun: Callable, *primals: PyTree) -> Callable:
                 "the transpose of a derivative use functrans.vjp(f, x)."
             )
     out_tangents = [o if trace.is_own(o) else zero for o in out_leaves]
-    program = _Program(trace, in_vars, out_tangents)
+    program = LinearProgram(trace, in_vars, out_tangents)
 
     def f_transpose(cotangent):
         cts = _checked_tangents(name, "cotangent", cotangent, out_treedef, out_leaves)
@@ -616,15 +616,6 @@ def linear_transpose(fun: Callable, *primals: PyTree) -> Callable:
                                      for x, ct in zip(leaves, in_cts)])
 
     return f_transpose
-
-
-class _Program:
-    __slots__ = ("trace", "in_vars", "out_tangents")
-
-    def __init__(self, trace, in_vars, out_tangents):
-        self.trace = trace
-        self.in_vars = in_vars
-        self.out_tangents = out_tangents
 
 
 # =============================================================================================
