@@ -264,3 +264,20 @@ def test_vmap_of_jvp_and_vjp_matches_a_loop(spec, data):
         loop = [per_example(*e) for e in examples]
     expected = tree.map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *loop)
     assert_same(tree.map(np.asarray, got), expected, f"vmap of jvp/vjp of {spec.name}")
+
+
+def test_per_example_gradients_of_an_nn_layer_with_integer_labels():
+    from functrans import nn
+
+    layer = nn.Linear(5, 3)
+    params = layer.init(ft.random.key(0))
+    ys = np.array([0, 2, 1, 1])
+
+    def loss(p, x, y):
+        return nn.cross_entropy(layer.apply(p, x)[None], y[None])
+
+    per = ft.vmap(ft.grad(loss), in_axes=(None, 0, 0))(params, XS[:4], ys)
+    for i in range(4):
+        expected = ft.grad(loss)(params, XS[i], ys[i])
+        for k in expected:
+            np.testing.assert_allclose(per[k][i], expected[k], rtol=1e-12, atol=1e-15)
