@@ -13,11 +13,10 @@ from hypothesis.extra import numpy as hnp
 
 import functrans.numpy as fnp
 from op_specs import (
-    ANY, BOOL, COMPLEX, DISTINCT, F64, GRID, NONZERO, POSITIVE, REAL, Domain, OpSpec, axis_sig,
+    ANY, BOOL, C128, COMPLEX, DISTINCT, F64, GRID, NONZERO, POSITIVE, REAL, Domain, OpSpec, axis_sig,
     binary, broadcast_shapes, same_shapes, shapes, side, unary, with_params,
 )
 
-C128 = np.complex128
 UNIT = Domain(-0.9, 0.9)
 ABOVE_ONE = Domain(1.2, 3.0)
 HALF_OFF = Domain(-2.0, 2.0, kind="away", margin=0.1)  # away from the jumps at integers
@@ -869,4 +868,3 @@ INDEX_TRICK_SPECS: list[OpSpec] = [
     OpSpec("fnp.c_", lambda x, y: fnp.c_[x, y], lambda x, y: np.c_[x, y], 2,
            shapes(min_dims=1, max_dims=1).map(lambda s: ((s, s), {}))),
 ]
-_ = (C128,)

@@ -37,6 +37,8 @@ def sort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
         >>> ft.grad(lambda x: fnp.sort(x)[0])(fnp.array([3.0, 1.0, 2.0])).tolist()
         [0.0, 1.0, 0.0]
     """
+    if type(a) is np.ndarray and stable is None and order is None:  # plain arrays: NumPy itself
+        return np.sort(a, axis, kind)
     if order is not None:
         raise NotImplementedError("functrans.numpy.sort does not support order= (structured arrays)")
     a = _arr(a)

@@ -12,7 +12,7 @@ import math
 from functrans.backend import array_module, array_module_of
 from functrans.primitives._define import defjvp, defjvp_with_output, defzero, elementwise
 from functrans.primitives.elementwise import (
-    _unary, add, cos, div, eq, exp, log, logistic, mul, neg, rsqrt, select, sin, sqrt, sub,
+    _unary, add, cos, div, eq, logistic, mul, neg, rsqrt, select, sub,
 )
 
 _LN2 = math.log(2.0)
@@ -235,5 +235,3 @@ logical_xor = logical_xor_p.bind
 def round_(x, decimals: int = 0):
     return round_p.bind(x, decimals=decimals)
 
-
-_ = (exp, log, sin, sqrt)

@@ -16,7 +16,7 @@ import numpy as np
 from functrans.backend import array_module
 from functrans.primitives._define import defjvp, defjvp_with_output, elementwise
 from functrans.primitives.elementwise import (
-    add, div, eq, exp, integer_pow, log, log1p, mul, neg, select, sign, sub,
+    add, div, eq, exp, log, log1p, mul, neg, select, sign, sub,
 )
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -170,5 +170,3 @@ log_ndtr = log_ndtr_p.bind
 def polygamma(n: int, x):
     return polygamma_p.bind(x, n=n)
 
-
-_ = integer_pow
