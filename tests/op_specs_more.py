@@ -82,6 +82,11 @@ def _elementwise_specs():
         unary("fnp.log[complex]", fnp.log, np.log, POSITIVE, dtypes=COMPLEX),
         unary("fnp.sqrt[complex]", fnp.sqrt, np.sqrt, POSITIVE, dtypes=COMPLEX),
         unary("fnp.arctan[complex]", fnp.arctan, np.arctan, UNIT, dtypes=COMPLEX),
+        # holomorphic functions in complex128, away from their branch cuts
+        *(unary(f"fnp.{n}[complex]", _fn(n), _ref(n), d, dtypes=COMPLEX) for n, d in [
+            ("exp2", ANY), ("log2", POSITIVE), ("log10", POSITIVE), ("sinh", ANY), ("cosh", ANY),
+            ("arcsin", UNIT), ("arccos", UNIT), ("arcsinh", UNIT), ("arccosh", ABOVE_ONE),
+            ("arctanh", UNIT), ("sinc", ANY)]),
     ]
     return specs
 
@@ -154,6 +159,11 @@ def _reduction_specs():
     q_ref = lambda name: (lambda x, *, q, **kw: _ref(name)(x, q, **kw))  # noqa: E731
     return [
         unary("fnp.cumsum", fnp.cumsum, np.cumsum, sig=scan_sig()),
+        unary("fnp.cumsum[complex]", fnp.cumsum, np.cumsum, sig=scan_sig(), dtypes=COMPLEX),
+        unary("fnp.cumprod[complex]", fnp.cumprod, np.cumprod, sig=scan_sig(), dtypes=COMPLEX),
+        unary("fnp.diff[complex]", fnp.diff, np.diff, sig=diff_sig(), dtypes=COMPLEX),
+        unary("fnp.nanmean[complex]", fnp.nanmean, np.nanmean, sig=axis_sig(nonempty=True), dtypes=COMPLEX),
+        unary("fnp.trace[complex]", fnp.trace, np.trace, sig=trace_sig(), dtypes=COMPLEX),
         unary("fnp.cumprod", fnp.cumprod, np.cumprod, sig=scan_sig()),
         unary("fnp.cumprod[zeros]", fnp.cumprod, np.cumprod, GRID, sig=scan_sig()),
         unary("fnp.nancumsum", fnp.nancumsum, np.nancumsum, sig=scan_sig()),
@@ -397,6 +407,10 @@ def _manipulation_specs():
         unary("fnp.roll", fnp.roll, np.roll, sig=roll_sig()),
         unary("fnp.rot90", fnp.rot90, np.rot90, sig=rot90_sig()),
         unary("fnp.pad", fnp.pad, np.pad, sig=pad_sig_np()),
+        unary("fnp.pad[complex]", fnp.pad, np.pad, sig=pad_sig_np(), dtypes=COMPLEX),
+        unary("fnp.roll[complex]", fnp.roll, np.roll, sig=roll_sig(), dtypes=COMPLEX),
+        unary("fnp.take_along_axis[complex]", fnp.take_along_axis, np.take_along_axis, sig=take_along_sig(),
+              dtypes=COMPLEX),
         unary("fnp.diagonal", fnp.diagonal, np.diagonal, sig=trace_sig()),
         unary("fnp.diag", fnp.diag, np.diag, sig=vector_k_sig()),
         unary("fnp.diag[matrix]", fnp.diag, np.diag, sig=matrix_k_sig(batch=False)),
@@ -540,6 +554,12 @@ def _linalg_specs():
     tol = {F64: {"atol": 1e-5, "rtol": 1e-5}}
     return [
         unary("fnp.linalg.inv", wc(fnp.linalg.inv), wc(np.linalg.inv), sig=square_sig()),
+        unary("fnp.linalg.inv[complex]", wc(fnp.linalg.inv), wc(np.linalg.inv), sig=square_sig(), dtypes=COMPLEX),
+        OpSpec("fnp.linalg.solve[complex]", lambda a, b: fnp.linalg.solve(_well_conditioned(a), b),
+               lambda a, b: np.linalg.solve(_well_conditioned(a), b), 2, solve_sig(), dtypes=COMPLEX),
+        unary("fnp.linalg.det[complex]", wc(fnp.linalg.det), wc(np.linalg.det), sig=square_sig(), dtypes=COMPLEX),
+        unary("fnp.linalg.pinv[complex]", fnp.linalg.pinv, np.linalg.pinv, DISTINCT, sig=matrix_sig(),
+              tol={C128: {"atol": 1e-5, "rtol": 1e-5}}, dtypes=COMPLEX),
         OpSpec("fnp.linalg.solve", lambda a, b: fnp.linalg.solve(_well_conditioned(a), b),
                lambda a, b: np.linalg.solve(_well_conditioned(a), b), 2, solve_sig()),
         unary("fnp.linalg.det", wc(fnp.linalg.det), wc(np.linalg.det), sig=square_sig()),
