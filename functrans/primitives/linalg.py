@@ -8,6 +8,8 @@ that puts the dimensions back in the operand's order.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from functrans.backend import array_module_of
@@ -53,13 +55,19 @@ def _dot_general_impl(x, y, *, dimension_numbers):
 
 
 def _dot_general_shape(x, y, *, dimension_numbers):
+    x_dims, y_dims = _output_dims(dimension_numbers, x.ndim, y.ndim)
+    x_shape, y_shape = x.shape, y.shape
+    shape = tuple(x_shape[d] for d in x_dims) + tuple(y_shape[d] for d in y_dims)
+    x_dtype, y_dtype = x.dtype, y.dtype
+    return shape, x_dtype if x_dtype is y_dtype else np.result_type(x_dtype, y_dtype)
+
+
+@functools.lru_cache(maxsize=1024)
+def _output_dims(dimension_numbers, x_ndim, y_ndim):
+    """Which operand dimensions make up the output, in order: (x's batch and free, y's free)."""
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
-    shape = (
-        tuple(x.shape[d] for d in x_batch)
-        + tuple(x.shape[d] for d in _free_dims(x.ndim, x_contract, x_batch))
-        + tuple(y.shape[d] for d in _free_dims(y.ndim, y_contract, y_batch))
-    )
-    return shape, np.result_type(x.dtype, y.dtype)
+    return (tuple(x_batch) + _free_dims(x_ndim, x_contract, x_batch),
+            _free_dims(y_ndim, y_contract, y_batch))
 
 
 def _contract_back(ct, other, other_is_lhs, dimension_numbers):
@@ -71,29 +79,38 @@ def _contract_back(ct, other, other_is_lhs, dimension_numbers):
     dims) when ``other`` comes first, which for an ordinary matrix product is already this
     operand's layout (so the result is contiguous: no transposed copy for the caller to pay).
     """
+    dims, permutation, other_first = _contract_back_plan(
+        dimension_numbers, ct.ndim, other.ndim, other_is_lhs)
+    product = dot_general_p.bind(*((other, ct) if other_first else (ct, other)), dimension_numbers=dims)
+    return transpose(product, permutation)
+
+
+@functools.lru_cache(maxsize=1024)
+def _contract_back_plan(dimension_numbers, ct_ndim, other_ndim, other_is_lhs):
+    """The dimension numbers and final permutation of ``_contract_back`` (pure index work,
+    cached: a training loop asks the same question every step)."""
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
     nb = len(x_batch)
     if other_is_lhs:  # cotangent of y; other = x
-        x = other
-        x_free = _free_dims(x.ndim, x_contract, x_batch)
+        x_free = _free_dims(other_ndim, x_contract, x_batch)
         ct_x_free = tuple(range(nb, nb + len(x_free)))
-        product = dot_general(x, ct, ((x_free, ct_x_free), (x_batch, tuple(range(nb)))))
+        dims = ((x_free, ct_x_free), (x_batch, tuple(range(nb))))
         # product dims: batch, x_contract (in x's order), y free.
-        y_ndim = nb + len(y_contract) + (ct.ndim - nb - len(x_free))
+        y_ndim = nb + len(y_contract) + (ct_ndim - nb - len(x_free))
         y_free = _free_dims(y_ndim, y_contract, y_batch)
         paired = [y_contract[i] for i in np.argsort(x_contract)]
         positions = list(y_batch) + paired + list(y_free)
     else:  # cotangent of x; other = y
-        y = other
-        y_free = _free_dims(y.ndim, y_contract, y_batch)
-        ct_y_free = tuple(range(ct.ndim - len(y_free), ct.ndim))
-        product = dot_general(ct, y, ((ct_y_free, y_free), (tuple(range(nb)), y_batch)))
+        y_free = _free_dims(other_ndim, y_contract, y_batch)
+        ct_y_free = tuple(range(ct_ndim - len(y_free), ct_ndim))
+        dims = ((ct_y_free, y_free), (tuple(range(nb)), y_batch))
         # product dims: batch, x free, y_contract (in y's order).
-        x_ndim = nb + len(x_contract) + (ct.ndim - nb - len(y_free))
+        x_ndim = nb + len(x_contract) + (ct_ndim - nb - len(y_free))
         x_free = _free_dims(x_ndim, x_contract, x_batch)
         paired = [x_contract[i] for i in np.argsort(y_contract)]
         positions = list(x_batch) + list(x_free) + paired
-    return transpose(product, tuple(int(i) for i in np.argsort(positions)))
+    permutation = tuple(int(i) for i in np.argsort(positions))
+    return dims, permutation, other_is_lhs
 
 
 def _dot_general_transpose(ct, x, y, *, dimension_numbers):
