@@ -22,12 +22,18 @@ def _free_dims(ndim, contract, batch):
     return tuple(d for d in range(ndim) if d not in contract and d not in batch)
 
 
-# The four 2-D matrix products BLAS does without copying, by their dimension numbers.
-_MATMUL_2D = {
-    ((1,), (0,)): lambda xp, x, y: xp.matmul(x, y),
-    ((1,), (1,)): lambda xp, x, y: xp.matmul(x, y.T),
-    ((0,), (0,)): lambda xp, x, y: xp.matmul(x.T, y),
-    ((0,), (1,)): lambda xp, x, y: xp.matmul(x.T, y.T),
+# The unbatched products BLAS does without copying (matrix-matrix, matrix-vector, vector-vector),
+# keyed by (x.ndim, y.ndim, x_contract, y_contract); anything else goes through tensordot.
+_MATMUL_FAST = {
+    (2, 2, (1,), (0,)): lambda xp, x, y: xp.matmul(x, y),
+    (2, 2, (1,), (1,)): lambda xp, x, y: xp.matmul(x, y.T),
+    (2, 2, (0,), (0,)): lambda xp, x, y: xp.matmul(x.T, y),
+    (2, 2, (0,), (1,)): lambda xp, x, y: xp.matmul(x.T, y.T),
+    (2, 1, (1,), (0,)): lambda xp, x, y: xp.matmul(x, y),
+    (2, 1, (0,), (0,)): lambda xp, x, y: xp.matmul(x.T, y),
+    (1, 2, (0,), (0,)): lambda xp, x, y: xp.matmul(x, y),
+    (1, 2, (0,), (1,)): lambda xp, x, y: xp.matmul(y, x),
+    (1, 1, (0,), (0,)): lambda xp, x, y: xp.matmul(x, y),
 }
 
 
@@ -35,10 +41,9 @@ def _dot_general_impl(x, y, *, dimension_numbers):
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
     xp = array_module_of(x, y)
     if not x_batch:
-        if x.ndim == 2 and y.ndim == 2:
-            fast = _MATMUL_2D.get((x_contract, y_contract))
-            if fast is not None:
-                return fast(xp, x, y)
+        fast = _MATMUL_FAST.get((x.ndim, y.ndim, x_contract, y_contract))
+        if fast is not None:
+            return fast(xp, x, y)
         return xp.tensordot(x, y, axes=(x_contract, y_contract))
     # Batched: arrange as (batch, free, contract) @ (batch, contract, free) and use matmul.
     x_free = _free_dims(x.ndim, x_contract, x_batch)
