@@ -59,12 +59,18 @@ class StagingTrace(Trace):
     its own equation) and an ``Eqn`` for each multiple-output one.
     """
 
-    __slots__ = ("eqns", "num_vars")
+    __slots__ = ("eqns", "num_vars", "transposing", "records_tangents")
 
     def __init__(self, level, origin):
         super().__init__(level, origin)
         self.eqns: list[Eqn] = []
         self.num_vars = 0
+        # True while reverse mode walks this program: then, and only then, its variables are
+        # the linear inputs of the transpose rules (see ``is_linear``).
+        self.transposing = False
+        # True for the program ``linearize`` records (its variables are tangents), False for
+        # a program staged by ``make_jaxpr`` (its variables are ordinary values).
+        self.records_tangents = False
 
     def new_var(self, shape, dtype) -> Var:
         var = Var(self, shape, dtype, self.num_vars)
@@ -88,8 +94,19 @@ class StagingTrace(Trace):
 
 
 def is_linear(x) -> bool:
-    """In a transpose rule: is this argument a linear input (a variable) or a constant?"""
-    return type(x) is Var
+    """In a transpose rule: is this argument a linear input or a constant?
+
+    A linear input is a variable of the program being transposed. A variable of any other
+    staged program (an outer ``make_jaxpr``, say, whose values are residuals here) is a
+    constant like any array.
+    """
+    return type(x) is Var and x._trace.transposing
+
+
+def is_recorded_tangent(x) -> bool:
+    """In a JVP rule: is this tangent being recorded by ``linearize`` (reverse mode is coming)
+    rather than computed (forward mode)?"""
+    return type(x) is Var and x._trace.records_tangents
 
 
 def _type_str(shape, dtype) -> str:

@@ -56,8 +56,8 @@ defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
 
 
 def _mul_transpose(ct, x, y):
-    if type(x) is Var:
-        if type(y) is Var:
+    if type(x) is Var and x._trace.transposing:  # is_linear(x), inlined: a hot path
+        if type(y) is Var and y._trace.transposing:
             raise ValueError("mul is not linear in both arguments at once")
         return unbroadcast(mul(ct, y), x), None
     return None, unbroadcast(mul(x, ct), y)

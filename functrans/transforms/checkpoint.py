@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from functrans import tree
-from functrans.core.ir import Var
+from functrans.core.ir import is_recorded_tangent
 from functrans.core.primitive import Primitive
 from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
@@ -97,7 +97,7 @@ def _abstract_eval(flat_fun, args):
 # --- checkpoint_call: the checkpointed function applied to traced arguments ------------------
 def _checkpoint_call_jvp(primals, tangents, *, call):
     live = [t for t in tangents if t is not zero]
-    if not all(type(t) is Var for t in live):  # forward mode: nothing is stored anyway
+    if not all(is_recorded_tangent(t) for t in live):  # forward mode: nothing is stored anyway
         full = [full_like(p, 0) if t is zero else t for p, t in zip(primals, tangents)]
         outs, t_outs = jvp(lambda *ls: call.fun_flat(*ls), tuple(primals), tuple(full))
         return list(outs), list(t_outs)

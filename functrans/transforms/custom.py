@@ -20,7 +20,7 @@ import inspect
 from typing import Callable, Sequence
 
 from functrans import errors, tree
-from functrans.core.ir import StagingTrace, Var
+from functrans.core.ir import StagingTrace, is_recorded_tangent
 from functrans.core.primitive import Primitive
 from functrans.core.trace import Tracer, new_trace
 from functrans.core.zeros import zero
@@ -395,7 +395,7 @@ class _VJPCall:
 
 def _custom_vjp_call_jvp(primals, tangents, *, call):
     live = [t for t in tangents if t is not zero]
-    if not all(type(t) is Var for t in live):
+    if not all(is_recorded_tangent(t) for t in live):
         raise errors.CustomRuleError(_FORWARD_MODE.format(name=call.call.name))
     outs, res = call.fwd_flat(*primals)
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)

@@ -35,6 +35,7 @@ def linearize_flat(fun, primals, origin):
     (it carries auxiliary data and the output tree structure).
     """
     with new_trace(StagingTrace, origin) as staging, new_trace(JVPTrace, origin) as jvp_trace:
+        staging.records_tangents = True
         in_vars = [staging.new_var(p.shape, p.dtype) for p in primals]
         # Integer and boolean inputs have no tangent: they enter as the constants they are.
         tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p

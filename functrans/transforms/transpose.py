@@ -15,6 +15,14 @@ from functrans.primitives.elementwise import add_cotangents
 def transpose_program(program, out_cts):
     """Cotangents of the program's inputs (``None`` where zero) given those of its outputs."""
     trace = program.trace
+    was_transposing, trace.transposing = trace.transposing, True
+    try:
+        return _walk_backwards(program, trace, out_cts)
+    finally:
+        trace.transposing = was_transposing
+
+
+def _walk_backwards(program, trace, out_cts):
     acc = [None] * trace.num_vars
     for tangent, ct in zip(program.out_tangents, out_cts):
         if tangent is zero or ct is None:
