@@ -159,10 +159,17 @@ def graph(fun: Callable | Any, *args: Any, **kwargs: Any) -> Graph:
         for o in outs:
             ids[id(o)] = node_id
     results = program.outputs
-    for i, res in enumerate(results):
+    try:  # label outputs by where they sit in the returned pytree: out[0]['bias']
+        pairs, _ = tree.flatten_with_path(program._out_treedef.unflatten(list(range(len(results)))))
+        out_names = ["out" + tree.keystr(path) for path, _ in pairs]
+    except Exception:  # noqa: BLE001 - a label is not worth failing for
+        out_names = []
+    if len(out_names) != len(results):
+        out_names = ["out"] if len(results) == 1 else [f"out{i}" for i in range(len(results))]
+    for i, (res, name) in enumerate(zip(results, out_names)):
         node_id = f"out{i}"
         src = value_id(res)
-        out.nodes.append(Node(node_id, "out" if len(results) == 1 else f"out{i}", "output", ""))
+        out.nodes.append(Node(node_id, name, "output", ""))
         out.edges.append((src, node_id))
     return out
 

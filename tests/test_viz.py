@@ -34,6 +34,11 @@ def test_input_labels_follow_argument_names_and_key_paths():
     assert [n.label for n in g.nodes if n.kind == "input"] == ["params['b']", "params['w']", "x"]
 
 
+def test_outputs_are_labelled_by_their_place_in_the_returned_tree():
+    g = viz.graph(ft.grad(lambda p, x: fnp.sum(p["w"] * x), argnums=(0, 1)), {"w": np.ones(2)}, np.ones(2))
+    assert [n.label for n in g.nodes if n.kind == "output"] == ["out[0]['w']", "out[1]"]
+
+
 def test_a_recorded_program_can_be_drawn_directly():
     program = ft.make_jaxpr(f)(np.ones(3), 2.0)
     assert viz.to_dot(program).count("->") == viz.to_dot(f, np.ones(3), 2.0).count("->")
@@ -60,7 +65,7 @@ def test_svg_is_well_formed_deterministic_and_labelled():
 
 def test_multiple_outputs_and_constants():
     g = viz.graph(lambda x: (x * 2.0, fnp.exp(x) + np.arange(3.0)), np.ones(3))
-    assert [n.label for n in g.nodes if n.kind == "output"] == ["out0", "out1"]
+    assert [n.label for n in g.nodes if n.kind == "output"] == ["out[0]", "out[1]"]
     assert any(n.kind == "const" and n.detail == "float64[3]" for n in g.nodes)
     ET.fromstring(viz.to_svg(lambda x: (x * 2.0, fnp.exp(x) + np.arange(3.0)), np.ones(3)))
 
