@@ -7,16 +7,29 @@ value of the wrong kind, ``ValueError`` for a value of the right kind but wrong 
 """
 from __future__ import annotations
 
+#: Where the documentation site lives; each error message links its section of the errors
+#: page there, and names the same section in the source tree (docs/errors.md) for offline use.
+DOCS_BASE_URL = "https://functrans.readthedocs.io/en/latest/"
 _DOCS = "docs/errors.md"
 
 
 class FunctransError(Exception):
-    """Base of every error functrans raises on purpose. ``anchor`` names its docs section."""
+    """Base of every error functrans raises on purpose. ``anchor`` names its docs section.
+
+    Example:
+        >>> NonScalarOutputError.docs_url()
+        'https://functrans.readthedocs.io/en/latest/errors/#non-scalar-output'
+    """
 
     anchor = "errors"
 
     def __init__(self, message: str):
-        super().__init__(f"{message}\n(See {_DOCS}#{self.anchor}.)")
+        super().__init__(f"{message}\n(See {self.docs_url()} or {_DOCS}#{self.anchor}.)")
+
+    @classmethod
+    def docs_url(cls) -> str:
+        """The address of this error's section of the errors page."""
+        return f"{DOCS_BASE_URL}errors/#{cls.anchor}"
 
 
 class NonScalarOutputError(FunctransError, TypeError):
@@ -73,3 +86,7 @@ class CustomRuleError(FunctransError, TypeError):
 
 class NotLinearError(FunctransError, TypeError):
     anchor = "not-linear"
+
+
+class DeviceMismatchError(FunctransError, ValueError):
+    anchor = "device-mismatch"
