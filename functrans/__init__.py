@@ -9,6 +9,7 @@ from functrans import primitives as _primitives  # registers every primitive
 from functrans import numpy, tree  # noqa: F401  (numpy wires the tracer methods)
 from functrans import errors
 from functrans import io, nn, optim, random  # noqa: F401
+from functrans.backend import device_get, device_put, devices
 from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
 from functrans._transforms_api import (
     hessian, jacfwd, jacrev, linear_transpose, linearize, make_jaxpr, vmap,
@@ -21,4 +22,5 @@ __version__ = "0.1.0"
 __all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
            "jacfwd", "jacrev", "hessian", "linearize", "linear_transpose", "make_jaxpr",
            "custom_jvp", "custom_vjp", "checkpoint", "remat"]
+__all__ += ["devices", "device_put", "device_get"]
 _ = _primitives

@@ -12,6 +12,7 @@ All rules live as attributes of the primitive object (no lookups by name on the 
 """
 from __future__ import annotations
 
+from functrans.backend import HOST_TYPES, check_same_device
 from functrans.core.trace import Tracer, leaked_tracer_error
 
 
@@ -34,12 +35,19 @@ class Primitive:
     def bind(self, *args, **params):
         """Apply the primitive: directly on plain arrays, else through the innermost trace."""
         trace = None
+        foreign = False
         for arg in args:
+            if type(arg) in HOST_TYPES:  # NumPy arrays and scalars: no device to check
+                continue
             if isinstance(arg, Tracer):
                 arg_trace = arg._trace
                 if trace is None or arg_trace.level > trace.level:
                     trace = arg_trace
+            else:
+                foreign = True
         if trace is None:
+            if foreign:  # arrays of another library (CuPy, ...): all on one device?
+                check_same_device(self.name, args)
             return self.impl(*args, **params) if params else self.impl(*args)
         if not trace.alive:
             raise leaked_tracer_error(next(a for a in args if isinstance(a, Tracer) and a._trace is trace))

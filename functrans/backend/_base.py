@@ -1,0 +1,99 @@
+"""``Backend``: what one array library spells its own way, behind one small interface.
+
+A backend wraps a NumPy-like namespace ``xp`` (``numpy``, ``cupy``, the strict test
+namespace) and adds what the namespaces do not share: scatter-add, special functions, a
+random generator, creation of arrays on a given device, device names and transfers.
+Everything generic is written against ``xp`` here; a subclass overrides only what its
+library spells differently.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _np
+
+
+class Backend:
+    """One array library. Subclasses set ``name``, ``platform`` and ``xp``.
+
+    ``platform`` is the prefix of the library's device names (``"cpu"``, ``"gpu"``,
+    ``"strict"``); a device name is ``platform`` or ``platform:index``.
+
+    Example:
+        >>> from functrans.backend import backend_of
+        >>> import numpy as np
+        >>> b = backend_of(np.ones(2))
+        >>> b.name, b.device_of(np.ones(2)), b.to_host(b.zeros((2,), np.float32)).tolist()
+        ('numpy', 'cpu', [0.0, 0.0])
+    """
+
+    name: str = "?"
+    platform: str = "?"
+    xp: Any = None
+
+    # --- devices ------------------------------------------------------------------------
+    def devices(self) -> list[str]:
+        """The names of the devices this library can place arrays on."""
+        return [f"{self.platform}:0"]
+
+    def device_of(self, x) -> str:
+        """The canonical name of the device that holds ``x`` (e.g. ``"gpu:0"``)."""
+        return f"{self.platform}:0"
+
+    def canonical_device(self, device: str) -> str:
+        """``"gpu"`` -> ``"gpu:0"`` (the default device of the platform); checks the index."""
+        platform, _, index = device.partition(":")
+        known = self.devices()
+        name = f"{platform}:{index}" if index else known[0]
+        if name not in known:
+            raise ValueError(f"functrans: no device {device!r}; the devices are {known}")
+        return name
+
+    def put(self, x, device: str):
+        """``x`` (a host NumPy array or an array of this library) on ``device``."""
+        raise NotImplementedError
+
+    def to_host(self, x) -> _np.ndarray:
+        """A host NumPy copy of ``x`` (an explicit transfer; it waits for the device)."""
+        raise NotImplementedError
+
+    # --- creation on the device of existing arrays --------------------------------------
+    def zeros(self, shape, dtype, device: str | None = None):
+        """Zeros of ``shape`` and ``dtype`` on ``device`` (default: the default device)."""
+        return self.full(shape, 0, dtype, device)
+
+    def ones(self, shape, dtype, device: str | None = None):
+        """Ones of ``shape`` and ``dtype`` on ``device`` (default: the default device)."""
+        return self.full(shape, 1, dtype, device)
+
+    def full(self, shape, fill_value, dtype, device: str | None = None):
+        """An array filled with ``fill_value`` on ``device``."""
+        out = self.xp.full(shape, fill_value, dtype=dtype)
+        return out if device is None else self.put(out, device)
+
+    def asarray(self, x, dtype=None, *, copy: bool = False):
+        """``x`` (an array of this library or a scalar) as an array, on ``x``'s device.
+
+        ``copy=True`` always returns a new, writable array, also for NumPy scalars.
+        """
+        if copy:
+            return self.xp.array(x, dtype=dtype, copy=True)
+        return self.xp.asarray(x, dtype=dtype)
+
+    # --- what the libraries spell differently --------------------------------------------
+    def scatter_add(self, out, index, updates) -> None:
+        """``out[index] += updates`` in place, repeated indices accumulating."""
+        raise NotImplementedError
+
+    @property
+    def special(self):
+        """The module of special functions (``scipy.special`` or ``cupyx.scipy.special``)."""
+        raise NotImplementedError
+
+    def default_rng(self, seed: int):
+        """The library's own random generator (for tests and benchmarks; functrans.random
+        computes its numbers with ``xp`` arithmetic instead, the same on every device)."""
+        raise NotImplementedError
+
+    def __repr__(self):
+        return f"<functrans backend {self.name}>"

@@ -1,0 +1,103 @@
+"""The CuPy backend: arrays on NVIDIA GPUs, devices named ``"gpu:0"``, ``"gpu:1"``, ...
+
+CuPy is imported when this backend is first built, which happens only once the user has
+made a CuPy array (its type reaches ``backend_of``) or asked for a ``"gpu"`` device.
+
+Every CuPy name and keyword used here is listed in ``CUPY_API``; tests/test_gpu.py checks,
+without a GPU, that each one exists in the installed CuPy.
+"""
+from __future__ import annotations
+
+from functrans.backend._base import Backend
+
+#: (dotted name, keywords passed to it) for everything this module calls in CuPy.
+CUPY_API: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cupy.ndarray", ()),
+    ("cupy.ndarray.get", ()),
+    ("cupy.ndarray.copy", ()),
+    ("cupy.ndarray.device", ()),
+    ("cupy.asarray", ("dtype",)),
+    ("cupy.array", ("dtype", "copy")),
+    ("cupy.full", ("dtype",)),
+    ("cupy.random.default_rng", ()),
+    ("cupy.cuda.Device", ()),
+    ("cupy.cuda.runtime.getDeviceCount", ()),
+    ("cupyx.scatter_add", ()),
+    ("cupyx.scipy.special", ()),
+)
+
+
+class CuPyBackend(Backend):
+    """CuPy on NVIDIA GPUs. Arrays are created on, and stay on, the device they belong to.
+
+    Example (needs a GPU):
+        >>> import cupy, functrans as ft  # doctest: +SKIP
+        >>> ft.backend.backend_of(cupy.ones(2)).device_of(cupy.ones(2))  # doctest: +SKIP
+        'gpu:0'
+    """
+
+    name = "cupy"
+    platform = "gpu"
+
+    def __init__(self):
+        import cupy
+        import cupyx
+
+        self.xp = cupy
+        self._cupyx = cupyx
+
+    def devices(self) -> list[str]:
+        try:
+            count = self.xp.cuda.runtime.getDeviceCount()
+        except Exception:  # no driver: CuPy imports, but there is no device to use
+            count = 0
+        return [f"gpu:{i}" for i in range(count)]
+
+    def canonical_device(self, device: str) -> str:
+        known = self.devices()
+        if not known:
+            raise RuntimeError(f"functrans: device {device!r} requested, but CuPy finds no GPU "
+                               "(no CUDA driver or no device)")
+        return super().canonical_device(device)
+
+    def device_of(self, x) -> str:
+        return f"gpu:{x.device.id}"
+
+    def _device(self, device: str | None):
+        index = 0 if device is None else int(self.canonical_device(device).partition(":")[2])
+        return self.xp.cuda.Device(index)
+
+    def put(self, x, device: str):
+        cupy = self.xp
+        if isinstance(x, cupy.ndarray):
+            if self.device_of(x) == self.canonical_device(device):
+                return x
+            with self._device(device):
+                return x.copy()  # CuPy copies to the current device
+        with self._device(device):
+            return cupy.asarray(x)
+
+    def to_host(self, x):
+        return x.get()
+
+    def full(self, shape, fill_value, dtype, device: str | None = None):
+        with self._device(device):
+            return self.xp.full(shape, fill_value, dtype=dtype)
+
+    def asarray(self, x, dtype=None, *, copy: bool = False):
+        if isinstance(x, self.xp.ndarray):
+            with x.device:  # stay on the device of x
+                return self.xp.array(x, dtype=dtype, copy=True) if copy else self.xp.asarray(x, dtype=dtype)
+        return super().asarray(x, dtype, copy=copy)
+
+    def scatter_add(self, out, index, updates) -> None:
+        self._cupyx.scatter_add(out, index, updates)
+
+    @property
+    def special(self):
+        import cupyx.scipy.special
+
+        return cupyx.scipy.special
+
+    def default_rng(self, seed: int):
+        return self.xp.random.default_rng(seed)

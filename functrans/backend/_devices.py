@@ -1,0 +1,139 @@
+"""Device names, explicit transfers, and the check that one operation's inputs share a device.
+
+A device is named ``"cpu"`` (NumPy), ``"gpu:i"`` (CuPy) or ``"strict:i"`` (the test
+backend); ``"gpu"`` alone means ``"gpu:0"``. Arrays move only when asked to, through
+``device_put`` and ``device_get``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as _np
+
+from functrans.errors import DeviceMismatchError
+
+
+def _backend_of(x):
+    from functrans.backend import backend_of
+
+    return backend_of(x)
+
+
+def _is_scalar(x) -> bool:
+    from functrans.backend import _SCALAR_TYPES
+
+    return type(x) in _SCALAR_TYPES
+
+
+def device_of(x) -> str:
+    """The name of the device that holds the array ``x`` (``"cpu"`` for scalars).
+
+    Example:
+        >>> import numpy as np
+        >>> device_of(np.ones(2))
+        'cpu'
+    """
+    return _backend_of(x).device_of(x)
+
+
+def devices(platform: str | None = None) -> list[str]:
+    """Names of the devices functrans can use: ``"cpu"``, then ``"gpu:i"`` for each GPU
+    CuPy sees if CuPy is installed (``platform="gpu"`` lists only those).
+
+    Example:
+        >>> devices()[0]
+        'cpu'
+    """
+    from functrans.backend import backend_for_platform
+
+    if platform is not None:
+        return backend_for_platform(platform).devices()
+    names = ["cpu"]
+    try:
+        names += backend_for_platform("gpu").devices()
+    except ImportError:  # CuPy not installed
+        pass
+    return names
+
+
+def _split(device: str) -> str:
+    if not isinstance(device, str):
+        raise TypeError(f"functrans.device_put: device must be a name such as 'cpu' or 'gpu:0', "
+                        f"got {type(device).__name__} {device!r:.60}")
+    return device.partition(":")[0]
+
+
+def put_leaf(x, device: str):
+    """One array (or scalar) on ``device``: returned as is if it is already there."""
+    from functrans.backend import backend_for_platform
+
+    target = backend_for_platform(_split(device))
+    if hasattr(x, "_trace"):  # a Tracer (the backend layer does not import core)
+        from functrans.errors import TracerConversionError
+
+        raise TracerConversionError(
+            f"functrans.device_put got a traced value (shape {tuple(x.shape)}) inside a "
+            "transformed function; move the inputs before the call instead: "
+            f"ft.grad(f)(ft.device_put(x, {device!r}))")
+    if _is_scalar(x):
+        x = _np.asarray(x)
+    source = _backend_of(x)
+    if source is not target and source.platform != "cpu":
+        x = source.to_host(x)  # between two libraries: through the host
+    return target.put(x, target.canonical_device(device))
+
+
+def device_put(tree: Any, device: str) -> Any:
+    """Every array leaf of ``tree`` moved to ``device`` (a copy only where it is elsewhere).
+
+    Args:
+        tree: a pytree of arrays (NumPy, CuPy, ...) and Python scalars (made arrays).
+        device: ``"cpu"``, ``"gpu"``, ``"gpu:1"``, or a test device such as ``"strict:0"``.
+
+    Returns:
+        The same structure with every leaf on ``device``.
+
+    Example:
+        >>> import numpy as np
+        >>> device_put({"w": np.ones(2), "b": 0.5}, "cpu")["b"]
+        array(0.5)
+    """
+    from functrans import tree as _tree
+
+    _split(device)
+    return _tree.map(lambda x: put_leaf(x, device), tree)
+
+
+def device_get(tree: Any) -> Any:
+    """Every array leaf of ``tree`` as a host NumPy array (Python scalars are kept).
+
+    Example:
+        >>> import numpy as np
+        >>> device_get([np.ones(1), 2.0])
+        [array([1.]), 2.0]
+    """
+    from functrans import tree as _tree
+
+    return _tree.map(lambda x: x if _is_scalar(x) else _backend_of(x).to_host(x), tree)
+
+
+def check_same_device(name: str, args) -> None:
+    """Raise ``DeviceMismatchError`` if the arrays among ``args`` are on different devices.
+
+    Called by ``Primitive.bind`` only when some argument is not a host NumPy value, so
+    NumPy-only programs never pay for it. Scalars (Python and NumPy) fit every device.
+    """
+    first = first_device = None
+    for i, x in enumerate(args):
+        if _is_scalar(x):
+            continue
+        dev = _backend_of(x).device_of(x)
+        if first is None:
+            first, first_device = i, dev
+        elif dev != first_device:
+            raise DeviceMismatchError(
+                f"{name}: the inputs are on different devices: argument {first} is on "
+                f"{first_device!r} and argument {i} is on {dev!r}. functrans never copies arrays "
+                f"between devices implicitly; move one of them first, e.g. "
+                f"x = functrans.device_put(x, {first_device!r})."
+            )

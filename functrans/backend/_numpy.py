@@ -1,0 +1,61 @@
+"""The NumPy backend: host arrays, one device named ``"cpu"``."""
+from __future__ import annotations
+
+import numpy as _np
+
+from functrans.backend._base import Backend
+
+
+class NumPyBackend(Backend):
+    """NumPy on the CPU.
+
+    Example:
+        >>> import numpy as np
+        >>> out = np.zeros(2)
+        >>> NUMPY.scatter_add(out, (np.array([1, 1]),), np.array([1.0, 2.0]))
+        >>> out.tolist()
+        [0.0, 3.0]
+    """
+
+    name = "numpy"
+    platform = "cpu"
+    xp = _np
+
+    def devices(self) -> list[str]:
+        return ["cpu"]
+
+    def device_of(self, x) -> str:
+        return "cpu"
+
+    def canonical_device(self, device: str) -> str:
+        if device not in ("cpu", "cpu:0"):
+            raise ValueError(f"functrans: no device {device!r}; the host device is 'cpu'")
+        return "cpu"
+
+    def put(self, x, device: str = "cpu"):
+        if type(x) is _np.ndarray or isinstance(x, _np.generic):
+            return x
+        from functrans.backend import backend_of  # an array of another library: bring it home
+
+        return backend_of(x).to_host(x)
+
+    def to_host(self, x) -> _np.ndarray:
+        return _np.asarray(x)
+
+    def full(self, shape, fill_value, dtype, device: str | None = None):
+        return _np.full(shape, fill_value, dtype=dtype)
+
+    def scatter_add(self, out, index, updates) -> None:
+        _np.add.at(out, index, updates)
+
+    @property
+    def special(self):
+        import scipy.special
+
+        return scipy.special
+
+    def default_rng(self, seed: int):
+        return _np.random.default_rng(seed)
+
+
+NUMPY = NumPyBackend()

@@ -1,0 +1,145 @@
+"""The backend seam: lookup by type, scalars never choosing, registration, devices, transfers,
+and the device-mismatch check of Primitive.bind (shown with a tiny two-device fake library)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import functrans as ft
+from functrans import backend as B
+from functrans.errors import DeviceMismatchError, TracerConversionError
+from functrans.primitives.elementwise import add_p
+
+
+class _FakeBackend(B.Backend):
+    """Two fake devices, "fake:0" and "fake:1"; arrays are NumPy arrays in a box."""
+
+    name = "fake"
+    platform = "fake"
+    xp = np
+
+    def devices(self):
+        return ["fake:0", "fake:1"]
+
+    def device_of(self, x):
+        return x.device
+
+    def put(self, x, device):
+        return _FakeArray(np.asarray(x.value if isinstance(x, _FakeArray) else x), device)
+
+    def to_host(self, x):
+        return np.array(x.value)
+
+
+class _FakeArray:
+    __functrans_backend__ = _FakeBackend  # made on first use
+
+    def __init__(self, value, device="fake:0"):
+        self.value, self.device = value, device
+        self.shape, self.dtype = value.shape, value.dtype
+
+    def __add__(self, other):
+        return _FakeArray(self.value + getattr(other, "value", other), self.device)
+
+
+def test_array_module_and_backend_of_numpy():
+    x = np.ones(3)
+    assert B.array_module(x) is np and B.array_module_of(x) is np
+    assert B.backend_of(x) is B.NUMPY and B.backend_of(x).device_of(x) == "cpu"
+
+
+def test_python_and_numpy_scalars_never_choose_the_backend():
+    a = _FakeArray(np.ones(2))
+    assert B.backend_of(2.0, np.float32(1), 3, a).name == "fake"
+    assert B.array_module_of(1.0, True) is np
+    assert B.backend_of() is B.NUMPY
+
+
+def test_registration_by_attribute_and_legacy_module_attribute():
+    class Legacy:
+        __functrans_array_module__ = np
+
+    assert B.array_module(Legacy()) is np
+    assert B.backend_of(Legacy()).device_of(Legacy()) == "cpu"
+    backend = B.backend_of(_FakeArray(np.ones(1)))
+    assert isinstance(backend, _FakeBackend) and B.backend_of(_FakeArray(np.ones(1))) is backend
+
+
+def test_scatter_add_accumulates_repeated_indices():
+    out = np.zeros(3)
+    B.NUMPY.scatter_add(out, (np.array([0, 2, 2]),), np.array([1.0, 2.0, 3.0]))
+    assert out.tolist() == [1.0, 0.0, 5.0]
+
+
+def test_backend_creation_and_copy_of_numpy_scalars():
+    z = B.NUMPY.zeros((2,), np.float32)
+    assert z.dtype == np.float32 and z.tolist() == [0.0, 0.0]
+    c = B.NUMPY.asarray(np.float64(2.5), copy=True)
+    c[()] = 1.0  # writable, unlike the NumPy scalar it came from
+    assert float(c) == 1.0
+
+
+def test_mixing_devices_in_one_primitive_names_both_devices_and_the_fix():
+    a, b = _FakeArray(np.ones(2), "fake:0"), _FakeArray(np.ones(2), "fake:1")
+    with pytest.raises(DeviceMismatchError) as info:
+        add_p.bind(a, b)
+    message = str(info.value)
+    assert "add" in message and "'fake:0'" in message and "'fake:1'" in message
+    assert "device_put" in message and "never copies" in message
+
+
+def test_mixing_a_host_array_with_a_device_array_is_an_error():
+    with pytest.raises(DeviceMismatchError, match="argument 0 is on 'cpu' and argument 1 is on 'fake:0'"):
+        add_p.bind(np.ones(2), _FakeArray(np.ones(2)))
+
+
+def test_same_device_and_scalars_pass_the_check():
+    out = add_p.bind(_FakeArray(np.ones(2), "fake:1"), 2.0)
+    assert out.device == "fake:1" and out.value.tolist() == [3.0, 3.0]
+    out = add_p.bind(_FakeArray(np.ones(2), "fake:1"), np.float64(1.0))
+    assert out.value.tolist() == [2.0, 2.0]
+
+
+def test_device_put_and_device_get_on_the_host():
+    tree = {"w": np.ones(2), "b": 0.5}
+    placed = ft.device_put(tree, "cpu")
+    assert placed["w"] is tree["w"] and isinstance(placed["b"], np.ndarray)
+    assert ft.device_get([np.ones(1), 2.0])[1] == 2.0
+    assert ft.devices()[0] == "cpu"
+
+
+def test_device_put_errors():
+    with pytest.raises(ValueError, match="unknown device platform 'tpu'"):
+        ft.device_put(np.ones(1), "tpu")
+    with pytest.raises(ValueError, match="no device 'cpu:3'"):
+        ft.device_put(np.ones(1), "cpu:3")
+    with pytest.raises(TypeError, match="device must be a name"):
+        ft.device_put(np.ones(1), 0)
+    with pytest.raises(TracerConversionError, match="move the inputs before the call"):
+        ft.grad(lambda x: ft.device_put(x, "cpu").sum())(np.ones(2))
+
+
+def test_gpu_without_cupy_says_how_to_install_it():
+    pytest.importorskip("numpy")
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"pip install 'functrans\[gpu\]'"):
+            ft.device_put(np.ones(1), "gpu")
+    else:
+        pytest.skip("CuPy is installed")
+
+
+def test_cupy_is_not_imported_unless_asked_for():
+    code = "import sys, functrans, numpy as np; functrans.grad(lambda x: x * x)(1.0); " \
+           "functrans.devices('cpu'); print('cupy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_host_types_cover_numpy_arrays_and_scalars():
+    for x in (np.ones(1), np.float32(1), np.int64(1), np.bool_(True), 1.0, 1, True, 1j):
+        assert type(x) in B.HOST_TYPES
