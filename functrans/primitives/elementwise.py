@@ -269,11 +269,12 @@ def _uniform_choice(pred):
 
 
 def _select_transpose(ct, pred, on_true, on_false):
-    zeros = zeros_like(ct)
+    # The other branch's cotangent is 0: a Python 0 keeps ct's dtype (NumPy 2 promotion) and
+    # costs no array.
     return (
         None,
-        unbroadcast(select(pred, ct, zeros), on_true) if is_linear(on_true) else None,
-        unbroadcast(select(pred, zeros, ct), on_false) if is_linear(on_false) else None,
+        unbroadcast(select(pred, ct, 0), on_true) if is_linear(on_true) else None,
+        unbroadcast(select(pred, 0, ct), on_false) if is_linear(on_false) else None,
     )
 
 
@@ -331,5 +332,5 @@ add_cotangents = add_p.bind
 
 
 # Late imports: these families import this one.
-from functrans.primitives.conversion import convert_element_type, zeros_like  # noqa: E402
+from functrans.primitives.conversion import convert_element_type  # noqa: E402
 from functrans.primitives.shape import broadcast_to  # noqa: E402
