@@ -1,0 +1,420 @@
+"""A test array library that behaves like CuPy without a GPU.
+
+``StrictArray`` holds a NumPy array and the name of a fake device (``"strict:0"`` or
+``"strict:1"``). Like a CuPy array it refuses every implicit trip to host NumPy:
+``np.asarray(x)`` and ``np.exp(x)`` raise, mixing it with a NumPy array raises, and two
+arrays on different fake devices refuse to meet. Python and NumPy scalars mix freely, and
+asking for a Python value (``float(x)``, ``bool(x)``, ``x.item()``) is allowed, as CuPy allows it.
+
+``strict_xp`` is its NumPy-like namespace (what ``cupy`` is to CuPy arrays): every NumPy
+function, with StrictArray arguments unwrapped and array results wrapped on the inputs'
+device. ``strict_xp.asarray`` is the explicit host-to-device copy (as ``cupy.asarray``).
+
+Running the test suites on these arrays proves that functrans never converts a user's array
+to NumPy behind its back, and that every result lives on its inputs' device.
+
+Example:
+    >>> from functrans.testing.strict import strict_array, strict_xp, to_numpy
+    >>> x = strict_array([1.0, 2.0], device="strict:1")
+    >>> y = strict_xp.exp(x) * 2
+    >>> y.device, to_numpy(y).round(3).tolist()
+    ('strict:1', [5.437, 14.778])
+"""
+from __future__ import annotations
+
+import contextlib
+import operator
+import types
+from typing import Any, Iterator
+
+import numpy as np
+
+__all__ = ["StrictArray", "strict_xp", "strict_array", "to_numpy", "using_device", "DEVICES"]
+
+#: The fake devices, as CuPy would have "gpu:0" and "gpu:1".
+DEVICES = ("strict:0", "strict:1")
+_current_device = [DEVICES[0]]  # where arrays made from no array (zeros, arange) go
+
+# Functions that copy host data to the device on purpose (as cupy.asarray does).
+_TRANSFERS = frozenset({"asarray", "array", "asanyarray", "ascontiguousarray"})
+
+
+# -- errors ------------------------------------------------------------------------------------
+
+
+def _conversion_error(what: str, device: str) -> TypeError:
+    return TypeError(
+        f"{what}: implicit conversion to a NumPy array is not allowed (a StrictArray lives on "
+        f"the fake device {device!r}, as a CuPy array lives on a GPU). Use "
+        "functrans.device_get(x) to copy it to the host explicitly, or the array's own "
+        "namespace (functrans.backend.array_module(x)) to compute on its device.")
+
+
+def _mixing_error(what: str, device: str, other: Any) -> TypeError:
+    return TypeError(
+        f"{what}: cannot mix a StrictArray on {device!r} with a host {type(other).__module__}."
+        f"{type(other).__name__}: implicit conversion to a NumPy array is not allowed. Move "
+        f"it explicitly: functrans.device_put(x, {device!r}), or functrans.device_get(x).")
+
+
+def _device_mismatch(what: str, first: str, second: str) -> Exception:
+    return ValueError(
+        f"{what}: arrays on different devices {first!r} and {second!r} cannot be mixed; "
+        f"move one explicitly with functrans.device_put(x, {first!r}).")
+
+
+# -- unwrapping arguments and wrapping results -------------------------------------------------
+
+
+class _Unwrapper:
+    """Turns arguments into NumPy values, remembering the one device they share."""
+
+    __slots__ = ("what", "device", "allow_host")
+
+    def __init__(self, what: str, allow_host: bool = False):
+        self.what = what
+        self.device = None
+        self.allow_host = allow_host
+
+    def __call__(self, x):
+        kind = type(x)
+        if kind is StrictArray:
+            if self.device is None:
+                self.device = x._device
+            elif x._device != self.device:
+                raise _device_mismatch(self.what, self.device, x._device)
+            return x._data
+        if kind is list or kind is tuple:
+            return kind(self(v) for v in x)
+        if isinstance(x, np.ndarray) and not self.allow_host:
+            raise _mixing_error(self.what, self.device or _current_device[-1], x)
+        return x
+
+
+def _wrap(result, device: str):
+    """StrictArrays for the array results (NumPy scalars become 0-d arrays, as in CuPy)."""
+    if isinstance(result, np.ndarray):
+        return StrictArray(result, device)
+    if isinstance(result, np.generic):
+        return StrictArray(np.asarray(result), device)
+    if isinstance(result, tuple):
+        items = [_wrap(r, device) for r in result]
+        return type(result)(*items) if hasattr(result, "_fields") else tuple(items)
+    if isinstance(result, list):
+        return [_wrap(r, device) for r in result]
+    return result
+
+
+def _call(fun, what: str, args, kwargs, allow_host: bool = False):
+    unwrap = _Unwrapper(what, allow_host)
+    device = kwargs.pop("device", None)
+    args = [unwrap(a) for a in args]
+    kwargs = {k: unwrap(v) for k, v in kwargs.items()}
+    if device is not None and device not in DEVICES:
+        raise ValueError(f"{what}: unknown strict device {device!r}; the devices are {DEVICES}")
+    return _wrap(fun(*args, **kwargs), device or unwrap.device or _current_device[-1])
+
+
+# -- the array --------------------------------------------------------------------------------
+
+
+def _binary(op, name):
+    def method(self, other):
+        return _call(op, f"StrictArray.{name}", (self, other), {})
+
+    method.__name__ = name
+    return method
+
+
+def _inplace(op, name):
+    def method(self, other):
+        unwrap = _Unwrapper(f"StrictArray.{name}")
+        unwrap(self)
+        op(self._data, unwrap(other))  # in place, as NumPy and CuPy do
+        return self
+
+    method.__name__ = name
+    return method
+
+
+def _unary(op, name):
+    def method(self):
+        return StrictArray(np.asarray(op(self._data)), self._device)
+
+    method.__name__ = name
+    return method
+
+
+def _method(name):
+    def method(self, *args, **kwargs):
+        return _call(getattr(np.ndarray, name), f"StrictArray.{name}", (self, *args), kwargs)
+
+    method.__name__ = name
+    return method
+
+
+_BINARY = {
+    "add": operator.add, "sub": operator.sub, "mul": operator.mul, "truediv": operator.truediv,
+    "floordiv": operator.floordiv, "mod": operator.mod, "pow": operator.pow,
+    "matmul": operator.matmul, "and": operator.and_, "or": operator.or_, "xor": operator.xor,
+    "lshift": operator.lshift, "rshift": operator.rshift,
+}
+_COMPARISONS = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
+                "gt": operator.gt, "ge": operator.ge}
+_UNARY = {"neg": operator.neg, "pos": operator.pos, "abs": operator.abs, "invert": operator.invert}
+_INPLACE = {"iadd": operator.iadd, "isub": operator.isub, "imul": operator.imul,
+            "itruediv": operator.itruediv, "ifloordiv": operator.ifloordiv,
+            "imod": operator.imod, "ipow": operator.ipow}
+# ndarray methods that keep the data on the device (tolist/item/get are explicit transfers).
+_METHODS = (
+    "all", "any", "argmax", "argmin", "argsort", "astype", "clip", "conj", "conjugate", "copy",
+    "cumprod", "cumsum", "diagonal", "dot", "fill", "flatten", "max", "mean", "min", "nonzero",
+    "prod", "ravel", "repeat", "reshape", "round", "sort", "squeeze", "std", "sum", "swapaxes",
+    "take", "trace", "transpose", "var", "view",
+)
+# NumPy ufuncs that Python operators on a NumPy scalar and a StrictArray end up calling.
+_OPERATOR_UFUNCS = frozenset({
+    np.add, np.subtract, np.multiply, np.true_divide, np.floor_divide, np.remainder,
+    np.power, np.matmul, np.bitwise_and, np.bitwise_or, np.bitwise_xor, np.left_shift,
+    np.right_shift, np.equal, np.not_equal, np.less, np.less_equal, np.greater,
+    np.greater_equal,
+})
+
+
+class StrictArray:
+    """A NumPy array on a fake device that refuses implicit conversion to host NumPy.
+
+    Build one with :func:`strict_array` or ``strict_xp.asarray``; read it back with
+    :func:`to_numpy` (or ``functrans.device_get``).
+
+    Example:
+        >>> x = strict_array([[1.0, 2.0]])
+        >>> (x.T @ x).shape, x.device
+        ((2, 2), 'strict:0')
+    """
+
+    __slots__ = ("_data", "_device")
+    __hash__ = None  # mutable, like NumPy and CuPy arrays
+
+    def __init__(self, data: np.ndarray, device: str = DEVICES[0]):
+        if type(data) is not np.ndarray:
+            raise TypeError(f"StrictArray holds a numpy.ndarray, got {type(data).__name__}")
+        self._data = data
+        self._device = device
+
+    # --- what the array is ------------------------------------------------------------
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
+    size = property(lambda self: self._data.size)
+    itemsize = property(lambda self: self._data.itemsize)
+    nbytes = property(lambda self: self._data.nbytes)
+    device = property(lambda self: self._device, doc="The fake device's name.")
+    T = property(lambda self: StrictArray(self._data.T, self._device))
+    mT = property(lambda self: StrictArray(self._data.mT, self._device))
+    real = property(lambda self: StrictArray(np.asarray(self._data.real), self._device))
+    imag = property(lambda self: StrictArray(np.asarray(self._data.imag), self._device))
+
+    # --- refusals ---------------------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        raise _conversion_error("numpy.asarray(StrictArray)", self._device)
+
+    def __array_function__(self, func, types, args, kwargs):
+        raise _conversion_error(f"numpy.{func.__name__} called on a StrictArray", self._device)
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # ``np.float64(2.0) * x`` reaches here: a NumPy scalar is a scalar, as in CuPy.
+        if (method == "__call__" and not kwargs and ufunc in _OPERATOR_UFUNCS
+                and not any(isinstance(v, np.ndarray) for v in inputs)):
+            return _call(ufunc, f"numpy.{ufunc.__name__}", inputs, {})
+        for v in inputs:
+            if isinstance(v, np.ndarray):
+                raise _mixing_error(f"numpy.{ufunc.__name__}", self._device, v)
+        raise _conversion_error(f"numpy.{ufunc.__name__} called on a StrictArray", self._device)
+
+    # --- Python values: an explicit request, allowed as in CuPy ------------------------
+    def _scalar(self, kind):
+        if self._data.size != 1:
+            raise TypeError(f"only size-1 arrays can be converted to Python scalars "
+                            f"(this one has shape {self.shape})")
+        return kind(self._data.reshape(()))
+
+    def __bool__(self):
+        return self._scalar(bool)
+
+    def __float__(self):
+        return self._scalar(float)
+
+    def __int__(self):
+        return self._scalar(int)
+
+    def __complex__(self):
+        return self._scalar(complex)
+
+    def item(self, *args):
+        """The element as a Python scalar (an explicit transfer)."""
+        return self._data.item(*args)
+
+    def tolist(self):
+        """The elements as nested Python lists (an explicit transfer)."""
+        return self._data.tolist()
+
+    def get(self) -> np.ndarray:
+        """A host NumPy copy (an explicit transfer, as ``cupy.ndarray.get``)."""
+        return self._data.copy()
+
+    # --- containers -------------------------------------------------------------------
+    def __len__(self):
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[StrictArray]:
+        for i in range(len(self._data)):
+            yield self[i]
+
+    def __getitem__(self, index):
+        return _call(operator.getitem, "StrictArray.__getitem__", (self, index), {})
+
+    def __setitem__(self, index, value):
+        unwrap = _Unwrapper("StrictArray.__setitem__")
+        unwrap(self)
+        self._data[unwrap(index)] = unwrap(value)
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", prefix="StrictArray(")
+        return f"StrictArray({body}, dtype={self.dtype}, device={self._device!r})"
+
+    __str__ = __repr__
+
+    def __reduce__(self):  # copy.deepcopy and pickle keep the device
+        return (StrictArray, (self._data.copy(), self._device))
+
+
+for _name, _op in _BINARY.items():
+    setattr(StrictArray, f"__{_name}__", _binary(_op, f"__{_name}__"))
+    setattr(StrictArray, f"__r{_name}__",
+            _binary(lambda x, y, _op=_op: _op(y, x), f"__r{_name}__"))
+for _name, _op in _COMPARISONS.items():
+    setattr(StrictArray, f"__{_name}__", _binary(_op, f"__{_name}__"))
+for _name, _op in _UNARY.items():
+    setattr(StrictArray, f"__{_name}__", _unary(_op, f"__{_name}__"))
+for _name, _op in _INPLACE.items():
+    setattr(StrictArray, f"__{_name}__", _inplace(_op, f"__{_name}__"))
+for _name in _METHODS:
+    setattr(StrictArray, _name, _method(_name))
+
+
+# -- the namespace ------------------------------------------------------------------------------
+
+
+class _StrictUfunc:
+    """A NumPy ufunc on StrictArrays, with ``at`` (scatter in place) and ``reduce``."""
+
+    def __init__(self, ufunc: np.ufunc):
+        self._ufunc = ufunc
+        self.__name__ = ufunc.__name__
+        self.nin, self.nout = ufunc.nin, ufunc.nout
+
+    def __call__(self, *args, **kwargs):
+        return _call(self._ufunc, f"strict_xp.{self.__name__}", args, kwargs)
+
+    def at(self, a: StrictArray, indices, b=None) -> None:
+        """``a[indices] op= b`` in place, repeated indices accumulating (``np.add.at``)."""
+        what = f"strict_xp.{self.__name__}.at"
+        if type(a) is not StrictArray:
+            raise TypeError(f"{what}: the target must be a StrictArray, got {type(a).__name__}")
+        unwrap = _Unwrapper(what)
+        data = unwrap(a)
+        args = (unwrap(indices),) if b is None else (unwrap(indices), unwrap(b))
+        self._ufunc.at(data, *args)
+
+    def __getattr__(self, name):  # reduce, accumulate, outer, reduceat, identity...
+        attr = getattr(self._ufunc, name)
+        if not callable(attr):
+            return attr
+        what = f"strict_xp.{self.__name__}.{name}"
+        return lambda *args, **kwargs: _call(attr, what, args, kwargs)
+
+
+class _Namespace(types.ModuleType):
+    """NumPy (or one of its submodules) seen through StrictArrays."""
+
+    def __init__(self, name: str, module: types.ModuleType):
+        super().__init__(name, f"{module.__name__} on StrictArrays")
+        self._module = module
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        attr = getattr(self._module, name)
+        if isinstance(attr, np.ufunc):
+            value = _StrictUfunc(attr)
+        elif isinstance(attr, types.ModuleType):
+            value = _Namespace(f"{self.__name__}.{name}", attr)
+        elif attr is np.ndarray:
+            value = StrictArray
+        elif isinstance(attr, type) or not callable(attr):
+            value = attr  # dtypes (xp.float32), constants (xp.pi), errstate
+        else:
+            value = _function(attr, f"{self.__name__}.{name}", name in _TRANSFERS)
+        setattr(self, name, value)  # the next lookup is a plain attribute
+        return value
+
+    def __repr__(self):
+        return f"<strict namespace {self.__name__}>"
+
+
+def _function(fun, what: str, allow_host: bool):
+    def wrapped(*args, **kwargs):
+        return _call(fun, what, args, kwargs, allow_host)
+
+    wrapped.__name__ = fun.__name__
+    wrapped.__doc__ = f"{what}: NumPy's {fun.__name__} on StrictArrays."
+    return wrapped
+
+
+#: The NumPy-like namespace of StrictArrays (what ``cupy`` is to CuPy arrays).
+strict_xp = _Namespace("strict_xp", np)
+StrictArray.__functrans_array_module__ = strict_xp
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def strict_array(x, device: str = DEVICES[0], dtype=None) -> StrictArray:
+    """A StrictArray holding a copy of ``x`` (array-like, NumPy array or scalar) on ``device``.
+
+    Example:
+        >>> strict_array(2.5, device="strict:1")
+        StrictArray(2.5, dtype=float64, device='strict:1')
+    """
+    if type(x) is StrictArray:
+        x = x._data
+    return strict_xp.array(x, dtype=dtype, device=device)
+
+
+def to_numpy(x) -> np.ndarray | Any:
+    """A host NumPy copy of a StrictArray; anything else is returned as it is (for tests).
+
+    Example:
+        >>> to_numpy(strict_array([1, 2])).tolist()
+        [1, 2]
+    """
+    return x._data.copy() if type(x) is StrictArray else x
+
+
+@contextlib.contextmanager
+def using_device(device: str) -> Iterator[None]:
+    """Arrays created from no array (``strict_xp.zeros``, ``arange``) go to ``device``.
+
+    Example:
+        >>> with using_device("strict:1"):
+        ...     strict_xp.zeros(2).device
+        'strict:1'
+    """
+    if device not in DEVICES:
+        raise ValueError(f"unknown strict device {device!r}; the devices are {DEVICES}")
+    _current_device.append(device)
+    try:
+        yield
+    finally:
+        _current_device.pop()
