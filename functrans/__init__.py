@@ -12,7 +12,7 @@ from functrans import io, nn, optim, random  # noqa: F401
 from functrans.backend import device_get, device_put, devices
 from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
 from functrans._transforms_api import (
-    hessian, jacfwd, jacrev, linear_transpose, linearize, make_jaxpr, vmap,
+    hessian, jacfwd, jacrev, jit, linear_transpose, linearize, make_jaxpr, vmap,
 )
 from functrans.transforms.checkpoint import checkpoint, remat
 from functrans.transforms.custom import custom_jvp, custom_vjp
@@ -21,6 +21,6 @@ __version__ = "0.1.0"
 
 __all__ = ["grad", "jvp", "numpy", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
            "jacfwd", "jacrev", "hessian", "linearize", "linear_transpose", "make_jaxpr",
-           "custom_jvp", "custom_vjp", "checkpoint", "remat"]
+           "custom_jvp", "custom_vjp", "checkpoint", "remat", "jit"]
 __all__ += ["devices", "device_put", "device_get"]
 _ = _primitives

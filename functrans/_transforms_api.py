@@ -690,3 +690,159 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
 
 
 from functrans.primitives import shape as _shape_prims  # noqa: E402
+
+
+# =============================================================================================
+# jit: stage once per input signature, then replay the recorded primitives
+# =============================================================================================
+
+_JIT_CACHE_SIZE = 64
+
+
+def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = ()) -> Callable:
+    """Record ``fun`` once per input signature and replay the recorded primitives afterwards.
+
+    The first call with arrays of given shapes and dtypes (and given pytree structure and
+    static arguments) stages ``fun`` on abstract values, as ``make_jaxpr`` does, drops the
+    operations no output needs, and keeps the program. Later calls with the same signature
+    run the program's primitives directly, without the Python work of tracing, JVP rules and
+    transposition: ``jit(value_and_grad(loss))`` gives the same numbers as the eager
+    function, several times faster on small arrays. Nothing is compiled: the primitives still
+    run on NumPy (or CuPy), one after another.
+
+    What changes under ``jit``, as in JAX:
+
+    - values are abstract while the function is staged, so Python control flow that depends
+      on them (``if x > 0``) raises; use ``functrans.numpy.where``, or make the argument
+      static, or do not jit that function;
+    - Python scalars (``int``, ``float``, ``bool``) and the arguments named by
+      ``static_argnums``/``static_argnames`` are part of the signature, by value: a new value
+      stages the function again. Pass arrays for values that change on every call;
+    - arrays the function reads from outside (closures, globals) are captured as they were
+      at the first call; pass them as arguments if they change;
+    - side effects (print, appending to a list) happen once, while staging.
+
+    ``jit`` composes with the other transformations: ``grad(jit(f))``, ``jit(grad(f))``,
+    ``vmap(jit(f))`` all work.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        static_argnums: positions of arguments that are not arrays (hashable configuration).
+        static_argnames: names of keyword arguments that are not arrays.
+
+    Returns:
+        A function with ``fun``'s signature.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> step = ft.jit(ft.grad(lambda w, x: fnp.sum(fnp.tanh(x @ w))))
+        >>> w, x = np.zeros(3), np.ones((4, 3))
+        >>> step(w, x)  # staged on this call, replayed on the next ones
+        array([4., 4., 4.])
+    """
+    name = f"jit({fun_name(fun)})"
+    static_nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    static_names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    if not callable(fun):
+        raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
+    cache: dict = {}
+
+    @functools.wraps(fun)
+    def jitted(*args, **kwargs):
+        static_args, dynamic_args = _split_static(name, args, static_nums)
+        static_kwargs = tuple(sorted((k, kwargs[k]) for k in static_names if k in kwargs))
+        dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
+        leaves, in_treedef = tree.flatten((dynamic_args, dynamic_kwargs))
+        signature, dynamic_leaves = _signature(name, leaves)
+        key = (in_treedef, signature, static_args, static_kwargs)
+        try:
+            entry = cache.get(key)
+        except TypeError:
+            raise TypeError(
+                f"{name}: a static argument is not hashable ({static_args!r}, {static_kwargs!r}); "
+                "static arguments are part of the cache key, so they must be hashable (use a "
+                "tuple instead of a list)."
+            ) from None
+        if entry is None:
+            plan, out_treedef = _stage_for_jit(fun, name, args, static_nums, static_kwargs,
+                                               in_treedef, leaves)
+            if holds_outer_tracers(plan):  # valid for this call only: run it through bind
+                return out_treedef.unflatten(plan.bind(dynamic_leaves))
+            if len(cache) >= _JIT_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            entry = cache[key] = plan, out_treedef
+        plan, out_treedef = entry
+        if any(isinstance(leaf, Tracer) for leaf in dynamic_leaves):
+            return out_treedef.unflatten(plan.bind(dynamic_leaves))
+        return out_treedef.unflatten(plan.run(dynamic_leaves))
+
+    jitted.clear_cache = cache.clear  # type: ignore[attr-defined]
+    return jitted
+
+
+def _split_static(name, args, static_nums):
+    if not static_nums:
+        return (), args
+    n = len(args)
+    positions = set()
+    for i in static_nums:
+        if not -n <= i < n:
+            raise ValueError(f"{name}: static_argnums={i} is out of range for a call with {n} arguments.")
+        positions.add(i % n)
+    static = tuple((i, args[i]) for i in sorted(positions))
+    dynamic = tuple(None if i in positions else a for i, a in enumerate(args))
+    return static, dynamic
+
+
+def _signature(name, leaves):
+    """The cache-key part of the dynamic leaves, and the leaves the program takes as inputs
+    (arrays; Python scalars are keyed by value and baked into the program)."""
+    signature = []
+    dynamic = []
+    for i, leaf in enumerate(leaves):
+        kind = type(leaf)
+        if kind in PY_SCALARS:
+            signature.append((kind, leaf))
+            continue
+        shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
+        if shape is None or dtype is None:
+            raise TypeError(
+                f"{name}: argument leaf {i} is a {kind.__name__}, not an array. jit takes arrays "
+                "(and pytrees of them) as arguments; pass configuration through static_argnums "
+                "or static_argnames, or close over it."
+            )
+        signature.append((kind, tuple(shape), np.dtype(dtype)))
+        dynamic.append(leaf)
+    return tuple(signature), dynamic
+
+
+def _stage_for_jit(fun, name, args, static_nums, static_kwargs, in_treedef, leaves):
+    """Stage ``fun`` with abstract values for the array leaves; returns (plan, out_treedef)."""
+    with new_trace(StagingTrace, name) as trace:
+        in_vars = []
+        staged_leaves = []
+        for leaf in leaves:
+            if type(leaf) in PY_SCALARS:
+                staged_leaves.append(leaf)
+            else:
+                var = trace.new_var(tuple(leaf.shape), np.dtype(leaf.dtype))
+                in_vars.append(var)
+                staged_leaves.append(var)
+        dynamic_args, dynamic_kwargs = in_treedef.unflatten(staged_leaves)
+        call_args = [args[i] if (i in static_nums or i - len(args) in static_nums) else a
+                     for i, a in enumerate(dynamic_args)]
+        try:
+            out = fun(*call_args, **dynamic_kwargs, **dict(static_kwargs))
+        except errors.TracerConversionError as error:
+            reason = str(error).split("\n(See ")[0]  # the docs link is added again below
+            raise errors.TracerConversionError(
+                f"{name}: {reason} Under jit the arguments are abstract while the function is "
+                "recorded; if a value decides the control flow, pass it as a static argument "
+                "(static_argnums / static_argnames), or call the function without jit."
+            ) from None
+        out_leaves, out_treedef = tree.flatten(out)
+    return ReplayPlan(trace, in_vars, out_leaves), out_treedef
+
+
+from functrans.transforms.jit import ReplayPlan, holds_outer_tracers  # noqa: E402

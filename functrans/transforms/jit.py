@@ -1,0 +1,171 @@
+"""Replay of a staged program: what ``jit`` runs after recording a function once.
+
+Eager execution pays Python for every primitive: finding the trace of the arguments, the
+JVP rule, recording the tangent program, transposing it. ``jit`` pays that once per input
+signature, when it stages the function into a flat program (``StagingTrace``); later calls
+with arrays of the same shapes and dtypes run ``ReplayPlan``, a loop that calls each
+primitive's implementation on the values of its arguments and nothing else.
+
+Building the plan:
+
+* dead code elimination: equations no output depends on are dropped (under ``grad`` the
+  staged forward pass computes values only the eager tangent bookkeeping looked at);
+* every variable and every constant gets a slot in one flat list (the environment); an
+  equation reads its arguments by slot number, so running it is a list comprehension and
+  one call;
+* after its last use a variable's slot is cleared, so intermediates are freed as early as
+  the eager run frees them;
+* a program of moderate length is then written out as the source of one straight-line
+  Python function (``s7 = f7(s2, s5)`` a line, ``del`` after last uses) and compiled once:
+  local variables instead of list indexing make each step cost little more than the call
+  of the implementation itself.
+
+When the arguments are tracers of an outer transformation (``grad(jit(f))``, ``vmap(jit(f))``)
+the plan runs through ``Primitive.bind`` instead, so the outer transformation sees every
+primitive as usual.
+"""
+from __future__ import annotations
+
+from functrans.core.ir import Var
+from functrans.core.trace import Tracer
+
+_NO_SLOTS: tuple = ()
+
+
+class ReplayPlan:
+    """A staged program compiled to slot-indexed steps.
+
+    ``run(inputs)`` evaluates it on concrete arrays; ``bind(inputs)`` evaluates it through
+    ``Primitive.bind`` (for tracer inputs). Both return the list of output leaves.
+    """
+
+    __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns", "_straight")
+
+    def __init__(self, trace, in_vars, outputs):
+        live = _live_equations(trace, outputs)
+        self.num_eqns = len(live)
+        slot_of_var: dict[int, int] = {}
+        template: list = []
+
+        def slot_for(value) -> int:
+            if type(value) is Var and value._trace is trace:
+                key = value.index
+                if key not in slot_of_var:
+                    slot_of_var[key] = len(template)
+                    template.append(None)
+                return slot_of_var[key]
+            template.append(value)  # a constant: its slot is filled once, here
+            return len(template) - 1
+
+        self.input_slots = tuple(slot_for(v) for v in in_vars)
+        raw_steps = []
+        for eqn in live:
+            arg_slots = tuple(slot_for(a) for a in eqn.args)
+            outs = eqn.out if type(eqn) is not Var else eqn
+            out_slots = tuple(slot_for(o) for o in outs) if isinstance(outs, tuple) else slot_for(outs)
+            raw_steps.append((eqn.prim, eqn.params, arg_slots, out_slots))
+        self.output_slots = tuple(slot_for(o) for o in outputs)
+        self.env_template = template
+        self.steps = _with_frees(raw_steps, set(slot_of_var.values()), set(self.output_slots))
+        self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
+
+    def run(self, inputs):
+        if self._straight is not None:
+            return self._straight(*inputs)
+        env = self.env_template.copy()
+        for slot, value in zip(self.input_slots, inputs):
+            env[slot] = value
+        for _, impl, params, arg_slots, out_slots, frees in self.steps:
+            args = [env[i] for i in arg_slots]
+            result = impl(*args, **params) if params else impl(*args)
+            if type(out_slots) is int:
+                env[out_slots] = result
+            else:
+                for slot, value in zip(out_slots, result):
+                    env[slot] = value
+            for i in frees:
+                env[i] = None
+        return [env[i] for i in self.output_slots]
+
+    def bind(self, inputs):
+        env = self.env_template.copy()
+        for slot, value in zip(self.input_slots, inputs):
+            env[slot] = value
+        for prim, _, params, arg_slots, out_slots, frees in self.steps:
+            result = prim.bind(*[env[i] for i in arg_slots], **params)
+            if type(out_slots) is int:
+                env[out_slots] = result
+            else:
+                for slot, value in zip(out_slots, result):
+                    env[slot] = value
+            for i in frees:
+                env[i] = None
+        return [env[i] for i in self.output_slots]
+
+
+def _live_equations(trace, outputs) -> list:
+    """The equations some output depends on, in execution order."""
+    needed = {o.index for o in outputs if type(o) is Var and o._trace is trace}
+    live = []
+    for eqn in reversed(trace.eqns):
+        outs = eqn.out if type(eqn) is not Var else (eqn,)
+        if not any(o.index in needed for o in outs):
+            continue
+        live.append(eqn)
+        for a in eqn.args:
+            if type(a) is Var and a._trace is trace:
+                needed.add(a.index)
+    live.reverse()
+    return live
+
+
+def _with_frees(raw_steps, var_slots: set, keep: set) -> list:
+    """Attach to each step the variable slots whose last use it is (never an output)."""
+    last_use: dict[int, int] = {}
+    for position, (_, _, arg_slots, _) in enumerate(raw_steps):
+        for slot in arg_slots:
+            if slot in var_slots and slot not in keep:
+                last_use[slot] = position
+    frees: list[list[int]] = [[] for _ in raw_steps]
+    for slot, position in last_use.items():
+        frees[position].append(slot)
+    return [(prim, prim.impl, params, arg_slots, out_slots, tuple(f) if f else _NO_SLOTS)
+            for (prim, params, arg_slots, out_slots), f in zip(raw_steps, frees)]
+
+
+# Longer programs (a million-step chain, say) run in the loop of ``ReplayPlan.run``: compiling
+# their source would take longer than it saves.
+_MAX_STRAIGHT_LINE = 20_000
+
+
+def _straight_line(plan: ReplayPlan):
+    """Compile the plan into one Python function of its inputs returning its output list."""
+    namespace: dict = {}
+    for slot, value in enumerate(plan.env_template):
+        if value is not None or slot not in plan.input_slots:
+            namespace[f"s{slot}"] = value  # constants (and never-read slots) are globals
+    inputs = ", ".join(f"s{slot}" for slot in plan.input_slots)
+    lines = [f"def replay({inputs}):"]
+    for position, (_, impl, params, arg_slots, out_slots, frees) in enumerate(plan.steps):
+        namespace[f"f{position}"] = impl
+        call = f"f{position}(" + "".join(f"s{i}, " for i in arg_slots)
+        if params:
+            namespace[f"p{position}"] = params
+            call += f"**p{position}"
+        call += ")"
+        if type(out_slots) is int:
+            target = f"s{out_slots}"
+        else:
+            target = "".join(f"s{i}, " for i in out_slots) or "_"
+        lines.append(f"    {target} = {call}")
+        if frees:
+            lines.append("    del " + ", ".join(f"s{i}" for i in frees))
+    lines.append("    return [" + ", ".join(f"s{i}" for i in plan.output_slots) + "]")
+    exec(compile("\n".join(lines), "<functrans.jit program>", "exec"), namespace)  # noqa: S102
+    return namespace["replay"]
+
+
+def holds_outer_tracers(plan: ReplayPlan) -> bool:
+    """Whether a constant of the plan is a tracer of an outer transformation (a closure over
+    one): such a plan is valid for this call only and must not be cached."""
+    return any(isinstance(c, Tracer) for c in plan.env_template)

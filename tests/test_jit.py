@@ -1,0 +1,156 @@
+"""jit: staged once per signature, replayed afterwards, and the same numbers as eager."""
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import errors
+from functrans.transforms import jit as jit_module
+
+
+def _mlp_loss(params, x, y):
+    h = fnp.tanh(x @ params["w1"] + params["b1"])
+    logits = h @ params["w2"]
+    return fnp.mean((logits - y) ** 2)
+
+
+def _mlp_data(seed=0):
+    rng = np.random.default_rng(seed)
+    params = {"w1": rng.normal(size=(4, 8)), "b1": rng.normal(size=8), "w2": rng.normal(size=(8, 2))}
+    return params, rng.normal(size=(16, 4)), rng.normal(size=(16, 2))
+
+
+def test_jit_of_value_and_grad_equals_eager_exactly():
+    params, x, y = _mlp_data()
+    eager = ft.value_and_grad(_mlp_loss)(params, x, y)
+    jitted = ft.jit(ft.value_and_grad(_mlp_loss))
+    for _ in range(3):  # staging call, then replays
+        loss, grads = jitted(params, x, y)
+        assert loss == eager[0]
+        for k in params:
+            np.testing.assert_array_equal(grads[k], eager[1][k])
+
+
+def test_stages_once_per_signature():
+    calls = []
+
+    def f(x, scale):
+        calls.append(1)
+        return fnp.sin(x) * scale
+
+    g = ft.jit(f)
+    g(np.ones(3), 2.0)
+    g(np.zeros(3), 2.0)
+    assert len(calls) == 1
+    np.testing.assert_allclose(g(np.full(3, 0.5), 2.0), 2 * np.sin(0.5), rtol=1e-15)
+    assert len(calls) == 1
+    g(np.ones(4), 2.0)  # new shape
+    g(np.ones(3, np.float32), 2.0)  # new dtype
+    g(np.ones(3), 3.0)  # a Python scalar is part of the signature, by value
+    assert len(calls) == 4
+    np.testing.assert_allclose(g(np.ones(3), 3.0), 3 * np.sin(1.0), rtol=1e-15)
+    g.clear_cache()
+    g(np.ones(3), 3.0)
+    assert len(calls) == 5
+
+
+def test_float32_stays_float32():
+    out = ft.jit(lambda x: x * 0.5 + 1)(np.ones(2, np.float32))
+    assert out.dtype == np.float32
+
+
+def test_static_argnums_and_argnames_allow_control_flow():
+    def power(x, n, *, twice=False):
+        out = x
+        for _ in range(n - 1):
+            out = out * x
+        return out * 2 if twice else out
+
+    f = ft.jit(power, static_argnums=1, static_argnames="twice")
+    np.testing.assert_allclose(f(np.array([2.0, 3.0]), 3), [8.0, 27.0])
+    np.testing.assert_allclose(f(np.array([2.0, 3.0]), 2, twice=True), [8.0, 18.0])
+
+
+def test_value_dependent_control_flow_names_the_fix():
+    def f(x):
+        return x if fnp.sum(x) > 0 else -x
+
+    with pytest.raises(errors.TracerConversionError, match="static_argnums") as info:
+        ft.jit(f)(np.ones(2))
+    assert "jit(f)" in str(info.value) and str(info.value).count("(See ") == 1
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(TypeError, match="leaf 0 is a str"):
+        ft.jit(lambda s: s)("text")
+    with pytest.raises(TypeError, match="not hashable"):
+        ft.jit(lambda x, cfg: x, static_argnums=1)(np.ones(1), [1, 2])
+    with pytest.raises(ValueError, match="static_argnums=3 is out of range"):
+        ft.jit(lambda x: x, static_argnums=3)(np.ones(1))
+    with pytest.raises(TypeError, match="expected a function"):
+        ft.jit(3)
+
+
+@pytest.mark.parametrize("outer", ["grad", "jvp", "vmap", "jacrev"])
+def test_jit_inside_other_transformations(outer):
+    f = lambda x: fnp.sum(fnp.sin(x) * x)  # noqa: E731
+    x = np.array([0.3, -1.2, 2.0])
+    jf = ft.jit(f)
+    if outer == "grad":
+        got, want = ft.grad(jf)(x), ft.grad(f)(x)
+    elif outer == "jvp":
+        got, want = ft.jvp(jf, (x,), (x,))[1], ft.jvp(f, (x,), (x,))[1]
+    elif outer == "vmap":
+        xs = np.stack([x, 2 * x])
+        got, want = ft.vmap(jf)(xs), np.array([f(x), f(2 * x)])
+    else:
+        got, want = ft.jacrev(ft.jit(fnp.sin))(x), np.diag(np.cos(x))
+    np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+def test_other_transformations_inside_jit():
+    x = np.array([0.3, -1.2, 2.0])
+    hess = ft.jit(ft.hessian(lambda v: fnp.sum(v ** 3)))
+    np.testing.assert_allclose(hess(x), np.diag(6 * x), rtol=1e-14)
+    per_example = ft.jit(ft.vmap(ft.grad(lambda w, v: fnp.sum(w * v) ** 2), in_axes=(None, 0)))
+    vs = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_allclose(per_example(x, vs), [2 * (x @ v) * v for v in vs], rtol=1e-14)
+
+
+def test_closure_over_an_outer_tracer_is_not_cached():
+    # d/dy of jit(lambda x: x * y)(x) is x, for every y: the staged program holds y's tracer
+    # as a constant, which is valid for that call only.
+    def outer(y):
+        return fnp.sum(ft.jit(lambda x: x * y)(np.array([1.0, 2.0])))
+
+    assert ft.grad(outer)(3.0) == 3.0
+    assert ft.grad(outer)(5.0) == 3.0
+
+
+def test_multiple_results_constants_and_pass_through_outputs():
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    f = ft.jit(lambda m, v: (fnp.linalg.eigh(m)[0], v, a, 1.5))
+    w, v, const, scalar = f(a, np.ones(2))
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(a), rtol=1e-14)
+    np.testing.assert_array_equal(v, np.ones(2))
+    assert const is a and scalar == 1.5
+
+
+def test_dead_code_is_not_replayed():
+    program = ft.make_jaxpr(lambda x: (fnp.exp(x), fnp.sin(x))[1])(np.ones(3))
+    plan = jit_module.ReplayPlan(program._trace, program.inputs, program.outputs)
+    assert len(program.eqns) == 2 and plan.num_eqns == 1
+    np.testing.assert_allclose(plan.run([np.zeros(3)]), [np.zeros(3)])
+
+
+def test_long_programs_run_in_the_loop(monkeypatch):
+    monkeypatch.setattr(jit_module, "_MAX_STRAIGHT_LINE", 0)
+
+    def chain(x):
+        for _ in range(50):
+            x = fnp.sin(x) * 1.01 + 0.1 * x
+        return x
+
+    x = np.array([0.3, 0.7])
+    np.testing.assert_array_equal(ft.jit(ft.grad(lambda v: fnp.sum(chain(v))))(x),
+                                  ft.grad(lambda v: fnp.sum(chain(v)))(x))
