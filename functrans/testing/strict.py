@@ -29,7 +29,10 @@ from typing import Any, Iterator
 
 import numpy as np
 
-__all__ = ["StrictArray", "strict_xp", "strict_array", "to_numpy", "using_device", "DEVICES"]
+from functrans.backend import Backend, register_backend
+from functrans.errors import DeviceMismatchError
+
+__all__ = ["StrictArray", "StrictBackend", "STRICT", "strict_xp", "strict_array", "to_numpy", "using_device", "DEVICES"]
 
 #: The fake devices, as CuPy would have "gpu:0" and "gpu:1".
 DEVICES = ("strict:0", "strict:1")
@@ -58,7 +61,7 @@ def _mixing_error(what: str, device: str, other: Any) -> TypeError:
 
 
 def _device_mismatch(what: str, first: str, second: str) -> Exception:
-    return ValueError(
+    return DeviceMismatchError(
         f"{what}: arrays on different devices {first!r} and {second!r} cannot be mixed; "
         f"move one explicitly with functrans.device_put(x, {first!r}).")
 
@@ -375,6 +378,57 @@ def _function(fun, what: str, allow_host: bool):
 #: The NumPy-like namespace of StrictArrays (what ``cupy`` is to CuPy arrays).
 strict_xp = _Namespace("strict_xp", np)
 StrictArray.__functrans_array_module__ = strict_xp
+
+
+# -- the functrans backend ----------------------------------------------------------------------
+
+
+class StrictBackend(Backend):
+    """The functrans backend of StrictArrays: devices ``strict:0`` and ``strict:1``.
+
+    Example:
+        >>> from functrans.backend import backend_of
+        >>> b = backend_of(strict_array([1.0], device="strict:1"))
+        >>> b.name, b.device_of(b.zeros((2,), np.float32, "strict:1"))
+        ('strict', 'strict:1')
+    """
+
+    name = "strict"
+    platform = "strict"
+    xp = strict_xp
+
+    def devices(self) -> list[str]:
+        return list(DEVICES)
+
+    def device_of(self, x) -> str:
+        return x._device
+
+    def put(self, x, device: str) -> StrictArray:
+        if type(x) is StrictArray:
+            return x if x._device == device else StrictArray(x._data.copy(), device)
+        return strict_xp.array(x, device=device)
+
+    def to_host(self, x) -> np.ndarray:
+        return to_numpy(x)
+
+    def full(self, shape, fill_value, dtype, device: str | None = None) -> StrictArray:
+        return strict_xp.full(shape, fill_value, dtype=dtype, device=device)
+
+    def scatter_add(self, out, index, updates) -> None:
+        strict_xp.add.at(out, index, updates)
+
+    @property
+    def special(self):
+        import scipy.special
+
+        return _Namespace("strict_xp.special", scipy.special)
+
+    def default_rng(self, seed: int):
+        return _Namespace("strict_xp.Generator", np.random.default_rng(seed))
+
+
+STRICT = StrictBackend()
+register_backend(StrictArray, STRICT)
 
 
 # -- helpers ------------------------------------------------------------------------------------
