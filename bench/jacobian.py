@@ -49,6 +49,12 @@ def jacobians():
                  target=6)
     fwd = report("W4 jacfwd, R^100 -> R^100", best_time(lambda: ft.jacfwd(f)(x)), reference, 1e-3,
                  target=6)
+    # The same Jacobians staged once by jit and replayed (what a loop over many points pays).
+    jit_rev, jit_fwd = ft.jit(ft.jacrev(f)), ft.jit(ft.jacfwd(f))
+    np.testing.assert_allclose(jit_rev(x), expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(jit_fwd(x), expected, rtol=1e-12, atol=1e-14)
+    report("W4 jit(jacrev), R^100 -> R^100", best_time(lambda: jit_rev(x)), reference, 1e-3, target=6)
+    report("W4 jit(jacfwd), R^100 -> R^100", best_time(lambda: jit_fwd(x)), reference, 1e-3, target=6)
     return rev, fwd
 
 
@@ -73,8 +79,12 @@ def per_example():
     _, g_mean = batched(params, xs, ys)
     for k in params:  # the mean of the per-example gradients is the batch gradient
         np.testing.assert_allclose(g_per[k].mean(axis=0), g_mean[k], rtol=1e-10, atol=1e-13)
-    return report("per-example grads, MLP 64-128-10, batch 256", best_time(lambda: per_ex(params, xs, ys)),
-                  best_time(lambda: batched(params, xs, ys)), 1e-3, target=3)
+    eager = report("per-example grads, MLP 64-128-10, batch 256", best_time(lambda: per_ex(params, xs, ys)),
+                   best_time(lambda: batched(params, xs, ys)), 1e-3, target=3)
+    jit_per_ex, jit_batched = ft.jit(per_ex), ft.jit(batched)
+    report("jit: per-example grads vs batched grad", best_time(lambda: jit_per_ex(params, xs, ys)),
+           best_time(lambda: jit_batched(params, xs, ys)), 1e-3, target=3)
+    return eager
 
 
 # --- checkpoint: peak memory of grad of a 50-layer tanh MLP ---------------------------------------

@@ -8,7 +8,8 @@ Run with one BLAS thread (set here too, before NumPy is imported):
 Both sides start from the same parameters and data (random digits-shaped batches: 8x8 images,
 10 classes); before timing, one step of each is checked to give the same loss and the same
 new parameters. A step is ``value_and_grad`` of the cross-entropy loss, ``adam.update`` and
-``apply_updates``. Each figure is the best of several repeats. Target for the MLP: <= 1.3x.
+``apply_updates``, run eagerly and under ``functrans.jit`` (staged once, replayed). Each figure
+is the best of several repeats. Target for the MLP: <= 1.3x.
 """
 from __future__ import annotations
 
@@ -108,8 +109,14 @@ def bench_mlp(batch: int) -> float:
     np.testing.assert_allclose(new_params[2]["bias"], new_flat[3], rtol=1e-10, atol=1e-12)
 
     state = opt.init(params)
+    jit_step = ft.jit(ft_step)
+    jit_params, _, jit_loss = jit_step(params, state)
+    np.testing.assert_allclose(jit_loss, loss, rtol=1e-14)
+    np.testing.assert_allclose(jit_params[0]["weight"], new_params[0]["weight"], rtol=1e-14)
     t_ft = best_time(lambda: ft_step(params, state))
+    t_jit = best_time(lambda: jit_step(params, state))
     t_np = best_time(lambda: np_step(flat))
+    report(f"digits MLP step (batch {batch}), jit", t_jit, t_np, target=1.3)
     return report(f"digits MLP step (batch {batch})", t_ft, t_np, target=1.3)
 
 
@@ -208,8 +215,12 @@ def bench_cnn(batch: int) -> float:
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
 
     state = opt.init(params)
+    jit_step = ft.jit(ft_step)
+    np.testing.assert_allclose(jit_step(params, state)[2], loss, rtol=1e-12)
     t_ft = best_time(lambda: ft_step(params, state))
+    t_jit = best_time(lambda: jit_step(params, state))
     t_np = best_time(lambda: np_step(flat))
+    report(f"digits CNN step (batch {batch}), jit", t_jit, t_np)
     return report(f"digits CNN step (batch {batch})", t_ft, t_np)
 
 
