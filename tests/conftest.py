@@ -27,3 +27,16 @@ def pytest_configure(config):
     # an error that warning would replace the report of the actual failure.
     config.addinivalue_line(
         "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+
+
+# -- array backends: the suites run on NumPy and on the strict test backend --------------------
+
+import pytest  # noqa: E402
+
+from backends import BACKENDS, ArrayBackend  # noqa: E402
+
+
+@pytest.fixture(params=list(BACKENDS), scope="session")
+def backend(request) -> ArrayBackend:
+    """The array library a test runs on: NumPy, then the strict backend (CuPy-like, no GPU)."""
+    return BACKENDS[request.param]

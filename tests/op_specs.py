@@ -37,6 +37,10 @@ from functrans.numpy._indexing import _static_index
 from functrans.primitives.indexing import build_index
 from functrans.testing import check_grads
 
+from backends import BACKENDS, ArrayBackend
+
+NUMPY = BACKENDS["numpy"]
+
 F64, F32, C128, C64 = np.float64, np.float32, np.complex128, np.complex64
 REAL = (F64, F32)
 COMPLEX = (C128, C64)
@@ -617,10 +621,22 @@ def _concrete(x):
 
 
 def _inexact_positions(args):
-    return [i for i, a in enumerate(args) if np.issubdtype(np.asarray(a).dtype, np.inexact)]
+    return [i for i, a in enumerate(args)
+            if np.issubdtype(a.dtype if hasattr(a, "dtype") else np.result_type(a), np.inexact)]
 
 
-def check_inside_transformation(spec: OpSpec, case: Case, plain):
+def check_on_backend(spec: OpSpec, case: Case, plain, backend: ArrayBackend) -> Case:
+    """The operation on ``backend``'s arrays: every output is one of its arrays on the inputs'
+    device, with NumPy's values. Returns the case with its arrays (and array parameters, such
+    as index arrays) on the backend, for the derivative checks."""
+    case = Case(backend.put(case.args), backend.put(case.params))
+    got = spec.fn(*case.args, **case.params)
+    backend.check_placed(got, f"{spec.name} on {backend}")
+    assert_same(backend.get(got), plain, f"{spec.name} on {backend}")
+    return case
+
+
+def check_inside_transformation(spec: OpSpec, case: Case, plain, backend: ArrayBackend = NUMPY):
     """Inside ``jvp`` (tracers in place of the float arguments), the value is the same."""
     positions = _inexact_positions(case.args)
     if not positions:
@@ -636,11 +652,12 @@ def check_inside_transformation(spec: OpSpec, case: Case, plain):
         return xs[0]
 
     primals = [case.args[i] for i in positions]
-    ft.jvp(f, primals, [np.ones_like(p) for p in primals])
-    assert_same(captured[0], plain, f"{spec.name} inside jvp")
+    ft.jvp(f, primals, [backend.put(np.ones(p.shape, p.dtype)) for p in primals])
+    backend.check_placed(captured[0], f"{spec.name} inside jvp on {backend}")
+    assert_same(backend.get(captured[0]), plain, f"{spec.name} inside jvp")
 
 
-def check_zero_derivative(spec: OpSpec, case: Case):
+def check_zero_derivative(spec: OpSpec, case: Case, backend: ArrayBackend = NUMPY):
     """A piecewise-constant operation: zero tangents, zero cotangents."""
     positions = _inexact_positions(case.args)
     if not positions:
@@ -657,28 +674,33 @@ def check_zero_derivative(spec: OpSpec, case: Case):
 
     primals = [case.args[i] for i in positions]
     rng = np.random.default_rng(0)
-    tangents = [rng.standard_normal(p.shape).astype(p.dtype) for p in primals]
+    tangents = [backend.put(rng.standard_normal(p.shape).astype(p.dtype)) for p in primals]
     outs, t_outs = ft.jvp(f, primals, tangents)
+    backend.check_placed(t_outs, f"{spec.name}: tangents on {backend}")
     for t in t_outs:
-        assert not np.any(np.asarray(t)), f"{spec.name}: nonzero tangent {t}"
+        assert not np.any(backend.get(t)), f"{spec.name}: nonzero tangent {t}"
     _, pullback = ft.vjp(f, *primals)
-    cts = pullback([np.ones(np.shape(o), np.asarray(o).dtype) for o in outs])
+    cts = pullback([backend.put(np.ones(o.shape, o.dtype)) for o in outs])
+    backend.check_placed(cts, f"{spec.name}: cotangents on {backend}")
     for ct, p in zip(cts, primals):
         assert ct.shape == p.shape and ct.dtype == p.dtype, f"{spec.name}: cotangent {ct.dtype}{ct.shape}"
-        assert not np.any(np.asarray(ct)), f"{spec.name}: nonzero cotangent {ct}"
+        assert not np.any(backend.get(ct)), f"{spec.name}: nonzero cotangent {ct}"
 
 
-def run_spec(spec: OpSpec, data, dtype, order: int):
-    """Values against NumPy, then derivatives (``check_grads`` to ``order``) in ``dtype``."""
+def run_spec(spec: OpSpec, data, dtype, order: int, backend: ArrayBackend = NUMPY):
+    """Values against NumPy, then derivatives (``check_grads`` to ``order``) in ``dtype``; on
+    another backend than NumPy, also its values and placement, and derivatives on its arrays."""
     case = draw_case(data, spec, dtype)
     plain = check_values(spec, case)
+    if backend is not NUMPY:
+        case = check_on_backend(spec, case, plain, backend)
     if spec.derivative == "check":
         tol = spec.tol.get(np.dtype(dtype).type, {})
         check_grads(bound(spec, case.params), case.args, order=order, modes=("fwd", "rev"), **tol)
     else:
-        check_inside_transformation(spec, case, plain)
+        check_inside_transformation(spec, case, plain, backend)
         if spec.derivative == "zero":
-            check_zero_derivative(spec, case)
+            check_zero_derivative(spec, case, backend)
 
 
 # =============================================================================================

@@ -14,7 +14,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from functrans import api, tree
-from functrans.backend import array_module
+from functrans.backend import array_module, backend_of
 
 PyTree = Any
 
@@ -33,12 +33,18 @@ _MODES = ("fwd", "rev")
 
 
 def _host(x) -> np.ndarray:
-    """A NumPy copy of an array of any backend, for comparisons and reports."""
+    """A NumPy copy of an array of any backend (an explicit transfer), for comparisons."""
     if isinstance(x, (np.ndarray, np.generic, int, float, complex, bool)):
         return np.asarray(x)
-    if hasattr(x, "get"):  # CuPy and look-alikes transfer explicitly
-        return np.asarray(x.get())
-    return np.asarray(x)
+    return backend_of(x).to_host(x)
+
+
+def _placed_like(values: np.ndarray, a):
+    """Host ``values`` as an array of ``a``'s library, on ``a``'s device."""
+    if type(a) is np.ndarray:
+        return values
+    backend = backend_of(a)
+    return backend.put(values, backend.device_of(a))
 
 
 def _as_array(x):
@@ -64,7 +70,7 @@ def _random_like(arrays, rng: np.random.Generator) -> list:
         values = rng.standard_normal(a.shape)
         if np.issubdtype(a.dtype, np.complexfloating):
             values = values + 1j * rng.standard_normal(a.shape)
-        out.append(array_module(a).asarray(values.astype(a.dtype)))
+        out.append(_placed_like(values.astype(a.dtype), a))
     return out
 
 
@@ -397,7 +403,8 @@ def numerical_jvp(
     p = _flatten_problem(f, args)
     t_leaves = [_as_array(t) for t, a in zip(tree.leaves(tuple(tangents)), tree.leaves(tuple(args)))
                 if _is_inexact(_as_array(a))]
-    t_leaves = [array_module(a).asarray(t, dtype=a.dtype) for a, t in zip(p.args, t_leaves)]
+    t_leaves = [array_module(a).asarray(_placed_like(t, a) if type(t) is np.ndarray else t,
+                                     dtype=a.dtype) for a, t in zip(p.args, t_leaves)]
     step = _tolerance(p, None, None, eps).eps
     return _numerical_jvp_flat(p.fun, p.args, t_leaves, step)
 
