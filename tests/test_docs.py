@@ -1,0 +1,195 @@
+"""The documentation cannot drift from the code.
+
+- Every ```python block of each page in docs/ runs, in order, in one namespace per page; a
+  block whose first line is ``# raises: SomeError`` must raise that error (the errors page
+  shows each mistake next to its fix); ```pycon blocks are doctests (their printed output
+  is checked). A block preceded by ``<!-- skip: reason -->`` is not run, and must say why.
+- Every page is in mkdocs.yml's navigation, and every navigation entry exists.
+- Every public name of the documented modules appears on its API reference page.
+- Every error class's section (its ``anchor``) exists on the errors page.
+- The committed figures are what docs/figures/make_figures.py draws today.
+"""
+from __future__ import annotations
+
+import doctest
+import importlib
+import os
+import pathlib
+import re
+import sys
+import types
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+PAGES = sorted(p for p in DOCS.rglob("*.md"))
+
+_FENCE = re.compile(r"^(?P<skip><!-- skip: (?P<reason>.*?) -->\n)?```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```\s*$",
+                    re.MULTILINE | re.DOTALL)
+_SKIP_ANY = re.compile(r"<!-- skip:(.*?)-->")
+
+
+def code_blocks(text: str):
+    """(language, body, skip_reason, line) of each fenced block, in order."""
+    for m in _FENCE.finditer(text):
+        yield m.group("lang"), m.group("body"), m.group("reason"), text[:m.start("lang")].count("\n") + 1
+
+
+def _page_id(path: pathlib.Path) -> str:
+    return str(path.relative_to(DOCS))
+
+
+def _run_python(body: str, ns: dict, where: str) -> None:
+    first = body.lstrip().splitlines()[0] if body.strip() else ""
+    expected = re.match(r"#\s*raises:\s*(\w+)", first)
+    code = compile(body, where, "exec")
+    if expected is None:
+        exec(code, ns)
+        return
+    name = expected.group(1)
+    try:
+        exec(code, ns)
+    except Exception as exc:  # noqa: BLE001 - checked by name just below
+        names = {cls.__name__ for cls in type(exc).__mro__}
+        assert name in names, f"{where}: expected {name}, got {type(exc).__name__}: {exc}"
+        return
+    raise AssertionError(f"{where}: expected the block to raise {name}, it did not")
+
+
+def _run_pycon(body: str, ns: dict, where: str) -> None:
+    test = doctest.DocTestParser().get_doctest(body, ns, where, where, 0)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    out: list[str] = []
+    runner.run(test, out=out.append, clear_globs=False)
+    ns.update(test.globs)  # DocTest works on a copy of the namespace: carry its names on
+    assert runner.failures == 0, "".join(out)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=_page_id)
+def test_every_code_block_of_the_page_runs(page, tmp_path, monkeypatch):
+    text = page.read_text()
+    ns: dict = {"__name__": f"docs_{page.stem}"}
+    monkeypatch.chdir(tmp_path)  # pages that save checkpoints or figures write here
+    monkeypatch.syspath_prepend(str(ROOT))
+    np.random.seed(0)
+    ran = 0
+    for lang, body, reason, line in code_blocks(text):
+        where = f"{_page_id(page)}:{line}"
+        if reason is not None:
+            assert reason.strip(), f"{where}: a skipped block must say why"
+            continue
+        if lang == "python":
+            _run_python(body, ns, where)
+            ran += 1
+        elif lang == "pycon":
+            _run_pycon(body, ns, where)
+            ran += 1
+    # a skip marker that does not sit right above a block would silently do nothing
+    markers = len(_SKIP_ANY.findall(text))
+    skipped = sum(1 for _, _, reason, _ in code_blocks(text) if reason is not None)
+    assert markers == skipped, f"{_page_id(page)}: a <!-- skip: ... --> marker is not directly above a code block"
+
+
+def _nav_files(node) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [f for item in node for f in _nav_files(item)]
+    if isinstance(node, dict):
+        return [f for value in node.values() for f in _nav_files(value)]
+    return []
+
+
+def _mkdocs_nav() -> list[str]:
+    text = (ROOT / "mkdocs.yml").read_text()
+    nav = text.split("\nnav:\n", 1)[1]
+    return re.findall(r":\s*([\w/.-]+\.md)\s*$", nav, re.MULTILINE)
+
+
+def test_every_page_is_in_the_navigation_and_every_entry_exists():
+    nav = _mkdocs_nav()
+    pages = {_page_id(p) for p in PAGES}
+    assert sorted(set(nav) - pages) == [], "mkdocs.yml names pages that do not exist"
+    assert sorted(pages - set(nav)) == [], "pages missing from mkdocs.yml's nav"
+
+
+def _public(module: types.ModuleType) -> list[str]:
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [n for n in dir(module) if not n.startswith("_") and n != "annotations"
+                 and not isinstance(getattr(module, n), types.ModuleType)]
+    return [n for n in names if not isinstance(getattr(module, n, None), types.ModuleType)]
+
+
+API = {
+    "functrans": "functrans.md",
+    "functrans.numpy": "numpy.md",
+    "functrans.numpy.linalg": "numpy.md",
+    "functrans.numpy.fft": "numpy.md",
+    "functrans.nn": "nn.md",
+    "functrans.optim": "optim.md",
+    "functrans.random": "random.md",
+    "functrans.tree": "tree.md",
+    "functrans.io": "io.md",
+    "functrans.scipy.linalg": "scipy.md",
+    "functrans.scipy.special": "scipy.md",
+    "functrans.scipy.stats.norm": "scipy.md",
+    "functrans.viz": "viz.md",
+    "functrans.extend": "extend.md",
+    "functrans.testing": "extend.md",
+}
+
+
+def _mentions(text: str, name: str) -> bool:
+    """Listed as a mkdocstrings member (``- name``), or written as code (`` `name` ``)."""
+    return (re.search(rf"^\s*- {re.escape(name)}\s*$", text, re.MULTILINE) is not None
+            or f"`{name}`" in text)
+
+
+@pytest.mark.parametrize("module_name", sorted(API))
+def test_every_public_name_is_in_the_api_reference(module_name):
+    module = importlib.import_module(module_name)
+    text = (DOCS / "api" / API[module_name]).read_text()
+    assert f"::: {module_name}" in text, f"api/{API[module_name]} does not render {module_name}"
+    missing = [n for n in _public(module) if not _mentions(text, n)]
+    assert not missing, f"docs/api/{API[module_name]} lacks {module_name}.{missing}"
+
+
+def _slug(heading: str) -> str:
+    """The anchor MkDocs (Python-Markdown's toc) gives a heading: lower case, punctuation
+    dropped, spaces to hyphens; or an explicit ``{ #id }``."""
+    explicit = re.search(r"\{\s*#([\w-]+)\s*\}\s*$", heading)
+    if explicit:
+        return explicit.group(1)
+    text = re.sub(r"[^\w\s-]", "", heading.strip().lower())
+    return re.sub(r"[-\s]+", "-", text).strip("-")
+
+
+def test_every_error_class_links_an_existing_section_of_the_errors_page():
+    from functrans import errors
+
+    text = (DOCS / "errors.md").read_text()
+    anchors = {_slug(h) for h in re.findall(r"^#{2,3} (.+)$", text, re.MULTILINE)}
+    classes = [c for c in vars(errors).values()
+               if isinstance(c, type) and issubclass(c, errors.FunctransError) and c is not errors.FunctransError]
+    assert classes
+    for cls in classes:
+        assert cls.anchor in anchors, f"{cls.__name__}: no '{cls.anchor}' section in docs/errors.md"
+        assert cls.docs_url() == f"{errors.DOCS_BASE_URL}errors/#{cls.anchor}"
+        assert cls.docs_url() in str(cls("message")), "the message must carry the link"
+        assert f"`{cls.__name__}`" in text, f"docs/errors.md never names {cls.__name__}"
+
+
+def test_the_committed_figures_are_what_the_script_draws():
+    sys.path.insert(0, str(DOCS / "figures"))
+    try:
+        import make_figures
+    finally:
+        sys.path.pop(0)
+    figures = make_figures.figures()
+    assert figures
+    for name, svg in figures.items():
+        committed = (DOCS / "figures" / name).read_text()
+        assert committed == svg, f"docs/figures/{name} is stale: run python docs/figures/make_figures.py"
