@@ -8,7 +8,7 @@ Example:
 from functrans import primitives as _primitives  # registers every primitive
 from functrans import numpy, tree  # noqa: F401  (numpy wires the tracer methods)
 from functrans import errors
-from functrans import io, nn, optim, random  # noqa: F401
+from functrans import io, nn, optim, random, viz  # noqa: F401
 from functrans.backend import device_get, device_put, devices
 from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
 from functrans._transforms_api import (
