@@ -26,13 +26,8 @@ Example:
 """
 from __future__ import annotations
 
-import inspect
 import os
-import shutil
-import subprocess
-from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
-from xml.sax.saxutils import escape
 
 from functrans import tree
 from functrans.core.ir import Eqn, Var, _type_str
@@ -43,17 +38,18 @@ __all__ = ["Graph", "graph", "to_dot", "to_svg", "render"]
 _MAX_PARAM_CHARS = 24
 
 
-@dataclass
 class Node:
     """One box of the drawing. ``kind`` is ``input``, ``const``, ``op`` or ``output``."""
 
-    id: str
-    label: str
-    kind: str
-    detail: str = ""
+    __slots__ = ("id", "label", "kind", "detail")
+
+    def __init__(self, id: str, label: str, kind: str, detail: str = ""):
+        self.id, self.label, self.kind, self.detail = id, label, kind, detail
+
+    def __repr__(self) -> str:
+        return f"Node({self.id!r}, {self.label!r}, {self.kind!r}, {self.detail!r})"
 
 
-@dataclass
 class Graph:
     """A recorded program as nodes and edges, in execution order (inputs first).
 
@@ -62,8 +58,11 @@ class Graph:
         edges: pairs of node ids, in the order the operations use their arguments.
     """
 
-    nodes: list[Node] = field(default_factory=list)
-    edges: list[tuple[str, str]] = field(default_factory=list)
+    __slots__ = ("nodes", "edges")
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.edges: list[tuple[str, str]] = []
 
 
 def _program(fun_or_program: Any, args: tuple, kwargs: dict):
@@ -78,8 +77,15 @@ def _program(fun_or_program: Any, args: tuple, kwargs: dict):
     return make_jaxpr(fun_or_program)(*args, **kwargs), args
 
 
+def escape(text: str) -> str:
+    """Text made safe inside SVG elements and attribute values."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
 def _input_names(fun: Any, args: Optional[tuple], count: int) -> list[str]:
     """``x``, ``params['w']``...: the argument name and key path of each input leaf."""
+    import inspect
+
     if args is None:
         return [f"in{i}" for i in range(count)]
     try:
@@ -414,6 +420,9 @@ def render(fun: Callable | Any, *args: Any, path: str, engine: str = "auto", **k
         >>> render(lambda x: fnp.sin(x), 1.0, path=path, engine="builtin") == path
         True
     """
+    import shutil
+    import subprocess
+
     if engine not in ("auto", "dot", "builtin"):
         raise ValueError(f"engine must be 'auto', 'dot' or 'builtin', got {engine!r}")
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "svg"
