@@ -184,6 +184,13 @@ def test_every_error_class_links_an_existing_section_of_the_errors_page():
         assert f"`{cls.__name__}`" in text, f"docs/errors.md never names {cls.__name__}"
 
 
+def test_error_links_point_at_the_configured_site():
+    from functrans import errors
+
+    site_url = re.search(r"^site_url:\s*(\S+)", (ROOT / "mkdocs.yml").read_text(), re.MULTILINE)
+    assert site_url and site_url.group(1) == errors.DOCS_BASE_URL
+
+
 def test_the_committed_figures_are_what_the_script_draws():
     sys.path.insert(0, str(DOCS / "figures"))
     try:
