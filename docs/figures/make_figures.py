@@ -21,19 +21,22 @@ import numpy as np  # noqa: E402
 
 import functrans as ft  # noqa: E402
 import functrans.numpy as fnp  # noqa: E402
-from functrans import viz  # noqa: E402
+from functrans import nn, random, viz  # noqa: E402
 
 
 def poly(x):
     return x**2 + 3 * x + 1
 
 
+LAYER = nn.Linear(1, 1)
+
+
 def layer_loss(params, x):
-    """The seeds' linear layer with a squared error, as in docs/pytorch.md."""
-    return fnp.sum((x @ params["weight"].T + params["bias"] - 2.0) ** 2)
+    """The seeds' linear layer with a squared error, exactly as in docs/pytorch.md."""
+    return fnp.sum((LAYER.apply(params, x) - 2.0) ** 2)
 
 
-PARAMS = {"weight": np.zeros((1, 1)), "bias": np.zeros(1)}
+PARAMS = LAYER.init(random.key(0))
 X = np.ones((1, 1))
 
 
