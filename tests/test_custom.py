@@ -7,7 +7,7 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans import errors
+from functrans import errors, nn
 
 X = np.array([0.3, -1.2, 2.0])
 
@@ -202,3 +202,55 @@ def test_custom_vjp_nondiff_argnums_pytrees_and_errors():
 def test_make_jaxpr_shows_a_custom_call_as_one_equation():
     text = str(ft.make_jaxpr(tripled)(X))
     assert "custom_jvp_call" in text and text.count(" = ") == 1
+
+
+# --- the library's own custom rules ------------------------------------------------------------
+def _counting(monkeypatch, fn):
+    calls = []
+    rule = fn.jvp
+
+    def counted(*args):
+        calls.append(1)
+        return rule(*args)
+
+    monkeypatch.setattr(fn, "jvp", counted)
+    return calls
+
+
+def test_library_functions_differentiate_through_their_rules(monkeypatch):
+    from functrans.nn import activations
+    from functrans.numpy import _reductions_more, linalg
+
+    x = np.array([[1.0, 1.0, -np.inf], [0.5, -2.0, 3.0]])
+    calls = _counting(monkeypatch, _reductions_more._logsumexp)
+    g = ft.grad(lambda v: fnp.sum(fnp.logsumexp(v, axis=1)))(x)
+    assert calls and g[0].tolist() == [0.5, 0.5, 0.0]  # exact for ties, 0 for -inf
+    np.testing.assert_allclose(g[1], np.exp(x[1]) / np.exp(x[1]).sum(), rtol=1e-15)
+    assert ft.grad(lambda v: nn.logsumexp(v))(np.full(4, 2.0)).tolist() == [0.25] * 4
+
+    calls = _counting(monkeypatch, linalg._euclidean_norm)
+    assert ft.grad(fnp.linalg.norm)(np.zeros(3)).tolist() == [0.0, 0.0, 0.0]  # not nan
+    np.testing.assert_allclose(ft.grad(fnp.linalg.norm)(np.array([3.0, 4.0])), [0.6, 0.8], rtol=1e-15)
+    assert calls
+
+    calls = _counting(monkeypatch, activations._logaddexp0)
+    z = np.array([-800.0, -3.0, 0.0, 3.0, 19.0])
+    sigmoid = 1 / (1 + np.exp(-z))
+    np.testing.assert_allclose(ft.vmap(ft.grad(nn.softplus))(z), sigmoid, rtol=1e-15)
+    second = ft.vmap(ft.grad(ft.grad(nn.log_sigmoid)))(z)
+    exact = -np.exp(-np.abs(z)) / (1 + np.exp(-np.abs(z))) ** 2  # sigmoid(z) * sigmoid(-z)
+    np.testing.assert_allclose(second, exact, rtol=1e-12, atol=1e-300)
+    assert calls
+
+
+def test_a_custom_jvp_on_plain_arrays_is_a_plain_call():
+    calls = []
+
+    @ft.custom_jvp
+    def f(x):
+        calls.append(type(x))
+        return x * 2
+
+    f.defjvp(lambda primals, tangents: (f(primals[0]), 2 * tangents[0]))
+    assert f(np.ones(2)).tolist() == [2.0, 2.0] and calls == [np.ndarray]
+    assert ft.grad(lambda v: fnp.sum(f(v)))(np.ones(2)).tolist() == [2.0, 2.0]

@@ -23,6 +23,7 @@ from typing import Optional
 
 import functrans.numpy as fnp
 from functrans.api import stop_gradient
+from functrans.transforms.custom import custom_jvp
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["elu", "gelu", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "relu",
@@ -112,10 +113,18 @@ def silu(x: ArrayLike) -> Array:
     return x * fnp.logistic(x)
 
 
+@custom_jvp
 def _logaddexp0(x: Array) -> Array:
-    """``log(1 + exp(x))`` for any ``x``, with the exact derivative ``sigmoid(x)``."""
-    m = stop_gradient(fnp.where(x > 0, x, 0))
+    """``log(1 + exp(x))`` for any ``x`` (no overflow); its derivative, ``sigmoid(x)``, is a
+    rule of its own, so every derivative order is the logistic function's."""
+    m = fnp.maximum(x, 0)
     return m + fnp.log(fnp.exp(x - m) + fnp.exp(-m))
+
+
+@_logaddexp0.defjvp
+def _logaddexp0_jvp(primals, tangents):
+    (x,), (t,) = primals, tangents
+    return _logaddexp0(x), t * fnp.logistic(x)
 
 
 def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> Array:
@@ -157,8 +166,8 @@ def _shifted_logsumexp(x: Array, axis) -> Array:
 def logsumexp(x: ArrayLike, axis: Optional[int | tuple[int, ...]] = None,
               keepdims: bool = False) -> Array:
     """``log(sum(exp(x), axis))``, computed as ``m + log(sum(exp(x - m)))`` with ``m`` the
-    maximum (held constant for differentiation, which is exact). A slice that is all
-    ``-inf`` gives ``-inf``, as in PyTorch.
+    maximum; its derivative, the softmax, is a rule of its own (``functrans.numpy.logsumexp``).
+    A slice that is all ``-inf`` gives ``-inf``, as in PyTorch.
 
     Example:
         >>> import numpy as np
@@ -168,13 +177,7 @@ def logsumexp(x: ArrayLike, axis: Optional[int | tuple[int, ...]] = None,
         >>> float(nn.logsumexp(np.array([-np.inf, -np.inf])))
         -inf
     """
-    x = fnp.asarray(x)
-    m = fnp.max(stop_gradient(x), axis=axis, keepdims=True)
-    m = fnp.where(fnp.abs(m) < fnp.inf, m, 0)  # an all -inf (or inf) slice gives -inf (inf)
-    out = fnp.log(fnp.sum(fnp.exp(x - m), axis=axis, keepdims=True)) + m
-    if not keepdims:
-        out = fnp.squeeze(out, axis=axis) if axis is not None else fnp.reshape(out, ())
-    return out
+    return fnp.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
 def softmax(x: ArrayLike, axis: int = -1) -> Array:

@@ -8,6 +8,7 @@ every derivative order follows.
 from __future__ import annotations
 
 import builtins
+import functools
 import math
 
 import numpy as np
@@ -20,6 +21,7 @@ from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type, stop_gradient
 from functrans.primitives.cumulative import cumsum as _cumsum
+from functrans.transforms.custom import custom_jvp
 
 
 def _arr(a):
@@ -530,11 +532,38 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
         >>> ft.grad(fnp.logsumexp)(fnp.array([1.0, 1.0, -fnp.inf])).tolist()
         [0.5, 0.5, 0.0]
     """
+    a = _inexact(_arr(a))
+    axes = normalize_axes(axis, len(a.shape))
+    if b is None and not return_sign:
+        return _logsumexp(a, tuple(axes), keepdims)
+    return _logsumexp_weighted(a, axes, b, keepdims, return_sign)
+
+
+@functools.partial(custom_jvp, nondiff_argnums=(1, 2))
+def _logsumexp(a, axes: tuple, keepdims: bool):
+    """The unweighted logsumexp, with its derivative (the softmax) as a rule of its own: one
+    weighted sum instead of the reverse pass through max, exp, sum and log."""
+    return _logsumexp_weighted(a, axes, None, keepdims, False)
+
+
+@_logsumexp.defjvp
+def _logsumexp_jvp(axes, keepdims, primals, tangents):
     from functrans.numpy._reductions import max, sum
 
-    a = _inexact(_arr(a))
-    nd = len(a.shape)
-    axes = normalize_axes(axis, nd)
+    (a,), (t,) = primals, tangents
+    # softmax(a), shifted by the maximum (exact: equal entries get exactly 1/n); entries equal
+    # to -inf weigh 0, and so does every entry of an all -inf slice (a sum of 0, not 0/0).
+    shift = max(stop_gradient(a), axes, keepdims=True)
+    e = _ew.exp(_ew.sub(a, _ew.select(_em.isfinite(shift), shift, 0.0)))
+    total = sum(e, axes, keepdims=True)
+    weights = _ew.div(e, _ew.select(_ew.eq(total, 0), 1.0, total))
+    tangent = sum(_ew.mul(weights, t), axes, keepdims=keepdims)
+    return _logsumexp(a, axes, keepdims), tangent
+
+
+def _logsumexp_weighted(a, axes, b, keepdims, return_sign):
+    from functrans.numpy._reductions import max, sum
+
     if math.prod(a.shape[i] for i in axes) == 0:  # the sum of nothing: -inf, no derivative
         a = stop_gradient(a) if any_tracer(a) else a
         shift = np.zeros((), a.dtype)

@@ -14,6 +14,7 @@ so that the gradient of ``norm(x)**2`` at 0 is exactly 0.
 """
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -25,6 +26,7 @@ from functrans.primitives import linalg_ops as _la
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
+from functrans.transforms.custom import custom_jvp
 
 LinAlgError = np.linalg.LinAlgError
 
@@ -474,10 +476,23 @@ def _sum(x, axes, keepdims):
     return out
 
 
-def _safe_sqrt(s):
-    """sqrt with a zero derivative at 0 (instead of an infinite one)."""
-    at_zero = _ew.eq(s, 0)
-    return _ew.select(at_zero, 0.0, _ew.sqrt(_ew.select(at_zero, 1.0, s)))
+@functools.partial(custom_jvp, nondiff_argnums=(1, 2))
+def _euclidean_norm(x, axes: tuple, keepdims: bool):
+    """``sqrt(sum(|x|**2))`` over ``axes``. Its derivative, ``Re(conj(x) dx) / |x|``, is a rule
+    of its own that is 0 at ``x = 0`` (where the norm has no derivative) instead of 0/0."""
+    return _ew.sqrt(_sum(_abs_squared(x), axes, keepdims))
+
+
+@_euclidean_norm.defjvp
+def _euclidean_norm_jvp(axes, keepdims, primals, tangents):
+    (x,), (t,) = primals, tangents
+    n = _euclidean_norm(x, axes, True)
+    unit = _ew.div(x, _ew.select(_ew.eq(n, 0), 1.0, n))  # x = 0 wherever n = 0: unit is 0
+    along = _ew.mul(_ew.conj(unit), t)
+    if along.dtype.kind == "c":
+        along = _ew.real(along)
+    tangent = _sum(along, axes, keepdims)
+    return (n if keepdims else _shape.squeeze(n, axes)), tangent
 
 
 def _abs_squared(x):
@@ -504,7 +519,7 @@ def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):
     else:
         axes = tuple(normalize_axis(a, nd) for a in ((axis,) if isinstance(axis, int) else axis))
     if ord is None or ord == 2:
-        return _safe_sqrt(_sum(_abs_squared(x), axes, keepdims))
+        return _euclidean_norm(x, axes, keepdims)
     if ord == 1:
         return _sum(_abs(x), axes, keepdims)
     if ord == np.inf or ord == -np.inf:
@@ -553,7 +568,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
         return array_module(x).linalg.norm(x, ord, axis, keepdims)
     if axis is None:
         if ord is None:
-            out = _safe_sqrt(_red.reduce_sum(_abs_squared(x), tuple(range(nd))))
+            out = _euclidean_norm(x, tuple(range(nd)), False)
             return _shape.reshape(out, (1,) * nd) if keepdims else out
         if nd == 1:
             return vector_norm(x, axis=0, keepdims=keepdims, ord=ord)
@@ -570,7 +585,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
     if row == col:
         raise ValueError("Duplicate axes given.")
     if ord is None or ord == "fro":
-        return _safe_sqrt(_sum(_abs_squared(x), (row, col), keepdims))
+        return _euclidean_norm(x, (row, col), keepdims)
     if ord in (1, -1, np.inf, -np.inf):
         summed_axis, extreme_axis = (row, col) if ord in (1, -1) else (col, row)
         sums = _red.reduce_sum(_abs(x), (summed_axis,))

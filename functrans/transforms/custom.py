@@ -19,6 +19,8 @@ import functools
 import inspect
 from typing import Callable, Sequence
 
+import numpy as np
+
 from functrans import errors, tree
 from functrans.core.ir import StagingTrace, is_recorded_tangent
 from functrans.core.primitive import Primitive
@@ -186,12 +188,18 @@ class custom_jvp:
                 f"{name}: no derivative rule is defined. Decorate one with @{self.__name__}.defjvp "
                 "(or call .defjvps) before calling the function."
             )
+        if not kwargs and all(type(a) in _PLAIN for a in args):
+            return self.fun(*args)  # the fast path: plain arrays, nothing to differentiate
         args = _resolve_args(self.fun, args, kwargs)
         call = _Call(self, args, name)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
         outs = custom_jvp_call_p.bind(*_as_arrays(call.leaves), call=_JVPCall(call))
         return call.out_treedef.unflatten(outs)
+
+
+# Argument types that cannot hold a tracer: a call with only these needs no derivative work.
+_PLAIN = frozenset((np.ndarray, np.float64, np.float32, float, int, bool, complex, type(None), str))
 
 
 def _per_argument_rule(*args):  # a marker: the rules given to defjvps are used
