@@ -44,8 +44,8 @@ class ArrayBackend:
             if self.name == "numpy":
                 assert not isinstance(leaf, StrictArray), f"{what}: a StrictArray from NumPy inputs"
                 continue
-            if isinstance(leaf, (int, float, complex, bool, np.generic, str)) or leaf is None:
-                continue  # Python values (shapes, counts) and NumPy scalars live nowhere
+            if isinstance(leaf, (int, float, complex, bool, np.generic, str, np.dtype, type)) or leaf is None:
+                continue  # Python values (shapes, counts, dtypes) and NumPy scalars live nowhere
             assert isinstance(leaf, StrictArray), (
                 f"{what}: {type(leaf).__name__} among the outputs; expected StrictArrays on "
                 f"{self.device}")

@@ -113,7 +113,8 @@ def result_type(*arrays_and_dtypes):
         >>> fnp.result_type(fnp.ones(2, fnp.float32), 1.0)
         dtype('float32')
     """
-    return _np.result_type(*(a.dtype if isinstance(a, _Tracer) else a for a in arrays_and_dtypes))
+    return _np.result_type(*(a.dtype if hasattr(a, "dtype") and not isinstance(a, (type, _np.dtype)) else a
+                             for a in arrays_and_dtypes))  # arrays of any backend count by dtype
 
 
 def astype(x, dtype):

@@ -9,14 +9,19 @@ from functrans.primitives import conversion as _conv
 from functrans.primitives._define import PY_SCALARS
 
 
-def _contains_tracer(obj) -> bool:
+_HOST_VALUES = (int, float, complex, bool, list, tuple, np.ndarray, np.generic)
+
+
+def _contains_device_value(obj) -> bool:
+    """True if nested lists hold a tracer or an array of another backend than NumPy (then the
+    result is stacked by primitives, where those values live)."""
     stack = [obj]
     while stack:
         item = stack.pop()
-        if isinstance(item, Tracer):
-            return True
         if isinstance(item, (list, tuple)):
             stack.extend(item)
+        elif isinstance(item, Tracer) or not isinstance(item, _HOST_VALUES):
+            return True
     return False
 
 
@@ -30,7 +35,7 @@ def array(object, dtype=None, copy=True):
     """
     if isinstance(object, Tracer):
         return object if dtype is None else _conv.convert_element_type(object, new_dtype=dtype)
-    if isinstance(object, (list, tuple)) and _contains_tracer(object):
+    if isinstance(object, (list, tuple)) and _contains_device_value(object):
         from functrans.numpy._manipulation import stack
 
         out = stack([array(item) for item in object])
@@ -48,7 +53,7 @@ def asarray(a, dtype=None):
         >>> fnp.asarray(3.0).shape
         ()
     """
-    if isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and _contains_tracer(a)):
+    if isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and _contains_device_value(a)):
         return array(a, dtype=dtype)
     if type(a) in PY_SCALARS or isinstance(a, (list, tuple, np.ndarray, np.generic)):
         return np.asarray(a, dtype=dtype)
@@ -96,8 +101,8 @@ def full(shape, fill_value, dtype=None):
         >>> fnp.full(2, 7.0).tolist()
         [7.0, 7.0]
     """
-    if isinstance(fill_value, Tracer):
-        from functrans.numpy._manipulation import broadcast_to
+    if isinstance(fill_value, Tracer) or not isinstance(fill_value, _HOST_VALUES):
+        from functrans.numpy._manipulation import broadcast_to  # on fill_value's device
 
         value = fill_value if dtype is None else _conv.convert_element_type(fill_value, new_dtype=dtype)
         return broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))

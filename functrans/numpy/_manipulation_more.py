@@ -15,7 +15,10 @@ from functrans import errors
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._indexing import _concrete_index_array
-from functrans.numpy._util import any_tracer, dtype_of, normalize_axis, operand
+from functrans.numpy._util import (
+    any_tracer, dtype_of, host_values, normalize_axis, operand, placed_like, shape_of,
+)
+from functrans.primitives._define import PY_SCALARS
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type, full_like
@@ -27,21 +30,25 @@ def _arr(a):
     return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
 
 
-def _index(indices, abstract_ok=False):
-    """A concrete integer index array (a Python list or a tracer's value is converted). With
-    ``abstract_ok``, an integer tracer without a concrete value (under vmap) is returned as
-    it is: the gather primitive takes index arrays as data."""
+def _index(indices, like, abstract_ok=False):
+    """A concrete integer index array on the device of ``like`` (a Python list or a tracer's
+    value is converted; host data is copied to ``like``'s device). With ``abstract_ok``, an
+    integer tracer without a concrete value (under vmap) is returned as it is: the gather
+    primitive takes index arrays as data."""
     if abstract_ok and isinstance(indices, Tracer) and indices.dtype.kind in "iu":
         try:
             indices.to_concrete()
         except errors.TracerConversionError:
             return indices
-    value = np.asarray(_concrete_index_array(indices))
+    value = _concrete_index_array(indices)
+    on_host = isinstance(value, (np.ndarray, np.generic, list, tuple, int, bool))
+    if on_host:
+        value = np.asarray(value)
     if value.dtype.kind not in "iu":
         if value.size == 0:
             return value.astype(np.intp)
         raise IndexError(f"indices must be integers, got dtype {value.dtype}")
-    return value
+    return placed_like(value, like) if on_host else value
 
 
 def _take_axis(a, idx, axis):
@@ -68,7 +75,7 @@ def take(a, indices, axis: int | None = None, out=None, mode: str | None = None)
     if out is not None:
         raise NotImplementedError("functrans.numpy.take does not write into out=")
     a = _arr(a)
-    idx = _index(indices)
+    idx = _index(indices, a)
     if axis is None:
         a = _shape.reshape(a, (math.prod(a.shape),))
         axis = 0
@@ -77,14 +84,15 @@ def take(a, indices, axis: int | None = None, out=None, mode: str | None = None)
     if mode == "wrap":
         idx = idx % n
     elif mode == "clip":
-        idx = np.clip(idx, 0, max(n - 1, 0))
+        idx = array_module(idx).clip(idx, 0, max(n - 1, 0))
     elif mode not in (None, "raise"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     return _take_axis(a, idx, axis)
 
 
-def _along_axis_index(shape, indices, axis):
-    """The full advanced index that picks ``indices`` along ``axis`` of an array of ``shape``."""
+def _along_axis_index(shape, indices, axis, like):
+    """The full advanced index that picks ``indices`` along ``axis`` of an array of ``shape``
+    (the aranges of the other axes on the device of ``like``)."""
     nd = len(shape)
     if len(indices.shape) != nd:
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
@@ -95,7 +103,7 @@ def _along_axis_index(shape, indices, axis):
         else:
             view = [1] * nd
             view[d] = shape[d]
-            items.append(np.arange(shape[d]).reshape(view))
+            items.append(placed_like(np.arange(shape[d]).reshape(view), like))
     return items
 
 
@@ -110,12 +118,12 @@ def take_along_axis(arr, indices, axis: int | None = -1):
         [[1.0, 3.0], [0.0, 2.0]]
     """
     arr = _arr(arr)
-    idx = _index(indices, abstract_ok=True)
+    idx = _index(indices, arr, abstract_ok=True)
     if axis is None:
         arr = _shape.reshape(arr, (math.prod(arr.shape),))
         axis = 0
     axis = normalize_axis(axis, len(arr.shape))
-    items = _along_axis_index(arr.shape, idx, axis)
+    items = _along_axis_index(arr.shape, idx, axis, arr)
     if not any_tracer(arr, idx):
         return arr[tuple(items)]
     return gather_p.bind(arr, *items, index=tuple(IndexArray(k) for k in range(len(items))))
@@ -135,12 +143,12 @@ def put_along_axis(arr, indices, values, axis: int | None, inplace: bool = False
         raise ValueError("functrans.numpy.put_along_axis returns a new array; pass inplace=False "
                          "(the default) and use its result")
     arr = _arr(arr)
-    idx = _index(indices)
+    idx = _index(indices, arr)
     if axis is None:
         arr = _shape.reshape(arr, (math.prod(arr.shape),))
         axis = 0
     axis = normalize_axis(axis, len(arr.shape))
-    items = _along_axis_index(arr.shape, idx, axis)
+    items = _along_axis_index(arr.shape, idx, axis, arr)
     values = operand(values)
     if not isinstance(values, (int, float, complex, bool)) and values.dtype != arr.dtype:
         values = convert_element_type(values, new_dtype=arr.dtype)
@@ -442,17 +450,17 @@ def repeat(a, repeats, axis: int | None = None):
         [1.0, 1.0, 2.0, 2.0]
     """
     a = _arr(a)
-    counts = np.asarray(_concrete_index_array(repeats))
+    counts = host_values(_concrete_index_array(repeats))  # the output's shape depends on them
     if counts.size == 0:
         counts = counts.astype(np.intp)
     if not any_tracer(a):
-        return array_module(a).repeat(a, counts, axis=axis)
+        return array_module(a).repeat(a, counts if type(a) is np.ndarray else counts.tolist(), axis=axis)
     if axis is None:
         a = _shape.reshape(a, (math.prod(a.shape),))
         axis = 0
     axis = normalize_axis(axis, len(a.shape))
     idx = np.repeat(np.arange(a.shape[axis]), counts)
-    return _take_axis(a, idx, axis)
+    return _take_axis(a, placed_like(idx, a), axis)
 
 
 def flip(m, axis=None):
@@ -606,7 +614,7 @@ def pad(array, pad_width, mode: str = "constant", **kwargs):
     for ax, (lo, hi) in enumerate(widths):
         if lo or hi:
             idx = np.pad(np.arange(a.shape[ax]), (lo, hi), mode=mode)
-            a = _take_axis(a, idx, ax)
+            a = _take_axis(a, placed_like(idx, a), ax)
     return a
 
 
@@ -636,8 +644,8 @@ def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
     n1, n2 = a.shape[ax1], a.shape[ax2]
     row0, col0 = max(-offset, 0), max(offset, 0)
     length = max(0, min(n1 - row0, n2 - col0))
-    rows = np.arange(length) + row0
-    cols = np.arange(length) + col0
+    rows = placed_like(np.arange(length) + row0, a)
+    cols = placed_like(np.arange(length) + col0, a)
     return gather_p.bind(moved, rows, cols, index=(Ellipsis, IndexArray(0), IndexArray(1)))
 
 
@@ -659,8 +667,8 @@ def diag(v, k: int = 0):
         return array_module(v).diag(v, k)
     n = v.shape[0]
     size = n + abs(k)
-    rows = np.arange(n) + max(-k, 0)
-    cols = np.arange(n) + max(k, 0)
+    rows = placed_like(np.arange(n) + max(-k, 0), v)
+    cols = placed_like(np.arange(n) + max(k, 0), v)
     zeros = full_like(v, 0, shape=(size, size))
     return scatter_add_p.bind(zeros, v, rows, cols, index=(IndexArray(0), IndexArray(1)))
 
@@ -685,9 +693,9 @@ def _triangle(m, k, lower):
         else:
             raise ValueError("input array must be at least 1-d")
     n, p = m.shape[-2:]
-    mask = np.tri(n, p, k, dtype=bool) if lower else ~np.tri(n, p, k - 1, dtype=bool)
+    mask = placed_like(np.tri(n, p, k, dtype=bool) if lower else ~np.tri(n, p, k - 1, dtype=bool), m)
     if not any_tracer(m):
-        return array_module(m).where(mask, m, array_module(m).zeros((), m.dtype))
+        return array_module(m).where(mask, m, m.dtype.type(0))
     return _ew.select(mask, m, 0)
 
 
@@ -734,9 +742,13 @@ def select(condlist, choicelist, default=0):
     default = operand(default)
     weak = default if isinstance(default, (int, float, complex, bool)) else dtype_of(default)
     dtype = np.result_type(*(dtype_of(c) for c in choices), weak)
-    out = default if not isinstance(default, (int, float, complex, bool)) else np.asarray(default, dtype)
-    shape = np.broadcast_shapes(*(np.shape(c) if not any_tracer(c) else c.shape
-                                  for c in list(condlist) + choices + [out]))
+    if isinstance(default, (int, float, complex, bool)):  # an array where the choices live
+        witness = next((c for c in choices if type(c) not in PY_SCALARS), None)
+        out = np.asarray(default, dtype)
+        out = out if witness is None else placed_like(out, witness)
+    else:
+        out = default
+    shape = np.broadcast_shapes(*(shape_of(operand(c)) for c in list(condlist) + choices + [out]))
     out = _shape.broadcast_to(convert_element_type(out, new_dtype=dtype), shape)
     for cond, choice in zip(reversed(condlist), reversed(choices)):
         cond = operand(cond)
@@ -756,14 +768,16 @@ def choose(a, choices, out=None, mode: str = "raise"):
     """
     if out is not None:
         raise NotImplementedError("functrans.numpy.choose does not write into out=")
-    idx = np.asarray(_concrete_index_array(a))
+    idx = _concrete_index_array(operand(a))
     n = len(choices)
     if mode == "wrap":
         idx = idx % n
     elif mode == "clip":
-        idx = np.clip(idx, 0, n - 1)
-    elif np.any((idx < 0) | (idx >= n)):
+        idx = array_module(idx).clip(idx, 0, n - 1)
+    elif type(idx) is np.ndarray and np.any((idx < 0) | (idx >= n)):  # checked on the host only
         raise ValueError("invalid entry in choice array")
+    if type(idx) is np.ndarray and choices:
+        idx = placed_like(idx, operand(choices[0]))
     return select([idx == k for k in range(n)], list(choices), default=0)
 
 

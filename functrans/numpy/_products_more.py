@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from functrans.backend import array_module_of
 from functrans.numpy._util import any_tracer, normalize_axis, operand
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
@@ -24,7 +25,7 @@ def kron(a, b, /):
     """
     a, b = _arr(a), _arr(b)
     if not any_tracer(a, b):
-        return np.kron(a, b)
+        return array_module_of(a, b).kron(a, b)
     nd = max(len(a.shape), len(b.shape))
     sa = (1,) * (nd - len(a.shape)) + tuple(a.shape)
     sb = (1,) * (nd - len(b.shape)) + tuple(b.shape)
@@ -53,7 +54,7 @@ def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | N
     if axis is not None:
         axisa = axisb = axisc = axis
     if not any_tracer(a, b):
-        return np.cross(a, b, axisa, axisb, axisc)
+        return array_module_of(a, b).cross(a, b, axisa, axisb, axisc)
     axisa, axisb = normalize_axis(axisa, len(a.shape)), normalize_axis(axisb, len(b.shape))
     na, nb = a.shape[axisa], b.shape[axisb]
     if na not in (2, 3) or nb not in (2, 3):

@@ -9,7 +9,7 @@ import numpy as np
 
 from functrans.backend import array_module
 from functrans.numpy._indexing import _concrete_index_array
-from functrans.numpy._util import any_tracer, normalize_axis, operand
+from functrans.numpy._util import any_tracer, host_values, normalize_axis, operand, placed_like
 from functrans.primitives import shape as _shape
 from functrans.primitives import sorting as _sorting
 
@@ -144,17 +144,17 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
     if not any_tracer(a):
         return array_module(a).unique(a, return_index, return_inverse, return_counts,
                                       equal_nan=equal_nan)
-    values = np.asarray(_concrete_index_array(a))
+    values = host_values(_concrete_index_array(a))  # which entries are unique decides the shape
     _, index, inverse, counts = np.unique(values, True, True, True, equal_nan=equal_nan)
     from functrans.numpy._manipulation_more import take
 
     out = [take(a, index)]
     if return_index:
-        out.append(index)
+        out.append(placed_like(index, a))
     if return_inverse:
-        out.append(inverse.reshape(values.shape))
+        out.append(placed_like(inverse.reshape(values.shape), a))
     if return_counts:
-        out.append(counts)
+        out.append(placed_like(counts, a))
     return out[0] if len(out) == 1 else tuple(out)
 
 
@@ -166,4 +166,5 @@ def flatnonzero(a):
         >>> fnp.flatnonzero(fnp.array([0.0, 2.0, 3.0])).tolist()
         [1, 2]
     """
-    return np.flatnonzero(np.asarray(_concrete_index_array(operand(a))))
+    value = _concrete_index_array(operand(a))
+    return array_module(value).flatnonzero(value)

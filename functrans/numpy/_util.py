@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from functrans import errors
+from functrans.backend import NUMPY, backend_of
 from functrans.core.trace import Tracer
 from functrans.primitives._define import PY_SCALARS
 
@@ -20,6 +22,9 @@ def operand(x):
     if isinstance(x, (Tracer, np.ndarray, np.generic)) or hasattr(x, "__cuda_array_interface__"):
         if isinstance(x, Tracer):
             PASS_THROUGH.add(kind)
+        return x
+    if hasattr(kind, "shape") and hasattr(kind, "dtype"):  # an array of another backend
+        PASS_THROUGH.add(kind)
         return x
     from functrans.numpy._creation import array
 
@@ -61,3 +66,61 @@ def any_tracer(*xs) -> bool:
         if isinstance(x, Tracer):
             return True
     return False
+
+
+# -- where arrays live: host-made constants and index data placed on the device of an operand ------
+
+
+def _witness(like):
+    """The concrete array behind ``like`` (a tracer's value), or None if it has none yet."""
+    while isinstance(like, Tracer):
+        try:
+            like = like.to_concrete()
+        except errors.TracerConversionError:
+            return None
+    return like
+
+
+def placed_like(value: np.ndarray, like):
+    """Host data ``value`` (a small NumPy array: an index, a mask) where ``like`` lives.
+
+    NumPy operands get ``value`` itself; an operand on a device gets a copy on that device
+    (an explicit, small transfer, as CuPy copies a Python list used as an index).
+
+    Example:
+        >>> import numpy as np
+        >>> placed_like(np.arange(2), np.ones(3)).tolist()
+        [0, 1]
+    """
+    if type(like) is np.ndarray:
+        return value
+    concrete = _witness(like)
+    if concrete is None:  # no value yet (a staged program): the constant is made when it runs
+        from functrans.primitives.conversion import constant_like
+
+        return constant_like(like, _host_constant, value)
+    backend = backend_of(concrete)
+    if backend is NUMPY:
+        return value
+    return backend.put(value, backend.device_of(concrete))
+
+
+def _host_constant(xp, value):
+    return xp.asarray(value)
+
+
+def host_values(x) -> np.ndarray:
+    """``x`` (a concrete array of any backend, or a tracer with a value) as host NumPy data,
+    for what must be known on the host: output shapes that depend on values (unique,
+    nonzero, repeat counts). An explicit transfer, and a synchronisation on a device.
+
+    Example:
+        >>> host_values([1, 2]).tolist()
+        [1, 2]
+    """
+    x = _witness(x) if isinstance(x, Tracer) else x
+    if x is None:
+        raise errors.TracerConversionError("this operation needs the values of its argument")
+    if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float, bool, complex)):
+        return np.asarray(x)
+    return backend_of(x).to_host(x)
