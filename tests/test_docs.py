@@ -182,6 +182,7 @@ def test_every_error_class_links_an_existing_section_of_the_errors_page():
         assert cls.docs_url() == f"{errors.DOCS_BASE_URL}errors/#{cls.anchor}"
         assert cls.docs_url() in str(cls("message")), "the message must carry the link"
         assert f"`{cls.__name__}`" in text, f"docs/errors.md never names {cls.__name__}"
+        assert f"](#{cls.anchor})" in text, f"the table atop docs/errors.md lacks {cls.__name__}"
 
 
 def test_error_links_point_at_the_configured_site():
