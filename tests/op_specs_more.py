@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import functrans.numpy as fnp
+from functrans.numpy._util import placed_like
 from op_specs import (
     ANY, BOOL, C128, COMPLEX, DISTINCT, F64, GRID, NONZERO, POSITIVE, REAL, Domain, OpSpec, axis_sig,
     binary, broadcast_shapes, same_shapes, shapes, side, unary, with_params,
@@ -498,19 +499,18 @@ def _sorting_specs():
 def _well_conditioned(x):
     """A matrix near the identity (scaled), so inverses and decompositions are stable."""
     n = x.shape[-1]
-    return x * 0.3 + np.eye(n, dtype=x.dtype) * 2
+    return x * 0.3 + placed_like(np.eye(n, dtype=x.dtype) * 2, x)
 
 
 def _separated(x):
     """A matrix whose eigenvalues are well apart (1.5 between diagonal entries)."""
     n = x.shape[-1]
-    return x * 0.2 + np.diag(np.arange(n) * 1.5).astype(x.dtype)
+    return x * 0.2 + placed_like(np.diag(np.arange(n) * 1.5).astype(x.dtype), x)
 
 
 def _spd(x):
     """A symmetric positive-definite matrix from any square one."""
-    xt = np.swapaxes(x, -1, -2) if not hasattr(x, "mT") else x.mT
-    return x @ xt + np.eye(x.shape[-1], dtype=x.dtype) * x.shape[-1]
+    return x @ x.mT + placed_like(np.eye(x.shape[-1], dtype=x.dtype) * x.shape[-1], x)
 
 
 @st.composite
@@ -799,7 +799,7 @@ def _primitive_specs():
         _pspec("argsort", _prim(P.argsort_p), lambda x, *, axis, descending: np.argsort(x, axis, kind="stable"),
                1, same_shapes(1, min_dims=1).map(lambda sp: (sp[0], {"axis": -1, "descending": False})),
                domain=GRID, derivative="zero"),
-        _pspec("searchsorted", lambda a, v, *, side: P.searchsorted_p.bind(np.sort(a), v, side=side),
+        _pspec("searchsorted", lambda a, v, *, side: P.searchsorted_p.bind(fnp.sort(a), v, side=side),
                lambda a, v, *, side: np.searchsorted(np.sort(a), v, side=side), 2, searchsorted_sig(),
                domain=(GRID, GRID), derivative="zero"),
         _pspec("solve", lambda a, b, *, transpose_a: P.solve_p.bind(wc(a), b, transpose_a=transpose_a),

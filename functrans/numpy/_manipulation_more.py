@@ -880,6 +880,9 @@ class _Concatenator:
             else:
                 part = _atleast(1, item)
             parts.append(part)
+        witness = next((p for p in parts if type(p) is not np.ndarray), None)
+        if witness is not None:  # ranges join the given arrays where they live
+            parts = [placed_like(p, witness) if type(p) is np.ndarray else p for p in parts]
         if self.columns:
             parts = [_shape.reshape(p, (p.shape[0], 1)) if len(p.shape) == 1 else p for p in parts]
             return _concat(parts, -1)

@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from functrans.backend import array_module
-from functrans.numpy._util import any_tracer, normalize_axis, operand
+from functrans.numpy._util import any_tracer, normalize_axis, operand, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import linalg_ops as _la
 from functrans.primitives import reduction as _red
@@ -109,7 +109,7 @@ def inv(a):
     if not any_tracer(a):
         return array_module(a).linalg.inv(a)
     n = a.shape[-1]
-    eye = _shape.broadcast_to(np.eye(n, dtype=a.dtype), a.shape)
+    eye = _shape.broadcast_to(placed_like(np.eye(n, dtype=a.dtype), a), a.shape)
     return _la.solve(a, eye)
 
 
@@ -158,7 +158,7 @@ def matrix_power(a, n: int):
     if not any_tracer(a):
         return array_module(a).linalg.matrix_power(a, n)
     if n == 0:
-        return _shape.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        return _shape.broadcast_to(placed_like(np.eye(a.shape[-1], dtype=a.dtype), a), a.shape)
     if n < 0:
         a, n = inv(a), -n
     result = None
@@ -188,8 +188,8 @@ def multi_dot(arrays, *, out=None):
     arrays = [operand(a) for a in arrays]
     if len(arrays) < 2:
         raise ValueError("Expecting at least two arrays.")
-    if not any_tracer(*arrays):
-        return np.linalg.multi_dot(arrays)
+    if all(type(a) is np.ndarray for a in arrays):
+        return np.linalg.multi_dot(arrays)  # other backends: the chain below (CuPy has none)
     first_vec, last_vec = len(arrays[0].shape) == 1, len(arrays[-1].shape) == 1
     if first_vec:
         arrays[0] = _shape.reshape(arrays[0], (1, arrays[0].shape[0]))
@@ -300,8 +300,8 @@ def _hermitian_from(a, lower):
     strict = np.tri(n, n, -1, dtype=bool)
     if not lower:
         strict = strict.T
-    tri = _ew.select(strict, a, 0)
-    diag = _ew.select(np.eye(n, dtype=bool), a, 0)
+    tri = _ew.select(placed_like(strict, a), a, 0)
+    diag = _ew.select(placed_like(np.eye(n, dtype=bool), a), a, 0)
     if a.dtype.kind == "c":
         diag = convert_element_type(_ew.real(diag), new_dtype=a.dtype)
     return _ew.add(_ew.add(tri, _la.mH(tri)), diag)
@@ -409,10 +409,11 @@ def lstsq(a, b, rcond=None):
     if len(a.shape) != 2:
         raise LinAlgError("lstsq needs a 2-dimensional matrix")
     m, n = a.shape
-    concrete = np.asarray(a.to_concrete() if any_tracer(a) else a)
-    s = np.linalg.svd(concrete, compute_uv=False)
+    concrete = a.to_concrete() if any_tracer(a) else a
+    xp = array_module(concrete)
+    s = xp.linalg.svd(concrete, compute_uv=False)
     cutoff = (np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond) * (s[0] if s.size else 0)
-    rank = int(np.sum(s > cutoff))
+    rank = int(xp.sum(s > cutoff))  # a Python int, as NumPy returns it: read from the device
     x = _la.mm(pinv(a, rcond=np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond),
                b if len(b.shape) == 2 else _shape.reshape(b, (m, 1)))
     if rank == n and m > n:
@@ -420,7 +421,8 @@ def lstsq(a, b, rcond=None):
         sq = _ew.real(_ew.mul(resid, _ew.conj(resid))) if resid.dtype.kind == "c" else _ew.mul(resid, resid)
         residuals = _red.reduce_sum(sq, (0,))
     else:
-        residuals = np.zeros((0,), np.dtype(a.dtype.char.lower()) if a.dtype.kind == "c" else a.dtype)
+        residuals = placed_like(
+            np.zeros((0,), np.dtype(a.dtype.char.lower()) if a.dtype.kind == "c" else a.dtype), a)
     if len(b.shape) == 1:
         x = _shape.reshape(x, (n,))
     return x, residuals, rank, s
@@ -437,7 +439,12 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):
     value = operand(A)
     if any_tracer(value):
         value = value.to_concrete()
-    return np.linalg.matrix_rank(value, tol=tol, hermitian=hermitian, rtol=rtol)
+    if type(value) is np.ndarray:
+        return np.linalg.matrix_rank(value, tol=tol, hermitian=hermitian, rtol=rtol)
+    options = {"hermitian": True} if hermitian else {}  # CuPy takes M and tol only
+    if rtol is not None:
+        options["rtol"] = rtol
+    return array_module(value).linalg.matrix_rank(value, tol=tol, **options)
 
 
 def cond(x, p=None):
