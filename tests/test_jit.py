@@ -154,3 +154,25 @@ def test_long_programs_run_in_the_loop(monkeypatch):
     x = np.array([0.3, 0.7])
     np.testing.assert_array_equal(ft.jit(ft.grad(lambda v: fnp.sum(chain(v))))(x),
                                   ft.grad(lambda v: fnp.sum(chain(v)))(x))
+
+
+def test_traced_integer_indices_go_to_gather():
+    # An integer index array's values do not decide the result's shape, so it may be abstract
+    # (jit) or batched (vmap); repeated indices still accumulate in the gradient.
+    x = np.arange(5.0) * 1.5
+    idx = np.array([1, 3, 3])
+    np.testing.assert_array_equal(ft.jit(lambda v, i: v[i])(x, idx), x[idx])
+    np.testing.assert_array_equal(ft.jit(ft.grad(lambda v, i: fnp.sum(v[i] ** 2)))(x, idx),
+                                  [0.0, 3.0, 0.0, 18.0, 0.0])
+    np.testing.assert_array_equal(ft.jit(lambda v, i: v.at[i].add(1.0))(x, idx),
+                                  [0.0, 2.5, 3.0, 6.5, 6.0])
+    assert ft.jit(lambda v: v[fnp.argmax(v)])(x) == 6.0
+    np.testing.assert_array_equal(ft.vmap(lambda i: fnp.getitem(x, i))(idx), x[idx])
+    np.testing.assert_array_equal(ft.vmap(ft.grad(lambda v, i: v[i] ** 2), in_axes=(None, 0))(x, idx[:2]),
+                                  [[0.0, 3.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 9.0, 0.0]])
+
+
+def test_numpy_indexing_with_a_traced_index_names_the_fix():
+    table = np.arange(4.0)
+    with pytest.raises(errors.TracerConversionError, match=r"fnp.getitem\(table, i\)"):
+        ft.vmap(lambda i: table[i])(np.array([0, 1]))

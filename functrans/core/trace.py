@@ -149,6 +149,9 @@ class Tracer:
             "functrans.numpy (import functrans.numpy as fnp) for array operations inside "
             "transformed functions, or functrans.stop_gradient(x) if you really mean to treat "
             "the value as a constant and then read it outside the transformation."
+            + (" If it is an index into a NumPy array (table[i]), write fnp.getitem(table, i) "
+               "or fnp.take(table, i, axis=0): NumPy's own indexing cannot take a traced "
+               "index." if self.dtype.kind in "iu" else "")
         )
 
     def __setitem__(self, index, value):

@@ -1,9 +1,9 @@
 """Indexing (``x[idx]``) and functional index updates (``x.at[idx].set(v)``).
 
 Indices may hold ints, slices, ``None``, ``Ellipsis``, integer arrays and boolean masks.
-Integer arrays are data for the ``gather``/``scatter`` primitives; a boolean mask must be
-concrete (its number of true entries decides the result's shape) and is turned into integer
-arrays first.
+Integer arrays are data for the ``gather``/``scatter`` primitives, traced or not; a boolean
+mask must be concrete (its number of true entries decides the result's shape) and is turned
+into integer arrays first.
 """
 from __future__ import annotations
 
@@ -44,6 +44,12 @@ def _static_index(x_ndim, index):
         if isinstance(item, (int, np.integer)):
             static.append(int(item))
             continue
+        if isinstance(item, Tracer) and item.dtype.kind in "iu":
+            # An integer index array's values do not decide the result's shape: it can stay
+            # traced (abstract under jit, batched under vmap) and go to gather as data.
+            static.append(IndexArray(len(arrays)))
+            arrays.append(item)
+            continue
         item = _concrete_index_array(item)
         if isinstance(item, (list, tuple)):
             item = np.asarray(item)
@@ -62,6 +68,12 @@ def _static_index(x_ndim, index):
     return tuple(static), arrays
 
 
+def _holds_tracer(index) -> bool:
+    if isinstance(index, tuple):
+        return any(isinstance(item, Tracer) for item in index)
+    return isinstance(index, Tracer)
+
+
 def getitem(x, index):
     """``x[index]`` for arrays and traced arrays alike.
 
@@ -71,7 +83,9 @@ def getitem(x, index):
         [1.0, 2.0]
     """
     if not isinstance(x, Tracer):
-        return operand(x)[index]
+        if not _holds_tracer(index):
+            return operand(x)[index]
+        x = operand(x)  # a plain array read at traced positions: gather, so vmap/jit see it
     static, arrays = _static_index(len(x.shape), index)
     return gather_p.bind(x, *arrays, index=static)
 
