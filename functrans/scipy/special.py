@@ -117,7 +117,7 @@ def polygamma(n, x):
         >>> round(float(fsp.polygamma(1, 1.0)), 12)  # pi**2 / 6
         1.644934066848
     """
-    n = int(np.asarray(n.to_concrete() if any_tracer(n) else n))
+    n = int(n.to_concrete() if any_tracer(n) else n)  # a Python int: the order is static
     return _sp.polygamma(n, _float(x))
 
 
