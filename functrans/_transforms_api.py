@@ -263,16 +263,36 @@ def _with_args(fun, args, nums, kwargs):
     return partial
 
 
-def _module_for(x):
-    """The array module to build a basis for ``x`` in (NumPy for abstract values)."""
-    from functrans.backend import array_module
-
+def _concrete_for(x):
+    """A concrete array on the device to build a basis for ``x`` on (None for abstract values,
+    whose basis is built on the host)."""
     if isinstance(x, Tracer):
         try:
-            x = x.to_concrete()
+            return x.to_concrete()
         except errors.TracerConversionError:
-            return np
-    return array_module(x)
+            return None
+    return x
+
+
+def _zeros(xp, shape, dtype):
+    return xp.zeros(shape, dtype=dtype)
+
+
+def _zeros_like_value(x):
+    """Zeros of ``x``'s shape and dtype on its device (the host for abstract values)."""
+    return _on_device_of(x, _zeros, tuple(x.shape), x.dtype)
+
+
+def _eye_block(xp, total, n, start, dtype):
+    """Rows ``start .. start+n`` of the identity of size ``total``, as ``(total, n)``."""
+    return xp.eye(total, n, -start, dtype=dtype)
+
+
+def _on_device_of(x, maker, *args):
+    from functrans.backend import backend_of
+
+    like = _concrete_for(x)
+    return maker(np, *args) if like is None else backend_of(like).make_like(like, maker, *args)
 
 
 def _basis(leaves):
@@ -281,13 +301,8 @@ def _basis(leaves):
     sizes = [math.prod(x.shape) for x in leaves]
     total = sum(sizes)
     out, start = [], 0
-    if len(leaves) == 1:
-        x = leaves[0]
-        return [_module_for(x).eye(total, dtype=x.dtype).reshape((total,) + tuple(x.shape))], sizes
     for x, n in zip(leaves, sizes):
-        xp = _module_for(x)
-        block = xp.zeros((total, n), dtype=x.dtype)
-        block[start + np.arange(n), np.arange(n)] = 1
+        block = _on_device_of(x, _eye_block, total, n, start, x.dtype)
         out.append(block.reshape((total,) + tuple(x.shape)))
         start += n
     return out, sizes
@@ -439,7 +454,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         # vmap of the backward pass over the basis, started directly
         with new_trace(BatchTrace, name) as batch_trace:
             batch_trace.axis_size = total
-            cts = transpose_program(program, [BatchTracer(batch_trace, b, 0) for b in basis])
+            cts = transpose_program(program, [BatchTracer(batch_trace, b, 0) for b in basis],
+                                    consume=True)
             rows = [_batched_rows(ct, x, batch_trace, total) for ct, x in zip(cts, flat)]
         jac_leaves, start = [], 0
         for leaf, m in zip(out_leaves, sizes):
@@ -612,7 +628,7 @@ def linear_transpose(fun: Callable, *primals: PyTree) -> Callable:
                 f"{name}: the function is not linear in its inputs ({error}). linear_transpose "
                 "is for linear functions; use functrans.vjp for derivatives."
             ) from None
-        return in_treedef.unflatten([np.zeros(x.shape, x.dtype) if ct is None else ct
+        return in_treedef.unflatten([_zeros_like_value(x) if ct is None else ct
                                      for x, ct in zip(leaves, in_cts)])
 
     return f_transpose

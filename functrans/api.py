@@ -16,7 +16,7 @@ from functrans._api_util import (
     as_array, check_differentiable_inputs, check_holomorphic_inputs, check_scalar_output, fun_name,
     normalize_argnums, split_aux,
 )
-from functrans.backend import array_module
+from functrans.backend import backend_of
 from functrans.core.trace import Tracer, new_trace
 from functrans.core.zeros import zero
 from functrans.primitives.conversion import full_like, stop_gradient_p
@@ -43,7 +43,8 @@ def _ones_for(x):
             return full_like(x, 1)
     else:
         x_value = x
-    return array_module(x_value).ones(x.shape, dtype=x.dtype)
+    backend = backend_of(x_value)
+    return backend.ones(x.shape, x.dtype, backend.device_of(x_value))
 
 
 def _strip_tracers(aux, trace):
@@ -154,7 +155,7 @@ def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value, hol
             return [out], aux
 
         (value,), program, aux = linearize_flat(flat_fun, flat, name)
-        (ct_leaves) = transpose_program(program, [_ones_for(value)])
+        ct_leaves = transpose_program(program, [_ones_for(value)], consume=True)
         grads = [
             _zeros_for(x) if ct is None else ct for x, ct in zip(flat, ct_leaves)
         ]

@@ -832,6 +832,11 @@ def _prim_spec(name, fn, ref, nargs, sig, **kw):
     return OpSpec(f"prim.{name}", fn, ref, nargs, sig, **kw)
 
 
+def _lower_triangle(xp, n, m):
+    """A constant for constant_like's row: made by the backend's namespace on x's device."""
+    return xp.tri(n, m, dtype=np.float64)
+
+
 def _convert_sig():
     return same_shapes(1).flatmap(lambda sp: st.sampled_from([F32, F64, C128, np.int32]).map(
         lambda d: (sp[0], {"new_dtype": np.dtype(d)})))
@@ -896,6 +901,9 @@ PRIMITIVE_SPECS: list[OpSpec] = [
                shapes().flatmap(lambda s: shapes().map(lambda s2: (
                    (s,), {"fill_value": 1.5, "shape": s2, "dtype": np.dtype(F32)})))),
     _prim_spec("stop_gradient", _prim(P.stop_gradient_p), lambda x: x, 1, same_shapes(1), derivative="zero"),
+    _prim_spec("constant_like", _prim(P.constant_like_p), lambda x, *, maker, args: maker(np, *args), 1,
+               same_shapes(1).map(lambda sp: (sp[0], {"maker": _lower_triangle, "args": (3, 2)})),
+               derivative="zero"),
 ]
 
 

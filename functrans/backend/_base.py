@@ -8,6 +8,7 @@ library spells differently.
 """
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import numpy as _np
@@ -49,6 +50,18 @@ class Backend:
             raise ValueError(f"functrans: no device {device!r}; the devices are {known}")
         return name
 
+    def device_scope(self, device: str):
+        """A context in which arrays made from nothing (``xp.zeros``, ``xp.arange``) are
+        made on ``device``, as under ``with cupy.cuda.Device(i)``.
+
+        Example:
+            >>> from functrans.backend import NUMPY
+            >>> with NUMPY.device_scope("cpu"):
+            ...     NUMPY.xp.zeros(1)
+            array([0.])
+        """
+        return contextlib.nullcontext()
+
     def put(self, x, device: str):
         """``x`` (a host NumPy array or an array of this library) on ``device``."""
         raise NotImplementedError
@@ -79,6 +92,19 @@ class Backend:
         if copy:
             return self.xp.array(x, dtype=dtype, copy=True)
         return self.xp.asarray(x, dtype=dtype)
+
+    def make_like(self, like, maker, *args):
+        """``maker(xp, *args)``, an array built by the namespace, on the device of ``like``.
+
+        Example:
+            >>> import numpy as np
+            >>> from functrans.backend import NUMPY
+            >>> NUMPY.make_like(np.ones(2), lambda xp, n: xp.eye(n, dtype=bool), 2).tolist()
+            [[True, False], [False, True]]
+        """
+        out = maker(self.xp, *args)
+        device = self.device_of(like)
+        return out if self.device_of(out) == device else self.put(out, device)
 
     # --- what the libraries spell differently --------------------------------------------
     def scatter_add(self, out, index, updates) -> None:

@@ -67,6 +67,9 @@ class CuPyBackend(Backend):
         index = 0 if device is None else int(self.canonical_device(device).partition(":")[2])
         return self.xp.cuda.Device(index)
 
+    def device_scope(self, device: str):
+        return self._device(device)
+
     def put(self, x, device: str):
         cupy = self.xp
         if isinstance(x, cupy.ndarray):
@@ -89,6 +92,10 @@ class CuPyBackend(Backend):
             with x.device:  # stay on the device of x
                 return self.xp.array(x, dtype=dtype, copy=True) if copy else self.xp.asarray(x, dtype=dtype)
         return super().asarray(x, dtype, copy=copy)
+
+    def make_like(self, like, maker, *args):
+        with like.device:  # built directly on the device of `like`
+            return maker(self.xp, *args)
 
     def scatter_add(self, out, index, updates) -> None:
         self._cupyx.scatter_add(out, index, updates)

@@ -45,6 +45,9 @@ class NumPyBackend(Backend):
     def full(self, shape, fill_value, dtype, device: str | None = None):
         return _np.full(shape, fill_value, dtype=dtype)
 
+    def make_like(self, like, maker, *args):
+        return maker(_np, *args)
+
     def scatter_add(self, out, index, updates) -> None:
         _np.add.at(out, index, updates)
 

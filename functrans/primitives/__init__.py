@@ -1,6 +1,8 @@
 """The primitive set. Importing this package registers every family; ``*_p`` are exported."""
 from functrans.primitives import _define, conversion, elementwise, indexing, linalg, reduction, shape
-from functrans.primitives.conversion import convert_element_type_p, full_like_p, stop_gradient_p
+from functrans.primitives.conversion import (
+    constant_like_p, convert_element_type_p, full_like_p, stop_gradient_p,
+)
 from functrans.primitives.elementwise import (
     abs_p, add_p, conj_p, cos_p, div_p, eq_p, exp_p, expm1_p, ge_p, gt_p, imag_p, integer_pow_p,
     le_p, log1p_p, log_p, logistic_p, lt_p, max_p, min_p, mul_p, ne_p, neg_p, pow_p, real_p,

@@ -51,7 +51,7 @@ def _dtype_key(a):
 
 def _sample(a):
     kind = type(a)
-    return _SAMPLE[kind] if kind in PY_SCALARS else np.ones((), a.dtype)
+    return _SAMPLE[kind] if kind in PY_SCALARS else np.ones((), a.dtype)  # host-metadata: dtype probe
 
 
 def elementwise(name: str, impl, preserves_float: bool = True) -> Primitive:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from functrans.backend import array_module
+from functrans.backend import backend_of
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
 from functrans.primitives._define import PY_SCALARS, defzero, shape_of
@@ -15,8 +15,8 @@ def _is_inexact(dtype) -> bool:
 
 # --- convert_element_type ------------------------------------------------------------------
 def _convert_impl(x, *, new_dtype):
-    if type(x) in PY_SCALARS:
-        return np.asarray(x, dtype=new_dtype)
+    if type(x) in PY_SCALARS:  # a NumPy scalar: like a Python scalar, it fits every device
+        return np.dtype(new_dtype).type(x)
     return x.astype(new_dtype, copy=False)
 
 
@@ -53,8 +53,12 @@ stop_gradient_p.batch = lambda values, dims: (stop_gradient_p.bind(values[0]), d
 
 
 # --- full_like: a constant array on the device of `x`; x's value does not matter ------------
+def _full(xp, shape, fill_value, dtype):
+    return xp.full(shape, fill_value, dtype=dtype)
+
+
 def _full_like_impl(x, *, fill_value, shape, dtype):
-    return array_module(x).full(shape, fill_value, dtype=dtype)
+    return backend_of(x).make_like(x, _full, shape, fill_value, dtype)
 
 
 full_like_p = Primitive("full_like")
@@ -65,6 +69,31 @@ defzero(full_like_p)
 full_like_p.transpose = lambda ct, x, **params: (None,)
 # The values of x do not matter, so the result is the same for every example: unbatched.
 full_like_p.batch = lambda values, dims, **params: (full_like_p.bind(values[0], **params), None)
+
+
+# --- constant_like: an array built by `maker(xp, *args)` on the device of `x` -----------------------
+# `x` is only a witness of the device (pass a primal value, never a tangent); like full_like, the
+# result does not depend on x's values: zero derivative, unbatched. Masks and index arrays of
+# derivative rules are made with it, so that they live where the arrays they meet live.
+def _constant_like_impl(x, *, maker, args):
+    return backend_of(x).make_like(x, maker, *args)
+
+
+def _constant_like_shape(x, *, maker, args):
+    out = maker(np, *args)  # abstract evaluation: the same constant, built on the host
+    return out.shape, out.dtype
+
+
+constant_like_p = Primitive("constant_like")
+constant_like_p.impl = _constant_like_impl
+constant_like_p.shape_rule = _constant_like_shape
+defzero(constant_like_p)
+constant_like_p.batch = lambda values, dims, **params: (constant_like_p.bind(values[0], **params), None)
+
+
+def constant_like(x, maker, *args):
+    """``maker(xp, *args)`` on the device of ``x`` (``maker`` a module-level function)."""
+    return constant_like_p.bind(x, maker=maker, args=args)
 
 
 # --- wrappers -----------------------------------------------------------------------------------

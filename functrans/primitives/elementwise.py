@@ -6,6 +6,9 @@ cheapest call), and otherwise the array module of their input.
 """
 from __future__ import annotations
 
+import cmath
+import math
+
 import numpy as np
 
 from functrans.backend import array_module, array_module_of
@@ -103,10 +106,17 @@ pow_p = elementwise("pow", lambda x, y: x**y)
 def _pow_jvp_y(t, x, y):
     # d/dy x**y = log(x) x**y; at x == 0 the limit is 0 for y > 0, so log(0) is avoided.
     if type(x) in (int, float, complex):  # stays a Python scalar, so it cannot widen float32
-        log_x = 0.0 if x == 0 else np.log(x).item()
+        log_x = 0.0 if x == 0 else _log_of_scalar(x)
         return mul(t, mul(log_x, pow(x, y)))
     safe_x = select(eq(x, 0), 1, x) if _may_be_zero(x) else x
     return mul(t, mul(log(safe_x), pow(x, y)))
+
+
+def _log_of_scalar(x):
+    """log of a nonzero Python number, as NumPy gives it (nan for negative reals)."""
+    if type(x) is complex:
+        return cmath.log(x)
+    return math.log(x) if x > 0 else math.nan
 
 
 def _may_be_zero(x):

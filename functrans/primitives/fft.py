@@ -59,15 +59,22 @@ def _fft_transpose(ct, x, *, fft_type, axes, length, norm):
         return (real(fft(padded, "fft", axes, None, norm)),)
     # irfft: output length `length` along the last axis; its input has length // 2 + 1 there
     half = fft(ct, "rfft", axes, None, _DUAL_NORM[norm])
+    # irfft counts every frequency twice except 0 and, for even lengths, the last one: weight
+    # 2 on the middle part (built from slices, so no constant array has to meet a device).
     m = half.shape[last]
-    weights = np.full(m, 2.0)
-    weights[0] = 1.0
-    if length % 2 == 0:
-        weights[-1] = 1.0
-    view = [1] * ct.ndim
-    view[last] = m
-    weighted = mul(half, weights.reshape(view).astype(np.dtype(half.dtype.char.lower())))
+    stop = m - 1 if length % 2 == 0 else m
+    parts = [_part(half, last, 0, 1), mul(_part(half, last, 1, stop), 2.0), _part(half, last, stop, m)]
+    parts = [p for p in parts if p.shape[last]]
+    weighted = parts[0] if len(parts) == 1 else concatenate(parts, last)
     return (conj(weighted),)
+
+
+def _part(x, axis, start, stop):
+    """``x[..., start:stop, ...]`` along ``axis``."""
+    starts = [0] * x.ndim
+    limits = list(x.shape)
+    starts[axis], limits[axis] = start, max(start, stop)
+    return slice_(x, tuple(starts), tuple(limits), (1,) * x.ndim)
 
 
 fft_p = Primitive("fft")
@@ -91,5 +98,5 @@ def fft(x, fft_type: str, axes, length=None, norm: str = "backward"):
 
 
 from functrans.primitives.elementwise import conj, mul, real  # noqa: E402
-from functrans.primitives.shape import pad  # noqa: E402
+from functrans.primitives.shape import concatenate, pad, slice_  # noqa: E402
 from functrans.transforms.vmap import per_example_axis  # noqa: E402

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from functrans.backend import array_module_of
+from functrans.backend import backend_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
@@ -45,8 +45,9 @@ def _result_shape(shape, index, arrays):
     """Shape of x[index] for x of ``shape``, computed on a stride-0 dummy (no data touched)."""
     import numpy as np
 
-    dummy = np.lib.stride_tricks.as_strided(np.zeros((), np.int8), shape=shape, strides=(0,) * len(shape))
-    host_arrays = [np.zeros(a.shape, a.dtype) for a in arrays]
+    probe = np.zeros((), np.int8)  # host-metadata: one byte, viewed with stride 0
+    dummy = np.lib.stride_tricks.as_strided(probe, shape, (0,) * len(shape))  # host-metadata: ditto
+    host_arrays = [np.zeros(a.shape, a.dtype) for a in arrays]  # host-metadata: shapes only
     return dummy[build_index(index, host_arrays)].shape
 
 
@@ -79,7 +80,7 @@ def _batch_lands(x_shape, index, array_shapes):
     import numpy as np
 
     def shape(n):
-        arrays = [np.zeros(a, np.int64) for a in array_shapes(n)]
+        arrays = [np.zeros(a, np.int64) for a in array_shapes(n)]  # host-metadata: shapes only
         return _result_shape(x_shape(n), index, arrays)
 
     two, three = shape(2), shape(3)
@@ -123,25 +124,29 @@ gather_p.batch = _gather_batch
 
 # --- scatter_add: a copy of x with updates added at x[index] (repeats accumulate) -----------------------
 def _scatter_add_impl(x, updates, *arrays, index):
-    out = x.copy()
+    backend = backend_of(x)
+    out = backend.asarray(x, copy=True)  # writable, also when x is a NumPy scalar
     concrete = build_index(index, arrays)
     if arrays:
-        xp = array_module_of(out)
+        xp = backend.xp
         # NumPy 2.4's add.at misreads updates that broadcast over the leading dimensions of a
         # multi-dimensional index (it adds 3, not 6, for add.at(zeros(1), [[0, 0], [0, 0]],
         # [1, 2])): hand it updates of the indexed shape.
         target = _result_shape(out.shape, index, arrays)
         if getattr(updates, "shape", None) != target:
-            updates = xp.broadcast_to(xp.asarray(updates, dtype=out.dtype), target)
-        if xp.__name__ == "numpy":
-            xp.add.at(out, concrete, updates)
-        else:  # CuPy spells it differently
-            import cupyx
-
-            cupyx.scatter_add(out, concrete, updates)
+            updates = xp.broadcast_to(backend.make_like(out, _asarray, updates, out.dtype), target)
+        backend.scatter_add(out, concrete, updates)
     else:  # basic indexing selects each element at most once
         out[concrete] += updates
     return out
+
+
+def _asarray(xp, x, dtype):
+    return xp.asarray(x, dtype=dtype)
+
+
+def _arange(xp, n):
+    return xp.arange(n)
 
 
 scatter_add_p = Primitive("scatter_add")
@@ -205,7 +210,7 @@ scatter_add_p.batch = _scatter_batch(scatter_add_p)
 
 # --- scatter: a copy of x with x[index] replaced by updates (for repeats, one of them wins) --------
 def _scatter_impl(x, updates, *arrays, index):
-    out = x.copy()
+    out = backend_of(x).asarray(x, copy=True)  # writable, also when x is a NumPy scalar
     out[build_index(index, arrays)] = updates
     return out
 
@@ -240,9 +245,10 @@ def _scatter_transpose(ct, x, updates, *arrays, index):
 
 def _written(x_shape, updates_shape, arrays, index):
     """Mask shaped like x[index]: True where that update is the one the scatter keeps."""
-    xp = array_module_of(*arrays)
-    ids = xp.arange(math.prod(updates_shape)).reshape(updates_shape)
-    owner = _scatter_impl(xp.full(x_shape, -1, dtype=ids.dtype), ids, *arrays, index=index)
+    backend = backend_of(*arrays)
+    ids = backend.make_like(arrays[0], _arange, math.prod(updates_shape)).reshape(updates_shape)
+    owner = _scatter_impl(backend.full(x_shape, -1, ids.dtype, backend.device_of(arrays[0])), ids,
+                          *arrays, index=index)
     return owner[build_index(index, arrays)] == ids
 
 

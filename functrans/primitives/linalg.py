@@ -9,6 +9,7 @@ that puts the dimensions back in the operand's order.
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -16,6 +17,11 @@ from functrans.backend import array_module_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.primitives._define import convert_to_cotangent_dtype, defjvp
+
+
+def _argsort(values):
+    """Positions of ``values`` (distinct ints) in increasing order: index work on the host."""
+    return sorted(range(len(values)), key=values.__getitem__)
 
 
 def _free_dims(ndim, contract, batch):
@@ -51,9 +57,9 @@ def _dot_general_impl(x, y, *, dimension_numbers):
     batch_shape = tuple(x.shape[d] for d in x_batch)
     x_free_shape = tuple(x.shape[d] for d in x_free)
     y_free_shape = tuple(y.shape[d] for d in y_free)
-    k = int(np.prod([x.shape[d] for d in x_contract], dtype=np.int64))
-    m = int(np.prod(x_free_shape, dtype=np.int64))
-    n = int(np.prod(y_free_shape, dtype=np.int64))
+    k = math.prod(x.shape[d] for d in x_contract)
+    m = math.prod(x_free_shape)
+    n = math.prod(y_free_shape)
     xt = xp.transpose(x, x_batch + x_free + x_contract).reshape(batch_shape + (m, k))
     yt = xp.transpose(y, y_batch + y_contract + y_free).reshape(batch_shape + (k, n))
     return xp.matmul(xt, yt).reshape(batch_shape + x_free_shape + y_free_shape)
@@ -103,7 +109,7 @@ def _contract_back_plan(dimension_numbers, ct_ndim, other_ndim, other_is_lhs):
         # product dims: batch, x_contract (in x's order), y free.
         y_ndim = nb + len(y_contract) + (ct_ndim - nb - len(x_free))
         y_free = _free_dims(y_ndim, y_contract, y_batch)
-        paired = [y_contract[i] for i in np.argsort(x_contract)]
+        paired = [y_contract[i] for i in _argsort(x_contract)]
         positions = list(y_batch) + paired + list(y_free)
     else:  # cotangent of x; other = y
         y_free = _free_dims(other_ndim, y_contract, y_batch)
@@ -112,9 +118,9 @@ def _contract_back_plan(dimension_numbers, ct_ndim, other_ndim, other_is_lhs):
         # product dims: batch, x free, y_contract (in y's order).
         x_ndim = nb + len(x_contract) + (ct_ndim - nb - len(y_free))
         x_free = _free_dims(x_ndim, x_contract, x_batch)
-        paired = [x_contract[i] for i in np.argsort(y_contract)]
+        paired = [x_contract[i] for i in _argsort(y_contract)]
         positions = list(x_batch) + list(x_free) + paired
-    permutation = tuple(int(i) for i in np.argsort(positions))
+    permutation = tuple(_argsort(positions))
     return dims, permutation, other_is_lhs
 
 

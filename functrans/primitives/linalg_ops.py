@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from functrans.backend import array_module
+from functrans.backend import array_module, backend_of
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
 from functrans.primitives.elementwise import (
@@ -25,8 +25,8 @@ from functrans.primitives.elementwise import (
 )
 from functrans.primitives.linalg import dot_general
 from functrans.primitives.reduction import reduce_sum
-from functrans.primitives.shape import broadcast_in_dim, transpose
-from functrans.primitives.indexing import IndexArray, gather_p
+from functrans.primitives.conversion import constant_like
+from functrans.primitives.shape import broadcast_in_dim, reshape, slice_, transpose
 
 # -- helpers over the last two dimensions (batch dimensions in front are shared) ---------------
 
@@ -55,19 +55,32 @@ def _is_complex(x):
     return x.dtype.kind == "c"
 
 
-def _tri_mask(n, m, k, lower):
-    return np.tri(n, m, k, dtype=bool) if lower else ~np.tri(n, m, k - 1, dtype=bool)
+def _tri(xp, n, m, k, lower):
+    return xp.tri(n, m, k, dtype=bool) if lower else ~xp.tri(n, m, k - 1, dtype=bool)
 
 
-def _eye_mask(n):
-    return np.eye(n, dtype=bool)
+def _eye(xp, n):
+    return xp.eye(n, dtype=bool)
+
+
+def _tri_mask(like, n, m, k, lower):
+    """Boolean (lower or upper) triangle mask on the device of ``like`` (a primal value)."""
+    return constant_like(like, _tri, n, m, k, lower)
+
+
+def _eye_mask(like, n):
+    """Boolean identity mask on the device of ``like`` (a primal value)."""
+    return constant_like(like, _eye, n)
 
 
 def _diag_part(x):
-    """The main diagonal of each ``(..., n, n)`` matrix, shape ``(..., n)``."""
+    """The main diagonal of each ``(..., n, n)`` matrix, shape ``(..., n)``: every (n+1)-th
+    entry of the flattened matrix (linear, and no index array to place on a device)."""
     n = x.shape[-1]
-    ar = np.arange(n)
-    return gather_p.bind(x, ar, ar, index=(Ellipsis, IndexArray(0), IndexArray(1)))
+    lead = tuple(x.shape[:-2])
+    flat = reshape(x, lead + (n * n,))
+    k = len(lead)
+    return slice_(flat, (0,) * (k + 1), lead + (n * n,), (1,) * k + (n + 1,))
 
 
 def _matrix_trace(x):
@@ -153,10 +166,11 @@ def solve(a, b, transpose_a: bool = False):
 
 # --- triangular_solve: x with op(T) @ x = b, T the lower or upper triangle of a -----------------------
 def _triangle_of(a, lower, unit_diagonal, xp):
-    n = a.shape[-1]
-    t = xp.where(_tri_mask(n, n, 0, lower), a, xp.zeros((), a.dtype))
+    n, backend = a.shape[-1], backend_of(a)
+    device = backend.device_of(a)
+    t = xp.where(backend.make_like(a, _tri, n, n, 0, lower), a, backend.zeros((), a.dtype, device))
     if unit_diagonal:
-        t = xp.where(_eye_mask(n), xp.ones((), a.dtype), t)
+        t = xp.where(backend.make_like(a, _eye, n), backend.ones((), a.dtype, device), t)
     return t
 
 
@@ -184,7 +198,7 @@ def _triangular_solve_jvp(primals, tangents, *, lower, transpose_a, unit_diagona
     if t_a is not zero:
         n = a.shape[-1]
         strict = (-1 if lower else 1) if unit_diagonal else 0  # the diagonal is 1, not read
-        mask = _tri_mask(n, n, strict, lower)
+        mask = _tri_mask(a, n, n, strict, lower)
         d_tri = select(mask, t_a, 0)
         moved = mm(mT(d_tri) if transpose_a else d_tri, out)
         rhs = neg(moved) if rhs is zero else sub(rhs, moved)
@@ -223,8 +237,8 @@ def _cholesky_jvp(primals, tangents):
     left = triangular_solve(low, t, lower=True)
     inner = mH(triangular_solve(low, mH(left), lower=True))
     n = a.shape[-1]
-    half = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
-    return low, mm(low, mul(inner, half.astype(a.dtype)))
+    half = constant_like(a, _lower_with_half_diagonal, n, a.dtype)
+    return low, mm(low, mul(inner, half))
 
 
 cholesky_p.jvp = _cholesky_jvp
@@ -242,9 +256,13 @@ eigh_p.shape_rule = lambda a: [(a.shape[:-1], np.dtype(a.dtype.char.lower()) if 
                                 else a.dtype), (a.shape, a.dtype)]
 
 
+def _lower_with_half_diagonal(xp, n, dtype):
+    return (xp.tri(n, n, 0, dtype=dtype) - 0.5 * xp.eye(n, dtype=dtype)).astype(dtype)
+
+
 def _off_diagonal_reciprocal(diffs, n):
     """1 / diffs off the diagonal, 0 on it (no division by the diagonal's zeros)."""
-    eye = _eye_mask(n)
+    eye = _eye_mask(diffs, n)
     return select(eye, 0.0, div(1.0, select(eye, 1.0, diffs)))
 
 
@@ -360,7 +378,7 @@ def _svd_jvp(primals, tangents, *, full_matrices):
         # the imaginary part of the diagonal of dS fixes the phase of the singular vectors
         zero_s = eq(s, 0)
         s_inv = select(zero_s, 0.0, div(1.0, select(zero_s, 1.0, s)))
-        eye = _eye_mask(k)
+        eye = _eye_mask(s, k)
         phase = mul(mul(sub(ds_mat, mH(ds_mat)), 0.5), select(eye, _as_dtype(_row(s_inv), a.dtype), 0))
         t_u_core = add(t_u_core, phase)
     t_u = mm(u, t_u_core)
@@ -408,10 +426,10 @@ def _qr_jvp(primals, tangents):
     # dA R^-1 as the transpose of R^-T dA^T
     dx_rinv = mT(triangular_solve(r, mT(t), lower=False, transpose_a=True))
     qt_dx_rinv = mm(mH(q), dx_rinv)
-    low = select(_tri_mask(n, n, -1, True), qt_dx_rinv, 0)
+    low = select(_tri_mask(r, n, n, -1, True), qt_dx_rinv, 0)
     omega = sub(low, mH(low))  # antisymmetric (anti-Hermitian) part
     if _is_complex(a):
-        eye = _eye_mask(n)
+        eye = _eye_mask(r, n)
         omega = add(omega, select(eye, mul(imag(qt_dx_rinv), 1j), 0))
     t_q = add(mm(q, sub(omega, qt_dx_rinv)), dx_rinv)
     t_r = mm(sub(qt_dx_rinv, omega), r)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from functrans.backend import array_module, array_module_of
+from functrans.backend import array_module, array_module_of, backend_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
@@ -91,11 +91,15 @@ def _transpose_impl(x, *, permutation):
     return array_module(x).transpose(x, permutation)
 
 
+def _inverse_permutation(permutation):
+    return tuple(sorted(range(len(permutation)), key=permutation.__getitem__))
+
+
 transpose_p = _linear_primitive(
     "transpose",
     _transpose_impl,
     lambda x, *, permutation: (tuple(x.shape[i] for i in permutation), x.dtype),
-    lambda ct, x, *, permutation: (transpose(ct, tuple(np.argsort(permutation).tolist())),),
+    lambda ct, x, *, permutation: (transpose(ct, _inverse_permutation(permutation)),),
 )
 
 
@@ -193,9 +197,9 @@ def _padded_size(n, lo, hi, interior):
 
 
 def _pad_impl(x, *, padding_value, padding_config):
-    xp = array_module(x)
+    backend = backend_of(x)
     shape = tuple(_padded_size(n, *cfg) for n, cfg in zip(x.shape, padding_config))
-    out = xp.full(shape, padding_value, dtype=x.dtype)
+    out = backend.full(shape, padding_value, x.dtype, backend.device_of(x))
     index = tuple(
         slice(lo, lo + _padded_size(n, 0, 0, interior), interior + 1)
         for n, (lo, hi, interior) in zip(x.shape, padding_config)

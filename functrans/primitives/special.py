@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 
-from functrans.backend import array_module
+from functrans.backend import array_module, backend_of
 from functrans.primitives._define import defjvp, defjvp_with_output, elementwise
 from functrans.primitives.elementwise import (
     add, div, eq, exp, log, log1p, mul, neg, select, sign, sub,
@@ -24,32 +23,34 @@ _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def _scipy_special(name: str):
-    """``scipy.special`` (or cupyx's version for CuPy arrays), or an error naming the fix."""
+def _special_module(x, name: str):
+    """The special functions of ``x``'s backend (``scipy.special``, ``cupyx.scipy.special``),
+    or an error naming the fix."""
     try:
-        import scipy.special as special
+        return backend_of(x).special
     except ImportError:  # pragma: no cover - the test environment has SciPy
         raise ImportError(
             f"functrans needs SciPy for {name}: install it with `pip install scipy` (it is an "
             "optional dependency of functrans)."
         ) from None
-    return special
+
+
+#: The scipy.special (and cupyx.scipy.special) functions the primitives call; tests/test_gpu.py
+#: checks that CuPy has each of them.
+SPECIAL_FUNCTIONS: list[str] = []
 
 
 def _special(name, scipy_name=None, fallback=None):
     scipy_name = scipy_name or name
+    SPECIAL_FUNCTIONS.append(scipy_name)
 
     def impl(x, **params):
-        xp = array_module(x)
-        if xp.__name__ == "cupy":  # pragma: no cover - needs a GPU
-            import cupyx.scipy.special as special
-        else:
-            try:
-                special = _scipy_special(name)
-            except ImportError:
-                if fallback is None:
-                    raise
-                return fallback(x, **params)
+        try:
+            special = _special_module(x, name)
+        except ImportError:
+            if fallback is None:
+                raise
+            return fallback(x, **params)
         out = getattr(special, scipy_name)(*params.values(), x)
         dtype = getattr(x, "dtype", None)
         if dtype is not None and dtype.kind == "f" and out.dtype != dtype:
@@ -82,7 +83,7 @@ polygamma_p = _special("polygamma")
 defjvp(polygamma_p, lambda t, x, *, n: mul(t, polygamma(n + 1, x)))
 
 # --- i0, i1 and the scaled i0e = exp(-|x|) i0, i1e ----------------------------------------------------
-i0_p = _special("i0", fallback=lambda x: np.i0(x))
+i0_p = _special("i0", fallback=lambda x: array_module(x).i0(x))
 defjvp(i0_p, lambda t, x: mul(t, i1(x)))
 
 
@@ -123,10 +124,13 @@ defjvp_with_output(
 # --- xlogy(x, y) = x log(y) and xlog1py(x, y) = x log1p(y), both 0 where x == 0 ---------------------
 def _x_log_impl(log_name, shift):
     def impl(x, y):
-        xp = array_module(x) if not isinstance(x, (int, float)) else array_module(y)
+        like = x if not isinstance(x, (int, float)) else y
+        backend = backend_of(like)
+        xp = backend.xp
         x_zero = x == 0
         safe = xp.where(x_zero, 1.0 - shift, y)
-        return xp.where(x_zero, xp.zeros((), xp.result_type(x, y)), x * getattr(xp, log_name)(safe))
+        zero = backend.full((), 0, xp.result_type(x, y), backend.device_of(like))
+        return xp.where(x_zero, zero, x * getattr(xp, log_name)(safe))
 
     return impl
 
