@@ -37,6 +37,7 @@ from typing import Any, Optional, Union
 import numpy as np
 
 from functrans import tree as _tree
+from functrans.backend import NUMPY, backend_of, device_get, device_put
 from functrans.core.trace import Tracer
 from functrans.typing import PyTree
 
@@ -78,8 +79,8 @@ def _leaf_record(leaf: Any, where: str, arrays: dict) -> dict:
     if isinstance(leaf, str):
         return {"kind": "str", "value": leaf}
     kind = "scalar" if isinstance(leaf, np.generic) else "array"
-    if hasattr(leaf, "__cuda_array_interface__") and hasattr(leaf, "get"):
-        leaf = leaf.get()  # CuPy: copy to the host; load gives NumPy arrays back
+    if not isinstance(leaf, (np.ndarray, np.generic, complex)) and backend_of(leaf) is not NUMPY:
+        leaf = device_get(leaf)  # CuPy or another device: copy to the host
     if not isinstance(leaf, (np.ndarray, np.generic, complex)):
         raise TypeError(f"functrans.io.save: cannot save the leaf at {where} of type "
                         f"{type(leaf).__name__}; leaves must be arrays or int/float/bool/str "
@@ -336,7 +337,7 @@ def _match_like(loaded: PyTree, like: PyTree, path: str) -> PyTree:
     return like_def.unflatten([value for _, value in got])
 
 
-def load(path: PathLike, like: Optional[PyTree] = None) -> PyTree:
+def load(path: PathLike, like: Optional[PyTree] = None, *, device: Optional[str] = None) -> PyTree:
     """Read a tree written by :func:`save` (without pickle), structure and dtypes exact.
 
     Args:
@@ -344,9 +345,11 @@ def load(path: PathLike, like: Optional[PyTree] = None) -> PyTree:
         like: Optional tree the result must match: same key paths, and for array leaves the
             same shapes and dtypes. The result then takes ``like``'s container types (your
             own namedtuple classes, for example).
+        device: Where to put the array leaves (``"gpu"``, ``"gpu:1"``...); by default they
+            are NumPy arrays on the host. Scalars and strings stay as they are.
 
     Returns:
-        The tree, with NumPy arrays as array leaves.
+        The tree, with NumPy arrays (or arrays on ``device``) as array leaves.
 
     Raises:
         FileNotFoundError: no file at ``path``.
@@ -377,4 +380,7 @@ def load(path: PathLike, like: Optional[PyTree] = None) -> PyTree:
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
         raise CheckpointError(f"functrans.io.load: {path!r} has a malformed tree description "
                               f"({type(exc).__name__}: {exc})") from exc
-    return loaded if like is None else _match_like(loaded, like, path)
+    loaded = loaded if like is None else _match_like(loaded, like, path)
+    if device is None:
+        return loaded
+    return _tree.map(lambda x: device_put(x, device) if isinstance(x, np.ndarray) else x, loaded)

@@ -19,6 +19,11 @@ How the bits are made:
   three uses of a key draw from disjoint counter ranges (sampling uses counters below
   ``2**63``).
 
+Devices: numbers are made on the device of the key. ``key(seed, device="gpu")`` makes a key
+on the GPU, and every sampler takes ``device=`` to draw on a given device with a key from
+anywhere. The block function is integer arithmetic, so a key gives the same bits, and the
+same numbers up to the last bit of the float functions (log, sqrt, cos), on every device.
+
 Floats are built from mantissa bits: a float32 uniform from the top 23 bits of the first
 word, a float64 uniform from 52 bits of both words. The default float dtype is float64,
 NumPy's default.
@@ -44,7 +49,7 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
-from functrans.backend import array_module
+from functrans.backend import NUMPY, array_module, backend_of, device_put
 from functrans.errors import TracerConversionError
 
 __all__ = [
@@ -298,7 +303,34 @@ def _normalize_axis(axis, ndim: int, fn: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def key(seed: int) -> Array:
+def _on_key_device(fn):
+    """Run ``fn(key, ...)`` with the arrays it makes from nothing (counters) on the key's
+    device; ``device=`` first moves the key there."""
+
+    def wrapper(key, *args, device=None, **kwargs):
+        if device is not None:
+            key = _on_device(key, device)
+        backend = backend_of(key)
+        if backend is NUMPY or hasattr(key, "_trace"):
+            return fn(key, *args, **kwargs)
+        with backend.device_scope(backend.device_of(key)):
+            return fn(key, *args, **kwargs)
+
+    for attribute in ("__module__", "__name__", "__qualname__", "__doc__", "__annotations__"):
+        setattr(wrapper, attribute, getattr(fn, attribute))
+    wrapper.__wrapped__ = fn  # inspect.signature shows fn's parameters
+    return wrapper
+
+
+def _on_device(k, device: str | None):
+    """The key on ``device`` (an explicit request), or as it is."""
+    if device is None:
+        return k
+    _reject_tracer(k, "key", "device")
+    return device_put(k, device)
+
+
+def key(seed: int, *, device: str | None = None) -> Array:
     """Make a key from an integer seed.
 
     A seed in ``[0, 2**64)`` becomes the key ``[seed >> 32, seed & 0xffffffff]``; any other
@@ -307,10 +339,11 @@ def key(seed: int) -> Array:
 
     Args:
         seed: Any Python or NumPy integer.
+        device: where the key lives (``"cpu"`` by default, ``"gpu"``, ``"gpu:1"``); numbers
+            drawn with it are made on that device.
 
     Returns:
-        A NumPy ``uint32`` array of shape ``(2,)``. Move it to the GPU with ``cupy.asarray``
-        to sample there.
+        A ``uint32`` array of shape ``(2,)``: NumPy, or the array type of ``device``.
 
     Raises:
         TypeError: ``seed`` is not an integer.
@@ -327,9 +360,11 @@ def key(seed: int) -> Array:
             f"functrans.random.key: the seed must be an int, got {type(seed).__name__} "
             f"{seed!r:.60}; convert it with int(...) if it is a whole number"
         )
-    return np.asarray(_int_words(int(seed)), dtype=_U32)
+    k = np.asarray(_int_words(int(seed)), dtype=_U32)
+    return k if device is None else device_put(k, device)
 
 
+@_on_key_device
 def split(key: Array, num: int = 2) -> Array:
     """Derive ``num`` new, independent keys from ``key``.
 
@@ -363,6 +398,7 @@ def split(key: Array, num: int = 2) -> Array:
     return xp.stack([x0, x1], axis=1)
 
 
+@_on_key_device
 def fold_in(key: Array, data: int) -> Array:
     """Derive a new key from ``key`` and an integer, e.g. a step or layer number.
 
@@ -396,6 +432,7 @@ def fold_in(key: Array, data: int) -> Array:
     return xp.concatenate([y0, y1])
 
 
+@_on_key_device
 def threefry2x32(key: Array, count: Array) -> Array:
     """The raw Threefry-2x32 (20 rounds) block function.
 
@@ -450,12 +487,15 @@ def _unit(xp, k: Array, n: int, dtype: np.dtype, open_interval: bool = False) ->
     return u
 
 
+@_on_key_device
 def uniform(
     key: Array,
     shape: Shape = (),
     dtype=np.float64,
     minval: float | Array = 0.0,
     maxval: float | Array = 1.0,
+    *,
+    device: str | None = None,
 ) -> Array:
     """Uniform floats on ``[minval, maxval)``.
 
@@ -480,6 +520,7 @@ def uniform(
         >>> uniform(key(0), 3, dtype="float32").dtype
         dtype('float32')
     """
+    key = _on_device(key, device)
     xp = _check_key(key, "uniform")
     shape = _check_shape(shape, "uniform")
     dtype = _float_dtype(dtype, "uniform")
@@ -500,7 +541,8 @@ def uniform(
     return u.reshape(shape)
 
 
-def normal(key: Array, shape: Shape = (), dtype=np.float64) -> Array:
+@_on_key_device
+def normal(key: Array, shape: Shape = (), dtype=np.float64, *, device: str | None = None) -> Array:
     """Standard normal floats (mean 0, variance 1), by the Box-Muller transform.
 
     Values come in pairs ``r cos(t), r sin(t)`` with ``r = sqrt(-2 log(1 - u1))`` and
@@ -523,6 +565,7 @@ def normal(key: Array, shape: Shape = (), dtype=np.float64) -> Array:
         >>> abs(float(z.mean())) < 0.02, abs(float(z.std()) - 1) < 0.02
         (True, True)
     """
+    key = _on_device(key, device)
     xp = _check_key(key, "normal")
     shape = _check_shape(shape, "normal")
     dtype = _float_dtype(dtype, "normal")
@@ -600,12 +643,15 @@ def _has_value_between(lower: float, upper: float, dtype: np.dtype) -> bool:
         return bool(np.nextafter(lo, dtype.type(np.inf)) <= np.nextafter(hi, dtype.type(-np.inf)))
 
 
+@_on_key_device
 def truncated_normal(
     key: Array,
     lower: float | Array,
     upper: float | Array,
     shape: Shape = (),
     dtype=np.float64,
+    *,
+    device: str | None = None,
 ) -> Array:
     """Standard normal floats conditioned to lie strictly inside ``(lower, upper)``.
 
@@ -635,6 +681,7 @@ def truncated_normal(
         >>> bool((x > -2.0).all() and (x < 2.0).all())
         True
     """
+    key = _on_device(key, device)
     xp = _check_key(key, "truncated_normal")
     shape = _check_shape(shape, "truncated_normal")
     dtype = _float_dtype(dtype, "truncated_normal")
@@ -683,7 +730,12 @@ def truncated_normal(
 # --------------------------------------------------------------------------------------------
 
 
-def bernoulli(key: Array, p: float | Array = 0.5, shape: Shape | None = None) -> Array:
+@_on_key_device
+def bernoulli(
+    key: Array, p: float | Array = 0.5, shape: Shape | None = None,
+    *,
+    device: str | None = None,
+) -> Array:
     """Booleans that are ``True`` with probability ``p``.
 
     Args:
@@ -707,6 +759,7 @@ def bernoulli(key: Array, p: float | Array = 0.5, shape: Shape | None = None) ->
         >>> bernoulli(key(0), np.array([0.0, 1.0])).tolist()
         [False, True]
     """
+    key = _on_device(key, device)
     xp = _check_key(key, "bernoulli")
     _reject_tracer(p, "p", "bernoulli")
     if _is_real(p):
@@ -739,7 +792,12 @@ def _mulhi64(xp, r: Array, span: int) -> Array:
     return hh + (lh >> 32) + (hl >> 32) + (mid >> 32)
 
 
-def randint(key: Array, shape: Shape, minval: int, maxval: int, dtype=np.int64) -> Array:
+@_on_key_device
+def randint(
+    key: Array, shape: Shape, minval: int, maxval: int, dtype=np.int64,
+    *,
+    device: str | None = None,
+) -> Array:
     """Uniform integers on ``[minval, maxval)``.
 
     Each value takes 64 random bits ``r`` and returns ``minval + floor(r * span / 2**64)``
@@ -765,6 +823,7 @@ def randint(key: Array, shape: Shape, minval: int, maxval: int, dtype=np.int64) 
         >>> sorted(set(d.tolist()))
         [1, 2, 3, 4, 5, 6]
     """
+    key = _on_device(key, device)
     xp = _check_key(key, "randint")
     shape = _check_shape(shape, "randint")
     try:
@@ -804,8 +863,9 @@ def randint(key: Array, shape: Shape, minval: int, maxval: int, dtype=np.int64) 
     return values.astype(d, copy=False).reshape(shape)
 
 
+@_on_key_device
 def categorical(
-    key: Array, logits: Array, axis: int = -1, shape: Shape | None = None
+    key: Array, logits: Array, axis: int = -1, shape: Shape | None = None, *, device: str | None = None
 ) -> Array:
     """Indices drawn with probabilities ``softmax(logits)`` along ``axis``.
 
@@ -832,6 +892,7 @@ def categorical(
         >>> c.dtype, abs(float(c.mean()) - 0.8) < 0.02
         (dtype('int64'), True)
     """
+    key = _on_device(key, device)
     xp = _check_key(key, "categorical")
     _reject_tracer(logits, "logits", "categorical")
     logits = xp.asarray(logits)
@@ -868,7 +929,8 @@ def _permutation_indices(xp, k: Array, n: int) -> Array:
     return xp.argsort(_bits64(xp, k, n), kind="stable").astype(np.int64, copy=False)
 
 
-def permutation(key: Array, x: int | Array, axis: int = 0) -> Array:
+@_on_key_device
+def permutation(key: Array, x: int | Array, axis: int = 0, *, device: str | None = None) -> Array:
     """A random permutation of ``arange(x)``, or a shuffled copy of ``x`` along ``axis``.
 
     Args:
@@ -890,6 +952,7 @@ def permutation(key: Array, x: int | Array, axis: int = 0) -> Array:
         >>> permutation(key(0), np.arange(6).reshape(3, 2)).shape
         (3, 2)
     """
+    key = _on_device(key, device)
     xp = _check_key(key, "permutation")
     if _is_int(x):
         if x < 0:
@@ -911,6 +974,7 @@ def permutation(key: Array, x: int | Array, axis: int = 0) -> Array:
     return xp.take(x, _permutation_indices(xp, key, x.shape[ax]), axis=ax)
 
 
+@_on_key_device
 def choice(
     key: Array,
     a: int | Array,
@@ -918,6 +982,8 @@ def choice(
     replace: bool = True,
     p: Array | None = None,
     axis: int = 0,
+    *,
+    device: str | None = None,
 ) -> Array:
     """Random picks from ``arange(a)`` or from ``a`` along ``axis``.
 
@@ -944,6 +1010,7 @@ def choice(
         >>> len(set(picks.tolist()))
         5
     """
+    key = _on_device(key, device)
     xp = _check_key(key, "choice")
     shape = _check_shape(shape, "choice")
     if _is_int(a):

@@ -143,3 +143,93 @@ def test_cupy_is_not_imported_unless_asked_for():
 def test_host_types_cover_numpy_arrays_and_scalars():
     for x in (np.ones(1), np.float32(1), np.int64(1), np.bool_(True), 1.0, 1, True, 1j):
         assert type(x) in B.HOST_TYPES
+
+
+# --- on the strict test backend's second device: everything stays on "strict:1" ---------------
+from functrans import io, nn, random  # noqa: E402
+from functrans.testing.strict import StrictArray, to_numpy  # noqa: E402
+
+import functrans.numpy as fnp  # noqa: E402
+
+DEV = "strict:1"
+
+
+def _on_dev(tree):
+    for leaf in ft.tree.leaves(tree):
+        if type(leaf) is int:  # counters (BatchNorm's batches seen) live nowhere
+            continue
+        assert isinstance(leaf, StrictArray) and leaf.device == DEV, leaf
+
+
+def test_random_draws_on_the_requested_device_the_same_numbers_as_on_the_host():
+    k = random.key(3)
+    for draw in (lambda **d: random.normal(k, (5,), np.float32, **d),
+                 lambda **d: random.uniform(k, (2, 3), **d),
+                 lambda **d: random.randint(k, (4,), 0, 10, **d),
+                 lambda **d: random.bernoulli(k, 0.3, (6,), **d),
+                 lambda **d: random.permutation(k, 7, **d)):
+        on_dev = draw(device=DEV)
+        _on_dev(on_dev)
+        np.testing.assert_array_equal(to_numpy(on_dev), draw())
+    _on_dev(random.key(3, device=DEV))
+    _on_dev(random.split(random.key(3, device=DEV)))
+
+
+def test_layers_make_their_parameters_and_states_on_the_keys_device():
+    key = random.key(0, device=DEV)
+    model = nn.Sequential(nn.Linear(3, 4), nn.LayerNorm(4), nn.BatchNorm(4))
+    params = model.init(key)
+    _on_dev(params)
+    _on_dev(model.init_state(device=DEV))
+    _on_dev(nn.initializers.orthogonal(key, (3, 3)))
+    _on_dev(nn.MultiHeadAttention(4, 2).init(key))
+
+
+def test_rnn_zero_state_follows_the_parameters():
+    rnn = nn.GRU(3, 5)
+    params = rnn.init(random.key(0, device=DEV))
+    out, h = rnn.apply(params, ft.device_put(np.ones((7, 3)), DEV))
+    _on_dev((out, h))
+
+
+def test_grad_of_an_mlp_and_of_a_lookup_with_repeated_indices_stay_on_the_device():
+    key = random.key(1, device=DEV)
+    model = nn.Sequential(nn.Linear(3, 8), nn.Linear(8, 2))
+    params = model.init(key)
+    x = random.normal(key, (5, 3), device=DEV)
+    labels = ft.device_put(np.array([0, 1, 1, 0, 1]), DEV)
+    grads = ft.grad(lambda p: nn.cross_entropy(model.apply(p, x), labels))(params)
+    _on_dev(grads)
+    table = ft.device_put(np.arange(4.0), DEV)
+    idx = ft.device_put(np.array([1, 1, 3]), DEV)
+    g = ft.grad(lambda t: (t[idx] ** 2).sum())(table)
+    _on_dev(g)
+    assert to_numpy(g).tolist() == [0.0, 4.0, 0.0, 6.0]
+
+
+def test_derivative_rules_build_their_masks_on_the_device():
+    from functrans.primitives import linalg_ops as L
+
+    a = ft.device_put(np.array([[4.0, 1.0], [1.0, 3.0]]), DEV)
+    for f in (lambda m: L.cholesky(m).sum(), lambda m: L.eigh(m)[0].sum(),
+              lambda m: L.qr(m)[1].sum(), lambda m: L.svd(m)[1].sum(),
+              lambda m: L.triangular_solve(m, m, lower=True, unit_diagonal=True).sum()):
+        _on_dev(ft.grad(f)(a))
+    _on_dev(ft.grad(lambda z: fnp.fft.irfft(z * (1 + 0j)).sum())(ft.device_put(np.ones(3), DEV)))
+    _on_dev(ft.jacrev(fnp.sin)(ft.device_put(np.ones(2), DEV)))
+
+
+def test_checkpoints_go_through_the_host_and_load_onto_a_device(tmp_path):
+    tree = {"w": ft.device_put(np.ones(2), DEV), "step": 3}
+    io.save(tmp_path / "c.npz", tree)
+    assert isinstance(io.load(tmp_path / "c.npz")["w"], np.ndarray)
+    loaded = io.load(tmp_path / "c.npz", device=DEV)
+    _on_dev(loaded["w"])
+    assert loaded["step"] == 3
+
+
+def test_scatter_on_numpy_scalars():
+    from functrans.primitives.indexing import scatter_add_p, scatter_p
+
+    assert scatter_p.bind(np.float64(1.0), 5.0, index=()) == 5.0
+    assert scatter_add_p.bind(np.float64(1.0), 5.0, index=()) == 6.0

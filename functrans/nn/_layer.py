@@ -43,8 +43,9 @@ class Layer:
         """The initial parameters (a dict of arrays, empty for a layer without any)."""
         return {}
 
-    def init_state(self) -> PyTree:
-        """The initial non-trainable state (``None`` for layers that keep none)."""
+    def init_state(self, device: str | None = None) -> PyTree:
+        """The initial non-trainable state (``None`` for layers that keep none), on
+        ``device`` if given."""
         return None
 
     def apply(self, params: Params, x: Array, *args: Any, **kwargs: Any) -> Any:
@@ -117,9 +118,9 @@ class Sequential(Layer):
         keys = random.split(key, max(len(self.layers), 1))
         return [layer.init(k) if _is_layer(layer) else {} for layer, k in zip(self.layers, keys)]
 
-    def init_state(self) -> list:
-        """A list of the layers' states (``None`` for stateless ones)."""
-        return [layer.init_state() if _is_layer(layer) and getattr(layer, "stateful", False)
+    def init_state(self, device: str | None = None) -> list:
+        """A list of the layers' states (``None`` for stateless ones), on ``device`` if given."""
+        return [layer.init_state(device) if _is_layer(layer) and getattr(layer, "stateful", False)
                 else None for layer in self.layers]
 
     def apply(self, params: list, x: Array, state: Optional[list] = None, *,

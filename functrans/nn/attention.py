@@ -112,8 +112,8 @@ class MultiHeadAttention(Layer):
                   "out_proj": {"weight": _init.uniform(k_out, (e, e), self.dtype, low=-bound,
                                                        high=bound)}}
         if self.bias:
-            params["in_proj_bias"] = np.zeros(3 * e, self.dtype)
-            params["out_proj"]["bias"] = np.zeros(e, self.dtype)
+            params["in_proj_bias"] = _init.zeros(key, 3 * e, self.dtype)
+            params["out_proj"]["bias"] = _init.zeros(key, e, self.dtype)
         return params
 
     def apply(self, params: Params, query: Array, key: Optional[Array] = None,

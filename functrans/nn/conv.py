@@ -23,6 +23,7 @@ import functrans.numpy as fnp
 from functrans import random
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
+from functrans.primitives.conversion import full_like
 from functrans.primitives.shape import pad as _pad_prim
 from functrans.primitives.shape import slice_ as _slice_prim
 from functrans.typing import Array, DType, Key, Params
@@ -333,9 +334,9 @@ class _AvgPoolNd(_PoolNd):
             return y / math.prod(kernel)
         # Divide by the number of real (unpadded) entries in each window: pool a ones array.
         spatial = fnp.shape(x)[-self._nd:]
-        ones = np.ones((1, 1) + tuple(spatial), dtype=fnp.result_type(x))
+        ones = full_like(x, 1, shape=(1, 1) + tuple(spatial), dtype=fnp.result_type(x))  # x's device
         counts, _ = _patches(ones, kernel, stride, dilation, pads, 0.0)
-        counts = np.sum(counts, axis=2)[0, 0]
+        counts = fnp.sum(counts, axis=2)[0, 0]
         return y / counts
 
 

@@ -20,6 +20,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from functrans import random
+from functrans.backend import array_module, backend_of
 from functrans.typing import Array, DType, Key
 
 __all__ = [
@@ -97,38 +98,45 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
                      f"conv, sigmoid, tanh, relu, leaky_relu, selu")
 
 
+def full_on_device_of(key: Key | None, shape, value, dtype: DType = np.float64) -> Array:
+    """``value`` everywhere, on the device of ``key`` (on the host if ``key`` is None): layers
+    make all their parameters where their key lives."""
+    backend = backend_of(key)
+    return backend.full(_shape(shape), value, dtype, None if key is None else backend.device_of(key))
+
+
 def zeros(key: Key | None, shape: int | Sequence[int], dtype: DType = np.float64) -> Array:
-    """Zeros (the key is ignored).
+    """Zeros on the key's device (only its device is used; None: the host).
 
     Example:
         >>> from functrans import nn
         >>> nn.initializers.zeros(None, 2)
         array([0., 0.])
     """
-    return np.zeros(_shape(shape), dtype)
+    return full_on_device_of(key, shape, 0, dtype)
 
 
 def ones(key: Key | None, shape: int | Sequence[int], dtype: DType = np.float64) -> Array:
-    """Ones (the key is ignored).
+    """Ones on the key's device (only its device is used; None: the host).
 
     Example:
         >>> from functrans import nn
         >>> nn.initializers.ones(None, 2)
         array([1., 1.])
     """
-    return np.ones(_shape(shape), dtype)
+    return full_on_device_of(key, shape, 1, dtype)
 
 
 def constant(key: Key | None, shape: int | Sequence[int], dtype: DType = np.float64, *,
              value: float = 0.0) -> Array:
-    """Every entry ``value`` (the key is ignored).
+    """Every entry ``value``, on the key's device (only its device is used; None: the host).
 
     Example:
         >>> from functrans import nn
         >>> nn.initializers.constant(None, 2, value=0.5)
         array([0.5, 0.5])
     """
-    return np.full(_shape(shape), value, dtype)
+    return full_on_device_of(key, shape, value, dtype)
 
 
 def normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
@@ -296,9 +304,10 @@ def orthogonal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, 
     if len(shape) < 2:
         raise ValueError(f"orthogonal: needs a shape with >= 2 dimensions, got {shape}")
     rows, cols = shape[0], math.prod(shape[1:])
-    a = np.asarray(random.normal(key, (max(rows, cols), min(rows, cols)), np.float64))
-    q, r = np.linalg.qr(a)
-    q = q * np.sign(np.diag(r))
+    a = random.normal(key, (max(rows, cols), min(rows, cols)), np.float64)
+    xp = array_module(a)  # on the key's device
+    q, r = xp.linalg.qr(a)
+    q = q * xp.sign(xp.diagonal(r))
     if rows < cols:
         q = q.T
     return (gain * q).reshape(shape).astype(dtype)

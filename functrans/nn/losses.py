@@ -18,7 +18,7 @@ from typing import Optional
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans.backend import array_module
+from functrans.backend import array_module, backend_of
 from functrans.core.trace import Tracer
 from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
@@ -27,6 +27,10 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_en
            "l1", "mse", "nll"]
 
 _REDUCTIONS = ("mean", "sum", "none")
+
+
+def _arange(xp, n, shape):
+    return xp.arange(n).reshape(shape)
 
 
 def _reduce(values: Array, reduction: str, fn: str) -> Array:
@@ -122,8 +126,8 @@ def _one_hot(labels: ArrayLike, num_classes: int, axis: int, fn: str) -> Array:
     if isinstance(labels, Tracer):  # labels under vmap/jit: stay with traced operations
         classes = fnp.reshape(fnp.arange(num_classes), tuple(shape))
         return fnp.expand_dims(labels, axis) == classes
-    xp = array_module(labels)
-    return xp.expand_dims(labels, axis) == xp.arange(num_classes).reshape(shape)
+    classes = backend_of(labels).make_like(labels, _arange, num_classes, tuple(shape))
+    return array_module(labels).expand_dims(labels, axis) == classes
 
 
 def _check_labels(logits_shape: tuple, labels_shape: tuple, axis: int, fn: str) -> None:

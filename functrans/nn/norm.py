@@ -10,6 +10,8 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans.api import stop_gradient
+from functrans.backend import device_put
+from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.typing import Array, DType, Key, Params
 
@@ -54,9 +56,9 @@ class LayerNorm(Layer):
         """``{"weight": ones, "bias": zeros}`` of ``normalized_shape`` (empty without affine)."""
         if not self.elementwise_affine:
             return {}
-        params = {"weight": np.ones(self._shape, self.dtype)}
+        params = {"weight": _init.ones(key, self._shape, self.dtype)}
         if self.bias:
-            params["bias"] = np.zeros(self._shape, self.dtype)
+            params["bias"] = _init.zeros(key, self._shape, self.dtype)
         return params
 
     def apply(self, params: Params, x: Array) -> Array:
@@ -144,13 +146,17 @@ class BatchNorm(Layer):
         """``{"weight": ones(C), "bias": zeros(C)}`` (empty without ``affine``)."""
         if not self.affine:
             return {}
-        return {"weight": np.ones(self.num_features, self.dtype),
-                "bias": np.zeros(self.num_features, self.dtype)}
+        return {"weight": _init.ones(key, self.num_features, self.dtype),
+                "bias": _init.zeros(key, self.num_features, self.dtype)}
 
-    def init_state(self) -> BatchNormState:
-        """Running mean 0, running variance 1, no batches seen."""
-        return BatchNormState(np.zeros(self.num_features, self.dtype),
-                              np.ones(self.num_features, self.dtype), 0)
+    def init_state(self, device: str | None = None) -> BatchNormState:
+        """Running mean 0, running variance 1, no batches seen; on ``device`` if given
+        (e.g. ``"gpu"``), else on the host."""
+        stats = (_init.zeros(None, self.num_features, self.dtype),
+                 _init.ones(None, self.num_features, self.dtype))
+        if device is not None:
+            stats = device_put(stats, device)
+        return BatchNormState(*stats, 0)
 
     def apply(self, params: Params, x: Array, state: BatchNormState,
               train: bool = True) -> tuple[Array, BatchNormState]:

@@ -18,6 +18,7 @@ import functrans.numpy as fnp
 from functrans import random
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
+from functrans.primitives.conversion import full_like
 from functrans.typing import Array, DType, Key, Params
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
@@ -86,8 +87,9 @@ class _Recurrent(Layer):
     def _step(self, params: Params, xw: Array, carry: Any) -> Any:
         raise NotImplementedError
 
-    def _zeros(self, batch_shape: tuple, dtype: DType) -> Any:
-        h = np.zeros(batch_shape + (self.hidden_size,), dtype)
+    def _zeros(self, batch_shape: tuple, weight: Array) -> Any:
+        """The zero carry, on the device (and of the dtype) of ``weight``."""
+        h = full_like(weight, 0, shape=batch_shape + (self.hidden_size,))
         return (h, h) if self._is_lstm else h
 
     @staticmethod
@@ -118,7 +120,7 @@ class _Cell(_Recurrent):
             raise ValueError(f"{type(self).__name__}: expected input (N, {self.input_size}) or "
                              f"({self.input_size},), got {fnp.shape(x)}")
         if carry is None:
-            carry = self._zeros(fnp.shape(x)[:-1], params["weight_ih"].dtype)
+            carry = self._zeros(fnp.shape(x)[:-1], params["weight_ih"])
         xw = _project(x, params["weight_ih"], params.get("bias_ih"))
         return self._step(params, xw, carry)
 
@@ -281,7 +283,7 @@ class _Sequence(_Recurrent):
     def _initial(self, carry: Any, unbatched: bool, batch: int, params: Params,
                  name: str) -> list:
         if carry is None:
-            return [self._zeros((batch,), params["weight_ih_l0"].dtype)] * self.num_layers
+            return [self._zeros((batch,), params["weight_ih_l0"])] * self.num_layers
         parts = carry if self._is_lstm else (carry,)
         if self._is_lstm and not (isinstance(carry, tuple) and len(carry) == 2):
             raise ValueError(f"{name}: the initial carry of an LSTM is a pair (h0, c0)")
