@@ -143,10 +143,9 @@ def _checkpoint_linear_transpose(cts, *tangents, call, primals, positions, out_a
         return call.fun_flat(*tracers), None
 
     _, program, _ = linearize_flat(flat_fun, list(primals), f"checkpoint({call!r})")
-    in_cts = transpose_program(program, list(cts))
-    # Variables and their trace refer to each other, so without this the block's residuals
-    # would wait for the cycle collector instead of being freed now.
-    program.trace.eqns.clear()
+    # consume: each equation (and the residuals it holds) is freed once transposed, instead of
+    # waiting for the cycle collector (variables and their trace refer to each other).
+    in_cts = transpose_program(program, list(cts), consume=True)
     return tuple(in_cts[i] for i in positions)
 
 

@@ -12,17 +12,23 @@ from functrans.core.zeros import zero
 from functrans.primitives.elementwise import add_cotangents
 
 
-def transpose_program(program, out_cts):
-    """Cotangents of the program's inputs (``None`` where zero) given those of its outputs."""
+def transpose_program(program, out_cts, consume: bool = False):
+    """Cotangents of the program's inputs (``None`` where zero) given those of its outputs.
+
+    With ``consume=True`` (a program transposed once, as under ``grad``) each equation is
+    dropped from the program as soon as it has been transposed, so the residuals it holds are
+    freed during the backward pass instead of after it: peak memory falls by what the
+    already-transposed part of the program kept alive.
+    """
     trace = program.trace
     was_transposing, trace.transposing = trace.transposing, True
     try:
-        return _walk_backwards(program, trace, out_cts)
+        return _walk_backwards(program, trace, out_cts, consume)
     finally:
         trace.transposing = was_transposing
 
 
-def _walk_backwards(program, trace, out_cts):
+def _walk_backwards(program, trace, out_cts, consume):
     acc = [None] * trace.num_vars
     for tangent, ct in zip(program.out_tangents, out_cts):
         if tangent is zero or ct is None:
@@ -30,7 +36,12 @@ def _walk_backwards(program, trace, out_cts):
         index = tangent.index
         previous = acc[index]
         acc[index] = ct if previous is None else add_cotangents(previous, ct)
-    for eqn in reversed(trace.eqns):
+    if consume:
+        order = _popping(trace.eqns)
+        trace.eqns = []
+    else:
+        order = reversed(trace.eqns)
+    for eqn in order:
         if type(eqn) is Var:
             ct = acc[eqn.index]
             if ct is None:
@@ -52,3 +63,10 @@ def _walk_backwards(program, trace, out_cts):
             previous = acc[index]
             acc[index] = ct_in if previous is None else add_cotangents(previous, ct_in)
     return [acc[v.index] for v in program.in_vars]
+
+
+def _popping(eqns):
+    """The equations last to first, each removed from the list as it is handed out."""
+    pop = eqns.pop
+    while eqns:
+        yield pop()
