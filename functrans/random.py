@@ -44,13 +44,16 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, Sequence, Union
 
 import numpy as np
 
 from functrans.backend import NUMPY, array_module, backend_of, device_put
+from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
+from functrans.primitives.opaque import opaque_call_p
 
 __all__ = [
     "key",
@@ -186,7 +189,8 @@ def _reject_tracer(value, name: str, fn: str) -> None:
         raise TracerConversionError(
             f"functrans.random.{fn}: argument '{name}' is a traced value, but random sampling "
             f"is not differentiable. Pass functrans.stop_gradient({name}) instead, or create "
-            f"'{name}' outside the transformed function."
+            f"'{name}' outside the transformed function. (Inside jit or vmap only the key may "
+            "be traced: pass the other arguments as concrete values.)"
         )
 
 
@@ -1060,3 +1064,46 @@ def choice(
     if _is_int(a):
         return idx
     return xp.take(a, idx, axis=axis)
+
+
+# --- traced keys: sampling inside jit and vmap ------------------------------------------------
+class _Draw:
+    """One sampling call with its key left out: ``_Draw(normal, ((3,),), {})(key)`` draws."""
+
+    __slots__ = ("sampler", "args", "kwargs")
+
+    def __init__(self, sampler, args, kwargs):
+        self.sampler, self.args, self.kwargs = sampler, args, kwargs
+
+    def __call__(self, key):
+        return self.sampler(key, *self.args, **self.kwargs)
+
+    def __repr__(self):
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.sampler.__name__}({', '.join(['key'] + parts)})"
+
+
+def _accepts_a_traced_key(sampler):
+    """A key without a concrete value (inside ``jit``, or batched by ``vmap``) makes the whole
+    draw one ``opaque_call`` primitive: run on the key's value when the program runs, example
+    by example under ``vmap``, with the same numbers as an eager call."""
+
+    @functools.wraps(sampler)
+    def sample(key, *args, **kwargs):
+        if isinstance(key, Tracer):
+            return opaque_call_p.bind(key, fn=_Draw(sampler, args, kwargs))
+        return sampler(key, *args, **kwargs)
+
+    return sample
+
+
+split = _accepts_a_traced_key(split)
+fold_in = _accepts_a_traced_key(fold_in)
+uniform = _accepts_a_traced_key(uniform)
+normal = _accepts_a_traced_key(normal)
+truncated_normal = _accepts_a_traced_key(truncated_normal)
+bernoulli = _accepts_a_traced_key(bernoulli)
+randint = _accepts_a_traced_key(randint)
+categorical = _accepts_a_traced_key(categorical)
+permutation = _accepts_a_traced_key(permutation)
+choice = _accepts_a_traced_key(choice)

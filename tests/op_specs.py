@@ -828,6 +828,10 @@ def _dot_general_ref(x, y, *, dimension_numbers, subscripts):
     return np.asarray(np.einsum(subscripts, x, y))
 
 
+def _affine(a):
+    return a * 2.0 + 1.0
+
+
 def _prim_spec(name, fn, ref, nargs, sig, **kw):
     return OpSpec(f"prim.{name}", fn, ref, nargs, sig, **kw)
 
@@ -901,6 +905,9 @@ PRIMITIVE_SPECS: list[OpSpec] = [
                shapes().flatmap(lambda s: shapes().map(lambda s2: (
                    (s,), {"fill_value": 1.5, "shape": s2, "dtype": np.dtype(F32)})))),
     _prim_spec("stop_gradient", _prim(P.stop_gradient_p), lambda x: x, 1, same_shapes(1), derivative="zero"),
+    # opaque_call runs a function of concrete arrays (random draws from a key): no derivative.
+    _prim_spec("opaque_call", lambda x: P.opaque_call_p.bind(x, fn=_affine), lambda x: 2.0 * x + 1.0,
+               1, same_shapes(1), derivative="zero"),
     _prim_spec("constant_like", _prim(P.constant_like_p), lambda x, *, maker, args: maker(np, *args), 1,
                same_shapes(1).map(lambda sp: (sp[0], {"maker": _lower_triangle, "args": (3, 2)})),
                derivative="zero"),

@@ -4,7 +4,7 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans import errors
+from functrans import errors, nn
 from functrans.transforms import jit as jit_module
 
 
@@ -176,3 +176,32 @@ def test_numpy_indexing_with_a_traced_index_names_the_fix():
     table = np.arange(4.0)
     with pytest.raises(errors.TracerConversionError, match=r"fnp.getitem\(table, i\)"):
         ft.vmap(lambda i: table[i])(np.array([0, 1]))
+
+
+def test_random_draws_inside_jit_and_vmap_match_eager_draws():
+    from functrans import random
+
+    def step(x, key):
+        k_noise, k_next = random.split(key)
+        return fnp.sum(x * random.normal(k_noise, x.shape)), k_next
+
+    x = np.arange(3.0)
+    for seed in (0, 1):  # replayed with a new key value: new numbers, the eager ones
+        key = random.key(seed)
+        (got, got_key), (want, want_key) = ft.jit(step)(x, key), step(x, key)
+        assert got == want and got_key.tolist() == want_key.tolist()
+    keys = random.split(random.key(2), 3)
+    np.testing.assert_array_equal(ft.vmap(lambda k: random.uniform(k, (2,)))(keys),
+                                  [random.uniform(k, (2,)) for k in keys])
+    dropout = nn.Dropout(0.5)
+    key = random.key(3)
+    np.testing.assert_array_equal(ft.jit(lambda v, k: dropout.apply({}, v, key=k))(np.ones(6), key),
+                                  dropout.apply({}, np.ones(6), key=key))
+    assert "opaque_call[fn=normal(key, (3,))]" in str(ft.make_jaxpr(step)(x, key))
+
+
+def test_only_the_key_may_be_traced_in_a_draw():
+    from functrans import random
+
+    with pytest.raises(errors.TracerConversionError, match="only the key may be traced"):
+        ft.jit(lambda p, k: random.bernoulli(k, p, (3,)))(np.float64(0.5), random.key(0))

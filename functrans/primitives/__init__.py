@@ -31,6 +31,7 @@ from functrans.primitives.linalg_ops import (  # noqa: E402
     cholesky_p, det_p, eig_p, eigh_p, pinv_p, qr_p, slogdet_p, solve_p, svd_p, triangular_solve_p,
 )
 from functrans.primitives.fft import fft_p  # noqa: E402
+from functrans.primitives.opaque import opaque_call_p  # noqa: E402
 from functrans.primitives.special import (  # noqa: E402
     digamma_p, erf_p, erfc_p, erfinv_p, i0_p, i0e_p, i1_p, i1e_p, lgamma_p, log_ndtr_p, polygamma_p,
     xlog1py_p, xlogy_p,

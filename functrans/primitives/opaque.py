@@ -1,0 +1,37 @@
+"""``opaque_call``: a function of concrete arrays, applied as one primitive.
+
+Some computations are ordinary array code that only makes sense on concrete values and has
+no derivative, such as drawing random numbers from a key. ``opaque_call_p.bind(*arrays,
+fn=fn)`` lets such a function appear inside staged programs (``jit``, ``make_jaxpr``) and
+under ``vmap``: the implementation calls ``fn(*arrays)``; the shape rule runs ``fn`` once on
+zero-filled stand-ins of the arguments' shapes and dtypes; the batching rule applies it
+example by example. ``fn`` must be deterministic, must not depend on the values for the
+shape of its result, and has no derivative (the JVP is zero).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from functrans.core.primitive import Primitive
+from functrans.primitives._define import defzero
+
+opaque_call_p = Primitive("opaque_call")
+opaque_call_p.impl = lambda *arrays, fn: fn(*arrays)
+
+
+def _opaque_shape_rule(*arrays, fn):
+    # Zero-filled stand-ins with the arguments' shapes and dtypes, to learn the result's.
+    stand_ins = [np.zeros(tuple(a.shape), a.dtype) for a in arrays]  # host-metadata: probes
+    out = fn(*stand_ins)
+    return tuple(out.shape), np.dtype(out.dtype)
+
+
+def _opaque_batch(values, dims, *, fn):
+    from functrans.transforms.vmap import batch_by_loop
+
+    return batch_by_loop(opaque_call_p, values, dims, None, {"fn": fn})
+
+
+opaque_call_p.shape_rule = _opaque_shape_rule
+opaque_call_p.batch = _opaque_batch
+defzero(opaque_call_p)
