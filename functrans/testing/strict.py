@@ -123,6 +123,8 @@ def _call(fun, what: str, args, kwargs, allow_host: bool = False):
 
 def _binary(op, name):
     def method(self, other):
+        if not isinstance(other, _OPERAND_TYPES):
+            return NotImplemented  # a tracer, say: Python asks its reflected method next
         return _call(op, f"StrictArray.{name}", (self, other), {})
 
     method.__name__ = name
@@ -228,6 +230,7 @@ class StrictArray:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         # ``np.float64(2.0) * x`` reaches here: a NumPy scalar is a scalar, as in CuPy.
         if (method == "__call__" and not kwargs and ufunc in _OPERATOR_UFUNCS
+                and any(isinstance(v, np.generic) for v in inputs)
                 and not any(isinstance(v, np.ndarray) for v in inputs)):
             return _call(ufunc, f"numpy.{ufunc.__name__}", inputs, {})
         for v in inputs:
@@ -292,6 +295,9 @@ class StrictArray:
         return (StrictArray, (self._data.copy(), self._device))
 
 
+# What a StrictArray operator computes with; NumPy arrays are among them so that mixing
+# with them raises the clear error rather than Python's generic one.
+_OPERAND_TYPES = (StrictArray, int, float, complex, bool, np.generic, np.ndarray)
 for _name, _op in _BINARY.items():
     setattr(StrictArray, f"__{_name}__", _binary(_op, f"__{_name}__"))
     setattr(StrictArray, f"__r{_name}__",
