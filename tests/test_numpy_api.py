@@ -8,20 +8,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backends import examples
 from op_specs import FNP_SPECS, run_spec
 
 
 @pytest.mark.parametrize("spec", FNP_SPECS, ids=repr)
-@given(data=st.data())
-def test_function(spec, data):
-    run_spec(spec, data, spec.dtypes[0], order=spec.order)
+def test_function(spec, backend):
+    @settings(max_examples=examples(backend, settings().max_examples))
+    @given(data=st.data())
+    def run(data):
+        run_spec(spec, data, spec.dtypes[0], order=spec.order, backend=backend)
+
+    run()
 
 
 @pytest.mark.parametrize("spec", [s for s in FNP_SPECS if len(s.dtypes) > 1 and s.nargs], ids=repr)
-@settings(max_examples=max(5, settings().max_examples // 2))  # order 1: dtypes, mostly
-@given(data=st.data())
-def test_function_low_precision(spec, data):
-    run_spec(spec, data, spec.dtypes[1], order=1)
+def test_function_low_precision(spec, backend):
+    @settings(max_examples=examples(backend, max(5, settings().max_examples // 2)))  # order 1
+    @given(data=st.data())
+    def run(data):
+        run_spec(spec, data, spec.dtypes[1], order=1, backend=backend)
+
+    run()
 
 
 # -- elementwise functions on values hypothesis chooses (domain ends, zeros, tiny numbers) ---------

@@ -1,5 +1,6 @@
 """Every primitive, table-driven from ``op_specs.PRIMITIVE_SPECS``: values against NumPy on
-plain arrays and inside transformations, derivatives by ``check_grads`` to second order in
+plain arrays and inside transformations, on NumPy and on the strict backend (outputs on the
+inputs' device), derivatives by ``check_grads`` to second order in
 forward and reverse mode in float64 (complex128 for complex-only rows), and a lower-precision
 run (float32, complex64) in which values, tangents and cotangents keep their precision."""
 from __future__ import annotations
@@ -8,20 +9,28 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backends import examples
 from op_specs import PRIMITIVE_SPECS, run_spec
 
 
 @pytest.mark.parametrize("spec", PRIMITIVE_SPECS, ids=repr)
-@given(data=st.data())
-def test_primitive(spec, data):
-    run_spec(spec, data, spec.dtypes[0], order=spec.order)
+def test_primitive(spec, backend):
+    @settings(max_examples=examples(backend, settings().max_examples))
+    @given(data=st.data())
+    def run(data):
+        run_spec(spec, data, spec.dtypes[0], order=spec.order, backend=backend)
+
+    run()
 
 
 @pytest.mark.parametrize("spec", [s for s in PRIMITIVE_SPECS if len(s.dtypes) > 1], ids=repr)
-@settings(max_examples=max(5, settings().max_examples // 2))  # order 1: dtypes, mostly
-@given(data=st.data())
-def test_primitive_low_precision(spec, data):
-    run_spec(spec, data, spec.dtypes[1], order=1)
+def test_primitive_low_precision(spec, backend):
+    @settings(max_examples=examples(backend, max(5, settings().max_examples // 2)))  # order 1
+    @given(data=st.data())
+    def run(data):
+        run_spec(spec, data, spec.dtypes[1], order=1, backend=backend)
+
+    run()
 
 
 # -- check_grads itself: it must catch each kind of wrong rule, and say where ---------------------

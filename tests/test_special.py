@@ -130,3 +130,27 @@ def test_without_scipy_the_error_names_the_fix(monkeypatch):
     np.testing.assert_allclose(fsp.i0(np.array([0.5, 1.0])), np.i0(np.array([0.5, 1.0])), rtol=1e-14)
     # functions built from functrans.numpy need nothing else
     assert float(fsp.xlogy(0.0, 0.0)) == 0.0 and float(fsp.expit(0.0)) == 0.5
+
+
+# -- the same functions on every backend: values, placement, derivatives ---------------------------
+
+_ON_BACKEND = [(name, ref, (domain,)) for name, ref, domain in UNARY] + BINARY + [
+    (f"norm.{name}", getattr(scipy.stats.norm, name), (ANY, ANY, POS))
+    for name in ("pdf", "logpdf", "cdf", "logcdf", "sf", "logsf")] + [
+    ("norm.ppf", scipy.stats.norm.ppf, ((0.1, 0.9), ANY, POS)),
+    ("softmax", ss.softmax, (ANY,)), ("log_softmax", ss.log_softmax, (ANY,)),
+    ("logsumexp", ss.logsumexp, (ANY,)), ("polygamma", lambda x: ss.polygamma(1, x), (POS,)),
+]
+
+
+@pytest.mark.parametrize("name, ref, domains", _ON_BACKEND, ids=[f[0] for f in _ON_BACKEND])
+def test_special_functions_on_backend(name, ref, domains, backend):
+    fn = getattr(norm, name[5:]) if name.startswith("norm.") else getattr(fsp, name)
+    if name == "polygamma":
+        fn = lambda x, fn=fn: fn(1, x)  # noqa: E731
+    rng = np.random.default_rng(3)
+    args = tuple(_values(rng, (2, 3), d) for d in domains)
+    out = fn(*backend.put(args))
+    backend.check_placed(out, f"fsp.{name} on {backend}")
+    np.testing.assert_allclose(backend.get(out), ref(*args), rtol=1e-12, atol=1e-300)
+    check_grads(fn, backend.put(args), order=1, atol=1e-5, rtol=1e-5)

@@ -1,0 +1,114 @@
+"""The strict test backend refuses what CuPy refuses, with messages that say what to do:
+implicit conversion to host NumPy (np.asarray, np.* functions), mixing with NumPy arrays,
+and mixing arrays of two devices. It allows what CuPy allows: Python and NumPy scalars,
+Python values of size-1 arrays, explicit transfers."""
+from __future__ import annotations
+
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.errors import DeviceMismatchError
+from functrans.testing.strict import (
+    DEVICES, StrictArray, strict_array, strict_xp, to_numpy, using_device,
+)
+
+CONVERSION = "implicit conversion to a NumPy array is not allowed"
+
+
+@pytest.fixture
+def x():
+    return strict_array([1.0, 2.0, 3.0])
+
+
+def test_np_asarray_of_a_result_raises(x):
+    result = fnp.sin(x) * 2.0
+    with pytest.raises(TypeError, match=CONVERSION) as info:
+        np.asarray(result)
+    assert "functrans.device_get" in str(info.value) and "'strict:0'" in str(info.value)
+    with pytest.raises(TypeError, match=CONVERSION):
+        np.array(ft.grad(lambda v: fnp.sum(v ** 2))(x))
+
+
+@pytest.mark.parametrize("call", [np.exp, np.sum, lambda v: np.add(v, 1.0), np.linalg.norm,
+                                  lambda v: np.concatenate([v, v])],
+                         ids=["exp", "sum", "add", "linalg.norm", "concatenate"])
+def test_numpy_functions_raise(x, call):
+    with pytest.raises(TypeError, match=CONVERSION) as info:
+        call(x)
+    assert "called on a StrictArray" in str(info.value)
+
+
+@pytest.mark.parametrize("mix", [lambda s, a: s + a, lambda s, a: a + s, lambda s, a: s * a,
+                                 lambda s, a: a @ s, lambda s, a: s < a,
+                                 lambda s, a: strict_xp.where(s > 1, s, a)],
+                         ids=["strict+nd", "nd+strict", "strict*nd", "nd@strict", "strict<nd", "where"])
+def test_mixing_with_numpy_arrays_raises(x, mix):
+    with pytest.raises(TypeError, match="cannot mix a StrictArray on 'strict:0' with a host "
+                                        "numpy.ndarray") as info:
+        mix(x, np.ones(3))
+    assert CONVERSION in str(info.value) and "functrans.device_put" in str(info.value)
+
+
+def test_functrans_ops_mixing_with_numpy_raise_device_mismatch(x):
+    with pytest.raises(DeviceMismatchError, match="'strict:0'.*'cpu'|'cpu'.*'strict:0'"):
+        fnp.add(x, np.ones(3))
+
+
+def test_two_devices_refuse_to_mix(x):
+    y = strict_array([1.0, 2.0, 3.0], device="strict:1")
+    for mix in (lambda: x + y, lambda: strict_xp.add(x, y), lambda: fnp.add(x, y),
+                lambda: fnp.matmul(x, y), lambda: ft.grad(lambda a: fnp.sum(a * y))(x)):
+        with pytest.raises(DeviceMismatchError) as info:
+            mix()
+        message = str(info.value)
+        assert "'strict:0'" in message and "'strict:1'" in message, message
+        assert "device_put" in message, message
+
+
+def test_scalars_mix_freely_and_results_stay_on_the_device():
+    y = strict_array([1.0, 2.0], device="strict:1")
+    for out in (y + 1, 2.0 * y, np.float64(2.0) * y, y * np.float32(3.0), y ** 2, -y, abs(y),
+                y > 1, y[0], y[strict_array([1, 0], device="strict:1")], y.T, y.sum(), y.astype(np.float32),
+                strict_xp.exp(y), strict_xp.linalg.norm(y), strict_xp.fft.fft(y)):
+        assert type(out) is StrictArray and out.device == "strict:1"
+    assert (np.float32(2.0) * strict_array(np.ones(2, np.float32))).dtype == np.float32
+
+
+def test_python_values_and_explicit_transfers_are_allowed(x):
+    assert float(x[0]) == 1.0 and int(x[1]) == 2 and bool(x[2]) and x[0].item() == 1.0
+    assert len(x) == 3 and [float(v) for v in x] == [1.0, 2.0, 3.0]
+    assert x.tolist() == [1.0, 2.0, 3.0] and to_numpy(x).tolist() == [1.0, 2.0, 3.0]
+    assert ft.device_get(x).tolist() == [1.0, 2.0, 3.0] and type(ft.device_get(x)) is np.ndarray
+    with pytest.raises(TypeError, match="only size-1 arrays"):
+        float(x)
+    moved = ft.device_put(np.ones(2), "strict:1")
+    assert type(moved) is StrictArray and moved.device == "strict:1"
+    assert strict_xp.asarray(np.ones(2)).device == "strict:0"  # cupy.asarray: host to device
+    assert copy.deepcopy(moved).device == "strict:1" and pickle.loads(pickle.dumps(moved)).device == "strict:1"
+
+
+def test_scatter_add_and_creation_on_a_device():
+    out = strict_xp.zeros(3, device="strict:1")
+    strict_xp.add.at(out, strict_array([0, 0, 2], device="strict:1"), strict_array([1.0, 2.0, 5.0], device="strict:1"))
+    assert out.device == "strict:1" and out.tolist() == [3.0, 0.0, 5.0]
+    with using_device("strict:1"):
+        assert strict_xp.arange(2).device == "strict:1"
+    assert strict_xp.arange(2).device == DEVICES[0]
+    assert ft.devices("strict") == list(DEVICES)
+
+
+def test_gradients_stay_on_the_device_of_the_inputs():
+    w = strict_array([[0.5, -1.0], [2.0, 0.1]], device="strict:1")
+    b = strict_array([0.1, 0.2], device="strict:1")
+
+    def loss(params, x):
+        return fnp.sum(fnp.tanh(x @ params["w"] + params["b"]) ** 2)
+
+    grads = ft.grad(loss)({"w": w, "b": b}, strict_array([[1.0, 2.0]], device="strict:1"))
+    for g in grads.values():
+        assert type(g) is StrictArray and g.device == "strict:1"
