@@ -280,3 +280,36 @@ def test_float32_gradients_through_a_small_network():
     value, g = ft.value_and_grad(loss)(w)
     assert value.dtype == np.float32 and g.dtype == np.float32
     check_grads(loss, (w,), order=2)
+
+
+@pytest.mark.parametrize("method", ["linear", "lower", "higher", "nearest", "midpoint"])
+def test_quantile_methods_match_numpy_and_differentiate(method):
+    rng = np.random.default_rng(7)
+    for trial in range(40):
+        x = rng.normal(size=(3, 5))
+        if trial % 2:
+            x = np.round(x)  # ties
+        q = np.array([0.0, 0.2, 0.5, 0.75, 1.0]) if trial % 3 else float(rng.uniform())
+        axis = None if trial % 4 == 0 else 1
+        want = np.quantile(x, q, axis=axis, method=method)
+        got = ft.jvp(lambda v: fnp.quantile(v, q, axis=axis, method=method), (x,), (x,))[0]
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
+        np.testing.assert_allclose(fnp.quantile(x, q, axis=axis, method=method), want, rtol=1e-14)
+    weights = {"linear": [0.0, 0.8, 0.2, 0.0], "lower": [0.0, 1.0, 0.0, 0.0],
+               "higher": [0.0, 0.0, 1.0, 0.0], "nearest": [0.0, 1.0, 0.0, 0.0],
+               "midpoint": [0.0, 0.5, 0.5, 0.0]}[method]
+    # the 0.4-quantile of [2, 1, 3, 4] sits at position 1.2 of the sorted [1, 2, 3, 4]
+    grad = ft.grad(lambda v: fnp.quantile(v, 0.4, method=method))(np.array([2.0, 1.0, 3.0, 4.0]))
+    np.testing.assert_allclose(grad, _by_original_position(weights, [2.0, 1.0, 3.0, 4.0]), rtol=1e-15)
+
+
+def _by_original_position(sorted_weights, values):
+    order = np.argsort(values, kind="stable")
+    out = np.zeros(len(values))
+    out[order] = sorted_weights
+    return out
+
+
+def test_unknown_quantile_method_is_named():
+    with pytest.raises(NotImplementedError, match="'weibull' is not supported"):
+        fnp.quantile(np.ones(3), 0.5, method="weibull")

@@ -592,11 +592,17 @@ def _logsumexp_weighted(a, axes, b, keepdims, return_sign):
 # --- quantiles ------------------------------------------------------------------------------------
 
 
+# NumPy's methods that pick or interpolate sorted entries by position q * (n - 1) (the
+# discontinuous Hyndman-Fan estimators other than 'nearest' are not here).
+_QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
+
+
 def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: str = "linear",
              keepdims: bool = False):
     """The ``q``-th quantiles (``q`` in [0, 1], a scalar or an array) over ``axis``, by
-    linear interpolation between the sorted values. The derivative flows to the one or two
-    entries each quantile interpolates (tied entries: to the ones the stable sort puts there).
+    linear interpolation between the sorted values (``method``: also ``'lower'``,
+    ``'higher'``, ``'nearest'``, ``'midpoint'``, as in NumPy). The derivative flows to the one
+    or two entries each quantile uses (tied entries: to the ones the stable sort puts there).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -605,14 +611,16 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: s
     """
     if out is not None:
         raise NotImplementedError("functrans.numpy.quantile does not write into out=")
-    if method != "linear":
-        raise NotImplementedError("functrans.numpy.quantile supports method='linear' only")
+    if method not in _QUANTILE_METHODS:
+        raise NotImplementedError(
+            f"functrans.numpy.quantile: method={method!r} is not supported; use one of "
+            f"{', '.join(map(repr, _QUANTILE_METHODS))}")
     a = _arr(a)
     q_arr = np.asarray(q.to_concrete() if hasattr(q, "to_concrete") else q, dtype=np.float64)
     if np.any((q_arr < 0) | (q_arr > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     if not any_tracer(a):
-        return array_module(a).quantile(a, q, axis=axis, keepdims=keepdims)
+        return array_module(a).quantile(a, q, axis=axis, keepdims=keepdims, method=method)
     from functrans.numpy._sorting import sort
 
     a = _inexact(a)
@@ -624,16 +632,23 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: s
     rows = _shape.reshape(rows, tuple(a.shape[d] for d in kept) + (n,))
     s = sort(rows, axis=-1)
     position = q_arr * (n - 1)
-    lo = np.floor(position).astype(np.intp)
-    hi = np.minimum(lo + 1, n - 1)
-    frac = position - lo  # float64, as NumPy's interpolation weights
     from functrans.numpy._manipulation_more import take
 
-    below = take(s, lo, axis=-1)  # kept + q.shape
-    above = take(s, hi, axis=-1)
-    gap = _ew.sub(above, below)
-    # NumPy's two-sided linear interpolation (from the nearer end), for identical values
-    result = _ew.select(frac >= 0.5, _ew.sub(above, _ew.mul(gap, 1 - frac)), _ew.add(below, _ew.mul(gap, frac)))
+    if method in ("lower", "higher", "nearest"):
+        rounding = {"lower": np.floor, "higher": np.ceil, "nearest": np.around}[method]
+        result = take(s, rounding(position).astype(np.intp), axis=-1)  # kept + q.shape
+    else:
+        lo = np.floor(position).astype(np.intp)
+        hi = np.minimum(lo + 1, n - 1)
+        frac = position - lo  # float64, as NumPy's interpolation weights
+        if method == "midpoint":  # halfway between neighbours, unless the position is one
+            frac = np.where(frac == 0, 0.0, 0.5)
+        below = take(s, lo, axis=-1)  # kept + q.shape
+        above = take(s, hi, axis=-1)
+        gap = _ew.sub(above, below)
+        # NumPy's two-sided linear interpolation (from the nearer end), for identical values
+        result = _ew.select(frac >= 0.5, _ew.sub(above, _ew.mul(gap, 1 - frac)),
+                            _ew.add(below, _ew.mul(gap, frac)))
     weak_q = q if isinstance(q, (int, float)) else q_arr.dtype  # a Python float does not widen
     result = convert_element_type(result, new_dtype=np.result_type(a.dtype, weak_q))
     k = len(kept)
