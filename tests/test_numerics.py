@@ -313,3 +313,21 @@ def _by_original_position(sorted_weights, values):
 def test_unknown_quantile_method_is_named():
     with pytest.raises(NotImplementedError, match="'weibull' is not supported"):
         fnp.quantile(np.ones(3), 0.5, method="weibull")
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_edge_orders_match_numpy(edge_order):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 6))
+    np.testing.assert_allclose(fnp.gradient(x, 0.5, axis=1, edge_order=edge_order),
+                               np.gradient(x, 0.5, axis=1, edge_order=edge_order), rtol=1e-14)
+    for got, want in zip(fnp.gradient(x, 2.0, 0.5, edge_order=edge_order),
+                         np.gradient(x, 2.0, 0.5, edge_order=edge_order)):
+        np.testing.assert_allclose(got, want, rtol=1e-14)
+    # a quadratic is differentiated exactly by second-order stencils, edges included
+    t = np.arange(6.0)
+    if edge_order == 2:
+        np.testing.assert_allclose(fnp.gradient(t ** 2, edge_order=2), 2 * t, rtol=1e-14)
+    check_grads(lambda v: fnp.gradient(v, 0.5, axis=1, edge_order=edge_order), (x,), order=2)
+    with pytest.raises(ValueError, match="at least"):
+        fnp.gradient(np.ones(edge_order), edge_order=edge_order)

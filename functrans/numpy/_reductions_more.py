@@ -192,8 +192,8 @@ def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None):
 
 
 def gradient(f, *varargs, axis=None, edge_order: int = 1):
-    """Second-order central differences inside, first-order one-sided differences at the
-    edges (``edge_order=1``), with uniform spacing given by scalars in ``varargs``.
+    """Second-order central differences inside, first- or second-order one-sided differences
+    at the edges (``edge_order`` 1 or 2), with uniform spacing given by scalars in ``varargs``.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -203,8 +203,8 @@ def gradient(f, *varargs, axis=None, edge_order: int = 1):
     f = _inexact(_arr(f))
     nd = len(f.shape)
     axes = normalize_axes(axis, nd)
-    if edge_order != 1:
-        raise NotImplementedError("functrans.numpy.gradient supports edge_order=1 only")
+    if edge_order not in (1, 2):
+        raise ValueError("'edge_order' greater than 2 not supported")
     if len(varargs) == 0:
         spacing = [1.0] * len(axes)
     elif len(varargs) == 1:
@@ -220,11 +220,19 @@ def gradient(f, *varargs, axis=None, edge_order: int = 1):
     outs = []
     for ax, h in zip(axes, spacing):
         n = f.shape[ax]
-        if n < 2:
+        if n < edge_order + 1:
             raise ValueError("Shape of array too small to calculate a numerical gradient, "
                              "at least (edge_order + 1) elements are required.")
-        first = _ew.div(_ew.sub(_slice_axis(f, ax, 1, 2), _slice_axis(f, ax, 0, 1)), h)
-        last = _ew.div(_ew.sub(_slice_axis(f, ax, n - 1, n), _slice_axis(f, ax, n - 2, n - 1)), h)
+
+        def at(i):
+            return _slice_axis(f, ax, i % n, i % n + 1)
+
+        if edge_order == 1:
+            first = _ew.div(_ew.sub(at(1), at(0)), h)
+            last = _ew.div(_ew.sub(at(-1), at(-2)), h)
+        else:  # the one-sided second-order stencils (-3, 4, -1) / 2h and (3, -4, 1) / 2h
+            first = _ew.div(_ew.sub(_ew.sub(_ew.mul(at(1), 4.0), _ew.mul(at(0), 3.0)), at(2)), 2.0 * h)
+            last = _ew.div(_ew.add(_ew.sub(_ew.mul(at(-1), 3.0), _ew.mul(at(-2), 4.0)), at(-3)), 2.0 * h)
         inner = _ew.div(_ew.sub(_slice_axis(f, ax, 2, n), _slice_axis(f, ax, 0, n - 2)), 2.0 * h)
         outs.append(concatenate([first, inner, last], ax))
     return outs[0] if len(outs) == 1 else tuple(outs)
