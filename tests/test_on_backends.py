@@ -172,3 +172,31 @@ def test_optimizer_steps(name, backend):
     _same(backend, got_params, expected_params, f"{name} on {backend}")
     arrays = [leaf for leaf in ft.tree.leaves(got_state) if hasattr(leaf, "shape") and leaf.shape]
     backend.check_placed(arrays, f"{name}'s state on {backend}")
+
+
+# -- functrans.numpy paths the tables do not reach: host index data, constants, host values --------
+
+import functrans.scipy.linalg as fsl  # noqa: E402
+
+M = RNG.standard_normal((4, 4))
+
+FNP_PATHS = {
+    "getitem[list]": lambda m: ft.grad(lambda a: fnp.sum(a[[0, 0, 3], 1:] ** 2))(m),
+    "getitem[mask]": lambda m: ft.grad(lambda a: fnp.sum(a[np.array([True, False, True, False])] ** 2))(m),
+    "at[list].add": lambda m: ft.grad(lambda a: fnp.sum(fnp.at(a)[[1, 1]].add(2.0) ** 2))(m),
+    "quantile[array q, midpoint]": lambda m: ft.value_and_grad(
+        lambda a: fnp.sum(fnp.quantile(a, np.array([0.25, 0.6]), axis=1, method="midpoint")))(m),
+    "average[returned]": lambda m: fnp.average(m, axis=0, returned=True),
+    "einsum[trace]": lambda m: ft.grad(lambda a: fnp.einsum("ii->", a * a))(m),
+    "scipy.linalg.solve": lambda m: fsl.solve(m @ m.T + 4.0 * fnp.eye(4, like=m), m),
+    "logsumexp[empty]": lambda m: fnp.logsumexp(m[:0], axis=0),
+    "gradient[spacing]": lambda m: fnp.gradient(m, 0.5, axis=1),
+    "take[list, clip]": lambda m: ft.grad(lambda a: fnp.sum(fnp.take(a, [0, 9, 3], mode="clip") ** 2))(m),
+    "unique": lambda m: fnp.unique(fnp.round(m), return_index=True, return_counts=True),
+    "repeat": lambda m: ft.grad(lambda a: fnp.sum(fnp.repeat(a, [1, 0, 2, 1], axis=0) ** 2))(m),
+}
+
+
+@pytest.mark.parametrize("name", list(FNP_PATHS))
+def test_functrans_numpy_paths(name, backend):
+    _same(backend, FNP_PATHS[name](backend.put(M)), FNP_PATHS[name](M), f"{name} on {backend}")

@@ -112,3 +112,14 @@ def test_gradients_stay_on_the_device_of_the_inputs():
     grads = ft.grad(loss)({"w": w, "b": b}, strict_array([[1.0, 2.0]], device="strict:1"))
     for g in grads.values():
         assert type(g) is StrictArray and g.device == "strict:1"
+
+
+def test_creation_with_like_goes_to_the_device_of_like():
+    y = strict_array([1.0, 2.0], device="strict:1")
+    for out in (fnp.zeros(3, like=y), fnp.ones((2, 2), like=y), fnp.empty(2, like=y),
+                fnp.full(2, 7.0, like=y), fnp.arange(3, like=y), fnp.eye(2, like=y),
+                fnp.identity(2, like=y)):
+        assert type(out) is StrictArray and out.device == "strict:1"
+    assert type(fnp.zeros(3)) is np.ndarray  # no like: NumPy on the host
+    g = ft.grad(lambda v: fnp.sum((v + fnp.ones(2, like=v)) ** 2))(y)
+    assert g.device == "strict:1" and g.tolist() == [4.0, 6.0]

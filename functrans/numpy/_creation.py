@@ -1,5 +1,6 @@
-"""Array creation with NumPy's names. Arrays are made by NumPy on the CPU (the GPU issue adds
-a device argument); ``*_like`` functions make them where their argument lives."""
+"""Array creation with NumPy's names. Arrays are made by NumPy on the host unless ``like=``
+names an array whose device they go to (NumPy's ``like=``, e.g. a CuPy array: a GPU);
+``*_like`` functions make them where their argument lives."""
 from __future__ import annotations
 
 import numpy as np
@@ -60,29 +61,38 @@ def asarray(a, dtype=None):
     return a if dtype is None or a.dtype == dtype else a.astype(dtype)
 
 
-def zeros(shape, dtype=float):
-    """An array of zeros.
+def _placed(out: np.ndarray, like):
+    """``out`` on the device of ``like`` (an array or traced array), or as it is."""
+    if like is None:
+        return out
+    from functrans.numpy._util import operand, placed_like
+
+    return placed_like(out, operand(like))
+
+
+def zeros(shape, dtype=float, *, like=None):
+    """An array of zeros (on the device of ``like`` if given).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.zeros((2, 3)).shape
         (2, 3)
     """
-    return np.zeros(shape, dtype=dtype)
+    return _placed(np.zeros(shape, dtype=dtype), like)
 
 
-def ones(shape, dtype=float):
-    """An array of ones.
+def ones(shape, dtype=float, *, like=None):
+    """An array of ones (on the device of ``like`` if given).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.ones(2).tolist()
         [1.0, 1.0]
     """
-    return np.ones(shape, dtype=dtype)
+    return _placed(np.ones(shape, dtype=dtype), like)
 
 
-def empty(shape, dtype=float):
+def empty(shape, dtype=float, *, like=None):
     """An array of the given shape (its values are zeros here: nothing is left uninitialised).
 
     Example:
@@ -90,10 +100,10 @@ def empty(shape, dtype=float):
         >>> fnp.empty(2).shape
         (2,)
     """
-    return np.zeros(shape, dtype=dtype)
+    return _placed(np.zeros(shape, dtype=dtype), like)
 
 
-def full(shape, fill_value, dtype=None):
+def full(shape, fill_value, dtype=None, *, like=None):
     """An array filled with ``fill_value``.
 
     Example:
@@ -106,7 +116,7 @@ def full(shape, fill_value, dtype=None):
 
         value = fill_value if dtype is None else _conv.convert_element_type(fill_value, new_dtype=dtype)
         return broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
-    return np.full(shape, fill_value, dtype=dtype)
+    return _placed(np.full(shape, fill_value, dtype=dtype), like)
 
 
 def _like(a, fill, dtype, shape):
@@ -152,8 +162,8 @@ def full_like(a, fill_value, dtype=None, shape=None):
     return _like(a, fill_value, dtype, shape)
 
 
-def arange(start, stop=None, step=None, dtype=None):
-    """Evenly spaced values in ``[start, stop)``.
+def arange(start, stop=None, step=None, dtype=None, *, like=None):
+    """Evenly spaced values in ``[start, stop)`` (on the device of ``like`` if given).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -161,8 +171,10 @@ def arange(start, stop=None, step=None, dtype=None):
         [0, 1, 2]
     """
     if stop is None:
-        return np.arange(start, dtype=dtype) if step is None else np.arange(0, start, step, dtype=dtype)
-    return np.arange(start, stop, 1 if step is None else step, dtype=dtype)
+        out = np.arange(start, dtype=dtype) if step is None else np.arange(0, start, step, dtype=dtype)
+    else:
+        out = np.arange(start, stop, 1 if step is None else step, dtype=dtype)
+    return _placed(out, like)
 
 
 def linspace(start, stop, num=50, endpoint=True, dtype=None):
@@ -176,12 +188,12 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
     return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
 
 
-def eye(N, M=None, k=0, dtype=float):
-    """A 2-D array with ones on the ``k``-th diagonal.
+def eye(N, M=None, k=0, dtype=float, *, like=None):
+    """A 2-D array with ones on the ``k``-th diagonal (on the device of ``like`` if given).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.eye(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    return np.eye(N, M, k, dtype=dtype)
+    return _placed(np.eye(N, M, k, dtype=dtype), like)

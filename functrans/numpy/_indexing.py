@@ -11,7 +11,7 @@ import numpy as np
 
 from functrans import errors
 from functrans.core.trace import Tracer
-from functrans.numpy._util import operand
+from functrans.numpy._util import operand, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
@@ -30,8 +30,9 @@ def _concrete_index_array(item):
     return item
 
 
-def _static_index(x_ndim, index):
-    """Split an index into a static part (with IndexArray placeholders) and the arrays."""
+def _static_index(x_ndim, index, like=None):
+    """Split an index into a static part (with IndexArray placeholders) and the arrays (host
+    index data placed where ``like``, the indexed array, lives)."""
     if not isinstance(index, tuple):
         index = (index,)
     static, arrays = [], []
@@ -65,6 +66,8 @@ def _static_index(x_ndim, index):
             arrays.append(item)
         else:
             raise IndexError(f"arrays used as indices must be of integer (or boolean) type, not {dtype}")
+    if like is not None:
+        arrays = [placed_like(a, like) if type(a) is np.ndarray else a for a in arrays]
     return tuple(static), arrays
 
 
@@ -86,7 +89,7 @@ def getitem(x, index):
         if not _holds_tracer(index):
             return operand(x)[index]
         x = operand(x)  # a plain array read at traced positions: gather, so vmap/jit see it
-    static, arrays = _static_index(len(x.shape), index)
+    static, arrays = _static_index(len(x.shape), index, x)
     return gather_p.bind(x, *arrays, index=static)
 
 
@@ -108,7 +111,7 @@ class _IndexUpdate:
 
     def _parts(self):
         x = operand(self.x)
-        static, arrays = _static_index(len(x.shape), self.index)
+        static, arrays = _static_index(len(x.shape), self.index, x)
         return x, static, arrays
 
     def get(self):

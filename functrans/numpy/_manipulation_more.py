@@ -784,15 +784,16 @@ def choose(a, choices, out=None, mode: str = "raise"):
 # --- creation ----------------------------------------------------------------------------------------
 
 
-def identity(n: int, dtype=None):
-    """The ``n`` by ``n`` identity matrix.
+def identity(n: int, dtype=None, *, like=None):
+    """The ``n`` by ``n`` identity matrix (on the device of ``like`` if given).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.identity(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    return np.identity(n, dtype=dtype)
+    out = np.identity(n, dtype=dtype)
+    return out if like is None else placed_like(out, operand(like))
 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype=float):

@@ -6,7 +6,7 @@ import string
 import numpy as np
 
 from functrans.backend import array_module_of
-from functrans.numpy._util import any_tracer, normalize_axis, operand
+from functrans.numpy._util import any_tracer, normalize_axis, operand, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
@@ -196,7 +196,7 @@ def _take_diagonals(op, spec):
                              f"don't match ({op.shape[first]} != {op.shape[second]})")
         rest = [i for i in range(len(spec)) if i not in (first, second)]
         moved = _shape.transpose(op, tuple(rest) + (first, second))
-        diagonal = np.arange(op.shape[first])
+        diagonal = placed_like(np.arange(op.shape[first]), op)
         op = gather_p.bind(moved, diagonal, diagonal, index=(Ellipsis, IndexArray(0), IndexArray(1)))
         spec = "".join(spec[i] for i in rest) + label
     return op, spec

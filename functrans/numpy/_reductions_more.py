@@ -14,7 +14,9 @@ import math
 import numpy as np
 
 from functrans.backend import array_module
-from functrans.numpy._util import any_tracer, normalize_axes, normalize_axis, operand, shape_of
+from functrans.numpy._util import (
+    any_tracer, host_values, normalize_axes, normalize_axis, operand, placed_like, shape_of,
+)
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import elementwise_more as _em
 from functrans.primitives import reduction as _red
@@ -213,7 +215,7 @@ def gradient(f, *varargs, axis=None, edge_order: int = 1):
         spacing = list(varargs)
     if len(spacing) != len(axes):
         raise TypeError("invalid number of arguments: give one spacing, or one per axis")
-    if builtins.any(np.ndim(h) for h in spacing):
+    if builtins.any(shape_of(operand(h)) for h in spacing):  # any backend's arrays
         raise NotImplementedError("functrans.numpy.gradient supports scalar spacings only")
     from functrans.numpy._manipulation import concatenate
 
@@ -421,7 +423,7 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims: boo
             return out
         axes = normalize_axes(axis, len(a.shape))
         count = math.prod(a.shape[i] for i in axes)
-        return out, np.full(shape_of(out), count, dtype=out.dtype)
+        return out, placed_like(np.full(shape_of(out), count, dtype=out.dtype), out)
     w = _arr(weights)
     nd = len(a.shape)
     if w.shape != a.shape:
@@ -574,7 +576,7 @@ def _logsumexp_weighted(a, axes, b, keepdims, return_sign):
 
     if math.prod(a.shape[i] for i in axes) == 0:  # the sum of nothing: -inf, no derivative
         a = stop_gradient(a) if any_tracer(a) else a
-        shift = np.zeros((), a.dtype)
+        shift = a.dtype.type(0)  # a NumPy scalar: it fits every device
     else:
         m = max(stop_gradient(a) if any_tracer(a) else a, axes, keepdims=True)
         shift = _ew.select(_em.isfinite(m), m, 0.0)
@@ -624,7 +626,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: s
             f"functrans.numpy.quantile: method={method!r} is not supported; use one of "
             f"{', '.join(map(repr, _QUANTILE_METHODS))}")
     a = _arr(a)
-    q_arr = np.asarray(q.to_concrete() if hasattr(q, "to_concrete") else q, dtype=np.float64)
+    q_arr = host_values(q).astype(np.float64)  # the output's shape and positions depend on q
     if np.any((q_arr < 0) | (q_arr > 1)):
         raise ValueError("Quantiles must be in the range [0, 1]")
     if not any_tracer(a):
@@ -651,6 +653,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: s
         frac = position - lo  # float64, as NumPy's interpolation weights
         if method == "midpoint":  # halfway between neighbours, unless the position is one
             frac = np.where(frac == 0, 0.0, 0.5)
+        if type(frac) is np.ndarray:  # weights of an array of quantiles: where the data lives
+            frac = placed_like(frac, s)
         below = take(s, lo, axis=-1)  # kept + q.shape
         above = take(s, hi, axis=-1)
         gap = _ew.sub(above, below)

@@ -69,7 +69,7 @@ def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
         return array_module(a).argsort(a, axis=axis, kind=kind, stable=stable)
     a, axis = _flat_or_axis(a, axis)
     if len(a.shape) == 0:
-        return np.zeros((), np.intp)
+        return placed_like(np.zeros((), np.intp), a)
     return _sorting.argsort(a, axis)
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from functrans.backend import array_module
+from functrans.core.trace import Tracer
 from functrans.numpy._util import PASS_THROUGH, dtype_of, operand
 from functrans.primitives import conversion as _conv
 from functrans.primitives import elementwise as _ew
@@ -134,7 +136,8 @@ def reciprocal(x, /):
     """
     x = operand(x)
     if not dtype_of(x).kind in "fc":
-        return np.reciprocal(x)  # NumPy's integer semantics, no derivative involved
+        xp = np if isinstance(x, Tracer) else array_module(x)  # an integer tracer's value is NumPy's
+        return xp.reciprocal(x)  # NumPy's integer semantics, no derivative involved
     return div_p.bind(1, x)
 
 

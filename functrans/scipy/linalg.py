@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from functrans.backend import array_module_of
 from functrans.numpy import linalg as _fla
 from functrans.numpy._util import any_tracer, operand
 from functrans.primitives import linalg_ops as _la
@@ -119,7 +120,7 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
         return cho_solve(cho_factor(a, lower=True), b)
     b = _inexact(b)
     if len(b.shape) >= 2 and len(operand(a).shape) == 2 and not any_tracer(a, b):
-        return np.linalg.solve(a, b)
+        return array_module_of(a, b).linalg.solve(a, b)
     return _fla.solve(a, b)
 
 
