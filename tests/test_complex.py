@@ -94,3 +94,10 @@ def test_complex64_stays_complex64():
     z = Z.astype(np.complex64)
     g = ft.grad(lambda z: fnp.sum(fnp.abs(fnp.exp(z)) ** 2))(z)
     assert g.dtype == np.complex64
+
+
+def test_logistic_of_complex_input_stays_complex():
+    z = np.array([0.5 + 1j, -2 - 0.3j])
+    np.testing.assert_allclose(fnp.logistic(z), 1 / (1 + np.exp(-z)), rtol=1e-15)
+    s = 1 / (1 + np.exp(-z[0]))
+    np.testing.assert_allclose(ft.grad(fnp.logistic, holomorphic=True)(z[0]), s * (1 - s), rtol=1e-14)
