@@ -945,15 +945,15 @@ def _at_fn(x, v=None, *, index, method, value=None):
 def _at_ref(x, v=None, *, index, method, value=None):
     v = value if v is None else v
     y = x.copy()
-    if method == "add":
-        # np.add.at adds wrong values when v broadcasts over the leading dimensions of a
-        # multi-dimensional index array (NumPy 2.4), so v is broadcast here first
-        np.add.at(y, index, np.broadcast_to(v, y[index].shape))
-    elif method == "set":
+    if method == "set":
         y[index] = v
-    else:  # applied once per position, as NumPy's y[index] = op(y[index], v)
-        op = {"multiply": np.multiply, "divide": np.divide, "min": np.minimum, "max": np.maximum}[method]
-        y[index] = op(y[index], v)
+        return y
+    # every update applies, at repeated positions too. ufunc.at applies wrong values when v
+    # broadcasts over the leading dimensions of a multi-dimensional index array (NumPy 2.4),
+    # so v is broadcast here first
+    ufunc = {"add": np.add, "multiply": np.multiply, "divide": np.divide, "min": np.minimum,
+             "max": np.maximum}[method]
+    ufunc.at(y, index, np.broadcast_to(v, y[index].shape))
     return y
 
 

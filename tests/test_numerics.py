@@ -331,3 +331,20 @@ def test_gradient_edge_orders_match_numpy(edge_order):
     check_grads(lambda v: fnp.gradient(v, 0.5, axis=1, edge_order=edge_order), (x,), order=2)
     with pytest.raises(ValueError, match="at least"):
         fnp.gradient(np.ones(edge_order), edge_order=edge_order)
+
+
+@pytest.mark.parametrize("method, ufunc", [("multiply", np.multiply), ("divide", np.divide),
+                                           ("min", np.minimum), ("max", np.maximum)])
+def test_index_updates_apply_every_repeat_like_ufunc_at(method, ufunc):
+    x = np.arange(1.0, 6.0)
+    idx = [1, 1, 3, 1]
+    values = np.array([2.5, -3.0, 4.5, 0.5])  # no ties with x (min, max)
+    want = x.copy()
+    ufunc.at(want, idx, values)
+    np.testing.assert_array_equal(getattr(fnp.at(x)[idx], method)(values), want)
+    grid = np.arange(1.0, 13.0).reshape(3, 4)
+    rows, cols = np.array([0, 0, 2]), np.array([1, 1, 3])
+    want = grid.copy()
+    ufunc.at(want, (rows, cols), values[:3])
+    np.testing.assert_array_equal(getattr(fnp.at(grid)[rows, cols], method)(values[:3]), want)
+    check_grads(lambda a, b: getattr(fnp.at(a)[idx], method)(b), (x, values), order=2)

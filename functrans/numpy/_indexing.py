@@ -7,12 +7,15 @@ into integer arrays first.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from functrans import errors
 from functrans.core.trace import Tracer
 from functrans.numpy._util import operand, placed_like
 from functrans.primitives import elementwise as _ew
+from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
 
@@ -100,6 +103,32 @@ def _matching_dtype(x, v):
     return v if v.dtype == x.dtype else convert_element_type(v, new_dtype=x.dtype)
 
 
+_HOST_INDEX_ITEMS = (list, np.ndarray, int, np.integer, slice)
+
+
+def _repeat_rounds(shape, index):
+    """For an index that selects some position more than once: the flat position of every
+    selected element and its rank among the elements selecting the same position (0 for the
+    first). ``None`` when no position repeats, or when the index is not known on the host."""
+    items = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(i, (list, np.ndarray)) for i in items):
+        return None  # only ints, slices, None, Ellipsis: no position can repeat
+    if not all(i is None or i is Ellipsis or isinstance(i, _HOST_INDEX_ITEMS) for i in items):
+        return None  # a traced or device index array: its values are not known here
+    size = math.prod(shape)
+    positions = np.arange(size).reshape(shape)[index]  # host-metadata: flat positions
+    flat = positions.reshape(-1)
+    order = np.argsort(flat, kind="stable")
+    in_order = flat[order]
+    starts = np.r_[True, in_order[1:] != in_order[:-1]]
+    first = np.maximum.accumulate(np.where(starts, np.arange(flat.size), 0))
+    ranks = np.empty(flat.size, np.intp)
+    ranks[order] = np.arange(flat.size) - first
+    if flat.size == 0 or ranks.max() == 0:
+        return None
+    return positions, ranks
+
+
 class _IndexUpdate:
     """``x.at[index]``: methods return a new array with ``x[index]`` updated."""
 
@@ -147,11 +176,28 @@ class _IndexUpdate:
         return scatter_add_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
 
     def _combine(self, op, values):
-        return self.set(op(self.get(), _matching_dtype(operand(self.x), values)))
+        x = operand(self.x)
+        values = _matching_dtype(x, values)
+        repeats = _repeat_rounds(x.shape, self.index)
+        if repeats is None:  # every position at most once: one gather, op, scatter
+            return self.set(op(self.get(), values))
+        # Repeated positions: apply the updates in rounds, each round touching a position at
+        # most once, so that every update counts (as NumPy's ufunc.at and JAX do).
+        positions, ranks = repeats
+        flat = _shape.reshape(x, (x.size,))
+        updates = _shape.reshape(_shape.broadcast_to(values, positions.shape), (positions.size,))
+        positions = positions.reshape(-1)
+        for rank in range(int(ranks.max()) + 1):
+            chosen = np.flatnonzero(ranks == rank)  # host index math on a host index
+            at_positions = placed_like(positions[chosen], x)
+            current = gather_p.bind(flat, at_positions, index=(IndexArray(0),))
+            update = gather_p.bind(updates, placed_like(chosen, x), index=(IndexArray(0),))
+            flat = scatter_p.bind(flat, op(current, update), at_positions, index=(IndexArray(0),))
+        return _shape.reshape(flat, x.shape)
 
     def multiply(self, values):
-        """A copy of ``x`` with ``x[index]`` multiplied by ``values`` (repeated indices:
-        applied once).
+        """A copy of ``x`` with ``x[index]`` multiplied by ``values``; at a repeated index every
+        factor applies.
 
         Example:
             >>> import functrans.numpy as fnp
