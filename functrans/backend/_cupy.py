@@ -21,6 +21,8 @@ CUPY_API: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cupy.full", ("dtype",)),
     ("cupy.random.default_rng", ()),
     ("cupy.cuda.Device", ()),
+    ("cupy.cuda.Device.id", ()),
+    ("cupy.cuda.Device.__enter__", ()),
     ("cupy.cuda.runtime.getDeviceCount", ()),
     ("cupyx.scatter_add", ()),
     ("cupyx.scipy.special", ()),
@@ -54,10 +56,13 @@ class CuPyBackend(Backend):
         return [f"gpu:{i}" for i in range(count)]
 
     def canonical_device(self, device: str) -> str:
+        """``"gpu"`` is CuPy's current device (``with cupy.cuda.Device(i)`` changes it)."""
         known = self.devices()
         if not known:
             raise RuntimeError(f"functrans: device {device!r} requested, but CuPy finds no GPU "
                                "(no CUDA driver or no device)")
+        if device == "gpu":
+            return f"gpu:{self.xp.cuda.Device().id}"
         return super().canonical_device(device)
 
     def device_of(self, x) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from functrans.backend import backend_of
+from functrans.backend import NUMPY, backend_of
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
 from functrans.primitives._define import PY_SCALARS, defzero, shape_of
@@ -58,7 +58,10 @@ def _full(xp, shape, fill_value, dtype):
 
 
 def _full_like_impl(x, *, fill_value, shape, dtype):
-    return backend_of(x).make_like(x, _full, shape, fill_value, dtype)
+    backend = backend_of(x)
+    if backend is NUMPY:  # the host has one device: skip make_like's device lookup
+        return backend.xp.full(shape, fill_value, dtype=dtype)
+    return backend.make_like(x, _full, shape, fill_value, dtype)
 
 
 full_like_p = Primitive("full_like")
