@@ -205,3 +205,19 @@ def test_only_the_key_may_be_traced_in_a_draw():
 
     with pytest.raises(errors.TracerConversionError, match="only the key may be traced"):
         ft.jit(lambda p, k: random.bernoulli(k, p, (3,)))(np.float64(0.5), random.key(0))
+
+
+def test_jit_keeps_arrays_on_their_device():
+    from functrans import random
+    from functrans.testing.strict import strict_array, to_numpy
+
+    f = lambda v: fnp.sum(fnp.tanh(v) ** 2)  # noqa: E731
+    x = np.linspace(0.0, 1.0, 4)
+    g = ft.jit(ft.grad(f))
+    for _ in range(2):  # staged, then replayed
+        out = g(strict_array(x, device="strict:1"))
+        assert type(out).__name__ == "StrictArray" and out.device == "strict:1"
+        np.testing.assert_array_equal(to_numpy(out), ft.grad(f)(x))
+    draw = ft.jit(lambda k: random.normal(k, (3,)))(random.key(0, device="strict:1"))
+    assert draw.device == "strict:1"
+    np.testing.assert_array_equal(to_numpy(draw), random.normal(random.key(0), (3,)))
