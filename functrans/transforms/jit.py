@@ -72,27 +72,21 @@ class ReplayPlan:
     def run(self, inputs):
         if self._straight is not None:
             return self._straight(*inputs)
-        env = self.env_template.copy()
-        for slot, value in zip(self.input_slots, inputs):
-            env[slot] = value
-        for _, impl, params, arg_slots, out_slots, frees in self.steps:
-            args = [env[i] for i in arg_slots]
-            result = impl(*args, **params) if params else impl(*args)
-            if type(out_slots) is int:
-                env[out_slots] = result
-            else:
-                for slot, value in zip(out_slots, result):
-                    env[slot] = value
-            for i in frees:
-                env[i] = None
-        return [env[i] for i in self.output_slots]
+        return self._loop(inputs, through_bind=False)
 
     def bind(self, inputs):
+        return self._loop(inputs, through_bind=True)
+
+    def _loop(self, inputs, through_bind: bool):
         env = self.env_template.copy()
         for slot, value in zip(self.input_slots, inputs):
             env[slot] = value
-        for prim, _, params, arg_slots, out_slots, frees in self.steps:
-            result = prim.bind(*[env[i] for i in arg_slots], **params)
+        for prim, impl, params, arg_slots, out_slots, frees in self.steps:
+            args = [env[i] for i in arg_slots]
+            if through_bind:
+                result = prim.bind(*args, **params)
+            else:
+                result = impl(*args, **params) if params else impl(*args)
             if type(out_slots) is int:
                 env[out_slots] = result
             else:
