@@ -123,3 +123,27 @@ def test_creation_with_like_goes_to_the_device_of_like():
     assert type(fnp.zeros(3)) is np.ndarray  # no like: NumPy on the host
     g = ft.grad(lambda v: fnp.sum((v + fnp.ones(2, like=v)) ** 2))(y)
     assert g.device == "strict:1" and g.tolist() == [4.0, 6.0]
+
+
+def test_numpy_only_keywords_are_refused_as_cupy_refuses_them(x):
+    with pytest.raises(TypeError, match=r"got keyword 'stable': CuPy's sort takes only \(a, axis, kind\)"):
+        strict_xp.sort(x, stable=True)
+    with pytest.raises(TypeError, match="CuPy's linalg.cholesky takes only"):
+        strict_xp.linalg.cholesky(strict_array(np.eye(2)), upper=True)
+    # functrans.numpy passes only what CuPy takes, with NumPy's results
+    m = np.array([[4.0, 2.0], [2.0, 3.0]])
+    s = strict_array(m, device="strict:1")
+    checks = [
+        (lambda a: fnp.sort(a, stable=True), None), (lambda a: fnp.argsort(a, kind="stable"), None),
+        (lambda a: fnp.partition(a, 0), None), (lambda a: fnp.argpartition(a, 0), None),
+        (lambda a: fnp.count_nonzero(a, axis=1, keepdims=True), None),
+        (lambda a: fnp.linalg.cholesky(a, upper=True), None),
+        (lambda a: fnp.linalg.svd(a, hermitian=True)[1], None),
+        (lambda a: fnp.linalg.matrix_rank(a), None),
+    ]
+    for f, _ in checks:
+        got, want = f(s), f(m)
+        if isinstance(got, StrictArray):
+            assert got.device == "strict:1"
+            got = to_numpy(got)
+        np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -500,8 +500,10 @@ def count_nonzero(a, axis=None, *, keepdims: bool = False):
     from functrans.numpy._reductions import sum
 
     a = _arr(a)
-    if not any_tracer(a):
-        return array_module(a).count_nonzero(a, axis=axis, keepdims=keepdims)
+    if type(a) is np.ndarray:
+        return np.count_nonzero(a, axis=axis, keepdims=keepdims)
+    if not any_tracer(a) and not keepdims:  # CuPy's count_nonzero takes a, axis
+        return array_module(a).count_nonzero(a, axis=axis)
     return sum(_ew.ne(a, 0), axis, keepdims=keepdims)
 
 

@@ -43,7 +43,9 @@ def sort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
         raise NotImplementedError("functrans.numpy.sort does not support order= (structured arrays)")
     a = _arr(a)
     if not any_tracer(a):
-        return array_module(a).sort(a, axis=axis, kind=kind, stable=stable)
+        if type(a) is not np.ndarray:  # CuPy's sort is always stable and takes a, axis, kind
+            return array_module(a).sort(a, axis=axis)
+        return np.sort(a, axis=axis, kind=kind, stable=stable)
     from functrans.numpy._manipulation_more import take_along_axis
 
     a, axis = _flat_or_axis(a, axis)
@@ -66,7 +68,9 @@ def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
         raise NotImplementedError("functrans.numpy.argsort does not support order= (structured arrays)")
     a = _arr(a)
     if not any_tracer(a):
-        return array_module(a).argsort(a, axis=axis, kind=kind, stable=stable)
+        if type(a) is not np.ndarray:  # CuPy's argsort is always stable and takes a, axis, kind
+            return array_module(a).argsort(a, axis=axis)
+        return np.argsort(a, axis=axis, kind=kind, stable=stable)
     a, axis = _flat_or_axis(a, axis)
     if len(a.shape) == 0:
         return placed_like(np.zeros((), np.intp), a)
@@ -85,7 +89,9 @@ def partition(a, kth, axis: int | None = -1, kind: str = "introselect", order=No
     """
     a = _arr(a)
     if not any_tracer(a):
-        return array_module(a).partition(a, kth, axis=axis, kind=kind, order=order)
+        if type(a) is not np.ndarray:  # CuPy's partition takes a, kth, axis
+            return array_module(a).partition(a, kth, axis=axis)
+        return np.partition(a, kth, axis=axis, kind=kind, order=order)
     return sort(a, axis)
 
 
@@ -99,7 +105,9 @@ def argpartition(a, kth, axis: int | None = -1, kind: str = "introselect", order
     """
     a = _arr(a)
     if not any_tracer(a):
-        return array_module(a).argpartition(a, kth, axis=axis, kind=kind, order=order)
+        if type(a) is not np.ndarray:  # CuPy's argpartition takes a, kth, axis
+            return array_module(a).argpartition(a, kth, axis=axis)
+        return np.argpartition(a, kth, axis=axis, kind=kind, order=order)
     return argsort(a, axis)
 
 

@@ -237,8 +237,11 @@ def cholesky(a, /, *, upper: bool = False):
         [[2.0, 0.0], [1.0, 1.0]]
     """
     a = _square(a)
-    if not any_tracer(a):
-        return array_module(a).linalg.cholesky(a, upper=upper)
+    if type(a) is np.ndarray:
+        return np.linalg.cholesky(a, upper=upper)
+    if not any_tracer(a):  # CuPy's cholesky takes a only, and gives the lower factor
+        low = array_module(a).linalg.cholesky(a)
+        return low.swapaxes(-1, -2).conj() if upper else low
     low = _la.cholesky(a)
     return _la.mH(low) if upper else low
 
@@ -332,8 +335,10 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
         [3.0, 2.0]
     """
     a = _matrix(a)
-    if not any_tracer(a):
-        return array_module(a).linalg.svd(a, full_matrices, compute_uv, hermitian)
+    if type(a) is np.ndarray:
+        return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
+    if not any_tracer(a):  # CuPy's svd takes no hermitian (a valid SVD either way)
+        return array_module(a).linalg.svd(a, full_matrices, compute_uv)
     if not compute_uv:
         return _la.svd(a, False)[1]
     u, s, vh = _la.svd(a, full_matrices)

@@ -365,11 +365,43 @@ class _Namespace(types.ModuleType):
             value = attr  # dtypes (xp.float32), constants (xp.pi), errstate
         else:
             value = _function(attr, f"{self.__name__}.{name}", name in _TRANSFERS)
+            dotted = f"{self.__name__}.{name}".split(".", 1)[1]
+            if dotted in CUPY_SIGNATURES:
+                value = _cupy_signature(value, dotted, CUPY_SIGNATURES[dotted])
         setattr(self, name, value)  # the next lookup is a plain attribute
         return value
 
     def __repr__(self):
         return f"<strict namespace {self.__name__}>"
+
+
+#: Functions whose CuPy signature is narrower than NumPy's (CuPy 13's documented
+#: parameters): strict_xp refuses the other arguments as CuPy would, so that a NumPy-only
+#: keyword (sort's ``stable``, cholesky's ``upper``) fails here and not first on a GPU.
+CUPY_SIGNATURES: dict[str, tuple[str, ...]] = {
+    "sort": ("a", "axis", "kind"),
+    "argsort": ("a", "axis", "kind"),
+    "partition": ("a", "kth", "axis"),
+    "argpartition": ("a", "kth", "axis"),
+    "count_nonzero": ("a", "axis"),
+    "linalg.cholesky": ("a",),
+    "linalg.svd": ("a", "full_matrices", "compute_uv"),
+    "linalg.matrix_rank": ("M", "tol"),
+}
+
+
+def _cupy_signature(fun, name: str, params: tuple[str, ...]):
+    def checked(*args, **kwargs):
+        extra = [k for k in kwargs if k not in params]
+        if len(args) > len(params) or extra:
+            got = f"keyword {extra[0]!r}" if extra else f"{len(args)} positional arguments"
+            raise TypeError(f"strict_xp.{name}() got {got}: CuPy's {name} takes only "
+                            f"({', '.join(params)})")
+        return fun(*args, **kwargs)
+
+    checked.__name__ = fun.__name__
+    checked.__doc__ = fun.__doc__
+    return checked
 
 
 def _function(fun, what: str, allow_host: bool):
