@@ -76,7 +76,7 @@ def shape(a) -> tuple:
         (2, 3)
     """
     return _shape_of(a) if hasattr(a, "shape") or isinstance(a, (int, float, complex, bool)) \
-        else _np.shape(a)
+        else _np.shape(a)  # host-data: host values (parameters, lists, host_values)
 
 
 def ndim(a) -> int:

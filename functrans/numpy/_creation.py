@@ -42,6 +42,7 @@ def array(object, dtype=None, copy=True):
         out = stack([array(item) for item in object])
         return out if dtype is None else _conv.convert_element_type(out, new_dtype=dtype)
     if type(object) in PY_SCALARS or isinstance(object, (list, tuple, np.ndarray, np.generic)):
+        # host-data: host values (parameters, lists, host_values)
         return np.array(object, dtype=dtype, copy=copy)
     return object.astype(dtype) if dtype is not None else (object.copy() if copy else object)
 
@@ -57,7 +58,7 @@ def asarray(a, dtype=None):
     if isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and _contains_device_value(a)):
         return array(a, dtype=dtype)
     if type(a) in PY_SCALARS or isinstance(a, (list, tuple, np.ndarray, np.generic)):
-        return np.asarray(a, dtype=dtype)
+        return np.asarray(a, dtype=dtype)  # host-data: host values (parameters, lists, host_values)
     return a if dtype is None or a.dtype == dtype else a.astype(dtype)
 
 
@@ -78,7 +79,7 @@ def zeros(shape, dtype=float, *, like=None):
         >>> fnp.zeros((2, 3)).shape
         (2, 3)
     """
-    return _placed(np.zeros(shape, dtype=dtype), like)
+    return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
 def ones(shape, dtype=float, *, like=None):
@@ -89,7 +90,7 @@ def ones(shape, dtype=float, *, like=None):
         >>> fnp.ones(2).tolist()
         [1.0, 1.0]
     """
-    return _placed(np.ones(shape, dtype=dtype), like)
+    return _placed(np.ones(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
 def empty(shape, dtype=float, *, like=None):
@@ -100,7 +101,7 @@ def empty(shape, dtype=float, *, like=None):
         >>> fnp.empty(2).shape
         (2,)
     """
-    return _placed(np.zeros(shape, dtype=dtype), like)
+    return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
 def full(shape, fill_value, dtype=None, *, like=None):
@@ -116,12 +117,13 @@ def full(shape, fill_value, dtype=None, *, like=None):
 
         value = fill_value if dtype is None else _conv.convert_element_type(fill_value, new_dtype=dtype)
         return broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
+    # host-data: made from no array (like= places it)
     return _placed(np.full(shape, fill_value, dtype=dtype), like)
 
 
 def _like(a, fill, dtype, shape):
     if type(a) in PY_SCALARS or isinstance(a, (list, tuple)):
-        a = np.asarray(a)
+        a = np.asarray(a)  # host-data: host values (parameters, lists, host_values)
     if isinstance(a, Tracer):
         shape = a.shape if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
         return _conv.full_like(a, fill, shape=shape, dtype=dtype)
@@ -171,8 +173,10 @@ def arange(start, stop=None, step=None, dtype=None, *, like=None):
         [0, 1, 2]
     """
     if stop is None:
+        # host-data: made from no array (like= places it)
         out = np.arange(start, dtype=dtype) if step is None else np.arange(0, start, step, dtype=dtype)
     else:
+        # host-data: made from no array (like= places it)
         out = np.arange(start, stop, 1 if step is None else step, dtype=dtype)
     return _placed(out, like)
 
@@ -185,6 +189,7 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
         >>> fnp.linspace(0.0, 1.0, 3).tolist()
         [0.0, 0.5, 1.0]
     """
+    # host-data: made from no array (like= places it)
     return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
 
 
@@ -196,4 +201,4 @@ def eye(N, M=None, k=0, dtype=float, *, like=None):
         >>> fnp.eye(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    return _placed(np.eye(N, M, k, dtype=dtype), like)
+    return _placed(np.eye(N, M, k, dtype=dtype), like)  # host-data: made from no array (like= places it)

@@ -33,6 +33,7 @@ def _unary(prim, name, what, example="fnp.array([0.5])", result=None):
 
     fn.__name__ = fn.__qualname__ = name
     if result is None:
+        # host-data: host values (parameters, lists, host_values)
         result = getattr(np, name)(np.array([0.5])).tolist()
     fn.__doc__ = _doc(name, what, example, result)
     return fn
@@ -316,7 +317,7 @@ def angle(z, deg: bool = False):
     else:
         z = _float(z)
         if isinstance(z, float):
-            z = np.asarray(z)
+            z = np.asarray(z)  # host-data: a Python scalar
         out = _em.arctan2(zeros_like(z), z)  # +0 imaginary part: pi for negative numbers
     return _ew.mul(out, 180 / math.pi) if deg else out
 

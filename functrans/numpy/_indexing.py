@@ -56,7 +56,7 @@ def _static_index(x_ndim, index, like=None):
             continue
         item = _concrete_index_array(item)
         if isinstance(item, (list, tuple)):
-            item = np.asarray(item)
+            item = np.asarray(item)  # host-data: host values (parameters, lists, host_values)
         dtype = getattr(item, "dtype", None)
         if dtype is None:
             raise TypeError(f"invalid index of type {type(item).__name__}")
@@ -118,12 +118,13 @@ def _repeat_rounds(shape, index):
     size = math.prod(shape)
     positions = np.arange(size).reshape(shape)[index]  # host-metadata: flat positions
     flat = positions.reshape(-1)
-    order = np.argsort(flat, kind="stable")
+    order = np.argsort(flat, kind="stable")  # host-data: host values (parameters, lists, host_values)
     in_order = flat[order]
     starts = np.r_[True, in_order[1:] != in_order[:-1]]
+    # host-data: host values (parameters, lists, host_values)
     first = np.maximum.accumulate(np.where(starts, np.arange(flat.size), 0))
-    ranks = np.empty(flat.size, np.intp)
-    ranks[order] = np.arange(flat.size) - first
+    ranks = np.empty(flat.size, np.intp)  # host-data: host values (parameters, lists, host_values)
+    ranks[order] = np.arange(flat.size) - first  # host-data: host values (parameters, lists, host_values)
     if flat.size == 0 or ranks.max() == 0:
         return None
     return positions, ranks
@@ -188,7 +189,7 @@ class _IndexUpdate:
         updates = _shape.reshape(_shape.broadcast_to(values, positions.shape), (positions.size,))
         positions = positions.reshape(-1)
         for rank in range(int(ranks.max()) + 1):
-            chosen = np.flatnonzero(ranks == rank)  # host index math on a host index
+            chosen = np.flatnonzero(ranks == rank)  # host-data: host index math on a host index
             at_positions = placed_like(positions[chosen], x)
             current = gather_p.bind(flat, at_positions, index=(IndexArray(0),))
             update = gather_p.bind(updates, placed_like(chosen, x), index=(IndexArray(0),))

@@ -12,7 +12,7 @@ from functrans.primitives.conversion import convert_element_type
 
 def _as_array(a):
     a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
 
 
 def _resolve_shape(newshape, size):

@@ -27,7 +27,7 @@ from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, s
 
 def _arr(a):
     a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
 
 
 def _index(indices, like, abstract_ok=False):
@@ -43,7 +43,7 @@ def _index(indices, like, abstract_ok=False):
     value = _concrete_index_array(indices)
     on_host = isinstance(value, (np.ndarray, np.generic, list, tuple, int, bool))
     if on_host:
-        value = np.asarray(value)
+        value = np.asarray(value)  # host-data: host values (parameters, lists, host_values)
     if value.dtype.kind not in "iu":
         if value.size == 0:
             return value.astype(np.intp)
@@ -103,6 +103,7 @@ def _along_axis_index(shape, indices, axis, like):
         else:
             view = [1] * nd
             view[d] = shape[d]
+            # host-data: made on the host, placed on the operand's device
             items.append(placed_like(np.arange(shape[d]).reshape(view), like))
     return items
 
@@ -353,7 +354,7 @@ def array_split(ary, indices_or_sections, axis: int = 0):
             raise ValueError("number sections must be larger than 0.")
         each, extra = divmod(n, sections)
         sizes = [each + 1] * extra + [each] * (sections - extra)
-        bounds = [0] + list(np.cumsum(sizes))
+        bounds = [0] + list(np.cumsum(sizes))  # host-data: host values (parameters, lists, host_values)
     else:
         cuts = [min(max(int(c) + (n if int(c) < 0 else 0), 0), n) for c in indices_or_sections]
         bounds = [0] + cuts + [n]
@@ -459,6 +460,7 @@ def repeat(a, repeats, axis: int | None = None):
         a = _shape.reshape(a, (math.prod(a.shape),))
         axis = 0
     axis = normalize_axis(axis, len(a.shape))
+    # host-data: made on the host, placed on the operand's device
     idx = np.repeat(np.arange(a.shape[axis]), counts)
     return _take_axis(a, placed_like(idx, a), axis)
 
@@ -586,8 +588,9 @@ def pad(array, pad_width, mode: str = "constant", **kwargs):
     """
     a = _arr(array)
     nd = len(a.shape)
+    # host-data: host values (parameters, lists, host_values)
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (nd, 2)).tolist() if nd else []
-    if np.any(np.asarray(widths) < 0):
+    if np.any(np.asarray(widths) < 0):  # host-data: host values (parameters, lists, host_values)
         raise ValueError("index can't contain negative values")
     if not any_tracer(a):
         return array_module(a).pad(a, pad_width, mode=mode, **kwargs)
@@ -597,12 +600,14 @@ def pad(array, pad_width, mode: str = "constant", **kwargs):
             raise TypeError(f"unexpected keyword arguments for mode 'constant': {sorted(kwargs)}")
         if any_tracer(values):
             raise NotImplementedError("constant_values must be numbers, not traced arrays")
+        # host-data: host values (parameters, lists, host_values)
         values = np.broadcast_to(np.asarray(values), (nd, 2)).tolist() if nd else []
         for ax, ((lo, hi), (v_lo, v_hi)) in enumerate(zip(widths, values)):
             for width, value, before in ((lo, v_lo, True), (hi, v_hi, False)):
                 if width:
                     config = [(0, 0, 0)] * nd
                     config[ax] = (width, 0, 0) if before else (0, width, 0)
+                    # host-data: host values (parameters, lists, host_values)
                     a = _shape.pad(a, np.asarray(value).astype(a.dtype).item(), config)
         return a
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
@@ -613,6 +618,7 @@ def pad(array, pad_width, mode: str = "constant", **kwargs):
         raise NotImplementedError(f"functrans.numpy.pad: options {sorted(kwargs)} are not supported")
     for ax, (lo, hi) in enumerate(widths):
         if lo or hi:
+            # host-data: made on the host, placed on the operand's device
             idx = np.pad(np.arange(a.shape[ax]), (lo, hi), mode=mode)
             a = _take_axis(a, placed_like(idx, a), ax)
     return a
@@ -644,7 +650,9 @@ def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
     n1, n2 = a.shape[ax1], a.shape[ax2]
     row0, col0 = max(-offset, 0), max(offset, 0)
     length = max(0, min(n1 - row0, n2 - col0))
+    # host-data: made on the host, placed on the operand's device
     rows = placed_like(np.arange(length) + row0, a)
+    # host-data: made on the host, placed on the operand's device
     cols = placed_like(np.arange(length) + col0, a)
     return gather_p.bind(moved, rows, cols, index=(Ellipsis, IndexArray(0), IndexArray(1)))
 
@@ -667,7 +675,9 @@ def diag(v, k: int = 0):
         return array_module(v).diag(v, k)
     n = v.shape[0]
     size = n + abs(k)
+    # host-data: made on the host, placed on the operand's device
     rows = placed_like(np.arange(n) + max(-k, 0), v)
+    # host-data: made on the host, placed on the operand's device
     cols = placed_like(np.arange(n) + max(k, 0), v)
     zeros = full_like(v, 0, shape=(size, size))
     return scatter_add_p.bind(zeros, v, rows, cols, index=(IndexArray(0), IndexArray(1)))
@@ -693,6 +703,7 @@ def _triangle(m, k, lower):
         else:
             raise ValueError("input array must be at least 1-d")
     n, p = m.shape[-2:]
+    # host-data: made on the host, placed on the operand's device
     mask = placed_like(np.tri(n, p, k, dtype=bool) if lower else ~np.tri(n, p, k - 1, dtype=bool), m)
     if not any_tracer(m):
         return array_module(m).where(mask, m, m.dtype.type(0))
@@ -744,7 +755,7 @@ def select(condlist, choicelist, default=0):
     dtype = np.result_type(*(dtype_of(c) for c in choices), weak)
     if isinstance(default, (int, float, complex, bool)):  # an array where the choices live
         witness = next((c for c in choices if type(c) not in PY_SCALARS), None)
-        out = np.asarray(default, dtype)
+        out = np.asarray(default, dtype)  # host-data: made on the host, placed on the operand's device
         out = out if witness is None else placed_like(out, witness)
     else:
         out = default
@@ -774,7 +785,7 @@ def choose(a, choices, out=None, mode: str = "raise"):
         idx = idx % n
     elif mode == "clip":
         idx = array_module(idx).clip(idx, 0, n - 1)
-    elif type(idx) is np.ndarray and np.any((idx < 0) | (idx >= n)):  # checked on the host only
+    elif type(idx) is np.ndarray and np.any((idx < 0) | (idx >= n)):  # numpy-only: checked on the host only
         raise ValueError("invalid entry in choice array")
     if type(idx) is np.ndarray and choices:
         idx = placed_like(idx, operand(choices[0]))
@@ -792,7 +803,7 @@ def identity(n: int, dtype=None, *, like=None):
         >>> fnp.identity(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    out = np.identity(n, dtype=dtype)
+    out = np.identity(n, dtype=dtype)  # host-data: made from no array (like= places it)
     return out if like is None else placed_like(out, operand(like))
 
 
@@ -804,7 +815,7 @@ def tri(N: int, M: int | None = None, k: int = 0, dtype=float):
         >>> fnp.tri(2).tolist()
         [[1.0, 0.0], [1.0, 1.0]]
     """
-    return np.tri(N, M, k, dtype=dtype)
+    return np.tri(N, M, k, dtype=dtype)  # host-data: made from no array (like= places it)
 
 
 def logspace(start, stop, num: int = 50, endpoint: bool = True, base: float = 10.0, dtype=None):
@@ -815,6 +826,7 @@ def logspace(start, stop, num: int = 50, endpoint: bool = True, base: float = 10
         >>> fnp.logspace(0, 2, 3).tolist()
         [1.0, 10.0, 100.0]
     """
+    # host-data: made from no array (like= places it)
     return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype)
 
 
@@ -873,8 +885,10 @@ class _Concatenator:
                 start = 0 if item.start is None else item.start
                 step = 1 if item.step is None else item.step
                 if isinstance(step, complex):
+                    # host-data: made on the host, placed on the operand's device
                     part = np.linspace(start, item.stop, int(abs(step)))
                 else:
+                    # host-data: made on the host, placed on the operand's device
                     part = np.arange(start, item.stop, step)
             elif isinstance(item, str):
                 raise NotImplementedError("r_/c_ directive strings are not supported")

@@ -16,7 +16,7 @@ from functrans.primitives.linalg import dot_general
 
 def _arr(a):
     a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
 
 
 def matmul(a, b, /):
@@ -29,7 +29,7 @@ def matmul(a, b, /):
         (2, 4)
     """
     if type(a) is np.ndarray and type(b) is np.ndarray:  # plain arrays: NumPy itself
-        return np.matmul(a, b)
+        return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
     a, b = _arr(a), _arr(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
@@ -196,6 +196,7 @@ def _take_diagonals(op, spec):
                              f"don't match ({op.shape[first]} != {op.shape[second]})")
         rest = [i for i in range(len(spec)) if i not in (first, second)]
         moved = _shape.transpose(op, tuple(rest) + (first, second))
+        # host-data: made on the host, placed on the operand's device
         diagonal = placed_like(np.arange(op.shape[first]), op)
         op = gather_p.bind(moved, diagonal, diagonal, index=(Ellipsis, IndexArray(0), IndexArray(1)))
         spec = "".join(spec[i] for i in rest) + label
@@ -237,6 +238,7 @@ def einsum(subscripts, *operands, optimize=False):
         if type(op) is not np.ndarray:
             break
     else:  # plain arrays: NumPy itself
+        # numpy-only: NumPy arrays only, by the check above
         return np.einsum(subscripts, *operands, optimize=optimize)
     operands = [_arr(op) for op in operands]
     if not any_tracer(*operands):
@@ -244,8 +246,10 @@ def einsum(subscripts, *operands, optimize=False):
     specs, output = _parse_einsum(subscripts, operands)
     taken = [_take_diagonals(op, spec) for op, spec in zip(operands, specs)]
     operands, specs = [op for op, _ in taken], [spec for _, spec in taken]
+    # host-metadata: shapes only
     shapes_only = [np.lib.stride_tricks.as_strided(np.zeros((), np.int8), shape=op.shape,
                                                    strides=(0,) * len(op.shape)) for op in operands]
+    # host-metadata: shapes only
     path = np.einsum_path(",".join(specs) + "->" + output, *shapes_only, optimize="greedy")[0][1:]
     ops = list(zip(operands, specs))
     for step in path:

@@ -12,7 +12,7 @@ from functrans.primitives import shape as _shape
 
 def _arr(a):
     a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
 
 
 def kron(a, b, /):

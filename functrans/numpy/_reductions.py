@@ -33,7 +33,7 @@ def _prepare(a, axis, dtype):
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
     if isinstance(a, (int, float, complex, bool)):
-        a = np.asarray(a)
+        a = np.asarray(a)  # host-data: a Python scalar
     return a, normalize_axes(axis, len(a.shape))
 
 
@@ -166,7 +166,7 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
 def _arg(reducer, a, axis, keepdims):
     a = operand(a)
     if axis is None:
-        flat = _shape.reshape(a, (int(np.prod(shape_of(a), dtype=np.int64)),))
+        flat = _shape.reshape(a, (int(np.prod(shape_of(a), dtype=np.int64)),))  # host-metadata: shapes only
         out = reducer(flat, 0)
         return _shape.reshape(out, (1,) * len(shape_of(a))) if keepdims else out
     ax = normalize_axis(axis, len(shape_of(a)))

@@ -28,7 +28,7 @@ from functrans.transforms.custom import custom_jvp
 
 def _arr(a):
     a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
 
 
 def _inexact(a):
@@ -82,7 +82,7 @@ def cumsum(a, axis: int | None = None, dtype=None):
         [1.0, 1.0, 0.0]
     """
     if type(a) is np.ndarray:
-        return np.cumsum(a, axis, dtype)
+        return np.cumsum(a, axis, dtype)  # numpy-only: NumPy arrays only, by the check above
     a = _arr(a)
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
@@ -423,6 +423,7 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims: boo
             return out
         axes = normalize_axes(axis, len(a.shape))
         count = math.prod(a.shape[i] for i in axes)
+        # host-data: made on the host, placed on the operand's device
         return out, placed_like(np.full(shape_of(out), count, dtype=out.dtype), out)
     w = _arr(weights)
     nd = len(a.shape)
@@ -501,6 +502,7 @@ def count_nonzero(a, axis=None, *, keepdims: bool = False):
 
     a = _arr(a)
     if type(a) is np.ndarray:
+        # numpy-only: NumPy arrays only, by the check above
         return np.count_nonzero(a, axis=axis, keepdims=keepdims)
     if not any_tracer(a) and not keepdims:  # CuPy's count_nonzero takes a, axis
         return array_module(a).count_nonzero(a, axis=axis)
@@ -629,7 +631,7 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: s
             f"{', '.join(map(repr, _QUANTILE_METHODS))}")
     a = _arr(a)
     q_arr = host_values(q).astype(np.float64)  # the output's shape and positions depend on q
-    if np.any((q_arr < 0) | (q_arr > 1)):
+    if np.any((q_arr < 0) | (q_arr > 1)):  # host-data: host values (parameters, lists, host_values)
         raise ValueError("Quantiles must be in the range [0, 1]")
     if not any_tracer(a):
         return array_module(a).quantile(a, q, axis=axis, keepdims=keepdims, method=method)
@@ -650,11 +652,11 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: s
         rounding = {"lower": np.floor, "higher": np.ceil, "nearest": np.around}[method]
         result = take(s, rounding(position).astype(np.intp), axis=-1)  # kept + q.shape
     else:
-        lo = np.floor(position).astype(np.intp)
-        hi = np.minimum(lo + 1, n - 1)
+        lo = np.floor(position).astype(np.intp)  # host-data: host values (parameters, lists, host_values)
+        hi = np.minimum(lo + 1, n - 1)  # host-data: host values (parameters, lists, host_values)
         frac = position - lo  # float64, as NumPy's interpolation weights
         if method == "midpoint":  # halfway between neighbours, unless the position is one
-            frac = np.where(frac == 0, 0.0, 0.5)
+            frac = np.where(frac == 0, 0.0, 0.5)  # host-data: host values (parameters, lists, host_values)
         if type(frac) is np.ndarray:  # weights of an array of quantiles: where the data lives
             frac = placed_like(frac, s)
         below = take(s, lo, axis=-1)  # kept + q.shape
@@ -683,7 +685,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input: bool = False, method:
         >>> float(fnp.percentile(fnp.array([1.0, 2.0, 3.0]), 50))
         2.0
     """
-    q = np.asarray(q, dtype=np.float64) / 100
+    q = np.asarray(q, dtype=np.float64) / 100  # host-data: host values (parameters, lists, host_values)
     return quantile(a, q, axis, out, overwrite_input, method, keepdims)
 
 

@@ -16,7 +16,7 @@ from functrans.primitives import sorting as _sorting
 
 def _arr(a):
     a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
 
 
 def _flat_or_axis(a, axis):
@@ -38,13 +38,14 @@ def sort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
         [0.0, 1.0, 0.0]
     """
     if type(a) is np.ndarray and stable is None and order is None:  # plain arrays: NumPy itself
-        return np.sort(a, axis, kind)
+        return np.sort(a, axis, kind)  # numpy-only: NumPy arrays only, by the check above
     if order is not None:
         raise NotImplementedError("functrans.numpy.sort does not support order= (structured arrays)")
     a = _arr(a)
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's sort is always stable and takes a, axis, kind
             return array_module(a).sort(a, axis=axis)
+        # numpy-only: NumPy arrays only, by the check above
         return np.sort(a, axis=axis, kind=kind, stable=stable)
     from functrans.numpy._manipulation_more import take_along_axis
 
@@ -70,9 +71,11 @@ def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's argsort is always stable and takes a, axis, kind
             return array_module(a).argsort(a, axis=axis)
+        # numpy-only: NumPy arrays only, by the check above
         return np.argsort(a, axis=axis, kind=kind, stable=stable)
     a, axis = _flat_or_axis(a, axis)
     if len(a.shape) == 0:
+        # host-data: made on the host, placed on the operand's device
         return placed_like(np.zeros((), np.intp), a)
     return _sorting.argsort(a, axis)
 
@@ -91,6 +94,7 @@ def partition(a, kth, axis: int | None = -1, kind: str = "introselect", order=No
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's partition takes a, kth, axis
             return array_module(a).partition(a, kth, axis=axis)
+        # numpy-only: NumPy arrays only, by the check above
         return np.partition(a, kth, axis=axis, kind=kind, order=order)
     return sort(a, axis)
 
@@ -107,6 +111,7 @@ def argpartition(a, kth, axis: int | None = -1, kind: str = "introselect", order
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's argpartition takes a, kth, axis
             return array_module(a).argpartition(a, kth, axis=axis)
+        # numpy-only: NumPy arrays only, by the check above
         return np.argpartition(a, kth, axis=axis, kind=kind, order=order)
     return argsort(a, axis)
 
@@ -153,6 +158,7 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
         return array_module(a).unique(a, return_index, return_inverse, return_counts,
                                       equal_nan=equal_nan)
     values = host_values(_concrete_index_array(a))  # which entries are unique decides the shape
+    # host-data: host values (parameters, lists, host_values)
     _, index, inverse, counts = np.unique(values, True, True, True, equal_nan=equal_nan)
     from functrans.numpy._manipulation_more import take
 

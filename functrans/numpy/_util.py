@@ -122,5 +122,5 @@ def host_values(x) -> np.ndarray:
     if x is None:
         raise errors.TracerConversionError("this operation needs the values of its argument")
     if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float, bool, complex)):
-        return np.asarray(x)
+        return np.asarray(x)  # host-data: host values (parameters, lists, host_values)
     return backend_of(x).to_host(x)

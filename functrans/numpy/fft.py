@@ -23,7 +23,7 @@ __all__ = [
 
 def _arr(a):
     a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a
+    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
 
 
 def _check_norm(norm):
@@ -300,7 +300,7 @@ def fftfreq(n: int, d: float = 1.0, *, dtype=None, device=None):
         >>> fnp.fft.fftfreq(4).tolist()
         [0.0, 0.25, -0.5, -0.25]
     """
-    out = np.fft.fftfreq(n, d)
+    out = np.fft.fftfreq(n, d)  # host-data: made from no array (like= places it)
     return out if dtype is None else out.astype(dtype)
 
 
@@ -312,7 +312,7 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype=None, device=None):
         >>> fnp.fft.rfftfreq(4).tolist()
         [0.0, 0.25, 0.5]
     """
-    out = np.fft.rfftfreq(n, d)
+    out = np.fft.rfftfreq(n, d)  # host-data: made from no array (like= places it)
     return out if dtype is None else out.astype(dtype)
 
 

@@ -42,7 +42,7 @@ def _matrix(a, name="array"):
     """``a`` as an array of at least 2 dimensions with an inexact dtype."""
     a = operand(a)
     if isinstance(a, (int, float, complex, bool)):
-        a = np.asarray(a)
+        a = np.asarray(a)  # host-data: a Python scalar
     if len(a.shape) < 2:
         raise LinAlgError(f"{len(a.shape)}-dimensional array given. Array must be at least "
                           "two-dimensional")
@@ -61,7 +61,7 @@ def _square(a):
 def _inexact(a):
     a = operand(a)
     if isinstance(a, (int, float, complex, bool)):
-        a = np.asarray(a)
+        a = np.asarray(a)  # host-data: a Python scalar
     return a if a.dtype.kind in "fc" else convert_element_type(a, new_dtype=np.float64)
 
 
@@ -109,6 +109,7 @@ def inv(a):
     if not any_tracer(a):
         return array_module(a).linalg.inv(a)
     n = a.shape[-1]
+    # host-data: made on the host, placed on the operand's device
     eye = _shape.broadcast_to(placed_like(np.eye(n, dtype=a.dtype), a), a.shape)
     return _la.solve(a, eye)
 
@@ -158,6 +159,7 @@ def matrix_power(a, n: int):
     if not any_tracer(a):
         return array_module(a).linalg.matrix_power(a, n)
     if n == 0:
+        # host-data: made on the host, placed on the operand's device
         return _shape.broadcast_to(placed_like(np.eye(a.shape[-1], dtype=a.dtype), a), a.shape)
     if n < 0:
         a, n = inv(a), -n
@@ -189,7 +191,7 @@ def multi_dot(arrays, *, out=None):
     if len(arrays) < 2:
         raise ValueError("Expecting at least two arrays.")
     if all(type(a) is np.ndarray for a in arrays):
-        return np.linalg.multi_dot(arrays)  # other backends: the chain below (CuPy has none)
+        return np.linalg.multi_dot(arrays)  # numpy-only: other backends: the chain below (CuPy has none)
     first_vec, last_vec = len(arrays[0].shape) == 1, len(arrays[-1].shape) == 1
     if first_vec:
         arrays[0] = _shape.reshape(arrays[0], (1, arrays[0].shape[0]))
@@ -238,7 +240,7 @@ def cholesky(a, /, *, upper: bool = False):
     """
     a = _square(a)
     if type(a) is np.ndarray:
-        return np.linalg.cholesky(a, upper=upper)
+        return np.linalg.cholesky(a, upper=upper)  # numpy-only: NumPy arrays only, by the check above
     if not any_tracer(a):  # CuPy's cholesky takes a only, and gives the lower factor
         low = array_module(a).linalg.cholesky(a)
         return low.swapaxes(-1, -2).conj() if upper else low
@@ -300,10 +302,11 @@ def eigvals(a):
 def _hermitian_from(a, lower):
     """The Hermitian matrix whose ``lower`` (or upper) triangle is that of ``a``."""
     n = a.shape[-1]
-    strict = np.tri(n, n, -1, dtype=bool)
+    strict = np.tri(n, n, -1, dtype=bool)  # host-data: made on the host, placed on the operand's device
     if not lower:
         strict = strict.T
     tri = _ew.select(placed_like(strict, a), a, 0)
+    # host-data: made on the host, placed on the operand's device
     diag = _ew.select(placed_like(np.eye(n, dtype=bool), a), a, 0)
     if a.dtype.kind == "c":
         diag = convert_element_type(_ew.real(diag), new_dtype=a.dtype)
@@ -336,6 +339,7 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
     """
     a = _matrix(a)
     if type(a) is np.ndarray:
+        # numpy-only: NumPy arrays only, by the check above
         return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
     if not any_tracer(a):  # CuPy's svd takes no hermitian (a valid SVD either way)
         return array_module(a).linalg.svd(a, full_matrices, compute_uv)
@@ -427,6 +431,7 @@ def lstsq(a, b, rcond=None):
         residuals = _red.reduce_sum(sq, (0,))
     else:
         residuals = placed_like(
+            # host-data: made on the host, placed on the operand's device
             np.zeros((0,), np.dtype(a.dtype.char.lower()) if a.dtype.kind == "c" else a.dtype), a)
     if len(b.shape) == 1:
         x = _shape.reshape(x, (n,))
@@ -445,6 +450,7 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):
     if any_tracer(value):
         value = value.to_concrete()
     if type(value) is np.ndarray:
+        # numpy-only: NumPy arrays only, by the check above
         return np.linalg.matrix_rank(value, tol=tol, hermitian=hermitian, rtol=rtol)
     options = {"hermitian": True} if hermitian else {}  # CuPy takes M and tol only
     if rtol is not None:

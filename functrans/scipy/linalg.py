@@ -24,7 +24,7 @@ qr = _fla.qr
 def _inexact(a):
     a = operand(a)
     if isinstance(a, (int, float, complex, bool)):
-        a = np.asarray(a)
+        a = np.asarray(a)  # host-data: a Python scalar
     return a if a.dtype.kind in "fc" else convert_element_type(a, new_dtype=np.float64)
 
 

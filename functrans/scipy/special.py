@@ -258,7 +258,7 @@ def softmax(x, axis=None):
         [0.5, 0.5]
     """
     x = _float(x)
-    x = np.asarray(x) if isinstance(x, (int, float, complex)) else x
+    x = np.asarray(x) if isinstance(x, (int, float, complex)) else x  # host-data: a Python scalar
     axes = normalize_axes(axis, len(x.shape))
     shifted = _ew.sub(x, _max_shift(x, axes))
     e = _ew.exp(shifted)
@@ -276,7 +276,7 @@ def log_softmax(x, axis=None):
         [-0.693147, -0.693147]
     """
     x = _float(x)
-    x = np.asarray(x) if isinstance(x, (int, float, complex)) else x
+    x = np.asarray(x) if isinstance(x, (int, float, complex)) else x  # host-data: a Python scalar
     axes = normalize_axes(axis, len(x.shape))
     shifted = _ew.sub(x, _max_shift(x, axes))
     from functrans.numpy._reductions import sum
