@@ -828,6 +828,8 @@ def _signature(name, leaves):
                 "(and pytrees of them) as arguments; pass configuration through static_argnums "
                 "or static_argnames, or close over it."
             )
+        if kind is not np.ndarray and issubclass(kind, np.generic):
+            kind = np.ndarray  # NumPy scalars and 0-d arrays stage alike: one signature
         signature.append((kind, tuple(shape), np.dtype(dtype)))
         dynamic.append(leaf)
     return tuple(signature), dynamic

@@ -74,7 +74,7 @@ def _leaf_record(leaf: Any, where: str, arrays: dict) -> dict:
         return {"kind": "bool", "value": leaf}
     if isinstance(leaf, int):
         return {"kind": "int", "value": leaf}
-    if isinstance(leaf, float):
+    if isinstance(leaf, float) and not isinstance(leaf, np.generic):  # np.float64 is a float
         return {"kind": "float", "value": leaf}
     if isinstance(leaf, str):
         return {"kind": "str", "value": leaf}
@@ -220,7 +220,7 @@ def save(path: PathLike, tree: PyTree) -> None:
         >>> with tempfile.TemporaryDirectory() as directory:
         ...     path = os.path.join(directory, "opt_state.npz")
         ...     io.save(path, state)
-        ...     io.load(path).count
+        ...     int(io.load(path).count)
         0
     """
     skeleton, leaves, arrays = _encode(tree)

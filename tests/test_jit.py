@@ -221,3 +221,39 @@ def test_jit_keeps_arrays_on_their_device():
     draw = ft.jit(lambda k: random.normal(k, (3,)))(random.key(0, device="strict:1"))
     assert draw.device == "strict:1"
     np.testing.assert_array_equal(to_numpy(draw), random.normal(random.key(0), (3,)))
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda optim: optim.adam(1e-2),
+    lambda optim: optim.sgd(optim.schedules.warmup_cosine_decay(0.0, 0.1, 2, 6), momentum=0.9),
+    lambda optim: optim.chain(optim.clip_by_global_norm(1.0),
+                              optim.adamw(optim.schedules.exponential_decay(1e-2, 0.5, 2, True))),
+])
+def test_a_jitted_training_step_is_staged_once_and_matches_eager(make_opt):
+    from functrans import optim
+
+    params, x, y = _mlp_data(1)
+    params = {k: v.astype(np.float32) for k, v in params.items()}
+    opt = make_opt(optim)
+    stagings = []
+
+    def step(p, state):
+        stagings.append(1)
+        loss, grads = ft.value_and_grad(_mlp_loss)(p, x, y)
+        updates, state = opt.update(grads, state, p)
+        return optim.apply_updates(p, updates), state, loss
+
+    eager_p, eager_s = params, opt.init(params)
+    jit_p, jit_s = params, opt.init(params)
+    jitted = ft.jit(step)
+    for _ in range(6):  # the step count and scheduled rate change every step
+        eager_p, eager_s, eager_loss = step(eager_p, eager_s)
+        jit_p, jit_s, jit_loss = jitted(jit_p, jit_s)
+        np.testing.assert_allclose(jit_loss, eager_loss, rtol=1e-6)
+    assert len(stagings) == 6 + 1  # six eager calls, one staging
+    assert int(optim.get_count(jit_s)) == 6
+    np.testing.assert_allclose(float(optim.get_learning_rate(jit_s)),
+                               float(optim.get_learning_rate(eager_s)), rtol=1e-12)
+    for k in params:
+        assert jit_p[k].dtype == np.float32
+        np.testing.assert_allclose(jit_p[k], eager_p[k], rtol=1e-5, atol=1e-6)

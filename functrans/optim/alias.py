@@ -4,8 +4,10 @@ Each optimizer's state is one NamedTuple whose ``count`` field is the number of 
 so far and whose ``learning_rate`` field is the rate the next update will use (a schedule is
 evaluated at ``count``), so both are readable without digging. Defaults and update formulas
 are PyTorch's (Lion: its paper's); each docstring states the formula, with ``g`` the gradient,
-``p`` the parameter and ``t`` the step number counted from 1. All arithmetic uses Python-float
-coefficients, so float32 parameters and gradients give float32 updates.
+``p`` the parameter and ``t`` the step number counted from 1. Every coefficient meets the
+arrays as a Python float (or, traced under ``jit``, cast to their dtype), so float32
+parameters and gradients give float32 updates. The count is a NumPy integer, so that a
+``jit``-staged training step takes it as an input.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from typing import NamedTuple, Optional
 import functrans.numpy as fnp
 from functrans import tree
 from functrans.optim.base import (
-    GradientTransformation, ScalarOrSchedule, _check_nonnegative, _check_unit_interval, _l2,
-    _need_params, _rate, _same_leaves, _zeros_like_tree,
+    GradientTransformation, ScalarOrSchedule, _check_nonnegative, _check_unit_interval,
+    _coefficient, _first_count, _l2, _need_params, _rate, _same_leaves, _zeros_like_tree,
 )
 from functrans.typing import Params, PyTree, Updates
 
@@ -49,7 +51,7 @@ class SgdState(NamedTuple):
         >>> import numpy as np
         >>> from functrans import optim
         >>> optim.sgd(0.1).init(np.zeros(2))
-        SgdState(count=0, learning_rate=0.1, momentum=None)
+        SgdState(count=np.int64(0), learning_rate=0.1, momentum=None)
     """
 
     count: int
@@ -66,7 +68,7 @@ class _Sgd(_Optimizer):
 
     def init(self, params: Params) -> SgdState:
         buf = _zeros_like_tree(params) if self.momentum else None
-        return SgdState(0, self._rate(0), buf)
+        return SgdState(_first_count(), self._rate(0), buf)
 
     def update(self, grads: Updates, state: SgdState,
                params: Optional[Params] = None) -> tuple[Updates, SgdState]:
@@ -80,7 +82,8 @@ class _Sgd(_Optimizer):
         else:
             d = g
         count = state.count + 1
-        return treedef.unflatten([-lr * di for di in d]), SgdState(count, self._rate(count), buf)
+        updates = [-_coefficient(lr, di) * di for di in d]
+        return treedef.unflatten(updates), SgdState(count, self._rate(count), buf)
 
 
 def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool = False,
@@ -117,7 +120,7 @@ def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool =
         >>> state = opt.init(np.array([1.0]))
         >>> updates, state = opt.update(np.array([2.0]), state)
         >>> updates, state.count, state.learning_rate
-        (array([-0.2]), 1, 0.1)
+        (array([-0.2]), np.int64(1), 0.1)
     """
     _check_nonnegative("sgd", learning_rate=learning_rate, weight_decay=weight_decay)
     _check_unit_interval("sgd", momentum=momentum)
@@ -142,7 +145,7 @@ class AdamState(NamedTuple):
         >>> from functrans import optim
         >>> state = optim.adam(1e-3).init({"w": np.zeros(2)})
         >>> state.count, state.learning_rate, state.mu
-        (0, 0.001, {'w': array([0., 0.])})
+        (np.int64(0), 0.001, {'w': array([0., 0.])})
     """
 
     count: int
@@ -162,7 +165,7 @@ class _Adam(_Optimizer):
     name: str
 
     def init(self, params: Params) -> AdamState:
-        return AdamState(0, self._rate(0), _zeros_like_tree(params), _zeros_like_tree(params))
+        return AdamState(_first_count(), self._rate(0), _zeros_like_tree(params), _zeros_like_tree(params))
 
     def update(self, grads: Updates, state: AdamState,
                params: Optional[Params] = None) -> tuple[Updates, AdamState]:
@@ -176,12 +179,13 @@ class _Adam(_Optimizer):
              for mi, gi in zip(_same_leaves(treedef, state.mu, self.name, "mu"), g)]
         v = [b2 * vi + (1.0 - b2) * (gi * gi)
              for vi, gi in zip(_same_leaves(treedef, state.nu, self.name, "nu"), g)]
-        steps = [(mi / c1) / (fnp.sqrt(vi / c2) + eps) for mi, vi in zip(m, v)]
+        steps = [(mi / _coefficient(c1, mi)) / (fnp.sqrt(vi / _coefficient(c2, vi)) + eps)
+                 for mi, vi in zip(m, v)]
         if self.decoupled and self.weight_decay:
             _need_params(params, self.name, "weight_decay")
             p = _same_leaves(treedef, params, self.name, "params")
             steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
-        updates = treedef.unflatten([-lr * si for si in steps])
+        updates = treedef.unflatten([-_coefficient(lr, si) * si for si in steps])
         return updates, AdamState(t, self._rate(t), treedef.unflatten(m), treedef.unflatten(v))
 
 
@@ -279,7 +283,7 @@ class RmspropState(NamedTuple):
         >>> from functrans import optim
         >>> state = optim.rmsprop(0.01).init(np.zeros(2))
         >>> state.count, state.mu is None, state.momentum is None
-        (0, True, True)
+        (np.int64(0), True, True)
     """
 
     count: int
@@ -301,7 +305,7 @@ class _Rmsprop(_Optimizer):
     def init(self, params: Params) -> RmspropState:
         mu = _zeros_like_tree(params) if self.centered else None
         buf = _zeros_like_tree(params) if self.momentum else None
-        return RmspropState(0, self._rate(0), _zeros_like_tree(params), mu, buf)
+        return RmspropState(_first_count(), self._rate(0), _zeros_like_tree(params), mu, buf)
 
     def update(self, grads: Updates, state: RmspropState,
                params: Optional[Params] = None) -> tuple[Updates, RmspropState]:
@@ -326,7 +330,7 @@ class _Rmsprop(_Optimizer):
             buf = treedef.unflatten(steps)
         count = state.count + 1
         new_state = RmspropState(count, self._rate(count), treedef.unflatten(v), mu, buf)
-        return treedef.unflatten([-lr * si for si in steps]), new_state
+        return treedef.unflatten([-_coefficient(lr, si) * si for si in steps]), new_state
 
 
 def rmsprop(learning_rate: ScalarOrSchedule = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -402,7 +406,7 @@ class _Adagrad(_Optimizer):
 
     def init(self, params: Params) -> AdagradState:
         acc = tree.map(lambda p: fnp.full_like(p, self.initial_accumulator_value), params)
-        return AdagradState(0, self._rate(0), acc)
+        return AdagradState(_first_count(), self._rate(0), acc)
 
     def update(self, grads: Updates, state: AdagradState,
                params: Optional[Params] = None) -> tuple[Updates, AdagradState]:
@@ -411,7 +415,7 @@ class _Adagrad(_Optimizer):
         old = _same_leaves(treedef, state.sum_of_squares, "adagrad", "sum_of_squares")
         acc = [si + gi * gi for si, gi in zip(old, g)]
         lr = state.learning_rate
-        updates = [-lr * gi / (fnp.sqrt(si) + self.eps) for gi, si in zip(g, acc)]
+        updates = [-_coefficient(lr, gi) * gi / (fnp.sqrt(si) + self.eps) for gi, si in zip(g, acc)]
         count = state.count + 1
         return treedef.unflatten(updates), AdagradState(count, self._rate(count),
                                                         treedef.unflatten(acc))
@@ -466,7 +470,7 @@ class LionState(NamedTuple):
         >>> import numpy as np
         >>> from functrans import optim
         >>> optim.lion(1e-4).init(np.zeros(1))
-        LionState(count=0, learning_rate=0.0001, mu=array([0.]))
+        LionState(count=np.int64(0), learning_rate=0.0001, mu=array([0.]))
     """
 
     count: int
@@ -482,7 +486,7 @@ class _Lion(_Optimizer):
     weight_decay: float
 
     def init(self, params: Params) -> LionState:
-        return LionState(0, self._rate(0), _zeros_like_tree(params))
+        return LionState(_first_count(), self._rate(0), _zeros_like_tree(params))
 
     def update(self, grads: Updates, state: LionState,
                params: Optional[Params] = None) -> tuple[Updates, LionState]:
@@ -496,7 +500,7 @@ class _Lion(_Optimizer):
             steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
         new_m = [b2 * mi + (1.0 - b2) * gi for mi, gi in zip(m, g)]
         count = state.count + 1
-        return (treedef.unflatten([-lr * si for si in steps]),
+        return (treedef.unflatten([-_coefficient(lr, si) * si for si in steps]),
                 LionState(count, self._rate(count), treedef.unflatten(new_m)))
 
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple, Optional, Protocol, Union
 
+import numpy as np
+
 import functrans.numpy as fnp
 from functrans import tree
+from functrans.core.trace import Tracer
+from functrans.primitives.conversion import convert_element_type
 from functrans.typing import OptState, Params, PyTree, Updates
 
 __all__ = ["EmptyState", "GradientTransformation", "InitFn", "Schedule", "ScalarOrSchedule",
@@ -27,7 +31,7 @@ class Schedule(Protocol):
         >>> from functrans import optim
         >>> opt = optim.sgd(lambda count: 0.1 / (1 + count))
         >>> _, state = opt.update(np.ones(1), opt.init(np.zeros(1)))
-        >>> state.learning_rate
+        >>> float(state.learning_rate)
         0.05
     """
 
@@ -165,15 +169,35 @@ def get_count(state: OptState) -> int:
         >>> opt = optim.chain(optim.clip(1.0), optim.sgd(0.1))
         >>> state = opt.init(np.zeros(2))
         >>> _, state = opt.update(np.ones(2), state)
-        >>> optim.get_count(state)
+        >>> int(optim.get_count(state))
         1
     """
     return _find_field(state, "count")
 
 
-def _rate(learning_rate: ScalarOrSchedule, count: int) -> float:
-    """The value of a number or a schedule at ``count``."""
-    return float(learning_rate(count)) if callable(learning_rate) else float(learning_rate)
+def _first_count() -> np.int64:
+    """The step count of a new state: a NumPy integer rather than a Python int, so that a
+    ``jit``-staged training step takes it as an input instead of a constant of its cache
+    key (a Python int that changed every step would stage the step anew every time)."""
+    return np.int64(0)
+
+
+def _rate(learning_rate: ScalarOrSchedule, count) -> float:
+    """The value of a number (a Python float) or of a schedule at ``count`` (a NumPy float,
+    an input rather than a constant for ``jit``, like the count; traced when the count is)."""
+    if not callable(learning_rate):
+        return float(learning_rate)
+    value = learning_rate(count)
+    return value if isinstance(value, Tracer) else np.float64(value)
+
+
+def _coefficient(value, like):
+    """A per-step scalar (learning rate, bias correction) ready to multiply the array
+    ``like``: a Python float when it is known, so ``like``'s dtype is kept (float32 stays
+    float32); traced (under ``jit``), it is cast to ``like``'s dtype for the same reason."""
+    if isinstance(value, Tracer):
+        return convert_element_type(value, new_dtype=like.dtype)
+    return float(value)
 
 
 def _zeros_like_tree(params: PyTree) -> PyTree:

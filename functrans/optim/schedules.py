@@ -19,6 +19,62 @@ from typing import Optional
 __all__ = ["constant", "cosine_decay", "exponential_decay", "linear", "warmup_cosine_decay"]
 
 
+class _PythonMath:
+    """The operations a schedule needs, on Python numbers."""
+
+    min = staticmethod(min)
+    max = staticmethod(max)
+    cos = staticmethod(math.cos)
+    floor = staticmethod(math.floor)
+
+    @staticmethod
+    def where(condition, if_true, if_false):
+        return if_true if condition else if_false
+
+    @staticmethod
+    def result(value):
+        return float(value)
+
+
+class _ArrayMath:
+    """The same operations on a traced count (a training step under ``jit``)."""
+
+    @staticmethod
+    def min(a, b):
+        return _fnp().minimum(a, b)
+
+    @staticmethod
+    def max(a, b):
+        return _fnp().maximum(a, b)
+
+    @staticmethod
+    def cos(a):
+        return _fnp().cos(a)
+
+    @staticmethod
+    def floor(a):
+        return _fnp().floor(a)
+
+    @staticmethod
+    def where(condition, if_true, if_false):
+        return _fnp().where(condition, if_true, if_false)
+
+    @staticmethod
+    def result(value):
+        return value
+
+
+def _fnp():
+    import functrans.numpy as fnp  # schedules stay importable without the array layer
+
+    return fnp
+
+
+def _math(count):
+    """Python arithmetic for a number, array operations for a traced count."""
+    return _ArrayMath if hasattr(count, "_trace") else _PythonMath
+
+
 def _check_steps(fn: str, name: str, steps: int, allow_zero: bool = False) -> None:
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < (0 if allow_zero else 1):
         bound = "a non-negative" if allow_zero else "a positive"
@@ -69,8 +125,9 @@ class linear:
         _check_steps("linear", "transition_steps", self.transition_steps)
 
     def __call__(self, count: int) -> float:
-        frac = min(max(count, 0), self.transition_steps) / self.transition_steps
-        return float(self.init_value + (self.end_value - self.init_value) * frac)
+        m = _math(count)
+        frac = m.min(m.max(count, 0), self.transition_steps) / self.transition_steps
+        return m.result(self.init_value + (self.end_value - self.init_value) * frac)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,14 +161,15 @@ class exponential_decay:
                              f"> 0, got {self.decay_rate!r}")
 
     def __call__(self, count: int) -> float:
+        m = _math(count)
         p = count / self.transition_steps
         if self.staircase:
-            p = math.floor(p)
+            p = m.floor(p)
         value = self.init_value * self.decay_rate**p
         if self.end_value is not None:
-            value = max(value, self.end_value) if self.decay_rate < 1 else min(value,
-                                                                                self.end_value)
-        return float(value)
+            value = m.max(value, self.end_value) if self.decay_rate < 1 else m.min(value,
+                                                                                    self.end_value)
+        return m.result(value)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -141,9 +199,10 @@ class cosine_decay:
         _check_steps("cosine_decay", "decay_steps", self.decay_steps)
 
     def __call__(self, count: int) -> float:
-        frac = min(max(count, 0), self.decay_steps) / self.decay_steps
-        cosine = 0.5 * (1.0 + math.cos(math.pi * frac))
-        return float(self.init_value * ((1.0 - self.alpha) * cosine + self.alpha))
+        m = _math(count)
+        frac = m.min(m.max(count, 0), self.decay_steps) / self.decay_steps
+        cosine = 0.5 * (1.0 + m.cos(math.pi * frac))
+        return m.result(self.init_value * ((1.0 - self.alpha) * cosine + self.alpha))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,10 +240,10 @@ class warmup_cosine_decay:
                              f"({self.warmup_steps}); it counts the warmup too")
 
     def __call__(self, count: int) -> float:
-        if count < self.warmup_steps:
-            frac = count / self.warmup_steps
-            return float(self.init_value + (self.peak_value - self.init_value) * frac)
+        m = _math(count)
+        warm = self.init_value + (self.peak_value - self.init_value) * (count / max(self.warmup_steps, 1))
         span = self.decay_steps - self.warmup_steps
-        frac = min(count - self.warmup_steps, span) / span
-        cosine = 0.5 * (1.0 + math.cos(math.pi * frac))
-        return float(self.end_value + (self.peak_value - self.end_value) * cosine)
+        frac = m.min(m.max(count - self.warmup_steps, 0), span) / span
+        cosine = 0.5 * (1.0 + m.cos(math.pi * frac))
+        decayed = self.end_value + (self.peak_value - self.end_value) * cosine
+        return m.result(m.where(count < self.warmup_steps, warm, decayed))
