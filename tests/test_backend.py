@@ -91,6 +91,13 @@ def test_mixing_devices_in_one_primitive_names_both_devices_and_the_fix():
     assert "device_put" in message and "never copies" in message
 
 
+def test_the_suggested_fix_moves_host_data_to_the_accelerator():
+    with pytest.raises(DeviceMismatchError, match=r"device_put\(x, 'fake:0'\)"):
+        add_p.bind(np.ones(2), _FakeArray(np.ones(2)))
+    with pytest.raises(DeviceMismatchError, match=r"random.key\(seed, device='fake:1'\)"):
+        add_p.bind(_FakeArray(np.ones(2), "fake:1"), np.ones(2))
+
+
 def test_mixing_a_host_array_with_a_device_array_is_an_error():
     with pytest.raises(DeviceMismatchError, match="argument 0 is on 'cpu' and argument 1 is on 'fake:0'"):
         add_p.bind(np.ones(2), _FakeArray(np.ones(2)))

@@ -131,9 +131,16 @@ def check_same_device(name: str, args) -> None:
         if first is None:
             first, first_device = i, dev
         elif dev != first_device:
-            raise DeviceMismatchError(
-                f"{name}: the inputs are on different devices: argument {first} is on "
-                f"{first_device!r} and argument {i} is on {dev!r}. functrans never copies arrays "
-                f"between devices implicitly; move one of them first, e.g. "
-                f"x = functrans.device_put(x, {first_device!r})."
-            )
+            raise device_mismatch_error(name, first, first_device, i, dev)
+
+
+def device_mismatch_error(name: str, i: int, a: str, j: int, b: str) -> DeviceMismatchError:
+    """The error for argument ``i`` on device ``a`` meeting argument ``j`` on device ``b``;
+    the suggested fix moves host data to the accelerator, not the other way round."""
+    target = b if a == "cpu" else a
+    return DeviceMismatchError(
+        f"{name}: the inputs are on different devices: argument {i} is on {a!r} and argument "
+        f"{j} is on {b!r}. functrans never copies arrays between devices implicitly; move the "
+        f"data once, before the computation, e.g. x = functrans.device_put(x, {target!r}) "
+        f"(parameters: model.init(functrans.random.key(seed, device={target!r})))."
+    )
