@@ -131,26 +131,43 @@ def test_cupy_has_every_special_function_the_primitives_call():
     assert not missing, f"cupyx.scipy.special lacks {missing}"
 
 
-def _namespace_names() -> set[str]:
-    """Names looked up on an array namespace in functrans: ``xp.name`` and
-    ``array_module(x).name`` (with ``.linalg.`` / ``.fft.`` kept as prefixes)."""
-    names = set()
+def _namespace_name(node: ast.AST) -> str | None:
+    """``"name"`` for ``xp.name`` or ``array_module(x).name`` (``.linalg.`` / ``.fft.`` kept as
+    prefixes), None for any other expression."""
+    if not isinstance(node, ast.Attribute):
+        return None
+    base, chain = node.value, [node.attr]
+    while isinstance(base, ast.Attribute) and base.attr in ("linalg", "fft"):
+        chain.insert(0, base.attr)
+        base = base.value
+    is_xp = isinstance(base, ast.Name) and base.id == "xp"
+    is_lookup = (isinstance(base, ast.Call) and isinstance(base.func, ast.Name)
+                 and base.func.id in ("array_module", "array_module_of"))
+    if (is_xp or is_lookup) and chain[-1] not in ("linalg", "fft"):
+        return ".".join(chain)
+    return None
+
+
+def _namespace_uses() -> tuple[set[str], dict[tuple[str, str], str]]:
+    """Every namespace name functrans looks up, and every (name, keyword) it calls one with
+    (mapped to one place that does)."""
+    names, keywords = set(), {}
     for path in ROOT.rglob("*.py"):
         if "testing" in path.parts:
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(node, ast.Attribute):
-                continue
-            base, chain = node.value, [node.attr]
-            while isinstance(base, ast.Attribute) and base.attr in ("linalg", "fft"):
-                chain.insert(0, base.attr)
-                base = base.value
-            is_xp = isinstance(base, ast.Name) and base.id == "xp"
-            is_lookup = (isinstance(base, ast.Call) and isinstance(base.func, ast.Name)
-                         and base.func.id in ("array_module", "array_module_of"))
-            if (is_xp or is_lookup) and chain[-1] not in ("linalg", "fft"):
-                names.add(".".join(chain))
-    return names
+            name = _namespace_name(node)
+            if name is not None:
+                names.add(name)
+            if isinstance(node, ast.Call) and (name := _namespace_name(node.func)) is not None:
+                for kw in node.keywords:
+                    if kw.arg is not None:
+                        keywords.setdefault((name, kw.arg), f"{path.name}:{node.lineno}")
+    return names, keywords
+
+
+def _namespace_names() -> set[str]:
+    return _namespace_uses()[0]
 
 
 def test_cupy_has_every_namespace_function_functrans_calls():
@@ -159,6 +176,15 @@ def test_cupy_has_every_namespace_function_functrans_calls():
     assert {"matmul", "linalg.solve", "sort", "where"} <= names, "the scan found too little"
     missing = sorted(n for n in names if not _has(cupy, n))
     assert not missing, f"CuPy lacks {missing} (give the Backend a spelling for them)"
+
+
+def test_cupy_accepts_every_keyword_functrans_passes_to_it():
+    cupy = pytest.importorskip("cupy")
+    _, keywords = _namespace_uses()
+    assert ("sum", "axis") in keywords, "the scan found too little"
+    refused = sorted(f"{name}({kw}=...) at {where}" for (name, kw), where in keywords.items()
+                     if _has(cupy, name) and not _accepts(_resolve(f"cupy.{name}"), kw))
+    assert not refused, f"CuPy's functions take no such keyword: {refused}"
 
 
 def _has(module, dotted: str) -> bool:
