@@ -57,14 +57,18 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     opt_state = opt.init(params)
     step_grad = ft.value_and_grad(loss_fn)
 
+    @ft.jit  # staged on the first batch (and on the smaller last one), then replayed
+    def train_step(params, opt_state, x, y):
+        loss, grads = step_grad(params, x, y)
+        updates, opt_state = opt.update(grads, opt_state, params)
+        return optim.apply_updates(params, updates), opt_state, loss
+
     train_losses, test_losses = [], []
     bar = progress(range(args.epochs), args.epochs, "epoch", not args.no_progress)
     for epoch in bar:
         losses = []
         for idx in minibatches(random.fold_in(key_data, epoch), len(x_train), 32):
-            loss, grads = step_grad(params, x_train[idx], y_train[idx])
-            updates, opt_state = opt.update(grads, opt_state, params)
-            params = optim.apply_updates(params, updates)
+            params, opt_state, loss = train_step(params, opt_state, x_train[idx], y_train[idx])
             losses.append(float(loss))
         train_losses.append(float(np.mean(losses)))
         test_losses.append(float(loss_fn(params, x_test, y_test)))

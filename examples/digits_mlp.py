@@ -3,7 +3,8 @@
 A two-layer network (64 -> 128 -> 10, ReLU) reaches 97.5-98.5% accuracy (depending on the seed) on the held-out
 quarter of the data in a few seconds. Everything is a pure function: the model's params are a
 list of dicts of arrays, one training step is ``value_and_grad`` of the loss followed by the
-optimizer's ``update``, and nothing is mutated.
+optimizer's ``update``, and nothing is mutated. ``ft.jit`` records the step once and replays
+it, which halves the training time here.
 
 Run: python examples/digits_mlp.py            (pip install 'functrans[examples]' first for
      python examples/digits_mlp.py --fast      the data, the progress bar and the plot)
@@ -48,6 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
     opt_state = opt.init(params)
     step_grad = ft.value_and_grad(loss_fn)
 
+    @ft.jit  # staged on the first batch (and on the smaller last one), then replayed
     def train_step(params, opt_state, x, y):
         loss, grads = step_grad(params, x, y)
         updates, opt_state = opt.update(grads, opt_state, params)
