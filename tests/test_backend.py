@@ -148,8 +148,12 @@ def test_cupy_is_not_imported_unless_asked_for():
 
 
 def test_host_types_cover_numpy_arrays_and_scalars():
-    for x in (np.ones(1), np.float32(1), np.int64(1), np.bool_(True), 1.0, 1, True, 1j):
+    for x in (np.ones(1), np.float32(1), np.int64(1), np.bool_(True), 1.0, 1, True, 1j, None, "s"):
         assert type(x) in B.HOST_TYPES
+
+
+def test_static_arguments_fit_every_device():
+    B.check_same_device("f", (None, "mode", 2, _FakeArray(np.ones(1), "fake:1")))
 
 
 # --- on the strict test backend's second device: everything stays on "strict:1" ---------------

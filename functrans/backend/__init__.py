@@ -30,7 +30,7 @@ _MODULE_BY_TYPE: dict[type, object] = {}
 #: Types that live on the host and never choose a backend over another array: Python
 #: scalars, NumPy scalars, and (for the device check) NumPy arrays. Primitive.bind skips
 #: them with one set lookup, so the all-NumPy fast path does no device work.
-_SCALAR_TYPES = {float, int, bool, complex}
+_SCALAR_TYPES = {float, int, bool, complex, str, type(None)}  # str, None: static arguments
 for _code in _np.typecodes["All"]:
     _SCALAR_TYPES.add(_np.dtype(_code).type)
 HOST_TYPES = frozenset(_SCALAR_TYPES | {_np.ndarray})

@@ -32,10 +32,12 @@ CUPY_API: tuple[tuple[str, tuple[str, ...]], ...] = (
 class CuPyBackend(Backend):
     """CuPy on NVIDIA GPUs. Arrays are created on, and stay on, the device they belong to.
 
-    Example (needs a GPU):
-        >>> import cupy, functrans as ft  # doctest: +SKIP
-        >>> ft.backend.backend_of(cupy.ones(2)).device_of(cupy.ones(2))  # doctest: +SKIP
-        'gpu:0'
+    Built on first use (``functrans.backend.backend_of(cupy_array)``, ``device_put(x, "gpu")``);
+    its devices are named after the platform:
+
+    Example:
+        >>> CuPyBackend.name, CuPyBackend.platform
+        ('cupy', 'gpu')
     """
 
     name = "cupy"
