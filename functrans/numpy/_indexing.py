@@ -13,7 +13,7 @@ import numpy as np
 
 from functrans import errors
 from functrans.core.trace import Tracer
-from functrans.numpy._util import operand, placed_like
+from functrans.numpy._util import host_values, operand, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
@@ -104,17 +104,32 @@ def _matching_dtype(x, v):
 
 
 _HOST_INDEX_ITEMS = (list, np.ndarray, int, np.integer, slice)
+_UNKNOWN = object()
+
+
+def _host_index_item(item):
+    """An index item with host values: device and concrete traced arrays are read back."""
+    if item is None or item is Ellipsis or isinstance(item, _HOST_INDEX_ITEMS):
+        return item
+    try:
+        return host_values(item)
+    except errors.TracerConversionError:
+        return _UNKNOWN
 
 
 def _repeat_rounds(shape, index):
     """For an index that selects some position more than once: the flat position of every
     selected element and its rank among the elements selecting the same position (0 for the
-    first). ``None`` when no position repeats, or when the index is not known on the host."""
+    first). ``None`` when no position repeats, or when the index has no value yet (traced
+    under jit or vmap). An index array on a device is read to the host (the rounds depend on
+    its values)."""
     items = index if isinstance(index, tuple) else (index,)
+    items = tuple(_host_index_item(i) for i in items)
+    if any(i is _UNKNOWN for i in items):
+        return None  # a traced index array without a value: not known here
     if not any(isinstance(i, (list, np.ndarray)) for i in items):
         return None  # only ints, slices, None, Ellipsis: no position can repeat
-    if not all(i is None or i is Ellipsis or isinstance(i, _HOST_INDEX_ITEMS) for i in items):
-        return None  # a traced or device index array: its values are not known here
+    index = items if isinstance(index, tuple) else items[0]
     size = math.prod(shape)
     positions = np.arange(size).reshape(shape)[index]  # host-metadata: flat positions
     flat = positions.reshape(-1)
@@ -186,6 +201,8 @@ class _IndexUpdate:
         # most once, so that every update counts (as NumPy's ufunc.at and JAX do).
         positions, ranks = repeats
         flat = _shape.reshape(x, (x.size,))
+        if isinstance(values, (int, float, complex, bool)):  # a scalar: an array where x lives
+            values = placed_like(np.asarray(values, x.dtype), x)  # host-data: a Python scalar
         updates = _shape.reshape(_shape.broadcast_to(values, positions.shape), (positions.size,))
         positions = positions.reshape(-1)
         for rank in range(int(ranks.max()) + 1):
