@@ -348,3 +348,21 @@ def test_index_updates_apply_every_repeat_like_ufunc_at(method, ufunc):
     ufunc.at(want, (rows, cols), values[:3])
     np.testing.assert_array_equal(getattr(fnp.at(grid)[rows, cols], method)(values[:3]), want)
     check_grads(lambda a, b: getattr(fnp.at(a)[idx], method)(b), (x, values), order=2)
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+def test_unique_along_an_axis_matches_numpy_and_takes_first_occurrences(axis):
+    x = np.array([[1.0, 2.0], [1.0, 2.0], [3.0, 4.0], [0.0, 5.0]])
+    want = np.unique(x, True, True, True, axis=axis)
+    got = ft.jvp(lambda v: fnp.unique(v, True, True, True, axis=axis), (x,), (x,))[0]
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a, b)
+    grad = ft.grad(lambda v: fnp.sum(fnp.unique(v, axis=axis) ** 2))(x)
+    first = np.zeros_like(x)
+    if axis == 0:
+        first[[0, 2, 3]] = 1.0  # row 1 repeats row 0
+    else:
+        first[...] = 1.0  # columns are distinct; flattened: the later 1.0 and 2.0 repeat
+        if axis is None:
+            first[1] = 0.0
+    np.testing.assert_array_equal(grad, 2 * x * first)

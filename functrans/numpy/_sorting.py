@@ -141,10 +141,10 @@ def searchsorted(a, v, side: str = "left", sorter=None):
 
 def unique(ar, return_index: bool = False, return_inverse: bool = False,
            return_counts: bool = False, axis=None, *, equal_nan: bool = True, sorted: bool = True):
-    """The sorted unique entries (of the flattened array), optionally with the index of each
-    one's first occurrence, the inverse indices, and the counts. The values are
-    differentiable: each takes its derivative from its first occurrence. Which entries
-    are unique is read from concrete values.
+    """The sorted unique entries (of the flattened array, or the unique slices along
+    ``axis``), optionally with the index of each one's first occurrence, the inverse indices,
+    and the counts. The values are differentiable: each takes its derivative from its first
+    occurrence. Which entries are unique is read from concrete values.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -152,21 +152,19 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
         [1.0, 2.0]
     """
     a = _arr(ar)
-    if axis is not None:
-        raise NotImplementedError("functrans.numpy.unique supports axis=None only")
     if not any_tracer(a):
         return array_module(a).unique(a, return_index, return_inverse, return_counts,
-                                      equal_nan=equal_nan)
+                                      axis=axis, equal_nan=equal_nan)
     values = host_values(_concrete_index_array(a))  # which entries are unique decides the shape
     # host-data: host values (parameters, lists, host_values)
-    _, index, inverse, counts = np.unique(values, True, True, True, equal_nan=equal_nan)
+    _, index, inverse, counts = np.unique(values, True, True, True, axis=axis, equal_nan=equal_nan)
     from functrans.numpy._manipulation_more import take
 
-    out = [take(a, index)]
+    out = [take(a, index, axis=axis)]  # the first occurrence of each unique entry (or slice)
     if return_index:
         out.append(placed_like(index, a))
     if return_inverse:
-        out.append(placed_like(inverse.reshape(values.shape), a))
+        out.append(placed_like(inverse.reshape(values.shape) if axis is None else inverse, a))
     if return_counts:
         out.append(placed_like(counts, a))
     return out[0] if len(out) == 1 else tuple(out)
