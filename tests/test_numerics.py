@@ -366,3 +366,23 @@ def test_unique_along_an_axis_matches_numpy_and_takes_first_occurrences(axis):
         if axis is None:
             first[1] = 0.0
     np.testing.assert_array_equal(grad, 2 * x * first)
+
+
+@pytest.mark.parametrize("mode, options", [
+    ("maximum", {}), ("minimum", {"stat_length": 2}), ("mean", {"stat_length": ((1, 2), (3, 1))}),
+    ("median", {}), ("linear_ramp", {}), ("linear_ramp", {"end_values": ((1.0, 2.0), (-3.0, 4.0))}),
+])
+def test_pad_modes_computed_from_the_edges(mode, options):
+    x = np.random.default_rng(5).normal(size=(3, 4))
+    for width in (1, (2, 1), ((1, 0), (2, 3))):
+        np.testing.assert_allclose(fnp.pad(x, width, mode=mode, **options),
+                                   np.pad(x, width, mode=mode, **options), rtol=1e-13)
+        traced = ft.jvp(lambda v: fnp.pad(v, width, mode=mode, **options), (x,), (x,))[0]
+        np.testing.assert_allclose(traced, np.pad(x, width, mode=mode, **options), rtol=1e-13)
+    check_grads(lambda v: fnp.pad(v, ((1, 2), (2, 1)), mode=mode, **options), (x,), order=2)
+    assert fnp.pad(x.astype(np.float32), 1, mode=mode, **options).dtype == np.float32
+
+
+def test_pad_names_the_modes_it_knows():
+    with pytest.raises(NotImplementedError, match="unknown mode 'spiral'.*linear_ramp"):
+        ft.grad(lambda v: fnp.sum(fnp.pad(v, 1, mode="spiral")))(np.ones(2))

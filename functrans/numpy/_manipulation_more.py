@@ -578,8 +578,10 @@ def rot90(m, k: int = 1, axes=(0, 1)):
 
 def pad(array, pad_width, mode: str = "constant", **kwargs):
     """Pad with ``mode``: ``'constant'`` (``constant_values``), ``'edge'``, ``'reflect'``,
-    ``'symmetric'`` or ``'wrap'``; ``pad_width`` as in NumPy (an int, a pair, or one pair
-    per axis). Padding copies entries, so their derivatives collect from every copy.
+    ``'symmetric'``, ``'wrap'``, ``'linear_ramp'`` (``end_values``), ``'maximum'``,
+    ``'minimum'``, ``'mean'``, ``'median'`` (``stat_length``) or ``'empty'``; ``pad_width``
+    as in NumPy (an int, a pair, or one pair per axis). Padding copies or computes entries
+    from the array, so derivatives collect from every entry used.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -610,10 +612,14 @@ def pad(array, pad_width, mode: str = "constant", **kwargs):
                     # host-data: host values (parameters, lists, host_values)
                     a = _shape.pad(a, np.asarray(value).astype(a.dtype).item(), config)
         return a
+    if mode in _PAD_STATISTICS or mode == "linear_ramp":
+        return _pad_computed(a, widths, mode, kwargs)
+    if mode == "empty":  # NumPy leaves the new entries undefined; zeros are a fine choice
+        return pad(a, pad_width, "constant")
     if mode not in ("edge", "reflect", "symmetric", "wrap"):
         raise NotImplementedError(
-            f"functrans.numpy.pad supports the modes constant, edge, reflect, symmetric and "
-            f"wrap on traced arrays, not {mode!r}")
+            f"functrans.numpy.pad: unknown mode {mode!r}; the modes are constant, edge, "
+            "linear_ramp, maximum, mean, median, minimum, reflect, symmetric, wrap and empty")
     if kwargs:
         raise NotImplementedError(f"functrans.numpy.pad: options {sorted(kwargs)} are not supported")
     for ax, (lo, hi) in enumerate(widths):
@@ -621,6 +627,57 @@ def pad(array, pad_width, mode: str = "constant", **kwargs):
             # host-data: made on the host, placed on the operand's device
             idx = np.pad(np.arange(a.shape[ax]), (lo, hi), mode=mode)
             a = _take_axis(a, placed_like(idx, a), ax)
+    return a
+
+
+_PAD_STATISTICS = ("maximum", "minimum", "mean", "median")
+
+
+def _pad_computed(a, widths, mode, options):
+    """The modes whose new entries are computed from the edge: a statistic of the
+    ``stat_length`` entries next to it, or a ramp from the edge to ``end_values``. Axis by
+    axis, as NumPy does (later axes see the padding of earlier ones)."""
+    from functrans.numpy import _reductions, _reductions_more
+
+    key = "end_values" if mode == "linear_ramp" else "stat_length"
+    setting = options.pop(key, 0 if mode == "linear_ramp" else None)
+    if options:
+        raise TypeError(f"unexpected keyword arguments for mode {mode!r}: {sorted(options)}")
+    if any_tracer(setting):
+        raise NotImplementedError(f"functrans.numpy.pad: {key} must be numbers, not traced arrays")
+    nd = len(a.shape)
+    # host-data: host values (parameters, lists, host_values)
+    settings = np.broadcast_to(np.asarray(setting, dtype=object), (nd, 2)).tolist() if nd else []
+    statistic = {"maximum": _reductions.max, "minimum": _reductions.min, "mean": _reductions.mean,
+                 "median": _reductions_more.median}.get(mode)
+    for ax, ((lo, hi), (set_lo, set_hi)) in enumerate(zip(widths, settings)):
+        n = a.shape[ax]
+        parts = []
+        for width, value, before in ((lo, set_lo, True), (hi, set_hi, False)):
+            if not width:
+                continue
+            if statistic is not None:
+                if n == 0:
+                    raise ValueError(f"can't extend empty axis {ax} using modes other than "
+                                     "'constant' or 'empty'")
+                length = n if value is None else min(max(int(value), 1), n)
+                # host-data: made on the host, placed on the operand's device
+                near = np.arange(length) if before else np.arange(n - length, n)
+                edge = statistic(_take_axis(a, placed_like(near, a), ax), axis=ax, keepdims=True)
+                block = _take_axis(edge, placed_like(np.zeros(width, np.intp), a), ax)
+            else:  # linear_ramp: from end_value at the outside to the edge entry
+                # host-data: made on the host, placed on the operand's device
+                edge = _take_axis(a, placed_like(np.array([0 if before else n - 1]), a), ax)
+                steps = np.arange(width) / width if before else np.arange(width)[::-1] / width
+                shape = [1] * nd
+                shape[ax] = width
+                # host-data: ramp weights, placed on the operand's device
+                weight = placed_like(steps.reshape(shape).astype(a.dtype), a)
+                block = _ew.add(float(value), _ew.mul(_ew.sub(edge, float(value)), weight))
+            parts.append((before, block))
+        if parts:
+            a = _concat([b for before, b in parts if before] + [a]
+                        + [b for before, b in parts if not before], ax)
     return a
 
 
