@@ -664,10 +664,11 @@ def _pad_computed(a, widths, mode, options):
                 # host-data: made on the host, placed on the operand's device
                 near = np.arange(length) if before else np.arange(n - length, n)
                 edge = statistic(_take_axis(a, placed_like(near, a), ax), axis=ax, keepdims=True)
-                block = _take_axis(edge, placed_like(np.zeros(width, np.intp), a), ax)
+                block = _take_axis(edge, placed_like(np.zeros(width, np.intp), a), ax)  # host-data: placed
             else:  # linear_ramp: from end_value at the outside to the edge entry
                 # host-data: made on the host, placed on the operand's device
                 edge = _take_axis(a, placed_like(np.array([0 if before else n - 1]), a), ax)
+                # host-data: ramp steps, placed below
                 steps = np.arange(width) / width if before else np.arange(width)[::-1] / width
                 shape = [1] * nd
                 shape[ax] = width
