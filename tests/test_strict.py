@@ -147,3 +147,17 @@ def test_numpy_only_keywords_are_refused_as_cupy_refuses_them(x):
             assert got.device == "strict:1"
             got = to_numpy(got)
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_check_grads_reports_a_wrong_rule_on_strict_arrays():
+    from functrans.backend import array_module
+    from functrans.extend import defjvp, elementwise
+    from functrans.testing import check_grads
+
+    bad_sin = elementwise("test_strict_bad_sin", lambda v: array_module(v).sin(v))
+    defjvp(bad_sin, lambda t, v: fnp.cos(v) * t * 1.01)
+    args = (strict_array([0.3, -1.2, 2.0], device="strict:1"),)
+    check_grads(fnp.sin, args, order=2)
+    with pytest.raises(AssertionError, match="order 1, mode 'fwd'") as info:
+        check_grads(bad_sin.bind, args, order=1)
+    assert "max abs error" in str(info.value) and "argument args[0]" in str(info.value)
