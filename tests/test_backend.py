@@ -33,6 +33,24 @@ class _FakeBackend(B.Backend):
     def to_host(self, x):
         return np.array(x.value)
 
+    def scope_for(self, device):  # like CuPy with "fake:0" current: make "fake:1" current
+        return _Current(device) if device != "fake:0" else None
+
+
+class _Current:
+    """Records which device is current, as ``with cupy.cuda.Device(i)`` sets it."""
+
+    stack = ["fake:0"]
+
+    def __init__(self, device):
+        self.device = device
+
+    def __enter__(self):
+        self.stack.append(self.device)
+
+    def __exit__(self, *exc):
+        self.stack.pop()
+
 
 class _FakeArray:
     __functrans_backend__ = _FakeBackend  # made on first use
@@ -41,14 +59,20 @@ class _FakeArray:
         self.value, self.device = value, device
         self.shape, self.dtype = value.shape, value.dtype
 
-    def __add__(self, other):
-        return _FakeArray(self.value + getattr(other, "value", other), self.device)
+    def __add__(self, other):  # the result lands on the current device, as in CuPy
+        return _FakeArray(self.value + getattr(other, "value", other), _Current.stack[-1])
 
 
 def test_array_module_and_backend_of_numpy():
     x = np.ones(3)
     assert B.array_module(x) is np and B.array_module_of(x) is np
     assert B.backend_of(x) is B.NUMPY and B.backend_of(x).device_of(x) == "cpu"
+
+
+def test_implementations_run_with_their_arrays_device_current():
+    out = add_p.bind(_FakeArray(np.ones(2), "fake:1"), _FakeArray(np.ones(2), "fake:1"))
+    assert out.device == "fake:1" and _Current.stack == ["fake:0"]
+    assert add_p.bind(_FakeArray(np.ones(2)), 1.0).device == "fake:0"
 
 
 def test_python_and_numpy_scalars_never_choose_the_backend():

@@ -180,7 +180,8 @@ def backend_of(*xs) -> Backend:
 
 
 from functrans.backend._devices import (  # noqa: E402
-    check_same_device, device_get, device_of, device_put, devices,
+    check_same_device, device_get, device_of, device_put, device_scope_for, devices,
 )
 
-__all__ += ["check_same_device", "device_get", "device_of", "device_put", "devices"]
+__all__ += ["check_same_device", "device_get", "device_of", "device_put", "device_scope_for",
+            "devices"]

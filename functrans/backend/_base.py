@@ -62,6 +62,12 @@ class Backend:
         """
         return contextlib.nullcontext()
 
+    def scope_for(self, device: str):
+        """What ``Primitive.bind`` enters to run an implementation on arrays of ``device``:
+        None when results land there anyway (the default; the strict backend keeps it, so
+        that an implementation creating arrays on the default device is caught)."""
+        return None
+
     def put(self, x, device: str):
         """``x`` (a host NumPy array or an array of this library) on ``device``."""
         raise NotImplementedError

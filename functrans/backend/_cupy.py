@@ -24,6 +24,7 @@ CUPY_API: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cupy.cuda.Device.id", ()),
     ("cupy.cuda.Device.__enter__", ()),
     ("cupy.cuda.runtime.getDeviceCount", ()),
+    ("cupy.cuda.runtime.getDevice", ()),
     ("cupyx.scatter_add", ()),
     ("cupyx.scipy.special", ()),
 )
@@ -76,6 +77,12 @@ class CuPyBackend(Backend):
 
     def device_scope(self, device: str):
         return self._device(device)
+
+    def scope_for(self, device: str):
+        """CuPy runs kernels and allocates results on the *current* device: make the arrays'
+        device current for the call if it is not (a no-op check with one GPU)."""
+        index = int(device.partition(":")[2])
+        return None if index == self.xp.cuda.runtime.getDevice() else self.xp.cuda.Device(index)
 
     def put(self, x, device: str):
         cupy = self.xp

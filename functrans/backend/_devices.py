@@ -117,21 +117,31 @@ def device_get(tree: Any) -> Any:
     return _tree.map(lambda x: x if _is_scalar(x) else _backend_of(x).to_host(x), tree)
 
 
-def check_same_device(name: str, args) -> None:
-    """Raise ``DeviceMismatchError`` if the arrays among ``args`` are on different devices.
+def check_same_device(name: str, args):
+    """Raise ``DeviceMismatchError`` if the arrays among ``args`` are on different devices;
+    else return ``(backend, device)`` of the first array (``(None, None)`` if there is none).
 
     Called by ``Primitive.bind`` only when some argument is not a host NumPy value, so
     NumPy-only programs never pay for it. Scalars (Python and NumPy) fit every device.
     """
-    first = first_device = None
+    first = first_device = first_backend = None
     for i, x in enumerate(args):
         if _is_scalar(x):
             continue
-        dev = _backend_of(x).device_of(x)
+        backend = _backend_of(x)
+        dev = backend.device_of(x)
         if first is None:
-            first, first_device = i, dev
+            first, first_device, first_backend = i, dev, backend
         elif dev != first_device:
             raise device_mismatch_error(name, first, first_device, i, dev)
+    return first_backend, first_device
+
+
+def device_scope_for(name: str, args):
+    """After checking that ``args`` share a device: a context making it current, or None
+    when nothing needs doing (one GPU, NumPy, the strict backend)."""
+    backend, device = check_same_device(name, args)
+    return None if backend is None else backend.scope_for(device)
 
 
 def device_mismatch_error(name: str, i: int, a: str, j: int, b: str) -> DeviceMismatchError:

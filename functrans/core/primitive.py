@@ -12,7 +12,7 @@ All rules live as attributes of the primitive object (no lookups by name on the 
 """
 from __future__ import annotations
 
-from functrans.backend import HOST_TYPES, check_same_device
+from functrans.backend import HOST_TYPES, device_scope_for
 from functrans.core.trace import Tracer, leaked_tracer_error
 
 
@@ -46,12 +46,21 @@ class Primitive:
             else:
                 foreign = True
         if trace is None:
-            if foreign:  # arrays of another library (CuPy, ...): all on one device?
-                check_same_device(self.name, args)
+            if foreign:  # arrays of another library (CuPy, ...): one device, and run there
+                return self._impl_on_device(args, params)
             return self.impl(*args, **params) if params else self.impl(*args)
         if not trace.alive:
             raise leaked_tracer_error(next(a for a in args if isinstance(a, Tracer) and a._trace is trace))
         return trace.process_primitive(self, args, params)
+
+    def _impl_on_device(self, args, params):
+        """The implementation on the device of ``args`` (checked to be one), made current if
+        it is not (CuPy allocates results on the current device)."""
+        scope = device_scope_for(self.name, args)
+        if scope is None:
+            return self.impl(*args, **params)
+        with scope:
+            return self.impl(*args, **params)
 
     def __repr__(self):
         return f"Primitive({self.name})"
