@@ -5,9 +5,13 @@ It rewrites the SVG files next to this script. The drawings are deterministic, a
 tests/test_docs.py fails when a committed figure differs from what this script draws, so
 rerun it (and commit the SVGs) after changing a figure or the primitives it shows.
 
-The loss curve (digits_mlp_loss.png) comes from the example itself:
-    pip install -e ".[examples]" && python examples/digits_mlp.py --no-progress
-    cp digits_mlp_loss.png docs/figures/
+The loss curves come from the examples themselves, which write them to the current directory
+(a minute or so each on one core):
+    pip install -e ".[examples]"
+    python examples/digits_mlp.py --no-progress      # digits_mlp_loss.png
+    python examples/digits_cnn.py --no-progress      # digits_cnn_loss.png
+    python examples/sequence_rnn.py --no-progress    # sequence_rnn_loss.png
+    cp digits_mlp_loss.png digits_cnn_loss.png sequence_rnn_loss.png docs/figures/
 """
 from __future__ import annotations
 
