@@ -200,3 +200,20 @@ FNP_PATHS = {
 @pytest.mark.parametrize("name", list(FNP_PATHS))
 def test_functrans_numpy_paths(name, backend):
     _same(backend, FNP_PATHS[name](backend.put(M)), FNP_PATHS[name](M), f"{name} on {backend}")
+
+
+def test_batchnorm_state_and_dropout_key_on_the_device(backend):
+    bn = nn.BatchNorm(3)
+    params = bn.init(random.key(0))
+    x = np.random.default_rng(5).standard_normal((6, 3))
+    device = backend.device
+
+    def loss(p, x, state, key):
+        y, new_state = bn.apply(p, x, state, train=True)
+        keep = nn.dropout(y, 0.5, key)
+        return fnp.sum(keep ** 2), new_state
+
+    expected = ft.value_and_grad(loss, has_aux=True)(params, x, bn.init_state(), random.key(7))
+    got = ft.value_and_grad(loss, has_aux=True)(backend.put(ft.device_get(params)), backend.put(x),
+                                                bn.init_state(device=device), random.key(7, device=device))
+    _same(backend, got, expected, f"BatchNorm + dropout on {backend}")
