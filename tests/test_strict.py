@@ -161,3 +161,16 @@ def test_check_grads_reports_a_wrong_rule_on_strict_arrays():
     with pytest.raises(AssertionError, match="order 1, mode 'fwd'") as info:
         check_grads(bad_sin.bind, args, order=1)
     assert "max abs error" in str(info.value) and "argument args[0]" in str(info.value)
+
+
+def test_functions_cupy_lacks_are_missing_and_functrans_does_without_them():
+    with pytest.raises(AttributeError, match="as CuPy has none"):
+        strict_xp.linalg.cond
+    m = np.array([[2.0, 1.0], [0.5, 3.0]])
+    s = strict_array(m, device="strict:1")
+    for p in (None, "fro", 1):
+        got = fnp.linalg.cond(s, p)
+        assert got.device == "strict:1"
+        np.testing.assert_allclose(to_numpy(got), np.linalg.cond(m, p), rtol=1e-12)
+    got = fnp.linalg.multi_dot([s, s, s])
+    np.testing.assert_allclose(to_numpy(got), m @ m @ m, rtol=1e-12)

@@ -354,6 +354,9 @@ class _Namespace(types.ModuleType):
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        dotted = f"{self.__name__}.{name}".split(".", 1)[1]
+        if dotted in CUPY_MISSING:
+            raise AttributeError(f"strict_xp has no {dotted!r}, as CuPy has none")
         attr = getattr(self._module, name)
         if isinstance(attr, np.ufunc):
             value = _StrictUfunc(attr)
@@ -365,7 +368,6 @@ class _Namespace(types.ModuleType):
             value = attr  # dtypes (xp.float32), constants (xp.pi), errstate
         else:
             value = _function(attr, f"{self.__name__}.{name}", name in _TRANSFERS)
-            dotted = f"{self.__name__}.{name}".split(".", 1)[1]
             if dotted in CUPY_SIGNATURES:
                 value = _cupy_signature(value, dotted, CUPY_SIGNATURES[dotted])
         setattr(self, name, value)  # the next lookup is a plain attribute
@@ -388,6 +390,10 @@ CUPY_SIGNATURES: dict[str, tuple[str, ...]] = {
     "linalg.svd": ("a", "full_matrices", "compute_uv"),
     "linalg.matrix_rank": ("M", "tol"),
 }
+
+
+#: NumPy functions CuPy 13 does not have (its linalg lists no cond and no multi_dot).
+CUPY_MISSING = frozenset({"linalg.cond", "linalg.multi_dot"})
 
 
 def _cupy_signature(fun, name: str, params: tuple[str, ...]):
