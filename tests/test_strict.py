@@ -174,3 +174,38 @@ def test_functions_cupy_lacks_are_missing_and_functrans_does_without_them():
         np.testing.assert_allclose(to_numpy(got), np.linalg.cond(m, p), rtol=1e-12)
     got = fnp.linalg.multi_dot([s, s, s])
     np.testing.assert_allclose(to_numpy(got), m @ m @ m, rtol=1e-12)
+
+
+def test_a_training_step_reads_nothing_back_from_the_device():
+    """No primitive synchronises with the device: a whole step (forward, gradient, optimizer,
+    also under jit) runs without one read of device values on the host; the user's
+    float(loss) is the first."""
+    from functrans import nn, optim, random
+    from functrans.testing.strict import forbid_host_reads
+
+    device = "strict:1"
+    key = random.key(0, device=device)
+    model = nn.Sequential(nn.Linear(4, 8), nn.Linear(8, 3))
+    params = model.init(key)
+    x = random.normal(key, (5, 4), device=device)
+    labels = ft.device_put(np.array([0, 2, 1, 1, 0]), device)
+    opt = optim.chain(optim.clip_by_global_norm(1.0), optim.adam(1e-2))
+    state = opt.init(params)
+
+    def loss(p, x, labels):
+        return nn.cross_entropy(model.apply(p, x), labels)
+
+    def step(params, state):
+        value, grads = ft.value_and_grad(loss)(params, x, labels)
+        updates, state = opt.update(grads, state, params)
+        return optim.apply_updates(params, updates), state, value
+
+    with forbid_host_reads():
+        params, state, value = step(params, state)
+        params, state, value = ft.jit(step)(params, state)
+        conv = nn.Conv2d(1, 2, 3)
+        ft.grad(lambda p: fnp.sum(conv.apply(p, fnp.ones((1, 1, 5, 5), like=p["weight"]))))(conv.init(key))
+        with pytest.raises(RuntimeError, match=r"float\(StrictArray\): a read of values from the "
+                                               r"device 'strict:1' on the host"):
+            float(value)
+    assert value.device == device and np.isfinite(float(value))

@@ -124,7 +124,7 @@ def _one_hot(labels: ArrayLike, num_classes: int, axis: int, fn: str) -> Array:
     shape = [1] * (fnp.ndim(labels) + 1)
     shape[axis] = num_classes
     if isinstance(labels, Tracer):  # labels under vmap/jit: stay with traced operations
-        classes = fnp.reshape(fnp.arange(num_classes), tuple(shape))
+        classes = fnp.reshape(fnp.arange(num_classes, like=labels), tuple(shape))  # labels' device
         return fnp.expand_dims(labels, axis) == classes
     classes = backend_of(labels).make_like(labels, _arange, num_classes, tuple(shape))
     return array_module(labels).expand_dims(labels, axis) == classes

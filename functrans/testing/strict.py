@@ -32,7 +32,7 @@ import numpy as np
 from functrans.backend import Backend, register_backend
 from functrans.errors import DeviceMismatchError
 
-__all__ = ["StrictArray", "StrictBackend", "STRICT", "strict_xp", "strict_array", "to_numpy", "using_device", "DEVICES"]
+__all__ = ["StrictArray", "StrictBackend", "STRICT", "forbid_host_reads", "strict_xp", "strict_array", "to_numpy", "using_device", "DEVICES"]
 
 #: The fake devices, as CuPy would have "gpu:0" and "gpu:1".
 DEVICES = ("strict:0", "strict:1")
@@ -64,6 +64,42 @@ def _device_mismatch(what: str, first: str, second: str) -> Exception:
     return DeviceMismatchError(
         f"{what}: arrays on different devices {first!r} and {second!r} cannot be mixed; "
         f"move one explicitly with functrans.device_put(x, {first!r}).")
+
+
+# -- reads of device values on the host: allowed, and countable ---------------------------------
+
+_reads_forbidden = [0]
+
+
+def _read(what: str, device: str) -> None:
+    """Every read of a StrictArray's values on the host comes here (on a GPU it would wait for
+    the device): inside ``forbid_host_reads()`` it raises."""
+    if _reads_forbidden[0]:
+        raise RuntimeError(
+            f"{what}: a read of values from the device {device!r} on the host (on a GPU, a "
+            "synchronisation) inside forbid_host_reads()")
+
+
+@contextlib.contextmanager
+def forbid_host_reads() -> Iterator[None]:
+    """Inside, anything that reads a StrictArray's values on the host raises: ``float(x)``,
+    ``bool(x)``, ``x.item()``, ``x.tolist()``, ``x.get()``, ``device_get``. It finds hidden
+    device synchronisations in a computation that should have none (a training step).
+
+    Example:
+        >>> x = strict_array([1.0, 2.0])
+        >>> with forbid_host_reads():
+        ...     y = strict_xp.exp(x) * 2
+        ...     float(y[0])
+        Traceback (most recent call last):
+        ...
+        RuntimeError: float(StrictArray): a read of values from the device 'strict:0' on the host (on a GPU, a synchronisation) inside forbid_host_reads()
+    """
+    _reads_forbidden[0] += 1
+    try:
+        yield
+    finally:
+        _reads_forbidden[0] -= 1
 
 
 # -- unwrapping arguments and wrapping results -------------------------------------------------
@@ -240,6 +276,7 @@ class StrictArray:
 
     # --- Python values: an explicit request, allowed as in CuPy ------------------------
     def _scalar(self, kind):
+        _read(f"{kind.__name__}(StrictArray)", self._device)
         if self._data.size != 1:
             raise TypeError(f"only size-1 arrays can be converted to Python scalars "
                             f"(this one has shape {self.shape})")
@@ -259,14 +296,17 @@ class StrictArray:
 
     def item(self, *args):
         """The element as a Python scalar (an explicit transfer)."""
+        _read("StrictArray.item()", self._device)
         return self._data.item(*args)
 
     def tolist(self):
         """The elements as nested Python lists (an explicit transfer)."""
+        _read("StrictArray.tolist()", self._device)
         return self._data.tolist()
 
     def get(self) -> np.ndarray:
         """A host NumPy copy (an explicit transfer, as ``cupy.ndarray.get``)."""
+        _read("StrictArray.get()", self._device)
         return self._data.copy()
 
     # --- containers -------------------------------------------------------------------
@@ -456,6 +496,7 @@ class StrictBackend(Backend):
         return strict_xp.array(x, device=device)
 
     def to_host(self, x) -> np.ndarray:
+        _read("a copy to the host", x._device)
         return to_numpy(x)
 
     def full(self, shape, fill_value, dtype, device: str | None = None) -> StrictArray:
