@@ -509,6 +509,8 @@ def uniform(
         dtype: float16, float32 or float64 (the default).
         minval: Lower bound (inclusive); a number or an array that broadcasts to ``shape``.
         maxval: Upper bound (exclusive); a number or an array that broadcasts to ``shape``.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         An array of ``shape`` and ``dtype`` on the key's device.
@@ -557,6 +559,8 @@ def normal(key: Array, shape: Shape = (), dtype=np.float64, *, device: str | Non
         key: A key.
         shape: Shape of the result.
         dtype: float16, float32 or float64 (the default).
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         An array of ``shape`` and ``dtype`` on the key's device.
@@ -669,6 +673,8 @@ def truncated_normal(
         upper: Upper bound; a number (may be ``inf``) or an array broadcasting to ``shape``.
         shape: Shape of the result.
         dtype: float16, float32 or float64 (the default).
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         An array of ``shape`` and ``dtype`` on the key's device. Where array bounds have
@@ -747,6 +753,8 @@ def bernoulli(
         p: Probability of ``True``, in [0, 1]; a number or an array.
         shape: Shape of the result; ``None`` means the shape of ``p``. ``p`` must broadcast
             to it.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         A ``bool`` array on the key's device.
@@ -814,6 +822,8 @@ def randint(
         minval: Smallest value (inclusive), a Python int.
         maxval: Bound (exclusive), a Python int greater than ``minval``.
         dtype: An integer dtype whose range holds ``[minval, maxval)``; default int64.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         An array of ``shape`` and ``dtype`` on the key's device.
@@ -882,6 +892,8 @@ def categorical(
         axis: The categories axis of ``logits``.
         shape: Shape of the result; ``None`` means ``logits``' shape without ``axis``. The
             batch shape of ``logits`` must broadcast to it.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         An ``int64`` array of ``shape`` on the key's device.
@@ -941,6 +953,8 @@ def permutation(key: Array, x: int | Array, axis: int = 0, *, device: str | None
         key: A key.
         x: An int ``n`` (permute ``0 .. n-1``) or an array of at least one dimension.
         axis: The axis of ``x`` to shuffle.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         An ``int64`` array of shape ``(n,)``, or an array like ``x``, on the key's device.
@@ -1000,6 +1014,8 @@ def choice(
             replacement, picks are made in order of ``log(p) + Gumbel noise``; ask for no more
             picks than items with ``p > 0``.
         axis: The axis of ``a`` to pick along.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         ``int64`` indices of ``shape``, or ``a``'s items, on the key's device.
