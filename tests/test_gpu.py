@@ -92,6 +92,15 @@ def test_the_fixture_reads_the_environment_variable(monkeypatch):
         skip_or_fail(reason, os.environ.get("FUNCTRANS_REQUIRE_GPU") == "1")
 
 
+def test_without_a_device_gpu_requests_say_why():
+    pytest.importorskip("cupy")
+    if gpu_unavailable_reason() is None:
+        pytest.skip("a GPU is present")
+    assert ft.devices() == ["cpu"]
+    with pytest.raises(RuntimeError, match="CuPy finds no GPU"):
+        ft.device_put(np.ones(1), "gpu")
+
+
 # --- CuPy's API, checked without a GPU ------------------------------------------------------------
 def _resolve(dotted: str):
     parts = dotted.split(".")
