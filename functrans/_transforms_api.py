@@ -292,7 +292,11 @@ def _on_device_of(x, maker, *args):
     from functrans.backend import backend_of
 
     like = _concrete_for(x)
-    return maker(np, *args) if like is None else backend_of(like).make_like(like, maker, *args)
+    if like is None:  # no value yet (staged by jit): made on x's device when the program runs
+        from functrans.primitives.conversion import constant_like
+
+        return constant_like(x, maker, *args)
+    return backend_of(like).make_like(like, maker, *args)
 
 
 def _basis(leaves):

@@ -51,6 +51,10 @@ TRANSFORMS = {
     "grad(grad)": lambda x, y: ft.grad(lambda a: fnp.sum(ft.grad(lambda b: fnp.sum(fnp.sin(b) * a))(a)))(x),
     "checkpoint": lambda x, y: ft.grad(lambda a: fnp.sum(ft.checkpoint(lambda b: fnp.tanh(b @ y) ** 2)(a)))(x),
     "linearize": lambda x, y: ft.linearize(lambda a: fnp.exp(a) * a, x)[1](x * 0.1),
+    "jit(value_and_grad)": lambda x, y: ft.jit(ft.value_and_grad(_f, argnums=(0, 1)))(x, y),
+    "jit(jacfwd)": lambda x, y: ft.jit(ft.jacfwd(_vec))(x[0]),
+    "jit(jacrev)": lambda x, y: ft.jit(ft.jacrev(_vec))(x[0]),
+    "jit(hessian)": lambda x, y: ft.jit(ft.hessian(lambda v: fnp.sum(fnp.sin(v) * v ** 2)))(x[0]),
 }
 
 
