@@ -92,7 +92,7 @@ BACKENDS = {
 #: Hypothesis examples per table row on a backend other than NumPy: the NumPy run explores
 #: the shapes and parameters; the other backend proves the same code paths stay on its
 #: device, so a few draws per row bound the added CI time.
-EXAMPLES_OFF_NUMPY = 3
+EXAMPLES_OFF_NUMPY = 6
 
 
 def examples(backend: ArrayBackend, numpy_examples: int) -> int:

@@ -634,6 +634,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: s
     if np.any((q_arr < 0) | (q_arr > 1)):  # host-data: host values (parameters, lists, host_values)
         raise ValueError("Quantiles must be in the range [0, 1]")
     if not any_tracer(a):
+        if type(a) is not np.ndarray and not isinstance(q, (int, float)):
+            q = placed_like(q_arr, a)  # an array of quantiles where a lives (CuPy takes no host array)
         return array_module(a).quantile(a, q, axis=axis, keepdims=keepdims, method=method)
     from functrans.numpy._sorting import sort
 
@@ -685,7 +687,7 @@ def percentile(a, q, axis=None, out=None, overwrite_input: bool = False, method:
         >>> float(fnp.percentile(fnp.array([1.0, 2.0, 3.0]), 50))
         2.0
     """
-    q = np.asarray(q, dtype=np.float64) / 100  # host-data: host values (parameters, lists, host_values)
+    q = host_values(q).astype(np.float64) / 100  # host-data: host values (parameters, lists, host_values)
     return quantile(a, q, axis, out, overwrite_input, method, keepdims)
 
 
