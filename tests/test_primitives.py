@@ -129,3 +129,23 @@ def test_check_grads_rejects_bad_arguments():
         check_grads(fnp.sin, (X,), modes=("backward",))
     with pytest.raises(ValueError, match="order"):
         check_grads(fnp.sin, (X,), order=0)
+
+
+# -- device mixing: every primitive with several array arguments refuses two devices -------------
+
+from backends import BACKENDS  # noqa: E402
+from functrans.errors import DeviceMismatchError  # noqa: E402
+from functrans.testing.strict import strict_array  # noqa: E402
+from op_specs import draw_case  # noqa: E402
+
+
+@pytest.mark.parametrize("spec", [s for s in PRIMITIVE_SPECS if s.nargs >= 2], ids=repr)
+@settings(max_examples=1)
+@given(data=st.data())
+def test_primitive_refuses_arrays_on_two_devices(spec, data):
+    case = draw_case(data, spec, spec.dtypes[0])
+    args = [strict_array(a, device="strict:0" if i == 0 else "strict:1") for i, a in enumerate(case.args)]
+    with pytest.raises(DeviceMismatchError) as info:
+        spec.fn(*args, **BACKENDS["strict"].put(case.params))
+    message = str(info.value)
+    assert "'strict:0'" in message and "'strict:1'" in message and "device_put" in message, message
