@@ -221,3 +221,14 @@ def test_batchnorm_state_and_dropout_key_on_the_device(backend):
     got = ft.value_and_grad(loss, has_aux=True)(backend.put(ft.device_get(params)), backend.put(x),
                                                 bn.init_state(device=device), random.key(7, device=device))
     _same(backend, got, expected, f"BatchNorm + dropout on {backend}")
+
+
+@pytest.mark.parametrize("mode, options", [("median", {"stat_length": 2}), ("mean", {}),
+                                           ("linear_ramp", {"end_values": 1.5}), ("symmetric", {})])
+def test_pad_modes(mode, options, backend):
+    def f(m):
+        return fnp.pad(m, ((1, 2), (0, 1)), mode=mode, **options)
+
+    _same(backend, f(backend.put(M)), np.pad(M, ((1, 2), (0, 1)), mode=mode, **options), f"pad[{mode}] on {backend}")
+    _same(backend, ft.grad(lambda m: fnp.sum(f(m) ** 2))(backend.put(M)), ft.grad(lambda m: fnp.sum(f(m) ** 2))(M),
+          f"grad pad[{mode}] on {backend}")

@@ -594,7 +594,7 @@ def pad(array, pad_width, mode: str = "constant", **kwargs):
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (nd, 2)).tolist() if nd else []
     if np.any(np.asarray(widths) < 0):  # host-data: host values (parameters, lists, host_values)
         raise ValueError("index can't contain negative values")
-    if not any_tracer(a):
+    if type(a) is np.ndarray or (not any_tracer(a) and mode != "median"):  # CuPy has no median
         return array_module(a).pad(a, pad_width, mode=mode, **kwargs)
     if mode == "constant":
         values = kwargs.pop("constant_values", 0)
