@@ -158,6 +158,7 @@ def test_check_grads_reports_a_wrong_rule_on_strict_arrays():
     defjvp(bad_sin, lambda t, v: fnp.cos(v) * t * 1.01)
     args = (strict_array([0.3, -1.2, 2.0], device="strict:1"),)
     check_grads(fnp.sin, args, order=2)
+    check_grads(lambda v, s: fnp.sin(v) * s ** 2, (args[0], 1.5))  # the scalar joins v's device
     with pytest.raises(AssertionError, match="order 1, mode 'fwd'") as info:
         check_grads(bad_sin.bind, args, order=1)
     assert "max abs error" in str(info.value) and "argument args[0]" in str(info.value)

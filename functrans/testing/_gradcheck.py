@@ -124,6 +124,12 @@ def _flatten_problem(f: Callable, args: Sequence[PyTree]) -> _Problem:
         )
     path_leaves, treedef = tree.flatten_with_path(tuple(args))
     leaves = [_as_array(leaf) for _, leaf in path_leaves]
+    # Python scalars become arrays where the other arguments live (a device, if any)
+    device_leaf = next((leaf for _, leaf in path_leaves if hasattr(leaf, "dtype")
+                        and not isinstance(leaf, (np.ndarray, np.generic))), None)
+    if device_leaf is not None:
+        leaves = [_placed_like(a, device_leaf) if isinstance(leaf, (int, float, complex, bool)) else a
+                  for a, (_, leaf) in zip(leaves, path_leaves)]
     positions = [i for i, leaf in enumerate(leaves) if _is_inexact(leaf)]
     names = [f"args{tree.keystr(path_leaves[i][0])}" for i in positions]
     out_paths = []
