@@ -9,6 +9,10 @@ asking for a Python value (``float(x)``, ``bool(x)``, ``x.item()``) is allowed, 
 ``strict_xp`` is its NumPy-like namespace (what ``cupy`` is to CuPy arrays): every NumPy
 function, with StrictArray arguments unwrapped and array results wrapped on the inputs'
 device. ``strict_xp.asarray`` is the explicit host-to-device copy (as ``cupy.asarray``).
+Where CuPy's API is narrower than NumPy's, so is strict_xp's: the functions of
+``CUPY_MISSING`` do not exist, and those of ``CUPY_SIGNATURES`` refuse NumPy-only arguments.
+``forbid_host_reads()`` turns every read of device values on the host into an error, to
+prove that a computation never waits for the device.
 
 Running the test suites on these arrays proves that functrans never converts a user's array
 to NumPy behind its back, and that every result lives on its inputs' device.
