@@ -834,7 +834,12 @@ def _signature(name, leaves):
             )
         if kind is not np.ndarray and issubclass(kind, np.generic):
             kind = np.ndarray  # NumPy scalars and 0-d arrays stage alike: one signature
-        signature.append((kind, tuple(shape), np.dtype(dtype)))
+        device = None
+        if kind is not np.ndarray and not isinstance(leaf, Tracer):
+            from functrans.backend import backend_of
+
+            device = backend_of(leaf).device_of(leaf)  # a plan keeps constants on one device
+        signature.append((kind, tuple(shape), np.dtype(dtype), device))
         dynamic.append(leaf)
     return tuple(signature), dynamic
 

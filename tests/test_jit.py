@@ -257,3 +257,22 @@ def test_a_jitted_training_step_is_staged_once_and_matches_eager(make_opt):
     for k in params:
         assert jit_p[k].dtype == np.float32
         np.testing.assert_allclose(jit_p[k], eager_p[k], rtol=1e-5, atol=1e-6)
+
+
+def test_work_that_does_not_depend_on_the_inputs_values_is_done_once():
+    A = np.arange(9.0).reshape(3, 3)
+    program = ft.make_jaxpr(ft.jacfwd(lambda v: fnp.tanh(A @ v)))(np.ones(3))
+    plan = jit_module.ReplayPlan(program._trace, program.inputs, program.outputs)
+    before = len(plan.steps)
+    x = np.array([0.1, -0.2, 0.3])
+    want = np.diag(1 - np.tanh(A @ x) ** 2) @ A
+    np.testing.assert_allclose(plan.run([x])[0], want, rtol=1e-14)  # runs and folds
+    assert len(plan.steps) < before  # the basis and A @ basis are constants now
+    out = plan.run([x])[0]
+    np.testing.assert_allclose(out, want, rtol=1e-14)
+    out[...] = 0.0  # an output is never a kept constant: writing into it changes nothing
+    np.testing.assert_allclose(plan.run([x])[0], want, rtol=1e-14)
+    zeros = ft.jit(lambda v: fnp.zeros_like(v))  # an output made in an input's shape
+    first = zeros(np.ones(2))
+    first[0] = 5.0
+    assert zeros(np.ones(2)).tolist() == [0.0, 0.0]

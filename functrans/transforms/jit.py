@@ -15,6 +15,9 @@ Building the plan:
   one call;
 * after its last use a variable's slot is cleared, so intermediates are freed as early as
   the eager run frees them;
+* steps that do not depend on the inputs' values (zeros or a Jacobian's basis made in an
+  input's shape, and what is computed from them and constants) are computed on the first
+  run and kept as constants;
 * a program of moderate length is then written out as the source of one straight-line
   Python function (``s7 = f7(s2, s5)`` a line, ``del`` after last uses) and compiled once:
   local variables instead of list indexing make each step cost little more than the call
@@ -39,7 +42,8 @@ class ReplayPlan:
     ``Primitive.bind`` (for tracer inputs). Both return the list of output leaves.
     """
 
-    __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns", "_straight")
+    __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns",
+                 "_var_slots", "_foldable", "_straight")
 
     def __init__(self, trace, in_vars, outputs):
         live = _live_equations(trace, outputs)
@@ -58,26 +62,53 @@ class ReplayPlan:
             return len(template) - 1
 
         self.input_slots = tuple(slot_for(v) for v in in_vars)
-        raw_steps = []
+        self.steps = []
         for eqn in live:
             arg_slots = tuple(slot_for(a) for a in eqn.args)
             outs = eqn.out if type(eqn) is not Var else eqn
             out_slots = tuple(slot_for(o) for o in outs) if isinstance(outs, tuple) else slot_for(outs)
-            raw_steps.append((eqn.prim, eqn.params, arg_slots, out_slots))
+            self.steps.append((eqn.prim, eqn.prim.impl, eqn.params, arg_slots, out_slots, _NO_SLOTS))
         self.output_slots = tuple(slot_for(o) for o in outputs)
         self.env_template = template
-        self.steps = _with_frees(raw_steps, set(slot_of_var.values()), set(self.output_slots))
-        self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
+        self._var_slots = set(slot_of_var.values())
+        # (outputs are never folded: a caller may write into the array it gets back)
+        self._foldable = _input_independent(self.steps, self._var_slots, self.input_slots) - set(
+            self.output_slots)
+        self._straight = None
+        if not self._foldable:
+            self._compile()
 
     def run(self, inputs):
         if self._straight is not None:
             return self._straight(*inputs)
+        if self._foldable:
+            return self._run_and_fold(inputs)
         return self._loop(inputs, through_bind=False)
 
     def bind(self, inputs):
         return self._loop(inputs, through_bind=True)
 
-    def _loop(self, inputs, through_bind: bool):
+    def _compile(self):
+        """Attach the frees to the steps and write the straight-line function."""
+        self.steps = _with_frees(self.steps, self._var_slots, set(self.output_slots))
+        self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
+
+    def _run_and_fold(self, inputs):
+        """The first run: also keep the values of the steps that do not depend on the inputs'
+        values (a Jacobian's basis, zeros of an input's shape, products of constants), which
+        from now on are constants of the plan instead of work on every call."""
+        outputs, env = self._loop(inputs, through_bind=False, keep_env=True)
+        for slot in self._foldable:
+            self.env_template[slot] = env[slot]
+            self._var_slots.discard(slot)
+        self.steps = [step for step in self.steps
+                      if not (_out_slot_list(step[4]) and
+                              all(s in self._foldable for s in _out_slot_list(step[4])))]
+        self._foldable = frozenset()
+        self._compile()
+        return outputs
+
+    def _loop(self, inputs, through_bind: bool, keep_env: bool = False):
         env = self.env_template.copy()
         for slot, value in zip(self.input_slots, inputs):
             env[slot] = value
@@ -94,7 +125,27 @@ class ReplayPlan:
                     env[slot] = value
             for i in frees:
                 env[i] = None
-        return [env[i] for i in self.output_slots]
+        outputs = [env[i] for i in self.output_slots]
+        return (outputs, env) if keep_env else outputs
+
+
+# Primitives whose result depends on their operand's shape, dtype and device only, not on its
+# values: a step of one of these on a staged input can be computed once and kept.
+_SHAPE_ONLY = frozenset(("full_like", "constant_like"))
+
+
+def _out_slot_list(out_slots) -> tuple:
+    return (out_slots,) if type(out_slots) is int else tuple(out_slots)
+
+
+def _input_independent(steps, var_slots, input_slots) -> frozenset:
+    """The variable slots whose values do not depend on the values of the inputs."""
+    known: set = set()
+    for prim, _, _, arg_slots, out_slots, _ in steps:
+        if prim.name in _SHAPE_ONLY or all(
+                s in known or (s not in var_slots and s not in input_slots) for s in arg_slots):
+            known.update(_out_slot_list(out_slots))
+    return frozenset(known)
 
 
 def _live_equations(trace, outputs) -> list:
@@ -113,18 +164,17 @@ def _live_equations(trace, outputs) -> list:
     return live
 
 
-def _with_frees(raw_steps, var_slots: set, keep: set) -> list:
-    """Attach to each step the variable slots whose last use it is (never an output)."""
+def _with_frees(steps, var_slots: set, keep: set) -> list:
+    """The steps, each with the variable slots whose last use it is (never an output)."""
     last_use: dict[int, int] = {}
-    for position, (_, _, arg_slots, _) in enumerate(raw_steps):
-        for slot in arg_slots:
+    for position, step in enumerate(steps):
+        for slot in step[3]:
             if slot in var_slots and slot not in keep:
                 last_use[slot] = position
-    frees: list[list[int]] = [[] for _ in raw_steps]
+    frees: list[list[int]] = [[] for _ in steps]
     for slot, position in last_use.items():
         frees[position].append(slot)
-    return [(prim, prim.impl, params, arg_slots, out_slots, tuple(f) if f else _NO_SLOTS)
-            for (prim, params, arg_slots, out_slots), f in zip(raw_steps, frees)]
+    return [step[:5] + (tuple(f) if f else _NO_SLOTS,) for step, f in zip(steps, frees)]
 
 
 # Longer programs (a million-step chain, say) run in the loop of ``ReplayPlan.run``: compiling
