@@ -11,6 +11,12 @@ Run with one BLAS thread, and without OPENBLAS_CORETYPE (which slows NumPy on so
 - peak memory (tracemalloc) of grad of a 50-layer tanh MLP, plain and checkpointed.
 
 Each result is checked against its reference before timing.
+
+glibc's allocator may hand the memory of each freed 80 KB array back to the system and fault
+it in again on the next allocation, which doubles the eager Jacobian times here depending on
+what else the process has imported (numpy.testing is enough). For numbers that do not
+depend on that, keep the heap: add ``MALLOC_TRIM_THRESHOLD_=268435456
+MALLOC_TOP_PAD_=67108864`` to the command (both sides of every ratio run in the same process).
 """
 from __future__ import annotations
 
