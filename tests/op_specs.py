@@ -703,6 +703,29 @@ def skip_off_numpy(spec: OpSpec, backend: ArrayBackend) -> None:
         pytest.skip(OFF_NUMPY_SKIPS[spec.name])
 
 
+def check_spec(spec: OpSpec, backend: ArrayBackend = NUMPY, low_precision: bool = False,
+               all_examples: bool = False) -> None:
+    """Run one table row on hypothesis' examples: in its first dtype to ``spec.order``, or
+    (``low_precision``) in its second dtype to first order, with half the examples unless
+    ``all_examples``."""
+    from backends import examples
+    from hypothesis import given, settings
+
+    count = settings().max_examples
+    if low_precision:
+        dtype, order = spec.dtypes[1], 1
+        count = count if all_examples else max(5, count // 2)
+    else:
+        dtype, order = spec.dtypes[0], spec.order
+
+    @settings(max_examples=examples(backend, count))
+    @given(data=st.data())
+    def run(data):
+        run_spec(spec, data, dtype, order=order, backend=backend)
+
+    run()
+
+
 def run_spec(spec: OpSpec, data, dtype, order: int, backend: ArrayBackend = NUMPY):
     """Values against NumPy, then derivatives (``check_grads`` to ``order``) in ``dtype``; on
     another backend than NumPy, also its values and placement, and derivatives on its arrays."""

@@ -4,35 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.testing import check_grads
-from backends import examples
-from op_specs import run_spec
+from op_specs import check_spec
 from op_specs_more import FFT_SPECS
 
 
 @pytest.mark.parametrize("spec", FFT_SPECS, ids=repr)
 def test_function(spec, backend):
-    @settings(max_examples=examples(backend, settings().max_examples))
-    @given(data=st.data())
-    def run(data):
-        run_spec(spec, data, spec.dtypes[0], order=spec.order, backend=backend)
-
-    run()
+    check_spec(spec, backend)
 
 
 @pytest.mark.parametrize("spec", [s for s in FFT_SPECS if len(s.dtypes) > 1 and s.nargs], ids=repr)
 def test_function_low_precision(spec, backend):
-    @settings(max_examples=examples(backend, settings().max_examples))
-    @given(data=st.data())
-    def run(data):
-        run_spec(spec, data, spec.dtypes[1], order=1, backend=backend)
-
-    run()
+    check_spec(spec, backend, low_precision=True, all_examples=True)
 
 
 rng = np.random.default_rng(0)

@@ -5,31 +5,20 @@ values, tangents and cotangents stay float32 (Python scalars do not widen them).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from backends import examples
-from op_specs import FNP_SPECS, run_spec
+from op_specs import FNP_SPECS, check_spec
 
 
 @pytest.mark.parametrize("spec", FNP_SPECS, ids=repr)
 def test_function(spec, backend):
-    @settings(max_examples=examples(backend, settings().max_examples))
-    @given(data=st.data())
-    def run(data):
-        run_spec(spec, data, spec.dtypes[0], order=spec.order, backend=backend)
-
-    run()
+    check_spec(spec, backend)
 
 
 @pytest.mark.parametrize("spec", [s for s in FNP_SPECS if len(s.dtypes) > 1 and s.nargs], ids=repr)
 def test_function_low_precision(spec, backend):
-    @settings(max_examples=examples(backend, max(5, settings().max_examples // 2)))  # order 1
-    @given(data=st.data())
-    def run(data):
-        run_spec(spec, data, spec.dtypes[1], order=1, backend=backend)
-
-    run()
+    check_spec(spec, backend, low_precision=True)
 
 
 # -- elementwise functions on values hypothesis chooses (domain ends, zeros, tiny numbers) ---------

@@ -7,25 +7,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.testing import check_grads
-from backends import examples
-from op_specs import run_spec
+from op_specs import check_spec
 from op_specs_more import INDEX_TRICK_SPECS
 
 
 @pytest.mark.parametrize("spec", INDEX_TRICK_SPECS, ids=repr)
 def test_index_tricks(spec, backend):
-    @settings(max_examples=examples(backend, settings().max_examples))
-    @given(data=st.data())
-    def run(data):
-        run_spec(spec, data, spec.dtypes[0], order=spec.order, backend=backend)
-
-    run()
+    check_spec(spec, backend)
 
 
 # -- special points ------------------------------------------------------------------------------

@@ -9,28 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from backends import examples
-from op_specs import PRIMITIVE_SPECS, run_spec
+from op_specs import PRIMITIVE_SPECS, check_spec
 
 
 @pytest.mark.parametrize("spec", PRIMITIVE_SPECS, ids=repr)
 def test_primitive(spec, backend):
-    @settings(max_examples=examples(backend, settings().max_examples))
-    @given(data=st.data())
-    def run(data):
-        run_spec(spec, data, spec.dtypes[0], order=spec.order, backend=backend)
-
-    run()
+    check_spec(spec, backend)
 
 
 @pytest.mark.parametrize("spec", [s for s in PRIMITIVE_SPECS if len(s.dtypes) > 1], ids=repr)
 def test_primitive_low_precision(spec, backend):
-    @settings(max_examples=examples(backend, max(5, settings().max_examples // 2)))  # order 1
-    @given(data=st.data())
-    def run(data):
-        run_spec(spec, data, spec.dtypes[1], order=1, backend=backend)
-
-    run()
+    check_spec(spec, backend, low_precision=True)
 
 
 # -- check_grads itself: it must catch each kind of wrong rule, and say where ---------------------
