@@ -52,10 +52,13 @@ _FLAT_UNARY = [
     ("floor", ()), ("ceil", ()), ("rint", ()), ("trunc", ("fix",)), ("signbit", ()), ("isnan", ()),
     ("isinf", ()), ("isfinite", ()), ("isposinf", ()), ("isneginf", ()),
 ]
+# mod/fmod jump where x / y is an integer: x / y stays in (1.05, 1.93) or (-1.93, -1.05), so
+# the finite differences (float32 steps included) never straddle a jump.
+_MOD_DOMAINS = (Domain(hi=1.35, kind="away", margin=1.05), Domain(0.7, 1.0))
 _SMOOTH_BINARY = [
     ("arctan2", (ANY, NONZERO), ("atan2",)), ("hypot", (NONZERO, NONZERO), ()),
     ("logaddexp", (ANY, ANY), ()), ("logaddexp2", (ANY, ANY), ()),
-    ("fmod", (ANY, Domain(0.7, 2.0)), ()), ("mod", (ANY, Domain(0.7, 2.0)), ("remainder",)),
+    ("fmod", _MOD_DOMAINS, ()), ("mod", _MOD_DOMAINS, ("remainder",)),
     ("copysign", (NONZERO, NONZERO), ()), ("heaviside", (NONZERO, ANY), ()),
     ("fmax", (DISTINCT, ANY), ()), ("fmin", (DISTINCT, ANY), ()),
     ("float_power", (POSITIVE, ANY), ()),
@@ -772,7 +775,7 @@ def _primitive_specs():
     binary_smooth = [
         ("arctan2", np.arctan2, (ANY, NONZERO)), ("hypot", np.hypot, (NONZERO, NONZERO)),
         ("logaddexp", np.logaddexp, ANY), ("logaddexp2", np.logaddexp2, ANY),
-        ("mod", np.remainder, (ANY, Domain(0.7, 2.0))), ("fmod", np.fmod, (ANY, Domain(0.7, 2.0))),
+        ("mod", np.remainder, _MOD_DOMAINS), ("fmod", np.fmod, _MOD_DOMAINS),
         ("xlogy", _special_ref("xlogy"), (ANY, POSITIVE)), ("xlog1py", _special_ref("xlog1py"), (ANY, POSITIVE)),
     ]
     flat_unary = [("floor", np.floor), ("ceil", np.ceil), ("rint", np.rint), ("trunc", np.trunc),

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import functools
 import operator
 import types
 from typing import Any, Iterator
@@ -411,6 +412,9 @@ class _Namespace(types.ModuleType):
         elif isinstance(attr, type) or not callable(attr):
             value = attr  # dtypes (xp.float32), constants (xp.pi), errstate
         else:
+            if dotted in CUPY_STABLE_SORTS:
+                attr = functools.partial(attr, kind="stable")
+                attr.__name__ = name  # type: ignore[attr-defined]
             value = _function(attr, f"{self.__name__}.{name}", name in _TRANSFERS)
             if dotted in CUPY_SIGNATURES:
                 value = _cupy_signature(value, dotted, CUPY_SIGNATURES[dotted])
@@ -434,6 +438,11 @@ CUPY_SIGNATURES: dict[str, tuple[str, ...]] = {
     "linalg.svd": ("a", "full_matrices", "compute_uv"),
     "linalg.matrix_rank": ("M", "tol"),
 }
+
+
+#: CuPy's sorts are stable whatever ``kind`` says (radix sorts): so are strict_xp's, so that
+#: the order of ties matches what a GPU gives.
+CUPY_STABLE_SORTS = frozenset({"sort", "argsort"})
 
 
 #: NumPy functions CuPy 13 does not have (its linalg lists no cond and no multi_dot).
