@@ -19,6 +19,7 @@ from functrans._api_util import (
     as_array, check_differentiable_inputs, fun_name, normalize_argnums, split_aux,
 )
 from functrans.api import _strip_tracers, _zeros_for
+from functrans.backend import backend_of
 from functrans.core.ir import StagingTrace, Var, format_program
 from functrans.core.trace import Tracer, new_trace
 from functrans.core.zeros import zero
@@ -289,8 +290,6 @@ def _eye_block(xp, total, n, start, dtype):
 
 
 def _on_device_of(x, maker, *args):
-    from functrans.backend import backend_of
-
     like = _concrete_for(x)
     if like is None:  # no value yet (staged by jit): made on x's device when the program runs
         from functrans.primitives.conversion import constant_like
@@ -785,7 +784,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 "tuple instead of a list)."
             ) from None
         if entry is None:
-            plan, out_treedef = _stage_for_jit(fun, name, args, static_nums, static_kwargs,
+            plan, out_treedef = _stage_for_jit(fun, name, static_args, static_kwargs,
                                                in_treedef, leaves)
             if holds_outer_tracers(plan):  # valid for this call only: run it through bind
                 return out_treedef.unflatten(plan.bind(dynamic_leaves))
@@ -802,6 +801,8 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
 
 
 def _split_static(name, args, static_nums):
+    """The static arguments as ``(position, value)`` pairs (negative positions normalised),
+    and the arguments with ``None`` in the static positions."""
     if not static_nums:
         return (), args
     n = len(args)
@@ -836,15 +837,13 @@ def _signature(name, leaves):
             kind = np.ndarray  # NumPy scalars and 0-d arrays stage alike: one signature
         device = None
         if kind is not np.ndarray and not isinstance(leaf, Tracer):
-            from functrans.backend import backend_of
-
             device = backend_of(leaf).device_of(leaf)  # a plan keeps constants on one device
         signature.append((kind, tuple(shape), np.dtype(dtype), device))
         dynamic.append(leaf)
     return tuple(signature), dynamic
 
 
-def _stage_for_jit(fun, name, args, static_nums, static_kwargs, in_treedef, leaves):
+def _stage_for_jit(fun, name, static_args, static_kwargs, in_treedef, leaves):
     """Stage ``fun`` with abstract values for the array leaves; returns (plan, out_treedef)."""
     with new_trace(StagingTrace, name) as trace:
         in_vars = []
@@ -857,8 +856,8 @@ def _stage_for_jit(fun, name, args, static_nums, static_kwargs, in_treedef, leav
                 in_vars.append(var)
                 staged_leaves.append(var)
         dynamic_args, dynamic_kwargs = in_treedef.unflatten(staged_leaves)
-        call_args = [args[i] if (i in static_nums or i - len(args) in static_nums) else a
-                     for i, a in enumerate(dynamic_args)]
+        static = dict(static_args)
+        call_args = [static[i] if i in static else a for i, a in enumerate(dynamic_args)]
         try:
             out = fun(*call_args, **dynamic_kwargs, **dict(static_kwargs))
         except errors.TracerConversionError as error:
