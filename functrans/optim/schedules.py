@@ -16,6 +16,8 @@ import dataclasses
 import math
 from typing import Optional
 
+import functrans.numpy as fnp
+
 __all__ = ["constant", "cosine_decay", "exponential_decay", "linear", "warmup_cosine_decay"]
 
 
@@ -39,35 +41,15 @@ class _PythonMath:
 class _ArrayMath:
     """The same operations on a traced count (a training step under ``jit``)."""
 
-    @staticmethod
-    def min(a, b):
-        return _fnp().minimum(a, b)
-
-    @staticmethod
-    def max(a, b):
-        return _fnp().maximum(a, b)
-
-    @staticmethod
-    def cos(a):
-        return _fnp().cos(a)
-
-    @staticmethod
-    def floor(a):
-        return _fnp().floor(a)
-
-    @staticmethod
-    def where(condition, if_true, if_false):
-        return _fnp().where(condition, if_true, if_false)
+    min = staticmethod(fnp.minimum)
+    max = staticmethod(fnp.maximum)
+    cos = staticmethod(fnp.cos)
+    floor = staticmethod(fnp.floor)
+    where = staticmethod(fnp.where)
 
     @staticmethod
     def result(value):
         return value
-
-
-def _fnp():
-    import functrans.numpy as fnp  # schedules stay importable without the array layer
-
-    return fnp
 
 
 def _math(count):
