@@ -14,8 +14,8 @@ from functrans.api import grad, jvp, stop_gradient, value_and_grad, vjp
 from functrans._transforms_api import (
     hessian, jacfwd, jacrev, jit, linear_transpose, linearize, make_jaxpr, vmap,
 )
-from functrans.transforms.checkpoint import checkpoint, remat
-from functrans.transforms.custom import custom_jvp, custom_vjp
+from functrans.lax.checkpoint import checkpoint, remat
+from functrans.lax.custom import custom_jvp, custom_vjp
 
 __version__ = "0.1.0"
 

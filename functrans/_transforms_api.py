@@ -25,10 +25,10 @@ from functrans.core.trace import Tracer, new_trace
 from functrans.core.zeros import zero
 from functrans.primitives._define import PY_SCALARS
 from functrans.primitives.shape import broadcast_in_dim, reshape
-from functrans.transforms.jvp import JVPTrace, JVPTracer, split_output
-from functrans.transforms.linearize import LinearProgram, linearize_flat
-from functrans.transforms.transpose import transpose_program
-from functrans.transforms.vmap import BatchTrace, BatchTracer, move_axis
+from functrans.interpreters.jvp import JVPTrace, JVPTracer, split_output
+from functrans.interpreters.linearize import LinearProgram, linearize_flat
+from functrans.interpreters.transpose import transpose_program
+from functrans.interpreters.batching import BatchTrace, BatchTracer, move_axis
 
 PyTree = Any
 AxisSpec = Any  # an int, None, or a pytree of them matching a prefix of the arguments
@@ -871,4 +871,4 @@ def _stage_for_jit(fun, name, static_args, static_kwargs, in_treedef, leaves):
     return ReplayPlan(trace, in_vars, out_leaves), out_treedef
 
 
-from functrans.transforms.jit import ReplayPlan, holds_outer_tracers  # noqa: E402
+from functrans.interpreters.replay import ReplayPlan, holds_outer_tracers  # noqa: E402

@@ -21,9 +21,9 @@ from functrans.core.trace import Tracer, new_trace
 from functrans.core.zeros import zero
 from functrans.primitives.conversion import full_like, stop_gradient_p
 from functrans.primitives._define import PY_SCALARS
-from functrans.transforms.jvp import JVPTrace, JVPTracer, split_output
-from functrans.transforms.linearize import linearize_flat
-from functrans.transforms.transpose import transpose_program
+from functrans.interpreters.jvp import JVPTrace, JVPTracer, split_output
+from functrans.interpreters.linearize import linearize_flat
+from functrans.interpreters.transpose import transpose_program
 
 PyTree = Any
 

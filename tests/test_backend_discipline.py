@@ -1,4 +1,4 @@
-"""No code in core/, primitives/, transforms/, nn/ or optim/ calls NumPy to compute on user
+"""No code in core/, primitives/, interpreters/, lax/, nn/ or optim/ calls NumPy to compute on user
 arrays: such a call would pull a CuPy array to the host (or fail on it). Arrays are made and
 computed through ``array_module(x)`` / ``backend_of(x)`` of the arrays at hand instead.
 
@@ -13,7 +13,7 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent / "functrans"
-PACKAGES = ("core", "primitives", "transforms", "nn", "optim")
+PACKAGES = ("core", "primitives", "interpreters", "lax", "nn", "optim")
 NUMPY_NAMES = {"np", "numpy", "_np"}
 
 ALLOWED = {

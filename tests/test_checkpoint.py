@@ -6,7 +6,7 @@ import numpy as np
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans.transforms.linearize import linearize_flat
+from functrans.interpreters.linearize import linearize_flat
 
 RNG = np.random.default_rng(2)
 WS = [RNG.standard_normal((4, 4)) * 0.7 for _ in range(3)]

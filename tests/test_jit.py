@@ -5,7 +5,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import errors, nn
-from functrans.transforms import jit as jit_module
+from functrans.interpreters import replay as jit_module
 
 
 def _mlp_loss(params, x, y):

@@ -23,7 +23,7 @@ from typing import Optional
 
 import functrans.numpy as fnp
 from functrans.api import stop_gradient
-from functrans.transforms.custom import custom_jvp
+from functrans.lax.custom import custom_jvp
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["elu", "gelu", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "relu",

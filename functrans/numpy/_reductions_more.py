@@ -23,7 +23,7 @@ from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type, stop_gradient
 from functrans.primitives.cumulative import cumsum as _cumsum
-from functrans.transforms.custom import custom_jvp
+from functrans.lax.custom import custom_jvp
 
 
 def _arr(a):

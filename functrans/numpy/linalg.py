@@ -26,7 +26,7 @@ from functrans.primitives import linalg_ops as _la
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
-from functrans.transforms.custom import custom_jvp
+from functrans.lax.custom import custom_jvp
 
 LinAlgError = np.linalg.LinAlgError
 

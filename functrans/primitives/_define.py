@@ -264,4 +264,4 @@ def _late_bind():
 
 def _late_bind_batching():
     global broadcast_batched
-    from functrans.transforms.vmap import broadcast_batched
+    from functrans.interpreters.batching import broadcast_batched

@@ -42,4 +42,4 @@ def cumsum(x, axis: int, reverse: bool = False):
     return cumsum_p.bind(x, axis=axis, reverse=reverse)
 
 
-from functrans.transforms.vmap import per_example_axis  # noqa: E402
+from functrans.interpreters.batching import per_example_axis  # noqa: E402

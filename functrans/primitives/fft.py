@@ -99,4 +99,4 @@ def fft(x, fft_type: str, axes, length=None, norm: str = "backward"):
 
 from functrans.primitives.elementwise import conj, mul, real  # noqa: E402
 from functrans.primitives.shape import concatenate, pad, slice_  # noqa: E402
-from functrans.transforms.vmap import per_example_axis  # noqa: E402
+from functrans.interpreters.batching import per_example_axis  # noqa: E402

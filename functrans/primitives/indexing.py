@@ -270,6 +270,6 @@ from functrans.primitives.conversion import full_like  # noqa: E402
 from functrans.primitives.elementwise import select  # noqa: E402
 from functrans.primitives._define import shape_of  # noqa: E402
 from functrans.primitives.shape import reshape  # noqa: E402
-from functrans.transforms.vmap import (  # noqa: E402
+from functrans.interpreters.batching import (  # noqa: E402
     batch_by_loop, batch_size, bdim_at_front, move_axis, to_front,
 )

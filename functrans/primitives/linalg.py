@@ -182,4 +182,4 @@ def dot_general(x, y, dimension_numbers):
 
 
 from functrans.primitives.shape import transpose  # noqa: E402
-from functrans.transforms.vmap import per_example_axis  # noqa: E402
+from functrans.interpreters.batching import per_example_axis  # noqa: E402

@@ -516,4 +516,4 @@ def pinv(a, rcond: float = 1e-15):
     return pinv_p.bind(a, rcond=rcond)
 
 
-from functrans.transforms.vmap import batch_size, bdim_at_front, to_front  # noqa: E402
+from functrans.interpreters.batching import batch_size, bdim_at_front, to_front  # noqa: E402

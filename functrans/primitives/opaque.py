@@ -27,7 +27,7 @@ def _opaque_shape_rule(*arrays, fn):
 
 
 def _opaque_batch(values, dims, *, fn):
-    from functrans.transforms.vmap import batch_by_loop
+    from functrans.interpreters.batching import batch_by_loop
 
     return batch_by_loop(opaque_call_p, values, dims, None, {"fn": fn})
 

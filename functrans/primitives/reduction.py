@@ -188,4 +188,4 @@ from functrans.primitives.elementwise import div, eq, mul  # noqa: E402
 from functrans.primitives.shape import (  # noqa: E402
     broadcast_in_dim, pad, reshape, rev, slice_, transpose,
 )
-from functrans.transforms.vmap import per_example_axis  # noqa: E402
+from functrans.interpreters.batching import per_example_axis  # noqa: E402

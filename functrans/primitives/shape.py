@@ -369,7 +369,7 @@ def slice_(x, start_indices, limit_indices, strides=None):
 
 
 from functrans.primitives.reduction import reduce_sum  # noqa: E402  (imports this module)
-from functrans.transforms.vmap import (  # noqa: E402
+from functrans.interpreters.batching import (  # noqa: E402
     batch_size, bdim_at_front, per_example_axis, to_front,
 )
 

@@ -55,4 +55,4 @@ def searchsorted(a, v, side: str = "left"):
     return searchsorted_p.bind(a, v, side=side)
 
 
-from functrans.transforms.vmap import per_example_axis  # noqa: E402
+from functrans.interpreters.batching import per_example_axis  # noqa: E402

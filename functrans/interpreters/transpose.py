@@ -57,7 +57,7 @@ def _walk_backwards(program, trace, out_cts, consume):
                 acc[o.index] = None
             in_cts = eqn.prim.transpose(cts, *eqn.args, **eqn.params)
         for arg, ct_in in zip(eqn.args, in_cts):
-            if ct_in is None or type(arg) is not Var or arg._trace is not trace:
+            if ct_in is None or ct_in is zero or type(arg) is not Var or arg._trace is not trace:
                 continue
             index = arg.index
             previous = acc[index]

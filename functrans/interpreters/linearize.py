@@ -14,7 +14,7 @@ from __future__ import annotations
 from functrans.core.ir import StagingTrace
 from functrans.core.trace import new_trace
 from functrans.core.zeros import zero
-from functrans.transforms.jvp import JVPTrace, JVPTracer, split_output
+from functrans.interpreters.jvp import JVPTrace, JVPTracer, split_output
 
 
 class LinearProgram:

@@ -89,7 +89,7 @@ def _as_arrays(leaves):
 
 
 def _abstract_eval(flat_fun, args):
-    from functrans.transforms.custom import _abstract_eval as evaluate
+    from functrans.lax.custom import _abstract_eval as evaluate
 
     return evaluate(flat_fun, args)
 
@@ -158,6 +158,6 @@ checkpoint_linear_p.transpose = _checkpoint_linear_transpose
 from functrans._transforms_api import vmap  # noqa: E402
 from functrans.api import jvp  # noqa: E402
 from functrans.primitives.conversion import full_like  # noqa: E402
-from functrans.transforms.linearize import linearize_flat  # noqa: E402
-from functrans.transforms.transpose import transpose_program  # noqa: E402
-from functrans.transforms.vmap import batch_size, bdim_at_front  # noqa: E402
+from functrans.interpreters.linearize import linearize_flat  # noqa: E402
+from functrans.interpreters.transpose import transpose_program  # noqa: E402
+from functrans.interpreters.batching import batch_size, bdim_at_front  # noqa: E402

@@ -1,0 +1,28 @@
+"""What every layer needs to know about a value without computing with it: the Python
+scalar types that stand for 0-d arrays, and the shape and dtype of an array or scalar.
+
+One definition, used by the backend, the core, the primitives and the NumPy layer alike, so
+that a fast-path change made here reaches every caller.
+
+Example:
+    >>> from functrans._abstract import dtype_of, shape_of
+    >>> shape_of(2.0), dtype_of(2.0)
+    ((), dtype('float64'))
+"""
+from __future__ import annotations
+
+import numpy as np
+
+#: The Python scalar types functrans accepts wherever it accepts an array (``bool`` included,
+#: as a subclass of ``int`` is not enough: lookups are by exact type, on the hot path).
+PY_SCALARS: frozenset[type] = frozenset((int, float, complex, bool))
+
+
+def shape_of(x) -> tuple:
+    """The shape of an array, a tracer or a Python scalar (``()``)."""
+    return () if type(x) in PY_SCALARS else x.shape
+
+
+def dtype_of(x) -> np.dtype:
+    """The dtype NumPy gives ``x`` on its own (Python scalars: NumPy's default dtypes)."""
+    return np.result_type(x) if type(x) in PY_SCALARS else x.dtype

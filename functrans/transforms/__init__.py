@@ -1,1 +1,0 @@
-"""Interpreters, one per transformation. Public names are exported by ``functrans``."""
