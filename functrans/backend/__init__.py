@@ -12,176 +12,19 @@ A library is registered by its array type: ``register_backend(array_type, backen
 one on first use). CuPy's types are recognised by their module, and CuPy is imported only
 once one of its arrays is seen or a ``"gpu"`` device is asked for.
 """
-from __future__ import annotations
-
-import numpy as _np
-
 from functrans.backend._base import Backend
+from functrans.backend._devices import (
+    check_same_device, device_get, device_of, device_put, device_scope_for, devices,
+)
 from functrans.backend._numpy import NUMPY, NumPyBackend
+from functrans.backend._registry import (
+    HOST_TYPES, SCALAR_TYPES, array_module, array_module_of, backend_for_platform, backend_of,
+    register_backend, register_platform,
+)
 
 __all__ = [
     "Backend", "NumPyBackend", "NUMPY", "array_module", "array_module_of", "backend_of",
-    "register_backend", "backend_for_platform", "HOST_TYPES",
+    "register_backend", "register_platform", "backend_for_platform", "HOST_TYPES",
+    "SCALAR_TYPES", "check_same_device", "device_get", "device_of", "device_put",
+    "device_scope_for", "devices",
 ]
-
-_BACKEND_BY_TYPE: dict[type, Backend] = {}
-_MODULE_BY_TYPE: dict[type, object] = {}
-
-#: Types that live on the host and never choose a backend over another array: Python
-#: scalars, NumPy scalars, and (for the device check) NumPy arrays. Primitive.bind skips
-#: them with one set lookup, so the all-NumPy fast path does no device work.
-_SCALAR_TYPES = {float, int, bool, complex, str, type(None)}  # str, None: static arguments
-for _code in _np.typecodes["All"]:
-    _SCALAR_TYPES.add(_np.dtype(_code).type)
-HOST_TYPES = frozenset(_SCALAR_TYPES | {_np.ndarray})
-_SCALAR_TYPES = frozenset(_SCALAR_TYPES)
-
-_PLATFORM_LOADERS: dict[str, object] = {}  # platform -> zero-argument callable -> Backend
-_BACKEND_BY_PLATFORM: dict[str, Backend] = {"cpu": NUMPY}
-
-
-def register_backend(array_type: type, backend: Backend) -> None:
-    """Serve arrays of ``array_type`` with ``backend`` (and its platform's device names).
-
-    Example:
-        >>> import numpy as np
-        >>> register_backend(np.ndarray, NUMPY)
-        >>> backend_of(np.ones(1)) is NUMPY
-        True
-    """
-    _BACKEND_BY_TYPE[array_type] = backend
-    _MODULE_BY_TYPE[array_type] = backend.xp
-    _BACKEND_BY_PLATFORM.setdefault(backend.platform, backend)
-
-
-def register_platform(platform: str, loader) -> None:
-    """Make device names ``platform[:i]`` known before any array of it exists: ``loader()``
-    imports the library and returns its backend (used by ``device_put``)."""
-    _PLATFORM_LOADERS[platform] = loader
-
-
-def _cupy_backend() -> Backend:
-    from functrans.backend._cupy import CuPyBackend
-
-    backend = _BACKEND_BY_PLATFORM.get("gpu")
-    if backend is None:
-        try:
-            backend = CuPyBackend()
-        except ImportError as e:
-            raise ImportError(f"functrans: 'gpu' devices need CuPy ({e}); install it with "
-                              "pip install 'functrans[gpu]'") from e
-        register_backend(backend.xp.ndarray, backend)
-    return backend
-
-
-def _strict_backend() -> Backend:
-    import functrans.testing.strict  # noqa: F401  (registers itself)
-
-    return _BACKEND_BY_PLATFORM["strict"]
-
-
-register_platform("gpu", _cupy_backend)
-register_platform("strict", _strict_backend)
-register_backend(_np.ndarray, NUMPY)
-for _kind in _SCALAR_TYPES:
-    register_backend(_kind, NUMPY)
-
-
-def backend_for_platform(platform: str) -> Backend:
-    """The backend whose devices are named ``platform[:i]`` ("cpu", "gpu", "strict")."""
-    backend = _BACKEND_BY_PLATFORM.get(platform)
-    if backend is not None:
-        return backend
-    loader = _PLATFORM_LOADERS.get(platform)
-    if loader is None:
-        known = sorted(set(_BACKEND_BY_PLATFORM) | set(_PLATFORM_LOADERS))
-        raise ValueError(f"functrans: unknown device platform {platform!r}; known: {known}")
-    return loader()
-
-
-def _resolve(kind: type) -> Backend:
-    """Find the backend for an array type not seen before, and remember it."""
-    if issubclass(kind, (_np.generic, _np.ndarray)):
-        backend = NUMPY
-    elif kind.__module__.split(".")[0] == "cupy":
-        backend = _cupy_backend()  # imports CuPy: the user already has
-    else:
-        backend = getattr(kind, "__functrans_backend__", None)
-        if backend is not None and not isinstance(backend, Backend):
-            backend = backend()
-        if backend is None:
-            module = getattr(kind, "__functrans_array_module__", None)
-            backend = NUMPY if module is None else _ModuleBackend(module)
-    register_backend(kind, backend)
-    return backend
-
-
-class _ModuleBackend(Backend):
-    """A namespace registered only by ``__functrans_array_module__`` (no device support)."""
-
-    platform = "cpu"
-
-    def __init__(self, module):
-        self.xp = module
-        self.name = getattr(module, "__name__", "?")
-
-    def devices(self) -> list[str]:
-        return ["cpu"]
-
-    def device_of(self, x) -> str:
-        return "cpu"
-
-
-def array_module(x):
-    """The NumPy-like namespace (``numpy``, ``cupy``, ...) that serves ``x``.
-
-    Example:
-        >>> import numpy as np
-        >>> array_module(np.ones(3)) is np
-        True
-    """
-    module = _MODULE_BY_TYPE.get(type(x))
-    return module if module is not None else _resolve(type(x)).xp
-
-
-def array_module_of(*xs):
-    """The namespace of the first array among ``xs`` that is not a scalar (NumPy if none).
-
-    Example:
-        >>> import numpy as np
-        >>> array_module_of(2.0, np.ones(3)) is np
-        True
-    """
-    for x in xs:
-        kind = type(x)
-        if kind in _SCALAR_TYPES:
-            continue
-        module = _MODULE_BY_TYPE.get(kind)
-        return module if module is not None else _resolve(kind).xp
-    return _np
-
-
-def backend_of(*xs) -> Backend:
-    """The :class:`Backend` of the first array among ``xs`` that is not a scalar (NumPy if
-    none): it creates arrays on their device, moves them, and scatter-adds.
-
-    Example:
-        >>> import numpy as np
-        >>> backend_of(1.0, np.ones(3)).name
-        'numpy'
-    """
-    for x in xs:
-        kind = type(x)
-        if kind in _SCALAR_TYPES:
-            continue
-        backend = _BACKEND_BY_TYPE.get(kind)
-        return backend if backend is not None else _resolve(kind)
-    return NUMPY
-
-
-from functrans.backend._devices import (  # noqa: E402
-    check_same_device, device_get, device_of, device_put, device_scope_for, devices,
-)
-
-__all__ += ["check_same_device", "device_get", "device_of", "device_put", "device_scope_for",
-            "devices"]

@@ -1,7 +1,7 @@
 """Device names, explicit transfers, and the check that one operation's inputs share a device.
 
-A device is named ``"cpu"`` (NumPy), ``"gpu:i"`` (CuPy) or ``"strict:i"`` (the test
-backend); ``"gpu"`` alone means ``"gpu:0"``. Arrays move only when asked to, through
+A device is named ``"cpu"`` (NumPy), ``"gpu:i"`` (CuPy), or ``"platform:i"`` for a platform
+another backend registers (the test backend's ``"strict:i"``); ``"gpu"`` alone means ``"gpu:0"``. Arrays move only when asked to, through
 ``device_put`` and ``device_get``.
 """
 from __future__ import annotations
@@ -10,19 +10,14 @@ from typing import Any
 
 import numpy as _np
 
-from functrans.errors import DeviceMismatchError
-
-
-def _backend_of(x):
-    from functrans.backend import backend_of
-
-    return backend_of(x)
+from functrans import tree as _tree
+from functrans.backend._registry import SCALAR_TYPES, backend_for_platform
+from functrans.backend._registry import backend_of as _backend_of
+from functrans.errors import DeviceMismatchError, TracerConversionError
 
 
 def _is_scalar(x) -> bool:
-    from functrans.backend import _SCALAR_TYPES
-
-    return type(x) in _SCALAR_TYPES
+    return type(x) in SCALAR_TYPES
 
 
 def device_of(x) -> str:
@@ -44,8 +39,6 @@ def devices(platform: str | None = None) -> list[str]:
         >>> devices()[0]
         'cpu'
     """
-    from functrans.backend import backend_for_platform
-
     if platform is not None:
         return backend_for_platform(platform).devices()
     names = ["cpu"]
@@ -65,12 +58,8 @@ def _split(device: str) -> str:
 
 def put_leaf(x, device: str):
     """One array (or scalar) on ``device``: returned as is if it is already there."""
-    from functrans.backend import backend_for_platform
-
     target = backend_for_platform(_split(device))
     if hasattr(x, "_trace"):  # a Tracer (the backend layer does not import core)
-        from functrans.errors import TracerConversionError
-
         raise TracerConversionError(
             f"functrans.device_put got a traced value (shape {tuple(x.shape)}) inside a "
             "transformed function; move the inputs before the call instead: "
@@ -98,8 +87,6 @@ def device_put(tree: Any, device: str) -> Any:
         >>> device_put({"w": np.ones(2), "b": 0.5}, "cpu")["b"]
         array(0.5)
     """
-    from functrans import tree as _tree
-
     _split(device)
     return _tree.map(lambda x: put_leaf(x, device), tree)
 
@@ -112,8 +99,6 @@ def device_get(tree: Any) -> Any:
         >>> device_get([np.ones(1), 2.0])
         [array([1.]), 2.0]
     """
-    from functrans import tree as _tree
-
     return _tree.map(lambda x: x if _is_scalar(x) else _backend_of(x).to_host(x), tree)
 
 
