@@ -1,14 +1,16 @@
-"""Shared test configuration: hypothesis profiles.
+"""Shared test configuration: hypothesis profiles and the array backends the suites run on.
 
-``ci`` (chosen when the environment variable ``CI`` is set) is derandomized, so a CI run
-is reproducible, and keeps the number of examples modest; ``dev`` explores more, with fresh
-random examples on each run. ``HYPOTHESIS_PROFILE=<name>`` picks one explicitly. Warnings are
-errors (pyproject's ``filterwarnings``).
+The ``default`` profile is deterministic for everyone: examples derive from each test's
+own seed, and no example database is read, so a fresh clone, a developer's machine and CI
+test the same values. ``HYPOTHESIS_PROFILE=explore`` draws more examples from random seeds
+(and remembers failures in ``.hypothesis/``) to find new failures; see README's Development
+section. Warnings are errors (pyproject's ``filterwarnings``).
 """
 from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 _COMMON = dict(
@@ -17,9 +19,9 @@ _COMMON = dict(
     print_blob=True,
 )
 
-settings.register_profile("ci", max_examples=20, derandomize=True, **_COMMON)
-settings.register_profile("dev", max_examples=60, **_COMMON)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+settings.register_profile("default", max_examples=20, derandomize=True, database=None, **_COMMON)
+settings.register_profile("explore", max_examples=200, **_COMMON)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def pytest_configure(config):
@@ -30,8 +32,6 @@ def pytest_configure(config):
 
 
 # -- array backends: the suites run on NumPy and on the strict test backend --------------------
-
-import pytest  # noqa: E402
 
 from backends import BACKENDS, ArrayBackend  # noqa: E402
 
