@@ -39,25 +39,15 @@ import numpy as np
 from functrans import tree as _tree
 from functrans.backend import NUMPY, backend_of, device_get, device_put
 from functrans.core.trace import Tracer
+from functrans.errors import SaveFormatError
 from functrans.typing import PyTree
 
-__all__ = ["CheckpointError", "load", "save"]
+__all__ = ["SaveFormatError", "load", "save"]
 
 _FORMAT = "functrans.io"
 _VERSION = 1
 _HEADER = "__functrans_tree__"
 PathLike = Union[str, "os.PathLike[str]"]
-
-
-class CheckpointError(ValueError):
-    """A checkpoint file that cannot be read back as saved: truncated or corrupted, not
-    written by :func:`save`, or not matching the ``like`` tree given to :func:`load`.
-
-    Example:
-        >>> from functrans import io
-        >>> issubclass(io.CheckpointError, ValueError)
-        True
-    """
 
 
 # --- encoding: tree -> (JSON skeleton, arrays) ---------------------------------------------------
@@ -190,7 +180,7 @@ def _decode(skeleton: Any, values: list) -> PyTree:
         if parent < 0:
             return obj
         kids[parent][slot] = obj
-    raise CheckpointError("functrans.io.load: empty tree description")  # unreachable
+    raise SaveFormatError("functrans.io.load: empty tree description")  # unreachable
 
 
 # --- public API ----------------------------------------------------------------------------------
@@ -265,22 +255,22 @@ def _read(path: str) -> tuple[dict, dict]:
         with open(path, "rb") as f:
             archive = np.load(f, allow_pickle=False)
             if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise CheckpointError(f"{problem} (it is a single .npy array, not an archive)")
+                raise SaveFormatError(f"{problem} (it is a single .npy array, not an archive)")
             if _HEADER not in archive.files:
-                raise CheckpointError(f"{problem} (it has no functrans tree description)")
+                raise SaveFormatError(f"{problem} (it has no functrans tree description)")
             header = json.loads(archive[_HEADER].tobytes().decode("utf-8"))
             arrays = {name: archive[name] for name in archive.files if name != _HEADER}
-    except CheckpointError:
+    except SaveFormatError:
         raise
     except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError,
             UnicodeDecodeError) as exc:
         if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
             raise
-        raise CheckpointError(f"{problem} ({type(exc).__name__}: {exc})") from exc
+        raise SaveFormatError(f"{problem} ({type(exc).__name__}: {exc})") from exc
     if not isinstance(header, dict) or header.get("format") != _FORMAT:
-        raise CheckpointError(f"{problem} (unknown format)")
+        raise SaveFormatError(f"{problem} (unknown format)")
     if header.get("version", 0) > _VERSION:
-        raise CheckpointError(f"functrans.io.load: {path!r} was written by a newer functrans "
+        raise SaveFormatError(f"functrans.io.load: {path!r} was written by a newer functrans "
                               f"(format version {header.get('version')}, this one reads up "
                               f"to {_VERSION}); upgrade functrans")
     return header, arrays
@@ -296,7 +286,7 @@ def _leaf_values(header: dict, arrays: dict, path: str) -> list:
         array = arrays.get(record["name"])
         if array is None or array.dtype.str != record["dtype"] or \
                 list(array.shape) != record["shape"]:
-            raise CheckpointError(f"functrans.io.load: {path!r} is corrupted: leaf {i} should "
+            raise SaveFormatError(f"functrans.io.load: {path!r} is corrupted: leaf {i} should "
                                   f"be {record['dtype']} {tuple(record['shape'])}")
         values.append(array[()] if kind == "scalar" else array)
     return values
@@ -321,17 +311,17 @@ def _match_like(loaded: PyTree, like: PyTree, path: str) -> PyTree:
             f"missing from the file: {', '.join(missing[:5])}" if missing else "",
             f"not expected: {', '.join(extra[:5])}" if extra else "") if part) or \
             "the same leaves in a different arrangement"
-        raise CheckpointError(f"functrans.io.load: {path!r} does not match the structure of "
+        raise SaveFormatError(f"functrans.io.load: {path!r} does not match the structure of "
                               f"`like` ({detail})")
     for (key, value), (_, ref) in zip(got, want):
         if hasattr(ref, "shape") and hasattr(ref, "dtype"):
             if not (hasattr(value, "shape") and tuple(value.shape) == tuple(ref.shape)
                     and np.dtype(value.dtype) == np.dtype(ref.dtype)):
-                raise CheckpointError(f"functrans.io.load: the leaf {_tree.keystr(key)} in "
+                raise SaveFormatError(f"functrans.io.load: the leaf {_tree.keystr(key)} in "
                                       f"{path!r} is {_describe(value)}, but `like` has "
                                       f"{_describe(ref)}")
         elif type(value) is not type(ref):
-            raise CheckpointError(f"functrans.io.load: the leaf {_tree.keystr(key)} in "
+            raise SaveFormatError(f"functrans.io.load: the leaf {_tree.keystr(key)} in "
                                   f"{path!r} is {_describe(value)}, but `like` has "
                                   f"{_describe(ref)}")
     return like_def.unflatten([value for _, value in got])
@@ -353,7 +343,7 @@ def load(path: PathLike, like: Optional[PyTree] = None, *, device: Optional[str]
 
     Raises:
         FileNotFoundError: no file at ``path``.
-        CheckpointError: the file is truncated, corrupted, not a functrans checkpoint, from a
+        SaveFormatError: the file is truncated, corrupted, not a functrans checkpoint, from a
             newer format, or does not match ``like`` (the message names the first leaf that
             differs).
 
@@ -367,7 +357,8 @@ def load(path: PathLike, like: Optional[PyTree] = None, *, device: Optional[str]
         >>> io.load(path, like={"w": np.ones(3)})
         Traceback (most recent call last):
         ...
-        functrans.io.CheckpointError: functrans.io.load: the leaf ['w'] in ... is float64(2,), but `like` has float64(3,)
+        functrans.errors.SaveFormatError: functrans.io.load: the leaf ['w'] in ... is float64(2,), but `like` has float64(3,)
+        (See https://functrans.readthedocs.io/en/latest/errors/#save-format or docs/errors.md#save-format.)
         >>> directory.cleanup()
     """
     path = os.fspath(path)
@@ -375,10 +366,10 @@ def load(path: PathLike, like: Optional[PyTree] = None, *, device: Optional[str]
     try:
         values = _leaf_values(header, arrays, path)
         loaded = _decode(header["tree"], values)
-    except CheckpointError:
+    except SaveFormatError:
         raise
     except (KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise CheckpointError(f"functrans.io.load: {path!r} has a malformed tree description "
+        raise SaveFormatError(f"functrans.io.load: {path!r} has a malformed tree description "
                               f"({type(exc).__name__}: {exc})") from exc
     loaded = loaded if like is None else _match_like(loaded, like, path)
     if device is None:

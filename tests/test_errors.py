@@ -131,3 +131,43 @@ def test_every_error_class_has_its_docs_section():
                if isinstance(c, type) and issubclass(c, errors.FunctransError) and c is not errors.FunctransError]
     missing = [c.__name__ for c in classes if f"\n## {c.anchor}\n" not in text]
     assert not missing, f"docs/errors.md lacks sections for {missing}"
+
+
+def _error_classes():
+    return [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.FunctransError)]
+
+
+def _names_called_in_functrans() -> set[str]:
+    """Every name functrans's modules (other than errors.py) call, as ``f(...)`` or ``m.f(...)``."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(errors.__file__).parent
+    called = set()
+    for path in root.rglob("*.py"):
+        if path == root / "errors.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Call):
+                fn = node.func
+                if isinstance(fn, ast.Name):
+                    called.add(fn.id)
+                elif isinstance(fn, ast.Attribute):
+                    called.add(fn.attr)
+    return called
+
+
+def test_every_error_class_is_raised_somewhere_in_functrans():
+    called = _names_called_in_functrans()
+    assert "TracerConversionError" in called  # the scan sees both `X(...)` and `errors.X(...)`
+    never = [c.__name__ for c in _error_classes() if c is not errors.FunctransError and c.__name__ not in called]
+    assert not never, f"error classes functrans never raises (remove them, or raise them): {never}"
+
+
+def test_every_error_class_has_a_docstring_naming_its_section():
+    for cls in _error_classes():
+        doc = cls.__doc__ or ""
+        assert f"docs/errors.md#{cls.anchor}" in doc, f"{cls.__name__}'s docstring must name docs/errors.md#{cls.anchor}"
+        if cls is not errors.FunctransError:
+            assert "Fix:" in doc, f"{cls.__name__}'s docstring must say how to fix it"
+    assert sorted(errors.__all__) == sorted([c.__name__ for c in _error_classes()] + ["DOCS_BASE_URL"])

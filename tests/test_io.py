@@ -104,13 +104,25 @@ def test_missing_file(tmp_path):
         io.load(tmp_path / "nope.npz")
 
 
+def test_the_load_error_is_in_the_hierarchy_and_links_its_section(tmp_path):
+    from functrans import errors
+
+    assert io.SaveFormatError is errors.SaveFormatError
+    assert issubclass(io.SaveFormatError, errors.FunctransError)
+    assert issubclass(io.SaveFormatError, ValueError)  # `except ValueError` keeps working
+    path = tmp_path / "junk.npz"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match=r"docs/errors\.md#save-format"):
+        io.load(path)
+
+
 @pytest.mark.parametrize("keep", [0.5, 0.9, 20])
 def test_truncated_file(tmp_path, keep):
     path = tmp_path / "t.npz"
     io.save(path, {"w": np.arange(1000.0), "b": np.ones(10)})
     data = path.read_bytes()
     path.write_bytes(data[: int(len(data) * keep) if keep < 1 else keep])
-    with pytest.raises(io.CheckpointError, match="truncated or corrupted"):
+    with pytest.raises(io.SaveFormatError, match="truncated or corrupted"):
         io.load(path)
 
 
@@ -121,22 +133,22 @@ def test_corrupted_bytes(tmp_path):
     middle = len(data) // 2
     data[middle:middle + 8] = b"\xff" * 8
     path.write_bytes(bytes(data))
-    with pytest.raises(io.CheckpointError, match="truncated or corrupted"):
+    with pytest.raises(io.SaveFormatError, match="truncated or corrupted"):
         io.load(path)
 
 
 def test_not_a_functrans_checkpoint(tmp_path):
     plain = tmp_path / "plain.npz"
     np.savez(plain, w=np.ones(2))
-    with pytest.raises(io.CheckpointError, match="no functrans tree description"):
+    with pytest.raises(io.SaveFormatError, match="no functrans tree description"):
         io.load(plain)
     text = tmp_path / "notes.txt"
     text.write_text("hello")
-    with pytest.raises(io.CheckpointError, match="not a file written by functrans.io.save"):
+    with pytest.raises(io.SaveFormatError, match="not a file written by functrans.io.save"):
         io.load(text)
     single = tmp_path / "single.npy"
     np.save(single, np.ones(2))
-    with pytest.raises(io.CheckpointError, match="single .npy array"):
+    with pytest.raises(io.SaveFormatError, match="single .npy array"):
         io.load(single)
 
 
@@ -150,7 +162,7 @@ def test_pickled_objects_are_never_loaded(tmp_path):
     header = {"format": "functrans.io", "version": 1, "tree": {"leaf": 0},
               "leaves": [{"kind": "array", "name": "a0", "dtype": "|O", "shape": [1]}]}
     _write_raw(path, header, a0=np.array([{"payload": 1}], dtype=object))
-    with pytest.raises(io.CheckpointError, match="Object arrays cannot be loaded"):
+    with pytest.raises(io.SaveFormatError, match="Object arrays cannot be loaded"):
         io.load(path)
     with pytest.raises(TypeError, match="without pickle"):
         io.save(tmp_path / "x.npz", {"o": np.array([None], dtype=object)})
@@ -161,16 +173,16 @@ def test_header_and_data_disagree(tmp_path):
     header = {"format": "functrans.io", "version": 1, "tree": {"leaf": 0},
               "leaves": [{"kind": "array", "name": "a0", "dtype": "<f8", "shape": [3]}]}
     _write_raw(path, header, a0=np.ones(2))
-    with pytest.raises(io.CheckpointError, match=r"leaf 0 should be <f8 \(3,\)"):
+    with pytest.raises(io.SaveFormatError, match=r"leaf 0 should be <f8 \(3,\)"):
         io.load(path)
     header["version"] = 99
     _write_raw(path, header, a0=np.ones(3))
-    with pytest.raises(io.CheckpointError, match="newer functrans"):
+    with pytest.raises(io.SaveFormatError, match="newer functrans"):
         io.load(path)
     header["version"] = 1
     header["tree"] = {"leaf": 5}
     _write_raw(path, header, a0=np.ones(3))
-    with pytest.raises(io.CheckpointError, match="malformed tree description"):
+    with pytest.raises(io.SaveFormatError, match="malformed tree description"):
         io.load(path)
 
 
@@ -179,15 +191,15 @@ def test_mismatch_with_like(tmp_path):
     params = {"layer": {"weight": np.ones((2, 3)), "bias": np.zeros(2)}}
     io.save(path, params)
     assert io.load(path, like=params)["layer"]["weight"].shape == (2, 3)
-    with pytest.raises(io.CheckpointError, match=r"missing from the file: \['layer'\]\['scale'\]"):
+    with pytest.raises(io.SaveFormatError, match=r"missing from the file: \['layer'\]\['scale'\]"):
         io.load(path, like={"layer": {"weight": np.ones((2, 3)), "bias": np.zeros(2),
                                       "scale": np.ones(2)}})
-    with pytest.raises(io.CheckpointError, match=r"not expected: \['layer'\]\['bias'\]"):
+    with pytest.raises(io.SaveFormatError, match=r"not expected: \['layer'\]\['bias'\]"):
         io.load(path, like={"layer": {"weight": np.ones((2, 3))}})
-    with pytest.raises(io.CheckpointError, match=r"\['layer'\]\['weight'\] .* float64\(2, 3\), "
+    with pytest.raises(io.SaveFormatError, match=r"\['layer'\]\['weight'\] .* float64\(2, 3\), "
                                                  r"but `like` has float64\(3, 2\)"):
         io.load(path, like={"layer": {"weight": np.ones((3, 2)), "bias": np.zeros(2)}})
-    with pytest.raises(io.CheckpointError, match=r"float64\(2,\), but `like` has float32\(2,\)"):
+    with pytest.raises(io.SaveFormatError, match=r"float64\(2,\), but `like` has float32\(2,\)"):
         io.load(path, like={"layer": {"weight": np.ones((2, 3)),
                                       "bias": np.zeros(2, np.float32)}})
 
