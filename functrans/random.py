@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Sequence, Union
+from typing import Any, Callable, Sequence, TypeVar, Union, cast
 
 import numpy as np
 
@@ -54,6 +54,7 @@ from functrans.backend import NUMPY, array_module, backend_of, device_put
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
 from functrans.primitives.opaque import opaque_call_p
+from functrans.typing import Array, DType, Key
 
 __all__ = [
     "key",
@@ -70,10 +71,8 @@ __all__ = [
     "choice",
 ]
 
-Array = Any
-"""A NumPy or CuPy array."""
-
 Shape = Union[int, Sequence[int]]
+"""The shape of a sample: an int ``n`` stands for ``(n,)``."""
 
 _M32 = 0xFFFFFFFF
 _ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
@@ -307,31 +306,51 @@ def _normalize_axis(axis, ndim: int, fn: str) -> int:
 # --------------------------------------------------------------------------------------------
 
 
-def _on_key_device(fn):
-    """Run ``fn(key, ...)`` with the arrays it makes from nothing (counters) on the key's
-    device; ``device=`` first moves the key there."""
+class _Draw:
+    """One sampling call with its key left out: ``_Draw(normal, ((3,),), {})(key)`` draws."""
 
-    def wrapper(key, *args, device=None, **kwargs):
+    __slots__ = ("sampler", "args", "kwargs")
+
+    def __init__(self, sampler: Callable[..., Array], args: tuple, kwargs: dict) -> None:
+        self.sampler, self.args, self.kwargs = sampler, args, kwargs
+
+    def __call__(self, key: Array) -> Array:
+        return self.sampler(key, *self.args, **self.kwargs)
+
+    def __repr__(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.sampler.__name__}({', '.join(['key'] + parts)})"
+
+
+_F = TypeVar("_F", bound=Callable[..., Array])
+
+
+def _sampler(fn: _F) -> _F:
+    """Make ``fn(key, ...)`` a public sampler, keeping its signature and docstring.
+
+    The sampler runs ``fn`` with the arrays it makes from nothing (counters) on the key's
+    device. ``device=``, which ``fn`` declares for its signature and documentation, is
+    handled here: the key moves there first. A key without a concrete value (inside ``jit``,
+    or batched by ``vmap``) makes the whole draw one ``opaque_call`` primitive, run on the
+    key's value when the program runs (example by example under ``vmap``), so it gives the
+    same numbers as an eager call.
+    """
+
+    @functools.wraps(fn)
+    def sample(key: Array, *args: Any, device: str | None = None, **kwargs: Any) -> Array:
+        if isinstance(key, Tracer):
+            if device is not None:
+                kwargs["device"] = device
+            return opaque_call_p.bind(key, fn=_Draw(sample, args, kwargs))
         if device is not None:
-            key = _on_device(key, device)
+            key = device_put(key, device)
         backend = backend_of(key)
         if backend is NUMPY or hasattr(key, "_trace"):
             return fn(key, *args, **kwargs)
         with backend.device_scope(backend.device_of(key)):
             return fn(key, *args, **kwargs)
 
-    for attribute in ("__module__", "__name__", "__qualname__", "__doc__", "__annotations__"):
-        setattr(wrapper, attribute, getattr(fn, attribute))
-    wrapper.__wrapped__ = fn  # inspect.signature shows fn's parameters
-    return wrapper
-
-
-def _on_device(k, device: str | None):
-    """The key on ``device`` (an explicit request), or as it is."""
-    if device is None:
-        return k
-    _reject_tracer(k, "key", "device")
-    return device_put(k, device)
+    return cast(_F, sample)
 
 
 def key(seed: int, *, device: str | None = None) -> Array:
@@ -368,13 +387,15 @@ def key(seed: int, *, device: str | None = None) -> Array:
     return k if device is None else device_put(k, device)
 
 
-@_on_key_device
-def split(key: Array, num: int = 2) -> Array:
+@_sampler
+def split(key: Key, num: int = 2, *, device: str | None = None) -> Array:
     """Derive ``num`` new, independent keys from ``key``.
 
     Args:
         key: A key from :func:`key`, :func:`split` or :func:`fold_in`.
         num: How many keys to make (at least 1).
+        device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         A ``uint32`` array of shape ``(num, 2)``, on the key's device; each row is a key.
@@ -402,8 +423,8 @@ def split(key: Array, num: int = 2) -> Array:
     return xp.stack([x0, x1], axis=1)
 
 
-@_on_key_device
-def fold_in(key: Array, data: int) -> Array:
+@_sampler
+def fold_in(key: Key, data: int, *, device: str | None = None) -> Array:
     """Derive a new key from ``key`` and an integer, e.g. a step or layer number.
 
     Different ``data`` give independent keys; the same ``data`` always gives the same key.
@@ -411,6 +432,8 @@ def fold_in(key: Array, data: int) -> Array:
     Args:
         key: A key.
         data: Any Python or NumPy integer.
+        device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         A new key (``uint32``, shape ``(2,)``) on the key's device.
@@ -436,13 +459,15 @@ def fold_in(key: Array, data: int) -> Array:
     return xp.concatenate([y0, y1])
 
 
-@_on_key_device
-def threefry2x32(key: Array, count: Array) -> Array:
+@_sampler
+def threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
     """The raw Threefry-2x32 (20 rounds) block function.
 
     Args:
         key: The two key words (``uint32``, shape ``(2,)``).
         count: Counter blocks, a ``uint32`` array of shape ``(..., 2)``.
+        device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
 
     Returns:
         The encrypted blocks, ``uint32`` of the same shape as ``count``.
@@ -491,11 +516,11 @@ def _unit(xp, k: Array, n: int, dtype: np.dtype, open_interval: bool = False) ->
     return u
 
 
-@_on_key_device
+@_sampler
 def uniform(
-    key: Array,
+    key: Key,
     shape: Shape = (),
-    dtype=np.float64,
+    dtype: DType = np.float64,
     minval: float | Array = 0.0,
     maxval: float | Array = 1.0,
     *,
@@ -526,7 +551,6 @@ def uniform(
         >>> uniform(key(0), 3, dtype="float32").dtype
         dtype('float32')
     """
-    key = _on_device(key, device)
     xp = _check_key(key, "uniform")
     shape = _check_shape(shape, "uniform")
     dtype = _float_dtype(dtype, "uniform")
@@ -547,8 +571,9 @@ def uniform(
     return u.reshape(shape)
 
 
-@_on_key_device
-def normal(key: Array, shape: Shape = (), dtype=np.float64, *, device: str | None = None) -> Array:
+@_sampler
+def normal(key: Key, shape: Shape = (), dtype: DType = np.float64, *,
+           device: str | None = None) -> Array:
     """Standard normal floats (mean 0, variance 1), by the Box-Muller transform.
 
     Values come in pairs ``r cos(t), r sin(t)`` with ``r = sqrt(-2 log(1 - u1))`` and
@@ -573,7 +598,6 @@ def normal(key: Array, shape: Shape = (), dtype=np.float64, *, device: str | Non
         >>> abs(float(z.mean())) < 0.02, abs(float(z.std()) - 1) < 0.02
         (True, True)
     """
-    key = _on_device(key, device)
     xp = _check_key(key, "normal")
     shape = _check_shape(shape, "normal")
     dtype = _float_dtype(dtype, "normal")
@@ -651,13 +675,13 @@ def _has_value_between(lower: float, upper: float, dtype: np.dtype) -> bool:
         return bool(np.nextafter(lo, dtype.type(np.inf)) <= np.nextafter(hi, dtype.type(-np.inf)))
 
 
-@_on_key_device
+@_sampler
 def truncated_normal(
-    key: Array,
+    key: Key,
     lower: float | Array,
     upper: float | Array,
     shape: Shape = (),
-    dtype=np.float64,
+    dtype: DType = np.float64,
     *,
     device: str | None = None,
 ) -> Array:
@@ -691,7 +715,6 @@ def truncated_normal(
         >>> bool((x > -2.0).all() and (x < 2.0).all())
         True
     """
-    key = _on_device(key, device)
     xp = _check_key(key, "truncated_normal")
     shape = _check_shape(shape, "truncated_normal")
     dtype = _float_dtype(dtype, "truncated_normal")
@@ -740,9 +763,9 @@ def truncated_normal(
 # --------------------------------------------------------------------------------------------
 
 
-@_on_key_device
+@_sampler
 def bernoulli(
-    key: Array, p: float | Array = 0.5, shape: Shape | None = None,
+    key: Key, p: float | Array = 0.5, shape: Shape | None = None,
     *,
     device: str | None = None,
 ) -> Array:
@@ -771,7 +794,6 @@ def bernoulli(
         >>> bernoulli(key(0), np.array([0.0, 1.0])).tolist()
         [False, True]
     """
-    key = _on_device(key, device)
     xp = _check_key(key, "bernoulli")
     _reject_tracer(p, "p", "bernoulli")
     if _is_real(p):
@@ -804,9 +826,9 @@ def _mulhi64(xp, r: Array, span: int) -> Array:
     return hh + (lh >> 32) + (hl >> 32) + (mid >> 32)
 
 
-@_on_key_device
+@_sampler
 def randint(
-    key: Array, shape: Shape, minval: int, maxval: int, dtype=np.int64,
+    key: Key, shape: Shape, minval: int, maxval: int, dtype: DType = np.int64,
     *,
     device: str | None = None,
 ) -> Array:
@@ -837,7 +859,6 @@ def randint(
         >>> sorted(set(d.tolist()))
         [1, 2, 3, 4, 5, 6]
     """
-    key = _on_device(key, device)
     xp = _check_key(key, "randint")
     shape = _check_shape(shape, "randint")
     try:
@@ -877,9 +898,9 @@ def randint(
     return values.astype(d, copy=False).reshape(shape)
 
 
-@_on_key_device
+@_sampler
 def categorical(
-    key: Array, logits: Array, axis: int = -1, shape: Shape | None = None, *, device: str | None = None
+    key: Key, logits: Array, axis: int = -1, shape: Shape | None = None, *, device: str | None = None
 ) -> Array:
     """Indices drawn with probabilities ``softmax(logits)`` along ``axis``.
 
@@ -908,7 +929,6 @@ def categorical(
         >>> c.dtype, abs(float(c.mean()) - 0.8) < 0.02
         (dtype('int64'), True)
     """
-    key = _on_device(key, device)
     xp = _check_key(key, "categorical")
     _reject_tracer(logits, "logits", "categorical")
     logits = xp.asarray(logits)
@@ -945,8 +965,8 @@ def _permutation_indices(xp, k: Array, n: int) -> Array:
     return xp.argsort(_bits64(xp, k, n), kind="stable").astype(np.int64, copy=False)
 
 
-@_on_key_device
-def permutation(key: Array, x: int | Array, axis: int = 0, *, device: str | None = None) -> Array:
+@_sampler
+def permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None = None) -> Array:
     """A random permutation of ``arange(x)``, or a shuffled copy of ``x`` along ``axis``.
 
     Args:
@@ -970,7 +990,6 @@ def permutation(key: Array, x: int | Array, axis: int = 0, *, device: str | None
         >>> permutation(key(0), np.arange(6).reshape(3, 2)).shape
         (3, 2)
     """
-    key = _on_device(key, device)
     xp = _check_key(key, "permutation")
     if _is_int(x):
         if x < 0:
@@ -992,9 +1011,9 @@ def permutation(key: Array, x: int | Array, axis: int = 0, *, device: str | None
     return xp.take(x, _permutation_indices(xp, key, x.shape[ax]), axis=ax)
 
 
-@_on_key_device
+@_sampler
 def choice(
-    key: Array,
+    key: Key,
     a: int | Array,
     shape: Shape = (),
     replace: bool = True,
@@ -1030,7 +1049,6 @@ def choice(
         >>> len(set(picks.tolist()))
         5
     """
-    key = _on_device(key, device)
     xp = _check_key(key, "choice")
     shape = _check_shape(shape, "choice")
     if _is_int(a):
@@ -1080,46 +1098,3 @@ def choice(
     if _is_int(a):
         return idx
     return xp.take(a, idx, axis=axis)
-
-
-# --- traced keys: sampling inside jit and vmap ------------------------------------------------
-class _Draw:
-    """One sampling call with its key left out: ``_Draw(normal, ((3,),), {})(key)`` draws."""
-
-    __slots__ = ("sampler", "args", "kwargs")
-
-    def __init__(self, sampler, args, kwargs):
-        self.sampler, self.args, self.kwargs = sampler, args, kwargs
-
-    def __call__(self, key):
-        return self.sampler(key, *self.args, **self.kwargs)
-
-    def __repr__(self):
-        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
-        return f"{self.sampler.__name__}({', '.join(['key'] + parts)})"
-
-
-def _accepts_a_traced_key(sampler):
-    """A key without a concrete value (inside ``jit``, or batched by ``vmap``) makes the whole
-    draw one ``opaque_call`` primitive: run on the key's value when the program runs, example
-    by example under ``vmap``, with the same numbers as an eager call."""
-
-    @functools.wraps(sampler)
-    def sample(key, *args, **kwargs):
-        if isinstance(key, Tracer):
-            return opaque_call_p.bind(key, fn=_Draw(sampler, args, kwargs))
-        return sampler(key, *args, **kwargs)
-
-    return sample
-
-
-split = _accepts_a_traced_key(split)
-fold_in = _accepts_a_traced_key(fold_in)
-uniform = _accepts_a_traced_key(uniform)
-normal = _accepts_a_traced_key(normal)
-truncated_normal = _accepts_a_traced_key(truncated_normal)
-bernoulli = _accepts_a_traced_key(bernoulli)
-randint = _accepts_a_traced_key(randint)
-categorical = _accepts_a_traced_key(categorical)
-permutation = _accepts_a_traced_key(permutation)
-choice = _accepts_a_traced_key(choice)

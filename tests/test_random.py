@@ -8,7 +8,9 @@ same way on every run.
 from __future__ import annotations
 
 import ast
+import inspect
 import math
+import re
 from pathlib import Path
 from statistics import NormalDist
 
@@ -17,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import functrans as ft
 from functrans import random as fr
 
 M32 = 0xFFFFFFFF
@@ -763,6 +766,50 @@ def test_module_imports():
             imported.add(node.module)
     # functools, Tracer and opaque_call: a traced key (jit, vmap) sends the draw through the
     # opaque_call primitive; the sampling code itself stays plain array code.
-    allowed = {"__future__", "math", "typing", "numpy", "functrans.backend", "functrans.errors",
+    allowed = {"__future__", "math", "typing", "numpy", "functrans.backend", "functrans.errors", "functrans.typing",
                "functools", "functrans.core.trace", "functrans.primitives.opaque"}
     assert imported <= allowed, imported - allowed
+
+
+# --------------------------------------------------------------------------------------------
+# Signatures and docstrings: help(), IDEs and the API reference show the real parameters
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", fr.__all__)
+def test_every_public_callable_has_its_real_signature_and_an_example(name):
+    fn = getattr(fr, name)
+    params = inspect.signature(fn).parameters
+    kinds = {p.kind for p in params.values()}
+    assert inspect.Parameter.VAR_POSITIONAL not in kinds and inspect.Parameter.VAR_KEYWORD not in kinds, \
+        f"random.{name} shows (*args, **kwargs), not its parameters"
+    assert all(p.annotation is not inspect.Parameter.empty for p in params.values()), name
+    assert "device" in params and params["device"].default is None
+    assert "Example:" in (fn.__doc__ or "") and ">>>" in fn.__doc__, f"random.{name} has no Example"
+    documented = re.findall(r"^        (\w+):", fn.__doc__.split("Returns:")[0], re.MULTILINE)
+    assert documented == list(params), f"random.{name}'s Args do not list its parameters in order"
+
+
+def test_the_signatures_show_the_defaults():
+    sig = inspect.signature(fr.normal)
+    assert list(sig.parameters) == ["key", "shape", "dtype", "device"]
+    assert sig.parameters["shape"].default == () and sig.parameters["dtype"].default is np.float64
+    assert sig.parameters["device"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert fr.normal.__name__ == "normal" and fr.normal.__module__ == "functrans.random"
+
+
+def test_public_callables_are_plain_defs_the_docs_can_read_without_running_the_module():
+    """The API reference reads the source (Griffe): a public name bound by assignment
+    (``normal = wrap(normal)``) would show no signature there."""
+    defined = {node.name for node in ast.parse(SOURCE).body if isinstance(node, ast.FunctionDef)}
+    assigned = {t.id for node in ast.parse(SOURCE).body if isinstance(node, ast.Assign)
+                for t in node.targets if isinstance(t, ast.Name)}
+    assert set(fr.__all__) <= defined and not set(fr.__all__) & assigned
+
+
+def test_device_reaches_a_sampler_with_a_traced_key():
+    from functrans.testing.strict import to_numpy
+
+    draw = ft.jit(lambda k: fr.normal(k, (3,), device="strict:1"))(fr.key(0))
+    assert draw.device == "strict:1"
+    np.testing.assert_array_equal(to_numpy(draw), fr.normal(fr.key(0), (3,)))
