@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterator
 
+__all__ = ["Config", "config"]
+
 _DEFAULTS: dict[str, Any] = {
     # Staged programs (jit, make_jaxpr, custom rules) record, for each equation, the line of
     # the user's code that created it; error messages and program pictures show it. The
@@ -27,7 +29,13 @@ _DEFAULTS: dict[str, Any] = {
 
 
 class Config:
-    """The settings, one attribute each; ``update`` and ``override`` validate the name."""
+    """The settings, one attribute each; ``update`` and ``override`` validate the name.
+
+    Example:
+        >>> from functrans.config import config
+        >>> "staging_source_info=" in repr(config)
+        True
+    """
 
     def __init__(self) -> None:
         self.__dict__.update(_DEFAULTS)
@@ -46,7 +54,14 @@ class Config:
 
     @contextlib.contextmanager
     def override(self, **settings: Any) -> Iterator[None]:
-        """Set some settings for the duration of a ``with`` block, then restore them."""
+        """Set some settings for the duration of a ``with`` block, then restore them.
+
+        Example:
+            >>> from functrans.config import config
+            >>> with config.override(staging_source_info=False):
+            ...     config.staging_source_info
+            False
+        """
         old = {name: getattr(self, name) for name in settings if name in _DEFAULTS}
         for name, value in settings.items():
             self.update(name, value)

@@ -93,6 +93,7 @@ def _encode(tree: PyTree) -> tuple[Any, list, dict]:
     stack = [(tree, root, 0, "tree")]
     while stack:
         obj, parent, slot, where = stack.pop()
+        node: Any  # the JSON description of obj (a dict), or None for None
         if obj is None:
             node = None
             children: list = []

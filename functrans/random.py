@@ -74,6 +74,9 @@ __all__ = [
 Shape = Union[int, Sequence[int]]
 """The shape of a sample: an int ``n`` stands for ``(n,)``."""
 
+ArrayModule = Any
+"""The array namespace of a key (``numpy``, ``cupy``...), from ``array_module``."""
+
 _M32 = 0xFFFFFFFF
 _ROTATIONS = (13, 15, 26, 6, 17, 29, 16, 24)
 _PARITY = 0x1BD11BDA  # key-schedule parity constant of Threefry (from Skein)
@@ -113,7 +116,7 @@ def _threefry(k0: Array, k1: Array, x0: Array, x1: Array) -> tuple[Array, Array]
     return x0, x1
 
 
-def _counters(xp, n: int, tag: int = 0) -> tuple[Array, Array]:
+def _counters(xp: ArrayModule, n: int, tag: int = 0) -> tuple[Array, Array]:
     """The counters ``0 .. n-1`` as (high, low) ``uint32`` word arrays, ``tag`` or-ed into high."""
     if n <= _M32 + 1:
         lo = xp.arange(n, dtype=_U32)
@@ -127,13 +130,13 @@ def _counters(xp, n: int, tag: int = 0) -> tuple[Array, Array]:
     return hi, lo
 
 
-def _bits(xp, k: Array, n: int) -> tuple[Array, Array]:
+def _bits(xp: ArrayModule, k: Array, n: int) -> tuple[Array, Array]:
     """64 random bits for each of ``n`` values: two ``uint32`` arrays of shape ``(n,)``."""
     hi, lo = _counters(xp, n)
     return _threefry(k[0:1], k[1:2], hi, lo)
 
 
-def _bits64(xp, k: Array, n: int) -> Array:
+def _bits64(xp: ArrayModule, k: Array, n: int) -> Array:
     """``n`` random ``uint64`` values."""
     x0, x1 = _bits(xp, k, n)
     return (x0.astype(_U64) << 32) | x1.astype(_U64)
@@ -173,17 +176,17 @@ def _int_words(value: int) -> tuple[int, int]:
 # --------------------------------------------------------------------------------------------
 
 
-def _is_int(value) -> bool:
+def _is_int(value: Any) -> bool:
     return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
-def _is_real(value) -> bool:
+def _is_real(value: Any) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
     )
 
 
-def _reject_tracer(value, name: str, fn: str) -> None:
+def _reject_tracer(value: Any, name: str, fn: str) -> None:
     if hasattr(value, "_trace"):
         raise TracerConversionError(
             f"functrans.random.{fn}: argument '{name}' is a traced value, but random sampling "
@@ -193,7 +196,7 @@ def _reject_tracer(value, name: str, fn: str) -> None:
         )
 
 
-def _check_key(k, fn: str):
+def _check_key(k: Any, fn: str) -> ArrayModule:
     """Validate a key and return its array module."""
     _reject_tracer(k, "key", fn)
     dtype = getattr(k, "dtype", None)
@@ -221,7 +224,7 @@ def _check_key(k, fn: str):
     return array_module(k)
 
 
-def _check_shape(shape, fn: str, name: str = "shape") -> tuple[int, ...]:
+def _check_shape(shape: Any, fn: str, name: str = "shape") -> tuple[int, ...]:
     if _is_int(shape):
         shape = (shape,)
     try:
@@ -243,7 +246,7 @@ def _check_shape(shape, fn: str, name: str = "shape") -> tuple[int, ...]:
     return dims
 
 
-def _float_dtype(dtype, fn: str) -> np.dtype:
+def _float_dtype(dtype: DType, fn: str) -> np.dtype:
     try:
         d = np.dtype(dtype)
     except TypeError:
@@ -270,7 +273,8 @@ def _size(shape: tuple[int, ...]) -> int:
     return math.prod(shape)
 
 
-def _param(xp, value, name: str, fn: str, shape: tuple[int, ...], dtype):
+def _param(xp: ArrayModule, value: Any, name: str, fn: str, shape: tuple[int, ...],
+           dtype: DType | None) -> float | Array:
     """A distribution parameter: a Python float, or a flat array broadcast to ``shape``."""
     _reject_tracer(value, name, fn)
     if _is_real(value):
@@ -290,7 +294,7 @@ def _param(xp, value, name: str, fn: str, shape: tuple[int, ...], dtype):
     return xp.broadcast_to(arr, shape).reshape(-1)
 
 
-def _normalize_axis(axis, ndim: int, fn: str) -> int:
+def _normalize_axis(axis: Any, ndim: int, fn: str) -> int:
     if not _is_int(axis):
         raise TypeError(f"functrans.random.{fn}: 'axis' must be an int, got {axis!r:.60}")
     if not -ndim <= axis < ndim:
@@ -496,7 +500,7 @@ def threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
 # --------------------------------------------------------------------------------------------
 
 
-def _unit(xp, k: Array, n: int, dtype: np.dtype, open_interval: bool = False) -> Array:
+def _unit(xp: ArrayModule, k: Array, n: int, dtype: np.dtype, open_interval: bool = False) -> Array:
     """``n`` uniform floats of ``dtype`` on [0, 1), or on (0, 1) with ``open_interval``.
 
     The floats are ``m * 2**-p`` for ``p`` random mantissa bits ``m`` (52 for float64, 23 for
@@ -618,7 +622,7 @@ _FRACTION_TERMS = 100
 _SWITCH = 1.5  # below: power series for erf; above: continued fraction for erfc
 
 
-def _erfc(xp, x: Array) -> Array:
+def _erfc(xp: ArrayModule, x: Array) -> Array:
     """Complementary error function of a float64 array, accurate to about 1e-13 relative.
 
     For ``|x| < 1.5`` it uses ``erf(x) = 2x/sqrt(pi) exp(-x^2) sum_k (2x^2)^k / (1*3*...*(2k+1))``
@@ -643,12 +647,12 @@ def _erfc(xp, x: Array) -> Array:
     return xp.where(x < 0, 2.0 - pos, pos)
 
 
-def _ndtr(xp, x: Array) -> Array:
+def _ndtr(xp: ArrayModule, x: Array) -> Array:
     """Standard normal CDF, with full relative precision in the lower tail."""
     return 0.5 * _erfc(xp, -x * (1.0 / math.sqrt(2.0)))
 
 
-def _ndtri(xp, p: Array) -> Array:
+def _ndtri(xp: ArrayModule, p: Array) -> Array:
     """Inverse standard normal CDF of a float64 array with values in (0, 1).
 
     A rational first guess (Abramowitz and Stegun 26.2.23, error below 5e-4) refined by
@@ -811,7 +815,7 @@ def bernoulli(
     return (u < prob).reshape(shape)
 
 
-def _mulhi64(xp, r: Array, span: int) -> Array:
+def _mulhi64(xp: ArrayModule, r: Array, span: int) -> Array:
     """``floor(r * span / 2**64)`` for ``uint64`` ``r`` and an int ``0 < span < 2**64``.
 
     The 128-bit product is assembled from four 32x32-bit partial products.
@@ -861,6 +865,7 @@ def randint(
     """
     xp = _check_key(key, "randint")
     shape = _check_shape(shape, "randint")
+    d: np.dtype | None
     try:
         d = np.dtype(dtype)
     except TypeError:
@@ -960,7 +965,7 @@ def categorical(
     return xp.argmax(scores.reshape(-1, n), axis=-1).astype(np.int64).reshape(shape)
 
 
-def _permutation_indices(xp, k: Array, n: int) -> Array:
+def _permutation_indices(xp: ArrayModule, k: Array, n: int) -> Array:
     """A random permutation of ``arange(n)``: a stable argsort of 64 random bits each."""
     return xp.argsort(_bits64(xp, k, n), kind="stable").astype(np.int64, copy=False)
 

@@ -59,7 +59,12 @@ _map = builtins.map  # this module defines its own map
 
 @dataclasses.dataclass(slots=True, unsafe_hash=True)
 class SequenceKey:
-    """Position of a child in a list, tuple or registered node; prints as ``[idx]``."""
+    """Position of a child in a list, tuple or registered node; prints as ``[idx]``.
+
+    Example:
+        >>> [(str(path[0]), leaf) for path, leaf in flatten_with_path([5.0, 6.0])[0]]
+        [('[0]', 5.0), ('[1]', 6.0)]
+    """
 
     idx: int
 
@@ -69,7 +74,12 @@ class SequenceKey:
 
 @dataclasses.dataclass(slots=True, unsafe_hash=True)
 class DictKey:
-    """Key of a child in a dict; prints as ``['key']``."""
+    """Key of a child in a dict; prints as ``['key']``.
+
+    Example:
+        >>> str(DictKey("w")), keystr((DictKey("layers"), SequenceKey(0), DictKey("w")))
+        ("['w']", "['layers'][0]['w']")
+    """
 
     key: Hashable
 
@@ -79,7 +89,14 @@ class DictKey:
 
 @dataclasses.dataclass(slots=True, unsafe_hash=True)
 class GetAttrKey:
-    """Attribute holding a child (namedtuple or dataclass field); prints as ``.name``."""
+    """Attribute holding a child (namedtuple or dataclass field); prints as ``.name``.
+
+    Example:
+        >>> import collections
+        >>> Point = collections.namedtuple("Point", "x y")
+        >>> [keystr(path) for path, _ in flatten_with_path(Point(1.0, 2.0))[0]]
+        ['.x', '.y']
+    """
 
     name: str
 
@@ -114,12 +131,18 @@ def keystr(path: Sequence[KeyEntry]) -> str:
 
 
 class _NodeType(NamedTuple):
-    flatten: Callable[[Any], tuple[Iterable[Any], Hashable]]  # obj -> (children, aux)
-    unflatten: Callable[[Hashable, list], Any]  # (aux, children) -> obj
-    keys: Callable[[Hashable, int], list[KeyEntry]]  # (aux, n) -> key of each child
+    flatten: Callable[[Any], tuple[Sequence[Any], Hashable]]  # obj -> (children, aux)
+    unflatten: Callable[[Any, list], Any]  # (aux, children) -> obj
+    keys: Callable[[Any, int], list[KeyEntry]]  # (aux, n) -> key of each child
 
 
-def _index_keys(aux: Hashable, n: int) -> list[KeyEntry]:
+def _inline(*args: Any) -> Any:
+    """The flatten and unflatten of dict, list, tuple and None: never called, as flatten and
+    unflatten handle these four types inline."""
+    raise AssertionError("dict, list, tuple and None are flattened inline")
+
+
+def _index_keys(aux: Any, n: int) -> list[KeyEntry]:
     return list(_map(SequenceKey, range(n)))
 
 
@@ -148,10 +171,10 @@ def _flatten_defaultdict(d: collections.defaultdict) -> tuple[list, Hashable]:
 _registry: dict[type, _NodeType] = {
     # dict, list, tuple and None are handled inline by flatten/unflatten; their entries
     # here serve key paths and make register() refuse to redefine them.
-    dict: _NodeType(None, None, _dict_keys),
-    list: _NodeType(None, None, _index_keys),
-    tuple: _NodeType(None, None, _index_keys),
-    _NoneType: _NodeType(None, None, _index_keys),
+    dict: _NodeType(_inline, _inline, _dict_keys),
+    list: _NodeType(_inline, _inline, _index_keys),
+    tuple: _NodeType(_inline, _inline, _index_keys),
+    _NoneType: _NodeType(_inline, _inline, _index_keys),
     collections.OrderedDict: _NodeType(
         lambda d: (list(d.values()), tuple(d)),
         lambda keys, children: collections.OrderedDict(zip(keys, children)),
@@ -188,7 +211,7 @@ def _namedtuple_node(cls: type) -> _NodeType | None:
 def register(
     cls: type,
     flatten_fn: Callable[[Any], tuple[Iterable[Any], Hashable]],
-    unflatten_fn: Callable[[Hashable, list], Any],
+    unflatten_fn: Callable[[Any, list], Any],
 ) -> None:
     """Make instances of ``cls`` pytree nodes instead of leaves.
 
@@ -391,7 +414,7 @@ class TreeDef:
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("TreeDef is immutable")
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[Callable[[tuple, int], TreeDef], tuple[tuple, int]]:
         return (_make_treedef, (self._nodes, self._num_leaves))
 
     @property
@@ -541,8 +564,8 @@ class TreeDef:
 
 # TreeDef.__setattr__ refuses every assignment; its slots are filled through their
 # descriptors, which costs less than object.__setattr__ (flatten makes one per call).
-_set_nodes = TreeDef._nodes.__set__
-_set_num_leaves = TreeDef._num_leaves.__set__
+_set_nodes = TreeDef.__dict__["_nodes"].__set__
+_set_num_leaves = TreeDef.__dict__["_num_leaves"].__set__
 
 
 def _make_treedef(nodes: tuple, num_leaves: int) -> TreeDef:
@@ -579,7 +602,7 @@ def _from_postorder(nodes: list) -> TreeDef:
     return _make_treedef(tuple(compact), leaves_after)
 
 
-def _nest(nodes: tuple) -> tuple:
+def _nest(nodes: Sequence) -> tuple:
     """Post-order nodes -> nested ``(node, children)`` pairs; a leaf is ``(None, index)``."""
     stack: list = []
     leaf_index = 0
@@ -742,8 +765,9 @@ def _leaf_paths(treedef: TreeDef) -> list[KeyPath]:
 
 
 def _paths_of(entries: list) -> list[KeyPath]:
-    out = []
-    last_parent, prefix = None, ()
+    out: list[KeyPath] = []
+    last_parent: tuple | None = None
+    prefix: KeyPath = ()
     for key, parent in entries:
         if parent is not last_parent:  # sibling leaves share their parent's prefix
             last_parent, prefix = parent, _unlink(parent)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Union
 
 import numpy as np
+from numpy.typing import DTypeLike
 
 __all__ = ["Array", "ArrayLike", "DType", "Key", "OptState", "Params", "PyTree", "Shape",
            "Updates"]
@@ -45,5 +46,5 @@ Key = Array
 Shape = tuple[int, ...]
 """An array shape."""
 
-DType = Any
+DType = DTypeLike
 """Anything ``numpy.dtype`` accepts (``np.float32``, ``"float64"``, ...)."""

@@ -122,7 +122,7 @@ def _logaddexp0(x: Array) -> Array:
 
 
 @_logaddexp0.defjvp
-def _logaddexp0_jvp(primals, tangents):
+def _logaddexp0_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
     (x,), (t,) = primals, tangents
     return _logaddexp0(x), t * fnp.logistic(x)
 
@@ -156,7 +156,7 @@ def log_sigmoid(x: ArrayLike) -> Array:
     return -_logaddexp0(-fnp.asarray(x))
 
 
-def _shifted_logsumexp(x: Array, axis) -> Array:
+def _shifted_logsumexp(x: Array, axis: int | tuple[int, ...] | None) -> Array:
     """``log(sum(exp(x), axis, keepdims=True))``, shifted by the (constant) maximum. Like
     PyTorch's ``log_softmax``, a slice that is all ``-inf`` gives ``nan``."""
     m = fnp.max(stop_gradient(x), axis=axis, keepdims=True)  # constant: no derivative work

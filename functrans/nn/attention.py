@@ -13,7 +13,7 @@ from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.nn.activations import softmax
 from functrans.nn.dropout import dropout
-from functrans.typing import Array, DType, Key, Params
+from functrans.typing import Array, DType, Key, Params, PyTree
 
 __all__ = ["MultiHeadAttention", "scaled_dot_product_attention"]
 
@@ -187,12 +187,13 @@ class MultiHeadAttention(Layer):
             weights = fnp.mean(weights, axis=1)
         return out, (weights[0] if unbatched else weights)
 
-    def _forward(self, params: Params, x: Array, state, key: Optional[Key],
+    def _forward(self, params: Params, x: Array, state: PyTree, key: Optional[Key],
                  train: bool) -> tuple:
         # In a Sequential: self-attention, the random key goes to dropout, weights dropped.
         return self.apply(params, x, rng=key, train=train, need_weights=False)[0], state
 
-    def _mask(self, attn_mask, key_padding_mask, n, target_len, source_len, unbatched):
+    def _mask(self, attn_mask: Array | None, key_padding_mask: Array | None, n: int, target_len: int,
+              source_len: int, unbatched: bool) -> Array | None:
         """One mask broadcasting to ``(N, H, L, S)``: boolean, float, or ``None``."""
         mask = None
         if attn_mask is not None:

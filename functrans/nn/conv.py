@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import ClassVar, Optional, Sequence, Union
+from typing import Any, Callable, ClassVar, Optional, Sequence, Union
 
 import numpy as np
 
@@ -35,7 +35,9 @@ Padding = Union[int, Sequence[int], str]
 
 
 def _ntuple(value: IntOrTuple, n: int, name: str, layer: str, minimum: int = 1) -> tuple:
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+    if isinstance(value, bool):
+        raise TypeError(f"{layer}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    if isinstance(value, (int, np.integer)):
         out = (int(value),) * n
     else:
         out = tuple(value)
@@ -255,7 +257,7 @@ class _PoolNd(Layer):
         dilation = (1,) * self._nd
         return kernel, stride, dilation, tuple((p, p) for p in pads)
 
-    def _pool(self, x: Array, reduce, pad_value: float) -> Array:
+    def _pool(self, x: Array, reduce: Callable[[Array, Any], Array], pad_value: float) -> Array:
         kernel, stride, dilation, pads = self._geometry
         x, added = _check_input(x, None, self._nd, type(self).__name__)
         n, c, *spatial = fnp.shape(x)
@@ -276,7 +278,7 @@ class _PoolNd(Layer):
         return y[0] if added else y
 
 
-def _max(x: Array, axis) -> Array:
+def _max(x: Array, axis: int | tuple[int, ...]) -> Array:
     return fnp.max(x, axis=axis)
 
 

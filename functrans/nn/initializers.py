@@ -98,7 +98,8 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
                      f"conv, sigmoid, tanh, relu, leaky_relu, selu")
 
 
-def full_on_device_of(key: Key | None, shape, value, dtype: DType = np.float64) -> Array:
+def full_on_device_of(key: Key | None, shape: int | Sequence[int], value: float,
+                      dtype: DType = np.float64) -> Array:
     """``value`` everywhere, on the device of ``key`` (on the host if ``key`` is None): layers
     make all their parameters where their key lives."""
     backend = backend_of(key)
@@ -178,7 +179,8 @@ def truncated_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.flo
     return random.truncated_normal(key, lower, upper, _shape(shape), dtype) * std
 
 
-def _variance_scaling(key: Key, shape, dtype, scale: float, mode: str, distribution: str):
+def _variance_scaling(key: Key, shape: int | Sequence[int], dtype: DType, scale: float, mode: str,
+                      distribution: str) -> Array:
     fan_in, fan_out = compute_fans(shape)
     fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
     std = math.sqrt(scale / max(fan, 1))

@@ -13,7 +13,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import numpy as np
 
@@ -29,7 +29,7 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_en
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _arange(xp, n, shape):
+def _arange(xp: Any, n: int, shape: tuple[int, ...]) -> Array:
     return xp.arange(n).reshape(shape)
 
 

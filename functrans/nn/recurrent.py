@@ -40,7 +40,7 @@ def _cell_params(key: Key, input_size: int, hidden_size: int, gates: int, bias: 
                  dtype: DType) -> Params:
     bound = 1.0 / math.sqrt(hidden_size)
     keys = random.split(key, 4)
-    shapes = {"weight_ih": (gates * hidden_size, input_size),
+    shapes: dict[str, tuple[int, ...]] = {"weight_ih": (gates * hidden_size, input_size),
               "weight_hh": (gates * hidden_size, hidden_size)}
     if bias:
         shapes.update(bias_ih=(gates * hidden_size,), bias_hh=(gates * hidden_size,))

@@ -20,7 +20,7 @@ from functrans.optim.base import (
     GradientTransformation, ScalarOrSchedule, _check_nonnegative, _check_unit_interval,
     _coefficient, _first_count, _l2, _need_params, _rate, _same_leaves, _zeros_like_tree,
 )
-from functrans.typing import Params, PyTree, Updates
+from functrans.typing import Array, Params, PyTree, Updates
 
 __all__ = ["AdagradState", "AdamState", "LionState", "RmspropState", "SgdState", "adagrad",
            "adam", "adamw", "lion", "rmsprop", "sgd"]
@@ -54,7 +54,7 @@ class SgdState(NamedTuple):
         SgdState(count=np.int64(0), learning_rate=0.1, momentum=None)
     """
 
-    count: int
+    count: Array
     learning_rate: float
     momentum: Optional[PyTree]
 
@@ -148,7 +148,7 @@ class AdamState(NamedTuple):
         (np.int64(0), 0.001, {'w': array([0., 0.])})
     """
 
-    count: int
+    count: Array
     learning_rate: float
     mu: PyTree
     nu: PyTree
@@ -286,7 +286,7 @@ class RmspropState(NamedTuple):
         (np.int64(0), True, True)
     """
 
-    count: int
+    count: Array
     learning_rate: float
     nu: PyTree
     mu: Optional[PyTree]
@@ -392,7 +392,7 @@ class AdagradState(NamedTuple):
         array([0.5, 0.5])
     """
 
-    count: int
+    count: Array
     learning_rate: float
     sum_of_squares: PyTree
 
@@ -473,7 +473,7 @@ class LionState(NamedTuple):
         LionState(count=np.int64(0), learning_rate=0.0001, mu=array([0.]))
     """
 
-    count: int
+    count: Array
     learning_rate: float
     mu: PyTree
 

@@ -182,7 +182,7 @@ def _first_count() -> np.int64:
     return np.int64(0)
 
 
-def _rate(learning_rate: ScalarOrSchedule, count) -> float:
+def _rate(learning_rate: ScalarOrSchedule, count: Any) -> Any:
     """The value of a number (a Python float) or of a schedule at ``count`` (a NumPy float,
     an input rather than a constant for ``jit``, like the count; traced when the count is)."""
     if not callable(learning_rate):
@@ -191,7 +191,7 @@ def _rate(learning_rate: ScalarOrSchedule, count) -> float:
     return value if isinstance(value, Tracer) else np.float64(value)
 
 
-def _coefficient(value, like):
+def _coefficient(value: Any, like: Any) -> Any:
     """A per-step scalar (learning rate, bias correction) ready to multiply the array
     ``like``: a Python float when it is known, so ``like``'s dtype is kept (float32 stays
     float32); traced (under ``jit``), it is cast to ``like``'s dtype for the same reason."""

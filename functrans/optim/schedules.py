@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional
+from typing import Any, Optional
 
 import functrans.numpy as fnp
 
@@ -30,11 +30,11 @@ class _PythonMath:
     floor = staticmethod(math.floor)
 
     @staticmethod
-    def where(condition, if_true, if_false):
+    def where(condition: Any, if_true: Any, if_false: Any) -> Any:
         return if_true if condition else if_false
 
     @staticmethod
-    def result(value):
+    def result(value: Any) -> Any:
         return float(value)
 
 
@@ -48,11 +48,11 @@ class _ArrayMath:
     where = staticmethod(fnp.where)
 
     @staticmethod
-    def result(value):
+    def result(value: Any) -> Any:
         return value
 
 
-def _math(count):
+def _math(count: Any) -> type[_PythonMath] | type[_ArrayMath]:
     """Python arithmetic for a number, array operations for a traced count."""
     return _ArrayMath if hasattr(count, "_trace") else _PythonMath
 

@@ -14,7 +14,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
+from typing import Any, Optional
 
 import functrans.numpy as fnp
 from functrans import tree
@@ -27,11 +27,11 @@ __all__ = ["add_decayed_weights", "clip", "clip_by_global_norm", "global_norm", 
            "set_to_zero"]
 
 
-def _stateless(config) -> GradientTransformation:
+def _stateless(config: Any) -> GradientTransformation:
     return GradientTransformation(config.init, config.update)
 
 
-def _empty_init(self, params: Params) -> EmptyState:
+def _empty_init(self: Any, params: Params) -> EmptyState:
     return EmptyState()
 
 

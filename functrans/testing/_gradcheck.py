@@ -9,14 +9,14 @@ check draws its directions from one seeded generator, so a run is reproducible.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 import numpy as np
 
 from functrans import api, tree
+from functrans._abstract import PY_SCALARS
 from functrans.backend import array_module, backend_of
-
-PyTree = Any
+from functrans.typing import Array, PyTree
 
 # Finite-difference step and default tolerance per precision. Central differences have a
 # truncation error of about eps**2 and a rounding error of about ulp / eps, so the step sits
@@ -27,19 +27,22 @@ _TOL = {2: 1e-1, 4: 2e-2, 8: 1e-6}
 _VALUE_TOL = {2: 1e-3, 4: 1e-6, 8: 1e-12}
 
 _MODES = ("fwd", "rev")
+# Python scalars, and their subclasses (np.float64 is a float): made arrays before checking.
+_SCALARS = tuple(PY_SCALARS)
+_HOST_TYPES = (np.ndarray, np.generic, *_SCALARS)
 
 
 # -- small helpers ---------------------------------------------------------------------------------
 
 
-def _host(x) -> np.ndarray:
+def _host(x: Any) -> np.ndarray:
     """A NumPy copy of an array of any backend (an explicit transfer), for comparisons."""
-    if isinstance(x, (np.ndarray, np.generic, int, float, complex, bool)):
+    if isinstance(x, _HOST_TYPES):
         return np.asarray(x)
     return backend_of(x).to_host(x)
 
 
-def _placed_like(values: np.ndarray, a):
+def _placed_like(values: np.ndarray, a: Array) -> Array:
     """Host ``values`` as an array of ``a``'s library, on ``a``'s device."""
     if type(a) is np.ndarray:
         return values
@@ -47,23 +50,23 @@ def _placed_like(values: np.ndarray, a):
     return backend.put(values, backend.device_of(a))
 
 
-def _as_array(x):
-    if isinstance(x, (int, float, complex, bool)):
+def _as_array(x: Any) -> Array:
+    if isinstance(x, _SCALARS):
         return np.asarray(x)
     return x
 
 
-def _is_inexact(x) -> bool:
+def _is_inexact(x: Array) -> bool:
     return np.issubdtype(x.dtype, np.inexact)
 
 
-def _precision(dtypes) -> int:
+def _precision(dtypes: Sequence[np.dtype]) -> int:
     """Itemsize of the real part of the least precise inexact dtype (8 for float64)."""
     sizes = [np.finfo(d).bits // 8 for d in dtypes if np.issubdtype(d, np.inexact)]
     return min(sizes) if sizes else 8
 
 
-def _random_like(arrays, rng: np.random.Generator) -> list:
+def _random_like(arrays: Sequence[Array], rng: np.random.Generator) -> list:
     """Standard normal arrays shaped, typed and placed like ``arrays``."""
     out = []
     for a in arrays:
@@ -74,7 +77,7 @@ def _random_like(arrays, rng: np.random.Generator) -> list:
     return out
 
 
-def _pair(xs, ys) -> complex:
+def _pair(xs: Sequence[Array], ys: Sequence[Array]) -> float:
     """The pairing sum(x * y) summed over lists of arrays (real part for complex values)."""
     total = 0.0
     for x, y in zip(xs, ys):
@@ -82,12 +85,12 @@ def _pair(xs, ys) -> complex:
     return float(total)
 
 
-def _pair_scale(xs, ys) -> float:
+def _pair_scale(xs: Sequence[Array], ys: Sequence[Array]) -> float:
     """sum(|x * y|): the size of the pairing without cancellation, for its tolerance."""
     return float(sum(np.sum(np.abs(_host(x).astype(np.complex128) * _host(y))) for x, y in zip(xs, ys)))
 
 
-def _describe(a) -> str:
+def _describe(a: Array) -> str:
     return f"shape {tuple(a.shape)}, {a.dtype}"
 
 
@@ -98,22 +101,17 @@ def _show(values: np.ndarray) -> str:
 # -- the flat problem -----------------------------------------------------------------------------
 
 
-@dataclass
 class _Problem:
-    """A function of a flat list of differentiable arrays, with names for reports."""
+    """A function of a flat list of differentiable arrays, with names for reports: ``label``
+    is "f" (or the function's name), "jvp(f)", "vjp(jvp(f))", ...; ``outs`` are the values
+    of ``fun(*args)``, computed unless given."""
 
-    fun: Callable[..., list]
-    args: list
-    arg_names: list[str]
-    label: str  # "f" (or the function's name), "jvp(f)", "vjp(jvp(f))", ...
-    outs: list | None = None
-    out_names: list[str] | None = None
-
-    def __post_init__(self):
-        if self.outs is None:
-            self.outs = [_as_array(o) for o in self.fun(*self.args)]
-        if self.out_names is None:
-            self.out_names = [f"output {i}" for i in range(len(self.outs))]
+    def __init__(self, fun: Callable[..., list], args: list, arg_names: list[str], label: str,
+                 outs: list | None = None, out_names: list[str] | None = None) -> None:
+        self.fun, self.args, self.arg_names, self.label = fun, args, arg_names, label
+        self.outs: list = [_as_array(o) for o in fun(*args)] if outs is None else outs
+        self.out_names: list[str] = ([f"output {i}" for i in range(len(self.outs))]
+                                     if out_names is None else out_names)
 
 
 def _flatten_problem(f: Callable, args: Sequence[PyTree]) -> _Problem:
@@ -128,13 +126,13 @@ def _flatten_problem(f: Callable, args: Sequence[PyTree]) -> _Problem:
     device_leaf = next((leaf for _, leaf in path_leaves if hasattr(leaf, "dtype")
                         and not isinstance(leaf, (np.ndarray, np.generic))), None)
     if device_leaf is not None:
-        leaves = [_placed_like(a, device_leaf) if isinstance(leaf, (int, float, complex, bool)) else a
+        leaves = [_placed_like(a, device_leaf) if isinstance(leaf, _SCALARS) else a
                   for a, (_, leaf) in zip(leaves, path_leaves)]
     positions = [i for i, leaf in enumerate(leaves) if _is_inexact(leaf)]
     names = [f"args{tree.keystr(path_leaves[i][0])}" for i in positions]
-    out_paths = []
+    out_paths: list[list[tree.KeyPath]] = []
 
-    def flat_fun(*xs):
+    def flat_fun(*xs: Array) -> list:
         full = list(leaves)
         for i, x in zip(positions, xs):
             full[i] = x
@@ -152,12 +150,12 @@ def _flatten_problem(f: Callable, args: Sequence[PyTree]) -> _Problem:
     return problem
 
 
-def _jvp_problem(p: _Problem, rng) -> _Problem:
+def _jvp_problem(p: _Problem, rng: np.random.Generator) -> _Problem:
     """The forward derivative of ``p`` as a function of the primals and the tangents."""
     tangents = _random_like(p.args, rng)
     n = len(p.args)
 
-    def jvp_fun(*xs):
+    def jvp_fun(*xs: Array) -> list:
         _, t_out = api.jvp(p.fun, list(xs[:n]), list(xs[n:]))
         return list(t_out)
 
@@ -166,12 +164,12 @@ def _jvp_problem(p: _Problem, rng) -> _Problem:
     return _Problem(jvp_fun, p.args + tangents, names, f"jvp({p.label})", out_names=out_names)
 
 
-def _vjp_problem(p: _Problem, rng) -> _Problem:
+def _vjp_problem(p: _Problem, rng: np.random.Generator) -> _Problem:
     """The reverse derivative of ``p`` as a function of the primals and the cotangents."""
     cotangents = _random_like(p.outs, rng)
     n = len(p.args)
 
-    def vjp_fun(*xs):
+    def vjp_fun(*xs: Array) -> list:
         _, pullback = api.vjp(p.fun, *xs[:n])
         return list(pullback(list(xs[n:])))
 
@@ -191,7 +189,7 @@ class _Tolerance:
     value: float
 
 
-def _tolerance(p: _Problem, atol, rtol, eps) -> _Tolerance:
+def _tolerance(p: _Problem, atol: float | None, rtol: float | None, eps: float | None) -> _Tolerance:
     size = _precision([a.dtype for a in p.args] + [o.dtype for o in p.outs])
     return _Tolerance(
         atol=_TOL[size] if atol is None else atol,
@@ -204,11 +202,12 @@ def _tolerance(p: _Problem, atol, rtol, eps) -> _Tolerance:
 # -- finite differences -----------------------------------------------------------------------------
 
 
-def _step(args, tangents, eps):
+def _step(args: Sequence[Array], tangents: Sequence[Array], eps: float) -> list:
     return [array_module(a).asarray(a + eps * t, dtype=a.dtype) for a, t in zip(args, tangents)]
 
 
-def _numerical_jvp_flat(fun, args, tangents, eps) -> list[np.ndarray]:
+def _numerical_jvp_flat(fun: Callable[..., list], args: Sequence[Array], tangents: Sequence[Array],
+                        eps: float) -> list[np.ndarray]:
     plus = fun(*_step(args, tangents, eps))
     minus = fun(*_step(args, tangents, -eps))
     return [(_host(hi).astype(np.complex128 if np.iscomplexobj(_host(hi)) else np.float64)
@@ -218,7 +217,7 @@ def _numerical_jvp_flat(fun, args, tangents, eps) -> list[np.ndarray]:
 # -- the checks ---------------------------------------------------------------------------------------
 
 
-def _fail(p: _Problem, order: int, mode: str, body: str):
+def _fail(p: _Problem, order: int, mode: str, body: str) -> NoReturn:
     what = {"fwd": "forward mode (JVP against central finite differences)",
             "rev": "reverse mode (VJP by the inner-product identity <vjp(ct), v> = <ct, J v>)",
             "value": "the value computed inside the transformation",
@@ -227,7 +226,8 @@ def _fail(p: _Problem, order: int, mode: str, body: str):
                          f"{p.label}\n{body}")
 
 
-def _compare_arrays(expected: np.ndarray, got: np.ndarray, atol, rtol):
+def _compare_arrays(expected: np.ndarray, got: np.ndarray, atol: float,
+                    rtol: float) -> tuple[float, float, tuple] | None:
     """None if close, else (max abs error, max rel error, index of the worst element)."""
     expected = np.asarray(expected)
     got = np.asarray(got)
@@ -242,7 +242,8 @@ def _compare_arrays(expected: np.ndarray, got: np.ndarray, atol, rtol):
     return float(err.max()), float(rel.max()), worst
 
 
-def _mismatch_report(name, expected, got, tol, atol, rtol) -> str:
+def _mismatch_report(name: str, expected: np.ndarray, got: np.ndarray, tol: tuple[float, float, tuple],
+                     atol: float, rtol: float) -> str:
     max_abs, max_rel, worst = tol
     where = f" at index {tuple(int(i) for i in worst)}" if np.ndim(expected) else ""
     return (f"  {name}: max abs error {max_abs:.3g}, max rel error {max_rel:.3g} "
@@ -251,7 +252,7 @@ def _mismatch_report(name, expected, got, tol, atol, rtol) -> str:
             f"    expected: {_show(np.asarray(expected))}\n    got:      {_show(np.asarray(got))}")
 
 
-def _check_values(p: _Problem, outs, order, tol: _Tolerance, transform: str):
+def _check_values(p: _Problem, outs: Sequence[Array], order: int, tol: _Tolerance, transform: str) -> None:
     lines = []
     for name, ref, out in zip(p.out_names, p.outs, outs):
         out = _as_array(out)
@@ -285,7 +286,7 @@ def _only(v: list, i: int) -> list:
     return [t if j == i else t * 0 for j, t in enumerate(v)]
 
 
-def _check_fwd(p: _Problem, v: list, expected: list, order: int, tol: _Tolerance):
+def _check_fwd(p: _Problem, v: list, expected: list, order: int, tol: _Tolerance) -> None:
     outs, t_outs = api.jvp(p.fun, list(p.args), list(v))
     _check_values(p, outs, order, tol, "jvp")
     dtype_lines = []
@@ -303,7 +304,7 @@ def _check_fwd(p: _Problem, v: list, expected: list, order: int, tol: _Tolerance
     if not lines:
         return
 
-    def contribution(i):
+    def contribution(i: int) -> tuple[str, str, bool]:
         vi = _only(v, i)
         exp_i = _numerical_jvp_flat(p.fun, p.args, vi, tol.eps)
         got_i = [_host(t) for t in api.jvp(p.fun, list(p.args), vi)[1]]
@@ -315,7 +316,7 @@ def _check_fwd(p: _Problem, v: list, expected: list, order: int, tol: _Tolerance
           f"(step {tol.eps:.1e}):\n" + "\n".join(lines) + "\n" + _argument_report(p, contribution))
 
 
-def _check_rev(p: _Problem, v: list, expected: list, ct: list, order: int, tol: _Tolerance):
+def _check_rev(p: _Problem, v: list, expected: list, ct: list, order: int, tol: _Tolerance) -> None:
     outs, pullback = api.vjp(p.fun, *p.args)
     _check_values(p, outs, order, tol, "vjp")
     cts = [_as_array(c) for c in pullback(list(ct))]
@@ -327,7 +328,7 @@ def _check_rev(p: _Problem, v: list, expected: list, ct: list, order: int, tol: 
     if dtype_lines:
         _fail(p, order, "dtype", "vjp gives cotangents unlike their inputs:\n" + "\n".join(dtype_lines))
 
-    def identity(directions, fd):
+    def identity(directions: list, fd: list) -> tuple[float, float, bool, float]:
         got = _pair(cts, directions)
         want = _pair(ct, fd)
         bound = tol.atol * sum(float(np.sum(np.abs(_host(c)))) for c in ct) + tol.rtol * (
@@ -338,7 +339,7 @@ def _check_rev(p: _Problem, v: list, expected: list, ct: list, order: int, tol: 
     if close:
         return
 
-    def contribution(i):
+    def contribution(i: int) -> tuple[str, str, bool]:
         vi = _only(v, i)
         w, g, ok, _ = identity(vi, _numerical_jvp_flat(p.fun, p.args, vi, tol.eps))
         return f"<ct, J v> = {w:.10g}", f"<vjp(ct), v> = {g:.10g}", ok
@@ -352,7 +353,8 @@ def _check_rev(p: _Problem, v: list, expected: list, ct: list, order: int, tol: 
           + _argument_report(p, contribution))
 
 
-def _check_problem(p: _Problem, order: int, level: int, modes, rng, atol, rtol, eps):
+def _check_problem(p: _Problem, order: int, level: int, modes: tuple[str, ...], rng: np.random.Generator,
+                   atol: float | None, rtol: float | None, eps: float | None) -> None:
     if not p.args:
         return
     tol = _tolerance(p, atol, rtol, eps)
@@ -371,7 +373,7 @@ def _check_problem(p: _Problem, order: int, level: int, modes, rng, atol, rtol, 
             _check_problem(_vjp_problem(p, rng), order, level + 1, modes, rng, atol, rtol, eps)
 
 
-def _validate_modes(modes) -> tuple:
+def _validate_modes(modes: str | Sequence[str]) -> tuple[str, ...]:
     modes = (modes,) if isinstance(modes, str) else tuple(modes)
     unknown = [m for m in modes if m not in _MODES]
     if unknown or not modes:
