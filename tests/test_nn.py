@@ -341,6 +341,8 @@ def test_conv_errors():
         nn.Conv2d(1, 1, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="kernel_size must be an int or a tuple of 2"):
         nn.Conv2d(1, 1, (3, 3, 3))
+    with pytest.raises(TypeError, match="stride must be an int or a tuple of 2 ints, got True"):
+        nn.Conv2d(1, 1, 3, stride=True)
     layer = nn.Conv2d(3, 1, 3)
     with pytest.raises(ValueError, match="expected 3 input channels"):
         layer.apply(layer.init(random.key(0)), np.ones((1, 2, 5, 5)))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar, Optional
 
+from functrans import random
 from functrans.typing import Array, Key, Params, PyTree
 
 __all__ = ["Layer", "Sequential"]
@@ -113,8 +114,6 @@ class Sequential(Layer):
 
     def init(self, key: Key) -> list:
         """A list of the layers' params (``{}`` for functions)."""
-        from functrans import random
-
         keys = random.split(key, max(len(self.layers), 1))
         return [layer.init(k) if _is_layer(layer) else {} for layer, k in zip(self.layers, keys)]
 
@@ -137,8 +136,6 @@ class Sequential(Layer):
         Returns:
             ``y``, or ``(y, new_state)`` for a stateful model.
         """
-        from functrans import random
-
         if len(params) != len(self.layers):
             raise ValueError(f"Sequential: got params for {len(params)} layers, the model has "
                              f"{len(self.layers)}; make them with this model's init")

@@ -24,6 +24,7 @@ from typing import Optional
 import functrans.numpy as fnp
 from functrans.api import stop_gradient
 from functrans.lax.custom import custom_jvp
+from functrans.scipy.special import erfc as _erfc  # its primitive evaluates with SciPy: used when installed
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["elu", "gelu", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "relu",
@@ -231,9 +232,7 @@ def _normal_cdf(x: Array) -> Array:
     """``Phi(x) = erfc(-x / sqrt(2)) / 2``: with SciPy, from the ``erfc`` primitive (accurate
     in both tails); without it, ``(1 + erf(x / sqrt(2))) / 2`` from the series above."""
     if _HAVE_SCIPY:
-        from functrans.scipy.special import erfc
-
-        return 0.5 * erfc(x * (-1.0 / _SQRT_2))
+        return 0.5 * _erfc(x * (-1.0 / _SQRT_2))
     return 0.5 * (1.0 + _erf(x * (1.0 / _SQRT_2)))
 
 
