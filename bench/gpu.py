@@ -1,30 +1,28 @@
-"""W2 on the GPU: one value_and_grad + SGD step of the bench/run.py MLP (784-512-512-10,
-batch 128, float32) with CuPy arrays on the GPU, against the same step with NumPy arrays on
-the CPU (and against the hand-written CuPy step, for functrans' own overhead there).
+"""W2 on the GPU: one value_and_grad + SGD step of the W2 MLP (784-512-512-10, batch 128,
+float32) with CuPy arrays on the GPU, against the hand-written step on the GPU (functrans'
+own overhead there) and against functrans with NumPy arrays on the CPU.
 
-    python bench/gpu.py
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/gpu.py
 
-Needs CuPy and an NVIDIA GPU (pip install "functrans[gpu]"); without them it says what is
-missing and exits 0. GPU kernels run asynchronously, so each timed call ends by waiting for
-the device (a synchronisation the training loop itself never needs).
+(bench/report.py runs every benchmark module and writes bench/RESULTS.md). Needs CuPy and an
+NVIDIA GPU (pip install "functrans[gpu]"); without them it says what is missing and exits 0.
+GPU kernels run asynchronously, so each timed call ends by waiting for the device (a
+synchronisation the training loop itself never needs). ``--quick`` is a smoke run.
 """
 from __future__ import annotations
 
-import os
 import sys
-import timeit
+from collections.abc import Sequence
 
+import _harness
 import numpy as np
+import workloads
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-
-import functrans as ft  # noqa: E402
-from bench.run import _by_hand_step, _mlp_params, _sgd_step  # noqa: E402
-
-SIZES, BATCH, DTYPE = (784, 512, 512, 10), 128, np.float32
+import functrans as ft
 
 
-def _gpu_or_reason():
+def gpu_or_reason():
+    """CuPy when it finds a GPU, else None and the reason."""
     try:
         import cupy
     except ImportError:
@@ -37,41 +35,37 @@ def _gpu_or_reason():
     return cupy, None
 
 
-def _best(fn, sync=lambda: None, repeat=7):
-    def call():
-        fn()
-        sync()
-
-    timer = timeit.Timer(call)
-    number, _ = timer.autorange()
-    return min(timer.repeat(repeat=repeat, number=number)) / number
-
-
-def main() -> int:
-    cupy, reason = _gpu_or_reason()
+def collect(section: _harness.Section, options: _harness.Options) -> None:
+    """Time the W2 step on the GPU, by hand on the GPU, and with functrans on the CPU."""
+    cupy, reason = gpu_or_reason()
     if cupy is None:
-        print(f"bench/gpu.py: skipped, {reason}.")
-        return 0
-    rng = np.random.default_rng(0)
-    params = _mlp_params(SIZES, DTYPE, rng)
-    x = rng.standard_normal((BATCH, SIZES[0])).astype(DTYPE)
-    y = np.eye(SIZES[-1], dtype=DTYPE)[rng.integers(0, SIZES[-1], BATCH)]
+        section.note(f"bench/gpu.py: skipped, {reason}.")
+        return
+    sizes, batch = ((128, 64, 64, 10), 32) if options.quick else ((784, 512, 512, 10), 128)
+    params, x, y = workloads.mlp_data(sizes, batch, np.float32)
     gpu_params, gpu_x, gpu_y = ft.device_put((params, x, y), "gpu")
-    sync = cupy.cuda.get_current_stream().synchronize
-
-    new_cpu, loss_cpu = _sgd_step(params, x, y)
-    new_gpu, loss_gpu = _sgd_step(gpu_params, gpu_x, gpu_y)
+    new_cpu, loss_cpu = workloads.mlp_sgd_step(params, x, y)
+    new_gpu, loss_gpu = workloads.mlp_sgd_step(gpu_params, gpu_x, gpu_y)
     assert isinstance(new_gpu[0]["w"], cupy.ndarray)
     assert np.allclose(float(loss_gpu), float(loss_cpu), rtol=1e-4)
 
-    cpu = _best(lambda: _sgd_step(params, x, y))
-    gpu = _best(lambda: _sgd_step(gpu_params, gpu_x, gpu_y), sync)
-    by_hand = _best(lambda: _by_hand_step(gpu_params, gpu_x, gpu_y), sync)
-    name = f"W2 MLP {'-'.join(map(str, SIZES))} batch {BATCH} float32"
-    print(f"{name}: functrans CuPy {gpu * 1e3:.3f} ms, functrans NumPy {cpu * 1e3:.3f} ms "
-          f"(GPU speed-up {cpu / gpu:.1f}x); hand-written CuPy {by_hand * 1e3:.3f} ms "
-          f"(functrans/hand {gpu / by_hand:.2f}x)")
-    return 0
+    name = f"W2 MLP {'-'.join(map(str, sizes))} batch {batch} float32"
+    sync = cupy.cuda.get_current_stream().synchronize
+    on_gpu = _harness.measure(_harness.Workload(
+        _harness.Row(f"{name}, CuPy on the GPU", reference_name="hand-written CuPy"),
+        ours=lambda: workloads.mlp_sgd_step(gpu_params, gpu_x, gpu_y),
+        reference=lambda: workloads.mlp_sgd_step_by_hand(gpu_params, gpu_x, gpu_y)), options, sync)
+    on_cpu = _harness.measure(_harness.Workload(
+        _harness.Row(f"{name}, NumPy on the CPU"),
+        ours=lambda: workloads.mlp_sgd_step(params, x, y),
+        reference=lambda: workloads.mlp_sgd_step_by_hand(params, x, y)), options)
+    section.add(on_gpu)
+    section.add(on_cpu)
+    section.note(f"GPU speed-up of the functrans step: {on_cpu.ours / on_gpu.ours:.1f}x")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return _harness.main(collect, __file__, __doc__, argv)
 
 
 if __name__ == "__main__":
