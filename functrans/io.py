@@ -32,7 +32,7 @@ import json
 import os
 import tempfile
 import zipfile
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import numpy as np
 
@@ -161,7 +161,6 @@ def _decode(skeleton: Any, values: list) -> PyTree:
         if isinstance(node, dict) and "children" in node:
             for i, child in enumerate(node["children"]):
                 stack.append((child, index, i))
-    built: list = [None] * len(order)
     kids: list = [[None] * len(n["children"]) if isinstance(n, dict) and "children" in n
                   else None for n, _, _ in order]
     for index in range(len(order) - 1, -1, -1):
@@ -328,7 +327,7 @@ def _match_like(loaded: PyTree, like: PyTree, path: str) -> PyTree:
     return like_def.unflatten([value for _, value in got])
 
 
-def load(path: PathLike, like: Optional[PyTree] = None, *, device: Optional[str] = None) -> PyTree:
+def load(path: PathLike, like: PyTree | None = None, *, device: str | None = None) -> PyTree:
     """Read a tree written by :func:`save` (without pickle), structure and dtypes exact.
 
     Args:
@@ -358,7 +357,7 @@ def load(path: PathLike, like: Optional[PyTree] = None, *, device: Optional[str]
         >>> io.load(path, like={"w": np.ones(3)})
         Traceback (most recent call last):
         ...
-        functrans.errors.SaveFormatError: functrans.io.load: the leaf ['w'] in ... is float64(2,), but `like` has float64(3,)
+        functrans.errors.SaveFormatError: ... the leaf ['w'] in ... is float64(2,), but `like` has float64(3,)
         (See https://functrans.readthedocs.io/en/latest/errors/#save-format or docs/errors.md#save-format.)
         >>> directory.cleanup()
     """

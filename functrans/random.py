@@ -46,7 +46,8 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable, Sequence, TypeVar, Union, cast
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -71,7 +72,7 @@ __all__ = [
     "choice",
 ]
 
-Shape = Union[int, Sequence[int]]
+Shape = int | Sequence[int]
 """The shape of a sample: an int ``n`` stands for ``(n,)``."""
 
 ArrayModule = Any

@@ -22,7 +22,8 @@ import builtins
 import collections
 import dataclasses
 import itertools
-from typing import Any, Callable, Hashable, Iterable, NamedTuple, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, NamedTuple
 
 from functrans.errors import TreeStructureError
 
@@ -583,7 +584,7 @@ def _dict_display(n: int) -> Callable[[Sequence, Sequence], dict]:
     made from integers only; the keys are arguments.
     """
     items = ", ".join(f"k[{i}]: v[{i}]" for i in range(n))
-    return eval(f"lambda k, v: {{{items}}}")  # noqa: S307 (fixed source, no user data)
+    return eval(f"lambda k, v: {{{items}}}")
 
 
 _DICT_DISPLAYS = [_dict_display(n) for n in range(17)]
@@ -816,8 +817,8 @@ def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = No
                 ("the first tree", f"rest[{i}]"),
                 "functrans.tree.map applies f to corresponding leaves, so every tree must "
                 "have the structure of the first: the same containers, dict keys and "
-                "lengths, with leaves in the same places. Change rest[{i}] {{where}} to match "
-                "the first tree, or map over a part that both trees share.".format(i=i),
+                f"lengths, with leaves in the same places. Change rest[{i}] {{where}} to match "
+                "the first tree, or map over a part that both trees share.",
             )
         all_leaves.append(other_leaves)
     return treedef.unflatten([f(*xs) for xs in zip(*all_leaves)])

@@ -12,7 +12,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from numpy.typing import DTypeLike
@@ -23,7 +23,7 @@ __all__ = ["Array", "ArrayLike", "DType", "Key", "OptState", "Params", "PyTree",
 Array = Any
 """A NumPy array, a CuPy array, or a traced array inside a transformation."""
 
-ArrayLike = Union[Array, np.ndarray, float, int, bool, complex]
+ArrayLike = Array | np.ndarray | float | int | bool | complex
 """Anything ``functrans.numpy.asarray`` accepts: arrays, Python and NumPy scalars."""
 
 PyTree = Any

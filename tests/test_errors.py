@@ -33,7 +33,8 @@ def test_grad_of_complex_or_integer_or_non_array_output():
 
 @pytest.mark.parametrize("value, dtype", [(2, "int64"), (np.array([True]), "bool"), (np.int32(1), "int32")])
 def test_grad_of_integer_or_bool_input(value, dtype):
-    with pytest.raises(errors.InputDtypeError, match=rf"argument 0 has dtype {dtype}.*2\.0 rather than 2.*allow_int=True"):
+    with pytest.raises(errors.InputDtypeError,
+                       match=rf"argument 0 has dtype {dtype}.*2\.0 rather than 2.*allow_int=True"):
         ft.grad(lambda x: x * 1.0)(value)
 
 
@@ -43,7 +44,8 @@ def test_integer_leaf_inside_a_pytree_is_named_by_its_key_path():
 
 
 def test_has_aux_without_a_pair():
-    with pytest.raises(errors.HasAuxError, match=r"must return a pair \(output, aux\).*returned a single array of shape \(\)"):
+    with pytest.raises(errors.HasAuxError,
+                       match=r"must return a pair \(output, aux\).*returned a single array of shape \(\)"):
         ft.grad(lambda x: x * 2.0, has_aux=True)(1.0)
     with pytest.raises(errors.HasAuxError, match="a tuple of length 3"):
         ft.value_and_grad(lambda x: (x, x, x), has_aux=True)(1.0)
@@ -55,7 +57,8 @@ def test_jvp_structure_mismatch_names_the_key_path():
 
 
 def test_jvp_shape_and_dtype_mismatch():
-    with pytest.raises(errors.TangentMismatchError, match=r"primals\[0\]\['w'\] has shape \(2,\) but the primal has shape \(3,\)"):
+    with pytest.raises(errors.TangentMismatchError,
+                       match=r"primals\[0\]\['w'\] has shape \(2,\) but the primal has shape \(3,\)"):
         ft.jvp(lambda p: p["w"], ({"w": np.ones(3)},), ({"w": np.ones(2)},))
     with pytest.raises(errors.TangentMismatchError, match=r"dtype float32 but the primal has dtype float64.*astype"):
         ft.jvp(lambda x: x, (np.ones(2),), (np.ones(2, np.float32),))
@@ -90,7 +93,8 @@ def test_in_place_update_on_a_tracer_points_to_at():
 
 
 def test_converting_a_tracer_to_numpy_would_drop_the_derivative():
-    with pytest.raises(errors.TracerConversionError, match=r"silently drop its derivative.*functrans\.numpy.*stop_gradient"):
+    with pytest.raises(errors.TracerConversionError,
+                       match=r"silently drop its derivative.*functrans\.numpy.*stop_gradient"):
         ft.grad(lambda x: np.asarray(x).sum())(np.ones(2))
 
 
@@ -167,7 +171,8 @@ def test_every_error_class_is_raised_somewhere_in_functrans():
 def test_every_error_class_has_a_docstring_naming_its_section():
     for cls in _error_classes():
         doc = cls.__doc__ or ""
-        assert f"docs/errors.md#{cls.anchor}" in doc, f"{cls.__name__}'s docstring must name docs/errors.md#{cls.anchor}"
+        assert f"docs/errors.md#{cls.anchor}" in doc, \
+            f"{cls.__name__}'s docstring must name docs/errors.md#{cls.anchor}"
         if cls is not errors.FunctransError:
             assert "Fix:" in doc, f"{cls.__name__}'s docstring must say how to fix it"
     assert sorted(errors.__all__) == sorted([c.__name__ for c in _error_classes()] + ["DOCS_BASE_URL"])

@@ -53,7 +53,7 @@ def test_activation_values_and_derivatives(f, ref):
 
 def test_kinks_use_pytorch_derivatives():
     at0 = np.array([0.0])
-    g = lambda f: ft.grad(lambda x: fnp.sum(f(x)))(at0)[0]  # noqa: E731
+    g = lambda f: ft.grad(lambda x: fnp.sum(f(x)))(at0)[0]
     assert g(nn.relu) == 0.0
     assert g(lambda x: nn.leaky_relu(x, 0.1)) == pytest.approx(0.1)
     assert g(lambda x: nn.elu(x, 2.0)) == pytest.approx(2.0)
@@ -105,7 +105,7 @@ def test_regression_losses():
     hub = np.where(np.abs(d) < 1.5, 0.5 * d**2, 1.5 * (np.abs(d) - 0.75))
     np.testing.assert_allclose(nn.huber(p, t, delta=1.5), hub.mean(), rtol=1e-15)
     for loss in (nn.mse, nn.l1, lambda a, b: nn.huber(a, b, delta=1.5)):
-        check_grads(lambda a: loss(a, t), (p,), order=2)
+        check_grads(lambda a, loss=loss: loss(a, t), (p,), order=2)
     with pytest.raises(ValueError, match="same shape"):
         nn.mse(p, t[0])
     with pytest.raises(ValueError, match="reduction"):
@@ -274,13 +274,13 @@ def conv_ref(x, w, b, stride, pads, dilation, groups):
 
 
 CONV2D_CASES = [
-    dict(in_channels=2, out_channels=3, kernel_size=3),
-    dict(in_channels=2, out_channels=4, kernel_size=(2, 3), stride=(2, 1), padding=(1, 2)),
-    dict(in_channels=1, out_channels=2, kernel_size=3, padding="same", dilation=2),
-    dict(in_channels=2, out_channels=2, kernel_size=4, padding="same"),  # even: extra pad at end
-    dict(in_channels=4, out_channels=6, kernel_size=2, groups=2, bias=False),
-    dict(in_channels=3, out_channels=3, kernel_size=3, stride=2, padding=1, groups=3),
-    dict(in_channels=2, out_channels=1, kernel_size=1, padding="valid"),
+    {"in_channels": 2, "out_channels": 3, "kernel_size": 3},
+    {"in_channels": 2, "out_channels": 4, "kernel_size": (2, 3), "stride": (2, 1), "padding": (1, 2)},
+    {"in_channels": 1, "out_channels": 2, "kernel_size": 3, "padding": "same", "dilation": 2},
+    {"in_channels": 2, "out_channels": 2, "kernel_size": 4, "padding": "same"},  # even: extra pad at end
+    {"in_channels": 4, "out_channels": 6, "kernel_size": 2, "groups": 2, "bias": False},
+    {"in_channels": 3, "out_channels": 3, "kernel_size": 3, "stride": 2, "padding": 1, "groups": 3},
+    {"in_channels": 2, "out_channels": 1, "kernel_size": 1, "padding": "valid"},
 ]
 
 
@@ -426,7 +426,7 @@ def test_batch_norm_train_eval_and_state_updates():
     y, new_state = bn.apply(params, x, state, train=True)
     mean = x.mean(axis=(0, 2, 3))
     var = x.var(axis=(0, 2, 3))
-    b = lambda v: v.reshape(1, 3, 1, 1)  # noqa: E731
+    b = lambda v: v.reshape(1, 3, 1, 1)
     ref = (x - b(mean)) / np.sqrt(b(var) + 1e-4) * b(params["weight"]) + b(params["bias"])
     np.testing.assert_allclose(y, ref, rtol=1e-13, atol=1e-14)
     n = 4 * 2 * 5
@@ -731,4 +731,4 @@ def test_float32_losses_and_activations_stay_float32():
               nn.elu, nn.silu, nn.softplus, nn.log_softmax, nn.logsumexp):
         out = f(z)
         assert out.dtype == np.float32
-        assert ft.grad(lambda v: fnp.sum(f(v)))(z).dtype == np.float32
+        assert ft.grad(lambda v, f=f: fnp.sum(f(v)))(z).dtype == np.float32

@@ -63,19 +63,19 @@ def ref_lion(p, g, s, t, lr, b1=0.9, b2=0.99, weight_decay=0.0):
 
 
 CASES = [
-    ("sgd", optim.sgd, ref_sgd, dict(lr=0.1)),
-    ("sgd-momentum", optim.sgd, ref_sgd, dict(lr=0.05, momentum=0.9)),
-    ("sgd-nesterov-wd", optim.sgd, ref_sgd, dict(lr=0.05, momentum=0.8, nesterov=True,
-                                                 weight_decay=0.01)),
-    ("adam", optim.adam, ref_adam, dict(lr=0.01)),
-    ("adam-l2", optim.adam, ref_adam, dict(lr=0.02, b1=0.8, b2=0.95, eps=1e-6,
-                                           weight_decay=0.1)),
-    ("adamw", optim.adamw, ref_adam, dict(lr=0.01, weight_decay=0.1, decoupled=True)),
-    ("rmsprop", optim.rmsprop, ref_rmsprop, dict(lr=0.01)),
+    ("sgd", optim.sgd, ref_sgd, {"lr": 0.1}),
+    ("sgd-momentum", optim.sgd, ref_sgd, {"lr": 0.05, "momentum": 0.9}),
+    ("sgd-nesterov-wd", optim.sgd, ref_sgd, {"lr": 0.05, "momentum": 0.8, "nesterov": True,
+                                                 "weight_decay": 0.01}),
+    ("adam", optim.adam, ref_adam, {"lr": 0.01}),
+    ("adam-l2", optim.adam, ref_adam, {"lr": 0.02, "b1": 0.8, "b2": 0.95, "eps": 1e-6,
+                                           "weight_decay": 0.1}),
+    ("adamw", optim.adamw, ref_adam, {"lr": 0.01, "weight_decay": 0.1, "decoupled": True}),
+    ("rmsprop", optim.rmsprop, ref_rmsprop, {"lr": 0.01}),
     ("rmsprop-centered-momentum", optim.rmsprop, ref_rmsprop,
-     dict(lr=0.01, alpha=0.9, momentum=0.5, centered=True, weight_decay=0.01)),
-    ("adagrad", optim.adagrad, ref_adagrad, dict(lr=0.1, initial_accumulator_value=0.1)),
-    ("lion", optim.lion, ref_lion, dict(lr=0.001, weight_decay=0.1)),
+     {"lr": 0.01, "alpha": 0.9, "momentum": 0.5, "centered": True, "weight_decay": 0.01}),
+    ("adagrad", optim.adagrad, ref_adagrad, {"lr": 0.1, "initial_accumulator_value": 0.1}),
+    ("lion", optim.lion, ref_lion, {"lr": 0.001, "weight_decay": 0.1}),
 ]
 
 
@@ -168,7 +168,7 @@ def test_converges_on_rosenbrock(opt):
 
 # --- schedules ------------------------------------------------------------------------------------
 def test_schedules_against_formulas():
-    for t in range(0, 30):
+    for t in range(30):
         assert schedules.constant(0.3)(t) == 0.3
         assert schedules.linear(1.0, 0.1, 20)(t) == pytest.approx(
             1.0 + (0.1 - 1.0) * min(t, 20) / 20, abs=1e-15)
@@ -259,7 +259,7 @@ def test_chain_state_and_lookup_helpers():
 def test_masked_applies_inner_only_to_selected_leaves():
     params = {"layer": {"weight": np.ones(2), "bias": np.ones(2)}, "norm": np.ones(1)}
     grads = ft.tree.map(lambda p: 0 * p, params)
-    mask = lambda p: {"layer": {"weight": True, "bias": False}, "norm": False}  # noqa: E731
+    mask = lambda p: {"layer": {"weight": True, "bias": False}, "norm": False}
     opt = optim.chain(optim.masked(optim.add_decayed_weights(0.1), mask), optim.sgd(1.0))
     updates, _ = opt.update(grads, opt.init(params), params)
     np.testing.assert_allclose(updates["layer"]["weight"], [-0.1, -0.1])

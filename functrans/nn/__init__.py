@@ -20,15 +20,31 @@ Example:
 from functrans.nn import initializers
 from functrans.nn._layer import Layer, Sequential
 from functrans.nn.activations import (
-    elu, gelu, leaky_relu, log_sigmoid, log_softmax, logsumexp, relu, sigmoid, silu, softmax,
-    softplus, tanh,
+    elu,
+    gelu,
+    leaky_relu,
+    log_sigmoid,
+    log_softmax,
+    logsumexp,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
 )
 from functrans.nn.attention import MultiHeadAttention, scaled_dot_product_attention
 from functrans.nn.conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d
 from functrans.nn.dropout import Dropout, dropout
 from functrans.nn.linear import Embedding, Identity, Linear
 from functrans.nn.losses import (
-    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, huber, l1, mse, nll,
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber,
+    l1,
+    mse,
+    nll,
 )
 from functrans.nn.norm import BatchNorm, BatchNormState, LayerNorm
 from functrans.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell

@@ -13,7 +13,7 @@ Two optional traits change ``apply``'s signature, and each layer declares them:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 from functrans import random
 from functrans.typing import Array, Key, Params, PyTree
@@ -122,7 +122,7 @@ class Sequential(Layer):
         return [layer.init_state(device) if _is_layer(layer) and getattr(layer, "stateful", False)
                 else None for layer in self.layers]
 
-    def apply(self, params: list, x: Array, state: Optional[list] = None, *,
+    def apply(self, params: list, x: Array, state: list | None = None, *,
               key: Key | None = None, train: bool = True) -> Any:
         """Run the layers in order.
 

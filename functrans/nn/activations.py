@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib.util
 import math
-from typing import Optional
 
 import functrans.numpy as fnp
 from functrans.api import stop_gradient
@@ -164,7 +163,7 @@ def _shifted_logsumexp(x: Array, axis: int | tuple[int, ...] | None) -> Array:
     return fnp.log(fnp.sum(fnp.exp(x - m), axis=axis, keepdims=True)) + m
 
 
-def logsumexp(x: ArrayLike, axis: Optional[int | tuple[int, ...]] = None,
+def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
               keepdims: bool = False) -> Array:
     """``log(sum(exp(x), axis))``, computed as ``m + log(sum(exp(x - m)))`` with ``m`` the
     maximum; its derivative, the softmax, is a rule of its own (``functrans.numpy.logsumexp``).

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Optional
 
 import numpy as np
 
@@ -19,7 +18,7 @@ __all__ = ["MultiHeadAttention", "scaled_dot_product_attention"]
 
 
 def scaled_dot_product_attention(q: Array, k: Array, v: Array,
-                                 mask: Optional[Array] = None) -> tuple[Array, Array]:
+                                 mask: Array | None = None) -> tuple[Array, Array]:
     """``softmax(q @ k^T / sqrt(d) + mask) @ v`` over the last two axes.
 
     Args:
@@ -116,11 +115,11 @@ class MultiHeadAttention(Layer):
             params["out_proj"]["bias"] = _init.zeros(key, e, self.dtype)
         return params
 
-    def apply(self, params: Params, query: Array, key: Optional[Array] = None,
-              value: Optional[Array] = None, *, key_padding_mask: Optional[Array] = None,
-              attn_mask: Optional[Array] = None, need_weights: bool = True,
-              average_attn_weights: bool = True, rng: Optional[Key] = None,
-              train: bool = True) -> tuple[Array, Optional[Array]]:
+    def apply(self, params: Params, query: Array, key: Array | None = None,
+              value: Array | None = None, *, key_padding_mask: Array | None = None,
+              attn_mask: Array | None = None, need_weights: bool = True,
+              average_attn_weights: bool = True, rng: Key | None = None,
+              train: bool = True) -> tuple[Array, Array | None]:
         """Attend from ``query`` to ``key``/``value`` (self-attention when they are omitted).
 
         Args:
@@ -187,7 +186,7 @@ class MultiHeadAttention(Layer):
             weights = fnp.mean(weights, axis=1)
         return out, (weights[0] if unbatched else weights)
 
-    def _forward(self, params: Params, x: Array, state: PyTree, key: Optional[Key],
+    def _forward(self, params: Params, x: Array, state: PyTree, key: Key | None,
                  train: bool) -> tuple:
         # In a Sequential: self-attention, the random key goes to dropout, weights dropped.
         return self.apply(params, x, rng=key, train=train, need_weights=False)[0], state

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, ClassVar, Optional, Sequence, Union
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -30,8 +31,8 @@ from functrans.typing import Array, DType, Key, Params
 
 __all__ = ["AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "Flatten", "MaxPool1d", "MaxPool2d"]
 
-IntOrTuple = Union[int, Sequence[int]]
-Padding = Union[int, Sequence[int], str]
+IntOrTuple = int | Sequence[int]
+Padding = int | Sequence[int] | str
 
 
 def _ntuple(value: IntOrTuple, n: int, name: str, layer: str, minimum: int = 1) -> tuple:
@@ -73,7 +74,7 @@ def _out_size(size: int, k: int, s: int, d: int, lo: int, hi: int) -> int:
     return (size + lo + hi - d * (k - 1) - 1) // s + 1
 
 
-def _check_input(x: Array, channels: Optional[int], nd: int, layer: str) -> tuple[Array, bool]:
+def _check_input(x: Array, channels: int | None, nd: int, layer: str) -> tuple[Array, bool]:
     """The input with a batch axis (added if it was missing) and whether one was added."""
     x = fnp.asarray(x)
     shape = fnp.shape(x)
@@ -238,7 +239,7 @@ class Conv1d(_ConvNd):
 @dataclasses.dataclass(frozen=True)
 class _PoolNd(Layer):
     kernel_size: IntOrTuple
-    stride: Optional[IntOrTuple] = None
+    stride: IntOrTuple | None = None
     padding: IntOrTuple = 0
 
     _nd: ClassVar[int] = 2

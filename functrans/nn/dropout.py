@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Optional
 
 import functrans.numpy as fnp
 from functrans import random
@@ -13,7 +12,7 @@ from functrans.typing import Array, Key, Params
 __all__ = ["Dropout", "dropout"]
 
 
-def dropout(x: Array, p: float, key: Optional[Key], train: bool = True) -> Array:
+def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
     """Functional dropout: ``where(keep, x / (1 - p), 0)`` with ``keep ~ Bernoulli(1 - p)``
     drawn from ``key``; ``x`` unchanged when ``train`` is false or ``p == 0``.
 
@@ -76,7 +75,7 @@ class Dropout(Layer):
         if not 0.0 <= self.p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {self.p!r}")
 
-    def apply(self, params: Params, x: Array, *, key: Optional[Key] = None,
+    def apply(self, params: Params, x: Array, *, key: Key | None = None,
               train: bool = True) -> Array:
         """Drop entries of ``x`` (training, needs ``key``) or return it (``train=False``)."""
         return dropout(x, self.p, key, train)

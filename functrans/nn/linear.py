@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +53,8 @@ class Linear(Layer):
     out_features: int
     bias: bool = True
     dtype: DType = np.float64
-    weight_init: Optional[Callable[..., Array]] = None
-    bias_init: Optional[Callable[..., Array]] = None
+    weight_init: Callable[..., Array] | None = None
+    bias_init: Callable[..., Array] | None = None
 
     def __post_init__(self) -> None:
         _check_size("Linear", "in_features", self.in_features)
@@ -129,7 +130,7 @@ class Embedding(Layer):
 
     num_embeddings: int
     embedding_dim: int
-    padding_idx: Optional[int] = None
+    padding_idx: int | None = None
     dtype: DType = np.float64
 
     def __post_init__(self) -> None:

@@ -13,7 +13,7 @@ Example:
 """
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 import numpy as np
 
@@ -228,7 +228,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
 
 
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
-                         weight: Optional[ArrayLike] = None, reduction: str = "mean") -> Array:
+                         weight: ArrayLike | None = None, reduction: str = "mean") -> Array:
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p``, with each log clamped at
     -100 as PyTorch does (so ``p = 0`` or ``1`` gives a finite loss). Prefer
     :func:`binary_cross_entropy_with_logits` when you have logits: it is more accurate.
@@ -249,7 +249,7 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
 
 
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike,
-                                     pos_weight: Optional[ArrayLike] = None,
+                                     pos_weight: ArrayLike | None = None,
                                      reduction: str = "mean") -> Array:
     """Binary cross entropy of ``sigmoid(logits)``, computed stably as
     ``(1 - t) x + (1 + (w - 1) t) softplus(-x)`` (``w`` the positive-class weight, 1 by

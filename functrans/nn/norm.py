@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import NamedTuple, Sequence, Union
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class LayerNorm(Layer):
         array([[-1.2247,  0.    ,  1.2247]])
     """
 
-    normalized_shape: Union[int, Sequence[int]]
+    normalized_shape: int | Sequence[int]
     eps: float = 1e-5
     elementwise_affine: bool = True
     bias: bool = True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -30,7 +30,7 @@ def _check_positive(layer: str, **values: Any) -> None:
             raise ValueError(f"{layer}: {name} must be a positive int, got {value!r}")
 
 
-def _project(x: Array, w: Array, b: Optional[Array]) -> Array:
+def _project(x: Array, w: Array, b: Array | None) -> Array:
     """``x @ w.T + b`` over the last axis of ``x``."""
     y = fnp.tensordot(x, w, ((fnp.ndim(x) - 1,), (1,)))
     return y if b is None else y + b

@@ -20,23 +20,50 @@ Example:
 """
 from functrans.optim import schedules
 from functrans.optim.alias import (
-    AdagradState, AdamState, LionState, RmspropState, SgdState, adagrad, adam, adamw, lion,
-    rmsprop, sgd,
+    AdagradState,
+    AdamState,
+    LionState,
+    RmspropState,
+    SgdState,
+    adagrad,
+    adam,
+    adamw,
+    lion,
+    rmsprop,
+    sgd,
 )
 from functrans.optim.base import (
-    EmptyState, GradientTransformation, ScalarOrSchedule, Schedule, apply_updates, get_count,
+    EmptyState,
+    GradientTransformation,
+    ScalarOrSchedule,
+    Schedule,
+    apply_updates,
+    get_count,
     get_learning_rate,
 )
 from functrans.optim.combine import MaskedState, chain, freeze, masked
 from functrans.optim.schedules import (
     constant as constant_schedule,
+)
+from functrans.optim.schedules import (
     cosine_decay as cosine_decay_schedule,
+)
+from functrans.optim.schedules import (
     exponential_decay,
+)
+from functrans.optim.schedules import (
     linear as linear_schedule,
+)
+from functrans.optim.schedules import (
     warmup_cosine_decay as warmup_cosine_decay_schedule,
 )
 from functrans.optim.transform import (
-    add_decayed_weights, clip, clip_by_global_norm, global_norm, scale, set_to_zero,
+    add_decayed_weights,
+    clip,
+    clip_by_global_norm,
+    global_norm,
+    scale,
+    set_to_zero,
 )
 
 __all__ = [

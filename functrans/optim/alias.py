@@ -12,13 +12,22 @@ parameters and gradients give float32 updates. The count is a NumPy integer, so 
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 import functrans.numpy as fnp
 from functrans import tree
 from functrans.optim.base import (
-    GradientTransformation, ScalarOrSchedule, _check_nonnegative, _check_unit_interval,
-    _coefficient, _first_count, _l2, _need_params, _rate, _same_leaves, _zeros_like_tree,
+    GradientTransformation,
+    ScalarOrSchedule,
+    _check_nonnegative,
+    _check_unit_interval,
+    _coefficient,
+    _first_count,
+    _l2,
+    _need_params,
+    _rate,
+    _same_leaves,
+    _zeros_like_tree,
 )
 from functrans.typing import Array, Params, PyTree, Updates
 
@@ -56,7 +65,7 @@ class SgdState(NamedTuple):
 
     count: Array
     learning_rate: float
-    momentum: Optional[PyTree]
+    momentum: PyTree | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +80,7 @@ class _Sgd(_Optimizer):
         return SgdState(_first_count(), self._rate(0), buf)
 
     def update(self, grads: Updates, state: SgdState,
-               params: Optional[Params] = None) -> tuple[Updates, SgdState]:
+               params: Params | None = None) -> tuple[Updates, SgdState]:
         g, treedef = tree.flatten(grads)
         g = _l2("sgd", g, treedef, params, self.weight_decay)
         lr, mu, buf = state.learning_rate, self.momentum, state.momentum
@@ -168,7 +177,7 @@ class _Adam(_Optimizer):
         return AdamState(_first_count(), self._rate(0), _zeros_like_tree(params), _zeros_like_tree(params))
 
     def update(self, grads: Updates, state: AdamState,
-               params: Optional[Params] = None) -> tuple[Updates, AdamState]:
+               params: Params | None = None) -> tuple[Updates, AdamState]:
         g, treedef = tree.flatten(grads)
         if not self.decoupled:
             g = _l2(self.name, g, treedef, params, self.weight_decay)
@@ -289,8 +298,8 @@ class RmspropState(NamedTuple):
     count: Array
     learning_rate: float
     nu: PyTree
-    mu: Optional[PyTree]
-    momentum: Optional[PyTree]
+    mu: PyTree | None
+    momentum: PyTree | None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -308,7 +317,7 @@ class _Rmsprop(_Optimizer):
         return RmspropState(_first_count(), self._rate(0), _zeros_like_tree(params), mu, buf)
 
     def update(self, grads: Updates, state: RmspropState,
-               params: Optional[Params] = None) -> tuple[Updates, RmspropState]:
+               params: Params | None = None) -> tuple[Updates, RmspropState]:
         g, treedef = tree.flatten(grads)
         g = _l2("rmsprop", g, treedef, params, self.weight_decay)
         a, lr = self.alpha, state.learning_rate
@@ -409,7 +418,7 @@ class _Adagrad(_Optimizer):
         return AdagradState(_first_count(), self._rate(0), acc)
 
     def update(self, grads: Updates, state: AdagradState,
-               params: Optional[Params] = None) -> tuple[Updates, AdagradState]:
+               params: Params | None = None) -> tuple[Updates, AdagradState]:
         g, treedef = tree.flatten(grads)
         g = _l2("adagrad", g, treedef, params, self.weight_decay)
         old = _same_leaves(treedef, state.sum_of_squares, "adagrad", "sum_of_squares")
@@ -489,7 +498,7 @@ class _Lion(_Optimizer):
         return LionState(_first_count(), self._rate(0), _zeros_like_tree(params))
 
     def update(self, grads: Updates, state: LionState,
-               params: Optional[Params] = None) -> tuple[Updates, LionState]:
+               params: Params | None = None) -> tuple[Updates, LionState]:
         g, treedef = tree.flatten(grads)
         m = _same_leaves(treedef, state.mu, "lion", "mu")
         b1, b2, lr = self.b1, self.b2, state.learning_rate

@@ -7,7 +7,7 @@ with :func:`apply_updates`.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple, Optional, Protocol, Union
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -38,7 +38,7 @@ class Schedule(Protocol):
     def __call__(self, count: int) -> float: ...
 
 
-ScalarOrSchedule = Union[float, Schedule]
+ScalarOrSchedule = float | Schedule
 """A constant number, or a :class:`Schedule` evaluated at the step count."""
 
 
@@ -52,7 +52,7 @@ class UpdateFn(Protocol):
     """Turns gradients into updates, returning them with the new state."""
 
     def __call__(self, grads: Updates, state: OptState,
-                 params: Optional[Params] = None) -> tuple[Updates, OptState]: ...
+                 params: Params | None = None) -> tuple[Updates, OptState]: ...
 
 
 class GradientTransformation(NamedTuple):
@@ -216,7 +216,7 @@ def _check_unit_interval(fn: str, **values: float) -> None:
             raise ValueError(f"functrans.optim.{fn}: {name} must be in [0, 1), got {value!r}")
 
 
-def _need_params(params: Optional[Params], fn: str, what: str) -> None:
+def _need_params(params: Params | None, fn: str, what: str) -> None:
     if params is None:
         raise ValueError(f"functrans.optim.{fn}: {what} needs the current parameters; call "
                          f"update(grads, state, params)")
@@ -232,7 +232,7 @@ def _same_leaves(treedef: tree.TreeDef, other: PyTree, fn: str, what: str) -> li
     return leaves
 
 
-def _l2(fn: str, g: list, treedef: tree.TreeDef, params: Optional[Params],
+def _l2(fn: str, g: list, treedef: tree.TreeDef, params: Params | None,
         weight_decay: float) -> list:
     """``g + weight_decay * p`` leaf by leaf (the L2 penalty's gradient)."""
     if not weight_decay:

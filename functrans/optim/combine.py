@@ -12,7 +12,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, NamedTuple, Optional, Union
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from functrans import tree
 from functrans.optim.base import GradientTransformation
@@ -30,7 +31,7 @@ class _Chain:
         return tuple(t.init(params) for t in self.transforms)
 
     def update(self, grads: Updates, state: tuple,
-               params: Optional[Params] = None) -> tuple[Updates, tuple]:
+               params: Params | None = None) -> tuple[Updates, tuple]:
         if len(state) != len(self.transforms):
             raise ValueError(f"functrans.optim.chain: the state has {len(state)} parts for "
                              f"{len(self.transforms)} transformations; make it with this "
@@ -92,7 +93,7 @@ class MaskedState(NamedTuple):
     inner_state: OptState
 
 
-Mask = Union[PyTree, Callable[[Params], PyTree]]
+Mask = PyTree | Callable[[Params], PyTree]
 
 
 def _mask_leaves(mask: Mask, params: PyTree, fn: str) -> list[bool]:
@@ -129,7 +130,7 @@ class _Masked:
         return MaskedState(self.inner.init([p for p, c in zip(leaves, chosen) if c]))
 
     def update(self, grads: Updates, state: MaskedState,
-               params: Optional[Params] = None) -> tuple[Updates, MaskedState]:
+               params: Params | None = None) -> tuple[Updates, MaskedState]:
         chosen = _mask_leaves(self.mask, grads, self.name)
         g, treedef = tree.flatten(grads)
         sub_params = None

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any, Optional
+from typing import Any
 
 import functrans.numpy as fnp
 
@@ -134,7 +134,7 @@ class exponential_decay:
     decay_rate: float
     transition_steps: int = 1
     staircase: bool = False
-    end_value: Optional[float] = None
+    end_value: float | None = None
 
     def __post_init__(self) -> None:
         _check_steps("exponential_decay", "transition_steps", self.transition_steps)

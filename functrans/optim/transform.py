@@ -14,12 +14,16 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 import functrans.numpy as fnp
 from functrans import tree
 from functrans.optim.base import (
-    EmptyState, GradientTransformation, _check_nonnegative, _need_params, _same_leaves,
+    EmptyState,
+    GradientTransformation,
+    _check_nonnegative,
+    _need_params,
+    _same_leaves,
 )
 from functrans.typing import Params, Updates
 
@@ -57,7 +61,7 @@ class _Scale:
     init = _empty_init
 
     def update(self, grads: Updates, state: EmptyState,
-               params: Optional[Params] = None) -> tuple[Updates, EmptyState]:
+               params: Params | None = None) -> tuple[Updates, EmptyState]:
         return tree.map(lambda g: self.step_size * g, grads), state
 
 
@@ -80,7 +84,7 @@ class _Clip:
     init = _empty_init
 
     def update(self, grads: Updates, state: EmptyState,
-               params: Optional[Params] = None) -> tuple[Updates, EmptyState]:
+               params: Params | None = None) -> tuple[Updates, EmptyState]:
         d = self.max_delta
         return tree.map(lambda g: fnp.clip(g, -d, d), grads), state
 
@@ -108,7 +112,7 @@ class _ClipByGlobalNorm:
     init = _empty_init
 
     def update(self, grads: Updates, state: EmptyState,
-               params: Optional[Params] = None) -> tuple[Updates, EmptyState]:
+               params: Params | None = None) -> tuple[Updates, EmptyState]:
         norm = global_norm(grads)
         # factor = min(1, max_norm / norm), computed without dividing by a zero norm.
         factor = self.max_norm / fnp.maximum(norm, self.max_norm)
@@ -144,7 +148,7 @@ class _AddDecayedWeights:
     init = _empty_init
 
     def update(self, grads: Updates, state: EmptyState,
-               params: Optional[Params] = None) -> tuple[Updates, EmptyState]:
+               params: Params | None = None) -> tuple[Updates, EmptyState]:
         if not self.weight_decay:
             return grads, state
         _need_params(params, "add_decayed_weights", "weight decay")
@@ -179,7 +183,7 @@ class _SetToZero:
     init = _empty_init
 
     def update(self, grads: Updates, state: EmptyState,
-               params: Optional[Params] = None) -> tuple[Updates, EmptyState]:
+               params: Params | None = None) -> tuple[Updates, EmptyState]:
         return tree.map(fnp.zeros_like, grads), state
 
 

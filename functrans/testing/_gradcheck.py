@@ -8,8 +8,9 @@ check draws its directions from one seeded generator, so a run is reproducible.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, NoReturn
 
 import numpy as np
 
