@@ -83,12 +83,13 @@ def _then(fn: Callable[[], object], sync: Callable[[], object]) -> Callable[[], 
     return call
 
 
-def peak_memory(fn: Callable[[], object]) -> int:
-    """Peak bytes that Python's allocators (NumPy's arrays included) hold during ``fn()``."""
+def peak_memory(fn: Callable[[], object]) -> tuple[int, object]:
+    """The most bytes Python's allocators (NumPy's arrays included) held at once during
+    ``fn()``, not counting what was allocated before, and what ``fn()`` returned."""
     tracemalloc.start()
     try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
+        result = fn()
+        return tracemalloc.get_traced_memory()[1], result
     finally:
         tracemalloc.stop()
 

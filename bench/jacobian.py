@@ -39,13 +39,14 @@ def collect(section: _harness.Section, options: _harness.Options) -> None:
     for workload in workloads.per_example_gradients(sizes, batch):
         section.add(_harness.measure(workload, options))
     layers, width, batch, block = (10, 64, 64, 3) if quick else (50, 256, 256, 7)
-    variants = workloads.checkpoint_variants(layers, width, batch, block)
+    variants, check = workloads.checkpoint_variants(layers, width, batch, block)
     section.note(f"peak memory: the most memory traced (tracemalloc) during grad of a "
                  f"{layers}-layer tanh MLP (batch {batch}, width {width}; one activation = "
                  f"{width * batch * 8 / 2 ** 20:.2f} MiB), plain and checkpointed")
     for name, grad in variants.items():
-        section.add(_harness.Row(f"peak memory, {name}", ours=_harness.peak_memory(grad),
-                                 unit="MiB"))
+        peak, grads = _harness.peak_memory(grad)
+        check(grads)
+        section.add(_harness.Row(f"peak memory, {name}", ours=peak, unit="MiB"))
     section.note(MALLOC_NOTE)
 
 

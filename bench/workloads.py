@@ -244,9 +244,10 @@ def per_example_gradients(sizes: tuple[int, ...] = (64, 128, 10), batch: int = 2
 
 # --- checkpoint: memory of grad of a deep tanh MLP -------------------------------------------
 def checkpoint_variants(layers: int = 50, width: int = 256, batch: int = 256, block: int = 7
-                        ) -> dict[str, Callable[[], object]]:
+                        ) -> tuple[dict[str, Callable[[], object]], Callable[[object], None]]:
     """grad of sum(MLP(x)**2) over a ``layers``-deep tanh MLP, plain, with every layer
-    checkpointed and with blocks of ``block`` layers checkpointed; all three checked equal."""
+    checkpointed and with blocks of ``block`` layers checkpointed, as callables, and the check
+    that a gradient they return equals the plain one."""
     rng = np.random.default_rng(2)
     ws = [rng.standard_normal((width, width)) / np.sqrt(width) for _ in range(layers)]
     x = rng.standard_normal((batch, width))
@@ -272,12 +273,14 @@ def checkpoint_variants(layers: int = 50, width: int = 256, batch: int = 256, bl
         return fnp.sum(h ** 2)
 
     expected = ft.grad(plain)(ws)
+
+    def check(grads) -> None:
+        for a, b in zip(grads, expected, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
     variants = {"no checkpoint": plain, "checkpoint every layer": every_layer,
                 f"checkpoint blocks of {block} layers": blocks}
-    for fn in variants.values():
-        for a, b in zip(ft.grad(fn)(ws), expected, strict=True):
-            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
-    return {name: (lambda fn=fn: ft.grad(fn)(ws)) for name, fn in variants.items()}
+    return {name: (lambda fn=fn: ft.grad(fn)(ws)) for name, fn in variants.items()}, check
 
 
 # --- a training step of the digits models (examples/): nn, optim, adam -----------------------
