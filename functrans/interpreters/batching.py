@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from functrans import errors
-from functrans.core.trace import Trace, Tracer
+from functrans.core.trace import Trace, Tracer, new_trace
 
 NOT_MAPPED = None
 
@@ -86,6 +86,25 @@ class BatchTrace(Trace):
         if out_dim is NOT_MAPPED:
             return out
         return BatchTracer(self, out, out_dim)
+
+
+def vmap_flat(fun, values, dims, axis_size: int, origin: str):
+    """Batching on flat lists: ``fun(list_of_values) -> list_of_outputs`` run once on whole
+    batches, ``values[i]`` batched along axis ``dims[i]`` (``NOT_MAPPED``: the same for every
+    example) over ``axis_size`` examples. Returns the outputs and the batch axis of each
+    (``NOT_MAPPED`` for an output that does not depend on the batch)."""
+    with new_trace(BatchTrace, origin) as trace:
+        trace.axis_size = axis_size
+        tracers = [v if d is NOT_MAPPED else BatchTracer(trace, v, d) for v, d in zip(values, dims)]
+        outs, out_dims = [], []
+        for out in fun(tracers):
+            if type(out) is BatchTracer and out._trace is trace:
+                outs.append(out.value)
+                out_dims.append(out.batch_dim)
+            else:
+                outs.append(out)
+                out_dims.append(NOT_MAPPED)
+    return outs, out_dims
 
 
 # -- helpers for batching rules --------------------------------------------------------------
