@@ -2,8 +2,6 @@
 NumPy's dispatch protocols, each delegating to functrans.numpy. Wired in one place."""
 from __future__ import annotations
 
-import numpy as np
-
 from functrans import errors
 from functrans.core.trace import Tracer
 from functrans.primitives import elementwise as _ew
@@ -75,7 +73,6 @@ def _install(fnp):
     T.clip = lambda self, min=None, max=None: fnp.clip(self, min, max)
     T.dot = lambda self, other: fnp.dot(self, other)
     T.astype = lambda self, dtype, copy=True: fnp.astype(self, dtype)
-    # ndarray methods backed by the broader functrans.numpy (issue 3)
     T.cumsum = lambda self, axis=None, dtype=None: fnp.cumsum(self, axis, dtype)
     T.cumprod = lambda self, axis=None, dtype=None: fnp.cumprod(self, axis, dtype)
     T.sort = _sort_in_place

@@ -1,32 +1,40 @@
-"""Array creation with NumPy's names. Arrays are made by NumPy on the host unless ``like=``
-names an array whose device they go to (NumPy's ``like=``, e.g. a CuPy array: a GPU);
-``*_like`` functions make them where their argument lives."""
+"""Array creation with NumPy's names: from data, filled, ranges, and matrices built from a
+diagonal or a triangle.
+
+Arrays are made by NumPy on the host unless ``like=`` names an array whose device they go to
+(NumPy's ``like=``, e.g. a CuPy array: a GPU); ``*_like`` functions make them where their
+argument lives.
+"""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
+from functrans._abstract import PY_SCALARS
+from functrans.backend import array_module
 from functrans.core.trace import Tracer
+from functrans.numpy._indexing import diagonal
+from functrans.numpy._util import (
+    any_tracer,
+    as_array,
+    holds_device_value,
+    operand,
+    placed_like,
+    stacked,
+)
 from functrans.primitives import conversion as _conv
-from functrans.primitives._define import PY_SCALARS
-
+from functrans.primitives import elementwise as _ew
+from functrans.primitives import shape as _shape
+from functrans.primitives.indexing import IndexArray, scatter_add_p
+from functrans.typing import Array, ArrayLike, DType
 
 _HOST_VALUES = (int, float, complex, bool, list, tuple, np.ndarray, np.generic)
 
-
-def _contains_device_value(obj) -> bool:
-    """True if nested lists hold a tracer or an array of another backend than NumPy (then the
-    result is stacked by primitives, where those values live)."""
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, Tracer) or not isinstance(item, _HOST_VALUES):
-            return True
-    return False
+# --- from data -----------------------------------------------------------------------------------
 
 
-def array(object, dtype=None, copy=True):
+def array(object, dtype: DType = None, copy: bool = True) -> Array:
     """An array from an array, a scalar, or nested lists (which may hold traced values).
 
     Example:
@@ -36,10 +44,8 @@ def array(object, dtype=None, copy=True):
     """
     if isinstance(object, Tracer):
         return object if dtype is None else _conv.convert_element_type(object, new_dtype=dtype)
-    if isinstance(object, (list, tuple)) and _contains_device_value(object):
-        from functrans.numpy._manipulation import stack
-
-        out = stack([array(item) for item in object])
+    if isinstance(object, (list, tuple)) and holds_device_value(object):
+        out = stacked(object)
         return out if dtype is None else _conv.convert_element_type(out, new_dtype=dtype)
     if type(object) in PY_SCALARS or isinstance(object, (list, tuple, np.ndarray, np.generic)):
         # host-data: host values (parameters, lists, host_values)
@@ -47,7 +53,7 @@ def array(object, dtype=None, copy=True):
     return object.astype(dtype) if dtype is not None else (object.copy() if copy else object)
 
 
-def asarray(a, dtype=None):
+def asarray(a, dtype: DType = None) -> Array:
     """Like ``array``, without copying an array that already has the requested dtype.
 
     Example:
@@ -55,23 +61,22 @@ def asarray(a, dtype=None):
         >>> fnp.asarray(3.0).shape
         ()
     """
-    if isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and _contains_device_value(a)):
+    if isinstance(a, Tracer) or (isinstance(a, (list, tuple)) and holds_device_value(a)):
         return array(a, dtype=dtype)
     if type(a) in PY_SCALARS or isinstance(a, (list, tuple, np.ndarray, np.generic)):
         return np.asarray(a, dtype=dtype)  # host-data: host values (parameters, lists, host_values)
     return a if dtype is None or a.dtype == dtype else a.astype(dtype)
 
 
+# --- filled --------------------------------------------------------------------------------------
+
+
 def _placed(out: np.ndarray, like):
     """``out`` on the device of ``like`` (an array or traced array), or as it is."""
-    if like is None:
-        return out
-    from functrans.numpy._util import operand, placed_like
-
-    return placed_like(out, operand(like))
+    return out if like is None else placed_like(out, operand(like))
 
 
-def zeros(shape, dtype=float, *, like=None):
+def zeros(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
     """An array of zeros (on the device of ``like`` if given).
 
     Example:
@@ -82,7 +87,7 @@ def zeros(shape, dtype=float, *, like=None):
     return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
-def ones(shape, dtype=float, *, like=None):
+def ones(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
     """An array of ones (on the device of ``like`` if given).
 
     Example:
@@ -93,7 +98,7 @@ def ones(shape, dtype=float, *, like=None):
     return _placed(np.ones(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
-def empty(shape, dtype=float, *, like=None):
+def empty(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
     """An array of the given shape (its values are zeros here: nothing is left uninitialised).
 
     Example:
@@ -104,8 +109,8 @@ def empty(shape, dtype=float, *, like=None):
     return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
-def full(shape, fill_value, dtype=None, *, like=None):
-    """An array filled with ``fill_value``.
+def full(shape, fill_value: ArrayLike, dtype: DType = None, *, like: ArrayLike | None = None) -> Array:
+    """An array filled with ``fill_value`` (a traced or device value: where it lives).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -113,10 +118,8 @@ def full(shape, fill_value, dtype=None, *, like=None):
         [7.0, 7.0]
     """
     if isinstance(fill_value, Tracer) or not isinstance(fill_value, _HOST_VALUES):
-        from functrans.numpy._manipulation import broadcast_to  # on fill_value's device
-
         value = fill_value if dtype is None else _conv.convert_element_type(fill_value, new_dtype=dtype)
-        return broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
+        return _shape.broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
     # host-data: made from no array (like= places it)
     return _placed(np.full(shape, fill_value, dtype=dtype), like)
 
@@ -131,7 +134,7 @@ def _like(a, fill, dtype, shape):
     return _conv.full_like_p.impl(a, fill_value=fill, shape=shape, dtype=dtype or a.dtype)
 
 
-def zeros_like(a, dtype=None, shape=None):
+def zeros_like(a: ArrayLike, dtype: DType = None, shape=None) -> Array:
     """Zeros shaped like ``a`` (a constant: it carries no derivative), where ``a`` lives.
 
     Example:
@@ -142,7 +145,7 @@ def zeros_like(a, dtype=None, shape=None):
     return _like(a, 0, dtype, shape)
 
 
-def ones_like(a, dtype=None, shape=None):
+def ones_like(a: ArrayLike, dtype: DType = None, shape=None) -> Array:
     """Ones shaped like ``a``, where ``a`` lives.
 
     Example:
@@ -153,7 +156,7 @@ def ones_like(a, dtype=None, shape=None):
     return _like(a, 1, dtype, shape)
 
 
-def full_like(a, fill_value, dtype=None, shape=None):
+def full_like(a: ArrayLike, fill_value, dtype: DType = None, shape=None) -> Array:
     """An array shaped like ``a`` filled with ``fill_value``, where ``a`` lives.
 
     Example:
@@ -164,7 +167,21 @@ def full_like(a, fill_value, dtype=None, shape=None):
     return _like(a, fill_value, dtype, shape)
 
 
-def arange(start, stop=None, step=None, dtype=None, *, like=None):
+def empty_like(prototype: ArrayLike, dtype: DType = None, shape=None) -> Array:
+    """An array shaped like ``prototype`` (filled with zeros: nothing is left uninitialised).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.empty_like(fnp.ones(2)).shape
+        (2,)
+    """
+    return _like(prototype, 0, dtype, shape)
+
+
+# --- ranges --------------------------------------------------------------------------------------
+
+
+def arange(start, stop=None, step=None, dtype: DType = None, *, like: ArrayLike | None = None) -> Array:
     """Evenly spaced values in ``[start, stop)`` (on the device of ``like`` if given).
 
     Example:
@@ -181,7 +198,7 @@ def arange(start, stop=None, step=None, dtype=None, *, like=None):
     return _placed(out, like)
 
 
-def linspace(start, stop, num=50, endpoint=True, dtype=None):
+def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype: DType = None) -> Array:
     """``num`` evenly spaced values from ``start`` to ``stop``.
 
     Example:
@@ -193,7 +210,51 @@ def linspace(start, stop, num=50, endpoint=True, dtype=None):
     return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
 
 
-def eye(N, M=None, k=0, dtype=float, *, like=None):
+def logspace(start, stop, num: int = 50, endpoint: bool = True, base: float = 10.0,
+             dtype: DType = None) -> Array:
+    """``base ** linspace(start, stop, num)``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.logspace(0, 2, 3).tolist()
+        [1.0, 10.0, 100.0]
+    """
+    # host-data: made from no array (like= places it)
+    return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype)
+
+
+def meshgrid(*xi: ArrayLike, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> tuple:
+    """Coordinate arrays from coordinate vectors (``'xy'``: Cartesian, the first two
+    outputs' axes swapped; ``'ij'``: matrix indexing). Returns a tuple.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> [g.shape for g in fnp.meshgrid(fnp.ones(2), fnp.ones(3))]
+        [(3, 2), (3, 2)]
+    """
+    if indexing not in ("xy", "ij"):
+        raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
+    vectors = [as_array(x) for x in xi]
+    vectors = [_shape.reshape(v, (math.prod(v.shape),)) for v in vectors]
+    nd = len(vectors)
+    out = []
+    for i, v in enumerate(vectors):
+        view = [1] * nd
+        view[i] = v.shape[0]
+        if indexing == "xy" and nd > 1 and i < 2:
+            view[0], view[1] = view[1], view[0]
+        out.append(_shape.reshape(v, tuple(view)))
+    if not sparse:
+        shape = np.broadcast_shapes(*(o.shape for o in out))
+        out = [_shape.broadcast_to(o, shape) for o in out]
+    return tuple(out)
+
+
+# --- matrices: identities, diagonals, triangles --------------------------------------------------
+
+
+def eye(N: int, M: int | None = None, k: int = 0, dtype: DType = float, *,
+        like: ArrayLike | None = None) -> Array:
     """A 2-D array with ones on the ``k``-th diagonal (on the device of ``like`` if given).
 
     Example:
@@ -202,3 +263,100 @@ def eye(N, M=None, k=0, dtype=float, *, like=None):
         [[1.0, 0.0], [0.0, 1.0]]
     """
     return _placed(np.eye(N, M, k, dtype=dtype), like)  # host-data: made from no array (like= places it)
+
+
+def identity(n: int, dtype: DType = None, *, like: ArrayLike | None = None) -> Array:
+    """The ``n`` by ``n`` identity matrix (on the device of ``like`` if given).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.identity(2).tolist()
+        [[1.0, 0.0], [0.0, 1.0]]
+    """
+    return _placed(np.identity(n, dtype=dtype), like)  # host-data: made from no array (like= places it)
+
+
+def tri(N: int, M: int | None = None, k: int = 0, dtype: DType = float) -> Array:
+    """Ones at and below the ``k``-th diagonal, zeros above.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.tri(2).tolist()
+        [[1.0, 0.0], [1.0, 1.0]]
+    """
+    return np.tri(N, M, k, dtype=dtype)  # host-data: made from no array (like= places it)
+
+
+def diag(v: ArrayLike, k: int = 0) -> Array:
+    """A 1-D ``v``: the square matrix with ``v`` on its ``k``-th diagonal. A 2-D ``v``: its
+    ``k``-th diagonal.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.diag(fnp.array([1.0, 2.0])).tolist()
+        [[1.0, 0.0], [0.0, 2.0]]
+    """
+    v = as_array(v)
+    if len(v.shape) == 2:
+        return diagonal(v, k)
+    if len(v.shape) != 1:
+        raise ValueError("Input must be 1- or 2-d.")
+    if not any_tracer(v):
+        return array_module(v).diag(v, k)
+    n = v.shape[0]
+    size = n + abs(k)
+    # host-data: made on the host, placed on the operand's device
+    rows = placed_like(np.arange(n) + max(-k, 0), v)
+    # host-data: made on the host, placed on the operand's device
+    cols = placed_like(np.arange(n) + max(k, 0), v)
+    zeros = _conv.full_like(v, 0, shape=(size, size))
+    return scatter_add_p.bind(zeros, v, rows, cols, index=(IndexArray(0), IndexArray(1)))
+
+
+def diagflat(v: ArrayLike, k: int = 0) -> Array:
+    """The matrix with the flattened ``v`` on its ``k``-th diagonal.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.diagflat(fnp.array([[1.0, 2.0]])).shape
+        (2, 2)
+    """
+    v = as_array(v)
+    return diag(_shape.reshape(v, (math.prod(v.shape),)), k)
+
+
+def _triangle(m, k, lower):
+    m = as_array(m)
+    if len(m.shape) < 2:
+        if len(m.shape) == 1:  # NumPy broadcasts a vector to a square matrix first
+            m = _shape.broadcast_to(m, (m.shape[0], m.shape[0]))
+        else:
+            raise ValueError("input array must be at least 1-d")
+    n, p = m.shape[-2:]
+    # host-data: made on the host, placed on the operand's device
+    mask = placed_like(np.tri(n, p, k, dtype=bool) if lower else ~np.tri(n, p, k - 1, dtype=bool), m)
+    if not any_tracer(m):
+        return array_module(m).where(mask, m, m.dtype.type(0))
+    return _ew.select(mask, m, 0)
+
+
+def tril(m: ArrayLike, k: int = 0) -> Array:
+    """The lower triangle: entries above the ``k``-th diagonal set to zero.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.tril(fnp.ones((2, 2))).tolist()
+        [[1.0, 0.0], [1.0, 1.0]]
+    """
+    return _triangle(m, k, lower=True)
+
+
+def triu(m: ArrayLike, k: int = 0) -> Array:
+    """The upper triangle: entries below the ``k``-th diagonal set to zero.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.triu(fnp.ones((2, 2))).tolist()
+        [[1.0, 1.0], [0.0, 1.0]]
+    """
+    return _triangle(m, k, lower=False)

@@ -1,9 +1,11 @@
-"""Indexing (``x[idx]``) and functional index updates (``x.at[idx].set(v)``).
+"""Indexing with NumPy's names: ``x[idx]``, functional index updates (``x.at[idx].set(v)``),
+taking entries along an axis, diagonals, and choosing between arrays (``where``, ``select``,
+``choose``), and the index tricks ``r_`` and ``c_``.
 
 Indices may hold ints, slices, ``None``, ``Ellipsis``, integer arrays and boolean masks.
 Integer arrays are data for the ``gather``/``scatter`` primitives, traced or not; a boolean
 mask must be concrete (its number of true entries decides the result's shape) and is turned
-into integer arrays first.
+into integer arrays first. Values move with their derivatives; repeated positions accumulate.
 """
 from __future__ import annotations
 
@@ -12,25 +14,28 @@ import math
 import numpy as np
 
 from functrans import errors
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans.backend import array_module
 from functrans.core.trace import Tracer
-from functrans.numpy._util import host_values, operand, placed_like
+from functrans.numpy._joining import concatenate
+from functrans.numpy._shape import atleast_1d
+from functrans.numpy._util import (
+    any_tracer,
+    as_array,
+    concrete_index,
+    host_values,
+    normalize_axis,
+    operand,
+    placed_like,
+    take_axis,
+)
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
+from functrans.typing import Array, ArrayLike
 
-
-def _concrete_index_array(item):
-    if isinstance(item, Tracer):
-        try:
-            value = item.to_concrete()
-        except errors.TracerConversionError:
-            raise errors.UnsupportedError(
-                "An index array must have concrete values: the positions it selects decide the "
-                "shape of the result. Use fnp.where to choose values instead of indexing."
-            ) from None
-        return value
-    return item
+# --- x[index] and x.at[index] ----------------------------------------------------------------------
 
 
 def _static_index(x_ndim, index, like=None):
@@ -54,7 +59,7 @@ def _static_index(x_ndim, index, like=None):
             static.append(IndexArray(len(arrays)))
             arrays.append(item)
             continue
-        item = _concrete_index_array(item)
+        item = concrete_index(item)
         if isinstance(item, (list, tuple)):
             item = np.asarray(item)  # host-data: host values (parameters, lists, host_values)
         dtype = getattr(item, "dtype", None)
@@ -285,5 +290,293 @@ def nonzero(a):
         >>> fnp.nonzero(fnp.array([0.0, 2.0, 3.0]))[0].tolist()
         [1, 2]
     """
-    value = _concrete_index_array(a)
+    value = concrete_index(a)
     return operand(value).nonzero()
+
+
+# --- taking and putting along an axis --------------------------------------------------------------
+
+
+def _index(indices, like, abstract_ok=False):
+    """A concrete integer index array on the device of ``like`` (a Python list or a tracer's
+    value is converted; host data is copied to ``like``'s device). With ``abstract_ok``, an
+    integer tracer without a concrete value (under vmap) is returned as it is: the gather
+    primitive takes index arrays as data."""
+    if abstract_ok and isinstance(indices, Tracer) and indices.dtype.kind in "iu":
+        try:
+            indices.to_concrete()
+        except errors.TracerConversionError:
+            return indices
+    value = concrete_index(indices)
+    on_host = isinstance(value, (np.ndarray, np.generic, list, tuple, int, bool))
+    if on_host:
+        value = np.asarray(value)  # host-data: host values (parameters, lists, host_values)
+    if value.dtype.kind not in "iu":
+        if value.size == 0:
+            return value.astype(np.intp)
+        raise IndexError(f"indices must be integers, got dtype {value.dtype}")
+    return placed_like(value, like) if on_host else value
+
+
+def take(a, indices, axis: int | None = None, out=None, mode: str | None = None):
+    """Entries of ``a`` at ``indices`` along ``axis`` (of the flattened array by default).
+    ``mode='wrap'`` or ``'clip'`` handles out-of-range indices; by default they raise.
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> fnp.take(fnp.array([1.0, 2.0, 3.0]), [2, 0]).tolist()
+        [3.0, 1.0]
+        >>> ft.grad(lambda x: fnp.take(x, [0, 0]).sum())(fnp.ones(2)).tolist()
+        [2.0, 0.0]
+    """
+    if out is not None:
+        raise NotImplementedError("functrans.numpy.take does not write into out=")
+    a = as_array(a)
+    idx = _index(indices, a)
+    if axis is None:
+        a = _shape.reshape(a, (math.prod(a.shape),))
+        axis = 0
+    axis = normalize_axis(axis, len(a.shape))
+    n = a.shape[axis]
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = array_module(idx).clip(idx, 0, max(n - 1, 0))
+    elif mode not in (None, "raise"):
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    return take_axis(a, idx, axis)
+
+
+def _along_axis_index(shape, indices, axis, like):
+    """The full advanced index that picks ``indices`` along ``axis`` of an array of ``shape``
+    (the aranges of the other axes on the device of ``like``)."""
+    nd = len(shape)
+    if len(indices.shape) != nd:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    items = []
+    for d in range(nd):
+        if d == axis:
+            items.append(indices)
+        else:
+            view = [1] * nd
+            view[d] = shape[d]
+            # host-data: made on the host, placed on the operand's device
+            items.append(placed_like(np.arange(shape[d]).reshape(view), like))
+    return items
+
+
+def take_along_axis(arr, indices, axis: int | None = -1):
+    """Entries of ``arr`` at ``indices`` along ``axis``, matching the other dimensions
+    (``indices`` has ``arr``'s number of dimensions), as ``numpy.take_along_axis``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> x = fnp.array([[3.0, 1.0], [0.0, 2.0]])
+        >>> fnp.take_along_axis(x, fnp.argsort(x, axis=1), axis=1).tolist()
+        [[1.0, 3.0], [0.0, 2.0]]
+    """
+    arr = as_array(arr)
+    idx = _index(indices, arr, abstract_ok=True)
+    if axis is None:
+        arr = _shape.reshape(arr, (math.prod(arr.shape),))
+        axis = 0
+    axis = normalize_axis(axis, len(arr.shape))
+    items = _along_axis_index(arr.shape, idx, axis, arr)
+    if not any_tracer(arr, idx):
+        return arr[tuple(items)]
+    return gather_p.bind(arr, *items, index=tuple(IndexArray(k) for k in range(len(items))))
+
+
+def put_along_axis(arr, indices, values, axis: int | None, inplace: bool = False, mode=None):
+    """A copy of ``arr`` with ``values`` written at ``indices`` along ``axis`` (the
+    functional form of ``numpy.put_along_axis``, which writes in place and returns None).
+    Differentiable in ``arr`` and ``values``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.put_along_axis(fnp.zeros((1, 3)), fnp.array([[1]]), 5.0, axis=1).tolist()
+        [[0.0, 5.0, 0.0]]
+    """
+    if inplace:
+        raise ValueError("functrans.numpy.put_along_axis returns a new array; pass inplace=False "
+                         "(the default) and use its result")
+    arr = as_array(arr)
+    idx = _index(indices, arr)
+    if axis is None:
+        arr = _shape.reshape(arr, (math.prod(arr.shape),))
+        axis = 0
+    axis = normalize_axis(axis, len(arr.shape))
+    items = _along_axis_index(arr.shape, idx, axis, arr)
+    values = operand(values)
+    if not isinstance(values, (int, float, complex, bool)) and values.dtype != arr.dtype:
+        values = convert_element_type(values, new_dtype=arr.dtype)
+    return scatter_p.bind(arr, values, *items, index=tuple(IndexArray(k) for k in range(len(items))))
+
+
+def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
+    """The diagonal ``offset`` above the main one of the planes ``axis1, axis2``; those two
+    axes are removed and the diagonal becomes the last axis.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.diagonal(fnp.array([[1.0, 2.0], [3.0, 4.0]])).tolist()
+        [1.0, 4.0]
+    """
+    a = as_array(a)
+    nd = len(a.shape)
+    if nd < 2:
+        raise ValueError("diag requires an array of at least two dimensions")
+    ax1, ax2 = normalize_axis(axis1, nd), normalize_axis(axis2, nd)
+    if ax1 == ax2:
+        raise ValueError("axis1 and axis2 cannot be the same")
+    if not any_tracer(a):
+        return array_module(a).diagonal(a, offset, ax1, ax2)
+    rest = tuple(d for d in range(nd) if d not in (ax1, ax2))
+    moved = _shape.transpose(a, rest + (ax1, ax2))
+    n1, n2 = a.shape[ax1], a.shape[ax2]
+    row0, col0 = max(-offset, 0), max(offset, 0)
+    length = max(0, min(n1 - row0, n2 - col0))
+    # host-data: made on the host, placed on the operand's device
+    rows = placed_like(np.arange(length) + row0, a)
+    # host-data: made on the host, placed on the operand's device
+    cols = placed_like(np.arange(length) + col0, a)
+    return gather_p.bind(moved, rows, cols, index=(Ellipsis, IndexArray(0), IndexArray(1)))
+
+
+# --- choosing --------------------------------------------------------------------------------------
+
+
+def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None, /) -> Array:
+    """``x`` where ``condition`` holds, else ``y`` (broadcast). With one argument, the
+    indices where ``condition`` is true (as ``numpy.nonzero``).
+
+    In reverse mode, an infinite or NaN derivative in the branch that is not chosen can still
+    reach the gradient as ``0 * inf = nan`` when the condition differs between elements
+    (a condition that is the same everywhere is handled exactly). The remedy is a second
+    ``where`` that keeps the unused branch finite: ``where(x > 0, sqrt(where(x > 0, x, 1)), 0)``.
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> float(ft.grad(lambda x: fnp.where(x < 1, x, fnp.sqrt(x)))(0.0))
+        1.0
+    """
+    if x is None and y is None:
+        return nonzero(condition)
+    if x is None or y is None:
+        raise ValueError("where takes one argument (condition) or three (condition, x, y)")
+    condition = operand(condition)
+    if dtype_of(condition) != np.bool_:
+        condition = _ew.ne(condition, 0)
+    return _ew.select(condition, operand(x), operand(y))
+
+
+def select(condlist, choicelist, default=0):
+    """From the first condition that holds, the matching choice; ``default`` where none
+    holds (all broadcast together).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> x = fnp.array([-1.0, 0.5, 3.0])
+        >>> fnp.select([x < 0, x < 1], [-x, x * 10], default=0.0).tolist()
+        [1.0, 5.0, 0.0]
+    """
+    if len(condlist) != len(choicelist):
+        raise ValueError("list of cases must be same length as list of conditions")
+    if not condlist:
+        raise ValueError("select with an empty condition list is not possible")
+    choices = [operand(c) for c in choicelist]
+    default = operand(default)
+    weak = default if isinstance(default, (int, float, complex, bool)) else dtype_of(default)
+    dtype = np.result_type(*(dtype_of(c) for c in choices), weak)
+    if isinstance(default, (int, float, complex, bool)):  # an array where the choices live
+        witness = next((c for c in choices if type(c) not in PY_SCALARS), None)
+        out = np.asarray(default, dtype)  # host-data: made on the host, placed on the operand's device
+        out = out if witness is None else placed_like(out, witness)
+    else:
+        out = default
+    shape = np.broadcast_shapes(*(shape_of(operand(c)) for c in list(condlist) + choices + [out]))
+    out = _shape.broadcast_to(convert_element_type(out, new_dtype=dtype), shape)
+    for cond, choice in zip(reversed(condlist), reversed(choices)):
+        cond = operand(cond)
+        if dtype_of(cond) != np.bool_:
+            raise TypeError(f"invalid entry in condlist: should be boolean ndarray, got {dtype_of(cond)}")
+        out = _ew.select(cond, convert_element_type(choice, new_dtype=dtype), out)
+    return out
+
+
+def choose(a, choices, out=None, mode: str = "raise"):
+    """``choices[a[i]][i]`` for each position ``i`` (everything broadcast together).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.choose(fnp.array([0, 1]), [fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0])]).tolist()
+        [1.0, 4.0]
+    """
+    if out is not None:
+        raise NotImplementedError("functrans.numpy.choose does not write into out=")
+    idx = concrete_index(operand(a))
+    n = len(choices)
+    if mode == "wrap":
+        idx = idx % n
+    elif mode == "clip":
+        idx = array_module(idx).clip(idx, 0, n - 1)
+    elif type(idx) is np.ndarray and np.any((idx < 0) | (idx >= n)):  # numpy-only: checked on the host only
+        raise ValueError("invalid entry in choice array")
+    if type(idx) is np.ndarray and choices:
+        idx = placed_like(idx, operand(choices[0]))
+    return select([idx == k for k in range(n)], list(choices), default=0)
+
+
+# --- index tricks ----------------------------------------------------------------------------------
+
+
+class _Concatenator:
+    """``r_[...]`` and ``c_[...]``: slices become ranges (a complex step ``5j`` means that many
+    points, as ``linspace``), arrays and scalars are joined."""
+
+    def __init__(self, columns: bool):
+        self.columns = columns
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        parts = []
+        for item in items:
+            if isinstance(item, slice):
+                start = 0 if item.start is None else item.start
+                step = 1 if item.step is None else item.step
+                if isinstance(step, complex):
+                    # host-data: made on the host, placed on the operand's device
+                    part = np.linspace(start, item.stop, int(abs(step)))
+                else:
+                    # host-data: made on the host, placed on the operand's device
+                    part = np.arange(start, item.stop, step)
+            elif isinstance(item, str):
+                raise NotImplementedError("r_/c_ directive strings are not supported")
+            else:
+                part = atleast_1d(item)
+            parts.append(part)
+        witness = next((p for p in parts if type(p) is not np.ndarray), None)
+        if witness is not None:  # ranges join the given arrays where they live
+            parts = [placed_like(p, witness) if type(p) is np.ndarray else p for p in parts]
+        if self.columns:
+            parts = [_shape.reshape(p, (p.shape[0], 1)) if len(p.shape) == 1 else p for p in parts]
+            return concatenate(parts, -1)
+        return concatenate(parts, 0)
+
+
+r_ = _Concatenator(columns=False)
+r_.__doc__ = """Join slices (as ranges), arrays and scalars along the first axis: ``r_[1:3, [5.0]]``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.r_[0:2, fnp.array([5.0])].tolist()
+        [0.0, 1.0, 5.0]
+    """
+c_ = _Concatenator(columns=True)
+c_.__doc__ = """Join 1-D arrays as columns (along the last axis): ``c_[a, b]``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.c_[fnp.ones(2), fnp.zeros(2)].shape
+        (2, 2)
+    """

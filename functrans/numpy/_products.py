@@ -1,4 +1,10 @@
-"""Products with NumPy's names, all built on the ``dot_general`` primitive."""
+"""Products with NumPy's names: ``dot``, ``matmul``, ``vdot``, ``inner``, ``outer``,
+``tensordot``, ``einsum``, ``kron`` and ``cross``.
+
+Contractions are built on the ``dot_general`` primitive (``einsum`` contracts pairwise in the
+order NumPy's ``einsum_path`` finds cheapest); ``outer``, ``kron`` and ``cross`` are elementwise
+products of reshaped operands.
+"""
 from __future__ import annotations
 
 import string
@@ -6,17 +12,18 @@ import string
 import numpy as np
 
 from functrans.backend import array_module_of
-from functrans.numpy._util import any_tracer, normalize_axis, operand, placed_like
+from functrans.numpy._complex import conj
+from functrans.numpy._joining import stack
+from functrans.numpy._shape import ravel
+from functrans.numpy._util import any_tracer, as_array, normalize_axis, placed_like, slice_axis
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.indexing import IndexArray, gather_p
 from functrans.primitives.linalg import dot_general
+from functrans.typing import Array, ArrayLike
 
-
-def _arr(a):
-    a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
+# --- matrix and vector products ------------------------------------------------------------------
 
 
 def matmul(a, b, /):
@@ -30,7 +37,7 @@ def matmul(a, b, /):
     """
     if type(a) is np.ndarray and type(b) is np.ndarray:  # plain arrays: NumPy itself
         return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
-    a, b = _arr(a), _arr(b)
+    a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
         raise ValueError("matmul: an input is 0-dimensional (a scalar); use * to multiply by a scalar")
@@ -67,7 +74,7 @@ def dot(a, b, /):
         >>> float(fnp.dot(fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0])))
         11.0
     """
-    a, b = _arr(a), _arr(b)
+    a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
         return _ew.mul(a, b)
@@ -86,9 +93,6 @@ def vdot(a, b, /):
         >>> float(fnp.vdot(fnp.ones((2, 2)), fnp.ones((2, 2))))
         4.0
     """
-    from functrans.numpy._manipulation import ravel
-    from functrans.numpy._ufuncs import conj
-
     return dot(ravel(conj(a)), ravel(b))
 
 
@@ -101,7 +105,7 @@ def tensordot(a, b, axes=2):
         >>> fnp.tensordot(fnp.ones((2, 3, 4)), fnp.ones((3, 4, 5))).shape
         (2, 5)
     """
-    a, b = _arr(a), _arr(b)
+    a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if isinstance(axes, int):
         a_axes = tuple(range(an - axes, an))
@@ -126,8 +130,6 @@ def outer(a, b, /):
         >>> fnp.outer(fnp.ones(2), fnp.ones(3)).shape
         (2, 3)
     """
-    from functrans.numpy._manipulation import ravel
-
     a, b = ravel(a), ravel(b)
     return _ew.mul(_shape.reshape(a, (a.shape[0], 1)), _shape.reshape(b, (1, b.shape[0])))
 
@@ -140,13 +142,76 @@ def inner(a, b, /):
         >>> float(fnp.inner(fnp.ones(3), fnp.ones(3)))
         3.0
     """
-    a, b = _arr(a), _arr(b)
+    a, b = as_array(a), as_array(b)
     if len(a.shape) == 0 or len(b.shape) == 0:
         return _ew.mul(a, b)
     return dot_general(a, b, (((len(a.shape) - 1,), (len(b.shape) - 1,)), ((), ())))
 
 
-# --- einsum -------------------------------------------------------------------------------------
+def kron(a, b, /):
+    """The Kronecker product: blocks ``a[i, j] * b`` (any number of dimensions).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.kron(fnp.array([1.0, 2.0]), fnp.array([1.0, 10.0])).tolist()
+        [1.0, 10.0, 2.0, 20.0]
+    """
+    a, b = as_array(a), as_array(b)
+    if not any_tracer(a, b):
+        return array_module_of(a, b).kron(a, b)
+    nd = max(len(a.shape), len(b.shape))
+    sa = (1,) * (nd - len(a.shape)) + tuple(a.shape)
+    sb = (1,) * (nd - len(b.shape)) + tuple(b.shape)
+    a2 = _shape.reshape(a, tuple(d for n in sa for d in (n, 1)))
+    b2 = _shape.reshape(b, tuple(d for m in sb for d in (1, m)))
+    return _shape.reshape(_ew.mul(a2, b2), tuple(n * m for n, m in zip(sa, sb)))
+
+
+def _component(v, i, axis):
+    return _shape.squeeze(slice_axis(v, axis, i, i + 1), (axis,))
+
+
+def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None):
+    """Cross product of 3-vectors (or the z component for 2-vectors) along the given axes,
+    broadcasting the others.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.cross(fnp.array([1.0, 0.0, 0.0]), fnp.array([0.0, 1.0, 0.0])).tolist()
+        [0.0, 0.0, 1.0]
+    """
+    a, b = as_array(a), as_array(b)
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    if not any_tracer(a, b):
+        return array_module_of(a, b).cross(a, b, axisa, axisb, axisc)
+    axisa, axisb = normalize_axis(axisa, len(a.shape)), normalize_axis(axisb, len(b.shape))
+    na, nb = a.shape[axisa], b.shape[axisb]
+    if na not in (2, 3) or nb not in (2, 3):
+        raise ValueError("incompatible dimensions for cross product (dimension must be 2 or 3)")
+    ax = [_component(a, i, axisa) for i in range(na)]
+    bx = [_component(b, i, axisb) for i in range(nb)]
+    zero = 0.0
+    a0, a1, a2 = ax[0], ax[1], (ax[2] if na == 3 else zero)
+    b0, b1, b2 = bx[0], bx[1], (bx[2] if nb == 3 else zero)
+    z = _ew.sub(_ew.mul(a0, b1), _ew.mul(a1, b0))
+    if na == 2 and nb == 2:
+        return z
+    x = _ew.sub(_ew.mul(a1, b2), _ew.mul(a2, b1))
+    y = _ew.sub(_ew.mul(a2, b0), _ew.mul(a0, b2))
+    parts = np.broadcast_shapes(*(getattr(p, "shape", ()) for p in (x, y, z)))
+    x, y, z = (_shape.broadcast_to(p, parts) for p in (x, y, z))
+    out = stack([x, y, z], axis=-1)
+    return _shape.transpose(out, _move_last_to(len(out.shape), normalize_axis(axisc, len(out.shape))))
+
+
+def _move_last_to(nd, position):
+    order = list(range(nd - 1))
+    order.insert(position, nd - 1)
+    return tuple(order)
+
+
+# --- einsum --------------------------------------------------------------------------------------
 
 
 def _parse_einsum(subscripts: str, operands):
@@ -240,7 +305,7 @@ def einsum(subscripts, *operands, optimize=False):
     else:  # plain arrays: NumPy itself
         # numpy-only: NumPy arrays only, by the check above
         return np.einsum(subscripts, *operands, optimize=optimize)
-    operands = [_arr(op) for op in operands]
+    operands = [as_array(op) for op in operands]
     if not any_tracer(*operands):
         return array_module_of(*operands).einsum(subscripts, *operands, optimize=optimize)
     specs, output = _parse_einsum(subscripts, operands)

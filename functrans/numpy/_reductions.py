@@ -1,40 +1,41 @@
-"""Reductions with NumPy's names and its ``axis`` / ``keepdims`` / ``dtype`` arguments."""
+"""Reductions with NumPy's names and its ``axis`` / ``keepdims`` / ``dtype`` arguments: sums
+and products, extrema and their positions, truth tests, their NaN-ignoring forms,
+``logsumexp`` and ``trace``.
+
+On plain arrays each calls the array's own module; on traced arrays it binds the reduction
+primitives, whose derivatives hold to every order.
+"""
 from __future__ import annotations
+
+import functools
+import math
 
 import numpy as np
 
+from functrans._abstract import shape_of
 from functrans.backend import array_module
-from functrans.core.trace import Tracer
-from functrans.numpy._util import normalize_axes, normalize_axis, operand, shape_of
+from functrans.lax.custom import custom_jvp
+from functrans.numpy._indexing import diagonal
+from functrans.numpy._util import (
+    any_tracer,
+    as_array,
+    inexact,
+    keep_dims,
+    nan_filled,
+    normalize_axes,
+    normalize_axis,
+    operand,
+    plain_module,
+    reduction_operand,
+)
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
-from functrans.primitives.conversion import convert_element_type
+from functrans.primitives.conversion import stop_gradient
+from functrans.primitives.elementwise_more import isfinite, isnan
+from functrans.typing import Array, ArrayLike
 
-
-def _plain(a):
-    """The array module to call directly when ``a`` is a plain array (the fast path), else None."""
-    kind = type(a)
-    if kind is np.ndarray:
-        return np
-    if isinstance(a, Tracer) or kind in (int, float, complex, bool, list, tuple):
-        return None
-    return array_module(a) if hasattr(a, "__array_namespace__") or hasattr(a, "shape") else None
-
-
-def _keep(result, x_shape, axes, keepdims):
-    if not keepdims:
-        return result
-    return _shape.reshape(result, tuple(1 if i in axes else d for i, d in enumerate(x_shape)))
-
-
-def _prepare(a, axis, dtype):
-    a = operand(a)
-    if dtype is not None:
-        a = convert_element_type(a, new_dtype=dtype)
-    if isinstance(a, (int, float, complex, bool)):
-        a = np.asarray(a)  # host-data: a Python scalar
-    return a, normalize_axes(axis, len(a.shape))
+# --- sums, products, extrema ------------------------------------------------------------------
 
 
 def sum(a, axis=None, dtype=None, keepdims=False):
@@ -45,11 +46,11 @@ def sum(a, axis=None, dtype=None, keepdims=False):
         >>> fnp.sum(fnp.array([[1.0, 2.0], [3.0, 4.0]]), axis=0).tolist()
         [4.0, 6.0]
     """
-    xp = _plain(a)
+    xp = plain_module(a)
     if xp is not None:
         return xp.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
-    a, axes = _prepare(a, axis, dtype)
-    return _keep(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
+    a, axes = reduction_operand(a, axis, dtype)
+    return keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
 
 
 def prod(a, axis=None, dtype=None, keepdims=False):
@@ -60,11 +61,11 @@ def prod(a, axis=None, dtype=None, keepdims=False):
         >>> ft.grad(fnp.prod)(fnp.array([2.0, 0.0, 3.0])).tolist()
         [0.0, 6.0, 0.0]
     """
-    xp = _plain(a)
+    xp = plain_module(a)
     if xp is not None:
         return xp.prod(a, axis=axis, dtype=dtype, keepdims=keepdims)
-    a, axes = _prepare(a, axis, dtype)
-    return _keep(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
+    a, axes = reduction_operand(a, axis, dtype)
+    return keep_dims(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
 
 
 def max(a, axis=None, keepdims=False):
@@ -75,11 +76,11 @@ def max(a, axis=None, keepdims=False):
         >>> ft.grad(fnp.max)(fnp.array([1.0, 1.0, 0.0])).tolist()
         [0.5, 0.5, 0.0]
     """
-    xp = _plain(a)
+    xp = plain_module(a)
     if xp is not None:
         return xp.max(a, axis=axis, keepdims=keepdims)
-    a, axes = _prepare(a, axis, None)
-    return _keep(_red.reduce_max(a, axes), a.shape, axes, keepdims)
+    a, axes = reduction_operand(a, axis, None)
+    return keep_dims(_red.reduce_max(a, axes), a.shape, axes, keepdims)
 
 
 def min(a, axis=None, keepdims=False):
@@ -90,77 +91,33 @@ def min(a, axis=None, keepdims=False):
         >>> float(fnp.min(fnp.array([3.0, 1.0, 2.0])))
         1.0
     """
-    xp = _plain(a)
+    xp = plain_module(a)
     if xp is not None:
         return xp.min(a, axis=axis, keepdims=keepdims)
-    a, axes = _prepare(a, axis, None)
-    return _keep(_red.reduce_min(a, axes), a.shape, axes, keepdims)
+    a, axes = reduction_operand(a, axis, None)
+    return keep_dims(_red.reduce_min(a, axes), a.shape, axes, keepdims)
 
 
-amax = max
-amin = min
-
-
-def _count(shape, axes):
-    n = 1
-    for a in axes:
-        n *= shape[a]
-    return n
-
-
-def mean(a, axis=None, dtype=None, keepdims=False):
-    """Arithmetic mean over ``axis``. Integers are averaged in float64, as in NumPy.
+def amax(a, axis=None, keepdims=False):
+    """``max`` under NumPy's older name: the largest element over ``axis``.
 
     Example:
         >>> import functrans.numpy as fnp
-        >>> float(fnp.mean(fnp.array([1.0, 2.0, 3.0])))
-        2.0
+        >>> float(fnp.amax(fnp.array([1.0, 3.0, 2.0])))
+        3.0
     """
-    xp = _plain(a)
-    if xp is not None:
-        return xp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
-    a, axes = _prepare(a, axis, dtype)
-    if not a.dtype.kind in "fc":
-        a = convert_element_type(a, new_dtype=np.float64)
-    total = _red.reduce_sum(a, axes)
-    return _keep(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims)
+    return max(a, axis, keepdims)
 
 
-def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    """Variance over ``axis``, ``sum((a - mean)**2) / (n - ddof)``.
+def amin(a, axis=None, keepdims=False):
+    """``min`` under NumPy's older name: the smallest element over ``axis``.
 
     Example:
         >>> import functrans.numpy as fnp
-        >>> float(fnp.var(fnp.array([1.0, 3.0])))
+        >>> float(fnp.amin(fnp.array([1.0, 3.0, 2.0])))
         1.0
     """
-    xp = _plain(a)
-    if xp is not None:
-        return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-    a, axes = _prepare(a, axis, dtype)
-    if not a.dtype.kind in "fc":
-        a = convert_element_type(a, new_dtype=np.float64)
-    centered = _ew.sub(a, mean(a, axes, keepdims=True))
-    if a.dtype.kind == "c":
-        squares = _ew.real(_ew.mul(centered, _ew.conj(centered)))
-    else:
-        squares = _ew.integer_pow(centered, 2)
-    total = _red.reduce_sum(squares, axes)
-    return _keep(_ew.div(total, _count(a.shape, axes) - ddof), a.shape, axes, keepdims)
-
-
-def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
-    """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof))``.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> float(fnp.std(fnp.array([1.0, 3.0])))
-        1.0
-    """
-    xp = _plain(a)
-    if xp is not None:
-        return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-    return _ew.sqrt(var(a, axis, dtype, ddof, keepdims))
+    return min(a, axis, keepdims)
 
 
 def _arg(reducer, a, axis, keepdims):
@@ -171,7 +128,7 @@ def _arg(reducer, a, axis, keepdims):
         return _shape.reshape(out, (1,) * len(shape_of(a))) if keepdims else out
     ax = normalize_axis(axis, len(shape_of(a)))
     out = reducer(a, ax)
-    return _keep(out, shape_of(a), (ax,), keepdims)
+    return keep_dims(out, shape_of(a), (ax,), keepdims)
 
 
 def argmax(a, axis=None, keepdims=False):
@@ -195,3 +152,219 @@ def argmin(a, axis=None, keepdims=False):
     """
     return _arg(_red.argmin, a, axis, keepdims)
 
+
+# --- truth tests and counts ------------------------------------------------------------------
+
+
+def all(a, axis=None, keepdims: bool = False):
+    """True where every entry over ``axis`` is nonzero. No derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> bool(fnp.all(fnp.array([1.0, 2.0])))
+        True
+    """
+    a = as_array(a)
+    if not any_tracer(a):
+        return array_module(a).all(a, axis=axis, keepdims=keepdims)
+    return _ew.eq(sum(_ew.eq(a, 0), axis, keepdims=keepdims), 0)  # no zero entry (empty: True)
+
+
+def any(a, axis=None, keepdims: bool = False):
+    """True where some entry over ``axis`` is nonzero. No derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> bool(fnp.any(fnp.array([0.0, 2.0])))
+        True
+    """
+    a = as_array(a)
+    if not any_tracer(a):
+        return array_module(a).any(a, axis=axis, keepdims=keepdims)
+    return _ew.gt(sum(_ew.ne(a, 0), axis, keepdims=keepdims), 0)
+
+
+def count_nonzero(a, axis=None, *, keepdims: bool = False):
+    """Number of nonzero entries over ``axis``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> int(fnp.count_nonzero(fnp.array([0.0, 2.0, 3.0])))
+        2
+    """
+    a = as_array(a)
+    if type(a) is np.ndarray:
+        # numpy-only: NumPy arrays only, by the check above
+        return np.count_nonzero(a, axis=axis, keepdims=keepdims)
+    if not any_tracer(a) and not keepdims:  # CuPy's count_nonzero takes a, axis
+        return array_module(a).count_nonzero(a, axis=axis)
+    return sum(_ew.ne(a, 0), axis, keepdims=keepdims)
+
+
+# --- ignoring NaN -------------------------------------------------------------------------------
+
+
+def nansum(a, axis=None, dtype=None, keepdims: bool = False):
+    """Sum treating NaN as zero. NaN entries get a zero derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.nansum(fnp.array([1.0, fnp.nan, 2.0])))
+        3.0
+    """
+    return sum(nan_filled(a, 0.0), axis, dtype, keepdims)
+
+
+def nanprod(a, axis=None, dtype=None, keepdims: bool = False):
+    """Product treating NaN as one.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.nanprod(fnp.array([2.0, fnp.nan, 3.0])))
+        6.0
+    """
+    return prod(nan_filled(a, 1.0), axis, dtype, keepdims)
+
+
+def _nan_extreme(reducer, fill, a, axis, keepdims):
+    a = as_array(a)
+    if a.dtype.kind not in "fc":
+        return reducer(a, axis, keepdims)
+    nan = isnan(a)
+    out = reducer(_ew.select(nan, fill, a), axis, keepdims)
+    all_nan = amin(nan, axis, keepdims)  # True where every entry is NaN
+    return _ew.select(all_nan, np.nan, out)
+
+
+def nanmax(a, axis=None, keepdims: bool = False):
+    """Largest entry ignoring NaN (NaN where all entries are NaN).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.nanmax(fnp.array([1.0, fnp.nan, 3.0])))
+        3.0
+    """
+    return _nan_extreme(max, -np.inf, a, axis, keepdims)
+
+
+def nanmin(a, axis=None, keepdims: bool = False):
+    """Smallest entry ignoring NaN (NaN where all entries are NaN).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.nanmin(fnp.array([1.0, fnp.nan, 3.0])))
+        1.0
+    """
+    return _nan_extreme(min, np.inf, a, axis, keepdims)
+
+
+def nanargmax(a, axis=None, keepdims: bool = False):
+    """Index of the largest entry ignoring NaN. No derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> int(fnp.nanargmax(fnp.array([1.0, fnp.nan, 3.0])))
+        2
+    """
+    return argmax(nan_filled(a, -np.inf), axis, keepdims)
+
+
+def nanargmin(a, axis=None, keepdims: bool = False):
+    """Index of the smallest entry ignoring NaN. No derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> int(fnp.nanargmin(fnp.array([1.0, fnp.nan, 3.0])))
+        0
+    """
+    return argmin(nan_filled(a, np.inf), axis, keepdims)
+
+
+# --- logsumexp and trace ------------------------------------------------------------------------
+
+
+def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = False):
+    """``log(sum(b * exp(a)))`` over ``axis``, computed without overflow (the maximum is
+    taken out first). Its gradient is the softmax: with equal entries every one gets
+    ``1/n``, and entries equal to -inf get exactly 0 (all of
+    them, when all are -inf).
+
+    Args:
+        a: the array.
+        axis: the axes to reduce (all by default).
+        b: optional weights, broadcast against ``a`` (may be negative with ``return_sign``).
+        keepdims: keep the reduced axes with size 1.
+        return_sign: also return the sign of the sum (then the value is ``log|sum|``).
+
+    Returns:
+        The reduced array (and its sign with ``return_sign``).
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> float(fnp.logsumexp(fnp.array([0.0, 0.0])))  # log 2
+        0.6931471805599453
+        >>> ft.grad(fnp.logsumexp)(fnp.array([1.0, 1.0, -fnp.inf])).tolist()
+        [0.5, 0.5, 0.0]
+    """
+    a = inexact(a)
+    axes = normalize_axes(axis, len(a.shape))
+    if b is None and not return_sign:
+        return _logsumexp(a, tuple(axes), keepdims)
+    return _logsumexp_weighted(a, axes, b, keepdims, return_sign)
+
+
+@functools.partial(custom_jvp, nondiff_argnums=(1, 2))
+def _logsumexp(a, axes: tuple, keepdims: bool):
+    """The unweighted logsumexp, with its derivative (the softmax) as a rule of its own: one
+    weighted sum instead of the reverse pass through max, exp, sum and log."""
+    return _logsumexp_weighted(a, axes, None, keepdims, False)
+
+
+@_logsumexp.defjvp
+def _logsumexp_jvp(axes, keepdims, primals, tangents):
+    (a,), (t,) = primals, tangents
+    # softmax(a), shifted by the maximum (exact: equal entries get exactly 1/n); entries equal
+    # to -inf weigh 0, and so does every entry of an all -inf slice (a sum of 0, not 0/0).
+    shift = max(stop_gradient(a), axes, keepdims=True)
+    e = _ew.exp(_ew.sub(a, _ew.select(isfinite(shift), shift, 0.0)))
+    total = sum(e, axes, keepdims=True)
+    weights = _ew.div(e, _ew.select(_ew.eq(total, 0), 1.0, total))
+    tangent = sum(_ew.mul(weights, t), axes, keepdims=keepdims)
+    return _logsumexp(a, axes, keepdims), tangent
+
+
+def _logsumexp_weighted(a, axes, b, keepdims, return_sign):
+    if math.prod(a.shape[i] for i in axes) == 0:  # the sum of nothing: -inf, no derivative
+        a = stop_gradient(a) if any_tracer(a) else a
+        shift = a.dtype.type(0)  # a NumPy scalar: it fits every device
+    else:
+        m = max(stop_gradient(a) if any_tracer(a) else a, axes, keepdims=True)
+        shift = _ew.select(isfinite(m), m, 0.0)
+        if not any_tracer(shift):
+            shift = array_module(a).asarray(shift, dtype=a.dtype) if a.dtype.kind != "c" else shift
+    e = _ew.exp(_ew.sub(a, shift))
+    if b is not None:
+        e = _ew.mul(e, as_array(b))
+    total = sum(e, axes, keepdims=True)
+    if return_sign:
+        sign = _ew.sign(total)
+        total = _ew.abs(total)
+    # A sum of zero (every entry -inf) gives -inf with a zero derivative, not 0/0.
+    empty = _ew.eq(total, 0)
+    out = _ew.add(_ew.log(_ew.select(empty, 1.0, total)), _ew.select(empty, -np.inf, shift))
+    if not keepdims:
+        out = _shape.squeeze(out, axes)
+    if return_sign:
+        return out, (sign if keepdims else _shape.squeeze(sign, axes))
+    return out
+
+
+def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None):
+    """Sum along a diagonal (``offset`` above the main one) of the planes ``axis1, axis2``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.trace(fnp.array([[1.0, 2.0], [3.0, 4.0]])))
+        5.0
+    """
+    return sum(diagonal(a, offset, axis1, axis2), -1, dtype)

@@ -1,18 +1,58 @@
-"""Shape manipulation with NumPy's names: reshape, transpose, joining, broadcasting."""
+"""Shapes and axis order with NumPy's names: reading a shape, reshaping, permuting and
+moving axes, adding and removing unit axes, broadcasting, and rearranging entries (flip,
+roll, rot90).
+
+Each is a move of entries, so its derivative is the same move of the tangent."""
 from __future__ import annotations
 
 import math
 
 import numpy as np
 
-from functrans.numpy._util import normalize_axis, operand
+from functrans._abstract import shape_of
+from functrans.numpy._util import as_array, normalize_axis, slice_axis
 from functrans.primitives import shape as _shape
-from functrans.primitives.conversion import convert_element_type
+from functrans.typing import Array, ArrayLike
+
+# --- reading a shape --------------------------------------------------------------------------------
 
 
-def _as_array(a):
-    a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
+def shape(a: ArrayLike) -> tuple:
+    """The shape of an array or traced array.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.shape(fnp.ones((2, 3)))
+        (2, 3)
+    """
+    if hasattr(a, "shape") or isinstance(a, (int, float, complex, bool)):
+        return tuple(shape_of(a))
+    return np.shape(a)  # host-data: host values (parameters, lists, host_values)
+
+
+def ndim(a: ArrayLike) -> int:
+    """The number of dimensions of an array or traced array.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.ndim(fnp.ones((2, 3)))
+        2
+    """
+    return len(shape(a))
+
+
+def size(a: ArrayLike) -> int:
+    """The number of elements of an array or traced array.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.size(fnp.ones((2, 3)))
+        6
+    """
+    return math.prod(shape(a))
+
+
+# --- reshaping ---------------------------------------------------------------------------------
 
 
 def _resolve_shape(newshape, size):
@@ -40,7 +80,7 @@ def reshape(a, shape, order="C"):
     """
     if order != "C":
         raise NotImplementedError("functrans.numpy.reshape supports order='C' only")
-    a = _as_array(a)
+    a = as_array(a)
     return _shape.reshape(a, _resolve_shape(shape, math.prod(a.shape)))
 
 
@@ -52,8 +92,11 @@ def ravel(a):
         >>> fnp.ravel(fnp.ones((2, 3))).shape
         (6,)
     """
-    a = _as_array(a)
+    a = as_array(a)
     return _shape.reshape(a, (math.prod(a.shape),))
+
+
+# --- axis order --------------------------------------------------------------------------------
 
 
 def transpose(a, axes=None):
@@ -64,7 +107,7 @@ def transpose(a, axes=None):
         >>> fnp.transpose(fnp.ones((2, 3, 4)), (1, 0, 2)).shape
         (3, 2, 4)
     """
-    a = _as_array(a)
+    a = as_array(a)
     nd = len(a.shape)
     if axes is None:
         axes = tuple(reversed(range(nd)))
@@ -82,7 +125,7 @@ def swapaxes(a, axis1, axis2):
         >>> fnp.swapaxes(fnp.ones((2, 3)), 0, 1).shape
         (3, 2)
     """
-    a = _as_array(a)
+    a = as_array(a)
     nd = len(a.shape)
     perm = list(range(nd))
     i, j = normalize_axis(axis1, nd), normalize_axis(axis2, nd)
@@ -98,7 +141,7 @@ def moveaxis(a, source, destination):
         >>> fnp.moveaxis(fnp.ones((2, 3, 4)), 0, -1).shape
         (3, 4, 2)
     """
-    a = _as_array(a)
+    a = as_array(a)
     nd = len(a.shape)
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
@@ -112,6 +155,28 @@ def moveaxis(a, source, destination):
     return _shape.transpose(a, order)
 
 
+def rollaxis(a, axis: int, start: int = 0):
+    """Move ``axis`` backwards until it lies before position ``start`` (prefer ``moveaxis``).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.rollaxis(fnp.ones((2, 3, 4)), 2).shape
+        (4, 2, 3)
+    """
+    a = as_array(a)
+    nd = len(a.shape)
+    axis = normalize_axis(axis, nd)
+    if not -nd <= start <= nd:
+        raise np.exceptions.AxisError(f"start {start} is out of bounds for array of dimension {nd}")
+    start = start + nd if start < 0 else start
+    if start > axis:
+        start -= 1
+    return moveaxis(a, axis, start)
+
+
+# --- unit axes and broadcasting -------------------------------------------------------------------
+
+
 def squeeze(a, axis=None):
     """Remove dimensions of size 1 (all of them, or those in ``axis``).
 
@@ -120,7 +185,7 @@ def squeeze(a, axis=None):
         >>> fnp.squeeze(fnp.ones((1, 3, 1))).shape
         (3,)
     """
-    a = _as_array(a)
+    a = as_array(a)
     nd = len(a.shape)
     if axis is None:
         axes = tuple(i for i, d in enumerate(a.shape) if d == 1)
@@ -140,10 +205,61 @@ def expand_dims(a, axis):
         >>> fnp.expand_dims(fnp.ones(3), 0).shape
         (1, 3)
     """
-    a = _as_array(a)
+    a = as_array(a)
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     out_nd = len(a.shape) + len(axes)
     return _shape.expand_dims(a, tuple(sorted(normalize_axis(ax, out_nd) for ax in axes)))
+
+
+def _atleast(nd, a):
+    a = as_array(a)
+    shape = a.shape
+    if len(shape) >= nd:
+        return a
+    if nd == 1 or len(shape) == 0:
+        new = (1,) * (nd - len(shape)) + shape
+    elif nd == 2:
+        new = (1,) + shape
+    else:  # nd == 3: (n,) -> (1, n, 1); (m, n) -> (m, n, 1)
+        new = (1,) + shape + (1,) if len(shape) == 1 else shape + (1,)
+    return _shape.reshape(a, new)
+
+
+def atleast_1d(*arys):
+    """Arrays with at least one dimension (one array, or a tuple for several).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.atleast_1d(1.0).shape
+        (1,)
+    """
+    out = tuple(_atleast(1, a) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_2d(*arys):
+    """Arrays with at least two dimensions (new ones in front).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.atleast_2d(fnp.ones(3)).shape
+        (1, 3)
+    """
+    out = tuple(_atleast(2, a) for a in arys)
+    return out[0] if len(out) == 1 else out
+
+
+def atleast_3d(*arys):
+    """Arrays with at least three dimensions (a vector becomes ``(1, n, 1)``, a matrix
+    ``(m, n, 1)``).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.atleast_3d(fnp.ones(3)).shape
+        (1, 3, 1)
+    """
+    out = tuple(_atleast(3, a) for a in arys)
+    return out[0] if len(out) == 1 else out
 
 
 def broadcast_to(array, shape):
@@ -154,7 +270,7 @@ def broadcast_to(array, shape):
         >>> fnp.broadcast_to(fnp.ones(3), (2, 3)).shape
         (2, 3)
     """
-    array = _as_array(array)
+    array = as_array(array)
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     np.broadcast_shapes(array.shape, shape)  # raises NumPy's error for incompatible shapes
     if np.broadcast_shapes(array.shape, shape) != shape:
@@ -162,49 +278,123 @@ def broadcast_to(array, shape):
     return _shape.broadcast_to(array, shape)
 
 
-def _result_dtype(arrays):
-    return np.result_type(*(a.dtype for a in arrays))
-
-
-def concatenate(arrays, axis=0):
-    """Join arrays along an existing dimension.
+def broadcast_arrays(*args):
+    """The arrays broadcast against each other, as a tuple.
 
     Example:
         >>> import functrans.numpy as fnp
-        >>> fnp.concatenate([fnp.ones(2), fnp.zeros(3)]).shape
-        (5,)
+        >>> [a.shape for a in fnp.broadcast_arrays(fnp.ones(3), fnp.ones((2, 1)))]
+        [(2, 3), (2, 3)]
     """
-    arrays = [_as_array(a) for a in arrays]
-    if not arrays:
-        raise ValueError("need at least one array to concatenate")
+    arrays = [as_array(a) for a in args]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays))
+    return tuple(_shape.broadcast_to(a, shape) for a in arrays)
+
+
+# --- rearranging entries --------------------------------------------------------------------------
+
+
+def flip(m, axis=None):
+    """Reverse the order of entries along ``axis`` (all axes by default).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.flip(fnp.array([1.0, 2.0, 3.0])).tolist()
+        [3.0, 2.0, 1.0]
+    """
+    m = as_array(m)
+    nd = len(m.shape)
     if axis is None:
-        arrays = [ravel(a) for a in arrays]
-        axis = 0
-    nd = len(arrays[0].shape)
-    if nd == 0:
-        raise ValueError("zero-dimensional arrays cannot be concatenated")
-    axis = normalize_axis(axis, nd)
-    dtype = _result_dtype(arrays)
-    arrays = [convert_element_type(a, new_dtype=dtype) for a in arrays]
-    return _shape.concatenate(arrays, axis)
+        axes = tuple(range(nd))
+    else:
+        axes = tuple(normalize_axis(ax, nd) for ax in ((axis,) if isinstance(axis, int) else axis))
+    return _shape.rev(m, axes)
 
 
-def stack(arrays, axis=0):
-    """Join arrays of the same shape along a new dimension.
+def fliplr(m):
+    """Reverse the order of columns (axis 1).
 
     Example:
         >>> import functrans.numpy as fnp
-        >>> fnp.stack([fnp.ones(2), fnp.zeros(2)]).shape
-        (2, 2)
+        >>> fnp.fliplr(fnp.array([[1.0, 2.0]])).tolist()
+        [[2.0, 1.0]]
     """
-    arrays = [_as_array(a) for a in arrays]
-    if not arrays:
-        raise ValueError("need at least one array to stack")
-    shapes = {tuple(a.shape) for a in arrays}
-    if len(shapes) != 1:
-        raise ValueError(f"all input arrays must have the same shape, got {sorted(shapes)}")
-    axis = normalize_axis(axis, len(arrays[0].shape) + 1)
-    return concatenate([expand_dims(a, axis) for a in arrays], axis)
+    m = as_array(m)
+    if len(m.shape) < 2:
+        raise ValueError("Input must be >= 2-d.")
+    return flip(m, 1)
 
 
+def flipud(m):
+    """Reverse the order of rows (axis 0).
 
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.flipud(fnp.array([[1.0], [2.0]])).tolist()
+        [[2.0], [1.0]]
+    """
+    m = as_array(m)
+    if len(m.shape) < 1:
+        raise ValueError("Input must be >= 1-d.")
+    return flip(m, 0)
+
+
+def rot90(m, k: int = 1, axes=(0, 1)):
+    """Rotate by 90 degrees ``k`` times in the plane of ``axes`` (from the first axis
+    towards the second).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.rot90(fnp.array([[1.0, 2.0], [3.0, 4.0]])).tolist()
+        [[2.0, 4.0], [1.0, 3.0]]
+    """
+    m = as_array(m)
+    nd = len(m.shape)
+    if len(axes) != 2:
+        raise ValueError("len(axes) must be 2.")
+    a0, a1 = normalize_axis(axes[0], nd), normalize_axis(axes[1], nd)
+    if a0 == a1:
+        raise ValueError("Axes must be different.")
+    k %= 4
+    if k == 0:
+        return m
+    if k == 2:
+        return flip(flip(m, a0), a1)
+    if k == 1:
+        return swapaxes(flip(m, a1), a0, a1)
+    return flip(swapaxes(m, a0, a1), a1)
+
+
+def roll(a, shift, axis=None):
+    """Shift entries cyclically by ``shift`` along ``axis`` (the flattened array by default).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.roll(fnp.array([1.0, 2.0, 3.0]), 1).tolist()
+        [3.0, 1.0, 2.0]
+    """
+    a = as_array(a)
+    if axis is None:
+        flat = _shape.reshape(a, (math.prod(a.shape),))
+        return _shape.reshape(roll(flat, shift, 0), a.shape)
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    shifts = (shift,) * len(axes) if isinstance(shift, (int, np.integer)) else tuple(shift)
+    if len(axes) == 1 and len(shifts) > 1:
+        axes = axes * len(shifts)
+    if len(shifts) == 1 and len(axes) > 1:
+        shifts = shifts * len(axes)
+    if len(axes) != len(shifts):
+        raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
+    nd = len(a.shape)
+    total = {}
+    for ax, s in zip(axes, shifts):
+        ax = normalize_axis(ax, nd)
+        total[ax] = total.get(ax, 0) + int(s)
+    for ax, s in total.items():
+        n = a.shape[ax]
+        if n == 0 or s % n == 0:
+            continue
+        k = s % n
+        head, tail = slice_axis(a, ax, 0, n - k), slice_axis(a, ax, n - k, n)
+        a = _shape.concatenate([tail, head], ax)
+    return a

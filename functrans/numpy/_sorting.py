@@ -3,26 +3,21 @@ to where the (stable) sorting permutation puts it; positions and counts (``argso
 ``searchsorted``, ``unique``'s indices) are integers with no derivative."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from functrans.backend import array_module
-from functrans.numpy._indexing import _concrete_index_array
-from functrans.numpy._util import any_tracer, host_values, normalize_axis, operand, placed_like
-from functrans.primitives import shape as _shape
+from functrans.numpy._indexing import take, take_along_axis
+from functrans.numpy._util import (
+    any_tracer,
+    as_array,
+    concrete_index,
+    flat_or_axis,
+    host_values,
+    operand,
+    placed_like,
+)
 from functrans.primitives import sorting as _sorting
-
-
-def _arr(a):
-    a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
-
-
-def _flat_or_axis(a, axis):
-    if axis is None:
-        return _shape.reshape(a, (math.prod(a.shape),)), 0
-    return a, normalize_axis(axis, len(a.shape))
+from functrans.typing import Array, ArrayLike
 
 
 def sort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
@@ -41,15 +36,13 @@ def sort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
         return np.sort(a, axis, kind)  # numpy-only: NumPy arrays only, by the check above
     if order is not None:
         raise NotImplementedError("functrans.numpy.sort does not support order= (structured arrays)")
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's sort is always stable and takes a, axis, kind
             return array_module(a).sort(a, axis=axis)
         # numpy-only: NumPy arrays only, by the check above
         return np.sort(a, axis=axis, kind=kind, stable=stable)
-    from functrans.numpy._manipulation_more import take_along_axis
-
-    a, axis = _flat_or_axis(a, axis)
+    a, axis = flat_or_axis(a, axis)
     if len(a.shape) == 0:
         return a
     perm = _sorting.argsort(a, axis)
@@ -67,13 +60,13 @@ def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
     """
     if order is not None:
         raise NotImplementedError("functrans.numpy.argsort does not support order= (structured arrays)")
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's argsort is always stable and takes a, axis, kind
             return array_module(a).argsort(a, axis=axis)
         # numpy-only: NumPy arrays only, by the check above
         return np.argsort(a, axis=axis, kind=kind, stable=stable)
-    a, axis = _flat_or_axis(a, axis)
+    a, axis = flat_or_axis(a, axis)
     if len(a.shape) == 0:
         # host-data: made on the host, placed on the operand's device
         return placed_like(np.zeros((), np.intp), a)
@@ -90,7 +83,7 @@ def partition(a, kth, axis: int | None = -1, kind: str = "introselect", order=No
         >>> float(fnp.partition(fnp.array([3.0, 1.0, 2.0]), 1)[1])
         2.0
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's partition takes a, kth, axis
             return array_module(a).partition(a, kth, axis=axis)
@@ -107,7 +100,7 @@ def argpartition(a, kth, axis: int | None = -1, kind: str = "introselect", order
         >>> int(fnp.argpartition(fnp.array([3.0, 1.0, 2.0]), 0)[0])
         1
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's argpartition takes a, kth, axis
             return array_module(a).argpartition(a, kth, axis=axis)
@@ -125,12 +118,10 @@ def searchsorted(a, v, side: str = "left", sorter=None):
         >>> fnp.searchsorted(fnp.array([1.0, 2.0, 3.0]), fnp.array([2.5, 0.0])).tolist()
         [2, 0]
     """
-    a, v = _arr(a), operand(v)
+    a, v = as_array(a), operand(v)
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right' (got {side!r})")
     if sorter is not None:
-        from functrans.numpy._manipulation_more import take
-
         a = take(a, sorter)
     if not any_tracer(a, v):
         return array_module(a).searchsorted(a, v, side=side)
@@ -151,15 +142,13 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
         >>> fnp.unique(fnp.array([2.0, 1.0, 2.0])).tolist()
         [1.0, 2.0]
     """
-    a = _arr(ar)
+    a = as_array(ar)
     if not any_tracer(a):
         return array_module(a).unique(a, return_index, return_inverse, return_counts,
                                       axis=axis, equal_nan=equal_nan)
-    values = host_values(_concrete_index_array(a))  # which entries are unique decides the shape
+    values = host_values(concrete_index(a))  # which entries are unique decides the shape
     # host-data: host values (parameters, lists, host_values)
     _, index, inverse, counts = np.unique(values, True, True, True, axis=axis, equal_nan=equal_nan)
-    from functrans.numpy._manipulation_more import take
-
     out = [take(a, index, axis=axis)]  # the first occurrence of each unique entry (or slice)
     if return_index:
         out.append(placed_like(index, a))
@@ -178,5 +167,5 @@ def flatnonzero(a):
         >>> fnp.flatnonzero(fnp.array([0.0, 2.0, 3.0])).tolist()
         [1, 2]
     """
-    value = _concrete_index_array(operand(a))
+    value = concrete_index(operand(a))
     return array_module(value).flatnonzero(value)

@@ -1,21 +1,44 @@
-"""Small helpers shared by the functrans.numpy modules."""
+"""Helpers every functrans.numpy module uses: turning an operand into an array, reading axes,
+and placing host data (indices, masks, constants) where an operand lives."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from functrans import errors
-from functrans.backend import NUMPY, backend_of
+from functrans._abstract import dtype_of
+from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
-from functrans.primitives._define import PY_SCALARS
-
+from functrans.primitives import elementwise as _ew
+from functrans.primitives import shape as _shape
+from functrans.primitives.conversion import constant_like, convert_element_type
+from functrans.primitives.elementwise_more import isnan
+from functrans.primitives.indexing import IndexArray, gather_p
 
 # Types known to pass through ``operand`` unchanged; checked first, by exact type, because
-# every functrans.numpy call goes through here.
+# every functrans.numpy call goes through here. Tracer subclasses and the array types of other
+# backends join the set the first time they are seen.
 PASS_THROUGH = {float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64, np.bool_}
+
+# Python numbers (and NumPy scalars derived from them) that ``as_array`` makes 0-d arrays.
+_NUMBERS = (int, float, complex, bool)
+
+# Values that nested lists may hold and NumPy turns into an array on the host.
+_HOST_VALUES = (int, float, complex, bool, list, tuple, np.ndarray, np.generic)
+
+
+# --- operands ---------------------------------------------------------------------------------------
 
 
 def operand(x):
-    """Arrays, tracers and Python scalars pass through; sequences become arrays."""
+    """``x`` as functrans.numpy computes with it: arrays, tracers and Python scalars pass
+    through; sequences become arrays.
+
+    Example:
+        >>> operand([1.0, 2.0]).tolist()
+        [1.0, 2.0]
+    """
     kind = type(x)
     if kind in PASS_THROUGH:
         return x
@@ -26,31 +49,152 @@ def operand(x):
     if hasattr(kind, "shape") and hasattr(kind, "dtype"):  # an array of another backend
         PASS_THROUGH.add(kind)
         return x
-    from functrans.numpy._creation import array
-
-    return array(x)
-
-
-def shape_of(x) -> tuple:
-    return () if type(x) in PY_SCALARS else tuple(x.shape)
+    if isinstance(x, (list, tuple)) and holds_device_value(x):
+        return stacked(x)
+    return np.array(x)  # host-data: host values (parameters, lists, host_values)
 
 
-def ndim_of(x) -> int:
-    return len(shape_of(x))
+def as_array(x):
+    """``operand(x)``, with a Python number made a 0-d NumPy array (so that it has a shape
+    and a dtype).
+
+    Example:
+        >>> as_array(2.0).shape
+        ()
+    """
+    x = operand(x)
+    return np.asarray(x) if isinstance(x, _NUMBERS) else x  # host-data: a Python scalar
 
 
-def dtype_of(x):
-    return np.result_type(x) if type(x) in PY_SCALARS else x.dtype
+def inexact(x):
+    """``as_array(x)`` in an inexact dtype: integers and booleans become float64, as NumPy's
+    floating-point functions make them.
+
+    Example:
+        >>> inexact([1, 2]).dtype
+        dtype('float64')
+    """
+    x = as_array(x)
+    return x if x.dtype.kind in "fc" else convert_element_type(x, new_dtype=np.float64)
+
+
+def floating(x):
+    """``operand(x)`` in an inexact dtype, for elementwise functions that NumPy computes in
+    floating point: integers and booleans become float64; Python floats stay Python floats
+    (weakly typed: they take the dtype of the arrays they meet).
+
+    Example:
+        >>> floating(np.arange(2)).dtype
+        dtype('float64')
+    """
+    x = operand(x)
+    if type(x) in (int, bool) or dtype_of(x).kind not in "fc":
+        return convert_element_type(x, new_dtype=np.float64)
+    return x
+
+
+def holds_device_value(obj) -> bool:
+    """True if nested lists hold a tracer or an array of another backend than NumPy (then
+    they are stacked by primitives, where those values live).
+
+    Example:
+        >>> holds_device_value([1.0, [2.0]])
+        False
+    """
+    stack = [obj]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif isinstance(item, Tracer) or not isinstance(item, _HOST_VALUES):
+            return True
+    return False
+
+
+def stacked(items):
+    """Nested lists that hold tracers or device arrays, stacked along a new first axis by the
+    primitives (so the result lives, and is differentiated, where its entries are).
+
+    Example:
+        >>> stacked([np.ones(2), np.zeros(2)]).shape
+        (2, 2)
+    """
+    arrays = [stacked(item) if isinstance(item, (list, tuple)) and holds_device_value(item)
+              else as_array(item) for item in items]
+    if not arrays:
+        raise ValueError("need at least one array to stack")
+    shapes = {tuple(a.shape) for a in arrays}
+    if len(shapes) != 1:
+        raise ValueError(f"all input arrays must have the same shape, got {sorted(shapes)}")
+    dtype = np.result_type(*(a.dtype for a in arrays))
+    return _shape.concatenate(
+        [_shape.expand_dims(convert_element_type(a, new_dtype=dtype), (0,)) for a in arrays], 0)
+
+
+def nan_filled(a, fill):
+    """``a`` with its NaN entries replaced by ``fill`` (arrays of other dtypes as they are).
+
+    Example:
+        >>> nan_filled(np.array([1.0, np.nan]), 0.0).tolist()
+        [1.0, 0.0]
+    """
+    a = as_array(a)
+    if a.dtype.kind not in "fc":
+        return a
+    return _ew.select(isnan(a), fill, a)
+
+
+def plain_module(a):
+    """The array module to call directly when ``a`` is a plain array (the fast path of
+    reductions), else None.
+
+    Example:
+        >>> plain_module(np.ones(2)) is np
+        True
+    """
+    kind = type(a)
+    if kind is np.ndarray:
+        return np
+    if isinstance(a, Tracer) or kind in (int, float, complex, bool, list, tuple):
+        return None
+    return array_module(a) if hasattr(a, "__array_namespace__") or hasattr(a, "shape") else None
+
+
+def any_tracer(*xs) -> bool:
+    """True if any argument is a traced array.
+
+    Example:
+        >>> any_tracer(1.0, np.ones(2))
+        False
+    """
+    for x in xs:
+        if isinstance(x, Tracer):
+            return True
+    return False
+
+
+# --- axes ---------------------------------------------------------------------------------------------
 
 
 def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
+    """``axis`` counted from the front (negative axes count from the end).
+
+    Example:
+        >>> normalize_axis(-1, 3)
+        2
+    """
     if not -ndim <= axis < max(ndim, 1) and not (ndim == 0 and axis in (0, -1)):
         raise np.exceptions.AxisError(f"{name} {axis} is out of bounds for array of dimension {ndim}")
     return axis % ndim if ndim else 0
 
 
 def normalize_axes(axis, ndim: int) -> tuple:
-    """``None`` means every axis; an int or a tuple of ints (negative from the end)."""
+    """``None`` means every axis; an int or a tuple of ints (negative from the end).
+
+    Example:
+        >>> normalize_axes((0, -1), 3)
+        (0, 2)
+    """
     if axis is None:
         return tuple(range(ndim))
     if isinstance(axis, (tuple, list)):
@@ -61,14 +205,74 @@ def normalize_axes(axis, ndim: int) -> tuple:
     return (normalize_axis(axis, ndim),)
 
 
-def any_tracer(*xs) -> bool:
-    for x in xs:
-        if isinstance(x, Tracer):
-            return True
-    return False
+def reduction_operand(a, axis, dtype) -> tuple:
+    """``(a, axes)`` for a reduction: ``a`` as an array (in ``dtype`` if given) and ``axis`` as
+    a tuple of axes counted from the front (None: all of them).
+
+    Example:
+        >>> reduction_operand([1, 2], None, np.float32)[0].dtype
+        dtype('float32')
+    """
+    a = operand(a)
+    if dtype is not None:
+        a = convert_element_type(a, new_dtype=dtype)
+    if isinstance(a, _NUMBERS):
+        a = np.asarray(a)  # host-data: a Python scalar
+    return a, normalize_axes(axis, len(a.shape))
 
 
-# -- where arrays live: host-made constants and index data placed on the device of an operand ------
+def keep_dims(result, x_shape, axes, keepdims: bool):
+    """A reduction's ``result`` with the reduced ``axes`` of ``x_shape`` put back as size 1
+    when ``keepdims``.
+
+    Example:
+        >>> keep_dims(np.ones(3), (2, 3), (0,), True).shape
+        (1, 3)
+    """
+    if not keepdims:
+        return result
+    return _shape.reshape(result, tuple(1 if i in axes else d for i, d in enumerate(x_shape)))
+
+
+def flat_or_axis(a, axis):
+    """``(a, axis)`` with ``axis`` counted from the front, or the flattened ``a`` and 0 when
+    ``axis`` is None (NumPy's convention for functions of the flattened array).
+
+    Example:
+        >>> [v if isinstance(v, int) else v.shape for v in flat_or_axis(np.ones((2, 3)), None)]
+        [(6,), 0]
+    """
+    if axis is None:
+        return _shape.reshape(a, (math.prod(a.shape),)), 0
+    return a, normalize_axis(axis, len(a.shape))
+
+
+def slice_axis(a, axis: int, start: int, stop: int):
+    """``a[..., start:stop, ...]`` along ``axis`` (a non-negative axis).
+
+    Example:
+        >>> slice_axis(np.arange(6.0).reshape(2, 3), 1, 1, 3).tolist()
+        [[1.0, 2.0], [4.0, 5.0]]
+    """
+    starts = [0] * len(a.shape)
+    limits = list(a.shape)
+    starts[axis], limits[axis] = start, stop
+    return _shape.slice_(a, tuple(starts), tuple(limits))
+
+
+def take_axis(a, idx, axis: int):
+    """``a`` indexed by the integer array ``idx`` along ``axis`` (``numpy.take`` semantics).
+
+    Example:
+        >>> take_axis(np.array([1.0, 2.0, 3.0]), np.array([2, 0]), 0).tolist()
+        [3.0, 1.0]
+    """
+    if not any_tracer(a):
+        return a[(slice(None),) * axis + (idx,)]
+    return gather_p.bind(a, idx, index=(slice(None),) * axis + (IndexArray(0),))
+
+
+# --- where arrays live: host-made constants and index data placed on the device of an operand -----
 
 
 def _witness(like):
@@ -88,7 +292,6 @@ def placed_like(value: np.ndarray, like):
     (an explicit, small transfer, as CuPy copies a Python list used as an index).
 
     Example:
-        >>> import numpy as np
         >>> placed_like(np.arange(2), np.ones(3)).tolist()
         [0, 1]
     """
@@ -96,8 +299,6 @@ def placed_like(value: np.ndarray, like):
         return value
     concrete = _witness(like)
     if concrete is None:  # no value yet (a staged program): the constant is made when it runs
-        from functrans.primitives.conversion import constant_like
-
         return constant_like(like, _host_constant, value)
     backend = backend_of(concrete)
     if backend is NUMPY:
@@ -124,3 +325,24 @@ def host_values(x) -> np.ndarray:
     if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float, bool, complex)):
         return np.asarray(x)  # host-data: host values (parameters, lists, host_values)
     return backend_of(x).to_host(x)
+
+
+def concrete_index(item):
+    """The value of an index array whose values decide a result's shape (a traced one must
+    have a concrete value); other items as they are.
+
+    Example:
+        >>> concrete_index([0, 2])
+        [0, 2]
+    """
+    if isinstance(item, Tracer):
+        try:
+            value = item.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                "An index array must have concrete values: the positions it selects decide the "
+                "shape of the result. Use fnp.where to choose values instead of indexing."
+            ) from None
+        return value
+    return item
+

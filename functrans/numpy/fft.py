@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from functrans.backend import array_module
-from functrans.numpy._util import any_tracer, normalize_axis, operand
+from functrans.numpy._shape import roll
+from functrans.numpy._util import any_tracer, as_array, normalize_axis
 from functrans.primitives import fft as _fft
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
@@ -19,11 +20,6 @@ __all__ = [
     "fft", "fft2", "fftfreq", "fftn", "fftshift", "ifft", "ifft2", "ifftn", "ifftshift", "irfft",
     "irfft2", "irfftn", "rfft", "rfft2", "rfftfreq", "rfftn",
 ]
-
-
-def _arr(a):
-    a = operand(a)
-    return np.asarray(a) if isinstance(a, (int, float, complex, bool)) else a  # host-data: a Python scalar
 
 
 def _check_norm(norm):
@@ -102,7 +98,7 @@ def fft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
         >>> fnp.fft.fft(fnp.array([1.0, 0.0, 0.0, 0.0])).tolist()
         [(1+0j), (1+0j), (1+0j), (1+0j)]
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         return _numpy_call("fft", a, n, axis, norm)
     return _complex_transform("fft", a, None if n is None else (n,), (axis,), _check_norm(norm))
@@ -116,7 +112,7 @@ def ifft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
         >>> fnp.fft.ifft(fnp.array([4.0, 0.0, 0.0, 0.0])).real.tolist()
         [1.0, 1.0, 1.0, 1.0]
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         return _numpy_call("ifft", a, n, axis, norm)
     return _complex_transform("ifft", a, None if n is None else (n,), (axis,), _check_norm(norm))
@@ -130,7 +126,7 @@ def fftn(a, s=None, axes=None, norm: str | None = None):
         >>> fnp.fft.fftn(fnp.ones((2, 2))).real.tolist()
         [[4.0, 0.0], [0.0, 0.0]]
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         return _numpy_call("fftn", a, s, axes, norm)
     return _complex_transform("fft", a, s, axes, _check_norm(norm))
@@ -144,7 +140,7 @@ def ifftn(a, s=None, axes=None, norm: str | None = None):
         >>> fnp.fft.ifftn(fnp.ones((2, 2))).real.tolist()
         [[1.0, 0.0], [0.0, 0.0]]
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         return _numpy_call("ifftn", a, s, axes, norm)
     return _complex_transform("ifft", a, s, axes, _check_norm(norm))
@@ -217,7 +213,7 @@ def rfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
         >>> fnp.fft.rfft(fnp.array([1.0, 1.0, 1.0, 1.0])).tolist()
         [(4+0j), 0j, 0j]
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         return _numpy_call("rfft", a, n, axis, norm)
     return _rfftn(a, None if n is None else (n,), (axis,), _check_norm(norm))
@@ -232,7 +228,7 @@ def irfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
         >>> fnp.fft.irfft(fnp.array([4.0, 0.0, 0.0])).tolist()
         [1.0, 1.0, 1.0, 1.0]
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         return _numpy_call("irfft", a, n, axis, norm)
     return _irfftn(a, None if n is None else (n,), (axis,), _check_norm(norm))
@@ -247,7 +243,7 @@ def rfftn(a, s=None, axes=None, norm: str | None = None):
         >>> fnp.fft.rfftn(fnp.ones((2, 2))).shape
         (2, 2)
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         return _numpy_call("rfftn", a, s, axes, norm)
     return _rfftn(a, s, axes, _check_norm(norm))
@@ -261,7 +257,7 @@ def irfftn(a, s=None, axes=None, norm: str | None = None):
         >>> fnp.fft.irfftn(fnp.fft.rfftn(fnp.ones((2, 2)))).tolist()
         [[1.0, 1.0], [1.0, 1.0]]
     """
-    a = _arr(a)
+    a = as_array(a)
     if not any_tracer(a):
         return _numpy_call("irfftn", a, s, axes, norm)
     return _irfftn(a, s, axes, _check_norm(norm))
@@ -317,9 +313,7 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype=None, device=None):
 
 
 def _shift(x, axes, sign):
-    from functrans.numpy._manipulation_more import roll
-
-    x = _arr(x)
+    x = as_array(x)
     nd = len(x.shape)
     if axes is None:
         axes = tuple(range(nd))

@@ -1,8 +1,8 @@
 """``functrans.numpy.linalg``: NumPy's linear algebra, differentiable.
 
 Functions act on the last two dimensions and broadcast over leading (batch) dimensions, as
-NumPy's do. On plain arrays they call NumPy; on traced arrays they bind the primitives of
-``functrans.primitives.linalg_ops``, whose derivatives hold to every order.
+NumPy's do. On plain arrays they call NumPy; on traced arrays they bind the linear-algebra
+primitives, whose derivatives hold to every order.
 
 Degenerate points: ``eigh``'s eigenvector derivative divides by differences of eigenvalues and
 ``svd``'s singular-vector derivative by differences of squared singular values; where those
@@ -20,13 +20,20 @@ import math
 import numpy as np
 
 from functrans.backend import array_module
-from functrans.numpy._util import any_tracer, normalize_axis, operand, placed_like
+from functrans.lax.custom import custom_jvp
+from functrans.numpy._indexing import diagonal as _diagonal
+from functrans.numpy._products import cross as _cross
+from functrans.numpy._products import dot
+from functrans.numpy._products import matmul as _matmul
+from functrans.numpy._products import outer as _outer
+from functrans.numpy._products import tensordot as _tensordot
+from functrans.numpy._reductions import trace as _trace
+from functrans.numpy._util import any_tracer, as_array, inexact, normalize_axis, operand, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import linalg_ops as _la
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
-from functrans.lax.custom import custom_jvp
 
 LinAlgError = np.linalg.LinAlgError
 
@@ -40,9 +47,7 @@ __all__ = [
 
 def _matrix(a, name="array"):
     """``a`` as an array of at least 2 dimensions with an inexact dtype."""
-    a = operand(a)
-    if isinstance(a, (int, float, complex, bool)):
-        a = np.asarray(a)  # host-data: a Python scalar
+    a = as_array(a)
     if len(a.shape) < 2:
         raise LinAlgError(f"{len(a.shape)}-dimensional array given. Array must be at least "
                           "two-dimensional")
@@ -56,13 +61,6 @@ def _square(a):
     if a.shape[-1] != a.shape[-2]:
         raise LinAlgError("Last 2 dimensions of the array must be square")
     return a
-
-
-def _inexact(a):
-    a = operand(a)
-    if isinstance(a, (int, float, complex, bool)):
-        a = np.asarray(a)  # host-data: a Python scalar
-    return a if a.dtype.kind in "fc" else convert_element_type(a, new_dtype=np.float64)
 
 
 def _common(a, b):
@@ -83,7 +81,7 @@ def solve(a, b):
         [1.0, 0.5]
     """
     a = _square(a)
-    b = _inexact(b)
+    b = inexact(b)
     if not any_tracer(a, b):
         return array_module(a).linalg.solve(a, b)
     a, b = _common(a, b)
@@ -183,8 +181,6 @@ def multi_dot(arrays, *, out=None):
         >>> fnp.linalg.multi_dot([fnp.ones((2, 3)), fnp.ones((3, 4)), fnp.ones(4)]).tolist()
         [12.0, 12.0]
     """
-    from functrans.numpy._products import dot
-
     if out is not None:
         raise NotImplementedError("functrans.numpy.linalg.multi_dot does not write into out=")
     arrays = [operand(a) for a in arrays]
@@ -412,7 +408,7 @@ def lstsq(a, b, rcond=None):
         [1.0, 1.0]
     """
     a = _matrix(a)
-    b = _inexact(b)
+    b = inexact(b)
     if not any_tracer(a, b):
         return array_module(a).linalg.lstsq(a, b, rcond=rcond)
     if len(a.shape) != 2:
@@ -530,7 +526,7 @@ def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):
         >>> ft.grad(lambda x: fnp.linalg.vector_norm(x) ** 2)(fnp.zeros(2)).tolist()
         [0.0, 0.0]
     """
-    x = _inexact(x)
+    x = inexact(x)
     nd = len(x.shape)
     if axis is None:
         axes = tuple(range(nd))
@@ -580,7 +576,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
         >>> float(fnp.linalg.norm(fnp.array([[1.0, 2.0], [2.0, 4.0]])))
         5.0
     """
-    x = _inexact(x)
+    x = inexact(x)
     nd = len(x.shape)
     if not any_tracer(x):
         return array_module(x).linalg.norm(x, ord, axis, keepdims)
@@ -649,7 +645,7 @@ def vecdot(x1, x2, /, *, axis: int = -1):
         >>> float(fnp.linalg.vecdot(fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0])))
         11.0
     """
-    x1, x2 = _inexact(x1), _inexact(x2)
+    x1, x2 = inexact(x1), inexact(x2)
     if x1.dtype.kind == "c":
         x1 = _ew.conj(x1)
     prod = _ew.mul(x1, x2)
@@ -664,8 +660,6 @@ def matmul(x1, x2, /):
         >>> fnp.linalg.matmul(fnp.ones((2, 3)), fnp.ones((3, 1))).shape
         (2, 1)
     """
-    from functrans.numpy._products import matmul as _matmul
-
     return _matmul(x1, x2)
 
 
@@ -677,8 +671,6 @@ def outer(x1, x2, /):
         >>> fnp.linalg.outer(fnp.ones(2), fnp.ones(3)).shape
         (2, 3)
     """
-    from functrans.numpy._products import outer as _outer
-
     return _outer(x1, x2)
 
 
@@ -690,8 +682,6 @@ def tensordot(x1, x2, /, *, axes=2):
         >>> fnp.linalg.tensordot(fnp.ones((2, 3)), fnp.ones((3, 2)), axes=1).shape
         (2, 2)
     """
-    from functrans.numpy._products import tensordot as _tensordot
-
     return _tensordot(x1, x2, axes)
 
 
@@ -703,8 +693,6 @@ def trace(x, /, *, offset: int = 0, dtype=None):
         >>> float(fnp.linalg.trace(fnp.eye(3)))
         3.0
     """
-    from functrans.numpy._reductions_more import trace as _trace
-
     return _trace(x, offset, -2, -1, dtype)
 
 
@@ -716,8 +704,6 @@ def diagonal(x, /, *, offset: int = 0):
         >>> fnp.linalg.diagonal(fnp.eye(2)).tolist()
         [1.0, 1.0]
     """
-    from functrans.numpy._manipulation_more import diagonal as _diagonal
-
     return _diagonal(x, offset, -2, -1)
 
 
@@ -729,6 +715,4 @@ def cross(x1, x2, /, *, axis: int = -1):
         >>> fnp.linalg.cross(fnp.array([1.0, 0.0, 0.0]), fnp.array([0.0, 1.0, 0.0])).tolist()
         [0.0, 0.0, 1.0]
     """
-    from functrans.numpy._products_more import cross as _cross
-
     return _cross(x1, x2, axis=axis)

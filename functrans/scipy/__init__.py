@@ -4,6 +4,6 @@ SciPy itself is optional: the special functions compute their values with it whe
 installed (and say to ``pip install scipy`` when it is not); everything else is built on
 functrans.numpy.
 """
-from functrans.scipy import linalg, special, stats  # noqa: F401
+from functrans.scipy import linalg, special, stats
 
 __all__ = ["linalg", "special", "stats"]

@@ -6,10 +6,11 @@ import numpy as np
 
 from functrans.backend import array_module_of
 from functrans.numpy import linalg as _fla
-from functrans.numpy._util import any_tracer, operand
+from functrans.numpy._util import any_tracer, inexact, operand
 from functrans.primitives import linalg_ops as _la
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
+from functrans.primitives.elementwise import conj
 
 __all__ = ["cho_factor", "cho_solve", "cholesky", "det", "eigh", "inv", "lu_solve", "pinv", "qr",
            "solve", "solve_triangular", "svd"]
@@ -19,13 +20,6 @@ inv = _fla.inv
 pinv = _fla.pinv
 svd = _fla.svd
 qr = _fla.qr
-
-
-def _inexact(a):
-    a = operand(a)
-    if isinstance(a, (int, float, complex, bool)):
-        a = np.asarray(a)  # host-data: a Python scalar
-    return a if a.dtype.kind in "fc" else convert_element_type(a, new_dtype=np.float64)
 
 
 def _as_matrix_rhs(b):
@@ -46,14 +40,12 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
         >>> fsl.solve_triangular(np.array([[2.0, 0.0], [1.0, 1.0]]), np.array([2.0, 2.0]), lower=True).tolist()
         [1.0, 1.0]
     """
-    a, b = _inexact(a), _inexact(b)
+    a, b = inexact(a), inexact(b)
     trans = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2}[trans]
     dtype = np.result_type(a.dtype, b.dtype)
     a = convert_element_type(a, new_dtype=dtype)
     b = convert_element_type(b, new_dtype=dtype)
     if trans == 2 and a.dtype.kind == "c":
-        from functrans.primitives.elementwise import conj
-
         a = conj(a)
     b2, vector = _as_matrix_rhs(b)
     if len(a.shape) > 2:
@@ -118,7 +110,7 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
         a = _fla.matrix_transpose(a)
     if assume_a in ("pos", "positive definite"):
         return cho_solve(cho_factor(a, lower=True), b)
-    b = _inexact(b)
+    b = inexact(b)
     if len(b.shape) >= 2 and len(operand(a).shape) == 2 and not any_tracer(a, b):
         return array_module_of(a, b).linalg.solve(a, b)
     return _fla.solve(a, b)
@@ -138,8 +130,9 @@ def eigh(a, b=None, lower: bool = True, eigvals_only: bool = False, **kwargs):
     return w if eigvals_only else (w, v)
 
 
-def lu_solve(*args, **kwargs):
-    """Not provided: use ``solve``, which factorises and solves in one step.
+def lu_solve(lu_and_piv, b, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True):
+    """Not provided (it raises ``NotImplementedError``): use ``solve``, which factorises and
+    solves in one step.
 
     Example:
         >>> import functrans.scipy.linalg as fsl

@@ -10,31 +10,19 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from functrans.numpy._reductions_more import logsumexp
-from functrans.numpy._util import any_tracer, normalize_axes, operand
+from functrans.numpy._reductions import logsumexp, max, sum
+from functrans.numpy._util import any_tracer, as_array, normalize_axes
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import elementwise_more as _em
 from functrans.primitives import special as _sp
-from functrans.primitives.conversion import convert_element_type, stop_gradient
+from functrans.primitives.conversion import stop_gradient
+from functrans.scipy._util import as_float
 
 __all__ = [
     "digamma", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln", "i0", "i0e", "i1", "i1e",
     "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "psi",
     "softmax", "xlog1py", "xlogy",
 ]
-
-
-def _float(x):
-    x = operand(x)
-    if isinstance(x, (int, bool)):
-        return float(x)
-    if isinstance(x, (float, complex)):
-        return x
-    if x.dtype.kind not in "fc":
-        return convert_element_type(x, new_dtype=np.float64)
-    return x
 
 
 def erf(x):
@@ -45,7 +33,7 @@ def erf(x):
         >>> float(fsp.erf(0.0))
         0.0
     """
-    return _sp.erf(_float(x))
+    return _sp.erf(as_float(x))
 
 
 def erfc(x):
@@ -56,7 +44,7 @@ def erfc(x):
         >>> float(fsp.erfc(0.0))
         1.0
     """
-    return _sp.erfc(_float(x))
+    return _sp.erfc(as_float(x))
 
 
 def erfinv(y):
@@ -67,7 +55,7 @@ def erfinv(y):
         >>> float(fsp.erfinv(0.0))
         0.0
     """
-    return _sp.erfinv(_float(y))
+    return _sp.erfinv(as_float(y))
 
 
 def gammaln(x):
@@ -78,7 +66,7 @@ def gammaln(x):
         >>> round(float(fsp.gammaln(4.0)), 12)  # log(3!)
         1.791759469228
     """
-    return _sp.lgamma(_float(x))
+    return _sp.lgamma(as_float(x))
 
 
 def gamma(x):
@@ -89,7 +77,7 @@ def gamma(x):
         >>> round(float(fsp.gamma(5.0)), 9)
         24.0
     """
-    x = _float(x)
+    x = as_float(x)
     # Gamma is negative on (-2k-1, -2k) for k >= 0: where floor(x) is odd and x < 0.
     negative = _em.logical_and(_ew.lt(x, 0), _ew.eq(_em.mod(_em.floor(x), 2.0), 1.0))
     return _ew.mul(_ew.select(negative, -1.0, 1.0), _ew.exp(_sp.lgamma(x)))
@@ -103,7 +91,7 @@ def digamma(x):
         >>> round(float(fsp.digamma(1.0)), 12)  # minus the Euler-Mascheroni constant
         -0.577215664902
     """
-    return _sp.digamma(_float(x))
+    return _sp.digamma(as_float(x))
 
 
 psi = digamma
@@ -118,7 +106,7 @@ def polygamma(n, x):
         1.644934066848
     """
     n = int(n.to_concrete() if any_tracer(n) else n)  # a Python int: the order is static
-    return _sp.polygamma(n, _float(x))
+    return _sp.polygamma(n, as_float(x))
 
 
 def i0(x):
@@ -129,7 +117,7 @@ def i0(x):
         >>> float(fsp.i0(0.0))
         1.0
     """
-    return _sp.i0(_float(x))
+    return _sp.i0(as_float(x))
 
 
 def i1(x):
@@ -140,7 +128,7 @@ def i1(x):
         >>> float(fsp.i1(0.0))
         0.0
     """
-    return _sp.i1(_float(x))
+    return _sp.i1(as_float(x))
 
 
 def i0e(x):
@@ -151,7 +139,7 @@ def i0e(x):
         >>> float(fsp.i0e(0.0))
         1.0
     """
-    return _sp.i0e(_float(x))
+    return _sp.i0e(as_float(x))
 
 
 def i1e(x):
@@ -162,7 +150,7 @@ def i1e(x):
         >>> float(fsp.i1e(0.0))
         0.0
     """
-    return _sp.i1e(_float(x))
+    return _sp.i1e(as_float(x))
 
 
 def log_ndtr(x):
@@ -173,7 +161,7 @@ def log_ndtr(x):
         >>> round(float(fsp.log_ndtr(0.0)), 12)
         -0.69314718056
     """
-    return _sp.log_ndtr(_float(x))
+    return _sp.log_ndtr(as_float(x))
 
 
 def ndtr(x):
@@ -184,7 +172,7 @@ def ndtr(x):
         >>> float(fsp.ndtr(0.0))
         0.5
     """
-    return _ew.mul(0.5, _sp.erfc(_ew.mul(_float(x), -1.0 / math.sqrt(2.0))))
+    return _ew.mul(0.5, _sp.erfc(_ew.mul(as_float(x), -1.0 / math.sqrt(2.0))))
 
 
 def ndtri(p):
@@ -195,7 +183,7 @@ def ndtri(p):
         >>> float(fsp.ndtri(0.5))
         0.0
     """
-    return _ew.mul(math.sqrt(2.0), _sp.erfinv(_ew.sub(_ew.mul(2.0, _float(p)), 1.0)))
+    return _ew.mul(math.sqrt(2.0), _sp.erfinv(_ew.sub(_ew.mul(2.0, as_float(p)), 1.0)))
 
 
 def expit(x):
@@ -206,7 +194,7 @@ def expit(x):
         >>> float(fsp.expit(0.0))
         0.5
     """
-    return _ew.logistic(_float(x))
+    return _ew.logistic(as_float(x))
 
 
 def logit(p):
@@ -217,7 +205,7 @@ def logit(p):
         >>> float(fsp.logit(0.5))
         0.0
     """
-    p = _float(p)
+    p = as_float(p)
     return _ew.sub(_ew.log(p), _ew.log1p(_ew.neg(p)))
 
 
@@ -245,7 +233,7 @@ def xlog1py(x, y):
 
 
 def _x_times(x, y, log_fn, shift):
-    return (_sp.xlogy if shift == 0.0 else _sp.xlog1py)(_float(x), _float(y))
+    return (_sp.xlogy if shift == 0.0 else _sp.xlog1py)(as_float(x), as_float(y))
 
 
 def softmax(x, axis=None):
@@ -257,13 +245,11 @@ def softmax(x, axis=None):
         >>> fsp.softmax(np.array([0.0, 0.0])).tolist()
         [0.5, 0.5]
     """
-    x = _float(x)
-    x = np.asarray(x) if isinstance(x, (int, float, complex)) else x  # host-data: a Python scalar
+    x = as_float(x)
+    x = as_array(x)
     axes = normalize_axes(axis, len(x.shape))
     shifted = _ew.sub(x, _max_shift(x, axes))
     e = _ew.exp(shifted)
-    from functrans.numpy._reductions import sum
-
     return _ew.div(e, sum(e, axes, keepdims=True))
 
 
@@ -275,12 +261,10 @@ def log_softmax(x, axis=None):
         >>> [round(v, 6) for v in fsp.log_softmax(np.array([0.0, 0.0])).tolist()]
         [-0.693147, -0.693147]
     """
-    x = _float(x)
-    x = np.asarray(x) if isinstance(x, (int, float, complex)) else x  # host-data: a Python scalar
+    x = as_float(x)
+    x = as_array(x)
     axes = normalize_axes(axis, len(x.shape))
     shifted = _ew.sub(x, _max_shift(x, axes))
-    from functrans.numpy._reductions import sum
-
     return _ew.sub(shifted, _ew.log(sum(_ew.exp(shifted), axes, keepdims=True)))
 
 
@@ -288,7 +272,5 @@ def _max_shift(x, axes):
     """The maximum over ``axes`` (kept), without derivative; 0 where it is not finite."""
     if math.prod(x.shape[a] for a in axes) == 0:
         return 0.0
-    from functrans.numpy._reductions import max
-
     m = max(stop_gradient(x) if any_tracer(x) else x, axes, keepdims=True)
     return _ew.select(_em.isfinite(m), m, 0.0)

@@ -1,4 +1,4 @@
 """``functrans.scipy.stats``: probability distributions, differentiable."""
-from functrans.scipy.stats import norm  # noqa: F401
+from functrans.scipy.stats import norm
 
 __all__ = ["norm"]

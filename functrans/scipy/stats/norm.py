@@ -6,6 +6,7 @@ import math
 
 from functrans.primitives import elementwise as _ew
 from functrans.scipy import special as _special
+from functrans.scipy._util import as_float
 
 __all__ = ["cdf", "logcdf", "logpdf", "pdf", "ppf", "sf", "logsf"]
 
@@ -13,7 +14,7 @@ _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def _standard(x, loc, scale):
-    return _ew.div(_ew.sub(_special._float(x), loc), scale)
+    return _ew.div(_ew.sub(as_float(x), loc), scale)
 
 
 def logpdf(x, loc=0.0, scale=1.0):
@@ -25,7 +26,7 @@ def logpdf(x, loc=0.0, scale=1.0):
         -0.918938533205
     """
     z = _standard(x, loc, scale)
-    return _ew.sub(_ew.sub(_ew.mul(-0.5, _ew.mul(z, z)), _LOG_SQRT_2PI), _ew.log(_special._float(scale)))
+    return _ew.sub(_ew.sub(_ew.mul(-0.5, _ew.mul(z, z)), _LOG_SQRT_2PI), _ew.log(as_float(scale)))
 
 
 def pdf(x, loc=0.0, scale=1.0):
