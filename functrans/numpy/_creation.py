@@ -8,6 +8,7 @@ argument lives.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,7 +35,7 @@ _HOST_VALUES = (int, float, complex, bool, list, tuple, np.ndarray, np.generic)
 # --- from data -----------------------------------------------------------------------------------
 
 
-def array(object, dtype: DType = None, copy: bool = True) -> Array:
+def array(object: ArrayLike, dtype: DType = None, copy: bool = True) -> Array:
     """An array from an array, a scalar, or nested lists (which may hold traced values).
 
     Example:
@@ -53,7 +54,7 @@ def array(object, dtype: DType = None, copy: bool = True) -> Array:
     return object.astype(dtype) if dtype is not None else (object.copy() if copy else object)
 
 
-def asarray(a, dtype: DType = None) -> Array:
+def asarray(a: ArrayLike, dtype: DType = None) -> Array:
     """Like ``array``, without copying an array that already has the requested dtype.
 
     Example:
@@ -76,7 +77,7 @@ def _placed(out: np.ndarray, like):
     return out if like is None else placed_like(out, operand(like))
 
 
-def zeros(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
+def zeros(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
     """An array of zeros (on the device of ``like`` if given).
 
     Example:
@@ -87,7 +88,7 @@ def zeros(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Arra
     return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
-def ones(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
+def ones(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
     """An array of ones (on the device of ``like`` if given).
 
     Example:
@@ -98,7 +99,7 @@ def ones(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Array
     return _placed(np.ones(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
-def empty(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
+def empty(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
     """An array of the given shape (its values are zeros here: nothing is left uninitialised).
 
     Example:
@@ -109,7 +110,8 @@ def empty(shape, dtype: DType = float, *, like: ArrayLike | None = None) -> Arra
     return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
-def full(shape, fill_value: ArrayLike, dtype: DType = None, *, like: ArrayLike | None = None) -> Array:
+def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: DType = None, *,
+         like: ArrayLike | None = None) -> Array:
     """An array filled with ``fill_value`` (a traced or device value: where it lives).
 
     Example:
@@ -134,7 +136,7 @@ def _like(a, fill, dtype, shape):
     return _conv.full_like_p.impl(a, fill_value=fill, shape=shape, dtype=dtype or a.dtype)
 
 
-def zeros_like(a: ArrayLike, dtype: DType = None, shape=None) -> Array:
+def zeros_like(a: ArrayLike, dtype: DType = None, shape: int | Sequence[int] | None = None) -> Array:
     """Zeros shaped like ``a`` (a constant: it carries no derivative), where ``a`` lives.
 
     Example:
@@ -145,7 +147,7 @@ def zeros_like(a: ArrayLike, dtype: DType = None, shape=None) -> Array:
     return _like(a, 0, dtype, shape)
 
 
-def ones_like(a: ArrayLike, dtype: DType = None, shape=None) -> Array:
+def ones_like(a: ArrayLike, dtype: DType = None, shape: int | Sequence[int] | None = None) -> Array:
     """Ones shaped like ``a``, where ``a`` lives.
 
     Example:
@@ -156,7 +158,8 @@ def ones_like(a: ArrayLike, dtype: DType = None, shape=None) -> Array:
     return _like(a, 1, dtype, shape)
 
 
-def full_like(a: ArrayLike, fill_value, dtype: DType = None, shape=None) -> Array:
+def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DType = None,
+              shape: int | Sequence[int] | None = None) -> Array:
     """An array shaped like ``a`` filled with ``fill_value``, where ``a`` lives.
 
     Example:
@@ -167,7 +170,7 @@ def full_like(a: ArrayLike, fill_value, dtype: DType = None, shape=None) -> Arra
     return _like(a, fill_value, dtype, shape)
 
 
-def empty_like(prototype: ArrayLike, dtype: DType = None, shape=None) -> Array:
+def empty_like(prototype: ArrayLike, dtype: DType = None, shape: int | Sequence[int] | None = None) -> Array:
     """An array shaped like ``prototype`` (filled with zeros: nothing is left uninitialised).
 
     Example:
@@ -181,7 +184,8 @@ def empty_like(prototype: ArrayLike, dtype: DType = None, shape=None) -> Array:
 # --- ranges --------------------------------------------------------------------------------------
 
 
-def arange(start, stop=None, step=None, dtype: DType = None, *, like: ArrayLike | None = None) -> Array:
+def arange(start: int, stop: float | None = None, step: float | None = None, dtype: DType = None, *,
+           like: ArrayLike | None = None) -> Array:
     """Evenly spaced values in ``[start, stop)`` (on the device of ``like`` if given).
 
     Example:
@@ -198,7 +202,7 @@ def arange(start, stop=None, step=None, dtype: DType = None, *, like: ArrayLike 
     return _placed(out, like)
 
 
-def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype: DType = None) -> Array:
+def linspace(start: int, stop: float, num: int = 50, endpoint: bool = True, dtype: DType = None) -> Array:
     """``num`` evenly spaced values from ``start`` to ``stop``.
 
     Example:
@@ -210,7 +214,7 @@ def linspace(start, stop, num: int = 50, endpoint: bool = True, dtype: DType = N
     return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
 
 
-def logspace(start, stop, num: int = 50, endpoint: bool = True, base: float = 10.0,
+def logspace(start: int, stop: float, num: int = 50, endpoint: bool = True, base: float = 10.0,
              dtype: DType = None) -> Array:
     """``base ** linspace(start, stop, num)``.
 

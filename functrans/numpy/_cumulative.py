@@ -6,6 +6,8 @@ scan of multiplications, so their derivatives stay exact where entries are zero.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from functrans._abstract import shape_of
@@ -28,7 +30,7 @@ from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.cumulative import cumsum as _cumsum
-from functrans.typing import Array, ArrayLike
+from functrans.typing import Array, ArrayLike, DType
 
 # --- running sums and products -------------------------------------------------------------------
 
@@ -45,7 +47,7 @@ def _from_last(a, axis):
     return _shape.transpose(a, tuple(perm))
 
 
-def cumsum(a, axis: int | None = None, dtype=None):
+def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType = None) -> Array:
     """Running sums along ``axis`` (of the flattened array when ``axis`` is None).
 
     Example:
@@ -64,7 +66,7 @@ def cumsum(a, axis: int | None = None, dtype=None):
     return _cumsum(a, axis)
 
 
-def cumprod(a, axis: int | None = None, dtype=None):
+def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType = None) -> Array:
     """Running products along ``axis`` (of the flattened array when ``axis`` is None).
     The derivative is exact when entries are zero: no division is involved.
 
@@ -86,7 +88,8 @@ def cumprod(a, axis: int | None = None, dtype=None):
     return _from_last(_red.cumprod_last(_to_last(a, axis)), axis)
 
 
-def cumulative_sum(x, /, *, axis: int | None = None, dtype=None, include_initial: bool = False):
+def cumulative_sum(x: ArrayLike, /, *, axis: int | None = None, dtype: DType = None,
+                   include_initial: bool = False) -> Array:
     """``cumsum`` with the array API's signature: ``include_initial`` puts a 0 first.
 
     Example:
@@ -103,7 +106,8 @@ def cumulative_sum(x, /, *, axis: int | None = None, dtype=None, include_initial
     return _pad_initial(out, axis, 0) if include_initial else out
 
 
-def cumulative_prod(x, /, *, axis: int | None = None, dtype=None, include_initial: bool = False):
+def cumulative_prod(x: ArrayLike, /, *, axis: int | None = None, dtype: DType = None,
+                    include_initial: bool = False) -> Array:
     """``cumprod`` with the array API's signature: ``include_initial`` puts a 1 first.
 
     Example:
@@ -127,7 +131,7 @@ def _pad_initial(out, axis, value):
     return _shape.pad(out, value, config)  # the tangent is padded with zeros
 
 
-def nancumsum(a, axis=None, dtype=None):
+def nancumsum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None) -> Array:
     """Running sums treating NaN as zero.
 
     Example:
@@ -141,7 +145,8 @@ def nancumsum(a, axis=None, dtype=None):
 # --- differences ---------------------------------------------------------------------------------
 
 
-def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None):
+def diff(a: ArrayLike, n: int = 1, axis: int = -1, prepend: ArrayLike | None = None,
+         append: ArrayLike | None = None) -> Array:
     """The ``n``-th discrete difference along ``axis``: ``a[1:] - a[:-1]``, repeated.
 
     Example:
@@ -179,7 +184,8 @@ def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None):
     return a
 
 
-def gradient(f, *varargs, axis=None, edge_order: int = 1):
+def gradient(f: ArrayLike, *varargs: float, axis: int | Sequence[int] | None = None,
+             edge_order: int = 1) -> Array | tuple[Array, ...]:
     """Second-order central differences inside, first- or second-order one-sided differences
     at the edges (``edge_order`` 1 or 2), with uniform spacing given by scalars in ``varargs``.
 

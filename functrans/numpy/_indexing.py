@@ -10,6 +10,8 @@ into integer arrays first. Values move with their derivatives; repeated position
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -85,7 +87,7 @@ def _holds_tracer(index) -> bool:
     return isinstance(index, Tracer)
 
 
-def getitem(x, index):
+def getitem(x: ArrayLike, index: Any) -> Array:
     """``x[index]`` for arrays and traced arrays alike.
 
     Example:
@@ -270,7 +272,7 @@ class _AtIndexer:
         return _IndexUpdate(self.x, index)
 
 
-def at(x):
+def at(x: ArrayLike) -> _AtIndexer:
     """Functional index updates for any array: ``fnp.at(x)[idx].add(v)`` is ``x.at[idx].add(v)``
     (plain NumPy arrays have no ``.at``, so the same code works whether or not ``x`` is traced).
 
@@ -282,7 +284,7 @@ def at(x):
     return _AtIndexer(x)
 
 
-def nonzero(a):
+def nonzero(a: ArrayLike) -> tuple[Array, ...]:
     """Indices of the non-zero entries (``a`` must be concrete). No derivative.
 
     Example:
@@ -318,7 +320,8 @@ def _index(indices, like, abstract_ok=False):
     return placed_like(value, like) if on_host else value
 
 
-def take(a, indices, axis: int | None = None, out=None, mode: str | None = None):
+def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out=None,
+         mode: str | None = None) -> Array:
     """Entries of ``a`` at ``indices`` along ``axis`` (of the flattened array by default).
     ``mode='wrap'`` or ``'clip'`` handles out-of-range indices; by default they raise.
 
@@ -365,7 +368,7 @@ def _along_axis_index(shape, indices, axis, like):
     return items
 
 
-def take_along_axis(arr, indices, axis: int | None = -1):
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -> Array:
     """Entries of ``arr`` at ``indices`` along ``axis``, matching the other dimensions
     (``indices`` has ``arr``'s number of dimensions), as ``numpy.take_along_axis``.
 
@@ -387,7 +390,8 @@ def take_along_axis(arr, indices, axis: int | None = -1):
     return gather_p.bind(arr, *items, index=tuple(IndexArray(k) for k in range(len(items))))
 
 
-def put_along_axis(arr, indices, values, axis: int | None, inplace: bool = False, mode=None):
+def put_along_axis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: int | None,
+                   inplace: bool = False, mode: str | None = None) -> Array:
     """A copy of ``arr`` with ``values`` written at ``indices`` along ``axis`` (the
     functional form of ``numpy.put_along_axis``, which writes in place and returns None).
     Differentiable in ``arr`` and ``values``.
@@ -413,7 +417,7 @@ def put_along_axis(arr, indices, values, axis: int | None, inplace: bool = False
     return scatter_p.bind(arr, values, *items, index=tuple(IndexArray(k) for k in range(len(items))))
 
 
-def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1):
+def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:
     """The diagonal ``offset`` above the main one of the planes ``axis1, axis2``; those two
     axes are removed and the diagonal becomes the last axis.
 
@@ -470,7 +474,7 @@ def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None 
     return _ew.select(condition, operand(x), operand(y))
 
 
-def select(condlist, choicelist, default=0):
+def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], default: ArrayLike = 0) -> Array:
     """From the first condition that holds, the matching choice; ``default`` where none
     holds (all broadcast together).
 
@@ -504,7 +508,7 @@ def select(condlist, choicelist, default=0):
     return out
 
 
-def choose(a, choices, out=None, mode: str = "raise"):
+def choose(a: ArrayLike, choices: Sequence[ArrayLike], out=None, mode: str = "raise") -> Array:
     """``choices[a[i]][i]`` for each position ``i`` (everything broadcast together).
 
     Example:

@@ -7,6 +7,7 @@ copies.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -23,7 +24,7 @@ from functrans.numpy._util import (
 )
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
-from functrans.typing import Array, ArrayLike
+from functrans.typing import Array, ArrayLike, DType
 
 # --- joining ------------------------------------------------------------------------------------
 
@@ -32,7 +33,7 @@ def _result_dtype(arrays):
     return np.result_type(*(a.dtype for a in arrays))
 
 
-def concatenate(arrays, axis=0):
+def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
     """Join arrays along an existing dimension.
 
     Example:
@@ -55,7 +56,7 @@ def concatenate(arrays, axis=0):
     return _shape.concatenate(arrays, axis)
 
 
-def stack(arrays, axis=0):
+def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
     """Join arrays of the same shape along a new dimension.
 
     Example:
@@ -73,7 +74,7 @@ def stack(arrays, axis=0):
     return concatenate([expand_dims(a, axis) for a in arrays], axis)
 
 
-def hstack(tup, *, dtype=None):
+def hstack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
     """Join along the second axis (the first for 1-D arrays).
 
     Example:
@@ -86,7 +87,7 @@ def hstack(tup, *, dtype=None):
     return out if dtype is None else convert_element_type(out, new_dtype=dtype)
 
 
-def vstack(tup, *, dtype=None):
+def vstack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
     """Join along the first axis, 1-D arrays as rows.
 
     Example:
@@ -98,7 +99,7 @@ def vstack(tup, *, dtype=None):
     return out if dtype is None else convert_element_type(out, new_dtype=dtype)
 
 
-def row_stack(tup, *, dtype=None):
+def row_stack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
     """``vstack`` under NumPy's older name: join along the first axis, 1-D arrays as rows.
 
     Example:
@@ -109,7 +110,7 @@ def row_stack(tup, *, dtype=None):
     return vstack(tup, dtype=dtype)
 
 
-def dstack(tup):
+def dstack(tup: Sequence[ArrayLike]) -> Array:
     """Join along the third axis.
 
     Example:
@@ -120,7 +121,7 @@ def dstack(tup):
     return concatenate([atleast_3d(a) for a in tup], 2)
 
 
-def column_stack(tup):
+def column_stack(tup: Sequence[ArrayLike]) -> Array:
     """Join 1-D arrays as columns (2-D arrays as they are) into a 2-D array.
 
     Example:
@@ -135,7 +136,7 @@ def column_stack(tup):
     return concatenate(arrays, 1)
 
 
-def append(arr, values, axis: int | None = None):
+def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Array:
     """``values`` joined after ``arr`` along ``axis`` (both flattened when it is None).
 
     Example:
@@ -163,11 +164,11 @@ def _split_at(a, bounds, axis):
         if any_tracer(a):
             parts.append(_shape.slice_(a, tuple(starts), tuple(limits)))
         else:
-            parts.append(a[tuple(slice(s, l) for s, l in zip(starts, limits))])
+            parts.append(a[tuple(slice(start, stop) for start, stop in zip(starts, limits))])
     return parts
 
 
-def array_split(ary, indices_or_sections, axis: int = 0):
+def array_split(ary: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Array]:
     """Split into pieces along ``axis``: a number of sections (sizes differing by at most
     one), or the indices at which to cut. Returns a list.
 
@@ -192,7 +193,7 @@ def array_split(ary, indices_or_sections, axis: int = 0):
     return _split_at(a, [int(b) for b in bounds], axis)
 
 
-def split(ary, indices_or_sections, axis: int = 0):
+def split(ary: ArrayLike, indices_or_sections: int | Sequence[int], axis: int = 0) -> list[Array]:
     """Split into equal pieces along ``axis`` (an error if they cannot be equal), or at the
     given indices. Returns a list.
 
@@ -208,7 +209,7 @@ def split(ary, indices_or_sections, axis: int = 0):
     return array_split(ary, indices_or_sections, axis)
 
 
-def hsplit(ary, indices_or_sections):
+def hsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[Array]:
     """Split along the second axis (the first for 1-D arrays).
 
     Example:
@@ -222,7 +223,7 @@ def hsplit(ary, indices_or_sections):
     return split(a, indices_or_sections, 1 if len(a.shape) > 1 else 0)
 
 
-def vsplit(ary, indices_or_sections):
+def vsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[Array]:
     """Split along the first axis (arrays of at least 2 dimensions).
 
     Example:
@@ -235,7 +236,7 @@ def vsplit(ary, indices_or_sections):
     return split(ary, indices_or_sections, 0)
 
 
-def dsplit(ary, indices_or_sections):
+def dsplit(ary: ArrayLike, indices_or_sections: int | Sequence[int]) -> list[Array]:
     """Split along the third axis (arrays of at least 3 dimensions).
 
     Example:
@@ -251,7 +252,7 @@ def dsplit(ary, indices_or_sections):
 # --- tiling and repeating ------------------------------------------------------------------------
 
 
-def tile(A, reps):
+def tile(A: ArrayLike, reps: int | Sequence[int]) -> Array:
     """``A`` repeated ``reps`` times along each dimension.
 
     Example:
@@ -272,7 +273,7 @@ def tile(A, reps):
     return _shape.reshape(out, tuple(r * n for r, n in zip(reps, shape)))
 
 
-def repeat(a, repeats, axis: int | None = None):
+def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None) -> Array:
     """Each entry repeated ``repeats`` times (an int, or one count per entry) along ``axis``
     (of the flattened array by default). The derivative of an entry sums over its copies.
 

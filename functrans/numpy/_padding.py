@@ -5,6 +5,8 @@ array (edge, reflect, symmetric, wrap), constants, or computed from the entries 
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +20,8 @@ from functrans.primitives import shape as _shape
 from functrans.typing import Array, ArrayLike
 
 
-def pad(array, pad_width, mode: str = "constant", **kwargs):
+def pad(array: ArrayLike, pad_width: int | Sequence[int] | Sequence[Sequence[int]], mode: str = "constant",
+        **kwargs: Any) -> Array:
     """Pad with ``mode``: ``'constant'`` (``constant_values``), ``'edge'``, ``'reflect'``,
     ``'symmetric'``, ``'wrap'``, ``'linear_ramp'`` (``end_values``), ``'maximum'``,
     ``'minimum'``, ``'mean'``, ``'median'`` (``stat_length``) or ``'empty'``; ``pad_width``

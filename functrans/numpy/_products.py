@@ -8,6 +8,7 @@ products of reshaped operands.
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,7 +27,7 @@ from functrans.typing import Array, ArrayLike
 # --- matrix and vector products ------------------------------------------------------------------
 
 
-def matmul(a, b, /):
+def matmul(a: ArrayLike, b: ArrayLike, /) -> Array:
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices and the
     added dimension removed afterwards; leading dimensions are batch dimensions and broadcast.
 
@@ -65,7 +66,7 @@ def matmul(a, b, /):
     return dot_general(a, b, (((nb + 1,), (nb,)), (dims, dims)))
 
 
-def dot(a, b, /):
+def dot(a: ArrayLike, b: ArrayLike, /) -> Array:
     """``numpy.dot``: scalars multiply; otherwise the last axis of ``a`` is contracted with
     the second-to-last of ``b`` (its only axis if ``b`` is 1-D).
 
@@ -85,7 +86,7 @@ def dot(a, b, /):
     return dot_general(a, b, (((an - 1,), (b_axis,)), ((), ())))
 
 
-def vdot(a, b, /):
+def vdot(a: ArrayLike, b: ArrayLike, /) -> Array:
     """Dot product of the flattened arrays, conjugating the first.
 
     Example:
@@ -96,7 +97,7 @@ def vdot(a, b, /):
     return dot(ravel(conj(a)), ravel(b))
 
 
-def tensordot(a, b, axes=2):
+def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Sequence[int]] = 2) -> Array:
     """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (an int n: the last n of ``a`` with
     the first n of ``b``; or a pair of sequences).
 
@@ -122,7 +123,7 @@ def tensordot(a, b, axes=2):
     return dot_general(a, b, ((a_axes, b_axes), ((), ())))
 
 
-def outer(a, b, /):
+def outer(a: ArrayLike, b: ArrayLike, /) -> Array:
     """Outer product of two vectors (inputs are flattened).
 
     Example:
@@ -134,7 +135,7 @@ def outer(a, b, /):
     return _ew.mul(_shape.reshape(a, (a.shape[0], 1)), _shape.reshape(b, (1, b.shape[0])))
 
 
-def inner(a, b, /):
+def inner(a: ArrayLike, b: ArrayLike, /) -> Array:
     """Contract the last axes of ``a`` and ``b``.
 
     Example:
@@ -148,7 +149,7 @@ def inner(a, b, /):
     return dot_general(a, b, (((len(a.shape) - 1,), (len(b.shape) - 1,)), ((), ())))
 
 
-def kron(a, b, /):
+def kron(a: ArrayLike, b: ArrayLike, /) -> Array:
     """The Kronecker product: blocks ``a[i, j] * b`` (any number of dimensions).
 
     Example:
@@ -171,7 +172,8 @@ def _component(v, i, axis):
     return _shape.squeeze(slice_axis(v, axis, i, i + 1), (axis,))
 
 
-def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis: int | None = None):
+def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: int = -1,
+          axis: int | None = None) -> Array:
     """Cross product of 3-vectors (or the z component for 2-vectors) along the given axes,
     broadcasting the others.
 
@@ -289,7 +291,7 @@ def _contract(a, sa, b, sb, keep):
     return out, spec
 
 
-def einsum(subscripts, *operands, optimize=False):
+def einsum(subscripts: str, *operands: ArrayLike, optimize: bool | str = False) -> Array:
     """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; contracted pairwise through
     ``dot_general`` in the order NumPy's ``einsum_path`` finds cheapest. On plain arrays it
     is ``numpy.einsum`` (``optimize`` as there).

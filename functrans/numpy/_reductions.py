@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -33,12 +34,13 @@ from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import stop_gradient
 from functrans.primitives.elementwise_more import isfinite, isnan
-from functrans.typing import Array, ArrayLike
+from functrans.typing import Array, ArrayLike, DType
 
 # --- sums, products, extrema ------------------------------------------------------------------
 
 
-def sum(a, axis=None, dtype=None, keepdims=False):
+def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+        keepdims: bool = False) -> Array:
     """Sum of elements over ``axis`` (all axes by default).
 
     Example:
@@ -53,7 +55,8 @@ def sum(a, axis=None, dtype=None, keepdims=False):
     return keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
 
 
-def prod(a, axis=None, dtype=None, keepdims=False):
+def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+         keepdims: bool = False) -> Array:
     """Product of elements over ``axis``. Its derivative is exact when entries are zero.
 
     Example:
@@ -68,7 +71,7 @@ def prod(a, axis=None, dtype=None, keepdims=False):
     return keep_dims(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
 
 
-def max(a, axis=None, keepdims=False):
+def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Largest element over ``axis``; tied maxima share the derivative equally.
 
     Example:
@@ -83,7 +86,7 @@ def max(a, axis=None, keepdims=False):
     return keep_dims(_red.reduce_max(a, axes), a.shape, axes, keepdims)
 
 
-def min(a, axis=None, keepdims=False):
+def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Smallest element over ``axis``; tied minima share the derivative equally.
 
     Example:
@@ -98,7 +101,7 @@ def min(a, axis=None, keepdims=False):
     return keep_dims(_red.reduce_min(a, axes), a.shape, axes, keepdims)
 
 
-def amax(a, axis=None, keepdims=False):
+def amax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """``max`` under NumPy's older name: the largest element over ``axis``.
 
     Example:
@@ -109,7 +112,7 @@ def amax(a, axis=None, keepdims=False):
     return max(a, axis, keepdims)
 
 
-def amin(a, axis=None, keepdims=False):
+def amin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """``min`` under NumPy's older name: the smallest element over ``axis``.
 
     Example:
@@ -131,7 +134,7 @@ def _arg(reducer, a, axis, keepdims):
     return keep_dims(out, shape_of(a), (ax,), keepdims)
 
 
-def argmax(a, axis=None, keepdims=False):
+def argmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Index of the largest element (along ``axis``, or of the flattened array). No derivative.
 
     Example:
@@ -142,7 +145,7 @@ def argmax(a, axis=None, keepdims=False):
     return _arg(_red.argmax, a, axis, keepdims)
 
 
-def argmin(a, axis=None, keepdims=False):
+def argmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Index of the smallest element (along ``axis``, or of the flattened array). No derivative.
 
     Example:
@@ -156,7 +159,7 @@ def argmin(a, axis=None, keepdims=False):
 # --- truth tests and counts ------------------------------------------------------------------
 
 
-def all(a, axis=None, keepdims: bool = False):
+def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """True where every entry over ``axis`` is nonzero. No derivative.
 
     Example:
@@ -170,7 +173,7 @@ def all(a, axis=None, keepdims: bool = False):
     return _ew.eq(sum(_ew.eq(a, 0), axis, keepdims=keepdims), 0)  # no zero entry (empty: True)
 
 
-def any(a, axis=None, keepdims: bool = False):
+def any(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """True where some entry over ``axis`` is nonzero. No derivative.
 
     Example:
@@ -184,7 +187,7 @@ def any(a, axis=None, keepdims: bool = False):
     return _ew.gt(sum(_ew.ne(a, 0), axis, keepdims=keepdims), 0)
 
 
-def count_nonzero(a, axis=None, *, keepdims: bool = False):
+def count_nonzero(a: ArrayLike, axis: int | Sequence[int] | None = None, *, keepdims: bool = False) -> Array:
     """Number of nonzero entries over ``axis``.
 
     Example:
@@ -204,7 +207,8 @@ def count_nonzero(a, axis=None, *, keepdims: bool = False):
 # --- ignoring NaN -------------------------------------------------------------------------------
 
 
-def nansum(a, axis=None, dtype=None, keepdims: bool = False):
+def nansum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+           keepdims: bool = False) -> Array:
     """Sum treating NaN as zero. NaN entries get a zero derivative.
 
     Example:
@@ -215,7 +219,8 @@ def nansum(a, axis=None, dtype=None, keepdims: bool = False):
     return sum(nan_filled(a, 0.0), axis, dtype, keepdims)
 
 
-def nanprod(a, axis=None, dtype=None, keepdims: bool = False):
+def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+            keepdims: bool = False) -> Array:
     """Product treating NaN as one.
 
     Example:
@@ -236,7 +241,7 @@ def _nan_extreme(reducer, fill, a, axis, keepdims):
     return _ew.select(all_nan, np.nan, out)
 
 
-def nanmax(a, axis=None, keepdims: bool = False):
+def nanmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Largest entry ignoring NaN (NaN where all entries are NaN).
 
     Example:
@@ -247,7 +252,7 @@ def nanmax(a, axis=None, keepdims: bool = False):
     return _nan_extreme(max, -np.inf, a, axis, keepdims)
 
 
-def nanmin(a, axis=None, keepdims: bool = False):
+def nanmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Smallest entry ignoring NaN (NaN where all entries are NaN).
 
     Example:
@@ -258,7 +263,7 @@ def nanmin(a, axis=None, keepdims: bool = False):
     return _nan_extreme(min, np.inf, a, axis, keepdims)
 
 
-def nanargmax(a, axis=None, keepdims: bool = False):
+def nanargmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Index of the largest entry ignoring NaN. No derivative.
 
     Example:
@@ -269,7 +274,7 @@ def nanargmax(a, axis=None, keepdims: bool = False):
     return argmax(nan_filled(a, -np.inf), axis, keepdims)
 
 
-def nanargmin(a, axis=None, keepdims: bool = False):
+def nanargmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Index of the smallest entry ignoring NaN. No derivative.
 
     Example:
@@ -283,7 +288,8 @@ def nanargmin(a, axis=None, keepdims: bool = False):
 # --- logsumexp and trace ------------------------------------------------------------------------
 
 
-def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = False):
+def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLike | None = None,
+              keepdims: bool = False, return_sign: bool = False) -> Array | tuple[Array, Array]:
     """``log(sum(b * exp(a)))`` over ``axis``, computed without overflow (the maximum is
     taken out first). Its gradient is the softmax: with equal entries every one gets
     ``1/n``, and entries equal to -inf get exactly 0 (all of
@@ -359,7 +365,7 @@ def _logsumexp_weighted(a, axes, b, keepdims, return_sign):
     return out
 
 
-def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype=None):
+def trace(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DType = None) -> Array:
     """Sum along a diagonal (``offset`` above the main one) of the planes ``axis1, axis2``.
 
     Example:

@@ -6,6 +6,7 @@ Each is a move of entries, so its derivative is the same move of the tangent."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -70,7 +71,7 @@ def _resolve_shape(newshape, size):
     return newshape
 
 
-def reshape(a, shape, order="C"):
+def reshape(a: ArrayLike, shape: int | Sequence[int], order="C") -> Array:
     """Give ``a`` a new shape with the same elements (one dimension may be -1).
 
     Example:
@@ -84,7 +85,7 @@ def reshape(a, shape, order="C"):
     return _shape.reshape(a, _resolve_shape(shape, math.prod(a.shape)))
 
 
-def ravel(a):
+def ravel(a: ArrayLike) -> Array:
     """The elements of ``a`` as a 1-D array.
 
     Example:
@@ -99,7 +100,7 @@ def ravel(a):
 # --- axis order --------------------------------------------------------------------------------
 
 
-def transpose(a, axes=None):
+def transpose(a: ArrayLike, axes: Sequence[int] | None = None) -> Array:
     """Permute the dimensions (reverse them by default).
 
     Example:
@@ -117,7 +118,7 @@ def transpose(a, axes=None):
     return _shape.transpose(a, axes)
 
 
-def swapaxes(a, axis1, axis2):
+def swapaxes(a: ArrayLike, axis1: int, axis2: int) -> Array:
     """Exchange two dimensions.
 
     Example:
@@ -133,7 +134,7 @@ def swapaxes(a, axis1, axis2):
     return _shape.transpose(a, perm)
 
 
-def moveaxis(a, source, destination):
+def moveaxis(a: ArrayLike, source: int | Sequence[int], destination: int | Sequence[int]) -> Array:
     """Move dimensions to new positions, keeping the order of the others.
 
     Example:
@@ -155,7 +156,7 @@ def moveaxis(a, source, destination):
     return _shape.transpose(a, order)
 
 
-def rollaxis(a, axis: int, start: int = 0):
+def rollaxis(a: ArrayLike, axis: int, start: int = 0) -> Array:
     """Move ``axis`` backwards until it lies before position ``start`` (prefer ``moveaxis``).
 
     Example:
@@ -177,7 +178,7 @@ def rollaxis(a, axis: int, start: int = 0):
 # --- unit axes and broadcasting -------------------------------------------------------------------
 
 
-def squeeze(a, axis=None):
+def squeeze(a: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
     """Remove dimensions of size 1 (all of them, or those in ``axis``).
 
     Example:
@@ -197,7 +198,7 @@ def squeeze(a, axis=None):
     return _shape.squeeze(a, axes)
 
 
-def expand_dims(a, axis):
+def expand_dims(a: ArrayLike, axis: int) -> Array:
     """Insert dimensions of size 1 at the positions ``axis`` of the result.
 
     Example:
@@ -225,7 +226,7 @@ def _atleast(nd, a):
     return _shape.reshape(a, new)
 
 
-def atleast_1d(*arys):
+def atleast_1d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """Arrays with at least one dimension (one array, or a tuple for several).
 
     Example:
@@ -237,7 +238,7 @@ def atleast_1d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def atleast_2d(*arys):
+def atleast_2d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """Arrays with at least two dimensions (new ones in front).
 
     Example:
@@ -249,7 +250,7 @@ def atleast_2d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def atleast_3d(*arys):
+def atleast_3d(*arys: ArrayLike) -> Array | tuple[Array, ...]:
     """Arrays with at least three dimensions (a vector becomes ``(1, n, 1)``, a matrix
     ``(m, n, 1)``).
 
@@ -262,7 +263,7 @@ def atleast_3d(*arys):
     return out[0] if len(out) == 1 else out
 
 
-def broadcast_to(array, shape):
+def broadcast_to(array: ArrayLike, shape: int | Sequence[int]) -> Array:
     """Broadcast ``array`` to ``shape`` with NumPy's rules.
 
     Example:
@@ -278,7 +279,7 @@ def broadcast_to(array, shape):
     return _shape.broadcast_to(array, shape)
 
 
-def broadcast_arrays(*args):
+def broadcast_arrays(*args: ArrayLike) -> tuple[Array, ...]:
     """The arrays broadcast against each other, as a tuple.
 
     Example:
@@ -294,7 +295,7 @@ def broadcast_arrays(*args):
 # --- rearranging entries --------------------------------------------------------------------------
 
 
-def flip(m, axis=None):
+def flip(m: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
     """Reverse the order of entries along ``axis`` (all axes by default).
 
     Example:
@@ -311,7 +312,7 @@ def flip(m, axis=None):
     return _shape.rev(m, axes)
 
 
-def fliplr(m):
+def fliplr(m: ArrayLike) -> Array:
     """Reverse the order of columns (axis 1).
 
     Example:
@@ -325,7 +326,7 @@ def fliplr(m):
     return flip(m, 1)
 
 
-def flipud(m):
+def flipud(m: ArrayLike) -> Array:
     """Reverse the order of rows (axis 0).
 
     Example:
@@ -339,7 +340,7 @@ def flipud(m):
     return flip(m, 0)
 
 
-def rot90(m, k: int = 1, axes=(0, 1)):
+def rot90(m: ArrayLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
     """Rotate by 90 degrees ``k`` times in the plane of ``axes`` (from the first axis
     towards the second).
 
@@ -365,7 +366,7 @@ def rot90(m, k: int = 1, axes=(0, 1)):
     return flip(swapaxes(m, a0, a1), a1)
 
 
-def roll(a, shift, axis=None):
+def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Array:
     """Shift entries cyclically by ``shift`` along ``axis`` (the flattened array by default).
 
     Example:

@@ -3,6 +3,8 @@ to where the (stable) sorting permutation puts it; positions and counts (``argso
 ``searchsorted``, ``unique``'s indices) are integers with no derivative."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from functrans.backend import array_module
@@ -20,7 +22,8 @@ from functrans.primitives import sorting as _sorting
 from functrans.typing import Array, ArrayLike
 
 
-def sort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
+def sort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=None, *,
+         stable: bool = None) -> Array:
     """The entries sorted along ``axis`` (the flattened array when it is None). Each
     entry's derivative moves with it; tied entries keep their original order (the sort is
     stable), which decides which of them receives which derivative.
@@ -49,7 +52,8 @@ def sort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
     return take_along_axis(a, perm, axis)
 
 
-def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
+def argsort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=None, *,
+            stable: bool = None) -> Array:
     """The indices that sort ``a`` along ``axis``. No derivative. On traced arrays the order
     of ties is always stable.
 
@@ -73,7 +77,7 @@ def argsort(a, axis: int | None = -1, kind=None, order=None, *, stable=None):
     return _sorting.argsort(a, axis)
 
 
-def partition(a, kth, axis: int | None = -1, kind: str = "introselect", order=None):
+def partition(a: ArrayLike, kth: int, axis: int | None = -1, kind: str = "introselect", order=None) -> Array:
     """An arrangement in which the entry at position ``kth`` is the one a sort would put
     there, smaller entries before it and larger after. On traced arrays the result is fully
     sorted (which is one such arrangement).
@@ -92,7 +96,8 @@ def partition(a, kth, axis: int | None = -1, kind: str = "introselect", order=No
     return sort(a, axis)
 
 
-def argpartition(a, kth, axis: int | None = -1, kind: str = "introselect", order=None):
+def argpartition(a: ArrayLike, kth: int, axis: int | None = -1, kind: str = "introselect",
+                 order=None) -> Array:
     """Indices that partition ``a`` (see ``partition``). No derivative.
 
     Example:
@@ -109,7 +114,7 @@ def argpartition(a, kth, axis: int | None = -1, kind: str = "introselect", order
     return argsort(a, axis)
 
 
-def searchsorted(a, v, side: str = "left", sorter=None):
+def searchsorted(a: ArrayLike, v: ArrayLike, side: str = "left", sorter: ArrayLike | None = None) -> Array:
     """Indices at which ``v`` would be inserted into the sorted 1-D ``a`` to keep it sorted.
     No derivative.
 
@@ -130,8 +135,9 @@ def searchsorted(a, v, side: str = "left", sorter=None):
     return _sorting.searchsorted(a, v, side)
 
 
-def unique(ar, return_index: bool = False, return_inverse: bool = False,
-           return_counts: bool = False, axis=None, *, equal_nan: bool = True, sorted: bool = True):
+def unique(ar: ArrayLike, return_index: bool = False, return_inverse: bool = False,
+           return_counts: bool = False, axis: int | Sequence[int] | None = None, *, equal_nan: bool = True,
+           sorted: bool = True) -> Array | tuple[Array, ...]:
     """The sorted unique entries (of the flattened array, or the unique slices along
     ``axis``), optionally with the index of each one's first occurrence, the inverse indices,
     and the counts. The values are differentiable: each takes its derivative from its first
@@ -159,7 +165,7 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False,
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def flatnonzero(a):
+def flatnonzero(a: ArrayLike) -> Array:
     """Indices of the nonzero entries of the flattened array (``a`` must be concrete).
 
     Example:

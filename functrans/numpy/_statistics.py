@@ -7,6 +7,7 @@ derivative flows to the one or two entries it interpolates.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -32,7 +33,7 @@ from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise_more import isnan, logical_not
-from functrans.typing import Array, ArrayLike
+from functrans.typing import Array, ArrayLike, DType
 
 # --- means and spreads ---------------------------------------------------------------------------
 
@@ -44,7 +45,8 @@ def _count(shape, axes):
     return n
 
 
-def mean(a, axis=None, dtype=None, keepdims=False):
+def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+         keepdims: bool = False) -> Array:
     """Arithmetic mean over ``axis``. Integers are averaged in float64, as in NumPy.
 
     Example:
@@ -62,7 +64,8 @@ def mean(a, axis=None, dtype=None, keepdims=False):
     return keep_dims(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims)
 
 
-def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
+def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None, ddof: int = 0,
+        keepdims: bool = False) -> Array:
     """Variance over ``axis``, ``sum((a - mean)**2) / (n - ddof)``.
 
     Example:
@@ -85,7 +88,8 @@ def var(a, axis=None, dtype=None, ddof=0, keepdims=False):
     return keep_dims(_ew.div(total, _count(a.shape, axes) - ddof), a.shape, axes, keepdims)
 
 
-def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
+def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None, ddof: int = 0,
+        keepdims: bool = False) -> Array:
     """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof))``.
 
     Example:
@@ -99,7 +103,8 @@ def std(a, axis=None, dtype=None, ddof=0, keepdims=False):
     return _ew.sqrt(var(a, axis, dtype, ddof, keepdims))
 
 
-def nanmean(a, axis=None, dtype=None, keepdims: bool = False):
+def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+            keepdims: bool = False) -> Array:
     """Mean of the entries that are not NaN (NaN where all are).
 
     Example:
@@ -115,7 +120,8 @@ def nanmean(a, axis=None, dtype=None, keepdims: bool = False):
     return _ew.div(nansum(a, axis, keepdims=keepdims), convert_element_type(count, new_dtype=a.dtype))
 
 
-def nanvar(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
+def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None, ddof: int = 0,
+           keepdims: bool = False) -> Array:
     """Variance of the entries that are not NaN.
 
     Example:
@@ -135,7 +141,8 @@ def nanvar(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
     return _ew.div(total, convert_element_type(_ew.sub(count, ddof), new_dtype=total.dtype))
 
 
-def nanstd(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
+def nanstd(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None, ddof: int = 0,
+           keepdims: bool = False) -> Array:
     """Standard deviation of the entries that are not NaN.
 
     Example:
@@ -146,7 +153,8 @@ def nanstd(a, axis=None, dtype=None, ddof: int = 0, keepdims: bool = False):
     return _ew.sqrt(nanvar(a, axis, dtype, ddof, keepdims))
 
 
-def average(a, axis=None, weights=None, returned: bool = False, *, keepdims: bool = False):
+def average(a: ArrayLike, axis: int | Sequence[int] | None = None, weights: ArrayLike | None = None,
+            returned: bool = False, *, keepdims: bool = False) -> Array | tuple[Array, Array]:
     """Weighted average ``sum(a * w) / sum(w)`` over ``axis``; 1-D ``weights`` lie along
     ``axis``. Differentiable in ``a`` and in ``weights``.
 
@@ -184,7 +192,7 @@ def average(a, axis=None, weights=None, returned: bool = False, *, keepdims: boo
     return out
 
 
-def ptp(a, axis=None, keepdims: bool = False):
+def ptp(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Range of values (maximum minus minimum) over ``axis``.
 
     Example:
@@ -203,8 +211,8 @@ def ptp(a, axis=None, keepdims: bool = False):
 _QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: str = "linear",
-             keepdims: bool = False):
+def quantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out=None,
+             overwrite_input: bool = False, method: str = "linear", keepdims: bool = False) -> Array:
     """The ``q``-th quantiles (``q`` in [0, 1], a scalar or an array) over ``axis``, by
     linear interpolation between the sorted values (``method``: also ``'lower'``,
     ``'higher'``, ``'nearest'``, ``'midpoint'``, as in NumPy). The derivative flows to the one
@@ -266,8 +274,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input: bool = False, method: s
     return result
 
 
-def percentile(a, q, axis=None, out=None, overwrite_input: bool = False, method: str = "linear",
-               keepdims: bool = False):
+def percentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out=None,
+               overwrite_input: bool = False, method: str = "linear", keepdims: bool = False) -> Array:
     """The ``q``-th percentiles (``q`` in [0, 100]) over ``axis``; see ``quantile``.
 
     Example:
@@ -279,7 +287,8 @@ def percentile(a, q, axis=None, out=None, overwrite_input: bool = False, method:
     return quantile(a, q, axis, out, overwrite_input, method, keepdims)
 
 
-def median(a, axis=None, out=None, overwrite_input: bool = False, keepdims: bool = False):
+def median(a: ArrayLike, axis: int | Sequence[int] | None = None, out=None, overwrite_input: bool = False,
+           keepdims: bool = False) -> Array:
     """The median over ``axis`` (the mean of the two middle values for an even count).
 
     Example:

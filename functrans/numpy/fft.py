@@ -7,6 +7,8 @@ inputs are real.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from functrans.backend import array_module
@@ -15,6 +17,7 @@ from functrans.numpy._util import any_tracer, as_array, normalize_axis
 from functrans.primitives import fft as _fft
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
+from functrans.typing import Array, ArrayLike, DType
 
 __all__ = [
     "fft", "fft2", "fftfreq", "fftn", "fftshift", "ifft", "ifft2", "ifftn", "ifftshift", "irfft",
@@ -89,7 +92,7 @@ def _numpy_call(name, a, *args, **kwargs):
 # --- complex transforms ---------------------------------------------------------------------------
 
 
-def fft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
+def fft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None) -> Array:
     """The one-dimensional discrete Fourier transform along ``axis`` (cropped or zero-padded
     to ``n`` points).
 
@@ -104,7 +107,7 @@ def fft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
     return _complex_transform("fft", a, None if n is None else (n,), (axis,), _check_norm(norm))
 
 
-def ifft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
+def ifft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None) -> Array:
     """The inverse of ``fft`` along ``axis``.
 
     Example:
@@ -118,7 +121,8 @@ def ifft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
     return _complex_transform("ifft", a, None if n is None else (n,), (axis,), _check_norm(norm))
 
 
-def fftn(a, s=None, axes=None, norm: str | None = None):
+def fftn(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
+         norm: str | None = None) -> Array:
     """The n-dimensional transform over ``axes`` (all by default, or the last ``len(s)``).
 
     Example:
@@ -132,7 +136,8 @@ def fftn(a, s=None, axes=None, norm: str | None = None):
     return _complex_transform("fft", a, s, axes, _check_norm(norm))
 
 
-def ifftn(a, s=None, axes=None, norm: str | None = None):
+def ifftn(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
+          norm: str | None = None) -> Array:
     """The inverse of ``fftn``.
 
     Example:
@@ -146,7 +151,8 @@ def ifftn(a, s=None, axes=None, norm: str | None = None):
     return _complex_transform("ifft", a, s, axes, _check_norm(norm))
 
 
-def fft2(a, s=None, axes=(-2, -1), norm: str | None = None):
+def fft2(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
+         norm: str | None = None) -> Array:
     """The two-dimensional transform over ``axes`` (the last two by default).
 
     Example:
@@ -157,7 +163,8 @@ def fft2(a, s=None, axes=(-2, -1), norm: str | None = None):
     return fftn(a, s, axes, norm)
 
 
-def ifft2(a, s=None, axes=(-2, -1), norm: str | None = None):
+def ifft2(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
+          norm: str | None = None) -> Array:
     """The inverse of ``fft2``.
 
     Example:
@@ -204,7 +211,7 @@ def _irfftn(a, s, axes, norm):
     return _fft.fft(a, "irfft", axes, s[-1], norm)
 
 
-def rfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
+def rfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None) -> Array:
     """The transform of a real signal along ``axis``: its ``n // 2 + 1`` non-negative
     frequency terms.
 
@@ -219,7 +226,7 @@ def rfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
     return _rfftn(a, None if n is None else (n,), (axis,), _check_norm(norm))
 
 
-def irfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
+def irfft(a: ArrayLike, n: int | None = None, axis: int = -1, norm: str | None = None) -> Array:
     """The inverse of ``rfft``: a real signal of ``n`` points (``2 * (m - 1)`` by default)
     from its non-negative frequency terms.
 
@@ -234,7 +241,8 @@ def irfft(a, n: int | None = None, axis: int = -1, norm: str | None = None):
     return _irfftn(a, None if n is None else (n,), (axis,), _check_norm(norm))
 
 
-def rfftn(a, s=None, axes=None, norm: str | None = None):
+def rfftn(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
+          norm: str | None = None) -> Array:
     """The n-dimensional transform of a real array; the last axis keeps the non-negative
     frequencies.
 
@@ -249,7 +257,8 @@ def rfftn(a, s=None, axes=None, norm: str | None = None):
     return _rfftn(a, s, axes, _check_norm(norm))
 
 
-def irfftn(a, s=None, axes=None, norm: str | None = None):
+def irfftn(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] | None = None,
+           norm: str | None = None) -> Array:
     """The inverse of ``rfftn``.
 
     Example:
@@ -263,7 +272,8 @@ def irfftn(a, s=None, axes=None, norm: str | None = None):
     return _irfftn(a, s, axes, _check_norm(norm))
 
 
-def rfft2(a, s=None, axes=(-2, -1), norm: str | None = None):
+def rfft2(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
+          norm: str | None = None) -> Array:
     """``rfftn`` over two axes (the last two by default).
 
     Example:
@@ -274,7 +284,8 @@ def rfft2(a, s=None, axes=(-2, -1), norm: str | None = None):
     return rfftn(a, s, axes, norm)
 
 
-def irfft2(a, s=None, axes=(-2, -1), norm: str | None = None):
+def irfft2(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] = (-2, -1),
+           norm: str | None = None) -> Array:
     """The inverse of ``rfft2``.
 
     Example:
@@ -288,7 +299,7 @@ def irfft2(a, s=None, axes=(-2, -1), norm: str | None = None):
 # --- frequencies and shifts ------------------------------------------------------------------------
 
 
-def fftfreq(n: int, d: float = 1.0, *, dtype=None, device=None):
+def fftfreq(n: int, d: float = 1.0, *, dtype: DType = None, device=None) -> Array:
     """The sample frequencies of an ``n``-point transform with sample spacing ``d``.
 
     Example:
@@ -300,7 +311,7 @@ def fftfreq(n: int, d: float = 1.0, *, dtype=None, device=None):
     return out if dtype is None else out.astype(dtype)
 
 
-def rfftfreq(n: int, d: float = 1.0, *, dtype=None, device=None):
+def rfftfreq(n: int, d: float = 1.0, *, dtype: DType = None, device=None) -> Array:
     """The sample frequencies of ``rfft`` (the non-negative ones).
 
     Example:
@@ -323,7 +334,7 @@ def _shift(x, axes, sign):
     return roll(x, shifts, axes) if axes else x
 
 
-def fftshift(x, axes=None):
+def fftshift(x: ArrayLike, axes: Sequence[int] | None = None) -> Array:
     """Move the zero frequency to the centre (rolls by half the length).
 
     Example:
@@ -334,7 +345,7 @@ def fftshift(x, axes=None):
     return _shift(x, axes, 1)
 
 
-def ifftshift(x, axes=None):
+def ifftshift(x: ArrayLike, axes: Sequence[int] | None = None) -> Array:
     """The inverse of ``fftshift``.
 
     Example:

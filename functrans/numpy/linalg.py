@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from functrans.primitives import linalg_ops as _la
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
+from functrans.typing import Array, ArrayLike, DType
 
 LinAlgError = np.linalg.LinAlgError
 
@@ -71,7 +73,7 @@ def _common(a, b):
 # --- solving ------------------------------------------------------------------------------------
 
 
-def solve(a, b):
+def solve(a: ArrayLike, b: ArrayLike) -> Array:
     """The solution ``x`` of ``a @ x = b``. ``b`` is a vector ``(..., n)`` only when it is
     1-D; otherwise a stack of matrices ``(..., n, k)`` (NumPy 2 semantics).
 
@@ -95,7 +97,7 @@ def solve(a, b):
     return _shape.reshape(out, out.shape[:-1]) if vector else out
 
 
-def inv(a):
+def inv(a: ArrayLike) -> Array:
     """The inverse matrix. Its derivative is ``-inv(a) @ da @ inv(a)``.
 
     Example:
@@ -112,7 +114,7 @@ def inv(a):
     return _la.solve(a, eye)
 
 
-def det(a):
+def det(a: ArrayLike) -> Array:
     """The determinant. Its derivative is ``det(a) * trace(inv(a) @ da)`` (``a`` must be
     invertible for the derivative).
 
@@ -125,7 +127,7 @@ def det(a):
     return _la.det_p.bind(a)
 
 
-def slogdet(a):
+def slogdet(a: ArrayLike) -> tuple[Array, Array]:
     """The sign and the log of the absolute value of the determinant (a named pair
     ``(sign, logabsdet)``), without overflow.
 
@@ -142,7 +144,7 @@ def slogdet(a):
     return np.linalg._linalg.SlogdetResult(sign, logdet)
 
 
-def matrix_power(a, n: int):
+def matrix_power(a: ArrayLike, n: int) -> Array:
     """``a`` multiplied by itself ``n`` times (``n < 0``: powers of the inverse; ``n = 0``:
     the identity), by repeated squaring.
 
@@ -172,7 +174,7 @@ def matrix_power(a, n: int):
     return result
 
 
-def multi_dot(arrays, *, out=None):
+def multi_dot(arrays: Sequence[ArrayLike], *, out=None) -> Array:
     """The product of a chain of matrices, in the order of multiplication that costs the
     fewest operations (the first and last arrays may be vectors).
 
@@ -224,7 +226,7 @@ def multi_dot(arrays, *, out=None):
 # --- decompositions ------------------------------------------------------------------------------------
 
 
-def cholesky(a, /, *, upper: bool = False):
+def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     """The lower-triangular ``L`` with ``L @ L^H = a`` (``upper=True``: ``L^H``), for a
     Hermitian positive-definite ``a``. Only the lower triangle of ``a`` is read, and the
     derivative treats ``a`` as Hermitian (only the Hermitian part of a perturbation counts).
@@ -244,7 +246,7 @@ def cholesky(a, /, *, upper: bool = False):
     return _la.mH(low) if upper else low
 
 
-def eigh(a, UPLO: str = "L"):
+def eigh(a: ArrayLike, UPLO: str = "L") -> tuple[Array, Array]:
     """Eigenvalues (ascending) and eigenvectors (columns) of a Hermitian matrix, as a named
     pair ``(eigenvalues, eigenvectors)``. The matrix is read from its ``UPLO`` triangle. See
     the module docstring for the derivative when eigenvalues repeat.
@@ -265,7 +267,7 @@ def eigh(a, UPLO: str = "L"):
     return np.linalg._linalg.EighResult(w, v)
 
 
-def eig(a):
+def eig(a: ArrayLike) -> tuple[Array, Array]:
     """Eigenvalues and unit eigenvectors (columns) of a general square matrix, as a named
     pair. Unlike NumPy, the result is always complex (NumPy returns real arrays when every
     eigenvalue happens to be real), so that its type does not depend on the values. The
@@ -284,7 +286,7 @@ def eig(a):
     return np.linalg._linalg.EigResult(w, v)
 
 
-def eigvals(a):
+def eigvals(a: ArrayLike) -> Array:
     """Eigenvalues of a general square matrix (always complex; see ``eig``).
 
     Example:
@@ -309,7 +311,7 @@ def _hermitian_from(a, lower):
     return _ew.add(_ew.add(tri, _la.mH(tri)), diag)
 
 
-def eigvalsh(a, UPLO: str = "L"):
+def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Array:
     """Eigenvalues (ascending) of a Hermitian matrix.
 
     Example:
@@ -323,7 +325,8 @@ def eigvalsh(a, UPLO: str = "L"):
     return eigh(a, UPLO)[0]
 
 
-def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):
+def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True,
+        hermitian: bool = False) -> Array | tuple[Array, Array, Array]:
     """Singular value decomposition ``a = U @ diag(S) @ Vh`` (a named triple), singular values
     descending. Derivatives need ``full_matrices=False`` for non-square matrices; see the
     module docstring for repeated singular values.
@@ -345,7 +348,7 @@ def svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool 
     return np.linalg._linalg.SVDResult(u, s, vh)
 
 
-def svdvals(x, /):
+def svdvals(x: ArrayLike, /) -> Array:
     """The singular values, descending.
 
     Example:
@@ -356,7 +359,7 @@ def svdvals(x, /):
     return svd(x, compute_uv=False)
 
 
-def qr(a, mode: str = "reduced"):
+def qr(a: ArrayLike, mode: str = "reduced") -> Array | tuple[Array, Array]:
     """QR decomposition ``a = Q @ R`` (a named pair), ``Q`` with orthonormal columns and ``R``
     upper triangular; ``mode='r'`` gives ``R`` only. Derivatives need at least as many rows
     as columns.
@@ -377,7 +380,8 @@ def qr(a, mode: str = "reduced"):
     return r if mode == "r" else np.linalg._linalg.QRResult(q, r)
 
 
-def pinv(a, rcond=None, hermitian: bool = False, *, rtol=None):
+def pinv(a: ArrayLike, rcond: float | None = None, hermitian: bool = False, *,
+         rtol: float | None = None) -> Array:
     """The Moore-Penrose pseudo-inverse (singular values below ``rcond`` times the largest
     are treated as zero). Its derivative is the closed form of Golub and Pereyra, valid
     where the rank does not change.
@@ -395,7 +399,7 @@ def pinv(a, rcond=None, hermitian: bool = False, *, rtol=None):
     return _la.pinv(a, float(rcond))
 
 
-def lstsq(a, b, rcond=None):
+def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array, Array, int, Array]:
     """The least-squares solution ``x`` of ``a @ x = b``, with the sums of squared residuals
     (when ``a`` has full column rank and more rows than columns), the rank and the singular
     values of ``a``, as NumPy returns them. ``x`` and the residuals are differentiable.
@@ -434,7 +438,8 @@ def lstsq(a, b, rcond=None):
     return x, residuals, rank, s
 
 
-def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):
+def matrix_rank(A: ArrayLike, tol: float | None = None, hermitian: bool = False, *,
+                rtol: float | None = None) -> Array:
     """The number of singular values above the tolerance (read from concrete values).
 
     Example:
@@ -454,7 +459,7 @@ def matrix_rank(A, tol=None, hermitian: bool = False, *, rtol=None):
     return array_module(value).linalg.matrix_rank(value, tol=tol, **options)
 
 
-def cond(x, p=None):
+def cond(x: ArrayLike, p: int | float | str | None = None) -> Array:
     """The condition number in the norm ``p`` (2 by default: largest over smallest singular
     value).
 
@@ -515,7 +520,8 @@ def _abs_squared(x):
     return _ew.integer_pow(x, 2)
 
 
-def vector_norm(x, /, *, axis=None, keepdims: bool = False, ord=2):
+def vector_norm(x: ArrayLike, /, *, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+                ord: int | float | str | None = 2) -> Array:
     """The vector ``ord``-norm over ``axis`` (all axes by default): 2 (Euclidean), 1, inf,
     -inf, 0 (count of nonzeros), or any other real ``p``: ``sum(|x|**p)**(1/p)``.
 
@@ -552,7 +558,7 @@ def _real_dtype(x):
     return np.dtype(x.dtype.char.lower()) if x.dtype.kind == "c" else x.dtype
 
 
-def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):
+def matrix_norm(x: ArrayLike, /, *, keepdims: bool = False, ord: int | float | str | None = "fro") -> Array:
     """The matrix ``ord``-norm of the last two dimensions: ``'fro'``, ``'nuc'`` (sum of
     singular values), 2 / -2 (largest / smallest singular value), 1 / -1 (largest /
     smallest absolute column sum), inf / -inf (the same for rows).
@@ -565,7 +571,8 @@ def matrix_norm(x, /, *, keepdims: bool = False, ord="fro"):
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
 
-def norm(x, ord=None, axis=None, keepdims: bool = False):
+def norm(x: ArrayLike, ord: int | float | str | None = None, axis: int | Sequence[int] | None = None,
+         keepdims: bool = False) -> Array:
     """Vector or matrix norm, as ``numpy.linalg.norm``: with ``axis=None`` a 1-D array gets
     the vector norm, a 2-D one the matrix norm (Frobenius by default); an int ``axis`` means
     vector norms along it and a pair of axes matrix norms in those planes. The derivative at
@@ -623,7 +630,7 @@ def norm(x, ord=None, axis=None, keepdims: bool = False):
 # --- array API names ----------------------------------------------------------------------------------
 
 
-def matrix_transpose(x, /):
+def matrix_transpose(x: ArrayLike, /) -> Array:
     """Swap the last two dimensions.
 
     Example:
@@ -637,7 +644,7 @@ def matrix_transpose(x, /):
     return _la.mT(x)
 
 
-def vecdot(x1, x2, /, *, axis: int = -1):
+def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
     """``sum(conj(x1) * x2)`` along ``axis``, broadcasting the other dimensions.
 
     Example:
@@ -652,7 +659,7 @@ def vecdot(x1, x2, /, *, axis: int = -1):
     return _red.reduce_sum(prod, (normalize_axis(axis, len(prod.shape)),))
 
 
-def matmul(x1, x2, /):
+def matmul(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     """``numpy.matmul`` (also in this namespace, as in NumPy 2).
 
     Example:
@@ -663,7 +670,7 @@ def matmul(x1, x2, /):
     return _matmul(x1, x2)
 
 
-def outer(x1, x2, /):
+def outer(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     """Outer product of two vectors.
 
     Example:
@@ -674,7 +681,7 @@ def outer(x1, x2, /):
     return _outer(x1, x2)
 
 
-def tensordot(x1, x2, /, *, axes=2):
+def tensordot(x1: ArrayLike, x2: ArrayLike, /, *, axes: int | Sequence[Sequence[int]] = 2) -> Array:
     """``numpy.tensordot`` (also in this namespace, as in NumPy 2).
 
     Example:
@@ -685,7 +692,7 @@ def tensordot(x1, x2, /, *, axes=2):
     return _tensordot(x1, x2, axes)
 
 
-def trace(x, /, *, offset: int = 0, dtype=None):
+def trace(x: ArrayLike, /, *, offset: int = 0, dtype: DType = None) -> Array:
     """The sum of each matrix's diagonal (the last two dimensions).
 
     Example:
@@ -696,7 +703,7 @@ def trace(x, /, *, offset: int = 0, dtype=None):
     return _trace(x, offset, -2, -1, dtype)
 
 
-def diagonal(x, /, *, offset: int = 0):
+def diagonal(x: ArrayLike, /, *, offset: int = 0) -> Array:
     """The diagonal of each matrix (the last two dimensions).
 
     Example:
@@ -707,7 +714,7 @@ def diagonal(x, /, *, offset: int = 0):
     return _diagonal(x, offset, -2, -1)
 
 
-def cross(x1, x2, /, *, axis: int = -1):
+def cross(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
     """Cross product of 3-vectors along ``axis``.
 
     Example:

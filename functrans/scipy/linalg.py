@@ -2,6 +2,8 @@
 primitives behind functrans.numpy.linalg; SciPy itself is not needed)."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from functrans.backend import array_module_of
@@ -11,6 +13,7 @@ from functrans.primitives import linalg_ops as _la
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import conj
+from functrans.typing import Array, ArrayLike
 
 __all__ = ["cho_factor", "cho_solve", "cholesky", "det", "eigh", "inv", "lu_solve", "pinv", "qr",
            "solve", "solve_triangular", "svd"]
@@ -29,8 +32,9 @@ def _as_matrix_rhs(b):
     return b, False
 
 
-def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = False,
-                     overwrite_b: bool = False, check_finite: bool = True):
+def solve_triangular(a: ArrayLike, b: ArrayLike, trans: int | str = 0, lower: bool = False,
+                     unit_diagonal: bool = False, overwrite_b: bool = False,
+                     check_finite: bool = True) -> Array:
     """The solution ``x`` of ``op(T) @ x = b`` for the lower (``lower=True``) or upper triangle
     ``T`` of ``a``; ``trans`` 0 / ``'N'``: ``T``, 1 / ``'T'``: its transpose, 2 / ``'C'``: its
     conjugate transpose. Differentiable in ``a`` (its triangle) and ``b``.
@@ -56,7 +60,8 @@ def solve_triangular(a, b, trans=0, lower: bool = False, unit_diagonal: bool = F
     return _shape.reshape(out, out.shape[:-1]) if vector else out
 
 
-def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
+def cholesky(a: ArrayLike, lower: bool = False, overwrite_a: bool = False,
+             check_finite: bool = True) -> Array:
     """The Cholesky factor: upper ``U`` with ``U^H @ U = a`` by default (SciPy's convention),
     lower with ``lower=True``.
 
@@ -68,7 +73,8 @@ def cholesky(a, lower: bool = False, overwrite_a: bool = False, check_finite: bo
     return _fla.cholesky(a, upper=not lower)
 
 
-def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: bool = True):
+def cho_factor(a: ArrayLike, lower: bool = False, overwrite_a: bool = False,
+               check_finite: bool = True) -> tuple[Array, bool]:
     """``(c, lower)`` for ``cho_solve``: the Cholesky factor (the other triangle is zero here).
 
     Example:
@@ -80,7 +86,8 @@ def cho_factor(a, lower: bool = False, overwrite_a: bool = False, check_finite: 
     return cholesky(a, lower=lower), lower
 
 
-def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = True):
+def cho_solve(c_and_lower: tuple[ArrayLike, bool], b: ArrayLike, overwrite_b: bool = False,
+              check_finite: bool = True) -> Array:
     """The solution of ``a @ x = b`` given ``cho_factor(a)``: two triangular solves.
 
     Example:
@@ -97,8 +104,9 @@ def cho_solve(c_and_lower, b, overwrite_b: bool = False, check_finite: bool = Tr
     return solve_triangular(c, y, lower=False)
 
 
-def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: bool = False,
-          check_finite: bool = True, assume_a: str = "gen", transposed: bool = False):
+def solve(a: ArrayLike, b: ArrayLike, lower: bool = False, overwrite_a: bool = False,
+          overwrite_b: bool = False, check_finite: bool = True, assume_a: str = "gen",
+          transposed: bool = False) -> Array:
     """The solution of ``a @ x = b`` (``assume_a='pos'`` uses a Cholesky factorisation).
 
     Example:
@@ -116,7 +124,8 @@ def solve(a, b, lower: bool = False, overwrite_a: bool = False, overwrite_b: boo
     return _fla.solve(a, b)
 
 
-def eigh(a, b=None, lower: bool = True, eigvals_only: bool = False, **kwargs):
+def eigh(a: ArrayLike, b: ArrayLike | None = None, lower: bool = True, eigvals_only: bool = False,
+         **kwargs: Any) -> Array | tuple[Array, Array]:
     """Eigenvalues and eigenvectors of a Hermitian matrix (the standard problem only).
 
     Example:
@@ -130,7 +139,8 @@ def eigh(a, b=None, lower: bool = True, eigvals_only: bool = False, **kwargs):
     return w if eigvals_only else (w, v)
 
 
-def lu_solve(lu_and_piv, b, trans: int = 0, overwrite_b: bool = False, check_finite: bool = True):
+def lu_solve(lu_and_piv, b: ArrayLike, trans: int = 0, overwrite_b: bool = False,
+             check_finite: bool = True) -> Array:
     """Not provided (it raises ``NotImplementedError``): use ``solve``, which factorises and
     solves in one step.
 

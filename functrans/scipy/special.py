@@ -9,6 +9,7 @@ from functrans.numpy and need nothing else.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from functrans.numpy._reductions import logsumexp, max, sum
 from functrans.numpy._util import any_tracer, as_array, normalize_axes
@@ -17,6 +18,7 @@ from functrans.primitives import elementwise_more as _em
 from functrans.primitives import special as _sp
 from functrans.primitives.conversion import stop_gradient
 from functrans.scipy._util import as_float
+from functrans.typing import Array, ArrayLike
 
 __all__ = [
     "digamma", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln", "i0", "i0e", "i1", "i1e",
@@ -25,7 +27,7 @@ __all__ = [
 ]
 
 
-def erf(x):
+def erf(x: ArrayLike) -> Array:
     """The error function ``2/sqrt(pi) * integral of exp(-t**2) from 0 to x``.
 
     Example:
@@ -36,7 +38,7 @@ def erf(x):
     return _sp.erf(as_float(x))
 
 
-def erfc(x):
+def erfc(x: ArrayLike) -> Array:
     """The complementary error function ``1 - erf(x)``, accurate for large ``x``.
 
     Example:
@@ -47,7 +49,7 @@ def erfc(x):
     return _sp.erfc(as_float(x))
 
 
-def erfinv(y):
+def erfinv(y: ArrayLike) -> Array:
     """The inverse of ``erf`` on (-1, 1).
 
     Example:
@@ -58,7 +60,7 @@ def erfinv(y):
     return _sp.erfinv(as_float(y))
 
 
-def gammaln(x):
+def gammaln(x: ArrayLike) -> Array:
     """``log|Gamma(x)|``; its derivative is ``digamma``.
 
     Example:
@@ -69,7 +71,7 @@ def gammaln(x):
     return _sp.lgamma(as_float(x))
 
 
-def gamma(x):
+def gamma(x: ArrayLike) -> Array:
     """The gamma function, ``exp(gammaln(x))`` with the sign of Gamma (for real ``x``).
 
     Example:
@@ -83,7 +85,7 @@ def gamma(x):
     return _ew.mul(_ew.select(negative, -1.0, 1.0), _ew.exp(_sp.lgamma(x)))
 
 
-def digamma(x):
+def digamma(x: ArrayLike) -> Array:
     """The logarithmic derivative of the gamma function.
 
     Example:
@@ -97,7 +99,7 @@ def digamma(x):
 psi = digamma
 
 
-def polygamma(n, x):
+def polygamma(n: int, x: ArrayLike) -> Array:
     """The ``n``-th derivative of ``digamma`` (``n`` a non-negative integer, not traced).
 
     Example:
@@ -109,7 +111,7 @@ def polygamma(n, x):
     return _sp.polygamma(n, as_float(x))
 
 
-def i0(x):
+def i0(x: ArrayLike) -> Array:
     """The modified Bessel function of the first kind of order 0.
 
     Example:
@@ -120,7 +122,7 @@ def i0(x):
     return _sp.i0(as_float(x))
 
 
-def i1(x):
+def i1(x: ArrayLike) -> Array:
     """The modified Bessel function of the first kind of order 1.
 
     Example:
@@ -131,7 +133,7 @@ def i1(x):
     return _sp.i1(as_float(x))
 
 
-def i0e(x):
+def i0e(x: ArrayLike) -> Array:
     """``exp(-|x|) * i0(x)``, without overflow.
 
     Example:
@@ -142,7 +144,7 @@ def i0e(x):
     return _sp.i0e(as_float(x))
 
 
-def i1e(x):
+def i1e(x: ArrayLike) -> Array:
     """``exp(-|x|) * i1(x)``, without overflow.
 
     Example:
@@ -153,7 +155,7 @@ def i1e(x):
     return _sp.i1e(as_float(x))
 
 
-def log_ndtr(x):
+def log_ndtr(x: ArrayLike) -> Array:
     """``log(ndtr(x))``, accurate far into the left tail.
 
     Example:
@@ -164,7 +166,7 @@ def log_ndtr(x):
     return _sp.log_ndtr(as_float(x))
 
 
-def ndtr(x):
+def ndtr(x: ArrayLike) -> Array:
     """The standard normal distribution function ``0.5 * erfc(-x / sqrt(2))``.
 
     Example:
@@ -175,7 +177,7 @@ def ndtr(x):
     return _ew.mul(0.5, _sp.erfc(_ew.mul(as_float(x), -1.0 / math.sqrt(2.0))))
 
 
-def ndtri(p):
+def ndtri(p: ArrayLike) -> Array:
     """The inverse of ``ndtr``: ``sqrt(2) * erfinv(2p - 1)``.
 
     Example:
@@ -186,7 +188,7 @@ def ndtri(p):
     return _ew.mul(math.sqrt(2.0), _sp.erfinv(_ew.sub(_ew.mul(2.0, as_float(p)), 1.0)))
 
 
-def expit(x):
+def expit(x: ArrayLike) -> Array:
     """The logistic sigmoid ``1 / (1 + exp(-x))``, without overflow.
 
     Example:
@@ -197,7 +199,7 @@ def expit(x):
     return _ew.logistic(as_float(x))
 
 
-def logit(p):
+def logit(p: ArrayLike) -> Array:
     """The inverse of ``expit``: ``log(p / (1 - p))``.
 
     Example:
@@ -209,7 +211,7 @@ def logit(p):
     return _ew.sub(_ew.log(p), _ew.log1p(_ew.neg(p)))
 
 
-def xlogy(x, y):
+def xlogy(x: ArrayLike, y: ArrayLike) -> Array:
     """``x * log(y)``, 0 where ``x == 0`` (even for ``y == 0``). Its derivative in ``x`` is
     ``log(y)`` and in ``y`` it is ``x / y`` (0 where ``x == 0``).
 
@@ -221,7 +223,7 @@ def xlogy(x, y):
     return _x_times(x, y, _ew.log, shift=0.0)
 
 
-def xlog1py(x, y):
+def xlog1py(x: ArrayLike, y: ArrayLike) -> Array:
     """``x * log1p(y)``, 0 where ``x == 0`` (even for ``y == -1``).
 
     Example:
@@ -236,7 +238,7 @@ def _x_times(x, y, log_fn, shift):
     return (_sp.xlogy if shift == 0.0 else _sp.xlog1py)(as_float(x), as_float(y))
 
 
-def softmax(x, axis=None):
+def softmax(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
     """``exp(x) / sum(exp(x))`` over ``axis`` (all axes by default, as SciPy), computed with
     the maximum taken out first.
 
@@ -253,7 +255,7 @@ def softmax(x, axis=None):
     return _ew.div(e, sum(e, axes, keepdims=True))
 
 
-def log_softmax(x, axis=None):
+def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
     """``x - logsumexp(x)`` over ``axis`` (all axes by default), without overflow.
 
     Example:

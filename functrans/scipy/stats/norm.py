@@ -7,6 +7,7 @@ import math
 from functrans.primitives import elementwise as _ew
 from functrans.scipy import special as _special
 from functrans.scipy._util import as_float
+from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "logcdf", "logpdf", "pdf", "ppf", "sf", "logsf"]
 
@@ -17,7 +18,7 @@ def _standard(x, loc, scale):
     return _ew.div(_ew.sub(as_float(x), loc), scale)
 
 
-def logpdf(x, loc=0.0, scale=1.0):
+def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density.
 
     Example:
@@ -29,7 +30,7 @@ def logpdf(x, loc=0.0, scale=1.0):
     return _ew.sub(_ew.sub(_ew.mul(-0.5, _ew.mul(z, z)), _LOG_SQRT_2PI), _ew.log(as_float(scale)))
 
 
-def pdf(x, loc=0.0, scale=1.0):
+def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The density.
 
     Example:
@@ -40,7 +41,7 @@ def pdf(x, loc=0.0, scale=1.0):
     return _ew.exp(logpdf(x, loc, scale))
 
 
-def cdf(x, loc=0.0, scale=1.0):
+def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function ``P(X <= x)``.
 
     Example:
@@ -51,7 +52,7 @@ def cdf(x, loc=0.0, scale=1.0):
     return _special.ndtr(_standard(x, loc, scale))
 
 
-def logcdf(x, loc=0.0, scale=1.0):
+def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function, accurate far into the left tail.
 
     Example:
@@ -62,7 +63,7 @@ def logcdf(x, loc=0.0, scale=1.0):
     return _special.log_ndtr(_standard(x, loc, scale))
 
 
-def sf(x, loc=0.0, scale=1.0):
+def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The survival function ``P(X > x) = cdf(-x)`` for the standard variable.
 
     Example:
@@ -73,7 +74,7 @@ def sf(x, loc=0.0, scale=1.0):
     return _special.ndtr(_ew.neg(_standard(x, loc, scale)))
 
 
-def logsf(x, loc=0.0, scale=1.0):
+def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function.
 
     Example:
@@ -84,7 +85,7 @@ def logsf(x, loc=0.0, scale=1.0):
     return _special.log_ndtr(_ew.neg(_standard(x, loc, scale)))
 
 
-def ppf(q, loc=0.0, scale=1.0):
+def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The quantile function (the inverse of ``cdf``).
 
     Example:
