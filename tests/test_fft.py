@@ -8,8 +8,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.testing import check_grads
-from op_specs import check_spec
-from op_specs_more import FFT_SPECS
+from specs import FFT_SPECS, check_spec
 
 
 @pytest.mark.parametrize("spec", FFT_SPECS, ids=repr)

@@ -10,8 +10,7 @@ import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.linalg as fsl
 from functrans.testing import check_grads
-from op_specs import check_spec
-from op_specs_more import LINALG_SPECS
+from specs import LINALG_SPECS, check_spec
 
 
 @pytest.mark.parametrize("spec", LINALG_SPECS, ids=repr)

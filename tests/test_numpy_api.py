@@ -1,4 +1,4 @@
-"""Every public functrans.numpy function, table-driven from ``op_specs.FNP_SPECS``: values,
+"""Every public functrans.numpy function, table-driven from ``specs.FNP_SPECS``: values,
 shapes and dtypes against NumPy on plain arrays and inside transformations; derivatives by
 ``check_grads`` to second order in forward and reverse mode in float64; a float32 run in which
 values, tangents and cotangents stay float32 (Python scalars do not widen them)."""
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from op_specs import FNP_SPECS, check_spec
+from specs import FNP_SPECS, check_spec
 
 
 @pytest.mark.parametrize("spec", FNP_SPECS, ids=repr)
@@ -27,9 +27,9 @@ import numpy as np  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 import functrans as ft  # noqa: E402
-from op_specs import _FNP_BINARY, _FNP_COMPARISONS, _FNP_UNARY, Domain, assert_same  # noqa: E402
+from specs import FNP_BINARY, FNP_COMPARISONS, FNP_UNARY, Domain, assert_same  # noqa: E402
 
-_NAMES = {f"fnp.{n}" for n, _, _ in _FNP_UNARY + _FNP_BINARY} | {f"fnp.{n}" for n in _FNP_COMPARISONS}
+_NAMES = {f"fnp.{n}" for n, _, _ in FNP_UNARY + FNP_BINARY} | {f"fnp.{n}" for n in FNP_COMPARISONS}
 ELEMENTWISE = [s for s in FNP_SPECS if s.name in _NAMES | {"fnp.abs"}]
 
 

@@ -1,8 +1,8 @@
 """Special points of the broad-coverage issue's functrans.numpy functions, with exact
 expected values, and the rows for names that are not top-level functions (``r_``, ``c_``).
 
-The table rows of the new functions and primitives (tests/op_specs_more.py) are run by
-tests/test_numpy_api.py and tests/test_primitives.py, which op_specs.py feeds them to."""
+The table rows of these functions and their primitives (tests/specs/) are run by
+tests/test_numpy_api.py and tests/test_primitives.py."""
 from __future__ import annotations
 
 import numpy as np
@@ -11,8 +11,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.testing import check_grads
-from op_specs import check_spec
-from op_specs_more import INDEX_TRICK_SPECS
+from specs import INDEX_TRICK_SPECS, check_spec
 
 
 @pytest.mark.parametrize("spec", INDEX_TRICK_SPECS, ids=repr)

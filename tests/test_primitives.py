@@ -1,4 +1,4 @@
-"""Every primitive, table-driven from ``op_specs.PRIMITIVE_SPECS``: values against NumPy on
+"""Every primitive, table-driven from ``specs.PRIMITIVE_SPECS``: values against NumPy on
 plain arrays and inside transformations, on NumPy and on the strict backend (outputs on the
 inputs' device), derivatives by ``check_grads`` to second order in
 forward and reverse mode in float64 (complex128 for complex-only rows), and a lower-precision
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from op_specs import PRIMITIVE_SPECS, check_spec
+from specs import PRIMITIVE_SPECS, check_spec
 
 
 @pytest.mark.parametrize("spec", PRIMITIVE_SPECS, ids=repr)
@@ -125,7 +125,7 @@ def test_check_grads_rejects_bad_arguments():
 from backends import BACKENDS  # noqa: E402
 from functrans.errors import DeviceMismatchError  # noqa: E402
 from functrans.testing.strict import strict_array  # noqa: E402
-from op_specs import draw_case  # noqa: E402
+from specs import draw_case  # noqa: E402
 
 
 @pytest.mark.parametrize("spec", [s for s in PRIMITIVE_SPECS if s.nargs >= 2], ids=repr)

@@ -1,5 +1,5 @@
 """Registry completeness: every primitive carries the rules it needs, and every public name
-of functrans.numpy and every primitive has a row in the op table (op_specs), so nothing
+of functrans.numpy and every primitive has a row in the op table (tests/specs), so nothing
 ships without derivative checks."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 import functrans.numpy as fnp
 from functrans.primitives import all_primitives
-from op_specs import FNP_SPECS, PRIMITIVE_SPECS
+from specs import FNP_SPECS, PRIMITIVE_SPECS
 
 PRIMITIVES = sorted(all_primitives(), key=lambda p: p.name)
 
@@ -74,7 +74,7 @@ def test_every_primitive_has_a_spec():
     covered = {s.covers for s in PRIMITIVE_SPECS}
     missing = sorted(p.name for p in PRIMITIVES if p.name not in covered)
     assert not missing, (
-        f"primitives without an OpSpec in tests/op_specs.py (PRIMITIVE_SPECS): {missing}")
+        f"primitives without an OpSpec in tests/specs (PRIMITIVE_SPECS): {missing}")
 
 
 def test_every_public_fnp_function_has_a_spec():
@@ -88,7 +88,7 @@ def test_every_public_fnp_function_has_a_spec():
             covered.add(alias)
     missing = sorted(set(public) - covered)
     assert not missing, (
-        f"public functrans.numpy functions without an OpSpec in tests/op_specs.py (FNP_SPECS): {missing}")
+        f"public functrans.numpy functions without an OpSpec in tests/specs (FNP_SPECS): {missing}")
 
 
 def test_specs_name_real_functions():

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import errors, tree
-from op_specs import ALL_SPECS, _domains, assert_same
+from specs import ALL_SPECS, assert_same
 
 BATCH = 3
 
@@ -34,7 +34,7 @@ def run_vmap_spec(spec, data, dtype=np.float64):
     shapes_, params = data.draw(spec.sig, label="shapes, params")
     seed = data.draw(st.integers(0, 2**32 - 1), label="values seed")
     rng = np.random.default_rng(seed)
-    domains = _domains(spec)
+    domains = spec.domains
     examples = [tuple(d(rng, s, dtype) for d, s in zip(domains, shapes_)) for _ in range(BATCH)]
     # each argument batched along a drawn axis, or shared (None); at least one batched
     in_axes = []
@@ -228,7 +228,7 @@ def test_vmap_of_jvp_and_vjp_matches_a_loop(spec, data):
     shapes_, params = data.draw(spec.sig, label="shapes, params")
     seed = data.draw(st.integers(0, 2**32 - 1), label="values seed")
     rng = np.random.default_rng(seed)
-    domains = _domains(spec)
+    domains = spec.domains
     examples = [tuple(d(rng, s, np.float64) for d, s in zip(domains, shapes_)) for _ in range(BATCH)]
     floats = [i for i, a in enumerate(examples[0]) if np.asarray(a).dtype.kind in "fc"]
     if not floats:

@@ -1,0 +1,251 @@
+"""Table rows of linear algebra: the decomposition and solver primitives, and
+``functrans.numpy.linalg`` (inverses, solvers, determinants, decompositions, norms, and the
+array API's linalg names)."""
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+
+import functrans.numpy as fnp
+from functrans import primitives as P
+from functrans.numpy._util import placed_like
+
+from .opspec import OpSpec, prim_spec, unary
+from .strategies import C128, COMPLEX, DISTINCT, F64, NONZERO, same_shapes, shapes, side
+
+_TOL = {F64: {"atol": 1e-5, "rtol": 1e-5}}
+
+
+# =============================================================================================
+# Matrices the rows are built from
+# =============================================================================================
+
+
+def _well_conditioned(x):
+    """A matrix near the identity (scaled), so inverses and decompositions are stable."""
+    n = x.shape[-1]
+    return x * 0.3 + placed_like(np.eye(n, dtype=x.dtype) * 2, x)
+
+
+def _separated(x):
+    """A matrix whose eigenvalues are well apart (1.5 between diagonal entries)."""
+    n = x.shape[-1]
+    return x * 0.2 + placed_like(np.diag(np.arange(n) * 1.5).astype(x.dtype), x)
+
+
+def _spd(x):
+    """A symmetric positive-definite matrix from any square one."""
+    return x @ x.mT + placed_like(np.eye(x.shape[-1], dtype=x.dtype) * x.shape[-1], x)
+
+
+def _tall(x):
+    return x if x.shape[-2] >= x.shape[-1] else x.mT if hasattr(x, "mT") else np.swapaxes(x, -1, -2)
+
+
+@st.composite
+def square_sig(draw, batch=True, min_n=1):
+    n = draw(st.integers(min_n, 3))
+    b = draw(shapes(max_dims=1, min_side=1, max_side=2)) if batch else ()
+    return (b + (n, n),), {}
+
+
+@st.composite
+def solve_sig(draw):
+    n = draw(st.integers(1, 3))
+    b = draw(shapes(max_dims=1, min_side=1, max_side=2))
+    rhs = (n,) if draw(st.booleans()) and not b else b + (n, draw(st.integers(1, 2)))
+    return (b + (n, n), rhs), {}
+
+
+@st.composite
+def matrix_sig(draw, tall=False):
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    if tall and m < n:
+        m, n = n, m
+    return ((m, n),), {}
+
+
+@st.composite
+def norm_sig(draw):
+    kind = draw(st.sampled_from(["vec", "mat", "axis"]))
+    if kind == "vec":
+        return ((draw(st.integers(1, 4)),),), {"ord": draw(st.sampled_from([None, 1, 2, 3, np.inf, -np.inf]))}
+    if kind == "mat":
+        return ((draw(st.integers(1, 3)), draw(st.integers(1, 3))),), {
+            "ord": draw(st.sampled_from([None, "fro", 1, -1, np.inf, -np.inf]))}
+    shape = draw(shapes(min_dims=2, min_side=1))
+    return (shape,), {"ord": None, "axis": draw(st.integers(0, len(shape) - 1))}
+
+
+@st.composite
+def batch_square_sig(draw, rhs=False):
+    n = draw(st.integers(1, 3))
+    b = draw(shapes(max_dims=1, min_side=1, max_side=2))
+    if rhs:
+        return (b + (n, n), b + (n, draw(st.integers(1, 2)))), {}
+    return (b + (n, n),), {}
+
+
+# =============================================================================================
+# Primitives
+# =============================================================================================
+
+
+def _trisolve_ref(a, b, *, lower, transpose_a, unit_diagonal):
+    a = _well_conditioned(a)
+    t = np.tril(a) if lower else np.triu(a)
+    if unit_diagonal:
+        n = t.shape[-1]
+        t = np.where(np.eye(n, dtype=bool), 1.0, t).astype(a.dtype)
+    if transpose_a:
+        t = np.swapaxes(t, -1, -2)
+    return np.linalg.solve(t, b)
+
+
+def _gauge_free_eigh_prim(wv):
+    w, v = wv
+    return w, fnp.einsum("ik,jk->kij", v, v)
+
+
+def _gauge_free_eig_prim(wv):
+    w, v = wv
+    dtype = np.result_type(w.dtype, np.complex64)
+    return (fnp.astype(w, dtype) if hasattr(w, "_trace") else w.astype(dtype)), fnp.abs(v)
+
+
+def _gauge_free_svd_prim(usv):
+    u, s, vh = usv
+    return s, fnp.einsum("ik,kj->kij", u, vh)
+
+
+def _solve_ref(a, b, *, transpose_a):
+    a = _well_conditioned(a)
+    return np.linalg.solve(np.swapaxes(a, -1, -2) if transpose_a else a, b)
+
+
+PRIMITIVES: list[OpSpec] = [
+    prim_spec("solve", lambda a, b, *, transpose_a: P.solve_p.bind(_well_conditioned(a), b, transpose_a=transpose_a),
+              _solve_ref, 2, batch_square_sig(rhs=True).flatmap(lambda sp: st.booleans().map(
+                  lambda t: (sp[0], {"transpose_a": t})))),
+    prim_spec("triangular_solve", lambda a, b, **kw: P.triangular_solve_p.bind(_well_conditioned(a), b, **kw),
+              _trisolve_ref, 2, batch_square_sig(rhs=True).flatmap(lambda sp: st.fixed_dictionaries(
+                  {"lower": st.booleans(), "transpose_a": st.booleans(), "unit_diagonal": st.booleans()}).map(
+                  lambda p: (sp[0], p)))),
+    prim_spec("cholesky", lambda x: P.cholesky_p.bind(_spd(x)), lambda x: np.linalg.cholesky(_spd(x)), 1,
+              batch_square_sig(), tol=_TOL),
+    prim_spec("eigh", lambda x: _gauge_free_eigh_prim(P.eigh_p.bind(_spd(x))),
+              lambda x: _gauge_free_eigh_prim(np.linalg.eigh(_spd(x))), 1, square_sig(batch=False),
+              domain=DISTINCT, tol=_TOL),
+    prim_spec("svd", lambda x, *, full_matrices: _gauge_free_svd_prim(P.svd_p.bind(x, full_matrices=False)),
+              lambda x, *, full_matrices: _gauge_free_svd_prim(np.linalg.svd(x, full_matrices=False)), 1,
+              matrix_sig().map(lambda sp: (sp[0], {"full_matrices": False})), domain=DISTINCT, tol=_TOL),
+    prim_spec("eig", lambda x: _gauge_free_eig_prim(P.eig_p.bind(_separated(x))),
+              lambda x: _gauge_free_eig_prim(np.linalg.eig(_separated(x))), 1, batch_square_sig(), domain=DISTINCT,
+              tol=_TOL),
+    prim_spec("qr", lambda x: tuple(P.qr_p.bind(_tall(x))), lambda x: tuple(np.linalg.qr(_tall(x))), 1,
+              matrix_sig(tall=True), tol=_TOL),
+    prim_spec("det", lambda x: P.det_p.bind(_well_conditioned(x)), lambda x: np.linalg.det(_well_conditioned(x)),
+              1, batch_square_sig()),
+    prim_spec("slogdet", lambda x: tuple(P.slogdet_p.bind(_well_conditioned(x))),
+              lambda x: tuple(np.linalg.slogdet(_well_conditioned(x))), 1, batch_square_sig()),
+    prim_spec("pinv", lambda x, *, rcond: P.pinv_p.bind(x, rcond=rcond),
+              lambda x, *, rcond: np.linalg.pinv(x, rcond=rcond), 1,
+              matrix_sig().map(lambda sp: (sp[0], {"rcond": 1e-15})), domain=DISTINCT, tol=_TOL),
+]
+
+
+# =============================================================================================
+# functrans.numpy.linalg
+# =============================================================================================
+
+
+def _gauge_free_eigh(lib, a):
+    """Eigenvalues, and the eigenvector outer products (free of the sign choice)."""
+    w, v = lib.linalg.eigh(a)
+    return w, lib.einsum("ik,jk->kij", v, v)
+
+
+def _gauge_free_eig(lib, a):
+    """Eigenvalues and |eigenvectors| (free of LAPACK's phase choice), complex as functrans
+    returns them."""
+    w, v = lib.linalg.eig(a)
+    dtype = np.result_type(a.dtype, np.complex64)
+    return lib.astype(w, dtype) if lib is fnp else w.astype(dtype), lib.abs(v)
+
+
+def _gauge_free_svd(lib, a):
+    u, s, vh = lib.linalg.svd(a, full_matrices=False)
+    return s, lib.einsum("ik,kj->kij", u, vh)
+
+
+def _linalg_specs():
+    wc = lambda f: (lambda x, **kw: f(_well_conditioned(x), **kw))
+    spd = lambda f: (lambda x, **kw: f(_spd(x), **kw))
+    tol = _TOL
+    return [
+        unary("fnp.linalg.inv", wc(fnp.linalg.inv), wc(np.linalg.inv), sig=square_sig()),
+        unary("fnp.linalg.inv[complex]", wc(fnp.linalg.inv), wc(np.linalg.inv), sig=square_sig(), dtypes=COMPLEX),
+        OpSpec("fnp.linalg.solve[complex]", lambda a, b: fnp.linalg.solve(_well_conditioned(a), b),
+               lambda a, b: np.linalg.solve(_well_conditioned(a), b), 2, solve_sig(), dtypes=COMPLEX),
+        unary("fnp.linalg.det[complex]", wc(fnp.linalg.det), wc(np.linalg.det), sig=square_sig(), dtypes=COMPLEX),
+        unary("fnp.linalg.pinv[complex]", fnp.linalg.pinv, np.linalg.pinv, DISTINCT, sig=matrix_sig(),
+              tol={C128: {"atol": 1e-5, "rtol": 1e-5}}, dtypes=COMPLEX),
+        OpSpec("fnp.linalg.solve", lambda a, b: fnp.linalg.solve(_well_conditioned(a), b),
+               lambda a, b: np.linalg.solve(_well_conditioned(a), b), 2, solve_sig()),
+        unary("fnp.linalg.det", wc(fnp.linalg.det), wc(np.linalg.det), sig=square_sig()),
+        unary("fnp.linalg.slogdet", lambda x: tuple(fnp.linalg.slogdet(_well_conditioned(x))),
+              lambda x: tuple(np.linalg.slogdet(_well_conditioned(x))), sig=square_sig()),
+        unary("fnp.linalg.cholesky", spd(fnp.linalg.cholesky), spd(np.linalg.cholesky), sig=square_sig(), tol=tol),
+        unary("fnp.linalg.eigh", lambda x: _gauge_free_eigh(fnp, _spd(x)), lambda x: _gauge_free_eigh(np, _spd(x)),
+              DISTINCT, sig=square_sig(batch=False), tol=tol),
+        unary("fnp.linalg.eig", lambda x: _gauge_free_eig(fnp, _separated(x)),
+              lambda x: _gauge_free_eig(np, _separated(x)), DISTINCT, sig=square_sig(), tol=tol, dtypes=(F64, C128)),
+        unary("fnp.linalg.eig[complex]", lambda x: _gauge_free_eig(fnp, _separated(x)),
+              lambda x: _gauge_free_eig(np, _separated(x)), DISTINCT, sig=square_sig(), tol=tol, dtypes=COMPLEX),
+        unary("fnp.linalg.eigvals", lambda x: fnp.linalg.eigvals(_separated(x)),
+              lambda x: np.linalg.eigvals(_separated(x)).astype(np.result_type(x.dtype, np.complex64)),
+              DISTINCT, sig=square_sig(), tol=tol),
+        unary("fnp.linalg.eigvalsh", spd(fnp.linalg.eigvalsh), spd(np.linalg.eigvalsh), sig=square_sig(), tol=tol),
+        unary("fnp.linalg.svd", lambda x: _gauge_free_svd(fnp, x), lambda x: _gauge_free_svd(np, x),
+              DISTINCT, sig=matrix_sig(), tol=tol),
+        unary("fnp.linalg.svdvals", fnp.linalg.svdvals, np.linalg.svdvals, DISTINCT, sig=matrix_sig(), tol=tol),
+        unary("fnp.linalg.qr", lambda x: tuple(fnp.linalg.qr(_tall(x))), lambda x: tuple(np.linalg.qr(_tall(x))),
+              sig=matrix_sig(tall=True), tol=tol),
+        unary("fnp.linalg.pinv", fnp.linalg.pinv, np.linalg.pinv, DISTINCT, sig=matrix_sig(), tol=tol),
+        OpSpec("fnp.linalg.lstsq", lambda a, b: fnp.linalg.lstsq(_tall(a), b)[0],
+               lambda a, b: np.linalg.lstsq(_tall(a), b)[0], 2,
+               st.integers(1, 3).map(lambda n: (((n + 1, n), (n + 1,)), {})), tol=tol),
+        unary("fnp.linalg.matrix_power", fnp.linalg.matrix_power, np.linalg.matrix_power,
+              sig=square_sig().flatmap(lambda sp: st.integers(0, 4).map(lambda n: (sp[0], {"n": n})))),
+        unary("fnp.linalg.matrix_power[negative]", wc(fnp.linalg.matrix_power), wc(np.linalg.matrix_power),
+              sig=square_sig().map(lambda sp: (sp[0], {"n": -2}))),
+        OpSpec("fnp.linalg.multi_dot", lambda a, b, c: fnp.linalg.multi_dot([a, b, c]),
+               lambda a, b, c: np.linalg.multi_dot([a, b, c]), 3,
+               st.tuples(side, side, side, side).map(lambda d: (((d[0],), (d[0], d[1]), (d[1], d[2])), {}))),
+        unary("fnp.linalg.norm", fnp.linalg.norm, np.linalg.norm, NONZERO, sig=norm_sig()),
+        unary("fnp.linalg.vector_norm", fnp.linalg.vector_norm, np.linalg.vector_norm, NONZERO,
+              sig=shapes(min_dims=1, min_side=1).map(lambda s: ((s,), {}))),
+        unary("fnp.linalg.matrix_norm", fnp.linalg.matrix_norm, np.linalg.matrix_norm, DISTINCT,
+              sig=matrix_sig().flatmap(lambda sp: st.sampled_from(["fro", "nuc", 2, -2]).map(
+                  lambda o: (sp[0], {"ord": o}))), tol=tol),
+        unary("fnp.linalg.cond", wc(fnp.linalg.cond), wc(np.linalg.cond), sig=square_sig(batch=False), tol=tol),
+        unary("fnp.linalg.matrix_rank", fnp.linalg.matrix_rank, np.linalg.matrix_rank, sig=matrix_sig(),
+              derivative="none"),
+        unary("fnp.linalg.matrix_transpose", fnp.linalg.matrix_transpose, np.linalg.matrix_transpose,
+              sig=same_shapes(1, min_dims=2)),
+        OpSpec("fnp.linalg.vecdot", fnp.linalg.vecdot, np.linalg.vecdot, 2, same_shapes(2, min_dims=1)),
+        unary("fnp.linalg.trace", fnp.linalg.trace, np.linalg.trace, sig=same_shapes(1, min_dims=2)),
+        unary("fnp.linalg.diagonal", fnp.linalg.diagonal, np.linalg.diagonal, sig=same_shapes(1, min_dims=2)),
+        OpSpec("fnp.linalg.outer", fnp.linalg.outer, np.linalg.outer, 2,
+               st.tuples(shapes(min_dims=1, max_dims=1), shapes(min_dims=1, max_dims=1)).map(lambda s: (s, {}))),
+        OpSpec("fnp.linalg.matmul", fnp.linalg.matmul, np.linalg.matmul, 2,
+               st.tuples(side, side, side).map(lambda d: (((d[0], d[1]), (d[1], d[2])), {}))),
+        OpSpec("fnp.linalg.tensordot", fnp.linalg.tensordot, np.linalg.tensordot, 2,
+               st.tuples(side, side).map(lambda d: (((d[0], d[1]), (d[0], d[1])), {}))),
+        OpSpec("fnp.linalg.cross", fnp.linalg.cross, np.linalg.cross, 2, same_shapes(2, min_dims=1, max_dims=1).map(
+            lambda sp: (((3,), (3,)), {}))),
+    ]
+
+
+# fnp.linalg's names are not top-level functions: tests/test_linalg.py runs these rows.
+LINALG_SPECS: list[OpSpec] = _linalg_specs()
