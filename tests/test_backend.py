@@ -243,7 +243,7 @@ def test_grad_of_an_mlp_and_of_a_lookup_with_repeated_indices_stay_on_the_device
 
 
 def test_derivative_rules_build_their_masks_on_the_device():
-    from functrans.primitives import linalg_ops as L
+    from functrans.primitives import linalg as L
 
     a = ft.device_put(np.array([[4.0, 1.0], [1.0, 3.0]]), DEV)
     for f in (lambda m: L.cholesky(m).sum(), lambda m: L.eigh(m)[0].sum(),

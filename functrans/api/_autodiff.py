@@ -20,7 +20,7 @@ from functrans.backend import backend_of
 from functrans.core.trace import Tracer, new_trace
 from functrans.core.zeros import zero
 from functrans.primitives.conversion import full_like, stop_gradient_p
-from functrans.primitives._define import PY_SCALARS
+from functrans._abstract import PY_SCALARS
 from functrans.interpreters.jvp import JVPTrace, JVPTracer, split_output
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program

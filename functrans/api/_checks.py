@@ -6,7 +6,7 @@ import numpy as np
 
 from functrans import errors, tree
 from functrans.core.trace import Tracer
-from functrans.primitives._define import PY_SCALARS
+from functrans._abstract import PY_SCALARS
 
 _INEXACT = (np.floating, np.complexfloating)
 

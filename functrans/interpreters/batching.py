@@ -8,11 +8,9 @@ computes the batched result directly (one matrix product instead of a loop of ve
 products) and says where the batch axis of the result is. Arguments that are not batched
 arrive with dimension ``None`` (``NOT_MAPPED``).
 
-A primitive without a batching rule falls back to a loop over the examples (correct, slow).
-
-The helpers here (``move_axis``, ``to_front``, ``bdim_at_front``...) are for writing rules.
-They bind primitives, so a rule works on arrays and on tracers of outer transformations
-alike, and everything stays differentiable.
+A primitive without a batching rule, or whose rule returns ``NotImplemented`` for the
+arguments at hand, is applied example by example (``batch_by_loop``: correct, slow). The
+helpers for writing batching rules are in ``functrans.primitives._define``.
 """
 from __future__ import annotations
 
@@ -20,8 +18,9 @@ import numpy as np
 
 from functrans import errors
 from functrans.core.trace import Trace, Tracer, new_trace
-
-NOT_MAPPED = None
+from functrans.primitives._define import NOT_MAPPED, batch_size, full_like, to_front
+from functrans.primitives.indexing import gather
+from functrans.primitives.shape import concatenate, expand_dims
 
 
 class BatchTracer(Tracer):
@@ -77,10 +76,10 @@ class BatchTrace(Trace):
                 values.append(arg)
                 dims.append(NOT_MAPPED)
         rule = prim.batch
-        if rule is None:
-            out, out_dim = batch_by_loop(prim, values, dims, self.axis_size, params)
-        else:
-            out, out_dim = rule(values, dims, **params)
+        result = NotImplemented if rule is None else rule(values, dims, **params)
+        if result is NotImplemented:
+            result = batch_by_loop(prim, values, dims, self.axis_size, params)
+        out, out_dim = result
         if prim.multiple_results:
             return [o if d is NOT_MAPPED else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
         if out_dim is NOT_MAPPED:
@@ -107,85 +106,6 @@ def vmap_flat(fun, values, dims, axis_size: int, origin: str):
     return outs, out_dims
 
 
-# -- helpers for batching rules --------------------------------------------------------------
-
-
-def _shape(x):
-    return () if type(x) in (int, float, complex, bool) else x.shape
-
-
-def move_axis(x, source: int, destination: int):
-    """``x`` with its axis ``source`` moved to ``destination`` (a transpose primitive)."""
-    if source == destination:
-        return x
-    perm = [i for i in range(len(x.shape)) if i != source]
-    perm.insert(destination, source)
-    return _shape_prims.transpose(x, perm)
-
-
-def to_front(x, dim):
-    """``x`` with its batch axis ``dim`` moved to the front."""
-    return x if dim == 0 else move_axis(x, dim, 0)
-
-
-def batch_size(values, dims) -> int:
-    for v, d in zip(values, dims):
-        if d is not NOT_MAPPED:
-            return v.shape[d]
-    raise ValueError("no batched argument")
-
-
-def bdim_at_front(x, dim, size: int):
-    """``x`` with a batch axis of ``size`` at the front, broadcasting it if it has none."""
-    if dim is NOT_MAPPED:
-        shape = _shape(x)
-        return _shape_prims.broadcast_in_dim(x, (size,) + tuple(shape), range(1, len(shape) + 1))
-    return to_front(x, dim)
-
-
-def per_example_axis(axis: int, dim) -> int:
-    """Where a per-example axis is in the batched value whose batch axis is ``dim``."""
-    return axis if dim is NOT_MAPPED or axis < dim else axis + 1
-
-
-def broadcast_batched(values, dims):
-    """Elementwise operands with NumPy broadcasting, batched ones moved to axis 0 and given
-    as many dimensions as the broadcast result has (so the batch axes line up).
-
-    Returns the new operands and the output batch dimension.
-    """
-    ndims = [len(_shape(v)) - (d is not NOT_MAPPED) for v, d in zip(values, dims)]
-    rank = max(ndims)
-    first = None
-    uniform = True
-    for v, d, n in zip(values, dims, ndims):
-        if d is NOT_MAPPED:
-            continue
-        if first is None:
-            first = d
-        if d != first or n != rank:
-            uniform = False
-    if uniform:
-        # Every batched operand has the full rank and its batch axis at the same place, and
-        # unbatched ones broadcast against trailing axes: only safe when that place is 0 or
-        # the unbatched operands do not reach it.
-        safe = first == 0 or all(
-            d is not NOT_MAPPED or n <= rank - first for d, n in zip(dims, ndims))
-        if safe:
-            return list(values), first
-    out = []
-    for v, d, n in zip(values, dims, ndims):
-        if d is NOT_MAPPED:
-            out.append(v)
-            continue
-        v = to_front(v, d)
-        if n < rank:
-            shape = v.shape
-            v = _shape_prims.reshape(v, (shape[0],) + (1,) * (rank - n) + tuple(shape[1:]))
-        out.append(v)
-    return out, 0
-
-
 class _Abstract:
     """A shape and dtype standing for an array, for shape rules (empty batches)."""
 
@@ -207,15 +127,16 @@ def batch_by_loop(prim, values, dims, size, params):
         size = batch_size(values, dims)
     moved = [v if d is NOT_MAPPED else to_front(v, d) for v, d in zip(values, dims)]
     if size == 0:
-        per_example = [v if d is NOT_MAPPED else _Abstract(v.shape[1:], v.dtype) for v, d in zip(moved, dims)]
+        per_example = [v if d is NOT_MAPPED else _Abstract(v.shape[1:], v.dtype)
+                       for v, d in zip(moved, dims)]
         rule_out = prim.shape_rule(*per_example, **params)
         like = next(v for v, d in zip(moved, dims) if d is not NOT_MAPPED)
         outs = rule_out if prim.multiple_results else [rule_out]
-        zeros = [_conversion.full_like(like, 0, shape=(0,) + tuple(s), dtype=dt) for s, dt in outs]
+        zeros = [full_like(like, 0, shape=(0,) + tuple(s), dtype=dt) for s, dt in outs]
         return (zeros, [0] * len(zeros)) if prim.multiple_results else (zeros[0], 0)
     results = []
     for i in range(size):
-        args = [v if d is NOT_MAPPED else _indexing.gather(v, (i,)) for v, d in zip(moved, dims)]
+        args = [v if d is NOT_MAPPED else gather(v, (i,)) for v, d in zip(moved, dims)]
         results.append(prim.bind(*args, **params))
     if prim.multiple_results:
         columns = list(zip(*results))
@@ -224,10 +145,4 @@ def batch_by_loop(prim, values, dims, size, params):
 
 
 def _stack(xs):
-    return _shape_prims.concatenate([_shape_prims.expand_dims(x, (0,)) for x in xs], 0)
-
-
-# Late imports: the primitive families import this module for their rules.
-from functrans.primitives import conversion as _conversion  # noqa: E402
-from functrans.primitives import indexing as _indexing  # noqa: E402
-from functrans.primitives import shape as _shape_prims  # noqa: E402
+    return concatenate([expand_dims(x, (0,)) for x in xs], 0)

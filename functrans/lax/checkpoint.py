@@ -160,4 +160,4 @@ from functrans.api import jvp  # noqa: E402
 from functrans.primitives.conversion import full_like  # noqa: E402
 from functrans.interpreters.linearize import linearize_flat  # noqa: E402
 from functrans.interpreters.transpose import transpose_program  # noqa: E402
-from functrans.interpreters.batching import batch_size, bdim_at_front  # noqa: E402
+from functrans.primitives._define import batch_size, bdim_at_front  # noqa: E402

@@ -452,4 +452,4 @@ custom_vjp_bwd_p.transpose = _custom_vjp_bwd_transpose
 
 from functrans._transforms_api import vmap  # noqa: E402
 from functrans.primitives.conversion import full_like  # noqa: E402
-from functrans.interpreters.batching import batch_size, bdim_at_front  # noqa: E402
+from functrans.primitives._define import batch_size, bdim_at_front  # noqa: E402

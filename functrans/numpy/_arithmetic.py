@@ -32,7 +32,7 @@ from functrans.primitives.elementwise import (
     sqrt_p,
     sub_p,
 )
-from functrans.primitives.elementwise_more import (
+from functrans.primitives.elementwise import (
     cbrt_p,
     floor_divide_p,
     fmod_p,

@@ -13,7 +13,7 @@ from functrans._abstract import dtype_of
 from functrans.numpy._util import floating, operand
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import zeros_like
-from functrans.primitives.elementwise_more import arctan2
+from functrans.primitives.elementwise import arctan2
 from functrans.typing import Array, ArrayLike
 
 

@@ -8,7 +8,7 @@ from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
 from functrans.numpy._util import operand
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.elementwise import eq_p, ge_p, gt_p, le_p, lt_p, ne_p
-from functrans.primitives.elementwise_more import (
+from functrans.primitives.elementwise import (
     isfinite_p,
     isinf_p,
     isnan_p,

@@ -21,7 +21,7 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.indexing import IndexArray, gather_p
-from functrans.primitives.linalg import dot_general
+from functrans.primitives.dot import dot_general
 from functrans.typing import Array, ArrayLike
 
 # --- matrix and vector products ------------------------------------------------------------------

@@ -33,7 +33,7 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import stop_gradient
-from functrans.primitives.elementwise_more import isfinite, isnan
+from functrans.primitives.elementwise import isfinite, isnan
 from functrans.typing import Array, ArrayLike, DType
 
 # --- sums, products, extrema ------------------------------------------------------------------

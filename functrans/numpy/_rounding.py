@@ -6,7 +6,7 @@ import numpy as np
 
 from functrans.numpy._ufuncs import unary_ufunc
 from functrans.numpy._util import operand
-from functrans.primitives.elementwise_more import ceil_p, floor_p, rint_p, round_, trunc_p
+from functrans.primitives.elementwise import ceil_p, floor_p, rint_p, round_, trunc_p
 from functrans.typing import Array, ArrayLike
 
 

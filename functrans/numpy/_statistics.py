@@ -32,7 +32,7 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
-from functrans.primitives.elementwise_more import isnan, logical_not
+from functrans.primitives.elementwise import isnan, logical_not
 from functrans.typing import Array, ArrayLike, DType
 
 # --- means and spreads ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
 from functrans.numpy._util import floating
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.elementwise import cos_p, sin_p, tan_p, tanh_p
-from functrans.primitives.elementwise_more import (
+from functrans.primitives.elementwise import (
     arccos_p,
     arccosh_p,
     arcsin_p,

@@ -13,7 +13,7 @@ from functrans.core.trace import Tracer
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import constant_like, convert_element_type
-from functrans.primitives.elementwise_more import isnan
+from functrans.primitives.elementwise import isnan
 from functrans.primitives.indexing import IndexArray, gather_p
 
 # Types known to pass through ``operand`` unchanged; checked first, by exact type, because

@@ -31,7 +31,7 @@ from functrans.numpy._products import tensordot as _tensordot
 from functrans.numpy._reductions import trace as _trace
 from functrans.numpy._util import any_tracer, as_array, inexact, normalize_axis, operand, placed_like
 from functrans.primitives import elementwise as _ew
-from functrans.primitives import linalg_ops as _la
+from functrans.primitives import linalg as _la
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type

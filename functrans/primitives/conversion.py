@@ -1,48 +1,32 @@
-"""Conversions: dtype casts, stop_gradient, and arrays of zeros made on the inputs' device."""
+"""Conversions and constants: dtype casts, ``stop_gradient``, and arrays made on the inputs'
+device (``full_like``, ``zeros_like``, ``constant_like``).
+
+``convert_element_type``, ``full_like`` and ``zeros_like`` are defined in ``_define`` (the
+registrars are written in them) and re-exported here.
+
+Example:
+    >>> import numpy as np
+    >>> from functrans.primitives.conversion import constant_like
+    >>> def identity(xp, n):
+    ...     return xp.eye(n)
+    >>> constant_like(np.zeros(2), identity, 2)
+    array([[1., 0.],
+           [0., 1.]])
+"""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
-from functrans.backend import NUMPY, backend_of
+from functrans.backend import backend_of
 from functrans.core.primitive import Primitive
-from functrans.core.zeros import zero
-from functrans.primitives._define import PY_SCALARS, defzero, shape_of
-
-
-def _is_inexact(dtype) -> bool:
-    return np.dtype(dtype).kind in "fc"
-
-
-# --- convert_element_type ------------------------------------------------------------------
-def _convert_impl(x, *, new_dtype):
-    if type(x) in PY_SCALARS:  # a NumPy scalar: like a Python scalar, it fits every device
-        return np.dtype(new_dtype).type(x)
-    return x.astype(new_dtype, copy=False)
-
-
-convert_element_type_p = Primitive("convert_element_type")
-convert_element_type_p.impl = _convert_impl
-convert_element_type_p.shape_rule = lambda x, *, new_dtype: (shape_of(x), new_dtype)
-
-
-def _convert_jvp(primals, tangents, *, new_dtype):
-    (x,), (t,) = primals, tangents
-    out = convert_element_type_p.bind(x, new_dtype=new_dtype)
-    if t is zero or not _is_inexact(new_dtype):
-        return out, zero
-    return out, convert_element_type(t, new_dtype=new_dtype)
-
-
-def _convert_transpose(ct, x, *, new_dtype):
-    from functrans.primitives._define import convert_to_cotangent_dtype
-
-    return (convert_to_cotangent_dtype(ct, x.dtype),)
-
-
-convert_element_type_p.jvp = _convert_jvp
-convert_element_type_p.transpose = _convert_transpose
-convert_element_type_p.batch = lambda values, dims, *, new_dtype: (
-    convert_element_type_p.bind(values[0], new_dtype=new_dtype), dims[0])
+from functrans.primitives._define import NOT_MAPPED, defzero
+from functrans.primitives._define import convert_element_type as convert_element_type
+from functrans.primitives._define import convert_element_type_p as convert_element_type_p
+from functrans.primitives._define import full_like as full_like
+from functrans.primitives._define import full_like_p as full_like_p
+from functrans.primitives._define import zeros_like as zeros_like
 
 # --- stop_gradient: the identity, with a zero derivative -----------------------------------------
 stop_gradient_p = Primitive("stop_gradient")
@@ -52,29 +36,11 @@ defzero(stop_gradient_p)
 stop_gradient_p.batch = lambda values, dims: (stop_gradient_p.bind(values[0]), dims[0])
 
 
-# --- full_like: a constant array on the device of `x`; x's value does not matter ------------
-def _full(xp, shape, fill_value, dtype):
-    return xp.full(shape, fill_value, dtype=dtype)
+def stop_gradient(x):
+    return stop_gradient_p.bind(x)
 
 
-def _full_like_impl(x, *, fill_value, shape, dtype):
-    backend = backend_of(x)
-    if backend is NUMPY:  # the host has one device: skip make_like's device lookup
-        return backend.xp.full(shape, fill_value, dtype=dtype)
-    return backend.make_like(x, _full, shape, fill_value, dtype)
-
-
-full_like_p = Primitive("full_like")
-full_like_p.impl = _full_like_impl
-full_like_p.shape_rule = lambda x, *, fill_value, shape, dtype: (shape, dtype)
-defzero(full_like_p)
-# In a linear program it is the zero map (only ever used with fill_value 0 there).
-full_like_p.transpose = lambda ct, x, **params: (None,)
-# The values of x do not matter, so the result is the same for every example: unbatched.
-full_like_p.batch = lambda values, dims, **params: (full_like_p.bind(values[0], **params), None)
-
-
-# --- constant_like: an array built by `maker(xp, *args)` on the device of `x` -----------------------
+# --- constant_like: an array built by `maker(xp, *args)` on the device of `x` --------------------
 # `x` is only a witness of the device (pass a primal value, never a tangent); like full_like, the
 # result does not depend on x's values: zero derivative, unbatched. Masks and index arrays of
 # derivative rules are made with it, so that they live where the arrays they meet live.
@@ -91,32 +57,9 @@ constant_like_p = Primitive("constant_like")
 constant_like_p.impl = _constant_like_impl
 constant_like_p.shape_rule = _constant_like_shape
 defzero(constant_like_p)
-constant_like_p.batch = lambda values, dims, **params: (constant_like_p.bind(values[0], **params), None)
+constant_like_p.batch = lambda values, dims, **params: (constant_like_p.bind(values[0], **params), NOT_MAPPED)
 
 
-def constant_like(x, maker, *args):
+def constant_like(x, maker: Callable, *args):
     """``maker(xp, *args)`` on the device of ``x`` (``maker`` a module-level function)."""
     return constant_like_p.bind(x, maker=maker, args=args)
-
-
-# --- wrappers -----------------------------------------------------------------------------------
-def convert_element_type(x, *, new_dtype):
-    new_dtype = np.dtype(new_dtype)
-    if type(x) not in PY_SCALARS and x.dtype == new_dtype:
-        return x
-    return convert_element_type_p.bind(x, new_dtype=new_dtype)
-
-
-def stop_gradient(x):
-    return stop_gradient_p.bind(x)
-
-
-def full_like(x, fill_value, shape=None, dtype=None):
-    shape = x.shape if shape is None else tuple(shape)
-    dtype = x.dtype if dtype is None else np.dtype(dtype)
-    return full_like_p.bind(x, fill_value=fill_value, shape=shape, dtype=dtype)
-
-
-def zeros_like(x, dtype=None):
-    """Zeros shaped like ``x``, of ``x``'s dtype (or ``dtype``), on ``x``'s device."""
-    return full_like(x, 0, dtype=dtype)

@@ -5,6 +5,11 @@ dimensions are the batch dimensions, then the free dimensions of ``lhs``, then t
 ``rhs``, each in their original order. It is bilinear: the transpose for one operand is
 another ``dot_general`` of the cotangent with the other operand, followed by a permutation
 that puts the dimensions back in the operand's order.
+
+Example:
+    >>> import numpy as np
+    >>> dot_general(np.ones((2, 3)), np.ones((3, 4)), (((1,), (0,)), ((), ()))).shape
+    (2, 4)
 """
 from __future__ import annotations
 
@@ -16,7 +21,8 @@ import numpy as np
 from functrans.backend import array_module_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
-from functrans.primitives._define import convert_to_cotangent_dtype, defjvp
+from functrans.core.zeros import zero
+from functrans.primitives._define import convert_to_cotangent_dtype, defjvp, per_example_axis, transpose
 
 
 def _argsort(values):
@@ -134,8 +140,8 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers):
     if is_linear(x) and is_linear(y):
         raise ValueError("dot_general is not linear in both operands at once")
     if is_linear(x):
-        return _in_dtype(_contract_back(ct, y, False, dimension_numbers), x.dtype), None
-    return None, _in_dtype(_contract_back(ct, x, True, dimension_numbers), y.dtype)
+        return _in_dtype(_contract_back(ct, y, False, dimension_numbers), x.dtype), zero
+    return zero, _in_dtype(_contract_back(ct, x, True, dimension_numbers), y.dtype)
 
 
 def _in_dtype(ct, dtype):
@@ -174,12 +180,11 @@ def _dot_general_batch(values, dims, *, dimension_numbers):
 dot_general_p.batch = _dot_general_batch
 
 
-def dot_general(x, y, dimension_numbers):
+def dot_general(x, y, dimension_numbers: tuple):
+    """The contraction of ``x`` and ``y`` given by ``((lhs_contract, rhs_contract),
+    (lhs_batch, rhs_batch))``."""
     (xc, yc), (xb, yb) = dimension_numbers
     dims = ((tuple(int(d) for d in xc), tuple(int(d) for d in yc)),
             (tuple(int(d) for d in xb), tuple(int(d) for d in yb)))
     return dot_general_p.bind(x, y, dimension_numbers=dims)
 
-
-from functrans.primitives.shape import transpose  # noqa: E402
-from functrans.interpreters.batching import per_example_axis  # noqa: E402

@@ -1,8 +1,19 @@
-"""Elementwise primitives: arithmetic, transcendental functions, comparisons, select.
+"""The elementwise primitives: arithmetic, powers, exponentials and logarithms, trigonometric
+and hyperbolic functions, rounding and remainders, comparisons and logic, ``select``, and the
+parts of complex numbers.
 
-Each block: definition, then its JVP rule, then its transpose rule if it is linear. The
-implementations use Python operators where NumPy and CuPy agree on them (they are the
-cheapest call), and otherwise the array module of their input.
+One family, as NumPy's users know it (its ufuncs), in sections. Each block: the definition
+(``elementwise`` and its ufunc shorthands supply the shape and batching rules), the JVP rule
+written with existing primitives (so every derivative order follows; holomorphic rules hold
+for complex inputs as written), then the transpose rule if the primitive is linear, then the
+wrapper, which only binds. ``add`` and ``real`` are defined in ``_define`` (the registrars are
+written in them) and re-exported here. Special functions (SciPy's) are in ``special``.
+
+Example:
+    >>> import numpy as np
+    >>> from functrans.primitives import elementwise as ew
+    >>> ew.mul(ew.add(np.float32(1), 2.0), 3.0)
+    np.float32(9.0)
 """
 from __future__ import annotations
 
@@ -11,64 +22,69 @@ import math
 
 import numpy as np
 
+from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import array_module, array_module_of
 from functrans.core.ir import Var, is_linear
 from functrans.core.zeros import zero
-_NUMPY_TYPES = {np.ndarray, np.float64, np.float32, float, int}
-
+from functrans.primitives._define import add as add
+from functrans.primitives._define import add_cotangents as add_cotangents
+from functrans.primitives._define import add_p as add_p
 from functrans.primitives._define import (
-    defjvp, defjvp_with_output, deflinear, defzero, dtype_of, elementwise, unbroadcast,
+    binary_ufunc,
+    broadcast_to,
+    convert_element_type,
+    defjvp,
+    defjvp_with_output,
+    deflinear,
+    defzero,
+    elementwise,
+    unary_ufunc,
+    unbroadcast,
 )
+from functrans.primitives._define import real as real
+from functrans.primitives._define import real_p as real_p
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
 
 
-def _unary(name, ufunc_name, preserves_float=True):
-    numpy_ufunc = getattr(np, ufunc_name)
-
-    def impl(x):
-        if type(x) in _NUMPY_TYPES:
-            return numpy_ufunc(x)
-        return getattr(array_module(x), ufunc_name)(x)
-
-    impl.__name__ = f"_{name}_impl"
-    return elementwise(name, impl, preserves_float)
+def _square(x):
+    return mul(x, x)
 
 
-# --- add -------------------------------------------------------------------------------
-add_p = elementwise("add", lambda x, y: x + y)
-defjvp(add_p, lambda t, x, y: t, lambda t, x, y: t, broadcast=True)
-add_p.transpose = lambda ct, x, y: (
-    unbroadcast(ct, x) if is_linear(x) else None,
-    unbroadcast(ct, y) if is_linear(y) else None,
-)
+# == arithmetic ===================================================================================
 
-# --- sub -------------------------------------------------------------------------------
+# --- sub -----------------------------------------------------------------------------------------
 sub_p = elementwise("sub", lambda x, y: x - y)
 defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t), broadcast=True)
 sub_p.transpose = lambda ct, x, y: (
-    unbroadcast(ct, x) if is_linear(x) else None,
-    unbroadcast(neg(ct), y) if is_linear(y) else None,
+    unbroadcast(ct, x) if is_linear(x) else zero,
+    unbroadcast(neg(ct), y) if is_linear(y) else zero,
 )
+sub = sub_p.bind
 
-# --- neg -------------------------------------------------------------------------------
+# --- neg -----------------------------------------------------------------------------------------
 neg_p = elementwise("neg", lambda x: -x)
 deflinear(neg_p, lambda ct, x: (neg(ct),))
+neg = neg_p.bind
 
-# --- mul: linear in each argument separately --------------------------------------------
+# --- mul: linear in each argument separately -----------------------------------------------------
 mul_p = elementwise("mul", lambda x, y: x * y)
 defjvp(mul_p, lambda t, x, y: mul(t, y), lambda t, x, y: mul(x, t))
 
 
 def _mul_transpose(ct, x, y):
-    if type(x) is Var and x._trace.transposing:  # is_linear(x), inlined: a hot path
-        if type(y) is Var and y._trace.transposing:
+    if type(x) is Var and x._trace.linear:  # is_linear(x), inlined: a hot path
+        if type(y) is Var and y._trace.linear:
             raise ValueError("mul is not linear in both arguments at once")
-        return unbroadcast(mul(ct, y), x), None
-    return None, unbroadcast(mul(x, ct), y)
+        return unbroadcast(mul(ct, y), x), zero
+    return zero, unbroadcast(mul(x, ct), y)
 
 
 mul_p.transpose = _mul_transpose
+mul = mul_p.bind
 
-# --- div: linear in the numerator -------------------------------------------------------
+# --- div: linear in the numerator ----------------------------------------------------------------
 div_p = elementwise("div", lambda x, y: x / y)
 defjvp(
     div_p,
@@ -80,12 +96,13 @@ defjvp(
 def _div_transpose(ct, x, y):
     if is_linear(y):
         raise ValueError("div is not linear in its denominator")
-    return unbroadcast(div(ct, y), x), None
+    return unbroadcast(div(ct, y), x), zero
 
 
 div_p.transpose = _div_transpose
+div = div_p.bind
 
-# --- integer_pow: x ** y for a Python int y ---------------------------------------------
+# --- integer_pow: x ** y for a Python int y ------------------------------------------------------
 integer_pow_p = elementwise("integer_pow", lambda x, *, y: x**y)
 
 
@@ -99,13 +116,71 @@ def _integer_pow_jvp(t, x, *, y):
 
 defjvp(integer_pow_p, _integer_pow_jvp)
 
-# --- pow: x ** y for arrays -------------------------------------------------------------
+
+def integer_pow(x, y: int):
+    return integer_pow_p.bind(x, y=y)
+
+
+# --- abs -----------------------------------------------------------------------------------------
+abs_p = unary_ufunc("abs", "abs", preserves_float=False)
+
+
+def _abs_jvp(t, x):
+    # sign(0) = 0, so d|x|/dx at 0 is 0. For complex x, d|x| = Re(conj(x / |x|) dx): real.
+    if dtype_of(x).kind == "c":
+        at_zero = eq(x, 0)
+        unit = div(x, select(at_zero, 1.0, abs(x)))  # x / |x| (0 at 0), differentiable
+        return real(mul(t, conj(unit)))
+    return mul(t, sign(x))
+
+
+defjvp(abs_p, _abs_jvp)
+abs = abs_p.bind
+
+# --- sign ----------------------------------------------------------------------------------------
+sign_p = unary_ufunc("sign", "sign")
+defzero(sign_p)
+sign = sign_p.bind
+
+
+# --- max, min (elementwise): ties split the derivative evenly ------------------------------------
+def _tie_weights(first_wins, tie, dtype):
+    return add(convert_element_type(first_wins, new_dtype=dtype),
+               mul(0.5, convert_element_type(tie, new_dtype=dtype)))
+
+
+def _out_dtype(x, y):
+    return np.result_type(*(v if type(v) in PY_SCALARS else v.dtype for v in (x, y)))
+
+
+max_p = elementwise("max", lambda x, y: array_module_of(x, y).maximum(x, y))
+defjvp(
+    max_p,
+    lambda t, x, y: mul(t, _tie_weights(gt(x, y), eq(x, y), _out_dtype(x, y))),
+    lambda t, x, y: mul(t, _tie_weights(gt(y, x), eq(x, y), _out_dtype(x, y))),
+    broadcast=True,
+)
+max = max_p.bind
+
+min_p = elementwise("min", lambda x, y: array_module_of(x, y).minimum(x, y))
+defjvp(
+    min_p,
+    lambda t, x, y: mul(t, _tie_weights(lt(x, y), eq(x, y), _out_dtype(x, y))),
+    lambda t, x, y: mul(t, _tie_weights(lt(y, x), eq(x, y), _out_dtype(x, y))),
+    broadcast=True,
+)
+min = min_p.bind
+
+
+# == powers, roots, exponentials and logarithms ===================================================
+
+# --- pow: x ** y for arrays ----------------------------------------------------------------------
 pow_p = elementwise("pow", lambda x, y: x**y)
 
 
 def _pow_jvp_y(t, x, y):
     # d/dy x**y = log(x) x**y; at x == 0 the limit is 0 for y > 0, so log(0) is avoided.
-    if type(x) in (int, float, complex):  # stays a Python scalar, so it cannot widen float32
+    if type(x) in PY_SCALARS:  # stays a Python scalar, so it cannot widen float32
         log_x = 0.0 if x == 0 else _log_of_scalar(x)
         return mul(t, mul(log_x, pow(x, y)))
     safe_x = select(eq(x, 0), 1, x) if _may_be_zero(x) else x
@@ -129,35 +204,54 @@ defjvp(
     _pow_jvp_y,
     broadcast=True,
 )
+pow = pow_p.bind
 
-# --- exp, log, log1p, expm1 --------------------------------------------------------------
-exp_p = _unary("exp", "exp")
+# --- sqrt, rsqrt ---------------------------------------------------------------------------------
+sqrt_p = unary_ufunc("sqrt", "sqrt")
+defjvp_with_output(sqrt_p, lambda t, out, x: mul(t, div(0.5, out)))
+sqrt = sqrt_p.bind
+
+rsqrt_p = elementwise("rsqrt", lambda x: 1 / array_module(x).sqrt(x))
+defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(-0.5, div(out, x))))
+rsqrt = rsqrt_p.bind
+
+# --- cbrt: d/dx x^(1/3) = 1 / (3 cbrt(x)^2) ------------------------------------------------------
+cbrt_p = unary_ufunc("cbrt", "cbrt")
+defjvp_with_output(cbrt_p, lambda t, out, x: div(t, mul(3, _square(out))))
+cbrt = cbrt_p.bind
+
+# --- exp, exp2, expm1 ----------------------------------------------------------------------------
+exp_p = unary_ufunc("exp", "exp")
 defjvp_with_output(exp_p, lambda t, out, x: mul(t, out))
+exp = exp_p.bind
 
-log_p = _unary("log", "log")
-defjvp(log_p, lambda t, x: div(t, x))
+exp2_p = unary_ufunc("exp2", "exp2")
+defjvp_with_output(exp2_p, lambda t, out, x: mul(t, mul(out, _LN2)))
+exp2 = exp2_p.bind
 
-log1p_p = _unary("log1p", "log1p")
-defjvp(log1p_p, lambda t, x: div(t, add(x, 1)))
-
-expm1_p = _unary("expm1", "expm1")
+expm1_p = unary_ufunc("expm1", "expm1")
 defjvp_with_output(expm1_p, lambda t, out, x: mul(t, add(out, 1)))
+expm1 = expm1_p.bind
 
-# --- sin, cos, tan, tanh ------------------------------------------------------------------
-sin_p = _unary("sin", "sin")
-defjvp(sin_p, lambda t, x: mul(t, cos(x)))
+# --- log, log1p, log2, log10 ---------------------------------------------------------------------
+log_p = unary_ufunc("log", "log")
+defjvp(log_p, lambda t, x: div(t, x))
+log = log_p.bind
 
-cos_p = _unary("cos", "cos")
-defjvp(cos_p, lambda t, x: mul(t, neg(sin(x))))
+log1p_p = unary_ufunc("log1p", "log1p")
+defjvp(log1p_p, lambda t, x: div(t, add(x, 1)))
+log1p = log1p_p.bind
 
-tan_p = _unary("tan", "tan")
-defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(1, mul(out, out))))
+log2_p = unary_ufunc("log2", "log2")
+defjvp(log2_p, lambda t, x: div(t, mul(x, _LN2)))
+log2 = log2_p.bind
 
-tanh_p = _unary("tanh", "tanh")
-defjvp_with_output(tanh_p, lambda t, out, x: mul(t, sub(1, mul(out, out))))
+log10_p = unary_ufunc("log10", "log10")
+defjvp(log10_p, lambda t, x: div(t, mul(x, _LN10)))
+log10 = log10_p.bind
 
 
-# --- logistic: 1 / (1 + exp(-x)), computed without overflow or cancellation --------------
+# --- logistic: 1 / (1 + exp(-x)), computed without overflow or cancellation ----------------------
 def _logistic_impl(x):
     xp = array_module(x)
     if dtype_of(x).kind == "c":  # no overflow trick for the complex plane (|x| would drop the phase)
@@ -169,60 +263,200 @@ def _logistic_impl(x):
 logistic_p = elementwise("logistic", _logistic_impl)
 # out * (1 - out) loses everything when out rounds to 1; out * logistic(-x) does not.
 defjvp_with_output(logistic_p, lambda t, out, x: mul(t, mul(out, logistic(neg(x)))))
-
-# --- sqrt, rsqrt ------------------------------------------------------------------------
-sqrt_p = _unary("sqrt", "sqrt")
-defjvp_with_output(sqrt_p, lambda t, out, x: mul(t, div(0.5, out)))
-
-rsqrt_p = elementwise("rsqrt", lambda x: 1 / array_module(x).sqrt(x))
-defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(-0.5, div(out, x))))
-
-# --- abs, sign --------------------------------------------------------------------------
-abs_p = _unary("abs", "abs", preserves_float=False)
+logistic = logistic_p.bind
 
 
-def _abs_jvp(t, x):
-    # sign(0) = 0, so d|x|/dx at 0 is 0. For complex x, d|x| = Re(conj(x / |x|) dx): real.
-    if dtype_of(x).kind == "c":
-        at_zero = eq(x, 0)
-        unit = div(x, select(at_zero, 1.0, abs(x)))  # x / |x| (0 at 0), differentiable
-        return real(mul(t, conj(unit)))
-    return mul(t, sign(x))
+# --- logaddexp(x, y) = log(exp(x) + exp(y)); logaddexp2 in base 2 --------------------------------
+def _logaddexp_weight(x, y, scale=1.0):
+    """logistic(scale * (x - y)): the share of ``x`` in the sum. Where x - y is nan (both
+    inputs the same infinity) the shares are 1/2 each."""
+    delta = sub(x, y)
+    if scale != 1.0:
+        delta = mul(delta, scale)
+    return logistic(select(isnan(delta), 0.0, delta))
 
 
-defjvp(abs_p, _abs_jvp)
-
-sign_p = _unary("sign", "sign")
-defzero(sign_p)
-
-
-# --- max, min (elementwise): ties split the derivative evenly ----------------------------
-def _tie_weights(first_wins, tie, dtype):
-    return add(convert_element_type(first_wins, new_dtype=dtype),
-               mul(0.5, convert_element_type(tie, new_dtype=dtype)))
-
-
-def _out_dtype(x, y):
-    return np.result_type(*(v if isinstance(v, (int, float, complex)) else v.dtype for v in (x, y)))
-
-
-max_p = elementwise("max", lambda x, y: array_module_of(x, y).maximum(x, y))
+logaddexp_p = binary_ufunc("logaddexp", "logaddexp")
 defjvp(
-    max_p,
-    lambda t, x, y: mul(t, _tie_weights(gt(x, y), eq(x, y), _out_dtype(x, y))),
-    lambda t, x, y: mul(t, _tie_weights(gt(y, x), eq(x, y), _out_dtype(x, y))),
+    logaddexp_p,
+    lambda t, x, y: mul(t, _logaddexp_weight(x, y)),
+    lambda t, x, y: mul(t, _logaddexp_weight(y, x)),
     broadcast=True,
 )
+logaddexp = logaddexp_p.bind
 
-min_p = elementwise("min", lambda x, y: array_module_of(x, y).minimum(x, y))
+logaddexp2_p = binary_ufunc("logaddexp2", "logaddexp2")
 defjvp(
-    min_p,
-    lambda t, x, y: mul(t, _tie_weights(lt(x, y), eq(x, y), _out_dtype(x, y))),
-    lambda t, x, y: mul(t, _tie_weights(lt(y, x), eq(x, y), _out_dtype(x, y))),
+    logaddexp2_p,
+    lambda t, x, y: mul(t, _logaddexp_weight(x, y, _LN2)),
+    lambda t, x, y: mul(t, _logaddexp_weight(y, x, _LN2)),
     broadcast=True,
 )
+logaddexp2 = logaddexp2_p.bind
 
-# --- comparisons (no derivative) ----------------------------------------------------------
+
+# == trigonometric and hyperbolic functions =======================================================
+
+# --- sin, cos, tan -------------------------------------------------------------------------------
+sin_p = unary_ufunc("sin", "sin")
+defjvp(sin_p, lambda t, x: mul(t, cos(x)))
+sin = sin_p.bind
+
+cos_p = unary_ufunc("cos", "cos")
+defjvp(cos_p, lambda t, x: mul(t, neg(sin(x))))
+cos = cos_p.bind
+
+tan_p = unary_ufunc("tan", "tan")
+defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(1, mul(out, out))))
+tan = tan_p.bind
+
+# --- arcsin, arccos, arctan ----------------------------------------------------------------------
+arcsin_p = unary_ufunc("arcsin", "arcsin")
+defjvp(arcsin_p, lambda t, x: mul(t, rsqrt(sub(1, _square(x)))))
+arcsin = arcsin_p.bind
+
+arccos_p = unary_ufunc("arccos", "arccos")
+defjvp(arccos_p, lambda t, x: neg(mul(t, rsqrt(sub(1, _square(x))))))
+arccos = arccos_p.bind
+
+arctan_p = unary_ufunc("arctan", "arctan")
+defjvp(arctan_p, lambda t, x: div(t, add(1, _square(x))))
+arctan = arctan_p.bind
+
+# --- arctan2(y, x): the angle of the point (x, y) ------------------------------------------------
+arctan2_p = binary_ufunc("arctan2", "arctan2")
+defjvp(
+    arctan2_p,
+    lambda t, y, x: mul(t, div(x, add(_square(x), _square(y)))),
+    lambda t, y, x: mul(t, neg(div(y, add(_square(x), _square(y))))),
+    broadcast=True,
+)
+arctan2 = arctan2_p.bind
+
+
+# --- hypot(x, y) = sqrt(x^2 + y^2), without overflow; its derivative at the origin is taken as 0 -
+def _hypot_partial(t, x, y):
+    out = hypot(x, y)
+    at_origin = eq(out, 0)
+    return mul(t, select(at_origin, 0.0, div(x, select(at_origin, 1.0, out))))
+
+
+hypot_p = binary_ufunc("hypot", "hypot")
+defjvp(hypot_p, _hypot_partial, lambda t, x, y: _hypot_partial(t, y, x), broadcast=True)
+hypot = hypot_p.bind
+
+# --- sinh, cosh, tanh ----------------------------------------------------------------------------
+sinh_p = unary_ufunc("sinh", "sinh")
+defjvp(sinh_p, lambda t, x: mul(t, cosh(x)))
+sinh = sinh_p.bind
+
+cosh_p = unary_ufunc("cosh", "cosh")
+defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
+cosh = cosh_p.bind
+
+tanh_p = unary_ufunc("tanh", "tanh")
+defjvp_with_output(tanh_p, lambda t, out, x: mul(t, sub(1, mul(out, out))))
+tanh = tanh_p.bind
+
+# --- arcsinh, arccosh, arctanh -------------------------------------------------------------------
+arcsinh_p = unary_ufunc("arcsinh", "arcsinh")
+defjvp(arcsinh_p, lambda t, x: mul(t, rsqrt(add(_square(x), 1))))
+arcsinh = arcsinh_p.bind
+
+arccosh_p = unary_ufunc("arccosh", "arccosh")
+# (x - 1)(x + 1) rather than x^2 - 1: no cancellation near x = 1.
+defjvp(arccosh_p, lambda t, x: mul(t, rsqrt(mul(sub(x, 1), add(x, 1)))))
+arccosh = arccosh_p.bind
+
+arctanh_p = unary_ufunc("arctanh", "arctanh")
+defjvp(arctanh_p, lambda t, x: div(t, mul(sub(1, x), add(1, x))))
+arctanh = arctanh_p.bind
+
+# --- sinc(x) = sin(pi x) / (pi x), 1 at 0 --------------------------------------------------------
+# Its derivative (cos(pi x) - sinc(x)) / x is computed by ``sinc_derivative``, whose own
+# derivative is written out the same way; near 0 both use Taylor series, so the first and
+# second derivatives are exact at 0 (0 and -pi^2/3) and free of cancellation near it.
+_SMALL = 1e-3
+_PI2 = math.pi**2
+
+
+def _sinc_derivative_impl(x):
+    xp = array_module(x)
+    x = xp.asarray(x)
+    small = xp.abs(x) < _SMALL
+    safe = xp.where(small, 1.0, x).astype(x.dtype if x.dtype.kind in "fc" else float)
+    far = (xp.cos(math.pi * safe) - xp.sinc(safe)) / safe
+    near = -_PI2 / 3 * x + _PI2**2 / 30 * x**3
+    return xp.where(small, near, far)
+
+
+def _sinc_second_impl(x):
+    # d/dx [(cos(pi x) - sinc(x)) / x] = (-pi sin(pi x) - 2 sinc'(x)) / x
+    xp = array_module(x)
+    x = xp.asarray(x)
+    small = xp.abs(x) < _SMALL
+    safe = xp.where(small, 1.0, x).astype(x.dtype if x.dtype.kind in "fc" else float)
+    far = (-math.pi * xp.sin(math.pi * safe) - 2 * _sinc_derivative_impl(safe)) / safe
+    near = -_PI2 / 3 + _PI2**2 / 10 * x**2
+    return xp.where(small, near, far)
+
+
+sinc_p = unary_ufunc("sinc", "sinc")
+defjvp(sinc_p, lambda t, x: mul(t, sinc_derivative_p.bind(x)))
+sinc = sinc_p.bind
+
+sinc_derivative_p = elementwise("sinc_derivative", _sinc_derivative_impl)
+defjvp(sinc_derivative_p, lambda t, x: mul(t, sinc_second_p.bind(x)))
+
+sinc_second_p = elementwise("sinc_second", _sinc_second_impl)
+
+
+def _sinc_third(t, x):
+    # Beyond the second derivative: differentiate the closed form (exact away from 0).
+    safe = select(eq(x, 0), 1.0, x)
+    d2 = sinc_second_p.bind(safe)
+    value = div(sub(mul(-_PI2, cos(mul(math.pi, safe))), mul(3, d2)), safe)
+    return mul(t, select(eq(x, 0), 0.0, value))
+
+
+defjvp(sinc_second_p, _sinc_third)
+
+
+# == rounding and remainders ======================================================================
+
+# --- floor, ceil, rint, trunc, round, floor_divide: piecewise constant (zero derivative) ---------
+floor_p = unary_ufunc("floor", "floor")
+ceil_p = unary_ufunc("ceil", "ceil")
+rint_p = unary_ufunc("rint", "rint")
+trunc_p = unary_ufunc("trunc", "trunc")
+round_p = elementwise("round", lambda x, *, decimals: array_module(x).round(x, decimals))
+floor_divide_p = binary_ufunc("floor_divide", "floor_divide")
+for _p in (floor_p, ceil_p, rint_p, trunc_p, round_p, floor_divide_p):
+    defzero(_p)
+floor = floor_p.bind
+ceil = ceil_p.bind
+rint = rint_p.bind
+trunc = trunc_p.bind
+floor_divide = floor_divide_p.bind
+
+
+def round_(x, decimals: int = 0):
+    return round_p.bind(x, decimals=decimals)
+
+
+# --- mod (the sign of the divisor, as Python's %), fmod (the sign of the dividend) ---------------
+mod_p = binary_ufunc("mod", "remainder")
+defjvp(mod_p, lambda t, x, y: t, lambda t, x, y: neg(mul(t, floor(div(x, y)))), broadcast=True)
+mod = mod_p.bind
+
+fmod_p = binary_ufunc("fmod", "fmod")
+defjvp(fmod_p, lambda t, x, y: t, lambda t, x, y: neg(mul(t, trunc(div(x, y)))), broadcast=True)
+fmod = fmod_p.bind
+
+
+# == comparisons, predicates, logic and select ====================================================
+
+# --- eq, ne, lt, le, gt, ge (no derivative) ------------------------------------------------------
 eq_p = elementwise("eq", preserves_float=False, impl=lambda x, y: x == y)
 ne_p = elementwise("ne", preserves_float=False, impl=lambda x, y: x != y)
 lt_p = elementwise("lt", preserves_float=False, impl=lambda x, y: x < y)
@@ -231,9 +465,36 @@ gt_p = elementwise("gt", preserves_float=False, impl=lambda x, y: x > y)
 ge_p = elementwise("ge", preserves_float=False, impl=lambda x, y: x >= y)
 for _p in (eq_p, ne_p, lt_p, le_p, gt_p, ge_p):
     defzero(_p)
+eq = eq_p.bind
+ne = ne_p.bind
+lt = lt_p.bind
+le = le_p.bind
+gt = gt_p.bind
+ge = ge_p.bind
+
+# --- signbit, isnan, isinf, isfinite, logical_not/and/or/xor (no derivative) ---------------------
+signbit_p = unary_ufunc("signbit", "signbit", preserves_float=False)
+isnan_p = unary_ufunc("isnan", "isnan", preserves_float=False)
+isinf_p = unary_ufunc("isinf", "isinf", preserves_float=False)
+isfinite_p = unary_ufunc("isfinite", "isfinite", preserves_float=False)
+logical_not_p = unary_ufunc("logical_not", "logical_not", preserves_float=False)
+logical_and_p = binary_ufunc("logical_and", "logical_and", preserves_float=False)
+logical_or_p = binary_ufunc("logical_or", "logical_or", preserves_float=False)
+logical_xor_p = binary_ufunc("logical_xor", "logical_xor", preserves_float=False)
+for _p in (signbit_p, isnan_p, isinf_p, isfinite_p, logical_not_p, logical_and_p, logical_or_p,
+           logical_xor_p):
+    defzero(_p)
+signbit = signbit_p.bind
+isnan = isnan_p.bind
+isinf = isinf_p.bind
+isfinite = isfinite_p.bind
+logical_not = logical_not_p.bind
+logical_and = logical_and_p.bind
+logical_or = logical_or_p.bind
+logical_xor = logical_xor_p.bind
 
 
-# --- select: where(pred, on_true, on_false), linear in the two branches ---------------------
+# --- select: where(pred, on_true, on_false), linear in the two branches --------------------------
 def _select_impl(pred, on_true, on_false):
     xp = array_module_of(pred, on_true, on_false)
     return xp.where(pred, on_true, on_false)
@@ -284,65 +545,24 @@ def _select_transpose(ct, pred, on_true, on_false):
     # The other branch's cotangent is 0: a Python 0 keeps ct's dtype (NumPy 2 promotion) and
     # costs no array.
     return (
-        None,
-        unbroadcast(select(pred, ct, 0), on_true) if is_linear(on_true) else None,
-        unbroadcast(select(pred, 0, ct), on_false) if is_linear(on_false) else None,
+        zero,
+        unbroadcast(select(pred, ct, 0), on_true) if is_linear(on_true) else zero,
+        unbroadcast(select(pred, 0, ct), on_false) if is_linear(on_false) else zero,
     )
 
 
 select_p.jvp = _select_jvp
 select_p.transpose = _select_transpose
-
-# --- real, imag, conj (complex numbers) -----------------------------------------------------
-real_p = _unary("real", "real", preserves_float=False)
-deflinear(real_p, lambda ct, x: (convert_element_type(ct, new_dtype=x.dtype),))
-
-imag_p = _unary("imag", "imag", preserves_float=False)
-deflinear(imag_p, lambda ct, x: (mul(convert_element_type(ct, new_dtype=x.dtype), -1j),))
-
-conj_p = _unary("conj", "conj")
-deflinear(conj_p, lambda ct, x: (conj(ct),))
-
-
-# --- wrappers: these only bind (bound methods, so a rule's call costs one call) ----------------
-add = add_p.bind
-sub = sub_p.bind
-mul = mul_p.bind
-div = div_p.bind
-neg = neg_p.bind
-def integer_pow(x, y: int): return integer_pow_p.bind(x, y=y)
-pow = pow_p.bind
-exp = exp_p.bind
-log = log_p.bind
-log1p = log1p_p.bind
-expm1 = expm1_p.bind
-sin = sin_p.bind
-cos = cos_p.bind
-tan = tan_p.bind
-tanh = tanh_p.bind
-logistic = logistic_p.bind
-sqrt = sqrt_p.bind
-rsqrt = rsqrt_p.bind
-abs = abs_p.bind
-sign = sign_p.bind
-max = max_p.bind
-min = min_p.bind
-eq = eq_p.bind
-ne = ne_p.bind
-lt = lt_p.bind
-le = le_p.bind
-gt = gt_p.bind
-ge = ge_p.bind
 select = select_p.bind
-real = real_p.bind
+
+
+# == parts of complex numbers (real is in _define) ================================================
+
+# --- imag, conj ----------------------------------------------------------------------------------
+imag_p = unary_ufunc("imag", "imag", preserves_float=False)
+deflinear(imag_p, lambda ct, x: (mul(convert_element_type(ct, new_dtype=x.dtype), -1j),))
 imag = imag_p.bind
+
+conj_p = unary_ufunc("conj", "conj")
+deflinear(conj_p, lambda ct, x: (conj(ct),))
 conj = conj_p.bind
-
-
-# Sums two cotangents of the same variable (the backward pass's accumulation).
-add_cotangents = add_p.bind
-
-
-# Late imports: these families import this one.
-from functrans.primitives.conversion import convert_element_type  # noqa: E402
-from functrans.primitives.shape import broadcast_to  # noqa: E402

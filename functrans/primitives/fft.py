@@ -8,14 +8,23 @@ transpose pads the cotangent with zeros to the full length, transforms it and ke
 part. ``irfft`` reads each positive frequency twice (as itself and as its conjugate), except
 the zero frequency and, for an even length, the last one: its transpose is the conjugate of
 an ``rfft`` of the cotangent with those weights and the dual normalisation.
+
+Example:
+    >>> import numpy as np
+    >>> fft(np.array([1.0, 0.0, 0.0, 0.0]), "rfft", (0,))
+    array([1.+0.j, 1.+0.j, 1.+0.j])
 """
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from functrans.backend import array_module
 from functrans.core.primitive import Primitive
-from functrans.primitives._define import deflinear
+from functrans.primitives._define import deflinear, per_example_axis
+from functrans.primitives.elementwise import conj, mul, real
+from functrans.primitives.shape import concatenate, pad, slice_
 
 _DUAL_NORM = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
 
@@ -93,10 +102,6 @@ def _fft_batch(values, dims, *, fft_type, axes, length, norm):
 fft_p.batch = _fft_batch
 
 
-def fft(x, fft_type: str, axes, length=None, norm: str = "backward"):
+def fft(x, fft_type: str, axes: Sequence[int], length: int | None = None, norm: str = "backward"):
     return fft_p.bind(x, fft_type=fft_type, axes=tuple(axes), length=length, norm=norm)
 
-
-from functrans.primitives.elementwise import conj, mul, real  # noqa: E402
-from functrans.primitives.shape import concatenate, pad, slice_  # noqa: E402
-from functrans.interpreters.batching import per_example_axis  # noqa: E402

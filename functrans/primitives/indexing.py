@@ -1,19 +1,43 @@
-"""Indexing: ``gather`` reads ``x[index]``, ``scatter_add`` adds values at ``x[index]``.
+"""Indexing: ``gather`` reads ``x[index]``, ``scatter_add`` adds values at ``x[index]``,
+``scatter`` writes them there.
 
 An index is a static tuple of ints, slices, ``None`` and ``Ellipsis``, in which integer
 arrays stand as ``IndexArray(k)`` placeholders for the k-th array argument. The arrays are
 data, not parameters, so one program serves every value of them; they carry no derivative.
 Repeated integer indices accumulate in ``scatter_add`` (np.add.at semantics), which is what
-makes ``gather``'s transpose correct for them.
+makes ``gather``'s transpose correct for them. When the positions differ from example to
+example *and* so does the indexed array, the batching rules return ``NotImplemented`` and
+``vmap`` applies the primitive example by example.
+
+Example:
+    >>> import numpy as np
+    >>> x = np.arange(4.0)
+    >>> gather(x, (IndexArray(0),), (np.array([3, 3]),))
+    array([3., 3.])
+    >>> scatter_add(np.zeros(3), 1.0, (IndexArray(0),), (np.array([0, 0, 2]),))
+    array([2., 0., 1.])
 """
 from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from functrans._abstract import shape_of
 from functrans.backend import backend_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
+from functrans.primitives._define import (
+    batch_size,
+    bdim_at_front,
+    full_like,
+    move_axis,
+    reshape,
+    to_front,
+    unbroadcast,
+)
+from functrans.primitives.elementwise import select
 
 
 class IndexArray:
@@ -43,8 +67,6 @@ def build_index(index, arrays):
 
 def _result_shape(shape, index, arrays):
     """Shape of x[index] for x of ``shape``, computed on a stride-0 dummy (no data touched)."""
-    import numpy as np
-
     probe = np.zeros((), np.int8)  # host-metadata: one byte, viewed with stride 0
     dummy = np.lib.stride_tricks.as_strided(probe, shape, (0,) * len(shape))  # host-metadata: ditto
     host_arrays = [np.zeros(a.shape, a.dtype) for a in arrays]  # host-metadata: shapes only
@@ -66,7 +88,7 @@ def _gather_jvp(primals, tangents, *, index):
 
 def _gather_transpose(ct, x, *arrays, index):
     zeros = full_like(ct, 0, shape=x.shape, dtype=x.dtype)
-    return (scatter_add_p.bind(zeros, ct, *arrays, index=index),) + (None,) * len(arrays)
+    return (scatter_add_p.bind(zeros, ct, *arrays, index=index),) + (zero,) * len(arrays)
 
 
 gather_p.jvp = _gather_jvp
@@ -77,8 +99,6 @@ def _batch_lands(x_shape, index, array_shapes):
     """Where the batch axis lands in ``x[index]`` (found by indexing stride-0 dummies with
     two batch sizes): NumPy moves the axes of index arrays around, so it is not always 0.
     ``x_shape(n)`` and ``array_shapes(n)`` give the shapes for a batch of ``n``."""
-    import numpy as np
-
     def shape(n):
         arrays = [np.zeros(a, np.int64) for a in array_shapes(n)]  # host-metadata: shapes only
         return _result_shape(x_shape(n), index, arrays)
@@ -116,7 +136,7 @@ def _gather_batch(values, dims, *, index):
         out_dim = _batch_lands(lambda n: x.shape, index,
                                lambda n: [(n,) + s[1:] if b else s for s, b in shapes])
         return gather_p.bind(x, *arrays, index=index), out_dim
-    return batch_by_loop(gather_p, values, dims, None, {"index": index})
+    return NotImplemented  # a different array and different positions in every example
 
 
 gather_p.batch = _gather_batch
@@ -168,11 +188,11 @@ def _scatter_add_jvp(primals, tangents, *, index):
 
 
 def _scatter_add_transpose(ct, x, updates, *arrays, index):
-    ct_updates = None
+    ct_updates = zero
     if is_linear(updates):
         gathered = gather_p.bind(ct, *arrays, index=index)
         ct_updates = unbroadcast(gathered, updates)
-    return (ct if is_linear(x) else None, ct_updates) + (None,) * len(arrays)
+    return (ct if is_linear(x) else zero, ct_updates) + (zero,) * len(arrays)
 
 
 scatter_add_p.jvp = _scatter_add_jvp
@@ -181,12 +201,13 @@ scatter_add_p.transpose = _scatter_add_transpose
 
 def _scatter_batch(prim):
     """x (batched or broadcast to be) keeps its batch axis first; the updates are laid out
-    like the batched ``x[index]``. Positions that differ between examples: a loop."""
+    like the batched ``x[index]``. Positions that differ between examples: ``NotImplemented``
+    (vmap's loop)."""
 
     def batch(values, dims, *, index):
         (x, updates, *arrays), (dx, du, *array_dims) = values, dims
         if any(d is not None for d in array_dims):
-            return batch_by_loop(prim, values, dims, None, {"index": index})
+            return NotImplemented
         size = batch_size(values, dims)
         x = bdim_at_front(x, dx, size)
         batched_index = (slice(None),) + index
@@ -233,14 +254,14 @@ def _scatter_jvp(primals, tangents, *, index):
 
 
 def _scatter_transpose(ct, x, updates, *arrays, index):
-    ct_x = scatter_p.bind(ct, 0, *arrays, index=index) if is_linear(x) else None
-    ct_updates = None
+    ct_x = scatter_p.bind(ct, 0, *arrays, index=index) if is_linear(x) else zero
+    ct_updates = zero
     if is_linear(updates):
         gathered = gather_p.bind(ct, *arrays, index=index)
         if arrays:  # an index array may repeat a position: only the update written last counts
             gathered = select(_written(x.shape, gathered.shape, arrays, index), gathered, 0)
         ct_updates = unbroadcast(gathered, updates)
-    return (ct_x, ct_updates) + (None,) * len(arrays)
+    return (ct_x, ct_updates) + (zero,) * len(arrays)
 
 
 def _written(x_shape, updates_shape, arrays, index):
@@ -257,19 +278,11 @@ scatter_p.transpose = _scatter_transpose
 scatter_p.batch = _scatter_batch(scatter_p)
 
 
-def gather(x, index, arrays=()):
+def gather(x, index: tuple, arrays: tuple = ()):
+    """``x[index]``, the integer arrays of ``index`` given as ``IndexArray`` placeholders."""
     return gather_p.bind(x, *arrays, index=index)
 
 
-def scatter_add(x, updates, index, arrays=()):
+def scatter_add(x, updates, index: tuple, arrays: tuple = ()):
+    """A copy of ``x`` with ``updates`` added at ``x[index]`` (repeated positions accumulate)."""
     return scatter_add_p.bind(x, updates, *arrays, index=index)
-
-
-from functrans.primitives._define import unbroadcast  # noqa: E402
-from functrans.primitives.conversion import full_like  # noqa: E402
-from functrans.primitives.elementwise import select  # noqa: E402
-from functrans.primitives._define import shape_of  # noqa: E402
-from functrans.primitives.shape import reshape  # noqa: E402
-from functrans.interpreters.batching import (  # noqa: E402
-    batch_by_loop, batch_size, bdim_at_front, move_axis, to_front,
-)

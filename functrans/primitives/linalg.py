@@ -12,6 +12,12 @@ Derivatives at degenerate points: the eigenvector derivative of ``eigh`` divides
 differences of eigenvalues, and that of ``svd`` by differences of squared singular values,
 so they are infinite or NaN when these repeat (the decomposition is not differentiable
 there); the eigenvalue and singular value derivatives stay finite. See docs/linalg.md.
+
+Example:
+    >>> import numpy as np
+    >>> solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([[2.0], [4.0]]))
+    array([[1.],
+           [1.]])
 """
 from __future__ import annotations
 
@@ -20,13 +26,20 @@ import numpy as np
 from functrans.backend import array_module, backend_of
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
-from functrans.primitives.elementwise import (
-    add, conj, div, eq, imag, mul, neg, real, select, sub,
+from functrans.primitives._define import (
+    batch_size,
+    bdim_at_front,
+    broadcast_in_dim,
+    convert_element_type,
+    reduce_sum,
+    reshape,
+    to_front,
+    transpose,
 )
-from functrans.primitives.linalg import dot_general
-from functrans.primitives.reduction import reduce_sum
 from functrans.primitives.conversion import constant_like
-from functrans.primitives.shape import broadcast_in_dim, reshape, slice_, transpose
+from functrans.primitives.dot import dot_general
+from functrans.primitives.elementwise import add, conj, div, eq, imag, mul, neg, real, select, sub
+from functrans.primitives.shape import slice_
 
 # -- helpers over the last two dimensions (batch dimensions in front are shared) ---------------
 
@@ -98,8 +111,6 @@ def _col(v):
 
 
 def _as_dtype(x, dtype):
-    from functrans.primitives.conversion import convert_element_type
-
     return convert_element_type(x, new_dtype=dtype)
 
 
@@ -130,7 +141,7 @@ def _solve_jvp(primals, tangents, *, transpose_a):
 
 
 def _solve_transpose(ct, a, b, *, transpose_a):
-    return None, solve(a, ct, not transpose_a)
+    return zero, solve(a, ct, not transpose_a)
 
 
 solve_p.jvp = _solve_jvp
@@ -190,7 +201,7 @@ triangular_solve_p.shape_rule = lambda a, b, **params: (b.shape, np.result_type(
 def _triangular_solve_jvp(primals, tangents, *, lower, transpose_a, unit_diagonal):
     a, b = primals
     t_a, t_b = tangents
-    params = dict(lower=lower, transpose_a=transpose_a, unit_diagonal=unit_diagonal)
+    params = {"lower": lower, "transpose_a": transpose_a, "unit_diagonal": unit_diagonal}
     out = triangular_solve_p.bind(a, b, **params)
     if t_a is zero and t_b is zero:
         return out, zero
@@ -206,7 +217,7 @@ def _triangular_solve_jvp(primals, tangents, *, lower, transpose_a, unit_diagona
 
 
 def _triangular_solve_transpose(ct, a, b, *, lower, transpose_a, unit_diagonal):
-    return None, triangular_solve_p.bind(a, ct, lower=lower, transpose_a=not transpose_a,
+    return zero, triangular_solve_p.bind(a, ct, lower=lower, transpose_a=not transpose_a,
                                          unit_diagonal=unit_diagonal)
 
 
@@ -515,5 +526,3 @@ _leading_batch(pinv_p)
 def pinv(a, rcond: float = 1e-15):
     return pinv_p.bind(a, rcond=rcond)
 
-
-from functrans.interpreters.batching import batch_size, bdim_at_front, to_front  # noqa: E402

@@ -4,9 +4,14 @@ Some computations are ordinary array code that only makes sense on concrete valu
 no derivative, such as drawing random numbers from a key. ``opaque_call_p.bind(*arrays,
 fn=fn)`` lets such a function appear inside staged programs (``jit``, ``make_jaxpr``) and
 under ``vmap``: the implementation calls ``fn(*arrays)``; the shape rule runs ``fn`` once on
-zero-filled stand-ins of the arguments' shapes and dtypes; the batching rule applies it
-example by example. ``fn`` must be deterministic, must not depend on the values for the
-shape of its result, and has no derivative (the JVP is zero).
+zero-filled stand-ins of the arguments' shapes and dtypes; it has no batching rule, so
+``vmap`` applies it example by example. ``fn`` must be deterministic, must not depend on the
+values for the shape of its result, and has no derivative (the JVP is zero).
+
+Example:
+    >>> import numpy as np
+    >>> opaque_call_p.bind(np.arange(3.0), fn=np.cumsum)
+    array([0., 1., 3.])
 """
 from __future__ import annotations
 
@@ -14,9 +19,6 @@ import numpy as np
 
 from functrans.core.primitive import Primitive
 from functrans.primitives._define import defzero
-
-opaque_call_p = Primitive("opaque_call")
-opaque_call_p.impl = lambda *arrays, fn: fn(*arrays)
 
 
 def _opaque_shape_rule(*arrays, fn):
@@ -26,12 +28,7 @@ def _opaque_shape_rule(*arrays, fn):
     return tuple(out.shape), np.dtype(out.dtype)
 
 
-def _opaque_batch(values, dims, *, fn):
-    from functrans.interpreters.batching import batch_by_loop
-
-    return batch_by_loop(opaque_call_p, values, dims, None, {"fn": fn})
-
-
+opaque_call_p = Primitive("opaque_call")
+opaque_call_p.impl = lambda *arrays, fn: fn(*arrays)
 opaque_call_p.shape_rule = _opaque_shape_rule
-opaque_call_p.batch = _opaque_batch
 defzero(opaque_call_p)

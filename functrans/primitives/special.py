@@ -6,17 +6,18 @@ Values come from SciPy (``scipy.special``) when it is installed; SciPy is not a 
 of functrans, so without it these primitives raise an error that says to
 ``pip install scipy`` (``i0`` falls back to ``numpy.i0``). Derivatives are written with
 these same primitives, so every order follows.
+
+Example:
+    >>> float(xlogy(0.0, 0.0)), float(i0(0.0))
+    (0.0, 1.0)
 """
 from __future__ import annotations
 
 import math
 
-
 from functrans.backend import array_module, backend_of
 from functrans.primitives._define import defjvp, defjvp_with_output, elementwise
-from functrans.primitives.elementwise import (
-    add, div, eq, exp, log, log1p, mul, neg, select, sign, sub,
-)
+from functrans.primitives.elementwise import add, div, eq, exp, log, log1p, mul, neg, select, sign, sub
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
@@ -118,7 +119,6 @@ defjvp_with_output(
     log_ndtr_p,
     lambda t, out, x: mul(t, exp(sub(sub(mul(-0.5, mul(x, x)), _LOG_SQRT_2PI), out))),
 )
-
 
 
 # --- xlogy(x, y) = x log(y) and xlog1py(x, y) = x log1p(y), both 0 where x == 0 ---------------------

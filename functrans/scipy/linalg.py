@@ -9,7 +9,7 @@ import numpy as np
 from functrans.backend import array_module_of
 from functrans.numpy import linalg as _fla
 from functrans.numpy._util import any_tracer, inexact, operand
-from functrans.primitives import linalg_ops as _la
+from functrans.primitives import linalg as _la
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import conj
