@@ -201,7 +201,7 @@ def measure(workload: Workload, options: Options,
     fields = [(name, fn) for name, fn in (("ours", workload.ours), ("jit", workload.jit),
                                           ("reference", workload.reference)) if fn is not None]
     times = best_times([fn for _, fn in fields], options.repeat, sync, options.quick)
-    figures = {name: t for (name, _), t in zip(fields, times, strict=True)}
+    figures = {name: t for (name, _), t in zip(fields, times)}
     return dataclasses.replace(workload.row, **figures)
 
 

@@ -63,7 +63,7 @@ def worker(quick: bool) -> int:
     for line in sys.stdin:
         if line.strip() != "run":
             break
-        times = [t.timeit(n) / n for t, n in zip(timers, numbers, strict=True)]
+        times = [t.timeit(n) / n for t, n in zip(timers, numbers)]
         print(json.dumps(times), flush=True)
     return 0
 
@@ -93,7 +93,7 @@ class Side:
     def run(self) -> None:
         self.process.stdin.write("run\n")
         self.process.stdin.flush()
-        self.best = [min(b, t) for b, t in zip(self.best, self._read(), strict=True)]
+        self.best = [min(b, t) for b, t in zip(self.best, self._read())]
 
     def close(self) -> None:
         self.process.stdin.close()
@@ -116,7 +116,7 @@ def compare(old_tree: str, new_tree: str, rounds: int, quick: bool) -> int:
         new.close()
     print(f"\n{'workload':<52}{'':<7}{'old':>12}{'new':>12}{'change':>9}")
     worst = None
-    for (name, label, count, unit), a, b in zip(old.figures, old.best, new.best, strict=True):
+    for (name, label, count, unit), a, b in zip(old.figures, old.best, new.best):
         scale = count * _harness.UNITS[unit]
         change = (b - a) / a * 100
         print(f"{name:<52}{label:<7}{a / scale:>9.3f} {unit:<2}{b / scale:>9.3f} {unit:<2}"

@@ -59,7 +59,7 @@ def mlp_params(sizes: tuple[int, ...], dtype: type, rng: np.random.Generator) ->
     """A tanh MLP's layers, ``[{"w": (m, n), "b": (n,)}, ...]``, scaled by 1/sqrt(fan-in)."""
     return [
         {"w": (rng.standard_normal((m, n)) / np.sqrt(m)).astype(dtype), "b": np.zeros(n, dtype)}
-        for m, n in zip(sizes[:-1], sizes[1:], strict=True)
+        for m, n in zip(sizes[:-1], sizes[1:])
     ]
 
 
@@ -80,7 +80,7 @@ def mlp_loss(params: Params, x, labels_onehot):
 def mlp_sgd_step(params: Params, x, y, lr: float = 0.01):
     """W2 with functrans: value_and_grad of ``mlp_loss`` and one SGD step."""
     loss, grads = ft.value_and_grad(mlp_loss)(params, x, y)
-    return [{k: p[k] - lr * g[k] for k in p} for p, g in zip(params, grads, strict=True)], loss
+    return [{k: p[k] - lr * g[k] for k in p} for p, g in zip(params, grads)], loss
 
 
 def softmax_cross_entropy_by_hand(logits, labels_onehot):
@@ -131,7 +131,7 @@ def w2_mlp_step(sizes: tuple[int, ...], batch: int, dtype: type,
     tol = 1e-4 if dtype == np.float32 else 1e-10
     for new, loss in (mlp_sgd_step(params, x, y), jit_step(params, x, y)):
         assert np.allclose(loss, ref_loss, rtol=tol)
-        for a, b in zip(new, ref_new, strict=True):
+        for a, b in zip(new, ref_new):
             assert np.allclose(a["w"], b["w"], rtol=tol, atol=tol)
         assert new[0]["w"].dtype == dtype
     name = f"W2 MLP {'-'.join(map(str, sizes))} batch {batch} {np.dtype(dtype).name}"
@@ -225,11 +225,11 @@ def per_example_gradients(sizes: tuple[int, ...] = (64, 128, 10), batch: int = 2
     jit_per_ex, jit_batched = ft.jit(per_ex), ft.jit(batched)
     g_per = per_ex(params, xs, ys)
     _, g_mean = batched(params, xs, ys)
-    for layer_per, layer_mean in zip(g_per, g_mean, strict=True):
+    for layer_per, layer_mean in zip(g_per, g_mean):
         for k in layer_mean:  # the mean of the per-example gradients is the batch gradient
             np.testing.assert_allclose(layer_per[k].mean(axis=0), layer_mean[k],
                                        rtol=1e-10, atol=1e-13)
-    for layer_jit, layer_per in zip(jit_per_ex(params, xs, ys), g_per, strict=True):
+    for layer_jit, layer_per in zip(jit_per_ex(params, xs, ys), g_per):
         for k in layer_per:
             np.testing.assert_allclose(layer_jit[k], layer_per[k], rtol=1e-12, atol=1e-15)
     name = f"per-example grads, MLP {'-'.join(map(str, sizes))}, batch {batch}"
@@ -275,7 +275,7 @@ def checkpoint_variants(layers: int = 50, width: int = 256, batch: int = 256, bl
     expected = ft.grad(plain)(ws)
 
     def check(grads) -> None:
-        for a, b in zip(grads, expected, strict=True):
+        for a, b in zip(grads, expected):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
 
     variants = {"no checkpoint": plain, "checkpoint every layer": every_layer,
@@ -299,7 +299,7 @@ class AdamByHand:
         self.t += 1
         c1, c2 = 1 - B1**self.t, 1 - B2**self.t
         out = []
-        for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+        for i, (p, g) in enumerate(zip(params, grads)):
             self.m[i] = B1 * self.m[i] + (1 - B1) * g
             self.v[i] = B2 * self.v[i] + (1 - B2) * (g * g)
             out.append(p - LR * (self.m[i] / c1) / (np.sqrt(self.v[i] / c2) + EPS))
@@ -417,11 +417,11 @@ def _train_step(name: str, model, layers: tuple[int, ...], x, by_hand, rtol: flo
     new_params, _, loss = step(params, state)
     new_flat, loss_by_hand = step_by_hand(flat(params))
     np.testing.assert_allclose(loss, loss_by_hand, rtol=1e-12)
-    for a, b in zip(flat(new_params), new_flat, strict=True):
+    for a, b in zip(flat(new_params), new_flat):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-12)
     jit_params, _, jit_loss = jit_step(params, state)
     np.testing.assert_allclose(jit_loss, loss, rtol=jit_rtol)
-    for a, b in zip(flat(jit_params), flat(new_params), strict=True):
+    for a, b in zip(flat(jit_params), flat(new_params)):
         np.testing.assert_allclose(a, b, rtol=jit_rtol)
     start = flat(params)
     return Workload(Row(name, target=target), lambda: step(params, state),
@@ -521,7 +521,7 @@ def tree_operations(impl: str, params: object) -> dict[str, Callable[[], object]
     grads = optree.tree_map(lambda x: x, params)
     leaves, spec = optree.tree_flatten(params)
     ours = tree.leaves(params)
-    assert len(leaves) == len(ours) and all(a is b for a, b in zip(leaves, ours, strict=True))
+    assert len(leaves) == len(ours) and all(a is b for a, b in zip(leaves, ours))
     return {
         "flatten": lambda: optree.tree_flatten(params),
         "unflatten": lambda: spec.unflatten(leaves),
