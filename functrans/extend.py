@@ -1,7 +1,8 @@
 """The stable surface for defining new primitives outside functrans.
 
 Everything needed to add an operation with all its rules, and nothing else: the rest of the
-package is private and free to change.
+package is private and free to change. See docs/extending.md for a primitive end to end and
+the contract of a transpose rule.
 
 Example:
     >>> import numpy as np
@@ -16,7 +17,12 @@ from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
 from functrans.primitives._define import (
-    deflinear, defjvp, defjvp_with_output, defzero, elementwise, unbroadcast,
+    defjvp,
+    defjvp_with_output,
+    deflinear,
+    defzero,
+    elementwise,
+    unbroadcast,
 )
 
 __all__ = [

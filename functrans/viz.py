@@ -26,11 +26,14 @@ Example:
 """
 from __future__ import annotations
 
+import inspect
 import os
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from functrans import tree
-from functrans.core.ir import Eqn, Var, _type_str
+from functrans.api import StagedProgram, make_jaxpr
+from functrans.core.ir import type_str
 from functrans.errors import UnsupportedError
 
 __all__ = ["Graph", "graph", "to_dot", "to_svg", "render"]
@@ -66,8 +69,6 @@ class Graph:
 
 
 def _program(fun_or_program: Any, args: tuple, kwargs: dict):
-    from functrans._transforms_api import StagedProgram, make_jaxpr
-
     if isinstance(fun_or_program, StagedProgram):
         if args or kwargs:
             raise TypeError("pass either a recorded program, or a function and its arguments")
@@ -82,10 +83,8 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def _input_names(fun: Any, args: Optional[tuple], count: int) -> list[str]:
+def _input_names(fun: Any, args: tuple | None, count: int) -> list[str]:
     """``x``, ``params['w']``...: the argument name and key path of each input leaf."""
-    import inspect
-
     if args is None:
         return [f"in{i}" for i in range(count)]
     try:
@@ -134,12 +133,12 @@ def graph(fun: Callable | Any, *args: Any, **kwargs: Any) -> Graph:
     names = _input_names(fun, used_args, len(program.inputs))
     for var, name in zip(program.inputs, names):
         ids[id(var)] = f"in{var.index}"
-        out.nodes.append(Node(f"in{var.index}", name, "input", _type_str(var.shape, var.dtype)))
+        out.nodes.append(Node(f"in{var.index}", name, "input", type_str(var.shape, var.dtype)))
     counter = 0
 
     def value_id(x) -> str:
         nonlocal counter
-        if type(x) is Var and id(x) in ids:
+        if program.program.owns(x) and id(x) in ids:
             return ids[id(x)]
         counter += 1
         node_id = f"c{counter}"
@@ -148,7 +147,7 @@ def graph(fun: Callable | Any, *args: Any, **kwargs: Any) -> Graph:
         else:
             shape = getattr(x, "shape", None)
             label = "const"
-            detail = _type_str(shape, x.dtype) if shape is not None else type(x).__name__
+            detail = type_str(shape, x.dtype) if shape is not None else type(x).__name__
             if shape == () and hasattr(x, "item"):
                 label = repr(x.item())
         out.nodes.append(Node(node_id, label, "const", detail))
@@ -156,9 +155,9 @@ def graph(fun: Callable | Any, *args: Any, **kwargs: Any) -> Graph:
 
     for n, eqn in enumerate(program.eqns):
         node_id = f"op{n}"
-        outs = eqn.out if isinstance(eqn, Eqn) and isinstance(eqn.out, tuple) else (eqn.out,)
+        outs = eqn.outs
         arg_ids = [value_id(a) for a in eqn.args]
-        detail = ", ".join(_type_str(o.shape, o.dtype) for o in outs)
+        detail = ", ".join(type_str(o.shape, o.dtype) for o in outs)
         params = _short_params(eqn.params or {})
         out.nodes.append(Node(node_id, eqn.prim.name, "op", (params + "\n" if params else "") + detail))
         out.edges.extend((a, node_id) for a in arg_ids)
@@ -166,9 +165,9 @@ def graph(fun: Callable | Any, *args: Any, **kwargs: Any) -> Graph:
             ids[id(o)] = node_id
     results = program.outputs
     try:  # label outputs by where they sit in the returned pytree: out[0]['bias']
-        pairs, _ = tree.flatten_with_path(program._out_treedef.unflatten(list(range(len(results)))))
+        pairs, _ = tree.flatten_with_path(program.out_tree.unflatten(list(range(len(results)))))
         out_names = ["out" + tree.keystr(path) for path, _ in pairs]
-    except Exception:  # noqa: BLE001 - a label is not worth failing for
+    except Exception:
         out_names = []
     if len(out_names) != len(results):
         out_names = ["out"] if len(results) == 1 else [f"out{i}" for i in range(len(results))]
@@ -293,7 +292,7 @@ def _layout(g: Graph) -> tuple[list[list[str]], dict[tuple[str, str], list[str]]
     return rows, waypoints
 
 
-def to_svg(fun: Callable | Any, *args: Any, title: Optional[str] = None, **kwargs: Any) -> str:
+def to_svg(fun: Callable | Any, *args: Any, title: str | None = None, **kwargs: Any) -> str:
     """The recorded program of ``fun`` at ``args`` drawn as an SVG image, without Graphviz.
 
     Operations are laid out in layers from the inputs (top) to the outputs (bottom); each box

@@ -3,7 +3,6 @@ import collections
 import dataclasses
 
 import numpy as np
-import pytest
 
 import functrans as ft
 import functrans.numpy as fnp

@@ -11,7 +11,6 @@ from functrans.core.primitive import Primitive
 from functrans.core.trace import Tracer
 from functrans.primitives.elementwise import sin_p
 
-
 # --- perturbation confusion -------------------------------------------------------------------
 
 @pytest.mark.parametrize("x0", [0.0, 1.5, -2.0, 3.0])
@@ -168,7 +167,7 @@ def test_grad_leaves_nothing_for_the_cycle_collector():
     # (during the backward pass), not at some later garbage collection.
     import gc
 
-    f = lambda w: fnp.sum(fnp.tanh(fnp.tanh(w @ w) @ w))  # noqa: E731
+    f = lambda w: fnp.sum(fnp.tanh(fnp.tanh(w @ w) @ w))
     w = np.linspace(0.0, 1.0, 16).reshape(4, 4)
     ft.grad(f)(w)
     gc.collect()
@@ -178,3 +177,40 @@ def test_grad_leaves_nothing_for_the_cycle_collector():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+# --- the IR: linear inputs, the symbolic zero ---------------------------------------------------
+
+def test_only_the_variables_of_a_linear_program_are_linear_inputs():
+    from functrans.core.ir import is_linear
+    from functrans.interpreters.linearize import linearize_flat
+
+    seen = {}
+
+    def probe_transpose(ct, x, y):
+        seen["x"], seen["y"] = is_linear(x), is_linear(y)
+        return ct * y, ft.core.zero
+
+    probe = Primitive("probe_mul")
+    probe.impl = lambda x, y: x * y
+    probe.shape_rule = lambda x, y: (x.shape, x.dtype)
+    probe.jvp = lambda primals, tangents: (probe.bind(*primals), probe.bind(tangents[0], primals[1]))
+    probe.transpose = probe_transpose
+
+    # grad under make_jaxpr: y is a variable of make_jaxpr's program (a value), x a tangent
+    ft.make_jaxpr(lambda y: ft.grad(lambda x: probe.bind(x, y))(1.0))(2.0)
+    assert seen == {"x": True, "y": False}
+    _, program = linearize_flat(lambda xs: [probe.bind(xs[0], 3.0)], [np.ones(2)], "test")
+    assert program.linear and all(is_linear(v) for v in program.in_vars)
+    assert not is_linear(np.ones(2)) and not any(is_linear(v) for v in ft.make_jaxpr(fnp.sin)(1.0).inputs)
+
+
+def test_cotangents_that_do_not_flow_are_the_symbolic_zero():
+    from functrans.core.zeros import zero
+    from functrans.interpreters.linearize import linearize_flat
+    from functrans.interpreters.transpose import transpose_program
+
+    _, program = linearize_flat(lambda xs: [fnp.sin(xs[0])], [np.ones(2), np.ones(3)], "test")
+    cts = transpose_program(program, [np.ones(2)])
+    assert cts[1] is zero and np.allclose(cts[0], np.cos(1.0))
+    assert transpose_program(program, [zero]) == [zero, zero]

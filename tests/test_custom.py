@@ -52,7 +52,7 @@ def test_custom_jvp_to_second_order_in_both_modes():
         (x,), (t,) = primals, tangents
         return f(x), 2.0 * fnp.cos(x) * t  # twice the true derivative
 
-    g = lambda x: fnp.sum(f(x))  # noqa: E731
+    g = lambda x: fnp.sum(f(x))
     np.testing.assert_allclose(ft.grad(g)(X), 2 * np.cos(X), rtol=1e-14)
     np.testing.assert_allclose(ft.hessian(g)(X), np.diag(-2 * np.sin(X)), rtol=1e-14)
     np.testing.assert_allclose(ft.jacrev(ft.grad(g))(X), np.diag(-2 * np.sin(X)), rtol=1e-14)

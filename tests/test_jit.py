@@ -93,7 +93,7 @@ def test_bad_arguments_are_named():
 
 @pytest.mark.parametrize("outer", ["grad", "jvp", "vmap", "jacrev"])
 def test_jit_inside_other_transformations(outer):
-    f = lambda x: fnp.sum(fnp.sin(x) * x)  # noqa: E731
+    f = lambda x: fnp.sum(fnp.sin(x) * x)
     x = np.array([0.3, -1.2, 2.0])
     jf = ft.jit(f)
     if outer == "grad":
@@ -138,7 +138,7 @@ def test_multiple_results_constants_and_pass_through_outputs():
 
 def test_dead_code_is_not_replayed():
     program = ft.make_jaxpr(lambda x: (fnp.exp(x), fnp.sin(x))[1])(np.ones(3))
-    plan = jit_module.ReplayPlan(program._trace, program.inputs, program.outputs)
+    plan = jit_module.ReplayPlan(program.program)
     assert len(program.eqns) == 2 and plan.num_eqns == 1
     np.testing.assert_allclose(plan.run([np.zeros(3)]), [np.zeros(3)])
 
@@ -211,7 +211,7 @@ def test_jit_keeps_arrays_on_their_device():
     from functrans import random
     from functrans.testing.strict import strict_array, to_numpy
 
-    f = lambda v: fnp.sum(fnp.tanh(v) ** 2)  # noqa: E731
+    f = lambda v: fnp.sum(fnp.tanh(v) ** 2)
     x = np.linspace(0.0, 1.0, 4)
     g = ft.jit(ft.grad(f))
     for _ in range(2):  # staged, then replayed
@@ -262,7 +262,7 @@ def test_a_jitted_training_step_is_staged_once_and_matches_eager(make_opt):
 def test_work_that_does_not_depend_on_the_inputs_values_is_done_once():
     A = np.arange(9.0).reshape(3, 3)
     program = ft.make_jaxpr(ft.jacfwd(lambda v: fnp.tanh(A @ v)))(np.ones(3))
-    plan = jit_module.ReplayPlan(program._trace, program.inputs, program.outputs)
+    plan = jit_module.ReplayPlan(program.program)
     before = len(plan.steps)
     x = np.array([0.1, -0.2, 0.3])
     want = np.diag(1 - np.tanh(A @ x) ** 2) @ A
@@ -276,3 +276,17 @@ def test_work_that_does_not_depend_on_the_inputs_values_is_done_once():
     first = zeros(np.ones(2))
     first[0] = 5.0
     assert zeros(np.ones(2)).tolist() == [0.0, 0.0]
+
+
+def test_an_error_at_replay_names_the_line_that_applied_the_primitive():
+    def factor(a):
+        return fnp.linalg.cholesky(a) * 2.0  # CHOLESKY-LINE
+
+    jitted = ft.jit(factor)
+    jitted(np.eye(2))  # recorded on a positive definite matrix: fine
+    with pytest.raises(np.linalg.LinAlgError) as info:
+        jitted(-np.eye(2))  # replayed on one that is not: NumPy's own error, with a note
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    with open(__file__) as file:
+        line = next(i for i, text in enumerate(file.read().splitlines(), 1) if text.endswith("# CHOLESKY-LINE"))
+    assert "'cholesky'" in notes and f"{__file__}:{line}" in notes

@@ -1,38 +1,48 @@
-"""The public transformations: grad, value_and_grad, vjp, jvp, stop_gradient.
+"""Derivatives: grad, value_and_grad, vjp, jvp, linearize, linear_transpose, stop_gradient.
 
-Each takes a function and gives back a function (or, for vjp and jvp, evaluates one), over
-pytrees of inputs and outputs. They are thin: argument handling and checks here, the work
-in ``transforms/`` (forward mode, linearize, transpose).
+Each takes a function and gives back a function (or, for vjp, jvp and linearize, evaluates
+one), over pytrees of inputs and outputs. They are thin: argument handling and checks here,
+the work in the interpreters (forward mode, linearize, transpose).
 """
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from functrans import errors, tree
-from functrans._api_util import (
-    as_array, check_differentiable_inputs, check_holomorphic_inputs, check_scalar_output, fun_name,
-    normalize_argnums, split_aux,
+from functrans._abstract import PY_SCALARS
+from functrans.api._checks import (
+    check_differentiable_inputs,
+    check_holomorphic_inputs,
+    check_scalar_output,
+    checked_tangents,
+    describe_leaves,
 )
 from functrans.backend import backend_of
-from functrans.core.trace import Tracer, new_trace
+from functrans.core.flatten import FlatFun, as_array, fun_name, normalize_argnums
+from functrans.core.staging import eval_program, stage
+from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
-from functrans.primitives.conversion import full_like, stop_gradient_p
-from functrans._abstract import PY_SCALARS
-from functrans.interpreters.jvp import JVPTrace, JVPTracer, split_output
+from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
+from functrans.primitives import full_like_p, stop_gradient_p
 
 PyTree = Any
 
 
-def _zeros_for(x):
-    return full_like(x, 0) if type(x) not in PY_SCALARS else np.zeros((), np.result_type(x))
+def zeros_for(x: Any) -> Any:
+    """Zeros of ``x``'s shape and dtype, on ``x``'s device (the gradient of an input that
+    does not influence the output)."""
+    if type(x) in PY_SCALARS:
+        return np.zeros((), np.result_type(x))
+    return full_like_p.bind(x, fill_value=0, shape=tuple(x.shape), dtype=x.dtype)
 
 
-def _ones_for(x):
+def ones_for(x: Any) -> Any:
     """The seed cotangent 1, of ``x``'s dtype, on ``x``'s device (a constant: no tracer)."""
     if type(x) in PY_SCALARS:
         return np.ones((), np.result_type(x))
@@ -40,16 +50,30 @@ def _ones_for(x):
         try:
             x_value = x.to_concrete()
         except errors.TracerConversionError:  # an abstract value: let the trace make the ones
-            return full_like(x, 1)
+            return full_like_p.bind(x, fill_value=1, shape=tuple(x.shape), dtype=x.dtype)
     else:
         x_value = x
     backend = backend_of(x_value)
     return backend.ones(x.shape, x.dtype, backend.device_of(x_value))
 
 
-def _strip_tracers(aux, trace):
+def materialize(cts: Sequence, likes: Sequence) -> list:
+    """The cotangents (or tangents) with each symbolic ``zero`` made an array of zeros like
+    the value it stands beside."""
+    return [zeros_for(x) if ct is zero else ct for x, ct in zip(likes, cts)]
+
+
+def strip_tracers(aux: PyTree, trace: Any) -> PyTree:
     """Auxiliary outputs leave the transformation as plain values (without derivatives)."""
     return tree.map(lambda v: v.primal if type(v) is JVPTracer and v._trace is trace else v, aux)
+
+
+def _aux_free(flat: FlatFun, tracers: Sequence) -> None:
+    """Strip the tracers of the transformation running ``flat`` from its auxiliary output."""
+    if flat.has_aux and tracers:
+        traced = next((t for t in tracers if isinstance(t, JVPTracer)), None)
+        if traced is not None:
+            flat.aux = strip_tracers(flat.aux, traced._trace)
 
 
 def value_and_grad(
@@ -127,52 +151,32 @@ def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value, hol
     @functools.wraps(fun)
     def transformed(*args, **kwargs):
         nums = normalize_argnums(argnums, len(args), name)
-        flat, argnum_of, treedefs = [], [], []
-        for n in nums:
-            leaves, treedef = tree.flatten(args[n])
-            treedefs.append((treedef, len(leaves)))
-            flat.extend(as_array(leaf) for leaf in leaves)
-            argnum_of.extend([n] * len(leaves))
-
-        def paths():
-            return [path for n in nums for path, _ in tree.flatten_with_path(args[n])[0]]
-        check_differentiable_inputs(flat, paths, argnum_of, name, allow_int)
+        flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
+        leaves = [as_array(leaf) for leaf in flat.leaves]
+        describe = describe_leaves(args, nums)
+        check_differentiable_inputs(leaves, describe, name, allow_int)
         if holomorphic:
-            check_holomorphic_inputs(flat, paths, argnum_of, name)
+            check_holomorphic_inputs(leaves, describe, name)
 
-        def flat_fun(tracers):
-            new_args = list(args)
-            start = 0
-            for n, (treedef, count) in zip(nums, treedefs):
-                new_args[n] = treedef.unflatten(tracers[start:start + count])
-                start += count
-            out = fun(*new_args, **kwargs)
-            aux = None
-            if has_aux:
-                out, aux = split_aux(out, name)
-                aux = _strip_tracers(aux, tracers[0]._trace) if tracers else aux
+        def scalar_fun(tracers):
+            out = flat.apply(tracers)
+            _aux_free(flat, tracers)
             check_scalar_output(out, name, holomorphic)
-            return [out], aux
+            return [out]
 
-        (value,), program, aux = linearize_flat(flat_fun, flat, name)
-        ct_leaves = transpose_program(program, [_ones_for(value)], consume=True)
-        grads = [
-            _zeros_for(x) if ct is None else ct for x, ct in zip(flat, ct_leaves)
-        ]
-        grads_per_arg = []
-        start = 0
-        for treedef, count in treedefs:
-            grads_per_arg.append(treedef.unflatten(grads[start:start + count]))
-            start += count
-        g = grads_per_arg[0] if isinstance(argnums, int) else tuple(grads_per_arg)
+        with named_scope(name):
+            (value,), program = linearize_flat(scalar_fun, leaves, name)
+            cts = transpose_program(program, [ones_for(value)], consume=True)
+            per_arg = flat.unflatten(materialize(cts, leaves))
+        g = per_arg[0] if isinstance(argnums, int) else per_arg
         if with_value:
-            return ((value, aux), g) if has_aux else (value, g)
-        return (g, aux) if has_aux else g
+            return ((value, flat.aux), g) if has_aux else (value, g)
+        return (g, flat.aux) if has_aux else g
 
     return transformed
 
 
-def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False):
+def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
     """Evaluate ``fun(*primals)`` and return a function for its vector-Jacobian product.
 
     Reverse mode: the returned ``vjp_fun(cotangent)`` maps a cotangent shaped like the
@@ -194,30 +198,24 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False):
         array([1.        , 0.54030231])
     """
     name = f"vjp({fun_name(fun)})"
-    leaves, in_treedef = tree.flatten(tuple(primals))
-    flat = [as_array(leaf) for leaf in leaves]
-    argnum_of = [n for n, primal in enumerate(primals) for _ in tree.leaves(primal)]
+    flat = FlatFun(fun, primals, has_aux=has_aux, name=name)
+    leaves = [as_array(leaf) for leaf in flat.leaves]
+    check_differentiable_inputs(leaves, describe_leaves(primals, range(len(primals))), name,
+                                allow_int=True)
 
-    def paths():  # only for error messages
-        return [path[1:] for path, _ in tree.flatten_with_path(tuple(primals))[0]]
+    def traced(tracers):
+        outs = flat(tracers)
+        _aux_free(flat, tracers)
+        return outs
 
-    check_differentiable_inputs(flat, paths, argnum_of, name, allow_int=True)
+    with named_scope(name):
+        out_flat, program = linearize_flat(traced, leaves, name)
+    out_tree = flat.out_tree
+    out = out_tree.unflatten(out_flat)
 
-    def flat_fun(tracers):
-        out = fun(*in_treedef.unflatten(tracers))
-        aux = None
-        if has_aux:
-            out, aux = split_aux(out, name)
-            aux = _strip_tracers(aux, tracers[0]._trace) if tracers else aux
-        out_leaves, out_treedef = tree.flatten(out)
-        return out_leaves, (out_treedef, aux)
-
-    out_flat, program, (out_treedef, aux) = linearize_flat(flat_fun, flat, name)
-    out = out_treedef.unflatten(out_flat)
-
-    def vjp_fun(cotangent):
-        ct_leaves, ct_treedef = tree.flatten(cotangent)
-        if ct_treedef != out_treedef:
+    def vjp_fun(cotangent: PyTree) -> tuple:
+        ct_leaves, ct_tree = tree.flatten(cotangent)
+        if ct_tree != out_tree:
             tree.assert_same_structure(out, cotangent, names=("the output", "the cotangent"))
         checked = []
         for i, (o, ct) in enumerate(zip(out_flat, ct_leaves)):
@@ -229,14 +227,14 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False):
                     "the output (for example fnp.ones_like(out))."
                 )
             checked.append(ct)
-        cts = transpose_program(program, checked)
-        grads = [_zeros_for(x) if ct is None else ct for x, ct in zip(flat, cts)]
-        return in_treedef.unflatten(grads)
+        with named_scope(name):
+            cts = transpose_program(program, checked)
+            return flat.unflatten(materialize(cts, leaves))
 
-    return (out, vjp_fun, aux) if has_aux else (out, vjp_fun)
+    return (out, vjp_fun, flat.aux) if has_aux else (out, vjp_fun)
 
 
-def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], has_aux: bool = False):
+def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], has_aux: bool = False) -> tuple:
     """Evaluate ``fun`` at ``primals`` and its directional derivative along ``tangents``.
 
     Forward mode: one evaluation gives the output and the Jacobian-vector product, at about
@@ -264,12 +262,12 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
             f"{type(primals).__name__} and {type(tangents).__name__}. Write jvp(f, (x,), (v,))."
         )
     primals, tangents = tuple(primals), tuple(tangents)
-    p_leaves, p_treedef = tree.flatten(primals)
-    t_leaves, t_treedef = tree.flatten(tangents)
-    if p_treedef != t_treedef:
+    flat = FlatFun(fun, primals, has_aux=has_aux, name=name)
+    t_leaves, t_tree = tree.flatten(tangents)
+    if t_tree != flat.in_tree:
         tree.assert_same_structure(primals, tangents, names=("primals", "tangents"))
     flat_p, flat_t = [], []
-    for i, (p, t) in enumerate(zip(p_leaves, t_leaves)):
+    for i, (p, t) in enumerate(zip(flat.leaves, t_leaves)):
         p = as_array(p)
         t = np.asarray(t, dtype=p.dtype) if type(t) in PY_SCALARS else as_array(t)
         if tuple(t.shape) != tuple(p.shape) or t.dtype != p.dtype:
@@ -287,21 +285,108 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
             )
         flat_p.append(p)
         flat_t.append(t)
-    with new_trace(JVPTrace, name) as trace:
-        tracers = [JVPTracer(trace, p, t) for p, t in zip(flat_p, flat_t)]
-        out = fun(*p_treedef.unflatten(tracers))
-        aux = None
-        if has_aux:
-            out, aux = split_aux(out, name)
-            aux = _strip_tracers(aux, trace)
-        out_leaves, out_treedef = tree.flatten(out)
-        out_p, out_t = [], []
-        for leaf in out_leaves:
-            primal, tangent = split_output(trace, leaf)
-            out_p.append(primal)
-            out_t.append(_zeros_for(primal) if tangent is zero else tangent)
-    result = (out_treedef.unflatten(out_p), out_treedef.unflatten(out_t))
-    return result + (aux,) if has_aux else result
+
+    def traced(tracers):
+        outs = flat(tracers)
+        _aux_free(flat, tracers)
+        return outs
+
+    with named_scope(name):
+        out_p, out_t = jvp_flat(traced, flat_p, flat_t, name)
+        out_t = materialize(out_t, out_p)
+    result = (flat.out_tree.unflatten(out_p), flat.out_tree.unflatten(out_t))
+    return result + (flat.aux,) if has_aux else result
+
+
+def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
+    """Evaluate ``fun`` at ``primals`` and record its derivative there as a linear function.
+
+    The returned ``f_jvp(*tangents)`` equals ``jvp(fun, primals, tangents)[1]`` but does not
+    run ``fun`` again: it evaluates the recorded tangent program (the same one ``vjp``
+    transposes), which pays off when many tangents are pushed through one point.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        *primals: the point at which to linearize.
+
+    Returns:
+        ``(output, f_jvp)``; ``f_jvp`` takes one tangent per primal (same structure and shapes).
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> y, f_jvp = ft.linearize(fnp.sin, np.array([0.0, np.pi]))
+        >>> f_jvp(np.array([1.0, 2.0]))
+        array([ 1., -2.])
+    """
+    name = f"linearize({fun_name(fun)})"
+    flat = FlatFun(fun, primals, name=name)
+    leaves = [as_array(leaf) for leaf in flat.leaves]
+    check_differentiable_inputs(leaves, describe_leaves(primals, range(len(primals))), name,
+                                allow_int=True)
+    with named_scope(name):
+        out_flat, program = linearize_flat(flat, leaves, name)
+    out_tree = flat.out_tree
+
+    def f_jvp(*tangents: PyTree) -> PyTree:
+        flat_t = checked_tangents(name, "tangent", tuple(tangents), flat.in_tree, leaves)
+        outs = eval_program(program, flat_t, scope=name)
+        return out_tree.unflatten(materialize(outs, out_flat))
+
+    return out_tree.unflatten(out_flat), f_jvp
+
+
+def linear_transpose(fun: Callable, *primals: PyTree) -> Callable:
+    """The transpose of a linear function: ``f_t(ct)`` returns ``<ct, fun(x)> = <f_t(ct), x>``.
+
+    ``fun`` is recorded once on abstract inputs shaped like ``primals`` (only their shapes
+    and dtypes matter) and its program is transposed, as ``vjp`` does for a linearized one.
+
+    Args:
+        fun: a function linear in its arguments (a matrix product, a sum, a slice...).
+        *primals: arrays (or objects with ``shape`` and ``dtype``) like ``fun``'s arguments.
+
+    Returns:
+        ``f_t(cotangent)``, taking a cotangent shaped like ``fun``'s output and returning a
+        tuple of cotangents, one per argument.
+
+    Raises:
+        NotLinearError: ``fun`` applies a non-linear operation to its inputs.
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> A = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> f_t = ft.linear_transpose(lambda x: A @ x, np.zeros(2))
+        >>> f_t(np.array([1.0, 0.0]))  # A.T @ ct
+        (array([1., 2.]),)
+    """
+    name = f"linear_transpose({fun_name(fun)})"
+    flat = FlatFun(fun, primals, name=name)
+    leaves = [as_array(leaf) for leaf in flat.leaves]
+    program = stage(flat, [(tuple(x.shape), np.dtype(x.dtype)) for x in leaves], name, linear=True)
+    for eqn in program.eqns:
+        if eqn.prim.transpose is None:
+            raise errors.NotLinearError(
+                f"{name}: the function applies {eqn.prim.name!r}, which is not linear, to its "
+                "inputs, so it has no transpose. linear_transpose is for linear functions; for "
+                "the transpose of a derivative use functrans.vjp(f, x)."
+            )
+    out_leaves = program.outs
+    program.outs = [o if program.owns(o) else zero for o in out_leaves]
+    out_tree = flat.out_tree
+
+    def f_transpose(cotangent: PyTree) -> tuple:
+        cts = checked_tangents(name, "cotangent", cotangent, out_tree, out_leaves)
+        try:
+            with named_scope(name):
+                in_cts = transpose_program(program, cts)
+                return flat.unflatten(materialize(in_cts, leaves))
+        except ValueError as error:
+            raise errors.NotLinearError(
+                f"{name}: the function is not linear in its inputs ({error}). linear_transpose "
+                "is for linear functions; use functrans.vjp for derivatives."
+            ) from None
+
+    return f_transpose
 
 
 def stop_gradient(x: PyTree) -> PyTree:

@@ -1,69 +1,41 @@
-"""Argument handling shared by the public transformations: argnums, input conversion and
-the checks that turn bad input into an early, explanatory error."""
+"""The checks of the public transformations that turn bad input into an early,
+explanatory error: inputs to differentiate, scalar outputs, tangents and cotangents."""
 from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from functrans import errors, tree
-from functrans.core.trace import Tracer
-from functrans._abstract import PY_SCALARS
-
-_INEXACT = (np.floating, np.complexfloating)
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans.core.flatten import as_array
 
 
-def normalize_argnums(argnums, num_args: int, name: str) -> tuple[int, ...]:
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)
-    if not nums:
-        raise errors.ArgnumsError(f"{name}: argnums is empty; name at least one argument to differentiate.")
-    result = []
-    for n in nums:
-        if not isinstance(n, int) or isinstance(n, bool):
-            raise errors.ArgnumsError(f"{name}: argnums must be ints, got {n!r}.")
-        if not -num_args <= n < num_args:
-            raise errors.ArgnumsError(
-                f"{name}: argnums={argnums!r} is out of range for a function called with "
-                f"{num_args} positional argument{'s' if num_args != 1 else ''} (valid: 0 to "
-                f"{num_args - 1}, or negative from the end). Pass the arguments positionally, "
-                "or change argnums."
-            )
-        result.append(n % num_args)
-    return tuple(result)
+def describe_leaves(args: Sequence, argnums: Sequence[int]) -> Callable[[int], str]:
+    """For the leaves of ``args[argnums]``, a function naming leaf ``i`` for an error message
+    (``argument 1 at ['w']``); key paths are computed only then, since they cost more than
+    the flattening itself."""
+
+    def describe(i: int) -> str:
+        located = [(n, path) for n in argnums for path, _ in tree.flatten_with_path(args[n])[0]]
+        n, path = located[i]
+        return f"argument {n}" + (f" at {tree.keystr(path)}" if path else "")
+
+    return describe
 
 
-def as_array(leaf):
-    """Python scalars become 0-d NumPy arrays (NumPy's default dtypes); arrays stay as they are."""
-    if type(leaf) in PY_SCALARS:
-        return np.asarray(leaf)
-    if isinstance(leaf, (np.ndarray, np.generic, Tracer)) or hasattr(leaf, "__array_namespace__"):
-        return leaf
-    if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
-        return leaf
-    raise TypeError(
-        f"functrans transformations take arrays, Python scalars, and pytrees (tuples, lists, "
-        f"dicts) of them; got a value of type {type(leaf).__name__}. Convert it with "
-        "functrans.numpy.asarray, or register its type with functrans.tree.register."
-    )
-
-
-def _where(argnum, paths, i):
-    path = paths()[i]
-    return f"argument {argnum}" + (f" at {tree.keystr(path)}" if path else "")
-
-
-def check_differentiable_inputs(leaves, paths, argnum_of, name: str, allow_int: bool):
-    """Raise if an input to differentiate is not of a float or complex dtype.
-
-    ``paths()`` gives each leaf's key path within its argument; it is called only to write
-    an error message, since key paths cost more than the flattening itself.
-    """
-    for i, (leaf, argnum) in enumerate(zip(leaves, argnum_of)):
+def check_differentiable_inputs(leaves: Sequence, describe: Callable[[int], str], name: str,
+                                allow_int: bool) -> None:
+    """Raise if an input to differentiate is not of a float or complex dtype (integers and
+    booleans pass with ``allow_int``); ``describe(i)`` names leaf ``i``."""
+    for i, leaf in enumerate(leaves):
         dtype = leaf.dtype
         if dtype.kind in "fc":
             continue
         if allow_int and dtype.kind in "biu":
             continue
-        where = _where(argnum, paths, i)
+        where = describe(i)
         raise errors.InputDtypeError(
             f"{name} requires float (or complex) inputs to differentiate with respect to, but "
             f"{where} has dtype {dtype}. Pass a float value (2.0 rather than 2, or "
@@ -72,11 +44,11 @@ def check_differentiable_inputs(leaves, paths, argnum_of, name: str, allow_int: 
         )
 
 
-def check_holomorphic_inputs(leaves, paths, argnum_of, name: str):
+def check_holomorphic_inputs(leaves: Sequence, describe: Callable[[int], str], name: str) -> None:
     """With holomorphic=True every input to differentiate must be complex."""
-    for i, (leaf, argnum) in enumerate(zip(leaves, argnum_of)):
+    for i, leaf in enumerate(leaves):
         if leaf.dtype.kind != "c":
-            where = _where(argnum, paths, i)
+            where = describe(i)
             raise errors.InputDtypeError(
                 f"{name} with holomorphic=True differentiates with respect to complex inputs, "
                 f"but {where} has dtype {leaf.dtype}. Pass a complex value (x + 0j, or "
@@ -84,7 +56,8 @@ def check_holomorphic_inputs(leaves, paths, argnum_of, name: str):
             )
 
 
-def check_scalar_output(out, name: str, holomorphic: bool = False):
+def check_scalar_output(out: Any, name: str, holomorphic: bool = False) -> None:
+    """Raise unless ``out`` is a real (or, with ``holomorphic``, complex) scalar."""
     shape = () if type(out) in PY_SCALARS else getattr(out, "shape", None)
     if shape is None:
         raise errors.NonScalarOutputError(
@@ -99,7 +72,7 @@ def check_scalar_output(out, name: str, holomorphic: bool = False):
             "functrans.vjp or jacrev for the derivative of a non-scalar output, or return "
             "(loss, aux) with has_aux=True if the array is an extra output."
         )
-    dtype = np.result_type(out) if type(out) in PY_SCALARS else out.dtype
+    dtype = dtype_of(out)
     if holomorphic:
         if dtype.kind != "c":
             raise errors.NonScalarOutputError(
@@ -122,21 +95,31 @@ def check_scalar_output(out, name: str, holomorphic: bool = False):
         )
 
 
-def split_aux(out, name: str):
-    if not (isinstance(out, (tuple, list)) and len(out) == 2):
-        if isinstance(out, (tuple, list)):
-            kind = f"a {type(out).__name__} of length {len(out)}"
-        elif hasattr(out, "shape"):
-            kind = f"a single array of shape {tuple(out.shape)}"
-        else:
-            kind = f"a {type(out).__name__}"
-        raise errors.HasAuxError(
-            f"{name} was called with has_aux=True, so the function must return a pair "
-            f"(output, aux), but it returned {kind}. Return `loss, aux` from the function, or "
-            "drop has_aux=True."
-        )
-    return out[0], out[1]
+def check_float_outputs(leaves: Sequence, name: str) -> None:
+    """Raise if an output to differentiate (by a Jacobian) has no derivative (ints, bools)."""
+    for i, leaf in enumerate(leaves):
+        dtype = dtype_of(leaf)
+        if dtype.kind not in "fc":
+            raise errors.InputDtypeError(
+                f"{name}: output leaf {i} has dtype {dtype}, which has no derivative. Compute the "
+                "outputs in floats, or return integer values as auxiliary data (has_aux=True)."
+            )
 
 
-def fun_name(fun) -> str:
-    return getattr(fun, "__name__", None) or type(fun).__name__
+def checked_tangents(name: str, what: str, values: Any, treedef: Any, like_leaves: Sequence) -> list:
+    """The leaves of ``values`` (tangents or cotangents), each an array of the shape of the
+    leaf of ``like_leaves`` it stands beside (Python scalars take its dtype)."""
+    leaves, value_treedef = tree.flatten(values)
+    if value_treedef != treedef:
+        tree.assert_same_structure(treedef.unflatten(like_leaves), values,
+                                   names=(f"the {what}s expected", f"the {what}s given"))
+    out = []
+    for i, (value, like) in enumerate(zip(leaves, like_leaves)):
+        value = np.asarray(value, dtype=dtype_of(like)) if type(value) in PY_SCALARS else as_array(value)
+        if tuple(value.shape) != tuple(shape_of(like)):
+            raise errors.TangentMismatchError(
+                f"{name}: the {what} for leaf {i} has shape {tuple(value.shape)}, but it must have "
+                f"shape {tuple(shape_of(like))} (that of the value it stands beside)."
+            )
+        out.append(value)
+    return out

@@ -1,10 +1,14 @@
-"""The core: primitives, traces and tracers, the staged-program IR, the symbolic zero."""
-from functrans.core.ir import Eqn, StagingTrace, Var, is_linear
+"""The core: primitives, traces and tracers, the symbolic zero, the IR of recorded programs
+(``Var``, ``Eqn``, ``Program``), recording and evaluating them, and the argument flattening
+every transformation shares."""
+from functrans.core.flatten import FlatFun
+from functrans.core.ir import Eqn, Program, Var, is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.trace import Trace, Tracer, is_tracer, new_trace
+from functrans.core.staging import LinearTrace, StagingTrace, eval_program, stage
+from functrans.core.trace import Trace, Tracer, is_tracer, named_scope, new_trace
 from functrans.core.zeros import zero
 
 __all__ = [
-    "Eqn", "Primitive", "StagingTrace", "Trace", "Tracer", "Var",
-    "is_linear", "is_tracer", "new_trace", "zero",
+    "Eqn", "FlatFun", "LinearTrace", "Primitive", "Program", "StagingTrace", "Trace", "Tracer", "Var",
+    "eval_program", "is_linear", "is_tracer", "named_scope", "new_trace", "stage", "zero",
 ]

@@ -1,137 +1,211 @@
-"""A staged program: variables, equations, and the trace that records them.
+"""The IR of a recorded program: variables, equations, and the program that lists them.
 
-``StagingTrace`` does not compute: every primitive applied to one of its ``Var`` tracers is
-appended, in execution order, to a flat list of ``Eqn``. Values that are not its own
-variables (concrete arrays, tracers of outer transformations) are kept as constants.
-``linearize`` uses it to record the linear tangent program; the list being already in
-execution order, reverse mode is a reverse walk over it, with no graph search.
+- ``Var``: a value the program computes or takes as input; it has a shape, a dtype and a number,
+  but no value. While the program is recorded it is also the tracer that the user's code
+  (or a JVP rule) computes with, so recording costs one object per value and no lookup.
+- ``Eqn``: one primitive application, ``outs = prim(*args, **params)``, with where it came
+  from: the line of the user's code that applied it and the name scope around it.
+- ``Program``: input variables, equations in execution order, outputs. A constant (an array,
+  a Python scalar, a tracer of an outer transformation) sits in an equation's arguments as
+  the value it is; ``Program.consts`` lists them.
+
+Reverse mode transposes *linear* programs, the ones recorded by ``linearize`` (whose
+variables are tangents) and by ``linear_transpose``: ``is_linear(x)`` tells a transpose rule
+which of its arguments are variables of such a program (its linear inputs) and which are
+values.
 """
 from __future__ import annotations
 
-from functrans.core.trace import Trace, Tracer
+import os
+from typing import Any
 
-_NO_PARAMS: dict = {}
+from functrans.core.trace import Trace, Tracer
+from functrans.core.zeros import zero
 
 
 class Var(Tracer):
-    """A variable of a staged program: it has a shape and dtype but no value.
+    """A variable of a program: shape, dtype and its number ``index`` in the program.
 
-    A variable computed by a single-output primitive is also the equation that defines it
-    (``prim``, ``args``, ``params``): one object per recorded operation instead of two, on
-    the hot path of reverse mode. Inputs have ``prim = None``.
+    ``_trace`` is the trace recording the program; a variable of a linear program (see
+    ``is_linear``) is a linear input to the transpose rules of its equations.
     """
 
-    __slots__ = ("shape", "dtype", "index", "prim", "args", "params")
+    __slots__ = ("shape", "dtype", "index")
 
-    def __init__(self, trace, shape, dtype, index, prim=None, args=(), params=None):
+    def __init__(self, trace: Trace, shape: tuple, dtype: Any, index: int):
         self._trace = trace
         self.shape = shape
         self.dtype = dtype
         self.index = index
-        self.prim = prim
-        self.args = args
-        self.params = params
 
-    @property
-    def out(self):
-        return self
-
-    def __repr__(self):
-        return f"Var(v{self.index}: {_type_str(self.shape, self.dtype)})"
+    def __repr__(self) -> str:
+        return f"Var(v{self.index}:{type_str(self.shape, self.dtype)})"
 
 
 class Eqn:
-    """One primitive application: ``out = prim(*args, **params)``."""
+    """One primitive application ``outs = prim(*args, **params)``.
 
-    __slots__ = ("prim", "args", "params", "out")
+    ``outs`` is a tuple of ``Var`` (one for a single-output primitive). ``source`` is
+    ``(filename, line)`` of the user's code that applied the primitive, or ``None`` when it
+    was not recorded (linearize's tape never records it: it is on the hot path of ``grad``).
+    ``scope`` is the tuple of names of the transformations and ``named_scope`` blocks active
+    then, outermost first.
+    """
 
-    def __init__(self, prim, args, params, out):
+    __slots__ = ("prim", "args", "params", "outs", "source", "scope")
+
+    def __init__(self, prim, args: tuple, params: dict, outs: tuple, source=None, scope: tuple = ()):
         self.prim = prim
         self.args = args
         self.params = params
-        self.out = out
+        self.outs = outs
+        self.source = source
+        self.scope = scope
+
+    def __repr__(self) -> str:
+        return f"Eqn({format_eqn(self, None)})"
 
 
-class StagingTrace(Trace):
-    """Records every primitive applied to its variables instead of computing it.
+class Program:
+    """A recorded program: ``in_vars``, ``eqns`` (in execution order), ``outs``.
 
-    ``eqns`` lists, in execution order, the ``Var`` of each single-output operation (it is
-    its own equation) and an ``Eqn`` for each multiple-output one.
+    ``trace`` is the trace that recorded it: the variables of the program are the ``Var``
+    objects whose ``_trace`` it is, and anything else in an equation's arguments is a
+    constant. An output is one of its variables, a constant, or ``zero`` (an output of a
+    linear program that does not depend on the inputs).
     """
 
-    __slots__ = ("eqns", "num_vars", "transposing", "records_tangents")
+    __slots__ = ("trace", "in_vars", "eqns", "outs")
 
-    def __init__(self, level, origin):
-        super().__init__(level, origin)
-        self.eqns: list[Eqn] = []
-        self.num_vars = 0
-        # True while reverse mode walks this program: then, and only then, its variables are
-        # the linear inputs of the transpose rules (see ``is_linear``).
-        self.transposing = False
-        # True for the program ``linearize`` records (its variables are tangents), False for
-        # a program staged by ``make_jaxpr`` (its variables are ordinary values).
-        self.records_tangents = False
+    def __init__(self, trace: Trace, in_vars: list, eqns: list, outs: list):
+        self.trace = trace
+        self.in_vars = in_vars
+        self.eqns = eqns
+        self.outs = outs
 
-    def new_var(self, shape, dtype) -> Var:
-        var = Var(self, shape, dtype, self.num_vars)
-        self.num_vars += 1
-        return var
+    @property
+    def num_vars(self) -> int:
+        """How many variables the program numbered (inputs included): an upper bound of
+        ``index + 1``, the size of an environment indexed by variable."""
+        return self.trace.num_vars
 
-    def process_primitive(self, prim, args, params):
-        rule_out = prim.shape_rule(*args, **params)
-        if prim.multiple_results:
-            out = tuple(self.new_var(shape, dtype) for shape, dtype in rule_out)
-            self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, out))
-            return out
-        shape, dtype = rule_out
-        var = Var(self, shape, dtype, self.num_vars, prim, args, params or _NO_PARAMS)
-        self.num_vars += 1
-        self.eqns.append(var)
-        return var
+    @property
+    def linear(self) -> bool:
+        """Whether the program is linear in its inputs (recorded by ``linearize`` or
+        ``linear_transpose``), so that it can be transposed."""
+        return self.trace.linear
 
-    def is_own(self, x) -> bool:
-        return type(x) is Var and x._trace is self
+    def owns(self, x) -> bool:
+        """Whether ``x`` is one of this program's variables (not a constant)."""
+        return type(x) is Var and x._trace is self.trace
+
+    @property
+    def consts(self) -> list:
+        """The constants the equations and outputs use, in order of first use (Python
+        scalars, which print inline, left out)."""
+        seen: set[int] = set()
+        out = []
+        values = [a for eqn in self.eqns for a in eqn.args] + list(self.outs)
+        for a in values:
+            if self.owns(a) or a is zero or type(a) in _LITERALS or id(a) in seen:
+                continue
+            seen.add(id(a))
+            out.append(a)
+        return out
+
+    def __str__(self) -> str:
+        return format_program(self)
+
+    __repr__ = __str__
+
+
+_LITERALS = frozenset((int, float, complex, bool))
 
 
 def is_linear(x) -> bool:
-    """In a transpose rule: is this argument a linear input or a constant?
+    """In a transpose rule: is this argument a linear input, or a value?
 
-    A linear input is a variable of the program being transposed. A variable of any other
-    staged program (an outer ``make_jaxpr``, say, whose values are residuals here) is a
-    constant like any array.
+    The linear inputs of a transpose rule are the variables of the linear program being
+    transposed; they have ``.shape`` and ``.dtype`` but no value. Every other argument (a
+    residual of the forward pass, a constant, a variable of an outer ``make_jaxpr`` or
+    ``jit``) is a value the rule may compute with. In a JVP rule, a tangent for which this is
+    true is being recorded by ``linearize`` for reverse mode rather than computed in forward
+    mode.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans.extend import is_linear
+        >>> is_linear(np.ones(3))
+        False
     """
-    return type(x) is Var and x._trace.transposing
+    return type(x) is Var and x._trace.linear
 
 
-def is_recorded_tangent(x) -> bool:
-    """In a JVP rule: is this tangent being recorded by ``linearize`` (reverse mode is coming)
-    rather than computed (forward mode)?"""
-    return type(x) is Var and x._trace.records_tangents
+# -- printing ------------------------------------------------------------------------------
 
 
-def _type_str(shape, dtype) -> str:
+def type_str(shape, dtype) -> str:
+    """``float64[2,3]``: a dtype and a shape, as programs print them."""
     return f"{dtype}[{','.join(map(str, shape))}]"
 
 
-def format_program(trace: StagingTrace, inputs, outputs) -> str:
-    """The recorded program, one equation a line, with shapes and dtypes."""
+def source_str(source, full_path: bool = False) -> str:
+    """``model.py:12`` for a recorded ``(filename, line)`` (the whole path with
+    ``full_path``), ``""`` for ``None``."""
+    if source is None:
+        return ""
+    filename, line = source
+    return f"{filename if full_path else os.path.basename(filename)}:{line}"
 
-    def name(x):
-        if type(x) is Var and x._trace is trace:
+
+def metadata_str(eqn: Eqn, scope_base: int = 0) -> str:
+    """``grad(loss)/layer1 model.py:12``: the scope (below the first ``scope_base`` names)
+    and the source line of an equation, each left out when absent."""
+    parts = []
+    if len(eqn.scope) > scope_base:
+        parts.append("/".join(eqn.scope[scope_base:]))
+    if eqn.source is not None:
+        parts.append(source_str(eqn.source))
+    return " ".join(parts)
+
+
+def format_eqn(eqn: Eqn, program: Program | None) -> str:
+    """One equation as a line of the printed program (without the metadata comment)."""
+
+    def name(x) -> str:
+        if type(x) is Var and (program is None or x._trace is program.trace):
             return f"v{x.index}"
-        if isinstance(x, (int, float, complex, bool)):
+        if type(x) in _LITERALS:
             return repr(x)
         shape = getattr(x, "shape", None)
-        return f"const:{_type_str(shape, x.dtype)}" if shape is not None else repr(x)
+        return f"const:{type_str(shape, x.dtype)}" if shape is not None else repr(x)
 
-    def typed(v):
-        return f"v{v.index}:{_type_str(v.shape, v.dtype)}"
+    outs = " ".join(f"v{o.index}:{type_str(o.shape, o.dtype)}" for o in eqn.outs)
+    params = " ".join(f"{k}={v}" for k, v in eqn.params.items())
+    args = " ".join(name(a) for a in eqn.args)
+    return f"{outs} = {eqn.prim.name}[{params}] {args}"
 
-    lines = ["{ lambda " + " ".join(typed(v) for v in inputs) + " ."]
-    for eqn in trace.eqns:
-        outs = eqn.out if isinstance(eqn.out, tuple) else (eqn.out,)
-        params = "".join(f" {k}={v}" for k, v in eqn.params.items())
-        args = " ".join(name(a) for a in eqn.args)
-        lines.append(f"    {' '.join(typed(o) for o in outs)} = {eqn.prim.name}[{params.strip()}] {args}")
-    lines.append("  in (" + ", ".join(name(o) for o in outputs) + ") }")
+
+def format_program(program: Program) -> str:
+    """The program, one equation a line, with shapes and dtypes; a trailing comment gives
+    each equation's name scope and source line where they were recorded."""
+    base = getattr(program.trace, "scope_base", 0)
+
+    def name(x) -> str:
+        if program.owns(x):
+            return f"v{x.index}"
+        if x is zero:
+            return "zero"
+        if type(x) in _LITERALS:
+            return repr(x)
+        shape = getattr(x, "shape", None)
+        return f"const:{type_str(shape, x.dtype)}" if shape is not None else repr(x)
+
+    inputs = " ".join(f"v{v.index}:{type_str(v.shape, v.dtype)}" for v in program.in_vars)
+    lines = ["{ lambda " + inputs + " ."]
+    for eqn in program.eqns:
+        line = "    " + format_eqn(eqn, program)
+        meta = metadata_str(eqn, base)
+        lines.append(f"{line}  # {meta}" if meta else line)
+    lines.append("  in (" + ", ".join(name(o) for o in program.outs) + ") }")
     return "\n".join(lines)

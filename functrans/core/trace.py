@@ -38,6 +38,9 @@ class Trace:
 class _Stack(threading.local):
     def __init__(self):
         self.traces: list[Trace] = []
+        # The names of the transformations and user scopes active now, outermost first: every
+        # equation of a staged program records the tuple current when it was applied.
+        self.scope: tuple[str, ...] = ()
 
 
 _stack = _Stack()
@@ -66,6 +69,47 @@ class new_trace:
         _stack.traces.pop()
         self.trace.alive = False
         return False
+
+
+class named_scope:
+    """Name the operations applied inside a ``with`` block, for the printed programs
+    (``make_jaxpr``), the pictures of ``functrans.viz`` and the error messages of ``jit``.
+
+    Scopes nest: an operation records every scope around it, outermost first, together with
+    the transformations it runs under (``grad(loss)``, ``vmap(f)``, ``checkpoint(block)``).
+    Nothing is computed differently.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> def f(x):
+        ...     with ft.named_scope("layer1"):
+        ...         return fnp.tanh(x)
+        >>> print(ft.make_jaxpr(f)(np.ones(2)))
+        { lambda v0:float64[2] .
+            v1:float64[2] = tanh[] v0  # layer1
+          in (v1) }
+    """
+
+    __slots__ = ("name", "_outer")
+
+    def __init__(self, name: str):
+        if not isinstance(name, str):
+            raise TypeError(f"named_scope takes a string, got {type(name).__name__}")
+        self.name = name
+        self._outer: tuple[str, ...] = ()
+
+    def __enter__(self) -> None:
+        self._outer = outer = _stack.scope
+        _stack.scope = outer + (self.name,)
+
+    def __exit__(self, *exc_info) -> bool:
+        _stack.scope = self._outer
+        return False
+
+
+def current_scope() -> tuple[str, ...]:
+    """The names of the scopes active in this thread, outermost first."""
+    return _stack.scope
 
 
 def leaked_tracer_error(tracer) -> errors.LeakedTracerError:

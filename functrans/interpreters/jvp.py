@@ -7,7 +7,9 @@ output, and the work of the derivative is skipped entirely.
 """
 from __future__ import annotations
 
-from functrans.core.trace import Trace, Tracer
+from collections.abc import Callable, Sequence
+
+from functrans.core.trace import Trace, Tracer, new_trace
 from functrans.core.zeros import zero
 
 
@@ -68,3 +70,14 @@ def split_output(trace: JVPTrace, out):
     if type(out) is JVPTracer and out._trace is trace:
         return out.primal, out.tangent
     return out, zero
+
+
+def jvp_flat(fun: Callable[[list], Sequence], primals: Sequence, tangents: Sequence,
+             origin: str) -> tuple[list, list]:
+    """Forward mode on flat lists: ``fun(list_of_tracers) -> list_of_outputs`` evaluated at
+    ``primals`` along ``tangents`` (``zero`` allowed); returns the output primals and their
+    tangents (``zero`` for an output that does not depend on the inputs)."""
+    with new_trace(JVPTrace, origin) as trace:
+        tracers = [p if t is zero else JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
+        pairs = [split_output(trace, out) for out in fun(tracers)]
+    return [p for p, _ in pairs], [t for _, t in pairs]

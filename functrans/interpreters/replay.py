@@ -23,30 +23,34 @@ Building the plan:
   local variables instead of list indexing make each step cost little more than the call
   of the implementation itself.
 
+An error raised by a primitive while the plan runs gets a note naming the equation and the
+line of the user's code that applied it when the program was recorded.
+
 When the arguments are tracers of an outer transformation (``grad(jit(f))``, ``vmap(jit(f))``)
 the plan runs through ``Primitive.bind`` instead, so the outer transformation sees every
 primitive as usual.
 """
 from __future__ import annotations
 
-from functrans.core.ir import Var
+from functrans.core.ir import Eqn, Program, Var, source_str
 from functrans.core.trace import Tracer
 
 _NO_SLOTS: tuple = ()
 
 
 class ReplayPlan:
-    """A staged program compiled to slot-indexed steps.
+    """A recorded program compiled to slot-indexed steps.
 
     ``run(inputs)`` evaluates it on concrete arrays; ``bind(inputs)`` evaluates it through
     ``Primitive.bind`` (for tracer inputs). Both return the list of output leaves.
     """
 
     __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns",
-                 "_var_slots", "_foldable", "_straight")
+                 "_eqns", "_var_slots", "_foldable", "_straight", "_line_step")
 
-    def __init__(self, trace, in_vars, outputs):
-        live = _live_equations(trace, outputs)
+    def __init__(self, program: Program):
+        trace = program.trace
+        live = _live_equations(program)
         self.num_eqns = len(live)
         slot_of_var: dict[int, int] = {}
         template: list = []
@@ -61,26 +65,34 @@ class ReplayPlan:
             template.append(value)  # a constant: its slot is filled once, here
             return len(template) - 1
 
-        self.input_slots = tuple(slot_for(v) for v in in_vars)
+        self.input_slots = tuple(slot_for(v) for v in program.in_vars)
         self.steps = []
         for eqn in live:
             arg_slots = tuple(slot_for(a) for a in eqn.args)
-            outs = eqn.out if type(eqn) is not Var else eqn
-            out_slots = tuple(slot_for(o) for o in outs) if isinstance(outs, tuple) else slot_for(outs)
+            if eqn.prim.multiple_results:
+                out_slots = tuple(slot_for(o) for o in eqn.outs)
+            else:
+                out_slots = slot_for(eqn.outs[0])
             self.steps.append((eqn.prim, eqn.prim.impl, eqn.params, arg_slots, out_slots, _NO_SLOTS))
-        self.output_slots = tuple(slot_for(o) for o in outputs)
+        self._eqns: list[Eqn] = live  # step i runs equation i, for error messages
+        self.output_slots = tuple(slot_for(o) for o in program.outs)
         self.env_template = template
         self._var_slots = set(slot_of_var.values())
         # (outputs are never folded: a caller may write into the array it gets back)
         self._foldable = _input_independent(self.steps, self._var_slots, self.input_slots) - set(
             self.output_slots)
         self._straight = None
+        self._line_step: dict[int, int] = {}
         if not self._foldable:
             self._compile()
 
     def run(self, inputs):
         if self._straight is not None:
-            return self._straight(*inputs)
+            try:
+                return self._straight(*inputs)
+            except Exception as error:
+                self._annotate(error)
+                raise
         if self._foldable:
             return self._run_and_fold(inputs)
         return self._loop(inputs, through_bind=False)
@@ -101,9 +113,10 @@ class ReplayPlan:
         for slot in self._foldable:
             self.env_template[slot] = env[slot]
             self._var_slots.discard(slot)
-        self.steps = [step for step in self.steps
-                      if not (_out_slot_list(step[4]) and
-                              all(s in self._foldable for s in _out_slot_list(step[4])))]
+        kept = [not (_out_slot_list(step[4]) and all(s in self._foldable for s in _out_slot_list(step[4])))
+                for step in self.steps]
+        self.steps = [step for step, keep in zip(self.steps, kept) if keep]
+        self._eqns = [eqn for eqn, keep in zip(self._eqns, kept) if keep]
         self._foldable = frozenset()
         self._compile()
         return outputs
@@ -112,12 +125,16 @@ class ReplayPlan:
         env = self.env_template.copy()
         for slot, value in zip(self.input_slots, inputs):
             env[slot] = value
-        for prim, impl, params, arg_slots, out_slots, frees in self.steps:
+        for position, (prim, impl, params, arg_slots, out_slots, frees) in enumerate(self.steps):
             args = [env[i] for i in arg_slots]
-            if through_bind:
-                result = prim.bind(*args, **params)
-            else:
-                result = impl(*args, **params) if params else impl(*args)
+            try:
+                if through_bind:
+                    result = prim.bind(*args, **params)
+                else:
+                    result = impl(*args, **params) if params else impl(*args)
+            except Exception as error:
+                _note_step(error, self._eqns[position])
+                raise
             if type(out_slots) is int:
                 env[out_slots] = result
             else:
@@ -127,6 +144,32 @@ class ReplayPlan:
                 env[i] = None
         outputs = [env[i] for i in self.output_slots]
         return (outputs, env) if keep_env else outputs
+
+    def _annotate(self, error: Exception) -> None:
+        """Name the failing step of the straight-line function, found from the traceback."""
+        tb = error.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == _PROGRAM_FILENAME:
+                position = self._line_step.get(tb.tb_lineno)
+                if position is not None:
+                    _note_step(error, self._eqns[position])
+                return
+            tb = tb.tb_next
+
+
+_PROGRAM_FILENAME = "<functrans.jit program>"
+_NOTE_MARK = "functrans.jit: raised by"
+
+
+def _note_step(error: Exception, eqn: Eqn) -> None:
+    """Add to ``error`` a note naming the equation and where the user's code applied it."""
+    if not hasattr(error, "add_note") or any(
+            str(note).startswith(_NOTE_MARK) for note in getattr(error, "__notes__", ())):
+        return  # (Python 3.10 has no notes; an inner plan already added its own)
+    where = f" at {source_str(eqn.source, full_path=True)}" if eqn.source is not None else ""
+    scope = f" (in {'/'.join(eqn.scope)})" if eqn.scope else ""
+    error.add_note(f"{_NOTE_MARK} the primitive {eqn.prim.name!r} of the recorded program, applied"
+                   f"{where or ' by code without a source file'}{scope} when the function was recorded.")
 
 
 # Primitives whose result depends on their operand's shape, dtype and device only, not on its
@@ -148,13 +191,13 @@ def _input_independent(steps, var_slots, input_slots) -> frozenset:
     return frozenset(known)
 
 
-def _live_equations(trace, outputs) -> list:
+def _live_equations(program: Program) -> list:
     """The equations some output depends on, in execution order."""
-    needed = {o.index for o in outputs if type(o) is Var and o._trace is trace}
+    trace = program.trace
+    needed = {o.index for o in program.outs if type(o) is Var and o._trace is trace}
     live = []
-    for eqn in reversed(trace.eqns):
-        outs = eqn.out if type(eqn) is not Var else (eqn,)
-        if not any(o.index in needed for o in outs):
+    for eqn in reversed(program.eqns):
+        if not any(o.index in needed for o in eqn.outs):
             continue
         live.append(eqn)
         for a in eqn.args:
@@ -190,6 +233,8 @@ def _straight_line(plan: ReplayPlan):
             namespace[f"s{slot}"] = value  # constants (and never-read slots) are globals
     inputs = ", ".join(f"s{slot}" for slot in plan.input_slots)
     lines = [f"def replay({inputs}):"]
+    line_step = plan._line_step
+    line_step.clear()
     for position, (_, impl, params, arg_slots, out_slots, frees) in enumerate(plan.steps):
         namespace[f"f{position}"] = impl
         call = f"f{position}(" + "".join(f"s{i}, " for i in arg_slots)
@@ -202,10 +247,11 @@ def _straight_line(plan: ReplayPlan):
         else:
             target = "".join(f"s{i}, " for i in out_slots) or "_"
         lines.append(f"    {target} = {call}")
+        line_step[len(lines)] = position  # (line numbers count from 1)
         if frees:
             lines.append("    del " + ", ".join(f"s{i}" for i in frees))
     lines.append("    return [" + ", ".join(f"s{i}" for i in plan.output_slots) + "]")
-    exec(compile("\n".join(lines), "<functrans.jit program>", "exec"), namespace)  # noqa: S102
+    exec(compile("\n".join(lines), _PROGRAM_FILENAME, "exec"), namespace)
     return namespace["replay"]
 
 

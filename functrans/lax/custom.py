@@ -1,216 +1,118 @@
-"""Functions with their own derivative rules: ``custom_jvp`` and ``custom_vjp``.
+"""The primitives behind functions with their own derivative rules (``functrans.custom_jvp``
+and ``functrans.custom_vjp``): ``custom_jvp_call``, ``custom_vjp_call`` and ``custom_vjp_bwd``.
 
-A call of such a function with traced arguments is one primitive application
-(``custom_jvp_call`` / ``custom_vjp_call``) whose parameter ``call`` carries the user's
-function and rules. Without tracers the function is simply called.
+A call of such a function with traced arguments is one primitive application whose
+parameter ``call`` carries the user's function and rules on flat leaves:
 
-- ``custom_jvp``: the JVP rule is the user's rule, run on the primals and tangents as
+- ``custom_jvp_call``: its JVP rule is the user's rule, run on the primals and tangents as
   ordinary traced code, so it is itself differentiable (any order) and, being linear in the
   tangents, transposable: reverse mode comes from linearizing it, with no second rule.
-- ``custom_vjp``: under linearize (``grad``, ``vjp``) the forward function runs and one
+- ``custom_vjp_call``: under linearize (``grad``, ``vjp``) the forward function runs and one
   ``custom_vjp_bwd`` equation is recorded, whose transpose calls the backward function with
   the saved residuals. Forward mode has no rule to use and raises ``CustomRuleError``.
-- Under ``vmap`` both re-bind themselves with the function and rules vectorised by ``vmap``
-  (all arguments batched at axis 0), so the custom rules keep applying inside the batch.
+- Under ``vmap`` both bind themselves again with the function and rules batched (all
+  arguments batched at axis 0), so the custom rules keep applying inside the batch.
 """
 from __future__ import annotations
 
-import functools
-import inspect
-from typing import Callable, Sequence
-
-import numpy as np
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from functrans import errors, tree
-from functrans.core.ir import StagingTrace, is_recorded_tangent
+from functrans._abstract import shape_of
+from functrans.core.flatten import FlatFun, as_array
+from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.trace import Tracer, new_trace
+from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
+from functrans.lax._body import batched, output_avals
+from functrans.primitives import full_like_p
+from functrans.primitives._define import batch_size, bdim_at_front
 
 # =============================================================================================
-# shared plumbing
+# the call: the user's function and rules on flat leaves
 # =============================================================================================
 
 
-def _abstract_eval(flat_fun, args):
-    """Shapes and dtypes of ``flat_fun(*args)``, found by recording it on abstract inputs."""
-    with new_trace(StagingTrace, "abstract evaluation") as trace:
-        in_vars = [trace.new_var(tuple(a.shape), a.dtype) for a in args]
-        outs = flat_fun(*in_vars)
-    return [(tuple(o.shape), o.dtype) for o in outs]
+class CustomCall(FlatFun):
+    """A call of a function with custom rules: the arguments not in ``nondiff_argnums`` as
+    flat leaves (``leaves``), the others kept as they are; the output structure is checked to
+    be the same for the function and every rule.
 
+    ``rules`` is the user's ``custom_jvp``/``custom_vjp`` object (``fun``, ``nondiff_argnums``
+    and its rules).
+    """
 
-def _resolve_args(fun, args, kwargs):
-    if not kwargs:
-        return args
-    bound = inspect.signature(fun).bind(*args, **kwargs)
-    bound.apply_defaults()
-    return bound.args
+    __slots__ = ("rules", "static")
 
-
-class _Call:
-    """Splits a call into static (non-differentiable) arguments and flat array leaves, and
-    rebuilds the user's argument lists from leaves; remembers the output structure."""
-
-    def __init__(self, rules, args, name):
-        self.rules = rules
-        self.name = name
+    def __init__(self, rules: Any, args: Sequence, name: str):
         nondiff = rules.nondiff_argnums
-        self.static = [(i, args[i]) for i in nondiff]
-        for i, value in self.static:
-            if any(isinstance(leaf, Tracer) for leaf in tree.leaves(value)):
+        for i in nondiff:
+            if any(isinstance(leaf, Tracer) for leaf in tree.leaves(args[i])):
                 raise errors.CustomRuleError(
                     f"{name}: argument {i} is listed in nondiff_argnums but holds a traced array. "
                     "nondiff_argnums is for values that are not arrays (functions, ints, "
                     "settings); pass arrays as ordinary arguments (their derivative may be "
                     "ignored by the rule)."
                 )
-        dyn = tuple(a for i, a in enumerate(args) if i not in nondiff)
-        self.leaves, self.in_treedef = tree.flatten(dyn)
-        self.out_treedef = None
+        super().__init__(rules.fun, args, argnums=[i for i in range(len(args)) if i not in nondiff],
+                         name=name)
+        self.rules = rules
+        self.static = [args[i] for i in nondiff]
 
-    def args_of(self, leaves):
-        dyn = list(self.in_treedef.unflatten(leaves))
-        for i, value in self.static:
-            dyn.insert(i, value)
-        return dyn
-
-    def dyn_of(self, leaves):
-        return self.in_treedef.unflatten(leaves)
-
-    def flat_out(self, out, what):
+    def flat_out(self, out: Any, what: str) -> list:
+        """The leaves of ``out``, checked to have the structure of the function's output."""
         leaves, treedef = tree.flatten(out)
-        if self.out_treedef is None:
-            self.out_treedef = treedef
-        elif treedef != self.out_treedef:
+        if self.out_tree is None:
+            self.out_tree = treedef
+        elif treedef != self.out_tree:
             raise errors.CustomRuleError(
                 f"{self.name}: {what} has structure {treedef}, but the function's output has "
-                f"structure {self.out_treedef}. They must match."
+                f"structure {self.out_tree}. They must match."
             )
         return leaves
 
-    def fun_flat(self, *leaves):
-        return self.flat_out(self.rules.fun(*self.args_of(leaves)), "the output")
+    def fun_flat(self, leaves: Sequence) -> list:
+        return self.flat_out(self.fun(*self.args_of(leaves)), "the output")
+
+    def __repr__(self) -> str:
+        return self.name
 
 
-def _has_tracer(leaves) -> bool:
-    for leaf in leaves:
-        if isinstance(leaf, Tracer):
-            return True
-    return False
-
-
-def _as_arrays(leaves):
-    from functrans._api_util import as_array
-
-    return [as_array(leaf) for leaf in leaves]
-
-
-def _check_like(name, what, values, likes):
+def _check_like(name: str, what: str, values: Sequence, likes: Sequence) -> None:
     for i, (v, like) in enumerate(zip(values, likes)):
-        shape = () if isinstance(v, (int, float, complex, bool)) else tuple(v.shape)
-        if shape != tuple(like.shape):
+        shape = shape_of(v)
+        if tuple(shape) != tuple(like.shape):
             raise errors.CustomRuleError(
-                f"{name}: {what} {i} has shape {shape}, but it must have shape "
+                f"{name}: {what} {i} has shape {tuple(shape)}, but it must have shape "
                 f"{tuple(like.shape)} (that of the value it belongs to)."
             )
 
 
-def _all_to_front(values, dims):
+def _zeros_like(x):
+    return full_like_p.bind(x, fill_value=0, shape=tuple(x.shape), dtype=x.dtype)
+
+
+def _to_front(values: Sequence, dims: Sequence) -> tuple[list, int]:
     size = batch_size(values, dims)
-    return [bdim_at_front(v, d, size) for v, d in zip(values, dims)]
+    return [bdim_at_front(v, d, size) for v, d in zip(values, dims)], size
 
 
 # =============================================================================================
-# custom_jvp
+# custom_jvp_call
 # =============================================================================================
 
 
-class custom_jvp:
-    """A function with its own forward-mode derivative rule (decorator).
-
-    Define the rule with ``@f.defjvp``: ``rule(primals, tangents) -> (primal_out,
-    tangent_out)``, where ``primals`` and ``tangents`` are tuples of the (differentiable)
-    arguments and ``tangent_out`` is shaped like the output. Or give one rule per argument with
-    ``f.defjvps(rule_0, rule_1, ...)``, each ``rule_i(t_i, primal_out, *primals)`` returning
-    that argument's contribution to the output tangent (``None`` for no dependence).
-
-    The rule is ordinary traced code, so ``f`` is differentiable to any order, and reverse
-    mode (``grad``, ``vjp``, ``jacrev``) is derived from the rule by linearizing it: the rule
-    must therefore be linear in the tangents (it always is for a derivative). Use it for
-    numerics (a stable formula, a derivative at a singular point) or for speed.
-
-    Args:
-        fun: the function; its arguments and output are arrays or pytrees of them.
-        nondiff_argnums: positions of arguments that are not arrays (functions, ints,
-            settings); the rule receives them first: ``rule(*nondiff_args, primals, tangents)``.
-
-    Example:
-        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
-        >>> @ft.custom_jvp
-        ... def safe_norm(x):
-        ...     return fnp.sqrt(fnp.sum(x ** 2))
-        >>> @safe_norm.defjvp
-        ... def _(primals, tangents):
-        ...     (x,), (t,) = primals, tangents
-        ...     y = safe_norm(x)
-        ...     unit = x / fnp.where(y == 0, 1.0, y)  # the derivative 0 at x = 0, not nan
-        ...     return y, fnp.sum(unit * t)
-        >>> ft.grad(safe_norm)(np.zeros(2))
-        array([0., 0.])
-        >>> ft.grad(safe_norm)(np.array([3.0, 4.0]))
-        array([0.6, 0.8])
-    """
-
-    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
-        self.jvp = None
-        self.jvps = None
-
-    def defjvp(self, jvp: Callable) -> Callable:
-        """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns it."""
-        self.jvp = jvp
-        return jvp
-
-    def defjvps(self, *rules: Callable | None) -> None:
-        """Set one rule per differentiable argument: ``rule_i(t_i, primal_out, *primals)``
-        gives that argument's contribution to the output tangent (``None``: no dependence)."""
-
-        self.jvp = _per_argument_rule
-        self.jvps = rules
-
-    def __call__(self, *args, **kwargs):
-        name = f"custom_jvp({self.__name__})" if hasattr(self, "__name__") else "custom_jvp"
-        if self.jvp is None:
-            raise errors.CustomRuleError(
-                f"{name}: no derivative rule is defined. Decorate one with @{self.__name__}.defjvp "
-                "(or call .defjvps) before calling the function."
-            )
-        if not kwargs and all(type(a) in _PLAIN for a in args):
-            return self.fun(*args)  # the fast path: plain arrays, nothing to differentiate
-        args = _resolve_args(self.fun, args, kwargs)
-        call = _Call(self, args, name)
-        if not _has_tracer(call.leaves):
-            return self.fun(*args)
-        outs = custom_jvp_call_p.bind(*_as_arrays(call.leaves), call=_JVPCall(call))
-        return call.out_treedef.unflatten(outs)
-
-
-# Argument types that cannot hold a tracer: a call with only these needs no derivative work.
-_PLAIN = frozenset((np.ndarray, np.float64, np.float32, float, int, bool, complex, type(None), str))
-
-
-def _per_argument_rule(*args):  # a marker: the rules given to defjvps are used
+def per_argument_rule(*args: Any) -> Any:
+    """The marker ``custom_jvp.defjvps`` sets as the rule: the per-argument rules are used."""
     raise AssertionError("not called")
 
 
-class _JVPCall:
+class JVPCall:
     """The ``call`` parameter of ``custom_jvp_call``: the function and its rule on flat
-    leaves (vectorised versions are made for vmap)."""
+    leaves (batched versions are made for vmap)."""
 
-    def __init__(self, call, fun_flat=None, jvp_flat=None):
+    def __init__(self, call: CustomCall, fun_flat: Callable | None = None, jvp_flat: Callable | None = None):
         self.call = call
         self.fun_flat = fun_flat or call.fun_flat
         self.jvp_flat = jvp_flat or self._jvp_flat
@@ -218,11 +120,11 @@ class _JVPCall:
     def _jvp_flat(self, primals, tangents, zero_flags=()):
         call = self.call
         rules = call.rules
-        p_dyn, t_dyn = call.dyn_of(primals), call.dyn_of(tangents)
-        if rules.jvp is _per_argument_rule:
-            return self._per_argument_jvp(primals, p_dyn, t_dyn, zero_flags)
-        static = [v for _, v in call.static]
-        result = rules.jvp(*static, tuple(p_dyn), tuple(t_dyn))
+        p_dyn, t_dyn = call.unflatten(primals), call.unflatten(tangents)
+        with named_scope(call.name):
+            if rules.jvp is per_argument_rule:
+                return self._per_argument_jvp(primals, p_dyn, t_dyn, zero_flags)
+            result = rules.jvp(*call.static, tuple(p_dyn), tuple(t_dyn))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise errors.CustomRuleError(
                 f"{call.name}: the JVP rule must return a pair (primal_out, tangent_out), but it "
@@ -238,51 +140,59 @@ class _JVPCall:
         arguments whose tangent is zero (all leaves of it zero)."""
         call = self.call
         outs = call.flat_out(call.rules(*call.args_of(primals)), "the output")
-        out = call.out_treedef.unflatten(outs)
+        out = call.out_tree.unflatten(outs)
         flags = iter(zero_flags or [False] * len(primals))
         total = None
         for rule, p, t in zip(call.rules.jvps, p_dyn, t_dyn):
-            arg_zero = all([next(flags) for _ in tree.leaves(p)])
-            if rule is None or arg_zero:
+            arg_flags = [next(flags) for _ in tree.leaves(p)]  # consume one flag per leaf
+            if rule is None or all(arg_flags):
                 continue
             part = call.flat_out(rule(t, out, *p_dyn), "a defjvps rule's output")
             total = part if total is None else [a + b for a, b in zip(total, part)]
         if total is None:
-            total = [full_like(o, 0) for o in _as_arrays(outs)]
-        _check_like(call.name, "tangent output", total, _as_arrays(outs))
+            total = [_zeros_like(o) for o in map(as_array, outs)]
+        _check_like(call.name, "tangent output", total, [as_array(o) for o in outs])
         return outs, total
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return getattr(self.call.rules, "__name__", "custom_jvp")
 
 
 def _custom_jvp_call_jvp(primals, tangents, *, call):
     zero_flags = [t is zero for t in tangents]
-    tangents = [full_like(p, 0) if t is zero else t for p, t in zip(primals, tangents)]
+    tangents = [_zeros_like(p) if t is zero else t for p, t in zip(primals, tangents)]
     return call.jvp_flat(primals, tangents, zero_flags)
 
 
 def _custom_jvp_call_batch(values, dims, *, call):
-    moved = _all_to_front(values, dims)
-    batched = _JVPCall(
-        call.call,
-        fun_flat=lambda *leaves: vmap(lambda *ls: call.fun_flat(*ls))(*leaves),
-        jvp_flat=lambda primals, tangents, zero_flags=(): tuple(vmap(
-            lambda p, t: call.jvp_flat(p, t, zero_flags))(list(primals), list(tangents))),
-    )
-    outs = custom_jvp_call_p.bind(*moved, call=batched)
+    moved, size = _to_front(values, dims)
+    origin = f"vmap({call.call.name})"
+    fun_batched = batched(call.fun_flat, size, origin)
+
+    def jvp_batched(primals, tangents, zero_flags=()):
+        n = len(primals)
+
+        def body(leaves):
+            outs, t_outs = call.jvp_flat(leaves[:n], leaves[n:], zero_flags)
+            return list(outs) + list(t_outs)
+
+        flat = batched(body, size, origin)(list(primals) + list(tangents))
+        half = len(flat) // 2
+        return flat[:half], flat[half:]
+
+    outs = custom_jvp_call_p.bind(*moved, call=JVPCall(call.call, fun_batched, jvp_batched))
     return outs, [0] * len(outs)
 
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
-custom_jvp_call_p.impl = lambda *leaves, call: call.fun_flat(*leaves)
-custom_jvp_call_p.shape_rule = lambda *args, call: _abstract_eval(call.fun_flat, args)
+custom_jvp_call_p.impl = lambda *leaves, call: call.fun_flat(leaves)
+custom_jvp_call_p.shape_rule = lambda *args, call: output_avals(call.fun_flat, args, repr(call))
 custom_jvp_call_p.jvp = _custom_jvp_call_jvp
 custom_jvp_call_p.batch = _custom_jvp_call_batch
 
 
 # =============================================================================================
-# custom_vjp
+# custom_vjp_call
 # =============================================================================================
 
 _FORWARD_MODE = (
@@ -293,75 +203,24 @@ _FORWARD_MODE = (
 )
 
 
-class custom_vjp:
-    """A function with its own reverse-mode derivative rule (decorator).
+class VJPCall:
+    """The ``call`` parameter of ``custom_vjp_call``: function, fwd and bwd on flat leaves.
 
-    Define the rule with ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (output, residuals)`` runs
-    the function and saves what the backward pass needs; ``bwd(residuals, ct) -> tuple`` gives
-    one cotangent per differentiable argument (``None`` for zero), each shaped like its
-    argument. Works under ``grad``, ``vjp``, ``jacrev`` and ``vmap`` (and ``jacfwd`` of
-    ``jacrev``, which differentiates ``bwd`` in forward mode); ``jvp`` and ``jacfwd`` of the
-    function itself raise ``CustomRuleError`` (use ``custom_jvp`` for those).
-
-    Args:
-        fun: the function; its arguments and output are arrays or pytrees of them.
-        nondiff_argnums: positions of arguments that are not arrays; ``bwd`` receives them
-            first: ``bwd(*nondiff_args, residuals, ct)``.
-
-    Example:
-        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
-        >>> @ft.custom_vjp
-        ... def clip_gradient(x):
-        ...     return x
-        >>> def fwd(x):
-        ...     return x, None
-        >>> def bwd(_, ct):
-        ...     return (fnp.clip(ct, -1.0, 1.0),)
-        >>> clip_gradient.defvjp(fwd, bwd)
-        >>> ft.grad(lambda x: fnp.sum(clip_gradient(x) * 5.0))(np.ones(2))
-        array([1., 1.])
+    ``bwd_flat`` returns one cotangent per leaf, ``zero`` where the user's ``bwd`` gave
+    ``None`` (JAX's spelling of a zero cotangent, accepted at this boundary).
     """
 
-    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
-        self.fwd = None
-        self.bwd = None
-
-    def defvjp(self, fwd: Callable, bwd: Callable) -> None:
-        """Set the forward function ``fwd(*args) -> (out, residuals)`` and the backward
-        function ``bwd(residuals, ct) -> tuple of cotangents``."""
-        self.fwd = fwd
-        self.bwd = bwd
-
-    def __call__(self, *args, **kwargs):
-        name = f"custom_vjp({getattr(self, '__name__', 'f')})"
-        if self.fwd is None:
-            raise errors.CustomRuleError(
-                f"{name}: no derivative rule is defined. Call .defvjp(fwd, bwd) before calling "
-                "the function."
-            )
-        args = _resolve_args(self.fun, args, kwargs)
-        call = _Call(self, args, name)
-        if not _has_tracer(call.leaves):
-            return self.fun(*args)
-        outs = custom_vjp_call_p.bind(*_as_arrays(call.leaves), call=_VJPCall(call))
-        return call.out_treedef.unflatten(outs)
-
-
-class _VJPCall:
-    """The ``call`` parameter of ``custom_vjp_call``: function, fwd and bwd on flat leaves."""
-
-    def __init__(self, call, fun_flat=None, fwd_flat=None, bwd_flat=None):
+    def __init__(self, call: CustomCall, fun_flat: Callable | None = None, fwd_flat: Callable | None = None,
+                 bwd_flat: Callable | None = None):
         self.call = call
         self.fun_flat = fun_flat or call.fun_flat
         self.fwd_flat = fwd_flat or self._fwd_flat
         self.bwd_flat = bwd_flat or self._bwd_flat
 
-    def _fwd_flat(self, *leaves):
+    def _fwd_flat(self, leaves):
         call = self.call
-        result = call.rules.fwd(*call.args_of(leaves))
+        with named_scope(call.name):
+            result = call.rules.fwd(*call.args_of(leaves))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise errors.CustomRuleError(
                 f"{call.name}: fwd must return a pair (output, residuals), but it returned "
@@ -371,20 +230,20 @@ class _VJPCall:
 
     def _bwd_flat(self, res, cts):
         call = self.call
-        static = [v for _, v in call.static]
-        ct = call.out_treedef.unflatten(cts)
-        in_cts = call.rules.bwd(*static, res, ct)
-        dyn_count = len(call.dyn_of(call.leaves))
-        if not isinstance(in_cts, (tuple, list)) or len(in_cts) != dyn_count:
+        ct = call.out_tree.unflatten(cts)
+        with named_scope(call.name):
+            in_cts = call.rules.bwd(*call.static, res, ct)
+        dyn = call.unflatten(call.leaves)
+        if not isinstance(in_cts, (tuple, list)) or len(in_cts) != len(dyn):
             raise errors.CustomRuleError(
                 f"{call.name}: bwd must return a tuple with one cotangent per differentiable "
-                f"argument ({dyn_count}), but it returned {in_cts!r:.80}."
+                f"argument ({len(dyn)}), but it returned {in_cts!r:.80}."
             )
-        flat = []
-        for arg, ct_arg in zip(call.dyn_of(call.leaves), in_cts):
+        flat: list = []
+        for arg, ct_arg in zip(dyn, in_cts):
             n = len(tree.leaves(arg))
             if ct_arg is None:
-                flat.extend([None] * n)
+                flat.extend([zero] * n)
                 continue
             leaves = tree.leaves(ct_arg, is_leaf=lambda v: v is None)  # None: a zero part
             if len(leaves) != n:
@@ -392,53 +251,69 @@ class _VJPCall:
                     f"{call.name}: a cotangent returned by bwd has {len(leaves)} leaves, but its "
                     f"argument has {n}. Return cotangents shaped like the arguments."
                 )
-            flat.extend(leaves)
+            flat.extend(zero if c is None else c for c in leaves)
         _check_like(call.name, "cotangent returned by bwd for input leaf",
-                    [c for c in flat if c is not None], [x for x, c in zip(call.leaves, flat) if c is not None])
+                    [c for c in flat if c is not zero],
+                    [as_array(x) for x, c in zip(call.leaves, flat) if c is not zero])
         return flat
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return getattr(self.call.rules, "__name__", "custom_vjp")
 
 
 def _custom_vjp_call_jvp(primals, tangents, *, call):
     live = [t for t in tangents if t is not zero]
-    if not all(is_recorded_tangent(t) for t in live):
+    if not all(is_linear(t) for t in live):
         raise errors.CustomRuleError(_FORWARD_MODE.format(name=call.call.name))
-    outs, res = call.fwd_flat(*primals)
+    outs, res = call.fwd_flat(primals)
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
-    out_avals = tuple((tuple(o.shape), o.dtype) for o in _as_arrays(outs))
+    out_avals = tuple((tuple(o.shape), o.dtype) for o in map(as_array, outs))
     t_outs = custom_vjp_bwd_p.bind(*live, call=call, res=res, positions=positions, out_avals=out_avals)
     return outs, list(t_outs)
 
 
 def _custom_vjp_call_batch(values, dims, *, call):
-    moved = _all_to_front(values, dims)
-    batched = _VJPCall(
-        call.call,
-        fun_flat=lambda *leaves: vmap(lambda *ls: call.fun_flat(*ls))(*leaves),
-        fwd_flat=lambda *leaves: vmap(lambda *ls: call.fwd_flat(*ls))(*leaves),
-        bwd_flat=lambda res, cts: vmap(call.bwd_flat)(res, list(cts)),
-    )
-    outs = custom_vjp_call_p.bind(*moved, call=batched)
+    moved, size = _to_front(values, dims)
+    origin = f"vmap({call.call.name})"
+    res_tree: list = []
+
+    def fwd_body(leaves):
+        outs, res = call.fwd_flat(leaves)
+        res_leaves, treedef = tree.flatten(res)
+        res_tree[:] = [treedef, len(outs)]
+        return list(outs) + res_leaves
+
+    def fwd_batched(leaves):
+        flat = batched(fwd_body, size, origin)(leaves)
+        treedef, n = res_tree
+        return flat[:n], treedef.unflatten(flat[n:])
+
+    def bwd_batched(res, cts):
+        res_leaves, treedef = tree.flatten(res)
+        k = len(res_leaves)
+        body = lambda leaves: call.bwd_flat(treedef.unflatten(leaves[:k]), leaves[k:])
+        return batched(body, size, origin)(res_leaves + list(cts))
+
+    vjp_call = VJPCall(call.call, batched(call.fun_flat, size, origin), fwd_batched, bwd_batched)
+    outs = custom_vjp_call_p.bind(*moved, call=vjp_call)
     return outs, [0] * len(outs)
 
 
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
-custom_vjp_call_p.impl = lambda *leaves, call: call.fun_flat(*leaves)
-custom_vjp_call_p.shape_rule = lambda *args, call: _abstract_eval(call.fun_flat, args)
+custom_vjp_call_p.impl = lambda *leaves, call: call.fun_flat(leaves)
+custom_vjp_call_p.shape_rule = lambda *args, call: output_avals(call.fun_flat, args, repr(call))
 custom_vjp_call_p.jvp = _custom_vjp_call_jvp
 custom_vjp_call_p.batch = _custom_vjp_call_batch
 
 
-# --- custom_vjp_bwd: the recorded linear map, transposed by calling bwd ----------------------------
+# --- custom_vjp_bwd: the recorded linear map, transposed by calling bwd ----------------------
 def _custom_vjp_bwd_impl(*tangents, call, res, positions, out_avals):
     raise errors.CustomRuleError(_FORWARD_MODE.format(name=call.call.name))
 
 
 def _custom_vjp_bwd_transpose(cts, *tangents, call, res, positions, out_avals):
-    like = next(c for c in cts if c is not None)
-    cts = [full_like(like, 0, shape=shape, dtype=dtype) if c is None else c
+    like = next(c for c in cts if c is not zero)
+    cts = [full_like_p.bind(like, fill_value=0, shape=tuple(shape), dtype=dtype) if c is zero else c
            for c, (shape, dtype) in zip(cts, out_avals)]
     in_cts = call.bwd_flat(res, cts)
     return tuple(in_cts[i] for i in positions)
@@ -448,8 +323,3 @@ custom_vjp_bwd_p = Primitive("custom_vjp_bwd", multiple_results=True)
 custom_vjp_bwd_p.impl = _custom_vjp_bwd_impl
 custom_vjp_bwd_p.shape_rule = lambda *ts, call, res, positions, out_avals: list(out_avals)
 custom_vjp_bwd_p.transpose = _custom_vjp_bwd_transpose
-
-
-from functrans._transforms_api import vmap  # noqa: E402
-from functrans.primitives.conversion import full_like  # noqa: E402
-from functrans.primitives._define import batch_size, bdim_at_front  # noqa: E402

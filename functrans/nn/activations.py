@@ -21,8 +21,7 @@ import importlib.util
 import math
 
 import functrans.numpy as fnp
-from functrans.api import stop_gradient
-from functrans.lax.custom import custom_jvp
+from functrans.api import custom_jvp, stop_gradient
 from functrans.scipy.special import erfc as _erfc  # its primitive evaluates with SciPy: used when installed
 from functrans.typing import Array, ArrayLike
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from functrans._abstract import shape_of
+from functrans.api import custom_jvp
 from functrans.backend import array_module
-from functrans.lax.custom import custom_jvp
 from functrans.numpy._indexing import diagonal
 from functrans.numpy._util import (
     any_tracer,

@@ -20,8 +20,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from functrans.api import custom_jvp
 from functrans.backend import array_module
-from functrans.lax.custom import custom_jvp
 from functrans.numpy._indexing import diagonal as _diagonal
 from functrans.numpy._products import cross as _cross
 from functrans.numpy._products import dot

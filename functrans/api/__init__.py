@@ -1,0 +1,27 @@
+"""The public transformations, one layer above the interpreters: argument handling and checks
+here, the work in ``functrans.interpreters`` and ``functrans.lax``.
+
+- derivatives (``_autodiff``): ``grad``, ``value_and_grad``, ``vjp``, ``jvp``, ``linearize``,
+  ``linear_transpose``, ``stop_gradient``;
+- Jacobians (``_jacobians``): ``jacfwd``, ``jacrev``, ``hessian``;
+- batching (``_vmap``): ``vmap``;
+- recorded programs (``_staging``): ``make_jaxpr``, ``jit``;
+- custom rules and rematerialisation (``_custom``): ``custom_jvp``, ``custom_vjp``,
+  ``checkpoint``, ``remat``;
+- ``named_scope``, which names the operations of a block in recorded programs.
+
+Every one of them handles its arguments with ``core.flatten.FlatFun``. ``functrans`` re-exports
+them all (``ft.grad``...).
+"""
+from functrans.api._autodiff import grad, jvp, linear_transpose, linearize, stop_gradient, value_and_grad, vjp
+from functrans.api._custom import checkpoint, custom_jvp, custom_vjp, remat
+from functrans.api._jacobians import hessian, jacfwd, jacrev
+from functrans.api._staging import StagedProgram, jit, make_jaxpr
+from functrans.api._vmap import vmap
+from functrans.core.trace import named_scope
+
+__all__ = [
+    "StagedProgram", "checkpoint", "custom_jvp", "custom_vjp", "grad", "hessian", "jacfwd", "jacrev",
+    "jit", "jvp", "linear_transpose", "linearize", "make_jaxpr", "named_scope", "remat",
+    "stop_gradient", "value_and_grad", "vjp", "vmap",
+]

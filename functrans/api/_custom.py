@@ -1,0 +1,210 @@
+"""Functions with their own derivative rules (``custom_jvp``, ``custom_vjp``) and with
+their intermediates recomputed in the backward pass (``checkpoint``, ``remat``).
+
+These are the user-facing decorators: a call with traced arguments binds one primitive of
+``functrans.lax`` (whose rules run the function and its rules under the interpreters); a
+call with plain arrays is simply the function.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from functrans import errors
+from functrans.core.flatten import FlatFun, as_array, fun_name
+from functrans.core.trace import Tracer
+from functrans.lax.checkpoint import CheckpointCall, checkpoint_call_p
+from functrans.lax.custom import (
+    CustomCall,
+    JVPCall,
+    VJPCall,
+    custom_jvp_call_p,
+    custom_vjp_call_p,
+    per_argument_rule,
+)
+
+# Argument types that cannot hold a tracer: a call with only these needs no derivative work.
+_PLAIN = frozenset((np.ndarray, np.float64, np.float32, float, int, bool, complex, type(None), str))
+
+
+def _resolve_args(fun: Callable, args: tuple, kwargs: dict) -> tuple:
+    """The positional arguments of a call, keyword arguments (and defaults) put in place."""
+    if not kwargs:
+        return args
+    bound = inspect.signature(fun).bind(*args, **kwargs)
+    bound.apply_defaults()
+    return bound.args
+
+
+def _has_tracer(leaves: Sequence) -> bool:
+    return any(isinstance(leaf, Tracer) for leaf in leaves)
+
+
+class custom_jvp:
+    """A function with its own forward-mode derivative rule (decorator).
+
+    Define the rule with ``@f.defjvp``: ``rule(primals, tangents) -> (primal_out,
+    tangent_out)``, where ``primals`` and ``tangents`` are tuples of the (differentiable)
+    arguments and ``tangent_out`` is shaped like the output. Or give one rule per argument with
+    ``f.defjvps(rule_0, rule_1, ...)``, each ``rule_i(t_i, primal_out, *primals)`` returning
+    that argument's contribution to the output tangent (``None`` for no dependence).
+
+    The rule is ordinary traced code, so ``f`` is differentiable to any order, and reverse
+    mode (``grad``, ``vjp``, ``jacrev``) is derived from the rule by linearizing it: the rule
+    must therefore be linear in the tangents (it always is for a derivative). Use it for
+    numerics (a stable formula, a derivative at a singular point) or for speed.
+
+    Args:
+        fun: the function; its arguments and output are arrays or pytrees of them.
+        nondiff_argnums: positions of arguments that are not arrays (functions, ints,
+            settings); the rule receives them first: ``rule(*nondiff_args, primals, tangents)``.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> @ft.custom_jvp
+        ... def safe_norm(x):
+        ...     return fnp.sqrt(fnp.sum(x ** 2))
+        >>> @safe_norm.defjvp
+        ... def _(primals, tangents):
+        ...     (x,), (t,) = primals, tangents
+        ...     y = safe_norm(x)
+        ...     unit = x / fnp.where(y == 0, 1.0, y)  # the derivative 0 at x = 0, not nan
+        ...     return y, fnp.sum(unit * t)
+        >>> ft.grad(safe_norm)(np.zeros(2))
+        array([0., 0.])
+        >>> ft.grad(safe_norm)(np.array([3.0, 4.0]))
+        array([0.6, 0.8])
+    """
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
+        self.jvp: Callable | None = None
+        self.jvps: tuple | None = None
+
+    def defjvp(self, jvp: Callable) -> Callable:
+        """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns it."""
+        self.jvp = jvp
+        return jvp
+
+    def defjvps(self, *rules: Callable | None) -> None:
+        """Set one rule per differentiable argument: ``rule_i(t_i, primal_out, *primals)``
+        gives that argument's contribution to the output tangent (``None``: no dependence)."""
+        self.jvp = per_argument_rule
+        self.jvps = rules
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        name = f"custom_jvp({fun_name(self.fun)})"
+        if self.jvp is None:
+            raise errors.CustomRuleError(
+                f"{name}: no derivative rule is defined. Decorate one with "
+                f"@{fun_name(self.fun)}.defjvp (or call .defjvps) before calling the function."
+            )
+        if not kwargs and all(type(a) in _PLAIN for a in args):
+            return self.fun(*args)  # the fast path: plain arrays, nothing to differentiate
+        args = _resolve_args(self.fun, args, kwargs)
+        call = CustomCall(self, args, name)
+        if not _has_tracer(call.leaves):
+            return self.fun(*args)
+        outs = custom_jvp_call_p.bind(*map(as_array, call.leaves), call=JVPCall(call))
+        return call.out_tree.unflatten(outs)
+
+
+class custom_vjp:
+    """A function with its own reverse-mode derivative rule (decorator).
+
+    Define the rule with ``f.defvjp(fwd, bwd)``: ``fwd(*args) -> (output, residuals)`` runs
+    the function and saves what the backward pass needs; ``bwd(residuals, ct) -> tuple`` gives
+    one cotangent per differentiable argument (``None`` for zero), each shaped like its
+    argument. Works under ``grad``, ``vjp``, ``jacrev`` and ``vmap`` (and ``jacfwd`` of
+    ``jacrev``, which differentiates ``bwd`` in forward mode); ``jvp`` and ``jacfwd`` of the
+    function itself raise ``CustomRuleError`` (use ``custom_jvp`` for those).
+
+    Args:
+        fun: the function; its arguments and output are arrays or pytrees of them.
+        nondiff_argnums: positions of arguments that are not arrays; ``bwd`` receives them
+            first: ``bwd(*nondiff_args, residuals, ct)``.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> @ft.custom_vjp
+        ... def clip_gradient(x):
+        ...     return x
+        >>> def fwd(x):
+        ...     return x, None
+        >>> def bwd(_, ct):
+        ...     return (fnp.clip(ct, -1.0, 1.0),)
+        >>> clip_gradient.defvjp(fwd, bwd)
+        >>> ft.grad(lambda x: fnp.sum(clip_gradient(x) * 5.0))(np.ones(2))
+        array([1., 1.])
+    """
+
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
+        self.fwd: Callable | None = None
+        self.bwd: Callable | None = None
+
+    def defvjp(self, fwd: Callable, bwd: Callable) -> None:
+        """Set the forward function ``fwd(*args) -> (out, residuals)`` and the backward
+        function ``bwd(residuals, ct) -> tuple of cotangents``."""
+        self.fwd = fwd
+        self.bwd = bwd
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        name = f"custom_vjp({fun_name(self.fun)})"
+        if self.fwd is None:
+            raise errors.CustomRuleError(
+                f"{name}: no derivative rule is defined. Call .defvjp(fwd, bwd) before calling "
+                "the function."
+            )
+        args = _resolve_args(self.fun, args, kwargs)
+        call = CustomCall(self, args, name)
+        if not _has_tracer(call.leaves):
+            return self.fun(*args)
+        outs = custom_vjp_call_p.bind(*map(as_array, call.leaves), call=VJPCall(call))
+        return call.out_tree.unflatten(outs)
+
+
+def checkpoint(fun: Callable) -> Callable:
+    """``fun`` with its intermediate values recomputed in the backward pass instead of stored.
+
+    The values are the same, and so are all derivatives; only reverse mode changes: it keeps
+    the inputs of each call of ``fun`` rather than every intermediate array inside it, and
+    runs ``fun`` once more during the backward pass. Checkpointing blocks of a deep network
+    (every few layers) cuts the memory of ``grad`` from growing with the depth times the
+    width of each layer to about the number of blocks plus one block's intermediates.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+
+    Returns:
+        The checkpointed function (``remat`` is the same thing).
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> layer = ft.checkpoint(lambda w, x: fnp.tanh(w @ x))
+        >>> w, x = np.eye(2), np.array([0.5, -0.5])
+        >>> g = ft.grad(lambda w: fnp.sum(layer(w, layer(w, x))))(w)
+        >>> np.allclose(g, ft.grad(lambda w: fnp.sum(fnp.tanh(w @ fnp.tanh(w @ x))))(w))
+        True
+    """
+
+    @functools.wraps(fun)
+    def checkpointed(*args: Any, **kwargs: Any) -> Any:
+        flat = FlatFun(fun, args, kwargs)
+        if not _has_tracer(flat.leaves):
+            return fun(*args, **kwargs)
+        outs = checkpoint_call_p.bind(*map(as_array, flat.leaves), call=CheckpointCall(flat))
+        return flat.out_tree.unflatten(outs)
+
+    return checkpointed
+
+
+remat = checkpoint

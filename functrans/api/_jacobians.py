@@ -1,0 +1,247 @@
+"""Jacobians: ``jacfwd`` (forward mode over the unit vectors of the inputs, batched),
+``jacrev`` (the backward pass over the unit vectors of the outputs, batched) and ``hessian``.
+
+Both stack one derivative per unit vector with ``vmap_flat``: one batched pass, not a Python
+loop. The unit vectors are built on the device of the value they stand beside.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from functrans import errors
+from functrans.api._autodiff import _aux_free, zeros_for
+from functrans.api._checks import check_differentiable_inputs, check_float_outputs, describe_leaves
+from functrans.backend import backend_of
+from functrans.core.flatten import FlatFun, as_array, fun_name, normalize_argnums
+from functrans.core.trace import Tracer, named_scope
+from functrans.core.zeros import zero
+from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.jvp import jvp_flat
+from functrans.interpreters.linearize import linearize_flat
+from functrans.interpreters.transpose import transpose_program
+from functrans.primitives import constant_like_p, reshape_p, slice_p, transpose_p
+from functrans.primitives._define import bdim_at_front
+
+
+def _concrete_for(x: Any) -> Any:
+    """A concrete array on the device to build a basis for ``x`` on (None for abstract values,
+    whose basis is made when the program runs)."""
+    if isinstance(x, Tracer):
+        try:
+            return x.to_concrete()
+        except errors.TracerConversionError:
+            return None
+    return x
+
+
+def _eye_block(xp, total, n, start, dtype):
+    """Rows ``start .. start+n`` of the identity of size ``total``, as ``(total, n)``."""
+    return xp.eye(total, n, -start, dtype=dtype)
+
+
+def _basis(leaves: Sequence) -> tuple[list, list[int]]:
+    """For leaves of sizes n_i (total N): leaf i's block of the N x N identity, shaped
+    ``(N, *shape_i)``, so that row k of the stacked blocks is the k-th unit vector."""
+    sizes = [math.prod(x.shape) for x in leaves]
+    total = sum(sizes)
+    out, start = [], 0
+    for x, n in zip(leaves, sizes):
+        like = _concrete_for(x)
+        if like is None:  # no value yet (staged by jit): made on x's device when the program runs
+            block = constant_like_p.bind(x, maker=_eye_block, args=(total, n, start, x.dtype))
+        else:
+            block = backend_of(like).make_like(like, _eye_block, total, n, start, x.dtype)
+        out.append(_reshape(block, (total,) + tuple(x.shape)))
+        start += n
+    return out, sizes
+
+
+def _reshape(x, shape: tuple):
+    return x if tuple(x.shape) == shape else reshape_p.bind(x, new_sizes=shape)
+
+
+def _slice(x, start: Sequence[int], limit: Sequence[int]):
+    return slice_p.bind(x, start_indices=tuple(start), limit_indices=tuple(limit),
+                        strides=(1,) * len(start))
+
+
+def _rows(x, start: int, count: int):
+    """Rows ``start:start+count`` of ``x`` along its first axis."""
+    if start == 0 and count == x.shape[0]:
+        return x
+    return _slice(x, (start,) + (0,) * (len(x.shape) - 1), (start + count,) + tuple(x.shape[1:]))
+
+
+def _first_axis_last(x):
+    ndim = len(x.shape)
+    return x if ndim == 1 else transpose_p.bind(x, permutation=tuple(range(1, ndim)) + (0,))
+
+
+def _batch_first(t, dim, like, size: int):
+    """A derivative computed under ``vmap_flat`` as an array with the basis index first."""
+    if t is zero:
+        t = zeros_for(as_array(like))
+    return bdim_at_front(as_array(t), dim, size)
+
+
+def _arguments(fun: Callable, args: tuple, kwargs: dict, argnums, has_aux: bool, name: str):
+    """The function of the flat leaves of the arguments to differentiate, and those leaves
+    (checked to be float or complex)."""
+    nums = normalize_argnums(argnums, len(args), name)
+    flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
+    leaves = [as_array(leaf) for leaf in flat.leaves]
+    check_differentiable_inputs(leaves, describe_leaves(args, nums), name, allow_int=False)
+    return flat, leaves
+
+
+def _per_input(flat: FlatFun, blocks: list, argnums) -> Any:
+    """The blocks of one output leaf, in the structure of the differentiated arguments."""
+    per_arg = flat.unflatten(blocks)
+    return per_arg[0] if isinstance(argnums, int) else per_arg
+
+
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian of ``fun`` by forward mode: ``jvp`` vectorised with ``vmap`` over the
+    unit vectors of the inputs (one batched forward pass, not a Python loop).
+
+    Cheaper than ``jacrev`` when there are fewer inputs than outputs. For an output leaf of
+    shape ``out`` and an input leaf of shape ``in`` the block has shape ``out + in``; the
+    result has the output's structure with, at each leaf, the input's structure (a tuple
+    over ``argnums`` when it is a tuple).
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
+        has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+
+    Returns:
+        A function with ``fun``'s signature returning the Jacobian.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> ft.jacfwd(lambda x: x ** 2)(np.array([1.0, 2.0]))
+        array([[2., 0.],
+               [0., 4.]])
+    """
+    name = f"jacfwd({fun_name(fun)})"
+
+    @functools.wraps(fun)
+    def jacobian(*args, **kwargs):
+        flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name)
+        basis, sizes = _basis(leaves)
+        total = sum(sizes)
+        n_out: list[int] = []
+
+        def traced(tracers):
+            outs = flat(tracers)
+            _aux_free(flat, tracers)
+            return outs
+
+        def forward(basis_tracers):  # jvp along every unit vector at once
+            primals, tangents = jvp_flat(traced, leaves, basis_tracers, name)
+            n_out[:] = [len(primals)]
+            return primals + tangents
+
+        with named_scope(name):
+            outs, dims = vmap_flat(forward, basis, [0] * len(basis), total, name)
+            primals, tangents = outs[:n_out[0]], outs[n_out[0]:]
+            check_float_outputs(primals, name)
+            jac_leaves = []
+            for p, t, dim in zip(primals, tangents, dims[n_out[0]:]):
+                t = _batch_first(t, dim, p, total)  # (N, *out)
+                out_shape = tuple(as_array(p).shape)
+                t = _first_axis_last(t)  # (*out, N)
+                blocks, start = [], 0
+                for x, n in zip(leaves, sizes):
+                    block = t if len(leaves) == 1 else _slice(
+                        t, (0,) * len(out_shape) + (start,), out_shape + (start + n,))
+                    blocks.append(_reshape(block, out_shape + tuple(x.shape)))
+                    start += n
+                jac_leaves.append(_per_input(flat, blocks, argnums))
+        jac = flat.out_tree.unflatten(jac_leaves)
+        return (jac, flat.aux) if has_aux else jac
+
+    return jacobian
+
+
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian of ``fun`` by reverse mode: the function returned by ``vjp`` vectorised
+    with ``vmap`` over the unit vectors of the outputs (one linearization, one batched
+    backward pass).
+
+    Cheaper than ``jacfwd`` when there are fewer outputs than inputs. The result has the same
+    layout as ``jacfwd``'s: output structure outside, input structure inside, blocks of shape
+    ``out + in``.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
+        has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+
+    Returns:
+        A function with ``fun``'s signature returning the Jacobian.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> J = ft.jacrev(lambda x: fnp.sin(x) * x[0])(np.array([0.0, 1.0]))
+        >>> J.round(4)
+        array([[0.    , 0.    ],
+               [0.8415, 0.    ]])
+    """
+    name = f"jacrev({fun_name(fun)})"
+
+    @functools.wraps(fun)
+    def jacobian(*args, **kwargs):
+        flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name)
+
+        def traced(tracers):
+            outs = flat(tracers)
+            _aux_free(flat, tracers)
+            return outs
+
+        with named_scope(name):
+            out_leaves, program = linearize_flat(traced, leaves, name)
+            out_leaves = [as_array(leaf) for leaf in out_leaves]
+            check_float_outputs(out_leaves, name)
+            basis, sizes = _basis(out_leaves)
+            total = sum(sizes)
+            # the backward pass along every unit vector of the outputs at once
+            cts, dims = vmap_flat(lambda cts: transpose_program(program, cts, consume=True),
+                                  basis, [0] * len(basis), total, name)
+            rows = [_batch_first(ct, d, x, total) for ct, d, x in zip(cts, dims, leaves)]
+            jac_leaves, start = [], 0
+            for leaf, m in zip(out_leaves, sizes):
+                blocks = [_reshape(_rows(r, start, m), tuple(leaf.shape) + tuple(x.shape))
+                          for r, x in zip(rows, leaves)]
+                jac_leaves.append(_per_input(flat, blocks, argnums))
+                start += m
+        jac = flat.out_tree.unflatten(jac_leaves)
+        return (jac, flat.aux) if has_aux else jac
+
+    return jacobian
+
+
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+    """The Hessian of a scalar function: ``jacfwd(jacrev(fun))`` (reverse mode for the
+    gradient, forward mode over it, the cheapest combination for a dense Hessian).
+
+    Args:
+        fun: a function returning a scalar (or ``(scalar, aux)`` with ``has_aux``).
+        argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
+        has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(hessian, aux)``.
+
+    Returns:
+        A function returning the Hessian: for an input of shape ``s``, an array of shape
+        ``s + s`` (nested by the input structure for pytrees and tuples of argnums).
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> A = np.array([[1.0, 2.0], [0.0, 3.0]])
+        >>> ft.hessian(lambda x: x @ A @ x)(np.ones(2))  # A + A.T
+        array([[2., 2.],
+               [2., 6.]])
+    """
+    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)

@@ -1,0 +1,265 @@
+"""Recorded programs: ``make_jaxpr`` shows the program functrans records for a function,
+``jit`` records it once per input signature and replays it.
+
+Both record with ``core.staging.stage``; ``jit`` compiles the program into a
+``ReplayPlan`` (interpreters/replay.py).
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from functrans import errors, tree
+from functrans._abstract import PY_SCALARS
+from functrans.backend import backend_of
+from functrans.core.flatten import FlatFun, as_array, fun_name
+from functrans.core.ir import Program, format_program
+from functrans.core.staging import eval_program, stage
+from functrans.core.trace import Tracer, named_scope
+from functrans.interpreters.replay import ReplayPlan, holds_outer_tracers
+
+
+class StagedProgram:
+    """A function recorded as a flat program (what ``make_jaxpr`` returns).
+
+    ``str(program)`` prints one equation a line, with shapes and dtypes, and a trailing
+    comment with the equation's name scope and the line of the user's code that applied it;
+    ``eqns`` lists the equations (``Eqn``: ``prim``, ``args``, ``params``, ``outs``,
+    ``source``, ``scope``); calling it runs the program on new inputs of the same shapes.
+
+    Attributes:
+        program: the recorded ``Program`` (input variables, equations, outputs).
+        in_tree: the structure of the arguments it was recorded with.
+        out_tree: the structure of the output.
+    """
+
+    __slots__ = ("program", "in_tree", "out_tree")
+
+    def __init__(self, program: Program, in_tree: Any, out_tree: Any):
+        self.program = program
+        self.in_tree = in_tree
+        self.out_tree = out_tree
+
+    @property
+    def inputs(self) -> list:
+        """The input variables, one per leaf of the arguments."""
+        return self.program.in_vars
+
+    @property
+    def outputs(self) -> list:
+        """The outputs: variables, or constants for outputs that do not depend on the inputs."""
+        return self.program.outs
+
+    @property
+    def eqns(self) -> list:
+        """The equations, in execution order."""
+        return list(self.program.eqns)
+
+    def __call__(self, *args: Any) -> Any:
+        outs = eval_program(self.program, tree.leaves(args))
+        return self.out_tree.unflatten(outs)
+
+    def __str__(self) -> str:
+        return format_program(self.program)
+
+    __repr__ = __str__
+
+
+def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
+    """Show the program functrans records for ``fun``: every primitive it applies, in order.
+
+    The inputs are abstract (only shapes and dtypes), so every operation on them is recorded
+    and Python control flow on their values raises an error. Transformations inside ``fun``
+    show what they compute: ``make_jaxpr(grad(f))`` prints the forward pass and the backward
+    pass, ``make_jaxpr(vmap(f))`` the batched operations. It is the same program format that
+    ``vjp`` and ``linearize`` record internally.
+
+    Args:
+        fun: a function of arrays (pytrees); keyword arguments are passed through unrecorded.
+
+    Returns:
+        A function with ``fun``'s signature returning a ``StagedProgram`` (print it).
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> print(ft.make_jaxpr(lambda x: fnp.sin(x) * 2.0)(np.ones(3)))
+        { lambda v0:float64[3] .
+            v1:float64[3] = sin[] v0
+            v2:float64[3] = mul[] v1 2.0
+          in (v2) }
+    """
+    name = f"make_jaxpr({fun_name(fun)})"
+
+    @functools.wraps(fun)
+    def staged(*args, **kwargs) -> StagedProgram:
+        flat = FlatFun(fun, args, kwargs, name=name)
+        leaves = [as_array(leaf) for leaf in flat.leaves]
+        program = stage(flat, [(tuple(x.shape), np.dtype(x.dtype)) for x in leaves], name)
+        return StagedProgram(program, flat.in_tree, flat.out_tree)
+
+    return staged
+
+
+_JIT_CACHE_SIZE = 64
+
+
+def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = ()) -> Callable:
+    """Record ``fun`` once per input signature and replay the recorded primitives afterwards.
+
+    The first call with arrays of given shapes and dtypes (and given pytree structure and
+    static arguments) stages ``fun`` on abstract values, as ``make_jaxpr`` does, drops the
+    operations no output needs, and keeps the program. Later calls with the same signature
+    run the program's primitives directly, without the Python work of tracing, JVP rules and
+    transposition: ``jit(value_and_grad(loss))`` gives the same numbers as the eager
+    function, several times faster on small arrays. Nothing is compiled: the primitives still
+    run on NumPy (or CuPy), one after another.
+
+    What changes under ``jit``, as in JAX:
+
+    - values are abstract while the function is staged, so Python control flow that depends
+      on them (``if x > 0``) raises; use ``functrans.numpy.where``, or make the argument
+      static, or do not jit that function;
+    - Python scalars (``int``, ``float``, ``bool``) and the arguments named by
+      ``static_argnums``/``static_argnames`` are part of the signature, by value: a new value
+      stages the function again. Pass arrays for values that change on every call;
+    - arrays the function reads from outside (closures, globals) are captured as they were
+      at the first call; pass them as arguments if they change;
+    - side effects (print, appending to a list) happen once, while staging.
+
+    ``jit`` composes with the other transformations: ``grad(jit(f))``, ``jit(grad(f))``,
+    ``vmap(jit(f))`` all work.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        static_argnums: positions of arguments that are not arrays (hashable configuration).
+        static_argnames: names of keyword arguments that are not arrays.
+
+    Returns:
+        A function with ``fun``'s signature.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> step = ft.jit(ft.grad(lambda w, x: fnp.sum(fnp.tanh(x @ w))))
+        >>> w, x = np.zeros(3), np.ones((4, 3))
+        >>> step(w, x)  # staged on this call, replayed on the next ones
+        array([4., 4., 4.])
+    """
+    name = f"jit({fun_name(fun)})"
+    static_nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    static_names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    if not callable(fun):
+        raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
+    cache: dict = {}
+
+    @functools.wraps(fun)
+    def jitted(*args, **kwargs):
+        static_args, dynamic_args = _split_static(name, args, static_nums)
+        static_kwargs = tuple(sorted((k, kwargs[k]) for k in static_names if k in kwargs))
+        dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
+        leaves, in_treedef = tree.flatten((dynamic_args, dynamic_kwargs))
+        signature, dynamic_leaves = _signature(name, leaves)
+        key = (in_treedef, signature, static_args, static_kwargs)
+        try:
+            entry = cache.get(key)
+        except TypeError:
+            raise TypeError(
+                f"{name}: a static argument is not hashable ({static_args!r}, {static_kwargs!r}); "
+                "static arguments are part of the cache key, so they must be hashable (use a "
+                "tuple instead of a list)."
+            ) from None
+        if entry is None:
+            plan, out_tree = _stage_for_jit(fun, name, static_args, static_kwargs,
+                                            (dynamic_args, dynamic_kwargs), leaves)
+            if holds_outer_tracers(plan):  # valid for this call only: run it through bind
+                with named_scope(name):
+                    return out_tree.unflatten(plan.bind(dynamic_leaves))
+            if len(cache) >= _JIT_CACHE_SIZE:
+                cache.pop(next(iter(cache)))
+            entry = cache[key] = plan, out_tree
+        plan, out_tree = entry
+        if any(isinstance(leaf, Tracer) for leaf in dynamic_leaves):
+            with named_scope(name):
+                return out_tree.unflatten(plan.bind(dynamic_leaves))
+        return out_tree.unflatten(plan.run(dynamic_leaves))
+
+    jitted.clear_cache = cache.clear  # type: ignore[attr-defined]
+    return jitted
+
+
+def _split_static(name, args, static_nums):
+    """The static arguments as ``(position, value)`` pairs (negative positions normalised),
+    and the arguments with ``None`` in the static positions."""
+    if not static_nums:
+        return (), args
+    n = len(args)
+    positions = set()
+    for i in static_nums:
+        if not -n <= i < n:
+            raise ValueError(f"{name}: static_argnums={i} is out of range for a call with {n} arguments.")
+        positions.add(i % n)
+    static = tuple((i, args[i]) for i in sorted(positions))
+    dynamic = tuple(None if i in positions else a for i, a in enumerate(args))
+    return static, dynamic
+
+
+def _signature(name, leaves):
+    """The cache-key part of the dynamic leaves, and the leaves the program takes as inputs
+    (arrays; Python scalars are keyed by value and baked into the program)."""
+    signature = []
+    dynamic = []
+    for i, leaf in enumerate(leaves):
+        kind = type(leaf)
+        if kind in PY_SCALARS:
+            signature.append((kind, leaf))
+            continue
+        shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
+        if shape is None or dtype is None:
+            raise TypeError(
+                f"{name}: argument leaf {i} is a {kind.__name__}, not an array. jit takes arrays "
+                "(and pytrees of them) as arguments; pass configuration through static_argnums "
+                "or static_argnames, or close over it."
+            )
+        if kind is not np.ndarray and issubclass(kind, np.generic):
+            kind = np.ndarray  # NumPy scalars and 0-d arrays stage alike: one signature
+        device = None
+        if kind is not np.ndarray and not isinstance(leaf, Tracer):
+            device = backend_of(leaf).device_of(leaf)  # a plan keeps constants on one device
+        signature.append((kind, tuple(shape), np.dtype(dtype), device))
+        dynamic.append(leaf)
+    return tuple(signature), dynamic
+
+
+def _stage_for_jit(fun, name, static_args, static_kwargs, dynamic, leaves):
+    """Record ``fun`` with abstract values for the array leaves of ``dynamic`` (the
+    arguments and keyword arguments that are not static; Python scalars are baked in);
+    returns the replay plan and the output structure."""
+    static = dict(static_args)
+
+    def call(dynamic_args, dynamic_kwargs):
+        args = [static[i] if i in static else a for i, a in enumerate(dynamic_args)]
+        return fun(*args, **dynamic_kwargs, **dict(static_kwargs))
+
+    flat = FlatFun(call, dynamic, name=name)
+    positions = [i for i, leaf in enumerate(leaves) if type(leaf) not in PY_SCALARS]
+
+    def with_scalars(in_vars):
+        full = list(leaves)
+        for i, var in zip(positions, in_vars):
+            full[i] = var
+        return flat(full)
+
+    avals = [(tuple(leaves[i].shape), np.dtype(leaves[i].dtype)) for i in positions]
+    try:
+        program = stage(with_scalars, avals, name)
+    except errors.TracerConversionError as error:
+        reason = str(error).split("\n(See ")[0]  # the docs link is added again below
+        raise errors.TracerConversionError(
+            f"{name}: {reason} Under jit the arguments are abstract while the function is "
+            "recorded; if a value decides the control flow, pass it as a static argument "
+            "(static_argnums / static_argnames), or call the function without jit."
+        ) from None
+    return ReplayPlan(program), flat.out_tree

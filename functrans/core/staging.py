@@ -1,0 +1,142 @@
+"""Recording programs, and running them: the traces that build a ``Program`` instead of
+computing, ``stage`` (a function recorded on abstract inputs) and ``eval_program``.
+
+``StagingTrace`` does not compute: every primitive applied to one of its variables is
+appended, in execution order, to a flat list of equations, with the user's source line and
+the name scope. Values that are not its own variables (concrete arrays, tracers of outer
+transformations) stay in the equations as constants. ``LinearTrace`` records the linear
+programs of reverse mode (``linearize``'s tangent program), without metadata: it runs once
+per primitive under ``grad``, where a frame walk would cost more than most primitives.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from functrans.config import config
+from functrans.core.ir import Eqn, Program, Var
+from functrans.core.trace import Trace, _stack, named_scope, new_trace
+
+_NO_PARAMS: dict = {}
+
+# Frames of files under this directory are functrans's own; the first other frame is the
+# user's code that applied a primitive.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def user_source():
+    """``(filename, line)`` of the innermost frame outside functrans, or ``None`` when that
+    code is not in a Python file (a doctest, the REPL: no file to open at that line)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PACKAGE_DIR):
+            return (filename, frame.f_lineno) if filename.endswith(".py") else None
+        frame = frame.f_back
+    return None
+
+
+class StagingTrace(Trace):
+    """Records every primitive applied to its variables as an ``Eqn`` instead of computing it.
+
+    Each equation carries its source line (when ``config.staging_source_info`` is on) and the
+    name scope; ``scope_base`` is the depth of the scope when the trace started, so that a
+    program shows only the names entered inside it.
+    """
+
+    __slots__ = ("eqns", "num_vars", "scope_base")
+
+    #: Whether the recorded program is linear in its variables (see ``ir.is_linear``).
+    linear = False
+    transposing = False  # TEMP-A: the name mul's transpose rule still reads
+
+    def __init__(self, level: int, origin: str):
+        super().__init__(level, origin)
+        self.eqns: list[Eqn] = []
+        self.num_vars = 0
+        self.scope_base = len(_stack.scope)
+
+    def new_var(self, shape, dtype) -> Var:
+        var = Var(self, shape, dtype, self.num_vars)
+        self.num_vars += 1
+        return var
+
+    def process_primitive(self, prim, args, params):
+        rule_out = prim.shape_rule(*args, **params)
+        n = self.num_vars
+        if prim.multiple_results:
+            outs = tuple(Var(self, shape, dtype, n + i) for i, (shape, dtype) in enumerate(rule_out))
+            self.num_vars = n + len(outs)
+            result = outs
+        else:
+            shape, dtype = rule_out
+            result = Var(self, shape, dtype, n)
+            self.num_vars = n + 1
+            outs = (result,)
+        if self.linear:  # linearize's tape: it records every tangent operation of grad
+            self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs))
+        else:
+            source = user_source() if config.staging_source_info else None
+            self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, source, _stack.scope))
+        return result
+
+    def is_own(self, x) -> bool:
+        return type(x) is Var and x._trace is self
+
+
+class LinearTrace(StagingTrace):
+    """Records a linear program (the tangent program of ``linearize``, a function given to
+    ``linear_transpose``): its variables are the linear inputs of the transpose rules.
+
+    Its equations carry no metadata: this trace records every tangent operation of ``grad``.
+    """
+
+    __slots__ = ()
+
+    linear = True
+    transposing = True  # TEMP-A
+
+
+def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str, *,
+          linear: bool = False) -> Program:
+    """Record ``flat_fun`` on abstract inputs: one variable per ``(shape, dtype)`` of
+    ``avals``, given as a list; ``flat_fun`` returns a list of outputs.
+
+    The one way functrans records a function: ``jit``, ``make_jaxpr``, ``linear_transpose``,
+    and the shape rules of custom rules and checkpoint all use it. With ``linear=True`` the
+    program is linear (its variables are linear inputs of the transpose rules).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans.core.staging import stage
+        >>> from functrans.primitives import sin_p
+        >>> program = stage(lambda xs: [sin_p.bind(xs[0])], [((3,), np.dtype("float64"))], "example")
+        >>> [eqn.prim.name for eqn in program.eqns], program.outs[0].shape
+        (['sin'], (3,))
+    """
+    with new_trace(LinearTrace if linear else StagingTrace, origin) as trace:
+        in_vars = [trace.new_var(tuple(shape), dtype) for shape, dtype in avals]
+        outs = list(flat_fun(in_vars))
+    return Program(trace, in_vars, trace.eqns, outs)
+
+
+def eval_program(program: Program, inputs: Sequence, scope: str | None = None) -> list:
+    """Run ``program`` on values for its inputs, each equation through ``Primitive.bind`` (so
+    tracers among the inputs or constants see every primitive); returns the outputs
+    (``zero`` stays ``zero``). ``scope`` names the operations in an outer recording."""
+    trace = program.trace
+    env: list = [None] * trace.num_vars
+    for var, value in zip(program.in_vars, inputs):
+        env[var.index] = value
+    with named_scope(scope) if scope else contextlib.nullcontext():
+        for eqn in program.eqns:
+            args = [env[a.index] if type(a) is Var and a._trace is trace else a for a in eqn.args]
+            out = eqn.prim.bind(*args, **eqn.params)
+            if eqn.prim.multiple_results:
+                for o, value in zip(eqn.outs, out):
+                    env[o.index] = value
+            else:
+                env[eqn.outs[0].index] = out
+    return [env[o.index] if type(o) is Var and o._trace is trace else o for o in program.outs]

@@ -1,0 +1,35 @@
+"""Running the body of a higher-order primitive under an interpreter: its output shapes (the
+body recorded on abstract inputs) and its batched form (the body under ``vmap_flat``).
+
+A body is a function of a flat list of leaves returning a flat list of leaves.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from functrans._abstract import dtype_of, shape_of
+from functrans.core.flatten import as_array
+from functrans.core.staging import stage
+from functrans.core.zeros import zero
+from functrans.interpreters.batching import vmap_flat
+from functrans.primitives._define import bdim_at_front
+
+Body = Callable[[list], Sequence]
+
+
+def output_avals(body: Body, args: Sequence, origin: str) -> list[tuple]:
+    """``(shape, dtype)`` of each output of ``body`` applied to values like ``args``, found
+    by recording it on abstract inputs (the shape rule of a higher-order primitive)."""
+    program = stage(body, [(shape_of(a), dtype_of(a)) for a in args], origin)
+    return [(shape_of(o), dtype_of(o)) for o in program.outs]
+
+
+def batched(body: Body, size: int, origin: str) -> Body:
+    """``body`` on batches: every argument and every output has the batch axis (of ``size``
+    examples) in front; ``zero`` outputs stay ``zero``."""
+
+    def body_on_batches(leaves: list) -> list:
+        outs, dims = vmap_flat(body, leaves, [0] * len(leaves), size, origin)
+        return [o if o is zero else bdim_at_front(as_array(o), d, size) for o, d in zip(outs, dims)]
+
+    return body_on_batches
