@@ -18,27 +18,25 @@ from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import (
     abs_p,
     add_p,
+    cbrt_p,
     div_p,
+    floor_divide_p,
+    fmod_p,
     gt_p,
     integer_pow_p,
+    isnan,
     lt_p,
     max_p,
     min_p,
+    mod_p,
     mul_p,
     neg_p,
     pow_p,
     select_p,
     sign_p,
+    signbit,
     sqrt_p,
     sub_p,
-)
-from functrans.primitives.elementwise import (
-    cbrt_p,
-    floor_divide_p,
-    fmod_p,
-    isnan,
-    mod_p,
-    signbit,
 )
 from functrans.typing import Array, ArrayLike
 

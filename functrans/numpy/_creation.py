@@ -17,6 +17,7 @@ from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._indexing import diagonal
 from functrans.numpy._util import (
+    HOST_VALUES,
     any_tracer,
     as_array,
     holds_device_value,
@@ -29,8 +30,6 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.indexing import IndexArray, scatter_add_p
 from functrans.typing import Array, ArrayLike, DType
-
-_HOST_VALUES = (int, float, complex, bool, list, tuple, np.ndarray, np.generic)
 
 # --- from data -----------------------------------------------------------------------------------
 
@@ -119,7 +118,7 @@ def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: DType = None,
         >>> fnp.full(2, 7.0).tolist()
         [7.0, 7.0]
     """
-    if isinstance(fill_value, Tracer) or not isinstance(fill_value, _HOST_VALUES):
+    if isinstance(fill_value, Tracer) or not isinstance(fill_value, HOST_VALUES):
         value = fill_value if dtype is None else _conv.convert_element_type(fill_value, new_dtype=dtype)
         return _shape.broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
     # host-data: made from no array (like= places it)

@@ -10,11 +10,14 @@ import numpy as np
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
 from functrans.numpy._util import operand
 from functrans.primitives import elementwise as _ew
-from functrans.primitives.elementwise import exp_p, expm1_p, log1p_p, log_p
 from functrans.primitives.elementwise import (
     exp2_p,
+    exp_p,
+    expm1_p,
+    log1p_p,
     log2_p,
     log10_p,
+    log_p,
     logaddexp2_p,
     logaddexp_p,
 )

@@ -22,6 +22,7 @@ from functrans.core.trace import Tracer
 from functrans.numpy._joining import concatenate
 from functrans.numpy._shape import atleast_1d
 from functrans.numpy._util import (
+    NUMBERS,
     any_tracer,
     as_array,
     concrete_index,
@@ -105,7 +106,7 @@ def getitem(x: ArrayLike, index: Any) -> Array:
 
 def _matching_dtype(x, v):
     v = operand(v)
-    if isinstance(v, (int, float, complex, bool)):
+    if isinstance(v, NUMBERS):
         return v
     return v if v.dtype == x.dtype else convert_element_type(v, new_dtype=x.dtype)
 
@@ -208,7 +209,7 @@ class _IndexUpdate:
         # most once, so that every update counts (as NumPy's ufunc.at and JAX do).
         positions, ranks = repeats
         flat = _shape.reshape(x, (x.size,))
-        if isinstance(values, (int, float, complex, bool)):  # a scalar: an array where x lives
+        if isinstance(values, NUMBERS):  # a scalar: an array where x lives
             values = placed_like(np.asarray(values, x.dtype), x)  # host-data: a Python scalar
         updates = _shape.reshape(_shape.broadcast_to(values, positions.shape), (positions.size,))
         positions = positions.reshape(-1)
@@ -412,7 +413,7 @@ def put_along_axis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: 
     axis = normalize_axis(axis, len(arr.shape))
     items = _along_axis_index(arr.shape, idx, axis, arr)
     values = operand(values)
-    if not isinstance(values, (int, float, complex, bool)) and values.dtype != arr.dtype:
+    if not isinstance(values, NUMBERS) and values.dtype != arr.dtype:
         values = convert_element_type(values, new_dtype=arr.dtype)
     return scatter_p.bind(arr, values, *items, index=tuple(IndexArray(k) for k in range(len(items))))
 
@@ -490,9 +491,9 @@ def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], defau
         raise ValueError("select with an empty condition list is not possible")
     choices = [operand(c) for c in choicelist]
     default = operand(default)
-    weak = default if isinstance(default, (int, float, complex, bool)) else dtype_of(default)
+    weak = default if isinstance(default, NUMBERS) else dtype_of(default)
     dtype = np.result_type(*(dtype_of(c) for c in choices), weak)
-    if isinstance(default, (int, float, complex, bool)):  # an array where the choices live
+    if isinstance(default, NUMBERS):  # an array where the choices live
         witness = next((c for c in choices if type(c) not in PY_SCALARS), None)
         out = np.asarray(default, dtype)  # host-data: made on the host, placed on the operand's device
         out = out if witness is None else placed_like(out, witness)

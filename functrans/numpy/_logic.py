@@ -7,15 +7,20 @@ import numpy as np
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
 from functrans.numpy._util import operand
 from functrans.primitives import elementwise as _ew
-from functrans.primitives.elementwise import eq_p, ge_p, gt_p, le_p, lt_p, ne_p
 from functrans.primitives.elementwise import (
+    eq_p,
+    ge_p,
+    gt_p,
     isfinite_p,
     isinf_p,
     isnan_p,
+    le_p,
     logical_and_p,
     logical_not_p,
     logical_or_p,
     logical_xor_p,
+    lt_p,
+    ne_p,
     signbit_p,
 )
 from functrans.typing import Array, ArrayLike

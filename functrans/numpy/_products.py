@@ -20,8 +20,8 @@ from functrans.numpy._util import any_tracer, as_array, normalize_axis, placed_l
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
-from functrans.primitives.indexing import IndexArray, gather_p
 from functrans.primitives.dot import dot_general
+from functrans.primitives.indexing import IndexArray, gather_p
 from functrans.typing import Array, ArrayLike
 
 # --- matrix and vector products ------------------------------------------------------------------

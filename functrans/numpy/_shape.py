@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from functrans._abstract import shape_of
-from functrans.numpy._util import as_array, normalize_axis, slice_axis
+from functrans.numpy._util import NUMBERS, as_array, normalize_axis, slice_axis
 from functrans.primitives import shape as _shape
 from functrans.typing import Array, ArrayLike
 
@@ -26,7 +26,7 @@ def shape(a: ArrayLike) -> tuple:
         >>> fnp.shape(fnp.ones((2, 3)))
         (2, 3)
     """
-    if hasattr(a, "shape") or isinstance(a, (int, float, complex, bool)):
+    if hasattr(a, "shape") or isinstance(a, NUMBERS):
         return tuple(shape_of(a))
     return np.shape(a)  # host-data: host values (parameters, lists, host_values)
 

@@ -14,7 +14,6 @@ import numpy as np
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
 from functrans.numpy._util import floating
 from functrans.primitives import elementwise as _ew
-from functrans.primitives.elementwise import cos_p, sin_p, tan_p, tanh_p
 from functrans.primitives.elementwise import (
     arccos_p,
     arccosh_p,
@@ -23,10 +22,14 @@ from functrans.primitives.elementwise import (
     arctan2_p,
     arctan_p,
     arctanh_p,
+    cos_p,
     cosh_p,
     hypot_p,
+    sin_p,
     sinc_p,
     sinh_p,
+    tan_p,
+    tanh_p,
 )
 from functrans.typing import Array, ArrayLike
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from functrans import errors
-from functrans._abstract import dtype_of
+from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
 from functrans.primitives import elementwise as _ew
@@ -21,11 +21,11 @@ from functrans.primitives.indexing import IndexArray, gather_p
 # backends join the set the first time they are seen.
 PASS_THROUGH = {float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64, np.bool_}
 
-# Python numbers (and NumPy scalars derived from them) that ``as_array`` makes 0-d arrays.
-_NUMBERS = (int, float, complex, bool)
+# The Python scalar types, for isinstance checks (NumPy's float64 and complex128 are instances).
+NUMBERS = tuple(PY_SCALARS)
 
 # Values that nested lists may hold and NumPy turns into an array on the host.
-_HOST_VALUES = (int, float, complex, bool, list, tuple, np.ndarray, np.generic)
+HOST_VALUES = (*NUMBERS, list, tuple, np.ndarray, np.generic)
 
 
 # --- operands ---------------------------------------------------------------------------------------
@@ -63,7 +63,7 @@ def as_array(x):
         ()
     """
     x = operand(x)
-    return np.asarray(x) if isinstance(x, _NUMBERS) else x  # host-data: a Python scalar
+    return np.asarray(x) if isinstance(x, NUMBERS) else x  # host-data: a Python scalar
 
 
 def inexact(x):
@@ -106,7 +106,7 @@ def holds_device_value(obj) -> bool:
         item = stack.pop()
         if isinstance(item, (list, tuple)):
             stack.extend(item)
-        elif isinstance(item, Tracer) or not isinstance(item, _HOST_VALUES):
+        elif isinstance(item, Tracer) or not isinstance(item, HOST_VALUES):
             return True
     return False
 
@@ -216,7 +216,7 @@ def reduction_operand(a, axis, dtype) -> tuple:
     a = operand(a)
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
-    if isinstance(a, _NUMBERS):
+    if isinstance(a, NUMBERS):
         a = np.asarray(a)  # host-data: a Python scalar
     return a, normalize_axes(axis, len(a.shape))
 

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from functrans.numpy._reductions import logsumexp, max, sum
 from functrans.numpy._util import any_tracer, as_array, normalize_axes
-from functrans.primitives import elementwise as _ew
 from functrans.primitives import elementwise as _em
+from functrans.primitives import elementwise as _ew
 from functrans.primitives import special as _sp
 from functrans.primitives.conversion import stop_gradient
 from functrans.scipy._util import as_float
