@@ -50,7 +50,6 @@ class StagingTrace(Trace):
 
     #: Whether the recorded program is linear in its variables (see ``ir.is_linear``).
     linear = False
-    transposing = False  # TEMP-A: the name mul's transpose rule still reads
 
     def __init__(self, level: int, origin: str):
         super().__init__(level, origin)
@@ -96,7 +95,6 @@ class LinearTrace(StagingTrace):
     __slots__ = ()
 
     linear = True
-    transposing = True  # TEMP-A
 
 
 def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str, *,

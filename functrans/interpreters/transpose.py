@@ -66,7 +66,7 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
             acc[index] = zero  # free it as soon as it is used
             in_cts = prim.transpose(ct, *eqn.args, **eqn.params)
         for arg, ct_in in zip(eqn.args, in_cts):
-            if ct_in is zero or ct_in is None or type(arg) is not Var or arg._trace is not trace:
+            if ct_in is zero or type(arg) is not Var or arg._trace is not trace:
                 continue
             index = arg.index
             previous = acc[index]
