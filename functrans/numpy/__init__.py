@@ -15,7 +15,6 @@ import numpy as _np
 from functrans.numpy import _array_methods, fft, linalg
 from functrans.numpy._arithmetic import (
     abs,
-    absolute,
     add,
     cbrt,
     clip,
@@ -37,15 +36,17 @@ from functrans.numpy._arithmetic import (
     positive,
     power,
     reciprocal,
-    remainder,
     rsqrt,
     sign,
     sqrt,
     square,
     subtract,
-    true_divide,
 )
-from functrans.numpy._complex import angle, conj, conjugate, imag, real
+from functrans.numpy._arithmetic import abs as absolute
+from functrans.numpy._arithmetic import divide as true_divide
+from functrans.numpy._arithmetic import mod as remainder
+from functrans.numpy._complex import angle, conj, imag, real
+from functrans.numpy._complex import conj as conjugate
 from functrans.numpy._creation import (
     arange,
     array,
@@ -133,13 +134,13 @@ from functrans.numpy._joining import (
     hsplit,
     hstack,
     repeat,
-    row_stack,
     split,
     stack,
     tile,
     vsplit,
     vstack,
 )
+from functrans.numpy._joining import vstack as row_stack
 from functrans.numpy._logic import (
     equal,
     greater,
@@ -162,8 +163,6 @@ from functrans.numpy._padding import pad
 from functrans.numpy._products import cross, dot, einsum, inner, kron, matmul, outer, tensordot, vdot
 from functrans.numpy._reductions import (
     all,
-    amax,
-    amin,
     any,
     argmax,
     argmin,
@@ -181,7 +180,11 @@ from functrans.numpy._reductions import (
     sum,
     trace,
 )
-from functrans.numpy._rounding import around, ceil, fix, floor, rint, round, trunc
+from functrans.numpy._reductions import max as amax
+from functrans.numpy._reductions import min as amin
+from functrans.numpy._rounding import ceil, floor, rint, round, trunc
+from functrans.numpy._rounding import round as around
+from functrans.numpy._rounding import trunc as fix
 from functrans.numpy._shape import (
     atleast_1d,
     atleast_2d,
@@ -228,8 +231,6 @@ from functrans.numpy._statistics import (
     var,
 )
 from functrans.numpy._trigonometric import (
-    acos,
-    acosh,
     arccos,
     arccosh,
     arcsin,
@@ -237,24 +238,26 @@ from functrans.numpy._trigonometric import (
     arctan,
     arctan2,
     arctanh,
-    asin,
-    asinh,
-    atan,
-    atan2,
-    atanh,
     cos,
     cosh,
     deg2rad,
-    degrees,
     hypot,
     rad2deg,
-    radians,
     sin,
     sinc,
     sinh,
     tan,
     tanh,
 )
+from functrans.numpy._trigonometric import arccos as acos
+from functrans.numpy._trigonometric import arccosh as acosh
+from functrans.numpy._trigonometric import arcsin as asin
+from functrans.numpy._trigonometric import arcsinh as asinh
+from functrans.numpy._trigonometric import arctan as atan
+from functrans.numpy._trigonometric import arctan2 as atan2
+from functrans.numpy._trigonometric import arctanh as atanh
+from functrans.numpy._trigonometric import deg2rad as radians
+from functrans.numpy._trigonometric import rad2deg as degrees
 
 # NumPy's constants and array type, as NumPy has them.
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None

@@ -101,6 +101,7 @@ def multiply(x1: ArrayLike, x2: ArrayLike, /) -> Array:
 def divide(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     """The true quotient ``x1 / x2``, elementwise (integers give floats). The derivative is
     ``1 / x2`` in ``x1`` and ``-x1 / x2**2`` in ``x2``, undefined where ``x2 == 0``.
+    ``true_divide`` is the same function.
 
     Args:
         x1: The dividend.
@@ -113,24 +114,6 @@ def divide(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         >>> import functrans.numpy as fnp
         >>> fnp.divide(fnp.array([1.0, 3.0]), 2.0).tolist()
         [0.5, 1.5]
-    """
-
-
-@binary_ufunc(div_p, np.divide)
-def true_divide(x1: ArrayLike, x2: ArrayLike, /) -> Array:
-    """``divide`` under its older NumPy name: the true quotient ``x1 / x2``.
-
-    Args:
-        x1: The dividend.
-        x2: The divisor, broadcast against ``x1``.
-
-    Returns:
-        ``x1 / x2`` in a floating dtype.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.true_divide(fnp.array([1.0]), 4.0).tolist()
-        [0.25]
     """
 
 
@@ -158,6 +141,7 @@ def mod(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     """The remainder of ``x1 / x2`` with the sign of the divisor (Python's ``%``). Its
     derivative is 1 in ``x1`` and ``-floor(x1 / x2)`` in ``x2``; it jumps where ``x1 / x2`` is
     an integer.
+    ``remainder`` is the same function.
 
     Args:
         x1: The dividend.
@@ -170,24 +154,6 @@ def mod(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         >>> import functrans.numpy as fnp
         >>> fnp.mod(fnp.array([-5.0, 5.0]), 3.0).tolist()
         [1.0, 2.0]
-    """
-
-
-@binary_ufunc(mod_p, np.remainder)
-def remainder(x1: ArrayLike, x2: ArrayLike, /) -> Array:
-    """``mod`` under NumPy's other name: the remainder with the sign of the divisor.
-
-    Args:
-        x1: The dividend.
-        x2: The divisor, broadcast against ``x1``.
-
-    Returns:
-        ``x1 - floor(x1 / x2) * x2`` in the promoted dtype.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.remainder(fnp.array([-5.0]), 3.0).tolist()
-        [1.0]
     """
 
 
@@ -392,6 +358,7 @@ def reciprocal(x: ArrayLike, /) -> Array:
 def abs(x: ArrayLike, /) -> Array:
     """The absolute value ``|x|``, elementwise (the modulus for complex ``x``). Its derivative
     is ``sign(x)``, taken as 0 at 0.
+    ``absolute`` is the same function.
 
     Args:
         x: An array or a scalar.
@@ -403,23 +370,6 @@ def abs(x: ArrayLike, /) -> Array:
         >>> import functrans.numpy as fnp
         >>> fnp.abs(fnp.array([-1.5, 2.0])).tolist()
         [1.5, 2.0]
-    """
-
-
-@unary_ufunc(abs_p, np.abs)
-def absolute(x: ArrayLike, /) -> Array:
-    """``abs`` under its long NumPy name: the absolute value, elementwise.
-
-    Args:
-        x: An array or a scalar.
-
-    Returns:
-        ``|x|``, real.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.absolute(fnp.array([-3.0])).tolist()
-        [3.0]
     """
 
 

@@ -57,6 +57,7 @@ def imag(x: ArrayLike, /) -> Array:
 
 def conj(x: ArrayLike, /) -> Array:
     """The complex conjugate (the identity on real arrays).
+    ``conjugate`` is the same function.
 
     Args:
         x: An array or a scalar.
@@ -71,23 +72,6 @@ def conj(x: ArrayLike, /) -> Array:
     """
     x = operand(x)
     return _ew.conj(x) if dtype_of(x).kind == "c" else x
-
-
-def conjugate(x: ArrayLike, /) -> Array:
-    """``conj`` under its long NumPy name: the complex conjugate.
-
-    Args:
-        x: An array or a scalar.
-
-    Returns:
-        The conjugates, in the dtype of ``x``.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> complex(fnp.conjugate(3.0 - 1.0j))
-        (3+1j)
-    """
-    return conj(x)
 
 
 def angle(z: ArrayLike, deg: bool = False) -> Array:

@@ -89,6 +89,7 @@ def hstack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
 
 def vstack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
     """Join along the first axis, 1-D arrays as rows.
+    ``row_stack`` is the same function.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -97,17 +98,6 @@ def vstack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
     """
     out = concatenate([atleast_2d(a) for a in tup], 0)
     return out if dtype is None else convert_element_type(out, new_dtype=dtype)
-
-
-def row_stack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
-    """``vstack`` under NumPy's older name: join along the first axis, 1-D arrays as rows.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.row_stack([fnp.ones(2), fnp.zeros(2)]).shape
-        (2, 2)
-    """
-    return vstack(tup, dtype=dtype)
 
 
 def dstack(tup: Sequence[ArrayLike]) -> Array:

@@ -73,6 +73,7 @@ def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = N
 
 def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Largest element over ``axis``; tied maxima share the derivative equally.
+    ``amax`` is the same function.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp
@@ -88,6 +89,7 @@ def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
 
 def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
     """Smallest element over ``axis``; tied minima share the derivative equally.
+    ``amin`` is the same function.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -99,28 +101,6 @@ def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         return xp.min(a, axis=axis, keepdims=keepdims)
     a, axes = reduction_operand(a, axis, None)
     return keep_dims(_red.reduce_min(a, axes), a.shape, axes, keepdims)
-
-
-def amax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
-    """``max`` under NumPy's older name: the largest element over ``axis``.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> float(fnp.amax(fnp.array([1.0, 3.0, 2.0])))
-        3.0
-    """
-    return max(a, axis, keepdims)
-
-
-def amin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
-    """``min`` under NumPy's older name: the smallest element over ``axis``.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> float(fnp.amin(fnp.array([1.0, 3.0, 2.0])))
-        1.0
-    """
-    return min(a, axis, keepdims)
 
 
 def _arg(reducer, a, axis, keepdims):
@@ -237,7 +217,7 @@ def _nan_extreme(reducer, fill, a, axis, keepdims):
         return reducer(a, axis, keepdims)
     nan = isnan(a)
     out = reducer(_ew.select(nan, fill, a), axis, keepdims)
-    all_nan = amin(nan, axis, keepdims)  # True where every entry is NaN
+    all_nan = min(nan, axis, keepdims)  # True where every entry is NaN
     return _ew.select(all_nan, np.nan, out)
 
 

@@ -64,6 +64,7 @@ def rint(x: ArrayLike, /) -> Array:
 @unary_ufunc(trunc_p, np.trunc)
 def trunc(x: ArrayLike, /) -> Array:
     """The integer part of ``x`` (rounded towards zero), elementwise. Zero derivative.
+    ``fix`` is the same function.
 
     Args:
         x: A real array or scalar.
@@ -78,25 +79,9 @@ def trunc(x: ArrayLike, /) -> Array:
     """
 
 
-@unary_ufunc(trunc_p, np.trunc)
-def fix(x: ArrayLike, /) -> Array:
-    """``trunc`` under NumPy's older name: rounding towards zero. Zero derivative.
-
-    Args:
-        x: A real array or scalar.
-
-    Returns:
-        ``trunc(x)``, in the dtype of ``x``.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.fix(fnp.array([-1.5])).tolist()
-        [-1.0]
-    """
-
-
 def round(a: ArrayLike, decimals: int = 0) -> Array:
     """Round to ``decimals`` decimal places (halves to even). Zero derivative.
+    ``around`` is the same function.
 
     Args:
         a: An array or a scalar.
@@ -109,23 +94,5 @@ def round(a: ArrayLike, decimals: int = 0) -> Array:
         >>> import functrans.numpy as fnp
         >>> fnp.round(fnp.array([1.25, 2.5]), 1).tolist()
         [1.2, 2.5]
-    """
-    return round_(operand(a), decimals)
-
-
-def around(a: ArrayLike, decimals: int = 0) -> Array:
-    """``round`` under NumPy's older name. Zero derivative.
-
-    Args:
-        a: An array or a scalar.
-        decimals: The number of decimal places.
-
-    Returns:
-        The rounded values, in the dtype of ``a``.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.around(fnp.array([2.5, 3.5])).tolist()
-        [2.0, 4.0]
     """
     return round_(operand(a), decimals)

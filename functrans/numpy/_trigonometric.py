@@ -92,6 +92,7 @@ def tan(x: ArrayLike, /) -> Array:
 def arcsin(x: ArrayLike, /) -> Array:
     """The inverse sine, in ``[-pi/2, pi/2]``. Defined on ``[-1, 1]`` (NaN outside); its
     derivative ``1 / sqrt(1 - x**2)`` is infinite at -1 and 1.
+    ``asin`` is the same function (the array API's name).
 
     Args:
         x: Values in ``[-1, 1]``.
@@ -106,27 +107,11 @@ def arcsin(x: ArrayLike, /) -> Array:
     """
 
 
-@unary_ufunc(arcsin_p, np.arcsin)
-def asin(x: ArrayLike, /) -> Array:
-    """``arcsin`` under the array API's name: the inverse sine, in ``[-pi/2, pi/2]``.
-
-    Args:
-        x: Values in ``[-1, 1]``.
-
-    Returns:
-        The angles, in radians.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.asin(fnp.array([0.0])).tolist()
-        [0.0]
-    """
-
-
 @unary_ufunc(arccos_p, np.arccos)
 def arccos(x: ArrayLike, /) -> Array:
     """The inverse cosine, in ``[0, pi]``. Defined on ``[-1, 1]`` (NaN outside); its
     derivative ``-1 / sqrt(1 - x**2)`` is infinite at -1 and 1.
+    ``acos`` is the same function (the array API's name).
 
     Args:
         x: Values in ``[-1, 1]``.
@@ -141,26 +126,10 @@ def arccos(x: ArrayLike, /) -> Array:
     """
 
 
-@unary_ufunc(arccos_p, np.arccos)
-def acos(x: ArrayLike, /) -> Array:
-    """``arccos`` under the array API's name: the inverse cosine, in ``[0, pi]``.
-
-    Args:
-        x: Values in ``[-1, 1]``.
-
-    Returns:
-        The angles, in radians.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.acos(fnp.array([1.0])).tolist()
-        [0.0]
-    """
-
-
 @unary_ufunc(arctan_p, np.arctan)
 def arctan(x: ArrayLike, /) -> Array:
     """The inverse tangent, in ``(-pi/2, pi/2)``; its derivative is ``1 / (1 + x**2)``.
+    ``atan`` is the same function (the array API's name).
 
     Args:
         x: An array or a scalar.
@@ -175,27 +144,11 @@ def arctan(x: ArrayLike, /) -> Array:
     """
 
 
-@unary_ufunc(arctan_p, np.arctan)
-def atan(x: ArrayLike, /) -> Array:
-    """``arctan`` under the array API's name: the inverse tangent, in ``(-pi/2, pi/2)``.
-
-    Args:
-        x: An array or a scalar.
-
-    Returns:
-        The angles, in radians.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.atan(fnp.array([0.0])).tolist()
-        [0.0]
-    """
-
-
 @binary_ufunc(arctan2_p, np.arctan2)
 def arctan2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     """The angle of the point ``(x2, x1)`` from the positive x axis, in ``[-pi, pi]``: the
     quadrant-aware ``arctan(x1 / x2)``. Its derivative is undefined at the origin.
+    ``atan2`` is the same function (the array API's name).
 
     Args:
         x1: The y coordinates.
@@ -208,24 +161,6 @@ def arctan2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         >>> import functrans.numpy as fnp
         >>> fnp.arctan2(fnp.array([1.0, 0.0]), fnp.array([0.0, -1.0])).tolist() == [fnp.pi / 2, fnp.pi]
         True
-    """
-
-
-@binary_ufunc(arctan2_p, np.arctan2)
-def atan2(x1: ArrayLike, x2: ArrayLike, /) -> Array:
-    """``arctan2`` under the array API's name: the angle of the point ``(x2, x1)``.
-
-    Args:
-        x1: The y coordinates.
-        x2: The x coordinates, broadcast against ``x1``.
-
-    Returns:
-        The angles, in radians, in ``[-pi, pi]``.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.atan2(fnp.array([0.0]), fnp.array([1.0])).tolist()
-        [0.0]
     """
 
 
@@ -323,6 +258,7 @@ def tanh(x: ArrayLike, /) -> Array:
 @unary_ufunc(arcsinh_p, np.arcsinh)
 def arcsinh(x: ArrayLike, /) -> Array:
     """The inverse hyperbolic sine; its derivative is ``1 / sqrt(x**2 + 1)``.
+    ``asinh`` is the same function (the array API's name).
 
     Args:
         x: An array or a scalar.
@@ -337,27 +273,11 @@ def arcsinh(x: ArrayLike, /) -> Array:
     """
 
 
-@unary_ufunc(arcsinh_p, np.arcsinh)
-def asinh(x: ArrayLike, /) -> Array:
-    """``arcsinh`` under the array API's name: the inverse hyperbolic sine.
-
-    Args:
-        x: An array or a scalar.
-
-    Returns:
-        ``arcsinh(x)`` in a floating dtype.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.asinh(fnp.array([0.0])).tolist()
-        [0.0]
-    """
-
-
 @unary_ufunc(arccosh_p, np.arccosh)
 def arccosh(x: ArrayLike, /) -> Array:
     """The inverse hyperbolic cosine, non-negative. Defined for ``x >= 1`` (NaN below); its
     derivative ``1 / sqrt((x - 1)(x + 1))`` is infinite at 1.
+    ``acosh`` is the same function (the array API's name).
 
     Args:
         x: Values of at least 1.
@@ -372,27 +292,11 @@ def arccosh(x: ArrayLike, /) -> Array:
     """
 
 
-@unary_ufunc(arccosh_p, np.arccosh)
-def acosh(x: ArrayLike, /) -> Array:
-    """``arccosh`` under the array API's name: the inverse hyperbolic cosine.
-
-    Args:
-        x: Values of at least 1.
-
-    Returns:
-        ``arccosh(x)`` in a floating dtype.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.acosh(fnp.array([1.0])).tolist()
-        [0.0]
-    """
-
-
 @unary_ufunc(arctanh_p, np.arctanh)
 def arctanh(x: ArrayLike, /) -> Array:
     """The inverse hyperbolic tangent. Defined on ``(-1, 1)`` (infinite at -1 and 1, NaN
     outside); its derivative ``1 / ((1 - x)(1 + x))`` is infinite at -1 and 1.
+    ``atanh`` is the same function (the array API's name).
 
     Args:
         x: Values in ``(-1, 1)``.
@@ -407,28 +311,12 @@ def arctanh(x: ArrayLike, /) -> Array:
     """
 
 
-@unary_ufunc(arctanh_p, np.arctanh)
-def atanh(x: ArrayLike, /) -> Array:
-    """``arctanh`` under the array API's name: the inverse hyperbolic tangent.
-
-    Args:
-        x: Values in ``(-1, 1)``.
-
-    Returns:
-        ``arctanh(x)`` in a floating dtype.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.atanh(fnp.array([0.0])).tolist()
-        [0.0]
-    """
-
-
 # --- angle conversions ---------------------------------------------------------------------------
 
 
 def deg2rad(x: ArrayLike, /) -> Array:
     """Degrees to radians: ``x * pi / 180``.
+    ``radians`` is the same function.
 
     Args:
         x: Angles in degrees.
@@ -446,6 +334,7 @@ def deg2rad(x: ArrayLike, /) -> Array:
 
 def rad2deg(x: ArrayLike, /) -> Array:
     """Radians to degrees: ``x * 180 / pi``.
+    ``degrees`` is the same function.
 
     Args:
         x: Angles in radians.
@@ -459,37 +348,3 @@ def rad2deg(x: ArrayLike, /) -> Array:
         [180.0]
     """
     return _ew.mul(floating(x), 180 / math.pi)
-
-
-def radians(x: ArrayLike, /) -> Array:
-    """``deg2rad`` under NumPy's other name: degrees to radians.
-
-    Args:
-        x: Angles in degrees.
-
-    Returns:
-        The angles in radians.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.radians(fnp.array([180.0])).tolist() == [fnp.pi]
-        True
-    """
-    return deg2rad(x)
-
-
-def degrees(x: ArrayLike, /) -> Array:
-    """``rad2deg`` under NumPy's other name: radians to degrees.
-
-    Args:
-        x: Angles in radians.
-
-    Returns:
-        The angles in degrees.
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.degrees(fnp.array([fnp.pi])).tolist()
-        [180.0]
-    """
-    return rad2deg(x)
