@@ -68,7 +68,7 @@ class Graph:
         self.edges: list[tuple[str, str]] = []
 
 
-def _program(fun_or_program: Any, args: tuple, kwargs: dict):
+def _program(fun_or_program: Any, args: tuple, kwargs: dict) -> tuple[StagedProgram, tuple | None]:
     if isinstance(fun_or_program, StagedProgram):
         if args or kwargs:
             raise TypeError("pass either a recorded program, or a function and its arguments")
@@ -91,7 +91,7 @@ def _input_names(fun: Any, args: tuple | None, count: int) -> list[str]:
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
         params = []
-    names = []
+    names: list[str] = []
     for i, arg in enumerate(args):
         base = params[i].name if i < len(params) and params[i].kind in (
             inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) else f"arg{i}"
@@ -136,7 +136,7 @@ def graph(fun: Callable | Any, *args: Any, **kwargs: Any) -> Graph:
         out.nodes.append(Node(f"in{var.index}", name, "input", type_str(var.shape, var.dtype)))
     counter = 0
 
-    def value_id(x) -> str:
+    def value_id(x: Any) -> str:
         nonlocal counter
         if program.program.owns(x) and id(x) in ids:
             return ids[id(x)]
@@ -276,7 +276,7 @@ def _layout(g: Graph) -> tuple[list[list[str]], dict[tuple[str, str], list[str]]
     for nid in level:
         rows[level[nid]].append(nid)
 
-    def sweep(order, neighbours):
+    def sweep(order: list[int], neighbours: dict) -> None:
         for r in order[1:]:
             prev = r - 1 if order[0] < r else r + 1
             pos = {nid: i for i, nid in enumerate(rows[prev])}

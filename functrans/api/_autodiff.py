@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.api._checks import (
     check_differentiable_inputs,
     check_holomorphic_inputs,
@@ -50,7 +50,7 @@ def ones_for(x: Any) -> Any:
         try:
             x_value = x.to_concrete()
         except errors.TracerConversionError:  # an abstract value: let the trace make the ones
-            return full_like_p.bind(x, fill_value=1, shape=tuple(x.shape), dtype=x.dtype)
+            return full_like_p.bind(x, fill_value=1, shape=shape_of(x), dtype=dtype_of(x))
     else:
         x_value = x
     backend = backend_of(x_value)
@@ -63,17 +63,14 @@ def materialize(cts: Sequence, likes: Sequence) -> list:
     return [zeros_for(x) if ct is zero else ct for x, ct in zip(likes, cts)]
 
 
-def strip_tracers(aux: PyTree, trace: Any) -> PyTree:
-    """Auxiliary outputs leave the transformation as plain values (without derivatives)."""
-    return tree.map(lambda v: v.primal if type(v) is JVPTracer and v._trace is trace else v, aux)
-
-
-def _aux_free(flat: FlatFun, tracers: Sequence) -> None:
-    """Strip the tracers of the transformation running ``flat`` from its auxiliary output."""
-    if flat.has_aux and tracers:
-        traced = next((t for t in tracers if isinstance(t, JVPTracer)), None)
-        if traced is not None:
-            flat.aux = strip_tracers(flat.aux, traced._trace)
+def strip_aux(flat: FlatFun, tracers: Sequence) -> None:
+    """The auxiliary output of ``flat`` (run on ``tracers``) leaves the transformation as
+    plain values: each tracer of the transformation's JVP trace is replaced by its primal."""
+    if not flat.has_aux:
+        return
+    trace = next((t._trace for t in tracers if isinstance(t, JVPTracer)), None)
+    if trace is not None:
+        flat.aux = tree.map(lambda v: v.primal if type(v) is JVPTracer and v._trace is trace else v, flat.aux)
 
 
 def value_and_grad(
@@ -147,9 +144,10 @@ def grad(
                                 holomorphic=holomorphic)
 
 
-def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value, holomorphic=False):
+def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: bool, allow_int: bool,
+                         name: str, with_value: bool, holomorphic: bool = False) -> Callable:
     @functools.wraps(fun)
-    def transformed(*args, **kwargs):
+    def transformed(*args: Any, **kwargs: Any) -> Any:
         nums = normalize_argnums(argnums, len(args), name)
         flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
         leaves = [as_array(leaf) for leaf in flat.leaves]
@@ -158,9 +156,9 @@ def _make_value_and_grad(fun, argnums, has_aux, allow_int, name, with_value, hol
         if holomorphic:
             check_holomorphic_inputs(leaves, describe, name)
 
-        def scalar_fun(tracers):
+        def scalar_fun(tracers: list) -> list:
             out = flat.apply(tracers)
-            _aux_free(flat, tracers)
+            strip_aux(flat, tracers)
             check_scalar_output(out, name, holomorphic)
             return [out]
 
@@ -203,9 +201,9 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
     check_differentiable_inputs(leaves, describe_leaves(primals, range(len(primals))), name,
                                 allow_int=True)
 
-    def traced(tracers):
+    def traced(tracers: list) -> list:
         outs = flat(tracers)
-        _aux_free(flat, tracers)
+        strip_aux(flat, tracers)
         return outs
 
     with named_scope(name):
@@ -286,9 +284,9 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
         flat_p.append(p)
         flat_t.append(t)
 
-    def traced(tracers):
+    def traced(tracers: list) -> list:
         outs = flat(tracers)
-        _aux_free(flat, tracers)
+        strip_aux(flat, tracers)
         return outs
 
     with named_scope(name):

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors
-from functrans.api._autodiff import _aux_free, zeros_for
+from functrans.api._autodiff import strip_aux, zeros_for
 from functrans.api._checks import check_differentiable_inputs, check_float_outputs, describe_leaves
 from functrans.backend import backend_of
 from functrans.core.flatten import FlatFun, as_array, fun_name, normalize_argnums
@@ -37,7 +37,7 @@ def _concrete_for(x: Any) -> Any:
     return x
 
 
-def _eye_block(xp, total, n, start, dtype):
+def _eye_block(xp: Any, total: int, n: int, start: int, dtype: Any) -> Any:
     """Rows ``start .. start+n`` of the identity of size ``total``, as ``(total, n)``."""
     return xp.eye(total, n, -start, dtype=dtype)
 
@@ -59,35 +59,36 @@ def _basis(leaves: Sequence) -> tuple[list, list[int]]:
     return out, sizes
 
 
-def _reshape(x, shape: tuple):
+def _reshape(x: Any, shape: tuple) -> Any:
     return x if tuple(x.shape) == shape else reshape_p.bind(x, new_sizes=shape)
 
 
-def _slice(x, start: Sequence[int], limit: Sequence[int]):
+def _slice(x: Any, start: Sequence[int], limit: Sequence[int]) -> Any:
     return slice_p.bind(x, start_indices=tuple(start), limit_indices=tuple(limit),
                         strides=(1,) * len(start))
 
 
-def _rows(x, start: int, count: int):
+def _rows(x: Any, start: int, count: int) -> Any:
     """Rows ``start:start+count`` of ``x`` along its first axis."""
     if start == 0 and count == x.shape[0]:
         return x
     return _slice(x, (start,) + (0,) * (len(x.shape) - 1), (start + count,) + tuple(x.shape[1:]))
 
 
-def _first_axis_last(x):
+def _first_axis_last(x: Any) -> Any:
     ndim = len(x.shape)
     return x if ndim == 1 else transpose_p.bind(x, permutation=tuple(range(1, ndim)) + (0,))
 
 
-def _batch_first(t, dim, like, size: int):
+def _batch_first(t: Any, dim: int | None, like: Any, size: int) -> Any:
     """A derivative computed under ``vmap_flat`` as an array with the basis index first."""
     if t is zero:
         t = zeros_for(as_array(like))
     return bdim_at_front(as_array(t), dim, size)
 
 
-def _arguments(fun: Callable, args: tuple, kwargs: dict, argnums, has_aux: bool, name: str):
+def _arguments(fun: Callable, args: tuple, kwargs: dict, argnums: int | Sequence[int], has_aux: bool,
+               name: str) -> tuple[FlatFun, list]:
     """The function of the flat leaves of the arguments to differentiate, and those leaves
     (checked to be float or complex)."""
     nums = normalize_argnums(argnums, len(args), name)
@@ -97,7 +98,7 @@ def _arguments(fun: Callable, args: tuple, kwargs: dict, argnums, has_aux: bool,
     return flat, leaves
 
 
-def _per_input(flat: FlatFun, blocks: list, argnums) -> Any:
+def _per_input(flat: FlatFun, blocks: list, argnums: int | Sequence[int]) -> Any:
     """The blocks of one output leaf, in the structure of the differentiated arguments."""
     per_arg = flat.unflatten(blocks)
     return per_arg[0] if isinstance(argnums, int) else per_arg
@@ -129,18 +130,18 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     name = f"jacfwd({fun_name(fun)})"
 
     @functools.wraps(fun)
-    def jacobian(*args, **kwargs):
+    def jacobian(*args: Any, **kwargs: Any) -> Any:
         flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name)
         basis, sizes = _basis(leaves)
         total = sum(sizes)
         n_out: list[int] = []
 
-        def traced(tracers):
+        def traced(tracers: list) -> list:
             outs = flat(tracers)
-            _aux_free(flat, tracers)
+            strip_aux(flat, tracers)
             return outs
 
-        def forward(basis_tracers):  # jvp along every unit vector at once
+        def forward(basis_tracers: list) -> list:  # jvp along every unit vector at once
             primals, tangents = jvp_flat(traced, leaves, basis_tracers, name)
             n_out[:] = [len(primals)]
             return primals + tangents
@@ -194,12 +195,12 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     name = f"jacrev({fun_name(fun)})"
 
     @functools.wraps(fun)
-    def jacobian(*args, **kwargs):
+    def jacobian(*args: Any, **kwargs: Any) -> Any:
         flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name)
 
-        def traced(tracers):
+        def traced(tracers: list) -> list:
             outs = flat(tracers)
-            _aux_free(flat, tracers)
+            strip_aux(flat, tracers)
             return outs
 
         with named_scope(name):

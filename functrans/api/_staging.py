@@ -94,7 +94,7 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
     name = f"make_jaxpr({fun_name(fun)})"
 
     @functools.wraps(fun)
-    def staged(*args, **kwargs) -> StagedProgram:
+    def staged(*args: Any, **kwargs: Any) -> StagedProgram:
         flat = FlatFun(fun, args, kwargs, name=name)
         leaves = [as_array(leaf) for leaf in flat.leaves]
         program = stage(flat, [(tuple(x.shape), np.dtype(x.dtype)) for x in leaves], name)
@@ -131,7 +131,8 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     - side effects (print, appending to a list) happen once, while staging.
 
     ``jit`` composes with the other transformations: ``grad(jit(f))``, ``jit(grad(f))``,
-    ``vmap(jit(f))`` all work.
+    ``vmap(jit(f))`` all work. An error raised by a primitive while the program is replayed
+    carries a note naming the primitive and the line of ``fun`` that applied it.
 
     Args:
         fun: a function of arrays (pytrees) returning arrays (pytrees).
@@ -156,7 +157,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     cache: dict = {}
 
     @functools.wraps(fun)
-    def jitted(*args, **kwargs):
+    def jitted(*args: Any, **kwargs: Any) -> Any:
         static_args, dynamic_args = _split_static(name, args, static_nums)
         static_kwargs = tuple(sorted((k, kwargs[k]) for k in static_names if k in kwargs))
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
@@ -190,7 +191,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     return jitted
 
 
-def _split_static(name, args, static_nums):
+def _split_static(name: str, args: tuple, static_nums: tuple) -> tuple[tuple, tuple]:
     """The static arguments as ``(position, value)`` pairs (negative positions normalised),
     and the arguments with ``None`` in the static positions."""
     if not static_nums:
@@ -206,10 +207,10 @@ def _split_static(name, args, static_nums):
     return static, dynamic
 
 
-def _signature(name, leaves):
+def _signature(name: str, leaves: list) -> tuple[tuple, list]:
     """The cache-key part of the dynamic leaves, and the leaves the program takes as inputs
     (arrays; Python scalars are keyed by value and baked into the program)."""
-    signature = []
+    signature: list[tuple] = []
     dynamic = []
     for i, leaf in enumerate(leaves):
         kind = type(leaf)
@@ -233,20 +234,21 @@ def _signature(name, leaves):
     return tuple(signature), dynamic
 
 
-def _stage_for_jit(fun, name, static_args, static_kwargs, dynamic, leaves):
+def _stage_for_jit(fun: Callable, name: str, static_args: tuple, static_kwargs: tuple,
+                   dynamic: tuple, leaves: list) -> tuple[ReplayPlan, Any]:
     """Record ``fun`` with abstract values for the array leaves of ``dynamic`` (the
     arguments and keyword arguments that are not static; Python scalars are baked in);
     returns the replay plan and the output structure."""
     static = dict(static_args)
 
-    def call(dynamic_args, dynamic_kwargs):
+    def call(dynamic_args: tuple, dynamic_kwargs: dict) -> Any:
         args = [static[i] if i in static else a for i, a in enumerate(dynamic_args)]
         return fun(*args, **dynamic_kwargs, **dict(static_kwargs))
 
     flat = FlatFun(call, dynamic, name=name)
     positions = [i for i, leaf in enumerate(leaves) if type(leaf) not in PY_SCALARS]
 
-    def with_scalars(in_vars):
+    def with_scalars(in_vars: list) -> list:
         full = list(leaves)
         for i, var in zip(positions, in_vars):
             full[i] = var

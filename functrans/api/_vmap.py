@@ -19,7 +19,7 @@ from functrans.primitives import broadcast_in_dim_p, transpose_p
 AxisSpec = Any  # an int, None, or a pytree of them matching a prefix of the arguments
 
 
-def _describe_leaf(path) -> str:
+def _describe_leaf(path: tuple) -> str:
     """``argument 1['w']`` for the leaf at ``path`` of the positional-arguments tuple."""
     if not path:
         return "the argument"
@@ -29,7 +29,7 @@ def _describe_leaf(path) -> str:
     return where + (tree.keystr(rest) if rest else "")
 
 
-def _broadcast_prefix(prefix, full, name: str, what: str) -> list:
+def _broadcast_prefix(prefix: Any, full: Any, name: str, what: str) -> list:
     """One axis per leaf of ``full``: ``prefix`` is an int or None (for the whole subtree) or a
     tuple/list/dict of such prefixes mirroring ``full``'s containers."""
     if prefix is None or (isinstance(prefix, int) and not isinstance(prefix, bool)):
@@ -64,7 +64,7 @@ def _dict_order(d: dict) -> list:
     return [list(d)[i] for i in tree.leaves(probe)]
 
 
-def _in_axes_per_leaf(in_axes, args: tuple, name: str) -> list:
+def _in_axes_per_leaf(in_axes: AxisSpec, args: tuple, name: str) -> list:
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
     if isinstance(in_axes, tuple) and len(in_axes) != len(args):
@@ -117,11 +117,13 @@ def vmap(
     name = f"vmap({fun_name(fun)})"
 
     @functools.wraps(fun)
-    def batched(*args, **kwargs):
+    def batched(*args: Any, **kwargs: Any) -> Any:
         flat = FlatFun(fun, args, kwargs, name=name)
         path_leaves, _ = tree.flatten_with_path(args)
         axes = _in_axes_per_leaf(in_axes, args, name)
-        values, dims, sizes = [], [], []
+        values: list = []
+        dims: list[int | None] = []
+        sizes: list[tuple] = []
         for (path, leaf), axis in zip(path_leaves, axes):
             if axis is None:
                 values.append(leaf)
@@ -152,7 +154,7 @@ def vmap(
     return batched
 
 
-def _batch_size(sizes, axis_size, name: str) -> int:
+def _batch_size(sizes: list, axis_size: int | None, name: str) -> int:
     if not sizes:
         if axis_size is None:
             raise errors.BatchAxisError(
@@ -175,7 +177,7 @@ def _batch_size(sizes, axis_size, name: str) -> int:
     return distinct.pop()
 
 
-def _unbatch(leaf, dim, axis, size: int, name: str):
+def _unbatch(leaf: Any, dim: int | None, axis: int | None, size: int, name: str) -> Any:
     """An output leaf (batched along ``dim``, or ``None`` if it does not depend on the batch)
     with its batch axis at ``axis`` (broadcast if it has none)."""
     if dim is not None:
@@ -207,7 +209,7 @@ def _unbatch(leaf, dim, axis, size: int, name: str):
     return broadcast_in_dim_p.bind(leaf, shape=shape[:axis] + (size,) + shape[axis:], broadcast_dimensions=dims)
 
 
-def _move_axis(x, source: int, destination: int):
+def _move_axis(x: Any, source: int, destination: int) -> Any:
     if source == destination:
         return x
     perm = [i for i in range(len(x.shape)) if i != source]

@@ -77,7 +77,7 @@ class Program:
 
     __slots__ = ("trace", "in_vars", "eqns", "outs")
 
-    def __init__(self, trace: Trace, in_vars: list, eqns: list, outs: list):
+    def __init__(self, trace: Any, in_vars: list, eqns: list, outs: list):
         self.trace = trace
         self.in_vars = in_vars
         self.eqns = eqns
@@ -169,20 +169,24 @@ def metadata_str(eqn: Eqn, scope_base: int = 0) -> str:
     return " ".join(parts)
 
 
+def _value_str(x: Any, program: Program | None) -> str:
+    """How a value in an equation prints: ``v3`` for a variable of the program (any variable
+    without one), ``2.0`` for a Python scalar, ``const:float64[3]`` for another value."""
+    if type(x) is Var and (program is None or x._trace is program.trace):
+        return f"v{x.index}"
+    if x is zero:
+        return "zero"
+    if type(x) in _LITERALS:
+        return repr(x)
+    shape = getattr(x, "shape", None)
+    return f"const:{type_str(shape, x.dtype)}" if shape is not None else repr(x)
+
+
 def format_eqn(eqn: Eqn, program: Program | None) -> str:
     """One equation as a line of the printed program (without the metadata comment)."""
-
-    def name(x) -> str:
-        if type(x) is Var and (program is None or x._trace is program.trace):
-            return f"v{x.index}"
-        if type(x) in _LITERALS:
-            return repr(x)
-        shape = getattr(x, "shape", None)
-        return f"const:{type_str(shape, x.dtype)}" if shape is not None else repr(x)
-
     outs = " ".join(f"v{o.index}:{type_str(o.shape, o.dtype)}" for o in eqn.outs)
     params = " ".join(f"{k}={v}" for k, v in eqn.params.items())
-    args = " ".join(name(a) for a in eqn.args)
+    args = " ".join(_value_str(a, program) for a in eqn.args)
     return f"{outs} = {eqn.prim.name}[{params}] {args}"
 
 
@@ -190,22 +194,11 @@ def format_program(program: Program) -> str:
     """The program, one equation a line, with shapes and dtypes; a trailing comment gives
     each equation's name scope and source line where they were recorded."""
     base = getattr(program.trace, "scope_base", 0)
-
-    def name(x) -> str:
-        if program.owns(x):
-            return f"v{x.index}"
-        if x is zero:
-            return "zero"
-        if type(x) in _LITERALS:
-            return repr(x)
-        shape = getattr(x, "shape", None)
-        return f"const:{type_str(shape, x.dtype)}" if shape is not None else repr(x)
-
     inputs = " ".join(f"v{v.index}:{type_str(v.shape, v.dtype)}" for v in program.in_vars)
     lines = ["{ lambda " + inputs + " ."]
     for eqn in program.eqns:
         line = "    " + format_eqn(eqn, program)
         meta = metadata_str(eqn, base)
         lines.append(f"{line}  # {meta}" if meta else line)
-    lines.append("  in (" + ", ".join(name(o) for o in program.outs) + ") }")
+    lines.append("  in (" + ", ".join(_value_str(o, program) for o in program.outs) + ") }")
     return "\n".join(lines)

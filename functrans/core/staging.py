@@ -20,6 +20,7 @@ from functrans.core.ir import Eqn, Program, Var
 from functrans.core.trace import Trace, _stack, named_scope, new_trace
 
 _NO_PARAMS: dict = {}
+_new = object.__new__
 
 # Frames of files under this directory are functrans's own; the first other frame is the
 # user's code that applied a primitive.
@@ -63,23 +64,10 @@ class StagingTrace(Trace):
         return var
 
     def process_primitive(self, prim, args, params):
-        rule_out = prim.shape_rule(*args, **params)
-        n = self.num_vars
-        if prim.multiple_results:
-            outs = tuple(Var(self, shape, dtype, n + i) for i, (shape, dtype) in enumerate(rule_out))
-            self.num_vars = n + len(outs)
-            result = outs
-        else:
-            shape, dtype = rule_out
-            result = Var(self, shape, dtype, n)
-            self.num_vars = n + 1
-            outs = (result,)
-        if self.linear:  # linearize's tape: it records every tangent operation of grad
-            self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs))
-        else:
-            source = user_source() if config.staging_source_info else None
-            self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, source, _stack.scope))
-        return result
+        outs = _new_vars(self, prim, args, params)
+        source = user_source() if config.staging_source_info else None
+        self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, source, _stack.scope))
+        return outs if prim.multiple_results else outs[0]
 
     def is_own(self, x) -> bool:
         return type(x) is Var and x._trace is self
@@ -89,12 +77,50 @@ class LinearTrace(StagingTrace):
     """Records a linear program (the tangent program of ``linearize``, a function given to
     ``linear_transpose``): its variables are the linear inputs of the transpose rules.
 
-    Its equations carry no metadata: this trace records every tangent operation of ``grad``.
+    Its equations carry no metadata: this trace records every tangent operation of ``grad``,
+    so its ``process_primitive`` does no more than make the variable and the equation.
     """
 
     __slots__ = ()
 
     linear = True
+
+    def process_primitive(self, prim, args, params):
+        if prim.multiple_results:
+            outs = _new_vars(self, prim, args, params)
+            self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, None, ()))
+            return outs
+        shape, dtype = prim.shape_rule(*args, **params)
+        n = self.num_vars
+        self.num_vars = n + 1
+        # The variable and the equation are filled in here rather than by their __init__:
+        # one Python call less per object, on the path every tangent operation of grad takes.
+        var = _new(Var)
+        var._trace = self
+        var.shape = shape
+        var.dtype = dtype
+        var.index = n
+        eqn = _new(Eqn)
+        eqn.prim = prim
+        eqn.args = args
+        eqn.params = params or _NO_PARAMS
+        eqn.outs = (var,)
+        eqn.source = None
+        eqn.scope = ()
+        self.eqns.append(eqn)
+        return var
+
+
+def _new_vars(trace: StagingTrace, prim, args, params) -> tuple:
+    """The output variables of ``prim`` applied to ``args``, from its shape rule."""
+    rule_out = prim.shape_rule(*args, **params)
+    n = trace.num_vars
+    if prim.multiple_results:
+        outs = tuple(Var(trace, shape, dtype, n + i) for i, (shape, dtype) in enumerate(rule_out))
+    else:
+        outs = (Var(trace, rule_out[0], rule_out[1], n),)
+    trace.num_vars = n + len(outs)
+    return outs
 
 
 def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str, *,

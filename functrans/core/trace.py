@@ -102,9 +102,8 @@ class named_scope:
         self._outer = outer = _stack.scope
         _stack.scope = outer + (self.name,)
 
-    def __exit__(self, *exc_info) -> bool:
+    def __exit__(self, *exc_info: object) -> None:
         _stack.scope = self._outer
-        return False
 
 
 def current_scope() -> tuple[str, ...]:

@@ -36,39 +36,43 @@ def transpose_program(program: Program, out_cts: Sequence, consume: bool = False
 
 def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
     trace = program.trace
-    acc: list = [zero] * trace.num_vars
+    no_ct = zero  # (locals: this loop runs once per recorded operation)
+    var_type = Var
+    add = _add
+    acc: list = [no_ct] * trace.num_vars
     for tangent, ct in zip(program.outs, out_cts):
-        if tangent is zero or ct is zero:
+        if tangent is no_ct or ct is no_ct:
             continue
         index = tangent.index
         previous = acc[index]
-        acc[index] = ct if previous is zero else _add(previous, ct)
+        acc[index] = ct if previous is no_ct else add(previous, ct)
     if consume:
         eqns, program.eqns = program.eqns, []
     else:
         eqns = list(program.eqns)
     pop = eqns.pop
     while eqns:
-        eqn = pop()
+        eqn = pop()  # last to first, each dropped once transposed
         prim = eqn.prim
+        args = eqn.args
         if prim.multiple_results:
             cts = [acc[o.index] for o in eqn.outs]
-            if all(c is zero for c in cts):
+            if all(c is no_ct for c in cts):
                 continue
             for o in eqn.outs:
-                acc[o.index] = zero
-            in_cts = prim.transpose(cts, *eqn.args, **eqn.params)
+                acc[o.index] = no_ct
+            in_cts = prim.transpose(cts, *args, **eqn.params)
         else:
             index = eqn.outs[0].index
             ct = acc[index]
-            if ct is zero:
+            if ct is no_ct:
                 continue
-            acc[index] = zero  # free it as soon as it is used
-            in_cts = prim.transpose(ct, *eqn.args, **eqn.params)
-        for arg, ct_in in zip(eqn.args, in_cts):
-            if ct_in is zero or type(arg) is not Var or arg._trace is not trace:
+            acc[index] = no_ct  # free it as soon as it is used
+            in_cts = prim.transpose(ct, *args, **eqn.params)
+        for arg, ct_in in zip(args, in_cts):
+            if ct_in is no_ct or type(arg) is not var_type or arg._trace is not trace:
                 continue
             index = arg.index
             previous = acc[index]
-            acc[index] = ct_in if previous is zero else _add(previous, ct_in)
+            acc[index] = ct_in if previous is no_ct else add(previous, ct_in)
     return [acc[v.index] for v in program.in_vars]
