@@ -15,6 +15,7 @@ import numpy as np
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.api._checks import (
+    as_array,
     check_differentiable_inputs,
     check_holomorphic_inputs,
     check_scalar_output,
@@ -22,7 +23,7 @@ from functrans.api._checks import (
     describe_leaves,
 )
 from functrans.backend import backend_of
-from functrans.core.flatten import FlatFun, as_array, fun_name, normalize_argnums
+from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
 from functrans.core.staging import eval_program, stage
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero

@@ -1,5 +1,6 @@
-"""The checks of the public transformations that turn bad input into an early,
-explanatory error: inputs to differentiate, scalar outputs, tangents and cotangents."""
+"""The argument checks of the public transformations, which turn bad input into an early,
+explanatory error: array leaves, inputs to differentiate, scalar outputs, tangents and
+cotangents."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -9,7 +10,23 @@ import numpy as np
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
-from functrans.core.flatten import as_array
+from functrans.core.trace import Tracer
+
+
+def as_array(leaf: Any) -> Any:
+    """Python scalars become 0-d NumPy arrays (NumPy's default dtypes); arrays and tracers
+    stay as they are; anything else is refused with the fix."""
+    if type(leaf) in PY_SCALARS:
+        return np.asarray(leaf)
+    if isinstance(leaf, (np.ndarray, np.generic, Tracer)) or hasattr(leaf, "__array_namespace__"):
+        return leaf
+    if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
+        return leaf
+    raise TypeError(
+        f"functrans transformations take arrays, Python scalars, and pytrees (tuples, lists, "
+        f"dicts) of them; got a value of type {type(leaf).__name__}. Convert it with "
+        "functrans.numpy.asarray, or register its type with functrans.tree.register."
+    )
 
 
 def describe_leaves(args: Sequence, argnums: Sequence[int]) -> Callable[[int], str]:

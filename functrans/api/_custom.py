@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from functrans import errors
-from functrans.core.flatten import FlatFun, as_array, fun_name
+from functrans.api._checks import as_array
+from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.trace import Tracer
 from functrans.lax.checkpoint import CheckpointCall, checkpoint_call_p
 from functrans.lax.custom import (

@@ -13,9 +13,9 @@ from typing import Any
 
 from functrans import errors
 from functrans.api._autodiff import strip_aux, zeros_for
-from functrans.api._checks import check_differentiable_inputs, check_float_outputs, describe_leaves
+from functrans.api._checks import as_array, check_differentiable_inputs, check_float_outputs, describe_leaves
 from functrans.backend import backend_of
-from functrans.core.flatten import FlatFun, as_array, fun_name, normalize_argnums
+from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat

@@ -14,8 +14,9 @@ import numpy as np
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS
+from functrans.api._checks import as_array
 from functrans.backend import backend_of
-from functrans.core.flatten import FlatFun, as_array, fun_name
+from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.ir import Program, format_program
 from functrans.core.staging import eval_program, stage
 from functrans.core.trace import Tracer, named_scope

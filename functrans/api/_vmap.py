@@ -11,7 +11,8 @@ from collections.abc import Callable
 from typing import Any
 
 from functrans import errors, tree
-from functrans.core.flatten import FlatFun, as_array, fun_name
+from functrans.api._checks import as_array
+from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.trace import named_scope
 from functrans.interpreters.batching import vmap_flat
 from functrans.primitives import broadcast_in_dim_p, transpose_p

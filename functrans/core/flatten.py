@@ -19,11 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS
-from functrans.core.trace import Tracer
 
 
 class FlatFun:
@@ -96,22 +92,6 @@ def normalize_argnums(argnums: int | Sequence[int], num_args: int, name: str) ->
             )
         result.append(n % num_args)
     return tuple(result)
-
-
-def as_array(leaf: Any) -> Any:
-    """Python scalars become 0-d NumPy arrays (NumPy's default dtypes); arrays and tracers
-    stay as they are; anything else is refused with the fix."""
-    if type(leaf) in PY_SCALARS:
-        return np.asarray(leaf)
-    if isinstance(leaf, (np.ndarray, np.generic, Tracer)) or hasattr(leaf, "__array_namespace__"):
-        return leaf
-    if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
-        return leaf
-    raise TypeError(
-        f"functrans transformations take arrays, Python scalars, and pytrees (tuples, lists, "
-        f"dicts) of them; got a value of type {type(leaf).__name__}. Convert it with "
-        "functrans.numpy.asarray, or register its type with functrans.tree.register."
-    )
 
 
 def split_aux(out: Any, name: str) -> tuple[Any, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from functrans._abstract import dtype_of, shape_of
-from functrans.core.flatten import as_array
 from functrans.core.staging import stage
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat
@@ -30,6 +29,6 @@ def batched(body: Body, size: int, origin: str) -> Body:
 
     def body_on_batches(leaves: list) -> list:
         outs, dims = vmap_flat(body, leaves, [0] * len(leaves), size, origin)
-        return [o if o is zero else bdim_at_front(as_array(o), d, size) for o, d in zip(outs, dims)]
+        return [o if o is zero else bdim_at_front(o, d, size) for o, d in zip(outs, dims)]
 
     return body_on_batches

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-import numpy as np
-
-from functrans.core.flatten import FlatFun, as_array
+from functrans._abstract import dtype_of, shape_of
+from functrans.core.flatten import FlatFun
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.trace import named_scope
@@ -50,12 +49,12 @@ def _checkpoint_call_jvp(primals, tangents, *, call):
     live = [t for t in tangents if t is not zero]
     if not all(is_linear(t) for t in live):  # forward mode: nothing is stored anyway
         return jvp_flat(call.fun_flat, primals, tangents, f"jvp({call.name})")
-    outs = [as_array(o) for o in call.fun_flat(primals)]  # plain evaluation: nothing recorded
+    outs = call.fun_flat(primals)  # plain evaluation: nothing recorded
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
-    out_avals = tuple((tuple(o.shape), o.dtype) for o in outs)
+    out_avals = tuple((tuple(shape_of(o)), dtype_of(o)) for o in outs)
     t_outs = checkpoint_linear_p.bind(*live, call=call, primals=tuple(primals), positions=positions,
                                       out_avals=out_avals)
-    return outs, [t if np.dtype(o.dtype).kind in "fc" else zero for o, t in zip(outs, t_outs)]
+    return outs, [t if dtype_of(o).kind in "fc" else zero for o, t in zip(outs, t_outs)]
 
 
 def _checkpoint_call_batch(values, dims, *, call):

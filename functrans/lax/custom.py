@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors, tree
-from functrans._abstract import shape_of
-from functrans.core.flatten import FlatFun, as_array
+from functrans._abstract import dtype_of, shape_of
+from functrans.core.flatten import FlatFun
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.trace import Tracer, named_scope
@@ -81,16 +81,16 @@ class CustomCall(FlatFun):
 
 def _check_like(name: str, what: str, values: Sequence, likes: Sequence) -> None:
     for i, (v, like) in enumerate(zip(values, likes)):
-        shape = shape_of(v)
-        if tuple(shape) != tuple(like.shape):
+        shape, like_shape = tuple(shape_of(v)), tuple(shape_of(like))
+        if shape != like_shape:
             raise errors.CustomRuleError(
-                f"{name}: {what} {i} has shape {tuple(shape)}, but it must have shape "
-                f"{tuple(like.shape)} (that of the value it belongs to)."
+                f"{name}: {what} {i} has shape {shape}, but it must have shape {like_shape} "
+                "(that of the value it belongs to)."
             )
 
 
 def _zeros_like(x):
-    return full_like_p.bind(x, fill_value=0, shape=tuple(x.shape), dtype=x.dtype)
+    return full_like_p.bind(x, fill_value=0, shape=tuple(shape_of(x)), dtype=dtype_of(x))
 
 
 def _to_front(values: Sequence, dims: Sequence) -> tuple[list, int]:
@@ -150,8 +150,8 @@ class JVPCall:
             part = call.flat_out(rule(t, out, *p_dyn), "a defjvps rule's output")
             total = part if total is None else [a + b for a, b in zip(total, part)]
         if total is None:
-            total = [_zeros_like(o) for o in map(as_array, outs)]
-        _check_like(call.name, "tangent output", total, [as_array(o) for o in outs])
+            total = [_zeros_like(o) for o in outs]
+        _check_like(call.name, "tangent output", total, outs)
         return outs, total
 
     def __repr__(self) -> str:
@@ -254,7 +254,7 @@ class VJPCall:
             flat.extend(zero if c is None else c for c in leaves)
         _check_like(call.name, "cotangent returned by bwd for input leaf",
                     [c for c in flat if c is not zero],
-                    [as_array(x) for x, c in zip(call.leaves, flat) if c is not zero])
+                    [x for x, c in zip(call.leaves, flat) if c is not zero])
         return flat
 
     def __repr__(self) -> str:
@@ -267,7 +267,7 @@ def _custom_vjp_call_jvp(primals, tangents, *, call):
         raise errors.CustomRuleError(_FORWARD_MODE.format(name=call.call.name))
     outs, res = call.fwd_flat(primals)
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
-    out_avals = tuple((tuple(o.shape), o.dtype) for o in map(as_array, outs))
+    out_avals = tuple((tuple(shape_of(o)), dtype_of(o)) for o in outs)
     t_outs = custom_vjp_bwd_p.bind(*live, call=call, res=res, positions=positions, out_avals=out_avals)
     return outs, list(t_outs)
 
