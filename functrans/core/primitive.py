@@ -4,11 +4,13 @@ All rules live as attributes of the primitive object (no lookups by name on the 
 
 - ``impl(*arrays, **params)``: the computation, against the array module of its inputs;
 - ``shape_rule(*args, **params) -> (shape, dtype)``: abstract evaluation, used when a
-  program is staged (linearize, make_jaxpr);
-- ``jvp(primals, tangents, **params) -> (primal_out, tangent_out)``: forward derivative;
-  ``None`` together with ``differentiable = False`` declares a zero derivative;
+  program is recorded (linearize, jit, make_jaxpr);
+- ``jvp(primals, tangents, **params) -> (primal_out, tangent_out)``: forward derivative,
+  ``zero`` for a tangent known to be zero; ``None`` together with ``differentiable = False``
+  declares a zero derivative;
 - ``transpose(ct, *args, **params) -> tuple of cotangents``: for primitives linear in some
-  inputs; linear inputs arrive as ``Var`` objects (``is_linear(x)``), the others as values.
+  inputs; linear inputs arrive as ``Var`` objects (``is_linear(x)``), the others as values;
+  ``zero`` for an input that gets no cotangent.
 """
 from __future__ import annotations
 
