@@ -25,7 +25,7 @@ from functrans.api._checks import (
 from functrans.backend import backend_of
 from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
 from functrans.core.staging import eval_program, stage
-from functrans.core.trace import Tracer, named_scope
+from functrans.core.trace import Tracer, enter_scope, exit_scope, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
@@ -163,10 +163,13 @@ def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: b
             check_scalar_output(out, name, holomorphic)
             return [out]
 
-        with named_scope(name):
+        outer = enter_scope(name)
+        try:
             (value,), program = linearize_flat(scalar_fun, leaves, name)
             cts = transpose_program(program, [ones_for(value)], consume=True)
             per_arg = flat.unflatten(materialize(cts, leaves))
+        finally:
+            exit_scope(outer)
         g = per_arg[0] if isinstance(argnums, int) else per_arg
         if with_value:
             return ((value, flat.aux), g) if has_aux else (value, g)

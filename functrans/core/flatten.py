@@ -26,15 +26,14 @@ class FlatFun:
     """``fun(*args, **kwargs)`` as a function of the flat leaves of ``args[argnums]``.
 
     Attributes:
-        leaves: the leaves of the arguments at ``argnums``, as given.
-        in_tree: their structure: the tuple of those arguments, so that ``unflatten``
-            gives one entry per position of ``argnums``.
+        leaves: the leaves of the arguments at ``argnums``, as given (each argument flattened
+            on its own: the structure of each is kept, one per position of ``argnums``).
         out_tree: the structure of the output of the last call (``None`` before).
         aux: with ``has_aux``, the auxiliary output of the last call.
     """
 
-    __slots__ = ("fun", "args", "kwargs", "argnums", "has_aux", "name", "leaves", "in_tree",
-                 "out_tree", "aux")
+    __slots__ = ("fun", "args", "kwargs", "argnums", "has_aux", "name", "leaves", "_arg_trees",
+                 "_in_tree", "out_tree", "aux")
 
     def __init__(self, fun: Callable, args: Sequence, kwargs: dict | None = None,
                  argnums: Sequence[int] | None = None, has_aux: bool = False, name: str | None = None):
@@ -44,18 +43,39 @@ class FlatFun:
         self.argnums = tuple(range(len(self.args))) if argnums is None else tuple(argnums)
         self.has_aux = has_aux
         self.name = name or fun_name(fun)
-        self.leaves, self.in_tree = tree.flatten(tuple(self.args[i] for i in self.argnums))
+        self.leaves: list = []
+        self._arg_trees: list = []  # (structure, number of leaves) of each argument at argnums
+        for i in self.argnums:
+            leaves, treedef = tree.flatten(self.args[i])
+            self.leaves.extend(leaves)
+            self._arg_trees.append((treedef, len(leaves)))
+        self._in_tree: Any = None
         self.out_tree: Any = None
         self.aux: Any = None
 
+    @property
+    def in_tree(self) -> Any:
+        """The structure of ``leaves``: that of the tuple of the arguments at ``argnums``."""
+        if self._in_tree is None:
+            self._in_tree = tree.flatten(tuple(self.args[i] for i in self.argnums))[1]
+        return self._in_tree
+
     def unflatten(self, leaves: Sequence) -> tuple:
         """The arguments at ``argnums`` rebuilt from ``leaves`` (a tuple, one per position)."""
-        return self.in_tree.unflatten(leaves)
+        trees = self._arg_trees
+        if len(trees) == 1:  # the common case (grad of the first argument): no slicing
+            return (trees[0][0].unflatten(leaves),)
+        out = []
+        start = 0
+        for treedef, count in trees:
+            out.append(treedef.unflatten(leaves[start:start + count]))
+            start += count
+        return tuple(out)
 
     def args_of(self, leaves: Sequence) -> list:
         """All positional arguments, those at ``argnums`` rebuilt from ``leaves``."""
         args = list(self.args)
-        for i, value in zip(self.argnums, self.in_tree.unflatten(leaves)):
+        for i, value in zip(self.argnums, self.unflatten(leaves)):
             args[i] = value
         return args
 

@@ -99,11 +99,23 @@ class named_scope:
         self._outer: tuple[str, ...] = ()
 
     def __enter__(self) -> None:
-        self._outer = outer = _stack.scope
-        _stack.scope = outer + (self.name,)
+        self._outer = enter_scope(self.name)
 
     def __exit__(self, *exc_info: object) -> None:
         _stack.scope = self._outer
+
+
+def enter_scope(name: str) -> tuple[str, ...]:
+    """Enter the name scope ``name``; returns the scope to restore with ``exit_scope``. (What
+    ``named_scope`` does, as two calls for the paths every ``grad`` call takes.)"""
+    outer = _stack.scope
+    _stack.scope = outer + (name,)
+    return outer
+
+
+def exit_scope(outer: tuple[str, ...]) -> None:
+    """Leave a scope entered with ``enter_scope``, back to ``outer``."""
+    _stack.scope = outer
 
 
 def current_scope() -> tuple[str, ...]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from functrans.core.ir import Program, Var
-from functrans.core.trace import named_scope
+from functrans.core.trace import enter_scope, exit_scope
 from functrans.core.zeros import zero
 from functrans.primitives import add_p
 
@@ -30,8 +30,11 @@ def transpose_program(program: Program, out_cts: Sequence, consume: bool = False
 
     The operations of the backward pass run in the name scope ``transpose``.
     """
-    with named_scope("transpose"):
+    outer = enter_scope("transpose")
+    try:
         return _walk_backwards(program, out_cts, consume)
+    finally:
+        exit_scope(outer)
 
 
 def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
