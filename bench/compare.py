@@ -28,6 +28,7 @@ def worker_workloads(quick: bool) -> list[_harness.Workload]:
     """W1 and the three W2 configurations of bench/run.py (smaller with ``quick``)."""
     # Imported here, in the worker only: the parent never imports functrans.
     import numpy as np
+
     import workloads
 
     big = (128, 64, 64, 10) if quick else (784, 512, 512, 10)

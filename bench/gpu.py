@@ -14,11 +14,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import _harness
 import numpy as np
-import workloads
 
 import functrans as ft
+
+import _harness
+import workloads
 
 
 def gpu_or_reason():

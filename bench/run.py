@@ -14,8 +14,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-import _harness
 import numpy as np
+
+import _harness
 import workloads
 
 

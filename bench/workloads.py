@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from _harness import Row, Workload
 
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import nn, optim, random, tree
+
+from _harness import Row, Workload
 
 try:
     import optree

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Iterable, Iterator, Optional, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -15,9 +15,9 @@ from functrans import random
 FAST_ENV = "FUNCTRANS_EXAMPLES_FAST"
 
 
-def parse_args(description: str, argv: Optional[Sequence[str]], epochs: int,
+def parse_args(description: str, argv: Sequence[str] | None, epochs: int,
                fast_epochs: int, plot: str,
-               parser: Optional[argparse.ArgumentParser] = None) -> argparse.Namespace:
+               parser: argparse.ArgumentParser | None = None) -> argparse.Namespace:
     """The options every training example takes; ``--fast`` (or the environment variable
     FUNCTRANS_EXAMPLES_FAST=1) picks a quick configuration for tests. Pass ``parser`` to add
     options of your own first."""
@@ -88,7 +88,7 @@ def progress(iterable: Iterable, total: int, desc: str, enabled: bool = True):
     return _PlainProgress(iterable, total, desc)
 
 
-def save_loss_plot(series: dict, path: str, title: str) -> Optional[str]:
+def save_loss_plot(series: dict, path: str, title: str) -> str | None:
     """Plot each named loss curve (one value per step or epoch) to a PNG; returns the path,
     or None (with a note) when matplotlib is missing or no path is given."""
     if not path:

@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import functrans as ft  # noqa: E402
-from functrans import nn, optim, random  # noqa: E402
-from _common import load_digits_split, minibatches, parse_args, progress, save_loss_plot  # noqa: E402,E501
+import functrans as ft
+from functrans import nn, optim, random
+
+from _common import load_digits_split, minibatches, parse_args, progress, save_loss_plot
 
 MODEL = nn.Sequential(
     nn.Conv2d(1, 16, kernel_size=3, padding=1), nn.relu, nn.MaxPool2d(2),   # 16 x 4 x 4
@@ -42,7 +43,7 @@ def accuracy(params, x, y, batch_size: int = 500) -> float:
     return correct / len(x)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
+def main(argv: Sequence[str] | None = None) -> dict:
     args = parse_args(__doc__.splitlines()[0], argv, epochs=20, fast_epochs=1,
                       plot="digits_cnn_loss.png")
     x_train, x_test, y_train, y_test = load_digits_split(args.seed)

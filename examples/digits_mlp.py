@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import functrans as ft  # noqa: E402
-from functrans import nn, optim, random  # noqa: E402
-from _common import load_digits_split, minibatches, parse_args, progress, save_loss_plot  # noqa: E402,E501
+import functrans as ft
+from functrans import nn, optim, random
+
+from _common import load_digits_split, minibatches, parse_args, progress, save_loss_plot
 
 MODEL = nn.Sequential(nn.Linear(64, 128), nn.relu, nn.Linear(128, 10))
 
@@ -35,7 +36,7 @@ def accuracy(params, x, y) -> float:
     return float(np.mean(np.argmax(MODEL.apply(params, x), axis=1) == y))
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
+def main(argv: Sequence[str] | None = None) -> dict:
     args = parse_args(__doc__.splitlines()[0], argv, epochs=40, fast_epochs=3,
                       plot="digits_mlp_loss.png")
     x_train, x_test, y_train, y_test = load_digits_split(args.seed)

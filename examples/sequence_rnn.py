@@ -13,15 +13,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import functrans as ft  # noqa: E402
-from functrans import nn, optim, random  # noqa: E402
-from _common import parse_args, progress, save_loss_plot  # noqa: E402
+import functrans as ft
+from functrans import nn, optim, random
+
+from _common import parse_args, progress, save_loss_plot
 
 LENGTH, HIDDEN, FUTURE = 30, 32, 20
 
@@ -53,7 +54,7 @@ def build(cell: str):
     return init, predict
 
 
-def main(argv: Optional[Sequence[str]] = None) -> dict:
+def main(argv: Sequence[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
     args = parse_args("", argv, epochs=300, fast_epochs=40, plot="sequence_rnn_loss.png",

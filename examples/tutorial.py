@@ -48,7 +48,7 @@ def main() -> dict:
 
     section("4. Exercise: one gradient-descent step on (w - 5)^2 from w = 1, lr = 0.1")
     # PyTorch: loss.backward(); with torch.no_grad(): w -= lr * w.grad; w.grad.zero_()
-    loss = lambda w: (w - 5) ** 2  # noqa: E731
+    loss = lambda w: (w - 5) ** 2
     w = 1.0
     w = w - 0.1 * ft.grad(loss)(w)
     results["descent"] = float(w)
@@ -97,7 +97,7 @@ def main() -> dict:
 
     section("7. Higher-order derivatives of x^3 at x = 2")
     # PyTorch: torch.autograd.grad(y, x, create_graph=True), twice.  functrans: nest grad.
-    cube = lambda x: x**3  # noqa: E731
+    cube = lambda x: x**3
     second = float(ft.grad(ft.grad(cube))(2.0))
     third = float(ft.grad(ft.grad(ft.grad(cube)))(2.0))
     results["higher"] = (second, third)

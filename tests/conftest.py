@@ -13,11 +13,11 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-_COMMON = dict(
-    deadline=None,  # timings on shared CI machines are noisy; speed is measured by bench/
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    print_blob=True,
-)
+_COMMON = {
+    "deadline": None,  # timings on shared CI machines are noisy; speed is measured by bench/
+    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large],
+    "print_blob": True,
+}
 
 settings.register_profile("default", max_examples=20, derandomize=True, database=None, **_COMMON)
 settings.register_profile("explore", max_examples=200, **_COMMON)

@@ -181,10 +181,9 @@ def test_static_arguments_fit_every_device():
 
 
 # --- on the strict test backend's second device: everything stays on "strict:1" ---------------
+import functrans.numpy as fnp  # noqa: E402
 from functrans import io, nn, random  # noqa: E402
 from functrans.testing.strict import StrictArray, to_numpy  # noqa: E402
-
-import functrans.numpy as fnp  # noqa: E402
 
 DEV = "strict:1"
 

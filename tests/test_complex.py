@@ -20,13 +20,13 @@ def test_grad_of_real_function_is_the_conjugate_convention():
     g = ft.grad(lambda z: fnp.sum(fnp.real(z * fnp.conj(z))))(Z)
     assert np.allclose(g, 2 * np.conj(Z))
     # df/dx - i df/dy for f = x^2 y (z = x + iy)
-    f = lambda z: fnp.real(z) ** 2 * fnp.imag(z)  # noqa: E731
+    f = lambda z: fnp.real(z) ** 2 * fnp.imag(z)
     x, y = 0.7, -1.3
     assert np.isclose(ft.grad(f)(x + 1j * y), 2 * x * y - 1j * x**2)
 
 
 def test_descent_with_the_conjugate_gradient_converges():
-    f = lambda z: fnp.abs(z - (1 + 2j)) ** 2  # noqa: E731
+    f = lambda z: fnp.abs(z - (1 + 2j)) ** 2
     z = 0j
     for _ in range(60):
         z = z - 0.1 * np.conj(ft.grad(f)(z))
@@ -55,8 +55,8 @@ def test_holomorphic_errors():
 
 
 def test_jvp_and_vjp_of_holomorphic_functions():
-    f = lambda z: fnp.exp(z) / (1 + z**2)  # noqa: E731
-    df = lambda z: np.exp(z) / (1 + z**2) - np.exp(z) * 2 * z / (1 + z**2) ** 2  # noqa: E731
+    f = lambda z: fnp.exp(z) / (1 + z**2)
+    df = lambda z: np.exp(z) / (1 + z**2) - np.exp(z) * 2 * z / (1 + z**2) ** 2
     t = rng.standard_normal(4) + 1j * rng.standard_normal(4)
     _, out_t = ft.jvp(f, (Z,), (t,))
     assert np.allclose(out_t, df(Z) * t)

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import doctest
-import os
 import pathlib
 import re
 import sys
@@ -49,7 +48,7 @@ def _run_python(body: str, ns: dict, where: str) -> None:
     name = expected.group(1)
     try:
         exec(code, ns)
-    except Exception as exc:  # noqa: BLE001 - checked by name just below
+    except Exception as exc:
         names = {cls.__name__ for cls in type(exc).__mro__}
         assert name in names, f"{where}: expected {name}, got {type(exc).__name__}: {exc}"
         return

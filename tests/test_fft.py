@@ -8,6 +8,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.testing import check_grads
+
 from specs import FFT_SPECS, check_spec
 
 

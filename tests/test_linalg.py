@@ -10,6 +10,7 @@ import functrans as ft
 import functrans.numpy as fnp
 import functrans.scipy.linalg as fsl
 from functrans.testing import check_grads
+
 from specs import LINALG_SPECS, check_spec
 
 
@@ -49,7 +50,7 @@ def test_complex_solve_and_det():
 
 def test_complex_hermitian_decompositions():
     m = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
-    herm = lambda x: x @ fnp.conj(x).T + 3 * np.eye(3)  # noqa: E731
+    herm = lambda x: x @ fnp.conj(x).T + 3 * np.eye(3)
     check_grads(lambda x: fnp.linalg.cholesky(herm(x)), (m,), order=1, atol=1e-5, rtol=1e-5)
     check_grads(lambda x: fnp.linalg.eigvalsh(herm(x)), (m,), order=2, atol=1e-5, rtol=1e-5)
     # |v_ij|^2 does not depend on the phase of each eigenvector
@@ -129,6 +130,6 @@ def test_eig_of_a_rotation_and_its_derivative():
     g = ft.grad(lambda a: fnp.real(fnp.sum(fnp.linalg.eigvals(a))))(rot)
     assert np.allclose(g, np.eye(2))
     # V diag(w) V^-1 rebuilds the matrix whatever the eigenvectors' phases
-    rebuild = lambda a: fnp.real(fnp.linalg.eig(a)[1] @ fnp.diag(fnp.linalg.eig(a)[0])  # noqa: E731
+    rebuild = lambda a: fnp.real(fnp.linalg.eig(a)[1] @ fnp.diag(fnp.linalg.eig(a)[0])
                                  @ fnp.linalg.inv(fnp.linalg.eig(a)[1]))
     check_grads(rebuild, (rot + 0.1 * rng.standard_normal((2, 2)),), order=1, atol=1e-5, rtol=1e-5)

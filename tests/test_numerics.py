@@ -17,6 +17,7 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans.testing import check_grads
 
+
 def inf_in_unused_branch():
     return np.errstate(divide="ignore", invalid="ignore")
 
@@ -258,9 +259,9 @@ def test_python_scalars_do_not_widen_float32(name):
     fn = _BINARY[name]
     x = np.array([0.5, 1.5], np.float32)
     if name in ("matmul", "dot", "einsum"):
-        f = lambda x: fn(x * 2.0, x)  # noqa: E731
+        f = lambda x: fn(x * 2.0, x)
     else:
-        f = lambda x: fn(x, 2.0) + fn(3.0, x)  # noqa: E731
+        f = lambda x: fn(x, 2.0) + fn(3.0, x)
     assert f(x).dtype == np.float32
     g = ft.grad(lambda x: fnp.sum(f(x)))(x)
     assert g.dtype == np.float32

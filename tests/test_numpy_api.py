@@ -27,6 +27,7 @@ import numpy as np  # noqa: E402
 from hypothesis.extra import numpy as hnp  # noqa: E402
 
 import functrans as ft  # noqa: E402
+
 from specs import FNP_BINARY, FNP_COMPARISONS, FNP_UNARY, Domain, assert_same  # noqa: E402
 
 _NAMES = {f"fnp.{n}" for n, _, _ in FNP_UNARY + FNP_BINARY} | {f"fnp.{n}" for n in FNP_COMPARISONS}

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 
 import functrans as ft  # noqa: E402
 import functrans.numpy as fnp  # noqa: E402
-from functrans.extend import deflinear, defjvp, elementwise  # noqa: E402
+from functrans.extend import defjvp, deflinear, elementwise  # noqa: E402
 from functrans.testing import check_grads, check_jvp, check_vjp, numerical_jvp  # noqa: E402
 
 # sin with a JVP off by 1% (caught at order 1 in both modes)
@@ -122,9 +122,10 @@ def test_check_grads_rejects_bad_arguments():
 
 # -- device mixing: every primitive with several array arguments refuses two devices -------------
 
-from backends import BACKENDS  # noqa: E402
 from functrans.errors import DeviceMismatchError  # noqa: E402
 from functrans.testing.strict import strict_array  # noqa: E402
+
+from backends import BACKENDS  # noqa: E402
 from specs import draw_case  # noqa: E402
 
 

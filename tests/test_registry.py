@@ -9,6 +9,7 @@ import pytest
 
 import functrans.numpy as fnp
 from functrans.primitives import all_primitives
+
 from specs import FNP_SPECS, PRIMITIVE_SPECS
 
 PRIMITIVES = sorted(all_primitives(), key=lambda p: p.name)

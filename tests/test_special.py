@@ -147,7 +147,7 @@ _ON_BACKEND = [(name, ref, (domain,)) for name, ref, domain in UNARY] + BINARY +
 def test_special_functions_on_backend(name, ref, domains, backend):
     fn = getattr(norm, name[5:]) if name.startswith("norm.") else getattr(fsp, name)
     if name == "polygamma":
-        fn = lambda x, fn=fn: fn(1, x)  # noqa: E731
+        fn = lambda x, fn=fn: fn(1, x)
     rng = np.random.default_rng(3)
     args = tuple(_values(rng, (2, 3), d) for d in domains)
     out = fn(*backend.put(args))

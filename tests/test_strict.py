@@ -14,7 +14,12 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans.errors import DeviceMismatchError
 from functrans.testing.strict import (
-    DEVICES, StrictArray, strict_array, strict_xp, to_numpy, using_device,
+    DEVICES,
+    StrictArray,
+    strict_array,
+    strict_xp,
+    to_numpy,
+    using_device,
 )
 
 CONVERSION = "implicit conversion to a NumPy array is not allowed"

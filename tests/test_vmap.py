@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import errors, tree
+
 from specs import ALL_SPECS, assert_same
 
 BATCH = 3
@@ -98,7 +99,7 @@ def test_grad_of_a_vmapped_function_is_the_sum_of_the_gradients():
 
 
 def test_vmap_of_jvp_and_jvp_of_vmap():
-    f = lambda x: fnp.sin(x) * fnp.sum(x ** 2)  # noqa: E731
+    f = lambda x: fnp.sin(x) * fnp.sum(x ** 2)
     xs, ts = RNG.standard_normal((4, 3)), RNG.standard_normal((4, 3))
     _, batched = ft.vmap(lambda x, t: ft.jvp(f, (x,), (t,)))(xs, ts)
     _, outer = ft.jvp(ft.vmap(f), (xs,), (ts,))
@@ -108,7 +109,7 @@ def test_vmap_of_jvp_and_jvp_of_vmap():
 
 
 def test_nested_vmap_is_a_double_loop():
-    f = lambda a, b: fnp.dot(a, b) * fnp.max(a)  # noqa: E731
+    f = lambda a, b: fnp.dot(a, b) * fnp.max(a)
     A, B = RNG.standard_normal((3, 4)), RNG.standard_normal((5, 4))
     table = ft.vmap(ft.vmap(f, in_axes=(None, 0)), in_axes=(0, None))(A, B)
     expected = np.array([[np.dot(a, b) * a.max() for b in B] for a in A])
@@ -119,7 +120,7 @@ def test_nested_vmap_is_a_double_loop():
 
 
 def test_second_order_per_example():
-    f = lambda x: fnp.sum(fnp.sin(x) ** 2)  # noqa: E731
+    f = lambda x: fnp.sum(fnp.sin(x) ** 2)
     xs = RNG.standard_normal((4, 3))
     got = ft.vmap(ft.grad(lambda x: fnp.sum(ft.grad(f)(x))))(xs)
     np.testing.assert_allclose(got, 2 * np.cos(2 * xs), rtol=1e-12)

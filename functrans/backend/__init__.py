@@ -14,12 +14,23 @@ once one of its arrays is seen or a ``"gpu"`` device is asked for.
 """
 from functrans.backend._base import Backend
 from functrans.backend._devices import (
-    check_same_device, device_get, device_of, device_put, device_scope_for, devices,
+    check_same_device,
+    device_get,
+    device_of,
+    device_put,
+    device_scope_for,
+    devices,
 )
 from functrans.backend._numpy import NUMPY, NumPyBackend
 from functrans.backend._registry import (
-    HOST_TYPES, SCALAR_TYPES, array_module, array_module_of, backend_for_platform, backend_of,
-    register_backend, register_platform,
+    HOST_TYPES,
+    SCALAR_TYPES,
+    array_module,
+    array_module_of,
+    backend_for_platform,
+    backend_of,
+    register_backend,
+    register_platform,
 )
 
 __all__ = [

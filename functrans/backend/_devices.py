@@ -1,8 +1,8 @@
 """Device names, explicit transfers, and the check that one operation's inputs share a device.
 
 A device is named ``"cpu"`` (NumPy), ``"gpu:i"`` (CuPy), or ``"platform:i"`` for a platform
-another backend registers (the test backend's ``"strict:i"``); ``"gpu"`` alone means ``"gpu:0"``. Arrays move only when asked to, through
-``device_put`` and ``device_get``.
+another backend registers (the test backend's ``"strict:i"``); ``"gpu"`` alone means
+``"gpu:0"``. Arrays move only when asked to, through ``device_put`` and ``device_get``.
 """
 from __future__ import annotations
 

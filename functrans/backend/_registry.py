@@ -9,7 +9,6 @@ from functrans.backend._base import Backend
 from functrans.backend._cupy import CuPyBackend
 from functrans.backend._numpy import NUMPY
 
-
 _BACKEND_BY_TYPE: dict[type, Backend] = {}
 _MODULE_BY_TYPE: dict[type, object] = {}
 

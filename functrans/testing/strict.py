@@ -30,14 +30,16 @@ import contextlib
 import functools
 import operator
 import types
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
 from functrans.backend import Backend, register_backend
 from functrans.errors import DeviceMismatchError
 
-__all__ = ["StrictArray", "StrictBackend", "STRICT", "forbid_host_reads", "strict_xp", "strict_array", "to_numpy", "using_device", "DEVICES"]
+__all__ = ["StrictArray", "StrictBackend", "STRICT", "forbid_host_reads", "strict_xp", "strict_array",
+           "to_numpy", "using_device", "DEVICES"]
 
 #: The fake devices, as CuPy would have "gpu:0" and "gpu:1".
 DEVICES = ("strict:0", "strict:1")
@@ -98,7 +100,7 @@ def forbid_host_reads() -> Iterator[None]:
         ...     float(y[0])
         Traceback (most recent call last):
         ...
-        RuntimeError: float(StrictArray): a read of values from the device 'strict:0' on the host (on a GPU, a synchronisation) inside forbid_host_reads()
+        RuntimeError: float(StrictArray): a read of values from the device 'strict:0' on the host ...
     """
     _reads_forbidden[0] += 1
     try:

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from backends import BACKENDS, ArrayBackend, examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +35,7 @@ from functrans.core.trace import Tracer
 from functrans.testing import check_grads
 
 from .strategies import ANY, C64, C128, F32, F64, REAL, Domain, broadcast_shapes, same_shapes, with_params
+from backends import BACKENDS, ArrayBackend, examples
 
 NUMPY = BACKENDS["numpy"]
 
