@@ -9,9 +9,12 @@ library spells differently.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import numpy as _np
+
+from functrans.typing import DType, Shape
 
 
 class Backend:
@@ -37,7 +40,7 @@ class Backend:
         """The names of the devices this library can place arrays on."""
         return [f"{self.platform}:0"]
 
-    def device_of(self, x) -> str:
+    def device_of(self, x: Any) -> str:
         """The canonical name of the device that holds ``x`` (e.g. ``"gpu:0"``)."""
         return f"{self.platform}:0"
 
@@ -50,7 +53,7 @@ class Backend:
             raise ValueError(f"functrans: no device {device!r}; the devices are {known}")
         return name
 
-    def device_scope(self, device: str):
+    def device_scope(self, device: str) -> contextlib.AbstractContextManager[Any]:
         """A context in which arrays made from nothing (``xp.zeros``, ``xp.arange``) are
         made on ``device``, as under ``with cupy.cuda.Device(i)``.
 
@@ -62,35 +65,35 @@ class Backend:
         """
         return contextlib.nullcontext()
 
-    def scope_for(self, device: str):
+    def scope_for(self, device: str) -> contextlib.AbstractContextManager[Any] | None:
         """What ``Primitive.bind`` enters to run an implementation on arrays of ``device``:
         None when results land there anyway (the default; the strict backend keeps it, so
         that an implementation creating arrays on the default device is caught)."""
         return None
 
-    def put(self, x, device: str):
+    def put(self, x: Any, device: str) -> Any:
         """``x`` (a host NumPy array or an array of this library) on ``device``."""
         raise NotImplementedError
 
-    def to_host(self, x) -> _np.ndarray:
+    def to_host(self, x: Any) -> _np.ndarray:
         """A host NumPy copy of ``x`` (an explicit transfer; it waits for the device)."""
         raise NotImplementedError
 
     # --- creation on the device of existing arrays --------------------------------------
-    def zeros(self, shape, dtype, device: str | None = None):
+    def zeros(self, shape: Shape, dtype: DType, device: str | None = None) -> Any:
         """Zeros of ``shape`` and ``dtype`` on ``device`` (default: the default device)."""
         return self.full(shape, 0, dtype, device)
 
-    def ones(self, shape, dtype, device: str | None = None):
+    def ones(self, shape: Shape, dtype: DType, device: str | None = None) -> Any:
         """Ones of ``shape`` and ``dtype`` on ``device`` (default: the default device)."""
         return self.full(shape, 1, dtype, device)
 
-    def full(self, shape, fill_value, dtype, device: str | None = None):
+    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Any:
         """An array filled with ``fill_value`` on ``device``."""
         out = self.xp.full(shape, fill_value, dtype=dtype)
         return out if device is None else self.put(out, device)
 
-    def asarray(self, x, dtype=None, *, copy: bool = False):
+    def asarray(self, x: Any, dtype: DType | None = None, *, copy: bool = False) -> Any:
         """``x`` (an array of this library or a scalar) as an array, on ``x``'s device.
 
         ``copy=True`` always returns a new, writable array, also for NumPy scalars.
@@ -99,7 +102,7 @@ class Backend:
             return self.xp.array(x, dtype=dtype, copy=True)
         return self.xp.asarray(x, dtype=dtype)
 
-    def make_like(self, like, maker, *args):
+    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Any:
         """``maker(xp, *args)``, an array built by the namespace, on the device of ``like``.
 
         Example:
@@ -113,19 +116,19 @@ class Backend:
         return out if self.device_of(out) == device else self.put(out, device)
 
     # --- what the libraries spell differently --------------------------------------------
-    def scatter_add(self, out, index, updates) -> None:
+    def scatter_add(self, out: Any, index: Any, updates: Any) -> None:
         """``out[index] += updates`` in place, repeated indices accumulating."""
         raise NotImplementedError
 
     @property
-    def special(self):
+    def special(self) -> Any:
         """The module of special functions (``scipy.special`` or ``cupyx.scipy.special``)."""
         raise NotImplementedError
 
-    def default_rng(self, seed: int):
+    def default_rng(self, seed: int) -> Any:
         """The library's own random generator (for tests and benchmarks; functrans.random
         computes its numbers with ``xp`` arithmetic instead, the same on every device)."""
         raise NotImplementedError
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<functrans backend {self.name}>"

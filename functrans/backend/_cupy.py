@@ -8,7 +8,14 @@ without a GPU, that each one exists in the installed CuPy.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
+import numpy as np
+
 from functrans.backend._base import Backend
+from functrans.typing import DType, Shape
 
 #: (dotted name, keywords passed to it) for everything this module calls in CuPy.
 CUPY_API: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -44,7 +51,7 @@ class CuPyBackend(Backend):
     name = "cupy"
     platform = "gpu"
 
-    def __init__(self):
+    def __init__(self) -> None:
         import cupy
         import cupyx
 
@@ -68,23 +75,23 @@ class CuPyBackend(Backend):
             return f"gpu:{self.xp.cuda.Device().id}"
         return super().canonical_device(device)
 
-    def device_of(self, x) -> str:
+    def device_of(self, x: Any) -> str:
         return f"gpu:{x.device.id}"
 
-    def _device(self, device: str | None):
+    def _device(self, device: str | None) -> Any:
         index = 0 if device is None else int(self.canonical_device(device).partition(":")[2])
         return self.xp.cuda.Device(index)
 
-    def device_scope(self, device: str):
+    def device_scope(self, device: str) -> AbstractContextManager[Any]:
         return self._device(device)
 
-    def scope_for(self, device: str):
+    def scope_for(self, device: str) -> AbstractContextManager[Any] | None:
         """CuPy runs kernels and allocates results on the *current* device: make the arrays'
         device current for the call if it is not (a no-op check with one GPU)."""
         index = int(device.partition(":")[2])
         return None if index == self.xp.cuda.runtime.getDevice() else self.xp.cuda.Device(index)
 
-    def put(self, x, device: str):
+    def put(self, x: Any, device: str) -> Any:
         cupy = self.xp
         if isinstance(x, cupy.ndarray):
             if self.device_of(x) == self.canonical_device(device):
@@ -94,31 +101,31 @@ class CuPyBackend(Backend):
         with self._device(device):
             return cupy.asarray(x)
 
-    def to_host(self, x):
+    def to_host(self, x: Any) -> np.ndarray:
         return x.get()
 
-    def full(self, shape, fill_value, dtype, device: str | None = None):
+    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Any:
         with self._device(device):
             return self.xp.full(shape, fill_value, dtype=dtype)
 
-    def asarray(self, x, dtype=None, *, copy: bool = False):
+    def asarray(self, x: Any, dtype: DType | None = None, *, copy: bool = False) -> Any:
         if isinstance(x, self.xp.ndarray):
             with x.device:  # stay on the device of x
                 return self.xp.array(x, dtype=dtype, copy=True) if copy else self.xp.asarray(x, dtype=dtype)
         return super().asarray(x, dtype, copy=copy)
 
-    def make_like(self, like, maker, *args):
+    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Any:
         with like.device:  # built directly on the device of `like`
             return maker(self.xp, *args)
 
-    def scatter_add(self, out, index, updates) -> None:
+    def scatter_add(self, out: Any, index: Any, updates: Any) -> None:
         self._cupyx.scatter_add(out, index, updates)
 
     @property
-    def special(self):
+    def special(self) -> Any:
         import cupyx.scipy.special
 
         return cupyx.scipy.special
 
-    def default_rng(self, seed: int):
+    def default_rng(self, seed: int) -> Any:
         return self.xp.random.default_rng(seed)

@@ -6,21 +6,24 @@ another backend registers (the test backend's ``"strict:i"``); ``"gpu"`` alone m
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as _np
 
 from functrans import tree as _tree
+from functrans.backend._base import Backend
 from functrans.backend._registry import SCALAR_TYPES, backend_for_platform
 from functrans.backend._registry import backend_of as _backend_of
 from functrans.errors import DeviceMismatchError, TracerConversionError
 
 
-def _is_scalar(x) -> bool:
+def _is_scalar(x: Any) -> bool:
     return type(x) in SCALAR_TYPES
 
 
-def device_of(x) -> str:
+def device_of(x: Any) -> str:
     """The name of the device that holds the array ``x`` (``"cpu"`` for scalars).
 
     Example:
@@ -56,7 +59,7 @@ def _split(device: str) -> str:
     return device.partition(":")[0]
 
 
-def put_leaf(x, device: str):
+def put_leaf(x: Any, device: str) -> Any:
     """One array (or scalar) on ``device``: returned as is if it is already there."""
     target = backend_for_platform(_split(device))
     if hasattr(x, "_trace"):  # a Tracer (the backend layer does not import core)
@@ -102,31 +105,32 @@ def device_get(tree: Any) -> Any:
     return _tree.map(lambda x: x if _is_scalar(x) else _backend_of(x).to_host(x), tree)
 
 
-def check_same_device(name: str, args):
+def check_same_device(name: str, args: Sequence[Any]) -> tuple[Backend | None, str | None]:
     """Raise ``DeviceMismatchError`` if the arrays among ``args`` are on different devices;
     else return ``(backend, device)`` of the first array (``(None, None)`` if there is none).
 
     Called by ``Primitive.bind`` only when some argument is not a host NumPy value, so
     NumPy-only programs never pay for it. Scalars (Python and NumPy) fit every device.
     """
-    first = first_device = first_backend = None
+    first_backend: Backend | None = None
+    first, first_device = 0, ""
     for i, x in enumerate(args):
         if _is_scalar(x):
             continue
         backend = _backend_of(x)
         dev = backend.device_of(x)
-        if first is None:
+        if first_backend is None:
             first, first_device, first_backend = i, dev, backend
         elif dev != first_device:
             raise device_mismatch_error(name, first, first_device, i, dev)
-    return first_backend, first_device
+    return (None, None) if first_backend is None else (first_backend, first_device)
 
 
-def device_scope_for(name: str, args):
+def device_scope_for(name: str, args: Sequence[Any]) -> AbstractContextManager[Any] | None:
     """After checking that ``args`` share a device: a context making it current, or None
     when nothing needs doing (one GPU, NumPy, the strict backend)."""
     backend, device = check_same_device(name, args)
-    return None if backend is None else backend.scope_for(device)
+    return None if backend is None or device is None else backend.scope_for(device)
 
 
 def device_mismatch_error(name: str, i: int, a: str, j: int, b: str) -> DeviceMismatchError:

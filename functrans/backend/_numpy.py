@@ -1,9 +1,13 @@
 """The NumPy backend: host arrays, one device named ``"cpu"``."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as _np
 
 from functrans.backend._base import Backend
+from functrans.typing import DType, Shape
 
 
 class NumPyBackend(Backend):
@@ -24,7 +28,7 @@ class NumPyBackend(Backend):
     def devices(self) -> list[str]:
         return ["cpu"]
 
-    def device_of(self, x) -> str:
+    def device_of(self, x: Any) -> str:
         return "cpu"
 
     def canonical_device(self, device: str) -> str:
@@ -32,30 +36,30 @@ class NumPyBackend(Backend):
             raise ValueError(f"functrans: no device {device!r}; the host device is 'cpu'")
         return "cpu"
 
-    def put(self, x, device: str = "cpu"):
+    def put(self, x: Any, device: str = "cpu") -> Any:
         # An array of another library reaches here already on the host (device_put moves
         # it through its own backend's to_host first).
         return x if type(x) is _np.ndarray or isinstance(x, _np.generic) else _np.asarray(x)
 
-    def to_host(self, x) -> _np.ndarray:
+    def to_host(self, x: Any) -> _np.ndarray:
         return _np.asarray(x)
 
-    def full(self, shape, fill_value, dtype, device: str | None = None):
+    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Any:
         return _np.full(shape, fill_value, dtype=dtype)
 
-    def make_like(self, like, maker, *args):
+    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Any:
         return maker(_np, *args)
 
-    def scatter_add(self, out, index, updates) -> None:
+    def scatter_add(self, out: Any, index: Any, updates: Any) -> None:
         _np.add.at(out, index, updates)
 
     @property
-    def special(self):
+    def special(self) -> Any:
         import scipy.special
 
         return scipy.special
 
-    def default_rng(self, seed: int):
+    def default_rng(self, seed: int) -> _np.random.Generator:
         return _np.random.default_rng(seed)
 
 

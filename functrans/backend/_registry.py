@@ -2,6 +2,10 @@
 device platform. The lookups on the hot path are one dict access by type."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
 import numpy as _np
 
 from functrans._abstract import PY_SCALARS
@@ -10,16 +14,17 @@ from functrans.backend._cupy import CuPyBackend
 from functrans.backend._numpy import NUMPY
 
 _BACKEND_BY_TYPE: dict[type, Backend] = {}
-_MODULE_BY_TYPE: dict[type, object] = {}
+_MODULE_BY_TYPE: dict[type, Any] = {}
 
 #: Types that live on the host and never choose a backend over another array: Python
 #: scalars, NumPy scalars, and (for the device check) NumPy arrays. Primitive.bind skips
 #: them with one set lookup, so the all-NumPy fast path does no device work.
-SCALAR_TYPES = frozenset(PY_SCALARS | {str, type(None)}  # str, None: static arguments
-                         | {_np.dtype(code).type for code in _np.typecodes["All"]})
+_STATIC_TYPES: frozenset[type] = frozenset((str, type(None)))  # static arguments
+SCALAR_TYPES = (PY_SCALARS | _STATIC_TYPES
+                | frozenset(_np.dtype(code).type for code in _np.typecodes["All"]))
 HOST_TYPES = SCALAR_TYPES | {_np.ndarray}
 
-_PLATFORM_LOADERS: dict[str, object] = {}  # platform -> zero-argument callable -> Backend
+_PLATFORM_LOADERS: dict[str, Callable[[], Backend]] = {}
 _BACKEND_BY_PLATFORM: dict[str, Backend] = {"cpu": NUMPY}
 
 
@@ -37,7 +42,7 @@ def register_backend(array_type: type, backend: Backend) -> None:
     _BACKEND_BY_PLATFORM.setdefault(backend.platform, backend)
 
 
-def register_platform(platform: str, loader) -> None:
+def register_platform(platform: str, loader: Callable[[], Backend]) -> None:
     """Make device names ``platform[:i]`` known before any array of it exists: ``loader()``
     imports the library and returns its backend (used by ``device_put``)."""
     _PLATFORM_LOADERS[platform] = loader
@@ -78,15 +83,18 @@ def backend_for_platform(platform: str) -> Backend:
 
 def _resolve(kind: type) -> Backend:
     """Find the backend for an array type not seen before, and remember it."""
+    backend: Backend
     if issubclass(kind, (_np.generic, _np.ndarray)):
         backend = NUMPY
     elif kind.__module__.split(".")[0] == "cupy":
         backend = _cupy_backend()  # imports CuPy: the user already has
     else:
-        backend = getattr(kind, "__functrans_backend__", None)
-        if backend is not None and not isinstance(backend, Backend):
-            backend = backend()
-        if backend is None:
+        # A Backend, or a callable that makes one on first use.
+        declared = getattr(kind, "__functrans_backend__", None)
+        found = declared if declared is None or isinstance(declared, Backend) else declared()
+        if found is not None:
+            backend = found
+        else:
             module = getattr(kind, "__functrans_array_module__", None)
             backend = NUMPY if module is None else _ModuleBackend(module)
     register_backend(kind, backend)
@@ -98,18 +106,18 @@ class _ModuleBackend(Backend):
 
     platform = "cpu"
 
-    def __init__(self, module):
+    def __init__(self, module: ModuleType) -> None:
         self.xp = module
         self.name = getattr(module, "__name__", "?")
 
     def devices(self) -> list[str]:
         return ["cpu"]
 
-    def device_of(self, x) -> str:
+    def device_of(self, x: Any) -> str:
         return "cpu"
 
 
-def array_module(x):
+def array_module(x: Any) -> Any:
     """The NumPy-like namespace (``numpy``, ``cupy``, ...) that serves ``x``.
 
     Example:
@@ -121,7 +129,7 @@ def array_module(x):
     return module if module is not None else _resolve(type(x)).xp
 
 
-def array_module_of(*xs):
+def array_module_of(*xs: Any) -> Any:
     """The namespace of the first array among ``xs`` that is not a scalar (NumPy if none).
 
     Example:
@@ -138,7 +146,7 @@ def array_module_of(*xs):
     return _np
 
 
-def backend_of(*xs) -> Backend:
+def backend_of(*xs: Any) -> Backend:
     """The :class:`Backend` of the first array among ``xs`` that is not a scalar (NumPy if
     none): it creates arrays on their device, moves them, and scatter-adds.
 
