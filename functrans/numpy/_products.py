@@ -97,7 +97,7 @@ def vdot(a: ArrayLike, b: ArrayLike, /) -> Array:
     return dot(ravel(conj(a)), ravel(b))
 
 
-def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Sequence[int]] = 2) -> Array:
+def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[int | Sequence[int]] = 2) -> Array:
     """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (an int n: the last n of ``a`` with
     the first n of ``b``; or a pair of sequences).
 
@@ -109,14 +109,14 @@ def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[Sequence[int]] = 
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if isinstance(axes, int):
-        a_axes = tuple(range(an - axes, an))
-        b_axes = tuple(range(axes))
+        a_given: tuple[int, ...] = tuple(range(an - axes, an))
+        b_given: tuple[int, ...] = tuple(range(axes))
     else:
-        a_axes, b_axes = axes
-        a_axes = (a_axes,) if isinstance(a_axes, int) else tuple(a_axes)
-        b_axes = (b_axes,) if isinstance(b_axes, int) else tuple(b_axes)
-    a_axes = tuple(normalize_axis(x, an) for x in a_axes)
-    b_axes = tuple(normalize_axis(x, bn) for x in b_axes)
+        a_spec, b_spec = axes
+        a_given = (a_spec,) if isinstance(a_spec, int) else tuple(a_spec)
+        b_given = (b_spec,) if isinstance(b_spec, int) else tuple(b_spec)
+    a_axes = tuple(normalize_axis(x, an) for x in a_given)
+    b_axes = tuple(normalize_axis(x, bn) for x in b_given)
     for i, j in zip(a_axes, b_axes):
         if a.shape[i] != b.shape[j]:
             raise ValueError(f"tensordot: shape mismatch for sum: {a.shape} axis {i} vs {b.shape} axis {j}")
@@ -168,7 +168,7 @@ def kron(a: ArrayLike, b: ArrayLike, /) -> Array:
     return _shape.reshape(_ew.mul(a2, b2), tuple(n * m for n, m in zip(sa, sb)))
 
 
-def _component(v, i, axis):
+def _component(v: Array, i: int, axis: int) -> Array:
     return _shape.squeeze(slice_axis(v, axis, i, i + 1), (axis,))
 
 
@@ -207,7 +207,7 @@ def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: i
     return _shape.transpose(out, _move_last_to(len(out.shape), normalize_axis(axisc, len(out.shape))))
 
 
-def _move_last_to(nd, position):
+def _move_last_to(nd: int, position: int) -> tuple[int, ...]:
     order = list(range(nd - 1))
     order.insert(position, nd - 1)
     return tuple(order)
@@ -215,8 +215,36 @@ def _move_last_to(nd, position):
 
 # --- einsum --------------------------------------------------------------------------------------
 
+# The letters NumPy gives the integer labels of the sublist form (0-25: A-Z, 26-51: a-z), so that
+# the implicit output's alphabetical order is the labels' numerical order.
+_SUBLIST_LETTERS = string.ascii_uppercase + string.ascii_lowercase
 
-def _parse_einsum(subscripts: str, operands):
+
+def _sublist_label(label: Any) -> str:
+    if label is Ellipsis:
+        return "..."
+    if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+        raise TypeError(f"einsum: a sublist holds integers (and Ellipsis), not {label!r}")
+    if not 0 <= label < len(_SUBLIST_LETTERS):
+        raise ValueError(f"einsum: subscript {label} is not within the valid range [0, 52)")
+    return _SUBLIST_LETTERS[label]
+
+
+def _from_sublists(args: Sequence[Any]) -> tuple[str, list[Any]]:
+    """``einsum(op0, sublist0, op1, sublist1, ..., [sublist_out])`` as a subscripts string
+    and its operands."""
+    args = list(args)
+    output = args.pop() if len(args) % 2 else None
+    operands, specs = args[0::2], args[1::2]
+    subscripts = ",".join("".join(map(_sublist_label, spec)) for spec in specs)
+    if output is not None:
+        subscripts += "->" + "".join(map(_sublist_label, output))
+    return subscripts, operands
+
+
+def _parse_einsum(subscripts: str, operands: Sequence[Array]) -> tuple[list[str], str]:
+    """One label per dimension of each operand (the ellipsis spelled out with spare letters,
+    its dimensions lined up from the right as in broadcasting), and the output's labels."""
     subscripts = subscripts.replace(" ", "")
     if "->" in subscripts:
         inputs, output = subscripts.split("->")
@@ -227,32 +255,42 @@ def _parse_einsum(subscripts: str, operands):
         raise ValueError(f"einsum: {len(in_specs)} operand subscripts for {len(operands)} operands")
     used = set(subscripts) - set(".,->")
     spare = iter(c for c in string.ascii_letters if c not in used)
-    ellipsis_labels = None
+    ellipsis_labels = ""
     specs = []
     for spec, op in zip(in_specs, operands):
         nd = len(op.shape)
         if "..." in spec:
             n_ell = nd - (len(spec) - 3)
-            if ellipsis_labels is None or n_ell > len(ellipsis_labels):
-                extra = "".join(next(spare) for _ in range(n_ell - (len(ellipsis_labels) if ellipsis_labels else 0)))
-                ellipsis_labels = extra + (ellipsis_labels or "")
+            if n_ell < 0:
+                raise ValueError(f"einsum: subscripts {spec!r} name more dimensions than the "
+                                 f"operand's {nd}")
+            if n_ell > len(ellipsis_labels):
+                ellipsis_labels = "".join(next(spare) for _ in range(n_ell - len(ellipsis_labels))) + ellipsis_labels
             spec = spec.replace("...", ellipsis_labels[len(ellipsis_labels) - n_ell:])
         if len(spec) != nd:
             raise ValueError(f"einsum: subscripts {spec!r} do not match an operand with {nd} dimensions")
         specs.append(spec)
     if output is None:
-        counts = {}
+        counts: dict[str, int] = {}
         for spec in specs:
             for c in spec:
                 counts[c] = counts.get(c, 0) + 1
-        output = (ellipsis_labels or "") + "".join(
-            sorted(c for c, n in counts.items() if n == 1 and c not in (ellipsis_labels or "")))
-    elif "..." in output:
-        output = output.replace("...", ellipsis_labels or "")
+        return specs, ellipsis_labels + "".join(
+            sorted(c for c, n in counts.items() if n == 1 and c not in ellipsis_labels))
+    if "..." in output:
+        output = output.replace("...", ellipsis_labels)
+    elif ellipsis_labels:
+        raise ValueError("einsum: the operands have dimensions under '...' but the output has no "
+                         "'...' to put them in")
+    for c in output:
+        if output.count(c) > 1:
+            raise ValueError(f"einsum: output subscript {c!r} appears more than once")
+        if not any(c in spec for spec in specs):
+            raise ValueError(f"einsum: output subscript {c!r} never appears in an input")
     return specs, output
 
 
-def _take_diagonals(op, spec):
+def _take_diagonals(op: Array, spec: str) -> tuple[Array, str]:
     """A label repeated within one operand (``'ii'``) means its diagonal: take it, so that
     every label appears once (the diagonal becomes the last axis)."""
     while len(set(spec)) != len(spec):
@@ -270,7 +308,31 @@ def _take_diagonals(op, spec):
     return op, spec
 
 
-def _sum_out(op, spec, keep):
+def _label_sizes(operands: Sequence[Array], specs: Sequence[str]) -> dict[str, int]:
+    """Each label's size, broadcast over the operands: a dimension of size 1 stretches to the
+    size the others give the label, as in NumPy's einsum."""
+    sizes: dict[str, int] = {}
+    for op, spec in zip(operands, specs):
+        for c, n in zip(spec, op.shape):
+            if sizes.get(c, 1) == 1:
+                sizes[c] = n
+            elif n not in (1, sizes[c]):
+                shapes_ = ", ".join(f"{s!r}: {tuple(o.shape)}" for o, s in zip(operands, specs))
+                raise ValueError(f"einsum: label {c!r} has sizes {sizes[c]} and {n}, which do not "
+                                 f"broadcast together (operands {shapes_})")
+    return sizes
+
+
+def _drop_unit_axes(op: Array, spec: str) -> tuple[Array, str]:
+    """Remove the dimensions of size 1: the operand is constant along them, so the label they
+    carry takes its size (and its place in the sum) from the other operands, or is 1."""
+    unit = tuple(i for i, n in enumerate(op.shape) if n == 1)
+    if not unit:
+        return op, spec
+    return _shape.squeeze(op, unit), "".join(c for i, c in enumerate(spec) if i not in unit)
+
+
+def _sum_out(op: Array, spec: str, keep: str) -> tuple[Array, str]:
     """Sum the labels of ``spec`` that are not in ``keep``."""
     axes = tuple(i for i, c in enumerate(spec) if c not in keep)
     if not axes:
@@ -278,7 +340,7 @@ def _sum_out(op, spec, keep):
     return _red.reduce_sum(op, axes), "".join(c for c in spec if c in keep)
 
 
-def _contract(a, sa, b, sb, keep):
+def _contract(a: Array, sa: str, b: Array, sb: str, keep: str) -> tuple[Array, str]:
     """Contract two operands; labels in ``keep`` survive (batch if in both)."""
     batch = [c for c in sa if c in sb and c in keep]
     contract = [c for c in sa if c in sb and c not in keep]
@@ -291,28 +353,9 @@ def _contract(a, sa, b, sb, keep):
     return out, spec
 
 
-def einsum(subscripts: str, *operands: ArrayLike, optimize: bool | str = False) -> Array:
-    """Einstein summation, e.g. ``einsum('ij,jk->ik', a, b)``; contracted pairwise through
-    ``dot_general`` in the order NumPy's ``einsum_path`` finds cheapest. On plain arrays it
-    is ``numpy.einsum`` (``optimize`` as there).
-
-    Example:
-        >>> import functrans.numpy as fnp
-        >>> fnp.einsum('ij,jk->ik', fnp.ones((2, 3)), fnp.ones((3, 4))).shape
-        (2, 4)
-    """
-    for op in operands:
-        if type(op) is not np.ndarray:
-            break
-    else:  # plain arrays: NumPy itself
-        # numpy-only: NumPy arrays only, by the check above
-        return np.einsum(subscripts, *operands, optimize=optimize)
-    operands = [as_array(op) for op in operands]
-    if not any_tracer(*operands):
-        return array_module_of(*operands).einsum(subscripts, *operands, optimize=optimize)
-    specs, output = _parse_einsum(subscripts, operands)
-    taken = [_take_diagonals(op, spec) for op, spec in zip(operands, specs)]
-    operands, specs = [op for op, _ in taken], [spec for _, spec in taken]
+def _contract_all(operands: Sequence[Array], specs: Sequence[str], output: str) -> Array:
+    """Contract the operands (every label once per operand, no dimension of size 1) down to
+    the labels of ``output`` they carry, pairwise in the order of NumPy's greedy path."""
     # host-metadata: shapes only
     shapes_only = [np.lib.stride_tricks.as_strided(np.zeros((), np.int8), shape=op.shape,
                                                    strides=(0,) * len(op.shape)) for op in operands]
@@ -338,3 +381,43 @@ def einsum(subscripts: str, *operands: ArrayLike, optimize: bool | str = False) 
     (op, spec), = ops
     op, spec = _sum_out(op, spec, output)
     return _shape.transpose(op, tuple(spec.index(c) for c in output))
+
+
+def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | str = False) -> Array:
+    """Einstein summation, as ``numpy.einsum``: ``einsum('ij,jk->ik', a, b)``, or the sublist
+    form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integers in [0, 52) and ``Ellipsis``).
+    Dimensions of size 1 broadcast against the other operands' sizes of their label, and the
+    dimensions under ``...`` broadcast as in NumPy. Contracted pairwise through
+    ``dot_general`` in the order NumPy's ``einsum_path`` finds cheapest. On plain arrays it
+    is ``numpy.einsum`` (``optimize`` as there).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.einsum('ij,jk->ik', fnp.ones((2, 3)), fnp.ones((3, 4))).shape
+        (2, 4)
+        >>> fnp.einsum('ij,ij->ij', fnp.ones((1, 4)), fnp.ones((4, 1))).shape
+        (4, 4)
+        >>> fnp.einsum(fnp.ones((2, 3)), [0, 1], fnp.ones(3), [1]).tolist()
+        [3.0, 3.0]
+    """
+    args: Sequence[ArrayLike] = operands
+    if not isinstance(subscripts, str):
+        subscripts, args = _from_sublists((subscripts, *operands))
+    for op in args:
+        if type(op) is not np.ndarray:
+            break
+    else:  # plain arrays: NumPy itself
+        # numpy-only: NumPy arrays only, by the check above
+        return np.einsum(subscripts, *args, optimize=optimize)
+    arrays = [as_array(op) for op in args]
+    if not any_tracer(*arrays):
+        return array_module_of(*arrays).einsum(subscripts, *arrays, optimize=optimize)
+    specs, output = _parse_einsum(subscripts, arrays)
+    taken = [_take_diagonals(op, spec) for op, spec in zip(arrays, specs)]
+    sizes = _label_sizes([op for op, _ in taken], [spec for _, spec in taken])
+    taken = [_drop_unit_axes(op, spec) for op, spec in taken]
+    carried = "".join(c for c in output if sizes[c] != 1)
+    out = _contract_all([op for op, _ in taken], [spec for _, spec in taken], carried)
+    if carried != output:  # the output's labels of size 1
+        out = _shape.reshape(out, tuple(sizes[c] for c in output))
+    return out

@@ -135,6 +135,61 @@ def einsum_sig(draw):
     return shapes_, {"subscripts": form}
 
 
+@st.composite
+def einsum_broadcast_sig(draw, nops):
+    """A random einsum of ``nops`` operands whose dimensions may be 1 where their label is
+    longer elsewhere (NumPy broadcasts them), with labels repeated within an operand (a
+    diagonal), an optional ``...`` whose dimensions broadcast, and an implicit or explicit
+    output."""
+    labels = "abcd"[:draw(st.integers(1, 4))]
+    size = {c: draw(side) for c in labels}
+    specs = [draw(st.lists(st.sampled_from(labels), max_size=3)) for _ in range(nops)]
+    batches = None
+    if draw(st.booleans()):
+        batches = draw(hnp.mutually_broadcastable_shapes(
+            num_shapes=nops, min_dims=0, max_dims=2, min_side=0, max_side=MAX_SIDE)).input_shapes
+    shapes_, subscripts = [], []
+    for i, spec in enumerate(specs):
+        # one size per label and operand (a repeated label is a diagonal: its dimensions agree)
+        own = {c: 1 if draw(st.booleans()) else size[c] for c in spec}
+        dims = [own[c] for c in spec]
+        text = "".join(spec)
+        if batches is not None:
+            at = draw(st.integers(0, len(spec)))
+            dims[at:at] = batches[i]
+            text = text[:at] + "..." + text[at:]
+        shapes_.append(tuple(dims))
+        subscripts.append(text)
+    subscripts = ",".join(subscripts)
+    if draw(st.booleans()):  # explicit output: distinct labels the inputs use, in any order
+        used = sorted({c for spec in specs for c in spec})
+        out = "".join(draw(st.permutations(used))[:draw(st.integers(0, len(used)))])
+        if batches is not None:
+            at = draw(st.integers(0, len(out)))
+            out = out[:at] + "..." + out[at:]
+        subscripts += "->" + out
+    return tuple(shapes_), {"subscripts": subscripts}
+
+
+def _sublists(subscripts):
+    """The sublist form of a subscripts string: integer labels, Ellipsis for ``...``."""
+    def sublist(text):
+        items = []
+        for part in text.split("..."):
+            items += [ord(c) - ord("a") for c in part] + [Ellipsis]
+        return items[:-1]
+
+    inputs, _, output = subscripts.partition("->")
+    lists = [sublist(spec) for spec in inputs.split(",")]
+    return lists + ([sublist(output)] if "->" in subscripts else [])
+
+
+def _einsum_sublist_args(ops, subscripts):
+    lists = _sublists(subscripts)
+    args = [x for pair in zip(ops, lists) for x in pair]
+    return args + lists[len(ops):]
+
+
 FUNCTIONS: list[OpSpec] = [
     OpSpec("fnp.matmul", fnp.matmul, np.matmul, 2, matmul_sig()),
     OpSpec("fnp.matmul[@]", operator.matmul, operator.matmul, 2, matmul_sig()),
@@ -148,6 +203,12 @@ FUNCTIONS: list[OpSpec] = [
              lambda *ops, subscripts: np.asarray(np.einsum(subscripts, *ops)), n,
              einsum_sig().filter(lambda sp, n=n: len(sp[0]) == n))
       for n in (1, 2, 3)),
+    *(OpSpec(f"fnp.einsum[broadcast, {n}]", lambda *ops, subscripts: fnp.einsum(subscripts, *ops),
+             lambda *ops, subscripts: np.asarray(np.einsum(subscripts, *ops)), n, einsum_broadcast_sig(n))
+      for n in (1, 2, 3)),
+    OpSpec("fnp.einsum[sublist]", lambda *ops, subscripts: fnp.einsum(*_einsum_sublist_args(ops, subscripts)),
+           lambda *ops, subscripts: np.asarray(np.einsum(*_einsum_sublist_args(ops, subscripts))), 2,
+           einsum_broadcast_sig(2)),
     OpSpec("fnp.kron", fnp.kron, np.kron, 2, st.tuples(shapes(max_dims=2), shapes(max_dims=2)).map(
         lambda s: (s, {}))),
     OpSpec("fnp.cross", fnp.cross, np.cross, 2, hnp.mutually_broadcastable_shapes(

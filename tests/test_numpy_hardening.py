@@ -1,0 +1,121 @@
+"""functrans.numpy where it must give NumPy's answer exactly, traced or not: einsum's
+broadcasting and sublist form, linspace with traced endpoints, eigh from one triangle, the
+comparison and copy functions, the ``%``, ``//`` and ``divmod`` operators, and the error for
+PyTorch's ``dim=``.
+
+The table rows of these functions (tests/specs/) check derivatives to second order on drawn
+shapes; the tests here pin the cases named in the hardening issue with exact values."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.testing import check_grads
+
+RNG = np.random.default_rng(0)
+
+
+def _values(*shapes):
+    return tuple(RNG.standard_normal(s) for s in shapes)
+
+
+# -- einsum --------------------------------------------------------------------------------------
+
+# (subscripts, operand shapes): every way NumPy's einsum broadcasts
+EINSUM_BROADCASTS = [
+    ("ij,ij->ij", ((1, 4), (4, 1))),
+    ("ij,ij->i", ((1, 4), (3, 1))),
+    ("ij,ij", ((1, 4), (4, 1))),
+    ("...i,...i->...", ((4, 2), (3, 1, 2))),
+    ("...i,...i", ((4, 1), (3, 1, 2))),
+    ("i,i->", ((1,), (3,))),
+    ("i,i->i", ((3,), (1,))),
+    ("i,i->i", ((1,), (0,))),
+    ("ijk,ikl->ijl", ((2, 1, 3), (1, 3, 4))),
+    ("ij,jk->ik", ((2, 1), (3, 4))),
+    ("ij,jk,kl->il", ((2, 3), (1, 4), (4, 1))),
+    ("ii,i->i", ((1, 1), (3,))),
+    ("ij...,j...->i...", ((2, 3, 1), (1, 4))),
+    ("i...,...->...", ((2, 1, 3), (1,))),
+    ("ij->", ((1, 1),)),
+    ("ij->ji", ((1, 3),)),
+    ("...", ((2, 1),)),
+]
+
+
+def _einsum_jvp_reference(subscripts, ops, tangents):
+    """einsum is linear in each operand: its tangent is the sum over operands of the einsum
+    with that operand replaced by its tangent."""
+    out = 0.0
+    for k, t in enumerate(tangents):
+        out = out + np.einsum(subscripts, *ops[:k], t, *ops[k + 1:])
+    return out
+
+
+@pytest.mark.parametrize("subscripts, shapes", EINSUM_BROADCASTS, ids=lambda v: str(v))
+def test_einsum_broadcasts_as_numpy_with_its_derivatives(subscripts, shapes):
+    ops, tangents = _values(*shapes), _values(*shapes)
+    expected = np.einsum(subscripts, *ops)
+    assert fnp.einsum(subscripts, *ops).shape == expected.shape
+    value, tangent = ft.jvp(lambda *xs: fnp.einsum(subscripts, *xs), ops, tangents)
+    assert value.shape == expected.shape
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tangent, _einsum_jvp_reference(subscripts, ops, tangents), rtol=1e-12, atol=1e-12)
+    under_jit = ft.jit(lambda *xs: fnp.einsum(subscripts, *xs))(*ops)
+    np.testing.assert_allclose(under_jit, expected, rtol=1e-12, atol=1e-12)
+    check_grads(lambda *xs: fnp.einsum(subscripts, *xs), ops, order=2)
+
+
+def test_einsum_gradient_of_a_broadcast_operand_sums_over_the_broadcast():
+    a, b = np.ones((1, 4)), np.full((4, 1), 2.0)
+    g = ft.grad(lambda a: fnp.einsum("ij,ij->ij", a, b).sum())(a)
+    assert g.tolist() == [[8.0, 8.0, 8.0, 8.0]]
+    g = ft.grad(lambda x: fnp.einsum("i,i->", x, np.arange(3.0)))(np.ones(1))
+    assert g.tolist() == [3.0]
+
+
+EINSUM_SUBLISTS = [
+    ((0, 1), (1, 2), (0, 2)),
+    ((0, 1), (1, 2), None),
+    ((Ellipsis, 0, 1), (1, 2), (Ellipsis, 0, 2)),
+    ((Ellipsis, 0, 1), (1, 2), None),
+    ((27, 1), (1,), None),  # implicit output: labels in numerical order
+    ((0, 0), (0, 3), (3,)),
+]
+
+
+@pytest.mark.parametrize("a_labels, b_labels, out_labels", EINSUM_SUBLISTS, ids=str)
+def test_einsum_sublist_form(a_labels, b_labels, out_labels):
+    sizes = {0: 3, 1: 2, 2: 4, 3: 5, 27: 2}
+    a_shape = (2,) * (Ellipsis in a_labels) + tuple(sizes[c] for c in a_labels if c is not Ellipsis)
+    b_shape = tuple(sizes[c] for c in b_labels)
+    a, b = _values(a_shape, b_shape)
+    ta, tb = _values(a_shape, b_shape)
+
+    def args(a, b):
+        return (a, list(a_labels), b, list(b_labels)) + (() if out_labels is None else (list(out_labels),))
+
+    expected = np.einsum(*args(a, b))
+    np.testing.assert_allclose(fnp.einsum(*args(a, b)), expected, rtol=1e-12)
+    value, tangent = ft.jvp(lambda a, b: fnp.einsum(*args(a, b)), (a, b), (ta, tb))
+    np.testing.assert_allclose(value, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tangent, np.einsum(*args(ta, b)) + np.einsum(*args(a, tb)), rtol=1e-12, atol=1e-12)
+    check_grads(lambda a, b: fnp.einsum(*args(a, b)), (a, b), order=2)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda x: fnp.einsum("i,i->", x, np.ones(3)), "do not broadcast"),
+    (lambda x: fnp.einsum("ii->i", fnp.reshape(x, (1, 2))), "collapsing index"),
+    (lambda x: fnp.einsum("...i->i", fnp.reshape(x, (1, 2))), "'...'"),
+    (lambda x: fnp.einsum("i->ij", x), "never appears"),
+    (lambda x: fnp.einsum("i->ii", x), "more than once"),
+    (lambda x: fnp.einsum(x, [0, 52]), "valid range"),
+], ids=["sizes", "diagonal", "ellipsis", "output label", "repeated output", "sublist range"])
+def test_einsum_errors_as_numpy(call, message):
+    x = np.ones(2)
+    with pytest.raises(ValueError):
+        call(x)  # NumPy's own error on plain arrays
+    with pytest.raises(ValueError, match=message):
+        ft.jvp(call, (x,), (x,))
