@@ -173,6 +173,148 @@ def test_binary_cross_entropy_losses():
     np.testing.assert_allclose(g0, [-0.5])
 
 
+# --- labels outside the classes, ignore_index, and clamped logs -----------------------------------
+LABEL_LOSSES = [(nn.cross_entropy, lambda z: z), (nn.nll, lambda z: _log_softmax_ref(z, 0 if z.ndim == 1 else 1))]
+
+
+@pytest.mark.parametrize("loss,prepare", LABEL_LOSSES, ids=["cross_entropy", "nll"])
+def test_a_label_outside_the_classes_raises_index_error_naming_it(loss, prepare):
+    name = loss.__name__
+    z = prepare(rng(40).normal(size=(4, 3)))
+    with pytest.raises(IndexError, match=rf"^{name}: label 5 at target\[2\] is outside \[0, 3\) "
+                                         rf"for an input with 3 classes; .*ignore_index=-100"):
+        loss(z, np.array([0, 1, 5, 2]))
+    with pytest.raises(IndexError, match=r"label -1 at target\[0\] .* 3 classes"):
+        loss(z, np.array([-1, 1, 9, 2]))  # the first offending position is named
+    with pytest.raises(IndexError, match=r"label 3 at target\[1, 2\] is outside \[0, 3\)"):
+        loss(prepare(rng(41).normal(size=(2, 3, 4))), np.array([[0, 1, 2, 0], [1, 1, 3, 0]]))
+    with pytest.raises(IndexError, match=r"label 7 at target is outside \[0, 3\)"):
+        loss(z[0], np.array(7))  # one unbatched example
+    with pytest.raises(IndexError, match=r"label -100 at target\[1\] .* ignore_index=0"):
+        loss(z, np.array([0, -100, 1, 2]), ignore_index=0)
+    # Under grad and jvp the labels are concrete, so the same error is raised there.
+    with pytest.raises(IndexError, match=r"label 5 at target\[2\]"):
+        ft.grad(lambda v: loss(v, np.array([0, 1, 5, 2])))(z)
+    with pytest.raises(IndexError, match=r"label 5 at target\[2\]"):
+        ft.grad(lambda v, y: loss(v, y))(z, np.array([0, 1, 5, 2]))
+    with pytest.raises(IndexError, match=r"label 5 at target\[2\]"):
+        ft.jvp(lambda v: loss(v, np.array([0, 1, 5, 2])), (z,), (np.ones_like(z),))
+
+
+@pytest.mark.parametrize("loss,prepare", LABEL_LOSSES, ids=["cross_entropy", "nll"])
+def test_ignore_index_leaves_positions_out_as_pytorch(loss, prepare):
+    z = prepare(rng(42).normal(size=(5, 4)))
+    logp = _log_softmax_ref(z, 1) if loss is nn.cross_entropy else z
+    labels = np.array([2, -100, 0, -100, 3])
+    kept = np.array([0, 2, 4])
+    per = -logp[kept, labels[kept]]
+    np.testing.assert_allclose(loss(z, labels), per.mean(), rtol=1e-14)  # over the 3 kept
+    np.testing.assert_allclose(loss(z, labels, reduction="sum"), per.sum(), rtol=1e-14)
+    none = loss(z, labels, reduction="none")
+    np.testing.assert_allclose(none, [per[0], 0.0, per[1], 0.0, per[2]], rtol=1e-14)
+    g = ft.grad(lambda v: loss(v, labels))(z)
+    assert np.all(g[[1, 3]] == 0.0) and np.all(np.abs(g[kept]).sum(axis=1) > 0.0)
+    check_grads(lambda v: loss(v, labels), (z,), order=2)
+    # A class can be the ignored label (padding as class 0), and other ignore values are labels.
+    pad = np.array([0, 1, 0, 3, 2])
+    np.testing.assert_allclose(loss(z, pad, ignore_index=0),
+                               -logp[[1, 3, 4], pad[[1, 3, 4]]].mean(), rtol=1e-14)
+    np.testing.assert_allclose(loss(z, np.array([0, 1, 2, 3, 0]), ignore_index=-1),
+                               -logp[np.arange(5), [0, 1, 2, 3, 0]].mean(), rtol=1e-14)
+    # Every position ignored: the mean over no position is NaN, as in PyTorch; the sum is 0.
+    assert math.isnan(float(loss(z, np.full(5, -100))))
+    assert float(loss(z, np.full(5, -100), reduction="sum")) == 0.0
+
+
+def test_ignore_index_with_label_smoothing_and_float32():
+    z = rng(43).normal(size=(4, 3)).astype(np.float32)
+    labels = np.array([1, -100, 2, 0])
+    logp = _log_softmax_ref(z.astype(np.float64), 1)
+    eps = 0.2
+    kept = [0, 2, 3]
+    per = -(1 - eps) * logp[kept, labels[kept]] - eps * logp[kept].mean(axis=1)
+    out = nn.cross_entropy(z, labels, label_smoothing=eps)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, per.mean(), rtol=1e-6)
+    assert ft.grad(lambda v: nn.cross_entropy(v, labels))(z).dtype == np.float32
+
+
+@pytest.mark.parametrize("loss,prepare", LABEL_LOSSES, ids=["cross_entropy", "nll"])
+def test_under_jit_and_vmap_an_unchecked_label_gives_nan_not_a_number(loss, prepare):
+    z = prepare(rng(44).normal(size=(4, 3)))
+    logp = _log_softmax_ref(z, 1) if loss is nn.cross_entropy else z
+    good = np.array([0, -100, 2, 1])
+    bad = np.array([0, -100, 7, 1])
+    jitted = ft.jit(lambda v, y: loss(v, y, reduction="none"))
+    np.testing.assert_allclose(jitted(z, good), loss(z, good, reduction="none"), rtol=1e-14)
+    out = jitted(z, bad)
+    assert np.isnan(out[2]) and out[1] == 0.0
+    np.testing.assert_allclose(out[[0, 3]], -logp[[0, 3], [0, 1]], rtol=1e-14)
+    mean = ft.jit(loss)
+    np.testing.assert_allclose(mean(z, good), -logp[[0, 2, 3], [0, 2, 1]].mean(), rtol=1e-14)
+    assert math.isnan(float(mean(z, bad)))
+    value, grads = ft.jit(ft.value_and_grad(loss))(z, bad)
+    assert math.isnan(float(value)) and grads.shape == z.shape
+    # vmap over examples: each example's labels are a batched (abstract) value.
+    per_example = ft.vmap(lambda v, y: loss(v, y, reduction="sum"))
+    np.testing.assert_allclose(per_example(z, good), loss(z, good, reduction="none"), rtol=1e-14)
+    out = per_example(z, bad)
+    assert np.isnan(out[2]) and out[1] == 0.0
+
+
+def test_labels_on_a_device_are_not_read_and_give_nan_when_outside():
+    from functrans.testing.strict import forbid_host_reads
+
+    z = ft.device_put(rng(45).normal(size=(3, 4)), "strict:1")
+    with forbid_host_reads():  # checking the labels would wait for the device: it is not done
+        bad = nn.cross_entropy(z, ft.device_put(np.array([1, 4, -100]), "strict:1"),
+                               reduction="none")
+        good = nn.cross_entropy(z, ft.device_put(np.array([1, 3, -100]), "strict:1"))
+    host = ft.device_get(bad)
+    assert np.isnan(host[1]) and host[2] == 0.0
+    logp = _log_softmax_ref(ft.device_get(z), 1)
+    np.testing.assert_allclose(ft.device_get(good), -(logp[0, 1] + logp[1, 3]) / 2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_cross_entropy_value_and_gradient_at_zero_one_and_between(dtype):
+    # loss = -(t max(log p, -100) + (1 - t) max(log(1 - p), -100)); a clamped log has slope 0.
+    def formula(p, t):
+        log_p, log_q = (max(math.log(v), -100.0) if v > 0 else -100.0 for v in (p, 1 - p))
+        slope_p = -t / p if p > math.exp(-100) else 0.0
+        slope_q = (1 - t) / (1 - p) if 1 - p > math.exp(-100) else 0.0
+        return -(t * log_p + (1 - t) * log_q), slope_p + slope_q
+
+    for p in (0.0, 1.0, 0.25, 0.9):
+        for t in (0.0, 1.0, 0.3):
+            value, grad = ft.value_and_grad(nn.binary_cross_entropy)(dtype(p), dtype(t))
+            want_value, want_grad = formula(p, t)
+            assert value.dtype == grad.dtype == dtype
+            rtol = 1e-6 if dtype == np.float32 else 1e-14
+            np.testing.assert_allclose(value, want_value, rtol=rtol, atol=0, err_msg=f"{p}, {t}")
+            np.testing.assert_allclose(grad, want_grad, rtol=rtol, atol=0, err_msg=f"{p}, {t}")
+    # sigmoid(20.) rounds to 1 in float32: the gradient through it is finite, -(1 - sigmoid(z)).
+    g = ft.grad(lambda z: nn.binary_cross_entropy(nn.sigmoid(z), np.float32(1.0)))(np.float32(20.0))
+    assert g.dtype == np.float32 and np.isfinite(g)
+    np.testing.assert_allclose(g, -1.0 / (1.0 + math.exp(20.0)), rtol=1e-5)
+    g = ft.grad(lambda z: nn.binary_cross_entropy(nn.sigmoid(z), np.float32(0.0)))(np.float32(-120.0))
+    assert g == 0.0  # sigmoid(-120) is 0 in float32: a clamped log, slope 0
+
+
+@pytest.mark.parametrize("layer,call", [
+    (nn.Linear(2, 3), r"y = layer\.apply\(params, x\)$"),
+    (nn.Sequential(nn.Linear(2, 3), nn.relu), r"y = layer\.apply\(params, x\)$"),
+    (nn.Conv2d(1, 2, 3), r"y = layer\.apply\(params, x\)$"),
+    (nn.BatchNorm(3), r"layer\.init_state\(\).*y, state = layer\.apply\(params, x, state, train=True\)$"),
+    (nn.Dropout(0.5), r"y = layer\.apply\(params, x, key=key, train=True\)$"),
+], ids=["Linear", "Sequential", "Conv2d", "BatchNorm", "Dropout"])
+def test_calling_a_layer_says_to_call_apply_with_params(layer, call):
+    name = type(layer).__name__
+    with pytest.raises(TypeError, match=rf"^{name} is a configuration, not a function: .*"
+                                        rf"params = layer\.init\(key\).*{call}"):
+        layer(np.ones((1, 3)))
+
+
 # --- initializers ---------------------------------------------------------------------------------
 def test_initializer_statistics():
     k = random.key(3)

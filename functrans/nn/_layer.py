@@ -13,7 +13,7 @@ Two optional traits change ``apply``'s signature, and each layer declares them:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from functrans import random
 from functrans.typing import Array, Key, Params, PyTree
@@ -29,12 +29,17 @@ class Layer:
     stochastic variants.
 
     Example:
+        >>> import numpy as np
         >>> from functrans import nn, random
         >>> layer = nn.Linear(3, 2)
         >>> sorted(layer.init(random.key(0)))
         ['bias', 'weight']
         >>> layer.stateful, layer.stochastic
         (False, False)
+        >>> layer(np.ones(3))
+        Traceback (most recent call last):
+        ...
+        TypeError: Linear is a configuration, not a function: ... call y = layer.apply(params, x)
     """
 
     stateful: ClassVar[bool] = False
@@ -52,6 +57,20 @@ class Layer:
     def apply(self, params: Params, x: Array, *args: Any, **kwargs: Any) -> Any:
         """The layer's output for input ``x``."""
         raise NotImplementedError(f"{type(self).__name__}.apply")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Refused: a layer holds no parameters, so it cannot be called like a function."""
+        make = "params = layer.init(key)"
+        if self.stateful:
+            make += " and state = layer.init_state()"
+            call = "y, state = layer.apply(params, x, state, train=True)"
+        elif self.stochastic:
+            call = "y = layer.apply(params, x, key=key, train=True)"
+        else:
+            call = "y = layer.apply(params, x)"
+        raise TypeError(f"{type(self).__name__} is a configuration, not a function: its "
+                        f"parameters live outside it. Make them once with {make} (key = "
+                        f"functrans.random.key(0)), then call {call}")
 
     def _forward(self, params: Params, x: Array, state: PyTree, key: Key | None,
                  train: bool) -> tuple[Array, PyTree]:

@@ -13,13 +13,15 @@ Example:
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans.backend import array_module, backend_of
+from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
+from functrans.errors import TracerConversionError
 from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
 
@@ -137,13 +139,90 @@ def _check_labels(logits_shape: tuple, labels_shape: tuple, axis: int, fn: str) 
                          f"shape {logits_shape} (classes on axis {axis}), got {labels_shape}")
 
 
-def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
+def _host_labels(labels: Any) -> Any:
+    """The labels as a host NumPy array when their values can be read without cost: a NumPy
+    array, or a tracer of ``grad``/``jvp`` over one. ``None`` for labels that are abstract
+    (under ``jit`` or ``vmap``) or live on a device, where reading them would wait for it."""
+    if isinstance(labels, Tracer):
+        try:
+            labels = labels.to_concrete()
+        except TracerConversionError:
+            return None
+    return labels if backend_of(labels) is NUMPY else None
+
+
+def _position(flags: Any) -> tuple[int, ...]:
+    """The index of the first True of a host boolean array (``()`` for a 0-d one)."""
+    xp = array_module(flags)
+    flat = int(flags.reshape(-1).argmax())
+    return tuple(int(i) for i in xp.unravel_index(flat, flags.shape))
+
+
+class _Labels:
+    """What the loss needs to know about the labels beyond the one-hot selection: ``keep``,
+    False where a label equals ``ignore_index`` (``None`` when no position is ignored), and
+    ``invalid``, True where a label is outside ``[0, classes)`` but could not be checked
+    (``None`` when the labels were checked)."""
+
+    __slots__ = ("keep", "invalid")
+
+    def __init__(self, labels: Any, num_classes: int, ignore_index: int, fn: str) -> None:
+        host = _host_labels(labels)
+        self.keep: Any = None
+        self.invalid: Any = None
+        if host is None:  # abstract or on a device: mark the bad positions, read nothing
+            self.keep = fnp.not_equal(labels, ignore_index)
+            outside = fnp.logical_or(fnp.less(labels, 0), fnp.greater_equal(labels, num_classes))
+            self.invalid = fnp.logical_and(outside, self.keep)
+            return
+        if host.size == 0:
+            return
+        ignore_is_a_class = 0 <= ignore_index < num_classes
+        if host.min() >= 0 and host.max() < num_classes and not ignore_is_a_class:
+            return  # the common case: every label is a class, none ignored
+        keep = host != ignore_index
+        bad = ((host < 0) | (host >= num_classes)) & keep
+        if bad.any():
+            position = _position(bad)
+            where = f"target[{', '.join(map(str, position))}]" if position else "target"
+            raise IndexError(f"{fn}: label {int(host[position])} at {where} is outside "
+                             f"[0, {num_classes}) for an input with {num_classes} classes; "
+                             f"labels must be class indices in [0, {num_classes}), or "
+                             f"ignore_index={ignore_index} to leave a position out of the loss")
+        if not keep.all():
+            self.keep = keep
+
+    def reduce(self, values: Array, reduction: str, fn: str) -> Array:
+        """``values`` (one per position) with ignored positions 0 and unchecked bad ones NaN,
+        reduced; the mean runs over the positions not ignored."""
+        if self.keep is None:
+            return _reduce(values, reduction, fn)
+        values = fnp.where(self.keep, values, 0)
+        if self.invalid is not None:
+            values = fnp.where(self.invalid, math.nan, values)
+        if reduction != "mean":
+            return _reduce(values, reduction, fn)
+        total = fnp.sum(values)
+        if self.invalid is None:  # checked host labels: the count is a number
+            count = int(self.keep.sum())
+            return total / count if count else total * math.nan  # none left: NaN, as PyTorch
+        return total / fnp.astype(fnp.sum(self.keep), total.dtype)
+
+
+def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
+        ignore_index: int = -100) -> Array:
     """Negative log-likelihood of integer labels, ``-log_probs[n, target[n]]``.
+
+    Positions whose label is ``ignore_index`` add nothing, and the mean runs over the other
+    positions (PyTorch's ``ignore_index``). Under ``jit`` and ``vmap``, and for labels on a
+    GPU, the labels' values are not read: a position with a label outside ``[0, C)`` then
+    gets the loss NaN, so the mistake shows in the result instead of raising.
 
     Args:
         log_probs: Log-probabilities of shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
         target: Integer labels, shape ``()``, ``(N,)`` or ``(N, d1, ...)``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
+        ignore_index: The label of positions to leave out (0 in ``"none"``).
 
     Returns:
         The loss.
@@ -151,30 +230,40 @@ def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Arr
     Raises:
         TypeError: labels are not integers.
         ValueError: mismatched shapes or an unknown reduction.
+        IndexError: a label outside ``[0, C)`` other than ``ignore_index`` (the message names
+            it and its position).
 
     Example:
         >>> import numpy as np
         >>> from functrans import nn
-        >>> float(nn.nll(np.log(np.array([[0.5, 0.5], [0.25, 0.75]])), np.array([0, 1])))
-        ... # doctest: +ELLIPSIS
-        0.49041...
+        >>> log_probs = np.log(np.array([[0.5, 0.5], [0.25, 0.75]]))
+        >>> round(float(nn.nll(log_probs, np.array([0, 1]))), 6)
+        0.490415
+        >>> round(float(nn.nll(log_probs, np.array([0, -100]))), 6)   # the second is ignored
+        0.693147
     """
     log_probs = fnp.asarray(log_probs)
     axis = _class_axis(fnp.ndim(log_probs), "nll")
     _check_labels(fnp.shape(log_probs), fnp.shape(target), axis, "nll")
-    one_hot = _one_hot(target, fnp.shape(log_probs)[axis], axis, "nll")
+    num_classes = fnp.shape(log_probs)[axis]
+    one_hot = _one_hot(target, num_classes, axis, "nll")
+    labels = _Labels(fnp.asarray(target), num_classes, ignore_index, "nll")
     picked = fnp.sum(fnp.where(one_hot, log_probs, 0), axis=axis)
-    return _reduce(-picked, reduction, "nll")
+    return labels.reduce(-picked, reduction, "nll")
 
 
 def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float = 0.0,
-                  reduction: str = "mean") -> Array:
+                  reduction: str = "mean", ignore_index: int = -100) -> Array:
     """Cross entropy between ``softmax(logits)`` (over the class axis) and the target,
     PyTorch's ``cross_entropy``.
 
     With integer labels this is ``-log_softmax(logits)[n, target[n]]``; with class
     probabilities (same shape as ``logits``) it is ``-sum_c target_c log_softmax(logits)_c``.
     Label smoothing ``e`` replaces the target distribution by ``(1 - e) * target + e / C``.
+    With integer labels, positions whose label is ``ignore_index`` add nothing and the mean
+    runs over the other positions (PyTorch's ``ignore_index``). Under ``jit`` and ``vmap``,
+    and for labels on a GPU, the labels' values are not read: a position with a label outside
+    ``[0, C)`` then gets the loss NaN, so the mistake shows in the result instead of raising.
 
     Args:
         logits: Shape ``(C,)``, ``(N, C)`` or ``(N, C, d1, ...)``.
@@ -182,6 +271,8 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
             (the input's shape).
         label_smoothing: ``e`` in ``[0, 1]``.
         reduction: ``"mean"`` (over examples), ``"sum"`` or ``"none"``.
+        ignore_index: The label of positions to leave out (integer labels only; 0 in
+            ``"none"``).
 
     Returns:
         The loss.
@@ -190,6 +281,8 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
         TypeError: integer-shaped target with a non-integer dtype.
         ValueError: mismatched shapes, ``label_smoothing`` outside ``[0, 1]``, or an unknown
             reduction.
+        IndexError: a label outside ``[0, C)`` other than ``ignore_index`` (the message names
+            it and its position).
 
     Example:
         >>> import numpy as np
@@ -199,6 +292,10 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
         0.410038
         >>> round(float(nn.cross_entropy(logits, np.array([[1.0, 0.0], [0.0, 1.0]]))), 6)
         0.410038
+        >>> nn.cross_entropy(logits, np.array([0, 2]))
+        Traceback (most recent call last):
+        ...
+        IndexError: cross_entropy: label 2 at target[1] is outside [0, 2) for an input with 2 classes; ...
     """
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
@@ -207,14 +304,19 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     axis = _class_axis(fnp.ndim(logits), "cross_entropy")
     num_classes = fnp.shape(logits)[axis]
     target = fnp.asarray(target)
+    labels = None
     if fnp.shape(target) == fnp.shape(logits) and not np.issubdtype(target.dtype, np.integer):
         probs = target
         total = fnp.sum(probs, axis=axis, keepdims=True)
     else:
         _check_labels(fnp.shape(logits), fnp.shape(target), axis, "cross_entropy")
         probs = _one_hot(target, num_classes, axis, "cross_entropy")
+        labels = _Labels(target, num_classes, ignore_index, "cross_entropy")
         total = None  # one-hot rows sum to 1
     if label_smoothing:
+        if probs.dtype == np.bool_:  # one-hot: in the logits' dtype, so float32 stays float32
+            probs = fnp.astype(probs, logits.dtype if np.issubdtype(logits.dtype, np.inexact)
+                               else np.float64)
         probs = probs * (1.0 - label_smoothing) + label_smoothing / num_classes
     # -sum_c p_c log_softmax(x)_c = logsumexp(x) * sum_c p_c - sum_c p_c x_c: the log-softmax
     # itself is never formed, which saves a pass over the logits.
@@ -222,15 +324,29 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     picked = fnp.sum(fnp.where(probs, logits, 0) if probs.dtype == np.bool_ else probs * logits,
                      axis=axis, keepdims=True)
     values = (lse if total is None else lse * total) - picked
-    if reduction == "none":
+    if reduction == "none" or (labels is not None and labels.keep is not None):
         values = fnp.squeeze(values, axis=axis)
+    if labels is not None:
+        return labels.reduce(values, reduction, "cross_entropy")
     return _reduce(values, reduction, "cross_entropy")
+
+
+_LOG_FLOOR = -100.0
+_EXP_LOG_FLOOR = math.exp(_LOG_FLOOR)
+
+
+def _log_clamped(x: Array) -> Array:
+    """``max(log(x), -100)`` whose derivative is 0 where it is clamped, never ``0 * inf``:
+    the log only sees values above the floor (the others are replaced by 1 before it)."""
+    above = x > _EXP_LOG_FLOOR
+    return fnp.where(above, fnp.log(fnp.where(above, x, 1.0)), _LOG_FLOOR)
 
 
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
                          weight: ArrayLike | None = None, reduction: str = "mean") -> Array:
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p``, with each log clamped at
-    -100 as PyTorch does (so ``p = 0`` or ``1`` gives a finite loss). Prefer
+    -100 as PyTorch does, so ``p = 0`` or ``1`` (``sigmoid(20.)`` in float32 rounds to 1)
+    gives a finite loss and a finite gradient: a clamped log contributes derivative 0. Prefer
     :func:`binary_cross_entropy_with_logits` when you have logits: it is more accurate.
 
     Example:
@@ -240,8 +356,8 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
         0.223144
     """
     probs, target = _pair(probs, target, "binary_cross_entropy")
-    log_p = fnp.maximum(fnp.log(probs), -100.0)
-    log_1mp = fnp.maximum(fnp.log(1.0 - probs), -100.0)
+    log_p = _log_clamped(probs)
+    log_1mp = _log_clamped(1.0 - probs)
     values = -(target * log_p + (1.0 - target) * log_1mp)
     if weight is not None:
         values = values * weight
