@@ -119,3 +119,70 @@ def test_einsum_errors_as_numpy(call, message):
         call(x)  # NumPy's own error on plain arrays
     with pytest.raises(ValueError, match=message):
         ft.jvp(call, (x,), (x,))
+
+
+# -- linspace ------------------------------------------------------------------------------------
+
+
+def _traced_value(f, *args):
+    """``f``'s value computed on traced arguments (inside jvp), and under jit."""
+    value = ft.jvp(f, args, tuple(np.ones_like(a) for a in args))[0]
+    return value, ft.jit(f)(*args)
+
+
+@pytest.mark.parametrize("num", [0, 1, 5])
+@pytest.mark.parametrize("endpoint", [True, False])
+@pytest.mark.parametrize("retstep", [False, True])
+def test_linspace_with_traced_endpoints_gives_numpys_values(num, endpoint, retstep):
+    start, stop = np.float64(-1.5), np.array([2.0, 4.5])
+    expected = np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep)
+    for got in _traced_value(lambda a, b: fnp.linspace(a, b, num, endpoint=endpoint, retstep=retstep),
+                             start, stop):
+        if retstep:
+            np.testing.assert_array_equal(got[1], expected[1])
+            got, want = got[0], expected[0]
+        else:
+            want = expected
+        assert got.shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("num, endpoint", [(0, True), (1, True), (1, False), (5, True), (5, False)])
+def test_linspace_derivatives(num, endpoint):
+    i = np.arange(num)[:, None]
+    div = num - 1 if endpoint else num
+    start, stop = np.array([0.5, -1.0]), np.array([3.0, 2.0])
+    # each sample is start + i * (stop - start) / div: d/dstart = 1 - i / div, d/dstop = i / div
+    weight = i / div if div > 0 else np.zeros_like(i, dtype=float)
+    _, d_start = ft.jvp(lambda a: fnp.linspace(a, stop, num, endpoint=endpoint), (start,), (np.ones(2),))
+    _, d_stop = ft.jvp(lambda b: fnp.linspace(start, b, num, endpoint=endpoint), (stop,), (np.ones(2),))
+    np.testing.assert_allclose(d_start, np.broadcast_to(1 - weight, (num, 2)), atol=1e-15)
+    np.testing.assert_allclose(d_stop, np.broadcast_to(weight, (num, 2)), atol=1e-15)
+    check_grads(lambda a, b: fnp.linspace(a, b, num, endpoint=endpoint), (start, stop), order=2)
+
+
+def test_linspace_grad_of_a_scalar_endpoint():
+    assert ft.grad(lambda a: fnp.linspace(a, 2 * a, 5).sum())(1.0) == 7.5
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1, 2])
+def test_linspace_axis_and_dtype(axis):
+    start, stop = np.zeros((2, 3)), np.array([1.0, 2.0, 7.0])
+    for dtype in (None, np.float32, np.int64):
+        expected = np.linspace(start, stop, 4, axis=axis, dtype=dtype)
+        for got in _traced_value(lambda a, b: fnp.linspace(a, b, 4, axis=axis, dtype=dtype), start, stop):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+    check_grads(lambda a, b: fnp.linspace(a, b, 4, axis=axis), (start, stop), order=2)
+
+
+def test_linspace_keeps_float32_and_numpys_denormal_steps():
+    a = np.float32(0.25)
+    got = ft.jvp(lambda a: fnp.linspace(a, 1.0, 3), (a,), (np.float32(1),))
+    assert got[0].dtype == got[1].dtype == np.float32
+    # a step that underflows to zero: NumPy divides by the sample count last
+    tiny = np.float64(5e-324)
+    np.testing.assert_array_equal(_traced_value(lambda b: fnp.linspace(0.0, b, 5), tiny)[0],
+                                  np.linspace(0.0, tiny, 5))
+    with pytest.raises(ValueError, match="must be non-negative"):
+        ft.jvp(lambda a: fnp.linspace(a, 1.0, -1), (a,), (a,))

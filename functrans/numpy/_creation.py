@@ -8,11 +8,12 @@ argument lives.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 
 import numpy as np
 
-from functrans._abstract import PY_SCALARS
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._indexing import diagonal
@@ -21,12 +22,14 @@ from functrans.numpy._util import (
     any_tracer,
     as_array,
     holds_device_value,
+    normalize_axis,
     operand,
     placed_like,
     stacked,
 )
 from functrans.primitives import conversion as _conv
 from functrans.primitives import elementwise as _ew
+from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.indexing import IndexArray, scatter_add_p
 from functrans.typing import Array, ArrayLike, DType
@@ -201,16 +204,72 @@ def arange(start: int, stop: float | None = None, step: float | None = None, dty
     return _placed(out, like)
 
 
-def linspace(start: int, stop: float, num: int = 50, endpoint: bool = True, dtype: DType = None) -> Array:
-    """``num`` evenly spaced values from ``start`` to ``stop``.
+def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, retstep: bool = False,
+             dtype: DType | None = None, axis: int = 0) -> Array | tuple[Array, Array]:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (``stop`` left out unless
+    ``endpoint``), as ``numpy.linspace``: ``start`` and ``stop`` may be arrays (they broadcast,
+    and the samples run along ``axis``) and traced values, with the derivative of each sample
+    ``start + i * (stop - start) / (num - 1)``; ``retstep`` also returns that step (NaN when
+    there is no step: ``num`` 0, or 1 with ``endpoint``).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.linspace(0.0, 1.0, 3).tolist()
         [0.0, 0.5, 1.0]
+        >>> import functrans as ft
+        >>> float(ft.grad(lambda a: fnp.linspace(a, 2 * a, 5).sum())(1.0))
+        7.5
     """
-    # host-data: made from no array (like= places it)
-    return np.linspace(start, stop, num, endpoint=endpoint, dtype=dtype)
+    if not holds_device_value(start) and not holds_device_value(stop):
+        # host-data: made from host values
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
+    start, stop = operand(start), operand(stop)
+    # NumPy's promotion (Python scalars weak), made inexact
+    dt = np.result_type(*(x if type(x) in PY_SCALARS else dtype_of(x) for x in (start, stop)))
+    if dt.kind not in "fc":
+        dt = np.result_type(dt, 1.0)
+    start = _conv.convert_element_type(as_array(start), new_dtype=dt)
+    stop = _conv.convert_element_type(as_array(stop), new_dtype=dt)
+    delta = _ew.sub(stop, start)
+    nd = len(shape_of(delta))
+    # host-data: the sample numbers, placed where the endpoints live
+    y = placed_like(np.arange(num, dtype=dt).reshape((-1,) + (1,) * nd), delta)
+    div = num - 1 if endpoint else num
+    if div > 0:
+        step = _ew.div(delta, div)
+        if math.prod(shape_of(step)):
+            # NumPy divides by div last when a step underflows to zero (for every sample)
+            underflow = _ew.eq(step, 0)
+            if nd:
+                underflow = _red.reduce_max(underflow, tuple(range(nd)))
+            y = _ew.select(underflow, _ew.mul(_ew.div(y, div), delta), _ew.mul(y, step))
+        else:
+            y = _ew.mul(y, step)
+    else:
+        step = np.nan
+        y = _ew.mul(y, delta)
+    y = _ew.add(y, start)
+    if endpoint and num > 1:
+        # host-data: the last sample's row, placed where the endpoints live
+        last = placed_like((np.arange(num) == num - 1).reshape((-1,) + (1,) * nd), delta)
+        y = _ew.select(last, stop, y)
+    if axis != 0:
+        y = _shape.transpose(y, _moved_first_to(nd + 1, normalize_axis(axis, nd + 1)))
+    if dtype is not None and np.dtype(dtype) != dt:
+        if np.issubdtype(dtype, np.integer):
+            y = _ew.floor(y)
+        y = _conv.convert_element_type(y, new_dtype=np.dtype(dtype))
+    return (y, step) if retstep else y
+
+
+def _moved_first_to(nd: int, position: int) -> tuple[int, ...]:
+    """The permutation that moves dimension 0 to ``position``."""
+    order = list(range(1, nd))
+    order.insert(position, 0)
+    return tuple(order)
 
 
 def logspace(start: int, stop: float, num: int = 50, endpoint: bool = True, base: float = 10.0,

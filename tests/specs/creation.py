@@ -10,7 +10,7 @@ import functrans.numpy as fnp
 from functrans import primitives as P
 
 from .opspec import OpSpec, binds, prim_spec, unary
-from .strategies import F32, F64, no_args, same_shapes, shapes, with_params
+from .strategies import F32, F64, broadcast_shapes, no_args, same_shapes, shapes, with_params
 
 
 def _lower_triangle(xp, n, m):
@@ -40,6 +40,17 @@ def vector_k_sig(draw):
     return (draw(shapes(min_dims=1, max_dims=1)),), {"k": draw(st.integers(-2, 2))}
 
 
+@st.composite
+def linspace_sig(draw):
+    """Endpoints of broadcasting shapes, a sample count, the endpoint flag, an axis of the
+    result, and ``retstep`` where there is a step (no NaN step to differentiate)."""
+    a, b = draw(broadcast_shapes(2, max_dims=2))[0]
+    num, endpoint = draw(st.integers(0, 5)), draw(st.booleans())
+    nd = len(np.broadcast_shapes(a, b)) + 1
+    retstep = draw(st.booleans()) if num - endpoint > 0 else False
+    return (a, b), {"num": num, "endpoint": endpoint, "axis": draw(st.integers(-nd, nd - 1)), "retstep": retstep}
+
+
 def _from_shape_specs():
     dtype = st.sampled_from([None, F32, F64, np.int64])
     small = st.integers(0, 3)
@@ -66,6 +77,7 @@ def _from_shape_specs():
         OpSpec("fnp.linspace", fnp.linspace, np.linspace, 0, no_args(st.fixed_dictionaries(
             {"start": st.sampled_from([0.0, -1.0]), "stop": st.sampled_from([1.0, 5.0]), "num": st.integers(0, 5),
              "endpoint": st.booleans(), "dtype": st.sampled_from([None, F32, F64])})), derivative="none"),
+        OpSpec("fnp.linspace[arrays]", fnp.linspace, np.linspace, 2, linspace_sig()),
         OpSpec("fnp.logspace", fnp.logspace, np.logspace, 0, st.integers(0, 4).map(
             lambda n: ((), {"start": 0.0, "stop": 2.0, "num": n})), derivative="none"),
         OpSpec("fnp.eye", fnp.eye, np.eye, 0, no_args(st.fixed_dictionaries(
