@@ -47,7 +47,7 @@ def _from_last(a, axis):
     return _shape.transpose(a, tuple(perm))
 
 
-def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType = None) -> Array:
+def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -> Array:
     """Running sums along ``axis`` (of the flattened array when ``axis`` is None).
 
     Example:
@@ -66,7 +66,7 @@ def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType = None) -> Array:
     return _cumsum(a, axis)
 
 
-def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType = None) -> Array:
+def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -> Array:
     """Running products along ``axis`` (of the flattened array when ``axis`` is None).
     The derivative is exact when entries are zero: no division is involved.
 
@@ -88,7 +88,7 @@ def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType = None) -> Array
     return _from_last(_red.cumprod_last(_to_last(a, axis)), axis)
 
 
-def cumulative_sum(x: ArrayLike, /, *, axis: int | None = None, dtype: DType = None,
+def cumulative_sum(x: ArrayLike, /, *, axis: int | None = None, dtype: DType | None = None,
                    include_initial: bool = False) -> Array:
     """``cumsum`` with the array API's signature: ``include_initial`` puts a 0 first.
 
@@ -106,7 +106,7 @@ def cumulative_sum(x: ArrayLike, /, *, axis: int | None = None, dtype: DType = N
     return _pad_initial(out, axis, 0) if include_initial else out
 
 
-def cumulative_prod(x: ArrayLike, /, *, axis: int | None = None, dtype: DType = None,
+def cumulative_prod(x: ArrayLike, /, *, axis: int | None = None, dtype: DType | None = None,
                     include_initial: bool = False) -> Array:
     """``cumprod`` with the array API's signature: ``include_initial`` puts a 1 first.
 
@@ -131,7 +131,7 @@ def _pad_initial(out, axis, value):
     return _shape.pad(out, value, config)  # the tangent is padded with zeros
 
 
-def nancumsum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None) -> Array:
+def nancumsum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None) -> Array:
     """Running sums treating NaN as zero.
 
     Example:

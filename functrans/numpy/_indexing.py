@@ -10,7 +10,7 @@ into integer arrays first. Values move with their derivatives; repeated position
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -36,17 +36,18 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
-from functrans.typing import Array, ArrayLike
+from functrans.typing import Array, ArrayLike, Shape
 
 # --- x[index] and x.at[index] ----------------------------------------------------------------------
 
 
-def _static_index(x_ndim, index, like=None):
+def _static_index(x_ndim: int, index: Any, like: Any = None) -> tuple[tuple[Any, ...], list[Array]]:
     """Split an index into a static part (with IndexArray placeholders) and the arrays (host
     index data placed where ``like``, the indexed array, lives)."""
     if not isinstance(index, tuple):
         index = (index,)
-    static, arrays = [], []
+    static: list[Any] = []  # ints, slices, None, Ellipsis, IndexArray placeholders
+    arrays: list[Array] = []
     for item in index:
         if item is None or item is Ellipsis or isinstance(item, slice):
             static.append(item)
@@ -56,7 +57,7 @@ def _static_index(x_ndim, index, like=None):
         if isinstance(item, (int, np.integer)):
             static.append(int(item))
             continue
-        if isinstance(item, Tracer) and item.dtype.kind in "iu":
+        if isinstance(item, Tracer) and dtype_of(item).kind in "iu":
             # An integer index array's values do not decide the result's shape: it can stay
             # traced (abstract under jit, batched under vmap) and go to gather as data.
             static.append(IndexArray(len(arrays)))
@@ -82,7 +83,7 @@ def _static_index(x_ndim, index, like=None):
     return tuple(static), arrays
 
 
-def _holds_tracer(index) -> bool:
+def _holds_tracer(index: Any) -> bool:
     if isinstance(index, tuple):
         return any(isinstance(item, Tracer) for item in index)
     return isinstance(index, Tracer)
@@ -100,11 +101,11 @@ def getitem(x: ArrayLike, index: Any) -> Array:
         if not _holds_tracer(index):
             return operand(x)[index]
         x = operand(x)  # a plain array read at traced positions: gather, so vmap/jit see it
-    static, arrays = _static_index(len(x.shape), index, x)
+    static, arrays = _static_index(len(shape_of(x)), index, x)
     return gather_p.bind(x, *arrays, index=static)
 
 
-def _matching_dtype(x, v):
+def _matching_dtype(x: Array, v: ArrayLike) -> Array:
     v = operand(v)
     if isinstance(v, NUMBERS):
         return v
@@ -115,7 +116,7 @@ _HOST_INDEX_ITEMS = (list, np.ndarray, int, np.integer, slice)
 _UNKNOWN = object()
 
 
-def _host_index_item(item):
+def _host_index_item(item: Any) -> Any:
     """An index item with host values: device and concrete traced arrays are read back."""
     if item is None or item is Ellipsis or isinstance(item, _HOST_INDEX_ITEMS):
         return item
@@ -125,7 +126,7 @@ def _host_index_item(item):
         return _UNKNOWN
 
 
-def _repeat_rounds(shape, index):
+def _repeat_rounds(shape: Shape, index: Any) -> tuple[np.ndarray, np.ndarray] | None:
     """For an index that selects some position more than once: the flat position of every
     selected element and its rank among the elements selecting the same position (0 for the
     first). ``None`` when no position repeats, or when the index has no value yet (traced
@@ -158,16 +159,16 @@ class _IndexUpdate:
 
     __slots__ = ("x", "index")
 
-    def __init__(self, x, index):
+    def __init__(self, x: ArrayLike, index: Any) -> None:
         self.x = x
         self.index = index
 
-    def _parts(self):
+    def _parts(self) -> tuple[Array, tuple[Any, ...], list[Array]]:
         x = operand(self.x)
         static, arrays = _static_index(len(x.shape), self.index, x)
         return x, static, arrays
 
-    def get(self):
+    def get(self) -> Array:
         """``x[index]``.
 
         Example:
@@ -177,7 +178,7 @@ class _IndexUpdate:
         """
         return getitem(self.x, self.index)
 
-    def set(self, values):
+    def set(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index] = values``.
 
         Example:
@@ -188,7 +189,7 @@ class _IndexUpdate:
         x, static, arrays = self._parts()
         return scatter_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
 
-    def add(self, values):
+    def add(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``values`` added at ``index``; repeated indices accumulate.
 
         Example:
@@ -199,7 +200,7 @@ class _IndexUpdate:
         x, static, arrays = self._parts()
         return scatter_add_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
 
-    def _combine(self, op, values):
+    def _combine(self, op: Callable[[Array, Array], Array], values: ArrayLike) -> Array:
         x = operand(self.x)
         values = _matching_dtype(x, values)
         repeats = _repeat_rounds(x.shape, self.index)
@@ -221,7 +222,7 @@ class _IndexUpdate:
             flat = scatter_p.bind(flat, op(current, update), at_positions, index=(IndexArray(0),))
         return _shape.reshape(flat, x.shape)
 
-    def multiply(self, values):
+    def multiply(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index]`` multiplied by ``values``; at a repeated index every
         factor applies.
 
@@ -232,7 +233,7 @@ class _IndexUpdate:
         """
         return self._combine(_ew.mul, values)
 
-    def divide(self, values):
+    def divide(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index]`` divided by ``values``.
 
         Example:
@@ -242,7 +243,7 @@ class _IndexUpdate:
         """
         return self._combine(_ew.div, values)
 
-    def min(self, values):
+    def min(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index] = minimum(x[index], values)``.
 
         Example:
@@ -252,7 +253,7 @@ class _IndexUpdate:
         """
         return self._combine(_ew.min, values)
 
-    def max(self, values):
+    def max(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index] = maximum(x[index], values)``.
 
         Example:
@@ -266,10 +267,10 @@ class _IndexUpdate:
 class _AtIndexer:
     __slots__ = ("x",)
 
-    def __init__(self, x):
+    def __init__(self, x: ArrayLike) -> None:
         self.x = x
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> _IndexUpdate:
         return _IndexUpdate(self.x, index)
 
 
@@ -300,12 +301,12 @@ def nonzero(a: ArrayLike) -> tuple[Array, ...]:
 # --- taking and putting along an axis --------------------------------------------------------------
 
 
-def _index(indices, like, abstract_ok=False):
+def _index(indices: ArrayLike, like: Array, abstract_ok: bool = False) -> Array:
     """A concrete integer index array on the device of ``like`` (a Python list or a tracer's
     value is converted; host data is copied to ``like``'s device). With ``abstract_ok``, an
     integer tracer without a concrete value (under vmap) is returned as it is: the gather
     primitive takes index arrays as data."""
-    if abstract_ok and isinstance(indices, Tracer) and indices.dtype.kind in "iu":
+    if abstract_ok and isinstance(indices, Tracer) and dtype_of(indices).kind in "iu":
         try:
             indices.to_concrete()
         except errors.TracerConversionError:
@@ -321,7 +322,7 @@ def _index(indices, like, abstract_ok=False):
     return placed_like(value, like) if on_host else value
 
 
-def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out=None,
+def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = None,
          mode: str | None = None) -> Array:
     """Entries of ``a`` at ``indices`` along ``axis`` (of the flattened array by default).
     ``mode='wrap'`` or ``'clip'`` handles out-of-range indices; by default they raise.
@@ -351,7 +352,7 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out=None,
     return take_axis(a, idx, axis)
 
 
-def _along_axis_index(shape, indices, axis, like):
+def _along_axis_index(shape: Shape, indices: Array, axis: int, like: Array) -> list[Array]:
     """The full advanced index that picks ``indices`` along ``axis`` of an array of ``shape``
     (the aranges of the other axes on the device of ``like``)."""
     nd = len(shape)
@@ -509,7 +510,7 @@ def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], defau
     return out
 
 
-def choose(a: ArrayLike, choices: Sequence[ArrayLike], out=None, mode: str = "raise") -> Array:
+def choose(a: ArrayLike, choices: Sequence[ArrayLike], out: None = None, mode: str = "raise") -> Array:
     """``choices[a[i]][i]`` for each position ``i`` (everything broadcast together).
 
     Example:
@@ -539,13 +540,14 @@ class _Concatenator:
     """``r_[...]`` and ``c_[...]``: slices become ranges (a complex step ``5j`` means that many
     points, as ``linspace``), arrays and scalars are joined."""
 
-    def __init__(self, columns: bool):
+    def __init__(self, columns: bool) -> None:
         self.columns = columns
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Array:
         items = key if isinstance(key, tuple) else (key,)
-        parts = []
+        parts: list[Array] = []
         for item in items:
+            part: Array
             if isinstance(item, slice):
                 start = 0 if item.start is None else item.start
                 step = 1 if item.step is None else item.step

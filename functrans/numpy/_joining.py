@@ -29,11 +29,11 @@ from functrans.typing import Array, ArrayLike, DType
 # --- joining ------------------------------------------------------------------------------------
 
 
-def _result_dtype(arrays):
+def _result_dtype(arrays: Sequence[Array]) -> np.dtype:
     return np.result_type(*(a.dtype for a in arrays))
 
 
-def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
+def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0) -> Array:
     """Join arrays along an existing dimension.
 
     Example:
@@ -41,19 +41,18 @@ def concatenate(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
         >>> fnp.concatenate([fnp.ones(2), fnp.zeros(3)]).shape
         (5,)
     """
-    arrays = [as_array(a) for a in arrays]
-    if not arrays:
+    values = [as_array(a) for a in arrays]
+    if not values:
         raise ValueError("need at least one array to concatenate")
     if axis is None:
-        arrays = [ravel(a) for a in arrays]
+        values = [ravel(a) for a in values]
         axis = 0
-    nd = len(arrays[0].shape)
+    nd = len(values[0].shape)
     if nd == 0:
         raise ValueError("zero-dimensional arrays cannot be concatenated")
     axis = normalize_axis(axis, nd)
-    dtype = _result_dtype(arrays)
-    arrays = [convert_element_type(a, new_dtype=dtype) for a in arrays]
-    return _shape.concatenate(arrays, axis)
+    dtype = _result_dtype(values)
+    return _shape.concatenate([convert_element_type(a, new_dtype=dtype) for a in values], axis)
 
 
 def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
@@ -64,17 +63,17 @@ def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
         >>> fnp.stack([fnp.ones(2), fnp.zeros(2)]).shape
         (2, 2)
     """
-    arrays = [as_array(a) for a in arrays]
-    if not arrays:
+    values = [as_array(a) for a in arrays]
+    if not values:
         raise ValueError("need at least one array to stack")
-    shapes = {tuple(a.shape) for a in arrays}
+    shapes = {tuple(a.shape) for a in values}
     if len(shapes) != 1:
         raise ValueError(f"all input arrays must have the same shape, got {sorted(shapes)}")
-    axis = normalize_axis(axis, len(arrays[0].shape) + 1)
-    return concatenate([expand_dims(a, axis) for a in arrays], axis)
+    axis = normalize_axis(axis, len(values[0].shape) + 1)
+    return concatenate([expand_dims(a, axis) for a in values], axis)
 
 
-def hstack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
+def hstack(tup: Sequence[ArrayLike], *, dtype: DType | None = None) -> Array:
     """Join along the second axis (the first for 1-D arrays).
 
     Example:
@@ -82,12 +81,12 @@ def hstack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
         >>> fnp.hstack([fnp.ones(2), fnp.zeros(1)]).tolist()
         [1.0, 1.0, 0.0]
     """
-    arrays = [atleast_1d(a) for a in tup]
+    arrays: list[Array] = [atleast_1d(a) for a in tup]  # one array each
     out = concatenate(arrays, 0 if arrays and len(arrays[0].shape) == 1 else 1)
     return out if dtype is None else convert_element_type(out, new_dtype=dtype)
 
 
-def vstack(tup: Sequence[ArrayLike], *, dtype: DType = None) -> Array:
+def vstack(tup: Sequence[ArrayLike], *, dtype: DType | None = None) -> Array:
     """Join along the first axis, 1-D arrays as rows.
     ``row_stack`` is the same function.
 
@@ -119,7 +118,7 @@ def column_stack(tup: Sequence[ArrayLike]) -> Array:
         >>> fnp.column_stack([fnp.ones(2), fnp.zeros(2)]).shape
         (2, 2)
     """
-    arrays = []
+    arrays: list[Array] = []
     for a in tup:
         a = as_array(a)
         arrays.append(_shape.reshape(a, (a.shape[0], 1)) if len(a.shape) == 1 else atleast_2d(a))
@@ -145,7 +144,7 @@ def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Array:
 # --- splitting ----------------------------------------------------------------------------------
 
 
-def _split_at(a, bounds, axis):
+def _split_at(a: Array, bounds: Sequence[int], axis: int) -> list[Array]:
     parts = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         starts = [0] * len(a.shape)

@@ -39,7 +39,7 @@ from functrans.typing import Array, ArrayLike, DType
 # --- sums, products, extrema ------------------------------------------------------------------
 
 
-def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
         keepdims: bool = False) -> Array:
     """Sum of elements over ``axis`` (all axes by default).
 
@@ -55,7 +55,7 @@ def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = No
     return keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
 
 
-def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
          keepdims: bool = False) -> Array:
     """Product of elements over ``axis``. Its derivative is exact when entries are zero.
 
@@ -187,7 +187,7 @@ def count_nonzero(a: ArrayLike, axis: int | Sequence[int] | None = None, *, keep
 # --- ignoring NaN -------------------------------------------------------------------------------
 
 
-def nansum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+def nansum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
            keepdims: bool = False) -> Array:
     """Sum treating NaN as zero. NaN entries get a zero derivative.
 
@@ -199,7 +199,7 @@ def nansum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType =
     return sum(nan_filled(a, 0.0), axis, dtype, keepdims)
 
 
-def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
             keepdims: bool = False) -> Array:
     """Product treating NaN as one.
 
@@ -345,7 +345,7 @@ def _logsumexp_weighted(a, axes, b, keepdims, return_sign):
     return out
 
 
-def trace(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DType = None) -> Array:
+def trace(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: DType | None = None) -> Array:
     """Sum along a diagonal (``offset`` above the main one) of the planes ``axis1, axis2``.
 
     Example:

@@ -23,7 +23,7 @@ from functrans.typing import Array, ArrayLike
 
 
 def sort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=None, *,
-         stable: bool = None) -> Array:
+         stable: bool | None = None) -> Array:
     """The entries sorted along ``axis`` (the flattened array when it is None). Each
     entry's derivative moves with it; tied entries keep their original order (the sort is
     stable), which decides which of them receives which derivative.
@@ -53,7 +53,7 @@ def sort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=Non
 
 
 def argsort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=None, *,
-            stable: bool = None) -> Array:
+            stable: bool | None = None) -> Array:
     """The indices that sort ``a`` along ``axis``. No derivative. On traced arrays the order
     of ties is always stable.
 

@@ -45,7 +45,7 @@ def _count(shape, axes):
     return n
 
 
-def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
          keepdims: bool = False) -> Array:
     """Arithmetic mean over ``axis``. Integers are averaged in float64, as in NumPy.
 
@@ -64,7 +64,7 @@ def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = N
     return keep_dims(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims)
 
 
-def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None, ddof: int = 0,
+def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
         keepdims: bool = False) -> Array:
     """Variance over ``axis``, ``sum((a - mean)**2) / (n - ddof)``.
 
@@ -88,7 +88,7 @@ def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = No
     return keep_dims(_ew.div(total, _count(a.shape, axes) - ddof), a.shape, axes, keepdims)
 
 
-def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None, ddof: int = 0,
+def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
         keepdims: bool = False) -> Array:
     """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof))``.
 
@@ -103,7 +103,7 @@ def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = No
     return _ew.sqrt(var(a, axis, dtype, ddof, keepdims))
 
 
-def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None,
+def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
             keepdims: bool = False) -> Array:
     """Mean of the entries that are not NaN (NaN where all are).
 
@@ -120,7 +120,7 @@ def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType 
     return _ew.div(nansum(a, axis, keepdims=keepdims), convert_element_type(count, new_dtype=a.dtype))
 
 
-def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None, ddof: int = 0,
+def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
            keepdims: bool = False) -> Array:
     """Variance of the entries that are not NaN.
 
@@ -141,7 +141,7 @@ def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType =
     return _ew.div(total, convert_element_type(_ew.sub(count, ddof), new_dtype=total.dtype))
 
 
-def nanstd(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType = None, ddof: int = 0,
+def nanstd(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
            keepdims: bool = False) -> Array:
     """Standard deviation of the entries that are not NaN.
 

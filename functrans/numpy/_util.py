@@ -3,6 +3,8 @@ and placing host data (indices, masks, constants) where an operand lives."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,23 +17,24 @@ from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import constant_like, convert_element_type
 from functrans.primitives.elementwise import isnan
 from functrans.primitives.indexing import IndexArray, gather_p
+from functrans.typing import Array, ArrayLike, DType, Shape
 
 # Types known to pass through ``operand`` unchanged; checked first, by exact type, because
 # every functrans.numpy call goes through here. Tracer subclasses and the array types of other
 # backends join the set the first time they are seen.
-PASS_THROUGH = {float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64, np.bool_}
+PASS_THROUGH: set[type] = {float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64, np.bool_}
 
 # The Python scalar types, for isinstance checks (NumPy's float64 and complex128 are instances).
-NUMBERS = tuple(PY_SCALARS)
+NUMBERS: tuple[type[Any], ...] = tuple(PY_SCALARS)
 
 # Values that nested lists may hold and NumPy turns into an array on the host.
-HOST_VALUES = (*NUMBERS, list, tuple, np.ndarray, np.generic)
+HOST_VALUES: tuple[type[Any], ...] = (*NUMBERS, list, tuple, np.ndarray, np.generic)
 
 
 # --- operands ---------------------------------------------------------------------------------------
 
 
-def operand(x):
+def operand(x: ArrayLike) -> Array:
     """``x`` as functrans.numpy computes with it: arrays, tracers and Python scalars pass
     through; sequences become arrays.
 
@@ -54,7 +57,7 @@ def operand(x):
     return np.array(x)  # host-data: host values (parameters, lists, host_values)
 
 
-def as_array(x):
+def as_array(x: ArrayLike) -> Array:
     """``operand(x)``, with a Python number made a 0-d NumPy array (so that it has a shape
     and a dtype).
 
@@ -66,7 +69,7 @@ def as_array(x):
     return np.asarray(x) if isinstance(x, NUMBERS) else x  # host-data: a Python scalar
 
 
-def inexact(x):
+def inexact(x: ArrayLike) -> Array:
     """``as_array(x)`` in an inexact dtype: integers and booleans become float64, as NumPy's
     floating-point functions make them.
 
@@ -78,7 +81,7 @@ def inexact(x):
     return x if x.dtype.kind in "fc" else convert_element_type(x, new_dtype=np.float64)
 
 
-def floating(x):
+def floating(x: ArrayLike) -> Array:
     """``operand(x)`` in an inexact dtype, for elementwise functions that NumPy computes in
     floating point: integers and booleans become float64; Python floats stay Python floats
     (weakly typed: they take the dtype of the arrays they meet).
@@ -93,7 +96,7 @@ def floating(x):
     return x
 
 
-def holds_device_value(obj) -> bool:
+def holds_device_value(obj: Any) -> bool:
     """True if nested lists hold a tracer or an array of another backend than NumPy (then
     they are stacked by primitives, where those values live).
 
@@ -111,7 +114,7 @@ def holds_device_value(obj) -> bool:
     return False
 
 
-def stacked(items):
+def stacked(items: Sequence[Any]) -> Array:
     """Nested lists that hold tracers or device arrays, stacked along a new first axis by the
     primitives (so the result lives, and is differentiated, where its entries are).
 
@@ -131,7 +134,7 @@ def stacked(items):
         [_shape.expand_dims(convert_element_type(a, new_dtype=dtype), (0,)) for a in arrays], 0)
 
 
-def nan_filled(a, fill):
+def nan_filled(a: ArrayLike, fill: ArrayLike) -> Array:
     """``a`` with its NaN entries replaced by ``fill`` (arrays of other dtypes as they are).
 
     Example:
@@ -144,7 +147,7 @@ def nan_filled(a, fill):
     return _ew.select(isnan(a), fill, a)
 
 
-def plain_module(a):
+def plain_module(a: Any) -> Any:
     """The array module to call directly when ``a`` is a plain array (the fast path of
     reductions), else None.
 
@@ -160,7 +163,7 @@ def plain_module(a):
     return array_module(a) if hasattr(a, "__array_namespace__") or hasattr(a, "shape") else None
 
 
-def any_tracer(*xs) -> bool:
+def any_tracer(*xs: Any) -> bool:
     """True if any argument is a traced array.
 
     Example:
@@ -188,8 +191,8 @@ def normalize_axis(axis: int, ndim: int, name: str = "axis") -> int:
     return axis % ndim if ndim else 0
 
 
-def normalize_axes(axis, ndim: int) -> tuple:
-    """``None`` means every axis; an int or a tuple of ints (negative from the end).
+def normalize_axes(axis: int | Sequence[int] | None, ndim: int) -> tuple[int, ...]:
+    """``None`` means every axis; an int or a sequence of ints (negative from the end).
 
     Example:
         >>> normalize_axes((0, -1), 3)
@@ -197,7 +200,7 @@ def normalize_axes(axis, ndim: int) -> tuple:
     """
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, (tuple, list)):
+    if isinstance(axis, Sequence):
         axes = tuple(normalize_axis(a, ndim) for a in axis)
         if len(set(axes)) != len(axes):
             raise ValueError(f"duplicate value in 'axis': {axis}")
@@ -205,7 +208,8 @@ def normalize_axes(axis, ndim: int) -> tuple:
     return (normalize_axis(axis, ndim),)
 
 
-def reduction_operand(a, axis, dtype) -> tuple:
+def reduction_operand(a: ArrayLike, axis: int | Sequence[int] | None,
+                      dtype: DType | None) -> tuple[Array, tuple[int, ...]]:
     """``(a, axes)`` for a reduction: ``a`` as an array (in ``dtype`` if given) and ``axis`` as
     a tuple of axes counted from the front (None: all of them).
 
@@ -221,7 +225,7 @@ def reduction_operand(a, axis, dtype) -> tuple:
     return a, normalize_axes(axis, len(a.shape))
 
 
-def keep_dims(result, x_shape, axes, keepdims: bool):
+def keep_dims(result: Array, x_shape: Shape, axes: Sequence[int], keepdims: bool) -> Array:
     """A reduction's ``result`` with the reduced ``axes`` of ``x_shape`` put back as size 1
     when ``keepdims``.
 
@@ -234,7 +238,7 @@ def keep_dims(result, x_shape, axes, keepdims: bool):
     return _shape.reshape(result, tuple(1 if i in axes else d for i, d in enumerate(x_shape)))
 
 
-def flat_or_axis(a, axis):
+def flat_or_axis(a: Array, axis: int | None) -> tuple[Array, int]:
     """``(a, axis)`` with ``axis`` counted from the front, or the flattened ``a`` and 0 when
     ``axis`` is None (NumPy's convention for functions of the flattened array).
 
@@ -247,7 +251,7 @@ def flat_or_axis(a, axis):
     return a, normalize_axis(axis, len(a.shape))
 
 
-def slice_axis(a, axis: int, start: int, stop: int):
+def slice_axis(a: Array, axis: int, start: int, stop: int) -> Array:
     """``a[..., start:stop, ...]`` along ``axis`` (a non-negative axis).
 
     Example:
@@ -260,7 +264,7 @@ def slice_axis(a, axis: int, start: int, stop: int):
     return _shape.slice_(a, tuple(starts), tuple(limits))
 
 
-def take_axis(a, idx, axis: int):
+def take_axis(a: Array, idx: Array, axis: int) -> Array:
     """``a`` indexed by the integer array ``idx`` along ``axis`` (``numpy.take`` semantics).
 
     Example:
@@ -275,7 +279,7 @@ def take_axis(a, idx, axis: int):
 # --- where arrays live: host-made constants and index data placed on the device of an operand -----
 
 
-def _witness(like):
+def _witness(like: Any) -> Any:
     """The concrete array behind ``like`` (a tracer's value), or None if it has none yet."""
     while isinstance(like, Tracer):
         try:
@@ -285,7 +289,7 @@ def _witness(like):
     return like
 
 
-def placed_like(value: np.ndarray, like):
+def placed_like(value: np.ndarray, like: Any) -> Array:
     """Host data ``value`` (a small NumPy array: an index, a mask) where ``like`` lives.
 
     NumPy operands get ``value`` itself; an operand on a device gets a copy on that device
@@ -306,11 +310,11 @@ def placed_like(value: np.ndarray, like):
     return backend.put(value, backend.device_of(concrete))
 
 
-def _host_constant(xp, value):
+def _host_constant(xp: Any, value: np.ndarray) -> Array:
     return xp.asarray(value)
 
 
-def host_values(x) -> np.ndarray:
+def host_values(x: Any) -> np.ndarray:
     """``x`` (a concrete array of any backend, or a tracer with a value) as host NumPy data,
     for what must be known on the host: output shapes that depend on values (unique,
     nonzero, repeat counts). An explicit transfer, and a synchronisation on a device.
@@ -327,7 +331,7 @@ def host_values(x) -> np.ndarray:
     return backend_of(x).to_host(x)
 
 
-def concrete_index(item):
+def concrete_index(item: Any) -> Any:
     """The value of an index array whose values decide a result's shape (a traced one must
     have a concrete value); other items as they are.
 

@@ -299,7 +299,7 @@ def irfft2(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] = (
 # --- frequencies and shifts ------------------------------------------------------------------------
 
 
-def fftfreq(n: int, d: float = 1.0, *, dtype: DType = None, device=None) -> Array:
+def fftfreq(n: int, d: float = 1.0, *, dtype: DType | None = None, device=None) -> Array:
     """The sample frequencies of an ``n``-point transform with sample spacing ``d``.
 
     Example:
@@ -311,7 +311,7 @@ def fftfreq(n: int, d: float = 1.0, *, dtype: DType = None, device=None) -> Arra
     return out if dtype is None else out.astype(dtype)
 
 
-def rfftfreq(n: int, d: float = 1.0, *, dtype: DType = None, device=None) -> Array:
+def rfftfreq(n: int, d: float = 1.0, *, dtype: DType | None = None, device=None) -> Array:
     """The sample frequencies of ``rfft`` (the non-negative ones).
 
     Example:

@@ -259,12 +259,26 @@ def eigh(a: ArrayLike, UPLO: str = "L") -> tuple[Array, Array]:
     """
     a = _square(a)
     if not any_tracer(a):
-        return array_module(a).linalg.eigh(a, UPLO)
-    if UPLO not in ("L", "U"):
-        raise ValueError("UPLO argument must be 'L' or 'U'")
-    a = _hermitian_from(a, lower=UPLO == "L")
+        return _lower_triangle_plain(a, UPLO, "eigh")
+    a = _hermitian_from(a, lower=_is_lower(UPLO))
     w, v = _la.eigh(a)
     return np.linalg._linalg.EighResult(w, v)
+
+
+def _is_lower(UPLO: str) -> bool:
+    if UPLO not in ("L", "U"):
+        raise ValueError("UPLO argument must be 'L' or 'U'")
+    return UPLO == "L"
+
+
+def _lower_triangle_plain(a, UPLO: str, name: str):
+    """``linalg.eigh`` or ``linalg.eigvalsh`` of a plain array given by its ``UPLO`` triangle,
+    computed from a lower triangle as the traced path computes it (the upper triangle read as
+    the lower one of the conjugate transpose), so that LAPACK sees the same numbers and
+    returns the same eigenvectors, signs included, traced or not."""
+    xp = array_module(a)
+    lower = a if _is_lower(UPLO) else xp.conj(xp.swapaxes(a, -1, -2))
+    return getattr(xp.linalg, name)(lower, "L")
 
 
 def eig(a: ArrayLike) -> tuple[Array, Array]:
@@ -321,7 +335,7 @@ def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Array:
     """
     a = _square(a)
     if not any_tracer(a):
-        return array_module(a).linalg.eigvalsh(a, UPLO)
+        return _lower_triangle_plain(a, UPLO, "eigvalsh")
     return eigh(a, UPLO)[0]
 
 
@@ -692,7 +706,7 @@ def tensordot(x1: ArrayLike, x2: ArrayLike, /, *, axes: int | Sequence[Sequence[
     return _tensordot(x1, x2, axes)
 
 
-def trace(x: ArrayLike, /, *, offset: int = 0, dtype: DType = None) -> Array:
+def trace(x: ArrayLike, /, *, offset: int = 0, dtype: DType | None = None) -> Array:
     """The sum of each matrix's diagonal (the last two dimensions).
 
     Example:
