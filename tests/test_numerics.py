@@ -154,6 +154,45 @@ def test_logistic_derivative_in_the_tail_in_float32():
     assert float(g) == pytest.approx(math.exp(-20), rel=1e-4)
 
 
+def sinc_derivative_reference(x, n: int) -> float:
+    """The n-th derivative of sinc at the float ``x``, exact to double precision: its Taylor
+    series, sum over k of (-1)^k pi^2k x^(2k-n) / ((2k + 1) (2k - n)!), in 60-digit decimals."""
+    from decimal import Decimal, localcontext
+
+    with localcontext() as context:
+        context.prec = 60
+        pi = Decimal("3.14159265358979323846264338327950288419716939937510582097494")
+        x, total, k = Decimal(float(x)), Decimal(0), (n + 1) // 2
+        while True:
+            term = (-1) ** k * pi ** (2 * k) * x ** (2 * k - n) / (
+                (2 * k + 1) * math.factorial(2 * k - n))
+            total += term
+            if k > 2 * n + 4 * abs(x) * 4 and abs(term) < Decimal(10) ** -40 * abs(total):
+                return float(total)
+            k += 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["float32", "float64"])
+def test_sinc_derivatives_keep_full_relative_accuracy_near_zero(dtype):
+    # The closed forms cancel near 0 (float32's third derivative at 0.01 would have the wrong
+    # sign); a series there keeps every order within a few units in the last place.
+    eps = float(np.finfo(dtype).eps)
+    derivatives = [fnp.sinc]
+    for _ in range(4):
+        derivatives.append(ft.grad(derivatives[-1]))
+    third_jit = ft.jit(derivatives[3])
+    for x in (1e-6, 1e-3, 0.01, 0.047, 0.2, 0.45, 0.55, 0.9, 2.7, -0.01, -0.3):
+        x = dtype(x)
+        for n in (1, 2, 3, 4):
+            got, want = derivatives[n](x), sinc_derivative_reference(x, n)
+            assert got.dtype == dtype
+            # the fourth derivative differentiates the third's closed form: a little less exact
+            assert abs(float(got) - want) <= (8 if n < 4 else 32) * eps * abs(want), (n, float(x))
+        assert float(third_jit(x)) == float(derivatives[3](x))
+    assert float(derivatives[3](dtype(0))) == 0.0
+    assert float(derivatives[4](dtype(0))) == pytest.approx(math.pi**4 / 5, rel=4 * eps)
+
+
 def test_power_derivatives_at_zero_base():
     # d/dy 0**y = 0 for y > 0 (the limit), not nan from log(0)
     assert float(ft.grad(lambda y: fnp.power(0.0, y))(2.0)) == 0.0
