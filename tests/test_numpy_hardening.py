@@ -186,3 +186,67 @@ def test_linspace_keeps_float32_and_numpys_denormal_steps():
                                   np.linspace(0.0, tiny, 5))
     with pytest.raises(ValueError, match="must be non-negative"):
         ft.jvp(lambda a: fnp.linspace(a, 1.0, -1), (a,), (a,))
+
+
+# -- eigh from one triangle ----------------------------------------------------------------------
+
+
+def _nonsymmetric(dtype, shape=(4, 4)):
+    a = RNG.standard_normal(shape)
+    if np.issubdtype(dtype, np.complexfloating):
+        a = a + 1j * RNG.standard_normal(shape)
+    return a.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.complex128])
+@pytest.mark.parametrize("UPLO", ["L", "U"])
+def test_eigh_gives_one_result_traced_or_not(dtype, UPLO):
+    """Eigenvectors (signs included) and eigenvalues are the same numbers on plain arrays,
+    inside jvp, grad, jit and vmap, for a matrix that is not Hermitian (only its UPLO
+    triangle counts)."""
+    a = _nonsymmetric(dtype)
+    w, v = fnp.linalg.eigh(a, UPLO)
+    results = {
+        "jvp": ft.jvp(lambda a: tuple(fnp.linalg.eigh(a, UPLO)), (a,), (a,))[0],
+        "jit": ft.jit(lambda a: tuple(fnp.linalg.eigh(a, UPLO)))(a),
+        "vmap": tuple(r[1] for r in ft.vmap(lambda a: tuple(fnp.linalg.eigh(a, UPLO)))(np.stack([a.T, a]))),
+    }
+    seen = []
+
+    def f(a):
+        wt, vt = fnp.linalg.eigh(a, UPLO)
+        seen.append((wt.to_concrete(), vt.to_concrete()))
+        return fnp.sum(fnp.abs(vt[0]) ** 2 * wt)
+
+    ft.grad(f)(a)
+    results["grad"] = seen[0]
+    for how, (wt, vt) in results.items():
+        np.testing.assert_array_equal(wt, w, err_msg=how)
+        np.testing.assert_array_equal(vt, v, err_msg=how)
+    # the same matrix as NumPy reads from that triangle: NumPy's eigenvalues, and eigenvectors
+    # up to their signs (phases); eigvalsh on plain arrays asks LAPACK for the eigenvalues
+    # alone (the same to rounding)
+    w_np, v_np = np.linalg.eigh(a, UPLO)
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(fnp.linalg.eigvalsh(a, UPLO), w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(w, w_np, rtol=tol, atol=tol)
+    np.testing.assert_allclose(np.abs(np.sum(v.conj() * v_np, axis=0)), 1.0, rtol=tol)
+
+
+@pytest.mark.parametrize("UPLO", ["L", "U"])
+def test_eigh_derivative_reads_only_its_triangle(UPLO):
+    a = _nonsymmetric(np.float64, (3, 3))
+    other = np.triu(np.ones((3, 3)), 1) if UPLO == "L" else np.tril(np.ones((3, 3)), -1)
+    _, (dw, dv) = ft.jvp(lambda a: tuple(fnp.linalg.eigh(a, UPLO)), (a,), (other,))
+    assert not np.any(dw) and not np.any(dv)
+    g = ft.grad(lambda a: fnp.sum(fnp.linalg.eigh(a, UPLO)[0] ** 2))(a)
+    assert not np.any(g * other)
+    check_grads(lambda a: fnp.linalg.eigh(a + np.diag([0.0, 3.0, 6.0]), UPLO)[1] ** 2, (a,), order=2,
+                atol=1e-5, rtol=1e-5)
+
+
+def test_eigh_rejects_a_bad_triangle_name():
+    with pytest.raises(ValueError, match="UPLO"):
+        fnp.linalg.eigh(np.eye(2), "X")
+    with pytest.raises(ValueError, match="UPLO"):
+        ft.jvp(lambda a: fnp.linalg.eigh(a, "X")[0], (np.eye(2),), (np.eye(2),))

@@ -165,6 +165,13 @@ def _gauge_free_eigh(lib, a):
     return w, lib.einsum("ik,jk->kij", v, v)
 
 
+def _gauge_free_eigh_triangle(lib, a, UPLO):
+    """Eigenvalues, and the eigenvector outer products ``v v^H`` (free of the sign or phase
+    choice), of the Hermitian matrix that ``a``'s ``UPLO`` triangle gives."""
+    w, v = lib.linalg.eigh(a, UPLO)
+    return w, lib.einsum("...ik,...jk->...kij", v, lib.conj(v))
+
+
 def _gauge_free_eig(lib, a):
     """Eigenvalues and |eigenvectors| (free of LAPACK's phase choice), complex as functrans
     returns them."""
@@ -198,6 +205,12 @@ def _linalg_specs():
         unary("fnp.linalg.cholesky", spd(fnp.linalg.cholesky), spd(np.linalg.cholesky), sig=square_sig(), tol=tol),
         unary("fnp.linalg.eigh", lambda x: _gauge_free_eigh(fnp, _spd(x)), lambda x: _gauge_free_eigh(np, _spd(x)),
               DISTINCT, sig=square_sig(batch=False), tol=tol),
+        *(unary(f"fnp.linalg.eigh[UPLO{variant}]",
+                lambda x, *, UPLO: _gauge_free_eigh_triangle(fnp, _separated(x), UPLO),
+                lambda x, *, UPLO: _gauge_free_eigh_triangle(np, _separated(x), UPLO), DISTINCT,
+                sig=square_sig().flatmap(lambda sp: st.sampled_from("LU").map(lambda u: (sp[0], {"UPLO": u}))),
+                tol=tol, dtypes=dtypes)
+          for variant, dtypes in (("", (F64, np.float32)), (", complex", COMPLEX))),
         unary("fnp.linalg.eig", lambda x: _gauge_free_eig(fnp, _separated(x)),
               lambda x: _gauge_free_eig(np, _separated(x)), DISTINCT, sig=square_sig(), tol=tol, dtypes=(F64, C128)),
         unary("fnp.linalg.eig[complex]", lambda x: _gauge_free_eig(fnp, _separated(x)),
