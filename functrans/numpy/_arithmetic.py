@@ -6,6 +6,8 @@ dtype of the array it meets).
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from functrans._abstract import dtype_of
@@ -253,7 +255,7 @@ def float_power(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         [8.0]
     """
 
-    def widen(v):
+    def widen(v: ArrayLike) -> Array:
         v = operand(v)
         return convert_element_type(v, new_dtype=np.complex128 if dtype_of(v).kind == "c" else np.float64)
 
@@ -531,7 +533,7 @@ def fmin(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     return _nan_ignoring(_ew.min, x1, x2)
 
 
-def _nan_ignoring(op, x1, x2):
+def _nan_ignoring(op: Callable[[Array, Array], Array], x1: ArrayLike, x2: ArrayLike) -> Array:
     x1, x2 = operand(x1), operand(x2)
     out = op(x1, x2)
     out = _ew.select(isnan(x2), x1, out)

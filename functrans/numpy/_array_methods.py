@@ -2,27 +2,31 @@
 NumPy's dispatch protocols, each delegating to functrans.numpy. Wired in one place."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any
+
 from functrans import errors
 from functrans.core.trace import Tracer
 from functrans.primitives import elementwise as _ew
 
 
-def _swap(f):
-    def swapped(self, other):
+def _swap(f: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    def swapped(self: Any, other: Any) -> Any:
         return f(other, self)
 
     return swapped
 
 
-def _sort_in_place(self, *args, **kwargs):
+def _sort_in_place(self: Any, *args: Any, **kwargs: Any) -> None:
     raise errors.InPlaceUpdateError(
         "x.sort() sorts an array in place, which a traced array cannot do (the derivative needs "
         "the old order). Write x = functrans.numpy.sort(x) instead, which returns a new array."
     )
 
 
-def _install(fnp):
-    T = Tracer
+def _install(fnp: ModuleType) -> None:
+    T: Any = Tracer  # a class extended here: its methods are set at run time
     T.__add__ = fnp.add
     T.__radd__ = _swap(fnp.add)
     T.__sub__ = fnp.subtract
@@ -86,7 +90,7 @@ def _install(fnp):
     T.take = lambda self, indices, axis=None, mode=None: fnp.take(self, indices, axis, mode=mode)
     T.nonzero = lambda self: fnp.nonzero(self)
 
-    def array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    def array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         target = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
         if target is None or kwargs:
             spelled = f"numpy.{ufunc.__name__}" + ("" if method == "__call__" else f".{method}")
@@ -100,9 +104,10 @@ def _install(fnp):
             )
         return target(*inputs)
 
-    def array_function(self, func, types, args, kwargs):
+    def array_function(self: Any, func: Callable[..., Any], types: Any, args: tuple[Any, ...],
+                       kwargs: dict[str, Any]) -> Any:
         module = func.__module__ or ""
-        namespace = fnp
+        namespace: Any = fnp  # the module, then its submodule named by func.__module__
         for part in module.split(".")[1:]:
             if part in ("_core", "core", "fromnumeric", "numeric", "multiarray", "shape_base",
                         "_multiarray_umath", "function_base", "_function_base_impl",

@@ -35,12 +35,12 @@ from functrans.typing import Array, ArrayLike, DType
 # --- running sums and products -------------------------------------------------------------------
 
 
-def _to_last(a, axis):
+def _to_last(a: Array, axis: int) -> Array:
     nd = len(a.shape)
     return _shape.transpose(a, tuple(d for d in range(nd) if d != axis) + (axis,))
 
 
-def _from_last(a, axis):
+def _from_last(a: Array, axis: int) -> Array:
     nd = len(a.shape)
     perm = list(range(nd - 1))
     perm.insert(axis, nd - 1)
@@ -84,7 +84,7 @@ def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -
         return array_module(a).cumprod(a, axis=axis)
     a, axis = flat_or_axis(a, axis)
     if a.dtype.kind in "biu":
-        a = convert_element_type(a, new_dtype=_red._sum_dtype(a.dtype))
+        a = convert_element_type(a, new_dtype=_red.sum_dtype(a.dtype))
     return _from_last(_red.cumprod_last(_to_last(a, axis)), axis)
 
 
@@ -124,14 +124,14 @@ def cumulative_prod(x: ArrayLike, /, *, axis: int | None = None, dtype: DType | 
     return _pad_initial(out, axis, 1) if include_initial else out
 
 
-def _pad_initial(out, axis, value):
+def _pad_initial(out: Array, axis: int, value: float) -> Array:
     axis = normalize_axis(axis, len(out.shape))
     config = [(0, 0, 0)] * len(out.shape)
     config[axis] = (1, 0, 0)
     return _shape.pad(out, value, config)  # the tangent is padded with zeros
 
 
-def nancumsum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None) -> Array:
+def nancumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -> Array:
     """Running sums treating NaN as zero.
 
     Example:
@@ -163,10 +163,10 @@ def diff(a: ArrayLike, n: int = 1, axis: int = -1, prepend: ArrayLike | None = N
     if nd == 0:
         raise ValueError("diff requires input that is at least one dimensional")
     axis = normalize_axis(axis, nd)
-    def extend(v):
+    def extend(v: ArrayLike) -> Array:
         v = as_array(v)
         if len(v.shape) == 0:
-            shape = list(a.shape)
+            shape = list(shape_of(a))
             shape[axis] = 1
             v = broadcast_to(v, tuple(shape))
         return v
@@ -216,7 +216,7 @@ def gradient(f: ArrayLike, *varargs: float, axis: int | Sequence[int] | None = N
             raise ValueError("Shape of array too small to calculate a numerical gradient, "
                              "at least (edge_order + 1) elements are required.")
 
-        def at(i, ax=ax, n=n):  # the entry at position i (negative from the end)
+        def at(i: int, ax: int = ax, n: int = n) -> Array:  # the entry at position i (negative from the end)
             return slice_axis(f, ax, i % n, i % n + 1)
 
         if edge_order == 1:

@@ -2,6 +2,8 @@
 rules (``result_type``) and conversion (``astype``)."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from functrans.numpy._creation import asarray
@@ -25,8 +27,9 @@ def result_type(*arrays_and_dtypes: ArrayLike | DType) -> np.dtype:
         dtype('float32')
     """
     # arrays of any backend count by their dtype; Python scalars stay weakly typed
+    given: tuple[Any, ...] = arrays_and_dtypes  # anything with a dtype attribute: read it
     return np.result_type(*(a.dtype if hasattr(a, "dtype") and not isinstance(a, (type, np.dtype)) else a
-                            for a in arrays_and_dtypes))
+                            for a in given))
 
 
 def astype(x: ArrayLike, dtype: DType) -> Array:

@@ -5,8 +5,8 @@ array (edge, reflect, symmetric, wrap), constants, or computed from the entries 
 from __future__ import annotations
 
 import builtins
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -19,8 +19,12 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.typing import Array, ArrayLike
 
+#: The modes of ``numpy.pad``.
+PadMode = Literal["constant", "edge", "linear_ramp", "maximum", "mean", "median", "minimum", "reflect",
+                  "symmetric", "wrap", "empty"]
 
-def pad(array: ArrayLike, pad_width: int | Sequence[int] | Sequence[Sequence[int]], mode: str = "constant",
+
+def pad(array: ArrayLike, pad_width: int | Sequence[int] | Sequence[Sequence[int]], mode: PadMode = "constant",
         **kwargs: Any) -> Array:
     """Pad with ``mode``: ``'constant'`` (``constant_values``), ``'edge'``, ``'reflect'``,
     ``'symmetric'``, ``'wrap'``, ``'linear_ramp'`` (``end_values``), ``'maximum'``,
@@ -78,7 +82,7 @@ def pad(array: ArrayLike, pad_width: int | Sequence[int] | Sequence[Sequence[int
 _PAD_STATISTICS = ("maximum", "minimum", "mean", "median")
 
 
-def _pad_computed(a, widths, mode, options):
+def _pad_computed(a: Array, widths: list[list[int]], mode: str, options: dict[str, Any]) -> Array:
     """The modes whose new entries are computed from the edge: a statistic of the
     ``stat_length`` entries next to it, or a ramp from the edge to ``end_values``. Axis by
     axis, as NumPy does (later axes see the padding of earlier ones)."""
@@ -91,7 +95,8 @@ def _pad_computed(a, widths, mode, options):
     nd = len(a.shape)
     # host-data: host values (parameters, lists, host_values)
     settings = np.broadcast_to(np.asarray(setting, dtype=object), (nd, 2)).tolist() if nd else []
-    statistic = {"maximum": max, "minimum": min, "mean": mean, "median": median}.get(mode)
+    statistics: dict[str, Callable[..., Array]] = {"maximum": max, "minimum": min, "mean": mean, "median": median}
+    statistic = statistics.get(mode)
     for ax, ((lo, hi), (set_lo, set_hi)) in enumerate(zip(widths, settings)):
         n = a.shape[ax]
         parts = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -103,7 +103,7 @@ def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
     return keep_dims(_red.reduce_min(a, axes), a.shape, axes, keepdims)
 
 
-def _arg(reducer, a, axis, keepdims):
+def _arg(reducer: Callable[[Array, int], Array], a: ArrayLike, axis: int | None, keepdims: bool) -> Array:
     a = operand(a)
     if axis is None:
         flat = _shape.reshape(a, (int(np.prod(shape_of(a), dtype=np.int64)),))  # host-metadata: shapes only
@@ -114,7 +114,7 @@ def _arg(reducer, a, axis, keepdims):
     return keep_dims(out, shape_of(a), (ax,), keepdims)
 
 
-def argmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
+def argmax(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
     """Index of the largest element (along ``axis``, or of the flattened array). No derivative.
 
     Example:
@@ -125,7 +125,7 @@ def argmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool
     return _arg(_red.argmax, a, axis, keepdims)
 
 
-def argmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
+def argmin(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
     """Index of the smallest element (along ``axis``, or of the flattened array). No derivative.
 
     Example:
@@ -211,7 +211,8 @@ def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType 
     return prod(nan_filled(a, 1.0), axis, dtype, keepdims)
 
 
-def _nan_extreme(reducer, fill, a, axis, keepdims):
+def _nan_extreme(reducer: Callable[..., Array], fill: float, a: ArrayLike, axis: int | Sequence[int] | None,
+                 keepdims: bool) -> Array:
     a = as_array(a)
     if a.dtype.kind not in "fc":
         return reducer(a, axis, keepdims)
@@ -243,7 +244,7 @@ def nanmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool
     return _nan_extreme(min, np.inf, a, axis, keepdims)
 
 
-def nanargmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
+def nanargmax(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
     """Index of the largest entry ignoring NaN. No derivative.
 
     Example:
@@ -254,7 +255,7 @@ def nanargmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: b
     return argmax(nan_filled(a, -np.inf), axis, keepdims)
 
 
-def nanargmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
+def nanargmin(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:
     """Index of the smallest entry ignoring NaN. No derivative.
 
     Example:
@@ -300,14 +301,15 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
 
 
 @functools.partial(custom_jvp, nondiff_argnums=(1, 2))
-def _logsumexp(a, axes: tuple, keepdims: bool):
+def _logsumexp(a: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
     """The unweighted logsumexp, with its derivative (the softmax) as a rule of its own: one
     weighted sum instead of the reverse pass through max, exp, sum and log."""
     return _logsumexp_weighted(a, axes, None, keepdims, False)
 
 
 @_logsumexp.defjvp
-def _logsumexp_jvp(axes, keepdims, primals, tangents):
+def _logsumexp_jvp(axes: tuple[int, ...], keepdims: bool, primals: tuple[Array, ...],
+                   tangents: tuple[Array, ...]) -> tuple[Array, Array]:
     (a,), (t,) = primals, tangents
     # softmax(a), shifted by the maximum (exact: equal entries get exactly 1/n); entries equal
     # to -inf weigh 0, and so does every entry of an all -inf slice (a sum of 0, not 0/0).
@@ -319,7 +321,8 @@ def _logsumexp_jvp(axes, keepdims, primals, tangents):
     return _logsumexp(a, axes, keepdims), tangent
 
 
-def _logsumexp_weighted(a, axes, b, keepdims, return_sign):
+def _logsumexp_weighted(a: Array, axes: tuple[int, ...], b: ArrayLike | None, keepdims: bool,
+                        return_sign: bool) -> Array | tuple[Array, Array]:
     if math.prod(a.shape[i] for i in axes) == 0:  # the sum of nothing: -inf, no derivative
         a = stop_gradient(a) if any_tracer(a) else a
         shift = a.dtype.type(0)  # a NumPy scalar: it fits every device

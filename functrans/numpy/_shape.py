@@ -18,7 +18,7 @@ from functrans.typing import Array, ArrayLike
 # --- reading a shape --------------------------------------------------------------------------------
 
 
-def shape(a: ArrayLike) -> tuple:
+def shape(a: ArrayLike) -> tuple[int, ...]:
     """The shape of an array or traced array.
 
     Example:
@@ -56,7 +56,7 @@ def size(a: ArrayLike) -> int:
 # --- reshaping ---------------------------------------------------------------------------------
 
 
-def _resolve_shape(newshape, size):
+def _resolve_shape(newshape: int | Sequence[int], size: int) -> tuple[int, ...]:
     newshape = (newshape,) if isinstance(newshape, int) else tuple(int(d) for d in newshape)
     unknown = [i for i, d in enumerate(newshape) if d == -1]
     if len(unknown) > 1:
@@ -71,7 +71,7 @@ def _resolve_shape(newshape, size):
     return newshape
 
 
-def reshape(a: ArrayLike, shape: int | Sequence[int], order="C") -> Array:
+def reshape(a: ArrayLike, shape: int | Sequence[int], order: str = "C") -> Array:
     """Give ``a`` a new shape with the same elements (one dimension may be -1).
 
     Example:
@@ -198,7 +198,7 @@ def squeeze(a: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
     return _shape.squeeze(a, axes)
 
 
-def expand_dims(a: ArrayLike, axis: int) -> Array:
+def expand_dims(a: ArrayLike, axis: int | Sequence[int]) -> Array:
     """Insert dimensions of size 1 at the positions ``axis`` of the result.
 
     Example:
@@ -212,7 +212,7 @@ def expand_dims(a: ArrayLike, axis: int) -> Array:
     return _shape.expand_dims(a, tuple(sorted(normalize_axis(ax, out_nd) for ax in axes)))
 
 
-def _atleast(nd, a):
+def _atleast(nd: int, a: ArrayLike) -> Array:
     a = as_array(a)
     shape = a.shape
     if len(shape) >= nd:
@@ -387,7 +387,7 @@ def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | N
     if len(axes) != len(shifts):
         raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
     nd = len(a.shape)
-    total = {}
+    total: dict[int, int] = {}
     for ax, s in zip(axes, shifts):
         ax = normalize_axis(ax, nd)
         total[ax] = total.get(ax, 0) + int(s)

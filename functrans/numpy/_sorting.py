@@ -4,6 +4,7 @@ to where the (stable) sorting permutation puts it; positions and counts (``argso
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -21,8 +22,11 @@ from functrans.numpy._util import (
 from functrans.primitives import sorting as _sorting
 from functrans.typing import Array, ArrayLike
 
+#: The algorithms ``numpy.sort`` and ``numpy.argsort`` name (traced arrays always sort stably).
+SortKind = Literal["quicksort", "mergesort", "heapsort", "stable"]
 
-def sort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=None, *,
+
+def sort(a: ArrayLike, axis: int | None = -1, kind: SortKind | None = None, order: None = None, *,
          stable: bool | None = None) -> Array:
     """The entries sorted along ``axis`` (the flattened array when it is None). Each
     entry's derivative moves with it; tied entries keep their original order (the sort is
@@ -52,7 +56,7 @@ def sort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=Non
     return take_along_axis(a, perm, axis)
 
 
-def argsort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=None, *,
+def argsort(a: ArrayLike, axis: int | None = -1, kind: SortKind | None = None, order: None = None, *,
             stable: bool | None = None) -> Array:
     """The indices that sort ``a`` along ``axis``. No derivative. On traced arrays the order
     of ties is always stable.
@@ -77,7 +81,8 @@ def argsort(a: ArrayLike, axis: int | None = -1, kind: str | None = None, order=
     return _sorting.argsort(a, axis)
 
 
-def partition(a: ArrayLike, kth: int, axis: int | None = -1, kind: str = "introselect", order=None) -> Array:
+def partition(a: ArrayLike, kth: int, axis: int | None = -1, kind: Literal["introselect"] = "introselect",
+              order: str | Sequence[str] | None = None) -> Array:
     """An arrangement in which the entry at position ``kth`` is the one a sort would put
     there, smaller entries before it and larger after. On traced arrays the result is fully
     sorted (which is one such arrangement).
@@ -96,8 +101,8 @@ def partition(a: ArrayLike, kth: int, axis: int | None = -1, kind: str = "intros
     return sort(a, axis)
 
 
-def argpartition(a: ArrayLike, kth: int, axis: int | None = -1, kind: str = "introselect",
-                 order=None) -> Array:
+def argpartition(a: ArrayLike, kth: int, axis: int | None = -1, kind: Literal["introselect"] = "introselect",
+                 order: str | Sequence[str] | None = None) -> Array:
     """Indices that partition ``a`` (see ``partition``). No derivative.
 
     Example:
@@ -136,7 +141,7 @@ def searchsorted(a: ArrayLike, v: ArrayLike, side: str = "left", sorter: ArrayLi
 
 
 def unique(ar: ArrayLike, return_index: bool = False, return_inverse: bool = False,
-           return_counts: bool = False, axis: int | Sequence[int] | None = None, *, equal_nan: bool = True,
+           return_counts: bool = False, axis: int | None = None, *, equal_nan: bool = True,
            sorted: bool = True) -> Array | tuple[Array, ...]:
     """The sorted unique entries (of the flattened array, or the unique slices along
     ``axis``), optionally with the index of each one's first occurrence, the inverse indices,

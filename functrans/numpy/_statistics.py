@@ -7,7 +7,7 @@ derivative flows to the one or two entries it interpolates.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -33,12 +33,12 @@ from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import isnan, logical_not
-from functrans.typing import Array, ArrayLike, DType
+from functrans.typing import Array, ArrayLike, DType, Shape
 
 # --- means and spreads ---------------------------------------------------------------------------
 
 
-def _count(shape, axes):
+def _count(shape: Shape, axes: Sequence[int]) -> int:
     n = 1
     for a in axes:
         n *= shape[a]
@@ -179,6 +179,8 @@ def average(a: ArrayLike, axis: int | Sequence[int] | None = None, weights: Arra
             raise TypeError("Axis must be specified when shapes of a and weights differ.")
         if len(w.shape) != 1:
             raise TypeError("1D weights expected when shapes of a and weights differ.")
+        if isinstance(axis, Sequence):
+            raise TypeError("Axis must be one axis (an int) when shapes of a and weights differ.")
         ax = normalize_axis(axis, nd)
         if w.shape[0] != a.shape[ax]:
             raise ValueError("Length of weights not compatible with specified axis.")
@@ -211,7 +213,7 @@ def ptp(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
 _QUANTILE_METHODS = ("linear", "lower", "higher", "nearest", "midpoint")
 
 
-def quantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out=None,
+def quantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None,
              overwrite_input: bool = False, method: str = "linear", keepdims: bool = False) -> Array:
     """The ``q``-th quantiles (``q`` in [0, 1], a scalar or an array) over ``axis``, by
     linear interpolation between the sorted values (``method``: also ``'lower'``,
@@ -247,7 +249,9 @@ def quantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None
     s = sort(rows, axis=-1)
     position = q_arr * (n - 1)
     if method in ("lower", "higher", "nearest"):
-        rounding = {"lower": np.floor, "higher": np.ceil, "nearest": np.around}[method]
+        roundings: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+            "lower": np.floor, "higher": np.ceil, "nearest": np.around}
+        rounding = roundings[method]
         result = take(s, rounding(position).astype(np.intp), axis=-1)  # kept + q.shape
     else:
         lo = np.floor(position).astype(np.intp)  # host-data: host values (parameters, lists, host_values)
@@ -274,7 +278,7 @@ def quantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None
     return result
 
 
-def percentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out=None,
+def percentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None,
                overwrite_input: bool = False, method: str = "linear", keepdims: bool = False) -> Array:
     """The ``q``-th percentiles (``q`` in [0, 100]) over ``axis``; see ``quantile``.
 
@@ -287,7 +291,7 @@ def percentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = No
     return quantile(a, q, axis, out, overwrite_input, method, keepdims)
 
 
-def median(a: ArrayLike, axis: int | Sequence[int] | None = None, out=None, overwrite_input: bool = False,
+def median(a: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None, overwrite_input: bool = False,
            keepdims: bool = False) -> Array:
     """The median over ``axis`` (the mean of the two middle values for an even count).
 

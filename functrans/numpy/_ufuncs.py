@@ -16,6 +16,7 @@ import numpy as np
 
 from functrans.core.primitive import Primitive
 from functrans.numpy._util import PASS_THROUGH, operand
+from functrans.typing import Array, ArrayLike
 
 # Plain operands that NumPy's ufunc handles exactly as the primitive's implementation does:
 # with a NumPy array among them, the ufunc is called directly.
@@ -49,7 +50,7 @@ def unary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
     def make(spec: _Spec) -> _Spec:
         _check_arity(spec, 1)
 
-        def fn(x, /):
+        def fn(x: ArrayLike, /) -> Array:
             if type(x) is _ndarray:
                 return ufunc(x)
             return bind(x if type(x) in PASS_THROUGH else operand(x))
@@ -76,7 +77,7 @@ def binary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
     def make(spec: _Spec) -> _Spec:
         _check_arity(spec, 2)
 
-        def fn(x1, x2, /):
+        def fn(x1: ArrayLike, x2: ArrayLike, /) -> Array:
             t1, t2 = type(x1), type(x2)
             if (t1 is _ndarray and t2 in _PLAIN) or (t2 is _ndarray and t1 in _PLAIN):
                 return ufunc(x1, x2)
