@@ -8,6 +8,7 @@ inputs are real.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -25,14 +26,14 @@ __all__ = [
 ]
 
 
-def _check_norm(norm):
+def _check_norm(norm: str | None) -> str:
     norm = "backward" if norm is None else norm
     if norm not in ("backward", "ortho", "forward"):
         raise ValueError(f'Invalid norm value {norm}; should be "backward", "ortho" or "forward".')
     return norm
 
 
-def _resize(a, axis, n):
+def _resize(a: Array, axis: int, n: int) -> Array:
     """Crop or zero-pad ``a`` along ``axis`` to length ``n``."""
     size = a.shape[axis]
     if n == size:
@@ -47,7 +48,8 @@ def _resize(a, axis, n):
     return _shape.pad(a, 0, config)
 
 
-def _axes_and_sizes(a, s, axes, default_all=True):
+def _axes_and_sizes(a: Array, s: Sequence[int] | None, axes: Sequence[int] | None,
+                    default_all: bool = True) -> tuple[tuple[int, ...], tuple[int, ...]]:
     nd = len(a.shape)
     if axes is None:
         axes = tuple(range(nd - len(s), nd)) if s is not None else tuple(range(nd))
@@ -59,14 +61,14 @@ def _axes_and_sizes(a, s, axes, default_all=True):
     return axes, tuple(int(n) for n in s)
 
 
-def _to_complex(a):
+def _to_complex(a: Array) -> Array:
     if a.dtype.kind == "c":
         return a
     dtype = np.result_type(a.dtype if a.dtype.kind == "f" else np.float64, np.complex64)
     return convert_element_type(a, new_dtype=dtype)
 
 
-def _to_real(a):
+def _to_real(a: Array) -> Array:
     if a.dtype.kind == "f":
         return a
     if a.dtype.kind == "c":
@@ -74,7 +76,8 @@ def _to_real(a):
     return convert_element_type(a, new_dtype=np.float64)
 
 
-def _complex_transform(kind, a, s, axes, norm):
+def _complex_transform(kind: str, a: Array, s: Sequence[int] | None, axes: Sequence[int] | None,
+                       norm: str) -> Array:
     axes, sizes = _axes_and_sizes(a, s, axes)
     for ax, n in zip(axes, sizes):
         if n < 1:
@@ -85,7 +88,7 @@ def _complex_transform(kind, a, s, axes, norm):
     return _fft.fft(_to_complex(a), kind, axes, None, norm)
 
 
-def _numpy_call(name, a, *args, **kwargs):
+def _numpy_call(name: str, a: Array, *args: Any, **kwargs: Any) -> Array:
     return getattr(array_module(a).fft, name)(a, *args, **kwargs)
 
 
@@ -178,7 +181,7 @@ def ifft2(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] = (-
 # --- real transforms ---------------------------------------------------------------------------------
 
 
-def _rfftn(a, s, axes, norm):
+def _rfftn(a: Array, s: Sequence[int] | None, axes: Sequence[int] | None, norm: str) -> Array:
     a = _to_real(a)
     axes, sizes = _axes_and_sizes(a, s, axes)
     if not axes:
@@ -190,7 +193,7 @@ def _rfftn(a, s, axes, norm):
     return _fft.fft(a, "rfft", axes, None, norm)
 
 
-def _irfftn(a, s, axes, norm):
+def _irfftn(a: Array, s: Sequence[int] | None, axes: Sequence[int] | None, norm: str) -> Array:
     a = _to_complex(a)
     nd = len(a.shape)
     if axes is None:
@@ -299,7 +302,7 @@ def irfft2(a: ArrayLike, s: Sequence[int] | None = None, axes: Sequence[int] = (
 # --- frequencies and shifts ------------------------------------------------------------------------
 
 
-def fftfreq(n: int, d: float = 1.0, *, dtype: DType | None = None, device=None) -> Array:
+def fftfreq(n: int, d: float = 1.0, *, dtype: DType | None = None, device: str | None = None) -> Array:
     """The sample frequencies of an ``n``-point transform with sample spacing ``d``.
 
     Example:
@@ -311,7 +314,7 @@ def fftfreq(n: int, d: float = 1.0, *, dtype: DType | None = None, device=None) 
     return out if dtype is None else out.astype(dtype)
 
 
-def rfftfreq(n: int, d: float = 1.0, *, dtype: DType | None = None, device=None) -> Array:
+def rfftfreq(n: int, d: float = 1.0, *, dtype: DType | None = None, device: str | None = None) -> Array:
     """The sample frequencies of ``rfft`` (the non-negative ones).
 
     Example:
@@ -323,7 +326,7 @@ def rfftfreq(n: int, d: float = 1.0, *, dtype: DType | None = None, device=None)
     return out if dtype is None else out.astype(dtype)
 
 
-def _shift(x, axes, sign):
+def _shift(x: ArrayLike, axes: int | Sequence[int] | None, sign: int) -> Array:
     x = as_array(x)
     nd = len(x.shape)
     if axes is None:
@@ -334,7 +337,7 @@ def _shift(x, axes, sign):
     return roll(x, shifts, axes) if axes else x
 
 
-def fftshift(x: ArrayLike, axes: Sequence[int] | None = None) -> Array:
+def fftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Array:
     """Move the zero frequency to the centre (rolls by half the length).
 
     Example:
@@ -345,7 +348,7 @@ def fftshift(x: ArrayLike, axes: Sequence[int] | None = None) -> Array:
     return _shift(x, axes, 1)
 
 
-def ifftshift(x: ArrayLike, axes: Sequence[int] | None = None) -> Array:
+def ifftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Array:
     """The inverse of ``fftshift``.
 
     Example:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 
@@ -39,6 +40,9 @@ from functrans.typing import Array, ArrayLike, DType
 
 LinAlgError = np.linalg.LinAlgError
 
+#: A norm's order: a number (``inf``, ``-inf`` included) or, for matrices, a name.
+NormOrder = float | Literal["fro", "nuc"]
+
 __all__ = [
     "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv",
     "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose",
@@ -47,7 +51,7 @@ __all__ = [
 ]
 
 
-def _matrix(a, name="array"):
+def _matrix(a: ArrayLike, name: str = "array") -> Array:
     """``a`` as an array of at least 2 dimensions with an inexact dtype."""
     a = as_array(a)
     if len(a.shape) < 2:
@@ -58,14 +62,14 @@ def _matrix(a, name="array"):
     return a
 
 
-def _square(a):
+def _square(a: ArrayLike) -> Array:
     a = _matrix(a)
     if a.shape[-1] != a.shape[-2]:
         raise LinAlgError("Last 2 dimensions of the array must be square")
     return a
 
 
-def _common(a, b):
+def _common(a: Array, b: Array) -> tuple[Array, Array]:
     dtype = np.result_type(a.dtype, b.dtype)
     return convert_element_type(a, new_dtype=dtype), convert_element_type(b, new_dtype=dtype)
 
@@ -174,7 +178,7 @@ def matrix_power(a: ArrayLike, n: int) -> Array:
     return result
 
 
-def multi_dot(arrays: Sequence[ArrayLike], *, out=None) -> Array:
+def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None) -> Array:
     """The product of a chain of matrices, in the order of multiplication that costs the
     fewest operations (the first and last arrays may be vectors).
 
@@ -185,19 +189,19 @@ def multi_dot(arrays: Sequence[ArrayLike], *, out=None) -> Array:
     """
     if out is not None:
         raise NotImplementedError("functrans.numpy.linalg.multi_dot does not write into out=")
-    arrays = [operand(a) for a in arrays]
-    if len(arrays) < 2:
+    mats = [operand(a) for a in arrays]
+    if len(mats) < 2:
         raise ValueError("Expecting at least two arrays.")
-    if all(type(a) is np.ndarray for a in arrays):
-        return np.linalg.multi_dot(arrays)  # numpy-only: other backends: the chain below (CuPy has none)
-    first_vec, last_vec = len(arrays[0].shape) == 1, len(arrays[-1].shape) == 1
+    if all(type(a) is np.ndarray for a in mats):
+        return np.linalg.multi_dot(mats)  # numpy-only: other backends: the chain below (CuPy has none)
+    first_vec, last_vec = len(mats[0].shape) == 1, len(mats[-1].shape) == 1
     if first_vec:
-        arrays[0] = _shape.reshape(arrays[0], (1, arrays[0].shape[0]))
+        mats[0] = _shape.reshape(mats[0], (1, mats[0].shape[0]))
     if last_vec:
-        arrays[-1] = _shape.reshape(arrays[-1], (arrays[-1].shape[0], 1))
-    dims = [a.shape[0] for a in arrays] + [arrays[-1].shape[1]]
-    n = len(arrays)
-    cost = [[0] * n for _ in range(n)]
+        mats[-1] = _shape.reshape(mats[-1], (mats[-1].shape[0], 1))
+    dims = [a.shape[0] for a in mats] + [mats[-1].shape[1]]
+    n = len(mats)
+    cost: list[list[float]] = [[0] * n for _ in range(n)]
     split = [[0] * n for _ in range(n)]
     for length in range(1, n):
         for i in range(n - length):
@@ -208,10 +212,10 @@ def multi_dot(arrays: Sequence[ArrayLike], *, out=None) -> Array:
                 if c < cost[i][j]:
                     cost[i][j], split[i][j] = c, k
 
-    def product(i, j):
+    def product(i: int, j: int) -> Array:
         # iterative in spirit: the depth is the chain length, which is small
         if i == j:
-            return arrays[i]
+            return mats[i]
         k = split[i][j]
         return dot(product(i, k), product(k + 1, j))
 
@@ -271,7 +275,7 @@ def _is_lower(UPLO: str) -> bool:
     return UPLO == "L"
 
 
-def _lower_triangle_plain(a, UPLO: str, name: str):
+def _lower_triangle_plain(a: Array, UPLO: str, name: str) -> Any:
     """``linalg.eigh`` or ``linalg.eigvalsh`` of a plain array given by its ``UPLO`` triangle,
     computed from a lower triangle as the traced path computes it (the upper triangle read as
     the lower one of the conjugate transpose), so that LAPACK sees the same numbers and
@@ -311,7 +315,7 @@ def eigvals(a: ArrayLike) -> Array:
     return eig(a)[0]
 
 
-def _hermitian_from(a, lower):
+def _hermitian_from(a: Array, lower: bool) -> Array:
     """The Hermitian matrix whose ``lower`` (or upper) triangle is that of ``a``."""
     n = a.shape[-1]
     strict = np.tri(n, n, -1, dtype=bool)  # host-data: made on the host, placed on the operand's device
@@ -352,8 +356,9 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True,
     """
     a = _matrix(a)
     if type(a) is np.ndarray:
+        # NumPy's stubs overload compute_uv as Literal[True] or Literal[False] only, not bool
         # numpy-only: NumPy arrays only, by the check above
-        return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
+        return np.linalg.svd(a, full_matrices, compute_uv, hermitian)  # type: ignore[call-overload]
     if not any_tracer(a):  # CuPy's svd takes no hermitian (a valid SVD either way)
         return array_module(a).linalg.svd(a, full_matrices, compute_uv)
     if not compute_uv:
@@ -467,13 +472,13 @@ def matrix_rank(A: ArrayLike, tol: float | None = None, hermitian: bool = False,
     if type(value) is np.ndarray:
         # numpy-only: NumPy arrays only, by the check above
         return np.linalg.matrix_rank(value, tol=tol, hermitian=hermitian, rtol=rtol)
-    options = {"hermitian": True} if hermitian else {}  # CuPy takes M and tol only
+    options: dict[str, Any] = {"hermitian": True} if hermitian else {}  # CuPy takes M and tol only
     if rtol is not None:
         options["rtol"] = rtol
     return array_module(value).linalg.matrix_rank(value, tol=tol, **options)
 
 
-def cond(x: ArrayLike, p: int | float | str | None = None) -> Array:
+def cond(x: ArrayLike, p: NormOrder | None = None) -> Array:
     """The condition number in the norm ``p`` (2 by default: largest over smallest singular
     value).
 
@@ -486,7 +491,7 @@ def cond(x: ArrayLike, p: int | float | str | None = None) -> Array:
     if type(x) is np.ndarray:
         return np.linalg.cond(x, p)  # numpy-only: CuPy has no linalg.cond; others take the path below
     if p is None or p in (2, -2):
-        s = svd(x, compute_uv=False)
+        s = svdvals(x)
         k = s.shape[-1]
         big = _shape.slice_(s, (0,) * (len(s.shape) - 1) + (0,), s.shape[:-1] + (1,))
         small = _shape.slice_(s, (0,) * (len(s.shape) - 1) + (k - 1,), s.shape[:-1] + (k,))
@@ -498,11 +503,11 @@ def cond(x: ArrayLike, p: int | float | str | None = None) -> Array:
 # --- norms ---------------------------------------------------------------------------------------------
 
 
-def _abs(x):
+def _abs(x: Array) -> Array:
     return _ew.abs(x)
 
 
-def _sum(x, axes, keepdims):
+def _sum(x: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
     out = _red.reduce_sum(x, axes)
     if keepdims:
         out = _shape.expand_dims(out, axes)
@@ -510,14 +515,15 @@ def _sum(x, axes, keepdims):
 
 
 @functools.partial(custom_jvp, nondiff_argnums=(1, 2))
-def _euclidean_norm(x, axes: tuple, keepdims: bool):
+def _euclidean_norm(x: Array, axes: tuple[int, ...], keepdims: bool) -> Array:
     """``sqrt(sum(|x|**2))`` over ``axes``. Its derivative, ``Re(conj(x) dx) / |x|``, is a rule
     of its own that is 0 at ``x = 0`` (where the norm has no derivative) instead of 0/0."""
     return _ew.sqrt(_sum(_abs_squared(x), axes, keepdims))
 
 
 @_euclidean_norm.defjvp
-def _euclidean_norm_jvp(axes, keepdims, primals, tangents):
+def _euclidean_norm_jvp(axes: tuple[int, ...], keepdims: bool, primals: tuple[Array, ...],
+                        tangents: tuple[Array, ...]) -> tuple[Array, Array]:
     (x,), (t,) = primals, tangents
     n = _euclidean_norm(x, axes, True)
     unit = _ew.div(x, _ew.select(_ew.eq(n, 0), 1.0, n))  # x = 0 wherever n = 0: unit is 0
@@ -528,14 +534,14 @@ def _euclidean_norm_jvp(axes, keepdims, primals, tangents):
     return (n if keepdims else _shape.squeeze(n, axes)), tangent
 
 
-def _abs_squared(x):
+def _abs_squared(x: Array) -> Array:
     if x.dtype.kind == "c":
         return _ew.add(_ew.integer_pow(_ew.real(x), 2), _ew.integer_pow(_ew.imag(x), 2))
     return _ew.integer_pow(x, 2)
 
 
 def vector_norm(x: ArrayLike, /, *, axis: int | Sequence[int] | None = None, keepdims: bool = False,
-                ord: int | float | str | None = 2) -> Array:
+                ord: float | None = 2) -> Array:
     """The vector ``ord``-norm over ``axis`` (all axes by default): 2 (Euclidean), 1, inf,
     -inf, 0 (count of nonzeros), or any other real ``p``: ``sum(|x|**p)**(1/p)``.
 
@@ -568,11 +574,11 @@ def vector_norm(x: ArrayLike, /, *, axis: int | Sequence[int] | None = None, kee
     return _ew.pow(total, 1.0 / p)
 
 
-def _real_dtype(x):
+def _real_dtype(x: Array) -> np.dtype:
     return np.dtype(x.dtype.char.lower()) if x.dtype.kind == "c" else x.dtype
 
 
-def matrix_norm(x: ArrayLike, /, *, keepdims: bool = False, ord: int | float | str | None = "fro") -> Array:
+def matrix_norm(x: ArrayLike, /, *, keepdims: bool = False, ord: NormOrder | None = "fro") -> Array:
     """The matrix ``ord``-norm of the last two dimensions: ``'fro'``, ``'nuc'`` (sum of
     singular values), 2 / -2 (largest / smallest singular value), 1 / -1 (largest /
     smallest absolute column sum), inf / -inf (the same for rows).
@@ -585,7 +591,7 @@ def matrix_norm(x: ArrayLike, /, *, keepdims: bool = False, ord: int | float | s
     return norm(x, ord=ord, axis=(-2, -1), keepdims=keepdims)
 
 
-def norm(x: ArrayLike, ord: int | float | str | None = None, axis: int | Sequence[int] | None = None,
+def norm(x: ArrayLike, ord: NormOrder | None = None, axis: int | Sequence[int] | None = None,
          keepdims: bool = False) -> Array:
     """Vector or matrix norm, as ``numpy.linalg.norm``: with ``axis=None`` a 1-D array gets
     the vector norm, a 2-D one the matrix norm (Frobenius by default); an int ``axis`` means
@@ -606,8 +612,8 @@ def norm(x: ArrayLike, ord: int | float | str | None = None, axis: int | Sequenc
             out = _euclidean_norm(x, tuple(range(nd)), False)
             return _shape.reshape(out, (1,) * nd) if keepdims else out
         if nd == 1:
-            return vector_norm(x, axis=0, keepdims=keepdims, ord=ord)
-        if nd == 2:
+            axis = 0
+        elif nd == 2:
             axis = (0, 1)
         else:
             raise ValueError("Improper number of dimensions to norm.")
@@ -628,7 +634,7 @@ def norm(x: ArrayLike, ord: int | float | str | None = None, axis: int | Sequenc
         out = reducer(sums, (extreme_axis - (1 if extreme_axis > summed_axis else 0),))
     elif ord in (2, -2, "nuc"):
         moved = _shape.transpose(x, tuple(d for d in range(nd) if d not in (row, col)) + (row, col))
-        s = svd(moved, compute_uv=False)
+        s = svdvals(moved)
         last = len(s.shape) - 1
         if ord == "nuc":
             out = _red.reduce_sum(s, (last,))
@@ -695,7 +701,7 @@ def outer(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     return _outer(x1, x2)
 
 
-def tensordot(x1: ArrayLike, x2: ArrayLike, /, *, axes: int | Sequence[Sequence[int]] = 2) -> Array:
+def tensordot(x1: ArrayLike, x2: ArrayLike, /, *, axes: int | Sequence[int | Sequence[int]] = 2) -> Array:
     """``numpy.tensordot`` (also in this namespace, as in NumPy 2).
 
     Example:
