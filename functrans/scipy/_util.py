@@ -5,9 +5,10 @@ import numpy as np
 
 from functrans.numpy._util import operand
 from functrans.primitives.conversion import convert_element_type
+from functrans.typing import Array, ArrayLike
 
 
-def as_float(x):
+def as_float(x: ArrayLike) -> Array:
     """``x`` in a floating dtype, as SciPy's special functions compute: a Python int becomes a
     Python float (weakly typed, so it takes the dtype of the arrays it meets), integer arrays
     become float64, everything inexact stays as it is.

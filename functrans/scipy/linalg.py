@@ -25,7 +25,7 @@ svd = _fla.svd
 qr = _fla.qr
 
 
-def _as_matrix_rhs(b):
+def _as_matrix_rhs(b: Array) -> tuple[Array, bool]:
     """(b as (..., n, k), whether it was a vector)."""
     if len(b.shape) == 1:
         return _shape.reshape(b, (b.shape[0], 1)), True
@@ -139,7 +139,7 @@ def eigh(a: ArrayLike, b: ArrayLike | None = None, lower: bool = True, eigvals_o
     return w if eigvals_only else (w, v)
 
 
-def lu_solve(lu_and_piv, b: ArrayLike, trans: int = 0, overwrite_b: bool = False,
+def lu_solve(lu_and_piv: tuple[ArrayLike, ArrayLike], b: ArrayLike, trans: int = 0, overwrite_b: bool = False,
              check_finite: bool = True) -> Array:
     """Not provided (it raises ``NotImplementedError``): use ``solve``, which factorises and
     solves in one step.

@@ -9,7 +9,7 @@ from functrans.numpy and need nothing else.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from functrans.numpy._reductions import logsumexp, max, sum
 from functrans.numpy._util import any_tracer, as_array, normalize_axes
@@ -107,7 +107,7 @@ def polygamma(n: int, x: ArrayLike) -> Array:
         >>> round(float(fsp.polygamma(1, 1.0)), 12)  # pi**2 / 6
         1.644934066848
     """
-    n = int(n.to_concrete() if any_tracer(n) else n)  # a Python int: the order is static
+    n = int(n)  # a Python int: the order is static (a traced order needs a concrete value)
     return _sp.polygamma(n, as_float(x))
 
 
@@ -234,7 +234,7 @@ def xlog1py(x: ArrayLike, y: ArrayLike) -> Array:
     return _x_times(x, y, _ew.log1p, shift=1.0)
 
 
-def _x_times(x, y, log_fn, shift):
+def _x_times(x: ArrayLike, y: ArrayLike, log_fn: Callable[[Array], Array], shift: float) -> Array:
     return (_sp.xlogy if shift == 0.0 else _sp.xlog1py)(as_float(x), as_float(y))
 
 
@@ -270,7 +270,7 @@ def log_softmax(x: ArrayLike, axis: int | Sequence[int] | None = None) -> Array:
     return _ew.sub(shifted, _ew.log(sum(_ew.exp(shifted), axes, keepdims=True)))
 
 
-def _max_shift(x, axes):
+def _max_shift(x: Array, axes: tuple[int, ...]) -> Array:
     """The maximum over ``axes`` (kept), without derivative; 0 where it is not finite."""
     if math.prod(x.shape[a] for a in axes) == 0:
         return 0.0

@@ -14,7 +14,7 @@ __all__ = ["cdf", "logcdf", "logpdf", "pdf", "ppf", "sf", "logsf"]
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def _standard(x, loc, scale):
+def _standard(x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> Array:
     return _ew.div(_ew.sub(as_float(x), loc), scale)
 
 
