@@ -37,7 +37,7 @@ from functrans.typing import Array, ArrayLike, DType
 # --- from data -----------------------------------------------------------------------------------
 
 
-def array(object: ArrayLike, dtype: DType = None, copy: bool = True) -> Array:
+def array(object: ArrayLike, dtype: DType | None = None, copy: bool = True) -> Array:
     """An array from an array, a scalar, or nested lists (which may hold traced values).
 
     Example:
@@ -53,10 +53,11 @@ def array(object: ArrayLike, dtype: DType = None, copy: bool = True) -> Array:
     if type(object) in PY_SCALARS or isinstance(object, (list, tuple, np.ndarray, np.generic)):
         # host-data: host values (parameters, lists, host_values)
         return np.array(object, dtype=dtype, copy=copy)
-    return object.astype(dtype) if dtype is not None else (object.copy() if copy else object)
+    other: Array = object  # an array of another library (CuPy, ...)
+    return other.astype(dtype) if dtype is not None else (other.copy() if copy else other)
 
 
-def asarray(a: ArrayLike, dtype: DType = None) -> Array:
+def asarray(a: ArrayLike, dtype: DType | None = None) -> Array:
     """Like ``array``, without copying an array that already has the requested dtype.
 
     Example:
@@ -68,13 +69,14 @@ def asarray(a: ArrayLike, dtype: DType = None) -> Array:
         return array(a, dtype=dtype)
     if type(a) in PY_SCALARS or isinstance(a, (list, tuple, np.ndarray, np.generic)):
         return np.asarray(a, dtype=dtype)  # host-data: host values (parameters, lists, host_values)
-    return a if dtype is None or a.dtype == dtype else a.astype(dtype)
+    other: Array = a  # an array of another library (CuPy, ...)
+    return other if dtype is None or other.dtype == dtype else other.astype(dtype)
 
 
 # --- filled --------------------------------------------------------------------------------------
 
 
-def _placed(out: np.ndarray, like):
+def _placed(out: np.ndarray, like: ArrayLike | None) -> Array:
     """``out`` on the device of ``like`` (an array or traced array), or as it is."""
     return out if like is None else placed_like(out, operand(like))
 
@@ -112,7 +114,7 @@ def empty(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike |
     return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
-def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: DType = None, *,
+def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: DType | None = None, *,
          like: ArrayLike | None = None) -> Array:
     """An array filled with ``fill_value`` (a traced or device value: where it lives).
 
@@ -128,17 +130,19 @@ def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: DType = None,
     return _placed(np.full(shape, fill_value, dtype=dtype), like)
 
 
-def _like(a, fill, dtype, shape):
-    if type(a) in PY_SCALARS or isinstance(a, (list, tuple)):
-        a = np.asarray(a)  # host-data: host values (parameters, lists, host_values)
+def _like(a: ArrayLike, fill: ArrayLike, dtype: DType | None, shape: int | Sequence[int] | None) -> Array:
     if isinstance(a, Tracer):
-        shape = a.shape if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
+        shape = shape_of(a) if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
         return _conv.full_like(a, fill, shape=shape, dtype=dtype)
-    shape = a.shape if shape is None else shape
-    return _conv.full_like_p.impl(a, fill_value=fill, shape=shape, dtype=dtype or a.dtype)
+    x: Array = a
+    if type(x) in PY_SCALARS or isinstance(x, (list, tuple)):
+        x = np.asarray(x)  # host-data: host values (parameters, lists, host_values)
+    # No tracer: bind runs the implementation directly (on the device of x).
+    return _conv.full_like_p.bind(x, fill_value=fill, shape=x.shape if shape is None else shape,
+                                  dtype=dtype or x.dtype)
 
 
-def zeros_like(a: ArrayLike, dtype: DType = None, shape: int | Sequence[int] | None = None) -> Array:
+def zeros_like(a: ArrayLike, dtype: DType | None = None, shape: int | Sequence[int] | None = None) -> Array:
     """Zeros shaped like ``a`` (a constant: it carries no derivative), where ``a`` lives.
 
     Example:
@@ -149,7 +153,7 @@ def zeros_like(a: ArrayLike, dtype: DType = None, shape: int | Sequence[int] | N
     return _like(a, 0, dtype, shape)
 
 
-def ones_like(a: ArrayLike, dtype: DType = None, shape: int | Sequence[int] | None = None) -> Array:
+def ones_like(a: ArrayLike, dtype: DType | None = None, shape: int | Sequence[int] | None = None) -> Array:
     """Ones shaped like ``a``, where ``a`` lives.
 
     Example:
@@ -160,7 +164,7 @@ def ones_like(a: ArrayLike, dtype: DType = None, shape: int | Sequence[int] | No
     return _like(a, 1, dtype, shape)
 
 
-def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DType = None,
+def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DType | None = None,
               shape: int | Sequence[int] | None = None) -> Array:
     """An array shaped like ``a`` filled with ``fill_value``, where ``a`` lives.
 
@@ -172,7 +176,7 @@ def full_like(a: ArrayLike, fill_value: ArrayLike, dtype: DType = None,
     return _like(a, fill_value, dtype, shape)
 
 
-def empty_like(prototype: ArrayLike, dtype: DType = None, shape: int | Sequence[int] | None = None) -> Array:
+def empty_like(prototype: ArrayLike, dtype: DType | None = None, shape: int | Sequence[int] | None = None) -> Array:
     """An array shaped like ``prototype`` (filled with zeros: nothing is left uninitialised).
 
     Example:
@@ -186,7 +190,7 @@ def empty_like(prototype: ArrayLike, dtype: DType = None, shape: int | Sequence[
 # --- ranges --------------------------------------------------------------------------------------
 
 
-def arange(start: int, stop: float | None = None, step: float | None = None, dtype: DType = None, *,
+def arange(start: int, stop: float | None = None, step: float | None = None, dtype: DType | None = None, *,
            like: ArrayLike | None = None) -> Array:
     """Evenly spaced values in ``[start, stop)`` (on the device of ``like`` if given).
 
@@ -221,8 +225,10 @@ def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
         7.5
     """
     if not holds_device_value(start) and not holds_device_value(stop):
+        # NumPy's stubs overload retstep as Literal[True] or Literal[False] only, not bool
         # host-data: made from host values
-        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype,  # type: ignore[call-overload, misc]
+                           axis=axis)
     num = operator.index(num)
     if num < 0:
         raise ValueError(f"Number of samples, {num}, must be non-negative.")
@@ -273,7 +279,7 @@ def _moved_first_to(nd: int, position: int) -> tuple[int, ...]:
 
 
 def logspace(start: int, stop: float, num: int = 50, endpoint: bool = True, base: float = 10.0,
-             dtype: DType = None) -> Array:
+             dtype: DType | None = None) -> Array:
     """``base ** linspace(start, stop, num)``.
 
     Example:
@@ -285,7 +291,8 @@ def logspace(start: int, stop: float, num: int = 50, endpoint: bool = True, base
     return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype)
 
 
-def meshgrid(*xi: ArrayLike, copy: bool = True, sparse: bool = False, indexing: str = "xy") -> tuple:
+def meshgrid(*xi: ArrayLike, copy: bool = True, sparse: bool = False,
+             indexing: str = "xy") -> tuple[Array, ...]:
     """Coordinate arrays from coordinate vectors (``'xy'``: Cartesian, the first two
     outputs' axes swapped; ``'ij'``: matrix indexing). Returns a tuple.
 
@@ -327,7 +334,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: DType = float, *,
     return _placed(np.eye(N, M, k, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
-def identity(n: int, dtype: DType = None, *, like: ArrayLike | None = None) -> Array:
+def identity(n: int, dtype: DType | None = None, *, like: ArrayLike | None = None) -> Array:
     """The ``n`` by ``n`` identity matrix (on the device of ``like`` if given).
 
     Example:
@@ -387,7 +394,7 @@ def diagflat(v: ArrayLike, k: int = 0) -> Array:
     return diag(_shape.reshape(v, (math.prod(v.shape),)), k)
 
 
-def _triangle(m, k, lower):
+def _triangle(m: ArrayLike, k: int, lower: bool) -> Array:
     m = as_array(m)
     if len(m.shape) < 2:
         if len(m.shape) == 1:  # NumPy broadcasts a vector to a square matrix first
