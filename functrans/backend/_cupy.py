@@ -3,7 +3,7 @@
 CuPy is imported when this backend is first built, which happens only once the user has
 made a CuPy array (its type reaches ``backend_of``) or asked for a ``"gpu"`` device.
 
-Every CuPy name and keyword used here is listed in ``CUPY_API``; tests/test_gpu.py checks,
+Every CuPy name and keyword used here is listed in ``CUPY_API``; tests/backend/test_gpu.py checks,
 without a GPU, that each one exists in the installed CuPy.
 """
 from __future__ import annotations

@@ -36,7 +36,7 @@ def _special_module(x, name: str):
         ) from None
 
 
-#: The scipy.special (and cupyx.scipy.special) functions the primitives call; tests/test_gpu.py
+#: The scipy.special (and cupyx.scipy.special) functions the primitives call; tests/backend/test_gpu.py
 #: checks that CuPy has each of them.
 SPECIAL_FUNCTIONS: list[str] = []
 

@@ -25,7 +25,7 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans import nn, random
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent / "functrans"
+ROOT = pathlib.Path(__file__).resolve().parents[2] / "functrans"
 
 
 def gpu_unavailable_reason() -> str | None:

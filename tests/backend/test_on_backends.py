@@ -2,7 +2,7 @@
 then the strict CuPy-like backend on its second device). Each test computes on the backend,
 checks that every output is one of its arrays on the inputs' device, and compares with the
 same computation on NumPy; derivatives are also checked by check_grads on the backend's arrays.
-The table suites (test_primitives, test_numpy_api, ...) cover every operation; these cover
+The table suites (test_primitives, numpy/test_functions, ...) cover every operation; these cover
 the transformations and the library layers built on them."""
 from __future__ import annotations
 

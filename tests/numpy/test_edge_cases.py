@@ -1,8 +1,9 @@
-"""Special points of the broad-coverage issue's functrans.numpy functions, with exact
-expected values, and the rows for names that are not top-level functions (``r_``, ``c_``).
+"""Edge cases of functrans.numpy functions with exact expected values (ties, zeros, infinities,
+repeated einsum subscripts, NaN-skipping reductions), NumPy's dispatch to them and the tracer
+methods, and the rows for names that are not top-level functions (``r_``, ``c_``).
 
 The table rows of these functions and their primitives (tests/specs/) are run by
-tests/test_numpy_api.py and tests/test_primitives.py."""
+tests/numpy/test_functions.py and tests/primitives/test_primitives.py."""
 from __future__ import annotations
 
 import numpy as np
