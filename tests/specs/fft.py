@@ -97,5 +97,5 @@ def _fft_specs():
     return specs
 
 
-# fnp.fft's names are not top-level functions: tests/test_fft.py runs these rows.
+# fnp.fft's names are not top-level functions: tests/numpy/test_fft.py runs these rows.
 FFT_SPECS: list[OpSpec] = _fft_specs()

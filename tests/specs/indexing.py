@@ -258,7 +258,7 @@ FUNCTIONS: list[OpSpec] = [
            2, choose_sig()),
 ]
 
-# The index tricks are objects, not functions: tests/test_numpy_more.py runs their rows.
+# The index tricks are objects, not functions: tests/numpy/test_edge_cases.py runs their rows.
 INDEX_TRICK_SPECS: list[OpSpec] = [
     OpSpec("fnp.r_", lambda x, y: fnp.r_[x, 0:2, y], lambda x, y: np.r_[x, 0:2, y], 2,
            st.tuples(shapes(min_dims=1, max_dims=1), shapes(max_dims=1)).map(lambda s: (s, {}))),
