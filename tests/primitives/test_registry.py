@@ -15,14 +15,13 @@ from specs import FNP_SPECS, PRIMITIVE_SPECS
 PRIMITIVES = sorted(all_primitives(), key=lambda p: p.name)
 
 # Primitives linear in at least one of their inputs; each must have a transpose rule. (A
-# `linear_inputs` attribute on Primitive, set by the registrars, would let this list go; see
-# the report of the testing issue.)
+# `linear_inputs` attribute on Primitive, set by the registrars, would let this list go.)
 LINEAR = {
     "add", "sub", "neg", "mul", "div", "select", "real", "imag", "conj",
     "reduce_sum", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
     "concatenate", "pad", "rev", "slice", "gather", "scatter_add", "scatter", "dot_general",
     "convert_element_type", "full_like",
-    "cumsum", "fft", "solve", "triangular_solve",  # issue 3's linear primitives
+    "cumsum", "fft", "solve", "triangular_solve",
 }
 
 
