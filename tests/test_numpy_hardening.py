@@ -7,6 +7,8 @@ The table rows of these functions (tests/specs/) check derivatives to second ord
 shapes; the tests here pin the cases named in the hardening issue with exact values."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import pytest
 
@@ -250,3 +252,178 @@ def test_eigh_rejects_a_bad_triangle_name():
         fnp.linalg.eigh(np.eye(2), "X")
     with pytest.raises(ValueError, match="UPLO"):
         ft.jvp(lambda a: fnp.linalg.eigh(a, "X")[0], (np.eye(2),), (np.eye(2),))
+
+
+# -- closeness, equality, complex tests, copy ----------------------------------------------------
+
+SPECIAL_A = np.array([1.0, 1.0 + 1e-6, np.nan, np.inf, -np.inf, 0.0, 1e-9, np.nan, 2.0])
+SPECIAL_B = np.array([1.0, 1.0, np.nan, np.inf, np.inf, 1e-9, 0.0, 1.0, np.inf])
+
+
+def _inside(f, *args):
+    """``f``'s value with its first argument traced: inside jvp (values known) and under jit
+    (values abstract)."""
+    eager = ft.jvp(lambda x: f(x, *args[1:]), (args[0],), (np.zeros_like(args[0]),))[0]
+    staged = ft.jit(lambda x: f(x, *args[1:]))(args[0])
+    return eager, staged
+
+
+@pytest.mark.parametrize("equal_nan", [False, True])
+@pytest.mark.parametrize("b", [SPECIAL_B, 1.0, np.inf, np.nan, 1], ids=["array", "1.0", "inf", "nan", "int 1"])
+def test_isclose_and_allclose_match_numpy_with_nan_and_infinities(equal_nan, b):
+    for rtol, atol in [(1e-5, 1e-8), (0.0, 0.0), (1e-3, 1e-6)]:
+        expected = np.isclose(SPECIAL_A, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+        for got in _inside(lambda a, b: fnp.isclose(a, b, rtol, atol, equal_nan), SPECIAL_A, b):
+            assert got.dtype == np.bool_
+            np.testing.assert_array_equal(got, expected)
+        nan_where_a_is = np.where(np.isnan(SPECIAL_A), np.nan, 1.0)
+        for a in (SPECIAL_A, np.ones_like(SPECIAL_A), np.full_like(SPECIAL_A, np.nan), nan_where_a_is):
+            expected = np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+            assert fnp.allclose(a, b, rtol, atol, equal_nan) is expected
+            for got in _inside(lambda a, b: fnp.allclose(a, b, rtol, atol, equal_nan), a, b):
+                assert got.shape == () and bool(got) is expected
+
+
+def test_isclose_keeps_float32_and_compares_integers_as_numpy():
+    x = np.array([1.0, 1.0 + 2e-5], np.float32)
+    np.testing.assert_array_equal(_inside(lambda x: fnp.isclose(x, 1.0), x)[1], np.isclose(x, 1.0))
+    ints = np.array([1, 2, 3])
+    np.testing.assert_array_equal(fnp.isclose(ints, 2), np.isclose(ints, 2))
+    np.testing.assert_array_equal(_inside(lambda x: fnp.isclose(x, ints), ints * 1.0)[1], [True, True, True])
+    assert ft.grad(lambda x: fnp.sum(fnp.where(fnp.isclose(x, 1.0), x, 2 * x)))(x).tolist() == [1.0, 2.0]
+
+
+@pytest.mark.parametrize("a, b, equal_nan", [
+    (np.array([1.0, 2.0]), np.array([1.0, 2.0]), False),
+    (np.array([1.0, 2.0]), np.array([1.0, 3.0]), False),
+    (np.array([1.0, 2.0]), np.array([1.0, 2.0, 3.0]), False),
+    (np.array([1.0, 2.0]), np.array([[1.0, 2.0]]), False),
+    (np.array([np.nan, 2.0]), np.array([np.nan, 2.0]), False),
+    (np.array([np.nan, 2.0]), np.array([np.nan, 2.0]), True),
+    (np.array([np.nan, 2.0]), np.array([2.0, np.nan]), True),
+    (np.zeros((0, 2)), np.zeros((0, 2)), False),
+])
+def test_array_equal_and_equiv_match_numpy(a, b, equal_nan):
+    assert fnp.array_equal(a, b, equal_nan=equal_nan) is np.array_equal(a, b, equal_nan=equal_nan)
+    assert fnp.array_equiv(a, b) is np.array_equiv(a, b)
+    for got in _inside(lambda a, b: fnp.array_equal(a, b, equal_nan=equal_nan), a, b):
+        assert bool(got) is np.array_equal(a, b, equal_nan=equal_nan)
+    for got in _inside(fnp.array_equiv, a, b):
+        assert bool(got) is np.array_equiv(a, b)
+
+
+def test_complex_tests_and_real_if_close():
+    z = np.array([1.0 + 0j, 2.0 + 1e-3j, -1.0 - 2j, 0j])
+    r = np.array([1.0, -2.0])
+    for fn in ("iscomplex", "isreal"):
+        for x in (z, r):
+            for got in _inside(getattr(fnp, fn), x):
+                np.testing.assert_array_equal(got, getattr(np, fn)(x))
+        assert getattr(fnp, fn)(2.0 + 0j) == getattr(np, fn)(2.0 + 0j)
+    for x in (z, r, 1.0, 1j, [1.0, 2j]):
+        assert fnp.iscomplexobj(x) is np.iscomplexobj(x) and fnp.isrealobj(x) is np.isrealobj(x)
+    # known from the dtype alone: also under jit
+    assert ft.jit(lambda x: fnp.zeros(2) + fnp.iscomplexobj(x))(z).tolist() == [1.0, 1.0]
+    close = np.array([2.1 + 4e-14j, 5.2 + 3e-15j])
+    for x in (close, z, r):
+        expected = np.real_if_close(x)
+        got, tangent = ft.jvp(fnp.real_if_close, (x,), (np.ones_like(x),))
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+        np.testing.assert_array_equal(tangent, np.ones(x.shape, expected.dtype))
+    assert fnp.real_if_close(z, tol=1e-2).dtype == np.real_if_close(z, tol=1e-2).dtype
+
+
+def test_copy_on_plain_and_traced_arrays():
+    x = np.array([1.0, 2.0])
+    y = fnp.copy(x)
+    assert y is not x and y.tolist() == [1.0, 2.0]
+    assert fnp.copy(3.0).shape == ()
+    assert ft.grad(lambda x: x.copy().sum())(x).tolist() == [1.0, 1.0]
+    assert ft.grad(lambda x: fnp.sum(fnp.copy(x) ** 2))(x).tolist() == [2.0, 4.0]
+    # NumPy's functions dispatch to functrans.numpy on traced arrays
+    assert ft.grad(lambda x: np.sum(np.copy(x) * 3.0))(x).tolist() == [3.0, 3.0]
+    assert ft.jit(lambda x: np.isclose(x, 1.0))(x).tolist() == [True, False]
+    assert bool(ft.jvp(lambda x: np.allclose(x, x), (x,), (x,))[0])
+    assert ft.jvp(lambda x: np.array_equal(x, x[:1]), (x,), (x,))[0] is False
+    assert ft.jit(lambda x: np.iscomplex(x))(x).tolist() == [False, False]
+    check_grads(lambda x: x.copy(), (x,), order=2)
+
+
+# -- %, // and divmod ----------------------------------------------------------------------------
+
+X = np.array([2.7, -2.7, 0.4, 5.1])
+Y = np.array([1.5, 1.5, -0.7, 2.0])
+
+
+@pytest.mark.parametrize("op", [operator.mod, operator.floordiv, divmod], ids=["%", "//", "divmod"])
+@pytest.mark.parametrize("a, b", [(X, Y), (X, 1.5), (2.7, Y)], ids=["arrays", "array, float", "float, array"])
+def test_operators_on_traced_arrays_in_both_orders(op, a, b):
+    """The traced operand on the left (__mod__), on the right (__rmod__ after a Python float,
+    NumPy's ufunc dispatch after a NumPy array), or on both sides: NumPy's values."""
+    expected = op(np.asarray(a), np.asarray(b))
+    for traced in ([0], [1], [0, 1]):
+
+        def f(*xs, traced=traced):
+            values = [a, b]
+            for i, x in zip(traced, xs):
+                values[i] = x
+            return op(*values)
+
+        primals = tuple(np.asarray([a, b][i], float) for i in traced)
+        got = ft.jvp(f, primals, tuple(np.zeros_like(p) for p in primals))[0]
+        for g, e in zip(got if op is divmod else (got,), expected if op is divmod else (expected,)):
+            assert g.shape == e.shape and g.dtype == e.dtype
+            np.testing.assert_array_equal(g, e)
+
+
+def test_operator_derivatives():
+    # d(x % y) = dx - floor(x / y) dy; x // y is piecewise constant
+    dx, dy = np.array([1.0, 0.5, -1.0, 2.0]), np.array([0.3, -1.0, 0.25, 1.0])
+    _, t = ft.jvp(lambda x, y: x % y, (X, Y), (dx, dy))
+    np.testing.assert_allclose(t, dx - np.floor(X / Y) * dy, rtol=1e-15)
+    _, t = ft.jvp(lambda x, y: x // y, (X, Y), (dx, dy))
+    np.testing.assert_array_equal(t, np.zeros(4))
+    _, (tq, tr) = ft.jvp(lambda x, y: divmod(x, y), (X, Y), (dx, dy))
+    np.testing.assert_array_equal(tq, np.zeros(4))
+    np.testing.assert_allclose(tr, dx - np.floor(X / Y) * dy, rtol=1e-15)
+    assert ft.grad(lambda x: (x % 1.5) + (x // 2))(2.7) == 1.0
+    assert ft.grad(lambda y: 2.7 % y)(1.5) == -1.0
+    assert ft.grad(lambda x: divmod(x, 1.5)[0] + divmod(x, 1.5)[1])(2.7) == 1.0
+    assert ft.grad(lambda y: sum(divmod(2.7, y)))(1.5) == -1.0
+    check_grads(lambda x, y: (x % y, 3.1 % y, x % 1.5), (X, Y), order=2)
+    check_grads(lambda x, y: divmod(x, y), (X, Y), order=2)
+
+
+# -- PyTorch's dim= ------------------------------------------------------------------------------
+
+AXIS_METHODS = ["sum", "mean", "max", "min", "prod", "std", "var", "argmax", "argmin", "any", "all", "cumsum",
+                "cumprod", "argsort", "squeeze"]
+
+
+@pytest.mark.parametrize("method", AXIS_METHODS + ["repeat", "take"])
+def test_torch_dim_keyword_says_axis(method):
+    x = np.ones((1, 2))
+    extra = {"repeat": (2,), "take": (np.array([0]),)}.get(method, ())
+
+    def f(x):
+        return getattr(x, method)(*extra, dim=0)
+
+    with pytest.raises(TypeError, match=rf"x\.{method}\(\) got dim=.*NumPy.*axis=.*x\.{method}\(.*axis=0\)"):
+        ft.grad(lambda x: fnp.sum(f(x) * 1.0))(x)
+    with pytest.raises(TypeError, match="axis="):
+        ft.jit(f)(x)
+
+
+@pytest.mark.parametrize("method", ["sum", "mean", "max", "min", "prod", "std", "var", "any", "all"])
+def test_torch_keepdim_keyword_says_keepdims(method):
+    with pytest.raises(TypeError, match=rf"got dim= and keepdim=.*axis= and keepdims=.*"
+                                        rf"x\.{method}\(axis=1, keepdims=True\)"):
+        ft.grad(lambda x: fnp.sum(getattr(x, method)(dim=1, keepdim=True) * 1.0))(np.ones((2, 2)))
+
+
+@pytest.mark.parametrize("method", AXIS_METHODS)
+def test_axis_methods_keep_numpys_keywords(method):
+    x = np.arange(1.0, 7.0).reshape(3, 2)[:1] if method == "squeeze" else np.arange(1.0, 7.0).reshape(3, 2)
+    got = ft.jvp(lambda x: getattr(x, method)(axis=0), (x,), (x,))[0]
+    np.testing.assert_allclose(got, getattr(x, method)(axis=0))

@@ -20,6 +20,7 @@ from functrans.numpy._arithmetic import (
     clip,
     copysign,
     divide,
+    divmod,
     fabs,
     float_power,
     floor_divide,
@@ -45,12 +46,23 @@ from functrans.numpy._arithmetic import (
 from functrans.numpy._arithmetic import abs as absolute
 from functrans.numpy._arithmetic import divide as true_divide
 from functrans.numpy._arithmetic import mod as remainder
-from functrans.numpy._complex import angle, conj, imag, real
+from functrans.numpy._complex import (
+    angle,
+    conj,
+    imag,
+    iscomplex,
+    iscomplexobj,
+    isreal,
+    isrealobj,
+    real,
+    real_if_close,
+)
 from functrans.numpy._complex import conj as conjugate
 from functrans.numpy._creation import (
     arange,
     array,
     asarray,
+    copy,
     diag,
     diagflat,
     empty,
@@ -142,9 +154,13 @@ from functrans.numpy._joining import (
 )
 from functrans.numpy._joining import vstack as row_stack
 from functrans.numpy._logic import (
+    allclose,
+    array_equal,
+    array_equiv,
     equal,
     greater,
     greater_equal,
+    isclose,
     isfinite,
     isinf,
     isnan,

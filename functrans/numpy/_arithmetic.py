@@ -179,6 +179,26 @@ def fmod(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     """
 
 
+def divmod(x1: ArrayLike, x2: ArrayLike, /) -> tuple[Array, Array]:
+    """The pair ``(x1 // x2, x1 % x2)``, elementwise, as Python's ``divmod``: ``floor_divide``
+    (no derivative) and ``mod``.
+
+    Args:
+        x1: The dividend.
+        x2: The divisor, broadcast against ``x1``.
+
+    Returns:
+        ``(floor_divide(x1, x2), mod(x1, x2))``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> q, r = fnp.divmod(fnp.array([7.0, -7.0]), 2.0)
+        >>> q.tolist(), r.tolist()
+        ([3.0, -4.0], [1.0, 1.0])
+    """
+    return floor_divide(x1, x2), mod(x1, x2)
+
+
 @unary_ufunc(neg_p, np.negative)
 def negative(x: ArrayLike, /) -> Array:
     """The negation ``-x``, elementwise.

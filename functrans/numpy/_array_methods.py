@@ -25,6 +25,33 @@ def _sort_in_place(self: Any, *args: Any, **kwargs: Any) -> None:
     )
 
 
+# PyTorch's names of NumPy's keywords: a traced array's method given one says NumPy's.
+_TORCH_KEYWORDS = {"dim": "axis", "keepdim": "keepdims"}
+
+# The methods that take NumPy's axis= (and keepdims=).
+_AXIS_METHODS = ("sum", "prod", "mean", "var", "std", "max", "min", "argmax", "argmin", "all", "any",
+                 "cumsum", "cumprod", "argsort", "squeeze", "repeat", "take")
+
+
+def _numpy_keywords(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` as the array method ``name``, refusing PyTorch's ``dim=``/``keepdim=`` with a
+    TypeError that names NumPy's keyword."""
+
+    def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs and not _TORCH_KEYWORDS.keys().isdisjoint(kwargs):
+            torch = [k for k in kwargs if k in _TORCH_KEYWORDS]
+            spelled = ", ".join([repr(a) for a in args]
+                                + [f"{_TORCH_KEYWORDS.get(k, k)}={v!r}" for k, v in kwargs.items()])
+            raise TypeError(
+                f"x.{name}() got {' and '.join(k + '=' for k in torch)}, as PyTorch spells it; arrays "
+                f"in functrans follow NumPy, which says "
+                f"{' and '.join(_TORCH_KEYWORDS[k] + '=' for k in torch)}: write x.{name}({spelled})")
+        return method(self, *args, **kwargs)
+
+    checked.__name__ = checked.__qualname__ = name
+    return checked
+
+
 def _install(fnp: ModuleType) -> None:
     T: Any = Tracer  # a class extended here: its methods are set at run time
     T.__add__ = fnp.add
@@ -35,6 +62,12 @@ def _install(fnp: ModuleType) -> None:
     T.__rmul__ = _swap(fnp.multiply)
     T.__truediv__ = fnp.divide
     T.__rtruediv__ = _swap(fnp.divide)
+    T.__floordiv__ = fnp.floor_divide
+    T.__rfloordiv__ = _swap(fnp.floor_divide)
+    T.__mod__ = fnp.mod
+    T.__rmod__ = _swap(fnp.mod)
+    T.__divmod__ = fnp.divmod
+    T.__rdivmod__ = _swap(fnp.divmod)
     T.__pow__ = fnp.power
     T.__rpow__ = _swap(fnp.power)
     T.__matmul__ = fnp.matmul
@@ -89,6 +122,9 @@ def _install(fnp: ModuleType) -> None:
     T.repeat = lambda self, repeats, axis=None: fnp.repeat(self, repeats, axis)
     T.take = lambda self, indices, axis=None, mode=None: fnp.take(self, indices, axis, mode=mode)
     T.nonzero = lambda self: fnp.nonzero(self)
+    T.copy = lambda self, order="C": fnp.copy(self)
+    for name in _AXIS_METHODS:
+        setattr(T, name, _numpy_keywords(name, getattr(T, name)))
 
     def array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         target = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None

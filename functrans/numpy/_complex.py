@@ -1,7 +1,9 @@
-"""Complex numbers with NumPy's names: real and imaginary parts, the conjugate, the angle.
+"""Complex numbers with NumPy's names: real and imaginary parts, the conjugate, the angle,
+and the tests of which values and arrays are complex.
 
-Each is linear (``angle`` aside), so its derivative is the same operation on the tangent; a
-real input's cotangent stays real.
+The parts and the conjugate are linear, so their derivative is the same operation on the
+tangent, and a real input's cotangent stays real; the tests return booleans, without a
+derivative.
 """
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ import math
 
 import numpy as np
 
-from functrans._abstract import dtype_of
-from functrans.numpy._util import floating, operand
+from functrans._abstract import PY_SCALARS, dtype_of
+from functrans.numpy._reductions import all as all_entries
+from functrans.numpy._util import as_array, floating, holds_device_value, operand
 from functrans.primitives import elementwise as _ew
-from functrans.primitives.conversion import zeros_like
+from functrans.primitives.conversion import full_like, zeros_like
 from functrans.primitives.elementwise import arctan2
 from functrans.typing import Array, ArrayLike
 
@@ -99,3 +102,124 @@ def angle(z: ArrayLike, deg: bool = False) -> Array:
             z = np.asarray(z)  # host-data: a Python scalar
         out = arctan2(zeros_like(z), z)  # +0 imaginary part: pi for negative numbers
     return _ew.mul(out, 180 / math.pi) if deg else out
+
+
+# --- which values and arrays are complex --------------------------------------------------------
+
+
+def _dtype_of_value(x: ArrayLike) -> np.dtype:
+    """The dtype ``x`` has, or would have as an array (nested lists included)."""
+    x = operand(x)
+    return np.result_type(x) if type(x) in PY_SCALARS else dtype_of(x)
+
+
+def iscomplex(x: ArrayLike) -> Array:
+    """True where an entry has a nonzero imaginary part (False everywhere for a real dtype).
+    No derivative.
+
+    Args:
+        x: An array or a scalar.
+
+    Returns:
+        A boolean array shaped like ``x``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.iscomplex(fnp.array([1.0 + 0j, 1.0 + 2j])).tolist()
+        [False, True]
+    """
+    if not holds_device_value(x):
+        return np.iscomplex(x)  # host-data: NumPy's function on host values
+    x = as_array(x)
+    if dtype_of(x).kind == "c":
+        return _ew.ne(_ew.imag(x), 0)
+    return full_like(x, False, dtype=np.bool_)
+
+
+def isreal(x: ArrayLike) -> Array:
+    """True where an entry has a zero imaginary part (everywhere for a real dtype). No
+    derivative.
+
+    Args:
+        x: An array or a scalar.
+
+    Returns:
+        A boolean array shaped like ``x``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.isreal(fnp.array([1.0 + 0j, 1.0 + 2j])).tolist()
+        [True, False]
+    """
+    if not holds_device_value(x):
+        return np.isreal(x)  # host-data: NumPy's function on host values
+    x = as_array(x)
+    if dtype_of(x).kind == "c":
+        return _ew.eq(_ew.imag(x), 0)
+    return full_like(x, True, dtype=np.bool_)
+
+
+def iscomplexobj(x: ArrayLike) -> bool:
+    """True if ``x`` has a complex dtype, whatever its values (known from the dtype alone, so
+    also under ``jit``).
+
+    Args:
+        x: An array, a scalar, or a dtype-carrying object.
+
+    Returns:
+        A Python bool.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.iscomplexobj(fnp.array([1.0 + 0j])), fnp.iscomplexobj(1.0)
+        (True, False)
+    """
+    return bool(_dtype_of_value(x).kind == "c")
+
+
+def isrealobj(x: ArrayLike) -> bool:
+    """True if ``x`` does not have a complex dtype (known from the dtype alone, so also under
+    ``jit``).
+
+    Args:
+        x: An array, a scalar, or a dtype-carrying object.
+
+    Returns:
+        A Python bool.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.isrealobj(fnp.array([1.0 + 0j])), fnp.isrealobj(1.0)
+        (False, True)
+    """
+    return not iscomplexobj(x)
+
+
+def real_if_close(a: ArrayLike, tol: float = 100) -> Array:
+    """``a``'s real part if every imaginary part is below ``tol`` (in machine epsilons of
+    ``a``'s dtype when ``tol > 1``, else absolute); otherwise ``a`` itself. The derivative is
+    that of the result: of the real part, or the identity. The choice depends on the values,
+    so a traced ``a`` needs known values (inside ``grad`` or ``jvp``; under ``jit`` it raises).
+
+    Args:
+        a: An array or a scalar.
+        tol: The tolerance, in machine epsilons if above 1.
+
+    Returns:
+        ``real(a)`` or ``a``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.real_if_close(fnp.array([2.1 + 4e-14j, 5.2 + 3e-15j]), tol=1000).tolist()
+        [2.1, 5.2]
+    """
+    if not holds_device_value(a):
+        return np.real_if_close(a, tol)  # host-data: NumPy's function on host values
+    a = as_array(a)
+    if dtype_of(a).kind != "c":
+        return a
+    if tol > 1:
+        tol = np.finfo(dtype_of(a)).eps * tol
+    if all_entries(_ew.lt(_ew.abs(_ew.imag(a)), tol)):
+        return _ew.real(a)
+    return a

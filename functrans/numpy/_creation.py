@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 
@@ -71,6 +72,23 @@ def asarray(a: ArrayLike, dtype: DType | None = None) -> Array:
         return np.asarray(a, dtype=dtype)  # host-data: host values (parameters, lists, host_values)
     other: Array = a  # an array of another library (CuPy, ...)
     return other if dtype is None or other.dtype == dtype else other.astype(dtype)
+
+
+def copy(a: ArrayLike, order: Literal["K", "A", "C", "F"] = "K") -> Array:
+    """A copy of ``a`` (``order`` as in NumPy, for host arrays). A traced array is its own
+    copy: traced values are never changed in place. The derivative is the identity.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> x = fnp.ones(2)
+        >>> y = fnp.copy(x)
+        >>> y[0] = 5.0
+        >>> x.tolist()
+        [1.0, 1.0]
+    """
+    if not holds_device_value(a):
+        return np.copy(a, order=order)  # host-data: NumPy's function on host values
+    return array(a)
 
 
 # --- filled --------------------------------------------------------------------------------------

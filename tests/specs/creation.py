@@ -105,6 +105,7 @@ def _from_array_specs():
         unary("fnp.array[dtype]", lambda x, *, dtype: fnp.array(x, dtype=dtype),
               lambda x, *, dtype: np.array(x, dtype=dtype),
               sig=with_params(same_shapes(1), {"dtype": F64})),
+        unary("fnp.copy", fnp.copy, np.copy),
         unary("fnp.asarray", fnp.asarray, np.asarray,
               sig=same_shapes(1).flatmap(lambda sp: st.sampled_from([None, F32, F64]).map(
                   lambda d: (sp[0], {"dtype": d})))),

@@ -2,6 +2,8 @@
 functions, comparisons and logic, rounding, where/select/clip and the complex parts."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 from hypothesis import strategies as st
 
@@ -25,6 +27,7 @@ from .strategies import (
     Domain,
     broadcast_shapes,
     same_shapes,
+    shapes,
     with_params,
 )
 
@@ -189,6 +192,79 @@ def _complex_specs():
     ]
 
 
+def _operator_specs():
+    """Python's ``%``, ``//`` and ``divmod`` on traced arrays, with either operand an array or
+    a Python float: values away from the jumps of the remainder."""
+    apart = Domain(0.8, 1.0)  # x / 1.5 and 1.5 / x stay between integers
+    return [
+        binary("fnp.mod[%]", operator.mod, operator.mod, MOD_DOMAINS),
+        *with_scalar("fnp.mod[%]", operator.mod, operator.mod, 1.5, apart),
+        binary("fnp.floor_divide[//]", operator.floordiv, operator.floordiv, (HALF_OFF, NONZERO), derivative="zero"),
+        *with_scalar("fnp.floor_divide[//]", operator.floordiv, operator.floordiv, 1.5, apart, derivative="zero"),
+        binary("fnp.divmod", fnp.divmod, np.divmod, MOD_DOMAINS),
+        binary("fnp.divmod[divmod]", divmod, divmod, MOD_DOMAINS),
+        *with_scalar("fnp.divmod[divmod]", divmod, divmod, 1.5, apart),
+    ]
+
+
+@st.composite
+def _closeness_sig(draw):
+    """Shapes that broadcast, and isclose's parameters."""
+    shapes_, _ = draw(broadcast_shapes(2))
+    return shapes_, {"rtol": draw(st.sampled_from([1e-5, 1e-3, 0.0])), "atol": draw(st.sampled_from([1e-8, 1e-6, 0.0])),
+                     "equal_nan": draw(st.booleans())}
+
+
+def _near(f):
+    """``f(x, x + y * 4e-6, ...)``: values within and beyond the default tolerances of x."""
+    return lambda x, y, **params: f(x, x + y * 4e-6, **params)
+
+
+@st.composite
+def _equal_sig(draw, broadcast):
+    """Two shapes (the same, broadcasting, or neither), and ``equal_nan`` for array_equal."""
+    kind = draw(st.sampled_from(["same", "broadcast", "other"]))
+    if kind == "same":
+        shapes_, _ = draw(same_shapes(2))
+    elif kind == "broadcast":
+        shapes_, _ = draw(broadcast_shapes(2))
+    else:
+        shapes_ = (draw(shapes()), draw(shapes()))
+    return shapes_, ({} if broadcast else {"equal_nan": draw(st.booleans())})
+
+
+def _closeness_specs():
+    """Closeness and equality of arrays: booleans, zero derivative."""
+    bits = Domain(0, 1, kind="grid")  # 0.0 and 1.0: small arrays are often equal
+    return [
+        binary("fnp.isclose", fnp.isclose, np.isclose, GRID, derivative="zero"),
+        OpSpec("fnp.isclose[near]", _near(fnp.isclose), _near(np.isclose), 2, _closeness_sig(), derivative="zero"),
+        binary("fnp.allclose", fnp.allclose, np.allclose, GRID, derivative="zero"),
+        OpSpec("fnp.allclose[near]", _near(fnp.allclose), _near(np.allclose), 2, _closeness_sig(), derivative="zero"),
+        OpSpec("fnp.array_equal", fnp.array_equal, np.array_equal, 2, _equal_sig(False), bits, derivative="zero"),
+        OpSpec("fnp.array_equiv", fnp.array_equiv, np.array_equiv, 2, _equal_sig(True), bits, derivative="zero"),
+    ]
+
+
+def _real_if_close(lib):
+    """``real_if_close`` of ``x`` with its imaginary part scaled by ``s`` (0, tiny or 1)."""
+    return lambda x, *, s: lib.real_if_close(lib.real(x) + lib.imag(x) * (s * 1j))
+
+
+def _complex_test_specs():
+    """Which values and arrays are complex: booleans, zero derivative; real_if_close, which
+    has the derivative of what it returns."""
+    return [
+        *(unary(f"fnp.{n}{variant}", fnp_fn(n), np_fn(n), GRID, dtypes=dtypes, derivative="zero")
+          for n in ("iscomplex", "isreal", "iscomplexobj", "isrealobj")
+          for variant, dtypes in (("", REAL), ("[complex]", COMPLEX))),
+        unary("fnp.real_if_close", _real_if_close(fnp), _real_if_close(np), dtypes=COMPLEX,
+              sig=same_shapes(1).flatmap(lambda sp: st.sampled_from([0.0, 1e-18, 1.0]).map(
+                  lambda s: (sp[0], {"s": s})))),
+        unary("fnp.real_if_close[real input]", fnp.real_if_close, np.real_if_close),
+    ]
+
+
 FUNCTIONS: list[OpSpec] = [
     *(unary(f"fnp.{n}", getattr(fnp, n), ref, d) for n, d, ref in FNP_UNARY),
     unary("fnp.abs", fnp.abs, np.abs, NONZERO, aliases=("absolute",)),
@@ -212,4 +288,7 @@ FUNCTIONS: list[OpSpec] = [
     *_clip_specs(),
     *_complex_part_specs(),
     *_complex_specs(),
+    *_operator_specs(),
+    *_closeness_specs(),
+    *_complex_test_specs(),
 ]
