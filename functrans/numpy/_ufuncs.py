@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 
 from functrans.core.primitive import Primitive
-from functrans.numpy._util import PASS_THROUGH, operand
+from functrans.numpy._util import PASS_THROUGH, PLAIN_TYPES, operand
 from functrans.typing import Array, ArrayLike
 
 # Plain operands that NumPy's ufunc handles exactly as the primitive's implementation does:
 # with a NumPy array among them, the ufunc is called directly.
-_PLAIN = frozenset((np.ndarray, float, int, bool, complex, np.float64, np.float32, np.int64, np.bool_))
+_PLAIN = PLAIN_TYPES
 _ndarray = np.ndarray
 
 _Spec = Callable[..., Any]

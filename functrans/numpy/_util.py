@@ -19,16 +19,23 @@ from functrans.primitives.elementwise import isnan
 from functrans.primitives.indexing import IndexArray, gather_p
 from functrans.typing import Array, ArrayLike, DType, Shape
 
+# Python scalars, NumPy arrays and the common NumPy scalars: the operands NumPy computes with
+# directly.
+PLAIN_TYPES: frozenset[type] = PY_SCALARS | {np.ndarray, np.float64, np.float32, np.int64, np.bool_}
+
 # Types known to pass through ``operand`` unchanged; checked first, by exact type, because
 # every functrans.numpy call goes through here. Tracer subclasses and the array types of other
 # backends join the set the first time they are seen.
-PASS_THROUGH: set[type] = {float, int, bool, complex, np.ndarray, np.float64, np.float32, np.int64, np.bool_}
+PASS_THROUGH: set[type] = set(PLAIN_TYPES)
 
 # The Python scalar types, for isinstance checks (NumPy's float64 and complex128 are instances).
 NUMBERS: tuple[type[Any], ...] = tuple(PY_SCALARS)
 
 # Values that nested lists may hold and NumPy turns into an array on the host.
 HOST_VALUES: tuple[type[Any], ...] = (*NUMBERS, list, tuple, np.ndarray, np.generic)
+
+# Python scalars and lists: no array module of their own.
+_SCALARS_AND_LISTS = PY_SCALARS | {list, tuple}
 
 
 # --- operands ---------------------------------------------------------------------------------------
@@ -158,7 +165,7 @@ def plain_module(a: Any) -> Any:
     kind = type(a)
     if kind is np.ndarray:
         return np
-    if isinstance(a, Tracer) or kind in (int, float, complex, bool, list, tuple):
+    if isinstance(a, Tracer) or kind in _SCALARS_AND_LISTS:
         return None
     return array_module(a) if hasattr(a, "__array_namespace__") or hasattr(a, "shape") else None
 
@@ -326,7 +333,7 @@ def host_values(x: Any) -> np.ndarray:
     x = _witness(x) if isinstance(x, Tracer) else x
     if x is None:
         raise errors.TracerConversionError("this operation needs the values of its argument")
-    if isinstance(x, (np.ndarray, np.generic, list, tuple, int, float, bool, complex)):
+    if isinstance(x, HOST_VALUES):
         return np.asarray(x)  # host-data: host values (parameters, lists, host_values)
     return backend_of(x).to_host(x)
 
