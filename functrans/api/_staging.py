@@ -7,8 +7,10 @@ Both record with ``core.staging.stage``; ``jit`` compiles the program into a
 from __future__ import annotations
 
 import functools
+import math
+import threading
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
@@ -107,7 +109,17 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
 _JIT_CACHE_SIZE = 64
 
 
+@overload
 def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = ()) -> Callable: ...
+
+
+@overload
+def jit(fun: None = None, static_argnums: int | Sequence[int] = (),
+        static_argnames: str | Sequence[str] = ()) -> Callable[[Callable], Callable]: ...
+
+
+def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         static_argnames: str | Sequence[str] = ()) -> Callable:
     """Record ``fun`` once per input signature and replay the recorded primitives afterwards.
 
@@ -124,12 +136,24 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
     - values are abstract while the function is staged, so Python control flow that depends
       on them (``if x > 0``) raises; use ``functrans.numpy.where``, or make the argument
       static, or do not jit that function;
-    - Python scalars (``int``, ``float``, ``bool``) and the arguments named by
+    - Python scalars (``int``, ``float``, ``bool``, ``complex``) and the arguments named by
       ``static_argnums``/``static_argnames`` are part of the signature, by value: a new value
-      stages the function again. Pass arrays for values that change on every call;
-    - arrays the function reads from outside (closures, globals) are captured as they were
-      at the first call; pass them as arguments if they change;
+      stages the function again. Pass arrays for values that change on every call. Scalars
+      are told apart as the program would: ``1``, ``1.0`` and ``True`` are three signatures,
+      so are ``0.0`` and ``-0.0``, and every NaN (of one sign) is one;
+    - arrays the function reads from outside (closures, globals) are captured by value when
+      it is staged: they are copied, so editing such an array in place later does not change
+      what the jitted function computes. Pass arrays that change as arguments;
     - side effects (print, appending to a list) happen once, while staging.
+
+    Outputs are new arrays, never memory the staged program keeps from one call to the next
+    (a constant, a value computed once): writing into an output does not change later calls.
+    An output that is an argument (``jit(lambda x, y: (x, y * 2))``) is returned as the
+    function itself returns it, the caller's own array, so ``jit(f)`` and ``f`` agree.
+
+    Used as a decorator with options, ``@jit(static_argnums=1)`` is
+    ``@functools.partial(jit, static_argnums=1)``. The cache of signatures (the 64 most
+    recent) may be shared by threads.
 
     ``jit`` composes with the other transformations: ``grad(jit(f))``, ``jit(grad(f))``,
     ``vmap(jit(f))`` all work. An error raised by a primitive while the program is replayed
@@ -141,7 +165,7 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         static_argnames: names of keyword arguments that are not arrays.
 
     Returns:
-        A function with ``fun``'s signature.
+        A function with ``fun``'s signature (without ``fun``: a decorator that makes one).
 
     Example:
         >>> import numpy as np, functrans as ft, functrans.numpy as fnp
@@ -149,13 +173,21 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         >>> w, x = np.zeros(3), np.ones((4, 3))
         >>> step(w, x)  # staged on this call, replayed on the next ones
         array([4., 4., 4.])
+        >>> @ft.jit(static_argnums=1)
+        ... def power(x, n):
+        ...     return x ** n if n > 0 else fnp.ones_like(x)
+        >>> power(np.array([2.0]), 3)
+        array([8.])
     """
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames)
     name = f"jit({fun_name(fun)})"
     static_nums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
     static_names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
     if not callable(fun):
         raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
     cache: dict = {}
+    lock = threading.Lock()  # insertion and eviction; a lookup is one atomic dict.get
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
@@ -164,7 +196,10 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
         leaves, in_treedef = tree.flatten((dynamic_args, dynamic_kwargs))
         signature, dynamic_leaves = _signature(name, leaves)
-        key = (in_treedef, signature, static_args, static_kwargs)
+        if static_args or static_kwargs:
+            key = (in_treedef, signature, _static_key(static_args), _static_key(static_kwargs))
+        else:
+            key = (in_treedef, signature, (), ())
         try:
             entry = cache.get(key)
         except TypeError:
@@ -174,21 +209,31 @@ def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
                 "tuple instead of a list)."
             ) from None
         if entry is None:
+            # Staged outside the lock: two threads may both stage a new signature, and the
+            # entry of the first to finish is the one kept.
             plan, out_tree = _stage_for_jit(fun, name, static_args, static_kwargs,
                                             (dynamic_args, dynamic_kwargs), leaves)
             if holds_outer_tracers(plan):  # valid for this call only: run it through bind
                 with named_scope(name):
                     return out_tree.unflatten(plan.bind(dynamic_leaves))
-            if len(cache) >= _JIT_CACHE_SIZE:
-                cache.pop(next(iter(cache)))
-            entry = cache[key] = plan, out_tree
+            with lock:
+                entry = cache.get(key)
+                if entry is None:
+                    while len(cache) >= _JIT_CACHE_SIZE:  # first in, first out
+                        del cache[next(iter(cache))]
+                    entry = cache[key] = plan, out_tree
         plan, out_tree = entry
         if any(isinstance(leaf, Tracer) for leaf in dynamic_leaves):
             with named_scope(name):
                 return out_tree.unflatten(plan.bind(dynamic_leaves))
         return out_tree.unflatten(plan.run(dynamic_leaves))
 
-    jitted.clear_cache = cache.clear  # type: ignore[attr-defined]
+    def clear_cache() -> None:
+        with lock:
+            cache.clear()
+
+    jitted.clear_cache = clear_cache  # type: ignore[attr-defined]
+    jitted._cache_size = cache.__len__  # type: ignore[attr-defined]
     return jitted
 
 
@@ -208,6 +253,26 @@ def _split_static(name: str, args: tuple, static_nums: tuple) -> tuple[tuple, tu
     return static, dynamic
 
 
+def _static_key(pairs: tuple) -> tuple:
+    """``(position or name, value)`` pairs of static arguments, a Python scalar value keyed as
+    ``_scalar_key`` keys it."""
+    return tuple((k, _scalar_key(v)) if type(v) in PY_SCALARS else (k, v) for k, v in pairs)
+
+
+def _scalar_key(value: Any) -> Any:
+    """``value`` (a Python scalar) as a cache key that tells apart what Python's ``==`` does
+    not and a program would: the type (``1``, ``1.0``, ``True``), the sign of a zero
+    (``x / -0.0`` is ``-inf``); every NaN of one sign is one key (``nan != nan``)."""
+    kind = type(value)
+    if kind is float:
+        if value == 0.0 or value != value:
+            return kind, repr(value), math.copysign(1.0, value)
+        return kind, value
+    if kind is complex:
+        return kind, _scalar_key(value.real), _scalar_key(value.imag)
+    return kind, value
+
+
 def _signature(name: str, leaves: list) -> tuple[tuple, list]:
     """The cache-key part of the dynamic leaves, and the leaves the program takes as inputs
     (arrays; Python scalars are keyed by value and baked into the program)."""
@@ -216,7 +281,7 @@ def _signature(name: str, leaves: list) -> tuple[tuple, list]:
     for i, leaf in enumerate(leaves):
         kind = type(leaf)
         if kind in PY_SCALARS:
-            signature.append((kind, leaf))
+            signature.append(_scalar_key(leaf))
             continue
         shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
         if shape is None or dtype is None:

@@ -23,6 +23,13 @@ Building the plan:
   local variables instead of list indexing make each step cost little more than the call
   of the implementation itself.
 
+Outputs never share memory with what the plan keeps from one call to the next: the arrays
+a program holds as constants (closed over when it was recorded) are copied when the plan is
+built, so later in-place edits of the caller's array do not reach it, and an output that is
+a kept array (a constant, a folded value) or a view of one is copied on every call, so a
+caller writing into an output does not change later calls. An output that is an input is
+returned as the caller passed it, as the function itself returns it.
+
 An error raised by a primitive while the plan runs gets a note naming the equation and the
 line of the user's code that applied it when the program was recorded.
 
@@ -46,7 +53,7 @@ class ReplayPlan:
     """
 
     __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns",
-                 "_eqns", "_var_slots", "_foldable", "_straight", "_line_step")
+                 "_eqns", "_var_slots", "_foldable", "_straight", "_line_step", "_kept")
 
     def __init__(self, program: Program):
         trace = program.trace
@@ -54,6 +61,7 @@ class ReplayPlan:
         self.num_eqns = len(live)
         slot_of_var: dict[int, int] = {}
         template: list = []
+        copies: dict[int, object] = {}  # one copy per constant array, however often it is read
 
         def slot_for(value) -> int:
             if type(value) is Var and value._trace is trace:
@@ -62,6 +70,11 @@ class ReplayPlan:
                     slot_of_var[key] = len(template)
                     template.append(None)
                 return slot_of_var[key]
+            if _is_buffer(value):  # captured by value: later edits of the caller's array stay out
+                kept = copies.get(id(value))
+                if kept is None:
+                    kept = copies[id(value)] = value.copy()
+                value = kept
             template.append(value)  # a constant: its slot is filled once, here
             return len(template) - 1
 
@@ -83,26 +96,31 @@ class ReplayPlan:
             self.output_slots)
         self._straight = None
         self._line_step: dict[int, int] = {}
+        self._kept = _kept_memory(template)
         if not self._foldable:
             self._compile()
 
     def run(self, inputs):
         if self._straight is not None:
             try:
-                return self._straight(*inputs)
+                outputs = self._straight(*inputs)
             except Exception as error:
                 self._annotate(error)
                 raise
-        if self._foldable:
-            return self._run_and_fold(inputs)
-        return self._loop(inputs, through_bind=False)
+        elif self._foldable:
+            outputs = self._run_and_fold(inputs)
+        else:
+            outputs = self._loop(inputs, through_bind=False)
+        return _detach(outputs, self._kept) if self._kept else outputs
 
     def bind(self, inputs):
-        return self._loop(inputs, through_bind=True)
+        outputs = self._loop(inputs, through_bind=True)
+        return _detach(outputs, self._kept) if self._kept else outputs
 
     def _compile(self):
         """Attach the frees to the steps and write the straight-line function."""
         self.steps = _with_frees(self.steps, self._var_slots, set(self.output_slots))
+        self._kept = _kept_memory(self.env_template)
         self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
 
     def _run_and_fold(self, inputs):
@@ -155,6 +173,28 @@ class ReplayPlan:
                     _note_step(error, self._eqns[position])
                 return
             tb = tb.tb_next
+
+
+def _is_buffer(value) -> bool:
+    """Whether ``value`` is an array whose memory can be written into (not a tracer or a
+    Python scalar)."""
+    return hasattr(value, "shape") and hasattr(value, "copy") and not isinstance(value, Tracer)
+
+
+def _owner(value):
+    """The object that owns the memory of the array ``value`` (itself, or the base of a view)."""
+    base = getattr(value, "base", None)
+    return value if base is None else base
+
+
+def _kept_memory(template: list) -> frozenset:
+    """The ids of the memory owners of the arrays a plan keeps (constants, folded values)."""
+    return frozenset(id(_owner(v)) for v in template if v is not None and _is_buffer(v))
+
+
+def _detach(outputs: list, kept: frozenset) -> list:
+    """The outputs, each one that is a kept array or a view of one replaced by a copy."""
+    return [o.copy() if _is_buffer(o) and id(_owner(o)) in kept else o for o in outputs]
 
 
 _PROGRAM_FILENAME = "<functrans.jit program>"
