@@ -16,6 +16,8 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans.testing import check_grads
 
+from backends import BACKENDS
+
 RNG = np.random.default_rng(0)
 
 
@@ -188,6 +190,43 @@ def test_linspace_keeps_float32_and_numpys_denormal_steps():
                                   np.linspace(0.0, tiny, 5))
     with pytest.raises(ValueError, match="must be non-negative"):
         ft.jvp(lambda a: fnp.linspace(a, 1.0, -1), (a,), (a,))
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"base": 2.0, "num": 4}, {"endpoint": False, "num": 3}, {"num": 0},
+                                    {"num": 1}, {"axis": -1, "num": 3}, {"dtype": np.float32, "num": 3}],
+                         ids=str)
+def test_logspace_with_traced_endpoints_and_base(kwargs):
+    start, stop = np.array([0.0, -1.0]), 2.0
+    expected = np.logspace(start, stop, **kwargs)
+    for got in _traced_value(lambda a: fnp.logspace(a, stop, **kwargs), start):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
+    check_grads(lambda a: fnp.logspace(a, stop, **kwargs), (start,), order=2)
+    kwargs = {**kwargs, "base": np.array([[2.0], [3.0]])}
+    expected = np.logspace(start, stop, **kwargs)
+    for got in _traced_value(lambda b: fnp.logspace(start, stop, **{**kwargs, "base": b}), kwargs["base"]):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: fnp.linspace(a, 2.0, 3), lambda a: fnp.linspace(-1, a, 4, endpoint=False),
+    lambda a: fnp.logspace(a, 2.0, 3), lambda a: fnp.logspace(0.0, 1.0, 3, base=a + 2.0),
+], ids=["linspace start", "linspace stop", "logspace start", "logspace base"])
+def test_ranges_from_a_device_array_stay_on_its_device(make):
+    strict = BACKENDS["strict"]
+    a = np.array([0.5, 1.0])
+    expected = make(a)
+    got = make(strict.put(a))
+    strict.check_placed(got)
+    np.testing.assert_array_equal(strict.get(got), expected)
+    _, tangent = ft.jvp(make, (strict.put(a),), (strict.put(np.ones(2)),))
+    strict.check_placed(tangent)
+
+
+def test_logspace_derivative_in_its_base():
+    y = np.linspace(0.0, 2.0, 3)  # d/dbase of base ** y is y * base ** (y - 1)
+    expected = np.sum(y * 10.0 ** (y - 1))
+    assert ft.grad(lambda b: fnp.logspace(0.0, 2.0, 3, base=b).sum())(10.0) == pytest.approx(expected, rel=1e-14)
 
 
 # -- eigh from one triangle ----------------------------------------------------------------------

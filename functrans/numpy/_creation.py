@@ -255,8 +255,7 @@ def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
     dt = np.result_type(*(x if type(x) in PY_SCALARS else dtype_of(x) for x in (start, stop)))
     if dt.kind not in "fc":
         dt = np.result_type(dt, 1.0)
-    start = _conv.convert_element_type(as_array(start), new_dtype=dt)
-    stop = _conv.convert_element_type(as_array(stop), new_dtype=dt)
+    start, stop = _where_the_arrays_are((start, stop), dt)
     delta = _ew.sub(stop, start)
     nd = len(shape_of(delta))
     # host-data: the sample numbers, placed where the endpoints live
@@ -289,6 +288,21 @@ def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
     return (y, step) if retstep else y
 
 
+def _where_the_arrays_are(values: tuple, dtype: np.dtype | None = None) -> list:
+    """``values`` as arrays of ``dtype`` (their own if None) on the device of the ones that
+    are traced or device arrays: host values (Python numbers, NumPy arrays) are placed there."""
+    values = [operand(v) for v in values]
+    like = next(v for v in values if holds_device_value(v))
+    out = []
+    for v in values:
+        if not holds_device_value(v):
+            v = placed_like(np.asarray(v, dtype=dtype), like)  # host-data: placed where the arrays are
+        elif dtype is not None:
+            v = _conv.convert_element_type(v, new_dtype=dtype)
+        out.append(v)
+    return out
+
+
 def _moved_first_to(nd: int, position: int) -> tuple[int, ...]:
     """The permutation that moves dimension 0 to ``position``."""
     order = list(range(1, nd))
@@ -296,17 +310,33 @@ def _moved_first_to(nd: int, position: int) -> tuple[int, ...]:
     return tuple(order)
 
 
-def logspace(start: int, stop: float, num: int = 50, endpoint: bool = True, base: float = 10.0,
-             dtype: DType | None = None) -> Array:
-    """``base ** linspace(start, stop, num)``.
+def logspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, base: ArrayLike = 10.0,
+             dtype: DType | None = None, axis: int = 0) -> Array:
+    """``base ** linspace(start, stop, num, endpoint, axis=axis)``, as ``numpy.logspace``:
+    ``start``, ``stop`` and ``base`` may be arrays (an array ``base`` broadcasts with the
+    endpoints) and traced values, differentiable in each.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.logspace(0, 2, 3).tolist()
         [1.0, 10.0, 100.0]
+        >>> import functrans as ft
+        >>> float(ft.grad(lambda b: fnp.logspace(0.0, 2.0, 3, base=b).sum())(10.0))
+        21.0
     """
-    # host-data: made from no array (like= places it)
-    return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype)
+    if not (holds_device_value(start) or holds_device_value(stop) or holds_device_value(base)):
+        # host-data: made from host values
+        return np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype, axis=axis)
+    if type(base) not in PY_SCALARS and len(shape_of(operand(base))):
+        # an array base broadcasts with the endpoints, which decides where axis is
+        start, stop, base = _where_the_arrays_are((start, stop, base))
+        nd = len(np.broadcast_shapes(shape_of(start), shape_of(stop), shape_of(base)))
+        start, stop, base = (_shape.reshape(a, (1,) * (nd - len(shape_of(a))) + tuple(shape_of(a)))
+                             for a in (start, stop, base))
+        base = _shape.expand_dims(base, (normalize_axis(axis, nd + 1),))
+    y = linspace(start, stop, num, endpoint=endpoint, axis=axis)
+    out = _ew.pow(operand(base), y)
+    return out if dtype is None else _conv.convert_element_type(out, new_dtype=np.dtype(dtype))
 
 
 def meshgrid(*xi: ArrayLike, copy: bool = True, sparse: bool = False,

@@ -10,7 +10,7 @@ import functrans.numpy as fnp
 from functrans import primitives as P
 
 from .opspec import OpSpec, binds, prim_spec, unary
-from .strategies import F32, F64, broadcast_shapes, no_args, same_shapes, shapes, with_params
+from .strategies import ANY, F32, F64, POSITIVE, broadcast_shapes, no_args, same_shapes, shapes, with_params
 
 
 def _lower_triangle(xp, n, m):
@@ -51,6 +51,12 @@ def linspace_sig(draw):
     return (a, b), {"num": num, "endpoint": endpoint, "axis": draw(st.integers(-nd, nd - 1)), "retstep": retstep}
 
 
+def _logspace_sig():
+    """linspace's draws without retstep, and a base."""
+    return st.tuples(linspace_sig(), st.sampled_from([2.0, 10.0, 0.5])).map(
+        lambda t: (t[0][0], {**{k: v for k, v in t[0][1].items() if k != "retstep"}, "base": t[1]}))
+
+
 def _from_shape_specs():
     dtype = st.sampled_from([None, F32, F64, np.int64])
     small = st.integers(0, 3)
@@ -78,6 +84,11 @@ def _from_shape_specs():
             {"start": st.sampled_from([0.0, -1.0]), "stop": st.sampled_from([1.0, 5.0]), "num": st.integers(0, 5),
              "endpoint": st.booleans(), "dtype": st.sampled_from([None, F32, F64])})), derivative="none"),
         OpSpec("fnp.linspace[arrays]", fnp.linspace, np.linspace, 2, linspace_sig()),
+        OpSpec("fnp.logspace[arrays]", fnp.logspace, np.logspace, 2, _logspace_sig()),
+        OpSpec("fnp.logspace[array base]", lambda start, base, **p: fnp.logspace(start, 1.5, base=base, **p),
+               lambda start, base, **p: np.logspace(start, 1.5, base=base, **p), 2,
+               linspace_sig().map(lambda sp: (sp[0], {"num": sp[1]["num"], "endpoint": sp[1]["endpoint"]})),
+               domain=(ANY, POSITIVE)),
         OpSpec("fnp.logspace", fnp.logspace, np.logspace, 0, st.integers(0, 4).map(
             lambda n: ((), {"start": 0.0, "stop": 2.0, "num": n})), derivative="none"),
         OpSpec("fnp.eye", fnp.eye, np.eye, 0, no_args(st.fixed_dictionaries(
