@@ -69,6 +69,8 @@ def test_einsum_broadcasts_as_numpy_with_its_derivatives(subscripts, shapes):
     np.testing.assert_allclose(tangent, _einsum_jvp_reference(subscripts, ops, tangents), rtol=1e-12, atol=1e-12)
     under_jit = ft.jit(lambda *xs: fnp.einsum(subscripts, *xs))(*ops)
     np.testing.assert_allclose(under_jit, expected, rtol=1e-12, atol=1e-12)
+    batched = ft.vmap(lambda x: fnp.einsum(subscripts, x, *ops[1:]))(np.stack([ops[0], 2 * ops[0]]))
+    np.testing.assert_allclose(batched, np.stack([expected, 2 * expected]), rtol=1e-12, atol=1e-12)
     check_grads(lambda *xs: fnp.einsum(subscripts, *xs), ops, order=2)
 
 
