@@ -133,7 +133,8 @@ def test_multiple_results_constants_and_pass_through_outputs():
     w, v, const, scalar = f(a, np.ones(2))
     np.testing.assert_allclose(w, np.linalg.eigvalsh(a), rtol=1e-14)
     np.testing.assert_array_equal(v, np.ones(2))
-    assert const is a and scalar == 1.5
+    np.testing.assert_array_equal(const, a)
+    assert not np.shares_memory(const, a) and scalar == 1.5  # a closed-over array is copied
 
 
 def test_dead_code_is_not_replayed():
@@ -290,3 +291,116 @@ def test_an_error_at_replay_names_the_line_that_applied_the_primitive():
     with open(__file__) as file:
         line = next(i for i, text in enumerate(file.read().splitlines(), 1) if text.endswith("# CHOLESKY-LINE"))
     assert "'cholesky'" in notes and f"{__file__}:{line}" in notes
+
+
+def test_outputs_never_share_memory_with_what_the_plan_keeps():
+    D = np.ones(2)
+    f = ft.jit(lambda x: (x * 2, D * 1.0))  # D * 1.0 is computed once, a constant of the plan
+    first = f(np.ones(2))
+    first[1][:] = 7.0
+    assert f(np.ones(2))[1].tolist() == [1.0, 1.0]
+    views = ft.jit(lambda v: (fnp.zeros_like(v).reshape(-1), D[::-1]))  # views of kept arrays
+    for _ in range(3):  # the staging call, the folding call, a replay
+        a, b = views(np.ones((2, 1)))
+        assert a.tolist() == [0.0, 0.0] and b.tolist() == [1.0, 1.0]
+        a[:] = 5.0
+        b[:] = 5.0
+    g = ft.jit(ft.grad(lambda x: fnp.sum(x * D)))  # D is a kept constant and x's cotangent
+    g(np.ones(2))[:] = 3.0
+    assert g(np.ones(2)).tolist() == [1.0, 1.0] and D.tolist() == [1.0, 1.0]
+
+
+def test_an_output_that_is_an_argument_is_the_callers_array_as_without_jit():
+    f = lambda x, y: (x, y * 2)
+    x, y = np.ones(2), np.ones(2)
+    for _ in range(2):
+        assert f(x, y)[0] is x and ft.jit(f)(x, y)[0] is x
+    jitted = ft.jit(f)
+    for _ in range(3):
+        out = jitted(x, y)
+        assert out[0] is x and out[1].tolist() == [2.0, 2.0] and not np.shares_memory(out[1], y)
+
+
+def test_arrays_closed_over_are_captured_by_value_when_staged():
+    D = np.ones(2)
+    f = ft.jit(lambda x: x * D)
+    assert f(np.ones(2)).tolist() == [1.0, 1.0]
+    D[:] = 5.0  # an in-place edit after staging does not reach the staged program
+    assert f(np.ones(2)).tolist() == [1.0, 1.0]
+    assert ft.jit(lambda x: x * D)(np.ones(2)).tolist() == [5.0, 5.0]  # a new staging sees it
+    assert "Pass arrays that change as arguments" in " ".join(ft.jit.__doc__.split())
+
+
+def test_python_scalars_are_keyed_as_the_program_sees_them():
+    calls = []
+
+    def f(x, s):
+        calls.append(s)
+        return x / s if not isinstance(s, bool) else x * s
+
+    g = ft.jit(f)
+    assert g(np.ones(1), 0.0).tolist() == [np.inf]
+    assert g(np.ones(1), -0.0).tolist() == [-np.inf]
+    assert len(calls) == 2
+    for _ in range(3):  # one staging per NaN, not one per call
+        assert np.isnan(g(np.ones(1), float("nan"))[0])
+    assert len(calls) == 3
+    assert np.signbit(g(np.ones(1), -float("nan"))[0]) and len(calls) == 4
+    assert [type(s) for s in calls] == [float] * 4
+    for s in (1, 1.0, True, 1 + 0j):
+        out = g(np.ones(1), s)
+        assert type(calls[-1]) is type(s) and out.dtype == (np.ones(1) / s if s is not True else np.ones(1)).dtype
+    assert len(calls) == 8
+    np.testing.assert_array_equal(g(np.ones(1), complex(1.0, -0.0)), np.ones(1) / complex(1.0, -0.0))
+    assert len(calls) == 9  # 1 - 0j is not 1 + 0j
+    h = ft.jit(lambda x, s: x / s, static_argnums=1)
+    assert h(np.ones(1), 0.0).tolist() == [np.inf] and h(np.ones(1), -0.0).tolist() == [-np.inf]
+
+
+def test_the_cache_is_safe_under_threads(monkeypatch):
+    import sys
+    import threading
+
+    monkeypatch.setattr(ft.api._staging, "_JIT_CACHE_SIZE", 4)
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    f = ft.jit(lambda x, s: x * s)
+    failures, sizes = [], []
+
+    def hammer(seed):
+        try:
+            for i in range(200):
+                s = float((seed * 7 + i) % 13)  # 13 signatures over a bound of 4
+                out = f(np.ones(2), s)
+                assert out.tolist() == [s, s]
+                sizes.append(f._cache_size())
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    try:
+        threads = [threading.Thread(target=hammer, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old_interval)
+    assert failures == []
+    assert max(sizes) <= 4 and f._cache_size() <= 4
+
+
+def test_jit_with_options_is_a_decorator_factory():
+    @ft.jit(static_argnums=1)
+    def power(x, n):
+        return x ** n if n > 0 else fnp.ones_like(x)
+
+    assert power(np.array([2.0]), 3).tolist() == [8.0]
+    assert power(np.array([2.0]), 0).tolist() == [1.0]
+
+    @ft.jit(static_argnames="mode")
+    def pick(x, mode="sin"):
+        return fnp.sin(x) if mode == "sin" else fnp.cos(x)
+
+    assert pick(np.zeros(1), mode="cos").tolist() == [1.0]
+    assert pick(np.zeros(1)).tolist() == [0.0]
+    assert pick.__name__ == "pick"
