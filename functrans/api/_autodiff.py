@@ -16,11 +16,14 @@ from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.api._checks import (
     as_array,
+    check_array_outputs,
+    check_cotangent_dtype,
     check_differentiable_inputs,
     check_holomorphic_inputs,
     check_scalar_output,
     checked_tangents,
     describe_leaves,
+    output_name,
 )
 from functrans.backend import backend_of
 from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
@@ -213,6 +216,7 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
     with named_scope(name):
         out_flat, program = linearize_flat(traced, leaves, name)
     out_tree = flat.out_tree
+    check_array_outputs(out_flat, name, out_tree)
     out = out_tree.unflatten(out_flat)
 
     def vjp_fun(cotangent: PyTree) -> tuple:
@@ -222,12 +226,13 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
         checked = []
         for i, (o, ct) in enumerate(zip(out_flat, ct_leaves)):
             ct = as_array(ct)
-            if tuple(ct.shape) != tuple(getattr(o, "shape", ())):
+            if tuple(ct.shape) != tuple(shape_of(o)):
                 raise errors.TangentMismatchError(
-                    f"{name}: the cotangent for output leaf {i} has shape {tuple(ct.shape)}, but "
-                    f"the output has shape {tuple(o.shape)}. Pass a cotangent shaped like "
-                    "the output (for example fnp.ones_like(out))."
+                    f"{name}: the cotangent for {output_name(out_tree, i)} has shape "
+                    f"{tuple(ct.shape)}, but the output has shape {tuple(shape_of(o))}. Pass a "
+                    "cotangent shaped like the output (for example fnp.ones_like(out))."
                 )
+            check_cotangent_dtype(name, f"the cotangent for {output_name(out_tree, i)}", ct, o)
             checked.append(ct)
         with named_scope(name):
             cts = transpose_program(program, checked)
@@ -271,6 +276,8 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
     flat_p, flat_t = [], []
     for i, (p, t) in enumerate(zip(flat.leaves, t_leaves)):
         p = as_array(p)
+        if p.dtype.kind in "biu":
+            t = _integer_tangent(name, primals, i, p, t)
         t = np.asarray(t, dtype=p.dtype) if type(t) in PY_SCALARS else as_array(t)
         if tuple(t.shape) != tuple(p.shape) or t.dtype != p.dtype:
             where = tree.keystr(tree.flatten_with_path(primals)[0][i][0])
@@ -295,9 +302,28 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
 
     with named_scope(name):
         out_p, out_t = jvp_flat(traced, flat_p, flat_t, name)
+        check_array_outputs(out_p, name, flat.out_tree)
         out_t = materialize(out_t, out_p)
     result = (flat.out_tree.unflatten(out_p), flat.out_tree.unflatten(out_t))
     return result + (flat.aux,) if has_aux else result
+
+
+def _integer_tangent(name: str, primals: tuple, i: int, primal: Any, tangent: Any) -> Any:
+    """The tangent of an integer or boolean primal, which has no derivative: zeros of an
+    integer or boolean dtype pass (as the primal's dtype); a float tangent, or a nonzero one,
+    would be dropped silently, so it is an error naming the argument and both dtypes."""
+    t = np.asarray(tangent) if type(tangent) in PY_SCALARS else as_array(tangent)
+    dtype = dtype_of(t)
+    if dtype.kind in "biu" and (isinstance(t, Tracer) or not np.any(backend_of(t).to_host(t))):
+        return np.zeros((), primal.dtype) if type(tangent) in PY_SCALARS else tangent
+    where = tree.keystr(tree.flatten_with_path(primals)[0][i][0])
+    raise errors.TangentMismatchError(
+        f"{name}: the primal at primals{where} has the integer dtype {primal.dtype}, which has no "
+        f"derivative, but its tangent (dtype {dtype}) is not a zero of an integer dtype: it "
+        "would be dropped. Pass a float primal (3.0 rather than 3, or x.astype(float)) to "
+        "differentiate with respect to it, or a zero integer tangent (fnp.zeros_like(x)) to "
+        "hold it constant."
+    )
 
 
 def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
@@ -328,6 +354,7 @@ def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
     with named_scope(name):
         out_flat, program = linearize_flat(flat, leaves, name)
     out_tree = flat.out_tree
+    check_array_outputs(out_flat, name, out_tree)
 
     def f_jvp(*tangents: PyTree) -> PyTree:
         flat_t = checked_tangents(name, "tangent", tuple(tangents), flat.in_tree, leaves)

@@ -3,6 +3,7 @@ explanatory error: array leaves, inputs to differentiate, scalar outputs, tangen
 cotangents."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -82,10 +83,11 @@ def check_scalar_output(out: Any, name: str, holomorphic: bool = False) -> None:
             f"{type(out).__name__}. To return extra values, use has_aux=True and return "
             "(loss, aux)."
         )
-    if shape != ():
+    if shape != () and math.prod(shape) != 1:  # one element, of any shape: its gradient
         raise errors.NonScalarOutputError(
-            f"{name} needs the function to return a scalar, but it returned an array of shape "
-            f"{tuple(shape)}. Reduce it to a scalar (for example with .sum() or .mean()), use "
+            f"{name} needs the function to return a scalar (or an array of one element), but it "
+            f"returned an array of shape {tuple(shape)}. Reduce it to a scalar (for example with "
+            ".sum() or .mean()), use "
             "functrans.vjp or jacrev for the derivative of a non-scalar output, or return "
             "(loss, aux) with has_aux=True if the array is an extra output."
         )
@@ -112,14 +114,76 @@ def check_scalar_output(out: Any, name: str, holomorphic: bool = False) -> None:
         )
 
 
-def check_float_outputs(leaves: Sequence, name: str) -> None:
+def leaf_path(treedef: Any, i: int) -> str:
+    """The key path of leaf ``i`` of a tree of structure ``treedef`` (``['b'][1]``), for an
+    error message; the empty string for a tree that is one leaf."""
+    paths = tree.flatten_with_path(treedef.unflatten(list(range(treedef.num_leaves))))[0]
+    return tree.keystr(paths[i][0])
+
+
+def output_name(out_tree: Any, i: int) -> str:
+    """Leaf ``i`` of the output, named for an error message: ``the output`` for an output that
+    is one array, else ``the output at out['b'][1]``."""
+    path = leaf_path(out_tree, i)
+    return f"the output at out{path}" if path else "the output"
+
+
+def check_float_outputs(leaves: Sequence, name: str, out_tree: Any) -> None:
     """Raise if an output to differentiate (by a Jacobian) has no derivative (ints, bools)."""
     for i, leaf in enumerate(leaves):
         dtype = dtype_of(leaf)
         if dtype.kind not in "fc":
             raise errors.InputDtypeError(
-                f"{name}: output leaf {i} has dtype {dtype}, which has no derivative. Compute the "
-                "outputs in floats, or return integer values as auxiliary data (has_aux=True)."
+                f"{name}: {output_name(out_tree, i)} has dtype {dtype}, which has no "
+                "derivative. Compute the outputs in floats, or return integer values as "
+                "auxiliary data (has_aux=True)."
+            )
+
+
+def check_array_outputs(leaves: Sequence, name: str, out_tree: Any) -> None:
+    """Raise a TypeError naming the output if a leaf of it is not an array or a Python number
+    (a string, None, an object): it has no derivative to compute."""
+    for i, leaf in enumerate(leaves):
+        if type(leaf) in PY_SCALARS or isinstance(leaf, Tracer):
+            continue
+        if isinstance(leaf, (np.ndarray, np.generic)) or (hasattr(leaf, "shape") and hasattr(leaf, "dtype")):
+            continue
+        raise TypeError(
+            f"{name}: {output_name(out_tree, i)} is a {type(leaf).__name__}; "
+            "transformations differentiate outputs that are arrays, Python numbers, or pytrees "
+            "(tuples, lists, dicts) of them. Return non-array values as auxiliary data "
+            "(has_aux=True), or leave them out of the output."
+        )
+
+
+def check_complex_outputs(leaves: Sequence, name: str, out_tree: Any, holomorphic: bool) -> None:
+    """jacrev's rule (as JAX's): a complex output needs ``holomorphic=True``; with it, every
+    output must be complex."""
+    for i, leaf in enumerate(leaves):
+        dtype = dtype_of(leaf)
+        if holomorphic and dtype.kind != "c":
+            raise errors.InputDtypeError(
+                f"{name} with holomorphic=True needs complex outputs, but "
+                f"{output_name(out_tree, i)} has dtype {dtype}. Return complex values, or drop "
+                "holomorphic=True for a real-valued function."
+            )
+        if not holomorphic and dtype.kind == "c":
+            raise errors.InputDtypeError(
+                f"{name} needs real outputs, but {output_name(out_tree, i)} has dtype "
+                f"{dtype}. For a complex-differentiable function pass holomorphic=True (with "
+                "complex inputs: x + 0j); otherwise differentiate the real and imaginary parts "
+                "(fnp.real(f(x)), fnp.imag(f(x))) as separate real outputs, or use functrans.vjp."
+            )
+
+
+def check_real_inputs(leaves: Sequence, describe: Callable[[int], str], name: str) -> None:
+    """jacfwd's rule (as JAX's): a complex input needs ``holomorphic=True``."""
+    for i, leaf in enumerate(leaves):
+        if leaf.dtype.kind == "c":
+            raise errors.InputDtypeError(
+                f"{name} needs real inputs, but {describe(i)} has dtype {leaf.dtype}. For a "
+                "complex-differentiable function pass holomorphic=True; otherwise pass the real "
+                "and imaginary parts as separate real arguments, or use functrans.jvp."
             )
 
 
@@ -135,8 +199,24 @@ def checked_tangents(name: str, what: str, values: Any, treedef: Any, like_leave
         value = np.asarray(value, dtype=dtype_of(like)) if type(value) in PY_SCALARS else as_array(value)
         if tuple(value.shape) != tuple(shape_of(like)):
             raise errors.TangentMismatchError(
-                f"{name}: the {what} for leaf {i} has shape {tuple(value.shape)}, but it must have "
-                f"shape {tuple(shape_of(like))} (that of the value it stands beside)."
+                f"{name}: the {what}{' at ' + leaf_path(treedef, i) if treedef.num_leaves > 1 else ''} has shape "
+                f"{tuple(value.shape)}, but it must have shape {tuple(shape_of(like))} (that of "
+                "the value it stands beside)."
             )
+        path = leaf_path(treedef, i)
+        check_cotangent_dtype(name, f"the {what} at {path}" if path else f"the {what}", value, like)
         out.append(value)
     return out
+
+
+def check_cotangent_dtype(name: str, where: str, value: Any, like: Any) -> None:
+    """A complex (co)tangent for a real value would have its imaginary part dropped: refuse
+    it, naming the leaf (``where``) and both dtypes (as JAX does)."""
+    dtype, like_dtype = dtype_of(value), dtype_of(like)
+    if dtype.kind == "c" and like_dtype.kind != "c":
+        raise errors.TangentMismatchError(
+            f"{name}: {where} has dtype {dtype}, but the value it stands beside has the real "
+            f"dtype {like_dtype}, so its imaginary part would be lost. Pass real values (the "
+            "real and imaginary parts in two calls: the function is linear in them), or make "
+            "the function's output complex."
+        )

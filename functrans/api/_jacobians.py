@@ -13,7 +13,15 @@ from typing import Any
 
 from functrans import errors
 from functrans.api._autodiff import strip_aux, zeros_for
-from functrans.api._checks import as_array, check_differentiable_inputs, check_float_outputs, describe_leaves
+from functrans.api._checks import (
+    as_array,
+    check_complex_outputs,
+    check_differentiable_inputs,
+    check_float_outputs,
+    check_holomorphic_inputs,
+    check_real_inputs,
+    describe_leaves,
+)
 from functrans.backend import backend_of
 from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
 from functrans.core.trace import Tracer, named_scope
@@ -88,13 +96,19 @@ def _batch_first(t: Any, dim: int | None, like: Any, size: int) -> Any:
 
 
 def _arguments(fun: Callable, args: tuple, kwargs: dict, argnums: int | Sequence[int], has_aux: bool,
-               name: str) -> tuple[FlatFun, list]:
+               name: str, holomorphic: bool, real_inputs: bool) -> tuple[FlatFun, list]:
     """The function of the flat leaves of the arguments to differentiate, and those leaves
-    (checked to be float or complex)."""
+    (checked to be float or complex; all complex with ``holomorphic``; all real if
+    ``real_inputs`` and not ``holomorphic``)."""
     nums = normalize_argnums(argnums, len(args), name)
     flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
     leaves = [as_array(leaf) for leaf in flat.leaves]
-    check_differentiable_inputs(leaves, describe_leaves(args, nums), name, allow_int=False)
+    describe = describe_leaves(args, nums)
+    check_differentiable_inputs(leaves, describe, name, allow_int=False)
+    if holomorphic:
+        check_holomorphic_inputs(leaves, describe, name)
+    elif real_inputs:
+        check_real_inputs(leaves, describe, name)
     return flat, leaves
 
 
@@ -104,7 +118,8 @@ def _per_input(flat: FlatFun, blocks: list, argnums: int | Sequence[int]) -> Any
     return per_arg[0] if isinstance(argnums, int) else per_arg
 
 
-def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
+           holomorphic: bool = False) -> Callable:
     """The Jacobian of ``fun`` by forward mode: ``jvp`` vectorised with ``vmap`` over the
     unit vectors of the inputs (one batched forward pass, not a Python loop).
 
@@ -117,6 +132,9 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         fun: a function of arrays (pytrees) returning arrays (pytrees).
         argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
         has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+        holomorphic: ``fun`` is complex-differentiable; its inputs must be complex and the
+            Jacobian holds the complex derivatives. Without it the inputs must be real (as in
+            JAX; the outputs may be complex).
 
     Returns:
         A function with ``fun``'s signature returning the Jacobian.
@@ -131,7 +149,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     @functools.wraps(fun)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
-        flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name)
+        flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name, holomorphic,
+                                  real_inputs=True)
         basis, sizes = _basis(leaves)
         total = sum(sizes)
         n_out: list[int] = []
@@ -149,7 +168,9 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         with named_scope(name):
             outs, dims = vmap_flat(forward, basis, [0] * len(basis), total, name)
             primals, tangents = outs[:n_out[0]], outs[n_out[0]:]
-            check_float_outputs(primals, name)
+            check_float_outputs(primals, name, flat.out_tree)
+            if holomorphic:
+                check_complex_outputs(primals, name, flat.out_tree, holomorphic)
             jac_leaves = []
             for p, t, dim in zip(primals, tangents, dims[n_out[0]:]):
                 t = _batch_first(t, dim, p, total)  # (N, *out)
@@ -168,7 +189,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     return jacobian
 
 
-def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
+           holomorphic: bool = False) -> Callable:
     """The Jacobian of ``fun`` by reverse mode: the function returned by ``vjp`` vectorised
     with ``vmap`` over the unit vectors of the outputs (one linearization, one batched
     backward pass).
@@ -181,6 +203,9 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         fun: a function of arrays (pytrees) returning arrays (pytrees).
         argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
         has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(jacobian, aux)``.
+        holomorphic: ``fun`` is complex-differentiable; its inputs and outputs must be
+            complex and the Jacobian holds the complex derivatives. Without it the outputs
+            must be real (as in JAX; the inputs may be complex).
 
     Returns:
         A function with ``fun``'s signature returning the Jacobian.
@@ -196,7 +221,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
     @functools.wraps(fun)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
-        flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name)
+        flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name, holomorphic,
+                                  real_inputs=False)
 
         def traced(tracers: list) -> list:
             outs = flat(tracers)
@@ -206,7 +232,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         with named_scope(name):
             out_leaves, program = linearize_flat(traced, leaves, name)
             out_leaves = [as_array(leaf) for leaf in out_leaves]
-            check_float_outputs(out_leaves, name)
+            check_float_outputs(out_leaves, name, flat.out_tree)
+            check_complex_outputs(out_leaves, name, flat.out_tree, holomorphic)
             basis, sizes = _basis(out_leaves)
             total = sum(sizes)
             # the backward pass along every unit vector of the outputs at once
@@ -225,7 +252,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     return jacobian
 
 
-def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -> Callable:
+def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
+            holomorphic: bool = False) -> Callable:
     """The Hessian of a scalar function: ``jacfwd(jacrev(fun))`` (reverse mode for the
     gradient, forward mode over it, the cheapest combination for a dense Hessian).
 
@@ -233,6 +261,7 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
         fun: a function returning a scalar (or ``(scalar, aux)`` with ``has_aux``).
         argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
         has_aux: ``fun`` returns ``(output, aux)``; the result is then ``(hessian, aux)``.
+        holomorphic: ``fun`` is complex-differentiable (complex inputs and output).
 
     Returns:
         A function returning the Hessian: for an input of shape ``s``, an array of shape
@@ -245,4 +274,5 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
         array([[2., 2.],
                [2., 6.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux), argnums, has_aux)
+    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic=holomorphic), argnums, has_aux,
+                  holomorphic=holomorphic)

@@ -95,8 +95,15 @@ class FlatFun:
 
 def normalize_argnums(argnums: int | Sequence[int], num_args: int, name: str) -> tuple[int, ...]:
     """``argnums`` as a tuple of non-negative positions, checked against ``num_args``."""
-    single = isinstance(argnums, int)
-    nums = (argnums,) if single else tuple(argnums)  # type: ignore[arg-type]
+    if isinstance(argnums, int) and not isinstance(argnums, bool):
+        nums: tuple = (argnums,)
+    elif isinstance(argnums, (tuple, list)):
+        nums = tuple(argnums)
+    else:
+        raise errors.ArgnumsError(
+            f"{name}: argnums must be an int or a tuple of ints, got {argnums!r} of type "
+            f"{type(argnums).__name__}. Write argnums=1 or argnums=(0, 1)."
+        )
     if not nums:
         raise errors.ArgnumsError(f"{name}: argnums is empty; name at least one argument to differentiate.")
     result = []
@@ -110,7 +117,14 @@ def normalize_argnums(argnums: int | Sequence[int], num_args: int, name: str) ->
                 f"{num_args - 1}, or negative from the end). Pass the arguments positionally, "
                 "or change argnums."
             )
-        result.append(n % num_args)
+        position = n % num_args
+        if position in result:
+            raise errors.ArgnumsError(
+                f"{name}: argnums={argnums!r} names positional argument {position} twice; the "
+                "gradient of a repeated argument would be split between its entries. Name each "
+                "argument once."
+            )
+        result.append(position)
     return tuple(result)
 
 
