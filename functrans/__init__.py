@@ -27,11 +27,15 @@ from functrans.api import (
     vmap,
 )
 from functrans.backend import device_get, device_put, devices
+from functrans.config import config, environment_settings
 
 __version__ = "0.1.0"
 
+for _name, _value in environment_settings().items():  # FUNCTRANS_DEBUG_NANS=1
+    config.update(_name, _value)
+
 __all__ = [
-    "checkpoint", "custom_jvp", "custom_vjp", "device_get", "device_put", "devices",
+    "checkpoint", "config", "custom_jvp", "custom_vjp", "device_get", "device_put", "devices",
     "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "linear_transpose", "linearize",
     "make_jaxpr", "named_scope", "numpy", "remat", "stop_gradient", "tree", "value_and_grad",
     "vjp", "vmap",

@@ -18,6 +18,7 @@ from functrans import errors, tree
 from functrans._abstract import PY_SCALARS
 from functrans.api._checks import as_array
 from functrans.backend import backend_of
+from functrans.config import config
 from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.ir import Program, format_program
 from functrans.core.staging import eval_program, stage
@@ -197,9 +198,10 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         leaves, in_treedef = tree.flatten((dynamic_args, dynamic_kwargs))
         signature, dynamic_leaves = _signature(name, leaves)
         if static_args or static_kwargs:
-            key = (in_treedef, signature, _static_key(static_args), _static_key(static_kwargs))
+            key = (in_treedef, signature, _static_key(static_args), _static_key(static_kwargs),
+                   config.debug_nans)
         else:
-            key = (in_treedef, signature, (), ())
+            key = (in_treedef, signature, (), (), config.debug_nans)
         try:
             entry = cache.get(key)
         except TypeError:

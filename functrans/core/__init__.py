@@ -1,6 +1,7 @@
 """The core: primitives, traces and tracers, the symbolic zero, the IR of recorded programs
 (``Var``, ``Eqn``, ``Program``), recording and evaluating them, and the argument flattening
 every transformation shares."""
+from functrans.core import debug_nans  # (registers the debug_nans setting's swap)
 from functrans.core.flatten import FlatFun
 from functrans.core.ir import Eqn, Program, Var, is_linear
 from functrans.core.primitive import Primitive

@@ -17,6 +17,19 @@ from __future__ import annotations
 from functrans.backend import HOST_TYPES, device_scope_for
 from functrans.core.trace import Tracer, leaked_tracer_error
 
+_ALL: list[Primitive] = []
+
+
+def all_primitives() -> list[Primitive]:
+    """Every primitive made so far (the NaN debugging mode wraps their implementations).
+
+    Example:
+        >>> from functrans.primitives import sin_p
+        >>> sin_p in all_primitives()
+        True
+    """
+    return list(_ALL)
+
 
 class Primitive:
     __slots__ = (
@@ -33,6 +46,7 @@ class Primitive:
         self.batch = None
         self.differentiable = True
         self.multiple_results = multiple_results
+        _ALL.append(self)
 
     def bind(self, *args, **params):
         """Apply the primitive: directly on plain arrays, else through the innermost trace."""

@@ -8,8 +8,12 @@ output, and the work of the derivative is skipped entirely.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from functrans.core.trace import Trace, Tracer, new_trace
+from functrans import errors
+from functrans.config import config
+from functrans.core.debug_nans import jvp_scope
+from functrans.core.trace import Trace, Tracer, enter_scope, exit_scope, new_trace
 from functrans.core.zeros import zero
 
 _new = object.__new__
@@ -34,6 +38,38 @@ class JVPTracer(Tracer):
     def to_concrete(self):
         primal = self.primal
         return primal.to_concrete() if isinstance(primal, Tracer) else primal
+
+    # A Python number made from a float or complex value would carry no derivative: the
+    # conversions that would drop it raise instead (bool(), int() and __index__ stay allowed:
+    # control flow and indices have no derivative to lose).
+    def __float__(self):
+        return float(self._number("float(x)"))
+
+    def __complex__(self):
+        return complex(self._number("complex(x)"))
+
+    def item(self, *args):
+        """The value as a Python scalar; refused for a float or complex value (it would drop
+        the derivative: use ``stop_gradient`` first when a constant is meant)."""
+        return self._number("x.item()").item(*args)
+
+    def tolist(self):
+        """The value as nested Python lists; refused for a float or complex value, as ``item``."""
+        return self._number("x.tolist()").tolist()
+
+    def _number(self, what: str):
+        """The concrete value, unless it is of a float or complex dtype (whose derivative a
+        Python number would drop)."""
+        if self.dtype.kind in "fc":
+            raise errors.DroppedDerivativeError(
+                f"{what} on a value traced by {self._trace.origin} (shape {self.shape}, dtype "
+                f"{self.dtype}) would make a Python number without its derivative, so the "
+                "gradient through it would silently be 0 (this includes math.exp(x) and the like, "
+                "and storing x into a NumPy array, B[i] = x, which call float(x)). Compute with "
+                "functrans.numpy instead (fnp.exp(x), x.at[i].set(v)); if a constant is meant, "
+                "write float(ft.stop_gradient(x))."
+            )
+        return self.to_concrete()
 
     def __repr__(self):
         return f"Traced<{self._trace.origin}>({self.primal!r})"
@@ -70,6 +106,26 @@ class JVPTrace(Trace):
         tracer.primal = out
         tracer.tangent = tangent_out
         return tracer
+
+
+_process_primitive = JVPTrace.__dict__["process_primitive"]
+
+
+def _process_primitive_in_scope(self: JVPTrace, prim: Any, args: Sequence, params: dict) -> Any:
+    """``JVPTrace.process_primitive`` while debug_nans is on: the rule runs in the scope
+    ``jvp[name]``, so that a NaN it makes is reported as made by the JVP of ``prim``."""
+    outer = enter_scope(jvp_scope(prim))
+    try:
+        return _process_primitive(self, prim, args, params)
+    finally:
+        exit_scope(outer)
+
+
+def _set_scope_marks(on: bool) -> None:
+    JVPTrace.process_primitive = _process_primitive_in_scope if on else _process_primitive  # type: ignore[method-assign]
+
+
+config.watch("debug_nans", _set_scope_marks)
 
 
 def split_output(trace: JVPTrace, out):

@@ -30,6 +30,9 @@ a kept array (a constant, a folded value) or a view of one is copied on every ca
 caller writing into an output does not change later calls. An output that is an input is
 returned as the caller passed it, as the function itself returns it.
 
+With ``config.debug_nans`` on, each step checks its result (``CheckedStep``) and names its
+equation's source line when it makes a NaN.
+
 An error raised by a primitive while the plan runs gets a note naming the equation and the
 line of the user's code that applied it when the program was recorded.
 
@@ -39,6 +42,8 @@ primitive as usual.
 """
 from __future__ import annotations
 
+from functrans.config import config
+from functrans.core.debug_nans import CheckedStep
 from functrans.core.ir import Eqn, Program, Var, source_str
 from functrans.core.trace import Tracer
 
@@ -80,13 +85,15 @@ class ReplayPlan:
 
         self.input_slots = tuple(slot_for(v) for v in program.in_vars)
         self.steps = []
+        check_nans = config.debug_nans  # (part of jit's cache key: a plan is built for one value)
         for eqn in live:
             arg_slots = tuple(slot_for(a) for a in eqn.args)
             if eqn.prim.multiple_results:
                 out_slots = tuple(slot_for(o) for o in eqn.outs)
             else:
                 out_slots = slot_for(eqn.outs[0])
-            self.steps.append((eqn.prim, eqn.prim.impl, eqn.params, arg_slots, out_slots, _NO_SLOTS))
+            impl = CheckedStep(eqn) if check_nans else eqn.prim.impl
+            self.steps.append((eqn.prim, impl, eqn.params, arg_slots, out_slots, _NO_SLOTS))
         self._eqns: list[Eqn] = live  # step i runs equation i, for error messages
         self.output_slots = tuple(slot_for(o) for o in program.outs)
         self.env_template = template
