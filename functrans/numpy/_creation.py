@@ -288,13 +288,13 @@ def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = 
     return (y, step) if retstep else y
 
 
-def _where_the_arrays_are(values: tuple, dtype: np.dtype | None = None) -> list:
+def _where_the_arrays_are(values: tuple[ArrayLike, ...], dtype: np.dtype | None = None) -> list[Array]:
     """``values`` as arrays of ``dtype`` (their own if None) on the device of the ones that
     are traced or device arrays: host values (Python numbers, NumPy arrays) are placed there."""
-    values = [operand(v) for v in values]
-    like = next(v for v in values if holds_device_value(v))
+    operands = [operand(v) for v in values]
+    like = next(v for v in operands if holds_device_value(v))
     out = []
-    for v in values:
+    for v in operands:
         if not holds_device_value(v):
             v = placed_like(np.asarray(v, dtype=dtype), like)  # host-data: placed where the arrays are
         elif dtype is not None:
