@@ -11,7 +11,7 @@ from functrans import primitives as P
 from functrans.numpy._util import placed_like
 
 from .opspec import OpSpec, prim_spec, unary
-from .strategies import C128, COMPLEX, DISTINCT, F64, NONZERO, same_shapes, shapes, side
+from .strategies import C128, COMPLEX, DISTINCT, F64, NONZERO, SINGULAR, same_shapes, shapes, side
 
 _TOL = {F64: {"atol": 1e-5, "rtol": 1e-5}}
 
@@ -138,7 +138,7 @@ PRIMITIVES: list[OpSpec] = [
               domain=DISTINCT, tol=_TOL),
     prim_spec("svd", lambda x, *, full_matrices: _gauge_free_svd_prim(P.svd_p.bind(x, full_matrices=False)),
               lambda x, *, full_matrices: _gauge_free_svd_prim(np.linalg.svd(x, full_matrices=False)), 1,
-              matrix_sig().map(lambda sp: (sp[0], {"full_matrices": False})), domain=DISTINCT, tol=_TOL),
+              matrix_sig().map(lambda sp: (sp[0], {"full_matrices": False})), domain=SINGULAR, tol=_TOL),
     prim_spec("eig", lambda x: _gauge_free_eig_prim(P.eig_p.bind(_separated(x))),
               lambda x: _gauge_free_eig_prim(np.linalg.eig(_separated(x))), 1, batch_square_sig(), domain=DISTINCT,
               tol=_TOL),
@@ -150,7 +150,7 @@ PRIMITIVES: list[OpSpec] = [
               lambda x: tuple(np.linalg.slogdet(_well_conditioned(x))), 1, batch_square_sig()),
     prim_spec("pinv", lambda x, *, rcond: P.pinv_p.bind(x, rcond=rcond),
               lambda x, *, rcond: np.linalg.pinv(x, rcond=rcond), 1,
-              matrix_sig().map(lambda sp: (sp[0], {"rcond": 1e-15})), domain=DISTINCT, tol=_TOL),
+              matrix_sig().map(lambda sp: (sp[0], {"rcond": 1e-15})), domain=SINGULAR, tol=_TOL),
 ]
 
 
@@ -195,7 +195,7 @@ def _linalg_specs():
         OpSpec("fnp.linalg.solve[complex]", lambda a, b: fnp.linalg.solve(_well_conditioned(a), b),
                lambda a, b: np.linalg.solve(_well_conditioned(a), b), 2, solve_sig(), dtypes=COMPLEX),
         unary("fnp.linalg.det[complex]", wc(fnp.linalg.det), wc(np.linalg.det), sig=square_sig(), dtypes=COMPLEX),
-        unary("fnp.linalg.pinv[complex]", fnp.linalg.pinv, np.linalg.pinv, DISTINCT, sig=matrix_sig(),
+        unary("fnp.linalg.pinv[complex]", fnp.linalg.pinv, np.linalg.pinv, SINGULAR, sig=matrix_sig(),
               tol={C128: {"atol": 1e-5, "rtol": 1e-5}}, dtypes=COMPLEX),
         OpSpec("fnp.linalg.solve", lambda a, b: fnp.linalg.solve(_well_conditioned(a), b),
                lambda a, b: np.linalg.solve(_well_conditioned(a), b), 2, solve_sig()),
@@ -220,11 +220,11 @@ def _linalg_specs():
               DISTINCT, sig=square_sig(), tol=tol),
         unary("fnp.linalg.eigvalsh", spd(fnp.linalg.eigvalsh), spd(np.linalg.eigvalsh), sig=square_sig(), tol=tol),
         unary("fnp.linalg.svd", lambda x: _gauge_free_svd(fnp, x), lambda x: _gauge_free_svd(np, x),
-              DISTINCT, sig=matrix_sig(), tol=tol),
-        unary("fnp.linalg.svdvals", fnp.linalg.svdvals, np.linalg.svdvals, DISTINCT, sig=matrix_sig(), tol=tol),
+              SINGULAR, sig=matrix_sig(), tol=tol),
+        unary("fnp.linalg.svdvals", fnp.linalg.svdvals, np.linalg.svdvals, SINGULAR, sig=matrix_sig(), tol=tol),
         unary("fnp.linalg.qr", lambda x: tuple(fnp.linalg.qr(_tall(x))), lambda x: tuple(np.linalg.qr(_tall(x))),
               sig=matrix_sig(tall=True), tol=tol),
-        unary("fnp.linalg.pinv", fnp.linalg.pinv, np.linalg.pinv, DISTINCT, sig=matrix_sig(), tol=tol),
+        unary("fnp.linalg.pinv", fnp.linalg.pinv, np.linalg.pinv, SINGULAR, sig=matrix_sig(), tol=tol),
         OpSpec("fnp.linalg.lstsq", lambda a, b: fnp.linalg.lstsq(_tall(a), b)[0],
                lambda a, b: np.linalg.lstsq(_tall(a), b)[0], 2,
                st.integers(1, 3).map(lambda n: (((n + 1, n), (n + 1,)), {})), tol=tol),
@@ -238,7 +238,7 @@ def _linalg_specs():
         unary("fnp.linalg.norm", fnp.linalg.norm, np.linalg.norm, NONZERO, sig=norm_sig()),
         unary("fnp.linalg.vector_norm", fnp.linalg.vector_norm, np.linalg.vector_norm, NONZERO,
               sig=shapes(min_dims=1, min_side=1).map(lambda s: ((s,), {}))),
-        unary("fnp.linalg.matrix_norm", fnp.linalg.matrix_norm, np.linalg.matrix_norm, DISTINCT,
+        unary("fnp.linalg.matrix_norm", fnp.linalg.matrix_norm, np.linalg.matrix_norm, SINGULAR,
               sig=matrix_sig().flatmap(lambda sp: st.sampled_from(["fro", "nuc", 2, -2]).map(
                   lambda o: (sp[0], {"ord": o}))), tol=tol),
         unary("fnp.linalg.cond", wc(fnp.linalg.cond), wc(np.linalg.cond), sig=square_sig(batch=False), tol=tol),
@@ -260,5 +260,5 @@ def _linalg_specs():
     ]
 
 
-# fnp.linalg's names are not top-level functions: tests/test_linalg.py runs these rows.
+# fnp.linalg's names are not top-level functions: tests/numpy/test_linalg.py runs these rows.
 LINALG_SPECS: list[OpSpec] = _linalg_specs()

@@ -27,7 +27,10 @@ class Domain:
     kinds: ``uniform`` in [lo, hi]; ``away``: |x| in [margin, hi] with a random sign (for
     operations with a kink or pole at 0); ``distinct``: pairwise at least 0.2 apart (no ties
     for max/min); ``grid``: integers in [lo, hi] as floats (ties on purpose, for
-    comparisons); ``bool``: random booleans.
+    comparisons); ``bool``: random booleans; ``singular``: matrices (the last two axes) with
+    random singular vectors and singular values at least 0.5 apart and at least 0.5, for the
+    operations built on the SVD, whose derivatives grow without bound as singular values meet
+    or vanish (near such matrices a finite-difference check measures its own truncation error).
     """
 
     lo: float = -2.0
@@ -50,17 +53,42 @@ class Domain:
     def __call__(self, rng, shape, dtype):
         if self.kind == "bool":
             return np.asarray(rng.random(shape) < 0.5)
-        values = self.real(rng, shape)
         dtype = self.dtype or dtype
+        if self.kind == "singular":
+            return _with_singular_values(rng, shape, np.issubdtype(dtype, np.complexfloating)).astype(dtype)
+        values = self.real(rng, shape)
         if np.issubdtype(dtype, np.complexfloating):
             values = values + 1j * self.real(rng, shape)
         return np.asarray(values).astype(dtype)
+
+
+def _orthonormal_columns(rng, rows, cols, complex_):
+    """A ``rows`` x ``cols`` matrix with orthonormal columns, in a random direction."""
+    a = rng.standard_normal((rows, cols))
+    if complex_:
+        a = a + 1j * rng.standard_normal((rows, cols))
+    return np.linalg.qr(a)[0]
+
+
+def _with_singular_values(rng, shape, complex_):
+    """Matrices ``U diag(s) V^H`` (the last two axes of ``shape``) with random orthonormal
+    ``U``, ``V`` and singular values 0.5, 1.1, 1.7, ... (each moved up by less than 0.1), in
+    random order along the diagonal."""
+    *batch, m, n = shape
+    k = min(m, n)
+    out = np.zeros(shape, complex if complex_ else float)
+    for index in np.ndindex(*batch):
+        s = 0.5 + 0.6 * rng.permutation(k) + rng.uniform(0, 0.1, k)
+        u, v = _orthonormal_columns(rng, m, k, complex_), _orthonormal_columns(rng, n, k, complex_)
+        out[index] = (u * s) @ v.conj().T
+    return out
 
 
 ANY = Domain()
 POSITIVE = Domain(0.5, 3.0)
 NONZERO = Domain(hi=2.0, kind="away", margin=0.5)
 DISTINCT = Domain(kind="distinct")
+SINGULAR = Domain(kind="singular")
 GRID = Domain(-2, 2, kind="grid")
 BOOL = Domain(kind="bool")
 UNIT = Domain(-0.9, 0.9)
