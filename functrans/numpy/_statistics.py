@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from functrans._abstract import shape_of
+from functrans.api import custom_jvp
 from functrans.backend import array_module
 from functrans.numpy._indexing import take
 from functrans.numpy._reductions import max, min, nansum, sum
@@ -100,7 +101,23 @@ def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
     xp = plain_module(a)
     if xp is not None:
         return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-    return _ew.sqrt(var(a, axis, dtype, ddof, keepdims))
+    return _sqrt_of_variance(var(a, axis, dtype, ddof, keepdims))
+
+
+@custom_jvp
+def _sqrt_of_variance(v: Array) -> Array:
+    """``sqrt(v)`` for a variance ``v``. Where ``v`` is 0 (a constant slice, or one element)
+    every deviation is 0 and so is the variance's tangent; the derivative is then taken as 0,
+    as the Euclidean norm's is at 0, instead of sqrt's 0 * inf = nan."""
+    return _ew.sqrt(v)
+
+
+@_sqrt_of_variance.defjvp
+def _sqrt_of_variance_jvp(primals: tuple[Array, ...], tangents: tuple[Array, ...]) -> tuple[Array, Array]:
+    (v,), (t,) = primals, tangents
+    out = _sqrt_of_variance(v)  # so that higher orders use this rule too
+    at_zero = _ew.eq(out, 0)
+    return out, _ew.select(at_zero, 0.0, _ew.div(t, _ew.mul(2.0, _ew.select(at_zero, 1.0, out))))
 
 
 def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
@@ -150,7 +167,7 @@ def nanstd(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
         >>> float(fnp.nanstd(fnp.array([1.0, fnp.nan, 3.0])))
         1.0
     """
-    return _ew.sqrt(nanvar(a, axis, dtype, ddof, keepdims))
+    return _sqrt_of_variance(nanvar(a, axis, dtype, ddof, keepdims))
 
 
 def average(a: ArrayLike, axis: int | Sequence[int] | None = None, weights: ArrayLike | None = None,

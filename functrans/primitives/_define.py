@@ -416,8 +416,11 @@ def defjvp(prim: Primitive, *rules: Callable | None, broadcast: bool = False) ->
             for rule, t in zip(rules, tangents):
                 if t is zero or rule is None:
                     continue
-                contribution = rule(t, *primals, **params)
-                t_out = contribution if t_out is zero else add(t_out, contribution)
+                contribution = rule(t, *primals, **params)  # may be zero (x ** 0 in x)
+                if t_out is zero:
+                    t_out = contribution
+                elif contribution is not zero:
+                    t_out = add(t_out, contribution)
             if broadcast and t_out is not zero:
                 if t_out.shape != out.shape:
                     t_out = broadcast_to(t_out, out.shape)

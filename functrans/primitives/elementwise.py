@@ -180,6 +180,17 @@ min = min_p.bind
 pow_p = elementwise("pow", lambda x, y: x**y)
 
 
+def _pow_jvp_x(t, x, y):
+    # d/dx x**y = y x**(y-1), which is 0 where y == 0 (x**0 is 1 for every x), while the formula
+    # gives 0 * 0**-1 = nan at x = 0. There the power is taken at y = 1 instead, so that no
+    # infinity reaches a higher derivative either.
+    if type(y) in PY_SCALARS:
+        return zero if y == 0 else mul(t, mul(y, pow(x, y - 1)))
+    y_zero = eq(y, 0)
+    y_safe = select(y_zero, 1, y)
+    return mul(t, select(y_zero, 0, mul(y_safe, pow(x, sub(y_safe, 1)))))
+
+
 def _pow_jvp_y(t, x, y):
     # d/dy x**y = log(x) x**y; at x == 0 the limit is 0 for y > 0, so log(0) is avoided.
     if type(x) in PY_SCALARS:  # stays a Python scalar, so it cannot widen float32
@@ -200,12 +211,7 @@ def _may_be_zero(x):
     return not isinstance(x, (int, float)) or x == 0
 
 
-defjvp(
-    pow_p,
-    lambda t, x, y: mul(t, mul(y, pow(x, sub(y, 1)))),
-    _pow_jvp_y,
-    broadcast=True,
-)
+defjvp(pow_p, _pow_jvp_x, _pow_jvp_y, broadcast=True)
 pow = pow_p.bind
 
 # --- sqrt, rsqrt ---------------------------------------------------------------------------------

@@ -202,6 +202,59 @@ def test_power_derivatives_at_zero_base():
     assert float(ft.grad(ft.grad(lambda x: x ** 3))(-2.0)) == -12.0
 
 
+@pytest.mark.parametrize("power", [lambda x: x ** 0.0, lambda x: fnp.power(x, 0.0),
+                                   lambda x: fnp.power(x, np.zeros(()))],
+                         ids=["x ** 0.0", "power(x, 0.0)", "power(x, array 0.0)"])
+def test_zeroth_power_has_derivative_zero_at_zero(power):
+    # x ** 0 is 1 for every x, 0 included: every derivative in x is 0 there, not 0 * 0 ** -1
+    grad = ft.grad(power)
+    assert float(grad(0.0)) == 0.0
+    assert float(ft.grad(grad)(0.0)) == 0.0
+    assert float(ft.grad(ft.grad(grad))(0.0)) == 0.0
+    assert float(jvp1(power, 0.0)) == 0.0
+    assert float(ft.jvp(grad, (0.0,), (1.0,))[1]) == 0.0
+    assert float(ft.jit(ft.grad(grad))(0.0)) == 0.0
+    np.testing.assert_array_equal(ft.vmap(grad)(np.array([0.0, 2.0, -1.5])), [0.0, 0.0, 0.0])
+    g32 = grad(np.float32(0.0))
+    assert g32.dtype == np.float32 and float(g32) == 0.0
+
+
+def test_power_with_an_exponent_array_that_is_zero_somewhere():
+    x, y = np.array([0.0, 0.0, 2.0, 0.0]), np.array([0.0, 1.0, 0.5, 3.0])
+
+    def f(x, y):
+        return fnp.sum(fnp.power(x, y))
+
+    np.testing.assert_array_equal(ft.grad(f)(x, y), [0.0, 1.0, 0.5 * 2.0 ** -0.5, 0.0])
+    np.testing.assert_array_equal(ft.jit(ft.grad(f))(x, y), [0.0, 1.0, 0.5 * 2.0 ** -0.5, 0.0])
+    second = ft.grad(lambda x, y: fnp.sum(ft.grad(f)(x, y)))(x, y)
+    np.testing.assert_array_equal(second, [0.0, 0.0, 0.5 * -0.5 * 2.0 ** -1.5, 0.0])
+    # away from y = 0 nothing changes: the usual rule y x ** (y - 1), and log(x) x ** y in y
+    assert float(ft.grad(lambda x: x ** 2.5)(4.0)) == 2.5 * 4.0 ** 1.5
+    assert float(ft.grad(lambda x: x ** 1.0)(0.0)) == 1.0
+    assert float(ft.grad(lambda y: fnp.power(2.0, y))(3.0)) == math.log(2.0) * 8.0
+
+
+@pytest.mark.parametrize("name", ["std", "var", "nanstd", "nanvar"])
+def test_spread_of_a_constant_has_gradient_zero(name):
+    # Zero variance (a constant slice, or one element): gradient 0 and finite, as the norm's at 0
+    fn = getattr(fnp, name)
+    for x in (np.ones(3), np.full(1, 2.5), np.full((2, 3), -1.0)):
+        np.testing.assert_array_equal(ft.grad(fn)(x), np.zeros_like(x))
+        np.testing.assert_array_equal(ft.jit(ft.grad(fn))(x), np.zeros_like(x))
+        assert float(jvp1(fn, x)) == 0.0
+    np.testing.assert_array_equal(ft.vmap(ft.grad(fn))(np.ones((2, 3))), np.zeros((2, 3)))
+    assert np.all(np.isfinite(ft.hessian(fn)(np.ones(3))))
+    g32 = ft.grad(fn)(np.ones(3, np.float32))
+    assert g32.dtype == np.float32 and not np.any(g32)
+    # one constant row, one varying row: the varying row keeps its usual gradient
+    rows = np.array([[4.0, 4.0, 4.0], [1.0, 2.0, 3.0]])
+    g = ft.grad(lambda x: fnp.sum(fn(x, axis=1)))(rows)
+    np.testing.assert_array_equal(g[0], [0.0, 0.0, 0.0])
+    scale = 1 / math.sqrt(6.0) if "std" in name else 2 / 3
+    np.testing.assert_allclose(g[1], [-scale, 0.0, scale], rtol=1e-15)
+
+
 # -- broadcasting --------------------------------------------------------------------------------------
 
 
