@@ -178,9 +178,14 @@ def checkpoint(fun: Callable) -> Callable:
 
     The values are the same, and so are all derivatives; only reverse mode changes: it keeps
     the inputs of each call of ``fun`` rather than every intermediate array inside it, and
-    runs ``fun`` once more during the backward pass. Checkpointing blocks of a deep network
-    (every few layers) cuts the memory of ``grad`` from growing with the depth times the
-    width of each layer to about the number of blocks plus one block's intermediates.
+    computes the block once more during the backward pass. Checkpointing blocks of a deep
+    network (every few layers) cuts the memory of ``grad`` from growing with the depth times
+    the width of each layer to about the number of blocks plus one block's intermediates.
+
+    Each call runs ``fun`` once, recording the primitives it applies; the backward pass
+    replays that record, not the Python function. So the value and the derivatives come from
+    one run even when ``fun`` draws from a stateful random generator (``np.random``), and its
+    side effects happen once per call. Python control flow on values works as in ``grad``.
 
     Args:
         fun: a function of arrays (pytrees) returning arrays (pytrees).

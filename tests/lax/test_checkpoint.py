@@ -1,8 +1,10 @@
 """checkpoint (remat): the same values and derivatives in every mode and order, one recorded
-equation per call under linearize, and the function run again in the backward pass."""
+equation per call under linearize, and the function run once per call, its recorded program
+replayed in the backward pass."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
@@ -25,11 +27,11 @@ def net(ws, x, block):
     return fnp.sum(x ** 2)
 
 
-def test_gradients_are_identical_and_the_block_runs_again_backwards():
+def test_gradients_are_identical_and_the_block_runs_once_per_call():
     plain = ft.grad(net)(WS, X, layer)
     CALLS["n"] = 0
     remat = ft.grad(net)(WS, X, ft.checkpoint(layer))
-    assert CALLS["n"] == 2 * len(WS)  # once forward, once more in the backward pass
+    assert CALLS["n"] == len(WS)  # the backward pass replays the recorded program
     for a, b in zip(plain, remat):
         np.testing.assert_allclose(b, a, rtol=1e-13)
     assert ft.remat is ft.checkpoint
@@ -88,3 +90,74 @@ def test_checkpoint_under_vmap_both_ways_and_with_pytrees():
 def test_make_jaxpr_shows_the_checkpointed_call():
     text = str(ft.make_jaxpr(ft.checkpoint(layer))(WS[0], X))
     assert "checkpoint_call" in text
+
+
+def test_a_random_draw_inside_gives_the_value_and_the_gradient_of_one_run():
+    rng = np.random.default_rng(7)
+    draws = []
+
+    @ft.checkpoint
+    def noisy(x):
+        noise = rng.standard_normal(x.shape)  # NumPy's stateful generator: a new draw per run
+        draws.append(noise)
+        return fnp.sin(x) * noise
+
+    x = np.array([0.3, -1.2, 2.0])
+    value, grad = ft.value_and_grad(lambda v: fnp.sum(noisy(v) ** 2))(x)
+    assert len(draws) == 1
+    noise = draws[0]
+    want_value, want_grad = ft.value_and_grad(lambda v: fnp.sum((fnp.sin(v) * noise) ** 2))(x)
+    assert value == want_value
+    np.testing.assert_array_equal(grad, want_grad)
+    np.testing.assert_array_equal(grad, 2 * np.sin(x) * noise * noise * np.cos(x))
+
+
+def test_a_side_effect_runs_once_per_call_in_every_mode():
+    calls = []
+
+    @ft.checkpoint
+    def counted(x):
+        calls.append(len(calls) + 1)  # the scale is the call's number: 1, 2, ...
+        return fnp.tanh(x) * float(len(calls))
+
+    x = np.array([0.5, -0.25])
+    loss = lambda v: fnp.sum(counted(v))
+    g = ft.grad(loss)(x)
+    assert calls == [1]
+    np.testing.assert_array_equal(g, ft.grad(lambda v: fnp.sum(fnp.tanh(v) * 1.0))(x))
+    calls.clear()
+    out, vjp_fn = ft.vjp(counted, x)
+    (ct,) = vjp_fn(np.ones(2))
+    assert calls == [1]
+    np.testing.assert_array_equal(out, np.tanh(x))
+    np.testing.assert_array_equal(ct, ft.vjp(fnp.tanh, x)[1](np.ones(2))[0])
+    calls.clear()
+    ft.jvp(counted, (x,), (np.ones(2),))
+    assert calls == [1]
+    calls.clear()
+    per_example = ft.vmap(ft.grad(lambda v: fnp.sum(counted(v))))(np.stack([x, 2 * x]))
+    assert calls == [1]
+    np.testing.assert_array_equal(per_example[1], ft.grad(lambda v: fnp.sum(fnp.tanh(v)))(2 * x))
+    calls.clear()
+    ft.grad(lambda v: fnp.sum(ft.vmap(counted)(v)))(np.stack([x, x]))
+    assert calls == [1]
+    calls.clear()
+    ft.hessian(loss)(x)
+    assert calls == [1]
+    calls.clear()
+    staged = ft.jit(ft.grad(loss))
+    for _ in range(3):
+        np.testing.assert_array_equal(staged(x), g)
+    assert calls == [1]  # jit: once, while staging
+
+
+def test_python_control_flow_on_values_still_works_under_grad():
+    @ft.checkpoint
+    def branch(x):
+        return fnp.sin(x) if fnp.sum(x) > 0 else fnp.cos(x)
+
+    for x in (np.array([0.3, 0.4]), np.array([-0.3, -0.4])):
+        want = ft.grad(lambda v: fnp.sum(fnp.sin(v) if fnp.sum(v) > 0 else fnp.cos(v)))(x)
+        np.testing.assert_array_equal(ft.grad(lambda v: fnp.sum(branch(v)))(x), want)
+    with pytest.raises(ft.errors.TracerConversionError):
+        ft.jit(ft.grad(lambda v: fnp.sum(branch(v))))(np.ones(2))  # abstract under jit, as usual
