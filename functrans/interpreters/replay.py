@@ -42,6 +42,8 @@ primitive as usual.
 """
 from __future__ import annotations
 
+from numpy import generic, ndarray
+
 from functrans.config import config
 from functrans.core.debug_nans import CheckedStep
 from functrans.core.ir import Eqn, Program, Var, source_str
@@ -183,9 +185,10 @@ class ReplayPlan:
 
 
 def _is_buffer(value) -> bool:
-    """Whether ``value`` is an array whose memory can be written into (not a tracer or a
-    Python scalar)."""
-    return hasattr(value, "shape") and hasattr(value, "copy") and not isinstance(value, Tracer)
+    """Whether ``value`` is an array whose memory can be written into (not a tracer, a Python
+    scalar or a NumPy scalar)."""
+    return (hasattr(value, "shape") and hasattr(value, "copy")
+            and not isinstance(value, (Tracer, generic)))
 
 
 def _owner(value):
@@ -200,8 +203,19 @@ def _kept_memory(template: list) -> frozenset:
 
 
 def _detach(outputs: list, kept: frozenset) -> list:
-    """The outputs, each one that is a kept array or a view of one replaced by a copy."""
-    return [o.copy() if _is_buffer(o) and id(_owner(o)) in kept else o for o in outputs]
+    """The outputs (a list the plan made for this call), each one that is a kept array or a
+    view of one replaced by a copy."""
+    for i, o in enumerate(outputs):
+        if type(o) is ndarray:  # the common case, tested first: NumPy arrays
+            base = o.base
+            owner = o if base is None else base
+        elif _is_buffer(o):
+            owner = _owner(o)
+        else:
+            continue
+        if id(owner) in kept:
+            outputs[i] = o.copy()
+    return outputs
 
 
 _PROGRAM_FILENAME = "<functrans.jit program>"
