@@ -153,8 +153,8 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
     function itself returns it, the caller's own array, so ``jit(f)`` and ``f`` agree.
 
     Used as a decorator with options, ``@jit(static_argnums=1)`` is
-    ``@functools.partial(jit, static_argnums=1)``. The cache of signatures (the 64 most
-    recent) may be shared by threads.
+    ``@functools.partial(jit, static_argnums=1)``. The cache of signatures (the last 64
+    staged) may be shared by threads.
 
     ``jit`` composes with the other transformations: ``grad(jit(f))``, ``jit(grad(f))``,
     ``vmap(jit(f))`` all work. An error raised by a primitive while the program is replayed
