@@ -11,8 +11,8 @@ from __future__ import annotations
 __all__ = [
     "DOCS_BASE_URL", "ArgnumsError", "BatchAxisError", "CustomRuleError", "DeviceMismatchError",
     "FunctransError", "HasAuxError", "InPlaceUpdateError", "InputDtypeError", "LeakedTracerError",
-    "NonScalarOutputError", "NotLinearError", "SaveFormatError", "TangentMismatchError",
-    "TracerConversionError", "TreeStructureError", "UnsupportedError",
+    "NonScalarOutputError", "NotLinearError", "OptimizerInputError", "SaveFormatError",
+    "TangentMismatchError", "TracerConversionError", "TreeStructureError", "UnsupportedError",
 ]
 
 #: Where the documentation site lives; each error message links its section of the errors
@@ -195,6 +195,20 @@ class NotLinearError(FunctransError, TypeError):
     """
 
     anchor = "not-linear"
+
+
+class OptimizerInputError(FunctransError, TypeError):
+    """An optimizer was given something it cannot work with: ``update``'s arguments in the
+    wrong order (``opt.update(state, grads)``), the state of another optimizer, or params or
+    gradients with a leaf that is not an array (``{"act": "relu"}``; the message names its key
+    path).
+
+    Fix: ``state = opt.init(params)`` with this optimizer, then ``updates, state =
+    opt.update(grads, state, params)``; keep settings out of the params tree. See
+    docs/errors.md#optimizer-input.
+    """
+
+    anchor = "optimizer-input"
 
 
 class SaveFormatError(FunctransError, ValueError):

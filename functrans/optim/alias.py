@@ -12,7 +12,7 @@ parameters and gradients give float32 updates. The count is a NumPy integer, so 
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import functrans.numpy as fnp
 from functrans import tree
@@ -20,6 +20,7 @@ from functrans.optim.base import (
     GradientTransformation,
     ScalarOrSchedule,
     _check_nonnegative,
+    _check_params,
     _check_unit_interval,
     _coefficient,
     _first_count,
@@ -27,6 +28,7 @@ from functrans.optim.base import (
     _need_params,
     _rate,
     _same_leaves,
+    _Transformation,
     _zeros_like_tree,
 )
 from functrans.typing import Array, Params, PyTree, Updates
@@ -35,16 +37,21 @@ __all__ = ["AdagradState", "AdamState", "LionState", "RmspropState", "SgdState",
            "adam", "adamw", "lion", "rmsprop", "sgd"]
 
 
-class _Optimizer:
-    """Shared by the configurations below: the rate at a step, and the pair of functions."""
+class _Optimizer(_Transformation):
+    """Shared by the configurations below: the rate at a step, and ``init``, which refuses
+    params with a leaf that is not an array before making the state with ``_init``."""
 
     learning_rate: ScalarOrSchedule
 
     def _rate(self, count: int) -> float:
         return _rate(self.learning_rate, count)
 
-    def transformation(self) -> GradientTransformation:
-        return GradientTransformation(self.init, self.update)  # type: ignore[attr-defined]
+    def init(self, params: Params) -> NamedTuple:
+        _check_params(self.name, params)
+        return self._init(params)
+
+    def _init(self, params: Params) -> NamedTuple:
+        raise NotImplementedError
 
 
 # --- SGD -----------------------------------------------------------------------------------------
@@ -70,22 +77,25 @@ class SgdState(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class _Sgd(_Optimizer):
+    name: ClassVar[str] = "sgd"
+    state_type: ClassVar[type] = SgdState
+
     learning_rate: ScalarOrSchedule
     momentum: float
     nesterov: bool
     weight_decay: float
 
-    def init(self, params: Params) -> SgdState:
+    def _init(self, params: Params) -> SgdState:
         buf = _zeros_like_tree(params) if self.momentum else None
         return SgdState(_first_count(), self._rate(0), buf)
 
-    def update(self, grads: Updates, state: SgdState,
-               params: Params | None = None) -> tuple[Updates, SgdState]:
+    def _update(self, grads: Updates, state: SgdState,
+                params: Params | None) -> tuple[Updates, SgdState]:
         g, treedef = tree.flatten(grads)
         g = _l2("sgd", g, treedef, params, self.weight_decay)
         lr, mu, buf = state.learning_rate, self.momentum, state.momentum
         if mu:
-            b = [mu * bi + gi for bi, gi in zip(_same_leaves(treedef, buf, "sgd", "momentum"), g)]
+            b = [mu * bi + gi for bi, gi in zip(_same_leaves(treedef, g, buf, "sgd", "momentum"), g)]
             d = [gi + mu * bi for gi, bi in zip(g, b)] if self.nesterov else b
             buf = treedef.unflatten(b)
         else:
@@ -165,19 +175,21 @@ class AdamState(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class _Adam(_Optimizer):
+    name: ClassVar[str] = "adam"
+    state_type: ClassVar[type] = AdamState
+    decoupled: ClassVar[bool] = False  # the L2 penalty is added to g
+
     learning_rate: ScalarOrSchedule
     b1: float
     b2: float
     eps: float
     weight_decay: float
-    decoupled: bool  # True: AdamW (decay added to the update), False: L2 added to g
-    name: str
 
-    def init(self, params: Params) -> AdamState:
+    def _init(self, params: Params) -> AdamState:
         return AdamState(_first_count(), self._rate(0), _zeros_like_tree(params), _zeros_like_tree(params))
 
-    def update(self, grads: Updates, state: AdamState,
-               params: Params | None = None) -> tuple[Updates, AdamState]:
+    def _update(self, grads: Updates, state: AdamState,
+                params: Params | None) -> tuple[Updates, AdamState]:
         g, treedef = tree.flatten(grads)
         if not self.decoupled:
             g = _l2(self.name, g, treedef, params, self.weight_decay)
@@ -185,17 +197,22 @@ class _Adam(_Optimizer):
         t = state.count + 1
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t
         m = [b1 * mi + (1.0 - b1) * gi
-             for mi, gi in zip(_same_leaves(treedef, state.mu, self.name, "mu"), g)]
+             for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.name, "mu"), g)]
         v = [b2 * vi + (1.0 - b2) * (gi * gi)
-             for vi, gi in zip(_same_leaves(treedef, state.nu, self.name, "nu"), g)]
+             for vi, gi in zip(_same_leaves(treedef, g, state.nu, self.name, "nu", False), g)]
         steps = [(mi / _coefficient(c1, mi)) / (fnp.sqrt(vi / _coefficient(c2, vi)) + eps)
                  for mi, vi in zip(m, v)]
         if self.decoupled and self.weight_decay:
             _need_params(params, self.name, "weight_decay")
-            p = _same_leaves(treedef, params, self.name, "params")
+            p = _same_leaves(treedef, g, params, self.name, "params", False)
             steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
         updates = treedef.unflatten([-_coefficient(lr, si) * si for si in steps])
         return updates, AdamState(t, self._rate(t), treedef.unflatten(m), treedef.unflatten(v))
+
+
+class _AdamW(_Adam):
+    name: ClassVar[str] = "adamw"
+    decoupled: ClassVar[bool] = True  # the decay is added to the update
 
 
 def adam(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999,
@@ -234,7 +251,7 @@ def adam(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.
     """
     _check_nonnegative("adam", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay)
     _check_unit_interval("adam", b1=b1, b2=b2)
-    return _Adam(learning_rate, b1, b2, eps, weight_decay, False, "adam").transformation()
+    return _Adam(learning_rate, b1, b2, eps, weight_decay).transformation()
 
 
 def adamw(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999,
@@ -273,7 +290,7 @@ def adamw(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0
     """
     _check_nonnegative("adamw", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay)
     _check_unit_interval("adamw", b1=b1, b2=b2)
-    return _Adam(learning_rate, b1, b2, eps, weight_decay, True, "adamw").transformation()
+    return _AdamW(learning_rate, b1, b2, eps, weight_decay).transformation()
 
 
 # --- RMSprop -------------------------------------------------------------------------------------
@@ -304,6 +321,9 @@ class RmspropState(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class _Rmsprop(_Optimizer):
+    name: ClassVar[str] = "rmsprop"
+    state_type: ClassVar[type] = RmspropState
+
     learning_rate: ScalarOrSchedule
     alpha: float
     eps: float
@@ -311,22 +331,22 @@ class _Rmsprop(_Optimizer):
     centered: bool
     weight_decay: float
 
-    def init(self, params: Params) -> RmspropState:
+    def _init(self, params: Params) -> RmspropState:
         mu = _zeros_like_tree(params) if self.centered else None
         buf = _zeros_like_tree(params) if self.momentum else None
         return RmspropState(_first_count(), self._rate(0), _zeros_like_tree(params), mu, buf)
 
-    def update(self, grads: Updates, state: RmspropState,
-               params: Params | None = None) -> tuple[Updates, RmspropState]:
+    def _update(self, grads: Updates, state: RmspropState,
+                params: Params | None) -> tuple[Updates, RmspropState]:
         g, treedef = tree.flatten(grads)
         g = _l2("rmsprop", g, treedef, params, self.weight_decay)
         a, lr = self.alpha, state.learning_rate
         v = [a * vi + (1.0 - a) * (gi * gi)
-             for vi, gi in zip(_same_leaves(treedef, state.nu, "rmsprop", "nu"), g)]
+             for vi, gi in zip(_same_leaves(treedef, g, state.nu, "rmsprop", "nu"), g)]
         mu = state.mu
         if self.centered:
             m = [a * mi + (1.0 - a) * gi
-                 for mi, gi in zip(_same_leaves(treedef, mu, "rmsprop", "mu"), g)]
+                 for mi, gi in zip(_same_leaves(treedef, g, mu, "rmsprop", "mu", False), g)]
             denom = [fnp.sqrt(vi - mi * mi) + self.eps for vi, mi in zip(v, m)]
             mu = treedef.unflatten(m)
         else:
@@ -334,7 +354,7 @@ class _Rmsprop(_Optimizer):
         steps = [gi / di for gi, di in zip(g, denom)]
         buf = state.momentum
         if self.momentum:
-            old = _same_leaves(treedef, buf, "rmsprop", "momentum")
+            old = _same_leaves(treedef, g, buf, "rmsprop", "momentum", False)
             steps = [self.momentum * bi + si for bi, si in zip(old, steps)]
             buf = treedef.unflatten(steps)
         count = state.count + 1
@@ -408,20 +428,23 @@ class AdagradState(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class _Adagrad(_Optimizer):
+    name: ClassVar[str] = "adagrad"
+    state_type: ClassVar[type] = AdagradState
+
     learning_rate: ScalarOrSchedule
     initial_accumulator_value: float
     eps: float
     weight_decay: float
 
-    def init(self, params: Params) -> AdagradState:
+    def _init(self, params: Params) -> AdagradState:
         acc = tree.map(lambda p: fnp.full_like(p, self.initial_accumulator_value), params)
         return AdagradState(_first_count(), self._rate(0), acc)
 
-    def update(self, grads: Updates, state: AdagradState,
-               params: Params | None = None) -> tuple[Updates, AdagradState]:
+    def _update(self, grads: Updates, state: AdagradState,
+                params: Params | None) -> tuple[Updates, AdagradState]:
         g, treedef = tree.flatten(grads)
         g = _l2("adagrad", g, treedef, params, self.weight_decay)
-        old = _same_leaves(treedef, state.sum_of_squares, "adagrad", "sum_of_squares")
+        old = _same_leaves(treedef, g, state.sum_of_squares, "adagrad", "sum_of_squares")
         acc = [si + gi * gi for si, gi in zip(old, g)]
         lr = state.learning_rate
         updates = [-_coefficient(lr, gi) * gi / (fnp.sqrt(si) + self.eps) for gi, si in zip(g, acc)]
@@ -489,23 +512,26 @@ class LionState(NamedTuple):
 
 @dataclasses.dataclass(frozen=True)
 class _Lion(_Optimizer):
+    name: ClassVar[str] = "lion"
+    state_type: ClassVar[type] = LionState
+
     learning_rate: ScalarOrSchedule
     b1: float
     b2: float
     weight_decay: float
 
-    def init(self, params: Params) -> LionState:
+    def _init(self, params: Params) -> LionState:
         return LionState(_first_count(), self._rate(0), _zeros_like_tree(params))
 
-    def update(self, grads: Updates, state: LionState,
-               params: Params | None = None) -> tuple[Updates, LionState]:
+    def _update(self, grads: Updates, state: LionState,
+                params: Params | None) -> tuple[Updates, LionState]:
         g, treedef = tree.flatten(grads)
-        m = _same_leaves(treedef, state.mu, "lion", "mu")
+        m = _same_leaves(treedef, g, state.mu, "lion", "mu")
         b1, b2, lr = self.b1, self.b2, state.learning_rate
         steps = [fnp.sign(b1 * mi + (1.0 - b1) * gi) for mi, gi in zip(m, g)]
         if self.weight_decay:
             _need_params(params, "lion", "weight_decay")
-            p = _same_leaves(treedef, params, "lion", "params")
+            p = _same_leaves(treedef, g, params, "lion", "params", False)
             steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
         new_m = [b2 * mi + (1.0 - b2) * gi for mi, gi in zip(m, g)]
         count = state.count + 1

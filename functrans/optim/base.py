@@ -7,13 +7,15 @@ with :func:`apply_updates`.
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
 
 import functrans.numpy as fnp
 from functrans import tree
+from functrans._abstract import PY_SCALARS, shape_of
 from functrans.core.trace import Tracer
+from functrans.errors import FunctransError, OptimizerInputError, TreeStructureError
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import OptState, Params, PyTree, Updates
 
@@ -99,29 +101,179 @@ def apply_updates(params: Params, updates: Updates) -> Params:
 
     Args:
         params: A pytree of arrays.
-        updates: A pytree with the same structure.
+        updates: A pytree with the same structure, each array of its parameter's shape (a
+            Python number is added to every element).
 
     Returns:
         The updated parameters, the same structure and dtypes as ``params``.
 
+    Raises:
+        TreeStructureError: the updates have another structure, or an array of another shape
+            than its parameter (the message names its key path).
+
     Example:
         >>> import numpy as np
         >>> from functrans import optim
-        >>> p = {"w": np.ones(2, np.float32)}
-        >>> optim.apply_updates(p, {"w": np.array([0.5, -0.5])})["w"]
-        array([1.5, 0.5], dtype=float32)
+        >>> p = {"w": np.ones(2, np.float32), "b": np.ones(1)}
+        >>> optim.apply_updates(p, {"w": np.array([0.5, -0.5]), "b": None})
+        {'b': array([1.]), 'w': array([1.5, 0.5], dtype=float32)}
     """
-    return tree.map(_add_keep_dtype, params, updates)
+    p, treedef = tree.flatten(params)
+    u, updates_def = tree.flatten(updates)
+    if updates_def != treedef:
+        u, updates_def = tree.flatten(updates, is_leaf=_is_none)  # None: keep that parameter
+        if updates_def != treedef:
+            raise _structure_error("apply_updates",
+                                   "the updates do not have the structure of the params",
+                                   updates, "the updates", params, "the params", _FIX_UPDATES)
+    if _shapes(u) != _shapes(p):  # also for None and Python numbers, which are allowed
+        for i, (pi, ui) in enumerate(zip(p, u)):
+            if ui is not None and type(ui) not in PY_SCALARS and ui.shape != shape_of(pi):
+                raise _shape_error("apply_updates", "the update", ui, "the parameter", pi,
+                                   params, i, _FIX_UPDATES)
+    out = []
+    for pi, ui in zip(p, u):
+        if ui is None:
+            out.append(pi)
+            continue
+        new = pi + ui
+        dtype = getattr(pi, "dtype", None)
+        if dtype is not None and new.dtype != dtype:
+            new = new.astype(dtype)
+        out.append(new)
+    return treedef.unflatten(out)
 
 
-def _add_keep_dtype(p: Any, u: Any) -> Any:
-    if u is None:
-        return p
-    out = p + u
-    dtype = getattr(p, "dtype", None)
-    if dtype is not None and out.dtype != dtype:
-        out = out.astype(dtype)
-    return out
+def _shapes(leaves: list) -> list:
+    """The leaves' shapes (``None`` for a leaf without one): one list to compare per tree."""
+    return [getattr(x, "shape", None) for x in leaves]
+
+
+def _is_none(x: Any) -> bool:
+    return x is None
+
+
+# --- checks of what update receives: cheap on the normal path, key paths only on failure -------
+_FIX_STATE = ("make the state with opt.init(params) of the params the gradients are for, and "
+              "take the gradients with respect to those params")
+_FIX_UPDATES = "give updates with the params' structure and shapes (from opt.update)"
+
+
+def _structure_error(fn: str, lead: str, value: PyTree, name: str, ref: PyTree, ref_name: str,
+                     fix: str = _FIX_STATE) -> TreeStructureError:
+    """``value`` (called ``name``) does not have the structure of ``ref``: the error says
+    ``lead`` and names the key path of the first difference (slow path only)."""
+    try:
+        tree.assert_same_structure(ref, value, names=(ref_name, name))
+        detail = f"{tree.structure(value)} vs {tree.structure(ref)}"
+    except TreeStructureError as exc:
+        detail = str(exc).split("\n", 1)[0].rstrip(".")
+    return TreeStructureError(f"functrans.optim.{fn}: {lead}: {detail}. Fix: {fix}")
+
+
+def _shape_error(fn: str, what: str, leaf: Any, ref_what: str, ref_leaf: Any, ref: PyTree,
+                 index: int, fix: str = _FIX_STATE) -> TreeStructureError:
+    """``leaf`` (the leaf number ``index``, a ``what``) does not have the shape of
+    ``ref_leaf``, that of ``ref`` there: the error names its key path (slow path only)."""
+    path = tree.keystr(tree.flatten_with_path(ref)[0][index][0]) or "the root"
+    return TreeStructureError(f"functrans.optim.{fn}: at {path}, {what} has shape "
+                              f"{shape_of(leaf)} but {ref_what} has shape {shape_of(ref_leaf)}. "
+                              f"Fix: {fix}")
+
+
+def _is_array(x: Any) -> bool:
+    return type(x) in PY_SCALARS or (hasattr(x, "shape") and hasattr(x, "dtype"))
+
+
+def _non_array_error(fn: str, what: str, value: PyTree) -> OptimizerInputError | None:
+    """The error for the first leaf of ``value`` that is not an array or a number, or None."""
+    pairs, _ = tree.flatten_with_path(value)
+    for path, leaf in pairs:
+        if not _is_array(leaf):
+            shown = repr(leaf)
+            shown = shown if len(shown) <= 40 else shown[:37] + "..."
+            return OptimizerInputError(
+                f"functrans.optim.{fn}: {what} at {tree.keystr(path) or 'the root'} is a "
+                f"{type(leaf).__name__} ({shown}), not an array: an optimizer updates arrays "
+                f"only. Fix: keep settings such as activation names out of the params (in the "
+                f"model's configuration, or as arguments of its apply), so that params, "
+                f"gradients and optimizer state hold arrays only")
+    return None
+
+
+def _check_params(fn: str, params: Params) -> None:
+    """Refuse (at ``init``) a params tree with a leaf that is not an array or a number."""
+    for leaf in tree.leaves(params):
+        if not _is_array(leaf):
+            error = _non_array_error(fn, "the parameter", params)
+            if error is not None:
+                raise error
+
+
+def _is_optimizer_state(x: Any) -> bool:
+    """Whether ``x`` is, or holds (as in a chain's tuple), a state made by functrans.optim."""
+    queue = [x]
+    while queue:
+        node = queue.pop()
+        if isinstance(node, tuple) and type(node).__module__.startswith("functrans.optim"):
+            return True
+        if isinstance(node, (tuple, list)):
+            queue.extend(node)
+    return False
+
+
+def _wrong_state(fn: str, expected: type, grads: Any, state: Any) -> OptimizerInputError:
+    """The error for a ``state`` that is not of the type this transformation's init makes."""
+    got = type(state).__name__
+    if _is_optimizer_state(grads) and not _is_optimizer_state(state):
+        return OptimizerInputError(
+            f"functrans.optim.{fn}: update received an optimizer state ({type(grads).__name__}) "
+            f"as the gradients and a {got} as the state: the arguments are swapped. Fix: "
+            f"updates, state = opt.update(grads, state, params)")
+    if _is_optimizer_state(state):
+        return OptimizerInputError(
+            f"functrans.optim.{fn}: the state is a {got}, made by another optimizer or "
+            f"transformation, not the {expected.__name__} this one's init makes. Fix: make the "
+            f"state with this optimizer's own init, state = opt.init(params)")
+    return OptimizerInputError(
+        f"functrans.optim.{fn}: the state is a {got}, not the {expected.__name__} this "
+        f"optimizer's init makes. Fix: state = opt.init(params) once, then updates, state = "
+        f"opt.update(grads, state, params) at every step")
+
+
+class _Transformation:
+    """The configuration of a gradient transformation (its hyperparameters, a frozen
+    dataclass in each subclass), whose bound ``init`` and ``update`` are the pair of pure
+    functions. ``update`` checks the state's type (one comparison) and, only when the step
+    fails, looks for a leaf that is not an array to name it."""
+
+    name: ClassVar[str]
+    state_type: ClassVar[type]
+
+    def init(self, params: Params) -> OptState:
+        raise NotImplementedError
+
+    def _update(self, grads: Updates, state: Any, params: Params | None) -> tuple[Updates, Any]:
+        raise NotImplementedError
+
+    def update(self, grads: Updates, state: OptState,
+               params: Params | None = None) -> tuple[Updates, OptState]:
+        if type(state) is not self.state_type:
+            raise _wrong_state(self.name, self.state_type, grads, state)
+        try:
+            return self._update(grads, state, params)
+        except FunctransError:
+            raise
+        except (TypeError, AttributeError, ValueError) as exc:
+            error = _non_array_error(self.name, "the gradient", grads)
+            if error is None and params is not None:
+                error = _non_array_error(self.name, "the parameter", params)
+            if error is None:
+                raise
+            raise error from exc
+
+    def transformation(self) -> GradientTransformation:
+        return GradientTransformation(self.init, self.update)
 
 
 def _find_field(state: OptState, field: str) -> Any:
@@ -222,13 +374,22 @@ def _need_params(params: Params | None, fn: str, what: str) -> None:
                          f"update(grads, state, params)")
 
 
-def _same_leaves(treedef: tree.TreeDef, other: PyTree, fn: str, what: str) -> list:
-    """The leaves of ``other``, which must have the gradients' structure ``treedef``."""
+def _same_leaves(treedef: tree.TreeDef, g: list, other: PyTree, fn: str, what: str,
+                 shapes: bool = True) -> list:
+    """The leaves of ``other`` (the params, or a buffer of the state made from them), which
+    must have the gradients' structure ``treedef`` and (unless ``shapes`` is False: an update
+    checks them once, against its first buffer) the shapes of their leaves ``g``."""
     leaves, other_def = tree.flatten(other)
     if other_def != treedef:
-        raise ValueError(f"functrans.optim.{fn}: the {what} do not have the structure of the "
-                         f"gradients ({other_def} vs {treedef}); make the state with "
-                         f"init(params) of the same params the gradients are for")
+        name = "the params" if what == "params" else f"the state's {what}"
+        made = " do" if what == "params" else ", made by init(params), does"
+        raise _structure_error(fn, f"{name}{made} not have the structure of the gradients",
+                               treedef.unflatten(g), "the gradients", other, name)
+    if shapes and _shapes(g) != _shapes(leaves):  # else a Python number against a 0-d array
+        for i, (a, b) in enumerate(zip(g, leaves)):
+            if shape_of(a) != shape_of(b):
+                name = "the parameter" if what == "params" else f"the state's {what} (made by init)"
+                raise _shape_error(fn, "the gradient", a, name, b, other, i)
     return leaves
 
 
@@ -238,5 +399,5 @@ def _l2(fn: str, g: list, treedef: tree.TreeDef, params: Params | None,
     if not weight_decay:
         return g
     _need_params(params, fn, "weight_decay")
-    p = _same_leaves(treedef, params, fn, "params")
+    p = _same_leaves(treedef, g, params, fn, "params")
     return [gi + weight_decay * pi for gi, pi in zip(g, p)]

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import ClassVar, NamedTuple
 
 from functrans import tree
-from functrans.optim.base import GradientTransformation
+from functrans.errors import TreeStructureError
+from functrans.optim.base import GradientTransformation, _Transformation
 from functrans.optim.transform import set_to_zero
 from functrans.typing import OptState, Params, PyTree, Updates
 
@@ -24,14 +25,17 @@ __all__ = ["MaskedState", "chain", "freeze", "masked"]
 
 
 @dataclasses.dataclass(frozen=True)
-class _Chain:
+class _Chain(_Transformation):
+    name: ClassVar[str] = "chain"
+    state_type: ClassVar[type] = tuple
+
     transforms: tuple[GradientTransformation, ...]
 
     def init(self, params: Params) -> tuple:
         return tuple(t.init(params) for t in self.transforms)
 
-    def update(self, grads: Updates, state: tuple,
-               params: Params | None = None) -> tuple[Updates, tuple]:
+    def _update(self, grads: Updates, state: tuple,
+                params: Params | None) -> tuple[Updates, tuple]:
         if len(state) != len(self.transforms):
             raise ValueError(f"functrans.optim.chain: the state has {len(state)} parts for "
                              f"{len(self.transforms)} transformations; make it with this "
@@ -68,11 +72,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
             raise TypeError(f"functrans.optim.chain: argument {i} is a {type(t).__name__}, not a "
                             f"GradientTransformation (did you pass a schedule or a function "
                             f"instead of e.g. optim.sgd(...)?)")
-    return GradientTransformation(*_pair(_Chain(tuple(transforms))))
-
-
-def _pair(config: Any) -> tuple:
-    return config.init, config.update
+    return _Chain(tuple(transforms)).transformation()
 
 
 class MaskedState(NamedTuple):
@@ -119,28 +119,49 @@ def _mask_leaves(mask: Mask, params: PyTree, fn: str) -> list[bool]:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Masked:
+class _Masked(_Transformation):
+    name: ClassVar[str] = "masked"
+    state_type: ClassVar[type] = MaskedState
+
     inner: GradientTransformation
     mask: Mask
-    name: str = "masked"
 
     def init(self, params: Params) -> MaskedState:
         chosen = _mask_leaves(self.mask, params, self.name)
         leaves = tree.leaves(params)
         return MaskedState(self.inner.init([p for p, c in zip(leaves, chosen) if c]))
 
-    def update(self, grads: Updates, state: MaskedState,
-               params: Params | None = None) -> tuple[Updates, MaskedState]:
+    def _update(self, grads: Updates, state: MaskedState,
+                params: Params | None) -> tuple[Updates, MaskedState]:
         chosen = _mask_leaves(self.mask, grads, self.name)
         g, treedef = tree.flatten(grads)
         sub_params = None
         if params is not None:
             sub_params = [p for p, c in zip(tree.leaves(params), chosen) if c]
-        sub, inner_state = self.inner.update([x for x, c in zip(g, chosen) if c],
-                                             state.inner_state, sub_params)
+        try:
+            sub, inner_state = self.inner.update([x for x, c in zip(g, chosen) if c],
+                                                 state.inner_state, sub_params)
+        except TreeStructureError as exc:
+            raise _inner_error(self.name, exc, grads, chosen) from exc
         it = iter(sub)
         out = [next(it) if c else x for x, c in zip(g, chosen)]
         return treedef.unflatten(out), MaskedState(inner_state)
+
+
+class _Freeze(_Masked):
+    name: ClassVar[str] = "freeze"
+
+
+def _inner_error(fn: str, exc: TreeStructureError, grads: Updates,
+                 chosen: list[bool]) -> TreeStructureError:
+    """The inner transformation's error, with the params' key paths of the leaves it sees
+    (as a list, so its message names them by position)."""
+    paths = [tree.keystr(path) for (path, _), c in zip(tree.flatten_with_path(grads)[0], chosen)
+             if c]
+    shown = ", ".join(f"[{i}] is {path}" for i, path in enumerate(paths[:8]))
+    more = ", ..." if len(paths) > 8 else ""
+    return TreeStructureError(f"functrans.optim.{fn}: {str(exc).splitlines()[0]} (the inner "
+                              f"transformation sees the chosen leaves as a list: {shown}{more})")
 
 
 def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
@@ -173,7 +194,7 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
     if not isinstance(inner, GradientTransformation):
         raise TypeError(f"functrans.optim.masked: inner must be a GradientTransformation, got "
                         f"{type(inner).__name__}")
-    return GradientTransformation(*_pair(_Masked(inner, mask)))
+    return _Masked(inner, mask).transformation()
 
 
 def freeze(mask: Mask) -> GradientTransformation:
@@ -198,4 +219,4 @@ def freeze(mask: Mask) -> GradientTransformation:
         >>> updates["encoder"]["w"], np.round(updates["head"], 6)
         (array([0., 0.]), array([-0.1]))
     """
-    return GradientTransformation(*_pair(_Masked(set_to_zero(), mask, "freeze")))
+    return _Freeze(set_to_zero(), mask).transformation()

@@ -14,16 +14,18 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import ClassVar
 
 import functrans.numpy as fnp
 from functrans import tree
+from functrans._abstract import dtype_of
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     _check_nonnegative,
     _need_params,
     _same_leaves,
+    _Transformation,
 )
 from functrans.typing import Params, Updates
 
@@ -31,12 +33,13 @@ __all__ = ["add_decayed_weights", "clip", "clip_by_global_norm", "global_norm", 
            "set_to_zero"]
 
 
-def _stateless(config: Any) -> GradientTransformation:
-    return GradientTransformation(config.init, config.update)
+class _Stateless(_Transformation):
+    """A transformation that keeps no state (an :class:`EmptyState`)."""
 
+    state_type: ClassVar[type] = EmptyState
 
-def _empty_init(self: Any, params: Params) -> EmptyState:
-    return EmptyState()
+    def init(self, params: Params) -> EmptyState:
+        return EmptyState()
 
 
 def global_norm(updates: Updates) -> object:
@@ -56,12 +59,13 @@ def global_norm(updates: Updates) -> object:
 
 
 @dataclasses.dataclass(frozen=True)
-class _Scale:
-    step_size: float
-    init = _empty_init
+class _Scale(_Stateless):
+    name: ClassVar[str] = "scale"
 
-    def update(self, grads: Updates, state: EmptyState,
-               params: Params | None = None) -> tuple[Updates, EmptyState]:
+    step_size: float
+
+    def _update(self, grads: Updates, state: EmptyState,
+                params: Params | None) -> tuple[Updates, EmptyState]:
         return tree.map(lambda g: self.step_size * g, grads), state
 
 
@@ -75,16 +79,17 @@ def scale(step_size: float) -> GradientTransformation:
         >>> opt.update(np.array([2.0]), opt.init(None))[0]
         array([-1.])
     """
-    return _stateless(_Scale(step_size))
+    return _Scale(step_size).transformation()
 
 
 @dataclasses.dataclass(frozen=True)
-class _Clip:
-    max_delta: float
-    init = _empty_init
+class _Clip(_Stateless):
+    name: ClassVar[str] = "clip"
 
-    def update(self, grads: Updates, state: EmptyState,
-               params: Params | None = None) -> tuple[Updates, EmptyState]:
+    max_delta: float
+
+    def _update(self, grads: Updates, state: EmptyState,
+                params: Params | None) -> tuple[Updates, EmptyState]:
         d = self.max_delta
         return tree.map(lambda g: fnp.clip(g, -d, d), grads), state
 
@@ -103,20 +108,21 @@ def clip(max_delta: float) -> GradientTransformation:
         array([-1. ,  0.5,  1. ])
     """
     _check_nonnegative("clip", max_delta=max_delta)
-    return _stateless(_Clip(max_delta))
+    return _Clip(max_delta).transformation()
 
 
 @dataclasses.dataclass(frozen=True)
-class _ClipByGlobalNorm:
-    max_norm: float
-    init = _empty_init
+class _ClipByGlobalNorm(_Stateless):
+    name: ClassVar[str] = "clip_by_global_norm"
 
-    def update(self, grads: Updates, state: EmptyState,
-               params: Params | None = None) -> tuple[Updates, EmptyState]:
+    max_norm: float
+
+    def _update(self, grads: Updates, state: EmptyState,
+                params: Params | None) -> tuple[Updates, EmptyState]:
         norm = global_norm(grads)
         # factor = min(1, max_norm / norm), computed without dividing by a zero norm.
         factor = self.max_norm / fnp.maximum(norm, self.max_norm)
-        return tree.map(lambda g: g * fnp.astype(factor, g.dtype), grads), state
+        return tree.map(lambda g: g * fnp.astype(factor, dtype_of(g)), grads), state
 
 
 def clip_by_global_norm(max_norm: float) -> GradientTransformation:
@@ -139,21 +145,22 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
     if not max_norm > 0:
         raise ValueError(f"functrans.optim.clip_by_global_norm: max_norm must be > 0, "
                          f"got {max_norm!r}")
-    return _stateless(_ClipByGlobalNorm(float(max_norm)))
+    return _ClipByGlobalNorm(float(max_norm)).transformation()
 
 
 @dataclasses.dataclass(frozen=True)
-class _AddDecayedWeights:
-    weight_decay: float
-    init = _empty_init
+class _AddDecayedWeights(_Stateless):
+    name: ClassVar[str] = "add_decayed_weights"
 
-    def update(self, grads: Updates, state: EmptyState,
-               params: Params | None = None) -> tuple[Updates, EmptyState]:
+    weight_decay: float
+
+    def _update(self, grads: Updates, state: EmptyState,
+                params: Params | None) -> tuple[Updates, EmptyState]:
         if not self.weight_decay:
             return grads, state
         _need_params(params, "add_decayed_weights", "weight decay")
         g, treedef = tree.flatten(grads)
-        p = _same_leaves(treedef, params, "add_decayed_weights", "params")
+        p = _same_leaves(treedef, g, params, "add_decayed_weights", "params")
         return treedef.unflatten([gi + self.weight_decay * pi for gi, pi in zip(g, p)]), state
 
 
@@ -175,15 +182,15 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
         array([2.])
     """
     _check_nonnegative("add_decayed_weights", weight_decay=weight_decay)
-    return _stateless(_AddDecayedWeights(weight_decay))
+    return _AddDecayedWeights(weight_decay).transformation()
 
 
 @dataclasses.dataclass(frozen=True)
-class _SetToZero:
-    init = _empty_init
+class _SetToZero(_Stateless):
+    name: ClassVar[str] = "set_to_zero"
 
-    def update(self, grads: Updates, state: EmptyState,
-               params: Params | None = None) -> tuple[Updates, EmptyState]:
+    def _update(self, grads: Updates, state: EmptyState,
+                params: Params | None) -> tuple[Updates, EmptyState]:
         return tree.map(fnp.zeros_like, grads), state
 
 
@@ -197,4 +204,4 @@ def set_to_zero() -> GradientTransformation:
         >>> opt.update(np.array([1.0, 2.0]), opt.init(None))[0]
         array([0., 0.])
     """
-    return _stateless(_SetToZero())
+    return _SetToZero().transformation()

@@ -3,6 +3,7 @@ schedules, combinators and errors."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -312,11 +313,196 @@ def test_errors():
         optim.chain(optim.sgd(0.1)).update(np.ones(1), ())
 
 
+# --- what update receives: clear errors naming the fix and the key path ------------------------
+TRANSFORMS = [
+    ("sgd", lambda: optim.sgd(0.1)),
+    ("sgd-momentum", lambda: optim.sgd(0.1, momentum=0.9)),
+    ("adam", lambda: optim.adam(0.1)),
+    ("adamw", lambda: optim.adamw(0.1)),
+    ("rmsprop", lambda: optim.rmsprop(0.1, centered=True, momentum=0.5)),
+    ("adagrad", lambda: optim.adagrad(0.1)),
+    ("lion", lambda: optim.lion(0.1)),
+    ("chain", lambda: optim.chain(optim.clip_by_global_norm(1.0), optim.adam(0.1))),
+    ("masked", lambda: optim.masked(optim.adam(0.1), {"a": True, "b": False})),
+    ("freeze", lambda: optim.freeze({"a": False, "b": True})),
+    ("clip", lambda: optim.clip(1.0)),
+]
+TRANSFORM_IDS = [name for name, _ in TRANSFORMS]
+
+
+def _tree():
+    return {"a": np.ones(2), "b": [np.ones(3), np.ones(1)]}
+
+
+@pytest.mark.parametrize("name,make", TRANSFORMS, ids=TRANSFORM_IDS)
+def test_swapped_update_arguments_are_named_with_the_fix(name, make):
+    opt = make()
+    params = _tree()
+    state = opt.init(params)
+    with pytest.raises(ft.errors.OptimizerInputError,
+                       match=r"update received an optimizer state \(\w+\) as the gradients and a "
+                             r"dict as the state: the arguments are swapped\. Fix: updates, "
+                             r"state = opt\.update\(grads, state, params\)"):
+        opt.update(state, _tree(), params)
+    assert isinstance(ft.errors.OptimizerInputError("x"), TypeError)
+
+
+@pytest.mark.parametrize("name,make", TRANSFORMS, ids=TRANSFORM_IDS)
+def test_a_state_from_another_optimizer_is_refused(name, make):
+    opt = make()
+    params = _tree()
+    other = optim.lion(0.1) if name != "lion" else optim.adam(0.1)
+    with pytest.raises(ft.errors.OptimizerInputError,
+                       match=r"the state is a \w+, made by another optimizer or transformation, "
+                             r"not the \w+ this one's init makes\. Fix: .*state = opt\.init"):
+        opt.update(_tree(), other.init(params), params)
+    with pytest.raises(ft.errors.OptimizerInputError,
+                       match=r"the state is a NoneType, not the \w+ this optimizer's init "
+                             r"makes\. Fix: state = opt\.init\(params\)"):
+        opt.update(_tree(), None, params)
+
+
+def test_the_state_check_names_the_expected_class():
+    params = _tree()
+    with pytest.raises(ft.errors.OptimizerInputError,
+                       match=r"functrans\.optim\.adam: the state is a SgdState, .* not the "
+                             r"AdamState this one's init makes"):
+        optim.adam(0.1).update(_tree(), optim.sgd(0.1).init(params), params)
+    with pytest.raises(ft.errors.OptimizerInputError, match=r"functrans\.optim\.adamw: .*AdamState"):
+        optim.adamw(0.1).update(_tree(), optim.adagrad(0.1).init(params), params)
+
+
+OPTIMIZERS = TRANSFORMS[:7]
+
+
+@pytest.mark.parametrize("name,make", OPTIMIZERS, ids=TRANSFORM_IDS[:7])
+def test_params_with_a_leaf_that_is_not_an_array_are_refused_at_init(name, make):
+    params = {"layers": [{"w": np.ones(2), "act": "relu"}], "scale": 2.0}
+    with pytest.raises(ft.errors.OptimizerInputError,
+                       match=r"the parameter at \['layers'\]\[0\]\['act'\] is a str \('relu'\), "
+                             r"not an array: an optimizer updates arrays only\. Fix: keep "
+                             r"settings .* out of the params"):
+        make().init(params)
+    make().init({"w": np.ones(2), "scale": 2.0})  # a Python number is a parameter
+
+
+def test_gradients_with_a_leaf_that_is_not_an_array_are_named():
+    opt = optim.sgd(0.1)
+    params = {"w": np.ones(2)}
+    state = opt.init(params)
+    with pytest.raises(ft.errors.OptimizerInputError,
+                       match=r"functrans\.optim\.sgd: the gradient at \['w'\] is a str "
+                             r"\('oops'\), not an array") as info:
+        opt.update({"w": "oops"}, state, params)
+    assert isinstance(info.value.__cause__, TypeError)  # the original error is kept
+    clip = optim.clip(1.0)
+    with pytest.raises(ft.errors.OptimizerInputError, match=r"clip: the gradient at \['w'\]"):
+        clip.update({"w": object()}, clip.init(params))
+
+
+STATEFUL = [case for case in TRANSFORMS if case[0] not in ("sgd", "freeze", "clip")]
+
+
+@pytest.mark.parametrize("name,make", STATEFUL, ids=[c[0] for c in STATEFUL])
+def test_gradients_of_another_structure_name_the_key_path(name, make):
+    opt = make()
+    params = _tree()
+    state = opt.init(params)
+    grads = {"a": np.ones(2), "b": [np.ones(3)]}
+    match = (r"the state's \w+, made by init\(params\), does not have the structure of the "
+             r"gradients: tree structure mismatch at \['b'\]: list of length 2 vs list of "
+             r"length 1 \(the state's \w+ vs the gradients\)\. Fix: make the state with "
+             r"opt\.init\(params\) of the params the gradients are for")
+    if name == "masked":  # the inner optimizer sees the chosen leaves as a list
+        grads = {"a": [np.ones(2), np.ones(2)], "b": [np.ones(3), np.ones(1)]}
+        match = (r"masked: .*tree structure mismatch at the root: list of length 1 vs list of "
+                 r"length 2 .*\(the inner transformation sees the chosen leaves as a list: \[0\] "
+                 r"is \['a'\]\[0\], \[1\] is \['a'\]\[1\]\)")
+    with pytest.raises(ft.errors.TreeStructureError, match=match):
+        opt.update(grads, state, params)
+
+
+@pytest.mark.parametrize("name,make", STATEFUL, ids=[c[0] for c in STATEFUL])
+@pytest.mark.parametrize("bad", [(2,), ()], ids=["(2,)", "()"])
+def test_gradients_of_another_shape_name_the_key_path_instead_of_broadcasting(name, make, bad):
+    opt = make()
+    params = _tree()
+    state = opt.init(params)
+    grads = _tree()
+    grads["b"][1] = np.ones(bad)  # (1,) in the params: both would broadcast silently
+    shape = re.escape(str(bad))
+    match = (rf"at \['b'\]\[1\], the gradient has shape {shape} but the state's \w+ \(made by "
+             rf"init\) has shape \(1,\)\. Fix: make the state with opt\.init\(params\)")
+    if name == "masked":  # b is not chosen: the mask's False leaves pass through unchecked
+        bad = (1,) if bad == (2,) else bad
+        shape = re.escape(str(bad))
+        grads = {"a": np.ones(bad), "b": _tree()["b"]}
+        match = (rf"at \[0\], the gradient has shape {shape} but the state's \w+ \(made by "
+                 rf"init\) has shape \(2,\).* \[0\] is \['a'\]\)")
+    with pytest.raises(ft.errors.TreeStructureError, match=match):
+        opt.update(grads, state, params)
+
+
+def test_weight_decay_checks_the_params_against_the_gradients():
+    opt = optim.sgd(0.1, weight_decay=0.1)
+    with pytest.raises(ft.errors.TreeStructureError,
+                       match=r"at \['b'\]\[0\], the gradient has shape \(3,\) but the parameter "
+                             r"has shape \(2,\)"):
+        opt.update(_tree(), opt.init(_tree()), {"a": np.ones(2), "b": [np.ones(2), np.ones(1)]})
+    with pytest.raises(ft.errors.TreeStructureError,
+                       match=r"the params do not have the structure of the gradients: tree "
+                             r"structure mismatch at \['b'\]"):
+        opt.update(_tree(), opt.init(_tree()), {"a": np.ones(2), "b": np.ones(1)})
+
+
+def test_apply_updates_refuses_another_structure_or_shape_by_key_path():
+    params = _tree()
+    with pytest.raises(ft.errors.TreeStructureError,
+                       match=r"apply_updates: the updates do not have the structure of the "
+                             r"params: tree structure mismatch at \['b'\]: list of length 2 vs "
+                             r"list of length 1 .*Fix: give updates with the params' structure"):
+        optim.apply_updates(params, {"a": np.ones(2), "b": [np.ones(3)]})
+    for bad in [(2,), (), (3, 1)]:
+        updates = _tree()
+        updates["b"][1] = np.ones(bad)
+        with pytest.raises(ft.errors.TreeStructureError,
+                           match=rf"apply_updates: at \['b'\]\[1\], the update has shape "
+                                 rf"{re.escape(str(bad))} but the parameter has shape \(1,\)"):
+            optim.apply_updates(params, updates)
+    # SGD without momentum keeps no buffer to compare with: apply_updates is where it is found.
+    opt = optim.sgd(0.1)
+    updates, _ = opt.update({"a": np.ones(2), "b": [np.ones(3), np.ones(2)]}, opt.init(params))
+    with pytest.raises(ft.errors.TreeStructureError, match=r"at \['b'\]\[1\], the update has shape \(2,\)"):
+        optim.apply_updates(params, updates)
+
+
+def test_the_checks_leave_jit_and_python_numbers_alone():
+    params = {"w": np.ones(3), "s": 2.0}
+    opt = optim.chain(optim.clip_by_global_norm(10.0), optim.adam(0.1))
+    state = opt.init(params)
+
+    def step(params, state):
+        grads = ft.grad(lambda p: fnp.sum(p["w"] ** 2) + p["s"] ** 2)(params)
+        updates, state = opt.update(grads, state, params)
+        return optim.apply_updates(params, updates), state
+
+    eager = step(params, state)
+    staged = ft.jit(step)(params, state)
+    np.testing.assert_allclose(staged[0]["w"], eager[0]["w"], rtol=1e-15)
+    np.testing.assert_allclose(staged[0]["s"], eager[0]["s"], rtol=1e-15)
+    assert type(staged[1][1]) is optim.AdamState
+    np.testing.assert_allclose(optim.apply_updates({"w": np.ones(2)}, {"w": 0.5})["w"], [1.5, 1.5])
+
+
 def test_apply_updates_keeps_float32_and_none_leaves_unchanged():
     p = {"w": np.ones(3, np.float32)}
     out = optim.apply_updates(p, {"w": np.full(3, 0.25)})
     assert out["w"].dtype == np.float32
     np.testing.assert_array_equal(out["w"], np.full(3, 1.25, np.float32))
+    p = {"w": np.ones(3, np.float32), "b": [np.ones(1), np.zeros(2)]}
+    out = optim.apply_updates(p, {"w": None, "b": [np.full(1, 0.5), None]})
+    assert out["w"] is p["w"] and out["b"][1] is p["b"][1]
+    np.testing.assert_array_equal(out["b"][0], [1.5])
 
 
 def test_optimizer_repr_shows_hyperparameters():
