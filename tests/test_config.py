@@ -99,6 +99,11 @@ def test_forward_on_plain_arrays(debug_nans):
     _raises_nan(lambda: fnp.log(np.array([1.0, -1.0])), "log", "forward")
     _raises_nan(lambda: fnp.sqrt(-2.0), "sqrt", "forward")
     _raises_nan(lambda: fnp.subtract(np.inf, np.array(np.inf)), "sub", "forward")
+    infs = np.array([np.inf, -np.inf])  # fnp's NumPy shortcuts take the primitives' path too
+    _raises_nan(lambda: fnp.sum(infs), "reduce_sum", "forward")
+    _raises_nan(lambda: fnp.mean(infs), "reduce_sum", "forward")
+    _raises_nan(lambda: fnp.matmul(infs, np.ones(2)), "dot_general", "forward")
+    _raises_nan(lambda: fnp.cumsum(infs), "cumsum", "forward")
 
 
 def test_forward_under_grad(debug_nans):

@@ -23,6 +23,7 @@ from functrans.numpy._util import (
     normalize_axes,
     normalize_axis,
     operand,
+    route_through_primitives,
     slice_axis,
 )
 from functrans.primitives import elementwise as _ew
@@ -31,6 +32,9 @@ from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.cumulative import cumsum as _cumsum
 from functrans.typing import Array, ArrayLike, DType
+
+_ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
+route_through_primitives(globals())
 
 # --- running sums and products -------------------------------------------------------------------
 
@@ -57,7 +61,7 @@ def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) ->
         >>> ft.grad(lambda x: fnp.cumsum(x)[1])(fnp.ones(3)).tolist()
         [1.0, 1.0, 0.0]
     """
-    if type(a) is np.ndarray:
+    if type(a) is _ndarray:
         return np.cumsum(a, axis, dtype)  # numpy-only: NumPy arrays only, by the check above
     a = as_array(a)
     if dtype is not None:

@@ -17,13 +17,23 @@ from functrans.backend import array_module_of
 from functrans.numpy._complex import conj
 from functrans.numpy._joining import stack
 from functrans.numpy._shape import ravel
-from functrans.numpy._util import any_tracer, as_array, normalize_axis, placed_like, slice_axis
+from functrans.numpy._util import (
+    any_tracer,
+    as_array,
+    normalize_axis,
+    placed_like,
+    route_through_primitives,
+    slice_axis,
+)
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.dot import dot_general
 from functrans.primitives.indexing import IndexArray, gather_p
 from functrans.typing import Array, ArrayLike
+
+_ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
+route_through_primitives(globals())
 
 # --- matrix and vector products ------------------------------------------------------------------
 
@@ -37,7 +47,7 @@ def matmul(a: ArrayLike, b: ArrayLike, /) -> Array:
         >>> fnp.matmul(fnp.ones((2, 3)), fnp.ones((3, 4))).shape
         (2, 4)
     """
-    if type(a) is np.ndarray and type(b) is np.ndarray:  # plain arrays: NumPy itself
+    if type(a) is _ndarray and type(b) is _ndarray:  # plain arrays: NumPy itself
         return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)

@@ -14,15 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from functrans.config import config
 from functrans.core.primitive import Primitive
-from functrans.numpy._util import PASS_THROUGH, PLAIN_TYPES, operand
+from functrans.numpy._util import PASS_THROUGH, PLAIN_TYPES, operand, route_through_primitives
 from functrans.typing import Array, ArrayLike
 
 # Plain operands that NumPy's ufunc handles exactly as the primitive's implementation does:
 # with a NumPy array among them, the ufunc is called directly.
 _PLAIN = PLAIN_TYPES
-_ndarray: type = np.ndarray
+_ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
+route_through_primitives(globals())
 
 _Spec = Callable[..., Any]
 
@@ -91,16 +91,3 @@ def binary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
         return functools.update_wrapper(fn, spec)
 
     return make
-
-
-class _NoArray:
-    """A type no value has: while ``config.debug_nans`` is on, ``_ndarray`` is this, so that
-    NumPy arrays take the primitive's path too, whose implementation checks for NaN."""
-
-
-def _route_through_primitives(on: bool) -> None:
-    global _ndarray
-    _ndarray = _NoArray if on else np.ndarray
-
-
-config.watch("debug_nans", _route_through_primitives)

@@ -11,6 +11,7 @@ import numpy as np
 from functrans import errors
 from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import NUMPY, array_module, backend_of
+from functrans.config import config
 from functrans.core.trace import Tracer
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
@@ -36,6 +37,37 @@ HOST_VALUES: tuple[type[Any], ...] = (*NUMBERS, list, tuple, np.ndarray, np.gene
 
 # Python scalars and lists: no array module of their own.
 _SCALARS_AND_LISTS = PY_SCALARS | {list, tuple}
+
+
+class _NoArray:
+    """A type no value has: what a fast path's ``_ndarray`` is while ``config.debug_nans`` is
+    on, so that NumPy arrays take the primitives' path, whose implementations check for NaN."""
+
+
+def route_through_primitives(namespace: dict[str, Any]) -> None:
+    """Keep ``namespace['_ndarray']`` (the type a module's NumPy fast paths test for with
+    ``type(a) is _ndarray``) equal to ``np.ndarray`` while ``config.debug_nans`` is off and
+    to a type no value has while it is on: the fast paths cost nothing more, and the NaN
+    debugging mode sees every primitive.
+
+    Example:
+        >>> namespace = {"_ndarray": np.ndarray}
+        >>> route_through_primitives(namespace)
+        >>> from functrans import config
+        >>> with config.override(debug_nans=True):
+        ...     namespace["_ndarray"] is np.ndarray
+        False
+        >>> namespace["_ndarray"] is np.ndarray
+        True
+    """
+    def swap(on: bool) -> None:
+        namespace["_ndarray"] = _NoArray if on else np.ndarray
+
+    config.watch("debug_nans", swap)
+
+
+_ndarray: type[np.ndarray] = np.ndarray
+route_through_primitives(globals())
 
 
 # --- operands ---------------------------------------------------------------------------------------
@@ -163,9 +195,9 @@ def plain_module(a: Any) -> Any:
         True
     """
     kind = type(a)
-    if kind is np.ndarray:
+    if kind is _ndarray:
         return np
-    if isinstance(a, Tracer) or kind in _SCALARS_AND_LISTS:
+    if isinstance(a, Tracer) or kind in _SCALARS_AND_LISTS or _ndarray is not np.ndarray:
         return None
     return array_module(a) if hasattr(a, "__array_namespace__") or hasattr(a, "shape") else None
 
