@@ -37,6 +37,8 @@ def transpose_program(program: Program, out_cts: Sequence, consume: bool = False
         exit_scope(outer)
 
 
+# (functrans.core.debug_nans finds this function's frame by its name and reads its local
+# ``eqn``, to say which equation a NaN of the backward pass came from)
 def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
     trace = program.trace
     no_ct = zero  # (locals: this loop runs once per recorded operation)
