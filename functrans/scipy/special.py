@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
+from functrans.core.trace import Tracer
 from functrans.numpy._reductions import logsumexp, max, sum
 from functrans.numpy._util import any_tracer, as_array, normalize_axes
 from functrans.primitives import elementwise as _em
@@ -107,7 +108,7 @@ def polygamma(n: int, x: ArrayLike) -> Array:
         >>> round(float(fsp.polygamma(1, 1.0)), 12)  # pi**2 / 6
         1.644934066848
     """
-    n = int(n)  # a Python int: the order is static (a traced order needs a concrete value)
+    n = int(n.to_concrete() if isinstance(n, Tracer) else n)  # a Python int: the order is static
     return _sp.polygamma(n, as_float(x))
 
 
