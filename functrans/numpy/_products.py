@@ -7,12 +7,14 @@ products of reshaped operands.
 """
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from functrans._abstract import shape_of
 from functrans.backend import array_module_of
 from functrans.numpy._complex import conj
 from functrans.numpy._joining import stack
@@ -293,11 +295,12 @@ def _parse_einsum(subscripts: str, operands: Sequence[Array]) -> tuple[list[str]
     elif ellipsis_labels:
         raise ValueError("einsum: the operands have dimensions under '...' but the output has no "
                          "'...' to put them in")
-    for c in output:
-        if output.count(c) > 1:
-            raise ValueError(f"einsum: output subscript {c!r} appears more than once")
-        if not any(c in spec for spec in specs):
-            raise ValueError(f"einsum: output subscript {c!r} never appears in an input")
+    if len(set(output)) != len(output):
+        repeated = next(c for c in output if output.count(c) > 1)
+        raise ValueError(f"einsum: output subscript {repeated!r} appears more than once")
+    unknown = set(output).difference(*specs)
+    if unknown:
+        raise ValueError(f"einsum: output subscript {min(unknown)!r} never appears in an input")
     return specs, output
 
 
@@ -364,14 +367,21 @@ def _contract(a: Array, sa: str, b: Array, sb: str, keep: str) -> tuple[Array, s
     return out, spec
 
 
+@functools.lru_cache(maxsize=1024)
+def _greedy_path(subscripts: str, shapes: tuple[tuple[int, ...], ...]) -> list[tuple[int, ...]]:
+    """The pairwise contraction order NumPy's greedy ``einsum_path`` finds for these operand
+    shapes (cached: a training loop asks the same question every step)."""
+    # host-metadata: shapes only
+    shapes_only = [np.lib.stride_tricks.as_strided(np.zeros((), np.int8), shape=shape, strides=(0,) * len(shape))
+                   for shape in shapes]
+    # host-metadata: shapes only
+    return np.einsum_path(subscripts, *shapes_only, optimize="greedy")[0][1:]
+
+
 def _contract_all(operands: Sequence[Array], specs: Sequence[str], output: str) -> Array:
     """Contract the operands (every label once per operand, no dimension of size 1) down to
     the labels of ``output`` they carry, pairwise in the order of NumPy's greedy path."""
-    # host-metadata: shapes only
-    shapes_only = [np.lib.stride_tricks.as_strided(np.zeros((), np.int8), shape=op.shape,
-                                                   strides=(0,) * len(op.shape)) for op in operands]
-    # host-metadata: shapes only
-    path = np.einsum_path(",".join(specs) + "->" + output, *shapes_only, optimize="greedy")[0][1:]
+    path = _greedy_path(",".join(specs) + "->" + output, tuple(tuple(shape_of(op)) for op in operands))
     ops = list(zip(operands, specs))
     for step in path:
         picked = [ops[i] for i in step]
