@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as _np
 
-from functrans.typing import DType, Shape
+from functrans.typing import Array, ArrayLike, DType, Shape
 
 
 class Backend:
@@ -71,7 +71,7 @@ class Backend:
         that an implementation creating arrays on the default device is caught)."""
         return None
 
-    def put(self, x: Any, device: str) -> Any:
+    def put(self, x: Array, device: str) -> Array:
         """``x`` (a host NumPy array or an array of this library) on ``device``."""
         raise NotImplementedError
 
@@ -80,20 +80,20 @@ class Backend:
         raise NotImplementedError
 
     # --- creation on the device of existing arrays --------------------------------------
-    def zeros(self, shape: Shape, dtype: DType, device: str | None = None) -> Any:
+    def zeros(self, shape: Shape, dtype: DType, device: str | None = None) -> Array:
         """Zeros of ``shape`` and ``dtype`` on ``device`` (default: the default device)."""
         return self.full(shape, 0, dtype, device)
 
-    def ones(self, shape: Shape, dtype: DType, device: str | None = None) -> Any:
+    def ones(self, shape: Shape, dtype: DType, device: str | None = None) -> Array:
         """Ones of ``shape`` and ``dtype`` on ``device`` (default: the default device)."""
         return self.full(shape, 1, dtype, device)
 
-    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Any:
+    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Array:
         """An array filled with ``fill_value`` on ``device``."""
         out = self.xp.full(shape, fill_value, dtype=dtype)
         return out if device is None else self.put(out, device)
 
-    def asarray(self, x: Any, dtype: DType | None = None, *, copy: bool = False) -> Any:
+    def asarray(self, x: ArrayLike, dtype: DType | None = None, *, copy: bool = False) -> Array:
         """``x`` (an array of this library or a scalar) as an array, on ``x``'s device.
 
         ``copy=True`` always returns a new, writable array, also for NumPy scalars.
@@ -102,7 +102,7 @@ class Backend:
             return self.xp.array(x, dtype=dtype, copy=True)
         return self.xp.asarray(x, dtype=dtype)
 
-    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Any:
+    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Array:
         """``maker(xp, *args)``, an array built by the namespace, on the device of ``like``.
 
         Example:

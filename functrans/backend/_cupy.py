@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from functrans.backend._base import Backend
-from functrans.typing import DType, Shape
+from functrans.typing import Array, ArrayLike, DType, Shape
 
 #: (dotted name, keywords passed to it) for everything this module calls in CuPy.
 CUPY_API: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -91,7 +91,7 @@ class CuPyBackend(Backend):
         index = int(device.partition(":")[2])
         return None if index == self.xp.cuda.runtime.getDevice() else self.xp.cuda.Device(index)
 
-    def put(self, x: Any, device: str) -> Any:
+    def put(self, x: Array, device: str) -> Array:
         cupy = self.xp
         if isinstance(x, cupy.ndarray):
             if self.device_of(x) == self.canonical_device(device):
@@ -104,17 +104,17 @@ class CuPyBackend(Backend):
     def to_host(self, x: Any) -> np.ndarray:
         return x.get()
 
-    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Any:
+    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Array:
         with self._device(device):
             return self.xp.full(shape, fill_value, dtype=dtype)
 
-    def asarray(self, x: Any, dtype: DType | None = None, *, copy: bool = False) -> Any:
+    def asarray(self, x: ArrayLike, dtype: DType | None = None, *, copy: bool = False) -> Array:
         if isinstance(x, self.xp.ndarray):
             with x.device:  # stay on the device of x
                 return self.xp.array(x, dtype=dtype, copy=True) if copy else self.xp.asarray(x, dtype=dtype)
         return super().asarray(x, dtype, copy=copy)
 
-    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Any:
+    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Array:
         with like.device:  # built directly on the device of `like`
             return maker(self.xp, *args)
 

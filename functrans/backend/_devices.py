@@ -17,6 +17,7 @@ from functrans.backend._base import Backend
 from functrans.backend._registry import SCALAR_TYPES, backend_for_platform
 from functrans.backend._registry import backend_of as _backend_of
 from functrans.errors import DeviceMismatchError, TracerConversionError
+from functrans.typing import Array, PyTree
 
 
 def _is_scalar(x: Any) -> bool:
@@ -59,7 +60,7 @@ def _split(device: str) -> str:
     return device.partition(":")[0]
 
 
-def put_leaf(x: Any, device: str) -> Any:
+def put_leaf(x: Any, device: str) -> Array:
     """One array (or scalar) on ``device``: returned as is if it is already there."""
     target = backend_for_platform(_split(device))
     if hasattr(x, "_trace"):  # a Tracer (the backend layer does not import core)
@@ -75,7 +76,7 @@ def put_leaf(x: Any, device: str) -> Any:
     return target.put(x, target.canonical_device(device))
 
 
-def device_put(tree: Any, device: str) -> Any:
+def device_put(tree: PyTree, device: str) -> PyTree:
     """Every array leaf of ``tree`` moved to ``device`` (a copy only where it is elsewhere).
 
     Args:
@@ -94,7 +95,7 @@ def device_put(tree: Any, device: str) -> Any:
     return _tree.map(lambda x: put_leaf(x, device), tree)
 
 
-def device_get(tree: Any) -> Any:
+def device_get(tree: PyTree) -> PyTree:
     """Every array leaf of ``tree`` as a host NumPy array (Python scalars are kept).
 
     Example:

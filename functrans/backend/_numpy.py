@@ -7,7 +7,7 @@ from typing import Any
 import numpy as _np
 
 from functrans.backend._base import Backend
-from functrans.typing import DType, Shape
+from functrans.typing import Array, DType, Shape
 
 
 class NumPyBackend(Backend):
@@ -36,7 +36,7 @@ class NumPyBackend(Backend):
             raise ValueError(f"functrans: no device {device!r}; the host device is 'cpu'")
         return "cpu"
 
-    def put(self, x: Any, device: str = "cpu") -> Any:
+    def put(self, x: Array, device: str = "cpu") -> Array:
         # An array of another library reaches here already on the host (device_put moves
         # it through its own backend's to_host first).
         return x if type(x) is _np.ndarray or isinstance(x, _np.generic) else _np.asarray(x)
@@ -44,10 +44,10 @@ class NumPyBackend(Backend):
     def to_host(self, x: Any) -> _np.ndarray:
         return _np.asarray(x)
 
-    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Any:
+    def full(self, shape: Shape, fill_value: Any, dtype: DType, device: str | None = None) -> Array:
         return _np.full(shape, fill_value, dtype=dtype)
 
-    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Any:
+    def make_like(self, like: Any, maker: Callable[..., Any], *args: Any) -> Array:
         return maker(_np, *args)
 
     def scatter_add(self, out: Any, index: Any, updates: Any) -> None:
