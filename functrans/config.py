@@ -63,6 +63,10 @@ class Config:
         True
     """
 
+    # The settings of _DEFAULTS, declared for type checkers (set in __init__).
+    staging_source_info: bool
+    debug_nans: bool
+    enable_x64: bool
     _watchers: dict[str, list[Callable[[Any], None]]]
 
     def __init__(self) -> None:
