@@ -10,8 +10,9 @@ from __future__ import annotations
 
 __all__ = [
     "DOCS_BASE_URL", "ArgnumsError", "BatchAxisError", "CustomRuleError", "DeviceMismatchError",
-    "FunctransError", "HasAuxError", "InPlaceUpdateError", "InputDtypeError", "LeakedTracerError",
-    "NonScalarOutputError", "NotLinearError", "OptimizerInputError", "SaveFormatError",
+    "DroppedDerivativeError", "FunctransError", "HasAuxError", "InPlaceUpdateError",
+    "InputDtypeError", "LeakedTracerError", "NonScalarOutputError", "NotLinearError",
+    "OptimizerInputError", "SaveFormatError",
     "TangentMismatchError", "TracerConversionError", "TreeStructureError", "UnsupportedError",
 ]
 
@@ -107,10 +108,12 @@ class ArgnumsError(FunctransError, ValueError):
 
 class LeakedTracerError(FunctransError, RuntimeError):
     """A traced value escaped the transformation that made it (kept in a global, a list or an
-    attribute) and was used after that transformation finished.
+    attribute) and was used after that transformation finished, or in another thread while
+    it runs.
 
-    Fix: return the value instead (with ``grad``, as ``(loss, value)`` and ``has_aux=True``).
-    See docs/errors.md#leaked-tracer.
+    Fix: return the value instead (with ``grad``, as ``(loss, value)`` and ``has_aux=True``);
+    pass values into a function another thread runs as its arguments. See
+    docs/errors.md#leaked-tracer.
     """
 
     anchor = "leaked-tracer"
@@ -138,6 +141,21 @@ class TracerConversionError(FunctransError, TypeError):
     """
 
     anchor = "tracer-conversion"
+
+
+class DroppedDerivativeError(FunctransError, ValueError):
+    """A value being differentiated was made a Python number (``float(x)``, ``math.exp(x)``,
+    ``x.item()``, ``x.tolist()``, ``complex(x)``, or ``B[i] = x`` into a NumPy array), which
+    would carry no derivative: the gradient through it would silently be 0. (A ``ValueError``,
+    like the one NumPy raises, from this error, for ``B[i] = x``: ``except ValueError``
+    catches both.)
+
+    Fix: compute with ``functrans.numpy`` (``fnp.exp(x)``, ``B = B.at[i].set(x)``); if a
+    constant is meant, write ``float(ft.stop_gradient(x))``. ``bool(x)`` and ``int(x)`` stay
+    allowed. See docs/errors.md#dropped-derivative.
+    """
+
+    anchor = "dropped-derivative"
 
 
 class TreeStructureError(FunctransError, ValueError):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 
 from functrans.config import config
 from functrans.core.ir import Eqn, Program, Var
-from functrans.core.trace import Trace, _stack, named_scope, new_trace
+from functrans.core.trace import Trace, Tracer, _stack, check_foreign_tracer, named_scope, new_trace
 
 _NO_PARAMS: dict = {}
 _new = object.__new__
@@ -64,6 +64,9 @@ class StagingTrace(Trace):
         return var
 
     def process_primitive(self, prim, args, params):
+        for arg in args:
+            if isinstance(arg, Tracer) and arg._trace is not self:  # kept as a constant
+                check_foreign_tracer(self, arg)
         outs = _new_vars(self, prim, args, params)
         source = user_source() if config.staging_source_info else None
         self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, source, _stack.scope))

@@ -134,6 +134,31 @@ def leaked_tracer_error(tracer) -> errors.LeakedTracerError:
     )
 
 
+def check_foreign_tracer(trace: Trace, tracer: Tracer) -> None:
+    """Called when ``trace`` processes a tracer of another trace, which it treats as a
+    constant: right only if that tracer belongs to an outer transformation of the same
+    thread. A tracer of a finished transformation is a leak; one of a transformation running
+    in another thread (or ``trace`` itself being another thread's) would silently get a
+    derivative of 0."""
+    other = tracer._trace
+    traces = _stack.traces
+    depth = len(traces)
+    if other.level < depth and traces[other.level] is other and trace.level < depth \
+            and traces[trace.level] is trace:
+        return
+    if not other.alive:
+        raise leaked_tracer_error(tracer)
+    if other.level < depth and traces[other.level] is other:  # ``trace`` is the foreign one
+        other = trace
+    raise errors.LeakedTracerError(
+        f"A tracer created by {other.origin} in another thread was used in this thread. The "
+        "trace stack is per thread, so this thread's transformations cannot see it and its "
+        "derivative would silently be lost. Pass the value into the function that runs in "
+        "this thread as an argument, or run the transformation inside that thread (each "
+        "thread its own grad/jvp/vjp)."
+    )
+
+
 class Tracer:
     """Stand-in for an array inside a transformed function.
 

@@ -13,7 +13,7 @@ from typing import Any
 from functrans import errors
 from functrans.config import config
 from functrans.core.debug_nans import jvp_scope
-from functrans.core.trace import Trace, Tracer, enter_scope, exit_scope, new_trace
+from functrans.core.trace import Trace, Tracer, check_foreign_tracer, enter_scope, exit_scope, new_trace
 from functrans.core.zeros import zero
 
 _new = object.__new__
@@ -86,6 +86,8 @@ class JVPTrace(Trace):
                 primals.append(arg.primal)
                 tangents.append(arg.tangent)
             else:
+                if isinstance(arg, Tracer):  # an outer transformation's: check it is one
+                    check_foreign_tracer(self, arg)
                 primals.append(arg)
                 tangents.append(zero)
         rule = prim.jvp

@@ -5,6 +5,9 @@ outputs of grad, custom_vjp called with Python numbers, and pytree mismatches na
 path."""
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 import pytest
 
@@ -184,3 +187,92 @@ def test_grad_argument_errors_name_the_key_path():
         ft.grad(lambda p: p["a"])({"a": 1.0, "b": [1.0, np.arange(2)]})
     with pytest.raises(errors.InputDtypeError, match=r"the output at out\['n'\] has dtype int64"):
         ft.jacrev(lambda x: {"x": x, "n": fnp.argmax(x)})(np.ones(2))
+
+
+# -- Python numbers made from values being differentiated ---------------------------------
+
+def _store_into_numpy(x):
+    table = np.zeros(2)
+    table[0] = x[0]
+    return (x * table).sum()
+
+
+@pytest.mark.parametrize("fun, what", [
+    (lambda x: x * float(x), r"float\(x\)"),
+    (lambda x: math.exp(x), r"float\(x\)"),
+    (lambda x: x * x.item(), r"x\.item\(\)"),
+    (lambda x: x * x.tolist(), r"x\.tolist\(\)"),
+    (lambda x: x * complex(x).real, r"complex\(x\)"),
+])
+def test_python_numbers_from_a_traced_float_raise(fun, what):
+    for transform in (ft.grad(fun), lambda x: ft.jvp(fun, (x,), (1.0,)), lambda x: ft.vjp(fun, x)):
+        with pytest.raises(errors.DroppedDerivativeError, match=what + ".*fnp.exp.*stop_gradient"):
+            transform(2.0)
+
+
+def test_storing_a_traced_float_into_a_numpy_array_raises():
+    with pytest.raises(ValueError) as info:
+        ft.grad(_store_into_numpy)(np.ones(2))
+    cause = info.value if isinstance(info.value, errors.DroppedDerivativeError) else info.value.__cause__
+    assert isinstance(cause, errors.DroppedDerivativeError)
+    assert "B[i] = x" in str(cause)
+
+
+def test_conversions_that_lose_no_derivative_stay_allowed():
+    assert float(ft.grad(lambda x: x * float(ft.stop_gradient(x)))(3.0)) == 3.0
+    assert float(ft.grad(lambda x: x * ft.stop_gradient(x).item())(3.0)) == 3.0
+    assert float(ft.grad(lambda x: x * int(x))(2.5)) == 2.0
+    assert float(ft.grad(lambda x: x if x > 0 else -x)(-2.0)) == -1.0
+    np.testing.assert_array_equal(ft.grad(lambda x: x[int(fnp.argmax(x))])(np.arange(3.0)), [0.0, 0.0, 1.0])
+    # a value with a zero tangent (not depending on the input) is a plain array
+    assert float(ft.grad(lambda x: x * float(fnp.sin(np.float64(0.5))))(1.0)) == float(np.sin(0.5))
+    # a float read from a value traced by an outer transformation but constant for the inner one
+    assert float(ft.grad(lambda x: x * float(np.float64(2.0)))(1.0)) == 2.0
+
+
+def test_integer_values_computed_from_traced_ones_convert_to_python_numbers():
+    def f(x, n):
+        return x * n.item() + x * float(n) + x * len(n.tolist() if n.ndim else [n.item()])
+    y, dy = ft.jvp(lambda x: f(x, fnp.argmax(x * np.ones(3))), (2.0,), (1.0,))
+    assert (float(y), float(dy)) == (2.0, 1.0)
+
+
+# -- custom_vjp with Python numbers -------------------------------------------------------
+
+@ft.custom_vjp
+def _product(x, y):
+    return x * y
+
+
+_product.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: (g * res[1], g * res[0]))
+
+
+@functools.partial(ft.custom_vjp, nondiff_argnums=(1,))
+def _power(x, n):
+    return x ** n
+
+
+_power.defvjp(lambda x, n: (x ** n, (x,)), lambda n, res, g: (g * n * res[0] ** (n - 1),))
+
+
+def test_custom_vjp_with_python_floats():
+    assert float(ft.grad(_product)(2.0, 3.0)) == 3.0
+    assert tuple(map(float, ft.grad(_product, argnums=(0, 1))(2.0, 3.0))) == (3.0, 2.0)
+    assert float(ft.grad(lambda y: _product(2.0, y))(3.0)) == 2.0
+    assert float(ft.jit(ft.grad(_product))(2.0, 3.0)) == 3.0
+    out, f_vjp = ft.vjp(_product, 2.0, 3.0)
+    assert float(out) == 6.0 and tuple(map(float, f_vjp(1.0))) == (3.0, 2.0)
+
+
+def test_custom_vjp_with_an_int_as_a_nondiff_argument():
+    assert float(ft.grad(lambda x: _power(x, 3))(2.0)) == 12.0
+    assert float(ft.grad(_power)(2.0, 3)) == 12.0
+    np.testing.assert_array_equal(ft.grad(lambda x: _power(x, 3).sum())(np.array([1.0, 2.0])), [3.0, 12.0])
+
+
+def test_custom_vjp_with_arrays():
+    x, y = np.array([1.0, 2.0]), np.array([3.0, 5.0])
+    gx, gy = ft.grad(lambda x, y: _product(x, y).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_array_equal(gx, y)
+    np.testing.assert_array_equal(gy, x)
+    np.testing.assert_array_equal(ft.vmap(ft.grad(_product))(x, y), y)

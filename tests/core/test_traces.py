@@ -106,17 +106,24 @@ def test_if_on_traced_value_in_every_mode():
 
 
 def test_bool_len_float_item_and_iteration_on_tracers():
+    # float() and .item() of a value being differentiated would drop its derivative: they
+    # read it through stop_gradient, which says a constant is meant; int() and bool() need not
     seen = {}
 
     def f(x):
         seen["len"] = len(x)
         seen["bool"] = bool(x[0] > 0)
-        seen["float"] = float(x[1])
-        seen["item"] = x[2].item()
+        seen["int"] = int(x[1])
+        seen["float"] = float(ft.stop_gradient(x[1]))
+        seen["item"] = ft.stop_gradient(x[2]).item()
+        with pytest.raises(ft.errors.DroppedDerivativeError, match=r"float\(x\)"):
+            float(x[1])
+        with pytest.raises(ft.errors.DroppedDerivativeError, match=r"x\.item\(\)"):
+            x[2].item()
         return sum(v * v for v in x)  # iterating a tracer gives its rows
     g = ft.grad(f)(np.array([1.0, 2.0, 3.0]))
     np.testing.assert_allclose(g, [2.0, 4.0, 6.0])
-    assert seen == {"len": 3, "bool": True, "float": 2.0, "item": 3.0}
+    assert seen == {"len": 3, "bool": True, "int": 2, "float": 2.0, "item": 3.0}
 
 
 # --- the fast path ---------------------------------------------------------------------------
@@ -159,6 +166,48 @@ def test_trace_stack_is_per_thread():
     for t in threads:
         t.join()
     assert results == {i: 6.0 * i for i in range(4)}
+
+
+def _use_in_another_thread(use):
+    """Run ``use()`` in a new thread (while the caller's transformation is still active);
+    return what it returned or raised."""
+    box = {}
+
+    def run():
+        try:
+            box["out"] = use()
+        except Exception as error:  # handed back to the test
+            box["out"] = error
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return box["out"]
+
+
+@pytest.mark.parametrize("inner", [
+    lambda x: ft.grad(lambda z: z * x)(2.0),
+    lambda x: ft.grad(lambda z: x * z)(2.0),
+    lambda x: ft.jvp(lambda z: fnp.sin(z) + x, (2.0,), (1.0,)),
+    lambda x: ft.vjp(lambda z: z * x, 2.0)[1](1.0),
+    lambda x: ft.make_jaxpr(lambda z: z * x)(2.0),
+])
+def test_a_tracer_used_in_another_thread_is_an_error(inner):
+    seen = []
+
+    def f(x):
+        seen.append(_use_in_another_thread(lambda: inner(x)))
+        return x * 1.0
+    assert float(ft.grad(f)(3.0)) == 1.0
+    (error,) = seen
+    assert isinstance(error, ft.errors.LeakedTracerError), error
+    assert "created by grad(f) in another thread was used in this thread" in str(error)
+    assert "Pass the value into the function that runs in this thread as an argument" in str(error)
+
+
+def test_outer_tracers_of_the_same_thread_stay_constants_of_inner_transformations():
+    # d/dx [x * d/dy (x * y)] = d/dx [x * x] = 2x, in a thread of its own
+    out = _use_in_another_thread(lambda: ft.grad(lambda x: x * ft.grad(lambda y: x * y)(1.0))(3.0))
+    assert float(out) == 6.0
 
 
 def test_grad_leaves_nothing_for_the_cycle_collector():
