@@ -6,10 +6,12 @@ its containers (dicts, lists, tuples, namedtuples, ``None``), the dtype and shap
 array, and the values of Python scalar leaves (``int``, ``float``, ``bool``, ``str``). The file
 is written to a temporary file in the same directory and moved into place with
 ``os.replace``, so a crash mid-write leaves either the old file or the new one, never a
-partial one. ``load(path)`` reads it back with ``allow_pickle=False``: a file from an
-untrusted source cannot run code. Namedtuple classes are restored by name only from
-functrans's own modules; other namedtuples come back as equivalent generated classes (pass
-``like=`` to get your own types back).
+partial one; the next save to that path removes the temporary file a killed save left
+behind. ``load(path)`` reads it back with ``allow_pickle=False``: a file from an untrusted
+source cannot run code, and whatever is wrong with a file, ``load`` raises
+:class:`SaveFormatError`. Namedtuple classes are restored by name only from functrans's own
+(already imported) modules; other namedtuples come back as equivalent generated classes
+(pass ``like=`` to get your own types back).
 
 Not to be confused with ``functrans.checkpoint``, the rematerialisation transform.
 
@@ -27,11 +29,11 @@ Example:
 from __future__ import annotations
 
 import collections
-import importlib
 import json
 import os
-import tempfile
-import zipfile
+import secrets
+import socket
+import sys
 from typing import Any, Union
 
 import numpy as np
@@ -130,18 +132,16 @@ _GENERATED: dict = {}
 
 def _namedtuple_class(name: str, fields: list) -> type:
     """The class named ``module:qualname`` if it is one of functrans's namedtuples with these
-    fields; otherwise a generated namedtuple class (never imports anything else)."""
+    fields, in a module already imported; otherwise a generated namedtuple class."""
     module_name, _, qualname = name.partition(":")
-    if module_name == "functrans" or module_name.startswith("functrans."):
-        try:
-            cls: Any = importlib.import_module(module_name)
-            for part in qualname.split("."):
-                cls = getattr(cls, part)
-            if isinstance(cls, type) and issubclass(cls, tuple) and \
-                    list(getattr(cls, "_fields", ())) == fields:
-                return cls
-        except (ImportError, AttributeError):
-            pass
+    module = sys.modules.get(module_name)  # a file never makes anything be imported
+    if module is not None and (module_name == "functrans" or module_name.startswith("functrans.")):
+        cls: Any = module
+        for part in qualname.split("."):
+            cls = getattr(cls, part, None)
+        if isinstance(cls, type) and issubclass(cls, tuple) and \
+                list(getattr(cls, "_fields", ())) == fields:
+            return cls
     key = (name, tuple(fields))
     if key not in _GENERATED:
         short = qualname.rsplit(".", 1)[-1] or "Record"
@@ -189,7 +189,10 @@ def save(path: PathLike, tree: PyTree) -> None:
 
     The data goes to a temporary file next to ``path``, is flushed to disk, and then replaces
     ``path`` in one step, so readers never see a partial file and a crash leaves the previous
-    checkpoint intact. The file is written exactly at ``path`` (no suffix is added).
+    checkpoint intact. A temporary file left by a save that was killed (its process is gone)
+    is removed by the next save to the same path. The file is written exactly at ``path`` (no
+    suffix is added), with the permissions ``open`` gives a new file (``0o666`` less the
+    umask), as ``np.save`` does.
 
     Args:
         path: Destination file.
@@ -219,8 +222,8 @@ def save(path: PathLike, tree: PyTree) -> None:
     arrays[_HEADER] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
-                               dir=directory)
+    _remove_leftovers(directory, os.path.basename(path))
+    fd, tmp = _create_temporary(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, allow_pickle=False, **arrays)
@@ -245,6 +248,60 @@ def save(path: PathLike, tree: PyTree) -> None:
         os.close(dir_fd)
 
 
+# --- temporary files: ".<name>.<host>.<pid>.<random>.tmp" next to the destination ----------------
+def _host() -> str:
+    """This machine's name, reduced to letters, digits and dashes (no dots: they separate the
+    parts of a temporary file's name)."""
+    return "".join(c if c.isalnum() else "-" for c in socket.gethostname()) or "host"
+
+
+def _create_temporary(directory: str, name: str) -> tuple[int, str]:
+    """A new file for ``name``'s data, opened for writing. Created with mode 0o666, so the
+    umask decides its permissions, as for any file ``open`` creates."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(directory,
+                           f".{name}.{_host()}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+
+
+def _process_is_gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs on this machine (POSIX; elsewhere assume it runs)."""
+    if os.name != "posix" or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, owned by someone else
+        return False
+    return False
+
+
+def _remove_leftovers(directory: str, name: str) -> None:
+    """Remove the temporary files of earlier saves to ``name`` whose process, on this machine,
+    is gone (killed mid-write); a save still running, here or on another machine sharing the
+    directory, keeps its file."""
+    prefix, host = f".{name}.", _host()
+    try:
+        entries = os.listdir(directory)
+    except OSError:
+        return
+    for entry in entries:
+        if not (entry.startswith(prefix) and entry.endswith(".tmp")):
+            continue
+        parts = entry[len(prefix):-len(".tmp")].rsplit(".", 2)
+        if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and \
+                _process_is_gone(int(parts[1])):
+            try:
+                os.unlink(os.path.join(directory, entry))
+            except OSError:
+                pass
+
+
 def _read(path: str) -> tuple[dict, dict]:
     """The header and the arrays of a checkpoint, every failure turned into a clear error."""
     if not os.path.exists(path):
@@ -260,19 +317,22 @@ def _read(path: str) -> tuple[dict, dict]:
                 raise SaveFormatError(f"{problem} (it has no functrans tree description)")
             header = json.loads(archive[_HEADER].tobytes().decode("utf-8"))
             arrays = {name: archive[name] for name in archive.files if name != _HEADER}
-    except SaveFormatError:
+    except (SaveFormatError, FileNotFoundError, IsADirectoryError, PermissionError):
         raise
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError, KeyError,
-            UnicodeDecodeError) as exc:
-        if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)):
-            raise
+    except Exception as exc:
+        # A damaged file can fail anywhere in zipfile, numpy or json: NotImplementedError for
+        # a flipped version field, RuntimeError for a flipped encryption flag, RecursionError
+        # for a deeply nested header, MemoryError for a flipped shape...
         raise SaveFormatError(f"{problem} ({type(exc).__name__}: {exc})") from exc
     if not isinstance(header, dict) or header.get("format") != _FORMAT:
         raise SaveFormatError(f"{problem} (unknown format)")
-    if header.get("version", 0) > _VERSION:
+    version = header.get("version")
+    if type(version) is not int:
+        raise SaveFormatError(f"{problem} (format version {version!r})")
+    if version > _VERSION:
         raise SaveFormatError(f"functrans.io.load: {path!r} was written by a newer functrans "
-                              f"(format version {header.get('version')}, this one reads up "
-                              f"to {_VERSION}); upgrade functrans")
+                              f"(format version {version}, this one reads up to {_VERSION}); "
+                              f"upgrade functrans")
     return header, arrays
 
 
@@ -368,7 +428,7 @@ def load(path: PathLike, like: PyTree | None = None, *, device: str | None = Non
         loaded = _decode(header["tree"], values)
     except SaveFormatError:
         raise
-    except (KeyError, TypeError, IndexError, AttributeError) as exc:
+    except Exception as exc:  # the header may hold anything: every failure is the file's
         raise SaveFormatError(f"functrans.io.load: {path!r} has a malformed tree description "
                               f"({type(exc).__name__}: {exc})") from exc
     loaded = loaded if like is None else _match_like(loaded, like, path)

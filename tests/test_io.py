@@ -215,6 +215,177 @@ def test_save_refuses_what_it_cannot_store(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+# --- every malformed file is a SaveFormatError ---------------------------------------------------
+def _zip_structure_bytes(path):
+    """The byte offsets of the zip archive's own records (local headers, central directory,
+    end record), where a flipped bit reaches zipfile's parser rather than a CRC check."""
+    import zipfile
+
+    size = path.stat().st_size
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        offsets = set()
+        for info in infos:
+            start = info.header_offset
+            offsets.update(range(start, start + 30 + len(info.filename.encode())))
+        central = archive.start_dir
+    offsets.update(range(central, size))  # the central directory and the end record
+    return sorted(offsets)
+
+
+def test_every_single_bit_flip_is_a_save_format_error_or_loads_unchanged(tmp_path):
+    Point = collections.namedtuple("Point", "x y")
+    path, flipped = tmp_path / "small.npz", tmp_path / "flipped.npz"
+    io.save(path, {"w": np.arange(3, dtype=np.float32), "n": 3, "p": Point(1.5, "s"),
+                   "l": [None, (True,)], "state": optim.sgd(0.1).init(np.zeros(2))})
+    original = io.load(path)
+    data = path.read_bytes()
+    # A seeded sample of the bits, most of them in zip's own records (where a flip reaches
+    # zipfile's parser; elsewhere the CRCs or numpy's header checks catch it).
+    structure = _zip_structure_bytes(path)
+    rest = sorted(set(range(len(data))) - set(structure))
+    rng = np.random.default_rng(12)
+    bits = [structure[b // 8] * 8 + b % 8
+            for b in rng.choice(len(structure) * 8, size=900, replace=False)]
+    bits += [rest[b // 8] * 8 + b % 8 for b in rng.choice(len(rest) * 8, size=300, replace=False)]
+    outcomes, causes = collections.Counter(), set()
+    for bit in bits:
+        corrupt = bytearray(data)
+        corrupt[bit // 8] ^= 1 << (bit % 8)
+        flipped.write_bytes(bytes(corrupt))
+        try:
+            loaded = io.load(flipped)
+        except io.SaveFormatError as exc:
+            outcomes["SaveFormatError"] += 1
+            causes.add(type(exc.__cause__).__name__)
+            continue
+        _assert_same(loaded, original)  # a flip that zip's CRCs let through changed nothing
+        outcomes["unchanged"] += 1
+    assert outcomes["SaveFormatError"] > len(bits) // 2, outcomes
+    # Among them, the flips zipfile reports with other exceptions: a version field it does not
+    # support (NotImplementedError) and the encryption flag (RuntimeError).
+    assert {"BadZipFile", "NotImplementedError", "RuntimeError"} <= causes, causes
+
+
+def _write_header_bytes(path, header: bytes, **arrays):
+    arrays["__functrans_tree__"] = np.frombuffer(header, np.uint8)
+    np.savez(path, **arrays)
+
+
+def test_a_deeply_nested_header_is_a_save_format_error(tmp_path):
+    path = tmp_path / "deep.npz"
+    depth = 100_000
+    tree = '{"list": true, "children": [' * depth + "null" + "]}" * depth
+    header = '{"format": "functrans.io", "version": 1, "leaves": [], "tree": ' + tree + "}"
+    _write_header_bytes(path, header.encode())
+    with pytest.raises(io.SaveFormatError, match=r"truncated or corrupted.*RecursionError"):
+        io.load(path)
+    # A tree nested a few hundred deep is still saved and loaded.
+    nested = None
+    for _ in range(300):
+        nested = [nested]
+    io.save(path, nested)
+    assert io.load(path) == nested
+
+
+@pytest.mark.parametrize("node,error", [
+    ({"namedtuple": "m:Point", "fields": ["1x", "y"], "children": [None, None]}, "ValueError"),
+    ({"namedtuple": "m:Point", "fields": ["x", "x"], "children": [None, None]}, "ValueError"),
+    ({"namedtuple": "m:Point", "fields": ["x"], "children": [None, None]}, "TypeError"),
+    ({"namedtuple": 3, "fields": ["x"], "children": [None]}, "AttributeError"),
+    ({"dict": [[1]], "children": [None]}, "TypeError"),
+    ({"dict": ["a"], "children": 5}, "TypeError"),
+    ({"leaf": "0"}, "TypeError"),
+    ("tree", "TypeError"),
+], ids=["field-not-identifier", "duplicate-field", "too-many-values", "name-not-str",
+        "unhashable-key", "children-not-list", "leaf-not-int", "tree-not-object"])
+def test_a_malformed_tree_description_is_a_save_format_error(tmp_path, node, error):
+    path = tmp_path / "bad.npz"
+    _write_raw(path, {"format": "functrans.io", "version": 1, "tree": node, "leaves": []})
+    with pytest.raises(io.SaveFormatError, match=rf"malformed tree description \({error}: "):
+        io.load(path)
+
+
+@pytest.mark.parametrize("header", [
+    {"format": "functrans.io", "version": 1, "tree": {"leaf": 0}, "leaves": [{"kind": "array"}]},
+    {"format": "functrans.io", "version": 1, "tree": {"leaf": 0}, "leaves": "a0"},
+    {"format": "functrans.io", "version": "1", "tree": None, "leaves": []},
+    {"format": "functrans.io", "version": 1, "tree": None},
+], ids=["record-without-name", "leaves-not-list", "version-not-int", "no-leaves"])
+def test_a_malformed_header_is_a_save_format_error(tmp_path, header):
+    path = tmp_path / "bad.npz"
+    _write_raw(path, header)
+    with pytest.raises(io.SaveFormatError, match=r"malformed tree description|corrupted"):
+        io.load(path)
+
+
+def test_loading_never_imports_a_module_the_file_names(tmp_path, monkeypatch):
+    import importlib
+
+    def refuse(name, *args, **kwargs):
+        raise AssertionError(f"load imported {name}")
+
+    monkeypatch.setattr(importlib, "import_module", refuse)
+    path = tmp_path / "n.npz"
+    node = {"namedtuple": "functrans._not_imported:Thing", "fields": ["a"], "children": [None]}
+    _write_raw(path, {"format": "functrans.io", "version": 1, "tree": node, "leaves": []})
+    loaded = io.load(path)
+    assert type(loaded).__name__ == "Thing" and loaded.a is None
+    assert "functrans._not_imported" not in __import__("sys").modules
+    io.save(path, optim.adam(0.1).init(np.zeros(1)))
+    assert type(io.load(path)) is optim.AdamState  # functrans's own classes, already imported
+
+
+# --- temporary files and permissions -------------------------------------------------------------
+posix_only = pytest.mark.skipif(os.name != "posix", reason="process ids and umask are POSIX")
+
+
+@posix_only
+def test_the_next_save_removes_the_temporary_file_of_a_killed_save(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.npz"
+    io.save(path, {"w": np.zeros(3)})
+    killed = (
+        "import os, signal, numpy as np\n"
+        "from functrans import io\n"
+        "def savez(f, **arrays):\n"
+        "    f.write(b'PK partial'); f.flush(); os.kill(os.getpid(), signal.SIGKILL)\n"
+        "np.savez = savez\n"
+        f"io.save({str(path)!r}, {{'w': np.ones(3)}})\n")
+    run = subprocess.run([sys.executable, "-c", killed], capture_output=True)
+    assert run.returncode == -9, run.stderr.decode()
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model.npz"]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".model.npz.")
+    np.testing.assert_array_equal(io.load(path)["w"], np.zeros(3))  # the old file is intact
+    # A temporary file whose process still runs, here or on another machine, is kept.
+    host = io._host()
+    alive = tmp_path / f".model.npz.{host}.{os.getppid()}.abcd.tmp"
+    elsewhere = tmp_path / ".model.npz.some-other-host.1.abcd.tmp"
+    other_file = tmp_path / f".other.npz.{host}.999999999.abcd.tmp"
+    for p in (alive, elsewhere, other_file):
+        p.write_bytes(b"partial")
+    io.save(path, {"w": np.ones(3)})
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["model.npz", alive.name, elsewhere.name, other_file.name])
+    np.testing.assert_array_equal(io.load(path)["w"], np.ones(3))
+
+
+@posix_only
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_saved_files_get_the_mode_np_save_gives(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        io.save(tmp_path / "ours.npz", {"w": np.ones(2)})
+        np.save(tmp_path / "numpys.npy", np.ones(2))
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "ours.npz").stat().st_mode & 0o777
+    assert mode == 0o666 & ~umask
+    assert mode == (tmp_path / "numpys.npy").stat().st_mode & 0o777
+
+
 def test_docstring_examples_run():
     import doctest
 
