@@ -4,7 +4,8 @@ comparison and copy functions, the ``%``, ``//`` and ``divmod`` operators, and t
 PyTorch's ``dim=``.
 
 The table rows of these functions (tests/specs/) check derivatives to second order on drawn
-shapes; the tests here pin the cases where functrans once differed, with exact values."""
+shapes; the tests here pin the hardest cases (broadcast size-1 axes, sign conventions,
+both operand orders) with exact values."""
 from __future__ import annotations
 
 import operator
