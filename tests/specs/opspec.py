@@ -216,14 +216,6 @@ def check_zero_derivative(spec: OpSpec, case: Case, backend: ArrayBackend = NUMP
         assert not np.any(backend.get(ct)), f"{spec.name}: nonzero cotangent {ct}"
 
 
-#: Rows that do not run on a backend other than NumPy, with the reason.
-OFF_NUMPY_SKIPS: dict[str, str] = {
-    f"fnp.divmod[divmod]{variant}": "Python's divmod on the strict test backend's plain arrays: "
-    "StrictArray has no __divmod__ (CuPy's arrays have one); fnp.divmod's row runs there"
-    for variant in ("", "[array, scalar]", "[scalar, array]")
-}
-
-
 def skip_off_numpy(spec: OpSpec, backend: ArrayBackend) -> None:
     """Skip, with its reason, a row that cannot run on ``backend``."""
     if backend is NUMPY:
@@ -231,8 +223,6 @@ def skip_off_numpy(spec: OpSpec, backend: ArrayBackend) -> None:
     if spec.nargs == 0:
         pytest.skip(f"{spec.name} makes an array from no array argument: by design a NumPy array "
                     "on the host (place it with functrans.device_put)")
-    if spec.name in OFF_NUMPY_SKIPS:
-        pytest.skip(OFF_NUMPY_SKIPS[spec.name])
 
 
 def check_spec(spec: OpSpec, backend: ArrayBackend = NUMPY, low_precision: bool = False,
