@@ -232,13 +232,17 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
                     f"{tuple(ct.shape)}, but the output has shape {tuple(shape_of(o))}. Pass a "
                     "cotangent shaped like the output (for example fnp.ones_like(out))."
                 )
-            check_cotangent_dtype(name, f"the cotangent for {output_name(out_tree, i)}", ct, o)
+            check_cotangent_dtype(name, functools.partial(_cotangent_for, out_tree, i), ct, o)
             checked.append(ct)
         with named_scope(name):
             cts = transpose_program(program, checked)
             return flat.unflatten(materialize(cts, leaves))
 
     return (out, vjp_fun, flat.aux) if has_aux else (out, vjp_fun)
+
+
+def _cotangent_for(out_tree: Any, i: int) -> str:
+    return f"the cotangent for {output_name(out_tree, i)}"
 
 
 def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], has_aux: bool = False) -> tuple:
@@ -357,7 +361,7 @@ def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
     check_array_outputs(out_flat, name, out_tree)
 
     def f_jvp(*tangents: PyTree) -> PyTree:
-        flat_t = checked_tangents(name, "tangent", tuple(tangents), flat.in_tree, leaves)
+        flat_t = checked_tangents(name, "tangents", tuple(tangents), flat.in_tree, leaves)
         outs = eval_program(program, flat_t, scope=name)
         return out_tree.unflatten(materialize(outs, out_flat))
 

@@ -3,6 +3,7 @@ explanatory error: array leaves, inputs to differentiate, scalar outputs, tangen
 cotangents."""
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -187,35 +188,38 @@ def check_real_inputs(leaves: Sequence, describe: Callable[[int], str], name: st
             )
 
 
-def checked_tangents(name: str, what: str, values: Any, treedef: Any, like_leaves: Sequence) -> list:
-    """The leaves of ``values`` (tangents or cotangents), each an array of the shape of the
-    leaf of ``like_leaves`` it stands beside (Python scalars take its dtype)."""
+def checked_tangents(name: str, root: str, values: Any, treedef: Any, like_leaves: Sequence) -> list:
+    """The leaves of ``values`` (tangents or cotangents, called ``root`` in messages), each an
+    array of the shape of the leaf of ``like_leaves`` it stands beside (Python scalars take its
+    dtype)."""
     leaves, value_treedef = tree.flatten(values)
     if value_treedef != treedef:
         tree.assert_same_structure(treedef.unflatten(like_leaves), values,
-                                   names=(f"the {what}s expected", f"the {what}s given"))
+                                   names=(f"the {root} expected", f"the {root} given"))
     out = []
     for i, (value, like) in enumerate(zip(leaves, like_leaves)):
         value = np.asarray(value, dtype=dtype_of(like)) if type(value) in PY_SCALARS else as_array(value)
         if tuple(value.shape) != tuple(shape_of(like)):
             raise errors.TangentMismatchError(
-                f"{name}: the {what}{' at ' + leaf_path(treedef, i) if treedef.num_leaves > 1 else ''} has shape "
-                f"{tuple(value.shape)}, but it must have shape {tuple(shape_of(like))} (that of "
-                "the value it stands beside)."
+                f"{name}: {root}{leaf_path(treedef, i)} has shape {tuple(value.shape)}, but it must "
+                f"have shape {tuple(shape_of(like))} (that of the value it stands beside)."
             )
-        path = leaf_path(treedef, i)
-        check_cotangent_dtype(name, f"the {what} at {path}" if path else f"the {what}", value, like)
+        check_cotangent_dtype(name, functools.partial(_rooted_path, root, treedef, i), value, like)
         out.append(value)
     return out
 
 
-def check_cotangent_dtype(name: str, where: str, value: Any, like: Any) -> None:
+def _rooted_path(root: str, treedef: Any, i: int) -> str:
+    return f"{root}{leaf_path(treedef, i)}"
+
+
+def check_cotangent_dtype(name: str, where: Callable[[], str], value: Any, like: Any) -> None:
     """A complex (co)tangent for a real value would have its imaginary part dropped: refuse
-    it, naming the leaf (``where``) and both dtypes (as JAX does)."""
+    it, naming the leaf (``where()``, only called then) and both dtypes (as JAX does)."""
     dtype, like_dtype = dtype_of(value), dtype_of(like)
     if dtype.kind == "c" and like_dtype.kind != "c":
         raise errors.TangentMismatchError(
-            f"{name}: {where} has dtype {dtype}, but the value it stands beside has the real "
+            f"{name}: {where()} has dtype {dtype}, but the value it stands beside has the real "
             f"dtype {like_dtype}, so its imaginary part would be lost. Pass real values (the "
             "real and imaginary parts in two calls: the function is linear in them), or make "
             "the function's output complex."

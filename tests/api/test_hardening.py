@@ -109,7 +109,7 @@ def test_complex_cotangent_for_a_real_output_raises():
     with pytest.raises(errors.TangentMismatchError, match=r"the output at out\['b'\]\[1\] has dtype complex128"):
         f_vjp({"b": [np.ones(3), 1j * np.ones(3)]})
     f_t = ft.linear_transpose(lambda x: 2 * x, np.ones(2))
-    with pytest.raises(errors.TangentMismatchError, match="the cotangent has dtype complex128"):
+    with pytest.raises(errors.TangentMismatchError, match="linear_transpose.*: cotangent has dtype complex128"):
         f_t(np.ones(2) * 1j)
 
 
@@ -175,10 +175,10 @@ def test_vjp_cotangent_mismatches_name_the_key_path():
 
 def test_linearize_and_linear_transpose_mismatches_name_the_key_path():
     _, f_jvp = ft.linearize(lambda p: p["a"] * p["b"][1], {"a": 1.0, "b": [1.0, np.ones(2)]})
-    with pytest.raises(errors.TangentMismatchError, match=r"the tangent at \[0\]\['b'\]\[1\] has shape \(3,\)"):
+    with pytest.raises(errors.TangentMismatchError, match=r"tangents\[0\]\['b'\]\[1\] has shape \(3,\)"):
         f_jvp({"a": 1.0, "b": [1.0, np.ones(3)]})
     f_t = ft.linear_transpose(lambda x: {"u": x, "v": [x, x]}, np.ones(2))
-    with pytest.raises(errors.TangentMismatchError, match=r"the cotangent at \['v'\]\[0\] has shape \(3,\)"):
+    with pytest.raises(errors.TangentMismatchError, match=r"cotangent\['v'\]\[0\] has shape \(3,\)"):
         f_t({"u": np.ones(2), "v": [np.ones(3), np.ones(2)]})
 
 
