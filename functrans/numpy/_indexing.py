@@ -456,15 +456,17 @@ def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None 
     """``x`` where ``condition`` holds, else ``y`` (broadcast). With one argument, the
     indices where ``condition`` is true (as ``numpy.nonzero``).
 
-    In reverse mode, an infinite or NaN derivative in the branch that is not chosen can still
-    reach the gradient as ``0 * inf = nan`` when the condition differs between elements
-    (a condition that is the same everywhere is handled exactly). The remedy is a second
-    ``where`` that keeps the unused branch finite: ``where(x > 0, sqrt(where(x > 0, x, 1)), 0)``.
+    In reverse mode both branches' derivatives enter the gradient, whatever ``condition``
+    holds, so an infinite or NaN derivative in the branch that is not chosen reaches it as
+    ``0 * inf = nan``: the same eagerly, under ``jit`` and under ``vmap``. The remedy is a
+    second ``where`` that keeps the unused branch finite:
+    ``where(x > 0, sqrt(where(x > 0, x, 1)), 0)`` (docs/sharp-bits.md).
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp
-        >>> float(ft.grad(lambda x: fnp.where(x < 1, x, fnp.sqrt(x)))(0.0))
-        1.0
+        >>> f = lambda x: fnp.where(x < 1, x, fnp.sqrt(fnp.where(x < 1, 1.0, x)))
+        >>> float(ft.grad(f)(0.0)), float(ft.grad(f)(4.0))
+        (1.0, 0.25)
     """
     if x is None and y is None:
         return nonzero(condition)

@@ -420,7 +420,7 @@ def _sinc_series_sum(x, n, mul, add):
     acc = add(mul(x2, coefficients[-1]), coefficients[-2])
     for a in reversed(coefficients[:-2]):
         acc = add(mul(acc, x2), a)
-    return mul(acc, x) if n % 2 else acc
+    return add(mul(acc, x), 0.0) if n % 2 else acc  # + 0.0: 0, not -0.0, at x = 0
 
 
 def _sinc_split(x):
@@ -555,36 +555,15 @@ def _select_jvp(primals, tangents):
     out = select(pred, on_true, on_false)
     if t_true is zero and t_false is zero:
         return out, zero
-    # A predicate that picks one branch everywhere leaves the other branch out of the
-    # derivative entirely, so an inf in the unused branch cannot become 0 * inf = nan.
-    uniform = _uniform_choice(pred)
-    if uniform is True:
-        t_out = t_true
-        if t_out is zero:
-            return out, zero
-    elif uniform is False:
-        t_out = t_false
-        if t_out is zero:
-            return out, zero
-    else:
-        t_out = select(pred, 0 if t_true is zero else t_true, 0 if t_false is zero else t_false)
+    # Both branches' tangents enter, whatever the predicate's values: the derivative is the same
+    # program eagerly, under jit and under vmap, so an inf or nan in the branch not taken
+    # reaches the gradient as 0 * inf = nan in every mode alike (docs/sharp-bits.md).
+    t_out = select(pred, 0 if t_true is zero else t_true, 0 if t_false is zero else t_false)
     if t_out.shape != out.shape:
         t_out = broadcast_to(t_out, out.shape)
     if t_out.dtype != out.dtype:  # one branch's tangent, where the other branch is wider
         t_out = convert_element_type(t_out, new_dtype=out.dtype)
     return out, t_out
-
-
-def _uniform_choice(pred):
-    """True or False if a concrete predicate is the same everywhere, else None."""
-    if isinstance(pred, (bool, np.bool_)):
-        return bool(pred)
-    if type(pred) is np.ndarray:
-        if pred.all():
-            return True
-        if not pred.any():
-            return False
-    return None
 
 
 def _select_transpose(ct, pred, on_true, on_false):

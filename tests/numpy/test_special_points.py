@@ -29,6 +29,11 @@ def jvp1(f, x, t=1.0):
 
 
 # -- where with an infinite derivative in the branch that is not taken ------------------------
+# The derivative of where(c, a, b) is where(c, da, db) whatever c holds, so that one program
+# gives the same numbers eagerly, under jit and under vmap, on every backend. Forward mode
+# picks the chosen branch's tangent: exact. In reverse mode the branch not chosen gets a zero
+# cotangent, and where its derivative is infinite, 0 * inf = nan reaches the gradient, as in
+# JAX (docs/sharp-bits.md); a second where keeps the unused branch finite.
 
 
 def where_sqrt(x):
@@ -38,7 +43,11 @@ def where_sqrt(x):
 def test_where_at_zero_scalar_forward_and_reverse():
     with inf_in_unused_branch():
         assert float(jvp1(where_sqrt, 0.0)) == 1.0
-        assert float(ft.grad(where_sqrt)(0.0)) == 1.0
+        # the condition holds everywhere, yet the unused branch's slope (inf) is in the
+        # gradient as in every other mode: the same nan eagerly, under jit and under vmap
+        assert math.isnan(ft.grad(where_sqrt)(0.0))
+        assert math.isnan(ft.jit(ft.grad(where_sqrt))(0.0))
+        assert np.isnan(ft.vmap(ft.grad(where_sqrt))(np.zeros(2))).all()
 
 
 def test_where_mixed_mask_forward_mode_is_finite():
@@ -47,13 +56,44 @@ def test_where_mixed_mask_forward_mode_is_finite():
 
 
 def test_where_mixed_mask_reverse_mode_gives_the_documented_nan():
-    # Documented in fnp.where: with a condition that differs between elements, the unused
-    # branch's infinite derivative meets a zero cotangent, and 0 * inf = nan. If functrans
-    # learns to avoid it, change that docstring together with this test.
+    # Documented in fnp.where and docs/sharp-bits.md: the unused branch's infinite derivative
+    # meets a zero cotangent, and 0 * inf = nan. If functrans learns to avoid it (in every
+    # mode at once), change those pages together with this test.
     with inf_in_unused_branch():
         g = ft.grad(lambda x: fnp.sum(where_sqrt(x)))(np.array([0.0, 4.0]))
     assert np.isnan(g[0])
     assert g[1] == 0.25
+
+
+# A singular point guarded by where, its remedy with a second where, the singular point, a
+# regular point, and the gradient there.
+_GUARDED = {
+    "sqrt at 0": (lambda x: fnp.where(x > 0, fnp.sqrt(x), 0.0),
+                  lambda x: fnp.where(x > 0, fnp.sqrt(fnp.where(x > 0, x, 1.0)), 0.0), 0.0, 4.0, 0.25),
+    "log at 0": (lambda x: fnp.where(x > 0, fnp.log(x), 0.0),
+                 lambda x: fnp.where(x > 0, fnp.log(fnp.where(x > 0, x, 1.0)), 0.0), 0.0, 2.0, 0.5),
+    "1/x at 0": (lambda x: fnp.where(x != 0, 1 / x, 0.0),
+                 lambda x: fnp.where(x != 0, 1 / fnp.where(x != 0, x, 1.0), 0.0), 0.0, 2.0, -0.25),
+    "arcsin at 1": (lambda x: fnp.where(x < 1, fnp.arcsin(x), np.pi / 2),
+                    lambda x: fnp.where(x < 1, fnp.arcsin(fnp.where(x < 1, x, 0.0)), np.pi / 2),
+                    1.0, 0.0, 1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(_GUARDED))
+def test_where_guarded_singular_point_is_the_same_eagerly_under_jit_and_vmap(name, backend):
+    f, remedy, singular, regular, slope = _GUARDED[name]
+    for xs in ([singular] * 3, [singular, regular, singular]):  # one branch everywhere, or both
+        x = backend.put(np.array(xs))
+        at_singular = np.array(xs) == singular
+        for fn, there in ((f, np.nan), (remedy, 0.0)):
+            expected = np.where(at_singular, there, slope)
+            grad = ft.grad(lambda x: fnp.sum(fn(x)))
+            with inf_in_unused_branch():
+                results = {"eager": grad(x), "jit": ft.jit(grad)(x), "vmap": ft.vmap(ft.grad(fn))(x)}
+            for mode, got in results.items():
+                backend.check_placed(got, f"{name}, {mode}")
+                np.testing.assert_array_equal(backend.get(got), expected, err_msg=f"{name}, {mode}")
 
 
 def where_sqrt_safe(x):
