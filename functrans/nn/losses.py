@@ -159,21 +159,27 @@ def _position(flags: Any) -> tuple[int, ...]:
 
 
 class _Labels:
-    """What the loss needs to know about the labels beyond the one-hot selection: ``keep``,
+    """What the loss needs to know about the labels beyond the one-hot selection, shaped like
+    the per-position loss (``one_hot`` reduced over ``axis``, kept when ``keepdims``): ``keep``,
     False where a label equals ``ignore_index`` (``None`` when no position is ignored), and
-    ``invalid``, True where a label is outside ``[0, classes)`` but could not be checked
-    (``None`` when the labels were checked)."""
+    ``hit``, whether the label is a class (``None`` when the labels were checked; under
+    ``jit``/``vmap`` or on a device they are not read, and a position neither hit nor kept
+    gets the loss NaN)."""
 
-    __slots__ = ("keep", "invalid")
+    __slots__ = ("hit", "keep")
 
-    def __init__(self, labels: Any, num_classes: int, ignore_index: int, fn: str) -> None:
+    def __init__(self, labels: Any, one_hot: Array, axis: int, keepdims: bool,
+                 ignore_index: int, fn: str) -> None:
+        num_classes = fnp.shape(one_hot)[axis]
         host = _host_labels(labels)
         self.keep: Any = None
-        self.invalid: Any = None
-        if host is None:  # abstract or on a device: mark the bad positions, read nothing
-            self.keep = fnp.not_equal(labels, ignore_index)
-            outside = fnp.logical_or(fnp.less(labels, 0), fnp.greater_equal(labels, num_classes))
-            self.invalid = fnp.logical_and(outside, self.keep)
+        self.hit: Any = None
+        if host is None:  # abstract or on a device: mark the positions, read nothing
+            keep = fnp.not_equal(labels, ignore_index)
+            self.keep = fnp.expand_dims(keep, axis) if keepdims else keep
+            self.hit = fnp.max(one_hot, axis=axis, keepdims=keepdims)  # the label is a class
+            if 0 <= ignore_index < num_classes:
+                self.hit = fnp.logical_and(self.hit, self.keep)
             return
         if host.size == 0:
             return
@@ -190,20 +196,24 @@ class _Labels:
                              f"labels must be class indices in [0, {num_classes}), or "
                              f"ignore_index={ignore_index} to leave a position out of the loss")
         if not keep.all():
-            self.keep = keep
+            self.keep = array_module(keep).expand_dims(keep, axis) if keepdims else keep
+
+    def mask(self, values: Array) -> Array:
+        """``values`` (one per position) with ignored positions 0 and, unless the labels were
+        checked, NaN where a label is not a class."""
+        if self.keep is None:
+            return values
+        if self.hit is None:
+            return fnp.where(self.keep, values, 0)
+        scalar = fnp.result_type(values).type  # the fill keeps the values' dtype
+        return fnp.where(self.hit, values, fnp.where(self.keep, scalar(math.nan), scalar(0)))
 
     def reduce(self, values: Array, reduction: str, fn: str) -> Array:
-        """``values`` (one per position) with ignored positions 0 and unchecked bad ones NaN,
-        reduced; the mean runs over the positions not ignored."""
-        if self.keep is None:
-            return _reduce(values, reduction, fn)
-        values = fnp.where(self.keep, values, 0)
-        if self.invalid is not None:
-            values = fnp.where(self.invalid, math.nan, values)
-        if reduction != "mean":
+        """The masked ``values`` reduced; the mean runs over the positions not ignored."""
+        if self.keep is None or reduction != "mean":
             return _reduce(values, reduction, fn)
         total = fnp.sum(values)
-        if self.invalid is None:  # checked host labels: the count is a number
+        if self.hit is None:  # checked host labels: the count is a number
             count = int(self.keep.sum())
             return total / count if count else total * math.nan  # none left: NaN, as PyTorch
         return total / fnp.astype(fnp.sum(self.keep), total.dtype)
@@ -245,11 +255,10 @@ def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
     log_probs = fnp.asarray(log_probs)
     axis = _class_axis(fnp.ndim(log_probs), "nll")
     _check_labels(fnp.shape(log_probs), fnp.shape(target), axis, "nll")
-    num_classes = fnp.shape(log_probs)[axis]
-    one_hot = _one_hot(target, num_classes, axis, "nll")
-    labels = _Labels(fnp.asarray(target), num_classes, ignore_index, "nll")
+    one_hot = _one_hot(target, fnp.shape(log_probs)[axis], axis, "nll")
+    labels = _Labels(fnp.asarray(target), one_hot, axis, False, ignore_index, "nll")
     picked = fnp.sum(fnp.where(one_hot, log_probs, 0), axis=axis)
-    return labels.reduce(-picked, reduction, "nll")
+    return labels.reduce(labels.mask(-picked), reduction, "nll")
 
 
 def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float = 0.0,
@@ -311,7 +320,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     else:
         _check_labels(fnp.shape(logits), fnp.shape(target), axis, "cross_entropy")
         probs = _one_hot(target, num_classes, axis, "cross_entropy")
-        labels = _Labels(target, num_classes, ignore_index, "cross_entropy")
+        labels = _Labels(target, probs, axis, True, ignore_index, "cross_entropy")
         total = None  # one-hot rows sum to 1
     if label_smoothing:
         if probs.dtype == np.bool_:  # one-hot: in the logits' dtype, so float32 stays float32
@@ -324,10 +333,12 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     picked = fnp.sum(fnp.where(probs, logits, 0) if probs.dtype == np.bool_ else probs * logits,
                      axis=axis, keepdims=True)
     values = (lse if total is None else lse * total) - picked
-    if reduction == "none" or (labels is not None and labels.keep is not None):
-        values = fnp.squeeze(values, axis=axis)
     if labels is not None:
-        return labels.reduce(values, reduction, "cross_entropy")
+        values = labels.mask(values)
+        if reduction == "mean":
+            return labels.reduce(values, reduction, "cross_entropy")
+    if reduction == "none":
+        values = fnp.squeeze(values, axis=axis)
     return _reduce(values, reduction, "cross_entropy")
 
 
