@@ -255,6 +255,13 @@ def test_under_jit_and_vmap_an_unchecked_label_gives_nan_not_a_number(loss, prep
     assert math.isnan(float(mean(z, bad)))
     value, grads = ft.jit(ft.value_and_grad(loss))(z, bad)
     assert math.isnan(float(value)) and grads.shape == z.shape
+    # A class as the ignored label (padding as class 0), and float32 kept, under jit too.
+    pad = ft.jit(lambda v, y: loss(v, y, reduction="none", ignore_index=0))
+    out = pad(z.astype(np.float32), np.array([0, 1, 2, 5]))
+    assert out.dtype == np.float32 and out[0] == 0.0 and np.isnan(out[3])
+    np.testing.assert_allclose(out[1:3], -logp[[1, 2], [1, 2]], rtol=1e-5)
+    padded_mean = ft.jit(lambda v, y: loss(v, y, ignore_index=0))(z, np.array([0, 1, 2, 0]))
+    np.testing.assert_allclose(padded_mean, -logp[[1, 2], [1, 2]].mean(), rtol=1e-14)
     # vmap over examples: each example's labels are a batched (abstract) value.
     per_example = ft.vmap(lambda v, y: loss(v, y, reduction="sum"))
     np.testing.assert_allclose(per_example(z, good), loss(z, good, reduction="none"), rtol=1e-14)
