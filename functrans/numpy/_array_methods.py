@@ -52,6 +52,30 @@ def _numpy_keywords(name: str, method: Callable[..., Any]) -> Callable[..., Any]
     return checked
 
 
+def _is_boolean(x: Any) -> bool:
+    return type(x) is bool or getattr(getattr(x, "dtype", None), "kind", None) == "b"
+
+
+def _boolean_operator(symbol: str, logical: Callable[..., Any], swap: bool = False) -> Callable[..., Any]:
+    """The operator ``symbol`` (``&``, ``|``, ``^``, ``~``) of boolean arrays, which is the
+    logical operation; for other dtypes a TypeError that says so (integers' bitwise
+    operations have no functrans version)."""
+
+    def operator(self: Any, *other: Any) -> Any:
+        operands = (*other, self) if swap else (self, *other)
+        if all(_is_boolean(x) for x in operands):
+            return logical(*operands)
+        dtypes = " and ".join(str(getattr(x, "dtype", type(x).__name__)) for x in operands)
+        raise TypeError(
+            f"The operator {symbol} on traced arrays of dtype {dtypes}: functrans supports {symbol} "
+            "on boolean arrays (masks), where it is the logical operation; for other dtypes write "
+            "fnp.logical_and/logical_or/logical_xor/logical_not of boolean masks, or do bitwise "
+            "integer arithmetic outside the transformed function.")
+
+    operator.__name__ = operator.__qualname__ = f"__{'r' if swap else ''}{logical.__name__}__"
+    return operator
+
+
 def _install(fnp: ModuleType) -> None:
     T: Any = Tracer  # a class extended here: its methods are set at run time
     T.__add__ = fnp.add
@@ -82,6 +106,13 @@ def _install(fnp: ModuleType) -> None:
     T.__eq__ = fnp.equal
     T.__ne__ = fnp.not_equal
     T.__getitem__ = fnp.getitem
+    T.__and__ = _boolean_operator("&", fnp.logical_and)
+    T.__rand__ = _boolean_operator("&", fnp.logical_and, swap=True)
+    T.__or__ = _boolean_operator("|", fnp.logical_or)
+    T.__ror__ = _boolean_operator("|", fnp.logical_or, swap=True)
+    T.__xor__ = _boolean_operator("^", fnp.logical_xor)
+    T.__rxor__ = _boolean_operator("^", fnp.logical_xor, swap=True)
+    T.__invert__ = _boolean_operator("~", fnp.logical_not)
 
     T.T = property(lambda self: fnp.transpose(self))
     T.mT = property(lambda self: fnp.swapaxes(self, -1, -2))

@@ -469,3 +469,24 @@ def test_axis_methods_keep_numpys_keywords(method):
     x = np.arange(1.0, 7.0).reshape(3, 2)[:1] if method == "squeeze" else np.arange(1.0, 7.0).reshape(3, 2)
     got = ft.jvp(lambda x: getattr(x, method)(axis=0), (x,), (x,))[0]
     np.testing.assert_allclose(got, getattr(x, method)(axis=0))
+
+
+def test_boolean_operators_on_traced_masks_are_the_logical_operations():
+    a, b = np.array([-1.0, 1.0, -2.0, 3.0]), np.array([1.0, -1.0, -1.0, 2.0])
+
+    def masks(a, b):
+        p, q = a < 0, b > 0
+        return p & q, p | q, p ^ q, ~p, True & q, False | p, True ^ p
+
+    want = masks(a, b)
+    for transform in (ft.jit, lambda f: ft.vmap(f)):
+        for got, expected in zip(transform(masks)(a, b), want):
+            assert got.dtype == np.bool_
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_bitwise_operators_on_traced_integers_say_what_to_use():
+    with pytest.raises(TypeError, match=r"operator \| on traced arrays of dtype int64.*logical_or"):
+        ft.jit(lambda a: a | 1)(np.array([1, 2]))
+    with pytest.raises(TypeError, match=r"operator ~ on traced arrays of dtype float64"):
+        ft.jit(lambda a: ~a)(np.array([1.0]))
