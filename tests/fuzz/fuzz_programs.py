@@ -7,10 +7,9 @@ output in (the output itself where its shape broadcasts to the argument's, size-
 included, else its sum) through a glue map that keeps the argument inside its row's value
 domain (a convex combination with a point of the domain, so log still sees positive values
 and arcsin values in [-0.9, 0.9]). Boolean arguments take an earlier boolean output by
-``logical_xor``. The
-program's inputs are the float arguments, packed into a drawn pytree (dicts and tuples);
-integer, boolean and grid-valued arguments, whose finite differences mean nothing, are
-constants the program closes over.
+``logical_xor``. The program's inputs are the float arguments, packed into a drawn pytree
+(dicts and tuples); integer, boolean and grid-valued arguments, whose finite differences mean
+nothing, and the arguments of piecewise-constant rows, are constants the program closes over.
 """
 from __future__ import annotations
 
