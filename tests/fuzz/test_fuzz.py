@@ -94,6 +94,12 @@ def check_vjp_against_jvp(program: Program, eager: list) -> None:
     _, jv = ft.jvp(f, leaves, v)
     _, pullback = ft.vjp(f, *leaves)
     uj = pullback(u)
+    # the derivatives are programs too: jit and vmap over a batch of one agree on them
+    jvp_fn = lambda xs, ts: ft.jvp(f, xs, ts)[1]
+    jv_host = [np.asarray(t) for t in jv]
+    assert_same([np.asarray(t) for t in ft.jit(jvp_fn)(leaves, v)], jv_host, f"jit of jvp of\n{program}")
+    batched = ft.vmap(jvp_fn)([x[None] for x in leaves], [t[None] for t in v])
+    assert_same([np.asarray(t)[0] for t in batched], jv_host, f"vmap of jvp of\n{program}")
     forward, scale_f = _pair(u, jv)
     reverse, scale_r = _pair(uj, v)
     bits = min(np.finfo(a.dtype).bits // 8 for a in [*leaves, *(eager[i] for i in kept)])
@@ -106,7 +112,12 @@ def check_vjp_against_jvp(program: Program, eager: list) -> None:
 def check_jit_and_vmap(program: Program, eager: list) -> None:
     """jit and vmap over a batch of one give eager's shapes, dtypes and values."""
     f = lambda inputs: _outputs(program, inputs)
-    assert_same(tree.map(np.asarray, ft.jit(f)(program.inputs)), eager, f"jit of\n{program}")
+    jitted = ft.jit(f)
+    assert_same(tree.map(np.asarray, jitted(program.inputs)), eager, f"jit of\n{program}")
+    # the second call reuses the staged program: new values, no stale ones
+    moved = tree.map(lambda x: x * x.dtype.type(0.999), program.inputs)
+    assert_same(tree.map(np.asarray, jitted(moved)), [np.asarray(o) for o in f(moved)],
+                f"jit of\n{program}\ncalled again with the inputs times 0.999")
     if not tree.leaves(program.inputs):
         return
     batched = tree.map(lambda x: x[None], program.inputs)
