@@ -1,12 +1,14 @@
-"""The fuzzer: random programs composed from the op tables, each checked against itself and
-against NumPy: values against the same program on plain NumPy (the rows' references); vjp
-against jvp by the inner-product identity, to rounding; jvp against finite differences and
-vjp against finite differences of the same pairing (check_grads);
-eager = jit = vmap over a batch of one (shapes, dtypes, values up to rounding); on a sample
-of programs, second order (the derivative functions checked the same way).
+"""The fuzzer: random programs composed from the op tables, each checked against NumPy and
+against itself.
+
+Each program: values against the same program on plain NumPy (the rows' references); eager
+= jit (also on a second call with new values) = vmap over a batch of one, for the program and
+for its jvp (shapes, dtypes, values up to rounding); vjp against jvp by the inner-product
+identity, to rounding; jvp and vjp against finite differences (check_grads), to second order
+on a sample of programs.
 
 The default run is short and deterministic (the default hypothesis profile);
-``FUNCTRANS_FUZZ_EXAMPLES=2000`` sets the number of programs for a long run, and
+``FUNCTRANS_FUZZ_EXAMPLES=3000`` sets the number of programs for a long run, and
 ``HYPOTHESIS_PROFILE=explore`` draws them from random seeds (README, Development).
 """
 from __future__ import annotations
@@ -44,7 +46,7 @@ def check_values(program: Program) -> list:
 
 
 def check_derivatives(program: Program, eager: list) -> None:
-    """jvp against finite differences, vjp against jvp; second order if drawn."""
+    """jvp and vjp against finite differences (check_grads); to second order if drawn."""
     if not tree.leaves(program.inputs):
         return
     check_grads(lambda inputs: _outputs(program, inputs), (program.inputs,),
