@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 
 import numpy as np
-from fuzz_programs import Program, programs
 from hypothesis import given, settings
 
 import functrans as ft
@@ -24,6 +23,7 @@ import functrans.numpy as fnp
 from functrans import tree
 from functrans.testing import check_grads
 
+from fuzz_programs import Program, programs
 from specs import assert_same
 
 EXAMPLES = int(os.environ.get("FUNCTRANS_FUZZ_EXAMPLES", "0")) or None
