@@ -149,16 +149,19 @@ def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: 
     return Program(trace, in_vars, trace.eqns, outs)
 
 
-def eval_program(program: Program, inputs: Sequence, scope: str | None = None) -> list:
+def eval_program(program: Program, inputs: Sequence, scope: str | None = None,
+                 frees: Sequence[tuple[int, ...]] | None = None) -> list:
     """Run ``program`` on values for its inputs, each equation through ``Primitive.bind`` (so
     tracers among the inputs or constants see every primitive); returns the outputs
-    (``zero`` stays ``zero``). ``scope`` names the operations in an outer recording."""
+    (``zero`` stays ``zero``). ``scope`` names the operations in an outer recording.
+    ``frees[i]``, if given, lists the variables whose last use is equation ``i``: they are
+    dropped right after it, so intermediates live no longer than they must."""
     trace = program.trace
     env: list = [None] * trace.num_vars
     for var, value in zip(program.in_vars, inputs):
         env[var.index] = value
     with named_scope(scope) if scope else contextlib.nullcontext():
-        for eqn in program.eqns:
+        for position, eqn in enumerate(program.eqns):
             args = [env[a.index] if type(a) is Var and a._trace is trace else a for a in eqn.args]
             out = eqn.prim.bind(*args, **eqn.params)
             if eqn.prim.multiple_results:
@@ -166,4 +169,8 @@ def eval_program(program: Program, inputs: Sequence, scope: str | None = None) -
                     env[o.index] = value
             else:
                 env[eqn.outs[0].index] = out
+            if frees is not None:
+                del args, out
+                for index in frees[position]:
+                    env[index] = None
     return [env[o.index] if type(o) is Var and o._trace is trace else o for o in program.outs]

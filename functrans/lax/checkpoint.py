@@ -25,7 +25,7 @@ from functrans.config import config
 from functrans.core.flatten import FlatFun
 from functrans.core.ir import Eqn, Program, Var, is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.staging import StagingTrace, user_source
+from functrans.core.staging import StagingTrace, eval_program, user_source
 from functrans.core.trace import Tracer, current_scope, named_scope, new_trace
 from functrans.core.zeros import zero
 from functrans.interpreters.jvp import jvp_flat
@@ -170,22 +170,7 @@ def _last_uses(program: Program) -> list[tuple[int, ...]]:
 def _replay(program: Program, inputs: Sequence, frees: list[tuple[int, ...]]) -> list:
     """``eval_program``, each value dropped after its last use: a block's intermediates live
     no longer than they did when the function ran, while its backward pass recomputes it."""
-    trace = program.trace
-    env: list = [None] * trace.num_vars
-    for var, value in zip(program.in_vars, inputs):
-        env[var.index] = value
-    for eqn, dead in zip(program.eqns, frees):
-        args = [env[a.index] if type(a) is Var and a._trace is trace else a for a in eqn.args]
-        out = eqn.prim.bind(*args, **eqn.params)
-        if eqn.prim.multiple_results:
-            for o, value in zip(eqn.outs, out):
-                env[o.index] = value
-        else:
-            env[eqn.outs[0].index] = out
-        del args, out
-        for index in dead:
-            env[index] = None
-    return [env[o.index] if type(o) is Var and o._trace is trace else o for o in program.outs]
+    return eval_program(program, inputs, frees=frees)
 
 
 # --- checkpoint_call: the checkpointed function applied to traced arguments ------------------
