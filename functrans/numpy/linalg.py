@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from functrans import errors
 from functrans.api import custom_jvp
 from functrans.backend import array_module
 from functrans.numpy._indexing import diagonal as _diagonal
@@ -437,7 +438,15 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array
     if len(a.shape) != 2:
         raise LinAlgError("lstsq needs a 2-dimensional matrix")
     m, n = a.shape
-    concrete = a.to_concrete() if any_tracer(a) else a
+    try:
+        concrete = a.to_concrete() if any_tracer(a) else a
+    except errors.TracerConversionError:
+        raise errors.TracerConversionError(
+            "fnp.linalg.lstsq returns, as NumPy does, the rank of `a` as a Python int and "
+            "residuals whose shape depends on it, so it needs the values of `a`: it works under "
+            "grad, jvp and vjp, but not when `a` is traced by jit or vmap. There, write the "
+            "solution as fnp.linalg.pinv(a) @ b (or fnp.linalg.solve(a.T @ a, a.T @ b) for a "
+            "well-conditioned `a` of full column rank).") from None
     xp = array_module(concrete)
     s = xp.linalg.svd(concrete, compute_uv=False)
     cutoff = (np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond) * (s[0] if s.size else 0)

@@ -490,3 +490,15 @@ def test_bitwise_operators_on_traced_integers_say_what_to_use():
         ft.jit(lambda a: a | 1)(np.array([1, 2]))
     with pytest.raises(TypeError, match=r"operator ~ on traced arrays of dtype float64"):
         ft.jit(lambda a: ~a)(np.array([1.0]))
+
+
+def test_lstsq_under_jit_or_vmap_says_why_and_what_to_write():
+    a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+    b = np.array([1.0, 2.0, 3.0])
+    for transform in (ft.jit, ft.vmap):
+        args = (a, b) if transform is ft.jit else (a[None], b[None])
+        with pytest.raises(ft.errors.TracerConversionError, match=r"lstsq .*rank.*pinv\(a\) @ b"):
+            transform(lambda a, b: fnp.linalg.lstsq(a, b)[0])(*args)
+    # Only `b` traced: the rank comes from the concrete `a`, and jit works.
+    got = ft.jit(lambda b: fnp.linalg.lstsq(a, b)[0])(b)
+    np.testing.assert_allclose(got, np.linalg.lstsq(a, b)[0], rtol=1e-12)
