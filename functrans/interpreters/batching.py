@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from functrans import errors
-from functrans.core.trace import Trace, Tracer, new_trace
+from functrans.core.trace import Trace, Tracer, check_foreign_tracer, new_trace
 from functrans.primitives._define import NOT_MAPPED, batch_size, full_like, to_front
 from functrans.primitives.indexing import gather
 from functrans.primitives.shape import concatenate, expand_dims
@@ -73,6 +73,8 @@ class BatchTrace(Trace):
                 values.append(arg.value)
                 dims.append(arg.batch_dim)
             else:
+                if isinstance(arg, Tracer):  # an outer transformation's: check it is one
+                    check_foreign_tracer(self, arg)
                 values.append(arg)
                 dims.append(NOT_MAPPED)
         rule = prim.batch

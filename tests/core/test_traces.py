@@ -204,6 +204,18 @@ def test_a_tracer_used_in_another_thread_is_an_error(inner):
     assert "Pass the value into the function that runs in this thread as an argument" in str(error)
 
 
+def test_a_batch_tracer_used_by_vmap_in_another_thread_is_an_error():
+    seen = []
+
+    def f(x):
+        seen.append(_use_in_another_thread(lambda: ft.vmap(lambda z: z * x)(np.ones(2))))
+        return x * 1.0
+    np.testing.assert_array_equal(ft.vmap(f)(np.arange(3.0)), np.arange(3.0))
+    (error,) = seen
+    assert isinstance(error, ft.errors.LeakedTracerError), error
+    assert "in another thread was used in this thread" in str(error)
+
+
 def test_outer_tracers_of_the_same_thread_stay_constants_of_inner_transformations():
     # d/dx [x * d/dy (x * y)] = d/dx [x * x] = 2x, in a thread of its own
     out = _use_in_another_thread(lambda: ft.grad(lambda x: x * ft.grad(lambda y: x * y)(1.0))(3.0))
