@@ -6,7 +6,7 @@ scan of multiplications, so their derivatives stay exact where entries are zero.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -101,13 +101,7 @@ def cumulative_sum(x: ArrayLike, /, *, axis: int | None = None, dtype: DType | N
         >>> fnp.cumulative_sum(fnp.array([1.0, 2.0]), include_initial=True).tolist()
         [0.0, 1.0, 3.0]
     """
-    x = as_array(x)
-    if axis is None:
-        if len(x.shape) > 1:
-            raise ValueError("cumulative_sum needs an axis for arrays of more than one dimension")
-        axis = 0
-    out = cumsum(x, axis, dtype)
-    return _pad_initial(out, axis, 0) if include_initial else out
+    return _cumulative("cumulative_sum", cumsum, 0, x, axis, dtype, include_initial)
 
 
 def cumulative_prod(x: ArrayLike, /, *, axis: int | None = None, dtype: DType | None = None,
@@ -119,13 +113,20 @@ def cumulative_prod(x: ArrayLike, /, *, axis: int | None = None, dtype: DType | 
         >>> fnp.cumulative_prod(fnp.array([2.0, 3.0]), include_initial=True).tolist()
         [1.0, 2.0, 6.0]
     """
+    return _cumulative("cumulative_prod", cumprod, 1, x, axis, dtype, include_initial)
+
+
+def _cumulative(name: str, running: Callable[..., Array], initial: int, x: ArrayLike, axis: int | None,
+                dtype: DType | None, include_initial: bool) -> Array:
+    """The array API's cumulative functions: ``running`` (cumsum or cumprod) along ``axis``
+    (which only a 1-d array may leave out), with ``initial`` first if ``include_initial``."""
     x = as_array(x)
     if axis is None:
         if len(x.shape) > 1:
-            raise ValueError("cumulative_prod needs an axis for arrays of more than one dimension")
+            raise ValueError(f"{name} needs an axis for arrays of more than one dimension")
         axis = 0
-    out = cumprod(x, axis, dtype)
-    return _pad_initial(out, axis, 1) if include_initial else out
+    out = running(x, axis, dtype)
+    return _pad_initial(out, axis, initial) if include_initial else out
 
 
 def _pad_initial(out: Array, axis: int, value: float) -> Array:
