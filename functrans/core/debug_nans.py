@@ -18,7 +18,7 @@ from typing import Any
 
 from functrans.config import config
 from functrans.core.ir import Eqn, source_str
-from functrans.core.primitive import Primitive, all_primitives
+from functrans.core.primitive import Primitive, primitives_created
 from functrans.core.staging import LinearTrace, StagingTrace, user_source
 from functrans.core.trace import current_scope
 
@@ -159,7 +159,7 @@ _record_linear = LinearTrace.__dict__["process_primitive"]
 
 def _set_checks(on: bool) -> None:
     """Swap the checking implementations in (``on``) or out."""
-    for prim in all_primitives():
+    for prim in primitives_created():
         impl = unchecked(prim.impl)
         if impl is not None:
             prim.impl = CheckedImpl(prim, impl) if on else impl  # type: ignore[assignment]
