@@ -1,0 +1,1 @@
+"""Differentiable ODE solvers: adaptive Dormand-Prince integration with adjoint gradients."""
