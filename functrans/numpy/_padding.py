@@ -10,13 +10,16 @@ from typing import Any, Literal
 
 import numpy as np
 
+from functrans import errors
 from functrans.backend import array_module
 from functrans.numpy._joining import concatenate
 from functrans.numpy._reductions import max, min
+from functrans.numpy._shape import broadcast_to
 from functrans.numpy._statistics import mean, median
 from functrans.numpy._util import any_tracer, as_array, placed_like, take_axis
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
+from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike
 
 #: The modes of ``numpy.pad``.
@@ -43,19 +46,22 @@ def pad(array: ArrayLike, pad_width: int | Sequence[int] | Sequence[Sequence[int
     widths = np.broadcast_to(np.asarray(pad_width, dtype=np.intp), (nd, 2)).tolist() if nd else []
     if np.any(np.asarray(widths) < 0):  # host-data: host values (parameters, lists, host_values)
         raise ValueError("index can't contain negative values")
-    if type(a) is np.ndarray or (not any_tracer(a) and mode != "median"):  # CuPy has no median
-        return array_module(a).pad(a, pad_width, mode=mode, **kwargs)
+    traced_values = any_tracer(*kwargs.values())
+    if not traced_values and (type(a) is np.ndarray or (not any_tracer(a) and mode != "median")):
+        return array_module(a).pad(a, pad_width, mode=mode, **kwargs)  # CuPy has no median
     if mode == "constant":
         values = kwargs.pop("constant_values", 0)
         if kwargs:
             raise TypeError(f"unexpected keyword arguments for mode 'constant': {sorted(kwargs)}")
-        if any_tracer(values):
-            raise NotImplementedError("constant_values must be numbers, not traced arrays")
-        # host-data: host values (parameters, lists, host_values)
-        values = np.broadcast_to(np.asarray(values), (nd, 2)).tolist() if nd else []
+        values = _per_side(values, nd)
         for ax, ((lo, hi), (v_lo, v_hi)) in enumerate(zip(widths, values)):
             for width, value, before in ((lo, v_lo, True), (hi, v_hi, False)):
-                if width:
+                if width and any_tracer(value):  # a traced value: a block of it, joined on
+                    shape = list(a.shape)
+                    shape[ax] = width
+                    block = broadcast_to(convert_element_type(value, new_dtype=a.dtype), shape)
+                    a = concatenate([block, a] if before else [a, block], ax)
+                elif width:
                     config = [(0, 0, 0)] * nd
                     config[ax] = (width, 0, 0) if before else (0, width, 0)
                     # host-data: host values (parameters, lists, host_values)
@@ -82,6 +88,19 @@ def pad(array: ArrayLike, pad_width: int | Sequence[int] | Sequence[Sequence[int
 _PAD_STATISTICS = ("maximum", "minimum", "mean", "median")
 
 
+def _per_side(setting: Any, nd: int) -> list[list[Any]]:
+    """A per-axis, per-side option (``constant_values``, ``end_values``, ``stat_length``) as
+    ``nd`` pairs, broadcast as NumPy does; a traced option gives traced scalars, so the
+    padding is differentiable in it."""
+    if not nd:
+        return []
+    if any_tracer(setting):
+        grid = broadcast_to(as_array(setting), (nd, 2))
+        return [[grid[ax, 0], grid[ax, 1]] for ax in range(nd)]
+    # host-data: host values (parameters, lists, host_values)
+    return np.broadcast_to(np.asarray(setting, dtype=object), (nd, 2)).tolist()
+
+
 def _pad_computed(a: Array, widths: list[list[int]], mode: str, options: dict[str, Any]) -> Array:
     """The modes whose new entries are computed from the edge: a statistic of the
     ``stat_length`` entries next to it, or a ramp from the edge to ``end_values``. Axis by
@@ -90,11 +109,12 @@ def _pad_computed(a: Array, widths: list[list[int]], mode: str, options: dict[st
     setting = options.pop(key, 0 if mode == "linear_ramp" else None)
     if options:
         raise TypeError(f"unexpected keyword arguments for mode {mode!r}: {sorted(options)}")
-    if any_tracer(setting):
-        raise NotImplementedError(f"functrans.numpy.pad: {key} must be numbers, not traced arrays")
+    if mode != "linear_ramp" and any_tracer(setting):
+        raise errors.UnsupportedError(
+            "functrans.numpy.pad: stat_length must be numbers known when the call is traced: "
+            "it decides how many entries the statistic reads. Pass Python ints.")
     nd = len(a.shape)
-    # host-data: host values (parameters, lists, host_values)
-    settings = np.broadcast_to(np.asarray(setting, dtype=object), (nd, 2)).tolist() if nd else []
+    settings = _per_side(setting, nd)
     statistics: dict[str, Callable[..., Array]] = {"maximum": max, "minimum": min, "mean": mean, "median": median}
     statistic = statistics.get(mode)
     for ax, ((lo, hi), (set_lo, set_hi)) in enumerate(zip(widths, settings)):
@@ -121,7 +141,8 @@ def _pad_computed(a: Array, widths: list[list[int]], mode: str, options: dict[st
                 shape[ax] = width
                 # host-data: ramp weights, placed on the operand's device
                 weight = placed_like(steps.reshape(shape).astype(a.dtype), a)
-                block = _ew.add(float(value), _ew.mul(_ew.sub(edge, float(value)), weight))
+                end = convert_element_type(value, new_dtype=a.dtype) if any_tracer(value) else float(value)
+                block = _ew.add(end, _ew.mul(_ew.sub(edge, end), weight))
             parts.append((before, block))
         if parts:
             a = concatenate([b for before, b in parts if before] + [a]

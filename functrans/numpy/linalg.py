@@ -24,6 +24,7 @@ import numpy as np
 from functrans import errors
 from functrans.api import custom_jvp
 from functrans.backend import array_module
+from functrans.core.trace import Tracer
 from functrans.numpy._indexing import diagonal as _diagonal
 from functrans.numpy._products import cross as _cross
 from functrans.numpy._products import dot
@@ -414,6 +415,16 @@ def pinv(a: ArrayLike, rcond: float | None = None, hermitian: bool = False, *,
     a = _matrix(a)
     if rcond is None:
         rcond = rtol if rtol is not None else max(a.shape[-2:]) * np.finfo(a.dtype).eps
+    if isinstance(rcond, Tracer):
+        # The cut-off only chooses which singular values count: the result is constant in it
+        # almost everywhere, so its value is all that is needed, and no derivative is lost.
+        try:
+            rcond = rcond.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                "fnp.linalg.pinv: rcond (rtol) must have a value when the call is traced: it "
+                "decides which singular values are cut off. Pass a Python float, or mark the "
+                "argument static (jit's static_argnums).") from None
     if not any_tracer(a):
         return array_module(a).linalg.pinv(a, rcond=rcond)
     return _la.pinv(a, float(rcond))

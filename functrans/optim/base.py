@@ -12,7 +12,7 @@ from typing import Any, ClassVar, NamedTuple, Protocol
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans import tree
+from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, shape_of
 from functrans.core.trace import Tracer
 from functrans.errors import FunctransError, OptimizerInputError, TreeStructureError
@@ -337,6 +337,8 @@ def _first_count() -> np.int64:
 def _rate(learning_rate: ScalarOrSchedule, count: Any) -> Any:
     """The value of a number (a Python float) or of a schedule at ``count`` (a NumPy float,
     an input rather than a constant for ``jit``, like the count; traced when the count is)."""
+    if isinstance(learning_rate, Tracer):  # a rate being differentiated or staged
+        return learning_rate
     if not callable(learning_rate):
         return float(learning_rate)
     value = learning_rate(count)
@@ -358,6 +360,11 @@ def _zeros_like_tree(params: PyTree) -> PyTree:
 
 def _check_nonnegative(fn: str, **values: Any) -> None:
     for name, value in values.items():
+        if isinstance(value, Tracer):  # checked when it has a value (grad), not when staged
+            try:
+                value = value.to_concrete()
+            except errors.TracerConversionError:
+                continue
         if not callable(value) and not value >= 0:
             raise ValueError(f"functrans.optim.{fn}: {name} must be >= 0, got {value!r}")
 

@@ -11,6 +11,7 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+from functrans import errors
 from functrans.testing import check_grads
 
 from specs import INDEX_TRICK_SPECS, check_spec
@@ -185,3 +186,42 @@ def test_vmap_over_the_new_primitives():
         np.testing.assert_allclose(got, expected, rtol=1e-10)
     g = ft.vmap(ft.grad(per_example))(mats)
     np.testing.assert_allclose(g[1], ft.grad(per_example)(mats[1]), rtol=1e-10)
+
+
+# -- pad's options and pinv's cut-off given as traced values ----------------------------------
+
+@pytest.mark.parametrize("mode,key", [("linear_ramp", "end_values"), ("constant", "constant_values")])
+def test_pad_traced_option_matches_numpy_and_differentiates(mode, key):
+    a = np.array([[1.0, 2.0, 4.0], [3.0, 5.0, 6.0]], np.float32)
+    width = ((1, 2), (2, 1))
+    f = lambda v: fnp.pad(a, width, mode=mode, **{key: v})
+    expected = np.pad(a, width, mode=mode, **{key: 2.5})
+    for run in (f, ft.jit(f)):
+        got = run(np.float64(2.5))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, expected)
+    g = lambda v: fnp.sum(f(v))
+    eps = 1e-3
+    numerical = (np.sum(np.pad(a, width, mode=mode, **{key: 2.5 + eps}), dtype=np.float64)
+                 - np.sum(np.pad(a, width, mode=mode, **{key: 2.5 - eps}), dtype=np.float64)) / (2 * eps)
+    np.testing.assert_allclose(ft.grad(g)(2.5), numerical, rtol=1e-4)
+    # one value per axis and side
+    per_side = np.array([[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_allclose(ft.jit(f)(per_side), np.pad(a, width, mode=mode, **{key: per_side}))
+
+
+def test_pad_traced_stat_length_is_a_clear_error():
+    with pytest.raises(errors.UnsupportedError, match="stat_length must be numbers"):
+        ft.jit(lambda n: fnp.pad(fnp.ones(3), 1, mode="mean", stat_length=n))(np.int64(2))
+
+
+def test_pinv_traced_rcond():
+    a = np.array([[2.0, 1.0], [1.0, 3.0], [0.0, 1.0]])
+    np.testing.assert_allclose(ft.grad(lambda r: fnp.sum(fnp.linalg.pinv(a, rcond=r)))(1e-10), 0.0)
+    # the cut-off's value is used: 0.9 of the largest singular value drops the smaller one
+    big = 0.9
+    assert not np.allclose(np.linalg.pinv(a, rcond=big), np.linalg.pinv(a))
+    np.testing.assert_allclose(ft.jvp(lambda r: fnp.linalg.pinv(a, rcond=r), (big,), (1.0,))[0],
+                               np.linalg.pinv(a, rcond=big))
+    with pytest.raises(errors.UnsupportedError, match="rcond .* must have a value"):
+        ft.jit(lambda r: fnp.linalg.pinv(a, rcond=r))(np.float64(1e-10))

@@ -534,3 +534,30 @@ def test_docstring_examples_run():
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
         assert result.failed == 0, module.__name__
         assert result.attempted > 0, module.__name__
+
+
+# -- a learning rate that is itself traced: hypergradients, and rates passed into jit ---------
+
+@pytest.mark.parametrize("make", [optim.sgd, optim.adam, optim.adamw, optim.rmsprop, optim.adagrad,
+                                  optim.lion], ids=lambda f: f.__name__)
+def test_traced_learning_rate_is_differentiated_and_staged(make):
+    params, grads = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+
+    def loss_after_step(lr):
+        opt = make(lr)
+        updates, _ = opt.update(grads, opt.init(params), params)
+        return fnp.sum(optim.apply_updates(params, updates) ** 2)
+
+    eps = 1e-6
+    numerical = (loss_after_step(0.1 + eps) - loss_after_step(0.1 - eps)) / (2 * eps)
+    np.testing.assert_allclose(ft.grad(loss_after_step)(0.1), numerical, rtol=1e-6)
+    np.testing.assert_allclose(ft.jit(loss_after_step)(np.float64(0.1)), loss_after_step(0.1), rtol=1e-12)
+
+
+def test_traced_learning_rate_sgd_exact_value():
+    # d/dlr sum((p - lr g)^2) = sum(-2 g (p - lr g))
+    p, g = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    f = lambda lr: fnp.sum(optim.apply_updates(p, optim.sgd(lr).update(g, optim.sgd(lr).init(p), p)[0]) ** 2)
+    assert ft.grad(f)(0.1) == pytest.approx(np.sum(-2 * g * (p - 0.1 * g)))
+    with pytest.raises(ValueError, match="learning_rate must be >= 0"):
+        ft.grad(f)(-0.1)
