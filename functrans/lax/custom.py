@@ -79,14 +79,30 @@ class CustomCall(FlatFun):
         return self.name
 
 
-def _check_like(name: str, what: str, values: Sequence, likes: Sequence) -> None:
+def _check_like(name: str, what: str, values: Sequence, likes: Sequence,
+                labels: Callable[[], list[str]]) -> None:
+    """Each of ``values`` has the shape of the value it belongs to in ``likes``; the error
+    names the leaf by ``labels()`` (key paths, spelled out only on failure)."""
     for i, (v, like) in enumerate(zip(values, likes)):
         shape, like_shape = tuple(shape_of(v)), tuple(shape_of(like))
         if shape != like_shape:
             raise errors.CustomRuleError(
-                f"{name}: {what} {i} has shape {shape}, but it must have shape {like_shape} "
-                "(that of the value it belongs to)."
+                f"{name}: the {what} for {labels()[i]} has shape {shape}, but it must have "
+                f"shape {like_shape} (that of the value it belongs to)."
             )
+
+
+def _output_labels(call: CustomCall, outs: Sequence) -> Callable[[], list[str]]:
+    return lambda: [f"output{tree.keystr(path)}"
+                    for path, _ in tree.flatten_with_path(call.out_tree.unflatten(list(outs)))[0]]
+
+
+def _argument_labels(call: CustomCall) -> list[str]:
+    """``argument i['key'][0]`` for every differentiable leaf, in the order of ``leaves``."""
+    labels = []
+    for i, arg in zip(call.argnums, call.unflatten(call.leaves)):
+        labels.extend(f"argument {i}{tree.keystr(path)}" for path, _ in tree.flatten_with_path(arg)[0])
+    return labels
 
 
 def _zeros_like(x):
@@ -132,7 +148,7 @@ class JVPCall:
             )
         outs = call.flat_out(result[0], "the rule's primal output")
         t_outs = call.flat_out(result[1], "the rule's tangent output")
-        _check_like(call.name, "tangent output", t_outs, outs)
+        _check_like(call.name, "tangent", t_outs, outs, _output_labels(call, outs))
         return outs, t_outs
 
     def _per_argument_jvp(self, primals, p_dyn, t_dyn, zero_flags):
@@ -151,7 +167,7 @@ class JVPCall:
             total = part if total is None else [a + b for a, b in zip(total, part)]
         if total is None:
             total = [_zeros_like(o) for o in outs]
-        _check_like(call.name, "tangent output", total, outs)
+        _check_like(call.name, "tangent", total, outs, _output_labels(call, outs))
         return outs, total
 
     def __repr__(self) -> str:
@@ -252,9 +268,10 @@ class VJPCall:
                     f"argument has {n}. Return cotangents shaped like the arguments."
                 )
             flat.extend(zero if c is None else c for c in leaves)
-        _check_like(call.name, "cotangent returned by bwd for input leaf",
-                    [c for c in flat if c is not zero],
-                    [x for x, c in zip(call.leaves, flat) if c is not zero])
+        given = [i for i, c in enumerate(flat) if c is not zero]
+        _check_like(call.name, "cotangent returned by bwd", [flat[i] for i in given],
+                    [call.leaves[i] for i in given],
+                    lambda: [_argument_labels(call)[i] for i in given])
         return flat
 
     def __repr__(self) -> str:

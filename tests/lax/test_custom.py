@@ -2,6 +2,8 @@
 where they apply, they compose with vmap, and misuse is explained."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -254,3 +256,30 @@ def test_a_custom_jvp_on_plain_arrays_is_a_plain_call():
     f.defjvp(lambda primals, tangents: (f(primals[0]), 2 * tangents[0]))
     assert f(np.ones(2)).tolist() == [2.0, 2.0] and calls == [np.ndarray]
     assert ft.grad(lambda v: fnp.sum(f(v)))(np.ones(2)).tolist() == [2.0, 2.0]
+
+
+# -- a rule's result of the wrong shape is named by its key path ------------------------------
+
+def test_bwd_cotangent_of_wrong_shape_names_the_argument_key_path():
+    @ft.custom_vjp
+    def f(p, x):
+        return fnp.sum(p["w"] * x) + fnp.sum(p["b"][1])
+
+    f.defvjp(lambda p, x: (f(p, x), (p, x)),
+             lambda res, g: ({"w": g * res[1], "b": [np.zeros(2), np.zeros(3)]}, g * res[0]["w"]))
+    p = {"w": np.ones(2), "b": [np.ones(2), np.ones(2)]}
+    with pytest.raises(errors.CustomRuleError,
+                       match=re.escape("cotangent returned by bwd for argument 0['b'][1] has shape (3,), "
+                                       "but it must have shape (2,)")):
+        ft.grad(f)(p, np.ones(2))
+
+
+def test_jvp_rule_tangent_of_wrong_shape_names_the_output_key_path():
+    @ft.custom_jvp
+    def h(x):
+        return {"a": x, "b": [x, x * 2]}
+
+    h.defjvp(lambda p, t: (h(*p), {"a": t[0], "b": [t[0], t[0][:1]]}))
+    with pytest.raises(errors.CustomRuleError,
+                       match=re.escape("tangent for output['b'][1] has shape (1,), but it must have shape (2,)")):
+        ft.jvp(h, (np.ones(2),), (np.ones(2),))
