@@ -149,6 +149,46 @@ def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: 
     return Program(trace, in_vars, trace.eqns, outs)
 
 
+def stage_closed(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str) -> tuple[Program, list]:
+    """``stage``, with the tracers ``flat_fun`` closes over (tracers of outer transformations,
+    variables of an outer recording) made explicit inputs: the body of a higher-order
+    primitive, whose application must hand those tracers to the outer transformations as
+    arguments (a constant hidden in a parameter would escape them).
+
+    Returns the program, whose inputs are one variable per closed-over tracer followed by one
+    per entry of ``avals``, and the list of those tracers. Concrete constants stay in the
+    equations as they are.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans.core.staging import stage_closed
+        >>> from functrans.primitives import mul_p
+        >>> program, consts = stage_closed(lambda xs: [mul_p.bind(xs[0], 2.0)],
+        ...                                [((), np.dtype("float64"))], "example")
+        >>> len(program.in_vars), consts
+        (1, [])
+    """
+    program = stage(flat_fun, avals, origin)
+    trace = program.trace
+    lifted: dict[int, Var] = {}
+    consts: list = []
+
+    def lift(x):
+        if not isinstance(x, Tracer) or (type(x) is Var and x._trace is trace):
+            return x
+        var = lifted.get(id(x))
+        if var is None:
+            var = lifted[id(x)] = trace.new_var(tuple(x.shape), x.dtype)
+            consts.append(x)
+        return var
+
+    for eqn in program.eqns:
+        if any(isinstance(a, Tracer) and (type(a) is not Var or a._trace is not trace) for a in eqn.args):
+            eqn.args = tuple(lift(a) for a in eqn.args)
+    outs = [lift(o) for o in program.outs]
+    return Program(trace, [lifted[id(c)] for c in consts] + program.in_vars, program.eqns, outs), consts
+
+
 def eval_program(program: Program, inputs: Sequence, scope: str | None = None,
                  frees: Sequence[tuple[int, ...]] | None = None) -> list:
     """Run ``program`` on values for its inputs, each equation through ``Primitive.bind`` (so

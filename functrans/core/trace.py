@@ -123,6 +123,12 @@ def current_scope() -> tuple[str, ...]:
     return _stack.scope
 
 
+def transforming() -> bool:
+    """Whether any transformation (or recording) is active in this thread: with none, no live
+    tracer exists, and a higher-order primitive on plain arrays may run its Python directly."""
+    return bool(_stack.traces)
+
+
 def leaked_tracer_error(tracer) -> errors.LeakedTracerError:
     trace = tracer._trace
     return errors.LeakedTracerError(
