@@ -15,7 +15,7 @@ All rules live as attributes of the primitive object (no lookups by name on the 
 from __future__ import annotations
 
 from functrans.backend import HOST_TYPES, device_scope_for
-from functrans.core.trace import Tracer, leaked_tracer_error
+from functrans.core.trace import Tracer, _stack, leaked_tracer_error, unreachable_tracer_error
 
 _ALL: list[Primitive] = []
 
@@ -67,8 +67,12 @@ class Primitive:
             if foreign:  # arrays of another library (CuPy, ...): one device, and run there
                 return self._impl_on_device(args, params)
             return self.impl(*args, **params) if params else self.impl(*args)
-        if not trace.alive:
-            raise leaked_tracer_error(next(a for a in args if isinstance(a, Tracer) and a._trace is trace))
+        traces = _stack.traces  # the trace must be running in this thread: not finished, not another's
+        level = trace.level
+        if level >= len(traces) or traces[level] is not trace:
+            if not trace.alive:
+                raise leaked_tracer_error(next(a for a in args if isinstance(a, Tracer) and a._trace is trace))
+            raise unreachable_tracer_error(trace)
         return trace.process_primitive(self, args, params)
 
     def _impl_on_device(self, args, params):

@@ -130,10 +130,13 @@ def transforming() -> bool:
 
 
 def leaked_tracer_error(tracer) -> errors.LeakedTracerError:
-    trace = tracer._trace
+    return leaked_tracer_error_of(tracer._trace, f" ({type(tracer).__name__} of shape {tracer.shape})")
+
+
+def leaked_tracer_error_of(trace: Trace, what: str = "") -> errors.LeakedTracerError:
     return errors.LeakedTracerError(
-        f"A tracer created by {trace.origin} was used after that transformation had finished "
-        f"({type(tracer).__name__} of shape {tracer.shape}). A value computed inside a "
+        f"A tracer created by {trace.origin} was used after that transformation had finished"
+        f"{what}. A value computed inside a "
         "transformed function escaped it, for example through a global variable, a list "
         "outside the function, or an attribute of an object. Return the value from the "
         "function instead (use has_aux=True to return extra values from grad)."
@@ -152,17 +155,24 @@ def check_foreign_tracer(trace: Trace, tracer: Tracer) -> None:
     if other.level < depth and traces[other.level] is other and trace.level < depth \
             and traces[trace.level] is trace:
         return
-    if not other.alive:
-        raise leaked_tracer_error(tracer)
-    if other.level < depth and traces[other.level] is other:  # ``trace`` is the foreign one
-        other = trace
-    raise errors.LeakedTracerError(
-        f"A tracer created by {other.origin} in another thread was used in this thread. The "
-        "trace stack is per thread, so this thread's transformations cannot see it and its "
-        "derivative would silently be lost. Pass the value into the function that runs in "
-        "this thread as an argument, or run the transformation inside that thread (each "
-        "thread its own grad/jvp/vjp)."
+    if other.alive and other.level < depth and traces[other.level] is other:
+        other = trace  # ``trace`` is the foreign one
+    raise unreachable_tracer_error(other)
+
+
+def unreachable_tracer_error(trace: Trace) -> errors.LeakedTracerError:
+    """The error for a tracer of ``trace`` used where ``trace`` is not on this thread's
+    stack: its transformation has finished (a leak), or runs in another thread."""
+    if not trace.alive:
+        return leaked_tracer_error_of(trace)
+    return errors.LeakedTracerError(
+        f"A tracer created by {trace.origin} in another thread was used in this thread. The "
+        "trace stack is per thread, so this thread's transformations cannot see it: its "
+        "derivative would silently be lost, and the other thread's program corrupted. Pass "
+        "the value into the function that runs in this thread as an argument, or run the "
+        "transformation inside that thread (each thread its own grad/jvp/vjp/jit)."
     )
+
 
 
 class Tracer:

@@ -216,6 +216,33 @@ def test_a_batch_tracer_used_by_vmap_in_another_thread_is_an_error():
     assert "in another thread was used in this thread" in str(error)
 
 
+@pytest.mark.parametrize("transform", [
+    ft.grad, ft.vmap, ft.jit,
+    lambda f: lambda x: ft.jvp(f, (x,), (np.ones_like(x),))[1],
+], ids=["grad", "vmap", "jit", "jvp"])
+def test_a_tracer_used_by_a_thread_with_no_transformation_is_an_error(transform):
+    # Applying a primitive to another thread's tracer would run that thread's trace here: a
+    # lost derivative, or an equation appended to the other thread's program.
+    seen = []
+
+    def f(x):
+        seen.append(_use_in_another_thread(lambda: fnp.sin(x) * 3.0))
+        return x * 2.0
+    out = transform(f)(np.ones(2) if transform is not ft.grad else 1.0)
+    np.testing.assert_array_equal(out, 2.0 * np.ones(np.shape(out)))
+    (error,) = seen
+    assert isinstance(error, ft.errors.LeakedTracerError), error
+    assert "in another thread was used in this thread" in str(error)
+    assert "the other thread's program corrupted" in str(error)
+
+
+def test_jit_program_is_untouched_by_another_threads_use_of_its_tracer():
+    def f(x):
+        _use_in_another_thread(lambda: x * 5.0)
+        return x + 1.0
+    assert len(ft.make_jaxpr(f)(np.ones(2)).eqns) == 1
+
+
 def test_outer_tracers_of_the_same_thread_stay_constants_of_inner_transformations():
     # d/dx [x * d/dy (x * y)] = d/dx [x * x] = 2x, in a thread of its own
     out = _use_in_another_thread(lambda: ft.grad(lambda x: x * ft.grad(lambda y: x * y)(1.0))(3.0))
