@@ -147,10 +147,10 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
       what the jitted function computes. Pass arrays that change as arguments;
     - side effects (print, appending to a list) happen once, while staging.
 
-    Outputs are new arrays, never memory the staged program keeps from one call to the next
-    (a constant, a value computed once): writing into an output does not change later calls.
-    An output that is an argument (``jit(lambda x, y: (x, y * 2))``) is returned as the
-    function itself returns it, the caller's own array, so ``jit(f)`` and ``f`` agree.
+    Outputs are new arrays: never memory the staged program keeps from one call to the next
+    (a constant, a value computed once), so writing into an output does not change later
+    calls; and never the caller's arguments or views of them (``jit(lambda x: x)`` returns a
+    copy), so writing into an output leaves the arguments alone, whatever the program's steps.
 
     Used as a decorator with options, ``@jit(static_argnums=1)`` is
     ``@functools.partial(jit, static_argnums=1)``. The cache of signatures (the last 64

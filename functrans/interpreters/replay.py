@@ -27,8 +27,10 @@ Outputs never share memory with what the plan keeps from one call to the next: t
 a program holds as constants (closed over when it was recorded) are copied when the plan is
 built, so later in-place edits of the caller's array do not reach it, and an output that is
 a kept array (a constant, a folded value) or a view of one is copied on every call, so a
-caller writing into an output does not change later calls. An output that is an input is
-returned as the caller passed it, as the function itself returns it.
+caller writing into an output does not change later calls. Nor does an output share memory
+with the call's inputs: one that is an input or a view of one (``lambda x: x``, a reshape, an
+``astype`` to the same dtype) is copied, so writing into it leaves the caller's argument
+alone, whichever primitives the plan ran.
 
 With ``config.debug_nans`` on, each step checks its result (``CheckedStep``) and names its
 equation's source line when it makes a NaN.
@@ -120,7 +122,7 @@ class ReplayPlan:
             outputs = self._run_and_fold(inputs)
         else:
             outputs = self._loop(inputs, through_bind=False)
-        return _detach(outputs, self._kept) if self._kept else outputs
+        return _detach(outputs, self._kept.union(_owners(inputs)) if self._kept else _owners(inputs))
 
     def bind(self, inputs):
         outputs = self._loop(inputs, through_bind=True)
@@ -197,14 +199,21 @@ def _owner(value):
     return value if base is None else base
 
 
+def _owners(inputs) -> frozenset:
+    """The ids of the memory owners of the call's input arrays."""
+    return frozenset(id(_owner(x)) for x in inputs if type(x) is ndarray or _is_buffer(x))
+
+
 def _kept_memory(template: list) -> frozenset:
     """The ids of the memory owners of the arrays a plan keeps (constants, folded values)."""
     return frozenset(id(_owner(v)) for v in template if v is not None and _is_buffer(v))
 
 
 def _detach(outputs: list, kept: frozenset) -> list:
-    """The outputs (a list the plan made for this call), each one that is a kept array or a
-    view of one replaced by a copy."""
+    """The outputs (a list the plan made for this call), each one that is a kept array (or
+    an input) or a view of one replaced by a copy."""
+    if not kept:
+        return outputs
     for i, o in enumerate(outputs):
         if type(o) is ndarray:  # the common case, tested first: NumPy arrays
             base = o.base
