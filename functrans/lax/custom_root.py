@@ -1,0 +1,395 @@
+"""Solves whose derivatives come from the implicit function theorem, not from their
+iterations: ``custom_root`` and ``custom_linear_solve``, and the primitives behind them
+(``custom_root``, ``linear_solve``).
+
+A solve is one primitive application. Its operands are the traced values the function it
+solves closes over (found by recording the function: ``Body``) and the initial guess, or
+the right-hand side; its parameter ``call`` carries the recording and the user's solvers.
+
+- The implementation runs the user's ``solve`` in Python on concrete values, so the solver
+  may be any Python loop. Under ``jit`` the solve is one equation of the program, run on the
+  values at each call; under ``grad`` no iteration is recorded, only the rule below, so memory
+  does not grow with the number of iterations.
+- ``linear_solve``: x = A^{-1} b. Its JVP is another solve, x' = A^{-1} (b' - A' x), linear in
+  the tangents, so ``linearize`` records it as one equation; its transpose solves the
+  transposed system (A^T, recorded by transposing A's program) with ``transpose_solve``.
+- ``custom_root``: x* with f(x*) = 0. Its JVP is x' = -(df/dx)^{-1} (df/dtheta theta'), the
+  linear system solved by a ``linear_solve`` with ``tangent_solve`` both ways, so reverse
+  mode and every higher order follow.
+- Under ``vmap`` both are applied example by example (the solver's Python control flow needs
+  one example's values).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from functrans import errors, tree
+from functrans._abstract import dtype_of, shape_of
+from functrans.core.ir import Program
+from functrans.core.primitive import Primitive
+from functrans.core.staging import eval_program, stage, stage_closed
+from functrans.core.trace import Tracer, named_scope, transforming
+from functrans.core.zeros import zero
+from functrans.interpreters.jvp import jvp_flat
+from functrans.interpreters.transpose import transpose_program
+from functrans.primitives import full_like_p, neg_p, sub_p
+
+__all__ = ["custom_linear_solve", "custom_root"]
+
+
+# =============================================================================================
+# bodies: a function recorded with the traced values it closes over as its first inputs
+# =============================================================================================
+
+
+class Body:
+    """A function of flat leaves recorded by ``stage_closed``: its program takes the tracers it
+    closed over first (``num_consts`` of them), then its own inputs (of ``in_avals``)."""
+
+    __slots__ = ("program", "num_consts", "in_avals")
+
+    def __init__(self, program: Program, num_consts: int):
+        self.program = program
+        self.num_consts = num_consts
+        self.in_avals = [(tuple(v.shape), v.dtype) for v in program.in_vars[num_consts:]]
+
+    @classmethod
+    def record(cls, fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str) -> tuple[Body, list]:
+        """``fun`` recorded on abstract inputs; returns the body and the tracers it closes over
+        (the values to give ``run`` for the function as it was)."""
+        program, consts = stage_closed(fun, avals, origin)
+        return cls(program, len(consts)), consts
+
+    def run(self, consts: Sequence, inputs: Sequence) -> list:
+        """The function on ``inputs``, with ``consts`` for the values it closed over."""
+        return eval_program(self.program, [*consts, *inputs])
+
+
+def _zeros(like: Any, aval: tuple) -> Any:
+    shape, dtype = aval
+    return full_like_p.bind(like, fill_value=0, shape=tuple(shape), dtype=dtype)
+
+
+def _dense(values: Sequence, avals: Sequence[tuple], like: Any) -> list:
+    """``values`` with each ``zero`` replaced by an array of zeros of its aval."""
+    return [_zeros(like, aval) if v is zero else v for v, aval in zip(values, avals)]
+
+
+def _check_solution(name: str, what: str, out: Any, treedef: Any, avals: Sequence[tuple]) -> list:
+    """The leaves of a solver's result, checked to be shaped like the unknowns and concrete."""
+    leaves, out_tree = tree.flatten(out)
+    if out_tree != treedef:
+        raise errors.CustomRuleError(
+            f"{name}: {what} returned a value of structure {out_tree}, but the unknowns have "
+            f"structure {treedef}. Return the solution shaped like the initial guess (or b)."
+        )
+    for i, (leaf, (shape, _)) in enumerate(zip(leaves, avals)):
+        if tuple(shape_of(leaf)) != tuple(shape):
+            raise errors.CustomRuleError(
+                f"{name}: {what} returned a leaf {i} of shape {tuple(shape_of(leaf))}, but that "
+                f"unknown has shape {tuple(shape)}."
+            )
+        if isinstance(leaf, Tracer):
+            raise errors.CustomRuleError(
+                f"{name}: {what} returned a traced value: the solver closes over a value that a "
+                "transformation traces. The solver runs on concrete values and is never "
+                "differentiated; pass what it needs through the function being solved (f or "
+                "matvec), whose closed-over values are differentiated, or wrap the value in "
+                "stop_gradient if it is a constant."
+            )
+    return leaves
+
+
+# =============================================================================================
+# linear_solve: x = A^{-1} b, A a linear function recorded as a program
+# =============================================================================================
+
+
+class LinearSolveCall:
+    """The ``call`` parameter of ``linear_solve``: the matrix-vector product (a ``Body``
+    of a linear function from x's leaves to b's leaves), the solvers and the structure of x."""
+
+    __slots__ = ("matvec", "solve", "transpose_solve", "treedef", "name")
+
+    def __init__(self, matvec: Body, solve: Callable, transpose_solve: Callable | None,
+                 treedef: Any, name: str):
+        self.matvec = matvec
+        self.solve = solve
+        self.transpose_solve = transpose_solve
+        self.treedef = treedef
+        self.name = name
+
+    @property
+    def num_consts(self) -> int:
+        return self.matvec.num_consts
+
+    def run_solve(self, consts: Sequence, b: Sequence) -> list:
+        """``solve(matvec, b)`` on concrete values, its result checked."""
+        treedef = self.treedef
+        matvec = lambda x: treedef.unflatten(self.matvec.run(consts, tree.leaves(x)))
+        with named_scope(self.name):
+            x = self.solve(matvec, treedef.unflatten(list(b)))
+        return _check_solution(self.name, "solve", x, treedef, self.matvec.in_avals)
+
+    def transposed(self, consts: Sequence) -> tuple[LinearSolveCall, list]:
+        """The call that solves A^T y = c, and its operands' constants: A^T is recorded by
+        transposing A's program (with ``consts`` in place)."""
+        if self.transpose_solve is None:
+            raise errors.CustomRuleError(
+                f"{self.name}: reverse mode needs the solve of the transposed system. Pass "
+                "transpose_solve=..., or symmetric=True if the matrix is symmetric."
+            )
+        matvec, in_avals = self.matvec, self.matvec.in_avals
+
+        def vecmat(cts: list) -> list:
+            forward = stage(lambda xs: matvec.run(consts, xs), in_avals, self.name, linear=True)
+            return _dense(transpose_program(forward, cts), in_avals, cts[0])
+
+        body, new_consts = Body.record(vecmat, in_avals, f"transpose({self.name})")
+        call = LinearSolveCall(body, self.transpose_solve, self.solve, self.treedef, self.name)
+        return call, new_consts
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _linear_solve_jvp(primals, tangents, *, call):
+    n = call.num_consts
+    consts = primals[:n]
+    x = linear_solve_p.bind(*primals, call=call)
+    c_dot, b_dot = tangents[:n], tangents[n:]
+    live_c = any(t is not zero for t in c_dot)
+    if not live_c and all(t is zero for t in b_dot):
+        return x, [zero] * len(x)
+    rhs = _dense(b_dot, call.matvec.in_avals, x[0])
+    if live_c:  # b' - A' x, A' the derivative of the matvec in its closed-over values
+        _, a_dot_x = jvp_flat(lambda cs: call.matvec.run(cs, x), list(consts), list(c_dot),
+                              f"jvp({call.name})")
+        rhs = [r if t is zero else sub_p.bind(r, t) for r, t in zip(rhs, a_dot_x)]
+    return x, linear_solve_p.bind(*consts, *rhs, call=call)
+
+
+def _linear_solve_transpose(cts, *args, call):
+    n = call.num_consts
+    consts = args[:n]
+    if all(c is zero for c in cts):
+        return [zero] * len(args)
+    cts = _dense(cts, call.matvec.in_avals, next(c for c in cts if c is not zero))
+    t_call, t_consts = call.transposed(consts)
+    b_cts = linear_solve_p.bind(*t_consts, *cts, call=t_call)
+    return [zero] * n + list(b_cts)
+
+
+linear_solve_p = Primitive("linear_solve", multiple_results=True)
+linear_solve_p.impl = lambda *args, call: call.run_solve(args[:call.num_consts], args[call.num_consts:])
+linear_solve_p.shape_rule = lambda *args, call: list(call.matvec.in_avals)
+linear_solve_p.jvp = _linear_solve_jvp
+linear_solve_p.transpose = _linear_solve_transpose
+
+
+# =============================================================================================
+# custom_root: x* with f(x*) = 0
+# =============================================================================================
+
+
+class RootCall:
+    """The ``call`` parameter of ``custom_root``: f (a ``Body`` from x's leaves to f's
+    leaves, the same structure), the solvers and the structure of x."""
+
+    __slots__ = ("f", "solve", "tangent_solve", "treedef", "name")
+
+    def __init__(self, f: Body, solve: Callable, tangent_solve: Callable, treedef: Any, name: str):
+        self.f = f
+        self.solve = solve
+        self.tangent_solve = tangent_solve
+        self.treedef = treedef
+        self.name = name
+
+    @property
+    def num_consts(self) -> int:
+        return self.f.num_consts
+
+    def run_solve(self, consts: Sequence, x0: Sequence) -> list:
+        """``solve(f, x0)`` on concrete values, its result checked."""
+        treedef = self.treedef
+        f = lambda x: treedef.unflatten(self.f.run(consts, tree.leaves(x)))
+        with named_scope(self.name):
+            x = self.solve(f, treedef.unflatten(list(x0)))
+        return _check_solution(self.name, "solve", x, treedef, self.f.in_avals)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _custom_root_jvp(primals, tangents, *, call):
+    n = call.num_consts
+    consts = list(primals[:n])
+    x = custom_root_p.bind(*primals, call=call)
+    c_dot = list(tangents[:n])  # (the root does not depend on the initial guess)
+    if all(t is zero for t in c_dot):
+        return x, [zero] * len(x)
+    # f(theta, x*(theta)) = 0, so df/dx x' = -df/dtheta theta'
+    _, rhs = jvp_flat(lambda cs: call.f.run(cs, x), consts, c_dot, f"jvp({call.name})")
+    if all(r is zero for r in rhs):
+        return x, [zero] * len(x)
+    rhs = _dense(rhs, call.f.in_avals, x[0])
+
+    def linearized(ts: list) -> list:  # df/dx at the root, as a function of the tangent
+        _, out = jvp_flat(lambda xs: call.f.run(consts, xs), x, ts, f"jvp({call.name})")
+        return _dense(out, call.f.in_avals, ts[0])
+
+    matvec, matvec_consts = Body.record(linearized, call.f.in_avals, f"jvp({call.name})")
+    solve_call = LinearSolveCall(matvec, call.tangent_solve, call.tangent_solve, call.treedef,
+                                 f"tangent_solve({call.name})")
+    x_dot = linear_solve_p.bind(*matvec_consts, *rhs, call=solve_call)
+    return x, [neg_p.bind(t) for t in x_dot]
+
+
+custom_root_p = Primitive("custom_root", multiple_results=True)
+custom_root_p.impl = lambda *args, call: call.run_solve(args[:call.num_consts], args[call.num_consts:])
+custom_root_p.shape_rule = lambda *args, call: list(call.f.in_avals)
+custom_root_p.jvp = _custom_root_jvp
+
+
+# =============================================================================================
+# the public functions
+# =============================================================================================
+
+
+def _leaf_avals(leaves: Sequence) -> list[tuple]:
+    return [(tuple(shape_of(x)), dtype_of(x)) for x in leaves]
+
+
+def _as_arrays(leaves: Sequence) -> list:
+    """Python scalars among the leaves as 0-d arrays (float64 for floats, as NumPy's)."""
+    out = []
+    for leaf in leaves:
+        if isinstance(leaf, (int, float, complex)) and not isinstance(leaf, bool):
+            leaf = np.asarray(leaf, dtype=np.result_type(leaf, np.float64))  # host scalars only
+        out.append(leaf)
+    return out
+
+
+def _flat_fun(fun: Callable, treedef: Any, name: str, what: str, avals: Sequence[tuple]) -> Callable:
+    """``fun`` on the leaves of x, checked to return the structure and shapes of x."""
+
+    def flat(leaves: list) -> list:
+        out_leaves, out_tree = tree.flatten(fun(treedef.unflatten(leaves)))
+        if out_tree != treedef:
+            raise errors.CustomRuleError(
+                f"{name}: {what} must return a value of the structure of its input ({treedef}), "
+                f"but it returned {out_tree}. The system must be square: as many equations as "
+                "unknowns, in the same pytree."
+            )
+        for i, (leaf, (shape, _)) in enumerate(zip(out_leaves, avals)):
+            if tuple(shape_of(leaf)) != tuple(shape):
+                raise errors.CustomRuleError(
+                    f"{name}: {what} returned a leaf {i} of shape {tuple(shape_of(leaf))} for an "
+                    f"input leaf of shape {tuple(shape)}; they must be equal (a square system)."
+                )
+        return out_leaves
+
+    return flat
+
+
+def custom_root(f: Callable, initial_guess: Any, solve: Callable, tangent_solve: Callable,
+                has_aux: bool = False) -> Any:
+    """A root x* of ``f`` (f(x*) = 0) found by ``solve``, differentiated implicitly.
+
+    ``solve(f, initial_guess)`` computes the root and is never differentiated: it runs on
+    concrete values (any Python loop works, under ``jit`` too). The derivative with respect to
+    the values ``f`` closes over comes from the implicit function theorem: x*' = -(df/dx)^{-1}
+    (df/dtheta theta'), with ``tangent_solve(g, y)`` solving the linear system g(t) = y, g the
+    linearization of f at the root (a linear function, pytree in and out). The same
+    ``tangent_solve`` solves the transposed system in reverse mode. Forward and reverse mode,
+    every order, ``jit`` and ``vmap`` work.
+
+    Args:
+        f: the function whose root is sought; takes and returns pytrees of x's structure.
+        initial_guess: the starting point (a pytree of arrays); the root does not depend on
+            it, so it gets no derivative.
+        solve: ``solve(f, initial_guess) -> x*``.
+        tangent_solve: ``tangent_solve(g, y) -> t`` with g(t) = y, for a linear ``g``; for
+            scalars ``lambda g, y: y / g(1.0)``, for small systems a dense solve of the
+            Jacobian, else a Krylov solver (``functrans.scipy.sparse.linalg.gmres``).
+        has_aux: not supported: return extra values from the function computing the root.
+
+    Returns:
+        The root, a pytree of the structure of ``initial_guess``.
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> def newton(f, x):
+        ...     for _ in range(30):
+        ...         x = x - f(x) / ft.grad(f)(x)
+        ...     return x
+        >>> sqrt = lambda a: ft.lax.custom_root(lambda x: x ** 2 - a, np.array(1.0), newton,
+        ...                                     lambda g, y: y / g(1.0))
+        >>> print(round(float(sqrt(2.0)), 6), round(float(ft.grad(sqrt)(2.0)), 6))
+        1.414214 0.353553
+    """
+    if has_aux:
+        raise errors.UnsupportedError(
+            "custom_root(has_aux=True) is not supported: the solution is the whole output. "
+            "Compute extra values from the root after the call."
+        )
+    leaves, treedef = tree.flatten(initial_guess)
+    if not transforming():  # plain values everywhere: no derivative to arrange
+        return solve(f, initial_guess)
+    leaves = _as_arrays(leaves)
+    avals = _leaf_avals(leaves)
+    name = f"custom_root({getattr(f, '__name__', type(f).__name__)})"
+    body, consts = Body.record(_flat_fun(f, treedef, name, "f", avals), avals, name)
+    call = RootCall(body, solve, tangent_solve, treedef, name)
+    return treedef.unflatten(custom_root_p.bind(*consts, *leaves, call=call))
+
+
+def custom_linear_solve(matvec: Callable, b: Any, solve: Callable, transpose_solve: Callable | None = None,
+                        symmetric: bool = False, has_aux: bool = False) -> Any:
+    """x with ``matvec(x) = b``, found by ``solve``, differentiated implicitly.
+
+    ``solve(matvec, b)`` computes x and is never differentiated (it runs on concrete values:
+    any Python loop works). Derivatives are solves: x' = A^{-1}(b' - A' x) in forward mode,
+    and in reverse mode the cotangent of b is ``transpose_solve(vecmat, ct)`` with ``vecmat``
+    the transpose of ``matvec``. Derivatives with respect to the values ``matvec`` closes over
+    follow (A' x, differentiated through ``matvec``), to any order, under ``jit`` and ``vmap``.
+
+    Args:
+        matvec: the linear map A, a function of pytrees of b's structure.
+        b: the right-hand side, a pytree of arrays.
+        solve: ``solve(matvec, b) -> x``.
+        transpose_solve: ``transpose_solve(vecmat, b) -> x`` for the transposed system; needed
+            by reverse mode unless ``symmetric``.
+        symmetric: A is symmetric, so ``solve`` serves for the transposed system.
+        has_aux: not supported.
+
+    Returns:
+        x, a pytree of b's structure.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> a = np.array([[2.0, 1.0], [1.0, 3.0]])
+        >>> dense = lambda mv, b: np.linalg.solve(a, b)
+        >>> x = lambda b: ft.lax.custom_linear_solve(lambda v: a @ v, b, dense, symmetric=True)
+        >>> np.allclose(ft.jacrev(x)(np.ones(2)), np.linalg.inv(a))
+        True
+    """
+    if has_aux:
+        raise errors.UnsupportedError(
+            "custom_linear_solve(has_aux=True) is not supported: return extra values from "
+            "the code that calls it."
+        )
+    if symmetric:
+        transpose_solve = solve
+    leaves, treedef = tree.flatten(b)
+    if not transforming():
+        return solve(matvec, b)
+    leaves = _as_arrays(leaves)
+    avals = _leaf_avals(leaves)
+    name = f"custom_linear_solve({getattr(solve, '__name__', type(solve).__name__)})"
+    body, consts = Body.record(_flat_fun(matvec, treedef, name, "matvec", avals), avals, name)
+    call = LinearSolveCall(body, solve, transpose_solve, treedef, name)
+    return treedef.unflatten(linear_solve_p.bind(*consts, *leaves, call=call))
