@@ -5,7 +5,7 @@ Example:
     >>> float(ft.grad(lambda x: x ** 2 + 3 * x + 1)(2.0))
     7.0
 """
-from functrans import errors, io, nn, numpy, optim, random, tree, viz
+from functrans import errors, io, lax, nn, numpy, optim, random, tree, viz
 from functrans.api import (
     checkpoint,
     custom_jvp,
@@ -36,7 +36,7 @@ for _name, _value in environment_settings().items():  # FUNCTRANS_DEBUG_NANS=1
 
 __all__ = [
     "checkpoint", "config", "custom_jvp", "custom_vjp", "device_get", "device_put", "devices",
-    "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "linear_transpose", "linearize",
+    "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
     "make_jaxpr", "named_scope", "numpy", "remat", "stop_gradient", "tree", "value_and_grad",
     "vjp", "vmap",
 ]

@@ -1,0 +1,193 @@
+"""The staged sub-programs of the control-flow primitives (a loop's condition and body, a
+conditional's branches): ``Body`` runs one on a flat list of values, and the helpers stage
+a user's pytree function as one, check that its output has the type it must have, and
+record the sub-programs the JVP and batching rules need.
+
+A ``Body``'s program takes the tracers its function closed over as its first inputs
+(``core.staging.stage_closed``): the primitive binds them as ordinary arguments, so every
+outer transformation sees them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from functrans import errors, tree
+from functrans._abstract import dtype_of, shape_of
+from functrans.core.ir import Program, type_str
+from functrans.core.staging import eval_program, stage, stage_closed
+from functrans.core.trace import Tracer
+from functrans.core.zeros import zero
+from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.jvp import jvp_flat
+from functrans.interpreters.replay import ReplayPlan
+from functrans.primitives import full_like_p
+from functrans.primitives._define import NOT_MAPPED, bdim_at_front
+
+Aval = tuple  # (shape, dtype)
+
+
+class Body:
+    """A staged sub-program, called on a flat list of values (its inputs in order).
+
+    On plain arrays it runs a ``ReplayPlan`` of the program (built on the first call: a loop
+    body runs many times); with tracers among the values it evaluates the program through
+    ``Primitive.bind``, so the transformations of those tracers see every primitive.
+    """
+
+    __slots__ = ("program", "name", "_plan")
+
+    def __init__(self, program: Program, name: str):
+        self.program = program
+        self.name = name
+        self._plan: ReplayPlan | None = None
+
+    def __call__(self, args: Sequence) -> list:
+        for a in args:
+            if isinstance(a, Tracer):
+                return eval_program(self.program, args)
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = ReplayPlan(self.program)
+        return plan.run(list(args))
+
+    @property
+    def in_avals(self) -> list[Aval]:
+        return [(v.shape, v.dtype) for v in self.program.in_vars]
+
+    @property
+    def out_avals(self) -> list[Aval]:
+        return [aval_of(o) for o in self.program.outs]
+
+    def __repr__(self) -> str:
+        return f"{{{self.name}: {len(self.program.eqns)} eqns}}"
+
+
+def aval_of(x: Any) -> Aval:
+    """``(shape, dtype)`` of an array, a tracer or a Python scalar."""
+    return tuple(shape_of(x)), dtype_of(x)
+
+
+def per_example_aval(x: Any, dim: int | None) -> Aval:
+    """The type of one example of ``x``, whose batch axis is ``dim`` (``None``: unbatched)."""
+    shape, dtype = aval_of(x)
+    if dim is NOT_MAPPED:
+        return shape, dtype
+    return shape[:dim] + shape[dim + 1:], dtype
+
+
+def is_inexact(aval: Aval) -> bool:
+    """Whether values of this type have tangents (float and complex dtypes)."""
+    return aval[1].kind in "fc"
+
+
+def stage_body(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name: str) -> tuple[Body, list]:
+    """Stage ``flat_fun`` (flat list in, flat list out) on ``avals``: the ``Body`` and the
+    tracers it closed over (the first inputs of its program)."""
+    program, consts = stage_closed(flat_fun, avals, name)
+    return Body(program, name), consts
+
+
+def stage_all(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name: str) -> Body:
+    """``stage_body`` for a function of a rule (a JVP or batched body), which closes over
+    nothing but concrete constants."""
+    body, consts = stage_body(flat_fun, avals, name)
+    assert not consts, consts
+    return body
+
+
+def describe(treedef: Any, i: int, root: str) -> str:
+    """The key path of leaf ``i`` of a tree of structure ``treedef``, as ``root[1]['w']``."""
+    paths = tree.flatten_with_path(treedef.unflatten(list(range(treedef.num_leaves))))[0]
+    return root + tree.keystr(paths[i][0])
+
+
+def check_tree(name: str, what: str, treedef: Any, expected: Any, expected_what: str) -> None:
+    """A ``TreeStructureError`` unless the two structures are the same."""
+    if treedef != expected:
+        raise errors.TreeStructureError(
+            f"{name}: {what} has structure {treedef}, but {expected_what} has structure "
+            f"{expected}. They must be the same."
+        )
+
+
+def check_types(name: str, what: str, outs: Sequence, expected: Sequence[Aval], treedef: Any,
+                root: str, expected_what: str) -> None:
+    """A ``TypeError`` naming the first leaf (by key path) whose shape or dtype differs."""
+    for i, (out, aval) in enumerate(zip(outs, expected)):
+        got = aval_of(out)
+        if got != (tuple(aval[0]), aval[1]):
+            raise TypeError(
+                f"{name}: {what} must have the shape and dtype of {expected_what}, but at "
+                f"{describe(treedef, i, root)} it is {type_str(*got)} where {expected_what} is "
+                f"{type_str(*aval)}. Convert it (x.astype(...), fnp.broadcast_to(...)) so "
+                "that every iteration or branch gives values of one type."
+            )
+
+
+def zeros_of(like: Any, aval: Aval) -> Any:
+    """Zeros of type ``aval`` on the device of ``like``."""
+    return full_like_p.bind(like, fill_value=0, shape=tuple(aval[0]), dtype=aval[1])
+
+
+def jvp_of(fun: Callable[[list], Sequence], n: int, nonzero: Sequence[bool],
+           instantiate: Sequence[bool] | None, name: str) -> Callable[[list], list]:
+    """The JVP of ``fun`` (``n`` inputs) as a flat function: its inputs are the primals then
+    the tangents of the inputs flagged ``nonzero``; its outputs are the primal outputs then
+    the tangents of the outputs flagged in ``instantiate`` (zeros where none flows), or, with
+    ``instantiate=None``, every output tangent as it comes (``zero`` where none flows)."""
+
+    def jvp_fun(leaves: list) -> list:
+        primals = leaves[:n]
+        given = iter(leaves[n:])
+        tangents = [next(given) if nz else zero for nz in nonzero]
+        outs, t_outs = jvp_flat(fun, primals, tangents, f"jvp({name})")
+        if instantiate is None:
+            return list(outs) + list(t_outs)
+        extra = [zeros_of(o, aval_of(o)) if t is zero else t
+                 for o, t, keep in zip(outs, t_outs, instantiate) if keep]
+        return list(outs) + extra
+
+    return jvp_fun
+
+
+def nonzero_tangents(fun: Callable[[list], Sequence], avals: Sequence[Aval], nonzero: Sequence[bool],
+                     name: str) -> list[bool]:
+    """Which outputs of ``fun`` get a tangent when the inputs flagged ``nonzero`` have one
+    (found by staging its JVP)."""
+    t_avals = [a for a, nz in zip(avals, nonzero) if nz]
+    program = stage(jvp_of(fun, len(avals), nonzero, None, name), list(avals) + t_avals, name)
+    n_out = len(program.outs) // 2
+    return [t is not zero for t in program.outs[n_out:]]
+
+
+def batched_avals(avals: Sequence[Aval], batched: Sequence[bool], size: int) -> list[Aval]:
+    """The types of the batched values: the batch axis of ``size`` in front where flagged."""
+    return [((size,) + tuple(s), d) if b else (tuple(s), d) for (s, d), b in zip(avals, batched)]
+
+
+def batch_of(fun: Callable[[list], Sequence], batched: Sequence[bool], size: int,
+             force: Sequence[bool] | None, name: str, out_dims: list | None = None) -> Callable[[list], list]:
+    """``fun`` on batches as a flat function: the inputs flagged ``batched`` have the batch
+    axis in front, the others are the same for every example; the outputs flagged in
+    ``force`` get the batch axis in front (broadcast if they do not depend on the batch).
+    ``out_dims``, if given, receives the batch axis of every output before forcing."""
+    in_dims = [0 if b else NOT_MAPPED for b in batched]
+
+    def batched_fun(leaves: list) -> list:
+        outs, dims = vmap_flat(fun, leaves, in_dims, size, f"vmap({name})")
+        if out_dims is not None:
+            out_dims[:] = dims
+        if force is None:
+            return list(outs)
+        return [bdim_at_front(o, d, size) if f else o for o, d, f in zip(outs, dims, force)]
+
+    return batched_fun
+
+
+def batched_outputs(fun: Callable[[list], Sequence], avals: Sequence[Aval], batched: Sequence[bool],
+                    size: int, name: str) -> list[bool]:
+    """Which outputs of ``fun`` depend on the batch when the inputs flagged ``batched`` do."""
+    dims: list = []
+    stage(batch_of(fun, batched, size, None, name, dims), batched_avals(avals, batched, size), name)
+    return [d is not NOT_MAPPED for d in dims]

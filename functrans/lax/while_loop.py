@@ -1,0 +1,261 @@
+"""``while_loop``: a loop whose trip count is decided by the values, as one primitive
+(``while_p``) holding its condition and body as staged sub-programs.
+
+On plain arrays, with no transformation active, the Python functions run directly. Under a
+transformation both are staged on the carry's types and ``while_p`` is applied to the
+closed-over tracers and the initial carry; its rules:
+
+- shape: the carry's types (checked to be the same after one step of the body);
+- JVP: a loop over (primal, tangent) carries. Which carries have a tangent is a fixed point:
+  a carry without an initial tangent gets one if the body gives it one from a carry or a
+  closed-over value that has one. Reverse mode (a tangent being recorded by linearize) raises
+  ``UnsupportedError``: the trip count is unknown until the loop has run;
+- batching: with an unbatched predicate, a loop of the batched body; with a batched one,
+  the loop runs while any example's predicate holds, and each step keeps the old carry of
+  the examples that are done (``select``);
+- jit: one equation, whatever the trip count; replay runs the staged programs.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from functrans import errors, tree
+from functrans.core.ir import is_linear, type_str
+from functrans.core.primitive import Primitive
+from functrans.core.trace import transforming
+from functrans.core.zeros import zero
+from functrans.lax._programs import (
+    Aval,
+    Body,
+    aval_of,
+    batch_of,
+    batched_avals,
+    batched_outputs,
+    check_tree,
+    check_types,
+    is_inexact,
+    jvp_of,
+    nonzero_tangents,
+    per_example_aval,
+    stage_all,
+    stage_body,
+    zeros_of,
+)
+from functrans.primitives import broadcast_in_dim_p, reduce_max_p, select_p
+from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
+from functrans.typing import PyTree
+
+_NAME = "while_loop"
+
+REVERSE_MODE = (
+    "while_loop cannot be differentiated in reverse mode (grad, vjp, jacrev, linearize): its "
+    "number of steps is known only once the loop has run, so the program of its derivative "
+    "cannot be recorded (and a program must behave the same eagerly and under jit). Forward "
+    "mode (jvp, jacfwd) works. For reverse mode give the loop a trip count known in Python: "
+    "functrans.lax.fori_loop(lower, upper, body, init) with int bounds, or functrans.lax.scan."
+)
+
+
+def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], init_val: PyTree) -> PyTree:
+    """Apply ``body_fun`` to the carry while ``cond_fun`` of it holds, as
+    ``while cond_fun(val): val = body_fun(val)``, as one step of a staged program.
+
+    The carry is any pytree of arrays; ``body_fun`` must return one of the same structure,
+    shapes and dtypes, and ``cond_fun`` a boolean scalar. Forward-mode derivatives (``jvp``,
+    ``jacfwd``), ``vmap`` (a batched predicate runs until every example is done) and ``jit``
+    (one equation, whatever the trip count) work; reverse mode raises ``UnsupportedError``
+    (use ``fori_loop`` with int bounds or ``scan``).
+
+    Args:
+        cond_fun: carry -> boolean scalar.
+        body_fun: carry -> carry.
+        init_val: the initial carry.
+
+    Returns:
+        The carry when ``cond_fun`` first fails.
+
+    Raises:
+        TreeStructureError: ``body_fun`` returns another structure than ``init_val``.
+        TypeError: a leaf of the carry changes shape or dtype, or ``cond_fun`` does not return
+            a boolean scalar.
+        UnsupportedError: under reverse-mode differentiation.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import lax
+        >>> lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * 2.0), (0, np.float64(1.0)))
+        (5, np.float64(32.0))
+    """
+    leaves, treedef = tree.flatten(init_val)
+    if not transforming():
+        return _run_python(cond_fun, body_fun, init_val, leaves, treedef)
+    avals = [aval_of(x) for x in leaves]
+    cond, cond_consts = stage_body(_flat_cond(cond_fun, treedef), avals, "while_loop cond_fun")
+    body, body_consts = stage_body(_flat_body(body_fun, treedef, avals), avals, "while_loop body_fun")
+    outs = while_p.bind(*cond_consts, *body_consts, *leaves, cond=cond, body=body,
+                        cond_nconsts=len(cond_consts), body_nconsts=len(body_consts))
+    return treedef.unflatten(outs)
+
+
+def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, treedef: Any) -> Any:
+    """The loop in Python, the carry's type checked after the first step."""
+    pred = cond_fun(val)
+    _check_predicate(pred)
+    if not pred:
+        return val
+    val = body_fun(val)
+    _check_carry(val, [aval_of(x) for x in leaves], treedef)
+    while cond_fun(val):
+        val = body_fun(val)
+    return val
+
+
+def _check_predicate(pred: Any) -> None:
+    shape, dtype = aval_of(pred)
+    if shape != () or dtype.kind != "b":
+        raise TypeError(
+            f"{_NAME}: cond_fun must return a boolean scalar, but it returned "
+            f"{type_str(shape, dtype)}. Reduce it (fnp.all(x < tol), fnp.any(...)) or compare a "
+            "scalar (x[0] < 10)."
+        )
+
+
+def _check_carry(out: Any, avals: Sequence[Aval], treedef: Any) -> list:
+    """The leaves of the body's output, checked to have the carry's structure and types."""
+    leaves, out_tree = tree.flatten(out)
+    check_tree(_NAME, "body_fun's output", out_tree, treedef, "init_val")
+    check_types(_NAME, "body_fun's output", leaves, avals, treedef, "init_val", "init_val")
+    return leaves
+
+
+def _flat_cond(cond_fun: Callable, treedef: Any) -> Callable[[list], list]:
+    def flat(leaves: list) -> list:
+        pred = cond_fun(treedef.unflatten(leaves))
+        _check_predicate(pred)
+        return [pred]
+
+    return flat
+
+
+def _flat_body(body_fun: Callable, treedef: Any, avals: Sequence[Aval]) -> Callable[[list], list]:
+    def flat(leaves: list) -> list:
+        return _check_carry(body_fun(treedef.unflatten(leaves)), avals, treedef)
+
+    return flat
+
+
+# --- the primitive ---------------------------------------------------------------------------
+def _while_impl(*args: Any, cond: Body, body: Body, cond_nconsts: int, body_nconsts: int) -> list:
+    cond_consts = list(args[:cond_nconsts])
+    body_consts = list(args[cond_nconsts:cond_nconsts + body_nconsts])
+    carry = list(args[cond_nconsts + body_nconsts:])
+    while cond(cond_consts + carry)[0]:
+        carry = body(body_consts + carry)
+    return carry
+
+
+def _while_shape(*args: Any, cond: Body, body: Body, cond_nconsts: int, body_nconsts: int) -> list:
+    return [aval_of(x) for x in args[cond_nconsts + body_nconsts:]]
+
+
+def _while_jvp(primals: Sequence, tangents: Sequence, *, cond: Body, body: Body, cond_nconsts: int,
+               body_nconsts: int) -> tuple[list, list]:
+    cn, bn = cond_nconsts, body_nconsts
+    params = {"cond": cond, "body": body, "cond_nconsts": cn, "body_nconsts": bn}
+    consts_t = list(tangents[cn:cn + bn])
+    carry = list(primals[cn + bn:])
+    carry_t = list(tangents[cn + bn:])
+    live = [t for t in consts_t + carry_t if t is not zero]
+    if not live:
+        return while_p.bind(*primals, **params), [zero] * len(carry)
+    if any(is_linear(t) for t in live):
+        raise errors.UnsupportedError(REVERSE_MODE)
+    consts = list(primals[cn:cn + bn])
+    avals = [aval_of(x) for x in consts + carry]
+    consts_nz = [t is not zero for t in consts_t]
+    carry_nz = [t is not zero and is_inexact(aval_of(c)) for c, t in zip(carry, carry_t)]
+    while True:  # the carries that get a tangent: a fixed point
+        out_nz = nonzero_tangents(body, avals, consts_nz + carry_nz, body.name)
+        grown = [a or b for a, b in zip(carry_nz, out_nz)]
+        if grown == carry_nz:
+            break
+        carry_nz = grown
+    n = len(carry)
+    # the JVP body: (consts, consts' tangents, carry, carry tangents) in that order
+    inner = jvp_of(body, bn + n, consts_nz + carry_nz, carry_nz, body.name)
+    nct = sum(consts_nz)
+
+    def jvp_body(leaves: list) -> list:
+        c, ct, x, xt = (leaves[:bn], leaves[bn:bn + nct], leaves[bn + nct:bn + nct + n],
+                        leaves[bn + nct + n:])
+        return inner(c + x + ct + xt)
+
+    t_avals = [a for a, nz in zip(avals[bn:], carry_nz) if nz]
+    c_t_avals = [a for a, nz in zip(avals[:bn], consts_nz) if nz]
+    body_avals = avals[:bn] + c_t_avals + avals[bn:] + t_avals
+    new_body = stage_all(jvp_body, body_avals, f"jvp({body.name})")
+    cond_avals = [aval_of(x) for x in primals[:cn]] + avals[bn:] + t_avals
+    new_cond = stage_all(lambda leaves: cond(leaves[:cn + n]), cond_avals, cond.name)
+    carry_tangents = [zeros_of(c, aval_of(c)) if t is zero else t
+                      for c, t, nz in zip(carry, carry_t, carry_nz) if nz]
+    outs = while_p.bind(*primals[:cn], *consts, *[t for t in consts_t if t is not zero], *carry,
+                        *carry_tangents, cond=new_cond, body=new_body, cond_nconsts=cn,
+                        body_nconsts=bn + nct)
+    given = iter(outs[n:])
+    return list(outs[:n]), [next(given) if nz else zero for nz in carry_nz]
+
+
+def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, cond_nconsts: int,
+                 body_nconsts: int) -> tuple[list, list]:
+    cn, bn = cond_nconsts, body_nconsts
+    size = batch_size(values, dims)
+    avals = [per_example_aval(v, d) for v, d in zip(values, dims)]
+    batched = [d is not NOT_MAPPED for d in dims]
+    cond_b, consts_b, carry_b = batched[:cn], batched[cn:cn + bn], batched[cn + bn:]
+    cond_avals, consts_avals, carry_avals = avals[:cn], avals[cn:cn + bn], avals[cn + bn:]
+    while True:  # the carries that depend on the batch: a fixed point
+        out_b = batched_outputs(body, consts_avals + carry_avals, consts_b + carry_b, size, body.name)
+        grown = [a or b for a, b in zip(carry_b, out_b)]
+        if grown == carry_b:
+            break
+        carry_b = grown
+    (pred_b,) = batched_outputs(cond, cond_avals + carry_avals, cond_b + carry_b, size, cond.name)
+    if pred_b:
+        carry_b = [True] * len(carry_b)
+    flags = cond_b + consts_b + carry_b
+    moved = [bdim_at_front(v, d, size) if f else v for v, d, f in zip(values, dims, flags)]
+    new_body_fun = batch_of(body, consts_b + carry_b, size, carry_b, body.name)
+    new_cond_fun = batch_of(cond, cond_b + carry_b, size, [False], cond.name)
+    b_cond_avals = batched_avals(cond_avals + carry_avals, cond_b + carry_b, size)
+    b_body_avals = batched_avals(consts_avals + carry_avals, consts_b + carry_b, size)
+    if not pred_b:
+        outs = while_p.bind(*moved, cond=stage_all(new_cond_fun, b_cond_avals, cond.name),
+                            body=stage_all(new_body_fun, b_body_avals, body.name),
+                            cond_nconsts=cn, body_nconsts=bn)
+        return outs, [0 if b else NOT_MAPPED for b in carry_b]
+    n = len(carry_b)
+
+    def any_cond(leaves: list) -> list:
+        return [reduce_max_p.bind(new_cond_fun(leaves)[0], axes=(0,))]
+
+    def masked_body(leaves: list) -> list:  # (cond consts, body consts, carry)
+        carry = leaves[cn + bn:]
+        pred = new_cond_fun(leaves[:cn] + carry)[0]
+        new = new_body_fun(leaves[cn:])
+        return [select_p.bind(broadcast_in_dim_p.bind(pred, shape=tuple(x.shape), broadcast_dimensions=(0,)),
+                              y, x) for x, y in zip(carry, new)]
+
+    b_consts_avals = batched_avals(cond_avals + consts_avals, cond_b + consts_b, size)
+    outs = while_p.bind(*moved[:cn], *moved, cond=stage_all(any_cond, b_cond_avals, cond.name),
+                        body=stage_all(masked_body, b_consts_avals + b_body_avals[bn:], body.name),
+                        cond_nconsts=cn, body_nconsts=cn + bn)
+    return outs, [0] * n
+
+
+while_p = Primitive("while", multiple_results=True)
+while_p.impl = _while_impl  # type: ignore[assignment]
+while_p.shape_rule = _while_shape  # type: ignore[assignment]
+while_p.jvp = _while_jvp  # type: ignore[assignment]
+while_p.batch = _while_batch  # type: ignore[assignment]
+
