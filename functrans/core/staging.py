@@ -168,7 +168,23 @@ def stage_closed(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], o
         >>> len(program.in_vars), consts
         (1, [])
     """
-    program = stage(flat_fun, avals, origin)
+    return close_over_tracers(stage(flat_fun, avals, origin))
+
+
+def close_over_tracers(program: Program) -> tuple[Program, list]:
+    """``program`` with the tracers it holds as constants (tracers of other transformations,
+    variables of another recording) made its first inputs; returns it and those tracers.
+    The equations are updated in place (for a program just recorded, as ``stage_closed``
+    and the linearized bodies of control flow have).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans.core.staging import close_over_tracers, stage
+        >>> from functrans.primitives import sin_p
+        >>> program = stage(lambda xs: [sin_p.bind(xs[0])], [((), np.dtype("float64"))], "example")
+        >>> len(close_over_tracers(program)[0].in_vars)
+        1
+    """
     trace = program.trace
     lifted: dict[int, Var] = {}
     consts: list = []
