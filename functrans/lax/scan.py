@@ -1,0 +1,603 @@
+"""``scan``: a loop over the leading axis of arrays as one higher-order primitive (``scan_p``)
+whose body is a staged program, with every rule beside it.
+
+``scan_p`` takes ``consts + init + xs`` (flat leaves) and returns ``final carry + stacked ys``.
+Its parameter ``body`` (a ``ScanBody``) holds the program of one step, ``(consts, carry, x)
+-> (carry, y)``, recorded once on abstract values; anything the user's step function closes
+over (arrays, tracers of outer transformations) became an explicit const of the primitive,
+so every transformation sees it as an input.
+
+- impl: the body program compiled once by jit's replay (``ReplayPlan``) and run per step.
+- JVP (forward mode): one scan of the body's JVP, carry tangents carried along. A carry
+  whose tangent is zero on entry but not after a step is given a dense zero tangent, and the
+  body is recorded again, until the set of carries with tangents stops growing.
+- linearize (reverse mode): the body is linearized once on abstract values, which splits it
+  into a forward scan (the primal step, which also returns the residuals the tangent step
+  needs, stacked along the loop axis; residuals that do not change from step to step are
+  computed once, outside the loop) and a linear scan of the tangent step over those
+  residuals. Its transpose is a scan in the opposite direction over the same residuals,
+  carrying the cotangents of the carries and summing those of the consts.
+- batching: consts, carries and xs batched at the front (xs: behind the loop axis); a carry
+  batched on output but not on input is broadcast, and the body recorded again.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from functrans import errors, tree
+from functrans._abstract import dtype_of, shape_of
+from functrans.backend import array_module_of
+from functrans.config import config
+from functrans.core.ir import Program, Var, format_program, is_linear
+from functrans.core.primitive import Primitive
+from functrans.core.staging import close_over_tracers, eval_program, stage, stage_closed
+from functrans.core.zeros import zero
+from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.jvp import JVPTracer, jvp_flat
+from functrans.interpreters.linearize import linearize_flat
+from functrans.interpreters.replay import ReplayPlan
+from functrans.interpreters.transpose import transpose_program
+from functrans.primitives import add_p, full_like_p, mul_p
+from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front, move_axis, to_front
+
+__all__ = ["ScanBody", "scan", "scan_p"]
+
+# =============================================================================================
+# the body: a program of one step, its constants hoisted into inputs
+# =============================================================================================
+
+
+class ScanBody:
+    """The program of one step, ``(consts, carry, x) -> (carry, y)``, on flat leaves.
+
+    ``program``'s inputs are ``num_consts`` consts, ``num_carry`` carries and the slices of
+    the xs; its outputs the ``num_carry`` new carries and the ys. Its constants are concrete
+    values only (the tracers the step closed over are among the consts).
+    """
+
+    __slots__ = ("program", "num_consts", "num_carry", "name", "_plans")
+
+    def __init__(self, program: Program, num_consts: int, num_carry: int, name: str):
+        self.program = program
+        self.num_consts = num_consts
+        self.num_carry = num_carry
+        self.name = name
+        self._plans: dict[bool, Callable] = {}
+
+    @property
+    def in_avals(self) -> list[tuple]:
+        return [(v.shape, v.dtype) for v in self.program.in_vars]
+
+    @property
+    def out_avals(self) -> list[tuple]:
+        return [(tuple(shape_of(v)), dtype_of(v)) for v in self.program.outs]
+
+    def evaluate(self, leaves: Sequence) -> list:
+        """The step on any values (tracers included), each equation through ``bind``."""
+        return eval_program(self.program, leaves)
+
+    def runner(self) -> Callable[[list], list]:
+        """The step on plain arrays: the program compiled by jit's replay, once."""
+        key = bool(config.debug_nans)
+        run = self._plans.get(key)
+        if run is None:
+            run = self._plans[key] = ReplayPlan(self.program).run
+        return run
+
+    def __str__(self) -> str:
+        return format_program(self.program).replace("\n", "\n    ")
+
+    def __repr__(self) -> str:
+        return f"ScanBody({self.name})"
+
+
+def make_body(fn: Callable[[list], Sequence], avals: Sequence[tuple], num_consts: int,
+              num_carry: int, name: str) -> tuple[ScanBody, list]:
+    """Record ``fn`` (a step on flat leaves ``consts + carry + x``) into a ``ScanBody``; returns
+    it and the constants it closes over, to be passed before the other consts."""
+    program, consts = stage_closed(fn, avals, name)
+    return ScanBody(program, len(consts) + num_consts, num_carry, name), consts
+
+
+def _split(seq: Sequence, *sizes: int) -> list[list]:
+    parts, start = [], 0
+    for n in sizes:
+        parts.append(list(seq[start:start + n]))
+        start += n
+    parts.append(list(seq[start:]))
+    return parts
+
+
+def _select(values: Sequence, flags: Sequence[bool]) -> list:
+    return [v for v, f in zip(values, flags) if f]
+
+
+def _is_float(dtype: Any) -> bool:
+    return dtype.kind in "fc"
+
+
+def _zeros(like: Any, shape: tuple, dtype: Any) -> Any:
+    return full_like_p.bind(like, fill_value=0, shape=tuple(shape), dtype=dtype)
+
+
+# =============================================================================================
+# the public function
+# =============================================================================================
+
+
+def _leaf_type(x: Any) -> str:
+    return f"shape {tuple(shape_of(x))} and dtype {dtype_of(x)}"
+
+
+def _check_carry(name: str, init: Any, init_tree: Any, new_carry: Any) -> list:
+    """The leaves of the carry ``new_carry`` a step returned, checked to have the structure,
+    shapes and dtypes of ``init``."""
+    leaves, treedef = tree.flatten(new_carry)
+    if treedef != init_tree:
+        raise errors.TreeStructureError(
+            f"{name}: the step function returned a carry of structure {treedef}, but the "
+            f"initial carry has structure {init_tree}. The carry must keep its structure from "
+            "step to step: return (new_carry, y) with new_carry built like init."
+        )
+    for (path, start), leaf in zip(tree.flatten_with_path(init)[0], leaves):
+        if tuple(shape_of(leaf)) != tuple(shape_of(start)) or dtype_of(leaf) != dtype_of(start):
+            raise errors.TreeStructureError(
+                f"{name}: the carry leaf carry{tree.keystr(path)} has {_leaf_type(start)} on "
+                f"entry but {_leaf_type(leaf)} after a step. A carry must keep its shape and "
+                "dtype from step to step: give init that shape and dtype (for example "
+                "init.astype(...) or fnp.zeros(shape, dtype)), or cast the new carry with "
+                ".astype(...)."
+            )
+    return leaves
+
+
+def _scan_length(name: str, xs: Any, xs_leaves: list, length: int | None) -> int:
+    lengths = set()
+    for path, x in tree.flatten_with_path(xs)[0]:
+        shape = tuple(shape_of(x))
+        if not shape:
+            raise ValueError(f"{name}: xs{tree.keystr(path)} is a scalar; every leaf of xs needs a "
+                             "leading axis to scan over.")
+        lengths.add(shape[0])
+    if length is not None:
+        if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+            raise ValueError(f"{name}: length must be a non-negative int, got {length!r}")
+        lengths.add(length)
+    if not lengths:
+        raise ValueError(f"{name}: with no xs (xs=None), give the number of steps as length=.")
+    if len(lengths) > 1:
+        sizes = ", ".join(f"xs{tree.keystr(p)}: {shape_of(x)[0]}" for p, x in tree.flatten_with_path(xs)[0])
+        raise ValueError(f"{name}: the leading axes of xs must all have the same length (and "
+                         f"equal length= if given); got {sizes}"
+                         + (f", length={length}" if length is not None else ""))
+    return lengths.pop()
+
+
+def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
+         length: int | None = None, reverse: bool = False, unroll: int | bool = 1) -> tuple[Any, Any]:
+    """Loop ``f`` over the leading axis of ``xs``, carrying a state: JAX's ``lax.scan``.
+
+    The same as this Python loop, but one operation of a staged program (its size does not
+    grow with the number of steps under ``jit``), differentiable in both modes and batchable::
+
+        carry, ys = init, []
+        for x in xs:                       # reversed(xs) with reverse=True
+            carry, y = f(carry, x)
+            ys.append(y)
+        return carry, stack(ys)            # ys in the order of xs
+
+    ``f`` is recorded once on abstract values (so Python control flow in it cannot depend on
+    the values of the carry or of x); it may close over arrays and traced values.
+
+    Args:
+        f: ``f(carry, x) -> (new_carry, y)``; ``new_carry`` must have the structure, shapes and
+            dtypes of ``init``; ``y`` any pytree of arrays (or ``None``).
+        init: the initial carry, a pytree of arrays.
+        xs: a pytree of arrays scanned along their leading axis, or ``None`` (then ``x`` is
+            ``None`` and ``length`` gives the number of steps).
+        length: the number of steps (checked against the leading axes of ``xs``).
+        reverse: run from the last element of ``xs`` to the first; ``ys`` keep the order of
+            ``xs``.
+        unroll: accepted for JAX compatibility; every step runs the compiled body on NumPy
+            and CuPy alike, so it changes nothing.
+
+    Returns:
+        ``(final_carry, ys)``: ``ys`` is ``y`` of every step stacked along a new leading axis.
+
+    Raises:
+        TreeStructureError: the carry returned by ``f`` differs from ``init`` in structure,
+            shape or dtype (the message names the leaf by its key path).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import lax
+        >>> total, ys = lax.scan(lambda c, x: (c + x, c * x), 0.0, np.arange(1.0, 5.0))
+        >>> float(total), ys
+        (10.0, array([ 0.,  2.,  9., 24.]))
+    """
+    name = f"scan({getattr(f, '__name__', 'f')})"
+    if not callable(f):
+        raise TypeError(f"scan: f must be a function f(carry, x) -> (carry, y), got {type(f).__name__}")
+    if not (isinstance(unroll, (int, bool)) and unroll >= 1) and unroll is not True:
+        raise ValueError(f"scan: unroll must be a positive int or True, got {unroll!r}")
+    init_leaves, init_tree = tree.flatten(init)
+    xs_leaves, xs_tree = tree.flatten(xs)
+    n = _scan_length(name, xs, xs_leaves, length)
+    y_tree: list = []
+
+    def step(leaves: list) -> list:
+        carry = init_tree.unflatten(leaves[:len(init_leaves)])
+        x = xs_tree.unflatten(leaves[len(init_leaves):])
+        out = f(carry, x)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"{name}: the step function must return a pair (new_carry, y), "
+                            f"got {type(out).__name__}. Return None as y to stack nothing.")
+        carry_leaves = _check_carry(name, init, init_tree, out[0])
+        y_leaves, treedef = tree.flatten(out[1])
+        y_tree.append(treedef)
+        return carry_leaves + y_leaves
+
+    avals = [(tuple(shape_of(c)), dtype_of(c)) for c in init_leaves]
+    avals += [(tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves]
+    body, consts = make_body(step, avals, 0, len(init_leaves), name)
+    outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, body=body, length=n,
+                       reverse=bool(reverse), unroll=unroll)
+    k = len(init_leaves)
+    return init_tree.unflatten(outs[:k]), y_tree[0].unflatten(outs[k:])
+
+
+# =============================================================================================
+# scan_p: impl and shape rule
+# =============================================================================================
+
+
+def _scan_impl(*args, body, length, reverse, unroll):
+    consts, carry, xs = _split(args, body.num_consts, body.num_carry)
+    y_avals = body.out_avals[body.num_carry:]
+    xp = array_module_of(*args)
+    ys = [xp.empty((length,) + tuple(shape), dtype=dtype) for shape, dtype in y_avals]
+    run = body.runner()
+    k = body.num_carry
+    for i in (range(length - 1, -1, -1) if reverse else range(length)):
+        outs = run(consts + carry + [x[i] for x in xs])
+        carry = outs[:k]
+        for y, value in zip(ys, outs[k:]):
+            y[i] = value
+    return carry + ys
+
+
+def _scan_shape(*args, body, length, reverse, unroll):
+    avals = body.out_avals
+    k = body.num_carry
+    return avals[:k] + [((length,) + tuple(shape), dtype) for shape, dtype in avals[k:]]
+
+
+# =============================================================================================
+# forward mode
+# =============================================================================================
+
+
+def _tangent_flags(body: ScanBody, tangents: Sequence) -> list[bool]:
+    return [t is not zero and _is_float(dtype) for t, (_, dtype) in zip(tangents, body.in_avals)]
+
+
+def _grow_carries(body: ScanBody, flags: list[bool], make: Callable) -> tuple[Any, list[bool]]:
+    """Call ``make(flags)`` (which records a body and returns it with the flags of the carries
+    that come out with a tangent, or batched), adding carries to ``flags`` until those coming
+    out are among those going in: the fixed point of which carries need one."""
+    c, k = body.num_consts, body.num_carry
+    while True:
+        result, carry_out = make(flags)
+        grown = [a or (b and _is_float(dtype))
+                 for a, b, (_, dtype) in zip(flags[c:c + k], carry_out, body.in_avals[c:c + k])]
+        if grown == flags[c:c + k]:
+            return result, flags
+        flags = flags[:c] + grown + flags[c + k:]
+
+
+def _jvp_body(body: ScanBody, flags: list[bool]) -> tuple[tuple, list[bool]]:
+    """The body's JVP, inputs ``consts, const tangents, carries, carry tangents, xs, x
+    tangents`` (tangents of the inputs marked in ``flags`` only), outputs ``carries, carry
+    tangents, ys, nonzero y tangents``."""
+    c, k = body.num_consts, body.num_carry
+    avals = body.in_avals
+    fc, fk, fx = _split(flags, c, k)
+    ac, ak, ax = _split(avals, c, k)
+    arranged = ac + _select(ac, fc) + ak + _select(ak, fk) + ax + _select(ax, fx)
+    sizes = (c, sum(fc), k, sum(fk), len(ax))
+    found: dict = {}
+
+    def fn(ins: list) -> list:
+        pc, tc, pk, tk, px, tx = _split(ins, *sizes)
+        tangents = _spread(tc, fc) + _spread(tk, fk) + _spread(tx, fx)
+        outs, t_outs = jvp_flat(body.evaluate, pc + pk + px, tangents, f"jvp({body.name})")
+        t_carry = t_outs[:k]
+        found["carry_out"] = [t is not zero for t in t_carry]
+        found["ys"] = [t is not zero for t in t_outs[k:]]
+        t_in = _spread(tk, fk)
+        t_carry = [t if t is not zero else mul_p.bind(t_in[j], 0.0)
+                   for j, t in enumerate(t_carry) if fk[j]]
+        return outs[:k] + t_carry + outs[k:] + [t for t in t_outs[k:] if t is not zero]
+
+    made, consts = make_body(fn, arranged, c + sum(fc), k + sum(fk), f"jvp({body.name})")
+    return (made, consts, found["ys"]), found["carry_out"]
+
+
+def _spread(values: Sequence, flags: Sequence[bool]) -> list:
+    """``values`` at the positions marked in ``flags``, ``zero`` elsewhere."""
+    it = iter(values)
+    return [next(it) if f else zero for f in flags]
+
+
+def _scan_jvp(primals, tangents, *, body, length, reverse, unroll):
+    if any(is_linear(t) for t in tangents if t is not zero):
+        return _scan_linearize(primals, tangents, body, length, reverse, unroll)
+    c, k = body.num_consts, body.num_carry
+    flags = _tangent_flags(body, tangents)
+    (jbody, jconsts, y_flags), flags = _grow_carries(body, flags, lambda fl: _jvp_body(body, fl))
+    pc, pk, px = _split(primals, c, k)
+    tangents = [_zeros(p, shape_of(p), dtype_of(p)) if f and t is zero else t
+                for p, t, f in zip(primals, tangents, flags)]
+    tc, tk, tx = _split(tangents, c, k)
+    fc, fk, fx = _split(flags, c, k)
+    outs = scan_p.bind(*jconsts, *pc, *_select(tc, fc), *pk, *_select(tk, fk), *px,
+                       *_select(tx, fx), body=jbody, length=length, reverse=reverse, unroll=unroll)
+    carry, t_carry, ys, t_ys = _split(outs, k, sum(fk), len(y_flags))
+    return carry + ys, _spread(t_carry, fk) + _spread(t_ys, y_flags)
+
+
+# =============================================================================================
+# reverse mode: a forward scan with stacked residuals, and a linear scan over them
+# =============================================================================================
+
+
+class _Linearized:
+    """The body split for reverse mode (see ``_linearize_body``)."""
+
+    def __init__(self, known: Program, tangent: Program, residuals: list, carry_out: list[bool],
+                 ys: list[bool]):
+        self.known = known  # (consts, carry, x) -> (carry, ys, residuals)
+        self.tangent = tangent  # (residuals, tangents of every input) -> nonzero tangent outs
+        self.residuals = residuals
+        self.carry_out = carry_out
+        self.ys = ys
+
+
+def _linearize_body(body: ScanBody, flags: list[bool]) -> tuple[_Linearized, list[bool]]:
+    """Linearize the body on abstract values, along the inputs marked in ``flags``."""
+    found: dict = {}
+
+    def masked(tracers: list) -> list:  # only the marked inputs carry a tangent
+        return body.evaluate([t if f or type(t) is not JVPTracer else t.primal
+                              for t, f in zip(tracers, flags)])
+
+    def known(ins: list) -> list:
+        outs, linear = linearize_flat(masked, ins, f"linearize({body.name})")
+        tangent, residuals = close_over_tracers(linear)
+        k = body.num_carry
+        found["tangent"], found["residuals"] = tangent, residuals
+        found["carry_out"] = [t is not zero for t in linear.outs[:k]]
+        found["ys"] = [t is not zero for t in linear.outs[k:]]
+        return outs
+
+    program = stage(known, body.in_avals, f"linearize({body.name})")
+    lin = _Linearized(program, found["tangent"], found["residuals"], found["carry_out"], found["ys"])
+    return lin, lin.carry_out
+
+
+def _invariant_vars(program: Program, num_consts: int) -> set[int]:
+    """Indices of the variables of a step that depend on its consts only."""
+    trace = program.trace
+    invariant = {v.index for v in program.in_vars[:num_consts]}
+    for eqn in program.eqns:
+        if all(not (type(a) is Var and a._trace is trace) or a.index in invariant for a in eqn.args):
+            invariant.update(o.index for o in eqn.outs)
+    return invariant
+
+
+def _scan_linearize(primals, tangents, body, length, reverse, unroll):
+    c, k = body.num_consts, body.num_carry
+    flags = _tangent_flags(body, tangents)
+    lin, flags = _grow_carries(body, flags, lambda fl: _linearize_body(body, fl))
+    known = lin.known
+    trace = known.trace
+    in_index = {v.index: i for i, v in enumerate(known.in_vars)}
+    invariant = _invariant_vars(known, c)
+    # Where each residual comes from: a value known now (outside the program), an input of
+    # the step (a const, or an x: the xs themselves serve), computed from consts only (once,
+    # before the loop), or per step (stacked by the forward scan).
+    res_consts: list = []  # (position among residuals, value or var)
+    res_xs: list = []
+    once: list = []
+    stacked: list = []
+    for j, r in enumerate(lin.residuals):
+        if not (type(r) is Var and r._trace is trace):
+            res_consts.append((j, r))
+        elif r.index in in_index and in_index[r.index] < c:
+            res_consts.append((j, primals[in_index[r.index]]))
+        elif r.index in in_index and in_index[r.index] >= c + k:
+            res_xs.append((j, primals[in_index[r.index]]))
+        elif r.index in invariant:
+            once.append((j, r))
+        else:
+            stacked.append((j, r))
+    if once:
+        program = Program(trace, known.in_vars[:c], [e for e in known.eqns
+                          if all(o.index in invariant for o in e.outs)], [r for _, r in once])
+        values = eval_program(program, primals[:c])
+        res_consts += [(j, v) for (j, _), v in zip(once, values)]
+    # the forward scan: carries, ys and the per-step residuals
+    fwd = ScanBody(Program(trace, known.in_vars, known.eqns, known.outs + [r for _, r in stacked]),
+                   c, k, body.name)
+    outs = scan_p.bind(*primals, body=fwd, length=length, reverse=reverse,
+                       unroll=unroll)
+    n_y = len(outs) - k - len(stacked)
+    carry, ys, res_stacked = _split(outs, k, n_y)
+    # the linear scan: consts = residual consts + const tangents; carries = carry tangents;
+    # xs = stacked residuals, residual xs, x tangents
+    fc, fk, fx = _split(flags, c, k)
+    tangents = [_zeros(p, shape_of(p), dtype_of(p)) if f and t is zero else t
+                for p, t, f in zip(primals, tangents, flags)]
+    tc, tk, tx = _split(tangents, c, k)
+    tbody = _tangent_body(body, lin, flags, [j for j, _ in res_consts],
+                          [j for j, _ in stacked] + [j for j, _ in res_xs])
+    t_outs = scan_p.bind(*[v for _, v in res_consts], *_select(tc, fc), *_select(tk, fk),
+                         *res_stacked, *[v for _, v in res_xs], *_select(tx, fx), body=tbody,
+                         length=length, reverse=reverse, unroll=unroll)
+    t_carry, t_ys = _split(t_outs, sum(fk))
+    return carry + ys, _spread(t_carry, fk) + _spread(t_ys, lin.ys)
+
+
+def _tangent_body(body: ScanBody, lin: _Linearized, flags: list[bool], const_res: list[int],
+                  x_res: list[int]) -> ScanBody:
+    """The tangent step as a scan body: consts = the residuals ``const_res`` and the const
+    tangents; carries = the carry tangents; xs = the residuals ``x_res`` and the x tangents.
+    Every carry tangent comes out dense (a zero one as ``0 * tangent in``)."""
+    c, k = body.num_consts, body.num_carry
+    fc, fk, fx = _split(flags, c, k)
+    n_res = len(lin.residuals)
+    res_avals = [(tuple(shape_of(r)), dtype_of(r)) for r in lin.residuals]
+    ac, ak, ax = _split(body.in_avals, c, k)
+    avals = ([res_avals[j] for j in const_res] + _select(ac, fc) + _select(ak, fk)
+             + [res_avals[j] for j in x_res] + _select(ax, fx))
+    sizes = (len(const_res), sum(fc), sum(fk), len(x_res))
+
+    def fn(ins: list) -> list:
+        r_c, tc, tk, r_x, tx = _split(ins, *sizes)
+        residuals: list = [None] * n_res
+        for j, v in zip(const_res + x_res, r_c + r_x):
+            residuals[j] = v
+        t_in = _spread(tc, fc) + _spread(tk, fk) + _spread(tx, fx)
+        outs = eval_program(lin.tangent, residuals + [None if t is zero else t for t in t_in])
+        t_carry = [t if t is not zero else mul_p.bind(t_in[c + j], 0.0)
+                   for j, t in enumerate(outs[:k]) if fk[j]]
+        return t_carry + [t for t in outs[k:] if t is not zero]
+
+    made, consts = make_body(fn, avals, len(const_res) + sum(fc), sum(fk), f"linear({body.name})")
+    assert not consts, "a tangent step closes over no value: its residuals are inputs"
+    return made
+
+
+def _scan_transpose(cts, *args, body, length, reverse, unroll):
+    c, k = body.num_consts, body.num_carry
+    consts, carry, xs = _split(args, c, k)
+    lin_c = [is_linear(a) for a in consts]
+    lin_x = [is_linear(a) for a in xs]
+    like = next(ct for ct in cts if ct is not zero)
+    avals = body.out_avals
+    ct_carry = [_zeros(like, shape, dtype) if ct is zero else ct
+                for ct, (shape, dtype) in zip(cts[:k], avals[:k])]
+    ct_ys = list(cts[k:])
+    y_flags = [ct is not zero for ct in ct_ys]
+    tbody = _transpose_body(body, lin_c, lin_x, y_flags)
+    ac = body.in_avals[:c]
+    acc = [_zeros(like, shape, dtype) for (shape, dtype), f in zip(ac, lin_c) if f]
+    outs = scan_p.bind(*_select(consts, [not f for f in lin_c]), *acc, *ct_carry,
+                       *_select(xs, [not f for f in lin_x]), *_select(ct_ys, y_flags), body=tbody,
+                       length=length, reverse=not reverse, unroll=unroll)
+    ct_consts, ct_init, ct_xs = _split(outs, len(acc), k)
+    in_cts = _spread(ct_consts, lin_c) + [ct if is_linear(a) else zero for ct, a in zip(ct_init, carry)]
+    return tuple(in_cts + _spread(ct_xs, lin_x))
+
+
+def _transpose_body(body: ScanBody, lin_c: list[bool], lin_x: list[bool], y_flags: list[bool]) -> ScanBody:
+    """The transposed step: consts = the non-linear consts; carries = the accumulated
+    cotangents of the linear consts and the carry cotangents; xs = the non-linear xs and the
+    nonzero y cotangents; outputs: carries, then the cotangents of the linear xs."""
+    c, k = body.num_consts, body.num_carry
+    ac, ak, ax = _split(body.in_avals, c, k)
+    not_c, not_x = [not f for f in lin_c], [not f for f in lin_x]
+    y_avals = body.out_avals[k:]
+    avals = (_select(ac, not_c) + _select(ac, lin_c) + ak + _select(ax, not_x)
+             + _select(y_avals, y_flags))
+    sizes = (sum(not_c), sum(lin_c), k, sum(not_x))
+    name = f"transpose({body.name})"
+
+    def fn(ins: list) -> list:
+        v_c, acc, ct_k, v_x, ct_y = _split(ins, *sizes)
+        like = ins[0] if ins else None
+        lin_avals = _select(ac, lin_c) + ak + _select(ax, lin_x)
+
+        def linear_step(tv: list) -> list:
+            t_c, t_k, t_x = _split(tv, sum(lin_c), k)
+            return body.evaluate(_merge(v_c, t_c, lin_c) + t_k + _merge(v_x, t_x, lin_x))
+
+        program = stage(linear_step, lin_avals, name, linear=True)
+        in_cts = transpose_program(program, ct_k + _spread(ct_y, y_flags))
+        in_cts = [_zeros(like, shape, dtype) if ct is zero else ct
+                  for ct, (shape, dtype) in zip(in_cts, lin_avals)]
+        ct_c, ct_init, ct_x = _split(in_cts, sum(lin_c), k)
+        return [add_p.bind(a, b) for a, b in zip(acc, ct_c)] + ct_init + ct_x
+
+    made, consts = make_body(fn, avals, sum(not_c), sum(lin_c) + k, name)
+    assert not consts
+    return made
+
+
+def _merge(values: Sequence, linear: Sequence, flags: Sequence[bool]) -> list:
+    """``linear`` at the positions marked in ``flags``, ``values`` at the others."""
+    v, t = iter(values), iter(linear)
+    return [next(t) if f else next(v) for f in flags]
+
+
+# =============================================================================================
+# batching
+# =============================================================================================
+
+
+def _batched_body(body: ScanBody, flags: list[bool], size: int) -> tuple[tuple, list[bool]]:
+    """The body on batches: every input marked in ``flags`` has the batch axis in front, so
+    has every carry marked there and every y that depends on the batch."""
+    c, k = body.num_consts, body.num_carry
+    avals = [((size,) + tuple(shape), dtype) if f else (shape, dtype)
+             for (shape, dtype), f in zip(body.in_avals, flags)]
+    found: dict = {}
+
+    def fn(ins: list) -> list:
+        dims = [0 if f else NOT_MAPPED for f in flags]
+        outs, out_dims = vmap_flat(body.evaluate, ins, dims, size, f"vmap({body.name})")
+        found["carry_out"] = [d is not NOT_MAPPED for d in out_dims[:k]]
+        found["ys"] = [d is not NOT_MAPPED for d in out_dims[k:]]
+        carry = [bdim_at_front(o, d, size) if f else o
+                 for o, d, f in zip(outs[:k], out_dims[:k], flags[c:c + k])]
+        ys = [o if d is NOT_MAPPED else to_front(o, d) for o, d in zip(outs[k:], out_dims[k:])]
+        return carry + ys
+
+    made, consts = make_body(fn, avals, c, k, f"vmap({body.name})")
+    return (made, consts, found["ys"]), found["carry_out"]
+
+
+def _scan_batch(values, dims, *, body, length, reverse, unroll):
+    c, k = body.num_consts, body.num_carry
+    size = batch_size(values, dims)
+    flags = [d is not NOT_MAPPED for d in dims]
+    (bbody, bconsts, y_flags), flags = _grow_carries_batch(body, flags, size)
+    moved = []
+    for i, (v, d, f) in enumerate(zip(values, dims, flags)):
+        if i >= c + k:  # an xs: the batch axis behind the loop axis
+            moved.append(v if d is NOT_MAPPED or d == 1 else move_axis(v, d, 1))
+        else:
+            moved.append(bdim_at_front(v, d, size) if f else v)
+    outs = scan_p.bind(*bconsts, *moved, body=bbody, length=length, reverse=reverse, unroll=unroll)
+    out_dims = [0 if f else NOT_MAPPED for f in flags[c:c + k]]
+    out_dims += [1 if f else NOT_MAPPED for f in y_flags]
+    return outs, out_dims
+
+
+def _grow_carries_batch(body: ScanBody, flags: list[bool], size: int):
+    c, k = body.num_consts, body.num_carry
+    while True:
+        result, carry_out = _batched_body(body, flags, size)
+        grown = [a or b for a, b in zip(flags[c:c + k], carry_out)]
+        if grown == flags[c:c + k]:
+            return result, flags
+        flags = flags[:c] + grown + flags[c + k:]
+
+
+scan_p = Primitive("scan", multiple_results=True)
+scan_p.impl = _scan_impl
+scan_p.shape_rule = _scan_shape
+scan_p.jvp = _scan_jvp
+scan_p.transpose = _scan_transpose
+scan_p.batch = _scan_batch
