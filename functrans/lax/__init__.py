@@ -2,6 +2,7 @@
 rules (custom_jvp, custom_vjp), rematerialisation (checkpoint) and staged control flow
 (while_loop), with JAX's lax names."""
 from functrans.lax.custom_root import custom_linear_solve, custom_root
+from functrans.lax.scan import scan
 from functrans.lax.while_loop import while_loop
 
-__all__ = ["custom_linear_solve", "custom_root", "while_loop"]
+__all__ = ["custom_linear_solve", "custom_root", "scan", "while_loop"]
