@@ -1,0 +1,184 @@
+"""Fixed points and roots of functions of parameters, differentiated with respect to the
+parameters by the implicit function theorem instead of through the iterations."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import functrans.numpy as fnp
+from functrans import tree
+from functrans.api import jacfwd, jvp
+from functrans.implicit.krylov import _Flat, gmres
+from functrans.lax.custom_root import custom_root
+from functrans.typing import PyTree
+
+__all__ = ["NotConvergedError", "fixed_point", "root"]
+
+Solver = Callable[[Callable[[Any], Any], Any], Any]
+LinearSolver = Callable[[Callable[[Any], Any], Any], Any]
+
+# Newton's steps are solved with a dense Jacobian up to this many unknowns, by GMRES above.
+_DENSE_NEWTON_MAX = 200
+
+
+class NotConvergedError(RuntimeError):
+    """An iterative solver stopped at its iteration limit before meeting its tolerance.
+
+    Raised rather than warned: the implicit derivative assumes the returned point solves the
+    equations, so an unconverged result would give silently wrong values and gradients.
+
+    Fix: raise ``max_iter``, loosen ``tol``, start closer (``x0``), or check that the problem
+    has a solution there (a fixed-point map must be a contraction near it; a root's Jacobian
+    must be invertible).
+    """
+
+
+def _max_abs(value: PyTree) -> float:
+    leaves = tree.leaves(value)
+    return max((float(fnp.max(fnp.abs(x))) for x in leaves if fnp.size(x)), default=0.0)
+
+
+def _gmres_solver(tol: float) -> LinearSolver:
+    """The default linear solver of the implicit rule: GMRES to ``tol``, matrix-free."""
+
+    def solve(matvec: Callable[[Any], Any], y: Any) -> Any:
+        return gmres(matvec, y, tol=tol, atol=0.0, restart=30)[0]
+
+    return solve
+
+
+def fixed_point(g: Callable[..., Any], x0: PyTree, *params: Any, tol: float = 1e-10, max_iter: int = 1000,
+                solver: Solver | None = None, linear_solver: LinearSolver | None = None) -> PyTree:
+    """The fixed point x* = g(x*, *params), found by iteration, differentiable in ``params``.
+
+    Eagerly and under ``jit`` the iteration x <- g(x, *params) runs in Python on concrete
+    values until max |x_new - x| <= tol * (1 + max |x|). Its derivative with respect to
+    ``params`` (and to any value ``g`` closes over) comes from the implicit function theorem on
+    f(x) = g(x, params) - x: x*' = (I - dg/dx)^{-1} dg/dparams params', a linear system solved
+    matrix-free (GMRES on Jacobian-vector products; the transposed system, on vector-Jacobian
+    products, in reverse mode). No iteration is recorded, so the memory of ``grad`` does not
+    grow with the number of iterations. ``x0`` gets no derivative: the fixed point does not
+    depend on it. Forward and reverse mode, higher orders, ``jit`` and ``vmap`` work.
+
+    Args:
+        g: the map, ``g(x, *params)`` returning a pytree of x's structure and shapes.
+        x0: the starting point, an array or a pytree of arrays.
+        *params: the parameters, differentiable (pytrees of arrays).
+        tol: the convergence test's tolerance, relative to the size of x.
+        max_iter: the most iterations; reaching it raises ``NotConvergedError``.
+        solver: optionally ``solver(h, x0) -> x*`` finding a fixed point of ``h(x) = g(x,
+            *params)`` in place of plain iteration (Anderson acceleration, say).
+        linear_solver: optionally ``linear_solver(matvec, y) -> t`` solving matvec(t) = y for
+            the implicit derivative (GMRES by default).
+
+    Returns:
+        The fixed point, of the structure of ``x0``.
+
+    Raises:
+        NotConvergedError: the iteration did not converge within ``max_iter`` steps.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> x = fixed_point(lambda x, a: np.cos(x) * a, np.array(0.5), 1.0)
+        >>> round(float(x), 6)
+        0.739085
+        >>> dx = ft.grad(lambda a: fixed_point(lambda x, a: fnp.cos(x) * a, np.array(0.5), a))(1.0)
+        >>> bool(np.isclose(dx, np.cos(x) / (1 + np.sin(x))))
+        True
+    """
+
+    def f(x: PyTree) -> PyTree:
+        return tree.map(lambda gi, xi: gi - xi, g(x, *params), x)
+
+    def solve(f_: Callable[[PyTree], PyTree], x: PyTree) -> PyTree:
+        step = lambda x_: tree.map(lambda fi, xi: xi + fi, f_(x_), x_)
+        if solver is not None:
+            return solver(step, x)
+        for _ in range(max_iter):
+            x_new = step(x)
+            change = _max_abs(tree.map(lambda a, b: a - b, x_new, x))
+            x = x_new
+            if change <= tol * (1.0 + _max_abs(x)):
+                return x
+        raise NotConvergedError(
+            f"fixed_point: no fixed point within max_iter={max_iter} iterations (the last step "
+            f"changed x by {change:.3g}, the tolerance is {tol:g} relative). Raise max_iter, "
+            "loosen tol, or start closer; plain iteration converges only where g is a "
+            "contraction (its Jacobian in x of spectral radius below 1)."
+        )
+
+    return custom_root(f, x0, solve, linear_solver or _gmres_solver(min(tol, 1e-8)))
+
+
+def _newton(tol: float, max_iter: int) -> Solver:
+    """Newton's method, stopping at max |f(x)| <= tol."""
+
+    def solve(f: Callable[[PyTree], PyTree], x0: PyTree) -> PyTree:
+        flat = _Flat(x0)
+        f_flat = flat.wrap(f)
+        x = flat.ravel(x0)
+        residual = f_flat(x)
+        size = _max_abs(residual)
+        for _ in range(max_iter):
+            if size <= tol:
+                return flat.unravel(x)
+            if flat.size <= _DENSE_NEWTON_MAX:
+                step = fnp.linalg.solve(jacfwd(f_flat)(x), residual)
+            else:
+                step = gmres(lambda t, x=x: jvp(f_flat, (x,), (t,))[1], residual, tol=1e-12)[0]
+            x = x - step
+            residual = f_flat(x)
+            size = _max_abs(residual)
+        if size <= tol:
+            return flat.unravel(x)
+        raise NotConvergedError(
+            f"root: Newton's method did not bring max |f(x)| below tol={tol:g} within "
+            f"max_iter={max_iter} steps (it is {size:.3g}). Start closer (x0), raise max_iter or "
+            "loosen tol; or check that f has a root there with an invertible Jacobian."
+        )
+
+    return solve
+
+
+def root(f: Callable[..., Any], x0: PyTree, *params: Any, solver: Solver | None = None, tol: float = 1e-10,
+         max_iter: int = 50, linear_solver: LinearSolver | None = None) -> PyTree:
+    """A root x* of f(x, *params) = 0 near ``x0``, differentiable in ``params``.
+
+    By default Newton's method: the Jacobian in x comes from forward mode, and each step is a
+    dense solve (up to 200 unknowns) or GMRES on Jacobian-vector products; it stops when
+    max |f(x)| <= tol. The derivative with respect to ``params`` (and to any value ``f`` closes
+    over) comes from the implicit function theorem, x*' = -(df/dx)^{-1} df/dparams params', a
+    linear system solved matrix-free; the iterations are never recorded. Forward and reverse
+    mode, higher orders, ``jit`` and ``vmap`` work.
+
+    Args:
+        f: the function, ``f(x, *params)`` returning a pytree of x's structure and shapes (a
+            square system).
+        x0: the starting point, an array or a pytree of arrays.
+        *params: the parameters, differentiable (pytrees of arrays).
+        solver: optionally ``solver(h, x0) -> x*`` finding a root of ``h(x) = f(x, *params)``
+            in place of Newton's method.
+        tol: Newton's stopping test, on max |f(x)|.
+        max_iter: the most Newton steps; reaching it raises ``NotConvergedError``.
+        linear_solver: optionally ``linear_solver(matvec, y) -> t`` solving matvec(t) = y for
+            the implicit derivative (GMRES by default).
+
+    Returns:
+        The root, of the structure of ``x0``.
+
+    Raises:
+        NotConvergedError: Newton's method did not converge within ``max_iter`` steps.
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> cube_root = lambda a: root(lambda x, a: x ** 3 - a, np.array(1.0), a)
+        >>> round(float(cube_root(8.0)), 8), round(float(ft.grad(cube_root)(8.0)), 8)
+        (2.0, 0.08333333)
+    """
+
+    def h(x: PyTree) -> PyTree:
+        return f(x, *params)
+
+    solve = solver or _newton(tol, max_iter)
+    return custom_root(h, x0, solve, linear_solver or _gmres_solver(min(tol, 1e-8)))
+
