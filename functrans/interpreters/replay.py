@@ -124,6 +124,23 @@ class ReplayPlan:
             outputs = self._loop(inputs, through_bind=False)
         return _detach(outputs, self._kept.union(_owners(inputs)) if self._kept else _owners(inputs))
 
+    def run_shared(self, inputs):
+        """``run`` without the copies that keep outputs apart from the inputs and from the
+        arrays the plan keeps: for a caller that only feeds them to the next step of a loop,
+        and passes the last ones through ``detach`` before anyone else sees them."""
+        if self._straight is None:
+            return self.run(inputs)
+        try:
+            return self._straight(*inputs)
+        except Exception as error:
+            self._annotate(error)
+            raise
+
+    def detach(self, outputs: list) -> list:
+        """``outputs`` (a list of ``run_shared``'s), each that shares memory with an array the
+        plan keeps replaced by a copy."""
+        return _detach(outputs, self._kept)
+
     def bind(self, inputs):
         outputs = self._loop(inputs, through_bind=True)
         return _detach(outputs, self._kept) if self._kept else outputs
