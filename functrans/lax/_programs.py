@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from numpy import generic
+
 from functrans import errors, tree
-from functrans._abstract import dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.core.ir import Program, type_str
 from functrans.core.staging import eval_program, stage, stage_closed
 from functrans.core.trace import Tracer
@@ -46,10 +48,16 @@ class Body:
         for a in args:
             if isinstance(a, Tracer):
                 return eval_program(self.program, args)
+        return self.plan.run(list(args))
+
+    @property
+    def plan(self) -> ReplayPlan:
+        """The program compiled for plain arrays (built on first use). A primitive's
+        implementation, which only ever sees plain arrays, calls it directly."""
         plan = self._plan
         if plan is None:
             plan = self._plan = ReplayPlan(self.program)
-        return plan.run(list(args))
+        return plan
 
     @property
     def in_avals(self) -> list[Aval]:
@@ -159,6 +167,21 @@ def nonzero_tangents(fun: Callable[[list], Sequence], avals: Sequence[Aval], non
     program = stage(jvp_of(fun, len(avals), nonzero, None, name), list(avals) + t_avals, name)
     n_out = len(program.outs) // 2
     return [t is not zero for t in program.outs[n_out:]]
+
+
+def moved_to_front(values: Sequence, dims: Sequence, flags: Sequence[bool], size: int) -> list:
+    """``values`` with the batch axis in front where flagged (broadcast where they have none);
+    a scalar broadcast takes the device of a batched value (a Python or NumPy scalar has none)."""
+    like = next(v for v, d in zip(values, dims) if d is not NOT_MAPPED)
+    out = []
+    for v, d, f in zip(values, dims, flags):
+        if not f:
+            out.append(v)
+        elif d is NOT_MAPPED and (type(v) in PY_SCALARS or isinstance(v, generic)):
+            out.append(full_like_p.bind(like, fill_value=v, shape=(size,), dtype=dtype_of(v)))
+        else:
+            out.append(bdim_at_front(v, d, size))
+    return out
 
 
 def batched_avals(avals: Sequence[Aval], batched: Sequence[bool], size: int) -> list[Aval]:

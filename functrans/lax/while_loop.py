@@ -36,6 +36,7 @@ from functrans.lax._programs import (
     check_types,
     is_inexact,
     jvp_of,
+    moved_to_front,
     nonzero_tangents,
     per_example_aval,
     stage_all,
@@ -43,7 +44,7 @@ from functrans.lax._programs import (
     zeros_of,
 )
 from functrans.primitives import broadcast_in_dim_p, reduce_max_p, select_p
-from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
+from functrans.primitives._define import NOT_MAPPED, batch_size
 from functrans.typing import PyTree
 
 _NAME = "while_loop"
@@ -150,9 +151,13 @@ def _while_impl(*args: Any, cond: Body, body: Body, cond_nconsts: int, body_ncon
     cond_consts = list(args[:cond_nconsts])
     body_consts = list(args[cond_nconsts:cond_nconsts + body_nconsts])
     carry = list(args[cond_nconsts + body_nconsts:])
-    while cond(cond_consts + carry)[0]:
-        carry = body(body_consts + carry)
-    return carry
+    test, step = cond.plan.run_shared, body.plan.run_shared
+    if not test(cond_consts + carry)[0]:
+        return carry
+    carry = step(body_consts + carry)
+    while test(cond_consts + carry)[0]:
+        carry = step(body_consts + carry)
+    return body.plan.detach(carry)  # a carry may be an array the body's plan keeps
 
 
 def _while_shape(*args: Any, cond: Body, body: Body, cond_nconsts: int, body_nconsts: int) -> list:
@@ -224,7 +229,7 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
     if pred_b:
         carry_b = [True] * len(carry_b)
     flags = cond_b + consts_b + carry_b
-    moved = [bdim_at_front(v, d, size) if f else v for v, d, f in zip(values, dims, flags)]
+    moved = moved_to_front(values, dims, flags, size)
     new_body_fun = batch_of(body, consts_b + carry_b, size, carry_b, body.name)
     new_cond_fun = batch_of(cond, cond_b + carry_b, size, [False], cond.name)
     b_cond_avals = batched_avals(cond_avals + carry_avals, cond_b + carry_b, size)
