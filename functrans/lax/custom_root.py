@@ -24,8 +24,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
-
 from functrans import errors, tree
 from functrans._abstract import dtype_of, shape_of
 from functrans.core.ir import Program
@@ -263,16 +261,6 @@ def _leaf_avals(leaves: Sequence) -> list[tuple]:
     return [(tuple(shape_of(x)), dtype_of(x)) for x in leaves]
 
 
-def _as_arrays(leaves: Sequence) -> list:
-    """Python scalars among the leaves as 0-d arrays (float64 for floats, as NumPy's)."""
-    out = []
-    for leaf in leaves:
-        if isinstance(leaf, (int, float, complex)) and not isinstance(leaf, bool):
-            leaf = np.asarray(leaf, dtype=np.result_type(leaf, np.float64))  # host scalars only
-        out.append(leaf)
-    return out
-
-
 def _flat_fun(fun: Callable, treedef: Any, name: str, what: str, avals: Sequence[tuple]) -> Callable:
     """``fun`` on the leaves of x, checked to return the structure and shapes of x."""
 
@@ -339,7 +327,6 @@ def custom_root(f: Callable, initial_guess: Any, solve: Callable, tangent_solve:
     leaves, treedef = tree.flatten(initial_guess)
     if not transforming():  # plain values everywhere: no derivative to arrange
         return solve(f, initial_guess)
-    leaves = _as_arrays(leaves)
     avals = _leaf_avals(leaves)
     name = f"custom_root({getattr(f, '__name__', type(f).__name__)})"
     body, consts = Body.record(_flat_fun(f, treedef, name, "f", avals), avals, name)
@@ -387,7 +374,6 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable, transpose_sol
     leaves, treedef = tree.flatten(b)
     if not transforming():
         return solve(matvec, b)
-    leaves = _as_arrays(leaves)
     avals = _leaf_avals(leaves)
     name = f"custom_linear_solve({getattr(solve, '__name__', type(solve).__name__)})"
     body, consts = Body.record(_flat_fun(matvec, treedef, name, "matvec", avals), avals, name)
