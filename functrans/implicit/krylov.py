@@ -173,7 +173,7 @@ def _gmres_solve(matvec: Operator, b: PyTree, *, tol: float, atol: float, restar
         e1 = np.zeros(restart + 1)  # host-data: its right-hand side
         e1[0] = beta
         k = 0
-        coef = np.zeros(0)
+        coef: Any = None
         while k < restart:
             w = a(m(basis[k]))
             for j in range(k + 1):  # modified Gram-Schmidt
