@@ -17,8 +17,10 @@ flat leaves. Its rules:
   ``odeint_adjoint`` whose transpose is the adjoint method: the adjoint state integrated
   backward between consecutive output times, with the vector field's VJP. Reverse mode keeps
   the states at the output times only, whatever the number of solver steps.
-- batching: none of its own, so ``vmap`` solves example by example: each example takes the
-  steps it would take alone (a state with a batch axis, solved as one system, shares them).
+- batching: a batch of tangents of one solve (``jacfwd``, ``vmap`` of ``jvp``) is one solve
+  of the state with every tangent beside it; any other batch is solved example by example,
+  each example on the steps it would take alone (a state with a batch axis, solved as one
+  system, shares them).
 """
 from __future__ import annotations
 
