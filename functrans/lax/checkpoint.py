@@ -181,8 +181,10 @@ def _checkpoint_call_jvp(primals, tangents, *, call):
     outs = call.fun_flat(primals)  # plain evaluation: nothing recorded
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
     out_avals = tuple((tuple(shape_of(o)), dtype_of(o)) for o in outs)
-    t_outs = checkpoint_linear_p.bind(*live, call=call, primals=tuple(primals), positions=positions,
-                                      out_avals=out_avals)
+    # the primals are arguments (values of the linear equation, not linear inputs), so that a
+    # recording around this one (a scan's step, jit) sees them as the operands they are
+    t_outs = checkpoint_linear_p.bind(*primals, *live, call=call, num_primals=len(primals),
+                                      positions=positions, out_avals=out_avals)
     return outs, [t if dtype_of(o).kind in "fc" else zero for o, t in zip(outs, t_outs)]
 
 
@@ -202,7 +204,8 @@ checkpoint_call_p.batch = _checkpoint_call_batch
 
 
 # --- checkpoint_linear: the derivative of one call, recomputed when it is transposed ---------
-def _checkpoint_linear_impl(*tangents, call, primals, positions, out_avals):
+def _checkpoint_linear_impl(*args, call, num_primals, positions, out_avals):
+    primals, tangents = args[:num_primals], args[num_primals:]
     full: list = [zero] * len(primals)
     for i, t in zip(positions, tangents):
         full[i] = t
@@ -211,15 +214,16 @@ def _checkpoint_linear_impl(*tangents, call, primals, positions, out_avals):
             for o, t, (shape, dtype) in zip(outs, t_outs, out_avals)]
 
 
-def _checkpoint_linear_transpose(cts, *tangents, call, primals, positions, out_avals):
+def _checkpoint_linear_transpose(cts, *args, call, num_primals, positions, out_avals):
+    primals = args[:num_primals]
     _, program = linearize_flat(call.fun_flat, list(primals), call.name)
     # consume: each equation (and the residuals it holds) is freed once transposed, instead of
     # waiting for the cycle collector (variables and their trace refer to each other).
     in_cts = transpose_program(program, list(cts), consume=True)
-    return tuple(in_cts[i] for i in positions)
+    return (zero,) * num_primals + tuple(in_cts[i] for i in positions)
 
 
 checkpoint_linear_p = Primitive("checkpoint_linear", multiple_results=True)
 checkpoint_linear_p.impl = _checkpoint_linear_impl
-checkpoint_linear_p.shape_rule = lambda *ts, call, primals, positions, out_avals: list(out_avals)
+checkpoint_linear_p.shape_rule = lambda *args, call, num_primals, positions, out_avals: list(out_avals)
 checkpoint_linear_p.transpose = _checkpoint_linear_transpose
