@@ -26,8 +26,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors, tree
-from functrans._abstract import dtype_of, shape_of
-from functrans.backend import array_module_of
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.config import config
 from functrans.core.ir import Program, Var, format_program, is_linear
 from functrans.core.primitive import Primitive
@@ -255,8 +254,8 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
 def _scan_impl(*args, body, length, reverse, unroll):
     consts, carry, xs = _split(args, body.num_consts, body.num_carry)
     y_avals = body.out_avals[body.num_carry:]
-    xp = array_module_of(*args)
-    ys = [xp.empty((length,) + tuple(shape), dtype=dtype) for shape, dtype in y_avals]
+    like = next((a for a in args if type(a) not in PY_SCALARS), 0.0)  # (ys on its device)
+    ys = [_zeros(like, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
     run = body.runner()
     k = body.num_carry
     for i in (range(length - 1, -1, -1) if reverse else range(length)):

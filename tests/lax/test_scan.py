@@ -1,0 +1,268 @@
+"""lax.scan against the same loop written in Python: values eagerly, under jit and under vmap,
+derivatives to second order in both modes on both backends, compositions (jit of grad of
+vmap, vmap of grad, grad inside the step, scan inside scan), pytrees, reverse, length without
+xs, zero steps, integer carries, one equation under jit whatever the trip count, the carry type
+errors, and the memory of reverse mode with a checkpointed step."""
+from __future__ import annotations
+
+import gc
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import errors, lax, tree
+from functrans.testing import check_grads
+
+
+def python_scan(f, init, xs, length=None, reverse=False):
+    """The loop ``lax.scan`` stands for, in Python."""
+    n = length if xs is None else len(tree.leaves(xs)[0])
+    carry, ys = init, []
+    for i in (reversed(range(n)) if reverse else range(n)):
+        carry, y = f(carry, None if xs is None else tree.map(lambda a: a[i], xs))
+        ys.append(y)
+    if reverse:
+        ys.reverse()
+    return carry, tree.map(lambda *v: fnp.stack(v), *ys)
+
+
+# Each case: a function of (w, xs, loop) where loop is lax.scan or python_scan.
+def rnn(w, xs, loop):  # a closed-over matrix; the carry starts without a tangent
+    h0 = fnp.zeros_like(w[0])
+    h, hs = loop(lambda h, x: (fnp.tanh(w @ h + x), fnp.sum(h * x)), h0, xs)
+    return h, hs
+
+
+def pytree_carry(w, xs, loop):  # dict carry with an int counter; tuple xs; tuple ys
+    def step(c, x):
+        a, b = x
+        v = fnp.sin(c["v"] * w[0] + a) + c["n"] * 0.1
+        return {"n": c["n"] + 1, "v": v, "s": c["s"] + fnp.sum(v * b)}, (v[0], c["n"])
+
+    init = {"n": 0, "v": w[:2] * 0.5, "s": fnp.zeros_like(w[0])}
+    c, ys = loop(step, init, (xs[:, :2], xs[:, 1:3]))
+    return c["v"], c["s"], ys[0]
+
+
+def backwards(w, xs, loop):  # reverse=True: ys keep the order of xs
+    c, ys = loop(lambda c, x: (c * fnp.cos(x[0]) + w[1], c * x), w[0], xs, reverse=True)
+    return c, ys
+
+
+def no_xs(w, xs, loop):  # xs=None with length=
+    c, ys = loop(lambda c, _: (fnp.tanh(c * w[:3] + 0.3), fnp.sum(c)), w[1:4], None, length=4)
+    return c, ys
+
+
+def nested(w, xs, loop):  # a scan inside the step of a scan
+    def inner(c, x):
+        c2, ys = loop(lambda d, z: (d * fnp.sin(z) + c, d ** 2), c, x[:3])
+        return c2, fnp.sum(ys)
+
+    return loop(inner, w[0], xs)
+
+
+def grad_in_step(w, xs, loop):  # ft.grad inside the step
+    def step(c, x):
+        g = ft.grad(lambda c: fnp.sum(fnp.sin(c * x[:2])))(c)
+        return c - 0.1 * g * w[:2], fnp.sum(g)
+
+    return loop(step, w[2:4], xs)
+
+
+def checkpointed(w, xs, loop):  # a checkpointed step: the same values and derivatives
+    layer = ft.checkpoint(lambda w, h, x: fnp.tanh(w @ h + x))
+    return loop(lambda h, x: (layer(w, h, x), h[0]), fnp.ones_like(w[0]) * 0.1, xs)
+
+
+W = np.random.default_rng(0).standard_normal((4, 4)) * 0.5
+XS = np.random.default_rng(1).standard_normal((5, 4))
+CASES = [
+    pytest.param(rnn, W, XS, id="rnn"),
+    pytest.param(pytree_carry, W[0], XS, id="pytree"),
+    pytest.param(backwards, W[0], XS, id="reverse"),
+    pytest.param(no_xs, W[0], XS, id="length"),
+    pytest.param(nested, W[0], XS, id="nested"),
+    pytest.param(grad_in_step, W[0], XS, id="grad-in-step"),
+    pytest.param(checkpointed, W, XS, id="checkpoint"),
+]
+
+
+def scanned(case):
+    return lambda w, xs: case(w, xs, lax.scan)
+
+
+def looped(case):
+    return lambda w, xs: case(w, xs, python_scan)
+
+
+def assert_close(got, expected, rtol=1e-10, atol=1e-12):
+    got_leaves, expected_leaves = tree.leaves(got), tree.leaves(expected)
+    assert len(got_leaves) == len(expected_leaves)
+    for g, e in zip(got_leaves, expected_leaves):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(e), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("case, w, xs", CASES)
+def test_values_eager_jit_and_vmap_match_the_python_loop(case, w, xs, backend):
+    w, xs = backend.put(w), backend.put(xs)
+    expected = backend.get(looped(case)(w, xs))
+    assert_close(backend.get(scanned(case)(w, xs)), expected)
+    assert_close(backend.get(ft.jit(scanned(case))(w, xs)), expected)
+    batch = fnp.stack([xs, xs * 0.5])
+    batched = backend.get(ft.vmap(scanned(case), (None, 0))(w, batch))
+    for i in range(2):
+        assert_close(tree.map(lambda a: a[i], batched), backend.get(looped(case)(w, batch[i])))
+
+
+@pytest.mark.parametrize("case, w, xs", CASES)
+def test_derivatives_to_second_order_in_both_modes(case, w, xs, backend):
+    check_grads(scanned(case), (backend.put(w), backend.put(xs)), order=2)
+
+
+@pytest.mark.parametrize("case, w, xs", CASES)
+def test_gradients_match_the_python_loop_under_jit_and_vmap(case, w, xs):
+    def loss(f):
+        return lambda w, xs: sum(fnp.sum(fnp.sin(leaf)) for leaf in tree.leaves(f(w, xs))
+                                 if fnp.result_type(leaf).kind == "f")
+
+    expected = ft.grad(loss(looped(case)), (0, 1))(w, xs)
+    assert_close(ft.grad(loss(scanned(case)), (0, 1))(w, xs), expected)
+    assert_close(ft.jit(ft.grad(loss(scanned(case)), (0, 1)))(w, xs), expected)
+    # jit of grad of vmap, and vmap of grad
+    batch = np.stack([xs, xs * 0.5])
+    summed = lambda f: lambda w, xs: fnp.sum(ft.vmap(loss(f), (None, 0))(w, xs))
+    assert_close(ft.jit(ft.grad(summed(scanned(case))))(w, batch), ft.grad(summed(looped(case)))(w, batch))
+    per_example = ft.vmap(ft.grad(loss(scanned(case)), 1), (None, 0))(w, batch)
+    assert_close(per_example, ft.vmap(ft.grad(loss(looped(case)), 1), (None, 0))(w, batch))
+
+
+def test_zero_steps_return_init_and_empty_ys(backend):
+    x0 = backend.put(np.ones(3))
+    c, ys = lax.scan(lambda c, x: (c * x, (fnp.sum(c), c)), x0, backend.put(np.zeros((0, 3))))
+    backend.check_placed(c)
+    np.testing.assert_array_equal(backend.get(c), np.ones(3))
+    assert ys[0].shape == (0,) and ys[1].shape == (0, 3)
+    empty = backend.put(np.zeros((0, 3)))
+    g = ft.grad(lambda x: fnp.sum(lax.scan(lambda c, x: (c * x, None), x, empty)[0]))(x0)
+    np.testing.assert_array_equal(backend.get(g), np.ones(3))
+    assert ft.jit(lambda x: lax.scan(lambda c, _: (c + 1.0, c), x, None, length=0)[1])(x0).shape == (0, 3)
+
+
+def test_integer_carries_have_no_tangent_and_count():
+    def f(x):
+        (n, s), ys = lax.scan(lambda c, x: ((c[0] + 1, c[1] + x * c[0]), c[0] * 2), (0, 0.0), x)
+        return n, s, ys
+
+    n, s, ys = f(np.arange(1.0, 4.0))
+    assert int(n) == 3 and float(s) == 0 * 1 + 1 * 2 + 2 * 3
+    np.testing.assert_array_equal(ys, [0, 2, 4])
+    assert ys.dtype.kind == "i"
+    np.testing.assert_allclose(ft.grad(lambda x: f(x)[1])(np.arange(1.0, 4.0)), [0.0, 1.0, 2.0])
+    _, (_, t_s, t_ys) = ft.jvp(f, (np.arange(1.0, 4.0),), (np.ones(3),))
+    assert float(t_s) == 3.0
+
+
+def test_carry_without_tangent_on_entry_gets_one_from_the_fixed_point():
+    # c starts as a constant; it gets a tangent from x at the first step, and d from c at the
+    # second: the set of carries with tangents grows twice before it is stable.
+    def f(x):
+        (c, d), _ = lax.scan(lambda cd, x: ((cd[0] + x, cd[1] * 2.0 + cd[0]), None), (0.0, 1.0), x)
+        return d
+
+    def g(x):
+        c, d = 0.0, 1.0
+        for xi in x:
+            c, d = c + xi, d * 2.0 + c
+        return d
+
+    x = np.array([0.5, 1.5, -2.0])
+    np.testing.assert_allclose(ft.grad(f)(x), ft.grad(g)(x))
+    np.testing.assert_allclose(ft.jvp(f, (x,), (np.ones(3),))[1], ft.jvp(g, (x,), (np.ones(3),))[1])
+
+
+def test_float32_stays_float32(backend):
+    w = backend.put(W.astype(np.float32))
+    xs = backend.put(XS.astype(np.float32))
+    h, hs = rnn(w, xs, lax.scan)
+    assert h.dtype == np.float32 and hs.dtype == np.float32
+    g = ft.grad(lambda w: fnp.sum(rnn(w, xs, lax.scan)[1]))(w)
+    assert g.dtype == np.float32
+    backend.check_placed(g)
+
+
+def test_one_equation_under_jit_whatever_the_trip_count():
+    def loss(w, xs):
+        return fnp.sum(rnn(w, xs, lax.scan)[1])
+
+    def count(program):
+        return len(program.eqns)
+
+    short, long = np.zeros((10, 4)), np.zeros((1000, 4))
+    for f in (loss, ft.grad(loss), ft.grad(loss, 1), ft.vmap(loss, (None, 0))):
+        args = (W, short) if f is not ft.vmap else (W, short)
+        n_short = count(ft.make_jaxpr(f)(W, short if "vmap" not in repr(f) else short))
+        n_long = count(ft.make_jaxpr(f)(W, long))
+        assert n_short == n_long, (f, n_short, n_long)
+    assert [e.prim.name for e in ft.make_jaxpr(loss)(W, long).eqns].count("scan") == 1
+
+
+def test_printed_program_shows_the_step():
+    text = str(ft.make_jaxpr(lambda x: lax.scan(lambda c, x: (c * x, fnp.sin(c)), 1.0, x))(np.ones(3)))
+    assert "scan[" in text and "sin[]" in text and "length=3" in text
+
+
+def test_a_carry_that_changes_type_is_named_by_its_key_path():
+    with pytest.raises(errors.TreeStructureError, match=r"carry\['h'\].*shape \(3,\).*shape \(1, 3\)"):
+        lax.scan(lambda c, x: ({"h": c["h"][None] * x}, None), {"h": np.ones(3)}, np.ones((2, 3)))
+    with pytest.raises(errors.TreeStructureError, match=r"carry\[1\].*float64.*float32"):
+        lax.scan(lambda c, x: ((c[0], c[1].astype(np.float32)), None), (1.0, np.ones(2)), np.ones(2))
+    with pytest.raises(errors.TreeStructureError, match="structure"):
+        lax.scan(lambda c, x: ((c, c), None), np.ones(2), np.ones(2))
+    with pytest.raises(TypeError, match=r"pair \(new_carry, y\)"):
+        lax.scan(lambda c, x: c, np.ones(2), np.ones(2))
+
+
+def test_lengths_are_checked():
+    with pytest.raises(ValueError, match="same length"):
+        lax.scan(lambda c, x: (c, None), 0.0, (np.ones(2), np.ones(3)))
+    with pytest.raises(ValueError, match="same length"):
+        lax.scan(lambda c, x: (c, None), 0.0, np.ones(2), length=3)
+    with pytest.raises(ValueError, match="length="):
+        lax.scan(lambda c, x: (c, None), 0.0, None)
+    with pytest.raises(ValueError, match="unroll"):
+        lax.scan(lambda c, x: (c, None), 0.0, np.ones(2), unroll=0)
+
+
+def _peak_of_grad(step, steps=200, hidden=32):
+    w = np.random.default_rng(3).standard_normal((hidden, hidden)) / np.sqrt(hidden)
+    xs = np.random.default_rng(4).standard_normal((steps, hidden))
+
+    def loss(w):
+        return fnp.sum(lax.scan(lambda h, x: (step(w, h, x), None), fnp.zeros(hidden), xs)[0])
+
+    ft.grad(loss)(w)  # warm up (first-call allocations, caches)
+    gc.collect()
+    tracemalloc.start()
+    try:
+        g = ft.grad(loss)(w)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return peak, g
+
+
+def many_intermediates(w, h, x):
+    for _ in range(6):
+        h = fnp.tanh(w @ h + x) * fnp.cos(h) + fnp.sin(x) * h
+    return h
+
+
+def test_checkpointed_step_keeps_less_memory_in_reverse_mode():
+    plain, g_plain = _peak_of_grad(many_intermediates)
+    remat, g_remat = _peak_of_grad(ft.checkpoint(many_intermediates))
+    np.testing.assert_allclose(g_remat, g_plain, rtol=1e-10)
+    assert remat < 0.6 * plain, (remat, plain)
