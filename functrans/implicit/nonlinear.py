@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 import functrans.numpy as fnp
 from functrans import tree
 from functrans.api import jacfwd, jvp
@@ -123,7 +125,14 @@ def _newton(tol: float, max_iter: int) -> Solver:
             if size <= tol:
                 return flat.unravel(x)
             if flat.size <= _DENSE_NEWTON_MAX:
-                step = fnp.linalg.solve(jacfwd(f_flat)(x), residual)
+                try:
+                    step = fnp.linalg.solve(jacfwd(f_flat)(x), residual)
+                except np.linalg.LinAlgError as error:
+                    raise NotConvergedError(
+                        f"root: the Jacobian of f is singular at a Newton iterate (max |f(x)| = "
+                        f"{size:.3g}), so Newton's method cannot continue. Start elsewhere (x0), or "
+                        "pass a solver that copes with singular points (solver=...)."
+                    ) from error
             else:
                 step = gmres(lambda t, x=x: jvp(f_flat, (x,), (t,))[1], residual, tol=1e-12)[0]
             x = x - step
