@@ -285,7 +285,11 @@ def _custom_vjp_call_jvp(primals, tangents, *, call):
     outs, res = call.fwd_flat(primals)
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
     out_avals = tuple((tuple(shape_of(o)), dtype_of(o)) for o in outs)
-    t_outs = custom_vjp_bwd_p.bind(*live, call=call, res=res, positions=positions, out_avals=out_avals)
+    # the residuals are arguments (values of the linear equation, not linear inputs), so that a
+    # recording around this one (a scan's linearized step, jit) sees them as operands
+    res_leaves, res_tree = tree.flatten(res)
+    t_outs = custom_vjp_bwd_p.bind(*res_leaves, *live, call=call, res_tree=res_tree,
+                                   positions=positions, out_avals=out_avals)
     return outs, list(t_outs)
 
 
@@ -324,19 +328,21 @@ custom_vjp_call_p.batch = _custom_vjp_call_batch
 
 
 # --- custom_vjp_bwd: the recorded linear map, transposed by calling bwd ----------------------
-def _custom_vjp_bwd_impl(*tangents, call, res, positions, out_avals):
+def _custom_vjp_bwd_impl(*args, call, res_tree, positions, out_avals):
     raise errors.CustomRuleError(_FORWARD_MODE.format(name=call.call.name))
 
 
-def _custom_vjp_bwd_transpose(cts, *tangents, call, res, positions, out_avals):
+def _custom_vjp_bwd_transpose(cts, *args, call, res_tree, positions, out_avals):
+    n = res_tree.num_leaves
+    res = res_tree.unflatten(args[:n])
     like = next(c for c in cts if c is not zero)
     cts = [full_like_p.bind(like, fill_value=0, shape=tuple(shape), dtype=dtype) if c is zero else c
            for c, (shape, dtype) in zip(cts, out_avals)]
     in_cts = call.bwd_flat(res, cts)
-    return tuple(in_cts[i] for i in positions)
+    return (zero,) * n + tuple(in_cts[i] for i in positions)
 
 
 custom_vjp_bwd_p = Primitive("custom_vjp_bwd", multiple_results=True)
 custom_vjp_bwd_p.impl = _custom_vjp_bwd_impl
-custom_vjp_bwd_p.shape_rule = lambda *ts, call, res, positions, out_avals: list(out_avals)
+custom_vjp_bwd_p.shape_rule = lambda *args, call, res_tree, positions, out_avals: list(out_avals)
 custom_vjp_bwd_p.transpose = _custom_vjp_bwd_transpose
