@@ -109,7 +109,6 @@ def _odeint_impl(*leaves: Any, spec: OdeSpec) -> list:
     dtypes = [y.dtype for y in ys]
     dtype = xp.result_type(*dtypes)
     offsets = [sum(sizes[:i]) for i in range(n)]
-    t_dtype = ts.dtype
 
     def ravel(parts: Sequence) -> Any:
         if n == 1:
@@ -120,8 +119,10 @@ def _odeint_impl(*leaves: Any, spec: OdeSpec) -> list:
         return [v[o:o + s].reshape(shape).astype(d, copy=False)
                 for o, s, shape, d in zip(offsets, sizes, shapes, dtypes)]
 
+    t_zero = ts[0] * 0  # a time is made from it: ts's dtype, on ts's device
+
     def fun(y: Any, t: float) -> Any:
-        return ravel(spec.rhs(unravel(y) + [xp.asarray(t, dtype=t_dtype)] + params))
+        return ravel(spec.rhs(unravel(y) + [t_zero + t] + params))
 
     err_size = None if spec.err_leaves is None else sum(sizes[:spec.err_leaves])
     problem = dopri5.Problem(fun, rtol=spec.rtol, atol=spec.atol, mxstep=spec.mxstep,
@@ -278,7 +279,7 @@ def _odeint_adjoint_transpose(cts: Sequence, *tangents: Any, spec: OdeSpec, res:
     g = [_zeros_like(o) if c is zero else c for o, c in zip(outs, cts)]
     length = shape_of(ts)[0]
     a = [gl[length - 1] for gl in g]
-    t0_bar = fnp.zeros((), dtype_of(ts)) if with_t else None
+    t0_bar = _zeros_like(ts[0]) if with_t else None
     p_bars = [_zeros_like(params[j]) for j in live_p]
     t_bars = []
     spec_adj = spec.replace(_adjoint_rhs(spec, with_t, live_p), 2 * n + int(with_t) + len(live_p),

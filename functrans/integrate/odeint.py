@@ -7,7 +7,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors, tree
-from functrans._abstract import dtype_of, shape_of
+from functrans import numpy as fnp
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.api._checks import as_array
 from functrans.core.flatten import fun_name
 from functrans.core.ir import Eqn, Program
@@ -101,7 +102,7 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
                 f"{name}: y0 leaf {i} has dtype {dtype_of(y)}; the state of an ODE must be "
                 "floating point. Convert it, e.g. y0.astype(float)."
             )
-    ts = as_array(t)
+    ts = t if isinstance(t, Tracer) or hasattr(t, "__array_namespace__") else fnp.asarray(t)
     if len(shape_of(ts)) != 1 or shape_of(ts)[0] < 1:
         raise ValueError(f"{name}: t must be a 1-D array of times (at least the initial "
                          f"time), but it has shape {tuple(shape_of(ts))}.")
@@ -110,7 +111,8 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     if not isinstance(ts, Tracer):
         check_times([float(v) for v in ts.tolist()], name)
     arg_leaves, arg_tree = tree.flatten(tuple(args))
-    arg_leaves = [as_array(a) for a in arg_leaves]
+    # (Python scalars stay Python scalars: weakly typed, on no device, as in any expression)
+    arg_leaves = [a if type(a) in PY_SCALARS else as_array(a) for a in arg_leaves]
     n, m = len(y_leaves), len(arg_leaves)
 
     def rhs_checked(leaves: list) -> list:

@@ -1,0 +1,228 @@
+"""functrans.integrate.odeint: values against closed forms and SciPy, the adjoint gradient
+against finite differences and forward mode, higher orders, jit, vmap, pytree states, the
+memory of reverse mode, and the errors."""
+from __future__ import annotations
+
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.integrate import dopri5, odeint
+from functrans.testing import check_grads
+
+TS = np.array([0.0, 0.4, 1.1, 2.0])
+
+
+def decay(y, t, k):
+    return -k * y
+
+
+def lotka_volterra(y, t, a, b):
+    return fnp.stack([a * y[0] - y[0] * y[1], -b * y[1] + y[0] * y[1]])
+
+
+def forced(y, t, w):  # non-autonomous, so the derivative in t is not only along f
+    return -0.5 * y + fnp.sin(w * t)
+
+
+# -- values -------------------------------------------------------------------------------------
+
+
+def test_exponential_decay_matches_its_closed_form(backend):
+    ys = odeint(decay, backend.put(np.array([1.0, 2.0])), backend.put(TS), 0.7)
+    backend.check_placed(ys)
+    expected = np.exp(-0.7 * TS)[:, None] * np.array([1.0, 2.0])
+    np.testing.assert_allclose(backend.get(ys), expected, rtol=1e-7)
+
+
+def test_a_rotation_matches_its_closed_form_on_a_pytree_state(backend):
+    def oscillator(state, t):
+        return {"x": state["v"], "v": -state["x"]}
+
+    ts = np.linspace(0.0, 6.0, 7)
+    ys = odeint(oscillator, {"x": backend.put(np.array(1.0)), "v": backend.put(np.array(0.0))},
+                backend.put(ts))
+    np.testing.assert_allclose(backend.get(ys["x"]), np.cos(ts), atol=1e-7)
+    np.testing.assert_allclose(backend.get(ys["v"]), -np.sin(ts), atol=1e-7)
+
+
+@pytest.mark.parametrize("problem", ["linear", "decay", "lotka_volterra", "van_der_pol"])
+def test_values_match_scipy(problem):
+    integrate = pytest.importorskip("scipy.integrate")
+    if problem == "linear":
+        a = np.array([[-0.1, 1.0], [-1.0, -0.1]])
+        func, y0, args, ts, rtol = (lambda y, t, a: a @ y), np.array([1.0, 0.5]), (a,), TS, 1.4e-8
+    elif problem == "decay":
+        func, y0, args, ts, rtol = decay, np.array([3.0]), (1.3,), TS, 1.4e-8
+    elif problem == "lotka_volterra":
+        func, y0, args, ts, rtol = lotka_volterra, np.array([10.0, 5.0]), (1.5, 3.0), np.linspace(0, 10, 6), 1.4e-8
+    else:  # stiff-ish (mu = 3): the step size swings over the cycle; tight tolerances
+        func = lambda y, t, mu: fnp.stack([y[1], mu * (1 - y[0] ** 2) * y[1] - y[0]])  # noqa: E731
+        y0, args, ts, rtol = np.array([2.0, 0.0]), (3.0,), np.linspace(0, 6, 5), 1e-10
+    ys = np.asarray(odeint(func, y0, ts, *args, rtol=rtol, atol=rtol))
+    ref = integrate.solve_ivp(lambda t, y: np.asarray(func(y, t, *args)), (ts[0], ts[-1]), y0,
+                              t_eval=ts, method="DOP853", rtol=1e-13, atol=1e-13).y.T
+    scale = 1.0 + np.abs(ref).max()
+    np.testing.assert_allclose(ys, ref, atol=2e3 * rtol * scale)
+    # the same method and error control as SciPy's RK45: the same solution, to rounding
+    rk45 = integrate.solve_ivp(lambda t, y: np.asarray(func(y, t, *args)), (ts[0], ts[-1]), y0,
+                               t_eval=ts, method="RK45", rtol=rtol, atol=rtol).y.T
+    np.testing.assert_allclose(ys, rk45, rtol=1e-9, atol=1e-9 * scale)
+
+
+def test_repeated_times_and_a_single_time():
+    ys = odeint(decay, np.array([1.0]), np.array([0.0, 0.0, 1.0, 1.0]), 1.0)
+    np.testing.assert_allclose(ys[:, 0], [1.0, 1.0, math.exp(-1), math.exp(-1)], rtol=1e-7)
+    assert odeint(decay, np.array([1.0]), np.array([0.5]), 1.0).shape == (1, 1)
+
+
+def test_float32_stays_float32():
+    ys = odeint(decay, np.array([1.0], np.float32), np.array([0.0, 1.0], np.float32),
+                np.float32(1.0), rtol=1e-5, atol=1e-5)
+    assert ys.dtype == np.float32
+    np.testing.assert_allclose(ys[1, 0], math.exp(-1), rtol=1e-4)
+
+
+def test_python_control_flow_in_the_vector_field_works_on_plain_arrays():
+    def switch(y, t):
+        return -y if float(t) < 1.0 else y
+
+    ys = odeint(switch, np.array([1.0]), np.array([0.0, 1.0]))
+    np.testing.assert_allclose(ys[1, 0], math.exp(-1), rtol=1e-6)
+
+
+# -- derivatives --------------------------------------------------------------------------------
+
+
+def test_adjoint_gradient_matches_finite_differences(backend):
+    y0, ts = backend.put(np.array([1.0, 0.5])), backend.put(np.array([0.0, 0.3, 0.8]))
+    loss = lambda y0, ts, w: fnp.sum(odeint(forced, y0, ts, w) ** 2)  # noqa: E731
+    check_grads(loss, (y0, ts, backend.put(np.array(2.0))), order=1, modes=("rev",), atol=1e-5, rtol=1e-5)
+
+
+def test_forward_mode_matches_finite_differences(backend):
+    ts = backend.put(np.array([0.0, 0.3, 0.8]))
+    check_grads(lambda y0, ts, w: odeint(forced, y0, ts, w), (backend.put(np.array([1.0, 0.5])), ts,
+                backend.put(np.array(2.0))), order=1, modes=("fwd",), atol=1e-5, rtol=1e-5)
+
+
+def test_the_adjoint_gradient_agrees_with_forward_mode():
+    ts = np.array([0.0, 1.0, 2.5])
+
+    def loss(y0, ts, a, b):
+        return fnp.sum(odeint(lotka_volterra, y0, ts, a, b) ** 2)
+
+    args = (np.array([2.0, 1.0]), ts, 1.2, 0.8)
+    rev = ft.grad(loss, argnums=(0, 1, 2, 3))(*args)
+    fwd = ft.jacfwd(loss, argnums=(0, 1, 2, 3))(*args)
+    for r, f in zip(rev, fwd):
+        np.testing.assert_allclose(r, f, rtol=1e-5, atol=1e-6)
+
+
+def test_gradient_through_closed_over_parameters_and_a_pytree():
+    w = {"a": np.array([[0.0, 1.0], [-1.0, 0.0]]), "b": np.array([0.1, -0.2])}
+
+    def loss(w):
+        ys = odeint(lambda y, t: fnp.tanh(w["a"] @ y + w["b"]), np.array([1.0, 0.0]), TS)
+        return fnp.sum(ys[-1] ** 2)
+
+    check_grads(loss, (w,), order=1, modes=("rev",), atol=1e-5, rtol=1e-5)
+    g = ft.grad(loss)(w)
+    f = ft.jacfwd(loss)(w)
+    np.testing.assert_allclose(g["a"], f["a"], rtol=1e-5, atol=1e-7)
+
+
+def test_second_order():
+    ts = np.array([0.0, 0.5, 1.0])
+    loss = lambda y0, k: fnp.sum(odeint(decay, y0, ts, k) ** 2)  # noqa: E731
+    check_grads(loss, (np.array([1.0, -0.5]), np.array(0.8)), order=2, atol=1e-4, rtol=1e-4)
+    # d2/dk2 of y0^2 exp(-2 k t) summed: 4 t^2 y0^2 exp(-2 k t)
+    h = ft.hessian(lambda k: loss(np.array([1.0]), k))(0.8)
+    np.testing.assert_allclose(h, np.sum(4 * ts ** 2 * np.exp(-1.6 * ts)), rtol=1e-6)
+
+
+# -- jit, vmap ------------------------------------------------------------------------------------
+
+
+def test_jit_stages_one_equation_whatever_the_number_of_steps():
+    f = lambda k: odeint(decay, np.array([1.0]), TS, k)  # noqa: E731
+    program = ft.make_jaxpr(f)(0.5)
+    assert [e.prim.name for e in program.eqns] == ["odeint"]
+    np.testing.assert_allclose(ft.jit(f)(0.5), f(0.5), rtol=1e-12)
+    g = ft.jit(ft.grad(lambda k: f(k)[-1, 0]))(0.5)
+    np.testing.assert_allclose(g, -2.0 * math.exp(-1.0), rtol=1e-6)
+    w = np.array([0.5])
+    np.testing.assert_allclose(ft.jit(lambda w: odeint(lambda y, t: -w * y, np.array([1.0]), TS))(w),
+                               f(0.5), rtol=1e-12)
+
+
+def test_vmap_over_initial_conditions_equals_each_solve():
+    y0s = np.array([[1.0, 0.5], [2.0, 1.0], [0.5, 3.0]])
+    batched = ft.vmap(lambda y0: odeint(lotka_volterra, y0, TS, 1.5, 1.0))(y0s)
+    for y0, ys in zip(y0s, batched):
+        np.testing.assert_array_equal(ys, odeint(lotka_volterra, y0, TS, 1.5, 1.0))
+    grads = ft.vmap(ft.grad(lambda y0: fnp.sum(odeint(lotka_volterra, y0, TS, 1.5, 1.0))))(y0s)
+    np.testing.assert_allclose(grads[1], ft.grad(lambda y0: fnp.sum(odeint(lotka_volterra, y0, TS, 1.5, 1.0)))(y0s[1]))
+
+
+def test_reverse_mode_memory_does_not_grow_with_the_number_of_steps():
+    y0 = np.linspace(0.5, 1.5, 2000)
+
+    def peak(rtol):
+        loss = lambda k: fnp.sum(odeint(forced, y0, np.array([0.0, 3.0]), k, rtol=rtol, atol=rtol))  # noqa: E731
+        tracemalloc.start()
+        ft.grad(loss)(1.0)
+        result = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return result
+
+    steps = {}
+    for rtol in (1e-3, 1e-9):
+        p = dopri5.Problem(lambda y, t: -0.5 * y + np.sin(t), rtol=rtol, atol=rtol, mxstep=math.inf,
+                           hmax=math.inf, xp=np)
+        calls = [0]
+        fun = p.fun
+        p.fun = lambda y, t: (calls.__setitem__(0, calls[0] + 1), fun(y, t))[1]
+        dopri5.solve(p, y0, [0.0, 3.0])
+        steps[rtol] = calls[0]
+    assert steps[1e-9] > 4 * steps[1e-3]  # many more steps...
+    assert peak(1e-9) < 1.5 * peak(1e-3)  # ...in the same memory
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def test_times_that_decrease_are_refused():
+    with pytest.raises(ValueError, match=r"non-decreasing.*t\[2\]"):
+        odeint(decay, np.array([1.0]), np.array([0.0, 1.0, 0.5]), 1.0)
+    with pytest.raises(ValueError, match="non-decreasing"):  # found when the program runs
+        ft.jit(lambda ts: odeint(decay, np.array([1.0]), ts, 1.0))(np.array([1.0, 0.0]))
+    with pytest.raises(ValueError, match="1-D"):
+        odeint(decay, np.array([1.0]), np.ones((2, 2)), 1.0)
+
+
+def test_a_vector_field_of_another_shape_or_structure_is_refused():
+    with pytest.raises(ValueError, match=r"leaf 0 has shape \(1,\).*\(2,\)"):
+        odeint(lambda y, t: y[:1], np.array([1.0, 2.0]), TS)
+    with pytest.raises(ft.errors.TreeStructureError, match="structure of y0"):
+        odeint(lambda y, t: (y, y), np.array([1.0]), TS)
+
+
+def test_mxstep_exceeded_names_mxstep_and_the_time_reached():
+    with pytest.raises(RuntimeError, match=r"mxstep=5 .*reached only t="):
+        odeint(lotka_volterra, np.array([10.0, 5.0]), np.array([0.0, 10.0]), 1.5, 3.0, mxstep=5)
+
+
+def test_an_integer_state_is_refused():
+    with pytest.raises(ft.errors.InputDtypeError, match="floating point"):
+        odeint(decay, np.array([1, 2]), TS, 1.0)
+
+
+def test_scipy_name():
+    from functrans.scipy.integrate import odeint as scipy_odeint
+
+    assert scipy_odeint is odeint
