@@ -61,7 +61,7 @@ def test_values_match_scipy(problem):
     elif problem == "lotka_volterra":
         func, y0, args, ts, rtol = lotka_volterra, np.array([10.0, 5.0]), (1.5, 3.0), np.linspace(0, 10, 6), 1.4e-8
     else:  # stiff-ish (mu = 3): the step size swings over the cycle; tight tolerances
-        func = lambda y, t, mu: fnp.stack([y[1], mu * (1 - y[0] ** 2) * y[1] - y[0]])  # noqa: E731
+        func = lambda y, t, mu: fnp.stack([y[1], mu * (1 - y[0] ** 2) * y[1] - y[0]])
         y0, args, ts, rtol = np.array([2.0, 0.0]), (3.0,), np.linspace(0, 6, 5), 1e-10
     ys = np.asarray(odeint(func, y0, ts, *args, rtol=rtol, atol=rtol))
     ref = integrate.solve_ivp(lambda t, y: np.asarray(func(y, t, *args)), (ts[0], ts[-1]), y0,
@@ -100,7 +100,7 @@ def test_python_control_flow_in_the_vector_field_works_on_plain_arrays():
 
 def test_adjoint_gradient_matches_finite_differences(backend):
     y0, ts = backend.put(np.array([1.0, 0.5])), backend.put(np.array([0.0, 0.3, 0.8]))
-    loss = lambda y0, ts, w: fnp.sum(odeint(forced, y0, ts, w) ** 2)  # noqa: E731
+    loss = lambda y0, ts, w: fnp.sum(odeint(forced, y0, ts, w) ** 2)
     check_grads(loss, (y0, ts, backend.put(np.array(2.0))), order=1, modes=("rev",), atol=1e-5, rtol=1e-5)
 
 
@@ -138,7 +138,7 @@ def test_gradient_through_closed_over_parameters_and_a_pytree():
 
 def test_second_order():
     ts = np.array([0.0, 0.5, 1.0])
-    loss = lambda y0, k: fnp.sum(odeint(decay, y0, ts, k) ** 2)  # noqa: E731
+    loss = lambda y0, k: fnp.sum(odeint(decay, y0, ts, k) ** 2)
     check_grads(loss, (np.array([1.0, -0.5]), np.array(0.8)), order=2, atol=1e-4, rtol=1e-4)
     # d2/dk2 of y0^2 exp(-2 k t) summed: 4 t^2 y0^2 exp(-2 k t)
     h = ft.hessian(lambda k: loss(np.array([1.0]), k))(0.8)
@@ -149,7 +149,7 @@ def test_second_order():
 
 
 def test_jit_stages_one_equation_whatever_the_number_of_steps():
-    f = lambda k: odeint(decay, np.array([1.0]), TS, k)  # noqa: E731
+    f = lambda k: odeint(decay, np.array([1.0]), TS, k)
     program = ft.make_jaxpr(f)(0.5)
     assert [e.prim.name for e in program.eqns] == ["odeint"]
     np.testing.assert_allclose(ft.jit(f)(0.5), f(0.5), rtol=1e-12)
@@ -173,7 +173,7 @@ def test_reverse_mode_memory_does_not_grow_with_the_number_of_steps():
     y0 = np.linspace(0.5, 1.5, 2000)
 
     def peak(rtol):
-        loss = lambda k: fnp.sum(odeint(forced, y0, np.array([0.0, 3.0]), k, rtol=rtol, atol=rtol))  # noqa: E731
+        loss = lambda k: fnp.sum(odeint(forced, y0, np.array([0.0, 3.0]), k, rtol=rtol, atol=rtol))
         tracemalloc.start()
         ft.grad(loss)(1.0)
         result = tracemalloc.get_traced_memory()[1]
