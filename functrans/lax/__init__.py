@@ -1,8 +1,9 @@
 """Higher-order primitives whose rules run the interpreters on a body: custom derivative
 rules (custom_jvp, custom_vjp), rematerialisation (checkpoint) and staged control flow
-(while_loop), with JAX's lax names."""
+(cond, switch, while_loop, scan), with JAX's lax names."""
+from functrans.lax.cond import cond, switch
 from functrans.lax.custom_root import custom_linear_solve, custom_root
 from functrans.lax.scan import scan
 from functrans.lax.while_loop import while_loop
 
-__all__ = ["custom_linear_solve", "custom_root", "scan", "while_loop"]
+__all__ = ["cond", "custom_linear_solve", "custom_root", "scan", "switch", "while_loop"]

@@ -1,0 +1,340 @@
+"""``cond`` and ``switch``: a choice between functions by a value, as one primitive
+(``cond_p``) holding every branch as a staged sub-program.
+
+A concrete index (a Python or NumPy value, as eagerly and under ``grad``/``jvp``) runs the
+Python of the taken branch directly, like ``if``. A traced one (under ``jit`` or ``vmap``)
+stages every branch on the operands' types (their outputs must have the same structure,
+shapes and dtypes), clamps the index into range and applies ``cond_p`` to it, to the tracers
+the branches close over and to the operands. Its rules:
+
+- JVP: the taken branch's JVP when the index is concrete; else ``cond_p`` over the branches'
+  JVPs. Under linearize with a traced index the branches are split: a ``cond_p`` over their
+  forward parts (outputs and the residuals their linear parts need, zeros for the other
+  branches' residuals) and a ``cond_p`` over their linear parts, which is recorded;
+- transpose: the taken branch's transpose when the index is known then; else ``cond_p`` over
+  the transposed branches;
+- batching: with an unbatched index, ``cond_p`` over the batched branches; with a batched
+  one, every branch runs on the whole batch and ``select`` picks each example's result (as
+  ``fnp.where``, so a NaN in a branch an example did not take can reach its derivative).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from functrans import tree
+from functrans.core.ir import is_linear, type_str
+from functrans.core.primitive import Primitive
+from functrans.core.staging import close_over_tracers, eval_program, stage
+from functrans.core.trace import Tracer
+from functrans.core.zeros import zero
+from functrans.interpreters.jvp import jvp_flat
+from functrans.interpreters.linearize import linearize_flat
+from functrans.interpreters.transpose import transpose_program
+from functrans.lax._programs import (
+    Body,
+    aval_of,
+    batch_of,
+    batched_avals,
+    batched_outputs,
+    check_tree,
+    check_types,
+    is_inexact,
+    jvp_of,
+    moved_to_front,
+    per_example_aval,
+    stage_all,
+    stage_body,
+    zeros_of,
+)
+from functrans.primitives import (
+    broadcast_in_dim_p,
+    convert_element_type_p,
+    eq_p,
+    max_p,
+    min_p,
+    ne_p,
+    select_p,
+)
+from functrans.primitives._define import NOT_MAPPED, batch_size
+
+
+def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> Any:
+    """``true_fun(*operands)`` if ``pred`` holds, else ``false_fun(*operands)``, as one step
+    of a staged program.
+
+    A concrete ``pred`` runs only the taken function, in Python. A traced one (under ``jit``
+    or ``vmap``) stages both, which must return the same structure, shapes and dtypes; under
+    ``vmap`` with a batched ``pred`` both run and each example's result is selected.
+    Differentiable in both modes, to any order.
+
+    Args:
+        pred: a scalar (boolean, or a number compared with 0).
+        true_fun, false_fun: functions of ``operands`` returning pytrees of one type.
+        operands: the arguments of either function (pytrees).
+
+    Raises:
+        TypeError: ``pred`` is not a scalar, or the branches' outputs differ in shape or dtype.
+        TreeStructureError: the branches' outputs differ in structure.
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> from functrans import lax
+        >>> f = ft.jit(lambda x: lax.cond(x > 0, lambda x: 2.0 * x, lambda x: -x, x))
+        >>> float(f(np.float64(3.0))), float(f(np.float64(-1.0)))
+        (6.0, 1.0)
+    """
+    shape, dtype = aval_of(pred)
+    if shape != () or dtype.kind not in "biuf":
+        raise TypeError(
+            f"cond: pred must be a boolean (or number) scalar, but it is {type_str(shape, dtype)}. "
+            "Reduce it first (fnp.all(x > 0), fnp.any(...)); to choose element by element, use "
+            "fnp.where."
+        )
+    if isinstance(pred, Tracer):
+        index = convert_element_type_p.bind(pred if dtype.kind == "b" else ne_p.bind(pred, 0),
+                                            new_dtype=np.dtype(np.int32))
+    else:
+        index = 1 if pred else 0
+    return _switch("cond", index, (false_fun, true_fun), operands)
+
+
+def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
+    """``branches[index](*operands)``, as one step of a staged program.
+
+    A concrete ``index`` must be in range (``IndexError`` otherwise) and runs only the taken
+    branch, in Python. A traced one (under ``jit`` or ``vmap``) is clamped into
+    ``[0, len(branches) - 1]``, as in JAX, and every branch is staged: they must return the
+    same structure, shapes and dtypes. Under ``vmap`` with a batched index every branch runs
+    and each example's result is selected. Differentiable in both modes, to any order.
+
+    Args:
+        index: an integer scalar.
+        branches: functions of ``operands`` returning pytrees of one type.
+        operands: their arguments (pytrees).
+
+    Raises:
+        IndexError: a concrete index out of range.
+        TypeError: the index is not an integer scalar, or branches' outputs differ in type.
+        TreeStructureError: the branches' outputs differ in structure.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import lax
+        >>> branches = [lambda x: x + 1.0, lambda x: x * 10.0, lambda x: -x]
+        >>> lax.switch(1, branches, np.float64(2.0))
+        np.float64(20.0)
+    """
+    branches = tuple(branches)
+    if not branches:
+        raise ValueError("switch: branches is empty; give at least one function.")
+    shape, dtype = aval_of(index)
+    if shape != () or dtype.kind not in "biu":
+        raise TypeError(f"switch: index must be an integer scalar, but it is {type_str(shape, dtype)}.")
+    if isinstance(index, Tracer):
+        if dtype.kind == "b":
+            index = convert_element_type_p.bind(index, new_dtype=np.dtype(np.int32))
+        index = min_p.bind(max_p.bind(index, 0), len(branches) - 1)
+    else:
+        index = int(index)
+        if not 0 <= index < len(branches):
+            raise IndexError(
+                f"switch: index {index} is out of range for {len(branches)} branches. (A traced "
+                "index, under jit or vmap, is clamped into range instead, as in JAX.)"
+            )
+    return _switch("switch", index, branches, operands)
+
+
+def _switch(name: str, index: Any, branches: tuple, operands: tuple) -> Any:
+    if not isinstance(index, Tracer):
+        return branches[index](*operands)
+    leaves, in_tree = tree.flatten(operands)
+    avals = [aval_of(x) for x in leaves]
+    staged = []
+    out_trees: list = []
+    for i, branch in enumerate(branches):
+        def flat(xs: list, branch: Callable = branch) -> list:
+            outs, out_tree = tree.flatten(branch(*in_tree.unflatten(xs)))
+            out_trees.append(out_tree)
+            return outs
+
+        body, consts = stage_body(flat, avals, f"{name} branch {i}")
+        staged.append((body, consts))
+        check_tree(name, f"branch {i}'s output", out_trees[i], out_trees[0], "branch 0's output")
+        check_types(name, f"branch {i}'s output", body.program.outs, staged[0][0].out_avals,
+                    out_trees[0], "output", "branch 0's output")
+    bodies, consts = _share_consts(staged)
+    outs = cond_p.bind(index, *consts, *leaves, branches=bodies)
+    return out_trees[0].unflatten(outs)
+
+
+def _share_consts(staged: list) -> tuple[tuple, list]:
+    """The branches as programs of the same inputs: every branch's closed-over tracers (each
+    once), then the operands."""
+    consts: list = []
+    position: dict[int, int] = {}
+    for _, own in staged:
+        for c in own:
+            if id(c) not in position:
+                position[id(c)] = len(consts)
+                consts.append(c)
+    bodies = []
+    for body, own in staged:
+        program = body.program
+        own_vars = dict(zip((id(c) for c in own), program.in_vars[:len(own)]))
+        const_vars = [own_vars.get(id(c)) or program.trace.new_var(tuple(c.shape), c.dtype) for c in consts]
+        program.in_vars = const_vars + program.in_vars[len(own):]
+        bodies.append(Body(program, body.name))
+    return tuple(bodies), consts
+
+
+# --- the primitive ---------------------------------------------------------------------------
+def _clamped(index: Any, n: int) -> int:
+    return min(max(int(index), 0), n - 1)
+
+
+def _cond_impl(index: Any, *args: Any, branches: tuple) -> list:
+    return branches[_clamped(index, len(branches))].plan.run(list(args))
+
+
+def _cond_shape(index: Any, *args: Any, branches: tuple) -> list:
+    return branches[0].out_avals
+
+
+def _cond_jvp(primals: Sequence, tangents: Sequence, *, branches: tuple) -> tuple[list, list]:
+    index, args = primals[0], list(primals[1:])
+    arg_t = [t if t is not zero and is_inexact(aval_of(a)) else zero for a, t in zip(args, tangents[1:])]
+    out_avals = branches[0].out_avals
+    if all(t is zero for t in arg_t):
+        return cond_p.bind(*primals, branches=branches), [zero] * len(out_avals)
+    if not isinstance(index, Tracer):  # known: the taken branch's JVP, whatever the mode
+        return jvp_flat(branches[_clamped(index, len(branches))], args, arg_t, "jvp(cond)")
+    nonzero = [t is not zero for t in arg_t]
+    live = [t for t in arg_t if t is not zero]
+    keep = [is_inexact(a) for a in out_avals]
+    if any(is_linear(t) for t in live):
+        return _linearized(index, args, nonzero, live, branches, keep)
+    avals = [aval_of(a) for a in args]
+    t_avals = [a for a, nz in zip(avals, nonzero) if nz]
+    jvp_branches = tuple(stage_all(jvp_of(b, len(args), nonzero, keep, b.name), avals + t_avals,
+                                   f"jvp({b.name})") for b in branches)
+    outs = cond_p.bind(index, *args, *live, branches=jvp_branches)
+    n = len(out_avals)
+    given = iter(outs[n:])
+    return list(outs[:n]), [next(given) if k else zero for k in keep]
+
+
+def _linearized(index: Any, args: list, nonzero: list, live: list, branches: tuple,
+                keep: list) -> tuple[list, list]:
+    """Reverse mode with a traced index: a ``cond_p`` over the branches' forward parts (their
+    outputs and residuals) and a recorded ``cond_p`` over their linear parts."""
+    avals = [aval_of(a) for a in args]
+    forward = []  # per branch: the program (args -> outputs + residuals), the linear program
+    for b in branches:
+        parts: list = []
+
+        def fwd(xs: list, b: Body = b, parts: list = parts) -> list:
+            outs, lin = linearize_flat(b, xs, f"linearize({b.name})")
+            lin, residuals = close_over_tracers(lin)
+            parts.append(lin)
+            return list(outs) + residuals
+
+        program = stage(fwd, avals, f"linearize({b.name})")
+        forward.append((program, parts[0]))
+    n = len(keep)
+    res_avals = [[aval_of(r) for r in program.outs[n:]] for program, _ in forward]
+    all_res = [a for avals_j in res_avals for a in avals_j]
+    fwd_bodies = []
+    lin_bodies = []
+    start = 0
+    for j, (program, lin) in enumerate(forward):
+        count = len(res_avals[j])
+
+        def padded(xs: list, program: Any = program, start: int = start, count: int = count) -> list:
+            outs = eval_program(program, xs)
+            like = xs[0]
+            return (outs[:n] + [zeros_of(like, a) for a in all_res[:start]] + outs[n:]
+                    + [zeros_of(like, a) for a in all_res[start + count:]])
+
+        def linear(xs: list, lin: Any = lin, start: int = start, count: int = count) -> list:
+            res, ts = xs[:len(all_res)], iter(xs[len(all_res):])
+            tangents = [next(ts) if nz else zeros_of(res[0] if res else xs[-1], a)
+                        for a, nz in zip(avals, nonzero)]
+            t_outs = eval_program(lin, res[start:start + count] + tangents)
+            return [zeros_of(xs[-1], a) if t is zero else t
+                    for t, a, k in zip(t_outs, branches[0].out_avals, keep) if k]
+
+        fwd_bodies.append(stage_all(padded, avals, f"linearize({branches[j].name})"))
+        t_avals = [a for a, nz in zip(avals, nonzero) if nz]
+        lin_bodies.append(stage_all(linear, all_res + t_avals, f"linear({branches[j].name})"))
+        start += count
+    outs = cond_p.bind(index, *args, branches=tuple(fwd_bodies))
+    t_outs = iter(cond_p.bind(index, *outs[n:], *live, branches=tuple(lin_bodies)))
+    return list(outs[:n]), [next(t_outs) if k else zero for k in keep]
+
+
+def _cond_transpose(cts: Sequence, index: Any, *args: Any, branches: tuple) -> tuple:
+    linear = [is_linear(a) for a in args]
+    values = [a for a, lin in zip(args, linear) if not lin]
+    lin_avals = [aval_of(a) for a, lin in zip(args, linear) if lin]
+    like = next(c for c in cts if c is not zero)
+    cts = [zeros_of(like, a) if c is zero else c for c, a in zip(cts, branches[0].out_avals)]
+
+    def transposed(branch: Body) -> Callable[[list], list]:
+        def fun(xs: list) -> list:
+            vals, out_cts = xs[:len(values)], xs[len(values):]
+
+            def forward(ts: list) -> list:
+                it_v, it_t = iter(vals), iter(ts)
+                return branch([next(it_t) if lin else next(it_v) for lin in linear])
+
+            program = stage(forward, lin_avals, f"transpose({branch.name})", linear=True)
+            in_cts = transpose_program(program, out_cts)
+            return [zeros_of(out_cts[0], a) if c is zero else c for c, a in zip(in_cts, lin_avals)]
+
+        return fun
+
+    if isinstance(index, Tracer):
+        avals = [aval_of(v) for v in values] + [aval_of(c) for c in cts]
+        bodies = tuple(stage_all(transposed(b), avals, f"transpose({b.name})") for b in branches)
+        in_cts = iter(cond_p.bind(index, *values, *cts, branches=bodies))
+    else:
+        in_cts = iter(transposed(branches[_clamped(index, len(branches))])(values + cts))
+    return (zero,) + tuple(next(in_cts) if lin else zero for lin in linear)
+
+
+def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[list, list]:
+    size = batch_size(values, dims)
+    index, args, arg_dims = values[0], list(values[1:]), list(dims[1:])
+    avals = [per_example_aval(v, d) for v, d in zip(args, arg_dims)]
+    batched = [d is not NOT_MAPPED for d in arg_dims]
+    moved = moved_to_front(args, arg_dims, batched, size) if any(batched) else args
+    n = len(branches[0].out_avals)
+    if dims[0] is NOT_MAPPED:
+        force = [False] * n
+        for b in branches:
+            force = [f or o for f, o in zip(force, batched_outputs(b, avals, batched, size, b.name))]
+        b_avals = batched_avals(avals, batched, size)
+        bodies = tuple(stage_all(batch_of(b, batched, size, force, b.name), b_avals, f"vmap({b.name})")
+                       for b in branches)
+        outs = cond_p.bind(index, *moved, branches=bodies)
+        return outs, [0 if f else NOT_MAPPED for f in force]
+    # a batched index: every branch on the whole batch, each example's result selected
+    index = moved_to_front([index], [dims[0]], [True], size)[0]
+    results = [batch_of(b, batched, size, [True] * n, b.name)(moved) for b in branches]
+    outs = list(results[0])
+    for j in range(1, len(branches)):
+        pick = eq_p.bind(index, j)
+        outs = [select_p.bind(broadcast_in_dim_p.bind(pick, shape=tuple(o.shape), broadcast_dimensions=(0,)),
+                              r, o) for o, r in zip(outs, results[j])]
+    return outs, [0] * n
+
+
+cond_p = Primitive("cond", multiple_results=True)
+cond_p.impl = _cond_impl  # type: ignore[assignment]
+cond_p.shape_rule = _cond_shape  # type: ignore[assignment]
+cond_p.jvp = _cond_jvp  # type: ignore[assignment]
+cond_p.transpose = _cond_transpose  # type: ignore[assignment]
+cond_p.batch = _cond_batch  # type: ignore[assignment]
