@@ -261,6 +261,16 @@ def _leaf_avals(leaves: Sequence) -> list[tuple]:
     return [(tuple(shape_of(x)), dtype_of(x)) for x in leaves]
 
 
+def _check_inexact(name: str, what: str, avals: Sequence[tuple]) -> None:
+    for i, (_, dtype) in enumerate(avals):
+        if dtype.kind not in "fc":
+            raise errors.InputDtypeError(
+                f"{name}: leaf {i} of {what} has dtype {dtype}; the unknowns of a solve are real "
+                f"or complex numbers, and their dtype is the solution's. Pass a float array "
+                f"(0.0 rather than 0, x.astype(float))."
+            )
+
+
 def _flat_fun(fun: Callable, treedef: Any, name: str, what: str, avals: Sequence[tuple]) -> Callable:
     """``fun`` on the leaves of x, checked to return the structure and shapes of x."""
 
@@ -325,10 +335,11 @@ def custom_root(f: Callable, initial_guess: Any, solve: Callable, tangent_solve:
             "Compute extra values from the root after the call."
         )
     leaves, treedef = tree.flatten(initial_guess)
-    if not transforming():  # plain values everywhere: no derivative to arrange
-        return solve(f, initial_guess)
     avals = _leaf_avals(leaves)
     name = f"custom_root({getattr(f, '__name__', type(f).__name__)})"
+    _check_inexact(name, "the initial guess", avals)
+    if not transforming():  # plain values everywhere: no derivative to arrange
+        return solve(f, initial_guess)
     body, consts = Body.record(_flat_fun(f, treedef, name, "f", avals), avals, name)
     call = RootCall(body, solve, tangent_solve, treedef, name)
     return treedef.unflatten(custom_root_p.bind(*consts, *leaves, call=call))
@@ -372,10 +383,11 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable, transpose_sol
     if symmetric:
         transpose_solve = solve
     leaves, treedef = tree.flatten(b)
-    if not transforming():
-        return solve(matvec, b)
     avals = _leaf_avals(leaves)
     name = f"custom_linear_solve({getattr(solve, '__name__', type(solve).__name__)})"
+    _check_inexact(name, "b", avals)
+    if not transforming():
+        return solve(matvec, b)
     body, consts = Body.record(_flat_fun(matvec, treedef, name, "matvec", avals), avals, name)
     call = LinearSolveCall(body, solve, transpose_solve, treedef, name)
     return treedef.unflatten(linear_solve_p.bind(*consts, *leaves, call=call))

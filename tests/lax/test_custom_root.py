@@ -160,6 +160,9 @@ def test_errors_name_the_problem():
 
     with pytest.raises(errors.CustomRuleError, match="closes over a value that a transformation traces"):
         ft.grad(leaky)(1.0)
+    for run in (lambda g: g(1.0), lambda g: ft.grad(g)(1.0)):  # the same eagerly and under grad
+        with pytest.raises(errors.InputDtypeError, match="dtype int"):
+            run(lambda a: custom_root(lambda x: x - a, 0, newton_scalar, scalar_solve))
     with pytest.raises(errors.UnsupportedError, match="has_aux"):
         custom_root(square, 1.0, newton_scalar, scalar_solve, has_aux=True)
 
