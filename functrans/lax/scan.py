@@ -31,6 +31,7 @@ from functrans.config import config
 from functrans.core.ir import Program, Var, format_program, is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.staging import close_over_tracers, eval_program, stage, stage_closed
+from functrans.core.trace import transforming
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
@@ -129,18 +130,33 @@ def _leaf_type(x: Any) -> str:
     return f"shape {tuple(shape_of(x))} and dtype {dtype_of(x)}"
 
 
-def _check_carry(name: str, init: Any, init_tree: Any, new_carry: Any) -> list:
+_LEAF = tree.structure(0.0)
+_NONE = tree.structure(None)
+
+
+def _flatten(x: Any) -> tuple[list, Any]:
+    """``tree.flatten``, without its cost for a single array or ``None`` (the usual carry and
+    y of a step run once per step)."""
+    if x is None:
+        return [], _NONE
+    if type(x) in PY_SCALARS or (hasattr(x, "shape") and hasattr(x, "dtype")):
+        return [x], _LEAF
+    return tree.flatten(x)
+
+
+def _check_carry(name: str, init: Any, init_tree: Any, init_avals: list, new_carry: Any) -> list:
     """The leaves of the carry ``new_carry`` a step returned, checked to have the structure,
-    shapes and dtypes of ``init``."""
-    leaves, treedef = tree.flatten(new_carry)
-    if treedef != init_tree:
+    shapes and dtypes of ``init`` (``init_avals``: those of its leaves)."""
+    leaves, treedef = _flatten(new_carry)
+    if treedef is not init_tree and treedef != init_tree:
         raise errors.TreeStructureError(
             f"{name}: the step function returned a carry of structure {treedef}, but the "
             f"initial carry has structure {init_tree}. The carry must keep its structure from "
             "step to step: return (new_carry, y) with new_carry built like init."
         )
-    for (path, start), leaf in zip(tree.flatten_with_path(init)[0], leaves):
-        if tuple(shape_of(leaf)) != tuple(shape_of(start)) or dtype_of(leaf) != dtype_of(start):
+    for i, (leaf, (shape, dtype)) in enumerate(zip(leaves, init_avals)):
+        if tuple(shape_of(leaf)) != shape or dtype_of(leaf) != dtype:
+            path, start = tree.flatten_with_path(init)[0][i]
             raise errors.TreeStructureError(
                 f"{name}: the carry leaf carry{tree.keystr(path)} has {_leaf_type(start)} on "
                 f"entry but {_leaf_type(leaf)} after a step. A carry must keep its shape and "
@@ -220,8 +236,8 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
         raise TypeError(f"scan: f must be a function f(carry, x) -> (carry, y), got {type(f).__name__}")
     if not (isinstance(unroll, (int, bool)) and unroll >= 1) and unroll is not True:
         raise ValueError(f"scan: unroll must be a positive int or True, got {unroll!r}")
-    init_leaves, init_tree = tree.flatten(init)
-    xs_leaves, xs_tree = tree.flatten(xs)
+    init_leaves, init_tree = _flatten(init)
+    xs_leaves, xs_tree = _flatten(xs)
     n = _scan_length(name, xs, xs_leaves, length)
     y_tree: list = []
 
@@ -232,18 +248,49 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"{name}: the step function must return a pair (new_carry, y), "
                             f"got {type(out).__name__}. Return None as y to stack nothing.")
-        carry_leaves = _check_carry(name, init, init_tree, out[0])
+        carry_leaves = _check_carry(name, init, init_tree, carry_avals, out[0])
         y_leaves, treedef = tree.flatten(out[1])
         y_tree.append(treedef)
         return carry_leaves + y_leaves
 
-    avals = [(tuple(shape_of(c)), dtype_of(c)) for c in init_leaves]
-    avals += [(tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves]
+    carry_avals = [(tuple(shape_of(c)), dtype_of(c)) for c in init_leaves]
+    if n and not transforming():  # plain arrays only, no tracer anywhere: the Python loop
+        return _python_scan(name, f, init, init_tree, carry_avals, xs_leaves, xs_tree, n, reverse)
+    avals = carry_avals + [(tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves]
     body, consts = make_body(step, avals, 0, len(init_leaves), name)
     outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, body=body, length=n,
                        reverse=bool(reverse), unroll=unroll)
     k = len(init_leaves)
     return init_tree.unflatten(outs[:k]), y_tree[0].unflatten(outs[k:])
+
+
+def _python_scan(name: str, f: Callable, init: Any, init_tree: Any, carry_avals: list,
+                 xs_leaves: list, xs_tree: Any, n: int, reverse: bool) -> tuple[Any, Any]:
+    """``scan`` on plain arrays with no transformation active: ``f`` called step by step (no
+    tracer can reach it, so nothing needs recording), the carry checked after every step."""
+    carry = init
+    ys: list = []
+    y_tree = None
+    single = xs_leaves[0] if xs_tree is _LEAF else None
+    for i in (range(n - 1, -1, -1) if reverse else range(n)):
+        out = f(carry, single[i] if single is not None else xs_tree.unflatten([x[i] for x in xs_leaves]))
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise TypeError(f"{name}: the step function must return a pair (new_carry, y), "
+                            f"got {type(out).__name__}. Return None as y to stack nothing.")
+        _check_carry(name, init, init_tree, carry_avals, out[0])
+        carry = out[0]
+        y_leaves, treedef = _flatten(out[1])
+        if y_tree is None:
+            y_tree = treedef
+            ys = [_zeros(y, (n,) + tuple(shape_of(y)), dtype_of(y)) for y in y_leaves]
+        elif treedef is not y_tree and treedef != y_tree:
+            raise errors.TreeStructureError(
+                f"{name}: the step function returned y of structure {treedef} at step {i} but "
+                f"{y_tree} before; y must have one structure, shape and dtype at every step.")
+        for stacked, y in zip(ys, y_leaves):
+            stacked[i] = y
+    assert y_tree is not None
+    return carry, y_tree.unflatten(ys)
 
 
 # =============================================================================================

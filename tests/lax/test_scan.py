@@ -78,6 +78,29 @@ def checkpointed(w, xs, loop):  # a checkpointed step: the same values and deriv
     return loop(lambda h, x: (layer(w, h, x), h[0]), fnp.ones_like(w[0]) * 0.1, xs)
 
 
+@ft.custom_jvp
+def smooth_clip(x):
+    return fnp.tanh(x)
+
+
+smooth_clip.defjvp(lambda p, t: (fnp.tanh(p[0]), t[0] / fnp.cosh(p[0]) ** 2))
+
+
+@ft.custom_vjp
+def soft_sin(x):
+    return fnp.sin(x)
+
+
+soft_sin.defvjp(lambda x: (fnp.sin(x), fnp.cos(x)), lambda res, g: (g * res,))
+
+
+def custom_rules(w, xs, loop):  # custom_jvp and custom_vjp functions inside the step
+    def step(c, x):
+        return smooth_clip(c * w[0] + x[:2]), soft_sin(c[0] * x[2])
+
+    return loop(step, w[1:3], xs)
+
+
 W = np.random.default_rng(0).standard_normal((4, 4)) * 0.5
 XS = np.random.default_rng(1).standard_normal((5, 4))
 CASES = [
@@ -88,6 +111,7 @@ CASES = [
     pytest.param(nested, W[0], XS, id="nested"),
     pytest.param(grad_in_step, W[0], XS, id="grad-in-step"),
     pytest.param(checkpointed, W, XS, id="checkpoint"),
+    pytest.param(custom_rules, W[0], XS, id="custom-rules"),
 ]
 
 
@@ -120,7 +144,8 @@ def test_values_eager_jit_and_vmap_match_the_python_loop(case, w, xs, backend):
 
 @pytest.mark.parametrize("case, w, xs", CASES)
 def test_derivatives_to_second_order_in_both_modes(case, w, xs, backend):
-    check_grads(scanned(case), (backend.put(w), backend.put(xs)), order=2)
+    modes = ("rev",) if case is custom_rules else ("fwd", "rev")  # custom_vjp: reverse only
+    check_grads(scanned(case), (backend.put(w), backend.put(xs)), order=2, modes=modes)
 
 
 @pytest.mark.parametrize("case, w, xs", CASES)
