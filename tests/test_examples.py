@@ -65,6 +65,16 @@ def test_sequence_rnn_fast_loss_falls_tenfold():
         assert r["final_loss"] < r["initial_loss"] / 10, cell
 
 
+def test_neural_ode_fast_fits_the_spiral(tmp_path):
+    plot = tmp_path / "neural_ode.png"
+    r = load("neural_ode").main(["--fast", "--no-progress", "--plot", str(plot)])
+    assert len(r["losses"]) == 15
+    assert max(r["losses"][-3:]) < r["losses"][0] / 1.5
+    assert r["final_error"] < r["initial_error"] / 2
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert r["plot"] == str(plot) and _png(plot)
+
+
 def test_examples_degrade_gracefully_without_tqdm_and_matplotlib(tmp_path, monkeypatch, capsys):
     pytest.importorskip("sklearn")
     for missing in ("tqdm", "tqdm.auto", "matplotlib", "matplotlib.pyplot"):
