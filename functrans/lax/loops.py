@@ -1,0 +1,86 @@
+"""Loops written with ``scan`` and ``while_loop``: ``fori_loop`` (a counted loop) and ``map``
+(a function applied to every element of the leading axis), with JAX's names and meaning."""
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+from functrans.core.trace import Tracer
+from functrans.lax.scan import scan
+from functrans.lax.while_loop import while_loop
+
+__all__ = ["fori_loop", "map"]
+
+
+def _static_int(x: Any) -> int | None:
+    """``x`` as a Python int if it is a concrete integer (an int, a NumPy integer, a 0-d
+    integer array), ``None`` if it is traced."""
+    if isinstance(x, Tracer):
+        return None
+    try:
+        return operator.index(x)
+    except TypeError:
+        raise TypeError(f"fori_loop: the bounds must be integers, got {x!r}") from None
+
+
+def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_val: Any) -> Any:
+    """``val = body_fun(i, val)`` for ``i`` from ``lower`` to ``upper - 1``: JAX's
+    ``lax.fori_loop``.
+
+    With concrete integer bounds (Python ints, NumPy integers) the loop is a ``scan`` of
+    ``upper - lower`` steps, so every transformation works, reverse mode included. With traced
+    bounds (arguments of a jitted or vmapped function) it is a ``while_loop``, which supports
+    forward mode, ``vmap`` and ``jit`` but not reverse mode: pass the bounds as Python ints
+    (static) to differentiate it with ``grad``.
+
+    Args:
+        lower: the first index.
+        upper: one past the last index (no step runs if ``upper <= lower``).
+        body_fun: ``body_fun(i, val) -> val``, returning a value of the structure, shapes and
+            dtypes of ``init_val``.
+        init_val: the initial value, a pytree of arrays.
+
+    Returns:
+        The value after the last step.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import lax
+        >>> float(lax.fori_loop(0, 4, lambda i, x: x * 2.0 + i, np.float64(1.0)))
+        27.0
+    """
+    lo, hi = _static_int(lower), _static_int(upper)
+    if lo is not None and hi is not None:
+        def step(carry: tuple, _: None) -> tuple:
+            i, val = carry
+            return (i + 1, body_fun(i, val)), None
+
+        (_, val), _ = scan(step, (lo, init_val), None, length=max(hi - lo, 0))
+        return val
+    _, val = while_loop(lambda carry: carry[0] < upper,
+                        lambda carry: (carry[0] + 1, body_fun(carry[0], carry[1])),
+                        (lower, init_val))
+    return val
+
+
+def map(f: Callable[[Any], Any], xs: Any) -> Any:
+    """``f`` applied to every element along the leading axis of ``xs`` (a pytree), the results
+    stacked: JAX's ``lax.map``, a ``scan`` without a carry. Unlike ``vmap`` the elements are
+    computed one after the other, so memory holds one application of ``f`` at a time.
+
+    Args:
+        f: a function of one element (a pytree of arrays without the leading axis).
+        xs: a pytree of arrays with a common leading axis.
+
+    Returns:
+        The outputs of ``f``, stacked along a new leading axis.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import lax
+        >>> lax.map(lambda row: row.sum(), np.arange(6.0).reshape(3, 2))
+        array([1., 5., 9.])
+    """
+    _, ys = scan(lambda carry, x: (carry, f(x)), None, xs)
+    return ys
