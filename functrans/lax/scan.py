@@ -157,7 +157,7 @@ def _check_carry(name: str, init: Any, init_tree: Any, init_avals: list, new_car
     for i, (leaf, (shape, dtype)) in enumerate(zip(leaves, init_avals)):
         if tuple(shape_of(leaf)) != shape or dtype_of(leaf) != dtype:
             path, start = tree.flatten_with_path(init)[0][i]
-            raise errors.TreeStructureError(
+            raise TypeError(
                 f"{name}: the carry leaf carry{tree.keystr(path)} has {_leaf_type(start)} on "
                 f"entry but {_leaf_type(leaf)} after a step. A carry must keep its shape and "
                 "dtype from step to step: give init that shape and dtype (for example "
@@ -221,8 +221,8 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
         ``(final_carry, ys)``: ``ys`` is ``y`` of every step stacked along a new leading axis.
 
     Raises:
-        TreeStructureError: the carry returned by ``f`` differs from ``init`` in structure,
-            shape or dtype (the message names the leaf by its key path).
+        TreeStructureError: the carry returned by ``f`` differs from ``init`` in structure.
+        TypeError: a leaf of that carry differs in shape or dtype (named by its key path).
 
     Example:
         >>> import numpy as np

@@ -240,15 +240,20 @@ def test_printed_program_shows_the_step():
     assert "scan[" in text and "sin[]" in text and "length=3" in text
 
 
-def test_a_carry_that_changes_type_is_named_by_its_key_path():
-    with pytest.raises(errors.TreeStructureError, match=r"carry\['h'\].*shape \(3,\).*shape \(1, 3\)"):
-        lax.scan(lambda c, x: ({"h": c["h"][None] * x}, None), {"h": np.ones(3)}, np.ones((2, 3)))
-    with pytest.raises(errors.TreeStructureError, match=r"carry\[1\].*float64.*float32"):
-        lax.scan(lambda c, x: ((c[0], c[1].astype(np.float32)), None), (1.0, np.ones(2)), np.ones(2))
+@pytest.mark.parametrize("mode", ["eager", "jit"])
+def test_a_carry_that_changes_type_is_named_by_its_key_path(mode):
+    def run(f, init, xs):
+        call = lambda init, xs: lax.scan(f, init, xs)
+        return (ft.jit(call) if mode == "jit" else call)(init, xs)
+
+    with pytest.raises(TypeError, match=r"carry\['h'\].*shape \(3,\).*shape \(1, 3\)"):
+        run(lambda c, x: ({"h": c["h"][None] * x}, None), {"h": np.ones(3)}, np.ones((2, 3)))
+    with pytest.raises(TypeError, match=r"carry\[1\].*float64.*float32"):
+        run(lambda c, x: ((c[0], c[1].astype(np.float32)), None), (1.0, np.ones(2)), np.ones(2))
     with pytest.raises(errors.TreeStructureError, match="structure"):
-        lax.scan(lambda c, x: ((c, c), None), np.ones(2), np.ones(2))
+        run(lambda c, x: ((c, c), None), np.ones(2), np.ones(2))
     with pytest.raises(TypeError, match=r"pair \(new_carry, y\)"):
-        lax.scan(lambda c, x: c, np.ones(2), np.ones(2))
+        run(lambda c, x: c, np.ones(2), np.ones(2))
 
 
 def test_lengths_are_checked():
