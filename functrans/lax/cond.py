@@ -93,12 +93,11 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
             "Reduce it first (fnp.all(x > 0), fnp.any(...)); to choose element by element, use "
             "fnp.where."
         )
-    if isinstance(pred, Tracer):
-        index = convert_element_type_p.bind(pred if dtype.kind == "b" else ne_p.bind(pred, 0),
-                                            new_dtype=np.dtype(np.int32))
+    if isinstance(pred, Tracer):  # a boolean index: False picks branch 0, True branch 1
+        index = pred if dtype.kind == "b" else ne_p.bind(pred, 0)
     else:
         index = 1 if pred else 0
-    return _switch("cond", index, (false_fun, true_fun), operands)
+    return _switch("cond", index, (false_fun, true_fun), operands, ("false_fun", "true_fun"))
 
 
 def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
@@ -144,10 +143,10 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
                 f"switch: index {index} is out of range for {len(branches)} branches. (A traced "
                 "index, under jit or vmap, is clamped into range instead, as in JAX.)"
             )
-    return _switch("switch", index, branches, operands)
+    return _switch("switch", index, branches, operands, [f"branches[{i}]" for i in range(len(branches))])
 
 
-def _switch(name: str, index: Any, branches: tuple, operands: tuple) -> Any:
+def _switch(name: str, index: Any, branches: tuple, operands: tuple, names: Sequence[str]) -> Any:
     if not isinstance(index, Tracer):
         return branches[index](*operands)
     leaves, in_tree = tree.flatten(operands)
@@ -160,11 +159,11 @@ def _switch(name: str, index: Any, branches: tuple, operands: tuple) -> Any:
             out_trees.append(out_tree)
             return outs
 
-        body, consts = stage_body(flat, avals, f"{name} branch {i}")
+        body, consts = stage_body(flat, avals, f"{name} {names[i]}")
         staged.append((body, consts))
-        check_tree(name, f"branch {i}'s output", out_trees[i], out_trees[0], "branch 0's output")
-        check_types(name, f"branch {i}'s output", body.program.outs, staged[0][0].out_avals,
-                    out_trees[0], "output", "branch 0's output")
+        check_tree(name, f"{names[i]}'s output", out_trees[i], out_trees[0], f"{names[0]}'s output")
+        check_types(name, f"{names[i]}'s output", body.program.outs, staged[0][0].out_avals,
+                    out_trees[0], "output", f"{names[0]}'s output")
     bodies, consts = _share_consts(staged)
     outs = cond_p.bind(index, *consts, *leaves, branches=bodies)
     return out_trees[0].unflatten(outs)
@@ -184,7 +183,8 @@ def _share_consts(staged: list) -> tuple[tuple, list]:
     for body, own in staged:
         program = body.program
         own_vars = dict(zip((id(c) for c in own), program.in_vars[:len(own)]))
-        const_vars = [own_vars.get(id(c)) or program.trace.new_var(tuple(c.shape), c.dtype) for c in consts]
+        const_vars = [own_vars[id(c)] if id(c) in own_vars else program.trace.new_var(tuple(c.shape), c.dtype)
+                      for c in consts]
         program.in_vars = const_vars + program.in_vars[len(own):]
         bodies.append(Body(program, body.name))
     return tuple(bodies), consts
