@@ -10,7 +10,7 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans import tree
-from functrans.lax.custom_root import custom_linear_solve
+from functrans.lax.custom_root import batch_as_block, custom_linear_solve
 from functrans.typing import PyTree
 
 __all__ = ["cg", "gmres"]
@@ -146,6 +146,7 @@ def cg(A: Any, b: PyTree, x0: PyTree | None = None, *, tol: float = 1e-5, atol: 
     precondition = (lambda x: x) if M is None else _operator(M, "M")
     rhs, finish = _shifted(matvec, b, x0)
 
+    @batch_as_block  # (a batch of SPD systems is one block-diagonal SPD system)
     def solve(mv: Operator, b_: PyTree) -> PyTree:
         return _cg_solve(mv, b_, tol=tol, atol=atol, maxiter=maxiter, precondition=precondition)
 
@@ -241,6 +242,7 @@ def gmres(A: Any, b: PyTree, x0: PyTree | None = None, *, tol: float = 1e-5, ato
     precondition = (lambda x: x) if M is None else _operator(M, "M")
     rhs, finish = _shifted(matvec, b, x0)
 
+    @batch_as_block
     def solve(mv: Operator, b_: PyTree) -> PyTree:
         return _gmres_solve(mv, b_, tol=tol, atol=atol, restart=restart, maxiter=maxiter,
                             precondition=precondition)

@@ -11,7 +11,7 @@ import functrans.numpy as fnp
 from functrans import tree
 from functrans.api import jacfwd, jvp
 from functrans.implicit.krylov import _Flat, gmres
-from functrans.lax.custom_root import custom_root
+from functrans.lax.custom_root import batch_as_block, custom_root
 from functrans.typing import PyTree
 
 __all__ = ["NotConvergedError", "fixed_point", "root"]
@@ -43,6 +43,7 @@ def _max_abs(value: PyTree) -> float:
 def _gmres_solver(tol: float) -> LinearSolver:
     """The default linear solver of the implicit rule: GMRES to ``tol``, matrix-free."""
 
+    @batch_as_block
     def solve(matvec: Callable[[Any], Any], y: Any) -> Any:
         return gmres(matvec, y, tol=tol, atol=0.0, restart=30)[0]
 
@@ -109,12 +110,14 @@ def fixed_point(g: Callable[..., Any], x0: PyTree, *params: Any, tol: float = 1e
             "contraction (its Jacobian in x of spectral radius below 1)."
         )
 
-    return custom_root(f, x0, solve, linear_solver or _gmres_solver(min(tol, 1e-8)))
+    return custom_root(f, x0, batch_as_block(solve) if solver is None else solve,
+                       linear_solver or _gmres_solver(min(tol, 1e-8)))
 
 
 def _newton(tol: float, max_iter: int) -> Solver:
     """Newton's method, stopping at max |f(x)| <= tol."""
 
+    @batch_as_block  # (a batch of systems is one block-diagonal system: Newton solves it whole)
     def solve(f: Callable[[PyTree], PyTree], x0: PyTree) -> PyTree:
         flat = _Flat(x0)
         f_flat = flat.wrap(f)

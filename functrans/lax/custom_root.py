@@ -16,8 +16,9 @@ the right-hand side; its parameter ``call`` carries the recording and the user's
 - ``custom_root``: x* with f(x*) = 0. Its JVP is x' = -(df/dx)^{-1} (df/dtheta theta'), the
   linear system solved by a ``linear_solve`` with ``tangent_solve`` both ways, so reverse
   mode and every higher order follow.
-- Under ``vmap`` both are applied example by example (the solver's Python control flow needs
-  one example's values).
+- Under ``vmap`` a batch of systems is one block-diagonal system, solved at once, when the
+  solvers are marked ``batch_as_block`` (functrans.implicit's are); other solvers run example
+  by example (they may assume one example's shapes).
 """
 from __future__ import annotations
 
@@ -31,11 +32,13 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import eval_program, stage, stage_closed
 from functrans.core.trace import Tracer, named_scope, transforming
 from functrans.core.zeros import zero
+from functrans.interpreters.batching import vmap_flat
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.transpose import transpose_program
 from functrans.primitives import full_like_p, neg_p, sub_p
+from functrans.primitives._define import batch_size, bdim_at_front
 
-__all__ = ["custom_linear_solve", "custom_root"]
+__all__ = ["batch_as_block", "custom_linear_solve", "custom_root"]
 
 
 # =============================================================================================
@@ -99,6 +102,46 @@ def _check_solution(name: str, what: str, out: Any, treedef: Any, avals: Sequenc
                 "stop_gradient if it is a constant."
             )
     return leaves
+
+
+# --- batching: a batch of systems as one block-diagonal system -------------------------------
+
+
+def batch_as_block(solver: Callable) -> Callable:
+    """Declare that ``solver`` (a ``solve`` or ``tangent_solve``) is correct on any shapes, so
+    that a batch of independent systems stacked along a leading axis, taken as one
+    block-diagonal system, is solved right: under ``vmap`` it then runs once on the whole
+    batch instead of once per example. A solver that assumes one example's shapes (a scalar
+    ``y / g(1.0)``, a dense Jacobian of fixed size) must not be marked. Returns ``solver``.
+
+    Example:
+        >>> solve = batch_as_block(lambda matvec, b: b)
+        >>> solve.batch_as_block
+        True
+    """
+    solver.batch_as_block = True  # type: ignore[attr-defined]
+    return solver
+
+
+def _blockwise(*solvers: Callable | None) -> bool:
+    return all(s is None or getattr(s, "batch_as_block", False) for s in solvers)
+
+
+def _batched_body(body: Body, consts: Sequence, dims: Sequence, size: int, origin: str) -> tuple[Body, list]:
+    """``body`` on a batch: its inputs and outputs carry the batch axis in front; its
+    closed-over ``consts`` are batched along ``dims`` (or not)."""
+    k = len(consts)
+
+    def run(xs: list) -> list:
+        outs, out_dims = vmap_flat(lambda leaves: body.run(leaves[:k], leaves[k:]), [*consts, *xs],
+                                   [*dims, *[0] * len(xs)], size, origin)
+        return [o if o is zero else bdim_at_front(o, d, size) for o, d in zip(outs, out_dims)]
+
+    return Body.record(run, [((size, *shape), dtype) for shape, dtype in body.in_avals], origin)
+
+
+def _front(values: Sequence, dims: Sequence, size: int) -> list:
+    return [bdim_at_front(v, d, size) for v, d in zip(values, dims)]
 
 
 # =============================================================================================
@@ -181,11 +224,23 @@ def _linear_solve_transpose(cts, *args, call):
     return [zero] * n + list(b_cts)
 
 
+def _linear_solve_batch(values, dims, *, call):
+    if not _blockwise(call.solve, call.transpose_solve):
+        return NotImplemented  # (example by example)
+    n = call.num_consts
+    size = batch_size(values, dims)
+    body, consts = _batched_body(call.matvec, values[:n], dims[:n], size, f"vmap({call.name})")
+    batched = LinearSolveCall(body, call.solve, call.transpose_solve, call.treedef, call.name)
+    outs = linear_solve_p.bind(*consts, *_front(values[n:], dims[n:], size), call=batched)
+    return outs, [0] * len(outs)
+
+
 linear_solve_p = Primitive("linear_solve", multiple_results=True)
 linear_solve_p.impl = lambda *args, call: call.run_solve(args[:call.num_consts], args[call.num_consts:])
 linear_solve_p.shape_rule = lambda *args, call: list(call.matvec.in_avals)
 linear_solve_p.jvp = _linear_solve_jvp
 linear_solve_p.transpose = _linear_solve_transpose
+linear_solve_p.batch = _linear_solve_batch
 
 
 # =============================================================================================
@@ -246,10 +301,22 @@ def _custom_root_jvp(primals, tangents, *, call):
     return x, [neg_p.bind(t) for t in x_dot]
 
 
+def _custom_root_batch(values, dims, *, call):
+    if not _blockwise(call.solve, call.tangent_solve):
+        return NotImplemented  # (example by example)
+    n = call.num_consts
+    size = batch_size(values, dims)
+    body, consts = _batched_body(call.f, values[:n], dims[:n], size, f"vmap({call.name})")
+    batched = RootCall(body, call.solve, call.tangent_solve, call.treedef, call.name)
+    outs = custom_root_p.bind(*consts, *_front(values[n:], dims[n:], size), call=batched)
+    return outs, [0] * len(outs)
+
+
 custom_root_p = Primitive("custom_root", multiple_results=True)
 custom_root_p.impl = lambda *args, call: call.run_solve(args[:call.num_consts], args[call.num_consts:])
 custom_root_p.shape_rule = lambda *args, call: list(call.f.in_avals)
 custom_root_p.jvp = _custom_root_jvp
+custom_root_p.batch = _custom_root_batch
 
 
 # =============================================================================================

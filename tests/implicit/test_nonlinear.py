@@ -178,3 +178,19 @@ def test_root_that_does_not_converge_raises():
         root(lambda x, a: x ** 2 + a, np.array(0.5), 1.0, max_iter=10)  # no real root
     with pytest.raises(NotConvergedError, match="singular"):
         root(lambda x, a: x ** 2 + a, np.array(1.0), 1.0)  # the first step lands on x = 0
+
+
+def test_vmap_solves_the_batch_at_once_in_one_equation():
+    bs = RNG.standard_normal((5, 4))
+
+    def count(batch):
+        jaxpr = ft.make_jaxpr(ft.vmap(lambda b: equilibrium(W, b)))(batch)
+        return [e.prim.name for e in jaxpr.eqns].count("custom_root"), len(jaxpr.eqns)
+
+    assert count(bs) == count(bs[:2]) and count(bs)[0] == 1  # not one solve per example
+    ws = np.stack([W, 0.5 * W, -W])
+    per_example = ft.vmap(lambda w: ft.grad(loss)(w, B))(ws)  # the matrix batched, x0 not
+    for i in range(3):
+        np.testing.assert_allclose(per_example[i], ft.grad(loss)(ws[i], B), rtol=1e-9)
+    roots = ft.vmap(lambda p: root(system, X0, p))(np.array([[5.0, 1.0], [13.0, 1.0]]))
+    np.testing.assert_allclose(roots, [[2.0, 1.0], [3.0, 2.0]], rtol=1e-10)

@@ -12,6 +12,7 @@ from functrans import errors
 from functrans.core.trace import Tracer
 from functrans.interpreters.linearize import linearize_flat
 from functrans.lax import custom_linear_solve, custom_root
+from functrans.lax.custom_root import batch_as_block
 from functrans.testing import check_grads
 
 RNG = np.random.default_rng(0)
@@ -205,3 +206,32 @@ def test_symmetric_solve_serves_the_transpose_and_a_missing_transpose_is_named()
     np.testing.assert_allclose(ft.jvp(no_transpose, (B,), (np.ones(3),))[1], np.linalg.solve(A, np.ones(3)).sum())
     with pytest.raises(errors.CustomRuleError, match="transpose_solve"):
         ft.grad(no_transpose)(B)
+
+
+def test_solvers_marked_batch_as_block_run_once_per_batch_others_per_example():
+    calls = []
+
+    def solve(f, x):  # Newton on the flattened unknowns: right for one system or a block of them
+        calls.append(fnp.shape(x))
+        shape = fnp.shape(x)
+        f_flat = lambda v: fnp.reshape(f(fnp.reshape(v, shape)), (-1,))
+        return fnp.reshape(newton_vector(f_flat, fnp.reshape(x, (-1,))), shape)
+
+    def blockwise(g, y):  # g of a batch is block-diagonal: solve it through its dense matrix
+        flat = fnp.reshape(y, (-1,))
+        mat = ft.jacfwd(lambda v: fnp.reshape(g(fnp.reshape(v, fnp.shape(y))), (-1,)))(fnp.zeros_like(flat))
+        return fnp.reshape(fnp.linalg.solve(mat, flat), fnp.shape(y))
+
+    def roots(solver, bs):
+        return ft.vmap(lambda b: custom_root(lambda x: A @ x + x ** 3 / 3 - b, fnp.zeros_like(b), solver,
+                                             batch_as_block(blockwise)))(bs)
+
+    bs = RNG.standard_normal((4, 3))
+    per_example = roots(solve, bs)
+    assert calls == [(3,)] * 4
+    calls.clear()
+    at_once = roots(batch_as_block(solve), bs)
+    assert calls == [(4, 3)]
+    np.testing.assert_allclose(at_once, per_example, rtol=1e-12)
+    grads = ft.vmap(ft.grad(lambda b: fnp.sum(cubic_root(A, b))))(bs)
+    np.testing.assert_allclose(grads[1], ft.grad(lambda b: fnp.sum(cubic_root(A, b)))(bs[1]), rtol=1e-12)

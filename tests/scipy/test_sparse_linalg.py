@@ -99,3 +99,17 @@ def test_argument_errors():
         krylov.gmres(GENERAL, B, solve_method="qr")
     with pytest.raises(ValueError, match="restart"):
         krylov.gmres(GENERAL, B, restart=0)
+
+
+def test_vmap_over_matrices_and_right_hand_sides_at_once(solver):
+    solve, a, _ = solver
+    mats = np.stack([a, a + np.eye(N), 2 * a])
+    bs = RNG.standard_normal((3, N))
+    xs = ft.vmap(lambda m, b: solve(m, b, tol=1e-12)[0])(mats, bs)
+    np.testing.assert_allclose(xs, np.linalg.solve(mats, bs[..., None])[..., 0], rtol=1e-8)
+    grads = ft.vmap(ft.grad(lambda m, b: fnp.sum(solve(m, b, tol=1e-12)[0])))(mats, bs)
+    for i in range(3):
+        want = ft.grad(lambda m: fnp.sum(fnp.linalg.solve(m, bs[i])))(mats[i])
+        np.testing.assert_allclose(grads[i], want, rtol=1e-7)
+    jaxpr = ft.make_jaxpr(ft.vmap(lambda b: solve(a, b)[0]))(bs)
+    assert [e.prim.name for e in jaxpr.eqns].count("linear_solve") == 1
