@@ -63,7 +63,7 @@ class ScanBody:
         self.num_consts = num_consts
         self.num_carry = num_carry
         self.name = name
-        self._plans: dict[bool, Callable] = {}
+        self._plans: dict[bool, ReplayPlan] = {}
 
     @property
     def in_avals(self) -> list[tuple]:
@@ -77,13 +77,14 @@ class ScanBody:
         """The step on any values (tracers included), each equation through ``bind``."""
         return eval_program(self.program, leaves)
 
-    def runner(self) -> Callable[[list], list]:
-        """The step on plain arrays: the program compiled by jit's replay, once."""
+    def plan(self) -> ReplayPlan:
+        """The step on plain arrays: the program compiled by jit's replay, once (per setting
+        of ``debug_nans``, which the plan reads when it is built)."""
         key = bool(config.debug_nans)
-        run = self._plans.get(key)
-        if run is None:
-            run = self._plans[key] = ReplayPlan(self.program).run
-        return run
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = ReplayPlan(self.program)
+        return plan
 
     def __str__(self) -> str:
         return format_program(self.program).replace("\n", "\n    ")
@@ -303,14 +304,17 @@ def _scan_impl(*args, body, length, reverse, unroll):
     y_avals = body.out_avals[body.num_carry:]
     like = next((a for a in args if type(a) not in PY_SCALARS), 0.0)  # (ys on its device)
     ys = [_zeros(like, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
-    run = body.runner()
+    if not length:
+        return carry + ys
+    plan = body.plan()
+    run = plan.run_shared  # each step's carry only feeds the next step; ys are copied
     k = body.num_carry
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
         outs = run(consts + carry + [x[i] for x in xs])
         carry = outs[:k]
         for y, value in zip(ys, outs[k:]):
             y[i] = value
-    return carry + ys
+    return plan.detach(carry) + ys
 
 
 def _scan_shape(*args, body, length, reverse, unroll):
