@@ -10,6 +10,9 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans import tree
+from functrans._abstract import dtype_of, shape_of
+from functrans.core.staging import stage_closed
+from functrans.core.trace import transforming
 from functrans.lax.custom_root import batch_as_block, custom_linear_solve
 from functrans.typing import PyTree
 
@@ -28,6 +31,33 @@ def _operator(a: Any, what: str) -> Operator:
         f"{what} must be a square matrix (a 2-d array) or a linear function of x, got "
         f"{type(a).__name__}{' of shape ' + str(tuple(a.shape)) if hasattr(a, 'shape') else ''}."
     )
+
+
+def _checked(name: str, b: PyTree, M: Any) -> Operator:
+    """The preconditioner as a function (the identity for ``None``), after checking that b is
+    real and that M holds no traced value: M steers the iterations, which run on concrete
+    values, and never the solution, so it gets no derivative and must be known."""
+    leaves, treedef = tree.flatten(b)
+    for i, leaf in enumerate(leaves):
+        if dtype_of(leaf).kind != "f":
+            raise TypeError(
+                f"{name}: leaf {i} of b has dtype {dtype_of(leaf)}; this solver works on real "
+                "floating-point values. Split a complex system into its real and imaginary parts."
+            )
+    if M is None:
+        return lambda x: x
+    precondition = _operator(M, "M")
+    if transforming():
+        avals = [(tuple(shape_of(x)), dtype_of(x)) for x in leaves]
+        _, traced = stage_closed(lambda xs: tree.leaves(precondition(treedef.unflatten(xs))), avals, name)
+        if traced:
+            raise ValueError(
+                f"{name}: the preconditioner M holds a value traced by a transformation (an "
+                "argument of jit, grad or vmap). M changes only how fast the solver converges, "
+                "not the solution, and is applied to concrete values: build it from constants "
+                "(outside the transformed function, or from NumPy arrays)."
+            )
+    return precondition
 
 
 class _Flat:
@@ -143,7 +173,7 @@ def cg(A: Any, b: PyTree, x0: PyTree | None = None, *, tol: float = 1e-5, atol: 
         True
     """
     matvec = _operator(A, "A")
-    precondition = (lambda x: x) if M is None else _operator(M, "M")
+    precondition = _checked("cg", b, M)
     rhs, finish = _shifted(matvec, b, x0)
 
     @batch_as_block  # (a batch of SPD systems is one block-diagonal SPD system)
@@ -239,7 +269,7 @@ def gmres(A: Any, b: PyTree, x0: PyTree | None = None, *, tol: float = 1e-5, ato
     if restart < 1:
         raise ValueError(f"gmres: restart must be a positive number of steps, got {restart}.")
     matvec = _operator(A, "A")
-    precondition = (lambda x: x) if M is None else _operator(M, "M")
+    precondition = _checked("gmres", b, M)
     rhs, finish = _shifted(matvec, b, x0)
 
     @batch_as_block

@@ -99,6 +99,11 @@ def test_argument_errors():
         krylov.gmres(GENERAL, B, solve_method="qr")
     with pytest.raises(ValueError, match="restart"):
         krylov.gmres(GENERAL, B, restart=0)
+    with pytest.raises(TypeError, match="complex128; this solver works on real"):
+        cg(SPD, B + 1j)
+    for transform in (ft.jit, ft.grad):
+        with pytest.raises(ValueError, match="M holds a value traced"):
+            transform(lambda m: fnp.sum(gmres(GENERAL, B, M=m)[0]))(np.eye(N))
 
 
 def test_vmap_over_matrices_and_right_hand_sides_at_once(solver):
