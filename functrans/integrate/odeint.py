@@ -128,6 +128,7 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
         (tuple(shape_of(a)), dtype_of(a)) for a in arg_leaves]
     traced = any(isinstance(leaf, Tracer) for leaf in leaves)
     closed: list = []
+    traceable = True
     try:
         program = stage(rhs_checked, avals, name)
     except errors.TracerConversionError:
@@ -135,6 +136,7 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
             raise
         # Python control flow on values: fine on concrete values, where nothing is traced.
         # (A traced value func closes over is then seen in its output instead.)
+        traceable = False
         f0 = rhs_checked([ts[0] if i == n else x for i, x in enumerate(leaves)])
         if any(isinstance(f, Tracer) for f in f0):
             raise
@@ -143,6 +145,6 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     if closed:
         converted = _close_over(program, closed)
         rhs = lambda leaves: eval_program(converted, leaves)
-    spec = OdeSpec(rhs, n, float(rtol), float(atol), mxstep, float(hmax), name)
+    spec = OdeSpec(rhs, n, float(rtol), float(atol), mxstep, float(hmax), name, traceable=traceable)
     outs = odeint_p.bind(*leaves, *closed, spec=spec)
     return y_tree.unflatten(outs)
