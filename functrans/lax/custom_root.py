@@ -98,8 +98,8 @@ def _check_solution(name: str, what: str, out: Any, treedef: Any, avals: Sequenc
                 f"{name}: {what} returned a traced value: the solver closes over a value that a "
                 "transformation traces. The solver runs on concrete values and is never "
                 "differentiated; pass what it needs through the function being solved (f or "
-                "matvec), whose closed-over values are differentiated, or wrap the value in "
-                "stop_gradient if it is a constant."
+                "matvec), whose closed-over values are differentiated, or compute it from "
+                "constants outside the transformed function."
             )
     return leaves
 
