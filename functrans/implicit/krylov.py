@@ -11,6 +11,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import tree
 from functrans._abstract import dtype_of, shape_of
+from functrans.backend import device_get
 from functrans.core.staging import stage_closed
 from functrans.core.trace import transforming
 from functrans.lax.custom_root import batch_as_block, custom_linear_solve
@@ -183,10 +184,27 @@ def cg(A: Any, b: PyTree, x0: PyTree | None = None, *, tol: float = 1e-5, atol: 
     return finish(custom_linear_solve(matvec, rhs, solve, symmetric=True)), None
 
 
+def _givens(h: np.ndarray, g: np.ndarray, cs: np.ndarray, sn: np.ndarray, k: int) -> None:
+    """Bring column ``k`` of the Hessenberg matrix ``h`` to upper-triangular form: apply the
+    earlier rotations, then a new one that zeroes ``h[k + 1, k]``, rotating ``g`` (the
+    right-hand side, whose last entry is then the residual's norm) along. On the host."""
+    for j in range(k):
+        top = cs[j] * h[j, k] + sn[j] * h[j + 1, k]
+        h[j + 1, k] = -sn[j] * h[j, k] + cs[j] * h[j + 1, k]
+        h[j, k] = top
+    norm = math.hypot(h[k, k], h[k + 1, k])
+    cs[k], sn[k] = (1.0, 0.0) if norm == 0.0 else (h[k, k] / norm, h[k + 1, k] / norm)
+    h[k, k], h[k + 1, k] = norm, 0.0
+    g[k + 1] = -sn[k] * g[k]
+    g[k] = cs[k] * g[k]
+
+
 def _gmres_solve(matvec: Operator, b: PyTree, *, tol: float, atol: float, restart: int,
                  maxiter: int | None, precondition: Operator) -> PyTree:
     """Restarted GMRES from 0 with right preconditioning (A M y = b, x = M y), on concrete
-    values. The small Hessenberg least-squares problem of each cycle is solved on the host."""
+    values: the Arnoldi basis by classical Gram-Schmidt done twice (two matrix products per
+    step, as stable as modified Gram-Schmidt), the small least-squares problem by Givens
+    rotations on the host."""
     flat = _Flat(b)
     a = flat.wrap(matvec)
     m = flat.wrap(precondition)
@@ -199,25 +217,29 @@ def _gmres_solve(matvec: Operator, b: PyTree, *, tol: float, atol: float, restar
     for _ in range(10 * flat.size if maxiter is None else maxiter):
         if beta <= threshold:
             break
-        basis = [r / beta]
-        h = np.zeros((restart + 1, restart))  # host-data: the small Hessenberg matrix, of Python floats
-        e1 = np.zeros(restart + 1)  # host-data: its right-hand side
-        e1[0] = beta
+        basis = fnp.reshape(r / beta, (1, -1))  # the Arnoldi vectors, as rows
+        h = np.zeros((restart + 1, restart))  # host-data: the small Hessenberg matrix
+        g = np.zeros(restart + 1)  # host-data: its right-hand side, rotated along
+        g[0] = beta
+        cs = np.zeros(restart)  # host-data: the rotations' cosines
+        sn = np.zeros(restart)  # host-data: and sines
         k = 0
-        coef: Any = None
         while k < restart:
             w = a(m(basis[k]))
-            for j in range(k + 1):  # modified Gram-Schmidt
-                h[j, k] = _dot(basis[j], w)
-                w = w - h[j, k] * basis[j]
-            h[k + 1, k] = _norm(w)
+            first = fnp.matmul(basis, w)
+            w = w - fnp.matmul(first, basis)
+            second = fnp.matmul(basis, w)
+            w = w - fnp.matmul(second, basis)
+            h[:k + 1, k] = device_get(first + second)
+            h[k + 1, k] = next_norm = _norm(w)
+            _givens(h, g, cs, sn, k)
             k += 1
-            # host-data: the small least-squares problem, on the host
-            coef, *_ = np.linalg.lstsq(h[:k + 1, :k], e1[:k + 1], rcond=None)
-            residual = float(np.linalg.norm(h[:k + 1, :k] @ coef - e1[:k + 1]))  # host-data: as above
-            if residual <= threshold or h[k, k - 1] <= 1e-14 * beta:
+            if abs(g[k]) <= threshold or next_norm <= 1e-14 * beta:
                 break
-            basis.append(w / h[k, k - 1])
+            basis = fnp.concatenate([basis, fnp.reshape(w / next_norm, (1, -1))])
+        coef = np.zeros(k)  # host-data: back substitution in the k x k triangle
+        for i in range(k - 1, -1, -1):
+            coef[i] = (g[i] - h[i, i + 1:k] @ coef[i + 1:]) / h[i, i]
         update = basis[0] * float(coef[0])
         for j in range(1, k):
             update = update + basis[j] * float(coef[j])

@@ -27,6 +27,7 @@ from typing import Any
 
 from functrans import errors, tree
 from functrans._abstract import dtype_of, shape_of
+from functrans.config import config
 from functrans.core.ir import Program
 from functrans.core.primitive import Primitive
 from functrans.core.staging import eval_program, stage, stage_closed
@@ -34,6 +35,7 @@ from functrans.core.trace import Tracer, named_scope, transforming
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat
 from functrans.interpreters.jvp import jvp_flat
+from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
 from functrans.primitives import full_like_p, neg_p, sub_p
 from functrans.primitives._define import batch_size, bdim_at_front
@@ -48,14 +50,20 @@ __all__ = ["batch_as_block", "custom_linear_solve", "custom_root"]
 
 class Body:
     """A function of flat leaves recorded by ``stage_closed``: its program takes the tracers it
-    closed over first (``num_consts`` of them), then its own inputs (of ``in_avals``)."""
+    closed over first (``num_consts`` of them), then its own inputs (of ``in_avals``).
 
-    __slots__ = ("program", "num_consts", "in_avals")
+    A solver calls it once per iteration on concrete values: those calls run a ``ReplayPlan``
+    of the program (jit's executor, built on the first such call); calls on tracers (a solver
+    differentiating f, say) evaluate the program through ``bind``.
+    """
+
+    __slots__ = ("program", "num_consts", "in_avals", "_plan")
 
     def __init__(self, program: Program, num_consts: int):
         self.program = program
         self.num_consts = num_consts
         self.in_avals = [(tuple(v.shape), v.dtype) for v in program.in_vars[num_consts:]]
+        self._plan: tuple[bool, ReplayPlan] | None = None
 
     @classmethod
     def record(cls, fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str) -> tuple[Body, list]:
@@ -66,7 +74,13 @@ class Body:
 
     def run(self, consts: Sequence, inputs: Sequence) -> list:
         """The function on ``inputs``, with ``consts`` for the values it closed over."""
-        return eval_program(self.program, [*consts, *inputs])
+        args = [*consts, *inputs]
+        if transforming() and any(isinstance(a, Tracer) for a in args):
+            return eval_program(self.program, args)
+        plan = self._plan
+        if plan is None or plan[0] != config.debug_nans:  # (a plan is built for one setting)
+            plan = self._plan = (config.debug_nans, ReplayPlan(self.program))
+        return plan[1].run(args)
 
 
 def _zeros(like: Any, aval: tuple) -> Any:
