@@ -118,3 +118,12 @@ def test_vmap_over_matrices_and_right_hand_sides_at_once(solver):
         np.testing.assert_allclose(grads[i], want, rtol=1e-7)
     jaxpr = ft.make_jaxpr(ft.vmap(lambda b: solve(a, b)[0]))(bs)
     assert [e.prim.name for e in jaxpr.eqns].count("linear_solve") == 1
+
+
+def test_gmres_restarts_and_stops_at_maxiter():
+    a = RNG.standard_normal((30, 30)) + 8 * np.eye(30)  # non-normal, well conditioned
+    b = RNG.standard_normal(30)
+    x, _ = gmres(a, b, restart=4, tol=1e-12, maxiter=500)
+    np.testing.assert_allclose(x, np.linalg.solve(a, b), rtol=1e-9)
+    rough, _ = gmres(a, b, restart=2, tol=1e-12, maxiter=1)  # one cycle of two steps
+    assert 1e-3 < np.linalg.norm(a @ rough - b) < np.linalg.norm(b)
