@@ -309,12 +309,13 @@ def _scan_impl(*args, body, length, reverse, unroll):
     plan = body.plan()
     run = plan.run_shared  # each step's carry only feeds the next step; ys are copied
     k = body.num_carry
+    outs: list = []
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
         outs = run(consts + carry + [x[i] for x in xs])
         carry = outs[:k]
         for y, value in zip(ys, outs[k:]):
             y[i] = value
-    return plan.detach(carry) + ys
+    return plan.detach(outs)[:k] + ys  # (detach takes a whole output list of the plan)
 
 
 def _scan_shape(*args, body, length, reverse, unroll):
