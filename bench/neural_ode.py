@@ -10,7 +10,8 @@ solver, and the Dormand-Prince loop against SciPy's RK45.
   and Adam), with the gradient by ``functrans.integrate.odeint``'s adjoint method, against the
   same step with ``grad`` recording every solver step (``functrans.integrate.dopri5.solve``
   run on tracers, on the same steps: the state is flattened as odeint flattens it); time,
-  and the peak memory traced (tracemalloc) during the gradient, over a short and a long span;
+  and the peak memory traced (tracemalloc) during the gradient, over the example's span, a
+  longer one sampled as densely, and a long one with two outputs;
 - the solver loop alone on Lotka-Volterra at rtol = atol = 1.4e-8, against
   ``scipy.integrate.solve_ivp(method="RK45")`` with the same tolerances (the same method and
   error control: both take the same steps), per step.
@@ -101,7 +102,9 @@ def lotka_volterra_solvers():
 
 def collect(section: _harness.Section, options: _harness.Options) -> None:
     """Time the training steps and the solver loop; measure the gradients' peak memory."""
-    configs = [(1.0, 16, 10)] if options.quick else [(1.0, 16, 10), (5.0, 16, 40)]
+    # the example's segments; a longer span sampled as densely; a long span with the loss on
+    # its end only (the adjoint's case: many solver steps, two outputs)
+    configs = [(1.0, 16, 10)] if options.quick else [(1.0, 16, 10), (5.0, 16, 40), (10.0, 16, 2)]
     for span, batch, segment in configs:
         (adjoint_step, adjoint_grad), (backprop_step, backprop_grad) = training_steps(span, batch, segment)
         label = f"t in [0, {span:g}], {segment} outputs, batch {batch}"
