@@ -16,6 +16,7 @@ import numpy as np
 
 from functrans._abstract import shape_of
 from functrans.backend import array_module_of
+from functrans.lax import Precision, canonicalize_precision
 from functrans.numpy._complex import conj
 from functrans.numpy._joining import stack
 from functrans.numpy._shape import ravel
@@ -40,15 +41,19 @@ route_through_primitives(globals())
 # --- matrix and vector products ------------------------------------------------------------------
 
 
-def matmul(a: ArrayLike, b: ArrayLike, /) -> Array:
+def matmul(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | None = None) -> Array:
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices and the
     added dimension removed afterwards; leading dimensions are batch dimensions and broadcast.
+    ``precision`` (JAX's) is checked and changes nothing: NumPy computes in the operands'
+    dtype.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.matmul(fnp.ones((2, 3)), fnp.ones((3, 4))).shape
         (2, 4)
     """
+    if precision is not None:
+        canonicalize_precision(precision)
     if type(a) is _ndarray and type(b) is _ndarray:  # plain arrays: NumPy itself
         return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
     a, b = as_array(a), as_array(b)
@@ -79,15 +84,18 @@ def matmul(a: ArrayLike, b: ArrayLike, /) -> Array:
     return dot_general(a, b, (((nb + 1,), (nb,)), (dims, dims)))
 
 
-def dot(a: ArrayLike, b: ArrayLike, /) -> Array:
+def dot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | None = None) -> Array:
     """``numpy.dot``: scalars multiply; otherwise the last axis of ``a`` is contracted with
-    the second-to-last of ``b`` (its only axis if ``b`` is 1-D).
+    the second-to-last of ``b`` (its only axis if ``b`` is 1-D). ``precision`` (JAX's) is
+    checked and changes nothing: NumPy computes in the operands' dtype.
 
     Example:
         >>> import functrans.numpy as fnp
-        >>> float(fnp.dot(fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0])))
+        >>> float(fnp.dot(fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0]), precision="highest"))
         11.0
     """
+    if precision is not None:
+        canonicalize_precision(precision)
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
@@ -99,26 +107,29 @@ def dot(a: ArrayLike, b: ArrayLike, /) -> Array:
     return dot_general(a, b, (((an - 1,), (b_axis,)), ((), ())))
 
 
-def vdot(a: ArrayLike, b: ArrayLike, /) -> Array:
-    """Dot product of the flattened arrays, conjugating the first.
+def vdot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | None = None) -> Array:
+    """Dot product of the flattened arrays, conjugating the first (``precision``: as ``dot``).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.vdot(fnp.ones((2, 2)), fnp.ones((2, 2))))
         4.0
     """
-    return dot(ravel(conj(a)), ravel(b))
+    return dot(ravel(conj(a)), ravel(b), precision=precision)
 
 
-def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[int | Sequence[int]] = 2) -> Array:
+def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[int | Sequence[int]] = 2, *,
+              precision: Precision | str | tuple | None = None) -> Array:
     """Contract ``axes`` of ``a`` with ``axes`` of ``b`` (an int n: the last n of ``a`` with
-    the first n of ``b``; or a pair of sequences).
+    the first n of ``b``; or a pair of sequences). ``precision``: as ``dot``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.tensordot(fnp.ones((2, 3, 4)), fnp.ones((3, 4, 5))).shape
         (2, 5)
     """
+    if precision is not None:
+        canonicalize_precision(precision)
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if isinstance(axes, int):
@@ -148,14 +159,16 @@ def outer(a: ArrayLike, b: ArrayLike, /) -> Array:
     return _ew.mul(_shape.reshape(a, (a.shape[0], 1)), _shape.reshape(b, (1, b.shape[0])))
 
 
-def inner(a: ArrayLike, b: ArrayLike, /) -> Array:
-    """Contract the last axes of ``a`` and ``b``.
+def inner(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | None = None) -> Array:
+    """Contract the last axes of ``a`` and ``b`` (``precision``: as ``dot``).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.inner(fnp.ones(3), fnp.ones(3)))
         3.0
     """
+    if precision is not None:
+        canonicalize_precision(precision)
     a, b = as_array(a), as_array(b)
     if len(a.shape) == 0 or len(b.shape) == 0:
         return _ew.mul(a, b)
@@ -404,13 +417,14 @@ def _contract_all(operands: Sequence[Array], specs: Sequence[str], output: str) 
     return _shape.transpose(op, tuple(spec.index(c) for c in output))
 
 
-def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | str = False) -> Array:
+def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | str = False,
+           precision: Precision | str | tuple | None = None) -> Array:
     """Einstein summation, as ``numpy.einsum``: ``einsum('ij,jk->ik', a, b)``, or the sublist
     form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integers in [0, 52) and ``Ellipsis``).
     Dimensions of size 1 broadcast against the other operands' sizes of their label, and the
     dimensions under ``...`` broadcast as in NumPy. Contracted pairwise through
     ``dot_general`` in the order NumPy's ``einsum_path`` finds cheapest. On plain arrays it
-    is ``numpy.einsum`` (``optimize`` as there).
+    is ``numpy.einsum`` (``optimize`` as there). ``precision``: as ``dot``.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -421,6 +435,8 @@ def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | s
         >>> fnp.einsum(fnp.ones((2, 3)), [0, 1], fnp.ones(3), [1]).tolist()
         [3.0, 3.0]
     """
+    if precision is not None:
+        canonicalize_precision(precision)
     args: Sequence[ArrayLike] = operands
     if not isinstance(subscripts, str):
         subscripts, args = _from_sublists((subscripts, *operands))
