@@ -3,7 +3,9 @@
 (:class:`RNN`, :class:`LSTM`, :class:`GRU`) run stacked cells over a whole sequence.
 
 Every weight and bias starts uniform on ``+-1/sqrt(hidden_size)``, as in PyTorch. The input
-projections of a whole sequence are computed with one matrix product before the time loop.
+projections of a whole sequence are computed with one matrix product before the time loop,
+which is one ``lax.scan``: under ``jit`` a training step stages the step once, whatever the
+sequence length.
 Not supported (yet): bidirectional layers, dropout between layers, ``proj_size``.
 """
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans import random
+from functrans import lax, random, tree
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.primitives.conversion import full_like
@@ -266,19 +268,27 @@ class _Sequence(_Recurrent):
         for k in range(self.num_layers):
             layer = {n: params[f"{n}_l{k}"] for n in ("weight_ih", "weight_hh", "bias_ih",
                                                       "bias_hh") if f"{n}_l{k}" in params}
-            state = initial[k]
             xw = _project(x, layer["weight_ih"], layer.get("bias_ih"))
-            outputs = []
-            for t in range(fnp.shape(x)[0]):
-                state = self._step(layer, xw[t], state)
-                outputs.append(self._output(state))
+            state, x = self._time_loop(layer, xw, initial[k])
             finals.append(state)
-            x = fnp.stack(outputs, axis=0)
         if unbatched:
             x = x[:, 0]
         elif self.batch_first:
             x = fnp.swapaxes(x, 0, 1)
         return x, self._final(finals, unbatched)
+
+    def _time_loop(self, layer: Params, xw: Array, state: Any) -> tuple[Any, Array]:
+        """The final state and the stacked outputs of the steps over the leading axis of
+        ``xw`` (the input projections): one ``lax.scan``, so a staged program holds the step
+        once whatever the sequence length."""
+        dtype = fnp.result_type(xw, *tree.leaves(state))
+        state = tree.map(lambda s: s if s.dtype == dtype else s.astype(dtype), state)
+
+        def step(carry: Any, xw_t: Array) -> tuple[Any, Array]:
+            carry = self._step(layer, xw_t, carry)
+            return carry, self._output(carry)
+
+        return lax.scan(step, state, xw)
 
     def _initial(self, carry: Any, unbatched: bool, batch: int, params: Params,
                  name: str) -> list:
