@@ -44,14 +44,22 @@ primitive as usual.
 """
 from __future__ import annotations
 
+import os
+
 from numpy import generic, ndarray
 
 from functrans.config import config
 from functrans.core.debug_nans import CheckedStep
 from functrans.core.ir import Eqn, Program, Var, source_str
 from functrans.core.trace import Tracer
+from functrans.interpreters.buffers import UFUNCS, plan_reuse
+from functrans.interpreters.simplify import simplify
 
 _NO_SLOTS: tuple = ()
+
+#: Whether plans simplify the program and reuse buffers (``optimize=None``); the environment
+#: variable FUNCTRANS_JIT_OPTIMIZE=0 turns it off, to compare or to rule the passes out.
+OPTIMIZE = os.environ.get("FUNCTRANS_JIT_OPTIMIZE", "1") != "0"
 
 
 class ReplayPlan:
@@ -62,10 +70,17 @@ class ReplayPlan:
     """
 
     __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns",
-                 "_eqns", "_var_slots", "_foldable", "_straight", "_line_step", "_kept")
+                 "program", "_eqns", "_var_slots", "_foldable", "_straight", "_line_step",
+                 "_kept", "_avals", "_borrow", "_repeated", "_pending", "_optimize")
 
-    def __init__(self, program: Program):
+    def __init__(self, program: Program, optimize: bool | None = None):
         trace = program.trace
+        check_nans = config.debug_nans  # (part of jit's cache key: a plan is built for one value)
+        # With debug_nans the program runs as recorded, one checked step per equation.
+        self._optimize = (OPTIMIZE if optimize is None else optimize) and not check_nans
+        if self._optimize:
+            program = simplify(program)
+        self.program = program
         live = _live_equations(program)
         self.num_eqns = len(live)
         slot_of_var: dict[int, int] = {}
@@ -89,17 +104,21 @@ class ReplayPlan:
 
         self.input_slots = tuple(slot_for(v) for v in program.in_vars)
         self.steps = []
-        check_nans = config.debug_nans  # (part of jit's cache key: a plan is built for one value)
+        self._avals: dict[int, tuple] = {}
         for eqn in live:
             arg_slots = tuple(slot_for(a) for a in eqn.args)
             if eqn.prim.multiple_results:
                 out_slots = tuple(slot_for(o) for o in eqn.outs)
             else:
                 out_slots = slot_for(eqn.outs[0])
+                self._avals[out_slots] = (tuple(eqn.outs[0].shape), eqn.outs[0].dtype)
             impl = CheckedStep(eqn) if check_nans else eqn.prim.impl
             self.steps.append((eqn.prim, impl, eqn.params, arg_slots, out_slots, _NO_SLOTS))
         self._eqns: list[Eqn] = live  # step i runs equation i, for error messages
         self.output_slots = tuple(slot_for(o) for o in program.outs)
+        # An output slot listed twice (merged common subexpressions, or `lambda x: (x, x)`):
+        # the later positions get copies, as eager execution gives separate arrays.
+        self._repeated = tuple(i for i, s in enumerate(self.output_slots) if s in self.output_slots[:i])
         self.env_template = template
         self._var_slots = set(slot_of_var.values())
         # (outputs are never folded: a caller may write into the array it gets back)
@@ -108,8 +127,8 @@ class ReplayPlan:
         self._straight = None
         self._line_step: dict[int, int] = {}
         self._kept = _kept_memory(template)
-        if not self._foldable:
-            self._compile()
+        self._borrow: dict[int, int] = {}
+        self._pending = True  # compiled on the first run, which sees the kind of arrays
 
     def run(self, inputs):
         if self._straight is not None:
@@ -118,10 +137,12 @@ class ReplayPlan:
             except Exception as error:
                 self._annotate(error)
                 raise
-        elif self._foldable:
-            outputs = self._run_and_fold(inputs)
+        elif self._pending:
+            outputs = self._first_run(inputs)
         else:
             outputs = self._loop(inputs, through_bind=False)
+        if self._repeated:
+            _copy_repeated(outputs, self._repeated)
         return _detach(outputs, self._kept.union(_owners(inputs)) if self._kept else _owners(inputs))
 
     def run_shared(self, inputs):
@@ -138,23 +159,37 @@ class ReplayPlan:
 
     def detach(self, outputs: list) -> list:
         """``outputs`` (a list of ``run_shared``'s), each that shares memory with an array the
-        plan keeps replaced by a copy."""
+        plan keeps (or with another output) replaced by a copy."""
+        if self._repeated:
+            _copy_repeated(outputs, self._repeated)
         return _detach(outputs, self._kept)
 
     def bind(self, inputs):
         outputs = self._loop(inputs, through_bind=True)
+        if self._repeated:
+            _copy_repeated(outputs, self._repeated)
         return _detach(outputs, self._kept) if self._kept else outputs
 
-    def _compile(self):
-        """Attach the frees to the steps and write the straight-line function."""
+    def _compile(self, host_only: bool):
+        """Attach the frees to the steps, choose the buffers ufunc steps write into (NumPy
+        arrays only: ``host_only``), and write the straight-line function."""
         self.steps = _with_frees(self.steps, self._var_slots, set(self.output_slots))
         self._kept = _kept_memory(self.env_template)
+        if host_only and self._optimize:
+            self._borrow, self.steps = plan_reuse(self.steps, self._avals, self._var_slots,
+                                                  set(self.output_slots))
         self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
+        self._pending = False
 
-    def _run_and_fold(self, inputs):
+    def _first_run(self, inputs):
         """The first run: also keep the values of the steps that do not depend on the inputs'
         values (a Jacobian's basis, zeros of an input's shape, products of constants), which
-        from now on are constants of the plan instead of work on every call."""
+        from now on are constants of the plan instead of work on every call; then compile."""
+        host_only = _all_host(inputs) and _all_host(self.env_template)
+        if not self._foldable:
+            outputs = self._loop(inputs, through_bind=False)
+            self._compile(host_only)
+            return outputs
         outputs, env = self._loop(inputs, through_bind=False, keep_env=True)
         for slot in self._foldable:
             self.env_template[slot] = env[slot]
@@ -164,7 +199,7 @@ class ReplayPlan:
         self.steps = [step for step, keep in zip(self.steps, kept) if keep]
         self._eqns = [eqn for eqn, keep in zip(self._eqns, kept) if keep]
         self._foldable = frozenset()
-        self._compile()
+        self._compile(host_only)
         return outputs
 
     def _loop(self, inputs, through_bind: bool, keep_env: bool = False):
@@ -208,6 +243,19 @@ def _is_buffer(value) -> bool:
     scalar or a NumPy scalar)."""
     return (hasattr(value, "shape") and hasattr(value, "copy")
             and not isinstance(value, (Tracer, generic)))
+
+
+def _all_host(values) -> bool:
+    """Whether every array among ``values`` is a NumPy array (not CuPy's, not a tracer)."""
+    return all(v is None or type(v) is ndarray or not _is_buffer(v) and not isinstance(v, Tracer)
+               for v in values)
+
+
+def _copy_repeated(outputs: list, positions: tuple) -> None:
+    """Replace the outputs at ``positions`` (repeats of an earlier output) by copies."""
+    for i in positions:
+        if _is_buffer(outputs[i]):
+            outputs[i] = outputs[i].copy()
 
 
 def _owner(value):
@@ -322,10 +370,14 @@ def _straight_line(plan: ReplayPlan):
     lines = [f"def replay({inputs}):"]
     line_step = plan._line_step
     line_step.clear()
-    for position, (_, impl, params, arg_slots, out_slots, frees) in enumerate(plan.steps):
-        namespace[f"f{position}"] = impl
+    borrow = plan._borrow
+    for position, (prim, impl, params, arg_slots, out_slots, frees) in enumerate(plan.steps):
+        buffer = borrow.get(position)
+        namespace[f"f{position}"] = impl if buffer is None else UFUNCS[prim]
         call = f"f{position}(" + "".join(f"s{i}, " for i in arg_slots)
-        if params:
+        if buffer is not None:
+            call += f"out=s{buffer}"
+        elif params:
             namespace[f"p{position}"] = params
             call += f"**p{position}"
         call += ")"
