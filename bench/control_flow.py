@@ -25,12 +25,13 @@ import sys
 import timeit
 from collections.abc import Sequence
 
-import _harness
 import numpy as np
 
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import lax, nn, random
+
+import _harness
 
 VOCAB, HIDDEN, LENGTH, BATCH = 65, 128, 32, 16
 
@@ -134,7 +135,7 @@ def long_scan(section: _harness.Section, options: _harness.Options) -> None:
         ours=lambda: remat(w), reference=lambda: plain(w)), options))
     peak_remat, _ = _harness.peak_memory(lambda: remat(w))
     peak_plain, _ = _harness.peak_memory(lambda: plain(w))
-    section.add(_harness.Row(f"peak memory of that grad, checkpointed step", ours=peak_remat,
+    section.add(_harness.Row("peak memory of that grad, checkpointed step", ours=peak_remat,
                              reference=peak_plain, reference_name="plain step", unit="MiB"))
 
 
