@@ -94,18 +94,17 @@ def fixed_point(g: Callable[..., Any], x0: PyTree, *params: Any, tol: float = 1e
         return tree.map(lambda gi, xi: gi - xi, g(x, *params), x)
 
     def solve(f_: Callable[[PyTree], PyTree], x: PyTree) -> PyTree:
-        step = lambda x_: tree.map(lambda fi, xi: xi + fi, f_(x_), x_)
         if solver is not None:
-            return solver(step, x)
+            return solver(lambda x_: tree.map(lambda fi, xi: xi + fi, f_(x_), x_), x)
         for _ in range(max_iter):
-            x_new = step(x)
-            change = _max_abs(tree.map(lambda a, b: a - b, x_new, x))
-            x = x_new
-            if change <= tol * (1.0 + _max_abs(x)):
+            change = f_(x)  # g(x) - x
+            x = tree.map(lambda ci, xi: xi + ci, change, x)
+            size = _max_abs(change)
+            if size <= tol * (1.0 + _max_abs(x)):
                 return x
         raise NotConvergedError(
             f"fixed_point: no fixed point within max_iter={max_iter} iterations (the last step "
-            f"changed x by {change:.3g}, the tolerance is {tol:g} relative). Raise max_iter, "
+            f"changed x by {size:.3g}, the tolerance is {tol:g} relative). Raise max_iter, "
             "loosen tol, or start closer; plain iteration converges only where g is a "
             "contraction (its Jacobian in x of spectral radius below 1)."
         )

@@ -101,11 +101,11 @@ def _check_solution(name: str, what: str, out: Any, treedef: Any, avals: Sequenc
             f"{name}: {what} returned a value of structure {out_tree}, but the unknowns have "
             f"structure {treedef}. Return the solution shaped like the initial guess (or b)."
         )
-    for i, (leaf, (shape, _)) in enumerate(zip(leaves, avals)):
-        if tuple(shape_of(leaf)) != tuple(shape):
+    for i, (leaf, (shape, dtype)) in enumerate(zip(leaves, avals)):
+        if tuple(shape_of(leaf)) != tuple(shape) or dtype_of(leaf) != dtype:
             raise errors.CustomRuleError(
-                f"{name}: {what} returned a leaf {i} of shape {tuple(shape_of(leaf))}, but that "
-                f"unknown has shape {tuple(shape)}."
+                f"{name}: {what} returned a leaf {i} of shape {tuple(shape_of(leaf))} and dtype "
+                f"{dtype_of(leaf)}, but that unknown has shape {tuple(shape)} and dtype {dtype}."
             )
         if isinstance(leaf, Tracer):
             raise errors.CustomRuleError(
@@ -363,11 +363,17 @@ def _flat_fun(fun: Callable, treedef: Any, name: str, what: str, avals: Sequence
                 f"but it returned {out_tree}. The system must be square: as many equations as "
                 "unknowns, in the same pytree."
             )
-        for i, (leaf, (shape, _)) in enumerate(zip(out_leaves, avals)):
+        for i, (leaf, (shape, dtype)) in enumerate(zip(out_leaves, avals)):
             if tuple(shape_of(leaf)) != tuple(shape):
                 raise errors.CustomRuleError(
                     f"{name}: {what} returned a leaf {i} of shape {tuple(shape_of(leaf))} for an "
                     f"input leaf of shape {tuple(shape)}; they must be equal (a square system)."
+                )
+            if dtype_of(leaf) != dtype:
+                raise errors.CustomRuleError(
+                    f"{name}: {what} returned a leaf {i} of dtype {dtype_of(leaf)} for an input "
+                    f"leaf of dtype {dtype}; the unknowns keep one dtype. Start from an initial "
+                    f"guess (or b) of dtype {dtype_of(leaf)}, or cast the output (.astype)."
                 )
         return out_leaves
 
