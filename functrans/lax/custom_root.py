@@ -426,7 +426,9 @@ def custom_root(f: Callable, initial_guess: Any, solve: Callable, tangent_solve:
     name = f"custom_root({getattr(f, '__name__', type(f).__name__)})"
     _check_inexact(name, "the initial guess", avals)
     if not transforming():  # plain values everywhere: no derivative to arrange
-        return solve(f, initial_guess)
+        x = solve(f, initial_guess)
+        _check_solution(name, "solve", x, treedef, avals)
+        return x
     body, consts = Body.record(_flat_fun(f, treedef, name, "f", avals), avals, name)
     call = RootCall(body, solve, tangent_solve, treedef, name)
     return treedef.unflatten(custom_root_p.bind(*consts, *leaves, call=call))
@@ -474,7 +476,9 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable, transpose_sol
     name = f"custom_linear_solve({getattr(solve, '__name__', type(solve).__name__)})"
     _check_inexact(name, "b", avals)
     if not transforming():
-        return solve(matvec, b)
+        x = solve(matvec, b)
+        _check_solution(name, "solve", x, treedef, avals)
+        return x
     body, consts = Body.record(_flat_fun(matvec, treedef, name, "matvec", avals), avals, name)
     call = LinearSolveCall(body, solve, transpose_solve, treedef, name)
     return treedef.unflatten(linear_solve_p.bind(*consts, *leaves, call=call))

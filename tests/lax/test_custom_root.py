@@ -157,6 +157,8 @@ def test_errors_name_the_problem():
         ft.grad(lambda a: custom_root(lambda x: square(x) * a, a, lambda f, x: fnp.ones(2), scalar_solve))(1.0)
     with pytest.raises(errors.CustomRuleError, match="dtype float64 for an input leaf of dtype float32"):
         ft.grad(lambda a: custom_root(lambda x: x - a, np.float32(1.0), newton_scalar, scalar_solve))(1.0)
+    with pytest.raises(errors.CustomRuleError, match="dtype float64, but that unknown has shape"):
+        custom_root(lambda x: x - np.array(1.0), np.float32(1.0), newton_scalar, scalar_solve)  # eagerly too
 
     def leaky(a):
         return custom_root(lambda x: x - a, a, lambda f, x: x + a * 0, scalar_solve)
