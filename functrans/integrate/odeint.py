@@ -56,8 +56,9 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     ``vjp`` use the adjoint method (a second solve, backward in time, that keeps only the
     states at the times ``t``); ``jvp`` and ``jacfwd`` solve the forward sensitivity
     equations with the same steps. Under ``jit`` the solve is one operation of the program.
-    ``vmap`` solves each example on its own steps; for one solve of a whole batch, give
-    ``y0`` the batch axis and write ``func`` for batches.
+    ``vmap`` solves a batch of initial states or parameters as one system on shared steps,
+    each step accepted when every example's error is within the tolerance (a batch of time
+    grids: one solve per example).
 
     Args:
         func: the vector field ``func(y, t, *args)``, returning a pytree shaped like ``y``.

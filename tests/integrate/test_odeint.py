@@ -160,13 +160,35 @@ def test_jit_stages_one_equation_whatever_the_number_of_steps():
                                f(0.5), rtol=1e-12)
 
 
-def test_vmap_over_initial_conditions_equals_each_solve():
+def test_vmap_solves_the_batch_at_once_within_each_examples_tolerance():
     y0s = np.array([[1.0, 0.5], [2.0, 1.0], [0.5, 3.0]])
-    batched = ft.vmap(lambda y0: odeint(lotka_volterra, y0, TS, 1.5, 1.0))(y0s)
+    solve = lambda y0: odeint(lotka_volterra, y0, TS, 1.5, 1.0)
+    batched = ft.vmap(solve)(y0s)
+    assert batched.shape == (3, len(TS), 2)
+    program = ft.make_jaxpr(ft.vmap(solve))(y0s)
+    assert [e.prim.name for e in program.eqns].count("odeint") == 1
     for y0, ys in zip(y0s, batched):
-        np.testing.assert_array_equal(ys, odeint(lotka_volterra, y0, TS, 1.5, 1.0))
-    grads = ft.vmap(ft.grad(lambda y0: fnp.sum(odeint(lotka_volterra, y0, TS, 1.5, 1.0))))(y0s)
-    np.testing.assert_allclose(grads[1], ft.grad(lambda y0: fnp.sum(odeint(lotka_volterra, y0, TS, 1.5, 1.0)))(y0s[1]))
+        np.testing.assert_allclose(ys, solve(y0), rtol=1e-6, atol=1e-7)
+    loss = lambda y0: fnp.sum(solve(y0))
+    np.testing.assert_allclose(ft.vmap(ft.grad(loss))(y0s)[1], ft.grad(loss)(y0s[1]), rtol=1e-5)
+    g = ft.grad(lambda y0s: fnp.sum(ft.vmap(solve)(y0s)))(y0s)
+    np.testing.assert_allclose(g[2], ft.grad(loss)(y0s[2]), rtol=1e-5)
+
+
+def test_vmap_over_closed_over_parameters_nested_and_over_time_grids():
+    ks = np.array([0.5, 1.0, 2.0])
+    y0 = np.array([1.0, 2.0])
+    sol = lambda k: odeint(lambda y, t: -k * y, y0, TS)
+    expected = np.exp(-ks[:, None, None] * TS[None, :, None]) * y0
+    np.testing.assert_allclose(ft.vmap(sol)(ks), expected, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ft.jit(ft.vmap(sol))(ks), expected, rtol=1e-6, atol=1e-8)
+    nested = ft.vmap(ft.vmap(lambda k, y0: odeint(decay, y0, TS, k), (None, 0)), (0, None))
+    y0s = np.array([[1.0], [3.0]])
+    out = nested(ks, y0s)  # (k, y0, t, 1)
+    np.testing.assert_allclose(out[:, :, :, 0], np.exp(-ks[:, None, None] * TS) * y0s[None, :, :], rtol=1e-6, atol=1e-8)
+    grids = np.array([[0.0, 1.0], [0.0, 2.0]])  # one solve per example
+    ys = ft.vmap(lambda ts: odeint(decay, np.array([1.0]), ts, 1.0))(grids)
+    np.testing.assert_allclose(ys[:, 1, 0], np.exp(-grids[:, 1]), rtol=1e-6, atol=1e-8)
 
 
 def test_reverse_mode_memory_does_not_grow_with_the_number_of_steps():
