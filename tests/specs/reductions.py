@@ -97,6 +97,9 @@ def quantile_sig(draw):
 def _scipy_logsumexp(x, axis=None, keepdims=False):
     import scipy.special
 
+    if np.size(x) == 0:  # SciPy's reshaping of an empty input fails for a tuple axis
+        with np.errstate(divide="ignore"):
+            return np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims))
     return np.asarray(scipy.special.logsumexp(x, axis=axis, keepdims=keepdims))
 
 
