@@ -21,7 +21,7 @@ from functrans.backend import backend_of
 from functrans.config import config
 from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.ir import Program, format_program
-from functrans.core.staging import eval_program, stage
+from functrans.core.staging import eval_program, scalar_kind, stage
 from functrans.core.trace import Tracer, named_scope
 from functrans.interpreters.replay import ReplayPlan, holds_outer_tracers
 
@@ -109,6 +109,13 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
 
 _JIT_CACHE_SIZE = 64
 
+# Python scalars jit traces (as inputs standing for a Python scalar); bools stay static.
+_TRACED_SCALARS = (int, float, complex)
+_BOOL_KEYS = {True: (bool, True), False: (bool, False)}
+_GENERAL = object()  # heads the cache key of a call with keyword or static arguments
+_LEAF = tree.structure(0)
+_TRACED_MESSAGE = "jit traces Python int, float and complex arguments"
+
 
 @overload
 def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
@@ -137,11 +144,17 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
     - values are abstract while the function is staged, so Python control flow that depends
       on them (``if x > 0``) raises; use ``functrans.numpy.where``, or make the argument
       static, or do not jit that function;
-    - Python scalars (``int``, ``float``, ``bool``, ``complex``) and the arguments named by
-      ``static_argnums``/``static_argnames`` are part of the signature, by value: a new value
-      stages the function again. Pass arrays for values that change on every call. Scalars
-      are told apart as the program would: ``1``, ``1.0`` and ``True`` are three signatures,
-      so are ``0.0`` and ``-0.0``, and every NaN (of one sign) is one;
+    - Python ``int``, ``float`` and ``complex`` arguments are traced too: the signature holds
+      their type, not their value, so a new learning rate or step count runs the same
+      program. They stay weakly typed, as NumPy 2 treats a Python scalar (a float32 array
+      times a Python float is float32), and the program gets the Python scalar itself, so
+      values and dtypes are those of the function without jit. A traced scalar used where
+      Python needs its value (``range(n)``, a shape, ``if n > 0``) raises an error that names
+      the argument: make it static with ``static_argnums``/``static_argnames``;
+    - Python ``bool`` arguments are static (flags such as ``training=True`` usually decide
+      Python control flow): each of the two values has its own program;
+    - the arguments named by ``static_argnums``/``static_argnames`` are part of the signature,
+      by value: a new value stages the function again (they must be hashable);
     - arrays the function reads from outside (closures, globals) are captured by value when
       it is staged: they are copied, so editing such an array in place later does not change
       what the jitted function computes. Pass arrays that change as arguments;
@@ -174,6 +187,9 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         >>> w, x = np.zeros(3), np.ones((4, 3))
         >>> step(w, x)  # staged on this call, replayed on the next ones
         array([4., 4., 4.])
+        >>> update = ft.jit(lambda w, lr: w - lr * w)
+        >>> update(np.ones(2, np.float32), 0.5)  # one program for every learning rate
+        array([0.5, 0.5], dtype=float32)
         >>> @ft.jit(static_argnums=1)
         ... def power(x, n):
         ...     return x ** n if n > 0 else fnp.ones_like(x)
@@ -189,19 +205,35 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
     cache: dict = {}
     lock = threading.Lock()  # insertion and eviction; a lookup is one atomic dict.get
+    ndarray = np.ndarray
 
-    @functools.wraps(fun)
-    def jitted(*args: Any, **kwargs: Any) -> Any:
+    def staged_entry(key: tuple, static_args: tuple, static_kwargs: tuple, dynamic: tuple,
+                     leaves: list) -> tuple[tuple, bool]:
+        """The cache entry of ``key``, staged now, and whether it is cached: not when the
+        program holds tracers of an outer transformation (valid for this call only)."""
+        plan, out_tree = _stage_for_jit(fun, name, static_args, static_kwargs, dynamic, leaves)
+        entry = (plan, out_tree, out_tree == _LEAF)
+        if holds_outer_tracers(plan):
+            return entry, False
+        with lock:
+            kept = cache.get(key)
+            if kept is None:
+                while len(cache) >= _JIT_CACHE_SIZE:  # first in, first out
+                    del cache[next(iter(cache))]
+                kept = cache[key] = entry
+        return kept, True
+
+    def general(args: tuple, kwargs: dict) -> Any:
+        """A call with keyword or static arguments."""
         static_args, dynamic_args = _split_static(name, args, static_nums)
         static_kwargs = tuple(sorted((k, kwargs[k]) for k in static_names if k in kwargs))
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
-        leaves, in_treedef = tree.flatten((dynamic_args, dynamic_kwargs))
-        signature, dynamic_leaves = _signature(name, leaves)
-        if static_args or static_kwargs:
-            key = (in_treedef, signature, _static_key(static_args), _static_key(static_kwargs),
-                   config.debug_nans)
-        else:
-            key = (in_treedef, signature, (), (), config.debug_nans)
+        dynamic = (dynamic_args, dynamic_kwargs)
+        leaves, treedef = tree.flatten(dynamic)
+        signature = [_GENERAL, treedef, config.debug_nans]
+        for leaf in leaves:
+            signature.extend(_leaf_key(name, leaf, leaves))
+        key = (*signature, _static_key(static_args), _static_key(static_kwargs))
         try:
             entry = cache.get(key)
         except TypeError:
@@ -210,25 +242,64 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
                 "static arguments are part of the cache key, so they must be hashable (use a "
                 "tuple instead of a list)."
             ) from None
+        return run(entry, key, static_args, static_kwargs, dynamic, leaves, True)
+
+    def run(entry: tuple | None, key: tuple, static_args: tuple, static_kwargs: tuple,
+            dynamic: tuple, leaves: list, other: bool) -> Any:
+        inputs = [leaf for leaf in leaves if type(leaf) is not bool] if other else leaves
+        cached = True
         if entry is None:
-            # Staged outside the lock: two threads may both stage a new signature, and the
-            # entry of the first to finish is the one kept.
-            plan, out_tree = _stage_for_jit(fun, name, static_args, static_kwargs,
-                                            (dynamic_args, dynamic_kwargs), leaves)
-            if holds_outer_tracers(plan):  # valid for this call only: run it through bind
-                with named_scope(name):
-                    return out_tree.unflatten(plan.bind(dynamic_leaves))
-            with lock:
-                entry = cache.get(key)
-                if entry is None:
-                    while len(cache) >= _JIT_CACHE_SIZE:  # first in, first out
-                        del cache[next(iter(cache))]
-                    entry = cache[key] = plan, out_tree
-        plan, out_tree = entry
-        if any(isinstance(leaf, Tracer) for leaf in dynamic_leaves):
+            entry, cached = staged_entry(key, static_args, static_kwargs, dynamic, leaves)
+        plan, out_tree, single = entry
+        if not cached or (other and any(isinstance(leaf, Tracer) for leaf in inputs)):
             with named_scope(name):
-                return out_tree.unflatten(plan.bind(dynamic_leaves))
-        return out_tree.unflatten(plan.run(dynamic_leaves))
+                return out_tree.unflatten(plan.bind(inputs))
+        outs = plan.run(inputs)
+        return outs[0] if single else out_tree.unflatten(outs)
+
+    def nested(args: tuple) -> Any:
+        """A call with positional arguments only, some of them pytrees or other leaves."""
+        leaves, treedef = tree.flatten(args)
+        key = [treedef, config.debug_nans]
+        other = False
+        for leaf in leaves:
+            kind = type(leaf)
+            if kind is ndarray:
+                key.append(leaf.shape)
+                key.append(leaf.dtype)
+            elif kind is float or kind is int or kind is complex:
+                key.append(kind)
+            else:
+                other = True
+                key.extend(_leaf_key(name, leaf, leaves))
+        signature = tuple(key)
+        return run(cache.get(signature), signature, (), (), (args, {}), leaves, other)
+
+    @functools.wraps(fun)
+    def jitted(*args: Any, **kwargs: Any) -> Any:
+        if kwargs or static_nums:
+            return general(args, kwargs)
+        # The key: the number of arguments, then per argument its shape and dtype (arrays)
+        # or its type (traced Python scalars), flat in one tuple; pytrees and other leaves
+        # (tracers, NumPy scalars, bools, other backends' arrays) take the longer path.
+        key = [len(args), config.debug_nans]
+        append = key.append
+        for leaf in args:
+            kind = type(leaf)
+            if kind is ndarray:
+                append(leaf.shape)
+                append(leaf.dtype)
+            elif kind is float or kind is int or kind is complex:
+                append(kind)
+            else:
+                return nested(args)
+        signature = tuple(key)
+        entry = cache.get(signature)
+        if entry is None:
+            return run(entry, signature, (), (), (args, {}), list(args), False)
+        plan, out_tree, single = entry
+        outs = plan.run(args)
+        return outs[0] if single else out_tree.unflatten(outs)
 
     def clear_cache() -> None:
         with lock:
@@ -275,38 +346,130 @@ def _scalar_key(value: Any) -> Any:
     return kind, value
 
 
-def _signature(name: str, leaves: list) -> tuple[tuple, list]:
-    """The cache-key part of the dynamic leaves, and the leaves the program takes as inputs
-    (arrays; Python scalars are keyed by value and baked into the program)."""
-    signature: list[tuple] = []
-    dynamic = []
-    for i, leaf in enumerate(leaves):
+def _leaf_key(name: str, leaf: Any, leaves: list) -> tuple:
+    """The entries of the cache key for one argument leaf: ``(shape, dtype)`` of a NumPy
+    array or scalar, the type of a traced Python scalar (or of a value standing for one in
+    an outer ``jit``), the value of a bool, ``((type, shape, dtype, device),)`` of a tracer or
+    another backend's array."""
+    kind = type(leaf)
+    if kind is bool:
+        return (_BOOL_KEYS[leaf],)
+    if kind in _TRACED_SCALARS:
+        return (kind,)
+    weak = scalar_kind(leaf)
+    if weak is not None and weak is not bool:
+        return (weak,)
+    shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
+    if shape is None or dtype is None:
+        raise TypeError(
+            f"{name}: argument leaf {_position(leaf, leaves)} is a {kind.__name__}, not an array. "
+            "jit takes arrays, Python scalars (and pytrees of them) as arguments; pass "
+            "configuration through static_argnums or static_argnames, or close over it."
+        )
+    if kind is np.ndarray or issubclass(kind, np.generic):
+        return tuple(shape), np.dtype(dtype)  # NumPy scalars and 0-d arrays stage alike
+    device = None
+    if not isinstance(leaf, Tracer):
+        device = backend_of(leaf).device_of(leaf)  # a plan keeps constants on one device
+    return ((kind, tuple(shape), np.dtype(dtype), device),)
+
+
+def _position(leaf: Any, leaves: list) -> int:
+    return next(i for i, other in enumerate(leaves) if other is leaf)
+
+
+class _ScalarArgument:
+    """A Python scalar argument of a jitted function, which the recording traces: names it
+    (``message``) when Python needs its value while the function is recorded."""
+
+    __slots__ = ("name", "fun", "path", "kind")
+
+    def __init__(self, name: str, fun: Callable, path: tuple, kind: type):
+        self.name = name
+        self.fun = fun
+        self.path = path  # the key path in (positional arguments, keyword arguments)
+        self.kind = kind
+
+    def message(self, use: str) -> str:
+        """The error for a use of the value that needs it (``use``: what needed it)."""
+        where, fix = self._where_and_fix()
+        kind = self.kind.__name__
+        return (
+            f"{self.name}: the value of {where}, a Python {kind}, is needed {use}. "
+            f"{_TRACED_MESSAGE}: they are inputs of the recorded program, so "
+            "that a new value (a learning rate, a step count) runs the same program, and "
+            "their values are unknown while the function is recorded. If this value decides "
+            f"a shape, an axis, a loop count or Python control flow, {fix}; each new value "
+            "then records the function again. Otherwise compute with it through "
+            "functrans.numpy (fnp.where(n > 0, a, b) for a choice; functrans.lax.fori_loop "
+            "or while_loop for a loop whose count is traced)."
+        )
+
+    def _where_and_fix(self) -> tuple[str, str]:
+        fun_label = fun_name(self.fun)
+        keys = [getattr(k, "idx", getattr(k, "key", None)) for k in self.path]
+        if len(keys) < 2:
+            return "an argument", "make the argument static (static_argnums or static_argnames)"
+        rest = tree.keystr(self.path[2:])
+        if keys[0] == 0:  # positional
+            position = keys[1]
+            param = _parameter_name(self.fun, position)
+            label = f"argument {position}" + (f" ({param})" if param else "")
+            if rest:
+                return (f"{label}{rest}", f"pass it as an argument of its own, made static with "
+                        f"jit({fun_label}, static_argnums=...), or close over it")
+            named = f" or jit({fun_label}, static_argnames={param!r})" if param else ""
+            return label, f"make it static: jit({fun_label}, static_argnums={position}){named}"
+        keyword = keys[1]
+        if rest:
+            return (f"keyword argument {keyword}{rest}", "pass it as a keyword argument of its "
+                    "own, named in static_argnames, or close over it")
+        return (f"keyword argument {keyword}",
+                f"make it static: jit({fun_label}, static_argnames={keyword!r})")
+
+
+def _parameter_name(fun: Callable, position: int) -> str | None:
+    """The name of ``fun``'s positional parameter at ``position``, if it has one."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return positional[position].name if position < len(positional) else None
+
+
+def _scalar_avals(name: str, fun: Callable, dynamic: Any, leaves: list) -> tuple[list, dict]:
+    """For the inputs of a recording of ``dynamic`` (its leaves but bools, which are baked
+    in): their ``(shape, dtype)``, and the ``stage`` scalars entry of each traced Python
+    scalar (and of each value standing for one in an outer recording)."""
+    paths = None
+    avals = []
+    scalars = {}
+    for leaf in leaves:
         kind = type(leaf)
-        if kind in PY_SCALARS:
-            signature.append(_scalar_key(leaf))
+        if kind is bool:
             continue
-        shape, dtype = getattr(leaf, "shape", None), getattr(leaf, "dtype", None)
-        if shape is None or dtype is None:
-            raise TypeError(
-                f"{name}: argument leaf {i} is a {kind.__name__}, not an array. jit takes arrays "
-                "(and pytrees of them) as arguments; pass configuration through static_argnums "
-                "or static_argnames, or close over it."
-            )
-        if kind is not np.ndarray and issubclass(kind, np.generic):
-            kind = np.ndarray  # NumPy scalars and 0-d arrays stage alike: one signature
-        device = None
-        if kind is not np.ndarray and not isinstance(leaf, Tracer):
-            device = backend_of(leaf).device_of(leaf)  # a plan keeps constants on one device
-        signature.append((kind, tuple(shape), np.dtype(dtype), device))
-        dynamic.append(leaf)
-    return tuple(signature), dynamic
+        weak = kind if kind in _TRACED_SCALARS else scalar_kind(leaf)
+        if weak is not None and weak is not bool:
+            if paths is None:
+                paths = [path for path, _ in tree.flatten_with_path(dynamic)[0]]
+            path = paths[_position(leaf, leaves)]
+            scalars[len(avals)] = (weak, _ScalarArgument(name, fun, tuple(path), weak))
+            dtype = np.dtype(leaf.dtype) if isinstance(leaf, Tracer) else np.result_type(leaf)
+            avals.append(((), dtype))
+            continue
+        avals.append((tuple(leaf.shape), np.dtype(leaf.dtype)))
+    return avals, scalars
 
 
 def _stage_for_jit(fun: Callable, name: str, static_args: tuple, static_kwargs: tuple,
                    dynamic: tuple, leaves: list) -> tuple[ReplayPlan, Any]:
-    """Record ``fun`` with abstract values for the array leaves of ``dynamic`` (the
-    arguments and keyword arguments that are not static; Python scalars are baked in);
-    returns the replay plan and the output structure."""
+    """Record ``fun`` with abstract values for the leaves of ``dynamic`` (the arguments and
+    keyword arguments that are not static): arrays by shape and dtype, Python int/float/
+    complex as inputs standing for Python scalars, bools baked in; returns the replay plan
+    and the output structure."""
     static = dict(static_args)
 
     def call(dynamic_args: tuple, dynamic_kwargs: dict) -> Any:
@@ -314,22 +477,41 @@ def _stage_for_jit(fun: Callable, name: str, static_args: tuple, static_kwargs: 
         return fun(*args, **dynamic_kwargs, **dict(static_kwargs))
 
     flat = FlatFun(call, dynamic, name=name)
-    positions = [i for i, leaf in enumerate(leaves) if type(leaf) not in PY_SCALARS]
+    positions = [i for i, leaf in enumerate(leaves) if type(leaf) is not bool]
 
-    def with_scalars(in_vars: list) -> list:
+    def with_bools(in_vars: list) -> list:
         full = list(leaves)
         for i, var in zip(positions, in_vars):
             full[i] = var
         return flat(full)
 
-    avals = [(tuple(leaves[i].shape), np.dtype(leaves[i].dtype)) for i in positions]
+    avals, scalars = _scalar_avals(name, fun, dynamic, leaves)
     try:
-        program = stage(with_scalars, avals, name)
+        program = stage(with_bools, avals, name, scalars=scalars)
     except errors.TracerConversionError as error:
+        if _TRACED_MESSAGE in str(error):  # names the traced scalar argument and the fix
+            raise
         reason = str(error).split("\n(See ")[0]  # the docs link is added again below
         raise errors.TracerConversionError(
             f"{name}: {reason} Under jit the arguments are abstract while the function is "
             "recorded; if a value decides the control flow, pass it as a static argument "
             "(static_argnums / static_argnames), or call the function without jit."
         ) from None
+    except (TypeError, ValueError, IndexError) as error:
+        # NumPy, given a traced scalar as a shape, raises its own error naming the variable
+        if scalars and "Var(" in str(error) and hasattr(error, "add_note"):
+            error.add_note(_scalar_note(name, [origin for _, origin in scalars.values()]))
+        raise
     return ReplayPlan(program), flat.out_tree
+
+
+def _scalar_note(name: str, origins: list) -> str:
+    """A note for an error raised on a variable while a function with traced Python scalar
+    arguments was recorded: which those arguments are, and how to make them static."""
+    parts = []
+    for origin in origins:
+        where, fix = origin._where_and_fix()
+        parts.append(f"{where} ({fix})")
+    return (f"{name}: {_TRACED_MESSAGE}, so their values are unknown while the function is "
+            f"recorded. If the variable above is one of them, or computed from one, and gives a "
+            f"shape, an axis or a loop count: {'; '.join(parts)}.")

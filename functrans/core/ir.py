@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from functrans import errors
 from functrans.core.trace import Trace, Tracer
 from functrans.core.zeros import zero
 
@@ -40,6 +41,54 @@ class Var(Tracer):
 
     def __repr__(self) -> str:
         return f"Var(v{self.index}:{type_str(self.shape, self.dtype)})"
+
+    # A variable has no value. One computed from a Python scalar argument of ``jit`` (see
+    # ``staging.scalar_kind``) says, when Python needs its value, which argument it came
+    # from and how to make that argument static; other variables give the generic error.
+    def _value_needed(self, use: str) -> Any:
+        scalars = getattr(self._trace, "scalars", None)
+        info = scalars.get(self.index) if scalars else None
+        if info is None:
+            return Tracer.to_concrete(self)
+        raise errors.TracerConversionError(info[1].message(use))
+
+    def to_concrete(self) -> Any:
+        return self._value_needed("here")
+
+    def __bool__(self) -> bool:
+        return self._value_needed("for Python control flow (if, while, and, or, not, bool())")
+
+    def __index__(self) -> int:
+        return self._value_needed("as a Python int (a shape, an axis, a loop count in range(), an "
+                                  "index or a slice bound)")
+
+    def __int__(self) -> int:
+        return self._value_needed("by int()")
+
+    def __float__(self) -> float:
+        return self._value_needed("by float()")
+
+    def __complex__(self) -> complex:
+        return self._value_needed("by complex()")
+
+    def __len__(self) -> int:
+        if not self.shape and self._from_scalars():  # NumPy asks a shape for its length
+            return self._value_needed("as a Python int (a shape, a length)")
+        return Tracer.__len__(self)
+
+    def __iter__(self) -> Any:
+        if not self.shape and self._from_scalars():
+            return self._value_needed("as a Python int (a shape, a loop)")
+        return Tracer.__iter__(self)
+
+    def _from_scalars(self) -> bool:
+        scalars = getattr(self._trace, "scalars", None)
+        return bool(scalars) and self.index in scalars
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
+        if self._from_scalars():
+            return self._value_needed("as a NumPy array (np.asarray, a NumPy function)")
+        return Tracer.__array__(self, dtype, copy)
 
 
 class Eqn:

@@ -7,6 +7,12 @@ the name scope. Values that are not its own variables (concrete arrays, tracers 
 transformations) stay in the equations as constants. ``LinearTrace`` records the linear
 programs of reverse mode (``linearize``'s tangent program), without metadata: it runs once
 per primitive under ``grad``, where a frame walk would cost more than most primitives.
+
+Python scalars given to ``jit`` are inputs that stand for a Python ``bool``/``int``/``float``/
+``complex`` (weakly typed, as NumPy 2 treats a Python scalar): a recording keeps, for each
+variable computed from them, the Python type it stands for (``scalar_kind``), so that
+promotion at recording gives the dtypes NumPy gives the eager function, and an error that
+needs such a value names the argument it came from.
 """
 from __future__ import annotations
 
@@ -21,6 +27,49 @@ from functrans.core.trace import Trace, Tracer, _stack, check_foreign_tracer, na
 
 _NO_PARAMS: dict = {}
 _new = object.__new__
+
+# Sample values standing for a Python scalar of each type, for shape rules and probes.
+_SAMPLES: dict = {bool: True, int: 1, float: 1.0, complex: 1j}
+
+# Primitives whose implementation can run on sample Python scalars at recording: elementwise
+# ones (their shape rules already probe them so). Applied to values that stand for Python
+# scalars only, their result stands for one when the implementation returns one.
+_SCALAR_PROBED: set = set()
+
+
+def probe_with_scalars(prim) -> None:
+    """Declare ``prim`` elementwise and cheap on Python scalars: applied under ``jit`` to
+    Python scalar inputs (and values computed from them alone), its result stands for a
+    Python scalar exactly when its implementation, run on Python scalars, returns one (``+``
+    does, ``sin`` returns a NumPy scalar), as in the function run without ``jit``.
+
+    Example:
+        >>> from functrans.primitives import add_p
+        >>> probe_with_scalars(add_p)  # (elementwise primitives are declared when made)
+    """
+    _SCALAR_PROBED.add(prim)
+
+
+def scalar_kind(x) -> type | None:
+    """The Python scalar type ``x`` stands for: its own type for a Python scalar, the type of
+    the Python scalar a variable of a ``jit`` recording stands for, else ``None`` (arrays,
+    NumPy scalars, other tracers).
+
+    Example:
+        >>> import numpy as np
+        >>> scalar_kind(2.0), scalar_kind(np.float64(2.0))
+        (<class 'float'>, None)
+    """
+    kind = type(x)
+    if kind in _SAMPLES:
+        return kind
+    if kind is Var:
+        scalars = x._trace.scalars
+        if scalars is not None:
+            info = scalars.get(x.index)
+            if info is not None:
+                return info[0]
+    return None
 
 # Frames of files under this directory are functrans's own; the first other frame is the
 # user's code that applied a primitive.
@@ -47,7 +96,7 @@ class StagingTrace(Trace):
     program shows only the names entered inside it.
     """
 
-    __slots__ = ("eqns", "num_vars", "scope_base")
+    __slots__ = ("eqns", "num_vars", "scope_base", "scalars")
 
     #: Whether the recorded program is linear in its variables (see ``ir.is_linear``).
     linear = False
@@ -57,6 +106,10 @@ class StagingTrace(Trace):
         self.eqns: list[Eqn] = []
         self.num_vars = 0
         self.scope_base = len(_stack.scope)
+        # Variables computed from Python scalar inputs alone: index -> (the Python type the
+        # value stands for, or None when it is a NumPy value; the ``ScalarOrigin`` of the
+        # input, for errors). None in programs without such inputs.
+        self.scalars: dict[int, tuple] | None = None
 
     def new_var(self, shape, dtype) -> Var:
         var = Var(self, shape, dtype, self.num_vars)
@@ -64,10 +117,15 @@ class StagingTrace(Trace):
         return var
 
     def process_primitive(self, prim, args, params):
+        from_scalars = False
         for arg in args:
-            if isinstance(arg, Tracer) and arg._trace is not self:  # kept as a constant
-                check_foreign_tracer(self, arg)
-        outs = _new_vars(self, prim, args, params)
+            if isinstance(arg, Tracer):
+                trace = arg._trace
+                if trace is not self:  # kept as a constant
+                    check_foreign_tracer(self, arg)
+                if type(arg) is Var and trace.scalars is not None and arg.index in trace.scalars:
+                    from_scalars = True
+        outs = _scalar_vars(self, prim, args, params) if from_scalars else _new_vars(self, prim, args, params)
         source = user_source() if config.staging_source_info else None
         self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, source, _stack.scope))
         return outs if prim.multiple_results else outs[0]
@@ -93,7 +151,7 @@ class LinearTrace(StagingTrace):
             outs = _new_vars(self, prim, args, params)
             self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, None, ()))
             return outs
-        shape, dtype = prim.shape_rule(*args, **params)
+        shape, dtype = prim.shape_rule(*args, **params) if params else prim.shape_rule(*args)
         n = self.num_vars
         self.num_vars = n + 1
         # The variable and the equation are filled in here rather than by their __init__:
@@ -126,14 +184,56 @@ def _new_vars(trace: StagingTrace, prim, args, params) -> tuple:
     return outs
 
 
+def _scalar_vars(trace: StagingTrace, prim, args, params) -> tuple:
+    """``_new_vars`` for an equation some of whose arguments are computed from Python scalar
+    inputs: for an elementwise primitive, the shape rule sees a Python scalar where the
+    argument stands for one (so promotion is NumPy's for Python scalars), and the outputs
+    are marked as standing for a Python scalar or as computed from scalar inputs."""
+    infos = [_scalar_info(a) for a in args]
+    probed = prim in _SCALAR_PROBED
+    rule_args = args
+    if probed:
+        rule_args = tuple(a if info is None or info[0] is None else _SAMPLES[info[0]]
+                          for a, info in zip(args, infos))
+    outs = _new_vars(trace, prim, rule_args, params)
+    if any(isinstance(a, Tracer) and info is None for a, info in zip(args, infos)):
+        return outs  # also computed from arrays: an array value, with the array's origin
+    origin = next(info[1] for info in infos if info is not None)
+    kind = None
+    if probed and not prim.multiple_results and all(
+            info is not None and info[0] is not None if isinstance(a, Tracer) else type(a) in _SAMPLES
+            for a, info in zip(args, infos)):
+        try:
+            kind = type(prim.impl(*rule_args, **params))
+        except Exception:  # (a sample the primitive rejects: the result is then an array)
+            kind = None
+        if kind not in _SAMPLES:
+            kind = None
+    if trace.scalars is None:
+        trace.scalars = {}
+    for out in outs:
+        trace.scalars[out.index] = (kind, origin)
+    return outs
+
+
+def _scalar_info(x) -> tuple | None:
+    """``(kind, origin)`` of a variable computed from Python scalar inputs, else ``None``."""
+    if type(x) is Var and x._trace.scalars is not None:
+        return x._trace.scalars.get(x.index)
+    return None
+
+
 def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str, *,
-          linear: bool = False) -> Program:
+          linear: bool = False, scalars: dict[int, tuple] | None = None) -> Program:
     """Record ``flat_fun`` on abstract inputs: one variable per ``(shape, dtype)`` of
     ``avals``, given as a list; ``flat_fun`` returns a list of outputs.
 
     The one way functrans records a function: ``jit``, ``make_jaxpr``, ``linear_transpose``,
     and the shape rules of custom rules and checkpoint all use it. With ``linear=True`` the
     program is linear (its variables are linear inputs of the transpose rules).
+    ``scalars`` maps positions of ``avals`` to ``(kind, origin)``: that input stands for a
+    Python scalar of type ``kind`` (weakly typed: promotion treats it as NumPy treats a
+    Python scalar); ``origin`` (a ``ScalarOrigin``) names it in errors.
 
     Example:
         >>> import numpy as np
@@ -145,6 +245,8 @@ def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: 
     """
     with new_trace(LinearTrace if linear else StagingTrace, origin) as trace:
         in_vars = [trace.new_var(tuple(shape), dtype) for shape, dtype in avals]
+        if scalars:
+            trace.scalars = {in_vars[i].index: info for i, info in scalars.items()}
         outs = list(flat_fun(in_vars))
     return Program(trace, in_vars, trace.eqns, outs)
 
@@ -196,6 +298,11 @@ def close_over_tracers(program: Program) -> tuple[Program, list]:
         if var is None:
             var = lifted[id(x)] = trace.new_var(tuple(x.shape), x.dtype)
             consts.append(x)
+            info = _scalar_info(x)
+            if info is not None:  # still stands for the Python scalar it stood for outside
+                if trace.scalars is None:
+                    trace.scalars = {}
+                trace.scalars[var.index] = info
         return var
 
     for eqn in program.eqns:

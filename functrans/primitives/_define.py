@@ -50,6 +50,7 @@ from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.backend import NUMPY, array_module, array_module_of, backend_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
+from functrans.core.staging import probe_with_scalars
 from functrans.core.zeros import zero
 
 # -- shapes and dtypes -------------------------------------------------------------------------
@@ -272,6 +273,7 @@ def elementwise(name: str, impl: Callable, preserves_float: bool = True) -> Prim
 
     prim.shape_rule = shape_rule
     defbatch_elementwise(prim)
+    probe_with_scalars(prim)  # its rule and implementation take Python scalars (jit's scalar inputs)
     return prim
 
 
