@@ -15,7 +15,7 @@ RNG = np.random.default_rng(11)
 X = RNG.uniform(0.5, 2.0, (2, 3))
 Y = RNG.uniform(0.5, 2.0, (2, 3))
 
-# name -> (lax call, NumPy reference, arguments, differentiable)
+# name -> (NumPy reference, whether it is differentiable)
 UNARY = {
     "neg": (np.negative, True), "exp": (np.exp, True), "expm1": (np.expm1, True),
     "log": (np.log, True), "log1p": (np.log1p, True), "tanh": (np.tanh, True),

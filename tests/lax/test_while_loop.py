@@ -99,6 +99,28 @@ def test_vmap_of_batched_closures_with_an_unbatched_predicate():
     np.testing.assert_allclose(ft.vmap(f)(np.array([1.0, 2.0, 3.0])), [1.0, 8.0, 27.0])
 
 
+def test_a_batched_threshold_in_the_condition_batches_the_predicate():
+    def f(limit):  # the carry starts unbatched; the predicate depends on the batch
+        return lax.while_loop(lambda c: c[1] < limit, lambda c: (c[0] + 1, c[1] * 2.0), (0, 1.0))
+
+    steps, values = ft.vmap(f)(np.array([0.5, 3.0, 100.0]))
+    np.testing.assert_array_equal(steps, [0, 2, 7])
+    np.testing.assert_allclose(values, [1.0, 4.0, 128.0])
+    np.testing.assert_array_equal(ft.jit(ft.vmap(f))(np.array([3.0, 5.0]))[0], [2, 3])
+
+
+def test_a_carry_without_a_tangent_gets_one_from_the_body():
+    def f(x):  # b starts constant; after one step it depends on a, which depends on x
+        return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 2.0, c[2] + c[1]),
+                              (0, x, 1.0))[2]
+
+    # b = 1 + x + 2x + 4x = 1 + 7x
+    out, tangent = ft.jvp(f, (0.5,), (1.0,))
+    assert (float(out), float(tangent)) == (4.5, 7.0)
+    assert float(ft.jit(lambda x: ft.jvp(f, (x,), (1.0,))[1])(0.5)) == 7.0
+    np.testing.assert_allclose(ft.jacfwd(f)(0.5), 7.0)
+
+
 @pytest.mark.parametrize("mode", ["eager", "jit", "vmap", "jit_of_grad"])
 def test_reverse_mode_raises_in_every_mode(mode):
     def loss(x):
