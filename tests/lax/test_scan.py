@@ -78,6 +78,11 @@ def checkpointed(w, xs, loop):  # a checkpointed step: the same values and deriv
     return loop(lambda h, x: (layer(w, h, x), h[0]), fnp.ones_like(w[0]) * 0.1, xs)
 
 
+def checkpoint_closure(w, xs, loop):  # the checkpointed function closes over the traced w
+    layer = ft.checkpoint(lambda h, x: fnp.tanh(w @ h + x))
+    return loop(lambda h, x: (layer(h, x), h[0]), fnp.ones_like(w[0]) * 0.1, xs)
+
+
 @ft.custom_jvp
 def smooth_clip(x):
     return fnp.tanh(x)
@@ -265,6 +270,13 @@ def test_lengths_are_checked():
         lax.scan(lambda c, x: (c, None), 0.0, None)
     with pytest.raises(ValueError, match="unroll"):
         lax.scan(lambda c, x: (c, None), 0.0, np.ones(2), unroll=0)
+
+
+@pytest.mark.xfail(strict=True, reason="checkpoint does not make the traced values its function "
+                   "closes over operands (the same without scan: jit(grad(f)) gives 0, jit raises)")
+def test_checkpointed_step_closing_over_a_traced_value():
+    loss = lambda w: fnp.sum(checkpoint_closure(w, XS, lax.scan)[0])
+    np.testing.assert_allclose(ft.jit(ft.grad(loss))(W), ft.grad(loss)(W), rtol=1e-10)
 
 
 def _peak_of_grad(step, steps=200, hidden=32):
