@@ -15,6 +15,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from functrans.backend import HOST_TYPES
+
 # The Butcher tableau (Dormand and Prince, 1980): stage times, stage weights (the last row
 # is the fifth-order solution, evaluated again at the end of the step: first same as last).
 _C = (0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0, 1.0)
@@ -56,6 +58,47 @@ def _combine(y: Any, h: float, weights: Sequence[float], ks: Sequence[Any]) -> A
     return y if total is None else y + total * h
 
 
+class Stages:
+    """The stage derivatives of one step, and combinations ``y + h * sum(w_i k_i)`` of them:
+    a list of arrays and operators, for any array type (tracers included)."""
+
+    __slots__ = ("ks",)
+
+    def __init__(self, f: Any):
+        self.ks = [f]
+
+    def add(self, k: Any) -> None:
+        self.ks.append(k)
+
+    def combine(self, y: Any, h: float, weights: Sequence[float]) -> Any:
+        return _combine(y, h, weights, self.ks)
+
+
+class NumPyStages(Stages):
+    """Stages of NumPy arrays kept as the rows of one matrix, so that a combination is one
+    matrix product (a third of the array operations of the list, per step)."""
+
+    __slots__ = ("rows", "count", "xp", "tableau")
+
+    def __init__(self, f: Any, xp: Any, tableau: dict):
+        self.rows = xp.empty((7, f.size), f.dtype)
+        self.rows[0] = f.reshape(-1)
+        self.count, self.xp, self.tableau = 1, xp, tableau
+
+    def add(self, k: Any) -> None:
+        self.rows[self.count] = k.reshape(-1)
+        self.count += 1
+
+    def combine(self, y: Any, h: float, weights: Sequence[float]) -> Any:
+        w = self.tableau.get(id(weights))
+        if w is None:
+            w = self.xp.asarray(weights, dtype=self.rows.dtype)
+            if any(weights is row for row in _A + (_E,)):
+                self.tableau[id(weights)] = w
+        n = self.count
+        return y + (w[:n] @ self.rows[:n]).reshape(y.shape) * h
+
+
 class Problem:
     """What one solve needs besides the state: the vector field, the tolerances, the step
     limits, the array namespace, and how to read a Python number off an error norm.
@@ -65,7 +108,8 @@ class Problem:
     sensitivities) follow the steps the state alone takes.
     """
 
-    __slots__ = ("fun", "rtol", "atol", "mxstep", "hmax", "xp", "to_float", "err_size")
+    __slots__ = ("fun", "rtol", "atol", "mxstep", "hmax", "xp", "to_float", "err_size",
+                 "_tableau")
 
     def __init__(self, fun: Callable[[Any, float], Any], *, rtol: float, atol: float,
                  mxstep: float, hmax: float, xp: Any, to_float: Callable[[Any], float] = float,
@@ -73,6 +117,13 @@ class Problem:
         self.fun, self.rtol, self.atol = fun, rtol, atol
         self.mxstep, self.hmax, self.xp = mxstep, hmax, xp
         self.to_float, self.err_size = to_float, err_size
+        self._tableau: dict = {}  # the tableau's rows as NumPy arrays of the state's dtype
+
+    def stages(self, f: Any) -> Stages:
+        """The stages of a step whose first stage derivative is ``f``."""
+        if type(f) in HOST_TYPES and f.ndim:
+            return NumPyStages(f, self.xp, self._tableau)
+        return Stages(f)
 
     def norm(self, x: Any) -> float:
         """The root mean square over the last axis, the largest over the other axes."""
@@ -103,25 +154,25 @@ def initial_step(p: Problem, t0: float, y0: Any, f0: Any, span: float) -> float:
     return min(100 * h0, h1, span, p.hmax)
 
 
-def step(p: Problem, t: float, y: Any, f: Any, h: float) -> tuple[Any, Any, list, float]:
+def step(p: Problem, t: float, y: Any, f: Any, h: float) -> tuple[Any, Any, Stages, float]:
     """One Dormand-Prince step of size ``h`` from ``(t, y)`` with ``f = fun(y, t)``: the new
     state, its derivative, the seven stage derivatives and the scaled error norm."""
-    ks = [f]
+    stages = p.stages(f)
     for c, a in zip(_C[1:6], _A[1:6]):
-        ks.append(p.fun(_combine(y, h, a, ks), t + c * h))
-    y_new = _combine(y, h, _A[6], ks)
+        stages.add(p.fun(stages.combine(y, h, a), t + c * h))
+    y_new = stages.combine(y, h, _A[6])
     f_new = p.fun(y_new, t + h)
-    ks.append(f_new)
-    err = _combine(0.0, h, _E, ks)
+    stages.add(f_new)
+    err = stages.combine(0.0 * y, h, _E)
     scale = p.atol + p.rtol * p.xp.maximum(p.xp.abs(y), p.xp.abs(y_new))
-    return y_new, f_new, ks, p.norm(err / scale)
+    return y_new, f_new, stages, p.norm(err / scale)
 
 
-def interpolate(y: Any, h: float, ks: Sequence[Any], theta: float) -> Any:
-    """The state at ``t + theta h`` within a step from ``(t, y)`` with stages ``ks``."""
+def interpolate(y: Any, h: float, stages: Stages, theta: float) -> Any:
+    """The state at ``t + theta h`` within a step from ``(t, y)`` with these stages."""
     powers = (theta, theta * theta, theta ** 3, theta ** 4)
     weights = [sum(p * q for p, q in zip(row, powers)) for row in _P]
-    return _combine(y, h, weights, ks)
+    return stages.combine(y, h, weights)
 
 
 def solve(p: Problem, y0: Any, ts: Sequence[float]) -> list:
@@ -169,7 +220,7 @@ def solve(p: Problem, y0: Any, ts: Sequence[float]) -> list:
                 "stiff problem). Check the vector field near that time, or loosen rtol/atol."
             )
         attempts += 1
-        y_new, f_new, ks, ratio = step(p, t, y, f, h)
+        y_new, f_new, stages, ratio = step(p, t, y, f, h)
         if not ratio <= 1.0:  # (nan is rejected too)
             factor = _MIN_FACTOR if math.isnan(ratio) else max(_MIN_FACTOR, _SAFETY * ratio ** (-1 / ORDER))
             h *= factor
@@ -178,7 +229,7 @@ def solve(p: Problem, y0: Any, ts: Sequence[float]) -> list:
         t_new = t + h if t + h < t_end else t_end
         while target < len(ts) and ts[target] <= t_new:
             theta = (ts[target] - t) / h
-            out.append(y_new if ts[target] == t_new else interpolate(y, h, ks, theta))
+            out.append(y_new if ts[target] == t_new else interpolate(y, h, stages, theta))
             target, attempts = target + 1, 0
         factor = _MAX_FACTOR if ratio == 0 else min(_MAX_FACTOR, _SAFETY * ratio ** (-1 / ORDER))
         if rejected:
