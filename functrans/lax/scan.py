@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from numpy import generic
+
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.config import config
@@ -38,6 +40,7 @@ from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
+from functrans.lax._programs import moved_to_front
 from functrans.primitives import add_p, full_like_p, mul_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front, move_axis, to_front
 
@@ -120,6 +123,21 @@ def _is_float(dtype: Any) -> bool:
 
 def _zeros(like: Any, shape: tuple, dtype: Any) -> Any:
     return full_like_p.bind(like, fill_value=0, shape=tuple(shape), dtype=dtype)
+
+
+def _is_scalar(x: Any) -> bool:
+    """A Python or NumPy scalar: a value with no device of its own."""
+    return type(x) in PY_SCALARS or isinstance(x, generic)
+
+
+def _device_like(values: Sequence) -> Any:
+    """A value on the device of ``values`` (the first that is not a scalar; 0.0 if none)."""
+    return next((v for v in values if not _is_scalar(v)), 0.0)
+
+
+def _zeros_of(x: Any, like: Any) -> Any:
+    """Zeros of the type of ``x``, on its device (on that of ``like`` for a scalar ``x``)."""
+    return _zeros(like if _is_scalar(x) else x, shape_of(x), dtype_of(x))
 
 
 # =============================================================================================
@@ -302,7 +320,7 @@ def _python_scan(name: str, f: Callable, init: Any, init_tree: Any, carry_avals:
 def _scan_impl(*args, body, length, reverse, unroll):
     consts, carry, xs = _split(args, body.num_consts, body.num_carry)
     y_avals = body.out_avals[body.num_carry:]
-    like = next((a for a in args if type(a) not in PY_SCALARS), 0.0)  # (ys on its device)
+    like = _device_like(args)  # ys are made on the device of the operands
     ys = [_zeros(like, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
     if not length:
         return carry + ys
@@ -388,8 +406,8 @@ def _scan_jvp(primals, tangents, *, body, length, reverse, unroll):
     flags = _tangent_flags(body, tangents)
     (jbody, jconsts, y_flags), flags = _grow_carries(body, flags, lambda fl: _jvp_body(body, fl))
     pc, pk, px = _split(primals, c, k)
-    tangents = [_zeros(p, shape_of(p), dtype_of(p)) if f and t is zero else t
-                for p, t, f in zip(primals, tangents, flags)]
+    like = _device_like(list(primals) + [t for t in tangents if t is not zero])
+    tangents = [_zeros_of(p, like) if f and t is zero else t for p, t, f in zip(primals, tangents, flags)]
     tc, tk, tx = _split(tangents, c, k)
     fc, fk, fx = _split(flags, c, k)
     outs = scan_p.bind(*jconsts, *pc, *_select(tc, fc), *pk, *_select(tk, fk), *px,
@@ -488,8 +506,8 @@ def _scan_linearize(primals, tangents, body, length, reverse, unroll):
     # the linear scan: consts = residual consts + const tangents; carries = carry tangents;
     # xs = stacked residuals, residual xs, x tangents
     fc, fk, fx = _split(flags, c, k)
-    tangents = [_zeros(p, shape_of(p), dtype_of(p)) if f and t is zero else t
-                for p, t, f in zip(primals, tangents, flags)]
+    like = _device_like(list(primals) + [t for t in tangents if t is not zero])
+    tangents = [_zeros_of(p, like) if f and t is zero else t for p, t, f in zip(primals, tangents, flags)]
     tc, tk, tx = _split(tangents, c, k)
     tbody = _tangent_body(body, lin, flags, [j for j, _ in res_consts],
                           [j for j, _ in stacked] + [j for j, _ in res_xs])
@@ -624,12 +642,11 @@ def _scan_batch(values, dims, *, body, length, reverse, unroll):
     size = batch_size(values, dims)
     flags = [d is not NOT_MAPPED for d in dims]
     (bbody, bconsts, y_flags), flags = _grow_carries_batch(body, flags, size)
-    moved = []
-    for i, (v, d, f) in enumerate(zip(values, dims, flags)):
-        if i >= c + k:  # an xs: the batch axis behind the loop axis
-            moved.append(v if d is NOT_MAPPED or d == 1 else move_axis(v, d, 1))
-        else:
-            moved.append(bdim_at_front(v, d, size) if f else v)
+    moved = moved_to_front(values, dims, flags[:c + k] + [False] * (len(values) - c - k), size)
+    for i in range(c + k, len(values)):  # the xs: the batch axis behind the loop axis
+        d = dims[i]
+        if d is not NOT_MAPPED and d != 1:
+            moved[i] = move_axis(values[i], d, 1)
     outs = scan_p.bind(*bconsts, *moved, body=bbody, length=length, reverse=reverse, unroll=unroll)
     out_dims = [0 if f else NOT_MAPPED for f in flags[c:c + k]]
     out_dims += [1 if f else NOT_MAPPED for f in y_flags]

@@ -182,6 +182,18 @@ def test_zero_steps_return_init_and_empty_ys(backend):
     assert ft.jit(lambda x: lax.scan(lambda c, _: (c + 1.0, c), x, None, length=0)[1])(x0).shape == (0, 3)
 
 
+def test_a_python_scalar_init_follows_the_device_of_the_xs(backend):
+    xs = backend.put(np.array([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]))
+    f = lambda xs: lax.scan(lambda c, x: (c * x + 1.0, c), 1.0, xs)
+    c, ys = ft.vmap(f)(xs)
+    backend.check_placed(c)
+    np.testing.assert_allclose(backend.get(ys), [[1.0, 1.0, 2.0], [1.0, 4.0, 17.0]])
+    g = ft.grad(lambda xs: fnp.sum(f(xs)[1]))(xs[0])
+    backend.check_placed(g)
+    np.testing.assert_allclose(backend.get(g), [2.0, 0.0, 0.0])
+    np.testing.assert_allclose(backend.get(ft.jit(f)(xs[1])[1]), [1.0, 4.0, 17.0])
+
+
 def test_integer_carries_have_no_tangent_and_count():
     def f(x):
         (n, s), ys = lax.scan(lambda c, x: ((c[0] + 1, c[1] + x * c[0]), c[0] * 2), (0, 0.0), x)
