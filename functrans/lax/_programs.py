@@ -172,12 +172,12 @@ def nonzero_tangents(fun: Callable[[list], Sequence], avals: Sequence[Aval], non
 def moved_to_front(values: Sequence, dims: Sequence, flags: Sequence[bool], size: int) -> list:
     """``values`` with the batch axis in front where flagged (broadcast where they have none);
     a scalar broadcast takes the device of a batched value (a Python or NumPy scalar has none)."""
-    like = next(v for v, d in zip(values, dims) if d is not NOT_MAPPED)
+    like = next((v for v, d in zip(values, dims) if d is not NOT_MAPPED), None)
     out = []
     for v, d, f in zip(values, dims, flags):
         if not f:
             out.append(v)
-        elif d is NOT_MAPPED and (type(v) in PY_SCALARS or isinstance(v, generic)):
+        elif d is NOT_MAPPED and like is not None and (type(v) in PY_SCALARS or isinstance(v, generic)):
             out.append(full_like_p.bind(like, fill_value=v, shape=(size,), dtype=dtype_of(v)))
         else:
             out.append(bdim_at_front(v, d, size))
@@ -203,7 +203,9 @@ def batch_of(fun: Callable[[list], Sequence], batched: Sequence[bool], size: int
             out_dims[:] = dims
         if force is None:
             return list(outs)
-        return [bdim_at_front(o, d, size) if f else o for o, d, f in zip(outs, dims, force)]
+        batched_leaves = [v for v, b in zip(leaves, batched) if b]
+        return moved_to_front(list(outs) + batched_leaves, list(dims) + [0] * len(batched_leaves),
+                              list(force) + [False] * len(batched_leaves), size)[:len(outs)]
 
     return batched_fun
 

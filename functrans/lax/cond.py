@@ -323,7 +323,11 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[l
         return outs, [0 if f else NOT_MAPPED for f in force]
     # a batched index: every branch on the whole batch, each example's result selected
     index = moved_to_front([index], [dims[0]], [True], size)[0]
-    results = [batch_of(b, batched, size, [True] * n, b.name)(moved) for b in branches]
+    results = []
+    for b in branches:  # each output with the batch axis in front (the index lends its device)
+        out_dims: list = []
+        outs = batch_of(b, batched, size, None, b.name, out_dims)(moved)
+        results.append(moved_to_front(outs + [index], out_dims + [0], [True] * n + [False], size)[:n])
     outs = list(results[0])
     for j in range(1, len(branches)):
         pick = eq_p.bind(index, j)

@@ -182,3 +182,14 @@ def test_predicate_and_index_types():
         lax.switch(1.0, [lambda: 1.0, lambda: 2.0])
     assert lax.cond(np.float64(2.0), lambda: 1.0, lambda: 2.0) == 1.0  # a number: compared with 0
     assert float(ft.jit(lambda p: lax.cond(p, lambda: 1.0, lambda: 2.0))(np.float64(0.0))) == 2.0
+
+
+def test_batched_index_with_constant_branches_stays_on_the_device(backend):
+    index = backend.put(np.array([0, 1, 2, 1]))
+    x = backend.put(np.array([1.0, 2.0, 3.0, 4.0]))
+    out = ft.vmap(lambda i, x: lax.switch(i, [lambda x: 1.0, lambda x: x * 2.0, lambda x: 7.0], x))(index, x)
+    backend.check_placed(out)
+    np.testing.assert_allclose(backend.get(out), [1.0, 4.0, 7.0, 8.0])
+    out = ft.vmap(lambda i: lax.switch(i, [lambda: 1.0, lambda: 2.0]))(index)
+    backend.check_placed(out)
+    np.testing.assert_allclose(backend.get(out), [1.0, 2.0, 2.0, 2.0])
