@@ -2,6 +2,7 @@
 parameters by the implicit function theorem instead of through the iterations."""
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -40,12 +41,18 @@ def _max_abs(value: PyTree) -> float:
     return max((float(fnp.max(fnp.abs(x))) for x in leaves if fnp.size(x)), default=0.0)
 
 
+def _resolution(x: PyTree) -> float:
+    """Four machine epsilons of the least precise dtype among the leaves: no iteration can be
+    asked to settle more finely than that."""
+    return 4 * max((float(fnp.finfo(fnp.result_type(leaf)).eps) for leaf in tree.leaves(x)), default=0.0)
+
+
 def _gmres_solver(tol: float) -> LinearSolver:
     """The default linear solver of the implicit rule: GMRES to ``tol``, matrix-free."""
 
     @batch_as_block
     def solve(matvec: Callable[[Any], Any], y: Any) -> Any:
-        return gmres(matvec, y, tol=tol, atol=0.0, restart=30)[0]
+        return gmres(matvec, y, tol=max(tol, _resolution(y)), atol=0.0, restart=30)[0]
 
     return solve
 
@@ -55,7 +62,8 @@ def fixed_point(g: Callable[..., Any], x0: PyTree, *params: Any, tol: float = 1e
     """The fixed point x* = g(x*, *params), found by iteration, differentiable in ``params``.
 
     Eagerly and under ``jit`` the iteration x <- g(x, *params) runs in Python on concrete
-    values until max |x_new - x| <= tol * (1 + max |x|). Its derivative with respect to
+    values until max |x_new - x| <= tol * (1 + max |x|) (tol raised to four machine epsilons of
+    x's dtype if it is finer). Its derivative with respect to
     ``params`` (and to any value ``g`` closes over) comes from the implicit function theorem on
     f(x) = g(x, params) - x: x*' = (I - dg/dx)^{-1} dg/dparams params', a linear system solved
     matrix-free (GMRES on Jacobian-vector products; the transposed system, on vector-Jacobian
@@ -96,11 +104,12 @@ def fixed_point(g: Callable[..., Any], x0: PyTree, *params: Any, tol: float = 1e
     def solve(f_: Callable[[PyTree], PyTree], x: PyTree) -> PyTree:
         if solver is not None:
             return solver(lambda x_: tree.map(lambda fi, xi: xi + fi, f_(x_), x_), x)
+        settled = max(tol, _resolution(x))
         for _ in range(max_iter):
             change = f_(x)  # g(x) - x
             x = tree.map(lambda ci, xi: xi + ci, change, x)
             size = _max_abs(change)
-            if size <= tol * (1.0 + _max_abs(x)):
+            if size <= settled * (1.0 + _max_abs(x)):
                 return x
         raise NotConvergedError(
             f"fixed_point: no fixed point within max_iter={max_iter} iterations (the last step "
@@ -114,7 +123,8 @@ def fixed_point(g: Callable[..., Any], x0: PyTree, *params: Any, tol: float = 1e
 
 
 def _newton(tol: float, max_iter: int) -> Solver:
-    """Newton's method, stopping at max |f(x)| <= tol."""
+    """Newton's method, stopping at max |f(x)| <= tol, or when a step no longer changes x
+    beyond the dtype's resolution (a residual that rounding keeps above tol)."""
 
     @batch_as_block  # (a batch of systems is one block-diagonal system: Newton solves it whole)
     def solve(f: Callable[[PyTree], PyTree], x0: PyTree) -> PyTree:
@@ -123,8 +133,10 @@ def _newton(tol: float, max_iter: int) -> Solver:
         x = flat.ravel(x0)
         residual = f_flat(x)
         size = _max_abs(residual)
+        resolution = _resolution(x)
+        moved = math.inf
         for _ in range(max_iter):
-            if size <= tol:
+            if size <= tol or moved <= resolution * (1.0 + _max_abs(x)):
                 return flat.unravel(x)
             if flat.size <= _DENSE_NEWTON_MAX:
                 try:
@@ -138,9 +150,10 @@ def _newton(tol: float, max_iter: int) -> Solver:
             else:
                 step = gmres(lambda t, x=x: jvp(f_flat, (x,), (t,))[1], residual, tol=1e-12)[0]
             x = x - step
+            moved = _max_abs(step)
             residual = f_flat(x)
             size = _max_abs(residual)
-        if size <= tol:
+        if size <= tol or moved <= resolution * (1.0 + _max_abs(x)):
             return flat.unravel(x)
         raise NotConvergedError(
             f"root: Newton's method did not bring max |f(x)| below tol={tol:g} within "
@@ -157,9 +170,10 @@ def root(f: Callable[..., Any], x0: PyTree, *params: Any, solver: Solver | None 
 
     By default Newton's method: the Jacobian in x comes from forward mode, and each step is a
     dense solve (up to 200 unknowns) or GMRES on Jacobian-vector products; it stops when
-    max |f(x)| <= tol. The derivative with respect to ``params`` (and to any value ``f`` closes
-    over) comes from the implicit function theorem, x*' = -(df/dx)^{-1} df/dparams params', a
-    linear system solved matrix-free; the iterations are never recorded. Forward and reverse
+    max |f(x)| <= tol, or when a step no longer moves x beyond four machine epsilons. The
+    derivative with respect to ``params`` (and to any value ``f`` closes over) comes from the
+    implicit function theorem, x*' = -(df/dx)^{-1} df/dparams params', a linear system solved
+    matrix-free; the iterations are never recorded. Forward and reverse
     mode, higher orders, ``jit`` and ``vmap`` work.
 
     Args:

@@ -194,3 +194,15 @@ def test_vmap_solves_the_batch_at_once_in_one_equation():
         np.testing.assert_allclose(per_example[i], ft.grad(loss)(ws[i], B), rtol=1e-9)
     roots = ft.vmap(lambda p: root(system, X0, p))(np.array([[5.0, 1.0], [13.0, 1.0]]))
     np.testing.assert_allclose(roots, [[2.0, 1.0], [3.0, 2.0]], rtol=1e-10)
+
+
+def test_float32_stops_at_its_resolution_and_keeps_its_dtype(backend):
+    w, b = backend.put((W.astype(np.float32), B.astype(np.float32)))
+    x = fixed_point(layer, backend.put(np.zeros(4, np.float32)), w, b)  # tol=1e-10 is finer than float32
+    assert x.dtype == np.float32
+    np.testing.assert_allclose(backend.get(x), equilibrium(W, B), atol=1e-5)
+    g = ft.grad(lambda b: fnp.sum(fixed_point(layer, fnp.zeros_like(b), w, b) ** 2))(b)
+    assert g.dtype == np.float32
+    np.testing.assert_allclose(backend.get(g), ft.grad(loss, argnums=1)(W, B), rtol=1e-4, atol=1e-5)
+    r = root(system, backend.put(X0.astype(np.float32)), backend.put(P.astype(np.float32)), tol=1e-12)
+    np.testing.assert_allclose(backend.get(r), [2.0, 1.0], rtol=1e-6)
