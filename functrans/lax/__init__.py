@@ -67,13 +67,13 @@ from functrans.lax._ops import (  # JAX's lax names, thin applications of primit
 )
 from functrans.lax.associative_scan import associative_scan
 from functrans.lax.cond import cond, switch
-from functrans.lax.custom_root import custom_linear_solve, custom_root
+from functrans.lax.custom_root import batch_as_block, custom_linear_solve, custom_root
 from functrans.lax.loops import fori_loop, map
 from functrans.lax.scan import scan
 from functrans.lax.while_loop import while_loop
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "associative_scan", "atan2", "broadcast",
+    "abs", "add", "argmax", "argmin", "associative_scan", "atan2", "batch_as_block", "broadcast",
     "broadcast_in_dim", "canonicalize_precision", "ceil", "concatenate", "cond",
     "conv_general_dilated", "convert_element_type", "cos", "cumsum", "custom_linear_solve",
     "custom_root", "div", "dot", "dot_general", "eq", "exp", "expand_dims", "expm1", "floor",
