@@ -128,6 +128,10 @@ def test_transpose_of_the_branches_with_a_traced_index_under_linear_transpose():
     for i, expected in [(0, 2.0 * ct), (1, ct[::-1]), (2, -ct), (7, -ct)]:
         transpose = ft.jit(lambda c, i: ft.linear_transpose(lambda x: f(x, i), np.zeros(3))(c))
         np.testing.assert_allclose(transpose(ct, np.int64(i))[0], expected)
+        # the staged cond recorded as it is by linear_transpose, its index a value by then
+        staged = ft.jit(f)
+        np.testing.assert_allclose(ft.linear_transpose(lambda x: staged(x, np.int64(i)), np.zeros(3))(ct)[0],
+                                   expected)
 
 
 def test_switch_index_concrete_out_of_range_raises_and_traced_is_clamped():
