@@ -206,3 +206,12 @@ def test_float32_stops_at_its_resolution_and_keeps_its_dtype(backend):
     np.testing.assert_allclose(backend.get(g), ft.grad(loss, argnums=1)(W, B), rtol=1e-4, atol=1e-5)
     r = root(system, backend.put(X0.astype(np.float32)), backend.put(P.astype(np.float32)), tol=1e-12)
     np.testing.assert_allclose(backend.get(r), [2.0, 1.0], rtol=1e-6)
+
+
+def test_a_fixed_point_whose_map_solves_another_fixed_point():
+    inner = lambda x: fixed_point(lambda y, x: fnp.cos(y) * x, fnp.zeros_like(x), x)
+    outer = lambda a: fixed_point(lambda x, a: 0.5 * fnp.sin(inner(x)) + a, fnp.zeros_like(a), a)
+    x = outer(np.array(0.3))
+    np.testing.assert_allclose(x, 0.5 * np.sin(inner(x)) + 0.3, atol=1e-12)
+    check_grads(outer, (np.array(0.3),), order=2)
+    np.testing.assert_allclose(ft.jit(ft.grad(outer))(0.3), ft.grad(outer)(0.3), rtol=1e-12)
