@@ -258,9 +258,14 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
     return outs, [0] * n
 
 
+def _while_transpose(cts: Sequence, *args: Any, **params: Any) -> tuple:
+    raise errors.UnsupportedError(REVERSE_MODE)  # (a loop recorded as it is: linear_transpose)
+
+
 while_p = Primitive("while", multiple_results=True)
 while_p.impl = _while_impl  # type: ignore[assignment]
 while_p.shape_rule = _while_shape  # type: ignore[assignment]
 while_p.jvp = _while_jvp  # type: ignore[assignment]
 while_p.batch = _while_batch  # type: ignore[assignment]
+while_p.transpose = _while_transpose  # type: ignore[assignment]
 

@@ -138,6 +138,12 @@ def test_reverse_mode_raises_in_every_mode(mode):
             ft.jit(ft.grad(loss))(x)
 
 
+def test_linear_transpose_of_a_staged_loop_raises_the_same_error():
+    staged = ft.jit(lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] * 2.0), (0, x))[1])
+    with pytest.raises(errors.UnsupportedError, match="fori_loop"):
+        ft.linear_transpose(staged, np.zeros(2))(np.ones(2))
+
+
 def test_no_error_when_reverse_mode_does_not_reach_the_loop():
     def loss(x):  # the loop does not depend on x: its derivative is not needed
         return fnp.sum(x) * grow(np.array([1.0, 2.0]), lax.while_loop)[0]
