@@ -244,7 +244,28 @@ def test_an_integer_state_is_refused():
         odeint(decay, np.array([1, 2]), TS, 1.0)
 
 
-def test_scipy_name():
+def test_hmax_bounds_the_step():
+    odeint(decay, np.array([1.0]), np.array([0.0, 1.0]), 1.0, hmax=0.1, mxstep=11)
+    with pytest.raises(RuntimeError, match="mxstep=9"):
+        odeint(decay, np.array([1.0]), np.array([0.0, 1.0]), 1.0, hmax=0.1, mxstep=9)
+
+
+def test_scipy_and_autograd_calling_convention():
+    scipy_integrate = pytest.importorskip("scipy.integrate")
     from functrans.scipy.integrate import odeint as scipy_odeint
 
-    assert scipy_odeint is odeint
+    y0, ts = np.array([10.0, 5.0]), np.linspace(0.0, 3.0, 4)
+    ours = scipy_odeint(lotka_volterra, y0, ts, args=(1.5, 3.0))
+    np.testing.assert_array_equal(ours, odeint(lotka_volterra, y0, ts, 1.5, 3.0, rtol=1.49012e-8,
+                                               atol=1.49012e-8))  # SciPy's default tolerances
+    ref = scipy_integrate.odeint(lambda y, t, a, b: np.asarray(lotka_volterra(y, t, a, b)), y0, ts,
+                                 args=(1.5, 3.0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ours, ref, rtol=1e-5)
+    tfirst = scipy_odeint(lambda t, y, a, b: lotka_volterra(y, t, a, b), y0, ts, args=(1.5, 3.0),
+                          tfirst=True)
+    np.testing.assert_array_equal(tfirst, ours)
+    g = ft.grad(lambda a: fnp.sum(scipy_odeint(lotka_volterra, y0, ts, args=(a, 3.0))))(1.5)
+    np.testing.assert_allclose(g, ft.grad(lambda a: fnp.sum(odeint(lotka_volterra, y0, ts, a, 3.0)))(1.5),
+                               rtol=1e-6)
+    with pytest.raises(TypeError, match="Dfun.*LSODA"):
+        scipy_odeint(decay, y0, ts, args=(1.0,), Dfun=None)
