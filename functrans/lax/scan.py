@@ -291,13 +291,17 @@ def _python_scan(name: str, f: Callable, init: Any, init_tree: Any, carry_avals:
     ys: list = []
     y_tree = None
     single = xs_leaves[0] if xs_tree is _LEAF else None
+    # one array carry: checked by two attribute reads per step
+    shape, dtype = carry_avals[0] if init_tree is _LEAF else ((), None)
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
         out = f(carry, single[i] if single is not None else xs_tree.unflatten([x[i] for x in xs_leaves]))
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"{name}: the step function must return a pair (new_carry, y), "
                             f"got {type(out).__name__}. Return None as y to stack nothing.")
-        _check_carry(name, init, init_tree, carry_avals, out[0])
         carry = out[0]
+        carry_dtype = getattr(carry, "dtype", None)  # (None == a NumPy dtype can be True)
+        if dtype is None or carry_dtype is None or carry_dtype != dtype or carry.shape != shape:
+            _check_carry(name, init, init_tree, carry_avals, carry)
         y_leaves, treedef = _flatten(out[1])
         if y_tree is None:
             y_tree = treedef
