@@ -130,6 +130,8 @@ class Problem:
         xp = self.xp
         if self.err_size is not None:
             x = x[..., :self.err_size]
+        if x.dtype.kind == "c":
+            x = xp.abs(x)
         rms = xp.sqrt(xp.mean(x * x, axis=-1))
         return self.to_float(xp.max(rms) if rms.ndim else rms)
 

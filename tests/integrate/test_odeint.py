@@ -87,6 +87,11 @@ def test_float32_stays_float32():
     np.testing.assert_allclose(ys[1, 0], math.exp(-1), rtol=1e-4)
 
 
+def test_a_complex_state():
+    ys = odeint(lambda y, t: 1j * y, np.array([1.0 + 0.0j]), TS)
+    np.testing.assert_allclose(ys[:, 0], np.exp(1j * TS), atol=1e-7)
+
+
 def test_python_control_flow_in_the_vector_field_works_on_plain_arrays():
     def switch(y, t):
         return -y if float(t) < 1.0 else y
