@@ -170,6 +170,17 @@ def test_gradients_match_the_python_loop_under_jit_and_vmap(case, w, xs):
     assert_close(per_example, ft.vmap(ft.grad(loss(looped(case)), 1), (None, 0))(w, batch))
 
 
+@pytest.mark.parametrize("case, w, xs", [c for c in CASES if c.id != "custom-rules"])
+def test_forward_over_reverse_hessian_matches_the_python_loop(case, w, xs):
+    def loss(f):
+        return lambda w: sum(fnp.sum(fnp.sin(leaf)) for leaf in tree.leaves(f(w, xs))
+                             if fnp.result_type(leaf).kind == "f")
+
+    expected = ft.hessian(loss(looped(case)))(w)
+    assert_close(ft.hessian(loss(scanned(case)))(w), expected, rtol=1e-9, atol=1e-12)
+    assert_close(ft.jit(ft.jacfwd(ft.grad(loss(scanned(case)))))(w), expected, rtol=1e-9, atol=1e-12)
+
+
 def test_zero_steps_return_init_and_empty_ys(backend):
     x0 = backend.put(np.ones(3))
     c, ys = lax.scan(lambda c, x: (c * x, (fnp.sum(c), c)), x0, backend.put(np.zeros((0, 3))))
