@@ -16,6 +16,7 @@ from numpy import generic
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans.config import config
 from functrans.core.ir import Program, type_str
 from functrans.core.staging import eval_program, stage, stage_closed
 from functrans.core.trace import Tracer
@@ -37,12 +38,13 @@ class Body:
     ``Primitive.bind``, so the transformations of those tracers see every primitive.
     """
 
-    __slots__ = ("program", "name", "_plan")
+    __slots__ = ("program", "name", "_plan", "_nans")
 
     def __init__(self, program: Program, name: str):
         self.program = program
         self.name = name
         self._plan: ReplayPlan | None = None
+        self._nans = False
 
     def __call__(self, args: Sequence) -> list:
         for a in args:
@@ -52,10 +54,12 @@ class Body:
 
     @property
     def plan(self) -> ReplayPlan:
-        """The program compiled for plain arrays (built on first use). A primitive's
+        """The program compiled for plain arrays (built on first use, and again when
+        ``debug_nans`` has changed since: a plan checks for NaNs or not). A primitive's
         implementation, which only ever sees plain arrays, calls it directly."""
         plan = self._plan
-        if plan is None:
+        if plan is None or self._nans is not config.debug_nans:
+            self._nans = config.debug_nans
             plan = self._plan = ReplayPlan(self.program)
         return plan
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors, tree
+from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.core.ir import is_linear, type_str
 from functrans.core.primitive import Primitive
 from functrans.core.trace import transforming
@@ -63,7 +64,9 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     ``while cond_fun(val): val = body_fun(val)``, as one step of a staged program.
 
     The carry is any pytree of arrays; ``body_fun`` must return one of the same structure,
-    shapes and dtypes, and ``cond_fun`` a boolean scalar. Forward-mode derivatives (``jvp``,
+    shapes and dtypes, and ``cond_fun`` a boolean scalar. A Python number in ``init_val``
+    starts as a NumPy scalar of its default dtype (``0.0``: float64), so the carry's type is
+    the same eagerly and staged. Forward-mode derivatives (``jvp``,
     ``jacfwd``), ``vmap`` (a batched predicate runs until every example is done) and ``jit``
     (one equation, whatever the trip count) work; reverse mode raises ``UnsupportedError``
     (use ``fori_loop`` with int bounds or ``scan``).
@@ -85,10 +88,16 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     Example:
         >>> import numpy as np
         >>> from functrans import lax
-        >>> lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * 2.0), (0, np.float64(1.0)))
-        (5, np.float64(32.0))
+        >>> n, x = lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * 2.0), (0, 1.0))
+        >>> int(n), float(x)
+        (5, 32.0)
     """
     leaves, treedef = tree.flatten(init_val)
+    if any(type(x) in PY_SCALARS for x in leaves):
+        # A Python number is weakly typed (0.0 + float32 is float32); the carry's type is
+        # fixed, so it starts as the NumPy scalar of its dtype, eagerly as when staged.
+        leaves = [dtype_of(x).type(x) if type(x) in PY_SCALARS else x for x in leaves]
+        init_val = treedef.unflatten(leaves)
     if not transforming():
         return _run_python(cond_fun, body_fun, init_val, leaves, treedef)
     avals = [aval_of(x) for x in leaves]

@@ -215,3 +215,23 @@ def test_a_predicate_that_is_not_a_boolean_scalar(staged):
     run = ft.jit if staged else (lambda f: f)
     with pytest.raises(TypeError, match=r"boolean scalar.*bool\[2\].*fnp.all"):
         run(lambda x: lax.while_loop(lambda s: s < 1.0, lambda s: s + 1.0, x))(np.zeros(2))
+
+
+def test_python_numbers_in_the_carry_start_as_numpy_scalars_eagerly_as_staged():
+    def f(x):  # 0.0 + float32 would be float32 for a Python 0.0: the carry is float64 instead
+        return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] + x), (0, 0.0))
+
+    eager, staged = f(np.float32(1.0)), ft.jit(f)(np.float32(1.0))
+    assert eager[1].dtype == staged[1].dtype == np.float64 and eager[1] == staged[1] == 3.0
+
+
+def test_debug_nans_reaches_the_staged_body():
+    f = ft.jit(lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, fnp.log(c[1] - 2.0)), (0, x)))
+    assert np.isnan(f(np.float64(1.0))[1])
+    ft.config.update("debug_nans", True)
+    try:
+        with pytest.raises(FloatingPointError, match="'log' made a NaN"):
+            f(np.float64(1.0))
+    finally:
+        ft.config.update("debug_nans", False)
+
