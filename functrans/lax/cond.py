@@ -65,9 +65,10 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
     """``true_fun(*operands)`` if ``pred`` holds, else ``false_fun(*operands)``, as one step
     of a staged program.
 
-    A concrete ``pred`` runs only the taken function, in Python. A traced one (under ``jit``
-    or ``vmap``) stages both, which must return the same structure, shapes and dtypes; under
-    ``vmap`` with a batched ``pred`` both run and each example's result is selected.
+    A concrete ``pred`` runs only the taken function, in Python, as ``if`` does (so the other
+    one is not checked). A traced one (under ``jit`` or ``vmap``) stages both, which must
+    return the same structure, shapes and dtypes; under ``vmap`` with a batched ``pred`` both
+    run and each example's result is selected.
     Differentiable in both modes, to any order.
 
     Args:
@@ -104,7 +105,7 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     """``branches[index](*operands)``, as one step of a staged program.
 
     A concrete ``index`` must be in range (``IndexError`` otherwise) and runs only the taken
-    branch, in Python. A traced one (under ``jit`` or ``vmap``) is clamped into
+    branch, in Python (the others are not checked). A traced one (under ``jit`` or ``vmap``) is clamped into
     ``[0, len(branches) - 1]``, as in JAX, and every branch is staged: they must return the
     same structure, shapes and dtypes. Under ``vmap`` with a batched index every branch runs
     and each example's result is selected. Differentiable in both modes, to any order.
