@@ -76,7 +76,9 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
     """Show the program functrans records for ``fun``: every primitive it applies, in order.
 
     The inputs are abstract (only shapes and dtypes), so every operation on them is recorded
-    and Python control flow on their values raises an error. Transformations inside ``fun``
+    and Python control flow on their values raises an error. Python int, float and complex
+    arguments are inputs too, standing for Python scalars (weakly typed), as ``jit`` records
+    them. Transformations inside ``fun``
     show what they compute: ``make_jaxpr(grad(f))`` prints the forward pass and the backward
     pass, ``make_jaxpr(vmap(f))`` the batched operations. It is the same program format that
     ``vjp`` and ``linearize`` record internally.
@@ -100,8 +102,21 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
     @functools.wraps(fun)
     def staged(*args: Any, **kwargs: Any) -> StagedProgram:
         flat = FlatFun(fun, args, kwargs, name=name)
-        leaves = [as_array(leaf) for leaf in flat.leaves]
-        program = stage(flat, [(tuple(x.shape), np.dtype(x.dtype)) for x in leaves], name)
+        avals = []
+        scalars = {}
+        paths = None
+        for i, leaf in enumerate(flat.leaves):
+            kind = type(leaf)
+            if kind in _TRACED_SCALARS:  # as jit stages them: standing for a Python scalar
+                if paths is None:
+                    paths = [path for path, _ in tree.flatten_with_path(args)[0]]
+                path = (tree.SequenceKey(0), *paths[i])
+                scalars[i] = (kind, _ScalarArgument(name, fun, path, kind))
+                avals.append(((), np.result_type(leaf)))
+                continue
+            x = as_array(leaf)
+            avals.append((tuple(x.shape), np.dtype(x.dtype)))
+        program = stage(flat, avals, name, scalars=scalars)
         return StagedProgram(program, flat.in_tree, flat.out_tree)
 
     return staged

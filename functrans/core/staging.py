@@ -17,12 +17,16 @@ needs such a value names the argument it came from.
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
+from functrans._abstract import dtype_of
 from functrans.config import config
 from functrans.core.ir import Eqn, Program, Var
+from functrans.core.primitive import Primitive
 from functrans.core.trace import Trace, Tracer, _stack, check_foreign_tracer, named_scope, new_trace
 
 _NO_PARAMS: dict = {}
@@ -182,6 +186,58 @@ def _new_vars(trace: StagingTrace, prim, args, params) -> tuple:
         outs = (Var(trace, rule_out[0], rule_out[1], n),)
     trace.num_vars = n + len(outs)
     return outs
+
+
+# Python's operators whose primitives (NumPy ufuncs) give NumPy scalars where Python's give
+# Python scalars (abs, //, %): applied to values that all stand for Python scalars (see
+# ``scalar_kind``), a recording applies Python's operator itself (``python_operator_p``), so
+# that ``x_float32 * abs(lr)`` under jit is float32 and has the value it has without jit.
+_PYTHON_OPERATORS: dict[str, Callable] = {
+    "abs": abs, "floordiv": operator.floordiv, "mod": operator.mod,
+    "rfloordiv": lambda a, b: b // a, "rmod": lambda a, b: b % a,
+}
+
+
+def _python_operator_impl(*args, operator: str):
+    return _PYTHON_OPERATORS[operator](*args)
+
+
+def _python_operator_shape(*args, operator: str):
+    samples = [_SAMPLES[scalar_kind(a)] for a in args]
+    return (), dtype_of(_PYTHON_OPERATORS[operator](*samples))
+
+
+#: One of Python's operators on Python scalars, as Python computes it (a jit recording's step
+#: for ``abs(s)``, ``s // 2``, ``7 % s`` where every operand stands for a Python scalar).
+python_operator_p = Primitive("python_operator")
+python_operator_p.impl = _python_operator_impl
+python_operator_p.shape_rule = _python_operator_shape
+python_operator_p.differentiable = False
+
+
+def _python_scalar_operator(name: str) -> Callable:
+    dunder = f"__{name}__"
+
+    def method(self: Var, *other: Any) -> Any:
+        kinds = [scalar_kind(self), *(scalar_kind(o) for o in other)]
+        if None in kinds:
+            return getattr(Tracer, dunder)(self, *other)
+        try:
+            kind = type(_PYTHON_OPERATORS[name](*(_SAMPLES[k] for k in kinds)))
+        except Exception:  # (Python refuses the operands: the primitive's error says why)
+            kind = None
+        if kind not in _SAMPLES:
+            return getattr(Tracer, dunder)(self, *other)
+        out = python_operator_p.bind(self, *other, operator=name)
+        out._trace.scalars[out.index] = (kind, self._trace.scalars[self.index][1])
+        return out
+
+    method.__name__ = dunder
+    return method
+
+
+for _name in _PYTHON_OPERATORS:
+    setattr(Var, f"__{_name}__", _python_scalar_operator(_name))
 
 
 def _scalar_vars(trace: StagingTrace, prim, args, params) -> tuple:
