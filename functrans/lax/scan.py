@@ -8,6 +8,8 @@ over (arrays, tracers of outer transformations) became an explicit const of the 
 so every transformation sees it as an input.
 
 - impl: the body program compiled once by jit's replay (``ReplayPlan``) and run per step.
+  (``scan`` on plain arrays with no transformation active calls the step function in a
+  Python loop instead: no tracer can reach it, so nothing needs recording.)
 - JVP (forward mode): one scan of the body's JVP, carry tangents carried along. A carry
   whose tangent is zero on entry but not after a step is given a dense zero tangent, and the
   body is recorded again, until the set of carries with tangents stops growing.
@@ -96,7 +98,7 @@ class ScanBody:
         return f"ScanBody({self.name})"
 
 
-def make_body(fn: Callable[[list], Sequence], avals: Sequence[tuple], num_consts: int,
+def _make_body(fn: Callable[[list], Sequence], avals: Sequence[tuple], num_consts: int,
               num_carry: int, name: str) -> tuple[ScanBody, list]:
     """Record ``fn`` (a step on flat leaves ``consts + carry + x``) into a ``ScanBody``; returns
     it and the constants it closes over, to be passed before the other consts."""
@@ -276,7 +278,7 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
     if n and not transforming():  # plain arrays only, no tracer anywhere: the Python loop
         return _python_scan(name, f, init, init_tree, carry_avals, xs_leaves, xs_tree, n, reverse)
     avals = carry_avals + [(tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves]
-    body, consts = make_body(step, avals, 0, len(init_leaves), name)
+    body, consts = _make_body(step, avals, 0, len(init_leaves), name)
     outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, body=body, length=n,
                        reverse=bool(reverse), unroll=unroll)
     k = len(init_leaves)
@@ -355,14 +357,16 @@ def _tangent_flags(body: ScanBody, tangents: Sequence) -> list[bool]:
     return [t is not zero and _is_float(dtype) for t, (_, dtype) in zip(tangents, body.in_avals)]
 
 
-def _grow_carries(body: ScanBody, flags: list[bool], make: Callable) -> tuple[Any, list[bool]]:
+def _grow_carries(body: ScanBody, flags: list[bool], make: Callable,
+                  floats_only: bool = True) -> tuple[Any, list[bool]]:
     """Call ``make(flags)`` (which records a body and returns it with the flags of the carries
     that come out with a tangent, or batched), adding carries to ``flags`` until those coming
-    out are among those going in: the fixed point of which carries need one."""
+    out are among those going in: the fixed point of which carries need one. Only float
+    carries get a tangent (``floats_only``); any carry can be batched."""
     c, k = body.num_consts, body.num_carry
     while True:
         result, carry_out = make(flags)
-        grown = [a or (b and _is_float(dtype))
+        grown = [a or (b and (not floats_only or _is_float(dtype)))
                  for a, b, (_, dtype) in zip(flags[c:c + k], carry_out, body.in_avals[c:c + k])]
         if grown == flags[c:c + k]:
             return result, flags
@@ -393,7 +397,7 @@ def _jvp_body(body: ScanBody, flags: list[bool]) -> tuple[tuple, list[bool]]:
                    for j, t in enumerate(t_carry) if fk[j]]
         return outs[:k] + t_carry + outs[k:] + [t for t in t_outs[k:] if t is not zero]
 
-    made, consts = make_body(fn, arranged, c + sum(fc), k + sum(fk), f"jvp({body.name})")
+    made, consts = _make_body(fn, arranged, c + sum(fc), k + sum(fk), f"jvp({body.name})")
     return (made, consts, found["ys"]), found["carry_out"]
 
 
@@ -547,7 +551,7 @@ def _tangent_body(body: ScanBody, lin: _Linearized, flags: list[bool], const_res
                    for j, t in enumerate(outs[:k]) if fk[j]]
         return t_carry + [t for t in outs[k:] if t is not zero]
 
-    made, consts = make_body(fn, avals, len(const_res) + sum(fc), sum(fk), f"linear({body.name})")
+    made, consts = _make_body(fn, avals, len(const_res) + sum(fc), sum(fk), f"linear({body.name})")
     assert not consts, "a tangent step closes over no value: its residuals are inputs"
     return made
 
@@ -603,7 +607,7 @@ def _transpose_body(body: ScanBody, lin_c: list[bool], lin_x: list[bool], y_flag
         ct_c, ct_init, ct_x = _split(in_cts, sum(lin_c), k)
         return [add_p.bind(a, b) for a, b in zip(acc, ct_c)] + ct_init + ct_x
 
-    made, consts = make_body(fn, avals, sum(not_c), sum(lin_c) + k, name)
+    made, consts = _make_body(fn, avals, sum(not_c), sum(lin_c) + k, name)
     assert not consts
     return made
 
@@ -637,7 +641,7 @@ def _batched_body(body: ScanBody, flags: list[bool], size: int) -> tuple[tuple, 
         ys = [o if d is NOT_MAPPED else to_front(o, d) for o, d in zip(outs[k:], out_dims[k:])]
         return carry + ys
 
-    made, consts = make_body(fn, avals, c, k, f"vmap({body.name})")
+    made, consts = _make_body(fn, avals, c, k, f"vmap({body.name})")
     return (made, consts, found["ys"]), found["carry_out"]
 
 
@@ -645,7 +649,8 @@ def _scan_batch(values, dims, *, body, length, reverse, unroll):
     c, k = body.num_consts, body.num_carry
     size = batch_size(values, dims)
     flags = [d is not NOT_MAPPED for d in dims]
-    (bbody, bconsts, y_flags), flags = _grow_carries_batch(body, flags, size)
+    (bbody, bconsts, y_flags), flags = _grow_carries(body, flags, lambda fl: _batched_body(body, fl, size),
+                                                     floats_only=False)
     moved = moved_to_front(values, dims, flags[:c + k] + [False] * (len(values) - c - k), size)
     for i in range(c + k, len(values)):  # the xs: the batch axis behind the loop axis
         d = dims[i]
@@ -655,16 +660,6 @@ def _scan_batch(values, dims, *, body, length, reverse, unroll):
     out_dims = [0 if f else NOT_MAPPED for f in flags[c:c + k]]
     out_dims += [1 if f else NOT_MAPPED for f in y_flags]
     return outs, out_dims
-
-
-def _grow_carries_batch(body: ScanBody, flags: list[bool], size: int):
-    c, k = body.num_consts, body.num_carry
-    while True:
-        result, carry_out = _batched_body(body, flags, size)
-        grown = [a or b for a, b in zip(flags[c:c + k], carry_out)]
-        if grown == flags[c:c + k]:
-            return result, flags
-        flags = flags[:c] + grown + flags[c + k:]
 
 
 scan_p = Primitive("scan", multiple_results=True)
