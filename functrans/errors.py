@@ -11,7 +11,7 @@ from __future__ import annotations
 __all__ = [
     "DOCS_BASE_URL", "ArgnumsError", "BatchAxisError", "CustomRuleError", "DeviceMismatchError",
     "DroppedDerivativeError", "FunctransError", "HasAuxError", "InPlaceUpdateError",
-    "InputDtypeError", "LeakedTracerError", "NonScalarOutputError", "NotLinearError",
+    "InputDtypeError", "LeakedTracerError", "NonScalarOutputError", "NotConvergedError", "NotLinearError",
     "OptimizerInputError", "SaveFormatError",
     "TangentMismatchError", "TracerConversionError", "TreeStructureError", "UnsupportedError",
 ]
@@ -239,6 +239,20 @@ class SaveFormatError(FunctransError, ValueError):
     """
 
     anchor = "save-format"
+
+
+class NotConvergedError(FunctransError, RuntimeError):
+    """An iterative solver (``functrans.implicit.fixed_point``, ``root``) stopped at its
+    iteration limit before meeting its tolerance, or at a singular Jacobian. Raised rather
+    than warned: the implicit derivative assumes the returned point solves the equations, so
+    an unconverged result would give silently wrong values and gradients.
+
+    Fix: raise ``max_iter``, loosen ``tol``, start closer (``x0``), or check that the problem
+    has a solution there (a fixed-point map must be a contraction near it; a root's Jacobian
+    must be invertible). See docs/errors.md#not-converged.
+    """
+
+    anchor = "not-converged"
 
 
 class DeviceMismatchError(FunctransError, ValueError):

@@ -11,6 +11,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import tree
 from functrans.api import jacfwd, jvp
+from functrans.errors import NotConvergedError
 from functrans.implicit.krylov import _Flat, gmres
 from functrans.lax.custom_root import batch_as_block, custom_root
 from functrans.typing import PyTree
@@ -22,18 +23,6 @@ LinearSolver = Callable[[Callable[[Any], Any], Any], Any]
 
 # Newton's steps are solved with a dense Jacobian up to this many unknowns, by GMRES above.
 _DENSE_NEWTON_MAX = 200
-
-
-class NotConvergedError(RuntimeError):
-    """An iterative solver stopped at its iteration limit before meeting its tolerance.
-
-    Raised rather than warned: the implicit derivative assumes the returned point solves the
-    equations, so an unconverged result would give silently wrong values and gradients.
-
-    Fix: raise ``max_iter``, loosen ``tol``, start closer (``x0``), or check that the problem
-    has a solution there (a fixed-point map must be a contraction near it; a root's Jacobian
-    must be invertible).
-    """
 
 
 def _max_abs(value: PyTree) -> float:
