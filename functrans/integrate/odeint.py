@@ -120,8 +120,14 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
         out = func(y_tree.unflatten(leaves[:n]), leaves[n], *arg_tree.unflatten(leaves[n + 1:n + 1 + m]))
         return _check_output(out, y_tree, y_leaves, name)
 
+    last: list = [(), ()]  # the parameter leaves of the last call, and their pytrees
+
     def rhs(leaves: list) -> list:
-        out = func(y_tree.unflatten(leaves[:n]), leaves[n], *arg_tree.unflatten(leaves[n + 1:]))
+        params = leaves[n + 1:]
+        seen = last[0]
+        if len(seen) != len(params) or any(a is not b for a, b in zip(seen, params)):
+            last[:] = [params, arg_tree.unflatten(params)]  # (a solve passes the same ones)
+        out = func(y_tree.unflatten(leaves[:n]), leaves[n], *last[1])
         return tree.leaves(out)
 
     leaves = y_leaves + [ts] + arg_leaves
