@@ -42,7 +42,7 @@ from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
-from functrans.lax._programs import moved_to_front
+from functrans.lax._programs import check_tree, check_types, moved_to_front
 from functrans.primitives import add_p, full_like_p, mul_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front, move_axis, to_front
 
@@ -147,10 +147,6 @@ def _zeros_of(x: Any, like: Any) -> Any:
 # =============================================================================================
 
 
-def _leaf_type(x: Any) -> str:
-    return f"shape {tuple(shape_of(x))} and dtype {dtype_of(x)}"
-
-
 _LEAF = tree.structure(0.0)
 _NONE = tree.structure(None)
 
@@ -165,26 +161,15 @@ def _flatten(x: Any) -> tuple[list, Any]:
     return tree.flatten(x)
 
 
-def _check_carry(name: str, init: Any, init_tree: Any, init_avals: list, new_carry: Any) -> list:
-    """The leaves of the carry ``new_carry`` a step returned, checked to have the structure,
-    shapes and dtypes of ``init`` (``init_avals``: those of its leaves)."""
+def _check_carry(name: str, init_tree: Any, init_avals: list, new_carry: Any) -> list:
+    """The leaves of the carry ``new_carry`` a step returned, checked to have the structure
+    (``init_tree``), shapes and dtypes (``init_avals``) of the initial carry."""
     leaves, treedef = _flatten(new_carry)
-    if treedef is not init_tree and treedef != init_tree:
-        raise errors.TreeStructureError(
-            f"{name}: the step function returned a carry of structure {treedef}, but the "
-            f"initial carry has structure {init_tree}. The carry must keep its structure from "
-            "step to step: return (new_carry, y) with new_carry built like init."
-        )
-    for i, (leaf, (shape, dtype)) in enumerate(zip(leaves, init_avals)):
-        if tuple(shape_of(leaf)) != shape or dtype_of(leaf) != dtype:
-            path, start = tree.flatten_with_path(init)[0][i]
-            raise TypeError(
-                f"{name}: the carry leaf carry{tree.keystr(path)} has {_leaf_type(start)} on "
-                f"entry but {_leaf_type(leaf)} after a step. A carry must keep its shape and "
-                "dtype from step to step: give init that shape and dtype (for example "
-                "init.astype(...) or fnp.zeros(shape, dtype)), or cast the new carry with "
-                ".astype(...)."
-            )
+    if treedef is not init_tree:
+        check_tree(name, "the carry returned by the step function", treedef, init_tree,
+                   "the initial carry")
+    check_types(name, "the carry returned by the step function", leaves, init_avals, init_tree,
+                "carry", "the initial carry")
     return leaves
 
 
@@ -269,7 +254,7 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"{name}: the step function must return a pair (new_carry, y), "
                             f"got {type(out).__name__}. Return None as y to stack nothing.")
-        carry_leaves = _check_carry(name, init, init_tree, carry_avals, out[0])
+        carry_leaves = _check_carry(name, init_tree, carry_avals, out[0])
         y_leaves, treedef = tree.flatten(out[1])
         y_tree.append(treedef)
         return carry_leaves + y_leaves
@@ -303,7 +288,7 @@ def _python_scan(name: str, f: Callable, init: Any, init_tree: Any, carry_avals:
         carry = out[0]
         carry_dtype = getattr(carry, "dtype", None)  # (None == a NumPy dtype can be True)
         if dtype is None or carry_dtype is None or carry_dtype != dtype or carry.shape != shape:
-            _check_carry(name, init, init_tree, carry_avals, carry)
+            _check_carry(name, init_tree, carry_avals, carry)
         y_leaves, treedef = _flatten(out[1])
         if y_tree is None:
             y_tree = treedef

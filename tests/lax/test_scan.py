@@ -274,9 +274,9 @@ def test_a_carry_that_changes_type_is_named_by_its_key_path(mode):
         call = lambda init, xs: lax.scan(f, init, xs)
         return (ft.jit(call) if mode == "jit" else call)(init, xs)
 
-    with pytest.raises(TypeError, match=r"carry\['h'\].*shape \(3,\).*shape \(1, 3\)"):
+    with pytest.raises(TypeError, match=r"carry\['h'\] it is float64\[1,3\] where the initial carry is float64\[3\]"):
         run(lambda c, x: ({"h": c["h"][None] * x}, None), {"h": np.ones(3)}, np.ones((2, 3)))
-    with pytest.raises(TypeError, match=r"carry\[1\].*float64.*float32"):
+    with pytest.raises(TypeError, match=r"carry\[1\] it is float32\[2\] where the initial carry is float64\[2\]"):
         run(lambda c, x: ((c[0], c[1].astype(np.float32)), None), (1.0, np.ones(2)), np.ones(2))
     with pytest.raises(errors.TreeStructureError, match="structure"):
         run(lambda c, x: ((c, c), None), np.ones(2), np.ones(2))
