@@ -16,7 +16,8 @@ flat leaves. Its rules:
 - JVP under ``linearize`` (``grad``, ``vjp``): the primal solve, and one linear equation
   ``odeint_adjoint`` whose transpose is the adjoint method: the adjoint state integrated
   backward between consecutive output times, with the vector field's VJP. Reverse mode keeps
-  the states at the output times only, whatever the number of solver steps.
+  the states at the output times only, whatever the number of solver steps. (Applied forward,
+  as ``linearize``'s ``f_jvp`` does, the recorded map solves the forward sensitivities.)
 - batching: a batch of tangents of one solve (``jacfwd``, ``vmap`` of ``jvp``) is one solve
   of the state with every tangent beside it; a batch of states or parameters is one solve of
   the whole batch on shared steps, the error measured per example and the largest deciding
@@ -162,6 +163,11 @@ def _odeint_jvp(primals: Sequence, tangents: Sequence, *, spec: OdeSpec) -> tupl
     live = [t for t in tangents if t is not zero]
     if all(is_linear(t) for t in live):
         return _odeint_linearize(primals, tangents, spec)
+    return _forward_sensitivities(primals, tangents, spec)
+
+
+def _forward_sensitivities(primals: Sequence, tangents: Sequence, spec: OdeSpec) -> tuple[list, list]:
+    """The solution and its tangent, solved together on the solution's steps."""
     n = spec.n_y
     ys, ts, params = list(primals[:n]), primals[n], list(primals[n + 1:])
     y_dots, t_dot, p_dots = list(tangents[:n]), tangents[n], list(tangents[n + 1:])
@@ -343,7 +349,12 @@ def _odeint_adjoint_transpose(cts: Sequence, *tangents: Any, spec: OdeSpec, res:
 
 
 def _odeint_adjoint_impl(*tangents: Any, spec: OdeSpec, res: tuple, positions: tuple) -> list:
-    raise AssertionError("odeint_adjoint is a linear map recorded for reverse mode only")
+    """The linear map applied forward (``linearize``'s ``f_jvp``): forward sensitivities."""
+    primals = res[0]
+    full: list = [zero] * len(primals)
+    for i, t in zip(positions, tangents):
+        full[i] = t
+    return _forward_sensitivities(primals, full, spec)[1]
 
 
 odeint_p = Primitive("odeint", multiple_results=True)

@@ -141,6 +141,13 @@ def test_gradient_through_closed_over_parameters_and_a_pytree():
     np.testing.assert_allclose(g["a"], f["a"], rtol=1e-5, atol=1e-7)
 
 
+def test_linearize_applies_the_recorded_map_forward():
+    f = lambda y0, k: odeint(decay, y0, TS, k)
+    y, f_jvp = ft.linearize(f, np.array([1.0, 2.0]), 0.5)
+    _, expected = ft.jvp(f, (np.array([1.0, 2.0]), 0.5), (np.array([0.1, 0.0]), 1.0))
+    np.testing.assert_allclose(f_jvp(np.array([0.1, 0.0]), 1.0), expected, rtol=1e-12)
+
+
 def test_second_order():
     ts = np.array([0.0, 0.5, 1.0])
     loss = lambda y0, k: fnp.sum(odeint(decay, y0, ts, k) ** 2)
