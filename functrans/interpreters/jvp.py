@@ -79,6 +79,57 @@ class JVPTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
+        # Unpack the (primal, tangent) pairs: one and two arguments (nearly every primitive)
+        # without a loop; bind chose this trace, so at least one argument is its tracer.
+        n = len(args)
+        if n == 1:
+            (x,) = args
+            if type(x) is JVPTracer and x._trace is self:
+                primals = [x.primal]
+                tangents = [x.tangent]
+            else:
+                primals, tangents = self.split(args)
+        elif n == 2:
+            x, y = args
+            if type(x) is JVPTracer and x._trace is self:
+                if type(y) is JVPTracer and y._trace is self:
+                    primals = [x.primal, y.primal]
+                    tangents = [x.tangent, y.tangent]
+                elif not isinstance(y, Tracer):
+                    primals = [x.primal, y]
+                    tangents = [x.tangent, zero]
+                else:
+                    primals, tangents = self.split(args)
+            elif type(y) is JVPTracer and y._trace is self and not isinstance(x, Tracer):
+                primals = [x, y.primal]
+                tangents = [zero, y.tangent]
+            else:
+                primals, tangents = self.split(args)
+        else:
+            primals, tangents = self.split(args)
+        rule = prim.jvp
+        if rule is None:
+            if not prim.differentiable:
+                return prim.bind(*primals, **params)
+            raise NotImplementedError(
+                f"functrans cannot differentiate the primitive {prim.name!r}: it has no JVP rule."
+            )
+        out, tangent_out = rule(primals, tangents, **params) if params else rule(primals, tangents)
+        if prim.multiple_results:
+            return [o if t is zero else JVPTracer(self, o, t) for o, t in zip(out, tangent_out)]
+        if tangent_out is zero:
+            return out
+        # filled in here rather than by __init__: one Python call less, once per primitive
+        tracer = _new(JVPTracer)
+        tracer._trace = self
+        tracer.primal = out
+        tracer.tangent = tangent_out
+        return tracer
+
+    def split(self, args: Sequence) -> tuple[list, list]:
+        """The primals and the tangents of ``args``: a value that is not this trace's tracer is
+        a constant, of tangent ``zero`` (a tracer of an outer transformation is checked to be
+        one)."""
         primals = []
         tangents = []
         for arg in args:
@@ -90,24 +141,7 @@ class JVPTrace(Trace):
                     check_foreign_tracer(self, arg)
                 primals.append(arg)
                 tangents.append(zero)
-        rule = prim.jvp
-        if rule is None:
-            if not prim.differentiable:
-                return prim.bind(*primals, **params)
-            raise NotImplementedError(
-                f"functrans cannot differentiate the primitive {prim.name!r}: it has no JVP rule."
-            )
-        out, tangent_out = rule(primals, tangents, **params)
-        if prim.multiple_results:
-            return [o if t is zero else JVPTracer(self, o, t) for o, t in zip(out, tangent_out)]
-        if tangent_out is zero:
-            return out
-        # filled in here rather than by __init__: one Python call less, once per primitive
-        tracer = _new(JVPTracer)
-        tracer._trace = self
-        tracer.primal = out
-        tracer.tangent = tangent_out
-        return tracer
+        return primals, tangents
 
 
 _process_primitive = JVPTrace.__dict__["process_primitive"]

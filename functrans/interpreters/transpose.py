@@ -60,20 +60,21 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
         eqn = pop()  # last to first, each dropped once transposed
         prim = eqn.prim
         args = eqn.args
+        params = eqn.params
         if prim.multiple_results:
             cts = [acc[o.index] for o in eqn.outs]
             if all(c is no_ct for c in cts):
                 continue
             for o in eqn.outs:
                 acc[o.index] = no_ct
-            in_cts = prim.transpose(cts, *args, **eqn.params)
+            in_cts = prim.transpose(cts, *args, **params)
         else:
             index = eqn.outs[0].index
             ct = acc[index]
             if ct is no_ct:
                 continue
             acc[index] = no_ct  # free it as soon as it is used
-            in_cts = prim.transpose(ct, *args, **eqn.params)
+            in_cts = prim.transpose(ct, *args, **params) if params else prim.transpose(ct, *args)
         for arg, ct_in in zip(args, in_cts):
             if ct_in is no_ct or type(arg) is not var_type or arg._trace is not trace:
                 continue

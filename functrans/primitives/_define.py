@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
-from functrans.backend import NUMPY, array_module, array_module_of, backend_of
+from functrans.backend import HOST_TYPES, NUMPY, array_module, array_module_of, backend_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.staging import probe_with_scalars
@@ -59,6 +59,10 @@ from functrans.core.zeros import zero
 FLOAT_DTYPES = frozenset(np.dtype(t) for t in (np.float16, np.float32, np.float64, np.complex64, np.complex128))
 _WEAK_REAL = frozenset((int, float, bool))
 _SAMPLE = {bool: True, int: 1, float: 1.0, complex: 1j}
+# The dtype of each numeric NumPy scalar type (one dtype per type, unlike strings and dates),
+# read without asking the scalar.
+_NUMPY_SCALAR_DTYPES = {np.dtype(code).type: np.dtype(code)
+                        for code in "?" + np.typecodes["AllInteger"] + np.typecodes["AllFloat"]}
 # Inputs a NumPy ufunc takes directly, without asking the backend for an array module.
 _NUMPY_TYPES = frozenset((np.ndarray, np.float64, np.float32, float, int))
 
@@ -248,26 +252,37 @@ def elementwise(name: str, impl: Callable, preserves_float: bool = True) -> Prim
                     return (), dtype_rule(args, params)
                 shape, dx, dy = y.shape, tx, y.dtype
             else:
-                shape, dx = x.shape, x.dtype
+                dx = _NUMPY_SCALAR_DTYPES.get(tx)  # (a NumPy scalar's .dtype costs more)
+                if dx is None:
+                    shape, dx = x.shape, x.dtype
+                else:
+                    shape = ()
                 if ty in PY_SCALARS:
                     dy = ty
                 else:
-                    dy = y.dtype
-                    if y.shape != shape:
-                        shape = np.broadcast_shapes(shape, y.shape)
+                    dy = _NUMPY_SCALAR_DTYPES.get(ty)
+                    if dy is None:
+                        dy = y.dtype
+                        if y.shape != shape:
+                            shape = np.broadcast_shapes(shape, y.shape)
             if preserves_float and (dx is dy or ty in _WEAK_REAL) and dx in FLOAT_DTYPES:
                 return shape, dx
             dtype = dtypes.get((dx, dy))
             return shape, dtype if dtype is not None else dtype_rule(args, params)
         if len(args) == 1:
             (x,) = args
-            if type(x) in PY_SCALARS:
+            tx = type(x)
+            if tx in PY_SCALARS:
                 return (), dtype_rule(args, params)
-            dx = x.dtype
+            dx = _NUMPY_SCALAR_DTYPES.get(tx)
+            if dx is None:
+                shape, dx = x.shape, x.dtype
+            else:
+                shape = ()
             if preserves_float and dx in FLOAT_DTYPES:
-                return x.shape, dx
+                return shape, dx
             dtype = dtypes.get((dx,))
-            return x.shape, dtype if dtype is not None else dtype_rule(args, params)
+            return shape, dtype if dtype is not None else dtype_rule(args, params)
         shapes = [a.shape for a in args if type(a) not in PY_SCALARS]
         return broadcast_shapes(*shapes) if shapes else (), dtype_rule(args, params)
 
@@ -396,19 +411,44 @@ def defjvp(prim: Primitive, *rules: Callable | None, broadcast: bool = False) ->
         (rule,) = rules
 
         def jvp(primals, tangents, **params):
-            return bind(*primals, **params), rule(tangents[0], *primals, **params)
+            (x,) = primals
+            if params:
+                return bind(x, **params), rule(tangents[0], x, **params)
+            return (prim.impl(x) if type(x) in HOST_TYPES else bind(x)), rule(tangents[0], x)
 
-    elif len(rules) == 2 and not broadcast:
+    elif len(rules) == 2:
         rule_x, rule_y = rules
 
         def jvp(primals, tangents, **params):
-            out = bind(*primals, **params)
+            x, y = primals
             t_x, t_y = tangents
-            if t_y is zero:
-                return out, rule_x(t_x, *primals, **params)
-            if t_x is zero:
-                return out, rule_y(t_y, *primals, **params)
-            return out, add(rule_x(t_x, *primals, **params), rule_y(t_y, *primals, **params))
+            if params:
+                out = bind(x, y, **params)
+                if t_y is zero:
+                    t_out = rule_x(t_x, x, y, **params)
+                elif t_x is zero:
+                    t_out = rule_y(t_y, x, y, **params)
+                else:
+                    t_out = _add_contributions(rule_x(t_x, x, y, **params), rule_y(t_y, x, y, **params))
+            else:
+                out = prim.impl(x, y) if type(x) in HOST_TYPES and type(y) in HOST_TYPES else bind(x, y)
+                if t_y is zero:
+                    if rule_x is None or t_x is zero:
+                        return out, zero
+                    t_out = rule_x(t_x, x, y)
+                    if broadcast and type(y) not in _WEAK_REAL:  # (a Python int or float
+                        t_out = _like_output(t_out, out)     # keeps x's shape and dtype)
+                    return out, t_out
+                if t_x is zero:
+                    if rule_y is None:
+                        return out, zero
+                    t_out = rule_y(t_y, x, y)
+                    if broadcast and type(x) not in _WEAK_REAL:
+                        t_out = _like_output(t_out, out)
+                    return out, t_out
+                t_out = _add_contributions(None if rule_x is None else rule_x(t_x, x, y),
+                                           None if rule_y is None else rule_y(t_y, x, y))
+            return out, (_like_output(t_out, out) if broadcast else t_out)
 
     else:
 
@@ -423,14 +463,32 @@ def defjvp(prim: Primitive, *rules: Callable | None, broadcast: bool = False) ->
                     t_out = contribution
                 elif contribution is not zero:
                     t_out = add(t_out, contribution)
-            if broadcast and t_out is not zero:
-                if t_out.shape != out.shape:
-                    t_out = broadcast_to(t_out, out.shape)
-                if t_out.dtype != out.dtype:  # x32 + c64: the passed-through tangent widens too
-                    t_out = convert_element_type(t_out, new_dtype=out.dtype)
-            return out, t_out
+            return out, (_like_output(t_out, out) if broadcast else t_out)
 
     prim.jvp = jvp
+
+
+def _add_contributions(a, b):
+    """The sum of two inputs' contributions to an output tangent (``None``: no rule, or
+    ``zero``: the rule gave none)."""
+    if a is None or a is zero:
+        return zero if b is None else b
+    if b is None or b is zero:
+        return a
+    return add(a, b)
+
+
+def _like_output(t, out):
+    """A tangent passed through from an input, broadcast to the output's shape and converted
+    to its dtype (x32 + c64: the passed-through tangent widens too)."""
+    if t is zero:
+        return t
+    if t.shape != out.shape:
+        t = broadcast_to(t, out.shape)
+    t_dtype, out_dtype = t.dtype, out.dtype
+    if t_dtype is not out_dtype and t_dtype != out_dtype:
+        t = convert_element_type(t, new_dtype=out_dtype)
+    return t
 
 
 def defjvp_with_output(prim: Primitive, rule: Callable) -> None:
@@ -446,8 +504,12 @@ def defjvp_with_output(prim: Primitive, rule: Callable) -> None:
     bind = prim.bind
 
     def jvp(primals, tangents, **params):
-        out = bind(*primals, **params)
-        return out, rule(tangents[0], out, *primals, **params)
+        (x,) = primals
+        if params:
+            out = bind(x, **params)
+            return out, rule(tangents[0], out, x, **params)
+        out = prim.impl(x) if type(x) in HOST_TYPES else bind(x)
+        return out, rule(tangents[0], out, x)
 
     prim.jvp = jvp
 
@@ -466,6 +528,9 @@ def deflinear(prim: Primitive, transpose: Callable) -> None:
     bind = prim.bind
 
     def jvp(primals, tangents, **params):
+        if len(primals) == 1:
+            (t,) = tangents
+            return bind(primals[0], **params), (zero if t is zero else bind(t, **params))
         out = bind(*primals, **params)
         if all(t is zero for t in tangents):
             return out, zero
@@ -499,18 +564,22 @@ def unbroadcast(ct, like):
         array([[2., 2., 2.]], dtype=float32)
     """
     shape = like.shape
-    ct_shape = ct.shape
-    if ct_shape != shape:
-        lead = len(ct_shape) - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            i + lead for i, d in enumerate(shape) if d == 1 and ct_shape[i + lead] != 1
-        )
-        if axes:
-            ct = reduce_sum(ct, axes=axes)
-        if ct.shape != shape:
-            ct = reshape(ct, shape)
-    if ct.dtype != like.dtype:
-        ct = convert_to_cotangent_dtype(ct, like.dtype)
+    ct_dtype = _NUMPY_SCALAR_DTYPES.get(type(ct))  # a NumPy scalar: shape (), dtype known
+    if ct_dtype is None or shape:
+        ct_shape = ct.shape
+        if ct_shape != shape:
+            lead = len(ct_shape) - len(shape)
+            axes = tuple(range(lead)) + tuple(
+                i + lead for i, d in enumerate(shape) if d == 1 and ct_shape[i + lead] != 1
+            )
+            if axes:
+                ct = reduce_sum(ct, axes=axes)
+            if ct.shape != shape:
+                ct = reshape(ct, shape)
+        ct_dtype = ct.dtype
+    dtype = like.dtype
+    if ct_dtype is not dtype and ct_dtype != dtype:
+        ct = convert_to_cotangent_dtype(ct, dtype)
     return ct
 
 
