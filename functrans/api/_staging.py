@@ -15,7 +15,7 @@ from typing import Any, overload
 import numpy as np
 
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS
+from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.api._checks import as_array
 from functrans.backend import backend_of
 from functrans.config import config
@@ -129,6 +129,8 @@ _TRACED_SCALARS = (int, float, complex)
 _BOOL_KEYS = {True: (bool, True), False: (bool, False)}
 _GENERAL = object()  # heads the cache key of a call with keyword or static arguments
 _LEAF = tree.structure(0)
+# The NumPy scalar types of the common dtypes, keyed inline as 0-d arrays of their dtype.
+_NUMPY_SCALARS = frozenset(np.dtype(code).type for code in "?bhilqBHILQefdgFDG")
 _TRACED_MESSAGE = "jit traces Python int, float and complex arguments"
 
 
@@ -275,7 +277,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
     def nested(args: tuple) -> Any:
         """A call with positional arguments only, some of them pytrees or other leaves."""
         leaves, treedef = tree.flatten(args)
-        key = [treedef, config.debug_nans]
+        key: list[Any] = [treedef, config.debug_nans]
         other = False
         for leaf in leaves:
             kind = type(leaf)
@@ -284,6 +286,9 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
                 key.append(leaf.dtype)
             elif kind is float or kind is int or kind is complex:
                 key.append(kind)
+            elif kind in _NUMPY_SCALARS:  # staged as a 0-d array of its dtype
+                key.append(())
+                key.append(leaf.dtype)
             else:
                 other = True
                 key.extend(_leaf_key(name, leaf, leaves))
@@ -297,7 +302,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         # The key: the number of arguments, then per argument its shape and dtype (arrays)
         # or its type (traced Python scalars), flat in one tuple; pytrees and other leaves
         # (tracers, NumPy scalars, bools, other backends' arrays) take the longer path.
-        key = [len(args), config.debug_nans]
+        key: list[Any] = [len(args), config.debug_nans]
         append = key.append
         for leaf in args:
             kind = type(leaf)
@@ -306,6 +311,9 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
                 append(leaf.dtype)
             elif kind is float or kind is int or kind is complex:
                 append(kind)
+            elif kind in _NUMPY_SCALARS:
+                append(())
+                append(leaf.dtype)
             else:
                 return nested(args)
         signature = tuple(key)
@@ -422,7 +430,7 @@ class _ScalarArgument:
 
     def _where_and_fix(self) -> tuple[str, str]:
         fun_label = fun_name(self.fun)
-        keys = [getattr(k, "idx", getattr(k, "key", None)) for k in self.path]
+        keys: list[Any] = [getattr(k, "idx", getattr(k, "key", None)) for k in self.path]
         if len(keys) < 2:
             return "an argument", "make the argument static (static_argnums or static_argnames)"
         rest = tree.keystr(self.path[2:])
@@ -460,8 +468,8 @@ def _scalar_avals(name: str, fun: Callable, dynamic: Any, leaves: list) -> tuple
     in): their ``(shape, dtype)``, and the ``stage`` scalars entry of each traced Python
     scalar (and of each value standing for one in an outer recording)."""
     paths = None
-    avals = []
-    scalars = {}
+    avals: list[tuple] = []
+    scalars: dict[int, tuple] = {}
     for leaf in leaves:
         kind = type(leaf)
         if kind is bool:
@@ -472,7 +480,7 @@ def _scalar_avals(name: str, fun: Callable, dynamic: Any, leaves: list) -> tuple
                 paths = [path for path, _ in tree.flatten_with_path(dynamic)[0]]
             path = paths[_position(leaf, leaves)]
             scalars[len(avals)] = (weak, _ScalarArgument(name, fun, tuple(path), weak))
-            dtype = np.dtype(leaf.dtype) if isinstance(leaf, Tracer) else np.result_type(leaf)
+            dtype = dtype_of(leaf)  # (a Python scalar's default dtype, or the outer value's)
             avals.append(((), dtype))
             continue
         avals.append((tuple(leaf.shape), np.dtype(leaf.dtype)))
