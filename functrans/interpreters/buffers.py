@@ -105,11 +105,17 @@ def _lendable(steps: list, avals: dict, var_slots: set, keep: set) -> set:
     """The variable slots whose memory only the plan can reach once they are dead."""
     made_fresh = set()
     for prim, _, _, _, out_slots, _ in steps:
-        if prim in _FRESH and type(out_slots) is int and out_slots in var_slots:
-            aval = avals.get(out_slots)
-            if aval is not None and aval[0] != ():
-                made_fresh.add(out_slots)
+        if prim in _FRESH and type(out_slots) is int:
+            made = (out_slots,)
+        elif getattr(prim, "fresh_outputs", False):  # a fused kernel's step
+            made = out_slots
+        else:
+            continue
+        for slot in made:
+            aval = avals.get(slot)
+            if slot in var_slots and aval is not None and aval[0] != ():
+                made_fresh.add(slot)
     for prim, _, _, arg_slots, _, _ in steps:
-        if prim not in _NOT_VIEWS:
+        if prim not in _NOT_VIEWS and not getattr(prim, "fresh_outputs", False):
             made_fresh.difference_update(arg_slots)
     return made_fresh - keep

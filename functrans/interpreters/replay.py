@@ -52,6 +52,7 @@ from functrans.config import config
 from functrans.core.debug_nans import CheckedStep
 from functrans.core.ir import Eqn, Program, Var, source_str
 from functrans.core.trace import Tracer
+from functrans.interpreters import fusion
 from functrans.interpreters.buffers import UFUNCS, plan_reuse
 from functrans.interpreters.simplify import simplify
 
@@ -71,7 +72,8 @@ class ReplayPlan:
 
     __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns",
                  "program", "_eqns", "_var_slots", "_foldable", "_straight", "_line_step",
-                 "_kept", "_avals", "_borrow", "_repeated", "_pending", "_optimize")
+                 "_kept", "_avals", "_borrow", "_repeated", "_pending", "_optimize",
+                 "_bind_steps", "_bind_eqns")
 
     def __init__(self, program: Program, optimize: bool | None = None):
         trace = program.trace
@@ -104,7 +106,9 @@ class ReplayPlan:
 
         self.input_slots = tuple(slot_for(v) for v in program.in_vars)
         self.steps = []
-        self._avals: dict[int, tuple] = {}
+        self._avals: dict[int, tuple] = {  # (shape, dtype) of the variable slots
+            slot_of_var[v.index]: (tuple(v.shape), v.dtype) for v in program.in_vars
+            if type(v) is Var and v.index in slot_of_var}
         for eqn in live:
             arg_slots = tuple(slot_for(a) for a in eqn.args)
             if eqn.prim.multiple_results:
@@ -129,6 +133,8 @@ class ReplayPlan:
         self._kept = _kept_memory(template)
         self._borrow: dict[int, int] = {}
         self._pending = True  # compiled on the first run, which sees the kind of arrays
+        self._bind_steps: list | None = None  # the steps unfused, for tracer inputs
+        self._bind_eqns: list = live
 
     def run(self, inputs):
         if self._straight is not None:
@@ -165,7 +171,7 @@ class ReplayPlan:
         return _detach(outputs, self._kept)
 
     def bind(self, inputs):
-        outputs = self._loop(inputs, through_bind=True)
+        outputs = self._loop(inputs, through_bind=True, steps=self._bind_steps, eqns=self._bind_eqns)
         if self._repeated:
             _copy_repeated(outputs, self._repeated)
         return _detach(outputs, self._kept) if self._kept else outputs
@@ -173,11 +179,17 @@ class ReplayPlan:
     def _compile(self, host_only: bool):
         """Attach the frees to the steps, choose the buffers ufunc steps write into (NumPy
         arrays only: ``host_only``), and write the straight-line function."""
-        self.steps = _with_frees(self.steps, self._var_slots, set(self.output_slots))
+        outputs = set(self.output_slots)
+        self._bind_steps = self.steps = _with_frees(self.steps, self._var_slots, outputs)
+        self._bind_eqns = self._eqns
         self._kept = _kept_memory(self.env_template)
         if host_only and self._optimize:
-            self._borrow, self.steps = plan_reuse(self.steps, self._avals, self._var_slots,
-                                                  set(self.output_slots))
+            if fusion.available():
+                fused, self._eqns = fusion.fuse(self.steps, self._eqns, self._avals,
+                                                self.env_template, self._var_slots, outputs)
+                if fused is not self.steps:
+                    self.steps = _with_frees(fused, self._var_slots, outputs)
+            self._borrow, self.steps = plan_reuse(self.steps, self._avals, self._var_slots, outputs)
         self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
         self._pending = False
 
@@ -202,11 +214,13 @@ class ReplayPlan:
         self._compile(host_only)
         return outputs
 
-    def _loop(self, inputs, through_bind: bool, keep_env: bool = False):
+    def _loop(self, inputs, through_bind: bool, keep_env: bool = False, steps=None, eqns=None):
         env = self.env_template.copy()
         for slot, value in zip(self.input_slots, inputs):
             env[slot] = value
-        for position, (prim, impl, params, arg_slots, out_slots, frees) in enumerate(self.steps):
+        steps = self.steps if steps is None else steps
+        eqns = self._eqns if eqns is None else eqns
+        for position, (prim, impl, params, arg_slots, out_slots, frees) in enumerate(steps):
             args = [env[i] for i in arg_slots]
             try:
                 if through_bind:
@@ -214,7 +228,7 @@ class ReplayPlan:
                 else:
                     result = impl(*args, **params) if params else impl(*args)
             except Exception as error:
-                _note_step(error, self._eqns[position])
+                _note_step(error, eqns[position])
                 raise
             if type(out_slots) is int:
                 env[out_slots] = result

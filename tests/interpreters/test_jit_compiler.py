@@ -12,12 +12,14 @@ from hypothesis import given, settings
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import config, tree
+from functrans.interpreters import fusion
 from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.simplify import simplify
 from functrans.primitives.opaque import opaque_call_p
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(__file__)), "fuzz"))
 from fuzz_programs import programs
+from specs import assert_same
 
 
 def _staged(fn, *args):
@@ -162,14 +164,23 @@ def test_debug_nans_runs_every_recorded_equation():
     assert ReplayPlan(program).num_eqns == 2
 
 
+def _on_and_off(program):
+    leaves, treedef = tree.flatten(program.inputs)
+    staged = _staged(lambda *xs: program(treedef.unflatten(list(xs)), fnp), *leaves)
+    return staged, list(leaves), ReplayPlan(staged), ReplayPlan(staged, optimize=False)
+
+
 @settings(max_examples=25)
 @given(program=programs())
 def test_generated_programs_simplified_match_unsimplified_bit_for_bit(program):
-    leaves, treedef = tree.flatten(program.inputs)
-    staged = _staged(lambda *xs: program(treedef.unflatten(list(xs)), fnp), *leaves)
-    on, off = ReplayPlan(staged), ReplayPlan(staged, optimize=False)
-    for _ in range(2):  # the first run compiles the plan, the second runs the compiled one
-        assert _bits(on.run(list(leaves))) == _bits(off.run(list(leaves))), str(staged)
+    # (kernels use the math library's transcendental functions: they are checked apart)
+    fusion_was, fusion._HAVE_NUMBA = fusion._HAVE_NUMBA, False
+    try:
+        staged, leaves, on, off = _on_and_off(program)
+        for _ in range(2):  # the first run compiles the plan, the second runs the compiled one
+            assert _bits(on.run(leaves)) == _bits(off.run(leaves)), str(staged)
+    finally:
+        fusion._HAVE_NUMBA = fusion_was
 
 
 # -- buffer reuse ------------------------------------------------------------------------------
@@ -259,3 +270,105 @@ def test_jit_of_a_training_step_reuses_buffers_and_matches_eager():
     expected = step(params, x, y)
     for g, e in zip(tree.leaves(got), tree.leaves(expected)):
         np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15)
+
+
+# -- fused kernels (the functrans[jit] extra) --------------------------------------------------
+
+needs_kernels = pytest.mark.skipif(
+    not fusion.available(), reason="fused kernels need Numba: pip install 'functrans[jit]'")
+
+
+def _scalar_chain(x):
+    for _ in range(4):
+        x = fnp.sin(x) * 1.01 + 0.1 * x
+    return x
+
+
+def _kernel_steps(plan) -> list:
+    return [step for step in plan.steps if isinstance(step[0], fusion.FusedStep)]
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_program_of_scalars_is_one_kernel_call(dtype):
+    x = dtype(0.3)
+    program = _staged(ft.grad(_scalar_chain), x)
+    plan = ReplayPlan(program)
+    first = plan.run([x])
+    assert len(plan.steps) == 1 and len(_kernel_steps(plan)) == 1
+    expected = ft.grad(_scalar_chain)(x)
+    for got in (first, plan.run([x])):
+        assert type(got[0]) is type(expected) and got[0].dtype == dtype
+        np.testing.assert_allclose(got[0], expected, rtol=1e-14 if dtype == np.float64 else 1e-6)
+
+
+@needs_kernels
+def test_kernels_keep_numpys_division_and_nan_semantics():
+    def fn(x):
+        y = x * 0.0
+        return (fnp.log(y) + x / y) * 2.0 - fnp.sqrt(x - 1.0) + fnp.tanh(x) * fnp.exp(x) / fnp.cos(x)
+
+    for value in (0.5, -0.5, 2.0):
+        x = np.float64(value)
+        with np.errstate(all="ignore"):
+            expected = fn(x)
+        got = ft.jit(fn)(x)
+        got = ft.jit(fn)(x)
+        assert len(_kernel_steps(_plan(fn, x))) == 1
+        np.testing.assert_allclose(got, expected, rtol=1e-14)
+        assert np.isnan(got) == np.isnan(expected)
+
+
+@needs_kernels
+def test_a_kernel_keeps_values_that_other_steps_read():
+    def fn(x, v):
+        a = fnp.sin(x) * 2.0 + fnp.cos(x) * 3.0 - x * x
+        b = a * a + 1.0
+        return fnp.sum(v * a), b, a
+
+    x, v = np.float64(0.4), np.arange(3.0)
+    plan = _plan(fn, x, v)
+    assert len(_kernel_steps(plan)) == 1
+    for got, expected in zip(plan.run([x, v]), fn(x, v)):
+        np.testing.assert_allclose(got, expected, rtol=1e-14)
+
+
+@needs_kernels
+def test_kernels_are_not_used_under_debug_nans_or_through_bind():
+    x = np.float64(0.3)
+    program = _staged(ft.grad(_scalar_chain), x)
+    with config.override(debug_nans=True):
+        plan = ReplayPlan(program)
+        plan.run([x])
+    assert not _kernel_steps(plan)
+    jitted = ft.jit(ft.grad(_scalar_chain))
+    jitted(x)
+    jitted(x)
+    np.testing.assert_allclose(ft.grad(jitted)(x), ft.grad(ft.grad(_scalar_chain))(x), rtol=1e-13)
+
+
+def test_kernel_source_is_plain_text():
+    source = fusion.kernel_source(["v0 = np.tanh(a0_)", "v1 = (v0 * a1_)"],
+                                  [("a0", "full"), ("a1", "row")], ["v1"], np.dtype(np.float32),
+                                  scalar=False)
+    assert "a1_ = a1[0, j]" in source and "o0[i, j] = v1" in source
+    assert "types.Array(types.float32, 2, 'A', readonly=True)" in source
+
+
+def test_without_kernels_the_plan_runs_numpy_steps(monkeypatch):
+    monkeypatch.setattr(fusion, "_HAVE_NUMBA", False)
+    x = np.float64(0.3)
+    plan = ReplayPlan(_staged(ft.grad(_scalar_chain), x))
+    plan.run([x])
+    assert not _kernel_steps(plan) and len(plan.steps) > 10
+    np.testing.assert_allclose(plan.run([x])[0], ft.grad(_scalar_chain)(x), rtol=1e-14)
+
+
+@needs_kernels
+@settings(max_examples=10)
+@given(program=programs())
+def test_generated_programs_with_kernels_match_the_plain_plan(program):
+    staged, leaves, on, off = _on_and_off(program)
+    for _ in range(2):
+        assert_same([np.asarray(v) for v in on.run(leaves)],
+                    [np.asarray(v) for v in off.run(leaves)], str(staged))
