@@ -166,6 +166,17 @@ def _odeint_jvp(primals: Sequence, tangents: Sequence, *, spec: OdeSpec) -> tupl
     return _forward_sensitivities(primals, tangents, spec)
 
 
+def _rhs_jvp(spec: OdeSpec, y: list, t: Any, ps: list, s: list, pds: list,
+             live_p: Sequence[int]) -> tuple[list, list]:
+    """The vector field at ``(y, t, ps)`` and its derivative along the state tangents ``s``
+    and the tangents ``pds`` of the parameters at ``live_p`` (as arrays, zeros included)."""
+    p_tangents: list = [zero] * len(ps)
+    for j, d in zip(live_p, pds):
+        p_tangents[j] = d
+    outs, t_outs = jvp_flat(spec.rhs, y + [t] + ps, s + [zero] + p_tangents, spec.name)
+    return list(outs), [_zeros_like(o) if d is zero else d for o, d in zip(outs, t_outs)]
+
+
 def _forward_sensitivities(primals: Sequence, tangents: Sequence, spec: OdeSpec) -> tuple[list, list]:
     """The solution and its tangent, solved together on the solution's steps."""
     n = spec.n_y
@@ -178,11 +189,8 @@ def _forward_sensitivities(primals: Sequence, tangents: Sequence, spec: OdeSpec)
     def rhs_with_tangents(leaves: list) -> list:
         y, s, t = leaves[:n], leaves[n:2 * n], leaves[2 * n]
         ps, pds = leaves[2 * n + 1:2 * n + 1 + k], leaves[2 * n + 1 + k:]
-        p_tangents = [zero] * k
-        for j, d in zip(live_p, pds):
-            p_tangents[j] = d
-        outs, t_outs = jvp_flat(rhs, y + [t] + ps, s + [zero] + p_tangents, spec.name)
-        return list(outs) + [_zeros_like(o) if d is zero else d for o, d in zip(outs, t_outs)]
+        outs, t_outs = _rhs_jvp(spec, y, t, ps, s, pds, live_p)
+        return outs + t_outs
 
     s0 = [_zeros_like(y) if d is zero else d for y, d in zip(ys, y_dots)]
     if t_dot is not zero:  # starting later moves the whole solution back along f
@@ -247,12 +255,7 @@ def _tangent_batch(values: Sequence, dims: Sequence, spec: OdeSpec, base: OdeSpe
         ps, pd_batch = leaves[2 * n + 1:2 * n + 1 + k], leaves[2 * n + 1 + k:]
 
         def tangent_out(tangents: list) -> list:
-            p_tangents = [zero] * k
-            for j, d in zip(live_p, tangents[n:]):
-                p_tangents[j] = d
-            outs, t_outs = jvp_flat(base.rhs, y + [t] + ps, tangents[:n] + [zero] + p_tangents,
-                                    base.name)
-            return [_zeros_like(o) if d is zero else d for o, d in zip(outs, t_outs)]
+            return _rhs_jvp(base, y, t, ps, tangents[:n], tangents[n:], live_p)[1]
 
         t_outs, t_dims = vmap_flat(tangent_out, s_batch + pd_batch, [0] * (n + m), size,
                                    f"vmap({spec.name})")
