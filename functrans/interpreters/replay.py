@@ -119,6 +119,10 @@ class ReplayPlan:
             impl = CheckedStep(eqn) if check_nans else eqn.prim.impl
             self.steps.append((eqn.prim, impl, eqn.params, arg_slots, out_slots, _NO_SLOTS))
         self._eqns: list[Eqn] = live  # step i runs equation i, for error messages
+        # Values that stand for Python scalars (weakly typed) are never fused: a kernel would
+        # return NumPy scalars, which promote differently.
+        for index in getattr(trace, "scalars", None) or ():
+            self._avals.pop(slot_of_var.get(index, -1), None)
         self.output_slots = tuple(slot_for(o) for o in program.outs)
         # An output slot listed twice (merged common subexpressions, or `lambda x: (x, x)`):
         # the later positions get copies, as eager execution gives separate arrays.

@@ -84,11 +84,16 @@ def simplify(program: Program) -> Program:
             return replaced.get(value.index, value)
         return value
 
+    # Variables that stand for Python scalars (weakly typed) are never rewritten away: in
+    # their place another value would promote differently.
+    weak = getattr(trace, "scalars", None) or {}
     for eqn in program.eqns:
         prim, params = eqn.prim, eqn.params
         args = tuple(resolve(a) for a in eqn.args)
         if prim in PURE:
-            rewritten = _rewrite(prim, args, params, eqn.outs, producer, trace)
+            rewritten = None
+            if not weak or not any(type(a) is Var and a.index in weak for a in args):
+                rewritten = _rewrite(prim, args, params, eqn.outs, producer, trace)
             if type(rewritten) is _Forward:
                 replaced[eqn.outs[0].index] = rewritten.value
                 continue
@@ -211,11 +216,17 @@ def _rewrite(prim: Primitive, args: tuple, params: dict, outs: tuple, producer: 
 
 
 def _produced_by(x: Any, prim: Primitive, producer: dict, trace: Any) -> Eqn | None:
-    """The equation of primitive ``prim`` that computes the variable ``x``, if it is one."""
+    """The equation of primitive ``prim`` that computes the variable ``x``, if it is one (and
+    its operand does not stand for a Python scalar)."""
     if type(x) is not Var or x._trace is not trace:
         return None
     eqn = producer.get(x.index)
-    return eqn if eqn is not None and eqn.prim is prim else None
+    if eqn is None or eqn.prim is not prim:
+        return None
+    weak = getattr(trace, "scalars", None)
+    if weak and any(type(a) is Var and a.index in weak for a in eqn.args):
+        return None
+    return eqn
 
 
 def _fold_broadcasts(args: tuple, out: Var, producer: dict, trace: Any) -> tuple | None:

@@ -372,3 +372,14 @@ def test_generated_programs_with_kernels_match_the_plain_plan(program):
     for _ in range(2):
         assert_same([np.asarray(v) for v in on.run(leaves)],
                     [np.asarray(v) for v in off.run(leaves)], str(staged))
+
+
+def test_values_standing_for_python_scalars_keep_their_promotion():
+    def fn(x, lr):
+        scaled = x * lr
+        return x * fnp.astype(lr, np.float64), x * fnp.broadcast_to(fnp.asarray(lr), x.shape), scaled * 1
+
+    x = np.ones(3, np.float32)
+    for got, expected in zip(ft.jit(fn)(x, 0.5), fn(x, 0.5)):
+        assert got.dtype == expected.dtype
+        np.testing.assert_array_equal(got, expected)
