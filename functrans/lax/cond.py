@@ -104,10 +104,11 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
 def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
     """``branches[index](*operands)``, as one step of a staged program.
 
-    A concrete ``index`` must be in range (``IndexError`` otherwise) and runs only the taken
-    branch, in Python (the others are not checked). A traced one (under ``jit`` or ``vmap``) is clamped into
-    ``[0, len(branches) - 1]``, as in JAX, and every branch is staged: they must return the
-    same structure, shapes and dtypes. Under ``vmap`` with a batched index every branch runs
+    The index is clamped into ``[0, len(branches) - 1]``, as in JAX, in every mode: an index
+    past either end takes the first or the last branch, eagerly as under ``jit`` and ``vmap``.
+    A concrete index runs only the taken branch, in Python (the others are not checked). A
+    traced one (under ``jit`` or ``vmap``) stages every branch: they must return the same
+    structure, shapes and dtypes. Under ``vmap`` with a batched index every branch runs
     and each example's result is selected. Differentiable in both modes, to any order.
 
     Args:
@@ -116,7 +117,6 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
         operands: their arguments (pytrees).
 
     Raises:
-        IndexError: a concrete index out of range.
         TypeError: the index is not an integer scalar, or branches' outputs differ in type.
         TreeStructureError: the branches' outputs differ in structure.
 
@@ -138,12 +138,7 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
             index = convert_element_type_p.bind(index, new_dtype=np.dtype(np.int32))
         index = min_p.bind(max_p.bind(index, 0), len(branches) - 1)
     else:
-        index = int(index)
-        if not 0 <= index < len(branches):
-            raise IndexError(
-                f"switch: index {index} is out of range for {len(branches)} branches. (A traced "
-                "index, under jit or vmap, is clamped into range instead, as in JAX.)"
-            )
+        index = _clamped(index, len(branches))
     return _switch("switch", index, branches, operands, [f"branches[{i}]" for i in range(len(branches))])
 
 

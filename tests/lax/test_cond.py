@@ -134,10 +134,10 @@ def test_transpose_of_the_branches_with_a_traced_index_under_linear_transpose():
                                    expected)
 
 
-def test_switch_index_concrete_out_of_range_raises_and_traced_is_clamped():
+def test_switch_index_is_clamped_in_every_mode():
     branches = [lambda x: x + 1.0, lambda x: x * 10.0]
-    with pytest.raises(IndexError, match="out of range for 2 branches.*clamped"):
-        lax.switch(2, branches, 1.0)
+    assert [float(lax.switch(i, branches, 1.0)) for i in (-3, 0, 1, 9)] == [2.0, 2.0, 10.0, 10.0]
+    assert [float(lax.switch(np.int64(i), branches, 1.0)) for i in (-3, 9)] == [2.0, 10.0]
     f = ft.jit(lambda i, x: lax.switch(i, branches, x))
     assert [float(f(np.int64(i), 1.0)) for i in (-3, 0, 1, 9)] == [2.0, 2.0, 10.0, 10.0]
     np.testing.assert_allclose(ft.vmap(lambda i: lax.switch(i, branches, 1.0))(np.array([-1, 0, 1, 5])),
