@@ -165,6 +165,13 @@ def test_jit_stages_one_equation_whatever_the_number_of_steps():
     program = ft.make_jaxpr(f)(0.5)
     assert [e.prim.name for e in program.eqns] == ["odeint"]
     np.testing.assert_allclose(ft.jit(f)(0.5), f(0.5), rtol=1e-12)
+    def grad_program(rtol):  # the backward pass: one adjoint solve per output interval
+        loss = lambda k: odeint(decay, np.array([1.0]), TS, k, rtol=rtol, atol=rtol)[-1, 0]
+        return ft.make_jaxpr(ft.grad(loss))(0.5)
+
+    sizes = [len(grad_program(rtol).eqns) for rtol in (1e-3, 1e-10)]
+    assert sizes[0] == sizes[1]
+    assert [e.prim.name for e in grad_program(1e-3).eqns].count("odeint") == len(TS)
     g = ft.jit(ft.grad(lambda k: f(k)[-1, 0]))(0.5)
     np.testing.assert_allclose(g, -2.0 * math.exp(-1.0), rtol=1e-6)
     w = np.array([0.5])
