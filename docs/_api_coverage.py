@@ -29,6 +29,7 @@ API_PAGES = {
     "functrans.scipy.sparse.linalg": "scipy.md",
     "functrans.io": "io.md",
     "functrans.scipy.linalg": "scipy.md",
+    "functrans.scipy.signal": "scipy.md",
     "functrans.scipy.special": "scipy.md",
     "functrans.scipy.stats.norm": "scipy.md",
     "functrans.viz": "viz.md",

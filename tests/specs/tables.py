@@ -14,6 +14,7 @@ from . import (
     products,
     reductions,
     shape,
+    signal,
     sorting,
     special,
 )
@@ -46,3 +47,6 @@ FNP_SPECS: list[OpSpec] = _with_mixed([
 ], _MIXED_FUNCTIONS)
 
 ALL_SPECS: list[OpSpec] = PRIMITIVE_SPECS + FNP_SPECS
+
+#: Rows of ``functrans.scipy.signal`` (run by tests/scipy/test_signal.py).
+SIGNAL_SPECS: list[OpSpec] = signal.FUNCTIONS
