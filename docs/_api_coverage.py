@@ -24,6 +24,7 @@ API_PAGES = {
     "functrans.optim.schedules": "optim.md",
     "functrans.random": "random.md",
     "functrans.tree": "tree.md",
+    "functrans.flatten_util": "tree.md",
     "functrans.lax": "lax.md",
     "functrans.implicit": "implicit.md",
     "functrans.scipy.sparse.linalg": "scipy.md",

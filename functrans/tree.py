@@ -32,15 +32,20 @@ __all__ = [
     "GetAttrKey",
     "SequenceKey",
     "TreeDef",
+    "all",
     "assert_same_structure",
     "flatten",
     "flatten_with_path",
     "keystr",
     "leaves",
+    "leaves_with_path",
     "map",
+    "map_with_path",
+    "reduce",
     "register",
     "register_dataclass",
     "structure",
+    "transpose",
     "unflatten",
 ]
 
@@ -896,3 +901,7 @@ def _mismatch_error(
         only_b = [k for k in node_b[1] if k not in node_a[1]]
         message += f"; keys only in {names[0]}: {only_a}, only in {names[1]}: {only_b}"
     return TreeStructureError(f"{message}.\n{advice.format(where=where)}")
+
+
+# Whole-tree operations (JAX's jax.tree names) live in their own module, built on the above.
+from functrans._tree_ops import all, leaves_with_path, map_with_path, reduce, transpose  # noqa: E402
