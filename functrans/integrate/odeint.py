@@ -112,21 +112,30 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     if not isinstance(ts, Tracer):
         check_times([float(v) for v in ts.tolist()], name)
     arg_leaves, arg_tree = tree.flatten(tuple(args))
-    # (Python scalars stay Python scalars: weakly typed, on no device, as in any expression)
-    arg_leaves = [a if type(a) in PY_SCALARS else as_array(a) for a in arg_leaves]
-    n, m = len(y_leaves), len(arg_leaves)
+    m = len(arg_leaves)
+    # Python scalars among the arguments are constants of the vector field (weakly typed, on
+    # no device, usable as sizes or settings); the other leaves are inputs of the solve
+    scalars = {j: a for j, a in enumerate(arg_leaves) if type(a) in PY_SCALARS}
+    arg_leaves = [as_array(a) for j, a in enumerate(arg_leaves) if j not in scalars]
+    n = len(y_leaves)
+
+    def args_of(arrays: Sequence) -> tuple:
+        if scalars:
+            it = iter(arrays)
+            arrays = [scalars[j] if j in scalars else next(it) for j in range(m)]
+        return arg_tree.unflatten(arrays)
 
     def rhs_checked(leaves: list) -> list:
-        out = func(y_tree.unflatten(leaves[:n]), leaves[n], *arg_tree.unflatten(leaves[n + 1:n + 1 + m]))
+        out = func(y_tree.unflatten(leaves[:n]), leaves[n], *args_of(leaves[n + 1:n + 1 + len(arg_leaves)]))
         return _check_output(out, y_tree, y_leaves, name)
 
-    last: list = [(), ()]  # the parameter leaves of the last call, and their pytrees
+    last: list = [None, ()]  # the parameter leaves of the last call, and their pytrees
 
     def rhs(leaves: list) -> list:
         params = leaves[n + 1:]
         seen = last[0]
-        if len(seen) != len(params) or any(a is not b for a, b in zip(seen, params)):
-            last[:] = [params, arg_tree.unflatten(params)]  # (a solve passes the same ones)
+        if seen is None or len(seen) != len(params) or any(a is not b for a, b in zip(seen, params)):
+            last[:] = [params, args_of(params)]  # (a solve passes the same ones)
         out = func(y_tree.unflatten(leaves[:n]), leaves[n], *last[1])
         return tree.leaves(out)
 

@@ -92,6 +92,16 @@ def test_a_complex_state():
     np.testing.assert_allclose(ys[:, 0], np.exp(1j * TS), atol=1e-7)
 
 
+def test_python_scalar_arguments_are_constants_of_the_vector_field():
+    def pairs(y, t, n, k):
+        return fnp.reshape(-k * fnp.reshape(y, (n, 2)), (2 * n,))
+
+    ys = ft.jit(lambda y0: odeint(pairs, y0, TS, 2, 0.5))(np.ones(4))
+    np.testing.assert_allclose(ys[:, 0], np.exp(-0.5 * TS), rtol=1e-7)
+    g = ft.grad(lambda k: odeint(pairs, np.ones(4), TS, 2, k)[-1, 0])(0.5)
+    np.testing.assert_allclose(g, -2.0 * np.exp(-1.0), rtol=1e-6)
+
+
 def test_python_control_flow_in_the_vector_field_works_on_plain_arrays():
     def switch(y, t):
         return -y if float(t) < 1.0 else y
