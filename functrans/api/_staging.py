@@ -23,7 +23,7 @@ from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.ir import Program, format_program
 from functrans.core.staging import eval_program, scalar_kind, stage
 from functrans.core.trace import Tracer, named_scope
-from functrans.interpreters.replay import ReplayPlan, holds_outer_tracers
+from functrans.interpreters.replay import Lowered, ReplayPlan, holds_outer_tracers
 
 
 class StagedProgram:
@@ -328,8 +328,19 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         with lock:
             cache.clear()
 
+    def lower(*args: Any, **kwargs: Any) -> Lowered:
+        """The optimized program jit runs for these arguments (``.as_text()`` prints it:
+        simplified, buffers reused, kernels fused); ``make_jaxpr`` prints it as recorded."""
+        static_args, dynamic_args = _split_static(name, args, static_nums)
+        static_kwargs = tuple(sorted((k, kwargs[k]) for k in static_names if k in kwargs))
+        dynamic = (dynamic_args, {k: v for k, v in kwargs.items() if k not in static_names})
+        leaves = tree.leaves(dynamic)
+        plan, _ = _stage_for_jit(fun, name, static_args, static_kwargs, dynamic, leaves)
+        return Lowered(plan, [leaf for leaf in leaves if type(leaf) is not bool])
+
     jitted.clear_cache = clear_cache  # type: ignore[attr-defined]
     jitted._cache_size = cache.__len__  # type: ignore[attr-defined]
+    jitted.lower = lower  # type: ignore[attr-defined]
     return jitted
 
 

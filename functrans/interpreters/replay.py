@@ -50,7 +50,7 @@ from numpy import generic, ndarray
 
 from functrans.config import config
 from functrans.core.debug_nans import CheckedStep
-from functrans.core.ir import Eqn, Program, Var, source_str
+from functrans.core.ir import Eqn, Program, Var, format_eqn, format_program, source_str, type_str
 from functrans.core.trace import Tracer
 from functrans.interpreters import fusion
 from functrans.interpreters.buffers import UFUNCS, plan_reuse
@@ -244,6 +244,37 @@ class ReplayPlan:
         outputs = [env[i] for i in self.output_slots]
         return (outputs, env) if keep_env else outputs
 
+    def as_text(self) -> str:
+        """The optimized program as the plan runs it: one line per step, a fused kernel with
+        the equations it computes indented below it, and ``# into vN`` where a step writes
+        into the dead temporary of variable ``vN``. Compiled on the first run: before that,
+        the simplified program."""
+        if self._pending:
+            return format_program(self.program)
+        var_of_slot = {slot: v.index for v, slot in zip(self.program.in_vars, self.input_slots)}
+        for eqn, step in zip(self._bind_eqns, self._bind_steps or ()):
+            for out, slot in zip(eqn.outs, _out_slot_list(step[4])):
+                var_of_slot[slot] = out.index
+        lines = ["{ lambda " + " ".join(f"v{v.index}:{type_str(v.shape, v.dtype)}"
+                                         for v in self.program.in_vars) + " ."]
+        for position, step in enumerate(self.steps):
+            prim = step[0]
+            if isinstance(prim, fusion.FusedStep):
+                outs = " ".join(f"v{var_of_slot.get(s, '?')}" for s in step[4])
+                lines.append(f"    {outs} = {prim.name.split('[')[0]}[{len(prim.eqns)} equations] {{")
+                lines.extend("        " + format_eqn(e, self.program) for e in prim.eqns)
+                lines.append("    }")
+                continue
+            line = "    " + format_eqn(self._eqns[position], self.program)
+            buffer = self._borrow.get(position)
+            if buffer is not None:
+                line += f"  # into v{var_of_slot.get(buffer, '?')}"
+            lines.append(line)
+        outs = ", ".join(f"v{var_of_slot[s]}" if s in var_of_slot else "const"
+                         for s in self.output_slots)
+        lines.append(f"  in ({outs}) }}")
+        return "\n".join(lines)
+
     def _annotate(self, error: Exception) -> None:
         """Name the failing step of the straight-line function, found from the traceback."""
         tb = error.__traceback__
@@ -410,6 +441,38 @@ def _straight_line(plan: ReplayPlan):
     lines.append("    return [" + ", ".join(f"s{i}" for i in plan.output_slots) + "]")
     exec(compile("\n".join(lines), _PROGRAM_FILENAME, "exec"), namespace)
     return namespace["replay"]
+
+
+class Lowered:
+    """A jitted function's plan for one set of arguments, to read what jit made of it
+    (``jit(f).lower(*args)``).
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> f = ft.jit(lambda x: fnp.exp(fnp.tanh(x) * 1.0) + 2.0)
+        >>> print(f.lower(np.ones(3)).as_text())
+        { lambda v0:float64[3] .
+            v1:float64[3] = tanh[] v0
+            v3:float64[3] = exp[] v1  # into v1
+            v4:float64[3] = add[] v3 2.0  # into v3
+          in (v4) }
+    """
+
+    __slots__ = ("plan", "_inputs")
+
+    def __init__(self, plan: ReplayPlan, inputs: list):
+        self.plan = plan
+        self._inputs = inputs
+
+    def as_text(self) -> str:
+        """The optimized program, one step a line (``ReplayPlan.as_text``); it is compiled
+        by running it once on the arguments given to ``lower``."""
+        if self.plan._pending and not holds_outer_tracers(self.plan):
+            self.plan.run(list(self._inputs))
+        return self.plan.as_text()
+
+    def __str__(self) -> str:
+        return self.as_text()
 
 
 def holds_outer_tracers(plan: ReplayPlan) -> bool:

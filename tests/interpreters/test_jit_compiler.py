@@ -383,3 +383,21 @@ def test_values_standing_for_python_scalars_keep_their_promotion():
     for got, expected in zip(ft.jit(fn)(x, 0.5), fn(x, 0.5)):
         assert got.dtype == expected.dtype
         np.testing.assert_array_equal(got, expected)
+
+
+# -- printing what jit made of a function ------------------------------------------------------
+
+
+def test_lower_prints_the_optimized_program_and_make_jaxpr_the_recorded_one():
+    fn = lambda x: fnp.exp(fnp.sin(x) * 1.0 + fnp.sin(x)) * 3.0
+    x = np.ones((2, 3))
+    text = ft.jit(fn).lower(x).as_text()
+    assert text.count("sin[]") == 1 and "# into v" in text and "mul[] v" in text
+    recorded = str(ft.make_jaxpr(fn)(x))
+    assert recorded.count("sin[]") == 2
+
+
+@needs_kernels
+def test_lower_shows_the_fused_kernel_and_its_equations():
+    text = ft.jit(ft.grad(_scalar_chain)).lower(np.float64(0.3)).as_text()
+    assert "= fused[" in text and "        v" in text and "sin[]" in text
