@@ -14,8 +14,10 @@ All rules live as attributes of the primitive object (no lookups by name on the 
 """
 from __future__ import annotations
 
+from threading import get_ident
+
 from functrans.backend import HOST_TYPES, device_scope_for
-from functrans.core.trace import Tracer, _stack, leaked_tracer_error, unreachable_tracer_error
+from functrans.core.trace import Tracer, leaked_tracer_error, unreachable_tracer_error
 
 _ALL: list[Primitive] = []
 
@@ -67,9 +69,9 @@ class Primitive:
             if foreign:  # arrays of another library (CuPy, ...): one device, and run there
                 return self._impl_on_device(args, params)
             return self.impl(*args, **params) if params else self.impl(*args)
-        traces = _stack.traces  # the trace must be running in this thread: not finished, not another's
-        level = trace.level
-        if level >= len(traces) or traces[level] is not trace:
+        # The trace must be running in this thread: not finished (its thread is then None),
+        # not another thread's. (A live trace is on the stack of the thread that made it.)
+        if trace.thread != get_ident():
             if not trace.alive:
                 raise leaked_tracer_error(next(a for a in args if isinstance(a, Tracer) and a._trace is trace))
             raise unreachable_tracer_error(trace)

@@ -14,6 +14,7 @@ because ``x`` belongs to the outer, lower-level trace.
 from __future__ import annotations
 
 import threading
+from threading import get_ident
 
 from functrans import errors
 
@@ -21,12 +22,16 @@ from functrans import errors
 class Trace:
     """One active transformation. Subclasses implement ``process_primitive``."""
 
-    __slots__ = ("level", "alive", "origin")
+    __slots__ = ("level", "alive", "origin", "thread")
 
     def __init__(self, level: int, origin: str):
         self.level = level
         self.alive = True
         self.origin = origin  # which transformation made it, for error messages
+        # The id of the thread whose stack it is on while alive, None once finished: bind
+        # compares it with the current thread's (cheaper than reading the thread-local stack
+        # on every primitive), which catches a finished trace and another thread's at once.
+        self.thread = get_ident()
 
     def process_primitive(self, primitive, args, params):
         raise NotImplementedError
@@ -67,7 +72,9 @@ class new_trace:
 
     def __exit__(self, *exc_info):
         _stack.traces.pop()
-        self.trace.alive = False
+        trace = self.trace
+        trace.alive = False
+        trace.thread = None
         return False
 
 
