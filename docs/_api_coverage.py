@@ -27,6 +27,8 @@ API_PAGES = {
     "functrans.flatten_util": "tree.md",
     "functrans.lax": "lax.md",
     "functrans.implicit": "implicit.md",
+    "functrans.integrate": "integrate.md",
+    "functrans.scipy.integrate": "integrate.md",
     "functrans.scipy.sparse.linalg": "scipy.md",
     "functrans.io": "io.md",
     "functrans.scipy.linalg": "scipy.md",
