@@ -111,7 +111,7 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
                 if paths is None:
                     paths = [path for path, _ in tree.flatten_with_path(args)[0]]
                 path = (tree.SequenceKey(0), *paths[i])
-                scalars[i] = (kind, _ScalarArgument(name, fun, path, kind))
+                scalars[i] = (kind, _ScalarArgument(name, fun, path, kind, replayed=False))
                 avals.append(((), np.result_type(leaf)))
                 continue
             x = as_array(leaf)
@@ -416,13 +416,14 @@ class _ScalarArgument:
     """A Python scalar argument of a jitted function, which the recording traces: names it
     (``message``) when Python needs its value while the function is recorded."""
 
-    __slots__ = ("name", "fun", "path", "kind")
+    __slots__ = ("name", "fun", "path", "kind", "replayed")
 
-    def __init__(self, name: str, fun: Callable, path: tuple, kind: type):
+    def __init__(self, name: str, fun: Callable, path: tuple, kind: type, replayed: bool = True):
         self.name = name
         self.fun = fun
         self.path = path  # the key path in (positional arguments, keyword arguments)
         self.kind = kind
+        self.replayed = replayed  # jit's program (not make_jaxpr's, which is for reading)
 
     def message(self, use: str) -> str:
         """The error for a use of the value that needs it (``use``: what needed it)."""

@@ -53,7 +53,8 @@ class Var(Tracer):
         raise errors.TracerConversionError(info[1].message(use))
 
     def to_concrete(self) -> Any:
-        return self._value_needed("here")
+        return self._value_needed("by an operation that reads values (quantile positions, repeat "
+                                  "counts, unique)")
 
     def __bool__(self) -> bool:
         return self._value_needed("for Python control flow (if, while, and, or, not, bool())")

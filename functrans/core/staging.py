@@ -23,6 +23,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from numpy import generic as _NUMPY_SCALAR
+from numpy import ndarray as _NUMPY_ARRAY
+
 from functrans._abstract import dtype_of
 from functrans.config import config
 from functrans.core.ir import Eqn, Program, Var
@@ -111,7 +114,7 @@ class StagingTrace(Trace):
         self.num_vars = 0
         self.scope_base = len(_stack.scope)
         # Variables computed from Python scalar inputs alone: index -> (the Python type the
-        # value stands for, or None when it is a NumPy value; the ``ScalarOrigin`` of the
+        # value stands for, or None when it is a NumPy value; the origin of the
         # input, for errors). None in programs without such inputs.
         self.scalars: dict[int, tuple] | None = None
 
@@ -129,9 +132,15 @@ class StagingTrace(Trace):
                     check_foreign_tracer(self, arg)
                 if type(arg) is Var and trace.scalars is not None and arg.index in trace.scalars:
                     from_scalars = True
-        outs = _scalar_vars(self, prim, args, params) if from_scalars else _new_vars(self, prim, args, params)
+        host_step = False
+        if from_scalars:
+            outs, host_step = _scalar_vars(self, prim, args, params)
+        else:
+            outs = _new_vars(self, prim, args, params)
         source = user_source() if config.staging_source_info else None
         self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, source, _stack.scope))
+        if host_step:  # a 0-d array made from Python scalars alone: a NumPy scalar, as eagerly
+            return host_scalar_p.bind(outs[0])
         return outs if prim.multiple_results else outs[0]
 
     def is_own(self, x) -> bool:
@@ -215,6 +224,18 @@ python_operator_p.shape_rule = _python_operator_shape
 python_operator_p.differentiable = False
 
 
+def _host_scalar_impl(x):
+    return x[()] if type(x) is _NUMPY_ARRAY else x
+
+
+#: A 0-d NumPy array as a NumPy scalar (a jit recording's step after a primitive applied to
+#: values standing for Python scalars alone whose result may be a 0-d array).
+host_scalar_p = Primitive("host_scalar")
+host_scalar_p.impl = _host_scalar_impl
+host_scalar_p.shape_rule = lambda x: ((), x.dtype)
+host_scalar_p.differentiable = False
+
+
 def _python_scalar_operator(name: str) -> Callable:
     dunder = f"__{name}__"
 
@@ -253,23 +274,30 @@ def _scalar_vars(trace: StagingTrace, prim, args, params) -> tuple:
                           for a, info in zip(args, infos))
     outs = _new_vars(trace, prim, rule_args, params)
     if any(isinstance(a, Tracer) and info is None for a, info in zip(args, infos)):
-        return outs  # also computed from arrays: an array value, with the array's origin
+        return outs, False  # also computed from arrays: an array value, with the array's origin
     origin = next(info[1] for info in infos if info is not None)
-    kind = None
-    if probed and not prim.multiple_results and all(
-            info is not None and info[0] is not None if isinstance(a, Tracer) else type(a) in _SAMPLES
-            for a, info in zip(args, infos)):
+    kind = None  # the type of the result on host scalars, if the primitive is probed
+    single = not prim.multiple_results and outs[0].shape == ()
+    if probed and single:
+        # (values standing for Python scalars as those, NumPy values of scalars as NumPy scalars)
+        samples = [_SAMPLES[info[0]] if info is not None and info[0] is not None
+                   else a.dtype.type(1) if info is not None else a for a, info in zip(args, infos)]
         try:
-            kind = type(prim.impl(*rule_args, **params))
-        except Exception:  # (a sample the primitive rejects: the result is then an array)
+            kind = type(prim.impl(*samples, **params))
+        except Exception:  # (a sample the primitive rejects: the result is then a NumPy value)
             kind = None
-        if kind not in _SAMPLES:
-            kind = None
+    weak = all(info[0] is not None if info is not None else type(a) in _SAMPLES
+               for a, info in zip(args, infos))
     if trace.scalars is None:
         trace.scalars = {}
     for out in outs:
-        trace.scalars[out.index] = (kind, origin)
-    return outs
+        trace.scalars[out.index] = (kind if weak and kind in _SAMPLES else None, origin)
+    # At replay the primitive gets host scalars only; a 0-d result that may be a 0-d array
+    # (np.where gives one) is made a NumPy scalar, which mixes with arrays of every device as
+    # the eager function's scalars do.
+    host_step = (single and prim is not host_scalar_p and getattr(origin, "replayed", True)
+                 and (kind is None or not (kind in _SAMPLES or issubclass(kind, _NUMPY_SCALAR))))
+    return outs, host_step
 
 
 def _scalar_info(x) -> tuple | None:
@@ -289,7 +317,9 @@ def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: 
     program is linear (its variables are linear inputs of the transpose rules).
     ``scalars`` maps positions of ``avals`` to ``(kind, origin)``: that input stands for a
     Python scalar of type ``kind`` (weakly typed: promotion treats it as NumPy treats a
-    Python scalar); ``origin`` (a ``ScalarOrigin``) names it in errors.
+    Python scalar); ``origin`` names it in errors (its ``message(use)`` is the error's text)
+    and says whether the program is replayed on devices (``replayed``: then a 0-d array made
+    of such values alone becomes a NumPy scalar, ``host_scalar_p``).
 
     Example:
         >>> import numpy as np

@@ -16,6 +16,7 @@ import numpy as np
 
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.backend import array_module
+from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer
 from functrans.numpy._indexing import diagonal
 from functrans.numpy._util import (
@@ -47,6 +48,8 @@ def array(object: ArrayLike, dtype: DType | None = None, copy: bool = True) -> A
         (2, 2)
     """
     if isinstance(object, Tracer):
+        if scalar_kind(object) is not None:  # (under jit) a Python scalar: NumPy makes it an array
+            return _conv.convert_element_type_p.bind(object, new_dtype=np.dtype(dtype or object.dtype))
         return object if dtype is None else _conv.convert_element_type(object, new_dtype=dtype)
     if isinstance(object, (list, tuple)) and holds_device_value(object):
         out = stacked(object)
@@ -149,6 +152,9 @@ def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: DType | None 
 
 
 def _like(a: ArrayLike, fill: ArrayLike, dtype: DType | None, shape: int | Sequence[int] | None) -> Array:
+    if isinstance(fill, Tracer):  # a traced fill value (full_like's fill is a parameter): ones times it
+        ones = _like(a, 1, dtype, shape)
+        return _ew.mul(ones, _conv.convert_element_type(fill, new_dtype=ones.dtype))
     if isinstance(a, Tracer):
         shape = shape_of(a) if shape is None else ((shape,) if isinstance(shape, int) else tuple(shape))
         return _conv.full_like(a, fill, shape=shape, dtype=dtype)

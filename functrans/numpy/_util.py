@@ -362,8 +362,10 @@ def host_values(x: Any) -> np.ndarray:
         >>> host_values([1, 2]).tolist()
         [1, 2]
     """
+    traced = x
     x = _witness(x) if isinstance(x, Tracer) else x
     if x is None:
+        traced.to_concrete()  # (jit's variable of a Python scalar argument names the argument)
         raise errors.TracerConversionError("this operation needs the values of its argument")
     if isinstance(x, HOST_VALUES):
         return np.asarray(x)  # host-data: host values (parameters, lists, host_values)

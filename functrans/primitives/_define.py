@@ -647,6 +647,8 @@ def _full(xp, shape, fill_value, dtype):
 
 
 def _full_like_impl(x, *, fill_value, shape, dtype):
+    if type(x) in PY_SCALARS and not shape:  # (jit's replay: x stood for a Python scalar)
+        return np.dtype(dtype).type(fill_value)  # a NumPy scalar, which fits every device
     backend = backend_of(x)
     if backend is NUMPY:  # the host has one device: skip make_like's device lookup
         return backend.xp.full(shape, fill_value, dtype=dtype)

@@ -237,6 +237,37 @@ def test_nested_jit_and_closures_keep_the_scalar_weak():
     np.testing.assert_array_equal(out, x * 3.0 + 3.0)
 
 
+def test_numpy_functions_given_a_traced_scalar_match_eager(backend):
+    x = backend.put(np.array([0.5, -1.0, 2.0], np.float32))
+    cases = {
+        "asarray": lambda x, s: x * fnp.asarray(s),  # NumPy makes a Python float a float64 array
+        "array float32": lambda x, s: x * fnp.array(s, dtype=np.float32),
+        "full_like": lambda x, s: fnp.full_like(x, s),
+        "full_like -0.0": lambda x, s: fnp.full_like(x, -0.0 * s),
+        "zeros_like + s": lambda x, s: fnp.zeros_like(x) + s,
+        "clip": lambda x, s: fnp.clip(x, -s, s),
+        "isclose": lambda x, s: fnp.isclose(x, s),
+    }
+    if backend.name != "numpy":
+        del cases["asarray"], cases["array float32"]  # (eagerly host arrays: a device mix)
+    for name, f in cases.items():
+        for s in (2.5, 3):
+            got, want = ft.jit(f)(x, s), f(x, s)
+            assert fnp.result_type(got) == fnp.result_type(want), name
+            np.testing.assert_array_equal(backend.get(got), backend.get(want), err_msg=name)
+            assert (np.signbit(backend.get(got)) == np.signbit(backend.get(want))).all(), name
+    grad_fill = ft.jit(ft.grad(lambda s, x: fnp.sum(fnp.full_like(x, s))))
+    assert grad_fill(2.0, x) == 3.0
+
+
+def test_a_function_that_reads_a_traced_scalars_value_names_it():
+    with pytest.raises(errors.TracerConversionError) as info:
+        ft.jit(lambda x, q: fnp.quantile(x, q))(np.arange(5.0), 0.5)
+    message = " ".join(str(info.value).split())
+    assert "argument 1 (q), a Python float" in message and "static_argnums=1" in message
+    assert ft.jit(lambda x, q: fnp.quantile(x, q), static_argnums=1)(np.arange(5.0), 0.5) == 2.0
+
+
 def test_make_jaxpr_shows_python_scalars_as_inputs():
     printed = str(ft.make_jaxpr(lambda x, s: x * s)(np.ones(2, np.float32), 2.0))
     assert "float32[2]" in printed and "mul" in printed
