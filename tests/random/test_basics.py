@@ -24,7 +24,8 @@ from functrans import random as fr
 
 M32 = 0xFFFFFFFF
 N = 100_000
-SOURCE = Path(fr.__file__).read_text()
+MODULES = sorted(Path(fr.__file__).parent.glob("*.py"))
+SOURCES = {path.stem: path.read_text() for path in MODULES}
 
 
 def within(value: float, expected: float, std_error: float, k: float = 5.0) -> bool:
@@ -374,13 +375,13 @@ def test_truncated_normal_array_bounds():
 
 def test_special_functions_match_the_standard_library():
     x = np.linspace(-6.0, 26.0, 3201)
-    ours = fr._erfc(np, x)
+    ours = fr._continuous._erfc(np, x)
     ref = np.array([math.erfc(v) for v in x])
     np.testing.assert_allclose(ours, ref, rtol=1e-12, atol=0)
     p = np.concatenate([np.logspace(-300, -1, 300), np.linspace(0.01, 0.99, 99),
                         1 - np.logspace(-15, -2, 50)])
     ref = np.array([NormalDist().inv_cdf(v) for v in p])
-    np.testing.assert_allclose(fr._ndtri(np, p), ref, rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(fr._continuous._ndtri(np, p), ref, rtol=1e-11, atol=1e-12)
 
 
 # --------------------------------------------------------------------------------------------
@@ -445,7 +446,7 @@ def test_randint_single_value_range():
 @settings(derandomize=True, max_examples=200, deadline=None)
 @given(st.integers(0, 2**64 - 1), st.integers(1, 2**64 - 1))
 def test_mulhi64_matches_big_ints(r, span):
-    out = fr._mulhi64(np, np.array([r], np.uint64), span)
+    out = fr._bits._mulhi64(np, np.array([r], np.uint64), span)
     assert int(out[0]) == (r * span) >> 64
 
 
@@ -720,16 +721,17 @@ def test_outputs_come_from_the_key_array_module(name, monkeypatch):
     sample = DEVICE_CASES[name]
     expected = sample(fr.key(1))
     spy = SpyModule()
-    monkeypatch.setattr(fr, "array_module", lambda x: spy)
+    monkeypatch.setattr(fr._checks, "array_module", lambda x: spy)
     out = sample(fr.key(1))
     assert isinstance(out, OnDevice), type(out)
     assert spy.used
     np.testing.assert_array_equal(np.asarray(out), expected)
 
 
-def test_module_uses_numpy_only_for_dtypes_and_host_side_keys():
+@pytest.mark.parametrize("module", sorted(SOURCES))
+def test_module_uses_numpy_only_for_dtypes_and_host_side_keys(module):
     """``np.`` appears only for dtypes and constants, and to build keys on the host."""
-    tree = ast.parse(SOURCE)
+    tree = ast.parse(SOURCES[module])
     used = {
         node.attr
         for node in ast.walk(tree)
@@ -756,8 +758,9 @@ def test_module_uses_numpy_only_for_dtypes_and_host_side_keys():
                     assert sub.attr in allowed, f"np.{sub.attr} in {node.name}"
 
 
-def test_module_imports():
-    tree = ast.parse(SOURCE)
+@pytest.mark.parametrize("module", sorted(SOURCES))
+def test_module_imports(module):
+    tree = ast.parse(SOURCES[module])
     imported = set()
     for node in tree.body:
         if isinstance(node, ast.Import):
@@ -769,6 +772,7 @@ def test_module_imports():
     allowed = {"__future__", "collections.abc", "math", "typing", "numpy", "functrans.backend",
                "functrans.errors", "functrans.typing", "functools", "functrans.core.trace",
                "functrans.primitives.opaque"}
+    allowed |= {f"functrans.random.{name}" for name in SOURCES if name != "__init__"}
     assert imported <= allowed, imported - allowed
 
 
@@ -802,10 +806,22 @@ def test_the_signatures_show_the_defaults():
 def test_public_callables_are_plain_defs_the_docs_can_read_without_running_the_module():
     """The API reference reads the source (Griffe): a public name bound by assignment
     (``normal = wrap(normal)``) would show no signature there."""
-    defined = {node.name for node in ast.parse(SOURCE).body if isinstance(node, ast.FunctionDef)}
-    assigned = {t.id for node in ast.parse(SOURCE).body if isinstance(node, ast.Assign)
+    bodies = [node for source in SOURCES.values() for node in ast.parse(source).body]
+    defined = {node.name for node in bodies if isinstance(node, ast.FunctionDef)}
+    assigned = {t.id for node in bodies if isinstance(node, ast.Assign)
                 for t in node.targets if isinstance(t, ast.Name)}
     assert set(fr.__all__) <= defined and not set(fr.__all__) & assigned
+
+
+def test_the_package_reexports_every_public_name_from_one_module():
+    """``functrans.random`` is the public path: each name is defined once, in a module named
+    by what it holds, and shows ``functrans.random`` as its module."""
+    owners = {name: [m for m, source in SOURCES.items()
+                     if any(isinstance(node, ast.FunctionDef) and node.name == name
+                            for node in ast.parse(source).body)]
+              for name in fr.__all__}
+    assert all(len(found) == 1 and found[0].startswith("_") for found in owners.values()), owners
+    assert all(getattr(fr, name).__module__ == "functrans.random" for name in fr.__all__)
 
 
 def test_device_reaches_a_sampler_with_a_traced_key():

@@ -1,0 +1,65 @@
+"""Stateless, reproducible random numbers for NumPy and CuPy arrays.
+
+There is no global generator here. Every sampling function takes a *key*, a ``uint32``
+array of shape ``(2,)``, and returns the same numbers for the same key on every run, every
+platform and every NumPy/CuPy version. To get fresh numbers, derive new keys with
+:func:`split` or :func:`fold_in`; never reuse a key for two different purposes.
+
+How the bits are made:
+
+* The generator is Threefry-2x32 with 20 rounds (Salmon, Moraes, Dror and Shaw, "Parallel
+  random numbers: as easy as 1, 2, 3", SC 2011), computed with wrapping ``uint32`` array
+  arithmetic in whichever array module holds the key, so the numbers are born on the key's
+  device. :func:`threefry2x32` exposes the raw block function.
+* A request for ``n`` values hashes the counters ``0, 1, ..., n - 1`` (each as a pair of
+  32-bit words, high word first) under the key, giving 64 random bits per value. Value ``i``
+  depends only on the key and ``i``.
+* Keys made by :func:`split` hash counters whose high word has its top bit set, and
+  :func:`fold_in` hashes under a key derived from the counter ``(0xC0000000, 0)``, so the
+  three uses of a key draw from disjoint counter ranges (sampling uses counters below
+  ``2**63``).
+
+Devices: numbers are made on the device of the key. ``key(seed, device="gpu")`` makes a key
+on the GPU, and every sampler takes ``device=`` to draw on a given device with a key from
+anywhere. The block function is integer arithmetic, so a key gives the same bits, and the
+same numbers up to the last bit of the float functions (log, sqrt, cos), on every device.
+
+Floats are built from mantissa bits: a float32 uniform from the top 23 bits of the first
+word, a float64 uniform from 52 bits of both words. The default float dtype is float64,
+NumPy's default.
+
+Sampling is not differentiable: passing a traced value (inside ``grad``, ``jit``, ...) as a
+key, probability, bound or logits raises a ``TypeError`` that says to pass
+``functrans.stop_gradient(...)`` of it instead.
+
+Example:
+    >>> from functrans import random
+    >>> k = random.key(42)
+    >>> k_init, k_dropout = random.split(k)
+    >>> w = random.normal(k_init, (3, 2))
+    >>> w.shape, w.dtype
+    ((3, 2), dtype('float64'))
+    >>> bool((random.normal(k_init, (3, 2)) == w).all())
+    True
+"""
+from __future__ import annotations
+
+from functrans.random._continuous import normal, truncated_normal, uniform
+from functrans.random._discrete import bernoulli, categorical, randint
+from functrans.random._keys import fold_in, key, split, threefry2x32
+from functrans.random._permutations import choice, permutation
+
+__all__ = [
+    "key",
+    "split",
+    "fold_in",
+    "threefry2x32",
+    "uniform",
+    "normal",
+    "truncated_normal",
+    "bernoulli",
+    "randint",
+    "categorical",
+    "permutation",
+    "choice",
+]

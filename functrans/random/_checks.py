@@ -1,0 +1,200 @@
+"""Argument checks shared by the samplers, and the wrapper that makes a function a sampler."""
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
+
+import numpy as np
+
+from functrans.backend import NUMPY, array_module, backend_of, device_put
+from functrans.core.trace import Tracer
+from functrans.errors import TracerConversionError
+from functrans.primitives.opaque import opaque_call_p
+from functrans.random._bits import _U32, ArrayModule
+from functrans.typing import Array, DType
+
+Shape = int | Sequence[int]
+"""The shape of a sample: an int ``n`` stands for ``(n,)``."""
+
+_FLOATS = (np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64))
+_KEY_HELP = "expected a key from functrans.random.key(seed) (uint32, shape (2,))"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+
+
+def _reject_tracer(value: Any, name: str, fn: str) -> None:
+    if hasattr(value, "_trace"):
+        raise TracerConversionError(
+            f"functrans.random.{fn}: argument '{name}' is a traced value, but random sampling "
+            f"is not differentiable. Pass functrans.stop_gradient({name}) instead, or create "
+            f"'{name}' outside the transformed function. (Inside jit or vmap only the key may "
+            "be traced: pass the other arguments as concrete values.)"
+        )
+
+
+def _check_key(k: Any, fn: str) -> ArrayModule:
+    """Validate a key and return its array module."""
+    _reject_tracer(k, "key", fn)
+    dtype = getattr(k, "dtype", None)
+    shape = getattr(k, "shape", None)
+    if dtype is None or shape is None:
+        hint = ""
+        if _is_int(k):
+            hint = f"; to make a key from the seed {k}, call functrans.random.key({k})"
+        raise TypeError(
+            f"functrans.random.{fn}: {_KEY_HELP}, got {type(k).__name__} {k!r:.60}{hint}"
+        )
+    if dtype != _U32:
+        raise TypeError(
+            f"functrans.random.{fn}: {_KEY_HELP}, got an array of dtype {dtype} and shape "
+            f"{tuple(shape)}"
+        )
+    if tuple(shape) != (2,):
+        hint = ""
+        if len(shape) >= 2 and shape[-1] == 2:
+            hint = " (a batch of keys, as split returns; pass one of them, e.g. keys[0])"
+        raise ValueError(
+            f"functrans.random.{fn}: {_KEY_HELP}, got a uint32 array of shape "
+            f"{tuple(shape)}{hint}"
+        )
+    return array_module(k)
+
+
+def _check_shape(shape: Any, fn: str, name: str = "shape") -> tuple[int, ...]:
+    if _is_int(shape):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(
+            f"functrans.random.{fn}: '{name}' must be an int or a tuple of ints, got "
+            f"{type(shape).__name__} {shape!r:.60}"
+        ) from None
+    if not all(_is_int(d) for d in dims):
+        raise TypeError(
+            f"functrans.random.{fn}: '{name}' must be an int or a tuple of ints, got {dims!r:.60}"
+        )
+    dims = tuple(int(d) for d in dims)
+    if any(d < 0 for d in dims):
+        raise ValueError(
+            f"functrans.random.{fn}: '{name}' must not have negative sizes, got {dims}"
+        )
+    return dims
+
+
+def _float_dtype(dtype: DType, fn: str) -> np.dtype:
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d not in _FLOATS:
+        other = ""
+        if d is not None and d.kind in "iu":
+            other = "; for integers use functrans.random.randint"
+        raise TypeError(
+            f"functrans.random.{fn}: dtype must be a floating dtype (float16, float32 or "
+            f"float64), got {dtype!r}{other}"
+        )
+    return d
+
+
+def _broadcasts_to(src: tuple[int, ...], dst: tuple[int, ...]) -> bool:
+    """Whether an array of shape ``src`` broadcasts to exactly ``dst``."""
+    if len(src) > len(dst):
+        return False
+    return all(s == 1 or s == d for s, d in zip(reversed(src), reversed(dst)))
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    return math.prod(shape)
+
+
+def _param(xp: ArrayModule, value: Any, name: str, fn: str, shape: tuple[int, ...],
+           dtype: DType | None) -> float | Array:
+    """A distribution parameter: a Python float, or a flat array broadcast to ``shape``."""
+    _reject_tracer(value, name, fn)
+    if _is_real(value):
+        return float(value)
+    try:
+        arr = xp.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"functrans.random.{fn}: '{name}' must be a real number or an array, got "
+            f"{type(value).__name__} {value!r:.60}"
+        ) from None
+    if not _broadcasts_to(tuple(arr.shape), shape):
+        raise ValueError(
+            f"functrans.random.{fn}: '{name}' of shape {tuple(arr.shape)} does not broadcast to "
+            f"the requested shape {shape}; pass a shape it broadcasts to"
+        )
+    return xp.broadcast_to(arr, shape).reshape(-1)
+
+
+def _normalize_axis(axis: Any, ndim: int, fn: str) -> int:
+    if not _is_int(axis):
+        raise TypeError(f"functrans.random.{fn}: 'axis' must be an int, got {axis!r:.60}")
+    if not -ndim <= axis < ndim:
+        raise ValueError(
+            f"functrans.random.{fn}: axis {axis} is out of range for an array with {ndim} "
+            f"dimension(s)"
+        )
+    return int(axis) % ndim
+
+
+
+class _Draw:
+    """One sampling call with its key left out: ``_Draw(normal, ((3,),), {})(key)`` draws."""
+
+    __slots__ = ("sampler", "args", "kwargs")
+
+    def __init__(self, sampler: Callable[..., Array], args: tuple, kwargs: dict) -> None:
+        self.sampler, self.args, self.kwargs = sampler, args, kwargs
+
+    def __call__(self, key: Array) -> Array:
+        return self.sampler(key, *self.args, **self.kwargs)
+
+    def __repr__(self) -> str:
+        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{self.sampler.__name__}({', '.join(['key'] + parts)})"
+
+
+_F = TypeVar("_F", bound=Callable[..., Array])
+
+
+def _sampler(fn: _F) -> _F:
+    """Make ``fn(key, ...)`` a public sampler, keeping its signature and docstring.
+
+    The sampler runs ``fn`` with the arrays it makes from nothing (counters) on the key's
+    device. ``device=``, which ``fn`` declares for its signature and documentation, is
+    handled here: the key moves there first. A key without a concrete value (inside ``jit``,
+    or batched by ``vmap``) makes the whole draw one ``opaque_call`` primitive, run on the
+    key's value when the program runs (example by example under ``vmap``), so it gives the
+    same numbers as an eager call.
+    """
+
+    @functools.wraps(fn)
+    def sample(key: Array, *args: Any, device: str | None = None, **kwargs: Any) -> Array:
+        if isinstance(key, Tracer):
+            if device is not None:
+                kwargs["device"] = device
+            return opaque_call_p.bind(key, fn=_Draw(sample, args, kwargs))
+        if device is not None:
+            key = device_put(key, device)
+        backend = backend_of(key)
+        if backend is NUMPY or hasattr(key, "_trace"):
+            return fn(key, *args, **kwargs)
+        with backend.device_scope(backend.device_of(key)):
+            return fn(key, *args, **kwargs)
+
+    sample.__module__ = "functrans.random"  # the public path, for help() and reprs
+    return cast(_F, sample)

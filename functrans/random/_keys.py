@@ -1,0 +1,150 @@
+"""Keys: making them from seeds, deriving new ones, and the raw block function."""
+from __future__ import annotations
+
+import numpy as np
+
+from functrans.backend import device_put
+from functrans.random._bits import _FOLD_TAG, _SPLIT_TAG, _U32, _counters, _int_words, _threefry
+from functrans.random._checks import _check_key, _is_int, _reject_tracer, _sampler
+from functrans.typing import Array, Key
+
+
+def key(seed: int, *, device: str | None = None) -> Array:
+    """Make a key from an integer seed.
+
+    A seed in ``[0, 2**64)`` becomes the key ``[seed >> 32, seed & 0xffffffff]``; any other
+    Python int (negative, or wider than 64 bits) is hashed into two words, so every int is a
+    valid seed and the mapping never changes.
+
+    Args:
+        seed: Any Python or NumPy integer.
+        device: where the key lives (``"cpu"`` by default, ``"gpu"``, ``"gpu:1"``); numbers
+            drawn with it are made on that device.
+
+    Returns:
+        A ``uint32`` array of shape ``(2,)``: NumPy, or the array type of ``device``.
+
+    Raises:
+        TypeError: ``seed`` is not an integer.
+
+    Example:
+        >>> key(7)
+        array([0, 7], dtype=uint32)
+        >>> key(2**32 + 1)
+        array([1, 1], dtype=uint32)
+    """
+    _reject_tracer(seed, "seed", "key")
+    if not _is_int(seed):
+        raise TypeError(
+            f"functrans.random.key: the seed must be an int, got {type(seed).__name__} "
+            f"{seed!r:.60}; convert it with int(...) if it is a whole number"
+        )
+    k = np.asarray(_int_words(int(seed)), dtype=_U32)
+    return k if device is None else device_put(k, device)
+
+
+key.__module__ = "functrans.random"  # the public path, as the samplers show
+
+
+@_sampler
+def split(key: Key, num: int = 2, *, device: str | None = None) -> Array:
+    """Derive ``num`` new, independent keys from ``key``.
+
+    Args:
+        key: A key from :func:`key`, :func:`split` or :func:`fold_in`.
+        num: How many keys to make (at least 1).
+        device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
+
+    Returns:
+        A ``uint32`` array of shape ``(num, 2)``, on the key's device; each row is a key.
+
+    Raises:
+        ValueError: ``num`` is less than 1.
+
+    Example:
+        >>> k1, k2 = split(key(0))
+        >>> split(key(0), 3).shape
+        (3, 2)
+        >>> bool((k1 == k2).all())
+        False
+    """
+    xp = _check_key(key, "split")
+    if not _is_int(num):
+        raise TypeError(f"functrans.random.split: 'num' must be an int, got {num!r:.60}")
+    if num < 1:
+        raise ValueError(
+            f"functrans.random.split: 'num' must be at least 1, got {num}; split(key, 1) "
+            f"gives one new key"
+        )
+    hi, lo = _counters(xp, int(num), _SPLIT_TAG)
+    x0, x1 = _threefry(key[0:1], key[1:2], hi, lo)
+    return xp.stack([x0, x1], axis=1)
+
+
+@_sampler
+def fold_in(key: Key, data: int, *, device: str | None = None) -> Array:
+    """Derive a new key from ``key`` and an integer, e.g. a step or layer number.
+
+    Different ``data`` give independent keys; the same ``data`` always gives the same key.
+
+    Args:
+        key: A key.
+        data: Any Python or NumPy integer.
+        device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
+
+    Returns:
+        A new key (``uint32``, shape ``(2,)``) on the key's device.
+
+    Example:
+        >>> k = key(0)
+        >>> fold_in(k, 1).shape
+        (2,)
+        >>> bool((fold_in(k, 1) == fold_in(k, 2)).all())
+        False
+    """
+    xp = _check_key(key, "fold_in")
+    _reject_tracer(data, "data", "fold_in")
+    if not _is_int(data):
+        raise TypeError(
+            f"functrans.random.fold_in: 'data' must be an int, got {type(data).__name__} "
+            f"{data!r:.60}"
+        )
+    hi, lo = _counters(xp, 1, _FOLD_TAG)
+    f0, f1 = _threefry(key[0:1], key[1:2], hi, lo)
+    d_hi, d_lo = _int_words(int(data))
+    y0, y1 = _threefry(f0, f1, xp.asarray([d_hi], dtype=_U32), xp.asarray([d_lo], dtype=_U32))
+    return xp.concatenate([y0, y1])
+
+
+@_sampler
+def threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
+    """The raw Threefry-2x32 (20 rounds) block function.
+
+    Args:
+        key: The two key words (``uint32``, shape ``(2,)``).
+        count: Counter blocks, a ``uint32`` array of shape ``(..., 2)``.
+        device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
+
+    Returns:
+        The encrypted blocks, ``uint32`` of the same shape as ``count``.
+
+    Example:
+        >>> import numpy as np
+        >>> out = threefry2x32(np.zeros(2, np.uint32), np.zeros(2, np.uint32))
+        >>> [hex(int(w)) for w in out]
+        ['0x6b200159', '0x99ba4efe']
+    """
+    xp = _check_key(key, "threefry2x32")
+    _reject_tracer(count, "count", "threefry2x32")
+    count = xp.asarray(count)
+    if count.dtype != _U32 or count.ndim < 1 or count.shape[-1] != 2:
+        raise ValueError(
+            f"functrans.random.threefry2x32: 'count' must be a uint32 array of shape (..., 2), "
+            f"got dtype {count.dtype} and shape {tuple(count.shape)}"
+        )
+    blocks = count.reshape(-1, 2)
+    y0, y1 = _threefry(key[0:1], key[1:2], blocks[:, 0], blocks[:, 1])
+    return xp.stack([y0, y1], axis=1).reshape(count.shape)

@@ -1,0 +1,161 @@
+"""Shuffles and picks: random permutations and choice with or without replacement."""
+from __future__ import annotations
+
+import numpy as np
+
+from functrans.errors import TracerConversionError
+from functrans.random._bits import _F64, ArrayModule, _bits64, _unit
+from functrans.random._checks import (
+    Shape,
+    _check_key,
+    _check_shape,
+    _is_int,
+    _normalize_axis,
+    _reject_tracer,
+    _sampler,
+    _size,
+)
+from functrans.random._discrete import categorical, randint
+from functrans.typing import Array, Key
+
+
+def _permutation_indices(xp: ArrayModule, k: Array, n: int) -> Array:
+    """A random permutation of ``arange(n)``: a stable argsort of 64 random bits each."""
+    return xp.argsort(_bits64(xp, k, n), kind="stable").astype(np.int64, copy=False)
+
+
+@_sampler
+def permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None = None) -> Array:
+    """A random permutation of ``arange(x)``, or a shuffled copy of ``x`` along ``axis``.
+
+    Args:
+        key: A key.
+        x: An int ``n`` (permute ``0 .. n-1``) or an array of at least one dimension.
+        axis: The axis of ``x`` to shuffle.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
+
+    Returns:
+        An ``int64`` array of shape ``(n,)``, or an array like ``x``, on the key's device.
+
+    Raises:
+        ValueError: a negative ``n``, a scalar array, or an axis out of range.
+        TypeError: ``x`` is a traced value; permute indices instead, as below.
+
+    Example:
+        >>> from functrans.random import key
+        >>> sorted(permutation(key(0), 5).tolist())
+        [0, 1, 2, 3, 4]
+        >>> import numpy as np
+        >>> permutation(key(0), np.arange(6).reshape(3, 2)).shape
+        (3, 2)
+    """
+    xp = _check_key(key, "permutation")
+    if _is_int(x):
+        if x < 0:
+            raise ValueError(f"functrans.random.permutation: n must be non-negative, got {x}")
+        return _permutation_indices(xp, key, int(x))
+    if hasattr(x, "_trace"):
+        raise TracerConversionError(
+            "functrans.random.permutation: argument 'x' is a traced value, and shuffling does "
+            "not trace through it. Index it with a permutation instead: "
+            "x[functrans.random.permutation(key, len(x))], or pass functrans.stop_gradient(x)."
+        )
+    x = xp.asarray(x)
+    if x.ndim == 0:
+        raise ValueError(
+            "functrans.random.permutation: x must be an int or an array with at least one "
+            "dimension, got a 0-d array; for n items pass the int n"
+        )
+    ax = _normalize_axis(axis, x.ndim, "permutation")
+    return xp.take(x, _permutation_indices(xp, key, x.shape[ax]), axis=ax)
+
+
+@_sampler
+def choice(
+    key: Key,
+    a: int | Array,
+    shape: Shape = (),
+    replace: bool = True,
+    p: Array | None = None,
+    axis: int = 0,
+    *,
+    device: str | None = None,
+) -> Array:
+    """Random picks from ``arange(a)`` or from ``a`` along ``axis``.
+
+    Args:
+        key: A key.
+        a: An int ``n`` (pick from ``0 .. n-1``) or an array (pick slices along ``axis``).
+        shape: How many picks, as a shape; it replaces ``axis`` in the result.
+        replace: Whether an item may be picked more than once.
+        p: Optional probabilities of the ``n`` items (non-negative, summing to 1). Without
+            replacement, picks are made in order of ``log(p) + Gumbel noise``; ask for no more
+            picks than items with ``p > 0``.
+        axis: The axis of ``a`` to pick along.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
+
+    Returns:
+        ``int64`` indices of ``shape``, or ``a``'s items, on the key's device.
+
+    Raises:
+        ValueError: more picks than items without replacement, an empty population, or
+            ``p`` of the wrong shape.
+        TypeError: ``a`` or ``p`` is a traced value.
+
+    Example:
+        >>> from functrans.random import key
+        >>> picks = choice(key(0), 10, (5,), replace=False)
+        >>> len(set(picks.tolist()))
+        5
+    """
+    xp = _check_key(key, "choice")
+    shape = _check_shape(shape, "choice")
+    if _is_int(a):
+        if a < 0:
+            raise ValueError(f"functrans.random.choice: n must be non-negative, got {a}")
+        n = int(a)
+    else:
+        _reject_tracer(a, "a", "choice")
+        a = xp.asarray(a)
+        if a.ndim == 0:
+            raise ValueError(
+                "functrans.random.choice: a must be an int or an array with at least one "
+                "dimension, got a 0-d array"
+            )
+        axis = _normalize_axis(axis, a.ndim, "choice")
+        n = a.shape[axis]
+    k = _size(shape)
+    if k > 0 and n == 0:
+        raise ValueError("functrans.random.choice: cannot pick from an empty population")
+    if not replace and k > n:
+        raise ValueError(
+            f"functrans.random.choice: cannot pick {k} items from {n} without replacement; "
+            f"pass replace=True or ask for at most {n}"
+        )
+    if p is None:
+        if replace:
+            idx = randint(key, (k,), 0, max(n, 1))
+        else:
+            idx = _permutation_indices(xp, key, n)[:k]
+    else:
+        _reject_tracer(p, "p", "choice")
+        p = xp.asarray(p, dtype=_F64)
+        if tuple(p.shape) != (n,):
+            raise ValueError(
+                f"functrans.random.choice: p must have shape ({n},), one probability per item, "
+                f"got shape {tuple(p.shape)}"
+            )
+        positive = p > 0
+        logp = xp.where(positive, xp.log(xp.where(positive, p, 1.0)), -np.inf)
+        if replace:
+            idx = categorical(key, logp, shape=(k,))
+        else:
+            u = _unit(xp, key, n, _F64, open_interval=True)
+            scores = logp - xp.log(-xp.log(u))
+            idx = xp.argsort(-scores, kind="stable")[:k].astype(np.int64, copy=False)
+    idx = idx.reshape(shape)
+    if _is_int(a):
+        return idx
+    return xp.take(a, idx, axis=axis)
