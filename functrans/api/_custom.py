@@ -18,7 +18,7 @@ from functrans import errors
 from functrans.api._checks import as_array
 from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.trace import Tracer
-from functrans.lax.checkpoint import CheckpointCall, checkpoint_call_p
+from functrans.lax.checkpoint import checkpoint_apply
 from functrans.lax.custom import (
     CustomCall,
     JVPCall,
@@ -207,7 +207,7 @@ def checkpoint(fun: Callable) -> Callable:
         flat = FlatFun(fun, args, kwargs)
         if not _has_tracer(flat.leaves):
             return fun(*args, **kwargs)
-        outs = checkpoint_call_p.bind(*map(as_array, flat.leaves), call=CheckpointCall(flat))
+        outs = checkpoint_apply(flat, [as_array(leaf) for leaf in flat.leaves], flat.name)
         return flat.out_tree.unflatten(outs)
 
     return checkpointed

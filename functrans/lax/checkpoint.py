@@ -2,52 +2,65 @@
 and ``checkpoint_linear``.
 
 A checkpointed call runs the user's function once, recording every primitive it applies
-(``RecordingTrace``: the values are computed as usual, and the equations kept as a
-``Program`` without any intermediate value); every later evaluation of that call replays the
-recorded program, never the Python function. So a function that draws from a stateful random
-generator, or has any other side effect, gets its value and its derivatives from one run,
-and its side effects happen once per call.
+(``RecordingTrace``), and binds ``checkpoint_call`` with the recorded ``Program``; every later
+evaluation of that call replays the program, never the Python function. So a function that
+draws from a stateful random generator, or has any other side effect, gets its value and its
+derivatives from one run, and its side effects happen once per call.
 
-Under linearize (``grad``, ``vjp``) the call runs (and is recorded) without a tangent
-program, so none of its intermediate values is kept, and one equation, ``checkpoint_linear``,
-holds the call's inputs and the recorded program. In the backward pass that equation's
-transpose linearizes the program again from those inputs and transposes the fresh linear
-program at once, so the intermediates of one checkpointed block live only while its own
-cotangents are computed. The price is one more forward evaluation of the block.
+The recording computes each primitive on the concrete values of its inputs where they have
+them (the primal under ``grad``, ``jvp``), so Python control flow on values works as in the
+unrecorded function, and on shapes alone where they do not (under ``jit`` and ``vmap``, where
+such control flow raises as usual). The traced values the function reads without taking
+them as arguments (tracers of outer transformations it closes over) become inputs of the
+program and operands of ``checkpoint_call``, as the arguments are: every outer
+transformation sees them, so derivatives with respect to them are right, under ``jit`` too.
+
+Under linearize (``grad``, ``vjp``) the call is evaluated without a tangent program, so none
+of its intermediate values is kept, and one equation, ``checkpoint_linear``, holds the call's
+operands and the recorded program. In the backward pass that equation's transpose
+linearizes the program again from those operands and transposes the fresh linear program at
+once, so the intermediates of one checkpointed block live only while its own cotangents are
+computed. The price is one more forward evaluation of the block.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from functrans import errors
 from functrans._abstract import dtype_of, shape_of
 from functrans.config import config
-from functrans.core.flatten import FlatFun
 from functrans.core.ir import Eqn, Program, Var, is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.staging import StagingTrace, eval_program, user_source
-from functrans.core.trace import Tracer, current_scope, named_scope, new_trace
+from functrans.core.trace import Tracer, check_foreign_tracer, current_scope, named_scope, new_trace
 from functrans.core.zeros import zero
-from functrans.interpreters.jvp import jvp_flat
+from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
-from functrans.lax._body import batched, output_avals
 from functrans.primitives import full_like_p
-from functrans.primitives._define import batch_size, bdim_at_front
+from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
 
 _NO_PARAMS: dict = {}
 
 
 class RecordingTracer(Tracer):
-    """A value being computed (``value``: an array, or a tracer of an outer transformation)
-    and the variable (``var``) that stands for it in the program being recorded."""
+    """A value of the function being recorded: the variable (``var``) standing for it in the
+    program, its concrete ``value`` (``None`` where only its shape and dtype are known), and
+    ``witness``, an outer tracer it is computed from that decides what converting it to a
+    Python value does: for a value without a concrete one, a tracer that has none either
+    (its conversions raise the error of its own transformation); for a concrete value, a
+    tracer being differentiated (a float made of it would drop its derivative), or ``None``
+    when nothing it is computed from is differentiated."""
 
-    __slots__ = ("value", "var")
+    __slots__ = ("value", "var", "witness")
 
-    def __init__(self, trace: RecordingTrace, value: Any, var: Var):
+    def __init__(self, trace: RecordingTrace, value: Any, var: Var, witness: Any):
         self._trace = trace
         self.value = value
         self.var = var
+        self.witness = witness
 
     @property
     def shape(self) -> tuple:
@@ -57,32 +70,165 @@ class RecordingTracer(Tracer):
     def dtype(self) -> Any:
         return self.var.dtype
 
+    def _unknown(self, convert: Callable[[Any], Any]) -> Any:
+        """``convert`` applied to the witness of a value without a concrete one: it raises the
+        error of the transformation that makes the value unknown."""
+        convert(self.witness)
+        return Tracer.to_concrete(self)  # (not reached: the witness has no value either)
+
     def to_concrete(self) -> Any:
-        value = self.value
-        return value.to_concrete() if isinstance(value, Tracer) else value
+        if self.value is None:
+            return self._unknown(lambda w: w.to_concrete())
+        return self.value
+
+    def __bool__(self) -> bool:
+        if self.value is None:
+            return self._unknown(bool)
+        return bool(self.value)
+
+    def __int__(self) -> int:
+        if self.value is None:
+            return self._unknown(int)
+        return int(self.value)
+
+    def __index__(self) -> int:
+        if self.value is None:
+            return self._unknown(lambda w: w.__index__())
+        return self.value.__index__()
+
+    def __float__(self) -> float:
+        return float(self._number("float(x)", float))
+
+    def __complex__(self) -> complex:
+        return complex(self._number("complex(x)", complex))
+
+    def item(self, *args: Any) -> Any:
+        """The value as a Python scalar (refused where it would drop a derivative)."""
+        return self._number("x.item()", lambda w: w.item(*args)).item(*args)
+
+    def tolist(self) -> Any:
+        """The value as nested Python lists (refused where it would drop a derivative)."""
+        return self._number("x.tolist()", lambda w: w.tolist()).tolist()
+
+    def _number(self, what: str, convert: Callable[[Any], Any]) -> Any:
+        """The concrete value, unless it has none or is a float or complex value being
+        differentiated (a Python number would drop its derivative)."""
+        if self.value is None:
+            return self._unknown(convert)
+        if self.witness is not None and self.dtype.kind in "fc":
+            raise errors.DroppedDerivativeError(
+                f"{what} inside {self._trace.origin} on a value differentiated by "
+                f"{self.witness._trace.origin} (shape {self.shape}, dtype {self.dtype}) would make "
+                "a Python number without its derivative, so the gradient through it would "
+                "silently be 0 (this includes math.exp(x) and the like, and storing x into a "
+                "NumPy array, B[i] = x). Compute with functrans.numpy instead (fnp.exp(x), "
+                "x.at[i].set(v)); if a constant is meant, write float(ft.stop_gradient(x))."
+            )
+        return self.value
 
     def __repr__(self) -> str:
-        return f"Traced<{self._trace.origin}>({self.value!r})"
+        shown = f"shape={self.shape}, dtype={self.dtype}" if self.value is None else repr(self.value)
+        return f"Traced<{self._trace.origin}>({shown})"
+
+
+def _known(x: Tracer) -> tuple[Any, Tracer | None]:
+    """``(value, witness)`` for a tracer of an outer transformation read by the function
+    being recorded (see ``RecordingTracer``)."""
+    try:
+        value = x.to_concrete()
+    except errors.TracerConversionError:
+        return None, x
+    if type(x) is RecordingTracer:  # an outer recording (nested checkpoints): its witness
+        return value, x.witness
+    return value, x if type(x) is JVPTracer else None
+
+
+def _scalar_origin(x: Tracer) -> tuple | None:
+    """What a ``jit`` recording knows of ``x`` standing for a Python scalar argument (see
+    ``staging.scalar_kind``), looked up through the primals of outer ``grad``/``jvp``."""
+    while True:
+        if type(x) is JVPTracer:
+            x = x.primal
+        elif type(x) is RecordingTracer:
+            x = x.var
+        else:
+            break
+    if type(x) is Var:
+        scalars = getattr(x._trace, "scalars", None)
+        if scalars:
+            return scalars.get(x.index)
+    return None
 
 
 class RecordingTrace(StagingTrace):
-    """Computes every primitive applied to its tracers, on their values, and records it as an
-    equation of their variables: a run of the function and its program at once. Values stay
-    concrete where they were, so Python control flow works as in the unrecorded function (the
-    program is only ever replayed at the inputs it was recorded at)."""
+    """Records every primitive applied to its tracers as an equation of their variables,
+    and computes it on their values where all are concrete (on shapes alone otherwise): a
+    run of the function and its program at once. The program is only ever evaluated at the
+    inputs it was recorded at (or, under ``vmap``, batches of them), so decisions Python
+    took on the values stay right.
 
-    __slots__ = ()
+    A tracer of an outer transformation met among the arguments of a primitive (one the
+    function closes over) becomes an input of the program (``consts``, in order of first use).
+    """
+
+    __slots__ = ("consts", "const_inputs", "_lifted")
+
+    def __init__(self, level: int, origin: str):
+        super().__init__(level, origin)
+        self.consts: list = []
+        self.const_inputs: list[RecordingTracer] = []
+        self._lifted: dict[int, RecordingTracer] = {}
+
+    def input(self, x: Any) -> RecordingTracer:
+        """A new input of the program, standing for ``x`` (an array, or a tracer of an outer
+        transformation)."""
+        var = self.new_var(tuple(shape_of(x)), dtype_of(x))
+        if not isinstance(x, Tracer):
+            return RecordingTracer(self, x, var, None)
+        check_foreign_tracer(self, x)
+        value, witness = _known(x)
+        if value is None:
+            info = _scalar_origin(x)
+            if info is not None:  # stands for the Python scalar it stood for outside
+                if self.scalars is None:
+                    self.scalars = {}
+                self.scalars[var.index] = info
+        return RecordingTracer(self, value, var, witness)
+
+    def lift(self, x: Tracer) -> RecordingTracer:
+        """The input standing for ``x``, a tracer of an outer transformation that the function
+        reads without taking it as an argument."""
+        tracer = self._lifted.get(id(x))
+        if tracer is None:
+            tracer = self._lifted[id(x)] = self.input(x)
+            self.consts.append(x)
+            self.const_inputs.append(tracer)
+        return tracer
 
     def process_primitive(self, prim: Primitive, args: Sequence, params: dict) -> Any:
         values = []
         arg_vars = []
+        unknown = None  # the witness of an argument without a concrete value
+        witness = None
         for arg in args:
-            if type(arg) is RecordingTracer and arg._trace is self:
+            if isinstance(arg, Tracer):
+                if type(arg) is not RecordingTracer or arg._trace is not self:
+                    arg = self.lift(arg)
+                if arg.value is None:
+                    if unknown is None:
+                        unknown = arg.witness
+                elif witness is None:
+                    witness = arg.witness
                 values.append(arg.value)
                 arg_vars.append(arg.var)
             else:
                 values.append(arg)
                 arg_vars.append(arg)
+        if unknown is not None:  # recorded from shapes alone, as jit records
+            staged = StagingTrace.process_primitive(self, prim, tuple(arg_vars), params)
+            out_vars = staged if prim.multiple_results else (staged,)
+            tracers = [RecordingTracer(self, None, v, unknown) for v in out_vars]
+            return tracers if prim.multiple_results else tracers[0]
         out = prim.bind(*values, **params)
         results = out if prim.multiple_results else (out,)
         n = self.num_vars
@@ -91,64 +237,90 @@ class RecordingTrace(StagingTrace):
         source = user_source() if config.staging_source_info else None
         self.eqns.append(Eqn(prim, tuple(arg_vars), params or _NO_PARAMS, out_vars, source,
                              current_scope()))
-        tracers = [RecordingTracer(self, r, v) for r, v in zip(results, out_vars)]
+        tracers = [RecordingTracer(self, r, v, witness) for r, v in zip(results, out_vars)]
         return tracers if prim.multiple_results else tracers[0]
 
 
-def record(body: Callable[[list], Sequence], leaves: Sequence, origin: str) -> tuple[list, Program]:
-    """Run ``body`` on ``leaves`` and record it: returns its outputs and the ``Program`` that
-    computes them from the leaves (no intermediate value is kept in it).
+class CheckpointCall:
+    """The ``call`` parameter: one call of a checkpointed function, as its recorded
+    ``program`` (inputs: the closed-over tracers, then the arguments' leaves).
+
+    ``first`` holds the inputs the function ran on and its outputs, while the first
+    evaluation on exactly those inputs (the primal of ``grad``) is still to come: it returns
+    them rather than computing them again.
+    """
+
+    __slots__ = ("program", "label", "name", "out_avals", "first", "_frees")
+
+    def __init__(self, program: Program, label: str, first: tuple[list, list] | None = None):
+        self.program = program
+        self.label = label
+        self.name = f"checkpoint({label})"
+        self.out_avals = [(tuple(shape_of(o)), dtype_of(o)) for o in program.outs]
+        self.first = first
+        self._frees: list[tuple[int, ...]] | None = None
+
+    def replay(self, leaves: Sequence) -> list:
+        """The recorded program evaluated on ``leaves``, each intermediate dropped after its
+        last use (a block's intermediates live no longer than they did when it ran)."""
+        if self._frees is None:
+            self._frees = _last_uses(self.program)
+        return eval_program(self.program, leaves, scope=self.name, frees=self._frees)
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+def record(body: Callable[[list], Sequence], leaves: Sequence, origin: str) -> tuple[list, Program, list, list]:
+    """Run ``body`` (a function of a list of leaves returning a list) on ``leaves``, once,
+    recording it.
+
+    Returns its outputs (``None`` for one whose value is not known: under ``jit`` and
+    ``vmap``), the ``Program`` that computes them (inputs: one per tracer ``body`` closes
+    over, then one per leaf; no intermediate value is kept in it), those tracers, and the
+    values the run used for the program's inputs (``None`` where not known).
 
     Example:
         >>> import numpy as np
         >>> from functrans.primitives import sin_p
-        >>> outs, program = record(lambda xs: [sin_p.bind(xs[0])], [np.zeros(2)], "example")
-        >>> outs, [eqn.prim.name for eqn in program.eqns]
-        ([array([0., 0.])], ['sin'])
+        >>> outs, program, consts, _ = record(lambda xs: [sin_p.bind(xs[0])], [np.zeros(2)], "example")
+        >>> outs, [eqn.prim.name for eqn in program.eqns], consts
+        ([array([0., 0.])], ['sin'], [])
     """
     with new_trace(RecordingTrace, origin) as trace:
-        in_vars = [trace.new_var(tuple(shape_of(x)), dtype_of(x)) for x in leaves]
-        outs = list(body([RecordingTracer(trace, x, v) for x, v in zip(leaves, in_vars)]))
-    values = []
-    out_vars = []
-    for out in outs:
-        if type(out) is RecordingTracer and out._trace is trace:
-            values.append(out.value)
-            out_vars.append(out.var)
-        else:  # an output that does not depend on the inputs: a constant of the program
-            values.append(out)
-            out_vars.append(out)
-    return values, Program(trace, in_vars, trace.eqns, out_vars)
+        inputs = [trace.input(x) for x in leaves]
+        results = []
+        for out in body(inputs):
+            if isinstance(out, Tracer) and (type(out) is not RecordingTracer or out._trace is not trace):
+                out = trace.lift(out)  # a closed-over tracer returned as it is
+            results.append(out)
+    values = [r.value if type(r) is RecordingTracer else r for r in results]
+    out_vars = [r.var if type(r) is RecordingTracer else r for r in results]
+    ins = trace.const_inputs + inputs
+    program = Program(trace, [t.var for t in ins], trace.eqns, out_vars)
+    return values, program, trace.consts, [t.value for t in ins]
 
 
-class CheckpointCall:
-    """The ``call`` parameter: one call of a checkpointed function, on flat leaves.
+def checkpoint_apply(body: Callable[[list], Sequence], leaves: Sequence, label: str) -> list:
+    """``body`` applied to ``leaves`` as one checkpointed call: ``body`` runs once, recorded,
+    and the call binds ``checkpoint_call`` on the tracers it closes over and the leaves.
 
-    ``flat`` is the checkpointed function (it remembers the output structure); ``fun_flat``
-    runs the body (``flat`` itself, or a batched version of it) the first time, recording it,
-    and replays the recorded ``program`` every later time.
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> from functrans.primitives import mul_p
+        >>> def scaled(w):  # the body closes over w: an operand of the call all the same
+        ...     return checkpoint_apply(lambda xs: [mul_p.bind(xs[0], w)], [np.array(3.0)], "scale")[0]
+        >>> float(ft.grad(scaled)(2.0))
+        3.0
     """
-
-    def __init__(self, flat: FlatFun, fun_flat: Callable[[list], Sequence] | None = None):
-        self.flat = flat
-        self.name = f"checkpoint({flat.name})"
-        self._body: Callable[[list], Sequence] | None = fun_flat or flat
-        self.program: Program | None = None
-        self._frees: list[tuple[int, ...]] | None = None
-
-    def fun_flat(self, leaves: Sequence) -> list:
-        with named_scope(self.name):
-            if self.program is None:
-                assert self._body is not None
-                outs, self.program = record(self._body, list(leaves), self.name)
-                self._body = None  # never run again: the program stands for it
-                return outs
-            if self._frees is None:
-                self._frees = _last_uses(self.program)
-            return _replay(self.program, leaves, self._frees)
-
-    def __repr__(self) -> str:
-        return self.flat.name
+    with named_scope(f"checkpoint({label})"):
+        values, program, consts, inputs = record(body, leaves, f"checkpoint({label})")
+    operands = [*consts, *leaves]
+    if not any(isinstance(x, Tracer) for x in operands):
+        return values  # nothing traced (the body of an eager vmap): the run is the call
+    known = all(v is not None for v in values) and all(v is not None for v in inputs)
+    first = (inputs, values) if known else None
+    return checkpoint_call_p.bind(*operands, call=CheckpointCall(program, label, first))
 
 
 def _last_uses(program: Program) -> list[tuple[int, ...]]:
@@ -167,56 +339,69 @@ def _last_uses(program: Program) -> list[tuple[int, ...]]:
     return [tuple(f) for f in frees]
 
 
-def _replay(program: Program, inputs: Sequence, frees: list[tuple[int, ...]]) -> list:
-    """``eval_program``, each value dropped after its last use: a block's intermediates live
-    no longer than they did when the function ran, while its backward pass recomputes it."""
-    return eval_program(program, inputs, frees=frees)
+# --- checkpoint_call: the recorded call applied to traced operands ---------------------------
+def _checkpoint_call_impl(*args: Any, call: CheckpointCall) -> list:
+    first = call.first
+    if first is not None:
+        call.first = None
+        inputs, outs = first
+        if len(inputs) == len(args) and all(a is b for a, b in zip(args, inputs)):
+            return list(outs)
+    return call.replay(args)
 
 
-# --- checkpoint_call: the checkpointed function applied to traced arguments ------------------
-def _checkpoint_call_jvp(primals, tangents, *, call):
+def _checkpoint_call_jvp(primals: Sequence, tangents: Sequence, *, call: CheckpointCall) -> tuple[list, list]:
     live = [t for t in tangents if t is not zero]
     if not all(is_linear(t) for t in live):  # forward mode: nothing is stored anyway
-        return jvp_flat(call.fun_flat, primals, tangents, f"jvp({call.name})")
-    outs = call.fun_flat(primals)  # plain evaluation: nothing recorded
+        call.first = None
+        return jvp_flat(call.replay, primals, tangents, f"jvp({call.name})")
+    outs = checkpoint_call_p.bind(*primals, call=call)  # evaluated without a tangent program
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
-    out_avals = tuple((tuple(shape_of(o)), dtype_of(o)) for o in outs)
+    out_avals = tuple(call.out_avals)
     # the primals are arguments (values of the linear equation, not linear inputs), so that a
     # recording around this one (a scan's step, jit) sees them as the operands they are
     t_outs = checkpoint_linear_p.bind(*primals, *live, call=call, num_primals=len(primals),
                                       positions=positions, out_avals=out_avals)
-    return outs, [t if dtype_of(o).kind in "fc" else zero for o, t in zip(outs, t_outs)]
+    return outs, [t if dtype.kind in "fc" else zero for (_, dtype), t in zip(out_avals, t_outs)]
 
 
-def _checkpoint_call_batch(values, dims, *, call):
+def _checkpoint_call_batch(values: Sequence, dims: Sequence, *, call: CheckpointCall) -> tuple[list, list]:
     size = batch_size(values, dims)
-    moved = [bdim_at_front(v, d, size) for v, d in zip(values, dims)]
-    body = CheckpointCall(call.flat, batched(call.fun_flat, size, f"vmap({call.name})"))
-    outs = checkpoint_call_p.bind(*moved, call=body)
+    in_dims = [NOT_MAPPED if d is NOT_MAPPED else 0 for d in dims]
+    moved = [v if d is NOT_MAPPED else bdim_at_front(v, d, size) for v, d in zip(values, dims)]
+    origin = f"vmap({call.name})"
+
+    def on_batches(leaves: list) -> list:
+        outs, out_dims = vmap_flat(call.replay, leaves, in_dims, size, origin)
+        return [bdim_at_front(o, d, size) for o, d in zip(outs, out_dims)]
+
+    outs = checkpoint_apply(on_batches, moved, f"vmap({call.label})")
     return outs, [0] * len(outs)
 
 
 checkpoint_call_p = Primitive("checkpoint_call", multiple_results=True)
-checkpoint_call_p.impl = lambda *leaves, call: call.fun_flat(leaves)
-checkpoint_call_p.shape_rule = lambda *args, call: output_avals(call.fun_flat, args, call.name)
-checkpoint_call_p.jvp = _checkpoint_call_jvp
-checkpoint_call_p.batch = _checkpoint_call_batch
+checkpoint_call_p.impl = _checkpoint_call_impl  # type: ignore[assignment]
+checkpoint_call_p.shape_rule = lambda *args, call: list(call.out_avals)  # type: ignore[assignment]
+checkpoint_call_p.jvp = _checkpoint_call_jvp  # type: ignore[assignment]
+checkpoint_call_p.batch = _checkpoint_call_batch  # type: ignore[assignment]
 
 
 # --- checkpoint_linear: the derivative of one call, recomputed when it is transposed ---------
-def _checkpoint_linear_impl(*args, call, num_primals, positions, out_avals):
+def _checkpoint_linear_impl(*args: Any, call: CheckpointCall, num_primals: int, positions: tuple,
+                            out_avals: tuple) -> list:
     primals, tangents = args[:num_primals], args[num_primals:]
     full: list = [zero] * len(primals)
     for i, t in zip(positions, tangents):
         full[i] = t
-    outs, t_outs = jvp_flat(call.fun_flat, primals, full, f"jvp({call.name})")
+    outs, t_outs = jvp_flat(call.replay, primals, full, f"jvp({call.name})")
     return [full_like_p.bind(o, fill_value=0, shape=tuple(shape), dtype=dtype) if t is zero else t
             for o, t, (shape, dtype) in zip(outs, t_outs, out_avals)]
 
 
-def _checkpoint_linear_transpose(cts, *args, call, num_primals, positions, out_avals):
+def _checkpoint_linear_transpose(cts: Sequence, *args: Any, call: CheckpointCall, num_primals: int,
+                                 positions: tuple, out_avals: tuple) -> tuple:
     primals = args[:num_primals]
-    _, program = linearize_flat(call.fun_flat, list(primals), call.name)
+    _, program = linearize_flat(call.replay, list(primals), call.name)
     # consume: each equation (and the residuals it holds) is freed once transposed, instead of
     # waiting for the cycle collector (variables and their trace refer to each other).
     in_cts = transpose_program(program, list(cts), consume=True)
@@ -224,6 +409,6 @@ def _checkpoint_linear_transpose(cts, *args, call, num_primals, positions, out_a
 
 
 checkpoint_linear_p = Primitive("checkpoint_linear", multiple_results=True)
-checkpoint_linear_p.impl = _checkpoint_linear_impl
-checkpoint_linear_p.shape_rule = lambda *args, call, num_primals, positions, out_avals: list(out_avals)
-checkpoint_linear_p.transpose = _checkpoint_linear_transpose
+checkpoint_linear_p.impl = _checkpoint_linear_impl  # type: ignore[assignment]
+checkpoint_linear_p.shape_rule = lambda *args, call, num_primals, positions, out_avals: list(out_avals)  # type: ignore[assignment]
+checkpoint_linear_p.transpose = _checkpoint_linear_transpose  # type: ignore[assignment]

@@ -116,6 +116,7 @@ CASES = [
     pytest.param(nested, W[0], XS, id="nested"),
     pytest.param(grad_in_step, W[0], XS, id="grad-in-step"),
     pytest.param(checkpointed, W, XS, id="checkpoint"),
+    pytest.param(checkpoint_closure, W, XS, id="checkpoint-closure"),
     pytest.param(custom_rules, W[0], XS, id="custom-rules"),
 ]
 
@@ -295,11 +296,12 @@ def test_lengths_are_checked():
         lax.scan(lambda c, x: (c, None), 0.0, np.ones(2), unroll=0)
 
 
-@pytest.mark.xfail(strict=True, reason="checkpoint does not make the traced values its function "
-                   "closes over operands (the same without scan: jit(grad(f)) gives 0, jit raises)")
 def test_checkpointed_step_closing_over_a_traced_value():
     loss = lambda w: fnp.sum(checkpoint_closure(w, XS, lax.scan)[0])
-    np.testing.assert_allclose(ft.jit(ft.grad(loss))(W), ft.grad(loss)(W), rtol=1e-10)
+    expected = ft.grad(lambda w: fnp.sum(checkpoint_closure(w, XS, python_scan)[0]))(W)
+    np.testing.assert_allclose(ft.grad(loss)(W), expected, rtol=1e-10)
+    np.testing.assert_allclose(ft.jit(ft.grad(loss))(W), expected, rtol=1e-10)
+    np.testing.assert_allclose(ft.jit(loss)(W), loss(W), rtol=1e-12)
 
 
 def _peak_of_grad(step, steps=200, hidden=32):
