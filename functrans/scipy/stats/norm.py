@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import math
 
-from functrans.primitives import elementwise as _ew
+import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy._util import as_float
+from functrans.scipy.stats._util import loc_scale_ppf, log, nan_unless, quiet, standardize
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["cdf", "logcdf", "logpdf", "pdf", "ppf", "sf", "logsf"]
+__all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def _standard(x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> Array:
-    return _ew.div(_ew.sub(as_float(x), loc), scale)
-
-
+@quiet
 def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density.
 
@@ -26,8 +23,8 @@ def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(norm.logpdf(0.0)), 12)
         -0.918938533205
     """
-    z = _standard(x, loc, scale)
-    return _ew.sub(_ew.sub(_ew.mul(-0.5, _ew.mul(z, z)), _LOG_SQRT_2PI), _ew.log(as_float(scale)))
+    z, valid, scale = standardize(x, loc, scale)
+    return nan_unless(valid, -0.5 * (z * z) - _LOG_SQRT_2PI - log(scale))
 
 
 def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
@@ -38,9 +35,10 @@ def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(norm.pdf(0.0)), 12)
         0.398942280401
     """
-    return _ew.exp(logpdf(x, loc, scale))
+    return fnp.exp(logpdf(x, loc, scale))
 
 
+@quiet
 def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function ``P(X <= x)``.
 
@@ -49,9 +47,11 @@ def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> float(norm.cdf(0.0))
         0.5
     """
-    return _special.ndtr(_standard(x, loc, scale))
+    z, valid, _ = standardize(x, loc, scale)
+    return nan_unless(valid, _special.ndtr(z))
 
 
+@quiet
 def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function, accurate far into the left tail.
 
@@ -60,20 +60,24 @@ def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(norm.logcdf(-40.0)), 3)
         -804.608
     """
-    return _special.log_ndtr(_standard(x, loc, scale))
+    z, valid, _ = standardize(x, loc, scale)
+    return nan_unless(valid, _special.log_ndtr(z))
 
 
+@quiet
 def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
-    """The survival function ``P(X > x) = cdf(-x)`` for the standard variable.
+    """The survival function ``P(X > x)``, the ``cdf`` of ``-z`` for the standard variable ``z``.
 
     Example:
         >>> from functrans.scipy.stats import norm
         >>> float(norm.sf(0.0))
         0.5
     """
-    return _special.ndtr(_ew.neg(_standard(x, loc, scale)))
+    z, valid, _ = standardize(x, loc, scale)
+    return nan_unless(valid, _special.ndtr(-z))
 
 
+@quiet
 def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function.
 
@@ -82,9 +86,11 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(norm.logsf(0.0)), 12)
         -0.69314718056
     """
-    return _special.log_ndtr(_ew.neg(_standard(x, loc, scale)))
+    z, valid, _ = standardize(x, loc, scale)
+    return nan_unless(valid, _special.log_ndtr(-z))
 
 
+@quiet
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The quantile function (the inverse of ``cdf``).
 
@@ -93,4 +99,16 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> float(norm.ppf(0.5))
         0.0
     """
-    return _ew.add(_ew.mul(_special.ndtri(q), scale), loc)
+    return loc_scale_ppf(_special.ndtri, q, loc, scale)
+
+
+@quiet
+def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
+    """The inverse of the survival function, ``ppf(1 - q)`` computed without the rounding of ``1 - q``.
+
+    Example:
+        >>> from functrans.scipy.stats import norm
+        >>> round(float(norm.isf(0.025)), 6)
+        1.959964
+    """
+    return loc_scale_ppf(lambda q: -_special.ndtri(q), q, loc, scale)

@@ -1,0 +1,103 @@
+"""What the distributions of functrans.scipy.stats share: floating arguments, the loc-scale
+standardisation, SciPy's nan for invalid parameters, and the masks that keep points outside
+a support out of the arithmetic (so their values and derivatives stay finite)."""
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+
+import functrans.numpy as fnp
+from functrans.scipy._util import as_float
+from functrans.typing import Array, ArrayLike
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def quiet(fn: F) -> F:
+    """``fn`` without NumPy's floating-point warnings: a distribution returns ``-inf``, ``0``
+    or ``nan`` at the points where SciPy does, silently as SciPy does (``log(0)`` at the end
+    of a support is a value here, not a mistake)."""
+
+    @functools.wraps(fn)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def floats(*args: ArrayLike) -> tuple[Any, ...]:
+    """Each argument in a floating dtype (integers become float64, Python numbers stay weak)."""
+    return tuple(as_float(a) for a in args)
+
+
+def positive(a: ArrayLike) -> tuple[Any, Any]:
+    """``(a > 0, a)`` with 1 in place of the entries that are not positive (whose results
+    ``nan_unless`` replaces by ``nan``). A Python number stays one, so that it does not widen
+    float32 arrays."""
+    a = as_float(a)
+    if isinstance(a, float):
+        return a > 0, (a if a > 0 else 1.0)
+    valid = fnp.greater(a, 0)
+    return valid, fnp.where(valid, a, 1.0)
+
+
+def log(a: Any) -> Any:
+    """``log(a)``, a Python float for a Python float (weakly typed, as ``a`` was)."""
+    return math.log(a) if isinstance(a, float) else fnp.log(a)
+
+
+def standardize(x: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> tuple[Array, Any, Any]:
+    """``((x - loc) / scale, scale > 0, scale)`` with the safe scale of ``positive``."""
+    x, loc = floats(x, loc)
+    valid, scale = positive(scale)
+    return fnp.divide(fnp.subtract(x, loc), scale), valid, scale
+
+
+def nan_unless(valid: ArrayLike, value: ArrayLike) -> Array:
+    """``value`` where ``valid``, ``nan`` elsewhere (SciPy's answer for invalid parameters)."""
+    return fnp.where(valid, value, fnp.nan)
+
+
+def outside(mask: ArrayLike, x: ArrayLike, safe: float, fn: Callable[[Array], Array],
+            value: float) -> Array:
+    """``fn(x)`` where ``mask`` is false and ``value`` where it is true; ``fn`` sees ``safe``
+    at the masked points, so neither the value nor the derivative meets ``log(0)`` or ``0/0``
+    there. ``nan`` in ``x`` stays ``nan`` (the mask is written as "outside", false for ``nan``)."""
+    return fnp.where(mask, value, fn(fnp.where(mask, safe, x)))
+
+
+def in_unit_interval(q: ArrayLike) -> Array:
+    """``0 <= q <= 1``: where a quantile function is defined."""
+    return fnp.logical_and(fnp.greater_equal(q, 0), fnp.less_equal(q, 1))
+
+
+def loc_scale_ppf(std_ppf: Callable[[Array], Array], q: ArrayLike, loc: ArrayLike,
+                  scale: ArrayLike) -> Array:
+    """``loc + scale * std_ppf(q)``, ``nan`` for ``q`` outside [0, 1] or a scale that is not
+    positive."""
+    q, loc = floats(q, loc)
+    scale_ok, scale = positive(scale)
+    valid = fnp.logical_and(in_unit_interval(q), scale_ok)
+    q_safe = fnp.where(valid, q, 0.5)
+    return nan_unless(valid, fnp.add(loc, fnp.multiply(scale, std_ppf(q_safe))))
+
+
+def keep_nan(z: ArrayLike, value: ArrayLike) -> Array:
+    """``value``, with ``nan`` wherever ``z`` is ``nan`` (for formulas that do not read ``z``)."""
+    return fnp.where(fnp.isnan(z), z, value)
+
+
+def off_support(mask: ArrayLike, k: ArrayLike) -> Array:
+    """``mask`` without the ``nan`` entries of ``k`` (which stay ``nan`` rather than getting the
+    value outside the support)."""
+    return fnp.logical_and(mask, fnp.logical_not(fnp.isnan(k)))
+
+
+def off_integers(k: ArrayLike, lowest: float) -> Array:
+    """Where ``k`` is not a whole number ``>= lowest`` (off a discrete support), ``nan`` not included."""
+    return off_support(fnp.logical_or(fnp.less(k, lowest), fnp.not_equal(fnp.floor(k), k)), k)
