@@ -11,6 +11,10 @@ All rules live as attributes of the primitive object (no lookups by name on the 
 - ``transpose(ct, *args, **params) -> tuple of cotangents``: for primitives linear in some
   inputs; linear inputs arrive as ``Var`` objects (``is_linear(x)``), the others as values;
   ``zero`` for an input that gets no cotangent.
+- ``jvp_args``: ``(jvp, rule)``, set by the registrars of one- and two-input primitives: ``rule``
+  is ``jvp`` taking the (primal, tangent) pairs unpacked, ``rule(x, t_x)`` or
+  ``rule(x, t_x, y, t_y)``, for an application without parameters; forward mode calls it
+  instead of building the lists (only while ``jvp`` is still the rule it belongs to).
 """
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ def primitives_created() -> list[Primitive]:
 class Primitive:
     __slots__ = (
         "name", "impl", "shape_rule", "jvp", "transpose", "batch",
-        "differentiable", "multiple_results",
+        "differentiable", "multiple_results", "jvp_args",
     )
 
     def __init__(self, name: str, *, multiple_results: bool = False):
@@ -50,6 +54,7 @@ class Primitive:
         self.batch = None
         self.differentiable = True
         self.multiple_results = multiple_results
+        self.jvp_args = None
         _ALL.append(self)
 
     def bind(self, *args, **params):

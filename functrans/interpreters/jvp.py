@@ -79,35 +79,57 @@ class JVPTrace(Trace):
     __slots__ = ()
 
     def process_primitive(self, prim, args, params):
-        # Unpack the (primal, tangent) pairs: one and two arguments (nearly every primitive)
-        # without a loop; bind chose this trace, so at least one argument is its tracer.
+        # One and two arguments (nearly every primitive) are unpacked without a loop, and a
+        # registrar's rule takes the pairs as they are (``Primitive.jvp_args``). bind chose
+        # this trace, so at least one argument is its tracer.
+        rule = prim.jvp
+        unpacked = prim.jvp_args
+        if unpacked is not None and (params or unpacked[0] is not rule):
+            unpacked = None
         n = len(args)
         if n == 1:
             (x,) = args
-            if type(x) is JVPTracer and x._trace is self:
-                primals = [x.primal]
-                tangents = [x.tangent]
+            if type(x) is not JVPTracer or x._trace is not self:
+                return self.apply_rule(prim, rule, args, params)
+            if unpacked is not None:
+                out, tangent_out = unpacked[1](x.primal, x.tangent)
             else:
-                primals, tangents = self.split(args)
+                return self.apply_rule(prim, rule, args, params, [x.primal], [x.tangent])
         elif n == 2:
             x, y = args
             if type(x) is JVPTracer and x._trace is self:
+                px, tx = x.primal, x.tangent
                 if type(y) is JVPTracer and y._trace is self:
-                    primals = [x.primal, y.primal]
-                    tangents = [x.tangent, y.tangent]
+                    py, ty = y.primal, y.tangent
                 elif not isinstance(y, Tracer):
-                    primals = [x.primal, y]
-                    tangents = [x.tangent, zero]
+                    py, ty = y, zero
                 else:
-                    primals, tangents = self.split(args)
+                    return self.apply_rule(prim, rule, args, params)
             elif type(y) is JVPTracer and y._trace is self and not isinstance(x, Tracer):
-                primals = [x, y.primal]
-                tangents = [zero, y.tangent]
+                px, tx, py, ty = x, zero, y.primal, y.tangent
             else:
-                primals, tangents = self.split(args)
+                return self.apply_rule(prim, rule, args, params)
+            if unpacked is not None:
+                out, tangent_out = unpacked[1](px, tx, py, ty)
+            else:
+                return self.apply_rule(prim, rule, args, params, [px, py], [tx, ty])
         else:
+            return self.apply_rule(prim, rule, args, params)
+        if tangent_out is zero:
+            return out
+        # filled in here rather than by __init__: one Python call less, once per primitive
+        tracer = _new(JVPTracer)
+        tracer._trace = self
+        tracer.primal = out
+        tracer.tangent = tangent_out
+        return tracer
+
+    def apply_rule(self, prim, rule, args: Sequence, params: dict, primals: list | None = None,
+                   tangents: list | None = None):
+        """``prim``'s JVP rule ``rule`` applied to ``args`` (split into ``primals`` and
+        ``tangents`` unless given): the output, or its tracers."""
+        if primals is None or tangents is None:
             primals, tangents = self.split(args)
-        rule = prim.jvp
         if rule is None:
             if not prim.differentiable:
                 return prim.bind(*primals, **params)
@@ -117,14 +139,7 @@ class JVPTrace(Trace):
         out, tangent_out = rule(primals, tangents, **params) if params else rule(primals, tangents)
         if prim.multiple_results:
             return [o if t is zero else JVPTracer(self, o, t) for o, t in zip(out, tangent_out)]
-        if tangent_out is zero:
-            return out
-        # filled in here rather than by __init__: one Python call less, once per primitive
-        tracer = _new(JVPTracer)
-        tracer._trace = self
-        tracer.primal = out
-        tracer.tangent = tangent_out
-        return tracer
+        return out if tangent_out is zero else JVPTracer(self, out, tangent_out)
 
     def split(self, args: Sequence) -> tuple[list, list]:
         """The primals and the tangents of ``args``: a value that is not this trace's tracer is

@@ -410,45 +410,57 @@ def defjvp(prim: Primitive, *rules: Callable | None, broadcast: bool = False) ->
     if len(rules) == 1:
         (rule,) = rules
 
+        def jvp_args(x, t):
+            return (prim.impl(x) if type(x) in HOST_TYPES else bind(x)), rule(t, x)
+
         def jvp(primals, tangents, **params):
-            (x,) = primals
             if params:
+                (x,) = primals
                 return bind(x, **params), rule(tangents[0], x, **params)
-            return (prim.impl(x) if type(x) in HOST_TYPES else bind(x)), rule(tangents[0], x)
+            return jvp_args(primals[0], tangents[0])
+
+        prim.jvp_args = (jvp, jvp_args)
 
     elif len(rules) == 2:
         rule_x, rule_y = rules
 
+        def jvp_args(x, t_x, y, t_y):
+            out = prim.impl(x, y) if type(x) in HOST_TYPES and type(y) in HOST_TYPES else bind(x, y)
+            if t_y is zero:
+                if rule_x is None or t_x is zero:
+                    return out, zero
+                t_out = rule_x(t_x, x, y)
+                if broadcast and type(y) not in _WEAK_REAL:  # (a Python int or float keeps
+                    t_out = _like_output(t_out, out)         # x's shape and dtype)
+                return out, t_out
+            if t_x is zero:
+                if rule_y is None:
+                    return out, zero
+                t_out = rule_y(t_y, x, y)
+                if broadcast and type(x) not in _WEAK_REAL:
+                    t_out = _like_output(t_out, out)
+                return out, t_out
+            t_out = _add_contributions(None if rule_x is None else rule_x(t_x, x, y),
+                                       None if rule_y is None else rule_y(t_y, x, y))
+            return out, (_like_output(t_out, out) if broadcast else t_out)
+
         def jvp(primals, tangents, **params):
             x, y = primals
             t_x, t_y = tangents
-            if params:
-                out = bind(x, y, **params)
-                if t_y is zero:
-                    t_out = rule_x(t_x, x, y, **params)
-                elif t_x is zero:
-                    t_out = rule_y(t_y, x, y, **params)
-                else:
-                    t_out = _add_contributions(rule_x(t_x, x, y, **params), rule_y(t_y, x, y, **params))
+            if not params:
+                return jvp_args(x, t_x, y, t_y)
+            out = bind(x, y, **params)
+            if t_y is zero:
+                t_out = zero if rule_x is None or t_x is zero else rule_x(t_x, x, y, **params)
+            elif t_x is zero:
+                t_out = zero if rule_y is None else rule_y(t_y, x, y, **params)
             else:
-                out = prim.impl(x, y) if type(x) in HOST_TYPES and type(y) in HOST_TYPES else bind(x, y)
-                if t_y is zero:
-                    if rule_x is None or t_x is zero:
-                        return out, zero
-                    t_out = rule_x(t_x, x, y)
-                    if broadcast and type(y) not in _WEAK_REAL:  # (a Python int or float
-                        t_out = _like_output(t_out, out)     # keeps x's shape and dtype)
-                    return out, t_out
-                if t_x is zero:
-                    if rule_y is None:
-                        return out, zero
-                    t_out = rule_y(t_y, x, y)
-                    if broadcast and type(x) not in _WEAK_REAL:
-                        t_out = _like_output(t_out, out)
-                    return out, t_out
-                t_out = _add_contributions(None if rule_x is None else rule_x(t_x, x, y),
-                                           None if rule_y is None else rule_y(t_y, x, y))
+                t_out = _add_contributions(
+                    None if rule_x is None else rule_x(t_x, x, y, **params),
+                    None if rule_y is None else rule_y(t_y, x, y, **params))
             return out, (_like_output(t_out, out) if broadcast else t_out)
+
+        prim.jvp_args = (jvp, jvp_args)
 
     else:
 
@@ -503,15 +515,19 @@ def defjvp_with_output(prim: Primitive, rule: Callable) -> None:
     """
     bind = prim.bind
 
-    def jvp(primals, tangents, **params):
-        (x,) = primals
-        if params:
-            out = bind(x, **params)
-            return out, rule(tangents[0], out, x, **params)
+    def jvp_args(x, t):
         out = prim.impl(x) if type(x) in HOST_TYPES else bind(x)
-        return out, rule(tangents[0], out, x)
+        return out, rule(t, out, x)
+
+    def jvp(primals, tangents, **params):
+        if not params:
+            return jvp_args(primals[0], tangents[0])
+        (x,) = primals
+        out = bind(x, **params)
+        return out, rule(tangents[0], out, x, **params)
 
     prim.jvp = jvp
+    prim.jvp_args = (jvp, jvp_args)
 
 
 def deflinear(prim: Primitive, transpose: Callable) -> None:
@@ -552,6 +568,7 @@ def defzero(prim: Primitive) -> None:
         False
     """
     prim.jvp = None
+    prim.jvp_args = None
     prim.differentiable = False
 
 
