@@ -1,5 +1,6 @@
 """Matrix decompositions and solves: ``solve``, ``triangular_solve``, ``cholesky``, ``eigh``,
-``svd``, ``qr``, ``det``, ``slogdet``, ``pinv``.
+``svd``, ``qr``, ``lu``, ``det``, ``slogdet``, ``pinv``, and the matrix exponential ``expm`` with
+its Frechet derivative ``expm_frechet`` (linear in its direction).
 
 All act on the last two dimensions, with any leading (batch) dimensions, which the callers
 make equal for every operand. Each JVP rule is written with these same primitives and
@@ -35,11 +36,12 @@ from functrans.primitives._define import (
     reshape,
     to_front,
     transpose,
+    zeros_like,
 )
 from functrans.primitives.conversion import constant_like
 from functrans.primitives.dot import dot_general
 from functrans.primitives.elementwise import add, conj, div, eq, imag, mul, neg, real, select, sub
-from functrans.primitives.shape import slice_
+from functrans.primitives.shape import pad, slice_
 
 # -- helpers over the last two dimensions (batch dimensions in front are shared) ---------------
 
@@ -526,3 +528,215 @@ _leading_batch(pinv_p)
 def pinv(a, rcond: float = 1e-15):
     return pinv_p.bind(a, rcond=rcond)
 
+
+
+# --- lu: a[perm] = L @ U with partial pivoting (L unit lower, packed with U in one matrix) ----------
+def _arange(xp, n, shape):
+    return xp.broadcast_to(xp.arange(n, dtype=np.int32), shape + (n,)).copy()
+
+
+def _lu_impl(a):
+    """Gaussian elimination with partial pivoting, column by column, all matrices of the batch
+    at once: ``(lu, pivots, perm)``, with LAPACK's pivots (row ``j`` was swapped with row
+    ``pivots[j]``) and the permutation they make (``a[perm] = L @ U``)."""
+    xp, backend = array_module(a), backend_of(a)
+    *batch, m, n = a.shape
+    k = min(m, n)
+    count = int(np.prod(batch, dtype=int))
+    lu = xp.array(a.reshape((count, m, n)), copy=True)
+    rows = backend.make_like(a, _arange, count, ())
+    perm = backend.make_like(a, _arange, m, (count,))
+    pivots = backend.make_like(a, _arange, k, (count,))
+    for j in range(k):
+        p = xp.argmax(xp.abs(lu[:, j:, j]), axis=1).astype(np.int32) + j
+        pivots[:, j] = p
+        for x in (lu, perm):
+            row_j, row_p = x[rows, j].copy(), x[rows, p].copy()
+            x[rows, j] = row_p
+            x[rows, p] = row_j
+        pivot = lu[:, j, j]
+        lu[:, j + 1:, j] /= xp.where(pivot == 0, 1, pivot)[:, None]  # a zero pivot has zeros below
+        lu[:, j + 1:, j + 1:] -= lu[:, j + 1:, j:j + 1] * lu[:, j:j + 1, j + 1:]
+    return (lu.reshape(a.shape), pivots.reshape(tuple(batch) + (k,)), perm.reshape(tuple(batch) + (m,)))
+
+
+lu_p = Primitive("lu", multiple_results=True)
+lu_p.impl = _lu_impl
+lu_p.shape_rule = lambda a: [(a.shape, a.dtype), (a.shape[:-2] + (min(a.shape[-2:]),), np.dtype(np.int32)),
+                             (a.shape[:-1], np.dtype(np.int32))]
+
+
+def _permutation_matrix(perm, dtype):
+    """``P`` with ``P @ x == x[perm]`` (one-hot rows; a constant of the permutation)."""
+    m = perm.shape[-1]
+    columns = constant_like(perm, _arange, m, ())
+    return _as_dtype(eq(_col(perm), _row(columns)), dtype)
+
+
+def _lu_jvp(primals, tangents):
+    (a,), (t,) = primals, tangents
+    lu, pivots, perm = lu_p.bind(a)
+    if t is zero:
+        return (lu, pivots, perm), (zero, zero, zero)
+    m, n = a.shape[-2:]
+    if m != n:
+        raise NotImplementedError(
+            f"The derivative of lu is implemented for square matrices; got shape {a.shape}. "
+            "Differentiate the LU factors of a square matrix, or use qr for a rectangular one.")
+    # a[perm] = L U, so L^-1 dA[perm] U^-1 = L^-1 dL + dU U^-1: its strictly lower part is
+    # L^-1 dL (L has a unit diagonal) and its upper part dU U^-1.
+    moved = mm(_permutation_matrix(perm, a.dtype), t)
+    left = triangular_solve(lu, moved, lower=True, unit_diagonal=True)
+    x = mT(triangular_solve(lu, mT(left), lower=False, transpose_a=True))
+    strict_lower = _tri_mask(a, n, n, -1, True)
+    l_dot = mm(select(strict_lower, lu, 0), select(strict_lower, x, 0))
+    l_dot = add(l_dot, select(strict_lower, x, 0))  # (L - I + I) tril(x, -1)
+    u_dot = mm(select(strict_lower, 0, x), select(strict_lower, 0, lu))
+    return (lu, pivots, perm), (add(l_dot, u_dot), zero, zero)
+
+
+lu_p.jvp = _lu_jvp
+_leading_batch(lu_p)
+
+
+def lu(a):
+    return lu_p.bind(a)
+
+
+# --- lu_pivots_to_permutation: LAPACK's row swaps as the permutation they make (integers) -----
+def _pivots_to_permutation_impl(pivots, *, size):
+    backend = backend_of(pivots)
+    *batch, k = pivots.shape
+    count = int(np.prod(batch, dtype=int))
+    pivots = pivots.reshape((count, k))
+    rows = backend.make_like(pivots, _arange, count, ())
+    perm = backend.make_like(pivots, _arange, size, (count,))
+    for j in range(k):
+        p = pivots[:, j]
+        row_j, row_p = perm[rows, j].copy(), perm[rows, p].copy()
+        perm[rows, j] = row_p
+        perm[rows, p] = row_j
+    return perm.reshape(tuple(batch) + (size,))
+
+
+lu_pivots_to_permutation_p = Primitive("lu_pivots_to_permutation")
+lu_pivots_to_permutation_p.impl = _pivots_to_permutation_impl
+lu_pivots_to_permutation_p.shape_rule = lambda pivots, *, size: (pivots.shape[:-1] + (size,), np.dtype(np.int32))
+lu_pivots_to_permutation_p.differentiable = False
+_leading_batch(lu_pivots_to_permutation_p)
+
+
+def lu_pivots_to_permutation(pivots, size: int):
+    return lu_pivots_to_permutation_p.bind(pivots, size=size)
+
+
+# --- expm: the matrix exponential, by scaling and squaring of the [13/13] Pade approximant ----------
+# (Higham, "The scaling and squaring method for the matrix exponential revisited", 2005)
+_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
+_THETA13 = 5.371920351148152
+
+
+def _expm_impl(a):
+    xp = array_module(a)
+    b = _PADE13
+    n = a.shape[-1]
+    norm = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)  # the 1-norm of each matrix
+    ratio = xp.maximum(norm / _THETA13, 1.0)
+    scale = xp.ceil(xp.log2(ratio)).astype(np.int64)
+    squarings = int(xp.max(scale)) if scale.size else 0  # one count for the batch: a Python int
+    a = a * (2.0 ** -scale.astype(a.real.dtype))[..., None, None].astype(a.dtype)
+    eye = backend_of(a).make_like(a, lambda xp_, n_, dtype: xp_.eye(n_, dtype=dtype), n, a.dtype)
+    a2 = a @ a
+    a4 = a2 @ a2
+    a6 = a2 @ a4
+    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+    r = xp.linalg.solve(v - u, v + u)
+    # matrices scaled less than the batch's most need fewer squarings: square those by their own count
+    for i in range(squarings):
+        squared = r @ r
+        r = xp.where((scale > i)[..., None, None], squared, r)
+    return r
+
+
+expm_p = Primitive("expm")
+expm_p.impl = _expm_impl
+expm_p.shape_rule = lambda a: (a.shape, a.dtype)
+
+
+def _expm_jvp(primals, tangents):
+    (a,), (t,) = primals, tangents
+    out = expm_p.bind(a)
+    return out, (zero if t is zero else expm_frechet(a, t))
+
+
+expm_p.jvp = _expm_jvp
+_leading_batch(expm_p)
+
+
+def expm(a):
+    return expm_p.bind(a)
+
+
+# --- expm_frechet: the Frechet derivative L(A, E) of expm at A in direction E, linear in E --------
+# expm([[A, E], [0, A]]) = [[expm(A), L(A, E)], [0, expm(A)]] (Mathias, 1996); the adjoint of
+# E -> L(A, E) is G -> L(A^T, G) (the plain transpose: see the module docstring on complex
+# cotangents).
+def _upper_block(a, e):
+    """``[[a, e], [0, a]]`` of two ``(..., n, n)`` matrices, with primitives (differentiable)."""
+    n = a.shape[-1]
+    nd = a.ndim
+    z = ((0, 0, 0),) * (nd - 1)
+    top = add(pad(a, 0, z + ((0, n, 0),)), pad(e, 0, z + ((n, 0, 0),)))
+    bottom = pad(a, 0, z + ((n, 0, 0),))
+    return add(pad(top, 0, ((0, 0, 0),) * (nd - 2) + ((0, n, 0), (0, 0, 0))),
+               pad(bottom, 0, ((0, 0, 0),) * (nd - 2) + ((n, 0, 0), (0, 0, 0))))
+
+
+def _top_right(x, n):
+    nd = x.ndim
+    lead = tuple(x.shape[:-2])
+    return slice_(x, (0,) * (nd - 2) + (0, n), lead + (n, 2 * n), (1,) * nd)
+
+
+def _expm_frechet_impl(a, e):
+    xp = array_module(a)
+    n = a.shape[-1]
+    dtype = np.result_type(a.dtype, e.dtype)
+    top = xp.concatenate([a, e], axis=-1).astype(dtype, copy=False)
+    bottom = xp.concatenate([xp.zeros_like(a), a], axis=-1).astype(dtype, copy=False)
+    return _expm_impl(xp.concatenate([top, bottom], axis=-2))[..., :n, n:]
+
+
+expm_frechet_p = Primitive("expm_frechet")
+expm_frechet_p.impl = _expm_frechet_impl
+expm_frechet_p.shape_rule = lambda a, e: (e.shape, np.result_type(a.dtype, e.dtype))
+
+
+def _expm_frechet_jvp(primals, tangents):
+    a, e = primals
+    t_a, t_e = tangents
+    out = expm_frechet_p.bind(a, e)
+    if t_a is zero and t_e is zero:
+        return out, zero
+    # L(A, E) is the top-right block of expm(M), M = [[A, E], [0, A]]; its tangent is the
+    # top-right block of L(M, dM) with dM = [[dA, dE], [0, dA]]
+    t_a = zeros_like(a) if t_a is zero else t_a
+    t_e = zeros_like(e) if t_e is zero else t_e
+    n = a.shape[-1]
+    return out, _top_right(expm_frechet_p.bind(_upper_block(a, e), _upper_block(t_a, t_e)), n)
+
+
+def _expm_frechet_transpose(ct, a, e):
+    return zero, expm_frechet_p.bind(mT(a), ct)
+
+
+expm_frechet_p.jvp = _expm_frechet_jvp
+expm_frechet_p.transpose = _expm_frechet_transpose
+_two_operand_batch(expm_frechet_p)
+
+
+def expm_frechet(a, e):
+    return expm_frechet_p.bind(a, e)

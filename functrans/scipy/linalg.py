@@ -1,11 +1,13 @@
 """``functrans.scipy.linalg``: SciPy's linear-algebra names, differentiable (built on the
-primitives behind functrans.numpy.linalg; SciPy itself is not needed)."""
+primitives behind functrans.numpy.linalg and on the ``lu`` and ``expm`` primitives; SciPy
+itself is not needed)."""
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
 
+import functrans.numpy as fnp
 from functrans.backend import array_module_of
 from functrans.numpy import linalg as _fla
 from functrans.numpy._util import any_tracer, inexact, operand
@@ -15,14 +17,13 @@ from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import conj
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["cho_factor", "cho_solve", "cholesky", "det", "eigh", "inv", "lu_solve", "pinv", "qr",
-           "solve", "solve_triangular", "svd"]
+__all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "expm_frechet", "inv",
+           "lu", "lu_factor", "lu_solve", "pinv", "qr", "solve", "solve_triangular", "svd"]
 
 det = _fla.det
 inv = _fla.inv
 pinv = _fla.pinv
 svd = _fla.svd
-qr = _fla.qr
 
 
 def _as_matrix_rhs(b: Array) -> tuple[Array, bool]:
@@ -139,14 +140,180 @@ def eigh(a: ArrayLike, b: ArrayLike | None = None, lower: bool = True, eigvals_o
     return w if eigvals_only else (w, v)
 
 
-def lu_solve(lu_and_piv: tuple[ArrayLike, ArrayLike], b: ArrayLike, trans: int = 0, overwrite_b: bool = False,
-             check_finite: bool = True) -> Array:
-    """Not provided (it raises ``NotImplementedError``): use ``solve``, which factorises and
-    solves in one step.
+def qr(a: ArrayLike, overwrite_a: bool = False, lwork: int | None = None, mode: str = "full",
+       pivoting: bool = False, check_finite: bool = True) -> Array | tuple[Array, ...]:
+    """QR decomposition ``a = Q @ R`` with SciPy's modes: ``'full'`` (``Q`` square, ``m x m``),
+    ``'economic'`` (``Q`` of ``min(m, n)`` columns) and ``'r'`` (the tuple ``(R,)``).
+    Differentiable for ``m >= n`` (``'full'`` of a tall matrix: values only, as its extra
+    columns are arbitrary); column pivoting is not offered.
 
     Example:
-        >>> import functrans.scipy.linalg as fsl
-        >>> fsl.lu_solve is not None
-        True
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> q, r = fsl.qr(np.ones((3, 2)))
+        >>> q.shape, r.shape
+        ((3, 3), (3, 2))
     """
-    raise NotImplementedError("functrans.scipy.linalg.lu_solve is not provided; use solve(a, b)")
+    if pivoting:
+        raise NotImplementedError("functrans.scipy.linalg.qr: pivoting=True is not offered; use "
+                                  "pivoting=False")
+    if mode not in ("full", "economic", "r"):
+        raise ValueError(f"functrans.scipy.linalg.qr: mode must be 'full', 'economic' or 'r', got {mode!r}")
+    m, n = operand(a).shape[-2:]
+    if mode == "r":
+        return (_r_factor(a, m, n),)
+    numpy_mode = "complete" if mode == "full" and m > n else "reduced"
+    q, r = _fla.qr(a, numpy_mode)
+    return q, r
+
+
+def _r_factor(a: ArrayLike, m: int, n: int) -> Array:
+    """SciPy's ``R`` of mode ``'r'``: ``m x n`` (zero rows below ``n`` for a tall matrix)."""
+    r: Any = _fla.qr(a, "r")
+    if m > n:
+        r = fnp.pad(r, [(0, 0)] * (len(r.shape) - 2) + [(0, m - n), (0, 0)])
+    return r
+
+
+def lu_factor(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True) -> tuple[Array, Array]:
+    """The LU factorisation with partial pivoting of a square matrix, packed for ``lu_solve``:
+    ``(lu, piv)``, ``lu`` holding ``U`` and the strictly lower part of ``L`` (whose diagonal is
+    1), ``piv`` LAPACK's row swaps (row ``i`` was swapped with row ``piv[i]``, int32).
+    Differentiable in ``a``.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> lu, piv = fsl.lu_factor(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        >>> lu.tolist(), piv.tolist()
+        ([[3.0, 4.0], [0.3333333333333333, 0.6666666666666667]], [1, 1])
+    """
+    a = inexact(a)
+    if len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"lu_factor: expected a square matrix (..., n, n), got shape {a.shape}")
+    packed, pivots, _ = _la.lu(a)
+    return packed, pivots
+
+
+def lu_solve(lu_and_piv: tuple[ArrayLike, ArrayLike], b: ArrayLike, trans: int = 0, overwrite_b: bool = False,
+             check_finite: bool = True) -> Array:
+    """The solution of ``a @ x = b`` (``trans=0``), ``a.T @ x = b`` (1) or ``a.conj().T @ x = b``
+    (2) from ``lu_factor(a)``: a permutation and two triangular solves, differentiable in the
+    factors (so in ``a`` through ``lu_factor``) and in ``b``.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+        >>> [round(v, 12) for v in fsl.lu_solve(fsl.lu_factor(a), np.array([5.0, 11.0])).tolist()]
+        [1.0, 2.0]
+    """
+    lu_, piv = lu_and_piv
+    lu_, b = inexact(lu_), inexact(b)
+    if trans not in (0, 1, 2):
+        raise ValueError(f"lu_solve: trans must be 0, 1 or 2, got {trans!r}")
+    n = lu_.shape[-1]
+    if b.shape[0] != n:
+        raise ValueError(f"lu_solve: b has {b.shape[0]} rows, the factored matrix {n}")
+    perm = _la.lu_pivots_to_permutation(operand(piv), n)
+    p = _la._permutation_matrix(perm, np.result_type(lu_.dtype, b.dtype))  # p @ x == x[perm]
+    b2, vector = _as_matrix_rhs(b)
+    if trans == 0:  # L U x = b[perm]
+        y = solve_triangular(lu_, fnp.matmul(p, b2), lower=True, unit_diagonal=True)
+        x = solve_triangular(lu_, y, lower=False)
+    else:  # U^T L^T (x[perm]) = b
+        y = solve_triangular(lu_, b2, trans=trans, lower=False)
+        x = fnp.matmul(_fla.matrix_transpose(p), solve_triangular(lu_, y, trans=trans, lower=True,
+                                                                 unit_diagonal=True))
+    return fnp.reshape(x, x.shape[:-1]) if vector else x
+
+
+def lu(a: ArrayLike, permute_l: bool = False, overwrite_a: bool = False, check_finite: bool = True,
+       p_indices: bool = False) -> tuple[Array, ...]:
+    """The LU decomposition with partial pivoting ``a = P @ L @ U`` of an ``m x n`` matrix:
+    ``(P, L, U)``, ``L`` unit lower triangular (``m x k``), ``U`` upper (``k x n``), ``k =
+    min(m, n)``; ``(P @ L, U)`` with ``permute_l=True``; ``P`` as row indices (``a = L[p] @ U``)
+    with ``p_indices=True``. Differentiable for square matrices.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> p, l, u = fsl.lu(np.array([[1.0, 2.0], [3.0, 4.0]]))
+        >>> p.tolist(), u.tolist()
+        ([[0.0, 1.0], [1.0, 0.0]], [[3.0, 4.0], [0.0, 0.6666666666666667]])
+    """
+    a = inexact(a)
+    if len(a.shape) < 2:
+        raise ValueError(f"lu: expected a matrix (..., m, n), got shape {a.shape}")
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    packed, _, perm = _la.lu(a)
+    lead = (slice(None),) * (len(a.shape) - 2)
+    eye_mk = fnp.eye(m, k, dtype=a.dtype, like=a)
+    lower = fnp.tril(packed[lead + (slice(None), slice(0, k))], -1) + eye_mk
+    upper = fnp.triu(packed[lead + (slice(0, k), slice(None))])
+    p = _fla.matrix_transpose(_la._permutation_matrix(perm, a.dtype))  # a = p @ L @ U
+    if permute_l:
+        return fnp.matmul(p, lower), upper
+    if p_indices:
+        return fnp.argsort(perm, axis=-1).astype(np.int32), lower, upper
+    return p, lower, upper
+
+
+def expm(A: ArrayLike) -> Array:
+    """The matrix exponential of each ``(..., n, n)`` matrix, by scaling and squaring of the
+    [13/13] Pade approximant (Higham 2005). Its derivative is the Frechet derivative
+    (``expm_frechet``), computed as a block of the exponential of a twice larger matrix.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> fsl.expm(np.array([[0.0, 1.0], [0.0, 0.0]])).round(12).tolist()
+        [[1.0, 1.0], [0.0, 1.0]]
+    """
+    a = inexact(A)
+    if len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
+        raise ValueError(f"expm: expected square matrices (..., n, n), got shape {a.shape}")
+    return _la.expm(a)
+
+
+def expm_frechet(A: ArrayLike, E: ArrayLike, method: str | None = None, compute_expm: bool = True,
+                 check_finite: bool = True) -> Array | tuple[Array, Array]:
+    """The Frechet derivative of ``expm`` at ``A`` in the direction ``E`` (the derivative of
+    ``expm(A + t E)`` at ``t = 0``), and ``expm(A)`` first when ``compute_expm``.
+    Differentiable in both.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> fsl.expm_frechet(np.zeros((1, 1)), np.ones((1, 1)), compute_expm=False).round(12).tolist()
+        [[1.0]]
+    """
+    a: Any = inexact(A)
+    e: Any = inexact(E)
+    if len(a.shape) != 2 or a.shape[0] != a.shape[1] or e.shape != a.shape:
+        raise ValueError(f"expm_frechet: A and E must be square matrices of one shape, got {a.shape} "
+                         f"and {e.shape}")
+    dtype = np.result_type(a.dtype, e.dtype)
+    a, e = convert_element_type(a, new_dtype=dtype), convert_element_type(e, new_dtype=dtype)
+    frechet = _la.expm_frechet(a, e)
+    return (_la.expm(a), frechet) if compute_expm else frechet
+
+
+def block_diag(*arrs: ArrayLike) -> Array:
+    """The block-diagonal matrix of ``arrs`` (0-d and 1-d arguments count as 1 x 1 and 1 x n
+    blocks), zeros elsewhere, in their common dtype. Differentiable in every block.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> fsl.block_diag(np.ones((1, 2)), 2.0).tolist()
+        [[1.0, 1.0, 0.0], [0.0, 0.0, 2.0]]
+    """
+    if not arrs:
+        return fnp.zeros((1, 0))
+    blocks: list[Any] = [fnp.atleast_2d(fnp.asarray(operand(x))) for x in arrs]
+    for i, x in enumerate(blocks):
+        if len(x.shape) != 2:
+            raise ValueError(f"block_diag: argument {i} has {len(x.shape)} dimensions; blocks are at most 2-D")
+    dtype = np.result_type(*(x.dtype for x in blocks))
+    width = sum(x.shape[1] for x in blocks)
+    rows, left = [], 0
+    for x in blocks:
+        right = width - left - x.shape[1]
+        rows.append(fnp.pad(fnp.astype(x, dtype), [(0, 0), (left, right)]))
+        left += x.shape[1]
+    return fnp.concatenate(rows, axis=0)

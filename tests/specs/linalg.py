@@ -7,11 +7,12 @@ import numpy as np
 from hypothesis import strategies as st
 
 import functrans.numpy as fnp
+import functrans.scipy.linalg as fsl
 from functrans import primitives as P
 from functrans.numpy._util import placed_like
 
 from .opspec import OpSpec, prim_spec, unary
-from .strategies import C128, COMPLEX, DISTINCT, F64, NONZERO, SINGULAR, same_shapes, shapes, side
+from .strategies import C128, COMPLEX, DISTINCT, F32, F64, NONZERO, SINGULAR, same_shapes, shapes, side
 
 _TOL = {F64: {"atol": 1e-5, "rtol": 1e-5}}
 
@@ -262,3 +263,113 @@ def _linalg_specs():
 
 # fnp.linalg's names are not top-level functions: tests/numpy/test_linalg.py runs these rows.
 LINALG_SPECS: list[OpSpec] = _linalg_specs()
+
+
+# =============================================================================================
+# LU and the matrix exponential: primitives, and functrans.scipy.linalg
+# =============================================================================================
+
+
+def _pivoted(x):
+    """A well-conditioned matrix with its rows reversed: partial pivoting swaps rows, and the
+    pivots stay the same under the small changes of finite differences."""
+    return _well_conditioned(x)[..., ::-1, :]
+
+
+def _batched(fn, x, *rest):
+    """``fn`` (SciPy's, one matrix at a time) over the leading dimensions, outputs stacked."""
+    lead = x.shape[:-2]
+    outs = [fn(x[i], *(r[i] for r in rest)) for i in np.ndindex(lead)]
+    if isinstance(outs[0], tuple):
+        return tuple(np.stack(o).reshape(lead + o[0].shape) for o in zip(*outs))
+    return np.stack(outs).reshape(lead + outs[0].shape)
+
+
+def _scipy_lu(x):
+    import scipy.linalg
+
+    lu, piv = scipy.linalg.lu_factor(x)
+    perm = np.arange(x.shape[-1])
+    for j, p in enumerate(piv):
+        perm[[j, p]] = perm[[p, j]]
+    return lu, piv.astype(np.int32), perm.astype(np.int32)
+
+
+def _scipy(name):
+    def fn(*args, **params):
+        import scipy.linalg
+
+        return getattr(scipy.linalg, name)(*args, **params)
+
+    return fn
+
+
+_EXPM_TOL = {F64: {"atol": 1e-5, "rtol": 1e-5}}
+
+PRIMITIVES += [
+    prim_spec("lu", lambda x: tuple(P.lu_p.bind(_pivoted(x))), lambda x: _batched(_scipy_lu, _pivoted(x)), 1,
+              batch_square_sig(), tol=_TOL),
+    prim_spec("lu_pivots_to_permutation",
+              lambda x: P.lu_pivots_to_permutation_p.bind(P.lu_p.bind(_pivoted(x))[1], size=x.shape[-1]),
+              lambda x: _batched(lambda m: _scipy_lu(m)[2], _pivoted(x)), 1, batch_square_sig(), derivative="zero"),
+    prim_spec("expm", P.expm_p.bind, lambda x: _batched(_scipy("expm"), x), 1, batch_square_sig(), tol=_EXPM_TOL),
+    prim_spec("expm_frechet", P.expm_frechet_p.bind,
+              lambda a, e: _batched(lambda a, e: _scipy("expm_frechet")(a, e, compute_expm=False), a, e)
+              .astype(a.dtype), 2,
+              batch_square_sig().map(lambda sp: ((sp[0][0], sp[0][0]), {})), tol=_EXPM_TOL),
+]
+
+
+@st.composite
+def lu_solve_sig(draw):
+    n = draw(st.integers(1, 3))
+    rhs = (n,) if draw(st.booleans()) else (n, draw(st.integers(1, 2)))
+    return ((n, n), rhs), {"trans": draw(st.sampled_from([0, 1, 2]))}
+
+
+@st.composite
+def blocks_sig(draw, count):
+    return tuple(draw(shapes(max_dims=2, min_side=1, max_side=3)) for _ in range(count)), {}
+
+
+def _block_diag_spec(count):
+    sig = blocks_sig(count)
+    return OpSpec(f"fsl.block_diag[{count}]", lambda *xs: fsl.block_diag(*xs), _scipy("block_diag"), count, sig)
+
+
+def _lu_solve(fsl_or_scipy, a, b, trans):
+    return fsl_or_scipy.lu_solve(fsl_or_scipy.lu_factor(_pivoted(a)), b, trans=trans)
+
+
+def _scipy_module():
+    import scipy.linalg
+
+    return scipy.linalg
+
+
+#: Rows of functrans.scipy.linalg's LU, exponential, block and QR functions, against SciPy.
+SCIPY_FUNCTIONS: list[OpSpec] = [
+    OpSpec("fsl.lu", lambda x: fsl.lu(_pivoted(x)), lambda x: _scipy("lu")(_pivoted(x)), 1,
+           square_sig(batch=False), tol=_TOL),
+    OpSpec("fsl.lu[permute_l]", lambda x: fsl.lu(_pivoted(x), permute_l=True),
+           lambda x: _scipy("lu")(_pivoted(x), permute_l=True), 1, square_sig(batch=False), tol=_TOL),
+    OpSpec("fsl.lu_factor", lambda x: fsl.lu_factor(_pivoted(x)), lambda x: _scipy("lu_factor")(_pivoted(x)), 1,
+           square_sig(batch=False), tol=_TOL),
+    OpSpec("fsl.lu_solve", lambda a, b, *, trans: _lu_solve(fsl, a, b, trans),
+           lambda a, b, *, trans: _lu_solve(_scipy_module(), a, b, trans), 2, lu_solve_sig(), tol=_TOL,
+           dtypes=(F64, F32)),
+    OpSpec("fsl.lu_solve[complex]", lambda a, b, *, trans: _lu_solve(fsl, a, b, trans),
+           lambda a, b, *, trans: _lu_solve(_scipy_module(), a, b, trans), 2, lu_solve_sig(), tol=_TOL,
+           dtypes=COMPLEX),
+    OpSpec("fsl.expm", fsl.expm, _scipy("expm"), 1, square_sig(batch=False), tol=_EXPM_TOL),
+    OpSpec("fsl.expm[complex]", fsl.expm, _scipy("expm"), 1, square_sig(batch=False), tol=_EXPM_TOL,
+           dtypes=COMPLEX),
+    OpSpec("fsl.expm_frechet", fsl.expm_frechet,
+           lambda a, e: tuple(x.astype(a.dtype) for x in _scipy("expm_frechet")(a, e)), 2,  # float32 kept
+           square_sig(batch=False).map(lambda sp: ((sp[0][0], sp[0][0]), {})), tol=_EXPM_TOL),
+    *(_block_diag_spec(count) for count in (1, 2, 3)),
+    OpSpec("fsl.qr", lambda x, *, mode: fsl.qr(_tall(x), mode=mode),
+           lambda x, *, mode: _scipy("qr")(_tall(x), mode=mode), 1,
+           matrix_sig(tall=True).flatmap(lambda sp: st.sampled_from(["economic", "r"]).map(
+               lambda m: (sp[0], {"mode": m}))), tol=_TOL),
+]

@@ -1,0 +1,106 @@
+"""functrans.scipy.linalg's LU, exponential, block-diagonal and QR functions: the table rows
+(values against SciPy, derivatives to second order in both modes, both backends), and the
+points the rows do not draw: singular and rectangular matrices, exact values, batches, vmap
+and jit, and the errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+
+import functrans as ft
+import functrans.scipy.linalg as fsl
+from functrans.testing import check_grads
+
+from specs import check_spec
+from specs.linalg import SCIPY_FUNCTIONS
+
+
+@pytest.mark.parametrize("spec", SCIPY_FUNCTIONS, ids=repr)
+def test_function(spec, backend):
+    check_spec(spec, backend)
+
+
+@pytest.mark.parametrize("spec", [s for s in SCIPY_FUNCTIONS if len(s.dtypes) > 1], ids=repr)
+def test_function_low_precision(spec, backend):
+    check_spec(spec, backend, low_precision=True)
+
+
+def test_lu_of_rectangular_and_singular_matrices():
+    rng = np.random.default_rng(0)
+    for shape in [(4, 2), (2, 4), (3, 3)]:
+        a = rng.standard_normal(shape)
+        for got, ref in zip(fsl.lu(a), sl.lu(a)):
+            np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+        p, lower, upper = fsl.lu(a, p_indices=True)
+        np.testing.assert_allclose(lower[p] @ upper, a, rtol=1e-12, atol=1e-12)
+    singular = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.warns(sl.LinAlgWarning):
+        reference = sl.lu_factor(singular)
+    for got, ref in zip(fsl.lu_factor(singular), reference):
+        np.testing.assert_allclose(got, ref)
+    with pytest.raises(NotImplementedError, match="square"):
+        ft.grad(lambda a: fsl.lu(a)[2].sum())(rng.standard_normal((3, 2)))
+
+
+def test_lu_solve_gradient_is_the_solve_gradient(backend):
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((3, 3)) + 3 * np.eye(3), rng.standard_normal(3)
+    a_, b_ = backend.put(a), backend.put(b)
+    loss = lambda solver: lambda a, b: (solver(a, b) ** 2).sum()
+    via_lu = ft.grad(loss(lambda a, b: fsl.lu_solve(fsl.lu_factor(a), b)), argnums=(0, 1))(a_, b_)
+    direct = ft.grad(loss(fsl.solve), argnums=(0, 1))(a_, b_)
+    backend.check_placed(via_lu)
+    for g, h in zip(via_lu, direct):
+        np.testing.assert_allclose(backend.get(g), backend.get(h), rtol=1e-10)
+
+
+def test_lu_under_jit_and_vmap():
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((4, 3, 3))
+    lu, piv = ft.vmap(fsl.lu_factor)(a)
+    for i in range(4):
+        np.testing.assert_allclose(lu[i], sl.lu_factor(a[i])[0], rtol=1e-12)
+        np.testing.assert_array_equal(piv[i], sl.lu_factor(a[i])[1])
+    b = rng.standard_normal(3)
+    solve = ft.jit(lambda a, b: fsl.lu_solve(fsl.lu_factor(a), b))
+    np.testing.assert_allclose(solve(a[0], b), np.linalg.solve(a[0], b), rtol=1e-10)
+
+
+def test_expm_exact_values_and_large_norms():
+    nilpotent = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
+    np.testing.assert_allclose(fsl.expm(nilpotent), [[1, 1, 0.5], [0, 1, 1], [0, 0, 1]], rtol=1e-14)
+    rotation = np.array([[0.0, -np.pi], [np.pi, 0.0]])
+    np.testing.assert_allclose(fsl.expm(rotation), -np.eye(2), atol=1e-13)
+    rng = np.random.default_rng(3)
+    batch = rng.standard_normal((3, 4, 4)) * np.array([0.01, 1.0, 20.0])[:, None, None]
+    np.testing.assert_allclose(fsl.expm(batch), np.stack([sl.expm(x) for x in batch]), rtol=1e-9)
+    np.testing.assert_allclose(ft.vmap(fsl.expm)(batch), fsl.expm(batch), rtol=1e-12)
+
+
+def test_expm_derivative_is_the_frechet_derivative(backend):
+    rng = np.random.default_rng(4)
+    a, e = rng.standard_normal((3, 3)), rng.standard_normal((3, 3))
+    _, tangent = ft.jvp(fsl.expm, (backend.put(a),), (backend.put(e),))
+    backend.check_placed(tangent)
+    np.testing.assert_allclose(backend.get(tangent), sl.expm_frechet(a, e, compute_expm=False), rtol=1e-10)
+    # the adjoint: <L(A, E), G> = <E, L(A^T, G)>
+    g = rng.standard_normal((3, 3))
+    cotangent = ft.vjp(fsl.expm, a)[1](g)[0]
+    np.testing.assert_allclose(cotangent, sl.expm_frechet(a.T, g, compute_expm=False), rtol=1e-10)
+    check_grads(fsl.expm, (a * 3,), order=2, atol=1e-5, rtol=1e-5)
+
+
+def test_errors_name_the_problem():
+    with pytest.raises(ValueError, match="square"):
+        fsl.expm(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="square"):
+        fsl.lu_factor(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="trans must be"):
+        fsl.lu_solve(fsl.lu_factor(np.eye(2)), np.ones(2), trans=3)
+    with pytest.raises(ValueError, match="at most 2-D"):
+        fsl.block_diag(np.ones((1, 1, 1)))
+    with pytest.raises(NotImplementedError, match="pivoting"):
+        fsl.qr(np.eye(2), pivoting=True)
+    assert fsl.block_diag().shape == (1, 0)
+    np.testing.assert_array_equal(fsl.qr(np.ones((3, 2)))[0].shape, (3, 3))
