@@ -11,6 +11,8 @@ Rows:
 - ``dispatch``: ``call - replay``, what jit adds to running the program (flattening the
   arguments, the cache key and lookup, rebuilding the output);
 - ``np.add``: the one NumPy call the program makes, for scale;
+- ``dispatch, dict of 3``: the same for ``jit(lambda p: p["x"] + p["y"])`` on a dict of the
+  three arrays (the pytree is flattened on every call);
 - ``new float / call`` and ``np.float64 / call``: ``jit(update)(params, lr)`` with a new
   learning rate on every call, as a Python float and as a NumPy scalar; their ratio is 1
   when a new Python float does not record the function again.
@@ -54,8 +56,14 @@ def dispatch(repeat: int) -> dict[str, float]:
     call = _best(lambda: jitted(x, y, z), number, repeat)
     replay = _best(lambda: plan.run(leaves), number, repeat)
     add = _best(lambda: np.add(x, y), number, repeat)
+    params = {"x": x, "y": y, "z": z}
+    nested = ft.jit(lambda p: p["x"] + p["y"])
+    nested(params)
+    nested_plan = _plan_of(nested)
+    nested_call = _best(lambda: nested(params), number, repeat)
+    nested_replay = _best(lambda: nested_plan.run(leaves), number, repeat)
     return {"call": call * 1e6, "replay": replay * 1e6, "dispatch": (call - replay) * 1e6,
-            "np.add": add * 1e6}
+            "np.add": add * 1e6, "dispatch, dict of 3": (nested_call - nested_replay) * 1e6}
 
 
 def scalar_per_call(repeat: int) -> dict[str, float]:

@@ -482,7 +482,7 @@ def _scalar_avals(name: str, fun: Callable, dynamic: Any, leaves: list) -> tuple
     paths = None
     avals: list[tuple] = []
     scalars: dict[int, tuple] = {}
-    for leaf in leaves:
+    for i, leaf in enumerate(leaves):
         kind = type(leaf)
         if kind is bool:
             continue
@@ -490,7 +490,7 @@ def _scalar_avals(name: str, fun: Callable, dynamic: Any, leaves: list) -> tuple
         if weak is not None and weak is not bool:
             if paths is None:
                 paths = [path for path, _ in tree.flatten_with_path(dynamic)[0]]
-            path = paths[_position(leaf, leaves)]
+            path = paths[i]
             scalars[len(avals)] = (weak, _ScalarArgument(name, fun, tuple(path), weak))
             dtype = dtype_of(leaf)  # (a Python scalar's default dtype, or the outer value's)
             avals.append(((), dtype))

@@ -185,6 +185,40 @@ class LinearTrace(StagingTrace):
         return var
 
 
+class ScalarAwareLinearTrace(LinearTrace):
+    """``LinearTrace`` for a linearization inside a ``jit`` recording with Python scalar
+    inputs: an elementwise primitive's shape rule sees a Python scalar where an argument
+    stands for one, so a float32 tangent times a Python float learning rate stays float32
+    (``linear_trace_type`` picks it; ``LinearTrace`` itself does no such check, on grad's
+    hot path)."""
+
+    __slots__ = ()
+
+    def process_primitive(self, prim, args, params):
+        if prim in _SCALAR_PROBED:
+            rule_args = tuple(_SAMPLES[kind] if type(a) is Var and (kind := scalar_kind(a)) is not None
+                              else a for a in args)
+            if any(r is not a for r, a in zip(rule_args, args)):
+                outs = _new_vars(self, prim, rule_args, params)
+                self.eqns.append(Eqn(prim, args, params or _NO_PARAMS, outs, None, ()))
+                return outs if prim.multiple_results else outs[0]
+        return LinearTrace.process_primitive(self, prim, args, params)
+
+
+def linear_trace_type() -> type:
+    """The trace type that records a linear program here: ``ScalarAwareLinearTrace`` inside
+    a recording with Python scalar inputs (in this thread), else ``LinearTrace``.
+
+    Example:
+        >>> linear_trace_type() is LinearTrace
+        True
+    """
+    for trace in _stack.traces:
+        if isinstance(trace, StagingTrace) and trace.scalars:
+            return ScalarAwareLinearTrace
+    return LinearTrace
+
+
 def _new_vars(trace: StagingTrace, prim, args, params) -> tuple:
     """The output variables of ``prim`` applied to ``args``, from its shape rule."""
     rule_out = prim.shape_rule(*args, **params)

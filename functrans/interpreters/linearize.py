@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from functrans.core.ir import Program
-from functrans.core.staging import LinearTrace
+from functrans.core.staging import linear_trace_type
 from functrans.core.trace import new_trace
 from functrans.core.zeros import zero
 from functrans.interpreters.jvp import JVPTrace, JVPTracer, split_output
@@ -29,7 +29,7 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
     for an output that does not depend on the inputs. Integer and boolean inputs have no
     tangent: they enter ``fun`` as the constants they are.
     """
-    with new_trace(LinearTrace, origin) as tape, new_trace(JVPTrace, origin) as jvp_trace:
+    with new_trace(linear_trace_type(), origin) as tape, new_trace(JVPTrace, origin) as jvp_trace:
         in_vars = [tape.new_var(p.shape, p.dtype) for p in primals]
         tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p
                    for p, v in zip(primals, in_vars)]

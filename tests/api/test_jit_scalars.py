@@ -153,6 +153,14 @@ def test_a_traced_int_as_loop_count_names_the_argument_and_static_argnums():
     assert ft.jit(_loop, static_argnames="n")(np.ones(2), n=3).tolist() == [8.0, 8.0]
 
 
+def test_the_argument_named_is_the_one_used_when_two_hold_the_same_value():
+    def f(x, a, n):
+        return x * a if n > 0 else x
+
+    with pytest.raises(errors.TracerConversionError, match=r"argument 2 \(n\)"):
+        ft.jit(f)(np.ones(2), 3, 3)
+
+
 def test_python_control_flow_on_a_traced_float_names_the_argument():
     with pytest.raises(errors.TracerConversionError) as info:
         ft.jit(_branch)(np.ones(2), 0.5)
@@ -212,6 +220,17 @@ def test_jit_of_grad_with_a_python_scalar_argument(backend):
     for g, e in zip(got, want):
         assert fnp.result_type(g) == fnp.result_type(e)
         np.testing.assert_allclose(backend.get(g), backend.get(e), rtol=1e-6)
+
+
+def test_the_backward_pass_of_a_float32_function_stays_float32():
+    def f(w, s):
+        return fnp.sum(fnp.tanh(w * s) * s)
+
+    w = np.linspace(-1.0, 1.0, 5).astype(np.float32)
+    printed = str(ft.make_jaxpr(ft.grad(f))(w, 0.3))
+    assert "float64[5]" not in printed and "convert_element_type" not in printed
+    for s in (0.3, 0.7):
+        np.testing.assert_array_equal(ft.jit(ft.grad(f))(w, s), ft.grad(f)(w, s))
 
 
 def test_vmap_of_jit_and_jit_of_vmap_with_a_scalar(backend):
