@@ -185,7 +185,10 @@ def checkpoint(fun: Callable) -> Callable:
     Each call runs ``fun`` once, recording the primitives it applies; the backward pass
     replays that record, not the Python function. So the value and the derivatives come from
     one run even when ``fun`` draws from a stateful random generator (``np.random``), and its
-    side effects happen once per call. Python control flow on values works as in ``grad``.
+    side effects happen once per call. Python control flow on values works as in ``grad``
+    (under ``jit`` and ``vmap`` values are not known, as usual). Traced values ``fun`` closes
+    over (an input of an enclosing ``jit``, the variable of an enclosing ``grad``) are inputs of
+    the call as its arguments are: derivatives with respect to them are right in every mode.
 
     Args:
         fun: a function of arrays (pytrees) returning arrays (pytrees).

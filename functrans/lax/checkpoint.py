@@ -296,9 +296,11 @@ def record(body: Callable[[list], Sequence], leaves: Sequence, origin: str) -> t
             results.append(out)
     values = [r.value if type(r) is RecordingTracer else r for r in results]
     out_vars = [r.var if type(r) is RecordingTracer else r for r in results]
-    ins = trace.const_inputs + inputs
+    consts, ins = trace.consts, trace.const_inputs + inputs
+    # the program keeps its trace: drop what only the run needed (values, outer tracers)
+    trace.consts, trace.const_inputs, trace._lifted = [], [], {}
     program = Program(trace, [t.var for t in ins], trace.eqns, out_vars)
-    return values, program, trace.consts, [t.value for t in ins]
+    return values, program, consts, [t.value for t in ins]
 
 
 def checkpoint_apply(body: Callable[[list], Sequence], leaves: Sequence, label: str) -> list:

@@ -8,7 +8,9 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+from functrans import lax
 from functrans.interpreters.linearize import linearize_flat
+from functrans.testing import check_grads
 
 RNG = np.random.default_rng(2)
 WS = [RNG.standard_normal((4, 4)) * 0.7 for _ in range(3)]
@@ -161,3 +163,208 @@ def test_python_control_flow_on_values_still_works_under_grad():
         np.testing.assert_array_equal(ft.grad(lambda v: fnp.sum(branch(v)))(x), want)
     with pytest.raises(ft.errors.TracerConversionError):
         ft.jit(ft.grad(lambda v: fnp.sum(branch(v))))(np.ones(2))  # abstract under jit, as usual
+
+
+# --- traced values the checkpointed function closes over ------------------------------------
+# Each case is a function of (ck, w, k): ck is ft.checkpoint or no_checkpoint, so one definition
+# gives the checkpointed function and the same function without checkpoint, its reference; k
+# holds the constants (K, on the backend of the test).
+def no_checkpoint(fun):
+    return fun
+
+
+A = np.array([0.5, 0.2, -0.4])
+XS = np.array([[0.3, -0.1, 0.6], [0.2, 0.4, -0.5], [-0.3, 0.1, 0.2], [0.7, -0.6, 0.1]])
+W3 = np.array([0.3, -0.7, 1.1])
+K = {"a": A, "xs": XS}
+
+
+def closure(ck, w, k):  # the function reads w, and is called on a value computed from w
+    return ck(lambda h: fnp.tanh(w * h) + w)(fnp.sin(w) * k["a"])
+
+
+def closure_only(ck, w, k):  # called on a constant: only the closed-over value is traced
+    return ck(lambda h: fnp.sin(w * h))(k["a"])
+
+
+def computed_outside(ck, w, k):  # the function reads a value computed from w outside it
+    v = fnp.exp(w)
+    return ck(lambda h: h * v + v ** 2)(w * k["a"])
+
+
+def returned_as_is(ck, w, k):  # a closed-over value returned untouched
+    a, b = ck(lambda h: (h * 2.0, w))(w * k["a"])
+    return a + fnp.cos(b)
+
+
+def nested(ck, w, k):  # a checkpoint inside a checkpoint, closing over w and the outer's values
+    def outer(h):
+        a = fnp.sin(h) * w
+        inner = ck(lambda u: fnp.tanh(u * a + w))
+        return inner(h * 2.0) * a
+
+    return ck(outer)(w * k["a"])
+
+
+def in_scan_step(ck, w, k):  # a checkpointed layer in lax.scan's step, reading w and the step's x
+    def step(c, x):
+        layer = ck(lambda c: fnp.tanh(w * c + x))
+        return layer(c), fnp.sum(c * x)
+
+    c, ys = lax.scan(step, w * 0.5, k["xs"])
+    return c + fnp.sum(ys)
+
+
+def custom_vjp_of(ck):
+    """A custom_vjp function whose function, forward and backward pass call checkpointed
+    functions that close over an argument (and, in the backward pass, the cotangent)."""
+
+    @ft.custom_vjp
+    def scaled_sin(x, y):
+        return ck(lambda h: fnp.sin(h) * y)(x)
+
+    def fwd(x, y):
+        return ck(lambda h: fnp.sin(h) * y)(x), (x, y)
+
+    def bwd(res, g):
+        x, y = res
+        return ck(lambda h: fnp.cos(h) * y * g)(x), ck(lambda h: fnp.sin(h) * g)(x)
+
+    scaled_sin.defvjp(fwd, bwd)
+    return scaled_sin
+
+
+CUSTOM = {ft.checkpoint: custom_vjp_of(ft.checkpoint), no_checkpoint: custom_vjp_of(no_checkpoint)}
+
+
+def in_custom_vjp(ck, w, k):
+    return CUSTOM[ck](w * k["a"], fnp.exp(w))
+
+
+CLOSURES = [closure, closure_only, computed_outside, returned_as_is, nested, in_scan_step, in_custom_vjp]
+
+
+def _loss(case, ck, k):
+    return lambda w: fnp.sum(fnp.sin(case(ck, w, k)))
+
+
+def _transforms(forward_mode: bool):
+    """name -> a function of (loss or function, w, t) for every transformation checked."""
+    batch = lambda w: fnp.stack([w, w * 0.5 - 0.1])
+    out = {
+        "value": lambda f, loss, w, t: f(w),
+        "jit": lambda f, loss, w, t: ft.jit(f)(w),
+        "vmap": lambda f, loss, w, t: ft.vmap(f)(batch(w)),
+        "grad": lambda f, loss, w, t: ft.grad(loss)(w),
+        "jit(grad)": lambda f, loss, w, t: ft.jit(ft.grad(loss))(w),
+        "vmap(grad)": lambda f, loss, w, t: ft.vmap(ft.grad(loss))(batch(w)),
+        "jit(vmap(grad))": lambda f, loss, w, t: ft.jit(ft.vmap(ft.grad(loss)))(batch(w)),
+        "grad(grad)": lambda f, loss, w, t: ft.grad(lambda v: fnp.sum(ft.grad(loss)(v) ** 2))(w),
+        "grad(jit)": lambda f, loss, w, t: ft.grad(ft.jit(loss))(w),
+    }
+    if forward_mode:
+        out["jvp"] = lambda f, loss, w, t: ft.jvp(f, (w,), (t,))
+        out["jvp(grad)"] = lambda f, loss, w, t: ft.jvp(ft.grad(loss), (w,), (t,))
+        out["jit(jvp(grad))"] = lambda f, loss, w, t: ft.jit(lambda v: ft.jvp(ft.grad(loss), (v,), (t,)))(w)
+    return out
+
+
+@pytest.mark.parametrize("case", CLOSURES, ids=lambda c: c.__name__)
+def test_a_closed_over_traced_value_gets_the_values_and_derivatives_of_no_checkpoint(case, backend):
+    w, t, k = backend.put(W3), backend.put(np.array([0.2, -0.5, 0.9])), backend.put(K)
+    forward_mode = case is not in_custom_vjp  # custom_vjp has no forward mode
+    for name, run in _transforms(forward_mode).items():
+        got = run(lambda v: case(ft.checkpoint, v, k), _loss(case, ft.checkpoint, k), w, t)
+        want = run(lambda v: case(no_checkpoint, v, k), _loss(case, no_checkpoint, k), w, t)
+        backend.check_placed(got, name)
+        for g, e in zip(ft.tree.leaves(backend.get(got)), ft.tree.leaves(backend.get(want))):
+            np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15, err_msg=f"{case.__name__}: {name}")
+
+
+@pytest.mark.parametrize("case", [c for c in CLOSURES if c is not in_custom_vjp], ids=lambda c: c.__name__)
+def test_a_closed_over_traced_value_against_finite_differences(case, backend):
+    k = backend.put(K)
+    check_grads(lambda w: case(ft.checkpoint, w, k), (backend.put(W3),), order=2, modes=("fwd", "rev"))
+
+
+def test_exact_derivatives_with_respect_to_a_closed_over_value(backend):
+    # f(w) = sum(sin(w * h)) at h = w: f' = 2 w cos(w^2), f'' = 2 cos(w^2) - 4 w^2 sin(w^2)
+    f = lambda w: fnp.sum(ft.checkpoint(lambda h: fnp.sin(w * h))(w))
+    w, w2 = backend.put(W3), W3 ** 2
+    first, second = 2 * W3 * np.cos(w2), 2 * np.cos(w2) - 4 * w2 * np.sin(w2)
+    tol = {"rtol": 1e-14, "atol": 1e-15}
+    np.testing.assert_allclose(backend.get(ft.jit(f)(w)), np.sum(np.sin(w2)), **tol)
+    np.testing.assert_allclose(backend.get(ft.grad(f)(w)), first, **tol)
+    np.testing.assert_allclose(backend.get(ft.jit(ft.grad(f))(w)), first, **tol)
+    np.testing.assert_allclose(backend.get(ft.vmap(ft.grad(f))(fnp.stack([w, w]))), [first, first], **tol)
+    ones = backend.put(np.ones(3))
+    np.testing.assert_allclose(backend.get(ft.jvp(ft.grad(f), (w,), (ones,))[1]), second, **tol)
+    np.testing.assert_allclose(backend.get(ft.jit(ft.hessian(f))(w)), np.diag(second), **tol)
+    np.testing.assert_allclose(backend.get(ft.grad(lambda v: fnp.sum(ft.grad(f)(v)))(w)), second, **tol)
+    # forward mode: the tangent of the closed-over w enters the forward rule too
+    np.testing.assert_allclose(backend.get(ft.jvp(f, (w,), (ones,))[1]), np.sum(first), **tol)
+
+
+def test_the_closed_over_value_is_an_operand_of_the_checkpointed_call():
+    staged = ft.make_jaxpr(lambda w, h: ft.checkpoint(lambda h: fnp.sin(w * h))(h))(W3, A)
+    (eqn,) = staged.eqns
+    assert eqn.prim.name == "checkpoint_call"
+    assert list(eqn.args) == list(staged.inputs)  # w (closed over), then h
+    # under grad: the linear equation holds both tangents, none hidden in its parameters
+    flat = lambda ws: [fnp.sum(ft.checkpoint(lambda h: fnp.sin(ws[0] * h))(ws[0] * 2.0))]
+    eqns = linearize_flat(flat, [W3], "test")[1].eqns
+    linear = [e for e in eqns if e.prim.name == "checkpoint_linear"]
+    assert len(linear) == 1 and linear[0].params["positions"] == (0, 1)
+
+
+def test_a_closed_over_value_runs_the_function_once_per_call_in_every_mode():
+    calls = []
+
+    def make(w):
+        @ft.checkpoint
+        def counted(h):
+            calls.append(1)
+            return fnp.tanh(w * h)
+
+        return counted
+
+    loss = lambda w: fnp.sum(make(w)(w * A))
+    for name, run in {
+        "grad": lambda: ft.grad(loss)(W3),
+        "jit(grad)": lambda: ft.jit(ft.grad(loss))(W3),
+        "vmap(grad)": lambda: ft.vmap(ft.grad(loss))(np.stack([W3, W3])),
+        "jvp(grad)": lambda: ft.jvp(ft.grad(loss), (W3,), (A,)),
+        "grad(grad)": lambda: ft.grad(lambda v: fnp.sum(ft.grad(loss)(v)))(W3),
+        "jvp": lambda: ft.jvp(loss, (W3,), (A,)),
+    }.items():
+        calls.clear()
+        run()
+        assert len(calls) == 1, name
+
+
+def test_python_control_flow_on_a_closed_over_value_and_conversions():
+    def f(ck, w):
+        return ck(lambda h: h * w if fnp.sum(w) > 0 else h - w)(w * A)
+
+    for w in (W3, -W3):
+        want = ft.grad(lambda v: fnp.sum(f(no_checkpoint, v)))(w)
+        np.testing.assert_array_equal(ft.grad(lambda v: fnp.sum(f(ft.checkpoint, v)))(w), want)
+    with pytest.raises(ft.errors.TracerConversionError):  # abstract under jit, as without checkpoint
+        ft.jit(lambda v: f(ft.checkpoint, v))(W3)
+    with pytest.raises(ft.errors.TracerConversionError, match="batch"):  # and under vmap
+        ft.vmap(lambda v: f(ft.checkpoint, v))(np.stack([W3, W3]))
+    # a Python float made of a value being differentiated would drop its derivative: refused
+    with pytest.raises(ft.errors.DroppedDerivativeError):
+        ft.grad(lambda w: ft.checkpoint(lambda h: h * float(w[0]))(w))(W3)
+    with pytest.raises(ft.errors.DroppedDerivativeError):
+        ft.grad(lambda w: fnp.sum(ft.checkpoint(lambda h: h * float(fnp.sum(h)))(w)))(W3)
+    # ints, and floats of values nothing differentiates, are allowed as without checkpoint
+    g = ft.grad(lambda w: fnp.sum(ft.checkpoint(lambda h: h * int(fnp.argmax(h)) * float(A[0]))(w)))(W3)
+    np.testing.assert_array_equal(g, np.full(3, 2 * 0.5))
+
+
+def test_a_leaked_tracer_closed_over_is_an_error():
+    leaked = []
+    ft.grad(lambda w: leaked.append(w) or fnp.sum(w))(W3)
+    with pytest.raises(ft.errors.LeakedTracerError):
+        ft.grad(lambda v: fnp.sum(ft.checkpoint(lambda h: h * leaked[0])(v)))(W3)
