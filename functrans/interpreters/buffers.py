@@ -64,11 +64,12 @@ _NOT_VIEWS = _FRESH | {_define.reduce_sum_p, reduce_max_p, reduce_min_p, reduce_
 
 
 def plan_reuse(steps: list, avals: dict, var_slots: set, keep: set) -> tuple[dict, list]:
-    """Which ufunc steps write into which dead temporaries.
+    """Which ufunc steps (and fused kernels) write into which dead temporaries.
 
     ``steps`` are the plan's ``(prim, impl, params, arg_slots, out_slots, frees)`` with their
     frees attached; ``avals`` maps a variable slot to its ``(shape, dtype)``; ``keep`` holds
-    the output slots. Returns ``{position: buffer slot}`` and the steps with each borrowed
+    the output slots. Returns ``{position: buffer slot}`` (for a kernel, a tuple of a slot or
+    ``None`` per output) and the steps with each borrowed
     buffer freed after its borrower instead of after its last read.
     """
     lendable = _lendable(steps, avals, var_slots, keep)
@@ -92,6 +93,16 @@ def plan_reuse(steps: list, avals: dict, var_slots: set, keep: set) -> tuple[dic
                 buffer = free.pop()
                 borrow[position] = buffer
                 moved[buffer] = position
+        elif getattr(prim, "takes_out", False):  # a fused kernel: a buffer for each output
+            taken = []
+            for slot in out_slots:
+                free = pool.get(avals.get(slot))  # type: ignore[arg-type]
+                taken.append(free.pop() if free else None)
+            if any(b is not None for b in taken):
+                borrow[position] = tuple(taken)
+                for buffer in taken:
+                    if buffer is not None:
+                        moved[buffer] = position
     if not borrow:
         return {}, steps
     new_frees: list[list[int]] = [[s for s in step[5] if s not in moved] for step in steps]

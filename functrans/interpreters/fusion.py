@@ -11,8 +11,9 @@ array, a row (the last axis), a column (all axes but the last) or a single eleme
 other step that reads a value of the open group closes it, so the kernel runs before that
 step. A program of 0-d values (a scalar chain and its derivative) becomes one call of a
 function of scalars. Which groups become kernels: groups of 0-d values of at least
-``MIN_GROUP`` steps (a kernel's first compilation costs a few hundred milliseconds, worth it
-for a chain, not for two or three steps); groups of arrays only with ``ARRAY_KERNELS`` on.
+``MIN_SCALAR_GROUP`` steps, and groups of arithmetic on arrays (``ARRAY_KERNELS``) of at least
+``MIN_ARRAY_GROUP``; a kernel's outputs go into dead temporaries where the plan has some
+(``buffers.plan_reuse``), like a ufunc step's.
 
 The kernel source is written to a file in a cache directory (``FUNCTRANS_KERNEL_CACHE``, by
 default ``~/.cache/functrans/kernels``) named by a hash of the source, so Numba's on-disk
@@ -41,15 +42,20 @@ __all__ = ["available", "fuse", "FusedStep", "kernel_source"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
-#: Whether groups of arrays (not only of 0-d values) become kernels. Off: measured on the W2
-#: training steps (bench/jit_compiler.py), the generated loops ran 1.1x-3x slower than NumPy's
-#: vectorized ufuncs writing into reused buffers (NumPy's SIMD tanh and exp against the math
-#: library's scalar ones, strided 2-D indexing against contiguous loops); a chain of 0-d steps
-#: is where a kernel wins (W1 under jit: 0.08x).
-ARRAY_KERNELS = False
+#: Whether groups of arrays (not only of 0-d values) become kernels. Measured on the shapes of
+#: the W2 training steps (bench/jit_compiler.py, one thread): a loop of arithmetic runs about
+#: twice as fast as the same NumPy ufuncs writing into reused buffers, but a loop calling the
+#: math library's tanh or exp runs 5-30x slower than NumPy's SIMD ones, so only arithmetic
+#: (``_ARRAY_PRIMS``) is fused on arrays; transcendental steps stay NumPy ufunc calls.
+ARRAY_KERNELS = True
 
-#: The fewest steps a group needs to become a kernel.
-MIN_GROUP = 6
+#: The fewest steps a group of 0-d values needs to become a kernel (a first compilation costs
+#: a few hundred milliseconds: worth it for a chain, not for two or three steps).
+MIN_SCALAR_GROUP = 6
+#: The fewest steps a group of arrays needs (one pass over memory instead of two already pays).
+MIN_ARRAY_GROUP = 2
+#: The most steps in one kernel: compiling takes longer than linear in its length.
+MAX_GROUP = 512
 _PY_NUMBERS = (bool, int, float)
 
 
@@ -95,19 +101,24 @@ def _templates() -> dict:
 
 
 _TEMPLATES = _templates()
+# What array kernels compute: arithmetic (the math library's transcendental functions lose to
+# NumPy's vectorized ones).
+_ARRAY_PRIMS = frozenset(p for p in _TEMPLATES if p.name in (
+    "add", "sub", "mul", "div", "neg", "max", "min", "abs", "integer_pow"))
 
 
 class FusedStep:
     """The primitive slot of a plan step that runs a kernel: its name, for error notes and
     printing, and the equations it stands for."""
 
-    __slots__ = ("eqns", "source", "name")
+    __slots__ = ("eqns", "source", "name", "takes_out")
     multiple_results = True
     fresh_outputs = True  # its outputs are new arrays, never views of its inputs
 
-    def __init__(self, eqns: list, source: str):
+    def __init__(self, eqns: list, source: str, takes_out: bool):
         self.eqns = eqns
         self.source = source
+        self.takes_out = takes_out  # its run takes out=(buffer or None, ...)
         self.name = "fused[" + " ".join(e.prim.name for e in eqns) + "]"
 
 
@@ -150,9 +161,11 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
         if prim not in _TEMPLATES or type(out_slots) is not int or out_slots not in avals:
             continue
         shape, dtype = avals[out_slots]
-        if np.dtype(dtype) not in _FLOATS or (shape != () and not ARRAY_KERNELS):
+        if np.dtype(dtype) not in _FLOATS or (
+                shape != () and (not ARRAY_KERNELS or prim not in _ARRAY_PRIMS)):
             continue
-        if open_group is not None and (open_group.shape != shape or open_group.dtype != dtype):
+        if open_group is not None and (open_group.shape != shape or open_group.dtype != dtype
+                                       or len(open_group.positions) >= MAX_GROUP):
             groups.append(open_group)
             open_group = None
         if open_group is None:
@@ -166,7 +179,8 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
         _add(open_group, position, arg_slots, out_slots, avals, template, var_slots)
     if open_group is not None:
         groups.append(open_group)
-    groups = [g for g in groups if len(g.positions) >= MIN_GROUP]
+    groups = [g for g in groups
+              if len(g.positions) >= (MIN_SCALAR_GROUP if g.shape == () else MIN_ARRAY_GROUP)]
     if not groups:
         return steps, eqns
     replaced: dict[int, tuple] = {}  # last position of a group -> its kernel step
@@ -213,6 +227,8 @@ def _joins(group: _Group, prim: Any, params: dict, arg_slots: tuple, out_slots: 
         return False
     shape, dtype = avals[out_slots]
     if tuple(shape) != group.shape or np.dtype(dtype) != group.dtype:
+        return False
+    if group.shape != () and prim not in _ARRAY_PRIMS:
         return False
     if prim is elementwise.integer_pow_p and type(params.get("y")) is not int:
         return False
@@ -292,10 +308,11 @@ def kernel_source(body: list[str], inputs: list[tuple[str, str]], outputs: list[
         lines.append(f"    return {', '.join(outputs)}")
         return "\n".join(lines) + "\n"
     outs = [f"o{k}" for k in range(len(outputs))]
-    # Inputs typed read-only (a broadcast view is), which writable arrays convert to.
+    # C-contiguous 2-D arrays (the inner loop vectorizes); inputs typed read-only, which
+    # writable arrays convert to.
     lines[1] = "from numba import njit, types"
-    lines.append(f"R = types.Array(types.{name}, 2, 'A', readonly=True)")
-    lines.append(f"W = types.Array(types.{name}, 2, 'A')")
+    lines.append(f"R = types.Array(types.{name}, 2, 'C', readonly=True)")
+    lines.append(f"W = types.Array(types.{name}, 2, 'C')")
     signature = f"types.void({', '.join(['R'] * len(args) + ['W'] * len(outs))})"
     lines.append(f"@njit({signature}, {options})")
     lines.append(f"def kernel({', '.join(args + outs)}):")
@@ -342,17 +359,20 @@ def _kernel_step(group: _Group, steps: list, eqns: list, readers: dict, keep: se
     if kernel is None:
         return None
     run = _wrapper(kernel, inputs, len(out_slots), group.shape, group.dtype, scalar)
-    prim = FusedStep([eqns[p] for p in group.positions], source)
+    prim = FusedStep([eqns[p] for p in group.positions], source, takes_out=not scalar)
     return (prim, run, {}, in_slots, tuple(out_slots), ())
 
 
 def _wrapper(kernel: Any, inputs: list, n_out: int, shape: tuple, dtype: np.dtype,
              scalar: bool) -> Any:
     """A Python function of the group's input values returning its outputs: it shapes the
-    arguments for the kernel and, on arrays, allocates the outputs."""
+    arguments for the kernel and, on arrays, takes the output arrays from ``out`` (a tuple
+    of C-contiguous arrays of the group's shape and dtype, or ``None`` each) or allocates
+    them."""
     args = ", ".join(a for a, _ in inputs)
-    namespace: dict[str, Any] = {"kernel": kernel, "np": np, "empty": np.empty, "dt": dtype,
-                 "scalar_type": dtype.type, "shape": shape}
+    namespace: dict[str, Any] = {
+        "kernel": kernel, "np": np, "empty": np.empty, "contiguous": np.ascontiguousarray,
+        "dt": dtype, "scalar_type": dtype.type, "shape": shape}
     if scalar:  # (float() takes NumPy scalars, 0-d arrays and Python numbers alike, exactly)
         call = ", ".join(f"float({a})" for a, _ in inputs)
         if n_out == 1:
@@ -364,10 +384,12 @@ def _wrapper(kernel: Any, inputs: list, n_out: int, shape: tuple, dtype: np.dtyp
         cols = shape[-1]
         rows = math.prod(shape[:-1])
         namespace.update(rows=rows, cols=cols)
-        lines = [f"def run({args}):"]
+        lines = [f"def run({args}, out=None):"]
         for k in range(n_out):
-            lines.append(f"    o{k} = empty(shape, dt)")
-        operands = [f"{a}.reshape{_RESHAPE[p]}" for a, p in inputs]
+            lines.append(f"    o{k} = None if out is None else out[{k}]")
+            lines.append(f"    if o{k} is None or not o{k}.flags.c_contiguous:")
+            lines.append(f"        o{k} = empty(shape, dt)")
+        operands = [f"contiguous({a}).reshape{_RESHAPE[p]}" for a, p in inputs]
         operands += [f"o{k}.reshape(rows, cols)" for k in range(n_out)]
         lines.append(f"    kernel({', '.join(operands)})")
         lines.append(f"    return ({''.join(f'o{k}, ' for k in range(n_out))})")

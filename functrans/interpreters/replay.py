@@ -188,7 +188,7 @@ class ReplayPlan:
         self._bind_eqns = self._eqns
         self._kept = _kept_memory(self.env_template)
         if host_only and self._optimize:
-            if fusion.available():
+            if fusion.available() and len(self.steps) <= _MAX_STRAIGHT_LINE:
                 fused, self._eqns = fusion.fuse(self.steps, self._eqns, self._avals,
                                                 self.env_template, self._var_slots, outputs)
                 if fused is not self.steps:
@@ -261,13 +261,17 @@ class ReplayPlan:
             prim = step[0]
             if isinstance(prim, fusion.FusedStep):
                 outs = " ".join(f"v{var_of_slot.get(s, '?')}" for s in step[4])
-                lines.append(f"    {outs} = {prim.name.split('[')[0]}[{len(prim.eqns)} equations] {{")
+                into = self._borrow.get(position)
+                into_text = "" if into is None else "  # into " + " ".join(
+                    "new" if b is None else f"v{var_of_slot.get(b, '?')}" for b in into)
+                lines.append(f"    {outs} = {prim.name.split('[')[0]}[{len(prim.eqns)} equations] {{"
+                             + into_text)
                 lines.extend("        " + format_eqn(e, self.program) for e in prim.eqns)
                 lines.append("    }")
                 continue
             line = "    " + format_eqn(self._eqns[position], self.program)
             buffer = self._borrow.get(position)
-            if buffer is not None:
+            if type(buffer) is int:
                 line += f"  # into v{var_of_slot.get(buffer, '?')}"
             lines.append(line)
         outs = ", ".join(f"v{var_of_slot[s]}" if s in var_of_slot else "const"
@@ -422,9 +426,11 @@ def _straight_line(plan: ReplayPlan):
     borrow = plan._borrow
     for position, (prim, impl, params, arg_slots, out_slots, frees) in enumerate(plan.steps):
         buffer = borrow.get(position)
-        namespace[f"f{position}"] = impl if buffer is None else UFUNCS[prim]
+        namespace[f"f{position}"] = impl if buffer is None or type(buffer) is tuple else UFUNCS[prim]
         call = f"f{position}(" + "".join(f"s{i}, " for i in arg_slots)
-        if buffer is not None:
+        if type(buffer) is tuple:  # a fused kernel's outputs
+            call += "out=(" + "".join("None, " if b is None else f"s{b}, " for b in buffer) + ")"
+        elif buffer is not None:
             call += f"out=s{buffer}"
         elif params:
             namespace[f"p{position}"] = params
