@@ -21,14 +21,11 @@ Set ``FUNCTRANS_BENCH_TREE`` to another checkout to measure it instead (bench/_h
 """
 from __future__ import annotations
 
-import _harness  # noqa: F401  (first: puts the checkout on sys.path, sets one BLAS thread)
 import argparse
 import itertools
 import timeit
 
-import numpy as np
-
-import functrans as ft
+import _harness  # noqa: F401  (puts the checkout on sys.path, sets one BLAS thread: before NumPy)
 
 
 def _plan_of(jitted):
@@ -47,6 +44,10 @@ def _best(fn, number: int, repeat: int) -> float:
 
 def dispatch(repeat: int) -> dict[str, float]:
     """Microseconds per call of jit on three small arrays, its replay, and their difference."""
+    import numpy as np
+
+    import functrans as ft
+
     x, y, z = np.ones(3), np.full(3, 2.0), np.zeros(3)
     jitted = ft.jit(lambda x, y, z: x + y)
     jitted(x, y, z)
@@ -68,6 +69,9 @@ def dispatch(repeat: int) -> dict[str, float]:
 
 def scalar_per_call(repeat: int) -> dict[str, float]:
     """Microseconds per call of ``jit(update)(params, lr)`` with a new learning rate each call."""
+    import numpy as np
+
+    import functrans as ft
 
     def update(params, lr):
         return {k: p - lr * p for k, p in params.items()}

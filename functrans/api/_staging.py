@@ -293,7 +293,12 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
                 other = True
                 key.extend(_leaf_key(name, leaf, leaves))
         signature = tuple(key)
-        return run(cache.get(signature), signature, (), (), (args, {}), leaves, other)
+        entry = cache.get(signature)
+        if entry is None or other:
+            return run(entry, signature, (), (), (args, {}), leaves, other)
+        plan, out_tree, single = entry
+        outs = plan.run(leaves)
+        return outs[0] if single else out_tree.unflatten(outs)
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
