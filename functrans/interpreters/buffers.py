@@ -15,12 +15,14 @@ A temporary may lend its memory only if the plan alone can reach it:
 * it is not an output of the program, nor an input or a constant (those are never variables
   made by a step), and it is not 0-d (NumPy returns scalars, not arrays, there).
 
-The borrower is a ufunc step whose result has the temporary's shape and dtype; a ufunc given
-``out=`` computes the same values in the same dtype as without it (the loop is chosen from the
-inputs), and an argument that is the buffer itself is read element by element before it is
-written.
+The borrower is a ufunc step (or a fused kernel, for each of its outputs) whose result has the
+temporary's shape and dtype; a ufunc given ``out=`` computes the same values in the same dtype
+as without it (the loop is chosen from the inputs), and an argument that is the buffer itself
+is read element by element before it is written.
 """
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -80,7 +82,7 @@ def plan_reuse(steps: list, avals: dict, var_slots: set, keep: set) -> tuple[dic
         for slot in step[5]:
             freed_at[slot] = position
     pool: dict[tuple, list[int]] = {}
-    borrow: dict[int, int] = {}
+    borrow: dict[int, Any] = {}
     moved: dict[int, int] = {}  # buffer slot -> position whose frees now include it
     for position, (prim, _, params, _, out_slots, frees) in enumerate(steps):
         for slot in frees:  # dead after this step's reads: usable by this step already
@@ -94,15 +96,15 @@ def plan_reuse(steps: list, avals: dict, var_slots: set, keep: set) -> tuple[dic
                 borrow[position] = buffer
                 moved[buffer] = position
         elif getattr(prim, "takes_out", False):  # a fused kernel: a buffer for each output
-            taken = []
+            taken: list[int | None] = []
             for slot in out_slots:
                 free = pool.get(avals.get(slot))  # type: ignore[arg-type]
                 taken.append(free.pop() if free else None)
             if any(b is not None for b in taken):
                 borrow[position] = tuple(taken)
-                for buffer in taken:
-                    if buffer is not None:
-                        moved[buffer] = position
+                for lent in taken:
+                    if lent is not None:
+                        moved[lent] = position
     if not borrow:
         return {}, steps
     new_frees: list[list[int]] = [[s for s in step[5] if s not in moved] for step in steps]
