@@ -45,21 +45,47 @@ Example:
 from __future__ import annotations
 
 from functrans.random._continuous import normal, truncated_normal, uniform
-from functrans.random._discrete import bernoulli, categorical, randint
-from functrans.random._keys import fold_in, key, split, threefry2x32
+from functrans.random._discrete import (
+    bernoulli,
+    binomial,
+    categorical,
+    geometric,
+    poisson,
+    rademacher,
+    randint,
+)
+from functrans.random._gamma import beta, chisquare, dirichlet, f, gamma, generalized_normal, loggamma, t
+from functrans.random._keys import PRNGKey, fold_in, key, key_data, split, threefry2x32, wrap_key_data
+from functrans.random._multivariate import ball, multivariate_normal, orthogonal
 from functrans.random._permutations import choice, permutation
+from functrans.random._transforms import (
+    cauchy,
+    double_sided_maxwell,
+    exponential,
+    gumbel,
+    laplace,
+    logistic,
+    lognormal,
+    maxwell,
+    pareto,
+    rayleigh,
+    triangular,
+    wald,
+    weibull_min,
+)
 
 __all__ = [
-    "key",
-    "split",
-    "fold_in",
-    "threefry2x32",
-    "uniform",
-    "normal",
-    "truncated_normal",
-    "bernoulli",
-    "randint",
-    "categorical",
-    "permutation",
-    "choice",
+    # keys
+    "key", "PRNGKey", "split", "fold_in", "threefry2x32", "key_data", "wrap_key_data",
+    # uniform, normal and their transforms
+    "uniform", "normal", "truncated_normal", "exponential", "laplace", "cauchy", "logistic",
+    "gumbel", "pareto", "weibull_min", "rayleigh", "maxwell", "double_sided_maxwell", "wald",
+    "triangular", "lognormal",
+    # the gamma family
+    "gamma", "loggamma", "beta", "dirichlet", "chisquare", "t", "f", "generalized_normal",
+    # vectors and matrices
+    "multivariate_normal", "orthogonal", "ball",
+    # discrete
+    "bernoulli", "rademacher", "randint", "categorical", "geometric", "poisson", "binomial",
+    "permutation", "choice",
 ]

@@ -8,11 +8,12 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 
+import functrans.numpy as fnp
 from functrans.backend import NUMPY, array_module, backend_of, device_put
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
 from functrans.primitives.opaque import opaque_call_p
-from functrans.random._bits import _U32, ArrayModule
+from functrans.random._bits import _F64, _U32, ArrayModule
 from functrans.typing import Array, DType
 
 Shape = int | Sequence[int]
@@ -198,3 +199,147 @@ def _sampler(fn: _F) -> _F:
 
     sample.__module__ = "functrans.random"  # the public path, for help() and reprs
     return cast(_F, sample)
+
+
+# --------------------------------------------------------------------------------------------
+# Samplers differentiable in their parameters
+# --------------------------------------------------------------------------------------------
+
+
+def _public(fn: _F) -> _F:
+    """Show ``fn`` under its public path, ``functrans.random``, in help() and reprs."""
+    fn.__module__ = "functrans.random"
+    return fn
+
+
+def _check_any_key(k: Any, fn: str) -> None:
+    """Validate a key that may be traced (inside ``jit`` or ``vmap``): its shape and dtype."""
+    if not isinstance(k, Tracer):
+        _check_key(k, fn)
+        return
+    shape, dtype = tuple(getattr(k, "shape", ())), getattr(k, "dtype", None)
+    if shape != (2,) or dtype != _U32:
+        raise TypeError(
+            f"functrans.random.{fn}: {_KEY_HELP}, got a traced array of dtype {dtype} and "
+            f"shape {shape}"
+        )
+
+
+def _float_param(value: Any, name: str, fn: str, key: Any) -> Any:
+    """A differentiable distribution parameter: a Python float, a tracer, or an array.
+
+    Numbers stay Python floats (they mix with the samples of any dtype and device); a concrete
+    array moves to the key's device, as the other samplers' parameters do; a traced value is
+    used as it is, so derivatives flow through it.
+    """
+    if _is_real(value):
+        return float(value)
+    if isinstance(value, Tracer):
+        traced: Any = value
+        return traced if traced.dtype.kind == "f" else traced.astype(_F64)
+    if getattr(value, "dtype", None) is not None and value.dtype.kind == "c":
+        raise TypeError(f"functrans.random.{fn}: '{name}' must be real, got dtype {value.dtype}")
+    try:
+        if isinstance(key, Tracer):  # moved to the key's device when the program runs
+            arr = _draw_with(_same, key, fnp.asarray(value))
+        else:
+            backend = backend_of(key)
+            with backend.device_scope(backend.device_of(key)):
+                arr = array_module(key).asarray(value)
+        if arr.dtype.kind != "f":
+            arr = arr.astype(_F64)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"functrans.random.{fn}: '{name}' must be a real number or an array, got "
+            f"{type(value).__name__} {value!r:.60}"
+        ) from None
+    return arr
+
+
+def _broadcast_shapes(fn: str, shapes: dict[str, tuple[int, ...]]) -> tuple[int, ...]:
+    """The broadcast of the parameters' shapes, or an error naming them."""
+    ndim = max((len(s) for s in shapes.values()), default=0)
+    out = []
+    for axis in range(ndim):
+        sizes = {s[axis - ndim + len(s)] for s in shapes.values() if axis - ndim + len(s) >= 0}
+        sizes.discard(1)
+        if len(sizes) > 1:
+            raise ValueError(
+                f"functrans.random.{fn}: the parameters' shapes "
+                f"{', '.join(f'{k}={v}' for k, v in shapes.items())} do not broadcast together"
+            )
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)
+
+
+def _sample_shape(fn: str, shape: Any, **params: Any) -> tuple[int, ...]:
+    """The shape of a sample: ``shape``, or the broadcast of the parameters' shapes if None.
+
+    Every parameter must broadcast to an explicit ``shape``, as in JAX.
+    """
+    shapes = {k: tuple(getattr(v, "shape", ())) for k, v in params.items()}
+    if shape is None:
+        return _broadcast_shapes(fn, shapes)
+    dims = _check_shape(shape, fn)
+    for name, s in shapes.items():
+        if not _broadcasts_to(s, dims):
+            raise ValueError(
+                f"functrans.random.{fn}: '{name}' of shape {s} does not broadcast to the "
+                f"requested shape {dims}; pass a shape it broadcasts to (or shape=None for "
+                "the parameters' own shape)"
+            )
+    return dims
+
+
+class _OnKeyDevice:
+    """``fn(key, *arrays)`` run with the arrays it makes from nothing on the key's device."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[..., Array]) -> None:
+        self.fn = fn
+
+    def __call__(self, key: Array, *arrays: Array) -> Array:
+        backend = backend_of(key)
+        if backend is NUMPY:
+            return self.fn(key, *arrays)
+        xp = array_module(key)
+        with backend.device_scope(backend.device_of(key)):
+            return self.fn(key, *(xp.asarray(a) for a in arrays))
+
+    def __repr__(self) -> str:
+        return self.fn.__name__
+
+
+def _same(key: Array, value: Array) -> Array:
+    return value
+
+
+def _draw_with(fn: Callable[..., Array], key: Any, *arrays: Any) -> Array:
+    """``fn(key, *arrays)`` on concrete values: directly, or as one ``opaque_call`` when the
+    key or an array is traced (the draw then runs when the program runs, on their values)."""
+    run = _OnKeyDevice(fn)
+    if isinstance(key, Tracer) or any(isinstance(a, Tracer) for a in arrays):
+        return opaque_call_p.bind(key, *arrays, fn=run)
+    return run(key, *arrays)
+
+
+class _Shaped:
+    """A stand-in with only a shape, for the shape checks of a batch of event parameters."""
+
+    __slots__ = ("shape",)
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = tuple(shape)
+
+
+def _on(key: Any, device: str | None) -> Any:
+    """The key, moved to ``device`` if one is given."""
+    return key if device is None else device_put(key, device)
+
+
+def _finish(x: Any, dtype: np.dtype) -> Array:
+    """``x`` as an array of ``dtype`` (a 0-d result stays an array, not a NumPy scalar)."""
+    if not isinstance(x, Tracer):
+        x = fnp.asarray(x)
+    return x if x.dtype == dtype else x.astype(dtype)

@@ -1,11 +1,15 @@
 """Discrete samplers: Booleans, integers on a range, and categories."""
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
-from functrans.random._bits import _F64, _bits64, _mulhi64, _unit
+from functrans.random._bits import _F64, ArrayModule, _bits, _bits64, _mulhi64, _unit
 from functrans.random._checks import (
     Shape,
+    _broadcast_shapes,
     _broadcasts_to,
     _check_key,
     _check_shape,
@@ -17,6 +21,8 @@ from functrans.random._checks import (
     _sampler,
     _size,
 )
+from functrans.random._keys import fold_in, split
+from functrans.scipy.special import gammaln
 from functrans.typing import Array, DType, Key
 
 
@@ -204,3 +210,303 @@ def categorical(
     gumbel = -xp.log(-xp.log(u))
     scores = moved + gumbel.reshape(shape + (n,))
     return xp.argmax(scores.reshape(-1, n), axis=-1).astype(np.int64).reshape(shape)
+
+
+def _int_dtype(dtype: DType, fn: str) -> np.dtype:
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d is None or d.kind not in "iu":
+        raise TypeError(
+            f"functrans.random.{fn}: dtype must be an integer dtype (e.g. int64, int32), got "
+            f"{dtype!r}"
+        )
+    return d
+
+
+def _count_param(xp: ArrayModule, value: Any, name: str, fn: str, shape: Shape | None,
+                 **others: Any) -> tuple[Any, tuple[int, ...]]:
+    """A parameter of a discrete sampler (not differentiable): a float64 array on the key's
+    device, flat, broadcast to the sample's shape (``None``: the parameters' own shape)."""
+    _reject_tracer(value, name, fn)
+    arr = xp.asarray(value, dtype=_F64)
+    shapes = {name: tuple(arr.shape), **{k: tuple(v.shape) for k, v in others.items()}}
+    if shape is None:
+        out = _broadcast_shapes(fn, shapes)
+    else:
+        out = _check_shape(shape, fn)
+        for k, s in shapes.items():
+            if not _broadcasts_to(s, out):
+                raise ValueError(
+                    f"functrans.random.{fn}: '{k}' of shape {s} does not broadcast to the "
+                    f"requested shape {out}; pass a shape it broadcasts to"
+                )
+    return xp.broadcast_to(arr, out).reshape(-1), out
+
+
+@_sampler
+def rademacher(key: Key, shape: Shape = (), dtype: DType = np.int64, *,
+               device: str | None = None) -> Array:
+    """Random signs: -1 or +1 with equal probability.
+
+    Args:
+        key: A key.
+        shape: Shape of the result.
+        dtype: The result's dtype, an integer or floating dtype (default int64).
+        device: Where to draw (the key is moved there first); by default the key's device.
+
+    Returns:
+        An array of ``shape`` and ``dtype`` on the key's device.
+
+    Raises:
+        TypeError: ``dtype`` is neither an integer nor a floating dtype.
+
+    Example:
+        >>> from functrans.random import key
+        >>> sorted(set(rademacher(key(0), 100).tolist()))
+        [-1, 1]
+    """
+    xp = _check_key(key, "rademacher")
+    shape = _check_shape(shape, "rademacher")
+    d = np.dtype(dtype)
+    if d.kind not in "iuf" or d.kind == "u":
+        raise TypeError(
+            f"functrans.random.rademacher: dtype must be a signed integer or floating dtype, "
+            f"got {dtype!r}"
+        )
+    x0, _ = _bits(xp, key, _size(shape))
+    return (2 * (x0 >> 31).astype(np.int64) - 1).astype(d).reshape(shape)
+
+
+@_sampler
+def geometric(key: Key, p: float | Array, shape: Shape | None = None, dtype: DType = np.int64, *,
+              device: str | None = None) -> Array:
+    """The number of Bernoulli(p) trials up to and including the first success (1, 2, ...).
+
+    Sampled by inversion: ``1 + floor(log(u) / log(1 - p))`` for ``u`` on (0, 1).
+
+    Args:
+        key: A key.
+        p: Success probability in (0, 1]; a number or an array.
+        shape: Shape of the result; ``None`` means the shape of ``p``.
+        dtype: An integer dtype (default int64).
+        device: Where to draw (the key is moved there first); by default the key's device.
+
+    Returns:
+        An array of ``shape`` and ``dtype`` on the key's device.
+
+    Raises:
+        TypeError: ``dtype`` is not an integer dtype, or ``p`` is a traced value.
+        ValueError: ``p`` does not broadcast to ``shape``.
+
+    Example:
+        >>> from functrans.random import key
+        >>> g = geometric(key(0), 0.25, (10_000,))
+        >>> int(g.min()), abs(float(g.mean()) - 4.0) < 0.2
+        (1, True)
+    """
+    xp = _check_key(key, "geometric")
+    d = _int_dtype(dtype, "geometric")
+    prob, shape = _count_param(xp, p, "p", "geometric", shape)
+    u = _unit(xp, key, _size(shape), _F64, open_interval=True)
+    one = prob >= 1.0
+    log_q = xp.log1p(-xp.where(one, 0.5, prob))
+    k = 1.0 + xp.floor(xp.log(u) / log_q)
+    return xp.where(one, 1.0, k).astype(d).reshape(shape)
+
+
+def _rounds(key: Array, n: int, rounds: int) -> tuple[Array, Array]:
+    """Two uniform draws on (0, 1) for round ``rounds`` of a rejection loop."""
+    xp = _check_key(key, "poisson")
+    ku, kv = split(fold_in(key, rounds))
+    return _unit(xp, ku, n, _F64, open_interval=True), _unit(xp, kv, n, _F64, open_interval=True)
+
+
+_MAX_ROUNDS = 10_000
+_SMALL_MEAN = 10.0  # below: count exponential gaps; above: transformed rejection
+
+
+def _poisson_counts(xp: ArrayModule, key: Array, lam: Array) -> Array:
+    """Poisson(lam) counts of a flat float64 array, as float64 (NaN where lam < 0 or NaN).
+
+    Small means count the unit-rate exponential gaps that fit in ``lam``; large means use
+    Hörmann's transformed rejection with squeeze (PTRS, Insurance: Mathematics and
+    Economics 12, 1993), accepting on the exact log-pmf.
+    """
+    n = lam.shape[0]
+    valid = lam >= 0
+    small = valid & (lam < _SMALL_MEAN)
+    big = valid & ~small
+    lam_small = xp.where(small, lam, 0.0)
+    lam_big = xp.where(big, lam, _SMALL_MEAN)
+    slam = xp.sqrt(lam_big)
+    log_lam = xp.log(lam_big)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2.0)
+    count = xp.zeros(n, dtype=_F64)
+    used = xp.zeros(n, dtype=_F64)  # exponential time used so far (small means)
+    done = ~valid | (small & (lam_small == 0.0))
+    small_key, big_key = _split_two(key)
+    for r in range(_MAX_ROUNDS):
+        if bool(done.all()):
+            break
+        u, v = _rounds(small_key if r % 2 == 0 else big_key, n, r)
+        # small means: one exponential gap per round
+        used = used - xp.log(u)
+        step = small & ~done
+        over = step & (used > lam_small)
+        count = xp.where(step & ~over, count + 1.0, count)
+        done = done | over
+        # large means: one PTRS proposal per round
+        us = 0.5 - xp.abs(u - 0.5)
+        k = xp.floor((2.0 * a / us + b) * (u - 0.5) + lam_big + 0.43)
+        quick = (us >= 0.07) & (v <= v_r)
+        k_safe = xp.maximum(k, 0.0)
+        log_accept = (xp.log(v) + xp.log(inv_alpha) - xp.log(a / (us * us) + b)
+                      <= -lam_big + k_safe * log_lam - gammaln(k_safe + 1.0))
+        ok = big & ~done & (k >= 0) & (quick | (~((us < 0.013) & (v > us)) & log_accept))
+        count = xp.where(ok, k, count)
+        done = done | ok
+    return xp.where(valid, count, math.nan)
+
+
+def _split_two(key: Array) -> tuple[Array, Array]:
+    keys = split(key)
+    return keys[0], keys[1]
+
+
+@_sampler
+def poisson(key: Key, lam: float | Array, shape: Shape | None = None, dtype: DType = np.int64, *,
+            device: str | None = None) -> Array:
+    """Poisson counts with mean ``lam``.
+
+    Means below 10 count unit-rate exponential gaps; larger means use Hörmann's transformed
+    rejection (PTRS), accepting on the exact log-probability. Both loops draw every element in
+    every round, so a value depends on the key, its mean and its position only.
+
+    Args:
+        key: A key.
+        lam: Mean, non-negative; a number or an array.
+        shape: Shape of the result; ``None`` means the shape of ``lam``.
+        dtype: An integer dtype (default int64).
+        device: Where to draw (the key is moved there first); by default the key's device.
+
+    Returns:
+        An array of ``shape`` and ``dtype`` on the key's device; -1 where ``lam`` is negative
+        or NaN.
+
+    Raises:
+        TypeError: ``dtype`` is not an integer dtype, or ``lam`` is a traced value.
+        ValueError: ``lam`` does not broadcast to ``shape``.
+
+    Example:
+        >>> from functrans.random import key
+        >>> c = poisson(key(0), 3.0, (10_000,))
+        >>> abs(float(c.mean()) - 3.0) < 0.1
+        True
+    """
+    xp = _check_key(key, "poisson")
+    d = _int_dtype(dtype, "poisson")
+    lam, shape = _count_param(xp, lam, "lam", "poisson", shape)
+    counts = _poisson_counts(xp, key, lam)
+    return xp.where(xp.isnan(counts), -1.0, counts).astype(d).reshape(shape)
+
+
+def _binomial_counts(xp: ArrayModule, key: Array, n: Array, p: Array) -> Array:
+    """Binomial(n, p) counts of flat float64 arrays, as float64 (NaN for invalid parameters).
+
+    Works with ``q = min(p, 1 - p)`` and mirrors the count. Where ``n q < 10`` it adds
+    geometric waiting times until they pass ``n`` (inversion); elsewhere it uses Hörmann's
+    BTRS transformed rejection ("The generation of binomial random variates", J. Statist.
+    Comput. Simul. 46, 1993), accepting on the exact log-probability ratio.
+    """
+    size = n.shape[0]
+    valid = (n >= 0) & (p >= 0) & (p <= 1) & (xp.floor(n) == n)
+    flip = p > 0.5
+    q = xp.where(valid, xp.where(flip, 1.0 - p, p), 0.0)
+    n = xp.where(valid, n, 0.0)
+    small = valid & (n * q < 10.0)
+    big = valid & ~small
+    # inversion
+    log_1mq = xp.log1p(-xp.where(small & (q > 0), q, 0.5))
+    # BTRS constants (evaluated on safe values where unused)
+    qb = xp.where(big, q, 0.5)
+    nb = xp.where(big, n, 100.0)
+    spq = xp.sqrt(nb * qb * (1.0 - qb))
+    b = 1.15 + 2.53 * spq
+    a = -0.0873 + 0.0248 * b + 0.01 * qb
+    c = nb * qb + 0.5
+    v_r = 0.92 - 4.2 / b
+    alpha = (2.83 + 5.1 / b) * spq
+    log_r = xp.log(qb / (1.0 - qb))
+    m = xp.floor((nb + 1.0) * qb)
+    log_fm = gammaln(m + 1.0) + gammaln(nb - m + 1.0)
+    count = xp.zeros(size, dtype=_F64)
+    total = xp.zeros(size, dtype=_F64)
+    done = ~valid | (small & (q == 0.0))
+    small_key, big_key = _split_two(key)
+    for r in range(_MAX_ROUNDS):
+        if bool(done.all()):
+            break
+        u, v = _rounds(small_key if r % 2 == 0 else big_key, size, r)
+        total = total + xp.ceil(xp.log(u) / log_1mq)
+        step = small & ~done
+        over = step & (total > n)
+        count = xp.where(step & ~over, count + 1.0, count)
+        done = done | over
+        us = 0.5 - xp.abs(u - 0.5)
+        k = xp.floor((2.0 * a / us + b) * (u - 0.5) + c)
+        inside = (k >= 0) & (k <= nb)
+        quick = (us >= 0.07) & (v <= v_r)
+        k_safe = xp.clip(k, 0.0, nb)
+        log_ratio = (log_fm - gammaln(k_safe + 1.0) - gammaln(nb - k_safe + 1.0)
+                     + (k_safe - m) * log_r)
+        accept = xp.log(v * alpha / (a / (us * us) + b)) <= log_ratio
+        ok = big & ~done & inside & (quick | accept)
+        count = xp.where(ok, k, count)
+        done = done | ok
+    count = xp.where(flip, n - count, count)
+    return xp.where(valid, count, math.nan)
+
+
+@_sampler
+def binomial(key: Key, n: float | Array, p: float | Array, shape: Shape | None = None,
+             dtype: DType = np.int64, *, device: str | None = None) -> Array:
+    """Binomial counts: successes in ``n`` trials of probability ``p``.
+
+    Small ``n min(p, 1-p)`` (below 10) adds geometric waiting times (inversion); larger use
+    Hörmann's BTRS transformed rejection, accepting on the exact probability ratio.
+
+    Args:
+        key: A key.
+        n: Number of trials, a non-negative whole number; a number or an array.
+        p: Success probability in [0, 1]; a number or an array.
+        shape: Shape of the result; ``None`` means the broadcast shape of ``n`` and ``p``.
+        dtype: An integer dtype (default int64).
+        device: Where to draw (the key is moved there first); by default the key's device.
+
+    Returns:
+        An array of ``shape`` and ``dtype`` on the key's device; -1 where the parameters are
+        invalid (negative or fractional ``n``, ``p`` outside [0, 1]).
+
+    Raises:
+        TypeError: ``dtype`` is not an integer dtype, or a parameter is a traced value.
+        ValueError: the parameters do not broadcast to ``shape``.
+
+    Example:
+        >>> from functrans.random import key
+        >>> c = binomial(key(0), 20, 0.3, (10_000,))
+        >>> abs(float(c.mean()) - 6.0) < 0.1, int(c.max()) <= 20
+        (True, True)
+    """
+    xp = _check_key(key, "binomial")
+    d = _int_dtype(dtype, "binomial")
+    _reject_tracer(n, "n", "binomial")
+    n_arr = xp.asarray(n, dtype=_F64)
+    prob, shape = _count_param(xp, p, "p", "binomial", shape, n=n_arr)
+    trials = xp.broadcast_to(n_arr, shape).reshape(-1)
+    counts = _binomial_counts(xp, key, trials, prob)
+    return xp.where(xp.isnan(counts), -1.0, counts).astype(d).reshape(shape)

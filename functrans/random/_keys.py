@@ -1,14 +1,18 @@
 """Keys: making them from seeds, deriving new ones, and the raw block function."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from functrans.backend import device_put
+from functrans.core.trace import Tracer
 from functrans.random._bits import _FOLD_TAG, _SPLIT_TAG, _U32, _counters, _int_words, _threefry
-from functrans.random._checks import _check_key, _is_int, _reject_tracer, _sampler
+from functrans.random._checks import _check_key, _is_int, _public, _reject_tracer, _sampler
 from functrans.typing import Array, Key
 
 
+@_public
 def key(seed: int, *, device: str | None = None) -> Array:
     """Make a key from an integer seed.
 
@@ -42,8 +46,6 @@ def key(seed: int, *, device: str | None = None) -> Array:
     k = np.asarray(_int_words(int(seed)), dtype=_U32)
     return k if device is None else device_put(k, device)
 
-
-key.__module__ = "functrans.random"  # the public path, as the samplers show
 
 
 @_sampler
@@ -148,3 +150,77 @@ def threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
     blocks = count.reshape(-1, 2)
     y0, y1 = _threefry(key[0:1], key[1:2], blocks[:, 0], blocks[:, 1])
     return xp.stack([y0, y1], axis=1).reshape(count.shape)
+
+
+@_public
+def PRNGKey(seed: int, *, device: str | None = None) -> Array:
+    """JAX's name for :func:`key`: the key made from an integer seed.
+
+    Args:
+        seed: Any Python or NumPy integer.
+        device: where the key lives (``"cpu"`` by default, ``"gpu"``, ...).
+
+    Returns:
+        A ``uint32`` array of shape ``(2,)``.
+
+    Example:
+        >>> PRNGKey(7)
+        array([0, 7], dtype=uint32)
+    """
+    return key(seed, device=device)
+
+
+def _check_keys(keys: Any, fn: str) -> None:
+    shape = tuple(getattr(keys, "shape", ()))
+    if getattr(keys, "dtype", None) != _U32 or not shape or shape[-1] != 2:
+        raise TypeError(
+            f"functrans.random.{fn}: expected keys (a uint32 array of shape (..., 2), from key "
+            f"or split), got {type(keys).__name__} of shape {shape} and dtype "
+            f"{getattr(keys, 'dtype', None)}"
+        )
+
+
+@_public
+def key_data(keys: Key, *, device: str | None = None) -> Array:
+    """The raw ``uint32`` words of keys (JAX's typed keys unwrap to them; here keys are those
+    words already, so this checks them and returns them).
+
+    Args:
+        keys: A key or an array of keys, shape ``(..., 2)``, ``uint32`` (may be traced).
+        device: Where to put the words; by default where the keys are.
+
+    Returns:
+        A ``uint32`` array of shape ``keys.shape``.
+
+    Raises:
+        TypeError: ``keys`` is not a ``uint32`` array whose last axis has length 2.
+
+    Example:
+        >>> key_data(key(7)).tolist()
+        [0, 7]
+    """
+    _check_keys(keys, "key_data")
+    return keys if device is None or isinstance(keys, Tracer) else device_put(keys, device)
+
+
+@_public
+def wrap_key_data(key_bits: Array, *, device: str | None = None) -> Array:
+    """Keys from their raw ``uint32`` words, the inverse of :func:`key_data`.
+
+    Args:
+        key_bits: A ``uint32`` array of shape ``(..., 2)`` (may be traced).
+        device: Where to put the keys; by default where the words are.
+
+    Returns:
+        The keys, ``uint32`` of shape ``key_bits.shape``.
+
+    Raises:
+        TypeError: ``key_bits`` is not a ``uint32`` array whose last axis has length 2.
+
+    Example:
+        >>> import numpy as np
+        >>> wrap_key_data(np.array([0, 7], np.uint32)).tolist()
+        [0, 7]
+    """
+    _check_keys(key_bits, "wrap_key_data")
+    return key_bits if device is None or isinstance(key_bits, Tracer) else device_put(key_bits, device)
