@@ -4,7 +4,8 @@ Every function works on plain arrays (returning what NumPy returns) and on trace
 inside ``grad``, ``jvp`` and the other transformations. All are built from functrans
 primitives; this package defines no derivative rules of its own. The modules follow NumPy's
 own topics (creation, shape, joining, indexing, the elementwise families, reductions,
-statistics, cumulative operations, sorting, products, padding, linalg, fft).
+statistics, cumulative operations, sorting, set routines, products, convolution, windows,
+polynomials, padding, data types, floating-point error settings, linalg, fft).
 """
 from __future__ import annotations
 
@@ -58,18 +59,26 @@ from functrans.numpy._complex import (
     real_if_close,
 )
 from functrans.numpy._complex import conj as conjugate
+from functrans.numpy._convolve import convolve, correlate
 from functrans.numpy._creation import (
     arange,
     array,
+    asanyarray,
     asarray,
+    asarray_chkfinite,
+    ascontiguousarray,
+    asfortranarray,
     copy,
     diag,
     diagflat,
     empty,
     empty_like,
     eye,
+    fromfunction,
+    fromiter,
     full,
     full_like,
+    geomspace,
     identity,
     linspace,
     logspace,
@@ -79,6 +88,7 @@ from functrans.numpy._creation import (
     tri,
     tril,
     triu,
+    vander,
     zeros,
     zeros_like,
 )
@@ -92,28 +102,75 @@ from functrans.numpy._cumulative import (
     nancumsum,
 )
 from functrans.numpy._dtypes import (
+    False_,
+    ScalarType,
+    True_,
     astype,
     bool_,
+    byte,
+    can_cast,
+    cdouble,
+    common_type,
     complex64,
     complex128,
+    complexfloating,
+    csingle,
+    double,
     dtype,
+    euler_gamma,
     finfo,
     float16,
     float32,
     float64,
+    floating,
+    generic,
+    half,
     iinfo,
+    inexact,
     int8,
     int16,
     int32,
     int64,
+    int_,
+    intc,
+    integer,
+    intp,
+    isdtype,
+    issubdtype,
+    little_endian,
+    long,
+    longlong,
+    min_scalar_type,
+    mintypecode,
+    number,
+    promote_types,
     result_type,
+    sctypeDict,
+    short,
+    signedinteger,
+    single,
+    typecodes,
+    typename,
+    ubyte,
+    uint,
     uint8,
+    uint16,
     uint32,
+    uint64,
+    uintc,
+    uintp,
+    ulong,
+    ulonglong,
+    unsignedinteger,
+    ushort,
 )
+from functrans.numpy._dtypes import bool_ as bool
+from functrans.numpy._errstate import errstate, geterr, geterrcall, seterr, seterrcall
 from functrans.numpy._exponential import (
     exp,
     exp2,
     expm1,
+    i0,
     log,
     log1p,
     log2,
@@ -176,6 +233,18 @@ from functrans.numpy._logic import (
     signbit,
 )
 from functrans.numpy._padding import pad
+from functrans.numpy._polynomial import (
+    poly,
+    polyadd,
+    polyder,
+    polydiv,
+    polyfit,
+    polyint,
+    polymul,
+    polysub,
+    polyval,
+    roots,
+)
 from functrans.numpy._products import cross, dot, einsum, inner, kron, matmul, outer, tensordot, vdot
 from functrans.numpy._reductions import (
     all,
@@ -201,6 +270,17 @@ from functrans.numpy._reductions import min as amin
 from functrans.numpy._rounding import ceil, floor, rint, round, trunc
 from functrans.numpy._rounding import round as around
 from functrans.numpy._rounding import trunc as fix
+from functrans.numpy._sets import (
+    intersect1d,
+    isin,
+    setdiff1d,
+    setxor1d,
+    union1d,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
 from functrans.numpy._shape import (
     atleast_1d,
     atleast_2d,
@@ -274,6 +354,7 @@ from functrans.numpy._trigonometric import arctan2 as atan2
 from functrans.numpy._trigonometric import arctanh as atanh
 from functrans.numpy._trigonometric import deg2rad as radians
 from functrans.numpy._trigonometric import rad2deg as degrees
+from functrans.numpy._window import bartlett, blackman, hamming, hanning, kaiser
 
 # NumPy's constants and array type, as NumPy has them.
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None

@@ -7,13 +7,15 @@ argument lives.
 """
 from __future__ import annotations
 
+import itertools
 import math
 import operator
-from collections.abc import Sequence
-from typing import Literal
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal
 
 import numpy as np
 
+from functrans import errors
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.backend import array_module
 from functrans.core.staging import scalar_kind
@@ -483,3 +485,156 @@ def triu(m: ArrayLike, k: int = 0) -> Array:
         [[1.0, 1.0], [0.0, 1.0]]
     """
     return _triangle(m, k, lower=False)
+
+
+def vander(x: ArrayLike, N: int | None = None, increasing: bool = False) -> Array:
+    """The Vandermonde matrix of the 1-D ``x``: columns ``x**(N-1), ..., x, 1`` (or in
+    increasing powers), ``N`` columns (``len(x)`` by default), as ``numpy.vander``.
+    Differentiable in ``x``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.vander(fnp.array([2.0, 3.0]), 3).tolist()
+        [[4.0, 2.0, 1.0], [9.0, 3.0, 1.0]]
+    """
+    x = as_array(x)
+    if len(x.shape) != 1:
+        raise ValueError(f"x must be a one-dimensional array or sequence, got shape {tuple(x.shape)}")
+    n = x.shape[0] if N is None else int(N)
+    if not any_tracer(x):
+        return array_module(x).vander(x, n, increasing)
+    dtype = np.promote_types(x.dtype, int)  # host-metadata: NumPy's vander computes in this dtype
+    if x.dtype != dtype:
+        x = _conv.convert_element_type(x, new_dtype=dtype)
+    powers = range(n) if increasing else range(n - 1, -1, -1)
+    columns = [_ew.integer_pow(x, p) if p else _conv.full_like(x, 1) for p in powers]
+    if not columns:
+        return _conv.full_like(x, 0, shape=(x.shape[0], 0))
+    return _shape.concatenate([_shape.expand_dims(c, (1,)) for c in columns], dimension=1)
+
+
+def geomspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True,
+              dtype: DType | None = None, axis: int = 0) -> Array:
+    """``num`` numbers spaced evenly on a log scale from ``start`` to ``stop`` (a geometric
+    progression), as ``numpy.geomspace``. Traced scalar endpoints are differentiable: entry
+    ``i`` is ``start * (stop / start) ** t_i``, with the ``t_i`` evenly spaced in [0, 1].
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.geomspace(1.0, 1000.0, 4).round(10).tolist()
+        [1.0, 10.0, 100.0, 1000.0]
+    """
+    if not (holds_device_value(start) or holds_device_value(stop)):
+        # host-data: made from host values
+        return np.geomspace(start, stop, num, endpoint=endpoint, dtype=dtype, axis=axis)
+    start, stop = operand(start), operand(stop)
+    if shape_of(start) != () or shape_of(stop) != ():
+        raise ValueError("fnp.geomspace takes scalar start and stop when they are traced or on a device; "
+                         "for arrays of endpoints, map it with functrans.vmap")
+    if axis not in (0, -1):
+        raise ValueError(f"axis {axis} is out of bounds for the 1-D result of fnp.geomspace")
+    work = np.result_type(dtype_of(start), dtype_of(stop), np.float64)  # host-metadata: NumPy computes in this
+    start, stop = (_conv.convert_element_type(v, new_dtype=work) for v in (start, stop))
+    # host-data: the exponents, made from no array
+    t = placed_like(np.linspace(0.0, 1.0, num, endpoint=endpoint), start if holds_device_value(start) else stop)
+    out = _ew.mul(start, _ew.pow(_ew.div(stop, start), t))
+    if num > 1 and endpoint:  # the last entry is stop itself, as NumPy makes it
+        last = _shape.reshape(_conv.convert_element_type(stop, new_dtype=out.dtype), (1,))
+        out = _shape.concatenate([out[:-1], last], dimension=0)
+    return out if dtype is None else _conv.convert_element_type(out, new_dtype=np.dtype(dtype))
+
+
+def asanyarray(a: ArrayLike, dtype: DType | None = None) -> Array:
+    """``asarray``: functrans has no array subclasses to pass through.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.asanyarray([1.0, 2.0]).tolist()
+        [1.0, 2.0]
+    """
+    return asarray(a, dtype)
+
+
+def ascontiguousarray(a: ArrayLike, dtype: DType | None = None) -> Array:
+    """``asarray``, laid out in C order in memory for a host array, as
+    ``numpy.ascontiguousarray`` (at least 1-D). Traced arrays have no memory layout.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.ascontiguousarray(fnp.ones((2, 3)).T).flags["C_CONTIGUOUS"]
+        True
+    """
+    if not holds_device_value(a) and not isinstance(a, Tracer):
+        return np.ascontiguousarray(a, dtype=dtype)  # host-data: NumPy's layout of host values
+    out = asarray(a, dtype)
+    return out if len(shape_of(out)) else _shape.reshape(out, (1,))
+
+
+def asfortranarray(a: ArrayLike, dtype: DType | None = None) -> Array:
+    """``asarray``, laid out in Fortran order in memory for a host array, as
+    ``numpy.asfortranarray`` (at least 1-D). Traced arrays have no memory layout.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.asfortranarray(fnp.ones((2, 3))).flags["F_CONTIGUOUS"]
+        True
+    """
+    if not holds_device_value(a) and not isinstance(a, Tracer):
+        return np.asfortranarray(a, dtype=dtype)  # host-data: NumPy's layout of host values
+    out = asarray(a, dtype)
+    return out if len(shape_of(out)) else _shape.reshape(out, (1,))
+
+
+def asarray_chkfinite(a: ArrayLike, dtype: DType | None = None) -> Array:
+    """``asarray``, raising ``ValueError`` if the array holds an infinity or a NaN, as
+    ``numpy.asarray_chkfinite``. The check reads values: under ``jit`` and ``vmap`` it raises
+    an error that says so (``functrans.config.debug_nans`` checks every step instead).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.asarray_chkfinite([1.0, 2.0]).tolist()
+        [1.0, 2.0]
+    """
+    out = asarray(a, dtype)
+    value = out
+    if isinstance(out, Tracer):
+        try:
+            value = out.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                "fnp.asarray_chkfinite reads the values it checks, which jit and vmap do not have "
+                "yet. Check outside the transformation, or turn on functrans.config.debug_nans.") from None
+    if value.dtype.kind in "fc" and not bool(array_module(value).isfinite(value).all()):
+        raise ValueError("array must not contain infs or NaNs")
+    return out
+
+
+def fromfunction(function: Callable[..., Any], shape: Sequence[int], *, dtype: DType = float,
+                 **kwargs: Any) -> Any:
+    """``function`` called with one coordinate array per axis of ``shape`` (each of that
+    shape), as ``numpy.fromfunction``; whatever it returns is the result.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fromfunction(lambda i, j: i + 10 * j, (2, 2)).tolist()
+        [[0.0, 10.0], [1.0, 11.0]]
+    """
+    # host-data: coordinates made from a shape
+    return function(*np.indices(tuple(shape), dtype=dtype), **kwargs)
+
+
+def fromiter(iter: Iterable[Any], dtype: DType, count: int = -1) -> Array:
+    """A 1-D array of the first ``count`` items of an iterable (all of them by default), as
+    ``numpy.fromiter``; traced items are stacked, keeping their derivatives.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.fromiter((i * i for i in range(4)), float).tolist()
+        [0.0, 1.0, 4.0, 9.0]
+    """
+    items = list(itertools.islice(iter, None if count < 0 else count))
+    if 0 <= count != len(items):
+        raise ValueError(f"iterator too short: Expected {count} but iterator had only {len(items)} items.")
+    if not holds_device_value(items):
+        return np.array(items, dtype=dtype)  # host-data: host values
+    return array(items, dtype=dtype)

@@ -1,20 +1,151 @@
-"""Data types with NumPy's names: NumPy's dtype objects and limits, NumPy 2's promotion
-rules (``result_type``) and conversion (``astype``)."""
+"""Data types with NumPy's names: NumPy's scalar types, dtype objects, limits and constants,
+NumPy 2's promotion rules (``result_type``, ``promote_types``, ``can_cast``) and conversion
+(``astype``). The queries read dtypes only, so they take traced arrays as well as plain ones."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, cast
 
 import numpy as np
 
+from functrans._abstract import dtype_of
 from functrans.numpy._creation import asarray
+from functrans.numpy._util import host_values
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike, DType
 
+# NumPy's scalar types under all of NumPy's names (the C-named ones are aliases of the sized
+# ones); the abstract ones (floating, integer, ...) are for issubdtype and isinstance checks.
 float16, float32, float64 = np.float16, np.float32, np.float64
 complex64, complex128 = np.complex64, np.complex128
 int8, int16, int32, int64 = np.int8, np.int16, np.int32, np.int64
-uint8, uint32, bool_ = np.uint8, np.uint32, np.bool_
+uint8, uint16, uint32, uint64 = np.uint8, np.uint16, np.uint32, np.uint64
+bool_ = np.bool_  # also exported as ``bool``, NumPy 2's name (bound in __init__, not to shadow Python's here)
+half, single, double = np.half, np.single, np.double
+csingle, cdouble = np.csingle, np.cdouble
+byte, short, intc, int_, long, longlong = np.byte, np.short, np.intc, np.int_, np.long, np.longlong
+ubyte, ushort, uintc, uint, ulong, ulonglong = np.ubyte, np.ushort, np.uintc, np.uint, np.ulong, np.ulonglong
+intp, uintp = np.intp, np.uintp
+generic, number, inexact, floating, complexfloating = np.generic, np.number, np.inexact, np.floating, np.complexfloating
+integer, signedinteger, unsignedinteger = np.integer, np.signedinteger, np.unsignedinteger
+True_, False_ = np.True_, np.False_
 dtype, finfo, iinfo = np.dtype, np.finfo, np.iinfo
+typecodes, sctypeDict, ScalarType = np.typecodes, np.sctypeDict, np.ScalarType
+euler_gamma, little_endian = np.euler_gamma, np.little_endian
+
+
+def _dtype_or_type(x: Any) -> Any:
+    """A dtype, type or dtype name as it is; an array, traced or not, by its dtype."""
+    if isinstance(x, (type, np.dtype, str)):
+        return x
+    return dtype_of(x) if hasattr(x, "dtype") else x
+
+
+def can_cast(from_: ArrayLike | DType, to: DType,
+             casting: Literal["no", "equiv", "safe", "same_kind", "unsafe"] = "safe") -> bool:
+    """Whether ``from_`` (a dtype, or an array of any backend, traced or not, by its dtype)
+    can be cast to ``to`` under the ``casting`` rule, as ``numpy.can_cast``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.can_cast(fnp.ones(2, fnp.float32), fnp.float64), fnp.can_cast(fnp.float64, fnp.int32)
+        (True, False)
+    """
+    # host-metadata: dtypes only
+    return bool(np.can_cast(_dtype_or_type(from_), to, casting=casting))
+
+
+def promote_types(type1: DType, type2: DType) -> np.dtype:
+    """The smallest dtype to which both dtypes can be safely cast, as ``numpy.promote_types``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.promote_types(fnp.int8, fnp.float32)
+        dtype('float32')
+    """
+    # host-metadata: dtypes only
+    return np.promote_types(type1, type2)
+
+
+def issubdtype(arg1: ArrayLike | DType, arg2: DType) -> bool:
+    """Whether ``arg1`` (a dtype, or an array by its dtype) is lower than or equal to
+    ``arg2`` in NumPy's type hierarchy (``fnp.issubdtype(x.dtype, fnp.floating)``).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.issubdtype(fnp.float32, fnp.floating), fnp.issubdtype(fnp.int64, fnp.inexact)
+        (True, False)
+    """
+    # host-metadata: dtypes only
+    return np.issubdtype(_dtype_or_type(arg1), arg2)
+
+
+def isdtype(dtype: DType, kind: str | DType | tuple[str | DType, ...]) -> bool:
+    """Whether ``dtype`` is of ``kind`` (a dtype, or one of the array API's kinds:
+    ``'bool'``, ``'signed integer'``, ``'unsigned integer'``, ``'integral'``,
+    ``'real floating'``, ``'complex floating'``, ``'numeric'``), as ``numpy.isdtype``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.isdtype(fnp.float32, "real floating"), fnp.isdtype(fnp.int8, ("bool", "integral"))
+        (True, True)
+    """
+    # host-metadata: dtypes only
+    return np.isdtype(_dtype_or_type(dtype), kind)
+
+
+def common_type(*arrays: ArrayLike) -> type:
+    """The inexact scalar type common to the arrays (integers count as float64), as
+    ``numpy.common_type``; arrays of any backend, traced or not, count by their dtype.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.common_type(fnp.ones(2, fnp.float32), fnp.arange(3))
+        <class 'numpy.float64'>
+    """
+    # host-metadata: empty stand-ins of the arguments' dtypes
+    return np.common_type(*(np.empty(0, dtype_of(a)) for a in arrays))
+
+
+def mintypecode(typechars: Any, typeset: str = "GDFgdf", default: str = "d") -> str:
+    """The character of the smallest type in ``typeset`` to which every type character (or
+    array, by its dtype) in ``typechars`` can be safely cast, as ``numpy.mintypecode``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.mintypecode(["d", "f", "S"])
+        'd'
+    """
+    chars = [t if isinstance(t, str) else dtype_of(t).char for t in typechars]
+    # host-metadata: type characters only
+    return np.mintypecode(chars, typeset, default)
+
+
+def typename(char: str) -> str:
+    """A description of the type of a type character, as ``numpy.typename``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.typename("d")
+        'double precision'
+    """
+    # host-metadata: a type character
+    return cast(Any, np.typename)(char)  # (typed for literal characters only)
+
+
+def min_scalar_type(a: ArrayLike) -> np.dtype:
+    """The smallest dtype that holds ``a``'s value (a scalar or 0-d array: the result depends
+    on the value, so a traced one must have a concrete value) or, for a larger array, its
+    dtype, as ``numpy.min_scalar_type``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.min_scalar_type(10), fnp.min_scalar_type(-260.0)
+        (dtype('uint8'), dtype('float16'))
+    """
+    if hasattr(a, "shape") and a.shape != ():
+        return dtype_of(a)
+    # host-data: the host value that decides the dtype
+    return np.min_scalar_type(host_values(a))
 
 
 def result_type(*arrays_and_dtypes: ArrayLike | DType) -> np.dtype:

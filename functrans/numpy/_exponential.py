@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
-from functrans.numpy._util import operand
+from functrans.numpy._util import floating, operand
 from functrans.primitives import elementwise as _ew
+from functrans.primitives import special as _special
 from functrans.primitives.elementwise import (
     exp2_p,
     exp_p,
@@ -202,3 +203,18 @@ def logistic(x: ArrayLike, /) -> Array:
         0.5
     """
     return _ew.logistic(operand(x))
+
+
+def i0(x: ArrayLike) -> Array:
+    """The modified Bessel function of the first kind of order 0, elementwise, as
+    ``numpy.i0`` (which the Kaiser window uses); its derivative is ``i1(x)``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.i0(fnp.array([0.0, 1.0])).round(6).tolist()
+        [1.0, 1.266066]
+    """
+    x = floating(x)
+    if type(x) is np.ndarray:
+        return np.i0(x)  # numpy-only: a NumPy array, by the check above
+    return _special.i0(x)

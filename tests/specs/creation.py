@@ -133,3 +133,28 @@ def _from_array_specs():
 
 
 FUNCTIONS: list[OpSpec] = [*_from_shape_specs(), *_from_array_specs()]
+
+
+def _chkfinite_ref(x):
+    return np.asarray_chkfinite(x)
+
+
+#: NumPy's remaining ways to make an array: from arrays under other layouts, from a function
+#: of the coordinates, from an iterable, and geometric progressions.
+MORE_FUNCTIONS: list[OpSpec] = [
+    *(unary(f"fnp.{n}", getattr(fnp, n), getattr(np, n))
+      for n in ("asanyarray", "ascontiguousarray", "asfortranarray", "asarray_chkfinite")),
+    OpSpec("fnp.fromfunction", lambda *, shape: fnp.fromfunction(lambda i, j: i + 10 * j, shape),
+           lambda *, shape: np.fromfunction(lambda i, j: i + 10 * j, shape), 0,
+           no_args(st.fixed_dictionaries({"shape": shapes(min_dims=2, max_dims=2)})), derivative="none"),
+    unary("fnp.fromiter", lambda x: fnp.fromiter((x[i] * x[i] for i in range(x.shape[0])), float),
+          lambda x: np.fromiter((x[i] * x[i] for i in range(x.shape[0])), float),
+          sig=same_shapes(1, min_dims=1, max_dims=1, min_side=1)),
+    OpSpec("fnp.geomspace", fnp.geomspace, np.geomspace, 0, no_args(st.fixed_dictionaries(
+        {"start": st.sampled_from([1.0, -2.0, 0.5]), "stop": st.sampled_from([8.0, -1.0, 100.0]),
+         "num": st.integers(0, 5), "endpoint": st.booleans()}).filter(lambda p: p["start"] * p["stop"] > 0)),
+        derivative="none"),
+    OpSpec("fnp.geomspace[traced]", fnp.geomspace, np.geomspace, 2,
+           st.fixed_dictionaries({"num": st.integers(0, 5), "endpoint": st.booleans()}).map(
+               lambda p: (((), ()), p)), domain=(POSITIVE, POSITIVE)),
+]

@@ -6,13 +6,16 @@ from . import (
     conversion,
     creation,
     cumulative,
+    dtypes,
     elementwise,
     fft,
     indexing,
     joining,
     linalg,
+    polynomials,
     products,
     reductions,
+    sets,
     shape,
     signal,
     sorting,
@@ -44,6 +47,7 @@ PRIMITIVE_SPECS: list[OpSpec] = _with_mixed([
 FNP_SPECS: list[OpSpec] = _with_mixed([
     *elementwise.FUNCTIONS, *reductions.FUNCTIONS, *cumulative.FUNCTIONS, *shape.FUNCTIONS, *joining.FUNCTIONS,
     *indexing.FUNCTIONS, *products.FUNCTIONS, *sorting.FUNCTIONS, *creation.FUNCTIONS, *conversion.FUNCTIONS,
+    *creation.MORE_FUNCTIONS, *sets.FUNCTIONS, *polynomials.FUNCTIONS, *dtypes.FUNCTIONS,
 ], _MIXED_FUNCTIONS)
 
 ALL_SPECS: list[OpSpec] = PRIMITIVE_SPECS + FNP_SPECS
