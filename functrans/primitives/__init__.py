@@ -124,10 +124,15 @@ from functrans.primitives.shape import (
 )
 from functrans.primitives.sorting import argsort_p, searchsorted_p
 from functrans.primitives.special import (
+    betainc_p,
+    betaln_p,
     digamma_p,
     erf_p,
     erfc_p,
     erfinv_p,
+    gamma_p,
+    gammainc_p,
+    gammaincc_p,
     i0_p,
     i0e_p,
     i1_p,
@@ -135,8 +140,10 @@ from functrans.primitives.special import (
     lgamma_p,
     log_ndtr_p,
     polygamma_p,
+    spence_p,
     xlog1py_p,
     xlogy_p,
+    zeta_p,
 )
 
 

@@ -1,6 +1,8 @@
-"""Special functions: ``erf``, ``erfc``, ``erfinv``, ``lgamma``, ``digamma``, ``polygamma``,
-the modified Bessel functions ``i0``, ``i1`` and their scaled forms ``i0e``, ``i1e``, and
-``log_ndtr`` (the log of the standard normal distribution function).
+"""Special functions: ``erf``, ``erfc``, ``erfinv``, ``lgamma``, ``gamma``, ``digamma``,
+``polygamma``, the modified Bessel functions ``i0``, ``i1`` and their scaled forms ``i0e``,
+``i1e``, ``log_ndtr`` (the log of the standard normal distribution function), ``betaln``, the
+regularized incomplete beta and gamma functions ``betainc``, ``gammainc``, ``gammaincc``, the
+Hurwitz zeta function ``zeta`` and the dilogarithm ``spence``.
 
 Values come from SciPy (``scipy.special``) when it is installed; SciPy is not a dependency
 of functrans, so without it these primitives raise an error that says to
@@ -15,6 +17,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from functrans import errors
 from functrans.backend import array_module, backend_of
 from functrans.primitives._define import defjvp, defjvp_with_output, elementwise
 from functrans.primitives.elementwise import add, div, eq, exp, log, log1p, mul, neg, select, sign, sub
@@ -127,7 +132,7 @@ def _x_log_impl(log_name, shift):
         like = x if not isinstance(x, (int, float)) else y
         backend = backend_of(like)
         xp = backend.xp
-        x_zero = x == 0
+        x_zero = (x == 0) & ~xp.isnan(y)  # 0 * log(NaN) is NaN, as SciPy
         safe = xp.where(x_zero, 1.0 - shift, y)
         zero = backend.full((), 0, xp.result_type(x, y), backend.device_of(like))
         return xp.where(x_zero, zero, x * getattr(xp, log_name)(safe))
@@ -157,8 +162,106 @@ defjvp(
     broadcast=True,
 )
 
+# --- functions of several arguments, valued by scipy.special: the array module of the first array
+def _special_n(name, scipy_name=None):
+    scipy_name = scipy_name or name
+    SPECIAL_FUNCTIONS.append(scipy_name)
+
+    def impl(*args):
+        like = next((a for a in args if hasattr(a, "dtype")), args[0])
+        out = getattr(_special_module(like, name), scipy_name)(*args)
+        dtype = np.result_type(*(a.dtype if hasattr(a, "dtype") else a for a in args))
+        if dtype.kind == "f" and out.dtype != dtype:
+            out = out.astype(dtype)
+        return out
+
+    impl.__name__ = f"_{name}_impl"
+    return elementwise(name, impl)
+
+
+def _not_differentiable_in(function, argument, fix):
+    """A JVP rule for an argument the function has no derivative in: an error naming it."""
+    def rule(t, *primals):
+        raise errors.UnsupportedError(
+            f"{function} is not differentiable in {argument} (its derivative there is not "
+            f"implemented); {fix}")
+
+    return rule
+
+
+# --- gamma: Gamma(x), NaN at the poles (0 excepted: +-inf) as SciPy; d Gamma = Gamma digamma ----------
+gamma_p = _special("gamma")
+defjvp_with_output(gamma_p, lambda t, out, x: mul(t, mul(out, digamma(x))))
+
+def _is_python_number(x):
+    return isinstance(x, (int, float))
+
+
+def _lgamma_of(a):
+    """``lgamma(a)``, a Python float for a Python number (weakly typed: it keeps float32)."""
+    return math.lgamma(a) if _is_python_number(a) else lgamma(a)
+
+
+def _betaln_of(a, b):
+    if _is_python_number(a) and _is_python_number(b):
+        return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+    return betaln(a, b)
+
+
+# --- betaln(a, b) = log|B(a, b)|: d/da = digamma(a) - digamma(a + b) ---------------------------
+betaln_p = _special_n("betaln")
+defjvp(betaln_p,
+       lambda t, a, b: mul(t, sub(digamma(a), digamma(add(a, b)))),
+       lambda t, a, b: mul(t, sub(digamma(b), digamma(add(a, b)))))
+
+# --- betainc(a, b, x) = I_x(a, b): d/dx = x^(a-1) (1-x)^(b-1) / B(a, b); in a and b: none -------
+_BETAINC_FIX = "wrap a and b in stop_gradient if they are constants"
+betainc_p = _special_n("betainc")
+defjvp(betainc_p,
+       _not_differentiable_in("betainc", "a", _BETAINC_FIX),
+       _not_differentiable_in("betainc", "b", _BETAINC_FIX),
+       lambda t, a, b, x: mul(t, exp(sub(add(xlogy(sub(a, 1.0), x), xlog1py(sub(b, 1.0), neg(x))),
+                                         _betaln_of(a, b)))))
+
+
+# --- gammainc(a, x) = P(a, x) and gammaincc = Q = 1 - P: d/dx P = x^(a-1) e^-x / Gamma(a) ---------
+def _gamma_density(a, x):
+    return exp(sub(sub(xlogy(sub(a, 1.0), x), x), _lgamma_of(a)))
+
+
+_GAMMAINC_FIX = "wrap a in stop_gradient if it is a constant"
+gammainc_p = _special_n("gammainc")
+defjvp(gammainc_p, _not_differentiable_in("gammainc", "a", _GAMMAINC_FIX),
+       lambda t, a, x: mul(t, _gamma_density(a, x)))
+gammaincc_p = _special_n("gammaincc")
+defjvp(gammaincc_p, _not_differentiable_in("gammaincc", "a", _GAMMAINC_FIX),
+       lambda t, a, x: neg(mul(t, _gamma_density(a, x))))
+
+# --- zeta(x, q) = sum_k (k + q)^-x (Hurwitz): d/dq = -x zeta(x + 1, q); in x: none ---------------
+zeta_p = _special_n("zeta")
+defjvp(zeta_p, _not_differentiable_in("zeta", "x", "wrap x in stop_gradient if it is a constant"),
+       lambda t, x, q: mul(t, neg(mul(x, zeta(add(x, 1.0), q)))))
+
+
+# --- spence(z) = integral from 1 to z of log(t) / (1 - t): d/dz = log(z) / (1 - z), -1 at z = 1 ---
+def _spence_derivative(z):
+    at_one = eq(z, 1.0)
+    safe = select(at_one, 2.0, z)
+    return select(at_one, -1.0, div(log(safe), sub(1.0, safe)))
+
+
+spence_p = _special("spence")
+defjvp(spence_p, lambda t, z: mul(t, _spence_derivative(z)))
+
 xlogy = xlogy_p.bind
 xlog1py = xlog1py_p.bind
+gamma = gamma_p.bind
+betaln = betaln_p.bind
+betainc = betainc_p.bind
+gammainc = gammainc_p.bind
+gammaincc = gammaincc_p.bind
+zeta = zeta_p.bind
+spence = spence_p.bind
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind

@@ -1,10 +1,12 @@
 """``functrans.scipy.special``: special functions with SciPy's names, differentiable.
 
-``erf``, ``erfc``, ``erfinv``, ``gammaln``, ``digamma``, ``polygamma``, ``i0``, ``i1``, ``i0e``,
-``i1e`` and ``log_ndtr`` take their values from SciPy when it is installed (an error says to
+``erf``, ``erfc``, ``erfinv``, ``gamma``, ``gammaln``, ``digamma``, ``polygamma``, ``i0``,
+``i1``, ``i0e``, ``i1e``, ``log_ndtr``, ``betaln``, ``betainc``, ``gammainc``, ``gammaincc``,
+``zeta`` and ``spence`` take their values from SciPy when it is installed (an error says to
 ``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
-``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr`` and ``gamma`` are built
-from functrans.numpy and need nothing else.
+``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr``, ``ndtri``,
+``multigammaln``, ``entr``, ``rel_entr`` and ``kl_div`` are built on those and on
+functrans.numpy. Values at special points (poles, 0, infinities, NaN) are SciPy's.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 
 from functrans.core.trace import Tracer
+from functrans.numpy._reductions import any as _any
 from functrans.numpy._reductions import logsumexp, max, sum
 from functrans.numpy._util import any_tracer, as_array, normalize_axes
 from functrans.primitives import elementwise as _em
@@ -22,9 +25,10 @@ from functrans.scipy._util import as_float
 from functrans.typing import Array, ArrayLike
 
 __all__ = [
-    "digamma", "erf", "erfc", "erfinv", "expit", "gamma", "gammaln", "i0", "i0e", "i1", "i1e",
-    "log_ndtr", "log_softmax", "logit", "logsumexp", "ndtr", "ndtri", "polygamma", "psi",
-    "softmax", "xlog1py", "xlogy",
+    "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammainc",
+    "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax", "logit",
+    "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rel_entr", "softmax",
+    "spence", "xlog1py", "xlogy", "zeta",
 ]
 
 
@@ -73,17 +77,15 @@ def gammaln(x: ArrayLike) -> Array:
 
 
 def gamma(x: ArrayLike) -> Array:
-    """The gamma function, ``exp(gammaln(x))`` with the sign of Gamma (for real ``x``).
+    """The gamma function (``inf`` at 0, NaN at the negative integers, as SciPy); its
+    derivative is ``gamma(x) * digamma(x)``.
 
     Example:
         >>> import functrans.scipy.special as fsp
         >>> round(float(fsp.gamma(5.0)), 9)
         24.0
     """
-    x = as_float(x)
-    # Gamma is negative on (-2k-1, -2k) for k >= 0: where floor(x) is odd and x < 0.
-    negative = _em.logical_and(_ew.lt(x, 0), _ew.eq(_em.mod(_em.floor(x), 2.0), 1.0))
-    return _ew.mul(_ew.select(negative, -1.0, 1.0), _ew.exp(_sp.lgamma(x)))
+    return _sp.gamma(as_float(x))
 
 
 def digamma(x: ArrayLike) -> Array:
@@ -277,3 +279,166 @@ def _max_shift(x: Array, axes: tuple[int, ...]) -> Array:
         return 0.0
     m = max(stop_gradient(x) if any_tracer(x) else x, axes, keepdims=True)
     return _ew.select(_em.isfinite(m), m, 0.0)
+
+
+def betaln(a: ArrayLike, b: ArrayLike) -> Array:
+    """``log|B(a, b)|``, the log of the beta function ``Gamma(a) Gamma(b) / Gamma(a + b)``,
+    accurate where the gamma functions overflow. Differentiable in both arguments.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.betaln(1.0, 2.0)), 12)  # log(1/2)
+        -0.69314718056
+    """
+    return _sp.betaln(as_float(a), as_float(b))
+
+
+def betainc(a: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
+    """The regularized incomplete beta function ``I_x(a, b)`` (``a, b > 0``, ``0 <= x <= 1``).
+
+    Differentiable in ``x`` only: its derivative in ``a`` and ``b`` is not implemented (JAX has
+    none either), and differentiating in them raises ``UnsupportedError`` rather than giving a
+    wrong zero; pass them as constants (or through ``stop_gradient``).
+
+    Example:
+        >>> import functrans as ft, functrans.scipy.special as fsp
+        >>> float(fsp.betainc(1.0, 1.0, 0.25)), float(ft.grad(fsp.betainc, argnums=2)(1.0, 1.0, 0.25))
+        (0.25, 1.0)
+    """
+    return _sp.betainc(as_float(a), as_float(b), as_float(x))
+
+
+def gammainc(a: ArrayLike, x: ArrayLike) -> Array:
+    """The regularized lower incomplete gamma function ``P(a, x)`` (``a > 0``, ``x >= 0``).
+
+    Differentiable in ``x`` only: its derivative in ``a`` is not implemented, and
+    differentiating in ``a`` raises ``UnsupportedError``; pass ``a`` as a constant.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.gammainc(1.0, 1.0)), 12)  # 1 - exp(-1)
+        0.632120558829
+    """
+    return _sp.gammainc(as_float(a), as_float(x))
+
+
+def gammaincc(a: ArrayLike, x: ArrayLike) -> Array:
+    """The regularized upper incomplete gamma function ``Q(a, x) = 1 - P(a, x)``, accurate
+    where ``P`` is close to 1. Differentiable in ``x`` only (as ``gammainc``).
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.gammaincc(1.0, 1.0)), 12)  # exp(-1)
+        0.367879441171
+    """
+    return _sp.gammaincc(as_float(a), as_float(x))
+
+
+def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Array:
+    """The Hurwitz zeta function ``sum over k >= 0 of (k + q)**-x`` (the Riemann zeta function
+    for ``q=None``). Differentiable in ``q`` (``-x * zeta(x + 1, q)``); its derivative in ``x``
+    is not implemented (JAX has none either) and raises ``UnsupportedError``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.zeta(2.0)), 12)  # pi**2 / 6
+        1.644934066848
+    """
+    return _sp.zeta(as_float(x), 1.0 if q is None else as_float(q))
+
+
+def spence(z: ArrayLike) -> Array:
+    """The dilogarithm in SciPy's convention: the integral from 1 to ``z`` of
+    ``log(t) / (1 - t)`` (real ``z >= 0``); its derivative is ``log(z) / (1 - z)``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.spence(1.0))
+        0.0
+    """
+    return _sp.spence(as_float(z))
+
+
+def multigammaln(a: ArrayLike, d: int) -> Array:
+    """The log of the multivariate gamma function of dimension ``d``:
+    ``d (d - 1) / 4 log(pi) + sum over j < d of gammaln(a - j / 2)``, for ``a > (d - 1) / 2``.
+
+    Raises:
+        ValueError: ``d`` is not a positive integer, or a concrete ``a`` is not above
+            ``(d - 1) / 2`` (SciPy's condition).
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.multigammaln(3.0, 1)), 12)  # gammaln(3) = log(2)
+        0.69314718056
+    """
+    if isinstance(d, bool) or int(d) != d or d < 1:
+        raise ValueError(f"multigammaln: d must be a positive integer, got {d!r}")
+    d = int(d)
+    a = as_float(a)
+    if not any_tracer(a):
+        if bool(_any(_em.le(a, 0.5 * (d - 1)))):
+            raise ValueError(f"multigammaln: every a must be greater than (d - 1) / 2 = {0.5 * (d - 1)}")
+    total = _sp.lgamma(a)
+    for j in range(1, d):
+        total = _ew.add(total, _sp.lgamma(_ew.sub(a, 0.5 * j)))
+    return _ew.add(total, 0.25 * d * (d - 1) * math.log(math.pi))
+
+
+def _positive(x: Array) -> tuple[Array, Array]:
+    """(where ``x > 0``, ``x`` with 1 elsewhere): a safe argument for the branch that needs it."""
+    positive = _ew.gt(x, 0.0)
+    return positive, _ew.select(positive, x, 1.0)
+
+
+def entr(x: ArrayLike) -> Array:
+    """The elementwise entropy ``-x log(x)``: 0 at 0, ``-inf`` for ``x < 0`` (as SciPy).
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> fsp.entr(np.array([0.0, 1.0, -1.0])).tolist()
+        [0.0, -0.0, -inf]
+    """
+    x = as_float(x)
+    positive, safe = _positive(x)
+    inside = _ew.neg(_ew.mul(x, _ew.log(safe)))
+    zero = _ew.mul(x, 0.0)  # in x's dtype (read only where x == 0)
+    out = _ew.select(positive, inside, _ew.select(_ew.eq(x, 0.0), zero, -math.inf))
+    return _ew.select(_em.isnan(x), x, out)  # NaN stays NaN
+
+
+def _relative_entropy(x: Array, y: Array, plus: bool) -> Array:
+    x_pos, x_safe = _positive(x)
+    y_pos, y_safe = _positive(y)
+    inside = _ew.mul(x, _ew.log(_ew.div(x_safe, y_safe)))
+    if plus:
+        inside = _ew.add(_ew.sub(inside, x), y)
+    at_zero = _em.logical_and(_ew.eq(x, 0.0), _ew.ge(y, 0.0))
+    edge = _ew.select(at_zero, y if plus else _ew.mul(x, 0.0), math.inf)  # x * 0: x's dtype
+    out = _ew.select(_em.logical_and(x_pos, y_pos), inside, edge)
+    nan = _em.logical_or(_em.isnan(x), _em.isnan(y))
+    return _ew.select(nan, _ew.add(x, y), out)  # NaN in either argument gives NaN
+
+
+def rel_entr(x: ArrayLike, y: ArrayLike) -> Array:
+    """The elementwise relative entropy ``x log(x / y)`` for ``x, y > 0``; 0 where ``x == 0``
+    and ``y >= 0``; ``inf`` elsewhere (as SciPy).
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> fsp.rel_entr(np.array([0.0, 1.0, 1.0]), np.array([1.0, 1.0, -1.0])).tolist()
+        [0.0, 0.0, inf]
+    """
+    return _relative_entropy(as_float(x), as_float(y), plus=False)
+
+
+def kl_div(x: ArrayLike, y: ArrayLike) -> Array:
+    """The elementwise Kullback-Leibler divergence ``x log(x / y) - x + y`` for ``x, y > 0``;
+    ``y`` where ``x == 0`` and ``y >= 0``; ``inf`` elsewhere (as SciPy).
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> fsp.kl_div(np.array([0.0, 1.0]), np.array([2.0, 1.0])).tolist()
+        [2.0, 0.0]
+    """
+    return _relative_entropy(as_float(x), as_float(y), plus=True)

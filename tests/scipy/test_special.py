@@ -154,3 +154,80 @@ def test_special_functions_on_backend(name, ref, domains, backend):
     backend.check_placed(out, f"fsp.{name} on {backend}")
     np.testing.assert_allclose(backend.get(out), ref(*args), rtol=1e-12, atol=1e-300)
     check_grads(fn, backend.put(args), order=1, atol=1e-5, rtol=1e-5)
+
+
+# --- the table rows of the functions of several arguments and of the entropies ------------------
+from specs import check_spec  # noqa: E402
+from specs.special import FUNCTIONS as SPECIAL_FUNCTION_SPECS  # noqa: E402
+
+
+@pytest.mark.parametrize("spec", SPECIAL_FUNCTION_SPECS, ids=repr)
+def test_function_spec(spec, backend):
+    check_spec(spec, backend)
+
+
+@pytest.mark.parametrize("spec", SPECIAL_FUNCTION_SPECS, ids=repr)
+def test_function_spec_low_precision(spec, backend):
+    check_spec(spec, backend, low_precision=True)
+
+
+SPECIAL_POINTS = np.array([0.0, -0.0, 1.0, -1.0, -2.0, -0.5, 0.5, 2.0, np.inf, -np.inf, np.nan])
+
+
+@pytest.mark.parametrize("name", ["gamma", "gammaln", "digamma", "erf", "erfc", "erfinv", "ndtr", "ndtri",
+                                  "log_ndtr", "logit", "expit", "i0", "i0e", "i1", "i1e", "spence", "entr"])
+def test_special_points_as_scipy(name, backend):
+    with np.errstate(all="ignore"):
+        expected = getattr(ss, name)(SPECIAL_POINTS)
+        got = getattr(fsp, name)(backend.put(SPECIAL_POINTS))
+    backend.check_placed(got)
+    np.testing.assert_allclose(backend.get(got), expected, rtol=1e-13, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["betaln", "gammainc", "gammaincc", "zeta", "xlogy", "xlog1py", "rel_entr",
+                                  "kl_div"])
+def test_special_points_of_two_arguments_as_scipy(name):
+    a, b = np.meshgrid(SPECIAL_POINTS, SPECIAL_POINTS)
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(getattr(fsp, name)(a, b), getattr(ss, name)(a, b), rtol=1e-13, atol=0,
+                                   equal_nan=True)
+
+
+def test_betainc_special_points_and_riemann_zeta():
+    x = np.array([0.0, 1.0, 0.5, -0.5, 1.5, np.nan])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(fsp.betainc(2.0, 3.0, x), ss.betainc(2.0, 3.0, x), equal_nan=True)
+    s = np.array([2.0, 3.0, 1.0, 0.5, np.inf])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(fsp.zeta(s), ss.zeta(s, 1.0), rtol=1e-14, equal_nan=True)
+
+
+def test_derivatives_that_are_not_implemented_raise():
+    from functrans.errors import UnsupportedError
+
+    with pytest.raises(UnsupportedError, match="betainc is not differentiable in a"):
+        ft.grad(fsp.betainc)(2.0, 3.0, 0.5)
+    with pytest.raises(UnsupportedError, match="betainc is not differentiable in b"):
+        ft.grad(fsp.betainc, argnums=1)(2.0, 3.0, 0.5)
+    with pytest.raises(UnsupportedError, match="gammainc is not differentiable in a"):
+        ft.grad(fsp.gammainc)(2.0, 0.5)
+    with pytest.raises(UnsupportedError, match="gammaincc is not differentiable in a"):
+        ft.grad(fsp.gammaincc)(2.0, 0.5)
+    with pytest.raises(UnsupportedError, match="zeta is not differentiable in x"):
+        ft.grad(fsp.zeta)(2.0, 1.5)
+    # the other arguments stay differentiable, to second order
+    check_grads(lambda x: fsp.betainc(2.0, 3.0, x), (np.array([0.2, 0.7]),), order=2)
+    assert float(ft.grad(fsp.spence)(1.0)) == -1.0
+
+
+def test_multigammaln_condition_and_entropy_derivatives():
+    with pytest.raises(ValueError, match=r"greater than \(d - 1\) / 2"):
+        fsp.multigammaln(np.array([0.9, 2.0]), 3)
+    with pytest.raises(ValueError, match="positive integer"):
+        fsp.multigammaln(2.0, 0)
+    x = np.array([0.5, 2.0])
+    np.testing.assert_allclose(ft.grad(lambda x: fsp.entr(x).sum())(x), -np.log(x) - 1, rtol=1e-14)
+    y = np.array([1.5, 0.5])
+    gx, gy = ft.grad(lambda x, y: fsp.kl_div(x, y).sum(), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx, np.log(x / y), rtol=1e-14)
+    np.testing.assert_allclose(gy, 1 - x / y, rtol=1e-14)
