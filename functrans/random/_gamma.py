@@ -84,7 +84,7 @@ def _log_gamma_draw(key: Array, a: Array) -> Array:
     return log_x.reshape(a.shape)
 
 
-def _log_gamma_slope(a: Array, log_x: Array) -> Array:
+def _log_gamma_slope(log_x: Array, a: Array) -> Array:
     """``d log x / d a`` of Gamma(a) samples at a fixed CDF value, on concrete arrays."""
     xp = array_module(a)
     valid = a > 0
@@ -108,7 +108,7 @@ def _log_gamma_slope(a: Array, log_x: Array) -> Array:
 
 @custom_jvp
 def _slope(a: Array, log_x: Array) -> Array:
-    return _draw_with(_log_gamma_slope, a, log_x)  # on the device of a
+    return _draw_with(_log_gamma_slope, log_x, a)  # on the device of the samples
 
 
 @_slope.defjvp
@@ -171,8 +171,8 @@ def gamma(key: Key, a: float | Array, shape: Shape | None = None, dtype: DType =
         >>> abs(float(x.mean()) - 3.0) < 0.1
         True
     """
-    return fnp.exp(loggamma(key, a, shape, dtype=_F64, device=device)).astype(
-        _float_dtype(dtype, "gamma"))
+    dtype = _float_dtype(dtype, "gamma")
+    return _finish(fnp.exp(loggamma(key, a, shape, dtype=_F64, device=device)), dtype)
 
 
 @_public

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.api import custom_jvp
 from functrans.random._bits import _unit
 from functrans.random._checks import (
     Shape,
@@ -25,6 +26,7 @@ from functrans.random._checks import (
 )
 from functrans.random._continuous import normal, uniform
 from functrans.random._keys import split
+from functrans.scipy.special import log_ndtr
 from functrans.typing import Array, DType, Key
 
 
@@ -369,7 +371,8 @@ def double_sided_maxwell(key: Key, loc: float | Array, scale: float | Array,
 def wald(key: Key, mean: float | Array, shape: Shape | None = None, dtype: DType = np.float64, *,
          device: str | None = None) -> Array:
     """Wald (inverse Gaussian) samples with ``mean`` and shape 1, by Michael, Schucany and
-    Haas's transformation with multiple roots; differentiable in ``mean``.
+    Haas's transformation with multiple roots; differentiable in ``mean`` (to any order) by
+    implicit reparameterization, since the choice of root jumps as the mean moves.
 
     Args:
         key: A key.
@@ -393,11 +396,30 @@ def wald(key: Key, mean: float | Array, shape: Shape | None = None, dtype: DType
     """
     key, shape, dtype, (mean,) = _with_params(key, "wald", shape, dtype, device, mean=mean)
     k_v, k_z = split(key)
-    v = normal(k_v, shape, _work(dtype))
-    z = uniform(k_z, shape, _work(dtype))
+    return _finish(_wald(normal(k_v, shape), uniform(k_z, shape), mean), dtype)
+
+
+@custom_jvp
+def _wald(v: Array, z: Array, mean: Any) -> Array:
+    """Wald(mean, 1) from a normal ``v`` and a uniform ``z``: the smaller root of the
+    quadratic that ``v^2`` fixes, or its reflection ``mean^2 / x``, chosen by ``z``."""
     y = v * v
     x = mean + 0.5 * mean * mean * y - 0.5 * mean * fnp.sqrt(4.0 * mean * y + mean * mean * y * y)
-    return _finish(fnp.where(z <= mean / (mean + x), x, mean * mean / x), dtype)
+    return fnp.where(z <= mean / (mean + x), x, mean * mean / x)
+
+
+@_wald.defjvp
+def _wald_jvp(primals: tuple, tangents: tuple) -> tuple:
+    # The choice between the two roots jumps as the mean moves, so the path above has the
+    # wrong derivative; the implicit one keeps the CDF value: dx/dmean = -(dF/dmean) / pdf.
+    # With F = Phi(a) + e^(2/m) Phi(-b), a = (x/m - 1)/sqrt(x), b = (x/m + 1)/sqrt(x), the
+    # phi terms cancel (b^2 - a^2 = 4/m), leaving dF/dmean = -(2/m^2) e^(2/m) Phi(-b).
+    v, z, mean = primals
+    x = _wald(v, z, mean)
+    b = (x / mean + 1.0) / fnp.sqrt(x)
+    log_pdf = -0.5 * math.log(2.0 * math.pi) - 1.5 * fnp.log(x) - (x - mean) ** 2 / (2.0 * mean * mean * x)
+    slope = 2.0 / (mean * mean) * fnp.exp(2.0 / mean + log_ndtr(-b) - log_pdf)
+    return x, tangents[2] * slope
 
 
 @_public
