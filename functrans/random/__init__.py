@@ -28,9 +28,19 @@ Floats are built from mantissa bits: a float32 uniform from the top 23 bits of t
 word, a float64 uniform from 52 bits of both words. The default float dtype is float64,
 NumPy's default.
 
-Sampling is not differentiable: passing a traced value (inside ``grad``, ``jit``, ...) as a
-key, probability, bound or logits raises a ``TypeError`` that says to pass
-``functrans.stop_gradient(...)`` of it instead.
+Derivatives: the continuous samplers with parameters are differentiable in them at a fixed
+key (the sample is a function of the parameters once the key is fixed), so a Monte Carlo
+estimate of ``E[f(X)]`` has a gradient (the reparameterization trick). Closed-form transforms
+(``pareto``, ``weibull_min``, ``rayleigh``, ``triangular``, ``lognormal``,
+``double_sided_maxwell``, ``multivariate_normal``; ``loc + scale * laplace(key)`` and the like)
+differentiate along their path, to any order. ``gamma`` and what is built on it (``loggamma``,
+``beta``, ``dirichlet``, ``chisquare``, ``t``, ``f``, ``generalized_normal``) and ``wald`` use
+implicit reparameterization: the derivative of the sample that keeps its CDF value, first
+order only for the gamma family (a clear error beyond, as in JAX). The other samplers (uniform
+and normal bounds, discrete distributions, permutations) are not differentiable: passing a
+traced value (inside ``grad``, ...) as their probability, bound or logits raises a
+``TypeError`` that says to pass ``functrans.stop_gradient(...)`` of it instead. Inside ``jit``
+or ``vmap`` the key may be traced: the draw runs when the program runs, with the same numbers.
 
 Example:
     >>> from functrans import random
