@@ -54,8 +54,9 @@ ARRAY_KERNELS = True
 MIN_SCALAR_GROUP = 6
 #: The fewest steps a group of arrays needs (one pass over memory instead of two already pays).
 MIN_ARRAY_GROUP = 2
-#: The most steps in one kernel: compiling takes longer than linear in its length.
-MAX_GROUP = 512
+#: The most steps in one kernel: compiling takes longer than linear in its length (a cut
+#: through a derivative program passes every forward value it needs from kernel to kernel).
+MAX_GROUP = 1024
 _PY_NUMBERS = (bool, int, float)
 
 
