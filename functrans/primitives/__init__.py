@@ -131,6 +131,7 @@ from functrans.primitives.special import (
     erfc_p,
     erfinv_p,
     gamma_p,
+    gammainc_grad_a_p,
     gammainc_p,
     gammaincc_p,
     i0_p,
