@@ -12,9 +12,9 @@ All rules live as attributes of the primitive object (no lookups by name on the 
   inputs; linear inputs arrive as ``Var`` objects (``is_linear(x)``), the others as values;
   ``zero`` for an input that gets no cotangent.
 - ``jvp_args``: ``(jvp, rule)``, set by the registrars of one- and two-input primitives: ``rule``
-  is ``jvp`` taking the (primal, tangent) pairs unpacked, ``rule(x, t_x)`` or
-  ``rule(x, t_x, y, t_y)``, for an application without parameters; forward mode calls it
-  instead of building the lists (only while ``jvp`` is still the rule it belongs to).
+  is ``jvp`` taking the (primal, tangent) pairs unpacked, ``rule(x, t_x, **params)`` or
+  (without parameters) ``rule(x, t_x, y, t_y)``; forward mode calls it instead of building
+  the lists (only while ``jvp`` is still the rule it belongs to).
 """
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ class JVPTrace(Trace):
         # this trace, so at least one argument is its tracer.
         rule = prim.jvp
         unpacked = prim.jvp_args
-        if unpacked is not None and (params or unpacked[0] is not rule):
+        if unpacked is not None and unpacked[0] is not rule:
             unpacked = None
         n = len(args)
         if n == 1:
@@ -92,7 +92,8 @@ class JVPTrace(Trace):
             if type(x) is not JVPTracer or x._trace is not self:
                 return self.apply_rule(prim, rule, args, params)
             if unpacked is not None:
-                out, tangent_out = unpacked[1](x.primal, x.tangent)
+                out, tangent_out = (unpacked[1](x.primal, x.tangent, **params) if params
+                                    else unpacked[1](x.primal, x.tangent))
             else:
                 return self.apply_rule(prim, rule, args, params, [x.primal], [x.tangent])
         elif n == 2:
@@ -109,7 +110,7 @@ class JVPTrace(Trace):
                 px, tx, py, ty = x, zero, y.primal, y.tangent
             else:
                 return self.apply_rule(prim, rule, args, params)
-            if unpacked is not None:
+            if unpacked is not None and not params:
                 out, tangent_out = unpacked[1](px, tx, py, ty)
             else:
                 return self.apply_rule(prim, rule, args, params, [px, py], [tx, ty])

@@ -410,14 +410,14 @@ def defjvp(prim: Primitive, *rules: Callable | None, broadcast: bool = False) ->
     if len(rules) == 1:
         (rule,) = rules
 
-        def jvp_args(x, t):
+        def jvp_args(x, t, **params):
+            if params:
+                out = prim.impl(x, **params) if type(x) in HOST_TYPES else bind(x, **params)
+                return out, rule(t, x, **params)
             return (prim.impl(x) if type(x) in HOST_TYPES else bind(x)), rule(t, x)
 
         def jvp(primals, tangents, **params):
-            if params:
-                (x,) = primals
-                return bind(x, **params), rule(tangents[0], x, **params)
-            return jvp_args(primals[0], tangents[0])
+            return jvp_args(primals[0], tangents[0], **params)
 
         prim.jvp_args = (jvp, jvp_args)
 
@@ -515,16 +515,15 @@ def defjvp_with_output(prim: Primitive, rule: Callable) -> None:
     """
     bind = prim.bind
 
-    def jvp_args(x, t):
+    def jvp_args(x, t, **params):
+        if params:
+            out = prim.impl(x, **params) if type(x) in HOST_TYPES else bind(x, **params)
+            return out, rule(t, out, x, **params)
         out = prim.impl(x) if type(x) in HOST_TYPES else bind(x)
         return out, rule(t, out, x)
 
     def jvp(primals, tangents, **params):
-        if not params:
-            return jvp_args(primals[0], tangents[0])
-        (x,) = primals
-        out = bind(x, **params)
-        return out, rule(tangents[0], out, x, **params)
+        return jvp_args(primals[0], tangents[0], **params)
 
     prim.jvp = jvp
     prim.jvp_args = (jvp, jvp_args)
