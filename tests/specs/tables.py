@@ -20,6 +20,7 @@ from . import (
     signal,
     sorting,
     special,
+    stats,
 )
 from .opspec import OpSpec, mixed_precision
 
@@ -54,3 +55,7 @@ ALL_SPECS: list[OpSpec] = PRIMITIVE_SPECS + FNP_SPECS
 
 #: Rows of ``functrans.scipy.signal`` (run by tests/scipy/test_signal.py).
 SIGNAL_SPECS: list[OpSpec] = signal.FUNCTIONS
+
+#: One row per function of every distribution of ``functrans.scipy.stats`` (several for
+#: variants), run by tests/scipy/test_stats.py.
+STATS_SPECS: list[OpSpec] = stats.FUNCTIONS

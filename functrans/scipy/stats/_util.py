@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.numpy._util import placed_like
 from functrans.scipy._util import as_float
 from functrans.typing import Array, ArrayLike
 
@@ -18,16 +19,67 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def quiet(fn: F) -> F:
-    """``fn`` without NumPy's floating-point warnings: a distribution returns ``-inf``, ``0``
-    or ``nan`` at the points where SciPy does, silently as SciPy does (``log(0)`` at the end
-    of a support is a value here, not a mistake)."""
+    """``fn`` as a distribution function: without NumPy's floating-point warnings (a
+    distribution returns ``-inf``, ``0`` or ``nan`` where SciPy does, silently as SciPy does:
+    ``log(0)`` at the end of a support is a value here, not a mistake), and with its result in
+    the floating dtype NumPy 2 gives its arguments (Python numbers are weak: a float32 ``x``
+    with ``loc=0.0`` stays float32 even where a parameter-only term was computed in float64).
+    Array arguments are computed in that dtype (an integer count or a float32 probability
+    beside float64 ones is converted first, as NumPy's ufuncs convert their inputs), and Python
+    and NumPy numbers among the arguments of a call on another library's arrays (a device)
+    become arrays there, so that no term made of parameters alone is a host array beside them."""
 
     @functools.wraps(fn)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
+        dtype = _result_dtype(*args, *kwargs.values())
+        like = _device_operand(*args, *kwargs.values())
+        args = tuple(_in_dtype(a, dtype, like) for a in args)
+        kwargs = {k: _in_dtype(v, dtype, like) for k, v in kwargs.items()}
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            return fn(*args, **kwargs)
+            out = fn(*args, **kwargs)
+        return out if out.dtype == dtype else fnp.astype(out, dtype)
 
     return wrapped  # type: ignore[return-value]
+
+
+_HOST_NUMBERS = (int, float, np.generic)
+
+
+def _device_operand(*args: Any) -> Any:
+    """The first argument that is an array of another library than NumPy, or a tracer (whose
+    value may live anywhere); None if all are NumPy's or Python's."""
+    for a in args:
+        if a is None or isinstance(a, (bool, str, np.ndarray, *_HOST_NUMBERS)):
+            continue
+        if hasattr(a, "dtype"):
+            return a
+    return None
+
+
+def _in_dtype(a: Any, dtype: np.dtype, like: Any) -> Any:
+    """An array argument in ``dtype``; a number placed like ``like`` (kept as it is without one)."""
+    if isinstance(a, bool) or a is None:
+        return a
+    if isinstance(a, _HOST_NUMBERS):
+        return a if like is None else placed_like(np.asarray(a, dtype), like)  # host-data: a number
+    current = getattr(a, "dtype", None)
+    if current is not None and current != dtype and current.kind in "biuf":
+        return fnp.astype(a, dtype)
+    return a
+
+
+def _result_dtype(*args: Any) -> np.dtype:
+    """NumPy 2's result dtype of the numeric arguments; float64 where that is an integer dtype."""
+    kinds: list[Any] = []
+    for a in args:
+        if a is None or isinstance(a, str):
+            continue
+        if isinstance(a, (bool, int, float)):
+            kinds.append(a)
+        else:
+            kinds.append(a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype)  # host-data: lists
+    dtype = np.result_type(*kinds)
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
 def floats(*args: ArrayLike) -> tuple[Any, ...]:
@@ -101,3 +153,20 @@ def off_support(mask: ArrayLike, k: ArrayLike) -> Array:
 def off_integers(k: ArrayLike, lowest: float) -> Array:
     """Where ``k`` is not a whole number ``>= lowest`` (off a discrete support), ``nan`` not included."""
     return off_support(fnp.logical_or(fnp.less(k, lowest), fnp.not_equal(fnp.floor(k), k)), k)
+
+
+def log1mexp(d: ArrayLike) -> Array:
+    """``log(1 - exp(-d))`` for ``d >= 0``, accurate for small ``d`` (through ``expm1``) and
+    large ``d`` (through ``log1p``); each formula sees only its own points."""
+    small = fnp.less(d, math.log(2.0))
+    near = fnp.where(small, d, 1.0)
+    far = fnp.where(small, 1.0, d)
+    return fnp.where(small, fnp.log(-fnp.expm1(-near)), fnp.log1p(-fnp.exp(-far)))
+
+
+def log_probability(p: ArrayLike, complement: ArrayLike) -> Array:
+    """``log(p)`` given ``p`` and ``1 - p`` computed each on its own: from ``p`` while it is
+    below 1/2, as ``log1p(-complement)`` above, where ``log(p)`` would round away the digits of
+    a probability near 1."""
+    small = fnp.less(p, 0.5)
+    return fnp.where(small, fnp.log(p), fnp.log1p(-fnp.where(small, 0.5, complement)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functrans.numpy as fnp
-from functrans.scipy.stats._util import loc_scale_ppf, log, nan_unless, outside, quiet, standardize
+from functrans.scipy.stats._util import loc_scale_ppf, log, log1mexp, nan_unless, outside, quiet, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -56,7 +56,7 @@ def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         -46.051702
     """
     z, valid, _ = standardize(x, loc, scale)
-    return nan_unless(valid, outside(fnp.less(z, 0), z, 1.0, lambda z: fnp.log(-fnp.expm1(-z)), -fnp.inf))
+    return nan_unless(valid, outside(fnp.less(z, 0), z, 1.0, log1mexp, -fnp.inf))
 
 
 @quiet

@@ -35,11 +35,11 @@ def _arguments(x: ArrayLike, mean: ArrayLike | None, cov: ArrayLike) -> tuple[Ar
     cov = fnp.asarray(as_float(cov))
     dim = _dimension(mean, cov)
     x = fnp.asarray(as_float(x))
-    center = fnp.zeros((dim,), x.dtype) if mean is None else fnp.asarray(as_float(mean))
+    center = fnp.zeros((dim,), x.dtype, like=x) if mean is None else fnp.asarray(as_float(mean))
     if center.ndim == 0:
         center = fnp.broadcast_to(center, (dim,))
     if cov.ndim == 0:
-        cov = cov * fnp.eye(dim, dtype=cov.dtype)
+        cov = cov * fnp.eye(dim, dtype=cov.dtype, like=cov)
     elif cov.ndim == 1:
         cov = fnp.diag(cov)
     if x.ndim == 0 or (dim == 1 and x.shape[-1:] != (1,)):

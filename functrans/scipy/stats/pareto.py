@@ -9,6 +9,7 @@ from functrans.scipy.stats._util import (
     floats,
     loc_scale_ppf,
     log,
+    log1mexp,
     nan_unless,
     outside,
     positive,
@@ -104,7 +105,7 @@ def logcdf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 
     """
     z, valid, b, _ = _standard(x, b, loc, scale)
     return nan_unless(valid, outside(fnp.less_equal(z, 1), z, 2.0,
-                                     lambda z: fnp.log(-fnp.expm1(-b * fnp.log(z))), -fnp.inf))
+                                     lambda z: log1mexp(b * fnp.log(z)), -fnp.inf))
 
 
 @quiet

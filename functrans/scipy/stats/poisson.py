@@ -7,7 +7,7 @@ from functrans.scipy import special as _special
 from functrans.scipy.stats._util import floats, nan_unless, off_integers, outside, quiet
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["logpmf", "pmf"]
+__all__ = ["cdf", "logpmf", "pmf"]
 
 
 @quiet
@@ -38,3 +38,22 @@ def pmf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0) -> Array:
         0.270670566473
     """
     return fnp.exp(logpmf(k, mu, loc))
+
+
+@quiet
+def cdf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0) -> Array:
+    """``P(K <= k)``, the regularized upper incomplete gamma function ``Q(floor(k) + 1, mu)``;
+    0 below ``loc``.
+
+    Example:
+        >>> from functrans.scipy.stats import poisson
+        >>> round(float(poisson.cdf(0, 1.0)), 12)  # exp(-1)
+        0.367879441171
+    """
+    k, mu, loc = floats(k, mu, loc)
+    k = k - loc
+    valid = fnp.greater_equal(mu, 0)
+    mu = fnp.where(valid, mu, 1.0)
+    below = fnp.less(k, 0)
+    count = fnp.floor(fnp.where(below, 0.0, k))
+    return nan_unless(valid, fnp.where(below, 0.0, _special.gammaincc(count + 1.0, mu)))

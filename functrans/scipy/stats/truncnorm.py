@@ -8,17 +8,18 @@ from typing import Any
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import floats, log, nan_unless, outside, quiet, standardize
+from functrans.scipy.stats._util import floats, log, log1mexp, nan_unless, outside, quiet, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_LOG2 = math.log(2.0)
 
 
 def _log_diff(big: Array, small: Array) -> Array:
     """``log(exp(big) - exp(small))`` for ``big >= small``."""
-    return big + fnp.log1p(-fnp.exp(small - big))
+    return big + log1mexp(big - small)
 
 
 def _log_mass(a: Array, b: Array) -> Array:
@@ -34,6 +35,24 @@ def _log_mass(a: Array, b: Array) -> Array:
     from_right = _log_diff(_special.log_ndtr(-a_r), _special.log_ndtr(-b_r))
     direct = fnp.log1p(-_special.ndtr(a_m) - _special.ndtr(-b_m))
     return fnp.where(left, from_left, fnp.where(right, from_right, direct))
+
+
+def _log_cdf_sf(z: Array, a: Array, b: Array) -> tuple[Array, Array]:
+    """``(log cdf, log sf)`` at ``z`` of the standard normal truncated to ``[a, b]``. The one of
+    the two that is at most ``log(1/2)`` comes from its own mass, the other as ``log(1 - it)``,
+    so neither loses the digits of a probability near 1."""
+    below, above = fnp.less_equal(z, a), fnp.greater_equal(z, b)
+    inner = fnp.where(fnp.logical_or(below, above), 0.5 * (a + b), z)
+    log_total = _log_mass(a, b)
+    left = _log_mass(a, inner) - log_total
+    right = _log_mass(inner, b) - log_total
+    left_small = fnp.less(left, -_LOG2)
+    # the stand-in -1.0 keeps the branch that is not chosen away from log(1 - 1)
+    log_cdf = fnp.where(left_small, left, log1mexp(-fnp.where(left_small, -1.0, right)))
+    log_sf = fnp.where(left_small, log1mexp(-fnp.where(left_small, left, -1.0)), right)
+    log_cdf = fnp.where(below, -fnp.inf, fnp.where(above, 0.0, log_cdf))
+    log_sf = fnp.where(below, 0.0, fnp.where(above, -fnp.inf, log_sf))
+    return log_cdf, log_sf
 
 
 def _standard(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike,
@@ -80,9 +99,7 @@ def logcdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale
         0.0
     """
     z, a, b, valid, _ = _standard(x, a, b, loc, scale)
-    inside = outside(fnp.less_equal(z, a), fnp.minimum(z, b), 0.5 * (a + b),
-                     lambda z: _log_mass(a, z), -fnp.inf)
-    return nan_unless(valid, inside - _log_mass(a, b))
+    return nan_unless(valid, _log_cdf_sf(z, a, b)[0])
 
 
 def cdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
@@ -106,9 +123,7 @@ def logsf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale:
         0.0
     """
     z, a, b, valid, _ = _standard(x, a, b, loc, scale)
-    inside = outside(fnp.greater_equal(z, b), fnp.maximum(z, a), 0.5 * (a + b),
-                     lambda z: _log_mass(z, b), -fnp.inf)
-    return nan_unless(valid, inside - _log_mass(a, b))
+    return nan_unless(valid, _log_cdf_sf(z, a, b)[1])
 
 
 def sf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:

@@ -1,0 +1,217 @@
+"""functrans.scipy.stats against scipy.stats: every function of every distribution from the
+table (tests/specs/stats.py: values, derivatives to second order in both modes, float32, both
+backends), then what the table does not draw: the ends of supports, invalid parameters, far
+tails, nan inputs, multivariate_normal's singular covariances, and transformations."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.stats
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import functrans as ft
+from functrans.scipy import stats
+
+from specs.opspec import run_spec
+from specs.tables import STATS_SPECS as FUNCTIONS
+from specs.strategies import F32
+
+# A few examples per row keep the table (about 80 rows) within seconds: three on NumPy, one on
+# the strict backend (placement, and derivatives on its arrays), two in float32 (first order).
+# HYPOTHESIS_PROFILE=explore draws ten times as many.
+def _count(default: int) -> int:
+    return max(default, settings().max_examples // 20 * default)
+
+
+@pytest.mark.parametrize("spec", FUNCTIONS, ids=repr)
+def test_function(spec, backend):
+    @settings(max_examples=_count(3 if backend.name == "numpy" else 1))
+    @given(data=st.data())
+    def run(data):
+        run_spec(spec, data, spec.dtypes[0], order=spec.order, backend=backend)
+
+    run()
+
+
+@pytest.mark.parametrize("spec", [s for s in FUNCTIONS if F32 in s.dtypes], ids=repr)
+def test_function_float32(spec):
+    @settings(max_examples=_count(2))
+    @given(data=st.data())
+    def run(data):
+        run_spec(spec, data, F32, order=1)
+
+    run()
+
+
+def test_every_function_has_a_row():
+    covered = {spec.covers for spec in FUNCTIONS}
+    public = {f"{dist}.{fn}" for dist in stats.__all__ for fn in getattr(stats, dist).__all__}
+    assert public - covered == set()
+    assert covered - public == set()
+
+
+# -- special points, against SciPy ------------------------------------------------------------------
+
+_EDGES = np.array([np.nan, -np.inf, -3.0, -1.0, -1e-300, 0.0, 0.5, 1.0, 1.5, 3.0, 50.0, np.inf])
+_QUANTILES = np.array([np.nan, -0.1, 0.0, 1e-3, 0.3, 0.5, 0.999, 1.0, 1.1])
+# (distribution, shape parameters; each set also run with loc=0.5, scale=2 and with scale <= 0)
+_CONTINUOUS = [
+    ("norm", ()), ("expon", ()), ("laplace", ()), ("cauchy", ()), ("logistic", ()), ("uniform", ()),
+    ("pareto", (0.5,)), ("pareto", (2.0,)), ("t", (0.5,)), ("t", (3.0,)), ("t", (np.inf,)), ("t", (-1.0,)),
+    ("gennorm", (0.5,)), ("gennorm", (2.0,)), ("gennorm", (0.0,)), ("vonmises", (0.0,)), ("vonmises", (50.0,)),
+    ("vonmises", (-1.0,)), ("gamma", (0.5,)), ("gamma", (1.0,)), ("gamma", (3.0,)), ("gamma", (0.0,)),
+    ("chi2", (1.0,)), ("chi2", (2.0,)), ("chi2", (5.0,)), ("beta", (0.5, 0.5)), ("beta", (1.0, 1.0)),
+    ("beta", (1.0, 3.0)), ("beta", (3.0, 1.0)), ("beta", (2.0, -1.0)),
+    ("truncnorm", (-1.0, 2.0)), ("truncnorm", (-np.inf, 0.5)), ("truncnorm", (1.0, np.inf)),
+    ("truncnorm", (-40.0, -39.0)), ("truncnorm", (30.0, 31.0)), ("truncnorm", (1.0, 1.0)), ("truncnorm", (2.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize("dist, shapes", _CONTINUOUS, ids=[f"{d}{s}" for d, s in _CONTINUOUS])
+def test_special_points_of_continuous_distributions(dist, shapes):
+    module, reference = getattr(stats, dist), getattr(scipy.stats, dist)
+    for fn in module.__all__:
+        points = _QUANTILES if fn in ("ppf", "isf") else _EDGES
+        for loc_scale in ((), (0.5, 2.0), (0.0, 0.0), (0.0, -1.0)):
+            got = getattr(module, fn)(points, *shapes, *loc_scale)
+            with np.errstate(all="ignore"):
+                expected = getattr(reference, fn)(points, *shapes, *loc_scale)
+            np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-300,
+                                       err_msg=f"{dist}.{fn}{shapes} at loc, scale = {loc_scale}")
+
+
+_DISCRETE = [
+    ("poisson", (0.0,)), ("poisson", (2.5,)), ("poisson", (-1.0,)),
+    ("bernoulli", (0.0,)), ("bernoulli", (0.3,)), ("bernoulli", (1.0,)), ("bernoulli", (1.5,)),
+    ("binom", (4, 0.3)), ("binom", (4, 0.0)), ("binom", (4, 1.0)), ("binom", (2.5, 0.3)), ("binom", (-1, 0.3)),
+    ("geom", (0.3,)), ("geom", (1.0,)), ("geom", (0.0,)),
+]
+
+
+@pytest.mark.parametrize("dist, params", _DISCRETE, ids=[f"{d}{p}" for d, p in _DISCRETE])
+def test_special_points_of_discrete_distributions(dist, params):
+    module, reference = getattr(stats, dist), getattr(scipy.stats, dist)
+    counts = np.array([np.nan, -1.0, 0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 60.0])
+    quantiles = np.array([np.nan, -0.1, 0.0, 0.3, 0.7, 0.71, 1.0, 1.1])
+    for fn in module.__all__:
+        for loc in (0, 2):
+            points = quantiles if fn == "ppf" else counts
+            with np.errstate(all="ignore"):
+                expected = getattr(reference, fn)(points, *params, loc)
+            np.testing.assert_allclose(getattr(module, fn)(points, *params, loc), expected, rtol=1e-10,
+                                       atol=1e-300, err_msg=f"{dist}.{fn}{params} loc={loc}")
+
+
+def test_tails_keep_their_precision():
+    assert stats.norm.logcdf(-40.0) == pytest.approx(scipy.stats.norm.logcdf(-40.0), rel=1e-12)
+    assert stats.logistic.logcdf(-800.0) == -800.0 and stats.logistic.logsf(800.0) == -800.0
+    assert stats.cauchy.logcdf(-1e300) == pytest.approx(scipy.stats.cauchy.logcdf(-1e300), rel=1e-12)
+    assert stats.expon.logcdf(1e-20) == pytest.approx(np.log(1e-20), rel=1e-12)
+    assert stats.laplace.logsf(50.0) == pytest.approx(-50.0 - np.log(2.0), rel=1e-12)
+    assert stats.vonmises.logpdf(0.0, 1e4) == pytest.approx(scipy.stats.vonmises.logpdf(0.0, 1e4), rel=1e-12)
+    # a truncated normal far out in the tail, where the mass of [a, b] is about 1e-200
+    np.testing.assert_allclose(stats.truncnorm.logpdf(30.5, 30.0, 31.0), scipy.stats.truncnorm.logpdf(30.5, 30.0, 31.0),
+                               rtol=1e-10)
+    g = ft.grad(lambda x: stats.truncnorm.logpdf(x, 30.0, 31.0))(30.5)
+    assert g == pytest.approx(-30.5, rel=1e-12)
+
+
+def test_no_nan_derivative_outside_the_support():
+    """Points outside a support have a constant value; their derivative is zero, not nan."""
+    x = np.array([-1.0, 0.5])
+    for fn in (stats.expon.logpdf, stats.expon.logcdf, stats.uniform.logcdf, stats.uniform.logsf,
+               lambda x: stats.gamma.logpdf(x, 2.0), lambda x: stats.beta.logpdf(x + 0.0, 2.0, 2.0),
+               lambda x: stats.pareto.logpdf(x + 1.0, 2.0), lambda x: stats.truncnorm.logpdf(x, 0.0, 1.0)):
+        g = ft.grad(lambda x: fn(x)[0] * 0.0 + fn(x)[1])(x)
+        assert np.all(np.isfinite(g)), g
+    k = np.array([-1.0, 0.5, 2.0])
+    g = ft.grad(lambda mu: stats.poisson.logpmf(k, mu)[2])(1.5)
+    assert g == pytest.approx(2.0 / 1.5 - 1.0, rel=1e-12)
+
+
+def test_float32_stays_float32_with_python_parameters():
+    x = np.array([0.2, 0.7], np.float32)
+    for out in (stats.norm.logpdf(x, 0.0, 2.0), stats.gamma.logpdf(x, 2.0), stats.beta.logpdf(x, 2.0, 3.0, 0.0, 1.0), stats.expon.ppf(x, 1.0, 2.0), stats.t.logpdf(x, 3.0),
+                stats.truncnorm.logcdf(x, -1.0, 1.0), stats.vonmises.logpdf(x, 2.0)):
+        assert out.dtype == np.float32
+    g = ft.grad(lambda s: stats.norm.logpdf(x, 0.0, s).sum())(np.float32(2.0))
+    assert g.dtype == np.float32
+
+
+# -- multivariate_normal --------------------------------------------------------------------------
+
+def _singular(rng, d=3, rank=2):
+    factor = rng.standard_normal((d, rank))
+    return factor @ factor.T, factor
+
+
+def test_singular_covariance_raises_naming_the_fix():
+    rng = np.random.default_rng(0)
+    cov, _ = _singular(rng)
+    with pytest.raises(np.linalg.LinAlgError, match="allow_singular=True"):
+        stats.multivariate_normal.logpdf(np.zeros(3), np.zeros(3), cov)
+    with pytest.raises(np.linalg.LinAlgError, match="allow_singular=True"):  # under grad too
+        ft.grad(lambda c: stats.multivariate_normal.logpdf(np.zeros(3), np.zeros(3), c))(cov)
+    with pytest.raises(ValueError, match="positive semidefinite"):
+        stats.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), -np.eye(2), allow_singular=True)
+    with pytest.raises(ValueError, match="do not fit"):
+        stats.multivariate_normal.logpdf(np.zeros(3), np.zeros(2), np.eye(2))
+
+
+def test_singular_covariance_allowed_matches_scipy():
+    rng = np.random.default_rng(1)
+    cov, factor = _singular(rng)
+    mean = rng.standard_normal(3)
+    on = rng.standard_normal((4, 2)) @ factor.T + mean
+    off = rng.standard_normal((2, 3)) + mean
+    for x in (on, off):
+        np.testing.assert_allclose(stats.multivariate_normal.logpdf(x, mean, cov, allow_singular=True),
+                                   scipy.stats.multivariate_normal.logpdf(x, mean, cov, allow_singular=True),
+                                   rtol=1e-8)
+    # on the support, differentiable in the points along it
+    g = ft.grad(lambda x: stats.multivariate_normal.logpdf(x, mean, cov, allow_singular=True).sum())(on)
+    assert np.all(np.isfinite(g))
+
+
+def test_covariance_forms_of_scipy():
+    rng = np.random.default_rng(2)
+    x, mean = rng.standard_normal((5, 3)), rng.standard_normal(3)
+    for cov in (2.0, np.array([1.0, 2.0, 0.5]), np.diag([1.0, 2.0, 0.5])):
+        np.testing.assert_allclose(stats.multivariate_normal.logpdf(x, mean, cov),
+                                   scipy.stats.multivariate_normal.logpdf(x, mean, cov), rtol=1e-12)
+    np.testing.assert_allclose(stats.multivariate_normal.pdf(x[:, 0], 0.5, 2.0),
+                               scipy.stats.multivariate_normal.pdf(x[:, 0], 0.5, 2.0), rtol=1e-12)
+    np.testing.assert_allclose(stats.multivariate_normal.logpdf(x, cov=np.eye(3)),
+                               scipy.stats.multivariate_normal.logpdf(x, cov=np.eye(3)), rtol=1e-12)
+
+
+def test_multivariate_normal_under_jit_and_vmap():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((2, 3, 3))
+    covs = a @ np.swapaxes(a, -1, -2) + np.eye(3)
+    x, mean = rng.standard_normal((4, 3)), rng.standard_normal(3)
+
+    def f(cov):
+        return stats.multivariate_normal.logpdf(x, mean, cov)
+
+    expected = np.stack([scipy.stats.multivariate_normal.logpdf(x, mean, c) for c in covs])
+    np.testing.assert_allclose(ft.jit(f)(covs[0]), expected[0], rtol=1e-12)
+    np.testing.assert_allclose(ft.vmap(f)(covs), expected, rtol=1e-12)
+    np.testing.assert_allclose(ft.vmap(ft.grad(lambda c: f(c).sum()))(covs),
+                               np.stack([ft.grad(lambda c: f(c).sum())(c) for c in covs]), rtol=1e-10)
+
+
+def test_dirichlet_and_multinomial_special_points():
+    alpha = np.array([1.0, 2.0, 3.0])
+    assert stats.dirichlet.logpdf(np.array([0.5, 0.6, -0.1]), alpha) == -np.inf
+    assert stats.dirichlet.logpdf(np.array([0.5, 0.6, 0.1]), alpha) == -np.inf  # sums to 1.2
+    assert np.isnan(stats.dirichlet.logpdf(np.array([0.2, 0.3, 0.5]), -alpha))
+    with pytest.raises(ValueError, match="components"):
+        stats.dirichlet.logpdf(np.array([0.5, 0.5]), np.ones(4))
+    p = np.array([0.2, 0.3, 0.5])
+    counts = np.array([[1, 2, 0], [1, 2, 1], [-1, 4, 0], [0.5, 2.5, 0]])
+    np.testing.assert_allclose(stats.multinomial.logpmf(counts, 3, p),
+                               scipy.stats.multinomial.logpmf(counts, 3, p), rtol=1e-12)
+    assert np.isnan(stats.multinomial.logpmf(counts[0], 2.5, p))
+    assert np.isnan(stats.multinomial.logpmf(counts[0], 3, np.array([0.2, 1.3, -0.5])))
