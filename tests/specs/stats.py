@@ -136,9 +136,9 @@ def _counts(draw, nargs: int, low: int, high: int, with_n: bool = False):
 def _discrete(dist: str, fn: str, domain: Domain, sig, counts: tuple[str, ...]) -> OpSpec:
     module = getattr(stats, dist)
     if counts == ("k",):
-        call = lambda p, *, k: getattr(module, fn)(k, p)  # noqa: E731
+        call = lambda p, *, k: getattr(module, fn)(k, p)
     else:
-        call = lambda p, *, k, n: getattr(module, fn)(k, n, p)  # noqa: E731
+        call = lambda p, *, k, n: getattr(module, fn)(k, n, p)
     return OpSpec(f"stats.{dist}.{fn}", call, _scipy_ref(dist, fn, counts), 1, sig, (domain,), tol=_LOOSE)
 
 
