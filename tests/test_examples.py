@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -95,3 +96,21 @@ def test_example_runs_as_a_script_in_fast_mode_from_the_environment(tmp_path):
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "epoch 3/3" in done.stdout and "test accuracy:" in done.stdout
+
+
+def test_gaussian_process_fast_fits_its_hyperparameters(tmp_path):
+    pytest.importorskip("scipy")
+    plot = tmp_path / "gp.png"
+    example = load("gaussian_process")
+    r = example.main(["--fast", "--plot", str(plot)])
+    assert r["converged"] and r["final_nll"] < r["initial_nll"] - 10
+    sigma_f, ell, sigma_n = r["params"]
+    assert 0.3 < ell < 1.5 and 0.03 < sigma_n < 0.3
+    assert r["coverage"] > 0.8 and r["rms_error"] < 0.5
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert r["plot"] == str(plot) and _png(plot)
+    # the gradient L-BFGS-B follows is the likelihood's
+    from functrans.testing import check_grads
+
+    x, y = example.toy_data(8, 0)
+    check_grads(lambda p: example.negative_log_likelihood(p, x, y), (np.log([1.0, 0.7, 0.3]),), order=2)
