@@ -35,6 +35,7 @@ from functrans.nn.activations import (
 )
 from functrans.nn.attention import MultiHeadAttention, scaled_dot_product_attention
 from functrans.nn.conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d
+from functrans.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from functrans.nn.dropout import Dropout, dropout
 from functrans.nn.linear import Embedding, Identity, Linear
 from functrans.nn.losses import (
@@ -46,15 +47,20 @@ from functrans.nn.losses import (
     mse,
     nll,
 )
-from functrans.nn.norm import BatchNorm, BatchNormState, LayerNorm
+from functrans.nn.norm import BatchNorm, BatchNormState, GroupNorm, LayerNorm
+from functrans.nn.pooling import AdaptiveAvgPool2d
 from functrans.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
+from functrans.nn.transformer import TransformerEncoderLayer
+from functrans.nn.upsample import Upsample
 
 __all__ = [
-    "AvgPool1d", "AvgPool2d", "BatchNorm", "BatchNormState", "Conv1d", "Conv2d", "Dropout",
-    "Embedding", "Flatten", "GRU", "GRUCell", "Identity", "LSTM", "LSTMCell", "Layer",
-    "LayerNorm", "Linear", "MaxPool1d", "MaxPool2d", "MultiHeadAttention", "RNN", "RNNCell",
-    "Sequential", "binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy",
-    "dropout", "elu", "gelu", "huber", "initializers", "l1", "leaky_relu", "log_sigmoid",
+    "AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "BatchNorm", "BatchNormState", "Conv1d",
+    "Conv2d", "ConvTranspose1d", "ConvTranspose2d", "Dropout", "Embedding", "Flatten", "GRU",
+    "GRUCell", "GroupNorm", "Identity", "LSTM", "LSTMCell", "Layer", "LayerNorm", "Linear",
+    "MaxPool1d", "MaxPool2d", "MultiHeadAttention", "RNN", "RNNCell", "Sequential",
+    "TransformerEncoderLayer", "Upsample", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "elu", "gelu", "huber",
+    "initializers", "l1", "leaky_relu", "log_sigmoid",
     "log_softmax", "logsumexp", "mse", "nll", "relu", "scaled_dot_product_attention",
     "sigmoid", "silu", "softmax", "softplus", "tanh",
 ]

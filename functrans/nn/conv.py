@@ -112,6 +112,25 @@ def _patches(x: Array, kernel: tuple, stride: tuple, dilation: tuple, pads: tupl
     return stacked, out
 
 
+def _convolve(x: Array, w: Array, groups: int, stride: tuple, dilation: tuple,
+              pads: tuple) -> Array:
+    """The cross-correlation of ``x (N, C, *spatial)`` with ``w (O, C / groups, *kernel)``,
+    without bias: one matrix product of the weight with the patches."""
+    out_channels, in_per_group, *kernel = fnp.shape(w)
+    patches, out = _patches(x, tuple(kernel), stride, dilation, pads, 0.0)
+    n, in_channels = fnp.shape(x)[:2]
+    k = math.prod(kernel)
+    p = math.prod(out)
+    if groups == 1:
+        cols = fnp.reshape(patches, (n, in_channels * k, p))
+        y = fnp.matmul(fnp.reshape(w, (out_channels, -1)), cols)  # (N, O, P)
+    else:
+        cols = fnp.reshape(patches, (n, groups, in_per_group * k, p))
+        wg = fnp.reshape(w, (groups, out_channels // groups, in_per_group * k))
+        y = fnp.matmul(wg, cols)  # (N, G, O / G, P)
+    return fnp.reshape(y, (n, out_channels) + out)
+
+
 @dataclasses.dataclass(frozen=True)
 class _ConvNd(Layer):
     in_channels: int
@@ -167,20 +186,7 @@ class _ConvNd(Layer):
         """The convolution of ``x`` of shape ``(N, C_in, *spatial)`` (or without ``N``)."""
         kernel, stride, dilation, pads = self._geometry
         x, added = _check_input(x, self.in_channels, self._nd, type(self).__name__)
-        patches, out = _patches(x, kernel, stride, dilation, pads, 0.0)
-        n = fnp.shape(x)[0]
-        k = math.prod(kernel)
-        p = math.prod(out)
-        w = params["weight"]
-        g = self.groups
-        if g == 1:
-            cols = fnp.reshape(patches, (n, self.in_channels * k, p))
-            y = fnp.matmul(fnp.reshape(w, (self.out_channels, -1)), cols)  # (N, O, P)
-        else:
-            cols = fnp.reshape(patches, (n, g, self.in_channels // g * k, p))
-            wg = fnp.reshape(w, (g, self.out_channels // g, self.in_channels // g * k))
-            y = fnp.matmul(wg, cols)  # (N, G, O / G, P)
-        y = fnp.reshape(y, (n, self.out_channels) + out)
+        y = _convolve(x, params["weight"], self.groups, stride, dilation, pads)
         if "bias" in params:
             y = y + fnp.reshape(params["bias"], (self.out_channels,) + (1,) * self._nd)
         return y[0] if added else y

@@ -1,5 +1,5 @@
-"""Normalisation layers: :class:`LayerNorm` and :class:`BatchNorm` (with running statistics
-kept as explicit state)."""
+"""Normalisation layers: :class:`LayerNorm`, :class:`GroupNorm` and :class:`BatchNorm` (with
+running statistics kept as explicit state)."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,7 +16,7 @@ from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.typing import Array, DType, Key, Params
 
-__all__ = ["BatchNorm", "BatchNormState", "LayerNorm"]
+__all__ = ["BatchNorm", "BatchNormState", "GroupNorm", "LayerNorm"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +78,80 @@ class LayerNorm(Layer):
             y = y * params["weight"]
         if "bias" in params:
             y = y + params["bias"]
+        return y
+
+
+@dataclasses.dataclass(frozen=True)
+class GroupNorm(Layer):
+    """Normalise groups of channels of each example, PyTorch's ``nn.GroupNorm``.
+
+    The ``C`` channels of ``(N, C, *spatial)`` inputs are split into ``num_groups`` groups of
+    consecutive channels; each group of each example is normalised over its channels and
+    spatial positions with its mean and biased variance, then each channel is scaled and
+    shifted: ``y = (x - mean_g) / sqrt(var_g + eps) * weight[c] + bias[c]``. Unlike batch
+    norm it uses no batch statistics, so training and evaluation agree. The parameters
+    ``weight (C,)`` (init 1) and ``bias (C,)`` (init 0) carry PyTorch's names and shapes.
+
+    Reference: Wu and He, "Group normalization", ECCV 2018.
+
+    Args:
+        num_groups: Groups; must divide ``num_channels``.
+        num_channels: Channels ``C`` (axis 1).
+        eps: Added to the variance.
+        affine: Learn ``weight`` and ``bias``.
+        dtype: Parameter dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> gn = nn.GroupNorm(2, 4)
+        >>> y = gn.apply(gn.init(random.key(0)), np.arange(8.0).reshape(1, 4, 2))
+        >>> np.round(y[0], 3)
+        array([[-1.342, -0.447],
+               [ 0.447,  1.342],
+               [-1.342, -0.447],
+               [ 0.447,  1.342]])
+    """
+
+    num_groups: int
+    num_channels: int
+    eps: float = 1e-5
+    affine: bool = True
+    dtype: DType = np.float64
+
+    def __post_init__(self) -> None:
+        for name in ("num_groups", "num_channels"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"GroupNorm: {name} must be a positive int, got {value!r}")
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({self.num_channels}) must be divisible "
+                             f"by num_groups ({self.num_groups})")
+
+    def init(self, key: Key) -> Params:
+        """``{"weight": ones(C), "bias": zeros(C)}`` (empty without ``affine``)."""
+        if not self.affine:
+            return {}
+        return {"weight": _init.ones(key, self.num_channels, self.dtype),
+                "bias": _init.zeros(key, self.num_channels, self.dtype)}
+
+    def apply(self, params: Params, x: Array) -> Array:
+        """Normalise ``x`` of shape ``(N, C, *spatial)``."""
+        x = fnp.asarray(x)
+        shape = fnp.shape(x)
+        if len(shape) < 2 or shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm: expected an input (N, {self.num_channels}, ...), got "
+                             f"{shape}")
+        grouped = fnp.reshape(x, (shape[0], self.num_groups, -1))
+        mean = fnp.mean(grouped, axis=2, keepdims=True)
+        centred = grouped - mean
+        var = fnp.mean(centred * centred, axis=2, keepdims=True)
+        y = fnp.reshape(centred / fnp.sqrt(var + self.eps), shape)
+        bshape = (1, self.num_channels) + (1,) * (len(shape) - 2)
+        if "weight" in params:
+            y = y * fnp.reshape(params["weight"], bshape)
+        if "bias" in params:
+            y = y + fnp.reshape(params["bias"], bshape)
         return y
 
 

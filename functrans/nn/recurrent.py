@@ -5,8 +5,8 @@
 Every weight and bias starts uniform on ``+-1/sqrt(hidden_size)``, as in PyTorch. The input
 projections of a whole sequence are computed with one matrix product before the time loop,
 which is one ``lax.scan``: under ``jit`` a training step stages the step once, whatever the
-sequence length.
-Not supported (yet): bidirectional layers, dropout between layers, ``proj_size``.
+sequence length. Sequence layers take PyTorch's ``bidirectional`` and ``dropout`` (between
+stacked layers) arguments; ``proj_size`` is not supported.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ import functrans.numpy as fnp
 from functrans import lax, random, tree
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
+from functrans.nn.dropout import dropout as _dropout
 from functrans.primitives.conversion import full_like
 from functrans.typing import Array, DType, Key, Params
 
@@ -214,41 +215,68 @@ class GRUCell(_Cell):
         return _gru_step(params, xw, carry, self.hidden_size)
 
 
+_DIRECTIONS = ("", "_reverse")  # PyTorch's parameter-name suffixes of the two directions
+
+
 @dataclasses.dataclass(frozen=True)
 class _Sequence(_Recurrent):
     num_layers: int = 1
     bias: bool = True
     batch_first: bool = False
+    dropout: float = 0.0
+    bidirectional: bool = False
     dtype: DType = np.float64
 
     def __post_init__(self) -> None:
         _check_positive(type(self).__name__, input_size=self.input_size,
                         hidden_size=self.hidden_size, num_layers=self.num_layers)
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1), got "
+                             f"{self.dropout!r}")
+
+    @property
+    def stochastic(self) -> bool:  # type: ignore[override]
+        """Whether ``apply`` draws random numbers in training (dropout between layers)."""
+        return self.dropout > 0 and self.num_layers > 1
+
+    @property
+    def _directions(self) -> tuple[str, ...]:
+        return _DIRECTIONS if self.bidirectional else _DIRECTIONS[:1]
 
     def init(self, key: Key) -> Params:
         """PyTorch's flat names: ``weight_ih_l{k}``, ``weight_hh_l{k}``, ``bias_ih_l{k}``,
-        ``bias_hh_l{k}`` for each layer ``k``."""
+        ``bias_hh_l{k}`` for each layer ``k``, and the same names ending in ``_reverse`` for
+        the backward direction of a bidirectional layer. Layer ``k > 0`` reads
+        ``hidden_size * num_directions`` features."""
         params = {}
-        for k, layer_key in enumerate(random.split(key, self.num_layers)):
-            size = self.input_size if k == 0 else self.hidden_size
-            cell = _cell_params(layer_key, size, self.hidden_size, self._gates, self.bias,
-                                self.dtype)
-            params.update({f"{name}_l{k}": value for name, value in cell.items()})
+        directions = self._directions
+        keys = random.split(key, self.num_layers * len(directions))
+        for k in range(self.num_layers):
+            size = self.input_size if k == 0 else self.hidden_size * len(directions)
+            for d, suffix in enumerate(directions):
+                cell = _cell_params(keys[k * len(directions) + d], size, self.hidden_size,
+                                    self._gates, self.bias, self.dtype)
+                params.update({f"{name}_l{k}{suffix}": value for name, value in cell.items()})
         return params
 
-    def apply(self, params: Params, x: Array, carry: Any = None) -> tuple[Array, Any]:
+    def apply(self, params: Params, x: Array, carry: Any = None, *, key: Key | None = None,
+              train: bool = True) -> tuple[Array, Any]:
         """Run over a sequence.
 
         Args:
             params: From ``init``.
             x: ``(L, N, input_size)`` (``(N, L, input_size)`` with ``batch_first``) or
                 unbatched ``(L, input_size)``.
-            carry: Initial hidden state ``(num_layers, N, hidden_size)`` (a pair ``(h0, c0)``
-                for LSTM), zeros if ``None``.
+            carry: Initial hidden state ``(num_layers * num_directions, N, hidden_size)`` (a
+                pair ``(h0, c0)`` for LSTM), zeros if ``None``; entry ``2 * k + d`` belongs to
+                layer ``k``, direction ``d`` (0 forward, 1 backward), as in PyTorch.
+            key: Random key for dropout between layers (training with ``dropout > 0`` only).
+            train: Apply that dropout (training) or not (evaluation).
 
         Returns:
             ``(output, final_carry)``: the last layer's hidden state at every step, shaped like
-            ``x`` with ``hidden_size`` features, and the final carry shaped like ``carry``.
+            ``x`` with ``num_directions * hidden_size`` features (forward then backward
+            direction), and the final carry shaped like ``carry``.
         """
         name = type(self).__name__
         x = fnp.asarray(x)
@@ -264,23 +292,38 @@ class _Sequence(_Recurrent):
             x = fnp.swapaxes(x, 0, 1)
         batch = fnp.shape(x)[1]
         initial = self._initial(carry, unbatched, batch, params, name)
+        drop = train and self.stochastic
+        if drop and key is None:
+            raise ValueError(f"{name}: training with dropout between layers needs a random "
+                             f"key: apply(params, x, key=k), or train=False to evaluate")
+        directions = self._directions
         finals = []
         for k in range(self.num_layers):
-            layer = {n: params[f"{n}_l{k}"] for n in ("weight_ih", "weight_hh", "bias_ih",
-                                                      "bias_hh") if f"{n}_l{k}" in params}
-            xw = _project(x, layer["weight_ih"], layer.get("bias_ih"))
-            state, x = self._time_loop(layer, xw, initial[k])
-            finals.append(state)
+            if k and drop:
+                x = _dropout(x, self.dropout, random.fold_in(key, k))
+            outputs = []
+            for d, suffix in enumerate(directions):
+                layer = {n: params[f"{n}_l{k}{suffix}"]
+                         for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+                         if f"{n}_l{k}{suffix}" in params}
+                xw = _project(x, layer["weight_ih"], layer.get("bias_ih"))
+                state, out = self._time_loop(layer, xw, initial[k * len(directions) + d],
+                                             reverse=d == 1)
+                finals.append(state)
+                outputs.append(out)
+            x = outputs[0] if len(outputs) == 1 else fnp.concatenate(outputs, axis=-1)
         if unbatched:
             x = x[:, 0]
         elif self.batch_first:
             x = fnp.swapaxes(x, 0, 1)
         return x, self._final(finals, unbatched)
 
-    def _time_loop(self, layer: Params, xw: Array, state: Any) -> tuple[Any, Array]:
+    def _time_loop(self, layer: Params, xw: Array, state: Any,
+                   reverse: bool = False) -> tuple[Any, Array]:
         """The final state and the stacked outputs of the steps over the leading axis of
-        ``xw`` (the input projections): one ``lax.scan``, so a staged program holds the step
-        once whatever the sequence length."""
+        ``xw`` (the input projections), from the last step to the first with ``reverse``:
+        one ``lax.scan``, so a staged program holds the step once whatever the sequence
+        length."""
         dtype = fnp.result_type(xw, *tree.leaves(state))
         state = tree.map(lambda s: s if s.dtype == dtype else s.astype(dtype), state)
 
@@ -288,16 +331,17 @@ class _Sequence(_Recurrent):
             carry = self._step(layer, xw_t, carry)
             return carry, self._output(carry)
 
-        return lax.scan(step, state, xw)
+        return lax.scan(step, state, xw, reverse=reverse)
 
     def _initial(self, carry: Any, unbatched: bool, batch: int, params: Params,
                  name: str) -> list:
+        count = self.num_layers * len(self._directions)
         if carry is None:
-            return [self._zeros((batch,), params["weight_ih_l0"])] * self.num_layers
+            return [self._zeros((batch,), params["weight_ih_l0"])] * count
         parts = carry if self._is_lstm else (carry,)
         if self._is_lstm and not (isinstance(carry, tuple) and len(carry) == 2):
             raise ValueError(f"{name}: the initial carry of an LSTM is a pair (h0, c0)")
-        expected = (self.num_layers,) + (() if unbatched else (batch,)) + (self.hidden_size,)
+        expected = (count,) + (() if unbatched else (batch,)) + (self.hidden_size,)
         parts = [fnp.asarray(p) for p in parts]
         for p in parts:
             if fnp.shape(p) != expected:
@@ -305,7 +349,7 @@ class _Sequence(_Recurrent):
                                  f"{fnp.shape(p)}")
         if unbatched:
             parts = [fnp.expand_dims(p, 1) for p in parts]
-        per_layer = [tuple(p[k] for p in parts) for k in range(self.num_layers)]
+        per_layer = [tuple(p[k] for p in parts) for k in range(count)]
         return per_layer if self._is_lstm else [s[0] for s in per_layer]
 
     def _final(self, finals: list, unbatched: bool) -> Any:
@@ -328,8 +372,18 @@ class RNN(_Sequence):
         num_layers: Stacked layers; layer ``k > 0`` reads layer ``k - 1``'s outputs.
         bias: Learn the biases.
         batch_first: Inputs and outputs are ``(N, L, features)``.
+        dropout: Dropout probability on the outputs of every layer but the last, in training
+            (``apply`` then needs ``key``).
+        bidirectional: Run a second set of layers from the last step to the first; outputs
+            concatenate the two directions (``2 * hidden_size`` features) and the final
+            state holds ``2 * num_layers`` entries, layer by layer, forward first.
         dtype: Parameter dtype.
         nonlinearity: ``"tanh"`` or ``"relu"``.
+
+    The parameters carry PyTorch's names and shapes (``weight_ih_l0``, ...,
+    ``bias_hh_l1_reverse``), so a PyTorch ``state_dict`` converts entry by entry with
+    ``.numpy()``; the same holds for :class:`LSTM` and :class:`GRU`, which take the same
+    arguments but ``nonlinearity``.
 
     Example:
         >>> import numpy as np
@@ -338,6 +392,13 @@ class RNN(_Sequence):
         >>> out, h = rnn.apply(rnn.init(random.key(0)), np.ones((7, 2, 3)))
         >>> out.shape, h.shape
         ((7, 2, 4), (2, 2, 4))
+        >>> birnn = nn.RNN(3, 4, num_layers=2, bidirectional=True, dropout=0.5)
+        >>> params = birnn.init(random.key(0))
+        >>> params["weight_ih_l1_reverse"].shape
+        (4, 8)
+        >>> out, h = birnn.apply(params, np.ones((7, 2, 3)), key=random.key(1))
+        >>> out.shape, h.shape
+        ((7, 2, 8), (4, 2, 4))
     """
 
     nonlinearity: str = "tanh"
