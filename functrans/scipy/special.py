@@ -5,22 +5,26 @@
 ``zeta`` and ``spence`` take their values from SciPy when it is installed (an error says to
 ``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
 ``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr``, ``ndtri``,
-``multigammaln``, ``entr``, ``rel_entr`` and ``kl_div`` are built on those and on
-functrans.numpy. Values at special points (poles, 0, infinities, NaN) are SciPy's.
+``multigammaln``, ``entr``, ``rel_entr``, ``kl_div`` and the spherical harmonics
+``sph_harm_y`` and ``sph_harm`` are built on those and on functrans.numpy. Values at special points (poles, 0, infinities, NaN) are SciPy's.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
+import numpy as np
+
+import functrans.numpy as fnp
 from functrans.core.trace import Tracer
 from functrans.numpy._reductions import any as _any
 from functrans.numpy._reductions import logsumexp, max, sum
-from functrans.numpy._util import any_tracer, as_array, normalize_axes
+from functrans.numpy._util import any_tracer, as_array, normalize_axes, operand
 from functrans.primitives import elementwise as _em
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import special as _sp
-from functrans.primitives.conversion import stop_gradient
+from functrans.primitives.conversion import convert_element_type, stop_gradient
 from functrans.scipy._util import as_float
 from functrans.typing import Array, ArrayLike
 
@@ -28,7 +32,7 @@ __all__ = [
     "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammainc",
     "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax", "logit",
     "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rel_entr", "softmax",
-    "spence", "xlog1py", "xlogy", "zeta",
+    "sph_harm", "sph_harm_y", "spence", "xlog1py", "xlogy", "zeta",
 ]
 
 
@@ -445,3 +449,91 @@ def kl_div(x: ArrayLike, y: ArrayLike) -> Array:
         [2.0, 0.0]
     """
     return _relative_entropy(as_float(x), as_float(y), plus=True)
+
+
+def _integer_operand(n: ArrayLike) -> Any:
+    """A Python int stays one (it meets arrays on any device); anything else becomes an array."""
+    n = operand(n)
+    return int(n) if isinstance(n, (int, np.integer)) and not isinstance(n, bool) else as_array(n)
+
+
+def _in_float(v: Any, dtype: Any) -> Any:
+    return float(v) if isinstance(v, int) else convert_element_type(v, new_dtype=dtype)
+
+
+def _degree_bound(n: ArrayLike, what: str) -> int:
+    """The largest entry of the integer ``n``, read on the host (a Python int)."""
+    n = _integer_operand(n)
+    if isinstance(n, int):
+        return n
+    if n.dtype.kind not in "iu":
+        raise TypeError(f"sph_harm_y: {what} must be integers, got dtype {n.dtype}")
+    return int(max(n)) if math.prod(n.shape) else 0
+
+
+def sph_harm_y(n: ArrayLike, m: ArrayLike, theta: ArrayLike, phi: ArrayLike, *, diff_n: int = 0) -> Array:
+    """The spherical harmonic ``Y_n^m(theta, phi)`` in SciPy's convention: degree ``n``, order
+    ``m`` (integers, ``|m| <= n``, 0 otherwise), polar angle ``theta``, azimuthal angle ``phi``;
+    orthonormal on the sphere, with the Condon-Shortley phase. Differentiable in ``theta`` and
+    ``phi`` (``n`` and ``m`` are read on the host, so they cannot be traced under ``jit``).
+
+    Computed by the stable recurrence of the normalized associated Legendre functions in
+    ``cos(theta)`` and ``|sin(theta)|`` (as SciPy), up to the largest degree asked for.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.sph_harm_y(0, 0, 0.3, 0.4).real), 12)  # 1 / sqrt(4 pi)
+        0.282094791774
+    """
+    if diff_n != 0:
+        raise NotImplementedError("sph_harm_y(diff_n=...) is not offered: differentiate with "
+                                  "functrans.grad or jacfwd in theta and phi instead")
+    n_, m_ = _integer_operand(n), _integer_operand(m)
+    top_n = _degree_bound(n_, "n")
+    m_abs = _em.abs(m_)
+    top_m = min(_degree_bound(m_abs, "m"), top_n)
+    theta, phi = as_float(theta), as_float(phi)
+    x = _em.cos(theta)
+    s = _em.abs(_em.sin(theta))
+    # the normalized P_n^|m|(cos theta), 0 where |m| > n: zeros of the broadcast shape, in the
+    # angles' float dtype (float64 for Python numbers), on the arrays' device
+    ftype = getattr(x, "dtype", np.dtype(np.float64))
+    legendre = _ew.add(_ew.mul(x, 0.0), _ew.add(_ew.mul(_in_float(n_, ftype), 0.0),
+                                                _ew.mul(_in_float(m_, ftype), 0.0)))
+    diagonal: ArrayLike = 1.0 / math.sqrt(4.0 * math.pi)  # P_k^k
+    for k in range(top_m + 1):
+        if k > 0:
+            diagonal = _ew.mul(_ew.mul(s, -math.sqrt((2 * k + 1) / (2 * k))), diagonal)
+        order_k = _ew.eq(m_abs, k)
+        legendre = _ew.select(_em.logical_and(order_k, _ew.eq(n_, k)), diagonal, legendre)
+        before, current = None, diagonal
+        for degree in range(k + 1, top_n + 1):
+            a = math.sqrt((4 * degree * degree - 1) / (degree * degree - k * k))
+            if before is None:
+                following = _ew.mul(_ew.mul(x, a), current)
+            else:
+                a_before = math.sqrt((4 * (degree - 1) ** 2 - 1) / ((degree - 1) ** 2 - k * k))
+                following = _ew.mul(a, _ew.sub(_ew.mul(x, current), _ew.div(before, a_before)))
+            before, current = current, following
+            legendre = _ew.select(_em.logical_and(order_k, _ew.eq(n_, degree)), current, legendre)
+    # Y_n^-m = (-1)^m conj(Y_n^m): the same Legendre part, the sign (-1)^m, and exp(-i m phi)
+    odd_negative = _em.logical_and(_ew.lt(m_, 0), _ew.eq(_em.mod(m_abs, 2), 1))
+    legendre = _ew.select(odd_negative, _ew.neg(legendre), legendre)
+    angle = _ew.mul(phi, _in_float(m_, ftype))
+    return _ew.mul(legendre, fnp.exp(_ew.mul(angle, 1j)))
+
+
+def sph_harm(m: ArrayLike, n: ArrayLike, theta: ArrayLike, phi: ArrayLike, n_max: int | None = None) -> Array:
+    """The spherical harmonic in the older convention of SciPy's ``sph_harm`` and of JAX: order
+    ``m`` first, ``theta`` the azimuthal and ``phi`` the polar angle; equal to
+    ``sph_harm_y(n, m, phi, theta)``. ``n_max`` (JAX's static bound on ``n``) is accepted and
+    checked against ``n``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.sph_harm(0, 1, 0.4, 0.0).real), 12)  # sqrt(3 / (4 pi))
+        0.488602511903
+    """
+    if n_max is not None and _degree_bound(n, "n") > n_max:
+        raise ValueError(f"sph_harm: n has a degree above n_max={n_max}")
+    return sph_harm_y(n, m, phi, theta)

@@ -243,3 +243,15 @@ def test_gammainc_derivative_in_a():
     # the mixed second derivative is the closed form d/da of the density
     mixed = ft.grad(ft.grad(fsp.gammainc, argnums=1))(2.0, 1.5)
     np.testing.assert_allclose(mixed, 1.5 * np.exp(-1.5) * (np.log(1.5) - ss.digamma(2.0)), rtol=1e-12)
+
+
+def test_sph_harm_y_against_scipy_for_every_degree_and_order(backend):
+    n, m = np.meshgrid(np.arange(7), np.arange(-7, 8))
+    theta = np.linspace(-1.0, 7.0, n.size).reshape(n.shape)  # every quadrant of the polar angle
+    got = fsp.sph_harm_y(backend.put(n), backend.put(m), backend.put(theta), 0.7)
+    backend.check_placed(got)
+    np.testing.assert_allclose(backend.get(got), ss.sph_harm_y(n, m, theta, 0.7), rtol=1e-12, atol=1e-14)
+    with pytest.raises(NotImplementedError, match="diff_n"):
+        fsp.sph_harm_y(1, 0, 0.3, 0.2, diff_n=1)
+    with pytest.raises(ValueError, match="n_max"):
+        fsp.sph_harm(0, 3, 0.3, 0.2, n_max=2)

@@ -151,3 +151,23 @@ FUNCTIONS: list[OpSpec] = [
     OpSpec("fsp.rel_entr", _fsp("rel_entr"), _special_ref("rel_entr"), 2, broadcast_shapes(2), domain=POSITIVE),
     OpSpec("fsp.kl_div", _fsp("kl_div"), _special_ref("kl_div"), 2, broadcast_shapes(2), domain=POSITIVE),
 ]
+
+
+def _sph_harm_y_ref(theta, phi, *, n, m):
+    import scipy.special
+
+    out = scipy.special.sph_harm_y(n, m, theta.astype(np.float64), phi.astype(np.float64))
+    return np.asarray(out).astype(np.result_type(theta.dtype, np.complex64))
+
+
+_DEGREES = st.integers(0, 3).flatmap(lambda n: st.fixed_dictionaries({"n": st.just(n), "m": st.integers(-n - 1, n)}))
+
+FUNCTIONS += [
+    OpSpec("fsp.sph_harm_y", lambda t, p, *, n, m: _fsp("sph_harm_y")(n, m, t, p), _sph_harm_y_ref, 2,
+           broadcast_shapes(2).flatmap(lambda sp: _DEGREES.map(lambda d: (sp[0], d))),
+           domain=(Domain(0.1, 3.0), ANY), tol=_TOL5),
+    OpSpec("fsp.sph_harm", lambda p, t, *, n, m: _fsp("sph_harm")(m, n, p, t),
+           lambda p, t, *, n, m: _sph_harm_y_ref(t, p, n=n, m=m), 2,
+           broadcast_shapes(2).flatmap(lambda sp: _DEGREES.map(lambda d: (sp[0], d))),
+           domain=(ANY, Domain(0.1, 3.0)), tol=_TOL5),
+]
