@@ -42,6 +42,29 @@ from functrans.optim.base import (
     get_learning_rate,
 )
 from functrans.optim.combine import MaskedState, chain, freeze, masked
+from functrans.optim.scale import (
+    ScaleByAdamState,
+    ScaleByBeliefState,
+    ScaleByLearningRateState,
+    ScaleByLionState,
+    ScaleByRmsState,
+    ScaleByRssState,
+    ScaleByScheduleState,
+    ScaleByStddevState,
+    TraceState,
+    scale_by_adam,
+    scale_by_adamax,
+    scale_by_belief,
+    scale_by_learning_rate,
+    scale_by_lion,
+    scale_by_radam,
+    scale_by_rms,
+    scale_by_rss,
+    scale_by_schedule,
+    scale_by_stddev,
+    scale_by_trust_ratio,
+    trace,
+)
 from functrans.optim.schedules import (
     constant as constant_schedule,
 )
@@ -72,5 +95,10 @@ __all__ = [
     "adamw", "add_decayed_weights", "apply_updates", "chain", "clip", "clip_by_global_norm",
     "constant_schedule", "cosine_decay_schedule", "exponential_decay", "freeze",
     "get_count", "get_learning_rate", "global_norm", "lion", "linear_schedule", "masked",
-    "rmsprop", "scale", "schedules", "set_to_zero", "sgd", "warmup_cosine_decay_schedule",
+    "rmsprop", "scale", "schedules", "ScaleByAdamState", "ScaleByBeliefState",
+    "ScaleByLearningRateState", "ScaleByLionState", "ScaleByRmsState", "ScaleByRssState",
+    "ScaleByScheduleState", "ScaleByStddevState", "TraceState", "scale_by_adam",
+    "scale_by_adamax", "scale_by_belief", "scale_by_learning_rate", "scale_by_lion",
+    "scale_by_radam", "scale_by_rms", "scale_by_rss", "scale_by_schedule", "scale_by_stddev",
+    "scale_by_trust_ratio", "trace", "set_to_zero", "sgd", "warmup_cosine_decay_schedule",
 ]

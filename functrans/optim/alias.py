@@ -14,44 +14,79 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar, NamedTuple
 
-import functrans.numpy as fnp
 from functrans import tree
 from functrans.optim.base import (
     GradientTransformation,
     ScalarOrSchedule,
+    _Block,
     _check_nonnegative,
     _check_params,
     _check_unit_interval,
-    _coefficient,
-    _first_count,
-    _l2,
-    _need_params,
-    _rate,
-    _same_leaves,
     _Transformation,
-    _zeros_like_tree,
 )
+from functrans.optim.scale import (
+    _ScaleByAdam,
+    _ScaleByLearningRate,
+    _ScaleByLion,
+    _ScaleByRms,
+    _ScaleByRssRateFirst,
+    _ScaleByStddev,
+    _Trace,
+)
+from functrans.optim.transform import _AddDecayedWeights
 from functrans.typing import Array, Params, PyTree, Updates
 
 __all__ = ["AdagradState", "AdamState", "LionState", "RmspropState", "SgdState", "adagrad",
            "adam", "adamw", "lion", "rmsprop", "sgd"]
 
 
+# Where each block's state lives in an optimizer's state: block field -> optimizer field.
+_RATE = {"count": "count", "learning_rate": "learning_rate"}
+_MOMENTS = {"count": "count", "mu": "mu", "nu": "nu"}
+_NONE: dict[str, str] = {}
+
+
 class _Optimizer(_Transformation):
-    """Shared by the configurations below: the rate at a step, and ``init``, which refuses
-    params with a leaf that is not an array before making the state with ``_init``."""
+    """An optimizer: a chain of building blocks whose states are kept together in one named
+    state (``count`` and ``learning_rate`` shared, the buffers under the optimizer's names).
+    ``_chain`` lists the blocks, each with the map from its state's fields to the optimizer
+    state's; ``init`` refuses params with a leaf that is not an array; ``update`` flattens the
+    gradients once and runs the blocks on the leaves."""
 
     learning_rate: ScalarOrSchedule
 
-    def _rate(self, count: int) -> float:
-        return _rate(self.learning_rate, count)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_blocks", tuple(self._chain()))
+
+    def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
+        raise NotImplementedError
+
+    def _rate_block(self) -> tuple[_Block, dict[str, str]]:
+        return _ScaleByLearningRate(self.learning_rate, label=self.name), _RATE
+
+    def _decay_block(self, weight_decay: float) -> list[tuple[_Block, dict[str, str]]]:
+        return [(_AddDecayedWeights(weight_decay, label=self.name), _NONE)] if weight_decay else []
+
+    def _join(self, states: list) -> NamedTuple:
+        fields = dict.fromkeys(self.state_type._fields)
+        for (_, where), s in zip(self._blocks, states):
+            for mine, theirs in where.items():
+                fields[theirs] = getattr(s, mine)
+        return self.state_type(**fields)
 
     def init(self, params: Params) -> NamedTuple:
         _check_params(self.name, params)
-        return self._init(params)
+        return self._join([block.init(params) for block, _ in self._blocks])
 
-    def _init(self, params: Params) -> NamedTuple:
-        raise NotImplementedError
+    def _update(self, grads: Updates, state: NamedTuple,
+                params: Params | None) -> tuple[Updates, NamedTuple]:
+        g, treedef = tree.flatten(grads)
+        new = []
+        for block, where in self._blocks:
+            s = block.state_type(**{mine: getattr(state, theirs) for mine, theirs in where.items()})
+            g, s = block._step(g, treedef, s, params)
+            new.append(s)
+        return treedef.unflatten(g), self._join(new)
 
 
 # --- SGD -----------------------------------------------------------------------------------------
@@ -85,24 +120,12 @@ class _Sgd(_Optimizer):
     nesterov: bool
     weight_decay: float
 
-    def _init(self, params: Params) -> SgdState:
-        buf = _zeros_like_tree(params) if self.momentum else None
-        return SgdState(_first_count(), self._rate(0), buf)
-
-    def _update(self, grads: Updates, state: SgdState,
-                params: Params | None) -> tuple[Updates, SgdState]:
-        g, treedef = tree.flatten(grads)
-        g = _l2("sgd", g, treedef, params, self.weight_decay)
-        lr, mu, buf = state.learning_rate, self.momentum, state.momentum
-        if mu:
-            b = [mu * bi + gi for bi, gi in zip(_same_leaves(treedef, g, buf, "sgd", "momentum"), g)]
-            d = [gi + mu * bi for gi, bi in zip(g, b)] if self.nesterov else b
-            buf = treedef.unflatten(b)
-        else:
-            d = g
-        count = state.count + 1
-        updates = [-_coefficient(lr, di) * di for di in d]
-        return treedef.unflatten(updates), SgdState(count, self._rate(count), buf)
+    def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
+        blocks = self._decay_block(self.weight_decay)
+        if self.momentum:
+            blocks.append((_Trace(self.momentum, self.nesterov, label=self.name),
+                           {"trace": "momentum"}))
+        return [*blocks, self._rate_block()]
 
 
 def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool = False,
@@ -185,29 +208,11 @@ class _Adam(_Optimizer):
     eps: float
     weight_decay: float
 
-    def _init(self, params: Params) -> AdamState:
-        return AdamState(_first_count(), self._rate(0), _zeros_like_tree(params), _zeros_like_tree(params))
-
-    def _update(self, grads: Updates, state: AdamState,
-                params: Params | None) -> tuple[Updates, AdamState]:
-        g, treedef = tree.flatten(grads)
-        if not self.decoupled:
-            g = _l2(self.name, g, treedef, params, self.weight_decay)
-        b1, b2, eps, lr = self.b1, self.b2, self.eps, state.learning_rate
-        t = state.count + 1
-        c1, c2 = 1.0 - b1**t, 1.0 - b2**t
-        m = [b1 * mi + (1.0 - b1) * gi
-             for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.name, "mu"), g)]
-        v = [b2 * vi + (1.0 - b2) * (gi * gi)
-             for vi, gi in zip(_same_leaves(treedef, g, state.nu, self.name, "nu", False), g)]
-        steps = [(mi / _coefficient(c1, mi)) / (fnp.sqrt(vi / _coefficient(c2, vi)) + eps)
-                 for mi, vi in zip(m, v)]
-        if self.decoupled and self.weight_decay:
-            _need_params(params, self.name, "weight_decay")
-            p = _same_leaves(treedef, g, params, self.name, "params", False)
-            steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
-        updates = treedef.unflatten([-_coefficient(lr, si) * si for si in steps])
-        return updates, AdamState(t, self._rate(t), treedef.unflatten(m), treedef.unflatten(v))
+    def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
+        l2 = [] if self.decoupled else self._decay_block(self.weight_decay)
+        decoupled = self._decay_block(self.weight_decay) if self.decoupled else []
+        adam = _ScaleByAdam(self.b1, self.b2, self.eps, label=self.name)
+        return [*l2, (adam, _MOMENTS), *decoupled, self._rate_block()]
 
 
 class _AdamW(_Adam):
@@ -331,35 +336,16 @@ class _Rmsprop(_Optimizer):
     centered: bool
     weight_decay: float
 
-    def _init(self, params: Params) -> RmspropState:
-        mu = _zeros_like_tree(params) if self.centered else None
-        buf = _zeros_like_tree(params) if self.momentum else None
-        return RmspropState(_first_count(), self._rate(0), _zeros_like_tree(params), mu, buf)
-
-    def _update(self, grads: Updates, state: RmspropState,
-                params: Params | None) -> tuple[Updates, RmspropState]:
-        g, treedef = tree.flatten(grads)
-        g = _l2("rmsprop", g, treedef, params, self.weight_decay)
-        a, lr = self.alpha, state.learning_rate
-        v = [a * vi + (1.0 - a) * (gi * gi)
-             for vi, gi in zip(_same_leaves(treedef, g, state.nu, "rmsprop", "nu"), g)]
-        mu = state.mu
+    def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
+        blocks = self._decay_block(self.weight_decay)
         if self.centered:
-            m = [a * mi + (1.0 - a) * gi
-                 for mi, gi in zip(_same_leaves(treedef, g, mu, "rmsprop", "mu", False), g)]
-            denom = [fnp.sqrt(vi - mi * mi) + self.eps for vi, mi in zip(v, m)]
-            mu = treedef.unflatten(m)
+            blocks.append((_ScaleByStddev(self.alpha, self.eps, label=self.name),
+                           {"mu": "mu", "nu": "nu"}))
         else:
-            denom = [fnp.sqrt(vi) + self.eps for vi in v]
-        steps = [gi / di for gi, di in zip(g, denom)]
-        buf = state.momentum
+            blocks.append((_ScaleByRms(self.alpha, self.eps, label=self.name), {"nu": "nu"}))
         if self.momentum:
-            old = _same_leaves(treedef, g, buf, "rmsprop", "momentum", False)
-            steps = [self.momentum * bi + si for bi, si in zip(old, steps)]
-            buf = treedef.unflatten(steps)
-        count = state.count + 1
-        new_state = RmspropState(count, self._rate(count), treedef.unflatten(v), mu, buf)
-        return treedef.unflatten([-_coefficient(lr, si) * si for si in steps]), new_state
+            blocks.append((_Trace(self.momentum, False, label=self.name), {"trace": "momentum"}))
+        return [*blocks, self._rate_block()]
 
 
 def rmsprop(learning_rate: ScalarOrSchedule = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
@@ -436,21 +422,13 @@ class _Adagrad(_Optimizer):
     eps: float
     weight_decay: float
 
-    def _init(self, params: Params) -> AdagradState:
-        acc = tree.map(lambda p: fnp.full_like(p, self.initial_accumulator_value), params)
-        return AdagradState(_first_count(), self._rate(0), acc)
-
-    def _update(self, grads: Updates, state: AdagradState,
-                params: Params | None) -> tuple[Updates, AdagradState]:
-        g, treedef = tree.flatten(grads)
-        g = _l2("adagrad", g, treedef, params, self.weight_decay)
-        old = _same_leaves(treedef, g, state.sum_of_squares, "adagrad", "sum_of_squares")
-        acc = [si + gi * gi for si, gi in zip(old, g)]
-        lr = state.learning_rate
-        updates = [-_coefficient(lr, gi) * gi / (fnp.sqrt(si) + self.eps) for gi, si in zip(g, acc)]
-        count = state.count + 1
-        return treedef.unflatten(updates), AdagradState(count, self._rate(count),
-                                                        treedef.unflatten(acc))
+    def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
+        # PyTorch's order, (-lr * g) / (sqrt(s) + eps): the rss block applies the rate.
+        rss = _ScaleByRssRateFirst(self.initial_accumulator_value, self.eps, label=self.name)
+        rate = _ScaleByLearningRate(self.learning_rate, label=self.name, applied_before=True)
+        return [*self._decay_block(self.weight_decay),
+                (rss, {"sum_of_squares": "sum_of_squares", "learning_rate": "learning_rate"}),
+                (rate, _RATE)]
 
 
 def adagrad(learning_rate: ScalarOrSchedule = 1e-2, initial_accumulator_value: float = 0.0,
@@ -520,23 +498,9 @@ class _Lion(_Optimizer):
     b2: float
     weight_decay: float
 
-    def _init(self, params: Params) -> LionState:
-        return LionState(_first_count(), self._rate(0), _zeros_like_tree(params))
-
-    def _update(self, grads: Updates, state: LionState,
-                params: Params | None) -> tuple[Updates, LionState]:
-        g, treedef = tree.flatten(grads)
-        m = _same_leaves(treedef, g, state.mu, "lion", "mu")
-        b1, b2, lr = self.b1, self.b2, state.learning_rate
-        steps = [fnp.sign(b1 * mi + (1.0 - b1) * gi) for mi, gi in zip(m, g)]
-        if self.weight_decay:
-            _need_params(params, "lion", "weight_decay")
-            p = _same_leaves(treedef, g, params, "lion", "params", False)
-            steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
-        new_m = [b2 * mi + (1.0 - b2) * gi for mi, gi in zip(m, g)]
-        count = state.count + 1
-        return (treedef.unflatten([-_coefficient(lr, si) * si for si in steps]),
-                LionState(count, self._rate(count), treedef.unflatten(new_m)))
+    def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
+        lion = _ScaleByLion(self.b1, self.b2, label=self.name)
+        return [(lion, {"mu": "mu"}), *self._decay_block(self.weight_decay), self._rate_block()]
 
 
 def lion(learning_rate: ScalarOrSchedule = 1e-4, b1: float = 0.9, b2: float = 0.99,

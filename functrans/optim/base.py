@@ -7,6 +7,7 @@ with :func:`apply_updates`.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
@@ -274,6 +275,32 @@ class _Transformation:
 
     def transformation(self) -> GradientTransformation:
         return GradientTransformation(self.init, self.update)
+
+
+class _Block(_Transformation):
+    """A building block: ``_step`` maps the gradients' leaves (and the block's state) to the
+    updates' leaves. ``label`` is the optimizer an alias builds the block for, so that its
+    errors name what the user called."""
+
+    label: str
+
+    @property
+    def fn(self) -> str:
+        return self.label or self.name
+
+    def _step(self, g: list, treedef: tree.TreeDef, state: Any,
+              params: Params | None) -> tuple[list, Any]:
+        raise NotImplementedError
+
+    def _update(self, grads: Updates, state: Any, params: Params | None) -> tuple[Updates, Any]:
+        g, treedef = tree.flatten(grads)
+        out, state = self._step(g, treedef, state, params)
+        return treedef.unflatten(out), state
+
+
+def _label() -> Any:
+    """The ``label`` field of a block: not part of its repr or equality."""
+    return dataclasses.field(default="", repr=False, compare=False)
 
 
 def _find_field(state: OptState, field: str) -> Any:

@@ -22,7 +22,9 @@ from functrans._abstract import dtype_of
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
+    _Block,
     _check_nonnegative,
+    _label,
     _need_params,
     _same_leaves,
     _Transformation,
@@ -149,19 +151,23 @@ def clip_by_global_norm(max_norm: float) -> GradientTransformation:
 
 
 @dataclasses.dataclass(frozen=True)
-class _AddDecayedWeights(_Stateless):
+class _AddDecayedWeights(_Block):
     name: ClassVar[str] = "add_decayed_weights"
+    state_type: ClassVar[type] = EmptyState
 
     weight_decay: float
+    label: str = _label()
 
-    def _update(self, grads: Updates, state: EmptyState,
-                params: Params | None) -> tuple[Updates, EmptyState]:
+    def init(self, params: Params) -> EmptyState:
+        return EmptyState()
+
+    def _step(self, g: list, treedef: tree.TreeDef, state: EmptyState,
+              params: Params | None) -> tuple[list, EmptyState]:
         if not self.weight_decay:
-            return grads, state
-        _need_params(params, "add_decayed_weights", "weight decay")
-        g, treedef = tree.flatten(grads)
-        p = _same_leaves(treedef, g, params, "add_decayed_weights", "params")
-        return treedef.unflatten([gi + self.weight_decay * pi for gi, pi in zip(g, p)]), state
+            return g, state
+        _need_params(params, self.fn, "weight_decay")
+        p = _same_leaves(treedef, g, params, self.fn, "params")
+        return [gi + self.weight_decay * pi for gi, pi in zip(g, p)], state
 
 
 def add_decayed_weights(weight_decay: float) -> GradientTransformation:
