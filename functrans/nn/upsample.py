@@ -26,17 +26,16 @@ def _source(out: int, size: int, scale: float | None, align_corners: bool) -> np
     return np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
 
 
-def _nearest_index(xp: Any, out: int, size: int, scale: float | None) -> Any:
+def _nearest_index(out: int, size: int, scale: float | None) -> np.ndarray:
     ratio = size / out if scale is None else 1.0 / scale
-    index = np.minimum(np.floor(np.arange(out) * ratio).astype(np.int64), size - 1)
-    return xp.asarray(index)
+    return np.minimum(np.floor(np.arange(out) * ratio).astype(np.int64), size - 1)
 
 
-def _linear_index(xp: Any, out: int, size: int, scale: float | None, align_corners: bool,
-                  upper: bool) -> Any:
+def _linear_indices(out: int, size: int, scale: float | None,
+                    align_corners: bool) -> tuple[np.ndarray, np.ndarray]:
     low = np.floor(_source(out, size, scale, align_corners)).astype(np.int64)
     low = np.minimum(low, size - 1)
-    return xp.asarray(np.minimum(low + 1, size - 1) if upper else low)
+    return low, np.minimum(low + 1, size - 1)
 
 
 def _linear_weight(xp: Any, out: int, size: int, scale: float | None, align_corners: bool,
@@ -126,15 +125,14 @@ class Upsample(Layer):
                              f"batch axis first, as in PyTorch), got {fnp.shape(x)}")
         spatial = tuple(fnp.shape(x)[2:])
         for axis, (size, (out, scale)) in enumerate(zip(spatial, self._plan(spatial)), start=2):
+            # Index arrays are host constants (take places them on x's device); the
+            # interpolation weights are data, made on x's device.
             if self.mode == "nearest":
-                index = constant_like(x, _nearest_index, out, size, scale)
-                x = fnp.take(x, index, axis=axis)
+                x = fnp.take(x, _nearest_index(out, size, scale), axis=axis)
                 continue
             corners = bool(self.align_corners)
-            low = fnp.take(x, constant_like(x, _linear_index, out, size, scale, corners, False),
-                           axis=axis)
-            high = fnp.take(x, constant_like(x, _linear_index, out, size, scale, corners, True),
-                            axis=axis)
+            i0, i1 = _linear_indices(out, size, scale, corners)
+            low, high = fnp.take(x, i0, axis=axis), fnp.take(x, i1, axis=axis)
             t = constant_like(x, _linear_weight, out, size, scale, corners,
                               str(fnp.result_type(x, 1.0)))
             t = fnp.reshape(t, (out,) + (1,) * (fnp.ndim(x) - 1 - axis))
