@@ -332,6 +332,8 @@ def test_transformer_encoder_layer_masks_dropout_and_gradients():
         encoder_ref(params, x, 2, "relu", False, 1e-5, padding[:, None, None, :]), rtol=1e-12)
     a = block.apply(params, x, key=random.key(5))
     np.testing.assert_array_equal(a, block.apply(params, x, key=random.key(5)))
+    jitted = ft.jit(lambda p, v, k: block.apply(p, v, key=k))(params, x, random.key(5))
+    np.testing.assert_allclose(jitted, a, rtol=1e-12)
     assert not np.allclose(a, block.apply(params, x, train=False))
     with pytest.raises(ValueError, match="needs a random key"):
         block.apply(params, x)
