@@ -19,6 +19,13 @@ Example:
     array([ 0.8, -0.8])
 """
 from functrans.optim import schedules
+from functrans.optim.adafactor import (
+    AdafactorState,
+    FactoredState,
+    adafactor,
+    scale_by_factored_rms,
+)
+from functrans.optim.adam_family import adabelief, adamax, lamb, nadam, radam
 from functrans.optim.alias import (
     AdagradState,
     AdamState,
@@ -90,15 +97,17 @@ from functrans.optim.transform import (
 )
 
 __all__ = [
-    "AdagradState", "AdamState", "EmptyState", "GradientTransformation", "LionState",
-    "MaskedState", "RmspropState", "ScalarOrSchedule", "Schedule", "SgdState", "adagrad", "adam",
-    "adamw", "add_decayed_weights", "apply_updates", "chain", "clip", "clip_by_global_norm",
-    "constant_schedule", "cosine_decay_schedule", "exponential_decay", "freeze",
-    "get_count", "get_learning_rate", "global_norm", "lion", "linear_schedule", "masked",
-    "rmsprop", "scale", "schedules", "ScaleByAdamState", "ScaleByBeliefState",
-    "ScaleByLearningRateState", "ScaleByLionState", "ScaleByRmsState", "ScaleByRssState",
-    "ScaleByScheduleState", "ScaleByStddevState", "TraceState", "scale_by_adam",
-    "scale_by_adamax", "scale_by_belief", "scale_by_learning_rate", "scale_by_lion",
-    "scale_by_radam", "scale_by_rms", "scale_by_rss", "scale_by_schedule", "scale_by_stddev",
-    "scale_by_trust_ratio", "trace", "set_to_zero", "sgd", "warmup_cosine_decay_schedule",
+    "adabelief", "adafactor", "AdafactorState", "adagrad", "AdagradState", "adam", "adamax",
+    "AdamState", "adamw", "add_decayed_weights", "apply_updates", "chain", "clip",
+    "clip_by_global_norm", "constant_schedule", "cosine_decay_schedule", "EmptyState",
+    "exponential_decay", "FactoredState", "freeze", "get_count", "get_learning_rate",
+    "global_norm", "GradientTransformation", "lamb", "linear_schedule", "lion", "LionState",
+    "masked", "MaskedState", "nadam", "radam", "rmsprop", "RmspropState", "ScalarOrSchedule",
+    "scale", "scale_by_adam", "scale_by_adamax", "scale_by_belief", "scale_by_factored_rms",
+    "scale_by_learning_rate", "scale_by_lion", "scale_by_radam", "scale_by_rms",
+    "scale_by_rss", "scale_by_schedule", "scale_by_stddev", "scale_by_trust_ratio",
+    "ScaleByAdamState", "ScaleByBeliefState", "ScaleByLearningRateState", "ScaleByLionState",
+    "ScaleByRmsState", "ScaleByRssState", "ScaleByScheduleState", "ScaleByStddevState",
+    "Schedule", "schedules", "set_to_zero", "sgd", "SgdState", "trace", "TraceState",
+    "warmup_cosine_decay_schedule",
 ]

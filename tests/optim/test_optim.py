@@ -539,7 +539,9 @@ def test_docstring_examples_run():
 # -- a learning rate that is itself traced: hypergradients, and rates passed into jit ---------
 
 @pytest.mark.parametrize("make", [optim.sgd, optim.adam, optim.adamw, optim.rmsprop, optim.adagrad,
-                                  optim.lion], ids=lambda f: f.__name__)
+                                  optim.lion, optim.lamb, optim.adabelief, optim.nadam,
+                                  optim.radam, optim.adamax, optim.adafactor],
+                         ids=lambda f: f.__name__)
 def test_traced_learning_rate_is_differentiated_and_staged(make):
     params, grads = np.array([1.0, 2.0]), np.array([0.5, -1.0])
 
