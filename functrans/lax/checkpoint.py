@@ -357,7 +357,14 @@ def _checkpoint_call_jvp(primals: Sequence, tangents: Sequence, *, call: Checkpo
     if not all(is_linear(t) for t in live):  # forward mode: nothing is stored anyway
         call.first = None
         return jvp_flat(call.replay, primals, tangents, f"jvp({call.name})")
-    outs = checkpoint_call_p.bind(*primals, call=call)  # evaluated without a tangent program
+    # evaluated without a tangent program: by the program's equations themselves when an outer
+    # transformation or recording sees them (a scan's step, jit: a staged program runs them
+    # faster than a nested replay), else as the call (the outputs of the run, not recomputed)
+    if any(isinstance(p, Tracer) for p in primals):
+        call.first = None
+        outs = call.replay(primals)
+    else:
+        outs = _checkpoint_call_impl(*primals, call=call)
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
     out_avals = tuple(call.out_avals)
     # the primals are arguments (values of the linear equation, not linear inputs), so that a
@@ -377,7 +384,11 @@ def _checkpoint_call_batch(values: Sequence, dims: Sequence, *, call: Checkpoint
         outs, out_dims = vmap_flat(call.replay, leaves, in_dims, size, origin)
         return [bdim_at_front(o, d, size) for o, d in zip(outs, out_dims)]
 
-    outs = checkpoint_apply(on_batches, moved, f"vmap({call.label})")
+    if any(isinstance(v, Tracer) for v in moved):  # a transformation around the vmap
+        outs = checkpoint_apply(on_batches, moved, f"vmap({call.label})")
+    else:  # nothing to record for: the program is closed, so the batches are all it reads
+        with named_scope(origin):
+            outs = on_batches(moved)
     return outs, [0] * len(outs)
 
 
