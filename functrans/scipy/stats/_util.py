@@ -18,7 +18,7 @@ from functrans.typing import Array, ArrayLike
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def quiet(fn: F) -> F:
+def distribution_function(fn: F) -> F:
     """``fn`` as a distribution function: without NumPy's floating-point warnings (a
     distribution returns ``-inf``, ``0`` or ``nan`` where SciPy does, silently as SciPy does:
     ``log(0)`` at the end of a support is a value here, not a mistake), and with its result in

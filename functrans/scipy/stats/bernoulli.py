@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import floats, in_unit_interval, nan_unless, off_support, outside, quiet
+from functrans.scipy.stats._util import (
+    distribution_function,
+    floats,
+    in_unit_interval,
+    nan_unless,
+    off_support,
+    outside,
+)
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "logpmf", "pmf", "ppf"]
@@ -16,7 +23,7 @@ def _probability(p: ArrayLike) -> tuple[Array, Array]:
     return valid, fnp.where(valid, p, 0.5)
 
 
-@quiet
+@distribution_function
 def logpmf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0) -> Array:
     """``log p`` at ``k = 1``, ``log(1 - p)`` at ``k = 0``, ``-inf`` elsewhere; ``nan`` for
     ``p`` outside [0, 1].
@@ -45,7 +52,7 @@ def pmf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0) -> Array:
     return fnp.exp(logpmf(k, p, loc))
 
 
-@quiet
+@distribution_function
 def cdf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0) -> Array:
     """``P(K <= k)``: 0 below 0, ``1 - p`` on [0, 1), 1 from 1 on.
 
@@ -61,7 +68,7 @@ def cdf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0) -> Array:
     return nan_unless(valid, fnp.where(fnp.isnan(k), k, out))
 
 
-@quiet
+@distribution_function
 def ppf(q: ArrayLike, p: ArrayLike, loc: ArrayLike = 0) -> Array:
     """The smallest ``k`` with ``cdf(k) >= q``: 0 for ``0 < q <= 1 - p``, 1 above, and (as
     SciPy) ``-1`` at ``q = 0``; ``nan`` for ``q`` outside [0, 1].

@@ -6,13 +6,13 @@ from __future__ import annotations
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
 from functrans.scipy.stats._util import (
+    distribution_function,
     keep_nan,
     log,
     log_probability,
     nan_unless,
     outside,
     positive,
-    quiet,
     standardize,
 )
 from functrans.typing import Array, ArrayLike
@@ -20,7 +20,7 @@ from functrans.typing import Array, ArrayLike
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``z**(a - 1) (1 - z)**(b - 1) / (B(a, b) scale)`` on
     ``0 <= z <= 1``, ``z = (x - loc) / scale``.
@@ -62,7 +62,7 @@ def _cdf_sf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike,
     return low, high, fnp.logical_and(scale_ok, fnp.logical_and(a_ok, b_ok))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function, the regularized incomplete beta function of ``z``.
 
@@ -75,7 +75,7 @@ def cdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: A
     return nan_unless(valid, low)
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function.
 
@@ -88,7 +88,7 @@ def logcdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale
     return nan_unless(valid, log_probability(low, high))
 
 
-@quiet
+@distribution_function
 def sf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The survival function, ``I_{1 - z}(b, a)``, accurate near ``z = 1``.
 
@@ -101,7 +101,7 @@ def sf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: Ar
     return nan_unless(valid, high)
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function.
 

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import floats, in_unit_interval, nan_unless, off_integers, outside, quiet
+from functrans.scipy.stats._util import (
+    distribution_function,
+    floats,
+    in_unit_interval,
+    nan_unless,
+    off_integers,
+    outside,
+)
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["logpmf", "pmf"]
 
 
-@quiet
+@distribution_function
 def logpmf(k: ArrayLike, n: ArrayLike, p: ArrayLike, loc: ArrayLike = 0) -> Array:
     """The log of ``P(K = k) = C(n, k) p**k (1 - p)**(n - k)``; ``-inf`` off the integers
     ``0 <= k <= n``, ``nan`` for ``n`` not a non-negative integer or ``p`` outside [0, 1].

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import functrans.numpy as fnp
-from functrans.scipy.stats._util import loc_scale_ppf, log, nan_unless, quiet, standardize
+from functrans.scipy.stats._util import distribution_function, loc_scale_ppf, log, nan_unless, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -13,7 +13,7 @@ __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 _LOG_PI = math.log(math.pi)
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``1 / (pi scale (1 + z**2))``, ``z = (x - loc) / scale``.
 
@@ -37,7 +37,7 @@ def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return fnp.exp(logpdf(x, loc, scale))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function ``atan2(1, -z) / pi``, accurate in both tails.
 
@@ -61,7 +61,7 @@ def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return fnp.log(cdf(x, loc, scale))
 
 
-@quiet
+@distribution_function
 def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The survival function ``atan2(1, z) / pi``.
 
@@ -91,7 +91,7 @@ def _ppf(q: Array) -> Array:
                      fnp.where(fnp.equal(q, 1), fnp.inf, fnp.tan(math.pi * (q - 0.5))))
 
 
-@quiet
+@distribution_function
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The quantile function ``tan(pi (q - 1/2))``.
 
@@ -103,7 +103,7 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return loc_scale_ppf(_ppf, q, loc, scale)
 
 
-@quiet
+@distribution_function
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The inverse of the survival function.
 

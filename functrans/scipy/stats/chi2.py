@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import functrans.numpy as fnp
-from functrans.scipy.stats._util import log, log_probability, nan_unless, positive, quiet, standardize
+from functrans.scipy.stats._util import distribution_function, log, log_probability, nan_unless, positive, standardize
 from functrans.scipy.stats.gamma import standard_cdf_sf, standard_logpdf
 from functrans.typing import Array, ArrayLike
 
@@ -15,7 +15,7 @@ __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
 _LOG2 = math.log(2.0)
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density.
 
@@ -47,7 +47,7 @@ def _cdf_sf(x: ArrayLike, df: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> tu
     return (*standard_cdf_sf(0.5 * z, 0.5 * df), fnp.logical_and(scale_ok, df_ok))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function.
 
@@ -60,7 +60,7 @@ def cdf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.
     return nan_unless(valid, low)
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function.
 
@@ -73,7 +73,7 @@ def logcdf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike =
     return nan_unless(valid, log_probability(low, high))
 
 
-@quiet
+@distribution_function
 def sf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The survival function.
 
@@ -86,7 +86,7 @@ def sf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
     return nan_unless(valid, high)
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function.
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
 from functrans.scipy._util import as_float
-from functrans.scipy.stats._util import nan_unless, quiet
+from functrans.scipy.stats._util import distribution_function, nan_unless
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["logpdf", "pdf"]
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, alpha: ArrayLike) -> Array:
     """The log of the density ``prod(x_i**(alpha_i - 1)) / B(alpha)``.
 

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import functrans.numpy as fnp
-from functrans.scipy.stats._util import loc_scale_ppf, log, log1mexp, nan_unless, outside, quiet, standardize
+from functrans.scipy.stats._util import (
+    distribution_function,
+    loc_scale_ppf,
+    log,
+    log1mexp,
+    nan_unless,
+    outside,
+    standardize,
+)
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``exp(-z) / scale``, ``z = (x - loc) / scale``; ``-inf`` below ``loc``.
 
@@ -33,7 +41,7 @@ def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return fnp.exp(logpdf(x, loc, scale))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function ``1 - exp(-z)``.
 
@@ -46,7 +54,7 @@ def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, outside(fnp.less(z, 0), z, 0.0, lambda z: -fnp.expm1(-z), 0.0))
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function, accurate near ``loc``.
 
@@ -59,7 +67,7 @@ def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, outside(fnp.less(z, 0), z, 1.0, log1mexp, -fnp.inf))
 
 
-@quiet
+@distribution_function
 def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The survival function ``exp(-z)``.
 
@@ -72,7 +80,7 @@ def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, outside(fnp.less(z, 0), z, 0.0, lambda z: fnp.exp(-z), 1.0))
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function, ``-z``.
 
@@ -85,7 +93,7 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, outside(fnp.less(z, 0), z, 0.0, fnp.negative, 0.0))
 
 
-@quiet
+@distribution_function
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The quantile function ``loc - scale * log(1 - q)``.
 
@@ -97,7 +105,7 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return loc_scale_ppf(lambda q: -fnp.log1p(-q), q, loc, scale)
 
 
-@quiet
+@distribution_function
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The inverse of the survival function, ``loc - scale * log(q)``.
 

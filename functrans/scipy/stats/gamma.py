@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import log, log_probability, nan_unless, outside, positive, quiet, standardize
+from functrans.scipy.stats._util import (
+    distribution_function,
+    log,
+    log_probability,
+    nan_unless,
+    outside,
+    positive,
+    standardize,
+)
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
@@ -18,7 +26,7 @@ def standard_logpdf(z: Array, a: Array) -> Array:
                    lambda z: _special.xlogy(a - 1.0, z) - z - _special.gammaln(a), -fnp.inf)
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``z**(a - 1) exp(-z) / (Gamma(a) scale)``, ``z = (x - loc) / scale``.
 
@@ -57,7 +65,7 @@ def _cdf_sf(x: ArrayLike, a: ArrayLike, loc: ArrayLike, scale: ArrayLike) -> tup
     return (*standard_cdf_sf(z, a), fnp.logical_and(scale_ok, a_ok))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function, the regularized lower incomplete gamma function of ``z``.
 
@@ -70,7 +78,7 @@ def cdf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
     return nan_unless(valid, low)
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function.
 
@@ -83,7 +91,7 @@ def logcdf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 
     return nan_unless(valid, log_probability(low, high))
 
 
-@quiet
+@distribution_function
 def sf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The survival function, the regularized upper incomplete gamma function of ``z``.
 
@@ -96,7 +104,7 @@ def sf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0)
     return nan_unless(valid, high)
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, a: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function.
 

@@ -7,7 +7,7 @@ import math
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import log, nan_unless, positive, quiet, standardize
+from functrans.scipy.stats._util import distribution_function, log, nan_unless, positive, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "logpdf", "pdf"]
@@ -22,7 +22,7 @@ def _power(z: Array, beta: Array) -> Array:
     return fnp.where(zero, 0.0, fnp.exp(beta * fnp.log(fnp.where(zero, 1.0, size))))
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, beta: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``beta / (2 Gamma(1/beta)) exp(-|z|**beta) / scale``.
 
@@ -48,7 +48,7 @@ def pdf(x: ArrayLike, beta: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 
     return fnp.exp(logpdf(x, beta, loc, scale))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, beta: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function ``1/2 + sign(z) P(1/beta, |z|**beta) / 2``, written with the
     upper incomplete gamma function so that the left tail keeps its digits.

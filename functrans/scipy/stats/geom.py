@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import floats, nan_unless, off_integers, outside, quiet
+from functrans.scipy.stats._util import distribution_function, floats, nan_unless, off_integers, outside
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["logpmf", "pmf"]
 
 
-@quiet
+@distribution_function
 def logpmf(k: ArrayLike, p: ArrayLike, loc: ArrayLike = 0) -> Array:
     """The log of ``P(K = k) = (1 - p)**(k - 1) p``; ``-inf`` off the integers ``k >= 1``,
     ``nan`` for ``p`` outside (0, 1].

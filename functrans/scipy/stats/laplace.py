@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import functrans.numpy as fnp
-from functrans.scipy.stats._util import loc_scale_ppf, log, nan_unless, quiet, standardize
+from functrans.scipy.stats._util import distribution_function, loc_scale_ppf, log, nan_unless, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -19,7 +19,7 @@ def _logcdf(z: Array) -> Array:
     return fnp.where(fnp.less(z, 0), below - _LOG2, fnp.log1p(-0.5 * fnp.exp(-above)))
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``exp(-|z|) / (2 scale)``, ``z = (x - loc) / scale``.
 
@@ -43,7 +43,7 @@ def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return fnp.exp(logpdf(x, loc, scale))
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function.
 
@@ -67,7 +67,7 @@ def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return fnp.exp(logcdf(x, loc, scale))
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function (``logcdf`` of ``-z``).
 
@@ -96,7 +96,7 @@ def _ppf(q: Array) -> Array:
     return fnp.where(fnp.greater(q, 0.5), -fnp.log(2.0 - 2.0 * high), fnp.log(2.0 * low))
 
 
-@quiet
+@distribution_function
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The quantile function.
 
@@ -108,7 +108,7 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return loc_scale_ppf(_ppf, q, loc, scale)
 
 
-@quiet
+@distribution_function
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The inverse of the survival function.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functrans.numpy as fnp
 from functrans.scipy import special
-from functrans.scipy.stats._util import loc_scale_ppf, log, nan_unless, quiet, standardize
+from functrans.scipy.stats._util import distribution_function, loc_scale_ppf, log, nan_unless, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -15,7 +15,7 @@ def _log_expit(z: Array) -> Array:
     return -fnp.logaddexp(0.0, -z)
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``expit(z) expit(-z) / scale``, ``z = (x - loc) / scale``.
 
@@ -39,7 +39,7 @@ def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return fnp.exp(logpdf(x, loc, scale))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function ``expit(z)``.
 
@@ -52,7 +52,7 @@ def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, special.expit(z))
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function, ``-log(1 + exp(-z))``, accurate in both tails.
 
@@ -65,7 +65,7 @@ def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, _log_expit(z))
 
 
-@quiet
+@distribution_function
 def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The survival function ``expit(-z)``.
 
@@ -78,7 +78,7 @@ def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, special.expit(-z))
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function.
 
@@ -91,7 +91,7 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, _log_expit(-z))
 
 
-@quiet
+@distribution_function
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The quantile function ``logit(q)``.
 
@@ -103,7 +103,7 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return loc_scale_ppf(special.logit, q, loc, scale)
 
 
-@quiet
+@distribution_function
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The inverse of the survival function, ``-logit(q)``.
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
 from functrans.scipy._util import as_float
-from functrans.scipy.stats._util import nan_unless, off_integers, quiet
+from functrans.scipy.stats._util import distribution_function, nan_unless, off_integers
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["logpmf", "pmf"]
 
 
-@quiet
+@distribution_function
 def logpmf(x: ArrayLike, n: ArrayLike, p: ArrayLike) -> Array:
     """The log of ``P(X = x) = n! prod(p_i**x_i / x_i!)`` for counts ``x`` along the last axis.
 

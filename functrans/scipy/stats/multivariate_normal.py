@@ -13,7 +13,7 @@ from functrans import errors
 from functrans.numpy._util import host_values
 from functrans.scipy._util import as_float
 from functrans.scipy.linalg import solve_triangular
-from functrans.scipy.stats._util import quiet
+from functrans.scipy.stats._util import distribution_function
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["logpdf", "pdf"]
@@ -61,26 +61,25 @@ def _check_semidefinite(cov: Array, allow_singular: bool) -> None:
         values = host_values(cov)
     except errors.TracerConversionError:
         return
-    spectrum = np.linalg.eigvalsh(values)  # host-data: a check of concrete values on the host
-    eps = _cutoff(spectrum)
+    # host-data: the eigenvalues of a concrete cov, on the host, for this check alone
+    spectrum = np.linalg.eigvalsh(values)
+    factor = 1e3 if spectrum.dtype == np.float32 else 1e6
+    # host-data: the cutoff of each matrix of the batch, from its largest eigenvalue
+    eps = factor * np.finfo(spectrum.dtype).eps * np.max(np.abs(spectrum), axis=-1)
     smallest = spectrum[..., 0]
-    if np.any(smallest < -eps):
+    negative, singular = bool(np.any(smallest < -eps)), bool(np.any(smallest <= eps))  # host-data: flags
+    low, high = float(np.min(smallest)), float(np.max(spectrum[..., -1]))  # host-data: for the message
+    if negative:
         raise ValueError(
             "multivariate_normal: cov must be symmetric positive semidefinite, but it has the "
-            f"eigenvalue {float(np.min(smallest)):.3g}. Build it as A @ A.T (plus a small multiple "
-            "of the identity), or check how it was computed.")
-    if not allow_singular and np.any(smallest <= eps):
-        raise np.linalg.LinAlgError(
-            "multivariate_normal: cov is singular (its smallest eigenvalue "
-            f"{float(np.min(smallest)):.3g} is negligible next to its largest, "
-            f"{float(np.max(spectrum[..., -1])):.3g}), so the distribution has no density in every "
+            f"eigenvalue {low:.3g}. Build it as A @ A.T (plus a small multiple of the identity), "
+            "or check how it was computed.")
+    if singular and not allow_singular:
+        raise fnp.linalg.LinAlgError(
+            f"multivariate_normal: cov is singular (its smallest eigenvalue {low:.3g} is negligible "
+            f"next to its largest, {high:.3g}), so the distribution has no density in every "
             "direction. Pass allow_singular=True for the density on the subspace the distribution "
             "lives on (as SciPy), or add a small multiple of the identity to cov (jitter).")
-
-
-def _cutoff(spectrum: Any) -> Any:
-    factor = 1e3 if spectrum.dtype == np.float32 else 1e6
-    return factor * np.finfo(spectrum.dtype).eps * np.max(np.abs(spectrum), axis=-1)
 
 
 def _definite_logpdf(x: Array, mean: Array, cov: Array, dim: int) -> Array:
@@ -115,7 +114,7 @@ def _degenerate_logpdf(x: Array, mean: Array, cov: Array) -> Array:
     return fnp.where(fnp.less(residual, 1e3 * eps[..., 0]), density, -fnp.inf)
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, mean: ArrayLike | None = None, cov: ArrayLike = 1,
            allow_singular: bool = False) -> Array:
     """The log of the density at the vectors along the last axis of ``x``.

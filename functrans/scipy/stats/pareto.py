@@ -6,6 +6,7 @@ from typing import Any
 
 import functrans.numpy as fnp
 from functrans.scipy.stats._util import (
+    distribution_function,
     floats,
     loc_scale_ppf,
     log,
@@ -13,7 +14,6 @@ from functrans.scipy.stats._util import (
     nan_unless,
     outside,
     positive,
-    quiet,
     standardize,
 )
 from functrans.typing import Array, ArrayLike
@@ -32,7 +32,7 @@ def _log_tail(z: Array, b: Array) -> Array:
     return outside(fnp.less(z, 1), z, 1.0, lambda z: -b * fnp.log(z), 0.0)
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``b / z**(b + 1) / scale`` for ``z = (x - loc) / scale >= 1``.
 
@@ -57,7 +57,7 @@ def pdf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
     return fnp.exp(logpdf(x, b, loc, scale))
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function, ``-b log(z)``.
 
@@ -81,7 +81,7 @@ def sf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0)
     return fnp.exp(logsf(x, b, loc, scale))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function ``1 - z**-b``.
 
@@ -94,7 +94,7 @@ def cdf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
     return nan_unless(valid, -fnp.expm1(_log_tail(z, b)))
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function, accurate near the lower end.
 
@@ -108,7 +108,7 @@ def logcdf(x: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 
                                      lambda z: log1mexp(b * fnp.log(z)), -fnp.inf))
 
 
-@quiet
+@distribution_function
 def ppf(q: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The quantile function ``(1 - q)**(-1/b)``.
 
@@ -121,7 +121,7 @@ def ppf(q: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0
     return nan_unless(b_ok, loc_scale_ppf(lambda q: fnp.exp(-fnp.log1p(-q) / b), q, loc, scale))
 
 
-@quiet
+@distribution_function
 def isf(q: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The inverse of the survival function, ``q**(-1/b)``.
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import floats, nan_unless, off_integers, outside, quiet
+from functrans.scipy.stats._util import distribution_function, floats, nan_unless, off_integers, outside
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "logpmf", "pmf"]
 
 
-@quiet
+@distribution_function
 def logpmf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0) -> Array:
     """The log of ``P(K = k) = mu**k exp(-mu) / k!``; ``-inf`` off the integers ``k >= loc``,
     ``nan`` for ``mu < 0``.
@@ -40,7 +40,7 @@ def pmf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0) -> Array:
     return fnp.exp(logpmf(k, mu, loc))
 
 
-@quiet
+@distribution_function
 def cdf(k: ArrayLike, mu: ArrayLike, loc: ArrayLike = 0) -> Array:
     """``P(K <= k)``, the regularized upper incomplete gamma function ``Q(floor(k) + 1, mu)``;
     0 below ``loc``.

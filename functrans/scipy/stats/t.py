@@ -6,7 +6,7 @@ import math
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import log, nan_unless, positive, quiet, standardize
+from functrans.scipy.stats._util import distribution_function, log, nan_unless, positive, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["logpdf", "pdf"]
@@ -14,7 +14,7 @@ __all__ = ["logpdf", "pdf"]
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, df: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density; ``df = inf`` gives the normal distribution, as SciPy.
 

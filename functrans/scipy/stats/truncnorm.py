@@ -8,7 +8,7 @@ from typing import Any
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import floats, log, log1mexp, nan_unless, outside, quiet, standardize
+from functrans.scipy.stats._util import distribution_function, floats, log, log1mexp, nan_unless, outside, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "logcdf", "logpdf", "logsf", "pdf", "sf"]
@@ -63,7 +63,7 @@ def _standard(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike,
     return z, fnp.where(valid, a, -1.0), fnp.where(valid, b, 1.0), valid, scale
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density: the normal's, divided by the mass of ``[a, b]``, ``-inf`` outside.
 
@@ -89,7 +89,7 @@ def pdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: A
     return fnp.exp(logpdf(x, a, b, loc, scale))
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function: ``-inf`` below ``a``, ``0`` above ``b``.
 
@@ -113,7 +113,7 @@ def cdf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: A
     return fnp.exp(logcdf(x, a, b, loc, scale))
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, a: ArrayLike, b: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function: ``0`` below ``a``, ``-inf`` above ``b``.
 

@@ -3,13 +3,21 @@ differentiable in ``x``, ``loc`` and ``scale``."""
 from __future__ import annotations
 
 import functrans.numpy as fnp
-from functrans.scipy.stats._util import keep_nan, loc_scale_ppf, log, nan_unless, outside, quiet, standardize
+from functrans.scipy.stats._util import (
+    distribution_function,
+    keep_nan,
+    loc_scale_ppf,
+    log,
+    nan_unless,
+    outside,
+    standardize,
+)
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """``-log(scale)`` on ``[loc, loc + scale]`` (ends included, as SciPy), ``-inf`` elsewhere.
 
@@ -34,7 +42,7 @@ def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return fnp.exp(logpdf(x, loc, scale))
 
 
-@quiet
+@distribution_function
 def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The distribution function ``clip(z, 0, 1)``, ``z = (x - loc) / scale``.
 
@@ -47,7 +55,7 @@ def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, fnp.clip(z, 0.0, 1.0))
 
 
-@quiet
+@distribution_function
 def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the distribution function.
 
@@ -61,7 +69,7 @@ def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
                                      -fnp.inf))
 
 
-@quiet
+@distribution_function
 def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The survival function ``clip(1 - z, 0, 1)``.
 
@@ -74,7 +82,7 @@ def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return nan_unless(valid, fnp.clip(1.0 - z, 0.0, 1.0))
 
 
-@quiet
+@distribution_function
 def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the survival function.
 
@@ -88,7 +96,7 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
                                      lambda z: fnp.log(fnp.minimum(1.0 - z, 1.0)), -fnp.inf))
 
 
-@quiet
+@distribution_function
 def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The quantile function ``loc + q scale``.
 
@@ -100,7 +108,7 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     return loc_scale_ppf(lambda q: q, q, loc, scale)
 
 
-@quiet
+@distribution_function
 def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The inverse of the survival function, ``loc + (1 - q) scale``.
 

@@ -7,7 +7,7 @@ import math
 
 import functrans.numpy as fnp
 from functrans.scipy import special as _special
-from functrans.scipy.stats._util import floats, log, nan_unless, quiet, standardize
+from functrans.scipy.stats._util import distribution_function, floats, log, nan_unless, standardize
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["logpdf", "pdf"]
@@ -15,7 +15,7 @@ __all__ = ["logpdf", "pdf"]
 _LOG_2PI = math.log(2.0 * math.pi)
 
 
-@quiet
+@distribution_function
 def logpdf(x: ArrayLike, kappa: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The log of the density ``exp(kappa cos(z)) / (2 pi I0(kappa) scale)``, periodic in
     ``z = (x - loc) / scale``; ``I0`` enters scaled (``i0e``), so large ``kappa`` does not overflow.
