@@ -79,10 +79,22 @@ from functrans.optim.schedules import (
     cosine_decay as cosine_decay_schedule,
 )
 from functrans.optim.schedules import (
+    cosine_onecycle as cosine_onecycle_schedule,
+)
+from functrans.optim.schedules import (
     exponential_decay,
 )
 from functrans.optim.schedules import (
+    join as join_schedules,
+)
+from functrans.optim.schedules import (
     linear as linear_schedule,
+)
+from functrans.optim.schedules import (
+    piecewise_constant as piecewise_constant_schedule,
+)
+from functrans.optim.schedules import (
+    polynomial as polynomial_schedule,
 )
 from functrans.optim.schedules import (
     warmup_cosine_decay as warmup_cosine_decay_schedule,
@@ -97,6 +109,8 @@ from functrans.optim.transform import (
 )
 
 __all__ = [
+    "cosine_onecycle_schedule", "join_schedules", "piecewise_constant_schedule",
+    "polynomial_schedule",
     "adabelief", "adafactor", "AdafactorState", "adagrad", "AdagradState", "adam", "adamax",
     "AdamState", "adamw", "add_decayed_weights", "apply_updates", "chain", "clip",
     "clip_by_global_norm", "constant_schedule", "cosine_decay_schedule", "EmptyState",

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import functrans.numpy as fnp
 
-__all__ = ["constant", "cosine_decay", "exponential_decay", "linear", "warmup_cosine_decay"]
+__all__ = ["constant", "cosine_decay", "cosine_onecycle", "exponential_decay", "join", "linear",
+           "piecewise_constant", "polynomial", "warmup_cosine_decay"]
 
 
 class _PythonMath:
@@ -229,3 +231,171 @@ class warmup_cosine_decay:
         cosine = 0.5 * (1.0 + m.cos(math.pi * frac))
         decayed = self.end_value + (self.peak_value - self.end_value) * cosine
         return m.result(m.where(count < self.warmup_steps, warm, decayed))
+
+
+@dataclasses.dataclass(frozen=True)
+class polynomial:
+    """Polynomial decay from ``init_value`` to ``end_value`` over ``transition_steps`` steps
+    that start at ``transition_begin``: ``(init - end) * (1 - c / T)**power + end`` with
+    ``c = min(max(count - transition_begin, 0), T)``.
+
+    Args:
+        init_value: Value until ``transition_begin``.
+        end_value: Value from ``transition_begin + transition_steps`` on.
+        power: The exponent (1 is linear).
+        transition_steps: Length ``T`` of the decay (a positive int).
+        transition_begin: The step the decay starts at.
+
+    Example:
+        >>> from functrans import optim
+        >>> s = optim.schedules.polynomial(1.0, 0.0, power=2, transition_steps=4)
+        >>> [s(i) for i in range(6)]
+        [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+
+    init_value: float
+    end_value: float
+    power: float
+    transition_steps: int
+    transition_begin: int = 0
+
+    def __post_init__(self) -> None:
+        _check_steps("polynomial", "transition_steps", self.transition_steps)
+        _check_steps("polynomial", "transition_begin", self.transition_begin, allow_zero=True)
+
+    def __call__(self, count: int) -> float:
+        m = _math(count)
+        c = m.min(m.max(count - self.transition_begin, 0), self.transition_steps)
+        frac = 1.0 - c / self.transition_steps
+        return m.result((self.init_value - self.end_value) * frac**self.power + self.end_value)
+
+
+@dataclasses.dataclass(frozen=True)
+class piecewise_constant:
+    """``init_value`` times the scales of every boundary reached: from step ``b`` on, the
+    value is multiplied by ``boundaries_and_scales[b]``.
+
+    Args:
+        init_value: Value at step 0.
+        boundaries_and_scales: ``{step: factor}``, steps as non-negative ints.
+
+    Example:
+        >>> from functrans import optim
+        >>> s = optim.schedules.piecewise_constant(1.0, {2: 0.5, 4: 0.1})
+        >>> [s(i) for i in range(6)]
+        [1.0, 1.0, 0.5, 0.5, 0.05, 0.05]
+    """
+
+    init_value: float
+    boundaries_and_scales: Mapping[int, float]
+
+    def __post_init__(self) -> None:
+        for b in self.boundaries_and_scales:
+            _check_steps("piecewise_constant", "every boundary", b, allow_zero=True)
+        # Kept sorted as a tuple: hashable (a static part of a jit key) and applied in order.
+        object.__setattr__(self, "boundaries_and_scales",
+                           tuple(sorted(dict(self.boundaries_and_scales).items())))
+
+    def __call__(self, count: int) -> float:
+        m = _math(count)
+        value = self.init_value
+        for boundary, factor in self.boundaries_and_scales:  # type: ignore[misc]
+            value = m.where(count < boundary, value, value * factor)
+        return m.result(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class join:
+    """One schedule after another: ``schedules[i + 1]`` takes over at ``boundaries[i]`` and
+    is called with the steps counted from that boundary.
+
+    Args:
+        schedules: The schedules (functions of the step count), one more than the boundaries.
+        boundaries: Increasing step counts.
+
+    Raises:
+        ValueError: the lengths do not fit, or the boundaries do not increase.
+
+    Example:
+        >>> from functrans import optim
+        >>> warm = optim.schedules.linear(0.0, 1.0, 2)
+        >>> decay = optim.schedules.exponential_decay(1.0, 0.5)
+        >>> s = optim.schedules.join([warm, decay], [2])
+        >>> [s(i) for i in range(5)]
+        [0.0, 0.5, 1.0, 0.5, 0.25]
+    """
+
+    schedules: Sequence[Callable[[Any], Any]]
+    boundaries: Sequence[int]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "schedules", tuple(self.schedules))
+        object.__setattr__(self, "boundaries", tuple(self.boundaries))
+        if len(self.schedules) != len(self.boundaries) + 1:
+            raise ValueError(f"functrans.optim.schedules.join: {len(self.schedules)} schedules "
+                             f"need {len(self.schedules) - 1} boundaries, got "
+                             f"{len(self.boundaries)}; give one boundary between each pair")
+        for b in self.boundaries:
+            _check_steps("join", "every boundary", b, allow_zero=True)
+        if list(self.boundaries) != sorted(self.boundaries):
+            raise ValueError(f"functrans.optim.schedules.join: the boundaries must increase, "
+                             f"got {list(self.boundaries)}")
+
+    def __call__(self, count: int) -> float:
+        m = _math(count)
+        value = self.schedules[0](count)
+        for boundary, schedule in zip(self.boundaries, self.schedules[1:]):
+            value = m.where(count < boundary, value, schedule(count - boundary))
+        return m.result(value)
+
+
+@dataclasses.dataclass(frozen=True)
+class cosine_onecycle:
+    """The one-cycle policy with cosine annealing (PyTorch's ``OneCycleLR``): from
+    ``peak_value / div_factor`` up to ``peak_value`` over the first ``pct_start`` of
+    ``transition_steps``, then down to ``peak_value / (div_factor * final_div_factor)``;
+    each phase is ``end + (start - end) * (1 + cos(pi * fraction)) / 2``.
+
+    Reference: Smith and Topin, "Super-convergence: very fast training of neural networks
+    using large learning rates", 2017.
+
+    Args:
+        transition_steps: The length of the cycle (a positive int).
+        peak_value: The largest value.
+        pct_start: The fraction of the cycle spent increasing, in ``(0, 1)``.
+        div_factor: ``peak_value / initial value``.
+        final_div_factor: ``initial value / final value``.
+
+    Example:
+        >>> from functrans import optim
+        >>> s = optim.schedules.cosine_onecycle(10, 1.0, pct_start=0.2, div_factor=10.0,
+        ...                                     final_div_factor=10.0)
+        >>> [round(s(i), 4) for i in (0, 1, 2, 6, 10, 12)]
+        [0.1, 0.55, 1.0, 0.505, 0.01, 0.01]
+    """
+
+    transition_steps: int
+    peak_value: float
+    pct_start: float = 0.3
+    div_factor: float = 25.0
+    final_div_factor: float = 1e4
+
+    def __post_init__(self) -> None:
+        _check_steps("cosine_onecycle", "transition_steps", self.transition_steps)
+        if not 0.0 < self.pct_start < 1.0:
+            raise ValueError(f"functrans.optim.schedules.cosine_onecycle: pct_start must be in "
+                             f"(0, 1), got {self.pct_start!r}")
+
+    def __call__(self, count: int) -> float:
+        m = _math(count)
+        start = self.peak_value / self.div_factor
+        end = start / self.final_div_factor
+        up = self.pct_start * self.transition_steps
+        down = self.transition_steps - up
+
+        def anneal(first: float, last: float, fraction: Any) -> Any:
+            return last + (first - last) * 0.5 * (1.0 + m.cos(math.pi * fraction))
+
+        rising = anneal(start, self.peak_value, m.min(m.max(count, 0) / up, 1.0))
+        falling = anneal(self.peak_value, end, m.min(m.max(count - up, 0) / down, 1.0))
+        return m.result(m.where(count < up, rising, falling))
