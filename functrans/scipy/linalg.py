@@ -20,10 +20,48 @@ from functrans.typing import Array, ArrayLike
 __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "expm_frechet", "inv",
            "lu", "lu_factor", "lu_solve", "pinv", "qr", "solve", "solve_triangular", "svd"]
 
-det = _fla.det
-inv = _fla.inv
 pinv = _fla.pinv
-svd = _fla.svd
+
+
+def det(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True) -> Array:
+    """The determinant of each ``(..., n, n)`` matrix (``functrans.numpy.linalg.det`` with
+    SciPy's arguments); its derivative is ``det(a) * inv(a).T``.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> round(float(fsl.det(np.array([[2.0, 1.0], [1.0, 3.0]]))), 12)
+        5.0
+    """
+    return _fla.det(a)
+
+
+def inv(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True) -> Array:
+    """The inverse of each ``(..., n, n)`` matrix (``functrans.numpy.linalg.inv`` with SciPy's
+    arguments).
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> fsl.inv(np.array([[2.0, 0.0], [0.0, 4.0]])).tolist()
+        [[0.5, 0.0], [0.0, 0.25]]
+    """
+    return _fla.inv(a)
+
+
+def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True, overwrite_a: bool = False,
+        check_finite: bool = True, lapack_driver: str = "gesdd") -> Array | tuple[Array, ...]:
+    """The singular value decomposition ``a = U @ diag(s) @ Vh`` with SciPy's arguments:
+    ``(U, s, Vh)``, or ``s`` alone with ``compute_uv=False``. Derivatives need
+    ``full_matrices=False`` for a non-square matrix (see ``functrans.numpy.linalg.svd``).
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> fsl.svd(np.array([[3.0, 0.0], [0.0, -2.0]]), compute_uv=False).round(12).tolist()
+        [3.0, 2.0]
+    """
+    if lapack_driver not in ("gesdd", "gesvd"):
+        raise ValueError(f"svd: lapack_driver must be 'gesdd' or 'gesvd', got {lapack_driver!r}")
+    out = _fla.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+    return tuple(out) if compute_uv else out
 
 
 def _as_matrix_rhs(b: Array) -> tuple[Array, bool]:

@@ -104,3 +104,13 @@ def test_errors_name_the_problem():
         fsl.qr(np.eye(2), pivoting=True)
     assert fsl.block_diag().shape == (1, 0)
     np.testing.assert_array_equal(fsl.qr(np.ones((3, 2)))[0].shape, (3, 3))
+
+
+def test_det_inv_svd_take_scipys_arguments():
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(fsl.det(a, overwrite_a=False, check_finite=True), sl.det(a))
+    np.testing.assert_allclose(fsl.inv(a, check_finite=False), sl.inv(a))
+    for got, ref in zip(fsl.svd(a, lapack_driver="gesvd"), sl.svd(a, lapack_driver="gesvd")):
+        np.testing.assert_allclose(np.abs(got), np.abs(ref), rtol=1e-12)
+    np.testing.assert_allclose(fsl.svd(a, compute_uv=False), sl.svd(a, compute_uv=False), rtol=1e-12)
+    check_grads(lambda a: fsl.svd(a, full_matrices=False)[1], (a,), order=2)
