@@ -630,29 +630,58 @@ def lu_pivots_to_permutation(pivots, size: int):
     return lu_pivots_to_permutation_p.bind(pivots, size=size)
 
 
-# --- expm: the matrix exponential, by scaling and squaring of the [13/13] Pade approximant ----------
-# (Higham, "The scaling and squaring method for the matrix exponential revisited", 2005)
-_PADE13 = (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
-           129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
-           40840800.0, 960960.0, 16380.0, 182.0, 1.0)
-_THETA13 = 5.371920351148152
+# --- expm: the matrix exponential, by scaling and squaring of a Pade approximant -------------------
+# (Higham, "The scaling and squaring method for the matrix exponential revisited", 2005): the
+# [m/m] approximant of the lowest degree m accurate to double precision for the 1-norm, and
+# the [13/13] one after scaling by a power of 2 beyond the last bound.
+_PADE = {
+    3: (120.0, 60.0, 12.0, 1.0),
+    5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
+    7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
+    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0, 110880.0,
+        3960.0, 90.0, 1.0),
+    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0, 1187353796428800.0,
+         129060195264000.0, 10559470521600.0, 670442572800.0, 33522128640.0, 1323241920.0,
+         40840800.0, 960960.0, 16380.0, 182.0, 1.0),
+}
+_THETA = {3: 1.495585217958292e-2, 5: 2.539398330063230e-1, 7: 9.504178996162932e-1,
+          9: 2.097847961257068e0, 13: 5.371920351148152}
+
+
+def _pade_parts(a, eye, degree):
+    """(U, V) of the [degree/degree] approximant: exp(A) ~ (V - U)^-1 (V + U)."""
+    b = _PADE[degree]
+    a2 = a @ a
+    if degree == 13:
+        a4 = a2 @ a2
+        a6 = a2 @ a4
+        u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
+        v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+        return u, v
+    powers = [eye, a2]  # A^0, A^2, A^4, ...
+    for _ in range(degree // 2 - 1):
+        powers.append(powers[-1] @ a2)
+    odd = sum(b[2 * k + 1] * p for k, p in enumerate(powers))
+    even = sum(b[2 * k] * p for k, p in enumerate(powers))
+    return a @ odd, even
 
 
 def _expm_impl(a):
     xp = array_module(a)
-    b = _PADE13
     n = a.shape[-1]
+    if a.size == 0:
+        return xp.array(a, copy=True)
     norm = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)  # the 1-norm of each matrix
-    ratio = xp.maximum(norm / _THETA13, 1.0)
-    scale = xp.ceil(xp.log2(ratio)).astype(np.int64)
-    squarings = int(xp.max(scale)) if scale.size else 0  # one count for the batch: a Python int
-    a = a * (2.0 ** -scale.astype(a.real.dtype))[..., None, None].astype(a.dtype)
+    largest = float(xp.max(norm))
     eye = backend_of(a).make_like(a, lambda xp_, n_, dtype: xp_.eye(n_, dtype=dtype), n, a.dtype)
-    a2 = a @ a
-    a4 = a2 @ a2
-    a6 = a2 @ a4
-    u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
-    v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
+    for degree in (3, 5, 7, 9):
+        if largest <= _THETA[degree]:
+            u, v = _pade_parts(a, eye, degree)
+            return xp.linalg.solve(v - u, v + u)
+    scale = xp.ceil(xp.log2(xp.maximum(norm / _THETA[13], 1.0))).astype(np.int64)
+    squarings = int(xp.max(scale))  # one count for the batch: a Python int
+    a = a * (2.0 ** -scale.astype(a.real.dtype))[..., None, None].astype(a.dtype)
+    u, v = _pade_parts(a, eye, 13)
     r = xp.linalg.solve(v - u, v + u)
     # matrices scaled less than the batch's most need fewer squarings: square those by their own count
     for i in range(squarings):

@@ -295,8 +295,8 @@ def lu(a: ArrayLike, permute_l: bool = False, overwrite_a: bool = False, check_f
 
 
 def expm(A: ArrayLike) -> Array:
-    """The matrix exponential of each ``(..., n, n)`` matrix, by scaling and squaring of the
-    [13/13] Pade approximant (Higham 2005). Its derivative is the Frechet derivative
+    """The matrix exponential of each ``(..., n, n)`` matrix, by scaling and squaring of a
+    Pade approximant of degree 3 to 13 chosen by the 1-norm (Higham 2005). Its derivative is the Frechet derivative
     (``expm_frechet``), computed as a block of the exponential of a twice larger matrix.
 
     Example:
