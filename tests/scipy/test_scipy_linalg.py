@@ -68,6 +68,7 @@ def test_lu_under_jit_and_vmap():
 
 
 def test_expm_exact_values_and_large_norms():
+    assert fsl.expm(np.zeros((2, 2))).tolist() == [[1.0, 0.0], [0.0, 1.0]]
     nilpotent = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.0, 0.0, 0.0]])
     np.testing.assert_allclose(fsl.expm(nilpotent), [[1, 1, 0.5], [0, 1, 1], [0, 0, 1]], rtol=1e-14)
     rotation = np.array([[0.0, -np.pi], [np.pi, 0.0]])
