@@ -100,15 +100,32 @@ from functrans.optim.schedules import (
     warmup_cosine_decay as warmup_cosine_decay_schedule,
 )
 from functrans.optim.transform import (
+    AddNoiseState,
+    ZeroNansState,
     add_decayed_weights,
+    add_noise,
     clip,
     clip_by_global_norm,
     global_norm,
     scale,
     set_to_zero,
+    zero_nans,
+)
+from functrans.optim.wrappers import (
+    ApplyIfFiniteState,
+    InjectHyperparamsState,
+    MultiSteps,
+    MultiStepsState,
+    MultiTransformState,
+    apply_if_finite,
+    inject_hyperparams,
+    multi_transform,
 )
 
 __all__ = [
+    "ApplyIfFiniteState", "InjectHyperparamsState", "MultiSteps", "MultiStepsState",
+    "MultiTransformState", "apply_if_finite", "inject_hyperparams", "multi_transform",
+    "AddNoiseState", "ZeroNansState", "add_noise", "zero_nans",
     "cosine_onecycle_schedule", "join_schedules", "piecewise_constant_schedule",
     "polynomial_schedule",
     "adabelief", "adafactor", "AdafactorState", "adagrad", "AdagradState", "adam", "adamax",

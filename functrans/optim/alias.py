@@ -22,6 +22,7 @@ from functrans.optim.base import (
     _check_nonnegative,
     _check_params,
     _check_unit_interval,
+    _nonzero,
     _Transformation,
 )
 from functrans.optim.scale import (
@@ -65,7 +66,7 @@ class _Optimizer(_Transformation):
         return _ScaleByLearningRate(self.learning_rate, label=self.name), _RATE
 
     def _decay_block(self, weight_decay: float) -> list[tuple[_Block, dict[str, str]]]:
-        return [(_AddDecayedWeights(weight_decay, label=self.name), _NONE)] if weight_decay else []
+        return [(_AddDecayedWeights(weight_decay, label=self.name), _NONE)] if _nonzero(weight_decay) else []
 
     def _join(self, states: list) -> NamedTuple:
         fields = dict.fromkeys(self.state_type._fields)
@@ -122,7 +123,7 @@ class _Sgd(_Optimizer):
 
     def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
         blocks = self._decay_block(self.weight_decay)
-        if self.momentum:
+        if _nonzero(self.momentum):
             blocks.append((_Trace(self.momentum, self.nesterov, label=self.name),
                            {"trace": "momentum"}))
         return [*blocks, self._rate_block()]
@@ -343,7 +344,7 @@ class _Rmsprop(_Optimizer):
                            {"mu": "mu", "nu": "nu"}))
         else:
             blocks.append((_ScaleByRms(self.alpha, self.eps, label=self.name), {"nu": "nu"}))
-        if self.momentum:
+        if _nonzero(self.momentum):
             blocks.append((_Trace(self.momentum, False, label=self.name), {"trace": "momentum"}))
         return [*blocks, self._rate_block()]
 

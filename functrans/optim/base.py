@@ -396,10 +396,21 @@ def _check_nonnegative(fn: str, **values: Any) -> None:
             raise ValueError(f"functrans.optim.{fn}: {name} must be >= 0, got {value!r}")
 
 
-def _check_unit_interval(fn: str, **values: float) -> None:
+def _check_unit_interval(fn: str, **values: Any) -> None:
     for name, value in values.items():
+        if isinstance(value, Tracer):  # an injected hyperparameter: checked when it has a value
+            try:
+                value = value.to_concrete()
+            except errors.TracerConversionError:
+                continue
         if not 0.0 <= value < 1.0:
             raise ValueError(f"functrans.optim.{fn}: {name} must be in [0, 1), got {value!r}")
+
+
+def _nonzero(value: Any) -> bool:
+    """Whether a hyperparameter switches its term on: a traced one (an injected
+    hyperparameter under ``jit``) is taken as on, since its value is not known."""
+    return isinstance(value, Tracer) or bool(value)
 
 
 def _need_params(params: Params | None, fn: str, what: str) -> None:

@@ -1,4 +1,4 @@
-"""Building blocks to combine with ``chain``: clipping, weight decay, scaling, zeroing.
+"""Building blocks to combine with ``chain``: clipping, weight decay, scaling, zeroing, noise.
 
 Each returns a :class:`GradientTransformation`; placed before an optimizer in ``chain`` they
 act on the gradients, placed after it on the updates.
@@ -14,25 +14,29 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
+
+import numpy as np
 
 import functrans.numpy as fnp
-from functrans import tree
-from functrans._abstract import dtype_of
+from functrans import random, tree
+from functrans._abstract import dtype_of, shape_of
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     _Block,
     _check_nonnegative,
+    _first_count,
     _label,
     _need_params,
+    _nonzero,
     _same_leaves,
     _Transformation,
 )
-from functrans.typing import Params, Updates
+from functrans.typing import Array, Params, PyTree, Updates
 
-__all__ = ["add_decayed_weights", "clip", "clip_by_global_norm", "global_norm", "scale",
-           "set_to_zero"]
+__all__ = ["AddNoiseState", "ZeroNansState", "add_decayed_weights", "add_noise", "clip",
+           "clip_by_global_norm", "global_norm", "scale", "set_to_zero", "zero_nans"]
 
 
 class _Stateless(_Transformation):
@@ -163,7 +167,7 @@ class _AddDecayedWeights(_Block):
 
     def _step(self, g: list, treedef: tree.TreeDef, state: EmptyState,
               params: Params | None) -> tuple[list, EmptyState]:
-        if not self.weight_decay:
+        if not _nonzero(self.weight_decay):
             return g, state
         _need_params(params, self.fn, "weight_decay")
         p = _same_leaves(treedef, g, params, self.fn, "params")
@@ -211,3 +215,105 @@ def set_to_zero() -> GradientTransformation:
         array([0., 0.])
     """
     return _SetToZero().transformation()
+
+
+class ZeroNansState(NamedTuple):
+    """State of :func:`zero_nans`: per leaf, whether the last update held a NaN.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> optim.zero_nans().init({"w": np.zeros(2)})
+        ZeroNansState(found_nan={'w': np.False_})
+    """
+
+    found_nan: PyTree
+
+
+@dataclasses.dataclass(frozen=True)
+class _ZeroNans(_Transformation):
+    name: ClassVar[str] = "zero_nans"
+    state_type: ClassVar[type] = ZeroNansState
+
+    def init(self, params: Params) -> ZeroNansState:
+        return ZeroNansState(tree.map(lambda p: np.False_, params))
+
+    def _update(self, grads: Updates, state: ZeroNansState,
+                params: Params | None) -> tuple[Updates, ZeroNansState]:
+        found = tree.map(lambda g: fnp.any(fnp.isnan(g)), grads)
+        clean = tree.map(lambda g: fnp.where(fnp.isnan(g), fnp.zeros_like(g), g), grads)
+        return clean, ZeroNansState(found)
+
+
+def zero_nans() -> GradientTransformation:
+    """Replace NaNs in the updates by zeros, recording per leaf whether there was one.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.zero_nans()
+        >>> updates, state = opt.update(np.array([np.nan, 2.0]), opt.init(np.zeros(2)))
+        >>> updates, state.found_nan
+        (array([0., 2.]), np.True_)
+    """
+    return _ZeroNans().transformation()
+
+
+class AddNoiseState(NamedTuple):
+    """State of :func:`add_noise`: the step count and the random key of the next noise.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> optim.add_noise(0.01, 0.55, seed=0).init(np.zeros(1)).count
+        np.int64(0)
+    """
+
+    count: Array
+    rng_key: Array
+
+
+@dataclasses.dataclass(frozen=True)
+class _AddNoise(_Transformation):
+    name: ClassVar[str] = "add_noise"
+    state_type: ClassVar[type] = AddNoiseState
+
+    eta: float
+    gamma: float
+    seed: int
+
+    def init(self, params: Params) -> AddNoiseState:
+        return AddNoiseState(_first_count(), random.key(self.seed))
+
+    def _update(self, grads: Updates, state: AddNoiseState,
+                params: Params | None) -> tuple[Updates, AddNoiseState]:
+        g, treedef = tree.flatten(grads)
+        keys = random.split(state.rng_key, len(g) + 1)
+        count = state.count + 1
+        std = fnp.sqrt(self.eta / (count * 1.0) ** self.gamma)
+        out = [gi + fnp.astype(std, dtype_of(gi)) * random.normal(keys[i + 1], shape_of(gi),
+                                                                   dtype_of(gi))
+               for i, gi in enumerate(g)]
+        return treedef.unflatten(out), AddNoiseState(count, keys[0])
+
+
+def add_noise(eta: float, gamma: float, seed: int) -> GradientTransformation:
+    """Add Gaussian noise of variance ``eta / t**gamma`` to the updates (annealed gradient
+    noise; ``t`` counts from 1), drawn from a key made from ``seed`` and kept in the state.
+
+    Reference: Neelakantan et al., "Adding gradient noise improves learning for very deep
+    networks", 2015 (eta in {0.01, 0.3, 1.0}, gamma = 0.55).
+
+    Raises:
+        ValueError: a negative ``eta`` or ``gamma``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.add_noise(0.01, 0.55, seed=0)
+        >>> updates, state = opt.update(np.zeros(3), opt.init(np.zeros(3)))
+        >>> bool(np.all(np.abs(updates) < 1.0)), int(state.count)
+        (True, 1)
+    """
+    _check_nonnegative("add_noise", eta=eta, gamma=gamma)
+    return _AddNoise(eta, gamma, seed).transformation()
