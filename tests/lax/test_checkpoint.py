@@ -292,7 +292,12 @@ def test_a_closed_over_traced_value_gets_the_values_and_derivatives_of_no_checkp
         want = run(lambda v: case(no_checkpoint, v, k), _loss(case, no_checkpoint, k), w, t)
         backend.check_placed(got, name)
         for g, e in zip(ft.tree.leaves(backend.get(got)), ft.tree.leaves(backend.get(want))):
-            np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15, err_msg=f"{case.__name__}: {name}")
+            if name == "grad(grad)" or "jit" in name:
+                # cotangents of the closed-over value summed in another order; jit's compiler
+                # may evaluate the program without checkpoint differently (fused)
+                np.testing.assert_allclose(g, e, rtol=1e-13, atol=1e-15, err_msg=f"{case.__name__}: {name}")
+            else:  # the same operations on the same values
+                np.testing.assert_array_equal(g, e, err_msg=f"{case.__name__}: {name}")
 
 
 @pytest.mark.parametrize("case", [c for c in CLOSURES if c is not in_custom_vjp], ids=lambda c: c.__name__)
