@@ -32,7 +32,7 @@ from functrans._abstract import dtype_of, shape_of
 from functrans.config import config
 from functrans.core.ir import Eqn, Program, Var, is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.staging import StagingTrace, eval_program, user_source
+from functrans.core.staging import StagingTrace, eval_program, stage, user_source
 from functrans.core.trace import Tracer, check_foreign_tracer, current_scope, named_scope, new_trace
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat
@@ -392,11 +392,35 @@ def _checkpoint_call_batch(values: Sequence, dims: Sequence, *, call: Checkpoint
     return outs, [0] * len(outs)
 
 
+def _checkpoint_call_transpose(cts: Sequence, *args: Any, call: CheckpointCall) -> tuple:
+    # a call linear in its linear inputs (linear_transpose of a checkpointed linear function):
+    # its program, the other operands fixed, recorded as a linear program and transposed
+    linear = [is_linear(a) for a in args]
+
+    def on_linear(xs: list) -> list:
+        it = iter(xs)
+        return call.replay([next(it) if lin else a for a, lin in zip(args, linear)])
+
+    avals = [(tuple(shape_of(a)), dtype_of(a)) for a, lin in zip(args, linear) if lin]
+    program = stage(on_linear, avals, f"transpose({call.name})", linear=True)
+    for eqn in program.eqns:
+        if eqn.prim.transpose is None:
+            raise errors.NotLinearError(
+                f"{call.name} applies {eqn.prim.name!r}, which is not linear, to the linear "
+                "inputs of a transposed function, so it has no transpose. linear_transpose is "
+                "for linear functions; for the transpose of a derivative use functrans.vjp."
+            )
+    program.outs = [o if program.owns(o) else zero for o in program.outs]
+    in_cts = iter(transpose_program(program, list(cts), consume=True))
+    return tuple(next(in_cts) if lin else zero for lin in linear)
+
+
 checkpoint_call_p = Primitive("checkpoint_call", multiple_results=True)
 checkpoint_call_p.impl = _checkpoint_call_impl  # type: ignore[assignment]
 checkpoint_call_p.shape_rule = lambda *args, call: list(call.out_avals)  # type: ignore[assignment]
 checkpoint_call_p.jvp = _checkpoint_call_jvp  # type: ignore[assignment]
 checkpoint_call_p.batch = _checkpoint_call_batch  # type: ignore[assignment]
+checkpoint_call_p.transpose = _checkpoint_call_transpose  # type: ignore[assignment]
 
 
 # --- checkpoint_linear: the derivative of one call, recomputed when it is transposed ---------

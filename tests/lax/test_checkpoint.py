@@ -423,3 +423,18 @@ def test_a_checkpointed_step_closing_over_the_weights_keeps_less_memory():
     plain = _peak_of_grad(no_checkpoint, 60) - _peak_of_grad(no_checkpoint, 20)
     remat = _peak_of_grad(ft.checkpoint, 60) - _peak_of_grad(ft.checkpoint, 20)
     assert remat < 0.2 * plain, (remat, plain)
+
+
+def test_linear_transpose_through_a_checkpointed_linear_function(backend):
+    m, ct = backend.put(np.array([[1.0, 2.0], [3.0, 4.0]])), backend.put(np.array([1.0, 0.5]))
+    x, two = backend.put(np.zeros(2)), backend.put(np.array(2.0))
+
+    def transposed(ck, b):  # b: closed over by the checkpointed function, traced by grad below
+        return ft.linear_transpose(lambda v: ck(lambda h: (b @ h * 2.0, 3.0 * h[0]))(v), x)((ct, two))[0]
+
+    np.testing.assert_array_equal(backend.get(transposed(ft.checkpoint, m)), [11.0, 8.0])  # 2 M^T ct + (6, 0)
+    for ck in (ft.checkpoint, no_checkpoint):
+        g = ft.grad(lambda b: fnp.sum(transposed(ck, b) ** 2))(m)
+        np.testing.assert_array_equal(backend.get(g), [[44.0, 32.0], [22.0, 16.0]])  # 4 ct (2 M^T ct + (6, 0))^T
+    with pytest.raises(ft.errors.NotLinearError, match="'sin'"):
+        ft.linear_transpose(lambda v: ft.checkpoint(fnp.sin)(v), x)(ct)
