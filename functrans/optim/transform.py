@@ -14,18 +14,21 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
 import functrans.numpy as fnp
 from functrans import random, tree
 from functrans._abstract import dtype_of, shape_of
+from functrans.backend import device_of
+from functrans.core.trace import Tracer
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     _Block,
     _check_nonnegative,
+    _coefficient,
     _first_count,
     _label,
     _need_params,
@@ -285,14 +288,19 @@ class _AddNoise(_Transformation):
     def init(self, params: Params) -> AddNoiseState:
         return AddNoiseState(_first_count(), random.key(self.seed))
 
+    @staticmethod
+    def _noise(key: Any, like: Any) -> Any:
+        """Standard normal noise of ``like``'s shape and dtype, on its device."""
+        device = None if isinstance(like, Tracer) else device_of(like)
+        return random.normal(key, shape_of(like), dtype_of(like), device=device)
+
     def _update(self, grads: Updates, state: AddNoiseState,
                 params: Params | None) -> tuple[Updates, AddNoiseState]:
         g, treedef = tree.flatten(grads)
         keys = random.split(state.rng_key, len(g) + 1)
         count = state.count + 1
-        std = fnp.sqrt(self.eta / (count * 1.0) ** self.gamma)
-        out = [gi + fnp.astype(std, dtype_of(gi)) * random.normal(keys[i + 1], shape_of(gi),
-                                                                   dtype_of(gi))
+        std = (self.eta / (count * 1.0) ** self.gamma) ** 0.5
+        out = [gi + _coefficient(std, gi) * self._noise(keys[i + 1], gi)
                for i, gi in enumerate(g)]
         return treedef.unflatten(out), AddNoiseState(count, keys[0])
 
