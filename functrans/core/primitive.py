@@ -25,6 +25,11 @@ from functrans.core.trace import Tracer, leaked_tracer_error, unreachable_tracer
 
 _ALL: list[Primitive] = []
 
+#: Primitives with an effect beyond their outputs (a collective that every process must run):
+#: ``jit``'s plan keeps their equations even when no output needs them and never computes them
+#: ahead of a call as constants.
+EFFECTFUL: set[Primitive] = set()
+
 
 def primitives_created() -> list[Primitive]:
     """Every primitive made so far, functrans's own (first-order and higher-order) and users' (the

@@ -9,7 +9,8 @@ primitive's implementation on the values of its arguments and nothing else.
 Building the plan:
 
 * dead code elimination: equations no output depends on are dropped (under ``grad`` the
-  staged forward pass computes values only the eager tangent bookkeeping looked at);
+  staged forward pass computes values only the eager tangent bookkeeping looked at), except
+  those of the primitives in ``core.primitive.EFFECTFUL`` (collectives every process runs);
 * every variable and every constant gets a slot in one flat list (the environment); an
   equation reads its arguments by slot number, so running it is a list comprehension and
   one call;
@@ -51,6 +52,7 @@ from numpy import generic, ndarray
 from functrans.config import config
 from functrans.core.debug_nans import CheckedStep
 from functrans.core.ir import Eqn, Program, Var, format_eqn, format_program, source_str, type_str
+from functrans.core.primitive import EFFECTFUL
 from functrans.core.trace import Tracer
 from functrans.interpreters import fusion
 from functrans.interpreters.buffers import UFUNCS, plan_reuse
@@ -373,6 +375,8 @@ def _input_independent(steps, var_slots, input_slots) -> frozenset:
     """The variable slots whose values do not depend on the values of the inputs."""
     known: set = set()
     for prim, _, _, arg_slots, out_slots, _ in steps:
+        if prim in EFFECTFUL:
+            continue
         if prim.name in _SHAPE_ONLY or all(
                 s in known or (s not in var_slots and s not in input_slots) for s in arg_slots):
             known.update(_out_slot_list(out_slots))
@@ -385,7 +389,7 @@ def _live_equations(program: Program) -> list:
     needed = {o.index for o in program.outs if type(o) is Var and o._trace is trace}
     live = []
     for eqn in reversed(program.eqns):
-        if not any(o.index in needed for o in eqn.outs):
+        if not any(o.index in needed for o in eqn.outs) and eqn.prim not in EFFECTFUL:
             continue
         live.append(eqn)
         for a in eqn.args:

@@ -1,0 +1,231 @@
+"""Run under mpiexec -n N: checks of functrans.distributed on real processes. Prints one
+``OK name`` line per check passed on rank 0; any failure raises (and aborts the job)."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+
+import numpy as np
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import distributed as dist
+from functrans import errors, optim
+
+dist.init()
+R, N = dist.rank(), dist.size()
+assert N > 1, "run under mpiexec -n 2 or more"
+
+
+def ok(name: str) -> None:
+    dist.barrier()
+    if dist.is_main():
+        print("OK", name, flush=True)
+
+
+def close(a, b, tol=1e-12) -> None:
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=tol, atol=tol)
+
+
+# -- every collective against NumPy on the gathered data --------------------------------------
+rng = np.random.default_rng(R)
+tree = {"a": rng.normal(size=(4, 3)), "b": [rng.normal(size=6), np.arange(6, dtype=np.int32) + R],
+        "c": np.asfortranarray(rng.normal(size=(3, 2)))}
+everyone = ft.tree.unflatten(ft.tree.structure(tree),
+                             [np.stack([np.asarray(v) for v in vs]) for vs in zip(
+                                 *[ft.tree.leaves(t) for t in
+                                   __import__("mpi4py.MPI", fromlist=["MPI"]).COMM_WORLD.allgather(tree)])])
+for op, ref in (("sum", np.sum), ("max", np.max), ("min", np.min), ("mean", np.mean)):
+    for bucket in (dist.DEFAULT_BUCKET_BYTES, 40):  # 40 bytes: several buckets per buffer
+        got = dist.all_reduce(tree, op=op, bucket_bytes=bucket)
+        for g, e in zip(ft.tree.leaves(got), ft.tree.leaves(everyone)):
+            close(g, ref(e, axis=0))
+ok("all_reduce")
+got = dist.broadcast(tree, root=N - 1)
+for g, e in zip(ft.tree.leaves(got), ft.tree.leaves(everyone)):
+    close(g, e[N - 1])
+ok("broadcast")
+for axis in (0, 1, -1):
+    got = dist.all_gather({"a": tree["a"], "c": tree["c"]}, axis=axis)
+    close(got["a"], np.concatenate(list(everyone["a"]), axis=axis))
+    close(got["c"], np.concatenate(list(everyone["c"]), axis=axis))
+ok("all_gather")
+x = rng.normal(size=(2 * N, 3))
+xs = np.stack(__import__("mpi4py.MPI", fromlist=["MPI"]).COMM_WORLD.allgather(x))
+close(dist.reduce_scatter([x])[0], xs.sum(0)[2 * R:2 * R + 2])
+close(dist.reduce_scatter([x], op="max")[0], xs.max(0)[2 * R:2 * R + 2])
+ok("reduce_scatter")
+
+# -- a mismatched tree is named ------------------------------------------------------------------
+bad = {"w": np.zeros(3), "layer": [np.zeros(2), np.zeros((2, 2) if R != N - 1 else (2, 5))]}
+try:
+    dist.all_reduce(bad)
+except errors.TreeStructureError as e:
+    msg = str(e)
+    assert "['layer'][1]" in msg and f"rank {N - 1}" in msg and "(2, 5)" in msg and "(2, 2)" in msg, msg
+else:
+    raise AssertionError("a mismatched tree was reduced")
+try:
+    dist.all_reduce({"w": np.zeros(3)} if R else {"v": np.zeros(3)})
+except errors.TreeStructureError as e:
+    assert "structure" in str(e), str(e)
+else:
+    raise AssertionError("trees of different structure were reduced")
+ok("mismatched_tree")
+
+# -- data-parallel gradients equal the full batch's -----------------------------------------------
+data_rng = np.random.default_rng(0)  # the same data on every rank
+X, Y = data_rng.normal(size=(12, 5)), data_rng.normal(size=12)
+params0 = {"W": data_rng.normal(size=(5, 4)), "b": np.zeros(4), "v": data_rng.normal(size=4)}
+
+
+def loss(p, x, y):
+    h = fnp.tanh(x @ p["W"] + p["b"])
+    return fnp.mean((h @ p["v"] - y) ** 2)
+
+
+full_loss, full_grad = ft.value_and_grad(loss)(params0, X, Y)
+for weighted, sizes in ((False, None), (True, [5, 4, 3, 2][:N])):
+    if sizes is None:
+        k = len(X) // N
+        lo, hi = R * k, (R + 1) * k
+        total = k * N
+    else:
+        lo, hi = sum(sizes[:R]), sum(sizes[:R + 1])
+        total = sum(sizes)
+    fl, fg = ft.value_and_grad(loss)(params0, X[:total], Y[:total])
+    step = dist.data_parallel_step(loss, optim.sgd(1.0), weighted=weighted)
+    new, _, dl = step(params0, optim.sgd(1.0).init(params0), X[lo:hi], Y[lo:hi])
+    grads = ft.tree.map(lambda a, b: a - b, params0, new)
+    for g, e in zip(ft.tree.leaves(grads), ft.tree.leaves(fg)):
+        close(g, e)
+    close(dl, fl)
+ok("data_parallel_gradient")
+
+# -- parameters identical after 20 steps (and equal to single-process full-batch training) -----
+opt = optim.adam(1e-2)
+step = dist.data_parallel_step(loss, opt, check_every=5)
+p, s = params0, opt.init(params0)
+sampler = dist.ShardSampler(len(X), seed=3)
+single_p, single_s = params0, opt.init(params0)
+full_step = ft.jit(lambda p, s, x, y: (lambda g: (lambda u: (optim.apply_updates(p, u[0]), u[1]))(
+    opt.update(g, s, p)))(ft.grad(loss)(p, x, y)))
+for epoch in range(20):
+    idx = sampler.indices(epoch)
+    p, s, _ = step(p, s, X[idx], Y[idx])
+    full_idx = np.random.default_rng([3, epoch]).permutation(len(X))
+    single_p, single_s = full_step(single_p, single_s, X[full_idx], Y[full_idx])
+dist.check_replicated(p)
+gathered = __import__("mpi4py.MPI", fromlist=["MPI"]).COMM_WORLD.allgather(p)
+for other in gathered:
+    for a, b in zip(ft.tree.leaves(other), ft.tree.leaves(p)):
+        assert np.array_equal(a, b)
+for a, b in zip(ft.tree.leaves(p), ft.tree.leaves(single_p)):
+    close(a, b, 1e-10)
+diverged = ft.tree.map(lambda v: v + (1e-9 if R == N - 1 else 0.0), p)
+try:
+    dist.check_replicated(diverged)
+except ValueError as e:
+    assert "['W']" in str(e) and str(N - 1) in str(e), str(e)
+else:
+    raise AssertionError("divergence not detected")
+ok("replicated_after_20_steps")
+
+# -- sampler -------------------------------------------------------------------------------------
+for remainder in ("drop", "pad"):
+    sm = dist.ShardSampler(10, seed=1, remainder=remainder)
+    shards = __import__("mpi4py.MPI", fromlist=["MPI"]).COMM_WORLD.allgather(sm.indices(2))
+    allidx = np.concatenate(shards)
+    assert all(len(sh) == len(sm) for sh in shards)
+    if remainder == "drop":
+        assert len(set(allidx.tolist())) == len(allidx) == 10 // N * N
+    else:
+        assert set(allidx.tolist()) == set(range(10))
+ok("sampler")
+
+# -- differentiable collectives against finite differences --------------------------------------
+xr = np.random.default_rng(10 + R).normal(size=3)
+w = np.random.default_rng(99).normal(size=3 * N)  # replicated weights
+
+
+def f_local(x):
+    return fnp.sum(fnp.sin(x) * x)
+
+
+def L_psum(x):
+    return dist.psum(f_local(x))
+
+
+def L_gather(x):
+    return fnp.sum(dist.all_gather(x) ** 2 * w)
+
+
+c_r = float(R + 1)
+
+
+def L_pvary(x):
+    return fnp.sum(dist.pvary(dist.psum(x * x)) * c_r)
+
+
+h = 1e-6
+for L, expected in ((L_psum, np.sin(xr) + xr * np.cos(xr)),
+                    (L_gather, 2 * xr * w[3 * R:3 * R + 3]),
+                    (L_pvary, 2 * xr * sum(range(1, N + 1)))):
+    for g in (ft.grad(L)(xr), ft.jit(ft.grad(L))(xr)):
+        close(g, expected, 1e-10)
+    # finite differences of the global function: rank k perturbs its own x, the others hold still
+    for k in range(N):
+        v = np.random.default_rng([k, 5]).normal(size=3)
+        dx = v * h if R == k else np.zeros(3)
+        fd = (float(L(xr + dx)) - float(L(xr - dx))) / (2 * h)
+        if L is L_pvary:  # its objective is the sum of the ranks' values
+            fd = float(dist.all_reduce(np.array(fd)))
+        grad_here = np.asarray(ft.grad(L)(xr))  # (every rank: the gradient runs collectives)
+        mine = float(np.dot(grad_here, v)) if R == k else 0.0
+        mine = float(dist.all_reduce(np.array(mine)))
+        close(fd, mine, 1e-6)
+    # forward mode: every rank perturbs along its own direction
+    v = np.random.default_rng([R, 6]).normal(size=3)
+    _, t = ft.jvp(L, (xr,), (v,))
+    fd = (float(L(xr + h * v)) - float(L(xr - h * v))) / (2 * h)
+    if L is L_pvary:
+        t, fd = float(dist.all_reduce(np.array(float(t)))), float(dist.all_reduce(np.array(fd)))
+    close(t, fd, 1e-6)
+# second order through psum: the Hessian-vector product of the local function
+hv = ft.grad(lambda x: fnp.sum(ft.grad(L_psum)(x) * np.ones(3)))(xr)
+close(hv, 2 * np.cos(xr) - xr * np.sin(xr), 1e-10)
+# vmap over a batch axis: the sum over ranks of each row
+Xb = np.random.default_rng(R).normal(size=(4, 3))
+close(ft.vmap(dist.psum)(Xb), dist.all_reduce(Xb))
+close(ft.vmap(lambda x: dist.all_gather(x))(Xb), dist.all_gather(Xb, axis=1))
+ok("differentiable_collectives")
+
+# -- jit keeps a collective whose result is unused ------------------------------------------------
+calls = [0]
+impl = dist.primitives.psum_p.impl
+
+
+def counting(x):
+    calls[0] += 1
+    return impl(x)
+
+
+dist.primitives.psum_p.impl = counting
+g = ft.jit(lambda x: (dist.psum(x), x * 2.0)[1])
+for _ in range(3):
+    g(np.ones(2))
+dist.primitives.psum_p.impl = impl
+assert calls[0] >= 3, calls
+ok("jit_keeps_collectives")
+
+# -- checkpoints: saved by rank 0, broadcast on load -----------------------------------------------
+folder = dist.broadcast(np.frombuffer(tempfile.mkdtemp().ljust(200).encode(), dtype=np.uint8)
+                        if R == 0 else np.zeros(200, np.uint8))
+path = os.path.join(bytes(folder).decode().strip(), "ckpt.npz")
+dist.save_checkpoint(path, {"p": p})
+loaded = dist.load_checkpoint(path)
+for a, b in zip(ft.tree.leaves(loaded["p"]), ft.tree.leaves(p)):
+    assert np.array_equal(a, b)
+ok("checkpoint")
+sys.stdout.flush()
