@@ -6,7 +6,8 @@
 ``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
 ``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr``, ``ndtri``,
 ``multigammaln``, ``entr``, ``rel_entr``, ``kl_div`` and the spherical harmonics
-``sph_harm_y`` and ``sph_harm`` are built on those and on functrans.numpy. Values at special points (poles, 0, infinities, NaN) are SciPy's.
+``sph_harm_y`` and ``sph_harm`` are built on those and on functrans.numpy. Values at special
+points (poles, 0, infinities, NaN) are SciPy's.
 """
 from __future__ import annotations
 
