@@ -20,6 +20,7 @@ import numpy as np
 
 from functrans import errors
 from functrans import tree as ft_tree
+from functrans._abstract import shape_of
 from functrans.backend import NUMPY, backend_of
 from functrans.distributed import _comm
 
@@ -68,7 +69,7 @@ def _from_buffer(buf: Any, backend: Any, like: Any) -> Any:
 # -- the tree check -------------------------------------------------------------------------------
 
 def _signature(leaves_with_path: list, treedef: Any) -> list:
-    return [str(treedef)] + [(ft_tree.keystr(p), tuple(np.shape(x)), str(_dtype(x)))
+    return [str(treedef)] + [(ft_tree.keystr(p), tuple(shape_of(x)), str(_dtype(x)))
                              for p, x in leaves_with_path]
 
 
@@ -190,8 +191,8 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
             packed = packed / n
         offset = 0
         for i, (host, backend) in zip(idx, bufs):
-            k = int(np.prod(np.shape(host), dtype=np.int64))
-            piece = packed[offset:offset + k].reshape(np.shape(host))
+            k = int(np.prod(shape_of(host), dtype=np.int64))
+            piece = packed[offset:offset + k].reshape(shape_of(host))
             offset += k
             results[i] = _from_buffer(piece, backend, leaves[i])
     return ft_tree.unflatten(treedef, results)
@@ -237,8 +238,8 @@ def broadcast(tree: Any, root: int = 0) -> Any:
             _wait(c.Ibcast(packed, root=root), "broadcast")
         offset = 0
         for i, (host, backend) in zip(idx, bufs):
-            k = int(np.prod(np.shape(host), dtype=np.int64))
-            results[i] = _from_buffer(packed[offset:offset + k].reshape(np.shape(host)), backend,
+            k = int(np.prod(shape_of(host), dtype=np.int64))
+            results[i] = _from_buffer(packed[offset:offset + k].reshape(shape_of(host)), backend,
                                       leaves[i])
             offset += k
     return ft_tree.unflatten(treedef, results)
@@ -269,7 +270,7 @@ def all_gather(tree: Any, axis: int = 0) -> Any:
     if c is None or c.Get_size() == 1:
         return ft_tree.map(lambda x: np.array(x) if np.isscalar(x) else x.copy(), tree)
     check_same_tree(tree, "all_gather")
-    return ft_tree.map(lambda x: _gather_array(c, x, axis if axis >= 0 else np.ndim(x) + axis),
+    return ft_tree.map(lambda x: _gather_array(c, x, axis if axis >= 0 else len(shape_of(x)) + axis),
                        tree)
 
 
@@ -287,11 +288,11 @@ def reduce_scatter(tree: Any, op: str = "sum", axis: int = 0) -> Any:
     n = 1 if c is None else c.Get_size()
     r = 0 if c is None else c.Get_rank()
     for path, x in ft_tree.flatten_with_path(tree)[0]:
-        length = np.shape(x)[axis] if np.ndim(x) else 0
-        if np.ndim(x) == 0 or length % n:
+        length = shape_of(x)[axis] if len(shape_of(x)) else 0
+        if len(shape_of(x)) == 0 or length % n:
             raise ValueError(
                 f"reduce_scatter: the leaf at {ft_tree.keystr(path) or '(root)'} has shape "
-                f"{np.shape(x)}, whose axis {axis} does not split into {n} equal blocks.")
+                f"{shape_of(x)}, whose axis {axis} does not split into {n} equal blocks.")
     reduced = all_reduce(tree, op=op)
 
     def block(x: Any) -> Any:

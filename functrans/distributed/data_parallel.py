@@ -14,6 +14,7 @@ import numpy as np
 
 from functrans import errors, io, optim
 from functrans import tree as ft_tree
+from functrans._abstract import shape_of
 from functrans.api import jit, value_and_grad
 from functrans.backend import backend_of
 from functrans.distributed import _comm
@@ -96,7 +97,7 @@ def data_parallel_step(loss_fn: Callable[..., Any], optimizer: Any, *, weighted:
         n = _comm.size()
         if n > 1:
             if weighted:
-                rows = float(np.shape(batch[0])[0]) if batch else 1.0
+                rows = float(shape_of(batch[0])[0]) if batch else 1.0
                 total = float(all_reduce(np.array(rows)))
                 scale = rows / total
                 grads, loss = all_reduce(ft_tree.map(lambda g: g * scale, (grads, loss)), op="sum")

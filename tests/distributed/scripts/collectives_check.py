@@ -57,6 +57,18 @@ close(dist.reduce_scatter([x])[0], xs.sum(0)[2 * R:2 * R + 2])
 close(dist.reduce_scatter([x], op="max")[0], xs.max(0)[2 * R:2 * R + 2])
 ok("reduce_scatter")
 
+# -- device arrays (the strict CuPy-like backend): staged through host memory and counted -------
+from functrans.testing.strict import strict_array, to_numpy  # noqa: E402
+
+before = dist.host_staging_count()
+dev = {"a": strict_array(tree["a"]), "b": strict_array(tree["b"][0])}
+got = dist.all_reduce(dev)
+assert type(got["a"]) is type(dev["a"])
+close(to_numpy(got["a"]), everyone["a"].sum(0))
+close(to_numpy(dist.all_gather(dev)["b"]), np.concatenate(list(everyone["b"][0])))
+assert dist.host_staging_count() - before == 4, dist.host_staging_count() - before
+ok("device_arrays")
+
 # -- a mismatched tree is named ------------------------------------------------------------------
 bad = {"w": np.zeros(3), "layer": [np.zeros(2), np.zeros((2, 2) if R != N - 1 else (2, 5))]}
 try:
