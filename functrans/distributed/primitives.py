@@ -37,7 +37,7 @@ def _instantiate(t: Any, like: Any) -> Any:
 
 
 # --- psum: the sum over ranks (output replicated) -------------------------------------------------
-psum_p = Primitive("psum")
+psum_p: Any = Primitive("psum")
 
 
 def _psum_impl(x: Any) -> Any:
@@ -82,7 +82,7 @@ def pmean(x: Any) -> Any:
 
 
 # --- pvary: a replicated value used as a rank-dependent one ---------------------------------------
-pvary_p = Primitive("pvary")
+pvary_p: Any = Primitive("pvary")
 
 
 def _pvary_jvp(primals: Any, tangents: Any) -> tuple:
@@ -112,7 +112,7 @@ def pvary(x: Any) -> Any:
 
 
 # --- all_gather: the ranks' blocks concatenated along an axis (output replicated) ----------------
-all_gather_p = Primitive("all_gather")
+all_gather_p: Any = Primitive("all_gather")
 
 
 def _all_gather_impl(x: Any, *, axis: int) -> Any:
