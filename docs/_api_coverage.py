@@ -31,6 +31,7 @@ API_PAGES = {
     "functrans.scipy.integrate": "integrate.md",
     "functrans.scipy.sparse.linalg": "scipy.md",
     "functrans.io": "io.md",
+    "functrans.distributed": "distributed.md",
     "functrans.scipy.linalg": "scipy.md",
     "functrans.scipy.signal": "scipy.md",
     "functrans.scipy.special": "scipy.md",
