@@ -47,6 +47,22 @@ from functrans.numpy._arithmetic import (
 from functrans.numpy._arithmetic import abs as absolute
 from functrans.numpy._arithmetic import divide as true_divide
 from functrans.numpy._arithmetic import mod as remainder
+from functrans.numpy._arithmetic import power as pow
+from functrans.numpy._bitwise import (
+    bitwise_and,
+    bitwise_count,
+    bitwise_or,
+    bitwise_xor,
+    gcd,
+    invert,
+    lcm,
+    left_shift,
+    right_shift,
+)
+from functrans.numpy._bitwise import invert as bitwise_invert
+from functrans.numpy._bitwise import invert as bitwise_not
+from functrans.numpy._bitwise import left_shift as bitwise_left_shift
+from functrans.numpy._bitwise import right_shift as bitwise_right_shift
 from functrans.numpy._complex import (
     angle,
     conj,
@@ -98,8 +114,11 @@ from functrans.numpy._cumulative import (
     cumulative_prod,
     cumulative_sum,
     diff,
+    ediff1d,
     gradient,
+    nancumprod,
     nancumsum,
+    trapezoid,
 )
 from functrans.numpy._dtypes import (
     False_,
@@ -179,6 +198,33 @@ from functrans.numpy._exponential import (
     logaddexp2,
     logistic,
 )
+from functrans.numpy._floating import frexp, ldexp, modf, nextafter, spacing
+from functrans.numpy._functional import apply_along_axis, apply_over_axes, piecewise, vectorize
+from functrans.numpy._histograms import bincount, digitize, histogram, histogram_bin_edges
+from functrans.numpy._index_tricks import (
+    argwhere,
+    compress,
+    diag_indices,
+    diag_indices_from,
+    extract,
+    fill_diagonal,
+    index_exp,
+    indices,
+    ix_,
+    mask_indices,
+    mgrid,
+    ndindex,
+    ogrid,
+    place,
+    put,
+    ravel_multi_index,
+    s_,
+    tril_indices,
+    tril_indices_from,
+    triu_indices,
+    triu_indices_from,
+    unravel_index,
+)
 from functrans.numpy._indexing import (
     at,
     c_,
@@ -193,6 +239,7 @@ from functrans.numpy._indexing import (
     take_along_axis,
     where,
 )
+from functrans.numpy._interpolation import interp
 from functrans.numpy._joining import (
     append,
     array_split,
@@ -209,6 +256,7 @@ from functrans.numpy._joining import (
     vsplit,
     vstack,
 )
+from functrans.numpy._joining import concatenate as concat
 from functrans.numpy._joining import vstack as row_stack
 from functrans.numpy._logic import (
     allclose,
@@ -223,6 +271,8 @@ from functrans.numpy._logic import (
     isnan,
     isneginf,
     isposinf,
+    isscalar,
+    iterable,
     less,
     less_equal,
     logical_and,
@@ -231,6 +281,15 @@ from functrans.numpy._logic import (
     logical_xor,
     not_equal,
     signbit,
+)
+from functrans.numpy._manipulation import (
+    block,
+    broadcast_shapes,
+    delete,
+    matrix_transpose,
+    resize,
+    trim_zeros,
+    unstack,
 )
 from functrans.numpy._padding import pad
 from functrans.numpy._polynomial import (
@@ -245,7 +304,21 @@ from functrans.numpy._polynomial import (
     polyval,
     roots,
 )
-from functrans.numpy._products import cross, dot, einsum, inner, kron, matmul, outer, tensordot, vdot
+from functrans.numpy._products import (
+    cross,
+    dot,
+    einsum,
+    einsum_path,
+    inner,
+    kron,
+    matmul,
+    matvec,
+    outer,
+    tensordot,
+    vdot,
+    vecdot,
+    vecmat,
+)
 from functrans.numpy._reductions import (
     all,
     any,
@@ -304,17 +377,22 @@ from functrans.numpy._shape import (
     swapaxes,
     transpose,
 )
+from functrans.numpy._shape import transpose as permute_dims
 from functrans.numpy._sorting import (
     argpartition,
     argsort,
     flatnonzero,
+    lexsort,
     partition,
     searchsorted,
     sort,
+    sort_complex,
     unique,
 )
 from functrans.numpy._statistics import (
     average,
+    corrcoef,
+    cov,
     mean,
     median,
     nanmean,
@@ -344,6 +422,7 @@ from functrans.numpy._trigonometric import (
     sinh,
     tan,
     tanh,
+    unwrap,
 )
 from functrans.numpy._trigonometric import arccos as acos
 from functrans.numpy._trigonometric import arccosh as acosh

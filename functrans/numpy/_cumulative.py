@@ -6,7 +6,9 @@ scan of multiplications, so their derivatives stay exact where entries are zero.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -233,3 +235,71 @@ def gradient(f: ArrayLike, *varargs: float, axis: int | Sequence[int] | None = N
         inner = _ew.div(_ew.sub(slice_axis(f, ax, 2, n), slice_axis(f, ax, 0, n - 2)), 2.0 * h)
         outs.append(concatenate([first, inner, last], ax))
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def nancumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -> Array:
+    """Running products treating NaN as one, as ``numpy.nancumprod``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.nancumprod(fnp.array([2.0, fnp.nan, 3.0])).tolist()
+        [2.0, 2.0, 6.0]
+    """
+    return cumprod(nan_filled(a, 1.0), axis, dtype)
+
+
+def ediff1d(ary: ArrayLike, to_end: ArrayLike | None = None, to_begin: ArrayLike | None = None) -> Array:
+    """The differences between consecutive entries of the flattened array, with optional
+    entries before and after, as ``numpy.ediff1d``. Differentiable in all three.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.ediff1d(fnp.array([1.0, 4.0, 9.0]), to_begin=0.0).tolist()
+        [0.0, 3.0, 5.0]
+    """
+    flat = _flat(ary)
+    if not any_tracer(flat, to_end, to_begin):
+        return array_module(flat).ediff1d(flat, to_end, to_begin)
+    parts = [diff(flat)]
+    if to_begin is not None:
+        parts.insert(0, _flat(to_begin))
+    if to_end is not None:
+        parts.append(_flat(to_end))
+    return concatenate(parts)
+
+
+def _flat(x: ArrayLike) -> Array:
+    x = as_array(x)
+    return _shape.reshape(x, (math.prod(x.shape),))
+
+
+def trapezoid(y: ArrayLike, x: ArrayLike | None = None, dx: float = 1.0, axis: int = -1) -> Array:
+    """The integral of ``y`` along ``axis`` by the trapezoidal rule, at the points ``x`` (a
+    1-D array of the axis's length, or ``y``'s shape) or spaced ``dx`` apart, as
+    ``numpy.trapezoid``. Differentiable in ``y`` and ``x``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.trapezoid(fnp.array([1.0, 2.0, 3.0]), dx=0.5))
+        2.0
+    """
+    values: Any = as_array(y)
+    if not any_tracer(values, x, dx):
+        return array_module(values).trapezoid(values, x, dx, axis)
+    y = values
+    nd = len(y.shape)
+    axis = normalize_axis(axis, nd)
+    n = y.shape[axis]
+    if x is None:
+        d: Any = dx
+    else:
+        points: Any = as_array(x)
+        d = diff(points, axis=axis if len(points.shape) > 1 else -1)
+        if len(points.shape) == 1 and nd > 1:
+            shape = [1] * nd
+            shape[axis] = d.shape[0]
+            d = _shape.reshape(d, tuple(shape))
+    upper = slice_axis(y, axis, 1, n)
+    lower = slice_axis(y, axis, 0, n - 1)
+    terms = _ew.mul(d, _ew.div(_ew.add(upper, lower), 2.0))
+    return _red.reduce_sum(terms, (axis,))

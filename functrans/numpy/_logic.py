@@ -456,3 +456,30 @@ def array_equiv(a1: ArrayLike, a2: ArrayLike) -> bool | Array:
     except ValueError:
         return False
     return all(_ew.eq(x, y))
+
+
+def isscalar(element: object) -> bool:
+    """Whether ``element`` is a scalar (a Python number, string or bytes, or a NumPy scalar),
+    as ``numpy.isscalar``: arrays are not, 0-d ones and traced ones included.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.isscalar(3.0), fnp.isscalar(fnp.array(3.0))
+        (True, False)
+    """
+    return bool(np.isscalar(element))  # host-metadata: a type test, no array computed
+
+
+def iterable(y: object) -> bool:
+    """Whether ``y`` can be iterated over, as ``numpy.iterable`` (a 0-d array cannot).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.iterable([1, 2]), fnp.iterable(2.0)
+        (True, False)
+    """
+    try:
+        iter(y)  # type: ignore[call-overload]
+    except TypeError:
+        return False
+    return True

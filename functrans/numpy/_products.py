@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import string
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -458,3 +458,66 @@ def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | s
     if carried != output:  # the output's labels of size 1
         out = _shape.reshape(out, tuple(sizes[c] for c in output))
     return out
+
+
+def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
+    """The dot products of vectors along ``axis`` (the first conjugated), broadcasting the
+    other axes, as ``numpy.vecdot``. Differentiable in both.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.vecdot(fnp.array([[1.0, 2.0], [3.0, 4.0]]), fnp.array([1.0, 1.0])).tolist()
+        [3.0, 7.0]
+    """
+    a, b = as_array(x1), as_array(x2)
+    if a.dtype.kind == "c":
+        a = conj(a)
+    nd = max(len(a.shape), len(b.shape))
+    return _red.reduce_sum(_ew.mul(a, b), (axis % nd,))
+
+
+def matvec(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    """Matrix-vector products of stacks of matrices and vectors (the batch axes broadcast),
+    as ``numpy.matvec``. Differentiable in both.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.matvec(fnp.array([[1.0, 2.0], [3.0, 4.0]]), fnp.array([1.0, 1.0])).tolist()
+        [3.0, 7.0]
+    """
+    b = as_array(x2)
+    out = matmul(x1, _shape.expand_dims(b, (len(b.shape),)))
+    return _shape.squeeze(out, (len(out.shape) - 1,))
+
+
+def vecmat(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    """Vector-matrix products (the vector conjugated) of stacks of vectors and matrices, as
+    ``numpy.vecmat``. Differentiable in both.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.vecmat(fnp.array([1.0, 1.0]), fnp.array([[1.0, 2.0], [3.0, 4.0]])).tolist()
+        [4.0, 6.0]
+    """
+    a = as_array(x1)
+    if a.dtype.kind == "c":
+        a = conj(a)
+    out = matmul(_shape.expand_dims(a, (len(a.shape) - 1,)), x2)
+    return _shape.squeeze(out, (len(out.shape) - 2,))
+
+
+def einsum_path(subscripts: str, *operands: ArrayLike, optimize: Any = "greedy",
+                einsum_call: bool = False) -> tuple[list, str]:
+    """NumPy's contraction order for an ``einsum`` and its report, as
+    ``numpy.einsum_path``: it depends only on the operands' shapes, so traced operands count
+    by their shapes.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.einsum_path("ij,jk,kl->il", fnp.ones((2, 3)), fnp.ones((3, 4)), fnp.ones((4, 5)))[0]
+        ['einsum_path', (1, 2), (0, 1)]
+    """
+    # host-metadata: zero stand-ins of the operands' shapes (the path depends on shapes only)
+    stand_ins = [np.zeros(tuple(shape_of(as_array(op)))) for op in operands]
+    path = cast(Any, np.einsum_path)  # host-metadata: NumPy's planner, on the stand-ins
+    return path(subscripts, *stand_ins, optimize=optimize, einsum_call=einsum_call)

@@ -19,7 +19,9 @@ from functrans.numpy._util import (
     operand,
     placed_like,
 )
+from functrans.primitives import elementwise as _ew
 from functrans.primitives import sorting as _sorting
+from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike
 
 #: The algorithms ``numpy.sort`` and ``numpy.argsort`` name (traced arrays always sort stably).
@@ -180,3 +182,51 @@ def flatnonzero(a: ArrayLike) -> Array:
     """
     value = concrete_index(operand(a))
     return array_module(value).flatnonzero(value)
+
+
+def lexsort(keys: ArrayLike | Sequence[ArrayLike], axis: int = -1) -> Array:
+    """The indices that sort by several keys, the last key primary, as ``numpy.lexsort``
+    (stable: ties keep their order). No derivative. Works on traced keys: one stable sort per
+    key, from the least significant.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.lexsort([fnp.array([3.0, 1.0, 2.0]), fnp.array([1.0, 0.0, 1.0])]).tolist()
+        [1, 2, 0]
+    """
+    arrays = [as_array(k) for k in keys] if isinstance(keys, (list, tuple)) else \
+        [as_array(keys)[i] for i in range(as_array(keys).shape[0])]
+    if not arrays:
+        raise TypeError("need sequence of keys with len > 0 in lexsort")
+    if not any_tracer(*arrays):
+        return array_module(arrays[0]).lexsort(array_module(arrays[0]).stack(arrays), axis=axis)
+    if not arrays[0].shape:
+        raise ValueError("lexsort of traced keys takes keys of at least one dimension")
+    ax = axis % len(arrays[0].shape)
+    order = _sorting.argsort(arrays[0], ax)
+    for key in arrays[1:]:
+        step = _sorting.argsort(take_along_axis(key, order, ax), ax)
+        order = take_along_axis(order, step, ax)
+    return order
+
+
+def sort_complex(a: ArrayLike) -> Array:
+    """The entries sorted by real part, then imaginary part, as a complex array, as
+    ``numpy.sort_complex``. Each entry keeps its derivative.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.sort_complex(fnp.array([1 + 2j, 1 - 1j, 0 + 5j])).tolist()
+        [5j, (1-1j), (1+2j)]
+    """
+    a = as_array(a)
+    if not any_tracer(a):
+        return array_module(a).sort_complex(a)
+    if a.dtype.kind == "c":
+        order = lexsort([_ew.imag(a), _ew.real(a)])
+    else:
+        order = lexsort([a])
+    out = take_along_axis(a, order, -1)
+    if out.dtype.kind != "c":  # NumPy's choice: complex64 for small integers, complex128 otherwise
+        out = convert_element_type(out, new_dtype=np.complex64 if out.dtype.char in "bhBH" else np.complex128)
+    return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -15,7 +16,10 @@ from functrans._abstract import shape_of
 from functrans.api import custom_jvp
 from functrans.backend import array_module
 from functrans.numpy._indexing import take
+from functrans.numpy._joining import concatenate
+from functrans.numpy._products import matmul
 from functrans.numpy._reductions import max, min, nansum, sum
+from functrans.numpy._shape import atleast_2d, transpose
 from functrans.numpy._sorting import sort
 from functrans.numpy._util import (
     any_tracer,
@@ -323,3 +327,87 @@ def median(a: ArrayLike, axis: int | Sequence[int] | None = None, out: None = No
     if not any_tracer(a):
         return array_module(a).median(a, axis=axis, keepdims=keepdims)
     return quantile(a, 0.5, axis, out, overwrite_input, keepdims=keepdims)
+
+
+# --- covariance and correlation ------------------------------------------------------------------
+
+
+def cov(m: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, bias: bool = False,
+        ddof: int | None = None, fweights: ArrayLike | None = None, aweights: ArrayLike | None = None, *,
+        dtype: DType | None = None) -> Array:
+    """The covariance matrix of the variables in the rows of ``m`` (columns when ``rowvar``
+    is False), with ``y``'s variables appended, as ``numpy.cov``: normalised by ``N - 1``
+    (``N`` with ``bias``, ``N - ddof`` with ``ddof``), with optional integer frequency weights
+    and observation weights. Differentiable in the data and the observation weights.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.cov(fnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]])).tolist()
+        [[1.0, -1.0], [-1.0, 1.0]]
+    """
+    X: Any = atleast_2d(as_array(m))
+    if len(X.shape) > 2:
+        raise ValueError("m has more than 2 dimensions")
+    if not rowvar and X.shape[0] != 1:
+        X = transpose(X)
+    if y is not None:
+        Y: Any = atleast_2d(as_array(y))
+        if not rowvar and Y.shape[0] != 1:
+            Y = transpose(Y)
+        X = concatenate([X, Y], axis=0)
+    # NumPy computes in at least float64 (or the dtype asked for)
+    work = np.result_type(X.dtype, np.float64) if dtype is None else np.dtype(dtype)  # host-metadata: dtypes
+    if X.dtype != work:
+        X = convert_element_type(X, new_dtype=work)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    w: Any = None
+    if fweights is not None:
+        w = as_array(fweights)
+        if w.dtype.kind not in "iub":
+            raise TypeError("fweights must be integer")
+    if aweights is not None:
+        aw = as_array(aweights)
+        w = aw if w is None else _ew.mul(w, aw)
+    n = X.shape[1]
+    if w is None:
+        avg = mean(X, axis=1)
+        fact: Any = n - ddof
+    else:
+        w_sum = sum(w)
+        avg = _ew.div(sum(_ew.mul(X, w), axis=1), w_sum)
+        if aweights is None:
+            fact = _ew.sub(w_sum, ddof)
+        else:
+            fact = _ew.sub(w_sum, _ew.div(_ew.mul(ddof, sum(_ew.mul(w, aw))), w_sum))
+    Xc = _ew.sub(X, _shape.expand_dims(avg, (1,)))
+    weighted = Xc if w is None else _ew.mul(Xc, w)
+    Xt = transpose(Xc)
+    if Xc.dtype.kind == "c":
+        Xt = _ew.conj(Xt)
+    c = _ew.div(matmul(weighted, Xt), fact)
+    return _shape.squeeze(c, tuple(d for d in range(2) if c.shape[d] == 1)) if c.shape == (1, 1) else c
+
+
+def corrcoef(x: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, *, dtype: DType | None = None) -> Array:
+    """The Pearson correlation coefficients of the variables in the rows of ``x`` (columns
+    when ``rowvar`` is False), with ``y``'s appended, as ``numpy.corrcoef``: the covariance
+    matrix scaled by the standard deviations, real parts clipped to [-1, 1].
+    Differentiable in the data.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.corrcoef(fnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]])).round(6).tolist()
+        [[1.0, -0.981981], [-0.981981, 1.0]]
+    """
+    c = cov(x, y, rowvar, dtype=dtype)
+    if len(c.shape) == 0:
+        return _ew.div(c, c)
+    diagonal_mask = placed_like(np.eye(c.shape[0], dtype=bool), c)  # host-data: the diagonal's mask
+    d = _shape.reshape(_red.reduce_sum(_ew.mul(c, diagonal_mask), (1,)), (c.shape[0],))
+    stddev = _ew.sqrt(_ew.real(d) if d.dtype.kind == "c" else d)
+    c = _ew.div(c, _shape.expand_dims(stddev, (1,)))
+    c = _ew.div(c, _shape.expand_dims(stddev, (0,)))
+    if c.dtype.kind == "c":
+        return c
+    return _ew.max(_ew.min(c, 1.0), -1.0)

@@ -11,8 +11,10 @@ import math
 
 import numpy as np
 
+from functrans.numpy._cumulative import cumsum, diff
+from functrans.numpy._joining import concatenate
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
-from functrans.numpy._util import floating
+from functrans.numpy._util import as_array, floating, normalize_axis, slice_axis
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.elementwise import (
     arccos_p,
@@ -348,3 +350,32 @@ def rad2deg(x: ArrayLike, /) -> Array:
         [180.0]
     """
     return _ew.mul(floating(x), 180 / math.pi)
+
+
+def unwrap(p: ArrayLike, discont: float | None = None, axis: int = -1, *, period: float = 2 * math.pi) -> Array:
+    """The phases ``p`` with jumps larger than ``discont`` (``period / 2`` by default)
+    along ``axis`` undone by adding multiples of ``period``, as ``numpy.unwrap``. The
+    corrections are piecewise constant: the derivative is that of ``p``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.unwrap(fnp.array([0.0, 3.0, -3.0])).round(6).tolist()
+        [0.0, 3.0, 3.283185]
+    """
+    x = as_array(p)
+    if x.dtype.kind not in "fc":
+        x = floating(x)
+    nd = len(x.shape)
+    axis = normalize_axis(axis, nd)
+    if discont is None:
+        discont = period / 2
+    dd = diff(x, axis=axis)
+    half = period / 2
+    ddmod = _ew.sub(_ew.mod(_ew.add(dd, half), period), half)
+    if x.dtype.kind in "f":  # NumPy's boundary case: a jump of exactly +half stays +half
+        ddmod = _ew.select(_ew.logical_and(_ew.eq(ddmod, -half), _ew.gt(dd, 0)), half, ddmod)
+    correction = _ew.sub(ddmod, dd)
+    correction = _ew.select(_ew.lt(_ew.abs(dd), discont), 0.0, correction)
+    first = slice_axis(x, axis, 0, 1)
+    rest = _ew.add(slice_axis(x, axis, 1, x.shape[axis]), cumsum(correction, axis=axis))
+    return concatenate([first, rest], axis=axis) if x.shape[axis] else x

@@ -9,9 +9,14 @@ from . import (
     dtypes,
     elementwise,
     fft,
+    floating,
+    index_tricks,
     indexing,
+    integers,
     joining,
     linalg,
+    manipulation,
+    numerical,
     polynomials,
     products,
     reductions,
@@ -48,7 +53,8 @@ PRIMITIVE_SPECS: list[OpSpec] = _with_mixed([
 FNP_SPECS: list[OpSpec] = _with_mixed([
     *elementwise.FUNCTIONS, *reductions.FUNCTIONS, *cumulative.FUNCTIONS, *shape.FUNCTIONS, *joining.FUNCTIONS,
     *indexing.FUNCTIONS, *products.FUNCTIONS, *sorting.FUNCTIONS, *creation.FUNCTIONS, *conversion.FUNCTIONS,
-    *creation.MORE_FUNCTIONS, *sets.FUNCTIONS, *polynomials.FUNCTIONS, *dtypes.FUNCTIONS,
+    *creation.MORE_FUNCTIONS, *sets.FUNCTIONS, *polynomials.FUNCTIONS, *dtypes.FUNCTIONS, *integers.FUNCTIONS,
+    *floating.FUNCTIONS, *index_tricks.FUNCTIONS, *manipulation.FUNCTIONS, *numerical.FUNCTIONS,
 ], _MIXED_FUNCTIONS)
 
 ALL_SPECS: list[OpSpec] = PRIMITIVE_SPECS + FNP_SPECS

@@ -1,0 +1,178 @@
+"""NumPy's binning functions: ``digitize``, ``bincount``, ``histogram`` and
+``histogram_bin_edges``. Bin indices and counts have no derivative; weighted counts are
+differentiable in the weights, and bin edges made from the data's range in the data."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, cast
+
+import numpy as np
+
+from functrans import errors
+from functrans.backend import array_module
+from functrans.core.trace import Tracer
+from functrans.numpy._creation import linspace
+from functrans.numpy._indexing import at, where
+from functrans.numpy._reductions import max, min, sum
+from functrans.numpy._shape import ravel
+from functrans.numpy._sorting import searchsorted
+from functrans.numpy._util import any_tracer, as_array, host_values, inexact, placed_like
+from functrans.primitives import elementwise as _ew
+from functrans.primitives.conversion import convert_element_type, full_like
+from functrans.typing import Array, ArrayLike
+
+
+def digitize(x: ArrayLike, bins: ArrayLike, right: bool = False) -> Array:
+    """The index of the bin of each entry of ``x``, for the monotonic 1-D ``bins``, as
+    ``numpy.digitize`` (``right``: bins closed on the right). Works under ``jit`` and
+    ``vmap`` (both orders are computed and the one of ``bins``'s direction is chosen).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.digitize(fnp.array([0.5, 1.5, 3.0]), fnp.array([1.0, 2.0])).tolist()
+        [0, 1, 2]
+    """
+    x, bins = as_array(x), as_array(bins)
+    if not any_tracer(x, bins):
+        return array_module(x).digitize(x, bins, right)
+    if len(bins.shape) != 1:
+        raise ValueError("bins must be one-dimensional")
+    side = "left" if right else "right"
+    n = bins.shape[0]
+    if n == 0:
+        return convert_element_type(full_like(x, 0), new_dtype=np.intp)
+    increasing = searchsorted(bins, x, side=side)
+    decreasing = _ew.sub(n, searchsorted(bins[::-1], x, side="right" if right else "left"))
+    return where(_ew.ge(bins[-1], bins[0]), increasing, convert_element_type(decreasing, new_dtype=increasing.dtype))
+
+
+def _known_values(x: Any, name: str) -> np.ndarray:
+    if isinstance(x, Tracer):
+        try:
+            x.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                f"fnp.{name} needs the values of its input, which decide the result (its length, or "
+                "the estimated bins), and jit and vmap do not have them yet. Compute it outside the "
+                "transformation, or use fnp.histogram with a number of bins and a range.") from None
+    return host_values(x)
+
+
+def bincount(x: ArrayLike, weights: ArrayLike | None = None, minlength: int = 0) -> Array:
+    """How often each non-negative integer occurs in the 1-D ``x`` (or the sum of the
+    ``weights`` at its positions), as ``numpy.bincount``; the result's length is
+    ``max(x) + 1`` or ``minlength``, so a traced ``x`` needs concrete values. Weighted
+    counts are differentiable in the weights.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.bincount(fnp.array([0, 1, 1, 3])).tolist()
+        [1, 2, 0, 1]
+    """
+    x = as_array(x)
+    if not any_tracer(x, weights):
+        return array_module(x).bincount(x, weights, minlength)
+    values = _known_values(x, "bincount")
+    if values.ndim != 1:
+        raise ValueError("object too deep for desired array: bincount takes a 1-D array")
+    if values.size and values.min() < 0:
+        raise ValueError("'list' argument must have no negative elements")
+    length = int(np.maximum(values.max() + 1 if values.size else 0, minlength))  # host-data: the values read above
+    index = placed_like(values.astype(np.intp), x)  # host-data: the values read above
+    if weights is None:
+        counts = np.bincount(values, minlength=minlength)  # host-data: counts of the values read above
+        return placed_like(counts, x)
+    w = inexact(weights)
+    zeros = full_like(w, 0, shape=(length,), dtype=np.result_type(w.dtype, np.float64))
+    return at(zeros)[index].add(w)
+
+
+def _edges(a: Array, bins: Any, range_: Sequence[float] | None, weights: Any) -> Array:
+    if isinstance(bins, str):
+        values = _known_values(a, "histogram_bin_edges")
+        w = None if weights is None else host_values(weights)
+        # host-data: NumPy's estimators read the values
+        return placed_like(np.histogram_bin_edges(values, bins, cast(Any, range_), w), a)
+    if np.ndim(bins) == 1 or (hasattr(bins, "shape") and len(bins.shape) == 1):  # host-metadata: a shape
+        return as_array(bins)
+    count = int(bins)
+    if count < 1:
+        raise ValueError("`bins` must be positive, when an integer")
+    flat = ravel(a)
+    if range_ is not None:
+        lo, hi = float(range_[0]), float(range_[1])
+        if lo > hi:
+            raise ValueError("max must be larger than min in range parameter.")
+        if lo == hi:
+            lo, hi = lo - 0.5, hi + 0.5
+        edge_type = np.result_type(lo, hi, flat.dtype)  # host-metadata: NumPy's edge dtype
+        # host-data: edges from the given range, placed where the data is
+        return placed_like(np.linspace(lo, hi, count + 1).astype(edge_type), flat)
+    edge_type = np.result_type(flat.dtype, np.float16 if flat.dtype.kind in "fc" else np.float64)  # host-metadata
+    if flat.shape[0] == 0:
+        return placed_like(np.linspace(0.0, 1.0, count + 1).astype(edge_type), flat)  # host-data: NumPy's default
+    first, last = (convert_element_type(v, new_dtype=np.float64) for v in (min(flat), max(flat)))
+    # equal ends: NumPy widens the range by 0.5 on each side
+    first, last = (_ew.sub(first, 0.5), _ew.add(last, 0.5)) if _equal(first, last) else (first, last)
+    return convert_element_type(linspace(first, last, count + 1), new_dtype=edge_type)
+
+
+def _equal(first: Any, last: Any) -> bool:
+    if isinstance(first, float) and isinstance(last, float):
+        return first == last
+    try:
+        return bool(host_values(_ew.eq(first, last)))
+    except errors.TracerConversionError:
+        return False
+
+
+def histogram_bin_edges(a: ArrayLike, bins: Any = 10, range: Sequence[float] | None = None,
+                        weights: ArrayLike | None = None) -> Array:
+    """The bin edges ``histogram`` uses, as ``numpy.histogram_bin_edges``: ``bins`` equal
+    bins over ``range`` (the data's range by default; differentiable in the data), given
+    edges, or an estimator's name ('auto', 'fd', ..., which reads values).
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.histogram_bin_edges(fnp.array([0.0, 1.0, 4.0]), 2).tolist()
+        [0.0, 2.0, 4.0]
+    """
+    a = as_array(a)
+    if not any_tracer(a, bins, weights):
+        return array_module(a).histogram_bin_edges(a, bins, range, weights)
+    return _edges(a, bins, range, weights)
+
+
+def histogram(a: ArrayLike, bins: Any = 10, range: Sequence[float] | None = None, density: bool | None = None,
+              weights: ArrayLike | None = None) -> tuple[Array, Array]:
+    """The histogram of the flattened ``a``: counts (or sums of ``weights``) per bin and the
+    bin edges, as ``numpy.histogram`` (every bin half-open except the last; ``density``
+    normalises to a probability density). With integer or given bins it works under ``jit``
+    and ``vmap``; weighted counts are differentiable in the weights, the edges in the data.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> counts, edges = fnp.histogram(fnp.array([0.0, 1.0, 1.5, 4.0]), 2)
+        >>> counts.tolist(), edges.tolist()
+        ([3, 1], [0.0, 2.0, 4.0])
+    """
+    a = as_array(a)
+    if not any_tracer(a, bins, weights):
+        return array_module(a).histogram(a, bins, range, density, weights)
+    edges = _edges(a, bins, range, weights)
+    flat = ravel(a)
+    n = edges.shape[0] - 1
+    index = _ew.sub(searchsorted(edges, flat, side="right"), 1)
+    index = where(_ew.eq(flat, edges[-1]), n - 1, index)  # the last bin is closed
+    inside = _ew.logical_and(_ew.ge(index, 0), _ew.lt(index, n))
+    safe = where(inside, index, 0)
+    if weights is None:
+        w: Any = convert_element_type(inside, new_dtype=np.intp)
+    else:
+        w = where(inside, ravel(as_array(weights)), 0)
+    zeros = full_like(w, 0, shape=(n,))
+    counts = at(zeros)[safe].add(w)
+    if density:
+        widths = _ew.sub(edges[1:], edges[:-1])
+        counts = _ew.div(_ew.div(inexact(counts), widths), sum(counts))
+    return counts, edges
