@@ -231,29 +231,46 @@ def _produced_by(x: Any, prim: Primitive, producer: dict, trace: Any) -> Eqn | N
 
 def _fold_broadcasts(args: tuple, out: Var, producer: dict, trace: Any) -> tuple | None:
     """The arguments of an elementwise equation with each ``broadcast_in_dim`` that NumPy's
-    broadcasting would do anyway replaced by its operand (as long as the result keeps its
-    shape), or ``None`` if there is none."""
+    broadcasting would do anyway replaced by its operand, or by the operand of the reshape
+    that made it (as long as the result keeps its shape), or ``None`` if there is none."""
     new = list(args)
     changed = False
     for i, a in enumerate(args):
         eqn = _produced_by(a, broadcast_in_dim_p, producer, trace)
         if eqn is None:
             continue
+        shape, dims = eqn.params["shape"], eqn.params["broadcast_dimensions"]
         x = eqn.args[0]
         x_shape = _shape(x)
-        if x_shape is None or _dtype(x) is None or isinstance(x, np.generic):
-            continue  # (a scalar would change the result's dtype or kind: keep the array)
-        shape, dims = eqn.params["shape"], eqn.params["broadcast_dimensions"]
-        lead = len(shape) - len(x_shape)
-        if tuple(dims) != tuple(range(lead, len(shape))):
-            continue  # axes moved, not only prepended
-        new[i] = x
+        if x_shape is None:
+            continue
+        expanded = [1] * len(shape)  # the operand with the broadcast axes as axes of length 1
+        for axis, d in enumerate(dims):
+            expanded[d] = x_shape[axis]
+        source = _broadcasts_as(x, expanded)
+        if source is None:
+            inner = _produced_by(x, reshape_p, producer, trace)
+            source = None if inner is None else _broadcasts_as(inner.args[0], expanded)
+        if source is None:
+            continue
+        new[i] = source
         shapes = [s for s in (_shape(v) for v in new) if s is not None]
         if tuple(np.broadcast_shapes(*shapes)) == tuple(out.shape):
             changed = True
         else:
             new[i] = a
     return tuple(new) if changed else None
+
+
+def _broadcasts_as(x: Any, expanded: list) -> Any:
+    """``x`` if NumPy broadcasts it as it would an array of shape ``expanded`` (its shape is
+    ``expanded`` without some leading axes of length 1), else ``None``; never a Python or
+    NumPy scalar (in an array's place it would change the result's dtype or kind)."""
+    shape = _shape(x)
+    if shape is None or _dtype(x) is None or isinstance(x, np.generic) or len(shape) > len(expanded):
+        return None
+    padded = [1] * (len(expanded) - len(shape)) + list(shape)
+    return x if padded == list(expanded) else None
 
 
 def _freeze(value: Any) -> Any:

@@ -111,6 +111,18 @@ def test_broadcasts_fold_into_elementwise_consumers():
     assert _bits(on.run([X, b])) == _bits(off.run([X, b]))
 
 
+def test_a_broadcast_of_a_reshape_folds_into_the_reshapes_operand():
+    from functrans.primitives._define import broadcast_in_dim, reshape
+
+    def fn(x, c):  # c (4, 1) -> (4,) -> broadcast along axis 0: NumPy broadcasts c itself so
+        return x * broadcast_in_dim(reshape(c * 2.0, (4,)), (4, 3), (0,))
+
+    x, c = np.arange(12.0).reshape(4, 3), np.arange(4.0).reshape(4, 1) - 1.5
+    program = _staged(fn, x, c)
+    assert _names(simplify(program)) == ["mul", "mul"]
+    assert _bits(ReplayPlan(program).run([x, c])) == _bits(ReplayPlan(program, optimize=False).run([x, c]))
+
+
 def test_a_broadcast_that_makes_the_shape_is_kept():
     b = np.arange(3.0)
     program = _staged(lambda b: fnp.broadcast_to(b, (2, 3)) * 2.0, b)
