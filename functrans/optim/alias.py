@@ -55,6 +55,7 @@ class _Optimizer(_Transformation):
     gradients once and runs the blocks on the leaves."""
 
     learning_rate: ScalarOrSchedule
+    _blocks: tuple[tuple[_Block, dict[str, str]], ...]  # set once, by __post_init__
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_blocks", tuple(self._chain()))
@@ -69,7 +70,7 @@ class _Optimizer(_Transformation):
         return [(_AddDecayedWeights(weight_decay, label=self.name), _NONE)] if _nonzero(weight_decay) else []
 
     def _join(self, states: list) -> NamedTuple:
-        fields = dict.fromkeys(self.state_type._fields)
+        fields = dict.fromkeys(self.state_type._fields)  # type: ignore[attr-defined]
         for (_, where), s in zip(self._blocks, states):
             for mine, theirs in where.items():
                 fields[theirs] = getattr(s, mine)

@@ -617,14 +617,20 @@ class _RssWithRate(NamedTuple):
 
 
 @dataclasses.dataclass(frozen=True)
-class _ScaleByRssRateFirst(_ScaleByRss):
+class _ScaleByRssRateFirst(_Block):
     """Adagrad's step ``(-lr * g) / (sqrt(s) + eps)`` in PyTorch's operation order: the rate
     multiplies the gradient before the division (a following rate block only counts)."""
 
+    name: ClassVar[str] = "scale_by_rss"
     state_type: ClassVar[type] = _RssWithRate
 
+    initial_accumulator_value: float
+    eps: float
+    label: str = _label()
+
     def init(self, params: Params) -> _RssWithRate:  # the rate block fills in the rate
-        return _RssWithRate(super().init(params).sum_of_squares, None)
+        value = self.initial_accumulator_value
+        return _RssWithRate(tree.map(lambda p: fnp.full_like(p, value), params), None)
 
     def _step(self, g: list, treedef: tree.TreeDef, state: _RssWithRate,
               params: Params | None) -> tuple[list, _RssWithRate]:

@@ -299,7 +299,8 @@ class piecewise_constant:
     def __call__(self, count: int) -> float:
         m = _math(count)
         value = self.init_value
-        for boundary, factor in self.boundaries_and_scales:  # type: ignore[misc]
+        pairs: Any = self.boundaries_and_scales  # sorted (boundary, factor) pairs
+        for boundary, factor in pairs:
             value = m.where(count < boundary, value, value * factor)
         return m.result(value)
 
