@@ -59,3 +59,18 @@ def test_a_raising_rank_aborts_the_job_with_its_message():
     assert done.returncode != 0
     assert "deliberate failure on rank 1" in done.stderr, done.stderr
     assert "rank 1 raised; aborting all 2 processes" in done.stderr, done.stderr
+
+
+def test_digits_data_parallel_example_on_two_ranks():
+    pytest.importorskip("sklearn")
+    example = os.path.join(os.path.dirname(os.path.dirname(SCRIPTS)), "..", "examples",
+                           "digits_data_parallel.py")
+    done = subprocess.run([_mpiexec(), "-n", "2", sys.executable, os.path.abspath(example),
+                           "--fast", "--no-progress"],
+                          capture_output=True, text=True, timeout=GUARD_SECONDS,
+                          env=dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1"))
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.startswith("test accuracy")]
+    assert len(lines) == 1, done.stdout  # printed by rank 0 only
+    assert "2 ranks" in lines[0] and float(lines[0].split()[2].rstrip("%")) > 90, lines[0]
+    assert done.stdout.count("epoch 3/3") == 1  # one progress display, rank 0's
