@@ -22,6 +22,7 @@ from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.nn.dropout import dropout as _dropout
 from functrans.primitives.conversion import full_like
+from functrans.primitives.recurrent import gru_cell
 from functrans.typing import Array, DType, Key, Params
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
@@ -71,6 +72,9 @@ def _lstm_step(params: Params, xw: Array, carry: tuple[Array, Array],
 
 def _gru_step(params: Params, xw: Array, h: Array, hidden: int) -> Array:
     hw = _project(h, params["weight_hh"], params.get("bias_hh"))
+    if fnp.shape(xw) == fnp.shape(hw) and fnp.shape(h)[:-1] == fnp.shape(xw)[:-1] \
+            and fnp.result_type(xw, hw, h) == fnp.result_type(h):
+        return gru_cell(xw, hw, h)  # the gates as one primitive (the same formulas)
     r = fnp.logistic(xw[..., :hidden] + hw[..., :hidden])
     z = fnp.logistic(xw[..., hidden:2 * hidden] + hw[..., hidden:2 * hidden])
     n = fnp.tanh(xw[..., 2 * hidden:] + r * hw[..., 2 * hidden:])

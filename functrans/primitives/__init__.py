@@ -4,7 +4,7 @@ primitive object (``*_p``) and ``all_primitives()``.
 The modules, each importing only those above it in this list: ``_define`` (the registrars,
 the batch-rule helpers, and the eight primitives they are written in), ``elementwise``,
 ``conversion``, ``shape``, ``cumulative``, ``reduction``, ``indexing``, ``sorting``, ``dot``,
-``linalg``, ``fft``, ``special``, ``opaque``.
+``linalg``, ``fft``, ``special``, ``opaque``, ``recurrent``.
 """
 from functrans.core.primitive import Primitive
 from functrans.primitives.conversion import (
@@ -103,6 +103,7 @@ from functrans.primitives.linalg import (
     triangular_solve_p,
 )
 from functrans.primitives.opaque import opaque_call_p
+from functrans.primitives.recurrent import gru_cell_jvp_p, gru_cell_p, gru_cell_vjp_p
 from functrans.primitives.reduction import (
     argmax_p,
     argmin_p,
@@ -140,6 +141,7 @@ from functrans.primitives.special import (
     i1e_p,
     lgamma_p,
     log_ndtr_p,
+    ndtri_p,
     polygamma_p,
     spence_p,
     xlog1py_p,

@@ -1,0 +1,299 @@
+"""Fused recurrent cells: the gate computation of a GRU step after its two matrix products as
+one primitive, so a recurrent step is a handful of primitives instead of dozens.
+
+``gru_cell(xw, hw, h)`` takes the input projection ``xw = x @ W_ih.T + b_ih`` and the hidden
+projection ``hw = h @ W_hh.T + b_hh`` (both ``(..., 3H)``, gates in PyTorch's order
+``(r, z, n)``) and the previous state ``h`` ``(..., H)``, and returns PyTorch's new state::
+
+    r = sigmoid(xw_r + hw_r)
+    z = sigmoid(xw_z + hw_z)
+    n = tanh(xw_n + r * hw_n)          # the reset gate scales the hidden part, bias included
+    h' = (1 - z) * n + z * h
+
+Three primitives carry the rules:
+
+- ``gru_cell_p``: the step; its JVP is ``gru_cell_jvp_p``;
+- ``gru_cell_jvp_p(xw, hw, h, t_xw, t_hw, t_h)``: the tangent of the step, linear in the three
+  tangents; its transpose is ``gru_cell_vjp_p``;
+- ``gru_cell_vjp_p(xw, hw, h, ct) -> (ct_xw, ct_hw, ct_h)``: the cotangents, linear in
+  ``ct``; its transpose is ``gru_cell_jvp_p``.
+
+The two linear primitives recompute the gates from the primal inputs (a few NumPy calls) rather
+than keeping them, so the residuals of reverse mode are the inputs of the step. Their own
+derivatives with respect to the primal inputs (second order and beyond) are written with
+existing primitives (``_gru_second`` and ``_gru_second_vjp``), which differentiate to any order.
+All three batch by moving the batch axes to the front: the gates work on any leading axes.
+
+Example:
+    >>> import numpy as np
+    >>> h = gru_cell(np.zeros((2, 6)), np.zeros((2, 6)), np.ones((2, 2)))
+    >>> h.tolist()  # z = 1/2, n = 0: half of the previous state
+    [[0.5, 0.5], [0.5, 0.5]]
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from functrans.backend import array_module_of
+from functrans.core.primitive import Primitive
+from functrans.core.zeros import zero
+from functrans.primitives._define import add, batch_size, bdim_at_front, zeros_like
+from functrans.primitives.elementwise import logistic, mul, sub, tanh
+from functrans.primitives.shape import concatenate, slice_
+
+__all__ = ["gru_cell", "gru_cell_jvp_p", "gru_cell_p", "gru_cell_vjp_p"]
+
+
+# =============================================================================================
+# the gates on arrays (the implementations)
+# =============================================================================================
+def _gru_gates(xp: Any, xw: Any, hw: Any, h: Any) -> tuple:
+    """``r, z, n`` and ``hn`` (the hidden projection of the candidate) of one GRU step."""
+    size = h.shape[-1]
+    rz = xw[..., :2 * size] + hw[..., :2 * size]
+    rz *= 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2: no overflow for any x
+    xp.tanh(rz, out=rz)
+    rz *= 0.5
+    rz += 0.5
+    r, z = rz[..., :size], rz[..., size:]
+    hn = hw[..., 2 * size:]
+    n = r * hn
+    n += xw[..., 2 * size:]
+    xp.tanh(n, out=n)
+    return r, z, n, hn
+
+
+def _gru_cell_impl(xw, hw, h):
+    xp = array_module_of(xw, hw, h)
+    _, z, n, _ = _gru_gates(xp, xw, hw, h)
+    out = h - n
+    out *= z
+    out += n
+    return out
+
+
+def _gru_cell_jvp_impl(xw, hw, h, t_xw, t_hw, t_h):
+    xp = array_module_of(xw, hw, h)
+    size = h.shape[-1]
+    r, z, n, hn = _gru_gates(xp, xw, hw, h)
+    s = t_xw[..., :2 * size] + t_hw[..., :2 * size]  # the summed gate tangents of r and z
+    dan = hn * (1 - r)
+    dan *= s[..., :size]
+    dan += t_hw[..., 2 * size:]
+    dan *= r
+    dan += t_xw[..., 2 * size:]  # tangent of the candidate's pre-activation
+    dan *= 1 - n * n
+    dan *= 1 - z
+    dz = (h - n) * z
+    dz *= 1 - z
+    dz *= s[..., size:]
+    dan += dz
+    dan += z * t_h
+    return dan
+
+
+def _gru_cell_vjp_impl(xw, hw, h, ct):
+    xp = array_module_of(xw, hw, h, ct)
+    r, z, n, hn = _gru_gates(xp, xw, hw, h)
+    a_n = ct * (1 - z)
+    a_n *= 1 - n * n  # cotangent of the candidate's pre-activation
+    g_r = a_n * hn
+    g_r *= r
+    g_r *= 1 - r
+    g_z = (h - n) * ct
+    g_z *= z
+    g_z *= 1 - z
+    ct_xw = xp.concatenate([g_r, g_z, a_n], axis=-1)
+    ct_hw = xp.concatenate([g_r, g_z, a_n * r], axis=-1)
+    return ct_xw, ct_hw, ct * z
+
+
+def _gru_shape(xw, hw, h, *rest):
+    size = h.shape[-1]
+    if xw.shape[-1:] != (3 * size,) or hw.shape[-1:] != (3 * size,) or xw.shape[:-1] != h.shape[:-1] \
+            or hw.shape[:-1] != h.shape[:-1]:
+        raise ValueError(f"gru_cell: expected xw and hw of shape {h.shape[:-1] + (3 * size,)} for a "
+                         f"state of shape {h.shape}, got {xw.shape} and {hw.shape}")
+    return h.shape, np.result_type(xw.dtype, hw.dtype, h.dtype, *(a.dtype for a in rest))
+
+
+# =============================================================================================
+# second order, with existing primitives (used only when the primal inputs are themselves traced)
+# =============================================================================================
+def _part(x, k: int, size: int):
+    """Gate ``k`` (0: r, 1: z, 2: n) of a ``(..., 3H)`` array, as a ``slice`` primitive."""
+    nd = len(x.shape)
+    lead = tuple(x.shape[:-1])
+    return slice_(x, (0,) * (nd - 1) + (k * size,), lead + ((k + 1) * size,), (1,) * nd)
+
+
+def _gates_traced(xw, hw, h) -> dict:
+    """The gates and their derivatives with respect to their pre-activations, as primitives."""
+    size = h.shape[-1]
+    r = logistic(add(_part(xw, 0, size), _part(hw, 0, size)))
+    z = logistic(add(_part(xw, 1, size), _part(hw, 1, size)))
+    hn = _part(hw, 2, size)
+    n = tanh(add(_part(xw, 2, size), mul(r, hn)))
+    r1 = mul(r, sub(1.0, r))
+    z1 = mul(z, sub(1.0, z))
+    n1 = sub(1.0, mul(n, n))
+    return {"r": r, "z": z, "n": n, "hn": hn, "r1": r1, "z1": z1, "n1": n1,
+            "r2": mul(r1, sub(1.0, mul(2.0, r))), "z2": mul(z1, sub(1.0, mul(2.0, z))),
+            "n2": mul(-2.0, mul(n, n1)), "size": size}
+
+
+def _direction(g: dict, t_xw, t_hw, t_h) -> dict:
+    """The first-order pieces of a direction: gate pre-activation tangents and dn, dz."""
+    size = g["size"]
+    ar = add(_part(t_xw, 0, size), _part(t_hw, 0, size))
+    az = add(_part(t_xw, 1, size), _part(t_hw, 1, size))
+    hn_t = _part(t_hw, 2, size)
+    dan = add(_part(t_xw, 2, size), add(mul(mul(g["r1"], g["hn"]), ar), mul(g["r"], hn_t)))
+    return {"ar": ar, "az": az, "hn": hn_t, "h": t_h, "dan": dan, "dn": mul(g["n1"], dan),
+            "dz": mul(g["z1"], az)}
+
+
+def _gru_second(xw, hw, h, u: tuple, v: tuple):
+    """The second derivative of the step along directions ``u`` and ``v`` (each a triple of
+    tangents of ``xw, hw, h``), symmetric in the two."""
+    g = _gates_traced(xw, hw, h)
+    du, dv = _direction(g, *u), _direction(g, *v)
+    d2an = add(mul(mul(g["r2"], g["hn"]), mul(du["ar"], dv["ar"])),
+               mul(g["r1"], add(mul(du["ar"], dv["hn"]), mul(dv["ar"], du["hn"]))))
+    d2n = add(mul(g["n2"], mul(du["dan"], dv["dan"])), mul(g["n1"], d2an))
+    d2z = mul(g["z2"], mul(du["az"], dv["az"]))
+    return add(add(mul(sub(1.0, g["z"]), d2n), mul(sub(h, g["n"]), d2z)),
+               add(mul(du["dz"], sub(dv["h"], dv["dn"])), mul(dv["dz"], sub(du["h"], du["dn"]))))
+
+
+def _gru_second_vjp(xw, hw, h, ct, v: tuple) -> tuple:
+    """The cotangents ``(xw, hw, h)`` of ``u -> <ct, second derivative along u and v>``: the
+    derivative of ``gru_cell_vjp_p`` with respect to the primal inputs, along ``v``."""
+    g = _gates_traced(xw, hw, h)
+    dv = _direction(g, *v)
+    keep = mul(ct, sub(1.0, g["z"]))
+    coef_dan = sub(mul(keep, mul(g["n2"], dv["dan"])), mul(ct, mul(dv["dz"], g["n1"])))
+    g_r = add(mul(mul(keep, g["n1"]), add(mul(mul(g["r2"], g["hn"]), dv["ar"]), mul(g["r1"], dv["hn"]))),
+              mul(coef_dan, mul(g["r1"], g["hn"])))
+    g_hn = add(mul(mul(keep, g["n1"]), mul(g["r1"], dv["ar"])), mul(coef_dan, g["r"]))
+    g_z = mul(ct, add(mul(sub(h, g["n"]), mul(g["z2"], dv["az"])), mul(g["z1"], sub(dv["h"], dv["dn"]))))
+    axis = len(h.shape) - 1
+    return (concatenate([g_r, g_z, coef_dan], axis), concatenate([g_r, g_z, g_hn], axis),
+            mul(ct, dv["dz"]))
+
+
+# =============================================================================================
+# the primitives
+# =============================================================================================
+def _dense(tangents, like):
+    return [zeros_like(p) if t is zero else t for t, p in zip(tangents, like)]
+
+
+def _moved_to_front(values, dims):
+    size = batch_size(values, dims)
+    return [bdim_at_front(v, d, size) for v, d in zip(values, dims)]
+
+
+# --- gru_cell: one step's gates ----------------------------------------------------------------
+gru_cell_p = Primitive("gru_cell")
+gru_cell_p.impl = _gru_cell_impl
+gru_cell_p.shape_rule = _gru_shape
+
+
+def _gru_cell_jvp(primals, tangents):
+    out = gru_cell_p.bind(*primals)
+    if all(t is zero for t in tangents):
+        return out, zero
+    return out, gru_cell_jvp_p.bind(*primals, *_dense(tangents, primals))
+
+
+gru_cell_p.jvp = _gru_cell_jvp
+gru_cell_p.batch = lambda values, dims: (gru_cell_p.bind(*_moved_to_front(values, dims)), 0)
+
+
+def gru_cell(xw: Any, hw: Any, h: Any) -> Any:
+    """PyTorch's GRU update from the two projections (see the module docstring).
+
+    Args:
+        xw: ``x @ W_ih.T + b_ih``, shape ``(..., 3H)``.
+        hw: ``h @ W_hh.T + b_hh``, shape ``(..., 3H)``.
+        h: The previous state, ``(..., H)``.
+
+    Returns:
+        The new state, shaped like ``h``.
+
+    Example:
+        >>> import numpy as np
+        >>> gru_cell(np.zeros(3), np.zeros(3), np.array([4.0])).tolist()
+        [2.0]
+    """
+    return gru_cell_p.bind(xw, hw, h)
+
+
+# --- gru_cell_jvp: the tangent of a step, linear in (t_xw, t_hw, t_h) -----------------------------
+gru_cell_jvp_p = Primitive("gru_cell_jvp")
+gru_cell_jvp_p.impl = _gru_cell_jvp_impl
+gru_cell_jvp_p.shape_rule = _gru_shape
+
+
+def _gru_cell_jvp_jvp(primals, tangents):
+    p, t = primals[:3], primals[3:]
+    dp, dt = tangents[:3], tangents[3:]
+    out = gru_cell_jvp_p.bind(*primals)
+    parts = []
+    if any(d is not zero for d in dt):
+        parts.append(gru_cell_jvp_p.bind(*p, *_dense(dt, t)))
+    if any(d is not zero for d in dp):
+        parts.append(_gru_second(*p, tuple(t), tuple(_dense(dp, p))))
+    if not parts:
+        return out, zero
+    return out, parts[0] if len(parts) == 1 else add(parts[0], parts[1])
+
+
+def _gru_cell_jvp_transpose(ct, xw, hw, h, t_xw, t_hw, t_h):
+    return (zero, zero, zero, *gru_cell_vjp_p.bind(xw, hw, h, ct))
+
+
+gru_cell_jvp_p.jvp = _gru_cell_jvp_jvp
+gru_cell_jvp_p.transpose = _gru_cell_jvp_transpose
+gru_cell_jvp_p.batch = lambda values, dims: (gru_cell_jvp_p.bind(*_moved_to_front(values, dims)), 0)
+
+
+# --- gru_cell_vjp: the cotangents of a step's inputs, linear in ct ----------------------------------
+gru_cell_vjp_p = Primitive("gru_cell_vjp", multiple_results=True)
+gru_cell_vjp_p.impl = _gru_cell_vjp_impl
+
+
+def _gru_cell_vjp_shape(xw, hw, h, ct):
+    _, dtype = _gru_shape(xw, hw, h, ct)
+    return [(xw.shape, dtype), (hw.shape, dtype), (h.shape, dtype)]
+
+
+gru_cell_vjp_p.shape_rule = _gru_cell_vjp_shape
+
+
+def _gru_cell_vjp_jvp(primals, tangents):
+    p, ct = primals[:3], primals[3]
+    dp, dct = tangents[:3], tangents[3]
+    outs = gru_cell_vjp_p.bind(*primals)
+    parts = []
+    if dct is not zero:
+        parts.append(gru_cell_vjp_p.bind(*p, dct))
+    if any(d is not zero for d in dp):
+        parts.append(_gru_second_vjp(*p, ct, tuple(_dense(dp, p))))
+    if not parts:
+        return outs, [zero, zero, zero]
+    if len(parts) == 1:
+        return outs, list(parts[0])
+    return outs, [add(a, b) for a, b in zip(*parts)]
+
+
+def _gru_cell_vjp_transpose(cts, xw, hw, h, ct):
+    return zero, zero, zero, gru_cell_jvp_p.bind(xw, hw, h, *_dense(cts, (xw, hw, h)))
+
+
+gru_cell_vjp_p.jvp = _gru_cell_vjp_jvp
+gru_cell_vjp_p.transpose = _gru_cell_vjp_transpose
+gru_cell_vjp_p.batch = lambda values, dims: (gru_cell_vjp_p.bind(*_moved_to_front(values, dims)), [0, 0, 0])
