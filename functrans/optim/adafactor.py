@@ -18,6 +18,7 @@ import functrans.numpy as fnp
 from functrans import tree
 from functrans.optim.alias import _Optimizer
 from functrans.optim.base import (
+    EmptyState,
     GradientTransformation,
     ScalarOrSchedule,
     _Block,
@@ -142,18 +143,18 @@ class _ClipAndScaleByParams(_Block):
     step: times ``max(eps2, RMS(p))``."""
 
     name: ClassVar[str] = "adafactor"
-    state_type: ClassVar[type] = tuple
+    state_type: ClassVar[type] = EmptyState
 
     clipping_threshold: float | None
     multiply_by_parameter_scale: bool
     eps2: float
     label: str = _label()
 
-    def init(self, params: Params) -> tuple:
-        return ()
+    def init(self, params: Params) -> EmptyState:
+        return EmptyState()
 
-    def _step(self, g: list, treedef: tree.TreeDef, state: tuple,
-              params: Params | None) -> tuple[list, tuple]:
+    def _step(self, g: list, treedef: tree.TreeDef, state: EmptyState,
+              params: Params | None) -> tuple[list, EmptyState]:
         if self.clipping_threshold is not None:
             d = self.clipping_threshold
             g = [ui / fnp.maximum(1.0, _rms(ui) / d) for ui in g]

@@ -56,9 +56,17 @@ class _Optimizer(_Transformation):
 
     learning_rate: ScalarOrSchedule
     _blocks: tuple[tuple[_Block, dict[str, str]], ...]  # set once, by __post_init__
+    _where: tuple[tuple[int, ...], ...]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_blocks", tuple(self._chain()))
+        blocks = tuple(self._chain())
+        mine = self.state_type._fields  # type: ignore[attr-defined]
+        # Positions: for each block, where its state's fields sit in the optimizer's state,
+        # so a step moves the fields by index (no dicts on the per-step path).
+        where = tuple(tuple(mine.index(where[f]) for f in block.state_type._fields)  # type: ignore[attr-defined]
+                      for block, where in blocks)
+        object.__setattr__(self, "_blocks", blocks)
+        object.__setattr__(self, "_where", where)
 
     def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
         raise NotImplementedError
@@ -70,11 +78,11 @@ class _Optimizer(_Transformation):
         return [(_AddDecayedWeights(weight_decay, label=self.name), _NONE)] if _nonzero(weight_decay) else []
 
     def _join(self, states: list) -> NamedTuple:
-        fields = dict.fromkeys(self.state_type._fields)  # type: ignore[attr-defined]
-        for (_, where), s in zip(self._blocks, states):
-            for mine, theirs in where.items():
-                fields[theirs] = getattr(s, mine)
-        return self.state_type(**fields)
+        fields: list = [None] * len(self.state_type._fields)  # type: ignore[attr-defined]
+        for positions, s in zip(self._where, states):
+            for position, value in zip(positions, s):
+                fields[position] = value
+        return self.state_type(*fields)
 
     def init(self, params: Params) -> NamedTuple:
         _check_params(self.name, params)
@@ -84,9 +92,9 @@ class _Optimizer(_Transformation):
                 params: Params | None) -> tuple[Updates, NamedTuple]:
         g, treedef = tree.flatten(grads)
         new = []
-        for block, where in self._blocks:
-            s = block.state_type(**{mine: getattr(state, theirs) for mine, theirs in where.items()})
-            g, s = block._step(g, treedef, s, params)
+        for (block, _), positions in zip(self._blocks, self._where):
+            g, s = block._step(g, treedef, block.state_type(*[state[i] for i in positions]),
+                               params)
             new.append(s)
         return treedef.unflatten(g), self._join(new)
 
