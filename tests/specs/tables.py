@@ -19,6 +19,7 @@ from . import (
     numerical,
     polynomials,
     products,
+    recurrent,
     reductions,
     sets,
     shape,
@@ -45,6 +46,7 @@ PRIMITIVE_SPECS: list[OpSpec] = _with_mixed([
     *elementwise.PRIMITIVES, *special.PRIMITIVES, *reductions.PRIMITIVES, *cumulative.PRIMITIVES,
     *shape.PRIMITIVES, *joining.PRIMITIVES, *indexing.PRIMITIVES, *products.PRIMITIVES, *sorting.PRIMITIVES,
     *linalg.PRIMITIVES, *fft.PRIMITIVES, *creation.PRIMITIVES, *conversion.PRIMITIVES,
+    *recurrent.PRIMITIVES,
 ], _MIXED_PRIMITIVES)
 
 #: One row per public top-level ``functrans.numpy`` function (several for variants); the
