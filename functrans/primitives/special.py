@@ -79,6 +79,12 @@ defjvp(erfc_p, lambda t, x: mul(t, mul(-_TWO_OVER_SQRT_PI, exp(neg(mul(x, x)))))
 erfinv_p = _special("erfinv")
 defjvp_with_output(erfinv_p, lambda t, out, x: mul(t, mul(_SQRT_PI_OVER_2, exp(mul(out, out)))))
 
+# --- ndtri, the inverse of the normal CDF: d ndtri(p) = sqrt(2 pi) exp(ndtri(p)^2 / 2) ----------------
+# Its own primitive rather than sqrt(2) erfinv(2p - 1): 2p - 1 rounds to -1 below p ~ 1e-16, so
+# the tails (where ndtri is used most: log-likelihoods, truncated normals) would become -inf.
+ndtri_p = _special("ndtri")
+defjvp_with_output(ndtri_p, lambda t, out, p: mul(t, mul(math.sqrt(2.0 * math.pi), exp(mul(0.5, mul(out, out))))))
+
 # --- lgamma (log |Gamma|), digamma, polygamma(n, .) ---------------------------------------------------
 lgamma_p = _special("lgamma", "gammaln", fallback=None)
 defjvp(lgamma_p, lambda t, x: mul(t, digamma(x)))
@@ -316,6 +322,7 @@ spence = spence_p.bind
 erf = erf_p.bind
 erfc = erfc_p.bind
 erfinv = erfinv_p.bind
+ndtri = ndtri_p.bind
 lgamma = lgamma_p.bind
 digamma = digamma_p.bind
 i0 = i0_p.bind

@@ -255,3 +255,14 @@ def test_sph_harm_y_against_scipy_for_every_degree_and_order(backend):
         fsp.sph_harm_y(1, 0, 0.3, 0.2, diff_n=1)
     with pytest.raises(ValueError, match="n_max"):
         fsp.sph_harm(0, 3, 0.3, 0.2, n_max=2)
+
+
+def test_ndtri_is_accurate_in_both_tails():
+    import scipy.special
+
+    p = np.array([1e-300, 1e-100, 1e-20, 1e-10, 0.3, 1 - 1e-10])
+    np.testing.assert_allclose(fsp.ndtri(p), scipy.special.ndtri(p), rtol=1e-13)
+    # d ndtri / dp = 1 / pdf(ndtri(p))
+    x = scipy.special.ndtri(1e-20)
+    expected = np.sqrt(2 * np.pi) * np.exp(x * x / 2)
+    np.testing.assert_allclose(ft.grad(lambda q: fsp.ndtri(q))(1e-20), expected, rtol=1e-12)

@@ -26,6 +26,7 @@ _UNARY = [
     ("digamma", _special_ref("digamma"), POSITIVE), ("i0", _special_ref("i0"), ANY),
     ("i1", _special_ref("i1"), ANY), ("i0e", _special_ref("i0e"), NONZERO),
     ("i1e", _special_ref("i1e"), NONZERO), ("log_ndtr", _special_ref("log_ndtr"), ANY),
+    ("ndtri", _special_ref("ndtri"), Domain(0.05, 0.95)),
 ]
 _BINARY = [
     ("xlogy", _special_ref("xlogy"), (ANY, POSITIVE)), ("xlog1py", _special_ref("xlog1py"), (ANY, POSITIVE)),
