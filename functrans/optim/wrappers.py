@@ -33,6 +33,7 @@ from functrans.optim.base import (
     GradientTransformation,
     _check_params,
     _first_count,
+    _structure_error,
     _Transformation,
     _zeros_like_tree,
 )
@@ -125,13 +126,12 @@ class MultiSteps(_Transformation):
         k = self.every_k_schedule
         k = k(state.gradient_step) if callable(k) else k
         n = state.mini_step
-        try:  # the running mean (g + n * acc) / (n + 1): no sum that grows with k
-            acc = tree.map(lambda g, a: (g + n * a) / (n + 1), grads, state.acc_grads)
-        except TreeStructureError as exc:
-            raise TreeStructureError(f"functrans.optim.MultiSteps: the gradients do not have the "
-                                     f"structure of the accumulated ones: {exc}. Fix: make the "
-                                     f"state with opt.init(params) of the params the gradients "
-                                     f"are for") from exc
+        if tree.structure(grads) != tree.structure(state.acc_grads):
+            raise _structure_error(self.name, "the state's acc_grads, made by init(params), does "
+                                   "not have the structure of the gradients", grads,
+                                   "the gradients", state.acc_grads, "the state's acc_grads")
+        # The running mean (g + n * acc) / (n + 1): no sum that grows with k.
+        acc = tree.map(lambda g, a: (g + n * a) / (n + 1), grads, state.acc_grads)
         acc = tree.map(lambda a, g: a.astype(g.dtype) if hasattr(a, "astype") else a, acc, grads)
         emit = n + 1 >= k
         if not isinstance(emit, Tracer) and not bool(emit):  # accumulate only

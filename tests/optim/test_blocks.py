@@ -329,3 +329,81 @@ def test_multi_transform_errors_name_the_key_path():
         opt.update({"w": np.ones(3)}, state)
     with pytest.raises(TypeError, match=r"transforms\['a'\] is a function"):
         optim.multi_transform({"a": lambda g: g}, "a")
+
+
+# --- the errors of the new pieces name the fix and the key path ----------------------------------
+NEW = [
+    ("adamax", lambda: optim.adamax()), ("nadam", lambda: optim.nadam()),
+    ("radam", lambda: optim.radam()), ("adabelief", lambda: optim.adabelief()),
+    ("lamb", lambda: optim.lamb()), ("adafactor", lambda: optim.adafactor()),
+    ("MultiSteps", lambda: optim.MultiSteps(optim.adam(), 2)),
+    ("inject_hyperparams", lambda: optim.inject_hyperparams(optim.adam)(learning_rate=0.1)),
+    ("multi_transform", lambda: optim.multi_transform({"x": optim.adam()}, "x")),
+    ("apply_if_finite", lambda: optim.apply_if_finite(optim.adam(), 1)),
+]
+
+
+def _tree():
+    return {"a": np.ones(2), "b": [np.ones(3), np.ones(1)]}
+
+
+@pytest.mark.parametrize("name,make", NEW, ids=[c[0] for c in NEW])
+def test_new_pieces_refuse_swapped_arguments_and_foreign_states(name, make):
+    opt, params = make(), _tree()
+    state = opt.init(params)
+    with pytest.raises(ft.errors.OptimizerInputError, match=rf"functrans\.optim\.{name}: update "
+                       r"received an optimizer state .* the arguments are swapped"):
+        opt.update(state, _tree(), params)
+    with pytest.raises(ft.errors.OptimizerInputError, match=r"made by another optimizer"):
+        opt.update(_tree(), optim.lion(0.1).init(params), params)
+
+
+@pytest.mark.parametrize("name,make", NEW[:6], ids=[c[0] for c in NEW[:6]])
+def test_new_optimizers_name_the_key_path_of_a_mismatched_gradient(name, make):
+    opt, params = make(), _tree()
+    grads = _tree()
+    grads["b"][1] = np.ones(2)
+    with pytest.raises(ft.errors.TreeStructureError,
+                       match=rf"functrans\.optim\.{name}: at \['b'\]\[1\], the gradient has shape "
+                             r"\(2,\)"):
+        opt.update(grads, opt.init(params), params)
+    with pytest.raises(ft.errors.OptimizerInputError, match=r"the parameter at \['act'\] is a str"):
+        opt.init({"w": np.ones(2), "act": "relu"})
+
+
+def test_wrapper_argument_errors():
+    with pytest.raises(ValueError, match="every_k_schedule must be a positive int"):
+        optim.MultiSteps(optim.sgd(0.1), 0)
+    with pytest.raises(TypeError, match="opt must be a GradientTransformation"):
+        optim.MultiSteps(lambda g: g, 2)
+    with pytest.raises(TypeError, match=r"inject_hyperparams: .*unexpected keyword.*adam"):
+        optim.inject_hyperparams(optim.adam)(lr=0.1)
+    with pytest.raises(ValueError, match="b1 must be in"):
+        optim.inject_hyperparams(optim.adam)(b1=1.5)
+    with pytest.raises(ValueError, match="max_consecutive_errors must be a non-negative int"):
+        optim.apply_if_finite(optim.sgd(0.1), -1)
+    opt = optim.MultiSteps(optim.sgd(0.1), 2)
+    with pytest.raises(ft.errors.TreeStructureError,
+                       match=r"MultiSteps: the state's acc_grads, made by init\(params\), does "
+                             r"not have the structure of the gradients: .*Fix: make the state"):
+        opt.update({"x": np.ones(1)}, opt.init({"y": np.ones(1)}))
+
+
+def test_injected_rate_changed_between_jitted_steps():
+    opt = optim.inject_hyperparams(optim.adam)(learning_rate=0.1)
+
+    @ft.jit
+    def step(params, state, grads):
+        updates, state = opt.update(grads, state, params)
+        return optim.apply_updates(params, updates), state
+
+    params, grads = np.ones(2), np.array([0.5, -1.0])
+    p_jit, s_jit = params, opt.init(params)
+    p_eager, s_eager = params, opt.init(params)
+    for rate in (0.1, 0.01, 0.5):
+        s_jit.hyperparams["learning_rate"] = np.asarray(rate)
+        s_eager.hyperparams["learning_rate"] = np.asarray(rate)
+        p_jit, s_jit = step(p_jit, s_jit, grads)
+        u, s_eager = opt.update(grads, s_eager, p_eager)
+        p_eager = optim.apply_updates(p_eager, u)
+        np.testing.assert_allclose(p_jit, p_eager, rtol=1e-14)
