@@ -9,11 +9,10 @@ import numpy as np
 
 from functrans.backend import array_module
 from functrans.numpy._complex import conj
-from functrans.numpy._indexing import take
 from functrans.numpy._joining import concatenate
 from functrans.numpy._products import matmul
 from functrans.numpy._shape import flip, ravel
-from functrans.numpy._util import any_tracer, as_array, placed_like
+from functrans.numpy._util import any_tracer, as_array, placed_like, take_axis
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike
 
@@ -43,7 +42,7 @@ def _full(a: Array, v: Array) -> Array:
     padded = concatenate([zeros, v, zeros])
     # host-data: an index table of the shapes
     table = np.arange(n + m - 1)[:, None] - np.arange(n)[None, :] + (n - 1)
-    return matmul(take(padded, placed_like(table, v)), a)
+    return matmul(take_axis(padded, placed_like(table, padded), 0), a)
 
 
 def _cropped(full: Array, n: int, m: int, mode: str, name: str) -> Array:

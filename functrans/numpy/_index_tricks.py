@@ -278,8 +278,8 @@ def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None) -> Arr
     # host-data: positions read from the condition's values
     positions = np.flatnonzero(_concrete(operand(condition), "compress", "its condition"))
     if axis is None:
-        return take(ravel(a), placed_like(positions, a))
-    return take(a, placed_like(positions, a), axis=axis)
+        return take(ravel(a), positions)
+    return take(a, positions, axis=axis)
 
 
 def extract(condition: ArrayLike, arr: ArrayLike) -> Array:
@@ -296,7 +296,7 @@ def extract(condition: ArrayLike, arr: ArrayLike) -> Array:
     a = ravel(as_array(arr))
     # host-data: positions read from the condition's values
     positions = np.flatnonzero(_concrete(operand(condition), "extract", "its condition"))
-    return take(a, placed_like(positions, a))
+    return take(a, positions)
 
 
 def _in_place_or_functional(name: str, a: Any, inplace: bool) -> bool:
@@ -320,8 +320,8 @@ def _scattered(a: Array, positions: np.ndarray, values: ArrayLike) -> Array:
     if positions.size and size == 0:
         raise ValueError("cannot place or put an empty set of values into a non-empty selection")
     if size:
-        values = take(values, placed_like(np.arange(positions.size) % size, a))  # host-data: cycling
-    return reshape(at(flat)[placed_like(positions, a)].set(values), tuple(a.shape))
+        values = take(values, np.arange(positions.size) % size)  # host-data: cycling positions
+    return reshape(at(flat)[positions].set(values), tuple(a.shape))
 
 
 def fill_diagonal(a: ArrayLike, val: ArrayLike, wrap: bool = False, *, inplace: bool = True) -> Array | None:

@@ -72,7 +72,7 @@ def resize(a: ArrayLike, new_shape: int | Sequence[int]) -> Array:
         return reshape(flat[:0], shape)
     if size == 0:  # NumPy fills zeros
         return reshape(placed_like(np.zeros(total, a.dtype), a), shape)  # host-data: zeros of a dtype
-    return reshape(take(flat, placed_like(np.arange(total) % size, a)), shape)  # host-data: positions
+    return reshape(take(flat, np.arange(total) % size), shape)  # host-data: positions
 
 
 def broadcast_shapes(*args: int | Sequence[int]) -> tuple[int, ...]:
@@ -156,7 +156,7 @@ def delete(arr: ArrayLike, obj: int | slice | Sequence[int] | ArrayLike, axis: i
         a, axis = ravel(a), 0
     axis = normalize_axis(axis, len(a.shape))
     keep = np.delete(np.arange(a.shape[axis]), obj)  # host-data: positions along the axis
-    return take(a, placed_like(keep, a), axis=axis)
+    return take(a, keep, axis=axis)
 
 
 def trim_zeros(filt: ArrayLike, trim: str = "fb", axis: int | Sequence[int] | None = None) -> Array:

@@ -1,0 +1,123 @@
+"""How the NumPy-parity functions of functrans.numpy behave under transformations: the
+ones whose results have fixed shapes work under jit and vmap and agree with the eager call;
+the ones whose result shapes depend on values raise an error that says so and names the fix;
+NumPy's in-place writers and error settings keep NumPy's behaviour on NumPy arrays."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import errors
+
+RNG = np.random.default_rng(0)
+
+
+@pytest.mark.parametrize("fn, args", [
+    (lambda x, y: fnp.isin(x, y), (np.array([1.0, 2.0, 4.0]), np.array([4.0, 1.0]))),
+    (lambda p, x: fnp.polyval(p, x), (RNG.standard_normal(4), RNG.standard_normal(3))),
+    (lambda x, y: fnp.polyfit(x, y, 2), (np.arange(5.0), RNG.standard_normal(5))),
+    (lambda a, v: fnp.convolve(a, v, "same"), (RNG.standard_normal(5), RNG.standard_normal(3))),
+    (lambda a, v: fnp.correlate(a, v, "full"), (RNG.standard_normal(4), RNG.standard_normal(3))),
+    (lambda x: fnp.interp(x, np.array([0.0, 1.0, 3.0]), np.array([0.0, 2.0, 0.0])), (RNG.uniform(-1, 4, 6),)),
+    (lambda x: fnp.histogram(x, 3, range=(-1.0, 1.0))[0], (RNG.standard_normal(8),)),
+    (lambda x: fnp.digitize(x, np.array([-1.0, 0.0, 1.0])), (RNG.standard_normal(5),)),
+    (lambda x: fnp.unwrap(x), (np.cumsum(RNG.standard_normal(6) * 3),)),
+    (lambda x: fnp.cov(x), (RNG.standard_normal((2, 5)),)),
+    (lambda x: fnp.trapezoid(x, dx=0.5), (RNG.standard_normal(5),)),
+    (lambda b: fnp.kaiser(5, b), (np.array(2.5),)),
+    (lambda x: fnp.gcd(x, 6), (np.array([4, 9, 12]),)),
+    (lambda x: fnp.frexp(x)[0], (RNG.standard_normal(4),)),
+    (lambda x: fnp.unravel_index(x, (3, 4))[1], (np.array([0, 5, 11]),)),
+    (lambda x: fnp.piecewise(x, [x < 0], [lambda v: -v, lambda v: v * v]), (RNG.standard_normal(5),)),
+    (lambda x: fnp.vectorize(lambda a: fnp.where(a > 0, a, 0.0))(x), (RNG.standard_normal((2, 3)),)),
+    (lambda x: fnp.apply_along_axis(fnp.sum, 1, x), (RNG.standard_normal((2, 3)),)),
+    (lambda x: fnp.fill_diagonal(x, 0.0, inplace=False), (RNG.standard_normal((3, 3)),)),
+    (lambda p: fnp.roots(p, strip_zeros=False), (np.array([1.0, -3.0, 2.0]),)),
+])
+def test_fixed_shape_functions_agree_under_jit_and_vmap(fn, args):
+    eager = fn(*args)
+    np.testing.assert_allclose(ft.jit(fn)(*args), eager, rtol=1e-12, atol=1e-12)
+    batched = ft.vmap(fn)(*(np.stack([a, a]) for a in args))
+    np.testing.assert_allclose(batched[1], eager, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("fn, arg, fix", [
+    (lambda x: fnp.intersect1d(x, x[:1]), np.arange(3.0), "outside jit"),
+    (lambda x: fnp.setdiff1d(x, x[:1]), np.arange(3.0), "outside jit"),
+    (lambda x: fnp.setxor1d(x, x[:1]), np.arange(3.0), "outside jit"),
+    (lambda x: fnp.union1d(x, x[:1]), np.arange(3.0), "concrete"),
+    (lambda p: fnp.roots(p), np.array([1.0, -3.0, 2.0]), "strip_zeros=False"),
+    (lambda u: fnp.polydiv(u, np.array([1.0, 1.0]))[1], np.array([1.0, 0.0, -1.0]), "outside jit"),
+    (lambda x: fnp.bincount(x), np.array([0, 1, 1]), "outside the transformation"),
+    (lambda x: fnp.argwhere(x), np.array([0.0, 1.0]), "outside the"),
+    (lambda x: fnp.trim_zeros(x), np.array([0.0, 1.0]), "outside the transformation"),
+    (lambda x: fnp.extract(x > 0, x), np.array([0.0, 1.0]), "fnp.where"),
+    (lambda x: fnp.delete(np.arange(3.0), x), np.array(1), "static"),
+    (lambda x: fnp.ravel_multi_index((x,), (3,)), np.array([1]), "mode='wrap'"),
+    (lambda x: fnp.asarray_chkfinite(x), np.ones(2), "debug_nans"),
+])
+def test_value_dependent_shapes_under_jit_say_why_and_how(fn, arg, fix):
+    with pytest.raises(errors.FunctransError, match=fix):
+        ft.jit(fn)(arg)
+    fn(arg)  # eagerly (and under grad, where values exist) it works
+
+
+def test_set_routines_differentiate_through_the_values_they_return():
+    a, b = np.array([3.0, 1.0, 2.0]), np.array([2.0, 5.0])
+    g = ft.grad(lambda a: fnp.sum(fnp.intersect1d(a, b)) * 10 + fnp.sum(fnp.setdiff1d(a, b)))(a)
+    np.testing.assert_array_equal(g, [1.0, 1.0, 10.0])
+    g = ft.grad(lambda b: fnp.sum(fnp.union1d(a, b) ** 2))(b)
+    np.testing.assert_array_equal(g, [0.0, 10.0])  # 2.0 is a's (its first occurrence)
+
+
+def test_windows_refuse_a_traced_length():
+    with pytest.raises(TypeError, match="static"):
+        ft.jit(lambda m: fnp.hanning(m))(5)
+
+
+def test_in_place_writers_write_numpy_arrays_and_refuse_tracers():
+    a = np.zeros((2, 2))
+    assert fnp.fill_diagonal(a, 1.0) is None and a.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert fnp.put(a, [1], [5.0]) is None and a[0, 1] == 5.0
+    assert fnp.place(a, a == 0, [7.0]) is None and a[1, 0] == 7.0
+    with pytest.raises(errors.InPlaceUpdateError, match="inplace=False"):
+        ft.grad(lambda x: fnp.sum(fnp.fill_diagonal(x, 0.0)))(np.ones((2, 2)))
+    g = ft.grad(lambda x, v: fnp.sum(fnp.put(x, [0, 3], v, inplace=False) ** 2), argnums=1)(np.ones((2, 2)), 3.0)
+    assert float(g) == 12.0
+
+
+def test_errstate_covers_eager_and_differentiated_code_and_a_jitted_call():
+    zero = np.zeros(())
+    with fnp.errstate(divide="raise"):
+        with pytest.raises(FloatingPointError):
+            fnp.log(zero)
+        with pytest.raises(FloatingPointError):
+            ft.grad(fnp.log)(zero)
+        with pytest.raises(FloatingPointError):
+            ft.jit(fnp.log)(zero)
+    with fnp.errstate(divide="ignore"):
+        assert fnp.log(zero) == -np.inf
+    old = fnp.seterr(all="ignore")
+    try:
+        assert fnp.geterr()["divide"] == "ignore" and isinstance(fnp.errstate(), np.errstate)
+    finally:
+        fnp.seterr(**old)
+
+
+def test_vectorize_refuses_a_signature_with_the_way_out():
+    with pytest.raises(errors.UnsupportedError, match="vmap"):
+        fnp.vectorize(lambda x: x, signature="(n)->()")
+
+
+def test_polyfit_refuses_full_and_cov_by_name():
+    with pytest.raises(errors.UnsupportedError, match="numpy.polyfit"):
+        fnp.polyfit(np.arange(3.0), np.arange(3.0), 1, full=True)
+
+
+def test_roots_without_stripping_match_numpy_for_a_nonzero_leading_coefficient():
+    p = np.array([2.0, -3.0, -5.0, 6.0])
+    np.testing.assert_allclose(np.sort_complex(fnp.roots(p, strip_zeros=False)), np.sort_complex(np.roots(p)))
+    np.testing.assert_allclose(np.sort_complex(fnp.roots(np.array([0.0, 1.0, -1.0, 0.0]))),
+                               np.sort_complex(np.roots(np.array([0.0, 1.0, -1.0, 0.0]))))
