@@ -1,4 +1,5 @@
-"""Ready-made optimizers: SGD, Adam, AdamW, RMSprop, Adagrad, Lion.
+"""Ready-made optimizers, each a chain of the building blocks of :mod:`functrans.optim.scale`:
+SGD, Adam, AdamW, RMSprop, Adagrad, Lion.
 
 Each optimizer's state is one NamedTuple whose ``count`` field is the number of updates done
 so far and whose ``learning_rate`` field is the rate the next update will use (a schedule is
