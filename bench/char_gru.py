@@ -9,18 +9,17 @@ same step written by hand in NumPy, forward and backward (backpropagation throug
 cross entropy and an SGD update. The hand-written step's gradient is checked against
 functrans's before timing. Issue 14's targets: eager <= 1.5x, jit <= 1.0x the hand-written step.
 """
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001 (_harness before functrans: it puts the tree to measure on sys.path)
 
 import sys
 from collections.abc import Sequence
 
+import _harness
 import numpy as np
 
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import nn, random
-
-import _harness
 
 VOCAB, HIDDEN, LENGTH, BATCH = 65, 128, 32, 16
 RATE = 0.1

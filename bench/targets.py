@@ -10,7 +10,7 @@ written by hand in NumPy, timed in the same run. Two targets compare against ano
 (W1 eager and W5 eager: "<= 0.5x today's" and "<= 0.6x today's"): this table prints their
 figures, and ``bench/compare.py OLD NEW`` gives the ratio. ``--quick`` is a smoke run.
 """
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001 (_harness before functrans: it puts the tree to measure on sys.path)
 
 import argparse
 import itertools
@@ -19,14 +19,13 @@ import timeit
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import _harness
 import char_gru
 import numpy as np
+import workloads
 
 import functrans as ft
 import functrans.numpy as fnp
-
-import _harness  # puts the tree to measure on sys.path
-import workloads
 
 try:  # JAX's column, only where JAX is installed (never a dependency)
     import jax
