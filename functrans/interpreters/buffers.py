@@ -30,7 +30,7 @@ from functrans.primitives import _define, elementwise
 from functrans.primitives.dot import dot_general_p
 from functrans.primitives.reduction import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
 
-__all__ = ["UFUNCS", "plan_reuse"]
+__all__ = ["UFUNCS", "plan_reuse", "new_memory_slots"]
 
 
 def _ufunc_table() -> dict:
@@ -112,6 +112,16 @@ def plan_reuse(steps: list, avals: dict, var_slots: set, keep: set) -> tuple[dic
         new_frees[position].append(buffer)
     out = [step[:5] + (tuple(f),) for step, f in zip(steps, new_frees)]
     return borrow, out
+
+
+def new_memory_slots(steps: list) -> set:
+    """The slots of the steps' results that are never an argument or a view of one (ufuncs,
+    products, reductions, fused kernels): memory no caller can hold."""
+    slots: set = set()
+    for prim, _, _, _, out_slots, _ in steps:
+        if prim in _NOT_VIEWS or getattr(prim, "fresh_outputs", False):
+            slots.update((out_slots,) if type(out_slots) is int else out_slots)
+    return slots
 
 
 def _lendable(steps: list, avals: dict, var_slots: set, keep: set) -> set:

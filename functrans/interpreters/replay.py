@@ -46,6 +46,7 @@ primitive as usual.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from numpy import generic, ndarray
 
@@ -55,7 +56,7 @@ from functrans.core.ir import Eqn, Program, Var, format_eqn, format_program, sou
 from functrans.core.primitive import EFFECTFUL
 from functrans.core.trace import Tracer
 from functrans.interpreters import fusion
-from functrans.interpreters.buffers import UFUNCS, plan_reuse
+from functrans.interpreters.buffers import UFUNCS, new_memory_slots, plan_reuse
 from functrans.interpreters.simplify import simplify
 
 _NO_SLOTS: tuple = ()
@@ -75,7 +76,7 @@ class ReplayPlan:
     __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns",
                  "program", "_eqns", "_var_slots", "_foldable", "_straight", "_line_step",
                  "_kept", "_avals", "_borrow", "_repeated", "_pending", "_optimize",
-                 "_bind_steps", "_bind_eqns")
+                 "_bind_steps", "_bind_eqns", "_may_alias_inputs")
 
     def __init__(self, program: Program, optimize: bool | None = None):
         trace = program.trace
@@ -139,6 +140,7 @@ class ReplayPlan:
         self._kept = _kept_memory(template)
         self._borrow: dict[int, int] = {}
         self._pending = True  # compiled on the first run, which sees the kind of arrays
+        self._may_alias_inputs: tuple | None = None  # output positions checked against inputs
         self._bind_steps: list | None = None  # the steps unfused, for tracer inputs
         self._bind_eqns: list = live
 
@@ -155,7 +157,12 @@ class ReplayPlan:
             outputs = self._loop(inputs, through_bind=False)
         if self._repeated:
             _copy_repeated(outputs, self._repeated)
-        return _detach(outputs, self._kept.union(_owners(inputs)) if self._kept else _owners(inputs))
+        positions = self._may_alias_inputs
+        if positions is None:  # not compiled yet: every output is checked
+            return _detach(outputs, self._kept.union(_owners(inputs)))
+        if positions:
+            _detach(outputs, _owners(inputs), positions)
+        return _detach(outputs, self._kept) if self._kept else outputs
 
     def run_shared(self, inputs):
         """``run`` without the copies that keep outputs apart from the inputs and from the
@@ -197,6 +204,10 @@ class ReplayPlan:
                     self.steps = _with_frees(fused, self._var_slots, outputs)
             self._borrow, self.steps = plan_reuse(self.steps, self._avals, self._var_slots, outputs)
         self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
+        # Only outputs that a step may have returned as an argument or a view of one (or that
+        # are inputs) can share memory with the call's inputs: the others are not checked.
+        fresh = new_memory_slots(self.steps)
+        self._may_alias_inputs = tuple(i for i, s in enumerate(self.output_slots) if s not in fresh)
         self._pending = False
 
     def _first_run(self, inputs):
@@ -329,12 +340,13 @@ def _kept_memory(template: list) -> frozenset:
     return frozenset(id(_owner(v)) for v in template if v is not None and _is_buffer(v))
 
 
-def _detach(outputs: list, kept: frozenset) -> list:
-    """The outputs (a list the plan made for this call), each one that is a kept array (or
-    an input) or a view of one replaced by a copy."""
+def _detach(outputs: list, kept: frozenset, positions: Sequence[int] | None = None) -> list:
+    """The outputs (a list the plan made for this call), each one (of those at ``positions``,
+    or all) that is a kept array (or an input) or a view of one replaced by a copy."""
     if not kept:
         return outputs
-    for i, o in enumerate(outputs):
+    for i in range(len(outputs)) if positions is None else positions:
+        o = outputs[i]
         if type(o) is ndarray:  # the common case, tested first: NumPy arrays
             base = o.base
             owner = o if base is None else base
