@@ -46,10 +46,6 @@ __all__ = ["ScaleByAdamState", "ScaleByBeliefState", "ScaleByLearningRateState",
            "scale_by_trust_ratio", "trace"]
 
 
-def _bias(value: Any, like: Any) -> Any:
-    return _coefficient(value, like)
-
-
 # --- trace: momentum -----------------------------------------------------------------------------
 class TraceState(NamedTuple):
     """State of :func:`trace`: the momentum buffer, the params' structure.
@@ -265,11 +261,11 @@ class _ScaleByAdam(_Moments):
              for vi, gi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu", False), g)]
         if self.nesterov:  # Dozat's m_hat: b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)
             c1_next = 1.0 - b1**(t + 1)
-            m_hat = [b1 * mi / _bias(c1_next, mi) + (1.0 - b1) * gi / _bias(c1, gi)
+            m_hat = [b1 * mi / _coefficient(c1_next, mi) + (1.0 - b1) * gi / _coefficient(c1, gi)
                      for mi, gi in zip(m, g)]
         else:
-            m_hat = [mi / _bias(c1, mi) for mi in m]
-        v_hat = [vi / _bias(c2, vi) for vi in v]
+            m_hat = [mi / _coefficient(c1, mi) for mi in m]
+        v_hat = [vi / _coefficient(c2, vi) for vi in v]
         if self.eps_root:
             v_hat = [vi + self.eps_root for vi in v_hat]
         steps = [mi / (fnp.sqrt(vi) + eps) for mi, vi in zip(m_hat, v_hat)]
@@ -318,7 +314,7 @@ class _ScaleByAdamax(_Moments):
              for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.fn, "mu"), g)]
         u = [fnp.maximum(b2 * ui, fnp.abs(gi))
              for ui, gi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu", False), g)]
-        steps = [(mi / _bias(c1, mi)) / (ui + self.eps) for mi, ui in zip(m, u)]
+        steps = [(mi / _coefficient(c1, mi)) / (ui + self.eps) for mi, ui in zip(m, u)]
         return steps, ScaleByAdamState(t, treedef.unflatten(m), treedef.unflatten(u))
 
 
@@ -369,8 +365,8 @@ class _ScaleByRadam(_Moments):
              for vi, gi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu", False), g)]
         steps = []
         for mi, vi in zip(m, v):
-            m_hat = mi / _bias(c1, mi)
-            adaptive = _bias(r, mi) * m_hat / (fnp.sqrt(vi / _bias(c2, vi)) + eps)
+            m_hat = mi / _coefficient(c1, mi)
+            adaptive = _coefficient(r, mi) * m_hat / (fnp.sqrt(vi / _coefficient(c2, vi)) + eps)
             steps.append(fnp.where(tractable, adaptive, m_hat))
         return steps, ScaleByAdamState(t, treedef.unflatten(m), treedef.unflatten(v))
 
@@ -438,7 +434,7 @@ class _ScaleByBelief(_Block):
              for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.fn, "mu"), g)]
         s = [b2 * si + (1.0 - b2) * ((gi - mi) * (gi - mi)) + self.eps_root
              for si, gi, mi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu", False), g, m)]
-        steps = [(mi / _bias(c1, mi)) / (fnp.sqrt(si / _bias(c2, si)) + self.eps)
+        steps = [(mi / _coefficient(c1, mi)) / (fnp.sqrt(si / _coefficient(c2, si)) + self.eps)
                  for mi, si in zip(m, s)]
         return steps, ScaleByBeliefState(t, treedef.unflatten(m), treedef.unflatten(s))
 
