@@ -152,9 +152,15 @@ def _group_by_dtype(leaves: list) -> dict:
 
 # -- the collectives ------------------------------------------------------------------------------
 
-def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET_BYTES) -> Any:
+def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET_BYTES,
+               inplace: bool = False) -> Any:
     """The elementwise ``op`` (``"sum"``, ``"mean"``, ``"max"`` or ``"min"``) of ``tree`` over all
     ranks, on every rank. A mean of integers is a float64 array.
+
+    The result is new arrays; with ``inplace=True`` the reduction is written into the leaves
+    themselves (writeable NumPy arrays; a float dtype for ``"mean"``), which are returned: no
+    allocation and, for a single leaf of a dtype, no copy at all (``data_parallel_step`` reduces
+    its freshly computed gradients this way).
 
     Example:
         >>> import numpy as np
@@ -167,6 +173,8 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
     leaves, treedef = ft_tree.flatten(tree)
     n = 1 if c is None else c.Get_size()
     if n == 1:
+        if inplace:
+            return tree
         out = [np.array(x) if isinstance(x, (int, float, complex, bool)) else x.copy()
                for x in leaves]
         if op == "mean":
@@ -177,25 +185,70 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
     results: list = [None] * len(leaves)
     for idx in _group_by_dtype(leaves).values():
         bufs = [_to_buffer(leaves[i]) for i in idx]
-        if len(idx) == 1:
-            # one leaf: MPI reads it where it is (contiguous) into a fresh result buffer
-            send = bufs[0][0]
-            send = (send if send.flags.c_contiguous else send.copy()).reshape(-1)
-            packed = _empty_like(send)
-        else:
-            parts = [h.reshape(-1) for h, _ in bufs]
-            send = None
-            packed = _concatenate(parts)
-        _allreduce(c, send, packed, mpi_op, bucket_bytes, f"all_reduce(op={op!r})")
-        if op == "mean":
-            packed = packed / n
+        parts = [h.reshape(-1) for h, _ in bufs]
+        total = sum(int(p.size) for p in parts)
+        if inplace:
+            _reduce_into_leaves(c, [leaves[i] for i in idx], mpi_op, op, n, bucket_bytes)
+            for i in idx:
+                results[i] = leaves[i]
+            continue
+        if all(isinstance(p, np.ndarray) for p in parts):
+            # Host buffers: reduced into a kept workspace (MPI into freshly allocated memory
+            # costs several times the reduction itself), then copied out per leaf.
+            recv = _workspace(parts[0].dtype, "recv", total)
+            if len(parts) == 1:  # one leaf: MPI reads it where it is
+                send = parts[0] if parts[0].flags.c_contiguous else parts[0].copy()
+            else:
+                send = _workspace(parts[0].dtype, "send", total)
+                np.concatenate(parts, out=send)
+        else:  # device buffers of a CUDA-aware MPI
+            send, recv = None, _concatenate(parts)
+        _allreduce(c, send, recv, mpi_op, bucket_bytes, f"all_reduce(op={op!r})")
         offset = 0
         for i, (host, backend) in zip(idx, bufs):
             k = int(np.prod(shape_of(host), dtype=np.int64))
-            piece = packed[offset:offset + k].reshape(shape_of(host))
+            piece = recv[offset:offset + k].reshape(shape_of(host))
+            piece = piece / n if op == "mean" else piece.copy()
             offset += k
             results[i] = _from_buffer(piece, backend, leaves[i])
     return ft_tree.unflatten(treedef, results)
+
+
+def _reduce_into_leaves(c: Any, leaves: list, mpi_op: Any, op: str, n: int,
+                        bucket_bytes: int) -> None:
+    for x in leaves:
+        if not (type(x) is np.ndarray and x.flags.writeable and x.flags.c_contiguous) or (
+                op == "mean" and x.dtype.kind not in "fc"):
+            raise ValueError(
+                "all_reduce(inplace=True) writes into the leaves: each must be a writeable, "
+                f"C-contiguous NumPy array (of a float dtype for op='mean'); got {type(x).__name__} "
+                f"of shape {shape_of(x)}. Pass inplace=False for a new result.")
+    what = f"all_reduce(op={op!r})"
+    if len(leaves) == 1:
+        buf = leaves[0].reshape(-1)
+    else:
+        buf = _workspace(leaves[0].dtype, "send", sum(x.size for x in leaves))
+        np.concatenate([x.reshape(-1) for x in leaves], out=buf)
+    _allreduce(c, None, buf, mpi_op, bucket_bytes, what)
+    if op == "mean":
+        np.divide(buf, n, out=buf)
+    if len(leaves) > 1:
+        offset = 0
+        for x in leaves:
+            x.reshape(-1)[...] = buf[offset:offset + x.size]
+            offset += x.size
+
+
+_workspaces: dict[tuple, np.ndarray] = {}
+
+
+def _workspace(dtype: np.dtype, role: str, size: int) -> np.ndarray:
+    """A kept host buffer of at least ``size`` elements of ``dtype`` (its first ``size``)."""
+    key = (np.dtype(dtype), role)
+    buf = _workspaces.get(key)
+    if buf is None or buf.size < size:
+        buf = _workspaces[key] = np.empty(max(size, 1), dtype=dtype)
+    return buf[:size]
 
 
 def _concatenate(parts: list) -> Any:

@@ -96,13 +96,17 @@ def data_parallel_step(loss_fn: Callable[..., Any], optimizer: Any, *, weighted:
         loss, grads = local(params, *batch)
         n = _comm.size()
         if n > 1:
+            both = (grads, loss)
             if weighted:
                 rows = float(shape_of(batch[0])[0]) if batch else 1.0
-                total = float(all_reduce(np.array(rows)))
-                scale = rows / total
-                grads, loss = all_reduce(ft_tree.map(lambda g: g * scale, (grads, loss)), op="sum")
-            else:
-                grads, loss = all_reduce((grads, loss), op="mean")
+                scale = rows / float(all_reduce(np.array(rows)))
+                both = ft_tree.map(lambda g: g * scale, both)
+            # Host arrays are reduced in place: the step's own fresh results (jit never returns
+            # memory it keeps or shares with an input); eager results are copied first.
+            host = all(isinstance(v, (np.ndarray, np.generic)) for v in ft_tree.leaves(both))
+            if host:
+                both = ft_tree.map(lambda v: _owned(v, copy=not jit_local), both)
+            grads, loss = all_reduce(both, op="sum" if weighted else "mean", inplace=host)
         params, opt_state = update(params, opt_state, grads)
         count[0] += 1
         if check_every and count[0] % check_every == 0:
@@ -110,6 +114,14 @@ def data_parallel_step(loss_fn: Callable[..., Any], optimizer: Any, *, weighted:
         return params, opt_state, loss
 
     return step
+
+
+def _owned(x: Any, copy: bool) -> np.ndarray:
+    """``x`` as a writeable, contiguous float array that the step may reduce into."""
+    if not copy and type(x) is np.ndarray and x.flags.writeable and x.flags.c_contiguous \
+            and x.dtype.kind in "fc":
+        return x
+    return np.array(x, dtype=None if np.asarray(x).dtype.kind in "fc" else np.float64, order="C")
 
 
 class ShardSampler:

@@ -50,6 +50,8 @@ def test_collectives_on_trees(backend):
                                   np.arange(6.0).reshape(2, 3))
     with pytest.raises(ValueError, match="op="):
         dist.all_reduce(tree, op="prod")
+    mine = {"w": np.ones(3)}
+    assert dist.all_reduce(mine, inplace=True)["w"] is mine["w"]
 
 
 def test_differentiable_collectives_derivatives(backend):

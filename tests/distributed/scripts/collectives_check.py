@@ -41,6 +41,13 @@ for op, ref in (("sum", np.sum), ("max", np.max), ("min", np.min), ("mean", np.m
         got = dist.all_reduce(tree, op=op, bucket_bytes=bucket)
         for g, e in zip(ft.tree.leaves(got), ft.tree.leaves(everyone)):
             close(g, ref(e, axis=0))
+for op, ref in (("sum", np.sum), ("mean", np.mean), ("max", np.max)):
+    mine = {"a": tree["a"].copy(), "c": np.ascontiguousarray(tree["c"]), "s": np.zeros(5) + R}
+    got = dist.all_reduce(mine, op=op, inplace=True, bucket_bytes=64)
+    assert got["a"] is mine["a"] and got["s"] is mine["s"]
+    close(got["a"], ref(everyone["a"], axis=0))
+    close(got["c"], ref(everyone["c"], axis=0))
+    close(got["s"], ref(np.arange(N)) * np.ones(5))
 ok("all_reduce")
 got = dist.broadcast(tree, root=N - 1)
 for g, e in zip(ft.tree.leaves(got), ft.tree.leaves(everyone)):

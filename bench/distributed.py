@@ -1,0 +1,116 @@
+"""functrans.distributed: all_reduce throughput against message size compared with mpi4py's raw
+``Allreduce`` on the same buffer (target >= 0.9x from 1 MB up), and the W2 large training step
+(784-512-512-10 tanh MLP, global batch 128, float64) data-parallel on 1 and 2 processes.
+
+Run: .venv/bin/python bench/distributed.py [--quick]
+(it starts itself under the environment's mpiexec with 2 processes, and with 1 for the
+single-process step time; pip install -e '.[mpi]' first).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(BENCH))
+sys.path.insert(0, BENCH)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+def _median_time(fn, comm, repeat: int, number: int) -> float:
+    """Median over ``repeat`` rounds of the slowest rank's time per call."""
+    times = []
+    for _ in range(repeat):
+        comm.Barrier()
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        t = (time.perf_counter() - t0) / number
+        times.append(comm.allreduce(t, op=__import__("mpi4py.MPI", fromlist=["MPI"]).MAX))
+    return float(np.median(times))
+
+
+def throughput(quick: bool) -> None:
+    from mpi4py import MPI
+
+    from functrans import distributed as dist
+    comm = MPI.COMM_WORLD
+    sizes = [1 << 13, 1 << 16, 1 << 20, 1 << 22, 1 << 24] if not quick else [1 << 13, 1 << 20, 1 << 22]
+    if comm.rank == 0:
+        print(f"all_reduce (sum, float64) on {comm.size} processes: functrans vs raw Allreduce")
+        print("raw: mpi4py Allreduce in place; inplace: all_reduce(x, inplace=True); new: "
+              "all_reduce(x), a new result array")
+        print(f"{'bytes':>10} {'raw MB/s':>10} {'inplace MB/s':>15} {'ratio':>6} "
+              f"{'new MB/s':>15} {'ratio':>6}")
+    for nbytes in sizes:
+        x = np.random.default_rng(comm.rank).normal(size=nbytes // 8)
+        out = np.empty_like(x)
+        number = max(1, min(200, (1 << 24) // nbytes))
+        repeat = 5 if quick else 9
+        times: dict[str, list] = {"raw": [], "inplace": [], "new": []}
+        for _ in range(repeat):  # alternated, so a burst of load on the machine hits all three
+            times["raw"].append(_median_time(
+                lambda x=x, out=out: comm.Allreduce(MPI.IN_PLACE, x, op=MPI.SUM), comm, 1, number))
+            times["inplace"].append(_median_time(
+                lambda x=x: dist.all_reduce(x, inplace=True), comm, 1, number))
+            times["new"].append(_median_time(lambda x=x: dist.all_reduce(x), comm, 1, number))
+        raw, inplace, new = (float(np.median(times[k])) for k in ("raw", "inplace", "new"))
+        if comm.rank == 0:
+            print(f"{nbytes:>10} {nbytes / raw / 1e6:>10.0f} {nbytes / inplace / 1e6:>15.0f} "
+                  f"{raw / inplace:>6.2f}x {nbytes / new / 1e6:>15.0f} {raw / new:>6.2f}x", flush=True)
+
+
+def w2_step(quick: bool) -> None:
+    from mpi4py import MPI
+
+    from functrans import distributed as dist
+    from functrans import optim
+
+    from workloads import mlp_data, mlp_loss
+    comm = MPI.COMM_WORLD
+    sizes = (128, 64, 64, 10) if quick else (784, 512, 512, 10)
+    params, x, y = mlp_data(sizes, 128, np.float64)
+    k = len(x) // comm.size
+    xs, ys = x[comm.rank * k:(comm.rank + 1) * k], y[comm.rank * k:(comm.rank + 1) * k]
+    opt = optim.sgd(0.01)
+    step = dist.data_parallel_step(mlp_loss, opt)
+    state = opt.init(params)
+    step(params, state, xs, ys)
+    t = _median_time(lambda: step(params, state, xs, ys), comm, 5 if quick else 9, 5 if quick else 20)
+    if comm.rank == 0:
+        print(f"W2 {'-'.join(map(str, sizes))} global batch 128 float64 data-parallel step on "
+              f"{comm.size} process(es): {t * 1e3:.2f} ms", flush=True)
+        print(f"STEP {comm.size} {t}", flush=True)
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    if "--worker" in sys.argv:
+        if "--throughput" in sys.argv:
+            throughput(quick)
+        w2_step(quick)
+        return
+    mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    steps = {}
+    for n in (1, 2):
+        args = [mpiexec, "-n", str(n), sys.executable, os.path.abspath(__file__), "--worker"]
+        args += ["--throughput"] if n == 2 else []
+        args += ["--quick"] if quick else []
+        done = subprocess.run(args, capture_output=True, text=True, timeout=1200)
+        if done.returncode:
+            sys.exit(done.stderr)
+        for line in done.stdout.splitlines():
+            if line.startswith("STEP "):
+                steps[n] = float(line.split()[2])
+            else:
+                print(line)
+    print(f"W2 scaling 1 -> 2 processes: speedup {steps[1] / steps[2]:.2f}x, "
+          f"efficiency {steps[1] / (2 * steps[2]):.0%} (os.cpu_count() = {os.cpu_count()})")
+
+
+if __name__ == "__main__":
+    main()
