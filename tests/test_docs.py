@@ -23,7 +23,10 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 PAGES = sorted(p for p in DOCS.rglob("*.md"))
 
-_FENCE = re.compile(r"^(?P<skip><!-- skip: (?P<reason>.*?) -->\n)?```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```\s*$",
+# A block may be indented (the content of a tab, === "functrans"): its fence, its skip marker
+# and its closing fence share the indent, which is removed from the body before it runs.
+_FENCE = re.compile(r"^(?P<indent>[ ]*)(?P<skip><!-- skip: (?P<reason>.*?) -->\n(?P=indent))?"
+                    r"```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^(?P=indent)```[ \t]*$",
                     re.MULTILINE | re.DOTALL)
 _SKIP_ANY = re.compile(r"<!-- skip:(.*?)-->")
 
@@ -31,7 +34,10 @@ _SKIP_ANY = re.compile(r"<!-- skip:(.*?)-->")
 def code_blocks(text: str):
     """(language, body, skip_reason, line) of each fenced block, in order."""
     for m in _FENCE.finditer(text):
-        yield m.group("lang"), m.group("body"), m.group("reason"), text[:m.start("lang")].count("\n") + 1
+        indent = m.group("indent")
+        body = "".join(line[len(indent):] if line.startswith(indent) else line.lstrip(" ")
+                       for line in m.group("body").splitlines(keepends=True))
+        yield m.group("lang"), body, m.group("reason"), text[:m.start("lang")].count("\n") + 1
 
 
 def _page_id(path: pathlib.Path) -> str:
