@@ -22,7 +22,7 @@ from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.nn.dropout import dropout as _dropout
 from functrans.primitives.conversion import full_like
-from functrans.primitives.recurrent import gru_cell
+from functrans.primitives.recurrent import gru_cell, lstm_cell
 from functrans.typing import Array, DType, Key, Params
 
 __all__ = ["GRU", "GRUCell", "LSTM", "LSTMCell", "RNN", "RNNCell"]
@@ -61,7 +61,9 @@ def _rnn_step(params: Params, xw: Array, h: Array, nonlinearity: str) -> Array:
 def _lstm_step(params: Params, xw: Array, carry: tuple[Array, Array],
                hidden: int) -> tuple[Array, Array]:
     h, c = carry
-    gates = xw + _project(h, params["weight_hh"], params.get("bias_hh"))
+    gates = xw + _project_state(h, params["weight_hh"], params.get("bias_hh"))
+    if fnp.shape(gates)[:-1] == fnp.shape(c)[:-1] and fnp.result_type(gates, c) == fnp.result_type(c):
+        return lstm_cell(gates, c)  # the gates as one primitive (the same formulas)
     i = fnp.logistic(gates[..., :hidden])
     f = fnp.logistic(gates[..., hidden:2 * hidden])
     g = fnp.tanh(gates[..., 2 * hidden:3 * hidden])
@@ -70,8 +72,19 @@ def _lstm_step(params: Params, xw: Array, carry: tuple[Array, Array],
     return o * fnp.tanh(c), c
 
 
+def _project_state(h: Array, w: Array, b: Array | None) -> Array:
+    """``h @ w.T + b`` for a state ``h`` of one step, as ``(w @ h.T).T`` when ``h`` is a small
+    matrix: one BLAS thread multiplies a few rows by a transposed weight several times more
+    slowly than this layout, and the transposed products of reverse mode come out in the fast
+    layouts too."""
+    if fnp.ndim(h) != 2 or fnp.shape(h)[0] > 64:
+        return _project(h, w, b)
+    y = fnp.transpose(fnp.tensordot(w, h, ((1,), (1,))))
+    return y if b is None else y + b
+
+
 def _gru_step(params: Params, xw: Array, h: Array, hidden: int) -> Array:
-    hw = _project(h, params["weight_hh"], params.get("bias_hh"))
+    hw = _project_state(h, params["weight_hh"], params.get("bias_hh"))
     if fnp.shape(xw) == fnp.shape(hw) and fnp.shape(h)[:-1] == fnp.shape(xw)[:-1] \
             and fnp.result_type(xw, hw, h) == fnp.result_type(h):
         return gru_cell(xw, hw, h)  # the gates as one primitive (the same formulas)

@@ -103,7 +103,14 @@ from functrans.primitives.linalg import (
     triangular_solve_p,
 )
 from functrans.primitives.opaque import opaque_call_p
-from functrans.primitives.recurrent import gru_cell_jvp_p, gru_cell_p, gru_cell_vjp_p
+from functrans.primitives.recurrent import (
+    gru_cell_jvp_p,
+    gru_cell_p,
+    gru_cell_vjp_p,
+    lstm_cell_jvp_p,
+    lstm_cell_p,
+    lstm_cell_vjp_p,
+)
 from functrans.primitives.reduction import (
     argmax_p,
     argmin_p,

@@ -43,7 +43,8 @@ from functrans.primitives._define import add, batch_size, bdim_at_front, zeros_l
 from functrans.primitives.elementwise import logistic, mul, sub, tanh
 from functrans.primitives.shape import concatenate, slice_
 
-__all__ = ["gru_cell", "gru_cell_jvp_p", "gru_cell_p", "gru_cell_vjp_p"]
+__all__ = ["gru_cell", "gru_cell_jvp_p", "gru_cell_p", "gru_cell_vjp_p", "lstm_cell", "lstm_cell_jvp_p",
+           "lstm_cell_p", "lstm_cell_vjp_p"]
 
 
 # =============================================================================================
@@ -297,3 +298,223 @@ def _gru_cell_vjp_transpose(cts, xw, hw, h, ct):
 gru_cell_vjp_p.jvp = _gru_cell_vjp_jvp
 gru_cell_vjp_p.transpose = _gru_cell_vjp_transpose
 gru_cell_vjp_p.batch = lambda values, dims: (gru_cell_vjp_p.bind(*_moved_to_front(values, dims)), [0, 0, 0])
+
+
+# =============================================================================================
+# LSTM: lstm_cell(g, c) -> (h', c'), g = xw + hw the summed gate pre-activations (i, f, g, o)
+# =============================================================================================
+def _lstm_gates(xp: Any, g: Any, c: Any) -> tuple:
+    """``i, f, u, o`` (u: the candidate, PyTorch's ``g``), the new cell state and its tanh."""
+    size = c.shape[-1]
+    s = g * 0.5  # sigmoid(x) = (1 + tanh(x / 2)) / 2 for i, f and o; tanh for the candidate
+    s[..., 2 * size:3 * size] = g[..., 2 * size:3 * size]
+    xp.tanh(s, out=s)
+    u = s[..., 2 * size:3 * size].copy()
+    s *= 0.5
+    s += 0.5
+    i, f, o = s[..., :size], s[..., size:2 * size], s[..., 3 * size:]
+    c_new = f * c
+    c_new += i * u
+    return i, f, u, o, c_new, xp.tanh(c_new)
+
+
+def _lstm_cell_impl(g, c):
+    _, _, _, o, c_new, t = _lstm_gates(array_module_of(g, c), g, c)
+    return o * t, c_new
+
+
+def _lstm_cell_jvp_impl(g, c, t_g, t_c):
+    i, f, u, o, _, t = _lstm_gates(array_module_of(g, c), g, c)
+    size = c.shape[-1]
+    dc = f * (1 - f) * t_g[..., size:2 * size] * c
+    dc += f * t_c
+    dc += i * (1 - i) * t_g[..., :size] * u
+    dc += i * (1 - u * u) * t_g[..., 2 * size:3 * size]
+    dh = o * (1 - o) * t_g[..., 3 * size:] * t
+    dh += o * (1 - t * t) * dc
+    return dh, dc
+
+
+def _lstm_cell_vjp_impl(g, c, ct_h, ct_c):
+    xp = array_module_of(g, c)
+    i, f, u, o, _, t = _lstm_gates(xp, g, c)
+    a = ct_h * o * (1 - t * t)  # the cotangent of the new cell state, both outputs'
+    a += ct_c
+    parts = [a * u * i * (1 - i), a * c * f * (1 - f), a * i * (1 - u * u), ct_h * t * o * (1 - o)]
+    return xp.concatenate(parts, axis=-1), a * f
+
+
+def _lstm_shape(g, c, *rest):
+    size = c.shape[-1]
+    if g.shape != c.shape[:-1] + (4 * size,):
+        raise ValueError(f"lstm_cell: expected gates of shape {c.shape[:-1] + (4 * size,)} for a "
+                         f"cell state of shape {c.shape}, got {g.shape}")
+    dtype = np.result_type(g.dtype, c.dtype, *(a.dtype for a in rest))
+    return [(c.shape, dtype), (c.shape, dtype)]
+
+
+def _lstm_traced(g, c) -> dict:
+    size = c.shape[-1]
+    sig = {k: logistic(_part4(g, j, size)) for k, j in (("i", 0), ("f", 1), ("o", 3))}
+    u = tanh(_part4(g, 2, size))
+    c_new = add(mul(sig["f"], c), mul(sig["i"], u))
+    t = tanh(c_new)
+    out = {"u": u, "t": t, "c": c, "size": size, **sig}
+    for k in ("i", "f", "o"):
+        out[k + "1"] = mul(sig[k], sub(1.0, sig[k]))
+        out[k + "2"] = mul(out[k + "1"], sub(1.0, mul(2.0, sig[k])))
+    out["u1"] = sub(1.0, mul(u, u))
+    out["u2"] = mul(-2.0, mul(u, out["u1"]))
+    out["t1"] = sub(1.0, mul(t, t))
+    out["t2"] = mul(-2.0, mul(t, out["t1"]))
+    return out
+
+
+def _part4(x, k: int, size: int):
+    """Gate ``k`` (0: i, 1: f, 2: g, 3: o) of a ``(..., 4H)`` array."""
+    nd = len(x.shape)
+    return slice_(x, (0,) * (nd - 1) + (k * size,), tuple(x.shape[:-1]) + ((k + 1) * size,), (1,) * nd)
+
+
+def _lstm_direction(s: dict, t_g, t_c) -> dict:
+    size = s["size"]
+    d = {k: _part4(t_g, j, size) for k, j in (("gi", 0), ("gf", 1), ("gg", 2), ("go", 3))}
+    d["c"] = t_c
+    d["i"], d["f"] = mul(s["i1"], d["gi"]), mul(s["f1"], d["gf"])
+    d["u"], d["o"] = mul(s["u1"], d["gg"]), mul(s["o1"], d["go"])
+    d["cn"] = add(add(mul(d["f"], s["c"]), mul(s["f"], t_c)), add(mul(d["i"], s["u"]), mul(s["i"], d["u"])))
+    return d
+
+
+def _lstm_second(g, c, u: tuple, v: tuple) -> tuple:
+    """The second derivative of ``(h', c')`` along directions ``u`` and ``v`` of ``(g, c)``."""
+    s = _lstm_traced(g, c)
+    du, dv = _lstm_direction(s, *u), _lstm_direction(s, *v)
+    d2c = add(add(mul(mul(s["f2"], mul(du["gf"], dv["gf"])), c),
+                  add(mul(du["f"], dv["c"]), mul(dv["f"], du["c"]))),
+              add(add(mul(mul(s["i2"], mul(du["gi"], dv["gi"])), s["u"]),
+                      add(mul(du["i"], dv["u"]), mul(dv["i"], du["u"]))),
+                  mul(s["i"], mul(s["u2"], mul(du["gg"], dv["gg"])))))
+    d2h = add(add(mul(mul(s["o2"], mul(du["go"], dv["go"])), s["t"]),
+                  mul(s["t1"], add(mul(du["o"], dv["cn"]), mul(dv["o"], du["cn"])))),
+              mul(s["o"], add(mul(s["t2"], mul(du["cn"], dv["cn"])), mul(s["t1"], d2c))))
+    return d2h, d2c
+
+
+def _lstm_second_vjp(g, c, ct_h, ct_c, v: tuple) -> tuple:
+    """The cotangents ``(g, c)`` of ``u -> <(ct_h, ct_c), second derivative along u and v>``."""
+    s = _lstm_traced(g, c)
+    dv = _lstm_direction(s, *v)
+    a = add(ct_c, mul(ct_h, mul(s["o"], s["t1"])))  # what multiplies the second derivative of c'
+    k = mul(ct_h, add(mul(dv["o"], s["t1"]), mul(s["o"], mul(s["t2"], dv["cn"]))))  # ... of dc'_u
+    g_i = add(mul(a, add(mul(mul(s["u"], s["i2"]), dv["gi"]), mul(s["i1"], dv["u"]))),
+              mul(k, mul(s["i1"], s["u"])))
+    g_f = add(mul(a, add(mul(mul(c, s["f2"]), dv["gf"]), mul(s["f1"], dv["c"]))), mul(k, mul(s["f1"], c)))
+    g_g = add(mul(a, add(mul(dv["i"], s["u1"]), mul(s["i"], mul(s["u2"], dv["gg"])))),
+              mul(k, mul(s["i"], s["u1"])))
+    g_o = mul(ct_h, add(mul(mul(s["t"], s["o2"]), dv["go"]), mul(s["o1"], mul(s["t1"], dv["cn"]))))
+    g_c = add(mul(a, dv["f"]), mul(k, s["f"]))
+    return concatenate([g_i, g_f, g_g, g_o], len(c.shape) - 1), g_c
+
+
+# --- lstm_cell: one step's gates -----------------------------------------------------------------
+lstm_cell_p = Primitive("lstm_cell", multiple_results=True)
+lstm_cell_p.impl = _lstm_cell_impl
+lstm_cell_p.shape_rule = _lstm_shape
+
+
+def _lstm_cell_jvp(primals, tangents):
+    outs = lstm_cell_p.bind(*primals)
+    if all(t is zero for t in tangents):
+        return outs, [zero, zero]
+    return outs, lstm_cell_jvp_p.bind(*primals, *_dense(tangents, primals))
+
+
+lstm_cell_p.jvp = _lstm_cell_jvp
+lstm_cell_p.batch = lambda values, dims: (lstm_cell_p.bind(*_moved_to_front(values, dims)), [0, 0])
+
+
+def lstm_cell(g: Any, c: Any) -> tuple[Any, Any]:
+    """PyTorch's LSTM update from the summed gate pre-activations
+    ``g = x @ W_ih.T + b_ih + h @ W_hh.T + b_hh`` (``(..., 4H)``, gates ``(i, f, g, o)``) and
+    the cell state ``c`` (``(..., H)``)::
+
+        c' = sigmoid(f) * c + sigmoid(i) * tanh(g)
+        h' = sigmoid(o) * tanh(c')
+
+    Returns:
+        ``(h', c')``.
+
+    Example:
+        >>> import numpy as np
+        >>> h, c = lstm_cell(np.zeros(4), np.array([2.0]))
+        >>> c.tolist(), round(float(h[0]), 6)
+        ([1.0], 0.380797)
+    """
+    h, c = lstm_cell_p.bind(g, c)
+    return h, c
+
+
+# --- lstm_cell_jvp: the tangents of (h', c'), linear in (t_g, t_c) ---------------------------------
+lstm_cell_jvp_p = Primitive("lstm_cell_jvp", multiple_results=True)
+lstm_cell_jvp_p.impl = _lstm_cell_jvp_impl
+lstm_cell_jvp_p.shape_rule = _lstm_shape
+
+
+def _lstm_cell_jvp_jvp(primals, tangents):
+    p, t = primals[:2], primals[2:]
+    dp, dt = tangents[:2], tangents[2:]
+    outs = lstm_cell_jvp_p.bind(*primals)
+    parts = []
+    if any(d is not zero for d in dt):
+        parts.append(lstm_cell_jvp_p.bind(*p, *_dense(dt, t)))
+    if any(d is not zero for d in dp):
+        parts.append(_lstm_second(*p, tuple(t), tuple(_dense(dp, p))))
+    if not parts:
+        return outs, [zero, zero]
+    return outs, list(parts[0]) if len(parts) == 1 else [add(a, b) for a, b in zip(*parts)]
+
+
+def _lstm_cell_jvp_transpose(cts, g, c, t_g, t_c):
+    return (zero, zero, *lstm_cell_vjp_p.bind(g, c, *_dense(cts, (c, c))))
+
+
+lstm_cell_jvp_p.jvp = _lstm_cell_jvp_jvp
+lstm_cell_jvp_p.transpose = _lstm_cell_jvp_transpose
+lstm_cell_jvp_p.batch = lambda values, dims: (lstm_cell_jvp_p.bind(*_moved_to_front(values, dims)), [0, 0])
+
+
+# --- lstm_cell_vjp: the cotangents of (g, c), linear in (ct_h, ct_c) --------------------------------
+lstm_cell_vjp_p = Primitive("lstm_cell_vjp", multiple_results=True)
+lstm_cell_vjp_p.impl = _lstm_cell_vjp_impl
+
+
+def _lstm_cell_vjp_shape(g, c, ct_h, ct_c):
+    (_, dtype), _ = _lstm_shape(g, c, ct_h, ct_c)
+    return [(g.shape, dtype), (c.shape, dtype)]
+
+
+lstm_cell_vjp_p.shape_rule = _lstm_cell_vjp_shape
+
+
+def _lstm_cell_vjp_jvp(primals, tangents):
+    p, ct = primals[:2], primals[2:]
+    dp, dct = tangents[:2], tangents[2:]
+    outs = lstm_cell_vjp_p.bind(*primals)
+    parts = []
+    if any(d is not zero for d in dct):
+        parts.append(lstm_cell_vjp_p.bind(*p, *_dense(dct, ct)))
+    if any(d is not zero for d in dp):
+        parts.append(_lstm_second_vjp(*p, *ct, tuple(_dense(dp, p))))
+    if not parts:
+        return outs, [zero, zero]
+    return outs, list(parts[0]) if len(parts) == 1 else [add(a, b) for a, b in zip(*parts)]
+
+
+def _lstm_cell_vjp_transpose(cts, g, c, ct_h, ct_c):
+    return (zero, zero, *lstm_cell_jvp_p.bind(g, c, *_dense(cts, (g, c))))
+
+
+lstm_cell_vjp_p.jvp = _lstm_cell_vjp_jvp
+lstm_cell_vjp_p.transpose = _lstm_cell_vjp_transpose
+lstm_cell_vjp_p.batch = lambda values, dims: (lstm_cell_vjp_p.bind(*_moved_to_front(values, dims)), [0, 0])

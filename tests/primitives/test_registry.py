@@ -22,7 +22,7 @@ LINEAR = {
     "concatenate", "pad", "rev", "slice", "gather", "scatter_add", "scatter", "dot_general",
     "convert_element_type", "full_like",
     "cumsum", "fft", "solve", "triangular_solve", "expm_frechet",
-    "gru_cell_jvp", "gru_cell_vjp",
+    "gru_cell_jvp", "gru_cell_vjp", "lstm_cell_jvp", "lstm_cell_vjp",
 }
 
 

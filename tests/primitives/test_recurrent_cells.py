@@ -1,6 +1,6 @@
-"""The fused GRU cell (functrans.primitives.recurrent) against the same step written with
+"""The fused GRU and LSTM cells (functrans.primitives.recurrent) against the same steps written with
 elementwise primitives: values, gradients to second order in both modes, jit and vmap, on
-both backends; and nn.GRU's training gradient against the unfused step."""
+both backends; and nn.GRU's and nn.LSTM's training gradients against the unfused steps."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,7 +9,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import nn, random, tree
-from functrans.primitives.recurrent import gru_cell
+from functrans.primitives.recurrent import gru_cell, lstm_cell
 from functrans.testing import check_grads
 
 N, H = 3, 4
@@ -99,6 +99,66 @@ def test_gru_layer_gradient_matches_the_unfused_step():
 
     def fused_loss(p):
         return fnp.sum(fnp.tanh(gru.apply(p, x)[0]))
+
+    close(ft.grad(fused_loss)(params), ft.grad(unfused_loss)(params), rtol=1e-10, atol=1e-12)
+    close(ft.jit(ft.grad(fused_loss))(params), ft.grad(unfused_loss)(params), rtol=1e-10, atol=1e-12)
+
+
+# --- LSTM ----------------------------------------------------------------------------------------
+def lstm_unfused(g, c):
+    i, f = fnp.logistic(g[..., :H]), fnp.logistic(g[..., H:2 * H])
+    u, o = fnp.tanh(g[..., 2 * H:3 * H]), fnp.logistic(g[..., 3 * H:])
+    c = f * c + i * u
+    return o * fnp.tanh(c), c
+
+
+def lstm_inputs(seed=0, lead=(N,)):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal(lead + (4 * H,)), rng.standard_normal(lead + (H,))
+
+
+def test_lstm_values_and_derivatives_match_the_unfused_step(backend):
+    args = lstm_inputs()
+    put = backend.put(args)
+    out = lstm_cell(*put)
+    backend.check_placed(out[0])
+    close(backend.get(out), lstm_unfused(*args))
+
+    def loss(fn):
+        return lambda g, c: fnp.sum(fnp.sin(fn(g, c)[0])) + fnp.sum(fn(g, c)[1] ** 2)
+
+    close(backend.get(ft.grad(loss(lstm_cell), (0, 1))(*put)), ft.grad(loss(lstm_unfused), (0, 1))(*args))
+    hvp = ft.jvp(ft.grad(loss(lstm_cell), (0, 1)), put, put)[1]
+    close(backend.get(hvp), ft.jvp(ft.grad(loss(lstm_unfused), (0, 1)), args, args)[1])
+    gg = ft.grad(lambda *a: fnp.sum(ft.grad(loss(lstm_cell), 1)(*a) ** 2), (0, 1))(*put)
+    close(backend.get(gg), ft.grad(lambda *a: fnp.sum(ft.grad(loss(lstm_unfused), 1)(*a) ** 2), (0, 1))(*args))
+    mapped = ft.jit(ft.vmap(lstm_cell, in_axes=(0, None)))(backend.put(np.stack([args[0], -args[0]])), put[1])
+    expected = [np.stack(pair) for pair in zip(lstm_unfused(*args), lstm_unfused(-args[0], args[1]))]
+    close(backend.get(mapped), expected)
+
+
+def test_lstm_check_grads_to_second_order():
+    check_grads(lstm_cell, lstm_inputs(1), order=2, modes=("fwd", "rev"))
+    check_grads(lstm_cell, lstm_inputs(2, lead=()), order=2, modes=("fwd", "rev"))
+
+
+def test_lstm_layer_gradient_matches_the_unfused_step():
+    lstm = nn.LSTM(3, H)
+    params = lstm.init(random.key(0))
+    x = np.random.default_rng(5).standard_normal((6, 2, 3))
+
+    def unfused_loss(p):
+        layer = {n: p[f"{n}_l0"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+        xw = x @ layer["weight_ih"].T + layer["bias_ih"]
+        h = c = fnp.zeros((2, H))
+        total = 0.0
+        for t in range(x.shape[0]):
+            h, c = lstm_unfused(xw[t] + h @ layer["weight_hh"].T + layer["bias_hh"], c)
+            total = total + fnp.sum(fnp.tanh(h))
+        return total
+
+    def fused_loss(p):
+        return fnp.sum(fnp.tanh(lstm.apply(p, x)[0]))
 
     close(ft.grad(fused_loss)(params), ft.grad(unfused_loss)(params), rtol=1e-10, atol=1e-12)
     close(ft.jit(ft.grad(fused_loss))(params), ft.grad(unfused_loss)(params), rtol=1e-10, atol=1e-12)
