@@ -5,8 +5,10 @@
 Every weight and bias starts uniform on ``+-1/sqrt(hidden_size)``, as in PyTorch. The input
 projections of a whole sequence are computed with one matrix product before the time loop,
 which is one ``lax.scan``: under ``jit`` a training step stages the step once, whatever the
-sequence length. Sequence layers take PyTorch's ``bidirectional`` and ``dropout`` (between
-stacked layers) arguments; ``proj_size`` is not supported.
+sequence length. The gates of a GRU or LSTM step are one fused primitive each
+(functrans.primitives.recurrent), so a step is a few primitives under any transformation.
+Sequence layers take PyTorch's ``bidirectional`` and ``dropout`` (between stacked layers)
+arguments; ``proj_size`` is not supported.
 """
 from __future__ import annotations
 

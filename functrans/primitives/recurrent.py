@@ -1,5 +1,5 @@
-"""Fused recurrent cells: the gate computation of a GRU step after its two matrix products as
-one primitive, so a recurrent step is a handful of primitives instead of dozens.
+"""Fused recurrent cells: the gate computation of a GRU or LSTM step after its matrix products
+as one primitive, so a recurrent step is a handful of primitives instead of dozens.
 
 ``gru_cell(xw, hw, h)`` takes the input projection ``xw = x @ W_ih.T + b_ih`` and the hidden
 projection ``hw = h @ W_hh.T + b_hh`` (both ``(..., 3H)``, gates in PyTorch's order
@@ -10,19 +10,23 @@ projection ``hw = h @ W_hh.T + b_hh`` (both ``(..., 3H)``, gates in PyTorch's or
     n = tanh(xw_n + r * hw_n)          # the reset gate scales the hidden part, bias included
     h' = (1 - z) * n + z * h
 
-Three primitives carry the rules:
+``lstm_cell(g, c)`` takes the summed gate pre-activations ``g = xw + hw`` (``(..., 4H)``, gates
+``(i, f, g, o)``) and the cell state, and returns PyTorch's ``(h', c')``.
+
+Each cell is three primitives:
 
 - ``gru_cell_p``: the step; its JVP is ``gru_cell_jvp_p``;
 - ``gru_cell_jvp_p(xw, hw, h, t_xw, t_hw, t_h)``: the tangent of the step, linear in the three
   tangents; its transpose is ``gru_cell_vjp_p``;
 - ``gru_cell_vjp_p(xw, hw, h, ct) -> (ct_xw, ct_hw, ct_h)``: the cotangents, linear in
-  ``ct``; its transpose is ``gru_cell_jvp_p``.
+  ``ct``; its transpose is ``gru_cell_jvp_p``;
 
-The two linear primitives recompute the gates from the primal inputs (a few NumPy calls) rather
-than keeping them, so the residuals of reverse mode are the inputs of the step. Their own
-derivatives with respect to the primal inputs (second order and beyond) are written with
-existing primitives (``_gru_second`` and ``_gru_second_vjp``), which differentiate to any order.
-All three batch by moving the batch axes to the front: the gates work on any leading axes.
+and the same for ``lstm_cell``. The linear primitives recompute the gates from the primal inputs
+(a few NumPy calls) rather than keeping them, so the residuals of reverse mode are the inputs of
+the step. Their own derivatives with respect to the primal inputs (second order and beyond) are
+written with existing primitives (``_gru_second``, ``_lstm_second`` and their cotangent forms),
+which differentiate to any order. All batch by moving the batch axes to the front: the gates
+work on any leading axes.
 
 Example:
     >>> import numpy as np
