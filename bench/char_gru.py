@@ -7,7 +7,7 @@ same step written by hand in NumPy, forward and backward (backpropagation throug
 65 -> 128, a one-layer GRU of 128 units (``nn.GRU``, PyTorch's gate formulas), a linear head
 128 -> 65, sequence 32, batch 16, float32; a step is the gradient of the mean next-character
 cross entropy and an SGD update. The hand-written step's gradient is checked against
-functrans's before timing. Issue 14's targets: eager <= 1.5x, jit <= 1.0x the hand-written step.
+functrans's before timing. Targets: eager <= 1.5x, jit <= 1.0x the hand-written step.
 """
 from __future__ import annotations  # noqa: I001 (_harness before functrans: it puts the tree to measure on sys.path)
 

@@ -8,7 +8,7 @@ From the repository root, on a quiet machine:
 run of every module (small sizes, one short timed run per figure) that writes no file unless
 ``--output`` names one; module names (``run jacobian ...``) run only those. A module runs in
 a process of its own so that what one imports or allocates does not move another's figures.
-Issue 14's target table alone, eager and jit against each bound: ``bench/targets.py``.
+The performance target table alone, eager and jit against each bound: ``bench/targets.py``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Issue 14's whole target table in one command: W1-W5, the char-GRU training step, and jit
+"""The performance target table in one command: W1-W5, the char-GRU training step, and jit
 with a new Python float per call, eager and jit, each against its target (and JAX's jit
 column when JAX is importable).
 
@@ -36,7 +36,7 @@ except ImportError:
 
 @dataclass
 class Target:
-    """One line of the table: the figures of a workload and the bounds issue 14 sets.
+    """One line of the table: the figures of a workload and the bounds it is held to.
 
     ``eager_bound``/``jit_bound`` bound the ratio to the hand-written reference (``x``), or,
     when ``per`` is set, are text only (the bound is against another commit or JAX)."""
@@ -123,7 +123,7 @@ def _jax_mlp(sizes, batch, dtype):  # pragma: no cover - only with JAX installed
 
 
 def targets(quick: bool) -> list[Target]:
-    """Issue 14's rows (smaller sizes with ``quick``)."""
+    """The table's rows (smaller sizes with ``quick``)."""
     big = (128, 64, 64, 10) if quick else (784, 512, 512, 10)
     small = (64, 32, 32, 10) if quick else (64, 128, 128, 10)
     big_batch, small_batch = (32, 64) if quick else (128, 256)
