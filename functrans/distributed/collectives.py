@@ -153,14 +153,16 @@ def _group_by_dtype(leaves: list) -> dict:
 # -- the collectives ------------------------------------------------------------------------------
 
 def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET_BYTES,
-               inplace: bool = False) -> Any:
+               inplace: bool = False, check: bool = True) -> Any:
     """The elementwise ``op`` (``"sum"``, ``"mean"``, ``"max"`` or ``"min"``) of ``tree`` over all
     ranks, on every rank. A mean of integers is a float64 array.
 
     The result is new arrays; with ``inplace=True`` the reduction is written into the leaves
     themselves (writeable NumPy arrays; a float dtype for ``"mean"``), which are returned: no
     allocation and, for a single leaf of a dtype, no copy at all (``data_parallel_step`` reduces
-    its freshly computed gradients this way).
+    its freshly computed gradients this way). ``check=False`` skips the comparison of the
+    trees across ranks (one small all-gather): only where the caller knows they agree, since
+    trees that differ then corrupt the reduction or stall it.
 
     Example:
         >>> import numpy as np
@@ -180,7 +182,8 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
         if op == "mean":
             out = [x / 1 if _dtype(x).kind in "iub" else x for x in out]
         return ft_tree.unflatten(treedef, out)
-    check_same_tree(tree, "all_reduce")
+    if check:
+        check_same_tree(tree, "all_reduce")
     mpi_op = _mpi_op(op)
     results: list = [None] * len(leaves)
     for idx in _group_by_dtype(leaves).values():

@@ -70,7 +70,9 @@ def data_parallel_step(loss_fn: Callable[..., Any], optimizer: Any, *, weighted:
     gradient is weighted by its shard's size (the length of the first batch argument), which
     gives the full batch's gradient for unequal shards too. ``check_every=N`` checks every N
     steps, by hash, that the parameters are the same on all ranks and names the first leaf that
-    diverged. The local gradient is staged with ``jit`` unless ``jit_local=False``.
+    diverged. The gradient trees are compared across ranks (structure and shapes) on the first
+    step and on those checked steps. The local gradient is staged with ``jit`` unless
+    ``jit_local=False``.
 
     Example:
         >>> import numpy as np, functrans.numpy as fnp
@@ -106,7 +108,11 @@ def data_parallel_step(loss_fn: Callable[..., Any], optimizer: Any, *, weighted:
             host = all(isinstance(v, (np.ndarray, np.generic)) for v in ft_tree.leaves(both))
             if host:
                 both = ft_tree.map(lambda v: _owned(v, copy=not jit_local), both)
-            grads, loss = all_reduce(both, op="sum" if weighted else "mean", inplace=host)
+            # The trees are compared across ranks on the first step and on checked steps: the
+            # gradients have the parameters' structure, which later steps keep.
+            verify = count[0] == 0 or bool(check_every and (count[0] + 1) % check_every == 0)
+            grads, loss = all_reduce(both, op="sum" if weighted else "mean", inplace=host,
+                                     check=verify)
         params, opt_state = update(params, opt_state, grads)
         count[0] += 1
         if check_every and count[0] % check_every == 0:
