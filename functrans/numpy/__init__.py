@@ -200,7 +200,14 @@ from functrans.numpy._exponential import (
 )
 from functrans.numpy._floating import frexp, ldexp, modf, nextafter, spacing
 from functrans.numpy._functional import apply_along_axis, apply_over_axes, piecewise, vectorize
-from functrans.numpy._histograms import bincount, digitize, histogram, histogram_bin_edges
+from functrans.numpy._histograms import (
+    bincount,
+    digitize,
+    histogram,
+    histogram2d,
+    histogram_bin_edges,
+    histogramdd,
+)
 from functrans.numpy._index_tricks import (
     argwhere,
     compress,
@@ -286,6 +293,7 @@ from functrans.numpy._manipulation import (
     block,
     broadcast_shapes,
     delete,
+    insert,
     matrix_transpose,
     resize,
     trim_zeros,
@@ -396,6 +404,9 @@ from functrans.numpy._statistics import (
     mean,
     median,
     nanmean,
+    nanmedian,
+    nanpercentile,
+    nanquantile,
     nanstd,
     nanvar,
     percentile,

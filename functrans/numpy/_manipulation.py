@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -17,6 +17,8 @@ from functrans.numpy._indexing import take
 from functrans.numpy._joining import concatenate
 from functrans.numpy._shape import moveaxis, ravel, reshape, swapaxes
 from functrans.numpy._util import any_tracer, as_array, host_values, normalize_axis, placed_like
+from functrans.primitives import elementwise as _ew
+from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike
 
 
@@ -194,3 +196,45 @@ def trim_zeros(filt: ArrayLike, trim: str = "fb", axis: int | Sequence[int] | No
             stop = int(nonzero[-1]) + 1 if "b" in trim.lower() else values.shape[ax]
             slices[ax] = slice(start, stop)
     return a[tuple(slices)]
+
+
+def insert(arr: ArrayLike, obj: int | slice | Sequence[int] | ArrayLike, values: ArrayLike,
+           axis: int | None = None) -> Array:
+    """``arr`` with ``values`` inserted before the positions ``obj`` along ``axis`` (the
+    flattened array when None), broadcast as ``numpy.insert`` broadcasts them, in ``arr``'s
+    dtype. The positions must be static (a traced ``obj`` needs concrete values); the result
+    is differentiable in ``arr`` and ``values``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> fnp.insert(fnp.array([1.0, 2.0, 3.0]), 1, [8.0, 9.0]).tolist()
+        [1.0, 8.0, 9.0, 2.0, 3.0]
+    """
+    a, v = as_array(arr), as_array(values)
+    if isinstance(obj, Tracer):
+        try:
+            obj = obj.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                "fnp.insert needs the positions to insert at: they decide the result's shape. Pass "
+                "them as a Python int, slice or list (static under jit).") from None
+    if not any_tracer(a, v):
+        return array_module(a).insert(a, obj, v, axis)
+    if v.dtype != a.dtype:
+        v = convert_element_type(v, new_dtype=a.dtype)
+    # NumPy's insert applied to labels: entry i of arr is i + 1, entry j of values is -(j + 1);
+    # the labelled result says where every entry of the result comes from
+    a_labels = np.arange(1, math.prod(a.shape) + 1).reshape(tuple(a.shape))  # host-data: labels
+    v_labels = -np.arange(1, math.prod(v.shape) + 1).reshape(tuple(v.shape))  # host-data: labels
+    where_to: Any = obj if not hasattr(obj, "shape") else host_values(obj)
+    labels = cast(Any, np.insert)(a_labels, where_to, v_labels, axis)  # host-data: the labels above
+    from_a = placed_like(labels > 0, a)  # host-data: the labels above
+    a_index = np.maximum(labels - 1, 0)  # host-data: the labels above
+    v_index = np.maximum(-labels - 1, 0)  # host-data: the labels above
+    taken_a = take(ravel(a), a_index) if a_index.size and math.prod(a.shape) else None
+    taken_v = take(ravel(v), v_index) if v_index.size and math.prod(v.shape) else None
+    if taken_a is None:
+        return taken_v if taken_v is not None else reshape(ravel(a)[:0], labels.shape)
+    if taken_v is None:
+        return taken_a
+    return _ew.select(from_a, taken_a, taken_v)

@@ -12,10 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from functrans import errors
 from functrans._abstract import shape_of
 from functrans.api import custom_jvp
 from functrans.backend import array_module
-from functrans.numpy._indexing import take
+from functrans.core.trace import Tracer
+from functrans.numpy._indexing import take, take_along_axis
 from functrans.numpy._joining import concatenate
 from functrans.numpy._products import matmul
 from functrans.numpy._reductions import max, min, nansum, sum
@@ -411,3 +413,125 @@ def corrcoef(x: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, *, d
     if c.dtype.kind == "c":
         return c
     return _ew.max(_ew.min(c, 1.0), -1.0)
+
+
+# --- order statistics ignoring NaN ---------------------------------------------------------------
+
+
+def nanquantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None,
+                overwrite_input: bool = False, method: str = "linear", keepdims: bool = False) -> Array:
+    """``quantile`` ignoring NaN entries (a slice of NaNs only gives NaN), as
+    ``numpy.nanquantile``. Which entries are NaN decides the positions interpolated, so a
+    traced ``a`` needs concrete values (without any NaN it is ``quantile``, which needs
+    none). The derivative flows to the one or two entries each quantile uses.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.nanquantile(fnp.array([1.0, fnp.nan, 3.0, 4.0]), 0.5))
+        3.0
+    """
+    if out is not None:
+        raise NotImplementedError("functrans.numpy.nanquantile does not write into out=")
+    if method not in _QUANTILE_METHODS:
+        raise NotImplementedError(f"functrans.numpy.nanquantile: method={method!r} is not supported; use one of "
+                                  f"{', '.join(map(repr, _QUANTILE_METHODS))}")
+    a = as_array(a)
+    q_arr = host_values(q).astype(np.float64)  # the output's shape and positions depend on q
+    if np.any((q_arr < 0) | (q_arr > 1)):  # host-data: host values of q
+        raise ValueError("Quantiles must be in the range [0, 1]")
+    if not any_tracer(a):
+        if type(a) is not np.ndarray and not isinstance(q, (int, float)):
+            q = placed_like(q_arr, a)
+        return array_module(a).nanquantile(a, q, axis=axis, keepdims=keepdims, method=method)
+    if a.dtype.kind not in "fc":  # no NaN in integers
+        return quantile(a, q, axis, None, overwrite_input, method, keepdims)
+    values = _values_of(a)
+    if not np.isnan(values).any():  # host-data: the values read above
+        plain: Any = quantile(a, q, axis, None, overwrite_input, method, keepdims)
+        # NumPy's methods that pick an entry keep the data's dtype
+        if method in _PICKING and plain.dtype != a.dtype:
+            return convert_element_type(plain, new_dtype=a.dtype)
+        return plain
+    nd = len(a.shape)
+    axes = normalize_axes(axis, nd)
+    kept = tuple(d for d in range(nd) if d not in axes)
+    kept_shape = tuple(a.shape[d] for d in kept)
+    n = math.prod(a.shape[d] for d in axes)
+    rows = _shape.reshape(_shape.transpose(a, kept + axes), (math.prod(kept_shape), n))
+    valid = ~np.isnan(np.transpose(values, kept + axes).reshape(-1, n))  # host-data: the values read above
+    counts = valid.sum(axis=1)
+    # NaNs sorted last (as +inf), so each row's valid entries come first
+    s = sort(_ew.select(isnan(rows), np.inf, rows), axis=-1)
+    position = q_arr.reshape(1, -1) * np.maximum(counts - 1, 0).reshape(-1, 1)  # host-data: positions
+    lo = np.floor(position).astype(np.intp)  # host-data: positions
+    hi = np.minimum(lo + 1, np.maximum(counts - 1, 0).reshape(-1, 1))  # host-data: positions
+    frac = position - lo
+    if method in ("lower", "higher", "nearest"):
+        rounding: dict[str, Callable[[np.ndarray], np.ndarray]] = {"lower": np.floor, "higher": np.ceil,
+                                                                   "nearest": np.around}
+        rounded = rounding[method](position)
+        result = take_along_axis(s, placed_like(rounded.astype(np.intp), s), axis=-1)
+    else:
+        if method == "midpoint":
+            frac = np.where(frac == 0, 0.0, 0.5)  # host-data: weights
+        below = take_along_axis(s, placed_like(lo, s), axis=-1)
+        above = take_along_axis(s, placed_like(hi, s), axis=-1)
+        gap = _ew.sub(above, below)
+        weights = placed_like(frac, s)
+        result = _ew.select(placed_like(frac >= 0.5, s), _ew.sub(above, _ew.mul(gap, _ew.sub(1.0, weights))),
+                            _ew.add(below, _ew.mul(gap, weights)))
+    empty = np.broadcast_to((counts == 0)[:, None], frac.shape)  # host-data: the rows without values
+    result = _ew.select(placed_like(empty, s), np.nan, result)
+    weak_q = q if isinstance(q, (int, float)) else q_arr.dtype
+    dtype = a.dtype if method in _PICKING else np.result_type(a.dtype, weak_q)  # host-metadata: dtypes
+    result = convert_element_type(result, new_dtype=dtype)
+    result = _shape.reshape(result, kept_shape + q_arr.shape)
+    k, qn = len(kept), q_arr.ndim
+    result = _shape.transpose(result, tuple(range(k, k + qn)) + tuple(range(k)))
+    if keepdims:
+        result = _shape.reshape(result, q_arr.shape + tuple(1 if d in axes else a.shape[d] for d in range(nd)))
+    return result
+
+
+_PICKING = ("lower", "higher", "nearest")  # the methods that return entries, not interpolations
+
+
+def _values_of(a: Any) -> np.ndarray:
+    if isinstance(a, Tracer):
+        try:
+            a.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                "fnp.nanquantile, nanpercentile and nanmedian read which entries are NaN, which jit and "
+                "vmap do not know yet. Call them outside the transformation, or, for data without NaN, "
+                "use fnp.quantile, fnp.percentile or fnp.median.") from None
+    return host_values(a)
+
+
+def nanpercentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None,
+                  overwrite_input: bool = False, method: str = "linear", keepdims: bool = False) -> Array:
+    """``percentile`` ignoring NaN entries (``q`` in [0, 100]); see ``nanquantile``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.nanpercentile(fnp.array([1.0, fnp.nan, 3.0]), 50))
+        2.0
+    """
+    # a Python number stays one (weakly typed: it does not widen float32 data)
+    q = q / 100 if isinstance(q, (int, float)) else host_values(q).astype(np.float64) / 100  # host-data: q
+    return nanquantile(a, q, axis, out, overwrite_input, method, keepdims)
+
+
+def nanmedian(a: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None,
+              overwrite_input: bool = False, keepdims: bool = False) -> Array:
+    """``median`` ignoring NaN entries; see ``nanquantile``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> float(fnp.nanmedian(fnp.array([4.0, fnp.nan, 1.0, 3.0])))
+        3.0
+    """
+    a = as_array(a)
+    if not any_tracer(a):
+        return array_module(a).nanmedian(a, axis=axis, keepdims=keepdims)
+    return nanquantile(a, 0.5, axis, out, overwrite_input, keepdims=keepdims)

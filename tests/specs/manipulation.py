@@ -33,6 +33,16 @@ def _delete_sig(draw):
     return (shape,), {"obj": obj, "axis": axis}
 
 
+@st.composite
+def _insert_sig(draw):
+    shape = draw(shapes(min_dims=1, max_dims=2, min_side=1))
+    axis = draw(st.sampled_from([None] + list(range(len(shape)))))
+    n = int(np.prod(shape)) if axis is None else shape[axis]
+    obj = draw(st.one_of(st.integers(-n, n), st.lists(st.integers(0, n), min_size=1, max_size=3)))
+    values = (len(obj),) if isinstance(obj, list) and axis is None else ()
+    return (shape, values), {"obj": obj, "axis": axis}
+
+
 def _block(a, b, c, d):
     return [[a, b], [c, d]]
 
@@ -58,6 +68,8 @@ FUNCTIONS: list[OpSpec] = [
     OpSpec("fnp.block[vectors]", lambda a, b: fnp.block([a, b, a]), lambda a, b: np.block([a, b, a]), 2,
            st.tuples(shapes(min_dims=1, max_dims=1), shapes(min_dims=1, max_dims=1)).map(lambda s: (s, {}))),
     unary("fnp.delete", fnp.delete, np.delete, sig=_delete_sig()),
+    OpSpec("fnp.insert", lambda a, v, *, obj, axis: fnp.insert(a, obj, v, axis),
+           lambda a, v, *, obj, axis: np.insert(a, obj, v, axis), 2, _insert_sig()),
     unary("fnp.trim_zeros", fnp.trim_zeros, np.trim_zeros, GRID,
           sig=shapes(min_dims=1, max_dims=1).flatmap(lambda s: st.sampled_from(["f", "b", "fb"]).map(
               lambda t: ((s,), {"trim": t}))), derivative="none"),

@@ -55,6 +55,21 @@ def _bins_sig(draw):
                                           "range": draw(st.sampled_from([None, (-1.0, 1.5)]))}
 
 
+def _with_nans(a):
+    """``a`` with every fourth entry NaN (no slice of the drawn shapes all NaN), for arrays of
+    any backend, traced or not."""
+    positions = np.flatnonzero(np.arange(int(np.prod(a.shape))) % 4 == 3)
+    return fnp.reshape(fnp.at(fnp.ravel(a))[positions].set(np.nan), a.shape)
+
+
+@st.composite
+def _nan_sig(draw):
+    shape = draw(shapes(min_dims=1, max_dims=2, min_side=2))
+    axis = draw(st.sampled_from([None] + list(range(len(shape)))))
+    q = draw(st.sampled_from([0.5, 0.0, 1.0, [0.25, 0.8]]))
+    return (shape,), {"q": q, "axis": axis, "method": draw(st.sampled_from(["linear", "lower", "midpoint"]))}
+
+
 def _histogram_counts(a, **kw):
     return fnp.histogram(a, **kw)[0]
 
@@ -137,4 +152,21 @@ FUNCTIONS: list[OpSpec] = [
     OpSpec("fnp.iterable", lambda: (fnp.iterable([1]), fnp.iterable(2.0), fnp.iterable(np.ones(2))),
            lambda: (True, False, True), 0, st.just(((), {})), derivative="none"),
     binary("fnp.pow", fnp.pow, np.pow, (POSITIVE, ANY)),
+    OpSpec("fnp.histogramdd", lambda p, w: fnp.histogramdd(p, bins=[2, 3], range=[(-1.0, 1.0), (-2.0, 2.0)],
+                                                            weights=w),
+           lambda p, w: np.histogramdd(p, bins=[2, 3], range=[(-1.0, 1.0), (-2.0, 2.0)], weights=w), 2,
+           st.integers(0, 5).map(lambda n: (((n, 2), (n,)), {})), domain=(DISTINCT, ANY), dtypes=_F64),
+    unary("fnp.histogramdd[data bins]", lambda p: fnp.histogramdd(p, bins=2), lambda p: np.histogramdd(p, bins=2),
+          DISTINCT, sig=st.integers(2, 5).map(lambda n: (((n, 3),), {})), dtypes=_F64),
+    OpSpec("fnp.histogram2d", lambda x, y: fnp.histogram2d(x, y, bins=2, density=True),
+           lambda x, y: np.histogram2d(x, y, bins=2, density=True), 2,
+           st.integers(2, 5).map(lambda n: (((n,), (n,)), {})), domain=(DISTINCT, DISTINCT), dtypes=_F64),
+    unary("fnp.nanquantile", lambda a, **kw: fnp.nanquantile(_with_nans(a), **kw),
+          lambda a, **kw: np.nanquantile(_with_nans(a), **kw), DISTINCT, sig=_nan_sig()),
+    unary("fnp.nanpercentile", lambda a, **kw: fnp.nanpercentile(_with_nans(a), 30.0, **kw),
+          lambda a, **kw: np.nanpercentile(_with_nans(a), 30.0, **kw), DISTINCT,
+          sig=_nan_sig().map(lambda sp: (sp[0], {"axis": sp[1]["axis"]}))),
+    unary("fnp.nanmedian", lambda a, **kw: fnp.nanmedian(_with_nans(a), **kw),
+          lambda a, **kw: np.nanmedian(_with_nans(a), **kw), DISTINCT,
+          sig=_nan_sig().map(lambda sp: (sp[0], {"axis": sp[1]["axis"]}))),
 ]
