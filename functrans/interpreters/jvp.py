@@ -125,8 +125,8 @@ class JVPTrace(Trace):
         tracer.tangent = tangent_out
         return tracer
 
-    def apply_rule(self, prim, rule, args: Sequence, params: dict, primals: list | None = None,
-                   tangents: list | None = None):
+    def apply_rule(self, prim: Any, rule: Callable | None, args: Sequence, params: dict,
+                   primals: list | None = None, tangents: list | None = None) -> Any:
         """``prim``'s JVP rule ``rule`` applied to ``args`` (split into ``primals`` and
         ``tangents`` unless given): the output, or its tracers."""
         if primals is None or tangents is None:
