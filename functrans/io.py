@@ -9,7 +9,7 @@ is written to a temporary file in the same directory and moved into place with
 partial one; the next save to that path removes the temporary file a killed save left
 behind. ``load(path)`` reads it back with ``allow_pickle=False``: a file from an untrusted
 source cannot run code, and whatever is wrong with a file, ``load`` raises
-:class:`SaveFormatError`. Namedtuple classes are restored by name only from functrans's own
+[`SaveFormatError`][functrans.errors.SaveFormatError]. Namedtuple classes are restored by name only from functrans's own
 (already imported) modules; other namedtuples come back as equivalent generated classes
 (pass ``like=`` to get your own types back).
 
@@ -388,7 +388,7 @@ def _match_like(loaded: PyTree, like: PyTree, path: str) -> PyTree:
 
 
 def load(path: PathLike, like: PyTree | None = None, *, device: str | None = None) -> PyTree:
-    """Read a tree written by :func:`save` (without pickle), structure and dtypes exact.
+    """Read a tree written by [`save`][functrans.io.save] (without pickle), structure and dtypes exact.
 
     Args:
         path: The file.

@@ -1,7 +1,7 @@
 """The seam between functrans and the array libraries (NumPy on the CPU, CuPy on the GPU).
 
 Code outside this package asks ``array_module(x)`` for the NumPy-like namespace that serves
-an array, or ``backend_of(x)`` for its :class:`Backend` (which adds what the libraries
+an array, or ``backend_of(x)`` for its [`Backend`][functrans.backend.Backend] (which adds what the libraries
 spell differently: scatter-add, special functions, devices, transfers), and never does
 arithmetic on user arrays with ``numpy`` directly. Both are found by the array's type
 through a dict, so the lookup costs one dict access on the hot path. Python scalars (and

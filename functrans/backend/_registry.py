@@ -147,7 +147,7 @@ def array_module_of(*xs: Any) -> Any:
 
 
 def backend_of(*xs: Any) -> Backend:
-    """The :class:`Backend` of the first array among ``xs`` that is not a scalar (NumPy if
+    """The [`Backend`][functrans.backend.Backend] of the first array among ``xs`` that is not a scalar (NumPy if
     none): it creates arrays on their device, moves them, and scatter-adds.
 
     Example:

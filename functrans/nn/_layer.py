@@ -74,7 +74,7 @@ class Layer:
 
     def _forward(self, params: Params, x: Array, state: PyTree, key: Key | None,
                  train: bool) -> tuple[Array, PyTree]:
-        """One calling convention for every layer, used by :class:`Sequential`."""
+        """One calling convention for every layer, used by [`Sequential`][functrans.nn.Sequential]."""
         if self.stateful:
             return self.apply(params, x, state, train=train)
         if self.stochastic:

@@ -229,7 +229,7 @@ class Conv2d(_ConvNd):
 @dataclasses.dataclass(frozen=True)
 class Conv1d(_ConvNd):
     """1-d convolution (cross-correlation) over inputs ``(N, C, L)``, PyTorch's ``nn.Conv1d``;
-    arguments as :class:`Conv2d` with single ints.
+    arguments as [`Conv2d`][functrans.nn.Conv2d] with single ints.
 
     Example:
         >>> import numpy as np

@@ -127,7 +127,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     over the input channels ``c`` of ``o``'s group (``o'`` is ``o``'s index in its group),
     plus ``bias[o]``. Output size per axis:
     ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``.
-    It is the derivative of :class:`Conv2d` with the same arguments with respect to its input.
+    It is the derivative of [`Conv2d`][functrans.nn.Conv2d] with the same arguments with respect to its input.
 
     Parameters have PyTorch's names and shapes (``weight (in, out / groups, kH, kW)``,
     ``bias (out,)``), so a PyTorch ``state_dict`` converts entry by entry with
@@ -163,7 +163,7 @@ class ConvTranspose2d(_ConvTransposeNd):
 @dataclasses.dataclass(frozen=True)
 class ConvTranspose1d(_ConvTransposeNd):
     """1-d transposed convolution over ``(N, C, L)`` inputs, PyTorch's ``nn.ConvTranspose1d``;
-    arguments and parameters as :class:`ConvTranspose2d` with single ints
+    arguments and parameters as [`ConvTranspose2d`][functrans.nn.ConvTranspose2d] with single ints
     (``weight (in, out / groups, k)``).
 
     Example:

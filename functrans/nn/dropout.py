@@ -55,7 +55,7 @@ def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
 
 @dataclasses.dataclass(frozen=True)
 class Dropout(Layer):
-    """Dropout as a layer (no parameters), PyTorch's ``nn.Dropout``; see :func:`dropout`.
+    """Dropout as a layer (no parameters), PyTorch's ``nn.Dropout``; see [`dropout`][functrans.nn.dropout].
 
     Example:
         >>> import numpy as np

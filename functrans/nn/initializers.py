@@ -231,7 +231,7 @@ def kaiming_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.floa
         dtype: A float dtype.
         a: Negative slope of the leaky ReLU that follows (0 means ReLU).
         mode: ``"fan_in"`` (default) or ``"fan_out"``.
-        nonlinearity: Passed to :func:`calculate_gain` with ``a``.
+        nonlinearity: Passed to ``calculate_gain`` with ``a``.
 
     Returns:
         The weight.

@@ -1,4 +1,5 @@
-"""Dense layers: :class:`Linear` (``y = x W^T + b``), :class:`Embedding` and friends."""
+"""Dense layers: [`Linear`][functrans.nn.Linear] (``y = x W^T + b``), [`Embedding`][functrans.nn.Embedding]
+and friends."""
 from __future__ import annotations
 
 import dataclasses
@@ -162,7 +163,7 @@ class Embedding(Layer):
 
 @dataclasses.dataclass(frozen=True)
 class Identity(Layer):
-    """The identity (no parameters), handy as a placeholder in a :class:`Sequential`.
+    """The identity (no parameters), handy as a placeholder in a [`Sequential`][functrans.nn.Sequential].
 
     Example:
         >>> import numpy as np

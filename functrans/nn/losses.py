@@ -358,7 +358,8 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p``, with each log clamped at
     -100 as PyTorch does, so ``p = 0`` or ``1`` (``sigmoid(20.)`` in float32 rounds to 1)
     gives a finite loss and a finite gradient: a clamped log contributes derivative 0. Prefer
-    :func:`binary_cross_entropy_with_logits` when you have logits: it is more accurate.
+    [`binary_cross_entropy_with_logits`][functrans.nn.binary_cross_entropy_with_logits] when you have logits:
+    it is more accurate.
 
     Example:
         >>> import numpy as np

@@ -1,4 +1,5 @@
-"""Normalisation layers: :class:`LayerNorm`, :class:`GroupNorm` and :class:`BatchNorm` (with
+"""Normalisation layers: [`LayerNorm`][functrans.nn.LayerNorm], [`GroupNorm`][functrans.nn.GroupNorm] and
+[`BatchNorm`][functrans.nn.BatchNorm] (with
 running statistics kept as explicit state)."""
 from __future__ import annotations
 
@@ -156,7 +157,7 @@ class GroupNorm(Layer):
 
 
 class BatchNormState(NamedTuple):
-    """Running statistics of :class:`BatchNorm`.
+    """Running statistics of [`BatchNorm`][functrans.nn.BatchNorm].
 
     Attributes:
         running_mean: Exponential moving average of the batch means, shape ``(C,)``.

@@ -1,4 +1,4 @@
-"""Adaptive pooling: :class:`AdaptiveAvgPool2d` averages ``(N, C, H, W)`` inputs down to a
+"""Adaptive pooling: [`AdaptiveAvgPool2d`][functrans.nn.AdaptiveAvgPool2d] averages ``(N, C, H, W)`` inputs down to a
 requested output size whatever the input size, with PyTorch's window boundaries."""
 from __future__ import annotations
 

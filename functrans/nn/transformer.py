@@ -1,5 +1,6 @@
 """Transformer blocks with PyTorch's equations and parameter layout:
-:class:`TransformerEncoderLayer` (self-attention and a feed-forward network, each with a
+[`TransformerEncoderLayer`][functrans.nn.TransformerEncoderLayer] (self-attention and a feed-forward network,
+each with a
 residual connection and layer normalisation)."""
 from __future__ import annotations
 
@@ -37,7 +38,8 @@ class TransformerEncoderLayer(Layer):
     Parameters are nested dicts with PyTorch's names and shapes, so a PyTorch ``state_dict``
     maps entry by entry (``"self_attn.out_proj.weight"`` is
     ``params["self_attn"]["out_proj"]["weight"]``): ``self_attn`` as
-    :class:`MultiHeadAttention` (``in_proj_weight (3 * d_model, d_model)``, ``in_proj_bias``,
+    [`MultiHeadAttention`][functrans.nn.MultiHeadAttention] (``in_proj_weight (3 * d_model, d_model)``,
+    ``in_proj_bias``,
     ``out_proj``); ``linear1`` (``weight (dim_feedforward, d_model)``, ``bias``); ``linear2``
     (``weight (d_model, dim_feedforward)``, ``bias``); ``norm1`` and ``norm2`` (``weight``,
     ``bias`` of ``(d_model,)``).

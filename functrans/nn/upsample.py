@@ -1,4 +1,4 @@
-"""Resizing of feature maps: :class:`Upsample` (PyTorch's ``nn.Upsample``) by nearest-neighbour
+"""Resizing of feature maps: [`Upsample`][functrans.nn.Upsample] (PyTorch's ``nn.Upsample``) by nearest-neighbour
 or bilinear interpolation, with PyTorch's source-coordinate formulas."""
 from __future__ import annotations
 

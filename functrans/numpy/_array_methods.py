@@ -49,6 +49,7 @@ def _numpy_keywords(name: str, method: Callable[..., Any]) -> Callable[..., Any]
         return method(self, *args, **kwargs)
 
     checked.__name__ = checked.__qualname__ = name
+    checked.__wrapped__ = method  # type: ignore[attr-defined]  # inspect.signature shows the method's
     return checked
 
 

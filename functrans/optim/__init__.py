@@ -1,16 +1,17 @@
 """Optimizers as pure functions: ``init(params) -> state``, ``update(grads, state, params)
--> (updates, state)``, and :func:`apply_updates` to add the updates to the parameters.
+-> (updates, state)``, and [`apply_updates`][functrans.optim.apply_updates] to add the updates to the parameters.
 
 Optimizers (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``, ``lion``, ``lamb``,
 ``adabelief``, ``nadam``, ``radam``, ``adamax``, ``adafactor``) are chains of building blocks
 (``scale_by_adam``, ``scale_by_rms``, ``trace``, ``scale_by_learning_rate``, ...) and keep the
 step count and the current learning rate in their state (``state.count``,
-``state.learning_rate``; inside a ``chain``, :func:`get_count` and :func:`get_learning_rate`
+``state.learning_rate``; inside a ``chain``, [`get_count`][functrans.optim.get_count] and
+[`get_learning_rate`][functrans.optim.get_learning_rate]
 find them). Other blocks (``clip``, ``clip_by_global_norm``, ``add_decayed_weights``, ``scale``,
 ``set_to_zero``, ``add_noise``, ``zero_nans``) combine with ``chain``, ``masked`` and ``freeze``;
 wrappers accumulate gradients (``MultiSteps``), hold hyperparameters in the state
 (``inject_hyperparams``), give parameter groups their own optimizers (``multi_transform``) and
-skip non-finite steps (``apply_if_finite``). A schedule from :mod:`functrans.optim.schedules`
+skip non-finite steps (``apply_if_finite``). A schedule from [`functrans.optim.schedules`][functrans.optim.schedules]
 is accepted wherever a learning rate is.
 
 Example:

@@ -36,7 +36,8 @@ __all__ = ["AdafactorState", "FactoredState", "adafactor", "scale_by_factored_rm
 
 
 class FactoredState(NamedTuple):
-    """State of :func:`scale_by_factored_rms`: per leaf, the row and column averages of the
+    """State of [`scale_by_factored_rms`][functrans.optim.scale_by_factored_rms]: per leaf, the row and column
+    averages of the
     squared gradient (a factored leaf) or its full average (the others); the unused buffers
     are zeros of shape ``(1,)``.
 
@@ -174,8 +175,8 @@ class _RelativeStep:
 
 
 class AdafactorState(NamedTuple):
-    """State of :func:`adafactor`: the step count, the rate the next update uses, and the
-    factored second moments (see :class:`FactoredState`).
+    """State of [`adafactor`][functrans.optim.adafactor]: the step count, the rate the next update uses, and the
+    factored second moments (see [`FactoredState`][functrans.optim.FactoredState]).
 
     Example:
         >>> import numpy as np
@@ -247,7 +248,8 @@ def adafactor(learning_rate: ScalarOrSchedule | None = None, min_dim_size_to_fac
         factored: Factor the second moments of large matrices.
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdafactorState`;
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdafactorState`][functrans.optim.AdafactorState];
         ``multiply_by_parameter_scale`` needs ``params`` in ``update``.
 
     Raises:

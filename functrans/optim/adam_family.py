@@ -1,6 +1,6 @@
 """Adam's relatives as chains of building blocks: AdaMax, NAdam, RAdam, AdaBelief, LAMB.
 
-Each keeps an :class:`~functrans.optim.AdamState` (``count``, ``learning_rate``, the moment
+Each keeps an [`AdamState`][functrans.optim.AdamState] (``count``, ``learning_rate``, the moment
 estimates ``mu`` and ``nu``); ``g`` is the gradient, ``p`` the parameter and ``t`` the step
 number counted from 1 in the formulas of the docstrings.
 """
@@ -67,7 +67,8 @@ def adamax(learning_rate: ScalarOrSchedule = 2e-3, b1: float = 0.9, b2: float = 
         eps: Added to the denominator.
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
 
     Raises:
         ValueError: a negative rate or eps, or a decay outside ``[0, 1)``.
@@ -117,7 +118,8 @@ def nadam(learning_rate: ScalarOrSchedule = 2e-3, b1: float = 0.9, b2: float = 0
         eps: Added to the denominator.
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
 
     Raises:
         ValueError: a negative rate or eps, or a decay outside ``[0, 1)``.
@@ -173,7 +175,8 @@ def radam(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0
         threshold: The ``rho_t`` above which the adaptive step is used.
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
 
     Raises:
         ValueError: a negative rate, eps or threshold, or a decay outside ``[0, 1)``.
@@ -224,7 +227,8 @@ def adabelief(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float
         eps_root: Added to ``s`` at every step (the paper's epsilon there).
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
 
     Raises:
         ValueError: a negative rate or epsilon, or a decay outside ``[0, 1)``.
@@ -279,7 +283,8 @@ def lamb(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.
         weight_decay: Decoupled decay ``wd``.
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
 
     Raises:
         ValueError: a negative rate, eps or weight decay, or a decay outside ``[0, 1)``.

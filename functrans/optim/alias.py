@@ -1,4 +1,4 @@
-"""Ready-made optimizers, each a chain of the building blocks of :mod:`functrans.optim.scale`:
+"""Ready-made optimizers, each a chain of the building blocks of [`functrans.optim.scale`][functrans.optim.scale]:
 SGD, Adam, AdamW, RMSprop, Adagrad, Lion.
 
 Each optimizer's state is one NamedTuple whose ``count`` field is the number of updates done
@@ -102,7 +102,7 @@ class _Optimizer(_Transformation):
 
 # --- SGD -----------------------------------------------------------------------------------------
 class SgdState(NamedTuple):
-    """State of :func:`sgd`.
+    """State of [`sgd`][functrans.optim.sgd].
 
     Attributes:
         count: Updates done so far.
@@ -160,7 +160,8 @@ def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool =
         weight_decay: L2 penalty ``wd`` (needs ``params`` in ``update``).
 
     Returns:
-        A :class:`GradientTransformation` whose state is a :class:`SgdState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is a
+        [`SgdState`][functrans.optim.SgdState].
 
     Raises:
         ValueError: a negative rate or weight decay, momentum outside ``[0, 1)``, or
@@ -185,7 +186,7 @@ def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool =
 
 # --- Adam and AdamW ------------------------------------------------------------------------------
 class AdamState(NamedTuple):
-    """State of :func:`adam` and :func:`adamw`.
+    """State of [`adam`][functrans.optim.adam] and [`adamw`][functrans.optim.adamw].
 
     Attributes:
         count: Updates done so far.
@@ -247,11 +248,12 @@ def adam(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.
         b1: Decay of the first-moment estimate, in ``[0, 1)``.
         b2: Decay of the second-moment estimate, in ``[0, 1)``.
         eps: Added to the denominator.
-        weight_decay: L2 penalty ``wd`` (needs ``params`` in ``update``); see :func:`adamw`
+        weight_decay: L2 penalty ``wd`` (needs ``params`` in ``update``); see [`adamw`][functrans.optim.adamw]
             for decoupled decay.
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
 
     Raises:
         ValueError: a negative rate, eps or weight decay, or a decay outside ``[0, 1)``.
@@ -286,11 +288,12 @@ def adamw(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0
         b2: Decay of the second-moment estimate, in ``[0, 1)``.
         eps: Added to the denominator.
         weight_decay: Decay ``wd`` (PyTorch's default 0.01); needs ``params`` in ``update``.
-            To decay only some parameters, combine :func:`adam` with ``masked`` and
+            To decay only some parameters, combine [`adam`][functrans.optim.adam] with ``masked`` and
             ``add_decayed_weights``.
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdamState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
 
     Raises:
         ValueError: a negative rate, eps or weight decay, or a decay outside ``[0, 1)``.
@@ -311,7 +314,7 @@ def adamw(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0
 
 # --- RMSprop -------------------------------------------------------------------------------------
 class RmspropState(NamedTuple):
-    """State of :func:`rmsprop`.
+    """State of [`rmsprop`][functrans.optim.rmsprop].
 
     Attributes:
         count: Updates done so far.
@@ -384,7 +387,8 @@ def rmsprop(learning_rate: ScalarOrSchedule = 1e-2, alpha: float = 0.99, eps: fl
         weight_decay: L2 penalty (needs ``params`` in ``update``).
 
     Returns:
-        A :class:`GradientTransformation` whose state is a :class:`RmspropState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is a
+        [`RmspropState`][functrans.optim.RmspropState].
 
     Raises:
         ValueError: negative rate, eps or decay; alpha or momentum outside ``[0, 1)``.
@@ -404,7 +408,7 @@ def rmsprop(learning_rate: ScalarOrSchedule = 1e-2, alpha: float = 0.99, eps: fl
 
 # --- Adagrad -------------------------------------------------------------------------------------
 class AdagradState(NamedTuple):
-    """State of :func:`adagrad`.
+    """State of [`adagrad`][functrans.optim.adagrad].
 
     Attributes:
         count: Updates done so far.
@@ -460,7 +464,8 @@ def adagrad(learning_rate: ScalarOrSchedule = 1e-2, initial_accumulator_value: f
         weight_decay: L2 penalty (needs ``params`` in ``update``).
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`AdagradState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdagradState`][functrans.optim.AdagradState].
 
     Raises:
         ValueError: a negative argument.
@@ -480,7 +485,7 @@ def adagrad(learning_rate: ScalarOrSchedule = 1e-2, initial_accumulator_value: f
 
 # --- Lion ----------------------------------------------------------------------------------------
 class LionState(NamedTuple):
-    """State of :func:`lion`.
+    """State of [`lion`][functrans.optim.lion].
 
     Attributes:
         count: Updates done so far.
@@ -533,7 +538,8 @@ def lion(learning_rate: ScalarOrSchedule = 1e-4, b1: float = 0.9, b2: float = 0.
         weight_decay: Decoupled decay ``wd`` (needs ``params`` in ``update``).
 
     Returns:
-        A :class:`GradientTransformation` whose state is a :class:`LionState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is a
+        [`LionState`][functrans.optim.LionState].
 
     Raises:
         ValueError: a negative rate or decay, or ``b1``/``b2`` outside ``[0, 1)``.

@@ -3,7 +3,7 @@
 An optimizer (more generally, a gradient transformation) is ``init(params) -> state`` and
 ``update(grads, state, params=None) -> (updates, new_state)``. Nothing is mutated: the caller
 keeps the state and passes it back on the next step, and adds the updates to the parameters
-with :func:`apply_updates`.
+with [`apply_updates`][functrans.optim.apply_updates].
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ __all__ = ["EmptyState", "GradientTransformation", "InitFn", "Schedule", "Scalar
 class Schedule(Protocol):
     """A learning-rate (or other hyperparameter) schedule: the step count in, a number out.
 
-    Any callable of one int works; :mod:`functrans.optim.schedules` has the usual ones.
+    Any callable of one int works; [`functrans.optim.schedules`][functrans.optim.schedules] has the usual ones.
 
     Example:
         >>> import numpy as np
@@ -42,7 +42,7 @@ class Schedule(Protocol):
 
 
 ScalarOrSchedule = float | Schedule
-"""A constant number, or a :class:`Schedule` evaluated at the step count."""
+"""A constant number, or a [`Schedule`][functrans.optim.Schedule] evaluated at the step count."""
 
 
 class InitFn(Protocol):

@@ -1,5 +1,6 @@
-"""Combining transformations: :func:`chain` in sequence, :func:`masked` on part of the
-params, :func:`freeze` to hold part of the params fixed.
+"""Combining transformations: [`chain`][functrans.optim.chain] in sequence, [`masked`][functrans.optim.masked]
+on part of the
+params, [`freeze`][functrans.optim.freeze] to hold part of the params fixed.
 
 Example:
     >>> import numpy as np
@@ -54,7 +55,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         *transforms: Gradient transformations, applied left to right.
 
     Returns:
-        A :class:`GradientTransformation`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation].
 
     Raises:
         TypeError: an argument is not a ``GradientTransformation``.
@@ -76,7 +77,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
 
 
 class MaskedState(NamedTuple):
-    """State of :func:`masked`: the inner transformation's state, over the selected leaves
+    """State of [`masked`][functrans.optim.masked]: the inner transformation's state, over the selected leaves
     (held as a flat list).
 
     Attributes:
@@ -166,7 +167,7 @@ def _inner_error(fn: str, exc: TreeStructureError, grads: Updates,
 
 def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
     """Apply ``inner`` only to the leaves where ``mask`` is True; the other updates pass
-    through unchanged (use :func:`freeze` to hold parameters fixed instead).
+    through unchanged (use [`freeze`][functrans.optim.freeze] to hold parameters fixed instead).
 
     Args:
         inner: The transformation to apply to the selected leaves. It sees them as a flat
@@ -176,7 +177,8 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
             ``params -> mask``.
 
     Returns:
-        A :class:`GradientTransformation` whose state is a :class:`MaskedState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is a
+        [`MaskedState`][functrans.optim.MaskedState].
 
     Raises:
         ValueError: (at ``init``/``update``) the mask has no entry for some parameter.
@@ -200,14 +202,14 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
 def freeze(mask: Mask) -> GradientTransformation:
     """Zero the updates of the leaves where ``mask`` is True, so those parameters stay fixed.
 
-    Put it last in a :func:`chain`, after the optimizer, so that nothing (momentum, weight
+    Put it last in a [`chain`][functrans.optim.chain], after the optimizer, so that nothing (momentum, weight
     decay) can move a frozen parameter.
 
     Args:
-        mask: Like :func:`masked`'s: True marks a frozen leaf (or subtree).
+        mask: Like [`masked`][functrans.optim.masked]'s: True marks a frozen leaf (or subtree).
 
     Returns:
-        A :class:`GradientTransformation`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation].
 
     Example:
         >>> import numpy as np

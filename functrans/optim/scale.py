@@ -2,7 +2,7 @@
 ``scale_by_rms``, ...), momentum (``trace``) and the learning rate (``scale_by_learning_rate``).
 
 Each block turns the incoming updates into new ones and keeps its own NamedTuple state; the
-optimizers of :mod:`functrans.optim.alias` are chains of them (``adam`` is ``scale_by_adam``
+optimizers of [`functrans.optim.alias`][functrans.optim.alias] are chains of them (``adam`` is ``scale_by_adam``
 then ``scale_by_learning_rate``). The blocks compute on the list of leaves, so a chain
 flattens the gradients once.
 
@@ -48,7 +48,7 @@ __all__ = ["ScaleByAdamState", "ScaleByBeliefState", "ScaleByLearningRateState",
 
 # --- trace: momentum -----------------------------------------------------------------------------
 class TraceState(NamedTuple):
-    """State of :func:`trace`: the momentum buffer, the params' structure.
+    """State of [`trace`][functrans.optim.trace]: the momentum buffer, the params' structure.
 
     Example:
         >>> import numpy as np
@@ -102,7 +102,8 @@ def trace(decay: float, nesterov: bool = False) -> GradientTransformation:
 
 # --- the learning rate and schedules -------------------------------------------------------------
 class ScaleByLearningRateState(NamedTuple):
-    """State of :func:`scale_by_learning_rate`: the step count and the rate the next update
+    """State of [`scale_by_learning_rate`][functrans.optim.scale_by_learning_rate]: the step count and the
+    rate the next update
     uses (a schedule's value at ``count``).
 
     Example:
@@ -146,7 +147,7 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule,
                            flip_sign: bool = True) -> GradientTransformation:
     """Multiply the updates by ``-learning_rate`` (``+learning_rate`` with
     ``flip_sign=False``); a schedule is evaluated at the step count, and the rate the next
-    update uses is in the state (:func:`get_learning_rate` finds it).
+    update uses is in the state ([`get_learning_rate`][functrans.optim.get_learning_rate] finds it).
 
     Raises:
         ValueError: a negative rate.
@@ -163,7 +164,7 @@ def scale_by_learning_rate(learning_rate: ScalarOrSchedule,
 
 
 class ScaleByScheduleState(NamedTuple):
-    """State of :func:`scale_by_schedule`: the step count.
+    """State of [`scale_by_schedule`][functrans.optim.scale_by_schedule]: the step count.
 
     Example:
         >>> import numpy as np
@@ -215,7 +216,8 @@ def scale_by_schedule(step_size_fn: Any) -> GradientTransformation:
 
 # --- Adam and its relatives ----------------------------------------------------------------------
 class ScaleByAdamState(NamedTuple):
-    """State of :func:`scale_by_adam` (and :func:`scale_by_adamax`, :func:`scale_by_radam`):
+    """State of [`scale_by_adam`][functrans.optim.scale_by_adam] (and
+    [`scale_by_adamax`][functrans.optim.scale_by_adamax], [`scale_by_radam`][functrans.optim.scale_by_radam]):
     the step count, the first and second moment estimates.
 
     Example:
@@ -395,7 +397,7 @@ def scale_by_radam(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8,
 
 
 class ScaleByBeliefState(NamedTuple):
-    """State of :func:`scale_by_belief`: the step count, the gradients' mean and the
+    """State of [`scale_by_belief`][functrans.optim.scale_by_belief]: the step count, the gradients' mean and the
     "belief" ``s``, the variance of the gradient around its mean.
 
     Example:
@@ -462,7 +464,7 @@ def scale_by_belief(b1: float = 0.9, b2: float = 0.999, eps: float = 1e-16,
 
 # --- RMSprop's and Adagrad's statistics ----------------------------------------------------------
 class ScaleByRmsState(NamedTuple):
-    """State of :func:`scale_by_rms`: the running average of the squared gradient.
+    """State of [`scale_by_rms`][functrans.optim.scale_by_rms]: the running average of the squared gradient.
 
     Example:
         >>> import numpy as np
@@ -516,7 +518,7 @@ def scale_by_rms(decay: float = 0.99, eps: float = 1e-8,
 
 
 class ScaleByStddevState(NamedTuple):
-    """State of :func:`scale_by_stddev`: running averages of the gradient and its square.
+    """State of [`scale_by_stddev`][functrans.optim.scale_by_stddev]: running averages of the gradient and its square.
 
     Example:
         >>> import numpy as np
@@ -574,7 +576,7 @@ def scale_by_stddev(decay: float = 0.99, eps: float = 1e-8,
 
 
 class ScaleByRssState(NamedTuple):
-    """State of :func:`scale_by_rss`: the sum of the squared gradients so far.
+    """State of [`scale_by_rss`][functrans.optim.scale_by_rss]: the sum of the squared gradients so far.
 
     Example:
         >>> import numpy as np
@@ -659,7 +661,7 @@ def scale_by_rss(initial_accumulator_value: float = 0.0,
 
 # --- Lion's sign step ----------------------------------------------------------------------------
 class ScaleByLionState(NamedTuple):
-    """State of :func:`scale_by_lion`: the momentum.
+    """State of [`scale_by_lion`][functrans.optim.scale_by_lion]: the momentum.
 
     Example:
         >>> import numpy as np

@@ -1,6 +1,7 @@
 """Building blocks to combine with ``chain``: clipping, weight decay, scaling, zeroing, noise.
 
-Each returns a :class:`GradientTransformation`; placed before an optimizer in ``chain`` they
+Each returns a [`GradientTransformation`][functrans.optim.GradientTransformation]; placed before an optimizer
+in ``chain`` they
 act on the gradients, placed after it on the updates.
 
 Example:
@@ -43,7 +44,7 @@ __all__ = ["AddNoiseState", "ZeroNansState", "add_decayed_weights", "add_noise",
 
 
 class _Stateless(_Transformation):
-    """A transformation that keeps no state (an :class:`EmptyState`)."""
+    """A transformation that keeps no state (an [`EmptyState`][functrans.optim.EmptyState])."""
 
     state_type: ClassVar[type] = EmptyState
 
@@ -221,7 +222,7 @@ def set_to_zero() -> GradientTransformation:
 
 
 class ZeroNansState(NamedTuple):
-    """State of :func:`zero_nans`: per leaf, whether the last update held a NaN.
+    """State of [`zero_nans`][functrans.optim.zero_nans]: per leaf, whether the last update held a NaN.
 
     Example:
         >>> import numpy as np
@@ -263,7 +264,7 @@ def zero_nans() -> GradientTransformation:
 
 
 class AddNoiseState(NamedTuple):
-    """State of :func:`add_noise`: the step count and the random key of the next noise.
+    """State of [`add_noise`][functrans.optim.add_noise]: the step count and the random key of the next noise.
 
     Example:
         >>> import numpy as np

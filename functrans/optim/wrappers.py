@@ -1,6 +1,7 @@
-"""Transformations that wrap others: gradient accumulation (:class:`MultiSteps`),
-hyperparameters held in the state (:func:`inject_hyperparams`), per-group optimizers
-(:func:`multi_transform`) and skipping non-finite steps (:func:`apply_if_finite`).
+"""Transformations that wrap others: gradient accumulation ([`MultiSteps`][functrans.optim.MultiSteps]),
+hyperparameters held in the state ([`inject_hyperparams`][functrans.optim.inject_hyperparams]), per-group optimizers
+([`multi_transform`][functrans.optim.multi_transform]) and skipping non-finite steps
+([`apply_if_finite`][functrans.optim.apply_if_finite]).
 
 Each decides per step with array operations (``where``) when the decision depends on a
 traced value, so a ``jit``-staged training step has no Python branch on the step count or on
@@ -54,7 +55,7 @@ def _select(condition: Any, if_true: PyTree, if_false: PyTree) -> PyTree:
 
 # --- MultiSteps: gradient accumulation -----------------------------------------------------------
 class MultiStepsState(NamedTuple):
-    """State of :class:`MultiSteps`.
+    """State of [`MultiSteps`][functrans.optim.MultiSteps].
 
     Attributes:
         mini_step: Gradients accumulated since the last real step.
@@ -146,7 +147,8 @@ class MultiSteps(_Transformation):
         return _select(emit, updates, zeros), new_state
 
     def gradient_transformation(self) -> GradientTransformation:
-        """This wrapper as a :class:`GradientTransformation` (for :func:`chain`)."""
+        """This wrapper as a [`GradientTransformation`][functrans.optim.GradientTransformation] (for
+        [`chain`][functrans.optim.chain])."""
         return self.transformation()
 
     @staticmethod
@@ -157,7 +159,7 @@ class MultiSteps(_Transformation):
 
 # --- inject_hyperparams: hyperparameters as arrays in the state ----------------------------------
 class InjectHyperparamsState(NamedTuple):
-    """State of an optimizer made by :func:`inject_hyperparams`.
+    """State of an optimizer made by [`inject_hyperparams`][functrans.optim.inject_hyperparams].
 
     Attributes:
         count: Updates done so far.
@@ -253,15 +255,15 @@ def inject_hyperparams(optimizer_factory: Callable[..., GradientTransformation],
 
     Ints, bools, ``None`` and the names in ``static_args`` are passed to the factory as they
     are. Under ``jit``, a traced hyperparameter other than the learning rate computes in
-    float64 (float32 params still get float32 values from :func:`apply_updates`).
+    float64 (float32 params still get float32 values from [`apply_updates`][functrans.optim.apply_updates]).
 
     Args:
-        optimizer_factory: A function such as :func:`adam` making a GradientTransformation.
+        optimizer_factory: A function such as [`adam`][functrans.optim.adam] making a GradientTransformation.
         static_args: Names of float arguments to keep out of the state.
 
     Returns:
         A function taking the factory's arguments, giving a GradientTransformation whose
-        state is an :class:`InjectHyperparamsState`.
+        state is an [`InjectHyperparamsState`][functrans.optim.InjectHyperparamsState].
 
     Example:
         >>> import numpy as np
@@ -302,7 +304,7 @@ def inject_hyperparams(optimizer_factory: Callable[..., GradientTransformation],
 
 # --- multi_transform: an optimizer per group of parameters ---------------------------------------
 class MultiTransformState(NamedTuple):
-    """State of :func:`multi_transform`: ``{label: state}``, each over its group's leaves
+    """State of [`multi_transform`][functrans.optim.multi_transform]: ``{label: state}``, each over its group's leaves
     (held as a flat list).
 
     Example:
@@ -390,7 +392,8 @@ def multi_transform(transforms: Mapping[Any, GradientTransformation],
             ``params -> labels``.
 
     Returns:
-        A :class:`GradientTransformation` whose state is a :class:`MultiTransformState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is a
+        [`MultiTransformState`][functrans.optim.MultiTransformState].
 
     Raises:
         ValueError: (at ``init``/``update``) a leaf without a label, or a label without a
@@ -418,7 +421,7 @@ def multi_transform(transforms: Mapping[Any, GradientTransformation],
 
 # --- apply_if_finite: skip a step whose gradients are not finite ---------------------------------
 class ApplyIfFiniteState(NamedTuple):
-    """State of :func:`apply_if_finite`.
+    """State of [`apply_if_finite`][functrans.optim.apply_if_finite].
 
     Attributes:
         notfinite_count: Non-finite steps in a row, skipped.
@@ -488,7 +491,8 @@ def apply_if_finite(inner: GradientTransformation,
         max_consecutive_errors: Non-finite steps in a row to skip.
 
     Returns:
-        A :class:`GradientTransformation` whose state is an :class:`ApplyIfFiniteState`.
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`ApplyIfFiniteState`][functrans.optim.ApplyIfFiniteState].
 
     Example:
         >>> import numpy as np

@@ -3,19 +3,20 @@
 There is no global generator here. Every sampling function takes a *key*, a ``uint32``
 array of shape ``(2,)``, and returns the same numbers for the same key on every run, every
 platform and every NumPy/CuPy version. To get fresh numbers, derive new keys with
-:func:`split` or :func:`fold_in`; never reuse a key for two different purposes.
+[`split`][functrans.random.split] or [`fold_in`][functrans.random.fold_in]; never reuse a key for two
+different purposes.
 
 How the bits are made:
 
 * The generator is Threefry-2x32 with 20 rounds (Salmon, Moraes, Dror and Shaw, "Parallel
   random numbers: as easy as 1, 2, 3", SC 2011), computed with wrapping ``uint32`` array
   arithmetic in whichever array module holds the key, so the numbers are born on the key's
-  device. :func:`threefry2x32` exposes the raw block function.
+  device. [`threefry2x32`][functrans.random.threefry2x32] exposes the raw block function.
 * A request for ``n`` values hashes the counters ``0, 1, ..., n - 1`` (each as a pair of
   32-bit words, high word first) under the key, giving 64 random bits per value. Value ``i``
   depends only on the key and ``i``.
-* Keys made by :func:`split` hash counters whose high word has its top bit set, and
-  :func:`fold_in` hashes under a key derived from the counter ``(0xC0000000, 0)``, so the
+* Keys made by [`split`][functrans.random.split] hash counters whose high word has its top bit set, and
+  [`fold_in`][functrans.random.fold_in] hashes under a key derived from the counter ``(0xC0000000, 0)``, so the
   three uses of a key draw from disjoint counter ranges (sampling uses counters below
   ``2**63``).
 

@@ -53,7 +53,8 @@ def split(key: Key, num: int = 2, *, device: str | None = None) -> Array:
     """Derive ``num`` new, independent keys from ``key``.
 
     Args:
-        key: A key from :func:`key`, :func:`split` or :func:`fold_in`.
+        key: A key from [`key`][functrans.random.key], [`split`][functrans.random.split] or
+            [`fold_in`][functrans.random.fold_in].
         num: How many keys to make (at least 1).
         device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
             by default the key's device.
@@ -154,7 +155,7 @@ def threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
 
 @_public
 def PRNGKey(seed: int, *, device: str | None = None) -> Array:
-    """JAX's name for :func:`key`: the key made from an integer seed.
+    """JAX's name for [`key`][functrans.random.key]: the key made from an integer seed.
 
     Args:
         seed: Any Python or NumPy integer.
@@ -205,7 +206,7 @@ def key_data(keys: Key, *, device: str | None = None) -> Array:
 
 @_public
 def wrap_key_data(key_bits: Array, *, device: str | None = None) -> Array:
-    """Keys from their raw ``uint32`` words, the inverse of :func:`key_data`.
+    """Keys from their raw ``uint32`` words, the inverse of [`key_data`][functrans.random.key_data].
 
     Args:
         key_bits: A ``uint32`` array of shape ``(..., 2)`` (may be traced).

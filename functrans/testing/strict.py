@@ -232,8 +232,8 @@ _OPERATOR_UFUNCS = frozenset({
 class StrictArray:
     """A NumPy array on a fake device that refuses implicit conversion to host NumPy.
 
-    Build one with :func:`strict_array` or ``strict_xp.asarray``; read it back with
-    :func:`to_numpy` (or ``functrans.device_get``).
+    Build one with [`strict_array`][functrans.testing.strict.strict_array] or ``strict_xp.asarray``; read it back with
+    [`to_numpy`][functrans.testing.strict.to_numpy] (or ``functrans.device_get``).
 
     Example:
         >>> x = strict_array([[1.0, 2.0]])
