@@ -178,3 +178,52 @@ def test_the_committed_figures_are_what_the_script_draws():
     for name, svg in figures.items():
         committed = (DOCS / "figures" / name).read_text()
         assert committed == svg, f"docs/figures/{name} is stale: run python docs/figures/make_figures.py"
+
+
+def _bare_signature(obj) -> str | None:
+    """Why ``obj`` would render without a real signature, or None if it has one (a function
+    made by a factory, or one whose parameters are only ``*args, **kwargs``)."""
+    import inspect
+
+    try:
+        params = list(inspect.signature(obj).parameters.values())
+    except (TypeError, ValueError) as exc:
+        return f"no signature ({exc})"
+    kinds = [p.kind for p in params]
+    if kinds == [inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD]:
+        return "only (*args, **kwargs)"
+    return None
+
+
+# Public callables that take anything on purpose: the stub raises and names what to use instead.
+_NO_SIGNATURE_NEEDED = {"functrans.lax.conv_general_dilated"}
+
+
+@pytest.mark.parametrize("module_name", sorted(_api_coverage.API_PAGES))
+def test_every_public_function_of_the_reference_has_a_signature(module_name):
+    import importlib
+    import inspect
+
+    module = importlib.import_module(module_name)
+    bare = {}
+    for name in _api_coverage.public_names(module):
+        obj = getattr(module, name)
+        if f"{module_name}.{name}" in _NO_SIGNATURE_NEEDED:
+            continue
+        if not (inspect.isfunction(obj) or inspect.isclass(obj)):
+            continue  # constants and other objects: documented in the page's prose
+        if inspect.isclass(obj) and (issubclass(obj, BaseException) or getattr(obj, "_is_protocol", False)):
+            continue  # exceptions take a message; a Protocol is never called, its __call__ renders
+        why = _bare_signature(obj)
+        if why is None and not inspect.isclass(obj) and not (obj.__doc__ or "").strip():
+            why = "no docstring"
+        if why is not None:
+            bare[name] = why
+    assert not bare, f"{module_name}: these would render without a signature or docstring: {bare}"
+
+
+def test_the_traced_array_table_lists_the_methods():
+    table = _api_coverage.array_methods_table()
+    for member in ("`x.sum()`", "`x.T`", "`x.at`", "`x.reshape()`"):
+        assert member in table
+    assert _api_coverage.ARRAY_METHODS_MARKER in (DOCS / "api" / "arrays.md").read_text()
