@@ -1,6 +1,8 @@
 """Recurrent layers with PyTorch's equations, parameter names and gate order: cells
-(:class:`RNNCell`, :class:`LSTMCell`, :class:`GRUCell`) advance one time step; sequence layers
-(:class:`RNN`, :class:`LSTM`, :class:`GRU`) run stacked cells over a whole sequence.
+([`RNNCell`][functrans.nn.RNNCell], [`LSTMCell`][functrans.nn.LSTMCell], [`GRUCell`][functrans.nn.GRUCell])
+advance one time step; sequence layers
+([`RNN`][functrans.nn.RNN], [`LSTM`][functrans.nn.LSTM], [`GRU`][functrans.nn.GRU]) run stacked cells over a
+whole sequence.
 
 Every weight and bias starts uniform on ``+-1/sqrt(hidden_size)``, as in PyTorch. The input
 projections of a whole sequence are computed with one matrix product before the time loop,
@@ -383,7 +385,7 @@ class _Sequence(_Recurrent):
 
 @dataclasses.dataclass(frozen=True)
 class RNN(_Sequence):
-    """Stacked Elman RNN over a sequence, PyTorch's ``nn.RNN`` (see :class:`RNNCell`).
+    """Stacked Elman RNN over a sequence, PyTorch's ``nn.RNN`` (see [`RNNCell`][functrans.nn.RNNCell]).
 
     Args:
         input_size: Features of the input.
@@ -401,7 +403,7 @@ class RNN(_Sequence):
 
     The parameters carry PyTorch's names and shapes (``weight_ih_l0``, ...,
     ``bias_hh_l1_reverse``), so a PyTorch ``state_dict`` converts entry by entry with
-    ``.numpy()``; the same holds for :class:`LSTM` and :class:`GRU`, which take the same
+    ``.numpy()``; the same holds for [`LSTM`][functrans.nn.LSTM] and [`GRU`][functrans.nn.GRU], which take the same
     arguments but ``nonlinearity``.
 
     Example:
@@ -434,7 +436,7 @@ class RNN(_Sequence):
 
 @dataclasses.dataclass(frozen=True)
 class LSTM(_Sequence):
-    """Stacked LSTM over a sequence, PyTorch's ``nn.LSTM`` (see :class:`LSTMCell`); the carry
+    """Stacked LSTM over a sequence, PyTorch's ``nn.LSTM`` (see [`LSTMCell`][functrans.nn.LSTMCell]); the carry
     is ``(h, c)``, each ``(num_layers, N, hidden_size)``.
 
     Example:
@@ -455,7 +457,7 @@ class LSTM(_Sequence):
 
 @dataclasses.dataclass(frozen=True)
 class GRU(_Sequence):
-    """Stacked GRU over a sequence, PyTorch's ``nn.GRU`` (see :class:`GRUCell`).
+    """Stacked GRU over a sequence, PyTorch's ``nn.GRU`` (see [`GRUCell`][functrans.nn.GRUCell]).
 
     Example:
         >>> import numpy as np
