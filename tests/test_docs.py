@@ -227,3 +227,13 @@ def test_the_traced_array_table_lists_the_methods():
     for member in ("`x.sum()`", "`x.T`", "`x.at`", "`x.reshape()`"):
         assert member in table
     assert _api_coverage.ARRAY_METHODS_MARKER in (DOCS / "api" / "arrays.md").read_text()
+
+
+def test_no_sphinx_roles_in_docstrings_or_pages():
+    """MkDocs shows a Sphinx role (``:func:`name```) as literal text: cross-references are
+    Markdown, ``[`name`][functrans.module.name]``, which mkdocstrings turns into links."""
+    role = re.compile(r":(func|class|meth|mod|attr|data|exc|obj):`")
+    found = [f"{path.relative_to(ROOT)}:{text[:m.start()].count(chr(10)) + 1}"
+             for path in [*sorted((ROOT / "functrans").rglob("*.py")), *PAGES]
+             for text in [path.read_text()] for m in role.finditer(text)]
+    assert not found, f"Sphinx roles left: {found}"
