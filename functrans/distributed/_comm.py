@@ -180,6 +180,13 @@ def abort(message: str, code: int = 1) -> None:
     """Print ``message`` (prefixed by this rank) to stderr and end every process of the job.
 
     In a world of one process it raises ``SystemExit(code)`` after printing.
+
+    Example:
+        >>> try:
+        ...     abort("the data set is missing", code=3)
+        ... except SystemExit as e:
+        ...     print(e.code)
+        3
     """
     sys.stderr.write(f"functrans.distributed: rank {rank()} of {size()}: {message}\n")
     sys.stderr.flush()

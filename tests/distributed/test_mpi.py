@@ -40,10 +40,10 @@ def _mpiexec() -> str:
     return found
 
 
-def _launch(n: int, script: str) -> subprocess.CompletedProcess:
+def _launch(n: int, script: str, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    return subprocess.run([_mpiexec(), "-n", str(n), sys.executable, os.path.join(SCRIPTS, script)],
-                          capture_output=True, text=True, timeout=GUARD_SECONDS, env=env)
+    return subprocess.run([_mpiexec(), "-n", str(n), sys.executable, os.path.join(SCRIPTS, script),
+                           *args], capture_output=True, text=True, timeout=GUARD_SECONDS, env=env)
 
 
 @pytest.mark.parametrize("n", [2, 3])
@@ -55,10 +55,17 @@ def test_collectives_data_parallel_and_gradients(n):
 
 
 def test_a_raising_rank_aborts_the_job_with_its_message():
-    done = _launch(2, "raising_rank.py")
+    done = _launch(2, "raising_rank.py", "raise")
     assert done.returncode != 0
     assert "deliberate failure on rank 1" in done.stderr, done.stderr
     assert "rank 1 raised; aborting all 2 processes" in done.stderr, done.stderr
+
+
+def test_a_missing_rank_is_named_by_the_debug_timeout():
+    done = _launch(2, "raising_rank.py", "stuck")
+    assert done.returncode != 0
+    assert "rank 0 of 2: all_reduce" in done.stderr, done.stderr
+    assert "did not complete within the debug timeout of 2.0 s" in done.stderr, done.stderr
 
 
 def test_digits_data_parallel_example_on_two_ranks():
