@@ -46,15 +46,16 @@ def set_debug(*, timeout: float | None = None) -> None:
 
 # -- host/device ----------------------------------------------------------------------------------
 
-def _to_buffer(x: Any) -> tuple[np.ndarray | Any, Any]:
+def _to_buffer(x: Any, device_ok: bool = True) -> tuple[np.ndarray | Any, Any]:
     """``(buffer MPI can read, backend)``: device arrays staged through host memory unless the
-    MPI library is CUDA-aware."""
+    MPI library is CUDA-aware and the caller takes device buffers (``device_ok``: all_reduce;
+    broadcast and all_gather rearrange on the host)."""
     if isinstance(x, (int, float, complex, bool, np.generic)):
         return np.asarray(x), NUMPY
     backend = backend_of(x)
     if backend is NUMPY or isinstance(x, np.ndarray):
         return np.asarray(x), NUMPY
-    if _comm.cuda_aware():
+    if device_ok and _comm.cuda_aware():
         return x, backend
     _comm.count_staging()
     return backend.to_host(x), backend
@@ -288,7 +289,7 @@ def broadcast(tree: Any, root: int = 0) -> Any:
     check_same_tree(tree, "broadcast")
     results: list = [None] * len(leaves)
     for dtype, idx in _group_by_dtype(leaves).items():
-        bufs = [_to_buffer(leaves[i]) for i in idx]
+        bufs = [_to_buffer(leaves[i], device_ok=False) for i in idx]
         packed = np.concatenate([np.asarray(h).reshape(-1) for h, _ in bufs]).astype(dtype) \
             if len(idx) > 1 else np.array(bufs[0][0], dtype=dtype, order="C").reshape(-1)
         if _debug["timeout"] is None:
@@ -305,7 +306,7 @@ def broadcast(tree: Any, root: int = 0) -> Any:
 
 
 def _gather_array(c: Any, x: Any, axis: int) -> Any:
-    host, backend = _to_buffer(x)
+    host, backend = _to_buffer(x, device_ok=False)
     host = np.ascontiguousarray(np.moveaxis(np.asarray(host), axis, 0))
     out = np.empty((c.Get_size(),) + host.shape, dtype=host.dtype)
     if _debug["timeout"] is None:
