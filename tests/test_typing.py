@@ -7,6 +7,7 @@ name, including those made by factories (the ufuncs of functrans.numpy), whose s
 """
 from __future__ import annotations
 
+import enum
 import importlib
 import inspect
 import sys
@@ -56,6 +57,14 @@ PUBLIC_MODULES = [
     "functrans.tree",
     "functrans.io",
     "functrans.backend",
+    "functrans.lax",
+    "functrans.implicit",
+    "functrans.integrate",
+    "functrans.scipy.signal",
+    "functrans.scipy.integrate",
+    "functrans.scipy.sparse.linalg",
+    "functrans.flatten_util",
+    "functrans.distributed",
 ]
 
 
@@ -77,8 +86,8 @@ def _public_callables() -> list[tuple[str, object]]:
                 continue
             if not (getattr(obj, "__module__", None) or "").startswith("functrans"):
                 continue
-            if isinstance(obj, type) and getattr(obj, "_is_protocol", False):
-                continue
+            if isinstance(obj, type) and (getattr(obj, "_is_protocol", False) or issubclass(obj, enum.Enum)):
+                continue  # a protocol describes a type; an enum's call looks a member up
             found.append((f"{module_name}.{name}", obj))
     return found
 

@@ -92,3 +92,11 @@ class errstate(np.errstate):
         ...     float(ft.grad(lambda x: fnp.log(x))(0.0))
         inf
     """
+
+    def __init__(self, *, call: Any = None, all: str | None = None, divide: str | None = None,
+                 over: str | None = None, under: str | None = None, invalid: str | None = None) -> None:
+        options: dict[str, Any] = {"all": all, "divide": divide, "over": over, "under": under,
+                                   "invalid": invalid}
+        if call is not None:  # NumPy tells "not given" apart from None for the handler
+            options["call"] = call
+        super().__init__(**options)
