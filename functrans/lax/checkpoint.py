@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from numpy import generic
+
 from functrans import errors
 from functrans._abstract import dtype_of, shape_of
 from functrans.config import config
@@ -250,7 +252,7 @@ class CheckpointCall:
     them rather than computing them again.
     """
 
-    __slots__ = ("program", "label", "name", "out_avals", "first", "_frees")
+    __slots__ = ("program", "label", "name", "out_avals", "first", "_frees", "_captured")
 
     def __init__(self, program: Program, label: str, first: tuple[list, list] | None = None):
         self.program = program
@@ -259,6 +261,29 @@ class CheckpointCall:
         self.out_avals = [(tuple(shape_of(o)), dtype_of(o)) for o in program.outs]
         self.first = first
         self._frees: list[tuple[int, ...]] | None = None
+        self._captured = False
+
+    def capture(self) -> None:
+        """Replace the arrays the program reads as constants (arrays the function closes over)
+        by copies, once: a call staged into a program (``jit``) captures them by value, as
+        the staged program's own constants are, so later in-place edits stay out."""
+        if self._captured:
+            return
+        self._captured = True
+        copies: dict[int, Any] = {}
+
+        def captured(x: Any) -> Any:
+            if isinstance(x, (Tracer, generic)) or not (hasattr(x, "shape") and hasattr(x, "copy")):
+                return x
+            kept = copies.get(id(x))
+            if kept is None:
+                kept = copies[id(x)] = x.copy()
+            return kept
+
+        program = self.program
+        for eqn in program.eqns:
+            eqn.args = tuple(captured(a) for a in eqn.args)
+        program.outs = [captured(o) for o in program.outs]
 
     def replay(self, leaves: Sequence) -> list:
         """The recorded program evaluated on ``leaves``, each intermediate dropped after its
@@ -352,6 +377,11 @@ def _checkpoint_call_impl(*args: Any, call: CheckpointCall) -> list:
     return call.replay(args)
 
 
+def _checkpoint_call_shape(*args: Any, call: CheckpointCall) -> list:
+    call.capture()  # asked when the call is staged into a program: its constants by value
+    return list(call.out_avals)
+
+
 def _checkpoint_call_jvp(primals: Sequence, tangents: Sequence, *, call: CheckpointCall) -> tuple[list, list]:
     live = [t for t in tangents if t is not zero]
     if not all(is_linear(t) for t in live):  # forward mode: nothing is stored anyway
@@ -417,7 +447,7 @@ def _checkpoint_call_transpose(cts: Sequence, *args: Any, call: CheckpointCall) 
 
 checkpoint_call_p = Primitive("checkpoint_call", multiple_results=True)
 checkpoint_call_p.impl = _checkpoint_call_impl  # type: ignore[assignment]
-checkpoint_call_p.shape_rule = lambda *args, call: list(call.out_avals)  # type: ignore[assignment]
+checkpoint_call_p.shape_rule = _checkpoint_call_shape  # type: ignore[assignment]
 checkpoint_call_p.jvp = _checkpoint_call_jvp  # type: ignore[assignment]
 checkpoint_call_p.batch = _checkpoint_call_batch  # type: ignore[assignment]
 checkpoint_call_p.transpose = _checkpoint_call_transpose  # type: ignore[assignment]

@@ -438,3 +438,13 @@ def test_linear_transpose_through_a_checkpointed_linear_function(backend):
         np.testing.assert_array_equal(backend.get(g), [[44.0, 32.0], [22.0, 16.0]])  # 4 ct (2 M^T ct + (6, 0))^T
     with pytest.raises(ft.errors.NotLinearError, match="'sin'"):
         ft.linear_transpose(lambda v: ft.checkpoint(fnp.sin)(v), x)(ct)
+
+
+def test_jit_captures_the_arrays_a_checkpointed_function_closes_over_by_value():
+    table = np.ones(3)
+    staged = ft.jit(lambda x: ft.checkpoint(lambda h: (h * table, table))(x))
+    batched = ft.jit(ft.vmap(lambda x: ft.checkpoint(lambda h: h * table)(x)))
+    staged(np.ones(3)), batched(np.ones((2, 3)))
+    table[:] = 5.0  # edited after staging, as jit's own constants, it stays out
+    for out in (*staged(np.ones(3)), batched(np.ones((2, 3)))):
+        np.testing.assert_array_equal(out, np.ones_like(out))
