@@ -237,3 +237,76 @@ def test_no_sphinx_roles_in_docstrings_or_pages():
              for path in [*sorted((ROOT / "functrans").rglob("*.py")), *PAGES]
              for text in [path.read_text()] for m in role.finditer(text)]
     assert not found, f"Sphinx roles left: {found}"
+
+
+sys.path.insert(0, str(DOCS))
+try:
+    import _mappings  # the JAX and optax tables (mkdocs.yml: hooks)
+    import _site_check  # the built site's links and anchors (.ci/run)
+finally:
+    sys.path.pop(0)
+
+
+@pytest.mark.parametrize("library", sorted(_mappings.TARGETS))
+def test_mapping_tables_are_computed_from_the_code(library):
+    rows = _mappings.mapping(library)
+    assert rows and all(r.name for r in rows)
+    found = {r.name: r.target for r in rows}
+    known = {"optax": ("adam", "optim.adam"), "jax.numpy": ("sin", "fnp.sin"),
+             "jax.random": ("split", "ft.random.split"), "jax.lax": ("scan", "ft.lax.scan"),
+             "jax.scipy": ("special.logsumexp", "ft.scipy.special.logsumexp")}[library]
+    assert found[known[0]] == known[1]
+    table = _mappings.table(library)
+    have = sum(r.target is not None for r in rows)
+    assert f"**{have} of {len(rows)}**" in table
+    body = [line for line in table.splitlines()
+            if line.startswith("| `") and not line.endswith("| functrans | note |")]
+    assert len(body) == len(rows)  # one row per name
+    assert f"<!-- mapping: {library} -->" in (DOCS / "mapping.md").read_text()
+
+
+def test_mapping_table_marks_a_missing_name_and_renames():
+    optax = {r.name: r for r in _mappings.mapping("optax")}
+    assert optax["yogi"].target is None  # no yogi in functrans.optim
+    assert optax["cosine_decay_schedule"].target is not None
+    assert optax["huber_loss"].target == "ft.nn.losses.huber" and optax["huber_loss"].note
+    assert "| `yogi` | missing |" in _mappings.table("optax")
+
+
+def test_every_mapping_marker_names_a_list():
+    markers = _mappings.MARKER.findall((DOCS / "mapping.md").read_text())
+    assert sorted(markers) == sorted(_mappings.TARGETS)
+    for library in markers:
+        assert (DOCS / "_mappings" / f"{library}.txt").exists()
+
+
+def test_site_check_finds_broken_links_anchors_and_images(tmp_path):
+    site = tmp_path / "site"
+    (site / "guide").mkdir(parents=True)
+    (site / "index.html").write_text(
+        '<h1 id="top">x</h1><a href="guide/">ok</a> <a href="guide/#intro">ok</a> '
+        '<a href="#top">ok</a> <a href="https://example.org/x">outside</a> '
+        '<a href="guide/#nowhere">bad anchor</a> <a href="missing/">bad page</a> '
+        '<img src="figures/none.svg">')
+    (site / "guide" / "index.html").write_text('<h2 id="intro">y</h2><a href="../#top">ok</a>')
+    problems = _site_check.check_links(site)
+    assert len(problems) == 3, problems
+    assert any("no anchor 'nowhere'" in p for p in problems)
+    assert any("missing/" in p for p in problems)
+    assert any("figures/none.svg" in p for p in problems)
+    assert _site_check.main([str(site), "--links-only"]) == 1
+
+
+@pytest.mark.parametrize("name", ["sharp-bits.md", "cookbook.md", "transforms.md", "performance.md"])
+def test_the_pages_about_numerics_run_without_warnings(name, tmp_path, monkeypatch):
+    """A page that teaches overflow and NaN handling must not itself print NumPy's warnings."""
+    import warnings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(ROOT))
+    ns: dict = {"__name__": f"docs_{name}"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for lang, body, reason, line in code_blocks((DOCS / name).read_text()):
+            if lang == "python" and reason is None:
+                _run_python(body, ns, f"{name}:{line}")
