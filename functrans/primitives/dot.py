@@ -38,7 +38,8 @@ def _free_dims(ndim, contract, batch):
 # than the same product as ``(y @ x.T).T`` once ``y`` has a hundred rows or more (measured over
 # rows, inner and outer sizes, float32/float64, C and F operands); with one row, or many, the
 # two are level. Rows at most _FEW_ROWS[itemsize] and at least _MIN_ROWS, y rows at least
-# _MIN_OUTER: swap. The result is then F-ordered, a transposed view of new memory.
+# _MIN_OUTER: swap, and copy the (small) result to C order: the copy costs a few percent of
+# the product, and elementwise work mixing it with C-ordered operands would cost more.
 _MIN_ROWS = 4
 _FEW_ROWS = {4: 32, 8: 8}
 _MIN_OUTER = {4: 128, 8: 256}
@@ -49,7 +50,7 @@ def _matmul_transposed_rhs(xp, x, y):
     itemsize = x.dtype.itemsize
     if (_MIN_ROWS <= rows <= _FEW_ROWS.get(itemsize, 0) and y.shape[0] >= _MIN_OUTER[itemsize]
             and y.dtype == x.dtype):
-        return xp.matmul(y, x.T).T
+        return xp.ascontiguousarray(xp.matmul(y, x.T).T)
     return xp.matmul(x, y.T)
 
 

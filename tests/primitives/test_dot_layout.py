@@ -1,5 +1,6 @@
-"""``x @ y.T`` with few rows in ``x`` is computed as ``(y @ x.T).T`` (a faster BLAS layout): the
-values, eager against jit, derivatives, and jit's buffer reuse of the F-ordered result."""
+"""``x @ y.T`` with few rows in ``x`` is computed as ``(y @ x.T).T`` (a faster BLAS layout) and
+copied to C order: the values, eager against jit, derivatives, and jit's buffer reuse of the
+result."""
 from __future__ import annotations
 
 import numpy as np
@@ -44,7 +45,7 @@ def test_transposed_result_feeds_reshape_and_reused_buffers():
     x, w = rng.standard_normal((8, 16)), rng.standard_normal((256, 16))
 
     def f(x, w):
-        h = fnp.tanh(x @ w.T)           # F-ordered product, then a ufunc
+        h = fnp.tanh(x @ w.T)           # the swapped product, then a ufunc
         g = fnp.exp(h) + h * h          # temporaries the plan may write into
         return g.reshape(-1), (g @ w).sum()
 
@@ -53,3 +54,9 @@ def test_transposed_result_feeds_reshape_and_reused_buffers():
     for e, g in zip(expected, got):
         np.testing.assert_array_equal(e, g)
     np.testing.assert_allclose(expected[0], (lambda h: np.exp(h) + h * h)(np.tanh(x @ w.T)).ravel())
+
+
+def test_result_is_c_contiguous():
+    x, w = np.ones((8, 16), np.float32), np.ones((256, 16), np.float32)
+    out = fnp.matmul(x, w.T)
+    assert out.flags.c_contiguous and out.shape == (8, 256)
