@@ -45,6 +45,7 @@ from functrans.interpreters.transpose import transpose_program
 from functrans.lax._programs import check_tree, check_types, moved_to_front
 from functrans.primitives import add_p, full_like_p, mul_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front, move_axis, to_front
+from functrans.primitives.dot import dot_general_p
 
 __all__ = ["ScanBody", "scan", "scan_p"]
 
@@ -553,12 +554,19 @@ def _scan_transpose(cts, *args, body, length, reverse, unroll):
     ct_ys = list(cts[k:])
     y_flags = [ct is not zero for ct in ct_ys]
     tbody = _transpose_body(body, lin_c, lin_x, y_flags)
+    tbody, hoisted = _hoist_products(tbody, sum(lin_c))
     ac = body.in_avals[:c]
-    acc = [_zeros(like, shape, dtype) for (shape, dtype), f in zip(ac, lin_c) if f]
-    outs = scan_p.bind(*_select(consts, [not f for f in lin_c]), *acc, *ct_carry,
+    acc_avals = _select(ac, lin_c)
+    kept = [_zeros(like, shape, dtype) for j, (shape, dtype) in enumerate(acc_avals)
+            if j not in hoisted]
+    outs = scan_p.bind(*_select(consts, [not f for f in lin_c]), *kept, *ct_carry,
                        *_select(xs, [not f for f in lin_x]), *_select(ct_ys, y_flags), body=tbody,
                        length=length, reverse=not reverse, unroll=unroll)
-    ct_consts, ct_init, ct_xs = _split(outs, len(acc), k)
+    ct_kept, ct_init, ct_xs = _split(outs, len(kept), k)
+    ct_xs, stacked = ct_xs[:sum(lin_x)], ct_xs[sum(lin_x):]
+    products = iter(ct_kept)
+    ct_consts = [_stacked_product(stacked[2 * i], stacked[2 * i + 1], hoisted[j]) if j in hoisted
+                 else next(products) for j, i in enumerate(_positions(hoisted, len(acc_avals)))]
     in_cts = _spread(ct_consts, lin_c) + [ct if is_linear(a) else zero for ct, a in zip(ct_init, carry)]
     return tuple(in_cts + _spread(ct_xs, lin_x))
 
@@ -595,6 +603,93 @@ def _transpose_body(body: ScanBody, lin_c: list[bool], lin_x: list[bool], y_flag
     made, consts = _make_body(fn, avals, sum(not_c), sum(lin_c) + k, name)
     assert not consts
     return made
+
+
+def _positions(hoisted: dict, n: int) -> list[int]:
+    """For each of ``n`` accumulators, its rank among the hoisted ones (0 for the others)."""
+    order = sorted(hoisted)
+    return [order.index(j) if j in hoisted else 0 for j in range(n)]
+
+
+def _hoist_products(tbody: ScanBody, num_acc: int) -> tuple[ScanBody, dict]:
+    """Take const cotangents that are a per-step product out of the transposed loop.
+
+    The transposed step accumulates each linear const's cotangent: ``acc' = acc +
+    dot_general(a, b)``. Where ``a`` and ``b`` both change from step to step and the
+    accumulator feeds nothing else, the step instead returns ``a`` and ``b`` as stacked ys
+    (in that order, after the others, accumulator by accumulator) and drops the accumulator;
+    the caller contracts the stacks over the loop axis too (``_stacked_product``): one large
+    matrix product instead of one small product and one add per step, as backpropagation
+    through time written by hand does. Returns the new body and ``{accumulator position:
+    dimension_numbers}`` of the hoisted ones.
+    """
+    program = tbody.program
+    trace = program.trace
+    c = tbody.num_consts
+
+    def is_var(v: Any) -> bool:
+        return type(v) is Var and v._trace is trace
+
+    producer: dict[int, Any] = {}
+    uses: dict[int, int] = {}
+    for eqn in program.eqns:
+        for o in eqn.outs:
+            producer[o.index] = eqn
+        for a in eqn.args:
+            if is_var(a):
+                uses[a.index] = uses.get(a.index, 0) + 1
+    for o in program.outs:
+        if is_var(o):
+            uses[o.index] = uses.get(o.index, 0) + 1
+    invariant = _invariant_vars(program, c)
+    acc_in = program.in_vars[c:c + num_acc]
+    acc_indices = {v.index for v in acc_in}
+    hoisted: dict[int, tuple] = {}
+    extra: list = []
+    for j, acc in enumerate(acc_in):
+        out = program.outs[j]
+        add = producer.get(out.index) if is_var(out) else None
+        if add is None or add.prim is not add_p or uses.get(acc.index) != 1:
+            continue
+        term = add.args[1] if add.args[0] is acc else add.args[0] if add.args[1] is acc else None
+        prod = producer.get(term.index) if is_var(term) else None
+        if prod is None or prod.prim is not dot_general_p or len(prod.outs) != 1:
+            continue
+        if (tuple(shape_of(term)), dtype_of(term)) != (tuple(shape_of(out)), dtype_of(out)):
+            continue
+        a, b = prod.args
+        if not all(is_var(v) and v.index not in invariant and v.index not in acc_indices
+                   for v in (a, b)):
+            continue
+        hoisted[j] = prod.params["dimension_numbers"]
+        extra += [a, b]
+    if not hoisted:
+        return tbody, {}
+    in_vars = [v for i, v in enumerate(program.in_vars) if not (c <= i < c + num_acc)
+               or i - c not in hoisted]
+    outs = [o for j, o in enumerate(program.outs) if j not in hoisted] + extra
+    needed = {o.index for o in outs if is_var(o)}
+    eqns = []
+    for eqn in reversed(program.eqns):  # drop what only fed the hoisted accumulators
+        if any(o.index in needed for o in eqn.outs):
+            eqns.append(eqn)
+            needed.update(a.index for a in eqn.args if is_var(a))
+    eqns.reverse()
+    made = ScanBody(Program(trace, in_vars, eqns, outs), c, tbody.num_carry - len(hoisted),
+                    tbody.name)
+    return made, hoisted
+
+
+def _stacked_product(a: Any, b: Any, dimension_numbers: tuple) -> Any:
+    """``sum_t dot_general(a[t], b[t])`` as one ``dot_general`` that also contracts the loop
+    axis (axis 0 of both stacks)."""
+    (a_contract, b_contract), (a_batch, b_batch) = dimension_numbers
+
+    def shift(dims: Sequence[int]) -> tuple:
+        return tuple(d + 1 for d in dims)
+
+    numbers = (((0,) + shift(a_contract), (0,) + shift(b_contract)), (shift(a_batch), shift(b_batch)))
+    return dot_general_p.bind(a, b, dimension_numbers=numbers)
 
 
 def _merge(values: Sequence, linear: Sequence, flags: Sequence[bool]) -> list:

@@ -333,3 +333,58 @@ def test_checkpointed_step_keeps_less_memory_in_reverse_mode():
     remat, g_remat = _peak_of_grad(ft.checkpoint(many_intermediates))
     np.testing.assert_allclose(g_remat, g_plain, rtol=1e-10)
     assert remat < 0.6 * plain, (remat, plain)
+
+
+# --- const cotangents that are per-step products, contracted once after the reverse loop ---------
+
+
+def _rnn_loss(wh, wx, b, xs, reverse=False):
+    def step(h, x):
+        h = fnp.tanh(x @ wx.T + h @ wh.T + fnp.einsum("bi,bj->bi", h, x) * b)  # two products, one not
+        return h, fnp.sum(h * x, axis=1)
+    h0 = 0.0 * fnp.sum(xs, axis=0)  # zeros on the device of xs (input and state sizes agree)
+    h, ys = lax.scan(step, h0, xs, reverse=reverse)
+    return fnp.sum(h ** 2) + fnp.sum(ys)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_hoisted_weight_gradients_match_the_unrolled_loop(backend, reverse):
+    rng = np.random.default_rng(3)
+    wh, wx = 0.3 * rng.standard_normal((4, 4)), 0.3 * rng.standard_normal((4, 4))
+    b, xs = rng.standard_normal(4), rng.standard_normal((5, 3, 4))
+    args = backend.put((wh, wx, b, xs))
+
+    def unrolled(wh, wx, b, xs):
+        h = 0.0 * fnp.sum(xs, axis=0)
+        total = 0.0
+        for t in (range(4, -1, -1) if reverse else range(5)):
+            h = fnp.tanh(xs[t] @ wx.T + h @ wh.T + fnp.einsum("bi,bj->bi", h, xs[t]) * b)
+            total = total + fnp.sum(fnp.sum(h * xs[t], axis=1))
+        return fnp.sum(h ** 2) + total
+
+    got = ft.grad(lambda *a: _rnn_loss(*a, reverse=reverse), argnums=(0, 1, 2, 3))(*args)
+    want = ft.grad(unrolled, argnums=(0, 1, 2, 3))(*args)
+    jitted = ft.jit(ft.grad(lambda *a: _rnn_loss(*a, reverse=reverse), argnums=(0, 1, 2)))(*args)
+    for g, w in zip(got, want):
+        backend.check_placed(g)
+        np.testing.assert_allclose(backend.get(g), backend.get(w), rtol=1e-10, atol=1e-12)
+    for g, w in zip(jitted, want):
+        np.testing.assert_allclose(backend.get(g), backend.get(w), rtol=1e-10, atol=1e-12)
+
+
+def test_hoisted_products_leave_the_loop_and_differentiate_to_second_order(backend):
+    rng = np.random.default_rng(4)
+    wh, wx = 0.3 * rng.standard_normal((3, 3)), 0.3 * rng.standard_normal((3, 3))
+    b, xs = rng.standard_normal(3), rng.standard_normal((4, 2, 3))
+    text = str(ft.make_jaxpr(ft.grad(_rnn_loss, argnums=(0, 1)))(wh, wx, b, xs))
+    # after the reverse loop: each weight's cotangent is one product over the stacked steps
+    assert text.count("dimension_numbers=(((0, 1), (0, 1)), ((), ()))") == 2
+    assert "float64[3,3] = add[]" not in text  # no weight accumulator in the loop
+    check_grads(_rnn_loss, backend.put((wh, wx, b, xs)), order=2, modes=("rev",))
+
+
+def test_empty_scan_hoisted_products_are_zero():
+    wh, wx, b = np.eye(2), np.eye(2), np.ones(2)
+    g = ft.grad(_rnn_loss, argnums=(0, 1))(wh, wx, b, np.zeros((0, 3, 2)))
+    for x in g:
+        np.testing.assert_array_equal(x, np.zeros((2, 2)))
