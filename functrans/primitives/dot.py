@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any
 
 import numpy as np
 
@@ -45,7 +46,7 @@ _FEW_ROWS = {4: 32, 8: 8}
 _MIN_OUTER = {4: 128, 8: 256}
 
 
-def _matmul_transposed_rhs(xp, x, y):
+def _matmul_transposed_rhs(xp: Any, x: Any, y: Any) -> Any:
     rows = x.shape[0]
     itemsize = x.dtype.itemsize
     if (_MIN_ROWS <= rows <= _FEW_ROWS.get(itemsize, 0) and y.shape[0] >= _MIN_OUTER[itemsize]
