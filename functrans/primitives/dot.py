@@ -35,22 +35,17 @@ def _free_dims(ndim, contract, batch):
     return tuple(d for d in range(ndim) if d not in contract and d not in batch)
 
 
-# ``x @ y.T`` with a few rows in ``x``: OpenBLAS (one thread) runs this layout 2-5x more slowly
-# than the same product as ``(y @ x.T).T`` once ``y`` has a hundred rows or more (measured over
-# rows, inner and outer sizes, float32/float64, C and F operands); with one row, or many, the
-# two are level. Rows at most _FEW_ROWS[itemsize] and at least _MIN_ROWS, y rows at least
-# _MIN_OUTER: swap, and copy the (small) result to C order: the copy costs a few percent of
-# the product, and elementwise work mixing it with C-ordered operands would cost more.
-_MIN_ROWS = 4
-_FEW_ROWS = {4: 32, 8: 8}
-_MIN_OUTER = {4: 128, 8: 256}
+# ``x @ y.T`` in float32 with a few rows in ``x``: OpenBLAS (one thread) runs this layout about
+# twice as slowly as the same product as ``(y @ x.T).T`` once ``y`` has a hundred rows or more
+# (measured over rows, inner and outer sizes, float32/float64, C and F operands); with one or
+# two rows, or more than about 32, the two are level, and in float64 the swap gains nothing.
+# The swapped product is copied back to C order: the copy costs a few percent of the product,
+# and elementwise work mixing an F-ordered result with C-ordered operands would cost more.
+_F32 = np.dtype(np.float32)
 
 
 def _matmul_transposed_rhs(xp: Any, x: Any, y: Any) -> Any:
-    rows = x.shape[0]
-    itemsize = x.dtype.itemsize
-    if (_MIN_ROWS <= rows <= _FEW_ROWS.get(itemsize, 0) and y.shape[0] >= _MIN_OUTER[itemsize]
-            and y.dtype == x.dtype):
+    if 4 <= x.shape[0] <= 32 and y.shape[0] >= 128 and x.dtype == _F32 and y.dtype == _F32:
         return xp.ascontiguousarray(xp.matmul(y, x.T).T)
     return xp.matmul(x, y.T)
 
@@ -59,7 +54,7 @@ def _matmul_transposed_rhs(xp: Any, x: Any, y: Any) -> Any:
 # keyed by (x.ndim, y.ndim, x_contract, y_contract); anything else goes through tensordot.
 _MATMUL_FAST = {
     (2, 2, (1,), (0,)): lambda xp, x, y: xp.matmul(x, y),
-    (2, 2, (1,), (1,)): lambda xp, x, y: _matmul_transposed_rhs(xp, x, y),
+    (2, 2, (1,), (1,)): _matmul_transposed_rhs,
     (2, 2, (0,), (0,)): lambda xp, x, y: xp.matmul(x.T, y),
     (2, 2, (0,), (1,)): lambda xp, x, y: xp.matmul(x.T, y.T),
     (2, 1, (1,), (0,)): lambda xp, x, y: xp.matmul(x, y),

@@ -10,7 +10,7 @@ import functrans as ft
 import functrans.numpy as fnp
 from functrans.testing import check_grads
 
-# (rows of x, rows of W): below, at and above the row thresholds of both dtypes
+# (rows of x, rows of W): below, at and above the thresholds of the swap (float32 only)
 SHAPES = [(1, 256), (4, 256), (8, 300), (16, 128), (32, 128), (33, 128), (8, 10)]
 
 
