@@ -142,6 +142,7 @@ from functrans.primitives.special import (
     gammainc_grad_a_p,
     gammainc_p,
     gammaincc_p,
+    gammaincinv_p,
     i0_p,
     i0e_p,
     i1_p,

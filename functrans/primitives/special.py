@@ -1,7 +1,8 @@
 """Special functions: ``erf``, ``erfc``, ``erfinv``, ``lgamma``, ``gamma``, ``digamma``,
 ``polygamma``, the modified Bessel functions ``i0``, ``i1`` and their scaled forms ``i0e``,
 ``i1e``, ``log_ndtr`` (the log of the standard normal distribution function), ``betaln``, the
-regularized incomplete beta and gamma functions ``betainc``, ``gammainc``, ``gammaincc`` (and
+regularized incomplete beta and gamma functions ``betainc``, ``gammainc``, ``gammaincc``,
+``gammaincinv`` (and
 ``gammainc_grad_a``, the derivative of ``gammainc`` in ``a``), the
 Hurwitz zeta function ``zeta`` and the dilogarithm ``spence``.
 
@@ -293,6 +294,20 @@ gammaincc_p = _special_n("gammaincc")
 defjvp(gammaincc_p, lambda t, a, x: neg(mul(t, gammainc_grad_a(a, x))),
        lambda t, a, x: neg(mul(t, _gamma_density(a, x))))
 
+
+# --- gammaincinv(a, p): the x with P(a, x) = p. By the implicit function theorem on P(a, x) = p:
+# dx/dp = 1 / density(a, x) and dx/da = -(dP/da)(a, x) / density(a, x) -----------------------------
+gammaincinv_p = _special_n("gammaincinv")
+
+
+def _gammaincinv_density(a, p):
+    return _gamma_density(a, gammaincinv_p.bind(a, p))
+
+
+defjvp(gammaincinv_p,
+       lambda t, a, p: neg(div(mul(t, gammainc_grad_a(a, gammaincinv_p.bind(a, p))), _gammaincinv_density(a, p))),
+       lambda t, a, p: div(t, _gammaincinv_density(a, p)))
+
 # --- zeta(x, q) = sum_k (k + q)^-x (Hurwitz): d/dq = -x zeta(x + 1, q); in x: none ---------------
 zeta_p = _special_n("zeta")
 defjvp(zeta_p, _not_differentiable_in("zeta", "x", "wrap x in stop_gradient if it is a constant"),
@@ -316,6 +331,7 @@ betaln = betaln_p.bind
 betainc = betainc_p.bind
 gammainc = gammainc_p.bind
 gammaincc = gammaincc_p.bind
+gammaincinv = gammaincinv_p.bind
 gammainc_grad_a = gammainc_grad_a_p.bind
 zeta = zeta_p.bind
 spence = spence_p.bind

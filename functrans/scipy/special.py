@@ -343,6 +343,19 @@ def gammaincc(a: ArrayLike, x: ArrayLike) -> Array:
     return _sp.gammaincc(as_float(a), as_float(x))
 
 
+def gammaincinv(a: ArrayLike, p: ArrayLike) -> Array:
+    """The inverse of ``gammainc`` in ``x``: the ``x >= 0`` with ``P(a, x) = p`` (``a > 0``,
+    ``0 <= p <= 1``). Differentiable in ``p`` to any order and once in ``a``, by the implicit
+    function theorem on ``P(a, x) = p`` (as ``gammainc`` is once in ``a``).
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.gammaincinv(1.0, 1.0 - 2.0 ** -1)), 12)  # P(1, x) = 1 - exp(-x)
+        0.69314718056
+    """
+    return _sp.gammaincinv(as_float(a), as_float(p))
+
+
 def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Array:
     """The Hurwitz zeta function ``sum over k >= 0 of (k + q)**-x`` (the Riemann zeta function
     for ``q=None``). Differentiable in ``q`` (``-x * zeta(x + 1, q)``); its derivative in ``x``

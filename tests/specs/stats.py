@@ -116,6 +116,7 @@ _CONTINUOUS += [
     *_with_fixed_shapes("chi2", _DISTRIBUTION_FUNCTIONS, POSITIVE_SIDE, df=_SHAPE_VALUE),
     *_with_fixed_shapes("beta", _DISTRIBUTION_FUNCTIONS, UNIT_INSIDE, a=_SHAPE_VALUE, b=_SHAPE_VALUE),
     *_with_fixed_shapes("gennorm", ("cdf",), Domain(0.2, 2.0), beta=st.floats(1.2, 3.0)),
+    *_with_fixed_shapes("gennorm", ("ppf",), Domain(0.05, 0.95), beta=st.floats(1.2, 3.0)),
 ]
 
 
