@@ -22,6 +22,7 @@ elimination.
 """
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -147,7 +148,7 @@ def _is_scalar(value: Any, target: float, sign_matters: bool = False) -> bool:
     if type(value) in (int, float, bool) or isinstance(value, (np.integer, np.floating, np.bool_)):
         if value != target:
             return False
-        return not sign_matters or bool(np.signbit(value)) == bool(np.signbit(target))
+        return not sign_matters or math.copysign(1.0, value) == math.copysign(1.0, target)
     return False
 
 

@@ -20,7 +20,7 @@ __all__ = ["AdaptiveAvgPool2d"]
 def _averaging_matrix(xp: Any, size: int, out: int, dtype: str) -> Any:
     """``(out, size)``: row ``i`` averages the entries ``floor(i * size / out)`` to
     ``ceil((i + 1) * size / out)`` (exclusive), PyTorch's adaptive windows."""
-    m = np.zeros((out, size), dtype=dtype)
+    m = np.zeros((out, size), dtype=dtype)  # host-metadata: weights from the sizes alone, placed below
     for i in range(out):
         start = (i * size) // out
         end = -((-(i + 1) * size) // out)

@@ -17,32 +17,32 @@ from functrans.typing import Array, Params
 __all__ = ["Upsample"]
 
 
-def _source(out: int, size: int, scale: float | None, align_corners: bool) -> np.ndarray:
+def _source(out: int, size: int, scale: float | None, align_corners: bool) -> list[float]:
     """PyTorch's source coordinate of each output position ``0..out-1`` for linear modes."""
-    dst = np.arange(out, dtype=np.float64)
     if align_corners:
-        return dst * ((size - 1) / (out - 1)) if out > 1 else np.zeros(out)
+        step = (size - 1) / (out - 1) if out > 1 else 0.0
+        return [i * step for i in range(out)]
     ratio = size / out if scale is None else 1.0 / scale
-    return np.maximum((dst + 0.5) * ratio - 0.5, 0.0)
+    return [max((i + 0.5) * ratio - 0.5, 0.0) for i in range(out)]
 
 
 def _nearest_index(out: int, size: int, scale: float | None) -> np.ndarray:
     ratio = size / out if scale is None else 1.0 / scale
-    return np.minimum(np.floor(np.arange(out) * ratio).astype(np.int64), size - 1)
+    # host-metadata: positions computed from the sizes alone (no user data)
+    return np.array([min(math.floor(i * ratio), size - 1) for i in range(out)], dtype=np.int64)
 
 
 def _linear_indices(out: int, size: int, scale: float | None,
                     align_corners: bool) -> tuple[np.ndarray, np.ndarray]:
-    low = np.floor(_source(out, size, scale, align_corners)).astype(np.int64)
-    low = np.minimum(low, size - 1)
-    return low, np.minimum(low + 1, size - 1)
+    low = [min(math.floor(s), size - 1) for s in _source(out, size, scale, align_corners)]
+    # host-metadata: positions computed from the sizes alone (no user data)
+    return np.array(low, dtype=np.int64), np.array([min(i + 1, size - 1) for i in low], dtype=np.int64)
 
 
 def _linear_weight(xp: Any, out: int, size: int, scale: float | None, align_corners: bool,
                    dtype: str) -> Any:
     src = _source(out, size, scale, align_corners)
-    low = np.minimum(np.floor(src), size - 1)
-    return xp.asarray((src - low).astype(dtype))
+    return xp.asarray([s - min(math.floor(s), size - 1) for s in src], dtype=dtype)
 
 
 @dataclasses.dataclass(frozen=True)

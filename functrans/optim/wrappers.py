@@ -219,11 +219,11 @@ class _InjectHyperparams(_Transformation):
         out = dict(previous)
         for name, schedule in self.schedules:
             value = schedule(count)
-            out[name] = value if isinstance(value, Tracer) else np.asarray(value, np.float64)
+            out[name] = value if isinstance(value, Tracer) else np.float64(value)
         return out
 
     def init(self, params: Params) -> InjectHyperparamsState:
-        hyperparams = self._at(0, {name: np.asarray(v, np.float64) if not isinstance(v, Tracer)
+        hyperparams = self._at(0, {name: np.float64(v) if not isinstance(v, Tracer)
                                    else v for name, v in self.numbers})
         return InjectHyperparamsState(_first_count(), hyperparams,
                                       self._make(hyperparams).init(params))

@@ -22,6 +22,8 @@ Example:
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from functrans.backend import array_module, backend_of
@@ -542,7 +544,7 @@ def _lu_impl(a):
     xp, backend = array_module(a), backend_of(a)
     *batch, m, n = a.shape
     k = min(m, n)
-    count = int(np.prod(batch, dtype=int))
+    count = math.prod(batch)
     lu = xp.array(a.reshape((count, m, n)), copy=True)
     rows = backend.make_like(a, _arange, count, ())
     perm = backend.make_like(a, _arange, m, (count,))
@@ -607,7 +609,7 @@ def lu(a):
 def _pivots_to_permutation_impl(pivots, *, size):
     backend = backend_of(pivots)
     *batch, k = pivots.shape
-    count = int(np.prod(batch, dtype=int))
+    count = math.prod(batch)
     pivots = pivots.reshape((count, k))
     rows = backend.make_like(pivots, _arange, count, ())
     perm = backend.make_like(pivots, _arange, size, (count,))

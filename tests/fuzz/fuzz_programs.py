@@ -37,6 +37,18 @@ EXCLUDED: dict[str, str] = {
     "fnp.real_if_close": "its output dtype depends on the values: not vmappable or jittable",
     "fnp.linalg.lstsq": "the rank it returns and the shape of its residuals depend on the values "
     "(NumPy's return convention): not vmappable or jittable",
+    **dict.fromkeys(
+        ("fnp.unique_values", "fnp.unique_counts", "fnp.unique_inverse", "fnp.unique_all", "fnp.union1d",
+         "fnp.intersect1d", "fnp.setdiff1d", "fnp.setdiff1d[assume_unique]", "fnp.setxor1d"),
+        "its output shape is the number of distinct values: not vmappable or jittable"),
+    **dict.fromkeys(
+        ("fnp.polydiv", "fnp.roots", "fnp.trim_zeros[keeps derivatives]", "fnp.bincount", "fnp.bincount[counts]"),
+        "its output length depends on the values (zeros trimmed, the largest count): not vmappable or jittable"),
+    "fnp.poly": "its dtype (real or complex) depends on the roots' values: not vmappable or jittable",
+    "fnp.poly[matrix]": "its dtype (real or complex) depends on the eigenvalues: not vmappable or jittable",
+    **dict.fromkeys(
+        ("fnp.asarray_chkfinite", "fnp.nanquantile", "fnp.nanpercentile", "fnp.nanmedian"),
+        "it reads the values to decide what to do (raise; which entries count): not vmappable or jittable"),
 }
 
 
