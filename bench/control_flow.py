@@ -20,19 +20,19 @@ checkpointed step, and the per-step overhead of an eager scan against a Python l
 
 Each pair is checked to agree before timing; ``--quick`` is a smoke run.
 """
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001 (_harness before functrans: it puts the tree to measure on sys.path)
 
 import sys
 import timeit
 from collections.abc import Sequence
 
+import _harness
 import numpy as np
 
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import lax, nn, random
 
-import _harness
 
 VOCAB, HIDDEN, LENGTH, BATCH = 65, 128, 32, 16
 

@@ -18,12 +18,13 @@ solver, and the Dormand-Prince loop against SciPy's RK45.
 
 Each pair is checked to agree before timing; ``--quick`` is a smoke run.
 """
-from __future__ import annotations
+from __future__ import annotations  # noqa: I001 (_harness before functrans: it puts the tree to measure on sys.path)
 
 import math
 import sys
 from collections.abc import Sequence
 
+import _harness
 import numpy as np
 
 import functrans as ft
@@ -31,7 +32,6 @@ import functrans.numpy as fnp
 from functrans import nn, optim, random
 from functrans.integrate import dopri5, odeint
 
-import _harness
 
 MODEL = nn.Sequential(nn.Linear(2, 50), nn.tanh, nn.Linear(50, 2))
 TOL = 1e-5
