@@ -22,16 +22,20 @@ from functrans import errors
 class Trace:
     """One active transformation. Subclasses implement ``process_primitive``."""
 
-    __slots__ = ("level", "alive", "origin", "thread")
+    __slots__ = ("level", "origin", "thread")
 
     def __init__(self, level: int, origin: str):
         self.level = level
-        self.alive = True
         self.origin = origin  # which transformation made it, for error messages
         # The id of the thread whose stack it is on while alive, None once finished: bind
         # compares it with the current thread's (cheaper than reading the thread-local stack
         # on every primitive), which catches a finished trace and another thread's at once.
         self.thread = get_ident()
+
+    @property
+    def alive(self) -> bool:
+        """Whether its transformation is still running (in the thread ``thread``)."""
+        return self.thread is not None
 
     def process_primitive(self, primitive, args, params):
         raise NotImplementedError
@@ -72,9 +76,7 @@ class new_trace:
 
     def __exit__(self, *exc_info):
         _stack.traces.pop()
-        trace = self.trace
-        trace.alive = False
-        trace.thread = None
+        self.trace.thread = None
         return False
 
 
