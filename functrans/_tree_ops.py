@@ -15,8 +15,8 @@ from functrans.tree import (
     Leaf,
     PyTree,
     TreeDef,
+    _corresponding_leaves,
     _leaf_paths,
-    _mismatch_error,
     flatten,
     flatten_with_path,
     structure,
@@ -65,16 +65,7 @@ def map_with_path(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: I
         {'b': 0.0, 'w': 1.0}
     """
     leaves_, treedef = flatten(tree, is_leaf)
-    all_leaves = [leaves_]
-    for i, other in enumerate(rest):
-        other_leaves, other_def = flatten(other, is_leaf)
-        if other_def != treedef:
-            raise _mismatch_error(
-                (leaves_, treedef), (other_leaves, other_def), ("the first tree", f"rest[{i}]"),
-                "functrans.tree.map_with_path applies f to corresponding leaves, so every tree "
-                f"must have the structure of the first. Change rest[{i}] {{where}} to match it.",
-            )
-        all_leaves.append(other_leaves)
+    all_leaves = _corresponding_leaves(leaves_, treedef, rest, is_leaf, "functrans.tree.map_with_path")
     paths = _leaf_paths(treedef)
     return treedef.unflatten([f(path, *xs) for path, *xs in zip(paths, *all_leaves)])
 

@@ -812,6 +812,15 @@ def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = No
     leaves_, treedef = flatten(tree, is_leaf)
     if not rest:
         return treedef.unflatten([f(x) for x in leaves_])
+    all_leaves = _corresponding_leaves(leaves_, treedef, rest, is_leaf, "functrans.tree.map")
+    return treedef.unflatten([f(*xs) for xs in zip(*all_leaves)])
+
+
+def _corresponding_leaves(leaves_: list, treedef: TreeDef, rest: Sequence[PyTree], is_leaf: IsLeaf,
+                         fn: str) -> list[list]:
+    """``[leaves_, leaves of rest[0], ...]``, each of ``rest`` checked to have the structure
+    ``treedef`` (the first tree's): the leaves that ``fn`` (``map`` and its variants) applies
+    its function to together."""
     all_leaves = [leaves_]
     for i, other in enumerate(rest):
         other_leaves, other_def = flatten(other, is_leaf)
@@ -820,13 +829,13 @@ def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = No
                 (leaves_, treedef),
                 (other_leaves, other_def),
                 ("the first tree", f"rest[{i}]"),
-                "functrans.tree.map applies f to corresponding leaves, so every tree must "
+                f"{fn} applies f to corresponding leaves, so every tree must "
                 "have the structure of the first: the same containers, dict keys and "
                 f"lengths, with leaves in the same places. Change rest[{i}] {{where}} to match "
                 "the first tree, or map over a part that both trees share.",
             )
         all_leaves.append(other_leaves)
-    return treedef.unflatten([f(*xs) for xs in zip(*all_leaves)])
+    return all_leaves
 
 
 def assert_same_structure(
