@@ -93,6 +93,16 @@ def _dense(values: Sequence, avals: Sequence[tuple], like: Any) -> list:
     return [_zeros(like, aval) if v is zero else v for v, aval in zip(values, avals)]
 
 
+def _run_solver(solve: Callable, body: Body, consts: Sequence, start: Sequence, treedef: Any,
+                name: str) -> list:
+    """``solve(fn, start)`` on concrete values, where ``fn`` is ``body`` (a matvec, or the
+    function whose root is sought) on pytrees of ``treedef``; the result's leaves, checked."""
+    fn = lambda x: treedef.unflatten(body.run(consts, tree.leaves(x)))
+    with named_scope(name):
+        x = solve(fn, treedef.unflatten(list(start)))
+    return _check_solution(name, "solve", x, treedef, body.in_avals)
+
+
 def _check_solution(name: str, what: str, out: Any, treedef: Any, avals: Sequence[tuple]) -> list:
     """The leaves of a solver's result, checked to be shaped like the unknowns and concrete."""
     leaves, out_tree = tree.flatten(out)
@@ -183,11 +193,7 @@ class LinearSolveCall:
 
     def run_solve(self, consts: Sequence, b: Sequence) -> list:
         """``solve(matvec, b)`` on concrete values, its result checked."""
-        treedef = self.treedef
-        matvec = lambda x: treedef.unflatten(self.matvec.run(consts, tree.leaves(x)))
-        with named_scope(self.name):
-            x = self.solve(matvec, treedef.unflatten(list(b)))
-        return _check_solution(self.name, "solve", x, treedef, self.matvec.in_avals)
+        return _run_solver(self.solve, self.matvec, consts, b, self.treedef, self.name)
 
     def transposed(self, consts: Sequence) -> tuple[LinearSolveCall, list]:
         """The call that solves A^T y = c, and its operands' constants: A^T is recorded by
@@ -281,11 +287,7 @@ class RootCall:
 
     def run_solve(self, consts: Sequence, x0: Sequence) -> list:
         """``solve(f, x0)`` on concrete values, its result checked."""
-        treedef = self.treedef
-        f = lambda x: treedef.unflatten(self.f.run(consts, tree.leaves(x)))
-        with named_scope(self.name):
-            x = self.solve(f, treedef.unflatten(list(x0)))
-        return _check_solution(self.name, "solve", x, treedef, self.f.in_avals)
+        return _run_solver(self.solve, self.f, consts, x0, self.treedef, self.name)
 
     def __repr__(self) -> str:
         return self.name
