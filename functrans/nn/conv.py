@@ -35,6 +35,17 @@ IntOrTuple = int | Sequence[int]
 Padding = int | Sequence[int] | str
 
 
+def _check_channels(layer: str, in_channels: Any, out_channels: Any, groups: Any) -> None:
+    """The channel counts and groups of a convolution layer: positive ints, the channels
+    divisible by the groups."""
+    for field, value in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{layer}: {field} must be a positive int, got {value!r}")
+    if in_channels % groups or out_channels % groups:
+        raise ValueError(f"{layer}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                         f"must both be divisible by groups ({groups})")
+
+
 def _ntuple(value: IntOrTuple, n: int, name: str, layer: str, minimum: int = 1) -> tuple:
     if isinstance(value, bool):
         raise TypeError(f"{layer}: {name} must be an int or a tuple of {n} ints, got {value!r}")
@@ -147,14 +158,7 @@ class _ConvNd(Layer):
 
     def __post_init__(self) -> None:
         name = type(self).__name__
-        for field in ("in_channels", "out_channels", "groups"):
-            value = getattr(self, field)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}: {field} must be a positive int, got {value!r}")
-        if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(f"{name}: in_channels ({self.in_channels}) and out_channels "
-                             f"({self.out_channels}) must both be divisible by groups "
-                             f"({self.groups})")
+        _check_channels(name, self.in_channels, self.out_channels, self.groups)
         kernel = _ntuple(self.kernel_size, self._nd, "kernel_size", name)
         stride = _ntuple(self.stride, self._nd, "stride", name)
         dilation = _ntuple(self.dilation, self._nd, "dilation", name)

@@ -19,7 +19,7 @@ import functrans.numpy as fnp
 from functrans import random
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
-from functrans.nn.conv import IntOrTuple, _check_input, _convolve, _ntuple
+from functrans.nn.conv import IntOrTuple, _check_channels, _check_input, _convolve, _ntuple
 from functrans.primitives.shape import pad as _pad_prim
 from functrans.primitives.shape import slice_ as _slice_prim
 from functrans.typing import Array, DType, Key, Params
@@ -44,14 +44,7 @@ class _ConvTransposeNd(Layer):
 
     def __post_init__(self) -> None:
         name = type(self).__name__
-        for field in ("in_channels", "out_channels", "groups"):
-            value = getattr(self, field)
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}: {field} must be a positive int, got {value!r}")
-        if self.in_channels % self.groups or self.out_channels % self.groups:
-            raise ValueError(f"{name}: in_channels ({self.in_channels}) and out_channels "
-                             f"({self.out_channels}) must both be divisible by groups "
-                             f"({self.groups})")
+        _check_channels(name, self.in_channels, self.out_channels, self.groups)
         _, stride, _, dilation, output_padding = self._geometry
         for op, s, d in zip(output_padding, stride, dilation):
             if op >= max(s, d):
