@@ -36,6 +36,14 @@ def _resolution(x: PyTree) -> float:
     return 4 * max((float(fnp.finfo(fnp.result_type(leaf)).eps) for leaf in tree.leaves(x)), default=0.0)
 
 
+def _check_settings(fn: str, tol: Any, max_iter: Any) -> None:
+    """A tolerance that is a number >= 0 and an iteration limit that is a positive int."""
+    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) or not tol >= 0:
+        raise ValueError(f"{fn}: tol must be a number >= 0, got {tol!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ValueError(f"{fn}: max_iter must be a positive int, got {max_iter!r}")
+
+
 def _gmres_solver(tol: float) -> LinearSolver:
     """The default linear solver of the implicit rule: GMRES to ``tol``, matrix-free."""
 
@@ -86,6 +94,8 @@ def fixed_point(g: Callable[..., Any], x0: PyTree, *params: Any, tol: float = 1e
         >>> bool(np.isclose(dx, np.cos(x) / (1 + np.sin(x))))
         True
     """
+
+    _check_settings("fixed_point", tol, max_iter)
 
     def f(x: PyTree) -> PyTree:
         return tree.map(lambda gi, xi: gi - xi, g(x, *params), x)
@@ -189,6 +199,8 @@ def root(f: Callable[..., Any], x0: PyTree, *params: Any, solver: Solver | None 
         >>> round(float(cube_root(8.0)), 8), round(float(ft.grad(cube_root)(8.0)), 8)
         (2.0, 0.08333333)
     """
+
+    _check_settings("root", tol, max_iter)
 
     def h(x: PyTree) -> PyTree:
         return f(x, *params)

@@ -3,6 +3,8 @@ convergence and against finite differences, in both modes and to second order, u
 vmap, on both backends; the recorded program does not grow with the iterations; errors."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -215,3 +217,16 @@ def test_a_fixed_point_whose_map_solves_another_fixed_point():
     np.testing.assert_allclose(x, 0.5 * np.sin(inner(x)) + 0.3, atol=1e-12)
     check_grads(outer, (np.array(0.3),), order=2)
     np.testing.assert_allclose(ft.jit(ft.grad(outer))(0.3), ft.grad(outer)(0.3), rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", ["fixed_point", "root"])
+@pytest.mark.parametrize("setting,message", [
+    ({"tol": -1.0}, "tol must be a number >= 0, got -1.0"),
+    ({"tol": "1e-8"}, "tol must be a number >= 0"),
+    ({"max_iter": 0}, "max_iter must be a positive int, got 0"),
+    ({"max_iter": 2.5}, "max_iter must be a positive int, got 2.5"),
+])
+def test_bad_tolerance_or_iteration_limit_is_a_clear_error(fn, setting, message):
+    solve = fixed_point if fn == "fixed_point" else root
+    with pytest.raises(ValueError, match=re.escape(f"{fn}: {message}")):
+        solve(lambda x, a: a * x, np.array(1.0), 0.5, **setting)
