@@ -97,12 +97,19 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
         raise ValueError(f"{name}: y0 has no arrays; give the initial state as an array or a "
                          "pytree of arrays.")
     y_leaves = [as_array(y) for y in y_leaves]
-    for i, y in enumerate(y_leaves):
+    for (path, _), y in zip(tree.flatten_with_path(y0)[0], y_leaves):
         if dtype_of(y).kind not in "fc":
             raise errors.InputDtypeError(
-                f"{name}: y0 leaf {i} has dtype {dtype_of(y)}; the state of an ODE must be "
-                "floating point. Convert it, e.g. y0.astype(float)."
+                f"{name}: y0{tree.keystr(path)} has dtype {dtype_of(y)}; the state of an ODE "
+                "must be floating point. Convert it, e.g. y0.astype(float)."
             )
+    for option, value in (("rtol", rtol), ("atol", atol)):
+        if not value >= 0:
+            raise ValueError(f"{name}: {option} must be >= 0, got {value!r}")
+    if not hmax > 0:
+        raise ValueError(f"{name}: hmax must be > 0, got {hmax!r}")
+    if not mxstep >= 1:
+        raise ValueError(f"{name}: mxstep must be at least 1, got {mxstep!r}")
     ts = t if isinstance(t, Tracer) or hasattr(t, "__array_namespace__") else fnp.asarray(t)
     if len(shape_of(ts)) != 1 or shape_of(ts)[0] < 1:
         raise ValueError(f"{name}: t must be a 1-D array of times (at least the initial "

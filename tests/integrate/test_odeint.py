@@ -4,6 +4,7 @@ memory of reverse mode, and the errors."""
 from __future__ import annotations
 
 import math
+import re
 import tracemalloc
 
 import numpy as np
@@ -298,3 +299,19 @@ def test_scipy_and_autograd_calling_convention():
                                rtol=1e-6)
     with pytest.raises(TypeError, match="Dfun.*LSODA"):
         scipy_odeint(decay, y0, ts, args=(1.0,), Dfun=None)
+
+
+@pytest.mark.parametrize("option,value,message", [
+    ("rtol", -1e-6, "rtol must be >= 0, got -1e-06"),
+    ("atol", float("nan"), "atol must be >= 0, got nan"),
+    ("hmax", 0.0, "hmax must be > 0, got 0.0"),
+    ("mxstep", 0, "mxstep must be at least 1, got 0"),
+])
+def test_bad_solver_settings_are_clear_errors(option, value, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        odeint(lambda y, t: -y, np.array([1.0]), np.array([0.0, 1.0]), **{option: value})
+
+
+def test_an_integer_state_names_its_key_path():
+    with pytest.raises(ft.errors.InputDtypeError, match=re.escape("y0['n'] has dtype int64")):
+        odeint(lambda y, t: y, {"x": np.array([1.0]), "n": np.array([1])}, np.array([0.0, 1.0]))
