@@ -406,15 +406,21 @@ def _steps_loss(block, steps, hidden=32):
 
 
 def _peak_of_grad(block, steps):
+    """The peak memory of a grad, the least of three runs after one unmeasured run: one-time
+    work (imports, compiled kernels, caches) and an allocation another part of the process
+    happens to make during one run stay out."""
     loss, w = _steps_loss(block, steps)
-    ft.grad(loss)(w)  # once unmeasured: one-time work (imports, compiled kernels, caches) stays out
-    gc.collect()
-    tracemalloc.start()
-    try:
-        ft.grad(loss)(w)
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    ft.grad(loss)(w)
+    peaks = []
+    for _ in range(3):
+        gc.collect()
+        tracemalloc.start()
+        try:
+            ft.grad(loss)(w)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    return min(peaks)
 
 
 def test_a_checkpointed_step_closing_over_the_weights_keeps_less_memory():
