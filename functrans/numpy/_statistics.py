@@ -310,7 +310,8 @@ def percentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = No
         >>> float(fnp.percentile(fnp.array([1.0, 2.0, 3.0]), 50))
         2.0
     """
-    q = host_values(q).astype(np.float64) / 100  # host-data: host values (parameters, lists, host_values)
+    # A Python number stays one, so that it does not promote float32 data to float64 (as NumPy)
+    q = q / 100 if type(q) in (int, float) else host_values(q).astype(np.float64) / 100  # host-data: q
     return quantile(a, q, axis, out, overwrite_input, method, keepdims)
 
 
@@ -518,7 +519,7 @@ def nanpercentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None =
         2.0
     """
     # a Python number stays one (weakly typed: it does not widen float32 data)
-    q = q / 100 if isinstance(q, (int, float)) else host_values(q).astype(np.float64) / 100  # host-data: q
+    q = q / 100 if type(q) in (int, float) else host_values(q).astype(np.float64) / 100  # host-data: q
     return nanquantile(a, q, axis, out, overwrite_input, method, keepdims)
 
 

@@ -95,6 +95,19 @@ def test_median_and_quantile_gradients():
     assert np.allclose(g, [0.0, 0.25, 0.0, 0.75])
 
 
+@pytest.mark.parametrize("fn", ["quantile", "percentile", "nanquantile", "nanpercentile"])
+@pytest.mark.parametrize("q", [0.3, 1, True, np.float64(0.3), [0.25, 0.5]])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_quantile_result_dtype_follows_numpy(fn, q, dtype):
+    # a Python q keeps float32 data float32; a NumPy float64 q or a list promotes, as in NumPy
+    if fn.endswith("percentile") and not isinstance(q, (list, bool)):
+        q = q * 100
+    x = np.array([4.0, 1.0, 3.0, 2.0, 7.0], dtype)
+    got, want = getattr(fnp, fn)(x, q), getattr(np, fn)(x, q)
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 def test_nan_reductions_skip_nans():
     x = np.array([1.0, np.nan, 3.0])
     assert grad(fnp.nansum)(x).tolist() == [1.0, 0.0, 1.0]
