@@ -12,11 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from functrans import errors
 from functrans._abstract import shape_of
 from functrans.api import custom_jvp
 from functrans.backend import array_module
-from functrans.core.trace import Tracer
 from functrans.numpy._indexing import take, take_along_axis
 from functrans.numpy._joining import concatenate
 from functrans.numpy._products import matmul
@@ -39,7 +37,7 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
-from functrans.primitives.elementwise import isnan, logical_not
+from functrans.primitives.elementwise import ceil, floor, isnan, logical_not, rint
 from functrans.typing import Array, ArrayLike, DType, Shape
 
 # --- means and spreads ---------------------------------------------------------------------------
@@ -422,9 +420,9 @@ def corrcoef(x: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, *, d
 def nanquantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None,
                 overwrite_input: bool = False, method: str = "linear", keepdims: bool = False) -> Array:
     """``quantile`` ignoring NaN entries (a slice of NaNs only gives NaN), as
-    ``numpy.nanquantile``. Which entries are NaN decides the positions interpolated, so a
-    traced ``a`` needs concrete values (without any NaN it is ``quantile``, which needs
-    none). The derivative flows to the one or two entries each quantile uses.
+    ``numpy.nanquantile``; under ``jit`` and ``vmap`` too (the positions interpolated are
+    computed from the count of valid entries in the program). The derivative flows to the
+    one or two entries each quantile uses.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -446,43 +444,39 @@ def nanquantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = N
         return array_module(a).nanquantile(a, q, axis=axis, keepdims=keepdims, method=method)
     if a.dtype.kind not in "fc":  # no NaN in integers
         return quantile(a, q, axis, None, overwrite_input, method, keepdims)
-    values = _values_of(a)
-    if not np.isnan(values).any():  # host-data: the values read above
-        plain: Any = quantile(a, q, axis, None, overwrite_input, method, keepdims)
-        # NumPy's methods that pick an entry keep the data's dtype
-        if method in _PICKING and plain.dtype != a.dtype:
-            return convert_element_type(plain, new_dtype=a.dtype)
-        return plain
     nd = len(a.shape)
     axes = normalize_axes(axis, nd)
     kept = tuple(d for d in range(nd) if d not in axes)
     kept_shape = tuple(a.shape[d] for d in kept)
     n = math.prod(a.shape[d] for d in axes)
-    rows = _shape.reshape(_shape.transpose(a, kept + axes), (math.prod(kept_shape), n))
-    valid = ~np.isnan(np.transpose(values, kept + axes).reshape(-1, n))  # host-data: the values read above
-    counts = valid.sum(axis=1)
-    # NaNs sorted last (as +inf), so each row's valid entries come first
-    s = sort(_ew.select(isnan(rows), np.inf, rows), axis=-1)
-    position = q_arr.reshape(1, -1) * np.maximum(counts - 1, 0).reshape(-1, 1)  # host-data: positions
-    lo = np.floor(position).astype(np.intp)  # host-data: positions
-    hi = np.minimum(lo + 1, np.maximum(counts - 1, 0).reshape(-1, 1))  # host-data: positions
-    frac = position - lo
-    if method in ("lower", "higher", "nearest"):
-        rounding: dict[str, Callable[[np.ndarray], np.ndarray]] = {"lower": np.floor, "higher": np.ceil,
-                                                                   "nearest": np.around}
-        rounded = rounding[method](position)
-        result = take_along_axis(s, placed_like(rounded.astype(np.intp), s), axis=-1)
+    m = math.prod(kept_shape)
+    rows = _shape.reshape(_shape.transpose(a, kept + axes), (m, n))
+    # Which entries are NaN is data: the positions are computed from traced counts (integers,
+    # so no derivative flows through them), and the same program serves jit and vmap.
+    missing = isnan(rows)
+    counts = sum(convert_element_type(logical_not(missing), new_dtype=np.intp), axis=1)
+    last = _ew.max(_ew.sub(counts, 1), 0)  # the index of each row's largest valid entry
+    s = sort(_ew.select(missing, np.inf, rows), axis=-1)  # NaNs last, as +inf
+    position = _ew.mul(placed_like(q_arr.reshape(1, -1), s),
+                       _shape.reshape(convert_element_type(last, new_dtype=np.float64), (m, 1)))
+    lo_float = floor(position)
+    frac = _ew.sub(position, lo_float)
+    if method in _PICKING:
+        rounding = {"lower": floor, "higher": ceil, "nearest": rint}[method]  # rint: half to even, as np.around
+        picked = convert_element_type(rounding(position), new_dtype=np.intp)
+        result = take_along_axis(s, picked, axis=-1)
     else:
+        lo = convert_element_type(lo_float, new_dtype=np.intp)
+        hi = _ew.min(_ew.add(lo, 1), _shape.reshape(last, (m, 1)))
         if method == "midpoint":
-            frac = np.where(frac == 0, 0.0, 0.5)  # host-data: weights
-        below = take_along_axis(s, placed_like(lo, s), axis=-1)
-        above = take_along_axis(s, placed_like(hi, s), axis=-1)
+            frac = _ew.select(_ew.eq(frac, 0.0), 0.0, 0.5)
+        below = take_along_axis(s, lo, axis=-1)
+        above = take_along_axis(s, hi, axis=-1)
         gap = _ew.sub(above, below)
-        weights = placed_like(frac, s)
-        result = _ew.select(placed_like(frac >= 0.5, s), _ew.sub(above, _ew.mul(gap, _ew.sub(1.0, weights))),
-                            _ew.add(below, _ew.mul(gap, weights)))
-    empty = np.broadcast_to((counts == 0)[:, None], frac.shape)  # host-data: the rows without values
-    result = _ew.select(placed_like(empty, s), np.nan, result)
+        result = _ew.select(_ew.ge(frac, 0.5), _ew.sub(above, _ew.mul(gap, _ew.sub(1.0, frac))),
+                            _ew.add(below, _ew.mul(gap, frac)))
+    empty = _shape.reshape(_ew.eq(counts, 0), (m, 1))  # a row of NaNs only gives NaN
+    result = _ew.select(empty, np.nan, result)
     weak_q = q if isinstance(q, (int, float)) else q_arr.dtype
     dtype = a.dtype if method in _PICKING else np.result_type(a.dtype, weak_q)  # host-metadata: dtypes
     result = convert_element_type(result, new_dtype=dtype)
@@ -495,18 +489,6 @@ def nanquantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = N
 
 
 _PICKING = ("lower", "higher", "nearest")  # the methods that return entries, not interpolations
-
-
-def _values_of(a: Any) -> np.ndarray:
-    if isinstance(a, Tracer):
-        try:
-            a.to_concrete()
-        except errors.TracerConversionError:
-            raise errors.UnsupportedError(
-                "fnp.nanquantile, nanpercentile and nanmedian read which entries are NaN, which jit and "
-                "vmap do not know yet. Call them outside the transformation, or, for data without NaN, "
-                "use fnp.quantile, fnp.percentile or fnp.median.") from None
-    return host_values(a)
 
 
 def nanpercentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None, out: None = None,

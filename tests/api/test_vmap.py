@@ -20,14 +20,13 @@ BATCH = 3
 # the next and cannot be vectorised (JAX asks for a static size= for the same reason): the
 # number of distinct values (unique and the set routines), real_if_close's and poly's real or
 # complex dtype, the length of polydiv's remainder, roots' and trim_zeros' trimmed zeros,
-# bincount's length. asarray_chkfinite and the nan-quantiles read the values to decide what
-# to do (raise, or which entries count). Each raises UnsupportedError naming the reason.
+# bincount's length. asarray_chkfinite reads the values to decide whether to raise. Each
+# raises UnsupportedError naming the reason.
 _VALUE_DEPENDENT_SHAPE = {
     "fnp.unique", "fnp.real_if_close", "fnp.unique_values", "fnp.unique_counts", "fnp.unique_inverse",
     "fnp.unique_all", "fnp.union1d", "fnp.intersect1d", "fnp.setdiff1d", "fnp.setdiff1d[assume_unique]",
     "fnp.setxor1d", "fnp.polydiv", "fnp.poly[matrix]", "fnp.roots", "fnp.trim_zeros[keeps derivatives]",
-    "fnp.bincount", "fnp.bincount[counts]", "fnp.asarray_chkfinite", "fnp.nanquantile",
-    "fnp.nanpercentile", "fnp.nanmedian",
+    "fnp.bincount", "fnp.bincount[counts]", "fnp.asarray_chkfinite",
 }
 _UNVECTORISABLE = pytest.mark.xfail(reason="output shape or dtype depends on the values", strict=True)
 

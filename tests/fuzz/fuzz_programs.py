@@ -46,9 +46,7 @@ EXCLUDED: dict[str, str] = {
         "its output length depends on the values (zeros trimmed, the largest count): not vmappable or jittable"),
     "fnp.poly": "its dtype (real or complex) depends on the roots' values: not vmappable or jittable",
     "fnp.poly[matrix]": "its dtype (real or complex) depends on the eigenvalues: not vmappable or jittable",
-    **dict.fromkeys(
-        ("fnp.asarray_chkfinite", "fnp.nanquantile", "fnp.nanpercentile", "fnp.nanmedian"),
-        "it reads the values to decide what to do (raise; which entries count): not vmappable or jittable"),
+    "fnp.asarray_chkfinite": "it reads the values to decide whether to raise: not vmappable or jittable",
 }
 
 

@@ -6,6 +6,8 @@ The table rows of these functions and their primitives (tests/specs/) are run by
 tests/numpy/test_functions.py and tests/primitives/test_primitives.py."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -238,3 +240,25 @@ def test_pinv_traced_rcond():
                                np.linalg.pinv(a, rcond=big))
     with pytest.raises(errors.UnsupportedError, match="rcond .* must have a value"):
         ft.jit(lambda r: fnp.linalg.pinv(a, rcond=r))(np.float64(1e-10))
+
+
+@pytest.mark.parametrize("method", ["linear", "lower", "nearest", "midpoint"])
+@pytest.mark.parametrize("axis", [None, 1])
+def test_nan_quantiles_under_jit_and_vmap(method, axis, backend):
+    # the count of valid entries is computed in the program: jit and vmap give eager's numbers
+    a = np.array([[1.0, np.nan, 3.0, 0.5], [np.nan] * 4, [2.0, -1.0, np.nan, np.nan]])
+
+    def f(x):
+        return fnp.nanquantile(x, [0.3, 0.5], axis=axis, method=method)
+
+    x = backend.put(a)
+    with warnings.catch_warnings():  # NumPy warns of the all-NaN row, and so does its arithmetic
+        warnings.simplefilter("ignore", RuntimeWarning)
+        want = np.nanquantile(a, [0.3, 0.5], axis=axis, method=method)
+        for got in (f(x), ft.jit(f)(x)):
+            backend.check_placed(got)
+            np.testing.assert_allclose(backend.get(got), want, equal_nan=True)
+        rows = ft.vmap(lambda r: fnp.nanmedian(r))(x)
+        np.testing.assert_allclose(backend.get(rows), [1.0, np.nan, 0.5], equal_nan=True)
+        g = ft.jit(ft.grad(lambda x: fnp.nansum(fnp.nanpercentile(x, 50.0, axis=1))))(x)
+    np.testing.assert_array_equal(backend.get(g), [[1, 0, 0, 0], [0] * 4, [0.5, 0.5, 0, 0]])
