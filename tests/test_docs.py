@@ -310,3 +310,32 @@ def test_the_pages_about_numerics_run_without_warnings(name, tmp_path, monkeypat
         for lang, body, reason, line in code_blocks((DOCS / name).read_text()):
             if lang == "python" and reason is None:
                 _run_python(body, ns, f"{name}:{line}")
+
+
+def test_the_reference_shows_a_function_named_as_its_submodule():
+    """``functrans.lax.scan`` is a function and a submodule's name: the Griffe extension of
+    docs/_griffe_shadowed.py makes the reference show what the package exports under each
+    such name (without it, mkdocstrings would render nothing for lax.scan, lax.cond,
+    integrate.odeint, nn.dropout, ...)."""
+    import importlib
+    import types
+
+    griffe = pytest.importorskip("griffe")  # the docs extra
+    sys.path.insert(0, str(DOCS))
+    try:
+        import _griffe_shadowed
+    finally:
+        sys.path.pop(0)
+    package = griffe.load("functrans", search_paths=[str(ROOT)], store_source=False,
+                          extensions=griffe.load_extensions(_griffe_shadowed.RuntimeNames))
+    wrong = []
+    for module_name in _api_coverage.API_PAGES:
+        module = importlib.import_module(module_name)
+        documented = package[module_name.removeprefix("functrans.")] if "." in module_name else package
+        for name in _api_coverage.public_names(module):
+            member = documented.members.get(name)  # public_names leaves modules out
+            if member is not None and not member.is_alias and member.is_module:
+                wrong.append(f"{module_name}.{name}")
+    assert wrong == []
+    assert package["lax.scan"].final_target.is_function
+    assert package["config.Config"].is_class  # a path through the name still reaches the module
