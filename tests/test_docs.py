@@ -318,7 +318,6 @@ def test_the_reference_shows_a_function_named_as_its_submodule():
     such name (without it, mkdocstrings would render nothing for lax.scan, lax.cond,
     integrate.odeint, nn.dropout, ...)."""
     import importlib
-    import types
 
     griffe = pytest.importorskip("griffe")  # the docs extra
     sys.path.insert(0, str(DOCS))
