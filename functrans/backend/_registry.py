@@ -54,8 +54,9 @@ def _cupy_backend() -> Backend:
         try:
             backend = CuPyBackend()
         except ImportError as e:
-            raise ImportError(f"functrans: 'gpu' devices need CuPy ({e}); install it with "
-                              "pip install 'functrans[gpu]'") from e
+            raise ImportError(f"functrans: 'gpu' devices need CuPy ({e}); install it in the "
+                              "functrans clone with pip install -e '.[gpu]' (CuPy for CUDA 12; "
+                              "for CUDA 11: pip install cupy-cuda11x)") from e
         register_backend(backend.xp.ndarray, backend)
     return backend
 

@@ -79,7 +79,7 @@ def require_mpi(what: str) -> Any:
     if c is None:
         raise errors.UnsupportedError(
             f"{what} needs MPI, and mpi4py is not installed. Install the extra "
-            "(pip install 'functrans[mpi]') and start the program with mpiexec -n N.")
+            "(pip install -e '.[mpi]' in the functrans clone) and start the program with mpiexec -n N.")
     return c
 
 

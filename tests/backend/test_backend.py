@@ -158,7 +158,7 @@ def test_gpu_without_cupy_says_how_to_install_it():
     try:
         import cupy  # noqa: F401
     except ImportError:
-        with pytest.raises(ImportError, match=r"pip install 'functrans\[gpu\]'"):
+        with pytest.raises(ImportError, match=r"pip install -e '\.\[gpu\]'"):
             ft.device_put(np.ones(1), "gpu")
     else:
         pytest.skip("CuPy is installed")
