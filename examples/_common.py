@@ -44,7 +44,7 @@ def load_digits_split(seed: int = 0, test_fraction: float = 0.25):
         from sklearn.datasets import load_digits
         from sklearn.model_selection import train_test_split
     except ImportError:
-        sys.exit("This example needs scikit-learn: pip install 'functrans[examples]'")
+        sys.exit("This example needs scikit-learn: pip install -e '.[examples]' in the functrans clone")
     x, y = load_digits(return_X_y=True)
     x = x.astype(np.float64) / 16.0
     return train_test_split(x, y, test_size=test_fraction, random_state=seed, stratify=y)
@@ -99,7 +99,7 @@ def save_loss_plot(series: dict, path: str, title: str) -> str | None:
         matplotlib.use("Agg")  # no display needed
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib is not installed: no plot (pip install 'functrans[examples]')")
+        print("matplotlib is not installed: no plot (pip install -e '.[examples]' in the functrans clone)")
         return None
     fig, ax = plt.subplots(figsize=(6, 4))
     for label, values in series.items():

@@ -5,7 +5,7 @@ accuracy in about 30 seconds on one CPU core. Convolutions in functrans are buil
 slices of the padded input and one matrix product (im2col), in both the forward and the
 backward pass. Shapes follow PyTorch: images are (N, C, H, W).
 
-Run: python examples/digits_cnn.py            (pip install 'functrans[examples]' first)
+Run: python examples/digits_cnn.py            (pip install -e '.[examples]' first)
      python examples/digits_cnn.py --fast
 """
 from __future__ import annotations

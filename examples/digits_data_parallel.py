@@ -6,7 +6,7 @@ over the ranks before the Adam update, so the parameters stay identical on every
 run follows the single-process one: a global minibatch of 32 examples split across the ranks,
 the same ~97-98% test accuracy. Rank 0 alone prints and draws the progress bar.
 
-Run: mpiexec -n 2 python examples/digits_data_parallel.py     (pip install 'functrans[examples,mpi]')
+Run: mpiexec -n 2 python examples/digits_data_parallel.py     (pip install -e '.[examples,mpi]')
      mpiexec -n 2 python examples/digits_data_parallel.py --fast
 """
 from __future__ import annotations

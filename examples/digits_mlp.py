@@ -6,7 +6,7 @@ list of dicts of arrays, one training step is ``value_and_grad`` of the loss fol
 optimizer's ``update``, and nothing is mutated. ``ft.jit`` records the step once and replays
 it, which halves the training time here.
 
-Run: python examples/digits_mlp.py            (pip install 'functrans[examples]' first for
+Run: python examples/digits_mlp.py            (pip install -e '.[examples]' first for
      python examples/digits_mlp.py --fast      the data, the progress bar and the plot)
 """
 from __future__ import annotations

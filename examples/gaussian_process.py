@@ -14,7 +14,7 @@ grid come from the Cholesky factor (``cho_factor``, ``cho_solve``, ``solve_trian
 length scale to 0.89 and the noise to 0.16 (the data's: 0.15); the band covers the true
 function on about 90% of the grid and widens in the gap.
 
-Needs SciPy (``pip install 'functrans[examples]'``).
+Needs SciPy (``pip install -e '.[examples]'``).
 
 Run: python examples/gaussian_process.py [--fast] [--plot gp.png]
 """
@@ -87,7 +87,7 @@ def fit(x: np.ndarray, y: np.ndarray, start: np.ndarray, max_iter: int):
     try:
         from scipy.optimize import minimize
     except ImportError:
-        sys.exit("This example needs SciPy: pip install 'functrans[examples]'")
+        sys.exit("This example needs SciPy: pip install -e '.[examples]' in the functrans clone")
     value_and_grad = ft.value_and_grad(negative_log_likelihood)
 
     def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
@@ -109,7 +109,7 @@ def save_band_plot(path: str, x, y, grid, mean, std) -> str | None:
         matplotlib.use("Agg")  # no display needed
         import matplotlib.pyplot as plt
     except ImportError:
-        print("matplotlib is not installed: no plot (pip install 'functrans[examples]')")
+        print("matplotlib is not installed: no plot (pip install -e '.[examples]' in the functrans clone)")
         return None
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.fill_between(grid, mean - 2 * std, mean + 2 * std, alpha=0.25, label="posterior, 2 sigma")
