@@ -5,7 +5,7 @@ own overhead there) and against functrans with NumPy arrays on the CPU.
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 .venv/bin/python bench/gpu.py
 
 (bench/report.py runs every benchmark module and writes bench/RESULTS.md). Needs CuPy and an
-NVIDIA GPU (pip install "functrans[gpu]"); without them it says what is missing and exits 0.
+NVIDIA GPU (pip install -e ".[gpu]" in the clone); without them it says what is missing and exits 0.
 GPU kernels run asynchronously, so each timed call ends by waiting for the device (a
 synchronisation the training loop itself never needs). ``--quick`` is a smoke run.
 """
@@ -27,7 +27,7 @@ def gpu_or_reason():
     try:
         import cupy
     except ImportError:
-        return None, "CuPy is not installed (pip install 'functrans[gpu]')"
+        return None, "CuPy is not installed (pip install -e '.[gpu]')"
     try:
         if cupy.cuda.runtime.getDeviceCount() == 0:
             return None, "CuPy finds no GPU"

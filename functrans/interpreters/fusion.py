@@ -67,8 +67,8 @@ _HAVE_NUMBA = (os.environ.get("FUNCTRANS_JIT_KERNELS", "1") != "0"
 
 
 def available() -> bool:
-    """Whether fused kernels can be compiled: Numba is installed (``pip install
-    "functrans[jit]"``) and not turned off by the environment variable
+    """Whether fused kernels can be compiled: Numba is installed (``pip install -e
+    ".[jit]"`` in the clone) and not turned off by the environment variable
     ``FUNCTRANS_JIT_KERNELS=0``.
 
     Example:

@@ -1,6 +1,6 @@
 """CuPy on a real GPU, and what can be checked of CuPy without one.
 
-With a GPU (and CuPy, ``pip install "functrans[gpu]"``): gradients of an MLP in float32 and
+With a GPU (and CuPy, ``pip install -e ".[gpu]"`` in the clone): gradients of an MLP in float32 and
 float64 against NumPy, outputs as CuPy arrays on the input's device, repeated-index gathers,
 special functions, random determinism per key, and the refusal of ``np.asarray``.
 
@@ -33,7 +33,7 @@ def gpu_unavailable_reason() -> str | None:
     try:
         import cupy
     except ImportError as e:
-        return f"no CuPy ({e}); install with pip install 'functrans[gpu]'"
+        return f"no CuPy ({e}); install with pip install -e '.[gpu]'"
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as e:  # CUDARuntimeError without a driver

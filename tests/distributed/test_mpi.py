@@ -27,12 +27,12 @@ def _mpiexec() -> str:
     found = beside if os.path.exists(beside) else shutil.which("mpiexec")
     reason = None
     if found is None:
-        reason = "mpiexec not found (pip install 'functrans[mpi]' installs mpich's)"
+        reason = "mpiexec not found (pip install -e '.[mpi]' installs mpich's)"
     else:
         try:
             import mpi4py  # noqa: F401
         except ImportError:
-            reason = "mpi4py is not installed (pip install 'functrans[mpi]')"
+            reason = "mpi4py is not installed (pip install -e '.[mpi]')"
     if reason is not None:
         if os.environ.get("FUNCTRANS_REQUIRE_MPI") == "1":
             pytest.fail(f"FUNCTRANS_REQUIRE_MPI=1 but {reason}")

@@ -290,7 +290,7 @@ def test_jit_of_a_training_step_reuses_buffers_and_matches_eager():
 # -- fused kernels (the functrans[jit] extra) --------------------------------------------------
 
 needs_kernels = pytest.mark.skipif(
-    not fusion.available(), reason="fused kernels need Numba: pip install 'functrans[jit]'")
+    not fusion.available(), reason="fused kernels need Numba: pip install -e '.[jit]'")
 
 
 def _scalar_chain(x):
