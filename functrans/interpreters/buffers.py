@@ -130,8 +130,8 @@ def _lendable(steps: list, avals: dict, var_slots: set, keep: set) -> set:
     for prim, _, _, _, out_slots, _ in steps:
         if prim in _FRESH and type(out_slots) is int:
             made = (out_slots,)
-        elif getattr(prim, "fresh_outputs", False):  # a fused kernel's step
-            made = out_slots
+        elif getattr(prim, "fresh_outputs", False):  # a fused kernel's or update's step
+            made = (out_slots,) if type(out_slots) is int else out_slots
         else:
             continue
         for slot in made:
