@@ -155,10 +155,54 @@ def _scatter_add_impl(x, updates, *arrays, index):
         target = _result_shape(out.shape, index, arrays)
         if getattr(updates, "shape", None) != target:
             updates = xp.broadcast_to(backend.make_like(out, _asarray, updates, out.dtype), target)
-        backend.scatter_add(out, concrete, updates)
+        if not (_rows_of(out, index, arrays) and _add_rows(out, arrays[0], updates)):
+            backend.scatter_add(out, concrete, updates)
     else:  # basic indexing selects each element at most once
         out[concrete] += updates
     return out
+
+
+def _rows_of(out, index, arrays) -> bool:
+    """Whether ``out[index]`` picks whole rows of a NumPy array by one integer array (an
+    embedding's transpose, ``take`` along axis 0), with rows long enough for ``_add_rows``."""
+    return (len(arrays) == 1 and type(out) is np.ndarray and out.ndim >= 2
+            and out.size >= _ROW_MIN * out.shape[0] and out.dtype.kind in "iufc"
+            and index[0] == IndexArray(0)
+            and all(i is Ellipsis or (type(i) is slice and i == _ALL) for i in index[1:])
+            and type(arrays[0]) is np.ndarray and arrays[0].dtype.kind in "iu")
+
+
+# Rows shorter than this go to np.add.at, which handles short rows well (one-dimensional
+# ones through its own fast loop); with 16 float32 per row sorting is twice as fast, with
+# 128 five times (512 rows of 65 distinct positions).
+_ROW_MIN = 8
+_ALL = slice(None)
+
+
+def _add_rows(out, rows, updates) -> bool:
+    """``out[rows] += updates`` with repeated rows accumulating, in place: the updates sorted
+    by row (stably: each row's updates are summed in their order, as ``np.add.at`` adds
+    them) and summed per row by ``np.add.reduceat``, one vectorized pass where ``np.add.at``
+    works row by row, then added to their rows. Returns False (nothing done) for an
+    out-of-range row, so that ``np.add.at`` raises its own error."""
+    flat = rows.reshape(-1)
+    count = out.shape[0]
+    if not flat.size:
+        return True
+    low, high = int(flat.min()), int(flat.max())
+    if low < -count or high >= count:
+        return False
+    if low < 0:
+        flat = np.where(flat < 0, flat + count, flat)
+    order = np.argsort(flat, kind="stable")
+    ordered = flat[order]
+    first = np.empty(ordered.shape, bool)  # where each run of equal rows starts
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    sums = np.add.reduceat(updates.reshape(flat.size, -1)[order], starts, axis=0)
+    out.reshape(count, -1)[ordered[starts]] += sums
+    return True
 
 
 def _asarray(xp, x, dtype):
