@@ -43,7 +43,7 @@ from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
 from functrans.lax._programs import check_tree, check_types, moved_to_front
-from functrans.primitives import add_p, full_like_p, mul_p
+from functrans.primitives import add_p, full_like_p, mul_p, reduce_sum_p, transpose_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front, move_axis, to_front
 from functrans.primitives.dot import dot_general_p
 
@@ -564,9 +564,11 @@ def _scan_transpose(cts, *args, body, length, reverse, unroll):
                        length=length, reverse=not reverse, unroll=unroll)
     ct_kept, ct_init, ct_xs = _split(outs, len(kept), k)
     ct_xs, stacked = ct_xs[:sum(lin_x)], ct_xs[sum(lin_x):]
+    loop_xs = _select(xs, [not f for f in lin_x]) + _select(ct_ys, y_flags)
     products = iter(ct_kept)
-    ct_consts = [_stacked_product(stacked[2 * i], stacked[2 * i + 1], hoisted[j]) if j in hoisted
-                 else next(products) for j, i in enumerate(_positions(hoisted, len(acc_avals)))]
+    ct_consts = [hoisted[j].apply([stacked[i] if kind == "y" else loop_xs[i]
+                                   for kind, i in hoisted[j].sources]) if j in hoisted
+                 else next(products) for j in range(len(acc_avals))]
     in_cts = _spread(ct_consts, lin_c) + [ct if is_linear(a) else zero for ct, a in zip(ct_init, carry)]
     return tuple(in_cts + _spread(ct_xs, lin_x))
 
@@ -605,23 +607,38 @@ def _transpose_body(body: ScanBody, lin_c: list[bool], lin_x: list[bool], y_flag
     return made
 
 
-def _positions(hoisted: dict, n: int) -> list[int]:
-    """For each of ``n`` accumulators, its rank among the hoisted ones (0 for the others)."""
-    order = sorted(hoisted)
-    return [order.index(j) if j in hoisted else 0 for j in range(n)]
+class _Hoisted:
+    """A const cotangent taken out of the transposed loop: ``dot_general`` (``params`` its
+    dimension numbers) or ``reduce_sum`` (``params`` its axes) of per-step operands, each
+    found as a stacked y of the loop (``("y", k)``: the k-th of the extra ys) or as one of
+    the loop's own xs (``("x", i)``: the i-th), contracted or summed over the loop axis too."""
+
+    __slots__ = ("prim", "params", "sources")
+
+    def __init__(self, prim: Primitive, params: Any, sources: list[tuple[str, int]]):
+        self.prim = prim
+        self.params = params
+        self.sources = sources
+
+    def apply(self, operands: list) -> Any:
+        if self.prim is dot_general_p:
+            return _stacked_product(operands[0], operands[1], self.params)
+        return reduce_sum_p.bind(operands[0], axes=(0,) + tuple(d + 1 for d in self.params))
 
 
 def _hoist_products(tbody: ScanBody, num_acc: int) -> tuple[ScanBody, dict]:
-    """Take const cotangents that are a per-step product out of the transposed loop.
+    """Take const cotangents that are a per-step product or sum out of the transposed loop.
 
     The transposed step accumulates each linear const's cotangent: ``acc' = acc +
-    dot_general(a, b)``. Where ``a`` and ``b`` both change from step to step and the
-    accumulator feeds nothing else, the step instead returns ``a`` and ``b`` as stacked ys
-    (in that order, after the others, accumulator by accumulator) and drops the accumulator;
-    the caller contracts the stacks over the loop axis too (``_stacked_product``): one large
-    matrix product instead of one small product and one add per step, as backpropagation
-    through time written by hand does. Returns the new body and ``{accumulator position:
-    dimension_numbers}`` of the hoisted ones.
+    dot_general(a, b)`` (a weight) or ``acc' = acc + reduce_sum(a)`` (a bias). Where the
+    operands change from step to step and the accumulator feeds nothing else, the step
+    drops the accumulator and returns the operands as stacked ys instead (after the others,
+    accumulator by accumulator; an operand that is one of the loop's xs is used as it is,
+    and one that is a ``transpose`` of a per-step value is stacked untransposed, its
+    dimension numbers permuted, so the stack is a contiguous copy); the caller contracts or
+    sums the stacks over the loop axis too (``_Hoisted.apply``): one large matrix product
+    instead of one small product and one add per step, as backpropagation through time
+    written by hand does. Returns the new body and ``{accumulator position: _Hoisted}``.
     """
     program = tbody.program
     trace = program.trace
@@ -644,8 +661,30 @@ def _hoist_products(tbody: ScanBody, num_acc: int) -> tuple[ScanBody, dict]:
     invariant = _invariant_vars(program, c)
     acc_in = program.in_vars[c:c + num_acc]
     acc_indices = {v.index for v in acc_in}
-    hoisted: dict[int, tuple] = {}
+    x_position = {v.index: i for i, v in enumerate(program.in_vars[c + tbody.num_carry:])}
+    hoisted: dict[int, _Hoisted] = {}
     extra: list = []
+
+    def per_step(v: Any) -> bool:
+        return is_var(v) and v.index not in invariant and v.index not in acc_indices
+
+    def untransposed(v: Any) -> tuple[Any, tuple | None]:
+        """``v``, or the per-step value it is a transpose of and that permutation."""
+        eqn = producer.get(v.index)
+        if eqn is not None and eqn.prim is transpose_p and per_step(eqn.args[0]):
+            return eqn.args[0], tuple(eqn.params["permutation"])
+        return v, None
+
+    stacked_at: dict[int, int] = {}
+
+    def source(v: Any) -> tuple[str, int]:
+        if v.index in x_position:
+            return "x", x_position[v.index]
+        if v.index not in stacked_at:  # an operand of two accumulators is stacked once
+            stacked_at[v.index] = len(extra)
+            extra.append(v)
+        return "y", stacked_at[v.index]
+
     for j, acc in enumerate(acc_in):
         out = program.outs[j]
         add = producer.get(out.index) if is_var(out) else None
@@ -653,16 +692,28 @@ def _hoist_products(tbody: ScanBody, num_acc: int) -> tuple[ScanBody, dict]:
             continue
         term = add.args[1] if add.args[0] is acc else add.args[0] if add.args[1] is acc else None
         prod = producer.get(term.index) if is_var(term) else None
-        if prod is None or prod.prim is not dot_general_p or len(prod.outs) != 1:
+        if prod is None or prod.prim not in (dot_general_p, reduce_sum_p) or len(prod.outs) != 1:
             continue
         if (tuple(shape_of(term)), dtype_of(term)) != (tuple(shape_of(out)), dtype_of(out)):
             continue
-        a, b = prod.args
-        if not all(is_var(v) and v.index not in invariant and v.index not in acc_indices
-                   for v in (a, b)):
+        if not all(per_step(v) for v in prod.args):
             continue
-        hoisted[j] = prod.params["dimension_numbers"]
-        extra += [a, b]
+        if prod.prim is reduce_sum_p:
+            hoisted[j] = _Hoisted(reduce_sum_p, tuple(prod.params["axes"]), [source(prod.args[0])])
+            continue
+        numbers = prod.params["dimension_numbers"]
+        operands = []
+        for side, v in enumerate(prod.args):
+            inner, perm = untransposed(v)
+            contract, batch = numbers[0][side], numbers[1][side]
+            free = _free_dims(len(shape_of(v)), contract, batch)
+            moved = [perm[d] for d in free] if perm is not None else []
+            if perm is not None and moved == sorted(moved):
+                v = inner  # the free dimensions keep their order: the product is unchanged
+                contract, batch = tuple(perm[d] for d in contract), tuple(perm[d] for d in batch)
+            operands.append((v, contract, batch))
+        (a, ca, ba), (b, cb, bb) = operands
+        hoisted[j] = _Hoisted(dot_general_p, ((ca, cb), (ba, bb)), [source(a), source(b)])
     if not hoisted:
         return tbody, {}
     in_vars = [v for i, v in enumerate(program.in_vars) if not (c <= i < c + num_acc)
@@ -678,6 +729,10 @@ def _hoist_products(tbody: ScanBody, num_acc: int) -> tuple[ScanBody, dict]:
     made = ScanBody(Program(trace, in_vars, eqns, outs), c, tbody.num_carry - len(hoisted),
                     tbody.name)
     return made, hoisted
+
+
+def _free_dims(ndim: int, contract: Sequence[int], batch: Sequence[int]) -> list[int]:
+    return [d for d in range(ndim) if d not in contract and d not in batch]
 
 
 def _stacked_product(a: Any, b: Any, dimension_numbers: tuple) -> Any:

@@ -390,3 +390,56 @@ def test_empty_scan_hoisted_products_are_zero():
     g = ft.grad(_rnn_loss, argnums=(0, 1))(wh, wx, b, np.zeros((0, 3, 2)))
     for x in g:
         np.testing.assert_array_equal(x, np.zeros((2, 2)))
+
+
+def _biased_loss(w, b, xs, reverse=False):
+    def step(h, x):  # the state's product laid out as (w @ h.T).T, plus a bias
+        hw = fnp.transpose(fnp.tensordot(w, h, ((1,), (1,)))) + b
+        h = fnp.tanh(x + hw * h)
+        return h, h
+    h0 = 0.5 + 0.0 * xs[0]
+    h, hs = lax.scan(step, h0, xs, reverse=reverse)
+    return fnp.sum(h ** 2) + fnp.sum(hs * xs)
+
+
+def _reverse_body(fn, *args):
+    """The equations of the transposed (reverse) loop in the program of ``grad(fn)``."""
+    eqns = ft.make_jaxpr(fn)(*args).eqns
+    loops = [e for e in eqns if e.prim.name == "scan" and e.params["reverse"]]
+    assert len(loops) == 1
+    return loops[0].params["body"].program.eqns
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_hoisted_bias_sums_and_transposed_operands_match_the_unrolled_loop(backend, reverse):
+    rng = np.random.default_rng(5)
+    w, b, xs = 0.3 * rng.standard_normal((4, 4)), rng.standard_normal(4), rng.standard_normal((5, 3, 4))
+    args = backend.put((w, b, xs))
+
+    def loss(w, b, xs):
+        return _biased_loss(w, b, xs, reverse=reverse)
+
+    body = _reverse_body(ft.grad(loss, argnums=(0, 1, 2)), w, b, xs)
+    # neither the weight's product nor the bias's sum accumulates in the loop
+    assert not any(e.prim.name == "reduce_sum" for e in body)
+    assert not any(e.prim.name == "add" and tuple(e.outs[0].shape) in ((4,), (4, 4)) for e in body)
+
+    def unrolled(w, b, xs):
+        h = 0.5 + 0.0 * xs[0]
+        total = 0.0
+        for t in (range(4, -1, -1) if reverse else range(5)):
+            h = fnp.tanh(xs[t] + (h @ w.T + b) * h)
+            total = total + fnp.sum(h * xs[t])
+        return fnp.sum(h ** 2) + total
+
+    want = ft.grad(unrolled, argnums=(0, 1, 2))(*args)
+    for got in (ft.grad(loss, argnums=(0, 1, 2))(*args), ft.jit(ft.grad(loss, argnums=(0, 1, 2)))(*args)):
+        for g, v in zip(got, want):
+            backend.check_placed(g)
+            np.testing.assert_allclose(backend.get(g), backend.get(v), rtol=1e-10, atol=1e-12)
+
+
+def test_hoisted_bias_sums_differentiate_to_second_order(backend):
+    rng = np.random.default_rng(6)
+    w, b, xs = 0.3 * rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal((4, 2, 3))
+    check_grads(_biased_loss, backend.put((w, b, xs)), order=2, modes=("rev",))
