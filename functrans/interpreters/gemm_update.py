@@ -16,13 +16,13 @@ scale is a number (a constant or a 0-d value of the plan) and the update's other
 the product's shape and dtype. It needs SciPy's BLAS wrappers (``scipy.linalg.blas``); without
 SciPy the plan keeps its steps.
 
-Measured with one BLAS thread (OpenBLAS, ``bench/`` W2 shapes, best of 15 interleaved runs):
-the fused step against product + scale + update is 0.93-0.97x in float64 at every size tried
-(64x128 to 784x512 with 128 to 256 rows) and 0.96-0.98x in float32 on the large layers
-(784x512 and 512x512 with 128 rows), but 1.10-1.12x in float32 on products of a few million
-multiply-adds (64x128 and 128x128 with 256 rows), so float32 products below
-``MIN_FLOAT32_WORK`` multiply-adds keep their steps. ``FUNCTRANS_JIT_GEMM=0`` turns the pass
-off.
+Measured with one BLAS thread (OpenBLAS; the W2 layers of ``bench/``: 784x512, 512x512,
+512x10 with 128 rows, 64x128, 128x128, 128x10 with 256 rows; best of 15 to 40 interleaved
+runs), the fused step against product + scale + update: float64 0.93-0.97x at every size,
+also with the caches flushed between calls (0.95-0.96x on the large layers); float32
+0.96-0.98x on the large layers with warm caches but 1.01x with cold ones, and 1.10-1.12x on
+the small layers (64x128 and 128x128). So only float64 products are fused (``DTYPES``).
+``FUNCTRANS_JIT_GEMM=0`` turns the pass off.
 """
 from __future__ import annotations
 
@@ -38,12 +38,12 @@ from functrans.primitives._define import add_p
 from functrans.primitives.dot import dot_general_p
 from functrans.primitives.elementwise import mul_p, sub_p
 
-__all__ = ["available", "fuse_updates", "GemmUpdateStep", "MIN_FLOAT32_WORK"]
-
-#: The fewest multiply-adds (m * n * k) a float32 product needs for its update to be fused.
-MIN_FLOAT32_WORK = 1 << 24
+__all__ = ["available", "fuse_updates", "GemmUpdateStep", "DTYPES"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+#: The dtypes whose updates are fused (the pass computes float32 as well; measured, it gains
+#: nothing there: see the module's docstring).
+DTYPES: frozenset = frozenset((np.dtype(np.float64),))
 # The 2-d products dot_general computes as one matrix product: (x contract, y contract).
 _MATRIX_PRODUCTS = frozenset((((1,), (0,)), ((0,), (0,)), ((1,), (1,)), ((0,), (1,))))
 _NUMBERS = (int, float, np.integer, np.floating)
@@ -163,12 +163,10 @@ def _match(position: int, steps: list, eqns: list, avals: dict, template: list,
         return None
     shape, dtype = out_aval
     dtype = np.dtype(dtype)
-    if (dtype not in _FLOATS or len(x_aval[0]) != 2 or len(y_aval[0]) != 2
+    if (dtype not in DTYPES or dtype not in _FLOATS or len(x_aval[0]) != 2 or len(y_aval[0]) != 2
             or np.dtype(x_aval[1]) != dtype or np.dtype(y_aval[1]) != dtype):
         return None
-    k = x_aval[0][contract[0][0]]
-    work = math.prod(shape) * k
-    if work == 0 or dtype == _FLOATS[0] and work < MIN_FLOAT32_WORK:
+    if math.prod(shape) * x_aval[0][contract[0][0]] == 0:
         return None
     # Optionally a scaling by a number, read by the update alone.
     follower = _sole_reader(product, readers, keep)
