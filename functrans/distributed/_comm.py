@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import traceback
 from typing import Any
 
@@ -19,7 +20,7 @@ __all__ = ["init", "rank", "size", "is_main", "barrier", "local_device", "mpi_av
            "host_staging_count", "abort"]
 
 _state: dict[str, Any] = {"comm": None, "mpi": None, "initialized": False, "staged": 0,
-                          "hook": None}
+                          "hook": None, "timeout": None, "p2p": None}
 
 
 def _import_mpi() -> Any:
@@ -123,7 +124,10 @@ def barrier() -> None:
     """
     c = comm()
     if c is not None and c.Get_size() > 1:
-        c.Barrier()
+        if _state["timeout"] is None:
+            c.Barrier()
+        else:
+            wait([c.Ibarrier()], "barrier")
 
 
 def local_device(num_devices: int | None = None) -> int:
@@ -174,6 +178,43 @@ def cuda_aware() -> bool:
         return bool(query()) if query is not None else False
     except Exception:
         return False
+
+
+def debug_timeout() -> float | None:
+    """The debug timeout of the collectives in seconds (``None``: wait without a bound)."""
+    return _state["timeout"]
+
+
+def set_timeout(timeout: float | None) -> None:
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"set_debug: timeout={timeout!r} must be a number of seconds > 0, "
+                         "or None to wait without a bound.")
+    _state["timeout"] = None if timeout is None else float(timeout)
+
+
+def wait(requests: list, what: str) -> None:
+    """Complete the MPI ``requests``; under a debug timeout, abort the job with a message
+    naming ``what`` when they have not completed in time."""
+    mpi = _state["mpi"]
+    timeout = _state["timeout"]
+    if timeout is None:
+        mpi.Request.Waitall(requests)
+        return
+    deadline = time.monotonic() + timeout
+    while not mpi.Request.Testall(requests):
+        if time.monotonic() > deadline:
+            abort(f"{what} did not complete within the debug timeout of {timeout} s "
+                  "(a rank is missing from the collective, or called another one).")
+        time.sleep(1e-4)
+
+
+def p2p_comm() -> Any:
+    """A duplicate of the world communicator for the point-to-point messages of the
+    collectives, so that they never match a message of the user's own. Created on first use,
+    which every rank reaches in the same collective call."""
+    if _state["p2p"] is None:
+        _state["p2p"] = comm().Dup()
+    return _state["p2p"]
 
 
 def abort(message: str, code: int = 1) -> None:

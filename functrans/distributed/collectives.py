@@ -2,27 +2,26 @@
 ``broadcast``, ``all_gather`` and ``reduce_scatter``.
 
 Every rank must call the same collectives in the same order with trees of the same structure,
-shapes and dtypes. Each call first checks that (one small all-gather of a hash of the tree's
-signature; only when the hashes differ are the full signatures gathered, to name the first
-leaf that differs, its key path, the rank and both shapes) and then moves the data: the leaves
-of one dtype are packed into one contiguous buffer (a single contiguous leaf is sent as it is,
-without a copy) and reduced in place in buckets of ``bucket_bytes``. Device (CuPy) leaves go to
-MPI directly when mpi4py reports a CUDA-aware MPI, else through host memory, counted by
+shapes and dtypes. Each call first checks that (``_treecheck``: one all-reduce of four integers
+per call, and the full comparison naming the first leaf that differs only when they disagree),
+then moves the data. ``all_reduce`` reduces each large leaf on its own (``_reduce``: from the
+caller's array into a kept buffer that becomes the result) and packs the small leaves of one
+dtype into one buffer, in buckets of ``bucket_bytes``. Device (CuPy) leaves go to MPI directly
+when mpi4py reports a CUDA-aware MPI, else through host memory, counted by
 ``host_staging_count()``.
 """
 from __future__ import annotations
 
-import hashlib
-import time
 from typing import Any
 
 import numpy as np
 
-from functrans import errors
 from functrans import tree as ft_tree
 from functrans._abstract import shape_of
 from functrans.backend import NUMPY, backend_of
-from functrans.distributed import _comm
+from functrans.distributed import _comm, _reduce
+from functrans.distributed._treecheck import check_same_tree
+from functrans.distributed._treecheck import dtype_of as _dtype
 
 __all__ = ["all_reduce", "broadcast", "all_gather", "reduce_scatter", "DEFAULT_BUCKET_BYTES",
            "set_debug"]
@@ -30,18 +29,22 @@ __all__ = ["all_reduce", "broadcast", "all_gather", "reduce_scatter", "DEFAULT_B
 #: Bytes reduced per MPI call when a buffer is sent in buckets.
 DEFAULT_BUCKET_BYTES = 64 << 20
 
+#: Leaves of at least this many bytes are reduced on their own, straight from the caller's
+#: array; smaller ones are packed with the other small leaves of their dtype.
+SEPARATE_BYTES = 64 << 10
+
 _OPS = ("sum", "mean", "max", "min")
-_debug: dict[str, Any] = {"timeout": None}
 
 
 def set_debug(*, timeout: float | None = None) -> None:
-    """Debug settings of the collectives: with ``timeout`` (seconds), a collective that has not
-    completed by then aborts the job with a message naming it, instead of waiting forever.
+    """Debug settings of the collectives: with ``timeout`` (seconds), a collective (and
+    ``barrier()``) that has not completed by then aborts the job with a message naming it,
+    instead of waiting forever.
 
     Example:
         >>> set_debug(timeout=None)
     """
-    _debug["timeout"] = timeout
+    _comm.set_timeout(timeout)
 
 
 # -- host/device ----------------------------------------------------------------------------------
@@ -67,84 +70,8 @@ def _from_buffer(buf: Any, backend: Any, like: Any) -> Any:
     return backend.put(buf, backend.device_of(like))
 
 
-# -- the tree check -------------------------------------------------------------------------------
-
-def _signature(leaves_with_path: list, treedef: Any) -> list:
-    return [str(treedef)] + [(ft_tree.keystr(p), tuple(shape_of(x)), str(_dtype(x)))
-                             for p, x in leaves_with_path]
-
-
-def _dtype(x: Any) -> np.dtype:
-    return np.asarray(x).dtype if isinstance(x, (int, float, complex, bool)) else np.dtype(x.dtype)
-
-
-def check_same_tree(tree: Any, what: str) -> None:
-    """Raise ``TreeStructureError`` on every rank when ``tree``'s structure, shapes or dtypes
-    differ between ranks, naming the first leaf that differs."""
-    c = _comm.comm()
-    if c is None or c.Get_size() == 1:
-        return
-    flat, treedef = ft_tree.flatten_with_path(tree)
-    sig = _signature(flat, treedef)
-    digest = int.from_bytes(hashlib.blake2b(repr(sig).encode(), digest_size=8).digest(), "little",
-                            signed=True)
-    mine = np.array([digest], dtype=np.int64)
-    everyone = np.empty(c.Get_size(), dtype=np.int64)
-    if _debug["timeout"] is None:
-        c.Allgather(mine, everyone)
-    else:
-        _wait(c.Iallgather(mine, everyone), f"{what} (comparing the trees across ranks)")
-    if (everyone == everyone[0]).all():
-        return
-    sigs = c.allgather(sig)
-    ref = sigs[0]
-    for r, other in enumerate(sigs):
-        if other == ref:
-            continue
-        if other[0] != ref[0]:
-            raise errors.TreeStructureError(
-                f"{what}: the tree on rank {r} has another structure than on rank 0 "
-                f"(rank 0: {ref[0]}; rank {r}: {other[0]}). Every rank must pass a tree of the "
-                "same structure, shapes and dtypes.")
-        for (path, shape0, dt0), (_, shape_r, dt_r) in zip(ref[1:], other[1:]):
-            if (shape0, dt0) != (shape_r, dt_r):
-                raise errors.TreeStructureError(
-                    f"{what}: the leaf at {path or '(root)'} has shape {shape_r} dtype {dt_r} on "
-                    f"rank {r} but shape {shape0} dtype {dt0} on rank 0. Every rank must pass a "
-                    "tree of the same structure, shapes and dtypes.")
-
-
-# -- waiting with a timeout (debug mode) ----------------------------------------------------------
-
 def _wait(request: Any, what: str) -> None:
-    timeout = _debug["timeout"]
-    deadline = time.monotonic() + timeout
-    while not request.Test():
-        if time.monotonic() > deadline:
-            _comm.abort(f"{what} did not complete within the debug timeout of {timeout} s "
-                        "(a rank is missing from the collective, or called another one).")
-        time.sleep(1e-4)
-
-
-def _allreduce(c: Any, send: Any, recv: Any, mpi_op: Any, bucket_bytes: int, what: str) -> None:
-    """``recv`` = the reduction of ``send`` (or of ``recv`` itself when ``send`` is None) over
-    the ranks, in buckets of ``bucket_bytes``."""
-    mpi = _comm.mpi_module()
-    step = max(1, int(bucket_bytes) // max(recv.dtype.itemsize, 1))
-    for start in range(0, recv.size, step):
-        out = recv[start:start + step]
-        src = mpi.IN_PLACE if send is None else send[start:start + step]
-        if _debug["timeout"] is None:
-            c.Allreduce(src, out, op=mpi_op)
-        else:
-            _wait(c.Iallreduce(src, out, op=mpi_op), what)
-
-
-def _mpi_op(op: str) -> Any:
-    if op not in _OPS:
-        raise ValueError(f"op={op!r} is not one of {_OPS}")
-    mpi = _comm.mpi_module()
-    return {"sum": mpi.SUM, "mean": mpi.SUM, "max": mpi.MAX, "min": mpi.MIN}[op]
+    _comm.wait([request], what)
 
 
 def _group_by_dtype(leaves: list) -> dict:
@@ -161,12 +88,14 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
     """The elementwise ``op`` (``"sum"``, ``"mean"``, ``"max"`` or ``"min"``) of ``tree`` over all
     ranks, on every rank. A mean of integers is a float64 array.
 
-    The result is new arrays; with ``inplace=True`` the reduction is written into the leaves
-    themselves (writeable NumPy arrays; a float dtype for ``"mean"``), which are returned: no
-    allocation and, for a single leaf of a dtype, no copy at all (``data_parallel_step`` reduces
-    its freshly computed gradients this way). ``check=False`` skips the comparison of the
-    trees across ranks (one small all-gather): only where the caller knows they agree, since
-    trees that differ then corrupt the reduction or stall it.
+    The result is new arrays, which never share memory with the caller's leaves nor change
+    after they are returned. Memory for the large ones is kept between calls and used again
+    once the caller has let go of an earlier result (MPI moves memory it has seen much faster
+    than new memory), so a training loop reuses the same few buffers. With ``inplace=True``
+    the reduction is written into the leaves themselves (writeable NumPy arrays; a float dtype
+    for ``"mean"``), which are returned. ``check=False`` skips the comparison of the trees
+    across ranks (one all-reduce of four integers): only where the caller knows they agree,
+    since trees that differ then corrupt the reduction or stall it.
 
     Example:
         >>> import numpy as np
@@ -187,42 +116,75 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
             out = [x / 1 if _dtype(x).kind in "iub" else x for x in out]
         return ft_tree.unflatten(treedef, out)
     if check:
-        check_same_tree(tree, "all_reduce")
-    mpi_op = _mpi_op(op)
+        check_same_tree(tree, "all_reduce", leaves, treedef)
+    what = f"all_reduce(op={op!r})"
+    if inplace:
+        _reduce_into_leaves(c, leaves, op, n, bucket_bytes, what)
+        return tree
     results: list = [None] * len(leaves)
-    for idx in _group_by_dtype(leaves).values():
+    for dtype, idx in _group_by_dtype(leaves).items():
         bufs = [_to_buffer(leaves[i]) for i in idx]
-        parts = [h.reshape(-1) for h, _ in bufs]
-        total = sum(int(p.size) for p in parts)
-        if inplace:
-            _reduce_into_leaves(c, [leaves[i] for i in idx], mpi_op, op, n, bucket_bytes)
-            for i in idx:
-                results[i] = leaves[i]
+        if not all(isinstance(h, np.ndarray) for h, _ in bufs):  # device buffers, CUDA-aware MPI
+            _reduce_on_device(c, [h for h, _ in bufs], idx, results, op, n, bucket_bytes, what)
             continue
-        if all(isinstance(p, np.ndarray) for p in parts):
-            # Host buffers: reduced into a kept workspace (MPI into freshly allocated memory
-            # costs several times the reduction itself), then copied out per leaf.
-            recv = _workspace(parts[0].dtype, "recv", total)
-            if len(parts) == 1:  # one leaf: MPI reads it where it is
-                send = parts[0] if parts[0].flags.c_contiguous else parts[0].copy()
-            else:
-                send = _workspace(parts[0].dtype, "send", total)
-                np.concatenate(parts, out=send)
-        else:  # device buffers of a CUDA-aware MPI
-            send, recv = None, _concatenate(parts)
-        _allreduce(c, send, recv, mpi_op, bucket_bytes, f"all_reduce(op={op!r})")
-        offset = 0
+        small = []
         for i, (host, backend) in zip(idx, bufs):
-            k = int(np.prod(shape_of(host), dtype=np.int64))
-            piece = recv[offset:offset + k].reshape(shape_of(host))
-            piece = piece / n if op == "mean" else piece.copy()
-            offset += k
-            results[i] = _from_buffer(piece, backend, leaves[i])
+            if host.nbytes < SEPARATE_BYTES:
+                small.append((i, host, backend))
+                continue
+            flat = host.reshape(-1) if host.flags.c_contiguous else None
+            kept = _reduce.take(dtype, host.size)
+            if flat is None:  # not contiguous: copied into the kept buffer, reduced there
+                np.copyto(kept.reshape(host.shape), host)
+                flat = kept
+            _reduce.reduce(c, flat, kept, op, n, bucket_bytes, what)
+            value = kept.reshape(host.shape)
+            if op == "mean" and dtype.kind not in "fc":
+                value = value / n
+            results[i] = _from_buffer(value, backend, leaves[i])
+        if small:
+            _reduce_packed(c, small, dtype, leaves, results, op, n, bucket_bytes, what)
     return ft_tree.unflatten(treedef, results)
 
 
-def _reduce_into_leaves(c: Any, leaves: list, mpi_op: Any, op: str, n: int,
-                        bucket_bytes: int) -> None:
+def _reduce_packed(c: Any, small: list, dtype: np.dtype, leaves: list, results: list, op: str,
+                   n: int, bucket_bytes: int, what: str) -> None:
+    """Small leaves of one dtype: packed into a kept buffer, reduced in place, copied out."""
+    total = sum(int(h.size) for _, h, _ in small)
+    packed = _reduce.workspace(dtype, "pack", total)
+    offset = 0
+    for _, host, _ in small:
+        packed[offset:offset + host.size].reshape(host.shape)[...] = host
+        offset += host.size
+    _reduce.reduce(c, packed, packed, op, n, bucket_bytes, what)
+    offset = 0
+    for i, host, backend in small:
+        piece = packed[offset:offset + host.size].reshape(host.shape)
+        offset += host.size
+        piece = piece / n if op == "mean" and dtype.kind not in "fc" else piece.copy()
+        results[i] = _from_buffer(piece, backend, leaves[i])
+
+
+def _reduce_on_device(c: Any, parts: list, idx: list, results: list, op: str, n: int,
+                      bucket_bytes: int, what: str) -> None:
+    """Device leaves of one dtype with a CUDA-aware MPI: packed on the device and reduced there
+    by MPI in place."""
+    from functrans.backend import array_module
+    xp = array_module(parts[0])
+    packed = xp.concatenate([p.reshape(-1) for p in parts])
+    step = max(1, int(bucket_bytes) // max(packed.dtype.itemsize, 1))
+    for start in range(0, int(packed.size), step):
+        _reduce._mpi_in_place(c, packed[start:start + step], op, what)
+    offset = 0
+    for i, part in zip(idx, parts):
+        k = int(np.prod(shape_of(part), dtype=np.int64))
+        piece = packed[offset:offset + k].reshape(shape_of(part))
+        results[i] = piece / n if op == "mean" else piece
+        offset += k
+
+
+def _reduce_into_leaves(c: Any, leaves: list, op: str, n: int, bucket_bytes: int,
+                        what: str) -> None:
     for x in leaves:
         if not (type(x) is np.ndarray and x.flags.writeable and x.flags.c_contiguous) or (
                 op == "mean" and x.dtype.kind not in "fc"):
@@ -230,46 +192,27 @@ def _reduce_into_leaves(c: Any, leaves: list, mpi_op: Any, op: str, n: int,
                 "all_reduce(inplace=True) writes into the leaves: each must be a writeable, "
                 f"C-contiguous NumPy array (of a float dtype for op='mean'); got {type(x).__name__} "
                 f"of shape {shape_of(x)}. Pass inplace=False for a new result.")
-    what = f"all_reduce(op={op!r})"
-    if len(leaves) == 1:
-        buf = leaves[0].reshape(-1)
-    else:
-        buf = _workspace(leaves[0].dtype, "send", sum(x.size for x in leaves))
-        np.concatenate([x.reshape(-1) for x in leaves], out=buf)
-    _allreduce(c, None, buf, mpi_op, bucket_bytes, what)
-    if op == "mean":
-        np.divide(buf, n, out=buf)
-    if len(leaves) > 1:
+    for dtype, idx in _group_by_dtype(leaves).items():
+        small = []
+        for i in idx:
+            x = leaves[i]
+            if x.nbytes >= SEPARATE_BYTES:
+                flat = x.reshape(-1)
+                _reduce.reduce(c, flat, flat, op, n, bucket_bytes, what)
+            else:
+                small.append(x)
+        if not small:
+            continue
+        packed = _reduce.workspace(dtype, "pack", sum(x.size for x in small))
         offset = 0
-        for x in leaves:
-            x.reshape(-1)[...] = buf[offset:offset + x.size]
+        for x in small:
+            packed[offset:offset + x.size] = x.reshape(-1)
             offset += x.size
-
-
-_workspaces: dict[tuple, np.ndarray] = {}
-
-
-def _workspace(dtype: np.dtype, role: str, size: int) -> np.ndarray:
-    """A kept host buffer of at least ``size`` elements of ``dtype`` (its first ``size``)."""
-    key = (np.dtype(dtype), role)
-    buf = _workspaces.get(key)
-    if buf is None or buf.size < size:
-        buf = _workspaces[key] = np.empty(max(size, 1), dtype=dtype)
-    return buf[:size]
-
-
-def _concatenate(parts: list) -> Any:
-    if all(isinstance(p, np.ndarray) for p in parts):
-        return np.concatenate(parts)
-    from functrans.backend import array_module
-    return array_module(parts[0]).concatenate(parts)
-
-
-def _empty_like(x: Any) -> Any:
-    if isinstance(x, np.ndarray):
-        return np.empty_like(x)
-    from functrans.backend import array_module
-    return array_module(x).empty_like(x)
+        _reduce.reduce(c, packed, packed, op, n, bucket_bytes, what)
+        offset = 0
+        for x in small:
+            x.reshape(-1)[...] = packed[offset:offset + x.size]
+            offset += x.size
 
 
 def broadcast(tree: Any, root: int = 0) -> Any:
@@ -292,7 +235,7 @@ def broadcast(tree: Any, root: int = 0) -> Any:
         bufs = [_to_buffer(leaves[i], device_ok=False) for i in idx]
         packed = np.concatenate([np.asarray(h).reshape(-1) for h, _ in bufs]).astype(dtype) \
             if len(idx) > 1 else np.array(bufs[0][0], dtype=dtype, order="C").reshape(-1)
-        if _debug["timeout"] is None:
+        if _comm.debug_timeout() is None:
             c.Bcast(packed, root=root)
         else:
             _wait(c.Ibcast(packed, root=root), "broadcast")
@@ -309,7 +252,7 @@ def _gather_array(c: Any, x: Any, axis: int) -> Any:
     host, backend = _to_buffer(x, device_ok=False)
     host = np.ascontiguousarray(np.moveaxis(np.asarray(host), axis, 0))
     out = np.empty((c.Get_size(),) + host.shape, dtype=host.dtype)
-    if _debug["timeout"] is None:
+    if _comm.debug_timeout() is None:
         c.Allgather(host, out)
     else:
         _wait(c.Iallgather(host, out), "all_gather")

@@ -46,7 +46,10 @@ def check_replicated(tree: Any, what: str = "parameters") -> None:
     flat, _ = ft_tree.flatten_with_path(tree)
     mine = np.array([_leaf_digest(x) for _, x in flat], dtype=np.int64)
     everyone = np.empty((c.Get_size(), mine.size), dtype=np.int64)
-    c.Allgather(mine, everyone)
+    if _comm.debug_timeout() is None:
+        c.Allgather(mine, everyone)
+    else:
+        _comm.wait([c.Iallgather(mine, everyone)], f"check_replicated({what})")
     differ = np.nonzero((everyone != everyone[0]).any(axis=0))[0]
     if differ.size:
         i = int(differ[0])
@@ -103,16 +106,12 @@ def data_parallel_step(loss_fn: Callable[..., Any], optimizer: Any, *, weighted:
                 rows = float(shape_of(batch[0])[0]) if batch else 1.0
                 scale = rows / float(all_reduce(np.array(rows)))
                 both = ft_tree.map(lambda g: g * scale, both)
-            # Host arrays are reduced in place: the step's own fresh results (jit never returns
-            # memory it keeps or shares with an input); eager results are copied first.
-            host = all(isinstance(v, (np.ndarray, np.generic)) for v in ft_tree.leaves(both))
-            if host:
-                both = ft_tree.map(lambda v: _owned(v, copy=not jit_local), both)
             # The trees are compared across ranks on the first step and on checked steps: the
-            # gradients have the parameters' structure, which later steps keep.
+            # gradients have the parameters' structure, which later steps keep. The reduced
+            # gradients live in all_reduce's kept buffers, free again once the update has
+            # consumed them, so every step reduces into memory MPI has already seen.
             verify = count[0] == 0 or bool(check_every and (count[0] + 1) % check_every == 0)
-            grads, loss = all_reduce(both, op="sum" if weighted else "mean", inplace=host,
-                                     check=verify)
+            grads, loss = all_reduce(both, op="sum" if weighted else "mean", check=verify)
         params, opt_state = update(params, opt_state, grads)
         count[0] += 1
         if check_every and count[0] % check_every == 0:
@@ -120,14 +119,6 @@ def data_parallel_step(loss_fn: Callable[..., Any], optimizer: Any, *, weighted:
         return params, opt_state, loss
 
     return step
-
-
-def _owned(x: Any, copy: bool) -> np.ndarray:
-    """``x`` as a writeable, contiguous float array that the step may reduce into."""
-    if not copy and type(x) is np.ndarray and x.flags.writeable and x.flags.c_contiguous \
-            and x.dtype.kind in "fc":
-        return x
-    return np.array(x, dtype=None if np.asarray(x).dtype.kind in "fc" else np.float64, order="C")
 
 
 class ShardSampler:
@@ -208,6 +199,8 @@ def load_checkpoint(path: str | os.PathLike, like: Any = None) -> Any:
     c = _comm.comm()
     if c is None or c.Get_size() == 1:
         return io.load(path, like)
+    if _comm.debug_timeout() is not None:  # every rank is here before the unbounded bcast
+        _comm.wait([c.Ibarrier()], f"load_checkpoint({os.fspath(path)!r})")
     error = None
     tree = None
     if c.Get_rank() == 0:

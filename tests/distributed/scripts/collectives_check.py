@@ -49,6 +49,50 @@ for op, ref in (("sum", np.sum), ("mean", np.mean), ("max", np.max)):
     close(got["c"], ref(everyone["c"], axis=0))
     close(got["s"], ref(np.arange(N)) * np.ones(5))
 ok("all_reduce")
+
+# -- large leaves: each reduced on its own (the ring from 256 KB) into kept buffers ---------------
+MPI = __import__("mpi4py.MPI", fromlist=["MPI"])
+big = {"ring": rng.normal(size=(201, 250)),              # 402 KB: the ring, uneven blocks
+       "separate": rng.normal(size=10_001),              # 80 KB: its own MPI all-reduce
+       "ints": np.arange(70_001, dtype=np.int64) * (R + 1),
+       "f32": rng.normal(size=100_003).astype(np.float32),
+       "strided": rng.normal(size=(300, 250)).T,         # not contiguous: copied, then reduced
+       "small": rng.normal(size=5)}
+big_all = MPI.COMM_WORLD.allgather(big)
+for op, ref in (("sum", np.sum), ("max", np.max), ("min", np.min), ("mean", np.mean)):
+    for bucket in (dist.DEFAULT_BUCKET_BYTES, 300_000):  # 300 KB: ring buckets, a small last one
+        got = dist.all_reduce(big, op=op, bucket_bytes=bucket)
+        for key, value in got.items():
+            expect = ref(np.stack([t[key] for t in big_all]), axis=0)
+            tol = 1e-5 if value.dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(value, expect, rtol=tol, atol=tol)
+            assert value.shape == big[key].shape and not np.shares_memory(value, big[key])
+            assert value.dtype == (np.float64 if op == "mean" and key == "ints" else big[key].dtype)
+        everyone_got = MPI.COMM_WORLD.allgather(got)  # the same bits on every rank
+        for other in everyone_got:
+            for key in got:
+                assert np.array_equal(other[key], got[key]), (op, key)
+# a result the caller holds never changes; one it let go of is reused
+first = dist.all_reduce(big)["ring"]
+kept = first.copy()
+second = dist.all_reduce({"ring": big["ring"] * 2})["ring"]
+assert np.array_equal(first, kept) and not np.shares_memory(first, second)
+address = second.ctypes.data
+del second
+assert dist.all_reduce({"ring": big["ring"] * 3})["ring"].ctypes.data == address
+view = first[3:]
+del first
+assert not np.shares_memory(dist.all_reduce({"ring": big["ring"]})["ring"], view)
+# in place on large leaves
+for op, ref in (("sum", np.sum), ("mean", np.mean)):
+    mine = {"ring": big["ring"].copy(), "f32": big["f32"].copy(), "s": np.zeros(3) + R}
+    got = dist.all_reduce(mine, op=op, inplace=True)
+    assert got["ring"] is mine["ring"]
+    for key in mine:
+        expect = ref(np.stack([t[key] if key != "s" else np.zeros(3) + k
+                               for k, t in enumerate(big_all)]), axis=0)
+        np.testing.assert_allclose(mine[key], expect, rtol=1e-5, atol=1e-5)
+ok("large_leaves")
 got = dist.broadcast(tree, root=N - 1)
 for g, e in zip(ft.tree.leaves(got), ft.tree.leaves(everyone)):
     close(g, e[N - 1])
@@ -74,6 +118,23 @@ assert type(got["a"]) is type(dev["a"])
 close(to_numpy(got["a"]), everyone["a"].sum(0))
 close(to_numpy(dist.all_gather(dev)["b"]), np.concatenate(list(everyone["b"][0])))
 assert dist.host_staging_count() - before == 4, dist.host_staging_count() - before
+# a CUDA-aware MPI takes device buffers directly: no staging (the fake device's memory is host
+# memory, exposed to mpi4py through the CUDA array interface)
+from functrans.distributed import _comm  # noqa: E402
+from functrans.testing.strict import StrictArray  # noqa: E402
+
+StrictArray.__cuda_array_interface__ = property(
+    lambda self: {**self._data.__array_interface__, "version": 3, "stream": None})
+_comm_cuda_aware, _comm.cuda_aware = _comm.cuda_aware, lambda: True
+before = dist.host_staging_count()
+for op in ("sum", "mean"):
+    got = dist.all_reduce(dev, op=op)
+    assert type(got["a"]) is StrictArray and got["a"].device == dev["a"].device
+    close(to_numpy(got["a"]), getattr(everyone["a"], op)(0))
+    close(to_numpy(got["b"]), getattr(everyone["b"][0], op)(0))
+assert dist.host_staging_count() == before
+_comm.cuda_aware = _comm_cuda_aware
+del StrictArray.__cuda_array_interface__
 ok("device_arrays")
 
 # -- a mismatched tree is named ------------------------------------------------------------------
@@ -91,6 +152,22 @@ except errors.TreeStructureError as e:
     assert "structure" in str(e), str(e)
 else:
     raise AssertionError("trees of different structure were reduced")
+# equal sizes in bytes, so only the comparison of the trees can see these
+for mine, theirs, words in (((2, 3), (3, 2), ("(2, 3)", "(3, 2)")),
+                            (np.float64, np.int64, ("float64", "int64"))):
+    if isinstance(mine, tuple):
+        leaf = np.zeros(mine if R != N - 1 else theirs)
+    else:
+        leaf = np.zeros(4, dtype=mine if R != N - 1 else theirs)
+    for call in (dist.all_reduce, dist.broadcast):
+        try:
+            call({"p": [np.ones(2), leaf]})
+        except errors.TreeStructureError as e:
+            msg = str(e)
+            assert "['p'][1]" in msg and f"rank {N - 1}" in msg, msg
+            assert all(w in msg for w in words), msg
+        else:
+            raise AssertionError(f"{call.__name__}: a tree of other shapes or dtypes was accepted")
 ok("mismatched_tree")
 
 # -- data-parallel gradients equal the full batch's -----------------------------------------------

@@ -1,0 +1,172 @@
+"""The data movement of ``all_reduce`` on host arrays: buffers kept between calls, and a ring
+reduction that reads the caller's array and writes the result into one of those buffers.
+
+MPI (MPICH and others) handles memory it has already seen several times faster than a buffer
+at a new allocation, so the reduction works in buffers kept here: results are handed out from
+a pool and a pooled buffer is used again only once nothing outside the pool refers to it (its
+reference count says so), so a result never changes after it is returned. The ring (a
+reduce-scatter then an all-gather over point-to-point messages, as MPI's own large-message
+algorithms do) lets the elementwise reduction read the caller's array and write the pooled
+buffer in the same pass, so a new result costs no more memory traffic than MPI's reduction in
+place; a copy into the pool followed by MPI's in-place all-reduce would cost one more pass.
+Each block of the result is reduced by one rank and then copied to the others, so every rank
+holds the same bits.
+"""
+from __future__ import annotations
+
+import sys
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from functrans.distributed import _comm
+
+#: Buffers of at least this many bytes are reduced by the ring; smaller ones by MPI's
+#: all-reduce, whose latency is lower.
+RING_MIN_BYTES = 256 << 10
+
+_UFUNCS = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum}
+_RING_KINDS = "fciu"  # dtypes whose reduction NumPy computes as MPI defines it
+_TAG = 17
+
+
+# -- buffers kept between calls -------------------------------------------------------------------
+
+_POOL_KEYS = 32      # distinct (dtype, size) pairs kept, least recently used dropped first
+_POOL_PER_KEY = 3    # buffers per pair: the result a caller still holds, and the next ones
+_pool: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
+_workspaces: dict[tuple, np.ndarray] = {}
+
+
+def _refs(bufs: list, i: int) -> int:
+    return sys.getrefcount(bufs[i])
+
+
+def _calibrate() -> int | None:
+    """The reference count ``_refs`` reports for a buffer held by the pool only, or ``None``
+    where reference counts cannot tell (an interpreter without them): no pool then."""
+    if not hasattr(sys, "getrefcount"):
+        return None
+    probe = [np.empty(2)]
+    alone = _refs(probe, 0)
+    view = probe[0][1:]
+    held = _refs(probe, 0)
+    del view
+    return alone if held > alone and _refs(probe, 0) == alone else None
+
+
+_FREE_REFS = _calibrate()
+
+
+def take(dtype: np.dtype, size: int) -> np.ndarray:
+    """A 1-D buffer of ``size`` elements of ``dtype`` that nothing else refers to: a kept one
+    when one is free (memory MPI has seen), else a new one, kept when there is room. The
+    caller may return it (or views of it) as a result: it is not used again while referred to.
+    """
+    key = (np.dtype(dtype), int(size))
+    bufs = _pool.get(key)
+    if bufs is None:
+        if _FREE_REFS is None:
+            return np.empty(size, dtype)
+        bufs = _pool[key] = []
+        if len(_pool) > _POOL_KEYS:
+            _pool.popitem(last=False)
+    else:
+        _pool.move_to_end(key)
+        for i in range(len(bufs)):
+            if _refs(bufs, i) == _FREE_REFS:
+                return bufs[i]
+    buf = np.empty(size, dtype)
+    if len(bufs) < _POOL_PER_KEY:
+        bufs.append(buf)
+    return buf
+
+
+def workspace(dtype: np.dtype, role: str, size: int) -> np.ndarray:
+    """A kept private buffer of ``size`` elements of ``dtype`` for ``role`` (never returned to
+    a caller: the next call of the same role overwrites it)."""
+    key = (np.dtype(dtype), role)
+    buf = _workspaces.get(key)
+    if buf is None or buf.size < size:
+        buf = _workspaces[key] = np.empty(max(size, 1), dtype=dtype)
+    return buf[:size]
+
+
+def release_buffers() -> None:
+    """Drop every kept buffer (results already returned stay valid)."""
+    _pool.clear()
+    _workspaces.clear()
+
+
+# -- the reduction --------------------------------------------------------------------------------
+
+def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_bytes: int,
+           what: str) -> None:
+    """``out`` = the ``op`` of ``src`` over the ``n`` ranks (a mean: the sum divided by ``n``
+    for a float dtype; the caller divides integers). ``src`` and ``out`` are 1-D C-contiguous
+    arrays of one dtype and size; ``src`` may be ``out`` itself (a reduction in place), else
+    it is only read."""
+    itemsize = max(out.dtype.itemsize, 1)
+    step = max(1, int(bucket_bytes) // itemsize)
+    divide = op == "mean" and out.dtype.kind in "fc"
+    ring = out.dtype.kind in _RING_KINDS
+    inplace = src is out
+    for start in range(0, out.size, step):
+        s, o = src[start:start + step], out[start:start + step]
+        if ring and o.nbytes >= RING_MIN_BYTES:
+            _ring(c, s, o, _UFUNCS[op], n, divide, what)
+        else:
+            if not inplace:
+                np.copyto(o, s)
+            _mpi_in_place(c, o, op, what)
+            if divide:
+                np.divide(o, n, out=o)
+
+
+def _mpi_in_place(c: Any, buf: np.ndarray, op: str, what: str) -> None:
+    mpi = _comm.mpi_module()
+    mpi_op = {"sum": mpi.SUM, "mean": mpi.SUM, "max": mpi.MAX, "min": mpi.MIN}[op]
+    if _comm.debug_timeout() is None:
+        c.Allreduce(mpi.IN_PLACE, buf, op=mpi_op)
+    else:
+        _comm.wait([c.Iallreduce(mpi.IN_PLACE, buf, op=mpi_op)], what)
+
+
+def _exchange(p2p: Any, send: np.ndarray, dest: int, recv: np.ndarray, source: int,
+              what: str) -> None:
+    send, recv = send.view(np.uint8), recv.view(np.uint8)
+    if _comm.debug_timeout() is None:
+        p2p.Sendrecv(send, dest, _TAG, recv, source, _TAG)
+    else:
+        _comm.wait([p2p.Irecv(recv, source, _TAG), p2p.Isend(send, dest, _TAG)], what)
+
+
+def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: bool,
+          what: str) -> None:
+    """The ring all-reduce of ``src`` into ``out``: ``n - 1`` steps of reduce-scatter (block by
+    block, each rank adds the block it receives from its left neighbour to its own and passes
+    the sum on), the mean's division on the one block each rank finishes, then ``n - 1`` steps
+    of all-gather of the finished blocks."""
+    p2p = _comm.p2p_comm()
+    r = c.Get_rank()
+    right, left = (r + 1) % n, (r - 1) % n
+    bounds = [out.size * k // n for k in range(n + 1)]
+
+    def block(a: np.ndarray, b: int) -> np.ndarray:
+        return a[bounds[b]:bounds[b + 1]]
+
+    widest = max(bounds[k + 1] - bounds[k] for k in range(n))
+    tmp = workspace(out.dtype, "ring", widest)
+    for s in range(n - 1):
+        sent, got = (r - s) % n, (r - s - 1) % n
+        incoming = tmp[:bounds[got + 1] - bounds[got]]
+        # step 0 sends this rank's own block straight from the caller's array
+        _exchange(p2p, block(src if s == 0 else out, sent), right, incoming, left, what)
+        ufunc(block(src, got), incoming, out=block(out, got))
+    if divide:
+        mine = block(out, (r + 1) % n)
+        np.divide(mine, n, out=mine)
+    for s in range(n - 1):
+        sent, got = (r + 1 - s) % n, (r - s) % n
+        _exchange(p2p, block(out, sent), right, block(out, got), left, what)

@@ -1,0 +1,94 @@
+"""The check, before a collective moves data, that every rank passed a tree of the same
+structure, shapes and dtypes, and the error that names the first leaf that differs.
+
+A tree's signature (its structure, and each leaf's key path, shape and dtype) is hashed once
+per distinct structure on this rank and kept; each call then costs a dictionary lookup and
+one all-reduce (MAX) of four integers, ``(h, -h)`` for a 126-bit hash ``h``: every rank
+learns the largest and the smallest hash, which are equal exactly when all ranks agree. Only
+when they differ are the full signatures gathered, to name the key path, the rank and both
+shapes. The check runs before the data moves because buffers of different sizes would make the
+reduction itself fail or hang, and buffers of equal sizes but other shapes or dtypes would
+corrupt it silently.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from functrans import errors
+from functrans import tree as ft_tree
+from functrans._abstract import shape_of
+from functrans.distributed import _comm
+
+_MAX_KEPT = 256
+_hashes: dict[tuple, np.ndarray] = {}
+_MASK = (1 << 63) - 1
+
+
+def dtype_of(x: Any) -> np.dtype:
+    """The dtype of a leaf (a Python number's as NumPy would make it)."""
+    return np.asarray(x).dtype if isinstance(x, (int, float, complex, bool)) else np.dtype(x.dtype)
+
+
+def _signature(tree: Any) -> list:
+    flat, treedef = ft_tree.flatten_with_path(tree)
+    return [str(treedef)] + [(ft_tree.keystr(p), tuple(shape_of(x)), str(dtype_of(x)))
+                             for p, x in flat]
+
+
+def _hash(tree: Any, leaves: list, treedef: Any) -> np.ndarray:
+    key = (treedef, tuple((tuple(shape_of(x)), dtype_of(x)) for x in leaves))
+    h = _hashes.get(key)
+    if h is None:
+        digest = hashlib.blake2b(repr(_signature(tree)).encode(), digest_size=16).digest()
+        a, b = (int.from_bytes(digest[k:k + 8], "little") & _MASK for k in (0, 8))
+        h = np.array([a, b, -a, -b], dtype=np.int64)
+        if len(_hashes) >= _MAX_KEPT:
+            _hashes.clear()
+        _hashes[key] = h
+    return h
+
+
+def check_same_tree(tree: Any, what: str, leaves: list | None = None,
+                    treedef: Any = None) -> None:
+    """Raise ``TreeStructureError`` on every rank when ``tree``'s structure, shapes or dtypes
+    differ between ranks, naming the first leaf that differs (``leaves`` and ``treedef``: the
+    tree already flattened, when the caller has them)."""
+    c = _comm.comm()
+    if c is None or c.Get_size() == 1:
+        return
+    if leaves is None:
+        leaves, treedef = ft_tree.flatten(tree)
+    mine = _hash(tree, leaves, treedef)
+    seen = np.empty(4, dtype=np.int64)
+    mpi = _comm.mpi_module()
+    if _comm.debug_timeout() is None:
+        c.Allreduce(mine, seen, op=mpi.MAX)
+    else:
+        _comm.wait([c.Iallreduce(mine, seen, op=mpi.MAX)],
+                   f"{what} (comparing the trees across ranks)")
+    if seen[0] == -seen[2] and seen[1] == -seen[3]:
+        return
+    _name_the_difference(c, _signature(tree), what)
+
+
+def _name_the_difference(c: Any, sig: list, what: str) -> None:
+    sigs = c.allgather(sig)
+    ref = sigs[0]
+    advice = "Every rank must pass a tree of the same structure, shapes and dtypes."
+    for r, other in enumerate(sigs):
+        if other == ref:
+            continue
+        if other[0] != ref[0]:
+            raise errors.TreeStructureError(
+                f"{what}: the tree on rank {r} has another structure than on rank 0 "
+                f"(rank 0: {ref[0]}; rank {r}: {other[0]}). {advice}")
+        for (path, shape0, dt0), (_, shape_r, dt_r) in zip(ref[1:], other[1:]):
+            if (shape0, dt0) != (shape_r, dt_r):
+                raise errors.TreeStructureError(
+                    f"{what}: the leaf at {path or '(root)'} has shape {shape_r} dtype {dt_r} on "
+                    f"rank {r} but shape {shape0} dtype {dt0} on rank 0. {advice}")
+    raise errors.TreeStructureError(  # equal signatures whose kept hashes differ
+        f"{what}: the trees differ between ranks. {advice}")
