@@ -7,7 +7,6 @@ loop. The unit vectors are built on the device of the value they stand beside.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,15 +21,14 @@ from functrans.api._checks import (
     check_real_inputs,
     describe_leaves,
 )
-from functrans.backend import backend_of
 from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.basis import unit_basis, vmap_basis_flat
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
-from functrans.primitives import constant_like_p, reshape_p, slice_p, transpose_p
+from functrans.primitives import reshape_p, slice_p, transpose_p
 from functrans.primitives._define import bdim_at_front
 
 
@@ -45,26 +43,14 @@ def _concrete_for(x: Any) -> Any:
     return x
 
 
-def _eye_block(xp: Any, total: int, n: int, start: int, dtype: Any) -> Any:
-    """Rows ``start .. start+n`` of the identity of size ``total``, as ``(total, n)``."""
-    return xp.eye(total, n, -start, dtype=dtype)
-
-
-def _basis(leaves: Sequence) -> tuple[list, list[int]]:
-    """For leaves of sizes n_i (total N): leaf i's block of the N x N identity, shaped
-    ``(N, *shape_i)``, so that row k of the stacked blocks is the k-th unit vector."""
-    sizes = [math.prod(x.shape) for x in leaves]
-    total = sum(sizes)
-    out, start = [], 0
-    for x, n in zip(leaves, sizes):
+def _likes(leaves: Sequence) -> list:
+    """For each leaf, a value on its device to build its unit vectors on: the concrete array
+    where one is known, else the leaf itself (staged by jit: made when the program runs)."""
+    out = []
+    for x in leaves:
         like = _concrete_for(x)
-        if like is None:  # no value yet (staged by jit): made on x's device when the program runs
-            block = constant_like_p.bind(x, maker=_eye_block, args=(total, n, start, x.dtype))
-        else:
-            block = backend_of(like).make_like(like, _eye_block, total, n, start, x.dtype)
-        out.append(_reshape(block, (total,) + tuple(x.shape)))
-        start += n
-    return out, sizes
+        out.append(x if like is None else like)
+    return out
 
 
 def _reshape(x: Any, shape: tuple) -> Any:
@@ -151,7 +137,8 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name, holomorphic,
                                   real_inputs=True)
-        basis, sizes = _basis(leaves)
+        basis = unit_basis(leaves, _likes(leaves))
+        sizes = [b.size for b in basis]
         total = sum(sizes)
         n_out: list[int] = []
 
@@ -166,7 +153,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             return primals + tangents
 
         with named_scope(name):
-            outs, dims = vmap_flat(forward, basis, [0] * len(basis), total, name)
+            outs, dims = vmap_basis_flat(forward, basis, name)
             primals, tangents = outs[:n_out[0]], outs[n_out[0]:]
             check_float_outputs(primals, name, flat.out_tree)
             if holomorphic:
@@ -234,11 +221,12 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             out_leaves = [as_array(leaf) for leaf in out_leaves]
             check_float_outputs(out_leaves, name, flat.out_tree)
             check_complex_outputs(out_leaves, name, flat.out_tree, holomorphic)
-            basis, sizes = _basis(out_leaves)
+            basis = unit_basis(out_leaves, _likes(out_leaves))
+            sizes = [b.size for b in basis]
             total = sum(sizes)
             # the backward pass along every unit vector of the outputs at once
-            cts, dims = vmap_flat(lambda cts: transpose_program(program, cts, consume=True),
-                                  basis, [0] * len(basis), total, name)
+            cts, dims = vmap_basis_flat(
+                lambda cts: transpose_program(program, cts, consume=True), basis, name)
             rows = [_batch_first(ct, d, x, total) for ct, d, x in zip(cts, dims, leaves)]
             jac_leaves, start = [], 0
             for leaf, m in zip(out_leaves, sizes):
