@@ -97,3 +97,29 @@ def test_data_parallel_step_and_sampler(tmp_path):
     path = os.path.join(tmp_path, "ckpt.npz")
     dist.save_checkpoint(path, {"w": new})
     np.testing.assert_array_equal(dist.load_checkpoint(path)["w"], new)
+
+
+def test_debug_timeout_must_be_positive():
+    for bad in (0, -1.0):
+        with pytest.raises(ValueError, match="timeout"):
+            dist.set_debug(timeout=bad)
+    dist.set_debug(timeout=5)
+    dist.barrier()
+    dist.set_debug(timeout=None)
+
+
+def test_kept_buffers_are_reused_only_when_nothing_refers_to_them():
+    from functrans.distributed import _reduce
+    _reduce.release_buffers()
+    a = _reduce.take(np.float64, 1000)
+    b = _reduce.take(np.float64, 1000)
+    assert not np.shares_memory(a, b)
+    view = a.reshape(10, 100)[3:]
+    address = a.ctypes.data
+    del a
+    c = _reduce.take(np.float64, 1000)
+    assert not np.shares_memory(c, view) and not np.shares_memory(c, b)
+    del view
+    d = _reduce.take(np.float64, 1000)
+    assert d.ctypes.data == address  # free again: the kept buffer, not a new one
+    assert _reduce.take(np.int32, 1000).dtype == np.int32

@@ -93,6 +93,19 @@ for op, ref in (("sum", np.sum), ("mean", np.mean)):
                                for k, t in enumerate(big_all)]), axis=0)
         np.testing.assert_allclose(mine[key], expect, rtol=1e-5, atol=1e-5)
 ok("large_leaves")
+
+# -- under the debug timeout the collectives wait on requests: the same results -----------------
+plain = (dist.all_reduce(big, op="mean"), dist.broadcast(tree, root=N - 1),
+         dist.all_gather({"a": tree["a"]}), dist.all_reduce(tree, bucket_bytes=40))
+dist.set_debug(timeout=30.0)
+timed = (dist.all_reduce(big, op="mean"), dist.broadcast(tree, root=N - 1),
+         dist.all_gather({"a": tree["a"]}), dist.all_reduce(tree, bucket_bytes=40))
+for a, b in zip(ft.tree.leaves(plain), ft.tree.leaves(timed)):
+    assert np.array_equal(a, b)
+dist.barrier()
+dist.check_replicated(plain[0])
+dist.set_debug(timeout=None)
+ok("debug_timeout_paths")
 got = dist.broadcast(tree, root=N - 1)
 for g, e in zip(ft.tree.leaves(got), ft.tree.leaves(everyone)):
     close(g, e[N - 1])
