@@ -1,44 +1,45 @@
-"""Elementwise fusion for jit's plan: runs of elementwise steps of one shape and float dtype
-become one compiled loop (a kernel) that reads each input once and writes only the values
-something outside the run needs.
+"""Elementwise fusion for jit's plan: runs of elementwise steps of one shape and float dtype,
+optionally ending in a sum, max or min over some axes, become one kernel that reads each input
+once and writes only the values something outside the run needs.
 
-The kernels are Numba functions (the optional ``functrans[jit]`` extra); without Numba, or
-for anything a kernel does not cover, the plan runs its steps as they are. A group is grown
-along the plan's execution order: an elementwise step joins the open group when its result
-has the group's shape and dtype and each of its arguments is a value of the group, a Python
-number, or an array of the group's dtype that broadcasts to the group's shape as a whole
-array, a row (the last axis), a column (all axes but the last) or a single element; any
-other step that reads a value of the open group closes it, so the kernel runs before that
-step. A program of 0-d values (a scalar chain and its derivative) becomes one call of a
-function of scalars. Which groups become kernels: groups of 0-d values of at least
-``MIN_SCALAR_GROUP`` steps, and groups of arithmetic on arrays (``ARRAY_KERNELS``) of at least
-``MIN_ARRAY_GROUP``; a kernel's outputs go into dead temporaries where the plan has some
-(``buffers.plan_reuse``), like a ufunc step's.
+On NumPy arrays the kernels are Numba functions (``kernels_numba``, the optional
+``functrans[jit]`` extra); on CuPy arrays they are CuPy ``ElementwiseKernel`` and
+``ReductionKernel`` objects made from generated CUDA source (``kernels_cupy``). Without a
+kernel library, or for anything a kernel does not cover, the plan runs its steps as they are.
 
-The kernel source is written to a file in a cache directory (``FUNCTRANS_KERNEL_CACHE``, by
-default ``~/.cache/functrans/kernels``) named by a hash of the source, so Numba's on-disk
-cache serves it to later processes without compiling again. A kernel that fails to compile
-leaves its steps unfused.
+A group is grown along the plan's execution order: an elementwise step joins the open group
+when its result has the group's shape and dtype and each of its arguments is a value of the
+group, a Python number, or an array of the group's dtype that broadcasts to the group's shape
+as a whole array, a row (the last axis), a column (all axes but the last) or a single element.
+A reduction of a value of the group over the last axis, over all axes but the last, or over
+all axes ends the group (``REDUCTION_KERNELS``): its operand is then not materialised unless
+another step reads it. Any other step that reads a value of the open group closes it, so the
+kernel runs before that step. A program of 0-d values (a scalar chain and its derivative)
+becomes one call of a function of scalars. Which groups become kernels: groups of 0-d values of
+at least ``MIN_SCALAR_GROUP`` steps, and groups of arithmetic on arrays (``ARRAY_KERNELS``) of
+at least ``MIN_ARRAY_GROUP``; a kernel's outputs go into dead temporaries where the plan has
+some (``buffers.plan_reuse``), like a ufunc step's.
 
 Fused values are those of the same operations in the same dtype, with Python numbers taken in
 the group's dtype as NumPy does; transcendental functions come from the compiler's math
-library rather than NumPy's loops, so they may differ from the unfused plan in the last bit.
+library rather than NumPy's loops, so they may differ from the unfused plan in the last bit,
+and a fused sum adds in another order than NumPy's pairwise one (in float64 for float32 data).
 """
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import math
 import os
-import sys
-import threading
 from typing import Any
 
 import numpy as np
 
-from functrans.primitives import _define, elementwise
+from functrans.interpreters import kernels_numba
+from functrans.interpreters.kernels_numba import kernel_source, wait_for_kernels
+from functrans.primitives import _define, elementwise, reduction
 
-__all__ = ["available", "fuse", "FusedStep", "kernel_source"]
+__all__ = ["available", "cupy_available", "all_cupy", "fuse", "FusedStep", "KernelSpec",
+           "kernel_source", "wait_for_kernels"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -48,7 +49,13 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 #: math library's tanh or exp runs 5-30x slower than NumPy's SIMD ones, so only arithmetic
 #: (``_ARRAY_PRIMS``) is fused on arrays; transcendental steps stay NumPy ufunc calls.
 ARRAY_KERNELS = True
+#: Whether a reduction of a group's value ends the group inside its kernel (see
+#: bench/jit_compiler.py's fused-reduction rows).
+REDUCTION_KERNELS = True
 
+#: The fewest elements a group needs to end in its reduction (below, the kernel's call costs
+#: about what it saves, and its compilation is not paid back).
+MIN_REDUCTION_SIZE = 4096
 #: The fewest steps a group of 0-d values needs to become a kernel (a first compilation costs
 #: a few hundred milliseconds: worth it for a chain, not for two or three steps).
 MIN_SCALAR_GROUP = 6
@@ -67,8 +74,8 @@ _HAVE_NUMBA = (os.environ.get("FUNCTRANS_JIT_KERNELS", "1") != "0"
 
 
 def available() -> bool:
-    """Whether fused kernels can be compiled: Numba is installed (``pip install -e
-    ".[jit]"`` in the clone) and not turned off by the environment variable
+    """Whether fused kernels can be compiled for NumPy arrays: Numba is installed (``pip
+    install "functrans[jit]"``) and not turned off by the environment variable
     ``FUNCTRANS_JIT_KERNELS=0``.
 
     Example:
@@ -78,34 +85,57 @@ def available() -> bool:
     return _HAVE_NUMBA
 
 
-# -- what a kernel can compute: primitive -> a template of its scalar expression ----------------
+def cupy_available() -> bool:
+    """Whether plans on CuPy arrays fuse their groups into CuPy kernels (not turned off by
+    ``FUNCTRANS_JIT_KERNELS=0``; CuPy itself is there whenever CuPy arrays are).
 
-def _templates() -> dict:
-    binary = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
-              "div": "({0} / {1})", "max": "np.maximum({0}, {1})", "min": "np.minimum({0}, {1})"}
-    unary = {"neg": "(-{0})"}
-    for name in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p",
-                 "sqrt", "arctan", "arcsin", "arccos"):
-        unary[name] = f"np.{name}({{0}})"
-    unary["abs"] = "abs({0})"
+    Example:
+        >>> isinstance(cupy_available(), bool)
+        True
+    """
+    return os.environ.get("FUNCTRANS_JIT_KERNELS", "1") != "0"
+
+
+def all_cupy(values: Any) -> bool:
+    """Whether every array among ``values`` is a CuPy array and there is one (Python and
+    NumPy scalars and ``None`` may be among them). The type's module tells, so CuPy is not
+    imported.
+
+    Example:
+        >>> all_cupy([np.ones(2), 1.0])
+        False
+    """
+    seen = False
+    for value in values:
+        if value is None or type(value) in _PY_NUMBERS or isinstance(value, np.generic):
+            continue
+        if type(value).__module__.partition(".")[0] != "cupy":
+            return False
+        seen = True
+    return seen
+
+
+# -- what a kernel can compute -------------------------------------------------------------------
+
+def _by_name(names: frozenset) -> dict:
     table = {}
     for module in (_define, elementwise):
         for value in vars(module).values():
-            if type(value).__name__ != "Primitive":
-                continue
-            if value.name in binary:
-                table[value] = (2, binary[value.name])
-            elif value.name in unary:
-                table[value] = (1, unary[value.name])
-    table[elementwise.integer_pow_p] = (1, "({0} ** {y})")
+            if type(value).__name__ == "Primitive" and value.name in names:
+                table[value] = value.name
     return table
 
 
-_TEMPLATES = _templates()
-# What array kernels compute: arithmetic (the math library's transcendental functions lose to
-# NumPy's vectorized ones).
-_ARRAY_PRIMS = frozenset(p for p in _TEMPLATES if p.name in (
-    "add", "sub", "mul", "div", "neg", "max", "min", "abs", "integer_pow"))
+_TEMPLATES = _by_name(kernels_numba.NAMES)  # primitive -> its name in the kernel renderers
+_ARITHMETIC = frozenset(("add", "sub", "mul", "div", "neg", "max", "min", "abs", "integer_pow"))
+# What array kernels compute on the host: arithmetic (the math library's transcendental
+# functions lose to NumPy's vectorized ones).
+_ARRAY_PRIMS = frozenset(p for p, name in _TEMPLATES.items() if name in _ARITHMETIC)
+# Operations a Numba kernel computes to the same bits as NumPy's ufunc (max and min differ in
+# the sign of a zero result, integer powers above 2 are not libm's pow).
+_EXACT = frozenset(("add", "sub", "mul", "div", "neg", "abs"))
+_REDUCTIONS = {_define.reduce_sum_p: "sum", reduction.reduce_max_p: "max",
+               reduction.reduce_min_p: "min"}
 
 
 class FusedStep:
@@ -123,11 +153,45 @@ class FusedStep:
         self.name = "fused[" + " ".join(e.prim.name for e in eqns) + "]"
 
 
+class KernelSpec:
+    """What one kernel computes, independent of the program's variable names: the renderers
+    (``kernels_numba``, ``kernels_cupy``) write its source.
+
+    ``ops`` holds ``(primitive name, operands, y)`` per equation, an operand being ``"aK"``
+    (input K), ``"vN"`` (the value of equation N) or a float constant; ``patterns`` how each
+    input broadcasts ("full", "row", "col", "one"); ``outputs`` the equations whose values
+    leave the kernel; ``reduction`` ``(kind, mode, N)``: a "sum", "max" or "min" of equation
+    N's value over the last axis ("rows"), the other axes ("cols") or all ("all"), of shape
+    ``reduced_shape``.
+    """
+
+    __slots__ = ("dtype", "shape", "scalar", "ops", "patterns", "outputs", "reduction",
+                 "reduced_shape", "axes")
+
+    def __init__(self, dtype: np.dtype, shape: tuple, ops: list, patterns: list, outputs: list,
+                 reduction: tuple | None = None, reduced_shape: tuple = (), axes: tuple = ()):
+        self.dtype = dtype
+        self.shape = shape
+        self.scalar = shape == ()
+        self.ops = ops
+        self.patterns = patterns
+        self.outputs = outputs
+        self.reduction = reduction
+        self.reduced_shape = reduced_shape
+        self.axes = axes
+
+    @property
+    def exact(self) -> bool:
+        """Whether a Numba kernel gives the NumPy steps' values to the last bit."""
+        return not self.scalar and self.reduction is None and all(
+            name in _EXACT or name == "integer_pow" and y in (0, 1, 2) for name, _, y in self.ops)
+
+
 # -- grouping ------------------------------------------------------------------------------------
 
 
 class _Group:
-    __slots__ = ("shape", "dtype", "positions", "made", "inputs")
+    __slots__ = ("shape", "dtype", "positions", "made", "inputs", "reduction")
 
     def __init__(self, shape: tuple, dtype: np.dtype):
         self.shape = shape
@@ -135,35 +199,49 @@ class _Group:
         self.positions: list[int] = []
         self.made: set[int] = set()       # slots the group computes
         self.inputs: dict[int, str] = {}  # slot read from outside -> how it broadcasts
+        self.reduction: tuple | None = None  # (position, kind, mode) of the closing reduction
 
 
 def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
-         keep: set) -> tuple[list, list]:
+         keep: set, target: str = "numpy") -> tuple[list, list]:
     """The plan's steps with runs of elementwise steps replaced by kernel steps.
 
     ``steps`` are ``(prim, impl, params, arg_slots, out_slots, frees)`` without frees yet,
     ``eqns`` the equation of each step, ``avals`` the ``(shape, dtype)`` of each variable
     slot, ``template`` the plan's environment (constants filled in), ``keep`` the output
-    slots. Returns the new steps and the equation that stands for each (for error notes).
+    slots; ``target`` is "numpy" (Numba kernels) or "cupy" (CuPy kernels). Returns the new
+    steps and the equation that stands for each (for error notes).
     """
-    if not _HAVE_NUMBA:
+    if target == "numpy" and not _HAVE_NUMBA or target == "cupy" and not cupy_available():
         return steps, eqns
+    array_prims = _ARRAY_PRIMS if target == "numpy" else frozenset(_TEMPLATES)
     readers: dict[int, list[int]] = {}
     for position, step in enumerate(steps):
         for slot in step[3]:
             readers.setdefault(slot, []).append(position)
     groups: list[_Group] = []
     open_group: _Group | None = None
+
+    def joins(group: _Group, prim: Any, params: dict, arg_slots: tuple, out_slots: Any) -> bool:
+        return _joins(group, prim, params, arg_slots, out_slots, avals, template, var_slots,
+                      array_prims)
+
     for position, (prim, _, params, arg_slots, out_slots, _) in enumerate(steps):
-        if open_group is not None and any(s in open_group.made for s in arg_slots) and not _joins(
-                open_group, prim, params, arg_slots, out_slots, avals, template, var_slots):
+        if open_group is not None and prim in _REDUCTIONS and _ends(
+                open_group, position, params, arg_slots, out_slots, avals, readers, keep):
+            _end(open_group, position, prim, params, out_slots)
+            groups.append(open_group)
+            open_group = None
+            continue
+        if open_group is not None and any(s in open_group.made for s in arg_slots) and not joins(
+                open_group, prim, params, arg_slots, out_slots):
             groups.append(open_group)
             open_group = None
         if prim not in _TEMPLATES or type(out_slots) is not int or out_slots not in avals:
             continue
         shape, dtype = avals[out_slots]
         if np.dtype(dtype) not in _FLOATS or (
-                shape != () and (not ARRAY_KERNELS or prim not in _ARRAY_PRIMS)):
+                shape != () and (not ARRAY_KERNELS or prim not in array_prims)):
             continue
         if open_group is not None and (open_group.shape != shape or open_group.dtype != dtype
                                        or len(open_group.positions) >= MAX_GROUP):
@@ -171,10 +249,10 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
             open_group = None
         if open_group is None:
             open_group = _Group(shape, np.dtype(dtype))
-        if not _joins(open_group, prim, params, arg_slots, out_slots, avals, template, var_slots):
+        if not joins(open_group, prim, params, arg_slots, out_slots):
             groups.append(open_group)
             open_group = _Group(shape, np.dtype(dtype))
-            if not _joins(open_group, prim, params, arg_slots, out_slots, avals, template, var_slots):
+            if not joins(open_group, prim, params, arg_slots, out_slots):
                 open_group = None
                 continue
         _add(open_group, position, arg_slots, out_slots, avals, template, var_slots)
@@ -187,7 +265,7 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
     replaced: dict[int, tuple] = {}  # last position of a group -> its kernel step
     members: set[int] = set()
     for group in groups:
-        step = _kernel_step(group, steps, eqns, readers, keep, template)
+        step = _kernel_step(group, steps, eqns, readers, keep, template, target)
         if step is None:
             continue
         replaced[group.positions[-1]] = step
@@ -222,14 +300,14 @@ def _pattern(shape: tuple, arg_shape: tuple) -> str | None:
 
 
 def _joins(group: _Group, prim: Any, params: dict, arg_slots: tuple, out_slots: Any, avals: dict,
-           template: list, var_slots: set) -> bool:
+           template: list, var_slots: set, array_prims: frozenset = _ARRAY_PRIMS) -> bool:
     """Whether this step can be computed inside the group's kernel."""
     if prim not in _TEMPLATES or type(out_slots) is not int or out_slots not in avals:
         return False
     shape, dtype = avals[out_slots]
     if tuple(shape) != group.shape or np.dtype(dtype) != group.dtype:
         return False
-    if group.shape != () and prim not in _ARRAY_PRIMS:
+    if group.shape != () and prim not in array_prims:
         return False
     if prim is elementwise.integer_pow_p and type(params.get("y")) is not int:
         return False
@@ -246,11 +324,52 @@ def _joins(group: _Group, prim: Any, params: dict, arg_slots: tuple, out_slots: 
         value = template[slot]
         if type(value) in _PY_NUMBERS:
             continue
-        if not isinstance(value, (np.ndarray, np.generic)) or value.dtype != group.dtype:
+        if not (isinstance(value, np.generic) or hasattr(value, "shape") and hasattr(value, "dtype")
+                ) or value.dtype != group.dtype:
             return False
         if _pattern(group.shape, value.shape) is None:
             return False
     return True
+
+
+def _reduction_mode(ndim: int, axes: tuple) -> str | None:
+    """How a reduction over ``axes`` of an array of ``ndim`` axes maps onto a kernel's
+    (rows, cols) loops: "rows" (the last axis), "cols" (all but the last), "all", or None."""
+    axes = tuple(sorted(a % ndim for a in axes))
+    if axes == tuple(range(ndim)):
+        return "all"
+    if axes == (ndim - 1,):
+        return "rows"
+    if axes == tuple(range(ndim - 1)):
+        return "cols"
+    return None
+
+
+def _ends(group: _Group, position: int, params: dict, arg_slots: tuple, out_slots: Any,
+          avals: dict, readers: dict, keep: set) -> bool:
+    """Whether this reduction can end the group inside its kernel: only when no other step
+    reads its operand, so the kernel saves writing and reading that temporary (a kernel
+    with a reduction is compiled when the plan is built, as its sums are not NumPy's to the
+    last bit: it must pay for that)."""
+    if (not REDUCTION_KERNELS or group.shape == () or group.reduction is not None
+            or math.prod(group.shape) < MIN_REDUCTION_SIZE or len(arg_slots) != 1
+            or arg_slots[0] not in group.made or type(out_slots) is not int):
+        return False
+    members = set(group.positions)
+    if arg_slots[0] in keep or any(r != position and r not in members
+                                   for r in readers.get(arg_slots[0], ())):
+        return False
+    aval = avals.get(out_slots)
+    axes = params.get("axes")
+    if aval is None or np.dtype(aval[1]) != group.dtype or type(axes) is not tuple or not axes:
+        return False
+    return _reduction_mode(len(group.shape), axes) is not None
+
+
+def _end(group: _Group, position: int, prim: Any, params: dict, out_slot: int) -> None:
+    group.positions.append(position)
+    group.reduction = (position, _REDUCTIONS[prim],
+                       _reduction_mode(len(group.shape), params["axes"]))
 
 
 def _add(group: _Group, position: int, arg_slots: tuple, out_slot: int, avals: dict,
@@ -266,182 +385,78 @@ def _add(group: _Group, position: int, arg_slots: tuple, out_slot: int, avals: d
     group.made.add(out_slot)
 
 
-# -- code generation -----------------------------------------------------------------------------
+# -- the kernel step -----------------------------------------------------------------------------
 
 
-def _literal(value: Any, dtype: np.dtype) -> str:
-    """A Python number as a constant of the group's dtype in kernel source."""
-    number = float(value)
-    if math.isnan(number):
-        text = "np.nan"
-    elif math.isinf(number):
-        text = "np.inf" if number > 0 else "-np.inf"
-    else:
-        text = repr(number)
-    return f"np.{dtype.name}({text})"
-
-
-_INDEX = {"full": "[i, j]", "row": "[0, j]", "col": "[i, 0]", "one": "[0, 0]"}
-_RESHAPE = {"full": "(rows, cols)", "row": "(1, cols)", "col": "(rows, 1)", "one": "(1, 1)"}
-
-
-def kernel_source(body: list[str], inputs: list[tuple[str, str]], outputs: list[str],
-                  dtype: np.dtype, scalar: bool) -> str:
-    """The source of one kernel module: a Numba function of the inputs (and, on arrays, of
-    the output arrays) computing ``body`` per element.
-
-    Example:
-        >>> print(kernel_source(["v2 = (a0 * np.float64(2.0))"], [("a0", "full")], ["v2"],
-        ...                     np.dtype("float64"), scalar=True).splitlines()[-1])
-            return v2
-    """
-    name = dtype.name
-    lines = ["import numpy as np", "from numba import njit", ""]
-    args = [a for a, _ in inputs]
-    # error_model="numpy": a division by zero gives inf or nan, as NumPy's, instead of raising
-    options = 'cache=True, nogil=True, error_model="numpy"'
-    if scalar:
-        result = f"UniTuple({name}, {len(outputs)})" if len(outputs) > 1 else name
-        signature = f"{result}({', '.join([name] * len(args))})"
-        lines.append(f'@njit("{signature}", {options})')
-        lines.append(f"def kernel({', '.join(args)}):")
-        lines.extend(f"    {line}" for line in body)
-        lines.append(f"    return {', '.join(outputs)}")
-        return "\n".join(lines) + "\n"
-    outs = [f"o{k}" for k in range(len(outputs))]
-    # C-contiguous 2-D arrays (the inner loop vectorizes); inputs typed read-only, which
-    # writable arrays convert to.
-    lines[1] = "from numba import njit, types"
-    lines.append(f"R = types.Array(types.{name}, 2, 'C', readonly=True)")
-    lines.append(f"W = types.Array(types.{name}, 2, 'C')")
-    signature = f"types.void({', '.join(['R'] * len(args) + ['W'] * len(outs))})"
-    lines.append(f"@njit({signature}, {options})")
-    lines.append(f"def kernel({', '.join(args + outs)}):")
-    lines.append("    for i in range(o0.shape[0]):")
-    lines.append("        for j in range(o0.shape[1]):")
-    for a, pattern in inputs:
-        lines.append(f"            {a}_ = {a}{_INDEX[pattern]}")
-    lines.extend(f"            {line}" for line in body)
-    for o, v in zip(outs, outputs):
-        lines.append(f"            {o}[i, j] = {v}")
-    return "\n".join(lines) + "\n"
+def _spec(group: _Group, steps: list, readers: dict, keep: set, template: list,
+          avals: dict | None = None) -> tuple[KernelSpec, tuple, tuple] | None:
+    """The group's ``KernelSpec`` with its input slots and output slots, or ``None`` if
+    nothing it computes is needed."""
+    positions = set(group.positions)
+    names: dict[int, str] = {slot: f"a{k}" for k, slot in enumerate(group.inputs)}
+    ops = []
+    out_slots: list[int] = []
+    outputs: list[int] = []
+    reduction = None
+    reduced_shape: tuple = ()
+    axes: tuple = ()
+    for position in group.positions:
+        prim, _, params, arg_slots, out_slot, _ = steps[position]
+        if group.reduction is not None and position == group.reduction[0]:
+            _, kind, mode = group.reduction
+            reduction = (kind, mode, int(names[arg_slots[0]][1:]))
+            axes = params["axes"]
+            reduced_shape = tuple(d for i, d in enumerate(group.shape)
+                                  if i not in {a % len(group.shape) for a in axes})
+            continue
+        operands = [names[s] if s in names else float(template[s]) for s in arg_slots]
+        names[out_slot] = f"v{len(ops)}"
+        ops.append((_TEMPLATES[prim], operands, params.get("y")))
+        if out_slot in keep or any(r not in positions for r in readers.get(out_slot, ())):
+            out_slots.append(out_slot)
+            outputs.append(len(ops) - 1)
+    if group.reduction is not None:
+        out_slots.append(steps[group.reduction[0]][4])
+    if not out_slots:
+        return None
+    spec = KernelSpec(group.dtype, group.shape, ops, list(group.inputs.values()), outputs,
+                      reduction, reduced_shape, axes)
+    return spec, tuple(group.inputs), tuple(out_slots)
 
 
 def _kernel_step(group: _Group, steps: list, eqns: list, readers: dict, keep: set,
-                 template: list) -> tuple | None:
+                 template: list, target: str) -> tuple | None:
     """The plan step running the group's kernel, or ``None`` if it does not compile."""
-    scalar = group.shape == ()
-    positions = set(group.positions)
-    names: dict[int, str] = {}
-    inputs = []
-    for k, (slot, pattern) in enumerate(group.inputs.items()):
-        names[slot] = f"a{k}" if scalar else f"a{k}_"
-        inputs.append((f"a{k}", pattern))
-    body = []
-    for n, position in enumerate(group.positions):
-        prim, _, params, arg_slots, out_slot, _ = steps[position]
-        operands = []
-        for slot in arg_slots:
-            if slot in names:
-                operands.append(names[slot])
-            else:
-                operands.append(_literal(template[slot], group.dtype))
-        _, text = _TEMPLATES[prim]
-        expression = text.format(*operands, y=params.get("y"))
-        names[out_slot] = f"v{n}"
-        body.append(f"v{n} = {expression}")
-    out_slots = [steps[p][4] for p in group.positions
-                 if steps[p][4] in keep or any(r not in positions for r in readers.get(steps[p][4], ()))]
-    if not out_slots:
+    made = _spec(group, steps, readers, keep, template)
+    if made is None:
         return None
-    in_slots = tuple(group.inputs)
-    source = kernel_source(body, inputs, [names[s] for s in out_slots], group.dtype, scalar)
-    kernel = _compiled(source)
-    if kernel is None:
+    spec, in_slots, out_slots = made
+    members = [eqns[p] for p in group.positions]
+    if target == "cupy":
+        from functrans.interpreters import kernels_cupy
+
+        source, run = kernels_cupy.make_runner(spec)
+        return (FusedStep(members, source, takes_out=False), run, {}, in_slots, out_slots, ())
+    fallback = _fallback([steps[p] for p in group.positions], in_slots, out_slots, template)
+    run = kernels_numba.make_runner(spec, fallback)
+    if run is None:
         return None
-    run = _wrapper(kernel, inputs, len(out_slots), group.shape, group.dtype, scalar)
-    prim = FusedStep([eqns[p] for p in group.positions], source, takes_out=not scalar)
-    return (prim, run, {}, in_slots, tuple(out_slots), ())
+    prim = FusedStep(members, kernels_numba.spec_source(spec), takes_out=not spec.scalar)
+    return (prim, run, {}, in_slots, out_slots, ())
 
 
-def _wrapper(kernel: Any, inputs: list, n_out: int, shape: tuple, dtype: np.dtype,
-             scalar: bool) -> Any:
-    """A Python function of the group's input values returning its outputs: it shapes the
-    arguments for the kernel and, on arrays, takes the output arrays from ``out`` (a tuple
-    of C-contiguous arrays of the group's shape and dtype, or ``None`` each) or allocates
-    them."""
-    args = ", ".join(a for a, _ in inputs)
-    namespace: dict[str, Any] = {
-        "kernel": kernel, "np": np, "empty": np.empty, "contiguous": np.ascontiguousarray,
-        "dt": dtype, "scalar_type": dtype.type, "shape": shape}
-    if scalar:  # (float() takes NumPy scalars, 0-d arrays and Python numbers alike, exactly)
-        call = ", ".join(f"float({a})" for a, _ in inputs)
-        if n_out == 1:
-            source = f"def run({args}):\n    return (scalar_type(kernel({call})),)\n"
-        else:
-            outs = ", ".join(f"scalar_type(r[{k}])" for k in range(n_out))
-            source = f"def run({args}):\n    r = kernel({call})\n    return ({outs},)\n"
-    else:
-        cols = shape[-1]
-        rows = math.prod(shape[:-1])
-        namespace.update(rows=rows, cols=cols)
-        lines = [f"def run({args}, out=None):"]
-        for k in range(n_out):
-            lines.append(f"    o{k} = None if out is None else out[{k}]")
-            lines.append(f"    if o{k} is None or not o{k}.flags.c_contiguous:")
-            lines.append(f"        o{k} = empty(shape, dt)")
-        operands = [f"contiguous({a}).reshape{_RESHAPE[p]}" for a, p in inputs]
-        operands += [f"o{k}.reshape(rows, cols)" for k in range(n_out)]
-        lines.append(f"    kernel({', '.join(operands)})")
-        lines.append(f"    return ({''.join(f'o{k}, ' for k in range(n_out))})")
-        source = "\n".join(lines) + "\n"
-    exec(compile(source, "<functrans fused kernel>", "exec"), namespace)
-    return namespace["run"]
+def _fallback(group_steps: list, in_slots: tuple, out_slots: tuple, template: list) -> Any:
+    """The group computed by its own NumPy steps: a function of its input values returning
+    the tuple of its outputs, run while its kernel compiles."""
+    constants = {s: template[s] for _, _, _, args, _, _ in group_steps for s in args
+                 if s not in in_slots and template[s] is not None}
+    program = [(impl, params, args, out) for _, impl, params, args, out, _ in group_steps]
 
+    def run(*values: Any) -> tuple:
+        env = dict(constants)
+        env.update(zip(in_slots, values))
+        for impl, params, args, out in program:
+            env[out] = impl(*[env[s] for s in args], **params)
+        return tuple(env[s] for s in out_slots)
 
-# -- compiling, with an on-disk cache ------------------------------------------------------------
-
-_compiled_kernels: dict[str, Any] = {}
-_lock = threading.Lock()
-
-
-def _cache_dir() -> str:
-    return os.environ.get("FUNCTRANS_KERNEL_CACHE") or os.path.join(
-        os.path.expanduser("~"), ".cache", "functrans", "kernels")
-
-
-def _compiled(source: str) -> Any:
-    """The kernel of ``source``, compiled once per process (and loaded from Numba's cache
-    when another process compiled it), or ``None`` if it does not compile."""
-    kernel = _compiled_kernels.get(source)
-    if kernel is not None:
-        return kernel
-    digest = hashlib.sha1(source.encode()).hexdigest()[:20]
-    with _lock:
-        kernel = _compiled_kernels.get(source)
-        if kernel is not None:
-            return kernel
-        try:
-            directory = _cache_dir()
-            os.makedirs(directory, exist_ok=True)
-            path = os.path.join(directory, f"k_{digest}.py")
-            if not os.path.exists(path):
-                temporary = f"{path}.{os.getpid()}.tmp"
-                with open(temporary, "w") as file:
-                    file.write(source)
-                os.replace(temporary, path)
-            # Numba's cache records the module by name: it stays importable under that name.
-            name = f"functrans_kernel_{digest}"
-            spec = importlib.util.spec_from_file_location(name, path)
-            module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-            sys.modules[name] = module
-            try:
-                spec.loader.exec_module(module)  # type: ignore[union-attr]
-            except Exception:
-                del sys.modules[name]
-                raise
-            kernel = module.kernel
-        except Exception:  # a kernel that does not compile: the steps run unfused
-            return None
-        _compiled_kernels[source] = kernel
-        return kernel
+    return run

@@ -189,9 +189,10 @@ class ReplayPlan:
             _copy_repeated(outputs, self._repeated)
         return _detach(outputs, self._kept) if self._kept else outputs
 
-    def _compile(self, host_only: bool):
+    def _compile(self, host_only: bool, on_cupy: bool = False):
         """Attach the frees to the steps, choose the buffers ufunc steps write into (NumPy
-        arrays only: ``host_only``), and write the straight-line function."""
+        arrays only: ``host_only``), fuse kernels (Numba's on NumPy arrays, CuPy's when every
+        array is CuPy's: ``on_cupy``), and write the straight-line function."""
         outputs = set(self.output_slots)
         self._bind_steps = self.steps = _with_frees(self.steps, self._var_slots, outputs)
         self._bind_eqns = self._eqns
@@ -208,6 +209,11 @@ class ReplayPlan:
                 if fused is not self.steps:
                     self.steps = _with_frees(fused, self._var_slots, outputs)
             self._borrow, self.steps = plan_reuse(self.steps, self._avals, self._var_slots, outputs)
+        elif on_cupy and self._optimize and len(self.steps) <= _MAX_STRAIGHT_LINE:
+            fused, self._eqns = fusion.fuse(self.steps, self._eqns, self._avals, self.env_template,
+                                            self._var_slots, outputs, target="cupy")
+            if fused is not self.steps:
+                self.steps = _with_frees(fused, self._var_slots, outputs)
         self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
         # Only outputs that a step may have returned as an argument or a view of one (or that
         # are inputs) can share memory with the call's inputs: the others are not checked.
@@ -220,9 +226,10 @@ class ReplayPlan:
         values (a Jacobian's basis, zeros of an input's shape, products of constants), which
         from now on are constants of the plan instead of work on every call; then compile."""
         host_only = _all_host(inputs) and _all_host(self.env_template)
+        on_cupy = not host_only and fusion.all_cupy(inputs) and fusion.all_cupy(self.env_template)
         if not self._foldable:
             outputs = self._loop(inputs, through_bind=False)
-            self._compile(host_only)
+            self._compile(host_only, on_cupy)
             return outputs
         outputs, env = self._loop(inputs, through_bind=False, keep_env=True)
         for slot in self._foldable:
@@ -233,7 +240,7 @@ class ReplayPlan:
         self.steps = [step for step, keep in zip(self.steps, kept) if keep]
         self._eqns = [eqn for eqn, keep in zip(self._eqns, kept) if keep]
         self._foldable = frozenset()
-        self._compile(host_only)
+        self._compile(host_only, on_cupy)
         return outputs
 
     def _loop(self, inputs, through_bind: bool, keep_env: bool = False, steps=None, eqns=None):

@@ -207,6 +207,7 @@ def test_generated_programs_simplified_match_unsimplified_bit_for_bit(program):
 def _plan(fn, *args):
     plan = ReplayPlan(_staged(fn, *args))
     plan.run(list(args))
+    fusion.wait_for_kernels()  # (bit-exact kernels compile in the background: run them too)
     return plan
 
 

@@ -1,0 +1,244 @@
+"""jit's fused kernels: groups ending in a reduction, kernels compiled in the background while
+the NumPy steps run, kernels shared across programs, and the CuPy kernel source (as text
+without a GPU; compiled and run where one exists)."""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.interpreters import fusion, kernels_cupy, kernels_numba
+from functrans.interpreters.fusion import KernelSpec
+from functrans.interpreters.replay import ReplayPlan
+
+needs_kernels = pytest.mark.skipif(
+    not fusion.available(), reason="fused kernels need Numba: pip install 'functrans[jit]'")
+
+
+def _plan(fn, *args, optimize=True):
+    plan = ReplayPlan(ft.make_jaxpr(fn)(*args).program, optimize=optimize)
+    plan.run(list(args))
+    fusion.wait_for_kernels()  # (bit-exact kernels compile in the background: run them too)
+    return plan
+
+
+def _kernels(plan) -> list:
+    return [step for step in plan.steps if isinstance(step[0], fusion.FusedStep)]
+
+
+def _data(dtype, shape=(64, 96)):
+    rng = np.random.default_rng(1)
+    return rng.standard_normal(shape).astype(dtype), rng.standard_normal(shape[-1:]).astype(dtype)
+
+
+# the reductions a group may end in: over the last axis, the other axes, all axes
+REDUCING = {
+    "sum rows": lambda x, w: fnp.sum(x * w - 1.0, axis=-1),
+    "sum cols": lambda x, w: fnp.sum((x - w) * x, axis=0),
+    "sum all": lambda x, w: fnp.sum(x * x + w),
+    "max rows": lambda x, w: fnp.max(x * w, axis=1),
+    "min cols": lambda x, w: fnp.min(x - 2.0 * w, axis=0),
+    "sum 3-d rows": lambda x, w: fnp.sum(fnp.reshape(x, (8, 8, 96)) * w, axis=2),
+}
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name", list(REDUCING))
+def test_a_group_ends_in_its_reduction(name, dtype):
+    fn = REDUCING[name]
+    x, w = _data(dtype)
+    plan = _plan(fn, x, w)
+    (kernel,) = _kernels(plan)
+    assert kernel[0].name.split()[-1].startswith("reduce_") and len(kernel[4]) == 1
+    expected = fn(x, w)
+    for _ in range(2):
+        (got,) = plan.run([x, w])
+        assert type(got) is type(expected) and got.dtype == dtype and got.shape == expected.shape
+        tol = 1e-5 if dtype == np.float32 else 1e-13  # (sums add in another order)
+        np.testing.assert_allclose(got, expected, rtol=tol, atol=tol * np.abs(expected).max())
+
+
+@needs_kernels
+def test_a_reduced_value_others_read_or_a_small_group_is_not_reduced_in_the_kernel():
+    x, w = _data(np.float64)
+    plan = _plan(lambda x, w: (fnp.sum(x * w + 1.0, axis=-1), x * w + 1.0), x, w)
+    assert [k[0].name for k in _kernels(plan)] == ["fused[mul add]"]
+    small = _plan(REDUCING["sum rows"], x[:4], w)
+    assert [k[0].name for k in _kernels(small)] == ["fused[mul sub]"]
+    np.testing.assert_allclose(small.run([x[:4], w])[0], REDUCING["sum rows"](x[:4], w), rtol=1e-14)
+
+
+@needs_kernels
+def test_reductions_keep_nan_and_softmax_matches_eager():
+    x, w = _data(np.float64)
+    x[3, 5] = np.nan
+    plan = _plan(lambda x, w: (fnp.max(x * w, axis=1), fnp.min(x * w, axis=0)), x, w)
+    got = plan.run([x, w])
+    assert np.isnan(got[0][3]) and np.isnan(got[1][5]) and np.isfinite(got[0][2])
+
+    def softmax(x):
+        e = fnp.exp(x - fnp.max(x, axis=-1, keepdims=True))
+        return e / fnp.sum(e, axis=-1, keepdims=True)
+
+    x = x[:, :50].copy()
+    x[3, 5] = 0.0
+    np.testing.assert_allclose(ft.jit(softmax)(x), softmax(x), rtol=1e-14)
+
+
+def test_fused_reductions_match_eager_with_derivatives_on_both_backends(backend):
+    x, w = _data(np.float64, (64, 80))
+
+    def loss(x, w):
+        h = x * w - 1.0
+        return fnp.sum(h * h) + fnp.sum(fnp.max(x * w, axis=0))
+
+    for fn in (loss, ft.grad(loss, argnums=(0, 1))):
+        got = ft.jit(fn)(backend.put(x), backend.put(w))
+        for g, e in zip(ft.tree.leaves(got), ft.tree.leaves(fn(x, w))):
+            np.testing.assert_allclose(backend.get(g), e, rtol=1e-12, atol=1e-12)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_first_run_gives_the_bits_of_later_runs_while_the_kernel_compiles(dtype):
+    # A constant no other test uses: the kernel is new to this process and compiles in the
+    # background while the first runs take the NumPy steps.
+    constant = 1.0 + (0.125 if dtype == np.float64 else 0.375)
+    fn = lambda x, w: ((x * w - constant) * x + w, x / (w + 3.0))
+    x, w = _data(dtype)
+    plan = ReplayPlan(ft.make_jaxpr(fn)(x, w).program)
+    first = plan.run([x, w])
+    kernels = _kernels(plan)
+    assert kernels
+    assert fusion.wait_for_kernels(timeout=120)
+    later = plan.run([x, w])
+    plain = _plan(fn, x, w, optimize=False).run([x, w])
+    for a, b, c in zip(first, later, plain):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, c)
+        assert a.dtype == b.dtype == dtype
+
+
+def test_which_kernels_are_bit_exact():
+    spec = lambda ops, reduction=None: KernelSpec(np.dtype("float64"), (8, 8), ops, ["full"], [0],
+                                                  reduction, (8,), (1,))
+    assert spec([("mul", ["a0", 2.0], None), ("div", ["v0", "a0"], None)]).exact
+    assert spec([("integer_pow", ["a0"], 2)]).exact
+    assert not spec([("integer_pow", ["a0"], 3)]).exact
+    assert not spec([("max", ["a0", 0.0], None)]).exact  # (the sign of a zero result)
+    assert not spec([("mul", ["a0", "a0"], None)], ("sum", "rows", 0)).exact
+    assert not KernelSpec(np.dtype("float64"), (), [("neg", ["a0"], None)], ["one"], [0]).exact
+
+
+@needs_kernels
+def test_identical_groups_of_different_programs_share_one_kernel():
+    x, w = _data(np.float64)
+    one = _plan(lambda x, w: (x * w + 1.0) * x, x, w)
+    other = _plan(lambda a, b: fnp.tanh((a * b + 1.0) * a), x, w)  # (tanh: a NumPy step)
+    (k1,), (k2,) = _kernels(one), _kernels(other)
+    assert k1[0].source == k2[0].source
+    assert kernels_numba._compiled_kernels.get(k1[0].source) is not None
+
+
+def test_kernel_source_with_a_reduction_is_plain_text():
+    source = kernels_numba.kernel_source(["v0 = (a0_ * a1_)"], [("a0", "full"), ("a1", "row")],
+                                         [], np.dtype(np.float32), scalar=False,
+                                         reduction=("sum", "cols", "v0"))
+    assert "acc = np.full(cols, 0.0)" in source and "acc[j] = acc[j] + v0" in source
+    assert "r[j] = acc[j]" in source and "types.Array(types.float32, 1, 'C')" in source
+
+
+# -- CuPy kernels, as text -----------------------------------------------------------------------
+
+
+def _cupy_steps(fn, *args):
+    """The plan's steps fused for CuPy (the plan is built from NumPy arrays: only the source
+    is looked at; the kernels would be made on the first call)."""
+    plan = ReplayPlan(ft.make_jaxpr(fn)(*args).program)
+    steps, _ = fusion.fuse(plan.steps, plan._eqns, plan._avals, plan.env_template,
+                           plan._var_slots, set(plan.output_slots), target="cupy")
+    return [s for s in steps if isinstance(s[0], fusion.FusedStep)]
+
+
+def test_cupy_elementwise_kernel_source():
+    x, w = _data(np.float32, (4, 6))
+    (step,) = _cupy_steps(lambda x, w: (fnp.tanh(x * w + 0.5), fnp.maximum(x, w) - 1.0), x, w)
+    source = step[0].source
+    assert source.startswith("ElementwiseKernel(")
+    in_params, out_params, operation, name = eval(source[len("ElementwiseKernel"):])
+    assert in_params == "float32 a0, float32 a1" and out_params == "float32 o0, float32 o1"
+    assert "const float v0 = (a0 * a1);" in operation and "((float)0.5)" in operation
+    assert "tanh(" in operation  # (GPU kernels fuse transcendental functions too)
+    assert "((a0 >= a1 || a0 != a0) ? a0 : a1)" in operation  # NumPy's NaN-propagating maximum
+    assert operation.endswith("o0 = v2; o1 = v4;") and name.startswith("functrans_fused_")
+    # the name is a hash of what the kernel computes: the same group gives the same kernel
+    (again,) = _cupy_steps(lambda a, b: (fnp.tanh(a * b + 0.5), fnp.maximum(a, b) - 1.0), x, w)
+    assert again[0].source == source
+
+
+def test_cupy_reduction_kernel_source():
+    x, w = _data(np.float64, (64, 96))
+    (step,) = _cupy_steps(lambda x, w: fnp.max((x - w) * 2.0, axis=-1), x, w)
+    assert "ElementwiseKernel" not in step[0].source
+    in_params, out_params, map_expr, reduce_expr, post, identity, name = eval(
+        step[0].source[len("ReductionKernel"):])
+    assert (in_params, out_params) == ("float64 a0, float64 a1", "float64 r")
+    assert map_expr == "((a0 - a1) * 2.0)" and post == "r = a"
+    assert reduce_expr == "((a >= b || a != a) ? a : b)"
+    assert identity == "(-__longlong_as_double(0x7ff0000000000000LL))"
+
+
+def test_cupy_literals_and_powers():
+    f32, f64 = np.dtype("float32"), np.dtype("float64")
+    assert kernels_cupy.literal(float("inf"), f32) == "__int_as_float(0x7f800000)"
+    assert kernels_cupy.literal(float("-inf"), f64) == "(-__longlong_as_double(0x7ff0000000000000LL))"
+    assert kernels_cupy.literal(float("nan"), f64) == "__longlong_as_double(0x7ff8000000000000LL)"
+    spec = KernelSpec(f64, (3,), [("integer_pow", ["a0"], 2), ("integer_pow", ["v0"], 3)],
+                      ["full"], [1])
+    assert kernels_cupy.elementwise_source(spec)[2] == (
+        "const double v0 = (a0 * a0); const double v1 = pow(v0, (double)(3)); o0 = v1;")
+
+
+def test_plans_on_cupy_arrays_fuse_only_when_every_array_is_cupys():
+    assert not fusion.all_cupy([np.ones(2), 1.0, None])
+    assert not fusion.all_cupy([1.0, np.float32(2.0)])
+
+
+def _gpu_unavailable_reason() -> str | None:
+    try:
+        import cupy
+    except ImportError as e:
+        return f"no CuPy ({e}); install with pip install 'functrans[gpu]'"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() == 0:
+            return "no GPU device"
+    except Exception as e:  # CUDARuntimeError without a driver
+        return f"no CUDA driver ({type(e).__name__}: {e})"
+    return None
+
+
+def test_cupy_kernels_compile_and_match_numpy_on_a_gpu():
+    reason = _gpu_unavailable_reason()
+    if reason is not None:
+        if os.environ.get("FUNCTRANS_REQUIRE_GPU") == "1":
+            pytest.fail(f"FUNCTRANS_REQUIRE_GPU=1 but the GPU tests cannot run: {reason}")
+        pytest.skip(reason)
+    import cupy
+
+    x, w = _data(np.float64, (64, 96))
+
+    def fn(x, w):
+        h = fnp.tanh(x * w + 0.5)
+        return h * (1.0 - h * h), fnp.sum((x - w) * x, axis=-1), fnp.max(x * w, axis=0)
+
+    jitted = ft.jit(fn)
+    for _ in range(2):
+        got = jitted(cupy.asarray(x), cupy.asarray(w))
+        assert all(isinstance(g, cupy.ndarray) for g in got)
+        for g, e in zip(got, fn(x, w)):
+            np.testing.assert_allclose(cupy.asnumpy(g), e, rtol=1e-12)
+    assert _kernels(jitted.lower(cupy.asarray(x), cupy.asarray(w)).plan)
