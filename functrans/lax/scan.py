@@ -31,6 +31,7 @@ from numpy import generic
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans.backend import backend_of
 from functrans.config import config
 from functrans.core.ir import Program, Var, format_program, is_linear
 from functrans.core.primitive import Primitive
@@ -313,9 +314,16 @@ def _scan_impl(*args, body, length, reverse, unroll):
     consts, carry, xs = _split(args, body.num_consts, body.num_carry)
     y_avals = body.out_avals[body.num_carry:]
     like = _device_like(args)  # ys are made on the device of the operands
-    ys = [_zeros(like, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
-    if not length:
-        return carry + ys
+    if not length or _is_scalar(like):
+        ys = [_zeros(like, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
+        if not length:
+            return carry + ys
+    else:  # every step writes its row of each y
+        backend = backend_of(like)
+        ys = [backend.make_like(like, _empty, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
+    # every step reads every const: one that is a strided view (a transposed weight) is laid
+    # out in C order once, instead of handing BLAS a transposed operand at every step
+    consts = [_in_c_order(c) for c in consts]
     plan = body.plan()
     run = plan.run_shared  # each step's carry only feeds the next step; ys are copied
     k = body.num_carry
@@ -326,6 +334,18 @@ def _scan_impl(*args, body, length, reverse, unroll):
         for y, value in zip(ys, outs[k:]):
             y[i] = value
     return plan.detach(outs)[:k] + ys  # (detach takes a whole output list of the plan)
+
+
+def _empty(xp: Any, shape: tuple, dtype: Any) -> Any:
+    return xp.empty(shape, dtype)
+
+
+def _in_c_order(x: Any) -> Any:
+    """``x``, copied to C order if it is a strided array of two or more dimensions."""
+    flags = getattr(x, "flags", None)
+    if flags is None or flags.c_contiguous or len(x.shape) < 2:
+        return x
+    return backend_of(x).xp.ascontiguousarray(x)
 
 
 def _scan_shape(*args, body, length, reverse, unroll):
