@@ -165,6 +165,7 @@ def _set_checks(on: bool) -> None:
             prim.impl = CheckedImpl(prim, impl) if on else impl  # type: ignore[assignment]
     # recording the source line of every tangent operation costs a frame walk each: only here
     LinearTrace.process_primitive = StagingTrace.process_primitive if on else _record_linear  # type: ignore[method-assign]
+    LinearTrace.direct = not on
 
 
 config.watch("debug_nans", _set_checks)

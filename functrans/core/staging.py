@@ -185,6 +185,35 @@ class LinearTrace(StagingTrace):
         return var
 
 
+    #: Whether ``record_like`` may build the equation itself (not while debug_nans is on,
+    #: which records every tangent operation's source line through ``process_primitive``).
+    direct = True
+
+    def record_like(self, prim, args: tuple, like: Var) -> Var:
+        """Record ``prim(*args)`` (no parameters) whose output has the shape and dtype of
+        the variable ``like`` (the caller knows it: ``scale`` of a tangent by a value of its
+        own shape and dtype), without the shape rule; returns the output variable. Same
+        equation as ``process_primitive`` records."""
+        if not self.direct:
+            return self.process_primitive(prim, args, _NO_PARAMS)
+        n = self.num_vars
+        self.num_vars = n + 1
+        var = _new(Var)
+        var._trace = self
+        var.shape = like.shape
+        var.dtype = like.dtype
+        var.index = n
+        eqn = _new(Eqn)
+        eqn.prim = prim
+        eqn.args = args
+        eqn.params = _NO_PARAMS
+        eqn.outs = (var,)
+        eqn.source = None
+        eqn.scope = ()
+        self.eqns.append(eqn)
+        return var
+
+
 class ScalarAwareLinearTrace(LinearTrace):
     """``LinearTrace`` for a linearization inside a ``jit`` recording with Python scalar
     inputs: an elementwise primitive's shape rule sees a Python scalar where an argument

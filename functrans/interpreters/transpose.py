@@ -11,12 +11,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from functrans._abstract import PY_SCALARS
+from functrans.backend import HOST_TYPES
+from functrans.config import config
 from functrans.core.ir import Program, Var
 from functrans.core.trace import enter_scope, exit_scope
 from functrans.core.zeros import zero
-from functrans.primitives import add_p
+from functrans.primitives import add_p, mul_p
 
 _add = add_p.bind
+
+# NumPy arrays and scalars and Python numbers: values the walk may add and multiply itself;
+# of them, the ones that have a dtype (cotangents are never Python numbers).
+_HOST = frozenset(HOST_TYPES - {str, type(None)})
+_NUMPY_HOST = frozenset(_HOST - PY_SCALARS)
+# Whether the walk may do the work of the common equations itself (see ``_walk_backwards``):
+# not while debug_nans is on, whose checked implementations must see every operation.
+_inline = True
+
+
+def _set_inline(debug_nans: bool) -> None:
+    global _inline
+    _inline = not debug_nans
+
+
+config.watch("debug_nans", _set_inline)
 
 
 def transpose_program(program: Program, out_cts: Sequence, consume: bool = False) -> list:
@@ -44,6 +63,9 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
     no_ct = zero  # (locals: this loop runs once per recorded operation)
     var_type = Var
     add = _add
+    host = _HOST
+    numpy_host = _NUMPY_HOST
+    inline = _inline
     acc: list = [no_ct] * trace.num_vars
     for tangent, ct in zip(program.outs, out_cts):
         if tangent is no_ct or ct is no_ct:
@@ -60,20 +82,52 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
         eqn = pop()  # last to first, each dropped once transposed
         prim = eqn.prim
         args = eqn.args
-        params = eqn.params
         if prim.multiple_results:
             cts = [acc[o.index] for o in eqn.outs]
             if all(c is no_ct for c in cts):
                 continue
             for o in eqn.outs:
                 acc[o.index] = no_ct
-            in_cts = prim.transpose(cts, *args, **params)
+            in_cts = prim.transpose(cts, *args, **eqn.params)
         else:
-            index = eqn.outs[0].index
+            out = eqn.outs[0]
+            index = out.index
             ct = acc[index]
             if ct is no_ct:
                 continue
             acc[index] = no_ct  # free it as soon as it is used
+            # The two equations most tangent programs are made of, done here on NumPy values
+            # without the rule's dispatch (the result is the rule's): a tangent times a
+            # constant (every unary JVP rule, and mul by a constant), and the sum of two
+            # tangents; each only where the linear input has the output's shape and dtype,
+            # so that no unbroadcasting or conversion is needed.
+            if inline and type(ct) in numpy_host and (prim is mul_p or prim is add_p) \
+                    and ct.dtype is out.dtype:
+                x, y = args
+                if prim is mul_p:
+                    if type(y) in host:
+                        linear, ct_in = x, ct * y
+                    elif type(x) in host:
+                        linear, ct_in = y, x * ct
+                    else:
+                        linear = None
+                    if type(linear) is var_type and linear._trace is trace \
+                            and linear.shape == out.shape and linear.dtype is out.dtype:
+                        index = linear.index
+                        previous = acc[index]
+                        acc[index] = ct_in if previous is no_ct else _sum(previous, ct_in)
+                        continue
+                elif type(x) is var_type and type(y) is var_type and x._trace is trace \
+                        and y._trace is trace and x.shape == y.shape == out.shape \
+                        and x.dtype is out.dtype and y.dtype is out.dtype:
+                    index = x.index
+                    previous = acc[index]
+                    acc[index] = ct if previous is no_ct else _sum(previous, ct)
+                    index = y.index
+                    previous = acc[index]
+                    acc[index] = ct if previous is no_ct else _sum(previous, ct)
+                    continue
+            params = eqn.params
             in_cts = prim.transpose(ct, *args, **params) if params else prim.transpose(ct, *args)
         for arg, ct_in in zip(args, in_cts):
             if ct_in is no_ct or type(arg) is not var_type or arg._trace is not trace:
@@ -82,3 +136,11 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
             previous = acc[index]
             acc[index] = ct_in if previous is no_ct else add(previous, ct_in)
     return [acc[v.index] for v in program.in_vars]
+
+
+def _sum(a, b):
+    """Two cotangents of one variable added: by NumPy for NumPy values (what ``add_p`` would
+    compute), else by ``add_p``."""
+    if type(a) in _HOST and type(b) in _HOST:
+        return a + b
+    return _add(a, b)
