@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from functrans._abstract import PY_SCALARS, shape_of
-from functrans.backend import backend_of
+from functrans.backend import array_module, backend_of
 from functrans.core.trace import Tracer, check_foreign_tracer, new_trace
 from functrans.interpreters.batching import NOT_MAPPED, BatchTrace, BatchTracer, _Abstract
 from functrans.primitives import (
@@ -272,10 +272,37 @@ def _convert_rule(values: list, dims: list, *, new_dtype: Any) -> Any:
 
 def _add_rule(values: list, dims: list) -> Any:
     x, y = values
-    if type(x) is ScaledBasis and type(y) is ScaledBasis and x.same_block(y):
-        return x.with_scale(_add(1 if x.scale is None else x.scale,
-                                 1 if y.scale is None else y.scale)), 0
-    return NotImplemented
+    if type(x) is ScaledBasis and type(y) is ScaledBasis:
+        if x.same_block(y):
+            return x.with_scale(_add(1 if x.scale is None else x.scale,
+                                     1 if y.scale is None else y.scale)), 0
+        return NotImplemented
+    basis, other, dim = (x, y, dims[1]) if type(x) is ScaledBasis else (y, x, dims[0])
+    return _plus_diagonal(basis, other, dim)
+
+
+def _plus_diagonal(basis: ScaledBasis, other: Any, dim: int | None) -> Any:
+    """A batch of arrays plus the basis, for concrete arrays: a copy of the batch with the
+    scale added along its diagonal (one pass, instead of building the identity, scaling it
+    and adding it). Tracers of outer transformations take the general path."""
+    scale = basis.scale
+    if dim is NOT_MAPPED or isinstance(other, Tracer) or isinstance(scale, Tracer):
+        return NotImplemented
+    shape = other.shape
+    if other.dtype != basis.dtype or shape[:dim] + shape[dim + 1:] != basis.example_shape:
+        return NotImplemented
+    xp = array_module(other)
+    out = (other if dim == 0 else xp.moveaxis(other, dim, 0)).copy()  # C order: a fresh array
+    n, start = basis.size, basis.start
+    # entry (start + i, i) of the (total, n) batch: flat index start * n + i * (n + 1)
+    diagonal = out.reshape(-1)[start * n:start * n + (n - 1) * (n + 1) + 1:n + 1]
+    if scale is None:
+        diagonal += 1
+    elif type(scale) in PY_SCALARS:
+        diagonal += scale
+    else:
+        diagonal += xp.broadcast_to(scale, basis.example_shape).reshape(-1)
+    return out, 0
 
 
 def _reshape_rule(values: list, dims: list, *, new_sizes: Any) -> Any:

@@ -159,6 +159,21 @@ def test_pytrees_of_several_leaves_fill_each_block(backend, jac):
                                        atol=1e-8)
 
 
+def test_empty_leaves_and_zero_size_arguments(backend):
+    """A leaf of size zero is a block of no examples: the blocks around it stay in place."""
+    def f(d):
+        q = d["q"]
+        return {"a": q * 2 + q * fnp.sum(d["p"]), "b": fnp.sum(q) * q, "c": d["p"] * 3}
+
+    arg = {"p": np.ones(0), "q": np.arange(1.0, 3.0)}
+    for jac in (ft.jacfwd, ft.jacrev):
+        got = backend.get(jac(f)(backend.put(arg)))
+        assert got["a"]["p"].shape == (2, 0) and got["c"]["q"].shape == (0, 2)
+        np.testing.assert_array_equal(got["a"]["q"], 2 * np.eye(2))
+        np.testing.assert_array_equal(got["b"]["q"], [[4.0, 1.0], [2.0, 5.0]])
+        assert backend.get(jac(lambda x: x * 2 + fnp.sin(x))(backend.put(np.zeros(0)))).shape == (0, 0)
+
+
 def test_float32_arguments_keep_the_dtypes_of_the_dense_path(backend):
     """jacfwd gives the output's dtype, jacrev the argument's (a cotangent takes its input's)."""
     x = RNG.standard_normal(4).astype(np.float32)
