@@ -170,3 +170,5 @@ def environment_settings() -> dict[str, Any]:
 
 
 config = Config()
+"""The settings of this process (``ft.config``): ``config.update(name, value)``,
+``config.<name>``, ``with config.override(name=value):``; see [`Config`][functrans.config.Config]."""
