@@ -32,7 +32,10 @@ batch axis or ``NOT_MAPPED``): ``per_example_axis``, ``batch_size``, ``move_axis
 on arrays and on tracers of outer transformations alike, and stays differentiable.
 
 Example:
-    >>> import numpy as np
+    >>> import operator
+from threading import get_ident
+
+import numpy as np
     >>> from functrans.primitives._define import bdim_at_front, to_front
     >>> to_front(np.zeros((2, 3, 4)), 2).shape
     (4, 2, 3)
@@ -41,16 +44,18 @@ Example:
 """
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
+from threading import get_ident
 from typing import Any
 
 import numpy as np
 
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.backend import HOST_TYPES, NUMPY, array_module, array_module_of, backend_of
-from functrans.core.ir import is_linear
+from functrans.core.ir import Var, is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.staging import probe_with_scalars
+from functrans.core.staging import LinearTrace, probe_with_scalars
 from functrans.core.zeros import zero
 
 # -- shapes and dtypes -------------------------------------------------------------------------
@@ -704,8 +709,25 @@ def zeros_like(x, dtype: Any = None):
 
 
 # --- add -----------------------------------------------------------------------------------------
-add_p = elementwise("add", lambda x, y: x + y)
+add_p = elementwise("add", operator.add)
 defjvp(add_p, lambda t, x, y: t, lambda t, x, y: t, broadcast=True)
+
+
+def _add_jvp_args(x, t_x, y, t_y):
+    """add's JVP for forward mode (``Primitive.jvp_args``): the registrar's, with the sum of two
+    tangents of one shape and dtype recorded directly under ``grad`` (the sum then has the
+    output's shape and dtype: no shape rule, no broadcast), as ``scale`` records products."""
+    if t_x is not zero and t_y is not zero and type(t_x) is Var and type(t_y) is Var:
+        trace = t_x._trace
+        if (type(trace) is LinearTrace and t_y._trace is trace and t_x.dtype is t_y.dtype
+                and t_x.shape == t_y.shape and trace.thread == get_ident()):
+            out = x + y if type(x) in HOST_TYPES and type(y) in HOST_TYPES else add(x, y)
+            return out, trace.record_like(add_p, (t_x, t_y), t_x)
+    return _add_jvp_generic(x, t_x, y, t_y)
+
+
+_add_jvp_generic = add_p.jvp_args[1]
+add_p.jvp_args = (add_p.jvp, _add_jvp_args)
 add_p.transpose = lambda ct, x, y: (
     unbroadcast(ct, x) if is_linear(x) else zero,
     unbroadcast(ct, y) if is_linear(y) else zero,

@@ -59,7 +59,7 @@ def _square(x):
 # == arithmetic ===================================================================================
 
 # --- sub -----------------------------------------------------------------------------------------
-sub_p = elementwise("sub", lambda x, y: x - y)
+sub_p = elementwise("sub", operator.sub)  # (operator's functions: no Python frame per call)
 defjvp(sub_p, lambda t, x, y: t, lambda t, x, y: neg(t), broadcast=True)
 sub_p.transpose = lambda ct, x, y: (
     unbroadcast(ct, x) if is_linear(x) else zero,
@@ -68,12 +68,12 @@ sub_p.transpose = lambda ct, x, y: (
 sub = sub_p.bind
 
 # --- neg -----------------------------------------------------------------------------------------
-neg_p = elementwise("neg", lambda x: -x)
+neg_p = elementwise("neg", operator.neg)
 deflinear(neg_p, lambda ct, x: (neg(ct),))
 neg = neg_p.bind
 
 # --- mul: linear in each argument separately -----------------------------------------------------
-mul_p = elementwise("mul", lambda x, y: x * y)
+mul_p = elementwise("mul", operator.mul)
 defjvp(mul_p, lambda t, x, y: scale(t, y), lambda t, x, y: scale_left(x, t))
 
 
@@ -112,8 +112,12 @@ def scale(t, c):
     """
     if type(t) is Var:
         trace = t._trace
-        if type(trace) is LinearTrace and trace.thread == get_ident() and _keeps_aval(c, t):
-            return trace.record_like(mul_p, (t, c), t)
+        if type(trace) is LinearTrace and trace.thread == get_ident():
+            # (``_keeps_aval`` inlined for the commonest coefficients: same type as ``t``'s
+            # primal, a NumPy scalar or a Python float)
+            kind = type(c)
+            if kind is float or _SCALAR_DTYPES.get(kind) is t.dtype or _keeps_aval(c, t):
+                return trace.record_like(mul_p, (t, c), t)
     return mul(t, c)
 
 
@@ -145,7 +149,7 @@ def _keeps_aval(c, t) -> bool:
     return _SCALAR_DTYPES.get(kind) is t.dtype
 
 # --- div: linear in the numerator ----------------------------------------------------------------
-div_p = elementwise("div", lambda x, y: x / y)
+div_p = elementwise("div", operator.truediv)
 defjvp(
     div_p,
     lambda t, x, y: div(t, y),
