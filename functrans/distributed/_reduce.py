@@ -22,8 +22,8 @@ import numpy as np
 
 from functrans.distributed import _comm
 
-#: Buffers of at least this many bytes are reduced by the ring; smaller ones by MPI's
-#: all-reduce, whose latency is lower.
+#: Buffers of at least this many bytes are reduced by the ring into a new result; smaller ones,
+#: and reductions in place, by MPI's all-reduce in place (whose latency is lower).
 RING_MIN_BYTES = 256 << 10
 
 _UFUNCS = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum}
@@ -110,8 +110,8 @@ def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_byt
     itemsize = max(out.dtype.itemsize, 1)
     step = max(1, int(bucket_bytes) // itemsize)
     divide = op == "mean" and out.dtype.kind in "fc"
-    ring = out.dtype.kind in _RING_KINDS
     inplace = src is out
+    ring = out.dtype.kind in _RING_KINDS and not inplace  # in place, MPI's own is as good
     for start in range(0, out.size, step):
         s, o = src[start:start + step], out[start:start + step]
         if ring and o.nbytes >= RING_MIN_BYTES:

@@ -15,8 +15,8 @@ import pytest
 
 SCRIPTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "scripts")
 GUARD_SECONDS = 60  # a bound on a hang, not a timing assertion
-CHECKS = ("all_reduce", "large_leaves", "debug_timeout_paths", "broadcast", "all_gather", "reduce_scatter", "device_arrays",
-          "mismatched_tree",
+CHECKS = ("all_reduce", "large_leaves", "debug_timeout_paths", "broadcast", "all_gather",
+          "reduce_scatter", "device_arrays", "mismatched_tree",
           "data_parallel_gradient", "replicated_after_20_steps", "sampler",
           "differentiable_collectives", "jit_keeps_collectives", "checkpoint")
 
