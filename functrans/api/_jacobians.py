@@ -1,8 +1,10 @@
 """Jacobians: ``jacfwd`` (forward mode over the unit vectors of the inputs, batched),
 ``jacrev`` (the backward pass over the unit vectors of the outputs, batched) and ``hessian``.
 
-Both stack one derivative per unit vector with ``vmap_flat``: one batched pass, not a Python
-loop. The unit vectors are built on the device of the value they stand beside.
+Both stack one derivative per unit vector with ``vmap_basis_flat``: one batched pass, not a
+Python loop, in which the unit vectors stay a symbolic scaled identity as long as the steps
+allow (functrans.interpreters.basis), and are built, on the device of the value they stand
+beside, only for the steps that need them as an array.
 """
 from __future__ import annotations
 
