@@ -155,10 +155,10 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
     transposition: ``jit(value_and_grad(loss))`` gives the same numbers as the eager
     function, several times faster on small arrays. Before its first run the program is
     simplified (common subexpressions, algebraic identities) and its elementwise results reuse
-    dead buffers; with the optional ``jit`` extra (Numba and SciPy), chains of arithmetic on
-    NumPy arrays run as compiled kernels and a weight update of a matrix product as one BLAS
-    call. The other primitives run on NumPy (or CuPy), one after another;
-    ``jit(fun).lower(*args).as_text()`` prints the program that runs.
+    dead buffers; chains of arithmetic run as compiled kernels, on CuPy arrays always and
+    on NumPy arrays with the optional ``jit`` extra (Numba and SciPy), which also runs a weight
+    update of a matrix product as one BLAS call. The other primitives run on NumPy (or CuPy),
+    one after another; ``jit(fun).lower(*args).as_text()`` prints the program that runs.
 
     What changes under ``jit``, as in JAX:
 
