@@ -23,6 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numpy as np
 
 import functrans as ft
+import functrans.numpy as fnp
 from functrans.interpreters import fusion, replay
 from functrans.interpreters.simplify import simplify
 
@@ -79,11 +80,105 @@ def passes_on_w2(quick: bool) -> list[str]:
     ]
 
 
+def _reduction_cases(quick: bool) -> list[tuple[str, object, tuple, object]]:
+    """(name, function, arguments, NumPy by hand) of groups that end in a reduction."""
+    rng = np.random.default_rng(0)
+    n = 64 if quick else 256
+    cases = []
+    for dtype in (np.float64, np.float32):
+        h = np.tanh(rng.standard_normal((n, 1024))).astype(dtype)
+        d = rng.standard_normal((n, 1024)).astype(dtype)
+        logp = rng.standard_normal((n, 1000)).astype(dtype)
+        labels = np.eye(1000, dtype=dtype)[rng.integers(0, 1000, n)]
+        g = rng.standard_normal((784, 128 if quick else 512)).astype(dtype)
+        name = np.dtype(dtype).name
+        cases += [
+            (f"tanh' * d summed over the batch {h.shape} {name}",
+             lambda h, d: fnp.sum((1.0 - h * h) * d, axis=0), (h, d),
+             lambda h, d: np.sum((1.0 - h * h) * d, axis=0)),
+            (f"cross entropy sum(log_probs * labels) {logp.shape} {name}",
+             lambda p, y: -fnp.sum(p * y) / n, (logp, labels), lambda p, y: -np.sum(p * y) / n),
+            (f"row norms sqrt(sum(g * g, -1)) {g.shape} {name}",
+             lambda g: fnp.sqrt(fnp.sum(g * g, axis=-1)), (g,),
+             lambda g: np.sqrt(np.sum(g * g, axis=-1))),
+            (f"global norm clip g * (1 / max(|g|, 1)) {g.shape} {name}",
+             lambda g: g / fnp.maximum(fnp.sqrt(fnp.sum(g * g)), 1.0), (g,),
+             lambda g: g / max(np.sqrt(np.sum(g * g)), 1.0)),
+        ]
+    return cases
+
+
+def reduction_rows(repeat: int, quick: bool) -> None:
+    """Groups ending in a reduction: jit with the reduction outside the kernel (off) and
+    inside it (on), and NumPy by hand."""
+    print(f"{'fused reduction':52s} {'outside':>11s} {'inside':>11s} {'in/out':>7s} {'numpy':>11s}")
+    for name, fn, args, by_hand in _reduction_cases(quick):
+        jitted = []
+        for inside in (False, True):
+            fusion.REDUCTION_KERNELS = inside
+            try:
+                f = ft.jit(fn)
+                f(*args)
+            finally:
+                fusion.REDUCTION_KERNELS = True
+            fusion.wait_for_kernels()
+            jitted.append(lambda f=f, args=args: f(*args))
+        np.testing.assert_allclose(jitted[1](), by_hand(*args), rtol=1e-4)
+        times = _harness.best_times(jitted + [lambda h=by_hand, a=args: h(*a)], repeat, quick=quick)
+        print(f"{name[:52]:52s} {times[0] * 1e6:9.1f}us {times[1] * 1e6:9.1f}us "
+              f"{times[1] / times[0]:7.2f} {times[2] * 1e6:9.1f}us", flush=True)
+
+
+_STAGE_W2 = """
+import sys, time
+sys.path.insert(0, {bench!r})
+import numpy as np
+import functrans as ft
+import workloads
+params, x, y = workloads.mlp_data((784, 512, 512, 10), 128, np.{dtype})
+f = ft.jit(workloads.mlp_sgd_step)
+t = time.perf_counter()
+f(params, x, y)
+print(time.perf_counter() - t)
+"""
+
+
+def staging_times(trees: list[str], repeat: int) -> None:
+    """Seconds of the first call of jit(W2 large step) (staging, planning, compiling), each in
+    a new process: "cold" with an empty kernel cache, "warm" with the cache the cold run
+    filled; the best of ``repeat`` such pairs, per source tree, taken in turns."""
+    import subprocess
+    import tempfile
+
+    bench = os.path.dirname(os.path.abspath(__file__))
+    best: dict[tuple, float] = {}
+    for _ in range(repeat):
+        for tree in trees:
+            for dtype in ("float64", "float32"):
+                with tempfile.TemporaryDirectory() as cache:
+                    env = dict(os.environ, FUNCTRANS_KERNEL_CACHE=cache, PYTHONPATH=tree)
+                    for kind in ("cold", "warm"):
+                        out = subprocess.run(
+                            [sys.executable, "-c", _STAGE_W2.format(bench=bench, dtype=dtype)],
+                            env=env, capture_output=True, text=True, check=True).stdout
+                        key = (tree, dtype, kind)
+                        best[key] = min(best.get(key, float("inf")), float(out.split()[-1]))
+    for (tree, dtype, kind), seconds in best.items():
+        print(f"staging W2 784-512-512-10 b128 {dtype} {kind:4s} {tree}: {seconds:.3f} s")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--staging", nargs="*", metavar="TREE",
+                        help="only the staging time of the W2 large step, in new processes, for "
+                             "each source tree given (default: this one)")
     args = parser.parse_args(argv)
+    if args.staging is not None:
+        staging_times(args.staging or [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))],
+                      args.repeat)
+        return
     for line in passes_on_w2(args.quick):
         print(line)
     print(f"{'workload':52s} {'jit off':>11s} {'jit on':>11s} {'on/off':>7s} {'numpy':>11s}")
@@ -94,6 +189,7 @@ def main(argv: list[str] | None = None) -> None:
             ref = f"{times[2] * 1e6:9.1f}us" if len(times) > 2 else ""
             print(f"{off.row.name[:52]:52s} {times[0] * 1e6:9.1f}us {times[1] * 1e6:9.1f}us "
                   f"{times[1] / times[0]:7.2f} {ref:>11s}", flush=True)
+    reduction_rows(args.repeat, args.quick)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ some (``buffers.plan_reuse``), like a ufunc step's.
 Fused values are those of the same operations in the same dtype, with Python numbers taken in
 the group's dtype as NumPy does; transcendental functions come from the compiler's math
 library rather than NumPy's loops, so they may differ from the unfused plan in the last bit,
-and a fused sum adds in another order than NumPy's pairwise one (in float64 for float32 data).
+and a kernel ending in a sum adds in another order than NumPy's pairwise one (in float64 for
+float32 data; its arithmetic may be reassociated, so it vectorizes).
 """
 from __future__ import annotations
 
@@ -49,9 +50,14 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 #: math library's tanh or exp runs 5-30x slower than NumPy's SIMD ones, so only arithmetic
 #: (``_ARRAY_PRIMS``) is fused on arrays; transcendental steps stay NumPy ufunc calls.
 ARRAY_KERNELS = True
-#: Whether a reduction of a group's value ends the group inside its kernel (see
-#: bench/jit_compiler.py's fused-reduction rows).
+#: Whether a reduction of a group's value ends the group inside its kernel.
 REDUCTION_KERNELS = True
+#: Which reductions do (bench/jit_compiler.py's fused-reduction rows, one thread, NumPy
+#: arrays): over all axes ("all") the kernel takes 0.3-0.55x the time of the group plus
+#: NumPy's sum (a cross entropy, a global norm); over the last axis ("rows") or the others
+#: ("cols") 0.9-1.07x, which does not pay for compiling the kernel when the plan is built.
+#: CuPy plans fuse all three.
+REDUCTION_MODES = frozenset(("all",))
 
 #: The fewest elements a group needs to end in its reduction (below, the kernel's call costs
 #: about what it saves, and its compilation is not paid back).
@@ -228,7 +234,7 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
 
     for position, (prim, _, params, arg_slots, out_slots, _) in enumerate(steps):
         if open_group is not None and prim in _REDUCTIONS and _ends(
-                open_group, position, params, arg_slots, out_slots, avals, readers, keep):
+                open_group, position, params, arg_slots, out_slots, avals, readers, keep, target):
             _end(open_group, position, prim, params, out_slots)
             groups.append(open_group)
             open_group = None
@@ -346,7 +352,7 @@ def _reduction_mode(ndim: int, axes: tuple) -> str | None:
 
 
 def _ends(group: _Group, position: int, params: dict, arg_slots: tuple, out_slots: Any,
-          avals: dict, readers: dict, keep: set) -> bool:
+          avals: dict, readers: dict, keep: set, target: str) -> bool:
     """Whether this reduction can end the group inside its kernel: only when no other step
     reads its operand, so the kernel saves writing and reading that temporary (a kernel
     with a reduction is compiled when the plan is built, as its sums are not NumPy's to the
@@ -360,16 +366,21 @@ def _ends(group: _Group, position: int, params: dict, arg_slots: tuple, out_slot
                                    for r in readers.get(arg_slots[0], ())):
         return False
     aval = avals.get(out_slots)
-    axes = params.get("axes")
+    axes = _axes(params)
     if aval is None or np.dtype(aval[1]) != group.dtype or type(axes) is not tuple or not axes:
         return False
-    return _reduction_mode(len(group.shape), axes) is not None
+    mode = _reduction_mode(len(group.shape), axes)
+    return mode is not None and (mode in REDUCTION_MODES or target == "cupy")
 
 
 def _end(group: _Group, position: int, prim: Any, params: dict, out_slot: int) -> None:
     group.positions.append(position)
-    group.reduction = (position, _REDUCTIONS[prim],
-                       _reduction_mode(len(group.shape), params["axes"]))
+    group.reduction = (position, _REDUCTIONS[prim], _reduction_mode(len(group.shape), _axes(params)))
+
+
+def _axes(params: dict) -> Any:
+    """A reduction step's axes (the plan may call the ufunc's ``reduce`` with ``axis=``)."""
+    return params["axes"] if "axes" in params else params.get("axis")
 
 
 def _add(group: _Group, position: int, arg_slots: tuple, out_slot: int, avals: dict,
@@ -394,7 +405,7 @@ def _spec(group: _Group, steps: list, readers: dict, keep: set, template: list,
     nothing it computes is needed."""
     positions = set(group.positions)
     names: dict[int, str] = {slot: f"a{k}" for k, slot in enumerate(group.inputs)}
-    ops = []
+    ops: list[tuple] = []
     out_slots: list[int] = []
     outputs: list[int] = []
     reduction = None
@@ -405,7 +416,7 @@ def _spec(group: _Group, steps: list, readers: dict, keep: set, template: list,
         if group.reduction is not None and position == group.reduction[0]:
             _, kind, mode = group.reduction
             reduction = (kind, mode, int(names[arg_slots[0]][1:]))
-            axes = params["axes"]
+            axes = _axes(params)
             reduced_shape = tuple(d for i, d in enumerate(group.shape)
                                   if i not in {a % len(group.shape) for a in axes})
             continue

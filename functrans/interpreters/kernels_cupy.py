@@ -26,8 +26,8 @@ _BINARY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
            "min": "(({0} <= {1} || {0} != {0}) ? {0} : {1})"}
 _UNARY = {"neg": "(-{0})", "abs": "fabs({0})", "arctan": "atan({0})", "arcsin": "asin({0})",
           "arccos": "acos({0})"}
-for _name in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p", "sqrt"):
-    _UNARY[_name] = f"{_name}({{0}})"
+for _function in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p", "sqrt"):
+    _UNARY[_function] = f"{_function}({{0}})"
 # bit patterns of inf and NaN (CUDA has no literal for them)
 _SPECIAL = {"float64": ("__longlong_as_double(0x7ff0000000000000LL)",
                         "__longlong_as_double(0x7ff8000000000000LL)"),
@@ -74,7 +74,7 @@ def _params(spec: Any) -> str:
     return ", ".join(f"{spec.dtype.name} a{k}" for k in range(len(spec.patterns)))
 
 
-def _name(*parts: str) -> str:
+def _kernel_name(*parts: str) -> str:
     digest = hashlib.sha1("\n".join(parts).encode()).hexdigest()[:16]
     return f"functrans_fused_{digest}"
 
@@ -99,7 +99,7 @@ def elementwise_source(spec: Any) -> tuple[str, str, str, str]:
     in_params = _params(spec)
     out_params = ", ".join(f"{spec.dtype.name} o{k}" for k in range(len(spec.outputs)))
     operation = " ".join(lines)
-    return in_params, out_params, operation, _name(in_params, out_params, operation)
+    return in_params, out_params, operation, _kernel_name(in_params, out_params, operation)
 
 
 def _inlined(spec: Any, n: int, ctype: str) -> str:
@@ -132,7 +132,7 @@ def reduction_source(spec: Any) -> tuple[str, str, str, str, str, str, str]:
     identity = {"sum": "0", "max": f"(-{inf})", "min": inf}[kind]
     parts = (_params(spec), f"{spec.dtype.name} r", _inlined(spec, n, ctype), reduce_expr,
              "r = a", identity)
-    return (*parts, _name(*parts))
+    return (*parts, _kernel_name(*parts))
 
 
 def make_runner(spec: Any) -> tuple[str, Any]:

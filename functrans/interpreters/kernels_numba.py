@@ -36,9 +36,9 @@ BACKGROUND = os.environ.get("FUNCTRANS_JIT_BACKGROUND", "1") != "0"
 _BINARY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",
            "div": "({0} / {1})", "max": "np.maximum({0}, {1})", "min": "np.minimum({0}, {1})"}
 _UNARY = {"neg": "(-{0})", "abs": "abs({0})", "integer_pow": "({0} ** {y})"}
-for _name in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p",
+for _function in ("sin", "cos", "tan", "sinh", "cosh", "tanh", "exp", "expm1", "log", "log1p",
               "sqrt", "arctan", "arcsin", "arccos"):
-    _UNARY[_name] = f"np.{_name}({{0}})"
+    _UNARY[_function] = f"np.{_function}({{0}})"
 #: The primitive names a Numba kernel can compute.
 NAMES = frozenset(_BINARY) | frozenset(_UNARY)
 
@@ -115,6 +115,9 @@ def kernel_source(body: list[str], inputs: list[tuple[str, str]], outputs: list[
     params = ["R"] * len(args) + ["W"] * len(outs)
     names = args + outs
     if reduction is not None:
+        # reassociation lets the compiler split the sum into vector lanes (a sum in order is
+        # bound by the latency of one addition per element)
+        options += ', fastmath={"reassoc"}'
         lines.append(f"W1 = types.Array(types.{name}, 1, 'C')")
         params.append("W1")
         names.append("r")

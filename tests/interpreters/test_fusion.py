@@ -48,7 +48,8 @@ REDUCING = {
 @needs_kernels
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", list(REDUCING))
-def test_a_group_ends_in_its_reduction(name, dtype):
+def test_a_group_ends_in_its_reduction(name, dtype, monkeypatch):
+    monkeypatch.setattr(fusion, "REDUCTION_MODES", frozenset(("all", "rows", "cols")))
     fn = REDUCING[name]
     x, w = _data(dtype)
     plan = _plan(fn, x, w)
@@ -63,7 +64,16 @@ def test_a_group_ends_in_its_reduction(name, dtype):
 
 
 @needs_kernels
-def test_a_reduced_value_others_read_or_a_small_group_is_not_reduced_in_the_kernel():
+def test_only_reductions_over_all_axes_end_a_kernel_by_default():
+    x, w = _data(np.float64)
+    assert [k[0].name for k in _kernels(_plan(REDUCING["sum rows"], x, w))] == ["fused[mul sub]"]
+    (kernel,) = _kernels(_plan(REDUCING["sum all"], x, w))
+    assert kernel[0].name == "fused[mul add reduce_sum]"
+
+
+@needs_kernels
+def test_a_reduced_value_others_read_or_a_small_group_is_not_reduced_in_the_kernel(monkeypatch):
+    monkeypatch.setattr(fusion, "REDUCTION_MODES", frozenset(("all", "rows", "cols")))
     x, w = _data(np.float64)
     plan = _plan(lambda x, w: (fnp.sum(x * w + 1.0, axis=-1), x * w + 1.0), x, w)
     assert [k[0].name for k in _kernels(plan)] == ["fused[mul add]"]
@@ -73,7 +83,8 @@ def test_a_reduced_value_others_read_or_a_small_group_is_not_reduced_in_the_kern
 
 
 @needs_kernels
-def test_reductions_keep_nan_and_softmax_matches_eager():
+def test_reductions_keep_nan_and_softmax_matches_eager(monkeypatch):
+    monkeypatch.setattr(fusion, "REDUCTION_MODES", frozenset(("all", "rows", "cols")))
     x, w = _data(np.float64)
     x[3, 5] = np.nan
     plan = _plan(lambda x, w: (fnp.max(x * w, axis=1), fnp.min(x * w, axis=0)), x, w)
