@@ -1,16 +1,17 @@
-"""The data movement of ``all_reduce`` on host arrays: buffers kept between calls, and a ring
-reduction that reads the caller's array and writes the result into one of those buffers.
+"""The data movement of ``all_reduce`` on host arrays: buffers kept between calls, and the
+exchanges that read the caller's array and write the result into one of those buffers.
 
 MPI (MPICH and others) handles memory it has already seen several times faster than a buffer
 at a new allocation, so the reduction works in buffers kept here: results are handed out from
 a pool and a pooled buffer is used again only once nothing outside the pool refers to it (its
-reference count says so), so a result never changes after it is returned. The ring (a
-reduce-scatter then an all-gather over point-to-point messages, as MPI's own large-message
-algorithms do) lets the elementwise reduction read the caller's array and write the pooled
-buffer in the same pass, so a new result costs no more memory traffic than MPI's reduction in
-place; a copy into the pool followed by MPI's in-place all-reduce would cost one more pass.
-Each block of the result is reduced by one rank and then copied to the others, so every rank
-holds the same bits.
+reference count says so), so a result never changes after it is returned. For a large array
+the elementwise reduction reads the caller's array and writes the pooled buffer in the same
+pass, so a new result costs about what MPI's reduction in place does, where a copy into the
+pool followed by MPI's in-place all-reduce would cost one more pass over the data: two ranks
+swap their arrays in one exchange and both reduce them, rank 0's operand first; more ranks run
+a ring (a reduce-scatter then an all-gather over point-to-point messages, as MPI's own
+large-message algorithms do), where each block is reduced by one rank and copied to the others.
+Either way every rank holds the same bits.
 """
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ import numpy as np
 
 from functrans.distributed import _comm
 
-#: Buffers of at least this many bytes are reduced by the ring into a new result; smaller ones,
-#: and reductions in place, by MPI's all-reduce in place (whose latency is lower).
+#: Buffers of at least this many bytes are reduced by an exchange (two ranks) or the ring into a
+#: new result; smaller ones, and reductions in place, by MPI's all-reduce in place (whose
+#: latency is lower).
 RING_MIN_BYTES = 256 << 10
 
 _UFUNCS = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum}
@@ -115,7 +117,10 @@ def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_byt
     for start in range(0, out.size, step):
         s, o = src[start:start + step], out[start:start + step]
         if ring and o.nbytes >= RING_MIN_BYTES:
-            _ring(c, s, o, _UFUNCS[op], n, divide, what)
+            if n == 2:
+                _pair(c, s, o, _UFUNCS[op], divide, what)
+            else:
+                _ring(c, s, o, _UFUNCS[op], n, divide, what)
         else:
             if not inplace:
                 np.copyto(o, s)
@@ -170,3 +175,17 @@ def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: 
     for s in range(n - 1):
         sent, got = (r + 1 - s) % n, (r - s) % n
         _exchange(p2p, block(out, sent), right, block(out, got), left, what)
+
+
+def _pair(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, divide: bool, what: str) -> None:
+    """The all-reduce of two ranks in one exchange: each sends its whole array to the other
+    and reduces both, rank 0's operand first on both ranks, so both compute the same bits."""
+    other = 1 - c.Get_rank()
+    theirs = workspace(out.dtype, "ring", src.size)
+    _exchange(_comm.p2p_comm(), src, other, theirs, other, what)
+    if other:
+        ufunc(src, theirs, out=out)
+    else:
+        ufunc(theirs, src, out=out)
+    if divide:
+        np.divide(out, 2, out=out)
