@@ -22,17 +22,14 @@ sys.path.insert(0, BENCH)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
-def _median_time(fn, comm, repeat: int, number: int) -> float:
-    """Median over ``repeat`` rounds of the slowest rank's time per call."""
-    times = []
-    for _ in range(repeat):
-        comm.Barrier()
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        t = (time.perf_counter() - t0) / number
-        times.append(comm.allreduce(t, op=__import__("mpi4py.MPI", fromlist=["MPI"]).MAX))
-    return float(np.median(times))
+def _round_time(fn, comm, number: int) -> float:
+    """The slowest rank's time per call of ``fn`` over ``number`` calls started together."""
+    from mpi4py import MPI
+    comm.Barrier()
+    t0 = time.perf_counter()
+    for _ in range(number):
+        fn()
+    return comm.allreduce((time.perf_counter() - t0) / number, op=MPI.MAX)
 
 
 def throughput(quick: bool) -> None:
@@ -43,7 +40,7 @@ def throughput(quick: bool) -> None:
     sizes = [1 << 13, 1 << 16, 1 << 20, 1 << 22, 1 << 24] if not quick else [1 << 13, 1 << 20, 1 << 22]
     if comm.rank == 0:
         print(f"all_reduce (sum, float64) on {comm.size} processes: functrans vs raw Allreduce "
-              "(MB/s of the message, median of rounds; ratio = raw time / functrans time)")
+              "(MB/s of the message, least of the alternated rounds; ratio = raw time / functrans time)")
         print("raw: comm.Allreduce(MPI.IN_PLACE, x), the same x every call: no allocation, x "
               "overwritten, no check;\nnew: all_reduce(x), the default call: a new result that "
               "never aliases x, and the cross-rank tree check;\nnew unchecked: the same with "
@@ -59,10 +56,10 @@ def throughput(quick: bool) -> None:
                  "nocheck": lambda x=x: dist.all_reduce(x, check=False),
                  "inplace": lambda x=x: dist.all_reduce(x, inplace=True)}
         times: dict[str, list] = {k: [] for k in calls}
-        for _ in range(repeat):  # alternated, so a burst of load on the machine hits all of them
+        for _ in range(repeat):  # alternated, so that load on the machine hits all of them
             for k, fn in calls.items():
-                times[k].append(_median_time(fn, comm, 1, number))
-        t = {k: float(np.median(v)) for k, v in times.items()}
+                times[k].append(_round_time(fn, comm, number))
+        t = {k: float(np.min(v)) for k, v in times.items()}
         if comm.rank == 0:
             print(f"{nbytes:>10} {nbytes / t['raw'] / 1e6:>9.0f} {nbytes / t['new'] / 1e6:>9.0f} "
                   f"{t['raw'] / t['new']:>5.2f}x {t['raw'] / t['nocheck']:>13.2f}x "
@@ -112,10 +109,10 @@ def w2_scaling(quick: bool) -> None:
                 single()
             one.append((time.perf_counter() - t0) / number)
         _polled_barrier(comm)
-        all_.append(_median_time(lambda: parallel(params, state, xs, ys), comm, 1, number))
+        all_.append(_round_time(lambda: parallel(params, state, xs, ys), comm, number))
     if comm.rank == 0:
-        t1, tn = float(np.median(one)), float(np.median(all_))
-        print(f"W2 {'-'.join(map(str, sizes))} global batch 128 float64, step time (median of "
+        t1, tn = float(np.min(one)), float(np.min(all_))
+        print(f"W2 {'-'.join(map(str, sizes))} global batch 128 float64, step time (least of "
               f"{repeat} alternated rounds): 1 process {t1 * 1e3:.2f} ms, data-parallel on "
               f"{comm.size} processes {tn * 1e3:.2f} ms")
         print(f"W2 scaling 1 -> {comm.size} processes: speedup {t1 / tn:.2f}x, efficiency "
