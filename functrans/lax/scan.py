@@ -43,6 +43,7 @@ from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
+from functrans.lax._body_cache import DerivedCache, fingerprint
 from functrans.lax._programs import check_tree, check_types, moved_to_front
 from functrans.primitives import add_p, full_like_p, mul_p, reduce_sum_p, transpose_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front, move_axis, to_front
@@ -63,14 +64,24 @@ class ScanBody:
     values only (the tracers the step closed over are among the consts).
     """
 
-    __slots__ = ("program", "num_consts", "num_carry", "name", "_plans")
+    __slots__ = ("program", "num_consts", "num_carry", "name", "_plans", "_key")
 
     def __init__(self, program: Program, num_consts: int, num_carry: int, name: str):
         self.program = program
         self.num_consts = num_consts
         self.num_carry = num_carry
         self.name = name
-        self._plans: dict[bool, ReplayPlan] = {}
+        self._plans: dict[tuple, ReplayPlan] = {}
+        self._key: Any = False  # not computed yet
+
+    @property
+    def key(self) -> tuple | None:
+        """The structural key of the step (``_body_cache.fingerprint``), ``None`` if it has
+        none: bodies with equal keys derive the same linearization, transpose and plans."""
+        if self._key is False:
+            found = fingerprint(self.program)
+            self._key = None if found is None else (found, self.num_consts, self.num_carry)
+        return self._key
 
     @property
     def in_avals(self) -> list[tuple]:
@@ -84,10 +95,11 @@ class ScanBody:
         """The step on any values (tracers included), each equation through ``bind``."""
         return eval_program(self.program, leaves)
 
-    def plan(self) -> ReplayPlan:
-        """The step on plain arrays: the program compiled by jit's replay, once (per setting
-        of ``debug_nans``, which the plan reads when it is built)."""
-        key = bool(config.debug_nans)
+    def plan(self, kinds: frozenset = frozenset()) -> ReplayPlan:
+        """The step on plain arrays: the program compiled by jit's replay, once per setting of
+        ``debug_nans`` (which the plan reads when it is built) and per set of array types
+        ``kinds`` (a plan compiles for the arrays of its first run)."""
+        key = (bool(config.debug_nans), kinds)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = ReplayPlan(self.program)
@@ -106,6 +118,16 @@ def _make_body(fn: Callable[[list], Sequence], avals: Sequence[tuple], num_const
     it and the constants it closes over, to be passed before the other consts."""
     program, consts = stage_closed(fn, avals, name)
     return ScanBody(program, len(consts) + num_consts, num_carry, name), consts
+
+
+# What the rules derive from a body, by its structural key: an eager ``grad`` records the
+# user's step anew on every call, and derives from it the same bodies and plans.
+_DERIVED = DerivedCache(256)
+
+
+def _derived(body: ScanBody, what: tuple, make: Callable[[], Any]) -> Any:
+    """``make()``, once per structure of ``body`` and ``what`` (the other arguments)."""
+    return _DERIVED.get(body.key, what, make)
 
 
 def _split(seq: Sequence, *sizes: int) -> list[list]:
@@ -324,7 +346,7 @@ def _scan_impl(*args, body, length, reverse, unroll):
     # every step reads every const: one that is a strided view (a transposed weight) is laid
     # out in C order once, instead of handing BLAS a transposed operand at every step
     consts = [_in_c_order(c) for c in consts]
-    plan = body.plan()
+    plan = body.plan(frozenset(map(type, args)))
     run = plan.run_shared  # each step's carry only feeds the next step; ys are copied
     k = body.num_carry
     outs: list = []
@@ -418,7 +440,8 @@ def _scan_jvp(primals, tangents, *, body, length, reverse, unroll):
         return _scan_linearize(primals, tangents, body, length, reverse, unroll)
     c, k = body.num_consts, body.num_carry
     flags = _tangent_flags(body, tangents)
-    (jbody, jconsts, y_flags), flags = _grow_carries(body, flags, lambda fl: _jvp_body(body, fl))
+    (jbody, jconsts, y_flags), flags = _grow_carries(
+        body, flags, lambda fl: _derived(body, ("jvp", tuple(fl)), lambda: _jvp_body(body, fl)))
     pc, pk, px = _split(primals, c, k)
     like = _device_like(list(primals) + [t for t in tangents if t is not zero])
     tangents = [_zeros_of(p, like) if f and t is zero else t for p, t, f in zip(primals, tangents, flags)]
@@ -482,7 +505,8 @@ def _invariant_vars(program: Program, num_consts: int) -> set[int]:
 def _scan_linearize(primals, tangents, body, length, reverse, unroll):
     c, k = body.num_consts, body.num_carry
     flags = _tangent_flags(body, tangents)
-    lin, flags = _grow_carries(body, flags, lambda fl: _linearize_body(body, fl))
+    lin, flags = _grow_carries(
+        body, flags, lambda fl: _derived(body, ("linearize", tuple(fl)), lambda: _linearize_body(body, fl)))
     known = lin.known
     trace = known.trace
     in_index = {v.index: i for i, v in enumerate(known.in_vars)}
@@ -511,8 +535,8 @@ def _scan_linearize(primals, tangents, body, length, reverse, unroll):
         values = eval_program(program, primals[:c])
         res_consts += [(j, v) for (j, _), v in zip(once, values)]
     # the forward scan: carries, ys and the per-step residuals
-    fwd = ScanBody(Program(trace, known.in_vars, known.eqns, known.outs + [r for _, r in stacked]),
-                   c, k, body.name)
+    fwd = _derived(body, ("forward", tuple(flags), tuple(j for j, _ in stacked)), lambda: ScanBody(
+        Program(trace, known.in_vars, known.eqns, known.outs + [r for _, r in stacked]), c, k, body.name))
     outs = scan_p.bind(*primals, body=fwd, length=length, reverse=reverse,
                        unroll=unroll)
     n_y = len(outs) - k - len(stacked)
@@ -523,8 +547,9 @@ def _scan_linearize(primals, tangents, body, length, reverse, unroll):
     like = _device_like(list(primals) + [t for t in tangents if t is not zero])
     tangents = [_zeros_of(p, like) if f and t is zero else t for p, t, f in zip(primals, tangents, flags)]
     tc, tk, tx = _split(tangents, c, k)
-    tbody = _tangent_body(body, lin, flags, [j for j, _ in res_consts],
-                          [j for j, _ in stacked] + [j for j, _ in res_xs])
+    const_res, x_res = [j for j, _ in res_consts], [j for j, _ in stacked] + [j for j, _ in res_xs]
+    tbody = _derived(body, ("tangent", tuple(flags), tuple(const_res), tuple(x_res)),
+                     lambda: _tangent_body(body, lin, flags, const_res, x_res))
     t_outs = scan_p.bind(*[v for _, v in res_consts], *_select(tc, fc), *_select(tk, fk),
                          *res_stacked, *[v for _, v in res_xs], *_select(tx, fx), body=tbody,
                          length=length, reverse=reverse, unroll=unroll)
@@ -573,8 +598,8 @@ def _scan_transpose(cts, *args, body, length, reverse, unroll):
                 for ct, (shape, dtype) in zip(cts[:k], avals[:k])]
     ct_ys = list(cts[k:])
     y_flags = [ct is not zero for ct in ct_ys]
-    tbody = _transpose_body(body, lin_c, lin_x, y_flags)
-    tbody, hoisted = _hoist_products(tbody, sum(lin_c))
+    tbody, hoisted = _derived(body, ("transpose", tuple(lin_c), tuple(lin_x), tuple(y_flags)),
+                              lambda: _hoist_products(_transpose_body(body, lin_c, lin_x, y_flags), sum(lin_c)))
     ac = body.in_avals[:c]
     acc_avals = _select(ac, lin_c)
     kept = [_zeros(like, shape, dtype) for j, (shape, dtype) in enumerate(acc_avals)
@@ -804,8 +829,9 @@ def _scan_batch(values, dims, *, body, length, reverse, unroll):
     c, k = body.num_consts, body.num_carry
     size = batch_size(values, dims)
     flags = [d is not NOT_MAPPED for d in dims]
-    (bbody, bconsts, y_flags), flags = _grow_carries(body, flags, lambda fl: _batched_body(body, fl, size),
-                                                     floats_only=False)
+    (bbody, bconsts, y_flags), flags = _grow_carries(
+        body, flags, lambda fl: _derived(body, ("vmap", tuple(fl), size), lambda: _batched_body(body, fl, size)),
+        floats_only=False)
     moved = moved_to_front(values, dims, flags[:c + k] + [False] * (len(values) - c - k), size)
     for i in range(c + k, len(values)):  # the xs: the batch axis behind the loop axis
         d = dims[i]

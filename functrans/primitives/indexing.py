@@ -155,7 +155,7 @@ def _scatter_add_impl(x, updates, *arrays, index):
         target = _result_shape(out.shape, index, arrays)
         if getattr(updates, "shape", None) != target:
             updates = xp.broadcast_to(backend.make_like(out, _asarray, updates, out.dtype), target)
-        if not (_rows_of(out, index, arrays) and _add_rows(out, arrays[0], updates)):
+        if not (_rows_of(out, index, arrays) and _add_rows(xp, out, arrays[0], updates)):
             backend.scatter_add(out, concrete, updates)
     else:  # basic indexing selects each element at most once
         out[concrete] += updates
@@ -179,7 +179,7 @@ _ROW_MIN = 8
 _ALL = slice(None)
 
 
-def _add_rows(out, rows, updates) -> bool:
+def _add_rows(xp, out, rows, updates) -> bool:
     """``out[rows] += updates`` with repeated rows accumulating, in place: the updates sorted
     by row (stably: each row's updates are summed in their order, as ``np.add.at`` adds
     them) and summed per row by ``np.add.reduceat``, one vectorized pass where ``np.add.at``
@@ -193,14 +193,14 @@ def _add_rows(out, rows, updates) -> bool:
     if low < -count or high >= count:
         return False
     if low < 0:
-        flat = np.where(flat < 0, flat + count, flat)
-    order = np.argsort(flat, kind="stable")
+        flat = xp.where(flat < 0, flat + count, flat)
+    order = xp.argsort(flat, kind="stable")
     ordered = flat[order]
-    first = np.empty(ordered.shape, bool)  # where each run of equal rows starts
+    first = xp.empty(ordered.shape, bool)  # where each run of equal rows starts
     first[0] = True
-    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-    starts = np.flatnonzero(first)
-    sums = np.add.reduceat(updates.reshape(flat.size, -1)[order], starts, axis=0)
+    xp.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = xp.flatnonzero(first)
+    sums = xp.add.reduceat(updates.reshape(flat.size, -1)[order], starts, axis=0)
     out.reshape(count, -1)[ordered[starts]] += sums
     return True
 

@@ -6,6 +6,7 @@ errors, and the memory of reverse mode with a checkpointed step."""
 from __future__ import annotations
 
 import gc
+import importlib
 import tracemalloc
 
 import numpy as np
@@ -443,3 +444,44 @@ def test_hoisted_bias_sums_differentiate_to_second_order(backend):
     rng = np.random.default_rng(6)
     w, b, xs = 0.3 * rng.standard_normal((3, 3)), rng.standard_normal(3), rng.standard_normal((4, 2, 3))
     check_grads(_biased_loss, backend.put((w, b, xs)), order=2, modes=("rev",))
+
+
+# --- what the rules derive from a body is kept by the body's structure ---------------------------
+
+
+def test_eager_grad_derives_the_loop_bodies_once(backend):
+    derived = importlib.import_module("functrans.lax.scan")._DERIVED  # (lax.scan is the function)
+    rng = np.random.default_rng(7)
+    w, b, xs = backend.put((0.3 * rng.standard_normal((3, 3)), rng.standard_normal(3),
+                            rng.standard_normal((4, 2, 3))))
+    grad = ft.grad(_biased_loss, argnums=(0, 1))
+    first = grad(w, b, xs)
+    entries = dict(derived._entries)
+    again = grad(w, b, xs)  # the step is recorded anew, and finds what was derived from it
+    assert derived._entries.keys() == entries.keys()
+    assert all(derived._entries[k] is v for k, v in entries.items())
+    for g, h in zip(first, again):
+        np.testing.assert_array_equal(backend.get(g), backend.get(h))
+
+
+def test_bodies_closing_over_different_arrays_derive_apart():
+    xs = np.linspace(-1.0, 1.0, 12).reshape(4, 3)
+
+    def loss(w, table):
+        def step(h, x):
+            return fnp.tanh(h * w + x * table), None  # table: a constant of the body
+        h, _ = lax.scan(step, fnp.zeros(3), xs)
+        return fnp.sum(h)
+
+    w = np.array([0.5, -0.2, 0.3])
+    for table in (np.ones(3), np.arange(3.0), -0.0 * np.ones(3)):
+        want = ft.grad(lambda w: loss(w, fnp.asarray(table)))(w)
+        unrolled = ft.grad(lambda w: _unrolled_table(w, table, xs))(w)
+        np.testing.assert_allclose(want, unrolled, rtol=1e-12)
+
+
+def _unrolled_table(w, table, xs):
+    h = fnp.zeros(3)
+    for x in xs:
+        h = fnp.tanh(h * w + x * table)
+    return fnp.sum(h)
