@@ -48,6 +48,8 @@ def zeros_for(x: Any) -> Any:
 
 def ones_for(x: Any) -> Any:
     """The seed cotangent 1, of ``x``'s dtype, on ``x``'s device (a constant: no tracer)."""
+    if type(x) in _NUMPY_VALUES:  # on the host (the commonest case, without the backend's work)
+        return np.ones(x.shape, x.dtype)
     if type(x) in PY_SCALARS:
         return np.ones((), np.result_type(x))
     if isinstance(x, Tracer):
@@ -59,6 +61,9 @@ def ones_for(x: Any) -> Any:
         x_value = x
     backend = backend_of(x_value)
     return backend.ones(x.shape, x.dtype, backend.device_of(x_value))
+
+
+_NUMPY_VALUES = frozenset({np.ndarray} | {np.dtype(code).type for code in np.typecodes["All"]})
 
 
 def materialize(cts: Sequence, likes: Sequence) -> list:
@@ -150,9 +155,13 @@ def grad(
 
 def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: bool, allow_int: bool,
                          name: str, with_value: bool, holomorphic: bool = False) -> Callable:
+    checked_argnums: dict[int, tuple[int, ...]] = {}  # by number of arguments
+
     @functools.wraps(fun)
     def transformed(*args: Any, **kwargs: Any) -> Any:
-        nums = normalize_argnums(argnums, len(args), name)
+        nums = checked_argnums.get(len(args))
+        if nums is None:
+            nums = checked_argnums[len(args)] = normalize_argnums(argnums, len(args), name)
         flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
         leaves = [as_array(leaf) for leaf in flat.leaves]
         describe = describe_leaves(args, nums)

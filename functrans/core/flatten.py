@@ -19,7 +19,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from functrans import errors, tree
+from functrans.core.trace import Tracer
+
+# Arguments that are one leaf whatever is registered (arrays, scalars; tracers are checked
+# apart), and the structure of such an argument.
+_LEAF_TYPES = frozenset({np.ndarray, float, int, complex, bool}
+                        | {np.dtype(code).type for code in np.typecodes["All"]})
+_ONE_LEAF = (tree.flatten(0.0)[1], 1)
 
 
 class FlatFun:
@@ -46,7 +55,12 @@ class FlatFun:
         self.leaves: list = []
         self._arg_trees: list = []  # (structure, number of leaves) of each argument at argnums
         for i in self.argnums:
-            leaves, treedef = tree.flatten(self.args[i])
+            arg = self.args[i]
+            if type(arg) in _LEAF_TYPES or isinstance(arg, Tracer):  # one array: no walk
+                self.leaves.append(arg)
+                self._arg_trees.append(_ONE_LEAF)
+                continue
+            leaves, treedef = tree.flatten(arg)
             self.leaves.extend(leaves)
             self._arg_trees.append((treedef, len(leaves)))
         self._in_tree: Any = None

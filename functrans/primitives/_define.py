@@ -32,10 +32,7 @@ batch axis or ``NOT_MAPPED``): ``per_example_axis``, ``batch_size``, ``move_axis
 on arrays and on tracers of outer transformations alike, and stays differentiable.
 
 Example:
-    >>> import operator
-from threading import get_ident
-
-import numpy as np
+    >>> import numpy as np
     >>> from functrans.primitives._define import bdim_at_front, to_front
     >>> to_front(np.zeros((2, 3, 4)), 2).shape
     (4, 2, 3)

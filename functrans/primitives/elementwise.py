@@ -153,7 +153,7 @@ div_p = elementwise("div", operator.truediv)
 defjvp(
     div_p,
     lambda t, x, y: div(t, y),
-    lambda t, x, y: mul(t, neg(div(x, mul(y, y)))),
+    lambda t, x, y: scale(t, neg(div(x, mul(y, y)))),
 )
 
 
@@ -175,7 +175,7 @@ def _integer_pow_jvp(t, x, *, y):
         return zero
     if y == 1:
         return t
-    return mul(t, mul(y, x) if y == 2 else mul(y, integer_pow(x, y - 1)))
+    return scale(t, mul(y, x) if y == 2 else mul(y, integer_pow(x, y - 1)))
 
 
 defjvp(integer_pow_p, _integer_pow_jvp)
@@ -194,8 +194,8 @@ def _abs_jvp(t, x):
     if dtype_of(x).kind == "c":
         at_zero = eq(x, 0)
         unit = div(x, select(at_zero, 1.0, abs(x)))  # x / |x| (0 at 0), differentiable
-        return real(mul(t, conj(unit)))
-    return mul(t, sign(x))
+        return real(scale(t, conj(unit)))
+    return scale(t, sign(x))
 
 
 defjvp(abs_p, _abs_jvp)
@@ -220,8 +220,8 @@ def _out_dtype(x, y):
 max_p = elementwise("max", lambda x, y: array_module_of(x, y).maximum(x, y))
 defjvp(
     max_p,
-    lambda t, x, y: mul(t, _tie_weights(gt(x, y), eq(x, y), _out_dtype(x, y))),
-    lambda t, x, y: mul(t, _tie_weights(gt(y, x), eq(x, y), _out_dtype(x, y))),
+    lambda t, x, y: scale(t, _tie_weights(gt(x, y), eq(x, y), _out_dtype(x, y))),
+    lambda t, x, y: scale(t, _tie_weights(gt(y, x), eq(x, y), _out_dtype(x, y))),
     broadcast=True,
 )
 max = max_p.bind
@@ -229,8 +229,8 @@ max = max_p.bind
 min_p = elementwise("min", lambda x, y: array_module_of(x, y).minimum(x, y))
 defjvp(
     min_p,
-    lambda t, x, y: mul(t, _tie_weights(lt(x, y), eq(x, y), _out_dtype(x, y))),
-    lambda t, x, y: mul(t, _tie_weights(lt(y, x), eq(x, y), _out_dtype(x, y))),
+    lambda t, x, y: scale(t, _tie_weights(lt(x, y), eq(x, y), _out_dtype(x, y))),
+    lambda t, x, y: scale(t, _tie_weights(lt(y, x), eq(x, y), _out_dtype(x, y))),
     broadcast=True,
 )
 min = min_p.bind
@@ -247,19 +247,19 @@ def _pow_jvp_x(t, x, y):
     # gives 0 * 0**-1 = nan at x = 0. There the power is taken at y = 1 instead, so that no
     # infinity reaches a higher derivative either.
     if type(y) in PY_SCALARS:
-        return zero if y == 0 else mul(t, mul(y, pow(x, y - 1)))
+        return zero if y == 0 else scale(t, mul(y, pow(x, y - 1)))
     y_zero = eq(y, 0)
     y_safe = select(y_zero, 1, y)
-    return mul(t, select(y_zero, 0, mul(y_safe, pow(x, sub(y_safe, 1)))))
+    return scale(t, select(y_zero, 0, mul(y_safe, pow(x, sub(y_safe, 1)))))
 
 
 def _pow_jvp_y(t, x, y):
     # d/dy x**y = log(x) x**y; at x == 0 the limit is 0 for y > 0, so log(0) is avoided.
     if type(x) in PY_SCALARS:  # stays a Python scalar, so it cannot widen float32
         log_x = 0.0 if x == 0 else _log_of_scalar(x)
-        return mul(t, mul(log_x, pow(x, y)))
+        return scale(t, mul(log_x, pow(x, y)))
     safe_x = select(eq(x, 0), 1, x) if _may_be_zero(x) else x
-    return mul(t, mul(log(safe_x), pow(x, y)))
+    return scale(t, mul(log(safe_x), pow(x, y)))
 
 
 def _log_of_scalar(x):
@@ -278,11 +278,11 @@ pow = pow_p.bind
 
 # --- sqrt, rsqrt ---------------------------------------------------------------------------------
 sqrt_p = unary_ufunc("sqrt", "sqrt")
-defjvp_with_output(sqrt_p, lambda t, out, x: mul(t, div(0.5, out)))
+defjvp_with_output(sqrt_p, lambda t, out, x: scale(t, div(0.5, out)))
 sqrt = sqrt_p.bind
 
 rsqrt_p = elementwise("rsqrt", lambda x: 1 / array_module(x).sqrt(x))
-defjvp_with_output(rsqrt_p, lambda t, out, x: mul(t, mul(-0.5, div(out, x))))
+defjvp_with_output(rsqrt_p, lambda t, out, x: scale(t, mul(-0.5, div(out, x))))
 rsqrt = rsqrt_p.bind
 
 # --- cbrt: d/dx x^(1/3) = 1 / (3 cbrt(x)^2) ------------------------------------------------------
@@ -292,15 +292,15 @@ cbrt = cbrt_p.bind
 
 # --- exp, exp2, expm1 ----------------------------------------------------------------------------
 exp_p = unary_ufunc("exp", "exp")
-defjvp_with_output(exp_p, lambda t, out, x: mul(t, out))
+defjvp_with_output(exp_p, lambda t, out, x: scale(t, out))
 exp = exp_p.bind
 
 exp2_p = unary_ufunc("exp2", "exp2")
-defjvp_with_output(exp2_p, lambda t, out, x: mul(t, mul(out, _LN2)))
+defjvp_with_output(exp2_p, lambda t, out, x: scale(t, mul(out, _LN2)))
 exp2 = exp2_p.bind
 
 expm1_p = unary_ufunc("expm1", "expm1")
-defjvp_with_output(expm1_p, lambda t, out, x: mul(t, add(out, 1)))
+defjvp_with_output(expm1_p, lambda t, out, x: scale(t, add(out, 1)))
 expm1 = expm1_p.bind
 
 # --- log, log1p, log2, log10 ---------------------------------------------------------------------
@@ -332,7 +332,7 @@ def _logistic_impl(x):
 
 logistic_p = elementwise("logistic", _logistic_impl)
 # out * (1 - out) loses everything when out rounds to 1; out * logistic(-x) does not.
-defjvp_with_output(logistic_p, lambda t, out, x: mul(t, mul(out, logistic(neg(x)))))
+defjvp_with_output(logistic_p, lambda t, out, x: scale(t, mul(out, logistic(neg(x)))))
 logistic = logistic_p.bind
 
 
@@ -349,8 +349,8 @@ def _logaddexp_weight(x, y, scale=1.0):
 logaddexp_p = binary_ufunc("logaddexp", "logaddexp")
 defjvp(
     logaddexp_p,
-    lambda t, x, y: mul(t, _logaddexp_weight(x, y)),
-    lambda t, x, y: mul(t, _logaddexp_weight(y, x)),
+    lambda t, x, y: scale(t, _logaddexp_weight(x, y)),
+    lambda t, x, y: scale(t, _logaddexp_weight(y, x)),
     broadcast=True,
 )
 logaddexp = logaddexp_p.bind
@@ -358,8 +358,8 @@ logaddexp = logaddexp_p.bind
 logaddexp2_p = binary_ufunc("logaddexp2", "logaddexp2")
 defjvp(
     logaddexp2_p,
-    lambda t, x, y: mul(t, _logaddexp_weight(x, y, _LN2)),
-    lambda t, x, y: mul(t, _logaddexp_weight(y, x, _LN2)),
+    lambda t, x, y: scale(t, _logaddexp_weight(x, y, _LN2)),
+    lambda t, x, y: scale(t, _logaddexp_weight(y, x, _LN2)),
     broadcast=True,
 )
 logaddexp2 = logaddexp2_p.bind
@@ -373,20 +373,20 @@ defjvp(sin_p, lambda t, x: scale(t, cos(x)))
 sin = sin_p.bind
 
 cos_p = unary_ufunc("cos", "cos")
-defjvp(cos_p, lambda t, x: mul(t, neg(sin(x))))
+defjvp(cos_p, lambda t, x: scale(t, neg(sin(x))))
 cos = cos_p.bind
 
 tan_p = unary_ufunc("tan", "tan")
-defjvp_with_output(tan_p, lambda t, out, x: mul(t, add(1, mul(out, out))))
+defjvp_with_output(tan_p, lambda t, out, x: scale(t, add(1, mul(out, out))))
 tan = tan_p.bind
 
 # --- arcsin, arccos, arctan ----------------------------------------------------------------------
 arcsin_p = unary_ufunc("arcsin", "arcsin")
-defjvp(arcsin_p, lambda t, x: mul(t, rsqrt(sub(1, _square(x)))))
+defjvp(arcsin_p, lambda t, x: scale(t, rsqrt(sub(1, _square(x)))))
 arcsin = arcsin_p.bind
 
 arccos_p = unary_ufunc("arccos", "arccos")
-defjvp(arccos_p, lambda t, x: neg(mul(t, rsqrt(sub(1, _square(x))))))
+defjvp(arccos_p, lambda t, x: neg(scale(t, rsqrt(sub(1, _square(x))))))
 arccos = arccos_p.bind
 
 arctan_p = unary_ufunc("arctan", "arctan")
@@ -397,8 +397,8 @@ arctan = arctan_p.bind
 arctan2_p = binary_ufunc("arctan2", "arctan2")
 defjvp(
     arctan2_p,
-    lambda t, y, x: mul(t, div(x, add(_square(x), _square(y)))),
-    lambda t, y, x: mul(t, neg(div(y, add(_square(x), _square(y))))),
+    lambda t, y, x: scale(t, div(x, add(_square(x), _square(y)))),
+    lambda t, y, x: scale(t, neg(div(y, add(_square(x), _square(y))))),
     broadcast=True,
 )
 arctan2 = arctan2_p.bind
@@ -408,7 +408,7 @@ arctan2 = arctan2_p.bind
 def _hypot_partial(t, x, y):
     out = hypot(x, y)
     at_origin = eq(out, 0)
-    return mul(t, select(at_origin, 0.0, div(x, select(at_origin, 1.0, out))))
+    return scale(t, select(at_origin, 0.0, div(x, select(at_origin, 1.0, out))))
 
 
 hypot_p = binary_ufunc("hypot", "hypot")
@@ -417,25 +417,25 @@ hypot = hypot_p.bind
 
 # --- sinh, cosh, tanh ----------------------------------------------------------------------------
 sinh_p = unary_ufunc("sinh", "sinh")
-defjvp(sinh_p, lambda t, x: mul(t, cosh(x)))
+defjvp(sinh_p, lambda t, x: scale(t, cosh(x)))
 sinh = sinh_p.bind
 
 cosh_p = unary_ufunc("cosh", "cosh")
-defjvp(cosh_p, lambda t, x: mul(t, sinh(x)))
+defjvp(cosh_p, lambda t, x: scale(t, sinh(x)))
 cosh = cosh_p.bind
 
 tanh_p = unary_ufunc("tanh", "tanh")
-defjvp_with_output(tanh_p, lambda t, out, x: mul(t, sub(1, mul(out, out))))
+defjvp_with_output(tanh_p, lambda t, out, x: scale(t, sub(1, mul(out, out))))
 tanh = tanh_p.bind
 
 # --- arcsinh, arccosh, arctanh -------------------------------------------------------------------
 arcsinh_p = unary_ufunc("arcsinh", "arcsinh")
-defjvp(arcsinh_p, lambda t, x: mul(t, rsqrt(add(_square(x), 1))))
+defjvp(arcsinh_p, lambda t, x: scale(t, rsqrt(add(_square(x), 1))))
 arcsinh = arcsinh_p.bind
 
 arccosh_p = unary_ufunc("arccosh", "arccosh")
 # (x - 1)(x + 1) rather than x^2 - 1: no cancellation near x = 1.
-defjvp(arccosh_p, lambda t, x: mul(t, rsqrt(mul(sub(x, 1), add(x, 1)))))
+defjvp(arccosh_p, lambda t, x: scale(t, rsqrt(mul(sub(x, 1), add(x, 1)))))
 arccosh = arccosh_p.bind
 
 arctanh_p = unary_ufunc("arctanh", "arctanh")
@@ -510,11 +510,11 @@ def _sinc_second_impl(x):
 
 
 sinc_p = unary_ufunc("sinc", "sinc")
-defjvp(sinc_p, lambda t, x: mul(t, sinc_derivative_p.bind(x)))
+defjvp(sinc_p, lambda t, x: scale(t, sinc_derivative_p.bind(x)))
 sinc = sinc_p.bind
 
 sinc_derivative_p = elementwise("sinc_derivative", _sinc_derivative_impl)
-defjvp(sinc_derivative_p, lambda t, x: mul(t, sinc_second_p.bind(x)))
+defjvp(sinc_derivative_p, lambda t, x: scale(t, sinc_second_p.bind(x)))
 
 sinc_second_p = elementwise("sinc_second", _sinc_second_impl)
 
@@ -524,7 +524,7 @@ def _sinc_third(t, x):
     far_x = select(near, 1.0, x)
     far = div(sub(mul(-_PI2, cos(mul(math.pi, far_x))), mul(3, sinc_second_p.bind(far_x))), far_x)
     series = _sinc_series_sum(select(near, x, 0.0), 3, mul, add)
-    return mul(t, select(near, series, far))
+    return scale(t, select(near, series, far))
 
 
 defjvp(sinc_second_p, _sinc_third)
@@ -554,11 +554,11 @@ def round_(x, decimals: int = 0):
 
 # --- mod (the sign of the divisor, as Python's %), fmod (the sign of the dividend) ---------------
 mod_p = binary_ufunc("mod", "remainder")
-defjvp(mod_p, lambda t, x, y: t, lambda t, x, y: neg(mul(t, floor(div(x, y)))), broadcast=True)
+defjvp(mod_p, lambda t, x, y: t, lambda t, x, y: neg(scale(t, floor(div(x, y)))), broadcast=True)
 mod = mod_p.bind
 
 fmod_p = binary_ufunc("fmod", "fmod")
-defjvp(fmod_p, lambda t, x, y: t, lambda t, x, y: neg(mul(t, trunc(div(x, y)))), broadcast=True)
+defjvp(fmod_p, lambda t, x, y: t, lambda t, x, y: neg(scale(t, trunc(div(x, y)))), broadcast=True)
 fmod = fmod_p.bind
 
 
