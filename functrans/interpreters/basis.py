@@ -51,10 +51,11 @@ from functrans.primitives import (
     mul_p,
     neg_p,
     real_p,
+    reduce_sum_p,
     reshape_p,
     transpose_p,
 )
-from functrans.primitives._define import broadcast_to
+from functrans.primitives._define import broadcast_to, full_like
 from functrans.primitives.shape import pad
 
 _mul, _div, _add = mul_p.bind, div_p.bind, add_p.bind
@@ -109,15 +110,38 @@ class ScaledBasis:
         """The batch as an array of shape ``(total, *example_shape)`` (built once)."""
         if self._dense is None:
             args = (self.total, self.size, self.start, self.dtype)
-            like = self.like
+            like, scale = self.like, self.scale
             if isinstance(like, Tracer):  # made on like's device when the program runs
                 eye = constant_like_p.bind(like, maker=_eye_block, args=args)
             else:
                 eye = backend_of(like).make_like(like, _eye_block, *args)
+                if scale is not None and not isinstance(scale, Tracer):
+                    # a fresh array: the scale goes onto its diagonal, no pass over the rest
+                    _diagonal(eye, self)[...] = self.flat_scale(array_module(eye))
+                    scale = None
             if len(self.example_shape) != 1:
                 eye = reshape_p.bind(eye, new_sizes=self.shape)
-            self._dense = eye if self.scale is None else _mul(eye, self.scale)
+            self._dense = eye if scale is None else _mul(eye, scale)
         return self._dense
+
+    def flat_scale(self, xp: Any) -> Any:
+        """The scale as a number or a flat array of ``size`` entries (concrete scales only)."""
+        scale = self.scale
+        if scale is None:
+            return 1
+        if type(scale) in PY_SCALARS:
+            return scale
+        if tuple(scale.shape) != self.example_shape:
+            scale = xp.broadcast_to(scale, self.example_shape)
+        return scale.reshape(-1)
+
+
+def _diagonal(out: Any, basis: ScaledBasis) -> Any:
+    """The view of the entries ``(start + i, i)`` of ``out``, a C-ordered array of
+    ``total x size`` entries: those the basis is not zero on (flat indices ``start * n +
+    i * (n + 1)``)."""
+    n, start = basis.size, basis.start
+    return out.reshape(-1)[start * n:start * n + (n - 1) * (n + 1) + 1:n + 1]
 
 
 def unit_basis(leaves: Sequence, likes: Sequence) -> list[ScaledBasis]:
@@ -206,11 +230,15 @@ def vmap_basis_flat(fun: Callable[[list], Sequence], basis: Sequence[ScaledBasis
 # -- the steps that keep a basis symbolic -------------------------------------------------------
 def _scaled_by(prim: Any, basis: ScaledBasis, value: Any, basis_first: bool) -> Any:
     """``prim`` (an elementwise product or quotient) of the basis and an unbatched value: a new
-    scale, when the value does not broadcast the example shape any wider."""
-    example = _Abstract(basis.example_shape, basis.dtype)
+    scale, when the value does not broadcast the example shape any wider (leading axes of
+    length 1 aside: they leave the entries in the same order)."""
+    example_shape = basis.example_shape
+    example = _Abstract(example_shape, basis.dtype)
     shape, dtype = prim.shape_rule(example, value) if basis_first else prim.shape_rule(value, example)
-    if shape != basis.example_shape:
-        return NotImplemented
+    if shape != example_shape:
+        lead = len(shape) - len(example_shape)
+        if shape[lead:] != example_shape or any(d != 1 for d in shape[:lead]):
+            return NotImplemented
     scale = basis.scale
     if scale is None and prim is mul_p:
         scale = value
@@ -219,7 +247,7 @@ def _scaled_by(prim: Any, basis: ScaledBasis, value: Any, basis_first: bool) -> 
         scale = prim.bind(one, value) if basis_first else prim.bind(value, one)
     if type(scale) not in PY_SCALARS and scale.dtype != dtype:
         scale = convert_element_type_p.bind(scale, new_dtype=dtype)
-    return basis.with_scale(scale, dtype), 0
+    return basis.with_scale(scale, dtype, tuple(shape)), 0
 
 
 def _mul_rule(values: list, dims: list) -> Any:
@@ -228,7 +256,31 @@ def _mul_rule(values: list, dims: list) -> Any:
         return _scaled_by(mul_p, x, y, True)
     if type(y) is ScaledBasis and dx is NOT_MAPPED:
         return _scaled_by(mul_p, y, x, False)
+    if type(x) is ScaledBasis and type(y) is not ScaledBasis:
+        return _times_batch(x, y, dy, True)
+    if type(y) is ScaledBasis and type(x) is not ScaledBasis:
+        return _times_batch(y, x, dx, False)
     return NotImplemented
+
+
+def _times_batch(basis: ScaledBasis, other: Any, dim: int, basis_first: bool) -> Any:
+    """The basis times a batch of concrete arrays of the example shape: example ``k`` keeps
+    only its entry ``k``, so the product is the basis scaled by the diagonal of the batch."""
+    scale = basis.scale
+    if isinstance(other, Tracer) or isinstance(scale, Tracer):
+        return NotImplemented
+    shape = other.shape
+    if shape[:dim] + shape[dim + 1:] != basis.example_shape:
+        return NotImplemented
+    xp = array_module(other)
+    rows = xp.moveaxis(other, dim, 0).reshape(basis.total, basis.size)
+    diagonal = xp.diagonal(rows, -basis.start)[:basis.size].reshape(basis.example_shape)
+    dtype = basis.dtype if basis.dtype == other.dtype else np.result_type(basis.dtype, other.dtype)
+    if scale is not None:
+        diagonal = scale * diagonal if basis_first else diagonal * scale
+    if diagonal.dtype != dtype:
+        diagonal = diagonal.astype(dtype)
+    return basis.with_scale(diagonal, dtype), 0
 
 
 def _div_rule(values: list, dims: list) -> Any:
@@ -293,15 +345,8 @@ def _plus_diagonal(basis: ScaledBasis, other: Any, dim: int | None) -> Any:
         return NotImplemented
     xp = array_module(other)
     out = (other if dim == 0 else xp.moveaxis(other, dim, 0)).copy()  # C order: a fresh array
-    n, start = basis.size, basis.start
-    # entry (start + i, i) of the (total, n) batch: flat index start * n + i * (n + 1)
-    diagonal = out.reshape(-1)[start * n:start * n + (n - 1) * (n + 1) + 1:n + 1]
-    if scale is None:
-        diagonal += 1
-    elif type(scale) in PY_SCALARS:
-        diagonal += scale
-    else:
-        diagonal += xp.broadcast_to(scale, basis.example_shape).reshape(-1)
+    diagonal = _diagonal(out, basis)
+    diagonal += basis.flat_scale(xp)
     return out, 0
 
 
@@ -320,6 +365,31 @@ def _transpose_rule(values: list, dims: list, *, permutation: Any) -> Any:
     if tuple(permutation) != tuple(range(len(permutation))):
         return NotImplemented
     return b, 0
+
+
+def _reduce_sum_rule(values: list, dims: list, *, axes: Any) -> Any:
+    """The sum over every axis of example ``k`` (``scale[k]`` times a unit vector) is
+    ``scale[k]``: the batch is the scale, flattened."""
+    (b,) = values
+    if sorted(axes) != list(range(len(b.example_shape))):
+        return NotImplemented
+    n, scale = b.size, b.scale
+    if scale is None or type(scale) in PY_SCALARS:
+        out = full_like(b.like, 1 if scale is None else scale, shape=(n,), dtype=b.dtype)
+    else:
+        out = reshape_p.bind(broadcast_to(scale, b.example_shape), new_sizes=(n,))
+    return _in_block(out, 0, b), 0
+
+
+def _in_block(out: Any, dim: int, basis: ScaledBasis) -> Any:
+    """``out``, the examples of the basis's block along axis ``dim``, with the zero examples
+    of the other blocks around them."""
+    n = basis.size
+    if n == basis.total:
+        return out
+    config = [(0, 0, 0)] * len(out.shape)
+    config[dim] = (basis.start, basis.total - basis.start - n, 0)
+    return pad(out, 0, config)
 
 
 def _dot_general_rule(values: list, dims: list, *, dimension_numbers: Any) -> Any:
@@ -362,11 +432,7 @@ def _dot_general_rule(values: list, dims: list, *, dimension_numbers: Any) -> An
         out = _mul(out, scale)
     if out.dtype != dtype:
         out = convert_element_type_p.bind(out, new_dtype=dtype)
-    if n != basis.total:  # the examples of the other blocks are zero
-        config = [(0, 0, 0)] * len(out.shape)
-        config[dim] = (basis.start, basis.total - basis.start - n, 0)
-        out = pad(out, 0, config)
-    return out, dim
+    return _in_block(out, dim, basis), dim
 
 
 #: The primitives that keep a ``ScaledBasis`` symbolic, with rules in the form of batching
@@ -383,4 +449,5 @@ RULES: dict = {
     reshape_p: _reshape_rule,
     transpose_p: _transpose_rule,
     dot_general_p: _dot_general_rule,
+    reduce_sum_p: _reduce_sum_rule,
 }

@@ -291,3 +291,28 @@ def test_the_basis_keeps_its_scale_until_a_step_needs_the_array():
     np.testing.assert_array_equal(outs[0], np.diag(-x / 2))
     np.testing.assert_array_equal(outs[1], np.diag(-x))
     assert dims == [0, 0, 0]
+
+
+def test_products_with_batches_and_leading_axes_keep_the_basis(backend):
+    """The basis times a batch keeps the batch's diagonal; times a value with leading axes of
+    length 1 it keeps its entries in order: both stay symbolic and give the dense results."""
+    x = backend.put(np.arange(1.0, 4.0))
+    seen = []
+
+    def f(ts):
+        (t,) = ts
+        batch = t * 2.0 + t  # a ScaledBasis
+        dense = fnp.flip(t) + 1.0  # materialised: the batch [reverse(e_k) + 1]
+        y = t * fnp.reshape(x, (1, 3))
+        z = dense * (t * x)
+        seen.extend(type(v.value) for v in (batch, dense, y, z))
+        return [y, z]
+
+    (y, z), dims = vmap_basis_flat(f, unit_basis([x], [x]), "test")
+    assert seen == [ScaledBasis, np.ndarray if backend.name == "numpy" else type(x), ScaledBasis,
+                    ScaledBasis]
+    host = np.arange(1.0, 4.0)
+    np.testing.assert_array_equal(backend.get(y), np.diag(host).reshape(3, 1, 3))
+    dense = np.flip(np.eye(3), axis=1) + 1.0
+    np.testing.assert_array_equal(backend.get(z), dense * np.diag(host))
+    assert dims == [0, 0]
