@@ -64,7 +64,7 @@ class ScanBody:
     values only (the tracers the step closed over are among the consts).
     """
 
-    __slots__ = ("program", "num_consts", "num_carry", "name", "_plans", "_key")
+    __slots__ = ("program", "num_consts", "num_carry", "name", "_plans", "_key", "_c_order")
 
     def __init__(self, program: Program, num_consts: int, num_carry: int, name: str):
         self.program = program
@@ -73,6 +73,27 @@ class ScanBody:
         self.name = name
         self._plans: dict[tuple, ReplayPlan] = {}
         self._key: Any = False  # not computed yet
+        self._c_order: tuple[int, ...] | None = None
+
+    @property
+    def c_order(self) -> tuple[int, ...]:
+        """The consts to lay out in C order before the loop, since every step reads them: all
+        but those a matrix product of the step reads in the transposed layout (the left
+        operand contracted on its first axis, the right one on its last), for which BLAS
+        runs a strided transposed view as fast as a copy, and a C-order copy more slowly."""
+        if self._c_order is None:
+            consts = {v.index: i for i, v in enumerate(self.program.in_vars[:self.num_consts])}
+            keep = set()
+            for eqn in self.program.eqns:
+                if eqn.prim is not dot_general_p:
+                    continue
+                numbers = eqn.params["dimension_numbers"]
+                for side, a in enumerate(eqn.args):
+                    if type(a) is Var and a.index in consts and len(a.shape) == 2 \
+                            and not numbers[1][side] and numbers[0][side] == ((0,) if side == 0 else (1,)):
+                        keep.add(consts[a.index])
+            self._c_order = tuple(i for i in range(self.num_consts) if i not in keep)
+        return self._c_order
 
     @property
     def key(self) -> tuple | None:
@@ -343,9 +364,10 @@ def _scan_impl(*args, body, length, reverse, unroll):
     else:  # every step writes its row of each y
         backend = backend_of(like)
         ys = [backend.make_like(like, _empty, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
-    # every step reads every const: one that is a strided view (a transposed weight) is laid
-    # out in C order once, instead of handing BLAS a transposed operand at every step
-    consts = [_in_c_order(c) for c in consts]
+    # every step reads every const: a strided view (a transposed weight) is laid out in C
+    # order once, where that is the layout its products want (ScanBody.c_order)
+    for i in body.c_order:
+        consts[i] = _in_c_order(consts[i])
     plan = body.plan(frozenset(map(type, args)))
     run = plan.run_shared  # each step's carry only feeds the next step; ys are copied
     k = body.num_carry
