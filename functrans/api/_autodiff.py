@@ -171,7 +171,8 @@ def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: b
 
         def scalar_fun(tracers: list) -> list:
             out = flat.apply(tracers)
-            strip_aux(flat, tracers)
+            if has_aux:
+                strip_aux(flat, tracers)
             check_scalar_output(out, name, holomorphic)
             return [out]
 

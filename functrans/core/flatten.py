@@ -78,6 +78,8 @@ class FlatFun:
         """The arguments at ``argnums`` rebuilt from ``leaves`` (a tuple, one per position)."""
         trees = self._arg_trees
         if len(trees) == 1:  # the common case (grad of the first argument): no slicing
+            if trees[0] is _ONE_LEAF:
+                return (leaves[0],)
             return (trees[0][0].unflatten(leaves),)
         out = []
         start = 0

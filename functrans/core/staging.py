@@ -109,7 +109,7 @@ class StagingTrace(Trace):
     linear = False
 
     def __init__(self, level: int, origin: str):
-        super().__init__(level, origin)
+        Trace.__init__(self, level, origin)
         self.eqns: list[Eqn] = []
         self.num_vars = 0
         self.scope_base = len(_stack.scope)

@@ -80,6 +80,32 @@ class new_trace:
         return False
 
 
+def push_trace(trace_type: type, origin: str) -> Trace:
+    """Start a transformation as ``new_trace`` does, without a ``with`` block: for the entry
+    points every ``grad`` call runs (two traces each), where the context managers' calls cost
+    more than the work. End it with ``pop_trace``, in a ``finally``.
+
+    Example:
+        >>> trace = push_trace(Trace, "example")
+        >>> try:
+        ...     alive = trace.alive
+        ... finally:
+        ...     pop_trace(trace)
+        >>> alive, trace.alive
+        (True, False)
+    """
+    traces = _stack.traces
+    trace = trace_type(len(traces), origin)
+    traces.append(trace)
+    return trace
+
+
+def pop_trace(trace: Trace) -> None:
+    """End the transformation ``trace`` started by ``push_trace`` (the innermost one)."""
+    _stack.traces.pop()
+    trace.thread = None
+
+
 class named_scope:
     """Name the operations applied inside a ``with`` block, for the printed programs
     (``make_jaxpr``), the pictures of ``functrans.viz`` and the error messages of ``jit``.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from functrans.core.ir import Program
 from functrans.core.staging import linear_trace_type
-from functrans.core.trace import new_trace
+from functrans.core.trace import pop_trace, push_trace
 from functrans.core.zeros import zero
 from functrans.interpreters.jvp import JVPTrace, JVPTracer, split_output
 
@@ -29,7 +29,9 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
     for an output that does not depend on the inputs. Integer and boolean inputs have no
     tangent: they enter ``fun`` as the constants they are.
     """
-    with new_trace(linear_trace_type(), origin) as tape, new_trace(JVPTrace, origin) as jvp_trace:
+    tape = push_trace(linear_trace_type(), origin)
+    jvp_trace = push_trace(JVPTrace, origin)
+    try:
         in_vars = [tape.new_var(p.shape, p.dtype) for p in primals]
         tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p
                    for p, v in zip(primals, in_vars)]
@@ -42,4 +44,7 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
                 tangent = zero  # a tangent that does not depend on the input tangents is 0
             out_primals.append(primal)
             out_tangents.append(tangent)
+    finally:
+        pop_trace(jvp_trace)
+        pop_trace(tape)
     return out_primals, Program(tape, in_vars, tape.eqns, out_tangents)

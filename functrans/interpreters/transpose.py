@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from functrans._abstract import PY_SCALARS
+import numpy as np
+
 from functrans.backend import HOST_TYPES
 from functrans.config import config
 from functrans.core.ir import Program, Var
@@ -22,9 +23,9 @@ from functrans.primitives import add_p, mul_p
 _add = add_p.bind
 
 # NumPy arrays and scalars and Python numbers: values the walk may add and multiply itself;
-# of them, the ones that have a dtype (cotangents are never Python numbers).
+# the dtype of a NumPy scalar by its type (its ``.dtype`` costs more than the lookup).
 _HOST = frozenset(HOST_TYPES - {str, type(None)})
-_NUMPY_HOST = frozenset(_HOST - PY_SCALARS)
+_SCALAR_DTYPES = {np.dtype(code).type: np.dtype(code) for code in np.typecodes["All"]}
 # Whether the walk may do the work of the common equations itself (see ``_walk_backwards``):
 # not while debug_nans is on, whose checked implementations must see every operation.
 _inline = True
@@ -64,7 +65,8 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
     var_type = Var
     add = _add
     host = _HOST
-    numpy_host = _NUMPY_HOST
+    scalar_dtypes = _SCALAR_DTYPES
+    ndarray = np.ndarray
     inline = _inline
     acc: list = [no_ct] * trace.num_vars
     for tangent, ct in zip(program.outs, out_cts):
@@ -101,8 +103,9 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
             # constant (every unary JVP rule, and mul by a constant), and the sum of two
             # tangents; each only where the linear input has the output's shape and dtype,
             # so that no unbroadcasting or conversion is needed.
-            if inline and type(ct) in numpy_host and (prim is mul_p or prim is add_p) \
-                    and ct.dtype is out.dtype:
+            if inline and (prim is mul_p or prim is add_p) and (
+                    scalar_dtypes.get(type(ct), None) is out.dtype
+                    or type(ct) is ndarray and ct.dtype is out.dtype):
                 x, y = args
                 if prim is mul_p:
                     if type(y) in host:

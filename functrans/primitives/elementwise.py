@@ -112,12 +112,11 @@ def scale(t, c):
     """
     if type(t) is Var:
         trace = t._trace
-        if type(trace) is LinearTrace and trace.thread == get_ident():
-            # (``_keeps_aval`` inlined for the commonest coefficients: same type as ``t``'s
-            # primal, a NumPy scalar or a Python float)
-            kind = type(c)
-            if kind is float or _SCALAR_DTYPES.get(kind) is t.dtype or _keeps_aval(c, t):
-                return trace.record_like(mul_p, (t, c), t)
+        # (``_keeps_aval`` inlined for the commonest coefficients, a Python float and a NumPy
+        # scalar of the tangent's dtype)
+        if type(trace) is LinearTrace and trace.thread == get_ident() and (
+                type(c) is float or _SCALAR_DTYPES.get(type(c)) is t.dtype or _keeps_aval(c, t)):
+            return trace.record_like(mul_p, (t, c), t)
     return mul(t, c)
 
 
@@ -132,7 +131,8 @@ def scale_left(c, t):
     """
     if type(t) is Var:
         trace = t._trace
-        if type(trace) is LinearTrace and trace.thread == get_ident() and _keeps_aval(c, t):
+        if type(trace) is LinearTrace and trace.thread == get_ident() and (
+                type(c) is float or _SCALAR_DTYPES.get(type(c)) is t.dtype or _keeps_aval(c, t)):
             return trace.record_like(mul_p, (c, t), t)
     return mul(c, t)
 
@@ -147,6 +147,20 @@ def _keeps_aval(c, t) -> bool:
     if kind is _ndarray:
         return c.dtype is t.dtype and (c.shape == t.shape or not c.shape)
     return _SCALAR_DTYPES.get(kind) is t.dtype
+
+
+def _mul_jvp_args(x, t_x, y, t_y):
+    """mul's JVP for forward mode (``Primitive.jvp_args``): the registrar's, without its
+    per-input rule wrappers (mul is the commonest product of every derivative)."""
+    out = x * y if type(x) in HOST_TYPES and type(y) in HOST_TYPES else mul(x, y)
+    if t_y is zero:
+        return out, (zero if t_x is zero else scale(t_x, y))
+    if t_x is zero:
+        return out, scale_left(x, t_y)
+    return out, add(scale(t_x, y), scale_left(x, t_y))
+
+
+mul_p.jvp_args = (mul_p.jvp, _mul_jvp_args)
 
 # --- div: linear in the numerator ----------------------------------------------------------------
 div_p = elementwise("div", operator.truediv)
