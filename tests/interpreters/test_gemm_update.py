@@ -188,3 +188,11 @@ def test_as_text_names_the_equations_it_stands_for():
     line = next(t for t in text.splitlines() if "gemm_update" in t)
     assert line.strip().startswith("v") and "[sign=-]" in line and line.endswith("0.1")
     assert "dot_general" not in text and "mul" not in text
+
+
+def test_the_public_import_serves_when_the_wrappers_cannot_be_loaded_alone(monkeypatch):
+    monkeypatch.setattr(gemm_update, "_fblas", lambda: None)
+    monkeypatch.setattr(gemm_update, "_gemm", {})
+    fn = lambda w, h, d: w - 0.1 * (h.T @ d)
+    np.testing.assert_allclose(ft.jit(fn)(W, H, D), fn(W, H, D), rtol=1e-13, atol=1e-14)
+    assert gemm_update._gemm  # the routine came from scipy.linalg.blas
