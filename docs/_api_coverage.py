@@ -1,7 +1,8 @@
 """Which public names the API reference pages must show, and which they miss.
 
 Used twice: by tests/test_docs.py, and as an MkDocs hook (mkdocs.yml: hooks), so that
-`mkdocs build` itself fails when a public name of a documented module has no entry.
+`mkdocs build` itself fails when a public name of a documented module has no entry, or when
+a page lists a name that the built page does not show.
 """
 from __future__ import annotations
 
@@ -127,6 +128,35 @@ def on_page_markdown(markdown: str, page, **kwargs) -> str:
     if ARRAY_METHODS_MARKER in markdown:
         markdown = markdown.replace(ARRAY_METHODS_MARKER, array_methods_table())
     return markdown
+
+
+_DIRECTIVE = re.compile(r"^::: (?P<module>[\w.]+)[ \t]*\n(?P<options>(?:[ \t]+.*\n|[ \t]*\n)*)", re.MULTILINE)
+_MEMBER = re.compile(r"^[ \t]+- (?P<name>\w+)[ \t]*$", re.MULTILINE)
+
+
+def listed_members(markdown: str) -> list[str]:
+    """The objects a page's ``::: module`` directives list under ``members:``, as
+    ``module.name``: the ids their entries get on the built page."""
+    return [f"{m.group('module')}.{member.group('name')}"
+            for m in _DIRECTIVE.finditer(markdown)
+            for member in _MEMBER.finditer(m.group("options"))]
+
+
+def unrendered(markdown: str, html: str) -> list[str]:
+    """The listed members that the built page shows no entry for (no element with their id):
+    mkdocstrings skips, without a warning, a name it resolves to something it does not render
+    (a submodule of the same name, say)."""
+    return [path for path in listed_members(markdown) if f'id="{path}"' not in html]
+
+
+def on_page_content(html: str, page, **kwargs) -> str:
+    """MkDocs hook: fail the build if an API page lists a member it does not render."""
+    from mkdocs.exceptions import PluginError
+
+    missing_entries = unrendered(page.markdown or "", html)
+    if missing_entries:
+        raise PluginError(f"{page.file.src_uri} lists members without an entry: {missing_entries}")
+    return html
 
 
 def on_pre_build(config, **kwargs) -> None:

@@ -338,3 +338,15 @@ def test_the_reference_shows_a_function_named_as_its_submodule():
     assert wrong == []
     assert package["lax.scan"].final_target.is_function
     assert package["config.Config"].is_class  # a path through the name still reaches the module
+
+
+def test_a_listed_member_without_an_entry_on_the_built_page_is_reported():
+    """The MkDocs hook of docs/_api_coverage.py fails the build when an API page lists a
+    member that the built page shows no entry for (mkdocstrings skips such a name silently)."""
+    page = ("# x\n\n::: functrans.lax\n    options:\n      members:\n        - scan\n"
+            "        - cond\n\nProse.\n\n::: functrans.nn\n")
+    assert _api_coverage.listed_members(page) == ["functrans.lax.scan", "functrans.lax.cond"]
+    html = '<h3 id="functrans.lax.scan">scan</h3>'
+    assert _api_coverage.unrendered(page, html) == ["functrans.lax.cond"]
+    for name in ("lax.md", "nn.md", "numpy.md"):
+        assert _api_coverage.listed_members((DOCS / "api" / name).read_text())
