@@ -140,6 +140,7 @@ f = ft.jit(workloads.mlp_sgd_step)
 t = time.perf_counter()
 f(params, x, y)
 print(time.perf_counter() - t)
+assert ft.__file__.startswith({tree!r}), ft.__file__
 """
 
 
@@ -159,8 +160,8 @@ def staging_times(trees: list[str], repeat: int) -> None:
                     env = dict(os.environ, FUNCTRANS_KERNEL_CACHE=cache, PYTHONPATH=tree)
                     for kind in ("cold", "warm"):
                         out = subprocess.run(
-                            [sys.executable, "-c", _STAGE_W2.format(bench=bench, dtype=dtype)],
-                            env=env, capture_output=True, text=True, check=True).stdout
+                            [sys.executable, "-c", _STAGE_W2.format(bench=bench, dtype=dtype, tree=tree)],
+                            env=env, cwd=tree, capture_output=True, text=True, check=True).stdout
                         key = (tree, dtype, kind)
                         best[key] = min(best.get(key, float("inf")), float(out.split()[-1]))
     for (tree, dtype, kind), seconds in best.items():

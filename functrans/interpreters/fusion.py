@@ -17,8 +17,8 @@ another step reads it. Any other step that reads a value of the open group close
 kernel runs before that step. A program of 0-d values (a scalar chain and its derivative)
 becomes one call of a function of scalars. Which groups become kernels: groups of 0-d values of
 at least ``MIN_SCALAR_GROUP`` steps, and groups of arithmetic on arrays (``ARRAY_KERNELS``) of
-at least ``MIN_ARRAY_GROUP``; a kernel's outputs go into dead temporaries where the plan has
-some (``buffers.plan_reuse``), like a ufunc step's.
+at least ``MIN_ARRAY_GROUP`` steps and ``MIN_ARRAY_SIZE`` elements; a kernel's outputs go into
+dead temporaries where the plan has some (``buffers.plan_reuse``), like a ufunc step's.
 
 Fused values are those of the same operations in the same dtype, with Python numbers taken in
 the group's dtype as NumPy does; transcendental functions come from the compiler's math
@@ -59,9 +59,11 @@ REDUCTION_KERNELS = True
 #: CuPy plans fuse all three.
 REDUCTION_MODES = frozenset(("all",))
 
-#: The fewest elements a group needs to end in its reduction (below, the kernel's call costs
-#: about what it saves, and its compilation is not paid back).
-MIN_REDUCTION_SIZE = 4096
+#: The fewest elements a group of arrays needs on NumPy arrays (to become a kernel, or to end
+#: in its reduction). Measured on ``p - 0.01 * g`` (one thread): the kernel takes 1.0-1.7x the
+#: time of the two ufunc steps up to 2048 elements (its call costs what it saves), 0.5-0.95x
+#: from 8192 on. CuPy plans fuse any size (each kernel launch costs the same).
+MIN_ARRAY_SIZE = 4096
 #: The fewest steps a group of 0-d values needs to become a kernel (a first compilation costs
 #: a few hundred milliseconds: worth it for a chain, not for two or three steps).
 MIN_SCALAR_GROUP = 6
@@ -265,7 +267,9 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
     if open_group is not None:
         groups.append(open_group)
     groups = [g for g in groups
-              if len(g.positions) >= (MIN_SCALAR_GROUP if g.shape == () else MIN_ARRAY_GROUP)]
+              if (len(g.positions) >= MIN_SCALAR_GROUP if g.shape == ()
+                  else len(g.positions) >= MIN_ARRAY_GROUP
+                  and (target == "cupy" or math.prod(g.shape) >= MIN_ARRAY_SIZE))]
     if not groups:
         return steps, eqns
     replaced: dict[int, tuple] = {}  # last position of a group -> its kernel step
@@ -358,7 +362,8 @@ def _ends(group: _Group, position: int, params: dict, arg_slots: tuple, out_slot
     with a reduction is compiled when the plan is built, as its sums are not NumPy's to the
     last bit: it must pay for that)."""
     if (not REDUCTION_KERNELS or group.shape == () or group.reduction is not None
-            or math.prod(group.shape) < MIN_REDUCTION_SIZE or len(arg_slots) != 1
+            or math.prod(group.shape) < (1 if target == "cupy" else MIN_ARRAY_SIZE)
+            or len(arg_slots) != 1
             or arg_slots[0] not in group.made or type(out_slots) is not int):
         return False
     members = set(group.positions)

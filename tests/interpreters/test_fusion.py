@@ -64,6 +64,14 @@ def test_a_group_ends_in_its_reduction(name, dtype, monkeypatch):
 
 
 @needs_kernels
+def test_groups_of_small_arrays_stay_numpy_steps():
+    x, w = _data(np.float64, (8, 96))  # (768 elements: a kernel call costs what it saves)
+    fn = lambda x, w: (x * w + 1.0) * x
+    assert not _kernels(_plan(fn, x, w))
+    np.testing.assert_array_equal(ft.jit(fn)(x, w), fn(x, w))
+
+
+@needs_kernels
 def test_only_reductions_over_all_axes_end_a_kernel_by_default():
     x, w = _data(np.float64)
     assert [k[0].name for k in _kernels(_plan(REDUCING["sum rows"], x, w))] == ["fused[mul sub]"]
@@ -72,14 +80,11 @@ def test_only_reductions_over_all_axes_end_a_kernel_by_default():
 
 
 @needs_kernels
-def test_a_reduced_value_others_read_or_a_small_group_is_not_reduced_in_the_kernel(monkeypatch):
+def test_a_reduced_value_other_steps_read_is_not_reduced_in_the_kernel(monkeypatch):
     monkeypatch.setattr(fusion, "REDUCTION_MODES", frozenset(("all", "rows", "cols")))
     x, w = _data(np.float64)
     plan = _plan(lambda x, w: (fnp.sum(x * w + 1.0, axis=-1), x * w + 1.0), x, w)
     assert [k[0].name for k in _kernels(plan)] == ["fused[mul add]"]
-    small = _plan(REDUCING["sum rows"], x[:4], w)
-    assert [k[0].name for k in _kernels(small)] == ["fused[mul sub]"]
-    np.testing.assert_allclose(small.run([x[:4], w])[0], REDUCING["sum rows"](x[:4], w), rtol=1e-14)
 
 
 @needs_kernels

@@ -2,6 +2,7 @@
 fused kernels; each keeps jit's results those of the plan without it."""
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -303,6 +304,14 @@ def _scalar_chain(x):
     return x
 
 
+@contextlib.contextmanager
+def _small_arrays_fuse():
+    """Arrays of any size fuse (kernels are checked on small arrays: fast to test)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(fusion, "MIN_ARRAY_SIZE", 1)
+        yield
+
+
 def _kernel_steps(plan) -> list:
     return [step for step in plan.steps if isinstance(step[0], fusion.FusedStep)]
 
@@ -387,7 +396,9 @@ def test_without_kernels_the_plan_runs_numpy_steps(monkeypatch):
 @settings(max_examples=10)
 @given(program=programs())
 def test_generated_programs_with_kernels_match_the_plain_plan(program):
-    staged, leaves, on, off = _on_and_off(program)
+    with _small_arrays_fuse():
+        staged, leaves, on, off = _on_and_off(program)
+        on.run(leaves)
     for _ in range(2):
         assert_same([np.asarray(v) for v in on.run(leaves)],
                     [np.asarray(v) for v in off.run(leaves)], str(staged))
@@ -424,7 +435,8 @@ def test_lower_shows_the_fused_kernel_and_its_equations():
 
 @needs_kernels
 @pytest.mark.parametrize("shape", [(7,), (4, 5), (2, 3, 4)])
-def test_arithmetic_on_arrays_is_one_kernel_with_numpy_broadcasting(shape):
+def test_arithmetic_on_arrays_is_one_kernel_with_numpy_broadcasting(shape, monkeypatch):
+    monkeypatch.setattr(fusion, "MIN_ARRAY_SIZE", 1)
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape)
     row = rng.standard_normal(shape[-1:])
@@ -447,7 +459,8 @@ def test_arithmetic_on_arrays_is_one_kernel_with_numpy_broadcasting(shape):
 
 
 @needs_kernels
-def test_array_kernels_take_non_contiguous_inputs_and_reuse_buffers():
+def test_array_kernels_take_non_contiguous_inputs_and_reuse_buffers(monkeypatch):
+    monkeypatch.setattr(fusion, "MIN_ARRAY_SIZE", 1)
     a = np.arange(12.0).reshape(3, 4)
     b = np.linspace(0, 1, 12).reshape(4, 3).T  # not C-contiguous
 
