@@ -189,7 +189,7 @@ class LinearTrace(StagingTrace):
     #: which records every tangent operation's source line through ``process_primitive``).
     direct = True
 
-    def record_like(self, prim, args: tuple, like: Var) -> Var:
+    def record_like(self, prim: Primitive, args: tuple, like: Var) -> Var:
         """Record ``prim(*args)`` (no parameters) whose output has the shape and dtype of
         the variable ``like`` (the caller knows it: ``scale`` of a tangent by a value of its
         own shape and dtype), without the shape rule; returns the output variable. Same

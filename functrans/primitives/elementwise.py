@@ -22,6 +22,7 @@ import functools
 import math
 import operator
 from threading import get_ident
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +99,7 @@ _ndarray = np.ndarray
 _SCALAR_DTYPES = {np.dtype(code).type: np.dtype(code) for code in np.typecodes["All"]}
 
 
-def scale(t, c):
+def scale(t: Any, c: Any) -> Any:
     """``mul(t, c)`` for a tangent ``t`` and a coefficient ``c``: the product nearly every JVP
     rule makes. Under ``grad`` (``t`` a variable of the linear recording, ``c`` a NumPy
     value or a Python number that keeps ``t``'s shape and dtype) the equation is recorded
@@ -120,7 +121,7 @@ def scale(t, c):
     return mul(t, c)
 
 
-def scale_left(c, t):
+def scale_left(c: Any, t: Any) -> Any:
     """``mul(c, t)``: ``scale`` with the coefficient written first (the equation keeps that
     order).
 
@@ -137,7 +138,7 @@ def scale_left(c, t):
     return mul(c, t)
 
 
-def _keeps_aval(c, t) -> bool:
+def _keeps_aval(c: Any, t: Any) -> bool:
     """Whether ``t * c`` has ``t``'s shape and dtype, for a host value ``c`` (a Python int or
     float, which a float tangent keeps its dtype with; a NumPy scalar or array of ``t``'s dtype
     no larger than ``t``); false for anything else (tracers, other arrays)."""

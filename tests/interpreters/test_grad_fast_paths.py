@@ -1,0 +1,156 @@
+"""grad's direct paths give what the general ones give: products and sums of tangents recorded
+without the shape rule (``scale``, add's JVP, ``LinearTrace.record_like``), the backward pass's
+own multiply and pass-through of a sum, and the per-call shortcuts of grad and linearize.
+
+The reference is the same derivative with debug_nans on, which turns every direct path off
+(each operation then goes through its rule and its checked implementation): values and
+dtypes must agree exactly.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.core.staging import LinearTrace
+from functrans.core.trace import Trace, pop_trace, push_trace, transforming
+from functrans.errors import LeakedTracerError
+from functrans.interpreters import transpose
+from functrans.interpreters.linearize import linearize_flat
+from functrans.primitives.elementwise import mul_p, scale, scale_left
+from functrans.testing import check_grads
+
+
+def _general(fn, *args):
+    """``fn(*args)`` with every direct path off (debug_nans on)."""
+    with ft.config.override(debug_nans=True):
+        return fn(*args)
+
+
+def _assert_same(a, b):
+    for x, y in zip(ft.tree.leaves(a), ft.tree.leaves(b)):
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.dtype == y.dtype and x.shape == y.shape
+        np.testing.assert_array_equal(x, y)
+
+
+def chain(x):
+    for _ in range(3):
+        x = fnp.sin(x) * 1.01 + 0.1 * x
+    return fnp.sum(fnp.tanh(x) * fnp.exp(-x))
+
+
+MIXED = [  # products and sums whose operands keep or change the tangent's shape and dtype
+    ("python scalars", lambda x: fnp.sum(3 * x * 2.5 + x)),
+    ("same-dtype NumPy scalar", lambda x: fnp.sum(x * x.dtype.type(1.5) + x * x)),
+    ("float64 scalar widens float32", lambda x: fnp.sum(x * np.float64(1.5))),
+    ("broadcast constant", lambda x: fnp.sum(x * ft.stop_gradient(x)[:, None])),
+    ("broadcast sum", lambda x: fnp.sum(x[None, :] + x[:, None])),
+    ("complex constant", lambda x: fnp.sum(fnp.real(x * (1 + 2j)))),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,f", MIXED + [("chain", chain)], ids=lambda v: v if isinstance(v, str) else "")
+def test_grad_equals_the_general_path(backend, name, f, dtype):
+    x = backend.put(np.linspace(-1.0, 1.0, 3).astype(dtype))
+    fast = ft.grad(f)(x)
+    backend.check_placed(fast)
+    _assert_same(backend.get(fast), backend.get(_general(ft.grad(f), x)))
+    assert backend.get(fast).dtype == dtype
+
+
+@pytest.mark.parametrize("x", [np.float64(0.3), np.float32(0.3), 0.3, np.array(0.3)], ids=type)
+def test_scalar_chain_equals_the_general_path(x):
+    for f in (chain, ft.grad(chain)):
+        _assert_same(ft.grad(f)(x), _general(ft.grad(f), x))
+        _assert_same(ft.value_and_grad(f)(x), _general(ft.value_and_grad(f), x))
+
+
+def test_chain_derivatives_match_finite_differences(backend):
+    check_grads(chain, (backend.put(np.array([0.3, -0.7])),), order=2)
+
+
+def test_vjp_with_a_cotangent_of_another_dtype_equals_the_general_path():
+    # a float32 cotangent for a float64 output: the direct multiply is skipped (dtypes differ)
+    x = np.array([0.5, 1.5])
+    _, f_vjp = ft.vjp(lambda x: fnp.sin(x) * 2.0 + x, x)
+    ct = np.ones(2, np.float32)
+    _assert_same(f_vjp(ct), _general(lambda: ft.vjp(lambda x: fnp.sin(x) * 2.0 + x, x)[1](ct)))
+
+
+def test_nested_and_jit_grads_agree():
+    d2 = ft.grad(ft.grad(lambda x: x**2 + 3 * x + 1))
+    assert float(d2(0.7)) == 2.0 and float(ft.jit(d2)(0.7)) == 2.0
+    hvp = ft.jvp(ft.grad(chain), (np.array([0.3, 0.4]),), (np.array([1.0, 0.0]),))[1]
+    _assert_same(hvp, _general(lambda: ft.jvp(ft.grad(chain), (np.array([0.3, 0.4]),),
+                                               (np.array([1.0, 0.0]),))[1]))
+    per_example = ft.vmap(ft.grad(chain))(np.array([[0.3], [0.4]]))
+    np.testing.assert_allclose(per_example[:, 0], [ft.grad(chain)(np.array([0.3]))[0],
+                                                   ft.grad(chain)(np.array([0.4]))[0]])
+
+
+def test_scale_records_the_product_mul_records():
+    x = np.array([1.0, 2.0])
+    for product in (lambda t: scale(t, np.float64(2.0)), lambda t: scale_left(np.float64(2.0), t),
+                    lambda t: scale(t, np.array([3.0, 4.0])), lambda t: scale(t, np.float32(2.0))):
+        _, program = linearize_flat(lambda ts, p=product: [p(ts[0])], [x], "test")
+        (eqn,) = program.eqns
+        assert eqn.prim is mul_p and eqn.params == {}
+        assert eqn.outs[0].shape == (2,) and eqn.outs[0].dtype == np.float64
+    # outside a linear recording it is mul
+    assert scale(np.float64(2.0), 3.0) == 6.0 and scale_left(2.0, np.float64(3.0)) == 6.0
+    y, t = ft.jvp(lambda x: scale(x, np.float64(3.0)), (x,), (np.ones(2),))
+    np.testing.assert_array_equal(t, [3.0, 3.0])
+
+
+def test_record_like_follows_the_debug_nans_recording():
+    x = np.array([1.0, 2.0])
+    with ft.config.override(debug_nans=True):
+        _, program = linearize_flat(lambda ts: [scale(ts[0], np.float64(2.0))], [x], "test")
+    assert program.eqns[0].source is not None  # process_primitive recorded the line
+    _, program = linearize_flat(lambda ts: [scale(ts[0], np.float64(2.0))], [x], "test")
+    assert program.eqns[0].source is None
+    assert type(program.trace) is LinearTrace
+
+
+def test_debug_nans_turns_the_backward_pass_shortcuts_off():
+    # (its checked implementations must see every operation of the backward pass)
+    assert transpose._inline
+    with ft.config.override(debug_nans=True):
+        assert not transpose._inline
+        with pytest.raises(FloatingPointError):
+            ft.grad(lambda x: fnp.sum(fnp.log(x)))(np.array([-1.0]))
+    assert transpose._inline
+
+
+def test_a_leaked_tangent_variable_still_raises():
+    leaked = []
+
+    def keep(x):
+        leaked.append(x)
+        return fnp.sin(x)
+
+    ft.grad(keep)(0.5)
+    with pytest.raises(LeakedTracerError):
+        ft.grad(lambda x: x * leaked[0])(0.5)
+
+
+def test_push_and_pop_trace_keep_the_stack():
+    before = transforming()
+    trace = push_trace(Trace, "test")
+    try:
+        assert transforming() and trace.alive
+    finally:
+        pop_trace(trace)
+    assert not trace.alive and transforming() == before
+
+
+def test_one_leaf_arguments_skip_the_pytree_but_keep_their_structure():
+    g = ft.grad(lambda w, x: w * x, argnums=(0, 1))(np.float64(2.0), 3.0)
+    assert isinstance(g, tuple) and float(g[0]) == 3.0 and float(g[1]) == 2.0
+    g = ft.grad(lambda p: p["w"] ** 2)({"w": 3.0})
+    assert list(g) == ["w"] and float(g["w"]) == 6.0
+    # an argument that is a tracer of an outer grad is one leaf too: d/dx (2 x y at y = x) = 4x
+    assert float(ft.grad(lambda x: ft.grad(lambda y: x * y * y)(x))(2.0)) == 8.0
