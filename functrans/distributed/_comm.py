@@ -171,13 +171,15 @@ def count_staging() -> None:
 
 
 def cuda_aware() -> bool:
-    """Whether mpi4py reports an MPI library that takes device buffers directly."""
-    mpi = mpi_module()
-    query = getattr(mpi, "Query_cuda_support", None) if mpi is not None else None
-    try:
-        return bool(query()) if query is not None else False
-    except Exception:
-        return False
+    """Whether mpi4py reports an MPI library that takes device buffers directly (asked once)."""
+    if "cuda_aware" not in _state:
+        mpi = mpi_module()
+        query = getattr(mpi, "Query_cuda_support", None) if mpi is not None else None
+        try:
+            _state["cuda_aware"] = bool(query()) if query is not None else False
+        except Exception:
+            _state["cuda_aware"] = False
+    return bool(_state["cuda_aware"])
 
 
 def debug_timeout() -> float | None:

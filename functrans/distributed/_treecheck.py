@@ -32,17 +32,20 @@ def dtype_of(x: Any) -> np.dtype:
     return np.asarray(x).dtype if isinstance(x, (int, float, complex, bool)) else np.dtype(x.dtype)
 
 
-def _signature(tree: Any) -> list:
+def _signature(tree: Any, on_device: tuple | None) -> list:
     flat, treedef = ft_tree.flatten_with_path(tree)
-    return [str(treedef)] + [(ft_tree.keystr(p), tuple(shape_of(x)), str(dtype_of(x)))
-                             for p, x in flat]
+    where = on_device or (False,) * len(flat)
+    return [str(treedef)] + [(ft_tree.keystr(p), tuple(shape_of(x)),
+                              str(dtype_of(x)) + (" in device memory" if d else ""))
+                             for (p, x), d in zip(flat, where)]
 
 
-def _hash(tree: Any, leaves: list, treedef: Any) -> np.ndarray:
-    key = (treedef, tuple((tuple(shape_of(x)), dtype_of(x)) for x in leaves))
+def _hash(tree: Any, leaves: list, treedef: Any, on_device: tuple | None) -> np.ndarray:
+    key = (treedef, tuple((tuple(shape_of(x)), dtype_of(x)) for x in leaves), on_device)
     h = _hashes.get(key)
     if h is None:
-        digest = hashlib.blake2b(repr(_signature(tree)).encode(), digest_size=16).digest()
+        digest = hashlib.blake2b(repr(_signature(tree, on_device)).encode(),
+                                 digest_size=16).digest()
         a, b = (int.from_bytes(digest[k:k + 8], "little") & _MASK for k in (0, 8))
         h = np.array([a, b, -a, -b], dtype=np.int64)
         if len(_hashes) >= _MAX_KEPT:
@@ -51,17 +54,18 @@ def _hash(tree: Any, leaves: list, treedef: Any) -> np.ndarray:
     return h
 
 
-def check_same_tree(tree: Any, what: str, leaves: list | None = None,
-                    treedef: Any = None) -> None:
+def check_same_tree(tree: Any, what: str, leaves: list | None = None, treedef: Any = None,
+                    on_device: tuple | None = None) -> None:
     """Raise ``TreeStructureError`` on every rank when ``tree``'s structure, shapes or dtypes
     differ between ranks, naming the first leaf that differs (``leaves`` and ``treedef``: the
-    tree already flattened, when the caller has them)."""
+    tree already flattened, when the caller has them; ``on_device``: which leaves MPI reads in
+    device memory, where that decides how they are reduced)."""
     c = _comm.comm()
     if c is None or c.Get_size() == 1:
         return
     if leaves is None:
         leaves, treedef = ft_tree.flatten(tree)
-    mine = _hash(tree, leaves, treedef)
+    mine = _hash(tree, leaves, treedef, on_device)
     seen = np.empty(4, dtype=np.int64)
     mpi = _comm.mpi_module()
     if _comm.debug_timeout() is None:
@@ -71,7 +75,7 @@ def check_same_tree(tree: Any, what: str, leaves: list | None = None,
                    f"{what} (comparing the trees across ranks)")
     if seen[0] == -seen[2] and seen[1] == -seen[3]:
         return
-    _name_the_difference(c, _signature(tree), what)
+    _name_the_difference(c, _signature(tree, on_device), what)
 
 
 def _name_the_difference(c: Any, sig: list, what: str) -> None:
@@ -89,6 +93,8 @@ def _name_the_difference(c: Any, sig: list, what: str) -> None:
             if (shape0, dt0) != (shape_r, dt_r):
                 raise errors.TreeStructureError(
                     f"{what}: the leaf at {path or '(root)'} has shape {shape_r} dtype {dt_r} on "
-                    f"rank {r} but shape {shape0} dtype {dt0} on rank 0. {advice}")
+                    f"rank {r} but shape {shape0} dtype {dt0} on rank 0. {advice}"
+                    + (" With a CUDA-aware MPI, a leaf must be in device memory on every rank "
+                       "or on none." if "device" in dt0 + dt_r else ""))
     raise errors.TreeStructureError(  # equal signatures whose kept hashes differ
         f"{what}: the trees differ between ranks. {advice}")

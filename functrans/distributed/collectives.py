@@ -116,7 +116,12 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
             out = [x / 1 if _dtype(x).kind in "iub" else x for x in out]
         return ft_tree.unflatten(treedef, out)
     if check:
-        check_same_tree(tree, "all_reduce", leaves, treedef)
+        # With a CUDA-aware MPI, device leaves take another path than host ones: every rank
+        # must agree on which leaves are which, or the ranks would call different collectives.
+        on_device = tuple(not isinstance(x, (np.ndarray, np.generic, int, float, complex, bool))
+                          and backend_of(x) is not NUMPY for x in leaves) \
+            if _comm.cuda_aware() and not inplace else None
+        check_same_tree(tree, "all_reduce", leaves, treedef, on_device)
     what = f"all_reduce(op={op!r})"
     if inplace:
         _reduce_into_leaves(c, leaves, op, n, bucket_bytes, what)
@@ -132,11 +137,12 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
             if host.nbytes < SEPARATE_BYTES:
                 small.append((i, host, backend))
                 continue
-            flat = host.reshape(-1) if host.flags.c_contiguous else None
+            if host.flags.c_contiguous:
+                flat = host.reshape(-1)
+            else:  # the same path as a contiguous leaf's on another rank: from a kept copy
+                flat = _reduce.workspace(dtype, "contiguous", host.size)
+                np.copyto(flat.reshape(host.shape), host)
             kept = _reduce.take(dtype, host.size)
-            if flat is None:  # not contiguous: copied into the kept buffer, reduced there
-                np.copyto(kept.reshape(host.shape), host)
-                flat = kept
             _reduce.reduce(c, flat, kept, op, n, bucket_bytes, what)
             value = kept.reshape(host.shape)
             if op == "mean" and dtype.kind not in "fc":

@@ -72,6 +72,9 @@ for op, ref in (("sum", np.sum), ("max", np.max), ("min", np.min), ("mean", np.m
         for other in everyone_got:
             for key in got:
                 assert np.array_equal(other[key], got[key]), (op, key)
+# a leaf contiguous on one rank and not on another takes the same path on both
+mixed = big["ring"] if R == 0 else np.asfortranarray(big["ring"])
+close(dist.all_reduce({"m": mixed})["m"], np.sum([t["ring"] for t in big_all], axis=0))
 # a result the caller holds never changes; one it let go of is reused
 first = dist.all_reduce(big)["ring"]
 kept = first.copy()
@@ -146,6 +149,12 @@ for op in ("sum", "mean"):
     close(to_numpy(got["a"]), getattr(everyone["a"], op)(0))
     close(to_numpy(got["b"]), getattr(everyone["b"][0], op)(0))
 assert dist.host_staging_count() == before
+try:  # device memory on some ranks and host memory on others would take different paths
+    dist.all_reduce({"a": dev["a"] if R != N - 1 else tree["a"]})
+except errors.TreeStructureError as e:
+    assert "device memory" in str(e) and f"rank {N - 1}" in str(e) and "['a']" in str(e), str(e)
+else:
+    raise AssertionError("device and host leaves were mixed across ranks")
 _comm.cuda_aware = _comm_cuda_aware
 del StrictArray.__cuda_array_interface__
 ok("device_arrays")
