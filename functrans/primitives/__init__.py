@@ -104,6 +104,7 @@ from functrans.primitives.linalg import (
 )
 from functrans.primitives.opaque import opaque_call_p
 from functrans.primitives.recurrent import (
+    gru_cell_fwd_p,
     gru_cell_jvp_p,
     gru_cell_p,
     gru_cell_vjp_p,

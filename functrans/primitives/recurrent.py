@@ -21,9 +21,15 @@ Each cell is three primitives:
 - ``gru_cell_vjp_p(xw, hw, h, ct) -> (ct_xw, ct_hw, ct_h)``: the cotangents, linear in
   ``ct``; its transpose is ``gru_cell_jvp_p``;
 
-and the same for ``lstm_cell``. The linear primitives recompute the gates from the primal inputs
-(a few NumPy calls) rather than keeping them, so the residuals of reverse mode are the inputs of
-the step. Their own derivatives with respect to the primal inputs (second order and beyond) are
+and the same for ``lstm_cell``. The linear primitives compute the gates from the primal inputs,
+or, under differentiation, take them as computed by the step: the JVP of ``gru_cell_p`` binds
+``gru_cell_fwd_p(xw, hw, h) -> (h', gates)`` (``gates`` packs ``r, z, n`` as ``(..., 3H)``) and
+passes ``gates`` to the linear primitives after ``h`` (``gru_cell_jvp_p(xw, hw, h, gates, t_xw,
+t_hw, t_h)``, ``gru_cell_vjp_p(xw, hw, h, gates, ct)``), so reverse mode keeps them as residuals
+instead of recomputing them at every step of the backward pass. ``gates`` is a hint, a function
+of ``xw, hw, h``: the rules of the linear primitives differentiate through those three and
+ignore the hint's tangent.
+Their own derivatives with respect to the primal inputs (second order and beyond) are
 written with existing primitives (``_gru_second``, ``_lstm_second`` and their cotangent forms),
 which differentiate to any order. All batch by moving the batch axes to the front: the gates
 work on any leading axes.
@@ -47,8 +53,8 @@ from functrans.primitives._define import add, batch_size, bdim_at_front, zeros_l
 from functrans.primitives.elementwise import logistic, mul, sub, tanh
 from functrans.primitives.shape import concatenate, slice_
 
-__all__ = ["gru_cell", "gru_cell_jvp_p", "gru_cell_p", "gru_cell_vjp_p", "lstm_cell", "lstm_cell_jvp_p",
-           "lstm_cell_p", "lstm_cell_vjp_p"]
+__all__ = ["gru_cell", "gru_cell_fwd_p", "gru_cell_jvp_p", "gru_cell_p", "gru_cell_vjp_p", "lstm_cell",
+           "lstm_cell_jvp_p", "lstm_cell_p", "lstm_cell_vjp_p"]
 
 
 # =============================================================================================
@@ -79,10 +85,32 @@ def _gru_cell_impl(xw, hw, h):
     return out
 
 
-def _gru_cell_jvp_impl(xw, hw, h, t_xw, t_hw, t_h):
+def _known_gates(xw, hw, h, gates) -> tuple:
+    """``r, z, n, hn`` from the packed gates ``gru_cell_fwd`` returned."""
+    size = h.shape[-1]
+    return gates[..., :size], gates[..., size:2 * size], gates[..., 2 * size:], hw[..., 2 * size:]
+
+
+def _gru_cell_fwd_impl(xw, hw, h):
+    xp = array_module_of(xw, hw, h)
+    r, z, n, _ = _gru_gates(xp, xw, hw, h)
+    out = h - n
+    out *= z
+    out += n
+    # (one copy: computing the gates into slices of one array instead is slower, its rows
+    # being strided)
+    return out, xp.concatenate([r, z, n], axis=-1)
+
+
+def _gru_cell_jvp_impl(xw, hw, h, *rest):
     xp = array_module_of(xw, hw, h)
     size = h.shape[-1]
-    r, z, n, hn = _gru_gates(xp, xw, hw, h)
+    if len(rest) == 4:
+        r, z, n, hn = _known_gates(xw, hw, h, rest[0])
+        rest = rest[1:]
+    else:
+        r, z, n, hn = _gru_gates(xp, xw, hw, h)
+    t_xw, t_hw, t_h = rest
     s = t_xw[..., :2 * size] + t_hw[..., :2 * size]  # the summed gate tangents of r and z
     dan = hn * (1 - r)
     dan *= s[..., :size]
@@ -99,9 +127,10 @@ def _gru_cell_jvp_impl(xw, hw, h, t_xw, t_hw, t_h):
     return dan
 
 
-def _gru_cell_vjp_impl(xw, hw, h, ct):
+def _gru_cell_vjp_impl(xw, hw, h, *rest):
+    ct = rest[-1]
     xp = array_module_of(xw, hw, h, ct)
-    r, z, n, hn = _gru_gates(xp, xw, hw, h)
+    r, z, n, hn = _known_gates(xw, hw, h, rest[0]) if len(rest) == 2 else _gru_gates(xp, xw, hw, h)
     a_n = ct * (1 - z)
     a_n *= 1 - n * n  # cotangent of the candidate's pre-activation
     g_r = a_n * hn
@@ -208,14 +237,42 @@ gru_cell_p.shape_rule = _gru_shape
 
 
 def _gru_cell_jvp(primals, tangents):
-    out = gru_cell_p.bind(*primals)
     if all(t is zero for t in tangents):
-        return out, zero
-    return out, gru_cell_jvp_p.bind(*primals, *_dense(tangents, primals))
+        return gru_cell_p.bind(*primals), zero
+    out, gates = gru_cell_fwd_p.bind(*primals)
+    return out, gru_cell_jvp_p.bind(*primals, gates, *_dense(tangents, primals))
 
 
 gru_cell_p.jvp = _gru_cell_jvp
 gru_cell_p.batch = lambda values, dims: (gru_cell_p.bind(*_moved_to_front(values, dims)), 0)
+
+
+# --- gru_cell_fwd: the step and its gates, for the linear primitives ------------------------------
+gru_cell_fwd_p = Primitive("gru_cell_fwd", multiple_results=True)
+gru_cell_fwd_p.impl = _gru_cell_fwd_impl
+
+
+def _gru_cell_fwd_shape(xw, hw, h):
+    shape, dtype = _gru_shape(xw, hw, h)
+    return [(shape, dtype), (xw.shape, dtype)]
+
+
+def _gru_cell_fwd_jvp(primals, tangents):
+    out, gates = gru_cell_fwd_p.bind(*primals)
+    if all(t is zero for t in tangents):
+        return [out, gates], [zero, zero]
+    dense = _dense(tangents, primals)
+    # (the gates' tangent, with existing primitives: only a derivative of order two or more
+    # reaches this rule, and only the spec tests read it; see the module docstring)
+    g = _gates_traced(*primals)
+    d = _direction(g, *dense)
+    t_gates = concatenate([mul(g["r1"], d["ar"]), d["dz"], d["dn"]], len(primals[2].shape) - 1)
+    return [out, gates], [gru_cell_jvp_p.bind(*primals, gates, *dense), t_gates]
+
+
+gru_cell_fwd_p.shape_rule = _gru_cell_fwd_shape
+gru_cell_fwd_p.jvp = _gru_cell_fwd_jvp
+gru_cell_fwd_p.batch = lambda values, dims: (gru_cell_fwd_p.bind(*_moved_to_front(values, dims)), [0, 0])
 
 
 def gru_cell(xw: Any, hw: Any, h: Any) -> Any:
@@ -244,21 +301,23 @@ gru_cell_jvp_p.shape_rule = _gru_shape
 
 
 def _gru_cell_jvp_jvp(primals, tangents):
-    p, t = primals[:3], primals[3:]
-    dp, dt = tangents[:3], tangents[3:]
+    k = len(primals) - 3  # xw, hw, h and, from gru_cell_fwd, the gates
+    p, t = primals[:k], primals[k:]
+    dp, dt = tangents[:3], tangents[k:]  # (the gates' tangent: see the module docstring)
     out = gru_cell_jvp_p.bind(*primals)
     parts = []
     if any(d is not zero for d in dt):
         parts.append(gru_cell_jvp_p.bind(*p, *_dense(dt, t)))
     if any(d is not zero for d in dp):
-        parts.append(_gru_second(*p, tuple(t), tuple(_dense(dp, p))))
+        parts.append(_gru_second(*p[:3], tuple(t), tuple(_dense(dp, p[:3]))))
     if not parts:
         return out, zero
     return out, parts[0] if len(parts) == 1 else add(parts[0], parts[1])
 
 
-def _gru_cell_jvp_transpose(ct, xw, hw, h, t_xw, t_hw, t_h):
-    return (zero, zero, zero, *gru_cell_vjp_p.bind(xw, hw, h, ct))
+def _gru_cell_jvp_transpose(ct, *args):
+    k = len(args) - 3
+    return (zero,) * k + tuple(gru_cell_vjp_p.bind(*args[:k], ct))
 
 
 gru_cell_jvp_p.jvp = _gru_cell_jvp_jvp
@@ -271,8 +330,8 @@ gru_cell_vjp_p = Primitive("gru_cell_vjp", multiple_results=True)
 gru_cell_vjp_p.impl = _gru_cell_vjp_impl
 
 
-def _gru_cell_vjp_shape(xw, hw, h, ct):
-    _, dtype = _gru_shape(xw, hw, h, ct)
+def _gru_cell_vjp_shape(xw, hw, h, *rest):
+    _, dtype = _gru_shape(xw, hw, h, *rest)
     return [(xw.shape, dtype), (hw.shape, dtype), (h.shape, dtype)]
 
 
@@ -280,14 +339,14 @@ gru_cell_vjp_p.shape_rule = _gru_cell_vjp_shape
 
 
 def _gru_cell_vjp_jvp(primals, tangents):
-    p, ct = primals[:3], primals[3]
-    dp, dct = tangents[:3], tangents[3]
+    p, ct = primals[:-1], primals[-1]  # xw, hw, h (and the gates), ct
+    dp, dct = tangents[:3], tangents[-1]
     outs = gru_cell_vjp_p.bind(*primals)
     parts = []
     if dct is not zero:
         parts.append(gru_cell_vjp_p.bind(*p, dct))
     if any(d is not zero for d in dp):
-        parts.append(_gru_second_vjp(*p, ct, tuple(_dense(dp, p))))
+        parts.append(_gru_second_vjp(*p[:3], ct, tuple(_dense(dp, p[:3]))))
     if not parts:
         return outs, [zero, zero, zero]
     if len(parts) == 1:
@@ -295,8 +354,9 @@ def _gru_cell_vjp_jvp(primals, tangents):
     return outs, [add(a, b) for a, b in zip(*parts)]
 
 
-def _gru_cell_vjp_transpose(cts, xw, hw, h, ct):
-    return zero, zero, zero, gru_cell_jvp_p.bind(xw, hw, h, *_dense(cts, (xw, hw, h)))
+def _gru_cell_vjp_transpose(cts, *args):
+    p = args[:-1]
+    return (zero,) * len(p) + (gru_cell_jvp_p.bind(*p, *_dense(cts, p[:3])),)
 
 
 gru_cell_vjp_p.jvp = _gru_cell_vjp_jvp

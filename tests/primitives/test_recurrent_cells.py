@@ -9,7 +9,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import nn, random, tree
-from functrans.primitives.recurrent import gru_cell, lstm_cell
+from functrans.primitives.recurrent import gru_cell, gru_cell_fwd_p, gru_cell_jvp_p, gru_cell_vjp_p, lstm_cell
 from functrans.testing import check_grads
 
 N, H = 3, 4
@@ -50,6 +50,27 @@ def test_values_and_derivatives_match_the_unfused_step(backend):
     close(backend.get(hvp), ft.jvp(ft.grad(loss(unfused), argnums), args, args)[1])
     gg = ft.grad(lambda *a: fnp.sum(ft.grad(loss(gru_cell), 1)(*a) ** 2), argnums)(*put)
     close(backend.get(gg), ft.grad(lambda *a: fnp.sum(ft.grad(loss(unfused), 1)(*a) ** 2), argnums)(*args))
+
+
+def test_linear_primitives_given_the_gates_match_and_differentiate_through_the_inputs(backend):
+    xw, hw, h = backend.put(inputs(3))
+    t = backend.put(inputs(4))
+    ct = backend.put(np.random.default_rng(5).standard_normal((N, H)))
+    out, gates = gru_cell_fwd_p.bind(xw, hw, h)
+    backend.check_placed(gates)
+    close(backend.get(out), backend.get(gru_cell(xw, hw, h)))
+    close(backend.get(gru_cell_jvp_p.bind(xw, hw, h, gates, *t)), backend.get(gru_cell_jvp_p.bind(xw, hw, h, *t)))
+    close(backend.get(gru_cell_vjp_p.bind(xw, hw, h, gates, ct)), backend.get(gru_cell_vjp_p.bind(xw, hw, h, ct)))
+
+    def jvp_given_gates(xw, hw, h):  # the gates' tangent is ignored: xw, hw, h carry it
+        return gru_cell_jvp_p.bind(xw, hw, h, gru_cell_fwd_p.bind(xw, hw, h)[1], *t)
+
+    def vjp_given_gates(xw, hw, h):
+        return tuple(gru_cell_vjp_p.bind(xw, hw, h, gru_cell_fwd_p.bind(xw, hw, h)[1], ct))
+
+    check_grads(jvp_given_gates, (xw, hw, h), order=2, modes=("fwd", "rev"))
+    check_grads(vjp_given_gates, (xw, hw, h), order=2, modes=("fwd", "rev"))
+    check_grads(lambda *a: tuple(gru_cell_fwd_p.bind(*a)), (xw, hw, h), order=2, modes=("fwd", "rev"))
 
 
 def test_check_grads_to_second_order():

@@ -28,6 +28,11 @@ def _gru_ref(xw, hw, h):
     return (1 - z) * n + z * h
 
 
+def _gru_fwd_ref(xw, hw, h):
+    r, z, n = _gates(xw, hw, h)
+    return (1 - z) * n + z * h, np.concatenate([r, z, n], -1)
+
+
 def _gru_jvp_ref(xw, hw, h, t_xw, t_hw, t_h):
     size = h.shape[-1]
     r, z, n = _gates(xw, hw, h)
@@ -101,6 +106,7 @@ def lstm_sig(extra_gates: int, extra_state: int):
 
 PRIMITIVES = [
     prim_spec("gru_cell", lambda xw, hw, h: P.gru_cell_p.bind(xw, hw, h), _gru_ref, 3, gru_sig(0, 0)),
+    prim_spec("gru_cell_fwd", lambda *a: tuple(P.gru_cell_fwd_p.bind(*a)), _gru_fwd_ref, 3, gru_sig(0, 0)),
     prim_spec("gru_cell_jvp", lambda *a: P.gru_cell_jvp_p.bind(*a), _gru_jvp_ref, 6, gru_sig(1, 0)),
     prim_spec("gru_cell_vjp", lambda *a: tuple(P.gru_cell_vjp_p.bind(*a)), _gru_vjp_ref, 4, gru_sig(0, 1)),
     prim_spec("lstm_cell", lambda g, c: tuple(P.lstm_cell_p.bind(g, c)), _lstm_ref, 2, lstm_sig(0, 0)),
