@@ -25,9 +25,9 @@ Example:
     >>> A = np.arange(4.0).reshape(2, 2)
     >>> x = np.ones(2)
     >>> outs, dims = vmap_basis_flat(lambda ts: [A @ (ts[0] * 3.0)], unit_basis([x], [x]), "demo")
-    >>> outs[0], dims[0]  # A @ (3 e_k) for k = 0, 1, with the example index along axis 1
-    (array([[0., 3.],
-           [6., 9.]]), 1)
+    >>> outs[0], dims[0]  # row k: A @ (3 e_k), the k-th column of 3 A (no product computed)
+    (array([[0., 6.],
+           [3., 9.]]), 0)
 """
 from __future__ import annotations
 
@@ -414,14 +414,14 @@ def _dot_general_rule(values: list, dims: list, *, dimension_numbers: Any) -> An
     paired = tuple(weight_axes[basis_axes.index(a)] for a in range(rank))
     free = tuple(a for a in range(len(weight.shape)) if a not in weight_axes)
     n = basis.size
-    if rank == 1:
-        out, dim = weight, paired[0]
-    else:
-        order = paired + free
-        if order != tuple(range(len(order))):
-            weight = transpose_p.bind(weight, permutation=order)
-        free_shape = tuple(weight.shape[rank:])
-        out, dim = reshape_p.bind(weight, new_sizes=(n,) + free_shape), 0
+    # the example index first (a view for NumPy), so that the elementwise steps after it
+    # need not move the batch axis each time
+    order = paired + free
+    if order != tuple(range(len(order))):
+        weight = transpose_p.bind(weight, permutation=order)
+    out, dim = weight, 0
+    if rank != 1:
+        out = reshape_p.bind(weight, new_sizes=(n,) + tuple(weight.shape[rank:]))
     scale = basis.scale
     if scale is not None:
         if type(scale) not in PY_SCALARS:
