@@ -50,17 +50,22 @@ for op, ref in (("sum", np.sum), ("mean", np.mean), ("max", np.max)):
     close(got["s"], ref(np.arange(N)) * np.ones(5))
 ok("all_reduce")
 
-# -- large leaves: each reduced on its own (the ring from 256 KB) into kept buffers ---------------
+# -- large leaves: each reduced on its own, from the caller's array into a kept buffer (the
+# thresholds lowered so that small arrays take those paths; one leaf at the real ones below)
 MPI = __import__("mpi4py.MPI", fromlist=["MPI"])
-big = {"ring": rng.normal(size=(201, 250)),              # 402 KB: the ring, uneven blocks
-       "separate": rng.normal(size=10_001),              # 80 KB: its own MPI all-reduce
-       "ints": np.arange(70_001, dtype=np.int64) * (R + 1),
-       "f32": rng.normal(size=100_003).astype(np.float32),
-       "strided": rng.normal(size=(300, 250)).T,         # not contiguous: copied, then reduced
+from functrans.distributed import _reduce, collectives  # noqa: E402
+
+thresholds = collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES
+collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES = 4096, 8192
+big = {"ring": rng.normal(size=(31, 41)),                 # 10 KB: exchanged, uneven blocks
+       "separate": rng.normal(size=601),                  # 4.8 KB: its own MPI all-reduce
+       "ints": np.arange(2001, dtype=np.int64) * (R + 1),
+       "f32": rng.normal(size=4003).astype(np.float32),
+       "strided": rng.normal(size=(60, 30)).T,            # not contiguous: from a kept copy
        "small": rng.normal(size=5)}
 big_all = MPI.COMM_WORLD.allgather(big)
 for op, ref in (("sum", np.sum), ("max", np.max), ("min", np.min), ("mean", np.mean)):
-    for bucket in (dist.DEFAULT_BUCKET_BYTES, 300_000):  # 300 KB: ring buckets, a small last one
+    for bucket in (dist.DEFAULT_BUCKET_BYTES, 12_000):  # 12 KB: exchanged buckets, a small last
         got = dist.all_reduce(big, op=op, bucket_bytes=bucket)
         for key, value in got.items():
             expect = ref(np.stack([t[key] for t in big_all]), axis=0)
@@ -68,8 +73,7 @@ for op, ref in (("sum", np.sum), ("max", np.max), ("min", np.min), ("mean", np.m
             np.testing.assert_allclose(value, expect, rtol=tol, atol=tol)
             assert value.shape == big[key].shape and not np.shares_memory(value, big[key])
             assert value.dtype == (np.float64 if op == "mean" and key == "ints" else big[key].dtype)
-        everyone_got = MPI.COMM_WORLD.allgather(got)  # the same bits on every rank
-        for other in everyone_got:
+        for other in MPI.COMM_WORLD.allgather(got):  # the same bits on every rank
             for key in got:
                 assert np.array_equal(other[key], got[key]), (op, key)
 # a leaf contiguous on one rank and not on another takes the same path on both
@@ -95,6 +99,9 @@ for op, ref in (("sum", np.sum), ("mean", np.mean)):
         expect = ref(np.stack([t[key] if key != "s" else np.zeros(3) + k
                                for k, t in enumerate(big_all)]), axis=0)
         np.testing.assert_allclose(mine[key], expect, rtol=1e-5, atol=1e-5)
+collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES = thresholds
+w = rng.normal(size=33_000)  # 264 KB: the exchange at the real thresholds
+close(dist.all_reduce({"w": w}, op="mean")["w"], np.mean(MPI.COMM_WORLD.allgather(w), axis=0))
 ok("large_leaves")
 
 # -- under the debug timeout the collectives wait on requests: the same results -----------------
