@@ -115,10 +115,15 @@ def fuse_updates(steps: list, eqns: list, avals: dict, template: list,
         if step[0] is not dot_general_p:
             continue
         found = _match(position, steps, eqns, avals, template, readers, keep)
-        if found is not None:
-            update, absorbed, fused, eqn = found
-            replaced[update] = (fused, eqn)
-            members.update(absorbed)
+        if found is None:
+            continue
+        update, absorbed, fused, eqn = found
+        # The sum of two products (x @ a + h @ b) matches twice: the first product is fused
+        # and the second is its ``w``, computed on its own.
+        if update in replaced:
+            continue
+        replaced[update] = (fused, eqn)
+        members.update(absorbed)
     if not replaced:
         return steps, eqns
     new_steps, new_eqns = [], []

@@ -68,6 +68,16 @@ def test_every_form_of_update_matches_eager(form):
     np.testing.assert_allclose(ft.jit(form)(W, H, D), form(W, H, D), rtol=1e-13, atol=1e-14)
 
 
+def test_a_sum_of_two_products_fuses_one_of_them():
+    x, h, a, b = (RNG.standard_normal(s) for s in ((3, 4), (3, 5), (4, 6), (5, 6)))
+    fn = lambda x, h, a, b: x @ a + h @ b
+    assert _fused(fn, x, h, a, b) == 1
+    for _ in range(2):
+        np.testing.assert_allclose(ft.jit(fn)(x, h, a, b), fn(x, h, a, b), rtol=1e-13)
+    three = lambda x, h, a, b: x @ a + h @ b + 0.5 * (x @ a)
+    np.testing.assert_allclose(ft.jit(three)(x, h, a, b), three(x, h, a, b), rtol=1e-13)
+
+
 def test_operands_of_any_layout(float32_too):
     """F-ordered and strided operands and weights give eager's values too."""
     h_f = np.asfortranarray(H)
