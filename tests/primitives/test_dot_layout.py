@@ -8,6 +8,7 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+from functrans.primitives.dot import dot_general
 from functrans.testing import check_grads
 
 # (rows of x, rows of W): below, at and above the thresholds of the swap (float32 only)
@@ -60,3 +61,13 @@ def test_result_is_c_contiguous():
     x, w = np.ones((8, 16), np.float32), np.ones((256, 16), np.float32)
     out = fnp.matmul(x, w.T)
     assert out.flags.c_contiguous and out.shape == (8, 256)
+
+
+def test_weight_in_f_order_is_multiplied_as_it_is():
+    rng = np.random.default_rng(2)
+    x, w = rng.standard_normal((16, 384)).astype(np.float32), rng.standard_normal((384, 128)).astype(np.float32)
+    numbers = (((1,), (1,)), ((), ()))
+    out = dot_general(x, w.T, numbers)  # x @ (w.T).T, w.T in F order: the fast layout already
+    assert out.flags.c_contiguous and out.dtype == np.float32
+    np.testing.assert_allclose(out, x @ w, rtol=1e-5, atol=1e-4)
+    np.testing.assert_allclose(ft.jit(lambda a, b: dot_general(a, b.T, numbers))(x, w), x @ w, rtol=1e-5, atol=1e-4)
