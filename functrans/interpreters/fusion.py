@@ -83,7 +83,7 @@ _HAVE_NUMBA = (os.environ.get("FUNCTRANS_JIT_KERNELS", "1") != "0"
 
 def available() -> bool:
     """Whether fused kernels can be compiled for NumPy arrays: Numba is installed (``pip
-    install "functrans[jit]"``) and not turned off by the environment variable
+    install -e ".[jit]"`` in the clone) and not turned off by the environment variable
     ``FUNCTRANS_JIT_KERNELS=0``.
 
     Example:
