@@ -123,3 +123,22 @@ def test_kept_buffers_are_reused_only_when_nothing_refers_to_them():
     d = _reduce.take(np.float64, 1000)
     assert d.ctypes.data == address  # free again: the kept buffer, not a new one
     assert _reduce.take(np.int32, 1000).dtype == np.int32
+
+
+def test_tree_hash_is_kept_per_structure_and_tells_shapes_dtypes_and_keys_apart():
+    from functrans.distributed import _treecheck
+
+    def digest(tree):
+        leaves, treedef = ft.tree.flatten(tree)
+        return _treecheck._hash(tree, leaves, treedef, None)
+
+    tree = {"w": np.zeros((2, 3)), "b": [np.zeros(3), 1.0]}
+    first = digest(tree)
+    assert digest({"w": np.ones((2, 3)), "b": [np.ones(3), 2.0]}) is first  # computed once
+    assert (first[:2] == -first[2:]).all() and (first[:2] >= 0).all()
+    others = [{"w": np.zeros((3, 2)), "b": [np.zeros(3), 1.0]},
+              {"w": np.zeros((2, 3), np.int64), "b": [np.zeros(3), 1.0]},
+              {"v": np.zeros((2, 3)), "b": [np.zeros(3), 1.0]},
+              {"w": np.zeros((2, 3)), "b": (np.zeros(3), 1.0)}]
+    digests = {tuple(first)} | {tuple(digest(t)) for t in others}
+    assert len(digests) == 1 + len(others)
