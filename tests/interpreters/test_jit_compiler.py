@@ -399,6 +399,7 @@ def test_generated_programs_with_kernels_match_the_plain_plan(program):
     with _small_arrays_fuse():
         staged, leaves, on, off = _on_and_off(program)
         on.run(leaves)
+    fusion.wait_for_kernels()
     for _ in range(2):
         assert_same([np.asarray(v) for v in on.run(leaves)],
                     [np.asarray(v) for v in off.run(leaves)], str(staged))
