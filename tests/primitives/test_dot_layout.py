@@ -71,3 +71,19 @@ def test_weight_in_f_order_is_multiplied_as_it_is():
     assert out.flags.c_contiguous and out.dtype == np.float32
     np.testing.assert_allclose(out, x @ w, rtol=1e-5, atol=1e-4)
     np.testing.assert_allclose(ft.jit(lambda a, b: dot_general(a, b.T, numbers))(x, w), x @ w, rtol=1e-5, atol=1e-4)
+
+
+@pytest.mark.parametrize("rows, inner, outer", [(33, 512, 512), (128, 512, 512), (128, 256, 512),
+                                                (128, 512, 256), (129, 512, 512)])
+def test_up_to_128_rows_with_wide_operands(backend, rows, inner, outer):
+    """The swap also applies from 33 to 128 rows when the inner and outer sizes are 512 or more."""
+    rng = np.random.default_rng(rows)
+    x, w = (rng.standard_normal(s).astype(np.float32) for s in ((rows, inner), (outer, inner)))
+    args = backend.put((x, w))
+    eager = dot_general(*args, (((1,), (1,)), ((), ())))
+    jitted = ft.jit(lambda x, w: x @ w.T)(*args)
+    backend.check_placed(eager)
+    out = backend.get(eager)
+    assert out.dtype == np.float32 and out.shape == (rows, outer) and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, backend.get(jitted))
+    np.testing.assert_allclose(out, x @ w.T, rtol=1e-4, atol=1e-3)
