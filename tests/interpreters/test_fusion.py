@@ -10,9 +10,13 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+from functrans.backend import array_module
 from functrans.interpreters import fusion, kernels_cupy, kernels_numba
 from functrans.interpreters.fusion import KernelSpec
 from functrans.interpreters.replay import ReplayPlan
+from functrans.testing.strict import StrictArray
+
+from backends import BACKENDS
 
 needs_kernels = pytest.mark.skipif(
     not fusion.available(), reason="fused kernels need Numba: pip install 'functrans[jit]'")
@@ -222,6 +226,54 @@ def test_cupy_literals_and_powers():
 def test_plans_on_cupy_arrays_fuse_only_when_every_array_is_cupys():
     assert not fusion.all_cupy([np.ones(2), 1.0, None])
     assert not fusion.all_cupy([1.0, np.float32(2.0)])
+
+
+def _evaluate(spec: KernelSpec, args: tuple) -> tuple:
+    """What a kernel of ``spec`` computes, by the array operations of its inputs' module (a
+    stand-in for the CUDA source where there is no GPU)."""
+    xp = array_module(args[0])
+    table = {"add": xp.add, "sub": xp.subtract, "mul": xp.multiply, "div": xp.divide,
+             "neg": xp.negative, "max": xp.maximum, "min": xp.minimum, "abs": xp.abs}
+    values: list = []
+    for name, operands, y in spec.ops:
+        xs = [o if isinstance(o, float) else (args if o[0] == "a" else values)[int(o[1:])]
+              for o in operands]
+        values.append(xs[0] ** y if name == "integer_pow" else table.get(name, getattr(xp, name, None))(*xs))
+    outs = tuple(values[n] for n in spec.outputs)
+    if spec.reduction is not None:
+        kind, _, n = spec.reduction
+        outs += ({"sum": xp.sum, "max": xp.max, "min": xp.min}[kind](values[n], axis=spec.axes),)
+    return outs
+
+
+def test_plans_on_device_arrays_run_the_cupy_kernels_of_their_groups(monkeypatch):
+    # The strict backend's arrays (which refuse conversion to NumPy) stand for CuPy's, and
+    # each generated kernel runs as the array operations its spec names.
+    made: list = []
+
+    def make_runner(spec):
+        made.append(spec)
+        return kernels_cupy.elementwise_source(spec)[2], lambda *args: _evaluate(spec, args)
+
+    monkeypatch.setattr(fusion, "all_cupy", lambda values: all(
+        isinstance(v, StrictArray) or v is None or isinstance(v, (float, int, np.generic))
+        for v in values))
+    monkeypatch.setattr(kernels_cupy, "make_runner", make_runner)
+    strict = BACKENDS["strict"]
+    x, w = _data(np.float64, (6, 5))
+
+    def fn(x, w):
+        h = fnp.tanh(x * w + 0.5)
+        return h * (1.0 - h * h), fnp.sum((x - w) * x, axis=-1), fnp.max(x * w - 1.0, axis=0)
+
+    jitted = ft.jit(fn)
+    for _ in range(2):
+        got = jitted(strict.put(x), strict.put(w))
+        strict.check_placed(got)
+        for g, e in zip(got, fn(x, w)):
+            np.testing.assert_allclose(strict.get(g), e, rtol=1e-14)
+    # two kernels, ending in reductions over any axes; the first also gives h * (1 - h * h)
+    assert [(spec.reduction[0], len(spec.outputs)) for spec in made] == [("sum", 2), ("max", 0)]
 
 
 def _gpu_unavailable_reason() -> str | None:
