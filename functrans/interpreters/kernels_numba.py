@@ -238,7 +238,7 @@ def _wrapper_source(spec: Any) -> str:
 _compiled_kernels: dict[str, Any] = {}
 _lock = threading.Lock()
 _pending: dict[str, list[dict]] = {}  # source -> the wrapper namespaces waiting for its kernel
-_worker: threading.Thread | None = None
+_working = False  # whether the background thread runs (it ends when nothing is pending)
 _idle = threading.Event()
 _idle.set()
 
@@ -250,7 +250,7 @@ def _cache_dir() -> str:
 
 def _compile_later(source: str, namespace: dict) -> None:
     """Compile ``source`` in the background thread, then set ``namespace["kernel"]``."""
-    global _worker
+    global _working
     with _lock:
         waiting = _pending.get(source)
         if waiting is not None:
@@ -258,17 +258,19 @@ def _compile_later(source: str, namespace: dict) -> None:
             return
         _pending[source] = [namespace]
         _idle.clear()
-        if _worker is None or not _worker.is_alive():
+        if not _working:
+            _working = True
             # Not a daemon: the interpreter waits for a compilation in progress at exit
             # rather than tearing Numba down under it.
-            _worker = threading.Thread(target=_work, name="functrans-kernels")
-            _worker.start()
+            threading.Thread(target=_work, name="functrans-kernels").start()
 
 
 def _work() -> None:
+    global _working
     while True:
         with _lock:
             if not _pending:
+                _working = False
                 _idle.set()
                 return
             source = next(iter(_pending))
