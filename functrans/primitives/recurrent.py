@@ -131,14 +131,17 @@ def _gru_cell_vjp_impl(xw, hw, h, *rest):
     ct = rest[-1]
     xp = array_module_of(xw, hw, h, ct)
     r, z, n, hn = _known_gates(xw, hw, h, rest[0]) if len(rest) == 2 else _gru_gates(xp, xw, hw, h)
-    a_n = ct * (1 - z)
-    a_n *= 1 - n * n  # cotangent of the candidate's pre-activation
+    kept = ct * (1 - z)  # the cotangent of n
+    a_n = n * n
+    a_n -= 1
+    a_n *= kept  # minus the cotangent of the candidate's pre-activation
     g_r = a_n * hn
     g_r *= r
-    g_r *= 1 - r
-    g_z = (h - n) * ct
+    g_r *= r - 1
+    g_z = h - n
     g_z *= z
-    g_z *= 1 - z
+    g_z *= kept
+    xp.negative(a_n, out=a_n)
     ct_xw = xp.concatenate([g_r, g_z, a_n], axis=-1)
     ct_hw = xp.concatenate([g_r, g_z, a_n * r], axis=-1)
     return ct_xw, ct_hw, ct * z
