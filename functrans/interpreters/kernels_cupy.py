@@ -16,7 +16,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["elementwise_source", "reduction_source", "make_runner"]
+__all__ = ["elementwise_source", "reduction_source", "make_runner", "CUPY_API"]
+
+#: (dotted name, keywords passed to it) for everything this module calls in CuPy (checked
+#: against the installed CuPy without a GPU, as the backend's list is).
+CUPY_API: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cupy.ElementwiseKernel", ()),
+    ("cupy.ReductionKernel", ("reduce_type",)),
+    ("cupy.ReductionKernel.__call__", ("axis",)),
+    ("cupy.empty", ()),
+    ("cupy.broadcast_to", ()),
+)
 
 _CTYPE = {"float32": "float", "float64": "double"}
 _BINARY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})",

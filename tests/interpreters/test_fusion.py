@@ -276,6 +276,25 @@ def test_plans_on_device_arrays_run_the_cupy_kernels_of_their_groups(monkeypatch
     assert [(spec.reduction[0], len(spec.outputs)) for spec in made] == [("sum", 2), ("max", 0)]
 
 
+def test_every_cupy_name_and_keyword_the_kernels_use_exists():
+    pytest.importorskip("cupy")
+    import importlib
+    import inspect
+
+    for dotted, keywords in kernels_cupy.CUPY_API:
+        module, *attributes = dotted.split(".")
+        obj = importlib.import_module(module)
+        for attribute in attributes:
+            obj = getattr(obj, attribute)
+        for keyword in keywords:
+            try:
+                params = inspect.signature(obj).parameters
+                ok = keyword in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+            except (TypeError, ValueError):  # a Cython function without a signature: its docs
+                ok = keyword in (obj.__doc__ or "")
+            assert ok, f"{dotted} takes no keyword {keyword!r}"
+
+
 def _gpu_unavailable_reason() -> str | None:
     try:
         import cupy
