@@ -27,9 +27,9 @@ from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.basis import unit_basis, vmap_basis_flat
+from functrans.interpreters.basis_transpose import transpose_on_basis
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.linearize import linearize_flat
-from functrans.interpreters.transpose import transpose_program
 from functrans.primitives import reshape_p, slice_p, transpose_p
 from functrans.primitives._define import bdim_at_front
 
@@ -227,8 +227,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             sizes = [b.size for b in basis]
             total = sum(sizes)
             # the backward pass along every unit vector of the outputs at once
-            cts, dims = vmap_basis_flat(
-                lambda cts: transpose_program(program, cts, consume=True), basis, name)
+            cts, dims = transpose_on_basis(program, basis, name)
             rows = [_batch_first(ct, d, x, total) for ct, d, x in zip(cts, dims, leaves)]
             jac_leaves, start = [], 0
             for leaf, m in zip(out_leaves, sizes):

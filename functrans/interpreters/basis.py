@@ -197,10 +197,11 @@ class BasisTrace(BatchTrace):
         return BatchTrace.process_primitive(self, prim, args, params)
 
 
-def vmap_basis_flat(fun: Callable[[list], Sequence], basis: Sequence[ScaledBasis],
-                    origin: str) -> tuple[list, list]:
-    """``vmap_flat`` of ``fun`` over the examples of ``basis`` (one ``ScaledBasis`` per input,
-    all of the same ``total``), keeping the bases symbolic where the steps allow. Returns the
+def vmap_basis_flat(fun: Callable[[list], Sequence], basis: Sequence[Any], origin: str,
+                    axis_size: int | None = None) -> tuple[list, list]:
+    """``vmap_flat`` of ``fun`` over the examples of ``basis`` (one ``ScaledBasis``, or a batch
+    as an array with its batch axis first, per input; ``axis_size`` examples, by default the
+    ``total`` of the first), keeping the bases symbolic where the steps allow. Returns the
     outputs as arrays and the batch axis of each (``NOT_MAPPED``: the same for every example).
 
     Example:
@@ -212,7 +213,7 @@ def vmap_basis_flat(fun: Callable[[list], Sequence], basis: Sequence[ScaledBasis
                [0., 0., 2.]])
     """
     with new_trace(BasisTrace, origin) as trace:
-        trace.axis_size = basis[0].total if basis else 0
+        trace.axis_size = axis_size if axis_size is not None else basis[0].total if basis else 0
         tracers = [BatchTracer(trace, b, 0) for b in basis]
         outs: list = []
         out_dims: list[int | None] = []

@@ -12,6 +12,9 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.interpreters.basis import ScaledBasis, unit_basis, vmap_basis_flat
+from functrans.interpreters.basis_transpose import transpose_on_basis
+from functrans.interpreters.linearize import linearize_flat
+from functrans.interpreters.transpose import transpose_program
 from functrans.testing import check_grads, numerical_jvp
 
 RNG = np.random.default_rng(7)
@@ -86,6 +89,9 @@ FUNCTIONS = {
     "reshape_then_scale": lambda c, x: (x.reshape(2, 2) * c.signs).reshape(4) @ c.A,
     "slice_and_reverse": lambda c, x: x[1:] * x[:-1] + fnp.flip(x[:3]) * 1.5,
     "reduction": lambda c, x: fnp.sum(fnp.exp(x) * c.C) * x,
+    "two_layers": lambda c, x: fnp.tanh(c.A @ fnp.tanh(c.A.T @ x)) * 2.0 - x,
+    "identity": lambda c, x: x,
+    "cumulative_then_scaled": lambda c, x: fnp.cumsum(x) / c.C,
 }
 MATRIX_FUNCTIONS = {
     "full_contraction": lambda c, m: fnp.tanh(fnp.tensordot(c.W3, m, axes=2)),
@@ -316,3 +322,18 @@ def test_products_with_batches_and_leading_axes_keep_the_basis(backend):
     dense = np.flip(np.eye(3), axis=1) + 1.0
     np.testing.assert_array_equal(backend.get(z), dense * np.diag(host))
     assert dims == [0, 0]
+
+
+@pytest.mark.parametrize("name", ["tanh_matvec_times_x", "two_layers", "quotient_negation_sum",
+                                  "identity", "slice_and_reverse"])
+def test_the_direct_backward_walk_equals_the_traced_one(backend, name):
+    """jacrev's walk on the basis (rules applied directly, then the traced rest) and the walk
+    under BasisTrace throughout give the same arrays."""
+    f = functools.partial(FUNCTIONS[name], Constants(backend))
+    x = backend.put(RNG.standard_normal(4))
+    outs, program = linearize_flat(lambda ts: [f(ts[0])], [x], "test")
+    direct, direct_dims = transpose_on_basis(program, unit_basis(outs, outs), "test")
+    traced, traced_dims = vmap_basis_flat(lambda cts: transpose_program(program, cts),
+                                          unit_basis(outs, outs), "test")
+    assert direct_dims == traced_dims == [0]
+    np.testing.assert_array_equal(backend.get(direct[0]), backend.get(traced[0]))
