@@ -31,6 +31,7 @@ Example:
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -234,8 +235,11 @@ def _scaled_by(prim: Any, basis: ScaledBasis, value: Any, basis_first: bool) -> 
     scale, when the value does not broadcast the example shape any wider (leading axes of
     length 1 aside: they leave the entries in the same order)."""
     example_shape = basis.example_shape
-    example = _Abstract(example_shape, basis.dtype)
-    shape, dtype = prim.shape_rule(example, value) if basis_first else prim.shape_rule(value, example)
+    if type(value) is np.ndarray and value.shape == example_shape and value.dtype == basis.dtype:
+        shape, dtype = example_shape, basis.dtype  # (the common case, without the shape rule)
+    else:
+        example = _Abstract(example_shape, basis.dtype)
+        shape, dtype = prim.shape_rule(example, value) if basis_first else prim.shape_rule(value, example)
     if shape != example_shape:
         lead = len(shape) - len(example_shape)
         if shape[lead:] != example_shape or any(d != 1 for d in shape[:lead]):
@@ -393,6 +397,15 @@ def _in_block(out: Any, dim: int, basis: ScaledBasis) -> Any:
     return pad(out, 0, config)
 
 
+@functools.lru_cache(maxsize=256)
+def _weight_order(basis_axes: tuple, weight_axes: tuple, weight_ndim: int) -> tuple | None:
+    """The weight's axes in the order of the basis axes they meet, then its free axes (None:
+    already in that order)."""
+    paired = tuple(weight_axes[basis_axes.index(a)] for a in range(len(basis_axes)))
+    order = paired + tuple(a for a in range(weight_ndim) if a not in weight_axes)
+    return None if order == tuple(range(weight_ndim)) else order
+
+
 def _dot_general_rule(values: list, dims: list, *, dimension_numbers: Any) -> Any:
     """A weight contracted with every axis of the basis: example ``k`` (unit vector at index
     ``j``, scaled by ``s_j``) gives ``s_j`` times the weight's slice at ``j``, so the batch is
@@ -411,14 +424,11 @@ def _dot_general_rule(values: list, dims: list, *, dimension_numbers: Any) -> An
     if len(basis_axes) != rank:
         return NotImplemented  # the basis keeps free axes: the batch is not the weight
     dtype = basis.dtype if basis.dtype == weight.dtype else np.result_type(basis.dtype, weight.dtype)
-    # the weight's axes in the order of the basis axes they meet, then its free axes
-    paired = tuple(weight_axes[basis_axes.index(a)] for a in range(rank))
-    free = tuple(a for a in range(len(weight.shape)) if a not in weight_axes)
     n = basis.size
     # the example index first (a view for NumPy), so that the elementwise steps after it
     # need not move the batch axis each time
-    order = paired + free
-    if order != tuple(range(len(order))):
+    order = _weight_order(tuple(basis_axes), tuple(weight_axes), len(weight.shape))
+    if order is not None:
         weight = transpose_p.bind(weight, permutation=order)
     out, dim = weight, 0
     if rank != 1:
