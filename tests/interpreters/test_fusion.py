@@ -76,7 +76,8 @@ def test_groups_of_small_arrays_stay_numpy_steps():
 
 
 @needs_kernels
-def test_only_reductions_over_all_axes_end_a_kernel_by_default():
+def test_reduction_modes_choose_which_reductions_end_a_kernel(monkeypatch):
+    monkeypatch.setattr(fusion, "REDUCTION_MODES", frozenset(("all",)))
     x, w = _data(np.float64)
     assert [k[0].name for k in _kernels(_plan(REDUCING["sum rows"], x, w))] == ["fused[mul sub]"]
     (kernel,) = _kernels(_plan(REDUCING["sum all"], x, w))
