@@ -144,6 +144,18 @@ def test_first_run_gives_the_bits_of_later_runs_while_the_kernel_compiles(dtype)
         assert a.dtype == b.dtype == dtype
 
 
+@needs_kernels
+def test_without_the_background_thread_the_kernel_is_ready_after_the_first_run(monkeypatch):
+    monkeypatch.setattr(kernels_numba, "BACKGROUND", False)
+    fn = lambda x, w: (x * w - 1.0 + 0.0625) * w  # (a constant no other test uses)
+    x, w = _data(np.float32)
+    plan = ReplayPlan(ft.make_jaxpr(fn)(x, w).program)
+    plan.run([x, w])
+    (kernel,) = _kernels(plan)
+    assert kernel[1].__globals__["kernel"] is not None  # (the wrapper's compiled kernel)
+    np.testing.assert_array_equal(plan.run([x, w])[0], fn(x, w))
+
+
 def test_which_kernels_are_bit_exact():
     spec = lambda ops, reduction=None: KernelSpec(np.dtype("float64"), (8, 8), ops, ["full"], [0],
                                                   reduction, (8,), (1,))
