@@ -22,7 +22,7 @@ __all__ = ["elementwise_source", "reduction_source", "make_runner", "CUPY_API"]
 #: against the installed CuPy without a GPU, as the backend's list is).
 CUPY_API: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("cupy.ElementwiseKernel", ()),
-    ("cupy.ReductionKernel", ("reduce_type",)),
+    ("cupy.ReductionKernel", ()),
     ("cupy.ReductionKernel.__call__", ("axis",)),
     ("cupy.empty", ()),
     ("cupy.broadcast_to", ()),
@@ -163,7 +163,7 @@ def make_runner(spec: Any) -> tuple[str, Any]:
         if elementwise is not None:
             kernels.append(cupy.ElementwiseKernel(*elementwise))
         if reduction is not None:
-            kernels.append(cupy.ReductionKernel(*reduction, reduce_type=dtype.name))
+            kernels.append(cupy.ReductionKernel(*reduction))  # (it reduces in its output's type)
         kernels.append(cupy)
 
     def run(*args: Any) -> tuple:
