@@ -121,7 +121,10 @@ class DerivedCache:
         if value is None:
             value = make()
             if len(self._entries) >= self.size:
-                del self._entries[next(iter(self._entries))]
+                try:
+                    del self._entries[next(iter(self._entries))]
+                except (KeyError, RuntimeError, StopIteration):  # another thread evicted first
+                    pass
             self._entries[full] = value
         return value
 
