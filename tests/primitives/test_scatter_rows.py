@@ -67,3 +67,20 @@ def test_embedding_lookup_derivatives(backend):
     np.add.at(want, ids, np.cos(table[ids]) * weights)
     np.testing.assert_allclose(backend.get(g), want, rtol=1e-12)
     check_grads(f, (backend.put(table),), order=2)
+
+
+@pytest.mark.parametrize("index", [(IndexArray(0), slice(None)), (IndexArray(0), Ellipsis),
+                                   (IndexArray(0), slice(None), slice(None))])
+def test_whole_rows_spelled_with_slices_or_ellipsis(index):
+    rng = np.random.default_rng(3)
+    x, rows = rng.standard_normal((5, 8, 2)), np.array([4, 1, 4, -1])
+    updates = rng.standard_normal((4, 8, 2))
+    want = x.copy()
+    np.add.at(want, rows, updates)
+    np.testing.assert_allclose(scatter_add(x, updates, index, (rows,)), want, rtol=1e-12)
+
+
+def test_partial_rows_are_not_taken_as_whole_rows():
+    x, rows = np.zeros((3, 16)), np.array([0, 0, 2])
+    got = scatter_add(x, np.ones((3, 8)), (IndexArray(0), slice(0, 8)), (rows,))
+    np.testing.assert_array_equal(got.sum(axis=1), [16.0, 0.0, 8.0])
