@@ -371,12 +371,16 @@ def _scan_impl(*args, body, length, reverse, unroll):
     plan = body.plan(frozenset(map(type, args)))
     run = plan.run_shared  # each step's carry only feeds the next step; ys are copied
     k = body.num_carry
+    c = len(consts)
+    inputs = consts + carry + [None] * len(xs)  # refilled in place at every step
     outs: list = []
     for i in (range(length - 1, -1, -1) if reverse else range(length)):
-        outs = run(consts + carry + [x[i] for x in xs])
-        carry = outs[:k]
-        for y, value in zip(ys, outs[k:]):
-            y[i] = value
+        for j, x in enumerate(xs, c + k):
+            inputs[j] = x[i]
+        outs = run(inputs)
+        inputs[c:c + k] = outs[:k]
+        for j, y in enumerate(ys, k):
+            y[i] = outs[j]
     return plan.detach(outs)[:k] + ys  # (detach takes a whole output list of the plan)
 
 
