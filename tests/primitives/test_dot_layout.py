@@ -87,3 +87,22 @@ def test_up_to_128_rows_with_wide_operands(backend, rows, inner, outer):
     assert out.dtype == np.float32 and out.shape == (rows, outer) and out.flags.c_contiguous
     np.testing.assert_array_equal(out, backend.get(jitted))
     np.testing.assert_allclose(out, x @ w.T, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows, inner, outer", [(256, 10, 128), (128, 10, 512), (64, 16, 64),
+                                                (256, 17, 128), (16, 10, 128), (1024, 10, 256)])
+def test_short_inner_sizes(backend, dtype, rows, inner, outer):
+    """A short inner size multiplies by a C-ordered copy of ``y.T`` (NumPy arrays)."""
+    rng = np.random.default_rng(inner + outer)
+    x, w = (rng.standard_normal(s).astype(dtype) for s in ((rows, inner), (outer, inner)))
+    args = backend.put((x, w))
+    eager = dot_general(*args, (((1,), (1,)), ((), ())))
+    jitted = ft.jit(lambda x, w: x @ w.T)(*args)
+    backend.check_placed(eager)
+    out = backend.get(eager)
+    assert out.dtype == dtype and out.shape == (rows, outer) and out.flags.c_contiguous
+    np.testing.assert_array_equal(out, backend.get(jitted))
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out, x @ w.T, rtol=tol, atol=tol)
+    check_grads(lambda x: (x @ args[1].T) ** 2, (args[0][:3],), order=1)
