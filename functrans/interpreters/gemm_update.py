@@ -12,7 +12,8 @@ The pass applies only where the result is the same computation in the same dtype
 product is a 2-d matrix product (any of the four transposed layouts ``dot_general`` gives
 it, no batch dimensions) of float32 or float64 operands of one dtype; its result is read by
 the scaling alone, and the scaled product by the update alone (neither is an output); the
-scale is a number (a constant or a 0-d value of the plan) and the update's other operand has
+scale is a number (a constant, a 0-d value of the plan, or a Python number given to the jitted
+function, read at every call) and the update's other operand has
 the product's shape and dtype. It needs SciPy's BLAS wrappers (``scipy.linalg.blas``); without
 SciPy the plan keeps its steps.
 
@@ -38,7 +39,7 @@ import numpy as np
 
 from functrans.core.ir import Eqn
 from functrans.primitives._define import add_p
-from functrans.primitives.dot import dot_general_p
+from functrans.primitives.dot import dot_general, dot_general_p
 from functrans.primitives.elementwise import mul_p, sub_p
 
 __all__ = ["available", "fuse_updates", "GemmUpdateStep", "DTYPES"]
@@ -228,11 +229,14 @@ def _match(position: int, steps: list, eqns: list, avals: dict, template: list,
 
 def _is_number(slot: int, avals: dict, template: list) -> bool:
     """Whether ``slot`` holds a real number: a constant Python or NumPy number or 0-d array,
-    or a 0-d variable of a real dtype."""
+    a 0-d variable of a real dtype, or a variable of no known shape (a Python number given to
+    jit is one)."""
     value = template[slot] if slot < len(template) else None
     if value is None:
         aval = avals.get(slot)
-        return aval is not None and aval[0] == () and np.dtype(aval[1]).kind in "fiu"
+        if aval is None:  # a Python number given to jit (or a value of unknown shape: the
+            return True   # step checks it when it runs)
+        return aval[0] == () and np.dtype(aval[1]).kind in "fiu"
     if type(value) is bool or isinstance(value, np.bool_):
         return False
     if isinstance(value, _NUMBERS):
@@ -300,6 +304,11 @@ def _runner(contract: tuple, dtype: np.dtype, sign: float, scale_slot: int | Non
     alpha = sign * float(template[scale_slot]) if constant else sign  # type: ignore[index]
 
     def run(x: Any, y: Any, w: Any, scale: Any = None) -> Any:
+        if scale is not None and getattr(scale, "ndim", 0) != 0:
+            # An array in the scale's place (a value the plan knew no shape of): unfused.
+            product = dot_general(x, y, (contract, ((), ())))
+            scaled = np.multiply(scale, product)
+            return np.subtract(w, scaled) if sign < 0 else np.add(w, scaled)
         first, trans_a = _operand(y, b_transposed)
         second, trans_b = _operand(x, a_transposed)
         c = w.copy()

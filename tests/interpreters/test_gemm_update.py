@@ -98,6 +98,22 @@ def test_a_traced_scale_is_read_at_every_call():
     assert jitted.lower(W, H, D, np.array(0.1)).as_text().count("gemm_update") == 1
 
 
+def test_a_python_number_given_to_jit_is_read_at_every_call():
+    jitted = ft.jit(lambda w, h, d, lr: w - lr * (h.T @ d))
+    assert jitted.lower(W, H, D, 0.1).as_text().count("gemm_update") == 1
+    for lr in (0.1, -2.5, 3, True):
+        np.testing.assert_allclose(jitted(W, H, D, lr), W - lr * (H.T @ D), rtol=1e-13, atol=1e-14)
+
+
+def test_an_array_in_the_scales_place_runs_unfused():
+    """A value of no known shape (an output of a multiple-result step) may be an array: the
+    step computes the update unfused then."""
+    run = gemm_update._runner((((0,), (0,))), np.dtype(np.float64), -1.0, 0, [None])
+    scale = np.linspace(0.1, 0.5, 5)
+    np.testing.assert_allclose(run(H, D, W, scale), W - scale * (H.T @ D), rtol=1e-13)
+    np.testing.assert_allclose(run(H, D, W, 0.5), W - 0.5 * (H.T @ D), rtol=1e-13)
+
+
 def test_outputs_never_share_memory_with_the_arguments():
     w = W.copy()
     step = ft.jit(lambda w, h, d: w - 0.1 * (h.T @ d))
