@@ -45,7 +45,8 @@ from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
 from functrans.lax._body_cache import DerivedCache, fingerprint
 from functrans.lax._programs import check_tree, check_types, moved_to_front
-from functrans.primitives import add_p, full_like_p, mul_p, reduce_sum_p, transpose_p
+from functrans.lax._scan_hoist import Hoisted, hoist_products, invariant_vars
+from functrans.primitives import add_p, full_like_p, mul_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front, move_axis, to_front
 from functrans.primitives.dot import dot_general_p
 
@@ -518,16 +519,6 @@ def _linearize_body(body: ScanBody, flags: list[bool]) -> tuple[_Linearized, lis
     return lin, lin.carry_out
 
 
-def _invariant_vars(program: Program, num_consts: int) -> set[int]:
-    """Indices of the variables of a step that depend on its consts only."""
-    trace = program.trace
-    invariant = {v.index for v in program.in_vars[:num_consts]}
-    for eqn in program.eqns:
-        if all(not (type(a) is Var and a._trace is trace) or a.index in invariant for a in eqn.args):
-            invariant.update(o.index for o in eqn.outs)
-    return invariant
-
-
 def _scan_linearize(primals, tangents, body, length, reverse, unroll):
     c, k = body.num_consts, body.num_carry
     flags = _tangent_flags(body, tangents)
@@ -536,7 +527,7 @@ def _scan_linearize(primals, tangents, body, length, reverse, unroll):
     known = lin.known
     trace = known.trace
     in_index = {v.index: i for i, v in enumerate(known.in_vars)}
-    invariant = _invariant_vars(known, c)
+    invariant = invariant_vars(known, c)
     # Where each residual comes from: a value known now (outside the program), an input of
     # the step (a const, or an x: the xs themselves serve), computed from consts only (once,
     # before the loop), or per step (stacked by the forward scan).
@@ -625,7 +616,7 @@ def _scan_transpose(cts, *args, body, length, reverse, unroll):
     ct_ys = list(cts[k:])
     y_flags = [ct is not zero for ct in ct_ys]
     tbody, hoisted = _derived(body, ("transpose", tuple(lin_c), tuple(lin_x), tuple(y_flags)),
-                              lambda: _hoist_products(_transpose_body(body, lin_c, lin_x, y_flags), sum(lin_c)))
+                              lambda: _hoisted_body(_transpose_body(body, lin_c, lin_x, y_flags), sum(lin_c)))
     ac = body.in_avals[:c]
     acc_avals = _select(ac, lin_c)
     kept = [_zeros(like, shape, dtype) for j, (shape, dtype) in enumerate(acc_avals)
@@ -678,144 +669,12 @@ def _transpose_body(body: ScanBody, lin_c: list[bool], lin_x: list[bool], y_flag
     return made
 
 
-class _Hoisted:
-    """A const cotangent taken out of the transposed loop: ``dot_general`` (``params`` its
-    dimension numbers) or ``reduce_sum`` (``params`` its axes) of per-step operands, each
-    found as a stacked y of the loop (``("y", k)``: the k-th of the extra ys) or as one of
-    the loop's own xs (``("x", i)``: the i-th), contracted or summed over the loop axis too."""
-
-    __slots__ = ("prim", "params", "sources")
-
-    def __init__(self, prim: Primitive, params: Any, sources: list[tuple[str, int]]):
-        self.prim = prim
-        self.params = params
-        self.sources = sources
-
-    def apply(self, operands: list) -> Any:
-        if self.prim is dot_general_p:
-            return _stacked_product(operands[0], operands[1], self.params)
-        return reduce_sum_p.bind(operands[0], axes=(0,) + tuple(d + 1 for d in self.params))
-
-
-def _hoist_products(tbody: ScanBody, num_acc: int) -> tuple[ScanBody, dict]:
-    """Take const cotangents that are a per-step product or sum out of the transposed loop.
-
-    The transposed step accumulates each linear const's cotangent: ``acc' = acc +
-    dot_general(a, b)`` (a weight) or ``acc' = acc + reduce_sum(a)`` (a bias). Where the
-    operands change from step to step and the accumulator feeds nothing else, the step
-    drops the accumulator and returns the operands as stacked ys instead (after the others,
-    accumulator by accumulator; an operand that is one of the loop's xs is used as it is,
-    and one that is a ``transpose`` of a per-step value is stacked untransposed, its
-    dimension numbers permuted, so the stack is a contiguous copy); the caller contracts or
-    sums the stacks over the loop axis too (``_Hoisted.apply``): one large matrix product
-    instead of one small product and one add per step, as backpropagation through time
-    written by hand does. Returns the new body and ``{accumulator position: _Hoisted}``.
-    """
-    program = tbody.program
-    trace = program.trace
-    c = tbody.num_consts
-
-    def is_var(v: Any) -> bool:
-        return type(v) is Var and v._trace is trace
-
-    producer: dict[int, Any] = {}
-    uses: dict[int, int] = {}
-    for eqn in program.eqns:
-        for o in eqn.outs:
-            producer[o.index] = eqn
-        for a in eqn.args:
-            if is_var(a):
-                uses[a.index] = uses.get(a.index, 0) + 1
-    for o in program.outs:
-        if is_var(o):
-            uses[o.index] = uses.get(o.index, 0) + 1
-    invariant = _invariant_vars(program, c)
-    acc_in = program.in_vars[c:c + num_acc]
-    acc_indices = {v.index for v in acc_in}
-    x_position = {v.index: i for i, v in enumerate(program.in_vars[c + tbody.num_carry:])}
-    hoisted: dict[int, _Hoisted] = {}
-    extra: list = []
-
-    def per_step(v: Any) -> bool:
-        return is_var(v) and v.index not in invariant and v.index not in acc_indices
-
-    def untransposed(v: Any) -> tuple[Any, tuple | None]:
-        """``v``, or the per-step value it is a transpose of and that permutation."""
-        eqn = producer.get(v.index)
-        if eqn is not None and eqn.prim is transpose_p and per_step(eqn.args[0]):
-            return eqn.args[0], tuple(eqn.params["permutation"])
-        return v, None
-
-    stacked_at: dict[int, int] = {}
-
-    def source(v: Any) -> tuple[str, int]:
-        if v.index in x_position:
-            return "x", x_position[v.index]
-        if v.index not in stacked_at:  # an operand of two accumulators is stacked once
-            stacked_at[v.index] = len(extra)
-            extra.append(v)
-        return "y", stacked_at[v.index]
-
-    for j, acc in enumerate(acc_in):
-        out = program.outs[j]
-        add = producer.get(out.index) if is_var(out) else None
-        if add is None or add.prim is not add_p or uses.get(acc.index) != 1:
-            continue
-        term = add.args[1] if add.args[0] is acc else add.args[0] if add.args[1] is acc else None
-        prod = producer.get(term.index) if is_var(term) else None
-        if prod is None or prod.prim not in (dot_general_p, reduce_sum_p) or len(prod.outs) != 1:
-            continue
-        if (tuple(shape_of(term)), dtype_of(term)) != (tuple(shape_of(out)), dtype_of(out)):
-            continue
-        if not all(per_step(v) for v in prod.args):
-            continue
-        if prod.prim is reduce_sum_p:
-            hoisted[j] = _Hoisted(reduce_sum_p, tuple(prod.params["axes"]), [source(prod.args[0])])
-            continue
-        numbers = prod.params["dimension_numbers"]
-        operands = []
-        for side, v in enumerate(prod.args):
-            inner, perm = untransposed(v)
-            contract, batch = numbers[0][side], numbers[1][side]
-            free = _free_dims(len(shape_of(v)), contract, batch)
-            moved = [perm[d] for d in free] if perm is not None else []
-            if perm is not None and moved == sorted(moved):
-                v = inner  # the free dimensions keep their order: the product is unchanged
-                contract, batch = tuple(perm[d] for d in contract), tuple(perm[d] for d in batch)
-            operands.append((v, contract, batch))
-        (a, ca, ba), (b, cb, bb) = operands
-        hoisted[j] = _Hoisted(dot_general_p, ((ca, cb), (ba, bb)), [source(a), source(b)])
+def _hoisted_body(tbody: ScanBody, num_acc: int) -> tuple[ScanBody, dict[int, Hoisted]]:
+    """``tbody`` with the const cotangents ``hoist_products`` takes out of the loop."""
+    program, hoisted = hoist_products(tbody.program, tbody.num_consts, tbody.num_carry, num_acc)
     if not hoisted:
-        return tbody, {}
-    in_vars = [v for i, v in enumerate(program.in_vars) if not (c <= i < c + num_acc)
-               or i - c not in hoisted]
-    outs = [o for j, o in enumerate(program.outs) if j not in hoisted] + extra
-    needed = {o.index for o in outs if is_var(o)}
-    eqns = []
-    for eqn in reversed(program.eqns):  # drop what only fed the hoisted accumulators
-        if any(o.index in needed for o in eqn.outs):
-            eqns.append(eqn)
-            needed.update(a.index for a in eqn.args if is_var(a))
-    eqns.reverse()
-    made = ScanBody(Program(trace, in_vars, eqns, outs), c, tbody.num_carry - len(hoisted),
-                    tbody.name)
-    return made, hoisted
-
-
-def _free_dims(ndim: int, contract: Sequence[int], batch: Sequence[int]) -> list[int]:
-    return [d for d in range(ndim) if d not in contract and d not in batch]
-
-
-def _stacked_product(a: Any, b: Any, dimension_numbers: tuple) -> Any:
-    """``sum_t dot_general(a[t], b[t])`` as one ``dot_general`` that also contracts the loop
-    axis (axis 0 of both stacks)."""
-    (a_contract, b_contract), (a_batch, b_batch) = dimension_numbers
-
-    def shift(dims: Sequence[int]) -> tuple:
-        return tuple(d + 1 for d in dims)
-
-    numbers = (((0,) + shift(a_contract), (0,) + shift(b_contract)), (shift(a_batch), shift(b_batch)))
-    return dot_general_p.bind(a, b, dimension_numbers=numbers)
+        return tbody, hoisted
+    return ScanBody(program, tbody.num_consts, tbody.num_carry - len(hoisted), tbody.name), hoisted
 
 
 def _merge(values: Sequence, linear: Sequence, flags: Sequence[bool]) -> list:
