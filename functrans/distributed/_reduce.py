@@ -6,8 +6,8 @@ at a new allocation, so the reduction works in buffers kept here: results are ha
 a pool and a pooled buffer is used again only once nothing outside the pool refers to it (its
 reference count says so), so a result never changes after it is returned. For a large array
 the elementwise reduction reads the caller's array and writes the pooled buffer in the same
-pass, so a new result costs about what MPI's reduction in place does, where a copy into the
-pool followed by MPI's in-place all-reduce would cost one more pass over the data: two ranks
+pass, where a copy into the pool followed by MPI's in-place all-reduce would cost one more
+pass over the data: two ranks
 swap their arrays in one exchange and both reduce them, rank 0's operand first; more ranks run
 a ring (a reduce-scatter then an all-gather over point-to-point messages, as MPI's own
 large-message algorithms do), where each block is reduced by one rank and copied to the others.
