@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 
+from functrans.backend import array_module
 from functrans.core.ir import Eqn
 from functrans.primitives._define import add_p
 from functrans.primitives.dot import dot_general, dot_general_p
@@ -251,7 +252,7 @@ def _operand(array: np.ndarray, transposed: bool) -> tuple[np.ndarray, int]:
         return array.T, 0 if transposed else 1
     if array.flags.f_contiguous:
         return array, 1 if transposed else 0
-    return np.ascontiguousarray(array).T, 0 if transposed else 1
+    return array_module(array).ascontiguousarray(array).T, 0 if transposed else 1
 
 
 def _routine(dtype: np.dtype) -> Any:
@@ -307,8 +308,8 @@ def _runner(contract: tuple, dtype: np.dtype, sign: float, scale_slot: int | Non
         if scale is not None and getattr(scale, "ndim", 0) != 0:
             # An array in the scale's place (a value the plan knew no shape of): unfused.
             product = dot_general(x, y, (contract, ((), ())))
-            scaled = np.multiply(scale, product)
-            return np.subtract(w, scaled) if sign < 0 else np.add(w, scaled)
+            scaled = scale * product
+            return w - scaled if sign < 0 else w + scaled
         first, trans_a = _operand(y, b_transposed)
         second, trans_b = _operand(x, a_transposed)
         c = w.copy()
