@@ -30,11 +30,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from functrans.core.ir import Program, Var, is_linear
-from functrans.core.trace import enter_scope, exit_scope
+from functrans.core.trace import Tracer, enter_scope, exit_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.basis import (
     ScaledBasis,
+    _diagonal,
     _dot_general_rule,
     _plus_diagonal,
     _reshape_rule,
@@ -61,9 +64,10 @@ def transpose_on_basis(program: Program, basis: Sequence[ScaledBasis], origin: s
     total = basis[0].total if basis else 0
     acc: dict[int, Any] = {}  # variable index -> cotangent (a ScaledBasis or a batch)
     var_of: dict[int, Var] = {}
+    owned: set[int] = set()
     for var, b in zip(program.outs, basis):
         if type(var) is Var and var._trace is trace:
-            _add_to(acc, var_of, var, b)
+            _add_to(acc, var_of, owned, var, b)
     eqns = program.eqns
     outer = enter_scope("transpose")
     try:
@@ -84,9 +88,10 @@ def transpose_on_basis(program: Program, basis: Sequence[ScaledBasis], origin: s
             if in_cts is NotImplemented:
                 break
             del acc[out.index]
+            owned.discard(out.index)
             for arg, ct_in in zip(eqn.args, in_cts):
                 if ct_in is not zero and type(arg) is Var and arg._trace is trace:
-                    _add_to(acc, var_of, arg, ct_in)
+                    _add_to(acc, var_of, owned, arg, ct_in, eqn.args)
             i -= 1
     finally:
         exit_scope(outer)
@@ -103,12 +108,36 @@ def transpose_on_basis(program: Program, basis: Sequence[ScaledBasis], origin: s
     return cts, dims
 
 
-def _add_to(acc: dict, var_of: dict, var: Var, ct: Any) -> None:
-    """Accumulate ``ct`` into the cotangent of ``var`` (both of ``var``'s shape and dtype)."""
+def _add_to(acc: dict, var_of: dict, owned: set, var: Var, ct: Any, args: tuple = ()) -> None:
+    """Accumulate ``ct`` into the cotangent of ``var`` (both of ``var``'s shape and dtype).
+
+    ``owned`` holds the variables whose cotangent is a NumPy batch this walk allocated and
+    shares with nothing (not one of the equation's ``args``, not a view): a basis is added
+    onto its diagonal in place, without a copy."""
     index = var.index
     previous = acc.get(index)
     var_of[index] = var
-    acc[index] = ct if previous is None else _sum(previous, ct)
+    fresh = (type(ct) is np.ndarray and ct.base is None and ct.flags.c_contiguous
+             and not any(ct is a for a in args))
+    if previous is None:
+        acc[index] = ct
+        if fresh:
+            owned.add(index)
+        return
+    if type(ct) is ScaledBasis and index in owned and _adds_in_place(previous, ct):
+        _diagonal(previous, ct)[...] += ct.flat_scale(np)
+        return
+    if fresh and type(previous) is ScaledBasis and _adds_in_place(ct, previous):
+        _diagonal(ct, previous)[...] += previous.flat_scale(np)
+        acc[index] = ct
+        owned.add(index)
+        return
+    owned.discard(index)
+    acc[index] = _sum(previous, ct)
+
+
+def _adds_in_place(batch: Any, basis: ScaledBasis) -> bool:
+    return batch.dtype == basis.dtype and not isinstance(basis.scale, Tracer)
 
 
 def _sum(x: Any, y: Any) -> Any:

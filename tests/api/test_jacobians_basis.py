@@ -347,3 +347,16 @@ def test_staged_jacobians_equal_eager_ones(jac, name):
     f = functools.partial(FUNCTIONS[name], HOST)
     x = RNG.standard_normal(4)
     np.testing.assert_allclose(ft.jit(jac(f))(x), jac(f)(x), rtol=1e-14, atol=1e-15)
+
+
+def test_weights_that_become_the_jacobian_are_never_written_into(backend):
+    """The backward walk adds the diagonal in place only into batches it allocated: a weight
+    that is the Jacobian's batch as it stands (no scale, no copy) stays as it was."""
+    a = backend.put(A.copy())
+    for f in (lambda x: a @ x + x, lambda x: x @ a + x * 2.0, lambda x: x + a @ x):
+        for _ in range(2):
+            got = backend.get(ft.jacrev(f)(backend.put(np.ones(4))))
+            np.testing.assert_array_equal(backend.get(a), A)
+            assert got.shape == (4, 4)
+    np.testing.assert_array_equal(backend.get(ft.jacrev(lambda x: a @ x + x)(backend.put(np.ones(4)))),
+                                  A + np.eye(4))
