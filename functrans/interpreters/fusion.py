@@ -3,7 +3,7 @@ optionally ending in a sum, max or min over some axes, become one kernel that re
 once and writes only the values something outside the run needs.
 
 On NumPy arrays the kernels are Numba functions (``kernels_numba``, the optional
-``functrans[jit]`` extra); on CuPy arrays they are CuPy ``ElementwiseKernel`` and
+``jit`` extra); on CuPy arrays they are CuPy ``ElementwiseKernel`` and
 ``ReductionKernel`` objects made from generated CUDA source (``kernels_cupy``). Without a
 kernel library, or for anything a kernel does not cover, the plan runs its steps as they are.
 

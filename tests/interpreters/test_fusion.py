@@ -19,7 +19,7 @@ from functrans.testing.strict import StrictArray
 from backends import BACKENDS
 
 needs_kernels = pytest.mark.skipif(
-    not fusion.available(), reason="fused kernels need Numba: pip install 'functrans[jit]'")
+    not fusion.available(), reason="fused kernels need Numba: pip install -e '.[jit]' in the clone")
 
 
 def _plan(fn, *args, optimize=True):
@@ -312,7 +312,7 @@ def _gpu_unavailable_reason() -> str | None:
     try:
         import cupy
     except ImportError as e:
-        return f"no CuPy ({e}); install with pip install 'functrans[gpu]'"
+        return f"no CuPy ({e}); install with pip install -e '.[gpu]' in the clone"
     try:
         if cupy.cuda.runtime.getDeviceCount() == 0:
             return "no GPU device"
