@@ -194,7 +194,7 @@ def w4_jacobians(n: int = 100) -> list[Workload]:
         eager, staged = jac(f), ft.jit(jac(f))
         np.testing.assert_allclose(eager(x), expected, rtol=1e-12, atol=1e-14)
         np.testing.assert_allclose(staged(x), expected, rtol=1e-12, atol=1e-14)
-        row = Row(f"W4 {jac.__name__}, R^{n} -> R^{n}", target=6)
+        row = Row(f"W4 {jac.__name__}, R^{n} -> R^{n}", target=5)
         out.append(Workload(row, lambda e=eager: e(x), lambda s=staged: s(x), lambda: by_hand(x)))
     return out
 
