@@ -220,8 +220,26 @@ dot_general_p.batch = _dot_general_batch
 def dot_general(x, y, dimension_numbers: tuple):
     """The contraction of ``x`` and ``y`` given by ``((lhs_contract, rhs_contract),
     (lhs_batch, rhs_batch))``."""
+    try:  # every product under grad comes here twice: its canonical form is remembered
+        dims = _CANONICAL[dimension_numbers]
+    except (KeyError, TypeError):
+        dims = _canonical(dimension_numbers)
+    return dot_general_p.bind(x, y, dimension_numbers=dims)
+
+
+_CANONICAL: dict = {}
+
+
+def _canonical(dimension_numbers: Any) -> tuple:
+    """``dimension_numbers`` as tuples of Python ints (the parameter equations compare and
+    hash), remembered for a tuple key (a few hundred distinct forms at most in a program)."""
     (xc, yc), (xb, yb) = dimension_numbers
     dims = ((tuple(int(d) for d in xc), tuple(int(d) for d in yc)),
             (tuple(int(d) for d in xb), tuple(int(d) for d in yb)))
-    return dot_general_p.bind(x, y, dimension_numbers=dims)
+    if type(dimension_numbers) is tuple and len(_CANONICAL) < 4096:
+        try:
+            _CANONICAL[dimension_numbers] = dims
+        except TypeError:  # lists inside: not a key
+            pass
+    return dims
 
