@@ -11,10 +11,18 @@ matrices over the rows 7.5-10.7 us and 6.3-9.3 us.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from functrans.primitives._define import reduce_sum_p
-from functrans.primitives.reduction import reduce_max_p, reduce_min_p, reduce_prod_p
+from functrans.primitives.reduction import (
+    SHORT_AXIS,
+    SHORT_AXIS_ROWS,
+    reduce_max_p,
+    reduce_min_p,
+    reduce_prod_p,
+)
 
 __all__ = ["UFUNC_REDUCTIONS", "direct_reductions"]
 
@@ -23,9 +31,22 @@ UFUNC_REDUCTIONS = {reduce_sum_p: np.add, reduce_max_p: np.maximum, reduce_min_p
                     reduce_prod_p: np.multiply}
 
 
+_EXTREMES = (reduce_max_p, reduce_min_p)
+
+
+def _short_last_axis(shape: tuple, axes: tuple) -> bool:
+    """Whether a maximum or minimum over ``axes`` of an array of ``shape`` is one the
+    primitive computes by ufunc calls per entry of a short last axis."""
+    k = shape[-1]
+    return (len(shape) >= 2 and axes == (len(shape) - 1,) and 2 <= k <= SHORT_AXIS
+            and math.prod(shape) >= SHORT_AXIS_ROWS * k * k)
+
+
 def direct_reductions(steps: list, avals: dict) -> list:
     """The plan's steps with each reduction of an array of at least one dimension (so an
-    ndarray, never a NumPy scalar, on NumPy) calling its ufunc's ``reduce`` directly.
+    ndarray, never a NumPy scalar, on NumPy) calling its ufunc's ``reduce`` directly; a maximum
+    or minimum over a short last axis keeps the primitive's implementation, which takes it
+    by one ufunc call per entry of that axis (``reduction.short_axis_extreme``).
 
     ``steps`` are ``(prim, impl, params, arg_slots, out_slots, frees)``, ``avals`` the
     ``(shape, dtype)`` of the variable slots. The step keeps its primitive.
@@ -49,6 +70,11 @@ def direct_reductions(steps: list, avals: dict) -> list:
             continue
         if new is None:
             new = list(steps)
-        new[position] = (prim, ufunc.reduce, {"axis": tuple(params["axes"])}, arg_slots,
-                         out_slots, frees)
+        axes = tuple(params["axes"])
+        if prim in _EXTREMES and _short_last_axis(aval[0], axes):
+            # the primitive's own implementation: one ufunc call per entry of that axis
+            # (``short_axis_extreme``) on a C-ordered array, which the plan does not know
+            new[position] = (prim, prim.impl, {"axes": axes}, arg_slots, out_slots, frees)
+            continue
+        new[position] = (prim, ufunc.reduce, {"axis": axes}, arg_slots, out_slots, frees)
     return steps if new is None else new

@@ -866,8 +866,15 @@ def transpose(x, permutation: Sequence[int]):
 
 
 # --- reduce_sum: the sum over static axes (linear) -----------------------------------------------
-reduce_sum_p = reduction_primitive(
-    "reduce_sum", lambda x, *, axes: array_module(x).sum(x, axis=axes), sum_dtype)
+def _reduce_sum_impl(x, *, axes, _add_reduce=np.add.reduce, _ndarray=np.ndarray):
+    # np.sum on an ndarray calls np.add.reduce with the same arguments after checks in Python
+    # (about 1.2 us): the same result, bit for bit
+    if type(x) is _ndarray and x.ndim:
+        return _add_reduce(x, axis=axes)
+    return array_module(x).sum(x, axis=axes)
+
+
+reduce_sum_p = reduction_primitive("reduce_sum", _reduce_sum_impl, sum_dtype)
 
 
 def _reduce_sum_jvp(primals, tangents, *, axes):
