@@ -15,8 +15,9 @@ A temporary may lend its memory only if the plan alone can reach it:
 * it is not an output of the program, nor an input or a constant (those are never variables
   made by a step), and it is not 0-d (NumPy returns scalars, not arrays, there).
 
-The borrower is a ufunc step (or a fused kernel, for each of its outputs) whose result has the
-temporary's shape and dtype; a ufunc given ``out=`` computes the same values in the same dtype
+The borrower is a ufunc step (or a fused kernel, for each of its outputs, never into one of
+its own arguments: a compiled loop whose output overlaps an input does not vectorize) whose
+result has the temporary's shape and dtype; a ufunc given ``out=`` computes the same values in the same dtype
 as without it (the loop is chosen from the inputs), and an argument that is the buffer itself
 is read element by element before it is written.
 """
@@ -84,7 +85,7 @@ def plan_reuse(steps: list, avals: dict, var_slots: set, keep: set) -> tuple[dic
     pool: dict[tuple, list[int]] = {}
     borrow: dict[int, Any] = {}
     moved: dict[int, int] = {}  # buffer slot -> position whose frees now include it
-    for position, (prim, _, params, _, out_slots, frees) in enumerate(steps):
+    for position, (prim, _, params, arg_slots, out_slots, frees) in enumerate(steps):
         for slot in frees:  # dead after this step's reads: usable by this step already
             if slot in lendable:
                 pool.setdefault(avals[slot], []).append(slot)
@@ -99,7 +100,7 @@ def plan_reuse(steps: list, avals: dict, var_slots: set, keep: set) -> tuple[dic
             taken: list[int | None] = []
             for slot in out_slots:
                 free = pool.get(avals.get(slot))  # type: ignore[arg-type]
-                taken.append(free.pop() if free else None)
+                taken.append(_not_read(free, arg_slots) if free else None)
             if any(b is not None for b in taken):
                 borrow[position] = tuple(taken)
                 for lent in taken:
@@ -112,6 +113,19 @@ def plan_reuse(steps: list, avals: dict, var_slots: set, keep: set) -> tuple[dic
         new_frees[position].append(buffer)
     out = [step[:5] + (tuple(f),) for step, f in zip(steps, new_frees)]
     return borrow, out
+
+
+def _not_read(free: list[int], arg_slots: tuple) -> int | None:
+    """A buffer of ``free`` (taken out of it) that the kernel does not also read, or ``None``.
+
+    A compiled loop vectorizes only after a check that its output does not overlap its inputs;
+    when it does, the loop runs one element at a time. Measured on a (256, 128) float32 kernel
+    (1 - a * a, b + bias): 7.9 us into a buffer of its own, 20.5 us into its input ``b``,
+    31.6 us into ``a`` (NumPy's three ufuncs: 12.3 us)."""
+    for k in range(len(free) - 1, -1, -1):
+        if free[k] not in arg_slots:
+            return free.pop(k)
+    return None
 
 
 def new_memory_slots(steps: list) -> set:

@@ -342,3 +342,46 @@ def test_cupy_kernels_compile_and_match_numpy_on_a_gpu():
         for g, e in zip(got, fn(x, w)):
             np.testing.assert_allclose(cupy.asnumpy(g), e, rtol=1e-12)
     assert _kernels(jitted.lower(cupy.asarray(x), cupy.asarray(w)).plan)
+
+
+class _FakeKernel:
+    """A step's primitive slot that takes ``out=`` buffers, as a fused kernel's does."""
+
+    takes_out = True
+    fresh_outputs = True
+    name = "fused[fake]"
+
+
+def test_a_kernel_never_writes_into_its_own_arguments():
+    from functrans.interpreters.buffers import plan_reuse
+    from functrans.primitives.elementwise import tanh_p
+
+    aval = ((64, 96), np.dtype(np.float64))
+    kernel = _FakeKernel()
+    # slots 0 (input), 1 = tanh(0), 2 = tanh(0), 3 = kernel(1, 2) dying there, 4 = kernel(3)
+    steps = [(tanh_p, None, {}, (0,), 1, ()), (tanh_p, None, {}, (0,), 2, ()),
+             (kernel, None, {}, (1, 2), (3,), (1, 2)), (kernel, None, {}, (3,), (5,), (3,))]
+    avals = dict.fromkeys(range(6), aval)
+    borrow, _ = plan_reuse(steps, avals, {1, 2, 3, 5}, {5})
+    assert 2 not in borrow  # (its only dead buffers of that shape are its arguments)
+    assert borrow[3] == (1,) or borrow[3] == (2,)  # a buffer the second kernel does not read
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_of_a_plan_write_apart_from_what_they_read(dtype):
+    x, w = _data(dtype)
+
+    def fn(x, w):
+        u = fnp.tanh(x)
+        v = fnp.exp(x)
+        return (1.0 - u * u) * v + w, fnp.tanh(u * 2.0 - v)
+
+    plan = _plan(fn, x, w)
+    assert _kernels(plan)
+    for position, step in enumerate(plan.steps):
+        lent = plan._borrow.get(position)
+        if isinstance(step[0], fusion.FusedStep) and lent is not None:
+            assert not set(lent) & set(step[3])
+    for got, expected in zip(plan.run([x, w]), fn(x, w)):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
