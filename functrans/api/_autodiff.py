@@ -49,7 +49,7 @@ def zeros_for(x: Any) -> Any:
 def ones_for(x: Any) -> Any:
     """The seed cotangent 1, of ``x``'s dtype, on ``x``'s device (a constant: no tracer)."""
     if type(x) in _NUMPY_VALUES:  # on the host (the commonest case, without the backend's work)
-        return np.ones(x.shape, x.dtype)
+        return _host_ones(x)
     if type(x) in PY_SCALARS:
         return np.ones((), np.result_type(x))
     if isinstance(x, Tracer):
@@ -57,6 +57,8 @@ def ones_for(x: Any) -> Any:
             x_value = x.to_concrete()
         except errors.TracerConversionError:  # an abstract value: let the trace make the ones
             return full_like_p.bind(x, fill_value=1, shape=shape_of(x), dtype=dtype_of(x))
+        if type(x_value) in _NUMPY_VALUES:
+            return _host_ones(x_value)
     else:
         x_value = x
     backend = backend_of(x_value)
@@ -64,6 +66,20 @@ def ones_for(x: Any) -> Any:
 
 
 _NUMPY_VALUES = frozenset({np.ndarray} | {np.dtype(code).type for code in np.typecodes["All"]})
+# A 0-d array of ones per dtype, copied for each seed of a scalar output (a copy costs a
+# fraction of ``np.ones``)
+_ONES_0D: dict = {}
+
+
+def _host_ones(x: Any) -> Any:
+    """``np.ones(x.shape, x.dtype)`` for a NumPy array or scalar ``x``."""
+    if x.shape:
+        return np.ones(x.shape, x.dtype)
+    dtype = x.dtype
+    one = _ONES_0D.get(dtype)
+    if one is None:
+        one = _ONES_0D[dtype] = np.ones((), dtype)
+    return one.copy()
 
 
 def materialize(cts: Sequence, likes: Sequence) -> list:
@@ -156,12 +172,24 @@ def grad(
 def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: bool, allow_int: bool,
                          name: str, with_value: bool, holomorphic: bool = False) -> Callable:
     checked_argnums: dict[int, tuple[int, ...]] = {}  # by number of arguments
+    # grad of one argument without aux and holomorphic: an argument that is one array, scalar
+    # or tracer of a float or complex dtype takes ``_grad_of_leaf`` (the same derivative,
+    # without the pytree and the checks' general machinery: this is every call of a nested
+    # ``grad(grad(f))(x)``)
+    one_leaf = isinstance(argnums, int) and not has_aux and not holomorphic and not with_value
 
     @functools.wraps(fun)
     def transformed(*args: Any, **kwargs: Any) -> Any:
         nums = checked_argnums.get(len(args))
         if nums is None:
             nums = checked_argnums[len(args)] = normalize_argnums(argnums, len(args), name)
+        if one_leaf:
+            arg = args[nums[0]]
+            kind = type(arg)
+            if kind is float or kind is JVPTracer or kind in _NUMPY_VALUES:
+                leaf = np.asarray(arg) if kind is float else arg
+                if leaf.dtype.kind in "fc":
+                    return _grad_of_leaf(fun, args, kwargs, nums[0], leaf, name)
         flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
         leaves = [as_array(leaf) for leaf in flat.leaves]
         describe = describe_leaves(args, nums)
@@ -189,6 +217,28 @@ def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: b
         return (g, flat.aux) if has_aux else g
 
     return transformed
+
+
+def _grad_of_leaf(fun: Callable, args: tuple, kwargs: dict, position: int, leaf: Any,
+                  name: str) -> Any:
+    """``grad(fun)(*args, **kwargs)`` with respect to ``args[position]``, an argument that is
+    one array leaf ``leaf`` (the argument as an array) of a float or complex dtype: what
+    ``_make_value_and_grad`` computes, without ``FlatFun`` and the per-leaf checks."""
+
+    def scalar_fun(tracers: list) -> list:
+        call_args = list(args)
+        call_args[position] = tracers[0]
+        out = fun(*call_args, **kwargs)
+        check_scalar_output(out, name)
+        return [out]
+
+    outer = enter_scope(name)
+    try:
+        (value,), program = linearize_flat(scalar_fun, [leaf], name)
+        (ct,) = transpose_program(program, [ones_for(value)], consume=True)
+    finally:
+        exit_scope(outer)
+    return zeros_for(leaf) if ct is zero else ct
 
 
 def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:

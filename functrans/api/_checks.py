@@ -13,6 +13,10 @@ import numpy as np
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.core.trace import Tracer
+from functrans.interpreters.jvp import JVPTracer
+
+# NumPy's real floating scalar types: a scalar output of grad needs no further check
+_REAL_SCALARS = frozenset({np.dtype(code).type for code in np.typecodes["Float"]})
 
 
 def as_array(leaf: Any) -> Any:
@@ -77,6 +81,14 @@ def check_holomorphic_inputs(leaves: Sequence, describe: Callable[[int], str], n
 
 def check_scalar_output(out: Any, name: str, holomorphic: bool = False) -> None:
     """Raise unless ``out`` is a real (or, with ``holomorphic``, complex) scalar."""
+    if not holomorphic:  # the answer for the commonest outputs, read without the general walk
+        value = out
+        while type(value) is JVPTracer:  # (its shape and dtype are its primal's)
+            value = value.primal
+        kind = type(value)
+        if kind in _REAL_SCALARS or kind is np.ndarray and value.dtype.kind == "f" \
+                and value.size == 1:
+            return
     shape = () if type(out) in PY_SCALARS else getattr(out, "shape", None)
     if shape is None:
         raise errors.NonScalarOutputError(

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from functrans.core.ir import Program
+from functrans.core.ir import Program, Var
 from functrans.core.staging import linear_trace_type
 from functrans.core.trace import pop_trace, push_trace
 from functrans.core.zeros import zero
-from functrans.interpreters.jvp import JVPTrace, JVPTracer, split_output
+from functrans.interpreters.jvp import JVPTrace, JVPTracer
 
 
 def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: str) -> tuple[list, Program]:
@@ -32,16 +32,26 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
     tape = push_trace(linear_trace_type(), origin)
     jvp_trace = push_trace(JVPTrace, origin)
     try:
-        in_vars = [tape.new_var(p.shape, p.dtype) for p in primals]
-        tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p
-                   for p, v in zip(primals, in_vars)]
+        if len(primals) == 1:  # (grad of one array: no list comprehensions)
+            p = primals[0]
+            v = tape.new_var(p.shape, p.dtype)
+            in_vars = [v]
+            tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p]
+        else:
+            in_vars = [tape.new_var(p.shape, p.dtype) for p in primals]
+            tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p
+                       for p, v in zip(primals, in_vars)]
         outs = fun(tracers)
         out_primals = []
         out_tangents = []
         for out in outs:
-            primal, tangent = split_output(jvp_trace, out)
-            if tangent is not zero and not tape.is_own(tangent):
-                tangent = zero  # a tangent that does not depend on the input tangents is 0
+            if type(out) is JVPTracer and out._trace is jvp_trace:
+                primal = out.primal
+                tangent = out.tangent
+                if tangent is not zero and (type(tangent) is not Var or tangent._trace is not tape):
+                    tangent = zero  # a tangent that does not depend on the input tangents is 0
+            else:
+                primal, tangent = out, zero
             out_primals.append(primal)
             out_tangents.append(tangent)
     finally:

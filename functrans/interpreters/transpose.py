@@ -16,11 +16,12 @@ import numpy as np
 from functrans.backend import HOST_TYPES
 from functrans.config import config
 from functrans.core.ir import Program, Var
-from functrans.core.trace import enter_scope, exit_scope
+from functrans.core.trace import Tracer, enter_scope, exit_scope
 from functrans.core.zeros import zero
 from functrans.primitives import add_p, mul_p
 
 _add = add_p.bind
+_mul = mul_p.bind
 
 # NumPy arrays and scalars and Python numbers: values the walk may add and multiply itself;
 # the dtype of a NumPy scalar by its type (its ``.dtype`` costs more than the lookup).
@@ -68,6 +69,8 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
     scalar_dtypes = _SCALAR_DTYPES
     ndarray = np.ndarray
     inline = _inline
+    tracer = Tracer
+    mul = _mul
     acc: list = [no_ct] * trace.num_vars
     for tangent, ct in zip(program.outs, out_cts):
         if tangent is no_ct or ct is no_ct:
@@ -112,6 +115,13 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
                         linear, ct_in = x, ct * y
                     elif type(x) in host:
                         linear, ct_in = y, x * ct
+                    elif type(x) is var_type and x._trace is trace and isinstance(y, tracer) \
+                            and (type(y) is not var_type or not y._trace.linear) \
+                            and y.dtype is out.dtype and y.shape == out.shape:
+                        # a coefficient of an outer transformation (the backward pass of an
+                        # inner grad): the product is that transformation's to compute (a
+                        # linear variable there is the rule's error: mul is not linear in both)
+                        linear, ct_in = x, mul(ct, y)
                     else:
                         linear = None
                     if type(linear) is var_type and linear._trace is trace \

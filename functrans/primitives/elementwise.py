@@ -30,6 +30,7 @@ from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import HOST_TYPES, array_module, array_module_of
 from functrans.core.ir import Var, is_linear
 from functrans.core.staging import LinearTrace
+from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
 from functrans.primitives._define import add as add
 from functrans.primitives._define import add_cotangents as add_cotangents
@@ -141,12 +142,19 @@ def scale_left(c: Any, t: Any) -> Any:
 def _keeps_aval(c: Any, t: Any) -> bool:
     """Whether ``t * c`` has ``t``'s shape and dtype, for a host value ``c`` (a Python int or
     float, which a float tangent keeps its dtype with; a NumPy scalar or array of ``t``'s dtype
-    no larger than ``t``); false for anything else (tracers, other arrays)."""
+    no larger than ``t``) or a tracer of an outer transformation of ``t``'s shape and dtype;
+    false for anything else (other arrays, other tracers)."""
     kind = type(c)
     if kind is float or kind is int:
         return True
     if kind is _ndarray:
         return c.dtype is t.dtype and (c.shape == t.shape or not c.shape)
+    if isinstance(c, Tracer):
+        # a value of an outer transformation running in this thread (the coefficients of
+        # the inner derivative of a nested grad), which ``t``'s recording keeps as a constant
+        trace = c._trace
+        return trace.thread == get_ident() and trace.level < t._trace.level \
+            and c.dtype is t.dtype and c.shape == t.shape
     return _SCALAR_DTYPES.get(kind) is t.dtype
 
 

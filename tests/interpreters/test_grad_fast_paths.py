@@ -154,3 +154,108 @@ def test_one_leaf_arguments_skip_the_pytree_but_keep_their_structure():
     assert list(g) == ["w"] and float(g["w"]) == 6.0
     # an argument that is a tracer of an outer grad is one leaf too: d/dx (2 x y at y = x) = 4x
     assert float(ft.grad(lambda x: ft.grad(lambda y: x * y * y)(x))(2.0)) == 8.0
+
+
+# --- grad of one leaf, nested grads ----------------------------------------------------------
+def poly(x):
+    return x**2 + 3 * x + 1
+
+
+NESTED = [  # functions whose inner derivatives multiply by values of the outer grad
+    ("poly", poly),
+    ("chain", lambda x: fnp.sum(chain(x))),
+    ("broadcast coefficient", lambda x: fnp.sum(x * fnp.sum(x) + fnp.sin(x) * x[..., :1])),
+    ("shape (1,) output", lambda x: fnp.reshape(fnp.sum(fnp.exp(x) * x), (1,))),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,f", NESTED, ids=lambda v: v if isinstance(v, str) else "")
+def test_nested_grads_equal_the_general_path(backend, name, f, dtype):
+    x = backend.put(np.array([0.3, -0.6], dtype))
+    hvp = ft.grad(lambda x: fnp.vdot(ft.grad(lambda y: fnp.sum(f(y)))(x), fnp.ones_like(x)))
+    fast = hvp(x)
+    backend.check_placed(fast)
+    _assert_same(backend.get(fast), backend.get(_general(hvp, x)))
+    assert backend.get(fast).dtype == dtype
+
+
+@pytest.mark.parametrize("x", [0.7, np.float64(0.7), np.float32(0.7), np.array(0.7), np.array([0.7])],
+                         ids=lambda v: f"{type(v).__name__}{np.shape(v)}")
+def test_higher_derivatives_of_one_leaf_equal_the_general_path(x):
+    d2 = ft.grad(ft.grad(poly))
+    d3 = ft.grad(ft.grad(ft.grad(lambda x: fnp.sum(fnp.sin(x) * x))))
+    for d in (d2, d3, ft.grad(lambda x: fnp.sum(ft.grad(lambda y: fnp.sum(y * x * y))(x)))):
+        _assert_same(d(x), _general(d, x))
+        _assert_same(ft.jit(d)(x), _general(d, x))
+    assert float(np.asarray(d2(x)).reshape(())) == 2.0
+    # the types of the results are the general path's (a 0-d array, a NumPy scalar)
+    for d in (ft.grad(poly), ft.grad(lambda x: x)):
+        assert type(d(x)) is type(_general(d, x))
+
+
+def test_higher_derivatives_match_finite_differences(backend):
+    f = NESTED[2][1]
+    check_grads(lambda x: ft.grad(lambda y: fnp.sum(f(y)))(x), (backend.put(np.array([0.3, -0.6])),),
+                order=1)
+    d4 = ft.grad(ft.grad(ft.grad(ft.grad(fnp.sin))))
+    np.testing.assert_allclose(float(d4(0.7)), np.sin(0.7), rtol=1e-12)
+
+
+def test_one_leaf_grad_keeps_argnums_keywords_and_vmap():
+    g = ft.grad(lambda a, x, *, k: k * x**3 + a, argnums=1)
+    assert float(g(1.0, 2.0, k=2.0)) == 24.0
+    assert float(ft.grad(ft.grad(lambda a, x: a * x**3, argnums=1), argnums=1)(2.0, 1.0)) == 12.0
+    per_example = ft.vmap(ft.grad(ft.grad(poly)))(np.array([0.1, 0.2, 0.3]))
+    np.testing.assert_array_equal(per_example, [2.0, 2.0, 2.0])
+    # the derivative of a non-first argument that is an outer grad's tracer
+    assert float(ft.grad(lambda x: ft.grad(lambda a, y: a * y * y, argnums=1)(x, x))(2.0)) == 8.0
+
+
+def test_one_leaf_grad_keeps_the_input_and_output_checks():
+    from functrans import errors
+    with pytest.raises(errors.InputDtypeError, match="allow_int"):
+        ft.grad(poly)(np.int64(2))
+    assert float(ft.grad(lambda x: x * 1.5, allow_int=True)(np.int64(2))) == 0.0
+    with pytest.raises(errors.NonScalarOutputError, match="shape"):
+        ft.grad(lambda x: x * np.ones(2))(0.5)
+    with pytest.raises(errors.NonScalarOutputError, match="shape"):  # inside a nested grad
+        ft.grad(lambda x: ft.grad(lambda y: y * fnp.ones(2) * x)(x))(0.5)
+    with pytest.raises(errors.NonScalarOutputError, match="complex"):
+        ft.grad(lambda x: x * 1j)(0.5)
+    with pytest.raises(errors.NonScalarOutputError, match="float output"):
+        ft.grad(lambda x: fnp.floor(x).astype(int))(0.5)
+    assert float(ft.grad(lambda x: fnp.reshape(x * 3.0, (1, 1)))(0.5)) == 3.0
+    # a complex input differentiates as the general path does
+    z = np.complex128(1.0 + 2.0j)
+    _assert_same(ft.grad(lambda z: fnp.abs(z) ** 2)(z), _general(ft.grad(lambda z: fnp.abs(z) ** 2), z))
+
+
+def test_an_outer_tracer_leaked_into_a_later_nested_grad_still_raises():
+    leaked = []
+
+    def keep(x):
+        leaked.append(x * 2.0)
+        return ft.grad(lambda y: y * x)(x)
+
+    ft.grad(keep)(0.5)
+    with pytest.raises(LeakedTracerError):
+        ft.grad(lambda x: ft.grad(lambda y: y * y * leaked[0])(x))(0.5)
+
+
+def test_inner_products_with_outer_values_are_recorded_as_mul_records_them():
+    # scale(t, c) with c a tracer of the outer grad: the same equation mul records
+    seen = []
+
+    def inner(ts):
+        c = ts[0]  # (stands for the outer transformation's value)
+        _, program = linearize_flat(lambda us: [scale(us[0], c) + scale_left(c, us[0])],
+                                    [np.float64(0.5)], "inner")
+        seen.append(program)
+        return [c]
+
+    linearize_flat(lambda ts: inner([ts[0] * 2.0]), [np.float64(1.5)], "outer")
+    (program,) = seen
+    assert [e.prim.name for e in program.eqns] == ["mul", "mul", "add"]
+    assert all(e.outs[0].shape == () and e.outs[0].dtype == np.float64 for e in program.eqns)
+    assert program.eqns[0].args[0] is program.in_vars[0]
