@@ -160,9 +160,11 @@ class ReplayPlan:
         positions = self._may_alias_inputs
         if positions is None:  # not compiled yet: every output is checked
             return _detach(outputs, self._kept.union(_owners(inputs)))
-        if positions:
+        if positions:  # (the outputs steps made in new memory hold neither inputs nor kept arrays)
             _detach(outputs, _owners(inputs), positions)
-        return _detach(outputs, self._kept) if self._kept else outputs
+            if self._kept:
+                _detach(outputs, self._kept, positions)
+        return outputs
 
     def run_shared(self, inputs):
         """``run`` without the copies that keep outputs apart from the inputs and from the
@@ -217,7 +219,8 @@ class ReplayPlan:
                 self.steps = _with_frees(fused, self._var_slots, outputs)
         self._straight = _straight_line(self) if len(self.steps) <= _MAX_STRAIGHT_LINE else None
         # Only outputs that a step may have returned as an argument or a view of one (or that
-        # are inputs) can share memory with the call's inputs: the others are not checked.
+        # are inputs or constants) can share memory with the call's inputs or with the arrays
+        # the plan keeps: the others are not checked.
         fresh = new_memory_slots(self.steps)
         self._may_alias_inputs = tuple(i for i, s in enumerate(self.output_slots) if s not in fresh)
         self._pending = False
