@@ -36,6 +36,7 @@ from functrans.primitives._define import add as add
 from functrans.primitives._define import add_cotangents as add_cotangents
 from functrans.primitives._define import add_p as add_p
 from functrans.primitives._define import (
+    add_tangents,
     binary_ufunc,
     broadcast_to,
     convert_element_type,
@@ -166,7 +167,7 @@ def _mul_jvp_args(x, t_x, y, t_y):
         return out, (zero if t_x is zero else scale(t_x, y))
     if t_x is zero:
         return out, scale_left(x, t_y)
-    return out, add(scale(t_x, y), scale_left(x, t_y))
+    return out, add_tangents(scale(t_x, y), scale_left(x, t_y))
 
 
 mul_p.jvp_args = (mul_p.jvp, _mul_jvp_args)

@@ -259,3 +259,17 @@ def test_inner_products_with_outer_values_are_recorded_as_mul_records_them():
     assert [e.prim.name for e in program.eqns] == ["mul", "mul", "add"]
     assert all(e.outs[0].shape == () and e.outs[0].dtype == np.float64 for e in program.eqns)
     assert program.eqns[0].args[0] is program.in_vars[0]
+
+
+def test_the_product_of_two_tangents_sums_them_as_add_records_it():
+    from functrans.primitives._define import add_tangents
+    x = np.array([1.0, 2.0])
+    _, program = linearize_flat(lambda ts: [ts[0] * ts[0]], [x], "test")
+    assert [e.prim.name for e in program.eqns] == ["mul", "mul", "add"]
+    assert program.eqns[2].outs[0].shape == (2,) and program.eqns[2].outs[0].dtype == np.float64
+    assert float(add_tangents(np.float64(1.0), 2.0)) == 3.0  # outside a recording: add
+    for f in (lambda x: fnp.sum(x * x), lambda x: fnp.sum(x[None, :] * x[:, None]),
+              lambda x: fnp.sum(x * x.astype(np.float32))):
+        _assert_same(ft.grad(f)(x), _general(ft.grad(f), x))
+        d2 = ft.grad(lambda z, f=f: fnp.sum(ft.grad(lambda y: f(y) * y[0])(z)))
+        _assert_same(d2(x), _general(d2, x))
