@@ -82,7 +82,8 @@ def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
     """
     xp = plain_module(a)
     if xp is not None:
-        return xp.max(a, axis=axis, keepdims=keepdims)
+        out = _short_axis(np.maximum, a, axis, keepdims)
+        return xp.max(a, axis=axis, keepdims=keepdims) if out is None else out
     a, axes = reduction_operand(a, axis, None)
     return keep_dims(_red.reduce_max(a, axes), a.shape, axes, keepdims)
 
@@ -98,9 +99,22 @@ def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
     """
     xp = plain_module(a)
     if xp is not None:
-        return xp.min(a, axis=axis, keepdims=keepdims)
+        out = _short_axis(np.minimum, a, axis, keepdims)
+        return xp.min(a, axis=axis, keepdims=keepdims) if out is None else out
     a, axes = reduction_operand(a, axis, None)
     return keep_dims(_red.reduce_min(a, axes), a.shape, axes, keepdims)
+
+
+def _short_axis(ufunc: np.ufunc, a: ArrayLike, axis: object, keepdims: bool) -> Array | None:
+    """On a NumPy array, ``ufunc`` (``np.maximum`` or ``np.minimum``) over the last axis as
+    the primitives take a short one (``reduction.short_axis_extreme``: one ufunc call per
+    entry, 0.1-0.6x the time of NumPy's reduce), or ``None`` where NumPy's own is used."""
+    if type(a) is not np.ndarray or type(axis) is not int or a.ndim < 2 or axis not in (-1, a.ndim - 1):
+        return None
+    out = _red.short_axis_extreme(ufunc, a, (a.ndim - 1,))
+    if out is None or not keepdims:
+        return out
+    return out.reshape(*out.shape, 1)
 
 
 def _arg(reducer: Callable[[Array, int], Array], a: ArrayLike, axis: int | None, keepdims: bool) -> Array:

@@ -262,3 +262,29 @@ def test_nan_quantiles_under_jit_and_vmap(method, axis, backend):
         np.testing.assert_allclose(backend.get(rows), [1.0, np.nan, 0.5], equal_nan=True)
         g = ft.jit(ft.grad(lambda x: fnp.nansum(fnp.nanpercentile(x, 50.0, axis=1))))(x)
     np.testing.assert_array_equal(backend.get(g), [[1, 0, 0, 0], [0] * 4, [0.5, 0.5, 0, 0]])
+
+
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int16])
+@pytest.mark.parametrize("shape", [(256, 10), (3, 64, 4), (8, 10), (512, 40)])
+def test_extremes_over_a_short_last_axis_equal_numpys(name, dtype, shape, backend):
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    x.reshape(-1)[::7] = x.reshape(-1)[1]  # ties
+    reference = getattr(np, name)
+    for axis in (-1, len(shape) - 1):
+        for keepdims in (False, True):
+            got = backend.get(getattr(fnp, name)(backend.put(x), axis=axis, keepdims=keepdims))
+            expected = reference(x, axis=axis, keepdims=keepdims)
+            assert got.dtype == expected.dtype and got.shape == expected.shape
+            np.testing.assert_array_equal(got, expected)
+    y = rng.standard_normal(shape)
+    check_grads(lambda y: getattr(fnp, name)(y * 1.5, axis=-1, keepdims=True), (backend.put(y),), order=2)
+
+
+def test_extremes_over_a_short_last_axis_keep_nans():
+    x = np.random.default_rng(4).standard_normal((64, 4))
+    x[5, 2] = np.nan
+    for fn, reference in ((fnp.max, np.max), (fnp.min, np.min)):
+        np.testing.assert_array_equal(fn(x, axis=1), reference(x, axis=1))
+        assert np.isnan(fn(x, axis=-1, keepdims=True)[5, 0])
