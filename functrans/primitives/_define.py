@@ -832,7 +832,9 @@ def _reshape_batch(values, dims, *, new_sizes):
     return reshape(x, (x.shape[0],) + new_sizes), 0
 
 
-reshape_p.impl = lambda x, *, new_sizes: array_module(x).reshape(x, new_sizes)
+# (np.reshape on an ndarray calls its reshape method after a Python wrapper: 1.06 -> 0.36 us)
+reshape_p.impl = lambda x, *, new_sizes: (x.reshape(new_sizes) if type(x) is np.ndarray
+                                          else array_module(x).reshape(x, new_sizes))
 reshape_p.shape_rule = lambda x, *, new_sizes: (new_sizes, dtype_of(x))
 deflinear(reshape_p, lambda ct, x, *, new_sizes: (reshape(ct, x.shape),))
 reshape_p.batch = _reshape_batch
