@@ -233,7 +233,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         """The cache entry of ``key``, staged now, and whether it is cached: not when the
         program holds tracers of an outer transformation (valid for this call only)."""
         plan, out_tree = _stage_for_jit(fun, name, static_args, static_kwargs, dynamic, leaves)
-        entry = (plan, out_tree, out_tree == _LEAF)
+        entry = (plan, _output_builder(out_tree), out_tree == _LEAF)
         if holds_outer_tracers(plan):
             return entry, False
         with lock:
@@ -369,6 +369,79 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
 
 
 _WALKED = object()  # heads the cache key of a call whose arguments ``_walk`` keyed
+
+
+class _Leaf:
+    """A stand-in for the output leaf at ``index``, to read an output structure from."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index: int):
+        self.index = index
+
+
+class _OutputBuilder:
+    """Builds a jitted function's output from the plan's flat outputs, as ``out_tree``'s
+    ``unflatten`` does, by a function written for that structure (``_output_builder``)."""
+
+    __slots__ = ("unflatten",)
+
+    def __init__(self, unflatten: Callable[[list], Any]):
+        self.unflatten = unflatten
+
+
+def _output_builder(out_tree: Any) -> Any:
+    """``out_tree``, or for an output of lists, tuples, dicts (str or int keys) and None, an
+    ``_OutputBuilder`` whose ``unflatten`` is one expression building that structure: for
+    W2's step (a list of three dicts of two arrays, and the loss) 0.6 us instead of 1.6 us.
+
+    Example:
+        >>> from functrans import tree
+        >>> build = _output_builder(tree.structure(([{"w": 0, "b": 0}], 0, None)))
+        >>> build.unflatten(["b", "w", "loss"])
+        ([{'b': 'b', 'w': 'w'}], 'loss', None)
+    """
+    if out_tree.num_leaves > _BUILT_LEAVES:
+        return out_tree
+    template = out_tree.unflatten([_Leaf(i) for i in range(out_tree.num_leaves)])
+    expression = _expression(template, 0)
+    if expression is None:
+        return out_tree
+    namespace: dict = {}
+    exec(compile(f"def build(o):\n    return {expression}\n", "<jit output>", "exec"), namespace)
+    return _OutputBuilder(namespace["build"])
+
+
+_BUILT_LEAVES = 1024  # outputs with more leaves, or nested deeper, are left to unflatten
+_BUILT_DEPTH = 32
+
+
+def _expression(node: Any, depth: int) -> str | None:
+    """Python source building ``node`` (a template of ``_Leaf`` stand-ins for ``o[i]``), or
+    ``None`` for a node it does not write (registered types, namedtuples, other keys)."""
+    if depth > _BUILT_DEPTH:
+        return None
+    kind = type(node)
+    if kind is _Leaf:
+        return f"o[{node.index}]"
+    if node is None:
+        return "None"
+    if kind is list or kind is tuple:
+        parts = [_expression(item, depth + 1) for item in node]
+        if any(part is None for part in parts):
+            return None
+        if kind is list:
+            return "[" + ", ".join(parts) + "]"  # type: ignore[arg-type]
+        return "(" + "".join(f"{part}, " for part in parts) + ")"
+    if kind is dict:
+        items = []
+        for name, value in node.items():
+            part = _expression(value, depth + 1)
+            if part is None or type(name) not in (str, int):
+                return None
+            items.append(f"{name!r}: {part}")
+        return "{" + ", ".join(items) + "}"
+    return None
 
 
 def _walk(node: Any, key: Callable, leaf: Callable) -> bool:

@@ -4,6 +4,7 @@ nodes and leaves (bools, tracers, registered types) take the pytree library's pa
 from __future__ import annotations
 
 import collections
+import functools
 
 import numpy as np
 import pytest
@@ -101,3 +102,31 @@ def test_bools_and_tracers_in_a_pytree_still_work():
     np.testing.assert_array_equal(f({"x": x, "flag": False}), x)
     grad = ft.grad(lambda x: fnp.sum(ft.jit(lambda p: p[0] * p[1])([x, x])))(x)
     np.testing.assert_array_equal(grad, 2.0 * x)
+
+
+Point = collections.namedtuple("Point", "x y")
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a,
+    lambda a: (a,),
+    lambda a: [a, (a * 2.0, None), {"b": a, "a": [a, ()]}],
+    lambda a: {2: a, 1: {"z": a, "y": []}},
+    lambda a: (Point(a, a * 3.0), [a]),  # a namedtuple: the pytree library builds it
+    lambda a: {"flag": None, True: a},  # a bool key: the pytree library builds it
+    lambda a: functools.reduce(lambda t, _: (t,), range(40), a),  # deeper than the built ones
+])
+def test_outputs_have_the_structure_of_the_eager_function(make):
+    x = RNG.standard_normal(3)
+    fn = lambda x: make(x * 1.5)
+    jitted = ft.jit(fn)
+    for _ in range(3):  # the staging call, then replays
+        got, expected = jitted(x), fn(x)
+        assert tree.structure(got) == tree.structure(expected)
+        assert type(got) is type(expected)
+        for a, b in zip(tree.leaves(got), tree.leaves(expected)):
+            np.testing.assert_array_equal(a, b)
+    first, second = jitted(x), jitted(x)
+    if tree.leaves(first):  # new containers and new arrays at every call
+        assert tree.leaves(first)[0] is not tree.leaves(second)[0]
+    assert first is not second or type(first) is np.ndarray
