@@ -50,6 +50,12 @@ def ones_for(x: Any) -> Any:
     """The seed cotangent 1, of ``x``'s dtype, on ``x``'s device (a constant: no tracer)."""
     if type(x) in _NUMPY_VALUES:  # on the host (the commonest case, without the backend's work)
         return _host_ones(x)
+    if type(x) is JVPTracer:  # (the output of an inner grad: its concrete value is a primal)
+        value = x.primal
+        while type(value) is JVPTracer:
+            value = value.primal
+        if type(value) in _NUMPY_VALUES:
+            return _host_ones(value)
     if type(x) in PY_SCALARS:
         return np.ones((), np.result_type(x))
     if isinstance(x, Tracer):

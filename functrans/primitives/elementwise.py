@@ -199,6 +199,9 @@ def _integer_pow_jvp(t, x, *, y):
         return zero
     if y == 1:
         return t
+    if type(x) in HOST_TYPES:  # a NumPy value (first order): the implementations, without bind
+        impl = mul_p.impl
+        return scale(t, impl(y, x) if y == 2 else impl(y, integer_pow_p.impl(x, y=y - 1)))
     return scale(t, mul(y, x) if y == 2 else mul(y, integer_pow(x, y - 1)))
 
 

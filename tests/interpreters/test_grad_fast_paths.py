@@ -273,3 +273,16 @@ def test_the_product_of_two_tangents_sums_them_as_add_records_it():
         _assert_same(ft.grad(f)(x), _general(ft.grad(f), x))
         d2 = ft.grad(lambda z, f=f: fnp.sum(ft.grad(lambda y: f(y) * y[0])(z)))
         _assert_same(d2(x), _general(d2, x))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_integer_powers_equal_the_general_path(backend, dtype):
+    x = backend.put(np.array([0.3, -1.7, 2.5], dtype))
+    for y in (2, 3, -2, 5):
+        f = lambda x, y=y: fnp.sum(x**y)
+        for d in (ft.grad(f), ft.grad(lambda z, f=f: fnp.sum(ft.grad(f)(z) * z))):
+            fast = d(x)
+            backend.check_placed(fast)
+            _assert_same(backend.get(fast), backend.get(_general(d, x)))
+            assert backend.get(fast).dtype == dtype
+    check_grads(lambda x: fnp.sum(x**3), (backend.put(np.array([0.3, -1.7])),), order=2)
