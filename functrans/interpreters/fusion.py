@@ -17,7 +17,8 @@ another step reads it. Any other step that reads a value of the open group close
 kernel runs before that step. A program of 0-d values (a scalar chain and its derivative)
 becomes one call of a function of scalars. Which groups become kernels: groups of 0-d values of
 at least ``MIN_SCALAR_GROUP`` steps, and groups of arithmetic on arrays (``ARRAY_KERNELS``) of
-at least ``MIN_ARRAY_GROUP`` steps and ``MIN_ARRAY_SIZE`` elements; a kernel's outputs go into
+at least ``MIN_ARRAY_GROUP`` steps and ``MIN_ARRAY_SIZE`` elements (``MIN_LONG_GROUP_SIZE``
+for groups of ``LONG_GROUP`` steps or more); a kernel's outputs go into
 dead temporaries where the plan has some (``buffers.plan_reuse``), like a ufunc step's.
 
 Fused values are those of the same operations in the same dtype, with Python numbers taken in
@@ -61,11 +62,16 @@ REDUCTION_KERNELS = True
 #: last bit, so the first call cannot run NumPy's steps meanwhile).
 REDUCTION_MODES = frozenset(("rows", "cols", "all"))
 
-#: The fewest elements a group of arrays needs on NumPy arrays (to become a kernel, or to end
-#: in its reduction). Measured on ``p - 0.01 * g`` (one thread): the kernel takes 1.0-1.7x the
-#: time of the two ufunc steps up to 2048 elements (its call costs what it saves), 0.5-0.95x
+#: The fewest elements a group of two steps needs on NumPy arrays (to become a kernel, or to
+#: end in its reduction), and a group of ``LONG_GROUP`` steps or more. Measured under jit
+#: (Numba, one thread, CPU time, best of 27 runs of 100 calls, kernels writing apart from their
+#: inputs), fused over unfused: ``p - 0.01 * g`` 0.94-1.14x from 512 to 3072 elements (its call
+#: costs what it saves), 0.89-0.96x at 4096, 0.74-0.87x from 8192 on, float32 and float64
+#: alike; ``(1 - a * a) * b, b + c`` (four steps) 0.50-0.73x from 1024 elements, 0.47-0.57x
 #: from 8192 on. CuPy plans fuse any size (each kernel launch costs the same).
 MIN_ARRAY_SIZE = 4096
+MIN_LONG_GROUP_SIZE = 1024  # (or MIN_ARRAY_SIZE, where that is smaller)
+LONG_GROUP = 3
 #: The fewest steps a group of 0-d values needs to become a kernel (a first compilation costs
 #: a few hundred milliseconds: worth it for a chain, not for two or three steps).
 MIN_SCALAR_GROUP = 6
@@ -271,7 +277,9 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
     groups = [g for g in groups
               if (len(g.positions) >= MIN_SCALAR_GROUP if g.shape == ()
                   else len(g.positions) >= MIN_ARRAY_GROUP
-                  and (target == "cupy" or math.prod(g.shape) >= MIN_ARRAY_SIZE))]
+                  and (target == "cupy" or math.prod(g.shape) >= (
+                      MIN_ARRAY_SIZE if len(g.positions) < LONG_GROUP
+                      else min(MIN_ARRAY_SIZE, MIN_LONG_GROUP_SIZE))))]
     if not groups:
         return steps, eqns
     replaced: dict[int, tuple] = {}  # last position of a group -> its kernel step

@@ -385,3 +385,16 @@ def test_kernels_of_a_plan_write_apart_from_what_they_read(dtype):
             assert not set(lent) & set(step[3])
     for got, expected in zip(plan.run([x, w]), fn(x, w)):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_longer_groups_fuse_from_fewer_elements(dtype):
+    x, w = _data(dtype, (8, 128))  # 1024 elements
+    long = lambda x, w: (x * w + 1.0) * x  # three steps: a kernel
+    short = lambda x, w: x * w + 1.0  # two steps: a kernel from MIN_ARRAY_SIZE on
+    assert fusion.MIN_LONG_GROUP_SIZE <= x.size < fusion.MIN_ARRAY_SIZE
+    assert len(_kernels(_plan(long, x, w))) == 1 and not _kernels(_plan(short, x, w))
+    np.testing.assert_allclose(ft.jit(long)(x, w), long(x, w), rtol=1e-6)
+    wide, w2 = _data(dtype, (32, 128))
+    assert len(_kernels(_plan(short, wide, w2))) == 1
