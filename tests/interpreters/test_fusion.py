@@ -398,3 +398,23 @@ def test_longer_groups_fuse_from_fewer_elements(dtype):
     np.testing.assert_allclose(ft.jit(long)(x, w), long(x, w), rtol=1e-6)
     wide, w2 = _data(dtype, (32, 128))
     assert len(_kernels(_plan(short, wide, w2))) == 1
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_reduction_of_a_value_other_steps_read_ends_its_kernel(dtype):
+    rng = np.random.default_rng(2)
+    a, b = (rng.standard_normal((64, 128)).astype(dtype) for _ in range(2))
+    w = rng.standard_normal((128, 10)).astype(dtype)
+
+    def fn(a, b, w):  # a bias gradient beside the product that reads the same values
+        d = a * b
+        return fnp.sum(d, axis=0), d @ w
+
+    plan = _plan(fn, a, b, w)
+    assert [k[0].name for k in _kernels(plan)] == ["fused[mul reduce_sum]"]
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for _ in range(2):
+        for got, expected in zip(plan.run([a, b, w]), fn(a, b, w)):
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
