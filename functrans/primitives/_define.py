@@ -763,6 +763,17 @@ broadcast_in_dim_p = Primitive("broadcast_in_dim")
 
 
 def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
+    kind = type(x)
+    if kind is np.ndarray or kind in _NUMPY_SCALAR_DTYPES:
+        # NumPy's own calls, without the backend lookup and np.reshape's wrapper (a 0-d value
+        # broadcasts as it is): 7.1 -> 3.1 us for a NumPy scalar to (256, 10), 4.1 -> 2.5 us
+        # for a 0-d array, 3.8 -> 3.1 us for a (256,) row
+        if not broadcast_dimensions:
+            return np.broadcast_to(x, shape)
+        expanded = [1] * len(shape)
+        for i, d in enumerate(broadcast_dimensions):
+            expanded[d] = x.shape[i]
+        return np.broadcast_to(x.reshape(expanded), shape)
     xp = array_module(x)
     x_shape = shape_of(x)
     expanded = [1] * len(shape)
