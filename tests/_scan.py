@@ -21,7 +21,8 @@ above it, each followed by the reason:
 - ``# numpy-only: why``: a fast path that a type check admits NumPy arrays only into.
 
 Each scan's rules say which of them it accepts: the layers below the NumPy API (core,
-primitives, interpreters, lax) and nn/optim accept ``host-metadata`` only.
+primitives, interpreters, lax) and nn/optim accept ``host-metadata`` and ``numpy-only``, not
+``host-data``.
 """
 from __future__ import annotations
 

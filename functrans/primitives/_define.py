@@ -769,11 +769,11 @@ def _broadcast_in_dim_impl(x, *, shape, broadcast_dimensions):
         # broadcasts as it is): 7.1 -> 3.1 us for a NumPy scalar to (256, 10), 4.1 -> 2.5 us
         # for a 0-d array, 3.8 -> 3.1 us for a (256,) row
         if not broadcast_dimensions:
-            return np.broadcast_to(x, shape)
+            return np.broadcast_to(x, shape)  # numpy-only: NumPy values only, by the check above
         expanded = [1] * len(shape)
         for i, d in enumerate(broadcast_dimensions):
             expanded[d] = x.shape[i]
-        return np.broadcast_to(x.reshape(expanded), shape)
+        return np.broadcast_to(x.reshape(expanded), shape)  # numpy-only: by the check above
     xp = array_module(x)
     x_shape = shape_of(x)
     expanded = [1] * len(shape)
