@@ -235,8 +235,24 @@ def abort(message: str, code: int = 1) -> None:
     sys.stderr.flush()
     c = comm()
     if c is not None and c.Get_size() > 1:
-        c.Abort(code)
+        _abort_job(c, code)
     raise SystemExit(code)
+
+
+#: How long a rank waits between writing its message and aborting the job: the launcher
+#: forwards a rank's output through a pipe it reads in its own time, and an abort that kills
+#: the processes first loses the message (seen with MPICH's mpiexec, about one run in ten).
+ABORT_GRACE_SECONDS = 0.3
+
+
+def _abort_job(c: Any, code: int) -> None:
+    """``MPI_Abort`` on ``c``, once the message written to stderr has had time to leave."""
+    try:
+        os.fsync(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):  # a pipe or a replaced stream: nothing to sync
+        pass
+    time.sleep(ABORT_GRACE_SECONDS)
+    c.Abort(code)
 
 
 def _install_abort_hook() -> None:
@@ -249,7 +265,7 @@ def _install_abort_hook() -> None:
         sys.stderr.write(f"functrans.distributed: rank {_state['comm'].Get_rank()} raised; "
                          f"aborting all {_state['comm'].Get_size()} processes.\n{text}")
         sys.stderr.flush()
-        _state["comm"].Abort(1)
+        _abort_job(_state["comm"], 1)
 
     if os.environ.get("FUNCTRANS_NO_ABORT_HOOK") != "1":
         sys.excepthook = hook
