@@ -55,9 +55,10 @@ ok("all_reduce")
 MPI = __import__("mpi4py.MPI", fromlist=["MPI"])
 from functrans.distributed import _reduce, collectives  # noqa: E402
 
-thresholds = collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES
-collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES = 4096, 8192
+thresholds = collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES, _reduce.PAIR_MAX_BYTES
+collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES, _reduce.PAIR_MAX_BYTES = 4096, 8192, 16384
 big = {"ring": rng.normal(size=(31, 41)),                 # 10 KB: exchanged, uneven blocks
+       "halves": rng.normal(size=(50, 41)),               # 16.4 KB: the ring on two ranks too
        "separate": rng.normal(size=601),                  # 4.8 KB: its own MPI all-reduce
        "ints": np.arange(2001, dtype=np.int64) * (R + 1),
        "f32": rng.normal(size=4003).astype(np.float32),
@@ -99,7 +100,7 @@ for op, ref in (("sum", np.sum), ("mean", np.mean)):
         expect = ref(np.stack([t[key] if key != "s" else np.zeros(3) + k
                                for k, t in enumerate(big_all)]), axis=0)
         np.testing.assert_allclose(mine[key], expect, rtol=1e-5, atol=1e-5)
-collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES = thresholds
+collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES, _reduce.PAIR_MAX_BYTES = thresholds
 w = rng.normal(size=33_000)  # 264 KB: the exchange at the real thresholds
 close(dist.all_reduce({"w": w}, op="mean")["w"], np.mean(MPI.COMM_WORLD.allgather(w), axis=0))
 ok("large_leaves")
