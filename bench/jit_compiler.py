@@ -5,7 +5,8 @@ in one process, and what each pass does to the W2 program.
         .venv/bin/python bench/jit_compiler.py [--repeat 5] [--quick]
 
 "off" is the plan as recorded (dead code elimination and folding only); "on" adds
-simplification, buffer reuse and, where the kernel extra is installed, fused kernels. Both
+simplification, buffer reuse and, where the kernel extra is installed, fused kernels and weight
+updates fused into their matrix products (rows of their own at the end). Both
 plans are built in this process and timed in turns (best of the repeats), so load on the
 machine falls on both alike; the ratio is on/off.
 """
@@ -24,7 +25,7 @@ import numpy as np
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans.interpreters import fusion, replay
+from functrans.interpreters import fusion, gemm_update, replay
 from functrans.interpreters.simplify import simplify
 
 import _harness
@@ -133,6 +134,40 @@ def reduction_rows(repeat: int, quick: bool) -> None:
               f"{times[1] / times[0]:7.2f} {times[2] * 1e6:9.1f}us", flush=True)
 
 
+def gemm_rows(repeat: int, quick: bool) -> None:
+    """A weight update of a matrix product, ``w - 0.01 * (a.T @ d)`` (an SGD step of a layer),
+    under jit with the update as its own steps (off) and fused into one BLAS gemm (on), for
+    the W2 layers' shapes; the pass takes float64 only, so float32 is fused here to show why."""
+    if not gemm_update.available():
+        print("gemm update: SciPy is not installed (the jit extra), nothing to measure")
+        return
+    print(f"{'fused weight update':52s} {'steps':>11s} {'gemm':>11s} {'gemm/st':>7s} {'numpy':>11s}")
+    rng = np.random.default_rng(0)
+    shapes = [(128, 784, 512), (128, 512, 512), (256, 64, 128), (256, 128, 128)]
+    for batch, fan_in, fan_out in shapes[:2] if quick else shapes:
+        for dtype in (np.float64, np.float32):
+            w = rng.standard_normal((fan_in, fan_out)).astype(dtype)
+            a = rng.standard_normal((batch, fan_in)).astype(dtype)
+            d = rng.standard_normal((batch, fan_out)).astype(dtype)
+            jitted = []
+            kept = gemm_update.DTYPES
+            for fused in (False, True):
+                gemm_update.DTYPES = frozenset((np.dtype(dtype),)) if fused else frozenset()
+                try:
+                    f = ft.jit(lambda w, a, d: w - 0.01 * (a.T @ d))
+                    f(w, a, d)
+                finally:
+                    gemm_update.DTYPES = kept
+                jitted.append(lambda f=f, args=(w, a, d): f(*args))
+            expected = w - 0.01 * (a.T @ d)
+            np.testing.assert_allclose(jitted[1](), expected, rtol=1e-4, atol=1e-4)
+            by_hand = lambda w=w, a=a, d=d: w - 0.01 * (a.T @ d)
+            times = _harness.best_times(jitted + [by_hand], repeat, quick=quick)
+            name = f"w {w.shape} - 0.01 * a.T @ d, batch {batch}, {np.dtype(dtype).name}"
+            print(f"{name[:52]:52s} {times[0] * 1e6:9.1f}us {times[1] * 1e6:9.1f}us "
+                  f"{times[1] / times[0]:7.2f} {times[2] * 1e6:9.1f}us", flush=True)
+
+
 _STAGE_W2 = """
 import sys, time
 sys.path.insert(0, {bench!r})
@@ -195,6 +230,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{off.row.name[:52]:52s} {times[0] * 1e6:9.1f}us {times[1] * 1e6:9.1f}us "
                   f"{times[1] / times[0]:7.2f} {ref:>11s}", flush=True)
     reduction_rows(args.repeat, args.quick)
+    gemm_rows(args.repeat, args.quick)
 
 
 if __name__ == "__main__":
