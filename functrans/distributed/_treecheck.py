@@ -54,18 +54,26 @@ def _hash(tree: Any, leaves: list, treedef: Any, on_device: tuple | None) -> np.
     return h
 
 
+def host_signature_hash(tree: Any, leaves: list, treedef: Any) -> np.ndarray:
+    """The kept hash of a tree whose leaves are all host arrays (for a caller that keeps it
+    with its own description of the tree and passes it to ``check_same_tree``)."""
+    return _hash(tree, leaves, treedef, None)
+
+
 def check_same_tree(tree: Any, what: str, leaves: list | None = None, treedef: Any = None,
-                    on_device: tuple | None = None) -> None:
+                    on_device: tuple | None = None, mine: np.ndarray | None = None) -> None:
     """Raise ``TreeStructureError`` on every rank when ``tree``'s structure, shapes or dtypes
     differ between ranks, naming the first leaf that differs (``leaves`` and ``treedef``: the
     tree already flattened, when the caller has them; ``on_device``: which leaves MPI reads in
-    device memory, where that decides how they are reduced)."""
+    device memory, where that decides how they are reduced; ``mine``: this rank's hash, when
+    the caller keeps it)."""
     c = _comm.comm()
     if c is None or c.Get_size() == 1:
         return
-    if leaves is None:
-        leaves, treedef = ft_tree.flatten(tree)
-    mine = _hash(tree, leaves, treedef, on_device)
+    if mine is None:
+        if leaves is None:
+            leaves, treedef = ft_tree.flatten(tree)
+        mine = _hash(tree, leaves, treedef, on_device)
     seen = np.empty(4, dtype=np.int64)
     mpi = _comm.mpi_module()
     if _comm.debug_timeout() is None:

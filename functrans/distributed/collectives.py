@@ -20,7 +20,7 @@ from functrans import tree as ft_tree
 from functrans._abstract import shape_of
 from functrans.backend import NUMPY, backend_of
 from functrans.distributed import _comm, _reduce
-from functrans.distributed._treecheck import check_same_tree
+from functrans.distributed._treecheck import check_same_tree, host_signature_hash
 from functrans.distributed._treecheck import dtype_of as _dtype
 
 __all__ = ["all_reduce", "broadcast", "all_gather", "reduce_scatter", "DEFAULT_BUCKET_BYTES",
@@ -115,12 +115,20 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
         if op == "mean":
             out = [x / 1 if _dtype(x).kind in "iub" else x for x in out]
         return ft_tree.unflatten(treedef, out)
+    layout = None if inplace else _host_layout(tree, leaves, treedef)
+    if layout is not None:
+        if check:
+            check_same_tree(tree, "all_reduce", leaves, treedef, mine=layout.hash)
+        return _all_reduce_host(c, layout, leaves, treedef, op, n, bucket_bytes,
+                                f"all_reduce(op={op!r})")
     if check:
         # With a CUDA-aware MPI, device leaves take another path than host ones: every rank
         # must agree on which leaves are which, or the ranks would call different collectives.
         on_device = tuple(not isinstance(x, (np.ndarray, np.generic, int, float, complex, bool))
                           and backend_of(x) is not NUMPY for x in leaves) \
             if _comm.cuda_aware() and not inplace else None
+        if on_device is not None and not any(on_device):
+            on_device = None  # the same hash as the host-only path's
         check_same_tree(tree, "all_reduce", leaves, treedef, on_device)
     what = f"all_reduce(op={op!r})"
     if inplace:
@@ -136,21 +144,79 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
         for i, (host, backend) in zip(idx, bufs):
             if host.nbytes < SEPARATE_BYTES:
                 small.append((i, host, backend))
-                continue
-            if host.flags.c_contiguous:
-                flat = host.reshape(-1)
-            else:  # the same path as a contiguous leaf's on another rank: from a kept copy
-                flat = _reduce.workspace(dtype, "contiguous", host.size)
-                np.copyto(flat.reshape(host.shape), host)
-            kept = _reduce.take(dtype, host.size)
-            _reduce.reduce(c, flat, kept, op, n, bucket_bytes, what)
-            value = kept.reshape(host.shape)
-            if op == "mean" and dtype.kind not in "fc":
-                value = value / n
-            results[i] = _from_buffer(value, backend, leaves[i])
+            else:
+                value = _reduce_separate(c, host, dtype, op, n, bucket_bytes, what)
+                results[i] = _from_buffer(value, backend, leaves[i])
         if small:
             _reduce_packed(c, small, dtype, leaves, results, op, n, bucket_bytes, what)
     return ft_tree.unflatten(treedef, results)
+
+
+class _HostLayout:
+    """How ``all_reduce`` moves a tree of NumPy arrays of one signature (structure, shapes and
+    dtypes), worked out once: the signature's hash for the cross-rank check, and per dtype the
+    leaves reduced on their own and the small ones packed together."""
+
+    __slots__ = ("hash", "groups")
+
+    def __init__(self, tree: Any, leaves: list, treedef: Any):
+        self.hash = host_signature_hash(tree, leaves, treedef)
+        self.groups = []
+        for dtype, idx in _group_by_dtype(leaves).items():
+            small = [i for i in idx if leaves[i].nbytes < SEPARATE_BYTES]
+            self.groups.append((dtype, [i for i in idx if i not in small], small))
+
+
+_MAX_LAYOUTS = 256
+_layouts: dict[tuple, _HostLayout] = {}
+
+
+def _host_layout(tree: Any, leaves: list, treedef: Any) -> _HostLayout | None:
+    """The kept layout of a tree whose leaves are all NumPy arrays, else ``None``."""
+    for x in leaves:
+        if type(x) is not np.ndarray:
+            return None
+    key = (treedef, SEPARATE_BYTES, tuple([(x.shape, x.dtype) for x in leaves]))
+    layout = _layouts.get(key)
+    if layout is None:
+        if len(_layouts) >= _MAX_LAYOUTS:
+            _layouts.clear()
+        layout = _layouts[key] = _HostLayout(tree, leaves, treedef)
+    return layout
+
+
+def _all_reduce_host(c: Any, layout: _HostLayout, leaves: list, treedef: Any, op: str, n: int,
+                     bucket_bytes: int, what: str) -> Any:
+    results: list = [None] * len(leaves)
+    for dtype, separate, small in layout.groups:
+        for i in separate:
+            results[i] = _reduce_separate(c, leaves[i], dtype, op, n, bucket_bytes, what)
+        if len(small) == 1:  # one small leaf: reduced in place in a kept buffer it is copied to
+            host = leaves[small[0]]
+            kept = _reduce.take(dtype, host.size)
+            np.copyto(kept.reshape(host.shape), host)
+            _reduce.reduce(c, kept, kept, op, n, bucket_bytes, what)
+            value = kept.reshape(host.shape)
+            results[small[0]] = value / n if op == "mean" and dtype.kind not in "fc" else value
+        elif small:
+            _reduce_packed(c, [(i, leaves[i], NUMPY) for i in small], dtype, leaves, results, op,
+                           n, bucket_bytes, what)
+    return ft_tree.unflatten(treedef, results)
+
+
+def _reduce_separate(c: Any, host: np.ndarray, dtype: np.dtype, op: str, n: int,
+                     bucket_bytes: int, what: str) -> np.ndarray:
+    """A large leaf, reduced from the caller's array into a kept buffer that becomes the
+    result."""
+    if host.flags.c_contiguous:
+        flat = host.reshape(-1)
+    else:  # the same path as a contiguous leaf's on another rank: from a kept copy
+        flat = _reduce.workspace(dtype, "contiguous", host.size)
+        np.copyto(flat.reshape(host.shape), host)
+    kept = _reduce.take(dtype, host.size)
+    _reduce.reduce(c, flat, kept, op, n, bucket_bytes, what)
+    value = kept.reshape(host.shape)
+    return value / n if op == "mean" and dtype.kind not in "fc" else value
 
 
 def _reduce_packed(c: Any, small: list, dtype: np.dtype, leaves: list, results: list, op: str,

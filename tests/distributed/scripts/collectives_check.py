@@ -48,6 +48,21 @@ for op, ref in (("sum", np.sum), ("mean", np.mean), ("max", np.max)):
     close(got["a"], ref(everyone["a"], axis=0))
     close(got["c"], ref(everyone["c"], axis=0))
     close(got["s"], ref(np.arange(N)) * np.ones(5))
+# one small leaf: reduced in a kept buffer; a result the caller holds never changes
+one = np.arange(7, dtype=np.int64) + R
+held = dist.all_reduce(one, op="mean")
+assert held.dtype == np.float64
+close(held, np.mean([np.arange(7) + k for k in range(N)], axis=0))
+first_small = dist.all_reduce(one)
+copy_small = first_small.copy()
+for k in range(3):
+    again = dist.all_reduce(one * (k + 2))
+    assert not np.shares_memory(again, first_small) and not np.shares_memory(again, one)
+    close(again, (k + 2) * np.sum([np.arange(7) + j for j in range(N)], axis=0))
+assert np.array_equal(first_small, copy_small)
+# a NumPy scalar leaf on one rank and a 0-d array on the others: the same tree
+scalar = np.float64(R) if R == 0 else np.array(float(R))
+close(dist.all_reduce({"s": scalar})["s"], sum(range(N)))
 ok("all_reduce")
 
 # -- large leaves: each reduced on its own, from the caller's array into a kept buffer (the
