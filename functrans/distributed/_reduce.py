@@ -7,11 +7,10 @@ a pool and a pooled buffer is used again only once nothing outside the pool refe
 reference count says so), so a result never changes after it is returned. For a large array
 the elementwise reduction reads the caller's array and writes the pooled buffer in the same
 pass, where a copy into the pool followed by MPI's in-place all-reduce would cost one more
-pass over the data: two ranks with
-less than ``PAIR_MAX_BYTES`` swap their arrays in one exchange and both reduce them, rank 0's
-operand first; otherwise the ranks run a ring (a reduce-scatter then an all-gather over
+pass over the data: the ranks run a ring (a reduce-scatter then an all-gather over
 point-to-point messages, as MPI's own large-message algorithms do), where each block is reduced
-by one rank and copied to the others. Either way every rank holds the same bits.
+by one rank and copied to the others; on two ranks that is one exchange of halves each way.
+Every rank holds the same bits.
 """
 from __future__ import annotations
 
@@ -23,15 +22,9 @@ import numpy as np
 
 from functrans.distributed import _comm
 
-#: Buffers of at least this many bytes are reduced by an exchange (two ranks) or the ring into a
-#: new result; smaller ones, and reductions in place, by MPI's all-reduce in place (whose
-#: latency is lower).
+#: Buffers of at least this many bytes are reduced by the ring into a new result; smaller ones,
+#: and reductions in place, by MPI's all-reduce in place (whose latency is lower).
 RING_MIN_BYTES = 256 << 10
-
-#: Two ranks swap whole buffers under this many bytes (one synchronisation); from it they run
-#: the ring too, where each rank reduces half the buffer (halving the reduction's memory
-#: traffic, which dominates for large buffers).
-PAIR_MAX_BYTES = 8 << 20
 
 _UFUNCS = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum}
 _RING_KINDS = "fciu"  # dtypes whose reduction NumPy computes as MPI defines it
@@ -122,10 +115,7 @@ def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_byt
     for start in range(0, out.size, step):
         s, o = src[start:start + step], out[start:start + step]
         if ring and o.nbytes >= RING_MIN_BYTES:
-            if n == 2 and o.nbytes < PAIR_MAX_BYTES:
-                _pair(c, s, o, _UFUNCS[op], divide, what)
-            else:
-                _ring(c, s, o, _UFUNCS[op], n, divide, what)
+            _ring(c, s, o, _UFUNCS[op], n, divide, what)
         else:
             if not inplace:
                 np.copyto(o, s)
@@ -181,16 +171,3 @@ def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: 
         sent, got = (r + 1 - s) % n, (r - s) % n
         _exchange(p2p, block(out, sent), right, block(out, got), left, what)
 
-
-def _pair(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, divide: bool, what: str) -> None:
-    """The all-reduce of two ranks in one exchange: each sends its whole array to the other
-    and reduces both, rank 0's operand first on both ranks, so both compute the same bits."""
-    other = 1 - c.Get_rank()
-    theirs = workspace(out.dtype, "ring", src.size)
-    _exchange(_comm.p2p_comm(), src, other, theirs, other, what)
-    if other:
-        ufunc(src, theirs, out=out)
-    else:
-        ufunc(theirs, src, out=out)
-    if divide:
-        np.divide(out, 2, out=out)

@@ -70,10 +70,10 @@ ok("all_reduce")
 MPI = __import__("mpi4py.MPI", fromlist=["MPI"])
 from functrans.distributed import _reduce, collectives  # noqa: E402
 
-thresholds = collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES, _reduce.PAIR_MAX_BYTES
-collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES, _reduce.PAIR_MAX_BYTES = 4096, 8192, 16384
-big = {"ring": rng.normal(size=(31, 41)),                 # 10 KB: exchanged, uneven blocks
-       "halves": rng.normal(size=(50, 41)),               # 16.4 KB: the ring on two ranks too
+thresholds = collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES
+collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES = 4096, 8192
+big = {"ring": rng.normal(size=(31, 41)),                 # 10 KB: the ring, uneven blocks
+       "halves": rng.normal(size=(50, 41)),               # 16.4 KB: the ring
        "separate": rng.normal(size=601),                  # 4.8 KB: its own MPI all-reduce
        "ints": np.arange(2001, dtype=np.int64) * (R + 1),
        "f32": rng.normal(size=4003).astype(np.float32),
@@ -81,7 +81,7 @@ big = {"ring": rng.normal(size=(31, 41)),                 # 10 KB: exchanged, un
        "small": rng.normal(size=5)}
 big_all = MPI.COMM_WORLD.allgather(big)
 for op, ref in (("sum", np.sum), ("max", np.max), ("min", np.min), ("mean", np.mean)):
-    for bucket in (dist.DEFAULT_BUCKET_BYTES, 12_000):  # 12 KB: exchanged buckets, a small last
+    for bucket in (dist.DEFAULT_BUCKET_BYTES, 12_000):  # 12 KB: ring buckets, a small last
         got = dist.all_reduce(big, op=op, bucket_bytes=bucket)
         for key, value in got.items():
             expect = ref(np.stack([t[key] for t in big_all]), axis=0)
@@ -115,8 +115,8 @@ for op, ref in (("sum", np.sum), ("mean", np.mean)):
         expect = ref(np.stack([t[key] if key != "s" else np.zeros(3) + k
                                for k, t in enumerate(big_all)]), axis=0)
         np.testing.assert_allclose(mine[key], expect, rtol=1e-5, atol=1e-5)
-collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES, _reduce.PAIR_MAX_BYTES = thresholds
-w = rng.normal(size=33_000)  # 264 KB: the exchange at the real thresholds
+collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES = thresholds
+w = rng.normal(size=33_000)  # 264 KB: the ring at the real thresholds
 close(dist.all_reduce({"w": w}, op="mean")["w"], np.mean(MPI.COMM_WORLD.allgather(w), axis=0))
 ok("large_leaves")
 
