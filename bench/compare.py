@@ -1,7 +1,7 @@
-r"""W1 and W2 on two functrans checkouts, back to back: old, new and the change in percent.
+r"""W1, W2 and W5 on two functrans checkouts, back to back: old, new and the change in percent.
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 \
-        .venv/bin/python bench/compare.py OLD_TREE NEW_TREE [--repeat 5] [--quick]
+        .venv/bin/python bench/compare.py OLD_TREE NEW_TREE [--repeat 5] [--quick] [--cpu-time]
 
 (one BLAS thread; OPENBLAS_CORETYPE slows NumPy on some machines). Each tree gets one
 process, which imports functrans from that tree and the workloads from this bench/ directory
@@ -9,6 +9,8 @@ process, which imports functrans from that tree and the workloads from this benc
 has. The two processes take turns, one round at a time (the order flips every round), and
 each figure is the best of ``--repeat`` rounds: load on the machine falls on both sides alike.
 The hand-written NumPy rows run the same code on both sides: their change is the noise floor.
+``--cpu-time`` times with the process's CPU time instead of the wall clock: on a machine that
+other work shares, time spent waiting for a core then counts on neither side.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import timeit
 from collections.abc import Callable, Sequence
 
@@ -25,7 +28,8 @@ import _harness
 
 # --- a worker: one tree's process ------------------------------------------------------------
 def worker_workloads(quick: bool) -> list[_harness.Workload]:
-    """W1 and the three W2 configurations of bench/run.py (smaller with ``quick``)."""
+    """W1, the three W2 configurations of bench/run.py (smaller with ``quick``) and W5's
+    grad(grad(poly))."""
     # Imported here, in the worker only: the parent never imports functrans.
     import numpy as np
 
@@ -38,10 +42,11 @@ def worker_workloads(quick: bool) -> list[_harness.Workload]:
         workloads.w2_mlp_step(big, 32 if quick else 128, np.float64),
         workloads.w2_mlp_step(big, 32 if quick else 128, np.float32),
         workloads.w2_mlp_step(small, 64 if quick else 256, np.float64),
+        workloads.w5_higher_derivatives()[0],
     ]
 
 
-def worker(quick: bool) -> int:
+def worker(quick: bool, cpu_time: bool) -> int:
     """Answer the parent: one line of JSON with the figures' descriptions, then for every
     ``run`` line on stdin one timed run of every figure (seconds per call, as JSON)."""
     import functrans  # from _harness.TREE: the tree this worker was started for
@@ -56,7 +61,8 @@ def worker(quick: bool) -> int:
                           ("numpy", workload.reference)):
             if fn is not None:
                 figures.append((row.name, label, row.count, row.unit, fn))
-    timers = [timeit.Timer(fn) for *_, fn in figures]
+    clock = time.process_time if cpu_time else timeit.default_timer
+    timers = [timeit.Timer(fn, timer=clock) for *_, fn in figures]
     numbers = [_harness.calibrate(timer, quick)[0] for timer in timers]
     print(json.dumps({"functrans": _harness.checkout(_harness.TREE),
                       "figures": [[name, label, count, unit]
@@ -73,10 +79,11 @@ def worker(quick: bool) -> int:
 class Side:
     """One tree's worker process and the best figure of each of its runs."""
 
-    def __init__(self, tree: str, quick: bool) -> None:
+    def __init__(self, tree: str, quick: bool, cpu_time: bool) -> None:
         env = dict(os.environ, FUNCTRANS_BENCH_TREE=os.path.abspath(tree))
         command = [sys.executable, os.path.abspath(__file__), "--worker"]
-        self.process = subprocess.Popen(command + (["--quick"] if quick else []), env=env,
+        command += (["--quick"] if quick else []) + (["--cpu-time"] if cpu_time else [])
+        self.process = subprocess.Popen(command, env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         hello = self._read()
         self.checkout = hello["functrans"]
@@ -101,9 +108,10 @@ class Side:
         self.process.wait()
 
 
-def compare(old_tree: str, new_tree: str, rounds: int, quick: bool) -> int:
+def compare(old_tree: str, new_tree: str, rounds: int, quick: bool, cpu_time: bool = False) -> int:
     print("\n".join(_harness.environment_lines(tree=None)))
-    old, new = Side(old_tree, quick), Side(new_tree, quick)
+    print("clock: " + ("CPU time of each worker process" if cpu_time else "wall clock"))
+    old, new = Side(old_tree, quick, cpu_time), Side(new_tree, quick, cpu_time)
     try:
         if old.figures != new.figures:
             raise SystemExit("the two workers describe different figures")
@@ -137,14 +145,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None,
                         help="rounds; each figure is the best of them (default 5; 2 with --quick)")
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, 2 rounds")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with each process's CPU time (a machine other work shares)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.quick)
+        return worker(args.quick, args.cpu_time)
     if len(args.trees) != 2:
         parser.error("give two trees: OLD_TREE NEW_TREE")
     rounds = args.repeat if args.repeat is not None else 2 if args.quick else 5
-    return compare(args.trees[0], args.trees[1], rounds=rounds, quick=args.quick)
+    return compare(args.trees[0], args.trees[1], rounds=rounds, quick=args.quick,
+                   cpu_time=args.cpu_time)
 
 
 if __name__ == "__main__":
