@@ -20,9 +20,19 @@ its own arguments: a compiled loop whose output overlaps an input does not vecto
 result has the temporary's shape and dtype; a ufunc given ``out=`` computes the same values in the same dtype
 as without it (the loop is chosen from the inputs), and an argument that is the buffer itself
 is read element by element before it is written.
+
+Memory kept between calls (``pooled_steps``): each step that makes new memory and can write
+into a given array (a ufunc, a 2-d matrix product, a fused update or kernel) takes its result
+array from a small pool of its own, and the plan writes into a pooled array again only when
+nothing outside the pool refers to it (``sys.getrefcount`` tells): a result the caller still
+holds, or any view of it (a view refers to its base), is never written into; the memory of a
+result the caller dropped is written again, already mapped and often in cache, instead of a
+fresh allocation that pays a page fault per page on first touch. The reference is taken
+before the count is read, so two threads running one plan never get the same array.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -31,7 +41,7 @@ from functrans.primitives import _define, elementwise
 from functrans.primitives.dot import dot_general_p
 from functrans.primitives.reduction import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
 
-__all__ = ["UFUNCS", "plan_reuse", "new_memory_slots"]
+__all__ = ["UFUNCS", "plan_reuse", "new_memory_slots", "pooled_steps", "POOL_SIZE"]
 
 
 def _ufunc_table() -> dict:
@@ -156,3 +166,157 @@ def _lendable(steps: list, avals: dict, var_slots: set, keep: set) -> set:
         if prim not in _NOT_VIEWS and not getattr(prim, "fresh_outputs", False):
             made_fresh.difference_update(arg_slots)
     return made_fresh - keep
+
+
+# -- memory kept between calls ---------------------------------------------------------------
+
+#: Arrays kept per pooled step: two let a loop that feeds each call's results to the next
+#: call (``params = step(params, x)``) alternate between two warm arrays.
+POOL_SIZE = 2
+_MATRIX_DTYPES = frozenset(np.dtype(c) for c in "fdFD")
+
+
+def _taker(shape: tuple, dtype: np.dtype, free: int) -> Any:
+    """A function returning an array of ``shape`` and ``dtype`` that nothing outside its pool
+    refers to: a pooled one when one is free, else a new one (pooled while there is room)."""
+    pool: list = []
+    getrefcount = sys.getrefcount
+    empty = np.empty
+
+    def take() -> np.ndarray:
+        for buf in pool:  # (the loop variable holds a reference before the count is read)
+            if getrefcount(buf) == free:
+                return buf
+        buf = empty(shape, dtype)
+        if len(pool) < POOL_SIZE:
+            pool.append(buf)
+        return buf
+
+    return take
+
+
+def _count_in_loop(pool: list) -> int:
+    for buf in pool:  # the same references as ``take``'s check: the list, the loop variable
+        return sys.getrefcount(buf)
+    return 0
+
+
+def _calibrate() -> int | None:
+    """The reference count ``take`` reads for a pooled array nothing else refers to, or
+    ``None`` where reference counts cannot tell (an interpreter without them, or without the
+    GIL, whose counts are not exact): no pools then."""
+    gil_enabled: Any = getattr(sys, "_is_gil_enabled", None)
+    if not hasattr(sys, "getrefcount") or gil_enabled is not None and not gil_enabled():
+        return None
+    probe = [np.empty(1)]
+    free = _count_in_loop(probe)
+    held = probe[0]
+    if _count_in_loop(probe) != free + 1:
+        return None
+    view = held[:]
+    del held
+    if _count_in_loop(probe) != free + 1:  # the view's base
+        return None
+    del view
+    if _count_in_loop(probe) != free:
+        return None
+    take = _taker((1,), np.dtype(np.float64), free)
+    first = take()
+    first_id = id(first)
+    again = take()  # ``first`` is held: another array
+    if again is first:
+        return None
+    del first, again
+    return free if id(take()) == first_id else None
+
+
+_FREE = _calibrate()
+
+
+def _matmul_nn(x: Any, y: Any, out: Any) -> Any:
+    return np.matmul(x, y, out=out)
+
+
+def _matmul_tn(x: Any, y: Any, out: Any) -> Any:
+    return np.matmul(x.T, y, out=out)
+
+
+def _matmul_tt(x: Any, y: Any, out: Any) -> Any:
+    return np.matmul(x.T, y.T, out=out)
+
+
+def _matmul_nt(x: Any, y: Any, out: Any) -> Any:
+    # dot_general's own choice of layout for this product (primitives/dot.py), into ``out``
+    # where it writes the product straight from one matmul
+    if x.dtype == np.float32 or y.flags.f_contiguous:
+        return dot_general_p.impl(x, y, dimension_numbers=(((1,), (1,)), ((), ())))
+    if x.shape[1] <= 16 and 4096 <= x.shape[0] * y.shape[0] <= 65536:
+        return np.matmul(x, np.ascontiguousarray(y.T), out=out)
+    return np.matmul(x, y.T, out=out)
+
+
+_MATMUL_INTO = {((1,), (0,)): _matmul_nn, ((0,), (0,)): _matmul_tn, ((0,), (1,)): _matmul_tt,
+                ((1,), (1,)): _matmul_nt}
+
+
+def pooled_steps(steps: list, borrow: dict, avals: dict, template: list) -> dict:
+    """The steps that take their result arrays from pools: ``{position: (function, takers)}``
+    with the function to call with ``out=`` and, for a one-result step, its taker, for a fused
+    kernel a tuple of a taker or ``None`` (a borrowed buffer) per output. Steps that write into
+    a dead temporary (``borrow``) keep it; results of no known shape, or 0-d (NumPy returns
+    scalars there), are not pooled. Empty where reference counts cannot tell.
+    """
+    if _FREE is None:
+        return {}
+    pooled: dict[int, tuple] = {}
+
+    def taker(slot: int) -> Any:
+        aval = avals.get(slot)
+        if aval is None or tuple(aval[0]) == ():
+            return None
+        return _taker(tuple(aval[0]), np.dtype(aval[1]), _FREE)
+
+    for position, (prim, impl, params, arg_slots, out_slots, _) in enumerate(steps):
+        lent = borrow.get(position)
+        if getattr(prim, "takes_out", False):
+            lent = lent or (None,) * len(out_slots)
+            takers = tuple(taker(s) if b is None else None for s, b in zip(out_slots, lent))
+            if any(t is not None for t in takers):
+                pooled[position] = (impl, takers)
+            continue
+        if lent is not None or type(out_slots) is not int:
+            continue
+        if prim in UFUNCS and not params:
+            function = UFUNCS[prim]
+        elif getattr(prim, "name", None) == "gemm_update" and getattr(prim, "fresh_outputs", False):
+            function = impl
+        elif prim is dot_general_p:
+            function = _matrix_product(params, arg_slots, out_slots, avals, template)
+        else:
+            continue
+        take = taker(out_slots) if function is not None else None
+        if take is not None:
+            pooled[position] = (function, take)
+    return pooled
+
+
+def _matrix_product(params: dict, arg_slots: tuple, out_slot: int, avals: dict,
+                    template: list) -> Any:
+    """The function writing a 2-d product of one float or complex dtype into ``out``, or
+    ``None`` for another product."""
+    contract, batch = params["dimension_numbers"]
+    function = _MATMUL_INTO.get((tuple(contract[0]), tuple(contract[1])))
+    if batch != ((), ()) or function is None:
+        return None
+    dtypes = set()
+    for slot in (*arg_slots, out_slot):
+        aval = avals.get(slot)
+        if aval is None:
+            value = template[slot] if slot < len(template) else None
+            if type(value) is not np.ndarray:
+                return None
+            aval = (value.shape, value.dtype)
+        if len(aval[0]) != 2:
+            return None
+        dtypes.add(np.dtype(aval[1]))
+    return function if len(dtypes) == 1 and dtypes <= _MATRIX_DTYPES else None

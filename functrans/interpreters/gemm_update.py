@@ -293,7 +293,8 @@ def _fblas() -> Any:
 
 def _runner(contract: tuple, dtype: np.dtype, sign: float, scale_slot: int | None,
             template: list) -> Any:
-    """The step's function of ``(x, y, w[, scale])``: a copy of ``w`` plus ``alpha * x . y``.
+    """The step's function of ``(x, y, w[, scale][, out=])``: a copy of ``w`` (into ``out``
+    when given) plus ``alpha * x . y``.
 
     Row-major ``c = w + alpha * (A @ B)`` is column-major ``c.T = w.T + alpha * B.T @ A.T``,
     with ``A = x`` or ``x.T`` and ``B = y`` or ``y.T`` as ``contract`` says."""
@@ -304,7 +305,7 @@ def _runner(contract: tuple, dtype: np.dtype, sign: float, scale_slot: int | Non
     constant = scale_slot is not None and template[scale_slot] is not None
     alpha = sign * float(template[scale_slot]) if constant else sign  # type: ignore[index]
 
-    def run(x: Any, y: Any, w: Any, scale: Any = None) -> Any:
+    def run(x: Any, y: Any, w: Any, scale: Any = None, out: Any = None) -> Any:
         if scale is not None and getattr(scale, "ndim", 0) != 0:
             # An array in the scale's place (a value the plan knew no shape of): unfused.
             product = dot_general(x, y, (contract, ((), ())))
@@ -312,7 +313,11 @@ def _runner(contract: tuple, dtype: np.dtype, sign: float, scale_slot: int | Non
             return w - scaled if sign < 0 else w + scaled
         first, trans_a = _operand(y, b_transposed)
         second, trans_b = _operand(x, a_transposed)
-        c = w.copy()
+        if out is None:
+            c = w.copy()
+        else:  # an array the plan keeps for this step's result (C-ordered, w's shape and dtype)
+            c = out
+            np.copyto(c, w)
         gemm(alpha if scale is None else sign * float(scale), first, second, 1.0, c.T,
              trans_a=trans_a, trans_b=trans_b, overwrite_c=1)
         return c

@@ -56,7 +56,7 @@ def direct_reductions(steps: list, avals: dict) -> list:
         >>> x = np.arange(6.0).reshape(3, 2)
         >>> print(ft.jit(lambda x: fnp.sum(x * 2.0, axis=0)).lower(x).as_text())
         { lambda v0:float64[3,2] .
-            v1:float64[3,2] = mul[] v0 2.0
+            v1:float64[3,2] = mul[] v0 2.0  # into kept memory
             v2:float64[2] = reduce_sum[axes=(0,)] v1
           in (v2) }
     """

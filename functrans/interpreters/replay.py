@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from typing import Any
 
 from numpy import generic, ndarray
 
@@ -56,7 +57,7 @@ from functrans.core.ir import Eqn, Program, Var, format_eqn, format_program, sou
 from functrans.core.primitive import EFFECTFUL
 from functrans.core.trace import Tracer
 from functrans.interpreters import fusion, gemm_update, reductions
-from functrans.interpreters.buffers import UFUNCS, new_memory_slots, plan_reuse
+from functrans.interpreters.buffers import UFUNCS, new_memory_slots, plan_reuse, pooled_steps
 from functrans.interpreters.simplify import simplify
 
 _NO_SLOTS: tuple = ()
@@ -64,6 +65,9 @@ _NO_SLOTS: tuple = ()
 #: Whether plans simplify the program and reuse buffers (``optimize=None``); the environment
 #: variable FUNCTRANS_JIT_OPTIMIZE=0 turns it off, to compare or to rule the passes out.
 OPTIMIZE = os.environ.get("FUNCTRANS_JIT_OPTIMIZE", "1") != "0"
+#: Whether optimized plans on NumPy arrays keep their steps' result memory between calls
+#: (``buffers.pooled_steps``); FUNCTRANS_JIT_POOL=0 turns it off, to compare.
+POOLS = os.environ.get("FUNCTRANS_JIT_POOL", "1") != "0"
 
 
 class ReplayPlan:
@@ -76,7 +80,7 @@ class ReplayPlan:
     __slots__ = ("env_template", "input_slots", "steps", "output_slots", "num_eqns",
                  "program", "_eqns", "_var_slots", "_foldable", "_straight", "_line_step",
                  "_kept", "_avals", "_borrow", "_repeated", "_pending", "_optimize",
-                 "_bind_steps", "_bind_eqns", "_may_alias_inputs")
+                 "_bind_steps", "_bind_eqns", "_may_alias_inputs", "_pools")
 
     def __init__(self, program: Program, optimize: bool | None = None):
         trace = program.trace
@@ -139,6 +143,7 @@ class ReplayPlan:
         self._line_step: dict[int, int] = {}
         self._kept = _kept_memory(template)
         self._borrow: dict[int, int] = {}
+        self._pools: dict[int, tuple] = {}  # step position -> (function, taker(s)): buffers.pooled_steps
         self._pending = True  # compiled on the first run, which sees the kind of arrays
         self._may_alias_inputs: tuple | None = None  # output positions checked against inputs
         self._bind_steps: list | None = None  # the steps unfused, for tracer inputs
@@ -212,6 +217,8 @@ class ReplayPlan:
                 if fused is not self.steps:
                     self.steps = _with_frees(fused, self._var_slots, outputs)
             self._borrow, self.steps = plan_reuse(self.steps, self._avals, self._var_slots, outputs)
+            if POOLS and len(self.steps) <= _MAX_STRAIGHT_LINE:
+                self._pools = pooled_steps(self.steps, self._borrow, self._avals, self.env_template)
         elif on_cupy and self._optimize and len(self.steps) <= _MAX_STRAIGHT_LINE:
             fused, self._eqns = fusion.fuse(self.steps, self._eqns, self._avals, self.env_template,
                                             self._var_slots, outputs, target="cupy")
@@ -275,9 +282,10 @@ class ReplayPlan:
 
     def as_text(self) -> str:
         """The optimized program as the plan runs it: one line per step, a fused kernel with
-        the equations it computes indented below it, and ``# into vN`` where a step writes
-        into the dead temporary of variable ``vN``. Compiled on the first run: before that,
-        the simplified program."""
+        the equations it computes indented below it, ``# into vN`` where a step writes
+        into the dead temporary of variable ``vN``, and ``# into kept memory`` where it writes
+        into an array the plan keeps between calls (``buffers.pooled_steps``). Compiled on
+        the first run: before that, the simplified program."""
         if self._pending:
             return format_program(self.program)
         var_of_slot = {slot: v.index for v, slot in zip(self.program.in_vars, self.input_slots)}
@@ -290,9 +298,14 @@ class ReplayPlan:
             prim = step[0]
             if isinstance(prim, fusion.FusedStep):
                 outs = " ".join(f"v{var_of_slot.get(s, '?')}" for s in step[4])
-                into = self._borrow.get(position)
+                into: Any = self._borrow.get(position)
+                kept: Any = self._pools.get(position, (None, ()))[1]
+                if into is not None or kept:
+                    into = into or (None,) * len(kept)
+                    kept = kept or (None,) * len(into)
                 into_text = "" if into is None else "  # into " + " ".join(
-                    "new" if b is None else f"v{var_of_slot.get(b, '?')}" for b in into)
+                    "kept" if t is not None else "new" if b is None else f"v{var_of_slot.get(b, '?')}"
+                    for b, t in zip(into, kept))
                 lines.append(f"    {outs} = {prim.name.split('[')[0]}[{len(prim.eqns)} equations] {{"
                              + into_text)
                 lines.extend("        " + format_eqn(e, self.program) for e in prim.eqns)
@@ -302,6 +315,8 @@ class ReplayPlan:
             buffer = self._borrow.get(position)
             if type(buffer) is int:
                 line += f"  # into v{var_of_slot.get(buffer, '?')}"
+            elif position in self._pools:
+                line += "  # into kept memory"
             lines.append(line)
         outs = ", ".join(f"v{var_of_slot[s]}" if s in var_of_slot else "const"
                          for s in self.output_slots)
@@ -456,11 +471,27 @@ def _straight_line(plan: ReplayPlan):
     line_step = plan._line_step
     line_step.clear()
     borrow = plan._borrow
+    pools = plan._pools
     for position, (prim, impl, params, arg_slots, out_slots, frees) in enumerate(plan.steps):
-        buffer = borrow.get(position)
-        namespace[f"f{position}"] = impl if buffer is None or type(buffer) is tuple else UFUNCS[prim]
+        buffer: Any = borrow.get(position)
+        pooled = pools.get(position)
+        namespace[f"f{position}"] = (
+            pooled[0] if pooled is not None
+            else impl if buffer is None or type(buffer) is tuple else UFUNCS[prim])
         call = f"f{position}(" + "".join(f"s{i}, " for i in arg_slots)
-        if type(buffer) is tuple:  # a fused kernel's outputs
+        if pooled is not None and type(pooled[1]) is tuple:  # a kernel's outputs, some pooled
+            entries = []
+            for k, (take, b) in enumerate(zip(pooled[1], buffer or (None,) * len(pooled[1]))):
+                if take is not None:
+                    namespace[f"t{position}_{k}"] = take
+                    entries.append(f"t{position}_{k}(), ")
+                else:
+                    entries.append("None, " if b is None else f"s{b}, ")
+            call += "out=(" + "".join(entries) + ")"
+        elif pooled is not None:  # into an array kept for this step
+            namespace[f"t{position}"] = pooled[1]
+            call += f"out=t{position}()"
+        elif type(buffer) is tuple:  # a fused kernel's outputs
             call += "out=(" + "".join("None, " if b is None else f"s{b}, " for b in buffer) + ")"
         elif buffer is not None:
             call += f"out=s{buffer}"
@@ -490,7 +521,7 @@ class Lowered:
         >>> f = ft.jit(lambda x: fnp.exp(fnp.tanh(x) * 1.0) + 2.0)
         >>> print(f.lower(np.ones(3)).as_text())
         { lambda v0:float64[3] .
-            v1:float64[3] = tanh[] v0
+            v1:float64[3] = tanh[] v0  # into kept memory
             v3:float64[3] = exp[] v1  # into v1
             v4:float64[3] = add[] v3 2.0  # into v3
           in (v4) }
