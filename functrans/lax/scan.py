@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from numpy import generic
+from numpy import generic, ndarray
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
@@ -46,6 +46,7 @@ from functrans.interpreters.transpose import transpose_program
 from functrans.lax._body_cache import DerivedCache, fingerprint
 from functrans.lax._programs import check_tree, check_types, moved_to_front
 from functrans.lax._scan_hoist import Hoisted, hoist_products, invariant_vars
+from functrans.lax._stack_pool import StackPool
 from functrans.primitives import add_p, full_like_p, mul_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front, move_axis, to_front
 from functrans.primitives.dot import dot_general_p
@@ -65,7 +66,8 @@ class ScanBody:
     values only (the tracers the step closed over are among the consts).
     """
 
-    __slots__ = ("program", "num_consts", "num_carry", "name", "_plans", "_key", "_c_order")
+    __slots__ = ("program", "num_consts", "num_carry", "name", "_plans", "_key", "_c_order",
+                 "_stacks")
 
     def __init__(self, program: Program, num_consts: int, num_carry: int, name: str):
         self.program = program
@@ -75,6 +77,7 @@ class ScanBody:
         self._plans: dict[tuple, ReplayPlan] = {}
         self._key: Any = False  # not computed yet
         self._c_order: tuple[int, ...] | None = None
+        self._stacks: dict[int, list] = {}
 
     @property
     def c_order(self) -> tuple[int, ...]:
@@ -126,6 +129,16 @@ class ScanBody:
         if plan is None:
             plan = self._plans[key] = ReplayPlan(self.program)
         return plan
+
+    def stacks(self, length: int) -> list:
+        """NumPy arrays for the stacked ys of ``length`` steps, each taken from a small pool of
+        arrays kept between calls (``_stack_pool.StackPool``) when one is free: every step
+        writes its row, so what a kept array held before is overwritten."""
+        pools = self._stacks.get(length)
+        if pools is None:
+            pools = self._stacks[length] = [StackPool((length,) + tuple(shape), dtype)
+                                            for shape, dtype in self.out_avals[self.num_carry:]]
+        return [pool.take() for pool in pools]
 
     def __str__(self) -> str:
         return format_program(self.program).replace("\n", "\n    ")
@@ -362,7 +375,9 @@ def _scan_impl(*args, body, length, reverse, unroll):
         ys = [_zeros(like, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
         if not length:
             return carry + ys
-    else:  # every step writes its row of each y
+    elif type(like) is ndarray:  # every step writes its row of each y, in kept memory
+        ys = body.stacks(length)
+    else:
         backend = backend_of(like)
         ys = [backend.make_like(like, _empty, (length,) + tuple(shape), dtype) for shape, dtype in y_avals]
     # every step reads every const: a strided view (a transposed weight) is laid out in C

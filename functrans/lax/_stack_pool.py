@@ -1,0 +1,82 @@
+"""Arrays for ``scan``'s stacked outputs kept between calls (``StackPool``): a jitted training
+step's forward scan stacks residuals that its backward pass drops, and taking the same memory
+again spares a fresh allocation the page faults of its first touch.
+"""
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+__all__ = ["StackPool"]
+
+
+def _count(pool: list) -> int:
+    """The reference count of the first array of ``pool`` as ``StackPool.take`` reads it."""
+    for buf in pool:
+        return sys.getrefcount(buf)
+    return 0
+
+
+def _calibrate() -> int | None:
+    """The count ``take`` reads for a kept array nothing else refers to, or ``None`` where
+    reference counts cannot tell (no ``sys.getrefcount``, or an interpreter without the GIL)."""
+    if not hasattr(sys, "getrefcount") or not getattr(sys, "_is_gil_enabled", lambda: True)():
+        return None
+    probe = [np.empty(1)]  # host-metadata: a probe of reference counts, never a user array
+    free = _count(probe)
+    view = probe[0][:]
+    if _count(probe) != free + 1:  # a view refers to its base
+        return None
+    del view
+    return free if _count(probe) == free else None
+
+
+_FREE = _calibrate()
+
+
+class StackPool:
+    """NumPy arrays of one shape and dtype for a scan's stacked outputs, kept between calls:
+    ``take()`` returns a kept array that nothing outside the pool refers to (its reference
+    count says so: a caller holding the array or any view of it keeps it out), else a new one,
+    kept while the pool has room. The stacks of a jitted training step are residuals the
+    backward pass drops: taken again, their memory is mapped and warm, instead of a fresh
+    allocation paying a page fault per page on first touch.
+
+    Example:
+        >>> pool = StackPool((4, 3), np.dtype("float32"))
+        >>> a = pool.take()
+        >>> b = pool.take()  # ``a`` is held: another array
+        >>> a is b
+        False
+        >>> del a, b
+        >>> pool.take().shape
+        (4, 3)
+    """
+
+    __slots__ = ("shape", "dtype", "_kept", "_room")
+
+    #: Arrays kept per pool: two let a caller hold one call's result while the next runs.
+    SIZE = 2
+    #: Larger stacks are not kept (a pool holds up to ``SIZE`` of them for as long as the loop
+    #: body it belongs to lives).
+    MAX_BYTES = 16 * 2 ** 20
+
+    def __init__(self, shape: tuple, dtype: Any):
+        self.shape = shape
+        self.dtype = np.dtype(dtype)
+        self._kept: list = []
+        fits = math.prod(shape) * self.dtype.itemsize <= self.MAX_BYTES
+        self._room = self.SIZE if _FREE is not None and fits else 0
+
+    def take(self) -> np.ndarray:
+        """A free kept array, or a new one."""
+        for buf in self._kept:  # (the loop variable holds a reference before the count is read)
+            if sys.getrefcount(buf) == _FREE:
+                return buf
+        buf = np.empty(self.shape, self.dtype)  # numpy-only: scan takes stacks here for NumPy arrays only
+        if len(self._kept) < self._room:
+            self._kept.append(buf)
+        return buf
