@@ -15,6 +15,7 @@ import numpy as np
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.api._checks import (
+    SCALARS,
     as_array,
     check_array_outputs,
     check_cotangent_dtype,
@@ -23,7 +24,10 @@ from functrans.api._checks import (
     check_scalar_output,
     checked_tangents,
     describe_leaves,
+    device_array_among,
     output_name,
+    scalar_beside,
+    zeros_beside,
 )
 from functrans.backend import backend_of
 from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
@@ -88,10 +92,21 @@ def _host_ones(x: Any) -> Any:
     return one.copy()
 
 
-def materialize(cts: Sequence, likes: Sequence) -> list:
+def materialize(cts: Sequence, likes: Sequence, beside: Sequence = ()) -> list:
     """The cotangents (or tangents) with each symbolic ``zero`` made an array of zeros like
-    the value it stands beside."""
-    return [zeros_for(x) if ct is zero else ct for x, ct in zip(likes, cts)]
+    the value it stands beside; beside a scalar primal (on no device), on the device of the
+    first array on a device among ``beside`` (pytrees: outputs, arguments) if there is one."""
+    out = []
+    where = None
+    for x, ct in zip(likes, cts):
+        if ct is zero:
+            if where is None and beside:
+                where = device_array_among(beside)
+            ct = zeros_beside(x, where)
+            if ct is None:
+                ct = zeros_for(x)
+        out.append(ct)
+    return out
 
 
 def strip_aux(flat: FlatFun, tracers: Sequence) -> None:
@@ -193,7 +208,7 @@ def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: b
             arg = args[nums[0]]
             kind = type(arg)
             if kind is float or kind is JVPTracer or kind in _NUMPY_VALUES:
-                leaf = np.asarray(arg) if kind is float else arg
+                leaf = np.float64(arg) if kind is float else arg  # (on no device, as 2.0)
                 if leaf.dtype.kind in "fc":
                     return _grad_of_leaf(fun, args, kwargs, nums[0], leaf, name)
         flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
@@ -214,7 +229,7 @@ def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: b
         try:
             (value,), program = linearize_flat(scalar_fun, leaves, name)
             cts = transpose_program(program, [ones_for(value)], consume=True)
-            per_arg = flat.unflatten(materialize(cts, leaves))
+            per_arg = flat.unflatten(materialize(cts, leaves, (value, args)))
         finally:
             exit_scope(outer)
         g = per_arg[0] if isinstance(argnums, int) else per_arg
@@ -244,7 +259,7 @@ def _grad_of_leaf(fun: Callable, args: tuple, kwargs: dict, position: int, leaf:
         (ct,) = transpose_program(program, [ones_for(value)], consume=True)
     finally:
         exit_scope(outer)
-    return zeros_for(leaf) if ct is zero else ct
+    return materialize([ct], [leaf], (value, args))[0] if ct is zero else ct
 
 
 def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
@@ -291,7 +306,7 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
             tree.assert_same_structure(out, cotangent, names=("the output", "the cotangent"))
         checked = []
         for i, (o, ct) in enumerate(zip(out_flat, ct_leaves)):
-            ct = as_array(ct)
+            ct = scalar_beside(ct, o) if type(ct) in SCALARS else as_array(ct)
             if tuple(ct.shape) != tuple(shape_of(o)):
                 raise errors.TangentMismatchError(
                     f"{name}: the cotangent for {output_name(out_tree, i)} has shape "
@@ -302,7 +317,7 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
             checked.append(ct)
         with named_scope(name):
             cts = transpose_program(program, checked)
-            return flat.unflatten(materialize(cts, leaves))
+            return flat.unflatten(materialize(cts, leaves, (out_flat, primals)))
 
     return (out, vjp_fun, flat.aux) if has_aux else (out, vjp_fun)
 
@@ -348,7 +363,7 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
         p = as_array(p)
         if p.dtype.kind in "biu":
             t = _integer_tangent(name, primals, i, p, t)
-        t = np.asarray(t, dtype=p.dtype) if type(t) in PY_SCALARS else as_array(t)
+        t = scalar_beside(t, p) if type(t) in SCALARS else as_array(t)
         if tuple(t.shape) != tuple(p.shape) or t.dtype != p.dtype:
             where = tree.keystr(tree.flatten_with_path(primals)[0][i][0])
         if tuple(t.shape) != tuple(p.shape):
@@ -385,7 +400,7 @@ def _integer_tangent(name: str, primals: tuple, i: int, primal: Any, tangent: An
     t = np.asarray(tangent) if type(tangent) in PY_SCALARS else as_array(tangent)
     dtype = dtype_of(t)
     if dtype.kind in "biu" and (isinstance(t, Tracer) or not np.any(backend_of(t).to_host(t))):
-        return np.zeros((), primal.dtype) if type(tangent) in PY_SCALARS else tangent
+        return scalar_beside(0, primal) if type(tangent) in PY_SCALARS else tangent
     where = tree.keystr(tree.flatten_with_path(primals)[0][i][0])
     raise errors.TangentMismatchError(
         f"{name}: the primal at primals{where} has the integer dtype {primal.dtype}, which has no "
@@ -478,7 +493,7 @@ def linear_transpose(fun: Callable, *primals: PyTree) -> Callable:
         try:
             with named_scope(name):
                 in_cts = transpose_program(program, cts)
-                return flat.unflatten(materialize(in_cts, leaves))
+                return flat.unflatten(materialize(in_cts, leaves, (cotangent,)))
         except ValueError as error:
             raise errors.NotLinearError(
                 f"{name}: the function is not linear in its inputs ({error}). linear_transpose "

@@ -1,29 +1,48 @@
 """The argument checks of the public transformations, which turn bad input into an early,
 explanatory error: array leaves, inputs to differentiate, scalar outputs, tangents and
-cotangents."""
+cotangents; and the placement of the values they make for Python scalars."""
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans.backend import HOST_TYPES, backend_of
 from functrans.core.trace import Tracer
 from functrans.interpreters.jvp import JVPTracer
+from functrans.primitives import full_like_p
 
 # NumPy's real floating scalar types: a scalar output of grad needs no further check
 _REAL_SCALARS = frozenset({np.dtype(code).type for code in np.typecodes["Float"]})
+# The NumPy scalar type a Python scalar becomes (NumPy's default dtypes; an int by np.asarray,
+# whose dtype depends on the value's size)
+_NUMPY_SCALAR_OF: dict[type, Any] = {float: np.float64, complex: np.complex128, bool: np.bool_}
+# Python and NumPy scalars: the values that live on no device
+SCALARS = PY_SCALARS | frozenset(np.dtype(code).type for code in np.typecodes["All"])
+
+
+# -- Python scalars beside arrays on a device ---------------------------------------------------
+# A Python scalar given to a transformation lives on no device, as in JAX, where it is weakly
+# typed. As a primal it becomes a NumPy scalar, which (as in CuPy) meets arrays of every
+# device, so the function sees what it sees when called without a transformation. A tangent
+# or cotangent given as a scalar takes the dtype and the device of the value it stands beside.
+# What a transformation makes for a scalar primal (zeros where no derivative flows, jacfwd's
+# unit vectors) goes on the device of the arrays the computation meets: its outputs where they
+# are known, else its arguments; with none of them on a device, on the host, as for NumPy.
 
 
 def as_array(leaf: Any) -> Any:
-    """Python scalars become 0-d NumPy arrays (NumPy's default dtypes); arrays and tracers
-    stay as they are; anything else is refused with the fix."""
+    """Python scalars become NumPy scalars of NumPy's default dtypes (on no device: they meet
+    arrays of every device); arrays and tracers stay as they are; anything else is refused
+    with the fix."""
     if type(leaf) in PY_SCALARS:
-        return np.asarray(leaf)
+        kind = _NUMPY_SCALAR_OF.get(type(leaf))
+        return kind(leaf) if kind is not None else np.asarray(leaf)[()]
     if isinstance(leaf, (np.ndarray, np.generic, Tracer)) or hasattr(leaf, "__array_namespace__"):
         return leaf
     if hasattr(leaf, "shape") and hasattr(leaf, "dtype"):
@@ -33,6 +52,91 @@ def as_array(leaf: Any) -> Any:
         f"dicts) of them; got a value of type {type(leaf).__name__}. Convert it with "
         "functrans.numpy.asarray, or register its type with functrans.tree.register."
     )
+
+
+def _concrete(x: Any) -> Any:
+    """The concrete value of ``x`` (a tracer's, through its primals), or None for a tracer
+    whose value is only known when a program runs (under jit and vmap)."""
+    if isinstance(x, Tracer):
+        try:
+            return x.to_concrete()
+        except errors.TracerConversionError:
+            return None
+    return x
+
+
+def on_device(x: Any) -> Any:
+    """The concrete value of ``x`` if it is an array on a device other than the host (a CuPy
+    array, a strict test array), else None (NumPy values, scalars, abstract tracers)."""
+    if type(x) in HOST_TYPES:
+        return None
+    x = _concrete(x)
+    if x is None or type(x) in HOST_TYPES or backend_of(x).platform == "cpu":
+        return None
+    return x
+
+
+def device_array_among(values: Iterable) -> Any:
+    """The first of ``values`` (pytrees: arguments, outputs) that holds an array on a device
+    other than the host, as a concrete array to make new values beside; None if none does.
+
+    Example:
+        >>> import numpy as np
+        >>> device_array_among([2.0, np.ones(2)]) is None
+        True
+    """
+    for value in values:
+        for leaf in tree.leaves(value):
+            found = on_device(leaf)
+            if found is not None:
+                return found
+    return None
+
+
+def is_placeless(x: Any) -> bool:
+    """Whether ``x`` lives on no device: a Python or NumPy scalar, or a tracer whose concrete
+    value is one."""
+    if type(x) in SCALARS:
+        return True
+    return isinstance(x, Tracer) and type(_concrete(x)) in SCALARS
+
+
+def scalar_beside(value: Any, like: Any) -> Any:
+    """A scalar tangent or cotangent ``value`` (Python or NumPy) on ``like``'s device: made
+    there by like's backend for an array on a device (by the trace, when the program runs, for
+    an abstract tracer; on the host beside a variable of a finished recording, which has no
+    device to follow). A Python scalar takes like's dtype: a 0-d NumPy array beside a NumPy
+    array, a NumPy scalar (on no device) beside a scalar. A NumPy scalar keeps its dtype, and
+    stays as it is beside host values.
+
+    Example:
+        >>> import numpy as np
+        >>> scalar_beside(1.0, np.float32(2.0)), scalar_beside(1, np.ones((), np.float32))
+        (np.float32(1.0), array(1., dtype=float32))
+    """
+    python = type(value) in PY_SCALARS
+    dtype = dtype_of(like) if python else value.dtype
+    concrete = _concrete(like)
+    if concrete is None:
+        if like._trace.alive:  # abstract: the trace makes it, on like's device
+            return full_like_p.bind(like, fill_value=value, shape=(), dtype=dtype)
+        return np.asarray(value, dtype=dtype)  # (a variable of a finished recording)
+    if type(concrete) in HOST_TYPES:
+        if not python:
+            return value
+        return np.asarray(value, dtype=dtype) if type(concrete) is np.ndarray else dtype.type(value)
+    backend = backend_of(concrete)
+    return backend.full((), value, dtype, backend.device_of(concrete))
+
+
+def zeros_beside(x: Any, where: Any) -> Any:
+    """Zeros of ``x``'s shape and dtype on the device of ``where`` (an array found by
+    ``device_array_among``), for a placeless ``x`` (a scalar primal whose derivative is zero);
+    None when ``x`` has a place of its own or there is no device to follow."""
+    if where is None or not is_placeless(x):
+        return None
+    backend = backend_of(where)
+    return backend.zeros(tuple(shape_of(x)), dtype_of(x), backend.device_of(where))
 
 
 def describe_leaves(args: Sequence, argnums: Sequence[int]) -> Callable[[int], str]:
@@ -202,15 +306,15 @@ def check_real_inputs(leaves: Sequence, describe: Callable[[int], str], name: st
 
 def checked_tangents(name: str, root: str, values: Any, treedef: Any, like_leaves: Sequence) -> list:
     """The leaves of ``values`` (tangents or cotangents, called ``root`` in messages), each an
-    array of the shape of the leaf of ``like_leaves`` it stands beside (Python scalars take its
-    dtype)."""
+    array of the shape of the leaf of ``like_leaves`` it stands beside (scalars take its
+    dtype and device: ``scalar_beside``)."""
     leaves, value_treedef = tree.flatten(values)
     if value_treedef != treedef:
         tree.assert_same_structure(treedef.unflatten(like_leaves), values,
                                    names=(f"the {root} expected", f"the {root} given"))
     out = []
     for i, (value, like) in enumerate(zip(leaves, like_leaves)):
-        value = np.asarray(value, dtype=dtype_of(like)) if type(value) in PY_SCALARS else as_array(value)
+        value = scalar_beside(value, like) if type(value) in SCALARS else as_array(value)
         if tuple(value.shape) != tuple(shape_of(like)):
             raise errors.TangentMismatchError(
                 f"{name}: {root}{leaf_path(treedef, i)} has shape {tuple(value.shape)}, but it must "

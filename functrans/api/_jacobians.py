@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functrans import errors
+from functrans import errors, tree
 from functrans.api._autodiff import strip_aux, zeros_for
 from functrans.api._checks import (
     as_array,
@@ -22,8 +22,13 @@ from functrans.api._checks import (
     check_holomorphic_inputs,
     check_real_inputs,
     describe_leaves,
+    device_array_among,
+    is_placeless,
+    zeros_beside,
 )
+from functrans.backend import backend_of
 from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
+from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.basis import unit_basis, vmap_basis_flat
@@ -45,14 +50,47 @@ def _concrete_for(x: Any) -> Any:
     return x
 
 
-def _likes(leaves: Sequence) -> list:
+def _array_among(beside: Sequence) -> Any:
+    """The first array among ``beside`` (the arguments) that has a place: a concrete array on
+    a device, or a value of a jit recording that stands for an array (placed when the
+    program runs); None if there are only host arrays and scalars."""
+    found = device_array_among(beside)
+    if found is not None:
+        return found
+    for value in beside:
+        for leaf in tree.leaves(value):
+            if isinstance(leaf, Tracer) and _concrete_for(leaf) is None and scalar_kind(leaf) is None:
+                return leaf
+    return None
+
+
+def _likes(leaves: Sequence, beside: Sequence) -> list:
     """For each leaf, a value on its device to build its unit vectors on: the concrete array
-    where one is known, else the leaf itself (staged by jit: made when the program runs)."""
+    where one is known, else the leaf itself (staged by jit: made when the program runs). A
+    scalar (on no device, or standing for a Python scalar in a jit recording) takes the
+    place of the first array among ``beside`` (the arguments) that has one, if there is one."""
     out = []
+    where = None
     for x in leaves:
         like = _concrete_for(x)
+        if is_placeless(x) if like is not None else scalar_kind(x) is not None:
+            if where is None:
+                where = _array_among(beside)
+            if where is not None:
+                like = where
         out.append(x if like is None else like)
     return out
+
+
+def _placed(leaves: list, likes: list) -> list:
+    """The inputs, each scalar (on no device) whose unit vectors would go on a device (see
+    ``_likes``) made an array there: the values computed from it (the scales of the unit
+    vectors among them) then live beside its derivatives."""
+    for i, (x, like) in enumerate(zip(leaves, likes)):
+        if type(x) is not type(like) and is_placeless(x) and not isinstance(x, Tracer):
+            backend = backend_of(like)
+            leaves[i] = backend.full((), x, x.dtype, backend.device_of(like))
+    return leaves
 
 
 def _reshape(x: Any, shape: tuple) -> Any:
@@ -76,10 +114,14 @@ def _first_axis_last(x: Any) -> Any:
     return x if ndim == 1 else transpose_p.bind(x, permutation=tuple(range(1, ndim)) + (0,))
 
 
-def _batch_first(t: Any, dim: int | None, like: Any, size: int) -> Any:
-    """A derivative computed under ``vmap_flat`` as an array with the basis index first."""
+def _batch_first(t: Any, dim: int | None, like: Any, size: int, beside: Sequence = ()) -> Any:
+    """A derivative computed under ``vmap_flat`` as an array with the basis index first (a
+    zero beside a scalar on the device of the first array on a device among ``beside``)."""
     if t is zero:
-        t = zeros_for(as_array(like))
+        like = as_array(like)
+        t = zeros_beside(like, device_array_among(beside)) if is_placeless(like) else None
+        if t is None:
+            t = zeros_for(like)
     return bdim_at_front(as_array(t), dim, size)
 
 
@@ -139,7 +181,9 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name, holomorphic,
                                   real_inputs=True)
-        basis = unit_basis(leaves, _likes(leaves))
+        likes = _likes(leaves, (args, kwargs))
+        leaves = _placed(leaves, likes)
+        basis = unit_basis(leaves, likes)
         sizes = [b.size for b in basis]
         total = sum(sizes)
         n_out: list[int] = []
@@ -162,7 +206,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                 check_complex_outputs(primals, name, flat.out_tree, holomorphic)
             jac_leaves = []
             for p, t, dim in zip(primals, tangents, dims[n_out[0]:]):
-                t = _batch_first(t, dim, p, total)  # (N, *out)
+                t = _batch_first(t, dim, p, total, (primals, args, kwargs))  # (N, *out)
                 out_shape = tuple(as_array(p).shape)
                 t = _first_axis_last(t)  # (*out, N)
                 blocks, start = [], 0
@@ -218,17 +262,19 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             strip_aux(flat, tracers)
             return outs
 
+        leaves = _placed(leaves, _likes(leaves, (args, kwargs)))
         with named_scope(name):
             out_leaves, program = linearize_flat(traced, leaves, name)
             out_leaves = [as_array(leaf) for leaf in out_leaves]
             check_float_outputs(out_leaves, name, flat.out_tree)
             check_complex_outputs(out_leaves, name, flat.out_tree, holomorphic)
-            basis = unit_basis(out_leaves, _likes(out_leaves))
+            basis = unit_basis(out_leaves, _likes(out_leaves, (args, kwargs)))
             sizes = [b.size for b in basis]
             total = sum(sizes)
             # the backward pass along every unit vector of the outputs at once
             cts, dims = transpose_on_basis(program, basis, name)
-            rows = [_batch_first(ct, d, x, total) for ct, d, x in zip(cts, dims, leaves)]
+            rows = [_batch_first(ct, d, x, total, (out_leaves, args, kwargs))
+                    for ct, d, x in zip(cts, dims, leaves)]
             jac_leaves, start = [], 0
             for leaf, m in zip(out_leaves, sizes):
                 blocks = [_reshape(_rows(r, start, m), tuple(leaf.shape) + tuple(x.shape))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from functrans import errors, tree
-from functrans.api._checks import as_array
+from functrans.api._checks import SCALARS, as_array, device_array_among, scalar_beside
 from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.trace import named_scope
 from functrans.interpreters.batching import vmap_flat
@@ -148,7 +148,7 @@ def vmap(
             out = flat.out_tree.unflatten(outs)  # for out_axes given as a prefix of the output
             out_axes_leaves = _broadcast_prefix(
                 tuple(out_axes) if isinstance(out_axes, list) else out_axes, out, name, "out_axes")
-            results = [_unbatch(leaf, dim, axis, size, name)
+            results = [_unbatch(leaf, dim, axis, size, name, values)
                        for leaf, dim, axis in zip(outs, out_dims, out_axes_leaves)]
         return flat.out_tree.unflatten(results)
 
@@ -178,9 +178,11 @@ def _batch_size(sizes: list, axis_size: int | None, name: str) -> int:
     return distinct.pop()
 
 
-def _unbatch(leaf: Any, dim: int | None, axis: int | None, size: int, name: str) -> Any:
+def _unbatch(leaf: Any, dim: int | None, axis: int | None, size: int, name: str,
+             inputs: list) -> Any:
     """An output leaf (batched along ``dim``, or ``None`` if it does not depend on the batch)
-    with its batch axis at ``axis`` (broadcast if it has none)."""
+    with its batch axis at ``axis`` (broadcast if it has none; a scalar, which lives on no
+    device, broadcast on the device of the first array on a device among ``inputs``)."""
     if dim is not None:
         if axis is None:
             raise errors.BatchAxisError(
@@ -198,6 +200,10 @@ def _unbatch(leaf: Any, dim: int | None, axis: int | None, size: int, name: str)
     if axis is None:
         return leaf
     leaf = as_array(leaf)
+    if type(leaf) in SCALARS:
+        where = device_array_among(inputs)
+        if where is not None:
+            leaf = scalar_beside(leaf, where)
     shape = tuple(leaf.shape)
     ndim = len(shape) + 1
     if not -ndim <= axis < ndim:

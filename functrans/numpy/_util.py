@@ -38,6 +38,10 @@ HOST_VALUES: tuple[type[Any], ...] = (*NUMBERS, list, tuple, np.ndarray, np.gene
 # Python scalars and lists: no array module of their own.
 _SCALARS_AND_LISTS = PY_SCALARS | {list, tuple}
 
+# Python and NumPy scalars and lists of them: data that lives on no device.
+_HOST_DATA = (PY_SCALARS | {list, tuple}
+              | frozenset(np.dtype(code).type for code in np.typecodes["All"]))
+
 
 class _NoArray:
     """A type no value has: what a fast path's ``_ndarray`` is while ``config.debug_nans`` is
@@ -162,7 +166,11 @@ def stacked(items: Sequence[Any]) -> Array:
         (2, 2)
     """
     arrays = [stacked(item) if isinstance(item, (list, tuple)) and holds_device_value(item)
-              else as_array(item) for item in items]
+              else item for item in items]
+    # the numbers among them (and nested lists of numbers) join the arrays where those live
+    like = next((a for a in arrays if type(a) not in _HOST_DATA), None)
+    arrays = [placed_like(np.asarray(a), like) if type(a) in _HOST_DATA and like is not None
+              else as_array(a) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")
     shapes = {tuple(a.shape) for a in arrays}
