@@ -185,6 +185,9 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
     (a constant, a value computed once), so writing into an output does not change later
     calls; and never the caller's arguments or views of them (``jit(lambda x: x)`` returns a
     copy), so writing into an output leaves the arguments alone, whatever the program's steps.
+    On NumPy arrays the memory of a result is kept for later calls and written again only
+    once nothing refers to the result or a view of it (docs/transforms.md, "Replaying with
+    jit"): a result you hold never changes.
 
     Used as a decorator with options, ``@jit(static_argnums=1)`` is
     ``@functools.partial(jit, static_argnums=1)``. The cache of signatures (the last 64
