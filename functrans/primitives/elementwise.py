@@ -452,7 +452,20 @@ defjvp(cosh_p, lambda t, x: scale(t, sinh(x)))
 cosh = cosh_p.bind
 
 tanh_p = unary_ufunc("tanh", "tanh")
-defjvp_with_output(tanh_p, lambda t, out, x: scale(t, sub(1, mul(out, out))))
+
+
+def _tanh_slope(out: Any) -> Any:
+    """``1 - out * out``; on a NumPy array the difference overwrites the fresh square (the
+    same values, one array of the batch's size fewer to allocate and write under ``grad``)."""
+    if type(out) is _ndarray:
+        square = out * out
+        if type(square) is _ndarray:  # (a 0-d product is a NumPy scalar)
+            return np.subtract(1, square, out=square)  # numpy-only: a NumPy array's square
+        return 1 - square
+    return sub(1, mul(out, out))
+
+
+defjvp_with_output(tanh_p, lambda t, out, x: scale(t, _tanh_slope(out)))
 tanh = tanh_p.bind
 
 # --- arcsinh, arccosh, arctanh -------------------------------------------------------------------

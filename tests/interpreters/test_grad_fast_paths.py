@@ -48,6 +48,7 @@ MIXED = [  # products and sums whose operands keep or change the tangent's shape
     ("broadcast constant", lambda x: fnp.sum(x * ft.stop_gradient(x)[:, None])),
     ("broadcast sum", lambda x: fnp.sum(x[None, :] + x[:, None])),
     ("complex constant", lambda x: fnp.sum(fnp.real(x * (1 + 2j)))),
+    ("tanh of a matrix (slope in place)", lambda x: fnp.sum(fnp.tanh(x[:, None] * x[None, :] + 0.5) * x)),
 ]
 
 
