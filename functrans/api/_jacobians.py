@@ -36,7 +36,7 @@ from functrans.interpreters.basis_transpose import transpose_on_basis
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.primitives import reshape_p, slice_p, transpose_p
-from functrans.primitives._define import bdim_at_front
+from functrans.primitives._define import NOT_MAPPED, bdim_at_front
 
 
 def _concrete_for(x: Any) -> Any:
@@ -199,7 +199,14 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
             return primals + tangents
 
         with named_scope(name):
-            outs, dims = vmap_basis_flat(forward, basis, name)
+            if len(leaves) == 1 and is_placeless(likes[0]):
+                # one scalar on no device (no argument is on a device): its one unit vector
+                # is the scalar 1, which meets the arrays the function closes over wherever
+                # they live, and one jvp is the whole batch
+                outs = forward([leaves[0].dtype.type(1)])
+                dims = [NOT_MAPPED] * len(outs)
+            else:
+                outs, dims = vmap_basis_flat(forward, basis, name)
             primals, tangents = outs[:n_out[0]], outs[n_out[0]:]
             check_float_outputs(primals, name, flat.out_tree)
             if holomorphic:

@@ -169,8 +169,10 @@ def stacked(items: Sequence[Any]) -> Array:
               else item for item in items]
     # the numbers among them (and nested lists of numbers) join the arrays where those live
     like = next((a for a in arrays if type(a) not in _HOST_DATA), None)
-    arrays = [placed_like(np.asarray(a), like) if type(a) in _HOST_DATA and like is not None
-              else as_array(a) for a in arrays]
+    if like is not None:
+        arrays = [placed_like(np.asarray(a), like) if type(a) in _HOST_DATA  # host-data: numbers
+                  else a for a in arrays]
+    arrays = [as_array(a) for a in arrays]
     if not arrays:
         raise ValueError("need at least one array to stack")
     shapes = {tuple(a.shape) for a in arrays}

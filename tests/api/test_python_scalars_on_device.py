@@ -158,6 +158,14 @@ def test_jacobians_of_python_float(backend, x):
     check(backend, ft.jacfwd(lambda a, x: 2.0 * x)(A, x), np.zeros(3))  # no dependence
     check(backend, ft.jacrev(lambda a, x: 2.0 * x)(A, x), np.zeros(3))
     check(backend, ft.jacrev(lambda a: a * x)(A), X)  # x closed over
+    check(backend, ft.jacfwd(lambda a: a * x)(A), X)
+
+
+def test_jacobians_of_a_function_closing_over_its_arrays(backend, x):
+    check(backend, ft.hessian(lambda a: fnp.sum(a ** 3 * x))(A), 6 * A * np.sum(X))
+    jac, aux = ft.jacfwd(lambda a: (a * fnp.sin(x), fnp.sum(x)), has_aux=True)(A)
+    check(backend, (jac, aux), (np.sin(X), np.sum(X)))
+    check(backend, ft.jacfwd(lambda a: (a * x, fnp.sum(x)))(A), (X, 0.0))
 
 
 def test_hessian_of_python_float(backend, x):
