@@ -36,6 +36,12 @@ def _calibrate() -> int | None:
 
 _FREE = _calibrate()
 
+#: The most bytes all pools keep together: a pool lives as long as its loop body (a jitted
+#: function's, or one an eager ``grad`` derived and caches), and the stacks of new bodies are
+#: not kept once the budget is spent.
+BUDGET = 64 * 2 ** 20
+_kept_bytes = 0
+
 
 class StackPool:
     """NumPy arrays of one shape and dtype for a scan's stacked outputs, kept between calls:
@@ -48,7 +54,7 @@ class StackPool:
     Example:
         >>> pool = StackPool((4, 3), np.dtype("float32"))
         >>> a = pool.take()
-        >>> b = pool.take()  # ``a`` is held: another array
+        >>> b = pool.take()  # ``a`` is held: a new array
         >>> a is b
         False
         >>> del a, b
@@ -56,27 +62,33 @@ class StackPool:
         (4, 3)
     """
 
-    __slots__ = ("shape", "dtype", "_kept", "_room")
+    __slots__ = ("shape", "dtype", "_kept", "_room", "_bytes")
 
-    #: Arrays kept per pool: two let a caller hold one call's result while the next runs.
-    SIZE = 2
-    #: Larger stacks are not kept (a pool holds up to ``SIZE`` of them for as long as the loop
-    #: body it belongs to lives).
+    #: Arrays kept per pool: a stack the caller dropped before the next call is taken again.
+    SIZE = 1
+    #: Larger stacks are not kept.
     MAX_BYTES = 16 * 2 ** 20
 
     def __init__(self, shape: tuple, dtype: Any):
         self.shape = shape
         self.dtype = np.dtype(dtype)
         self._kept: list = []
-        fits = math.prod(shape) * self.dtype.itemsize <= self.MAX_BYTES
-        self._room = self.SIZE if _FREE is not None and fits else 0
+        self._bytes = math.prod(shape) * self.dtype.itemsize
+        self._room = self.SIZE if _FREE is not None and self._bytes <= self.MAX_BYTES else 0
 
     def take(self) -> np.ndarray:
         """A free kept array, or a new one."""
+        global _kept_bytes
         for buf in self._kept:  # (the loop variable holds a reference before the count is read)
             if sys.getrefcount(buf) == _FREE:
                 return buf
         buf = np.empty(self.shape, self.dtype)  # numpy-only: scan takes stacks here for NumPy arrays only
-        if len(self._kept) < self._room:
+        if len(self._kept) < self._room and _kept_bytes + self._bytes <= BUDGET:
+            _kept_bytes += self._bytes
             self._kept.append(buf)
         return buf
+
+    def __del__(self) -> None:
+        global _kept_bytes
+        if self._kept:
+            _kept_bytes -= self._bytes * len(self._kept)

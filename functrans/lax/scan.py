@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy
 from numpy import generic, ndarray
 
 from functrans import errors, tree
@@ -131,13 +132,19 @@ class ScanBody:
         return plan
 
     def stacks(self, length: int) -> list:
-        """NumPy arrays for the stacked ys of ``length`` steps, each taken from a small pool of
-        arrays kept between calls (``_stack_pool.StackPool``) when one is free: every step
-        writes its row, so what a kept array held before is overwritten."""
+        """NumPy arrays for the stacked ys of ``length`` steps: new ones on the body's first
+        call, then each taken from a small pool of arrays kept between calls
+        (``_stack_pool.StackPool``) when one is free. Every step writes its row, so what a
+        kept array held before is overwritten."""
+        avals = self.out_avals[self.num_carry:]
         pools = self._stacks.get(length)
-        if pools is None:
+        if pools is None:  # the first call: a body run once gains nothing from keeping its stacks
+            self._stacks[length] = []
+            return [numpy.empty((length,) + tuple(shape), dtype)  # numpy-only: scan's NumPy stacks
+                    for shape, dtype in avals]
+        if not pools and avals:
             pools = self._stacks[length] = [StackPool((length,) + tuple(shape), dtype)
-                                            for shape, dtype in self.out_avals[self.num_carry:]]
+                                            for shape, dtype in avals]
         return [pool.take() for pool in pools]
 
     def __str__(self) -> str:

@@ -332,9 +332,10 @@ def many_intermediates(w, h, x):
 
 
 def test_checkpointed_step_keeps_less_memory_in_reverse_mode(monkeypatch):
-    # every stack allocated anew, so tracemalloc sees it (a stack kept from the warm-up call
-    # is memory allocated before tracing starts)
+    # every stack and every plan result allocated anew, so tracemalloc sees it (an array
+    # kept from the warm-up call is memory allocated before tracing starts)
     monkeypatch.setattr(importlib.import_module("functrans.lax._stack_pool"), "_FREE", None)
+    monkeypatch.setattr(importlib.import_module("functrans.interpreters.replay"), "POOLS", False)
     plain, g_plain = _peak_of_grad(many_intermediates)
     remat, g_remat = _peak_of_grad(ft.checkpoint(many_intermediates))
     np.testing.assert_allclose(g_remat, g_plain, rtol=1e-10)

@@ -48,6 +48,16 @@ def test_pool_gives_back_only_what_nobody_holds():
         assert id(pool.take()) == kept
 
 
+def test_pools_keep_no_more_than_the_budget(monkeypatch):
+    monkeypatch.setattr(_stack_pool, "BUDGET", _stack_pool._kept_bytes + 100)
+    small, large = StackPool((10,), np.dtype("float64")), StackPool((20,), np.dtype("float64"))
+    held = small.take(), large.take()  # 80 bytes kept; 160 more would pass the budget
+    assert len(small._kept) == (1 if _stack_pool._FREE is not None else 0) and large._kept == []
+    before = _stack_pool._kept_bytes
+    del small, held
+    assert _stack_pool._kept_bytes == before - (80 if _stack_pool._FREE is not None else 0)
+
+
 def test_large_stacks_are_not_kept():
     pool = StackPool((StackPool.MAX_BYTES // 8 + 1,), np.dtype("float64"))
     first = pool.take()
