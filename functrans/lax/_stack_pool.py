@@ -5,6 +5,7 @@ again spares a fresh allocation the page faults of its first touch.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from typing import Any
 
@@ -34,7 +35,9 @@ def _calibrate() -> int | None:
     return free if _count(probe) == free else None
 
 
-_FREE = _calibrate()
+#: ``None`` turns the pools off: no exact reference counts, or FUNCTRANS_JIT_POOL=0 (the switch
+#: of jit's own kept results, replay.POOLS).
+_FREE = _calibrate() if os.environ.get("FUNCTRANS_JIT_POOL", "1") != "0" else None
 
 #: The most bytes all pools keep together: a pool lives as long as its loop body (a jitted
 #: function's, or one an eager ``grad`` derived and caches), and the stacks of new bodies are
