@@ -115,6 +115,8 @@ def scalar_beside(value: Any, like: Any) -> Any:
         (np.float32(1.0), array(1., dtype=float32))
     """
     python = type(value) in PY_SCALARS
+    if python and type(like) is np.ndarray:  # (the commonest case, first)
+        return np.asarray(value, dtype=like.dtype)
     dtype = dtype_of(like) if python else value.dtype
     concrete = _concrete(like)
     if concrete is None:
