@@ -6,7 +6,8 @@ in one process, and what each pass does to the W2 program.
 
 "off" is the plan as recorded (dead code elimination and folding only); "on" adds
 simplification, buffer reuse and, where the kernel extra is installed, fused kernels and weight
-updates fused into their matrix products (rows of their own at the end). Both
+updates fused into their matrix products (rows of their own at the end, with the plan's
+kept result memory off and on). Both
 plans are built in this process and timed in turns (best of the repeats), so load on the
 machine falls on both alike; the ratio is on/off.
 """
@@ -168,6 +169,32 @@ def gemm_rows(repeat: int, quick: bool) -> None:
                   f"{times[1] / times[0]:7.2f} {times[2] * 1e6:9.1f}us", flush=True)
 
 
+def pool_rows(repeat: int, quick: bool) -> None:
+    """The W2 steps under jit with the plan's kept result memory (``buffers.pooled_steps``)
+    off and on, and the hand-written step, timed in turns in this process. Which of its two
+    modes glibc's allocator is in decides whether a fresh large array page-faults: run it
+    also with ``GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072`` (every fresh array of
+    128 KiB or more is a new mapping) and with a high fixed threshold (none is)."""
+    print(f"{'kept result memory':52s} {'pool off':>11s} {'pool on':>11s} {'on/off':>7s} {'numpy':>11s}")
+    big = (128, 64, 64, 10) if quick else (784, 512, 512, 10)
+    small = (64, 32, 32, 10) if quick else (64, 128, 128, 10)
+    for sizes, batch in ((big, 32 if quick else 128), (small, 64 if quick else 256)):
+        for dtype in (np.float64, np.float32):
+            built = []
+            for pooled in (False, True):
+                replay.POOLS = pooled
+                try:
+                    built.append(workloads.w2_mlp_step(sizes, batch, dtype))
+                    built[-1].jit()  # the plan is compiled (pools chosen) on this call
+                finally:
+                    replay.POOLS = True
+            fns = [built[0].jit, built[1].jit, built[0].reference]
+            times = _harness.best_times(fns, repeat, quick=quick)
+            name = built[0].row.name
+            print(f"{name[:52]:52s} {times[0] * 1e6:9.1f}us {times[1] * 1e6:9.1f}us "
+                  f"{times[1] / times[0]:7.2f} {times[2] * 1e6:9.1f}us", flush=True)
+
+
 _STAGE_W2 = """
 import sys, time
 sys.path.insert(0, {bench!r})
@@ -231,6 +258,7 @@ def main(argv: list[str] | None = None) -> None:
                   f"{times[1] / times[0]:7.2f} {ref:>11s}", flush=True)
     reduction_rows(args.repeat, args.quick)
     gemm_rows(args.repeat, args.quick)
+    pool_rows(args.repeat, args.quick)
 
 
 if __name__ == "__main__":

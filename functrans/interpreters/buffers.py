@@ -176,9 +176,10 @@ POOL_SIZE = 2
 _MATRIX_DTYPES = frozenset(np.dtype(c) for c in "fdFD")
 
 
-def _taker(shape: tuple, dtype: np.dtype, free: int) -> Any:
+def _taker(shape: tuple, dtype: np.dtype, free: int, room: int = POOL_SIZE) -> Any:
     """A function returning an array of ``shape`` and ``dtype`` that nothing outside its pool
-    refers to: a pooled one when one is free, else a new one (pooled while there is room)."""
+    refers to: a pooled one when one is free, else a new one (pooled while the pool holds
+    fewer than ``room``)."""
     pool: list = []
     getrefcount = sys.getrefcount
     empty = np.empty
@@ -188,7 +189,7 @@ def _taker(shape: tuple, dtype: np.dtype, free: int) -> Any:
             if getrefcount(buf) == free:
                 return buf
         buf = empty(shape, dtype)
-        if len(pool) < POOL_SIZE:
+        if len(pool) < room:
             pool.append(buf)
         return buf
 
@@ -249,7 +250,8 @@ def _matmul_nt(x: Any, y: Any, out: Any) -> Any:
     # dot_general's own choice of layout for this product (primitives/dot.py), into ``out``
     # where it writes the product straight from one matmul
     if x.dtype == np.float32 or y.flags.f_contiguous:
-        return dot_general_p.impl(x, y, dimension_numbers=(((1,), (1,)), ((), ())))
+        impl: Any = dot_general_p.impl
+        return impl(x, y, dimension_numbers=(((1,), (1,)), ((), ())))
     if x.shape[1] <= 16 and 4096 <= x.shape[0] * y.shape[0] <= 65536:
         return np.matmul(x, np.ascontiguousarray(y.T), out=out)
     return np.matmul(x, y.T, out=out)
@@ -269,20 +271,37 @@ def pooled_steps(steps: list, borrow: dict, avals: dict, template: list) -> dict
     if _FREE is None:
         return {}
     pooled: dict[int, tuple] = {}
+    # One pool per shape and dtype, shared by the steps whose results have them: a step takes
+    # an array that an earlier step's dead result left (as the allocator would give it, and
+    # still in cache) rather than one of its own, so a call touches no more memory than it
+    # did without pools. Room: two arrays per step that may take from it.
+    users: dict[tuple, int] = {}
+    for step in steps:
+        out_slots = step[4]
+        for slot in (out_slots,) if type(out_slots) is int else out_slots:
+            aval = avals.get(slot)
+            if aval is not None and tuple(aval[0]) != ():
+                key = (tuple(aval[0]), np.dtype(aval[1]))
+                users[key] = users.get(key, 0) + 1
+    takers: dict[tuple, Any] = {}
 
     def taker(slot: int) -> Any:
         aval = avals.get(slot)
         if aval is None or tuple(aval[0]) == ():
             return None
-        return _taker(tuple(aval[0]), np.dtype(aval[1]), _FREE)
+        key = (tuple(aval[0]), np.dtype(aval[1]))
+        take = takers.get(key)
+        if take is None:
+            take = takers[key] = _taker(key[0], key[1], _FREE, POOL_SIZE * users.get(key, 1))
+        return take
 
     for position, (prim, impl, params, arg_slots, out_slots, _) in enumerate(steps):
         lent = borrow.get(position)
         if getattr(prim, "takes_out", False):
             lent = lent or (None,) * len(out_slots)
-            takers = tuple(taker(s) if b is None else None for s, b in zip(out_slots, lent))
-            if any(t is not None for t in takers):
-                pooled[position] = (impl, takers)
+            per_output = tuple(taker(s) if b is None else None for s, b in zip(out_slots, lent))
+            if any(t is not None for t in per_output):
+                pooled[position] = (impl, per_output)
             continue
         if lent is not None or type(out_slots) is not int:
             continue

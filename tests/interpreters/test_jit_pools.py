@@ -165,3 +165,27 @@ def test_a_taker_hands_out_only_arrays_nothing_else_refers_to():
     del b
     c = take()  # a pooled array nothing refers to
     assert c is not a and take() is not a
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("contract", list(buffers._MATMUL_INTO))
+def test_a_product_written_into_kept_memory_has_dot_generals_bits(dtype, contract):
+    from functrans.primitives.dot import dot_general_p
+
+    for m, k, n in ((7, 5, 3), (256, 10, 128), (64, 200, 40)):
+        x = RNG.standard_normal((m, k) if contract[0] == (1,) else (k, m)).astype(dtype)
+        y = RNG.standard_normal((k, n) if contract[1] == (0,) else (n, k)).astype(dtype)
+        want = dot_general_p.impl(x, y, dimension_numbers=(contract, ((), ())))
+        got = buffers._MATMUL_INTO[contract](x, y, np.empty(want.shape, dtype))
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+def test_steps_of_one_shape_share_a_pool():
+    jitted = ft.jit(lambda x: fnp.exp(x @ x) @ x + fnp.sin(x @ x.T))
+    x = np.linspace(-1.0, 1.0, 16).reshape(4, 4)
+    jitted(x)
+    kept = jitted.lower(x).plan
+    kept.run([x])  # compiled
+    takers = {id(entry[1]) for entry in kept._pools.values()}
+    assert len(kept._pools) >= 3 and len(takers) == 1
+    np.testing.assert_allclose(jitted(x), np.exp(x @ x) @ x + np.sin(x @ x.T), rtol=1e-13)
