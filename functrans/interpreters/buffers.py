@@ -23,7 +23,7 @@ is read element by element before it is written.
 
 Memory kept between calls (``pooled_steps``): each step that makes new memory and can write
 into a given array (a ufunc, a 2-d matrix product, a fused update or kernel) takes its result
-array from a small pool of its own, and the plan writes into a pooled array again only when
+array from a pool the plan keeps for that shape and dtype, and writes into a pooled array only when
 nothing outside the pool refers to it (``sys.getrefcount`` tells): a result the caller still
 holds, or any view of it (a view refers to its base), is never written into; the memory of a
 result the caller dropped is written again, already mapped and often in cache, instead of a
