@@ -38,8 +38,10 @@ from typing import Any
 
 import numpy as np
 
+from functrans import errors
 from functrans._abstract import PY_SCALARS, shape_of
-from functrans.backend import array_module, backend_of
+from functrans.backend import HOST_TYPES, array_module, backend_of
+from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer, check_foreign_tracer, new_trace
 from functrans.interpreters.batching import NOT_MAPPED, BatchTrace, BatchTracer, _Abstract
 from functrans.primitives import (
@@ -60,6 +62,10 @@ from functrans.primitives._define import broadcast_to, full_like
 from functrans.primitives.shape import pad
 
 _mul, _div, _add = mul_p.bind, div_p.bind, add_p.bind
+
+# Python and NumPy scalars: scales that are a number (they broadcast to any example shape and
+# meet arrays of every device) and witnesses of no device
+_NUMBERS = PY_SCALARS | frozenset(np.dtype(code).type for code in np.typecodes["All"])
 
 
 def _eye_block(xp: Any, total: int, n: int, start: int, dtype: Any) -> Any:
@@ -107,11 +113,33 @@ class ScaledBasis:
         return (self.total, self.start, self.example_shape, self.dtype) == (
             other.total, other.start, other.example_shape, other.dtype)
 
+    @property
+    def placeless(self) -> bool:
+        """Whether the batch has no device yet: its witness is a scalar on no device (a
+        Python or NumPy scalar, or a jit variable standing for a Python scalar) and its scale
+        lives on no device either."""
+        like = self.like
+        return ((type(like) in _NUMBERS or scalar_kind(like) is not None)
+                and device_value(self.scale) is None)
+
+    def beside(self, where: Any) -> ScaledBasis:
+        """This batch of a placeless scalar, made on the device of ``where`` (a concrete
+        array on a device, or a tracer whose value will be one), its scale taken there too."""
+        scale = self.scale
+        if type(scale) is np.ndarray:
+            scale = moved_beside(scale, where)
+        return ScaledBasis(scale, self.example_shape, self.total, self.start, self.dtype, where)
+
     def dense(self) -> Any:
         """The batch as an array of shape ``(total, *example_shape)`` (built once)."""
         if self._dense is None:
             args = (self.total, self.size, self.start, self.dtype)
             like, scale = self.like, self.scale
+            if type(like) in _NUMBERS and type(scale) not in HOST_TYPES:
+                # a placeless scalar's basis scaled by an array on a device: built beside it
+                found = device_value(scale)
+                if found is not None:
+                    like = found
             if isinstance(like, Tracer):  # made on like's device when the program runs
                 eye = constant_like_p.bind(like, maker=_eye_block, args=args)
             else:
@@ -130,7 +158,7 @@ class ScaledBasis:
         scale = self.scale
         if scale is None:
             return 1
-        if type(scale) in PY_SCALARS:
+        if type(scale) in _NUMBERS:  # (a NumPy scalar too: reshaped, it would be a host array)
             return scale
         if tuple(scale.shape) != self.example_shape:
             scale = xp.broadcast_to(scale, self.example_shape)
@@ -198,6 +226,76 @@ class BasisTrace(BatchTrace):
         return BatchTrace.process_primitive(self, prim, args, params)
 
 
+def device_value(x: Any) -> Any:
+    """The value to make a batch beside if ``x`` lives on a device other than the host: its
+    concrete value, or ``x`` itself for a tracer whose value is known only when a program
+    runs (a jit variable standing for an array); None for host arrays and scalars."""
+    if type(x) in HOST_TYPES:
+        return None
+    if isinstance(x, Tracer):
+        if scalar_kind(x) is not None:
+            return None
+        try:
+            x = x.to_concrete()
+        except errors.TracerConversionError:
+            return x
+        if type(x) in HOST_TYPES:
+            return None
+    if type(x) is ScaledBasis or backend_of(x).platform == "cpu":
+        return None
+    return x
+
+
+def _host_constant(xp: Any, value: np.ndarray) -> Any:
+    return xp.asarray(value)
+
+
+def moved_beside(value: np.ndarray, where: Any) -> Any:
+    """The host array ``value`` copied to the device of ``where`` (see ``device_value``)."""
+    if isinstance(where, Tracer):  # made where the tracer's value lives when the program runs
+        return constant_like_p.bind(where, maker=_host_constant, args=(value,))
+    backend = backend_of(where)
+    return backend.put(value, backend.device_of(where))
+
+
+class PlacelessBasisTrace(BasisTrace):
+    """A ``BasisTrace`` over the unit vectors of scalars that live on no device (the function
+    closes over the arrays it computes with): a placeless basis, and the host batches made
+    from it before it met an array on a device, go onto the device of the first such array a
+    step meets, as the scalars themselves meet it (a NumPy scalar meets arrays of every
+    device). With no array on a device (NumPy), every step runs as under ``BasisTrace``."""
+
+    __slots__ = ()
+
+    def process_primitive(self, prim: Any, args: Sequence, params: dict) -> Any:
+        where = None
+        movable = False
+        for arg in args:
+            value = arg.value if type(arg) is BatchTracer and arg._trace is self else arg
+            if type(value) is ScaledBasis:
+                if value.placeless:
+                    movable = True
+                elif where is None:  # a basis scaled by an array on a device is built there
+                    where = device_value(value.scale)
+            elif type(value) is np.ndarray:
+                movable = movable or value is not arg  # a batch on the host
+            elif where is None:
+                where = device_value(value)
+        if movable and where is not None:
+            args = [self._beside(arg, where) for arg in args]
+        return BasisTrace.process_primitive(self, prim, args, params)
+
+    def _beside(self, arg: Any, where: Any) -> Any:
+        if type(arg) is not BatchTracer or arg._trace is not self:
+            return arg
+        value = arg.value
+        if type(value) is ScaledBasis and value.placeless:
+            return BatchTracer(self, value.beside(where), arg.batch_dim)
+        if type(value) is np.ndarray:
+            return BatchTracer(self, moved_beside(value, where), arg.batch_dim)
+        return arg
+
+
 def vmap_basis_flat(fun: Callable[[list], Sequence], basis: Sequence[Any], origin: str,
                     axis_size: int | None = None) -> tuple[list, list]:
     """``vmap_flat`` of ``fun`` over the examples of ``basis`` (one ``ScaledBasis``, or a batch
@@ -213,7 +311,8 @@ def vmap_basis_flat(fun: Callable[[list], Sequence], basis: Sequence[Any], origi
                [0., 1., 0.],
                [0., 0., 2.]])
     """
-    with new_trace(BasisTrace, origin) as trace:
+    placeless = any(type(b) is ScaledBasis and b.placeless for b in basis)
+    with new_trace(PlacelessBasisTrace if placeless else BasisTrace, origin) as trace:
         trace.axis_size = axis_size if axis_size is not None else basis[0].total if basis else 0
         tracers = [BatchTracer(trace, b, 0) for b in basis]
         outs: list = []
@@ -358,7 +457,7 @@ def _plus_diagonal(basis: ScaledBasis, other: Any, dim: int | None) -> Any:
 def _reshape_rule(values: list, dims: list, *, new_sizes: Any) -> Any:
     (b,) = values
     scale = b.scale
-    if type(scale) not in PY_SCALARS and scale is not None:
+    if type(scale) not in _NUMBERS and scale is not None:
         if tuple(scale.shape) != b.example_shape:
             return NotImplemented
         scale = reshape_p.bind(scale, new_sizes=new_sizes)
@@ -378,8 +477,10 @@ def _reduce_sum_rule(values: list, dims: list, *, axes: Any) -> Any:
     (b,) = values
     if sorted(axes) != list(range(len(b.example_shape))):
         return NotImplemented
+    if not b.example_shape:  # the sum of a scalar example over no axis: the example itself
+        return b, 0
     n, scale = b.size, b.scale
-    if scale is None or type(scale) in PY_SCALARS:
+    if scale is None or type(scale) in _NUMBERS:
         out = full_like(b.like, 1 if scale is None else scale, shape=(n,), dtype=b.dtype)
     else:
         out = reshape_p.bind(broadcast_to(scale, b.example_shape), new_sizes=(n,))
@@ -435,7 +536,7 @@ def _dot_general_rule(values: list, dims: list, *, dimension_numbers: Any) -> An
         out = reshape_p.bind(weight, new_sizes=(n,) + tuple(weight.shape[rank:]))
     scale = basis.scale
     if scale is not None:
-        if type(scale) not in PY_SCALARS:
+        if type(scale) not in _NUMBERS:
             scale = broadcast_to(scale, basis.example_shape)
             lined_up = [1] * len(out.shape)
             lined_up[dim] = n
