@@ -34,7 +34,33 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # read by OpenBLAS when NumP
 COMMAND = ("env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 "
            ".venv/bin/python bench/report.py")
 VARIABLES = ("OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-             "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+             "MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_")
+
+#: glibc's allocator settings ``pin_allocator`` starts the benchmark with: arrays up to 32 MiB
+#: from the heap, and freed heap memory kept rather than returned to the system.
+PINNED_ALLOCATOR = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
+
+
+def pin_allocator(argv: Sequence[str] | None = None) -> None:
+    """Run this benchmark in a process whose allocator state does not depend on its history:
+    restart it with ``PINNED_ALLOCATOR`` set, unless a ``MALLOC_*`` threshold is set already
+    or ``FUNCTRANS_BENCH_ALLOCATOR=default``.
+
+    glibc serves a large array from a fresh mapping (a page fault per page on first touch,
+    often more than the arithmetic) until the process frees one that large, then from the heap.
+    Which of the two a workload meets depends on what ran before it in the process (kept
+    buffers free nothing), so two rows timed in one process could compare a faulting
+    reference with a warm one. Pinned, every large array comes from the heap: the steady state
+    of a NumPy training loop, for functrans and the hand-written code alike.
+    """
+    if os.environ.get("FUNCTRANS_BENCH_ALLOCATOR") == "default" or any(
+            name in os.environ for name in PINNED_ALLOCATOR):
+        return
+    if not sys.platform.startswith("linux"):
+        return
+    os.environ.update(PINNED_ALLOCATOR)
+    args = list(sys.argv if argv is None else argv)
+    os.execv(sys.executable, [sys.executable] + args)
 UNITS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "ns": 1e-9, "MiB": 2.0 ** 20}
 
 

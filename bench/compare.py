@@ -10,7 +10,8 @@ has. The two processes take turns, one round at a time (the order flips every ro
 each figure is the best of ``--repeat`` rounds: load on the machine falls on both sides alike.
 The hand-written NumPy rows run the same code on both sides: their change is the noise floor.
 ``--cpu-time`` times with the process's CPU time instead of the wall clock: on a machine that
-other work shares, time spent waiting for a core then counts on neither side.
+other work shares, time spent waiting for a core then counts on neither side. Both workers run
+with glibc's allocator pinned (``_harness.pin_allocator``).
 """
 from __future__ import annotations
 
@@ -153,6 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return worker(args.quick, args.cpu_time)
     if len(args.trees) != 2:
         parser.error("give two trees: OLD_TREE NEW_TREE")
+    _harness.pin_allocator()  # the workers inherit the pinned allocator
     rounds = args.repeat if args.repeat is not None else 2 if args.quick else 5
     return compare(args.trees[0], args.trees[1], rounds=rounds, quick=args.quick,
                    cpu_time=args.cpu_time)

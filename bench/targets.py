@@ -9,6 +9,9 @@ bench/workloads.py's and bench/char_gru.py's; a ratio is a time over the same co
 written by hand in NumPy, timed in the same run. Two targets compare against another commit
 (W1 eager and W5 eager: "<= 0.5x today's" and "<= 0.6x today's"): this table prints their
 figures, and ``bench/compare.py OLD NEW`` gives the ratio. ``--quick`` is a smoke run.
+The table runs with glibc's allocator pinned (``_harness.pin_allocator``: large arrays from the
+heap, for functrans and the reference alike); ``FUNCTRANS_BENCH_ALLOCATOR=default`` keeps the
+default, whose state depends on what ran before in the process.
 """
 from __future__ import annotations  # noqa: I001 (_harness before functrans: it puts the tree to measure on sys.path)
 
@@ -170,6 +173,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: small sizes, short runs")
     parser.add_argument("--repeat", type=int, default=5, help="timed runs per figure")
     args = parser.parse_args(argv)
+    _harness.pin_allocator()
     print("\n".join(_harness.environment_lines()), flush=True)
     start = timeit.default_timer()
     header = ["workload", "eager", "eager target", "jit", "jit target", "reference"]
