@@ -14,13 +14,13 @@ Every rank holds the same bits.
 """
 from __future__ import annotations
 
-import sys
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
 from functrans.distributed import _comm
+from functrans.interpreters.buffers import FREE_REFS, first_free
 
 #: Buffers of at least this many bytes are reduced by the ring into a new result; smaller ones,
 #: and reductions in place, by MPI's all-reduce in place (whose latency is lower).
@@ -39,26 +39,6 @@ _pool: OrderedDict[tuple, list[np.ndarray]] = OrderedDict()
 _workspaces: dict[tuple, np.ndarray] = {}
 
 
-def _refs(bufs: list, i: int) -> int:
-    return sys.getrefcount(bufs[i])
-
-
-def _calibrate() -> int | None:
-    """The reference count ``_refs`` reports for a buffer held by the pool only, or ``None``
-    where reference counts cannot tell (an interpreter without them): no pool then."""
-    if not hasattr(sys, "getrefcount"):
-        return None
-    probe = [np.empty(2)]
-    alone = _refs(probe, 0)
-    view = probe[0][1:]
-    held = _refs(probe, 0)
-    del view
-    return alone if held > alone and _refs(probe, 0) == alone else None
-
-
-_FREE_REFS = _calibrate()
-
-
 def take(dtype: np.dtype, size: int) -> np.ndarray:
     """A 1-D buffer of ``size`` elements of ``dtype`` that nothing else refers to: a kept one
     when one is free (memory MPI has seen), else a new one, kept when there is room. The
@@ -67,16 +47,16 @@ def take(dtype: np.dtype, size: int) -> np.ndarray:
     key = (np.dtype(dtype), int(size))
     bufs = _pool.get(key)
     if bufs is None:
-        if _FREE_REFS is None:
+        if FREE_REFS is None:
             return np.empty(size, dtype)
         bufs = _pool[key] = []
         if len(_pool) > _POOL_KEYS:
             _pool.popitem(last=False)
     else:
         _pool.move_to_end(key)
-        for i in range(len(bufs)):
-            if _refs(bufs, i) == _FREE_REFS:
-                return bufs[i]
+        free = first_free(bufs)
+        if free is not None:
+            return free
     buf = np.empty(size, dtype)
     if len(bufs) < _POOL_PER_KEY:
         bufs.append(buf)

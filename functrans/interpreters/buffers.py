@@ -41,7 +41,8 @@ from functrans.primitives import _define, elementwise
 from functrans.primitives.dot import dot_general_p
 from functrans.primitives.reduction import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
 
-__all__ = ["UFUNCS", "plan_reuse", "new_memory_slots", "pooled_steps", "POOL_SIZE"]
+__all__ = ["UFUNCS", "plan_reuse", "new_memory_slots", "pooled_steps", "POOL_SIZE", "FREE_REFS",
+           "first_free"]
 
 
 def _ufunc_table() -> dict:
@@ -232,6 +233,31 @@ def _calibrate() -> int | None:
 
 
 _FREE = _calibrate()
+
+#: The reference count ``sys.getrefcount`` reads for a kept array that nothing outside its
+#: pool (a list) refers to, while a loop over the pool holds it, or ``None`` where counts
+#: cannot tell: the one calibration behind every pool of kept arrays (jit's results, scan's
+#: stacks, the distributed collectives' results), which then keep nothing.
+FREE_REFS = _FREE
+
+
+def first_free(pool: list) -> np.ndarray | None:
+    """The first array of ``pool`` that nothing outside ``pool`` refers to (no caller holds
+    it or a view of it), or ``None``; only where ``FREE_REFS`` is not ``None``.
+
+    Example:
+        >>> pool = [np.zeros(2)]
+        >>> held = pool[0]
+        >>> first_free(pool) is None
+        True
+        >>> del held
+        >>> first_free(pool) is pool[0] or FREE_REFS is None
+        True
+    """
+    for buf in pool:  # the references ``_calibrate`` counted: the list, the loop variable
+        if sys.getrefcount(buf) == _FREE:
+            return buf
+    return None
 
 
 def _matmul_nn(x: Any, y: Any, out: Any) -> Any:

@@ -6,38 +6,18 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from typing import Any
 
 import numpy as np
 
+from functrans.interpreters.buffers import FREE_REFS, first_free
+
 __all__ = ["StackPool"]
-
-
-def _count(pool: list) -> int:
-    """The reference count of the first array of ``pool`` as ``StackPool.take`` reads it."""
-    for buf in pool:
-        return sys.getrefcount(buf)
-    return 0
-
-
-def _calibrate() -> int | None:
-    """The count ``take`` reads for a kept array nothing else refers to, or ``None`` where
-    reference counts cannot tell (no ``sys.getrefcount``, or an interpreter without the GIL)."""
-    if not hasattr(sys, "getrefcount") or not getattr(sys, "_is_gil_enabled", lambda: True)():
-        return None
-    probe = [np.empty(1)]  # host-metadata: a probe of reference counts, never a user array
-    free = _count(probe)
-    view = probe[0][:]
-    if _count(probe) != free + 1:  # a view refers to its base
-        return None
-    del view
-    return free if _count(probe) == free else None
 
 
 #: ``None`` turns the pools off: no exact reference counts, or FUNCTRANS_JIT_POOL=0 (the switch
 #: of jit's own kept results, replay.POOLS).
-_FREE = _calibrate() if os.environ.get("FUNCTRANS_JIT_POOL", "1") != "0" else None
+_FREE = FREE_REFS if os.environ.get("FUNCTRANS_JIT_POOL", "1") != "0" else None
 
 #: The most bytes all pools keep together: a pool lives as long as its loop body (a jitted
 #: function's, or one an eager ``grad`` derived and caches), and the stacks of new bodies are
@@ -82,8 +62,9 @@ class StackPool:
     def take(self) -> np.ndarray:
         """A free kept array, or a new one."""
         global _kept_bytes
-        for buf in self._kept:  # (the loop variable holds a reference before the count is read)
-            if sys.getrefcount(buf) == _FREE:
+        if _FREE is not None:
+            buf = first_free(self._kept)
+            if buf is not None:
                 return buf
         buf = np.empty(self.shape, self.dtype)  # numpy-only: scan takes stacks here for NumPy arrays only
         if len(self._kept) < self._room and _kept_bytes + self._bytes <= BUDGET:

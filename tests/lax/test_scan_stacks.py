@@ -109,5 +109,8 @@ def test_grad_and_jit_of_grad_agree_with_the_loop(backend):
 @needs_counts
 def test_reference_counts_are_calibrated():
     probe = [np.empty(2)]
-    assert _stack_pool._count(probe) == _stack_pool._FREE
+    assert _stack_pool.first_free(probe) is probe[0]
+    held = probe[0][1:]
+    assert _stack_pool.first_free(probe) is None
+    del held
     assert sys.getrefcount(probe[0]) >= 2
