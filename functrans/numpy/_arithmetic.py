@@ -279,7 +279,14 @@ def float_power(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         v = operand(v)
         return convert_element_type(v, new_dtype=np.complex128 if dtype_of(v).kind == "c" else np.float64)
 
-    return power(widen(x1), widen(x2))
+    base = widen(x1)
+    if isinstance(x2, (int, float, complex, np.number, np.bool_)) \
+            and type(base) not in (np.float64, np.complex128):
+        # a number exponent beside an array base: a Python float (or complex), which the
+        # widened base keeps its dtype beside, meets the base on every device and keeps the
+        # derivative rules on their path for a number
+        return power(base, complex(x2) if isinstance(x2, (complex, np.complexfloating)) else float(x2))
+    return power(base, widen(x2))
 
 
 def square(x: ArrayLike, /) -> Array:

@@ -24,6 +24,7 @@ from functrans.numpy._util import (
     nan_filled,
     normalize_axes,
     normalize_axis,
+    number_beside,
     operand,
     route_through_primitives,
     slice_axis,
@@ -171,7 +172,7 @@ def diff(a: ArrayLike, n: int = 1, axis: int = -1, prepend: ArrayLike | None = N
         raise ValueError("diff requires input that is at least one dimensional")
     axis = normalize_axis(axis, nd)
     def extend(v: ArrayLike) -> Array:
-        v = as_array(v)
+        v = number_beside(v, a)
         if len(v.shape) == 0:
             shape = list(shape_of(a))
             shape[axis] = 1
@@ -262,9 +263,9 @@ def ediff1d(ary: ArrayLike, to_end: ArrayLike | None = None, to_begin: ArrayLike
         return array_module(flat).ediff1d(flat, to_end, to_begin)
     parts = [diff(flat)]
     if to_begin is not None:
-        parts.insert(0, _flat(to_begin))
+        parts.insert(0, _flat(number_beside(to_begin, flat)))
     if to_end is not None:
-        parts.append(_flat(to_end))
+        parts.append(_flat(number_beside(to_end, flat)))
     return concatenate(parts)
 
 

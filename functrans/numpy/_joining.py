@@ -19,6 +19,7 @@ from functrans.numpy._util import (
     concrete_index,
     host_values,
     normalize_axis,
+    numbers_beside,
     placed_like,
     take_axis,
 )
@@ -41,7 +42,7 @@ def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0) -> Array:
         >>> fnp.concatenate([fnp.ones(2), fnp.zeros(3)]).shape
         (5,)
     """
-    values = [as_array(a) for a in arrays]
+    values = [as_array(a) for a in numbers_beside(arrays)]
     if not values:
         raise ValueError("need at least one array to concatenate")
     if axis is None:
@@ -63,7 +64,7 @@ def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
         >>> fnp.stack([fnp.ones(2), fnp.zeros(2)]).shape
         (2, 2)
     """
-    values = [as_array(a) for a in arrays]
+    values = [as_array(a) for a in numbers_beside(arrays)]
     if not values:
         raise ValueError("need at least one array to stack")
     shapes = {tuple(a.shape) for a in values}
@@ -81,7 +82,7 @@ def hstack(tup: Sequence[ArrayLike], *, dtype: DType | None = None) -> Array:
         >>> fnp.hstack([fnp.ones(2), fnp.zeros(1)]).tolist()
         [1.0, 1.0, 0.0]
     """
-    arrays: list[Array] = [atleast_1d(a) for a in tup]  # one array each
+    arrays: list[Array] = [atleast_1d(a) for a in numbers_beside(tup)]  # one array each
     out = concatenate(arrays, 0 if arrays and len(arrays[0].shape) == 1 else 1)
     return out if dtype is None else convert_element_type(out, new_dtype=dtype)
 
@@ -95,7 +96,7 @@ def vstack(tup: Sequence[ArrayLike], *, dtype: DType | None = None) -> Array:
         >>> fnp.vstack([fnp.ones(2), fnp.zeros(2)]).shape
         (2, 2)
     """
-    out = concatenate([atleast_2d(a) for a in tup], 0)
+    out = concatenate([atleast_2d(a) for a in numbers_beside(tup)], 0)
     return out if dtype is None else convert_element_type(out, new_dtype=dtype)
 
 
@@ -107,7 +108,7 @@ def dstack(tup: Sequence[ArrayLike]) -> Array:
         >>> fnp.dstack([fnp.ones(2), fnp.zeros(2)]).shape
         (1, 2, 2)
     """
-    return concatenate([atleast_3d(a) for a in tup], 2)
+    return concatenate([atleast_3d(a) for a in numbers_beside(tup)], 2)
 
 
 def column_stack(tup: Sequence[ArrayLike]) -> Array:
@@ -119,7 +120,7 @@ def column_stack(tup: Sequence[ArrayLike]) -> Array:
         (2, 2)
     """
     arrays: list[Array] = []
-    for a in tup:
+    for a in numbers_beside(tup):
         a = as_array(a)
         arrays.append(_shape.reshape(a, (a.shape[0], 1)) if len(a.shape) == 1 else atleast_2d(a))
     return concatenate(arrays, 1)
@@ -133,6 +134,7 @@ def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Array:
         >>> fnp.append(fnp.ones(2), 3.0).tolist()
         [1.0, 1.0, 3.0]
     """
+    arr, values = numbers_beside((arr, values))
     arr, values = as_array(arr), as_array(values)
     if axis is None:
         arr = _shape.reshape(arr, (math.prod(arr.shape),))

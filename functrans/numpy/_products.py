@@ -21,9 +21,11 @@ from functrans.numpy._complex import conj
 from functrans.numpy._joining import stack
 from functrans.numpy._shape import ravel
 from functrans.numpy._util import (
+    HOST_DATA,
     any_tracer,
     as_array,
     normalize_axis,
+    numbers_beside,
     placed_like,
     route_through_primitives,
     slice_axis,
@@ -96,6 +98,8 @@ def dot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | N
     """
     if precision is not None:
         canonicalize_precision(precision)
+    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+        a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
@@ -130,6 +134,8 @@ def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[int | Sequence[in
     """
     if precision is not None:
         canonicalize_precision(precision)
+    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+        a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if isinstance(axes, int):
@@ -155,6 +161,8 @@ def outer(a: ArrayLike, b: ArrayLike, /) -> Array:
         >>> fnp.outer(fnp.ones(2), fnp.ones(3)).shape
         (2, 3)
     """
+    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+        a, b = numbers_beside((a, b))
     a, b = ravel(a), ravel(b)
     return _ew.mul(_shape.reshape(a, (a.shape[0], 1)), _shape.reshape(b, (1, b.shape[0])))
 
@@ -169,6 +177,8 @@ def inner(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple |
     """
     if precision is not None:
         canonicalize_precision(precision)
+    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+        a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     if len(a.shape) == 0 or len(b.shape) == 0:
         return _ew.mul(a, b)
@@ -183,6 +193,8 @@ def kron(a: ArrayLike, b: ArrayLike, /) -> Array:
         >>> fnp.kron(fnp.array([1.0, 2.0]), fnp.array([1.0, 10.0])).tolist()
         [1.0, 10.0, 2.0, 20.0]
     """
+    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+        a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     if not any_tracer(a, b):
         return array_module_of(a, b).kron(a, b)
@@ -446,7 +458,7 @@ def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | s
     else:  # plain arrays: NumPy itself
         # numpy-only: NumPy arrays only, by the check above
         return np.einsum(subscripts, *args, optimize=optimize)
-    arrays = [as_array(op) for op in args]
+    arrays = [as_array(op) for op in numbers_beside(args)]
     if not any_tracer(*arrays):
         return array_module_of(*arrays).einsum(subscripts, *arrays, optimize=optimize)
     specs, output = _parse_einsum(subscripts, arrays)

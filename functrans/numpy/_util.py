@@ -38,8 +38,9 @@ HOST_VALUES: tuple[type[Any], ...] = (*NUMBERS, list, tuple, np.ndarray, np.gene
 # Python scalars and lists: no array module of their own.
 _SCALARS_AND_LISTS = PY_SCALARS | {list, tuple}
 
-# Python and NumPy scalars and lists of them: data that lives on no device.
-_HOST_DATA = (PY_SCALARS | {list, tuple}
+# Python and NumPy scalars and lists of them: data that lives on no device (an operand of
+# these types may have to be placed beside a device operand: ``numbers_beside``).
+HOST_DATA = (PY_SCALARS | {list, tuple}
               | frozenset(np.dtype(code).type for code in np.typecodes["All"]))
 
 
@@ -167,12 +168,7 @@ def stacked(items: Sequence[Any]) -> Array:
     """
     arrays = [stacked(item) if isinstance(item, (list, tuple)) and holds_device_value(item)
               else item for item in items]
-    # the numbers among them (and nested lists of numbers) join the arrays where those live
-    like = next((a for a in arrays if type(a) not in _HOST_DATA), None)
-    if like is not None:
-        arrays = [placed_like(np.asarray(a), like) if type(a) in _HOST_DATA  # host-data: numbers
-                  else a for a in arrays]
-    arrays = [as_array(a) for a in arrays]
+    arrays = [as_array(a) for a in numbers_beside(arrays)]
     if not arrays:
         raise ValueError("need at least one array to stack")
     shapes = {tuple(a.shape) for a in arrays}
@@ -181,6 +177,54 @@ def stacked(items: Sequence[Any]) -> Array:
     dtype = np.result_type(*(a.dtype for a in arrays))
     return _shape.concatenate(
         [_shape.expand_dims(convert_element_type(a, new_dtype=dtype), (0,)) for a in arrays], 0)
+
+
+def _is_number(x: Any) -> bool:
+    """Whether ``x`` is host data that lives on no device: a Python number, a NumPy scalar,
+    or nested lists of them."""
+    kind = type(x)
+    return kind in HOST_DATA and not (kind in (list, tuple) and holds_device_value(x))
+
+
+def number_beside(x: ArrayLike, like: Any) -> Array:
+    """``as_array(x)``, a number (a Python number, a NumPy scalar, nested lists of them) made
+    where ``like`` lives, as NumPy makes it (its dtype): for an operand that NumPy would turn
+    into an array before it meets ``like`` (raveled, broadcast, joined). A NumPy operand gets
+    the NumPy array itself.
+
+    Example:
+        >>> number_beside(2.0, np.ones(3))
+        array(2.)
+    """
+    if type(like) is not np.ndarray and _is_number(x):
+        return placed_like(np.asarray(x), like)  # host-data: a number, placed where like is
+    return as_array(x)
+
+
+def numbers_beside(values: Sequence[Any]) -> Sequence[Any]:
+    """The operands ``values`` of one function, each number among them (see
+    ``number_beside``) made an array where the first operand that is neither a number nor a
+    NumPy array lives (a device array, a tracer); ``values`` itself when there is no such
+    operand or no number (NumPy meets the numbers itself).
+
+    Example:
+        >>> numbers_beside([np.ones(2), 3.0])
+        [array([1., 1.]), 3.0]
+    """
+    if not isinstance(values, (list, tuple)):
+        values = list(values)  # (an iterator, read once)
+    like = None
+    numbers = False
+    for v in values:
+        kind = type(v)
+        if kind in HOST_DATA:
+            numbers = True
+        elif like is None and kind is not np.ndarray:
+            like = v
+    if not numbers or like is None:
+        return values
+    return [placed_like(np.asarray(v), like) if _is_number(v)  # host-data: numbers, placed
+            else v for v in values]
 
 
 def nan_filled(a: ArrayLike, fill: ArrayLike) -> Array:
