@@ -14,7 +14,7 @@ from functrans._abstract import dtype_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
-from functrans.numpy._util import floating, operand
+from functrans.numpy._util import floating, number_beside, operand
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import (
@@ -587,6 +587,8 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
     a = operand(a)
     if a_min is None and a_max is None:
         raise ValueError("clip needs at least one of a_min and a_max")
+    if type(a_min) in (list, tuple) or type(a_max) in (list, tuple):  # bounds made where a is
+        a_min, a_max = (None if v is None else number_beside(v, a) for v in (a_min, a_max))
     if a_min is not None:
         a = select_p.bind(lt_p.bind(a, a_min), a_min, a)
     if a_max is not None:

@@ -27,6 +27,7 @@ from functrans.numpy._util import (
     as_array,
     holds_device_value,
     normalize_axis,
+    numbers_beside,
     operand,
     placed_like,
     stacked,
@@ -359,7 +360,7 @@ def meshgrid(*xi: ArrayLike, copy: bool = True, sparse: bool = False,
     """
     if indexing not in ("xy", "ij"):
         raise ValueError("Valid values for `indexing` are 'xy' and 'ij'.")
-    vectors = [as_array(x) for x in xi]
+    vectors = [as_array(x) for x in numbers_beside(xi)]
     vectors = [_shape.reshape(v, (math.prod(v.shape),)) for v in vectors]
     nd = len(vectors)
     out = []

@@ -294,7 +294,7 @@ def trapezoid(y: ArrayLike, x: ArrayLike | None = None, dx: float = 1.0, axis: i
     if x is None:
         d: Any = dx
     else:
-        points: Any = as_array(x)
+        points: Any = number_beside(x, y)
         d = diff(points, axis=axis if len(points.shape) > 1 else -1)
         if len(points.shape) == 1 and nd > 1:
             shape = [1] * nd

@@ -19,7 +19,7 @@ from functrans.numpy._joining import stack
 from functrans.numpy._reductions import max, min, sum
 from functrans.numpy._shape import ravel
 from functrans.numpy._sorting import searchsorted
-from functrans.numpy._util import any_tracer, as_array, host_values, inexact, placed_like
+from functrans.numpy._util import any_tracer, as_array, host_values, inexact, numbers_beside, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type, full_like
 from functrans.typing import Array, ArrayLike
@@ -35,6 +35,7 @@ def digitize(x: ArrayLike, bins: ArrayLike, right: bool = False) -> Array:
         >>> fnp.digitize(fnp.array([0.5, 1.5, 3.0]), fnp.array([1.0, 2.0])).tolist()
         [0, 1, 2]
     """
+    x, bins = numbers_beside((x, bins))
     x, bins = as_array(x), as_array(bins)
     if not any_tracer(x, bins):
         return array_module(x).digitize(x, bins, right)
@@ -96,7 +97,7 @@ def _edges(a: Array, bins: Any, range_: Sequence[float] | None, weights: Any) ->
         w = None if weights is None else host_values(weights)
         # host-data: NumPy's estimators read the values
         return placed_like(np.histogram_bin_edges(values, bins, cast(Any, range_), w), a)
-    if np.ndim(bins) == 1 or (hasattr(bins, "shape") and len(bins.shape) == 1):  # host-metadata: a shape
+    if (len(bins.shape) if hasattr(bins, "shape") else np.ndim(bins)) == 1:  # host-metadata: a shape
         return as_array(bins)
     count = int(bins)
     if count < 1:
@@ -160,6 +161,8 @@ def histogram(a: ArrayLike, bins: Any = 10, range: Sequence[float] | None = None
         ([3, 1], [0.0, 2.0, 4.0])
     """
     a = as_array(a)
+    if isinstance(bins, (list, tuple)):  # the edges, beside a device array
+        a, bins, weights = numbers_beside((a, bins, weights))
     if not any_tracer(a, bins, weights):
         return array_module(a).histogram(a, bins, range, density, weights)
     edges = _edges(a, bins, range, weights)

@@ -9,7 +9,7 @@ from functrans.backend import array_module
 from functrans.numpy._indexing import where
 from functrans.numpy._joining import concatenate
 from functrans.numpy._sorting import argsort, searchsorted
-from functrans.numpy._util import any_tracer, as_array
+from functrans.numpy._util import any_tracer, as_array, numbers_beside
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.indexing import IndexArray, gather_p
@@ -28,6 +28,7 @@ def interp(x: ArrayLike, xp: ArrayLike, fp: ArrayLike, left: ArrayLike | None = 
         >>> fnp.interp(fnp.array([0.5, 2.5, 9.0]), fnp.array([0.0, 1.0, 3.0]), fnp.array([0.0, 2.0, 0.0])).tolist()
         [1.0, 0.5, 0.0]
     """
+    x, xp, fp = numbers_beside((x, xp, fp))
     x, xp_, fp_ = as_array(x), as_array(xp), as_array(fp)
     if not any_tracer(x, xp_, fp_, left, right):
         return array_module(xp_).interp(x, xp_, fp_, left, right, period)

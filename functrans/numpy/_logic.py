@@ -10,7 +10,7 @@ import numpy as np
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.numpy._reductions import all
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
-from functrans.numpy._util import as_array, holds_device_value, operand
+from functrans.numpy._util import as_array, holds_device_value, numbers_beside, operand
 from functrans.primitives import conversion as _conv
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.elementwise import (
@@ -421,6 +421,7 @@ def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> bool |
     if _on_host(a1, a2):
         # host-data: NumPy's function on host values
         return np.array_equal(a1, a2, equal_nan=equal_nan)
+    a1, a2 = numbers_beside((a1, a2))
     x, y = as_array(a1), as_array(a2)
     if shape_of(x) != shape_of(y):
         return False

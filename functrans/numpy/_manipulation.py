@@ -16,7 +16,15 @@ from functrans.core.trace import Tracer
 from functrans.numpy._indexing import take
 from functrans.numpy._joining import concatenate
 from functrans.numpy._shape import moveaxis, ravel, reshape, swapaxes
-from functrans.numpy._util import any_tracer, as_array, host_values, normalize_axis, placed_like
+from functrans.numpy._util import (
+    any_tracer,
+    as_array,
+    host_values,
+    normalize_axis,
+    number_beside,
+    numbers_beside,
+    placed_like,
+)
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike
@@ -120,10 +128,12 @@ def block(arrays: Any) -> Array:
         else:
             leaves.append(as_array(item))
     ndim = max([depth] + [len(leaf.shape) for leaf in leaves])
+    # the numbers among the blocks go where the first block that is not one lives
+    like = next((leaf for leaf in leaves if type(leaf) is not np.ndarray), None)
 
     def build(item: Any, level: int) -> Array:
         if not isinstance(item, list):
-            item = as_array(item)
+            item = as_array(item) if like is None else number_beside(item, like)
             return reshape(item, (1,) * (ndim - len(item.shape)) + tuple(item.shape))
         return concatenate([build(child, level + 1) for child in item], axis=ndim - depth + level)
 
@@ -210,6 +220,7 @@ def insert(arr: ArrayLike, obj: int | slice | Sequence[int] | ArrayLike, values:
         >>> fnp.insert(fnp.array([1.0, 2.0, 3.0]), 1, [8.0, 9.0]).tolist()
         [1.0, 8.0, 9.0, 2.0, 3.0]
     """
+    arr, values = numbers_beside((arr, values))
     a, v = as_array(arr), as_array(values)
     if isinstance(obj, Tracer):
         try:

@@ -58,6 +58,8 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple 
         canonicalize_precision(precision)
     if type(a) is _ndarray and type(b) is _ndarray:  # plain arrays: NumPy itself
         return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
+    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+        a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
@@ -119,6 +121,8 @@ def vdot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | 
         >>> float(fnp.vdot(fnp.ones((2, 2)), fnp.ones((2, 2))))
         4.0
     """
+    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+        a, b = numbers_beside((a, b))
     return dot(ravel(conj(a)), ravel(b), precision=precision)
 
 
@@ -220,6 +224,7 @@ def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: i
         >>> fnp.cross(fnp.array([1.0, 0.0, 0.0]), fnp.array([0.0, 1.0, 0.0])).tolist()
         [0.0, 0.0, 1.0]
     """
+    a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     if axis is not None:
         axisa = axisb = axisc = axis

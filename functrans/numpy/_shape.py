@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from functrans._abstract import shape_of
-from functrans.numpy._util import NUMBERS, as_array, normalize_axis, slice_axis
+from functrans.numpy._util import NUMBERS, as_array, normalize_axis, numbers_beside, slice_axis
 from functrans.primitives import shape as _shape
 from functrans.typing import Array, ArrayLike
 
@@ -287,7 +287,7 @@ def broadcast_arrays(*args: ArrayLike) -> tuple[Array, ...]:
         >>> [a.shape for a in fnp.broadcast_arrays(fnp.ones(3), fnp.ones((2, 1)))]
         [(2, 3), (2, 3)]
     """
-    arrays = [as_array(a) for a in args]
+    arrays = [as_array(a) for a in numbers_beside(args)]
     shape = np.broadcast_shapes(*(a.shape for a in arrays))
     return tuple(_shape.broadcast_to(a, shape) for a in arrays)
 

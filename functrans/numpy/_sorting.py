@@ -16,6 +16,7 @@ from functrans.numpy._util import (
     concrete_index,
     flat_or_axis,
     host_values,
+    numbers_beside,
     operand,
     placed_like,
 )
@@ -130,6 +131,7 @@ def searchsorted(a: ArrayLike, v: ArrayLike, side: str = "left", sorter: ArrayLi
         >>> fnp.searchsorted(fnp.array([1.0, 2.0, 3.0]), fnp.array([2.5, 0.0])).tolist()
         [2, 0]
     """
+    a, v = numbers_beside((a, v))
     a, v = as_array(a), operand(v)
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right' (got {side!r})")

@@ -29,6 +29,7 @@ from functrans.numpy._util import (
     keep_dims,
     normalize_axes,
     normalize_axis,
+    number_beside,
     placed_like,
     plain_module,
     reduction_operand,
@@ -193,7 +194,7 @@ def average(a: ArrayLike, axis: int | Sequence[int] | None = None, weights: Arra
         count = math.prod(a.shape[i] for i in axes)
         # host-data: made on the host, placed on the operand's device
         return out, placed_like(np.full(shape_of(out), count, dtype=out.dtype), out)
-    w = as_array(weights)
+    w = number_beside(weights, a)
     nd = len(a.shape)
     if w.shape != a.shape:
         if axis is None:
@@ -352,7 +353,7 @@ def cov(m: ArrayLike, y: ArrayLike | None = None, rowvar: bool = True, bias: boo
     if not rowvar and X.shape[0] != 1:
         X = transpose(X)
     if y is not None:
-        Y: Any = atleast_2d(as_array(y))
+        Y: Any = atleast_2d(number_beside(y, X))
         if not rowvar and Y.shape[0] != 1:
             Y = transpose(Y)
         X = concatenate([X, Y], axis=0)

@@ -15,12 +15,13 @@ from typing import Any
 import numpy as np
 
 from functrans.core.primitive import Primitive
-from functrans.numpy._util import PASS_THROUGH, PLAIN_TYPES, operand, route_through_primitives
+from functrans.numpy._util import PASS_THROUGH, PLAIN_TYPES, number_beside, operand, route_through_primitives
 from functrans.typing import Array, ArrayLike
 
 # Plain operands that NumPy's ufunc handles exactly as the primitive's implementation does:
 # with a NumPy array among them, the ufunc is called directly.
 _PLAIN = PLAIN_TYPES
+_SEQUENCES = (list, tuple)  # operands NumPy makes an array of
 _ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
 route_through_primitives(globals())
 
@@ -82,10 +83,10 @@ def binary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
             t1, t2 = type(x1), type(x2)
             if (t1 is _ndarray and t2 in _PLAIN) or (t2 is _ndarray and t1 in _PLAIN):
                 return ufunc(x1, x2)
-            if t1 not in PASS_THROUGH:
-                x1 = operand(x1)
+            if t1 not in PASS_THROUGH:  # (lists of numbers: made where the other operand is)
+                x1 = number_beside(x1, x2) if t1 in _SEQUENCES else operand(x1)
             if t2 not in PASS_THROUGH:
-                x2 = operand(x2)
+                x2 = number_beside(x2, x1) if t2 in _SEQUENCES else operand(x2)
             return bind(x1, x2)
 
         return functools.update_wrapper(fn, spec)
