@@ -204,8 +204,9 @@ def number_beside(x: ArrayLike, like: Any) -> Array:
 def numbers_beside(values: Sequence[Any]) -> Sequence[Any]:
     """The operands ``values`` of one function, each number among them (see
     ``number_beside``) made an array where the first operand that is neither a number nor a
-    NumPy array lives (a device array, a tracer); ``values`` itself when there is no such
-    operand or no number (NumPy meets the numbers itself).
+    NumPy array lives (a device array, a tracer, a list holding one: stacked first);
+    ``values`` itself when there is no such operand or no number (NumPy meets the numbers
+    itself).
 
     Example:
         >>> numbers_beside([np.ones(2), 3.0])
@@ -215,10 +216,15 @@ def numbers_beside(values: Sequence[Any]) -> Sequence[Any]:
         values = list(values)  # (an iterator, read once)
     like = None
     numbers = False
-    for v in values:
+    for i, v in enumerate(values):
         kind = type(v)
         if kind in HOST_DATA:
-            numbers = True
+            if kind in (list, tuple) and holds_device_value(v):
+                values = list(values)
+                v = values[i] = stacked(v)
+                like = v if like is None else like
+            else:
+                numbers = True
         elif like is None and kind is not np.ndarray:
             like = v
     if not numbers or like is None:

@@ -168,6 +168,45 @@ def test_jacobians_of_a_function_closing_over_its_arrays(backend, x):
     check(backend, ft.jacfwd(lambda a: (a * x, fnp.sum(x)))(A), (X, 0.0))
 
 
+def test_jacobians_of_several_scalars_of_a_function_closing_over_its_arrays(backend, x):
+    # the unit vectors of the scalars are built where the arrays they meet live
+    check(backend, ft.jacfwd(lambda a, b: a * x + b, argnums=(0, 1))(A, 3.0), (X, np.ones(3)))
+    check(backend, ft.jacrev(lambda a, b: a * x + b, argnums=(0, 1))(A, 3.0), (X, np.ones(3)))
+    jac = ft.jacfwd(lambda p: p["a"] * fnp.sin(x) + p["b"] ** 2)({"a": A, "b": 3.0})
+    check(backend, (jac["a"], jac["b"]), (np.sin(X), 6.0 * np.ones(3)))
+    h = ft.hessian(lambda a, b: fnp.sum(a * b * x), argnums=(0, 1))(A, 3.0)
+    check(backend, h, ((0.0, np.sum(X)), (np.sum(X), 0.0)))
+    # a step that meets no device array first (sum of a scalar, sin), then the closed-over x
+    check(backend, ft.jacfwd(lambda a, b: fnp.sum(a) * x + fnp.sin(b) * x, argnums=(0, 1))(A, 3.0),
+          (X, np.cos(3.0) * X))
+    x0 = backend.put(np.array(1.5))  # a 0-d array on the device scales the unit vector
+    check(backend, ft.jacfwd(lambda a, b: a * x0 + b, argnums=(0, 1))(A, 3.0), (1.5, 1.0))
+    check(backend, ft.jit(ft.jacfwd(lambda a, b: a * x + b, argnums=(0, 1)))(A, 3.0),
+          (X, np.ones(3)))
+    # under an outer transformation, the derivative in x through it
+    check_grads(lambda x: ft.jacfwd(lambda a, b: a * b * fnp.sin(x), argnums=(0, 1))(A, 3.0),
+                (x,), order=1)
+
+
+def test_jacobians_with_a_numpy_scalar_factor(backend, x):
+    # a NumPy scalar scales the symbolic basis as a Python scalar does
+    two = np.float64(2.0)
+    check(backend, ft.jacfwd(lambda x: two * x)(x), 2.0 * np.eye(3))
+    check(backend, ft.jacrev(lambda x: two * x)(x), 2.0 * np.eye(3))
+    check(backend, ft.jacfwd(lambda x: x / two)(x), 0.5 * np.eye(3))
+    w = np.arange(6.0).reshape(2, 3)
+    check(backend, ft.jacfwd(lambda x: backend.put(w) @ (two * x))(x), 2.0 * w)
+    check(backend, ft.jacrev(lambda x: two * (backend.put(w) @ x))(x), 2.0 * w)
+    check(backend, ft.jacfwd(lambda x: fnp.sum(two * x))(x), 2.0 * np.ones(3))
+    check(backend, ft.jacfwd(lambda x: fnp.reshape(two * x, (3, 1)))(x),
+          2.0 * np.eye(3).reshape(3, 1, 3))
+    x32 = backend.put(X.astype(np.float32))
+    jac = ft.jacfwd(lambda x: np.float32(2.0) * x)(x32)
+    check(backend, jac, 2.0 * np.eye(3))
+    assert backend.get(jac).dtype == np.float32
+    check_grads(lambda x: ft.jacrev(lambda x: two * fnp.sin(x))(x), (x,), order=1)
+
+
 def test_hessian_of_python_float(backend, x):
     check(backend, ft.hessian(lambda a, x: fnp.sum(a ** 3 * x))(A, x), 6 * A * np.sum(X))
     h = ft.hessian(f_ax, argnums=(0, 1))(A, x)
@@ -254,3 +293,6 @@ def test_numpy_result_types_of_python_scalars():
     assert type(ft.hessian(lambda a: a ** 3)(A)) is np.ndarray
     assert type(ft.grad(lambda a, x: fnp.sum(x))(A, X)) is np.ndarray
     assert type(ft.vjp(lambda a: a * X, A)[1](np.ones(3))[0]) is np.float64
+    jac = ft.jacfwd(lambda a, b: a * X + b, argnums=(0, 1))(A, 3.0)
+    assert all(type(j) is np.ndarray for j in jac)
+    assert type(ft.jacfwd(lambda x: np.float64(2.0) * x)(X)) is np.ndarray
