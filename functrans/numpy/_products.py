@@ -58,7 +58,8 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple 
         canonicalize_precision(precision)
     if type(a) is _ndarray and type(b) is _ndarray:  # plain arrays: NumPy itself
         return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
-    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
+            and type(a) is not _ndarray:  # a number beside a device array
         a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
@@ -100,7 +101,8 @@ def dot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | N
     """
     if precision is not None:
         canonicalize_precision(precision)
-    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
+            and type(a) is not _ndarray:  # a number beside a device array
         a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
@@ -121,7 +123,8 @@ def vdot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | 
         >>> float(fnp.vdot(fnp.ones((2, 2)), fnp.ones((2, 2))))
         4.0
     """
-    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
+            and type(a) is not _ndarray:  # a number beside a device array
         a, b = numbers_beside((a, b))
     return dot(ravel(conj(a)), ravel(b), precision=precision)
 
@@ -138,7 +141,8 @@ def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[int | Sequence[in
     """
     if precision is not None:
         canonicalize_precision(precision)
-    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
+            and type(a) is not _ndarray:  # a number beside a device array
         a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
@@ -165,7 +169,8 @@ def outer(a: ArrayLike, b: ArrayLike, /) -> Array:
         >>> fnp.outer(fnp.ones(2), fnp.ones(3)).shape
         (2, 3)
     """
-    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
+            and type(a) is not _ndarray:  # a number beside a device array
         a, b = numbers_beside((a, b))
     a, b = ravel(a), ravel(b)
     return _ew.mul(_shape.reshape(a, (a.shape[0], 1)), _shape.reshape(b, (1, b.shape[0])))
@@ -181,7 +186,8 @@ def inner(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple |
     """
     if precision is not None:
         canonicalize_precision(precision)
-    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
+            and type(a) is not _ndarray:  # a number beside a device array
         a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     if len(a.shape) == 0 or len(b.shape) == 0:
@@ -197,7 +203,8 @@ def kron(a: ArrayLike, b: ArrayLike, /) -> Array:
         >>> fnp.kron(fnp.array([1.0, 2.0]), fnp.array([1.0, 10.0])).tolist()
         [1.0, 10.0, 2.0, 20.0]
     """
-    if type(a) in HOST_DATA or type(b) in HOST_DATA:  # numbers beside a device array
+    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
+            and type(a) is not _ndarray:  # a number beside a device array
         a, b = numbers_beside((a, b))
     a, b = as_array(a), as_array(b)
     if not any_tracer(a, b):

@@ -205,32 +205,49 @@ def numbers_beside(values: Sequence[Any]) -> Sequence[Any]:
     """The operands ``values`` of one function, each number among them (see
     ``number_beside``) made an array where the first operand that is neither a number nor a
     NumPy array lives (a device array, a tracer, a list holding one: stacked first);
-    ``values`` itself when there is no such operand or no number (NumPy meets the numbers
-    itself).
+    ``values`` itself when there is no such operand (NumPy meets the numbers itself).
 
     Example:
         >>> numbers_beside([np.ones(2), 3.0])
         [array([1., 1.]), 3.0]
     """
-    if not isinstance(values, (list, tuple)):
+    if type(values) is not list and type(values) is not tuple:
         values = list(values)  # (an iterator, read once)
+    lists = False
+    for v in values:  # (NumPy arrays and numbers alone: one look at each, nothing made)
+        kind = type(v)
+        if kind is np.ndarray:
+            continue
+        if kind in HOST_DATA:
+            lists = lists or kind is list or kind is tuple
+            continue
+        break
+    else:
+        if not lists:
+            return values
+    return _numbers_placed(values)
+
+
+def _numbers_placed(values: Sequence[Any]) -> Sequence[Any]:
+    """``numbers_beside`` for operands among which there is an array or tracer of a device, or
+    a list that may hold one."""
+    out = list(values)
     like = None
     numbers = False
-    for i, v in enumerate(values):
+    for i, v in enumerate(out):
         kind = type(v)
         if kind in HOST_DATA:
             if kind in (list, tuple) and holds_device_value(v):
-                values = list(values)
-                v = values[i] = stacked(v)
+                v = out[i] = stacked(v)
                 like = v if like is None else like
             else:
                 numbers = True
         elif like is None and kind is not np.ndarray:
             like = v
     if not numbers or like is None:
-        return values
+        return out
     return [placed_like(np.asarray(v), like) if _is_number(v)  # host-data: numbers, placed
-            else v for v in values]
+            else v for v in out]
 
 
 def nan_filled(a: ArrayLike, fill: ArrayLike) -> Array:
