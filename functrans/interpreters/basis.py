@@ -19,6 +19,10 @@ Any other step receives the batch materialised as an ordinary array (the identit
 scale, built once per basis) and runs its ordinary batching rule: always right, and only the
 steps that keep the structure are cheaper.
 
+The unit vectors of scalars that live on no device (Python and NumPy scalars, with no argument
+on a device) have no device either until a step meets them with an array on one:
+``PlacelessBasisTrace`` builds them there, as the scalars themselves meet that array.
+
 Example:
     >>> import numpy as np
     >>> from functrans.interpreters.basis import unit_basis, vmap_basis_flat
@@ -120,14 +124,14 @@ class ScaledBasis:
         lives on no device either."""
         like = self.like
         return ((type(like) in _NUMBERS or scalar_kind(like) is not None)
-                and device_value(self.scale) is None)
+                and _device_value(self.scale) is None)
 
     def beside(self, where: Any) -> ScaledBasis:
         """This batch of a placeless scalar, made on the device of ``where`` (a concrete
         array on a device, or a tracer whose value will be one), its scale taken there too."""
         scale = self.scale
         if type(scale) is np.ndarray:
-            scale = moved_beside(scale, where)
+            scale = _moved_beside(scale, where)
         return ScaledBasis(scale, self.example_shape, self.total, self.start, self.dtype, where)
 
     def dense(self) -> Any:
@@ -137,7 +141,7 @@ class ScaledBasis:
             like, scale = self.like, self.scale
             if type(like) in _NUMBERS and type(scale) not in HOST_TYPES:
                 # a placeless scalar's basis scaled by an array on a device: built beside it
-                found = device_value(scale)
+                found = _device_value(scale)
                 if found is not None:
                     like = found
             if isinstance(like, Tracer):  # made on like's device when the program runs
@@ -226,7 +230,7 @@ class BasisTrace(BatchTrace):
         return BatchTrace.process_primitive(self, prim, args, params)
 
 
-def device_value(x: Any) -> Any:
+def _device_value(x: Any) -> Any:
     """The value to make a batch beside if ``x`` lives on a device other than the host: its
     concrete value, or ``x`` itself for a tracer whose value is known only when a program
     runs (a jit variable standing for an array); None for host arrays and scalars."""
@@ -250,8 +254,8 @@ def _host_constant(xp: Any, value: np.ndarray) -> Any:
     return xp.asarray(value)
 
 
-def moved_beside(value: np.ndarray, where: Any) -> Any:
-    """The host array ``value`` copied to the device of ``where`` (see ``device_value``)."""
+def _moved_beside(value: np.ndarray, where: Any) -> Any:
+    """The host array ``value`` copied to the device of ``where`` (see ``_device_value``)."""
     if isinstance(where, Tracer):  # made where the tracer's value lives when the program runs
         return constant_like_p.bind(where, maker=_host_constant, args=(value,))
     backend = backend_of(where)
@@ -276,11 +280,11 @@ class PlacelessBasisTrace(BasisTrace):
                 if value.placeless:
                     movable = True
                 elif where is None:  # a basis scaled by an array on a device is built there
-                    where = device_value(value.scale)
+                    where = _device_value(value.scale)
             elif type(value) is np.ndarray:
                 movable = movable or value is not arg  # a batch on the host
             elif where is None:
-                where = device_value(value)
+                where = _device_value(value)
         if movable and where is not None:
             args = [self._beside(arg, where) for arg in args]
         return BasisTrace.process_primitive(self, prim, args, params)
@@ -292,7 +296,7 @@ class PlacelessBasisTrace(BasisTrace):
         if type(value) is ScaledBasis and value.placeless:
             return BatchTracer(self, value.beside(where), arg.batch_dim)
         if type(value) is np.ndarray:
-            return BatchTracer(self, moved_beside(value, where), arg.batch_dim)
+            return BatchTracer(self, _moved_beside(value, where), arg.batch_dim)
         return arg
 
 
