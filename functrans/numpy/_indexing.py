@@ -28,6 +28,8 @@ from functrans.numpy._util import (
     concrete_index,
     host_values,
     normalize_axis,
+    number_beside,
+    numbers_beside,
     operand,
     placed_like,
     take_axis,
@@ -106,7 +108,7 @@ def getitem(x: ArrayLike, index: Any) -> Array:
 
 
 def _matching_dtype(x: Array, v: ArrayLike) -> Array:
-    v = operand(v)
+    v = number_beside(v, x) if type(v) in (list, tuple) else operand(v)  # (a list: where x is)
     if isinstance(v, NUMBERS):
         return v
     return v if v.dtype == x.dtype else convert_element_type(v, new_dtype=x.dtype)
@@ -472,6 +474,8 @@ def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None 
         return nonzero(condition)
     if x is None or y is None:
         raise ValueError("where takes one argument (condition) or three (condition, x, y)")
+    if type(x) in (list, tuple) or type(y) in (list, tuple):  # lists: where the arrays are
+        condition, x, y = numbers_beside((condition, x, y))
     condition = operand(condition)
     if dtype_of(condition) != np.bool_:
         condition = _ew.ne(condition, 0)

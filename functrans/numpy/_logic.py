@@ -353,6 +353,8 @@ def isclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08
     if _on_host(a, b):
         # host-data: NumPy's function on host values
         return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    if type(a) in (list, tuple) or type(b) in (list, tuple):  # lists: where the arrays are
+        a, b = numbers_beside((a, b))
     x, y = operand(a), operand(b)
     # NumPy compares in the inexact dtype of b (a Python float stays weakly typed)
     if type(y) is int:
@@ -451,6 +453,7 @@ def array_equiv(a1: ArrayLike, a2: ArrayLike) -> bool | Array:
     if _on_host(a1, a2):
         # host-data: NumPy's function on host values
         return np.array_equiv(a1, a2)
+    a1, a2 = numbers_beside((a1, a2))
     x, y = as_array(a1), as_array(a2)
     try:
         np.broadcast_shapes(shape_of(x), shape_of(y))

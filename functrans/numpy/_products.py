@@ -493,6 +493,7 @@ def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
         >>> fnp.vecdot(fnp.array([[1.0, 2.0], [3.0, 4.0]]), fnp.array([1.0, 1.0])).tolist()
         [3.0, 7.0]
     """
+    x1, x2 = numbers_beside((x1, x2))
     a, b = as_array(x1), as_array(x2)
     if a.dtype.kind == "c":
         a = conj(a)

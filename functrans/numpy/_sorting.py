@@ -199,7 +199,7 @@ def lexsort(keys: ArrayLike | Sequence[ArrayLike], axis: int = -1) -> Array:
         >>> fnp.lexsort([fnp.array([3.0, 1.0, 2.0]), fnp.array([1.0, 0.0, 1.0])]).tolist()
         [1, 2, 0]
     """
-    arrays = [as_array(k) for k in keys] if isinstance(keys, (list, tuple)) else \
+    arrays = [as_array(k) for k in numbers_beside(keys)] if isinstance(keys, (list, tuple)) else \
         [as_array(keys)[i] for i in range(as_array(keys).shape[0])]
     if not arrays:
         raise TypeError("need sequence of keys with len > 0 in lexsort")

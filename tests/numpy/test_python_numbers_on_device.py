@@ -59,6 +59,13 @@ CASES = {
     "union1d": (lambda n, v: n.union1d(v, [7.0]), False),
     "setdiff1d": (lambda n, v: n.setdiff1d(v, [0.5]), False),
     "array_equal": (lambda n, v: n.array_equal(v, [0.5, -1.0, 2.0]), False),
+    "array_equiv": (lambda n, v: n.array_equiv(v, 0.5), False),
+    "isclose": (lambda n, v: n.isclose(v, [0.5, 0.0, 2.0]), False),
+    "where a list": (lambda n, v: n.where(v > 0, [1.0, 2.0, 3.0], v), True),
+    "fmin": (lambda n, v: n.fmin(v, [0.0, 0.0, 0.0]), True),
+    "vecdot": (lambda n, v: n.vecdot(v, [1.0, 2.0, 3.0]), True),
+    "ldexp": (lambda n, v: n.ldexp(v, [1, 2, 3]), True),
+    "lexsort": (lambda n, v: n.lexsort([v, [1.0, 2.0, 3.0]]), False),
 }
 
 
@@ -75,6 +82,14 @@ def test_a_number_beside_an_array(backend, name):
         g = ft.grad(lambda v: fnp.sum(fn(fnp, v) ** 2))(x)
         backend.check_placed(g, f"{name}: its gradient")
         check_grads(lambda v: fn(fnp, v), (x,), order=1)
+
+
+def test_index_update_with_a_list(backend):
+    x = backend.put(X)
+    got = fnp.at(x)[np.array([0, 2])].add([1.0, 2.0])
+    backend.check_placed(got)
+    np.testing.assert_allclose(backend.get(got), X + np.array([1.0, 0.0, 2.0]))
+    check_grads(lambda v: fnp.at(v)[np.array([0, 2])].set([1.0, 2.0]) * v, (x,), order=1)
 
 
 def test_numbers_beside_numpy_arrays_keep_numpy_types():
