@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from functrans.primitives import _define, elementwise
-from functrans.primitives.dot import dot_general_p
+from functrans.primitives.dot import dot_general_p, matmul_transposed_rhs
 from functrans.primitives.reduction import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
 
 __all__ = ["UFUNCS", "plan_reuse", "new_memory_slots", "pooled_steps", "POOL_SIZE", "FREE_REFS",
@@ -210,7 +210,7 @@ def _calibrate() -> int | None:
     gil_enabled: Any = getattr(sys, "_is_gil_enabled", None)
     if not hasattr(sys, "getrefcount") or gil_enabled is not None and not gil_enabled():
         return None
-    probe = [np.empty(1)]
+    probe = [np.empty(1)]  # host-metadata: a probe of reference counts, never a user array
     free = _count_in_loop(probe)
     held = probe[0]
     if _count_in_loop(probe) != free + 1:
@@ -261,26 +261,21 @@ def first_free(pool: list) -> np.ndarray | None:
 
 
 def _matmul_nn(x: Any, y: Any, out: Any) -> Any:
-    return np.matmul(x, y, out=out)
+    return np.matmul(x, y, out=out)  # numpy-only: pools are made for plans on NumPy arrays
 
 
 def _matmul_tn(x: Any, y: Any, out: Any) -> Any:
-    return np.matmul(x.T, y, out=out)
+    return np.matmul(x.T, y, out=out)  # numpy-only: pools are made for plans on NumPy arrays
 
 
 def _matmul_tt(x: Any, y: Any, out: Any) -> Any:
-    return np.matmul(x.T, y.T, out=out)
+    return np.matmul(x.T, y.T, out=out)  # numpy-only: pools are made for plans on NumPy arrays
 
 
 def _matmul_nt(x: Any, y: Any, out: Any) -> Any:
-    # dot_general's own choice of layout for this product (primitives/dot.py), into ``out``
-    # where it writes the product straight from one matmul
-    if x.dtype == np.float32 or y.flags.f_contiguous:
-        impl: Any = dot_general_p.impl
-        return impl(x, y, dimension_numbers=(((1,), (1,)), ((), ())))
-    if x.shape[1] <= 16 and 4096 <= x.shape[0] * y.shape[0] <= 65536:
-        return np.matmul(x, np.ascontiguousarray(y.T), out=out)
-    return np.matmul(x, y.T, out=out)
+    # dot_general's own choice of layout for this product, into ``out`` where one matmul
+    # writes it
+    return matmul_transposed_rhs(np, x, y, out=out)
 
 
 _MATMUL_INTO = {((1,), (0,)): _matmul_nn, ((0,), (0,)): _matmul_tn, ((0,), (1,)): _matmul_tt,

@@ -317,7 +317,7 @@ def _runner(contract: tuple, dtype: np.dtype, sign: float, scale_slot: int | Non
             c = w.copy()
         else:  # an array the plan keeps for this step's result (C-ordered, w's shape and dtype)
             c = out
-            np.copyto(c, w)
+            np.copyto(c, w)  # numpy-only: the fused update runs on NumPy arrays only
         gemm(alpha if scale is None else sign * float(scale), first, second, 1.0, c.T,
              trans_a=trans_a, trans_b=trans_b, overwrite_c=1)
         return c

@@ -57,7 +57,10 @@ def _free_dims(ndim, contract, batch):
 _F32 = np.dtype(np.float32)
 
 
-def _matmul_transposed_rhs(xp: Any, x: Any, y: Any) -> Any:
+def matmul_transposed_rhs(xp: Any, x: Any, y: Any, out: Any = None) -> Any:
+    """``x @ y.T`` for 2-d ``x`` and ``y`` in the layout measured fastest (above); into ``out``
+    (C-ordered, the product's shape and dtype) where the product is written by one matmul,
+    else a new array. The same bits either way."""
     rows = x.shape[0]
     y_in_f_order = getattr(getattr(y, "flags", None), "f_contiguous", False)
     if x.dtype == _F32 and y.dtype == _F32 and (
@@ -67,15 +70,15 @@ def _matmul_transposed_rhs(xp: Any, x: Any, y: Any) -> Any:
         return xp.ascontiguousarray(xp.matmul(y, x.T).T)
     if x.shape[1] <= 16 and 4096 <= rows * y.shape[0] <= 65536 and type(y) is np.ndarray \
             and not y_in_f_order:
-        return xp.matmul(x, xp.ascontiguousarray(y.T))
-    return xp.matmul(x, y.T)
+        return xp.matmul(x, xp.ascontiguousarray(y.T), out=out)
+    return xp.matmul(x, y.T, out=out)
 
 
 # The unbatched products BLAS does without copying (matrix-matrix, matrix-vector, vector-vector),
 # keyed by (x.ndim, y.ndim, x_contract, y_contract); anything else goes through tensordot.
 _MATMUL_FAST = {
     (2, 2, (1,), (0,)): lambda xp, x, y: xp.matmul(x, y),
-    (2, 2, (1,), (1,)): _matmul_transposed_rhs,
+    (2, 2, (1,), (1,)): matmul_transposed_rhs,
     (2, 2, (0,), (0,)): lambda xp, x, y: xp.matmul(x.T, y),
     (2, 2, (0,), (1,)): lambda xp, x, y: xp.matmul(x.T, y.T),
     (2, 1, (1,), (0,)): lambda xp, x, y: xp.matmul(x, y),
