@@ -37,6 +37,8 @@ CASES = {
     "cross": (lambda n, v: n.cross(v, [1.0, 0.0, 0.0]), True),
     "float_power": (lambda n, v: n.float_power(v, 2.0), True),
     "float_power of a NumPy scalar": (lambda n, v: n.float_power(v, np.float32(3.0)), True),
+    "power of a NumPy scalar": (lambda n, v: n.power(v, np.float64(2.0)), True),
+    "power of a NumPy scalar zero": (lambda n, v: n.power(v, np.float64(0.0)), True),
     "polyval": (lambda n, v: n.polyval([v[0], 1.0], 2.0), True),
     "polyadd": (lambda n, v: n.polyadd(v, [1.0]), True),
     "polymul": (lambda n, v: n.polymul(v, [1.0, 2.0]), True),
