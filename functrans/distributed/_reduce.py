@@ -27,6 +27,7 @@ from functrans.interpreters.buffers import FREE_REFS, first_free
 RING_MIN_BYTES = 256 << 10
 
 _UFUNCS = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum}
+_MPI_OPS = {"sum": "SUM", "mean": "SUM", "max": "MAX", "min": "MIN"}
 _RING_KINDS = "fciu"  # dtypes whose reduction NumPy computes as MPI defines it
 _TAG = 17
 
@@ -106,7 +107,7 @@ def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_byt
 
 def _mpi_in_place(c: Any, buf: np.ndarray, op: str, what: str) -> None:
     mpi = _comm.mpi_module()
-    mpi_op = {"sum": mpi.SUM, "mean": mpi.SUM, "max": mpi.MAX, "min": mpi.MIN}[op]
+    mpi_op = getattr(mpi, _MPI_OPS[op])
     if _comm.debug_timeout() is None:
         c.Allreduce(mpi.IN_PLACE, buf, op=mpi_op)
     else:

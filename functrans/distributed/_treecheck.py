@@ -65,15 +65,19 @@ def check_same_tree(tree: Any, what: str, leaves: list | None = None, treedef: A
     """Raise ``TreeStructureError`` on every rank when ``tree``'s structure, shapes or dtypes
     differ between ranks, naming the first leaf that differs (``leaves`` and ``treedef``: the
     tree already flattened, when the caller has them; ``on_device``: which leaves MPI reads in
-    device memory, where that decides how they are reduced; ``mine``: this rank's hash, when
-    the caller keeps it)."""
+    device memory, where that decides how they are reduced; ``mine``: this rank's hash, kept
+    by a caller in a world of several processes)."""
     c = _comm.comm()
-    if c is None or c.Get_size() == 1:
-        return
     if mine is None:
+        if c is None or c.Get_size() == 1:
+            return
         if leaves is None:
             leaves, treedef = ft_tree.flatten(tree)
         mine = _hash(tree, leaves, treedef, on_device)
+    _compare(c, mine, tree, on_device, what)
+
+
+def _compare(c: Any, mine: np.ndarray, tree: Any, on_device: tuple | None, what: str) -> None:
     seen = np.empty(4, dtype=np.int64)
     mpi = _comm.mpi_module()
     if _comm.debug_timeout() is None:
@@ -81,7 +85,8 @@ def check_same_tree(tree: Any, what: str, leaves: list | None = None, treedef: A
     else:
         _comm.wait([c.Iallreduce(mine, seen, op=mpi.MAX)],
                    f"{what} (comparing the trees across ranks)")
-    if seen[0] == -seen[2] and seen[1] == -seen[3]:
+    a, b, neg_a, neg_b = seen.tolist()
+    if a == -neg_a and b == -neg_b:
         return
     _name_the_difference(c, _signature(tree, on_device), what)
 

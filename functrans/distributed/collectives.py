@@ -107,6 +107,8 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
     c = _comm.comm()
     leaves, treedef = ft_tree.flatten(tree)
     n = 1 if c is None else c.Get_size()
+    if inplace:
+        _check_writeable(leaves, op)
     if n == 1:
         if inplace:
             return tree
@@ -115,12 +117,15 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
         if op == "mean":
             out = [x / 1 if _dtype(x).kind in "iub" else x for x in out]
         return ft_tree.unflatten(treedef, out)
-    layout = None if inplace else _host_layout(tree, leaves, treedef)
+    layout = _host_layout(tree, leaves, treedef)
     if layout is not None:
         if check:
             check_same_tree(tree, "all_reduce", leaves, treedef, mine=layout.hash)
-        return _all_reduce_host(c, layout, leaves, treedef, op, n, bucket_bytes,
-                                f"all_reduce(op={op!r})")
+        what = f"all_reduce(op={op!r})"
+        if inplace:
+            _reduce_in_place(c, layout, leaves, op, n, bucket_bytes, what)
+            return tree
+        return _all_reduce_host(c, layout, leaves, treedef, op, n, bucket_bytes, what)
     if check:
         # With a CUDA-aware MPI, device leaves take another path than host ones: every rank
         # must agree on which leaves are which, or the ranks would call different collectives.
@@ -131,9 +136,6 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
             on_device = None  # the same hash as the host-only path's
         check_same_tree(tree, "all_reduce", leaves, treedef, on_device)
     what = f"all_reduce(op={op!r})"
-    if inplace:
-        _reduce_into_leaves(c, leaves, op, n, bucket_bytes, what)
-        return tree
     results: list = [None] * len(leaves)
     for dtype, idx in _group_by_dtype(leaves).items():
         bufs = [_to_buffer(leaves[i]) for i in idx]
@@ -255,8 +257,7 @@ def _reduce_on_device(c: Any, parts: list, idx: list, results: list, op: str, n:
         offset += k
 
 
-def _reduce_into_leaves(c: Any, leaves: list, op: str, n: int, bucket_bytes: int,
-                        what: str) -> None:
+def _check_writeable(leaves: list, op: str) -> None:
     for x in leaves:
         if not (type(x) is np.ndarray and x.flags.writeable and x.flags.c_contiguous) or (
                 op == "mean" and x.dtype.kind not in "fc"):
@@ -264,25 +265,29 @@ def _reduce_into_leaves(c: Any, leaves: list, op: str, n: int, bucket_bytes: int
                 "all_reduce(inplace=True) writes into the leaves: each must be a writeable, "
                 f"C-contiguous NumPy array (of a float dtype for op='mean'); got {type(x).__name__} "
                 f"of shape {shape_of(x)}. Pass inplace=False for a new result.")
-    for dtype, idx in _group_by_dtype(leaves).items():
-        small = []
-        for i in idx:
-            x = leaves[i]
-            if x.nbytes >= SEPARATE_BYTES:
-                flat = x.reshape(-1)
-                _reduce.reduce(c, flat, flat, op, n, bucket_bytes, what)
-            else:
-                small.append(x)
-        if not small:
+
+
+def _reduce_in_place(c: Any, layout: _HostLayout, leaves: list, op: str, n: int,
+                     bucket_bytes: int, what: str) -> None:
+    """The reduction written into the leaves (``_check_writeable`` admitted them): large ones,
+    and a dtype's only small one, by MPI in place; several small ones of one dtype packed into
+    a kept buffer and copied back."""
+    for dtype, separate, small in layout.groups:
+        for i in (separate + small if len(small) == 1 else separate):  # no packing for one
+            flat = leaves[i].reshape(-1)
+            _reduce.reduce(c, flat, flat, op, n, bucket_bytes, what)
+        if len(small) < 2:
             continue
-        packed = _reduce.workspace(dtype, "pack", sum(x.size for x in small))
+        packed = _reduce.workspace(dtype, "pack", sum(leaves[i].size for i in small))
         offset = 0
-        for x in small:
+        for i in small:
+            x = leaves[i]
             packed[offset:offset + x.size] = x.reshape(-1)
             offset += x.size
         _reduce.reduce(c, packed, packed, op, n, bucket_bytes, what)
         offset = 0
-        for x in small:
+        for i in small:
+            x = leaves[i]
             x.reshape(-1)[...] = packed[offset:offset + x.size]
             offset += x.size
 

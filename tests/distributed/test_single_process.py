@@ -52,6 +52,11 @@ def test_collectives_on_trees(backend):
         dist.all_reduce(tree, op="prod")
     mine = {"w": np.ones(3)}
     assert dist.all_reduce(mine, inplace=True)["w"] is mine["w"]
+    # in place writes into the leaves in a world of any size: the same error as with MPI
+    with pytest.raises(ValueError, match="writeable"):
+        dist.all_reduce({"w": np.broadcast_to(np.ones(1), (3,))}, inplace=True)
+    with pytest.raises(ValueError, match="float dtype"):
+        dist.all_reduce({"n": np.arange(3)}, op="mean", inplace=True)
 
 
 def test_differentiable_collectives_derivatives(backend):

@@ -48,6 +48,17 @@ for op, ref in (("sum", np.sum), ("mean", np.mean), ("max", np.max)):
     close(got["a"], ref(everyone["a"], axis=0))
     close(got["c"], ref(everyone["c"], axis=0))
     close(got["s"], ref(np.arange(N)) * np.ones(5))
+# in place, one small leaf of each dtype: reduced by MPI in the leaf itself
+alone = {"w": np.arange(5.0) + R, "n": np.arange(3, dtype=np.int64) * (R + 1)}
+got = dist.all_reduce(alone, inplace=True)
+assert got["w"] is alone["w"] and got["n"] is alone["n"]
+close(alone["w"], np.sum([np.arange(5.0) + k for k in range(N)], axis=0))
+assert np.array_equal(alone["n"], np.arange(3) * sum(k + 1 for k in range(N)))
+try:  # in place needs writeable arrays, in a world of any size
+    dist.all_reduce({"w": np.broadcast_to(np.ones(1), (3,))}, inplace=True)
+    raise AssertionError("a read-only leaf reduced in place")
+except ValueError as e:
+    assert "writeable" in str(e)
 # one small leaf: reduced in a kept buffer; a result the caller holds never changes
 one = np.arange(7, dtype=np.int64) + R
 held = dist.all_reduce(one, op="mean")
