@@ -54,7 +54,7 @@ def as_array(leaf: Any) -> Any:
     )
 
 
-def _concrete(x: Any) -> Any:
+def concrete_or_none(x: Any) -> Any:
     """The concrete value of ``x`` (a tracer's, through its primals), or None for a tracer
     whose value is only known when a program runs (under jit and vmap)."""
     if isinstance(x, Tracer):
@@ -70,7 +70,7 @@ def on_device(x: Any) -> Any:
     array, a strict test array), else None (NumPy values, scalars, abstract tracers)."""
     if type(x) in HOST_TYPES:
         return None
-    x = _concrete(x)
+    x = concrete_or_none(x)
     if x is None or type(x) in HOST_TYPES or backend_of(x).platform == "cpu":
         return None
     return x
@@ -98,7 +98,7 @@ def is_placeless(x: Any) -> bool:
     value is one."""
     if type(x) in SCALARS:
         return True
-    return isinstance(x, Tracer) and type(_concrete(x)) in SCALARS
+    return isinstance(x, Tracer) and type(concrete_or_none(x)) in SCALARS
 
 
 def scalar_beside(value: Any, like: Any) -> Any:
@@ -118,7 +118,7 @@ def scalar_beside(value: Any, like: Any) -> Any:
     if python and type(like) is np.ndarray:  # (the commonest case, first)
         return np.asarray(value, dtype=like.dtype)
     dtype = dtype_of(like) if python else value.dtype
-    concrete = _concrete(like)
+    concrete = concrete_or_none(like)
     if concrete is None:
         if like._trace.alive:  # abstract: the trace makes it, on like's device
             return full_like_p.bind(like, fill_value=value, shape=(), dtype=dtype)

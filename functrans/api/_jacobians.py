@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functrans import errors, tree
+from functrans import tree
 from functrans.api._autodiff import strip_aux, zeros_for
 from functrans.api._checks import (
     as_array,
@@ -21,6 +21,7 @@ from functrans.api._checks import (
     check_float_outputs,
     check_holomorphic_inputs,
     check_real_inputs,
+    concrete_or_none,
     describe_leaves,
     device_array_among,
     is_placeless,
@@ -39,17 +40,6 @@ from functrans.primitives import reshape_p, slice_p, transpose_p
 from functrans.primitives._define import NOT_MAPPED, bdim_at_front
 
 
-def _concrete_for(x: Any) -> Any:
-    """A concrete array on the device to build a basis for ``x`` on (None for abstract values,
-    whose basis is made when the program runs)."""
-    if isinstance(x, Tracer):
-        try:
-            return x.to_concrete()
-        except errors.TracerConversionError:
-            return None
-    return x
-
-
 def _array_among(beside: Sequence) -> Any:
     """The first array among ``beside`` (the arguments) that has a place: a concrete array on
     a device, or a value of a jit recording that stands for an array (placed when the
@@ -59,7 +49,7 @@ def _array_among(beside: Sequence) -> Any:
         return found
     for value in beside:
         for leaf in tree.leaves(value):
-            if isinstance(leaf, Tracer) and _concrete_for(leaf) is None and scalar_kind(leaf) is None:
+            if isinstance(leaf, Tracer) and concrete_or_none(leaf) is None and scalar_kind(leaf) is None:
                 return leaf
     return None
 
@@ -72,7 +62,7 @@ def _likes(leaves: Sequence, beside: Sequence) -> list:
     out = []
     where = None
     for x in leaves:
-        like = _concrete_for(x)
+        like = concrete_or_none(x)
         if is_placeless(x) if like is not None else scalar_kind(x) is not None:
             if where is None:
                 where = _array_among(beside)
