@@ -41,6 +41,7 @@ from functrans.interpreters.batching import vmap_flat
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
+from functrans.lax._body_cache import fingerprint
 from functrans.primitives import full_like_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
 
@@ -243,6 +244,15 @@ class RecordingTrace(StagingTrace):
         return tracers if prim.multiple_results else tracers[0]
 
 
+_NO_KEY = object()
+
+
+def _array_constant(a: Any) -> bool:
+    """Whether ``a``, an argument or output of a recorded program, is an array it closes over
+    (not a variable, a tracer, or a Python or NumPy scalar)."""
+    return not isinstance(a, (Var, Tracer, generic, bool, int, float, complex, str, type(None)))
+
+
 class CheckpointCall:
     """The ``call`` parameter: one call of a checkpointed function, as its recorded
     ``program`` (inputs: the closed-over tracers, then the arguments' leaves).
@@ -252,7 +262,7 @@ class CheckpointCall:
     them rather than computing them again.
     """
 
-    __slots__ = ("program", "label", "name", "out_avals", "first", "_frees", "_captured")
+    __slots__ = ("program", "label", "name", "out_avals", "first", "_frees", "_captured", "_key")
 
     def __init__(self, program: Program, label: str, first: tuple[list, list] | None = None):
         self.program = program
@@ -262,6 +272,33 @@ class CheckpointCall:
         self.first = first
         self._frees: list[tuple[int, ...]] | None = None
         self._captured = False
+        self._key: Any = _NO_KEY
+
+    def key(self) -> tuple | None:
+        """The call's structural key, equal for two calls of the same recorded program (the
+        same primitives and parameters on inputs of the same shapes and dtypes), so that a
+        loop body recording the call at every step or on every call of a training step is
+        derived and compiled once; ``None`` when the program reads an array it closes over
+        (``capture`` copies those, so only the call itself may stand for them)."""
+        if self._key is _NO_KEY:
+            self._key = None
+            if not any(_array_constant(a) for eqn in self.program.eqns for a in eqn.args) \
+                    and not any(_array_constant(o) for o in self.program.outs):
+                found = fingerprint(self.program)
+                self._key = None if found is None else (self.label, found)
+        return self._key
+
+    def __hash__(self) -> int:
+        key = self.key()
+        return id(self) if key is None else hash(key)
+
+    def __eq__(self, other: object) -> bool:
+        if other is self:
+            return True
+        if type(other) is not CheckpointCall:
+            return NotImplemented
+        key = self.key()
+        return key is not None and key == other.key()
 
     def capture(self) -> None:
         """Replace the arrays the program reads as constants (arrays the function closes over)
