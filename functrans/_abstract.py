@@ -17,6 +17,12 @@ import numpy as np
 #: as a subclass of ``int`` is not enough: lookups are by exact type, on the hot path).
 PY_SCALARS: frozenset[type] = frozenset((int, float, complex, bool))
 
+#: NumPy's scalar types (``np.float32``, ``np.bool_``...), for lookups by exact type.
+NUMPY_SCALARS: frozenset[type] = frozenset(np.dtype(code).type for code in np.typecodes["All"])
+
+#: Python and NumPy scalars: the numbers that live on no device.
+SCALARS: frozenset[type] = PY_SCALARS | NUMPY_SCALARS
+
 
 def shape_of(x) -> tuple:
     """The shape of an array, a tracer or a Python scalar (``()``)."""

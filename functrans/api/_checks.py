@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, SCALARS, dtype_of, shape_of
 from functrans.backend import HOST_TYPES, backend_of
 from functrans.core.trace import Tracer
 from functrans.interpreters.jvp import JVPTracer
@@ -22,8 +22,6 @@ _REAL_SCALARS = frozenset({np.dtype(code).type for code in np.typecodes["Float"]
 # The NumPy scalar type a Python scalar becomes (NumPy's default dtypes; an int by np.asarray,
 # whose dtype depends on the value's size)
 _NUMPY_SCALAR_OF: dict[type, Any] = {float: np.float64, complex: np.complex128, bool: np.bool_}
-# Python and NumPy scalars: the values that live on no device
-SCALARS = PY_SCALARS | frozenset(np.dtype(code).type for code in np.typecodes["All"])
 
 
 # -- Python scalars beside arrays on a device ---------------------------------------------------

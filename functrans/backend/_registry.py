@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as _np
 
-from functrans._abstract import PY_SCALARS
+from functrans._abstract import SCALARS
 from functrans.backend._base import Backend
 from functrans.backend._cupy import CuPyBackend
 from functrans.backend._numpy import NUMPY
@@ -20,8 +20,7 @@ _MODULE_BY_TYPE: dict[type, Any] = {}
 #: scalars, NumPy scalars, and (for the device check) NumPy arrays. Primitive.bind skips
 #: them with one set lookup, so the all-NumPy fast path does no device work.
 _STATIC_TYPES: frozenset[type] = frozenset((str, type(None)))  # static arguments
-SCALAR_TYPES = (PY_SCALARS | _STATIC_TYPES
-                | frozenset(_np.dtype(code).type for code in _np.typecodes["All"]))
+SCALAR_TYPES = SCALARS | _STATIC_TYPES
 HOST_TYPES = SCALAR_TYPES | {_np.ndarray}
 
 _PLATFORM_LOADERS: dict[str, Callable[[], Backend]] = {}

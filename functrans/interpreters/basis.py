@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from functrans import errors
-from functrans._abstract import PY_SCALARS, shape_of
+from functrans._abstract import PY_SCALARS, SCALARS, shape_of
 from functrans.backend import HOST_TYPES, array_module, backend_of
 from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer, check_foreign_tracer, new_trace
@@ -66,10 +66,6 @@ from functrans.primitives._define import broadcast_to, full_like
 from functrans.primitives.shape import pad
 
 _mul, _div, _add = mul_p.bind, div_p.bind, add_p.bind
-
-# Python and NumPy scalars: scales that are a number (they broadcast to any example shape and
-# meet arrays of every device) and witnesses of no device
-_NUMBERS = PY_SCALARS | frozenset(np.dtype(code).type for code in np.typecodes["All"])
 
 
 def _eye_block(xp: Any, total: int, n: int, start: int, dtype: Any) -> Any:
@@ -123,7 +119,7 @@ class ScaledBasis:
         Python or NumPy scalar, or a jit variable standing for a Python scalar) and its scale
         lives on no device either."""
         like = self.like
-        return ((type(like) in _NUMBERS or scalar_kind(like) is not None)
+        return ((type(like) in SCALARS or scalar_kind(like) is not None)
                 and _device_value(self.scale) is None)
 
     def beside(self, where: Any) -> ScaledBasis:
@@ -139,7 +135,7 @@ class ScaledBasis:
         if self._dense is None:
             args = (self.total, self.size, self.start, self.dtype)
             like, scale = self.like, self.scale
-            if type(like) in _NUMBERS and type(scale) not in HOST_TYPES:
+            if type(like) in SCALARS and type(scale) not in HOST_TYPES:
                 # a placeless scalar's basis scaled by an array on a device: built beside it
                 found = _device_value(scale)
                 if found is not None:
@@ -162,7 +158,7 @@ class ScaledBasis:
         scale = self.scale
         if scale is None:
             return 1
-        if type(scale) in _NUMBERS:  # (a NumPy scalar too: reshaped, it would be a host array)
+        if type(scale) in SCALARS:  # (a NumPy scalar too: reshaped, it would be a host array)
             return scale
         if tuple(scale.shape) != self.example_shape:
             scale = xp.broadcast_to(scale, self.example_shape)
@@ -461,7 +457,7 @@ def _plus_diagonal(basis: ScaledBasis, other: Any, dim: int | None) -> Any:
 def _reshape_rule(values: list, dims: list, *, new_sizes: Any) -> Any:
     (b,) = values
     scale = b.scale
-    if type(scale) not in _NUMBERS and scale is not None:
+    if type(scale) not in SCALARS and scale is not None:
         if tuple(scale.shape) != b.example_shape:
             return NotImplemented
         scale = reshape_p.bind(scale, new_sizes=new_sizes)
@@ -484,7 +480,7 @@ def _reduce_sum_rule(values: list, dims: list, *, axes: Any) -> Any:
     if not b.example_shape:  # the sum of a scalar example over no axis: the example itself
         return b, 0
     n, scale = b.size, b.scale
-    if scale is None or type(scale) in _NUMBERS:
+    if scale is None or type(scale) in SCALARS:
         out = full_like(b.like, 1 if scale is None else scale, shape=(n,), dtype=b.dtype)
     else:
         out = reshape_p.bind(broadcast_to(scale, b.example_shape), new_sizes=(n,))
@@ -540,7 +536,7 @@ def _dot_general_rule(values: list, dims: list, *, dimension_numbers: Any) -> An
         out = reshape_p.bind(weight, new_sizes=(n,) + tuple(weight.shape[rank:]))
     scale = basis.scale
     if scale is not None:
-        if type(scale) not in _NUMBERS:
+        if type(scale) not in SCALARS:
             scale = broadcast_to(scale, basis.example_shape)
             lined_up = [1] * len(out.shape)
             lined_up[dim] = n

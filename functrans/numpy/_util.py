@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from functrans import errors
-from functrans._abstract import PY_SCALARS, dtype_of
+from functrans._abstract import PY_SCALARS, SCALARS, dtype_of
 from functrans.backend import NUMPY, array_module, backend_of
 from functrans.config import config
 from functrans.core.trace import Tracer
@@ -40,8 +40,7 @@ _SCALARS_AND_LISTS = PY_SCALARS | {list, tuple}
 
 # Python and NumPy scalars and lists of them: data that lives on no device (an operand of
 # these types may have to be placed beside a device operand: ``numbers_beside``).
-HOST_DATA = (PY_SCALARS | {list, tuple}
-              | frozenset(np.dtype(code).type for code in np.typecodes["All"]))
+HOST_DATA = SCALARS | {list, tuple}
 
 
 class _NoArray:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from functrans._abstract import PY_SCALARS, dtype_of
+from functrans._abstract import PY_SCALARS, SCALARS, dtype_of
 from functrans.backend import HOST_TYPES, array_module, array_module_of
 from functrans.core.ir import Var, is_linear
 from functrans.core.staging import LinearTrace
@@ -273,7 +273,7 @@ def _pow_jvp_x(t, x, y):
     # d/dx x**y = y x**(y-1), which is 0 where y == 0 (x**0 is 1 for every x), while the formula
     # gives 0 * 0**-1 = nan at x = 0. There the power is taken at y = 1 instead, so that no
     # infinity reaches a higher derivative either.
-    if type(y) in PY_SCALARS or isinstance(y, np.generic):  # a number: no device of its own
+    if type(y) in SCALARS:  # a number (Python or NumPy): no device of its own
         return zero if y == 0 else scale(t, mul(y, pow(x, y - 1)))
     y_zero = eq(y, 0)
     y_safe = select(y_zero, 1, y)
