@@ -14,7 +14,7 @@ from functrans._abstract import dtype_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
-from functrans.numpy._util import floating, number_beside, numbers_beside, operand
+from functrans.numpy._util import floating, number_beside, operand, pair_beside
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import (
@@ -562,7 +562,7 @@ def fmin(x1: ArrayLike, x2: ArrayLike, /) -> Array:
 
 def _nan_ignoring(op: Callable[[Array, Array], Array], x1: ArrayLike, x2: ArrayLike) -> Array:
     if type(x1) in (list, tuple) or type(x2) in (list, tuple):  # lists: where the arrays are
-        x1, x2 = numbers_beside((x1, x2))
+        x1, x2 = pair_beside(x1, x2)
     x1, x2 = operand(x1), operand(x2)
     out = op(x1, x2)
     out = _ew.select(isnan(x2), x1, out)

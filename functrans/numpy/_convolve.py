@@ -12,7 +12,7 @@ from functrans.numpy._complex import conj
 from functrans.numpy._joining import concatenate
 from functrans.numpy._products import matmul
 from functrans.numpy._shape import flip, ravel
-from functrans.numpy._util import any_tracer, as_array, numbers_beside, placed_like, take_axis
+from functrans.numpy._util import any_tracer, as_array, pair_beside, placed_like, take_axis
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike
 
@@ -68,7 +68,7 @@ def convolve(a: ArrayLike, v: ArrayLike, mode: Mode = "full") -> Array:
         >>> fnp.convolve(fnp.array([1.0, 2.0, 3.0]), fnp.array([0.0, 1.0, 0.5])).tolist()
         [0.0, 1.0, 2.5, 4.0, 1.5]
     """
-    a, v = numbers_beside((a, v))
+    a, v = pair_beside(a, v)
     a, v = _vector(a, "convolve", "a"), _vector(v, "convolve", "v")
     if not any_tracer(a, v):
         return array_module(a).convolve(a, v, mode)
@@ -85,7 +85,7 @@ def correlate(a: ArrayLike, v: ArrayLike, mode: Mode = "valid") -> Array:
         >>> fnp.correlate(fnp.array([1.0, 2.0, 3.0]), fnp.array([0.0, 1.0, 0.5])).tolist()
         [3.5]
     """
-    a, v = numbers_beside((a, v))
+    a, v = pair_beside(a, v)
     a, v = _vector(a, "correlate", "a"), _vector(v, "correlate", "v")
     if not any_tracer(a, v):
         return array_module(a).correlate(a, v, mode)

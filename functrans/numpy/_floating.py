@@ -11,7 +11,7 @@ from functrans._abstract import dtype_of
 from functrans.backend import array_module
 from functrans.numpy._arithmetic import copysign
 from functrans.numpy._indexing import where
-from functrans.numpy._util import any_tracer, floating, inexact, numbers_beside, operand
+from functrans.numpy._util import any_tracer, floating, inexact, operand, pair_beside
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type, full_like, stop_gradient
 from functrans.primitives.opaque import opaque_call_p
@@ -57,7 +57,7 @@ def ldexp(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         >>> fnp.ldexp(fnp.array([0.5, 3.0]), fnp.array([4, -1])).tolist()
         [8.0, 1.5]
     """
-    x1, x2 = numbers_beside((x1, x2))
+    x1, x2 = pair_beside(x1, x2)
     x1, x2 = floating(x1), operand(x2)
     if not any_tracer(x1, x2):
         return array_module(x1).ldexp(x1, x2)

@@ -19,7 +19,7 @@ from functrans.numpy._joining import stack
 from functrans.numpy._reductions import max, min, sum
 from functrans.numpy._shape import ravel
 from functrans.numpy._sorting import searchsorted
-from functrans.numpy._util import any_tracer, as_array, host_values, inexact, numbers_beside, placed_like
+from functrans.numpy._util import any_tracer, as_array, host_values, inexact, numbers_beside, pair_beside, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type, full_like
 from functrans.typing import Array, ArrayLike
@@ -35,7 +35,7 @@ def digitize(x: ArrayLike, bins: ArrayLike, right: bool = False) -> Array:
         >>> fnp.digitize(fnp.array([0.5, 1.5, 3.0]), fnp.array([1.0, 2.0])).tolist()
         [0, 1, 2]
     """
-    x, bins = numbers_beside((x, bins))
+    x, bins = pair_beside(x, bins)
     x, bins = as_array(x), as_array(bins)
     if not any_tracer(x, bins):
         return array_module(x).digitize(x, bins, right)

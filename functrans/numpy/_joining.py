@@ -14,13 +14,13 @@ import numpy as np
 from functrans.backend import array_module
 from functrans.numpy._shape import atleast_1d, atleast_2d, atleast_3d, expand_dims, ravel
 from functrans.numpy._util import (
-    HOST_DATA,
     any_tracer,
     as_array,
     concrete_index,
     host_values,
     normalize_axis,
     numbers_beside,
+    pair_beside,
     placed_like,
     take_axis,
 )
@@ -135,9 +135,7 @@ def append(arr: ArrayLike, values: ArrayLike, axis: int | None = None) -> Array:
         >>> fnp.append(fnp.ones(2), 3.0).tolist()
         [1.0, 1.0, 3.0]
     """
-    if type(values) in HOST_DATA and type(arr) is not np.ndarray or type(arr) in HOST_DATA \
-            and type(values) is not np.ndarray:  # a number beside a device array
-        arr, values = numbers_beside((arr, values))
+    arr, values = pair_beside(arr, values)  # a number beside a device array
     arr, values = as_array(arr), as_array(values)
     if axis is None:
         arr = _shape.reshape(arr, (math.prod(arr.shape),))

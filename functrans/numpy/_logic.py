@@ -10,7 +10,7 @@ import numpy as np
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.numpy._reductions import all
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
-from functrans.numpy._util import as_array, holds_device_value, numbers_beside, operand
+from functrans.numpy._util import as_array, holds_device_value, operand, pair_beside
 from functrans.primitives import conversion as _conv
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.elementwise import (
@@ -354,7 +354,7 @@ def isclose(a: ArrayLike, b: ArrayLike, rtol: float = 1e-05, atol: float = 1e-08
         # host-data: NumPy's function on host values
         return np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
     if type(a) in (list, tuple) or type(b) in (list, tuple):  # lists: where the arrays are
-        a, b = numbers_beside((a, b))
+        a, b = pair_beside(a, b)
     x, y = operand(a), operand(b)
     # NumPy compares in the inexact dtype of b (a Python float stays weakly typed)
     if type(y) is int:
@@ -423,7 +423,7 @@ def array_equal(a1: ArrayLike, a2: ArrayLike, equal_nan: bool = False) -> bool |
     if _on_host(a1, a2):
         # host-data: NumPy's function on host values
         return np.array_equal(a1, a2, equal_nan=equal_nan)
-    a1, a2 = numbers_beside((a1, a2))
+    a1, a2 = pair_beside(a1, a2)
     x, y = as_array(a1), as_array(a2)
     if shape_of(x) != shape_of(y):
         return False
@@ -453,7 +453,7 @@ def array_equiv(a1: ArrayLike, a2: ArrayLike) -> bool | Array:
     if _on_host(a1, a2):
         # host-data: NumPy's function on host values
         return np.array_equiv(a1, a2)
-    a1, a2 = numbers_beside((a1, a2))
+    a1, a2 = pair_beside(a1, a2)
     x, y = as_array(a1), as_array(a2)
     try:
         np.broadcast_shapes(shape_of(x), shape_of(y))

@@ -22,7 +22,7 @@ from functrans.numpy._util import (
     host_values,
     normalize_axis,
     number_beside,
-    numbers_beside,
+    pair_beside,
     placed_like,
 )
 from functrans.primitives import elementwise as _ew
@@ -220,7 +220,7 @@ def insert(arr: ArrayLike, obj: int | slice | Sequence[int] | ArrayLike, values:
         >>> fnp.insert(fnp.array([1.0, 2.0, 3.0]), 1, [8.0, 9.0]).tolist()
         [1.0, 8.0, 9.0, 2.0, 3.0]
     """
-    arr, values = numbers_beside((arr, values))
+    arr, values = pair_beside(arr, values)
     a, v = as_array(arr), as_array(values)
     if isinstance(obj, Tracer):
         try:

@@ -18,7 +18,7 @@ from functrans.numpy._dtypes import mintypecode
 from functrans.numpy._joining import concatenate, stack
 from functrans.numpy._reductions import sum as _sum
 from functrans.numpy._shape import atleast_1d
-from functrans.numpy._util import as_array, holds_device_value, host_values, numbers_beside, placed_like
+from functrans.numpy._util import as_array, holds_device_value, host_values, numbers_beside, pair_beside, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike
@@ -60,7 +60,7 @@ def polyval(p: ArrayLike, x: ArrayLike) -> Array:
         >>> fnp.polyval(fnp.array([3.0, 0.0, 1.0]), fnp.array([1.0, 2.0])).tolist()
         [4.0, 13.0]
     """
-    p, x = numbers_beside((p, x))
+    p, x = pair_beside(p, x)
     p, x = _vector(p), as_array(x)
     y = zeros_like(x)
     for k in range(p.shape[0]):
@@ -69,7 +69,7 @@ def polyval(p: ArrayLike, x: ArrayLike) -> Array:
 
 
 def _padded_pair(a1: ArrayLike, a2: ArrayLike) -> tuple[Array, Array]:
-    a1, a2 = numbers_beside((a1, a2))
+    a1, a2 = pair_beside(a1, a2)
     a1, a2 = _vector(a1), _vector(a2)
     diff = a2.shape[0] - a1.shape[0]
     if diff > 0:
@@ -111,7 +111,7 @@ def polymul(a1: ArrayLike, a2: ArrayLike) -> Array:
         >>> fnp.polymul(fnp.array([1.0, 1.0]), fnp.array([1.0, -1.0])).tolist()
         [1.0, 0.0, -1.0]
     """
-    a1, a2 = numbers_beside((a1, a2))
+    a1, a2 = pair_beside(a1, a2)
     return convolve(_vector(a1), _vector(a2))
 
 

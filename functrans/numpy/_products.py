@@ -21,11 +21,11 @@ from functrans.numpy._complex import conj
 from functrans.numpy._joining import stack
 from functrans.numpy._shape import ravel
 from functrans.numpy._util import (
-    HOST_DATA,
     any_tracer,
     as_array,
     normalize_axis,
     numbers_beside,
+    pair_beside,
     placed_like,
     route_through_primitives,
     slice_axis,
@@ -58,9 +58,7 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple 
         canonicalize_precision(precision)
     if type(a) is _ndarray and type(b) is _ndarray:  # plain arrays: NumPy itself
         return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
-    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
-            and type(a) is not _ndarray:  # a number beside a device array
-        a, b = numbers_beside((a, b))
+    a, b = pair_beside(a, b)  # a number beside a device array
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
@@ -101,9 +99,7 @@ def dot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | N
     """
     if precision is not None:
         canonicalize_precision(precision)
-    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
-            and type(a) is not _ndarray:  # a number beside a device array
-        a, b = numbers_beside((a, b))
+    a, b = pair_beside(a, b)  # a number beside a device array
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if an == 0 or bn == 0:
@@ -123,9 +119,7 @@ def vdot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | 
         >>> float(fnp.vdot(fnp.ones((2, 2)), fnp.ones((2, 2))))
         4.0
     """
-    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
-            and type(a) is not _ndarray:  # a number beside a device array
-        a, b = numbers_beside((a, b))
+    a, b = pair_beside(a, b)  # a number beside a device array
     return dot(ravel(conj(a)), ravel(b), precision=precision)
 
 
@@ -141,9 +135,7 @@ def tensordot(a: ArrayLike, b: ArrayLike, axes: int | Sequence[int | Sequence[in
     """
     if precision is not None:
         canonicalize_precision(precision)
-    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
-            and type(a) is not _ndarray:  # a number beside a device array
-        a, b = numbers_beside((a, b))
+    a, b = pair_beside(a, b)  # a number beside a device array
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)
     if isinstance(axes, int):
@@ -169,9 +161,7 @@ def outer(a: ArrayLike, b: ArrayLike, /) -> Array:
         >>> fnp.outer(fnp.ones(2), fnp.ones(3)).shape
         (2, 3)
     """
-    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
-            and type(a) is not _ndarray:  # a number beside a device array
-        a, b = numbers_beside((a, b))
+    a, b = pair_beside(a, b)  # a number beside a device array
     a, b = ravel(a), ravel(b)
     return _ew.mul(_shape.reshape(a, (a.shape[0], 1)), _shape.reshape(b, (1, b.shape[0])))
 
@@ -186,9 +176,7 @@ def inner(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple |
     """
     if precision is not None:
         canonicalize_precision(precision)
-    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
-            and type(a) is not _ndarray:  # a number beside a device array
-        a, b = numbers_beside((a, b))
+    a, b = pair_beside(a, b)  # a number beside a device array
     a, b = as_array(a), as_array(b)
     if len(a.shape) == 0 or len(b.shape) == 0:
         return _ew.mul(a, b)
@@ -203,9 +191,7 @@ def kron(a: ArrayLike, b: ArrayLike, /) -> Array:
         >>> fnp.kron(fnp.array([1.0, 2.0]), fnp.array([1.0, 10.0])).tolist()
         [1.0, 10.0, 2.0, 20.0]
     """
-    if type(a) in HOST_DATA and type(b) is not _ndarray or type(b) in HOST_DATA \
-            and type(a) is not _ndarray:  # a number beside a device array
-        a, b = numbers_beside((a, b))
+    a, b = pair_beside(a, b)  # a number beside a device array
     a, b = as_array(a), as_array(b)
     if not any_tracer(a, b):
         return array_module_of(a, b).kron(a, b)
@@ -231,7 +217,7 @@ def cross(a: ArrayLike, b: ArrayLike, axisa: int = -1, axisb: int = -1, axisc: i
         >>> fnp.cross(fnp.array([1.0, 0.0, 0.0]), fnp.array([0.0, 1.0, 0.0])).tolist()
         [0.0, 0.0, 1.0]
     """
-    a, b = numbers_beside((a, b))
+    a, b = pair_beside(a, b)
     a, b = as_array(a), as_array(b)
     if axis is not None:
         axisa = axisb = axisc = axis
@@ -493,7 +479,7 @@ def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
         >>> fnp.vecdot(fnp.array([[1.0, 2.0], [3.0, 4.0]]), fnp.array([1.0, 1.0])).tolist()
         [3.0, 7.0]
     """
-    x1, x2 = numbers_beside((x1, x2))
+    x1, x2 = pair_beside(x1, x2)
     a, b = as_array(x1), as_array(x2)
     if a.dtype.kind == "c":
         a = conj(a)

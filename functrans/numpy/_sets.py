@@ -17,7 +17,7 @@ from functrans.numpy._joining import concatenate
 from functrans.numpy._reductions import any as _any
 from functrans.numpy._shape import expand_dims, ravel
 from functrans.numpy._sorting import unique
-from functrans.numpy._util import any_tracer, as_array, host_values, numbers_beside, placed_like
+from functrans.numpy._util import any_tracer, as_array, host_values, pair_beside, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.typing import Array, ArrayLike
 
@@ -118,7 +118,7 @@ def union1d(ar1: ArrayLike, ar2: ArrayLike) -> Array:
         >>> fnp.union1d(fnp.array([3.0, 1.0]), fnp.array([2.0, 3.0])).tolist()
         [1.0, 2.0, 3.0]
     """
-    ar1, ar2 = numbers_beside((ar1, ar2))
+    ar1, ar2 = pair_beside(ar1, ar2)
     return unique(concatenate([ravel(as_array(ar1)), ravel(as_array(ar2))]))
 
 
@@ -133,7 +133,7 @@ def intersect1d(ar1: ArrayLike, ar2: ArrayLike, assume_unique: bool = False,
         >>> fnp.intersect1d(fnp.array([3.0, 1.0, 2.0]), fnp.array([2.0, 3.0, 5.0])).tolist()
         [2.0, 3.0]
     """
-    ar1, ar2 = numbers_beside((ar1, ar2))
+    ar1, ar2 = pair_beside(ar1, ar2)
     a, b = as_array(ar1), as_array(ar2)
     if not any_tracer(a, b):
         return array_module(a).intersect1d(a, b, assume_unique, return_indices)
@@ -154,7 +154,7 @@ def setdiff1d(ar1: ArrayLike, ar2: ArrayLike, assume_unique: bool = False) -> Ar
         >>> fnp.setdiff1d(fnp.array([3.0, 1.0, 2.0]), fnp.array([2.0])).tolist()
         [1.0, 3.0]
     """
-    ar1, ar2 = numbers_beside((ar1, ar2))
+    ar1, ar2 = pair_beside(ar1, ar2)
     a, b = as_array(ar1), as_array(ar2)
     if not any_tracer(a, b):
         return array_module(a).setdiff1d(a, b, assume_unique)
@@ -177,7 +177,7 @@ def setxor1d(ar1: ArrayLike, ar2: ArrayLike, assume_unique: bool = False) -> Arr
         >>> fnp.setxor1d(fnp.array([3.0, 1.0]), fnp.array([2.0, 3.0])).tolist()
         [1.0, 2.0]
     """
-    ar1, ar2 = numbers_beside((ar1, ar2))
+    ar1, ar2 = pair_beside(ar1, ar2)
     a, b = as_array(ar1), as_array(ar2)
     if not any_tracer(a, b):
         return array_module(a).setxor1d(a, b, assume_unique)
@@ -204,7 +204,7 @@ def isin(element: ArrayLike, test_elements: ArrayLike, assume_unique: bool = Fal
         >>> fnp.isin(fnp.array([1.0, 2.0, 4.0]), fnp.array([4.0, 1.0])).tolist()
         [True, False, True]
     """
-    element, test_elements = numbers_beside((element, test_elements))
+    element, test_elements = pair_beside(element, test_elements)
     e, t = as_array(element), as_array(test_elements)
     if not any_tracer(e, t):
         if type(e) is np.ndarray:  # NumPy takes kind=

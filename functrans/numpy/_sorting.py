@@ -11,7 +11,6 @@ import numpy as np
 from functrans.backend import array_module
 from functrans.numpy._indexing import take, take_along_axis
 from functrans.numpy._util import (
-    HOST_DATA,
     any_tracer,
     as_array,
     concrete_index,
@@ -19,6 +18,7 @@ from functrans.numpy._util import (
     host_values,
     numbers_beside,
     operand,
+    pair_beside,
     placed_like,
 )
 from functrans.primitives import elementwise as _ew
@@ -132,9 +132,7 @@ def searchsorted(a: ArrayLike, v: ArrayLike, side: str = "left", sorter: ArrayLi
         >>> fnp.searchsorted(fnp.array([1.0, 2.0, 3.0]), fnp.array([2.5, 0.0])).tolist()
         [2, 0]
     """
-    if type(v) in HOST_DATA and type(a) is not np.ndarray or type(a) in HOST_DATA \
-            and type(v) is not np.ndarray:  # a number beside a device array
-        a, v = numbers_beside((a, v))
+    a, v = pair_beside(a, v)  # a number beside a device array
     a, v = as_array(a), operand(v)
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right' (got {side!r})")

@@ -227,6 +227,20 @@ def numbers_beside(values: Sequence[Any]) -> Sequence[Any]:
     return _numbers_placed(values)
 
 
+def pair_beside(a: Any, b: Any) -> tuple[Any, Any]:
+    """``numbers_beside((a, b))`` for the two operands of a function, after one look at their
+    types: only a number beside something other than a NumPy array may need placing.
+
+    Example:
+        >>> pair_beside(2.0, np.ones(2))
+        (2.0, array([1., 1.]))
+    """
+    ta, tb = type(a), type(b)
+    if ta in HOST_DATA and tb is not np.ndarray or tb in HOST_DATA and ta is not np.ndarray:
+        a, b = numbers_beside((a, b))
+    return a, b
+
+
 def _numbers_placed(values: Sequence[Any]) -> Sequence[Any]:
     """``numbers_beside`` for operands among which there is an array or tracer of a device, or
     a list that may hold one."""
