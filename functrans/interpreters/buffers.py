@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from functrans.primitives import _define, elementwise
-from functrans.primitives.dot import dot_general_p, matmul_transposed_rhs
+from functrans.primitives.dot import MATMUL_2D_INTO, dot_general_p
 from functrans.primitives.reduction import argmax_p, argmin_p, reduce_max_p, reduce_min_p, reduce_prod_p
 
 __all__ = ["UFUNCS", "plan_reuse", "new_memory_slots", "pooled_steps", "POOL_SIZE", "FREE_REFS",
@@ -260,28 +260,6 @@ def first_free(pool: list) -> np.ndarray | None:
     return None
 
 
-def _matmul_nn(x: Any, y: Any, out: Any) -> Any:
-    return np.matmul(x, y, out=out)  # numpy-only: pools are made for plans on NumPy arrays
-
-
-def _matmul_tn(x: Any, y: Any, out: Any) -> Any:
-    return np.matmul(x.T, y, out=out)  # numpy-only: pools are made for plans on NumPy arrays
-
-
-def _matmul_tt(x: Any, y: Any, out: Any) -> Any:
-    return np.matmul(x.T, y.T, out=out)  # numpy-only: pools are made for plans on NumPy arrays
-
-
-def _matmul_nt(x: Any, y: Any, out: Any) -> Any:
-    # dot_general's own choice of layout for this product, into ``out`` where one matmul
-    # writes it
-    return matmul_transposed_rhs(np, x, y, out=out)
-
-
-_MATMUL_INTO = {((1,), (0,)): _matmul_nn, ((0,), (0,)): _matmul_tn, ((0,), (1,)): _matmul_tt,
-                ((1,), (1,)): _matmul_nt}
-
-
 def pooled_steps(steps: list, borrow: dict, avals: dict, template: list) -> dict:
     """The steps that take their result arrays from pools: ``{position: (function, takers)}``
     with the function to call with ``out=`` and, for a one-result step, its taker, for a fused
@@ -345,7 +323,7 @@ def _matrix_product(params: dict, arg_slots: tuple, out_slot: int, avals: dict,
     """The function writing a 2-d product of one float or complex dtype into ``out``, or
     ``None`` for another product."""
     contract, batch = params["dimension_numbers"]
-    function = _MATMUL_INTO.get((tuple(contract[0]), tuple(contract[1])))
+    function = MATMUL_2D_INTO.get((tuple(contract[0]), tuple(contract[1])))
     if batch != ((), ()) or function is None:
         return None
     dtypes = set()

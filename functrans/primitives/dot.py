@@ -89,6 +89,17 @@ _MATMUL_FAST = {
 }
 
 
+# The same 2-d products written into a given C-ordered array ``out`` of the product's shape and
+# dtype (jit's kept result memory), keyed by the contracted dimensions of x and y; the same
+# bits as the products above.
+MATMUL_2D_INTO = {
+    ((1,), (0,)): lambda x, y, out: np.matmul(x, y, out=out),  # numpy-only: jit's NumPy plans
+    ((0,), (0,)): lambda x, y, out: np.matmul(x.T, y, out=out),  # numpy-only: jit's NumPy plans
+    ((0,), (1,)): lambda x, y, out: np.matmul(x.T, y.T, out=out),  # numpy-only: as above
+    ((1,), (1,)): lambda x, y, out: matmul_transposed_rhs(np, x, y, out=out),
+}
+
+
 def _dot_general_impl(x, y, *, dimension_numbers):
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
     xp = array_module_of(x, y)

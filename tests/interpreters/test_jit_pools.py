@@ -12,6 +12,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans.interpreters import buffers, gemm_update
+from functrans.primitives.dot import MATMUL_2D_INTO, dot_general_p
 
 pytestmark = pytest.mark.skipif(buffers._FREE is None,
                                 reason="reference counts cannot tell a free buffer here")
@@ -168,15 +169,13 @@ def test_a_taker_hands_out_only_arrays_nothing_else_refers_to():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("contract", list(buffers._MATMUL_INTO))
+@pytest.mark.parametrize("contract", list(MATMUL_2D_INTO))
 def test_a_product_written_into_kept_memory_has_dot_generals_bits(dtype, contract):
-    from functrans.primitives.dot import dot_general_p
-
     for m, k, n in ((7, 5, 3), (256, 10, 128), (64, 200, 40)):
         x = RNG.standard_normal((m, k) if contract[0] == (1,) else (k, m)).astype(dtype)
         y = RNG.standard_normal((k, n) if contract[1] == (0,) else (n, k)).astype(dtype)
         want = dot_general_p.impl(x, y, dimension_numbers=(contract, ((), ())))
-        got = buffers._MATMUL_INTO[contract](x, y, np.empty(want.shape, dtype))
+        got = MATMUL_2D_INTO[contract](x, y, np.empty(want.shape, dtype))
         assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
