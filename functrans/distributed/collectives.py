@@ -221,20 +221,28 @@ def _reduce_separate(c: Any, host: np.ndarray, dtype: np.dtype, op: str, n: int,
     return value / n if op == "mean" and dtype.kind not in "fc" else value
 
 
+def _packed_and_reduced(c: Any, arrays: list, dtype: np.dtype, op: str, n: int,
+                        bucket_bytes: int, what: str) -> list:
+    """Host arrays of one dtype packed into a kept buffer and reduced there in place: the
+    reduced pieces, views of that buffer shaped like the arrays (valid until the next
+    packed reduction)."""
+    packed = _reduce.workspace(dtype, "pack", sum(int(x.size) for x in arrays))
+    pieces, offset = [], 0
+    for x in arrays:
+        piece = packed[offset:offset + x.size].reshape(x.shape)
+        piece[...] = x
+        pieces.append(piece)
+        offset += x.size
+    _reduce.reduce(c, packed, packed, op, n, bucket_bytes, what)
+    return pieces
+
+
 def _reduce_packed(c: Any, small: list, dtype: np.dtype, leaves: list, results: list, op: str,
                    n: int, bucket_bytes: int, what: str) -> None:
     """Small leaves of one dtype: packed into a kept buffer, reduced in place, copied out."""
-    total = sum(int(h.size) for _, h, _ in small)
-    packed = _reduce.workspace(dtype, "pack", total)
-    offset = 0
-    for _, host, _ in small:
-        packed[offset:offset + host.size].reshape(host.shape)[...] = host
-        offset += host.size
-    _reduce.reduce(c, packed, packed, op, n, bucket_bytes, what)
-    offset = 0
-    for i, host, backend in small:
-        piece = packed[offset:offset + host.size].reshape(host.shape)
-        offset += host.size
+    pieces = _packed_and_reduced(c, [host for _, host, _ in small], dtype, op, n, bucket_bytes,
+                                 what)
+    for (i, _, backend), piece in zip(small, pieces):
         piece = piece / n if op == "mean" and dtype.kind not in "fc" else piece.copy()
         results[i] = _from_buffer(piece, backend, leaves[i])
 
@@ -278,18 +286,10 @@ def _reduce_in_place(c: Any, layout: _HostLayout, leaves: list, op: str, n: int,
             _reduce.reduce(c, flat, flat, op, n, bucket_bytes, what)
         if len(small) < 2:
             continue
-        packed = _reduce.workspace(dtype, "pack", sum(leaves[i].size for i in small))
-        offset = 0
-        for i in small:
-            x = leaves[i]
-            packed[offset:offset + x.size] = x.reshape(-1)
-            offset += x.size
-        _reduce.reduce(c, packed, packed, op, n, bucket_bytes, what)
-        offset = 0
-        for i in small:
-            x = leaves[i]
-            x.reshape(-1)[...] = packed[offset:offset + x.size]
-            offset += x.size
+        arrays = [leaves[i] for i in small]
+        for x, piece in zip(arrays, _packed_and_reduced(c, arrays, dtype, op, n, bucket_bytes,
+                                                        what)):
+            x[...] = piece
 
 
 def broadcast(tree: Any, root: int = 0) -> Any:
