@@ -390,6 +390,51 @@ def test_hoisted_products_leave_the_loop_and_differentiate_to_second_order(backe
     check_grads(_rnn_loss, backend.put((wh, wx, b, xs)), order=2, modes=("rev",))
 
 
+def _layout_loss(w, v, xs):
+    def step(h, x):  # w: the product's right operand on its first axis (forward) and, in the
+        # reverse loop, on its last (ct @ w.T); v: read both ways, also going forward
+        h = fnp.tanh(h @ w + fnp.einsum("bi,oi->bo", h, v) + h @ v + x)
+        return h, h
+    h, hs = lax.scan(step, 0.0 * xs[0], xs)
+    return fnp.sum(hs ** 2) + fnp.sum(h)
+
+
+def test_consts_are_laid_out_as_their_products_want(backend):
+    rng = np.random.default_rng(5)
+    w, v = 0.3 * rng.standard_normal((4, 4)), 0.3 * rng.standard_normal((4, 4))
+    xs = rng.standard_normal((5, 3, 4))
+    program = ft.make_jaxpr(ft.grad(_layout_loss, argnums=(0, 1)))(w, v, xs)
+    layouts = {}
+    for eqn in program.eqns:
+        if eqn.prim.name == "scan":
+            body = eqn.params["body"]
+            consts = [a.shape for a in eqn.args[:body.num_consts]]
+            layouts[eqn.params["reverse"]] = (body.layouts, consts)
+    (forward_c, forward_f), _ = layouts[False]
+    (reverse_c, reverse_f), consts = layouts[True]
+    assert forward_f == () and len(forward_c) >= 2
+    # going back, the weight read only as ``ct @ w.T`` is laid out in Fortran order (w.T in C
+    # order), the one read both ways in C order
+    assert len(reverse_f) == 1 and consts[reverse_f[0]] == (4, 4)
+    assert set(reverse_f).isdisjoint(reverse_c)
+
+    def unrolled(w, v, xs):
+        h, total = 0.0 * xs[0], 0.0
+        for t in range(5):
+            h = fnp.tanh(h @ w + fnp.einsum("bi,oi->bo", h, v) + h @ v + xs[t])
+            total = total + fnp.sum(h ** 2)
+        return total + fnp.sum(h)
+
+    args = backend.put((w, v, xs))
+    want = ft.grad(unrolled, argnums=(0, 1))(*args)
+    eager = ft.grad(_layout_loss, argnums=(0, 1))(*args)
+    jitted = ft.jit(ft.grad(_layout_loss, argnums=(0, 1)))(*args)
+    for got in (eager, jitted):
+        for g, ref in zip(got, want):
+            backend.check_placed(g)
+            np.testing.assert_allclose(backend.get(g), backend.get(ref), rtol=1e-12, atol=1e-12)
+
+
 def test_empty_scan_hoisted_products_are_zero():
     wh, wx, b = np.eye(2), np.eye(2), np.ones(2)
     g = ft.grad(_rnn_loss, argnums=(0, 1))(wh, wx, b, np.zeros((0, 3, 2)))
