@@ -8,7 +8,9 @@ column when JAX is importable).
 bench/workloads.py's and bench/char_gru.py's; a ratio is a time over the same computation
 written by hand in NumPy, timed in the same run. Two targets compare against another commit
 (W1 eager and W5 eager: "<= 0.5x today's" and "<= 0.6x today's"): this table prints their
-figures, and ``bench/compare.py OLD NEW`` gives the ratio. ``--quick`` is a smoke run.
+figures, and ``bench/compare.py OLD NEW`` gives the ratio. For W2 the last column times the
+hand-written step's matrix products alone: the lowest ratio a step making the same products
+with NumPy's BLAS can reach. ``--quick`` is a smoke run.
 The table runs with glibc's allocator pinned (``_harness.pin_allocator``: large arrays from the
 heap, for functrans and the reference alike); ``FUNCTRANS_BENCH_ALLOCATOR=default`` keeps the
 default, whose state depends on what ran before in the process.
@@ -42,7 +44,9 @@ class Target:
     """One line of the table: the figures of a workload and the bounds it is held to.
 
     ``eager_bound``/``jit_bound`` bound the ratio to the hand-written reference (``x``), or,
-    when ``per`` is set, are text only (the bound is against another commit or JAX)."""
+    when ``per`` is set, are text only (the bound is against another commit or JAX).
+    ``floor`` runs the reference's matrix products alone: a step that makes the same products
+    with NumPy's BLAS takes at least that long, so its ratio is the lowest any tree can reach."""
 
     name: str
     workload: _harness.Workload
@@ -51,6 +55,7 @@ class Target:
     jax: Callable[[], object] | None = None
     unit: str = "x"  # "x": ratios to the reference; "us": microseconds per count
     count: int = 1
+    floor: Callable[[], object] | None = None  # the reference's matrix products alone
 
 
 def _hvp_grad_of_grad(n: int) -> _harness.Workload:
@@ -106,6 +111,24 @@ def _new_float_per_call(calls: int) -> _harness.Workload:
                              numpy_scalar)
 
 
+def _mlp_products(sizes, batch, dtype) -> Callable[[], object]:
+    """The matrix products of ``workloads.mlp_sgd_step_by_hand`` alone, with its shapes and
+    operand layouts: forward ``h @ w``, backward ``h.T @ d`` and ``d @ w.T``."""
+    params, x, _ = workloads.mlp_data(sizes, batch, dtype)
+    hs = [x] + [np.full((batch, n), 0.5, dtype) for n in sizes[1:-1]]
+    ds = [np.full((batch, n), 0.5, dtype) for n in sizes[1:]]
+
+    def products():
+        for h, layer in zip(hs, params):
+            h @ layer["w"]
+        for i in reversed(range(len(params))):
+            hs[i].T @ ds[i]
+            if i:
+                ds[i] @ params[i]["w"].T
+
+    return products
+
+
 def _jax_mlp(sizes, batch, dtype):  # pragma: no cover - only with JAX installed
     params, x, y = workloads.mlp_data(sizes, batch, dtype)
 
@@ -137,7 +160,8 @@ def targets(quick: bool) -> list[Target]:
         for dtype, (eager, jit) in zip((np.float64, np.float32), bounds):
             rows.append(Target(f"W2 MLP {label} {np.dtype(dtype).name}",
                                workloads.w2_mlp_step(sizes, batch, dtype), eager, jit,
-                               jax=_jax_mlp(sizes, batch, dtype) if jax else None))
+                               jax=_jax_mlp(sizes, batch, dtype) if jax else None,
+                               floor=_mlp_products(sizes, batch, dtype)))
     n = 100 if quick else 1000
     rows.append(Target("W3 jvp of grad", workloads.w3_hessian_vector_product(n), 1.4, 1.0))
     rows.append(Target("W3 grad of grad", _hvp_grad_of_grad(n), 1.6, 1.1))
@@ -176,22 +200,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     _harness.pin_allocator()
     print("\n".join(_harness.environment_lines()), flush=True)
     start = timeit.default_timer()
-    header = ["workload", "eager", "eager target", "jit", "jit target", "reference"]
+    header = ["workload", "eager", "eager target", "jit", "jit target", "reference",
+              "its products alone"]
     if jax is not None:
         header.append("JAX jit")
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     print("\n" + lines[0] + "\n" + lines[1], flush=True)
     for t in targets(args.quick):
         w = t.workload
-        fns = [fn for fn in (w.ours, w.jit, w.reference, t.jax) if fn is not None]
-        times = iter(_harness.best_times(fns, args.repeat, quick=args.quick))
-        eager, jit, reference, jax_time = (next(times) if fn is not None else None
-                                           for fn in (w.ours, w.jit, w.reference, t.jax))
+        timed = (w.ours, w.jit, w.reference, t.floor, t.jax)
+        times = iter(_harness.best_times([fn for fn in timed if fn is not None], args.repeat,
+                                         quick=args.quick))
+        eager, jit, reference, floor, jax_time = (next(times) if fn is not None else None
+                                                  for fn in timed)
         ref_text = "" if reference is None else (
             f"{_harness.format_figure(reference / t.count * 1e6)} us" if t.unit == "us"
             else f"{reference * 1e3:.3f} ms")
         cells = [t.name, _figure(t, eager, reference), _verdict(t, t.eager_bound, eager, reference),
-                 _figure(t, jit, reference), _verdict(t, t.jit_bound, jit, reference), ref_text]
+                 _figure(t, jit, reference), _verdict(t, t.jit_bound, jit, reference), ref_text,
+                 _figure(t, floor, reference)]
         if jax is not None:
             cells.append(_figure(t, jax_time, reference))
         lines.append("| " + " | ".join(cells) + " |")
