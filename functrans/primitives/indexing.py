@@ -65,7 +65,37 @@ def build_index(index, arrays):
     return tuple(arrays[i.k] if type(i) is IndexArray else i for i in index)
 
 
+_SHAPES: dict = {}  # (shape, index, index arrays' shapes and dtypes) -> the result's shape
+# An index element as a key: a slice by its bounds; a boolean apart from the integer it equals
+# (``x[True]`` adds an axis, ``x[1]`` takes a row).
+_KEYED = {slice: lambda i: (i.start, i.stop, i.step), bool: lambda i: ("bool", i),
+          np.bool_: lambda i: ("bool", bool(i))}
+
+
+def _plain(i):
+    return i
+_SHAPES_KEPT = 1024
+
+
 def _result_shape(shape, index, arrays):
+    """Shape of x[index] for x of ``shape``: indexing a stride-0 dummy once per kind of index
+    (the dummy's fancy indexing writes a result of that shape), then from a table, since an
+    eager ``grad`` asks again on every call."""
+    try:
+        key = (tuple(shape), tuple(_KEYED.get(type(i), _plain)(i) for i in index),
+               tuple((a.shape, a.dtype.char) for a in arrays))
+        found = _SHAPES.get(key)
+    except TypeError:  # an element of the index that cannot be a key: computed every time
+        return _dummy_result_shape(shape, index, arrays)
+    if found is None:
+        found = _dummy_result_shape(shape, index, arrays)
+        if len(_SHAPES) >= _SHAPES_KEPT:
+            _SHAPES.clear()
+        _SHAPES[key] = found
+    return found
+
+
+def _dummy_result_shape(shape, index, arrays):
     """Shape of x[index] for x of ``shape``, computed on a stride-0 dummy (no data touched)."""
     probe = np.zeros((), np.int8)  # host-metadata: one byte, viewed with stride 0
     dummy = np.lib.stride_tricks.as_strided(probe, shape, (0,) * len(shape))  # host-metadata: ditto
