@@ -22,6 +22,7 @@ import functrans.numpy as fnp
 from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
+from functrans.interpreters.batching import BatchTracer
 from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
 
@@ -29,10 +30,6 @@ __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_en
            "l1", "mse", "nll"]
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _arange(xp: Any, n: int, shape: tuple[int, ...]) -> Array:
-    return xp.arange(n).reshape(shape)
 
 
 def _reduce(values: Array, reduction: str, fn: str) -> Array:
@@ -116,20 +113,10 @@ def _class_axis(ndim: int, fn: str) -> int:
     return 0 if ndim == 1 else 1
 
 
-def _one_hot(labels: ArrayLike, num_classes: int, axis: int, fn: str) -> Array:
-    """One-hot booleans with the classes on ``axis``, from integer labels (a constant),
-    made where the labels live (NumPy or CuPy)."""
-    labels = fnp.asarray(labels)
+def _integer_labels(labels: Array, fn: str) -> None:
     if not np.issubdtype(labels.dtype, np.integer):
         raise TypeError(f"{fn}: integer class labels expected, got dtype {labels.dtype}; give "
                         f"class probabilities with the input's shape for soft targets")
-    shape = [1] * (fnp.ndim(labels) + 1)
-    shape[axis] = num_classes
-    if isinstance(labels, Tracer):  # labels under vmap/jit: stay with traced operations
-        classes = fnp.reshape(fnp.arange(num_classes, like=labels), tuple(shape))  # labels' device
-        return fnp.expand_dims(labels, axis) == classes
-    classes = backend_of(labels).make_like(labels, _arange, num_classes, tuple(shape))
-    return array_module(labels).expand_dims(labels, axis) == classes
 
 
 def _check_labels(logits_shape: tuple, labels_shape: tuple, axis: int, fn: str) -> None:
@@ -137,6 +124,9 @@ def _check_labels(logits_shape: tuple, labels_shape: tuple, axis: int, fn: str) 
     if labels_shape != expected:
         raise ValueError(f"{fn}: integer labels must have shape {expected} for an input of "
                          f"shape {logits_shape} (classes on axis {axis}), got {labels_shape}")
+    if logits_shape[axis] == 0:
+        raise ValueError(f"{fn}: the input has no classes (axis {axis} of shape "
+                         f"{logits_shape} has length 0); integer labels need at least one")
 
 
 def _host_labels(labels: Any) -> Any:
@@ -159,31 +149,37 @@ def _position(flags: Any) -> tuple[int, ...]:
 
 
 class _Labels:
-    """What the loss needs to know about the labels beyond the one-hot selection, shaped like
-    the per-position loss (``one_hot`` reduced over ``axis``, kept when ``keepdims``): ``keep``,
-    False where a label equals ``ignore_index`` (``None`` when no position is ignored), and
-    ``hit``, whether the label is a class (``None`` when the labels were checked; under
-    ``jit``/``vmap`` or on a device they are not read, and a position neither hit nor kept
-    gets the loss NaN)."""
+    """Integer labels made ready for the loss from the labels alone: one test per position,
+    never a pass over the classes. Every array has the labels' shape with a class axis of
+    length 1 inserted at ``axis``, the shape of the per-position loss before it is squeezed.
 
-    __slots__ = ("hit", "keep")
+    ``index``: the labels with each entry a class (an ignored label, or one outside the
+    classes, replaced by some class), so that a gather along ``axis`` is always in range.
+    ``keep``: False where a label equals ``ignore_index`` (``None`` when no position is
+    ignored). ``hit``: whether a kept label is a class (``None`` when the labels were checked;
+    under ``jit``/``vmap`` or on a device they are not read, and a position neither hit nor
+    kept gets the loss NaN)."""
 
-    def __init__(self, labels: Any, one_hot: Array, axis: int, keepdims: bool,
-                 ignore_index: int, fn: str) -> None:
-        num_classes = fnp.shape(one_hot)[axis]
+    __slots__ = ("hit", "index", "keep")
+
+    def __init__(self, labels: Array, num_classes: int, axis: int, ignore_index: int,
+                 fn: str) -> None:
         host = _host_labels(labels)
         self.keep: Any = None
         self.hit: Any = None
+        ignore_is_a_class = 0 <= ignore_index < num_classes
         if host is None:  # abstract or on a device: mark the positions, read nothing
-            keep = fnp.not_equal(labels, ignore_index)
-            self.keep = fnp.expand_dims(keep, axis) if keepdims else keep
-            self.hit = fnp.max(one_hot, axis=axis, keepdims=keepdims)  # the label is a class
-            if 0 <= ignore_index < num_classes:
+            labels = fnp.expand_dims(labels, axis)
+            self.index = labels % num_classes  # a class for every integer
+            self.hit = self.index == labels  # the label is a class
+            self.keep = labels != ignore_index
+            if ignore_is_a_class:
                 self.hit = fnp.logical_and(self.hit, self.keep)
             return
+        xp = array_module(host)
+        self.index = xp.expand_dims(host, axis)
         if host.size == 0:
             return
-        ignore_is_a_class = 0 <= ignore_index < num_classes
         if host.min() >= 0 and host.max() < num_classes and not ignore_is_a_class:
             return  # the common case: every label is a class, none ignored
         keep = host != ignore_index
@@ -196,7 +192,22 @@ class _Labels:
                              f"labels must be class indices in [0, {num_classes}), or "
                              f"ignore_index={ignore_index} to leave a position out of the loss")
         if not keep.all():
-            self.keep = array_module(keep).expand_dims(keep, axis) if keepdims else keep
+            self.keep = xp.expand_dims(keep, axis)
+            self.index = xp.where(self.keep, self.index, 0)
+
+    def pick(self, x: Array, axis: int) -> Array:
+        """The entries of ``x`` at the labels along ``axis`` (kept with length 1): a gather,
+        one entry per position. Labels that ``vmap`` batches select by comparison with the
+        classes instead: a gather whose array and positions both differ from example to
+        example is applied one example at a time under ``vmap``, where the comparison is one
+        batched pass."""
+        index = self.index
+        if type(index) is not BatchTracer:
+            return fnp.take_along_axis(x, index, axis=axis)
+        shape = [1] * fnp.ndim(x)
+        shape[axis] = fnp.shape(x)[axis]
+        classes = fnp.reshape(fnp.arange(shape[axis], like=index), tuple(shape))
+        return fnp.sum(fnp.where(index == classes, x, 0), axis=axis, keepdims=True)
 
     def mask(self, values: Array) -> Array:
         """``values`` (one per position) with ignored positions 0 and, unless the labels were
@@ -208,15 +219,21 @@ class _Labels:
         scalar = fnp.result_type(values).type  # the fill keeps the values' dtype
         return fnp.where(self.hit, values, fnp.where(self.keep, scalar(math.nan), scalar(0)))
 
-    def reduce(self, values: Array, reduction: str, fn: str) -> Array:
-        """The masked ``values`` reduced; the mean runs over the positions not ignored."""
+    def reduce(self, values: Array, axis: int, reduction: str, fn: str) -> Array:
+        """The masked ``values`` reduced (``"none"``: without the class axis); the mean runs
+        over the positions not ignored."""
+        if reduction == "none":
+            return fnp.squeeze(values, axis=axis)
         if self.keep is None or reduction != "mean":
             return _reduce(values, reduction, fn)
         total = fnp.sum(values)
         if self.hit is None:  # checked host labels: the count is a number
             count = int(self.keep.sum())
             return total / count if count else total * math.nan  # none left: NaN, as PyTorch
-        return total / fnp.astype(fnp.sum(self.keep), total.dtype)
+        count = fnp.astype(fnp.sum(self.keep), total.dtype)
+        # none left: NaN, as PyTorch, without a warning of a division by zero (here, nor in
+        # the derivative)
+        return total / fnp.where(count > 0, count, math.nan)
 
 
 def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
@@ -255,10 +272,11 @@ def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
     log_probs = fnp.asarray(log_probs)
     axis = _class_axis(fnp.ndim(log_probs), "nll")
     _check_labels(fnp.shape(log_probs), fnp.shape(target), axis, "nll")
-    one_hot = _one_hot(target, fnp.shape(log_probs)[axis], axis, "nll")
-    labels = _Labels(fnp.asarray(target), one_hot, axis, False, ignore_index, "nll")
-    picked = fnp.sum(fnp.where(one_hot, log_probs, 0), axis=axis)
-    return labels.reduce(labels.mask(-picked), reduction, "nll")
+    target = fnp.asarray(target)
+    _integer_labels(target, "nll")
+    labels = _Labels(target, fnp.shape(log_probs)[axis], axis, ignore_index, "nll")
+    picked = labels.pick(log_probs, axis)
+    return labels.reduce(labels.mask(-picked), axis, reduction, "nll")
 
 
 def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float = 0.0,
@@ -313,30 +331,37 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     axis = _class_axis(fnp.ndim(logits), "cross_entropy")
     num_classes = fnp.shape(logits)[axis]
     target = fnp.asarray(target)
-    labels = None
     if fnp.shape(target) == fnp.shape(logits) and not np.issubdtype(target.dtype, np.integer):
-        probs = target
-        total = fnp.sum(probs, axis=axis, keepdims=True)
-    else:
-        _check_labels(fnp.shape(logits), fnp.shape(target), axis, "cross_entropy")
-        probs = _one_hot(target, num_classes, axis, "cross_entropy")
-        labels = _Labels(target, probs, axis, True, ignore_index, "cross_entropy")
-        total = None  # one-hot rows sum to 1
+        return _cross_entropy_probs(logits, target, axis, label_smoothing, reduction)
+    _check_labels(fnp.shape(logits), fnp.shape(target), axis, "cross_entropy")
+    _integer_labels(target, "cross_entropy")
+    labels = _Labels(target, num_classes, axis, ignore_index, "cross_entropy")
+    # -log_softmax(x)_t = logsumexp(x) - x_t: the label's logit is gathered, one entry per
+    # position, and the log-softmax itself is never formed.
+    lse = _shifted_logsumexp(logits, axis)
+    picked = labels.pick(logits, axis)
     if label_smoothing:
-        if probs.dtype == np.bool_:  # one-hot: in the logits' dtype, so float32 stays float32
-            probs = fnp.astype(probs, logits.dtype if np.issubdtype(logits.dtype, np.inexact)
-                               else np.float64)
+        # The target (1 - e) one_hot(t) + e / C gives (1 - e) x_t + e mean_c(x_c) in place of
+        # x_t (its rows sum to 1, so logsumexp keeps weight 1).
+        mean = fnp.mean(logits, axis=axis, keepdims=True)
+        if label_smoothing == 1.0:  # x_t has weight 0: left out, so an infinite x_t is too
+            picked = mean
+        else:
+            picked = (1.0 - label_smoothing) * picked + label_smoothing * mean
+    return labels.reduce(labels.mask(lse - picked), axis, reduction, "cross_entropy")
+
+
+def _cross_entropy_probs(logits: Array, probs: Array, axis: int, label_smoothing: float,
+                         reduction: str) -> Array:
+    """``cross_entropy`` with class probabilities as the target."""
+    num_classes = fnp.shape(logits)[axis]
+    total = fnp.sum(probs, axis=axis, keepdims=True)
+    if label_smoothing:
         probs = probs * (1.0 - label_smoothing) + label_smoothing / num_classes
     # -sum_c p_c log_softmax(x)_c = logsumexp(x) * sum_c p_c - sum_c p_c x_c: the log-softmax
     # itself is never formed, which saves a pass over the logits.
-    lse = _shifted_logsumexp(logits, axis)
-    picked = fnp.sum(fnp.where(probs, logits, 0) if probs.dtype == np.bool_ else probs * logits,
-                     axis=axis, keepdims=True)
-    values = (lse if total is None else lse * total) - picked
-    if labels is not None:
-        values = labels.mask(values)
-        if reduction == "mean":
-            return labels.reduce(values, reduction, "cross_entropy")
+    values = _shifted_logsumexp(logits, axis) * total - fnp.sum(probs * logits, axis=axis,
+                                                                 keepdims=True)
     if reduction == "none":
         values = fnp.squeeze(values, axis=axis)
     return _reduce(values, reduction, "cross_entropy")
