@@ -22,7 +22,6 @@ import functrans.numpy as fnp
 from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
-from functrans.interpreters.batching import BatchTracer
 from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
 
@@ -197,17 +196,8 @@ class _Labels:
 
     def pick(self, x: Array, axis: int) -> Array:
         """The entries of ``x`` at the labels along ``axis`` (kept with length 1): a gather,
-        one entry per position. Labels that ``vmap`` batches select by comparison with the
-        classes instead: a gather whose array and positions both differ from example to
-        example is applied one example at a time under ``vmap``, where the comparison is one
-        batched pass."""
-        index = self.index
-        if type(index) is not BatchTracer:
-            return fnp.take_along_axis(x, index, axis=axis)
-        shape = [1] * fnp.ndim(x)
-        shape[axis] = fnp.shape(x)[axis]
-        classes = fnp.reshape(fnp.arange(shape[axis], like=index), tuple(shape))
-        return fnp.sum(fnp.where(index == classes, x, 0), axis=axis, keepdims=True)
+        one entry per position."""
+        return fnp.take_along_axis(x, self.index, axis=axis)
 
     def mask(self, values: Array) -> Array:
         """``values`` (one per position) with ignored positions 0 and, unless the labels were

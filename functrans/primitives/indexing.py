@@ -37,6 +37,7 @@ from functrans.primitives._define import (
     to_front,
     unbroadcast,
 )
+from functrans.primitives.conversion import constant_like
 from functrans.primitives.elementwise import select
 
 
@@ -166,7 +167,30 @@ def _gather_batch(values, dims, *, index):
         out_dim = _batch_lands(lambda n: x.shape, index,
                                lambda n: [(n,) + s[1:] if b else s for s, b in shapes])
         return gather_p.bind(x, *arrays, index=index), out_dim
-    return NotImplemented  # a different array and different positions in every example
+    if not _arrays_lead(index):
+        return NotImplemented  # vmap's loop
+    # A different array and different positions in every example: x[b][index] is
+    # x[(b,) + index], the example's number one more leading index array.
+    x = to_front(x, dx)
+    arrays = _with_examples(x, arrays, array_dims, batch_size(values, dims))
+    return gather_p.bind(x, *arrays, index=(IndexArray(len(arrays) - 1),) + index), 0
+
+
+def _arrays_lead(index) -> bool:
+    """Whether the integer arrays of ``index`` come first, side by side (``x[rows, cols]``,
+    ``take_along_axis``, an embedding's ``x[ids]``): then one more array in front of them
+    keeps the layout of ``x[index]`` behind the new leading axis."""
+    count = next((k for k, i in enumerate(index) if type(i) is not IndexArray), len(index))
+    return count > 0 and all(type(i) is not IndexArray for i in index[count:])
+
+
+def _with_examples(x, arrays, dims, size):
+    """The index arrays laid out to broadcast example by example, and after them each
+    example's number, shaped ``(size, 1, ..., 1)`` to broadcast against them (made on the
+    device of ``x``)."""
+    rank = max(len(a.shape) - (d is not None) for a, d in zip(arrays, dims))
+    examples = reshape(constant_like(x, _arange, size), (size,) + (1,) * rank)
+    return _batched_index_arrays(arrays, dims) + [examples]
 
 
 gather_p.batch = _gather_batch
@@ -275,14 +299,25 @@ scatter_add_p.transpose = _scatter_add_transpose
 
 def _scatter_batch(prim):
     """x (batched or broadcast to be) keeps its batch axis first; the updates are laid out
-    like the batched ``x[index]``. Positions that differ between examples: ``NotImplemented``
-    (vmap's loop)."""
+    like the batched ``x[index]``. Positions that differ between examples: the example's
+    number joins the index when the index's arrays lead it (``_arrays_lead``), else
+    ``NotImplemented`` (vmap's loop)."""
 
     def batch(values, dims, *, index):
         (x, updates, *arrays), (dx, du, *array_dims) = values, dims
-        if any(d is not None for d in array_dims):
-            return NotImplemented
         size = batch_size(values, dims)
+        if any(d is not None for d in array_dims):
+            if not _arrays_lead(index):
+                return NotImplemented
+            x = bdim_at_front(x, dx, size)
+            arrays = _with_examples(x, arrays, array_dims, size)
+            batched_index = (IndexArray(len(arrays) - 1),) + index
+            if du is not None:  # the batch axis first, then the example's own axes
+                updates = to_front(updates, du)
+                missing = len(_result_shape(x.shape, batched_index, arrays)) - len(updates.shape)
+                if missing:
+                    updates = reshape(updates, (size,) + (1,) * missing + tuple(updates.shape[1:]))
+            return prim.bind(x, updates, *arrays, index=batched_index), 0
         x = bdim_at_front(x, dx, size)
         batched_index = (slice(None),) + index
         shapes = [a.shape for a in arrays]
