@@ -168,6 +168,9 @@ class _Labels:
         self.hit: Any = None
         ignore_is_a_class = 0 <= ignore_index < num_classes
         if host is None:  # abstract or on a device: mark the positions, read nothing
+            info = np.iinfo(labels.dtype)
+            if info.max < num_classes or info.min > ignore_index:  # (uint8 and -100, say)
+                labels = fnp.astype(labels, np.int64)  # the arithmetic below needs the room
             labels = fnp.expand_dims(labels, axis)
             self.index = labels % num_classes  # a class for every integer
             self.hit = self.index == labels  # the label is a class

@@ -157,6 +157,19 @@ def test_eager_jit_and_vmap_agree_and_give_nan_for_a_label_outside_the_classes(b
 
 
 @pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("dtype, classes", [(np.int8, 300), (np.uint8, 10), (np.int16, 5)])
+def test_narrow_label_dtypes_under_jit(backend, name, dtype, classes):
+    # more classes than int8 holds, and the default ignore_index (-100) below uint8's range:
+    # the traced labels are widened before the arithmetic instead of overflowing
+    x = np.random.default_rng(6).normal(size=(4, classes))
+    labels = np.array([1, 3, 0, 2], dtype)
+    want = reference(name, x, labels.astype(np.int64))
+    z, y = backend.put((x, labels))
+    assert_same(backend.get(ft.jit(loss_fn(name))(z, y)), want)
+    assert_same(backend.get(loss_fn(name)(z, y)), want)
+
+
+@pytest.mark.parametrize("name", LOSSES)
 def test_gradients_agree_eager_jit_and_per_example_under_vmap(backend, name):
     x = backend.put(np.random.default_rng(5).normal(size=(6, 5)))
     labels = backend.put(np.array([0, 4, -100, 2, 3, 1]))
