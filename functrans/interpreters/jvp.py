@@ -112,6 +112,8 @@ class JVPTrace(Trace):
                 return self.apply_rule(prim, rule, args, params)
             if unpacked is not None and not params:
                 out, tangent_out = unpacked[1](px, tx, py, ty)
+            elif unpacked is not None and len(unpacked) > 2:  # (a rule that takes parameters)
+                out, tangent_out = unpacked[2](px, tx, py, ty, **params)
             else:
                 return self.apply_rule(prim, rule, args, params, [px, py], [tx, ty])
         else:
