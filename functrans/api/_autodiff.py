@@ -212,11 +212,14 @@ def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: b
                 if leaf.dtype.kind in "fc":
                     return _grad_of_leaf(fun, args, kwargs, nums[0], leaf, name)
         flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
-        leaves = [as_array(leaf) for leaf in flat.leaves]
-        describe = describe_leaves(args, nums)
-        check_differentiable_inputs(leaves, describe, name, allow_int)
+        leaves = flat.leaves
+        for leaf in leaves:  # NumPy arrays of a float dtype (a model's parameters) pass as they are
+            if type(leaf) is not np.ndarray or leaf.dtype.kind not in "fc":
+                leaves = [as_array(leaf) for leaf in leaves]
+                check_differentiable_inputs(leaves, describe_leaves(args, nums), name, allow_int)
+                break
         if holomorphic:
-            check_holomorphic_inputs(leaves, describe, name)
+            check_holomorphic_inputs(leaves, describe_leaves(args, nums), name)
 
         def scalar_fun(tracers: list) -> list:
             out = flat.apply(tracers)

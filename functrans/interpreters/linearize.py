@@ -20,6 +20,8 @@ from functrans.core.trace import pop_trace, push_trace
 from functrans.core.zeros import zero
 from functrans.interpreters.jvp import JVPTrace, JVPTracer
 
+_new = object.__new__
+
 
 def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: str) -> tuple[list, Program]:
     """Run ``fun(list_of_tracers) -> list_of_outputs`` at ``primals``; return the outputs and
@@ -32,15 +34,27 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
     tape = push_trace(linear_trace_type(), origin)
     jvp_trace = push_trace(JVPTrace, origin)
     try:
-        if len(primals) == 1:  # (grad of one array: no list comprehensions)
-            p = primals[0]
-            v = tape.new_var(p.shape, p.dtype)
-            in_vars = [v]
-            tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p]
-        else:
-            in_vars = [tape.new_var(p.shape, p.dtype) for p in primals]
-            tracers = [JVPTracer(jvp_trace, p, v) if p.dtype.kind in "fc" else p
-                       for p, v in zip(primals, in_vars)]
+        # One input variable and one tracer per primal, filled in here rather than by their
+        # __init__ (three Python calls fewer per input, on every call of grad)
+        in_vars = []
+        tracers = []
+        for n, p in enumerate(primals):
+            dtype = p.dtype
+            v = _new(Var)
+            v._trace = tape
+            v.shape = p.shape
+            v.dtype = dtype
+            v.index = n
+            in_vars.append(v)
+            if dtype.kind in "fc":
+                tracer = _new(JVPTracer)
+                tracer._trace = jvp_trace
+                tracer.primal = p
+                tracer.tangent = v
+                tracers.append(tracer)
+            else:
+                tracers.append(p)
+        tape.num_vars = len(in_vars)
         outs = fun(tracers)
         out_primals = []
         out_tangents = []
