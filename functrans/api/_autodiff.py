@@ -358,6 +358,42 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
         )
     primals, tangents = tuple(primals), tuple(tangents)
     flat = FlatFun(fun, primals, has_aux=has_aux, name=name)
+    if _plain_pairs(primals, tangents):  # nothing to check, convert or flatten
+        flat_p, flat_t = list(primals), list(tangents)
+    else:
+        flat_p, flat_t = _checked_pairs(name, flat, primals, tangents)
+
+    def traced(tracers: list) -> list:
+        outs = flat(tracers)
+        strip_aux(flat, tracers)
+        return outs
+
+    outer = enter_scope(name)
+    try:
+        out_p, out_t = jvp_flat(traced, flat_p, flat_t, name)
+        check_array_outputs(out_p, name, flat.out_tree)
+        out_t = materialize(out_t, out_p)
+    finally:
+        exit_scope(outer)
+    result = (flat.out_tree.unflatten(out_p), flat.out_tree.unflatten(out_t))
+    return result + (flat.aux,) if has_aux else result
+
+
+def _plain_pairs(primals: tuple, tangents: tuple) -> bool:
+    """Whether each primal and its tangent are NumPy arrays of one float (or complex) dtype
+    and shape: arguments ``jvp`` takes as they are."""
+    if len(primals) != len(tangents):
+        return False
+    for p, t in zip(primals, tangents):
+        if type(p) is not np.ndarray or type(t) is not np.ndarray or p.dtype.kind not in "fc" \
+                or t.dtype != p.dtype or t.shape != p.shape:
+            return False
+    return True
+
+
+def _checked_pairs(name: str, flat: FlatFun, primals: tuple, tangents: tuple) -> tuple[list, list]:
+    """The primal and tangent leaves of ``jvp``'s arguments, converted and checked (structure,
+    shapes, dtypes; integer primals take only integer zeros as tangents)."""
     t_leaves, t_tree = tree.flatten(tangents)
     if t_tree != flat.in_tree:
         tree.assert_same_structure(primals, tangents, names=("primals", "tangents"))
@@ -382,18 +418,7 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
             )
         flat_p.append(p)
         flat_t.append(t)
-
-    def traced(tracers: list) -> list:
-        outs = flat(tracers)
-        strip_aux(flat, tracers)
-        return outs
-
-    with named_scope(name):
-        out_p, out_t = jvp_flat(traced, flat_p, flat_t, name)
-        check_array_outputs(out_p, name, flat.out_tree)
-        out_t = materialize(out_t, out_p)
-    result = (flat.out_tree.unflatten(out_p), flat.out_tree.unflatten(out_t))
-    return result + (flat.aux,) if has_aux else result
+    return flat_p, flat_t
 
 
 def _integer_tangent(name: str, primals: tuple, i: int, primal: Any, tangent: Any) -> Any:
