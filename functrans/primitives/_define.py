@@ -399,7 +399,20 @@ def reduction_primitive(name: str, impl: Callable,
     """
     prim = Primitive(name)
     prim.impl = impl
-    prim.shape_rule = lambda x, *, axes: (reduced_shape(x.shape, axes), dtype_rule(x.dtype))
+
+    def shape_rule(x, *, axes):
+        shape = x.shape
+        try:
+            out = _REDUCED[shape, axes]
+        except KeyError:
+            out = reduced_shape(shape, axes)
+            if len(_REDUCED) < _BROADCASTS_KEPT:
+                _REDUCED[shape, axes] = out
+        except TypeError:  # (axes given as a list: not remembered)
+            out = reduced_shape(shape, axes)
+        return out, dtype_rule(x.dtype)
+
+    prim.shape_rule = shape_rule
     bind = prim.bind
 
     def batch(values, dims, *, axes):
@@ -409,6 +422,11 @@ def reduction_primitive(name: str, impl: Callable,
 
     prim.batch = batch
     return prim
+
+
+# The shapes of reductions asked so far, by (operand shape, axes): the shape rules of the
+# reductions a differentiated function records on every call.
+_REDUCED: dict = {}
 
 
 def reduced_shape(shape: tuple, axes: Sequence[int]) -> tuple:
@@ -651,19 +669,40 @@ def unbroadcast(ct, like):
     if ct_dtype is None or shape:
         ct_shape = ct.shape
         if ct_shape != shape:
-            lead = len(ct_shape) - len(shape)
-            axes = tuple(range(lead)) + tuple(
-                i + lead for i, d in enumerate(shape) if d == 1 and ct_shape[i + lead] != 1
-            )
+            axes = _summed_axes(ct_shape, shape)
             if axes:
-                ct = reduce_sum(ct, axes=axes)
+                ct = reduce_sum_p.bind(ct, axes=axes)
             if ct.shape != shape:
-                ct = reshape(ct, shape)
+                ct = reshape_p.bind(ct, new_sizes=tuple(shape))
         ct_dtype = ct.dtype
     dtype = like.dtype
     if ct_dtype is not dtype and ct_dtype != dtype:
         ct = convert_to_cotangent_dtype(ct, dtype)
     return ct
+
+
+# The axes ``unbroadcast`` sums, by (cotangent shape, input shape): a backward pass asks the
+# same few on every call (a bias's cotangent summed over the batch).
+_SUMMED: dict = {}
+
+
+def _summed_axes(ct_shape: tuple, shape: tuple) -> tuple:
+    """The axes of a cotangent of shape ``ct_shape`` that broadcasting to it from ``shape``
+    added or stretched."""
+    key = (ct_shape, shape)
+    try:
+        axes = _SUMMED.get(key)
+    except TypeError:  # (a shape that is not a tuple: not remembered)
+        axes = None
+        key = None
+    if axes is None:
+        lead = len(ct_shape) - len(shape)
+        axes = tuple(range(lead)) + tuple(
+            i + lead for i, d in enumerate(shape) if d == 1 and ct_shape[i + lead] != 1
+        )
+        if key is not None and len(_SUMMED) < _BROADCASTS_KEPT:
+            _SUMMED[key] = axes
+    return axes
 
 
 def convert_to_cotangent_dtype(ct, dtype: Any):
@@ -979,7 +1018,23 @@ def _reduce_sum_jvp_args(x, t, *, axes):
 
 reduce_sum_p.jvp = _reduce_sum_jvp
 reduce_sum_p.jvp_args = (_reduce_sum_jvp, _reduce_sum_jvp_args)
-reduce_sum_p.transpose = lambda ct, x, *, axes: (expand_reduced(ct, x.shape, axes),)
+def _reduce_sum_transpose(ct, x, *, axes):
+    shape = x.shape
+    key = (shape, axes)
+    try:
+        kept = _KEPT_DIMS.get(key)
+    except TypeError:  # (a shape that is not a tuple: not remembered)
+        return (expand_reduced(ct, shape, axes),)
+    if kept is None:
+        kept = tuple(i for i in range(len(shape)) if i not in axes)
+        if len(_KEPT_DIMS) < _BROADCASTS_KEPT:
+            _KEPT_DIMS[key] = kept
+    return (broadcast_in_dim_p.bind(ct, shape=shape, broadcast_dimensions=kept),)
+
+
+# The dimensions a sum keeps, by (operand shape, summed axes), for its transpose.
+_KEPT_DIMS: dict = {}
+reduce_sum_p.transpose = _reduce_sum_transpose
 
 
 def reduce_sum(x, axes: Sequence[int]):
