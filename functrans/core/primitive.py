@@ -11,10 +11,12 @@ All rules live as attributes of the primitive object (no lookups by name on the 
 - ``transpose(ct, *args, **params) -> tuple of cotangents``: for primitives linear in some
   inputs; linear inputs arrive as ``Var`` objects (``is_linear(x)``), the others as values;
   ``zero`` for an input that gets no cotangent.
-- ``jvp_args``: ``(jvp, rule)``, set by the registrars of one- and two-input primitives: ``rule``
-  is ``jvp`` taking the (primal, tangent) pairs unpacked, ``rule(x, t_x, **params)`` or
-  (without parameters) ``rule(x, t_x, y, t_y)``; forward mode calls it instead of building
-  the lists (only while ``jvp`` is still the rule it belongs to).
+- ``jvp_args``: ``(jvp, rule)`` or ``(jvp, rule, rule_with_params)``, set by the registrars of
+  one- and two-input primitives: ``rule`` is ``jvp`` taking the (primal, tangent) pairs
+  unpacked, ``rule(x, t_x, **params)`` or (without parameters) ``rule(x, t_x, y, t_y)``, and
+  ``rule_with_params(x, t_x, y, t_y, **params)`` the two-input form with parameters; forward
+  mode calls them instead of building the lists (only while ``jvp`` is still the rule they
+  belong to).
 """
 from __future__ import annotations
 

@@ -821,9 +821,13 @@ def _add_jvp_args(x, t_x, y, t_y):
     if t_x is not zero and t_y is not zero and type(t_x) is Var and type(t_y) is Var:
         trace = t_x._trace
         if (type(trace) is LinearTrace and t_y._trace is trace and t_x.dtype is t_y.dtype
-                and t_x.shape == t_y.shape and trace.thread == get_ident()):
+                and trace.thread == get_ident()):
             out = x + y if type(x) in HOST_TYPES and type(y) in HOST_TYPES else add(x, y)
-            return out, trace.record_like(add_p, (t_x, t_y), t_x)
+            if t_x.shape == t_y.shape:
+                return out, trace.record_like(add_p, (t_x, t_y), t_x)
+            # a sum that broadcasts (a bias added to a batch): recorded as bind would record
+            # it, without the registrar's per-input rules in between
+            return out, _like_output(trace.process_primitive(add_p, (t_x, t_y), {}), out)
     return _add_jvp_generic(x, t_x, y, t_y)
 
 
