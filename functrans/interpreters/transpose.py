@@ -147,7 +147,10 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
                 continue
             index = arg.index
             previous = acc[index]
-            acc[index] = ct_in if previous is no_ct else add(previous, ct_in)
+            if previous is no_ct:
+                acc[index] = ct_in
+            else:  # (NumPy values added without bind, unless debug_nans checks every operation)
+                acc[index] = _sum(previous, ct_in) if inline else add(previous, ct_in)
     return [acc[v.index] for v in program.in_vars]
 
 

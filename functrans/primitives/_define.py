@@ -555,6 +555,8 @@ def add_tangents(a, b):
         if type(trace) is LinearTrace and b._trace is trace and a.dtype is b.dtype \
                 and a.shape == b.shape and trace.thread == get_ident():
             return trace.record_like(add_p, (a, b), a)
+    elif type(a) in HOST_TYPES and type(b) in HOST_TYPES:  # forward mode on NumPy values
+        return add_p.impl(a, b)
     return add(a, b)
 
 
@@ -629,7 +631,11 @@ def deflinear(prim: Primitive, transpose: Callable) -> None:
             out = prim.impl(x, **params) if params else prim.impl(x)
         else:
             out = bind(x, **params)
-        return out, (zero if t is zero else bind(t, **params))
+        if t is zero:
+            return out, zero
+        if type(t) in HOST_TYPES:  # (forward mode on NumPy values)
+            return out, (prim.impl(t, **params) if params else prim.impl(t))
+        return out, bind(t, **params)
 
     prim.jvp = jvp
     if not prim.multiple_results:
@@ -1017,7 +1023,11 @@ def _reduce_sum_jvp(primals, tangents, *, axes):
 
 def _reduce_sum_jvp_args(x, t, *, axes):
     out = reduce_sum_p.impl(x, axes=axes) if type(x) in HOST_TYPES else reduce_sum_p.bind(x, axes=axes)
-    return out, (zero if t is zero else reduce_sum_p.bind(t, axes=axes))
+    if t is zero:
+        return out, zero
+    if type(t) in HOST_TYPES:  # (forward mode on NumPy values)
+        return out, reduce_sum_p.impl(t, axes=axes)
+    return out, reduce_sum_p.bind(t, axes=axes)
 
 
 reduce_sum_p.jvp = _reduce_sum_jvp
