@@ -18,7 +18,8 @@ from functrans.config import config
 from functrans.core.ir import Program, Var
 from functrans.core.trace import Tracer, enter_scope, exit_scope
 from functrans.core.zeros import zero
-from functrans.primitives import add_p, mul_p
+from functrans.primitives import add_p, div_p, mul_p, neg_p
+from functrans.primitives._define import unbroadcast
 
 _add = add_p.bind
 _mul = mul_p.bind
@@ -101,16 +102,17 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
             if ct is no_ct:
                 continue
             acc[index] = no_ct  # free it as soon as it is used
-            # The two equations most tangent programs are made of, done here on NumPy values
+            # The equations most tangent programs are made of, done here on NumPy values
             # without the rule's dispatch (the result is the rule's): a tangent times a
-            # constant (every unary JVP rule, and mul by a constant), and the sum of two
-            # tangents; each only where the linear input has the output's shape and dtype,
-            # so that no unbroadcasting or conversion is needed.
-            if inline and (prim is mul_p or prim is add_p) and (
+            # constant (every unary JVP rule, and mul by a constant), divided by one (log's
+            # rule, a mean), negated (a difference), and the sum of two tangents (summed back
+            # to the shape of one that broadcast); each only where the linear input has the
+            # output's dtype, so that no conversion is needed.
+            if inline and (prim is mul_p or prim is add_p or prim is div_p or prim is neg_p) and (
                     scalar_dtypes.get(type(ct), None) is out.dtype
                     or type(ct) is ndarray and ct.dtype is out.dtype):
-                x, y = args
                 if prim is mul_p:
+                    x, y = args
                     if type(y) in host:
                         linear, ct_in = x, ct * y
                     elif type(x) in host:
@@ -130,16 +132,37 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
                         previous = acc[index]
                         acc[index] = ct_in if previous is no_ct else _sum(previous, ct_in)
                         continue
-                elif type(x) is var_type and type(y) is var_type and x._trace is trace \
-                        and y._trace is trace and x.shape == y.shape == out.shape \
-                        and x.dtype is out.dtype and y.dtype is out.dtype:
-                    index = x.index
-                    previous = acc[index]
-                    acc[index] = ct if previous is no_ct else _sum(previous, ct)
-                    index = y.index
-                    previous = acc[index]
-                    acc[index] = ct if previous is no_ct else _sum(previous, ct)
-                    continue
+                elif prim is add_p:
+                    x, y = args
+                    if type(x) is var_type and type(y) is var_type and x._trace is trace \
+                            and y._trace is trace and x.dtype is out.dtype and y.dtype is out.dtype:
+                        shape = out.shape
+                        ct_x = ct if x.shape == shape else unbroadcast(ct, x)
+                        ct_y = ct if y.shape == shape else unbroadcast(ct, y)
+                        index = x.index
+                        previous = acc[index]
+                        acc[index] = ct_x if previous is no_ct else _sum(previous, ct_x)
+                        index = y.index
+                        previous = acc[index]
+                        acc[index] = ct_y if previous is no_ct else _sum(previous, ct_y)
+                        continue
+                elif prim is div_p:
+                    x, y = args
+                    if type(y) in host and type(x) is var_type and x._trace is trace \
+                            and x.shape == out.shape and x.dtype is out.dtype:
+                        ct_in = ct / y
+                        index = x.index
+                        previous = acc[index]
+                        acc[index] = ct_in if previous is no_ct else _sum(previous, ct_in)
+                        continue
+                else:  # neg
+                    x = args[0]
+                    if type(x) is var_type and x._trace is trace and x.dtype is out.dtype:
+                        ct_in = -ct
+                        index = x.index
+                        previous = acc[index]
+                        acc[index] = ct_in if previous is no_ct else _sum(previous, ct_in)
+                        continue
             params = eqn.params
             in_cts = prim.transpose(ct, *args, **params) if params else prim.transpose(ct, *args)
         for arg, ct_in in zip(args, in_cts):
