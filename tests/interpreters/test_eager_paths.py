@@ -256,3 +256,23 @@ def test_value_and_grad_of_numpy_parameters_checks_the_others():
     assert float(g["b"]) == 2.0
     with pytest.raises(errors.InputDtypeError, match="complex"):
         ft.grad(lambda z: fnp.real(z[0]), holomorphic=True)([np.ones(1)])
+
+
+# -- the backward pass's own steps -----------------------------------------------------------------
+
+@pytest.mark.parametrize("fn", [
+    lambda x, put: x / 3,
+    lambda x, put: x / np.float64(3.0),  # (float32 / a float64 scalar: float64, summed back)
+    lambda x, put: x / put(np.array([[2.0, 4.0, 8.0]], np.float32)),
+    lambda x, put: fnp.broadcast_to(x[:1], (2, 3)) / put(np.full((2, 3), 2.0, np.float32)),
+    lambda x, put: -x - x[:1] + x[:, :1],
+    lambda x, put: x + 1.0 - put(np.ones(3, np.float32)),
+    lambda x, put: fnp.log(x) + x[0] * fnp.exp(x),
+], ids=["int", "float64-scalar", "row", "broadcast-numerator", "neg-and-broadcasts", "constants", "log-exp"])
+def test_division_negation_and_sums_in_the_backward_pass(backend, fn):
+    x = backend.put(np.array([[0.5, 1.5, 2.5], [1.0, 2.0, 3.0]], np.float32))
+    g = ft.grad(lambda x: fnp.sum(fn(x, backend.put) * fn(x, backend.put)))
+    out = g(x)
+    assert out.dtype == np.float32 and out.shape == (2, 3)
+    _assert_same(backend.get(out), backend.get(_general(g, x)))
+    check_grads(lambda x: fn(x, backend.put), (backend.put(backend.get(x).astype(np.float64)),), order=2)
