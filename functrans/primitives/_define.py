@@ -676,10 +676,12 @@ def unbroadcast(ct, like):
         ct_shape = ct.shape
         if ct_shape != shape:
             axes = _summed_axes(ct_shape, shape)
+            host = type(ct) in HOST_TYPES  # (NumPy values: the implementations, without bind)
             if axes:
-                ct = reduce_sum_p.bind(ct, axes=axes)
+                ct = reduce_sum_p.impl(ct, axes=axes) if host else reduce_sum_p.bind(ct, axes=axes)
             if ct.shape != shape:
-                ct = reshape_p.bind(ct, new_sizes=tuple(shape))
+                new_sizes = tuple(shape)
+                ct = reshape_p.impl(ct, new_sizes=new_sizes) if host else reshape_p.bind(ct, new_sizes=new_sizes)
         ct_dtype = ct.dtype
     dtype = like.dtype
     if ct_dtype is not dtype and ct_dtype != dtype:
@@ -1043,6 +1045,8 @@ def _reduce_sum_transpose(ct, x, *, axes):
         kept = tuple(i for i in range(len(shape)) if i not in axes)
         if len(_KEPT_DIMS) < _BROADCASTS_KEPT:
             _KEPT_DIMS[key] = kept
+    if type(ct) in HOST_TYPES:  # (a NumPy value: the implementation, without bind)
+        return (broadcast_in_dim_p.impl(ct, shape=shape, broadcast_dimensions=kept),)
     return (broadcast_in_dim_p.bind(ct, shape=shape, broadcast_dimensions=kept),)
 
 
