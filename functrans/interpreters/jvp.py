@@ -205,15 +205,7 @@ def jvp_flat(fun: Callable[[list], Sequence], primals: Sequence, tangents: Seque
     trace = push_trace(JVPTrace, origin)  # (not new_trace's with block: cheaper, every call)
     try:
         tracers = [p if t is zero else JVPTracer(trace, p, t) for p, t in zip(primals, tangents)]
-        out_primals = []
-        out_tangents = []
-        for out in fun(tracers):
-            if type(out) is JVPTracer and out._trace is trace:
-                out_primals.append(out.primal)
-                out_tangents.append(out.tangent)
-            else:
-                out_primals.append(out)
-                out_tangents.append(zero)
+        pairs = [split_output(trace, out) for out in fun(tracers)]
     finally:
         pop_trace(trace)
-    return out_primals, out_tangents
+    return [p for p, _ in pairs], [t for _, t in pairs]
