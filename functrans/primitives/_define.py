@@ -1034,6 +1034,8 @@ def _reduce_sum_jvp_args(x, t, *, axes):
 
 reduce_sum_p.jvp = _reduce_sum_jvp
 reduce_sum_p.jvp_args = (_reduce_sum_jvp, _reduce_sum_jvp_args)
+
+
 def _reduce_sum_transpose(ct, x, *, axes):
     shape = x.shape
     key = (shape, axes)
