@@ -54,6 +54,15 @@ from functrans.core.ir import Var, is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.staging import LinearTrace, probe_with_scalars
 from functrans.core.zeros import zero
+from functrans.primitives._shapes import (
+    broadcast_pair,
+    broadcast_shapes,
+    kept_dims,
+    remembered_reduced_shape,
+    sum_dtype,
+    summed_axes,
+)
+from functrans.primitives._shapes import reduced_shape as reduced_shape  # (the families' import)
 
 # -- shapes and dtypes -------------------------------------------------------------------------
 
@@ -67,59 +76,6 @@ _NUMPY_SCALAR_DTYPES = {np.dtype(code).type: np.dtype(code)
                         for code in "?" + np.typecodes["AllInteger"] + np.typecodes["AllFloat"]}
 # Inputs a NumPy ufunc takes directly, without asking the backend for an array module.
 _NUMPY_TYPES = frozenset((np.ndarray, np.float64, np.float32, float, int))
-
-
-def broadcast_shapes(*shapes: tuple) -> tuple:
-    """NumPy's broadcast of ``shapes``, without a call into NumPy when they are all equal.
-
-    Example:
-        >>> broadcast_shapes((2, 1), (3,))
-        (2, 3)
-    """
-    first = shapes[0]
-    for s in shapes[1:]:
-        if s != first:
-            return np.broadcast_shapes(*shapes)
-    return first
-
-
-# The broadcasts of two different shapes asked so far (a program asks the same few on every
-# call: a bias added to a batch), at most ``_BROADCASTS_KEPT`` of them.
-_BROADCASTS: dict = {}
-_BROADCASTS_KEPT = 4096
-
-
-def broadcast_pair(a: tuple, b: tuple) -> tuple:
-    """NumPy's broadcast of the shapes ``a`` and ``b``, remembered (a dictionary lookup costs
-    a fifteenth of ``np.broadcast_shapes``); an error for shapes that do not broadcast.
-
-    Example:
-        >>> broadcast_pair((256, 128), (128,))
-        (256, 128)
-    """
-    key = (a, b)
-    try:
-        shape = _BROADCASTS.get(key)
-    except TypeError:  # (a shape that is not a tuple: not remembered)
-        return np.broadcast_shapes(a, b)
-    if shape is None:
-        shape = np.broadcast_shapes(a, b)
-        if len(_BROADCASTS) < _BROADCASTS_KEPT:
-            _BROADCASTS[key] = shape
-    return shape
-
-
-def sum_dtype(dtype: np.dtype) -> np.dtype:
-    """The dtype of a sum of ``dtype`` entries: NumPy sums booleans and small integers in the
-    platform integer.
-
-    Example:
-        >>> sum_dtype(np.dtype(bool)) == np.dtype(np.int_)
-        True
-    """
-    if dtype.kind in "biu" and dtype.itemsize < np.dtype(np.int_).itemsize:
-        return np.dtype(np.int_) if dtype.kind != "u" else np.dtype(np.uint)
-    return dtype
 
 
 def _dtype_key(a):
@@ -400,19 +356,7 @@ def reduction_primitive(name: str, impl: Callable,
     prim = Primitive(name)
     prim.impl = impl
 
-    def shape_rule(x, *, axes):
-        shape = x.shape
-        try:
-            out = _REDUCED[shape, axes]
-        except KeyError:
-            out = reduced_shape(shape, axes)
-            if len(_REDUCED) < _BROADCASTS_KEPT:
-                _REDUCED[shape, axes] = out
-        except TypeError:  # (axes given as a list: not remembered)
-            out = reduced_shape(shape, axes)
-        return out, dtype_rule(x.dtype)
-
-    prim.shape_rule = shape_rule
+    prim.shape_rule = lambda x, *, axes: (remembered_reduced_shape(x.shape, axes), dtype_rule(x.dtype))
     bind = prim.bind
 
     def batch(values, dims, *, axes):
@@ -422,21 +366,6 @@ def reduction_primitive(name: str, impl: Callable,
 
     prim.batch = batch
     return prim
-
-
-# The shapes of reductions asked so far, by (operand shape, axes): the shape rules of the
-# reductions a differentiated function records on every call.
-_REDUCED: dict = {}
-
-
-def reduced_shape(shape: tuple, axes: Sequence[int]) -> tuple:
-    """``shape`` without the dimensions ``axes``.
-
-    Example:
-        >>> reduced_shape((2, 3, 4), (0, 2))
-        (3,)
-    """
-    return tuple(d for i, d in enumerate(shape) if i not in axes)
 
 
 def defjvp(prim: Primitive, *rules: Callable | None, broadcast: bool = False) -> None:
@@ -675,7 +604,7 @@ def unbroadcast(ct, like):
     if ct_dtype is None or shape:
         ct_shape = ct.shape
         if ct_shape != shape:
-            axes = _summed_axes(ct_shape, shape)
+            axes = summed_axes(ct_shape, shape)
             host = type(ct) in HOST_TYPES  # (NumPy values: the implementations, without bind)
             if axes:
                 ct = reduce_sum_p.impl(ct, axes=axes) if host else reduce_sum_p.bind(ct, axes=axes)
@@ -687,30 +616,6 @@ def unbroadcast(ct, like):
     if ct_dtype is not dtype and ct_dtype != dtype:
         ct = convert_to_cotangent_dtype(ct, dtype)
     return ct
-
-
-# The axes ``unbroadcast`` sums, by (cotangent shape, input shape): a backward pass asks the
-# same few on every call (a bias's cotangent summed over the batch).
-_SUMMED: dict = {}
-
-
-def _summed_axes(ct_shape: tuple, shape: tuple) -> tuple:
-    """The axes of a cotangent of shape ``ct_shape`` that broadcasting to it from ``shape``
-    added or stretched."""
-    key = (ct_shape, shape)
-    try:
-        axes = _SUMMED.get(key)
-    except TypeError:  # (a shape that is not a tuple: not remembered)
-        axes = None
-        key = None
-    if axes is None:
-        lead = len(ct_shape) - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            i + lead for i, d in enumerate(shape) if d == 1 and ct_shape[i + lead] != 1
-        )
-        if key is not None and len(_SUMMED) < _BROADCASTS_KEPT:
-            _SUMMED[key] = axes
-    return axes
 
 
 def convert_to_cotangent_dtype(ct, dtype: Any):
@@ -1037,23 +942,13 @@ reduce_sum_p.jvp_args = (_reduce_sum_jvp, _reduce_sum_jvp_args)
 
 
 def _reduce_sum_transpose(ct, x, *, axes):
-    shape = x.shape
-    key = (shape, axes)
-    try:
-        kept = _KEPT_DIMS.get(key)
-    except TypeError:  # (a shape that is not a tuple: not remembered)
-        return (expand_reduced(ct, shape, axes),)
-    if kept is None:
-        kept = tuple(i for i in range(len(shape)) if i not in axes)
-        if len(_KEPT_DIMS) < _BROADCASTS_KEPT:
-            _KEPT_DIMS[key] = kept
+    shape = tuple(x.shape)
+    kept = kept_dims(shape, axes)
     if type(ct) in HOST_TYPES:  # (a NumPy value: the implementation, without bind)
         return (broadcast_in_dim_p.impl(ct, shape=shape, broadcast_dimensions=kept),)
     return (broadcast_in_dim_p.bind(ct, shape=shape, broadcast_dimensions=kept),)
 
 
-# The dimensions a sum keeps, by (operand shape, summed axes), for its transpose.
-_KEPT_DIMS: dict = {}
 reduce_sum_p.transpose = _reduce_sum_transpose
 
 

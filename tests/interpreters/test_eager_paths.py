@@ -18,14 +18,8 @@ import functrans.numpy as fnp
 from functrans import errors
 from functrans.core.primitive import Primitive
 from functrans.primitives import broadcast_in_dim_p, reduce_max_p, reduce_sum_p
-from functrans.primitives._define import (
-    broadcast_pair,
-    defjvp,
-    deflinear,
-    elementwise,
-    reduced_shape,
-    unbroadcast,
-)
+from functrans.primitives._define import defjvp, deflinear, elementwise, unbroadcast
+from functrans.primitives._shapes import broadcast_pair, kept_dims, reduced_shape, summed_axes
 from functrans.primitives.elementwise import mul
 from functrans.testing import check_grads
 
@@ -169,6 +163,14 @@ def test_unbroadcast_sums_the_broadcast_axes(backend, ct_shape, shape):
         out = backend.get(unbroadcast(backend.put(ct), backend.put(like)))
         assert out.shape == shape and out.dtype == np.float32
         np.testing.assert_array_equal(out, expected.reshape(shape).astype(np.float32))
+
+
+def test_summed_axes_and_kept_dimensions():
+    for _ in range(2):
+        assert summed_axes((2, 4, 3), (4, 1)) == (0, 2)
+        assert kept_dims((2, 3, 4), (0, 2)) == (1,)
+    assert summed_axes([2, 4, 3], [4, 1]) == (0, 2)  # (lists: computed, not remembered)
+    assert kept_dims([2, 3, 4], [1]) == (0, 2)
 
 
 def test_reduction_shapes(backend):
