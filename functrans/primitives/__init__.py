@@ -1,8 +1,9 @@
 """The primitive set: importing this package registers every family, and it exports each
 primitive object (``*_p``) and ``all_primitives()``.
 
-The modules, each importing only those above it in this list: ``_define`` (the registrars,
-the batch-rule helpers, and the eight primitives they are written in), ``elementwise``,
+The modules, each importing only those above it in this list: ``_shapes`` (the shape
+arithmetic the rules remember per shape), ``_define`` (the registrars, the batch-rule helpers,
+and the eight primitives they are written in), ``elementwise``,
 ``conversion``, ``shape``, ``cumulative``, ``reduction``, ``indexing``, ``sorting``, ``dot``,
 ``linalg``, ``fft``, ``special``, ``opaque``, ``recurrent``.
 """
