@@ -250,6 +250,11 @@ class ReplayPlan:
                 for step in self.steps]
         self.steps = [step for step, keep in zip(self.steps, kept) if keep]
         self._eqns = [eqn for eqn, keep in zip(self._eqns, kept) if keep]
+        # A step read only by folded ones (the output a cotangent's ones took their shape
+        # from, under grad of grad) is not needed any more either.
+        kept = _needed_steps(self.steps, set(self.output_slots))
+        self.steps = [step for step, keep in zip(self.steps, kept) if keep]
+        self._eqns = [eqn for eqn, keep in zip(self._eqns, kept) if keep]
         self._foldable = frozenset()
         self._compile(host_only, on_cupy)
         return outputs
@@ -424,6 +429,17 @@ def _input_independent(steps, var_slots, input_slots) -> frozenset:
                 s in known or (s not in var_slots and s not in input_slots) for s in arg_slots):
             known.update(_out_slot_list(out_slots))
     return frozenset(known)
+
+
+def _needed_steps(steps, needed: set) -> list[bool]:
+    """For each step, whether an output (the slots in ``needed``) or an effect depends on it."""
+    kept = [False] * len(steps)
+    for position in range(len(steps) - 1, -1, -1):
+        prim, _, _, arg_slots, out_slots, _ = steps[position]
+        if prim in EFFECTFUL or any(s in needed for s in _out_slot_list(out_slots)):
+            kept[position] = True
+            needed.update(arg_slots)
+    return kept
 
 
 def _live_equations(program: Program) -> list:

@@ -282,6 +282,26 @@ def test_work_that_does_not_depend_on_the_inputs_values_is_done_once():
     assert zeros(np.ones(2)).tolist() == [0.0, 0.0]
 
 
+def test_what_only_the_folded_work_read_is_dropped_too():
+    # grad of (grad . v): the outer grad's seed is ones shaped like (grad f) . v, a product
+    # of A.T nobody needs once those ones are a constant of the plan
+    A = np.random.default_rng(0).standard_normal((5, 5))
+
+    def hvp(x, v):
+        return ft.grad(lambda x: fnp.vdot(ft.grad(lambda y: fnp.sum(fnp.tanh(A @ y)) ** 2)(x), v))(x)
+
+    program = ft.make_jaxpr(hvp)(np.ones(5), np.ones(5))
+    plan = jit_module.ReplayPlan(program.program)
+    products = sum(step[0].name == "dot_general" for step in plan.steps)
+    x, v = np.linspace(-1, 1, 5), np.arange(5.0)
+    want = ft.jvp(ft.grad(lambda y: fnp.sum(fnp.tanh(A @ y)) ** 2), (x,), (v,))[1]
+    np.testing.assert_allclose(plan.run([x, v])[0], want, rtol=1e-12)  # runs and folds
+    assert sum(step[0].name == "dot_general" for step in plan.steps) == products - 2
+    assert "integer_pow" not in [step[0].name for step in plan.steps]  # f's own value
+    np.testing.assert_allclose(plan.run([x, v])[0], want, rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(hvp)(x, v), want, rtol=1e-12)
+
+
 def test_an_error_at_replay_names_the_line_that_applied_the_primitive():
     def factor(a):
         return fnp.linalg.cholesky(a) * 2.0  # CHOLESKY-LINE
