@@ -16,6 +16,7 @@ import numpy as np
 
 from functrans._abstract import shape_of
 from functrans.backend import array_module_of
+from functrans.core.trace import Tracer
 from functrans.lax import Precision, canonicalize_precision
 from functrans.numpy._complex import conj
 from functrans.numpy._joining import stack
@@ -33,12 +34,13 @@ from functrans.numpy._util import (
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
-from functrans.primitives.dot import dot_general
+from functrans.primitives.dot import MATMUL_2D, dot_general, dot_general_p
 from functrans.primitives.indexing import IndexArray, gather_p
 from functrans.typing import Array, ArrayLike
 
 _ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
 route_through_primitives(globals())
+_dot_general_bind = dot_general_p.bind
 
 # --- matrix and vector products ------------------------------------------------------------------
 
@@ -56,8 +58,15 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple 
     """
     if precision is not None:
         canonicalize_precision(precision)
-    if type(a) is _ndarray and type(b) is _ndarray:  # plain arrays: NumPy itself
+    ta, tb = type(a), type(b)
+    if ta is _ndarray and tb is _ndarray:  # plain arrays: NumPy itself
         return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
+    if (ta is _ndarray or isinstance(a, Tracer)) and (tb is _ndarray or isinstance(b, Tracer)):
+        # a layer's product under a transformation, ``h @ w`` of two matrices: its one
+        # dimension-number object, without the general checks below
+        a_shape, b_shape = a.shape, b.shape
+        if len(a_shape) == 2 and len(b_shape) == 2 and a_shape[1] == b_shape[0]:
+            return _dot_general_bind(a, b, dimension_numbers=MATMUL_2D)
     a, b = pair_beside(a, b)  # a number beside a device array
     a, b = as_array(a), as_array(b)
     an, bn = len(a.shape), len(b.shape)

@@ -15,15 +15,23 @@ from __future__ import annotations
 
 import functools
 import math
+from threading import get_ident
 from typing import Any
 
 import numpy as np
 
-from functrans.backend import array_module_of
-from functrans.core.ir import is_linear
+from functrans.backend import HOST_TYPES, array_module_of
+from functrans.config import config
+from functrans.core.ir import Var, is_linear
 from functrans.core.primitive import Primitive
+from functrans.core.staging import LinearTrace
 from functrans.core.zeros import zero
-from functrans.primitives._define import convert_to_cotangent_dtype, defjvp, per_example_axis, transpose
+from functrans.primitives._define import (
+    add_tangents,
+    convert_to_cotangent_dtype,
+    per_example_axis,
+    transpose,
+)
 
 
 def _argsort(values):
@@ -55,6 +63,12 @@ def _free_dims(ndim, contract, batch):
 # -> 14.9 us; (128, 10) @ (512, 10).T float32 22.0 -> 16.5 us; (256, 4) @ (128, 4).T 0.73x;
 # (64, 10) @ (64, 10).T 0.91-0.95x; level with 2048 entries or 262144, or an inner size of 32).
 _F32 = np.dtype(np.float32)
+_ndarray = np.ndarray
+
+#: The dimension numbers of a matrix product ``x @ y`` (``x``'s last dimension, its second, with
+#: ``y``'s first): one object, which ``dot_general`` and ``fnp.matmul`` hand to every such
+#: product, so that the rules recognise it by identity.
+MATMUL_2D = (((1,), (0,)), ((), ()))
 
 
 def matmul_transposed_rhs(xp: Any, x: Any, y: Any, out: Any = None) -> Any:
@@ -101,6 +115,9 @@ MATMUL_2D_INTO = {
 
 
 def _dot_general_impl(x, y, *, dimension_numbers):
+    if dimension_numbers is MATMUL_2D and type(x) is _ndarray and type(y) is _ndarray \
+            and x.ndim == 2 and y.ndim <= 2:  # (a layer's product: _MATMUL_FAST's, directly)
+        return np.matmul(x, y)  # numpy-only: NumPy arrays only, by the check above
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
     xp = array_module_of(x, y)
     if not x_batch:
@@ -188,6 +205,17 @@ def _contract_back_plan(dimension_numbers, ct_ndim, other_ndim, other_is_lhs):
 
 
 def _dot_general_transpose(ct, x, y, *, dimension_numbers):
+    if dimension_numbers is MATMUL_2D and type(ct) is _ndarray and _direct:
+        # The backward products of a layer ``x @ w`` on NumPy values of one dtype, as the
+        # general path below computes them (its dimension numbers and permutations are the
+        # identity here): ``ct @ w.T`` and ``x.T @ ct``.
+        dtype = ct.dtype
+        if type(y) is _ndarray and type(x) is Var and x._trace.linear and ct.ndim == 2 \
+                and y.ndim == 2 and y.dtype is dtype and x.dtype is dtype:  # (x, y: matrices)
+            return matmul_transposed_rhs(np, ct, y), zero
+        if type(x) is _ndarray and type(y) is Var and y._trace.linear and ct.ndim <= 2 \
+                and x.ndim == 2 and x.dtype is dtype and y.dtype is dtype:  # (y: 1 or 2 dims)
+            return zero, np.matmul(x.T, ct)  # numpy-only: NumPy arrays only, by the checks above
     if is_linear(x) and is_linear(y):
         raise ValueError("dot_general is not linear in both operands at once")
     if is_linear(x):
@@ -195,19 +223,72 @@ def _dot_general_transpose(ct, x, y, *, dimension_numbers):
     return zero, _in_dtype(_contract_back(ct, x, True, dimension_numbers), y.dtype)
 
 
+#: Whether the rules may compute and record the products of NumPy values directly (not while
+#: debug_nans is on, whose checked implementations must see every operation).
+_direct = True
+
+
+def _set_direct(debug_nans: bool) -> None:
+    global _direct
+    _direct = not debug_nans
+
+
+config.watch("debug_nans", _set_direct)
+
+
 def _in_dtype(ct, dtype):
     """A float32 operand of a product with a float64 one gets a float32 cotangent."""
     return ct if ct.dtype == dtype else convert_to_cotangent_dtype(ct, dtype)
 
 
+def _dot_general_jvp_args(x, t_x, y, t_y, *, dimension_numbers):
+    """The JVP on unpacked pairs (``Primitive.jvp_args``): ``t_x . y + x . t_y``, each product
+    recorded under ``grad`` with the output's shape and dtype, which the primal product
+    already has (no shape rule)."""
+    if type(x) in HOST_TYPES and type(y) in HOST_TYPES:
+        out = dot_general_p.impl(x, y, dimension_numbers=dimension_numbers)
+    else:
+        out = dot_general_p.bind(x, y, dimension_numbers=dimension_numbers)
+    if t_x is zero:
+        if t_y is zero:
+            return out, zero
+        return out, _tangent_product(x, t_y, t_y, y, out, dimension_numbers)
+    t_out = _tangent_product(t_x, y, t_x, x, out, dimension_numbers)
+    if t_y is zero:
+        return out, t_out
+    return out, add_tangents(t_out, _tangent_product(x, t_y, t_y, y, out, dimension_numbers))
+
+
+def _tangent_product(a, b, t, primal, out, dimension_numbers):
+    """``dot_general(a, b)``, one of whose operands is the tangent ``t`` of ``primal``, and the
+    other a value: under ``grad`` (``t`` a variable of the linear recording of ``primal``'s
+    shape and dtype, ``out`` a NumPy value of that dtype) the equation is recorded directly,
+    its output shaped like ``out``; anything else goes through ``bind``."""
+    if type(t) is Var:
+        trace = t._trace
+        if type(trace) is LinearTrace and trace.direct and trace.thread == get_ident() \
+                and (type(out) is _ndarray or type(out) in _NUMPY_SCALARS) \
+                and t.dtype is out.dtype and t.shape == primal.shape:
+            var = trace.record_like(dot_general_p, (a, b), out)
+            trace.eqns[-1].params = {"dimension_numbers": dimension_numbers}
+            return var
+    return dot_general_p.bind(a, b, dimension_numbers=dimension_numbers)
+
+
+# The NumPy scalar types (a product of two vectors is one).
+_NUMPY_SCALARS = frozenset(np.dtype(code).type for code in np.typecodes["AllFloat"])
+
+
+def _dot_general_jvp(primals, tangents, *, dimension_numbers):
+    (x, y), (t_x, t_y) = primals, tangents
+    return _dot_general_jvp_args(x, t_x, y, t_y, dimension_numbers=dimension_numbers)
+
+
 dot_general_p = Primitive("dot_general")
 dot_general_p.impl = _dot_general_impl
 dot_general_p.shape_rule = _dot_general_shape
-defjvp(
-    dot_general_p,
-    lambda t, x, y, *, dimension_numbers: dot_general(t, y, dimension_numbers),
-    lambda t, x, y, *, dimension_numbers: dot_general(x, t, dimension_numbers),
-)
+dot_general_p.jvp = _dot_general_jvp
+dot_general_p.jvp_args = (_dot_general_jvp, _dot_general_jvp_args, _dot_general_jvp_args)
 dot_general_p.transpose = _dot_general_transpose
 
 
@@ -234,14 +315,14 @@ dot_general_p.batch = _dot_general_batch
 def dot_general(x, y, dimension_numbers: tuple):
     """The contraction of ``x`` and ``y`` given by ``((lhs_contract, rhs_contract),
     (lhs_batch, rhs_batch))``."""
-    try:  # every product under grad comes here twice: its canonical form is remembered
+    try:  # every product of fnp's functions comes here: its canonical form is remembered
         dims = _CANONICAL[dimension_numbers]
     except (KeyError, TypeError):
         dims = _canonical(dimension_numbers)
     return dot_general_p.bind(x, y, dimension_numbers=dims)
 
 
-_CANONICAL: dict = {}
+_CANONICAL: dict = {MATMUL_2D: MATMUL_2D}
 
 
 def _canonical(dimension_numbers: Any) -> tuple:
@@ -250,6 +331,8 @@ def _canonical(dimension_numbers: Any) -> tuple:
     (xc, yc), (xb, yb) = dimension_numbers
     dims = ((tuple(int(d) for d in xc), tuple(int(d) for d in yc)),
             (tuple(int(d) for d in xb), tuple(int(d) for d in yb)))
+    if dims == MATMUL_2D:  # (the one object the rules recognise a matrix product by)
+        return MATMUL_2D
     if type(dimension_numbers) is tuple and len(_CANONICAL) < 4096:
         try:
             _CANONICAL[dimension_numbers] = dims
