@@ -76,16 +76,16 @@ def matmul_transposed_rhs(xp: Any, x: Any, y: Any, out: Any = None) -> Any:
     (C-ordered, the product's shape and dtype) where the product is written by one matmul,
     else a new array. The same bits either way."""
     rows = x.shape[0]
-    y_in_f_order = getattr(getattr(y, "flags", None), "f_contiguous", False)
+    # (y's layout, read last: only where the sizes ask for it)
     if x.dtype == _F32 and y.dtype == _F32 and (
             4 <= rows <= 32 and y.shape[0] >= 128
             or 32 < rows <= 128 and x.shape[1] >= 512 and y.shape[0] >= 512) \
-            and not y_in_f_order:
+            and not getattr(getattr(y, "flags", None), "f_contiguous", False):
         return xp.ascontiguousarray(xp.matmul(y, x.T).T)
     if x.shape[1] <= 16 and 4096 <= rows * y.shape[0] <= 65536 and type(y) is np.ndarray \
-            and not y_in_f_order:
+            and not y.flags.f_contiguous:
         return xp.matmul(x, xp.ascontiguousarray(y.T), out=out)
-    return xp.matmul(x, y.T, out=out)
+    return xp.matmul(x, y.T) if out is None else xp.matmul(x, y.T, out=out)
 
 
 # The unbatched products BLAS does without copying (matrix-matrix, matrix-vector, vector-vector),
@@ -270,6 +270,7 @@ def _tangent_product(a, b, t, primal, out, dimension_numbers):
                 and (type(out) is _ndarray or type(out) in _NUMPY_SCALARS) \
                 and t.dtype is out.dtype and t.shape == primal.shape:
             var = trace.record_like(dot_general_p, (a, b), out)
+            # (record_like records an equation without parameters, the last of the trace's)
             trace.eqns[-1].params = {"dimension_numbers": dimension_numbers}
             return var
     return dot_general_p.bind(a, b, dimension_numbers=dimension_numbers)
