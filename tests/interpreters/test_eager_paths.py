@@ -23,6 +23,8 @@ from functrans.primitives._shapes import broadcast_pair, kept_dims, reduced_shap
 from functrans.primitives.elementwise import mul
 from functrans.testing import check_grads
 
+from direct_paths import assert_same_bits, general
+
 # A two-input primitive with a parameter (its JVP takes the pairs and the parameter unpacked),
 # and a primitive linear in two inputs without parameters.
 weighted_p = elementwise("test_eager_weighted", lambda x, y, *, k: k * x + y * y)
@@ -32,17 +34,6 @@ combine_p = elementwise("test_eager_combine", lambda x, y: x + 2.0 * y)
 deflinear(combine_p, lambda ct, x, y: (unbroadcast(ct, x), unbroadcast(mul(ct, 2.0), y)))
 
 
-def _general(fn, *args):
-    """``fn(*args)`` with every direct path of the backward pass and the recording off."""
-    with ft.config.override(debug_nans=True):
-        return fn(*args)
-
-
-def _assert_same(a, b):
-    for x, y in zip(ft.tree.leaves(a), ft.tree.leaves(b)):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.dtype == y.dtype and x.shape == y.shape
-        np.testing.assert_array_equal(x, y)
 
 
 # -- forward-mode rules on unpacked pairs --------------------------------------------------------
@@ -90,9 +81,9 @@ def test_linear_rules_in_forward_and_reverse_mode(backend, fn):
     x = backend.put(np.arange(6.0).reshape(2, 3) / 7.0 + 0.1)
     check_grads(fn, (x,), order=2)
     t = backend.put(np.ones((2, 3)))
-    _assert_same(backend.get(ft.jvp(fn, (x,), (t,))), backend.get(_general(ft.jvp, fn, (x,), (t,))))
+    assert_same_bits(backend.get(ft.jvp(fn, (x,), (t,))), backend.get(general(ft.jvp, fn, (x,), (t,))))
     g = ft.grad(lambda x: fnp.sum(fn(x) ** 2))
-    _assert_same(backend.get(g(x)), backend.get(_general(g, x)))
+    assert_same_bits(backend.get(g(x)), backend.get(general(g, x)))
 
 
 # -- a sum that broadcasts, under grad -----------------------------------------------------------
@@ -107,7 +98,7 @@ def test_a_bias_added_to_a_batch(backend, dtype):
 
     gh, gb = ft.grad(f, argnums=(0, 1))(h, b)
     assert gh.dtype == dtype and gb.dtype == dtype and gb.shape == (3,)
-    _assert_same(backend.get((gh, gb)), backend.get(_general(ft.grad(f, argnums=(0, 1)), h, b)))
+    assert_same_bits(backend.get((gh, gb)), backend.get(general(ft.grad(f, argnums=(0, 1)), h, b)))
     if dtype == np.float64:
         check_grads(lambda h, b: h + b, (h, b), order=2)
         check_grads(f, (h, b), order=2)
@@ -129,7 +120,7 @@ def test_a_mlp_step_agrees_with_the_general_paths(backend):
         return -fnp.sum(log_probs * labels) / x.shape[0]
 
     step = ft.value_and_grad(loss)
-    _assert_same(backend.get(step(params, x, labels)), backend.get(_general(step, params, x, labels)))
+    assert_same_bits(backend.get(step(params, x, labels)), backend.get(general(step, params, x, labels)))
     check_grads(lambda p: loss(p, x, labels), (params,), order=1)
 
 
@@ -187,7 +178,7 @@ def test_the_transpose_of_a_sum(backend, shape, axes):
     f = lambda x: reduce_sum_p.bind(x * x, axes=axes)
     check_grads(f, (x,), order=2)
     g = ft.grad(lambda x: fnp.sum(f(x) ** 2))
-    _assert_same(backend.get(g(x)), backend.get(_general(g, x)))
+    assert_same_bits(backend.get(g(x)), backend.get(general(g, x)))
 
 
 # -- broadcast_in_dim's view of NumPy memory ---------------------------------------------------
@@ -242,7 +233,7 @@ def test_hessian_vector_product_agrees_with_the_general_paths(backend):
     A = backend.put(np.arange(9.0).reshape(3, 3) / 9.0 - 0.4)
     x, v = backend.put(np.array([0.3, -0.2, 0.5])), backend.put(np.array([1.0, 0.5, -1.0]))
     hvp = lambda x, v: ft.jvp(ft.grad(lambda x: fnp.sum(fnp.tanh(A @ x)) ** 2), (x,), (v,))[1]
-    _assert_same(backend.get(hvp(x, v)), backend.get(_general(hvp, x, v)))
+    assert_same_bits(backend.get(hvp(x, v)), backend.get(general(hvp, x, v)))
     check_grads(lambda x: ft.grad(lambda x: fnp.sum(fnp.tanh(A @ x)) ** 2)(x), (x,), order=1)
 
 
@@ -276,5 +267,5 @@ def test_division_negation_and_sums_in_the_backward_pass(backend, fn):
     g = ft.grad(lambda x: fnp.sum(fn(x, backend.put) * fn(x, backend.put)))
     out = g(x)
     assert out.dtype == np.float32 and out.shape == (2, 3)
-    _assert_same(backend.get(out), backend.get(_general(g, x)))
+    assert_same_bits(backend.get(out), backend.get(general(g, x)))
     check_grads(lambda x: fn(x, backend.put), (backend.put(backend.get(x).astype(np.float64)),), order=2)

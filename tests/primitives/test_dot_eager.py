@@ -19,6 +19,8 @@ from functrans.interpreters.linearize import linearize_flat
 from functrans.primitives.dot import MATMUL_2D, dot_general, dot_general_p
 from functrans.testing import check_grads
 
+from direct_paths import assert_same_bits, general
+
 #: (x's shape, y's shape, dimension numbers): matrix products and the other products that
 #: contract x's dimension 1 with y's dimension 0 (the same dimension numbers as ``x @ w``).
 PRODUCTS = [
@@ -33,17 +35,6 @@ PRODUCTS = [
 ]
 
 
-def _general(fn, *args):
-    """``fn(*args)`` with every direct path of the recording and the backward pass off."""
-    with ft.config.override(debug_nans=True):
-        return fn(*args)
-
-
-def _assert_same(a, b):
-    for x, y in zip(ft.tree.leaves(a), ft.tree.leaves(b)):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.dtype == y.dtype and x.shape == y.shape
-        np.testing.assert_array_equal(x, y)
 
 
 def _operands(backend, x_shape, y_shape, dtype=np.float64):
@@ -58,9 +49,9 @@ def test_derivatives_agree_with_the_general_paths(backend, x_shape, y_shape, dim
     f = lambda x, y: fnp.sum(fnp.tanh(dot_general(x, y, dims)) ** 2)
     for argnums in ((0, 1), 0, 1):
         g = ft.value_and_grad(f, argnums=argnums)
-        _assert_same(backend.get(g(x, y)), backend.get(_general(g, x, y)))
+        assert_same_bits(backend.get(g(x, y)), backend.get(general(g, x, y)))
     t = _operands(backend, x_shape, y_shape)
-    _assert_same(backend.get(ft.jvp(f, (x, y), t)), backend.get(_general(ft.jvp, f, (x, y), t)))
+    assert_same_bits(backend.get(ft.jvp(f, (x, y), t)), backend.get(general(ft.jvp, f, (x, y), t)))
     check_grads(lambda x, y: dot_general(x, y, dims), (x, y), order=2)
 
 
@@ -74,7 +65,7 @@ def test_a_layer_in_float32_and_mixed_dtypes(backend, x_dtype, y_dtype):
     g = ft.grad(f, argnums=(0, 1))
     gh, gw = g(h, w)
     assert gh.dtype == x_dtype and gw.dtype == y_dtype  # each cotangent in its input's dtype
-    _assert_same(backend.get((gh, gw)), backend.get(_general(g, h, w)))
+    assert_same_bits(backend.get((gh, gw)), backend.get(general(g, h, w)))
     if x_dtype == y_dtype == np.float32:
         check_grads(f, (h, w), order=1, rtol=2e-2, atol=2e-2)
 
@@ -99,7 +90,7 @@ def test_nested_and_batched_derivatives_of_a_layer(backend):
     f = lambda h, w: fnp.sum(fnp.sin(h @ w))
     check_grads(f, (h, w), order=2)  # (grad of grad: the products of an outer transformation)
     hvp = ft.jvp(ft.grad(f, argnums=1), (h, w), (h, w))[1]
-    _assert_same(backend.get(hvp), backend.get(_general(lambda: ft.jvp(ft.grad(f, argnums=1), (h, w), (h, w))[1])))
+    assert_same_bits(backend.get(hvp), backend.get(general(lambda: ft.jvp(ft.grad(f, argnums=1), (h, w), (h, w))[1])))
     per_row = ft.vmap(ft.grad(lambda row, w: fnp.sum(fnp.sin(row[None, :] @ w)), argnums=1),
                       in_axes=(0, None))(h, w)
     for i in range(3):
@@ -114,7 +105,7 @@ def test_matmul_of_two_matrices_under_a_transformation(backend):
     x, w = _operands(backend, (4, 3), (3, 2))
     f = lambda x, w: fnp.sum((x @ w) * (w.T @ x.T).T)
     g = ft.grad(f, argnums=(0, 1))
-    _assert_same(backend.get(g(x, w)), backend.get(_general(g, x, w)))
+    assert_same_bits(backend.get(g(x, w)), backend.get(general(g, x, w)))
     check_grads(f, (x, w), order=2)
     program = ft.make_jaxpr(lambda x, w: fnp.matmul(x, w))(x, w)
     assert "dot_general" in str(program)
