@@ -189,13 +189,13 @@ class LinearTrace(StagingTrace):
     #: which records every tangent operation's source line through ``process_primitive``).
     direct = True
 
-    def record_like(self, prim: Primitive, args: tuple, like: Var) -> Var:
-        """Record ``prim(*args)`` (no parameters) whose output has the shape and dtype of
-        the variable ``like`` (the caller knows it: ``scale`` of a tangent by a value of its
-        own shape and dtype), without the shape rule; returns the output variable. Same
-        equation as ``process_primitive`` records."""
+    def record_like(self, prim: Primitive, args: tuple, like: Var, params: dict = _NO_PARAMS) -> Var:
+        """Record ``prim(*args, **params)`` whose output has the shape and dtype of ``like``
+        (the caller knows it: ``scale`` of a tangent by a value of its own shape and dtype, a
+        tangent product shaped like the primal one), without the shape rule; returns the
+        output variable. Same equation as ``process_primitive`` records."""
         if not self.direct:
-            return self.process_primitive(prim, args, _NO_PARAMS)
+            return self.process_primitive(prim, args, params)
         n = self.num_vars
         self.num_vars = n + 1
         var = _new(Var)
@@ -206,7 +206,7 @@ class LinearTrace(StagingTrace):
         eqn = _new(Eqn)
         eqn.prim = prim
         eqn.args = args
-        eqn.params = _NO_PARAMS
+        eqn.params = params
         eqn.outs = (var,)
         eqn.source = None
         eqn.scope = ()

@@ -269,10 +269,8 @@ def _tangent_product(a, b, t, primal, out, dimension_numbers):
         if type(trace) is LinearTrace and trace.direct and trace.thread == get_ident() \
                 and (type(out) is _ndarray or type(out) in _NUMPY_SCALARS) \
                 and t.dtype is out.dtype and t.shape == primal.shape:
-            var = trace.record_like(dot_general_p, (a, b), out)
-            # (record_like records an equation without parameters, the last of the trace's)
-            trace.eqns[-1].params = {"dimension_numbers": dimension_numbers}
-            return var
+            return trace.record_like(dot_general_p, (a, b), out,
+                                     {"dimension_numbers": dimension_numbers})
     return dot_general_p.bind(a, b, dimension_numbers=dimension_numbers)
 
 
