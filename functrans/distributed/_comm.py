@@ -210,12 +210,18 @@ def wait(requests: list, what: str) -> None:
         time.sleep(1e-4)
 
 
-def p2p_comm() -> Any:
+def p2p_comm(what: str) -> Any:
     """A duplicate of the world communicator for the point-to-point messages of the
     collectives, so that they never match a message of the user's own. Created on first use,
-    which every rank reaches in the same collective call."""
+    which every rank reaches in the same collective call (under the debug timeout: a rank
+    missing from ``what``, the collective call that needs it, is named as in any other)."""
     if _state["p2p"] is None:
-        _state["p2p"] = comm().Dup()
+        if _state["timeout"] is None:
+            _state["p2p"] = comm().Dup()
+        else:
+            dup, request = comm().Idup()
+            wait([request], what)
+            _state["p2p"] = dup
     return _state["p2p"]
 
 

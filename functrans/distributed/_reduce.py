@@ -129,7 +129,7 @@ def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: 
     block, each rank adds the block it receives from its left neighbour to its own and passes
     the sum on), the mean's division on the one block each rank finishes, then ``n - 1`` steps
     of all-gather of the finished blocks."""
-    p2p = _comm.p2p_comm()
+    p2p = _comm.p2p_comm(what)
     r = c.Get_rank()
     right, left = (r + 1) % n, (r - 1) % n
     bounds = [out.size * k // n for k in range(n + 1)]
