@@ -409,7 +409,7 @@ def put_along_axis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: 
         raise ValueError("functrans.numpy.put_along_axis returns a new array; pass inplace=False "
                          "(the default) and use its result")
     arr = as_array(arr)
-    idx = _index(indices, arr)
+    idx = _index(indices, arr, abstract_ok=True)
     if axis is None:
         arr = _shape.reshape(arr, (math.prod(arr.shape),))
         axis = 0

@@ -5,9 +5,12 @@ An index is a static tuple of ints, slices, ``None`` and ``Ellipsis``, in which 
 arrays stand as ``IndexArray(k)`` placeholders for the k-th array argument. The arrays are
 data, not parameters, so one program serves every value of them; they carry no derivative.
 Repeated integer indices accumulate in ``scatter_add`` (np.add.at semantics), which is what
-makes ``gather``'s transpose correct for them. When the positions differ from example to
-example *and* so does the indexed array, the batching rules return ``NotImplemented`` and
-``vmap`` applies the primitive example by example.
+makes ``gather``'s transpose correct for them; ``scatter`` keeps one update per repeated
+position, and its transpose finds which one with the same primitives, so traced positions
+(under jit or vmap) are differentiated as concrete ones are. When the positions differ from
+example to example *and* so does the indexed array, the example's number joins the index where
+the index arrays lead it; elsewhere the batching rules return ``NotImplemented`` and ``vmap``
+applies the primitive example by example.
 
 Example:
     >>> import numpy as np
@@ -38,7 +41,7 @@ from functrans.primitives._define import (
     unbroadcast,
 )
 from functrans.primitives.conversion import constant_like
-from functrans.primitives.elementwise import select
+from functrans.primitives.elementwise import eq_p, select
 
 
 class IndexArray:
@@ -368,18 +371,19 @@ def _scatter_transpose(ct, x, updates, *arrays, index):
     if is_linear(updates):
         gathered = gather_p.bind(ct, *arrays, index=index)
         if arrays:  # an index array may repeat a position: only the update written last counts
-            gathered = select(_written(x.shape, gathered.shape, arrays, index), gathered, 0)
+            gathered = select(_written(ct, x.shape, gathered.shape, arrays, index), gathered, 0)
         ct_updates = unbroadcast(gathered, updates)
     return (ct_x, ct_updates) + (zero,) * len(arrays)
 
 
-def _written(x_shape, updates_shape, arrays, index):
-    """Mask shaped like x[index]: True where that update is the one the scatter keeps."""
-    backend = backend_of(*arrays)
-    ids = backend.make_like(arrays[0], _arange, math.prod(updates_shape)).reshape(updates_shape)
-    owner = _scatter_impl(backend.full(x_shape, -1, ids.dtype, backend.device_of(arrays[0])), ids,
-                          *arrays, index=index)
-    return owner[build_index(index, arrays)] == ids
+def _written(ct, x_shape, updates_shape, arrays, index):
+    """Mask shaped like x[index]: True where that update is the one the scatter keeps. Made
+    of primitives, so index arrays known only by their shape (under jit or vmap) serve too:
+    each update's number is scattered the way the updates were, and read back."""
+    ids = reshape(constant_like(ct, _arange, math.prod(updates_shape)), tuple(updates_shape))
+    owner = scatter_p.bind(full_like(ct, -1, shape=x_shape, dtype=ids.dtype), ids, *arrays,
+                           index=index)
+    return eq_p.bind(gather_p.bind(owner, *arrays, index=index), ids)
 
 
 scatter_p.jvp = _scatter_jvp

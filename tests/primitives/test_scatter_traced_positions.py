@@ -1,0 +1,88 @@
+"""Derivatives of scatter (``.at[i].set``, ``put_along_axis``) whose positions are traced: under
+jit the positions are an input of the staged program, under vmap they differ per example. The
+update written last at a repeated position is the one that gets the cotangent, as in eager
+mode, and a new index array under jit gives its own answer (nothing of the first one is kept
+in the plan)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans.testing import check_grads
+
+WEIGHTS = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+
+
+def weighted_set(put=np.asarray):
+    weights, base = put(WEIGHTS), put(np.zeros(5))
+    return lambda v, i: fnp.sum(fnp.at(base)[i].set(v) * weights)
+
+
+# positions, and the gradient with respect to the three updates (NumPy: the last one wins)
+CASES = [
+    (np.array([1, 3, 1]), [0.0, 4.0, 2.0]),
+    (np.array([0, 2, 4]), [1.0, 3.0, 5.0]),
+    (np.array([2, 2, 2]), [0.0, 0.0, 3.0]),
+]
+
+
+def test_the_update_written_last_gets_the_cotangent_eager_jit_and_vmap(backend):
+    v = backend.put(np.array([1.0, 2.0, 3.0]))
+    grad = ft.grad(weighted_set(backend.put))
+    staged = ft.jit(grad)
+    for positions, want in CASES:  # the same plan for every index array
+        i = backend.put(positions)
+        for g in (grad, staged):
+            out = g(v, i)
+            backend.check_placed(out)
+            np.testing.assert_array_equal(backend.get(out), want)
+    every = backend.put(np.stack([p for p, _ in CASES]))
+    for h in (ft.vmap(grad, in_axes=(None, 0)), ft.jit(ft.vmap(grad, in_axes=(None, 0))),
+              ft.vmap(staged, in_axes=(None, 0))):
+        np.testing.assert_array_equal(backend.get(h(v, every)), [w for _, w in CASES])
+
+
+def test_jit_stages_the_positions_as_an_input():
+    text = str(ft.make_jaxpr(ft.grad(weighted_set()))(np.ones(3), np.array([1, 3, 1])))
+    assert "scatter[" in text and "eq" in text  # the mask is computed from the positions
+    assert "[1 3 1]" not in text
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_put_along_axis_with_traced_positions(backend, axis):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 4))
+    values = rng.normal(size=(3, 4))
+    positions = rng.integers(0, x.shape[axis], size=(3, 4))  # repeats along the axis
+
+    def f(x, values, i):
+        return fnp.put_along_axis(x, i, values, axis=axis)
+
+    weights = backend.put(np.arange(12.0).reshape(3, 4))
+
+    def loss(x, values, i):
+        return fnp.sum(f(x, values, i) * weights)
+
+    want = x.copy()
+    np.put_along_axis(want, positions, values, axis)
+    xs, vs, ids = backend.put(x), backend.put(values), backend.put(positions)
+    np.testing.assert_array_equal(backend.get(ft.jit(f)(xs, vs, ids)), want)
+    eager = ft.grad(loss, argnums=(0, 1))(xs, vs, ids)
+    staged = ft.jit(ft.grad(loss, argnums=(0, 1)))(xs, vs, ids)
+    for a, b in zip(eager, staged):
+        np.testing.assert_array_equal(backend.get(a), backend.get(b))
+    # vmap over index arrays, one per example
+    stacked = np.stack([positions, positions[::-1]])
+    out = ft.vmap(f, in_axes=(None, None, 0))(xs, vs, backend.put(stacked))
+    for k in range(2):
+        one = x.copy()
+        np.put_along_axis(one, stacked[k], values, axis)
+        np.testing.assert_array_equal(backend.get(out)[k], one)
+
+
+def test_put_along_axis_derivatives_against_finite_differences():
+    positions = np.array([[2, 0, 2], [1, 1, 0]])
+    check_grads(lambda x, v: ft.jit(lambda x, v, i: fnp.put_along_axis(x, i, v, axis=1))(
+        x, v, positions), (np.ones((2, 3)), np.arange(6.0).reshape(2, 3)))
