@@ -339,7 +339,7 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = 
     if out is not None:
         raise NotImplementedError("functrans.numpy.take does not write into out=")
     a = as_array(a)
-    idx = _index(indices, a)
+    idx = _index(indices, a, abstract_ok=True)
     if axis is None:
         a = _shape.reshape(a, (math.prod(a.shape),))
         axis = 0
@@ -347,6 +347,8 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = 
     n = a.shape[axis]
     if mode == "wrap":
         idx = idx % n
+    elif mode == "clip" and isinstance(idx, Tracer):  # positions known by their shape only
+        idx = _ew.max_p.bind(_ew.min_p.bind(idx, max(n - 1, 0)), 0)
     elif mode == "clip":
         idx = array_module(idx).clip(idx, 0, max(n - 1, 0))
     elif mode not in (None, "raise"):

@@ -400,7 +400,7 @@ def take_axis(a: Array, idx: Array, axis: int) -> Array:
         >>> take_axis(np.array([1.0, 2.0, 3.0]), np.array([2, 0]), 0).tolist()
         [3.0, 1.0]
     """
-    if not any_tracer(a):
+    if not any_tracer(a, idx):
         return a[(slice(None),) * axis + (idx,)]
     return gather_p.bind(a, idx, index=(slice(None),) * axis + (IndexArray(0),))
 

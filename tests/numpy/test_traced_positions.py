@@ -1,8 +1,7 @@
-"""Derivatives of scatter (``.at[i].set``, ``put_along_axis``) whose positions are traced: under
-jit the positions are an input of the staged program, under vmap they differ per example. The
-update written last at a repeated position is the one that gets the cotangent, as in eager
-mode, and a new index array under jit gives its own answer (nothing of the first one is kept
-in the plan)."""
+"""Positions that are traced (``take``, ``.at[i].set``, ``put_along_axis``): under jit they are an
+input of the staged program, under vmap they differ per example. The update written last at a
+repeated position is the one that gets the cotangent, as in eager mode, and a new index array
+under jit gives its own answer (nothing of the first one is kept in the plan)."""
 from __future__ import annotations
 
 import numpy as np
@@ -86,3 +85,26 @@ def test_put_along_axis_derivatives_against_finite_differences():
     positions = np.array([[2, 0, 2], [1, 1, 0]])
     check_grads(lambda x, v: ft.jit(lambda x, v, i: fnp.put_along_axis(x, i, v, axis=1))(
         x, v, positions), (np.ones((2, 3)), np.arange(6.0).reshape(2, 3)))
+
+
+@pytest.mark.parametrize("mode", [None, "wrap", "clip"])
+def test_take_with_traced_positions(backend, mode):
+    x = np.arange(12.0).reshape(3, 4)
+    positions = np.array([[0, 5], [-1, 2]]) if mode else np.array([[0, 3], [-1, 3]])
+    want = np.take(x, positions, axis=1, mode=mode or "raise")
+    # how often each column is read: the gradient of the sum
+    counts = np.bincount(np.take(np.arange(4), positions, mode=mode or "raise").ravel(),
+                         minlength=4)
+    xs, ids = backend.put(x), backend.put(positions)
+
+    def f(x, i):
+        return fnp.take(x, i, axis=1, mode=mode)
+
+    np.testing.assert_array_equal(backend.get(ft.jit(f)(xs, ids)), want)
+    np.testing.assert_array_equal(backend.get(ft.jit(lambda i: f(xs, i))(ids)), want)
+    stacked = backend.put(np.stack([positions, positions[::-1]]))
+    both = backend.get(ft.vmap(f, in_axes=(None, 0))(xs, stacked))
+    np.testing.assert_array_equal(both[0], want)
+    np.testing.assert_array_equal(both[1], np.take(x, positions[::-1], axis=1, mode=mode or "raise"))
+    g = backend.get(ft.jit(ft.grad(lambda x, i: fnp.sum(f(x, i))))(xs, ids))
+    np.testing.assert_array_equal(g, np.broadcast_to(counts, (3, 4)))
