@@ -249,6 +249,16 @@ def _concrete(x: Any, name: str, what: str) -> np.ndarray:
     return host_values(x)
 
 
+def _has_value(x: Tracer) -> bool:
+    """Whether a tracer has concrete values (eager differentiation) or only a shape (jit,
+    vmap)."""
+    try:
+        x.to_concrete()
+    except errors.TracerConversionError:
+        return False
+    return True
+
+
 def argwhere(a: ArrayLike) -> Array:
     """The indices of the nonzero entries, one row per entry, as ``numpy.argwhere``. Which
     entries are nonzero decides the shape: a traced ``a`` needs concrete values.
@@ -299,10 +309,17 @@ def extract(condition: ArrayLike, arr: ArrayLike) -> Array:
     return take(a, positions)
 
 
-def _in_place_or_functional(name: str, a: Any, inplace: bool) -> bool:
-    """Whether to write into ``a`` as NumPy does: only a NumPy array, only when asked."""
+def _in_place_or_functional(name: str, a: Any, inplace: bool, *others: Any) -> bool:
+    """Whether to write into ``a`` as NumPy does: only a NumPy array, only when asked, and
+    only with ``others`` (the positions and values written) untraced."""
     if not inplace:
         return False
+    if type(a) is np.ndarray and any_tracer(*others):
+        raise errors.InPlaceUpdateError(
+            f"fnp.{name} writes into its NumPy argument by default, as NumPy's does, but what "
+            "it would write is traced (by grad, jit or vmap), and a NumPy array cannot hold it. "
+            f"Pass inplace=False to get the updated array back: a = fnp.{name}(a, ..., "
+            "inplace=False).")
     if type(a) is np.ndarray:
         return True
     raise errors.InPlaceUpdateError(
@@ -335,7 +352,7 @@ def fill_diagonal(a: ArrayLike, val: ArrayLike, wrap: bool = False, *, inplace: 
         >>> fnp.fill_diagonal(fnp.zeros((2, 2)), 5.0, inplace=False).tolist()
         [[5.0, 0.0], [0.0, 5.0]]
     """
-    if _in_place_or_functional("fill_diagonal", a, inplace):
+    if _in_place_or_functional("fill_diagonal", a, inplace, val):
         np.fill_diagonal(cast(Any, a), val, wrap)  # numpy-only: a NumPy array, written into as NumPy does
         return None
     a = as_array(a)
@@ -363,14 +380,25 @@ def put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, mode: str = "raise", *, inpl
         >>> fnp.put(fnp.zeros(4), [0, 2], [1.0, 2.0], inplace=False).tolist()
         [1.0, 0.0, 2.0, 0.0]
     """
-    if _in_place_or_functional("put", a, inplace):
+    if _in_place_or_functional("put", a, inplace, ind, v):
         # numpy-only: a NumPy array, written into as NumPy does
         np.put(cast(Any, a), cast(Any, ind), v, cast(Any, mode))
         return None
     a = as_array(a)
     size = math.prod(a.shape)
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap', not {mode!r}")
+    ind = operand(ind)
+    if isinstance(ind, Tracer) and not _has_value(ind):  # positions known by their shape only
+        positions = _shape.reshape(ind, (math.prod(shape_of(ind)),))
+        if mode == "wrap" and size:
+            positions = positions % size
+        elif mode == "clip":
+            positions = _ew.max_p.bind(_ew.min_p.bind(positions, max(size - 1, 0)), 0)
+        # 'raise': positions out of range raise when the program runs, as NumPy's indexing does
+        return _scattered(a, positions, v)
     # host-data: positions read from the index's values
-    positions = np.asarray(_concrete(operand(ind), "put", "its positions")).ravel()
+    positions = np.asarray(_concrete(ind, "put", "its positions")).ravel()
     if mode == "wrap":
         positions = positions % size if size else positions
     elif mode == "clip":
@@ -379,8 +407,6 @@ def put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, mode: str = "raise", *, inpl
         if np.any((positions < -size) | (positions >= size)):  # host-data: positions
             raise IndexError(f"index out of range for array of size {size}")
         positions = positions % size if size else positions
-    else:
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap', not {mode!r}")
     return _scattered(a, positions, v)
 
 
@@ -396,7 +422,7 @@ def place(arr: ArrayLike, mask: ArrayLike, vals: ArrayLike, *, inplace: bool = T
         >>> fnp.place(x, x < 0, [0.0], inplace=False).tolist()
         [1.0, 0.0, 3.0, 0.0]
     """
-    if _in_place_or_functional("place", arr, inplace):
+    if _in_place_or_functional("place", arr, inplace, mask, vals):
         np.place(cast(Any, arr), cast(Any, mask), vals)  # numpy-only: a NumPy array, written into as NumPy does
         return None
     a = as_array(arr)

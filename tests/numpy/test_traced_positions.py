@@ -108,3 +108,39 @@ def test_take_with_traced_positions(backend, mode):
     np.testing.assert_array_equal(both[1], np.take(x, positions[::-1], axis=1, mode=mode or "raise"))
     g = backend.get(ft.jit(ft.grad(lambda x, i: fnp.sum(f(x, i))))(xs, ids))
     np.testing.assert_array_equal(g, np.broadcast_to(counts, (3, 4)))
+
+
+@pytest.mark.parametrize("mode", ["raise", "wrap", "clip"])
+def test_put_with_traced_positions(backend, mode):
+    x = np.arange(12.0).reshape(3, 4)
+    positions = np.array([2, -1, 11, 2]) if mode == "raise" else np.array([2, -1, 13, 2])
+    values = np.array([5.0, 6.0])  # cycled over the positions; at a repeat the last one wins
+    want = x.copy()
+    np.put(want, positions, values, mode=mode)
+    weights = np.arange(12.0).reshape(3, 4)
+    xs, vs, ids, ws = (backend.put(a) for a in (x, values, positions, weights))
+
+    def f(x, v, i):
+        return fnp.put(x, i, v, mode=mode, inplace=False)
+
+    np.testing.assert_array_equal(backend.get(ft.jit(f)(xs, vs, ids)), want)
+    np.testing.assert_array_equal(
+        backend.get(ft.vmap(f, in_axes=(None, None, 0))(xs, vs, backend.put(np.stack([positions] * 2))))[1],
+        want)
+    loss = ft.grad(lambda v, i: fnp.sum(f(xs, v, i) * ws))
+    np.testing.assert_array_equal(backend.get(ft.jit(loss)(vs, ids)), backend.get(loss(vs, ids)))
+
+
+@pytest.mark.parametrize("name, call", [
+    ("put", lambda a, t: fnp.put(a, t, 5.0)),
+    ("put", lambda a, t: fnp.put(a, [0], t.astype(float))),
+    ("fill_diagonal", lambda a, t: fnp.fill_diagonal(a, t.astype(float)[0])),
+    ("place", lambda a, t: fnp.place(a, np.ones(a.shape, bool), t.astype(float))),
+])
+def test_writing_traced_data_into_a_numpy_array_in_place_names_inplace_false(name, call):
+    a = np.zeros((3, 3))
+    for transform in (ft.jit, ft.vmap):
+        with pytest.raises(ft.errors.InPlaceUpdateError, match=f"fnp.{name}.*inplace=False"):
+            transform(lambda t: call(a, t))(np.array([[0, 1, 2]]) if transform is ft.vmap
+                                             else np.array([0, 1, 2]))
+    assert not a.any()  # nothing written
