@@ -7,11 +7,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from functrans._abstract import shape_of
-from functrans.numpy._util import NUMBERS, as_array, normalize_axis, numbers_beside, slice_axis
+from functrans import errors
+from functrans._abstract import dtype_of, shape_of
+from functrans.core.trace import Tracer
+from functrans.numpy._util import (
+    NUMBERS,
+    as_array,
+    normalize_axis,
+    numbers_beside,
+    placed_like,
+    slice_axis,
+    take_axis,
+)
 from functrans.primitives import shape as _shape
 from functrans.typing import Array, ArrayLike
 
@@ -366,6 +377,17 @@ def rot90(m: ArrayLike, k: int = 1, axes: Sequence[int] = (0, 1)) -> Array:
     return flip(swapaxes(m, a0, a1), a1)
 
 
+def _shift_value(s: Any) -> Any:
+    """A shift as a Python int, or the integer tracer itself under jit or vmap."""
+    try:
+        return int(s)
+    except errors.TracerConversionError:
+        if dtype_of(s).kind not in "iu" or shape_of(s) != ():
+            raise TypeError(f"fnp.roll: a shift must be an integer scalar, got a traced array of "
+                            f"shape {shape_of(s)} and dtype {dtype_of(s)}") from None
+        return s
+
+
 def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Array:
     """Shift entries cyclically by ``shift`` along ``axis`` (the flattened array by default).
 
@@ -379,7 +401,10 @@ def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | N
         flat = _shape.reshape(a, (math.prod(a.shape),))
         return _shape.reshape(roll(flat, shift, 0), a.shape)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    shifts = (shift,) * len(axes) if isinstance(shift, (int, np.integer)) else tuple(shift)
+    if isinstance(shift, (tuple, list)) or shape_of(shift) != ():
+        shifts = tuple(shift)
+    else:
+        shifts = (shift,) * len(axes)
     if len(axes) == 1 and len(shifts) > 1:
         axes = axes * len(shifts)
     if len(shifts) == 1 and len(axes) > 1:
@@ -387,12 +412,17 @@ def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | N
     if len(axes) != len(shifts):
         raise ValueError("'shift' and 'axis' should be scalars or 1D sequences")
     nd = len(a.shape)
-    total: dict[int, int] = {}
+    total: dict[int, Any] = {}
     for ax, s in zip(axes, shifts):
         ax = normalize_axis(ax, nd)
-        total[ax] = total.get(ax, 0) + int(s)
+        total[ax] = total.get(ax, 0) + _shift_value(s)
     for ax, s in total.items():
         n = a.shape[ax]
+        if isinstance(s, Tracer):  # a shift known by its shape only: entry i comes from i - s
+            if n:
+                positions = (placed_like(np.arange(n), a) - s) % n  # host-data: placed
+                a = take_axis(a, positions, ax)
+            continue
         if n == 0 or s % n == 0:
             continue
         k = s % n

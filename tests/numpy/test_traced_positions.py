@@ -144,3 +144,29 @@ def test_writing_traced_data_into_a_numpy_array_in_place_names_inplace_false(nam
             transform(lambda t: call(a, t))(np.array([[0, 1, 2]]) if transform is ft.vmap
                                              else np.array([0, 1, 2]))
     assert not a.any()  # nothing written
+
+
+@pytest.mark.parametrize("shift, axis", [(1, None), (-5, 1), ((1, 2), (0, 1)), (7, 0), ((2, -3), 1)])
+def test_roll_by_a_traced_shift(backend, shift, axis):
+    x = np.arange(12.0).reshape(3, 4)
+    want = np.roll(x, shift, axis)
+    # the gradient of sum(roll(x) * w) is w rolled back
+    weights = np.arange(12.0).reshape(3, 4) ** 2
+    back = np.roll(weights, tuple(-k for k in np.atleast_1d(shift)), axis)
+    xs, ws = backend.put(x), backend.put(weights)
+
+    def f(x, s):
+        return fnp.roll(x, tuple(s) if np.ndim(shift) else s, axis)
+
+    s = backend.put(np.asarray(shift))
+    np.testing.assert_array_equal(backend.get(ft.jit(f)(xs, s)), want)
+    both = ft.vmap(f, in_axes=(None, 0))(xs, backend.put(np.stack([np.asarray(shift), np.zeros_like(shift)])))
+    np.testing.assert_array_equal(backend.get(both)[0], want)
+    np.testing.assert_array_equal(backend.get(both)[1], x)
+    g = ft.jit(ft.grad(lambda x, s: fnp.sum(f(x, s) * ws)))(xs, s)
+    np.testing.assert_array_equal(backend.get(g), back)
+
+
+def test_roll_by_a_traced_non_integer_shift_names_the_shift():
+    with pytest.raises(TypeError, match="shift must be an integer scalar"):
+        ft.jit(lambda x, s: fnp.roll(x, s))(np.arange(3.0), 1.0)
