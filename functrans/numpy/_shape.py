@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -388,7 +388,7 @@ def _shift_value(s: Any) -> Any:
         return s
 
 
-def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | None = None) -> Array:
+def roll(a: ArrayLike, shift: ArrayLike | Sequence[ArrayLike], axis: int | Sequence[int] | None = None) -> Array:
     """Shift entries cyclically by ``shift`` along ``axis`` (the flattened array by default).
 
     Example:
@@ -401,8 +401,9 @@ def roll(a: ArrayLike, shift: int | Sequence[int], axis: int | Sequence[int] | N
         flat = _shape.reshape(a, (math.prod(a.shape),))
         return _shape.reshape(roll(flat, shift, 0), a.shape)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    shifts: tuple[Any, ...]
     if isinstance(shift, (tuple, list)) or shape_of(shift) != ():
-        shifts = tuple(shift)
+        shifts = tuple(cast(Sequence[Any], shift))
     else:
         shifts = (shift,) * len(axes)
     if len(axes) == 1 and len(shifts) > 1:
