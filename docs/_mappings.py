@@ -59,7 +59,9 @@ RENAMES: dict[str, dict[str, tuple[str, str]]] = {
         "scatter_mul": ("functrans.numpy.at", "fnp.at(x)[idx].multiply(v)"),
         "scatter_min": ("functrans.numpy.at", "fnp.at(x)[idx].min(v)"),
         "scatter_max": ("functrans.numpy.at", "fnp.at(x)[idx].max(v)"),
-        "dynamic_update_slice": ("functrans.numpy.at", "fnp.at(x)[i:i + n].set(v)"),
+        "psum": ("functrans.distributed.psum", "over the MPI ranks, not a named axis"),
+        "pmean": ("functrans.distributed.pmean", "over the MPI ranks, not a named axis"),
+        "all_gather": ("functrans.distributed.all_gather", "over the MPI ranks, not a named axis"),
     },
     "optax": {
         "huber_loss": ("functrans.nn.losses.huber", "reduces to the mean by default"),

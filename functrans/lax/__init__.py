@@ -65,6 +65,14 @@ from functrans.lax._ops import (  # JAX's lax names, thin applications of primit
     tanh,
     transpose,
 )
+from functrans.lax._slicing import (
+    dynamic_index_in_dim,
+    dynamic_slice,
+    dynamic_slice_in_dim,
+    dynamic_update_index_in_dim,
+    dynamic_update_slice,
+    dynamic_update_slice_in_dim,
+)
 from functrans.lax.associative_scan import associative_scan
 from functrans.lax.cond import cond, switch
 from functrans.lax.custom_root import batch_as_block, custom_linear_solve, custom_root
@@ -76,7 +84,9 @@ __all__ = [
     "abs", "add", "argmax", "argmin", "associative_scan", "atan2", "batch_as_block", "broadcast",
     "broadcast_in_dim", "canonicalize_precision", "ceil", "concatenate", "cond",
     "conv_general_dilated", "convert_element_type", "cos", "cumsum", "custom_linear_solve",
-    "custom_root", "div", "dot", "dot_general", "eq", "exp", "expand_dims", "expm1", "floor",
+    "custom_root", "div", "dot", "dot_general", "dynamic_index_in_dim", "dynamic_slice",
+    "dynamic_slice_in_dim", "dynamic_update_index_in_dim", "dynamic_update_slice",
+    "dynamic_update_slice_in_dim", "eq", "exp", "expand_dims", "expm1", "floor",
     "fori_loop", "ge", "gt", "integer_pow", "le", "log", "log1p", "logistic", "lt", "map",
     "max", "min", "mul", "ne", "neg", "pad", "pow", "Precision", "reciprocal", "reduce_max",
     "reduce_min", "reduce_prod", "reduce_sum", "rem", "reshape", "rev", "round", "rsqrt",
