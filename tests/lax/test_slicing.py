@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import functrans as ft
 import functrans.numpy as fnp
@@ -63,6 +65,33 @@ def test_dynamic_update_slice_concrete_and_traced(backend, starts):
         np.testing.assert_array_equal(backend.get(out), want)
     both = ft.vmap(f, in_axes=(None, None, 0))(x, u, backend.put(np.array([starts, (0, 0)])))
     np.testing.assert_array_equal(backend.get(both)[0], want)
+
+
+@st.composite
+def blocks(draw):
+    """An operand's shape, a block size that fits it, and starts anywhere around it."""
+    shape = tuple(draw(st.lists(st.integers(1, 4), min_size=1, max_size=3)))
+    sizes = tuple(draw(st.integers(0, d)) for d in shape)
+    starts = tuple(draw(st.integers(-2 * d, 2 * d)) for d in shape)
+    return shape, sizes, starts
+
+
+@given(blocks(), st.booleans())
+def test_generated_blocks_read_and_written_with_their_derivatives(case, traced):
+    shape, sizes, starts = case
+    rng = np.random.default_rng(len(shape))
+    x, u = rng.normal(size=shape), rng.normal(size=sizes)
+    where = block(clamped(starts, shape, sizes), sizes)
+    wrap = ft.jit if traced else (lambda f: f)
+    s = np.array(starts)
+    read = wrap(lambda x, s: lax.dynamic_slice(x, s, sizes))
+    write = wrap(lambda x, u, s: lax.dynamic_update_slice(x, u, s))
+    np.testing.assert_array_equal(read(x, s), x[where])
+    want = x.copy()
+    want[where] = u
+    np.testing.assert_array_equal(write(x, u, s), want)
+    check_grads(lambda x: read(x, s) ** 2, (x,))
+    check_grads(lambda x, u: write(x, u * u, s), (x, u))
 
 
 @pytest.mark.parametrize("traced", [False, True])
