@@ -37,11 +37,13 @@ estimate of ``E[f(X)]`` has a gradient (the reparameterization trick). Closed-fo
 differentiate along their path, to any order. ``gamma`` and what is built on it (``loggamma``,
 ``beta``, ``dirichlet``, ``chisquare``, ``t``, ``f``, ``generalized_normal``) and ``wald`` use
 implicit reparameterization: the derivative of the sample that keeps its CDF value, first
-order only for the gamma family (a clear error beyond, as in JAX). The other samplers (uniform
-and normal bounds, discrete distributions, permutations) are not differentiable: passing a
-traced value (inside ``grad``, ...) as their probability, bound or logits raises a
-``TypeError`` that says to pass ``functrans.stop_gradient(...)`` of it instead. Inside ``jit``
-or ``vmap`` the key may be traced: the draw runs when the program runs, with the same numbers.
+order only for the gamma family (a clear error beyond, as in JAX). ``categorical`` takes traced
+logits (its integer draws carry no derivative back), and ``permutation`` a traced array (the
+shuffle is an indexing, differentiated as one). The other samplers (uniform and normal bounds,
+the other discrete distributions) are not differentiable: passing a traced value (inside
+``grad``, ...) as their probability or bound raises a ``TypeError`` that says to pass
+``functrans.stop_gradient(...)`` of it instead. Inside ``jit`` or ``vmap`` the key may be
+traced: the draw runs when the program runs, with the same numbers.
 
 Example:
     >>> from functrans import random

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from functrans.core.trace import Tracer
+from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _F64, ArrayModule, _bits, _bits64, _mulhi64, _unit
 from functrans.random._checks import (
     Shape,
@@ -149,7 +151,6 @@ def randint(
     return values.astype(d, copy=False).reshape(shape)
 
 
-@_sampler
 def categorical(
     key: Key, logits: Array, axis: int = -1, shape: Shape | None = None, *, device: str | None = None
 ) -> Array:
@@ -170,8 +171,11 @@ def categorical(
     Returns:
         An ``int64`` array of ``shape`` on the key's device.
 
+    ``logits`` may be traced (under ``jit``, ``vmap`` or ``grad``: a policy's action drawn
+    inside a jitted step); the draw then runs when the program runs, on their values. The
+    indices are integers, so no derivative flows back to ``logits``.
+
     Raises:
-        TypeError: ``logits`` is a traced value.
         ValueError: ``logits`` has no categories axis, or shapes do not fit.
 
     Example:
@@ -181,8 +185,34 @@ def categorical(
         >>> c.dtype, abs(float(c.mean()) - 0.8) < 0.02
         (dtype('int64'), True)
     """
+    if isinstance(logits, Tracer):
+        return opaque_call_p.bind(key, logits, fn=_Categorical(axis, shape, device))
+    return _categorical(key, logits, axis, shape, device=device)
+
+
+categorical.__module__ = "functrans.random"  # the public path, for help() and reprs
+
+
+class _Categorical:
+    """``categorical`` with its options bound, for a draw whose logits are traced."""
+
+    __slots__ = ("axis", "shape", "device")
+
+    def __init__(self, axis: int, shape: Shape | None, device: str | None) -> None:
+        self.axis, self.shape, self.device = axis, shape, device
+
+    def __call__(self, key: Array, logits: Array) -> Array:
+        return _categorical(key, logits, self.axis, self.shape, device=self.device)
+
+    def __repr__(self) -> str:
+        return f"categorical(key, logits, axis={self.axis}, shape={self.shape})"
+
+
+@_sampler
+def _categorical(
+    key: Key, logits: Array, axis: int = -1, shape: Shape | None = None, *, device: str | None = None
+) -> Array:
     xp = _check_key(key, "categorical")
-    _reject_tracer(logits, "logits", "categorical")
     logits = xp.asarray(logits)
     if logits.dtype.kind not in "f":
         logits = logits.astype(_F64)

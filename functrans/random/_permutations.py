@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from functrans.errors import TracerConversionError
+import functrans.numpy as fnp
+from functrans.core.trace import Tracer
 from functrans.random._bits import _F64, ArrayModule, _bits64, _unit
 from functrans.random._checks import (
     Shape,
@@ -24,7 +25,6 @@ def _permutation_indices(xp: ArrayModule, k: Array, n: int) -> Array:
     return xp.argsort(_bits64(xp, k, n), kind="stable").astype(np.int64, copy=False)
 
 
-@_sampler
 def permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None = None) -> Array:
     """A random permutation of ``arange(x)``, or a shuffled copy of ``x`` along ``axis``.
 
@@ -38,9 +38,11 @@ def permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None =
     Returns:
         An ``int64`` array of shape ``(n,)``, or an array like ``x``, on the key's device.
 
+    A traced ``x`` (under ``jit``, ``vmap`` or ``grad``) is shuffled by indexing it with the
+    permutation, so its derivative flows back through the shuffle.
+
     Raises:
         ValueError: a negative ``n``, a scalar array, or an axis out of range.
-        TypeError: ``x`` is a traced value; permute indices instead, as below.
 
     Example:
         >>> from functrans.random import key
@@ -50,23 +52,31 @@ def permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None =
         >>> permutation(key(0), np.arange(6).reshape(3, 2)).shape
         (3, 2)
     """
+    if isinstance(x, Tracer):
+        shape = tuple(fnp.shape(x))
+        if not shape:
+            raise ValueError(_SCALAR_X)
+        ax = _normalize_axis(axis, len(shape), "permutation")
+        order = _permutation(key, int(shape[ax]), device=device)
+        return fnp.take(x, order, axis=ax)
+    return _permutation(key, x, axis, device=device)
+
+
+permutation.__module__ = "functrans.random"  # the public path, for help() and reprs
+_SCALAR_X = ("functrans.random.permutation: x must be an int or an array with at least one "
+             "dimension, got a 0-d array; for n items pass the int n")
+
+
+@_sampler
+def _permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None = None) -> Array:
     xp = _check_key(key, "permutation")
     if _is_int(x):
         if x < 0:
             raise ValueError(f"functrans.random.permutation: n must be non-negative, got {x}")
         return _permutation_indices(xp, key, int(x))
-    if hasattr(x, "_trace"):
-        raise TracerConversionError(
-            "functrans.random.permutation: argument 'x' is a traced value, and shuffling does "
-            "not trace through it. Index it with a permutation instead: "
-            "x[functrans.random.permutation(key, len(x))], or pass functrans.stop_gradient(x)."
-        )
     x = xp.asarray(x)
     if x.ndim == 0:
-        raise ValueError(
-            "functrans.random.permutation: x must be an int or an array with at least one "
-            "dimension, got a 0-d array; for n items pass the int n"
-        )
+        raise ValueError(_SCALAR_X)
     ax = _normalize_axis(axis, x.ndim, "permutation")
     return xp.take(x, _permutation_indices(xp, key, x.shape[ax]), axis=ax)
 

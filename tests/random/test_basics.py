@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import functrans as ft
+import functrans.numpy as fnp
 from functrans import random as fr
 
 M32 = 0xFFFFFFFF
@@ -652,7 +653,6 @@ def test_bad_shapes_and_axes():
     "call, name",
     [
         (lambda t: fr.bernoulli(fr.key(0), t), "p"),
-        (lambda t: fr.categorical(fr.key(0), t), "logits"),
         (lambda t: fr.uniform(fr.key(0), 2, minval=t), "minval"),
         (lambda t: fr.truncated_normal(fr.key(0), -1.0, t), "upper"),
         (lambda t: fr.normal(t), "key"),
@@ -668,9 +668,38 @@ def test_traced_inputs_are_rejected(call, name):
         call(FakeTracer())
 
 
-def test_traced_array_to_permute_is_rejected():
-    with pytest.raises(TypeError, match=r"x\[functrans\.random\.permutation\(key, len\(x\)\)\]"):
-        fr.permutation(fr.key(0), FakeTracer())
+def test_categorical_with_traced_logits_draws_what_an_eager_call_draws():
+    """A policy's action drawn inside jit (or vmap, or grad): the same indices as eagerly,
+    for a traced or a concrete key; integers, so no derivative reaches the logits."""
+    key = fr.key(3)
+    logits = np.log(np.array([[0.1, 0.9], [0.7, 0.3]]))
+    eager = fr.categorical(key, logits, shape=(4000, 2))
+    assert abs(eager.mean(0) - [0.9, 0.3]).max() < 0.03
+    np.testing.assert_array_equal(ft.jit(lambda z: fr.categorical(key, z, shape=(4000, 2)))(logits), eager)
+    np.testing.assert_array_equal(ft.jit(lambda k, z: fr.categorical(k, z, shape=(4000, 2)))(key, logits), eager)
+    np.testing.assert_array_equal(ft.vmap(lambda z: fr.categorical(key, z))(np.stack([logits, logits])),
+                                  np.stack([fr.categorical(key, logits)] * 2))
+    drawn = fr.categorical(key, logits)
+    g = ft.grad(lambda z: fnp.sum(fr.categorical(key, z) * z[:, 0]))(logits)
+    np.testing.assert_array_equal(g, np.stack([drawn, np.zeros(2)], axis=1))
+
+
+def test_permutation_of_a_traced_array_is_differentiable():
+    key = fr.key(1)
+    x = np.arange(8.0).reshape(4, 2)
+    shuffled = fr.permutation(key, x)
+    order = fr.permutation(key, 4)
+    np.testing.assert_array_equal(shuffled, x[order])
+    np.testing.assert_array_equal(ft.jit(lambda x: fr.permutation(key, x))(x), shuffled)
+    np.testing.assert_array_equal(ft.jit(lambda k, x: fr.permutation(k, x))(key, x), shuffled)
+    np.testing.assert_array_equal(ft.jit(lambda x: fr.permutation(key, x, axis=1))(x), fr.permutation(key, x, axis=1))
+    w = np.arange(8.0).reshape(4, 2) ** 2
+    g = ft.grad(lambda x: fnp.sum(fr.permutation(key, x) * w))(x)
+    back = np.empty_like(w)
+    back[order] = w  # each row's cotangent is the weight of the place it was moved to
+    np.testing.assert_array_equal(g, back)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        ft.jit(lambda x: fr.permutation(key, x))(np.float64(1.0))
 
 
 # --------------------------------------------------------------------------------------------
