@@ -37,6 +37,7 @@ from functrans.nn.attention import MultiHeadAttention, scaled_dot_product_attent
 from functrans.nn.conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d
 from functrans.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from functrans.nn.dropout import Dropout, dropout
+from functrans.nn.encoding import one_hot
 from functrans.nn.linear import Embedding, Identity, Linear
 from functrans.nn.losses import (
     binary_cross_entropy,
@@ -61,6 +62,6 @@ __all__ = [
     "TransformerEncoderLayer", "Upsample", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "elu", "gelu", "huber",
     "initializers", "l1", "leaky_relu", "log_sigmoid",
-    "log_softmax", "logsumexp", "mse", "nll", "relu", "scaled_dot_product_attention",
+    "log_softmax", "logsumexp", "mse", "nll", "one_hot", "relu", "scaled_dot_product_attention",
     "sigmoid", "silu", "softmax", "softplus", "tanh",
 ]
