@@ -10,6 +10,7 @@ into integer arrays first. Values move with their derivatives; repeated position
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -51,6 +52,9 @@ def _static_index(x_ndim: int, index: Any, like: Any = None) -> tuple[tuple[Any,
     static: list[Any] = []  # ints, slices, None, Ellipsis, IndexArray placeholders
     arrays: list[Array] = []
     for item in index:
+        if isinstance(item, slice) and (isinstance(item.start, Tracer) or isinstance(item.stop, Tracer)
+                                        or isinstance(item.step, Tracer)):
+            item = slice(*(_slice_bound(b) for b in (item.start, item.stop, item.step)))
         if item is None or item is Ellipsis or isinstance(item, slice):
             static.append(item)
             continue
@@ -85,10 +89,31 @@ def _static_index(x_ndim: int, index: Any, like: Any = None) -> tuple[tuple[Any,
     return tuple(static), arrays
 
 
+def _slice_bound(bound: Any) -> Any:
+    """A slice bound as a Python int: a traced one must have a concrete value (the bounds
+    decide the result's shape)."""
+    if not isinstance(bound, Tracer):
+        return bound
+    try:
+        return operator.index(bound)
+    except errors.TracerConversionError as error:
+        reason = str(error).split("\n(See ")[0]  # (the docs link is added again)
+        raise errors.TracerConversionError(
+            f"{reason} Here it is a bound of a slice x[i:j], which decides the shape of the "
+            "result. For a block of static size n at a traced start i, write "
+            "functrans.lax.dynamic_slice(x, (i,), (n,)) (or lax.dynamic_slice_in_dim(x, i, n, "
+            "axis)).") from None
+
+
+def _is_traced(item: Any) -> bool:
+    return isinstance(item, Tracer) or (type(item) is slice and (
+        isinstance(item.start, Tracer) or isinstance(item.stop, Tracer) or isinstance(item.step, Tracer)))
+
+
 def _holds_tracer(index: Any) -> bool:
     if isinstance(index, tuple):
-        return any(isinstance(item, Tracer) for item in index)
-    return isinstance(index, Tracer)
+        return any(_is_traced(item) for item in index)
+    return _is_traced(index)
 
 
 def getitem(x: ArrayLike, index: Any) -> Array:

@@ -170,3 +170,14 @@ def test_roll_by_a_traced_shift(backend, shift, axis):
 def test_roll_by_a_traced_non_integer_shift_names_the_shift():
     with pytest.raises(TypeError, match="shift must be an integer scalar"):
         ft.jit(lambda x, s: fnp.roll(x, s))(np.arange(3.0), 1.0)
+
+
+def test_a_traced_slice_bound_points_to_dynamic_slice():
+    x = np.arange(10.0)
+    for call in (lambda: ft.jit(lambda x, i: x[i:i + 2])(x, np.array(1)),
+                 lambda: ft.vmap(lambda i: fnp.getitem(x, slice(i, None)))(np.array([1, 2])),
+                 lambda: ft.jit(lambda x, i: fnp.at(x)[i:].set(0.0))(x, np.array(1))):
+        with pytest.raises(ft.errors.TracerConversionError, match=r"lax\.dynamic_slice\(x, \(i,\), \(n,\)\)"):
+            call()
+    # a bound with a value (eager differentiation) is read as an int
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(x[fnp.argmax(x) - 1:]))(x), [0.0] * 8 + [1.0] * 2)
