@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import builtins
 import math
+import operator
 from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
 
 from functrans import errors
+from functrans._abstract import dtype_of, shape_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._creation import linspace
@@ -55,24 +57,33 @@ def _known_values(x: Any, name: str) -> np.ndarray:
         try:
             x.to_concrete()
         except errors.TracerConversionError:
+            fix = ("pass length=n for the counts of 0 .. n - 1, as in JAX" if name == "bincount"
+                   else "use fnp.histogram with a number of bins and a range")
             raise errors.UnsupportedError(
                 f"fnp.{name} needs the values of its input, which decide the result (its length, or "
                 "the estimated bins), and jit and vmap do not have them yet. Compute it outside the "
-                "transformation, or use fnp.histogram with a number of bins and a range.") from None
+                f"transformation, or {fix}.") from None
     return host_values(x)
 
 
-def bincount(x: ArrayLike, weights: ArrayLike | None = None, minlength: int = 0) -> Array:
+def bincount(x: ArrayLike, weights: ArrayLike | None = None, minlength: int = 0, *,
+             length: int | None = None) -> Array:
     """How often each non-negative integer occurs in the 1-D ``x`` (or the sum of the
     ``weights`` at its positions), as ``numpy.bincount``; the result's length is
-    ``max(x) + 1`` or ``minlength``, so a traced ``x`` needs concrete values. Weighted
-    counts are differentiable in the weights.
+    ``max(x) + 1`` or ``minlength``, so a traced ``x`` needs concrete values, or ``length``
+    (as in JAX): the counts of ``0 .. length - 1``, where values from ``length`` up are left
+    out and negative ones counted as 0 (JAX's rule; NumPy's own call, without ``length``,
+    rejects them). Weighted counts are differentiable in the weights.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.bincount(fnp.array([0, 1, 1, 3])).tolist()
         [1, 2, 0, 1]
+        >>> fnp.bincount(fnp.array([0, 1, 1, 3]), length=2).tolist()
+        [1, 2]
     """
+    if length is not None:
+        return _bincount_of_length(as_array(x), weights, operator.index(length))
     x = as_array(x)
     if not any_tracer(x, weights):
         return array_module(x).bincount(x, weights, minlength)
@@ -89,6 +100,23 @@ def bincount(x: ArrayLike, weights: ArrayLike | None = None, minlength: int = 0)
     w = inexact(weights)
     zeros = full_like(w, 0, shape=(length,), dtype=np.result_type(w.dtype, np.float64))
     return at(zeros)[index].add(w)
+
+
+def _bincount_of_length(x: Array, weights: ArrayLike | None, length: int) -> Array:
+    if len(shape_of(x)) != 1:
+        raise ValueError("object too deep for desired array: bincount takes a 1-D array")
+    if dtype_of(x).kind not in "iub":
+        raise TypeError(f"bincount: x must hold integers, got dtype {dtype_of(x)}")
+    if length < 0:
+        raise ValueError(f"bincount: length must be non-negative, got {length}")
+    # Values from length up land in one more bin, dropped at the end.
+    bins = where(_ew.lt(x, length), _ew.max_p.bind(x, 0), length)
+    if weights is None:
+        counts = placed_like(np.zeros(length + 1, np.intp), x)  # host-data: placed
+        return at(counts)[bins].add(1)[:length]
+    w = inexact(weights)
+    sums = full_like(w, 0, shape=(length + 1,), dtype=np.result_type(w.dtype, np.float64))
+    return at(sums)[bins].add(w)[:length]
 
 
 def _edges(a: Array, bins: Any, range_: Sequence[float] | None, weights: Any) -> Array:

@@ -14,7 +14,7 @@ from functrans import errors
 from functrans._abstract import shape_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
-from functrans.numpy._indexing import at, take
+from functrans.numpy._indexing import at, nonzero, take, values_or_size
 from functrans.numpy._shape import ravel, reshape
 from functrans.numpy._util import any_tracer, as_array, host_values, operand, placed_like
 from functrans.primitives import elementwise as _ew
@@ -259,15 +259,27 @@ def _has_value(x: Tracer) -> bool:
     return True
 
 
-def argwhere(a: ArrayLike) -> Array:
+def argwhere(a: ArrayLike, *, size: int | None = None, fill_value: ArrayLike | None = None) -> Array:
     """The indices of the nonzero entries, one row per entry, as ``numpy.argwhere``. Which
-    entries are nonzero decides the shape: a traced ``a`` needs concrete values.
+    entries are nonzero decides the shape: a traced ``a`` needs concrete values, or ``size``
+    (see ``nonzero``): the first ``size`` rows, padded with ``fill_value`` (0 by default).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.argwhere(fnp.array([[0.0, 1.0], [2.0, 0.0]])).tolist()
         [[0, 1], [1, 0]]
+        >>> fnp.argwhere(fnp.array([[0.0, 1.0], [2.0, 0.0]]), size=3, fill_value=9).tolist()
+        [[0, 1], [1, 0], [9, 9]]
     """
+    if size is not None:
+        a = as_array(a)
+        if not shape_of(a):  # NumPy's rows of a 0-d array have no entries
+            return placed_like(np.zeros((size, 0), np.intp), a)  # host-data: a shape
+        columns = nonzero(a, size=size, fill_value=fill_value)
+        return _shape.concatenate([_shape.reshape(c, (size, 1)) for c in columns], 1)
+    if fill_value is not None:
+        raise ValueError("argwhere: fill_value needs size")
+    values_or_size(a, "argwhere")
     a = as_array(a)
     if not any_tracer(a):
         return array_module(a).argwhere(a)

@@ -37,7 +37,9 @@ from functrans.numpy._util import (
 )
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
+from functrans.primitives._define import full_like
 from functrans.primitives.conversion import convert_element_type
+from functrans.primitives.cumulative import cumsum
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
 from functrans.typing import Array, ArrayLike, Shape
 
@@ -313,16 +315,73 @@ def at(x: ArrayLike) -> _AtIndexer:
     return _AtIndexer(x)
 
 
-def nonzero(a: ArrayLike) -> tuple[Array, ...]:
-    """Indices of the non-zero entries (``a`` must be concrete). No derivative.
+def nonzero(a: ArrayLike, *, size: int | None = None,
+            fill_value: ArrayLike | Sequence[ArrayLike] | None = None) -> tuple[Array, ...]:
+    """Indices of the non-zero entries, one array per dimension. No derivative.
+
+    How many entries are nonzero decides the shape, so a traced ``a`` (under ``jit`` or
+    ``vmap``) needs ``size``, as in JAX: the indices of the first ``size`` nonzero entries,
+    padded with ``fill_value`` (0 by default; one value per dimension also works) when there
+    are fewer.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.nonzero(fnp.array([0.0, 2.0, 3.0]))[0].tolist()
         [1, 2]
+        >>> fnp.nonzero(fnp.array([0.0, 2.0, 3.0]), size=3, fill_value=-1)[0].tolist()
+        [1, 2, -1]
     """
-    value = concrete_index(a)
-    return operand(value).nonzero()
+    if size is None:
+        if fill_value is not None:
+            raise ValueError("nonzero: fill_value needs size")
+        values_or_size(a, "nonzero")
+        value = concrete_index(a)
+        return operand(value).nonzero()
+    a = operand(a)
+    shape = tuple(shape_of(a))
+    flat, valid = first_nonzero(a, size)
+    fills = fill_value if isinstance(fill_value, (tuple, list)) else (fill_value,) * len(shape)
+    if len(fills) != len(shape):
+        raise ValueError(f"nonzero: {len(fills)} fill values for an array of {len(shape)} dimensions")
+    out = []
+    for d in reversed(range(len(shape))):
+        coordinate = flat % shape[d] if shape[d] else flat
+        flat = flat // shape[d] if shape[d] else flat
+        fill = 0 if fills[d] is None else fills[d]
+        out.append(_ew.select(valid, coordinate, fill))
+    return tuple(reversed(out))
+
+
+def values_or_size(a: Any, name: str) -> None:
+    """Raise, naming ``size=``, when ``a`` is traced without values (under jit or vmap)."""
+    if isinstance(a, Tracer):
+        try:
+            a.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                f"{name} of a traced array: how many entries are nonzero decides the shape of the "
+                "result. Pass size=n (and fill_value=...) for the first n of them, padded, as in "
+                "JAX.") from None
+
+
+def first_nonzero(a: Array, size: int) -> tuple[Array, Array]:
+    """The flat positions of the first ``size`` nonzero entries of ``a`` in order (padded with
+    0), and which of them are entries (``arange(size) < count``): each nonzero entry's number
+    among them is scattered to its slot, without reading a value on the host."""
+    size = operator.index(size)
+    if size < 0:
+        raise ValueError(f"size must be a non-negative int, got {size}")
+    flat = _shape.reshape(a, (math.prod(shape_of(a)),))
+    mask = flat if dtype_of(flat) == np.bool_ else _ew.ne(flat, 0)
+    n = shape_of(flat)[0]
+    counts = cumsum(convert_element_type(mask, new_dtype=np.intp), 0)  # the slot of each, plus 1
+    slot = _ew.select(_ew.logical_and(mask, _ew.le(counts, size)), _ew.sub(counts, 1), size)
+    numbers = placed_like(np.arange(n, dtype=np.intp), flat)  # host-data: placed
+    room = full_like(numbers, 0, shape=(size + 1,))
+    positions = _shape.slice_(scatter_p.bind(room, numbers, slot, index=(IndexArray(0),)), (0,), (size,))
+    total = counts[n - 1] if n else 0
+    valid = _ew.lt(placed_like(np.arange(size, dtype=np.intp), flat), total)  # host-data: placed
+    return positions, valid
 
 
 # --- taking and putting along an axis --------------------------------------------------------------
@@ -481,9 +540,11 @@ def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> A
 # --- choosing --------------------------------------------------------------------------------------
 
 
-def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None, /) -> Array:
+def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None = None, /, *,
+          size: int | None = None, fill_value: ArrayLike | Sequence[ArrayLike] | None = None) -> Array:
     """``x`` where ``condition`` holds, else ``y`` (broadcast). With one argument, the
-    indices where ``condition`` is true (as ``numpy.nonzero``).
+    indices where ``condition`` is true (as ``numpy.nonzero``, with its ``size`` and
+    ``fill_value`` for a traced condition).
 
     In reverse mode both branches' derivatives enter the gradient, whatever ``condition``
     holds, so an infinite or NaN derivative in the branch that is not chosen reaches it as
@@ -498,9 +559,11 @@ def where(condition: ArrayLike, x: ArrayLike | None = None, y: ArrayLike | None 
         (1.0, 0.25)
     """
     if x is None and y is None:
-        return nonzero(condition)
+        return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
         raise ValueError("where takes one argument (condition) or three (condition, x, y)")
+    if size is not None or fill_value is not None:
+        raise ValueError("where: size and fill_value go with the one-argument form, where(condition)")
     if type(x) in (list, tuple) or type(y) in (list, tuple):  # lists: where the arrays are
         condition, x, y = numbers_beside((condition, x, y))
     condition = operand(condition)

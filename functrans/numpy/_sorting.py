@@ -9,7 +9,7 @@ from typing import Literal
 import numpy as np
 
 from functrans.backend import array_module
-from functrans.numpy._indexing import take, take_along_axis
+from functrans.numpy._indexing import first_nonzero, take, take_along_axis, values_or_size
 from functrans.numpy._util import (
     any_tracer,
     as_array,
@@ -175,14 +175,23 @@ def unique(ar: ArrayLike, return_index: bool = False, return_inverse: bool = Fal
     return out[0] if len(out) == 1 else tuple(out)
 
 
-def flatnonzero(a: ArrayLike) -> Array:
-    """Indices of the nonzero entries of the flattened array (``a`` must be concrete).
+def flatnonzero(a: ArrayLike, *, size: int | None = None, fill_value: ArrayLike | None = None) -> Array:
+    """Indices of the nonzero entries of the flattened array. A traced ``a`` needs ``size``
+    (see ``nonzero``): the first ``size`` indices, padded with ``fill_value`` (0 by default).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.flatnonzero(fnp.array([0.0, 2.0, 3.0])).tolist()
         [1, 2]
+        >>> fnp.flatnonzero(fnp.array([0.0, 2.0, 3.0]), size=1).tolist()
+        [1]
     """
+    if size is not None:
+        positions, valid = first_nonzero(operand(a), size)
+        return _ew.select(valid, positions, 0 if fill_value is None else fill_value)
+    if fill_value is not None:
+        raise ValueError("flatnonzero: fill_value needs size")
+    values_or_size(a, "flatnonzero")
     value = concrete_index(operand(a))
     return array_module(value).flatnonzero(value)
 
