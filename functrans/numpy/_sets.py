@@ -5,7 +5,7 @@ concrete values, so under ``jit`` and ``vmap`` they raise an error that says so,
 ``isin``, whose result has the shape of its first argument."""
 from __future__ import annotations
 
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, cast
 
 import numpy as np
 
@@ -109,9 +109,11 @@ def unique_all(x: ArrayLike) -> UniqueAllResult:
                                    equal_nan=False))
 
 
-def union1d(ar1: ArrayLike, ar2: ArrayLike) -> Array:
+def union1d(ar1: ArrayLike, ar2: ArrayLike, *, size: int | None = None,
+            fill_value: ArrayLike | None = None) -> Array:
     """The sorted unique values of both arrays (flattened). A value present in both takes its
-    derivative from its first occurrence in ``ar1``.
+    derivative from its first occurrence in ``ar1``. ``size`` and ``fill_value`` are
+    ``unique``'s (traced arrays need ``size``).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -119,7 +121,8 @@ def union1d(ar1: ArrayLike, ar2: ArrayLike) -> Array:
         [1.0, 2.0, 3.0]
     """
     ar1, ar2 = pair_beside(ar1, ar2)
-    return unique(concatenate([ravel(as_array(ar1)), ravel(as_array(ar2))]))
+    both = concatenate([ravel(as_array(ar1)), ravel(as_array(ar2))])
+    return cast(Array, unique(both, size=size, fill_value=fill_value))
 
 
 def intersect1d(ar1: ArrayLike, ar2: ArrayLike, assume_unique: bool = False,

@@ -3,13 +3,18 @@ to where the (stable) sorting permutation puts it; positions and counts (``argso
 ``searchsorted``, ``unique``'s indices) are integers with no derivative."""
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Literal
 
 import numpy as np
 
+from functrans import errors
+from functrans._abstract import dtype_of, shape_of
 from functrans.backend import array_module
-from functrans.numpy._indexing import first_nonzero, take, take_along_axis, values_or_size
+from functrans.core.trace import Tracer
+from functrans.numpy._indexing import at, first_nonzero, take, take_along_axis, values_or_size
+from functrans.numpy._joining import concatenate
 from functrans.numpy._util import (
     any_tracer,
     as_array,
@@ -22,8 +27,10 @@ from functrans.numpy._util import (
     placed_like,
 )
 from functrans.primitives import elementwise as _ew
+from functrans.primitives import shape as _shape
 from functrans.primitives import sorting as _sorting
 from functrans.primitives.conversion import convert_element_type
+from functrans.primitives.cumulative import cumsum
 from functrans.typing import Array, ArrayLike
 
 #: The algorithms ``numpy.sort`` and ``numpy.argsort`` name (traced arrays always sort stably).
@@ -147,17 +154,40 @@ def searchsorted(a: ArrayLike, v: ArrayLike, side: str = "left", sorter: ArrayLi
 
 def unique(ar: ArrayLike, return_index: bool = False, return_inverse: bool = False,
            return_counts: bool = False, axis: int | None = None, *, equal_nan: bool = True,
-           sorted: bool = True) -> Array | tuple[Array, ...]:
+           sorted: bool = True, size: int | None = None,
+           fill_value: ArrayLike | None = None) -> Array | tuple[Array, ...]:
     """The sorted unique entries (of the flattened array, or the unique slices along
     ``axis``), optionally with the index of each one's first occurrence, the inverse indices,
     and the counts. The values are differentiable: each takes its derivative from its first
-    occurrence. Which entries are unique is read from concrete values.
+    occurrence. Which entries are unique is read from concrete values, unless ``size`` is
+    given (as in JAX; flattened arrays only): the first ``size`` unique entries, padded with
+    ``fill_value`` (by default the smallest entry), their first indices padded with the
+    smallest one's, counts with 0. A traced ``ar`` (under jit or vmap) needs ``size``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.unique(fnp.array([2.0, 1.0, 2.0])).tolist()
         [1.0, 2.0]
+        >>> fnp.unique(fnp.array([2.0, 1.0, 2.0]), size=3, fill_value=0.0).tolist()
+        [1.0, 2.0, 0.0]
     """
+    if size is not None:
+        if axis is not None:
+            raise NotImplementedError("unique: size= works on the flattened array (axis=None)")
+        sized = _unique_of_size(operand(ar), size, fill_value, equal_nan)
+        kept = [sized[0]] + [x for x, wanted in zip(sized[1:], (return_index, return_inverse, return_counts))
+                             if wanted]
+        return kept[0] if len(kept) == 1 else tuple(kept)
+    if fill_value is not None:
+        raise ValueError("unique: fill_value needs size")
+    if isinstance(ar, Tracer):
+        try:
+            ar.to_concrete()
+        except errors.TracerConversionError:
+            raise errors.UnsupportedError(
+                "unique (or union1d) of a traced array: how many entries are unique decides the shape of the "
+                "result. Pass size=n (and fill_value=...) for the first n of them, padded, as in "
+                "JAX.") from None
     a = as_array(ar)
     if not any_tracer(a):
         return array_module(a).unique(a, return_index, return_inverse, return_counts,
@@ -173,6 +203,44 @@ def unique(ar: ArrayLike, return_index: bool = False, return_inverse: bool = Fal
     if return_counts:
         out.append(placed_like(counts, a))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def _unique_of_size(a: Array, size: int, fill_value: ArrayLike | None,
+                    equal_nan: bool) -> tuple[Array, Array, Array, Array]:
+    """``unique``'s four results with ``size`` entries, from a stable sort: an entry starts a
+    new value where it differs from the one before it (NaNs equal when ``equal_nan``), and the
+    starts are gathered to their slots as ``nonzero``'s positions are."""
+    shape = tuple(shape_of(a))
+    flat = _shape.reshape(a, (math.prod(shape),))
+    n = math.prod(shape)
+    order = argsort(flat, kind="stable")  # equal entries keep their order: firsts first
+    ordered = take(flat, order)
+    if n:
+        later, earlier = ordered[1:], ordered[:-1]
+        differs = _ew.ne(later, earlier)
+        if equal_nan and dtype_of(flat).kind in "fc":
+            differs = _ew.logical_and(differs, _ew.logical_not(
+                _ew.logical_and(_ew.ne(later, later), _ew.ne(earlier, earlier))))
+        starts = concatenate([placed_like(np.ones(1, bool), flat), differs])  # host-data: placed
+    else:  # nothing to take from: the fill, and no index or count
+        zeros = placed_like(np.zeros(size, np.intp), flat)  # host-data: placed
+        values = placed_like(np.zeros(size, dtype_of(flat)), flat)  # host-data: placed
+        if fill_value is not None:
+            values = _ew.add(values, fill_value)
+        return values, zeros, _shape.reshape(zeros[:0], shape), zeros
+    first, valid = first_nonzero(starts, size)
+    values = take(ordered, first)
+    index = take(order, first)
+    fill = values[0] if fill_value is None and size else fill_value
+    if size:
+        values = _ew.select(valid, values, fill if fill is not None else 0)
+        index = _ew.select(valid, index, index[0])
+    group = _ew.sub(cumsum(convert_element_type(starts, new_dtype=np.intp), 0), 1)  # each sorted entry's
+    inverse = placed_like(np.zeros(n, np.intp), flat)  # host-data: placed
+    inverse = _shape.reshape(at(inverse)[order].set(group), shape)
+    bins = _ew.select(_ew.lt(group, size), group, size)  # groups past size: one more bin, dropped
+    counts = at(placed_like(np.zeros(size + 1, np.intp), flat))[bins].add(1)[:size]  # host-data: placed
+    return values, index, inverse, counts
 
 
 def flatnonzero(a: ArrayLike, *, size: int | None = None, fill_value: ArrayLike | None = None) -> Array:

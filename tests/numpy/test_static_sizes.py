@@ -101,3 +101,45 @@ def test_bincount_with_a_length(backend):
 def test_errors_name_the_fix(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def unique_padded(x, size, fill=None):
+    """NumPy's unique and its index, inverse and counts, cut or padded to ``size`` as JAX
+    pads them: values with ``fill`` (the smallest by default), indices with the smallest's,
+    counts with 0."""
+    values, index, inverse, counts = np.unique(x, return_index=True, return_inverse=True,
+                                               return_counts=True)
+    k = min(size, len(values))
+    pad = size - k
+    fill = values[0] if fill is None and len(values) else (0 if fill is None else fill)
+    first = index[0] if len(index) else 0
+    return (np.concatenate([values[:k], np.full(pad, fill, values.dtype)]),
+            np.concatenate([index[:k], np.full(pad, first, index.dtype)]),
+            inverse.reshape(np.shape(x)),
+            np.concatenate([counts[:k], np.zeros(pad, counts.dtype)]))
+
+
+@given(st.lists(st.integers(-2, 3), max_size=8), st.integers(0, 6))
+def test_unique_with_a_size_matches_numpy_padded(values, size):
+    x = np.array(values, dtype=np.int64)
+    want = unique_padded(x, size)
+    f = ft.jit(lambda x: fnp.unique(x, return_index=True, return_inverse=True, return_counts=True,
+                                    size=size))
+    for got in (fnp.unique(x, return_index=True, return_inverse=True, return_counts=True, size=size), f(x)):
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+
+
+def test_unique_with_a_size_under_vmap_with_nans_and_derivatives(backend):
+    y = np.array([[np.nan, 1.0, np.nan, 0.5], [2.0, 2.0, 2.0, 2.0]])
+    out = ft.vmap(lambda y: fnp.unique(y, size=3, fill_value=-1.0, return_counts=True))(backend.put(y))
+    values, counts = (backend.get(o) for o in out)
+    np.testing.assert_array_equal(values, [[0.5, 1.0, np.nan], [2.0, -1.0, -1.0]])
+    np.testing.assert_array_equal(counts, [[1, 1, 2], [4, 0, 0]])
+    # each value takes its derivative from its first occurrence
+    g = ft.grad(lambda x: fnp.sum(fnp.unique(x, size=2, fill_value=0.0) * np.array([1.0, 2.0])))
+    np.testing.assert_array_equal(g(np.array([2.0, 1.0, 2.0])), [2.0, 1.0, 0.0])
+    with pytest.raises(ft.errors.UnsupportedError, match="Pass size=n"):
+        ft.jit(fnp.unique)(np.ones(3))
+    with pytest.raises(ValueError, match="fill_value needs size"):
+        fnp.unique(np.ones(3), fill_value=0.0)
