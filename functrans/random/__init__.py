@@ -38,8 +38,8 @@ differentiate along their path, to any order. ``gamma`` and what is built on it 
 ``beta``, ``dirichlet``, ``chisquare``, ``t``, ``f``, ``generalized_normal``) and ``wald`` use
 implicit reparameterization: the derivative of the sample that keeps its CDF value, first
 order only for the gamma family (a clear error beyond, as in JAX). ``categorical`` takes traced
-logits (its integer draws carry no derivative back), and ``permutation`` a traced array (the
-shuffle is an indexing, differentiated as one). The other samplers (uniform and normal bounds,
+logits and ``choice`` traced probabilities (integer draws carry no derivative back), and
+``permutation`` and ``choice`` a traced array (the pick is an indexing, differentiated as one). The other samplers (uniform and normal bounds,
 the other discrete distributions) are not differentiable: passing a traced value (inside
 ``grad``, ...) as their probability or bound raises a ``TypeError`` that says to pass
 ``functrans.stop_gradient(...)`` of it instead. Inside ``jit`` or ``vmap`` the key may be

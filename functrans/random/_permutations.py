@@ -5,6 +5,7 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans.core.trace import Tracer
+from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _F64, ArrayModule, _bits64, _unit
 from functrans.random._checks import (
     Shape,
@@ -12,7 +13,6 @@ from functrans.random._checks import (
     _check_shape,
     _is_int,
     _normalize_axis,
-    _reject_tracer,
     _sampler,
     _size,
 )
@@ -81,7 +81,6 @@ def _permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None 
     return xp.take(x, _permutation_indices(xp, key, x.shape[ax]), axis=ax)
 
 
-@_sampler
 def choice(
     key: Key,
     a: int | Array,
@@ -109,10 +108,13 @@ def choice(
     Returns:
         ``int64`` indices of ``shape``, or ``a``'s items, on the key's device.
 
+    A traced ``a`` (under ``jit``, ``vmap`` or ``grad``) is picked from by indexing, so its
+    derivative flows back to the picked items; traced probabilities ``p`` decide only which
+    items are picked, and get no derivative.
+
     Raises:
         ValueError: more picks than items without replacement, an empty population, or
             ``p`` of the wrong shape.
-        TypeError: ``a`` or ``p`` is a traced value.
 
     Example:
         >>> from functrans.random import key
@@ -120,6 +122,49 @@ def choice(
         >>> len(set(picks.tolist()))
         5
     """
+    if isinstance(a, Tracer):
+        dims = tuple(fnp.shape(a))
+        if not dims:
+            raise ValueError(_SCALAR_A)
+        ax = _normalize_axis(axis, len(dims), "choice")
+        return fnp.take(a, choice(key, int(dims[ax]), shape, replace, p, device=device), axis=ax)
+    if isinstance(p, Tracer):
+        return opaque_call_p.bind(key, p, fn=_Choice(a, shape, replace, axis, device))
+    return _choice(key, a, shape, replace, p, axis, device=device)
+
+
+choice.__module__ = "functrans.random"  # the public path, for help() and reprs
+_SCALAR_A = ("functrans.random.choice: a must be an int or an array with at least one "
+             "dimension, got a 0-d array")
+
+
+class _Choice:
+    """``choice`` with everything but the key and the probabilities bound, for a draw whose
+    probabilities are traced."""
+
+    __slots__ = ("a", "shape", "replace", "axis", "device")
+
+    def __init__(self, a: int | Array, shape: Shape, replace: bool, axis: int, device: str | None) -> None:
+        self.a, self.shape, self.replace, self.axis, self.device = a, shape, replace, axis, device
+
+    def __call__(self, key: Array, p: Array) -> Array:
+        return _choice(key, self.a, self.shape, self.replace, p, self.axis, device=self.device)
+
+    def __repr__(self) -> str:
+        return f"choice(key, {self.a!r:.40}, {self.shape}, replace={self.replace}, p)"
+
+
+@_sampler
+def _choice(
+    key: Key,
+    a: int | Array,
+    shape: Shape = (),
+    replace: bool = True,
+    p: Array | None = None,
+    axis: int = 0,
+    *,
+    device: str | None = None,
+) -> Array:
     xp = _check_key(key, "choice")
     shape = _check_shape(shape, "choice")
     if _is_int(a):
@@ -127,13 +172,9 @@ def choice(
             raise ValueError(f"functrans.random.choice: n must be non-negative, got {a}")
         n = int(a)
     else:
-        _reject_tracer(a, "a", "choice")
         a = xp.asarray(a)
         if a.ndim == 0:
-            raise ValueError(
-                "functrans.random.choice: a must be an int or an array with at least one "
-                "dimension, got a 0-d array"
-            )
+            raise ValueError(_SCALAR_A)
         axis = _normalize_axis(axis, a.ndim, "choice")
         n = a.shape[axis]
     k = _size(shape)
@@ -150,7 +191,6 @@ def choice(
         else:
             idx = _permutation_indices(xp, key, n)[:k]
     else:
-        _reject_tracer(p, "p", "choice")
         p = xp.asarray(p, dtype=_F64)
         if tuple(p.shape) != (n,):
             raise ValueError(

@@ -656,7 +656,6 @@ def test_bad_shapes_and_axes():
         (lambda t: fr.uniform(fr.key(0), 2, minval=t), "minval"),
         (lambda t: fr.truncated_normal(fr.key(0), -1.0, t), "upper"),
         (lambda t: fr.normal(t), "key"),
-        (lambda t: fr.choice(fr.key(0), 2, p=t), "p"),
     ],
 )
 def test_traced_inputs_are_rejected(call, name):
@@ -682,6 +681,23 @@ def test_categorical_with_traced_logits_draws_what_an_eager_call_draws():
     drawn = fr.categorical(key, logits)
     g = ft.grad(lambda z: fnp.sum(fr.categorical(key, z) * z[:, 0]))(logits)
     np.testing.assert_array_equal(g, np.stack([drawn, np.zeros(2)], axis=1))
+
+
+def test_choice_from_a_traced_array_or_with_traced_probabilities():
+    key = fr.key(2)
+    x = np.arange(10.0).reshape(5, 2)
+    p = np.array([0.1, 0.0, 0.4, 0.2, 0.3])
+    for replace in (True, False):
+        picked = fr.choice(key, x, (3,), replace=replace, p=p)
+        order = fr.choice(key, 5, (3,), replace=replace, p=p)
+        np.testing.assert_array_equal(picked, x[order])
+        np.testing.assert_array_equal(
+            ft.jit(lambda x, p: fr.choice(key, x, (3,), replace=replace, p=p))(x, p), picked)
+        np.testing.assert_array_equal(ft.jit(lambda p: fr.choice(key, 5, (3,), replace=replace, p=p))(p), order)
+        g = ft.grad(lambda x: fnp.sum(fr.choice(key, x, (3,), replace=replace, p=p)))(x)
+        np.testing.assert_array_equal(g, np.bincount(order, minlength=5)[:, None] * np.ones((1, 2)))
+    np.testing.assert_array_equal(ft.vmap(lambda p: fr.choice(key, 5, (2,), p=p))(np.stack([p, p])),
+                                  np.stack([fr.choice(key, 5, (2,), p=p)] * 2))
 
 
 def test_permutation_of_a_traced_array_is_differentiable():
