@@ -16,7 +16,7 @@ from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._indexing import at, nonzero, take, values_or_size
 from functrans.numpy._shape import ravel, reshape
-from functrans.numpy._util import any_tracer, as_array, host_values, operand, placed_like
+from functrans.numpy._util import any_tracer, as_array, host_values, operand, placed_like, without_values
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
@@ -249,16 +249,6 @@ def _concrete(x: Any, name: str, what: str) -> np.ndarray:
     return host_values(x)
 
 
-def _has_value(x: Tracer) -> bool:
-    """Whether a tracer has concrete values (eager differentiation) or only a shape (jit,
-    vmap)."""
-    try:
-        x.to_concrete()
-    except errors.TracerConversionError:
-        return False
-    return True
-
-
 def argwhere(a: ArrayLike, *, size: int | None = None, fill_value: ArrayLike | None = None) -> Array:
     """The indices of the nonzero entries, one row per entry, as ``numpy.argwhere``. Which
     entries are nonzero decides the shape: a traced ``a`` needs concrete values, or ``size``
@@ -401,7 +391,7 @@ def put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, mode: str = "raise", *, inpl
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap', not {mode!r}")
     ind = operand(ind)
-    if isinstance(ind, Tracer) and not _has_value(ind):  # positions known by their shape only
+    if without_values(ind):  # positions known by their shape only
         positions = _shape.reshape(ind, (math.prod(shape_of(ind)),))
         if mode == "wrap" and size:
             positions = positions % size

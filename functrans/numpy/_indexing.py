@@ -34,6 +34,7 @@ from functrans.numpy._util import (
     operand,
     placed_like,
     take_axis,
+    without_values,
 )
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
@@ -354,14 +355,10 @@ def nonzero(a: ArrayLike, *, size: int | None = None,
 
 def values_or_size(a: Any, name: str) -> None:
     """Raise, naming ``size=``, when ``a`` is traced without values (under jit or vmap)."""
-    if isinstance(a, Tracer):
-        try:
-            a.to_concrete()
-        except errors.TracerConversionError:
-            raise errors.UnsupportedError(
-                f"{name} of a traced array: how many entries are nonzero decides the shape of the "
-                "result. Pass size=n (and fill_value=...) for the first n of them, padded, as in "
-                "JAX.") from None
+    if without_values(a):
+        raise errors.UnsupportedError(
+            f"{name} of a traced array: how many entries are nonzero decides the shape of the "
+            "result. Pass size=n (and fill_value=...) for the first n of them, padded, as in JAX.")
 
 
 def first_nonzero(a: Array, size: int) -> tuple[Array, Array]:

@@ -12,7 +12,6 @@ import numpy as np
 from functrans import errors
 from functrans._abstract import dtype_of, shape_of
 from functrans.backend import array_module
-from functrans.core.trace import Tracer
 from functrans.numpy._indexing import at, first_nonzero, take, take_along_axis, values_or_size
 from functrans.numpy._joining import concatenate
 from functrans.numpy._util import (
@@ -25,6 +24,7 @@ from functrans.numpy._util import (
     operand,
     pair_beside,
     placed_like,
+    without_values,
 )
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
@@ -180,14 +180,11 @@ def unique(ar: ArrayLike, return_index: bool = False, return_inverse: bool = Fal
         return kept[0] if len(kept) == 1 else tuple(kept)
     if fill_value is not None:
         raise ValueError("unique: fill_value needs size")
-    if isinstance(ar, Tracer):
-        try:
-            ar.to_concrete()
-        except errors.TracerConversionError:
-            raise errors.UnsupportedError(
-                "unique (or union1d) of a traced array: how many entries are unique decides the shape of the "
-                "result. Pass size=n (and fill_value=...) for the first n of them, padded, as in "
-                "JAX.") from None
+    if without_values(ar):
+        raise errors.UnsupportedError(
+            "unique (or union1d) of a traced array: how many entries are unique decides the shape "
+            "of the result. Pass size=n (and fill_value=...) for the first n of them, padded, as "
+            "in JAX.")
     a = as_array(ar)
     if not any_tracer(a):
         return array_module(a).unique(a, return_index, return_inverse, return_counts,

@@ -418,6 +418,17 @@ def _witness(like: Any) -> Any:
     return like
 
 
+def without_values(x: Any) -> bool:
+    """Whether ``x`` is traced with no values to read (under jit or vmap), as opposed to an
+    array or a tracer of eager differentiation, whose values are known.
+
+    Example:
+        >>> without_values(np.ones(2))
+        False
+    """
+    return isinstance(x, Tracer) and _witness(x) is None
+
+
 def placed_like(value: np.ndarray, like: Any) -> Array:
     """Host data ``value`` (a small NumPy array: an index, a mask) where ``like`` lives.
 

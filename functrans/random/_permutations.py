@@ -155,16 +155,8 @@ class _Choice:
 
 
 @_sampler
-def _choice(
-    key: Key,
-    a: int | Array,
-    shape: Shape = (),
-    replace: bool = True,
-    p: Array | None = None,
-    axis: int = 0,
-    *,
-    device: str | None = None,
-) -> Array:
+def _choice(key: Key, a: int | Array, shape: Shape = (), replace: bool = True, p: Array | None = None,
+            axis: int = 0, *, device: str | None = None) -> Array:
     xp = _check_key(key, "choice")
     shape = _check_shape(shape, "choice")
     if _is_int(a):
