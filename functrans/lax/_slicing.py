@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from functrans import errors
 from functrans._abstract import dtype_of, shape_of
 from functrans.core.trace import Tracer
 from functrans.primitives import add_p, lt_p, max_p, min_p, select_p
@@ -40,25 +39,25 @@ def _arange(xp: Any, n: int) -> Any:
 
 def _start(index: Any, dim: int, size: int, negative_ok: bool) -> Any:
     """A start index taken from the end when negative and clamped to ``[0, dim - size]``: a
-    Python int when ``index`` has a concrete value, else a traced 0-d integer array."""
-    if isinstance(index, Tracer):
-        try:
-            index = index.to_concrete()
-        except errors.TracerConversionError:
-            kind = dtype_of(index).kind
-            if kind not in "iu" or shape_of(index) != ():
-                raise TypeError("a start index must be an integer scalar, got a traced array of "
-                                f"shape {shape_of(index)} and dtype {dtype_of(index)}") from None
-            if negative_ok and kind == "i":
-                index = select_p.bind(lt_p.bind(index, 0), add_p.bind(index, dim), index)
-            return max_p.bind(min_p.bind(index, dim - size), 0)
-    value = np.asarray(index)  # host-data: a concrete start index
-    if value.shape != () or value.dtype.kind not in "iu":
-        raise TypeError(f"a start index must be an integer scalar, got {index!r}")
-    start = int(value)
-    if negative_ok and start < 0:
-        start += dim
-    return builtins.max(builtins.min(start, dim - size), 0)
+    Python int for a host integer, else a 0-d integer array computed by primitives (a traced
+    index, or one on a device, which is never read back to the host)."""
+    if isinstance(index, (int, np.integer)) or (type(index) is np.ndarray and index.shape == ()
+                                                and index.dtype.kind in "iu"):
+        start = int(index)
+        if negative_ok and start < 0:
+            start += dim
+        return builtins.max(builtins.min(start, dim - size), 0)
+    if not hasattr(index, "dtype") or dtype_of(index).kind not in "iu" or shape_of(index) != ():
+        raise TypeError(f"a start index must be an integer scalar, got {_describe(index)}")
+    if negative_ok and dtype_of(index).kind == "i":
+        index = select_p.bind(lt_p.bind(index, 0), add_p.bind(index, dim), index)
+    return max_p.bind(min_p.bind(index, dim - size), 0)
+
+
+def _describe(index: Any) -> str:
+    if hasattr(index, "dtype") and hasattr(index, "shape"):
+        return f"an array of shape {tuple(shape_of(index))} and dtype {dtype_of(index)}"
+    return repr(index)
 
 
 def _starts(operand: Any, start_indices: Any, sizes: Sequence[int], negative_ok: Any,

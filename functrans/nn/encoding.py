@@ -38,8 +38,8 @@ def one_hot(x: ArrayLike, num_classes: int, *, dtype: DType = np.float64, axis: 
     x = fnp.asarray(x)
     rank = x.ndim + 1
     if not -rank <= axis < rank:
-        raise np.exceptions.AxisError(f"one_hot: axis {axis} is out of bounds for a result of "
-                                      f"{rank} dimensions")
+        raise np.exceptions.AxisError(  # host-metadata: an exception class, no array
+            f"one_hot: axis {axis} is out of bounds for a result of {rank} dimensions")
     axis %= rank
     classes = fnp.reshape(fnp.arange(num_classes, like=x), (num_classes,) + (1,) * (rank - 1 - axis))
     return fnp.astype(fnp.expand_dims(x, axis) == classes, dtype)
