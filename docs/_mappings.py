@@ -39,7 +39,6 @@ RENAMES: dict[str, dict[str, tuple[str, str]]] = {
         "div": ("functrans.lax.div", ""),
         "clamp": ("functrans.numpy.clip", "argument order: clip(x, lo, hi)"),
         "select_n": ("functrans.lax.switch", "selects a function, not a value"),
-        "top_k": ("functrans.numpy.sort", "sort and slice"),
         "is_finite": ("functrans.numpy.isfinite", ""),
         "shift_left": ("functrans.numpy.left_shift", ""),
         "shift_right_arithmetic": ("functrans.numpy.right_shift", "on signed integers"),

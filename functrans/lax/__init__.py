@@ -63,6 +63,7 @@ from functrans.lax._ops import (  # JAX's lax names, thin applications of primit
     sub,
     tan,
     tanh,
+    top_k,
     transpose,
 )
 from functrans.lax._slicing import (
@@ -91,5 +92,5 @@ __all__ = [
     "max", "min", "mul", "ne", "neg", "pad", "pow", "Precision", "reciprocal", "reduce_max",
     "reduce_min", "reduce_prod", "reduce_sum", "rem", "reshape", "rev", "round", "rsqrt",
     "scan", "select", "sign", "sin", "slice", "sort", "sqrt", "square", "squeeze",
-    "stop_gradient", "sub", "switch", "tan", "tanh", "transpose", "while_loop",
+    "stop_gradient", "sub", "switch", "tan", "tanh", "top_k", "transpose", "while_loop",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -616,6 +617,28 @@ def sort(operand: ArrayLike | Sequence[ArrayLike], dimension: int = -1, is_stabl
         order = _take_along(order, _argsort(_take_along(key, order, axis), axis), axis)
     out = [_take_along(o, order, axis) for o in operands]
     return out[0] if single else tuple(out)
+
+
+def top_k(operand: ArrayLike, k: int) -> tuple[Array, Array]:
+    """The ``k`` largest entries along the last axis, largest first (equal entries in their
+    order, NaN before any number), and their positions. The values carry their derivatives.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import lax
+        >>> values, positions = lax.top_k(np.array([1.0, 3.0, 2.0, 3.0]), 2)
+        >>> values.tolist(), positions.tolist()
+        ([3.0, 3.0], [1, 3])
+    """
+    shape = tuple(shape_of(operand))
+    k = operator.index(k)
+    if not shape or not 0 <= k <= shape[-1]:
+        raise ValueError(f"lax.top_k: k={k} must lie in [0, {shape[-1] if shape else 0}] for an operand of "
+                         f"shape {shape} (the last axis is searched)")
+    axis = len(shape) - 1
+    order = _argsort(operand, axis, descending=True)
+    start, limit = (0,) * len(shape), shape[:-1] + (k,)
+    return _slice(_take_along(operand, order, axis), start, limit), _slice(order, start, limit)
 
 
 # =============================================================================================
