@@ -20,17 +20,26 @@ Example:
 from functrans.nn import initializers
 from functrans.nn._layer import Layer, Sequential
 from functrans.nn.activations import (
+    celu,
     elu,
     gelu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
     leaky_relu,
     log_sigmoid,
     log_softmax,
     logsumexp,
+    mish,
     relu,
+    relu6,
+    selu,
     sigmoid,
     silu,
     softmax,
     softplus,
+    softsign,
     tanh,
 )
 from functrans.nn.attention import MultiHeadAttention, scaled_dot_product_attention
@@ -60,8 +69,9 @@ __all__ = [
     "GRUCell", "GroupNorm", "Identity", "LSTM", "LSTMCell", "Layer", "LayerNorm", "Linear",
     "MaxPool1d", "MaxPool2d", "MultiHeadAttention", "RNN", "RNNCell", "Sequential",
     "TransformerEncoderLayer", "Upsample", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "cross_entropy", "dropout", "elu", "gelu", "huber",
-    "initializers", "l1", "leaky_relu", "log_sigmoid",
-    "log_softmax", "logsumexp", "mse", "nll", "one_hot", "relu", "scaled_dot_product_attention",
-    "sigmoid", "silu", "softmax", "softplus", "tanh",
+    "binary_cross_entropy_with_logits", "celu", "cross_entropy", "dropout", "elu", "gelu", "glu",
+    "hardsigmoid", "hardswish", "hardtanh", "huber", "initializers", "l1", "leaky_relu",
+    "log_sigmoid", "log_softmax", "logsumexp", "mish", "mse", "nll", "one_hot", "relu", "relu6",
+    "scaled_dot_product_attention", "selu", "sigmoid", "silu", "softmax", "softplus", "softsign",
+    "tanh",
 ]

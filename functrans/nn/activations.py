@@ -25,8 +25,9 @@ from functrans.api import custom_jvp, stop_gradient
 from functrans.scipy.special import erfc as _erfc  # its primitive evaluates with SciPy: used when installed
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["elu", "gelu", "leaky_relu", "log_sigmoid", "log_softmax", "logsumexp", "relu",
-           "sigmoid", "silu", "softmax", "softplus", "tanh"]
+__all__ = ["celu", "elu", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
+           "log_sigmoid", "log_softmax", "logsumexp", "mish", "relu", "relu6", "selu", "sigmoid",
+           "silu", "softmax", "softplus", "softsign", "tanh"]
 
 
 def relu(x: ArrayLike) -> Array:
@@ -73,6 +74,145 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
     # branch that is not taken (whose derivative would otherwise turn into 0 * inf = nan).
     negative_part = fnp.where(positive, 0, x)
     return fnp.where(positive, x, alpha * fnp.expm1(negative_part))
+
+
+def hardtanh(x: ArrayLike, min_val: float = -1.0, max_val: float = 1.0) -> Array:
+    """``x`` clipped to ``[min_val, max_val]``, with derivative 1 strictly inside and 0 on the
+    bounds (as PyTorch).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.hardtanh(np.array([-2.0, 0.5, 3.0]))
+        array([-1. ,  0.5,  1. ])
+    """
+    x = fnp.asarray(x)
+    inside = fnp.logical_and(x > min_val, x < max_val)
+    return fnp.where(inside, x, fnp.clip(stop_gradient(x), min_val, max_val))
+
+
+def relu6(x: ArrayLike) -> Array:
+    """``min(max(x, 0), 6)``: ``hardtanh(x, 0, 6)``, with derivative 0 at both kinks.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.relu6(np.array([-1.0, 3.0, 7.0]))
+        array([0., 3., 6.])
+    """
+    return hardtanh(x, 0.0, 6.0)
+
+
+def hardsigmoid(x: ArrayLike) -> Array:
+    """``relu6(x + 3) / 6``, with derivative ``1/6`` strictly between -3 and 3 (as PyTorch).
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.hardsigmoid(np.array([-4.0, 0.0, 4.0]))
+        array([0. , 0.5, 1. ])
+    """
+    x = fnp.asarray(x)
+    inside = fnp.logical_and(x > -3, x < 3)
+    return fnp.where(inside, x / 6 + 0.5, fnp.clip(stop_gradient(x) / 6 + 0.5, 0, 1))
+
+
+def hardswish(x: ArrayLike) -> Array:
+    """``x * relu6(x + 3) / 6``, with PyTorch's derivative: 0 below -3, ``x / 3 + 1/2`` from
+    -3 to 3 (both included), 1 above.
+
+    Reference: Howard et al., "Searching for MobileNetV3", ICCV 2019.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.hardswish(np.array([-4.0, 1.0, 4.0]))
+        array([-0.        ,  0.66666667,  4.        ])
+    """
+    x = fnp.asarray(x)
+    return fnp.where(x < -3, 0.0 * x, fnp.where(x <= 3, x * (x + 3) / 6, x))
+
+
+def selu(x: ArrayLike) -> Array:
+    """``scale * elu(x, alpha)`` with the self-normalizing constants ``alpha = 1.6732632...``
+    and ``scale = 1.0507009...``.
+
+    Reference: Klambauer et al., "Self-normalizing neural networks", NeurIPS 2017.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> np.round(nn.selu(np.array([-1.0, 1.0])), 6)
+        array([-1.111331,  1.050701])
+    """
+    return _SELU_SCALE * elu(x, _SELU_ALPHA)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def celu(x: ArrayLike, alpha: float = 1.0) -> Array:
+    """``x`` where ``x > 0``, else ``alpha * (exp(x / alpha) - 1)``: continuously
+    differentiable for every ``alpha``.
+
+    Reference: Barron, "Continuously differentiable exponential linear units", 2017.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> np.round(nn.celu(np.array([-1.0, 2.0]), alpha=2.0), 6)
+        array([-0.786939,  2.      ])
+    """
+    x = fnp.asarray(x)
+    positive = x > 0
+    return fnp.where(positive, x, alpha * fnp.expm1(fnp.where(positive, 0, x) / alpha))
+
+
+def softsign(x: ArrayLike) -> Array:
+    """``x / (1 + |x|)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.softsign(np.array([-1.0, 3.0]))
+        array([-0.5 ,  0.75])
+    """
+    x = fnp.asarray(x)
+    return x / (1 + fnp.abs(x))
+
+
+def mish(x: ArrayLike) -> Array:
+    """``x * tanh(softplus(x))``.
+
+    Reference: Misra, "Mish: a self regularized non-monotonic activation function", 2019.
+
+    Example:
+        >>> from functrans import nn
+        >>> round(float(nn.mish(1.0)), 6)
+        0.865098
+    """
+    x = fnp.asarray(x)
+    return x * fnp.tanh(softplus(x))
+
+
+def glu(x: ArrayLike, axis: int = -1) -> Array:
+    """The gated linear unit: ``x`` split in halves ``a, b`` along ``axis``, ``a * sigmoid(b)``.
+
+    Reference: Dauphin et al., "Language modeling with gated convolutional networks", ICML 2017.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.glu(np.array([2.0, 0.0]))
+        array([1.])
+    """
+    x = fnp.asarray(x)
+    n = x.shape[axis]
+    if n % 2:
+        raise ValueError(f"glu: the axis {axis} of a {x.shape} input has odd length {n}; it is halved")
+    a, b = fnp.split(x, 2, axis=axis)
+    return a * fnp.logistic(b)
 
 
 def sigmoid(x: ArrayLike) -> Array:

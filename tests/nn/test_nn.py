@@ -58,6 +58,52 @@ def test_kinks_use_pytorch_derivatives():
     assert g(lambda x: nn.leaky_relu(x, 0.1)) == pytest.approx(0.1)
     assert g(lambda x: nn.elu(x, 2.0)) == pytest.approx(2.0)
     assert g(nn.softplus) == pytest.approx(0.5)
+    assert g(nn.selu) == pytest.approx(1.6732632423543772 * 1.0507009873554805)
+    assert g(lambda x: nn.celu(x, 2.0)) == pytest.approx(1.0)
+
+
+# Away from the kinks (0, +-1, +-3, 6), which the next test pins down.
+X_HARD = np.array([-3.4, -1.2, -0.3, 0.4, 1.1, 2.5, 3.6, 6.5])
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+
+MORE_ACTIVATIONS = [
+    (nn.hardtanh, lambda x: np.clip(x, -1, 1)),
+    (lambda x: nn.hardtanh(x, -2.0, 3.0), lambda x: np.clip(x, -2, 3)),
+    (nn.relu6, lambda x: np.clip(x, 0, 6)),
+    (nn.hardsigmoid, lambda x: np.clip(x / 6 + 0.5, 0, 1)),
+    (nn.hardswish, lambda x: x * np.clip(x + 3, 0, 6) / 6),
+    (nn.selu, lambda x: SELU_SCALE * np.where(x > 0, x, SELU_ALPHA * (np.exp(x) - 1))),
+    (lambda x: nn.celu(x, 2.0), lambda x: np.where(x > 0, x, 2 * (np.exp(x / 2) - 1))),
+    (nn.softsign, lambda x: x / (1 + np.abs(x))),
+    (nn.mish, lambda x: x * np.tanh(np.log1p(np.exp(x)))),
+    (nn.glu, lambda x: x[:4] * sigmoid(x[4:])),
+]
+
+
+@pytest.mark.parametrize("f,ref", MORE_ACTIVATIONS, ids=range(len(MORE_ACTIVATIONS)))
+def test_more_activation_values_and_derivatives(f, ref):
+    np.testing.assert_allclose(f(X_HARD), ref(X_HARD), rtol=1e-14, atol=1e-15)
+    check_grads(f, (X_HARD,), order=2, modes=("fwd", "rev"))
+    np.testing.assert_allclose(ft.jit(f)(X_HARD), ref(X_HARD), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(ft.vmap(f)(np.stack([X_HARD, -X_HARD]))[1], ref(-X_HARD), rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("f, points, slopes", [
+    (nn.hardtanh, [-1.0, 1.0], [0.0, 0.0]),
+    (nn.relu6, [0.0, 6.0], [0.0, 0.0]),
+    (nn.hardsigmoid, [-3.0, 3.0], [0.0, 0.0]),
+    (nn.hardswish, [-3.0, 3.0], [-0.5, 1.5]),
+])
+def test_hard_kinks_use_pytorch_derivatives(f, points, slopes):
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(f(x)))(np.array(points)), slopes)
+
+
+def test_glu_halves_the_axis():
+    x = np.arange(12.0).reshape(2, 6)
+    np.testing.assert_allclose(nn.glu(x, axis=1), x[:, :3] * sigmoid(x[:, 3:]), rtol=1e-15)
+    np.testing.assert_allclose(nn.glu(x.T, axis=0), (x[:, :3] * sigmoid(x[:, 3:])).T, rtol=1e-15)
+    with pytest.raises(ValueError, match="odd length 5"):
+        nn.glu(np.ones(5))
 
 
 def test_activations_are_stable_for_large_inputs():
@@ -877,7 +923,8 @@ def test_float32_losses_and_activations_stay_float32():
     for f in (lambda v: nn.cross_entropy(v, labels), lambda v: nn.cross_entropy(v, t, 0.1),
               lambda v: nn.mse(v, t), lambda v: nn.huber(v, t), lambda v: nn.l1(v, t),
               lambda v: nn.binary_cross_entropy_with_logits(v, t), nn.softmax, nn.gelu,
-              nn.elu, nn.silu, nn.softplus, nn.log_softmax, nn.logsumexp):
+              nn.elu, nn.silu, nn.softplus, nn.log_softmax, nn.logsumexp, nn.hardtanh, nn.relu6,
+              nn.hardsigmoid, nn.hardswish, nn.selu, nn.celu, nn.softsign, nn.mish, nn.glu):
         out = f(z)
         assert out.dtype == np.float32
         assert ft.grad(lambda v, f=f: fnp.sum(f(v)))(z).dtype == np.float32
