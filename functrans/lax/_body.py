@@ -5,7 +5,8 @@ A body is a function of a flat list of leaves returning a flat list of leaves.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 
 from functrans._abstract import dtype_of, shape_of
 from functrans.core.staging import stage
@@ -32,3 +33,19 @@ def batched(body: Body, size: int, origin: str) -> Body:
         return [o if o is zero else bdim_at_front(o, d, size) for o, d in zip(outs, dims)]
 
     return body_on_batches
+
+
+@contextlib.contextmanager
+def plain_arrays_explained(name: str) -> Iterator[None]:
+    """Around a body that runs as Python on plain NumPy arrays (no transformation active):
+    JAX's ``x.at[i].set(v)`` then meets an ``ndarray``, which has no ``.at``; the error says
+    what works on both."""
+    try:
+        yield
+    except AttributeError as error:
+        if "'numpy.ndarray' object has no attribute 'at'" not in str(error):
+            raise
+        raise AttributeError(
+            f"{name}: the function ran as Python on NumPy arrays (no transformation is active), "
+            "and a NumPy array has no .at: x.at[i].set(v) exists on traced arrays only. Write "
+            "fnp.at(x)[i].set(v) (import functrans.numpy as fnp), which works on both.") from error

@@ -33,6 +33,7 @@ from functrans.core.zeros import zero
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
+from functrans.lax._body import plain_arrays_explained
 from functrans.lax._programs import (
     Body,
     aval_of,
@@ -144,7 +145,8 @@ def switch(index: Any, branches: Sequence[Callable], *operands: Any) -> Any:
 
 def _switch(name: str, index: Any, branches: tuple, operands: tuple, names: Sequence[str]) -> Any:
     if not isinstance(index, Tracer):
-        return branches[index](*operands)
+        with plain_arrays_explained(name):
+            return branches[index](*operands)
     leaves, in_tree = tree.flatten(operands)
     avals = [aval_of(x) for x in leaves]
     staged = []

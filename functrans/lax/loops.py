@@ -52,11 +52,11 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
     """
     lo, hi = _static_int(lower), _static_int(upper)
     if lo is not None and hi is not None:
-        def step(carry: tuple, _: None) -> tuple:
+        def fori_loop_body(carry: tuple, _: None) -> tuple:
             i, val = carry
             return (i + 1, body_fun(i, val)), None
 
-        (_, val), _ = scan(step, (lo, init_val), None, length=max(hi - lo, 0))
+        (_, val), _ = scan(fori_loop_body, (lo, init_val), None, length=max(hi - lo, 0))
         return val
     _, val = while_loop(lambda carry: carry[0] < upper,
                         lambda carry: (carry[0] + 1, body_fun(carry[0], carry[1])),

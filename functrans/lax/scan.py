@@ -44,6 +44,7 @@ from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
+from functrans.lax._body import plain_arrays_explained
 from functrans.lax._body_cache import DerivedCache, fingerprint
 from functrans.lax._programs import check_tree, check_types, moved_to_front
 from functrans.lax._scan_hoist import Hoisted, hoist_products, invariant_vars
@@ -346,7 +347,8 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
 
     carry_avals = [(tuple(shape_of(c)), dtype_of(c)) for c in init_leaves]
     if n and not transforming():  # plain arrays only, no tracer anywhere: the Python loop
-        return _python_scan(name, f, init, init_tree, carry_avals, xs_leaves, xs_tree, n, reverse)
+        with plain_arrays_explained(name):
+            return _python_scan(name, f, init, init_tree, carry_avals, xs_leaves, xs_tree, n, reverse)
     avals = carry_avals + [(tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves]
     body, consts = _make_body(step, avals, 0, len(init_leaves), name)
     outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, body=body, length=n,

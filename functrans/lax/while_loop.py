@@ -26,6 +26,7 @@ from functrans.core.ir import is_linear, type_str
 from functrans.core.primitive import Primitive
 from functrans.core.trace import transforming
 from functrans.core.zeros import zero
+from functrans.lax._body import plain_arrays_explained
 from functrans.lax._programs import (
     Aval,
     Body,
@@ -110,14 +111,15 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
 
 def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, treedef: Any) -> Any:
     """The loop in Python, the carry's type checked after the first step."""
-    pred = cond_fun(val)
-    _check_predicate(pred)
-    if not pred:
-        return val
-    val = body_fun(val)
-    _check_carry(val, [aval_of(x) for x in leaves], treedef)
-    while cond_fun(val):
+    with plain_arrays_explained(_NAME):
+        pred = cond_fun(val)
+        _check_predicate(pred)
+        if not pred:
+            return val
         val = body_fun(val)
+        _check_carry(val, [aval_of(x) for x in leaves], treedef)
+        while cond_fun(val):
+            val = body_fun(val)
     return val
 
 

@@ -3,6 +3,8 @@ and vmap, derivatives to second order (reverse mode with static bounds; forward 
 traced ones), one equation under jit whatever the trip count, on both backends."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -92,3 +94,20 @@ def test_map_matches_python_and_differentiates(backend):
     check_grads(f, (w, xs), order=2)
     per_example = ft.vmap(lambda x: lax.map(lambda r: r ** 2, x))(fnp.stack([xs, xs]))
     np.testing.assert_allclose(backend.get(per_example)[1], backend.get(xs ** 2))
+
+
+@pytest.mark.parametrize("run, name", [
+    (lambda: lax.fori_loop(0, 3, lambda i, b: b.at[i].set(1.0), np.zeros(3)), "scan(fori_loop_body)"),
+    (lambda: lax.while_loop(lambda b: b[0] < 1, lambda b: b.at[0].add(1.0), np.zeros(2)), "while_loop"),
+    (lambda: lax.scan(lambda c, x: (c.at[0].set(x), None), np.zeros(2), np.ones(2)), "scan(<lambda>)"),
+    (lambda: lax.cond(True, lambda b: b.at[0].set(1.0), lambda b: b, np.zeros(2)), "cond"),
+])
+def test_dot_at_on_plain_arrays_in_an_eager_body_names_fnp_at(run, name):
+    """JAX's x.at[i].set(v) in a body run as Python on NumPy arrays: the error says to write
+    fnp.at(x)[i].set(v), which works there and under jit alike."""
+    with pytest.raises(AttributeError, match=rf"{re.escape(name)}: .*fnp\.at\(x\)\[i\]\.set\(v\)"):
+        run()
+    fixed = lax.fori_loop(0, 3, lambda i, b: fnp.at(b)[i].set(1.0 * i), np.zeros(3))
+    np.testing.assert_array_equal(fixed, [0.0, 1.0, 2.0])
+    staged = ft.jit(lambda z: lax.fori_loop(0, 3, lambda i, b: b.at[i].set(1.0 * i), z))
+    np.testing.assert_array_equal(staged(np.zeros(3)), fixed)
