@@ -604,7 +604,9 @@ def select(condlist: Sequence[ArrayLike], choicelist: Sequence[ArrayLike], defau
 
 
 def choose(a: ArrayLike, choices: Sequence[ArrayLike], out: None = None, mode: str = "raise") -> Array:
-    """``choices[a[i]][i]`` for each position ``i`` (everything broadcast together).
+    """``choices[a[i]][i]`` for each position ``i`` (everything broadcast together). Traced
+    positions (under jit or vmap) need ``mode='wrap'`` or ``'clip'``, as in JAX: the default
+    ``'raise'`` checks their values.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -613,8 +615,18 @@ def choose(a: ArrayLike, choices: Sequence[ArrayLike], out: None = None, mode: s
     """
     if out is not None:
         raise NotImplementedError("functrans.numpy.choose does not write into out=")
-    idx = concrete_index(operand(a))
+    if mode not in ("raise", "wrap", "clip"):
+        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+    a = operand(a)
     n = len(choices)
+    if without_values(a):  # positions known by their shape only (jit, vmap)
+        if mode == "raise":
+            raise errors.UnsupportedError(
+                "fnp.choose with traced positions and mode='raise': checking that every entry "
+                "names a choice needs their values. Pass mode='wrap' or mode='clip', as in JAX.")
+        idx = a % n if mode == "wrap" else _ew.max_p.bind(_ew.min_p.bind(a, n - 1), 0)
+        return select([idx == k for k in range(n)], list(choices), default=0)
+    idx = concrete_index(a)
     if mode == "wrap":
         idx = idx % n
     elif mode == "clip":

@@ -181,3 +181,26 @@ def test_a_traced_slice_bound_points_to_dynamic_slice():
             call()
     # a bound with a value (eager differentiation) is read as an int
     np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(x[fnp.argmax(x) - 1:]))(x), [0.0] * 8 + [1.0] * 2)
+
+
+@pytest.mark.parametrize("mode", ["wrap", "clip"])
+def test_choose_with_traced_positions(backend, mode):
+    choices = [np.array([1.0, 2.0]), np.array([3.0, 4.0]), np.array([5.0, 6.0])]
+    positions = np.array([[4, -1], [0, 2]])
+    want = np.choose(positions, choices, mode=mode)
+    placed = [backend.put(c) for c in choices]
+    ids = backend.put(positions)
+
+    def f(i, *cs):
+        return fnp.choose(i, list(cs), mode=mode)
+
+    np.testing.assert_array_equal(backend.get(ft.jit(f)(ids, *placed)), want)
+    np.testing.assert_array_equal(backend.get(ft.vmap(f, in_axes=(0,) + (None,) * 3)(ids, *placed)), want)
+    g = ft.jit(ft.grad(lambda c, i: fnp.sum(f(i, c, 2 * c, 3 * c))))(placed[0], ids)
+    factors = np.choose(positions, [1.0, 2.0, 3.0], mode=mode)  # which multiple of c is read
+    np.testing.assert_array_equal(backend.get(g), factors.sum(axis=0))
+
+
+def test_choose_with_traced_positions_and_mode_raise_names_wrap_and_clip():
+    with pytest.raises(ft.errors.UnsupportedError, match="mode='wrap' or mode='clip'"):
+        ft.jit(lambda i: fnp.choose(i, [np.ones(2), np.zeros(2)]))(np.array([0, 1]))
