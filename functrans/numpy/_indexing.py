@@ -39,9 +39,11 @@ from functrans.numpy._util import (
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives._define import full_like
-from functrans.primitives.conversion import convert_element_type
+from functrans.primitives._define import reshape as reshape_
+from functrans.primitives.conversion import constant_like, convert_element_type
 from functrans.primitives.cumulative import cumsum
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
+from functrans.primitives.opaque import opaque_call_p
 from functrans.typing import Array, ArrayLike, Shape
 
 # --- x[index] and x.at[index] ----------------------------------------------------------------------
@@ -156,16 +158,16 @@ def _host_index_item(item: Any) -> Any:
         return _UNKNOWN
 
 
-def _repeat_rounds(shape: Shape, index: Any) -> tuple[np.ndarray, np.ndarray] | None:
+def _repeat_rounds(shape: Shape, index: Any) -> Any:
     """For an index that selects some position more than once: the flat position of every
     selected element and its rank among the elements selecting the same position (0 for the
-    first). ``None`` when no position repeats, or when the index has no value yet (traced
-    under jit or vmap). An index array on a device is read to the host (the rounds depend on
+    first). ``None`` when no position repeats; ``_UNKNOWN`` when the index has no value yet
+    (traced under jit or vmap). An index array on a device is read to the host (the rounds depend on
     its values)."""
     items = index if isinstance(index, tuple) else (index,)
     items = tuple(_host_index_item(i) for i in items)
     if any(i is _UNKNOWN for i in items):
-        return None  # a traced index array without a value: not known here
+        return _UNKNOWN  # a traced index array without a value: not known here
     if not any(isinstance(i, (list, np.ndarray)) for i in items):
         return None  # only ints, slices, None, Ellipsis: no position can repeat
     index = items if isinstance(index, tuple) else items[0]
@@ -182,6 +184,36 @@ def _repeat_rounds(shape: Shape, index: Any) -> tuple[np.ndarray, np.ndarray] | 
     if flat.size == 0 or ranks.max() == 0:
         return None
     return positions, ranks
+
+
+def _positions_of(xp: Any, shape: tuple) -> Any:
+    return xp.arange(math.prod(shape)).reshape(shape)
+
+
+class _OncePerPosition:
+    """The positions an update reads, passed through when no flat position repeats: an update
+    at traced positions is applied once per position, so repeated ones raise when the
+    program runs (eagerly every repeat counts, as NumPy's ``ufunc.at`` does)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, first: Array, selected: Array) -> Array:
+        flat = selected.reshape(-1)
+        xp = array_module(flat)
+        if flat.size > 1 and bool((xp.diff(xp.sort(flat)) == 0).any()):
+            raise ValueError(
+                f"x.at[i].{self.name}: a position repeats among positions traced under jit or vmap, "
+                "where each position is updated once; eagerly every repeat counts. Pass the "
+                "positions as concrete values (close over them, or index outside jit), or combine "
+                "the repeated updates first (x.at[i].add works with repeats everywhere).")
+        return first
+
+    @staticmethod
+    def result_aval(first: Any, selected: Any) -> tuple:
+        return tuple(first.shape), np.dtype(first.dtype)
 
 
 class _IndexUpdate:
@@ -230,10 +262,17 @@ class _IndexUpdate:
         x, static, arrays = self._parts()
         return scatter_add_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
 
-    def _combine(self, op: Callable[[Array, Array], Array], values: ArrayLike) -> Array:
+    def _combine(self, op: Callable[[Array, Array], Array], values: ArrayLike, name: str) -> Array:
         x = operand(self.x)
         values = _matching_dtype(x, values)
         repeats = _repeat_rounds(x.shape, self.index)
+        if repeats is _UNKNOWN:  # traced positions: each applied once, checked when they exist
+            x, static, arrays = self._parts()
+            flat_positions = reshape_(constant_like(x, _positions_of, tuple(x.shape)), tuple(x.shape))
+            selected = gather_p.bind(flat_positions, *arrays, index=static)
+            arrays[0] = opaque_call_p.bind(arrays[0], selected, fn=_OncePerPosition(name))
+            current = gather_p.bind(x, *arrays, index=static)
+            return scatter_p.bind(x, op(current, values), *arrays, index=static)
         if repeats is None:  # every position at most once: one gather, op, scatter
             return self.set(op(self.get(), values))
         # Repeated positions: apply the updates in rounds, each round touching a position at
@@ -261,7 +300,7 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(3))[1].multiply(4.0).tolist()
             [1.0, 4.0, 1.0]
         """
-        return self._combine(_ew.mul, values)
+        return self._combine(_ew.mul, values, "multiply")
 
     def divide(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index]`` divided by ``values``.
@@ -271,7 +310,7 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(2))[0].divide(4.0).tolist()
             [0.25, 1.0]
         """
-        return self._combine(_ew.div, values)
+        return self._combine(_ew.div, values, "divide")
 
     def min(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index] = minimum(x[index], values)``.
@@ -281,7 +320,7 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(2))[0].min(0.5).tolist()
             [0.5, 1.0]
         """
-        return self._combine(_ew.min, values)
+        return self._combine(_ew.min, values, "min")
 
     def max(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index] = maximum(x[index], values)``.
@@ -291,7 +330,7 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(2))[0].max(3.0).tolist()
             [3.0, 1.0]
         """
-        return self._combine(_ew.max, values)
+        return self._combine(_ew.max, values, "max")
 
 
 class _AtIndexer:

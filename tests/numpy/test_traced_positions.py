@@ -204,3 +204,41 @@ def test_choose_with_traced_positions(backend, mode):
 def test_choose_with_traced_positions_and_mode_raise_names_wrap_and_clip():
     with pytest.raises(ft.errors.UnsupportedError, match="mode='wrap' or mode='clip'"):
         ft.jit(lambda i: fnp.choose(i, [np.ones(2), np.zeros(2)]))(np.array([0, 1]))
+
+
+@pytest.mark.parametrize("method", ["multiply", "divide", "min", "max"])
+def test_combining_updates_at_traced_positions(backend, method):
+    """Unique traced positions: the same numbers as eagerly, under jit and vmap, with
+    derivatives. Repeated traced positions (each would have to count, as eagerly) raise when
+    the program runs instead of applying only one of the updates."""
+    x = np.array([1.0, -2.0, 3.0, 0.5])
+    v = np.array([2.0, 4.0])
+
+    def update(x, v, i):
+        return getattr(fnp.at(x)[i], method)(v)
+
+    xs, vs = backend.put(x), backend.put(v)
+    unique = np.array([3, 1])
+    want = update(x, v, unique)
+    np.testing.assert_array_equal(backend.get(ft.jit(update)(xs, vs, backend.put(unique))), want)
+    both = ft.vmap(update, in_axes=(None, None, 0))(xs, vs, backend.put(np.array([[3, 1], [0, 2]])))
+    np.testing.assert_array_equal(backend.get(both)[0], want)
+    np.testing.assert_array_equal(backend.get(both)[1], update(x, v, np.array([0, 2])))
+    weights = backend.put(np.arange(1.0, 5.0))
+    eager = ft.grad(lambda x, v: fnp.sum(update(x, v, unique) * weights), argnums=(0, 1))(xs, vs)
+    staged = ft.jit(ft.grad(lambda x, v, i: fnp.sum(update(x, v, i) * weights), argnums=(0, 1)))(
+        xs, vs, backend.put(unique))
+    for a, b in zip(eager, staged):
+        np.testing.assert_allclose(backend.get(b), backend.get(a), rtol=1e-15)
+    repeated = np.array([1, 1])
+    # eagerly both updates count, as with NumPy's ufunc.at
+    np.testing.assert_array_equal(update(x, v, repeated), _ufunc_at(method, x, repeated, v))
+    with pytest.raises(ValueError, match=rf"x\.at\[i\]\.{method}: a position repeats"):
+        ft.jit(update)(xs, vs, backend.put(repeated))
+
+
+def _ufunc_at(method, x, positions, values):
+    out = x.copy()
+    {"multiply": np.multiply, "divide": np.divide, "min": np.minimum, "max": np.maximum}[method].at(
+        out, positions, values)
+    return out
