@@ -104,7 +104,8 @@ def relu6(x: ArrayLike) -> Array:
 
 
 def hardsigmoid(x: ArrayLike) -> Array:
-    """``relu6(x + 3) / 6``, with derivative ``1/6`` strictly between -3 and 3 (as PyTorch).
+    """``relu6(x + 3) / 6``, that is ``hardtanh(x, -3, 3) / 6 + 1/2``: derivative ``1/6``
+    strictly between -3 and 3, 0 elsewhere (as PyTorch).
 
     Example:
         >>> import numpy as np
@@ -112,9 +113,7 @@ def hardsigmoid(x: ArrayLike) -> Array:
         >>> nn.hardsigmoid(np.array([-4.0, 0.0, 4.0]))
         array([0. , 0.5, 1. ])
     """
-    x = fnp.asarray(x)
-    inside = fnp.logical_and(x > -3, x < 3)
-    return fnp.where(inside, x / 6 + 0.5, fnp.clip(stop_gradient(x) / 6 + 0.5, 0, 1))
+    return hardtanh(x, -3.0, 3.0) / 6 + 0.5
 
 
 def hardswish(x: ArrayLike) -> Array:
