@@ -215,6 +215,9 @@ class _OncePerPosition:
     def result_aval(first: Any, selected: Any) -> tuple:
         return tuple(first.shape), np.dtype(first.dtype)
 
+    def __repr__(self) -> str:
+        return f"positions_once(at[].{self.name})"
+
 
 class _IndexUpdate:
     """``x.at[index]``: methods return a new array with ``x[index]`` updated."""
