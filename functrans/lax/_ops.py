@@ -33,7 +33,6 @@ from functrans.primitives import (
     floor_divide_p,
     floor_p,
     fmod_p,
-    full_like_p,
     ge_p,
     gt_p,
     le_p,
@@ -63,6 +62,7 @@ from functrans.primitives._define import convert_element_type as _convert_elemen
 from functrans.primitives._define import reduce_sum as _reduce_sum
 from functrans.primitives._define import reshape as _reshape
 from functrans.primitives._define import transpose as _transpose
+from functrans.primitives.conversion import iota_like
 from functrans.primitives.dot import dot_general as _dot_general
 from functrans.primitives.elementwise import integer_pow as _integer_pow
 from functrans.primitives.indexing import IndexArray, gather_p
@@ -557,12 +557,6 @@ def cumsum(operand: ArrayLike, axis: int = 0, reverse: bool = False) -> Array:
 # =============================================================================================
 
 
-def _iota(like: ArrayLike, n: int) -> Array:
-    """``0, 1, ..., n - 1`` on the device of ``like``."""
-    ones = full_like_p.bind(like, fill_value=1, shape=(n,), dtype=np.dtype(np.intp))
-    return sub_p.bind(cumsum_p.bind(ones, axis=0, reverse=False), 1)
-
-
 def _take_along(x: ArrayLike, order: ArrayLike, axis: int) -> Array:
     """The entries of ``x`` along ``axis`` in the order ``order`` (positions, of ``x``'s
     shape), each row of the other dimensions on its own."""
@@ -573,7 +567,7 @@ def _take_along(x: ArrayLike, order: ArrayLike, axis: int) -> Array:
     n = shape[axis]
     flat_x = _reshape(_transpose(x, perm), (rows, n))
     flat_order = _reshape(_transpose(order, perm), (rows, n))
-    row_index = _broadcast_in_dim(_iota(x, rows), (rows, n), (0,))
+    row_index = _broadcast_in_dim(iota_like(x, rows), (rows, n), (0,))
     taken = gather_p.bind(flat_x, row_index, flat_order, index=(IndexArray(0), IndexArray(1)))
     back = sorted(range(ndim), key=perm.__getitem__)
     return _transpose(_reshape(taken, tuple(shape[d] for d in perm)), back)

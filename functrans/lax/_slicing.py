@@ -24,17 +24,13 @@ from functrans._abstract import dtype_of, shape_of
 from functrans.core.trace import Tracer
 from functrans.primitives import add_p, lt_p, max_p, min_p, select_p
 from functrans.primitives._define import reshape
-from functrans.primitives.conversion import constant_like, convert_element_type
+from functrans.primitives.conversion import convert_element_type, iota_like
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_p
 from functrans.primitives.shape import slice_ as _slice
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["dynamic_slice", "dynamic_update_slice", "dynamic_slice_in_dim", "dynamic_index_in_dim",
            "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim"]
-
-
-def _arange(xp: Any, n: int) -> Any:
-    return xp.arange(n)
 
 
 def _start(index: Any, dim: int, size: int, negative_ok: bool) -> Any:
@@ -83,7 +79,7 @@ def _mesh(operand: Any, starts: list, sizes: Sequence[int]) -> list:
     rank = len(sizes)
     mesh = []
     for d, (start, size) in enumerate(zip(starts, sizes)):
-        positions = reshape(constant_like(operand, _arange, size),
+        positions = reshape(iota_like(operand, size),
                             (1,) * d + (size,) + (1,) * (rank - d - 1))
         mesh.append(add_p.bind(positions, start) if type(start) is not int or start else positions)
     return mesh

@@ -40,7 +40,7 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives._define import full_like
 from functrans.primitives._define import reshape as reshape_
-from functrans.primitives.conversion import constant_like, convert_element_type
+from functrans.primitives.conversion import convert_element_type, iota_like
 from functrans.primitives.cumulative import cumsum
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
 from functrans.primitives.opaque import opaque_call_p
@@ -186,10 +186,6 @@ def _repeat_rounds(shape: Shape, index: Any) -> Any:
     return positions, ranks
 
 
-def _positions_of(xp: Any, shape: tuple) -> Any:
-    return xp.arange(math.prod(shape)).reshape(shape)
-
-
 class _OncePerPosition:
     """The positions an update reads, passed through when no flat position repeats: an update
     at traced positions is applied once per position, so repeated ones raise when the
@@ -271,7 +267,7 @@ class _IndexUpdate:
         repeats = _repeat_rounds(x.shape, self.index)
         if repeats is _UNKNOWN:  # traced positions: each applied once, checked when they exist
             x, static, arrays = self._parts()
-            flat_positions = reshape_(constant_like(x, _positions_of, tuple(x.shape)), tuple(x.shape))
+            flat_positions = reshape_(iota_like(x, math.prod(x.shape)), tuple(x.shape))
             selected = gather_p.bind(flat_positions, *arrays, index=static)
             arrays[0] = opaque_call_p.bind(arrays[0], selected, fn=_OncePerPosition(name))
             current = gather_p.bind(x, *arrays, index=static)

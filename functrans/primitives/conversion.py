@@ -1,5 +1,5 @@
 """Conversions and constants: dtype casts, ``stop_gradient``, and arrays made on the inputs'
-device (``full_like``, ``zeros_like``, ``constant_like``).
+device (``full_like``, ``zeros_like``, ``constant_like``, ``iota_like``).
 
 ``convert_element_type``, ``full_like`` and ``zeros_like`` are defined in ``_define`` (the
 registrars are written in them) and re-exported here.
@@ -63,3 +63,17 @@ constant_like_p.batch = lambda values, dims, **params: (constant_like_p.bind(val
 def constant_like(x, maker: Callable, *args):
     """``maker(xp, *args)`` on the device of ``x`` (``maker`` a module-level function)."""
     return constant_like_p.bind(x, maker=maker, args=args)
+
+
+def _arange(xp, n):
+    return xp.arange(n, dtype=np.intp)
+
+
+def iota_like(x, n: int):
+    """``0, 1, ..., n - 1`` (intp) on the device of ``x``: positions and example numbers.
+
+    Example:
+        >>> iota_like(np.zeros(2), 3)
+        array([0, 1, 2])
+    """
+    return constant_like_p.bind(x, maker=_arange, args=(n,))

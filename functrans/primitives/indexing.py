@@ -40,7 +40,7 @@ from functrans.primitives._define import (
     to_front,
     unbroadcast,
 )
-from functrans.primitives.conversion import constant_like
+from functrans.primitives.conversion import iota_like
 from functrans.primitives.elementwise import eq_p, select
 
 
@@ -192,7 +192,7 @@ def _with_examples(x, arrays, dims, size):
     example's number, shaped ``(size, 1, ..., 1)`` to broadcast against them (made on the
     device of ``x``)."""
     rank = max(len(a.shape) - (d is not None) for a, d in zip(arrays, dims))
-    examples = reshape(constant_like(x, _arange, size), (size,) + (1,) * rank)
+    examples = reshape(iota_like(x, size), (size,) + (1,) * rank)
     return _batched_index_arrays(arrays, dims) + [examples]
 
 
@@ -264,10 +264,6 @@ def _add_rows(xp, out, rows, updates) -> bool:
 
 def _asarray(xp, x, dtype):
     return xp.asarray(x, dtype=dtype)
-
-
-def _arange(xp, n):
-    return xp.arange(n)
 
 
 scatter_add_p = Primitive("scatter_add")
@@ -380,7 +376,7 @@ def _written(ct, x_shape, updates_shape, arrays, index):
     """Mask shaped like x[index]: True where that update is the one the scatter keeps. Made
     of primitives, so index arrays known only by their shape (under jit or vmap) serve too:
     each update's number is scattered the way the updates were, and read back."""
-    ids = reshape(constant_like(ct, _arange, math.prod(updates_shape)), tuple(updates_shape))
+    ids = reshape(iota_like(ct, math.prod(updates_shape)), tuple(updates_shape))
     owner = scatter_p.bind(full_like(ct, -1, shape=x_shape, dtype=ids.dtype), ids, *arrays,
                            index=index)
     return eq_p.bind(gather_p.bind(owner, *arrays, index=index), ids)
