@@ -16,7 +16,7 @@ from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._indexing import at, nonzero, take, values_or_size
 from functrans.numpy._shape import ravel, reshape
-from functrans.numpy._util import any_tracer, as_array, host_values, operand, placed_like, without_values
+from functrans.numpy._util import any_tracer, as_array, clamped, host_values, operand, placed_like, without_values
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
@@ -396,7 +396,7 @@ def put(a: ArrayLike, ind: ArrayLike, v: ArrayLike, mode: str = "raise", *, inpl
         if mode == "wrap" and size:
             positions = positions % size
         elif mode == "clip":
-            positions = _ew.max_p.bind(_ew.min_p.bind(positions, max(size - 1, 0)), 0)
+            positions = clamped(positions, size)
         # 'raise': positions out of range raise when the program runs, as NumPy's indexing does
         return _scattered(a, positions, v)
     # host-data: positions read from the index's values

@@ -26,6 +26,7 @@ from functrans.numpy._util import (
     NUMBERS,
     any_tracer,
     as_array,
+    clamped,
     concrete_index,
     host_values,
     normalize_axis,
@@ -466,10 +467,8 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = 
     n = a.shape[axis]
     if mode == "wrap":
         idx = idx % n
-    elif mode == "clip" and isinstance(idx, Tracer):  # positions known by their shape only
-        idx = _ew.max_p.bind(_ew.min_p.bind(idx, max(n - 1, 0)), 0)
     elif mode == "clip":
-        idx = array_module(idx).clip(idx, 0, max(n - 1, 0))
+        idx = clamped(idx, n)
     elif mode not in (None, "raise"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     return take_axis(a, idx, axis)
@@ -657,18 +656,16 @@ def choose(a: ArrayLike, choices: Sequence[ArrayLike], out: None = None, mode: s
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     a = operand(a)
     n = len(choices)
-    if without_values(a):  # positions known by their shape only (jit, vmap)
-        if mode == "raise":
-            raise errors.UnsupportedError(
-                "fnp.choose with traced positions and mode='raise': checking that every entry "
-                "names a choice needs their values. Pass mode='wrap' or mode='clip', as in JAX.")
-        idx = a % n if mode == "wrap" else _ew.max_p.bind(_ew.min_p.bind(a, n - 1), 0)
-        return select([idx == k for k in range(n)], list(choices), default=0)
-    idx = concrete_index(a)
+    traced = without_values(a)  # positions known by their shape only (jit, vmap)
+    if traced and mode == "raise":
+        raise errors.UnsupportedError(
+            "fnp.choose with traced positions and mode='raise': checking that every entry "
+            "names a choice needs their values. Pass mode='wrap' or mode='clip', as in JAX.")
+    idx = a if traced else concrete_index(a)
     if mode == "wrap":
         idx = idx % n
     elif mode == "clip":
-        idx = array_module(idx).clip(idx, 0, n - 1)
+        idx = clamped(idx, n)
     elif type(idx) is np.ndarray and np.any((idx < 0) | (idx >= n)):  # numpy-only: checked on the host only
         raise ValueError("invalid entry in choice array")
     if type(idx) is np.ndarray and choices:

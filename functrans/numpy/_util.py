@@ -418,6 +418,17 @@ def _witness(like: Any) -> Any:
     return like
 
 
+def clamped(positions: Any, n: int) -> Array:
+    """``positions`` moved into ``[0, n - 1]`` (``clip`` mode), by primitives: traced or not,
+    on any device.
+
+    Example:
+        >>> clamped(np.array([-2, 1, 9]), 3).tolist()
+        [0, 1, 2]
+    """
+    return _ew.max_p.bind(_ew.min_p.bind(positions, max(n - 1, 0)), 0)
+
+
 def without_values(x: Any) -> bool:
     """Whether ``x`` is traced with no values to read (under jit or vmap), as opposed to an
     array or a tracer of eager differentiation, whose values are known.
