@@ -16,7 +16,7 @@ from functrans._abstract import dtype_of, shape_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._creation import linspace
-from functrans.numpy._indexing import at, where
+from functrans.numpy._indexing import at, binned_counts, where
 from functrans.numpy._joining import stack
 from functrans.numpy._reductions import max, min, sum
 from functrans.numpy._shape import ravel
@@ -109,14 +109,7 @@ def _bincount_of_length(x: Array, weights: ArrayLike | None, length: int) -> Arr
         raise TypeError(f"bincount: x must hold integers, got dtype {dtype_of(x)}")
     if length < 0:
         raise ValueError(f"bincount: length must be non-negative, got {length}")
-    # Values from length up land in one more bin, dropped at the end.
-    bins = where(_ew.lt(x, length), _ew.max_p.bind(x, 0), length)
-    if weights is None:
-        counts = placed_like(np.zeros(length + 1, np.intp), x)  # host-data: placed
-        return at(counts)[bins].add(1)[:length]
-    w = inexact(weights)
-    sums = full_like(w, 0, shape=(length + 1,), dtype=np.result_type(w.dtype, np.float64))
-    return at(sums)[bins].add(w)[:length]
+    return binned_counts(_ew.max_p.bind(x, 0), length, weights)  # (negatives count as 0)
 
 
 def _edges(a: Array, bins: Any, range_: Sequence[float] | None, weights: Any) -> Array:

@@ -29,6 +29,7 @@ from functrans.numpy._util import (
     clamped,
     concrete_index,
     host_values,
+    inexact,
     normalize_axis,
     number_beside,
     numbers_beside,
@@ -390,6 +391,24 @@ def nonzero(a: ArrayLike, *, size: int | None = None,
         fill = 0 if fills[d] is None else fills[d]
         out.append(_ew.select(valid, coordinate, fill))
     return tuple(reversed(out))
+
+
+def binned_counts(bins: Array, length: int, weights: ArrayLike | None = None) -> Array:
+    """How often each of ``0 .. length - 1`` occurs in the non-negative integer ``bins`` (or
+    the sum of the ``weights`` there), by one scatter-add: bins from ``length`` up land in one
+    more bin, dropped at the end, so no value is read on the host.
+
+    Example:
+        >>> binned_counts(np.array([0, 2, 2, 7]), 3).tolist()
+        [1, 0, 2]
+    """
+    inside = _ew.select(_ew.lt(bins, length), bins, length)
+    if weights is None:
+        room = placed_like(np.zeros(length + 1, np.intp), bins)  # host-data: placed
+        return at(room)[inside].add(1)[:length]
+    w = inexact(weights)
+    room = full_like(w, 0, shape=(length + 1,), dtype=np.result_type(w.dtype, np.float64))
+    return at(room)[inside].add(w)[:length]
 
 
 def values_or_size(a: Any, name: str) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 from functrans import errors
 from functrans._abstract import dtype_of, shape_of
 from functrans.backend import array_module
-from functrans.numpy._indexing import at, first_nonzero, take, take_along_axis, values_or_size
+from functrans.numpy._indexing import at, binned_counts, first_nonzero, take, take_along_axis, values_or_size
 from functrans.numpy._joining import concatenate
 from functrans.numpy._util import (
     any_tracer,
@@ -235,9 +235,7 @@ def _unique_of_size(a: Array, size: int, fill_value: ArrayLike | None,
     group = _ew.sub(cumsum(convert_element_type(starts, new_dtype=np.intp), 0), 1)  # each sorted entry's
     inverse = placed_like(np.zeros(n, np.intp), flat)  # host-data: placed
     inverse = _shape.reshape(at(inverse)[order].set(group), shape)
-    bins = _ew.select(_ew.lt(group, size), group, size)  # groups past size: one more bin, dropped
-    counts = at(placed_like(np.zeros(size + 1, np.intp), flat))[bins].add(1)[:size]  # host-data: placed
-    return values, index, inverse, counts
+    return values, index, inverse, binned_counts(group, size)
 
 
 def flatnonzero(a: ArrayLike, *, size: int | None = None, fill_value: ArrayLike | None = None) -> Array:
