@@ -59,11 +59,12 @@ def _static_index(x_ndim: int, index: Any, like: Any = None) -> tuple[tuple[Any,
     static: list[Any] = []  # ints, slices, None, Ellipsis, IndexArray placeholders
     arrays: list[Array] = []
     for item in index:
-        if isinstance(item, slice) and (isinstance(item.start, Tracer) or isinstance(item.stop, Tracer)
-                                        or isinstance(item.step, Tracer)):
-            item = slice(*(_slice_bound(b) for b in (item.start, item.stop, item.step)))
-        if item is None or item is Ellipsis or isinstance(item, slice):
+        if item is None or item is Ellipsis:
             static.append(item)
+            continue
+        if isinstance(item, slice):
+            static.append(slice(*map(_slice_bound, (item.start, item.stop, item.step)))
+                          if _traced_slice(item) else item)
             continue
         if isinstance(item, (bool, np.bool_)):
             raise errors.UnsupportedError("indexing with a Python bool is not supported; use a mask array")
@@ -112,15 +113,15 @@ def _slice_bound(bound: Any) -> Any:
             "axis)).") from None
 
 
-def _is_traced(item: Any) -> bool:
-    return isinstance(item, Tracer) or (type(item) is slice and (
-        isinstance(item.start, Tracer) or isinstance(item.stop, Tracer) or isinstance(item.step, Tracer)))
+def _traced_slice(item: slice) -> bool:
+    return isinstance(item.start, Tracer) or isinstance(item.stop, Tracer) or isinstance(item.step, Tracer)
 
 
 def _holds_tracer(index: Any) -> bool:
-    if isinstance(index, tuple):
-        return any(_is_traced(item) for item in index)
-    return _is_traced(index)
+    for item in index if isinstance(index, tuple) else (index,):
+        if isinstance(item, Tracer) or (type(item) is slice and _traced_slice(item)):
+            return True
+    return False
 
 
 def getitem(x: ArrayLike, index: Any) -> Array:
