@@ -412,11 +412,12 @@ def binned_counts(bins: Array, length: int, weights: ArrayLike | None = None) ->
     return at(room)[inside].add(w)[:length]
 
 
-def values_or_size(a: Any, name: str) -> None:
-    """Raise, naming ``size=``, when ``a`` is traced without values (under jit or vmap)."""
+def values_or_size(a: Any, name: str, counted: str = "nonzero") -> None:
+    """Raise, naming ``size=``, when ``a`` is traced without values (under jit or vmap): how
+    many entries are ``counted`` decides the shape of ``name``'s result."""
     if without_values(a):
         raise errors.UnsupportedError(
-            f"{name} of a traced array: how many entries are nonzero decides the shape of the "
+            f"{name} of a traced array: how many entries are {counted} decides the shape of the "
             "result. Pass size=n (and fill_value=...) for the first n of them, padded, as in JAX.")
 
 

@@ -9,7 +9,6 @@ from typing import Literal
 
 import numpy as np
 
-from functrans import errors
 from functrans._abstract import dtype_of, shape_of
 from functrans.backend import array_module
 from functrans.numpy._indexing import at, binned_counts, first_nonzero, take, take_along_axis, values_or_size
@@ -24,7 +23,6 @@ from functrans.numpy._util import (
     operand,
     pair_beside,
     placed_like,
-    without_values,
 )
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
@@ -180,11 +178,7 @@ def unique(ar: ArrayLike, return_index: bool = False, return_inverse: bool = Fal
         return kept[0] if len(kept) == 1 else tuple(kept)
     if fill_value is not None:
         raise ValueError("unique: fill_value needs size")
-    if without_values(ar):
-        raise errors.UnsupportedError(
-            "unique (or union1d) of a traced array: how many entries are unique decides the shape "
-            "of the result. Pass size=n (and fill_value=...) for the first n of them, padded, as "
-            "in JAX.")
+    values_or_size(ar, "unique (or union1d)", "unique")
     a = as_array(ar)
     if not any_tracer(a):
         return array_module(a).unique(a, return_index, return_inverse, return_counts,
