@@ -225,6 +225,18 @@ def p2p_comm(what: str) -> Any:
     return _state["p2p"]
 
 
+def exchange(send: Any, dest: int, recv: Any, source: int, tag: int, what: str) -> None:
+    """Send the bytes of ``send`` to rank ``dest`` while receiving ``recv``'s from ``source``,
+    on the collectives' own communicator (under the debug timeout, a rank that does not take
+    part is named as in ``wait``)."""
+    p2p = p2p_comm(what)
+    send, recv = send.view("u1"), recv.view("u1")
+    if _state["timeout"] is None:
+        p2p.Sendrecv(send, dest, tag, recv, source, tag)
+    else:
+        wait([p2p.Irecv(recv, source, tag), p2p.Isend(send, dest, tag)], what)
+
+
 def abort(message: str, code: int = 1) -> None:
     """Print ``message`` (prefixed by this rank) to stderr and end every process of the job.
 

@@ -114,22 +114,12 @@ def _mpi_in_place(c: Any, buf: np.ndarray, op: str, what: str) -> None:
         _comm.wait([c.Iallreduce(mpi.IN_PLACE, buf, op=mpi_op)], what)
 
 
-def _exchange(p2p: Any, send: np.ndarray, dest: int, recv: np.ndarray, source: int,
-              what: str) -> None:
-    send, recv = send.view(np.uint8), recv.view(np.uint8)
-    if _comm.debug_timeout() is None:
-        p2p.Sendrecv(send, dest, _TAG, recv, source, _TAG)
-    else:
-        _comm.wait([p2p.Irecv(recv, source, _TAG), p2p.Isend(send, dest, _TAG)], what)
-
-
 def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: bool,
           what: str) -> None:
     """The ring all-reduce of ``src`` into ``out``: ``n - 1`` steps of reduce-scatter (block by
     block, each rank adds the block it receives from its left neighbour to its own and passes
     the sum on), the mean's division on the one block each rank finishes, then ``n - 1`` steps
     of all-gather of the finished blocks."""
-    p2p = _comm.p2p_comm(what)
     r = c.Get_rank()
     right, left = (r + 1) % n, (r - 1) % n
     bounds = [out.size * k // n for k in range(n + 1)]
@@ -143,12 +133,12 @@ def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: 
         sent, got = (r - s) % n, (r - s - 1) % n
         incoming = tmp[:bounds[got + 1] - bounds[got]]
         # step 0 sends this rank's own block straight from the caller's array
-        _exchange(p2p, block(src if s == 0 else out, sent), right, incoming, left, what)
+        _comm.exchange(block(src if s == 0 else out, sent), right, incoming, left, _TAG, what)
         ufunc(block(src, got), incoming, out=block(out, got))
     if divide:
         mine = block(out, (r + 1) % n)
         np.divide(mine, n, out=mine)
     for s in range(n - 1):
         sent, got = (r + 1 - s) % n, (r - s) % n
-        _exchange(p2p, block(out, sent), right, block(out, got), left, what)
+        _comm.exchange(block(out, sent), right, block(out, got), left, _TAG, what)
 

@@ -86,12 +86,8 @@ def _compare(c: Any, mine: np.ndarray, tree: Any, on_device: tuple | None, what:
     seen = _seen
     mpi = _comm.mpi_module()
     if c.Get_size() == 2:  # the other rank's hash
-        doing = f"{what} (comparing the trees across ranks)"
-        p2p, peer = _comm.p2p_comm(doing), 1 - c.Get_rank()
-        if _comm.debug_timeout() is None:
-            p2p.Sendrecv(mine, peer, _TAG, seen, peer, _TAG)
-        else:
-            _comm.wait([p2p.Irecv(seen, peer, _TAG), p2p.Isend(mine, peer, _TAG)], doing)
+        peer = 1 - c.Get_rank()
+        _comm.exchange(mine, peer, seen, peer, _TAG, f"{what} (comparing the trees across ranks)")
         same = seen[0] == mine[0] and seen[1] == mine[1]
     else:  # the largest hash and the negated smallest one
         if _comm.debug_timeout() is None:
