@@ -154,18 +154,22 @@ def _normalize_axis(axis: Any, ndim: int, fn: str) -> int:
 
 
 class _Draw:
-    """One sampling call with its key left out: ``_Draw(normal, ((3,),), {})(key)`` draws."""
+    """One sampling call with its key left out: ``_Draw(normal, ((3,),), {})(key)`` draws.
+    ``arrays`` names keyword arguments passed after the key, as the operands of a draw whose
+    arrays are traced: ``_Draw(categorical, (), {}, ("logits",))(key, logits)``."""
 
-    __slots__ = ("sampler", "args", "kwargs")
+    __slots__ = ("sampler", "args", "kwargs", "arrays")
 
-    def __init__(self, sampler: Callable[..., Array], args: tuple, kwargs: dict) -> None:
-        self.sampler, self.args, self.kwargs = sampler, args, kwargs
+    def __init__(self, sampler: Callable[..., Array], args: tuple, kwargs: dict,
+                 arrays: tuple[str, ...] = ()) -> None:
+        self.sampler, self.args, self.kwargs, self.arrays = sampler, args, kwargs, arrays
 
-    def __call__(self, key: Array) -> Array:
-        return self.sampler(key, *self.args, **self.kwargs)
+    def __call__(self, key: Array, *arrays: Array) -> Array:
+        return self.sampler(key, *self.args, **self.kwargs, **dict(zip(self.arrays, arrays)))
 
     def __repr__(self) -> str:
-        parts = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        parts = ([repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+                 + list(self.arrays))
         return f"{self.sampler.__name__}({', '.join(['key'] + parts)})"
 
 

@@ -15,6 +15,7 @@ from functrans.random._checks import (
     _broadcasts_to,
     _check_key,
     _check_shape,
+    _Draw,
     _is_int,
     _is_real,
     _normalize_axis,
@@ -186,26 +187,12 @@ def categorical(
         (dtype('int64'), True)
     """
     if isinstance(logits, Tracer):
-        return opaque_call_p.bind(key, logits, fn=_Categorical(axis, shape, device))
+        draw = _Draw(_categorical, (), {"axis": axis, "shape": shape, "device": device}, ("logits",))
+        return opaque_call_p.bind(key, logits, fn=draw)
     return _categorical(key, logits, axis, shape, device=device)
 
 
 categorical.__module__ = "functrans.random"  # the public path, for help() and reprs
-
-
-class _Categorical:
-    """``categorical`` with its options bound, for a draw whose logits are traced."""
-
-    __slots__ = ("axis", "shape", "device")
-
-    def __init__(self, axis: int, shape: Shape | None, device: str | None) -> None:
-        self.axis, self.shape, self.device = axis, shape, device
-
-    def __call__(self, key: Array, logits: Array) -> Array:
-        return _categorical(key, logits, self.axis, self.shape, device=self.device)
-
-    def __repr__(self) -> str:
-        return f"categorical(key, logits, axis={self.axis}, shape={self.shape})"
 
 
 @_sampler

@@ -11,6 +11,7 @@ from functrans.random._checks import (
     Shape,
     _check_key,
     _check_shape,
+    _Draw,
     _is_int,
     _normalize_axis,
     _sampler,
@@ -129,29 +130,14 @@ def choice(
         ax = _normalize_axis(axis, len(dims), "choice")
         return fnp.take(a, choice(key, int(dims[ax]), shape, replace, p, device=device), axis=ax)
     if isinstance(p, Tracer):
-        return opaque_call_p.bind(key, p, fn=_Choice(a, shape, replace, axis, device))
+        draw = _Draw(_choice, (a, shape, replace), {"axis": axis, "device": device}, ("p",))
+        return opaque_call_p.bind(key, p, fn=draw)
     return _choice(key, a, shape, replace, p, axis, device=device)
 
 
 choice.__module__ = "functrans.random"  # the public path, for help() and reprs
 _SCALAR_A = ("functrans.random.choice: a must be an int or an array with at least one "
              "dimension, got a 0-d array")
-
-
-class _Choice:
-    """``choice`` with everything but the key and the probabilities bound, for a draw whose
-    probabilities are traced."""
-
-    __slots__ = ("a", "shape", "replace", "axis", "device")
-
-    def __init__(self, a: int | Array, shape: Shape, replace: bool, axis: int, device: str | None) -> None:
-        self.a, self.shape, self.replace, self.axis, self.device = a, shape, replace, axis, device
-
-    def __call__(self, key: Array, p: Array) -> Array:
-        return _choice(key, self.a, self.shape, self.replace, p, self.axis, device=self.device)
-
-    def __repr__(self) -> str:
-        return f"choice(key, {self.a!r:.40}, {self.shape}, replace={self.replace}, p)"
 
 
 @_sampler
