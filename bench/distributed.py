@@ -1,5 +1,6 @@
 """functrans.distributed: all_reduce throughput against message size compared with mpi4py's raw
-``Allreduce`` on the same buffer (target >= 0.9x from 1 MB up), and the W2 large training step
+``Allreduce`` on the same buffer (target >= 0.9x from 1 MB up), the cross-rank tree check's
+latency against raw MPI, and the W2 large training step
 (784-512-512-10 tanh MLP, global batch 128, float64) on 1 process against data-parallel on 2,
 in alternated rounds of one job.
 
@@ -88,6 +89,35 @@ def throughput(quick: bool) -> None:
                   f"{ratio('raw inplace', 'new'):>15.2f}x", flush=True)
 
 
+def tree_check(quick: bool) -> None:
+    """The cross-rank tree check alone (``check_same_tree`` on a one-leaf tree, its hash kept)
+    against raw MPI's ``Allreduce(MAX)`` of the same four integers, which is what the check
+    costs on three or more ranks; on two it is one point-to-point exchange."""
+    from mpi4py import MPI
+
+    from functrans.distributed._treecheck import check_same_tree, host_signature_hash
+    from functrans.tree import flatten
+    comm = MPI.COMM_WORLD
+    tree = {"w": np.ones(3)}
+    leaves, treedef = flatten(tree)
+    mine = host_signature_hash(tree, leaves, treedef)
+    seen = np.empty_like(mine)
+    p2p, peer = comm.Dup(), (comm.rank + 1) % comm.size
+    calls = {"raw": lambda: comm.Allreduce(mine, seen, op=MPI.MAX),
+             "raw p2p": lambda: p2p.Sendrecv(mine, peer, 5, seen, MPI.ANY_SOURCE, 5),
+             "check": lambda: check_same_tree(tree, "bench", leaves, treedef, mine=mine)}
+    times: dict[str, list] = {k: [] for k in calls}
+    for _ in range(5 if quick else 15):
+        for k, fn in calls.items():
+            times[k].append(_round_time(fn, comm, 2000))
+    p2p.Free()
+    if comm.rank == 0:
+        raw, p2p_raw, check = (1e6 * float(np.min(times[k])) for k in ("raw", "raw p2p", "check"))
+        print(f"tree check on {comm.size} processes: {check:.2f} us per call (the check, Python "
+              f"included); raw MPI on its four integers: Allreduce(MAX) {raw:.2f} us, one "
+              f"Sendrecv {p2p_raw:.2f} us")
+
+
 def _polled_barrier(comm) -> None:
     """A barrier that sleeps while it waits, so a rank standing by leaves its core free."""
     request = comm.Ibarrier()
@@ -147,6 +177,7 @@ def main() -> None:
     quick = "--quick" in sys.argv
     if "--worker" in sys.argv:
         throughput(quick)
+        tree_check(quick)
         w2_scaling(quick)
         return
     mpiexec = os.path.join(os.path.dirname(sys.executable), "mpiexec")
