@@ -88,10 +88,14 @@ def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_byt
     for a float dtype; the caller divides integers). ``src`` and ``out`` are 1-D C-contiguous
     arrays of one dtype and size; ``src`` may be ``out`` itself (a reduction in place), else
     it is only read."""
-    itemsize = max(out.dtype.itemsize, 1)
-    step = max(1, int(bucket_bytes) // itemsize)
     divide = op == "mean" and out.dtype.kind in "fc"
     inplace = src is out
+    if inplace and out.nbytes <= bucket_bytes:  # one bucket, reduced by MPI in place
+        _mpi_in_place(c, out, op, what)
+        if divide:
+            np.divide(out, n, out=out)
+        return
+    step = max(1, int(bucket_bytes) // max(out.dtype.itemsize, 1))
     ring = out.dtype.kind in _RING_KINDS and not inplace  # in place, MPI's own is as good
     for start in range(0, out.size, step):
         s, o = src[start:start + step], out[start:start + step]

@@ -84,17 +84,18 @@ _TAG = 18
 
 def _compare(c: Any, mine: np.ndarray, tree: Any, on_device: tuple | None, what: str) -> None:
     seen = _seen
-    mpi = _comm.mpi_module()
+    timed = _comm.debug_timeout() is not None
+    during = f"{what} (comparing the trees across ranks)" if timed else what
     if c.Get_size() == 2:  # the other rank's hash
         peer = 1 - c.Get_rank()
-        _comm.exchange(mine, peer, seen, peer, _TAG, f"{what} (comparing the trees across ranks)")
-        same = seen[0] == mine[0] and seen[1] == mine[1]
+        _comm.exchange(mine, peer, seen, peer, _TAG, during)
+        same = seen.tobytes() == mine.tobytes()  # (h, -h) both ways
     else:  # the largest hash and the negated smallest one
-        if _comm.debug_timeout() is None:
+        mpi = _comm.mpi_module()
+        if not timed:
             c.Allreduce(mine, seen, op=mpi.MAX)
         else:
-            _comm.wait([c.Iallreduce(mine, seen, op=mpi.MAX)],
-                       f"{what} (comparing the trees across ranks)")
+            _comm.wait([c.Iallreduce(mine, seen, op=mpi.MAX)], during)
         a, b, neg_a, neg_b = seen.tolist()
         same = a == -neg_a and b == -neg_b
     if not same:

@@ -35,6 +35,8 @@ SEPARATE_BYTES = 64 << 10
 
 _OPS = ("sum", "mean", "max", "min")
 
+_LEAF = ft_tree.flatten(0)[1]  # the structure of a tree that is one leaf
+
 
 def set_debug(*, timeout: float | None = None) -> None:
     """Debug settings of the collectives: with ``timeout`` (seconds), a collective (and
@@ -105,7 +107,10 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
     if op not in _OPS:
         raise ValueError(f"all_reduce: op={op!r} is not one of {_OPS}")
     c = _comm.comm()
-    leaves, treedef = ft_tree.flatten(tree)
+    if type(tree) is np.ndarray:  # one array, a leaf: no walk through the tree
+        leaves, treedef = [tree], _LEAF
+    else:
+        leaves, treedef = ft_tree.flatten(tree)
     n = 1 if c is None else c.Get_size()
     if inplace:
         _check_writeable(leaves, op)
