@@ -120,6 +120,13 @@ class Backend:
         """``out[index] += updates`` in place, repeated indices accumulating."""
         raise NotImplementedError
 
+    def ufunc_at(self, out: Any, positions: Any, updates: Any, name: str) -> None:
+        """``xp.<name>.at(out, positions, updates)``: the ufunc ``name`` applied in place at
+        the 1-D ``positions`` of the 1-D ``out``, a repeated position taking its updates one
+        after the other in their order. A library without ``ufunc.at`` overrides this with
+        ``ufunc_at_in_rounds``."""
+        getattr(self.xp, name).at(out, positions, updates)
+
     @property
     def special(self) -> Any:
         """The module of special functions (``scipy.special`` or ``cupyx.scipy.special``)."""
@@ -132,3 +139,31 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<functrans backend {self.name}>"
+
+
+def ufunc_at_in_rounds(xp: Any, out: Any, positions: Any, updates: Any, name: str) -> None:
+    """``ufunc.at`` written with the namespace ``xp``'s indexing: in round ``r`` each position
+    takes its ``r``-th update (in the order the updates come), so every round writes each
+    position at most once and the result is the one ``ufunc.at`` gives, bit for bit. Reads
+    one number, the count of rounds, from the device.
+
+    Example:
+        >>> import numpy as np
+        >>> out = np.ones(3)
+        >>> ufunc_at_in_rounds(np, out, np.array([0, 2, 0]), np.array([2.0, 5.0, 3.0]), "multiply")
+        >>> out.tolist()
+        [6.0, 1.0, 5.0]
+    """
+    k = int(positions.size)
+    if k == 0:
+        return
+    ufunc = getattr(xp, name)
+    numbers = xp.arange(k)
+    order = xp.argsort(positions * k + numbers)  # distinct keys: the order of every sort
+    ordered = positions[order]
+    rank = xp.empty(k, dtype=numbers.dtype)
+    rank[order] = numbers - xp.searchsorted(ordered, ordered)  # how many came before, per position
+    for r in range(int(rank.max()) + 1):
+        chosen = xp.flatnonzero(rank == r)
+        at = positions[chosen]
+        out[at] = ufunc(out[at], updates[chosen])

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from functrans.backend._base import Backend
+from functrans.backend._base import Backend, ufunc_at_in_rounds
 from functrans.typing import Array, ArrayLike, DType, Shape
 
 #: (dotted name, keywords passed to it) for everything this module calls in CuPy.
@@ -120,6 +120,11 @@ class CuPyBackend(Backend):
 
     def scatter_add(self, out: Any, index: Any, updates: Any) -> None:
         self._cupyx.scatter_add(out, index, updates)
+
+    def ufunc_at(self, out: Any, positions: Any, updates: Any, name: str) -> None:
+        # CuPy's ufunc.at covers few ufuncs and its atomic minimum and maximum treat NaN
+        # their own way: the rounds give NumPy's result on every ufunc
+        ufunc_at_in_rounds(self.xp, out, positions, updates, name)
 
     @property
     def special(self) -> Any:

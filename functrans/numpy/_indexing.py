@@ -45,7 +45,7 @@ from functrans.primitives._define import reshape as reshape_
 from functrans.primitives.conversion import convert_element_type, iota_like
 from functrans.primitives.cumulative import cumsum
 from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
-from functrans.primitives.opaque import opaque_call_p
+from functrans.primitives.scatter_ufunc import scatter_ufunc
 from functrans.typing import Array, ArrayLike, Shape
 
 # --- x[index] and x.at[index] ----------------------------------------------------------------------
@@ -161,61 +161,19 @@ def _host_index_item(item: Any) -> Any:
         return _UNKNOWN
 
 
-def _repeat_rounds(shape: Shape, index: Any) -> Any:
-    """For an index that selects some position more than once: the flat position of every
-    selected element and its rank among the elements selecting the same position (0 for the
-    first). ``None`` when no position repeats; ``_UNKNOWN`` when the index has no value yet
-    (traced under jit or vmap). An index array on a device is read to the host (the rounds depend on
-    its values)."""
+def _may_repeat(shape: Shape, index: Any) -> bool:
+    """Whether ``index`` may select some position of an array of ``shape`` more than once:
+    False only when it is known not to (no index arrays, or index arrays whose values show no
+    repeat). An index array on a device is read to the host; a traced one may repeat."""
     items = index if isinstance(index, tuple) else (index,)
     items = tuple(_host_index_item(i) for i in items)
     if any(i is _UNKNOWN for i in items):
-        return _UNKNOWN  # a traced index array without a value: not known here
+        return True  # a traced index array without a value: not known here
     if not any(isinstance(i, (list, np.ndarray)) for i in items):
-        return None  # only ints, slices, None, Ellipsis: no position can repeat
+        return False  # only ints, slices, None, Ellipsis: no position can repeat
     index = items if isinstance(index, tuple) else items[0]
-    size = math.prod(shape)
-    positions = np.arange(size).reshape(shape)[index]  # host-metadata: flat positions
-    flat = positions.reshape(-1)
-    order = np.argsort(flat, kind="stable")  # host-data: host values (parameters, lists, host_values)
-    in_order = flat[order]
-    starts = np.r_[True, in_order[1:] != in_order[:-1]]
-    # host-data: host values (parameters, lists, host_values)
-    first = np.maximum.accumulate(np.where(starts, np.arange(flat.size), 0))
-    ranks = np.empty(flat.size, np.intp)  # host-data: host values (parameters, lists, host_values)
-    ranks[order] = np.arange(flat.size) - first  # host-data: host values (parameters, lists, host_values)
-    if flat.size == 0 or ranks.max() == 0:
-        return None
-    return positions, ranks
-
-
-class _OncePerPosition:
-    """The positions an update reads, passed through when no flat position repeats: an update
-    at traced positions is applied once per position, so repeated ones raise when the
-    program runs (eagerly every repeat counts, as NumPy's ``ufunc.at`` does)."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __call__(self, first: Array, selected: Array) -> Array:
-        flat = selected.reshape(-1)
-        xp = array_module(flat)
-        if flat.size > 1 and bool((xp.diff(xp.sort(flat)) == 0).any()):
-            raise ValueError(
-                f"x.at[i].{self.name}: a position repeats among positions traced under jit or vmap, "
-                "where each position is updated once; eagerly every repeat counts. Pass the "
-                "positions as concrete values (close over them, or index outside jit), or combine "
-                "the repeated updates first (x.at[i].add works with repeats everywhere).")
-        return first
-
-    @staticmethod
-    def result_aval(first: Any, selected: Any) -> tuple:
-        return tuple(first.shape), np.dtype(first.dtype)
-
-    def __repr__(self) -> str:
-        return f"positions_once(at[].{self.name})"
+    flat = np.arange(math.prod(shape)).reshape(shape)[index].reshape(-1)  # host-metadata: flat positions
+    return flat.size > 1 and bool((np.diff(np.sort(flat)) == 0).any())  # host-data: host index math
 
 
 class _IndexUpdate:
@@ -264,34 +222,23 @@ class _IndexUpdate:
         x, static, arrays = self._parts()
         return scatter_add_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
 
-    def _combine(self, op: Callable[[Array, Array], Array], values: ArrayLike, name: str) -> Array:
+    def _combine(self, op: Callable[[Array, Array], Array], values: ArrayLike, ufunc: str) -> Array:
         x = operand(self.x)
         values = _matching_dtype(x, values)
-        repeats = _repeat_rounds(x.shape, self.index)
-        if repeats is _UNKNOWN:  # traced positions: each applied once, checked when they exist
-            x, static, arrays = self._parts()
-            flat_positions = reshape_(iota_like(x, math.prod(x.shape)), tuple(x.shape))
-            selected = gather_p.bind(flat_positions, *arrays, index=static)
-            arrays[0] = opaque_call_p.bind(arrays[0], selected, fn=_OncePerPosition(name))
-            current = gather_p.bind(x, *arrays, index=static)
-            return scatter_p.bind(x, op(current, values), *arrays, index=static)
-        if repeats is None:  # every position at most once: one gather, op, scatter
+        if not _may_repeat(x.shape, self.index):  # every position at most once: gather, op, scatter
             return self.set(op(self.get(), values))
-        # Repeated positions: apply the updates in rounds, each round touching a position at
-        # most once, so that every update counts (as NumPy's ufunc.at and JAX do).
-        positions, ranks = repeats
-        flat = _shape.reshape(x, (x.size,))
+        # Positions that repeat, or traced ones that may: every update applies, in order
+        x, static, arrays = self._parts()
+        size = math.prod(x.shape)
+        flat_positions = reshape_(iota_like(x, size), tuple(x.shape))
+        positions = gather_p.bind(flat_positions, *arrays, index=static)
         if isinstance(values, NUMBERS):  # a scalar: an array where x lives
             values = placed_like(np.asarray(values, x.dtype), x)  # host-data: a Python scalar
-        updates = _shape.reshape(_shape.broadcast_to(values, positions.shape), (positions.size,))
-        positions = positions.reshape(-1)
-        for rank in range(int(ranks.max()) + 1):
-            chosen = np.flatnonzero(ranks == rank)  # host-data: host index math on a host index
-            at_positions = placed_like(positions[chosen], x)
-            current = gather_p.bind(flat, at_positions, index=(IndexArray(0),))
-            update = gather_p.bind(updates, placed_like(chosen, x), index=(IndexArray(0),))
-            flat = scatter_p.bind(flat, op(current, update), at_positions, index=(IndexArray(0),))
-        return _shape.reshape(flat, x.shape)
+        updates = _shape.broadcast_to(values, tuple(positions.shape))
+        count = math.prod(positions.shape)
+        out = scatter_ufunc(reshape_(x, (size,)), reshape_(updates, (count,)),
+                            reshape_(positions, (count,)), ufunc)
+        return reshape_(out, tuple(x.shape))
 
     def multiply(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index]`` multiplied by ``values``; at a repeated index every
@@ -311,7 +258,15 @@ class _IndexUpdate:
             >>> import functrans.numpy as fnp
             >>> fnp.at(fnp.ones(2))[0].divide(4.0).tolist()
             [0.25, 1.0]
+
+        Integers and booleans are divided in the floating dtype NumPy's ``true_divide`` gives
+        them (as in JAX), so the result is that dtype.
         """
+        x = operand(self.x)
+        if dtype_of(x).kind not in "fc":
+            quotient = np.divide(np.ones(0, dtype_of(x)), np.ones(0, dtype_of(x))).dtype  # host-metadata: a dtype
+            return _IndexUpdate(convert_element_type(x, new_dtype=quotient), self.index)._combine(
+                _ew.div, values, "divide")
         return self._combine(_ew.div, values, "divide")
 
     def min(self, values: ArrayLike) -> Array:
@@ -322,7 +277,7 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(2))[0].min(0.5).tolist()
             [0.5, 1.0]
         """
-        return self._combine(_ew.min, values, "min")
+        return self._combine(_ew.min, values, "minimum")
 
     def max(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index] = maximum(x[index], values)``.
@@ -332,7 +287,7 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(2))[0].max(3.0).tolist()
             [3.0, 1.0]
         """
-        return self._combine(_ew.max, values, "max")
+        return self._combine(_ew.max, values, "maximum")
 
 
 class _AtIndexer:

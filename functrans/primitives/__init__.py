@@ -5,7 +5,7 @@ The modules, each importing only those above it in this list: ``_shapes`` (the s
 arithmetic the rules remember per shape), ``_define`` (the registrars, the batch-rule helpers,
 and the eight primitives they are written in), ``elementwise``,
 ``conversion``, ``shape``, ``cumulative``, ``reduction``, ``indexing``, ``sorting``, ``dot``,
-``linalg``, ``fft``, ``special``, ``opaque``, ``recurrent``.
+``scatter_ufunc``, ``linalg``, ``fft``, ``special``, ``opaque``, ``recurrent``.
 """
 from functrans.core.primitive import Primitive
 from functrans.primitives.conversion import (
@@ -121,6 +121,7 @@ from functrans.primitives.reduction import (
     reduce_prod_p,
     reduce_sum_p,
 )
+from functrans.primitives.scatter_ufunc import scatter_ufunc_p
 from functrans.primitives.shape import (
     broadcast_in_dim_p,
     concatenate_p,

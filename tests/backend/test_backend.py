@@ -267,3 +267,22 @@ def test_scatter_on_numpy_scalars():
 
     assert scatter_p.bind(np.float64(1.0), 5.0, index=()) == 5.0
     assert scatter_add_p.bind(np.float64(1.0), 5.0, index=()) == 6.0
+
+
+@pytest.mark.parametrize("name", ["multiply", "divide", "minimum", "maximum"])
+def test_ufunc_at_in_rounds_gives_the_bits_of_ufunc_at(name):
+    """The rounds CuPy runs (it lacks these ufunc.at), checked where NumPy's ufunc.at exists:
+    repeats in any order, empty updates, NaN."""
+    from functrans.backend._base import ufunc_at_in_rounds
+
+    rng = np.random.default_rng(3)
+    for _ in range(40):
+        n, k = int(rng.integers(1, 6)), int(rng.integers(0, 12))
+        x, u = rng.normal(size=n), rng.normal(size=k)
+        if k and rng.random() < 0.3:
+            u[rng.integers(k)] = np.nan
+        positions = rng.integers(0, n, size=k)
+        want, got = x.copy(), x.copy()
+        getattr(np, name).at(want, positions, u)
+        ufunc_at_in_rounds(np, got, positions, u, name)
+        assert want.tobytes() == got.tobytes()

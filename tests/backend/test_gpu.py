@@ -273,3 +273,18 @@ def test_implicit_conversion_of_a_result_to_numpy_raises(cupy):
     g = ft.grad(lambda v: (v * v).sum())(ft.device_put(np.ones(3), "gpu"))
     with pytest.raises(TypeError):
         np.asarray(g)
+
+
+def test_updates_at_repeated_positions_on_the_gpu(cupy):
+    """CuPy has no ufunc.at for these: the rounds give NumPy's bits, and the derivatives."""
+    import functrans.numpy as fnp
+
+    x, u, i = np.array([1.0, 2.0, 3.0]), np.array([2.0, 0.5, 3.0, 5.0]), np.array([0, 0, 2, 0])
+    for method in ("multiply", "divide", "min", "max"):
+        def f(x, u, method=method):
+            return getattr(fnp.at(x)[i], method)(u)
+        got = ft.jit(f)(ft.device_put(x, "gpu"), ft.device_put(u, "gpu"))
+        np.testing.assert_array_equal(ft.device_get(got), f(x, u), err_msg=method)
+        grads = ft.grad(lambda x, u: f(x, u).sum(), argnums=(0, 1))
+        for a, b in zip(grads(ft.device_put(x, "gpu"), ft.device_put(u, "gpu")), grads(x, u)):
+            np.testing.assert_allclose(ft.device_get(a), b, rtol=1e-14, err_msg=method)

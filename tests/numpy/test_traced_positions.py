@@ -208,33 +208,67 @@ def test_choose_with_traced_positions_and_mode_raise_names_wrap_and_clip():
 
 @pytest.mark.parametrize("method", ["multiply", "divide", "min", "max"])
 def test_combining_updates_at_traced_positions(backend, method):
-    """Unique traced positions: the same numbers as eagerly, under jit and vmap, with
-    derivatives. Repeated traced positions (each would have to count, as eagerly) raise when
-    the program runs instead of applying only one of the updates."""
+    """Traced positions, unique or repeated: the same bits as eagerly and as NumPy's ufunc.at
+    (every update at a repeated position applies, in order), under jit and vmap, with the same
+    derivatives."""
     x = np.array([1.0, -2.0, 3.0, 0.5])
-    v = np.array([2.0, 4.0])
+    v = np.array([2.0, 4.0, -0.5])
 
     def update(x, v, i):
         return getattr(fnp.at(x)[i], method)(v)
 
     xs, vs = backend.put(x), backend.put(v)
-    unique = np.array([3, 1])
-    want = update(x, v, unique)
-    np.testing.assert_array_equal(backend.get(ft.jit(update)(xs, vs, backend.put(unique))), want)
-    both = ft.vmap(update, in_axes=(None, None, 0))(xs, vs, backend.put(np.array([[3, 1], [0, 2]])))
-    np.testing.assert_array_equal(backend.get(both)[0], want)
-    np.testing.assert_array_equal(backend.get(both)[1], update(x, v, np.array([0, 2])))
     weights = backend.put(np.arange(1.0, 5.0))
-    eager = ft.grad(lambda x, v: fnp.sum(update(x, v, unique) * weights), argnums=(0, 1))(xs, vs)
-    staged = ft.jit(ft.grad(lambda x, v, i: fnp.sum(update(x, v, i) * weights), argnums=(0, 1)))(
-        xs, vs, backend.put(unique))
-    for a, b in zip(eager, staged):
-        np.testing.assert_allclose(backend.get(b), backend.get(a), rtol=1e-15)
-    repeated = np.array([1, 1])
-    # eagerly both updates count, as with NumPy's ufunc.at
-    np.testing.assert_array_equal(update(x, v, repeated), _ufunc_at(method, x, repeated, v))
-    with pytest.raises(ValueError, match=rf"x\.at\[i\]\.{method}: a position repeats"):
-        ft.jit(update)(xs, vs, backend.put(repeated))
+    for positions in (np.array([3, 1, 0]), np.array([1, 3, 1]), np.array([2, 2, 2])):
+        want = _ufunc_at(method, x, positions, v)
+        np.testing.assert_array_equal(backend.get(update(xs, vs, backend.put(positions))), want)
+        np.testing.assert_array_equal(backend.get(ft.jit(update)(xs, vs, backend.put(positions))),
+                                      want)
+        eager = ft.grad(lambda x, v: fnp.sum(update(x, v, backend.put(positions)) * weights),
+                        argnums=(0, 1))(xs, vs)
+        staged = ft.jit(ft.grad(lambda x, v, i: fnp.sum(update(x, v, i) * weights),
+                                argnums=(0, 1)))(xs, vs, backend.put(positions))
+        for a, b in zip(eager, staged):
+            np.testing.assert_array_equal(backend.get(b), backend.get(a))
+    both = ft.vmap(update, in_axes=(None, None, 0))(
+        xs, vs, backend.put(np.array([[3, 1, 0], [2, 0, 2]])))
+    np.testing.assert_array_equal(backend.get(both)[0], _ufunc_at(method, x, np.array([3, 1, 0]), v))
+    np.testing.assert_array_equal(backend.get(both)[1], _ufunc_at(method, x, np.array([2, 0, 2]), v))
+
+
+def test_derivatives_of_updates_at_repeated_positions():
+    """Hand-computed: a product over repeated positions with a zero factor, a quotient, and a
+    maximum whose tie splits the derivative evenly between x and the tied updates."""
+    x = np.array([1.0, 2.0, 3.0])
+    i = np.array([0, 0, 2, 0])
+    u = np.array([2.0, 0.0, 3.0, 5.0])
+    mul = ft.jit(lambda x, u, i: fnp.at(x)[i].multiply(u))
+    np.testing.assert_array_equal(mul(x, u, i), [0.0, 2.0, 9.0])
+    d_x, d_u = ft.jacrev(mul, argnums=(0, 1))(x, u, i)
+    np.testing.assert_array_equal(d_x, np.diag([0.0, 1.0, 3.0]))
+    # y0 = x0 * u0 * u1 * u3: only the zero factor's derivative survives, x0 * u0 * u3 = 10
+    np.testing.assert_array_equal(d_u, [[0, 10, 0, 0], [0, 0, 0, 0], [0, 0, 3, 0]])
+    div = ft.jit(lambda x, u, i: fnp.at(x)[i].divide(u))
+    w = u + 1.0  # 3, 1, 4, 6: y0 = 1 / 18, y2 = 3 / 4
+    np.testing.assert_allclose(div(x, w, i), [1 / 18, 2.0, 0.75], rtol=1e-15)
+    d_x, d_u = ft.jacfwd(div, argnums=(0, 1))(x, w, i)
+    np.testing.assert_allclose(d_x, np.diag([1 / 18, 1.0, 0.25]), rtol=1e-15)
+    np.testing.assert_allclose(d_u[0], [-1 / 54, -1 / 18, 0, -1 / 108], rtol=1e-14)
+    np.testing.assert_allclose(d_u[2], [0, 0, -3 / 16, 0], rtol=1e-15)
+    top = ft.jit(lambda x, u, i: fnp.at(x)[i].max(u))
+    tied = np.array([1.0, 0.5, 3.0, 1.0])  # position 0: x0 = u0 = u3 = 1; position 2: x2 = u2
+    d_x, d_u = ft.jacrev(top, argnums=(0, 1))(x, tied, i)
+    np.testing.assert_allclose(d_x, np.diag([1 / 3, 1.0, 0.5]), rtol=1e-15)
+    np.testing.assert_allclose(d_u, [[1 / 3, 0, 0, 1 / 3], [0, 0, 0, 0], [0, 0, 0.5, 0]], rtol=1e-15)
+
+
+def test_dividing_integers_at_positions_gives_floats():
+    """As JAX does, and as NumPy's true division: never the truncated integers."""
+    x = np.arange(5)
+    np.testing.assert_array_equal(fnp.at(x)[1].divide(2), [0.0, 0.5, 2.0, 3.0, 4.0])
+    out = ft.jit(lambda x, i: fnp.at(x)[i].divide(2))(x, np.array([3, 3]))
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, [0.0, 1.0, 2.0, 0.75, 4.0])
 
 
 def _ufunc_at(method, x, positions, values):

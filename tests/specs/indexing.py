@@ -142,7 +142,35 @@ def scatter_sig(draw):
     return (x, u), as_primitive_index(x, p["index"])
 
 
+def _scatter_ufunc_ref(x, u, *, positions, ufunc):
+    y = x.copy()
+    getattr(np, ufunc).at(y, positions, u)
+    return y
+
+
+@st.composite
+def scatter_ufunc_sig(draw):
+    """A flat x, and updates at positions drawn from a pool small enough to repeat."""
+    n = draw(st.integers(1, 4))
+    k = draw(st.integers(0, 5))
+    pool = draw(st.lists(st.integers(0, n - 1), min_size=1, max_size=2))
+    positions = np.asarray(draw(st.lists(st.sampled_from(pool), min_size=k, max_size=k)), np.intp)
+    return ((n,), (k,)), {"positions": positions}
+
+
+def _scatter_ufunc_rows():
+    rows = []
+    for ufunc in ("multiply", "divide", "minimum", "maximum"):
+        rows.append(prim_spec(
+            f"scatter_ufunc[{ufunc}]",
+            lambda x, u, *, positions, ufunc: P.scatter_ufunc_p.bind(x, u, positions, ufunc=ufunc),
+            _scatter_ufunc_ref, 2, with_params(scatter_ufunc_sig(), {"ufunc": ufunc}),
+            domain=(ANY, NONZERO if ufunc == "divide" else ANY)))
+    return rows
+
+
 PRIMITIVES: list[OpSpec] = [
+    *_scatter_ufunc_rows(),
     prim_spec("gather", lambda x, *, index, arrays: P.gather_p.bind(x, *arrays, index=index), _gather_ref,
               1, gather_sig()),
     prim_spec("scatter_add", lambda x, u, *, index, arrays: P.scatter_add_p.bind(x, u, *arrays, index=index),
