@@ -27,6 +27,7 @@ API_PAGES = {
     "functrans.tree": "tree.md",
     "functrans.flatten_util": "tree.md",
     "functrans.lax": "lax.md",
+    "functrans.ops": "ops.md",
     "functrans.implicit": "implicit.md",
     "functrans.integrate": "integrate.md",
     "functrans.scipy.integrate": "integrate.md",

@@ -27,6 +27,7 @@ TARGETS: dict[str, list[tuple[str, str]]] = {
     "jax.lax": [("functrans.lax", "ft.lax"), ("functrans", "ft"), ("functrans.numpy", "fnp"),
                 ("functrans.scipy.special", "ft.scipy.special")],
     "jax.scipy": [("functrans.scipy", "ft.scipy")],
+    "jax.ops": [("functrans.ops", "ft.ops")],
     "optax": [("functrans.optim", "optim"), ("functrans.optim.schedules", "optim.schedules")],
 }
 

@@ -5,7 +5,7 @@ Example:
     >>> float(ft.grad(lambda x: x ** 2 + 3 * x + 1)(2.0))
     7.0
 """
-from functrans import errors, implicit, integrate, io, lax, nn, numpy, optim, random, tree, viz
+from functrans import errors, implicit, integrate, io, lax, nn, numpy, ops, optim, random, tree, viz
 from functrans.api import (
     checkpoint,
     custom_jvp,
