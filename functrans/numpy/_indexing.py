@@ -222,6 +222,17 @@ class _IndexUpdate:
         x, static, arrays = self._parts()
         return scatter_add_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
 
+    def subtract(self, values: ArrayLike) -> Array:
+        """A copy of ``x`` with ``values`` subtracted at ``index``; repeated indices accumulate.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.zeros(3))[[0, 0, 2]].subtract(1.0).tolist()
+            [-2.0, 0.0, -1.0]
+        """
+        x = operand(self.x)
+        return self.add(_ew.neg(_matching_dtype(x, values)))
+
     def _combine(self, op: Callable[[Array, Array], Array], values: ArrayLike, ufunc: str) -> Array:
         x = operand(self.x)
         values = _matching_dtype(x, values)
@@ -250,6 +261,8 @@ class _IndexUpdate:
             [1.0, 4.0, 1.0]
         """
         return self._combine(_ew.mul, values, "multiply")
+
+    mul = multiply
 
     def divide(self, values: ArrayLike) -> Array:
         """A copy of ``x`` with ``x[index]`` divided by ``values``.

@@ -198,8 +198,8 @@ def _at_ref(x, v=None, *, index, method, value=None):
     # every update applies, at repeated positions too. ufunc.at applies wrong values when v
     # broadcasts over the leading dimensions of a multi-dimensional index array (NumPy 2.4),
     # so v is broadcast here first
-    ufunc = {"add": np.add, "multiply": np.multiply, "divide": np.divide, "min": np.minimum,
-             "max": np.maximum}[method]
+    ufunc = {"add": np.add, "subtract": np.subtract, "multiply": np.multiply, "divide": np.divide,
+             "min": np.minimum, "max": np.maximum}[method]
     ufunc.at(y, index, np.broadcast_to(v, y[index].shape))
     return y
 
@@ -207,7 +207,7 @@ def _at_ref(x, v=None, *, index, method, value=None):
 def _at_specs():
     specs = [unary("fnp.at[get]", lambda x, *, index: fnp.at(x)[index].get(), lambda x, *, index: x[index],
                    sig=getitem_sig())]
-    for method in ("set", "add", "multiply", "divide", "min", "max"):
+    for method in ("set", "add", "subtract", "multiply", "divide", "min", "max"):
         values = NONZERO if method == "divide" else ANY
         specs.append(OpSpec(f"fnp.at[{method}]", _at_fn, _at_ref, 2,
                             with_params(update_sig(), {"method": method}), domain=(ANY, values)))
