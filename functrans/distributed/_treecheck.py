@@ -5,8 +5,9 @@ A tree's signature (its structure, and each leaf's key path, shape and dtype) is
 per distinct structure on this rank and kept; each call then costs a dictionary lookup and
 one all-reduce (MAX) of four integers, ``(h, -h)`` for a 126-bit hash ``h``: every rank
 learns the largest and the smallest hash, which are equal exactly when all ranks agree. Two
-ranks swap their hashes in one point-to-point exchange instead, whose latency is lower. Only
-when they differ are the full signatures gathered, to name the key path, the rank and both
+ranks swap their hashes in one point-to-point exchange instead, whose latency is lower, or
+in the round that exchanges the first blocks of a reduction (``check_riding``). Only when
+they differ are the full signatures gathered, to name the key path, the rank and both
 shapes. The check runs before the data moves because buffers of different sizes would make the
 reduction itself fail or hang, and buffers of equal sizes but other shapes or dtypes would
 corrupt it silently.

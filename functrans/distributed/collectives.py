@@ -3,8 +3,9 @@
 
 Every rank must call the same collectives in the same order with trees of the same structure,
 shapes and dtypes. Each call first checks that (``_treecheck``: one all-reduce of four integers
-per call, and the full comparison naming the first leaf that differs only when they disagree),
-then moves the data. ``all_reduce`` reduces each large leaf on its own (``_reduce``: from the
+per call, on two ranks one exchange, or none of its own when it rides with the first blocks of
+data; the full comparison naming the first leaf that differs only when they disagree), then
+moves the data. ``all_reduce`` reduces each large leaf on its own (``_reduce``: from the
 caller's array into a kept buffer that becomes the result) and packs the small leaves of one
 dtype into one buffer, in buckets of ``bucket_bytes``. Device (CuPy) leaves go to MPI directly
 when mpi4py reports a CUDA-aware MPI, else through host memory, counted by
@@ -96,8 +97,8 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
     than new memory), so a training loop reuses the same few buffers. With ``inplace=True``
     the reduction is written into the leaves themselves (writeable NumPy arrays; a float dtype
     for ``"mean"``), which are returned. ``check=False`` skips the comparison of the trees
-    across ranks (one all-reduce of four integers): only where the caller knows they agree,
-    since trees that differ then corrupt the reduction or stall it.
+    across ranks (one all-reduce of four integers, or one exchange): only where the caller
+    knows they agree, since trees that differ then corrupt the reduction or stall it.
 
     Example:
         >>> import numpy as np
