@@ -20,14 +20,30 @@ from functrans.primitives import broadcast_in_dim_p, transpose_p
 AxisSpec = Any  # an int, None, or a pytree of them matching a prefix of the arguments
 
 
-def _describe_leaf(path: tuple) -> str:
-    """``argument 1['w']`` for the leaf at ``path`` of the positional-arguments tuple."""
+def _describe_leaf(path: tuple, n_args: int | None = None) -> str:
+    """``argument 1['w']`` for the leaf at ``path`` of the positional-arguments tuple (with
+    the keyword arguments as a dict after the ``n_args`` positional ones: ``keyword argument
+    'b'``)."""
     if not path:
         return "the argument"
     head, rest = path[0], path[1:]
     index = getattr(head, "idx", None)
-    where = f"argument {index}" if index is not None else str(head)
+    if index is not None and index == n_args and rest:
+        head, rest = rest[0], rest[1:]
+        where = f"keyword argument {getattr(head, 'key', head)!r}"
+    else:
+        where = f"argument {index}" if index is not None else str(head)
     return where + (tree.keystr(rest) if rest else "")
+
+
+def _with_keywords(fun: Callable) -> Callable:
+    """``fun`` taking its keyword arguments as one dict after the positional ones."""
+
+    def call(*args: Any) -> Any:
+        return fun(*args[:-1], **args[-1])
+
+    call.__name__ = fun_name(fun)
+    return call
 
 
 def _broadcast_prefix(prefix: Any, full: Any, name: str, what: str) -> list:
@@ -94,7 +110,9 @@ def vmap(
         in_axes: which axis of each positional argument is the batch axis: an int for all,
             ``None`` for an argument shared by every example, or a tuple with one entry per
             positional argument, each an int, ``None``, or a pytree of them for that argument.
-            Negative axes count from the end. Keyword arguments are never mapped.
+            Negative axes count from the end. Keyword arguments are always mapped along
+            their axis 0 (as in JAX): pass an unmapped value positionally with ``None``, or
+            close over it.
         out_axes: where the batch axis goes in each output (same forms as ``in_axes``, matched
             against the output). ``None`` is allowed for outputs that do not depend on the batch.
         axis_size: the batch size, needed only when no argument is mapped.
@@ -119,9 +137,14 @@ def vmap(
 
     @functools.wraps(fun)
     def batched(*args: Any, **kwargs: Any) -> Any:
-        flat = FlatFun(fun, args, kwargs, name=name)
-        path_leaves, _ = tree.flatten_with_path(args)
         axes = _in_axes_per_leaf(in_axes, args, name)
+        if kwargs:  # keyword arguments are mapped along their axis 0, as in JAX
+            flat = FlatFun(_with_keywords(fun), (*args, kwargs), name=name)
+            axes += [0] * len(tree.leaves(kwargs))
+            path_leaves, _ = tree.flatten_with_path((*args, kwargs))
+        else:
+            flat = FlatFun(fun, args, name=name)
+            path_leaves, _ = tree.flatten_with_path(args)
         values: list = []
         dims: list[int | None] = []
         sizes: list[tuple] = []
@@ -133,16 +156,21 @@ def vmap(
             leaf = as_array(leaf)
             ndim = len(leaf.shape)
             if not -ndim <= axis < ndim:
+                where = _describe_leaf(path, len(args))
+                fix = ("Map an axis it has, or use None for a value shared by every example."
+                       if len(path) < 2 or getattr(path[0], "idx", None) != len(args) else
+                       "Keyword arguments are mapped along their axis 0 (as in JAX): pass a value "
+                       "shared by every example positionally with in_axes None, or close over it "
+                       "(functools.partial).")
                 raise errors.BatchAxisError(
-                    f"{name}: in_axes asks for axis {axis} of {_describe_leaf(path)}, which has "
-                    f"shape {tuple(leaf.shape)} ({ndim} dimension{'s' if ndim != 1 else ''}). "
-                    "Map an axis it has, or use None for a value shared by every example."
+                    f"{name}: in_axes asks for axis {axis} of {where}, which has shape "
+                    f"{tuple(leaf.shape)} ({ndim} dimension{'s' if ndim != 1 else ''}). {fix}"
                 )
             axis %= ndim
             values.append(leaf)
             dims.append(axis)
             sizes.append((path, leaf.shape[axis], axis))
-        size = _batch_size(sizes, axis_size, name)
+        size = _batch_size(sizes, axis_size, name, len(args))
         with named_scope(name):
             outs, out_dims = vmap_flat(flat, values, dims, size, name)
             out = flat.out_tree.unflatten(outs)  # for out_axes given as a prefix of the output
@@ -155,7 +183,7 @@ def vmap(
     return batched
 
 
-def _batch_size(sizes: list, axis_size: int | None, name: str) -> int:
+def _batch_size(sizes: list, axis_size: int | None, name: str, n_args: int) -> int:
     if not sizes:
         if axis_size is None:
             raise errors.BatchAxisError(
@@ -167,7 +195,7 @@ def _batch_size(sizes: list, axis_size: int | None, name: str) -> int:
     if axis_size is not None:
         distinct.add(int(axis_size))
     if len(distinct) > 1:
-        listing = "; ".join(f"{_describe_leaf(path)} has size {n} on axis {axis}"
+        listing = "; ".join(f"{_describe_leaf(path, n_args)} has size {n} on axis {axis}"
                             for path, n, axis in sizes)
         extra = f"; axis_size={axis_size}" if axis_size is not None else ""
         raise errors.BatchAxisError(

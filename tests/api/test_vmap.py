@@ -155,6 +155,20 @@ def test_unbatched_outputs_are_broadcast_and_axis_size_gives_the_size():
     np.testing.assert_array_equal(out, np.tile([2.0, 3.0], (4, 1)))
 
 
+def test_keyword_arguments_are_mapped_along_axis_0_as_in_jax():
+    xs, ys = RNG.standard_normal((3, 2)), RNG.standard_normal((3, 2))
+    got = ft.vmap(lambda x, y: x * fnp.sum(y))(xs, y=ys)
+    np.testing.assert_allclose(got, xs * ys.sum(axis=1, keepdims=True), rtol=1e-12)
+    # with in_axes for the positional arguments only, and a pytree keyword argument
+    got = ft.vmap(lambda x, p: x * p["s"], in_axes=1)(xs.T, p={"s": ys[:, 0]})
+    np.testing.assert_allclose(got, xs * ys[:, :1], rtol=1e-12)
+    with pytest.raises(errors.BatchAxisError) as info:
+        ft.vmap(lambda x, scale: x * scale)(xs, scale=2.0)
+    assert "keyword argument 'scale'" in str(info.value) and "positionally" in str(info.value)
+    with pytest.raises(errors.BatchAxisError, match="keyword argument 'y' has size 2"):
+        ft.vmap(lambda x, y: x * y)(xs, y=ys[:2])
+
+
 def test_batch_of_size_zero():
     out = ft.vmap(lambda x: fnp.sum(fnp.exp(x)) * x)(np.zeros((0, 3)))
     assert out.shape == (0, 3)
