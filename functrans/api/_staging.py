@@ -7,6 +7,7 @@ Both record with ``core.staging.stage``; ``jit`` compiles the program into a
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 import threading
 from collections.abc import Callable, Sequence
@@ -227,6 +228,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
     static_names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
     if not callable(fun):
         raise TypeError(f"jit: expected a function, got {type(fun).__name__}.")
+    static_nums, static_names, n_positional = _static_by_signature(fun, static_nums, static_names)
     cache: dict = {}
     lock = threading.Lock()  # insertion and eviction; a lookup is one atomic dict.get
     ndarray = np.ndarray
@@ -249,7 +251,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
 
     def general(args: tuple, kwargs: dict) -> Any:
         """A call with keyword or static arguments."""
-        static_args, dynamic_args = _split_static(name, args, static_nums)
+        static_args, dynamic_args = _split_static(name, args, static_nums, n_positional)
         static_kwargs = tuple(sorted((k, kwargs[k]) for k in static_names if k in kwargs))
         dynamic_kwargs = {k: v for k, v in kwargs.items() if k not in static_names}
         dynamic = (dynamic_args, dynamic_kwargs)
@@ -261,11 +263,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         try:
             entry = cache.get(key)
         except TypeError:
-            raise TypeError(
-                f"{name}: a static argument is not hashable ({static_args!r}, {static_kwargs!r}); "
-                "static arguments are part of the cache key, so they must be hashable (use a "
-                "tuple instead of a list)."
-            ) from None
+            raise _unhashable_static(name, fun, static_args + static_kwargs) from None
         return run(entry, key, static_args, static_kwargs, dynamic, leaves, True)
 
     def run(entry: tuple | None, key: tuple, static_args: tuple, static_kwargs: tuple,
@@ -358,7 +356,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
     def lower(*args: Any, **kwargs: Any) -> Lowered:
         """The optimized program jit runs for these arguments (``.as_text()`` prints it:
         simplified, buffers reused, kernels fused); ``make_jaxpr`` prints it as recorded."""
-        static_args, dynamic_args = _split_static(name, args, static_nums)
+        static_args, dynamic_args = _split_static(name, args, static_nums, n_positional)
         static_kwargs = tuple(sorted((k, kwargs[k]) for k in static_names if k in kwargs))
         dynamic = (dynamic_args, {k: v for k, v in kwargs.items() if k not in static_names})
         leaves = tree.leaves(dynamic)
@@ -512,20 +510,75 @@ def _walk(node: Any, key: Callable, leaf: Callable) -> bool:
     return False
 
 
-def _split_static(name: str, args: tuple, static_nums: tuple) -> tuple[tuple, tuple]:
+def _static_by_signature(fun: Callable, nums: tuple, names: tuple) -> tuple[tuple, tuple, int | None]:
+    """``static_argnums`` and ``static_argnames`` completed from ``fun``'s signature, as JAX
+    does: given only one of them, a parameter that can be passed either way is static both
+    ways (``static_argnames="n"`` also makes ``f(x, 3)``'s 3 static). Also the number of
+    parameters that can be passed by position (``None``: any number, or no signature)."""
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):  # a builtin or an extension type: nothing to infer
+        return nums, names, None
+    kinds = inspect.Parameter
+    n_positional: int | None = sum(p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+                                   for p in params)
+    if any(p.kind is kinds.VAR_POSITIONAL for p in params):
+        n_positional = None
+    either_way = [(i, p.name) for i, p in enumerate(params) if p.kind is kinds.POSITIONAL_OR_KEYWORD]
+    if nums and not names:
+        names = tuple(name for i, name in either_way if i in nums)
+    elif names and not nums:
+        nums = tuple(i for i, name in either_way if name in names)
+    return nums, names, n_positional
+
+
+def _split_static(name: str, args: tuple, static_nums: tuple,
+                  n_positional: int | None = None) -> tuple[tuple, tuple]:
     """The static arguments as ``(position, value)`` pairs (negative positions normalised),
-    and the arguments with ``None`` in the static positions."""
+    and the arguments with ``None`` in the static positions. A static position the call
+    does not fill (the argument is passed by keyword or left to its default) is skipped if
+    the function has such a parameter (``n_positional`` of them, ``None``: any number)."""
     if not static_nums:
         return (), args
     n = len(args)
     positions = set()
     for i in static_nums:
         if not -n <= i < n:
+            if i >= n and (n_positional is None or i < n_positional):
+                continue
             raise ValueError(f"{name}: static_argnums={i} is out of range for a call with {n} arguments.")
         positions.add(i % n)
     static = tuple((i, args[i]) for i in sorted(positions))
     dynamic = tuple(None if i in positions else a for i, a in enumerate(args))
     return static, dynamic
+
+
+def _unhashable_static(name: str, fun: Callable, pairs: tuple) -> TypeError:
+    """The error for a static argument (one of the ``(position or name, value)`` ``pairs``)
+    that cannot key the cache: which one, its type, and the fix for that type."""
+    where, value = next(((k, v) for k, v in pairs if not _hashable(v)), pairs[0])
+    what = f"argument {where}" if isinstance(where, int) else f"argument {where!r}"
+    kind = type(value).__name__
+    if isinstance(value, (list, dict, set)):
+        fix = "pass a tuple (or a frozenset, or a tuple of (key, value) pairs) instead"
+    elif hasattr(value, "shape") and hasattr(value, "dtype"):
+        fix = ("pass an array as an ordinary (traced) argument, not a static one; a value that "
+               "must be known while tracing can be a tuple (tuple(x.tolist()))")
+    else:
+        fix = (f"give {kind} __hash__ and __eq__ (a frozen dataclass does), or pass its arrays as "
+               "ordinary arguments")
+    return TypeError(
+        f"{name}: the static {what} of {fun_name(fun)}, a {kind}, is not hashable; static "
+        f"arguments key the cache of staged programs by value, so they must be hashable: {fix}."
+    )
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _static_key(pairs: tuple) -> tuple:

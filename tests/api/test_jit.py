@@ -73,6 +73,31 @@ def test_static_argnums_and_argnames_allow_control_flow():
     np.testing.assert_allclose(f(np.array([2.0, 3.0]), 2, twice=True), [8.0, 18.0])
 
 
+def test_static_argnums_and_argnames_complete_each_other_from_the_signature():
+    def power(x, n=2):
+        return x ** n if n > 1 else x  # Python control flow on n: n must be static
+
+    x = np.array([2.0, 3.0])
+    by_name = ft.jit(power, static_argnames="n")
+    np.testing.assert_allclose(by_name(x, 3), [8.0, 27.0])  # passed by position
+    np.testing.assert_allclose(by_name(x, n=3), [8.0, 27.0])
+    by_position = ft.jit(power, static_argnums=1)
+    np.testing.assert_allclose(by_position(x, n=3), [8.0, 27.0])  # passed by keyword
+    np.testing.assert_allclose(by_position(x), [4.0, 9.0])  # left to its default
+    np.testing.assert_allclose(by_position(x, 1), x)
+
+
+def test_an_unhashable_static_argument_is_named_with_the_fix_for_its_type():
+    f = ft.jit(lambda x, cfg: x, static_argnums=1)
+    with pytest.raises(TypeError, match=r"static argument 1 of <lambda>, a list.*pass a tuple"):
+        f(np.ones(1), [1, 2])
+    with pytest.raises(TypeError, match=r"a ndarray.*ordinary \(traced\) argument"):
+        f(np.ones(1), np.ones(2))
+    g = ft.jit(lambda x, *, cfg: x, static_argnames="cfg")
+    with pytest.raises(TypeError, match=r"static argument 'cfg' of <lambda>, a dict"):
+        g(np.ones(1), cfg={"a": 1})
+
+
 def test_value_dependent_control_flow_names_the_fix():
     def f(x):
         return x if fnp.sum(x) > 0 else -x
