@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors, tree
-from functrans._abstract import dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.core.flatten import FlatFun
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
@@ -80,9 +80,10 @@ class CustomCall(FlatFun):
 
 
 def _check_like(name: str, what: str, values: Sequence, likes: Sequence,
-                labels: Callable[[], list[str]]) -> None:
-    """Each of ``values`` has the shape of the value it belongs to in ``likes``; the error
-    names the leaf by ``labels()`` (key paths, spelled out only on failure)."""
+                labels: Callable[[], list[str]], dtypes: bool = False) -> None:
+    """Each of ``values`` has the shape of the value it belongs to in ``likes`` (and, with
+    ``dtypes``, its float or complex dtype: a Python scalar, weakly typed, passes); the
+    error names the leaf by ``labels()`` (key paths, spelled out only on failure)."""
     for i, (v, like) in enumerate(zip(values, likes)):
         shape, like_shape = tuple(shape_of(v)), tuple(shape_of(like))
         if shape != like_shape:
@@ -90,6 +91,16 @@ def _check_like(name: str, what: str, values: Sequence, likes: Sequence,
                 f"{name}: the {what} for {labels()[i]} has shape {shape}, but it must have "
                 f"shape {like_shape} (that of the value it belongs to)."
             )
+        if dtypes and type(v) not in PY_SCALARS:
+            dtype, like_dtype = dtype_of(v), dtype_of(like)
+            if dtype != like_dtype and like_dtype.kind in "fc":
+                raise errors.CustomRuleError(
+                    f"{name}: the {what} for {labels()[i]} has dtype {dtype}, but it must have "
+                    f"the dtype of the value it belongs to, {like_dtype} (a {what} of another "
+                    f"precision or kind would change the derivative's dtype or drop its "
+                    f"imaginary part). Compute it in {like_dtype}, or convert it with "
+                    f".astype({like_dtype})."
+                )
 
 
 def _output_labels(call: CustomCall, outs: Sequence) -> Callable[[], list[str]]:
@@ -148,7 +159,7 @@ class JVPCall:
             )
         outs = call.flat_out(result[0], "the rule's primal output")
         t_outs = call.flat_out(result[1], "the rule's tangent output")
-        _check_like(call.name, "tangent", t_outs, outs, _output_labels(call, outs))
+        _check_like(call.name, "tangent", t_outs, outs, _output_labels(call, outs), dtypes=True)
         return outs, t_outs
 
     def _per_argument_jvp(self, primals, p_dyn, t_dyn, zero_flags):
@@ -167,7 +178,7 @@ class JVPCall:
             total = part if total is None else [a + b for a, b in zip(total, part)]
         if total is None:
             total = [_zeros_like(o) for o in outs]
-        _check_like(call.name, "tangent", total, outs, _output_labels(call, outs))
+        _check_like(call.name, "tangent", total, outs, _output_labels(call, outs), dtypes=True)
         return outs, total
 
     def __repr__(self) -> str:

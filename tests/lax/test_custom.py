@@ -283,3 +283,27 @@ def test_jvp_rule_tangent_of_wrong_shape_names_the_output_key_path():
     with pytest.raises(errors.CustomRuleError,
                        match=re.escape("tangent for output['b'][1] has shape (1,), but it must have shape (2,)")):
         ft.jvp(h, (np.ones(2),), (np.ones(2),))
+
+
+def test_jvp_rule_tangent_of_another_dtype_is_refused_as_in_jax():
+    @ft.custom_jvp
+    def h(x):
+        return {"a": x * 2, "s": fnp.sum(x)}
+
+    h.defjvp(lambda p, t: (h(*p), {"a": (t[0] * 2).astype(np.float64), "s": fnp.sum(t[0])}))
+    x = np.ones(2, np.float32)
+    for run in (lambda: ft.jvp(h, (x,), (x,)), lambda: ft.grad(lambda x: fnp.sum(h(x)["a"]))(x)):
+        with pytest.raises(errors.CustomRuleError,
+                           match=r"tangent for output\['a'\] has dtype float64.*float32.*astype\(float32\)"):
+            run()
+    # a complex tangent for a real output (its imaginary part would be kept in the tangent)
+    g = ft.custom_jvp(lambda x: x * 2)
+    g.defjvp(lambda p, t: (g(*p), t[0] * (2 + 1j)))
+    with pytest.raises(errors.CustomRuleError, match="has dtype complex128"):
+        ft.jvp(g, (np.ones(2),), (np.ones(2),))
+    # a Python scalar is weakly typed: the output's dtype
+    k = ft.custom_jvp(lambda x: fnp.sum(x) * 2)
+    k.defjvp(lambda p, t: (k(*p), 0.0))
+    got = ft.grad(k)(x)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, [0.0, 0.0])
