@@ -7,9 +7,11 @@ Example:
 """
 from functrans import errors, implicit, integrate, io, lax, nn, numpy, ops, optim, random, tree, viz
 from functrans.api import (
+    ShapeDtypeStruct,
     checkpoint,
     custom_jvp,
     custom_vjp,
+    eval_shape,
     grad,
     hessian,
     jacfwd,
@@ -35,7 +37,8 @@ for _name, _value in environment_settings().items():  # FUNCTRANS_DEBUG_NANS=1
     config.update(_name, _value)
 
 __all__ = [
-    "checkpoint", "config", "custom_jvp", "custom_vjp", "device_get", "device_put", "devices",
+    "ShapeDtypeStruct", "checkpoint", "config", "custom_jvp", "custom_vjp", "device_get",
+    "device_put", "devices", "eval_shape",
     "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
     "make_jaxpr", "named_scope", "numpy", "remat", "stop_gradient", "tree", "value_and_grad",
     "vjp", "vmap",

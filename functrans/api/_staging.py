@@ -16,7 +16,7 @@ from typing import Any, overload
 import numpy as np
 
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS, dtype_of
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.api._checks import as_array
 from functrans.backend import backend_of
 from functrans.config import config
@@ -103,24 +103,108 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
     @functools.wraps(fun)
     def staged(*args: Any, **kwargs: Any) -> StagedProgram:
         flat = FlatFun(fun, args, kwargs, name=name)
-        avals = []
-        scalars = {}
-        paths = None
-        for i, leaf in enumerate(flat.leaves):
-            kind = type(leaf)
-            if kind in _TRACED_SCALARS:  # as jit stages them: standing for a Python scalar
-                if paths is None:
-                    paths = [path for path, _ in tree.flatten_with_path(args)[0]]
-                path = (tree.SequenceKey(0), *paths[i])
-                scalars[i] = (kind, _ScalarArgument(name, fun, path, kind, replayed=False))
-                avals.append(((), np.result_type(leaf)))
-                continue
-            x = as_array(leaf)
-            avals.append((tuple(x.shape), np.dtype(x.dtype)))
-        program = stage(flat, avals, name, scalars=scalars)
+        program = _stage_abstract(flat, fun, name, args)
         return StagedProgram(program, flat.in_tree, flat.out_tree)
 
     return staged
+
+
+def _stage_abstract(flat: FlatFun, fun: Callable, name: str, args: tuple,
+                    shapes_only: bool = False) -> Program:
+    """``flat`` recorded on abstract inputs: each leaf of ``args`` (its arguments) as an
+    input of its shape and dtype, a Python int, float or complex as an input standing for a
+    Python scalar (as jit stages them); with ``shapes_only``, any object with ``shape`` and
+    ``dtype`` (a ``ShapeDtypeStruct``) stands for an array."""
+    avals = []
+    scalars = {}
+    paths = None
+    for i, leaf in enumerate(flat.leaves):
+        kind = type(leaf)
+        if kind in _TRACED_SCALARS:  # as jit stages them: standing for a Python scalar
+            if paths is None:
+                paths = [path for path, _ in tree.flatten_with_path(args)[0]]
+            path = (tree.SequenceKey(0), *paths[i])
+            scalars[i] = (kind, _ScalarArgument(name, fun, path, kind, replayed=False))
+            avals.append(((), np.result_type(leaf)))
+            continue
+        if shapes_only and not isinstance(leaf, Tracer) and hasattr(leaf, "shape") \
+                and hasattr(leaf, "dtype"):
+            avals.append((tuple(leaf.shape), np.dtype(leaf.dtype)))
+            continue
+        x = as_array(leaf)
+        avals.append((tuple(x.shape), np.dtype(x.dtype)))
+    return stage(flat, avals, name, scalars=scalars)
+
+
+class ShapeDtypeStruct:
+    """The shape and dtype of an array, without its values: what ``eval_shape`` returns for
+    each output, and what it (like ``linear_transpose``) accepts in place of an array.
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> s = ft.ShapeDtypeStruct((2, 3), np.float32)
+        >>> s.shape, s.dtype, s.ndim, s.size
+        ((2, 3), dtype('float32'), 2, 6)
+    """
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: Sequence[int], dtype: Any):
+        self.shape = tuple(int(n) for n in shape)
+        self.dtype = np.dtype(dtype)
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, ShapeDtypeStruct) and self.shape == other.shape
+                and self.dtype == other.dtype)
+
+    def __hash__(self) -> int:
+        return hash((self.shape, self.dtype))
+
+    def __repr__(self) -> str:
+        return f"ShapeDtypeStruct(shape={self.shape}, dtype={self.dtype.name})"
+
+
+def eval_shape(fun: Callable, *args: Any, **kwargs: Any) -> Any:
+    """The shapes and dtypes of ``fun(*args, **kwargs)``'s outputs, without computing them.
+
+    ``fun`` is recorded on abstract inputs (as ``make_jaxpr`` and ``jit`` record it): no
+    array operation runs, so it costs the Python of one trace whatever the sizes. Arguments
+    may be arrays, Python scalars, or ``ShapeDtypeStruct`` objects (anything with ``shape``
+    and ``dtype``); keyword arguments are abstract too. Python control flow on the values of
+    the arguments raises, as under ``jit``.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        *args: its positional arguments, or their shapes and dtypes.
+        **kwargs: its keyword arguments, likewise.
+
+    Returns:
+        The output's pytree with a ``ShapeDtypeStruct`` at each leaf.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> x = ft.ShapeDtypeStruct((1000, 3), np.float32)
+        >>> ft.eval_shape(lambda x, w: {"y": fnp.tanh(x @ w), "n": x.shape[0]}, x, np.ones((3, 2)))
+        {'n': ShapeDtypeStruct(shape=(), dtype=int64), 'y': ShapeDtypeStruct(shape=(1000, 2), dtype=float64)}
+    """
+    name = f"eval_shape({fun_name(fun)})"
+    if kwargs:
+        positional = len(args)
+        flat = FlatFun(lambda *a: fun(*a[:positional], **a[positional]), (*args, kwargs), name=name)
+        args = (*args, kwargs)
+    else:
+        flat = FlatFun(fun, args, name=name)
+    program = _stage_abstract(flat, fun, name, args, shapes_only=True)
+    return flat.out_tree.unflatten(
+        [ShapeDtypeStruct(shape_of(out), dtype_of(out)) for out in program.outs])
 
 
 _JIT_CACHE_SIZE = 64

@@ -1,4 +1,4 @@
-"""make_jaxpr: the recorded program, printed one equation a line with shapes and dtypes."""
+"""make_jaxpr: the recorded program, one equation a line with shapes and dtypes; eval_shape."""
 from __future__ import annotations
 
 import numpy as np
@@ -167,3 +167,25 @@ def test_variables_equations_and_programs_are_three_types():
     assert all(type(v) is Var for eqn in program.eqns for v in eqn.outs)
     assert [type(v) for v in program.in_vars] == [Var, Var]
     assert len(program.consts) == 1 and program.consts[0].shape == (3,)
+
+
+def test_eval_shape_gives_shapes_and_dtypes_without_computing():
+    S = ft.ShapeDtypeStruct
+    # sizes no computation could hold: nothing runs
+    out = ft.eval_shape(lambda x, w: fnp.tanh(x @ w), S((10**6, 10**5), np.float32),
+                        S((10**5, 7), np.float32))
+    assert out == S((10**6, 7), np.float32) and out.ndim == 2 and out.size == 7 * 10**6
+    # arrays, Python scalars (weak) and keyword arguments; pytrees of outputs with None
+    out = ft.eval_shape(lambda x, n, *, k: {"y": x * n, "z": (x[:2] * k, None)},
+                        np.ones(3, np.float32), 2.0, k=np.ones(2))
+    assert out == {"y": S((3,), np.float32), "z": (S((2,), np.float64), None)}
+    # of transformed functions
+    assert ft.eval_shape(ft.vmap(lambda x: fnp.outer(x, x)), S((4, 3), float)) == S((4, 3, 3), float)
+    assert ft.eval_shape(ft.grad(lambda p: fnp.sum(p["w"] ** 2)), {"w": S((3,), np.float32)}) \
+        == {"w": S((3,), np.float32)}
+    assert ft.eval_shape(ft.jit(lambda x: x.T), S((2, 3), np.int32)) == S((3, 2), np.int32)
+    # control flow on values raises, as under jit
+    with pytest.raises(errors.TracerConversionError, match=r"eval_shape\(f\)"):
+        def f(x):
+            return x if fnp.sum(x) > 0 else -x
+        ft.eval_shape(f, np.ones(2))
