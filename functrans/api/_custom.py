@@ -173,7 +173,7 @@ class custom_vjp:
         return call.out_tree.unflatten(outs)
 
 
-def checkpoint(fun: Callable) -> Callable:
+def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = ()) -> Callable:
     """``fun`` with its intermediate values recomputed in the backward pass instead of stored.
 
     The values are the same, and so are all derivatives; only reverse mode changes: it keeps
@@ -192,9 +192,13 @@ def checkpoint(fun: Callable) -> Callable:
 
     Args:
         fun: a function of arrays (pytrees) returning arrays (pytrees).
+        static_argnums: positions of arguments that are not arrays (a string, a function, a
+            setting): they are passed to ``fun`` as they are, not as inputs of the call.
+            Negative positions count from the end of the call's positional arguments.
 
     Returns:
-        The checkpointed function (``remat`` is the same thing).
+        The checkpointed function (``remat`` is the same thing). Used as
+        ``functools.partial(checkpoint, static_argnums=...)`` it is a decorator.
 
     Example:
         >>> import numpy as np, functrans as ft, functrans.numpy as fnp
@@ -205,12 +209,33 @@ def checkpoint(fun: Callable) -> Callable:
         True
     """
 
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
-        flat = FlatFun(fun, args, kwargs)
+        if static:
+            n = len(args)
+            if any(not -n <= i < n for i in static):
+                raise ValueError(
+                    f"checkpoint({fun_name(fun)}): static_argnums={static_argnums!r} is out of "
+                    f"range for a call with {n} positional argument{'s' if n != 1 else ''}; pass "
+                    "the static arguments positionally."
+                )
+            positions = {i % n for i in static}
+            flat = FlatFun(fun, args, kwargs, [i for i in range(n) if i not in positions])
+        else:
+            flat = FlatFun(fun, args, kwargs)
         if not _has_tracer(flat.leaves):
             return fun(*args, **kwargs)
-        outs = checkpoint_apply(flat, [as_array(leaf) for leaf in flat.leaves], flat.name)
+        try:
+            leaves = [as_array(leaf) for leaf in flat.leaves]
+        except TypeError as error:
+            raise TypeError(
+                f"checkpoint({fun_name(fun)}): {error} A non-array argument (a string, a "
+                "function, a setting) is passed to the function as it is when its position is "
+                "in static_argnums: checkpoint(f, static_argnums=(1,))."
+            ) from None
+        outs = checkpoint_apply(flat, leaves, flat.name)
         return flat.out_tree.unflatten(outs)
 
     return checkpointed

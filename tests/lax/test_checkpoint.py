@@ -94,6 +94,30 @@ def test_checkpoint_under_vmap_both_ways_and_with_pytrees():
     np.testing.assert_allclose(out["w"], expected["w"], rtol=1e-13)
 
 
+def test_static_argnums_pass_non_array_arguments_as_they_are():
+    from functools import partial
+
+    @partial(ft.checkpoint, static_argnums=(1, -1))
+    def block(x, mode, act):
+        return act(x) * 2.0 if mode == "act" else x
+
+    def loss(x):
+        return fnp.sum(block(x, "act", fnp.sin))
+
+    x = np.array([0.5, -1.0])
+    expected = 2.0 * np.cos(x)
+    np.testing.assert_allclose(ft.grad(loss)(x), expected, rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(ft.grad(loss))(x), expected, rtol=1e-12)
+    np.testing.assert_allclose(ft.vmap(ft.grad(loss))(np.stack([x, 2 * x])),
+                               2.0 * np.cos(np.stack([x, 2 * x])), rtol=1e-12)
+    check_grads(loss, (x,), order=2)
+    with pytest.raises(ValueError, match=r"static_argnums=3 is out of range for a call with 1"):
+        ft.checkpoint(lambda x: x, static_argnums=3)(x)
+    unmarked = ft.checkpoint(lambda x, mode: x)
+    with pytest.raises(TypeError, match=r"type str.*static_argnums=\(1,\)"):
+        ft.grad(lambda x: fnp.sum(unmarked(x, "act")))(x)
+
+
 def test_make_jaxpr_shows_the_checkpointed_call():
     text = str(ft.make_jaxpr(ft.checkpoint(layer))(WS[0], X))
     assert "checkpoint_call" in text
