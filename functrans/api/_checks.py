@@ -153,9 +153,10 @@ def describe_leaves(args: Sequence, argnums: Sequence[int]) -> Callable[[int], s
 
 
 def check_differentiable_inputs(leaves: Sequence, describe: Callable[[int], str], name: str,
-                                allow_int: bool) -> None:
+                                allow_int: bool, int_fix: bool = True) -> None:
     """Raise if an input to differentiate is not of a float or complex dtype (integers and
-    booleans pass with ``allow_int``); ``describe(i)`` names leaf ``i``."""
+    booleans pass with ``allow_int``); ``describe(i)`` names leaf ``i``; the error suggests
+    ``allow_int=True`` if ``int_fix`` (the transformation takes it)."""
     for i, leaf in enumerate(leaves):
         dtype = leaf.dtype
         if dtype.kind in "fc":
@@ -166,8 +167,9 @@ def check_differentiable_inputs(leaves: Sequence, describe: Callable[[int], str]
         raise errors.InputDtypeError(
             f"{name} requires float (or complex) inputs to differentiate with respect to, but "
             f"{where} has dtype {dtype}. Pass a float value (2.0 rather than 2, or "
-            "x.astype(float)), leave this argument out of argnums, or use allow_int=True to "
-            "get a zero gradient for integer inputs."
+            "x.astype(float)), or leave this argument out of argnums"
+            + (", or use allow_int=True to get a zero derivative for integer inputs." if int_fix
+               else ".")
         )
 
 

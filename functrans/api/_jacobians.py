@@ -116,7 +116,8 @@ def _batch_first(t: Any, dim: int | None, like: Any, size: int, beside: Sequence
 
 
 def _arguments(fun: Callable, args: tuple, kwargs: dict, argnums: int | Sequence[int], has_aux: bool,
-               name: str, holomorphic: bool, real_inputs: bool) -> tuple[FlatFun, list]:
+               name: str, holomorphic: bool, real_inputs: bool,
+               allow_int: bool | None = None) -> tuple[FlatFun, list]:
     """The function of the flat leaves of the arguments to differentiate, and those leaves
     (checked to be float or complex; all complex with ``holomorphic``; all real if
     ``real_inputs`` and not ``holomorphic``)."""
@@ -124,7 +125,8 @@ def _arguments(fun: Callable, args: tuple, kwargs: dict, argnums: int | Sequence
     flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
     leaves = [as_array(leaf) for leaf in flat.leaves]
     describe = describe_leaves(args, nums)
-    check_differentiable_inputs(leaves, describe, name, allow_int=False)
+    check_differentiable_inputs(leaves, describe, name, allow_int=bool(allow_int),
+                                int_fix=allow_int is not None)
     if holomorphic:
         check_holomorphic_inputs(leaves, describe, name)
     elif real_inputs:
@@ -220,7 +222,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
 
 
 def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
-           holomorphic: bool = False) -> Callable:
+           holomorphic: bool = False, allow_int: bool = False) -> Callable:
     """The Jacobian of ``fun`` by reverse mode: the function returned by ``vjp`` vectorised
     with ``vmap`` over the unit vectors of the outputs (one linearization, one batched
     backward pass).
@@ -236,6 +238,8 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         holomorphic: ``fun`` is complex-differentiable; its inputs and outputs must be
             complex and the Jacobian holds the complex derivatives. Without it the outputs
             must be real (as in JAX; the inputs may be complex).
+        allow_int: integer inputs get a zero block (of their dtype) instead of raising an
+            error.
 
     Returns:
         A function with ``fun``'s signature returning the Jacobian.
@@ -252,7 +256,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     @functools.wraps(fun)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
         flat, leaves = _arguments(fun, args, kwargs, argnums, has_aux, name, holomorphic,
-                                  real_inputs=False)
+                                  real_inputs=False, allow_int=allow_int)
 
         def traced(tracers: list) -> list:
             outs = flat(tracers)

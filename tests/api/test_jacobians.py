@@ -122,6 +122,22 @@ def test_jacobian_errors():
 # -- linearize, linear_transpose ---------------------------------------------------------------
 
 
+def test_integer_inputs_jacrev_allow_int_and_errors_that_name_only_real_options():
+    f = lambda x, n: x * n
+    x, n = np.array([1.0, 2.0]), np.array([3, 4])
+    jx, jn = ft.jacrev(f, argnums=(0, 1), allow_int=True)(x, n)
+    np.testing.assert_array_equal(jx, np.diag([3.0, 4.0]))
+    assert jn.dtype == n.dtype and jn.shape == (2, 2) and not jn.any()
+    jx, jn = ft.jit(ft.jacrev(f, argnums=(0, 1), allow_int=True))(x, n)
+    np.testing.assert_array_equal(jx, np.diag([3.0, 4.0]))
+    with pytest.raises(errors.InputDtypeError, match="allow_int=True"):
+        ft.jacrev(f, argnums=(0, 1))(x, n)
+    for jac in (ft.jacfwd, ft.hessian):  # they take no allow_int (as in JAX): not suggested
+        with pytest.raises(errors.InputDtypeError) as info:
+            jac(f, argnums=(0, 1))(x, n)
+        assert "argument 1 has dtype int64" in str(info.value) and "allow_int" not in str(info.value)
+
+
 def test_linearize_replays_the_tangent_program():
     def f(x, p):
         return {"a": fnp.sin(x) * p["s"], "b": fnp.sum(x ** 3)}
