@@ -470,7 +470,8 @@ def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
     check_array_outputs(out_flat, name, out_tree)
 
     def f_jvp(*tangents: PyTree) -> PyTree:
-        flat_t = checked_tangents(name, "tangents", tuple(tangents), flat.in_tree, leaves)
+        flat_t = checked_tangents(name, "tangents", tuple(tangents), flat.in_tree, leaves,
+                                  same_dtype=True)
         outs = eval_program(program, flat_t, scope=name)
         return out_tree.unflatten(materialize(outs, out_flat))
 

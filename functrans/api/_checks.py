@@ -306,10 +306,12 @@ def check_real_inputs(leaves: Sequence, describe: Callable[[int], str], name: st
             )
 
 
-def checked_tangents(name: str, root: str, values: Any, treedef: Any, like_leaves: Sequence) -> list:
+def checked_tangents(name: str, root: str, values: Any, treedef: Any, like_leaves: Sequence,
+                     same_dtype: bool = False) -> list:
     """The leaves of ``values`` (tangents or cotangents, called ``root`` in messages), each an
     array of the shape of the leaf of ``like_leaves`` it stands beside (scalars take its
-    dtype and device: ``scalar_beside``)."""
+    dtype and device: ``scalar_beside``); with ``same_dtype``, of its dtype too where that is
+    a float or complex one (as ``jvp`` requires)."""
     leaves, value_treedef = tree.flatten(values)
     if value_treedef != treedef:
         tree.assert_same_structure(treedef.unflatten(like_leaves), values,
@@ -323,6 +325,12 @@ def checked_tangents(name: str, root: str, values: Any, treedef: Any, like_leave
                 f"have shape {tuple(shape_of(like))} (that of the value it stands beside)."
             )
         check_cotangent_dtype(name, functools.partial(_rooted_path, root, treedef, i), value, like)
+        if same_dtype and value.dtype != dtype_of(like) and dtype_of(like).kind in "fc":
+            raise errors.TangentMismatchError(
+                f"{name}: {root}{leaf_path(treedef, i)} has dtype {value.dtype}, but the primal "
+                f"it stands beside has dtype {dtype_of(like)}. Each tangent must have its "
+                f"primal's dtype: convert it with .astype({dtype_of(like)})."
+            )
         out.append(value)
     return out
 

@@ -157,6 +157,20 @@ def test_linearize_replays_the_tangent_program():
         f_jvp(np.ones(4), {"s": np.array(1.0)})
 
 
+def test_linearize_tangents_of_another_dtype_are_refused_as_by_jvp():
+    # a float32 tangent for a float64 primal gave float32 eagerly and float64 under jit
+    y, f_jvp = ft.linearize(lambda x: fnp.cumsum(x) * 2.0, np.ones(3))
+    with pytest.raises(errors.TangentMismatchError, match=r"dtype float32.*astype\(float64\)"):
+        f_jvp(np.ones(3, np.float32))
+    with pytest.raises(errors.TangentMismatchError, match=r"dtype float32"):
+        ft.jit(f_jvp)(np.ones(3, np.float32))
+    with pytest.raises(errors.TangentMismatchError, match=r"dtype float32"):
+        ft.jvp(lambda x: fnp.cumsum(x) * 2.0, (np.ones(3),), (np.ones(3, np.float32),))
+    np.testing.assert_array_equal(f_jvp(np.ones(3)), [2.0, 4.0, 6.0])
+    y, f_jvp = ft.linearize(lambda x: x * 2.0, np.float32(1.0))
+    assert f_jvp(1.0).dtype == np.float32  # a Python scalar takes the primal's dtype
+
+
 def test_linearize_of_an_output_independent_of_the_input_gives_zeros():
     _, f_jvp = ft.linearize(lambda x: (x * 2, np.ones(2)), np.ones(3))
     t_a, t_b = f_jvp(np.ones(3))
