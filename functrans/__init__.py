@@ -15,6 +15,7 @@ from functrans.api import (
     grad,
     hessian,
     jacfwd,
+    jacobian,
     jacrev,
     jit,
     jvp,
@@ -38,8 +39,7 @@ for _name, _value in environment_settings().items():  # FUNCTRANS_DEBUG_NANS=1
 
 __all__ = [
     "ShapeDtypeStruct", "checkpoint", "config", "custom_jvp", "custom_vjp", "device_get",
-    "device_put", "devices", "eval_shape",
-    "grad", "hessian", "jacfwd", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize",
-    "make_jaxpr", "named_scope", "numpy", "remat", "stop_gradient", "tree", "value_and_grad",
-    "vjp", "vmap",
+    "device_put", "devices", "eval_shape", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jit",
+    "jvp", "lax", "linear_transpose", "linearize", "make_jaxpr", "named_scope", "numpy", "remat",
+    "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
 ]

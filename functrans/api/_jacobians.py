@@ -288,6 +288,10 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
     return jacobian
 
 
+jacobian = jacrev
+"""JAX's other name for ``jacrev`` (``jax.jacobian``): the same function."""
+
+
 def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False, *,
             holomorphic: bool = False) -> Callable:
     """The Hessian of a scalar function: ``jacfwd(jacrev(fun))`` (reverse mode for the

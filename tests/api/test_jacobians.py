@@ -74,6 +74,11 @@ def test_pytrees_argnums_and_has_aux(jac):
     assert jac(lambda p: f(p, x, 1.0)[0]["norm"] + fnp.sum(p["w"]))(params)["w"].shape == (2, 3)
 
 
+def test_jacobian_is_jaxs_name_for_jacrev():
+    assert ft.jacobian is ft.jacrev
+    np.testing.assert_allclose(ft.jacobian(fnp.sin)(np.array([0.0, 1.0])), np.diag(np.cos([0.0, 1.0])))
+
+
 def test_hessian_of_a_quadratic_form_is_a_plus_a_transpose():
     x = RNG.standard_normal(4)
     H = ft.hessian(lambda x: x @ A @ x)(x)
