@@ -11,6 +11,7 @@ from functrans.api import (
     checkpoint,
     custom_jvp,
     custom_vjp,
+    disable_jit,
     eval_shape,
     grad,
     hessian,
@@ -39,7 +40,7 @@ for _name, _value in environment_settings().items():  # FUNCTRANS_DEBUG_NANS=1
 
 __all__ = [
     "ShapeDtypeStruct", "checkpoint", "config", "custom_jvp", "custom_vjp", "device_get",
-    "device_put", "devices", "eval_shape", "grad", "hessian", "jacfwd", "jacobian", "jacrev", "jit",
-    "jvp", "lax", "linear_transpose", "linearize", "make_jaxpr", "named_scope", "numpy", "remat",
-    "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
+    "device_put", "devices", "disable_jit", "eval_shape", "grad", "hessian", "jacfwd", "jacobian",
+    "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "make_jaxpr", "named_scope",
+    "numpy", "remat", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
 ]

@@ -3,7 +3,8 @@ computes): read by the core, set by users.
 
 ``config.update(name, value)`` sets one, ``config.<name>`` reads it, and
 ``with config.override(name=value):`` sets some for a block only. The names ported JAX code
-uses are accepted too: ``jax_debug_nans`` is ``debug_nans``; ``jax_enable_x64`` is accepted
+uses are accepted too: ``jax_debug_nans`` is ``debug_nans``, ``jax_disable_jit`` is
+``disable_jit``; ``jax_enable_x64`` is accepted
 and changes nothing (functrans follows NumPy's dtypes, so float64 is already the default;
 setting it False warns so).
 
@@ -39,10 +40,14 @@ _DEFAULTS: dict[str, Any] = {
     # already) and never downcasts: True changes nothing, and False warns that it changes
     # nothing (code written for JAX's float32 default would otherwise run in float64 silently).
     "enable_x64": True,
+    # jit calls the function itself instead of recording and replaying it (to step through it
+    # with a debugger or print values inside it); the values are the same.
+    "disable_jit": False,
 }
 
 # JAX's names for the settings, accepted so that ported code runs unchanged.
-_ALIASES = {"jax_debug_nans": "debug_nans", "jax_enable_x64": "enable_x64"}
+_ALIASES = {"jax_debug_nans": "debug_nans", "jax_enable_x64": "enable_x64",
+            "jax_disable_jit": "disable_jit"}
 
 _X64_OFF = (
     "functrans.config: enable_x64=False changes nothing. functrans follows NumPy's dtypes: "
@@ -67,6 +72,7 @@ class Config:
     staging_source_info: bool
     debug_nans: bool
     enable_x64: bool
+    disable_jit: bool
     _watchers: dict[str, list[Callable[[Any], None]]]
 
     def __init__(self) -> None:

@@ -6,6 +6,7 @@ Both record with ``core.staging.stage``; ``jit`` compiles the program into a
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import math
@@ -406,6 +407,8 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
 
     @functools.wraps(fun)
     def jitted(*args: Any, **kwargs: Any) -> Any:
+        if config.disable_jit:
+            return fun(*args, **kwargs)
         if kwargs or static_nums:
             return general(args, kwargs)
         # The key: the number of arguments, then per argument its shape and dtype (arrays)
@@ -451,6 +454,25 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
     jitted._cache_size = cache.__len__  # type: ignore[attr-defined]
     jitted.lower = lower  # type: ignore[attr-defined]
     return jitted
+
+
+def disable_jit(disable: bool = True) -> contextlib.AbstractContextManager[None]:
+    """A ``with`` block in which every ``jit``-wrapped function runs as the plain function:
+    not recorded, so ``print`` shows values, a debugger steps through it, and Python control
+    flow on values works. The values are those of the jitted function. The setting is
+    ``config.disable_jit`` (``jax_disable_jit`` in JAX's spelling).
+
+    Args:
+        disable: whether to turn jit off in the block (``False`` leaves it on).
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> f = ft.jit(lambda x: x * 2 if float(x[0]) > 0 else -x)  # value-dependent
+        >>> with ft.disable_jit():
+        ...     f(np.array([1.0, 2.0]))
+        array([2., 4.])
+    """
+    return config.override(disable_jit=disable)
 
 
 _WALKED = object()  # heads the cache key of a call whose arguments ``_walk`` keyed

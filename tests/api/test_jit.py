@@ -98,6 +98,29 @@ def test_an_unhashable_static_argument_is_named_with_the_fix_for_its_type():
         g(np.ones(1), cfg={"a": 1})
 
 
+def test_disable_jit_runs_the_plain_function_in_its_block():
+    calls = []
+
+    @ft.jit
+    def f(x):
+        calls.append(type(x))
+        return x * 2 if x[0] > 0 else -x  # needs the value: fails when recorded
+
+    x = np.array([1.0, 2.0])
+    with ft.disable_jit():
+        np.testing.assert_array_equal(f(x), [2.0, 4.0])
+        np.testing.assert_array_equal(f(-x), [1.0, 2.0])
+        np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(f(x)))(x), [2.0, 2.0])
+    assert calls[:2] == [np.ndarray, np.ndarray]  # the arrays themselves, not recorded values
+    with pytest.raises(errors.TracerConversionError):
+        f(x)
+    with ft.config.override(jax_disable_jit=True):
+        np.testing.assert_array_equal(f(x), [2.0, 4.0])
+    with ft.disable_jit(False):
+        with pytest.raises(errors.TracerConversionError):
+            f(x)
+
+
 def test_value_dependent_control_flow_names_the_fix():
     def f(x):
         return x if fnp.sum(x) > 0 else -x
