@@ -9,7 +9,7 @@ Node types: ``tuple``, ``list``, ``dict`` (children in sorted key order, rebuilt
 order, as JAX does), ``collections.OrderedDict`` (insertion order kept),
 ``collections.defaultdict`` (sorted keys), namedtuples (any ``tuple`` subclass with
 ``_fields``), ``None`` (a node with no children, hence no leaves), and the types given to
-``register`` or ``register_dataclass``. Everything else is a leaf, including subclasses of
+``register``, ``register_class`` or ``register_dataclass``. Everything else is a leaf, including subclasses of
 ``dict`` and ``list`` that were not registered.
 
 A ``TreeDef`` stores the non-leaf nodes in post-order (children before their parent, left
@@ -43,6 +43,7 @@ __all__ = [
     "map_with_path",
     "reduce",
     "register",
+    "register_class",
     "register_dataclass",
     "structure",
     "transpose",
@@ -263,13 +264,51 @@ def _is_namedtuple(cls: type) -> bool:
     return issubclass(cls, tuple) and hasattr(cls, "_fields")
 
 
-def register_dataclass(cls: type) -> type:
+def register_class(cls: type) -> type:
+    """Register a class that flattens itself, as a class decorator (JAX's
+    ``register_pytree_node_class``): ``obj.tree_flatten() -> (children, aux_data)`` and the
+    class method ``cls.tree_unflatten(aux_data, children) -> obj``, with the contract of
+    ``register``'s two functions.
+
+    Args:
+        cls: a class with a ``tree_flatten`` method and a ``tree_unflatten`` class method.
+
+    Returns:
+        ``cls`` itself.
+
+    Raises:
+        TypeError: if ``cls`` lacks either method.
+
+    Example:
+        >>> @register_class
+        ... class Scaled:
+        ...     def __init__(self, x, scale): self.x, self.scale = x, scale
+        ...     def tree_flatten(self): return (self.x,), self.scale
+        ...     @classmethod
+        ...     def tree_unflatten(cls, scale, children): return cls(children[0], scale)
+        >>> map(lambda v: v + 1, Scaled(1.0, "s")).x
+        2.0
+    """
+    if not (isinstance(cls, type) and callable(getattr(cls, "tree_flatten", None))
+            and callable(getattr(cls, "tree_unflatten", None))):
+        raise TypeError(
+            f"register_class expects a class with a tree_flatten(self) method and a "
+            f"tree_unflatten(cls, aux_data, children) class method, got {cls!r}. Define both, "
+            "or register the functions with register(cls, flatten_fn, unflatten_fn)."
+        )
+    register(cls, lambda obj: obj.tree_flatten(), cls.tree_unflatten)  # type: ignore[attr-defined]
+    return cls
+
+
+def register_dataclass(cls: type, data_fields: Sequence[str] | None = None,
+                       meta_fields: Sequence[str] | None = None) -> type:
     """Register a dataclass as a pytree node; usable as a class decorator.
 
     Fields become children, in declaration order, except fields declared with
     ``dataclasses.field(metadata={"static": True})``: their values become aux data (part
     of the structure, so they must be hashable, and trees that differ in them differ in
-    structure).
+    structure). ``data_fields`` and ``meta_fields`` name the two kinds explicitly instead,
+    as JAX's ``register_dataclass`` takes them (together they must list every field).
 
     Unflattening does not call ``__init__`` or ``__post_init__``: it restores each field
     as given, because ``tree.map`` often puts non-array values in the leaves and a
@@ -277,12 +316,15 @@ def register_dataclass(cls: type) -> type:
 
     Args:
         cls: a dataclass.
+        data_fields: the names of the fields that are children (in this order).
+        meta_fields: the names of the fields that are aux data.
 
     Returns:
         ``cls`` itself.
 
     Raises:
         TypeError: if ``cls`` is not a dataclass.
+        ValueError: if ``data_fields`` and ``meta_fields`` do not list each field once.
 
     Example:
         >>> @register_dataclass
@@ -300,8 +342,18 @@ def register_dataclass(cls: type) -> type:
             "@dataclasses.dataclass, so that it receives the finished dataclass."
         )
     fields = dataclasses.fields(cls)
-    data = tuple(f.name for f in fields if not f.metadata.get("static", False))
-    static = tuple(f.name for f in fields if f.metadata.get("static", False))
+    if data_fields is None and meta_fields is None:
+        data = tuple(f.name for f in fields if not f.metadata.get("static", False))
+        static = tuple(f.name for f in fields if f.metadata.get("static", False))
+    else:
+        data, static = tuple(data_fields or ()), tuple(meta_fields or ())
+        names = [f.name for f in fields]
+        if sorted(data + static) != sorted(names):
+            raise ValueError(
+                f"register_dataclass({cls.__qualname__}): data_fields {list(data)} and "
+                f"meta_fields {list(static)} must together name each field of the dataclass "
+                f"once; its fields are {names}."
+            )
 
     def flatten_fn(obj: Any) -> tuple[list, tuple]:
         return [getattr(obj, n) for n in data], tuple(getattr(obj, n) for n in static)

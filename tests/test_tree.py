@@ -12,6 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import functrans as ft
+import functrans.numpy as fnp
 import functrans.tree
 from functrans import tree
 from functrans.errors import TreeStructureError
@@ -294,6 +296,46 @@ def test_register_dataclass_with_static_field():
     params = {"layers": [layer]}
     paths = [tree.keystr(p) for p, _ in tree.flatten_with_path(params)[0]]
     assert paths == ["['layers'][0].weight", "['layers'][0].bias"]
+
+
+def test_register_class_uses_the_class_own_flatten_and_unflatten():
+    @tree.register_class
+    class Scaled:
+        def __init__(self, x, scale):
+            self.x, self.scale = x, scale
+
+        def tree_flatten(self):
+            return (self.x,), self.scale
+
+        @classmethod
+        def tree_unflatten(cls, scale, children):
+            return cls(children[0], scale)
+
+    s = Scaled({"w": np.ones(2)}, "tag")
+    assert tree.leaves(s)[0] is s.x["w"]
+    assert tree.structure(s) != tree.structure(Scaled({"w": 1.0}, "other"))
+    g = ft.grad(lambda s: fnp.sum(s.x["w"] ** 2))(s)
+    assert type(g) is Scaled and g.scale == "tag"
+    np.testing.assert_array_equal(g.x["w"], [2.0, 2.0])
+    with pytest.raises(TypeError, match="tree_flatten"):
+        tree.register_class(type("NoMethods", (), {}))
+
+
+def test_register_dataclass_with_explicit_data_and_meta_fields():
+    @dataclasses.dataclass
+    class Layer:
+        w: np.ndarray
+        name: str
+        b: float
+
+    tree.register_dataclass(Layer, data_fields=["w", "b"], meta_fields=["name"])
+    layer = Layer(np.ones(2), "dense", 3.0)
+    assert tree.leaves(layer)[1] == 3.0 and len(tree.leaves(layer)) == 2
+    doubled = tree.map(lambda v: v * 2, layer)
+    assert doubled.name == "dense" and doubled.b == 6.0
+    with pytest.raises(ValueError, match="each field of the dataclass once"):
+        tree.register_dataclass(dataclasses.dataclass(type("Other", (), {"__annotations__": {"a": int}})),
+                                data_fields=["a", "a"], meta_fields=[])
 
 
 def test_register_frozen_dataclass_and_rejects_non_dataclass():
