@@ -283,6 +283,16 @@ class VJPCall:
         _check_like(call.name, "cotangent returned by bwd", [flat[i] for i in given],
                     [call.leaves[i] for i in given],
                     lambda: [_argument_labels(call)[i] for i in given])
+        for i in given:
+            if type(flat[i]) not in PY_SCALARS and dtype_of(flat[i]).kind == "c" \
+                    and dtype_of(call.leaves[i]).kind != "c":
+                raise errors.CustomRuleError(
+                    f"{call.name}: the cotangent returned by bwd for {_argument_labels(call)[i]} "
+                    f"has dtype {dtype_of(flat[i])}, but the argument is real "
+                    f"({dtype_of(call.leaves[i])}): the gradient of a real input is real. Return "
+                    "the real part of the cotangent (fnp.real(ct)) if bwd computes it in "
+                    "complex numbers."
+                )
         return flat
 
     def __repr__(self) -> str:

@@ -307,3 +307,19 @@ def test_jvp_rule_tangent_of_another_dtype_is_refused_as_in_jax():
     got = ft.grad(k)(x)
     assert got.dtype == np.float32
     np.testing.assert_array_equal(got, [0.0, 0.0])
+
+
+def test_bwd_complex_cotangent_for_a_real_argument_is_refused():
+    # the gradient of a real input came back complex
+    @ft.custom_vjp
+    def f(x):
+        return x * 2
+
+    f.defvjp(lambda x: (x * 2, None), lambda r, g: (g * (2 + 1j),))
+    with pytest.raises(errors.CustomRuleError, match=r"dtype complex128, but the argument is real"):
+        ft.grad(lambda x: fnp.sum(f(x)))(np.ones(2))
+    # a complex argument takes a complex cotangent
+    h = ft.custom_vjp(lambda z: z * 2)
+    h.defvjp(lambda z: (z * 2, None), lambda r, g: (g * 2,))
+    got = ft.grad(lambda z: fnp.sum(fnp.real(h(z))))(np.ones(2, complex))
+    np.testing.assert_array_equal(got, [2.0, 2.0])
