@@ -74,7 +74,8 @@ class StagedProgram:
     __repr__ = __str__
 
 
-def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
+def make_jaxpr(fun: Callable, static_argnums: int | Sequence[int] = (),
+               return_shape: bool = False) -> Callable[..., Any]:
     """Show the program functrans records for ``fun``: every primitive it applies, in order.
 
     The inputs are abstract (only shapes and dtypes), so every operation on them is recorded
@@ -87,9 +88,13 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
 
     Args:
         fun: a function of arrays (pytrees); keyword arguments are passed through unrecorded.
+        static_argnums: positions of arguments passed through unrecorded, as keyword
+            arguments are (settings, sizes, functions), as in ``jit``.
+        return_shape: also return the output's shapes and dtypes (``eval_shape``'s result).
 
     Returns:
-        A function with ``fun``'s signature returning a ``StagedProgram`` (print it).
+        A function with ``fun``'s signature returning a ``StagedProgram`` (print it), or
+        ``(program, shapes)`` with ``return_shape``.
 
     Example:
         >>> import numpy as np, functrans as ft, functrans.numpy as fnp
@@ -100,12 +105,19 @@ def make_jaxpr(fun: Callable) -> Callable[..., StagedProgram]:
           in (v2) }
     """
     name = f"make_jaxpr({fun_name(fun)})"
+    static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
 
     @functools.wraps(fun)
-    def staged(*args: Any, **kwargs: Any) -> StagedProgram:
-        flat = FlatFun(fun, args, kwargs, name=name)
+    def staged(*args: Any, **kwargs: Any) -> Any:
+        positions = dict(_split_static(name, args, static, n_positional=0)[0])
+        flat = FlatFun(fun, args, kwargs, [i for i in range(len(args)) if i not in positions],
+                       name=name)
         program = _stage_abstract(flat, fun, name, args)
-        return StagedProgram(program, flat.in_tree, flat.out_tree)
+        staged_program = StagedProgram(program, flat.in_tree, flat.out_tree)
+        if not return_shape:
+            return staged_program
+        return staged_program, flat.out_tree.unflatten(
+            [ShapeDtypeStruct(shape_of(out), dtype_of(out)) for out in program.outs])
 
     return staged
 
@@ -122,8 +134,9 @@ def _stage_abstract(flat: FlatFun, fun: Callable, name: str, args: tuple,
     for i, leaf in enumerate(flat.leaves):
         kind = type(leaf)
         if kind in _TRACED_SCALARS:  # as jit stages them: standing for a Python scalar
-            if paths is None:
-                paths = [path for path, _ in tree.flatten_with_path(args)[0]]
+            if paths is None:  # (those of the arguments at argnums, the others are static)
+                paths = [path for path, _ in tree.flatten_with_path(args)[0]
+                         if getattr(path[0], "idx", None) in flat.argnums]
             path = (tree.SequenceKey(0), *paths[i])
             scalars[i] = (kind, _ScalarArgument(name, fun, path, kind, replayed=False))
             avals.append(((), np.result_type(leaf)))

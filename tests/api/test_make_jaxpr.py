@@ -189,3 +189,20 @@ def test_eval_shape_gives_shapes_and_dtypes_without_computing():
         def f(x):
             return x if fnp.sum(x) > 0 else -x
         ft.eval_shape(f, np.ones(2))
+
+
+def test_make_jaxpr_static_argnums_and_return_shape():
+    def f(x, n, scale):
+        for _ in range(n):  # n must be known while recording
+            x = fnp.sin(x) * scale
+        return {"y": x}
+
+    program = ft.make_jaxpr(f, static_argnums=1)(np.ones(2), 2, 3.0)
+    assert [eqn.prim.name for eqn in program.eqns] == ["sin", "mul", "sin", "mul"]
+    program, shapes = ft.make_jaxpr(f, static_argnums=(-2,), return_shape=True)(
+        np.ones(2, np.float32), 1, 3.0)
+    assert shapes == {"y": ft.ShapeDtypeStruct((2,), np.float32)}
+    np.testing.assert_allclose(program(np.ones(2, np.float32), 2.0)["y"], 2 * np.sin([1.0, 1.0]),
+                               rtol=1e-6)
+    with pytest.raises(ValueError, match="static_argnums=5 is out of range"):
+        ft.make_jaxpr(f, static_argnums=5)(np.ones(2), 1, 3.0)
