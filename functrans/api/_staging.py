@@ -786,6 +786,9 @@ class _ScalarArgument:
         if len(keys) < 2:
             return "an argument", "make the argument static (static_argnums or static_argnames)"
         rest = tree.keystr(self.path[2:])
+        if self.name.startswith("eval_shape("):  # (every argument is abstract: no static ones)
+            return (f"argument {keys[1]}{rest}", "bind it to the function instead: "
+                    f"eval_shape(functools.partial({fun_label}, ...), ...)")
         if keys[0] == 0:  # positional
             position = keys[1]
             param = _parameter_name(self.fun, position)

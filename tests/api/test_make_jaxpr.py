@@ -170,6 +170,8 @@ def test_variables_equations_and_programs_are_three_types():
 
 
 def test_eval_shape_gives_shapes_and_dtypes_without_computing():
+    import functools
+
     S = ft.ShapeDtypeStruct
     # sizes no computation could hold: nothing runs
     out = ft.eval_shape(lambda x, w: fnp.tanh(x @ w), S((10**6, 10**5), np.float32),
@@ -184,6 +186,10 @@ def test_eval_shape_gives_shapes_and_dtypes_without_computing():
     assert ft.eval_shape(ft.grad(lambda p: fnp.sum(p["w"] ** 2)), {"w": S((3,), np.float32)}) \
         == {"w": S((3,), np.float32)}
     assert ft.eval_shape(ft.jit(lambda x: x.T), S((2, 3), np.int32)) == S((3, 2), np.int32)
+    # a Python scalar deciding a shape: bind it with functools.partial
+    with pytest.raises(errors.TracerConversionError, match=r"argument 1.*functools\.partial\(<lambda>"):
+        ft.eval_shape(lambda x, n: x[:n], np.ones(3), 2)
+    assert ft.eval_shape(functools.partial(lambda x, n: x[:n], n=2), np.ones(3)) == S((2,), float)
     # control flow on values raises, as under jit
     with pytest.raises(errors.TracerConversionError, match=r"eval_shape\(f\)"):
         def f(x):
