@@ -227,7 +227,15 @@ def _unbatch(leaf: Any, dim: int | None, axis: int | None, size: int, name: str,
         return _move_axis(leaf, dim, axis % ndim)
     if axis is None:
         return leaf
-    leaf = as_array(leaf)
+    try:
+        leaf = as_array(leaf)
+    except TypeError:
+        raise TypeError(
+            f"{name}: the function returned a {type(leaf).__name__} among its outputs; vmap stacks "
+            "each output over the batch, so outputs must be arrays or Python numbers. Return "
+            "other values from outside the vmapped function, or give that output out_axes=None "
+            "(it is then returned once, as it is)."
+        ) from None
     if type(leaf) in SCALARS:
         where = device_array_among(inputs)
         if where is not None:

@@ -169,6 +169,15 @@ def test_keyword_arguments_are_mapped_along_axis_0_as_in_jax():
         ft.vmap(lambda x, y: x * y)(xs, y=ys[:2])
 
 
+def test_a_non_array_output_is_named_and_out_axes_none_passes_it():
+    xs = np.ones((2, 3))
+    with pytest.raises(TypeError, match=r"returned a str among its outputs.*out_axes=None"):
+        ft.vmap(lambda x: (x, "label"))(xs)
+    out, label = ft.vmap(lambda x: (x * 2, "label"), out_axes=(0, None))(xs)
+    np.testing.assert_array_equal(out, 2 * xs)
+    assert label == "label"
+
+
 def test_batch_of_size_zero():
     out = ft.vmap(lambda x: fnp.sum(fnp.exp(x)) * x)(np.zeros((0, 3)))
     assert out.shape == (0, 3)
