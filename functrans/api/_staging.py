@@ -643,6 +643,16 @@ def _static_by_signature(fun: Callable, nums: tuple, names: tuple) -> tuple[tupl
                                    for p in params)
     if any(p.kind is kinds.VAR_POSITIONAL for p in params):
         n_positional = None
+    if names and not any(p.kind is kinds.VAR_KEYWORD for p in params):
+        unknown = [n for n in names if n not in {p.name for p in params
+                                                  if p.kind is not kinds.POSITIONAL_ONLY}]
+        if unknown:
+            raise ValueError(
+                f"jit({fun_name(fun)}): static_argnames names {unknown}, which "
+                f"{'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of the "
+                f"function that can be passed by keyword (its parameters: "
+                f"{[p.name for p in params]}). Fix the spelling, or use static_argnums."
+            )
     either_way = [(i, p.name) for i, p in enumerate(params) if p.kind is kinds.POSITIONAL_OR_KEYWORD]
     if nums and not names:
         names = tuple(name for i, name in either_way if i in nums)

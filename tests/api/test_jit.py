@@ -85,6 +85,9 @@ def test_static_argnums_and_argnames_complete_each_other_from_the_signature():
     np.testing.assert_allclose(by_position(x, n=3), [8.0, 27.0])  # passed by keyword
     np.testing.assert_allclose(by_position(x), [4.0, 9.0])  # left to its default
     np.testing.assert_allclose(by_position(x, 1), x)
+    with pytest.raises(ValueError, match=r"static_argnames names \['m'\].*\['x', 'n'\]"):
+        ft.jit(power, static_argnames="m")  # a misspelt name would leave n traced
+    ft.jit(lambda x, **options: x, static_argnames="m")  # (may be one of **options)
 
 
 def test_an_unhashable_static_argument_is_named_with_the_fix_for_its_type():
