@@ -30,7 +30,7 @@ from functrans.api._checks import (
     zeros_beside,
 )
 from functrans.backend import backend_of
-from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
+from functrans.core.flatten import FlatFun, fun_name, normalize_argnums, python_argnums
 from functrans.core.staging import eval_program, stage
 from functrans.core.trace import Tracer, enter_scope, exit_scope, named_scope
 from functrans.core.zeros import zero
@@ -192,6 +192,7 @@ def grad(
 
 def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: bool, allow_int: bool,
                          name: str, with_value: bool, holomorphic: bool = False) -> Callable:
+    argnums = python_argnums(argnums)
     checked_argnums: dict[int, tuple[int, ...]] = {}  # by number of arguments
     # grad of one argument without aux and holomorphic: an argument that is one array, scalar
     # or tracer of a float or complex dtype takes ``_grad_of_leaf`` (the same derivative,

@@ -28,7 +28,7 @@ from functrans.api._checks import (
     zeros_beside,
 )
 from functrans.backend import backend_of
-from functrans.core.flatten import FlatFun, fun_name, normalize_argnums
+from functrans.core.flatten import FlatFun, fun_name, normalize_argnums, python_argnums
 from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
@@ -168,6 +168,7 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                [0., 4.]])
     """
     name = f"jacfwd({fun_name(fun)})"
+    argnums = python_argnums(argnums)
 
     @functools.wraps(fun)
     def jacobian(*args: Any, **kwargs: Any) -> Any:
@@ -252,6 +253,7 @@ def jacrev(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
                [0.8415, 0.    ]])
     """
     name = f"jacrev({fun_name(fun)})"
+    argnums = python_argnums(argnums)
 
     @functools.wraps(fun)
     def jacobian(*args: Any, **kwargs: Any) -> Any:

@@ -109,6 +109,17 @@ class FlatFun:
         return out_leaves
 
 
+def python_argnums(argnums: Any) -> Any:
+    """``argnums`` with NumPy integers made Python ints (JAX takes anything ``operator.index``
+    takes, and ``isinstance(argnums, int)`` decides whether a result is one value or a
+    tuple); other values are returned as they are, for ``normalize_argnums`` to check."""
+    if isinstance(argnums, np.integer):
+        return int(argnums)
+    if isinstance(argnums, (tuple, list)) and any(isinstance(n, np.integer) for n in argnums):
+        return tuple(int(n) if isinstance(n, np.integer) else n for n in argnums)
+    return argnums
+
+
 def normalize_argnums(argnums: int | Sequence[int], num_args: int, name: str) -> tuple[int, ...]:
     """``argnums`` as a tuple of non-negative positions, checked against ``num_args``."""
     if isinstance(argnums, int) and not isinstance(argnums, bool):

@@ -25,6 +25,17 @@ def test_argnums_int_and_tuple_and_negative():
     assert float(ft.grad(f, argnums=-1)(1.0, 2.0, 3.0)) == 4.0 * 27.0
 
 
+def test_argnums_of_numpy_integers_as_jax_takes_them():
+    f = lambda a, b: a * b ** 2
+    g = ft.grad(f, argnums=np.int64(1))(2.0, 3.0)
+    assert float(g) == 12.0 and not isinstance(g, tuple)
+    ga, gb = ft.value_and_grad(f, argnums=(np.int32(0), np.int64(-1)))(2.0, 3.0)[1]
+    assert (float(ga), float(gb)) == (9.0, 12.0)
+    assert float(ft.jacrev(f, argnums=np.int64(0))(2.0, 3.0)) == 9.0
+    assert float(ft.jacfwd(f, argnums=np.int64(0))(2.0, 3.0)) == 9.0
+    assert float(ft.hessian(f, argnums=np.int64(1))(2.0, 3.0)) == 4.0
+
+
 def test_value_and_grad_with_aux():
     def f(x):
         y = fnp.sum(x**2)
