@@ -9,6 +9,7 @@ from functrans import errors, implicit, integrate, io, lax, nn, numpy, ops, opti
 from functrans.api import (
     ShapeDtypeStruct,
     checkpoint,
+    custom_gradient,
     custom_jvp,
     custom_vjp,
     disable_jit,
@@ -39,8 +40,8 @@ for _name, _value in environment_settings().items():  # FUNCTRANS_DEBUG_NANS=1
     config.update(_name, _value)
 
 __all__ = [
-    "ShapeDtypeStruct", "checkpoint", "config", "custom_jvp", "custom_vjp", "device_get",
-    "device_put", "devices", "disable_jit", "eval_shape", "grad", "hessian", "jacfwd", "jacobian",
-    "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "make_jaxpr", "named_scope",
-    "numpy", "remat", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
+    "ShapeDtypeStruct", "checkpoint", "config", "custom_gradient", "custom_jvp", "custom_vjp",
+    "device_get", "device_put", "devices", "disable_jit", "eval_shape", "grad", "hessian", "jacfwd",
+    "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "make_jaxpr",
+    "named_scope", "numpy", "remat", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",
 ]

@@ -1,5 +1,6 @@
-"""Functions with their own derivative rules (``custom_jvp``, ``custom_vjp``) and with
-their intermediates recomputed in the backward pass (``checkpoint``, ``remat``).
+"""Functions with their own derivative rules (``custom_jvp``, ``custom_vjp``,
+``custom_gradient``) and with their intermediates recomputed in the backward pass
+(``checkpoint``, ``remat``).
 
 These are the user-facing decorators: a call with traced arguments binds one primitive of
 ``functrans.lax`` (whose rules run the function and its rules under the interpreters); a
@@ -171,6 +172,61 @@ class custom_vjp:
             return self.fun(*args)
         outs = custom_vjp_call_p.bind(*map(as_array, call.leaves), call=VJPCall(call))
         return call.out_tree.unflatten(outs)
+
+
+def custom_gradient(fun: Callable) -> Callable:
+    """A function with its own reverse-mode rule, given by the function itself (decorator;
+    JAX's and TensorFlow's ``custom_gradient``): ``fun(*args)`` returns ``(output,
+    vjp_fn)``, where ``vjp_fn(ct)`` maps a cotangent shaped like the output to a tuple with
+    one cotangent per argument. ``vjp_fn`` may close over values computed by ``fun``, so
+    the backward pass reuses the forward pass's work.
+
+    It is ``custom_vjp`` with ``fun`` as its forward function and ``vjp_fn`` as the
+    residual, so it works under ``grad``, ``vjp``, ``jacrev``, ``jit`` and ``vmap`` (not
+    under forward mode: use ``custom_jvp`` for that).
+
+    Args:
+        fun: a function of arrays (pytrees) returning ``(output, vjp_fn)``.
+
+    Returns:
+        The function returning ``output`` alone, differentiated by ``vjp_fn``.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> @ft.custom_gradient
+        ... def clipped_square(x):
+        ...     return x ** 2, lambda ct: (fnp.clip(2 * x * ct, -1.0, 1.0),)
+        >>> float(clipped_square(3.0)), float(ft.grad(clipped_square)(3.0))
+        (9.0, 1.0)
+    """
+    name = f"custom_gradient({fun_name(fun)})"
+
+    def fwd(*args: Any) -> tuple:
+        result = fun(*args)
+        if not (isinstance(result, (tuple, list)) and len(result) == 2 and callable(result[1])):
+            raise errors.CustomRuleError(
+                f"{name}: the function must return a pair (output, vjp_fn) with vjp_fn a "
+                f"function of the output's cotangent, but it returned {type(result).__name__}."
+            )
+        return result[0], result[1]
+
+    def bwd(vjp_fn: Callable, ct: Any) -> tuple:
+        cts = vjp_fn(ct)
+        if not isinstance(cts, (tuple, list)):
+            raise errors.CustomRuleError(
+                f"{name}: vjp_fn must return a tuple with one cotangent per argument of the "
+                f"function, but it returned {type(cts).__name__}. For one argument write "
+                "lambda ct: (ct * ...,)."
+            )
+        return tuple(cts)
+
+    @functools.wraps(fun)
+    def output_only(*args: Any) -> Any:
+        return fwd(*args)[0]
+
+    wrapped = custom_vjp(output_only)
+    wrapped.defvjp(fwd, bwd)
+    return wrapped
 
 
 def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = ()) -> Callable:

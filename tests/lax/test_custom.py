@@ -323,3 +323,27 @@ def test_bwd_complex_cotangent_for_a_real_argument_is_refused():
     h.defvjp(lambda z: (z * 2, None), lambda r, g: (g * 2,))
     got = ft.grad(lambda z: fnp.sum(fnp.real(h(z))))(np.ones(2, complex))
     np.testing.assert_array_equal(got, [2.0, 2.0])
+
+
+def test_custom_gradient_takes_the_rule_from_the_function_in_every_mode():
+    @ft.custom_gradient
+    def f(x, y):
+        s = fnp.sin(x)
+        return s * y, lambda ct: (ct * fnp.cos(x) * y * 10.0, ct * s)  # 10x the true d/dx
+
+    x, y = np.array([0.1, 0.5, 1.0]), np.array([2.0, -1.0, 0.5])
+    expected = (10.0 * np.cos(x) * y, np.sin(x))
+    g = ft.grad(lambda x, y: fnp.sum(f(x, y)), argnums=(0, 1))
+    np.testing.assert_allclose(f(x, y), np.sin(x) * y)
+    for got in (g(x, y), ft.jit(g)(x, y)):
+        np.testing.assert_allclose(got[0], expected[0], rtol=1e-12)
+        np.testing.assert_allclose(got[1], expected[1], rtol=1e-12)
+    xs = np.stack([x, 2 * x])
+    gx, gy = ft.vmap(g, in_axes=(0, None))(xs, y)
+    np.testing.assert_allclose(gx, 10.0 * np.cos(xs) * y, rtol=1e-12)
+    np.testing.assert_allclose(gy, np.sin(xs), rtol=1e-12)
+    np.testing.assert_allclose(ft.jacrev(lambda x: f(x, y))(x), np.diag(expected[0]), rtol=1e-12)
+    with pytest.raises(errors.CustomRuleError, match=r"vjp_fn must return a tuple.*\(ct \* \.\.\.,\)"):
+        ft.grad(ft.custom_gradient(lambda x: (x * 2, lambda ct: ct * 2)))(1.0)
+    with pytest.raises(errors.CustomRuleError, match=r"must return a pair \(output, vjp_fn\)"):
+        ft.grad(ft.custom_gradient(lambda x: x * 2))(1.0)
