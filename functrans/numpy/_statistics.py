@@ -155,10 +155,12 @@ def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
     nan = isnan(a)
-    centered = _ew.sub(a, nanmean(a, axis, keepdims=True))
+    # NaN entries are zeroed before the squares, not after: a zero cotangent times a NaN
+    # deviation would be NaN, and reach every entry of the slice through the mean.
+    centered = _ew.select(nan, 0.0, _ew.sub(a, nanmean(a, axis, keepdims=True)))
     squares = _ew.real(_ew.mul(centered, _ew.conj(centered))) if a.dtype.kind == "c" else \
         _ew.mul(centered, centered)
-    total = sum(_ew.select(nan, 0.0, squares), axis, keepdims=keepdims)
+    total = sum(squares, axis, keepdims=keepdims)
     count = sum(logical_not(nan), axis, keepdims=keepdims)
     return _ew.div(total, convert_element_type(_ew.sub(count, ddof), new_dtype=total.dtype))
 

@@ -119,6 +119,29 @@ def test_nan_reductions_skip_nans():
     assert grad(lambda x: fnp.sum(fnp.nan_to_num(x)))(x).tolist() == [1.0, 0.0, 1.0]
 
 
+
+@pytest.mark.parametrize("name", ["nanvar", "nanstd"])
+def test_nan_spreads_differentiate_the_entries_that_are_not_nan(name):
+    # A NaN entry must not reach the derivative of the others through the slice's mean
+    fn = getattr(fnp, name)
+    x = np.array([[1.0, np.nan, 3.0, 4.0], [np.nan, np.nan, np.nan, np.nan], [2.0, -1.0, 0.5, 0.0]])
+    present = ~np.isnan(x[0])
+    f = lambda x: fnp.sum(fn(x[::2], axis=1))
+    g = ft.grad(f)(x)
+    ref = np.zeros_like(x)
+    for row in (0, 2):
+        v = x[row][~np.isnan(x[row])]
+        dev = (v - v.mean()) / v.size
+        ref[row][~np.isnan(x[row])] = 2 * dev if name == "nanvar" else dev / np.std(v)
+    np.testing.assert_allclose(g, ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ft.jit(ft.grad(f))(x), ref, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ft.vmap(ft.grad(lambda r: fn(r)))(x[::2]), ref[::2], rtol=1e-12, atol=1e-15)
+    check_grads(lambda v: fn(fnp.where(present, v, np.nan)), (x[0],), order=2)
+    h = ft.hessian(lambda v: fn(fnp.where(present, v, np.nan)))(x[0])
+    assert np.all(np.isfinite(h)) and not np.any(h[1]) and not np.any(h[:, 1])
+    g32 = ft.grad(lambda r: fn(r))(x[0].astype(np.float32))
+    assert g32.dtype == np.float32 and np.all(np.isfinite(g32))
+
 def test_hypot_and_norm_at_origin():
     assert grad(fnp.hypot)(0.0, 0.0) == 0.0
     g = grad(lambda x: fnp.linalg.norm(x) ** 2)(np.zeros(3))
