@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from functrans._abstract import dtype_of
+from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
@@ -253,6 +253,9 @@ def power(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         >>> float(ft.grad(lambda x: fnp.power(x, 3))(2.0))
         12.0
     """
+    if type(x1) in PY_SCALARS and type(x2) in PY_SCALARS:  # NumPy's value, not Python's:
+        # numpy-only: two Python numbers, no array; (-8.0) ** (1/3) is nan, 2 ** -1 an error
+        return np.power(x1, x2)
     x1 = operand(x1)
     if type(x2) is int:
         return integer_pow_p.bind(x1, y=x2)

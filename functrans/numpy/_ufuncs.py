@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from functrans._abstract import PY_SCALARS
 from functrans.core.primitive import Primitive
 from functrans.numpy._util import PASS_THROUGH, PLAIN_TYPES, number_beside, operand, route_through_primitives
 from functrans.typing import Array, ArrayLike
@@ -22,6 +23,7 @@ from functrans.typing import Array, ArrayLike
 # with a NumPy array among them, the ufunc is called directly.
 _PLAIN = PLAIN_TYPES
 _SEQUENCES = (list, tuple)  # operands NumPy makes an array of
+_NUMBERS = PY_SCALARS
 _ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
 route_through_primitives(globals())
 
@@ -83,6 +85,8 @@ def binary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
             t1, t2 = type(x1), type(x2)
             if (t1 is _ndarray and t2 in _PLAIN) or (t2 is _ndarray and t1 in _PLAIN):
                 return ufunc(x1, x2)
+            if t1 in _NUMBERS and t2 in _NUMBERS:  # NumPy's values, not Python's operators':
+                return ufunc(x1, x2)  # power(-8.0, 1/3) is nan, not complex; divide(1, 0) is inf
             if t1 not in PASS_THROUGH:  # (lists of numbers: made where the other operand is)
                 x1 = number_beside(x1, x2) if t1 in _SEQUENCES else operand(x1)
             if t2 not in PASS_THROUGH:

@@ -121,3 +121,23 @@ def test_roots_without_stripping_match_numpy_for_a_nonzero_leading_coefficient()
     np.testing.assert_allclose(np.sort_complex(fnp.roots(p, strip_zeros=False)), np.sort_complex(np.roots(p)))
     np.testing.assert_allclose(np.sort_complex(fnp.roots(np.array([0.0, 1.0, -1.0, 0.0]))),
                                np.sort_complex(np.roots(np.array([0.0, 1.0, -1.0, 0.0]))))
+
+
+@pytest.mark.parametrize("name, x1, x2", [
+    ("power", -8.0, 1 / 3), ("power", 2.0, 0.5), ("power", 2, 3), ("power", 1j, 2.0),
+    ("divide", 1, 0), ("divide", -1.0, 0.0), ("true_divide", 0.0, 0.0), ("floor_divide", 7, -2),
+    ("remainder", -7.5, 2), ("add", 1, 2.5), ("multiply", True, 3), ("arctan2", 0.0, -0.0),
+    ("maximum", 1, 2.5),
+])
+def test_functions_of_two_python_numbers_give_numpys_values(name, x1, x2):
+    # Python's operators differ from NumPy's on numbers: (-8.0) ** (1/3) is complex, 1 / 0 raises
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(x1, x2)
+        got = getattr(fnp, name)(x1, x2)
+    assert type(got) is type(want)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_power_of_python_ints_to_a_negative_power_raises_as_numpy():
+    with pytest.raises(ValueError, match="negative integer powers"):
+        fnp.power(2, -1)
