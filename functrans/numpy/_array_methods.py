@@ -130,13 +130,20 @@ def _install(fnp: ModuleType) -> None:
     T.squeeze = lambda self, axis=None: fnp.squeeze(self, axis)
     T.ravel = lambda self: fnp.ravel(self)
     T.flatten = lambda self: fnp.ravel(self)
-    T.sum = lambda self, axis=None, dtype=None, keepdims=False: fnp.sum(self, axis, dtype, keepdims)
-    T.prod = lambda self, axis=None, dtype=None, keepdims=False: fnp.prod(self, axis, dtype, keepdims)
-    T.mean = lambda self, axis=None, dtype=None, keepdims=False: fnp.mean(self, axis, dtype, keepdims)
-    T.var = lambda self, axis=None, dtype=None, ddof=0, keepdims=False: fnp.var(self, axis, dtype, ddof, keepdims)
-    T.std = lambda self, axis=None, dtype=None, ddof=0, keepdims=False: fnp.std(self, axis, dtype, ddof, keepdims)
-    T.max = lambda self, axis=None, keepdims=False: fnp.max(self, axis, keepdims)
-    T.min = lambda self, axis=None, keepdims=False: fnp.min(self, axis, keepdims)
+    T.sum = lambda self, axis=None, dtype=None, keepdims=False, *, initial=None, where=None: fnp.sum(
+        self, axis, dtype, keepdims, initial=initial, where=where)
+    T.prod = lambda self, axis=None, dtype=None, keepdims=False, *, initial=None, where=None: fnp.prod(
+        self, axis, dtype, keepdims, initial=initial, where=where)
+    T.mean = lambda self, axis=None, dtype=None, keepdims=False, *, where=None: fnp.mean(
+        self, axis, dtype, keepdims, where=where)
+    T.var = lambda self, axis=None, dtype=None, ddof=0, keepdims=False, *, where=None: fnp.var(
+        self, axis, dtype, ddof, keepdims, where=where)
+    T.std = lambda self, axis=None, dtype=None, ddof=0, keepdims=False, *, where=None: fnp.std(
+        self, axis, dtype, ddof, keepdims, where=where)
+    T.max = lambda self, axis=None, keepdims=False, *, initial=None, where=None: fnp.max(
+        self, axis, keepdims, initial=initial, where=where)
+    T.min = lambda self, axis=None, keepdims=False, *, initial=None, where=None: fnp.min(
+        self, axis, keepdims, initial=initial, where=where)
     T.argmax = lambda self, axis=None, keepdims=False: fnp.argmax(self, axis, keepdims)
     T.argmin = lambda self, axis=None, keepdims=False: fnp.argmin(self, axis, keepdims)
     T.clip = lambda self, min=None, max=None: fnp.clip(self, min, max)
@@ -149,8 +156,8 @@ def _install(fnp: ModuleType) -> None:
     T.round = lambda self, decimals=0: fnp.round(self, decimals)
     T.trace = lambda self, offset=0, axis1=0, axis2=1, dtype=None: fnp.trace(self, offset, axis1, axis2, dtype)
     T.diagonal = lambda self, offset=0, axis1=0, axis2=1: fnp.diagonal(self, offset, axis1, axis2)
-    T.all = lambda self, axis=None, keepdims=False: fnp.all(self, axis, keepdims)
-    T.any = lambda self, axis=None, keepdims=False: fnp.any(self, axis, keepdims)
+    T.all = lambda self, axis=None, keepdims=False, *, where=None: fnp.all(self, axis, keepdims, where=where)
+    T.any = lambda self, axis=None, keepdims=False, *, where=None: fnp.any(self, axis, keepdims, where=where)
     T.repeat = lambda self, repeats, axis=None: fnp.repeat(self, repeats, axis)
     T.take = lambda self, indices, axis=None, mode=None: fnp.take(self, indices, axis, mode=mode)
     T.nonzero = lambda self: fnp.nonzero(self)

@@ -32,7 +32,7 @@ from functrans.numpy._util import (
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
-from functrans.primitives.conversion import stop_gradient
+from functrans.primitives.conversion import convert_element_type, stop_gradient
 from functrans.primitives.elementwise import isfinite, isnan
 from functrans.typing import Array, ArrayLike, DType
 
@@ -40,24 +40,31 @@ from functrans.typing import Array, ArrayLike, DType
 
 
 def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-        keepdims: bool = False) -> Array:
-    """Sum of elements over ``axis`` (all axes by default).
+        keepdims: bool = False, *, initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+    """Sum of elements over ``axis`` (all axes by default), of the entries where ``where``
+    (a boolean mask broadcast against ``a``) is true, plus ``initial``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.sum(fnp.array([[1.0, 2.0], [3.0, 4.0]]), axis=0).tolist()
         [4.0, 6.0]
+        >>> float(fnp.sum(fnp.array([1.0, 2.0, 3.0]), where=fnp.array([True, False, True]), initial=10.0))
+        14.0
     """
     xp = plain_module(a)
-    if xp is not None:
-        return xp.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    if xp is not None and not any_tracer(initial, where):
+        return xp.sum(a, axis=axis, dtype=dtype, keepdims=keepdims, **_options(initial, where))
     a, axes = reduction_operand(a, axis, dtype)
-    return keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
+    if where is not None:
+        a = _masked(a, where, 0)
+    out = keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
+    return out if initial is None else _ew.add(out, _initial(initial, out))
 
 
 def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-         keepdims: bool = False) -> Array:
-    """Product of elements over ``axis``. Its derivative is exact when entries are zero.
+         keepdims: bool = False, *, initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+    """Product of elements over ``axis`` (of the entries where ``where`` is true, times
+    ``initial``). Its derivative is exact when entries are zero.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp
@@ -65,15 +72,20 @@ def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
         [0.0, 6.0, 0.0]
     """
     xp = plain_module(a)
-    if xp is not None:
-        return xp.prod(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    if xp is not None and not any_tracer(initial, where):
+        return xp.prod(a, axis=axis, dtype=dtype, keepdims=keepdims, **_options(initial, where))
     a, axes = reduction_operand(a, axis, dtype)
-    return keep_dims(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
+    if where is not None:
+        a = _masked(a, where, 1)
+    out = keep_dims(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
+    return out if initial is None else _ew.mul(out, _initial(initial, out))
 
 
-def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
-    """Largest element over ``axis``; tied maxima share the derivative equally.
-    ``amax`` is the same function.
+def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+        initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+    """Largest element over ``axis``; tied maxima share the derivative equally. With
+    ``initial``, the largest of it and the elements; ``where`` (a boolean mask broadcast
+    against ``a``, which needs ``initial``) picks the elements. ``amax`` is the same function.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp
@@ -81,16 +93,19 @@ def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         [0.5, 0.5, 0.0]
     """
     xp = plain_module(a)
-    if xp is not None:
+    if xp is not None and not any_tracer(initial, where):
+        if initial is not None or where is not None:
+            return xp.max(a, axis=axis, keepdims=keepdims, **_options(initial, where))
         out = _short_axis(np.maximum, a, axis, keepdims)
         return xp.max(a, axis=axis, keepdims=keepdims) if out is None else out
-    a, axes = reduction_operand(a, axis, None)
-    return keep_dims(_red.reduce_max(a, axes), a.shape, axes, keepdims)
+    return _extreme(_red.reduce_max, _ew.max, "maximum", a, axis, keepdims, initial, where)
 
 
-def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
-    """Smallest element over ``axis``; tied minima share the derivative equally.
-    ``amin`` is the same function.
+def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+        initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+    """Smallest element over ``axis``; tied minima share the derivative equally. With
+    ``initial``, the smallest of it and the elements; ``where`` (a boolean mask broadcast
+    against ``a``, which needs ``initial``) picks the elements. ``amin`` is the same function.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -98,11 +113,60 @@ def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         1.0
     """
     xp = plain_module(a)
-    if xp is not None:
+    if xp is not None and not any_tracer(initial, where):
+        if initial is not None or where is not None:
+            return xp.min(a, axis=axis, keepdims=keepdims, **_options(initial, where))
         out = _short_axis(np.minimum, a, axis, keepdims)
         return xp.min(a, axis=axis, keepdims=keepdims) if out is None else out
+    return _extreme(_red.reduce_min, _ew.min, "minimum", a, axis, keepdims, initial, where)
+
+
+def _extreme(reduce: Callable[..., Array], pairwise: Callable[..., Array], name: str, a: ArrayLike,
+             axis: int | Sequence[int] | None, keepdims: bool, initial: ArrayLike | None,
+             where: ArrayLike | None) -> Array:
     a, axes = reduction_operand(a, axis, None)
-    return keep_dims(_red.reduce_min(a, axes), a.shape, axes, keepdims)
+    if initial is None:
+        if where is not None:
+            bound = "-fnp.inf" if name == "maximum" else "fnp.inf"
+            raise ValueError(f"reduction operation '{name}' does not have an identity, so to use a "
+                             f"where mask one has to specify 'initial', as in NumPy: for example "
+                             f"initial={bound}, the value where the mask keeps no entry")
+        return keep_dims(reduce(a, axes), a.shape, axes, keepdims)
+    init = _initial(initial, a)
+    if math.prod(a.shape[i] for i in axes) == 0:  # nothing to compare: initial itself
+        return _ew.add(keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims), init)
+    if where is not None:
+        a = _masked(a, where, init)  # a masked entry is initial, which the result includes anyway
+    return pairwise(keep_dims(reduce(a, axes), a.shape, axes, keepdims), init)
+
+
+def _options(initial: ArrayLike | None, where: ArrayLike | None) -> dict:
+    """The ``initial`` and ``where`` keywords for a NumPy-like reduction, those given."""
+    options = {}
+    if initial is not None:
+        options["initial"] = initial
+    if where is not None:
+        options["where"] = where
+    return options
+
+
+def _initial(initial: ArrayLike, like: Array) -> Array:
+    """A reduction's ``initial`` in the dtype of ``like`` (NumPy casts it to the result's)."""
+    if type(initial) in (int, float, complex, bool):
+        return initial  # a Python number: NumPy's promotion keeps the operand's dtype
+    return convert_element_type(operand(initial), new_dtype=like.dtype)
+
+
+def _masked(a: Array, where: ArrayLike, fill: ArrayLike) -> Array:
+    """``a`` with ``fill`` where the mask ``where`` (broadcast against ``a``) is false."""
+    where = operand(where)
+    where_shape = tuple(shape_of(where))
+    if np.broadcast_shapes(where_shape, tuple(a.shape)) != tuple(a.shape):  # host-metadata: shapes
+        raise ValueError(f"where= has shape {where_shape}, which does not broadcast to the shape "
+                         f"{tuple(a.shape)} of the array it masks")
+    if where.dtype != np.bool_:
+        where = _ew.ne(where, 0)
+    return _ew.select(where, a, fill)
 
 
 def _short_axis(ufunc: np.ufunc, a: ArrayLike, axis: object, keepdims: bool) -> Array | None:
@@ -153,8 +217,10 @@ def argmin(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Arr
 # --- truth tests and counts ------------------------------------------------------------------
 
 
-def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
-    """True where every entry over ``axis`` is nonzero. No derivative.
+def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+        where: ArrayLike | None = None) -> Array:
+    """True where every entry over ``axis`` (among those where ``where`` is true) is
+    nonzero. No derivative.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -162,13 +228,16 @@ def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         True
     """
     a = as_array(a)
-    if not any_tracer(a):
-        return array_module(a).all(a, axis=axis, keepdims=keepdims)
-    return _ew.eq(sum(_ew.eq(a, 0), axis, keepdims=keepdims), 0)  # no zero entry (empty: True)
+    if not any_tracer(a, where):
+        return array_module(a).all(a, axis=axis, keepdims=keepdims, **_options(None, where))
+    # no zero entry (empty: True)
+    return _ew.eq(sum(_ew.eq(a, 0), axis, keepdims=keepdims, where=where), 0)
 
 
-def any(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
-    """True where some entry over ``axis`` is nonzero. No derivative.
+def any(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+        where: ArrayLike | None = None) -> Array:
+    """True where some entry over ``axis`` (among those where ``where`` is true) is
+    nonzero. No derivative.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -176,9 +245,9 @@ def any(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         True
     """
     a = as_array(a)
-    if not any_tracer(a):
-        return array_module(a).any(a, axis=axis, keepdims=keepdims)
-    return _ew.gt(sum(_ew.ne(a, 0), axis, keepdims=keepdims), 0)
+    if not any_tracer(a, where):
+        return array_module(a).any(a, axis=axis, keepdims=keepdims, **_options(None, where))
+    return _ew.gt(sum(_ew.ne(a, 0), axis, keepdims=keepdims, where=where), 0)
 
 
 def count_nonzero(a: ArrayLike, axis: int | Sequence[int] | None = None, *, keepdims: bool = False) -> Array:
@@ -202,7 +271,7 @@ def count_nonzero(a: ArrayLike, axis: int | Sequence[int] | None = None, *, keep
 
 
 def nansum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-           keepdims: bool = False) -> Array:
+           keepdims: bool = False, *, initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Sum treating NaN as zero. NaN entries get a zero derivative.
 
     Example:
@@ -210,11 +279,11 @@ def nansum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
         >>> float(fnp.nansum(fnp.array([1.0, fnp.nan, 2.0])))
         3.0
     """
-    return sum(nan_filled(a, 0.0), axis, dtype, keepdims)
+    return sum(nan_filled(a, 0.0), axis, dtype, keepdims, initial=initial, where=where)
 
 
 def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-            keepdims: bool = False) -> Array:
+            keepdims: bool = False, *, initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Product treating NaN as one.
 
     Example:
@@ -222,7 +291,7 @@ def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType 
         >>> float(fnp.nanprod(fnp.array([2.0, fnp.nan, 3.0])))
         6.0
     """
-    return prod(nan_filled(a, 1.0), axis, dtype, keepdims)
+    return prod(nan_filled(a, 1.0), axis, dtype, keepdims, initial=initial, where=where)
 
 
 def _nan_extreme(reducer: Callable[..., Array], fill: float, a: ArrayLike, axis: int | Sequence[int] | None,

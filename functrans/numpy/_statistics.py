@@ -52,27 +52,42 @@ def _count(shape: Shape, axes: Sequence[int]) -> int:
 
 
 def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-         keepdims: bool = False) -> Array:
-    """Arithmetic mean over ``axis``. Integers are averaged in float64, as in NumPy.
+         keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+    """Arithmetic mean over ``axis``, of the entries where ``where`` (a boolean mask broadcast
+    against ``a``) is true. Integers are averaged in float64, as in NumPy.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.mean(fnp.array([1.0, 2.0, 3.0])))
         2.0
+        >>> float(fnp.mean(fnp.array([1.0, 2.0, 9.0]), where=fnp.array([True, True, False])))
+        1.5
     """
     xp = plain_module(a)
-    if xp is not None:
-        return xp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+    if xp is not None and not any_tracer(where):
+        return xp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims, **({} if where is None else {"where": where}))
     a, axes = reduction_operand(a, axis, dtype)
     if a.dtype.kind not in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
+    if where is not None:
+        total = sum(a, axes, keepdims=keepdims, where=where)
+        return _ew.div(total, _masked_count(a, axes, where, keepdims))
     total = _red.reduce_sum(a, axes)
     return keep_dims(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims)
 
 
+def _masked_count(a: Array, axes: tuple[int, ...], where: ArrayLike, keepdims: bool) -> Array:
+    """How many entries of ``a`` over ``axes`` the mask ``where`` keeps, in ``a``'s real dtype."""
+    where = as_array(where)
+    where = where if where.dtype == np.bool_ else _ew.ne(where, 0)
+    ones = _shape.broadcast_to(convert_element_type(where, new_dtype=np.finfo(a.dtype).dtype), tuple(a.shape))
+    return sum(ones, axes, keepdims=keepdims)
+
+
 def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
-        keepdims: bool = False) -> Array:
-    """Variance over ``axis``, ``sum((a - mean)**2) / (n - ddof)``.
+        keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+    """Variance over ``axis``, ``sum((a - mean)**2) / (n - ddof)``, of the entries where
+    ``where`` (a boolean mask broadcast against ``a``) is true.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -80,11 +95,14 @@ def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
         1.0
     """
     xp = plain_module(a)
-    if xp is not None:
-        return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    if xp is not None and not any_tracer(where):
+        return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
+                      **({} if where is None else {"where": where}))
     a, axes = reduction_operand(a, axis, dtype)
     if a.dtype.kind not in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
+    if where is not None:
+        return _masked_var(a, axes, ddof, keepdims, where)
     centered = _ew.sub(a, mean(a, axes, keepdims=True))
     if a.dtype.kind == "c":
         squares = _ew.real(_ew.mul(centered, _ew.conj(centered)))
@@ -95,8 +113,8 @@ def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
 
 
 def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
-        keepdims: bool = False) -> Array:
-    """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof))``.
+        keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+    """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof, where=where))``.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -104,9 +122,24 @@ def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
         1.0
     """
     xp = plain_module(a)
-    if xp is not None:
-        return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
-    return _sqrt_of_variance(var(a, axis, dtype, ddof, keepdims))
+    if xp is not None and not any_tracer(where):
+        return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
+                      **({} if where is None else {"where": where}))
+    return _sqrt_of_variance(var(a, axis, dtype, ddof, keepdims, where=where))
+
+
+def _masked_var(a: Array, axes: tuple[int, ...], ddof: int, keepdims: bool, where: ArrayLike) -> Array:
+    # The deviations outside the mask are zeroed before they are squared: there an entry may
+    # be inf or nan, and a zero cotangent times it would be nan.
+    where = as_array(where)
+    where = where if where.dtype == np.bool_ else _ew.ne(where, 0)
+    centered = _ew.select(where, _ew.sub(a, mean(a, axes, keepdims=True, where=where)), 0.0)
+    if a.dtype.kind == "c":
+        squares = _ew.real(_ew.mul(centered, _ew.conj(centered)))
+    else:
+        squares = _ew.mul(centered, centered)
+    total = sum(squares, axes, keepdims=keepdims)
+    return _ew.div(total, _ew.sub(_masked_count(a, axes, where, keepdims), ddof))
 
 
 @custom_jvp

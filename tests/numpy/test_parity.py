@@ -9,6 +9,7 @@ both operand orders) with exact values."""
 from __future__ import annotations
 
 import operator
+import warnings
 
 import numpy as np
 import pytest
@@ -502,3 +503,69 @@ def test_lstsq_under_jit_or_vmap_says_why_and_what_to_write():
     # Only `b` traced: the rank comes from the concrete `a`, and jit works.
     got = ft.jit(lambda b: fnp.linalg.lstsq(a, b)[0])(b)
     np.testing.assert_allclose(got, np.linalg.lstsq(a, b)[0], rtol=1e-12)
+
+
+# -- reductions with where= and initial= ----------------------------------------------------------
+
+MASKED_X = np.array([[0.3, -1.2, 2.0, 0.7], [1.5, 0.1, -0.4, -2.2], [-0.8, 0.9, 1.1, 0.2]])
+MASKS = [MASKED_X > -0.5, np.array([[True, False, True, True]]), np.array([True, True, False, True])]
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "var", "std", "max", "min", "all", "any",
+                                  "nansum", "nanprod"])
+@pytest.mark.parametrize("axis", [None, 0, 1, (0, 1)])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_reductions_with_where_and_initial_match_numpy(name, axis, dtype):
+    x = MASKED_X.astype(dtype)
+    extra = {"initial": 0.5} if name in ("max", "min") else {}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):  # a slice the mask empties: nan
+        warnings.simplefilter("ignore", RuntimeWarning)
+        _check_masked_reduction(name, x, axis, extra)
+    rows = ft.vmap(lambda r: getattr(fnp, name)(r, where=r > -0.5, **extra))(x)
+    want = [getattr(np, name)(r, where=r > -0.5, **extra) for r in x]
+    np.testing.assert_allclose(rows, want, rtol=1e-6)
+
+
+def _check_masked_reduction(name, x, axis, extra):
+    for where in MASKS:
+        for keepdims in (False, True):
+            want = getattr(np, name)(x, axis=axis, keepdims=keepdims, where=where, **extra)
+            fn = lambda a, w: getattr(fnp, name)(a, axis=axis, keepdims=keepdims, where=w, **extra)
+            for got in (fn(x, where), ft.jit(fn)(x, where), ft.jit(lambda a: fn(a, a > -0.5))(x)
+                        if where is MASKS[0] else fn(x, where)):
+                assert got.dtype == want.dtype and got.shape == want.shape
+                np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "mean", "var", "std", "max", "min"])
+def test_masked_reductions_differentiate_only_the_kept_entries(name):
+    # Entries outside the mask may be inf or nan: they get a zero derivative and spoil no other
+    extra = {"initial": -5.0 if name == "max" else 5.0} if name in ("max", "min") else {}
+    mask = MASKED_X > -0.5
+    f = lambda a: fnp.sum(getattr(fnp, name)(a, axis=1, where=mask, **extra))
+    check_grads(lambda a: getattr(fnp, name)(a, axis=1, where=mask, **extra), (MASKED_X,), order=2)
+    ref = ft.grad(f)(MASKED_X)
+    assert not np.any(ref[~mask])
+    for bad in (np.nan, np.inf):
+        x = np.where(mask, MASKED_X, bad)
+        np.testing.assert_allclose(ft.grad(f)(x), ref, rtol=1e-12)
+        np.testing.assert_allclose(ft.jit(ft.grad(f))(x), ref, rtol=1e-12)
+
+
+def test_initial_joins_the_reduction_and_its_derivative():
+    x = MASKED_X
+    check_grads(lambda a, i: fnp.sum(a, axis=0, initial=i, where=x > 0), (x, np.array(2.0)), order=2)
+    check_grads(lambda a, i: fnp.max(a, axis=1, initial=i), (x, np.array(1.0)), order=2)
+    assert float(ft.jit(lambda a: fnp.max(a, initial=1.0))(np.ones(0))) == 1.0
+    np.testing.assert_array_equal(ft.jit(lambda a: fnp.min(a, axis=0, initial=-1.0))(np.ones((0, 2))), [-1.0, -1.0])
+    got = ft.jit(lambda a: fnp.sum(a, initial=np.float64(2.5)))(np.ones(3, np.float32))
+    assert got.dtype == np.float32 and float(got) == 5.5
+    got = ft.jit(lambda a: a.sum(axis=1, where=a > 0) + a.max(axis=1, initial=0.0, where=a > 0))(x)
+    np.testing.assert_allclose(got, np.sum(x, 1, where=x > 0) + np.max(x, 1, initial=0.0, where=x > 0))
+
+
+def test_masked_reduction_errors_name_the_fix():
+    with pytest.raises(ValueError, match=r"specify 'initial'.*initial=-fnp.inf"):
+        ft.jit(lambda a: fnp.max(a, where=a > 0))(MASKED_X)
+    with pytest.raises(ValueError, match=r"where= has shape \(2, 3, 4\).*\(3, 4\)"):
+        ft.jit(lambda a: fnp.sum(a, where=np.ones((2, 3, 4), bool)))(MASKED_X)
