@@ -572,7 +572,8 @@ def _nan_ignoring(op: Callable[[Array, Array], Array], x1: ArrayLike, x2: ArrayL
     return _ew.select(isnan(x1), x2, out)
 
 
-def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None) -> Array:
+def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None, *,
+         min: ArrayLike | None = None, max: ArrayLike | None = None) -> Array:
     """Limit the values of ``a`` to ``[a_min, a_max]`` (either may be None). The derivative
     is 1 strictly inside the interval and 0 outside it.
 
@@ -580,6 +581,8 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
         a: The array.
         a_min: The lower bound (broadcast), or None.
         a_max: The upper bound (broadcast), or None.
+        min: ``a_min`` by the name NumPy 2 and JAX also give it (``fnp.clip(x, min=0.0)``).
+        max: ``a_max`` by its other name.
 
     Returns:
         ``a`` with values below ``a_min`` and above ``a_max`` replaced by the bounds.
@@ -590,6 +593,14 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
         [0.0, 0.5, 1.0]
     """
     a = operand(a)
+    if min is not None:
+        if a_min is not None:
+            raise TypeError("clip got both a_min and min, two names of its lower bound: pass one")
+        a_min = min
+    if max is not None:
+        if a_max is not None:
+            raise TypeError("clip got both a_max and max, two names of its upper bound: pass one")
+        a_max = max
     if a_min is None and a_max is None:
         raise ValueError("clip needs at least one of a_min and a_max")
     if type(a_min) in (list, tuple) or type(a_max) in (list, tuple):  # bounds made where a is

@@ -141,3 +141,15 @@ def test_functions_of_two_python_numbers_give_numpys_values(name, x1, x2):
 def test_power_of_python_ints_to_a_negative_power_raises_as_numpy():
     with pytest.raises(ValueError, match="negative integer powers"):
         fnp.power(2, -1)
+
+
+def test_clip_takes_its_bounds_by_numpy_2s_and_jaxs_names():
+    x = np.array([-2.0, 0.25, 0.5, 3.0])
+    np.testing.assert_array_equal(fnp.clip(x, min=0.0), np.clip(x, min=0.0))
+    np.testing.assert_array_equal(ft.jit(lambda v: fnp.clip(v, max=0.3))(x), np.clip(x, max=0.3))
+    np.testing.assert_array_equal(ft.jit(lambda v: fnp.clip(v, min=0.0, max=1.0))(x), [0.0, 0.25, 0.5, 1.0])
+    assert ft.grad(lambda v: fnp.sum(fnp.clip(v, min=0.0, max=1.0) * v))(x).tolist() == [0.0, 0.5, 1.0, 1.0]
+    with pytest.raises(TypeError, match="both a_min and min"):
+        fnp.clip(x, 0.0, min=0.0)
+    with pytest.raises(TypeError, match="both a_max and max"):
+        fnp.clip(x, None, 1.0, max=1.0)
