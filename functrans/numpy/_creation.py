@@ -105,6 +105,17 @@ def _placed(out: np.ndarray, like: ArrayLike | None) -> Array:
     return out if like is None else placed_like(out, operand(like))
 
 
+def _host_shape(shape: Any) -> Any:
+    """``shape`` with its traced entries made Python ints, or their error raised here: NumPy
+    would replace it by a TypeError about a 'Var' instead of the sequence of integers it
+    expects, which names neither the argument nor the fix."""
+    if isinstance(shape, Tracer):
+        return operator.index(shape)
+    if isinstance(shape, (tuple, list)) and any(isinstance(d, Tracer) for d in shape):
+        return tuple(operator.index(d) for d in shape)
+    return shape
+
+
 def zeros(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
     """An array of zeros (on the device of ``like`` if given).
 
@@ -113,7 +124,7 @@ def zeros(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike |
         >>> fnp.zeros((2, 3)).shape
         (2, 3)
     """
-    return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
+    return _placed(np.zeros(_host_shape(shape), dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
 def ones(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
@@ -124,7 +135,7 @@ def ones(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike | 
         >>> fnp.ones(2).tolist()
         [1.0, 1.0]
     """
-    return _placed(np.ones(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
+    return _placed(np.ones(_host_shape(shape), dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
 def empty(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike | None = None) -> Array:
@@ -135,7 +146,7 @@ def empty(shape: int | Sequence[int], dtype: DType = float, *, like: ArrayLike |
         >>> fnp.empty(2).shape
         (2,)
     """
-    return _placed(np.zeros(shape, dtype=dtype), like)  # host-data: made from no array (like= places it)
+    return _placed(np.zeros(_host_shape(shape), dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
 def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: DType | None = None, *,
@@ -147,6 +158,7 @@ def full(shape: int | Sequence[int], fill_value: ArrayLike, dtype: DType | None 
         >>> fnp.full(2, 7.0).tolist()
         [7.0, 7.0]
     """
+    shape = _host_shape(shape)
     if isinstance(fill_value, Tracer) or not isinstance(fill_value, HOST_VALUES):
         value = fill_value if dtype is None else _conv.convert_element_type(fill_value, new_dtype=dtype)
         return _shape.broadcast_to(value, (shape,) if isinstance(shape, int) else tuple(shape))
@@ -226,6 +238,7 @@ def arange(start: int, stop: float | None = None, step: float | None = None, dty
         >>> fnp.arange(3).tolist()
         [0, 1, 2]
     """
+    start, stop, step = (_arange_bound(v) for v in (start, stop, step))
     if stop is None:
         # host-data: made from no array (like= places it)
         out = np.arange(start, dtype=dtype) if step is None else np.arange(0, start, step, dtype=dtype)
@@ -233,6 +246,20 @@ def arange(start: int, stop: float | None = None, step: float | None = None, dty
         # host-data: made from no array (like= places it)
         out = np.arange(start, stop, 1 if step is None else step, dtype=dtype)
     return _placed(out, like)
+
+
+def _arange_bound(value: Any) -> Any:
+    """A bound or step of ``arange`` as a host value: they decide the length of the result."""
+    if not isinstance(value, Tracer):
+        return value
+    try:
+        return value.to_concrete()  # (a tracer with a value: grad's, eagerly)
+    except errors.TracerConversionError as e:
+        raise errors.TracerConversionError(
+            "fnp.arange needs the values of start, stop and step: they decide the length of its "
+            "result, which jit and vmap must know while they record the function. Make them "
+            "static arguments (static_argnums or static_argnames), or write start + step * "
+            f"fnp.arange(n) with a length n known in advance. ({e})") from None
 
 
 def linspace(start: ArrayLike, stop: ArrayLike, num: int = 50, endpoint: bool = True, retstep: bool = False,
@@ -388,6 +415,7 @@ def eye(N: int, M: int | None = None, k: int = 0, dtype: DType = float, *,
         >>> fnp.eye(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
+    N, M, k = (_host_shape(v) for v in (N, M, k))
     return _placed(np.eye(N, M, k, dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
@@ -399,7 +427,7 @@ def identity(n: int, dtype: DType | None = None, *, like: ArrayLike | None = Non
         >>> fnp.identity(2).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    return _placed(np.identity(n, dtype=dtype), like)  # host-data: made from no array (like= places it)
+    return _placed(np.identity(_host_shape(n), dtype=dtype), like)  # host-data: made from no array (like= places it)
 
 
 def tri(N: int, M: int | None = None, k: int = 0, dtype: DType = float) -> Array:

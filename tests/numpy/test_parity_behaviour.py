@@ -153,3 +153,27 @@ def test_clip_takes_its_bounds_by_numpy_2s_and_jaxs_names():
         fnp.clip(x, 0.0, min=0.0)
     with pytest.raises(TypeError, match="both a_max and max"):
         fnp.clip(x, None, 1.0, max=1.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: fnp.zeros(n), lambda n: fnp.ones(n), lambda n: fnp.empty(n), lambda n: fnp.full(n, 1.0),
+    lambda n: fnp.eye(n), lambda n: fnp.identity(n),
+], ids=["zeros", "ones", "empty", "full", "eye", "identity"])
+def test_a_traced_size_for_an_array_maker_names_the_argument_and_static_argnums(make):
+    # NumPy turned the error into "expected a sequence of integers ..., got 'Var(...)'"
+    with pytest.raises(errors.TracerConversionError, match=r"argument 0 \(n\), a Python int.*static_argnums"):
+        ft.jit(make)(3)
+    assert ft.jit(make, static_argnums=0)(3).shape[0] == 3
+
+
+@pytest.mark.parametrize("fn, args", [
+    (lambda s: fnp.arange(s), (5,)),
+    (lambda s: fnp.arange(0.0, s, 0.5), (np.float64(2.0),)),
+])
+def test_arange_with_traced_bounds_says_they_decide_its_length(fn, args):
+    for transform in (ft.jit, ft.vmap):
+        call_args = args if transform is ft.jit else tuple(np.stack([a, a]) for a in args)
+        with pytest.raises(errors.TracerConversionError, match=r"fnp.arange needs the values.*static_argnums.*"
+                                                               r"start \+ step \* fnp.arange\(n\)"):
+            transform(fn)(*call_args)
+    assert float(ft.grad(lambda s: fnp.sum(fnp.arange(4.0) * s))(2.0)) == 6.0
