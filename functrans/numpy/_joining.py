@@ -1,17 +1,20 @@
 """Joining, splitting, tiling and repeating arrays with NumPy's names.
 
 Joined arrays take the dtype NumPy's promotion gives them together. Repeat counts are
-concrete: they decide the result's shape. The derivative of a repeated entry sums over its
-copies.
+concrete, since they decide the result's shape, or traced with that shape given as JAX's
+``total_repeat_length``. The derivative of a repeated entry sums over its copies.
 """
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 
 import numpy as np
 
+from functrans import errors
 from functrans.backend import array_module
+from functrans.core.trace import Tracer
 from functrans.numpy._shape import atleast_1d, atleast_2d, atleast_3d, expand_dims, ravel
 from functrans.numpy._util import (
     any_tracer,
@@ -24,6 +27,9 @@ from functrans.numpy._util import (
     placed_like,
     take_axis,
 )
+from functrans.primitives import cumulative as _cumulative
+from functrans.primitives import elementwise as _ew
+from functrans.primitives import reduction as _red
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike, DType
@@ -265,16 +271,31 @@ def tile(A: ArrayLike, reps: int | Sequence[int]) -> Array:
     return _shape.reshape(out, tuple(r * n for r, n in zip(reps, shape)))
 
 
-def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None) -> Array:
+def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None, *,
+           total_repeat_length: int | None = None) -> Array:
     """Each entry repeated ``repeats`` times (an int, or one count per entry) along ``axis``
     (of the flattened array by default). The derivative of an entry sums over its copies.
 
+    The counts decide the length of the result, so traced counts (under jit or vmap) need
+    ``total_repeat_length``, that length, as in JAX: a longer result repeats the last entry
+    further, a shorter one is cut.
+
     Example:
-        >>> import functrans.numpy as fnp
+        >>> import functrans as ft, functrans.numpy as fnp
         >>> fnp.repeat(fnp.array([1.0, 2.0]), 2).tolist()
         [1.0, 1.0, 2.0, 2.0]
+        >>> ft.jit(lambda r: fnp.repeat(fnp.array([1.0, 2.0]), r, total_repeat_length=4))(
+        ...     fnp.array([1, 2])).tolist()
+        [1.0, 2.0, 2.0, 2.0]
     """
     a = as_array(a)
+    if total_repeat_length is not None:
+        return _repeat_to_length(a, repeats, axis, operator.index(total_repeat_length))
+    if isinstance(repeats, Tracer) and not _has_value(repeats):
+        raise errors.UnsupportedError(
+            "fnp.repeat needs the values of its repeats: they decide the length of the result, "
+            "which jit and vmap must know while they record the function. Pass that length as "
+            "total_repeat_length=, as in JAX, or make the repeats a static argument.")
     counts = host_values(concrete_index(repeats))  # the output's shape depends on them
     if counts.size == 0:
         counts = counts.astype(np.intp)
@@ -287,3 +308,36 @@ def repeat(a: ArrayLike, repeats: ArrayLike, axis: int | None = None) -> Array:
     # host-data: made on the host, placed on the operand's device
     idx = np.repeat(np.arange(a.shape[axis]), counts)
     return take_axis(a, placed_like(idx, a), axis)
+
+
+def _has_value(x: Tracer) -> bool:
+    try:
+        x.to_concrete()
+    except errors.TracerConversionError:
+        return False
+    return True
+
+
+def _repeat_to_length(a: Array, repeats: ArrayLike, axis: int | None, length: int) -> Array:
+    """``repeat`` with a result of ``length`` entries along ``axis``, whatever the counts."""
+    if axis is None:
+        a = _shape.reshape(a, (math.prod(a.shape),))
+        axis = 0
+    axis = normalize_axis(axis, len(a.shape))
+    n = a.shape[axis]
+    if length < 0:
+        raise ValueError(f"total_repeat_length must not be negative, got {length}")
+    if n == 0:
+        if length:
+            raise ValueError(f"repeat of an empty axis cannot make {length} entries")
+        return a
+    counts = as_array(repeats)
+    if counts.dtype.kind not in "iub":
+        raise TypeError(f"repeats must be integers, got dtype {counts.dtype}")
+    counts = _shape.broadcast_to(counts, (n,))
+    ends = _cumulative.cumsum(counts, axis=0)  # entry i fills [ends[i-1], ends[i])
+    # host-data: positions of the result, placed where a is
+    positions = placed_like(np.arange(length).reshape(length, 1), a)
+    idx = _red.reduce_sum(convert_element_type(_ew.le(_shape.reshape(ends, (1, n)), positions),
+                                               new_dtype=np.int64), (1,))
+    return take_axis(a, _ew.min(idx, n - 1), axis)

@@ -1,7 +1,8 @@
 """Value-dependent results given a static size, as JAX's ``size=`` and ``length=`` do:
 ``nonzero``, ``where(condition)``, ``flatnonzero`` and ``argwhere`` with ``size`` and
-``fill_value``, ``bincount`` with ``length``; the same numbers eagerly, under jit and under
-vmap, on both backends, against NumPy's result padded or cut by hand."""
+``fill_value``, ``bincount`` with ``length``, ``repeat`` with ``total_repeat_length``; the
+same numbers eagerly, under jit and under vmap, on both backends, against NumPy's result
+padded or cut by hand."""
 from __future__ import annotations
 
 import numpy as np
@@ -143,3 +144,39 @@ def test_unique_with_a_size_under_vmap_with_nans_and_derivatives(backend):
         ft.jit(fnp.unique)(np.ones(3))
     with pytest.raises(ValueError, match="fill_value needs size"):
         fnp.unique(np.ones(3), fill_value=0.0)
+
+
+def repeated_to(a, counts, axis, length):
+    """NumPy's repeat cut to ``length`` entries along ``axis`` or padded with the last one."""
+    out = np.moveaxis(np.repeat(a, counts, axis=axis), axis, 0)
+    last = np.moveaxis(a, axis, 0)[-1:]
+    out = np.concatenate([out[:length]] + [last] * max(0, length - out.shape[0]))
+    return np.moveaxis(out, 0, axis)
+
+
+@given(st.lists(st.integers(0, 3), min_size=1, max_size=4), st.integers(0, 9), st.sampled_from([0, 1]))
+def test_repeat_with_a_total_length_matches_numpy_cut_or_padded(counts, length, axis):
+    a = np.arange(2.0 * len(counts)).reshape((2, len(counts)) if axis else (len(counts), 2)) + 1
+    counts = np.array(counts)
+    want = repeated_to(a, counts, axis, length)
+    f = lambda a, r: fnp.repeat(a, r, axis=axis, total_repeat_length=length)
+    for got in (f(a, counts), ft.jit(f)(a, counts), ft.vmap(f, in_axes=(None, 0))(a, counts[None])[0]):
+        np.testing.assert_array_equal(got, want)
+    # each entry's derivative counts its copies in the result
+    g = ft.grad(lambda a: fnp.sum(f(a, counts)))(a)
+    np.testing.assert_array_equal(g, _copies(counts, axis, length, a.shape))
+
+
+def _copies(counts, axis, length, shape):
+    idx = np.repeat(np.arange(len(counts)), counts)[:length]
+    idx = np.concatenate([idx, np.full(max(0, length - len(idx)), len(counts) - 1)])
+    per_entry = np.bincount(idx.astype(np.int64), minlength=len(counts)).astype(float)
+    return np.broadcast_to(per_entry if axis else per_entry[:, None], shape)
+
+
+def test_repeat_with_traced_counts_and_no_length_names_total_repeat_length():
+    x = np.array([1.0, 2.0, 3.0])
+    for transform, r in ((ft.jit, np.array([1, 0, 2])), (ft.vmap, np.array([[1, 0, 2]]))):
+        with pytest.raises(ft.errors.UnsupportedError, match="total_repeat_length="):
+            transform(lambda r: fnp.repeat(x, r))(r)
+    assert ft.jit(lambda r: fnp.repeat(x, r, total_repeat_length=4))(np.array([1, 0, 2])).tolist() == [1, 3, 3, 3]
