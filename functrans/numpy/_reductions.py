@@ -295,36 +295,42 @@ def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType 
 
 
 def _nan_extreme(reducer: Callable[..., Array], fill: float, a: ArrayLike, axis: int | Sequence[int] | None,
-                 keepdims: bool) -> Array:
+                 keepdims: bool, initial: ArrayLike | None, where: ArrayLike | None) -> Array:
     a = as_array(a)
     if a.dtype.kind not in "fc":
-        return reducer(a, axis, keepdims)
+        return reducer(a, axis, keepdims, initial=initial, where=where)
     nan = isnan(a)
-    out = reducer(_ew.select(nan, fill, a), axis, keepdims)
+    out = reducer(_ew.select(nan, fill, a), axis, keepdims, initial=initial, where=where)
+    if initial is not None:
+        return out  # a slice without numbers gives initial, as in JAX (and NumPy along an axis)
     all_nan = min(nan, axis, keepdims)  # True where every entry is NaN
     return _ew.select(all_nan, np.nan, out)
 
 
-def nanmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
-    """Largest entry ignoring NaN (NaN where all entries are NaN).
+def nanmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+           initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+    """Largest entry ignoring NaN (NaN where all entries are NaN, ``initial`` if given).
+    ``initial`` and ``where`` are ``max``'s.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.nanmax(fnp.array([1.0, fnp.nan, 3.0])))
         3.0
     """
-    return _nan_extreme(max, -np.inf, a, axis, keepdims)
+    return _nan_extreme(max, -np.inf, a, axis, keepdims, initial, where)
 
 
-def nanmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False) -> Array:
-    """Smallest entry ignoring NaN (NaN where all entries are NaN).
+def nanmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+           initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+    """Smallest entry ignoring NaN (NaN where all entries are NaN, ``initial`` if given).
+    ``initial`` and ``where`` are ``min``'s.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.nanmin(fnp.array([1.0, fnp.nan, 3.0])))
         1.0
     """
-    return _nan_extreme(min, np.inf, a, axis, keepdims)
+    return _nan_extreme(min, np.inf, a, axis, keepdims, initial, where)
 
 
 def nanargmax(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Array:

@@ -76,24 +76,31 @@ def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
     return keep_dims(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims)
 
 
+def _mask(where: ArrayLike) -> Array:
+    """A ``where=`` argument as a boolean array."""
+    where = as_array(where)
+    return where if where.dtype == np.bool_ else _ew.ne(where, 0)
+
+
 def _masked_count(a: Array, axes: tuple[int, ...], where: ArrayLike, keepdims: bool) -> Array:
     """How many entries of ``a`` over ``axes`` the mask ``where`` keeps, in ``a``'s real dtype."""
-    where = as_array(where)
-    where = where if where.dtype == np.bool_ else _ew.ne(where, 0)
+    where = _mask(where)
     ones = _shape.broadcast_to(convert_element_type(where, new_dtype=np.finfo(a.dtype).dtype), tuple(a.shape))
     return sum(ones, axes, keepdims=keepdims)
 
 
-def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
-        keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
+        keepdims: bool = False, *, where: ArrayLike | None = None, correction: float | None = None) -> Array:
     """Variance over ``axis``, ``sum((a - mean)**2) / (n - ddof)``, of the entries where
-    ``where`` (a boolean mask broadcast against ``a``) is true.
+    ``where`` (a boolean mask broadcast against ``a``) is true. ``correction`` is NumPy 2's
+    and JAX's other name for ``ddof``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.var(fnp.array([1.0, 3.0])))
         1.0
     """
+    ddof = _ddof(ddof, correction)
     xp = plain_module(a)
     if xp is not None and not any_tracer(where):
         return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
@@ -112,15 +119,17 @@ def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
     return keep_dims(_ew.div(total, _count(a.shape, axes) - ddof), a.shape, axes, keepdims)
 
 
-def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
-        keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
-    """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof, where=where))``.
+def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
+        keepdims: bool = False, *, where: ArrayLike | None = None, correction: float | None = None) -> Array:
+    """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof, where=where))``;
+    ``correction`` is another name for ``ddof``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.std(fnp.array([1.0, 3.0])))
         1.0
     """
+    ddof = _ddof(ddof, correction)
     xp = plain_module(a)
     if xp is not None and not any_tracer(where):
         return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
@@ -128,11 +137,10 @@ def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
     return _sqrt_of_variance(var(a, axis, dtype, ddof, keepdims, where=where))
 
 
-def _masked_var(a: Array, axes: tuple[int, ...], ddof: int, keepdims: bool, where: ArrayLike) -> Array:
+def _masked_var(a: Array, axes: tuple[int, ...], ddof: float, keepdims: bool, where: ArrayLike) -> Array:
     # The deviations outside the mask are zeroed before they are squared: there an entry may
     # be inf or nan, and a zero cotangent times it would be nan.
-    where = as_array(where)
-    where = where if where.dtype == np.bool_ else _ew.ne(where, 0)
+    where = _mask(where)
     centered = _ew.select(where, _ew.sub(a, mean(a, axes, keepdims=True, where=where)), 0.0)
     if a.dtype.kind == "c":
         squares = _ew.real(_ew.mul(centered, _ew.conj(centered)))
@@ -159,8 +167,9 @@ def _sqrt_of_variance_jvp(primals: tuple[Array, ...], tangents: tuple[Array, ...
 
 
 def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-            keepdims: bool = False) -> Array:
-    """Mean of the entries that are not NaN (NaN where all are).
+            keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+    """Mean of the entries that are not NaN (NaN where all are), among those where ``where``
+    (a boolean mask broadcast against ``a``) is true.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -171,13 +180,14 @@ def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType 
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
     present = logical_not(isnan(a))
-    count = sum(present, axis, keepdims=keepdims)
-    return _ew.div(nansum(a, axis, keepdims=keepdims), convert_element_type(count, new_dtype=a.dtype))
+    count = sum(present, axis, keepdims=keepdims, where=where)
+    return _ew.div(nansum(a, axis, keepdims=keepdims, where=where), convert_element_type(count, new_dtype=a.dtype))
 
 
-def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
-           keepdims: bool = False) -> Array:
-    """Variance of the entries that are not NaN.
+def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
+           keepdims: bool = False, *, where: ArrayLike | None = None, correction: float | None = None) -> Array:
+    """Variance of the entries that are not NaN (among those where ``where`` is true).
+    ``correction`` is NumPy 2's other name for ``ddof``.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -187,10 +197,13 @@ def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
     a = inexact(a)
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
+    ddof = _ddof(ddof, correction)
     nan = isnan(a)
+    if where is not None:
+        nan = _ew.logical_or(nan, logical_not(_mask(where)))  # (left out as NaN entries are)
     # NaN entries are zeroed before the squares, not after: a zero cotangent times a NaN
     # deviation would be NaN, and reach every entry of the slice through the mean.
-    centered = _ew.select(nan, 0.0, _ew.sub(a, nanmean(a, axis, keepdims=True)))
+    centered = _ew.select(nan, 0.0, _ew.sub(a, nanmean(a, axis, keepdims=True, where=where)))
     squares = _ew.real(_ew.mul(centered, _ew.conj(centered))) if a.dtype.kind == "c" else \
         _ew.mul(centered, centered)
     total = sum(squares, axis, keepdims=keepdims)
@@ -198,16 +211,26 @@ def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
     return _ew.div(total, convert_element_type(_ew.sub(count, ddof), new_dtype=total.dtype))
 
 
-def nanstd(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: int = 0,
-           keepdims: bool = False) -> Array:
-    """Standard deviation of the entries that are not NaN.
+def nanstd(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
+           keepdims: bool = False, *, where: ArrayLike | None = None, correction: float | None = None) -> Array:
+    """Standard deviation of the entries that are not NaN (among those where ``where`` is
+    true). ``correction`` is NumPy 2's other name for ``ddof``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.nanstd(fnp.array([1.0, fnp.nan, 3.0])))
         1.0
     """
-    return _sqrt_of_variance(nanvar(a, axis, dtype, ddof, keepdims))
+    return _sqrt_of_variance(nanvar(a, axis, dtype, ddof, keepdims, where=where, correction=correction))
+
+
+def _ddof(ddof: float, correction: float | None) -> float:
+    """The degrees of freedom subtracted, given as ``ddof`` or as NumPy 2's ``correction``."""
+    if correction is None:
+        return ddof
+    if ddof != 0:
+        raise ValueError("var and std got both ddof and correction, two names of one number: pass one")
+    return correction
 
 
 def average(a: ArrayLike, axis: int | Sequence[int] | None = None, weights: ArrayLike | None = None,

@@ -569,3 +569,44 @@ def test_masked_reduction_errors_name_the_fix():
         ft.jit(lambda a: fnp.max(a, where=a > 0))(MASKED_X)
     with pytest.raises(ValueError, match=r"where= has shape \(2, 3, 4\).*\(3, 4\)"):
         ft.jit(lambda a: fnp.sum(a, where=np.ones((2, 3, 4), bool)))(MASKED_X)
+
+
+NAN_X = np.where(np.isin(np.arange(12).reshape(3, 4), [1, 8, 9]), np.nan, MASKED_X)
+
+
+@pytest.mark.parametrize("name", ["nanmean", "nanvar", "nanstd", "nanmax", "nanmin"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nan_reductions_with_where_match_numpy_and_differentiate_the_kept_numbers(name, dtype):
+    x = NAN_X.astype(dtype)
+    extra = {"initial": 0.25} if name in ("nanmax", "nanmin") else {}
+    fn = lambda a, w, axis: getattr(fnp, name)(a, axis=axis, where=w, **extra)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for axis in (None, 0, 1):
+            for where in MASKS[1:]:
+                want = getattr(np, name)(x, axis=axis, where=where, **extra)
+                for got in (fn(x, where, axis), ft.jit(fn, static_argnums=2)(x, where, axis)):
+                    assert got.dtype == want.dtype and got.shape == want.shape
+                    np.testing.assert_allclose(got, want, rtol=1e-6)
+    keep = ~np.isnan(NAN_X) & MASKS[1]
+    g = ft.grad(lambda a: fnp.sum(fn(a, MASKS[1], 1)))(NAN_X)
+    assert np.all(np.isfinite(g)) and not np.any(g[~keep])
+    row = NAN_X[2]
+    check_grads(lambda v: fn(fnp.where(np.isnan(row), np.nan, v), MASKS[2], None), (np.nan_to_num(row),), order=2)
+
+
+def test_a_nan_extreme_with_initial_gives_it_for_a_slice_without_numbers():
+    # as JAX does, and NumPy along an axis (NumPy's 1-D path gives nan)
+    assert float(fnp.nanmax(np.array([np.nan, np.nan]), initial=1.0)) == 1.0
+    got = ft.jit(lambda a: fnp.nanmin(a, axis=1, initial=0.5))(np.array([[np.nan, np.nan], [1.0, np.nan]]))
+    np.testing.assert_array_equal(got, [0.5, 0.5])
+
+
+@pytest.mark.parametrize("name", ["var", "std", "nanvar", "nanstd"])
+def test_correction_is_ddof_by_numpy_2s_name(name):
+    x = np.array([1.0, 2.0, 4.0, 7.0])
+    want = getattr(np, name)(x, correction=1.5)
+    assert float(getattr(fnp, name)(x, correction=1.5)) == pytest.approx(want, rel=1e-14)
+    assert float(ft.jit(lambda a: getattr(fnp, name)(a, correction=1.5))(x)) == pytest.approx(want, rel=1e-14)
+    with pytest.raises(ValueError, match="both ddof and correction"):
+        getattr(fnp, name)(x, ddof=1, correction=1)
