@@ -192,21 +192,26 @@ def diff(a: ArrayLike, n: int = 1, axis: int = -1, prepend: ArrayLike | None = N
     return a
 
 
-def gradient(f: ArrayLike, *varargs: float, axis: int | Sequence[int] | None = None,
+def gradient(f: ArrayLike, *varargs: ArrayLike, axis: int | Sequence[int] | None = None,
              edge_order: int = 1) -> Array | tuple[Array, ...]:
     """Second-order central differences inside, first- or second-order one-sided differences
-    at the edges (``edge_order`` 1 or 2), with uniform spacing given by scalars in ``varargs``.
+    at the edges (``edge_order`` 1 or 2), as ``numpy.gradient``. Each entry of ``varargs`` is
+    a scalar spacing, or the 1-D coordinates of the samples along its axis (differentiable
+    too); one entry serves every axis.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.gradient(fnp.array([1.0, 4.0, 9.0, 16.0])).tolist()
         [3.0, 4.0, 6.0, 7.0]
+        >>> fnp.gradient(fnp.array([0.0, 1.0, 9.0]), fnp.array([0.0, 1.0, 3.0])).tolist()
+        [1.0, 2.0, 4.0]
     """
     f = inexact(f)
     nd = len(f.shape)
     axes = normalize_axes(axis, nd)
     if edge_order not in (1, 2):
         raise ValueError("'edge_order' greater than 2 not supported")
+    spacing: list[ArrayLike]
     if len(varargs) == 0:
         spacing = [1.0] * len(axes)
     elif len(varargs) == 1:
@@ -215,14 +220,21 @@ def gradient(f: ArrayLike, *varargs: float, axis: int | Sequence[int] | None = N
         spacing = list(varargs)
     if len(spacing) != len(axes):
         raise TypeError("invalid number of arguments: give one spacing, or one per axis")
-    if any(shape_of(operand(h)) for h in spacing):  # any backend's arrays
-        raise NotImplementedError("functrans.numpy.gradient supports scalar spacings only")
     outs = []
     for ax, h in zip(axes, spacing):
         n = f.shape[ax]
         if n < edge_order + 1:
             raise ValueError("Shape of array too small to calculate a numerical gradient, "
                              "at least (edge_order + 1) elements are required.")
+        h_shape = shape_of(operand(h))
+        if h_shape:
+            if len(h_shape) != 1:
+                raise ValueError("distances must be either scalars or 1d")
+            if h_shape[0] != n:
+                raise ValueError("when 1d, distances must match the length of the corresponding dimension")
+            out = _gradient_at_coordinates(f, inexact(h), ax, edge_order)
+            outs.append(out if out.dtype == f.dtype else convert_element_type(out, new_dtype=f.dtype))  # NumPy's
+            continue
 
         def at(i: int, ax: int = ax, n: int = n) -> Array:  # the entry at position i (negative from the end)
             return slice_axis(f, ax, i % n, i % n + 1)
@@ -236,6 +248,45 @@ def gradient(f: ArrayLike, *varargs: float, axis: int | Sequence[int] | None = N
         inner = _ew.div(_ew.sub(slice_axis(f, ax, 2, n), slice_axis(f, ax, 0, n - 2)), 2.0 * h)
         outs.append(concatenate([first, inner, last], ax))
     return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _gradient_at_coordinates(f: Array, x: Array, ax: int, edge_order: int) -> Array:
+    """``gradient`` along ``ax`` for samples at the coordinates ``x``: the derivative at each
+    sample of the parabola through it and its two neighbours (inside; at the edges the line
+    through two samples, or the parabola through three for ``edge_order`` 2)."""
+    n = f.shape[ax]
+    dx = diff(x)
+
+    def along(c: Array) -> Array:  # a 1-D coefficient lying along ax
+        return _shape.reshape(c, tuple(shape_of(c)[0] if i == ax else 1 for i in range(len(f.shape))))
+
+    def at(i: int) -> Array:
+        return slice_axis(f, ax, i % n, i % n + 1)
+
+    def combine(ca: Array, fa: Array, cb: Array, fb: Array, cc: Array, fc: Array) -> Array:
+        return _ew.add(_ew.add(_ew.mul(ca, fa), _ew.mul(cb, fb)), _ew.mul(cc, fc))
+
+    d1, d2 = slice_axis(dx, 0, 0, n - 2), slice_axis(dx, 0, 1, n - 1)
+    d12 = _ew.add(d1, d2)
+    inner = combine(along(_ew.div(_ew.neg(d2), _ew.mul(d1, d12))), slice_axis(f, ax, 0, n - 2),
+                    along(_ew.div(_ew.sub(d2, d1), _ew.mul(d1, d2))), slice_axis(f, ax, 1, n - 1),
+                    along(_ew.div(d1, _ew.mul(d2, d12))), slice_axis(f, ax, 2, n))
+    first_dx, last_dx = slice_axis(dx, 0, 0, 1), slice_axis(dx, 0, n - 2, n - 1)
+    if edge_order == 1:
+        first = _ew.div(_ew.sub(at(1), at(0)), along(first_dx))
+        last = _ew.div(_ew.sub(at(-1), at(-2)), along(last_dx))
+    else:
+        a, b = first_dx, slice_axis(dx, 0, 1, 2)  # the first two steps
+        ab = _ew.add(a, b)
+        first = combine(along(_ew.div(_ew.neg(_ew.add(_ew.mul(a, 2.0), b)), _ew.mul(a, ab))), at(0),
+                        along(_ew.div(ab, _ew.mul(a, b))), at(1),
+                        along(_ew.div(_ew.neg(a), _ew.mul(b, ab))), at(2))
+        a, b = slice_axis(dx, 0, n - 3, n - 2), last_dx  # the last two steps
+        ab = _ew.add(a, b)
+        last = combine(along(_ew.div(b, _ew.mul(a, ab))), at(-3),
+                       along(_ew.div(_ew.neg(ab), _ew.mul(a, b))), at(-2),
+                       along(_ew.div(_ew.add(_ew.mul(b, 2.0), a), _ew.mul(b, ab))), at(-1))
+    return concatenate([first, inner, last], ax)
 
 
 def nancumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -> Array:

@@ -466,6 +466,31 @@ def test_gradient_edge_orders_match_numpy(edge_order):
         fnp.gradient(np.ones(edge_order), edge_order=edge_order)
 
 
+@pytest.mark.parametrize("edge_order", [1, 2])
+@pytest.mark.parametrize("n", [3, 6])
+def test_gradient_at_coordinates_matches_numpy_and_differentiates_them(edge_order, n):
+    rng = np.random.default_rng(4)
+    coords = np.cumsum(rng.uniform(0.2, 1.5, n))
+    x = rng.normal(size=(4, n))
+    want = np.gradient(x, coords, axis=1, edge_order=edge_order)
+    f = lambda v, c: fnp.gradient(v, c, axis=1, edge_order=edge_order)
+    for got in (f(x, coords), ft.jit(f)(x, coords), ft.vmap(f, in_axes=(0, None))(x[:, None], coords)[:, 0]):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    got32 = f(x.astype(np.float32), coords)  # NumPy's dtype: the samples'
+    assert got32.dtype == np.float32
+    np.testing.assert_allclose(got32, np.gradient(x.astype(np.float32), coords, axis=1, edge_order=edge_order),
+                               rtol=1e-5)
+    for got, ref in zip(fnp.gradient(x.T, coords, 0.5, edge_order=edge_order),
+                        np.gradient(x.T, coords, 0.5, edge_order=edge_order)):
+        np.testing.assert_allclose(got, ref, rtol=1e-13)
+    # a quadratic is differentiated exactly by the three-point stencils, on any grid
+    if edge_order == 2:
+        np.testing.assert_allclose(fnp.gradient(coords ** 2, coords, edge_order=2), 2 * coords, rtol=1e-12)
+    check_grads(f, (x, coords), order=2)
+    with pytest.raises(ValueError, match="must match the length"):
+        fnp.gradient(x, coords[1:], axis=1)
+
+
 @pytest.mark.parametrize("method, ufunc", [("multiply", np.multiply), ("divide", np.divide),
                                            ("min", np.minimum), ("max", np.maximum)])
 def test_index_updates_apply_every_repeat_like_ufunc_at(method, ufunc):
