@@ -41,8 +41,8 @@ def _result_dtype(arrays: Sequence[Array]) -> np.dtype:
     return np.result_type(*(a.dtype for a in arrays))
 
 
-def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0) -> Array:
-    """Join arrays along an existing dimension.
+def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0, *, dtype: DType | None = None) -> Array:
+    """Join arrays along an existing dimension (in ``dtype`` if given, as ``hstack`` does).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -59,12 +59,12 @@ def concatenate(arrays: Sequence[ArrayLike], axis: int | None = 0) -> Array:
     if nd == 0:
         raise ValueError("zero-dimensional arrays cannot be concatenated")
     axis = normalize_axis(axis, nd)
-    dtype = _result_dtype(values)
+    dtype = _result_dtype(values) if dtype is None else np.dtype(dtype)
     return _shape.concatenate([convert_element_type(a, new_dtype=dtype) for a in values], axis)
 
 
-def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
-    """Join arrays of the same shape along a new dimension.
+def stack(arrays: Sequence[ArrayLike], axis: int = 0, *, dtype: DType | None = None) -> Array:
+    """Join arrays of the same shape along a new dimension (in ``dtype`` if given).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -78,7 +78,7 @@ def stack(arrays: Sequence[ArrayLike], axis: int = 0) -> Array:
     if len(shapes) != 1:
         raise ValueError(f"all input arrays must have the same shape, got {sorted(shapes)}")
     axis = normalize_axis(axis, len(values[0].shape) + 1)
-    return concatenate([expand_dims(a, axis) for a in values], axis)
+    return concatenate([expand_dims(a, axis) for a in values], axis, dtype=dtype)
 
 
 def hstack(tup: Sequence[ArrayLike], *, dtype: DType | None = None) -> Array:

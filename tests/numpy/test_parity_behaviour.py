@@ -177,3 +177,15 @@ def test_arange_with_traced_bounds_says_they_decide_its_length(fn, args):
                                                                r"start \+ step \* fnp.arange\(n\)"):
             transform(fn)(*call_args)
     assert float(ft.grad(lambda s: fnp.sum(fnp.arange(4.0) * s))(2.0)) == 6.0
+
+
+@pytest.mark.parametrize("name", ["concatenate", "stack"])
+def test_concatenate_and_stack_take_a_dtype_as_numpy_and_jax(name):
+    parts = [np.array([1.5, 2.0]), np.array([3, 4])]
+    want = getattr(np, name)(parts, dtype=np.float32)
+    for got in (getattr(fnp, name)(parts, dtype=np.float32),
+                ft.jit(lambda a, b: getattr(fnp, name)([a, b], dtype=np.float32))(*parts)):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, want)
+    g = ft.grad(lambda a: fnp.sum(getattr(fnp, name)([a, a], dtype=np.float32)))(parts[0])
+    assert g.dtype == np.float64 and g.tolist() == [2.0, 2.0]
