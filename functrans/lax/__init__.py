@@ -2,6 +2,7 @@
 rules (custom_jvp, custom_vjp), rematerialisation (checkpoint) and staged control flow
 (cond, switch, while_loop, scan, ...), and JAX's lax names of the primitives ported code
 uses most (functrans.lax.add, dot_general, Precision, ...)."""
+from functrans.lax._cumulative import cumlogsumexp, cummax, cummin, cumprod
 from functrans.lax._ops import (  # JAX's lax names, thin applications of primitives
     Precision,
     abs,
@@ -84,7 +85,8 @@ from functrans.lax.while_loop import while_loop
 __all__ = [
     "abs", "add", "argmax", "argmin", "associative_scan", "atan2", "batch_as_block", "broadcast",
     "broadcast_in_dim", "canonicalize_precision", "ceil", "concatenate", "cond",
-    "conv_general_dilated", "convert_element_type", "cos", "cumsum", "custom_linear_solve",
+    "conv_general_dilated", "convert_element_type", "cos", "cumlogsumexp", "cummax", "cummin",
+    "cumprod", "cumsum", "custom_linear_solve",
     "custom_root", "div", "dot", "dot_general", "dynamic_index_in_dim", "dynamic_slice",
     "dynamic_slice_in_dim", "dynamic_update_index_in_dim", "dynamic_update_slice",
     "dynamic_update_slice_in_dim", "eq", "exp", "expand_dims", "expm1", "floor",

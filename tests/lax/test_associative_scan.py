@@ -88,3 +88,37 @@ def test_fn_must_return_its_arguments_type():
         lax.associative_scan(lambda a, b: (a + b).astype(np.float32), np.ones(4))
     with pytest.raises(ValueError, match="same length along axis 0"):
         lax.associative_scan(add, (np.ones(4), np.ones(3)))
+
+
+# -- JAX's running reductions built on it -----------------------------------------------------
+
+RUNNING = {
+    "cummax": np.maximum.accumulate, "cummin": np.minimum.accumulate, "cumprod": np.cumprod,
+    "cumlogsumexp": np.logaddexp.accumulate,
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNNING))
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+def test_running_reductions_match_numpys_accumulate(name, reverse, axis):
+    x = RNG.normal(size=(3, 5)).astype(np.float32)
+    want = RUNNING[name](np.flip(x, axis), axis=axis) if reverse else RUNNING[name](x, axis=axis)
+    want = np.flip(want, axis) if reverse else want
+    fn = lambda v: getattr(lax, name)(v, axis=axis, reverse=reverse)
+    for got in (fn(x), ft.jit(fn)(x)):
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    if axis != 0:
+        np.testing.assert_allclose(ft.vmap(lambda v: getattr(lax, name)(v, reverse=reverse))(x), want, rtol=1e-6)
+    check_grads(fn, (x.astype(np.float64),), order=2)
+
+
+def test_running_extremes_share_ties_and_products_differentiate_through_zeros():
+    g = ft.grad(lambda v: lax.cummax(v)[-1])(np.array([1.0, 3.0, 3.0, 2.0]))
+    assert g.tolist() == [0.0, 0.5, 0.5, 0.0]
+    g = ft.grad(lambda v: lax.cumprod(v)[-1])(np.array([2.0, 0.0, 3.0]))
+    assert g.tolist() == [0.0, 6.0, 0.0]
+    assert float(lax.cumlogsumexp(np.array([1000.0, 1000.0]))[-1]) == pytest.approx(1000.0 + np.log(2.0))
+    with pytest.raises(ValueError, match="axis 2 is out of bounds"):
+        lax.cummax(np.ones((2, 2)), axis=2)
