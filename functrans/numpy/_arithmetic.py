@@ -13,7 +13,7 @@ import numpy as np
 from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
-from functrans.numpy._ufuncs import binary_ufunc, unary_ufunc
+from functrans.numpy._ufuncs import binary_ufunc, numpy_number, unary_ufunc
 from functrans.numpy._util import floating, number_beside, operand, pair_beside
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type
@@ -256,10 +256,21 @@ def power(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     if type(x1) in PY_SCALARS and type(x2) in PY_SCALARS:  # NumPy's value, not Python's:
         # numpy-only: two Python numbers, no array; (-8.0) ** (1/3) is nan, 2 ** -1 an error
         return np.power(x1, x2)
+    x1 = numpy_number(operand(x1), x2)
+    if type(x2) is int:
+        return integer_pow_p.bind(x1, y=x2)
+    return pow_p.bind(x1, operand(x2))
+
+
+def _power_operator(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+    """``**`` of traced arrays: Python's rules for numbers, as the function without jit."""
     x1 = operand(x1)
     if type(x2) is int:
         return integer_pow_p.bind(x1, y=x2)
     return pow_p.bind(x1, operand(x2))
+
+
+power.operator_form = _power_operator  # type: ignore[attr-defined]
 
 
 def float_power(x1: ArrayLike, x2: ArrayLike, /) -> Array:

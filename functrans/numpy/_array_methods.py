@@ -11,6 +11,11 @@ from functrans.core.trace import Tracer
 from functrans.primitives import elementwise as _ew
 
 
+def _op(f: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """The form of the binary function ``f`` for a traced array's operator (see ``binary_ufunc``)."""
+    return getattr(f, "operator_form", f)
+
+
 def _swap(f: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     def swapped(self: Any, other: Any) -> Any:
         return f(other, self)
@@ -79,33 +84,33 @@ def _boolean_operator(symbol: str, logical: Callable[..., Any], swap: bool = Fal
 
 def _install(fnp: ModuleType) -> None:
     T: Any = Tracer  # a class extended here: its methods are set at run time
-    T.__add__ = fnp.add
-    T.__radd__ = _swap(fnp.add)
-    T.__sub__ = fnp.subtract
-    T.__rsub__ = _swap(fnp.subtract)
-    T.__mul__ = fnp.multiply
-    T.__rmul__ = _swap(fnp.multiply)
-    T.__truediv__ = fnp.divide
-    T.__rtruediv__ = _swap(fnp.divide)
-    T.__floordiv__ = fnp.floor_divide
-    T.__rfloordiv__ = _swap(fnp.floor_divide)
-    T.__mod__ = fnp.mod
-    T.__rmod__ = _swap(fnp.mod)
+    T.__add__ = _op(fnp.add)
+    T.__radd__ = _swap(_op(fnp.add))
+    T.__sub__ = _op(fnp.subtract)
+    T.__rsub__ = _swap(_op(fnp.subtract))
+    T.__mul__ = _op(fnp.multiply)
+    T.__rmul__ = _swap(_op(fnp.multiply))
+    T.__truediv__ = _op(fnp.divide)
+    T.__rtruediv__ = _swap(_op(fnp.divide))
+    T.__floordiv__ = _op(fnp.floor_divide)
+    T.__rfloordiv__ = _swap(_op(fnp.floor_divide))
+    T.__mod__ = _op(fnp.mod)
+    T.__rmod__ = _swap(_op(fnp.mod))
     T.__divmod__ = fnp.divmod
     T.__rdivmod__ = _swap(fnp.divmod)
-    T.__pow__ = fnp.power
-    T.__rpow__ = _swap(fnp.power)
+    T.__pow__ = _op(fnp.power)
+    T.__rpow__ = _swap(_op(fnp.power))
     T.__matmul__ = fnp.matmul
     T.__rmatmul__ = _swap(fnp.matmul)
     T.__neg__ = lambda self: _ew.neg(self)
     T.__pos__ = lambda self: self
     T.__abs__ = lambda self: _ew.abs(self)
-    T.__lt__ = fnp.less
-    T.__le__ = fnp.less_equal
-    T.__gt__ = fnp.greater
-    T.__ge__ = fnp.greater_equal
-    T.__eq__ = fnp.equal
-    T.__ne__ = fnp.not_equal
+    T.__lt__ = _op(fnp.less)
+    T.__le__ = _op(fnp.less_equal)
+    T.__gt__ = _op(fnp.greater)
+    T.__ge__ = _op(fnp.greater_equal)
+    T.__eq__ = _op(fnp.equal)
+    T.__ne__ = _op(fnp.not_equal)
     T.__getitem__ = fnp.getitem
     T.__and__ = _boolean_operator("&", fnp.logical_and)
     T.__rand__ = _boolean_operator("&", fnp.logical_and, swap=True)

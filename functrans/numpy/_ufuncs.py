@@ -15,8 +15,11 @@ from typing import Any
 import numpy as np
 
 from functrans._abstract import PY_SCALARS
+from functrans.core.ir import Var
 from functrans.core.primitive import Primitive
+from functrans.core.staging import scalar_kind
 from functrans.numpy._util import PASS_THROUGH, PLAIN_TYPES, number_beside, operand, route_through_primitives
+from functrans.primitives.conversion import convert_element_type_p
 from functrans.typing import Array, ArrayLike
 
 # Plain operands that NumPy's ufunc handles exactly as the primitive's implementation does:
@@ -24,6 +27,22 @@ from functrans.typing import Array, ArrayLike
 _PLAIN = PLAIN_TYPES
 _SEQUENCES = (list, tuple)  # operands NumPy makes an array of
 _NUMBERS = PY_SCALARS
+_NUMBER_LIKE = PY_SCALARS | {Var}  # Python numbers, and the variables of jit standing for them
+
+
+def numpy_number(x1: Any, x2: Any) -> Any:
+    """``x1``, or when ``x1`` and ``x2`` both stand for Python numbers in a ``jit`` recording,
+    ``x1`` as the NumPy scalar NumPy makes of such numbers: the recorded program then computes
+    what NumPy's function gives the eager call, not what Python's operators give.
+
+    Example:
+        >>> numpy_number(np.ones(2), 1.0).shape
+        (2,)
+    """
+    k1, k2 = scalar_kind(x1), scalar_kind(x2)
+    if k1 is None or k2 is None or type(x1) is not Var and type(x2) is not Var:
+        return x1
+    return convert_element_type_p.bind(x1, new_dtype=np.result_type(k1, k2))  # (even to its own dtype)
 _ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
 route_through_primitives(globals())
 
@@ -66,7 +85,9 @@ def unary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
 
 def binary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
     """Decorator: the broadcasting elementwise function ``f(x1, x2, /)`` that calls ``ufunc``
-    when a NumPy array meets a NumPy array or a scalar, and binds ``prim`` otherwise.
+    when a NumPy array meets a NumPy array or a scalar, and binds ``prim`` otherwise. Two
+    Python numbers (or jit's variables standing for them) get NumPy's value and type;
+    ``f.operator_form``, the traced array's operator, keeps Python's rules for them instead.
 
     Example:
         >>> from functrans.primitives.elementwise import add_p
@@ -87,12 +108,26 @@ def binary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
                 return ufunc(x1, x2)
             if t1 in _NUMBERS and t2 in _NUMBERS:  # NumPy's values, not Python's operators':
                 return ufunc(x1, x2)  # power(-8.0, 1/3) is nan, not complex; divide(1, 0) is inf
+            if t1 in _NUMBER_LIKE and t2 in _NUMBER_LIKE:  # (jit: the same for traced numbers)
+                x1 = numpy_number(x1, x2)
             if t1 not in PASS_THROUGH:  # (lists of numbers: made where the other operand is)
                 x1 = number_beside(x1, x2) if t1 in _SEQUENCES else operand(x1)
             if t2 not in PASS_THROUGH:
                 x2 = number_beside(x2, x1) if t2 in _SEQUENCES else operand(x2)
             return bind(x1, x2)
 
-        return functools.update_wrapper(fn, spec)
+        def operator_form(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+            # The traced array's operator: Python's rules for numbers, as the function without
+            # jit applies the operator to the numbers themselves (a / b of two floats is a float).
+            t1, t2 = type(x1), type(x2)
+            if t1 not in PASS_THROUGH:
+                x1 = number_beside(x1, x2) if t1 in _SEQUENCES else operand(x1)
+            if t2 not in PASS_THROUGH:
+                x2 = number_beside(x2, x1) if t2 in _SEQUENCES else operand(x2)
+            return bind(x1, x2)
+
+        out = functools.update_wrapper(fn, spec)
+        out.operator_form = operator_form  # type: ignore[attr-defined]
+        return out
 
     return make

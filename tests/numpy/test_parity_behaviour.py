@@ -4,6 +4,8 @@ the ones whose result shapes depend on values raise an error that says so and na
 NumPy's in-place writers and error settings keep NumPy's behaviour on NumPy arrays."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 import pytest
 
@@ -134,8 +136,24 @@ def test_functions_of_two_python_numbers_give_numpys_values(name, x1, x2):
     with np.errstate(all="ignore"):
         want = getattr(np, name)(x1, x2)
         got = getattr(fnp, name)(x1, x2)
-    assert type(got) is type(want)
+        jitted = ft.jit(lambda a, b: getattr(fnp, name)(a, b))(x1, x2)  # traced Python numbers
+    assert type(got) is type(want) and type(jitted) is type(want)
     np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(jitted, want)
+
+
+@pytest.mark.parametrize("op, x1, x2", [
+    (operator.pow, -8.0, 1 / 3), (operator.truediv, 1.0, 4.0), (operator.add, 1, 2), (operator.lt, 1.0, 2.0),
+    (operator.mul, True, 3), (operator.floordiv, 7.5, 2), (operator.mod, -7, 3),
+])
+def test_operators_of_traced_python_numbers_keep_pythons_rules(op, x1, x2):
+    # the function without jit applies the operator to the numbers themselves
+    want = op(x1, x2)
+    got = ft.jit(lambda a, b: op(a, b))(x1, x2)
+    assert got == want and np.asarray(got).dtype == np.asarray(want).dtype
+    # so a ratio of two Python floats still leaves a float32 array float32, as without jit
+    x32 = np.ones(2, np.float32)
+    assert ft.jit(lambda x, a, b: x * (a / b))(x32, 0.1, 2.0).dtype == np.float32
 
 
 def test_power_of_python_ints_to_a_negative_power_raises_as_numpy():
