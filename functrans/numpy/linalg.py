@@ -233,8 +233,9 @@ def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None) -> Array:
 
 
 def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
-    """The lower-triangular ``L`` with ``L @ L^H = a`` (``upper=True``: ``L^H``), for a
-    Hermitian positive-definite ``a``. Only the lower triangle of ``a`` is read, and the
+    """The lower-triangular ``L`` with ``L @ L^H = a`` (``upper=True``: the upper ``U`` with
+    ``U^H @ U = a``), for a Hermitian positive-definite ``a``. As in NumPy, only the lower
+    triangle of ``a`` is read (``upper=True``: the upper one), traced or not, and the
     derivative treats ``a`` as Hermitian (only the Hermitian part of a perturbation counts).
 
     Example:
@@ -245,11 +246,16 @@ def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     a = _square(a)
     if type(a) is np.ndarray:
         return np.linalg.cholesky(a, upper=upper)  # numpy-only: NumPy arrays only, by the check above
+    # The upper factor of a, from its upper triangle, is the conjugate transpose of the lower
+    # factor of a^H, whose lower triangle is that upper triangle.
     if not any_tracer(a):  # CuPy's cholesky takes a only, and gives the lower factor
-        low = array_module(a).linalg.cholesky(a)
-        return low.swapaxes(-1, -2).conj() if upper else low
-    low = _la.cholesky(a)
-    return _la.mH(low) if upper else low
+        xp = array_module(a)
+        if not upper:
+            return xp.linalg.cholesky(a)
+        return xp.linalg.cholesky(a.swapaxes(-1, -2).conj()).swapaxes(-1, -2).conj()
+    if not upper:
+        return _la.cholesky(a)
+    return _la.mH(_la.cholesky(_la.mH(a)))
 
 
 def eigh(a: ArrayLike, UPLO: str = "L") -> tuple[Array, Array]:

@@ -143,21 +143,54 @@ def cho_solve(c_and_lower: tuple[ArrayLike, bool], b: ArrayLike, overwrite_b: bo
     return solve_triangular(c, y, lower=False)
 
 
+# SciPy's names of the structures solve can assume, and the structure each one means here.
+_STRUCTURES = {None: "gen", "gen": "gen", "general": "gen", "banded": "gen", "sym": "sym",
+               "symmetric": "sym", "her": "her", "hermitian": "her", "pos": "pos",
+               "positive definite": "pos", "diagonal": "diagonal", "tridiagonal": "tridiagonal",
+               "upper triangular": "upper", "lower triangular": "lower"}
+
+
+def _from_triangle(a: Array, lower: bool, conjugate: bool) -> Array:
+    """The symmetric (``conjugate``: Hermitian) matrix whose ``lower`` (or upper) triangle,
+    diagonal included, is that of ``a``: the only part of ``a`` SciPy reads for these."""
+    if conjugate:
+        return _fla._hermitian_from(a, lower)
+    strict = fnp.tril(a, -1) if lower else fnp.triu(a, 1)
+    return fnp.tril(fnp.triu(a)) + strict + _fla.matrix_transpose(strict)
+
+
 def solve(a: ArrayLike, b: ArrayLike, lower: bool = False, overwrite_a: bool = False,
-          overwrite_b: bool = False, check_finite: bool = True, assume_a: str = "gen",
+          overwrite_b: bool = False, check_finite: bool = True, assume_a: str | None = "gen",
           transposed: bool = False) -> Array:
-    """The solution of ``a @ x = b`` (``assume_a='pos'`` uses a Cholesky factorisation).
+    """The solution of ``a @ x = b``. As in SciPy, ``assume_a`` says which part of ``a`` is
+    read: ``'gen'`` (or ``None``, ``'banded'``) all of it; ``'sym'``, ``'her'`` and ``'pos'``
+    (a Cholesky factorisation) the ``lower`` triangle if ``lower`` else the upper one;
+    ``'upper triangular'``, ``'lower triangular'``, ``'diagonal'`` and ``'tridiagonal'`` that
+    part.
 
     Example:
         >>> import functrans.scipy.linalg as fsl, numpy as np
         >>> fsl.solve(np.array([[2.0, 0.0], [0.0, 4.0]]), np.array([2.0, 2.0])).tolist()
         [1.0, 0.5]
     """
+    structure = _STRUCTURES.get(assume_a) if isinstance(assume_a, (str, type(None))) else None
+    if structure is None:
+        raise ValueError(f"solve: assume_a={assume_a!r} is not a matrix structure SciPy knows; "
+                         f"use one of {sorted(k for k in _STRUCTURES if k)}")
+    # The structure picks the part of a that is read; transposed then applies to what was read.
+    if structure in ("upper", "lower"):
+        return solve_triangular(a, b, trans=int(transposed), lower=structure == "lower")
+    a = _fla._matrix(a)
+    if structure == "pos":  # a^T = conj(a) for a Hermitian a
+        return cho_solve(cho_factor(conj(a) if transposed else a, lower=lower), b)
+    b = inexact(b)
+    if structure in ("sym", "her"):
+        a = _from_triangle(a, lower, conjugate=structure == "her" and a.dtype.kind == "c")
+    elif structure != "gen":
+        band = 1 if structure == "tridiagonal" else 0
+        a = fnp.tril(fnp.triu(a, -band), band)
     if transposed:
         a = _fla.matrix_transpose(a)
-    if assume_a in ("pos", "positive definite"):
-        return cho_solve(cho_factor(a, lower=True), b)
-    b = inexact(b)
     if len(b.shape) >= 2 and len(operand(a).shape) == 2 and not any_tracer(a, b):
         return array_module_of(a, b).linalg.solve(a, b)
     return _fla.solve(a, b)

@@ -115,3 +115,43 @@ def test_det_inv_svd_take_scipys_arguments():
         np.testing.assert_allclose(np.abs(got), np.abs(ref), rtol=1e-12)
     np.testing.assert_allclose(fsl.svd(a, compute_uv=False), sl.svd(a, compute_uv=False), rtol=1e-12)
     check_grads(lambda a: fsl.svd(a, full_matrices=False)[1], (a,), order=2)
+
+
+# A positive-definite matrix whose two triangles disagree (each triangle, mirrored, is still
+# positive definite), so the triangle a function reads shows in its value.
+_TWO_TRIANGLES = np.array([[4.0, -0.5, 0.9], [1.0, 3.0, 0.2], [1.5, 0.2, 2.0]]).T
+
+
+def test_upper_cholesky_reads_the_upper_triangle_traced_or_not():
+    a = _TWO_TRIANGLES
+    upper = sl.cholesky(a)  # SciPy's default: the upper factor, from the upper triangle
+    np.testing.assert_allclose(upper, np.linalg.cholesky(a, upper=True), rtol=1e-14)
+    runs = {"eager": fsl.cholesky, "jit": ft.jit(fsl.cholesky),
+            "vmap": lambda a: ft.vmap(fsl.cholesky)(a[None])[0],
+            "numpy upper, jit": ft.jit(lambda a: ft.numpy.linalg.cholesky(a, upper=True))}
+    for name, run in runs.items():
+        np.testing.assert_allclose(run(a), upper, rtol=1e-12, err_msg=name)
+    np.testing.assert_allclose(ft.jit(lambda a: fsl.cholesky(a, lower=True))(a),
+                               sl.cholesky(a, lower=True), rtol=1e-12)
+    check_grads(lambda a: fsl.cholesky(a @ a.T + np.eye(3)), (a,), order=2)
+
+
+@pytest.mark.parametrize("assume_a", [None, "gen", "sym", "her", "pos", "diagonal", "tridiagonal",
+                                      "upper triangular", "lower triangular"])
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("transposed", [False, True])
+def test_solve_reads_the_part_of_a_its_structure_names(assume_a, lower, transposed):
+    a, b = _TWO_TRIANGLES, np.array([[1.0, 0.5], [2.0, -1.0], [3.0, 0.0]])
+    kwargs = {"assume_a": assume_a, "lower": lower, "transposed": transposed}
+    expected = sl.solve(a, b, **kwargs)
+    np.testing.assert_allclose(fsl.solve(a, b, **kwargs), expected, rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(lambda a, b: fsl.solve(a, b, **kwargs))(a, b), expected, rtol=1e-12)
+    np.testing.assert_allclose(fsl.solve(a, b[:, 0], **kwargs), expected[:, 0], rtol=1e-12)
+    # The Cholesky derivative counts only the symmetric part of a perturbation of a.
+    symmetric = (lambda a: a + a.T) if assume_a == "pos" else (lambda a: a)
+    check_grads(lambda a, b: fsl.solve(symmetric(a), b, **kwargs), (a, b), order=2)
+
+
+def test_solve_names_an_unknown_structure():
+    with pytest.raises(ValueError, match="assume_a='symetric'.*'symmetric'"):
+        fsl.solve(np.eye(2), np.ones(2), assume_a="symetric")
