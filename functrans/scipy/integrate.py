@@ -1,14 +1,16 @@
 """SciPy's ``integrate`` names, differentiable: ``odeint`` with SciPy's (and HIPS autograd's)
-calling convention, solved by ``functrans.integrate.odeint``."""
+calling convention, solved by ``functrans.integrate.odeint``, and ``trapezoid``."""
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from typing import Any
 
+import functrans.numpy as fnp
 from functrans.integrate import odeint as _odeint
+from functrans.typing import Array, ArrayLike
 
-__all__ = ["odeint"]
+__all__ = ["odeint", "trapezoid"]
 
 # SciPy's options for LSODA's internals, which a Dormand-Prince solver has no use for.
 _LSODA_ONLY = ("Dfun", "col_deriv", "full_output", "ml", "mu", "tcrit", "h0", "hmin", "ixpr",
@@ -69,3 +71,20 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float | 
     return _odeint(func, y0, t, *args, rtol=tol if rtol is None else rtol,
                    atol=tol if atol is None else atol, mxstep=mxstep or math.inf,
                    hmax=hmax or math.inf)
+
+
+def trapezoid(y: ArrayLike, x: ArrayLike | None = None, dx: float = 1.0, axis: int = -1) -> Array:
+    """``scipy.integrate.trapezoid``: the integral of ``y`` along ``axis`` by the trapezoidal
+    rule, at the points ``x`` or spaced ``dx`` apart (``functrans.numpy.trapezoid``).
+    Differentiable in ``y`` and ``x``.
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> from functrans.scipy.integrate import trapezoid
+        >>> x = fnp.linspace(0.0, 1.0, 3)
+        >>> float(trapezoid(x ** 2, x))
+        0.375
+        >>> ft.grad(lambda y: trapezoid(y, dx=0.5))(fnp.ones(3)).tolist()
+        [0.25, 0.5, 0.25]
+    """
+    return fnp.trapezoid(y, x, dx, axis)
