@@ -121,8 +121,9 @@ def inv(a: ArrayLike) -> Array:
 
 
 def det(a: ArrayLike) -> Array:
-    """The determinant. Its derivative is ``det(a) * trace(inv(a) @ da)`` (``a`` must be
-    invertible for the derivative).
+    """The determinant. Its derivative is ``trace(adj(a) @ da)``: from the cofactors up to
+    3 x 3, so exact at singular matrices too, and ``det(a) * trace(inv(a) @ da)`` beyond
+    (``a`` must then be invertible for the derivative).
 
     Example:
         >>> import functrans.numpy as fnp

@@ -459,10 +459,34 @@ def qr(a):
     return qr_p.bind(a)
 
 
-# --- det: d det(A) = det(A) trace(A^-1 dA) ---------------------------------------------------------
+# --- det: d det(A) = trace(adj(A) dA), adj(A) = det(A) A^-1 -----------------------------------------
+# Up to 3 x 3 the adjugate is written out as cofactors, polynomials in the entries: exact at
+# singular matrices too, to every order. Larger matrices go through solve, which needs A
+# invertible.
 det_p = Primitive("det")
 det_p.impl = lambda a: array_module(a).linalg.det(a)
 det_p.shape_rule = lambda a: (a.shape[:-2], a.dtype)
+
+
+def _entry(x, i, j):
+    """``x[..., i, j]``."""
+    lead = tuple(x.shape[:-2])
+    k = len(lead)
+    return reshape(slice_(x, (0,) * k + (i, j), lead + (i + 1, j + 1)), lead)
+
+
+def _cofactor(a, i, j):
+    """``(-1)**(i + j)`` times the determinant of ``a`` (2 x 2 or 3 x 3) without row ``i`` and
+    column ``j``."""
+    n = a.shape[-1]
+    r = [k for k in range(n) if k != i]
+    c = [k for k in range(n) if k != j]
+    if n == 2:
+        minor = _entry(a, r[0], c[0])
+    else:
+        minor = sub(mul(_entry(a, r[0], c[0]), _entry(a, r[1], c[1])),
+                    mul(_entry(a, r[0], c[1]), _entry(a, r[1], c[0])))
+    return neg(minor) if (i + j) % 2 else minor
 
 
 def _det_jvp(primals, tangents):
@@ -470,7 +494,16 @@ def _det_jvp(primals, tangents):
     out = det_p.bind(a)
     if t is zero:
         return out, zero
-    return out, mul(out, _matrix_trace(solve(a, t)))
+    n = a.shape[-1]
+    if n == 1:
+        return out, _entry(t, 0, 0)
+    if n > 3:
+        return out, mul(out, _matrix_trace(solve(a, t)))
+    terms = [mul(_cofactor(a, i, j), _entry(t, i, j)) for i in range(n) for j in range(n)]
+    tangent = terms[0]
+    for term in terms[1:]:
+        tangent = add(tangent, term)
+    return out, tangent
 
 
 det_p.jvp = _det_jvp

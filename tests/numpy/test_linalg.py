@@ -40,6 +40,29 @@ def test_logdet_gradient_is_inverse_transpose():
     assert np.allclose(ft.grad(fnp.linalg.det)(A), np.linalg.det(A) * np.linalg.inv(A).T)
 
 
+def test_det_derivative_at_singular_small_matrices_is_the_adjugate():
+    # The gradient of det is the transposed adjugate (the cofactor matrix), defined at singular
+    # matrices too; JAX gives the same numbers.
+    rank_one = np.array([[1.0, 2.0], [2.0, 4.0]])
+    rank_two = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [1.0, 0.0, 1.0]])
+    cases = [(rank_one, [[4.0, -2.0], [-2.0, 1.0]]),
+             (rank_two, [[4.0, 4.0, -4.0], [-2.0, -2.0, 2.0], [0.0, 0.0, 0.0]]),
+             (np.diag([1.0, 0.0, 1.0]), np.diag([0.0, 1.0, 0.0])),
+             (np.zeros((3, 3)), np.zeros((3, 3))), (np.zeros((1, 1)), [[1.0]])]
+    for a, cofactors in cases:
+        for grad in (ft.grad(fnp.linalg.det), ft.jit(ft.grad(fnp.linalg.det)), ft.grad(fsl.det)):
+            np.testing.assert_array_equal(grad(a), cofactors)
+    np.testing.assert_array_equal(ft.vmap(ft.grad(fnp.linalg.det))(np.stack([rank_one, np.eye(2)])),
+                                  [[[4.0, -2.0], [-2.0, 1.0]], np.eye(2)])
+    # det of a 2 x 2 matrix is a * d - b * c: its Hessian is constant.
+    np.testing.assert_array_equal(ft.hessian(fnp.linalg.det)(rank_one).reshape(4, 4),
+                                  [[0, 0, 0, 1], [0, 0, -1, 0], [0, -1, 0, 0], [1, 0, 0, 0]])
+    for a in (rank_one, rank_two, np.zeros((3, 3)), rng.standard_normal((2, 3, 3))):
+        check_grads(fnp.linalg.det, (a,), order=2)
+        check_grads(fnp.linalg.det, (a + 1j * rng.standard_normal(a.shape),), order=2)
+    assert ft.grad(fnp.linalg.det)(rank_two.astype(np.float32)).dtype == np.float32
+
+
 def test_complex_solve_and_det():
     z = A + 0.5j * rng.standard_normal((3, 3))
     b = rng.standard_normal(3) + 1j * rng.standard_normal(3)
