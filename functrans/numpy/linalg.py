@@ -389,8 +389,8 @@ def svdvals(x: ArrayLike, /) -> Array:
 
 def qr(a: ArrayLike, mode: str = "reduced") -> Array | tuple[Array, Array]:
     """QR decomposition ``a = Q @ R`` (a named pair), ``Q`` with orthonormal columns and ``R``
-    upper triangular; ``mode='r'`` gives ``R`` only. Derivatives need at least as many rows
-    as columns.
+    upper triangular (``mode='complete'``: ``Q`` square); ``mode='r'`` gives ``R`` only.
+    Derivatives need at least as many rows as columns (and, for ``'complete'``, as many).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -401,10 +401,10 @@ def qr(a: ArrayLike, mode: str = "reduced") -> Array | tuple[Array, Array]:
     a = _matrix(a)
     if not any_tracer(a):
         return array_module(a).linalg.qr(a, mode)
-    if mode not in ("reduced", "r"):
-        raise NotImplementedError("functrans.numpy.linalg.qr supports mode='reduced' and 'r' on "
-                                  "traced arrays")
-    q, r = _la.qr(a)
+    if mode not in ("reduced", "complete", "r"):
+        raise NotImplementedError(f"functrans.numpy.linalg.qr supports mode='reduced', 'complete' and "
+                                  f"'r' on traced arrays, got mode={mode!r}")
+    q, r = _la.qr(a, full_matrices=mode == "complete" and a.shape[-2] > a.shape[-1])
     return r if mode == "r" else np.linalg._linalg.QRResult(q, r)
 
 

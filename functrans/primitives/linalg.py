@@ -415,29 +415,34 @@ def svd(a, full_matrices: bool = False):
     return svd_p.bind(a, full_matrices=full_matrices)
 
 
-# --- qr: a = q @ r, q with orthonormal columns, r upper triangular (reduced) -----------------------------
+# --- qr: a = q @ r, q with orthonormal columns, r upper triangular (reduced; full_matrices: q square) ----
 qr_p = Primitive("qr", multiple_results=True)
-qr_p.impl = lambda a: tuple(array_module(a).linalg.qr(a, mode="reduced"))
+qr_p.impl = lambda a, *, full_matrices=False: tuple(
+    array_module(a).linalg.qr(a, mode="complete" if full_matrices else "reduced"))
 
 
-def _qr_shape(a):
+def _qr_shape(a, *, full_matrices=False):
     m, n = a.shape[-2:]
-    k = min(m, n)
+    k = m if full_matrices else min(m, n)
     return [(a.shape[:-2] + (m, k), a.dtype), (a.shape[:-2] + (k, n), a.dtype)]
 
 
 qr_p.shape_rule = _qr_shape
 
 
-def _qr_jvp(primals, tangents):
+def _qr_jvp(primals, tangents, *, full_matrices=False):
     (a,), (t,) = primals, tangents
-    q, r = qr_p.bind(a)
+    q, r = qr_p.bind(a, full_matrices=full_matrices)
     if t is zero:
         return (q, r), (zero, zero)
     m, n = a.shape[-2:]
     if m < n:
         raise NotImplementedError("The derivative of qr is implemented for matrices with at least "
                                   "as many rows as columns.")
+    if full_matrices and m > n:
+        raise NotImplementedError("The derivative of qr(mode='complete') of a matrix with more rows "
+                                  "than columns is not defined (the extra columns of q are arbitrary); "
+                                  "use mode='reduced'.")
     # dA R^-1 as the transpose of R^-T dA^T
     dx_rinv = mT(triangular_solve(r, mT(t), lower=False, transpose_a=True))
     qt_dx_rinv = mm(mH(q), dx_rinv)
@@ -455,8 +460,8 @@ qr_p.jvp = _qr_jvp
 _leading_batch(qr_p)
 
 
-def qr(a):
-    return qr_p.bind(a)
+def qr(a, full_matrices: bool = False):
+    return qr_p.bind(a, full_matrices=full_matrices)
 
 
 # --- det: d det(A) = trace(adj(A) dA), adj(A) = det(A) A^-1 -----------------------------------------

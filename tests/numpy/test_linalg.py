@@ -156,3 +156,26 @@ def test_eig_of_a_rotation_and_its_derivative():
     rebuild = lambda a: fnp.real(fnp.linalg.eig(a)[1] @ fnp.diag(fnp.linalg.eig(a)[0])
                                  @ fnp.linalg.inv(fnp.linalg.eig(a)[1]))
     check_grads(rebuild, (rot + 0.1 * rng.standard_normal((2, 2)),), order=1, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (3, 3), (2, 5, 3)])
+def test_qr_complete_traced_is_numpys(shape):
+    a = rng.standard_normal(shape)
+    q, r = np.linalg.qr(a, mode="complete")
+    runs = {"jit": ft.jit(lambda a: fnp.linalg.qr(a, mode="complete")),
+            "vmap": lambda a: ft.vmap(lambda x: fnp.linalg.qr(x, mode="complete"))(a[None]),
+            "scipy full, jit": ft.jit(lambda a: fsl.qr(a, mode="full"))}
+    for name, run in runs.items():
+        got_q, got_r = run(a)
+        if name == "vmap":
+            got_q, got_r = got_q[0], got_r[0]
+        np.testing.assert_allclose(got_q, q, rtol=1e-12, atol=1e-14, err_msg=name)
+        np.testing.assert_allclose(got_r, r, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+def test_qr_complete_derivative():
+    check_grads(lambda a: tuple(fnp.linalg.qr(a, mode="complete")), (A,), order=2)
+    with pytest.raises(NotImplementedError, match="extra columns of q are arbitrary"):
+        ft.grad(lambda a: fnp.linalg.qr(a, mode="complete")[0].sum())(rng.standard_normal((4, 3)))
+    with pytest.raises(NotImplementedError, match="mode='raw'"):
+        ft.jit(lambda a: fnp.linalg.qr(a, mode="raw"))(A)
