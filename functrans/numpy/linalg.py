@@ -486,7 +486,9 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array
 
 def matrix_rank(A: ArrayLike, tol: float | None = None, hermitian: bool = False, *,
                 rtol: float | None = None) -> Array:
-    """The number of singular values above the tolerance (read from concrete values).
+    """The number of singular values above the tolerance: ``tol``, or by default ``rtol``
+    (``max(m, n) * eps`` if not given) times the largest singular value. Traceable (an
+    integer array under jit and vmap).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -494,8 +496,8 @@ def matrix_rank(A: ArrayLike, tol: float | None = None, hermitian: bool = False,
         1
     """
     value = operand(A)
-    if any_tracer(value):
-        value = value.to_concrete()
+    if any_tracer(value, tol, rtol):
+        return _traced_rank(inexact(value), tol, hermitian, rtol)
     if type(value) is np.ndarray:
         # numpy-only: NumPy arrays only, by the check above
         return np.linalg.matrix_rank(value, tol=tol, hermitian=hermitian, rtol=rtol)
@@ -503,6 +505,34 @@ def matrix_rank(A: ArrayLike, tol: float | None = None, hermitian: bool = False,
     if rtol is not None:
         options["rtol"] = rtol
     return array_module(value).linalg.matrix_rank(value, tol=tol, **options)
+
+
+def _per_matrix(v: ArrayLike) -> Any:
+    """A tolerance, one number or one per matrix of a stack, against the singular values."""
+    if isinstance(v, (int, float)):
+        return float(v)
+    v = as_array(v)
+    return _shape.expand_dims(v, (len(v.shape),))
+
+
+def _traced_rank(a: Array, tol: ArrayLike | None, hermitian: bool, rtol: ArrayLike | None) -> Array:
+    """``matrix_rank`` as NumPy computes it, in traceable operations."""
+    if tol is not None and rtol is not None:
+        raise ValueError("`tol` and `rtol` can't be both set.")
+    if len(a.shape) < 2:
+        return _red.reduce_max(convert_element_type(_ew.ne(a, 0), new_dtype=np.intp),
+                               tuple(range(len(a.shape))))
+    s = _abs(eigvalsh(a)) if hermitian else svd(a, compute_uv=False)
+    last = len(s.shape) - 1
+    if tol is None:
+        if rtol is None:
+            rtol = max(a.shape[-2:]) * float(np.finfo(s.dtype).eps)
+        largest = _shape.expand_dims(_red.reduce_max(s, (last,)), (last,))
+        bound = _ew.mul(largest, _per_matrix(rtol))
+    else:
+        bound = _per_matrix(tol)
+    above = convert_element_type(_ew.gt(s, bound), new_dtype=np.intp)
+    return _red.reduce_sum(above, (last,))
 
 
 def cond(x: ArrayLike, p: NormOrder | None = None) -> Array:

@@ -179,3 +179,21 @@ def test_qr_complete_derivative():
         ft.grad(lambda a: fnp.linalg.qr(a, mode="complete")[0].sum())(rng.standard_normal((4, 3)))
     with pytest.raises(NotImplementedError, match="mode='raw'"):
         ft.jit(lambda a: fnp.linalg.qr(a, mode="raw"))(A)
+
+
+def test_matrix_rank_under_jit_and_vmap_is_numpys():
+    cases = [np.eye(3), np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 0.5, 2.0]), np.zeros((2, 2)),
+             rng.standard_normal((2, 4, 3)), np.diag([1.0, 1e-20, 1.0]), np.zeros(3), np.array([0.0, 1.0])]
+    for a in cases:
+        for options in ({}, {"tol": 0.5}, {"rtol": 0.3}, {"hermitian": True}):
+            if options.get("hermitian") and (a.ndim < 2 or a.shape[-1] != a.shape[-2]):
+                continue
+            expected = np.linalg.matrix_rank(a, **options)
+            got = ft.jit(lambda a, o=options: fnp.linalg.matrix_rank(a, **o))(a)
+            np.testing.assert_array_equal(got, expected)
+            assert got.shape == np.shape(expected)
+    stack = np.stack([np.eye(3), np.diag([1.0, 0.0, 0.0])])
+    np.testing.assert_array_equal(ft.vmap(fnp.linalg.matrix_rank)(stack), [3, 1])
+    assert ft.jit(lambda a, t: fnp.linalg.matrix_rank(a, tol=t))(np.diag([3.0, 2.0, 1.0]), 1.5) == 2
+    with pytest.raises(ValueError, match="both"):
+        ft.jit(lambda a: fnp.linalg.matrix_rank(a, tol=1.0, rtol=1.0))(np.eye(2))
