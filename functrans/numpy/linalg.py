@@ -522,7 +522,7 @@ def _traced_rank(a: Array, tol: ArrayLike | None, hermitian: bool, rtol: ArrayLi
     if len(a.shape) < 2:
         return _red.reduce_max(convert_element_type(_ew.ne(a, 0), new_dtype=np.intp),
                                tuple(range(len(a.shape))))
-    s = _abs(eigvalsh(a)) if hermitian else svd(a, compute_uv=False)
+    s: Any = _abs(eigvalsh(a)) if hermitian else svd(a, compute_uv=False)
     last = len(s.shape) - 1
     if tol is None:
         if rtol is None:
