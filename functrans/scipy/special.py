@@ -107,16 +107,32 @@ def digamma(x: ArrayLike) -> Array:
 psi = digamma
 
 
-def polygamma(n: int, x: ArrayLike) -> Array:
-    """The ``n``-th derivative of ``digamma`` (``n`` a non-negative integer, not traced).
+def polygamma(n: ArrayLike, x: ArrayLike) -> Array:
+    """The ``n``-th derivative of ``digamma`` (``n`` a non-negative integer; NaN for others, as
+    in SciPy). An ``n`` that is an array, or traced, broadcasts against ``x`` and gives SciPy's
+    formula ``(-1)**(n + 1) * gamma(n + 1) * zeta(n + 1, x)`` (``digamma`` where ``n = 0``).
+    Differentiable in ``x``.
 
     Example:
         >>> import functrans.scipy.special as fsp
         >>> round(float(fsp.polygamma(1, 1.0)), 12)  # pi**2 / 6
         1.644934066848
+        >>> [round(v, 6) for v in fsp.polygamma([0, 1], 1.0).tolist()]
+        [-0.577216, 1.644934]
     """
-    n = int(n.to_concrete() if isinstance(n, Tracer) else n)  # a Python int: the order is static
-    return _sp.polygamma(n, as_float(x))
+    number: Any = n
+    if not isinstance(n, Tracer) and np.ndim(n) == 0 and float(number).is_integer():
+        return _sp.polygamma(int(number), as_float(x))  # a Python int: the order is a static parameter
+    x = as_float(x)
+    order = as_float(n)  # in x's dtype when x is an array (a Python float x is weakly typed)
+    if hasattr(x, "dtype"):
+        order = convert_element_type(as_array(order), new_dtype=x.dtype)
+    order = stop_gradient(order)
+    # (-1)**(n + 1), NaN for an n that is not an integer, as SciPy's real power gives
+    sign = 2.0 * fnp.remainder(order, 2.0) - 1.0
+    sign = fnp.where(fnp.equal(fnp.floor(order), order), sign, sign * np.nan)
+    higher = sign * gamma(order + 1.0) * zeta(order + 1.0, x)
+    return fnp.where(fnp.equal(order, 0.0), digamma(x), higher)
 
 
 def i0(x: ArrayLike) -> Array:

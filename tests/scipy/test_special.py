@@ -69,6 +69,22 @@ def test_polygamma():
         check_grads(lambda x: fsp.polygamma(n, x), (x,), order=2, atol=1e-5, rtol=1e-5)
 
 
+def test_polygamma_of_an_array_or_traced_order_is_scipys():
+    n, x = np.array([0, 1, 2, 3]), np.array([0.5, 2.0, 3.5, 7.0])
+    expected = ss.polygamma(n, x)
+    np.testing.assert_allclose(fsp.polygamma(n, x), expected, rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(fsp.polygamma)(n, x), expected, rtol=1e-12)
+    np.testing.assert_allclose(ft.vmap(fsp.polygamma)(n, x), expected, rtol=1e-12)
+    np.testing.assert_allclose(fsp.polygamma(n[:, None], x), ss.polygamma(n[:, None], x), rtol=1e-12)
+    np.testing.assert_allclose(fsp.polygamma(n, -2.5), ss.polygamma(n, -2.5), rtol=1e-12)
+    # an order that is not an integer is NaN, as SciPy's (not rounded down)
+    np.testing.assert_array_equal(fsp.polygamma(np.array([1.5, 2.0]), 2.0), ss.polygamma(np.array([1.5, 2.0]), 2.0))
+    assert np.isnan(fsp.polygamma(1.5, 2.0)) and np.isnan(ss.polygamma(1.5, 2.0))
+    np.testing.assert_allclose(ft.grad(lambda x: fsp.polygamma(n, x).sum())(x), ss.polygamma(n + 1, x), rtol=1e-12)
+    check_grads(lambda x: fsp.polygamma(n, x), (x,), order=2, atol=1e-5, rtol=1e-5)
+    assert fsp.polygamma(n, x.astype(np.float32)).dtype == np.float32
+
+
 @pytest.mark.parametrize("axis", [None, 0, 1, (0, 1), -1])
 def test_softmax_family_matches_scipy(axis):
     x = np.random.default_rng(1).standard_normal((3, 4)) * 3
