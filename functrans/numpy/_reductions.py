@@ -17,6 +17,7 @@ from functrans._abstract import shape_of
 from functrans.api import custom_jvp
 from functrans.backend import array_module
 from functrans.numpy._indexing import diagonal
+from functrans.numpy._indexing import where as _where
 from functrans.numpy._util import (
     any_tracer,
     as_array,
@@ -359,7 +360,8 @@ def nanargmin(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> 
 
 
 def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLike | None = None,
-              keepdims: bool = False, return_sign: bool = False) -> Array | tuple[Array, Array]:
+              keepdims: bool = False, return_sign: bool = False, *,
+              where: ArrayLike | None = None) -> Array | tuple[Array, Array]:
     """``log(sum(b * exp(a)))`` over ``axis``, computed without overflow (the maximum is
     taken out first). Its gradient is the softmax: with equal entries every one gets
     ``1/n``, and entries equal to -inf get exactly 0 (all of
@@ -371,6 +373,8 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
         b: optional weights, broadcast against ``a`` (may be negative with ``return_sign``).
         keepdims: keep the reduced axes with size 1.
         return_sign: also return the sign of the sum (then the value is ``log|sum|``).
+        where: as in JAX, a mask broadcast against ``a``: only the entries where it is True
+            count (the others weigh 0 and get a derivative of 0).
 
     Returns:
         The reduced array (and its sign with ``return_sign``).
@@ -383,6 +387,13 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
         [0.5, 0.5, 0.0]
     """
     a = inexact(a)
+    if where is not None:
+        mask = as_array(where)
+        if mask.dtype != np.bool_:
+            mask = _ew.ne(mask, 0)
+        a = _where(mask, a, -np.inf)
+        if b is not None:
+            b = _where(mask, inexact(b), 0.0)
     axes = normalize_axes(axis, len(a.shape))
     if b is None and not return_sign:
         return _logsumexp(a, tuple(axes), keepdims)

@@ -282,3 +282,25 @@ def test_ndtri_is_accurate_in_both_tails():
     x = scipy.special.ndtri(1e-20)
     expected = np.sqrt(2 * np.pi) * np.exp(x * x / 2)
     np.testing.assert_allclose(ft.grad(lambda q: fsp.ndtri(q))(1e-20), expected, rtol=1e-12)
+
+
+def test_logsumexp_where_masks_entries_as_jax_does():
+    # Expected values are JAX's (jax.scipy.special.logsumexp with where=).
+    a = np.array([[1.0, 2.0, 3.0], [4.0, -1.0, 0.5]])
+    mask = np.array([[True, False, True], [False, False, False]])
+    b = np.array([1.0, -2.0, 0.5])
+    np.testing.assert_allclose(fsp.logsumexp(a, axis=1, where=mask), [ss.logsumexp([1.0, 3.0]), -np.inf])
+    np.testing.assert_allclose(fsp.logsumexp(a, where=mask[0]), ss.logsumexp(a[:, [0, 2]]), rtol=1e-14)
+    value, sign = fsp.logsumexp(a, axis=1, b=b, where=mask, return_sign=True)
+    np.testing.assert_allclose(value, [ss.logsumexp([1.0, 3.0], b=[1.0, 0.5]), -np.inf], rtol=1e-14)
+    np.testing.assert_array_equal(sign, [1.0, 0.0])
+    np.testing.assert_allclose(fsp.logsumexp(a, b=2.0, where=mask), np.log(2.0) + ss.logsumexp([1.0, 3.0]), rtol=1e-14)
+    grad = ft.grad(lambda x: fsp.logsumexp(x, where=mask))(a)
+    np.testing.assert_allclose(grad, [[1 / (1 + np.e ** 2), 0.0, 1 / (1 + np.e ** -2)], [0.0, 0.0, 0.0]], rtol=1e-14)
+    np.testing.assert_array_equal(ft.jit(lambda x: fsp.logsumexp(x, axis=1, where=mask))(a),
+                                  fsp.logsumexp(a, axis=1, where=mask))
+    np.testing.assert_array_equal(ft.vmap(lambda x, m: fsp.logsumexp(x, where=m))(a, mask),
+                                  fsp.logsumexp(a, axis=1, where=mask))
+    assert fsp.logsumexp(a.astype(np.float32), where=mask).dtype == np.float32
+    assert ft.numpy.logsumexp(a, where=mask) == fsp.logsumexp(a, where=mask)
+    check_grads(lambda x: fsp.logsumexp(x, axis=1, b=b, where=mask[:1]), (a,), order=2)
