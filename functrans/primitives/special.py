@@ -141,8 +141,10 @@ def _x_log_impl(log_name, shift):
         backend = backend_of(like)
         xp = backend.xp
         x_zero = (x == 0) & ~xp.isnan(y)  # 0 * log(NaN) is NaN, as SciPy
-        safe = xp.where(x_zero, 1.0 - shift, y)
-        zero = backend.full((), 0, xp.result_type(x, y), backend.device_of(like))
+        dtype = xp.result_type(x, y)  # a Python number is weak: a float32 x with y = 0.5 stays float32
+        one = backend.full((), 1.0 - shift, dtype, backend.device_of(like))
+        safe = xp.where(x_zero, one, y)
+        zero = backend.full((), 0, dtype, backend.device_of(like))
         return xp.where(x_zero, zero, x * getattr(xp, log_name)(safe))
 
     return impl

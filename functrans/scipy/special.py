@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer
 from functrans.numpy._reductions import any as _any
 from functrans.numpy._reductions import logsumexp, max, sum
@@ -445,7 +446,18 @@ def entr(x: ArrayLike) -> Array:
     return _ew.select(_em.isnan(x), x, out)  # NaN stays NaN
 
 
+def _weak_as(a: Any, other: Any) -> Any:
+    """``a`` in ``other``'s dtype if ``a`` stands for a Python number and ``other`` is an array."""
+    if scalar_kind(a) is None or scalar_kind(other) is not None or not hasattr(other, "dtype"):
+        return a
+    return convert_element_type(as_array(a), new_dtype=other.dtype)
+
+
 def _relative_entropy(x: Array, y: Array, plus: bool) -> Array:
+    # A Python number (or, under jit, a variable standing for one) takes the other argument's
+    # dtype, as in SciPy's ufuncs: the branches below would otherwise make it a float64 array,
+    # which promotes a float32 operand.
+    x, y = _weak_as(x, y), _weak_as(y, x)
     x_pos, x_safe = _positive(x)
     y_pos, y_safe = _positive(y)
     inside = _ew.mul(x, _ew.log(_ew.div(x_safe, y_safe)))

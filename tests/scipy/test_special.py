@@ -304,3 +304,17 @@ def test_logsumexp_where_masks_entries_as_jax_does():
     assert fsp.logsumexp(a.astype(np.float32), where=mask).dtype == np.float32
     assert ft.numpy.logsumexp(a, where=mask) == fsp.logsumexp(a, where=mask)
     check_grads(lambda x: fsp.logsumexp(x, axis=1, b=b, where=mask[:1]), (a,), order=2)
+
+
+@pytest.mark.parametrize("name", ["xlogy", "xlog1py", "kl_div", "rel_entr"])
+def test_a_python_number_beside_float32_keeps_float32_eager_and_under_jit(name):
+    x = np.array([0.0, 0.3, 2.0], np.float32)
+    fn, ref = getattr(fsp, name), getattr(ss, name)
+    for args in [(x, 0.5), (0.5, x)]:
+        for run in (fn, ft.jit(fn)):  # under jit, 0.5 is a variable standing for a Python float
+            got = run(*args)
+            assert got.dtype == np.float32, (args, run)
+            np.testing.assert_allclose(got, ref(*(np.float64(a) if isinstance(a, float) else a for a in args)),
+                                       rtol=1e-6)
+    assert fn(x.astype(np.float64), 0.5).dtype == np.float64
+    assert fn(x, np.float64(0.5)).dtype == np.float64  # a NumPy scalar is not weak

@@ -141,6 +141,21 @@ def test_float32_stays_float32_with_python_parameters():
     assert g.dtype == np.float32
 
 
+def test_float32_stays_float32_with_python_parameters_given_to_jit():
+    # Under jit a Python number passed as an argument is a variable standing for it: as weak as
+    # the number itself, so the eager and the jit results have one dtype and one value.
+    x = np.array([0.2, 0.7], np.float32)
+    calls = [lambda x, p: stats.norm.logpdf(x, 0.0, p), lambda x, p: stats.norm.logcdf(x, p),
+             lambda x, p: stats.gamma.logpdf(x, p), lambda x, p: stats.beta.logpdf(x, p, 3.0),
+             lambda x, p: stats.t.logpdf(x, p), lambda x, p: stats.multivariate_normal.logpdf(x, x, p),
+             lambda x, p: stats.bernoulli.logpmf(1, x * p)]
+    for call in calls:
+        eager, traced = call(x, 2.0), ft.jit(call)(x, 2.0)
+        assert eager.dtype == traced.dtype == np.float32
+        np.testing.assert_allclose(traced, eager, rtol=1e-6)
+    assert ft.jit(lambda x, p: stats.norm.logpdf(x, 0.0, p))(x.astype(np.float64), 2.0).dtype == np.float64
+
+
 # -- multivariate_normal --------------------------------------------------------------------------
 
 def _singular(rng, d=3, rank=2):

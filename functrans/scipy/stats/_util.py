@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.core.staging import scalar_kind
 from functrans.numpy._util import placed_like
 from functrans.scipy._util import as_float
 from functrans.typing import Array, ArrayLike
@@ -74,8 +75,9 @@ def _result_dtype(*args: Any) -> np.dtype:
     for a in args:
         if a is None or isinstance(a, str):
             continue
-        if isinstance(a, (bool, int, float)):
-            kinds.append(a)
+        weak = scalar_kind(a)  # a Python number, or (under jit) a variable standing for one
+        if weak is not None:
+            kinds.append(weak(0))
         else:
             kinds.append(a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype)  # host-data: lists
     dtype = np.result_type(*kinds)
