@@ -7,11 +7,13 @@ dtype of the array it meets).
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import array_module
+from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer
 from functrans.numpy._ufuncs import binary_ufunc, numpy_number, unary_ufunc
 from functrans.numpy._util import floating, number_beside, operand, pair_beside
@@ -469,10 +471,20 @@ def copysign(x1: ArrayLike, x2: ArrayLike, /) -> Array:
         >>> fnp.copysign(fnp.array([2.0]), -1.0).tolist()
         [-2.0]
     """
-    x1 = floating(x1)
-    x2 = operand(x2)
-    magnitude = _ew.abs(x1)
+    x1, x2 = operand(x1), operand(x2)
+    # The result's dtype is NumPy's promotion of both (x2 only gives signs, but a float32 x2
+    # keeps copysign(1.0, x2) float32, and a float64 one widens a float32 x1).
+    dtype = np.result_type(_dtype_or_weak(x1), _dtype_or_weak(x2))
+    magnitude = _ew.abs(floating(x1))
+    if dtype.kind in "fc" and dtype_of(magnitude) != dtype:
+        magnitude = convert_element_type(magnitude, new_dtype=dtype)
     return _ew.select(signbit(x2), _ew.neg(magnitude), magnitude)
+
+
+def _dtype_or_weak(x: ArrayLike) -> Any:
+    """What ``np.result_type`` takes for ``x``: a Python number itself (weak), or a dtype."""
+    kind = scalar_kind(x)
+    return kind(0) if kind is not None else dtype_of(x)
 
 
 def heaviside(x1: ArrayLike, x2: ArrayLike, /) -> Array:

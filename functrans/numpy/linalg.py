@@ -25,13 +25,18 @@ from functrans import errors
 from functrans.api import custom_jvp
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
+from functrans.numpy._arithmetic import copysign as _copysign
 from functrans.numpy._indexing import diagonal as _diagonal
+from functrans.numpy._indexing import take_along_axis as _take_along_axis
 from functrans.numpy._products import cross as _cross
 from functrans.numpy._products import dot
 from functrans.numpy._products import matmul as _matmul
 from functrans.numpy._products import outer as _outer
 from functrans.numpy._products import tensordot as _tensordot
 from functrans.numpy._reductions import trace as _trace
+from functrans.numpy._shape import flip as _flip
+from functrans.numpy._sorting import argsort as _argsort
+from functrans.numpy._sorting import sort as _sort
 from functrans.numpy._util import any_tracer, as_array, inexact, normalize_axis, operand, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import linalg as _la
@@ -368,11 +373,30 @@ def svd(a: ArrayLike, full_matrices: bool = True, compute_uv: bool = True,
         # NumPy's stubs overload compute_uv as Literal[True] or Literal[False] only, not bool
         # numpy-only: NumPy arrays only, by the check above
         return np.linalg.svd(a, full_matrices, compute_uv, hermitian)  # type: ignore[call-overload]
-    if not any_tracer(a):  # CuPy's svd takes no hermitian (a valid SVD either way)
+    if hermitian:
+        return _hermitian_svd(a, compute_uv)
+    if not any_tracer(a):
         return array_module(a).linalg.svd(a, full_matrices, compute_uv)
     if not compute_uv:
         return _la.svd(a, False)[1]
     u, s, vh = _la.svd(a, full_matrices)
+    return np.linalg._linalg.SVDResult(u, s, vh)
+
+
+def _hermitian_svd(a: Array, compute_uv: bool) -> Any:
+    """NumPy's ``svd(a, hermitian=True)``, also traced and on CuPy (whose svd has no
+    ``hermitian``): from ``eigh`` of the lower triangle, singular values ``|w|`` descending,
+    ``U`` the eigenvectors in that order and ``Vh = (U * copysign(1, w))^H``, so that every
+    path gives NumPy's numbers."""
+    w, v = eigh(a)
+    s = _abs(w)
+    if not compute_uv:
+        return _flip(_sort(s, axis=-1), axis=-1)
+    order = _flip(_argsort(s, axis=-1), axis=-1)
+    s = _take_along_axis(s, order, axis=-1)
+    signs = _take_along_axis(_copysign(1.0, w), order, axis=-1)
+    u = _take_along_axis(v, _shape.expand_dims(order, (len(order.shape) - 1,)), axis=-1)
+    vh = _la.mH(_ew.mul(u, _shape.expand_dims(signs, (len(signs.shape) - 1,))))
     return np.linalg._linalg.SVDResult(u, s, vh)
 
 

@@ -311,3 +311,13 @@ def test_extremes_over_a_short_last_axis_keep_nans():
     for fn, reference in ((fnp.max, np.max), (fnp.min, np.min)):
         np.testing.assert_array_equal(fn(x, axis=1), reference(x, axis=1))
         assert np.isnan(fn(x, axis=-1, keepdims=True)[5, 0])
+
+
+def test_copysign_promotes_both_arguments_as_numpy():
+    w = np.array([1.0, -0.0, -2.0], np.float32)
+    for args in [(1.0, w), (1, w), (w, 1.0), (w, np.array([1.0, -1.0, 2.0])), (np.array([1.0, -1.0, 2.0]), w),
+                 (np.float64(1.0), w), (np.arange(3), w), (2.0, -1.0)]:
+        expected = np.copysign(*args)
+        for got in (fnp.copysign(*args), ft.jit(fnp.copysign)(*args)):
+            assert np.asarray(got).dtype == np.asarray(expected).dtype, args
+            np.testing.assert_array_equal(got, expected)

@@ -197,3 +197,26 @@ def test_matrix_rank_under_jit_and_vmap_is_numpys():
     assert ft.jit(lambda a, t: fnp.linalg.matrix_rank(a, tol=t))(np.diag([3.0, 2.0, 1.0]), 1.5) == 2
     with pytest.raises(ValueError, match="both"):
         ft.jit(lambda a: fnp.linalg.matrix_rank(a, tol=1.0, rtol=1.0))(np.eye(2))
+
+
+def test_hermitian_svd_traced_is_numpys():
+    # NumPy's svd(hermitian=True) comes from eigh of the lower triangle; a traced SVD of the
+    # whole matrix would be another valid SVD, with other signs (and other values for an input
+    # whose triangles differ), so jit and vmap would disagree with eager.
+    m = rng.standard_normal((3, 3))
+    symmetric = m + m.T
+    triangles_differ = symmetric + np.triu(np.full((3, 3), 0.7), 1)
+    c = m + 1j * rng.standard_normal((3, 3))
+    batch = rng.standard_normal((2, 4, 4))
+    cases = [symmetric, triangles_differ, np.diag([2.0, 0.0, -1.0]), batch + np.swapaxes(batch, -1, -2),
+             c + c.conj().T, symmetric.astype(np.float32)]
+    for a in cases:
+        for compute_uv in (True, False):
+            expected = np.linalg.svd(a, hermitian=True, compute_uv=compute_uv)
+            svd = lambda x, cuv=compute_uv: fnp.linalg.svd(x, hermitian=True, compute_uv=cuv)
+            runs = {"jit": ft.jit(svd)(a), "vmap": ft.tree.map(lambda x: x[0], ft.vmap(svd)(a[None]))}
+            for name, got in runs.items():
+                for g, e in zip(got if compute_uv else [got], expected if compute_uv else [expected]):
+                    assert g.dtype == e.dtype, name
+                    np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6, err_msg=name)
+    check_grads(lambda x: fnp.linalg.svd(x + x.T, hermitian=True, compute_uv=False), (m,), order=2)
