@@ -16,6 +16,7 @@ import numpy as np
 from functrans._abstract import shape_of
 from functrans.api import custom_jvp
 from functrans.backend import array_module
+from functrans.core.staging import scalar_kind
 from functrans.numpy._indexing import diagonal
 from functrans.numpy._indexing import where as _where
 from functrans.numpy._util import (
@@ -392,7 +393,7 @@ def logsumexp(a: ArrayLike, axis: int | Sequence[int] | None = None, b: ArrayLik
         if mask.dtype != np.bool_:
             mask = _ew.ne(mask, 0)
         a = _where(mask, a, -np.inf)
-        if b is not None:
+        if b is not None and scalar_kind(b) is None:  # (a Python number stays weak)
             b = _where(mask, inexact(b), 0.0)
     axes = normalize_axes(axis, len(a.shape))
     if b is None and not return_sign:
@@ -433,7 +434,7 @@ def _logsumexp_weighted(a: Array, axes: tuple[int, ...], b: ArrayLike | None, ke
             shift = array_module(a).asarray(shift, dtype=a.dtype) if a.dtype.kind != "c" else shift
     e = _ew.exp(_ew.sub(a, shift))
     if b is not None:
-        e = _ew.mul(e, as_array(b))
+        e = _ew.mul(e, operand(b))  # a Python number stays weak: float32 a keeps float32
     total = sum(e, axes, keepdims=True)
     if return_sign:
         sign = _ew.sign(total)

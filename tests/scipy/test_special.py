@@ -318,3 +318,15 @@ def test_a_python_number_beside_float32_keeps_float32_eager_and_under_jit(name):
                                        rtol=1e-6)
     assert fn(x.astype(np.float64), 0.5).dtype == np.float64
     assert fn(x, np.float64(0.5)).dtype == np.float64  # a NumPy scalar is not weak
+
+
+def test_logsumexp_python_weight_keeps_float32_eager_and_under_jit():
+    x = np.array([0.0, 0.3, 2.0], np.float32)
+    mask = np.array([True, False, True])
+    for kwargs in ({"b": 0.5}, {"b": 2}, {"b": 0.5, "where": mask}):
+        expected = ss.logsumexp(x[mask] if "where" in kwargs else x, b=kwargs["b"])
+        traced = ft.jit(lambda x, b, kw=kwargs: fsp.logsumexp(x, **{**kw, "b": b}))  # b: a jit argument
+        for got in (fsp.logsumexp(x, **kwargs), traced(x, kwargs["b"])):
+            assert got.dtype == np.float32
+            np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert fsp.logsumexp(x, b=np.float64(0.5)).dtype == np.float64  # a NumPy scalar is not weak
