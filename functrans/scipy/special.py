@@ -5,7 +5,8 @@
 ``zeta`` and ``spence`` take their values from SciPy when it is installed (an error says to
 ``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
 ``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr``, ``ndtri``,
-``multigammaln``, ``entr``, ``rel_entr``, ``kl_div`` and the spherical harmonics
+``multigammaln``, ``gammasgn``, ``loggamma``, ``factorial``, ``comb``, ``beta``, ``entr``,
+``rel_entr``, ``kl_div`` and the spherical harmonics
 ``sph_harm_y`` and ``sph_harm`` are built on those and on functrans.numpy. Values at special
 points (poles, 0, infinities, NaN) are SciPy's.
 """
@@ -31,10 +32,11 @@ from functrans.scipy._util import as_float
 from functrans.typing import Array, ArrayLike
 
 __all__ = [
-    "betainc", "betaln", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "gamma", "gammainc",
-    "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr", "log_softmax", "logit",
-    "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "rel_entr", "softmax",
-    "sph_harm", "sph_harm_y", "spence", "xlog1py", "xlogy", "zeta",
+    "beta", "betainc", "betaln", "comb", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "factorial",
+    "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div",
+    "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+    "polygamma", "psi", "rel_entr", "softmax", "sph_harm", "sph_harm_y", "spence", "xlog1py", "xlogy",
+    "zeta",
 ]
 
 
@@ -92,6 +94,111 @@ def gamma(x: ArrayLike) -> Array:
         24.0
     """
     return _sp.gamma(as_float(x))
+
+
+def gammasgn(x: ArrayLike) -> Array:
+    """The sign of the gamma function: 1 for ``x > 0`` (and ``+0``), -1 for ``-0``, and on
+    the negative axis ``(-1)**k`` between ``-k`` and ``-k + 1``; NaN at the negative integers
+    (the poles), at ``-inf`` and for NaN, as SciPy. No derivative (piecewise constant).
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> fsp.gammasgn(np.array([2.5, -0.5, -1.5, -2.0])).tolist()
+        [1.0, -1.0, 1.0, nan]
+    """
+    x = as_float(x)
+    x = stop_gradient(x) if isinstance(x, Tracer) else x
+    below = fnp.floor(x)
+    negative = fnp.where(fnp.equal(fnp.remainder(below, 2.0), 0.0), 1.0, -1.0)
+    pole = fnp.logical_or(fnp.equal(below, x), fnp.isnan(x))  # a non-positive integer, -inf, NaN
+    out = fnp.where(fnp.greater(x, 0.0), 1.0, fnp.where(pole, np.nan, negative))
+    out = fnp.where(fnp.equal(x, 0.0), fnp.copysign(1.0, x), out)  # +0 and -0 carry their sign
+    dtype = getattr(x, "dtype", None)
+    return out if dtype is None or out.dtype == dtype else fnp.astype(out, dtype)
+
+
+def loggamma(x: ArrayLike) -> Array:
+    """The principal branch of ``log(Gamma(x))`` for real ``x``: ``gammaln(x)`` for
+    ``x > 0``, ``inf`` at 0 and NaN for ``x < 0`` (where ``Gamma`` is negative or has poles),
+    as SciPy and JAX give for real input. Complex input is not supported. Its derivative is
+    ``digamma``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.loggamma(4.0)), 12)  # log(3!)
+        1.791759469228
+    """
+    x = as_float(x)
+    if getattr(x, "dtype", np.dtype(float)).kind == "c" or isinstance(x, complex):
+        raise NotImplementedError("functrans.scipy.special.loggamma takes real input only; for complex "
+                                  "input there is no implementation")
+    positive = fnp.greater(x, 0.0)
+    value = gammaln(fnp.where(positive, x, 1.0))  # the other points see 1: finite derivatives
+    elsewhere = fnp.where(fnp.equal(x, 0.0), np.inf, np.nan)
+    if hasattr(value, "dtype"):
+        elsewhere = fnp.astype(elsewhere, value.dtype)
+    return fnp.where(positive, value, elsewhere)
+
+
+def factorial(n: ArrayLike, exact: bool = False) -> Array:
+    """``n!`` as ``Gamma(n + 1)`` (for every real ``n``, not only integers), 0 for ``n < 0``,
+    as SciPy's ``factorial(n, exact=False)``; differentiable in ``n``. ``exact=True``
+    (arbitrary-precision integers) is not offered, as in JAX. A float32 ``n`` gives float32.
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> [round(v, 6) for v in fsp.factorial(np.array([0, 3, 4.5, -1])).tolist()]
+        [1.0, 6.0, 52.342778, 0.0]
+    """
+    if exact:
+        raise NotImplementedError("factorial(exact=True) needs arbitrary-precision integers: use "
+                                  "exact=False (Gamma(n + 1) in floating point), or math.factorial")
+    n = as_float(n)
+    negative = fnp.less(n, 0.0)
+    return fnp.where(negative, 0.0, gamma(fnp.where(negative, 0.0, n) + 1.0))
+
+
+def comb(N: ArrayLike, k: ArrayLike, *, exact: bool = False, repetition: bool = False) -> Array:
+    """The number of combinations of ``N`` things taken ``k`` at a time,
+    ``Gamma(N + 1) / (Gamma(k + 1) Gamma(N - k + 1))``, 0 unless ``0 <= k <= N``, as SciPy's
+    ``comb(N, k, exact=False)``. ``repetition=True`` counts with repetition,
+    ``comb(N + k - 1, k)`` and 1 for ``k = 0``: SciPy's values for ``N >= 1`` and for integer
+    ``N``; elsewhere (where SciPy evaluates a generalised binomial coefficient) 0, as JAX.
+    Differentiable in ``N`` and ``k``. ``exact=True`` is not offered, as in JAX.
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> [round(v, 9) for v in fsp.comb(5, np.array([0, 2, 6])).tolist()]
+        [1.0, 10.0, 0.0]
+    """
+    if exact:
+        raise NotImplementedError("comb(exact=True) needs arbitrary-precision integers: use "
+                                  "exact=False (through the gamma function), or math.comb")
+    N, k = as_float(N), as_float(k)
+    if repetition:
+        return fnp.where(fnp.logical_and(fnp.equal(k, 0.0), fnp.greater_equal(N, 0.0)), 1.0,
+                         comb(N + k - 1.0, k))
+    valid = fnp.logical_and(fnp.logical_and(fnp.greater_equal(k, 0.0), fnp.less_equal(k, N)),
+                            fnp.greater_equal(N, 0.0))
+    safe_n, safe_k = fnp.where(valid, N, 1.0), fnp.where(valid, k, 0.0)
+    log_count = gammaln(safe_n + 1.0) - gammaln(safe_k + 1.0) - gammaln(safe_n - safe_k + 1.0)
+    return fnp.where(valid, fnp.exp(log_count), 0.0)
+
+
+def beta(a: ArrayLike, b: ArrayLike) -> Array:
+    """The beta function ``Gamma(a) Gamma(b) / Gamma(a + b)``, as ``exp(betaln(a, b))`` with
+    the sign of the gamma functions (so it does not overflow where they do). Differentiable
+    in both arguments.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.beta(2.0, 3.0)), 12)  # 1/12
+        0.083333333333
+    """
+    a, b = as_float(a), as_float(b)
+    sign = gammasgn(a) * gammasgn(b) * gammasgn(a + b)
+    sign = fnp.where(fnp.isnan(sign), 1.0, sign)  # at a pole betaln is inf (or NaN for NaN input)
+    return sign * fnp.exp(betaln(a, b))
 
 
 def digamma(x: ArrayLike) -> Array:

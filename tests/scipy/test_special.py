@@ -330,3 +330,47 @@ def test_logsumexp_python_weight_keeps_float32_eager_and_under_jit():
             assert got.dtype == np.float32
             np.testing.assert_allclose(got, expected, rtol=1e-6)
     assert fsp.logsumexp(x, b=np.float64(0.5)).dtype == np.float64  # a NumPy scalar is not weak
+
+
+_EDGES = np.array([-2.5, -2.0, -1.5, -1.0, -0.5, -0.0, 0.0, 0.5, 1.0, 3.0, 4.5, np.nan, np.inf, -np.inf])
+
+
+@pytest.mark.parametrize("name", ["gammasgn", "loggamma", "factorial"])
+def test_gamma_family_values_are_scipys(name):
+    fn, ref = getattr(fsp, name), getattr(ss, name)
+    for run in (fn, ft.jit(fn)):
+        got = run(_EDGES)
+        np.testing.assert_allclose(got, ref(_EDGES), rtol=1e-14)
+        np.testing.assert_array_equal(np.signbit(got), np.signbit(ref(_EDGES)))
+    assert fn(_EDGES.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(ft.vmap(fn)(_EDGES), ref(_EDGES), rtol=1e-14)
+
+
+def test_comb_and_beta_values_are_scipys():
+    n = np.array([5.0, 5.0, 5.0, -1.0, 2.5, 5.0, np.nan, 0.0, 7.0, 40.0])
+    k = np.array([2.0, 0.0, 6.0, 1.0, 1.0, -1.0, 1.0, 0.0, 3.5, 20.0])
+    np.testing.assert_allclose(fsp.comb(n, k), ss.comb(n, k), rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(fsp.comb)(n, k), ss.comb(n, k), rtol=1e-12)
+    integers = np.array([0.0, 1.0, 5.0, 3.0])
+    np.testing.assert_allclose(fsp.comb(integers, np.array([0.0, 4.0, 2.0, 0.0]), repetition=True),
+                               ss.comb(integers, np.array([0.0, 4.0, 2.0, 0.0]), repetition=True), rtol=1e-12)
+    a = np.array([2.0, -0.5, -1.0, 0.5, -2.5, 1e3, -3.5])
+    b = np.array([3.0, 2.0, 2.0, -0.5, 1.5, 1e3, 1.2])
+    np.testing.assert_allclose(fsp.beta(a, b), ss.beta(a, b), rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(fsp.beta)(a, b), ss.beta(a, b), rtol=1e-12)
+    assert fsp.beta(np.float32(2.0), np.float32(3.0)).dtype == np.float32
+    for fn, name in ((fsp.factorial, "factorial"), (lambda n, k: fsp.comb(n, k, exact=True), "comb")):
+        with pytest.raises(NotImplementedError, match=f"{name}\\(exact=True\\)"):
+            fn(np.array([3.0]), exact=True) if name == "factorial" else fn(5, 2)
+
+
+def test_gamma_family_derivatives():
+    check_grads(fsp.factorial, (np.array([0.5, 2.0, 4.5]),), order=2)
+    check_grads(fsp.loggamma, (np.array([0.3, 2.0, 7.0]),), order=2)
+    check_grads(fsp.comb, (np.array([5.0, 7.5]), np.array([2.0, 3.1])), order=2)
+    check_grads(fsp.beta, (np.array([2.0, -0.5, 0.7]), np.array([3.0, 2.2, 1.5])), order=2)
+    np.testing.assert_allclose(ft.grad(lambda v: fsp.factorial(v).sum())(np.array([2.0])),
+                               [2.0 * ss.digamma(3.0)], rtol=1e-12)
+    # off the domain the derivative is 0, not NaN; gammasgn is piecewise constant
+    np.testing.assert_array_equal(ft.grad(lambda v: fsp.loggamma(v).sum())(np.array([-1.0, 0.0])), [0.0, 0.0])
+    np.testing.assert_array_equal(ft.grad(lambda v: fsp.gammasgn(v).sum())(np.array([-1.5, 2.0])), [0.0, 0.0])
