@@ -136,11 +136,16 @@ def cho_solve(c_and_lower: tuple[ArrayLike, bool], b: ArrayLike, overwrite_b: bo
         [1.0, 1.0]
     """
     c, lower = c_and_lower
+    # A vector b goes through both solves as one column: with a stack of factors, the first
+    # solve gives a stack of vectors, which the second would read as one matrix.
+    b2, vector = _as_matrix_rhs(inexact(b))
     if lower:  # L L^H x = b
-        y = solve_triangular(c, b, lower=True)
-        return solve_triangular(c, y, trans=2, lower=True)
-    y = solve_triangular(c, b, trans=2, lower=False)  # U^H U x = b
-    return solve_triangular(c, y, lower=False)
+        y = solve_triangular(c, b2, lower=True)
+        x = solve_triangular(c, y, trans=2, lower=True)
+    else:
+        y = solve_triangular(c, b2, trans=2, lower=False)  # U^H U x = b
+        x = solve_triangular(c, y, lower=False)
+    return _shape.reshape(x, x.shape[:-1]) if vector else x
 
 
 # SciPy's names of the structures solve can assume, and the structure each one means here.
@@ -281,8 +286,9 @@ def lu_solve(lu_and_piv: tuple[ArrayLike, ArrayLike], b: ArrayLike, trans: int =
     if trans not in (0, 1, 2):
         raise ValueError(f"lu_solve: trans must be 0, 1 or 2, got {trans!r}")
     n = lu_.shape[-1]
-    if b.shape[0] != n:
-        raise ValueError(f"lu_solve: b has {b.shape[0]} rows, the factored matrix {n}")
+    rows = b.shape[-1] if len(b.shape) == 1 else b.shape[-2]  # b: (n,) or a stack (..., n, k)
+    if rows != n:
+        raise ValueError(f"lu_solve: b of shape {b.shape} has {rows} rows, the factored matrix {n}")
     perm = _la.lu_pivots_to_permutation(operand(piv), n)
     p = _la._permutation_matrix(perm, np.result_type(lu_.dtype, b.dtype))  # p @ x == x[perm]
     b2, vector = _as_matrix_rhs(b)

@@ -155,3 +155,28 @@ def test_solve_reads_the_part_of_a_its_structure_names(assume_a, lower, transpos
 def test_solve_names_an_unknown_structure():
     with pytest.raises(ValueError, match="assume_a='symetric'.*'symmetric'"):
         fsl.solve(np.eye(2), np.ones(2), assume_a="symetric")
+
+
+def test_cho_solve_and_lu_solve_broadcast_stacks_as_scipy():
+    # A stack of factors with one vector b, and one factor with a stack of right-hand sides:
+    # SciPy broadcasts both; the vector b used to meet the second triangular solve as a matrix.
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 3, 3)) + 3 * np.eye(3)
+    spd = a @ np.swapaxes(a, -1, -2)
+    b, stack = rng.standard_normal(3), rng.standard_normal((4, 3, 2))
+    for lower in (True, False):
+        c = fsl.cho_factor(spd, lower=lower)
+        for rhs in (b, stack):
+            expected = sl.cho_solve(sl.cho_factor(spd, lower=lower), rhs)
+            np.testing.assert_allclose(fsl.cho_solve(c, rhs), expected, rtol=1e-12)
+            np.testing.assert_allclose(ft.jit(lambda c, r, low=lower: fsl.cho_solve((c, low), r))(c[0], rhs),
+                                       expected, rtol=1e-12)
+        np.testing.assert_allclose(fsl.cho_solve(fsl.cho_factor(spd[0], lower=lower), stack),
+                                   sl.cho_solve(sl.cho_factor(spd[0], lower=lower), stack), rtol=1e-12)
+    for trans in (0, 1, 2):
+        for factored, rhs in ((a, b), (a[0], stack), (a, stack)):
+            expected = sl.lu_solve(sl.lu_factor(factored), rhs, trans=trans)
+            np.testing.assert_allclose(fsl.lu_solve(fsl.lu_factor(factored), rhs, trans=trans), expected, rtol=1e-12)
+    with pytest.raises(ValueError, match=r"b of shape \(4,\) has 4 rows, the factored matrix 3"):
+        fsl.lu_solve(fsl.lu_factor(a[0]), np.ones(4))
+    check_grads(lambda c, b: fsl.cho_solve((c, True), b), (np.linalg.cholesky(spd), b), order=2)
