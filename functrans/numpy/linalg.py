@@ -54,7 +54,7 @@ __all__ = [
     "LinAlgError", "cholesky", "cond", "cross", "det", "diagonal", "eig", "eigh", "eigvals", "eigvalsh", "inv",
     "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank", "matrix_transpose",
     "multi_dot", "norm", "outer", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
-    "tensordot", "trace", "vecdot", "vector_norm",
+    "tensordot", "tensorinv", "tensorsolve", "trace", "vecdot", "vector_norm",
 ]
 
 
@@ -123,6 +123,55 @@ def inv(a: ArrayLike) -> Array:
     # host-data: made on the host, placed on the operand's device
     eye = _shape.broadcast_to(placed_like(np.eye(n, dtype=a.dtype), a), a.shape)
     return _la.solve(a, eye)
+
+
+def tensorinv(a: ArrayLike, ind: int = 2) -> Array:
+    """The inverse of ``a`` as a linear map from its last axes (after the first ``ind``) to
+    its first ``ind`` axes: ``tensordot(tensorinv(a, ind), a, ind)`` is the identity of the
+    last axes. The axes must make a square matrix (the product of the first ``ind`` sizes
+    equal to that of the others). Differentiable as ``inv``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> a = fnp.eye(4).reshape(4, 2, 2) * 2.0
+        >>> fnp.linalg.tensorinv(a, ind=1).shape
+        (2, 2, 4)
+    """
+    a = as_array(a)
+    if ind <= 0:
+        raise ValueError("Invalid ind argument.")
+    shape = tuple(a.shape)
+    size = math.prod(shape[ind:])
+    square = _shape.reshape(a, (math.prod(shape[:ind]), size))
+    return _shape.reshape(inv(square), shape[ind:] + shape[:ind])
+
+
+def tensorsolve(a: ArrayLike, b: ArrayLike, axes: Sequence[int] | None = None) -> Array:
+    """The ``x`` with ``tensordot(a, x, axes=x.ndim) == b``: the axes of ``x`` are the last
+    axes of ``a`` (after moving ``axes`` of ``a`` to the end), which must hold as many
+    entries as ``b``. Differentiable as ``solve``.
+
+    Example:
+        >>> import functrans.numpy as fnp
+        >>> a = fnp.eye(6).reshape(6, 2, 3)
+        >>> fnp.linalg.tensorsolve(a, fnp.arange(6.0)).tolist()
+        [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    """
+    a, b = as_array(a), as_array(b)
+    nd = len(a.shape)
+    if axes is not None:
+        order = list(range(nd))
+        for k in axes:
+            order.remove(k)
+            order.insert(nd, k)
+        a = _shape.transpose(a, tuple(order))
+    shape = tuple(a.shape[-(nd - len(b.shape)):]) if nd > len(b.shape) else ()
+    size = math.prod(shape)
+    if math.prod(a.shape) != size ** 2:
+        raise LinAlgError("Input arrays must satisfy the requirement "
+                          "prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])")
+    x = solve(_shape.reshape(a, (size, size)), _shape.reshape(b, (size,)))
+    return _shape.reshape(x, shape)
 
 
 def det(a: ArrayLike) -> Array:

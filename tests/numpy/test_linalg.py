@@ -220,3 +220,29 @@ def test_hermitian_svd_traced_is_numpys():
                     assert g.dtype == e.dtype, name
                     np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-6, err_msg=name)
     check_grads(lambda x: fnp.linalg.svd(x + x.T, hermitian=True, compute_uv=False), (m,), order=2)
+
+
+def test_tensorsolve_and_tensorinv_are_numpys():
+    a = rng.standard_normal((6, 2, 3)) + 3 * np.eye(6).reshape(6, 2, 3)
+    b = rng.standard_normal(6)
+    cases = [((a, b), {}), ((a.reshape(2, 3, 2, 3), b.reshape(2, 3)), {}),
+             ((a.reshape(2, 3, 2, 3), b.reshape(3, 2)), {"axes": (0,)})]
+    for args, kwargs in cases:
+        expected = np.linalg.tensorsolve(*args, **kwargs)
+        for got in (fnp.linalg.tensorsolve(*args, **kwargs),
+                    ft.jit(lambda a, b, kw=kwargs: fnp.linalg.tensorsolve(a, b, **kw))(*args)):
+            assert got.shape == expected.shape
+            np.testing.assert_allclose(got, expected, rtol=1e-12)
+    for m, ind in ((rng.standard_normal((24, 4, 6)), 1), (rng.standard_normal((4, 6, 8, 3)), 2)):
+        expected = np.linalg.tensorinv(m, ind)
+        np.testing.assert_allclose(fnp.linalg.tensorinv(m, ind), expected, rtol=1e-10)
+        np.testing.assert_allclose(ft.jit(lambda m, i=ind: fnp.linalg.tensorinv(m, i))(m), expected, rtol=1e-10)
+    np.testing.assert_allclose(ft.vmap(fnp.linalg.tensorsolve)(np.stack([a, 2 * a]), np.stack([b, b])),
+                               [np.linalg.tensorsolve(a, b), np.linalg.tensorsolve(2 * a, b)], rtol=1e-12)
+    assert fnp.linalg.tensorsolve(a.astype(np.float32), b.astype(np.float32)).dtype == np.float32
+    with pytest.raises(np.linalg.LinAlgError, match="prod"):
+        fnp.linalg.tensorsolve(rng.standard_normal((5, 2, 3)), b)
+    with pytest.raises(ValueError, match="ind"):
+        fnp.linalg.tensorinv(a, ind=0)
+    check_grads(fnp.linalg.tensorsolve, (a, b), order=2)
+    check_grads(lambda a: fnp.linalg.tensorinv(a, 1), (a,), order=2)
