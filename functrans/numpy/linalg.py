@@ -25,6 +25,7 @@ from functrans import errors
 from functrans.api import custom_jvp
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
+from functrans.lax import Precision, canonicalize_precision
 from functrans.numpy._arithmetic import copysign as _copysign
 from functrans.numpy._indexing import diagonal as _diagonal
 from functrans.numpy._indexing import take_along_axis as _take_along_axis
@@ -235,9 +236,11 @@ def matrix_power(a: ArrayLike, n: int) -> Array:
     return result
 
 
-def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None) -> Array:
+def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None,
+              precision: Precision | str | tuple | None = None) -> Array:
     """The product of a chain of matrices, in the order of multiplication that costs the
-    fewest operations (the first and last arrays may be vectors).
+    fewest operations (the first and last arrays may be vectors). ``precision`` (JAX's) is
+    checked and changes nothing, as in ``functrans.numpy.matmul``.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -246,6 +249,8 @@ def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None) -> Array:
     """
     if out is not None:
         raise NotImplementedError("functrans.numpy.linalg.multi_dot does not write into out=")
+    if precision is not None:
+        canonicalize_precision(precision)
     mats = [operand(a) for a in arrays]
     if len(mats) < 2:
         raise ValueError("Expecting at least two arrays.")
@@ -287,18 +292,19 @@ def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None) -> Array:
 # --- decompositions ------------------------------------------------------------------------------------
 
 
-def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
+def cholesky(a: ArrayLike, /, *, upper: bool = False, symmetrize_input: bool = False) -> Array:
     """The lower-triangular ``L`` with ``L @ L^H = a`` (``upper=True``: the upper ``U`` with
     ``U^H @ U = a``), for a Hermitian positive-definite ``a``. As in NumPy, only the lower
     triangle of ``a`` is read (``upper=True``: the upper one), traced or not, and the
     derivative treats ``a`` as Hermitian (only the Hermitian part of a perturbation counts).
+    ``symmetrize_input=True`` (JAX's option, and JAX's default) factors ``(a + a^H) / 2``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.linalg.cholesky(fnp.array([[4.0, 2.0], [2.0, 2.0]])).tolist()
         [[2.0, 0.0], [1.0, 1.0]]
     """
-    a = _square(a)
+    a = _symmetrized(_square(a)) if symmetrize_input else _square(a)
     if type(a) is np.ndarray:
         return np.linalg.cholesky(a, upper=upper)  # numpy-only: NumPy arrays only, by the check above
     # The upper factor of a, from its upper triangle, is the conjugate transpose of the lower
@@ -313,10 +319,11 @@ def cholesky(a: ArrayLike, /, *, upper: bool = False) -> Array:
     return _la.mH(_la.cholesky(_la.mH(a)))
 
 
-def eigh(a: ArrayLike, UPLO: str = "L") -> tuple[Array, Array]:
+def eigh(a: ArrayLike, UPLO: str | None = "L", *, symmetrize_input: bool = False) -> tuple[Array, Array]:
     """Eigenvalues (ascending) and eigenvectors (columns) of a Hermitian matrix, as a named
-    pair ``(eigenvalues, eigenvectors)``. The matrix is read from its ``UPLO`` triangle. See
-    the module docstring for the derivative when eigenvalues repeat.
+    pair ``(eigenvalues, eigenvectors)``. The matrix is read from its ``UPLO`` triangle
+    (``None``: ``'L'``), or is ``(a + a^H) / 2`` with ``symmetrize_input=True`` (JAX's option,
+    and JAX's default). See the module docstring for the derivative when eigenvalues repeat.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -324,7 +331,7 @@ def eigh(a: ArrayLike, UPLO: str = "L") -> tuple[Array, Array]:
         >>> w.tolist()
         [1.0, 2.0]
     """
-    a = _square(a)
+    a = _symmetrized(_square(a)) if symmetrize_input else _square(a)
     if not any_tracer(a):
         return _lower_triangle_plain(a, UPLO, "eigh")
     a = _hermitian_from(a, lower=_is_lower(UPLO))
@@ -332,13 +339,18 @@ def eigh(a: ArrayLike, UPLO: str = "L") -> tuple[Array, Array]:
     return np.linalg._linalg.EighResult(w, v)
 
 
-def _is_lower(UPLO: str) -> bool:
-    if UPLO not in ("L", "U"):
+def _is_lower(UPLO: str | None) -> bool:
+    if UPLO not in ("L", "U", None):
         raise ValueError("UPLO argument must be 'L' or 'U'")
-    return UPLO == "L"
+    return UPLO != "U"
 
 
-def _lower_triangle_plain(a: Array, UPLO: str, name: str) -> Any:
+def _symmetrized(a: Array) -> Array:
+    """``(a + a^H) / 2``: the Hermitian part of ``a`` (what JAX's ``symmetrize_input`` reads)."""
+    return _ew.mul(_ew.add(a, _la.mH(a)), 0.5)
+
+
+def _lower_triangle_plain(a: Array, UPLO: str | None, name: str) -> Any:
     """``linalg.eigh`` or ``linalg.eigvalsh`` of a plain array given by its ``UPLO`` triangle,
     computed from a lower triangle as the traced path computes it (the upper triangle read as
     the lower one of the conjugate transpose), so that LAPACK sees the same numbers and
@@ -392,15 +404,16 @@ def _hermitian_from(a: Array, lower: bool) -> Array:
     return _ew.add(_ew.add(tri, _la.mH(tri)), diag)
 
 
-def eigvalsh(a: ArrayLike, UPLO: str = "L") -> Array:
-    """Eigenvalues (ascending) of a Hermitian matrix.
+def eigvalsh(a: ArrayLike, UPLO: str | None = "L", *, symmetrize_input: bool = False) -> Array:
+    """Eigenvalues (ascending) of a Hermitian matrix (``UPLO`` and ``symmetrize_input`` as
+    ``eigh``).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.linalg.eigvalsh(fnp.array([[2.0, 0.0], [0.0, 1.0]])).tolist()
         [1.0, 2.0]
     """
-    a = _square(a)
+    a = _symmetrized(_square(a)) if symmetrize_input else _square(a)
     if not any_tracer(a):
         return _lower_triangle_plain(a, UPLO, "eigvalsh")
     return eigh(a, UPLO)[0]
@@ -794,14 +807,18 @@ def matrix_transpose(x: ArrayLike, /) -> Array:
     return _la.mT(x)
 
 
-def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
-    """``sum(conj(x1) * x2)`` along ``axis``, broadcasting the other dimensions.
+def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1,
+           precision: Precision | str | tuple | None = None) -> Array:
+    """``sum(conj(x1) * x2)`` along ``axis``, broadcasting the other dimensions
+    (``precision``: as ``matmul``).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.linalg.vecdot(fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0])))
         11.0
     """
+    if precision is not None:
+        canonicalize_precision(precision)
     x1, x2 = inexact(x1), inexact(x2)
     if x1.dtype.kind == "c":
         x1 = _ew.conj(x1)
@@ -809,15 +826,16 @@ def vecdot(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
     return _red.reduce_sum(prod, (normalize_axis(axis, len(prod.shape)),))
 
 
-def matmul(x1: ArrayLike, x2: ArrayLike, /) -> Array:
-    """``numpy.matmul`` (also in this namespace, as in NumPy 2).
+def matmul(x1: ArrayLike, x2: ArrayLike, /, *, precision: Precision | str | tuple | None = None) -> Array:
+    """``numpy.matmul`` (also in this namespace, as in NumPy 2). ``precision`` (JAX's) is
+    checked and changes nothing, as in ``functrans.numpy.matmul``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.linalg.matmul(fnp.ones((2, 3)), fnp.ones((3, 1))).shape
         (2, 1)
     """
-    return _matmul(x1, x2)
+    return _matmul(x1, x2, precision=precision)
 
 
 def outer(x1: ArrayLike, x2: ArrayLike, /) -> Array:
@@ -831,15 +849,16 @@ def outer(x1: ArrayLike, x2: ArrayLike, /) -> Array:
     return _outer(x1, x2)
 
 
-def tensordot(x1: ArrayLike, x2: ArrayLike, /, *, axes: int | Sequence[int | Sequence[int]] = 2) -> Array:
-    """``numpy.tensordot`` (also in this namespace, as in NumPy 2).
+def tensordot(x1: ArrayLike, x2: ArrayLike, /, *, axes: int | Sequence[int | Sequence[int]] = 2,
+              precision: Precision | str | tuple | None = None) -> Array:
+    """``numpy.tensordot`` (also in this namespace, as in NumPy 2; ``precision``: as ``matmul``).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.linalg.tensordot(fnp.ones((2, 3)), fnp.ones((3, 2)), axes=1).shape
         (2, 2)
     """
-    return _tensordot(x1, x2, axes)
+    return _tensordot(x1, x2, axes, precision=precision)
 
 
 def trace(x: ArrayLike, /, *, offset: int = 0, dtype: DType | None = None) -> Array:

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.lax import Precision, canonicalize_precision
 from functrans.numpy._util import operand
 from functrans.typing import Array, ArrayLike
 
@@ -129,7 +130,8 @@ def choose_conv_method(in1: ArrayLike, in2: ArrayLike, mode: str = "full", measu
     return "direct" if min(math.prod(a.shape), math.prod(b.shape)) <= _DIRECT_LIMIT else "fft"
 
 
-def convolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = "auto") -> Array:
+def convolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = "auto", *,
+             precision: Precision | str | tuple | None = None) -> Array:
     """The n-dimensional convolution of ``in1`` and ``in2`` (same number of dimensions).
 
     Args:
@@ -139,6 +141,7 @@ def convolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = "
             fully; one must be at least as large as the other in every dimension).
         method: ``'direct'`` (sums of shifted slices, exact for integers), ``'fft'`` or
             ``'auto'`` (see ``choose_conv_method``).
+        precision: JAX's; checked, and changes nothing (NumPy computes in the inputs' dtype).
 
     Returns:
         The convolution, in the result dtype of the inputs (a float for ``method='fft'``).
@@ -148,6 +151,8 @@ def convolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = "
         >>> fss.convolve(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5])).tolist()
         [0.0, 1.0, 2.5, 4.0, 1.5]
     """
+    if precision is not None:
+        canonicalize_precision(precision)
     a, b = fnp.asarray(operand(in1)), fnp.asarray(operand(in2))
     _check(a, b, mode, "convolve")
     if method not in _METHODS:
@@ -166,7 +171,8 @@ def _reverse_and_conj(x: Array) -> Array:
     return fnp.conj(x) if x.dtype.kind == "c" else x
 
 
-def correlate(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = "auto") -> Array:
+def correlate(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = "auto", *,
+              precision: Precision | str | tuple | None = None) -> Array:
     """The n-dimensional cross-correlation ``z[k] = sum_l in1[l] * conj(in2[l - k])``: the
     convolution of ``in1`` with ``in2`` reversed and conjugated. Arguments as ``convolve``.
 
@@ -175,6 +181,8 @@ def correlate(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = 
         >>> fss.correlate(np.array([1.0, 2.0, 3.0]), np.array([0.0, 1.0, 0.5]), mode="same").tolist()
         [2.0, 3.5, 3.0]
     """
+    if precision is not None:
+        canonicalize_precision(precision)
     a, b = fnp.asarray(operand(in1)), fnp.asarray(operand(in2))
     _check(a, b, mode, "correlate")
     if mode == "valid" and _fits(a.shape, b.shape) and a.shape != b.shape:
@@ -199,7 +207,9 @@ def fftconvolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full", axes: None =
 
 
 def _two_d(in1: ArrayLike, in2: ArrayLike, mode: str, boundary: str, fillvalue: ArrayLike,
-           name: str) -> tuple[Array, Array]:
+           name: str, precision: Precision | str | tuple | None) -> tuple[Array, Array]:
+    if precision is not None:
+        canonicalize_precision(precision)
     a, b = fnp.asarray(operand(in1)), fnp.asarray(operand(in2))
     if len(a.shape) != 2 or len(b.shape) != 2:
         raise ValueError(f"{name}: in1 and in2 must be 2-D arrays, got shapes {a.shape} and {b.shape}")
@@ -210,17 +220,17 @@ def _two_d(in1: ArrayLike, in2: ArrayLike, mode: str, boundary: str, fillvalue: 
 
 
 def convolve2d(in1: ArrayLike, in2: ArrayLike, mode: str = "full", boundary: str = "fill",
-               fillvalue: ArrayLike = 0) -> Array:
+               fillvalue: ArrayLike = 0, *, precision: Precision | str | tuple | None = None) -> Array:
     """The 2-D convolution of ``in1`` and ``in2``, with ``in1`` extended past its edges by
     ``boundary``: ``'fill'`` (``fillvalue``), ``'wrap'`` (periodic) or ``'symm'`` (mirrored,
-    the edge repeated). ``mode`` as ``convolve``. Differentiable in both inputs.
+    the edge repeated). ``mode`` and ``precision`` as ``convolve``. Differentiable in both inputs.
 
     Example:
         >>> import functrans.scipy.signal as fss, numpy as np
         >>> fss.convolve2d(np.eye(2), np.ones((1, 2))).tolist()
         [[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]
     """
-    a, b = _two_d(in1, in2, mode, boundary, fillvalue, "convolve2d")
+    a, b = _two_d(in1, in2, mode, boundary, fillvalue, "convolve2d", precision)
     if mode == "valid" and _fits(a.shape, b.shape) and a.shape != b.shape:
         a, b = b, a
     windows = [_window(n1, n2, mode) for n1, n2 in zip(a.shape, b.shape)]
@@ -228,7 +238,7 @@ def convolve2d(in1: ArrayLike, in2: ArrayLike, mode: str = "full", boundary: str
 
 
 def correlate2d(in1: ArrayLike, in2: ArrayLike, mode: str = "full", boundary: str = "fill",
-                fillvalue: ArrayLike = 0) -> Array:
+                fillvalue: ArrayLike = 0, *, precision: Precision | str | tuple | None = None) -> Array:
     """The 2-D cross-correlation of ``in1`` and ``in2``: ``convolve2d`` with ``in2`` reversed and
     conjugated. Arguments as ``convolve2d``.
 
@@ -237,7 +247,7 @@ def correlate2d(in1: ArrayLike, in2: ArrayLike, mode: str = "full", boundary: st
         >>> fss.correlate2d(np.eye(2), np.ones((1, 2))).tolist()
         [[1.0, 1.0, 0.0], [0.0, 1.0, 1.0]]
     """
-    a, b = _two_d(in1, in2, mode, boundary, fillvalue, "correlate2d")
+    a, b = _two_d(in1, in2, mode, boundary, fillvalue, "correlate2d", precision)
     if mode == "valid" and _fits(a.shape, b.shape) and a.shape != b.shape:
         # SciPy swaps the inputs and reverses the result (without conjugating it)
         return fnp.flip(convolve2d(b, _reverse_and_conj(a), mode, boundary, fillvalue))

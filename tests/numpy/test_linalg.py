@@ -246,3 +246,30 @@ def test_tensorsolve_and_tensorinv_are_numpys():
         fnp.linalg.tensorinv(a, ind=0)
     check_grads(fnp.linalg.tensorsolve, (a, b), order=2)
     check_grads(lambda a: fnp.linalg.tensorinv(a, 1), (a,), order=2)
+
+
+def test_jax_keywords_of_the_decompositions():
+    # JAX's symmetrize_input reads (a + a^H) / 2; without it the triangle is read, as NumPy.
+    # Expected values are JAX's for this matrix, whose triangles differ.
+    a = np.array([[4.0, -0.5, 1.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    half = (a + a.T) / 2
+    for run in (lambda f: f, ft.jit):
+        np.testing.assert_allclose(run(lambda a: fnp.linalg.cholesky(a, symmetrize_input=True))(a),
+                                   np.linalg.cholesky(half), rtol=1e-12)
+        np.testing.assert_allclose(run(lambda a: fnp.linalg.cholesky(a, upper=True, symmetrize_input=True))(a),
+                                   np.linalg.cholesky(half, upper=True), rtol=1e-12)
+        np.testing.assert_allclose(run(lambda a: fnp.linalg.eigh(a, None, symmetrize_input=True)[0])(a),
+                                   np.linalg.eigvalsh(half), rtol=1e-12)
+        np.testing.assert_allclose(run(lambda a: fnp.linalg.eigvalsh(a, "U", symmetrize_input=True))(a),
+                                   np.linalg.eigvalsh(half), rtol=1e-12)
+        np.testing.assert_allclose(run(lambda a: fnp.linalg.eigh(a, UPLO=None)[0])(a), np.linalg.eigvalsh(a),
+                                   rtol=1e-12)
+    check_grads(lambda a: fnp.linalg.eigvalsh(a, symmetrize_input=True), (a,), order=2)
+    # precision (JAX's) is checked and changes nothing
+    m = rng.standard_normal((3, 3))
+    np.testing.assert_array_equal(fnp.linalg.matmul(m, m, precision="highest"), m @ m)
+    np.testing.assert_array_equal(fnp.linalg.tensordot(m, m, axes=1, precision=("highest", "highest")), m @ m)
+    np.testing.assert_allclose(fnp.linalg.multi_dot([m, m, m], precision="high"), m @ m @ m, rtol=1e-12)
+    np.testing.assert_allclose(fnp.linalg.vecdot(m, m, precision="default"), (m * m).sum(-1), rtol=1e-12)
+    with pytest.raises(ValueError, match="precision"):
+        fnp.linalg.matmul(m, m, precision="bogus")

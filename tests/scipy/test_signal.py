@@ -81,3 +81,17 @@ def test_errors_name_the_problem():
         fss.convolve2d(np.ones((3, 3)), np.ones((2, 2)), boundary="reflect")
     with pytest.raises(NotImplementedError, match="axes=None"):
         fss.fftconvolve(np.ones(3), np.ones(2), axes=0)
+
+
+def test_precision_is_checked_and_changes_nothing():
+    x, k = np.arange(5.0), np.array([1.0, -2.0, 0.5])
+    for name in ("convolve", "correlate"):
+        fn = getattr(fss, name)
+        np.testing.assert_array_equal(fn(x, k, precision="highest"), fn(x, k))
+        np.testing.assert_array_equal(ft.jit(lambda x: fn(x, k, precision=ft.lax.Precision.HIGH))(x), fn(x, k))
+    for name in ("convolve2d", "correlate2d"):
+        fn = getattr(fss, name)
+        a, b = np.eye(3), np.ones((2, 2))
+        np.testing.assert_array_equal(fn(a, b, precision="highest"), fn(a, b))
+    with pytest.raises(ValueError, match="precision"):
+        fss.convolve(x, k, precision="bogus")
