@@ -189,9 +189,10 @@ def det(a: ArrayLike) -> Array:
     return _la.det_p.bind(a)
 
 
-def slogdet(a: ArrayLike) -> tuple[Array, Array]:
+def slogdet(a: ArrayLike, *, method: str | None = None) -> tuple[Array, Array]:
     """The sign and the log of the absolute value of the determinant (a named pair
-    ``(sign, logabsdet)``), without overflow.
+    ``(sign, logabsdet)``), without overflow. ``method`` (JAX's: ``'lu'`` or ``'qr'``) is
+    checked and changes nothing: the factorisation is LAPACK's LU.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -199,6 +200,8 @@ def slogdet(a: ArrayLike) -> tuple[Array, Array]:
         >>> float(sign), round(float(logdet), 6)
         (1.0, 2.197225)
     """
+    if method not in (None, "lu", "qr"):
+        raise ValueError(f"slogdet: method must be 'lu' or 'qr', got {method!r}")
     a = _square(a)
     if not any_tracer(a):
         return array_module(a).linalg.slogdet(a)

@@ -333,10 +333,13 @@ def lu(a: ArrayLike, permute_l: bool = False, overwrite_a: bool = False, check_f
     return p, lower, upper
 
 
-def expm(A: ArrayLike) -> Array:
+def expm(A: ArrayLike, *, upper_triangular: bool = False, max_squarings: int = 16) -> Array:
     """The matrix exponential of each ``(..., n, n)`` matrix, by scaling and squaring of a
-    Pade approximant of degree 3 to 13 chosen by the 1-norm (Higham 2005). Its derivative is the Frechet derivative
-    (``expm_frechet``), computed as a block of the exponential of a twice larger matrix.
+    Pade approximant of degree 3 to 13 chosen by the 1-norm (Higham 2005). Its derivative is
+    the Frechet derivative (``expm_frechet``), computed as a block of the exponential of a
+    twice larger matrix. JAX's ``upper_triangular`` (a hint) and ``max_squarings`` (past which
+    JAX returns NaN) are accepted and change nothing: every matrix gets as many squarings as
+    its norm needs.
 
     Example:
         >>> import functrans.scipy.linalg as fsl, numpy as np

@@ -287,14 +287,17 @@ def i1e(x: ArrayLike) -> Array:
     return _sp.i1e(as_float(x))
 
 
-def log_ndtr(x: ArrayLike) -> Array:
-    """``log(ndtr(x))``, accurate far into the left tail.
+def log_ndtr(x: ArrayLike, series_order: int = 3) -> Array:
+    """``log(ndtr(x))``, accurate far into the left tail. ``series_order`` (JAX's: terms of
+    its asymptotic series, 0 to 30) is checked and changes nothing: the values are SciPy's.
 
     Example:
         >>> import functrans.scipy.special as fsp
         >>> round(float(fsp.log_ndtr(0.0)), 12)
         -0.69314718056
     """
+    if not isinstance(series_order, int) or not 0 <= series_order <= 30:
+        raise ValueError(f"log_ndtr: series_order must be an integer from 0 to 30, got {series_order!r}")
     return _sp.log_ndtr(as_float(x))
 
 

@@ -180,3 +180,16 @@ def test_cho_solve_and_lu_solve_broadcast_stacks_as_scipy():
     with pytest.raises(ValueError, match=r"b of shape \(4,\) has 4 rows, the factored matrix 3"):
         fsl.lu_solve(fsl.lu_factor(a[0]), np.ones(4))
     check_grads(lambda c, b: fsl.cho_solve((c, True), b), (np.linalg.cholesky(spd), b), order=2)
+
+
+def test_jax_keywords_are_accepted():
+    import functrans.numpy as fnp
+    import functrans.scipy.special as fsp
+    a = np.array([[0.5, 1.0], [0.0, -0.3]])
+    np.testing.assert_allclose(fsl.expm(a, upper_triangular=True, max_squarings=4), sl.expm(a), rtol=1e-13)
+    np.testing.assert_allclose(fnp.linalg.slogdet(a, method="qr")[1], np.linalg.slogdet(a)[1], rtol=1e-13)
+    np.testing.assert_allclose(fsp.log_ndtr(-30.0, series_order=5), fsp.log_ndtr(-30.0))
+    with pytest.raises(ValueError, match="method"):
+        fnp.linalg.slogdet(a, method="svd")
+    with pytest.raises(ValueError, match="series_order"):
+        fsp.log_ndtr(-30.0, series_order=31)
