@@ -18,7 +18,7 @@ from functrans.primitives.elementwise import conj
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "expm_frechet", "inv",
-           "lu", "lu_factor", "lu_solve", "pinv", "qr", "solve", "solve_triangular", "svd"]
+           "lu", "lu_factor", "lu_solve", "pinv", "qr", "solve", "solve_triangular", "svd", "toeplitz"]
 
 pinv = _fla.pinv
 
@@ -397,3 +397,29 @@ def block_diag(*arrs: ArrayLike) -> Array:
         rows.append(fnp.pad(fnp.astype(x, dtype), [(0, 0), (left, right)]))
         left += x.shape[1]
     return fnp.concatenate(rows, axis=0)
+
+
+def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
+    """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` is ignored;
+    by default ``r = conj(c)``, a Hermitian matrix for real ``c[0]``): ``T[i, j] = c[i - j]``
+    for ``i >= j``, ``r[j - i]`` above. Leading dimensions of ``c`` and ``r`` are batch
+    dimensions (broadcast), as in SciPy and JAX. Differentiable in ``c`` and ``r``.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> fsl.toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0])).tolist()
+        [[1.0, 4.0], [2.0, 1.0], [3.0, 2.0]]
+    """
+    c = fnp.asarray(operand(c))
+    r = (fnp.conj(c) if c.dtype.kind == "c" else c) if r is None else fnp.asarray(operand(r))
+    c = fnp.reshape(c, (1,)) if len(c.shape) == 0 else c
+    r = fnp.reshape(r, (1,)) if len(r.shape) == 0 else r
+    m, n = c.shape[-1], r.shape[-1]
+    batch = np.broadcast_shapes(tuple(c.shape[:-1]), tuple(r.shape[:-1]))
+    c = fnp.broadcast_to(c, batch + (m,))
+    r = fnp.broadcast_to(r, batch + (n,))
+    # The diagonals, from the lowest (c[m - 1]) to the highest (r[n - 1]): T[i, j] is entry
+    # m - 1 - i + j.
+    diagonals = fnp.concatenate([fnp.flip(c, -1), r[..., 1:]], axis=-1)
+    index = (m - 1) - np.arange(m)[:, None] + np.arange(n)[None, :]  # host-data: positions only
+    return fnp.take(diagonals, index, axis=-1)

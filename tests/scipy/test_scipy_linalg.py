@@ -193,3 +193,19 @@ def test_jax_keywords_are_accepted():
         fnp.linalg.slogdet(a, method="svd")
     with pytest.raises(ValueError, match="series_order"):
         fsp.log_ndtr(-30.0, series_order=31)
+
+
+def test_toeplitz_is_scipys():
+    rng = np.random.default_rng(4)
+    cases = [([1, 2, 3],), ([1, 2, 3], [1, 4, 5, 6]), (np.array([1 + 1j, 2 - 3j]),), ([1.0, 2.0], [9.0, 3.0]),
+             (rng.standard_normal((2, 3)), rng.standard_normal((2, 4))),
+             (rng.standard_normal((2, 3)), rng.standard_normal(4)),
+             (np.float32([1.0, 2.0]),), (np.array(5.0),), (np.array([]),)]
+    for args in cases:
+        expected = sl.toeplitz(*args)
+        for got in (fsl.toeplitz(*args), ft.jit(fsl.toeplitz)(*(np.asarray(a) for a in args))):
+            assert got.shape == expected.shape and got.dtype == expected.dtype, args
+            np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(ft.vmap(fsl.toeplitz)(np.arange(6.0).reshape(2, 3)),
+                                  sl.toeplitz(np.arange(6.0).reshape(2, 3)))
+    check_grads(fsl.toeplitz, (rng.standard_normal(3), rng.standard_normal(4)), order=2)
