@@ -410,16 +410,16 @@ def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
         >>> fsl.toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0])).tolist()
         [[1.0, 4.0], [2.0, 1.0], [3.0, 2.0]]
     """
-    c = fnp.asarray(operand(c))
-    r = (fnp.conj(c) if c.dtype.kind == "c" else c) if r is None else fnp.asarray(operand(r))
-    c = fnp.reshape(c, (1,)) if len(c.shape) == 0 else c
-    r = fnp.reshape(r, (1,)) if len(r.shape) == 0 else r
-    m, n = c.shape[-1], r.shape[-1]
-    batch = np.broadcast_shapes(tuple(c.shape[:-1]), tuple(r.shape[:-1]))
-    c = fnp.broadcast_to(c, batch + (m,))
-    r = fnp.broadcast_to(r, batch + (n,))
+    column: Any = fnp.atleast_1d(fnp.asarray(operand(c)))
+    row: Any = column if r is None else fnp.atleast_1d(fnp.asarray(operand(r)))
+    if r is None and column.dtype.kind == "c":
+        row = fnp.conj(column)
+    m, n = column.shape[-1], row.shape[-1]
+    batch = np.broadcast_shapes(tuple(column.shape[:-1]), tuple(row.shape[:-1]))
+    column = fnp.broadcast_to(column, batch + (m,))
+    row = fnp.broadcast_to(row, batch + (n,))
     # The diagonals, from the lowest (c[m - 1]) to the highest (r[n - 1]): T[i, j] is entry
     # m - 1 - i + j.
-    diagonals = fnp.concatenate([fnp.flip(c, -1), r[..., 1:]], axis=-1)
+    diagonals = fnp.concatenate([fnp.flip(column, -1), row[..., 1:]], axis=-1)
     index = (m - 1) - np.arange(m)[:, None] + np.arange(n)[None, :]  # host-data: positions only
     return fnp.take(diagonals, index, axis=-1)
