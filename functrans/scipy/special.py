@@ -486,7 +486,7 @@ def gammaincinv(a: ArrayLike, p: ArrayLike) -> Array:
 def zeta(x: ArrayLike, q: ArrayLike | None = None) -> Array:
     """The Hurwitz zeta function ``sum over k >= 0 of (k + q)**-x`` (the Riemann zeta function
     for ``q=None``). Differentiable in ``q`` (``-x * zeta(x + 1, q)``); its derivative in ``x``
-    is not implemented (JAX has none either) and raises ``UnsupportedError``.
+    is not implemented (JAX 0.10 has one) and raises ``UnsupportedError``.
 
     Example:
         >>> import functrans.scipy.special as fsp
