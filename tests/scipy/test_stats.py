@@ -59,6 +59,7 @@ _QUANTILES = np.array([np.nan, -0.1, 0.0, 1e-3, 0.3, 0.5, 0.999, 1.0, 1.1])
 # (distribution, shape parameters; each set also run with loc=0.5, scale=2 and with scale <= 0)
 _CONTINUOUS = [
     ("norm", ()), ("expon", ()), ("laplace", ()), ("cauchy", ()), ("logistic", ()), ("uniform", ()),
+    ("gumbel_r", ()), ("gumbel_l", ()),
     ("pareto", (0.5,)), ("pareto", (2.0,)), ("t", (0.5,)), ("t", (3.0,)), ("t", (np.inf,)), ("t", (-1.0,)),
     ("gennorm", (0.5,)), ("gennorm", (2.0,)), ("gennorm", (0.0,)), ("vonmises", (0.0,)), ("vonmises", (50.0,)),
     ("vonmises", (-1.0,)), ("gamma", (0.5,)), ("gamma", (1.0,)), ("gamma", (3.0,)), ("gamma", (0.0,)),
@@ -105,6 +106,9 @@ def test_special_points_of_discrete_distributions(dist, params):
 
 
 def test_tails_keep_their_precision():
+    # The Gumbel tails are finite where SciPy's underflow to -inf
+    assert stats.gumbel_r.logsf(800.0) == -800.0 and stats.gumbel_l.logcdf(-800.0) == -800.0
+    assert stats.gumbel_r.logsf(40.0) == pytest.approx(scipy.stats.gumbel_r.logsf(40.0), rel=1e-14)
     assert stats.norm.logcdf(-40.0) == pytest.approx(scipy.stats.norm.logcdf(-40.0), rel=1e-12)
     assert stats.logistic.logcdf(-800.0) == -800.0 and stats.logistic.logsf(800.0) == -800.0
     assert stats.cauchy.logcdf(-1e300) == pytest.approx(scipy.stats.cauchy.logcdf(-1e300), rel=1e-12)

@@ -72,6 +72,8 @@ _CONTINUOUS: list[OpSpec] = [
     *_continuous("laplace", _ALL, REAL_LINE),
     *_continuous("cauchy", _ALL, REAL_LINE),
     *_continuous("logistic", _ALL, REAL_LINE),
+    *_continuous("gumbel_r", _ALL, REAL_LINE),
+    *_continuous("gumbel_l", _ALL, REAL_LINE),
     *_continuous("uniform", _ALL, UNIT_INSIDE),
     *_continuous("pareto", _ALL, ABOVE_ONE, (SHAPE,)),
     *_continuous("t", _DENSITY, REAL_LINE, (SHAPE,), tol=_LOOSE),

@@ -13,6 +13,8 @@ from functrans.scipy.stats import (
     gamma,
     gennorm,
     geom,
+    gumbel_l,
+    gumbel_r,
     laplace,
     logistic,
     multinomial,
@@ -28,6 +30,6 @@ from functrans.scipy.stats import (
 
 __all__ = [
     "bernoulli", "beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "gennorm", "geom",
-    "laplace", "logistic", "multinomial", "multivariate_normal", "norm", "pareto", "poisson", "t",
-    "truncnorm", "uniform", "vonmises",
+    "gumbel_l", "gumbel_r", "laplace", "logistic", "multinomial", "multivariate_normal", "norm", "pareto",
+    "poisson", "t", "truncnorm", "uniform", "vonmises",
 ]

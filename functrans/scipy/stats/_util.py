@@ -166,6 +166,16 @@ def log1mexp(d: ArrayLike) -> Array:
     return fnp.where(small, fnp.log(-fnp.expm1(-near)), fnp.log1p(-fnp.exp(-far)))
 
 
+def log1mexp_exp_minus(z: ArrayLike) -> Array:
+    """``log(1 - exp(-exp(-z)))`` (a Gumbel tail): through ``log1mexp`` up to ``z = 30``,
+    beyond as ``-z - exp(-z) / 2`` (its series, exact to rounding there), which stays finite
+    where ``exp(-z)`` underflows; each formula sees only its own points."""
+    far = fnp.greater(z, 30.0)
+    near = log1mexp(fnp.exp(-fnp.where(far, 30.0, z)))
+    tail = fnp.where(far, z, 30.0)
+    return fnp.where(far, -tail - 0.5 * fnp.exp(-tail), near)
+
+
 def log_probability(p: ArrayLike, complement: ArrayLike) -> Array:
     """``log(p)`` given ``p`` and ``1 - p`` computed each on its own: from ``p`` while it is
     below 1/2, as ``log1p(-complement)`` above, where ``log(p)`` would round away the digits of
