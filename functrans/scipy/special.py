@@ -229,7 +229,9 @@ def polygamma(n: ArrayLike, x: ArrayLike) -> Array:
         [-0.577216, 1.644934]
     """
     number: Any = n
-    if not isinstance(n, Tracer) and np.ndim(n) == 0 and float(number).is_integer():
+    on_host = isinstance(n, (int, float, np.integer, np.floating)) or (
+        type(n) is np.ndarray and n.ndim == 0)
+    if on_host and float(number).is_integer():
         return _sp.polygamma(int(number), as_float(x))  # a Python int: the order is a static parameter
     x = as_float(x)
     order = as_float(n)  # in x's dtype when x is an array (a Python float x is weakly typed)
