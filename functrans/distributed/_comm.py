@@ -229,16 +229,12 @@ def exchange(send: Any, dest: int, recv: Any, source: int, tag: int, what: str) 
     """Send the bytes of ``send`` to rank ``dest`` while receiving ``recv``'s from ``source``,
     on the collectives' own communicator (under the debug timeout, a rank that does not take
     part is named as in ``wait``)."""
-    if _state["timeout"] is None:
-        p2p_comm(what).Sendrecv(send.view("u1"), dest, tag, recv.view("u1"), source, tag)
-    else:
-        wait(start_exchange(send, dest, recv, source, tag, what), what)
-
-
-def start_exchange(send: Any, dest: int, recv: Any, source: int, tag: int, what: str) -> list:
-    """``exchange`` started: the receive and the send requests, for ``wait``."""
     p2p = p2p_comm(what)
-    return [p2p.Irecv(recv.view("u1"), source, tag), p2p.Isend(send.view("u1"), dest, tag)]
+    send, recv = send.view("u1"), recv.view("u1")
+    if _state["timeout"] is None:
+        p2p.Sendrecv(send, dest, tag, recv, source, tag)
+    else:
+        wait([p2p.Irecv(recv, source, tag), p2p.Isend(send, dest, tag)], what)
 
 
 def abort(message: str, code: int = 1) -> None:

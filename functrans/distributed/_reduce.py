@@ -15,7 +15,6 @@ Every rank holds the same bits.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -23,9 +22,8 @@ import numpy as np
 from functrans.distributed import _comm
 from functrans.interpreters.buffers import FREE_REFS, first_free
 
-#: Buffers of at least this many bytes are reduced by the ring (into a new result; in place on
-#: two ranks); smaller ones, and reductions in place on more ranks, by MPI's all-reduce in
-#: place (whose latency is lower).
+#: Buffers of at least this many bytes are reduced by the ring into a new result; smaller ones,
+#: and reductions in place, by MPI's all-reduce in place (whose latency is lower).
 RING_MIN_BYTES = 256 << 10
 
 _UFUNCS = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum}
@@ -84,37 +82,25 @@ def release_buffers() -> None:
 
 # -- the reduction --------------------------------------------------------------------------------
 
-def rides(dtype: np.dtype, nbytes: int, bucket_bytes: int, n: int) -> bool:
-    """Whether ``reduce`` of a buffer of ``nbytes`` starts with an exchange between two ranks
-    (the ring's first step), which the check of the trees can ride along with."""
-    itemsize = max(dtype.itemsize, 1)
-    first = min(nbytes, max(1, int(bucket_bytes) // itemsize) * itemsize)
-    return n == 2 and dtype.kind in _RING_KINDS and first >= RING_MIN_BYTES
-
-
 def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_bytes: int,
-           what: str, check: Callable[..., None] | None = None) -> None:
+           what: str) -> None:
     """``out`` = the ``op`` of ``src`` over the ``n`` ranks (a mean: the sum divided by ``n``
     for a float dtype; the caller divides integers). ``src`` and ``out`` are 1-D C-contiguous
     arrays of one dtype and size; ``src`` may be ``out`` itself (a reduction in place), else
-    it is only read. ``check``: where ``rides`` says so, the first exchange is made by
-    ``check(send, peer, recv, tag)`` (the check of the trees riding along)."""
+    it is only read."""
     divide = op == "mean" and out.dtype.kind in "fc"
     inplace = src is out
-    # The ring from the caller's array into the result; in place, on two ranks only (one
-    # exchange each way, as fast as MPI's own, and the check rides along): on more, MPI's
-    # in-place all-reduce is faster.
-    ring = out.dtype.kind in _RING_KINDS and (not inplace or n == 2)
-    if inplace and out.nbytes <= bucket_bytes and not (ring and out.nbytes >= RING_MIN_BYTES):
-        _mpi_in_place(c, out, op, what)  # one bucket, reduced by MPI in place
+    if inplace and out.nbytes <= bucket_bytes:  # one bucket, reduced by MPI in place
+        _mpi_in_place(c, out, op, what)
         if divide:
             np.divide(out, n, out=out)
         return
     step = max(1, int(bucket_bytes) // max(out.dtype.itemsize, 1))
+    ring = out.dtype.kind in _RING_KINDS and not inplace  # in place, MPI's own is as good
     for start in range(0, out.size, step):
         s, o = src[start:start + step], out[start:start + step]
         if ring and o.nbytes >= RING_MIN_BYTES:
-            _ring(c, s, o, _UFUNCS[op], n, divide, what, check if start == 0 else None)
+            _ring(c, s, o, _UFUNCS[op], n, divide, what)
         else:
             if not inplace:
                 np.copyto(o, s)
@@ -133,7 +119,7 @@ def _mpi_in_place(c: Any, buf: np.ndarray, op: str, what: str) -> None:
 
 
 def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: bool,
-          what: str, check: Callable[..., None] | None = None) -> None:
+          what: str) -> None:
     """The ring all-reduce of ``src`` into ``out``: ``n - 1`` steps of reduce-scatter (block by
     block, each rank adds the block it receives from its left neighbour to its own and passes
     the sum on), the mean's division on the one block each rank finishes, then ``n - 1`` steps
@@ -151,10 +137,7 @@ def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: 
         sent, got = (r - s) % n, (r - s - 1) % n
         incoming = tmp[:bounds[got + 1] - bounds[got]]
         # step 0 sends this rank's own block straight from the caller's array
-        if s == 0 and check is not None:  # two ranks: right and left are the other one
-            check(block(src, sent), right, incoming, _TAG)
-        else:
-            _comm.exchange(block(src if s == 0 else out, sent), right, incoming, left, _TAG, what)
+        _comm.exchange(block(src if s == 0 else out, sent), right, incoming, left, _TAG, what)
         ufunc(block(src, got), incoming, out=block(out, got))
     if divide:
         mine = block(out, (r + 1) % n)

@@ -5,9 +5,8 @@ A tree's signature (its structure, and each leaf's key path, shape and dtype) is
 per distinct structure on this rank and kept; each call then costs a dictionary lookup and
 one all-reduce (MAX) of four integers, ``(h, -h)`` for a 126-bit hash ``h``: every rank
 learns the largest and the smallest hash, which are equal exactly when all ranks agree. Two
-ranks swap their hashes in one point-to-point exchange instead, whose latency is lower, or
-in the round that exchanges the first blocks of a reduction (``check_riding``). Only when
-they differ are the full signatures gathered, to name the key path, the rank and both
+ranks swap their hashes in one point-to-point exchange instead, whose latency is lower. Only
+when they differ are the full signatures gathered, to name the key path, the rank and both
 shapes. The check runs before the data moves because buffers of different sizes would make the
 reduction itself fail or hang, and buffers of equal sizes but other shapes or dtypes would
 corrupt it silently.
@@ -82,81 +81,25 @@ def check_same_tree(tree: Any, what: str, leaves: list | None = None, treedef: A
 _seen = np.empty(4, dtype=np.int64)  # what the exchange writes (read before the next one)
 _TAG = 18
 
-# Two ranks swap a header of eight integers: the hash (four), then the bytes of data this
-# rank sends and receives in the same round and the tag they travel with (-1: none), then 0.
-_header = np.zeros(8, dtype=np.int64)
-_expected = np.zeros(8, dtype=np.int64)  # the other rank's header when the calls agree
-_peer_header = np.empty(8, dtype=np.int64)
-_NO_DATA = (-1, -1, -1)
-
 
 def _compare(c: Any, mine: np.ndarray, tree: Any, on_device: tuple | None, what: str) -> None:
+    seen = _seen
     timed = _comm.debug_timeout() is not None
     during = f"{what} (comparing the trees across ranks)" if timed else what
     if c.Get_size() == 2:  # the other rank's hash
         peer = 1 - c.Get_rank()
-        header = _header
-        header[:4] = mine
-        header[4:7] = _NO_DATA
-        _comm.exchange(header, peer, _peer_header, peer, _TAG, during)
-        if _peer_header.tobytes() != header.tobytes():
-            _after_a_difference(c, header, peer, tree, on_device, what)
-        return
-    seen = _seen  # the largest hash and the negated smallest one
-    mpi = _comm.mpi_module()
-    if not timed:
-        c.Allreduce(mine, seen, op=mpi.MAX)
-    else:
-        _comm.wait([c.Iallreduce(mine, seen, op=mpi.MAX)], during)
-    a, b, neg_a, neg_b = seen.tolist()
-    if not (a == -neg_a and b == -neg_b):
+        _comm.exchange(mine, peer, seen, peer, _TAG, during)
+        same = seen.tobytes() == mine.tobytes()  # (h, -h) both ways
+    else:  # the largest hash and the negated smallest one
+        mpi = _comm.mpi_module()
+        if not timed:
+            c.Allreduce(mine, seen, op=mpi.MAX)
+        else:
+            _comm.wait([c.Iallreduce(mine, seen, op=mpi.MAX)], during)
+        a, b, neg_a, neg_b = seen.tolist()
+        same = a == -neg_a and b == -neg_b
+    if not same:
         _name_the_difference(c, _signature(tree, on_device), what)
-
-
-def check_riding(c: Any, mine: np.ndarray, tree: Any, what: str, send: np.ndarray,
-                 recv: np.ndarray, peer: int, tag: int) -> None:
-    """The check of a two-rank collective whose first step is an exchange with the other
-    rank (``send`` to it, ``recv`` from it, on ``tag``): the hashes travel in the same round as
-    the data, so the check adds no round trip. ``recv`` must be scratch memory: it is written
-    before the trees are known to agree. When they differ, the data of both ranks is still
-    taken (a rank that checked on its own takes it in ``_after_a_difference``; a longer
-    message than ``recv`` is cut short), so that no message is left waiting for a later call,
-    and the error names the difference as ``check_same_tree`` does."""
-    header, expected = _header, _expected
-    header[:4] = expected[:4] = mine
-    header[4:7] = (send.nbytes, recv.nbytes, tag)
-    expected[4:7] = (recv.nbytes, send.nbytes, tag)  # what the other rank sends, it receives
-    during = f"{what} (comparing the trees across ranks)"
-    requests = _comm.start_exchange(header, peer, _peer_header, peer, _TAG, during)
-    data = _comm.start_exchange(send, peer, recv, peer, tag, what)
-    _comm.wait(requests, during)
-    if _peer_header.tobytes() == expected.tobytes():
-        _comm.wait(data, what)
-        return
-    mpi = _comm.mpi_module()
-    for request in data:
-        try:
-            _comm.wait([request], what)
-        except mpi.Exception:  # the other rank's message was longer than recv: cut short
-            pass
-    _after_a_difference(c, header, peer, tree, None, what)
-
-
-def _after_a_difference(c: Any, header: np.ndarray, peer: int, tree: Any,
-                        on_device: tuple | None, what: str) -> None:
-    """The two headers differ: take the data that rode along with the other rank's header
-    when this rank sent none (answering with zeros of the size it expects, so its exchange
-    completes), then raise on both ranks."""
-    theirs = _peer_header.tolist()
-    sent, received, tag = theirs[4:7]
-    if sent >= 0 and header[4] < 0:
-        _comm.exchange(np.zeros(received, np.uint8), peer, np.empty(sent, np.uint8), peer, tag, what)
-    if theirs[:4] == header[:4].tolist():
-        raise errors.TreeStructureError(
-            f"{what}: rank {c.Get_rank()} and rank {peer} passed the same tree to different "
-            "calls (another collective, or other options: inplace, bucket_bytes). Every rank "
-            "must make the same collective calls in the same order.")
-    _name_the_difference(c, _signature(tree, on_device), what)
 
 
 def _name_the_difference(c: Any, sig: list, what: str) -> None:

@@ -3,9 +3,8 @@
 
 Every rank must call the same collectives in the same order with trees of the same structure,
 shapes and dtypes. Each call first checks that (``_treecheck``: one all-reduce of four integers
-per call, on two ranks one exchange, or none of its own when it rides with the first blocks of
-data; the full comparison naming the first leaf that differs only when they disagree), then
-moves the data. ``all_reduce`` reduces each large leaf on its own (``_reduce``: from the
+per call, and the full comparison naming the first leaf that differs only when they disagree),
+then moves the data. ``all_reduce`` reduces each large leaf on its own (``_reduce``: from the
 caller's array into a kept buffer that becomes the result) and packs the small leaves of one
 dtype into one buffer, in buckets of ``bucket_bytes``. Device (CuPy) leaves go to MPI directly
 when mpi4py reports a CUDA-aware MPI, else through host memory, counted by
@@ -21,7 +20,7 @@ from functrans import tree as ft_tree
 from functrans._abstract import shape_of
 from functrans.backend import NUMPY, backend_of
 from functrans.distributed import _comm, _reduce
-from functrans.distributed._treecheck import check_riding, check_same_tree, host_signature_hash
+from functrans.distributed._treecheck import check_same_tree, host_signature_hash
 from functrans.distributed._treecheck import dtype_of as _dtype
 
 __all__ = ["all_reduce", "broadcast", "all_gather", "reduce_scatter", "DEFAULT_BUCKET_BYTES",
@@ -97,8 +96,8 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
     than new memory), so a training loop reuses the same few buffers. With ``inplace=True``
     the reduction is written into the leaves themselves (writeable NumPy arrays; a float dtype
     for ``"mean"``), which are returned. ``check=False`` skips the comparison of the trees
-    across ranks (one all-reduce of four integers, or one exchange): only where the caller
-    knows they agree, since trees that differ then corrupt the reduction or stall it.
+    across ranks (one all-reduce of four integers): only where the caller knows they agree,
+    since trees that differ then corrupt the reduction or stall it.
 
     Example:
         >>> import numpy as np
@@ -125,18 +124,13 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
         return ft_tree.unflatten(treedef, out)
     layout = _host_layout(tree, leaves, treedef)
     if layout is not None:
-        rider = None
         if check:
-            first = layout.first_separate
-            if first is not None and _reduce.rides(first[0], first[1], bucket_bytes, n):
-                rider = _Rider(c, layout.hash, tree)  # the check rides on the first exchange
-            else:
-                check_same_tree(tree, "all_reduce", leaves, treedef, mine=layout.hash)
+            check_same_tree(tree, "all_reduce", leaves, treedef, mine=layout.hash)
         what = f"all_reduce(op={op!r})"
         if inplace:
-            _reduce_in_place(c, layout, leaves, op, n, bucket_bytes, what, rider)
+            _reduce_in_place(c, layout, leaves, op, n, bucket_bytes, what)
             return tree
-        return _all_reduce_host(c, layout, leaves, treedef, op, n, bucket_bytes, what, rider)
+        return _all_reduce_host(c, layout, leaves, treedef, op, n, bucket_bytes, what)
     if check:
         # With a CUDA-aware MPI, device leaves take another path than host ones: every rank
         # must agree on which leaves are which, or the ranks would call different collectives.
@@ -170,7 +164,7 @@ class _HostLayout:
     dtypes), worked out once: the signature's hash for the cross-rank check, and per dtype the
     leaves reduced on their own and the small ones packed together."""
 
-    __slots__ = ("hash", "groups", "first_separate")
+    __slots__ = ("hash", "groups")
 
     def __init__(self, tree: Any, leaves: list, treedef: Any):
         self.hash = host_signature_hash(tree, leaves, treedef)
@@ -178,24 +172,6 @@ class _HostLayout:
         for dtype, idx in _group_by_dtype(leaves).items():
             small = [i for i in idx if leaves[i].nbytes < SEPARATE_BYTES]
             self.groups.append((dtype, [i for i in idx if i not in small], small))
-        #: (dtype, bytes) of the leaf reduced first when it is reduced on its own, else None
-        self.first_separate: tuple[np.dtype, int] | None = None
-        if self.groups and self.groups[0][1]:
-            dtype, separate, _ = self.groups[0]
-            self.first_separate = (dtype, leaves[separate[0]].nbytes)
-
-
-class _Rider:
-    """The check of the trees, made in the first exchange of a two-rank reduction
-    (``_treecheck.check_riding``); called once, by the reduction of the first leaf."""
-
-    __slots__ = ("c", "hash", "tree")
-
-    def __init__(self, c: Any, hash_: np.ndarray, tree: Any):
-        self.c, self.hash, self.tree = c, hash_, tree
-
-    def __call__(self, send: np.ndarray, peer: int, recv: np.ndarray, tag: int) -> None:
-        check_riding(self.c, self.hash, self.tree, "all_reduce", send, recv, peer, tag)
 
 
 _MAX_LAYOUTS = 256
@@ -217,12 +193,11 @@ def _host_layout(tree: Any, leaves: list, treedef: Any) -> _HostLayout | None:
 
 
 def _all_reduce_host(c: Any, layout: _HostLayout, leaves: list, treedef: Any, op: str, n: int,
-                     bucket_bytes: int, what: str, rider: _Rider | None) -> Any:
+                     bucket_bytes: int, what: str) -> Any:
     results: list = [None] * len(leaves)
     for dtype, separate, small in layout.groups:
         for i in separate:
-            results[i] = _reduce_separate(c, leaves[i], dtype, op, n, bucket_bytes, what, rider)
-            rider = None
+            results[i] = _reduce_separate(c, leaves[i], dtype, op, n, bucket_bytes, what)
         if len(small) == 1:  # one small leaf: reduced in place in a kept buffer it is copied to
             host = leaves[small[0]]
             kept = _reduce.take(dtype, host.size)
@@ -237,16 +212,16 @@ def _all_reduce_host(c: Any, layout: _HostLayout, leaves: list, treedef: Any, op
 
 
 def _reduce_separate(c: Any, host: np.ndarray, dtype: np.dtype, op: str, n: int,
-                     bucket_bytes: int, what: str, rider: _Rider | None = None) -> np.ndarray:
+                     bucket_bytes: int, what: str) -> np.ndarray:
     """A large leaf, reduced from the caller's array into a kept buffer that becomes the
-    result (``rider``: the check of the trees, riding on its first exchange)."""
+    result."""
     if host.flags.c_contiguous:
         flat = host.reshape(-1)
     else:  # the same path as a contiguous leaf's on another rank: from a kept copy
         flat = _reduce.workspace(dtype, "contiguous", host.size)
         np.copyto(flat.reshape(host.shape), host)
     kept = _reduce.take(dtype, host.size)
-    _reduce.reduce(c, flat, kept, op, n, bucket_bytes, what, rider)
+    _reduce.reduce(c, flat, kept, op, n, bucket_bytes, what)
     value = kept.reshape(host.shape)
     return value / n if op == "mean" and dtype.kind not in "fc" else value
 
@@ -306,16 +281,14 @@ def _check_writeable(leaves: list, op: str) -> None:
 
 
 def _reduce_in_place(c: Any, layout: _HostLayout, leaves: list, op: str, n: int,
-                     bucket_bytes: int, what: str, rider: _Rider | None) -> None:
+                     bucket_bytes: int, what: str) -> None:
     """The reduction written into the leaves (``_check_writeable`` admitted them): large ones,
-    and a dtype's only small one, on their own; several small ones of one dtype packed into
-    a kept buffer and copied back (``rider``: the check of the trees, riding on the first
-    exchange)."""
+    and a dtype's only small one, by MPI in place; several small ones of one dtype packed into
+    a kept buffer and copied back."""
     for dtype, separate, small in layout.groups:
         for i in (separate + small if len(small) == 1 else separate):  # no packing for one
             flat = leaves[i].reshape(-1)
-            _reduce.reduce(c, flat, flat, op, n, bucket_bytes, what, rider)
-            rider = None
+            _reduce.reduce(c, flat, flat, op, n, bucket_bytes, what)
         if len(small) < 2:
             continue
         arrays = [leaves[i] for i in small]
