@@ -31,7 +31,7 @@ from functrans.api import (
     vjp,
     vmap,
 )
-from functrans.backend import device_get, device_put, devices
+from functrans.backend import block_until_ready, device_get, device_put, devices
 from functrans.config import config, environment_settings
 
 __version__ = "0.1.0"
@@ -40,7 +40,7 @@ for _name, _value in environment_settings().items():  # FUNCTRANS_DEBUG_NANS=1
     config.update(_name, _value)
 
 __all__ = [
-    "ShapeDtypeStruct", "checkpoint", "config", "custom_gradient", "custom_jvp", "custom_vjp",
+    "ShapeDtypeStruct", "block_until_ready", "checkpoint", "config", "custom_gradient", "custom_jvp", "custom_vjp",
     "device_get", "device_put", "devices", "disable_jit", "eval_shape", "grad", "hessian", "jacfwd",
     "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "make_jaxpr",
     "named_scope", "numpy", "remat", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",

@@ -14,6 +14,7 @@ once one of its arrays is seen or a ``"gpu"`` device is asked for.
 """
 from functrans.backend._base import Backend
 from functrans.backend._devices import (
+    block_until_ready,
     check_same_device,
     device_get,
     device_of,
@@ -36,6 +37,6 @@ from functrans.backend._registry import (
 __all__ = [
     "Backend", "NumPyBackend", "NUMPY", "array_module", "array_module_of", "backend_of",
     "register_backend", "register_platform", "backend_for_platform", "HOST_TYPES",
-    "SCALAR_TYPES", "check_same_device", "device_get", "device_of", "device_put",
+    "SCALAR_TYPES", "block_until_ready", "check_same_device", "device_get", "device_of", "device_put",
     "device_scope_for", "devices",
 ]

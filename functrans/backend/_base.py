@@ -116,6 +116,10 @@ class Backend:
         return out if self.device_of(out) == device else self.put(out, device)
 
     # --- what the libraries spell differently --------------------------------------------
+    def synchronize(self, x: Any) -> None:
+        """Wait until the work that computes ``x`` has finished on its device (a library that
+        computes at once, as NumPy does, has nothing to wait for)."""
+
     def scatter_add(self, out: Any, index: Any, updates: Any) -> None:
         """``out[index] += updates`` in place, repeated indices accumulating."""
         raise NotImplementedError

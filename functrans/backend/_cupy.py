@@ -121,6 +121,9 @@ class CuPyBackend(Backend):
     def scatter_add(self, out: Any, index: Any, updates: Any) -> None:
         self._cupyx.scatter_add(out, index, updates)
 
+    def synchronize(self, x: Any) -> None:
+        x.device.synchronize()  # every stream of the device that holds x
+
     def ufunc_at(self, out: Any, positions: Any, updates: Any, name: str) -> None:
         # CuPy's ufunc.at covers few ufuncs and its atomic minimum and maximum treat NaN
         # their own way: the rounds give NumPy's result on every ufunc

@@ -286,3 +286,14 @@ def test_ufunc_at_in_rounds_gives_the_bits_of_ufunc_at(name):
         getattr(np, name).at(want, positions, u)
         ufunc_at_in_rounds(np, got, positions, u, name)
         assert want.tobytes() == got.tobytes()
+
+
+def test_block_until_ready_waits_on_each_array_leaf_and_returns_the_tree(monkeypatch):
+    from functrans.testing.strict import STRICT, strict_array
+
+    waited = []
+    monkeypatch.setattr(STRICT, "synchronize", lambda x: waited.append(x.shape))
+    tree = {"a": strict_array(np.ones((2, 3))), "b": [np.zeros(2), 1.5, strict_array(np.ones(4))]}
+    assert ft.block_until_ready(tree) is tree
+    assert sorted(waited) == [(2, 3), (4,)]  # device leaves only; NumPy has nothing to wait for
+    assert ft.block_until_ready(None) is None

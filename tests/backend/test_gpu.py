@@ -288,3 +288,9 @@ def test_updates_at_repeated_positions_on_the_gpu(cupy):
         grads = ft.grad(lambda x, u: f(x, u).sum(), argnums=(0, 1))
         for a, b in zip(grads(ft.device_put(x, "gpu"), ft.device_put(u, "gpu")), grads(x, u)):
             np.testing.assert_allclose(ft.device_get(a), b, rtol=1e-14, err_msg=method)
+
+
+def test_block_until_ready_on_the_gpu(cupy):
+    x = ft.device_put(np.arange(1e6), "gpu")
+    y = ft.block_until_ready({"y": x * 2.0})
+    assert float(ft.device_get(y["y"])[-1]) == 2 * (1e6 - 1)
