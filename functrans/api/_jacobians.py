@@ -167,7 +167,12 @@ def jacfwd(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fals
         array([[2., 0.],
                [0., 4.]])
     """
-    name = f"jacfwd({fun_name(fun)})"
+    return _forward_jacobian(fun, argnums, has_aux, holomorphic, f"jacfwd({fun_name(fun)})")
+
+
+def _forward_jacobian(fun: Callable, argnums: int | Sequence[int], has_aux: bool,
+                      holomorphic: bool, name: str) -> Callable:
+    """``jacfwd``, its errors and scopes called ``name`` (``hessian`` is one too)."""
     argnums = python_argnums(argnums)
 
     @functools.wraps(fun)
@@ -316,5 +321,5 @@ def hessian(fun: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = Fal
         array([[2., 2.],
                [2., 6.]])
     """
-    return jacfwd(jacrev(fun, argnums, has_aux, holomorphic=holomorphic), argnums, has_aux,
-                  holomorphic=holomorphic)
+    return _forward_jacobian(jacrev(fun, argnums, has_aux, holomorphic=holomorphic), argnums,
+                             has_aux, holomorphic, f"hessian({fun_name(fun)})")

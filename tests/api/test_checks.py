@@ -276,3 +276,9 @@ def test_custom_vjp_with_arrays():
     np.testing.assert_array_equal(gx, y)
     np.testing.assert_array_equal(gy, x)
     np.testing.assert_array_equal(ft.vmap(ft.grad(_product))(x, y), y)
+
+
+def test_hessian_errors_name_hessian():
+    """Not the jacfwd inside it, which the caller never wrote."""
+    with pytest.raises(errors.InputDtypeError, match=r"^hessian\(<lambda>\) requires float .* argument 1"):
+        ft.hessian(lambda x, n: fnp.sum(x ** 2) * n, argnums=(0, 1))(np.ones(2), 3)
