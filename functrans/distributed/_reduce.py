@@ -28,6 +28,7 @@ RING_MIN_BYTES = 256 << 10
 
 _UFUNCS = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum}
 _MPI_OPS = {"sum": "SUM", "mean": "SUM", "max": "MAX", "min": "MIN"}
+_mpi_ops: dict[str, Any] = {}  # the MPI.Op objects, looked up once
 _RING_KINDS = "fciu"  # dtypes whose reduction NumPy computes as MPI defines it
 _TAG = 17
 
@@ -111,7 +112,7 @@ def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_byt
 
 def _mpi_in_place(c: Any, buf: np.ndarray, op: str, what: str) -> None:
     mpi = _comm.mpi_module()
-    mpi_op = getattr(mpi, _MPI_OPS[op])
+    mpi_op = _mpi_ops.get(op) or _mpi_ops.setdefault(op, getattr(mpi, _MPI_OPS[op]))
     if _comm.debug_timeout() is None:
         c.Allreduce(mpi.IN_PLACE, buf, op=mpi_op)
     else:

@@ -34,6 +34,7 @@ DEFAULT_BUCKET_BYTES = 64 << 20
 SEPARATE_BYTES = 64 << 10
 
 _OPS = ("sum", "mean", "max", "min")
+_WHAT = {op: f"all_reduce(op={op!r})" for op in _OPS}  # how errors and timeouts name a call
 
 _LEAF = ft_tree.flatten(0)[1]  # the structure of a tree that is one leaf
 
@@ -126,7 +127,7 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
     if layout is not None:
         if check:
             check_same_tree(tree, "all_reduce", leaves, treedef, mine=layout.hash)
-        what = f"all_reduce(op={op!r})"
+        what = _WHAT[op]
         if inplace:
             _reduce_in_place(c, layout, leaves, op, n, bucket_bytes, what)
             return tree
@@ -140,7 +141,7 @@ def all_reduce(tree: Any, op: str = "sum", *, bucket_bytes: int = DEFAULT_BUCKET
         if on_device is not None and not any(on_device):
             on_device = None  # the same hash as the host-only path's
         check_same_tree(tree, "all_reduce", leaves, treedef, on_device)
-    what = f"all_reduce(op={op!r})"
+    what = _WHAT[op]
     results: list = [None] * len(leaves)
     for dtype, idx in _group_by_dtype(leaves).items():
         bufs = [_to_buffer(leaves[i]) for i in idx]
