@@ -88,12 +88,14 @@ class constant:
 @dataclasses.dataclass(frozen=True)
 class linear:
     """Linear interpolation from ``init_value`` to ``end_value`` over ``transition_steps``
-    steps, then ``end_value``: ``init + (end - init) * min(count, T) / T``.
+    steps that start at ``transition_begin``, then ``end_value``:
+    ``init + (end - init) * c / T`` with ``c = min(max(count - transition_begin, 0), T)``.
 
     Args:
         init_value: Value at step 0.
         end_value: Value from step ``transition_steps`` on.
         transition_steps: Length ``T`` of the ramp (a positive int).
+        transition_begin: The step the ramp starts at (``init_value`` until then).
 
     Example:
         >>> from functrans import optim
@@ -104,49 +106,66 @@ class linear:
     init_value: float
     end_value: float
     transition_steps: int
+    transition_begin: int = 0
 
     def __post_init__(self) -> None:
         _check_steps("linear", "transition_steps", self.transition_steps)
+        _check_steps("linear", "transition_begin", self.transition_begin, allow_zero=True)
 
     def __call__(self, count: int) -> float:
         m = _math(count)
-        frac = m.min(m.max(count, 0), self.transition_steps) / self.transition_steps
+        frac = m.min(m.max(count - self.transition_begin, 0), self.transition_steps) / self.transition_steps
         return m.result(self.init_value + (self.end_value - self.init_value) * frac)
 
 
 @dataclasses.dataclass(frozen=True)
 class exponential_decay:
-    """``init_value * decay_rate ** (count / transition_steps)``, optionally in whole
-    steps (``staircase``) and bounded by ``end_value``.
+    """``init_value * decay_rate ** (c / transition_steps)`` with
+    ``c = max(count - transition_begin, 0)``, optionally in whole steps (``staircase``) and
+    bounded by ``end_value``. The arguments are in optax's order.
 
     Args:
-        init_value: Value at step 0.
+        init_value: Value until ``transition_begin``.
+        transition_steps: Steps per factor of ``decay_rate`` (a positive int).
         decay_rate: Factor per ``transition_steps`` steps (positive).
-        transition_steps: Steps per factor of ``decay_rate``.
-        staircase: Use ``count // transition_steps`` (decay in jumps).
+        transition_begin: The step the decay starts at.
+        staircase: Use ``c // transition_steps`` (decay in jumps).
         end_value: A floor (when decaying) or ceiling (when ``decay_rate > 1``), or ``None``.
+
+    Raises:
+        ValueError: ``transition_steps`` is not a positive int (the message gives the order
+            of the arguments), or ``decay_rate`` is not positive.
 
     Example:
         >>> from functrans import optim
-        >>> optim.schedules.exponential_decay(1.0, 0.5, transition_steps=10)(20)
+        >>> optim.schedules.exponential_decay(1.0, transition_steps=10, decay_rate=0.5)(20)
         0.25
     """
 
     init_value: float
+    transition_steps: int
     decay_rate: float
-    transition_steps: int = 1
+    transition_begin: int = 0
     staircase: bool = False
     end_value: float | None = None
 
     def __post_init__(self) -> None:
-        _check_steps("exponential_decay", "transition_steps", self.transition_steps)
+        steps = self.transition_steps
+        if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+            raise ValueError(f"functrans.optim.schedules.exponential_decay: transition_steps "
+                             f"must be a positive int, got {steps!r}. The arguments are "
+                             f"optax's: exponential_decay(init_value, transition_steps, "
+                             f"decay_rate); e.g. exponential_decay(1e-3, 1000, 0.96) multiplies "
+                             f"by 0.96 every 1000 steps")
+        _check_steps("exponential_decay", "transition_begin", self.transition_begin,
+                     allow_zero=True)
         if not self.decay_rate > 0:
             raise ValueError(f"functrans.optim.schedules.exponential_decay: decay_rate must be "
                              f"> 0, got {self.decay_rate!r}")
 
     def __call__(self, count: int) -> float:
         m = _math(count)
-        p = count / self.transition_steps
+        p = m.max(count - self.transition_begin, 0) / self.transition_steps
         if self.staircase:
             p = m.floor(p)
         value = self.init_value * self.decay_rate**p
@@ -168,6 +187,7 @@ class cosine_decay:
         init_value: Value at step 0.
         decay_steps: Length ``T`` of the decay.
         alpha: Final value as a fraction of ``init_value``.
+        exponent: The power the cosine factor is raised to (``cosine**exponent``).
 
     Example:
         >>> from functrans import optim
@@ -178,6 +198,7 @@ class cosine_decay:
     init_value: float
     decay_steps: int
     alpha: float = 0.0
+    exponent: float = 1.0
 
     def __post_init__(self) -> None:
         _check_steps("cosine_decay", "decay_steps", self.decay_steps)
@@ -186,7 +207,7 @@ class cosine_decay:
         m = _math(count)
         frac = m.min(m.max(count, 0), self.decay_steps) / self.decay_steps
         cosine = 0.5 * (1.0 + m.cos(math.pi * frac))
-        return m.result(self.init_value * ((1.0 - self.alpha) * cosine + self.alpha))
+        return m.result(self.init_value * ((1.0 - self.alpha) * cosine**self.exponent + self.alpha))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +222,7 @@ class warmup_cosine_decay:
         warmup_steps: Length of the warmup (0 for none).
         decay_steps: The step at which ``end_value`` is reached (more than ``warmup_steps``).
         end_value: The final value.
+        exponent: The power the cosine factor of the decay is raised to.
 
     Example:
         >>> from functrans import optim
@@ -214,6 +236,7 @@ class warmup_cosine_decay:
     warmup_steps: int
     decay_steps: int
     end_value: float = 0.0
+    exponent: float = 1.0
 
     def __post_init__(self) -> None:
         _check_steps("warmup_cosine_decay", "warmup_steps", self.warmup_steps, allow_zero=True)
@@ -229,7 +252,7 @@ class warmup_cosine_decay:
         span = self.decay_steps - self.warmup_steps
         frac = m.min(m.max(count - self.warmup_steps, 0), span) / span
         cosine = 0.5 * (1.0 + m.cos(math.pi * frac))
-        decayed = self.end_value + (self.peak_value - self.end_value) * cosine
+        decayed = self.end_value + (self.peak_value - self.end_value) * cosine**self.exponent
         return m.result(m.where(count < self.warmup_steps, warm, decayed))
 
 
@@ -320,7 +343,7 @@ class join:
     Example:
         >>> from functrans import optim
         >>> warm = optim.schedules.linear(0.0, 1.0, 2)
-        >>> decay = optim.schedules.exponential_decay(1.0, 0.5)
+        >>> decay = optim.schedules.exponential_decay(1.0, 1, 0.5)
         >>> s = optim.schedules.join([warm, decay], [2])
         >>> [s(i) for i in range(5)]
         [0.0, 0.5, 1.0, 0.5, 0.25]

@@ -281,7 +281,7 @@ def test_jit_keeps_arrays_on_their_device():
     lambda optim: optim.adam(1e-2),
     lambda optim: optim.sgd(optim.schedules.warmup_cosine_decay(0.0, 0.1, 2, 6), momentum=0.9),
     lambda optim: optim.chain(optim.clip_by_global_norm(1.0),
-                              optim.adamw(optim.schedules.exponential_decay(1e-2, 0.5, 2, True))),
+                              optim.adamw(optim.schedules.exponential_decay(1e-2, 2, 0.5, staircase=True))),
 ])
 def test_a_jitted_training_step_is_staged_once_and_matches_eager(make_opt):
     from functrans import optim

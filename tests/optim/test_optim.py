@@ -173,9 +173,9 @@ def test_schedules_against_formulas():
         assert schedules.constant(0.3)(t) == 0.3
         assert schedules.linear(1.0, 0.1, 20)(t) == pytest.approx(
             1.0 + (0.1 - 1.0) * min(t, 20) / 20, abs=1e-15)
-        assert schedules.exponential_decay(2.0, 0.5, 4)(t) == pytest.approx(
+        assert schedules.exponential_decay(2.0, 4, 0.5)(t) == pytest.approx(
             2.0 * 0.5 ** (t / 4), abs=1e-15)
-        assert schedules.exponential_decay(2.0, 0.5, 4, staircase=True)(t) == pytest.approx(
+        assert schedules.exponential_decay(2.0, 4, 0.5, staircase=True)(t) == pytest.approx(
             2.0 * 0.5 ** (t // 4), abs=1e-15)
         assert schedules.cosine_decay(1.0, 20, alpha=0.1)(t) == pytest.approx(
             0.9 * 0.5 * (1 + math.cos(math.pi * min(t, 20) / 20)) + 0.1, abs=1e-15)
@@ -186,7 +186,7 @@ def test_schedules_against_formulas():
             frac = min(t - 5, 20) / 20
             assert w == pytest.approx(0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * frac)),
                                       abs=1e-15)
-    assert schedules.exponential_decay(1.0, 0.5, end_value=0.2)(10) == 0.2
+    assert schedules.exponential_decay(1.0, 1, 0.5, end_value=0.2)(10) == 0.2
     assert "init_value=1.0" in repr(schedules.cosine_decay(1.0, 10))
 
 
@@ -207,7 +207,7 @@ def test_schedule_is_used_as_learning_rate_and_readable_from_state():
 @pytest.mark.parametrize("factory", [optim.adam, optim.adamw, optim.rmsprop, optim.adagrad,
                                      optim.lion])
 def test_every_optimizer_takes_a_schedule(factory):
-    opt = factory(schedules.exponential_decay(0.1, 0.5))
+    opt = factory(schedules.exponential_decay(0.1, 1, 0.5))
     state = opt.init(np.zeros(1))
     _, state = opt.update(np.ones(1), state, np.zeros(1))
     _, state = opt.update(np.ones(1), state, np.zeros(1))
@@ -220,7 +220,7 @@ def test_schedule_validation():
     with pytest.raises(ValueError, match="must exceed warmup_steps"):
         schedules.warmup_cosine_decay(0.0, 1.0, 10, 10)
     with pytest.raises(ValueError, match="decay_rate"):
-        schedules.exponential_decay(1.0, 0.0)
+        schedules.exponential_decay(1.0, 1, 0.0)
 
 
 # --- building blocks and combinators --------------------------------------------------------------

@@ -28,7 +28,7 @@ def test_piecewise_constant_against_formula():
 def test_join_counts_each_schedule_from_its_boundary():
     first = schedules.constant(1.0)
     second = schedules.linear(0.0, 1.0, 4)
-    third = schedules.exponential_decay(3.0, 0.5)
+    third = schedules.exponential_decay(3.0, 1, 0.5)
     s = optim.join_schedules([first, second, third], [2, 6])
     for t in range(12):
         want = first(t) if t < 2 else second(t - 2) if t < 6 else third(t - 6)
@@ -94,3 +94,33 @@ def test_validation_names_the_argument():
         optim.polynomial_schedule(1.0, 0.0, 1.0, 0)
     with pytest.raises(ValueError, match="every boundary"):
         optim.piecewise_constant_schedule(1.0, {-1: 0.5})
+
+
+def test_schedules_take_optax_arguments_in_optax_order():
+    # optax.exponential_decay(init_value, transition_steps, decay_rate, transition_begin,
+    # staircase, end_value): a ported call runs with the same meaning.
+    s = optim.exponential_decay(1.0, 5, 0.5, transition_begin=3)
+    want = [1.0 if t <= 3 else 0.5 ** ((t - 3) / 5) for t in range(20)]
+    assert [s(t) for t in range(20)] == pytest.approx(want, abs=1e-15)
+    stairs = optim.exponential_decay(1.0, 5, 0.5, staircase=True)
+    assert [stairs(t) for t in (0, 4, 5, 9, 10)] == [1.0, 1.0, 0.5, 0.5, 0.25]
+    assert optim.exponential_decay(1.0, 5, 2.0, end_value=3.0)(100) == 3.0
+    with pytest.raises(ValueError, match=r"exponential_decay\(init_value, transition_steps, "
+                                         r"decay_rate\)"):
+        optim.exponential_decay(1e-3, 0.96, 1000)  # the rate and steps swapped
+    ramp = optim.linear_schedule(1.0, 0.1, 10, transition_begin=5)
+    want = [1.0 + (0.1 - 1.0) * min(max(t - 5, 0), 10) / 10 for t in range(20)]
+    assert [ramp(t) for t in range(20)] == pytest.approx(want, abs=1e-15)
+    cos = optim.cosine_decay_schedule(1.0, 10, alpha=0.1, exponent=2.0)
+    want = [0.9 * (0.5 * (1 + math.cos(math.pi * min(t, 10) / 10))) ** 2 + 0.1
+            for t in range(15)]
+    assert [cos(t) for t in range(15)] == pytest.approx(want, abs=1e-15)
+    warm = optim.warmup_cosine_decay_schedule(0.1, 1.0, 5, 20, end_value=0.01, exponent=2.0)
+    want = [0.1 + 0.9 * t / 5 if t < 5 else
+            0.01 + 0.99 * (0.5 * (1 + math.cos(math.pi * min(t - 5, 15) / 15))) ** 2
+            for t in range(25)]
+    assert [warm(t) for t in range(25)] == pytest.approx(want, abs=1e-15)
+    for sched in (s, ramp, cos, warm):  # a traced count gives the same values
+        staged = ft.jit(sched)
+        assert [float(staged(np.int64(t))) for t in range(25)] == pytest.approx(
+            [sched(t) for t in range(25)], abs=1e-15)
