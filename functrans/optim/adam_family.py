@@ -12,6 +12,7 @@ from typing import ClassVar
 from functrans.optim.alias import _MOMENTS, AdamState, _Optimizer
 from functrans.optim.base import (
     GradientTransformation,
+    Mask,
     ScalarOrSchedule,
     _Block,
     _check_nonnegative,
@@ -254,16 +255,18 @@ class _Lamb(_Optimizer):
     b2: float
     eps: float
     weight_decay: float
+    mask: Mask | None = None
 
     def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
         adam = _ScaleByAdam(self.b1, self.b2, self.eps, label=self.name)
         ratio = _ScaleByTrustRatio(0.0, 1.0, 0.0, label=self.name)
-        return [(adam, _MOMENTS), *self._decay_block(self.weight_decay), (ratio, {}),
+        return [(adam, _MOMENTS), *self._decay_block(self.weight_decay, self.mask), (ratio, {}),
                 self._rate_block()]
 
 
 def lamb(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999,
-         eps: float = 1e-6, weight_decay: float = 0.0) -> GradientTransformation:
+         eps: float = 1e-6, weight_decay: float = 0.0,
+         mask: Mask | None = None) -> GradientTransformation:
     """LAMB, Adam with decoupled decay and a layer-wise (per leaf) trust ratio::
 
         r = m_hat / (sqrt(v_hat) + eps) + wd * p
@@ -281,6 +284,8 @@ def lamb(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.
         b2: Decay of the second-moment estimate, in ``[0, 1)``.
         eps: Added to the denominator.
         weight_decay: Decoupled decay ``wd``.
+        mask: Decay only the leaves where it is True: a pytree of bools with the params'
+            structure (or a prefix of it), or a function of the params giving one.
 
     Returns:
         A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
@@ -298,4 +303,4 @@ def lamb(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.
         array([-0.5, -0. ])
     """
     _checks("lamb", learning_rate, b1, b2, eps=eps, weight_decay=weight_decay)
-    return _Lamb(learning_rate, b1, b2, eps, weight_decay).transformation()
+    return _Lamb(learning_rate, b1, b2, eps, weight_decay, mask).transformation()

@@ -18,6 +18,7 @@ from typing import ClassVar, NamedTuple
 from functrans import tree
 from functrans.optim.base import (
     GradientTransformation,
+    Mask,
     ScalarOrSchedule,
     _Block,
     _check_nonnegative,
@@ -75,8 +76,11 @@ class _Optimizer(_Transformation):
     def _rate_block(self) -> tuple[_Block, dict[str, str]]:
         return _ScaleByLearningRate(self.learning_rate, label=self.name), _RATE
 
-    def _decay_block(self, weight_decay: float) -> list[tuple[_Block, dict[str, str]]]:
-        return [(_AddDecayedWeights(weight_decay, label=self.name), _NONE)] if _nonzero(weight_decay) else []
+    def _decay_block(self, weight_decay: float,
+                     mask: Mask | None = None) -> list[tuple[_Block, dict[str, str]]]:
+        if not _nonzero(weight_decay):
+            return []
+        return [(_AddDecayedWeights(weight_decay, mask, label=self.name), _NONE)]
 
     def _join(self, states: list) -> NamedTuple:
         fields: list = [None] * len(self.state_type._fields)  # type: ignore[attr-defined]
@@ -219,11 +223,15 @@ class _Adam(_Optimizer):
     b2: float
     eps: float
     weight_decay: float
+    mask: Mask | None = None
+    eps_root: float = 0.0
+    nesterov: bool = False
 
     def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
-        l2 = [] if self.decoupled else self._decay_block(self.weight_decay)
-        decoupled = self._decay_block(self.weight_decay) if self.decoupled else []
-        adam = _ScaleByAdam(self.b1, self.b2, self.eps, label=self.name)
+        decay = self._decay_block(self.weight_decay, self.mask)
+        l2, decoupled = ([], decay) if self.decoupled else (decay, [])
+        adam = _ScaleByAdam(self.b1, self.b2, self.eps, self.eps_root, self.nesterov,
+                            label=self.name)
         return [*l2, (adam, _MOMENTS), *decoupled, self._rate_block()]
 
 
@@ -233,13 +241,16 @@ class _AdamW(_Adam):
 
 
 def adam(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999,
-         eps: float = 1e-8, weight_decay: float = 0.0) -> GradientTransformation:
+         eps: float = 1e-8, weight_decay: float = 0.0, *, eps_root: float = 0.0,
+         nesterov: bool = False) -> GradientTransformation:
     """Adam, PyTorch's ``Adam`` (``weight_decay`` is an L2 penalty added to the gradient)::
 
         g = g + wd * p
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g**2
-        p = p - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps)
+        p = p - lr * (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t) + eps_root) + eps)
+
+    ``eps_root`` and ``nesterov`` are optax's (see [`scale_by_adam`][functrans.optim.scale_by_adam]).
 
     Reference: Kingma and Ba, "Adam: A method for stochastic optimization", ICLR 2015.
 
@@ -250,6 +261,9 @@ def adam(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.
         eps: Added to the denominator.
         weight_decay: L2 penalty ``wd`` (needs ``params`` in ``update``); see [`adamw`][functrans.optim.adamw]
             for decoupled decay.
+        eps_root: Added to ``v_hat`` inside the root (a positive value keeps the gradient of
+            the update finite when it is differentiated, as in meta-learning).
+        nesterov: Use Dozat's Nesterov momentum (NAdam's step).
 
     Returns:
         A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
@@ -267,18 +281,24 @@ def adam(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.
         >>> np.round(updates, 6)   # the first step has size lr in every coordinate
         array([-0.1,  0.1])
     """
-    _check_nonnegative("adam", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay)
+    _check_nonnegative("adam", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay,
+                       eps_root=eps_root)
     _check_unit_interval("adam", b1=b1, b2=b2)
-    return _Adam(learning_rate, b1, b2, eps, weight_decay).transformation()
+    return _Adam(learning_rate, b1, b2, eps, weight_decay, None, eps_root,
+                 nesterov).transformation()
 
 
 def adamw(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0.999,
-          eps: float = 1e-8, weight_decay: float = 1e-2) -> GradientTransformation:
+          eps: float = 1e-8, weight_decay: float = 1e-2, mask: Mask | None = None, *,
+          eps_root: float = 0.0, nesterov: bool = False) -> GradientTransformation:
     """AdamW, Adam with decoupled weight decay, PyTorch's ``AdamW``::
 
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g**2
-        p = p - lr * ((m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps) + wd * p)
+        p = p - lr * ((m / (1 - b1**t)) / (sqrt(v / (1 - b2**t) + eps_root) + eps) + wd * p)
+
+    ``mask``, ``eps_root`` and ``nesterov`` are optax's; its default ``weight_decay`` is
+    1e-4, PyTorch's (kept here) 1e-2.
 
     Reference: Loshchilov and Hutter, "Decoupled weight decay regularization", ICLR 2019.
 
@@ -288,8 +308,11 @@ def adamw(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0
         b2: Decay of the second-moment estimate, in ``[0, 1)``.
         eps: Added to the denominator.
         weight_decay: Decay ``wd`` (PyTorch's default 0.01); needs ``params`` in ``update``.
-            To decay only some parameters, combine [`adam`][functrans.optim.adam] with ``masked`` and
-            ``add_decayed_weights``.
+        mask: Decay only the leaves where it is True (commonly not biases or norms): a pytree
+            of bools with the params' structure (or a prefix of it), or a function of the
+            params giving one; ``None`` decays every leaf.
+        eps_root: Added to ``v_hat`` inside the root.
+        nesterov: Use Dozat's Nesterov momentum (NAdam's step).
 
     Returns:
         A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
@@ -307,9 +330,11 @@ def adamw(learning_rate: ScalarOrSchedule = 1e-3, b1: float = 0.9, b2: float = 0
         >>> updates    # zero gradient: only the decay, -lr * wd * p
         array([-0.1])
     """
-    _check_nonnegative("adamw", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay)
+    _check_nonnegative("adamw", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay,
+                       eps_root=eps_root)
     _check_unit_interval("adamw", b1=b1, b2=b2)
-    return _AdamW(learning_rate, b1, b2, eps, weight_decay).transformation()
+    return _AdamW(learning_rate, b1, b2, eps, weight_decay, mask, eps_root,
+                  nesterov).transformation()
 
 
 # --- RMSprop -------------------------------------------------------------------------------------
@@ -513,14 +538,16 @@ class _Lion(_Optimizer):
     b1: float
     b2: float
     weight_decay: float
+    mask: Mask | None = None
 
     def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
         lion = _ScaleByLion(self.b1, self.b2, label=self.name)
-        return [(lion, {"mu": "mu"}), *self._decay_block(self.weight_decay), self._rate_block()]
+        return [(lion, {"mu": "mu"}), *self._decay_block(self.weight_decay, self.mask),
+                self._rate_block()]
 
 
 def lion(learning_rate: ScalarOrSchedule = 1e-4, b1: float = 0.9, b2: float = 0.99,
-         weight_decay: float = 0.0) -> GradientTransformation:
+         weight_decay: float = 0.0, mask: Mask | None = None) -> GradientTransformation:
     """Lion (evolved sign momentum)::
 
         p = p - lr * (sign(b1 * m + (1 - b1) * g) + wd * p)
@@ -535,7 +562,10 @@ def lion(learning_rate: ScalarOrSchedule = 1e-4, b1: float = 0.9, b2: float = 0.
         learning_rate: A number or a schedule of the step count.
         b1: Interpolation between momentum and gradient for the update, in ``[0, 1)``.
         b2: Decay of the momentum, in ``[0, 1)``.
-        weight_decay: Decoupled decay ``wd`` (needs ``params`` in ``update``).
+        weight_decay: Decoupled decay ``wd`` (needs ``params`` in ``update``; optax's
+            default is 1e-3).
+        mask: Decay only the leaves where it is True: a pytree of bools with the params'
+            structure (or a prefix of it), or a function of the params giving one.
 
     Returns:
         A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is a
@@ -554,4 +584,4 @@ def lion(learning_rate: ScalarOrSchedule = 1e-4, b1: float = 0.9, b2: float = 0.
     """
     _check_nonnegative("lion", learning_rate=learning_rate, weight_decay=weight_decay)
     _check_unit_interval("lion", b1=b1, b2=b2)
-    return _Lion(learning_rate, b1, b2, weight_decay).transformation()
+    return _Lion(learning_rate, b1, b2, weight_decay, mask).transformation()

@@ -8,6 +8,7 @@ with [`apply_updates`][functrans.optim.apply_updates].
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple, Protocol
 
 import numpy as np
@@ -436,6 +437,32 @@ def _same_leaves(treedef: tree.TreeDef, g: list, other: PyTree, fn: str, what: s
                 name = "the parameter" if what == "params" else f"the state's {what} (made by init)"
                 raise _shape_error(fn, "the gradient", a, name, b, other, i)
     return leaves
+
+
+Mask = PyTree | Callable[[Params], PyTree]
+
+
+def _mask_leaves(mask: Mask, params: PyTree, fn: str) -> list[bool]:
+    """One bool per leaf of ``params``. ``mask`` has the params' structure or is a prefix of
+    it (a bool then covers a whole subtree), or is a function of the params giving either."""
+    if callable(mask):
+        mask = mask(params)
+    mask_pairs, _ = tree.flatten_with_path(mask)
+    by_path = {path: bool(value) for path, value in mask_pairs}
+    param_pairs, _ = tree.flatten_with_path(params)
+    out = []
+    for path, _leaf in param_pairs:
+        for n in range(len(path), -1, -1):
+            value = by_path.get(path[:n])
+            if value is not None:
+                out.append(value)
+                break
+        else:
+            raise ValueError(f"functrans.optim.{fn}: the mask has no entry for the parameter at "
+                             f"{tree.keystr(path)}; give a mask with the params' structure (or a "
+                             f"prefix of it) holding True/False")
+    return out
+
 
 
 def _l2(fn: str, g: list, treedef: tree.TreeDef, params: Params | None,

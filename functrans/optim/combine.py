@@ -13,14 +13,13 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from typing import ClassVar, NamedTuple
 
 from functrans import tree
 from functrans.errors import TreeStructureError
-from functrans.optim.base import GradientTransformation, _Transformation
+from functrans.optim.base import GradientTransformation, Mask, _mask_leaves, _Transformation
 from functrans.optim.transform import set_to_zero
-from functrans.typing import OptState, Params, PyTree, Updates
+from functrans.typing import OptState, Params, Updates
 
 __all__ = ["MaskedState", "chain", "freeze", "masked"]
 
@@ -92,31 +91,6 @@ class MaskedState(NamedTuple):
     """
 
     inner_state: OptState
-
-
-Mask = PyTree | Callable[[Params], PyTree]
-
-
-def _mask_leaves(mask: Mask, params: PyTree, fn: str) -> list[bool]:
-    """One bool per leaf of ``params``. ``mask`` has the params' structure or is a prefix of
-    it (a bool then covers a whole subtree), or is a function of the params giving either."""
-    if callable(mask):
-        mask = mask(params)
-    mask_pairs, _ = tree.flatten_with_path(mask)
-    by_path = {path: bool(value) for path, value in mask_pairs}
-    param_pairs, _ = tree.flatten_with_path(params)
-    out = []
-    for path, _leaf in param_pairs:
-        for n in range(len(path), -1, -1):
-            value = by_path.get(path[:n])
-            if value is not None:
-                out.append(value)
-                break
-        else:
-            raise ValueError(f"functrans.optim.{fn}: the mask has no entry for the parameter at "
-                             f"{tree.keystr(path)}; give a mask with the params' structure (or a "
-                             f"prefix of it) holding True/False")
-    return out
 
 
 @dataclasses.dataclass(frozen=True)

@@ -32,6 +32,7 @@ from functrans.optim.base import (
     _first_count,
     _label,
     _need_params,
+    _nonzero,
     _rate,
     _same_leaves,
     _zeros_like_tree,
@@ -268,7 +269,7 @@ class _ScaleByAdam(_Moments):
         else:
             m_hat = [mi / _coefficient(c1, mi) for mi in m]
         v_hat = [vi / _coefficient(c2, vi) for vi in v]
-        if self.eps_root:
+        if _nonzero(self.eps_root):
             v_hat = [vi + self.eps_root for vi in v_hat]
         steps = [mi / (fnp.sqrt(vi) + eps) for mi, vi in zip(m_hat, v_hat)]
         return steps, ScaleByAdamState(t, treedef.unflatten(m), treedef.unflatten(v))

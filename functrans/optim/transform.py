@@ -27,11 +27,13 @@ from functrans.core.trace import Tracer
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
+    Mask,
     _Block,
     _check_nonnegative,
     _coefficient,
     _first_count,
     _label,
+    _mask_leaves,
     _need_params,
     _nonzero,
     _same_leaves,
@@ -164,6 +166,7 @@ class _AddDecayedWeights(_Block):
     state_type: ClassVar[type] = EmptyState
 
     weight_decay: float
+    mask: Mask | None = None
     label: str = _label()
 
     def init(self, params: Params) -> EmptyState:
@@ -175,17 +178,28 @@ class _AddDecayedWeights(_Block):
             return g, state
         _need_params(params, self.fn, "weight_decay")
         p = _same_leaves(treedef, g, params, self.fn, "params")
-        return [gi + self.weight_decay * pi for gi, pi in zip(g, p)], state
+        if self.mask is None:
+            return [gi + self.weight_decay * pi for gi, pi in zip(g, p)], state
+        chosen = _mask_leaves(self.mask, params, self.fn)
+        return [gi + self.weight_decay * pi if c else gi
+                for gi, pi, c in zip(g, p, chosen)], state
 
 
-def add_decayed_weights(weight_decay: float) -> GradientTransformation:
+def add_decayed_weights(weight_decay: float,
+                        mask: Mask | None = None) -> GradientTransformation:
     """Add ``weight_decay * params`` to the updates. Before an optimizer in ``chain`` this is
     an L2 penalty; after a scale-free optimizer (``chain(adam(1.0), add_decayed_weights(wd),
-    scale(-lr))``-style) it is decoupled decay. Wrap it in ``masked`` to decay only some
-    parameters (commonly not biases or norms).
+    scale(-lr))``-style) it is decoupled decay.
+
+    Args:
+        weight_decay: The factor of the params.
+        mask: Decay only the leaves where it is True (commonly not biases or norms): a pytree
+            of bools with the params' structure (or a prefix of it), or a function of the
+            params giving one; ``None`` decays every leaf.
 
     Raises:
-        ValueError: a negative ``weight_decay``.
+        ValueError: a negative ``weight_decay``; (at ``update``) a mask without an entry for
+            some parameter.
 
     Example:
         >>> import numpy as np
@@ -196,7 +210,7 @@ def add_decayed_weights(weight_decay: float) -> GradientTransformation:
         array([2.])
     """
     _check_nonnegative("add_decayed_weights", weight_decay=weight_decay)
-    return _AddDecayedWeights(weight_decay).transformation()
+    return _AddDecayedWeights(weight_decay, mask).transformation()
 
 
 @dataclasses.dataclass(frozen=True)

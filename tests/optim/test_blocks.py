@@ -407,3 +407,64 @@ def test_injected_rate_changed_between_jitted_steps():
         u, s_eager = opt.update(grads, s_eager, p_eager)
         p_eager = optim.apply_updates(p_eager, u)
         np.testing.assert_allclose(p_jit, p_eager, rtol=1e-14)
+
+
+def _assert_history_close(got, want, rtol=1e-12):
+    for u, v in zip(got, want):
+        for k in u:
+            np.testing.assert_allclose(u[k], v[k], rtol=rtol, atol=1e-15)
+
+
+@pytest.mark.parametrize("mask", [{"w": True, "b": False},
+                                  lambda p: {k: v.ndim > 1 for k, v in p.items()}],
+                         ids=["pytree", "callable"])
+def test_weight_decay_mask_of_optax_decays_only_the_chosen_leaves(mask):
+    # optax's spelling: add_decayed_weights(wd, mask), adamw/lamb/lion(..., mask=...): the
+    # same updates as the decay wrapped in masked, and no decay of the unchosen leaves.
+    wd = 0.1
+    decay_w = optim.masked(optim.add_decayed_weights(wd), {"w": True, "b": False})
+    pairs = [
+        (optim.add_decayed_weights(wd, mask), decay_w),
+        (optim.adamw(0.01, weight_decay=wd, mask=mask),
+         optim.chain(optim.scale_by_adam(), decay_w, optim.scale_by_learning_rate(0.01))),
+        (optim.lion(0.01, weight_decay=wd, mask=mask),
+         optim.chain(optim.scale_by_lion(), decay_w, optim.scale_by_learning_rate(0.01))),
+        (optim.lamb(0.01, weight_decay=wd, mask=mask),
+         optim.chain(optim.scale_by_adam(eps=1e-6), decay_w, optim.scale_by_trust_ratio(),
+                     optim.scale_by_learning_rate(0.01))),
+    ]
+    for opt, reference in pairs:
+        got, _ = _run(opt)
+        _assert_history_close(got, _run(reference)[0])
+        staged = ft.jit(opt.update)  # the mask is applied the same way in a staged step
+        params = _params()
+        state = opt.init(params)
+        for t in range(3):
+            u_eager, _ = opt.update(_grads(params, t), state, params)
+            u, state = staged(_grads(params, t), state, params)
+            _assert_history_close([u], [u_eager])
+            params = optim.apply_updates(params, u)
+    # the bias is untouched by the decay alone
+    params = _params()
+    updates, _ = optim.add_decayed_weights(wd, mask).update(
+        {k: np.zeros_like(v) for k, v in params.items()}, optim.EmptyState(), params)
+    np.testing.assert_array_equal(updates["b"], 0.0)
+    np.testing.assert_allclose(updates["w"], wd * params["w"])
+
+
+def test_adam_takes_optax_eps_root_and_nesterov():
+    for kwargs in ({"eps_root": 1e-8}, {"nesterov": True}, {"eps_root": 1e-3, "nesterov": True}):
+        got, _ = _run(optim.adam(0.01, **kwargs))
+        want, _ = _run(optim.chain(optim.scale_by_adam(**kwargs),
+                                   optim.scale_by_learning_rate(0.01)))
+        _assert_history_close(got, want)
+        got, _ = _run(optim.adamw(0.01, weight_decay=0.0, **kwargs))
+        _assert_history_close(got, want)
+    # Against hand-computed numbers: one step of g = 2 from zero moments, eps_root = 1.
+    u, _ = optim.adam(1.0, eps=0.0, eps_root=1.0).update(np.array([2.0]),
+                                                        optim.adam(1.0).init(np.zeros(1)))
+    np.testing.assert_allclose(u, [-2.0 / np.sqrt(4.0 + 1.0)])
+    # An injected eps_root is traced under jit and still used.
+    opt = optim.inject_hyperparams(optim.adam)(learning_rate=1.0, eps=0.0, eps_root=1.0)
+    u, _ = ft.jit(opt.update)(np.array([2.0]), opt.init(np.zeros(1)), np.zeros(1))
+    np.testing.assert_allclose(u, [-2.0 / np.sqrt(5.0)])
