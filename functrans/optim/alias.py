@@ -143,7 +143,7 @@ class _Sgd(_Optimizer):
         return [*blocks, self._rate_block()]
 
 
-def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool = False,
+def sgd(learning_rate: ScalarOrSchedule, momentum: float | None = 0.0, nesterov: bool = False,
         weight_decay: float = 0.0) -> GradientTransformation:
     """Stochastic gradient descent with optional (Nesterov) momentum, PyTorch's ``SGD``.
 
@@ -159,7 +159,8 @@ def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool =
 
     Args:
         learning_rate: A number or a schedule of the step count.
-        momentum: Momentum factor ``mu`` in ``[0, 1)``; 0 keeps no buffer.
+        momentum: Momentum factor ``mu`` in ``[0, 1)``; 0 or ``None`` (optax's default)
+            keeps no buffer.
         nesterov: Use Nesterov momentum (needs ``momentum > 0``).
         weight_decay: L2 penalty ``wd`` (needs ``params`` in ``update``).
 
@@ -181,6 +182,7 @@ def sgd(learning_rate: ScalarOrSchedule, momentum: float = 0.0, nesterov: bool =
         (array([-0.2]), np.int64(1), 0.1)
     """
     _check_nonnegative("sgd", learning_rate=learning_rate, weight_decay=weight_decay)
+    momentum = 0.0 if momentum is None else momentum
     _check_unit_interval("sgd", momentum=momentum)
     if nesterov and momentum == 0.0:
         raise ValueError("functrans.optim.sgd: nesterov=True needs momentum > 0 "
@@ -388,7 +390,7 @@ class _Rmsprop(_Optimizer):
 
 
 def rmsprop(learning_rate: ScalarOrSchedule = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-            momentum: float = 0.0, centered: bool = False,
+            momentum: float | None = 0.0, centered: bool = False,
             weight_decay: float = 0.0) -> GradientTransformation:
     """RMSprop, PyTorch's ``RMSprop``::
 
@@ -407,7 +409,8 @@ def rmsprop(learning_rate: ScalarOrSchedule = 1e-2, alpha: float = 0.99, eps: fl
         learning_rate: A number or a schedule of the step count.
         alpha: Decay of the squared-gradient average, in ``[0, 1)``.
         eps: Added to the denominator.
-        momentum: Momentum factor in ``[0, 1)``.
+        momentum: Momentum factor in ``[0, 1)``; 0 or ``None`` (optax's default) keeps no
+            buffer.
         centered: Divide by the estimated standard deviation rather than the root mean square.
         weight_decay: L2 penalty (needs ``params`` in ``update``).
 
@@ -427,6 +430,7 @@ def rmsprop(learning_rate: ScalarOrSchedule = 1e-2, alpha: float = 0.99, eps: fl
         array([-0.02])
     """
     _check_nonnegative("rmsprop", learning_rate=learning_rate, eps=eps, weight_decay=weight_decay)
+    momentum = 0.0 if momentum is None else momentum
     _check_unit_interval("rmsprop", alpha=alpha, momentum=momentum)
     return _Rmsprop(learning_rate, alpha, eps, momentum, centered, weight_decay).transformation()
 

@@ -563,3 +563,16 @@ def test_traced_learning_rate_sgd_exact_value():
     assert ft.grad(f)(0.1) == pytest.approx(np.sum(-2 * g * (p - 0.1 * g)))
     with pytest.raises(ValueError, match="learning_rate must be >= 0"):
         ft.grad(f)(-0.1)
+
+
+def test_momentum_none_is_optax_spelling_of_no_momentum():
+    params, g = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    for factory in (optim.sgd, optim.rmsprop):
+        opt = factory(0.1, momentum=None)
+        state = opt.init(params)
+        assert state.momentum is None
+        got, _ = opt.update(g, state, params)
+        want, _ = factory(0.1).update(g, factory(0.1).init(params), params)
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_allclose(optim.sgd(0.1, momentum=None).update(g, optim.sgd(0.1).init(
+        params))[0], -0.1 * g)
