@@ -28,6 +28,7 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans import tree
+from functrans._abstract import dtype_of
 from functrans.core.trace import Tracer
 from functrans.errors import OptimizerInputError, TreeStructureError
 from functrans.optim.base import (
@@ -39,6 +40,7 @@ from functrans.optim.base import (
     _zeros_like_tree,
 )
 from functrans.optim.combine import _inner_error
+from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, OptState, Params, PyTree, Updates
 
 __all__ = ["ApplyIfFiniteState", "InjectHyperparamsState", "MultiSteps", "MultiStepsState",
@@ -185,10 +187,40 @@ def _is_number(value: Any) -> bool:
             or (isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind == "f"))
 
 
-def _value(value: Any) -> Any:
+def _switches_state(factory: Callable[..., GradientTransformation],
+                    arguments: Mapping[str, Any], name: str) -> bool:
+    """Whether the float hyperparameter ``name`` is 0 and switches off a part of the state
+    (``momentum=0.0``: no momentum buffer), so that another value would make a state of
+    another structure: it then stays a constant, and a staged step keeps ``init``'s structure."""
+    value = arguments[name]
+    if not _is_number(value) or isinstance(value, Tracer) or float(value) != 0.0:
+        return False
+    probe = np.zeros(1)  # host-metadata: a dummy param, only its state's structure is read
+    try:
+        off = factory(**arguments).init(probe)
+        on = factory(**{**arguments, name: 0.5}).init(probe)
+    except (TypeError, ValueError):  # 0.5 not a valid value, or not a keyword
+        return False
+    return tree.structure(off) != tree.structure(on)
+
+
+def _value(value: Any, dtype: Any = None) -> Any:
     """A hyperparameter for the factory: the Python number (so the updates are those of the
-    optimizer made with it directly), or the tracer under ``jit``/``grad``."""
-    return value if isinstance(value, Tracer) else float(value)
+    optimizer made with it directly), or the tracer under ``jit``/``grad``, cast to ``dtype``
+    (the gradients' float dtype) so that float32 gradients give float32 updates and state as
+    they do eagerly, where the Python number keeps their dtype."""
+    if not isinstance(value, Tracer):
+        return float(value)
+    if dtype is None or dtype_of(value) == dtype:
+        return value
+    return convert_element_type(value, new_dtype=dtype)
+
+
+def _float_dtype(grads: Updates) -> Any:
+    """The widest float dtype of the gradients' leaves (``None`` without a float leaf)."""
+    dtypes = {dtype_of(x) for x in tree.leaves(grads) if hasattr(x, "dtype")}
+    floats = [d for d in dtypes if d.kind == "f"]
+    return np.result_type(*floats) if floats else None
 
 
 def _with_learning_rate(state: OptState, rate: Any) -> OptState:
@@ -211,8 +243,8 @@ class _InjectHyperparams(_Transformation):
     numbers: tuple[tuple[str, Any], ...]
     schedules: tuple[tuple[str, Any], ...]
 
-    def _make(self, hyperparams: Mapping[str, Any]) -> GradientTransformation:
-        values = {name: _value(v) for name, v in hyperparams.items()}
+    def _make(self, hyperparams: Mapping[str, Any], dtype: Any = None) -> GradientTransformation:
+        values = {name: _value(v, dtype) for name, v in hyperparams.items()}
         return self.factory(**dict(self.static), **values)
 
     def _at(self, count: Any, previous: Mapping[str, Any]) -> dict[str, Any]:
@@ -237,10 +269,12 @@ class _InjectHyperparams(_Transformation):
                 f"functrans.optim.inject_hyperparams: the state's hyperparams have the names "
                 f"{sorted(hyperparams)}, this optimizer injects {sorted(expected)}. Fix: change "
                 f"the values of the existing entries only, or make the state with opt.init")
-        inner = self._make(hyperparams)
+        dtype = _float_dtype(grads)
+        inner = self._make(hyperparams, dtype)
         inner_state = state.inner_state
         if "learning_rate" in hyperparams:
-            inner_state = _with_learning_rate(inner_state, _value(hyperparams["learning_rate"]))
+            inner_state = _with_learning_rate(inner_state,
+                                              _value(hyperparams["learning_rate"], dtype))
         updates, inner_state = inner.update(grads, inner_state, params)
         count = state.count + 1
         return updates, InjectHyperparamsState(count, self._at(count, hyperparams), inner_state)
@@ -253,9 +287,10 @@ def inject_hyperparams(optimizer_factory: Callable[..., GradientTransformation],
     ``jit``-staged step takes them as inputs (a new value does not stage it anew). A
     hyperparameter given as a schedule is evaluated at every step and its value kept there.
 
-    Ints, bools, ``None`` and the names in ``static_args`` are passed to the factory as they
-    are. Under ``jit``, a traced hyperparameter other than the learning rate computes in
-    float64 (float32 params still get float32 values from [`apply_updates`][functrans.optim.apply_updates]).
+    Ints, bools, ``None``, a 0 that switches off a part of the state (``momentum=0.0``: no
+    momentum buffer) and the names in ``static_args`` are passed to the factory as they are.
+    Under ``jit``, the traced hyperparameters are cast to the gradients' float dtype, as optax
+    does, so float32 gradients give float32 updates and state, as they do eagerly.
 
     Args:
         optimizer_factory: A function such as [`adam`][functrans.optim.adam] making a GradientTransformation.
@@ -285,7 +320,7 @@ def inject_hyperparams(optimizer_factory: Callable[..., GradientTransformation],
         bound.apply_defaults()
         static, numbers, schedules = [], [], []
         for name, value in bound.arguments.items():
-            if name in static_args:
+            if name in static_args or _switches_state(optimizer_factory, bound.arguments, name):
                 static.append((name, value))
             elif _is_number(value):
                 numbers.append((name, value))

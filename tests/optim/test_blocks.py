@@ -468,3 +468,43 @@ def test_adam_takes_optax_eps_root_and_nesterov():
     opt = optim.inject_hyperparams(optim.adam)(learning_rate=1.0, eps=0.0, eps_root=1.0)
     u, _ = ft.jit(opt.update)(np.array([2.0]), opt.init(np.zeros(1)), np.zeros(1))
     np.testing.assert_allclose(u, [-2.0 / np.sqrt(5.0)])
+
+
+@pytest.mark.parametrize("factory", [optim.adam, optim.rmsprop, optim.sgd, optim.lion,
+                                     optim.adabelief])
+def test_injected_hyperparams_keep_float32_under_jit_as_eagerly(factory):
+    params = {k: v.astype(np.float32) for k, v in _params().items()}
+    opt = optim.inject_hyperparams(factory)(learning_rate=0.01)
+    staged = ft.jit(opt.update)
+    eager_state = jit_state = opt.init(params)
+    for t in range(3):
+        grads = {k: v.astype(np.float32) for k, v in _grads(params, t).items()}
+        u_eager, eager_state = opt.update(grads, eager_state, params)
+        u_jit, jit_state = staged(grads, jit_state, params)
+        for a, b in zip(ft.tree.leaves((u_jit, jit_state.inner_state)),
+                        ft.tree.leaves((u_eager, eager_state.inner_state))):
+            if hasattr(b, "dtype") and b.dtype.kind == "f" and b.ndim:
+                assert a.dtype == np.float32, (factory.__name__, a.dtype)
+                np.testing.assert_allclose(a, b, rtol=2e-6, atol=1e-7)
+        params = optim.apply_updates(params, u_eager)
+
+
+def test_injected_zero_momentum_keeps_the_state_structure_under_jit():
+    # momentum=0.0 makes no buffer: it stays a constant, so the staged step does not build
+    # a momentum trace the state does not have; a nonzero momentum is injected as usual.
+    params, g = np.array([1.0, -2.0]), np.array([0.5, 3.0])
+    for factory in (optim.sgd, optim.rmsprop):
+        opt = optim.inject_hyperparams(factory)(learning_rate=0.1)
+        state = opt.init(params)
+        assert "momentum" not in state.hyperparams
+        u, _ = ft.jit(opt.update)(g, state, params)
+        np.testing.assert_allclose(u, factory(0.1).update(g, factory(0.1).init(params),
+                                                          params)[0])
+    opt = optim.inject_hyperparams(optim.sgd)(learning_rate=0.1, momentum=0.9)
+    state = opt.init(params)
+    assert "momentum" in state.hyperparams
+    state.hyperparams["momentum"] = np.asarray(0.5)
+    staged = ft.jit(opt.update)
+    u, state = staged(g, state, params)
+    u, state = staged(g, state, params)
+    np.testing.assert_allclose(u, -0.1 * (0.5 * g + g))
