@@ -21,6 +21,7 @@ from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     ScalarOrSchedule,
+    _abs_sq,
     _Block,
     _check_nonnegative,
     _coefficient,
@@ -99,7 +100,7 @@ class _ScaleByFactoredRms(_Block):
         out, new_rows, new_cols, new_fulls = [], [], [], []
         for gi, ri, ci, vi in zip(g, rows, cols, fulls):
             b = _coefficient(beta, gi)
-            g2 = gi * gi + self.eps
+            g2 = _abs_sq(gi) + self.eps
             if self._factored(gi):
                 ri = b * ri + (1.0 - b) * fnp.mean(g2, axis=-1)
                 ci = b * ci + (1.0 - b) * fnp.mean(g2, axis=-2)

@@ -15,7 +15,7 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS, shape_of
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.core.trace import Tracer
 from functrans.errors import FunctransError, OptimizerInputError, TreeStructureError
 from functrans.primitives.conversion import convert_element_type
@@ -380,6 +380,14 @@ def _coefficient(value: Any, like: Any) -> Any:
     if isinstance(value, Tracer):
         return convert_element_type(value, new_dtype=like.dtype)
     return float(value)
+
+
+def _abs_sq(x: Any) -> Any:
+    """``|x|**2`` elementwise: ``x * x`` for real arrays, the real ``x * conj(x)`` for complex
+    ones (the second moments of complex parameters are their squared moduli, as in optax)."""
+    if dtype_of(x).kind == "c":
+        return fnp.real(x * fnp.conj(x))
+    return x * x
 
 
 def _zeros_like_tree(params: PyTree) -> PyTree:

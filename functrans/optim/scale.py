@@ -25,6 +25,7 @@ from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     ScalarOrSchedule,
+    _abs_sq,
     _Block,
     _check_nonnegative,
     _check_unit_interval,
@@ -260,7 +261,7 @@ class _ScaleByAdam(_Moments):
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t
         m = [b1 * mi + (1.0 - b1) * gi
              for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.fn, "mu"), g)]
-        v = [b2 * vi + (1.0 - b2) * (gi * gi)
+        v = [b2 * vi + (1.0 - b2) * _abs_sq(gi)
              for vi, gi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu", False), g)]
         if self.nesterov:  # Dozat's m_hat: b1 m / (1 - b1^(t+1)) + (1 - b1) g / (1 - b1^t)
             c1_next = 1.0 - b1**(t + 1)
@@ -364,7 +365,7 @@ class _ScaleByRadam(_Moments):
         tractable = rho > self.threshold
         m = [b1 * mi + (1.0 - b1) * gi
              for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.fn, "mu"), g)]
-        v = [b2 * vi + (1.0 - b2) * (gi * gi)
+        v = [b2 * vi + (1.0 - b2) * _abs_sq(gi)
              for vi, gi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu", False), g)]
         steps = []
         for mi, vi in zip(m, v):
@@ -435,7 +436,7 @@ class _ScaleByBelief(_Block):
         c1, c2 = 1.0 - b1**t, 1.0 - b2**t
         m = [b1 * mi + (1.0 - b1) * gi
              for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.fn, "mu"), g)]
-        s = [b2 * si + (1.0 - b2) * ((gi - mi) * (gi - mi)) + self.eps_root
+        s = [b2 * si + (1.0 - b2) * _abs_sq(gi - mi) + self.eps_root
              for si, gi, mi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu", False), g, m)]
         steps = [(mi / _coefficient(c1, mi)) / (fnp.sqrt(si / _coefficient(c2, si)) + self.eps)
                  for mi, si in zip(m, s)]
@@ -493,7 +494,7 @@ class _ScaleByRms(_Block):
     def _step(self, g: list, treedef: tree.TreeDef, state: ScaleByRmsState,
               params: Params | None) -> tuple[list, ScaleByRmsState]:
         a = self.decay
-        v = [a * vi + (1.0 - a) * (gi * gi)
+        v = [a * vi + (1.0 - a) * _abs_sq(gi)
              for vi, gi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu"), g)]
         steps = [gi / (fnp.sqrt(vi) + self.eps) for gi, vi in zip(g, v)]
         return steps, ScaleByRmsState(treedef.unflatten(v))
@@ -549,11 +550,11 @@ class _ScaleByStddev(_Block):
     def _step(self, g: list, treedef: tree.TreeDef, state: ScaleByStddevState,
               params: Params | None) -> tuple[list, ScaleByStddevState]:
         a = self.decay
-        v = [a * vi + (1.0 - a) * (gi * gi)
+        v = [a * vi + (1.0 - a) * _abs_sq(gi)
              for vi, gi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu"), g)]
         m = [a * mi + (1.0 - a) * gi
              for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.fn, "mu", False), g)]
-        steps = [gi / (fnp.sqrt(vi - mi * mi) + self.eps) for gi, vi, mi in zip(g, v, m)]
+        steps = [gi / (fnp.sqrt(vi - _abs_sq(mi)) + self.eps) for gi, vi, mi in zip(g, v, m)]
         return steps, ScaleByStddevState(treedef.unflatten(m), treedef.unflatten(v))
 
 
@@ -605,7 +606,7 @@ class _ScaleByRss(_Block):
     def _step(self, g: list, treedef: tree.TreeDef, state: ScaleByRssState,
               params: Params | None) -> tuple[list, ScaleByRssState]:
         old = _same_leaves(treedef, g, state.sum_of_squares, self.fn, "sum_of_squares")
-        acc = [si + gi * gi for si, gi in zip(old, g)]
+        acc = [si + _abs_sq(gi) for si, gi in zip(old, g)]
         steps = [gi / (fnp.sqrt(si) + self.eps) for gi, si in zip(g, acc)]
         return steps, ScaleByRssState(treedef.unflatten(acc))
 
@@ -634,7 +635,7 @@ class _ScaleByRssRateFirst(_Block):
     def _step(self, g: list, treedef: tree.TreeDef, state: _RssWithRate,
               params: Params | None) -> tuple[list, _RssWithRate]:
         old = _same_leaves(treedef, g, state.sum_of_squares, self.fn, "sum_of_squares")
-        acc = [si + gi * gi for si, gi in zip(old, g)]
+        acc = [si + _abs_sq(gi) for si, gi in zip(old, g)]
         lr = state.learning_rate
         steps = [-_coefficient(lr, gi) * gi / (fnp.sqrt(si) + self.eps) for gi, si in zip(g, acc)]
         return steps, _RssWithRate(treedef.unflatten(acc), lr)
@@ -731,8 +732,8 @@ class _ScaleByTrustRatio(_Block):
         p = _same_leaves(treedef, g, params, self.fn, "params")
         out = []
         for ui, pi in zip(g, p):
-            p_norm = fnp.maximum(fnp.sqrt(fnp.sum(pi * pi)), self.min_norm)
-            u_norm = fnp.maximum(fnp.sqrt(fnp.sum(ui * ui)), self.min_norm)
+            p_norm = fnp.maximum(fnp.sqrt(fnp.sum(_abs_sq(pi))), self.min_norm)
+            u_norm = fnp.maximum(fnp.sqrt(fnp.sum(_abs_sq(ui))), self.min_norm)
             ratio = self.trust_coefficient * p_norm / (u_norm + self.eps)
             # A zero norm (a fresh zero bias, a zero update) leaves the update as it is.
             ratio = fnp.where((p_norm == 0.0) | (u_norm == 0.0), 1.0, ratio)

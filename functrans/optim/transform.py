@@ -28,6 +28,7 @@ from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     Mask,
+    _abs_sq,
     _Block,
     _check_nonnegative,
     _coefficient,
@@ -65,7 +66,7 @@ def global_norm(updates: Updates) -> object:
     """
     total = None
     for u in tree.leaves(updates):
-        s = fnp.sum(u * u)
+        s = fnp.sum(_abs_sq(u))
         total = s if total is None else total + s
     return fnp.sqrt(total) if total is not None else fnp.asarray(0.0)
 

@@ -508,3 +508,35 @@ def test_injected_zero_momentum_keeps_the_state_structure_under_jit():
     u, state = staged(g, state, params)
     u, state = staged(g, state, params)
     np.testing.assert_allclose(u, -0.1 * (0.5 * g + g))
+
+
+def test_complex_params_use_the_squared_modulus_as_optax_does():
+    rng = np.random.default_rng(5)
+    p = rng.normal(size=4) + 1j * rng.normal(size=4)
+    gs = [rng.normal(size=4) + 1j * rng.normal(size=4) for _ in range(4)]
+    b1, b2, eps, lr = 0.9, 0.999, 1e-8, 0.01
+    m, v = np.zeros(4, complex), np.zeros(4)
+    opt = optim.adam(lr)
+    state = opt.init(p)
+    for t, g in enumerate(gs, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * np.abs(g) ** 2
+        want = -lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
+        u, state = opt.update(g, state, p)
+        np.testing.assert_allclose(u, want, rtol=1e-12)
+    # the first step has modulus lr in every coordinate, in the gradient's direction
+    u, _ = optim.adam(lr).update(gs[0], optim.adam(lr).init(p))
+    np.testing.assert_allclose(u, -lr * gs[0] / np.abs(gs[0]), rtol=1e-6)
+    a, mu, nu = 0.9, np.zeros(4, complex), np.zeros(4)
+    opt, state = optim.rmsprop(lr, alpha=a, centered=True), None
+    state = opt.init(p)
+    for g in gs:
+        nu = a * nu + (1 - a) * np.abs(g) ** 2
+        mu = a * mu + (1 - a) * g
+        u, state = opt.update(g, state, p)
+        np.testing.assert_allclose(u, -lr * g / (np.sqrt(nu - np.abs(mu) ** 2) + 1e-8),
+                                   rtol=1e-10)
+    norm = np.sqrt(sum(np.sum(np.abs(g) ** 2) for g in gs[:2]))
+    assert float(optim.global_norm(gs[:2])) == pytest.approx(norm, rel=1e-14)
+    clipped, _ = optim.clip_by_global_norm(1.0).update(gs[:2], optim.EmptyState())
+    np.testing.assert_allclose(clipped[0], gs[0] / norm, rtol=1e-12)
