@@ -64,11 +64,15 @@ def global_norm(updates: Updates) -> object:
         >>> float(optim.global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])}))
         5.0
     """
+    return fnp.sqrt(_sum_of_squares(updates))
+
+
+def _sum_of_squares(updates: Updates) -> Any:
     total = None
     for u in tree.leaves(updates):
         s = fnp.sum(_abs_sq(u))
         total = s if total is None else total + s
-    return fnp.sqrt(total) if total is not None else fnp.asarray(0.0)
+    return total if total is not None else fnp.asarray(0.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -132,9 +136,13 @@ class _ClipByGlobalNorm(_Stateless):
 
     def _update(self, grads: Updates, state: EmptyState,
                 params: Params | None) -> tuple[Updates, EmptyState]:
-        norm = global_norm(grads)
-        # factor = min(1, max_norm / norm), computed without dividing by a zero norm.
-        factor = self.max_norm / fnp.maximum(norm, self.max_norm)
+        # factor = min(1, max_norm / norm), decided on the squared norm: the root (whose
+        # derivative is infinite at 0) is taken only where clipping, so the derivative of the
+        # step through small gradients, or zero ones, is the identity's, not NaN.
+        squares = _sum_of_squares(grads)
+        clipping = squares > self.max_norm**2
+        norm = fnp.sqrt(fnp.where(clipping, squares, 1.0))
+        factor = fnp.where(clipping, self.max_norm / norm, 1.0)
         return tree.map(lambda g: g * fnp.astype(factor, dtype_of(g)), grads), state
 
 

@@ -5,6 +5,8 @@ to second order on both backends."""
 import numpy as np
 import pytest
 
+import functrans as ft
+import functrans.numpy as fnp
 from functrans import optim
 from functrans.testing import check_grads
 
@@ -47,3 +49,22 @@ def test_steps_are_differentiable_to_second_order(name, make, backend):
     steps = 6 if name == "radam" else 3
     check_grads(_steps(make, steps), backend.put((params, scale, np.asarray(0.05))), order=2,
                 atol=1e-5, rtol=1e-5)
+
+
+def test_clip_by_global_norm_derivative_is_finite_at_zero_gradients():
+    # Below max_norm the step is the identity, at zero too: its derivative is 1, not NaN.
+    def clipped_sum(x):
+        return fnp.sum(optim.clip_by_global_norm(1.0).update(x, optim.EmptyState())[0] ** 2)
+
+    for x in (np.zeros(3), np.array([0.1, -0.2, 0.0])):
+        np.testing.assert_allclose(ft.grad(clipped_sum)(x), 2 * x)
+        np.testing.assert_allclose(ft.jit(ft.grad(clipped_sum))(x), 2 * x)
+    # Above it, against central differences.
+    x = np.array([3.0, -4.0, 1.0])
+    def clipped_dot(x):
+        return fnp.sum(optim.clip_by_global_norm(1.0).update(x, optim.EmptyState())[0]
+                       * np.array([1.0, 2.0, -0.5]))
+    h = 1e-6
+    fd = [(clipped_dot(x + h * e) - clipped_dot(x - h * e)) / (2 * h) for e in np.eye(3)]
+    np.testing.assert_allclose(ft.grad(clipped_dot)(x), fd, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(ft.jacfwd(clipped_dot)(x), fd, rtol=1e-6, atol=1e-9)
