@@ -63,7 +63,8 @@ class MultiStepsState(NamedTuple):
         mini_step: Gradients accumulated since the last real step.
         gradient_step: Real steps done (inner updates applied).
         inner_opt_state: The wrapped optimizer's state.
-        acc_grads: The mean of the gradients accumulated so far.
+        acc_grads: The mean (or, with ``use_grad_mean=False``, the sum) of the gradients
+            accumulated so far.
 
     Example:
         >>> import numpy as np
@@ -91,6 +92,8 @@ class MultiSteps(_Transformation):
     Args:
         opt: The optimizer to step.
         every_k_schedule: ``k``, or a function of ``gradient_step`` giving it.
+        use_grad_mean: Step with the mean of the ``k`` gradients (optax's default); False
+            steps with their sum.
 
     Example:
         >>> import numpy as np
@@ -108,6 +111,7 @@ class MultiSteps(_Transformation):
 
     opt: GradientTransformation
     every_k_schedule: int | Callable[[Any], Any]
+    use_grad_mean: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.opt, GradientTransformation):
@@ -133,8 +137,10 @@ class MultiSteps(_Transformation):
             raise _structure_error(self.name, "the state's acc_grads, made by init(params), does "
                                    "not have the structure of the gradients", grads,
                                    "the gradients", state.acc_grads, "the state's acc_grads")
-        # The running mean (g + n * acc) / (n + 1): no sum that grows with k.
-        acc = tree.map(lambda g, a: (g + n * a) / (n + 1), grads, state.acc_grads)
+        if self.use_grad_mean:  # the running mean (g + n * acc) / (n + 1): no growing sum
+            acc = tree.map(lambda g, a: (g + n * a) / (n + 1), grads, state.acc_grads)
+        else:
+            acc = tree.map(lambda g, a: g + a, grads, state.acc_grads)
         acc = tree.map(lambda a, g: a.astype(g.dtype) if hasattr(a, "astype") else a, acc, grads)
         emit = n + 1 >= k
         if not isinstance(emit, Tracer) and not bool(emit):  # accumulate only

@@ -540,3 +540,15 @@ def test_complex_params_use_the_squared_modulus_as_optax_does():
     assert float(optim.global_norm(gs[:2])) == pytest.approx(norm, rel=1e-14)
     clipped, _ = optim.clip_by_global_norm(1.0).update(gs[:2], optim.EmptyState())
     np.testing.assert_allclose(clipped[0], gs[0] / norm, rtol=1e-12)
+
+
+def test_multisteps_use_grad_mean_false_steps_with_the_sum():
+    opt = optim.MultiSteps(optim.sgd(0.5), every_k_schedule=3, use_grad_mean=False)
+    for step in (opt.update, ft.jit(opt.update)):
+        state = opt.init(np.zeros(2))
+        outs = []
+        for g in ([1.0, 2.0], [2.0, 0.0], [6.0, -1.0], [1.0, 1.0]):
+            u, state = step(np.array(g), state)
+            outs.append(np.asarray(u))
+        np.testing.assert_allclose(outs, [[0.0, 0.0], [0.0, 0.0], [-4.5, -0.5], [0.0, 0.0]])
+        np.testing.assert_allclose(state.acc_grads, [1.0, 1.0])
