@@ -53,6 +53,8 @@ from functrans.optim.base import (
     apply_updates,
     get_count,
     get_learning_rate,
+    incremental_update,
+    periodic_update,
 )
 from functrans.optim.combine import MaskedState, chain, freeze, masked
 from functrans.optim.scale import (
@@ -138,8 +140,8 @@ __all__ = [
     "AdamState", "adamw", "add_decayed_weights", "apply_updates", "chain", "clip",
     "clip_by_global_norm", "constant_schedule", "cosine_decay_schedule", "EmptyState",
     "exponential_decay", "FactoredState", "freeze", "get_count", "get_learning_rate",
-    "global_norm", "GradientTransformation", "lamb", "linear_schedule", "lion", "LionState",
-    "masked", "MaskedState", "nadam", "radam", "rmsprop", "RmspropState", "ScalarOrSchedule",
+    "global_norm", "GradientTransformation", "incremental_update", "lamb", "linear_schedule", "lion", "LionState",
+    "masked", "MaskedState", "nadam", "periodic_update", "radam", "rmsprop", "RmspropState", "ScalarOrSchedule",
     "scale", "scale_by_adam", "scale_by_adamax", "scale_by_belief", "scale_by_factored_rms",
     "scale_by_learning_rate", "scale_by_lion", "scale_by_radam", "scale_by_rms",
     "scale_by_rss", "scale_by_schedule", "scale_by_stddev", "scale_by_trust_ratio",

@@ -22,7 +22,8 @@ from functrans.primitives.conversion import convert_element_type
 from functrans.typing import OptState, Params, PyTree, Updates
 
 __all__ = ["EmptyState", "GradientTransformation", "InitFn", "Schedule", "ScalarOrSchedule",
-           "UpdateFn", "apply_updates", "get_count", "get_learning_rate"]
+           "UpdateFn", "apply_updates", "get_count", "get_learning_rate", "incremental_update",
+           "periodic_update"]
 
 
 class Schedule(Protocol):
@@ -144,6 +145,97 @@ def apply_updates(params: Params, updates: Updates) -> Params:
             new = new.astype(dtype)
         out.append(new)
     return treedef.unflatten(out)
+
+
+def incremental_update(new_tensors: PyTree, old_tensors: PyTree, step_size: Any) -> PyTree:
+    """Polyak averaging: ``step_size * new + (1 - step_size) * old`` leaf by leaf, in each old
+    leaf's dtype (the soft update of a target network, optax's ``incremental_update``).
+
+    Args:
+        new_tensors: The latest values (the online network's params).
+        old_tensors: The running average (the target network's), the same structure.
+        step_size: The weight of the new values, in ``[0, 1]`` (a number, or traced).
+
+    Returns:
+        The new average, the structure and dtypes of ``old_tensors``.
+
+    Raises:
+        TreeStructureError: the trees have different structures or leaf shapes.
+        ValueError: a ``step_size`` outside ``[0, 1]``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> optim.incremental_update({"w": np.array([1.0])}, {"w": np.array([0.0])}, 0.1)
+        {'w': array([0.1])}
+    """
+    if not isinstance(step_size, Tracer) and not 0.0 <= step_size <= 1.0:
+        raise ValueError(f"functrans.optim.incremental_update: step_size must be in [0, 1], "
+                         f"got {step_size!r}")
+    new, old = _paired_leaves("incremental_update", new_tensors, old_tensors)
+    leaves = [_in_dtype(step_size * n + (1.0 - step_size) * o, o) for n, o in zip(new, old)]
+    return tree.structure(old_tensors).unflatten(leaves)
+
+
+def periodic_update(new_tensors: PyTree, old_tensors: PyTree, steps: Any,
+                    update_period: int) -> PyTree:
+    """``new_tensors`` when ``steps`` is a multiple of ``update_period``, else ``old_tensors``
+    (the hard update of a target network every ``update_period`` steps, optax's
+    ``periodic_update``). A traced ``steps`` (a ``jit``-staged step) selects with ``where``.
+
+    Args:
+        new_tensors: The latest values.
+        old_tensors: The values kept between updates, the same structure.
+        steps: The step count.
+        update_period: A positive int.
+
+    Returns:
+        One of the two trees, in the dtypes of ``old_tensors``.
+
+    Raises:
+        TreeStructureError: the trees have different structures or leaf shapes.
+        ValueError: ``update_period`` is not a positive int.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> new, old = np.array([1.0]), np.array([0.0])
+        >>> optim.periodic_update(new, old, 4, 2), optim.periodic_update(new, old, 5, 2)
+        (array([1.]), array([0.]))
+    """
+    if (not isinstance(update_period, (int, np.integer)) or isinstance(update_period, bool)
+            or update_period < 1):
+        raise ValueError(f"functrans.optim.periodic_update: update_period must be a positive "
+                         f"int, got {update_period!r}")
+    new, old = _paired_leaves("periodic_update", new_tensors, old_tensors)
+    now = steps % update_period == 0
+    if isinstance(now, Tracer):
+        leaves = [_in_dtype(fnp.where(now, n, o), o) for n, o in zip(new, old)]
+    else:
+        leaves = [_in_dtype(n, o) if now else o for n, o in zip(new, old)]
+    return tree.structure(old_tensors).unflatten(leaves)
+
+
+def _paired_leaves(fn: str, new: PyTree, old: PyTree) -> tuple[list, list]:
+    n, new_def = tree.flatten(new)
+    o, old_def = tree.flatten(old)
+    fix = "give the new and the old values as trees of the same structure and shapes"
+    if new_def != old_def:
+        raise _structure_error(fn, "the new values do not have the structure of the old ones",
+                               new, "the new values", old, "the old values", fix)
+    if _shapes(n) != _shapes(o):
+        for i, (a, b) in enumerate(zip(n, o)):
+            if shape_of(a) != shape_of(b):
+                raise _shape_error(fn, "the new value", a, "the old value", b, old, i, fix)
+    return n, o
+
+
+def _in_dtype(value: Any, like: Any) -> Any:
+    dtype = getattr(like, "dtype", None)
+    if dtype is None or getattr(value, "dtype", dtype) == dtype:
+        return value
+    return value.astype(dtype) if not isinstance(value, Tracer) else convert_element_type(
+        value, new_dtype=dtype)
 
 
 def _shapes(leaves: list) -> list:

@@ -11,6 +11,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import optim
+from functrans.errors import TreeStructureError
 from functrans.optim import schedules
 
 
@@ -576,3 +577,32 @@ def test_momentum_none_is_optax_spelling_of_no_momentum():
         np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(optim.sgd(0.1, momentum=None).update(g, optim.sgd(0.1).init(
         params))[0], -0.1 * g)
+
+
+def test_incremental_and_periodic_updates_of_a_target_network():
+    online = {"w": np.array([1.0, 2.0], np.float32), "b": np.array([4.0])}
+    target = {"w": np.zeros(2, np.float32), "b": np.array([0.0])}
+    soft = optim.incremental_update(online, target, 0.25)
+    np.testing.assert_allclose(soft["w"], [0.25, 0.5])
+    np.testing.assert_allclose(soft["b"], [1.0])
+    assert soft["w"].dtype == np.float32
+    staged = ft.jit(optim.incremental_update)(online, target, np.float64(0.25))
+    np.testing.assert_allclose(staged["w"], soft["w"])
+    assert staged["w"].dtype == np.float32
+    for step in range(5):
+        hard = optim.periodic_update(online, target, step, 2)
+        want = online if step % 2 == 0 else target
+        np.testing.assert_array_equal(hard["w"], want["w"])
+        jitted = ft.jit(lambda s: optim.periodic_update(online, target, s, 2))(np.int64(step))
+        np.testing.assert_array_equal(jitted["w"], want["w"])
+    # the step size differentiates (a soft update inside a loss)
+    grad = ft.grad(lambda t: fnp.sum(optim.incremental_update(online, target, t)["b"]))(0.5)
+    assert float(grad) == pytest.approx(4.0)
+    with pytest.raises(TreeStructureError, match="structure"):
+        optim.incremental_update({"w": np.ones(2)}, {"v": np.ones(2)}, 0.5)
+    with pytest.raises(TreeStructureError, match="shape"):
+        optim.periodic_update({"w": np.ones(2)}, {"w": np.ones(3)}, 0, 2)
+    with pytest.raises(ValueError, match="step_size"):
+        optim.incremental_update(online, target, 1.5)
+    with pytest.raises(ValueError, match="update_period"):
+        optim.periodic_update(online, target, 0, 0)
