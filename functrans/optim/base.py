@@ -391,6 +391,12 @@ class _Block(_Transformation):
         return treedef.unflatten(out), state
 
 
+def _as_transformation(t: Any) -> Any:
+    """A wrapper object such as ``MultiSteps`` as its ``GradientTransformation`` (optax's
+    combinators take it as it is); anything else unchanged, for the caller's type check."""
+    return t.transformation() if isinstance(t, _Transformation) else t
+
+
 def _label() -> Any:
     """The ``label`` field of a block: not part of its repr or equality."""
     return dataclasses.field(default="", repr=False, compare=False)

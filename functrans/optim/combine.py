@@ -17,7 +17,13 @@ from typing import ClassVar, NamedTuple
 
 from functrans import tree
 from functrans.errors import TreeStructureError
-from functrans.optim.base import GradientTransformation, Mask, _mask_leaves, _Transformation
+from functrans.optim.base import (
+    GradientTransformation,
+    Mask,
+    _as_transformation,
+    _mask_leaves,
+    _Transformation,
+)
 from functrans.optim.transform import set_to_zero
 from functrans.typing import OptState, Params, Updates
 
@@ -67,6 +73,7 @@ def chain(*transforms: GradientTransformation) -> GradientTransformation:
         >>> opt.update(np.array([0.0]), opt.init(params), params)[0]
         array([-0.1])
     """
+    transforms = tuple(_as_transformation(t) for t in transforms)
     for i, t in enumerate(transforms):
         if not isinstance(t, GradientTransformation):
             raise TypeError(f"functrans.optim.chain: argument {i} is a {type(t).__name__}, not a "
@@ -167,6 +174,7 @@ def masked(inner: GradientTransformation, mask: Mask) -> GradientTransformation:
         >>> opt.update(grads, opt.init(params), params)[0]
         {'b': array([-0.]), 'w': array([-1.])}
     """
+    inner = _as_transformation(inner)
     if not isinstance(inner, GradientTransformation):
         raise TypeError(f"functrans.optim.masked: inner must be a GradientTransformation, got "
                         f"{type(inner).__name__}")

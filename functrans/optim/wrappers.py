@@ -33,6 +33,7 @@ from functrans.core.trace import Tracer
 from functrans.errors import OptimizerInputError, TreeStructureError
 from functrans.optim.base import (
     GradientTransformation,
+    _as_transformation,
     _check_params,
     _first_count,
     _structure_error,
@@ -452,6 +453,7 @@ def multi_transform(transforms: Mapping[Any, GradientTransformation],
     if not isinstance(transforms, Mapping) or not transforms:
         raise TypeError("functrans.optim.multi_transform: transforms must be a non-empty dict "
                         "{label: GradientTransformation}")
+    transforms = {label: _as_transformation(t) for label, t in transforms.items()}
     for label, t in transforms.items():
         if not isinstance(t, GradientTransformation):
             raise TypeError(f"functrans.optim.multi_transform: transforms[{label!r}] is a "
@@ -543,6 +545,7 @@ def apply_if_finite(inner: GradientTransformation,
         >>> updates, int(state.total_notfinite)
         (array([0., 0.]), 1)
     """
+    inner = _as_transformation(inner)
     if not isinstance(inner, GradientTransformation):
         raise TypeError(f"functrans.optim.apply_if_finite: inner must be a "
                         f"GradientTransformation, got {type(inner).__name__}")

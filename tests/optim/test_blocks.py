@@ -552,3 +552,28 @@ def test_multisteps_use_grad_mean_false_steps_with_the_sum():
             outs.append(np.asarray(u))
         np.testing.assert_allclose(outs, [[0.0, 0.0], [0.0, 0.0], [-4.5, -0.5], [0.0, 0.0]])
         np.testing.assert_allclose(state.acc_grads, [1.0, 1.0])
+
+
+def test_combinators_take_a_multisteps_as_optax_does():
+    accumulate = optim.MultiSteps(optim.sgd(1.0), every_k_schedule=2)
+    opt = optim.chain(optim.clip(1.0), accumulate)
+    state = opt.init(np.zeros(2))
+    u, state = opt.update(np.array([3.0, 0.5]), state)
+    np.testing.assert_array_equal(u, [0.0, 0.0])
+    u, state = opt.update(np.array([0.0, 0.25]), state)
+    np.testing.assert_allclose(u, [-0.5, -0.375])
+    assert bool(optim.MultiSteps.has_updated(state[1]))
+    masked = optim.masked(accumulate, {"a": True, "b": False})
+    params = {"a": np.zeros(1), "b": np.zeros(1)}
+    state = masked.init(params)
+    for g in (2.0, 4.0):
+        u, state = masked.update({"a": np.array([g]), "b": np.array([g])}, state, params)
+    np.testing.assert_allclose(u["a"], [-3.0])
+    np.testing.assert_allclose(u["b"], [4.0])
+    grouped = optim.multi_transform({"x": accumulate, "y": optim.sgd(1.0)}, {"a": "x", "b": "y"})
+    u, _ = grouped.update({"a": np.ones(1), "b": np.ones(1)}, grouped.init(params), params)
+    np.testing.assert_allclose(u["a"], [0.0])
+    np.testing.assert_allclose(u["b"], [-1.0])
+    finite = optim.apply_if_finite(accumulate, 2)
+    u, _ = finite.update(np.ones(1), finite.init(np.zeros(1)))
+    np.testing.assert_allclose(u, [0.0])
