@@ -1,5 +1,5 @@
 """Ready-made optimizers, each a chain of the building blocks of [`functrans.optim.scale`][functrans.optim.scale]:
-SGD, Adam, AdamW, RMSprop, Adagrad, Lion.
+SGD, Adam, AdamW, RMSprop, Adagrad, Lion, LARS.
 
 Each optimizer's state is one NamedTuple whose ``count`` field is the number of updates done
 so far and whose ``learning_rate`` field is the rate the next update will use (a schedule is
@@ -27,6 +27,7 @@ from functrans.optim.base import (
     _nonzero,
     _Transformation,
 )
+from functrans.optim.combine import chain, masked
 from functrans.optim.scale import (
     _ScaleByAdam,
     _ScaleByLearningRate,
@@ -35,12 +36,15 @@ from functrans.optim.scale import (
     _ScaleByRssRateFirst,
     _ScaleByStddev,
     _Trace,
+    scale_by_learning_rate,
+    scale_by_trust_ratio,
+    trace,
 )
-from functrans.optim.transform import _AddDecayedWeights
+from functrans.optim.transform import _AddDecayedWeights, add_decayed_weights
 from functrans.typing import Array, Params, PyTree, Updates
 
 __all__ = ["AdagradState", "AdamState", "LionState", "RmspropState", "SgdState", "adagrad",
-           "adam", "adamw", "lion", "rmsprop", "sgd"]
+           "adam", "adamw", "lars", "lion", "rmsprop", "sgd"]
 
 
 # Where each block's state lives in an optimizer's state: block field -> optimizer field.
@@ -589,3 +593,59 @@ def lion(learning_rate: ScalarOrSchedule = 1e-4, b1: float = 0.9, b2: float = 0.
     _check_nonnegative("lion", learning_rate=learning_rate, weight_decay=weight_decay)
     _check_unit_interval("lion", b1=b1, b2=b2)
     return _Lion(learning_rate, b1, b2, weight_decay, mask).transformation()
+
+
+# --- LARS ----------------------------------------------------------------------------------------
+def lars(learning_rate: ScalarOrSchedule, weight_decay: float = 0.0,
+         weight_decay_mask: Mask = True, trust_coefficient: float = 0.001, eps: float = 0.0,
+         trust_ratio_mask: Mask = True, momentum: float = 0.9,
+         nesterov: bool = False) -> GradientTransformation:
+    """LARS, layer-wise adaptive rate scaling for large batches (optax's ``lars``)::
+
+        u = g + wd * p                                     (where weight_decay_mask)
+        u = tc * ||p|| / (||u|| + eps) * u                 (per leaf, where trust_ratio_mask;
+                                                            1 where a norm is 0)
+        b = momentum * b + (-lr * u)
+        p = p + (u' if nesterov else b),   u' = -lr * u + momentum * b
+
+    It is ``chain(add_decayed_weights(wd, weight_decay_mask), masked(scale_by_trust_ratio(
+    trust_coefficient=tc, eps=eps), trust_ratio_mask), scale_by_learning_rate(lr),
+    trace(momentum, nesterov))``, so its state is that chain's tuple. Needs ``params`` in
+    ``update``.
+
+    Reference: You, Gitman and Ginsburg, "Large batch training of convolutional networks",
+    2017.
+
+    Args:
+        learning_rate: A number or a schedule of the step count.
+        weight_decay: The decay ``wd`` added to the gradient.
+        weight_decay_mask: Where to decay: True (everywhere), a pytree of bools with the
+            params' structure (or a prefix of it), or a function of the params giving one.
+        trust_coefficient: The factor ``tc`` of the trust ratio.
+        eps: Added to the update's norm.
+        trust_ratio_mask: Where to scale by the trust ratio (as ``weight_decay_mask``).
+        momentum: Momentum factor in ``[0, 1)``.
+        nesterov: Use Nesterov momentum.
+
+    Returns:
+        A [`GradientTransformation`][functrans.optim.GradientTransformation].
+
+    Raises:
+        ValueError: a negative rate, decay, coefficient or eps, or momentum outside ``[0, 1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.lars(0.1, trust_coefficient=1.0, momentum=0.0)
+        >>> p = np.array([3.0, 4.0])
+        >>> opt.update(np.array([0.0, 0.5]), opt.init(p), p)[0]   # ||p|| / ||g|| = 10
+        array([ 0. , -0.5])
+    """
+    _check_nonnegative("lars", learning_rate=learning_rate, weight_decay=weight_decay,
+                       trust_coefficient=trust_coefficient, eps=eps)
+    _check_unit_interval("lars", momentum=momentum)
+    return chain(add_decayed_weights(weight_decay, mask=weight_decay_mask),
+                 masked(scale_by_trust_ratio(trust_coefficient=trust_coefficient, eps=eps),
+                        trust_ratio_mask),
+                 scale_by_learning_rate(learning_rate),
+                 trace(momentum, nesterov))

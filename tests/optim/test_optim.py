@@ -606,3 +606,31 @@ def test_incremental_and_periodic_updates_of_a_target_network():
         optim.incremental_update(online, target, 1.5)
     with pytest.raises(ValueError, match="update_period"):
         optim.periodic_update(online, target, 0, 0)
+
+
+def test_lars_against_its_formula():
+    rng = np.random.default_rng(7)
+    params = {"w": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}
+    lr, wd, tc, mom = 0.1, 0.05, 0.01, 0.9
+    for nesterov in (False, True):
+        opt = optim.lars(lr, weight_decay=wd, weight_decay_mask={"w": True, "b": False},
+                         trust_coefficient=tc, nesterov=nesterov)
+        for step in (opt.update, ft.jit(opt.update)):
+            p = dict(params)
+            state = opt.init(p)
+            trace = {k: np.zeros_like(v) for k, v in p.items()}
+            for t in range(4):
+                g = {k: (v - 0.2) * (1 + t) for k, v in p.items()}
+                want = {}
+                for k in p:
+                    u = g[k] + (wd * p[k] if k == "w" else 0.0)
+                    ratio = tc * np.linalg.norm(p[k]) / np.linalg.norm(u)
+                    u = -lr * ratio * u
+                    trace[k] = mom * trace[k] + u
+                    want[k] = u + mom * trace[k] if nesterov else trace[k]
+                updates, state = step(g, state, p)
+                for k in p:
+                    np.testing.assert_allclose(updates[k], want[k], rtol=1e-12)
+                p = optim.apply_updates(p, updates)
+    with pytest.raises(ValueError, match="momentum"):
+        optim.lars(0.1, momentum=1.0)
