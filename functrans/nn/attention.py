@@ -8,6 +8,7 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans import random
+from functrans.api import stop_gradient
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.nn.activations import softmax
@@ -27,6 +28,7 @@ def scaled_dot_product_attention(q: Array, k: Array, v: Array,
         v: Values ``(..., S, d_v)``.
         mask: Optional; boolean (True = may *not* attend, PyTorch's convention for
             ``attn_mask``) or float (added to the scores), broadcasting to ``(..., L, S)``.
+            A query whose keys are all masked gets weights 0 and output 0.
 
     Returns:
         ``(output (..., L, d_v), weights (..., L, S))``.
@@ -47,7 +49,13 @@ def scaled_dot_product_attention(q: Array, k: Array, v: Array,
             scores = fnp.where(mask, -np.inf, scores)
         else:
             scores = scores + mask
-    weights = softmax(scores, axis=-1)
+        # A query with every key masked has nothing to attend to: its weights (and output)
+        # are 0, as in PyTorch's math attention, not the NaN of a softmax over -inf alone,
+        # which would reach every parameter's gradient through the batch.
+        dead = fnp.all(stop_gradient(scores) == -np.inf, axis=-1, keepdims=True)
+        weights = fnp.where(dead, 0.0, softmax(fnp.where(dead, 0.0, scores), axis=-1))
+    else:
+        weights = softmax(scores, axis=-1)
     return fnp.matmul(weights, v), weights
 
 

@@ -842,6 +842,45 @@ def test_multi_head_attention_matches_formula():
     np.testing.assert_array_equal(dropped, block.apply(bp, q, key=random.key(3)))
 
 
+def test_attention_query_with_every_key_masked_gives_zeros_and_finite_gradients():
+    # The second sequence is all padding: its outputs must not be NaN, and neither may the
+    # gradient of a loss on the first sequence alone (0 * NaN would reach every parameter).
+    mha = nn.MultiHeadAttention(8, 2, batch_first=True)
+    params = mha.init(random.key(5))
+    x = rng(40).normal(size=(2, 4, 8))
+    pad = np.array([[False, False, True, True], [True] * 4])
+    out, w = mha.apply(params, x, key_padding_mask=pad)
+    np.testing.assert_array_equal(w[1], 0.0)
+    np.testing.assert_allclose(out[1], np.broadcast_to(params["out_proj"]["bias"], (4, 8)))
+    np.testing.assert_allclose(out[0], mha_ref(params, x[:1], x[:1], x[:1], 2,
+                                               pad[:1, None, None, :])[0][0],
+                               rtol=1e-12, atol=1e-14)
+    out_j = ft.jit(lambda p, a: mha.apply(p, a, key_padding_mask=pad)[0])(params, x)
+    np.testing.assert_allclose(out_j, out, rtol=1e-14, atol=1e-15)
+
+    def first(p):
+        return (mha.apply(p, x, key_padding_mask=pad)[0][0] ** 2).sum()
+
+    grads = ft.grad(first)(params)
+    alone = ft.grad(lambda p: (mha.apply(p, x[:1], key_padding_mask=pad[:1])[0][0] ** 2)
+                    .sum())(params)
+    for g, ref in zip(ft.tree.leaves(grads), ft.tree.leaves(alone)):
+        np.testing.assert_allclose(g, ref, rtol=1e-12, atol=1e-14)
+    # A float mask of -inf over a whole row, and a causal boolean mask with a masked row.
+    q = rng(41).normal(size=(1, 3, 4))
+    row = np.zeros((3, 3))
+    row[1] = -np.inf
+    o, wf = nn.scaled_dot_product_attention(q, q, q, row)
+    np.testing.assert_array_equal(wf[0, 1], 0.0)
+    np.testing.assert_array_equal(o[0, 1], 0.0)
+    assert np.isfinite(o).all()
+    gq = ft.grad(lambda a: nn.scaled_dot_product_attention(a, a, a, row)[0].sum())(q)
+    assert np.isfinite(gq).all()
+    check_grads(lambda a: nn.scaled_dot_product_attention(a, a, a, row)[0], (q,), order=2)
+    q32 = q.astype(np.float32)
+    assert nn.scaled_dot_product_attention(q32, q32, q32, row != 0)[0].dtype == np.float32
+
+
 # --- Sequential -----------------------------------------------------------------------------------
 def test_sequential_composes_layers_functions_state_and_keys():
     model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm(6), nn.relu, nn.Dropout(0.5),
