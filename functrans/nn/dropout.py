@@ -47,8 +47,8 @@ def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
         raise ValueError("dropout: training needs a random key: apply(params, x, key=k) with "
                          "k from functrans.random.split (or pass train=False to evaluate)")
     x = fnp.asarray(x)
-    if p == 1.0:
-        return x * 0
+    if p == 1.0:  # every entry dropped: zeros, also where x is inf or NaN (as for p < 1)
+        return fnp.zeros_like(x)
     keep = random.bernoulli(key, 1.0 - p, fnp.shape(x))
     return fnp.where(keep, x * (1.0 / (1.0 - p)), 0)
 

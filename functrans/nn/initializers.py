@@ -182,7 +182,11 @@ def truncated_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.flo
 def _variance_scaling(key: Key, shape: int | Sequence[int], dtype: DType, scale: float, mode: str,
                       distribution: str) -> Array:
     fan_in, fan_out = compute_fans(shape)
-    fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
+    fans = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}
+    if mode not in fans:
+        raise ValueError(f"kaiming initializers: mode must be 'fan_in' or 'fan_out', got "
+                         f"{mode!r}")
+    fan = fans[mode]
     std = math.sqrt(scale / max(fan, 1))
     if distribution == "uniform":
         bound = math.sqrt(3.0) * std

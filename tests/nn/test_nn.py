@@ -392,6 +392,11 @@ def test_initializer_statistics():
     np.testing.assert_array_equal(init.kaiming_normal(k, (3, 3)), init.kaiming_normal(k, (3, 3)))
     t = init.truncated_normal(k, 5000, std=0.5)
     assert np.abs(t).max() <= 1.0
+    with pytest.raises(ValueError, match="mode must be 'fan_in' or 'fan_out', got 'fanin'"):
+        init.kaiming_normal(k, (3, 3), mode="fanin")
+    np.testing.assert_allclose(init.kaiming_uniform(k, (4, 6), mode="fan_out"),
+                               init.uniform(k, (4, 6), low=-math.sqrt(6 / 4),
+                                            high=math.sqrt(6 / 4)), rtol=1e-14)
 
 
 # --- linear, embedding ----------------------------------------------------------------------------
@@ -674,6 +679,16 @@ def test_dropout_statistics_determinism_and_eval():
     g = ft.grad(lambda v: fnp.sum(drop.apply({}, v, key=k1)))(x)
     np.testing.assert_array_equal(g, y)
     assert drop.apply({}, x.astype(np.float32), key=k1).dtype == np.float32
+    # p = 1 drops everything, infinite and NaN entries too (as p < 1 drops them), in every mode.
+    z = np.array([np.inf, -np.inf, np.nan, 2.0], np.float32)
+    for run in (lambda a: nn.dropout(a, 1.0, k1), ft.jit(lambda a: nn.dropout(a, 1.0, k1))):
+        out = run(z)
+        assert out.dtype == np.float32
+        np.testing.assert_array_equal(out, np.zeros(4))
+    np.testing.assert_array_equal(ft.vmap(lambda a: nn.dropout(a, 1.0, k1))(z[:, None]),
+                                  np.zeros((4, 1)))
+    np.testing.assert_array_equal(ft.grad(lambda a: nn.dropout(a, 1.0, k1).sum())(x[0]),
+                                  np.zeros(100))
     with pytest.raises(ValueError, match="random key"):
         drop.apply({}, x)
     with pytest.raises(ValueError, match=r"p must be in \[0, 1\]"):
