@@ -376,19 +376,20 @@ def _normal_cdf(x: Array) -> Array:
 _HAVE_SCIPY = importlib.util.find_spec("scipy") is not None
 
 
-def gelu(x: ArrayLike, approximate: str = "none") -> Array:
+def gelu(x: ArrayLike, approximate: str | bool = "none") -> Array:
     """The Gaussian error linear unit, ``x * Phi(x)`` with ``Phi`` the standard normal CDF.
 
     ``approximate="none"`` (PyTorch's default) is exact: ``x / 2 * erfc(-x / sqrt(2))``,
     from ``functrans.scipy.special.erfc`` when SciPy is installed, else from a series for
     ``erf`` (about 200 array operations: the slow choice). ``approximate="tanh"`` uses
     ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``, which is cheap and within
-    about 1e-3 of the exact value.
+    about 1e-3 of the exact value. The booleans of ``jax.nn.gelu`` are accepted too: ``True``
+    means ``"tanh"`` and ``False`` means ``"none"`` (but the default stays PyTorch's exact one).
 
     Reference: Hendrycks and Gimpel, "Gaussian error linear units (GELUs)", 2016.
 
     Raises:
-        ValueError: ``approximate`` is neither ``"none"`` nor ``"tanh"``.
+        ValueError: ``approximate`` is neither ``"none"``, ``"tanh"`` nor a boolean.
 
     Example:
         >>> from functrans import nn
@@ -396,9 +397,12 @@ def gelu(x: ArrayLike, approximate: str = "none") -> Array:
         (0.841345, 0.841192)
     """
     x = fnp.asarray(x)
+    if isinstance(approximate, bool):
+        approximate = "tanh" if approximate else "none"
     if approximate == "tanh":
         inner = math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))
         return 0.5 * x * (1.0 + fnp.tanh(inner))
     if approximate != "none":
-        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh' (or a boolean, as in "
+                         f"jax.nn.gelu), got {approximate!r}")
     return x * _normal_cdf(x)

@@ -133,6 +133,19 @@ def test_gelu_exact_over_a_wide_range(with_scipy, monkeypatch):
     check_grads(nn.gelu, (X,), order=2)
 
 
+def test_gelu_accepts_jax_booleans():
+    x = np.linspace(-6.0, 6.0, 25)
+    tanh_ref = 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3)))
+    np.testing.assert_allclose(nn.gelu(x, approximate=True), tanh_ref, rtol=1e-14, atol=1e-300)
+    np.testing.assert_allclose(nn.gelu(x, approximate=False),
+                               x * 0.5 * scipy_erfc(-x / np.sqrt(2)), rtol=5e-14, atol=1e-300)
+    np.testing.assert_allclose(ft.jit(lambda v: nn.gelu(v, approximate=True))(x), tanh_ref,
+                               rtol=1e-14, atol=1e-300)
+    check_grads(lambda v: nn.gelu(v, approximate=True), (X,), order=2)
+    with pytest.raises(ValueError, match="'none' or 'tanh'"):
+        nn.gelu(x, approximate="erf")
+
+
 def test_softmax_axis_and_float32():
     x = rng().normal(size=(3, 4)).astype(np.float32)
     y = nn.softmax(x, axis=0)
