@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -192,7 +192,8 @@ class BatchNorm(Layer):
     Args:
         num_features: Channels ``C``.
         eps: Added to the variance.
-        momentum: Weight of the new batch in the running averages.
+        momentum: Weight of the new batch in the running averages; ``None`` for the
+            cumulative average of all batches (weight ``1 / k`` for the ``k``-th), as PyTorch.
         affine: Learn ``weight`` (init 1) and ``bias`` (init 0).
         dtype: Parameter and state dtype.
 
@@ -212,7 +213,7 @@ class BatchNorm(Layer):
 
     num_features: int
     eps: float = 1e-5
-    momentum: float = 0.1
+    momentum: float | None = 0.1
     affine: bool = True
     dtype: DType = np.float64
 
@@ -255,7 +256,11 @@ class BatchNorm(Layer):
             mean = fnp.mean(x, axis=axes)
             centred = x - fnp.reshape(mean, bshape)
             var = fnp.mean(centred * centred, axis=axes)
-            m = self.momentum
+            m: Any = self.momentum
+            if m is None:  # PyTorch's cumulative average: batch k has weight 1 / k
+                m = 1.0 / (state.num_batches_tracked + 1)
+                if not isinstance(m, float):  # a traced count: keep the state's dtype
+                    m = fnp.astype(m, fnp.result_type(state.running_mean))
             new_state = BatchNormState(
                 (1.0 - m) * state.running_mean + m * stop_gradient(mean),
                 (1.0 - m) * state.running_var + (m * count / (count - 1)) * stop_gradient(var),

@@ -657,6 +657,27 @@ def test_batch_norm_train_eval_and_state_updates():
     check_grads(lambda p, v: bn.apply(p, v, new_state, train=False)[0], (params, x[:2]), order=2)
 
 
+def test_batch_norm_momentum_none_is_the_cumulative_average():
+    bn = nn.BatchNorm(3, momentum=None, dtype=np.float32)
+    params = bn.init(random.key(0))
+    xs = [rng(50 + i).normal(size=(5, 3, 2)).astype(np.float32) for i in range(3)]
+    means = [x.mean((0, 2)) for x in xs]
+    unbiased = [x.var((0, 2), ddof=1) for x in xs]
+
+    def step(state, x):
+        return bn.apply(params, x, state, train=True)[1]
+
+    for run in (step, ft.jit(step)):
+        state = bn.init_state()
+        for x in xs:
+            state = run(state, x)
+        assert int(state.num_batches_tracked) == 3
+        assert state.running_mean.dtype == np.float32 == state.running_var.dtype
+        # The first batch replaces the initial statistics: the result is the plain average.
+        np.testing.assert_allclose(state.running_mean, np.mean(means, 0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(state.running_var, np.mean(unbiased, 0), rtol=1e-5)
+
+
 def test_batch_norm_state_through_value_and_grad():
     bn = nn.BatchNorm(2)
     params, state = bn.init(random.key(0)), bn.init_state()
