@@ -302,10 +302,11 @@ def _shifted_logsumexp(x: Array, axis: int | tuple[int, ...] | None) -> Array:
 
 
 def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
-              keepdims: bool = False) -> Array:
+              keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
     """``log(sum(exp(x), axis))``, computed as ``m + log(sum(exp(x - m)))`` with ``m`` the
     maximum; its derivative, the softmax, is a rule of its own (``functrans.numpy.logsumexp``).
-    A slice that is all ``-inf`` gives ``-inf``, as in PyTorch.
+    A slice that is all ``-inf`` gives ``-inf``, as in PyTorch. ``where`` (as in
+    ``jax.nn.logsumexp``) counts only the entries where it is True.
 
     Example:
         >>> import numpy as np
@@ -315,34 +316,67 @@ def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
         >>> float(nn.logsumexp(np.array([-np.inf, -np.inf])))
         -inf
     """
-    return fnp.logsumexp(x, axis=axis, keepdims=keepdims)
+    return fnp.logsumexp(x, axis=axis, keepdims=keepdims, where=where)
 
 
-def softmax(x: ArrayLike, axis: int = -1) -> Array:
+def _masked_exp(x: Array, where: ArrayLike, axis: int | tuple[int, ...]) -> tuple[Array, Array]:
+    """``(exp(x - m), x - m)`` with ``m`` the (constant) maximum of the entries where
+    ``where`` is True; the exponential is 0 elsewhere. The other entries, whatever their value
+    (``nan``, ``inf``), and a slice with none selected get a derivative of 0, never NaN."""
+    keep = fnp.asarray(where)
+    x = fnp.where(keep, x, 0)
+    m = fnp.max(fnp.where(keep, stop_gradient(x), -math.inf), axis=axis, keepdims=True)
+    shifted = x - fnp.where(m == -math.inf, 0, m)  # a slice with nothing selected: no shift
+    return fnp.where(keep, fnp.exp(shifted), 0), shifted
+
+
+def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1, *,
+            where: ArrayLike | None = None) -> Array:
     """``exp(x) / sum(exp(x), axis)``, shifted by the maximum for stability.
+
+    ``where`` (a boolean mask broadcasting against ``x``, as in ``jax.nn.softmax``) keeps
+    the entries where it is True: the others get probability 0 and a derivative of 0, and a
+    slice with no entry kept is all 0 (not NaN).
 
     Example:
         >>> import numpy as np
         >>> from functrans import nn
         >>> nn.softmax(np.array([0.0, np.log(3.0)]))
         array([0.25, 0.75])
+        >>> nn.softmax(np.array([0.0, 5.0, np.log(3.0)]), where=np.array([True, False, True]))
+        array([0.25, 0.  , 0.75])
     """
     x = fnp.asarray(x)
+    if where is not None:
+        e, _ = _masked_exp(x, where, axis)
+        total = fnp.sum(e, axis=axis, keepdims=True)
+        return e / fnp.where(total > 0, total, 1)
     e = fnp.exp(x - fnp.max(stop_gradient(x), axis=axis, keepdims=True))
     return e / fnp.sum(e, axis=axis, keepdims=True)
 
 
-def log_softmax(x: ArrayLike, axis: int = -1) -> Array:
+def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1, *,
+                where: ArrayLike | None = None) -> Array:
     """``x - logsumexp(x, axis)``: log-probabilities from logits (``nan`` for a slice that is
     all ``-inf``, as in PyTorch).
+
+    ``where`` (a boolean mask broadcasting against ``x``, as in ``jax.nn.log_softmax``)
+    keeps the entries where it is True: the others get ``-inf`` and a derivative of 0.
 
     Example:
         >>> import numpy as np
         >>> from functrans import nn
         >>> np.exp(nn.log_softmax(np.array([0.0, np.log(3.0)])))
         array([0.25, 0.75])
+        >>> nn.log_softmax(np.array([0.0, 1.0]), where=np.array([True, False]))
+        array([  0., -inf])
     """
     x = fnp.asarray(x)
+    if where is not None:
+        e, shifted = _masked_exp(x, where, axis)
+        total = fnp.sum(e, axis=axis, keepdims=True)
+        values = shifted - fnp.log(fnp.where(total > 0, total, 1))
+        return fnp.where(where, values, -math.inf)
     return x - _shifted_logsumexp(x, axis)
 
 

@@ -146,6 +146,43 @@ def test_gelu_accepts_jax_booleans():
         nn.gelu(x, approximate="erf")
 
 
+def test_softmax_and_log_softmax_with_where_mask():
+    # jax.nn's where=: masked entries get probability 0 (log-probability -inf) and derivative
+    # 0, whatever their value; a row with nothing kept is 0 (-inf), never NaN.
+    x = rng(60).normal(size=(3, 4))
+    x[0, 1] = np.nan
+    x[2, 3] = np.inf
+    w = np.array([[True, False, True, True], [False] * 4, [True, True, False, False]])
+    safe = np.where(w, x, -np.inf)
+    with np.errstate(invalid="ignore"):
+        ref = np.exp(safe - safe.max(1, keepdims=True))
+    ref = np.where(w, np.nan_to_num(ref), 0)
+    ref = ref / np.where(ref.sum(1, keepdims=True) > 0, ref.sum(1, keepdims=True), 1)
+    for run in (nn.softmax, ft.jit(nn.softmax, static_argnames="axis")):
+        np.testing.assert_allclose(run(x, where=w), ref, rtol=1e-14, atol=1e-300)
+    with np.errstate(divide="ignore"):
+        log_ref = np.where(w, np.log(ref), -np.inf)
+    np.testing.assert_allclose(nn.log_softmax(x, where=w), log_ref, rtol=1e-14)
+    np.testing.assert_allclose(ft.vmap(lambda a, m: nn.log_softmax(a, where=m))(x, w), log_ref,
+                               rtol=1e-14)
+    np.testing.assert_allclose(nn.logsumexp(x, axis=1, where=w)[[0, 2]],
+                               np.log(np.exp(np.where(w, x, -np.inf)).sum(1))[[0, 2]],
+                               rtol=1e-14)
+    c = rng(61).normal(size=(3, 4))
+    g = ft.grad(lambda a: (nn.softmax(a, where=w) * c).sum())(x)
+    g_log = ft.grad(lambda a: (fnp.where(w, nn.log_softmax(a, where=w), 0) * c).sum())(x)
+    for grad in (g, g_log):
+        assert np.isfinite(grad).all()
+        np.testing.assert_array_equal(grad[~w], 0.0)
+    p = ref[0, w[0]]
+    np.testing.assert_allclose(g[0, w[0]], p * (c[0, w[0]] - (p * c[0, w[0]]).sum()), rtol=1e-12)
+    finite = np.where(w, x, 0.5)
+    check_grads(lambda a: nn.softmax(a, where=w), (finite,), order=2)
+    check_grads(lambda a: fnp.where(w, nn.log_softmax(a, where=w), 0), (finite,), order=2)
+    assert nn.softmax(x.astype(np.float32), where=w).dtype == np.float32
+    assert nn.log_softmax(x.astype(np.float32), where=w).dtype == np.float32
+
+
 def test_softmax_axis_and_float32():
     x = rng().normal(size=(3, 4)).astype(np.float32)
     y = nn.softmax(x, axis=0)
