@@ -11,6 +11,8 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans import random
+from functrans.backend import NUMPY, backend_of
+from functrans.core.trace import Tracer
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
 from functrans.typing import Array, DType, Key, Params
@@ -113,6 +115,8 @@ class Embedding(Layer):
     The table is initialised from the standard normal, as PyTorch does. With
     ``padding_idx``, that row starts at zero, gets no gradient, and (a deliberate difference
     from PyTorch, which returns the row's current value) always looks up as zeros.
+    Ids must be in ``[0, num_embeddings)``: a negative id raises ``IndexError`` (as in
+    PyTorch) rather than wrapping around to the last rows.
 
     Args:
         num_embeddings: Size of the vocabulary.
@@ -154,7 +158,20 @@ class Embedding(Layer):
         ids = fnp.asarray(ids)
         if not np.issubdtype(ids.dtype, np.integer):
             raise TypeError(f"Embedding: ids must be integers, got dtype {ids.dtype}")
-        out = params["weight"][ids]
+        # A gather (NumPy indexing of the table would refuse traced ids under jit/vmap).
+        # Negative ids are refused, as PyTorch does, rather than wrapped to the last rows;
+        # traced ids are not read: a negative one becomes the out-of-range id num_embeddings,
+        # which the gather refuses when it runs.
+        if not isinstance(ids, Tracer) and backend_of(ids) is NUMPY:
+            if ids.size and ids.min() < 0:
+                # numpy-only: the branch admits host NumPy ids only
+                position = tuple(int(i) for i in np.unravel_index(int(ids.argmin()), ids.shape))
+                where = f"ids[{', '.join(map(str, position))}]" if position else "ids"
+                raise IndexError(f"Embedding: id {int(ids[position])} at {where} is negative; "
+                                 f"ids must be in [0, {self.num_embeddings})")
+        else:
+            ids = fnp.where(ids < 0, self.num_embeddings, ids)
+        out = fnp.take(params["weight"], ids, axis=0)
         if self.padding_idx is not None:
             pad = self.padding_idx % self.num_embeddings
             out = fnp.where(fnp.expand_dims(ids % self.num_embeddings != pad, -1), out, 0)

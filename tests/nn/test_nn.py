@@ -183,6 +183,26 @@ def test_softmax_and_log_softmax_with_where_mask():
     assert nn.log_softmax(x.astype(np.float32), where=w).dtype == np.float32
 
 
+def test_embedding_under_jit_and_vmap_and_negative_ids():
+    emb = nn.Embedding(5, 3, padding_idx=4)
+    params = emb.init(random.key(0))
+    ids = np.array([[1, 4, 0], [3, 3, 2]])
+    ref = np.where((ids != 4)[..., None], params["weight"][ids], 0)
+    # The table closed over and only the ids traced: NumPy indexing cannot take them.
+    np.testing.assert_array_equal(ft.jit(lambda i: emb.apply(params, i))(ids), ref)
+    np.testing.assert_array_equal(ft.vmap(lambda i: emb.apply(params, i))(ids), ref)
+    np.testing.assert_array_equal(ft.jit(emb.apply)(params, ids), ref)
+    g = ft.grad(lambda p: (emb.apply(p, ids) * np.arange(3.0)).sum())(params)["weight"]
+    np.testing.assert_array_equal(g, np.array([[0, 1, 2], [0, 1, 2], [0, 1, 2], [0, 2, 4],
+                                               [0, 0, 0]]))
+    # PyTorch refuses negative ids; NumPy indexing would wrap -1 to the last row.
+    with pytest.raises(IndexError, match=r"id -1 at ids\[1, 0\] is negative"):
+        emb.apply(params, np.array([[0, 1], [-1, 2]]))
+    for run in (ft.jit(lambda i: emb.apply(params, i)), ft.vmap(lambda i: emb.apply(params, i))):
+        with pytest.raises(IndexError, match="out of bounds"):
+            run(np.array([0, -1]))
+
+
 def test_softmax_axis_and_float32():
     x = rng().normal(size=(3, 4)).astype(np.float32)
     y = nn.softmax(x, axis=0)
