@@ -222,6 +222,9 @@ def save(path: PathLike, tree: PyTree) -> None:
     arrays[_HEADER] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):  # else the error would name the temporary file
+        raise FileNotFoundError(f"functrans.io.save: the directory {directory!r} of {path!r} "
+                                f"does not exist; create it first (os.makedirs)")
     _remove_leftovers(directory, os.path.basename(path))
     fd, tmp = _create_temporary(directory, os.path.basename(path))
     try:

@@ -104,6 +104,14 @@ def test_missing_file(tmp_path):
         io.load(tmp_path / "nope.npz")
 
 
+def test_save_into_a_missing_directory_names_it(tmp_path):
+    target = tmp_path / "runs" / "model.npz"
+    with pytest.raises(FileNotFoundError, match=r"directory '.*runs' of '.*model.npz' does not "
+                                                r"exist"):
+        io.save(target, {"w": np.ones(2)})
+    assert not (tmp_path / "runs").exists()
+
+
 def test_the_load_error_is_in_the_hierarchy_and_links_its_section(tmp_path):
     from functrans import errors
 
