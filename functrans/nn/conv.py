@@ -27,7 +27,7 @@ from functrans.nn._layer import Layer
 from functrans.primitives.conversion import full_like
 from functrans.primitives.shape import pad as _pad_prim
 from functrans.primitives.shape import slice_ as _slice_prim
-from functrans.typing import Array, DType, Key, Params
+from functrans.typing import Array, ArrayLike, DType, Key, Params
 
 __all__ = ["AvgPool1d", "AvgPool2d", "Conv1d", "Conv2d", "Flatten", "MaxPool1d", "MaxPool2d"]
 
@@ -293,10 +293,22 @@ def _max(x: Array, axis: int | tuple[int, ...]) -> Array:
     return fnp.max(x, axis=axis)
 
 
+def _lowest(x: ArrayLike) -> float | int | bool:
+    """The padding of max pooling: ``-inf``, or the smallest value of an integer or bool
+    dtype (where ``-inf`` does not exist and would be cast to an arbitrary integer)."""
+    dtype = fnp.result_type(x)
+    if np.issubdtype(dtype, np.integer):
+        return int(np.iinfo(dtype).min)
+    if dtype == np.bool_:
+        return False
+    return -np.inf
+
+
 @dataclasses.dataclass(frozen=True)
 class MaxPool2d(_PoolNd):
     """Maximum over ``kernel_size`` windows, PyTorch's ``nn.MaxPool2d`` (``stride`` defaults to
-    the kernel size; padding is with ``-inf`` and at most half the kernel).
+    the kernel size; padding is with ``-inf``, the dtype's minimum for integers, and at most
+    half the kernel).
 
     Where several entries of a window tie for the maximum, the derivative is shared equally
     among them (PyTorch gives it all to one of them); both are valid subgradients.
@@ -314,7 +326,7 @@ class MaxPool2d(_PoolNd):
 
     def apply(self, params: Params, x: Array) -> Array:
         """Pool ``x`` of shape ``(N, C, H, W)`` or ``(C, H, W)``."""
-        return self._pool(x, _max, -np.inf)
+        return self._pool(x, _max, _lowest(x))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -332,7 +344,7 @@ class MaxPool1d(_PoolNd):
 
     def apply(self, params: Params, x: Array) -> Array:
         """Pool ``x`` of shape ``(N, C, L)`` or ``(C, L)``."""
-        return self._pool(x, _max, -np.inf)
+        return self._pool(x, _max, _lowest(x))
 
 
 @dataclasses.dataclass(frozen=True)

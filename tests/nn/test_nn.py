@@ -643,6 +643,23 @@ def pool_ref(x, kernel, stride, pad, reduce, pad_value, count_include_pad=True):
     return y
 
 
+@pytest.mark.parametrize("dtype", [np.int8, np.int16, np.int32, np.int64, np.uint8])
+def test_max_pooling_of_integers_pads_with_the_dtype_minimum(dtype):
+    # -inf cast to a small integer dtype is 0, which beat every negative entry of a window.
+    x = np.array([[[5, 7, 3, 9], [1, 2, 8, 4]]])
+    x = x if dtype == np.uint8 else -x
+    x = x.astype(dtype)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1)), constant_values=np.iinfo(dtype).min)
+    ref = np.stack([padded[..., 0:3].max(-1), padded[..., 2:5].max(-1)], axis=-1)
+    for run in (nn.MaxPool1d(3, 2, 1).apply, ft.jit(nn.MaxPool1d(3, 2, 1).apply)):
+        out = run({}, x)
+        assert out.dtype == dtype
+        np.testing.assert_array_equal(out, ref)
+    x2 = np.stack([x, x], axis=-1)  # (1, 2, 4, 2): the same through MaxPool2d
+    out2 = nn.MaxPool2d((3, 1), (2, 1), (1, 0)).apply({}, x2)
+    np.testing.assert_array_equal(out2, np.stack([ref, ref], axis=-1))
+
+
 @pytest.mark.parametrize("kernel,stride,pad", [((2, 2), (2, 2), (0, 0)), ((3, 3), (3, 3), (0, 0)),
                                                ((3, 2), (1, 2), (1, 1)), ((3, 3), (2, 2), (1, 0))])
 def test_pooling_matches_definition(kernel, stride, pad):
