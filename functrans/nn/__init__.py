@@ -57,7 +57,7 @@ from functrans.nn.losses import (
     mse,
     nll,
 )
-from functrans.nn.norm import BatchNorm, BatchNormState, GroupNorm, LayerNorm
+from functrans.nn.norm import BatchNorm, BatchNormState, GroupNorm, LayerNorm, standardize
 from functrans.nn.pooling import AdaptiveAvgPool2d
 from functrans.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
 from functrans.nn.transformer import TransformerEncoderLayer
@@ -73,5 +73,5 @@ __all__ = [
     "hardsigmoid", "hardswish", "hardtanh", "huber", "initializers", "l1", "leaky_relu",
     "log_sigmoid", "log_softmax", "logsumexp", "mish", "mse", "nll", "one_hot", "relu", "relu6",
     "scaled_dot_product_attention", "selu", "sigmoid", "silu", "softmax", "softplus", "softsign",
-    "tanh",
+    "standardize", "tanh",
 ]

@@ -1,6 +1,7 @@
 """Normalisation layers: [`LayerNorm`][functrans.nn.LayerNorm], [`GroupNorm`][functrans.nn.GroupNorm] and
 [`BatchNorm`][functrans.nn.BatchNorm] (with
-running statistics kept as explicit state)."""
+running statistics kept as explicit state), and the function
+[`standardize`][functrans.nn.standardize]."""
 from __future__ import annotations
 
 import dataclasses
@@ -15,9 +16,47 @@ from functrans.api import stop_gradient
 from functrans.backend import device_put
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer
-from functrans.typing import Array, DType, Key, Params
+from functrans.typing import Array, ArrayLike, DType, Key, Params
 
-__all__ = ["BatchNorm", "BatchNormState", "GroupNorm", "LayerNorm"]
+__all__ = ["BatchNorm", "BatchNormState", "GroupNorm", "LayerNorm", "standardize"]
+
+
+def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
+                mean: ArrayLike | None = None, variance: ArrayLike | None = None,
+                epsilon: float = 1e-5, where: ArrayLike | None = None) -> Array:
+    """``(x - mean) / sqrt(variance + epsilon)`` over ``axis``, ``jax.nn.standardize``.
+
+    ``mean`` and ``variance`` default to the mean and the biased variance of ``x`` over
+    ``axis`` (of the entries where ``where`` is True, when it is given), kept with length 1 to
+    broadcast. The variance is the two-pass ``mean((x - mean)**2)`` (JAX's
+    ``algorithm="stable"``; its default ``"fast"`` one, ``mean(x**2) - mean**2``, can lose
+    every digit, or go negative, when the mean is large against the spread).
+
+    Args:
+        x: The array.
+        axis: An axis, a tuple of axes, or ``None`` for all.
+        mean: Optional mean to use instead, broadcasting against ``x``.
+        variance: Optional variance to use instead, broadcasting against ``x``.
+        epsilon: Added to the variance.
+        where: Optional boolean mask broadcasting against ``x``: the entries whose statistics
+            count (every entry is standardized).
+
+    Returns:
+        An array of ``x``'s shape.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> np.round(nn.standardize(np.array([1.0, 2.0, 3.0]), epsilon=0.0), 6)
+        array([-1.224745,  0.      ,  1.224745])
+    """
+    x = fnp.asarray(x)
+    if mean is None:
+        mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
+    if variance is None:
+        centred = x - mean
+        variance = fnp.mean(centred * centred, axis=axis, keepdims=True, where=where)
+    return (x - mean) / fnp.sqrt(variance + epsilon)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -731,6 +731,51 @@ def test_batch_norm_train_eval_and_state_updates():
     check_grads(lambda p, v: bn.apply(p, v, new_state, train=False)[0], (params, x[:2]), order=2)
 
 
+def test_standardize_matches_jax():
+    x = rng(0).normal(size=(3, 4))
+    w = np.array([[True, True, False, True]] * 3)
+    # jax.nn.standardize(..., algorithm="stable") in float64, recorded.
+    jax_last = np.array([
+        [-0.20929734116109602, -1.123839194642902,
+         1.6163183210130838, -0.28318178520908543],
+        [-1.5160988884005975, -0.22657906358355362,
+         1.1278153377516449, 0.6148626142325063],
+        [-0.14227392939932065, -1.353835392352265,
+         0.03128056785732083, 1.4648287538942641],
+    ])
+    jax_where = np.array([
+        [0.3994520465868588, -0.024217785764136975,
+         1.24518510799461, 0.3652244058244549],
+        [-0.6873475093523007, 0.7870207703655945,
+         2.3355631852442804, 1.7490803642773192],
+        [-0.9635102201836462, -1.8864626325191962,
+         -0.8312985686803975, 0.26076056076505255],
+    ])
+    jax_grad = np.array([
+        [-5.086794342527909, -0.5185746461893306,
+         -0.031348614744517, 5.636717603461756],
+        [-0.04569459084607708, -0.4032386169646136,
+         -0.8510729881765655, 1.300006195987256],
+        [-2.997428323489479, 1.1870218896045084,
+         1.026158479108235, 0.784247954776736],
+    ])
+    np.testing.assert_allclose(nn.standardize(x), jax_last, rtol=1e-13)
+    np.testing.assert_allclose(nn.standardize(x, axis=(0, 1), where=w), jax_where, rtol=1e-13)
+    weights = np.arange(4.0)
+    g = ft.grad(lambda a: (nn.standardize(a) * weights).sum())(x)
+    np.testing.assert_allclose(g, jax_grad, rtol=1e-12)
+    check_grads(nn.standardize, (x,), order=2)
+    np.testing.assert_allclose(ft.jit(nn.standardize)(x), jax_last, rtol=1e-13)
+    np.testing.assert_allclose(ft.vmap(nn.standardize)(x), jax_last, rtol=1e-13)
+    np.testing.assert_allclose(nn.standardize(x, mean=1.0, variance=4.0, epsilon=0.0),
+                               (x - 1) / 2, rtol=1e-15)
+    # A large mean against a small spread: the two-pass variance keeps the digits in float32.
+    big = (1e4 + np.array([0.0, 1.0, 2.0, 3.0])).astype(np.float32)
+    y = nn.standardize(big, epsilon=0.0)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y, (np.arange(4) - 1.5) / np.sqrt(1.25), rtol=1e-5)
+
+
 def test_batch_norm_momentum_none_is_the_cumulative_average():
     bn = nn.BatchNorm(3, momentum=None, dtype=np.float32)
     params = bn.init(random.key(0))
