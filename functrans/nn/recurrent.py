@@ -132,6 +132,23 @@ class _Cell(_Recurrent):
         _check_positive(type(self).__name__, input_size=self.input_size,
                         hidden_size=self.hidden_size)
 
+    def _check_carry(self, carry: Any, shape: tuple) -> None:
+        """The carry must be what the step returns: an array of ``shape`` (a pair of them for
+        LSTM). A lone array handed to an LSTM cell would otherwise be split along its first
+        axis into ``h`` and ``c``, and a carry of another shape broadcast."""
+        name = type(self).__name__
+        if self._is_lstm:
+            if not isinstance(carry, (tuple, list)) or len(carry) != 2:
+                raise TypeError(f"{name}: the carry must be the pair (h, c), each of shape "
+                                f"{shape}; got {type(carry).__name__}")
+            parts = tuple(carry)
+        else:
+            parts = (carry,)
+        for part in parts:
+            if fnp.shape(part) != shape:
+                raise ValueError(f"{name}: expected a carry of shape {shape} for an input "
+                                 f"with batch shape {shape[:-1]}, got {fnp.shape(part)}")
+
     def init(self, key: Key) -> Params:
         """``weight_ih (G*H, I)``, ``weight_hh (G*H, H)``, ``bias_ih``, ``bias_hh (G*H,)``,
         uniform on ``+-1/sqrt(H)``, with ``G`` the number of gates."""
@@ -147,6 +164,8 @@ class _Cell(_Recurrent):
                              f"({self.input_size},), got {fnp.shape(x)}")
         if carry is None:
             carry = self._zeros(fnp.shape(x)[:-1], params["weight_ih"])
+        else:
+            self._check_carry(carry, fnp.shape(x)[:-1] + (self.hidden_size,))
         xw = _project(x, params["weight_ih"], params.get("bias_ih"))
         return self._step(params, xw, carry)
 

@@ -55,3 +55,23 @@ def test_the_carry_takes_the_dtype_of_the_computation():
     assert out.dtype == np.float64 and h.dtype == np.float64
     out, h = gru.apply(params, np.ones((5, 2, 3), np.float32))
     assert out.dtype == np.float32 and h.dtype == np.float32
+
+
+def test_cells_refuse_a_carry_of_the_wrong_form():
+    x = np.ones((2, 3))
+    lstm = nn.LSTMCell(3, 4)
+    params = lstm.init(random.key(0))
+    h = np.full((2, 4), 0.5)
+    # A lone array was split along its first axis into h and c: a silent wrong answer.
+    with pytest.raises(TypeError, match=r"the carry must be the pair \(h, c\)"):
+        lstm.apply(params, x, h)
+    with pytest.raises(ValueError, match=r"expected a carry of shape \(2, 4\).*got \(1, 4\)"):
+        lstm.apply(params, x, (h[:1], h))
+    pair = lstm.apply(params, x, [h, h])  # a list is a pair too
+    np.testing.assert_array_equal(pair[0], lstm.apply(params, x, (h, h))[0])
+    gru = nn.GRUCell(3, 4)
+    with pytest.raises(ValueError, match=r"expected a carry of shape \(2, 4\)"):
+        gru.apply(gru.init(random.key(1)), x, np.zeros(4))  # would broadcast
+    rnn = nn.RNNCell(3, 4)
+    out = ft.vmap(lambda a, c: rnn.apply(rnn.init(random.key(2)), a, c))(x, h)
+    assert out.shape == (2, 4)
