@@ -18,6 +18,17 @@ from functrans.typing import Array, DType, Key, Params, PyTree
 __all__ = ["MultiHeadAttention", "scaled_dot_product_attention"]
 
 
+def _checked_mask(mask: Array, what: str) -> Array:
+    """``mask`` as an array, refused unless boolean or floating (as PyTorch refuses it): an
+    integer 0/1 mask would be added to the scores instead of masking them."""
+    mask = fnp.asarray(mask)
+    if mask.dtype != np.bool_ and not np.issubdtype(mask.dtype, np.floating):
+        raise TypeError(f"{what} must be boolean (True = may not attend) or floating (added to "
+                        f"the scores), got dtype {mask.dtype}; for a 0/1 mask pass "
+                        f"mask.astype(bool)")
+    return mask
+
+
 def scaled_dot_product_attention(q: Array, k: Array, v: Array,
                                  mask: Array | None = None) -> tuple[Array, Array]:
     """``softmax(q @ k^T / sqrt(d) + mask) @ v`` over the last two axes.
@@ -44,7 +55,7 @@ def scaled_dot_product_attention(q: Array, k: Array, v: Array,
     d = fnp.shape(q)[-1]
     scores = fnp.matmul(q, fnp.swapaxes(k, -1, -2)) * (1.0 / math.sqrt(d))
     if mask is not None:
-        mask = fnp.asarray(mask)
+        mask = _checked_mask(mask, "scaled_dot_product_attention: mask")
         if mask.dtype == np.bool_:
             scores = fnp.where(mask, -np.inf, scores)
         else:
@@ -204,11 +215,11 @@ class MultiHeadAttention(Layer):
         """One mask broadcasting to ``(N, H, L, S)``: boolean, float, or ``None``."""
         mask = None
         if attn_mask is not None:
-            mask = fnp.asarray(attn_mask)
+            mask = _checked_mask(attn_mask, "MultiHeadAttention: attn_mask")
             if fnp.ndim(mask) == 3:
                 mask = fnp.reshape(mask, (n, self.num_heads, target_len, source_len))
         if key_padding_mask is not None:
-            pad = fnp.asarray(key_padding_mask)
+            pad = _checked_mask(key_padding_mask, "MultiHeadAttention: key_padding_mask")
             if unbatched:
                 pad = fnp.expand_dims(pad, 0)
             pad = fnp.reshape(pad, (n, 1, 1, source_len))

@@ -1049,6 +1049,23 @@ def test_attention_query_with_every_key_masked_gives_zeros_and_finite_gradients(
     assert nn.scaled_dot_product_attention(q32, q32, q32, row != 0)[0].dtype == np.float32
 
 
+def test_attention_refuses_integer_masks():
+    # A 0/1 integer mask was added to the scores (+1 where masking was meant).
+    mha = nn.MultiHeadAttention(4, 2)
+    params = mha.init(random.key(0))
+    x = np.ones((3, 2, 4))
+    causal = np.triu(np.ones((3, 3), int), 1)
+    with pytest.raises(TypeError, match=r"attn_mask must be boolean .* got dtype int64; for a "
+                                        r"0/1 mask pass mask.astype\(bool\)"):
+        mha.apply(params, x, attn_mask=causal)
+    with pytest.raises(TypeError, match="key_padding_mask must be boolean"):
+        mha.apply(params, x, key_padding_mask=np.zeros((2, 3), np.int32))
+    with pytest.raises(TypeError, match="mask must be boolean"):
+        nn.scaled_dot_product_attention(x, x, x, causal)
+    out_bool = mha.apply(params, x, attn_mask=causal.astype(bool))[1]
+    np.testing.assert_array_equal(out_bool[:, 0, 1:], 0.0)
+
+
 # --- Sequential -----------------------------------------------------------------------------------
 def test_sequential_composes_layers_functions_state_and_keys():
     model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm(6), nn.relu, nn.Dropout(0.5),
