@@ -27,7 +27,7 @@ __all__ = [
     "Initializer", "calculate_gain", "compute_fans", "constant", "glorot_normal",
     "glorot_uniform", "he_normal", "he_uniform", "kaiming_normal", "kaiming_uniform",
     "lecun_normal", "lecun_uniform", "normal", "ones", "orthogonal", "truncated_normal",
-    "uniform", "xavier_normal", "xavier_uniform", "zeros",
+    "uniform", "variance_scaling", "xavier_normal", "xavier_uniform", "zeros",
 ]
 
 Initializer = Callable[..., Array]
@@ -192,6 +192,83 @@ def _variance_scaling(key: Key, shape: int | Sequence[int], dtype: DType, scale:
         bound = math.sqrt(3.0) * std
         return uniform(key, shape, dtype, low=-bound, high=bound)
     return normal(key, shape, dtype, std=std)
+
+
+_TRUNCATED_STD = 0.87962566103423978  # the standard deviation of N(0, 1) truncated to [-2, 2]
+_FAN_MODES = ("fan_in", "fan_out", "fan_avg", "fan_geo_avg")
+_DISTRIBUTIONS = ("truncated_normal", "normal", "uniform")
+
+
+def _axes_size(shape: tuple[int, ...], axes: int | Sequence[int]) -> int:
+    if isinstance(axes, (int, np.integer)):
+        return shape[int(axes)]
+    return math.prod(shape[int(a)] for a in axes)
+
+
+def variance_scaling(scale: float, mode: str, distribution: str,
+                     in_axis: int | Sequence[int] = -2, out_axis: int | Sequence[int] = -1,
+                     batch_axis: int | Sequence[int] = (),
+                     dtype: DType = np.float64) -> Initializer:
+    """An initializer ``init(key, shape, dtype=dtype)`` drawing weights of variance
+    ``scale / fan``, ``jax.nn.initializers.variance_scaling``.
+
+    The fans come from the axes named here, JAX's layout by default (inputs on axis -2,
+    outputs on -1, as in ``(in, out)`` or ``(H, W, in, out)``), not the ``(out, in, ...)``
+    layout of this module's other initializers; the other axes not in ``batch_axis`` form
+    the receptive field, which multiplies both fans.
+
+    Args:
+        scale: The variance numerator (2.0 for He, 1.0 for Glorot and LeCun).
+        mode: ``"fan_in"``, ``"fan_out"``, ``"fan_avg"`` (their mean) or ``"fan_geo_avg"``
+            (their geometric mean).
+        distribution: ``"truncated_normal"`` (a normal cut at two standard deviations,
+            rescaled to keep the variance), ``"normal"`` or ``"uniform"``.
+        in_axis: The input axis or axes.
+        out_axis: The output axis or axes.
+        batch_axis: Axes left out of both fans.
+        dtype: The default dtype of the weights (a float dtype).
+
+    Returns:
+        The initializer.
+
+    Raises:
+        ValueError: an unknown mode or distribution (at once), or, when called, a shape
+            with fewer than 2 dimensions and the default ``in_axis``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn, random
+        >>> init = nn.initializers.variance_scaling(2.0, "fan_in", "normal")
+        >>> w = init(random.key(0), (3, 3, 16, 32), np.float32)   # fan_in = 3 * 3 * 16
+        >>> w.dtype, bool(abs(float(w.std()) * np.sqrt(144 / 2) - 1) < 0.05)
+        (dtype('float32'), True)
+    """
+    if mode not in _FAN_MODES:
+        raise ValueError(f"variance_scaling: mode must be one of {_FAN_MODES}, got {mode!r}")
+    if distribution not in _DISTRIBUTIONS:
+        raise ValueError(f"variance_scaling: distribution must be one of {_DISTRIBUTIONS}, "
+                         f"got {distribution!r}")
+
+    def init(key: Key, shape: int | Sequence[int], dtype: DType = dtype) -> Array:
+        shape = _shape(shape)
+        if isinstance(in_axis, int) and in_axis == -2 and len(shape) < 2:
+            raise ValueError(f"variance_scaling: a weight of shape {shape} has no axis -2 for "
+                             f"the inputs; give a shape with >= 2 dimensions or in_axis")
+        in_size = _axes_size(shape, in_axis)
+        out_size = _axes_size(shape, out_axis)
+        receptive = math.prod(shape) / max(in_size * out_size * _axes_size(shape, batch_axis), 1)
+        fan_in, fan_out = in_size * receptive, out_size * receptive
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
+               "fan_geo_avg": math.sqrt(fan_in * fan_out)}[mode]
+        std = math.sqrt(scale / fan) if fan else 0.0
+        if distribution == "truncated_normal":
+            return random.truncated_normal(key, -2.0, 2.0, shape, dtype) * (std / _TRUNCATED_STD)
+        if distribution == "normal":
+            return normal(key, shape, dtype, std=std)
+        bound = math.sqrt(3.0) * std
+        return uniform(key, shape, dtype, low=-bound, high=bound)
+
+    return init
 
 
 def xavier_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,

@@ -470,6 +470,48 @@ def test_initializer_statistics():
 
 
 # --- linear, embedding ----------------------------------------------------------------------------
+@pytest.mark.parametrize("shape,axes,fans", [
+    # (fan_in, fan_out) from jax.nn.initializers' _compute_fans
+    ((3, 3, 64, 128), {}, (576, 1152)),
+    ((256, 512), {}, (256, 512)),
+    ((4, 64, 32), {"batch_axis": 0}, (64, 32)),
+    ((64, 3, 3, 128), {"in_axis": 0, "out_axis": -1}, (576, 1152)),
+    ((8, 64, 32), {"in_axis": (0, 1)}, (512, 32)),
+])
+def test_variance_scaling_follows_jax(shape, axes, fans):
+    init = nn.initializers
+    k = random.key(7)
+    fan_in, fan_out = fans
+    for mode, fan in (("fan_in", fan_in), ("fan_out", fan_out), ("fan_avg", (fan_in + fan_out) / 2),
+                      ("fan_geo_avg", math.sqrt(fan_in * fan_out))):
+        std = math.sqrt(2.0 / fan)
+        w = init.variance_scaling(2.0, mode, "normal", **axes)(k, shape, np.float32)
+        assert w.dtype == np.float32 and w.shape == shape
+        np.testing.assert_allclose(w, init.normal(k, shape, np.float32, std=std), rtol=1e-6)
+    std = math.sqrt(1.0 / fan_in)
+    u = init.variance_scaling(1.0, "fan_in", "uniform", **axes)(k, shape)
+    np.testing.assert_allclose(u, init.uniform(k, shape, low=-math.sqrt(3) * std,
+                                               high=math.sqrt(3) * std), rtol=1e-13)
+    t = init.variance_scaling(1.0, "fan_in", "truncated_normal", **axes)(k, shape)
+    np.testing.assert_allclose(t, random.truncated_normal(k, -2.0, 2.0, shape)
+                               * (std / 0.87962566103423978), rtol=1e-13)
+    assert abs(t.std() / std - 1) < 0.05  # the rescaling keeps the variance
+
+
+def test_variance_scaling_errors():
+    init = nn.initializers
+    with pytest.raises(ValueError, match="mode must be one of"):
+        init.variance_scaling(1.0, "fanin", "normal")
+    with pytest.raises(ValueError, match="distribution must be one of"):
+        init.variance_scaling(1.0, "fan_in", "gaussian")
+    with pytest.raises(ValueError, match="no axis -2"):
+        init.variance_scaling(1.0, "fan_in", "normal")(random.key(0), (5,))
+    # As in JAX, an axis that is both the input and the output counts once in total: the
+    # receptive field is 5 / (5 * 5), so fan_in = 1.
+    w = init.variance_scaling(3.0, "fan_in", "normal", in_axis=0, out_axis=0)(random.key(0), (5,))
+    np.testing.assert_allclose(w, init.normal(random.key(0), 5, std=math.sqrt(3)), rtol=1e-14)
+
+
 def test_linear_init_shapes_dtype_and_pytorch_bounds():
     params = nn.Linear(16, 5).init(random.key(0))
     assert params["weight"].shape == (5, 16) and params["bias"].shape == (5,)
