@@ -348,9 +348,9 @@ def _cross_entropy_probs(logits: Array, probs: Array, axis: int, label_smoothing
                          reduction: str) -> Array:
     """``cross_entropy`` with class probabilities as the target."""
     num_classes = fnp.shape(logits)[axis]
-    total = fnp.sum(probs, axis=axis, keepdims=True)
     if label_smoothing:
         probs = probs * (1.0 - label_smoothing) + label_smoothing / num_classes
+    total = fnp.sum(probs, axis=axis, keepdims=True)  # of the smoothed target (1 if p sums to 1)
     # -sum_c p_c log_softmax(x)_c = logsumexp(x) * sum_c p_c - sum_c p_c x_c: the log-softmax
     # itself is never formed, which saves a pass over the logits.
     values = _shifted_logsumexp(logits, axis) * total - fnp.sum(probs * logits, axis=axis,

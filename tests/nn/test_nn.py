@@ -252,6 +252,24 @@ def test_cross_entropy_labels_probabilities_and_smoothing():
     check_grads(lambda z: nn.cross_entropy(z, probs), (logits,), order=2)
 
 
+def test_cross_entropy_smooths_unnormalized_probability_targets_as_pytorch():
+    # PyTorch: -sum_c ((1 - e) t_c + e / C) log_softmax(x)_c, for any nonnegative target t
+    # (multi-label or unnormalized), not only for rows that sum to 1.
+    logits = rng(70).normal(size=(3, 4, 2))  # (N, C, d1)
+    target = rng(71).uniform(size=(3, 4, 2)).astype(np.float64)
+    eps = 0.2
+    logp = _log_softmax_ref(logits, 1)
+    ref = -(((1 - eps) * target + eps / 4) * logp).sum(1)
+    for run in (nn.cross_entropy, ft.jit(nn.cross_entropy, static_argnames=("label_smoothing",
+                                                                          "reduction"))):
+        np.testing.assert_allclose(run(logits, target, label_smoothing=eps, reduction="none"),
+                                   ref, rtol=1e-13)
+    np.testing.assert_allclose(nn.cross_entropy(logits, target, label_smoothing=1.0),
+                               -(logp / 4).sum(1).mean(), rtol=1e-13)
+    check_grads(lambda z: nn.cross_entropy(z, target, label_smoothing=eps), (logits,), order=2)
+    check_grads(lambda t: nn.cross_entropy(logits, t, label_smoothing=eps), (target,), order=1)
+
+
 def test_cross_entropy_class_axis_is_one_for_spatial_inputs():
     logits = rng(5).normal(size=(2, 3, 4))  # (N, C, d1)
     labels = rng(6).integers(0, 3, size=(2, 4))
