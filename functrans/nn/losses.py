@@ -379,6 +379,10 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
     [`binary_cross_entropy_with_logits`][functrans.nn.binary_cross_entropy_with_logits] when you have logits:
     it is more accurate.
 
+    Probabilities outside ``[0, 1]`` raise ``ValueError`` (as in PyTorch) when their values can
+    be read; under ``jit`` and ``vmap``, and on a GPU, they are not read and give the loss NaN,
+    as a NaN probability does everywhere (the clamp would otherwise hide both).
+
     Example:
         >>> import numpy as np
         >>> from functrans import nn
@@ -386,9 +390,20 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
         0.223144
     """
     probs, target = _pair(probs, target, "binary_cross_entropy")
+    host = _host_labels(probs)
+    if host is not None:
+        outside = (host < 0) | (host > 1)
+        if outside.any():
+            position = _position(outside)
+            where = f"[{', '.join(map(str, position))}]" if position else ""
+            raise ValueError(f"binary_cross_entropy: the probability {float(host[position])!r} "
+                             f"at input{where} is outside [0, 1]; for logits use "
+                             f"binary_cross_entropy_with_logits")
     log_p = _log_clamped(probs)
     log_1mp = _log_clamped(1.0 - probs)
     values = -(target * log_p + (1.0 - target) * log_1mp)
+    inside = fnp.logical_and(probs >= 0, probs <= 1)  # False for NaN too
+    values = fnp.where(inside, values, math.nan)
     if weight is not None:
         values = values * weight
     return _reduce(values, reduction, "binary_cross_entropy")

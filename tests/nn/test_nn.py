@@ -270,6 +270,25 @@ def test_cross_entropy_smooths_unnormalized_probability_targets_as_pytorch():
     check_grads(lambda t: nn.cross_entropy(logits, t, label_smoothing=eps), (target,), order=1)
 
 
+def test_binary_cross_entropy_refuses_probabilities_outside_the_unit_interval():
+    # The clamped logs turned p = 1.5 into a negative loss, and NaN into the loss 100.
+    t = np.array([1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match=r"probability 1.5 at input\[0\] is outside \[0, 1\]"):
+        nn.binary_cross_entropy(np.array([1.5, 0.2, 0.5]), t)
+    with pytest.raises(ValueError, match=r"-0.2 at input\[1, 0\]"):
+        nn.binary_cross_entropy(np.array([[0.5], [-0.2]]), np.ones((2, 1)))
+    f = ft.jit(lambda p: nn.binary_cross_entropy(p, t, reduction="none"))
+    out = f(np.array([1.5, -0.2, 0.5]))
+    np.testing.assert_array_equal(np.isnan(out), [True, True, False])
+    np.testing.assert_allclose(out[2], np.log(2), rtol=1e-15)
+    for run in (nn.binary_cross_entropy, ft.jit(nn.binary_cross_entropy)):
+        assert np.isnan(run(np.array([np.nan, 0.5, 0.5]), t))
+    p = np.array([0.3, 0.0, 1.0], np.float32)
+    out = nn.binary_cross_entropy(p, t.astype(np.float32), reduction="none")
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [-np.log(0.3), 0, 0], rtol=1e-6)
+
+
 def test_cross_entropy_class_axis_is_one_for_spatial_inputs():
     logits = rng(5).normal(size=(2, 3, 4))  # (N, C, d1)
     labels = rng(6).integers(0, 3, size=(2, 4))
