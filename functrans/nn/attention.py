@@ -147,9 +147,10 @@ class MultiHeadAttention(Layer):
             key: ``(S, N, E)`` likewise; defaults to ``query``. (The attention key, not a
                 random key: that one is ``rng``.)
             value: ``(S, N, E)`` likewise; defaults to ``key``.
-            key_padding_mask: ``(N, S)`` booleans, True where a key is padding (ignored).
-            attn_mask: ``(L, S)`` or ``(N * num_heads, L, S)``; boolean (True = may not
-                attend) or float (added to the scores).
+            key_padding_mask: ``(N, S)`` (``(S,)`` unbatched) booleans, True where a key is
+                padding (ignored).
+            attn_mask: ``(L, S)`` or ``(N * num_heads, L, S)`` (``(num_heads, L, S)``
+                unbatched); boolean (True = may not attend) or float (added to the scores).
             need_weights: Also return the attention weights.
             average_attn_weights: Average the weights over heads (else one set per head).
             rng: Random key for dropout on the attention weights (training only).
@@ -214,14 +215,26 @@ class MultiHeadAttention(Layer):
               source_len: int, unbatched: bool) -> Array | None:
         """One mask broadcasting to ``(N, H, L, S)``: boolean, float, or ``None``."""
         mask = None
+        # The shapes are checked, not only the sizes: a reshape would silently scramble a
+        # (S, N) padding mask given for (N, S).
         if attn_mask is not None:
             mask = _checked_mask(attn_mask, "MultiHeadAttention: attn_mask")
+            shapes = [(target_len, source_len), (n * self.num_heads, target_len, source_len)]
+            if unbatched:
+                shapes[1] = (self.num_heads, target_len, source_len)
+            if fnp.shape(mask) not in shapes:
+                raise ValueError(f"MultiHeadAttention: attn_mask must have shape {shapes[0]} "
+                                 f"(target, source) or {shapes[1]} (batch * heads, target, "
+                                 f"source), got {fnp.shape(mask)}")
             if fnp.ndim(mask) == 3:
                 mask = fnp.reshape(mask, (n, self.num_heads, target_len, source_len))
         if key_padding_mask is not None:
             pad = _checked_mask(key_padding_mask, "MultiHeadAttention: key_padding_mask")
-            if unbatched:
-                pad = fnp.expand_dims(pad, 0)
+            expected = (source_len,) if unbatched else (n, source_len)
+            if fnp.shape(pad) != expected:
+                raise ValueError(f"MultiHeadAttention: key_padding_mask must have shape "
+                                 f"{expected} ({'source' if unbatched else 'batch, source'}), "
+                                 f"got {fnp.shape(pad)}")
             pad = fnp.reshape(pad, (n, 1, 1, source_len))
             if mask is None:
                 mask = pad

@@ -1145,6 +1145,34 @@ def test_attention_refuses_integer_masks():
     np.testing.assert_array_equal(out_bool[:, 0, 1:], 0.0)
 
 
+def test_attention_masks_must_have_their_documented_shapes():
+    # A (S, N) padding mask has the size of an (N, S) one: the reshape scrambled it silently.
+    mha = nn.MultiHeadAttention(4, 2)
+    params = mha.init(random.key(0))
+    x = rng(80).normal(size=(3, 2, 4))  # (L, N, E)
+    pad = np.array([[False, False, True], [False, True, True]])  # (N, S)
+    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(2, 3\).*got \(3, 2\)"):
+        mha.apply(params, x, key_padding_mask=pad.T)
+    with pytest.raises(ValueError, match=r"key_padding_mask must have shape \(2, 3\)"):
+        mha.apply(params, x, key_padding_mask=pad.reshape(-1))
+    _, w = mha.apply(params, x, key_padding_mask=pad)
+    np.testing.assert_array_equal(w[0, :, 2], 0.0)
+    np.testing.assert_array_equal(w[1, :, 1:], 0.0)
+    with pytest.raises(ValueError, match=r"attn_mask must have shape \(3, 3\).*\(4, 3, 3\)"):
+        mha.apply(params, x, attn_mask=np.zeros((1, 3), bool))
+    with pytest.raises(ValueError, match="attn_mask must have shape"):
+        mha.apply(params, x, attn_mask=np.zeros((2, 3, 3), bool))
+    per_head = np.zeros((4, 3, 3), bool)
+    per_head[1, :, 0] = True  # batch 0, head 1 may not attend to key 0
+    _, wh = mha.apply(params, x, attn_mask=per_head, average_attn_weights=False)
+    np.testing.assert_array_equal(wh[0, 1, :, 0], 0.0)
+    assert (wh[0, 0, :, 0] > 0).all() and (wh[1, :, :, 0] > 0).all()
+    # Unbatched: (S,) padding and (heads, L, S) masks.
+    out_u, w_u = mha.apply(params, x[:, 0], key_padding_mask=pad[0], attn_mask=per_head[:2])
+    np.testing.assert_array_equal(w_u[:, 2], 0.0)
+    assert out_u.shape == (3, 4)
+
+
 # --- Sequential -----------------------------------------------------------------------------------
 def test_sequential_composes_layers_functions_state_and_keys():
     model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm(6), nn.relu, nn.Dropout(0.5),
