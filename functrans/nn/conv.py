@@ -189,7 +189,13 @@ class _ConvNd(Layer):
     def apply(self, params: Params, x: Array) -> Array:
         """The convolution of ``x`` of shape ``(N, C_in, *spatial)`` (or without ``N``)."""
         kernel, stride, dilation, pads = self._geometry
-        x, added = _check_input(x, self.in_channels, self._nd, type(self).__name__)
+        name = type(self).__name__
+        x, added = _check_input(x, self.in_channels, self._nd, name)
+        expected = (self.out_channels, self.in_channels // self.groups) + kernel
+        if fnp.shape(params["weight"]) != expected:  # the padding was made for this kernel
+            raise ValueError(f"{name}: weight must have shape {expected} (out_channels, "
+                             f"in_channels / groups, *kernel_size), got "
+                             f"{fnp.shape(params['weight'])}")
         y = _convolve(x, params["weight"], self.groups, stride, dilation, pads)
         if "bias" in params:
             y = y + fnp.reshape(params["bias"], (self.out_channels,) + (1,) * self._nd)

@@ -673,6 +673,25 @@ def test_conv2d_gradients(cfg):
     check_grads(layer.apply, (params, x), order=2)
 
 
+def test_conv_layers_check_the_weight_shape():
+    # A ConvTranspose weight in Conv's (out, in, k) layout has the size of the right one and
+    # was reshaped into scrambled kernels; a Conv weight of another kernel size ran with the
+    # padding computed for this one.
+    x = rng(90).normal(size=(1, 4, 6))
+    ct = nn.ConvTranspose1d(4, 8, 3)
+    w = ct.init(random.key(0))["weight"]
+    with pytest.raises(ValueError, match=r"weight must have shape \(4, 8, 3\) \(in_channels, "
+                                         r"out_channels / groups, \*kernel_size\), got \(8, 4, 3\)"):
+        ct.apply({"weight": np.swapaxes(w, 0, 1)}, x)
+    conv = nn.Conv2d(4, 2, 3, padding="same")
+    with pytest.raises(ValueError, match=r"weight must have shape \(2, 4, 3, 3\).*got \(2, 4, 1, 3\)"):
+        conv.apply({"weight": np.ones((2, 4, 1, 3))}, np.ones((1, 4, 5, 5)))
+    grouped = nn.ConvTranspose2d(4, 6, 2, groups=2)
+    params = grouped.init(random.key(1))
+    assert params["weight"].shape == (4, 3, 2, 2)
+    assert grouped.apply(params, np.ones((1, 4, 3, 3))).shape == (1, 6, 4, 4)
+
+
 def test_conv1d_matches_definition_and_gradients():
     layer = nn.Conv1d(2, 4, 3, stride=2, padding=2, dilation=2, groups=2)
     params = layer.init(random.key(6))
