@@ -53,9 +53,11 @@ from functrans.nn.losses import (
     binary_cross_entropy_with_logits,
     cross_entropy,
     huber,
+    kl_div,
     l1,
     mse,
     nll,
+    smooth_l1,
 )
 from functrans.nn.norm import BatchNorm, BatchNormState, GroupNorm, LayerNorm, standardize
 from functrans.nn.pooling import AdaptiveAvgPool2d
@@ -70,8 +72,8 @@ __all__ = [
     "MaxPool1d", "MaxPool2d", "MultiHeadAttention", "RNN", "RNNCell", "Sequential",
     "TransformerEncoderLayer", "Upsample", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "celu", "cross_entropy", "dropout", "elu", "gelu", "glu",
-    "hardsigmoid", "hardswish", "hardtanh", "huber", "initializers", "l1", "leaky_relu",
+    "hardsigmoid", "hardswish", "hardtanh", "huber", "initializers", "kl_div", "l1", "leaky_relu",
     "log_sigmoid", "log_softmax", "logsumexp", "mish", "mse", "nll", "one_hot", "relu", "relu6",
-    "scaled_dot_product_attention", "selu", "sigmoid", "silu", "softmax", "softplus", "softsign",
-    "standardize", "tanh",
+    "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1", "softmax", "softplus",
+    "softsign", "standardize", "tanh",
 ]

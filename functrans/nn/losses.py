@@ -26,7 +26,7 @@ from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber",
-           "l1", "mse", "nll"]
+           "kl_div", "l1", "mse", "nll", "smooth_l1"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -103,6 +103,84 @@ def huber(prediction: ArrayLike, target: ArrayLike, delta: float = 1.0,
     quadratic = 0.5 * d * d
     linear = delta * (a - 0.5 * delta)
     return _reduce(fnp.where(small, quadratic, linear), reduction, "huber")
+
+
+def smooth_l1(prediction: ArrayLike, target: ArrayLike, beta: float = 1.0,
+              reduction: str = "mean") -> Array:
+    """PyTorch's ``smooth_l1_loss``: ``d**2 / (2 beta)`` where ``|d| < beta``, else
+    ``|d| - beta / 2``, with ``d = prediction - target``; ``huber(..., delta=beta) / beta``, and
+    ``l1`` for ``beta = 0``.
+
+    Raises:
+        ValueError: ``beta < 0``, different shapes, or an unknown reduction.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.smooth_l1(np.array([0.5, 3.0]), np.zeros(2), reduction="none")
+        array([0.125, 2.5  ])
+    """
+    if not beta >= 0:
+        raise ValueError(f"smooth_l1: beta must be >= 0, got {beta!r}")
+    prediction, target = _pair(prediction, target, "smooth_l1")
+    d = prediction - target
+    a = fnp.abs(d)
+    if beta == 0:
+        return _reduce(a, reduction, "smooth_l1")
+    return _reduce(fnp.where(a < beta, (0.5 / beta) * (d * d), a - 0.5 * beta), reduction,
+                   "smooth_l1")
+
+
+def kl_div(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
+           log_target: bool = False) -> Array:
+    """PyTorch's ``kl_div``: the pointwise ``target * (log(target) - log_probs)``, the
+    divergence ``KL(target || exp(log_probs))`` once summed over the classes.
+
+    The input is log-probabilities; the target is probabilities (log-probabilities with
+    ``log_target=True``). Where the target is 0 (``-inf`` with ``log_target``) the term is 0
+    (``0 log 0 = 0``), with derivative 0, also where ``log_probs`` is ``-inf``; a negative
+    target gives NaN.
+
+    Args:
+        log_probs: Log-probabilities, any shape.
+        target: The target distribution, same shape.
+        reduction: ``"mean"`` (over every element, PyTorch's default), ``"batchmean"`` (the
+            sum divided by the size of the first axis: the mean divergence per example,
+            which is the KL divergence), ``"sum"`` or ``"none"``.
+        log_target: The target is given as log-probabilities.
+
+    Returns:
+        The loss.
+
+    Raises:
+        ValueError: different shapes or an unknown reduction.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> p = np.array([[0.5, 0.5, 0.0]])
+        >>> q = np.array([[0.25, 0.25, 0.5]])
+        >>> round(float(nn.kl_div(np.log(q), p, reduction="batchmean")), 6)   # log 2
+        0.693147
+    """
+    log_probs, target = _pair(log_probs, target, "kl_div")
+    if log_target:  # a target of -inf is the probability 0: its term is 0 too
+        present = target > -math.inf
+        safe = fnp.where(present, target, 0)
+        values = fnp.where(present, fnp.exp(safe) * (safe - fnp.where(present, log_probs, 0)), 0)
+    else:
+        positive = target > 0
+        safe = fnp.where(positive, target, 1)
+        inner = fnp.where(positive, log_probs, 0)  # a -inf log-probability where t = 0
+        rest = fnp.where(target == 0, fnp.zeros_like(safe), math.nan)  # in the target's dtype
+        values = fnp.where(positive, target * (fnp.log(safe) - inner), rest)
+    if reduction == "batchmean":
+        n = fnp.shape(values)[0] if fnp.ndim(values) else 1
+        return fnp.sum(values) / n if n else fnp.sum(values) * math.nan  # no rows: NaN
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"kl_div: reduction must be one of {_REDUCTIONS + ('batchmean',)}, "
+                         f"got {reduction!r}")
+    return _reduce(values, reduction, "kl_div")
 
 
 def _class_axis(ndim: int, fn: str) -> int:

@@ -289,6 +289,63 @@ def test_binary_cross_entropy_refuses_probabilities_outside_the_unit_interval():
     np.testing.assert_allclose(out, [-np.log(0.3), 0, 0], rtol=1e-6)
 
 
+def test_smooth_l1_follows_pytorch():
+    p = np.array([-3.0, -0.4, 0.0, 0.2, 0.7, 2.5])
+    t = np.zeros(6)
+    for beta in (0.5, 1.0, 2.0):
+        a = np.abs(p)
+        ref = np.where(a < beta, 0.5 * p**2 / beta, a - 0.5 * beta)
+        np.testing.assert_allclose(nn.smooth_l1(p, t, beta=beta, reduction="none"), ref,
+                                   rtol=1e-15)
+        np.testing.assert_allclose(nn.smooth_l1(p, t, beta=beta),
+                                   nn.huber(p, t, delta=beta) / beta, rtol=1e-14)
+        check_grads(lambda z, b=beta: nn.smooth_l1(z, t, beta=b, reduction="sum"),
+                    (p + 0.05,), order=2)
+    np.testing.assert_allclose(nn.smooth_l1(p, t, beta=0.0), nn.l1(p, t), rtol=1e-15)
+    assert nn.smooth_l1(p.astype(np.float32), t.astype(np.float32)).dtype == np.float32
+    np.testing.assert_allclose(ft.jit(nn.smooth_l1)(p, t), nn.smooth_l1(p, t), rtol=1e-15)
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        nn.smooth_l1(p, t, beta=-1.0)
+
+
+def test_kl_div_follows_pytorch_with_zero_targets():
+    q = np.array([[0.25, 0.25, 0.5], [0.1, 0.6, 0.3]])
+    p = np.array([[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]])
+    log_q = np.log(q)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pointwise = np.where(p > 0, p * (np.log(p) - log_q), 0.0)
+    np.testing.assert_allclose(nn.kl_div(log_q, p, reduction="none"), pointwise, rtol=1e-14)
+    np.testing.assert_allclose(nn.kl_div(log_q, p), pointwise.mean(), rtol=1e-14)
+    np.testing.assert_allclose(nn.kl_div(log_q, p, reduction="sum"), pointwise.sum(), rtol=1e-14)
+    np.testing.assert_allclose(nn.kl_div(log_q, p, reduction="batchmean"), pointwise.sum() / 2,
+                               rtol=1e-14)
+    # As in PyTorch, "batchmean" divides by the first axis whatever it is: 3 here.
+    np.testing.assert_allclose(nn.kl_div(log_q[0], p[0], reduction="batchmean"), np.log(2) / 3,
+                               rtol=1e-14)
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+    np.testing.assert_allclose(nn.kl_div(log_q, log_p, log_target=True, reduction="none"),
+                               pointwise, rtol=1e-14)
+    g_log = ft.grad(lambda z: nn.kl_div(z, log_p, reduction="sum", log_target=True))(log_q)
+    np.testing.assert_allclose(g_log, -p, rtol=1e-15)
+    # A zero target contributes 0, with derivative 0, even against a -inf log-probability.
+    masked = log_q.copy()
+    masked[0, 2] = -np.inf
+    np.testing.assert_allclose(nn.kl_div(masked, p, reduction="sum"), pointwise.sum(), rtol=1e-14)
+    g = ft.grad(lambda z: nn.kl_div(z, p, reduction="sum"))(masked)
+    np.testing.assert_array_equal(g, -p)
+    g_t = ft.grad(lambda t: nn.kl_div(log_q, t, reduction="sum"))(p)
+    np.testing.assert_allclose(g_t[p > 0], (np.log(p) + 1 - log_q)[p > 0], rtol=1e-14)
+    assert np.isfinite(g_t).all()
+    check_grads(lambda z: nn.kl_div(z, p, reduction="batchmean"), (log_q,), order=2)
+    for run in (nn.kl_div, ft.jit(nn.kl_div, static_argnames=("reduction", "log_target"))):
+        out = run(log_q.astype(np.float32), p.astype(np.float32), reduction="none")
+        assert out.dtype == np.float32
+    assert np.isnan(nn.kl_div(log_q, np.array([[-0.1, 0.6, 0.5], [0.2, 0.3, 0.5]])))
+    with pytest.raises(ValueError, match="batchmean"):
+        nn.kl_div(log_q, p, reduction="average")
+
+
 def test_cross_entropy_class_axis_is_one_for_spatial_inputs():
     logits = rng(5).normal(size=(2, 3, 4))  # (N, C, d1)
     labels = rng(6).integers(0, 3, size=(2, 4))
