@@ -51,6 +51,7 @@ from functrans.nn.linear import Embedding, Identity, Linear
 from functrans.nn.losses import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
+    cosine_similarity,
     cross_entropy,
     huber,
     kl_div,
@@ -71,7 +72,7 @@ __all__ = [
     "GRUCell", "GroupNorm", "Identity", "LSTM", "LSTMCell", "Layer", "LayerNorm", "Linear",
     "MaxPool1d", "MaxPool2d", "MultiHeadAttention", "RNN", "RNNCell", "Sequential",
     "TransformerEncoderLayer", "Upsample", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "celu", "cross_entropy", "dropout", "elu", "gelu", "glu",
+    "binary_cross_entropy_with_logits", "celu", "cosine_similarity", "cross_entropy", "dropout", "elu", "gelu", "glu",
     "hardsigmoid", "hardswish", "hardtanh", "huber", "initializers", "kl_div", "l1", "leaky_relu",
     "log_sigmoid", "log_softmax", "logsumexp", "mish", "mse", "nll", "one_hot", "relu", "relu6",
     "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1", "softmax", "softplus",

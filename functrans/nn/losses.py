@@ -25,8 +25,8 @@ from functrans.errors import TracerConversionError
 from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cross_entropy", "huber",
-           "kl_div", "l1", "mse", "nll", "smooth_l1"]
+__all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",
+           "cross_entropy", "huber", "kl_div", "l1", "mse", "nll", "smooth_l1"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -181,6 +181,35 @@ def kl_div(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
         raise ValueError(f"kl_div: reduction must be one of {_REDUCTIONS + ('batchmean',)}, "
                          f"got {reduction!r}")
     return _reduce(values, reduction, "kl_div")
+
+
+def cosine_similarity(x1: ArrayLike, x2: ArrayLike, axis: int = 1, eps: float = 1e-8) -> Array:
+    """PyTorch's ``cosine_similarity``: ``sum(x1 * x2) / (max(|x1|, eps) * max(|x2|, eps))``
+    along ``axis`` (the inputs broadcast against each other).
+
+    A vector of norm below ``eps`` (a zero vector, say) counts as having norm ``eps``, so the
+    similarity is finite (0 for a zero vector) and so is its derivative, at every order.
+
+    Raises:
+        ValueError: ``eps`` is not positive.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.cosine_similarity(np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[1.0, 1.0], [1.0, 0.0]]))
+        array([0.70710678, 0.        ])
+    """
+    if not eps > 0:
+        raise ValueError(f"cosine_similarity: eps must be > 0, got {eps!r}")
+    x1, x2 = fnp.asarray(x1), fnp.asarray(x2)
+    floor = eps * eps
+
+    def clamped_norm(x: Array) -> Array:
+        # sqrt(max(|x|^2, eps^2)) = max(|x|, eps), without the derivative of sqrt at 0
+        squared = fnp.sum(x * x, axis=axis)
+        return fnp.sqrt(fnp.where(squared > floor, squared, floor))
+
+    return fnp.sum(x1 * x2, axis=axis) / (clamped_norm(x1) * clamped_norm(x2))
 
 
 def _class_axis(ndim: int, fn: str) -> int:

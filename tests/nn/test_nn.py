@@ -346,6 +346,33 @@ def test_kl_div_follows_pytorch_with_zero_targets():
         nn.kl_div(log_q, p, reduction="average")
 
 
+def test_cosine_similarity_is_finite_at_zero_vectors():
+    a = rng(95).normal(size=(4, 3))
+    b = rng(96).normal(size=(4, 3))
+    a[1] = 0.0
+    b[2] = 0.0
+    na = np.maximum(np.linalg.norm(a, axis=1), 1e-8)
+    nb = np.maximum(np.linalg.norm(b, axis=1), 1e-8)
+    ref = (a * b).sum(1) / (na * nb)
+    for run in (nn.cosine_similarity, ft.jit(nn.cosine_similarity)):
+        np.testing.assert_allclose(run(a, b), ref, rtol=1e-14)
+    np.testing.assert_array_equal(nn.cosine_similarity(a, b)[1:3], 0.0)
+    np.testing.assert_allclose(nn.cosine_similarity(a.T, b.T, axis=0), ref, rtol=1e-14)
+    np.testing.assert_allclose(nn.cosine_similarity(a, b[0], axis=-1),  # broadcasting
+                               (a * b[0]).sum(1) / (na * nb[0]), rtol=1e-14)
+    g = ft.grad(lambda x: nn.cosine_similarity(x, b).sum())(a)
+    assert np.isfinite(g).all()
+    np.testing.assert_allclose(g[1], b[1] / (1e-8 * nb[1]), rtol=1e-12)  # the clamped norm
+    smooth = a.copy()
+    smooth[1] = 0.3
+    check_grads(lambda x, y: nn.cosine_similarity(x, y), (smooth, b + 0.1), order=2)
+    h = ft.hessian(lambda x: nn.cosine_similarity(x, b[1], axis=0))(np.zeros(3))
+    assert np.isfinite(h).all()
+    assert nn.cosine_similarity(a.astype(np.float32), b.astype(np.float32)).dtype == np.float32
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        nn.cosine_similarity(a, b, eps=0.0)
+
+
 def test_cross_entropy_class_axis_is_one_for_spatial_inputs():
     logits = rng(5).normal(size=(2, 3, 4))  # (N, C, d1)
     labels = rng(6).integers(0, 3, size=(2, 4))
