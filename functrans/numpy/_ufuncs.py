@@ -28,6 +28,8 @@ _PLAIN = PLAIN_TYPES
 _SEQUENCES = (list, tuple)  # operands NumPy makes an array of
 _NUMBERS = PY_SCALARS
 _NUMBER_LIKE = PY_SCALARS | {Var}  # Python numbers, and the variables of jit standing for them
+_ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
+route_through_primitives(globals())
 
 
 def numpy_number(x1: Any, x2: Any) -> Any:
@@ -43,8 +45,7 @@ def numpy_number(x1: Any, x2: Any) -> Any:
     if k1 is None or k2 is None or type(x1) is not Var and type(x2) is not Var:
         return x1
     return convert_element_type_p.bind(x1, new_dtype=np.result_type(k1, k2))  # (even to its own dtype)
-_ndarray: type[np.ndarray] = np.ndarray  # (np.ndarray, or no type while config.debug_nans is on)
-route_through_primitives(globals())
+
 
 _Spec = Callable[..., Any]
 
