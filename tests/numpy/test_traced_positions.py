@@ -276,3 +276,10 @@ def _ufunc_at(method, x, positions, values):
     {"multiply": np.multiply, "divide": np.divide, "min": np.minimum, "max": np.maximum}[method].at(
         out, positions, values)
     return out
+
+
+def test_mul_is_multiply_and_subtract_accumulates_repeats():
+    x = np.arange(1.0, 4.0)
+    np.testing.assert_array_equal(fnp.at(x)[[0, 0]].mul(2.0), [4.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ft.jit(lambda x, i: fnp.at(x)[i].subtract(1.0))(x, np.array([0, 0, 2])),
+                                  [-1.0, 2.0, 2.0])
