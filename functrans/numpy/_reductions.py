@@ -54,8 +54,11 @@ def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
         14.0
     """
     xp = plain_module(a)
-    if xp is not None and not any_tracer(initial, where):
-        return xp.sum(a, axis=axis, dtype=dtype, keepdims=keepdims, **_options(initial, where))
+    if xp is not None:
+        if initial is None and where is None:
+            return xp.sum(a, axis=axis, dtype=dtype, keepdims=keepdims)
+        if not any_tracer(initial, where):
+            return xp.sum(a, axis=axis, dtype=dtype, keepdims=keepdims, **_options(initial, where))
     a, axes = reduction_operand(a, axis, dtype)
     if where is not None:
         a = _masked(a, where, 0)
@@ -74,8 +77,11 @@ def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
         [0.0, 6.0, 0.0]
     """
     xp = plain_module(a)
-    if xp is not None and not any_tracer(initial, where):
-        return xp.prod(a, axis=axis, dtype=dtype, keepdims=keepdims, **_options(initial, where))
+    if xp is not None:
+        if initial is None and where is None:
+            return xp.prod(a, axis=axis, dtype=dtype, keepdims=keepdims)
+        if not any_tracer(initial, where):
+            return xp.prod(a, axis=axis, dtype=dtype, keepdims=keepdims, **_options(initial, where))
     a, axes = reduction_operand(a, axis, dtype)
     if where is not None:
         a = _masked(a, where, 1)
@@ -95,11 +101,12 @@ def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         [0.5, 0.5, 0.0]
     """
     xp = plain_module(a)
-    if xp is not None and not any_tracer(initial, where):
-        if initial is not None or where is not None:
+    if xp is not None:
+        if initial is None and where is None:
+            out = _short_axis(np.maximum, a, axis, keepdims)
+            return xp.max(a, axis=axis, keepdims=keepdims) if out is None else out
+        if not any_tracer(initial, where):
             return xp.max(a, axis=axis, keepdims=keepdims, **_options(initial, where))
-        out = _short_axis(np.maximum, a, axis, keepdims)
-        return xp.max(a, axis=axis, keepdims=keepdims) if out is None else out
     return _extreme(_red.reduce_max, _ew.max, "maximum", a, axis, keepdims, initial, where)
 
 
@@ -115,11 +122,12 @@ def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         1.0
     """
     xp = plain_module(a)
-    if xp is not None and not any_tracer(initial, where):
-        if initial is not None or where is not None:
+    if xp is not None:
+        if initial is None and where is None:
+            out = _short_axis(np.minimum, a, axis, keepdims)
+            return xp.min(a, axis=axis, keepdims=keepdims) if out is None else out
+        if not any_tracer(initial, where):
             return xp.min(a, axis=axis, keepdims=keepdims, **_options(initial, where))
-        out = _short_axis(np.minimum, a, axis, keepdims)
-        return xp.min(a, axis=axis, keepdims=keepdims) if out is None else out
     return _extreme(_red.reduce_min, _ew.min, "minimum", a, axis, keepdims, initial, where)
 
 
@@ -230,8 +238,10 @@ def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         True
     """
     a = as_array(a)
+    if where is None and not any_tracer(a):
+        return array_module(a).all(a, axis=axis, keepdims=keepdims)
     if not any_tracer(a, where):
-        return array_module(a).all(a, axis=axis, keepdims=keepdims, **_options(None, where))
+        return array_module(a).all(a, axis=axis, keepdims=keepdims, where=where)
     # no zero entry (empty: True)
     return _ew.eq(sum(_ew.eq(a, 0), axis, keepdims=keepdims, where=where), 0)
 
@@ -247,8 +257,10 @@ def any(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         True
     """
     a = as_array(a)
+    if where is None and not any_tracer(a):
+        return array_module(a).any(a, axis=axis, keepdims=keepdims)
     if not any_tracer(a, where):
-        return array_module(a).any(a, axis=axis, keepdims=keepdims, **_options(None, where))
+        return array_module(a).any(a, axis=axis, keepdims=keepdims, where=where)
     return _ew.gt(sum(_ew.ne(a, 0), axis, keepdims=keepdims, where=where), 0)
 
 

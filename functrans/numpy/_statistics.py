@@ -64,8 +64,11 @@ def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
         1.5
     """
     xp = plain_module(a)
-    if xp is not None and not any_tracer(where):
-        return xp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims, **({} if where is None else {"where": where}))
+    if xp is not None:
+        if where is None:
+            return xp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims)
+        if not any_tracer(where):
+            return xp.mean(a, axis=axis, dtype=dtype, keepdims=keepdims, where=where)
     a, axes = reduction_operand(a, axis, dtype)
     if a.dtype.kind not in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
@@ -102,9 +105,11 @@ def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
     """
     ddof = _ddof(ddof, correction)
     xp = plain_module(a)
-    if xp is not None and not any_tracer(where):
-        return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
-                      **({} if where is None else {"where": where}))
+    if xp is not None:
+        if where is None:
+            return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+        if not any_tracer(where):
+            return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where)
     a, axes = reduction_operand(a, axis, dtype)
     if a.dtype.kind not in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
@@ -131,9 +136,11 @@ def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
     """
     ddof = _ddof(ddof, correction)
     xp = plain_module(a)
-    if xp is not None and not any_tracer(where):
-        return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims,
-                      **({} if where is None else {"where": where}))
+    if xp is not None:
+        if where is None:
+            return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+        if not any_tracer(where):
+            return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where)
     return _sqrt_of_variance(var(a, axis, dtype, ddof, keepdims, where=where))
 
 
