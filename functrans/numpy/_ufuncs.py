@@ -107,10 +107,10 @@ def binary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
             t1, t2 = type(x1), type(x2)
             if (t1 is _ndarray and t2 in _PLAIN) or (t2 is _ndarray and t1 in _PLAIN):
                 return ufunc(x1, x2)
-            if t1 in _NUMBERS and t2 in _NUMBERS:  # NumPy's values, not Python's operators':
-                return ufunc(x1, x2)  # power(-8.0, 1/3) is nan, not complex; divide(1, 0) is inf
-            if t1 in _NUMBER_LIKE and t2 in _NUMBER_LIKE:  # (jit: the same for traced numbers)
-                x1 = numpy_number(x1, x2)
+            if t1 in _NUMBER_LIKE and t2 in _NUMBER_LIKE:  # two numbers (one lookup for arrays)
+                if t1 in _NUMBERS and t2 in _NUMBERS:  # NumPy's values, not Python's operators':
+                    return ufunc(x1, x2)  # power(-8.0, 1/3) is nan, not complex; divide(1, 0) is inf
+                x1 = numpy_number(x1, x2)  # (jit: the same for traced numbers)
             if t1 not in PASS_THROUGH:  # (lists of numbers: made where the other operand is)
                 x1 = number_beside(x1, x2) if t1 in _SEQUENCES else operand(x1)
             if t2 not in PASS_THROUGH:
