@@ -1,17 +1,14 @@
 """``functrans.scipy.stats.gumbel_l``: the left-skewed Gumbel distribution (of minima), the
 mirror image of ``gumbel_r``: distribution function ``1 - exp(-exp(z))``,
-``z = (x - loc) / scale``; differentiable in ``x``, ``loc`` and ``scale``."""
+``z = (x - loc) / scale``; differentiable in ``x``, ``loc`` and ``scale``.
+
+Each function is ``gumbel_r``'s at the mirrored point: ``x`` below ``loc`` here is ``-x`` above
+``-loc`` there, with the distribution and survival functions trading places. Negation is
+exact, so the values are those of the formulas written out."""
 from __future__ import annotations
 
-import functrans.numpy as fnp
-from functrans.scipy.stats._util import (
-    distribution_function,
-    loc_scale_ppf,
-    log,
-    log1mexp_exp_minus,
-    nan_unless,
-    standardize,
-)
+from functrans.scipy.stats import gumbel_r as _right
+from functrans.scipy.stats._util import distribution_function
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["cdf", "isf", "logcdf", "logpdf", "logsf", "pdf", "ppf", "sf"]
@@ -26,10 +23,10 @@ def logpdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(gumbel_l.logpdf(0.0)), 12)
         -1.0
     """
-    z, valid, scale = standardize(x, loc, scale)
-    return nan_unless(valid, z - fnp.exp(z) - log(scale))  # NaN at x = inf, as SciPy
+    return _right.logpdf(-x, -loc, scale)  # NaN at x = inf, as SciPy
 
 
+@distribution_function
 def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
     """The density.
 
@@ -38,7 +35,7 @@ def pdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(gumbel_l.pdf(0.0)), 12)
         0.367879441171
     """
-    return fnp.exp(logpdf(x, loc, scale))
+    return _right.pdf(-x, -loc, scale)
 
 
 @distribution_function
@@ -50,8 +47,7 @@ def logcdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> float(gumbel_l.logcdf(-800.0))
         -800.0
     """
-    z, valid, _ = standardize(x, loc, scale)
-    return nan_unless(valid, log1mexp_exp_minus(-z))
+    return _right.logsf(-x, -loc, scale)
 
 
 @distribution_function
@@ -63,8 +59,7 @@ def cdf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(gumbel_l.cdf(0.0)), 12)
         0.632120558829
     """
-    z, valid, _ = standardize(x, loc, scale)
-    return nan_unless(valid, -fnp.expm1(-fnp.exp(z)))
+    return _right.sf(-x, -loc, scale)
 
 
 @distribution_function
@@ -76,8 +71,7 @@ def logsf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> float(gumbel_l.logsf(0.0))
         -1.0
     """
-    z, valid, _ = standardize(x, loc, scale)
-    return nan_unless(valid, -fnp.exp(z))
+    return _right.logcdf(-x, -loc, scale)
 
 
 @distribution_function
@@ -89,7 +83,7 @@ def sf(x: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(gumbel_l.sf(0.0)), 12)
         0.367879441171
     """
-    return fnp.exp(logsf(x, loc, scale))
+    return _right.cdf(-x, -loc, scale)
 
 
 @distribution_function
@@ -101,7 +95,7 @@ def ppf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(gumbel_l.ppf(0.5)), 9)
         -0.366512921
     """
-    return loc_scale_ppf(lambda q: fnp.log(-fnp.log1p(-q)), q, loc, scale)
+    return -_right.isf(q, -loc, scale)
 
 
 @distribution_function
@@ -113,4 +107,4 @@ def isf(q: ArrayLike, loc: ArrayLike = 0.0, scale: ArrayLike = 1.0) -> Array:
         >>> round(float(gumbel_l.isf(0.5)), 9)
         -0.366512921
     """
-    return loc_scale_ppf(lambda q: fnp.log(-fnp.log(q)), q, loc, scale)
+    return -_right.ppf(q, -loc, scale)
