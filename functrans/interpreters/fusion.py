@@ -41,7 +41,8 @@ from functrans.interpreters.kernels_numba import kernel_source, wait_for_kernels
 from functrans.primitives import _define, elementwise, reduction
 
 __all__ = ["available", "cupy_available", "all_cupy", "fuse", "FusedStep", "KernelSpec",
-           "kernel_source", "wait_for_kernels"]
+           "TEMPLATES", "REDUCTIONS", "broadcast_pattern", "reduction_axes", "kernel_source",
+           "wait_for_kernels"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -149,16 +150,16 @@ def _by_name(names: frozenset) -> dict:
     return table
 
 
-_TEMPLATES = _by_name(kernels_numba.NAMES)  # primitive -> its name in the kernel renderers
+TEMPLATES = _by_name(kernels_numba.NAMES)  # primitive -> its name in the kernel renderers
 _ARITHMETIC = frozenset(("add", "sub", "mul", "div", "neg", "max", "min", "abs", "integer_pow"))
 # What array kernels compute on the host: arithmetic (the math library's transcendental
 # functions lose to NumPy's vectorized ones).
-_ARRAY_PRIMS = frozenset(p for p, name in _TEMPLATES.items() if name in _ARITHMETIC)
+_ARRAY_PRIMS = frozenset(p for p, name in TEMPLATES.items() if name in _ARITHMETIC)
 # Operations a Numba kernel computes to the same bits as NumPy's ufunc (max and min differ in
 # the sign of a zero result, integer powers above 2 are not libm's pow).
 _EXACT = frozenset(("add", "sub", "mul", "div", "neg", "abs"))
-_REDUCTIONS = {_define.reduce_sum_p: "sum", reduction.reduce_max_p: "max",
-               reduction.reduce_min_p: "min"}
+REDUCTIONS = {_define.reduce_sum_p: "sum", reduction.reduce_max_p: "max",
+              reduction.reduce_min_p: "min"}
 
 
 class FusedStep:
@@ -237,7 +238,7 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
     """
     if target == "numpy" and not _HAVE_NUMBA or target == "cupy" and not cupy_available():
         return steps, eqns
-    array_prims = _ARRAY_PRIMS if target == "numpy" else frozenset(_TEMPLATES)
+    array_prims = _ARRAY_PRIMS if target == "numpy" else frozenset(TEMPLATES)
     readers: dict[int, list[int]] = {}
     for position, step in enumerate(steps):
         for slot in step[3]:
@@ -250,7 +251,7 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
                       array_prims)
 
     for position, (prim, _, params, arg_slots, out_slots, _) in enumerate(steps):
-        if open_group is not None and prim in _REDUCTIONS and _ends(
+        if open_group is not None and prim in REDUCTIONS and _ends(
                 open_group, position, params, arg_slots, out_slots, avals, readers, keep, target):
             _end(open_group, position, prim, params, out_slots)
             groups.append(open_group)
@@ -260,7 +261,7 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
                 open_group, prim, params, arg_slots, out_slots):
             groups.append(open_group)
             open_group = None
-        if prim not in _TEMPLATES or type(out_slots) is not int or out_slots not in avals:
+        if prim not in TEMPLATES or type(out_slots) is not int or out_slots not in avals:
             continue
         shape, dtype = avals[out_slots]
         if np.dtype(dtype) not in _FLOATS or (
@@ -308,7 +309,7 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
     return new_steps, new_eqns
 
 
-def _pattern(shape: tuple, arg_shape: tuple) -> str | None:
+def broadcast_pattern(shape: tuple, arg_shape: tuple) -> str | None:
     """How an argument of shape ``arg_shape`` broadcasts to the group's ``shape``: "full",
     "row" (the last axis), "col" (all axes but the last), "one" (a single element), or
     ``None`` for another pattern."""
@@ -329,7 +330,7 @@ def _pattern(shape: tuple, arg_shape: tuple) -> str | None:
 def _joins(group: _Group, prim: Any, params: dict, arg_slots: tuple, out_slots: Any, avals: dict,
            template: list, var_slots: set, array_prims: frozenset = _ARRAY_PRIMS) -> bool:
     """Whether this step can be computed inside the group's kernel."""
-    if prim not in _TEMPLATES or type(out_slots) is not int or out_slots not in avals:
+    if prim not in TEMPLATES or type(out_slots) is not int or out_slots not in avals:
         return False
     shape, dtype = avals[out_slots]
     if tuple(shape) != group.shape or np.dtype(dtype) != group.dtype:
@@ -345,7 +346,7 @@ def _joins(group: _Group, prim: Any, params: dict, arg_slots: tuple, out_slots: 
             continue
         if slot in var_slots:
             aval = avals.get(slot)
-            if aval is None or np.dtype(aval[1]) != group.dtype or _pattern(group.shape, aval[0]) is None:
+            if aval is None or np.dtype(aval[1]) != group.dtype or broadcast_pattern(group.shape, aval[0]) is None:
                 return False
             continue
         value = template[slot]
@@ -354,7 +355,7 @@ def _joins(group: _Group, prim: Any, params: dict, arg_slots: tuple, out_slots: 
         if not (isinstance(value, np.generic) or hasattr(value, "shape") and hasattr(value, "dtype")
                 ) or value.dtype != group.dtype:
             return False
-        if _pattern(group.shape, value.shape) is None:
+        if broadcast_pattern(group.shape, value.shape) is None:
             return False
     return True
 
@@ -390,7 +391,7 @@ def _ends(group: _Group, position: int, params: dict, arg_slots: tuple, out_slot
             r != position and r not in members for r in readers.get(arg_slots[0], ())):
         return False
     aval = avals.get(out_slots)
-    axes = _axes(params)
+    axes = reduction_axes(params)
     if aval is None or np.dtype(aval[1]) != group.dtype or type(axes) is not tuple or not axes:
         return False
     mode = _reduction_mode(len(group.shape), axes)
@@ -399,10 +400,10 @@ def _ends(group: _Group, position: int, params: dict, arg_slots: tuple, out_slot
 
 def _end(group: _Group, position: int, prim: Any, params: dict, out_slot: int) -> None:
     group.positions.append(position)
-    group.reduction = (position, _REDUCTIONS[prim], _reduction_mode(len(group.shape), _axes(params)))
+    group.reduction = (position, REDUCTIONS[prim], _reduction_mode(len(group.shape), reduction_axes(params)))
 
 
-def _axes(params: dict) -> Any:
+def reduction_axes(params: dict) -> Any:
     """A reduction step's axes (the plan may call the ufunc's ``reduce`` with ``axis=``)."""
     return params["axes"] if "axes" in params else params.get("axis")
 
@@ -414,9 +415,9 @@ def _add(group: _Group, position: int, arg_slots: tuple, out_slot: int, avals: d
         if slot in group.made or slot in group.inputs:
             continue
         if slot in var_slots:
-            group.inputs[slot] = _pattern(group.shape, avals[slot][0]) or "full"
+            group.inputs[slot] = broadcast_pattern(group.shape, avals[slot][0]) or "full"
         elif type(template[slot]) not in _PY_NUMBERS:
-            group.inputs[slot] = _pattern(group.shape, template[slot].shape) or "full"
+            group.inputs[slot] = broadcast_pattern(group.shape, template[slot].shape) or "full"
     group.made.add(out_slot)
 
 
@@ -440,13 +441,13 @@ def _spec(group: _Group, steps: list, readers: dict, keep: set, template: list,
         if group.reduction is not None and position == group.reduction[0]:
             _, kind, mode = group.reduction
             reduction = (kind, mode, int(names[arg_slots[0]][1:]))
-            axes = _axes(params)
+            axes = reduction_axes(params)
             reduced_shape = tuple(d for i, d in enumerate(group.shape)
                                   if i not in {a % len(group.shape) for a in axes})
             continue
         operands = [names[s] if s in names else float(template[s]) for s in arg_slots]
         names[out_slot] = f"v{len(ops)}"
-        ops.append((_TEMPLATES[prim], operands, params.get("y")))
+        ops.append((TEMPLATES[prim], operands, params.get("y")))
         if out_slot in keep or any(r not in positions for r in readers.get(out_slot, ())):
             out_slots.append(out_slot)
             outputs.append(len(ops) - 1)

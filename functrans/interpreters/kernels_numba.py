@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["kernel_source", "make_runner", "wait_for_kernels", "BACKGROUND"]
+__all__ = ["kernel_source", "make_runner", "wait_for_kernels", "expression", "compiled", "BACKGROUND"]
 
 #: Whether bit-exact kernels compile in a background thread (``FUNCTRANS_JIT_BACKGROUND=0``
 #: compiles every kernel when its plan is built).
@@ -60,6 +60,17 @@ def literal(value: float, dtype: np.dtype) -> str:
     return f"np.{dtype.name}({text})"
 
 
+def expression(name: str, operands: list[str], y: Any = None) -> str:
+    """The Numba expression of the primitive ``name`` applied to operand texts (``y``: an
+    integer power's exponent).
+
+    Example:
+        >>> expression("mul", ["a0_", "v1"])
+        '(a0_ * v1)'
+    """
+    return (_BINARY.get(name) or _UNARY[name]).format(*operands, y=y)
+
+
 def body_lines(spec: Any) -> list[str]:
     """The kernel body of ``spec``: one assignment ``vN = expression`` per equation, reading
     inputs as ``aK`` (0-d groups) or ``aK_`` (the element of input K)."""
@@ -68,8 +79,7 @@ def body_lines(spec: Any) -> list[str]:
     for n, (name, operands, y) in enumerate(spec.ops):
         texts = [literal(o, spec.dtype) if isinstance(o, float)
                  else (o + suffix if o.startswith("a") else o) for o in operands]
-        template = _BINARY.get(name) or _UNARY[name]
-        lines.append(f"v{n} = {template.format(*texts, y=y)}")
+        lines.append(f"v{n} = {expression(name, texts, y)}")
     return lines
 
 
@@ -290,6 +300,12 @@ def wait_for_kernels(timeout: float | None = None) -> bool:
         True
     """
     return _idle.wait(timeout)
+
+
+def compiled(source: str) -> Any:
+    """The ``kernel`` function of the module ``source``, compiled now (once per process, and
+    cached on disk), or ``None`` if it does not compile."""
+    return _compiled(source)
 
 
 def _compiled(source: str) -> Any:
