@@ -56,7 +56,7 @@ from functrans.core.debug_nans import CheckedStep
 from functrans.core.ir import Eqn, Program, Var, format_eqn, format_program, source_str, type_str
 from functrans.core.primitive import EFFECTFUL
 from functrans.core.trace import Tracer
-from functrans.interpreters import fusion, gemm_update, reductions
+from functrans.interpreters import fusion, gemm_update, reductions, row_kernels
 from functrans.interpreters.buffers import UFUNCS, new_memory_slots, plan_reuse, pooled_steps
 from functrans.interpreters.simplify import simplify
 
@@ -212,6 +212,11 @@ class ReplayPlan:
                     self.steps = _with_frees(fused, self._var_slots, outputs)
             self.steps = reductions.direct_reductions(self.steps, self._avals)
             if fusion.available() and len(self.steps) <= _MAX_STRAIGHT_LINE:
+                fused, self._eqns = row_kernels.fuse_rows(
+                    self.steps, self._eqns, self._avals, self.env_template, self._var_slots,
+                    outputs)
+                if fused is not self.steps:
+                    self.steps = _with_frees(fused, self._var_slots, outputs)
                 fused, self._eqns = fusion.fuse(self.steps, self._eqns, self._avals,
                                                 self.env_template, self._var_slots, outputs)
                 if fused is not self.steps:
