@@ -6,8 +6,8 @@ in one process, and what each pass does to the W2 program.
 
 "off" is the plan as recorded (dead code elimination and folding only); "on" adds
 simplification, buffer reuse and, where the kernel extra is installed, fused kernels and weight
-updates fused into their matrix products (rows of their own at the end, with the plan's
-kept result memory off and on). Both
+updates fused into their matrix products (rows of their own at the end, with the row kernels
+and the plan's kept result memory off and on). Both
 plans are built in this process and timed in turns (best of the repeats), so load on the
 machine falls on both alike; the ratio is on/off.
 """
@@ -26,7 +26,7 @@ import numpy as np
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans.interpreters import fusion, gemm_update, replay
+from functrans.interpreters import fusion, gemm_update, replay, row_kernels
 from functrans.interpreters.simplify import simplify
 
 import _harness
@@ -133,6 +133,58 @@ def reduction_rows(repeat: int, quick: bool) -> None:
         times = _harness.best_times(jitted + [lambda h=by_hand, a=args: h(*a)], repeat, quick=quick)
         print(f"{name[:52]:52s} {times[0] * 1e6:9.1f}us {times[1] * 1e6:9.1f}us "
               f"{times[1] / times[0]:7.2f} {times[2] * 1e6:9.1f}us", flush=True)
+
+
+def _softmax_cross_entropy(z, y):
+    """Mean softmax cross entropy of logits ``z`` against one-hot ``y`` (a classifier's head)."""
+    shifted = z - fnp.max(ft.stop_gradient(z), axis=-1, keepdims=True)
+    log_probs = shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=-1, keepdims=True))
+    return -fnp.sum(log_probs * y) / z.shape[0]
+
+
+def _by_hand_cross_entropy(z, y):
+    """The loss and its gradient with respect to ``z``, in NumPy."""
+    shifted = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    s = e.sum(axis=-1, keepdims=True)
+    n = z.shape[0]
+    return -np.sum((shifted - np.log(s)) * y) / n, (e / s - y) / n
+
+
+def row_kernel_rows(repeat: int, quick: bool) -> None:
+    """Regions of rows (``row_kernels``): the value and gradient of a softmax cross entropy
+    under jit with the pass off and on (on at any size, to show where it stops paying:
+    ``row_kernels.MAX_SIZE``), and NumPy by hand."""
+    if not fusion.available():
+        return
+    print(f"{'row kernel (value_and_grad of a cross entropy)':52s} {'off':>11s} {'on':>11s} "
+          f"{'on/off':>7s} {'numpy':>11s}")
+    rng = np.random.default_rng(0)
+    shapes = [(128, 10), (256, 10)] if quick else [(128, 10), (256, 10), (512, 65), (256, 1000)]
+    for shape in shapes:
+        for dtype in (np.float32, np.float64):
+            z = rng.standard_normal(shape).astype(dtype)
+            y = np.eye(shape[1], dtype=dtype)[rng.integers(0, shape[1], shape[0])]
+            jitted = []
+            for on in (False, True):
+                enabled, most = row_kernels.ENABLED, row_kernels.MAX_SIZE
+                row_kernels.ENABLED, row_kernels.MAX_SIZE = on, max(most, z.size)
+                try:
+                    f = ft.jit(ft.value_and_grad(_softmax_cross_entropy))
+                    f(z, y)
+                finally:
+                    row_kernels.ENABLED, row_kernels.MAX_SIZE = enabled, most
+                jitted.append(lambda f=f, z=z, y=y: f(z, y))
+            value, grad = jitted[1]()
+            expected = _by_hand_cross_entropy(z, y)
+            tol = 1e-5 if dtype == np.float32 else 1e-12
+            np.testing.assert_allclose(value, expected[0], rtol=tol)
+            np.testing.assert_allclose(grad, expected[1], rtol=tol, atol=tol)
+            times = _harness.best_times(jitted + [lambda z=z, y=y: _by_hand_cross_entropy(z, y)],
+                                        repeat, quick=quick)
+            name = f"{shape} {np.dtype(dtype).name}"
+            print(f"{name:52s} {times[0] * 1e6:9.1f}us {times[1] * 1e6:9.1f}us "
+                  f"{times[1] / times[0]:7.2f} {times[2] * 1e6:9.1f}us", flush=True)
 
 
 def gemm_rows(repeat: int, quick: bool) -> None:
@@ -257,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
             print(f"{off.row.name[:52]:52s} {times[0] * 1e6:9.1f}us {times[1] * 1e6:9.1f}us "
                   f"{times[1] / times[0]:7.2f} {ref:>11s}", flush=True)
     reduction_rows(args.repeat, args.quick)
+    row_kernel_rows(args.repeat, args.quick)
     gemm_rows(args.repeat, args.quick)
     pool_rows(args.repeat, args.quick)
 
