@@ -164,16 +164,18 @@ REDUCTIONS = {_define.reduce_sum_p: "sum", reduction.reduce_max_p: "max",
 
 class FusedStep:
     """The primitive slot of a plan step that runs a kernel: its name, for error notes and
-    printing, and the equations it stands for."""
+    printing, the equations it stands for, and whether it gives their NumPy steps' values to
+    the last bit (``exact``)."""
 
-    __slots__ = ("eqns", "source", "name", "takes_out")
+    __slots__ = ("eqns", "source", "name", "takes_out", "exact")
     multiple_results = True
     fresh_outputs = True  # its outputs are new arrays, never views of its inputs
 
-    def __init__(self, eqns: list, source: str, takes_out: bool):
+    def __init__(self, eqns: list, source: str, takes_out: bool, exact: bool = False):
         self.eqns = eqns
         self.source = source
         self.takes_out = takes_out  # its run takes out=(buffer or None, ...)
+        self.exact = exact
         self.name = "fused[" + " ".join(e.prim.name for e in eqns) + "]"
 
 
@@ -477,7 +479,8 @@ def _kernel_step(group: _Group, steps: list, eqns: list, readers: dict, keep: se
     run = kernels_numba.make_runner(spec, fallback)
     if run is None:
         return None
-    prim = FusedStep(members, kernels_numba.spec_source(spec), takes_out=not spec.scalar)
+    prim = FusedStep(members, kernels_numba.spec_source(spec), takes_out=not spec.scalar,
+                     exact=spec.exact)
     return (prim, run, {}, in_slots, out_slots, ())
 
 

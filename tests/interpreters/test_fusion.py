@@ -418,3 +418,18 @@ def test_a_reduction_of_a_value_other_steps_read_ends_its_kernel(dtype):
         for got, expected in zip(plan.run([a, b, w]), fn(a, b, w)):
             assert got.dtype == dtype
             np.testing.assert_allclose(got, expected, rtol=tol, atol=tol)
+
+
+@needs_kernels
+@pytest.mark.parametrize("fn", [
+    lambda x: fnp.sum(x * x - 1.0, axis=1),                                      # float64 sums
+    lambda x: fnp.log(fnp.sum(fnp.exp(x - fnp.max(x, axis=1, keepdims=True)), axis=1)),
+])
+def test_the_first_call_gives_the_bits_of_the_later_ones_with_inexact_kernels(fn):
+    # the first call runs the recorded steps and compiles the plan after them; a kernel that
+    # sums in float64 or calls the math library rounds otherwise, so that call is run again
+    x = np.random.default_rng(5).standard_normal((256, 24)).astype(np.float32)
+    step = ft.jit(fn)
+    first = step(x)
+    assert any(not s[0].exact for s in _kernels(_plan(fn, x)))
+    np.testing.assert_array_equal(first, step(x))

@@ -222,3 +222,15 @@ def test_the_public_import_serves_when_the_wrappers_cannot_be_loaded_alone(monke
     fn = lambda w, h, d: w - 0.1 * (h.T @ d)
     np.testing.assert_allclose(ft.jit(fn)(W, H, D), fn(W, H, D), rtol=1e-13, atol=1e-14)
     assert gemm_update._gemm  # the routine came from scipy.linalg.blas
+
+
+def test_the_first_call_gives_the_bits_of_the_later_ones():
+    # the first call runs the recorded steps before the plan is compiled; the fused update
+    # rounds otherwise, so that call is run again by the compiled plan
+    rng = np.random.default_rng(7)
+    w, h, d = rng.standard_normal((96, 64)), rng.standard_normal((40, 96)), rng.standard_normal((40, 64))
+    step = ft.jit(lambda w, h, d: w - 0.01 * (h.T @ d))
+    first, second = step(w, h, d), step(w, h, d)
+    assert _fused(lambda w, h, d: w - 0.01 * (h.T @ d), w, h, d) == 1
+    np.testing.assert_array_equal(first, second)
+    assert not np.shares_memory(first, second)
