@@ -340,8 +340,11 @@ def _rooted_path(root: str, treedef: Any, i: int) -> str:
 
 
 def check_cotangent_dtype(name: str, where: Callable[[], str], value: Any, like: Any) -> None:
-    """A complex (co)tangent for a real value would have its imaginary part dropped: refuse
-    it, naming the leaf (``where()``, only called then) and both dtypes (as JAX does)."""
+    """A (co)tangent must have the dtype of the float or complex value it stands beside (as
+    JAX requires): a complex one for a real value would have its imaginary part dropped, one
+    of another precision would change the derivative's dtype. Refuse it, naming the leaf
+    (``where()``, only called then) and both dtypes. A real one of a complex value's
+    precision passes: it is the complex value with a zero imaginary part."""
     dtype, like_dtype = dtype_of(value), dtype_of(like)
     if dtype.kind == "c" and like_dtype.kind != "c":
         raise errors.TangentMismatchError(
@@ -349,4 +352,11 @@ def check_cotangent_dtype(name: str, where: Callable[[], str], value: Any, like:
             f"dtype {like_dtype}, so its imaginary part would be lost. Pass real values (the "
             "real and imaginary parts in two calls: the function is linear in them), or make "
             "the function's output complex."
+        )
+    if dtype != like_dtype and like_dtype.kind in "fc" and not (
+            like_dtype.kind == "c" and dtype == np.finfo(like_dtype).dtype):  # real part only
+        raise errors.TangentMismatchError(
+            f"{name}: {where()} has dtype {dtype}, but the value it stands beside has dtype "
+            f"{like_dtype}; a (co)tangent of another dtype would change the derivative's dtype "
+            f"or precision. Pass it in {like_dtype} (convert it with .astype({like_dtype}))."
         )

@@ -280,12 +280,8 @@ class VJPCall:
                 )
             flat.extend(zero if c is None else c for c in leaves)
         given = [i for i, c in enumerate(flat) if c is not zero]
-        _check_like(call.name, "cotangent returned by bwd", [flat[i] for i in given],
-                    [call.leaves[i] for i in given],
-                    lambda: [_argument_labels(call)[i] for i in given])
         for i in given:
-            if type(flat[i]) not in PY_SCALARS and dtype_of(flat[i]).kind == "c" \
-                    and dtype_of(call.leaves[i]).kind != "c":
+            if dtype_of(flat[i]).kind == "c" and dtype_of(call.leaves[i]).kind != "c":
                 raise errors.CustomRuleError(
                     f"{call.name}: the cotangent returned by bwd for {_argument_labels(call)[i]} "
                     f"has dtype {dtype_of(flat[i])}, but the argument is real "
@@ -293,6 +289,14 @@ class VJPCall:
                     "the real part of the cotangent (fnp.real(ct)) if bwd computes it in "
                     "complex numbers."
                 )
+        _check_like(call.name, "cotangent returned by bwd", [flat[i] for i in given],
+                    [call.leaves[i] for i in given],
+                    lambda: [_argument_labels(call)[i] for i in given], dtypes=True)
+        for i in given:  # a Python scalar is weakly typed: made the argument's dtype
+            if type(flat[i]) in PY_SCALARS:
+                like = call.leaves[i]  # (a value of the finished forward pass: not bound)
+                flat[i] = full_like_p.bind(cts[0], fill_value=flat[i], shape=tuple(shape_of(like)),
+                                           dtype=dtype_of(like))
         return flat
 
     def __repr__(self) -> str:

@@ -113,6 +113,51 @@ def test_complex_cotangent_for_a_real_output_raises():
         f_t(np.ones(2) * 1j)
 
 
+@pytest.mark.parametrize("out_dtype, ct_dtype", [(np.float64, np.float32), (np.float32, np.float64),
+                                                  (np.float64, np.int64), (np.float32, np.float16)])
+def test_cotangent_of_another_dtype_raises_naming_both(out_dtype, ct_dtype):
+    # as JAX: a cotangent of another precision would change the gradient's dtype or precision
+    x = np.arange(3.0, dtype=out_dtype)
+    _, f_vjp = ft.vjp(fnp.sin, x)
+    message = (f"the cotangent for the output has dtype {np.dtype(ct_dtype)}, but the value it "
+               rf"stands beside has dtype {np.dtype(out_dtype)}.*\.astype\({np.dtype(out_dtype)}\)")
+    with pytest.raises(errors.TangentMismatchError, match=message):
+        f_vjp(np.ones(3, ct_dtype))
+    with pytest.raises(errors.TangentMismatchError, match=message):
+        ft.jit(f_vjp)(np.ones(3, ct_dtype))
+    with pytest.raises(errors.TangentMismatchError, match=message):
+        ft.vmap(f_vjp)(np.ones((2, 3), ct_dtype))
+    with pytest.raises(errors.TangentMismatchError, match="dtype float32"):
+        ft.vjp(fnp.sin, 1.0)[1](np.float32(1.0))  # a NumPy scalar keeps its dtype
+    f_t = ft.linear_transpose(lambda v: 2 * v, x)
+    with pytest.raises(errors.TangentMismatchError, match=f"cotangent has dtype {np.dtype(ct_dtype)}"):
+        f_t(np.ones(3, ct_dtype))
+    _, f_jvp = ft.linearize(fnp.sin, x)
+    with pytest.raises(errors.TangentMismatchError, match=rf"tangents\[0\] has dtype {np.dtype(ct_dtype)}"):
+        f_jvp(np.ones(3, ct_dtype))
+
+
+def test_cotangents_of_the_output_dtype_and_python_scalars_pass():
+    _, f_vjp = ft.vjp(fnp.sin, np.float32(1.0))
+    assert f_vjp(1.0)[0].dtype == np.float32
+    _, f_vjp = ft.vjp(fnp.sin, np.arange(3.0, dtype=np.float32))
+    got = f_vjp(np.ones(3, np.float32))[0]
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, np.cos(np.arange(3.0)), rtol=1e-6)
+    _, f_vjp = ft.vjp(lambda x: x * (1 + 1j), np.array([2.0], np.float32))
+    np.testing.assert_array_equal(f_vjp(np.array([1.0], np.float32))[0], [1.0])
+
+
+def test_cotangent_of_another_shape_raises_rather_than_broadcasting():
+    _, f_vjp = ft.vjp(fnp.sin, np.ones(3))
+    with pytest.raises(errors.TangentMismatchError, match=r"has shape \(3, 1\), but the output has shape \(3,\)"):
+        f_vjp(np.ones((3, 1)))
+    with pytest.raises(errors.TangentMismatchError, match=r"has shape \(1,\)"):
+        f_vjp(np.ones(1))
+    with pytest.raises(errors.TreeStructureError, match="tuple of length 2 vs list of length 2"):
+        ft.vjp(lambda a: (a, a), np.ones(3))[1]([np.ones(3), np.ones(3)])
+
+
 def test_real_cotangent_for_a_complex_output_is_accepted():
     _, f_vjp = ft.vjp(lambda x: x * (1 + 1j), np.array([2.0]))
     np.testing.assert_array_equal(f_vjp(np.array([1.0]))[0], [1.0])

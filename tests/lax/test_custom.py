@@ -325,6 +325,24 @@ def test_bwd_complex_cotangent_for_a_real_argument_is_refused():
     np.testing.assert_array_equal(got, [2.0, 2.0])
 
 
+@pytest.mark.parametrize("ct_dtype", [np.float32, np.int64])
+def test_bwd_cotangent_of_another_dtype_is_refused(ct_dtype):
+    # it would come back as the gradient of the float64 argument, in ct_dtype
+    @ft.custom_vjp
+    def f(x):
+        return x * 2
+
+    f.defvjp(lambda x: (x * 2, None), lambda r, g: (g.astype(ct_dtype),))
+    with pytest.raises(errors.CustomRuleError, match=rf"bwd for argument 0 has dtype {np.dtype(ct_dtype)}, "
+                       r"but it must have the dtype of the value it belongs to, float64.*astype\(float64\)"):
+        ft.grad(lambda x: fnp.sum(f(x)))(np.ones(2))
+    # a Python scalar is weakly typed: the argument's dtype
+    h = ft.custom_vjp(lambda x: x * 2)
+    h.defvjp(lambda x: (x * 2, None), lambda r, g: (1.0,))
+    got = ft.grad(h)(np.float32(3.0))
+    assert got.dtype == np.float32 and got == 1.0
+
+
 def test_custom_gradient_takes_the_rule_from_the_function_in_every_mode():
     @ft.custom_gradient
     def f(x, y):
