@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, ClassVar, NoReturn
 
+import functrans.numpy as fnp
 from functrans import random
 from functrans.typing import Array, Key, Params, PyTree
 
@@ -80,6 +81,20 @@ class Layer:
         if self.stochastic:
             return self.apply(params, x, key=key, train=train), state
         return self.apply(params, x), state
+
+
+def check_param_shapes(layer: str, params: Any, expected: dict[str, tuple],
+                       made_by: str = "init(key)") -> None:
+    """Refuse an entry of ``params`` whose shape is not the one the layer's ``made_by`` makes
+    (``expected``, by name; absent names are skipped): broadcasting would otherwise apply a
+    weight of shape ``(1,)`` to every feature without a word. Shape tuples only: cheap."""
+    for name, shape in expected.items():
+        value = params.get(name) if isinstance(params, dict) else None
+        if value is not None and tuple(fnp.shape(value)) != shape:
+            kind = "parameter" if made_by == "init(key)" else "entry"
+            raise ValueError(f"{layer}: {kind} {name!r} has shape {tuple(fnp.shape(value))}, but this "
+                             f"layer's {made_by} makes it {shape}; pass what its {made_by} made "
+                             f"(or match the layer's sizes to them)")
 
 
 def _is_layer(obj: Any) -> bool:

@@ -10,7 +10,7 @@ import functrans.numpy as fnp
 from functrans import random
 from functrans.api import stop_gradient
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer
+from functrans.nn._layer import Layer, check_param_shapes
 from functrans.nn.activations import softmax
 from functrans.nn.dropout import dropout
 from functrans.typing import Array, DType, Key, Params, PyTree
@@ -175,6 +175,10 @@ class MultiHeadAttention(Layer):
         elif not self.batch_first:
             q, k, v = (fnp.swapaxes(a, 0, 1) for a in (q, k, v))
         # Now (N, L, E). Project and split the heads: (N, H, L, E / H).
+        check_param_shapes("MultiHeadAttention", params, {"in_proj_weight": (3 * e, e),
+                                                          "in_proj_bias": (3 * e,)})
+        check_param_shapes("MultiHeadAttention (out_proj)", params["out_proj"],
+                           {"weight": (e, e), "bias": (e,)})
         w, b = params["in_proj_weight"], params.get("in_proj_bias")
         projected = []
         for i, a in enumerate((q, k, v)):

@@ -23,7 +23,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import random
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer
+from functrans.nn._layer import Layer, check_param_shapes
 from functrans.primitives.conversion import full_like
 from functrans.primitives.shape import pad as _pad_prim
 from functrans.primitives.shape import slice_ as _slice_prim
@@ -196,6 +196,7 @@ class _ConvNd(Layer):
             raise ValueError(f"{name}: weight must have shape {expected} (out_channels, "
                              f"in_channels / groups, *kernel_size), got "
                              f"{fnp.shape(params['weight'])}")
+        check_param_shapes(name, params, {"bias": (self.out_channels,)})
         y = _convolve(x, params["weight"], self.groups, stride, dilation, pads)
         if "bias" in params:
             y = y + fnp.reshape(params["bias"], (self.out_channels,) + (1,) * self._nd)

@@ -18,7 +18,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import random
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer
+from functrans.nn._layer import Layer, check_param_shapes
 from functrans.nn.conv import IntOrTuple, _check_channels, _check_input, _convolve, _ntuple
 from functrans.primitives.shape import pad as _pad_prim
 from functrans.primitives.shape import slice_ as _slice_prim
@@ -105,6 +105,7 @@ class _ConvTransposeNd(Layer):
         if fnp.shape(w) != expected:  # a reshape below would scramble one of the same size
             raise ValueError(f"{name}: weight must have shape {expected} (in_channels, "
                              f"out_channels / groups, *kernel_size), got {fnp.shape(w)}")
+        check_param_shapes(name, params, {"bias": (self.out_channels,)})
         w = fnp.reshape(w, (g, self.in_channels // g, self.out_channels // g) + kernel)
         w = fnp.reshape(fnp.swapaxes(w, 1, 2), (self.out_channels, self.in_channels // g) + kernel)
         w = fnp.flip(w, axis=tuple(range(2, 2 + self._nd)))

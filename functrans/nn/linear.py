@@ -14,7 +14,7 @@ from functrans import random
 from functrans.backend import NUMPY, backend_of
 from functrans.core.trace import Tracer
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer
+from functrans.nn._layer import Layer, check_param_shapes
 from functrans.typing import Array, DType, Key, Params
 
 __all__ = ["Embedding", "Identity", "Linear"]
@@ -101,6 +101,8 @@ class Linear(Layer):
         if x.shape[-1:] != (self.in_features,):
             raise ValueError(f"Linear: expected input of shape (..., {self.in_features}), "
                              f"got {tuple(x.shape)}")
+        check_param_shapes("Linear", params, {"weight": (self.out_features, self.in_features),
+                                              "bias": (self.out_features,)})
         y = fnp.tensordot(x, params["weight"], ((x.ndim - 1,), (1,)))
         if "bias" in params:
             y = y + params["bias"]
@@ -162,6 +164,8 @@ class Embedding(Layer):
         # Negative ids are refused, as PyTorch does, rather than wrapped to the last rows;
         # traced ids are not read: a negative one becomes the out-of-range id num_embeddings,
         # which the gather refuses when it runs.
+        check_param_shapes("Embedding", params,
+                           {"weight": (self.num_embeddings, self.embedding_dim)})
         if not isinstance(ids, Tracer) and backend_of(ids) is NUMPY:
             if ids.size and ids.min() < 0:
                 # numpy-only: the branch admits host NumPy ids only

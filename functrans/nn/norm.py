@@ -15,7 +15,7 @@ import functrans.numpy as fnp
 from functrans.api import stop_gradient
 from functrans.backend import device_put
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer
+from functrans.nn._layer import Layer, check_param_shapes
 from functrans.typing import Array, ArrayLike, DType, Key, Params
 
 __all__ = ["BatchNorm", "BatchNormState", "GroupNorm", "LayerNorm", "standardize"]
@@ -109,6 +109,7 @@ class LayerNorm(Layer):
         if fnp.shape(x)[fnp.ndim(x) - len(shape):] != shape:
             raise ValueError(f"LayerNorm: expected an input ending in {shape}, got "
                              f"{fnp.shape(x)}")
+        check_param_shapes("LayerNorm", params, {"weight": shape, "bias": shape})
         axes = tuple(range(-len(shape), 0))
         mean = fnp.mean(x, axis=axes, keepdims=True)
         centred = x - mean
@@ -182,6 +183,8 @@ class GroupNorm(Layer):
         if len(shape) < 2 or shape[1] != self.num_channels:
             raise ValueError(f"GroupNorm: expected an input (N, {self.num_channels}, ...), got "
                              f"{shape}")
+        c = (self.num_channels,)
+        check_param_shapes("GroupNorm", params, {"weight": c, "bias": c})
         grouped = fnp.reshape(x, (shape[0], self.num_groups, -1))
         mean = fnp.mean(grouped, axis=2, keepdims=True)
         centred = grouped - mean
@@ -285,6 +288,11 @@ class BatchNorm(Layer):
         if state is None:
             raise ValueError("BatchNorm: pass the state (bn.init_state() the first time): "
                              "apply(params, x, state, train=...) returns (y, new_state)")
+        c = (self.num_features,)
+        check_param_shapes("BatchNorm", params, {"weight": c, "bias": c})
+        check_param_shapes("BatchNorm state", {"running_mean": state.running_mean,
+                                                 "running_var": state.running_var},
+                           {"running_mean": c, "running_var": c}, made_by="init_state()")
         axes = (0,) + tuple(range(2, len(shape)))
         bshape = (1, self.num_features) + (1,) * (len(shape) - 2)
         if train:

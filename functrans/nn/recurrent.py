@@ -23,7 +23,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import lax, random, tree
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer
+from functrans.nn._layer import Layer, check_param_shapes
 from functrans.nn.dropout import dropout as _dropout
 from functrans.primitives.conversion import full_like
 from functrans.primitives.recurrent import gru_cell, lstm_cell
@@ -44,14 +44,21 @@ def _project(x: Array, w: Array, b: Array | None) -> Array:
     return y if b is None else y + b
 
 
+def _cell_shapes(input_size: int, hidden_size: int, gates: int,
+                 bias: bool = True) -> dict[str, tuple[int, ...]]:
+    """The shapes of one cell's parameters, by name."""
+    shapes: dict[str, tuple[int, ...]] = {"weight_ih": (gates * hidden_size, input_size),
+                                          "weight_hh": (gates * hidden_size, hidden_size)}
+    if bias:
+        shapes.update(bias_ih=(gates * hidden_size,), bias_hh=(gates * hidden_size,))
+    return shapes
+
+
 def _cell_params(key: Key, input_size: int, hidden_size: int, gates: int, bias: bool,
                  dtype: DType) -> Params:
     bound = 1.0 / math.sqrt(hidden_size)
     keys = random.split(key, 4)
-    shapes: dict[str, tuple[int, ...]] = {"weight_ih": (gates * hidden_size, input_size),
-              "weight_hh": (gates * hidden_size, hidden_size)}
-    if bias:
-        shapes.update(bias_ih=(gates * hidden_size,), bias_hh=(gates * hidden_size,))
+    shapes = _cell_shapes(input_size, hidden_size, gates, bias)
     return {name: _init.uniform(k, shape, dtype, low=-bound, high=bound)
             for k, (name, shape) in zip(keys, shapes.items())}
 
@@ -162,6 +169,8 @@ class _Cell(_Recurrent):
         if fnp.shape(x)[-1:] != (self.input_size,) or fnp.ndim(x) not in (1, 2):
             raise ValueError(f"{type(self).__name__}: expected input (N, {self.input_size}) or "
                              f"({self.input_size},), got {fnp.shape(x)}")
+        check_param_shapes(type(self).__name__, params,
+                           _cell_shapes(self.input_size, self.hidden_size, self._gates))
         if carry is None:
             carry = self._zeros(fnp.shape(x)[:-1], params["weight_ih"])
         else:
@@ -345,8 +354,11 @@ class _Sequence(_Recurrent):
                 x = _dropout(x, self.dropout, random.fold_in(key, k))
             outputs = []
             for d, suffix in enumerate(directions):
-                layer = {n: params[f"{n}_l{k}{suffix}"]
-                         for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+                size = self.input_size if k == 0 else self.hidden_size * len(directions)
+                shapes = _cell_shapes(size, self.hidden_size, self._gates)
+                check_param_shapes(name, params,
+                                   {f"{n}_l{k}{suffix}": s for n, s in shapes.items()})
+                layer = {n: params[f"{n}_l{k}{suffix}"] for n in shapes
                          if f"{n}_l{k}{suffix}" in params}
                 xw = _project(x, layer["weight_ih"], layer.get("bias_ih"))
                 state, out = self._time_loop(layer, xw, initial[k * len(directions) + d],

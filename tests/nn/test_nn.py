@@ -1362,3 +1362,66 @@ def test_float32_losses_and_activations_stay_float32():
         out = f(z)
         assert out.dtype == np.float32
         assert ft.grad(lambda v, f=f: fnp.sum(f(v)))(z).dtype == np.float32
+
+
+# --- parameters of the wrong shape -----------------------------------------------------------------
+_K = random.key(0)
+_MHA = nn.MultiHeadAttention(4, 2)
+_BAD_PARAMS = [
+    (nn.LayerNorm(4), np.ones((2, 4)), (), "weight", (1,), (4,)),
+    (nn.LayerNorm(4), np.ones((2, 4)), (), "bias", (2, 4), (4,)),
+    (nn.LayerNorm((2, 3)), np.ones((2, 3)), (), "weight", (3,), (2, 3)),
+    (nn.GroupNorm(2, 4), np.ones((2, 4, 3)), (), "bias", (2, 2), (4,)),
+    (nn.BatchNorm(4), np.ones((3, 4)), (nn.BatchNorm(4).init_state(),), "weight", (1,), (4,)),
+    (nn.Linear(3, 2), np.ones((5, 3)), (), "bias", (1,), (2,)),
+    (nn.Linear(3, 2), np.ones((5, 3)), (), "bias", (5, 2), (2,)),
+    (nn.Linear(3, 2), np.ones((5, 3)), (), "weight", (2, 3, 1), (2, 3)),
+    (nn.Embedding(10, 4), np.array([1, 2]), (), "weight", (5, 4), (10, 4)),
+    (nn.Conv1d(1, 2, 3), np.ones((1, 1, 5)), (), "bias", (1,), (2,)),
+    (nn.ConvTranspose2d(1, 2, 3), np.ones((1, 1, 4, 4)), (), "bias", (1,), (2,)),
+    (_MHA, np.ones((3, 2, 4)), (), "in_proj_bias", (1,), (12,)),
+    (nn.LSTMCell(3, 4), np.ones((2, 3)), (), "bias_ih", (1,), (16,)),
+    (nn.GRU(3, 4, num_layers=2), np.ones((5, 2, 3)), (), "bias_hh_l1", (1,), (12,)),
+]
+
+
+@pytest.mark.parametrize("layer, x, extra, name, bad, good", _BAD_PARAMS,
+                         ids=[f"{type(c[0]).__name__}.{c[3]}{c[4]}" for c in _BAD_PARAMS])
+def test_a_parameter_of_another_shape_is_refused_rather_than_broadcast(layer, x, extra, name, bad,
+                                                                        good):
+    # LayerNorm(4) with a weight of shape (1,) scaled every feature by it, without a word
+    params = dict(layer.init(_K))
+    params[name] = np.ones(bad)
+    message = (f"{type(layer).__name__}: parameter '{name}' has shape {re_shape(bad)}, but this "
+               f"layer's init\\(key\\) makes it {re_shape(good)}")
+    with pytest.raises(ValueError, match=message):
+        layer.apply(params, x, *extra)
+    with pytest.raises(ValueError, match=message):
+        ft.jit(lambda p: layer.apply(p, x, *extra))(params)
+
+
+def re_shape(shape):
+    return str(tuple(shape)).replace("(", r"\(").replace(")", r"\)")
+
+
+def test_nested_and_state_entries_of_another_shape_are_refused():
+    params = _MHA.init(_K)
+    params["out_proj"] = dict(params["out_proj"], bias=np.ones(1))
+    with pytest.raises(ValueError, match=r"MultiHeadAttention \(out_proj\): parameter 'bias' has "
+                       r"shape \(1,\).*\(4,\)"):
+        _MHA.apply(params, np.ones((3, 2, 4)))
+    bn = nn.BatchNorm(4)
+    state = bn.init_state()._replace(running_var=np.ones(1))
+    with pytest.raises(ValueError, match=r"BatchNorm state: entry 'running_var' has shape \(1,\), "
+                       r"but this layer's init_state\(\) makes it \(4,\)"):
+        bn.apply(bn.init(_K), np.ones((3, 4)), state, train=False)
+
+
+def test_parameters_of_the_right_shape_pass_under_vmap_over_an_ensemble():
+    layer = nn.LayerNorm(4)
+    params = {"weight": np.arange(8.0).reshape(2, 4), "bias": np.zeros((2, 4))}
+    x = rng(3).normal(size=(5, 4))
+    got = ft.vmap(layer.apply, in_axes=(0, None))(params, x)
+    for i in range(2):
+        np.testing.assert_allclose(got[i], layer.apply({"weight": params["weight"][i],
+                                                        "bias": params["bias"][i]}, x))
