@@ -64,12 +64,14 @@ def _ntuple(value: IntOrTuple, n: int, name: str, layer: str, minimum: int = 1) 
 
 def _padding_pairs(padding: Padding, kernel: tuple, dilation: tuple, stride: tuple,
                    layer: str) -> tuple:
-    """``((lo, hi), ...)`` per spatial axis, for an int/tuple/'valid'/'same' padding."""
+    """``((lo, hi), ...)`` per spatial axis, for an int/tuple/'valid'/'same' padding (in
+    either case: PyTorch spells them in lower case, JAX and flax in upper case)."""
     n = len(kernel)
     if isinstance(padding, str):
-        if padding == "valid":
+        mode = padding.lower()
+        if mode == "valid":
             return ((0, 0),) * n
-        if padding == "same":
+        if mode == "same":
             if any(s != 1 for s in stride):
                 raise ValueError(f"{layer}: padding='same' needs stride 1 (as in PyTorch), got "
                                  f"stride={stride}; pad explicitly for strided layers")
@@ -217,7 +219,8 @@ class Conv2d(_ConvNd):
         kernel_size: An int or a pair.
         stride: An int or a pair.
         padding: An int, a pair, ``"valid"`` (none) or ``"same"`` (output size = input size;
-            stride 1 only; an odd total puts the extra zero at the end, as PyTorch).
+            stride 1 only; an odd total puts the extra zero at the end, as PyTorch and JAX).
+            The strings in either case (JAX's ``"SAME"``, ``"VALID"``).
         dilation: Spacing between kernel elements, an int or a pair.
         groups: Split the channels into this many independent convolutions.
         bias: Whether to add a bias.

@@ -2,6 +2,7 @@
 (PyTorch's definitions), and its derivatives by check_grads (forward and reverse, order 2)."""
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -746,6 +747,35 @@ def test_conv2d_init_and_same_padding_layout():
     assert np.abs(params["weight"]).max() <= bound and np.abs(params["bias"]).max() <= bound
     # 'same' with an even kernel pads (0 before, 1 after) per axis: PyTorch's layout.
     assert nn.Conv2d(1, 1, 2, padding="same")._geometry[3] == ((0, 1), (0, 1))
+
+
+@pytest.mark.parametrize("spelling", ["SAME", "Same", "VALID", "Valid"])
+def test_conv_padding_strings_in_either_case(spelling):
+    # JAX and flax spell them in upper case; the result is the lower-case one's
+    x = rng(20).normal(size=(1, 2, 6, 5))
+    for layer_type, kernel, inp in ((nn.Conv2d, (2, 3), x), (nn.Conv1d, 2, x[:, :, 0])):
+        upper = layer_type(2, 3, kernel, padding=spelling, dilation=2 if layer_type is nn.Conv1d else (2, 1))
+        lower = dataclasses.replace(upper, padding=spelling.lower())
+        params = upper.init(random.key(1))
+        np.testing.assert_array_equal(upper.apply(params, inp), lower.apply(params, inp))
+        if spelling.lower() == "same":
+            assert upper.apply(params, inp).shape[2:] == inp.shape[2:]
+    if spelling.lower() == "same":
+        with pytest.raises(ValueError, match="padding='same' needs stride 1"):
+            nn.Conv2d(1, 1, 3, stride=2, padding=spelling)
+    with pytest.raises(ValueError, match="padding must be an int, a tuple, 'valid' or 'same'"):
+        nn.Conv2d(1, 1, 3, padding=spelling + "X")
+
+
+def test_conv_same_padding_matches_jax_with_an_even_dilated_kernel():
+    # jax.lax.conv_general_dilated(x, w, (1, 1), "SAME", rhs_dilation=(2, 1)), float64
+    x = rng(0).normal(size=(1, 1, 4, 3))
+    w = np.array([[[[1.0, -2.0, 0.5], [0.25, 3.0, -1.0]]]])
+    y = nn.Conv2d(1, 1, (2, 3), padding="SAME", dilation=(2, 1), bias=False).apply({"weight": w}, x)
+    xp = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)))
+    expected = np.array([[sum(w[0, 0, i, j] * xp[0, 0, r + 2 * i, c + j] for i in range(2)
+                              for j in range(3)) for c in range(3)] for r in range(4)])
+    np.testing.assert_allclose(y[0, 0], expected, rtol=1e-13)
 
 
 @pytest.mark.parametrize("cfg", [CONV2D_CASES[1], CONV2D_CASES[2], CONV2D_CASES[5]],
