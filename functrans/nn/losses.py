@@ -319,11 +319,20 @@ class _Labels:
         scalar = fnp.result_type(values).type  # the fill keeps the values' dtype
         return fnp.where(self.hit, values, fnp.where(self.keep, scalar(math.nan), scalar(0)))
 
-    def reduce(self, values: Array, axis: int, reduction: str, fn: str) -> Array:
+    def reduce(self, values: Array, axis: int, reduction: str, fn: str,
+               weights: Array | None = None) -> Array:
         """The masked ``values`` reduced (``"none"``: without the class axis); the mean runs
-        over the positions not ignored."""
+        over the positions not ignored, or, given the class weight of each position's label
+        (``weights``), is the sum divided by those weights' sum over them (PyTorch's)."""
         if reduction == "none":
             return fnp.squeeze(values, axis=axis)
+        if weights is not None and reduction == "mean":
+            total = fnp.sum(values)
+            if self.keep is not None:
+                weights = fnp.where(self.keep, weights, 0)
+            weight_sum = fnp.sum(weights)
+            # no weight left (every position ignored): NaN, as PyTorch, without a warning
+            return total / fnp.where(weight_sum != 0, weight_sum, math.nan)
         if self.keep is None or reduction != "mean":
             return _reduce(values, reduction, fn)
         total = fnp.sum(values)
@@ -336,8 +345,20 @@ class _Labels:
         return total / fnp.where(count > 0, count, math.nan)
 
 
+def _class_weights(weight: ArrayLike, x: Array, axis: int, fn: str) -> Array:
+    """The per-class ``weight`` as an array of ``x``'s dtype (a weight of another precision
+    would change the loss's) shaped to broadcast along the class axis of ``x``."""
+    weight = fnp.asarray(weight)
+    num_classes = fnp.shape(x)[axis]
+    if fnp.shape(weight) != (num_classes,):
+        raise ValueError(f"{fn}: weight must have one entry per class, shape ({num_classes},), "
+                         f"got {fnp.shape(weight)}")
+    weight = fnp.astype(weight, fnp.result_type(x))
+    return fnp.reshape(weight, tuple(num_classes if i == axis else 1 for i in range(fnp.ndim(x))))
+
+
 def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
-        ignore_index: int = -100) -> Array:
+        ignore_index: int = -100, *, weight: ArrayLike | None = None) -> Array:
     """Negative log-likelihood of integer labels, ``-log_probs[n, target[n]]``.
 
     Positions whose label is ``ignore_index`` add nothing, and the mean runs over the other
@@ -350,6 +371,9 @@ def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
         target: Integer labels, shape ``()``, ``(N,)`` or ``(N, d1, ...)``.
         reduction: ``"mean"``, ``"sum"`` or ``"none"``.
         ignore_index: The label of positions to leave out (0 in ``"none"``).
+        weight: Optional weight of each class, shape ``(C,)``: position ``n`` counts
+            ``weight[target[n]]`` times, and the mean divides by the sum of those weights
+            (PyTorch's ``weight``).
 
     Returns:
         The loss.
@@ -376,11 +400,15 @@ def nll(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
     _integer_labels(target, "nll")
     labels = _Labels(target, fnp.shape(log_probs)[axis], axis, ignore_index, "nll")
     picked = labels.pick(log_probs, axis)
-    return labels.reduce(labels.mask(-picked), axis, reduction, "nll")
+    if weight is None:
+        return labels.reduce(labels.mask(-picked), axis, reduction, "nll")
+    w = labels.pick(_class_weights(weight, log_probs, axis, "nll"), axis)
+    return labels.reduce(labels.mask(-w * picked), axis, reduction, "nll", weights=w)
 
 
 def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float = 0.0,
-                  reduction: str = "mean", ignore_index: int = -100) -> Array:
+                  reduction: str = "mean", ignore_index: int = -100, *,
+                  weight: ArrayLike | None = None) -> Array:
     """Cross entropy between ``softmax(logits)`` (over the class axis) and the target,
     PyTorch's ``cross_entropy``.
 
@@ -388,7 +416,13 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     probabilities (same shape as ``logits``) it is ``-sum_c target_c log_softmax(logits)_c``.
     Label smoothing ``e`` replaces the target distribution by ``(1 - e) * target + e / C``.
     With integer labels, positions whose label is ``ignore_index`` add nothing and the mean
-    runs over the other positions (PyTorch's ``ignore_index``). Under ``jit`` and ``vmap``,
+    runs over the other positions (PyTorch's ``ignore_index``).
+
+    Class weights ``w`` follow PyTorch: with integer labels the loss of position ``n`` is
+    ``(1 - e) w[t_n] (lse_n - x_n[t_n]) + e / C sum_c w_c (lse_n - x_n[c])`` (``lse`` the
+    log-sum-exp of the logits) and the mean divides the sum by ``sum_n w[t_n]`` over the
+    positions not ignored; with probabilities each class's term is multiplied by ``w_c`` and
+    the mean is over positions. Under ``jit`` and ``vmap``,
     and for labels on a GPU, the labels' values are not read: a position with a label outside
     ``[0, C)`` then gets the loss NaN, so the mistake shows in the result instead of raising.
 
@@ -400,6 +434,8 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
         reduction: ``"mean"`` (over examples), ``"sum"`` or ``"none"``.
         ignore_index: The label of positions to leave out (integer labels only; 0 in
             ``"none"``).
+        weight: Optional weight of each class, shape ``(C,)`` (PyTorch's ``weight``), made
+            the logits' dtype.
 
     Returns:
         The loss.
@@ -431,8 +467,13 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     axis = _class_axis(fnp.ndim(logits), "cross_entropy")
     num_classes = fnp.shape(logits)[axis]
     target = fnp.asarray(target)
+    w = None if weight is None else _class_weights(weight, logits, axis, "cross_entropy")
     if fnp.shape(target) == fnp.shape(logits) and not np.issubdtype(target.dtype, np.integer):
-        return _cross_entropy_probs(logits, target, axis, label_smoothing, reduction)
+        if ignore_index >= 0:  # it would be left unused
+            raise ValueError(f"cross_entropy: ignore_index ({ignore_index}) is for integer "
+                             f"labels; the target here holds class probabilities. Give the "
+                             f"positions to leave out probability 0 (or integer labels).")
+        return _cross_entropy_probs(logits, target, axis, label_smoothing, reduction, w)
     _check_labels(fnp.shape(logits), fnp.shape(target), axis, "cross_entropy")
     _integer_labels(target, "cross_entropy")
     labels = _Labels(target, num_classes, axis, ignore_index, "cross_entropy")
@@ -440,6 +481,9 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     # position, and the log-softmax itself is never formed.
     lse = _shifted_logsumexp(logits, axis)
     picked = labels.pick(logits, axis)
+    if w is not None:
+        return _weighted_cross_entropy(logits, labels, lse, picked, w, axis, label_smoothing,
+                                       reduction)
     if label_smoothing:
         # The target (1 - e) one_hot(t) + e / C gives (1 - e) x_t + e mean_c(x_c) in place of
         # x_t (its rows sum to 1, so logsumexp keeps weight 1).
@@ -451,12 +495,32 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
     return labels.reduce(labels.mask(lse - picked), axis, reduction, "cross_entropy")
 
 
+def _weighted_cross_entropy(logits: Array, labels: _Labels, lse: Array, picked: Array,
+                            w: Array, axis: int, label_smoothing: float, reduction: str) -> Array:
+    """``cross_entropy`` of integer labels with class weights ``w`` (shaped along ``axis``):
+    the label's term weighted by its class's weight, the smoothing term ``e / C`` times the
+    weighted sum over the classes, and the mean divided by the labels' weights (PyTorch)."""
+    w_t = labels.pick(w, axis)
+    values = w_t * (lse - picked)
+    if label_smoothing:
+        num_classes = fnp.shape(logits)[axis]
+        smooth = lse * fnp.sum(w) - fnp.sum(w * logits, axis=axis, keepdims=True)
+        scale = label_smoothing / num_classes
+        # e = 1: the label's term has weight 0 and is left out, so an infinite x_t is too
+        values = scale * smooth if label_smoothing == 1.0 else \
+            (1.0 - label_smoothing) * values + scale * smooth
+    return labels.reduce(labels.mask(values), axis, reduction, "cross_entropy", weights=w_t)
+
+
 def _cross_entropy_probs(logits: Array, probs: Array, axis: int, label_smoothing: float,
-                         reduction: str) -> Array:
-    """``cross_entropy`` with class probabilities as the target."""
+                         reduction: str, w: Array | None = None) -> Array:
+    """``cross_entropy`` with class probabilities as the target (each class's term times
+    its weight in ``w``, if given)."""
     num_classes = fnp.shape(logits)[axis]
     if label_smoothing:
         probs = probs * (1.0 - label_smoothing) + label_smoothing / num_classes
+    if w is not None:
+        probs = probs * w
     total = fnp.sum(probs, axis=axis, keepdims=True)  # of the smoothed target (1 if p sums to 1)
     # -sum_c p_c log_softmax(x)_c = logsumexp(x) * sum_c p_c - sum_c p_c x_c: the log-softmax
     # itself is never formed, which saves a pass over the logits.

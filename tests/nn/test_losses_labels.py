@@ -1,6 +1,6 @@
 """nn.cross_entropy and nn.nll with integer labels: values against PyTorch's definitions
-computed in NumPy, on every input layout, reduction, ignore_index and label smoothing; eager,
-jit and vmap agreeing (NaN for a label outside the classes where labels are not read);
+computed in NumPy, on every input layout, reduction, ignore_index, label smoothing and class
+weights; eager, jit and vmap agreeing (NaN for a label outside the classes where labels are not read);
 derivatives by check_grads to second order; and the label's logit picked by a gather, with no
 pass of a one-hot over the classes."""
 from __future__ import annotations
@@ -212,3 +212,91 @@ def test_the_label_is_picked_by_a_gather_not_a_one_hot_over_the_classes(name):
     # find the label's entry
     reductions = text.count("reduce_max[axes=(1,)]") + text.count("reduce_sum[axes=(1,)]")
     assert reductions == (2 if name == "cross_entropy" else 0)
+
+
+# --- class weights --------------------------------------------------------------------------
+def weighted_reference(name, x, target, weight, reduction="mean", label_smoothing=0.0,
+                       ignore_index=-100):
+    """PyTorch's weighted loss in NumPy. Labels: (1 - e) w[t] (-log p_t) + e / C sum_c w_c
+    (-log p_c) per position, 0 where ignored; the mean divides by the sum of w[t] over the
+    kept positions. Probabilities: -sum_c w_c q_c log p_c with q the smoothed target; the mean
+    is over positions."""
+    axis = 0 if x.ndim == 1 else 1
+    classes = x.shape[axis]
+    log_p = _log_softmax(x, axis) if name == "cross_entropy" else x
+    w = weight.reshape([classes if d == axis else 1 for d in range(x.ndim)])
+    e = label_smoothing
+    if target.shape == x.shape:
+        per = -(w * (target * (1 - e) + e / classes) * log_p).sum(axis=axis)
+        return {"none": per, "sum": per.sum(), "mean": per.sum() / (x.size / classes)}[reduction]
+    keep = target != ignore_index
+    safe = np.where(keep, target, 0)
+    one_hot = np.expand_dims(safe, axis) == np.arange(classes).reshape(w.shape)
+    w_t = weight[safe] * keep
+    per = -(1 - e) * w_t * np.where(one_hot, log_p, 0.0).sum(axis=axis)
+    per = per - e / classes * (w * log_p).sum(axis=axis) * keep
+    if reduction == "none":
+        return per
+    return per.sum() if reduction == "sum" else per.sum() / w_t.sum()
+
+
+@pytest.mark.parametrize("name", LOSSES)
+@pytest.mark.parametrize("layout", LAYOUTS, ids=["C", "N,C", "N,C,d1,d2"])
+def test_class_weights_match_pytorch_with_ignore_index_and_smoothing(name, layout):
+    # PyTorch's weight: the mean divides by the labels' weights, not by the count
+    shape, label_shape = layout
+    classes = shape[0 if len(shape) == 1 else 1]
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=shape) * 2
+    weight = rng.uniform(0.1, 3.0, classes)
+    smoothings = (0.0, 0.15, 1.0) if name == "cross_entropy" else (0.0,)
+    for seed, ignore_index in enumerate((-100, 1)):
+        labels = labels_for(label_shape, classes, seed, ignore_index)
+        if label_shape == () and labels == ignore_index:
+            labels = np.array(classes - 1)
+        for reduction in ("mean", "sum", "none"):
+            for e in smoothings:
+                kwargs = {"reduction": reduction, "ignore_index": ignore_index, "weight": weight}
+                if e:
+                    kwargs["label_smoothing"] = e
+                want = weighted_reference(name, x, labels, weight, reduction, e, ignore_index)
+                assert_same(loss_fn(name)(x, labels, **kwargs), want)
+                assert_same(ft.jit(lambda v, t, kw=kwargs: loss_fn(name)(v, t, **kw))(x, labels), want)
+    if name == "cross_entropy":
+        probs = rng.dirichlet(np.ones(classes), size=shape[:1] + shape[2:] if len(shape) > 1 else ())
+        probs = np.moveaxis(probs, -1, 0 if len(shape) == 1 else 1)
+        for reduction in ("mean", "sum", "none"):
+            for e in (0.0, 0.3):
+                assert_same(nn.cross_entropy(x, probs, e, reduction, weight=weight),
+                            weighted_reference(name, x, probs, weight, reduction, e))
+
+
+def test_class_weights_under_vmap_grad_and_float32():
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(3, 6, 4))
+    labels = labels_for((3, 6), 4, 5, ignore_index=2)
+    weight = np.array([0.5, 2.0, 1.0, 3.0])
+
+    def loss(v, t, w=weight):
+        return nn.cross_entropy(v, t, 0.1, ignore_index=2, weight=w)
+
+    got = ft.vmap(loss)(x, labels)
+    for i in range(3):
+        assert_same(got[i], weighted_reference("cross_entropy", x[i], labels[i], weight, "mean",
+                                               0.1, 2))
+    check_grads(lambda v, w: loss(v, labels[0], w), (x[0], weight), order=2)
+    x32 = x[0].astype(np.float32)
+    assert loss(x32, labels[0]).dtype == np.float32  # a float64 weight takes the logits' dtype
+    assert ft.grad(loss)(x32, labels[0]).dtype == np.float32
+    # every position ignored: NaN, as PyTorch
+    assert math.isnan(float(loss(x[0], np.full(6, 2))))
+
+
+def test_class_weights_of_another_length_and_ignore_index_with_probabilities_are_refused():
+    x = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"weight must have one entry per class, shape \(3,\), got \(2,\)"):
+        nn.cross_entropy(x, np.array([0, 1]), weight=np.ones(2))
+    with pytest.raises(ValueError, match=r"nll: weight must have one entry per class"):
+        nn.nll(x, np.array([0, 1]), weight=np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"ignore_index \(0\) is for integer labels"):
+        nn.cross_entropy(x, np.full((2, 3), 1 / 3), ignore_index=0)
