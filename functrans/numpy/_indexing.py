@@ -18,6 +18,7 @@ import numpy as np
 
 from functrans import errors
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans.api import vmap
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
 from functrans.numpy._joining import concatenate
@@ -301,6 +302,60 @@ class _IndexUpdate:
             [3.0, 1.0]
         """
         return self._combine(_ew.max, values, "maximum")
+
+
+    def power(self, values: ArrayLike) -> Array:
+        """A copy of ``x`` with ``x[index]`` raised to the power ``values``. At a repeated
+        index the exponents multiply: ``x ** (a * b)``, JAX's definition (which is
+        ``(x ** a) ** b`` for positive ``x``); derivatives are exact there too.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.array([2.0, 3.0]))[1].power(2.0).tolist()
+            [2.0, 9.0]
+            >>> fnp.at(fnp.array([2.0, 3.0]))[[0, 0]].power(fnp.array([2.0, 3.0])).tolist()
+            [64.0, 3.0]
+        """
+        x = operand(self.x)
+        values = _matching_dtype(x, values)
+        if not _may_repeat(x.shape, self.index):  # every position at most once
+            return self.set(_ew.pow(self.get(), values))
+        exponents = _IndexUpdate(full_like(x, 1), self.index).multiply(values)
+        hit = _IndexUpdate(full_like(x, False, dtype=np.dtype(bool)), self.index).set(True)
+        # x ** 1 only where hit: elsewhere x itself, whose derivative in the exponent (a
+        # log of x, NaN for x < 0) is not formed
+        return _ew.select(hit, _ew.pow(x, _ew.select(hit, exponents, 1)), x)
+
+    def apply(self, func: Callable[[Array], Array]) -> Array:
+        """A copy of ``x`` with ``func`` applied to each selected value (a function of one
+        number, applied to each on its own: ``x[index] = vmap(func)(x[index])``).
+
+        JAX applies ``func`` again at each repeat of an index; that is refused here when the
+        index repeats (or may: traced index arrays), since ``func`` is then composed with
+        itself a number of times only the index knows. Write the repeats out, or use
+        ``.set(func(x[unique_index]))``.
+
+        Example:
+            >>> import functrans.numpy as fnp
+            >>> fnp.at(fnp.array([1.0, 2.0, 3.0]))[[0, 2]].apply(lambda v: v * 10).tolist()
+            [10.0, 2.0, 30.0]
+        """
+        x = operand(self.x)
+        if _may_repeat(x.shape, self.index):
+            raise ValueError(
+                "x.at[index].apply(func): the index repeats a position, or is traced (under jit "
+                "or vmap) so it may; JAX would apply func once per repeat there. Apply it to "
+                "unique positions (x.at[fnp.unique(index)].apply(func) with a concrete index), "
+                "or write the repeated applications out.")
+        picked = self.get()
+        shape = tuple(shape_of(picked))
+        # func maps each selected value on its own, as JAX's: vmapped over them one by one,
+        # so that a func of a whole array (a cumsum, a softmax) cannot mix them
+        out = vmap(func)(reshape_(picked, (math.prod(shape),)))
+        if tuple(shape_of(out)) != (math.prod(shape),):
+            raise ValueError(f"x.at[index].apply(func): func must map a number to a number, "
+                             f"but it maps one to shape {tuple(shape_of(out))[1:]}")
+        return self.set(reshape_(out, shape))
 
 
 class _AtIndexer:

@@ -283,3 +283,54 @@ def test_mul_is_multiply_and_subtract_accumulates_repeats():
     np.testing.assert_array_equal(fnp.at(x)[[0, 0]].mul(2.0), [4.0, 2.0, 3.0])
     np.testing.assert_array_equal(ft.jit(lambda x, i: fnp.at(x)[i].subtract(1.0))(x, np.array([0, 0, 2])),
                                   [-1.0, 2.0, 2.0])
+
+
+def test_power_at_positions_multiplies_the_exponents_of_a_repeat_as_jax():
+    """JAX's x.at[i].power(v) is x ** (the product of the exponents landing on each position):
+    [64, 3, 4] for exponents 2 and 3 at position 0 of [2, 3, 4], and -8 for exponents 2 and 1/2
+    at -8 (not (64) ** 0.5). Values and derivatives from JAX 0.10 where it has them."""
+    x = np.array([2.0, 3.0, 4.0])
+    twice = np.array([0, 0])
+    for f in (lambda x, v, i: fnp.at(x)[i].power(v), ft.jit(lambda x, v, i: fnp.at(x)[i].power(v))):
+        np.testing.assert_array_equal(f(x, np.array([2.0, 3.0]), twice), [64.0, 3.0, 4.0])
+        np.testing.assert_array_equal(f(x, np.array([2.0, 0.5]), np.array([0, 2])), [4.0, 3.0, 2.0])
+        np.testing.assert_array_equal(f(np.array([-8.0]), np.array([2.0, 0.5]), twice), [-8.0])
+    np.testing.assert_array_equal(fnp.at(x)[1].power(2.0), [2.0, 9.0, 4.0])
+    np.testing.assert_array_equal(fnp.at(np.array([2, 3]))[0].power(3), [8, 3])
+    assert fnp.at(x.astype(np.float32))[twice].power(np.array([2.0, 3.0])).dtype == np.float32
+    # d/dx x ** 6 = 6 x ** 5 = 192 at 2 (JAX's gradient); the exponents' derivative, which JAX
+    # does not have at a repeat: d/da x ** (a b) = b log(x) x ** (a b)
+    g = ft.grad(lambda x: fnp.sum(fnp.at(x)[twice].power(np.array([2.0, 3.0]))))(x)
+    np.testing.assert_allclose(g, [192.0, 1.0, 1.0], rtol=1e-15)
+    g = ft.grad(lambda v: fnp.sum(fnp.at(x)[twice].power(v)))(np.array([2.0, 3.0]))
+    np.testing.assert_allclose(g, [3 * np.log(2) * 64, 2 * np.log(2) * 64], rtol=1e-14)
+    # an untouched negative entry stays out of the exponents' derivative (no log of it)
+    t = ft.jvp(lambda v: fnp.at(np.array([2.0, -1.0]))[twice].power(v), (np.array([1.0, 1.0]),),
+               (np.ones(2),))[1]
+    np.testing.assert_allclose(t, [2 * 2 * np.log(2), 0.0], rtol=1e-15)
+    both = ft.vmap(lambda x, v: fnp.at(x)[twice].power(v))(np.stack([x, x + 1]),
+                                                            np.array([[2.0, 3.0], [1.0, 2.0]]))
+    np.testing.assert_array_equal(both, [[64.0, 3.0, 4.0], [9.0, 4.0, 5.0]])
+    check_grads(lambda x, v: fnp.at(x)[np.array([0, 2, 0])].power(v), (x, np.array([2.0, 0.5, 1.5])),
+                order=2)
+    check_grads(lambda x, v: fnp.at(x)[np.array([0, 2])].power(v), (x, np.array([2.0, 0.5])), order=2)
+
+
+def test_apply_at_unique_positions_and_a_repeat_refused():
+    x = np.array([2.0, 3.0, 4.0])
+    np.testing.assert_allclose(fnp.at(x)[np.array([0, 2])].apply(fnp.sin), [np.sin(2.0), 3.0, np.sin(4.0)],
+                               rtol=1e-15)
+    np.testing.assert_allclose(ft.jit(lambda x: fnp.at(x)[1:].apply(fnp.exp))(x), [2.0, np.exp(3.0), np.exp(4.0)],
+                               rtol=1e-15)
+    # func maps each value on its own, as JAX's: v - mean(v) of one number is 0
+    np.testing.assert_array_equal(fnp.at(x)[np.array([0, 2])].apply(lambda v: v - fnp.mean(v)), [0.0, 3.0, 0.0])
+    g = ft.grad(lambda x: fnp.sum(fnp.at(x)[np.array([2, 0])].apply(fnp.sin)))(x)
+    np.testing.assert_allclose(g, [np.cos(2.0), 1.0, np.cos(4.0)], rtol=1e-15)
+    check_grads(lambda x: fnp.at(x)[np.array([2, 0])].apply(fnp.sin), (x,), order=2)
+    # JAX applies func once per repeat: refused rather than applied once
+    with pytest.raises(ValueError, match="the index repeats a position, or is traced"):
+        fnp.at(x)[np.array([0, 0])].apply(lambda v: v * 2)
+    with pytest.raises(ValueError, match="the index repeats a position, or is traced"):
+        ft.jit(lambda x, i: fnp.at(x)[i].apply(fnp.sin))(x, np.array([0, 1]))
+    with pytest.raises(ValueError, match=r"func must map a number to a number, but it maps one to shape \(2,\)"):
+        fnp.at(x)[np.array([0, 2])].apply(lambda v: fnp.stack([v, v]))
