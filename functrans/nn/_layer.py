@@ -13,6 +13,7 @@ Two optional traits change ``apply``'s signature, and each layer declares them:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any, ClassVar, NoReturn
 
 import functrans.numpy as fnp
@@ -89,7 +90,7 @@ def check_param_shapes(layer: str, params: Any, expected: dict[str, tuple],
     (``expected``, by name; absent names are skipped): broadcasting would otherwise apply a
     weight of shape ``(1,)`` to every feature without a word. Shape tuples only: cheap."""
     for name, shape in expected.items():
-        value = params.get(name) if isinstance(params, dict) else None
+        value = params.get(name) if isinstance(params, Mapping) else None
         if value is not None and tuple(fnp.shape(value)) != shape:
             kind = "parameter" if made_by == "init(key)" else "entry"
             raise ValueError(f"{layer}: {kind} {name!r} has shape {tuple(fnp.shape(value))}, but this "

@@ -63,20 +63,24 @@ def _ntuple(value: IntOrTuple, n: int, name: str, layer: str, minimum: int = 1) 
 
 
 def _padding_pairs(padding: Padding, kernel: tuple, dilation: tuple, stride: tuple,
-                   layer: str) -> tuple:
+                   layer: str, spatial: tuple | None = None) -> tuple | None:
     """``((lo, hi), ...)`` per spatial axis, for an int/tuple/'valid'/'same' padding (in
-    either case: PyTorch spells them in lower case, JAX and flax in upper case)."""
+    either case: PyTorch spells them in lower case, JAX and flax in upper case). A strided
+    'same' depends on the input's ``spatial`` shape: ``None`` without it."""
     n = len(kernel)
     if isinstance(padding, str):
         mode = padding.lower()
         if mode == "valid":
             return ((0, 0),) * n
         if mode == "same":
-            if any(s != 1 for s in stride):
-                raise ValueError(f"{layer}: padding='same' needs stride 1 (as in PyTorch), got "
-                                 f"stride={stride}; pad explicitly for strided layers")
-            # PyTorch puts the odd extra element of padding at the end.
-            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            # JAX's rule: ceil(size / stride) outputs, the padding they need split with the
+            # odd element at the end (PyTorch's too, which has stride 1 only)
+            if any(s != 1 for s in stride) and spatial is None:
+                return None
+            sizes = spatial if spatial is not None else (1,) * n
+            totals = [max((-(-size // s) - 1) * s + d * (k - 1) + 1 - size, 0) if s != 1
+                      else d * (k - 1)
+                      for size, k, d, s in zip(sizes, kernel, dilation, stride)]
             return tuple((t // 2, t - t // 2) for t in totals)
         raise ValueError(f"{layer}: padding must be an int, a tuple, 'valid' or 'same', got "
                          f"{padding!r}")
@@ -193,6 +197,9 @@ class _ConvNd(Layer):
         kernel, stride, dilation, pads = self._geometry
         name = type(self).__name__
         x, added = _check_input(x, self.in_channels, self._nd, name)
+        if pads is None:  # a strided 'same': the padding depends on the input's size
+            pads = _padding_pairs(self.padding, kernel, dilation, stride, name,
+                                  tuple(fnp.shape(x)[2:]))
         expected = (self.out_channels, self.in_channels // self.groups) + kernel
         if fnp.shape(params["weight"]) != expected:  # the padding was made for this kernel
             raise ValueError(f"{name}: weight must have shape {expected} (out_channels, "
@@ -218,9 +225,10 @@ class Conv2d(_ConvNd):
         out_channels: Channels of the output.
         kernel_size: An int or a pair.
         stride: An int or a pair.
-        padding: An int, a pair, ``"valid"`` (none) or ``"same"`` (output size = input size;
-            stride 1 only; an odd total puts the extra zero at the end, as PyTorch and JAX).
-            The strings in either case (JAX's ``"SAME"``, ``"VALID"``).
+        padding: An int, a pair, ``"valid"`` (none) or ``"same"`` (output size = input size
+            over the stride, rounded up, as JAX; PyTorch has it for stride 1 only; an odd
+            total puts the extra zero at the end, as both). The strings in either case
+            (JAX's ``"SAME"``, ``"VALID"``).
         dilation: Spacing between kernel elements, an int or a pair.
         groups: Split the channels into this many independent convolutions.
         bias: Whether to add a bias.

@@ -760,11 +760,24 @@ def test_conv_padding_strings_in_either_case(spelling):
         np.testing.assert_array_equal(upper.apply(params, inp), lower.apply(params, inp))
         if spelling.lower() == "same":
             assert upper.apply(params, inp).shape[2:] == inp.shape[2:]
-    if spelling.lower() == "same":
-        with pytest.raises(ValueError, match="padding='same' needs stride 1"):
-            nn.Conv2d(1, 1, 3, stride=2, padding=spelling)
     with pytest.raises(ValueError, match="padding must be an int, a tuple, 'valid' or 'same'"):
         nn.Conv2d(1, 1, 3, padding=spelling + "X")
+
+
+@pytest.mark.parametrize("size, pads", [(5, (1, 1)), (6, (0, 1)), (7, (1, 1))])
+def test_strided_same_padding_is_jaxs(size, pads):
+    # ceil(size / 2) outputs for a kernel of 3 with stride 2, the padding they need split with
+    # the odd element at the end: jax.lax.conv_general_dilated(..., (2, 2), "SAME") agrees to
+    # 1e-15 (PyTorch refuses a strided 'same')
+    layer = nn.Conv2d(2, 3, 3, stride=2, padding="SAME")
+    params = layer.init(random.key(2))
+    x = rng(size).normal(size=(2, 2, size, 4))
+    y = layer.apply(params, x)
+    assert y.shape == (2, 3, -(-size // 2), 2)
+    ref = conv_ref(x, params["weight"], params["bias"], (2, 2), (pads, (0, 1)), (1, 1), 1)
+    np.testing.assert_allclose(y, ref, rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(ft.jit(layer.apply)(params, x), y, rtol=1e-14, atol=1e-14)
+    check_grads(layer.apply, (params, x[:1]), order=2)
 
 
 def test_conv_same_padding_matches_jax_with_an_even_dilated_kernel():
@@ -819,8 +832,6 @@ def test_conv1d_matches_definition_and_gradients():
 def test_conv_errors():
     with pytest.raises(ValueError, match="divisible by groups"):
         nn.Conv2d(3, 4, 3, groups=2)
-    with pytest.raises(ValueError, match="needs stride 1"):
-        nn.Conv2d(1, 1, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="kernel_size must be an int or a tuple of 2"):
         nn.Conv2d(1, 1, (3, 3, 3))
     with pytest.raises(TypeError, match="stride must be an int or a tuple of 2 ints, got True"):
