@@ -4,7 +4,9 @@
 regularized incomplete beta and gamma functions ``betainc``, ``gammainc``, ``gammaincc``,
 ``gammaincinv`` (and
 ``gammainc_grad_a``, the derivative of ``gammainc`` in ``a``), the
-Hurwitz zeta function ``zeta`` and the dilogarithm ``spence``.
+Hurwitz zeta function ``zeta``, the dilogarithm ``spence``, the scaled complementary error
+function ``erfcx``, Dawson's integral ``dawsn``, the exponential integrals ``exp1``, ``expi``,
+``expn`` and the Pochhammer symbol ``poch``.
 
 Values come from SciPy (``scipy.special``) when it is installed; SciPy is not a dependency
 of functrans, so without it these primitives raise an error that says to
@@ -326,6 +328,66 @@ def _spence_derivative(z):
 spence_p = _special("spence")
 defjvp(spence_p, lambda t, z: mul(t, _spence_derivative(z)))
 
+# --- erfcx(x) = exp(x^2) erfc(x): d/dx = 2 x erfcx(x) - 2 / sqrt(pi) ------------------------------
+erfcx_p = _special("erfcx")
+defjvp_with_output(erfcx_p, lambda t, out, x: mul(t, sub(mul(mul(2.0, x), out), _TWO_OVER_SQRT_PI)))
+
+# --- dawsn(x) = exp(-x^2) integral from 0 to x of exp(t^2): d/dx = 1 - 2 x dawsn(x) ----------------
+dawsn_p = _special("dawsn")
+defjvp_with_output(dawsn_p, lambda t, out, x: mul(t, sub(1.0, mul(mul(2.0, x), out))))
+
+# --- exp1(x) = E_1(x) = integral from x to inf of exp(-t) / t: d/dx = -exp(-x) / x -----------------
+exp1_p = _special("exp1")
+defjvp(exp1_p, lambda t, x: mul(t, neg(div(exp(neg(x)), x))))
+
+# --- expi(x) = Ei(x) = the principal value of the integral from -inf to x of exp(t) / t:
+# d/dx = exp(x) / x ------------------------------------------------------------------------------
+expi_p = _special("expi")
+defjvp(expi_p, lambda t, x: mul(t, div(exp(x), x)))
+
+
+# --- expn(n, x) = E_n(x) = integral from 1 to inf of exp(-x t) / t^n (n an integer; SciPy truncates
+# a float n toward zero): d/dx = -E_{n-1}(x), where E_{-1}(x) = exp(-x) (1 + x) / x^2 (SciPy's expn
+# gives NaN for n < 0). No derivative in n (it is an integer). -------------------------------------
+def _expn_impl(n, x):
+    like = x if hasattr(x, "dtype") else n
+    xp = array_module(like)
+    # truncated here, and -1 (NaN out, as SciPy) for NaN, inf and orders outside the C int range,
+    # where SciPy's own cast would warn
+    if hasattr(n, "dtype"):
+        if n.dtype.kind in "fc":
+            n = xp.where(abs(n) < 2.0 ** 31, xp.trunc(n), -1.0)
+    else:
+        n = float(math.trunc(n)) if abs(n) < 2.0 ** 31 else -1.0
+    out = _special_module(like, "expn").expn(n, x)
+    dtype = getattr(x, "dtype", None)
+    if dtype is not None and dtype.kind == "f" and out.dtype != dtype:
+        out = out.astype(dtype)  # an integer (or float64) n keeps a float32 x float32, as JAX
+    return out
+
+
+SPECIAL_FUNCTIONS.append("expn")
+expn_p = elementwise("expn", _expn_impl)
+
+
+def _expn_derivative(n, x):
+    e_minus_one = div(mul(exp(neg(x)), add(1.0, x)), mul(x, x))
+    if _is_python_number(n):  # decided on the host: n - 1 stays a Python number, on no device
+        return neg(e_minus_one) if math.isfinite(n) and math.trunc(n) == 0 else neg(expn_p.bind(n - 1.0, x))
+    at_zero = eq(n, 0.0)
+    return select(at_zero, neg(e_minus_one), neg(expn_p.bind(select(at_zero, 1.0, sub(n, 1.0)), x)))
+
+
+defjvp(expn_p, _not_differentiable_in("expn", "n", "n is an integer order: pass it as a constant"),
+       lambda t, n, x: mul(t, _expn_derivative(n, x)))
+
+# --- poch(z, m) = Gamma(z + m) / Gamma(z) (the Pochhammer symbol): d/dz = poch (digamma(z + m) -
+# digamma(z)), d/dm = poch digamma(z + m) ----------------------------------------------------------
+poch_p = _special_n("poch")
+defjvp(poch_p,
+       lambda t, z, m: mul(t, mul(poch_p.bind(z, m), sub(digamma(add(z, m)), digamma(z)))),
+       lambda t, z, m: mul(t, mul(poch_p.bind(z, m), digamma(add(z, m)))))
+
 xlogy = xlogy_p.bind
 xlog1py = xlog1py_p.bind
 gamma = gamma_p.bind
@@ -348,6 +410,12 @@ i1 = i1_p.bind
 i0e = i0e_p.bind
 i1e = i1e_p.bind
 log_ndtr = log_ndtr_p.bind
+erfcx = erfcx_p.bind
+dawsn = dawsn_p.bind
+exp1 = exp1_p.bind
+expi = expi_p.bind
+expn = expn_p.bind
+poch = poch_p.bind
 
 
 def polygamma(n: int, x):

@@ -2,11 +2,12 @@
 
 ``erf``, ``erfc``, ``erfinv``, ``gamma``, ``gammaln``, ``digamma``, ``polygamma``, ``i0``,
 ``i1``, ``i0e``, ``i1e``, ``log_ndtr``, ``betaln``, ``betainc``, ``gammainc``, ``gammaincc``,
-``zeta`` and ``spence`` take their values from SciPy when it is installed (an error says to
+``zeta``, ``spence``, ``erfcx``, ``dawsn``, ``exp1``, ``expi``, ``expn`` and ``poch`` take
+their values from SciPy when it is installed (an error says to
 ``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
 ``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr``, ``ndtri``,
 ``multigammaln``, ``gammasgn``, ``loggamma``, ``factorial``, ``comb``, ``beta``, ``entr``,
-``rel_entr``, ``kl_div`` and the spherical harmonics
+``rel_entr``, ``kl_div``, ``boxcox``, ``boxcox1p`` and the spherical harmonics
 ``sph_harm_y`` and ``sph_harm`` are built on those and on functrans.numpy. Values at special
 points (poles, 0, infinities, NaN) are SciPy's.
 """
@@ -32,10 +33,11 @@ from functrans.scipy._util import as_float
 from functrans.typing import Array, ArrayLike
 
 __all__ = [
-    "beta", "betainc", "betaln", "comb", "digamma", "entr", "erf", "erfc", "erfinv", "expit", "factorial",
+    "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma", "entr", "erf", "erfc",
+    "erfcx", "erfinv", "exp1", "expi", "expit", "expn", "factorial",
     "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div",
     "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-    "polygamma", "psi", "rel_entr", "softmax", "sph_harm", "sph_harm_y", "spence", "xlog1py", "xlogy",
+    "poch", "polygamma", "psi", "rel_entr", "softmax", "sph_harm", "sph_harm_y", "spence", "xlog1py", "xlogy",
     "zeta",
 ]
 
@@ -60,6 +62,31 @@ def erfc(x: ArrayLike) -> Array:
         1.0
     """
     return _sp.erfc(as_float(x))
+
+
+def erfcx(x: ArrayLike) -> Array:
+    """The scaled complementary error function ``exp(x**2) * erfc(x)``, without overflow for
+    large ``x`` (where it tends to ``1 / (x sqrt(pi))``); its derivative is
+    ``2 x erfcx(x) - 2 / sqrt(pi)``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.erfcx(0.0)), round(float(fsp.erfcx(1e5)) * 1e5, 12)  # tends to 1 / (x sqrt(pi))
+        (1.0, 0.56418958352)
+    """
+    return _sp.erfcx(as_float(x))
+
+
+def dawsn(x: ArrayLike) -> Array:
+    """Dawson's integral ``exp(-x**2) * integral from 0 to x of exp(t**2)``; its derivative is
+    ``1 - 2 x dawsn(x)``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.dawsn(1.0)), 12)
+        0.538079506913
+    """
+    return _sp.dawsn(as_float(x))
 
 
 def erfinv(y: ArrayLike) -> Array:
@@ -508,6 +535,118 @@ def spence(z: ArrayLike) -> Array:
         0.0
     """
     return _sp.spence(as_float(z))
+
+
+def exp1(x: ArrayLike) -> Array:
+    """The exponential integral ``E_1(x)``, the integral from ``x`` to ``inf`` of
+    ``exp(-t) / t`` (``inf`` at 0, NaN for ``x < 0``, as SciPy for real input); its derivative
+    is ``-exp(-x) / x``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.exp1(1.0)), 12)
+        0.219383934396
+    """
+    return _sp.exp1(as_float(x))
+
+
+def expi(x: ArrayLike) -> Array:
+    """The exponential integral ``Ei(x)``, the principal value of the integral from ``-inf``
+    to ``x`` of ``exp(t) / t`` (``-inf`` at 0); its derivative is ``exp(x) / x``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> round(float(fsp.expi(1.0)), 12)
+        1.895117816356
+    """
+    return _sp.expi(as_float(x))
+
+
+def expn(n: ArrayLike, x: ArrayLike) -> Array:
+    """The generalized exponential integral ``E_n(x)``, the integral from 1 to ``inf`` of
+    ``exp(-x t) / t**n``, for an integer order ``n >= 0`` (a float ``n`` is truncated toward
+    zero, as SciPy; NaN for ``n < 0`` or ``x < 0``). ``n`` broadcasts against ``x`` and may be
+    traced; the result has ``x``'s float dtype (float32 stays float32). Differentiable in ``x``
+    (``-E_{n-1}(x)``, for ``n = 0`` too); differentiating in ``n`` raises ``UnsupportedError``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> [round(v, 12) for v in fsp.expn(np.array([0, 1, 2]), 1.0).tolist()]
+        [0.367879441171, 0.219383934396, 0.148495506776]
+    """
+    return _sp.expn(as_float(n), as_float(x))
+
+
+def poch(z: ArrayLike, m: ArrayLike) -> Array:
+    """The Pochhammer symbol (rising factorial) ``Gamma(z + m) / Gamma(z)``, SciPy's values
+    (finite where the ratio is, at the poles of the gamma functions too). Differentiable in
+    both arguments: ``poch (digamma(z + m) - digamma(z))`` in ``z`` and
+    ``poch digamma(z + m)`` in ``m``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> float(fsp.poch(3.0, 2.0)), float(fsp.poch(-2.0, 1.0))  # 3 * 4 and -2
+        (12.0, -2.0)
+    """
+    return _sp.poch(as_float(z), as_float(m))
+
+
+# The first terms of (exp(u) - 1) / u = sum over k >= 0 of u**k / (k + 1)!; below |u| = 1e-3 the
+# next term is under 1e-21 of the sum, and the sum is smooth in lambda through lambda = 0.
+_EXPRELR_TERMS = (1.0, 1.0 / 2.0, 1.0 / 6.0, 1.0 / 24.0, 1.0 / 120.0, 1.0 / 720.0)
+
+
+def _box_cox(log_x: Array, lmbda: Array) -> Array:
+    """``(exp(lmbda log_x) - 1) / lmbda``: a Taylor series in ``u = lmbda log_x`` for small
+    ``|u|`` (and ``lmbda = 0``, where it is ``log_x``), ``expm1(u) / lmbda`` elsewhere, and
+    above ``u = 709`` (where ``expm1`` overflows but the quotient may not)
+    ``sign(lmbda) exp(u - log|lmbda|) - 1 / lmbda``, as SciPy."""
+    u = lmbda * log_x
+    # SciPy takes log_x itself for |lmbda| < 1e-19 (so (0**lmbda - 1) / lmbda is -inf there)
+    small = fnp.logical_or(fnp.less(fnp.abs(u), 1e-3), fnp.less(fnp.abs(lmbda), 1e-19))
+    finite_log = fnp.where(fnp.isfinite(log_x), log_x, 0.0)
+    u_small = fnp.where(small, lmbda * finite_log, 0.0)  # 0 * inf would be NaN
+    series = _EXPRELR_TERMS[-1]
+    for c in reversed(_EXPRELR_TERMS[:-1]):
+        series = series * u_small + c
+    safe_lmbda = fnp.where(small, 1.0, lmbda)
+    safe_u = fnp.where(small, 0.0, u)
+    big = fnp.greater(safe_u, 709.0)
+    power = fnp.where(big, fnp.sign(safe_lmbda) * fnp.exp(fnp.where(big, safe_u, 0.0) - fnp.log(fnp.abs(safe_lmbda)))
+                      - 1.0 / safe_lmbda, fnp.expm1(fnp.where(big, 0.0, safe_u)) / safe_lmbda)
+    return fnp.where(small, log_x * series, power)
+
+
+def _weak_pair(x: Array, lmbda: Array) -> tuple[Array, Array]:
+    return _weak_as(x, lmbda), _weak_as(lmbda, x)
+
+
+def boxcox(x: ArrayLike, lmbda: ArrayLike) -> Array:
+    """The Box-Cox transformation ``(x**lmbda - 1) / lmbda``, ``log(x)`` for ``lmbda = 0``;
+    NaN for ``x < 0``, as SciPy. Differentiable in ``x`` and ``lmbda``, smoothly through
+    ``lmbda = 0`` (where the derivative in ``lmbda`` is ``log(x)**2 / 2``).
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> fsp.boxcox(np.array([1.0, 4.0]), 0.5).tolist()
+        [0.0, 2.0]
+    """
+    x, lmbda = _weak_pair(as_float(x), as_float(lmbda))
+    return _box_cox(fnp.log(x), lmbda)
+
+
+def boxcox1p(x: ArrayLike, lmbda: ArrayLike) -> Array:
+    """The Box-Cox transformation of ``1 + x``, ``((1 + x)**lmbda - 1) / lmbda``
+    (``log1p(x)`` for ``lmbda = 0``), accurate for small ``x``; NaN for ``x < -1``, as SciPy.
+    Differentiable in ``x`` and ``lmbda``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp, numpy as np
+        >>> fsp.boxcox1p(np.array([0.0, 3.0]), 0.5).tolist()
+        [0.0, 2.0]
+    """
+    x, lmbda = _weak_pair(as_float(x), as_float(lmbda))
+    return _box_cox(fnp.log1p(x), lmbda)
 
 
 def multigammaln(a: ArrayLike, d: int) -> Array:

@@ -374,3 +374,124 @@ def test_gamma_family_derivatives():
     # off the domain the derivative is 0, not NaN; gammasgn is piecewise constant
     np.testing.assert_array_equal(ft.grad(lambda v: fsp.loggamma(v).sum())(np.array([-1.0, 0.0])), [0.0, 0.0])
     np.testing.assert_array_equal(ft.grad(lambda v: fsp.gammasgn(v).sum())(np.array([-1.5, 2.0])), [0.0, 0.0])
+
+
+# --- erfcx, dawsn, exp1, expi, expn, poch, boxcox, boxcox1p -------------------------------------
+def _regime_values(rng, size, lo_exp=-300, hi_exp=300):
+    """Values over every regime: tiny, moderate and huge magnitudes of both signs, and zeros."""
+    magnitudes = np.concatenate([10.0 ** rng.uniform(lo_exp, hi_exp, size), rng.uniform(0.0, 40.0, size)])
+    return np.concatenate([magnitudes, -magnitudes, [0.0, -0.0]])
+
+
+@pytest.mark.parametrize("name", ["erfcx", "dawsn", "exp1", "expi"])
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=8)
+def test_new_unary_functions_are_scipys_in_every_regime(name, seed):
+    x = _regime_values(np.random.default_rng(seed), 60)
+    fn, ref = getattr(fsp, name), getattr(ss, name)
+    np.testing.assert_allclose(fn(x), ref(x), rtol=1e-14, atol=0, equal_nan=True)
+    x32 = x.astype(np.float32)
+    got = fn(x32)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, ref(x32), rtol=1e-6, atol=0, equal_nan=True)
+    assert fn(np.arange(1, 4)).dtype == np.float64  # integers promote as in SciPy
+    np.testing.assert_array_equal(ft.jit(fn)(x), fn(x))
+    np.testing.assert_array_equal(ft.vmap(fn)(x[:8]), fn(x[:8]))
+
+
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=8)
+def test_expn_poch_boxcox_are_scipys_in_every_regime(seed):
+    rng = np.random.default_rng(seed)
+    x = np.abs(_regime_values(rng, 20, -30, 3))
+    n = np.array([0, 1, 2, 3, 7, 40, -1])[:, None]
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose(fsp.expn(n, x), ss.expn(n, x), rtol=1e-14, atol=0, equal_nan=True)
+        got = fsp.expn(n, x.astype(np.float32))
+        assert got.dtype == np.float32  # an integer order keeps float32, as JAX
+        np.testing.assert_allclose(got, ss.expn(n, x.astype(np.float32)).astype(np.float32), rtol=1e-6,
+                                   equal_nan=True)
+        z = np.concatenate([rng.uniform(-10, 10, 12), [-3.0, -2.5, -1.0, 0.0, 0.5, 1e-8, 150.0]])[:, None]
+        m = np.concatenate([rng.uniform(-10, 10, 12), [-1.0, 0.0, 1.0, 2.0, 0.5, 200.0]])[None]
+        np.testing.assert_allclose(fsp.poch(z, m), ss.poch(z, m), rtol=1e-13, atol=0, equal_nan=True)
+        lm = np.concatenate([rng.uniform(-5, 5, 8), 10.0 ** rng.uniform(-25, 0, 8), -(10.0 ** rng.uniform(-25, 0, 8)),
+                             [0.0, 1e-3, -1e-3, 1.2e-3, 80.0, 300.0]])[None]
+        xs = np.concatenate([x, [1.0, np.inf, np.nan, 0.0, -1.0]])[:, None]
+        np.testing.assert_allclose(fsp.boxcox(xs, lm), ss.boxcox(xs, lm), rtol=1e-13, atol=0, equal_nan=True)
+        x1 = np.concatenate([x - 1.0, np.expm1(-x), [-1.0, -2.0]])[:, None]
+        np.testing.assert_allclose(fsp.boxcox1p(x1, lm), ss.boxcox1p(x1, lm), rtol=1e-12, atol=0, equal_nan=True)
+
+
+NEW_SPECIAL_POINTS = np.concatenate([SPECIAL_POINTS, [1e-300, 1e-20, 30.0, 700.0, 1e300, -30.0, -1e300]])
+
+
+@pytest.mark.parametrize("name", ["erfcx", "dawsn", "exp1", "expi"])
+def test_new_unary_functions_special_points_as_scipy(name, backend):
+    with np.errstate(all="ignore"):
+        expected = getattr(ss, name)(NEW_SPECIAL_POINTS)
+        got = getattr(fsp, name)(backend.put(NEW_SPECIAL_POINTS))
+    backend.check_placed(got)
+    np.testing.assert_array_equal(backend.get(got), expected)
+
+
+@pytest.mark.parametrize("name", ["poch", "boxcox", "boxcox1p", "expn"])
+def test_new_binary_functions_special_points_as_scipy(name, backend):
+    a, b = np.meshgrid(NEW_SPECIAL_POINTS, NEW_SPECIAL_POINTS)
+    with np.errstate(all="ignore"):
+        # SciPy's expn truncates a float order (with a warning), NaN for orders outside the C ints
+        order = np.where(np.abs(a) < 2.0 ** 31, np.trunc(np.nan_to_num(a, nan=-1.0)), -1.0)
+        expected = getattr(ss, name)(order if name == "expn" else a, b)
+        got = getattr(fsp, name)(*backend.put((a, b)))
+    backend.check_placed(got)
+    np.testing.assert_allclose(backend.get(got), expected, rtol=1e-14, atol=0, equal_nan=True)
+
+
+def test_new_functions_derivatives():
+    x = np.array([0.2, 1.0, 3.5, 12.0])
+    for fn in (fsp.erfcx, fsp.dawsn, fsp.expi):
+        check_grads(fn, (np.concatenate([x, -x]),), order=2, modes=("fwd", "rev"))
+    check_grads(fsp.exp1, (x,), order=2, modes=("fwd", "rev"))
+    for n in (0, 1, 2, 5):  # n = 0 too, where d/dx E_0 = -exp(-x) (1 + x) / x**2
+        check_grads(lambda v, n=n: fsp.expn(n, v), (x,), order=2, modes=("fwd", "rev"))
+        check_grads(lambda v, n=n: fsp.expn(np.full(4, n), v), (x,), order=2, modes=("fwd", "rev"))
+    check_grads(fsp.poch, (np.array([0.5, 2.0, 3.3, -1.5]), np.array([1.0, -0.5, 2.2, 2.0])), order=2)
+    lm = np.array([0.0, 1e-8, -1e-4, 1e-3, 0.5, -2.0])
+    check_grads(fsp.boxcox, (np.array([0.3, 2.0, 5.0, 1.5, 0.7, 3.0]), lm), order=2, modes=("fwd", "rev"))
+    check_grads(fsp.boxcox1p, (np.array([-0.7, 1e-6, 4.0, 0.5, 2.0, -0.2]), lm), order=2, modes=("fwd", "rev"))
+    # through lmbda = 0, where the series takes over: log(x)**2 / 2 and log(x)**3 / 3
+    assert float(ft.grad(fsp.boxcox, argnums=1)(2.0, 0.0)) == pytest.approx(np.log(2.0) ** 2 / 2, rel=1e-14)
+    d2 = ft.grad(ft.grad(fsp.boxcox, argnums=1), argnums=1)(2.0, 0.0)
+    assert float(d2) == pytest.approx(np.log(2.0) ** 3 / 3, rel=1e-14)
+    assert float(ft.grad(lambda v: fsp.expn(0, v))(0.5)) == pytest.approx(-np.exp(-0.5) * 1.5 / 0.25, rel=1e-14)
+    assert float(ft.grad(fsp.erfcx)(0.0)) == pytest.approx(-2 / np.sqrt(np.pi), rel=1e-15)
+
+
+def test_new_functions_under_jit_and_vmap_and_on_backends(backend):
+    x = np.array([0.3, 1.0, 4.0])
+    n, lm = np.array([0, 1, 3]), np.array([0.0, 0.5, -1.5])
+    cases = [(fsp.erfcx, (x,)), (fsp.dawsn, (x,)), (fsp.exp1, (x,)), (fsp.expi, (x,)), (fsp.expn, (n, x)),
+             (fsp.poch, (x, lm)), (fsp.boxcox, (x, lm)), (fsp.boxcox1p, (x, lm))]
+    for fn, args in cases:
+        placed = backend.put(args)
+        eager = fn(*placed)
+        backend.check_placed(eager, fn.__name__)
+        for other in (ft.jit(fn)(*placed), ft.vmap(fn)(*placed)):
+            backend.check_placed(other, fn.__name__)
+            np.testing.assert_array_equal(backend.get(other), backend.get(eager))
+        if fn is fsp.expn:  # differentiable in x only
+            check_grads(lambda v, order=placed[0]: fsp.expn(order, v), placed[1:], order=1, atol=1e-6, rtol=1e-6)
+        else:
+            check_grads(fn, placed, order=1, atol=1e-6, rtol=1e-6)
+
+
+def test_expn_is_not_differentiable_in_its_order_and_float32_stays_float32():
+    from functrans.errors import UnsupportedError
+
+    with pytest.raises(UnsupportedError, match="expn is not differentiable in n"):
+        ft.grad(fsp.expn)(2.0, 1.0)
+    x32 = np.array([0.5, 2.0], np.float32)
+    for fn in (lambda v: fsp.boxcox(v, 0.5), lambda v: fsp.boxcox1p(v, 0.0), lambda v: fsp.poch(v, 2),
+               lambda v: fsp.expn(np.array([1, 2]), v), fsp.erfcx, fsp.dawsn, fsp.exp1, fsp.expi):
+        assert fn(x32).dtype == np.float32
+        assert ft.jit(fn)(x32).dtype == np.float32
+        assert ft.grad(lambda v, fn=fn: fn(v).sum())(x32).dtype == np.float32

@@ -26,7 +26,9 @@ _UNARY = [
     ("digamma", _special_ref("digamma"), POSITIVE), ("i0", _special_ref("i0"), ANY),
     ("i1", _special_ref("i1"), ANY), ("i0e", _special_ref("i0e"), NONZERO),
     ("i1e", _special_ref("i1e"), NONZERO), ("log_ndtr", _special_ref("log_ndtr"), ANY),
-    ("ndtri", _special_ref("ndtri"), Domain(0.05, 0.95)),
+    ("ndtri", _special_ref("ndtri"), Domain(0.05, 0.95)), ("erfcx", _special_ref("erfcx"), ANY),
+    ("dawsn", _special_ref("dawsn"), ANY), ("exp1", _special_ref("exp1"), POSITIVE),
+    ("expi", _special_ref("expi"), NONZERO),
 ]
 _BINARY = [
     ("xlogy", _special_ref("xlogy"), (ANY, POSITIVE)), ("xlog1py", _special_ref("xlog1py"), (ANY, POSITIVE)),
@@ -92,6 +94,12 @@ def _gammainc_grad_a_ref(x, *, a):
     return np.vectorize(one, otypes=[np.float64])(x.astype(np.float64))
 
 
+def _expn_ref(x, *, n):
+    import scipy.special
+
+    return scipy.special.expn(n, x)
+
+
 def _zeta_ref(q, *, x):
     import scipy.special
 
@@ -114,6 +122,10 @@ PRIMITIVES += [
     prim_spec("zeta", lambda q, *, x: P.zeta_p.bind(x, q), _same_dtype(_zeta_ref), 1,
               _with_floats(1, x=st.floats(1.5, 4.0)), domain=POSITIVE, tol=_TOL5),
     prim_spec("spence", binds(P.spence_p), _special_ref("spence"), 1, same_shapes(1), domain=POSITIVE),
+    prim_spec("expn", lambda x, *, n: P.expn_p.bind(float(n), x), _same_dtype(_expn_ref), 1,
+              same_shapes(1).flatmap(lambda sp: st.integers(0, 4).map(lambda n: (sp[0], {"n": n}))),
+              domain=POSITIVE),
+    prim_spec("poch", binds(P.poch_p), _special_ref("poch"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
 ]
 
 
@@ -157,6 +169,18 @@ FUNCTIONS: list[OpSpec] = [
     OpSpec("fsp.entr", _fsp("entr"), _special_ref("entr"), 1, same_shapes(1), domain=POSITIVE),
     OpSpec("fsp.rel_entr", _fsp("rel_entr"), _special_ref("rel_entr"), 2, broadcast_shapes(2), domain=POSITIVE),
     OpSpec("fsp.kl_div", _fsp("kl_div"), _special_ref("kl_div"), 2, broadcast_shapes(2), domain=POSITIVE),
+    OpSpec("fsp.erfcx", _fsp("erfcx"), _special_ref("erfcx"), 1, same_shapes(1), domain=ANY),
+    OpSpec("fsp.dawsn", _fsp("dawsn"), _special_ref("dawsn"), 1, same_shapes(1), domain=ANY),
+    OpSpec("fsp.exp1", _fsp("exp1"), _special_ref("exp1"), 1, same_shapes(1), domain=POSITIVE),
+    OpSpec("fsp.expi", _fsp("expi"), _special_ref("expi"), 1, same_shapes(1), domain=NONZERO),
+    OpSpec("fsp.expn", lambda x, *, n: _fsp("expn")(n, x), _same_dtype(_expn_ref), 1,
+           same_shapes(1).flatmap(lambda sp: st.integers(0, 4).map(lambda n: (sp[0], {"n": n}))), domain=POSITIVE),
+    OpSpec("fsp.poch", _fsp("poch"), _special_ref("poch"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
+    OpSpec("fsp.boxcox", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
+    OpSpec("fsp.boxcox[small lmbda]", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2),
+           domain=(POSITIVE, Domain(-1e-3, 1e-3))),
+    OpSpec("fsp.boxcox1p", _fsp("boxcox1p"), _special_ref("boxcox1p"), 2, broadcast_shapes(2),
+           domain=(Domain(-0.5, 3.0), ANY)),
 ]
 
 
