@@ -6,15 +6,19 @@
 their values from SciPy when it is installed (an error says to
 ``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
 ``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr``, ``ndtri``,
-``multigammaln``, ``gammasgn``, ``loggamma``, ``factorial``, ``comb``, ``beta``, ``entr``,
+``multigammaln``, ``gammasgn``, ``bernoulli``, ``loggamma``, ``factorial``, ``comb``, ``beta``, ``entr``,
 ``rel_entr``, ``kl_div``, ``boxcox``, ``boxcox1p`` and the spherical harmonics
 ``sph_harm_y`` and ``sph_harm`` are built on those and on functrans.numpy. Values at special
 points (poles, 0, infinities, NaN) are SciPy's.
 """
 from __future__ import annotations
 
+import decimal
+import functools
 import math
+import operator
 from collections.abc import Callable, Sequence
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -33,7 +37,7 @@ from functrans.scipy._util import as_float
 from functrans.typing import Array, ArrayLike
 
 __all__ = [
-    "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma", "entr", "erf", "erfc",
+    "bernoulli", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma", "entr", "erf", "erfc",
     "erfcx", "erfinv", "exp1", "expi", "expit", "expn", "factorial",
     "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div",
     "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
@@ -647,6 +651,67 @@ def boxcox1p(x: ArrayLike, lmbda: ArrayLike) -> Array:
     """
     x, lmbda = _weak_pair(as_float(x), as_float(lmbda))
     return _box_cox(fnp.log1p(x), lmbda)
+
+
+# Bernoulli numbers up to B_60 exactly, by the Akiyama-Tanigawa algorithm on fractions; above,
+# B_2k = (-1)**(k + 1) 2 (2k)! zeta(2k) / (2 pi)**2k in 60-digit decimal arithmetic, where the
+# zeta series needs a handful of terms. Both are then rounded once to float64.
+_EXACT_UP_TO = 60
+_PI = decimal.Decimal("3.14159265358979323846264338327950288419716939937510582097494459")
+
+
+@functools.lru_cache(maxsize=8)
+def _bernoulli_numbers(n: int) -> tuple[float, ...]:
+    row: list[Fraction] = []
+    numbers: list[float] = []
+    for m in range(min(n, _EXACT_UP_TO) + 1):
+        row.append(Fraction(1, m + 1))
+        for j in range(m, 0, -1):
+            row[j - 1] = j * (row[j - 1] - row[j])
+        numbers.append(float(row[0]))
+    if n >= 1:
+        numbers[1] = -0.5  # SciPy's convention, B_1 = -1/2 (the algorithm gives +1/2)
+    with decimal.localcontext() as context:
+        context.prec = 60
+        context.traps[decimal.Overflow] = False
+        two_pi_squared = (2 * _PI) ** 2
+        scale = 2 * math.factorial(_EXACT_UP_TO) / two_pi_squared ** (_EXACT_UP_TO // 2)
+        for m in range(_EXACT_UP_TO + 1, n + 1):
+            if m % 2:
+                numbers.append(0.0)
+                continue
+            scale = scale * (m - 1) * m / two_pi_squared  # 2 m! / (2 pi)**m
+            zeta, j = decimal.Decimal(1), 2
+            while (term := decimal.Decimal(j) ** -m) > decimal.Decimal(10) ** -62:
+                zeta, j = zeta + term, j + 1
+            value = float(scale * zeta)  # inf beyond the float64 range, as SciPy
+            numbers.append(value if m % 4 == 2 else -value)
+    return tuple(numbers)
+
+
+def bernoulli(n: int) -> Array:
+    """The Bernoulli numbers ``B_0, ..., B_n`` (``n + 1`` of them) in float64, with
+    ``B_1 = -1/2`` as SciPy and JAX; ``inf`` (with the sign) beyond the float64 range, from
+    ``B_260``. Each is the exact number rounded once. ``n`` is a Python integer (a static
+    length, as in JAX), not an array.
+
+    Raises:
+        TypeError: ``n`` is not an integer.
+        ValueError: ``n`` is negative.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> [round(v, 12) for v in fsp.bernoulli(4).tolist()]
+        [1.0, -0.5, 0.166666666667, 0.0, -0.033333333333]
+    """
+    try:
+        count = operator.index(n)
+    except TypeError:
+        raise TypeError(f"bernoulli: n must be a Python integer (the number of terms is static), got "
+                        f"{n!r}; under jit, mark it static or pass a Python int") from None
+    if count < 0:
+        raise ValueError(f"bernoulli: n must be a non-negative integer, got {count}")
+    return np.array(_bernoulli_numbers(count), dtype=np.float64)  # host-metadata: a static length
 
 
 def multigammaln(a: ArrayLike, d: int) -> Array:

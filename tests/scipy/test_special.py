@@ -495,3 +495,33 @@ def test_expn_is_not_differentiable_in_its_order_and_float32_stays_float32():
         assert fn(x32).dtype == np.float32
         assert ft.jit(fn)(x32).dtype == np.float32
         assert ft.grad(lambda v, fn=fn: fn(v).sum())(x32).dtype == np.float32
+
+
+def _exact_bernoulli(n):
+    """B_0..B_n as fractions (Akiyama-Tanigawa), B_1 = -1/2."""
+    from fractions import Fraction
+
+    row, out = [], []
+    for m in range(n + 1):
+        row.append(Fraction(1, m + 1))
+        for j in range(m, 0, -1):
+            row[j - 1] = j * (row[j - 1] - row[j])
+        out.append(row[0])
+    if n >= 1:
+        out[1] = -out[1]
+    return out
+
+
+def test_bernoulli_numbers_are_the_exact_ones_rounded_and_scipys():
+    exact = _exact_bernoulli(300)
+    rounded = [float(b) if abs(b) < np.finfo(np.float64).max else (np.inf if b > 0 else -np.inf) for b in exact]
+    np.testing.assert_array_equal(fsp.bernoulli(300), rounded)  # the exact numbers, rounded once
+    for n in (0, 1, 2, 5, 60, 61, 62, 259, 260, 700):
+        got = fsp.bernoulli(n)
+        assert got.dtype == np.float64 and got.shape == (n + 1,)
+        np.testing.assert_allclose(got, ss.bernoulli(n), rtol=1e-11, atol=0)  # SciPy's are within 2e-12
+    np.testing.assert_array_equal(ft.jit(lambda x: x * fsp.bernoulli(4))(2.0), 2.0 * fsp.bernoulli(4))
+    with pytest.raises(TypeError, match="bernoulli: n must be a Python integer"):
+        fsp.bernoulli(2.5)
+    with pytest.raises(ValueError, match="non-negative"):
+        fsp.bernoulli(-1)
