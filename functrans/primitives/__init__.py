@@ -160,6 +160,8 @@ from functrans.primitives.special import (
     ndtri_p,
     poch_p,
     polygamma_p,
+    sici_ci_p,
+    sici_si_p,
     spence_p,
     xlog1py_p,
     xlogy_p,

@@ -6,7 +6,8 @@ regularized incomplete beta and gamma functions ``betainc``, ``gammainc``, ``gam
 ``gammainc_grad_a``, the derivative of ``gammainc`` in ``a``), the
 Hurwitz zeta function ``zeta``, the dilogarithm ``spence``, the scaled complementary error
 function ``erfcx``, Dawson's integral ``dawsn``, the exponential integrals ``exp1``, ``expi``,
-``expn`` and the Pochhammer symbol ``poch``.
+``expn``, the Pochhammer symbol ``poch`` and the sine and cosine integrals ``sici_si``,
+``sici_ci``.
 
 Values come from SciPy (``scipy.special``) when it is installed; SciPy is not a dependency
 of functrans, so without it these primitives raise an error that says to
@@ -26,7 +27,8 @@ import numpy as np
 from functrans import errors
 from functrans.backend import array_module, backend_of
 from functrans.primitives._define import defjvp, defjvp_with_output, elementwise
-from functrans.primitives.elementwise import add, div, eq, exp, log, log1p, mul, neg, select, sign, sub
+from functrans.primitives.elementwise import abs as absolute
+from functrans.primitives.elementwise import add, cos, div, eq, exp, log, log1p, lt, mul, neg, select, sign, sin, sub
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
@@ -388,6 +390,37 @@ defjvp(poch_p,
        lambda t, z, m: mul(t, mul(poch_p.bind(z, m), sub(digamma(add(z, m)), digamma(z)))),
        lambda t, z, m: mul(t, mul(poch_p.bind(z, m), digamma(add(z, m)))))
 
+
+
+# --- sici(x) = (Si(x), Ci(x)), the sine and cosine integrals, as two primitives (each takes its
+# half of SciPy's sici): d Si = sin(x) / x (1 at 0), d Ci = cos(x) / x (SciPy's Ci(x) for x < 0
+# is Ci(|x|), whose derivative is cos(x) / x too) ----------------------------------------------------
+def _sici_half(index):
+    def impl(x):
+        out = _special_module(x, "sici").sici(x)[index]
+        dtype = getattr(x, "dtype", None)
+        return out.astype(dtype) if dtype is not None and dtype.kind == "f" and out.dtype != dtype else out
+
+    impl.__name__ = f"_sici_{'si' if index == 0 else 'ci'}_impl"
+    return impl
+
+
+def _sinc(x):
+    """``sin(x) / x``; below ``|x| = 1e-2`` its Taylor series to ``x**6`` (the next term is under
+    1e-21), so that every derivative is right at 0 too."""
+    near = lt(absolute(x), 1e-2)
+    safe = select(near, 1.0, x)
+    x2 = mul(x, x)
+    series = add(1.0, mul(x2, add(-1.0 / 6.0, mul(x2, add(1.0 / 120.0, mul(x2, -1.0 / 5040.0))))))
+    return select(near, series, div(sin(safe), safe))
+
+
+SPECIAL_FUNCTIONS.append("sici")
+sici_si_p = elementwise("sici_si", _sici_half(0))
+defjvp(sici_si_p, lambda t, x: mul(t, _sinc(x)))
+sici_ci_p = elementwise("sici_ci", _sici_half(1))
+defjvp(sici_ci_p, lambda t, x: mul(t, div(cos(x), x)))
+
 xlogy = xlogy_p.bind
 xlog1py = xlog1py_p.bind
 gamma = gamma_p.bind
@@ -416,6 +449,8 @@ exp1 = exp1_p.bind
 expi = expi_p.bind
 expn = expn_p.bind
 poch = poch_p.bind
+sici_si = sici_si_p.bind
+sici_ci = sici_ci_p.bind
 
 
 def polygamma(n: int, x):

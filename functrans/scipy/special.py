@@ -2,8 +2,8 @@
 
 ``erf``, ``erfc``, ``erfinv``, ``gamma``, ``gammaln``, ``digamma``, ``polygamma``, ``i0``,
 ``i1``, ``i0e``, ``i1e``, ``log_ndtr``, ``betaln``, ``betainc``, ``gammainc``, ``gammaincc``,
-``zeta``, ``spence``, ``erfcx``, ``dawsn``, ``exp1``, ``expi``, ``expn`` and ``poch`` take
-their values from SciPy when it is installed (an error says to
+``zeta``, ``spence``, ``erfcx``, ``dawsn``, ``exp1``, ``expi``, ``expn``, ``poch`` and ``sici``
+take their values from SciPy when it is installed (an error says to
 ``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
 ``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr``, ``ndtri``,
 ``multigammaln``, ``gammasgn``, ``bernoulli``, ``loggamma``, ``factorial``, ``comb``, ``beta``, ``entr``,
@@ -41,7 +41,7 @@ __all__ = [
     "erfcx", "erfinv", "exp1", "expi", "expit", "expn", "factorial",
     "gamma", "gammainc", "gammaincc", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div",
     "log_ndtr", "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
-    "poch", "polygamma", "psi", "rel_entr", "softmax", "sph_harm", "sph_harm_y", "spence", "xlog1py", "xlogy",
+    "poch", "polygamma", "psi", "rel_entr", "sici", "softmax", "sph_harm", "sph_harm_y", "spence", "xlog1py", "xlogy",
     "zeta",
 ]
 
@@ -579,6 +579,22 @@ def expn(n: ArrayLike, x: ArrayLike) -> Array:
         [0.367879441171, 0.219383934396, 0.148495506776]
     """
     return _sp.expn(as_float(n), as_float(x))
+
+
+def sici(x: ArrayLike) -> tuple[Array, Array]:
+    """The sine and cosine integrals ``(Si(x), Ci(x))``: ``Si`` is the integral from 0 to ``x``
+    of ``sin(t) / t``, ``Ci(x) = gamma + log(x) + integral from 0 to x of (cos(t) - 1) / t``
+    (``-inf`` at 0; for ``x < 0`` SciPy's real value ``Ci(|x|)``). Their derivatives are
+    ``sin(x) / x`` (1 at 0) and ``cos(x) / x``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> si, ci = fsp.sici(1.0)
+        >>> round(float(si), 12), round(float(ci), 12)
+        (0.946083070367, 0.337403922901)
+    """
+    x = as_float(x)
+    return _sp.sici_si(x), _sp.sici_ci(x)
 
 
 def poch(z: ArrayLike, m: ArrayLike) -> Array:

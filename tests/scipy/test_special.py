@@ -383,12 +383,22 @@ def _regime_values(rng, size, lo_exp=-300, hi_exp=300):
     return np.concatenate([magnitudes, -magnitudes, [0.0, -0.0]])
 
 
-@pytest.mark.parametrize("name", ["erfcx", "dawsn", "exp1", "expi"])
+def _sici_half(index):
+    fn = lambda x: fsp.sici(x)[index]
+    ref = lambda x: ss.sici(x)[index]
+    return fn, ref
+
+
+_NEW_UNARY = {"erfcx": (fsp.erfcx, ss.erfcx), "dawsn": (fsp.dawsn, ss.dawsn), "exp1": (fsp.exp1, ss.exp1),
+              "expi": (fsp.expi, ss.expi), "sici.si": _sici_half(0), "sici.ci": _sici_half(1)}
+
+
+@pytest.mark.parametrize("name", list(_NEW_UNARY))
 @given(seed=st.integers(0, 2**16))
 @settings(max_examples=8)
 def test_new_unary_functions_are_scipys_in_every_regime(name, seed):
     x = _regime_values(np.random.default_rng(seed), 60)
-    fn, ref = getattr(fsp, name), getattr(ss, name)
+    fn, ref = _NEW_UNARY[name]
     np.testing.assert_allclose(fn(x), ref(x), rtol=1e-14, atol=0, equal_nan=True)
     x32 = x.astype(np.float32)
     got = fn(x32)
@@ -425,11 +435,12 @@ def test_expn_poch_boxcox_are_scipys_in_every_regime(seed):
 NEW_SPECIAL_POINTS = np.concatenate([SPECIAL_POINTS, [1e-300, 1e-20, 30.0, 700.0, 1e300, -30.0, -1e300]])
 
 
-@pytest.mark.parametrize("name", ["erfcx", "dawsn", "exp1", "expi"])
+@pytest.mark.parametrize("name", list(_NEW_UNARY))
 def test_new_unary_functions_special_points_as_scipy(name, backend):
+    fn, ref = _NEW_UNARY[name]
     with np.errstate(all="ignore"):
-        expected = getattr(ss, name)(NEW_SPECIAL_POINTS)
-        got = getattr(fsp, name)(backend.put(NEW_SPECIAL_POINTS))
+        expected = ref(NEW_SPECIAL_POINTS)
+        got = fn(backend.put(NEW_SPECIAL_POINTS))
     backend.check_placed(got)
     np.testing.assert_array_equal(backend.get(got), expected)
 
@@ -451,6 +462,11 @@ def test_new_functions_derivatives():
     for fn in (fsp.erfcx, fsp.dawsn, fsp.expi):
         check_grads(fn, (np.concatenate([x, -x]),), order=2, modes=("fwd", "rev"))
     check_grads(fsp.exp1, (x,), order=2, modes=("fwd", "rev"))
+    check_grads(fsp.sici, (np.concatenate([x, -x]),), order=2, modes=("fwd", "rev"))
+    check_grads(lambda v: fsp.sici(v)[0], (np.array([0.0, 1e-3]),), order=2, modes=("fwd", "rev"))
+    assert float(ft.grad(lambda v: fsp.sici(v)[0])(0.0)) == 1.0
+    third = ft.grad(ft.grad(ft.grad(lambda v: fsp.sici(v)[0])))(0.0)  # sinc''(0) = -1/3
+    assert float(third) == pytest.approx(-1.0 / 3.0, rel=1e-14)
     for n in (0, 1, 2, 5):  # n = 0 too, where d/dx E_0 = -exp(-x) (1 + x) / x**2
         check_grads(lambda v, n=n: fsp.expn(n, v), (x,), order=2, modes=("fwd", "rev"))
         check_grads(lambda v, n=n: fsp.expn(np.full(4, n), v), (x,), order=2, modes=("fwd", "rev"))
@@ -469,15 +485,16 @@ def test_new_functions_derivatives():
 def test_new_functions_under_jit_and_vmap_and_on_backends(backend):
     x = np.array([0.3, 1.0, 4.0])
     n, lm = np.array([0, 1, 3]), np.array([0.0, 0.5, -1.5])
-    cases = [(fsp.erfcx, (x,)), (fsp.dawsn, (x,)), (fsp.exp1, (x,)), (fsp.expi, (x,)), (fsp.expn, (n, x)),
-             (fsp.poch, (x, lm)), (fsp.boxcox, (x, lm)), (fsp.boxcox1p, (x, lm))]
+    cases = [(fsp.sici, (x,)), (fsp.erfcx, (x,)), (fsp.dawsn, (x,)), (fsp.exp1, (x,)), (fsp.expi, (x,)),
+             (fsp.expn, (n, x)), (fsp.poch, (x, lm)), (fsp.boxcox, (x, lm)), (fsp.boxcox1p, (x, lm))]
     for fn, args in cases:
         placed = backend.put(args)
         eager = fn(*placed)
         backend.check_placed(eager, fn.__name__)
         for other in (ft.jit(fn)(*placed), ft.vmap(fn)(*placed)):
             backend.check_placed(other, fn.__name__)
-            np.testing.assert_array_equal(backend.get(other), backend.get(eager))
+            for o, e in zip(*((other, eager) if isinstance(eager, tuple) else ((other,), (eager,)))):
+                np.testing.assert_array_equal(backend.get(o), backend.get(e))
         if fn is fsp.expn:  # differentiable in x only
             check_grads(lambda v, order=placed[0]: fsp.expn(order, v), placed[1:], order=1, atol=1e-6, rtol=1e-6)
         else:
@@ -491,7 +508,8 @@ def test_expn_is_not_differentiable_in_its_order_and_float32_stays_float32():
         ft.grad(fsp.expn)(2.0, 1.0)
     x32 = np.array([0.5, 2.0], np.float32)
     for fn in (lambda v: fsp.boxcox(v, 0.5), lambda v: fsp.boxcox1p(v, 0.0), lambda v: fsp.poch(v, 2),
-               lambda v: fsp.expn(np.array([1, 2]), v), fsp.erfcx, fsp.dawsn, fsp.exp1, fsp.expi):
+               lambda v: fsp.expn(np.array([1, 2]), v), lambda v: fsp.sici(v)[1], fsp.erfcx, fsp.dawsn, fsp.exp1,
+               fsp.expi):
         assert fn(x32).dtype == np.float32
         assert ft.jit(fn)(x32).dtype == np.float32
         assert ft.grad(lambda v, fn=fn: fn(v).sum())(x32).dtype == np.float32

@@ -100,6 +100,15 @@ def _expn_ref(x, *, n):
     return scipy.special.expn(n, x)
 
 
+def _sici_ref(index):
+    def ref(x):
+        import scipy.special
+
+        return scipy.special.sici(x)[index]
+
+    return ref
+
+
 def _zeta_ref(q, *, x):
     import scipy.special
 
@@ -126,6 +135,8 @@ PRIMITIVES += [
               same_shapes(1).flatmap(lambda sp: st.integers(0, 4).map(lambda n: (sp[0], {"n": n}))),
               domain=POSITIVE),
     prim_spec("poch", binds(P.poch_p), _special_ref("poch"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
+    prim_spec("sici_si", binds(P.sici_si_p), _sici_ref(0), 1, same_shapes(1), domain=ANY),
+    prim_spec("sici_ci", binds(P.sici_ci_p), _sici_ref(1), 1, same_shapes(1), domain=NONZERO),
 ]
 
 
@@ -176,6 +187,8 @@ FUNCTIONS: list[OpSpec] = [
     OpSpec("fsp.expn", lambda x, *, n: _fsp("expn")(n, x), _same_dtype(_expn_ref), 1,
            same_shapes(1).flatmap(lambda sp: st.integers(0, 4).map(lambda n: (sp[0], {"n": n}))), domain=POSITIVE),
     OpSpec("fsp.poch", _fsp("poch"), _special_ref("poch"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
+    OpSpec("fsp.sici[si]", lambda x: _fsp("sici")(x)[0], _sici_ref(0), 1, same_shapes(1), domain=ANY),
+    OpSpec("fsp.sici[ci]", lambda x: _fsp("sici")(x)[1], _sici_ref(1), 1, same_shapes(1), domain=NONZERO),
     OpSpec("fsp.boxcox", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
     OpSpec("fsp.boxcox[small lmbda]", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2),
            domain=(POSITIVE, Domain(-1e-3, 1e-3))),
