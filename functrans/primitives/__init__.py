@@ -163,6 +163,7 @@ from functrans.primitives.special import (
     sici_ci_p,
     sici_si_p,
     spence_p,
+    wofz_p,
     xlog1py_p,
     xlogy_p,
     zeta_p,

@@ -6,8 +6,8 @@ regularized incomplete beta and gamma functions ``betainc``, ``gammainc``, ``gam
 ``gammainc_grad_a``, the derivative of ``gammainc`` in ``a``), the
 Hurwitz zeta function ``zeta``, the dilogarithm ``spence``, the scaled complementary error
 function ``erfcx``, Dawson's integral ``dawsn``, the exponential integrals ``exp1``, ``expi``,
-``expn``, the Pochhammer symbol ``poch`` and the sine and cosine integrals ``sici_si``,
-``sici_ci``.
+``expn``, the Pochhammer symbol ``poch``, the sine and cosine integrals ``sici_si``,
+``sici_ci`` and the Faddeeva function ``wofz``.
 
 Values come from SciPy (``scipy.special``) when it is installed; SciPy is not a dependency
 of functrans, so without it these primitives raise an error that says to
@@ -65,8 +65,8 @@ def _special(name, scipy_name=None, fallback=None):
             return fallback(x, **params)
         out = getattr(special, scipy_name)(*params.values(), x)
         dtype = getattr(x, "dtype", None)
-        if dtype is not None and dtype.kind == "f" and out.dtype != dtype:
-            out = out.astype(dtype)  # polygamma computes float32 input in float64
+        if dtype is not None and dtype.kind == "f" == out.dtype.kind and out.dtype != dtype:
+            out = out.astype(dtype)  # polygamma computes float32 input in float64 (wofz: complex out)
         return out
 
     impl.__name__ = f"_{name}_impl"
@@ -421,6 +421,10 @@ defjvp(sici_si_p, lambda t, x: mul(t, _sinc(x)))
 sici_ci_p = elementwise("sici_ci", _sici_half(1))
 defjvp(sici_ci_p, lambda t, x: mul(t, div(cos(x), x)))
 
+# --- wofz(z) = exp(-z^2) erfc(-i z), the Faddeeva function (complex z): d/dz = 2 i / sqrt(pi) - 2 z w(z)
+wofz_p = _special("wofz")
+defjvp_with_output(wofz_p, lambda t, out, z: mul(t, sub(2j / math.sqrt(math.pi), mul(mul(2.0, z), out))))
+
 xlogy = xlogy_p.bind
 xlog1py = xlog1py_p.bind
 gamma = gamma_p.bind
@@ -451,6 +455,7 @@ expn = expn_p.bind
 poch = poch_p.bind
 sici_si = sici_si_p.bind
 sici_ci = sici_ci_p.bind
+wofz = wofz_p.bind
 
 
 def polygamma(n: int, x):

@@ -2,8 +2,8 @@
 
 ``erf``, ``erfc``, ``erfinv``, ``gamma``, ``gammaln``, ``digamma``, ``polygamma``, ``i0``,
 ``i1``, ``i0e``, ``i1e``, ``log_ndtr``, ``betaln``, ``betainc``, ``gammainc``, ``gammaincc``,
-``zeta``, ``spence``, ``erfcx``, ``dawsn``, ``exp1``, ``expi``, ``expn``, ``poch`` and ``sici``
-take their values from SciPy when it is installed (an error says to
+``zeta``, ``spence``, ``erfcx``, ``dawsn``, ``exp1``, ``expi``, ``expn``, ``poch``, ``sici``
+and ``wofz`` take their values from SciPy when it is installed (an error says to
 ``pip install scipy`` otherwise; ``i0`` falls back to NumPy). ``expit``, ``logit``, ``xlogy``,
 ``xlog1py``, ``logsumexp``, ``softmax``, ``log_softmax``, ``ndtr``, ``ndtri``,
 ``multigammaln``, ``gammasgn``, ``bernoulli``, ``loggamma``, ``factorial``, ``comb``, ``beta``, ``entr``,
@@ -79,6 +79,25 @@ def erfcx(x: ArrayLike) -> Array:
         (1.0, 0.56418958352)
     """
     return _sp.erfcx(as_float(x))
+
+
+def wofz(z: ArrayLike) -> Array:
+    """The Faddeeva function ``exp(-z**2) * erfc(-1j * z)`` of complex ``z`` (real input is
+    taken as complex, as SciPy and JAX: float32 gives complex64, float64 and integers
+    complex128). Holomorphic, with derivative ``2j / sqrt(pi) - 2 z wofz(z)``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp
+        >>> w = complex(fsp.wofz(1.0))
+        >>> round(w.real, 12), round(w.imag, 12)
+        (0.367879441171, 0.607157705841)
+    """
+    z = as_float(z)
+    if isinstance(z, float):
+        z = complex(z)
+    elif not isinstance(z, complex) and z.dtype.kind == "f":
+        z = convert_element_type(z, new_dtype=np.result_type(z.dtype, np.complex64))
+    return _sp.wofz(z)
 
 
 def dawsn(x: ArrayLike) -> Array:

@@ -543,3 +543,37 @@ def test_bernoulli_numbers_are_the_exact_ones_rounded_and_scipys():
         fsp.bernoulli(2.5)
     with pytest.raises(ValueError, match="non-negative"):
         fsp.bernoulli(-1)
+
+
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=8)
+def test_wofz_is_scipys_over_the_complex_plane(seed):
+    rng = np.random.default_rng(seed)
+    re, im = _regime_values(rng, 12, -20, 20), _regime_values(rng, 12, -20, 20)
+    z = (re[:, None] + 1j * im[None, :]).ravel()
+    with np.errstate(all="ignore"):
+        expected = ss.wofz(z)
+    np.testing.assert_allclose(fsp.wofz(z), expected, rtol=1e-14, atol=0, equal_nan=True)
+    np.testing.assert_allclose(fsp.wofz(re), ss.wofz(re.astype(complex)), rtol=1e-14, atol=0)  # real input
+    got32 = fsp.wofz(z.astype(np.complex64))
+    assert got32.dtype == np.complex64 and fsp.wofz(re.astype(np.float32)).dtype == np.complex64
+    np.testing.assert_allclose(got32, ss.wofz(z.astype(np.complex64)), rtol=1e-6, atol=0, equal_nan=True)
+    assert fsp.wofz(np.arange(3)).dtype == np.complex128
+    np.testing.assert_array_equal(ft.jit(fsp.wofz)(z), fsp.wofz(z))
+    np.testing.assert_array_equal(ft.vmap(fsp.wofz)(z[:6]), fsp.wofz(z[:6]))
+
+
+def test_wofz_special_points_derivatives_and_backends(backend):
+    points = (NEW_SPECIAL_POINTS[:, None] + 1j * NEW_SPECIAL_POINTS[None, :]).ravel()
+    with np.errstate(all="ignore"):
+        expected = ss.wofz(points)
+        got = fsp.wofz(backend.put(points))
+    backend.check_placed(got)
+    np.testing.assert_array_equal(backend.get(got), expected)
+    z = backend.put(np.array([1 + 1j, -0.5 + 0.3j, 2 - 1j, 0.0j]))
+    check_grads(fsp.wofz, (z,), order=2, modes=("fwd", "rev"))
+    check_grads(fsp.wofz, (backend.put(np.array([1.0, -0.5, 2.0])),), order=2, modes=("fwd", "rev"))
+    # holomorphic: the tangent is w'(z) t, with w'(z) = 2i / sqrt(pi) - 2 z w(z)
+    out, tangent = ft.jvp(fsp.wofz, (np.complex128(1 + 1j),), (np.complex128(1.0),))
+    assert complex(tangent) == pytest.approx(2j / np.sqrt(np.pi) - 2 * (1 + 1j) * ss.wofz(1 + 1j), rel=1e-14)
+    assert ft.grad(lambda x: fsp.wofz(x).imag)(np.float32(1.0)).dtype == np.float32

@@ -109,6 +109,13 @@ def _sici_ref(index):
     return ref
 
 
+def _wofz_ref(x):
+    """SciPy's wofz in the complex dtype of x's precision (float32 gives complex64, as JAX)."""
+    import scipy.special
+
+    return np.asarray(scipy.special.wofz(x)).astype(np.result_type(x.dtype, np.complex64))
+
+
 def _zeta_ref(q, *, x):
     import scipy.special
 
@@ -137,6 +144,7 @@ PRIMITIVES += [
     prim_spec("poch", binds(P.poch_p), _special_ref("poch"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
     prim_spec("sici_si", binds(P.sici_si_p), _sici_ref(0), 1, same_shapes(1), domain=ANY),
     prim_spec("sici_ci", binds(P.sici_ci_p), _sici_ref(1), 1, same_shapes(1), domain=NONZERO),
+    prim_spec("wofz", binds(P.wofz_p), _special_ref("wofz"), 1, same_shapes(1), domain=ANY),
 ]
 
 
@@ -189,6 +197,7 @@ FUNCTIONS: list[OpSpec] = [
     OpSpec("fsp.poch", _fsp("poch"), _special_ref("poch"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
     OpSpec("fsp.sici[si]", lambda x: _fsp("sici")(x)[0], _sici_ref(0), 1, same_shapes(1), domain=ANY),
     OpSpec("fsp.sici[ci]", lambda x: _fsp("sici")(x)[1], _sici_ref(1), 1, same_shapes(1), domain=NONZERO),
+    OpSpec("fsp.wofz", _fsp("wofz"), _wofz_ref, 1, same_shapes(1), domain=ANY),
     OpSpec("fsp.boxcox", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
     OpSpec("fsp.boxcox[small lmbda]", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2),
            domain=(POSITIVE, Domain(-1e-3, 1e-3))),
