@@ -577,3 +577,41 @@ def test_wofz_special_points_derivatives_and_backends(backend):
     out, tangent = ft.jvp(fsp.wofz, (np.complex128(1 + 1j),), (np.complex128(1.0),))
     assert complex(tangent) == pytest.approx(2j / np.sqrt(np.pi) - 2 * (1 + 1j) * ss.wofz(1 + 1j), rel=1e-14)
     assert ft.grad(lambda x: fsp.wofz(x).imag)(np.float32(1.0)).dtype == np.float32
+
+
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=8)
+def test_fresnel_is_scipys_in_every_regime(seed):
+    rng = np.random.default_rng(seed)
+    x = np.concatenate([_regime_values(rng, 40, -30, 10), rng.uniform(-1.05, 1.05, 20), rng.uniform(-12, 12, 40),
+                        [0.999999, 1.000001, 36973.9, 36974.1, np.inf, -np.inf, np.nan]])
+    with np.errstate(all="ignore"):
+        for dtype, rel, per_x, tiny in ((np.float64, 1e-14, 4e-16, 0.0), (np.float32, 1e-6, 2e-7, 1e-44)):
+            v = x.astype(dtype)
+            for got, expected in zip(fsp.fresnel(v), ss.fresnel(v)):
+                assert got.dtype == dtype
+                # relative to within the conditioning of the functions, about 2 |x|
+                bound = (rel + per_x * np.abs(v.astype(np.float64))) * np.abs(expected) + tiny
+                close = (np.abs(got - expected) <= bound) | (np.isnan(got) & np.isnan(expected)) | (got == expected)
+                assert close.all(), (v[~close], got[~close], expected[~close])
+    assert fsp.fresnel(np.arange(3))[0].dtype == np.float64
+    for a, b in zip(ft.jit(fsp.fresnel)(x), fsp.fresnel(x)):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(ft.vmap(fsp.fresnel)(x[:10]), fsp.fresnel(x[:10])):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_fresnel_derivatives_and_backends(backend):
+    x = backend.put(np.array([0.0, 0.3, -0.99, 1.01, 2.5, -4.0, 7.3]))
+    check_grads(fsp.fresnel, (x,), order=2, modes=("fwd", "rev"))
+    s_grad = ft.grad(lambda v: fsp.fresnel(v)[0].sum())(x)
+    c_grad = ft.grad(lambda v: fsp.fresnel(v)[1].sum())(x)
+    host = backend.get(x)
+    np.testing.assert_allclose(backend.get(s_grad), np.sin(np.pi * host ** 2 / 2), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(backend.get(c_grad), np.cos(np.pi * host ** 2 / 2), rtol=1e-12, atol=1e-14)
+    points = backend.put(NEW_SPECIAL_POINTS)
+    with np.errstate(all="ignore"):
+        got, expected = fsp.fresnel(points), ss.fresnel(NEW_SPECIAL_POINTS)
+    for g, e in zip(got, expected):
+        backend.check_placed(g)
+        np.testing.assert_allclose(backend.get(g), e, rtol=1e-13, atol=0, equal_nan=True)

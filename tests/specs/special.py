@@ -109,6 +109,15 @@ def _sici_ref(index):
     return ref
 
 
+def _fresnel_ref(index):
+    def ref(x):
+        import scipy.special
+
+        return scipy.special.fresnel(x)[index]
+
+    return ref
+
+
 def _wofz_ref(x):
     """SciPy's wofz in the complex dtype of x's precision (float32 gives complex64, as JAX)."""
     import scipy.special
@@ -197,6 +206,10 @@ FUNCTIONS: list[OpSpec] = [
     OpSpec("fsp.poch", _fsp("poch"), _special_ref("poch"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
     OpSpec("fsp.sici[si]", lambda x: _fsp("sici")(x)[0], _sici_ref(0), 1, same_shapes(1), domain=ANY),
     OpSpec("fsp.sici[ci]", lambda x: _fsp("sici")(x)[1], _sici_ref(1), 1, same_shapes(1), domain=NONZERO),
+    OpSpec("fsp.fresnel[s]", lambda x: _fsp("fresnel")(x)[0], _fresnel_ref(0), 1, same_shapes(1),
+           domain=Domain(-4.0, 4.0)),
+    OpSpec("fsp.fresnel[c]", lambda x: _fsp("fresnel")(x)[1], _fresnel_ref(1), 1, same_shapes(1),
+           domain=Domain(-4.0, 4.0)),
     OpSpec("fsp.wofz", _fsp("wofz"), _wofz_ref, 1, same_shapes(1), domain=ANY),
     OpSpec("fsp.boxcox", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
     OpSpec("fsp.boxcox[small lmbda]", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2),
