@@ -615,3 +615,63 @@ def test_fresnel_derivatives_and_backends(backend):
     for g, e in zip(got, expected):
         backend.check_placed(g)
         np.testing.assert_allclose(backend.get(g), e, rtol=1e-13, atol=0, equal_nan=True)
+
+
+def _owens_t_by_quadrature(h, a):
+    import scipy.integrate
+
+    def one(h, a):
+        value = scipy.integrate.quad(lambda x: np.exp(-h * h * (1 + x * x) / 2) / (1 + x * x), 0.0, a,
+                                     epsabs=0.0, epsrel=1e-13, limit=200)[0]
+        return value / (2 * np.pi)
+
+    return np.vectorize(one)(h, a)
+
+
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=8)
+def test_owens_t_is_scipys_in_every_regime(seed):
+    rng = np.random.default_rng(seed)
+    h = np.concatenate([_regime_values(rng, 6, -10, 1.5), rng.uniform(-12, 12, 10),
+                        [37.0, 39.0, 41.0, np.inf, -np.inf, np.nan]])[:, None]
+    a = np.concatenate([_regime_values(rng, 6, -12, 12), rng.uniform(-3, 3, 10), [0.999, 1.0, 1.001, 1e300, np.inf,
+                                                                                   -np.inf, np.nan]])[None]
+    with np.errstate(all="ignore"):
+        expected = ss.owens_t(h, a)
+        got = fsp.owens_t(h, a)
+        # SciPy's values are exact to about 1e-16 absolute (not relative where T is small; see below)
+        np.testing.assert_allclose(got, expected, rtol=1e-13, atol=2e-16, equal_nan=True)
+        h32, a32 = h.astype(np.float32), a.astype(np.float32)
+        got32 = fsp.owens_t(h32, a32)
+        assert got32.dtype == np.float32
+        # the float32 rounding of h moves exp(-h**2 / 2) by about h**2 eps
+        expected32 = ss.owens_t(h32, a32)
+        bound = 1e-6 * (1.0 + h32.astype(np.float64) ** 2) * np.abs(expected32) + 1e-7
+        close = (np.abs(got32 - expected32) <= bound) | (got32 == expected32)
+        assert (close | np.isnan(got32) & np.isnan(expected32)).all()
+    assert fsp.owens_t(np.arange(3), 1).dtype == np.float64
+    np.testing.assert_array_equal(ft.jit(fsp.owens_t)(h, a), got)
+    np.testing.assert_array_equal(ft.vmap(fsp.owens_t, in_axes=(0, None))(h[:6, 0], a[0]), got[:6])
+
+
+def test_owens_t_is_exact_in_relative_terms_where_it_is_small():
+    # where a h is small and h large, T is tiny and SciPy's value is off in the seventh digit
+    h = np.array([-5.212611140140957, 8.0, 3.0, 0.5, 20.0])
+    a = np.array([1.3433143473601006e-10, 1e-3, 1e-8, 0.9, 0.05])
+    np.testing.assert_allclose(fsp.owens_t(h, a), _owens_t_by_quadrature(h, a), rtol=1e-13)
+    assert float(fsp.owens_t(38.0, 1.0)) == pytest.approx(0.5 * ss.ndtr(-38.0) * ss.ndtr(38.0), rel=1e-12)
+
+
+def test_owens_t_derivatives_and_backends(backend):
+    h = backend.put(np.array([0.0, 0.3, -1.2, 2.5, 0.7, 4.0, -0.4]))
+    a = backend.put(np.array([0.0, 0.5, 1.5, -0.9, -3.0, 1.2, 1.0]))
+    check_grads(fsp.owens_t, (h, a), order=2, modes=("fwd", "rev"))
+    got = fsp.owens_t(h, a)
+    backend.check_placed(got)
+    np.testing.assert_allclose(backend.get(got), ss.owens_t(backend.get(h), backend.get(a)), rtol=1e-13, atol=2e-16)
+    gh, ga = ft.grad(lambda u, v: fsp.owens_t(u, v).sum(), argnums=(0, 1))(h, a)
+    hh, aa = backend.get(h), backend.get(a)
+    np.testing.assert_allclose(backend.get(gh), -np.exp(-hh ** 2 / 2) * ss.erf(aa * hh / np.sqrt(2))
+                               / (2 * np.sqrt(2 * np.pi)), rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(backend.get(ga), np.exp(-hh ** 2 * (1 + aa ** 2) / 2) / (2 * np.pi * (1 + aa ** 2)),
+                               rtol=1e-12, atol=1e-16)

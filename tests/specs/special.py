@@ -210,6 +210,8 @@ FUNCTIONS: list[OpSpec] = [
            domain=Domain(-4.0, 4.0)),
     OpSpec("fsp.fresnel[c]", lambda x: _fsp("fresnel")(x)[1], _fresnel_ref(1), 1, same_shapes(1),
            domain=Domain(-4.0, 4.0)),
+    OpSpec("fsp.owens_t", _fsp("owens_t"), _special_ref("owens_t"), 2, broadcast_shapes(2),
+           domain=(ANY, Domain(-3.0, 3.0))),  # |a| on both sides of 1, the two methods
     OpSpec("fsp.wofz", _fsp("wofz"), _wofz_ref, 1, same_shapes(1), domain=ANY),
     OpSpec("fsp.boxcox", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
     OpSpec("fsp.boxcox[small lmbda]", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2),
