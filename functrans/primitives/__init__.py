@@ -155,6 +155,8 @@ from functrans.primitives.special import (
     i0e_p,
     i1_p,
     i1e_p,
+    j0_p,
+    j1_p,
     lgamma_p,
     log_ndtr_p,
     ndtri_p,

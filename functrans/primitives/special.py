@@ -7,7 +7,8 @@ regularized incomplete beta and gamma functions ``betainc``, ``gammainc``, ``gam
 Hurwitz zeta function ``zeta``, the dilogarithm ``spence``, the scaled complementary error
 function ``erfcx``, Dawson's integral ``dawsn``, the exponential integrals ``exp1``, ``expi``,
 ``expn``, the Pochhammer symbol ``poch``, the sine and cosine integrals ``sici_si``,
-``sici_ci`` and the Faddeeva function ``wofz``.
+``sici_ci``, the Faddeeva function ``wofz`` and the Bessel functions of the first kind ``j0``,
+``j1``.
 
 Values come from SciPy (``scipy.special``) when it is installed; SciPy is not a dependency
 of functrans, so without it these primitives raise an error that says to
@@ -425,6 +426,21 @@ defjvp(sici_ci_p, lambda t, x: mul(t, div(cos(x), x)))
 wofz_p = _special("wofz")
 defjvp_with_output(wofz_p, lambda t, out, z: mul(t, sub(2j / math.sqrt(math.pi), mul(mul(2.0, z), out))))
 
+# --- j0, j1: the Bessel functions of the first kind of orders 0 and 1: j0' = -j1,
+# j1' = j0 - j1 / x (1/2 at 0) -----------------------------------------------------------------------
+j0_p = _special("j0")
+j1_p = _special("j1")
+defjvp(j0_p, lambda t, x: neg(mul(t, j1_p.bind(x))))
+
+
+def _j1_derivative(x):
+    at_zero = eq(x, 0)
+    safe = select(at_zero, 1.0, x)
+    return select(at_zero, 0.5, sub(j0_p.bind(x), div(j1_p.bind(x), safe)))
+
+
+defjvp(j1_p, lambda t, x: mul(t, _j1_derivative(x)))
+
 xlogy = xlogy_p.bind
 xlog1py = xlog1py_p.bind
 gamma = gamma_p.bind
@@ -456,6 +472,8 @@ poch = poch_p.bind
 sici_si = sici_si_p.bind
 sici_ci = sici_ci_p.bind
 wofz = wofz_p.bind
+j0 = j0_p.bind
+j1 = j1_p.bind
 
 
 def polygamma(n: int, x):

@@ -675,3 +675,40 @@ def test_owens_t_derivatives_and_backends(backend):
                                / (2 * np.sqrt(2 * np.pi)), rtol=1e-12, atol=1e-16)
     np.testing.assert_allclose(backend.get(ga), np.exp(-hh ** 2 * (1 + aa ** 2) / 2) / (2 * np.pi * (1 + aa ** 2)),
                                rtol=1e-12, atol=1e-16)
+
+
+@given(seed=st.integers(0, 2**16), v=st.sampled_from([0, 1, 2, 7, 40]))
+@settings(max_examples=8)
+def test_bessel_jn_is_scipys_jv_in_every_regime(seed, v):
+    rng = np.random.default_rng(seed)
+    z = np.concatenate([_regime_values(rng, 20, -12, 5), rng.uniform(-60, 60, 40), [np.inf, -np.inf, np.nan]])
+    got = fsp.bessel_jn(z, v=v)
+    assert got.shape == (v + 1,) + z.shape and got.dtype == np.float64
+    expected = ss.jv(np.arange(v + 1)[:, None], z[None])
+    # to within the conditioning: the phase of J at large |z| moves by |z| eps; near a zero only
+    # the absolute error (against the envelope min(1, sqrt(2 / (pi |z|)))) is meaningful
+    with np.errstate(all="ignore"):
+        envelope = np.minimum(1.0, np.sqrt(2 / (np.pi * np.abs(z))))
+        bound = (2e-13 + 1e-16 * np.abs(z)) * envelope + 2e-13 * np.abs(expected)
+        close = (np.abs(got - expected) <= bound) | (got == expected) | (np.isnan(got) & np.isnan(expected))
+    assert close.all(), (np.argwhere(~close)[:3], got[~close][:3], expected[~close][:3])
+    got32 = fsp.bessel_jn(z.astype(np.float32), v=v)
+    assert got32.dtype == np.float32
+    np.testing.assert_array_equal(ft.jit(lambda u: fsp.bessel_jn(u, v=v))(z), got)
+    np.testing.assert_array_equal(ft.vmap(lambda u: fsp.bessel_jn(u, v=v), out_axes=1)(z[:8]), got[:, :8])
+
+
+def test_bessel_jn_derivatives_errors_and_backends(backend):
+    z = backend.put(np.array([0.0, 0.3, -1.2, 2.5, 7.7, -15.0, 40.0]))
+    check_grads(lambda u: fsp.bessel_jn(u, v=5), (z,), order=2, modes=("fwd", "rev"))
+    host = backend.get(z)
+    jac = ft.jacfwd(lambda u: fsp.bessel_jn(u, v=3))(z)  # diagonal in z, one block per order
+    for k in range(4):
+        np.testing.assert_allclose(np.diagonal(backend.get(jac)[k]), ss.jvp(k, host), rtol=1e-12, atol=1e-15)
+    out = fsp.bessel_jn(z, v=3)
+    backend.check_placed(out)
+    np.testing.assert_allclose(backend.get(out), ss.jv(np.arange(4)[:, None], host[None]), rtol=1e-12, atol=1e-15)
+    with pytest.raises(TypeError, match="v must be a non-negative Python integer"):
+        fsp.bessel_jn(1.0, v=1.5)
+    with pytest.raises(ValueError, match="n_iter"):
+        fsp.bessel_jn(1.0, v=1, n_iter=0)

@@ -28,7 +28,7 @@ _UNARY = [
     ("i1e", _special_ref("i1e"), NONZERO), ("log_ndtr", _special_ref("log_ndtr"), ANY),
     ("ndtri", _special_ref("ndtri"), Domain(0.05, 0.95)), ("erfcx", _special_ref("erfcx"), ANY),
     ("dawsn", _special_ref("dawsn"), ANY), ("exp1", _special_ref("exp1"), POSITIVE),
-    ("expi", _special_ref("expi"), NONZERO),
+    ("expi", _special_ref("expi"), NONZERO), ("j0", _special_ref("j0"), ANY), ("j1", _special_ref("j1"), ANY),
 ]
 _BINARY = [
     ("xlogy", _special_ref("xlogy"), (ANY, POSITIVE)), ("xlog1py", _special_ref("xlog1py"), (ANY, POSITIVE)),
@@ -116,6 +116,12 @@ def _fresnel_ref(index):
         return scipy.special.fresnel(x)[index]
 
     return ref
+
+
+def _bessel_jn_ref(z, *, v):
+    import scipy.special
+
+    return np.asarray(scipy.special.jv(np.arange(v + 1).reshape((-1,) + (1,) * z.ndim), z)).astype(z.dtype)
 
 
 def _wofz_ref(x):
@@ -212,6 +218,9 @@ FUNCTIONS: list[OpSpec] = [
            domain=Domain(-4.0, 4.0)),
     OpSpec("fsp.owens_t", _fsp("owens_t"), _special_ref("owens_t"), 2, broadcast_shapes(2),
            domain=(ANY, Domain(-3.0, 3.0))),  # |a| on both sides of 1, the two methods
+    OpSpec("fsp.bessel_jn", lambda z, *, v: _fsp("bessel_jn")(z, v=v), _bessel_jn_ref, 1,
+           same_shapes(1).flatmap(lambda sp: st.integers(0, 6).map(lambda v: (sp[0], {"v": v}))),
+           domain=Domain(-8.0, 8.0)),
     OpSpec("fsp.wofz", _fsp("wofz"), _wofz_ref, 1, same_shapes(1), domain=ANY),
     OpSpec("fsp.boxcox", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
     OpSpec("fsp.boxcox[small lmbda]", _fsp("boxcox"), _special_ref("boxcox"), 2, broadcast_shapes(2),
