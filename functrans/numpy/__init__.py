@@ -13,7 +13,7 @@ import sys as _sys
 
 import numpy as _np
 
-from functrans.numpy import _array_methods, fft, linalg
+from functrans.numpy import _array_methods, _ufunc_methods, fft, linalg
 from functrans.numpy._arithmetic import (
     abs,
     add,
@@ -451,3 +451,4 @@ pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
 ndarray = _np.ndarray
 
 _array_methods._install(_sys.modules[__name__])
+_ufunc_methods.install(globals())

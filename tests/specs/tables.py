@@ -27,6 +27,7 @@ from . import (
     sorting,
     special,
     stats,
+    ufunc_methods,
 )
 from .opspec import OpSpec, mixed_precision
 
@@ -57,6 +58,7 @@ FNP_SPECS: list[OpSpec] = _with_mixed([
     *indexing.FUNCTIONS, *products.FUNCTIONS, *sorting.FUNCTIONS, *creation.FUNCTIONS, *conversion.FUNCTIONS,
     *creation.MORE_FUNCTIONS, *sets.FUNCTIONS, *polynomials.FUNCTIONS, *dtypes.FUNCTIONS, *integers.FUNCTIONS,
     *floating.FUNCTIONS, *index_tricks.FUNCTIONS, *manipulation.FUNCTIONS, *numerical.FUNCTIONS,
+    *ufunc_methods.FUNCTIONS,
 ], _MIXED_FUNCTIONS)
 
 ALL_SPECS: list[OpSpec] = PRIMITIVE_SPECS + FNP_SPECS
