@@ -158,6 +158,7 @@ def reduce(fn: _Fn, ufunc: np.ufunc, a: ArrayLike, axis: int | Sequence[int] | N
     _no_out(name, "reduce", out)
     if where is True:
         where = None
+    where = _array(where)
     a = _array(a)
     if _host(a, initial, where) and name not in _NUMPY_REDUCE_WRONG:
         options: dict[str, Any] = {} if initial is None else {"initial": initial}
@@ -181,12 +182,12 @@ def reduce(fn: _Fn, ufunc: np.ufunc, a: ArrayLike, axis: int | Sequence[int] | N
                          f"pass initial=, the value of an empty reduction")
     out_dtype = _result_dtype(ufunc, "reduce", np.dtype(a.dtype), dtype)
     a = convert_element_type(a, new_dtype=out_dtype)
+    if where is not None and _host(where):  # a host mask (NumPy's, a list): placed where a is
+        where = placed_like(np.asarray(where), a)  # host-data: the mask's values
     if name in _REDUCE:
         return _REDUCE[name](a, axes, keepdims, initial, where)
     rest = tuple(d for i, d in enumerate(shape) if i not in axes)
     xs = _to_front(a, axes)
-    if where is not None and _host(where):  # a host mask (a NumPy bool, a list): placed where a is
-        where = placed_like(np.asarray(where), a)  # host-data: the mask's values
     mask = None if where is None else _to_front(broadcast_to(as_array(where), shape), axes)
     if mask is not None and mask.dtype != np.bool_:
         mask = not_equal(mask, 0)

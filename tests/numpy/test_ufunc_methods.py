@@ -220,3 +220,15 @@ def test_outer_makes_arrays_of_numbers_as_numpy_does():
         want = np.add.outer(*args)
         got = ft.jit(lambda a, b: fnp.add.outer(a, b))(*args)
         assert got.dtype == want.dtype == np.float64 and got.shape == want.shape
+
+
+@pytest.mark.parametrize("name", ["add", "maximum", "hypot", "subtract"])
+def test_host_masks_and_initial_values_are_placed_with_the_array(backend, name):
+    """A mask given as a list or a NumPy bool, and a NumPy scalar initial, go where the array is
+    (as NumPy's own reduce takes them), for the reductions and the folds alike."""
+    x = np.arange(6.0).reshape(2, 3) / 2
+    for kw in ({"where": [True, False, True], "initial": np.float64(1.0)}, {"where": np.True_, "initial": 2},
+               {"initial": np.float64(0.5)}):
+        got = getattr(fnp, name).reduce(backend.put(x), axis=1, **kw)
+        backend.check_placed(got)
+        assert_same(backend.get(got), getattr(np, name).reduce(x, axis=1, **kw), f"{name} {kw}")
