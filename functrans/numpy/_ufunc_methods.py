@@ -27,7 +27,6 @@ from functrans.lax import cumlogsumexp, cummax, cummin, scan
 from functrans.numpy import _cumulative, _indexing, _reductions
 from functrans.numpy._creation import asarray, full_like
 from functrans.numpy._joining import concatenate
-from functrans.numpy._logic import not_equal
 from functrans.numpy._shape import broadcast_to, moveaxis
 from functrans.numpy._util import (
     as_array,
@@ -184,13 +183,14 @@ def reduce(fn: _Fn, ufunc: np.ufunc, a: ArrayLike, axis: int | Sequence[int] | N
     a = convert_element_type(a, new_dtype=out_dtype)
     if where is not None and _host(where):  # a host mask (NumPy's, a list): placed where a is
         where = placed_like(np.asarray(where), a)  # host-data: the mask's values
+    if where is not None and np.dtype(as_array(where).dtype) != np.bool_:
+        raise TypeError(f"fnp.{name}.reduce: where= must be a boolean mask, not of dtype "
+                        f"{as_array(where).dtype} (NumPy does not cast it either); pass where=mask != 0")
     if name in _REDUCE:
         return _REDUCE[name](a, axes, keepdims, initial, where)
     rest = tuple(d for i, d in enumerate(shape) if i not in axes)
     xs = _to_front(a, axes)
     mask = None if where is None else _to_front(broadcast_to(as_array(where), shape), axes)
-    if mask is not None and mask.dtype != np.bool_:
-        mask = not_equal(mask, 0)
     start_value = initial if initial is not None else identity
     if start_value is not None and _host(start_value):  # a number or host array: made where a is
         start = full_like(a, start_value, shape=rest)

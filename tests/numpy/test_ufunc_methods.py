@@ -232,3 +232,13 @@ def test_host_masks_and_initial_values_are_placed_with_the_array(backend, name):
         got = getattr(fnp, name).reduce(backend.put(x), axis=1, **kw)
         backend.check_placed(got)
         assert_same(backend.get(got), getattr(np, name).reduce(x, axis=1, **kw), f"{name} {kw}")
+
+
+@pytest.mark.parametrize("name", ["add", "hypot"])
+def test_a_mask_that_is_not_boolean_is_refused_as_numpy_refuses_it(name):
+    """Eager NumPy raises for an integer mask; traced arrays must not quietly read it as != 0."""
+    x, mask = np.ones((2, 3)), np.array([1, 0, 1])
+    with pytest.raises(TypeError):
+        getattr(fnp, name).reduce(x, axis=1, where=mask)
+    with pytest.raises(TypeError, match="boolean mask.*mask != 0"):
+        ft.jit(lambda v: getattr(fnp, name).reduce(v, axis=1, where=mask))(x)
