@@ -165,8 +165,10 @@ def reduce(fn: _Fn, ufunc: np.ufunc, a: ArrayLike, axis: int | Sequence[int] | N
             options["where"] = where
         return ufunc.reduce(a, axis=axis, dtype=dtype, keepdims=keepdims, **options)
     shape = tuple(shape_of(a))
+    if not shape and isinstance(axis, Sequence) and len(axis):
+        raise np.exceptions.AxisError(f"axis {axis[0]} is out of bounds for array of dimension 0")
     axes = () if not shape and axis is not None and not isinstance(axis, Sequence) \
-        else normalize_axes(axis, len(shape))
+        else normalize_axes(axis, len(shape))  # (NumPy's reduce of a 0-d array along axis 0: itself)
     if len(axes) > 1 and name not in _REORDERABLE:
         raise ValueError(f"reduction operation '{name}' is not reorderable, so at most one axis may "
                          f"be specified (as in NumPy): reduce along one axis at a time")

@@ -147,6 +147,8 @@ def test_reduce_axes_keepdims_initial_where_under_jit():
             assert_same(ft.jit(lambda v: getattr(fnp, name).reduce(v, **kw))(x), want, f"{name} {kw}")
     # a 0-d array reduces to itself along axis 0, as in NumPy
     assert_same(ft.jit(fnp.subtract.reduce)(np.float64(3.0)), np.subtract.reduce(np.float64(3.0)))
+    with pytest.raises(np.exceptions.AxisError, match="out of bounds for array of dimension 0"):
+        ft.jit(lambda v: fnp.hypot.reduce(v, axis=(0,)))(np.float64(3.0))
 
 
 def test_reductions_raise_numpys_errors_on_traced_arrays():
