@@ -14,7 +14,6 @@ Every rank holds the same bits.
 """
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from typing import Any
 
@@ -26,19 +25,6 @@ from functrans.interpreters.buffers import FREE_REFS, first_free
 #: Buffers of at least this many bytes are reduced by the ring into a new result; smaller ones,
 #: and reductions in place, by MPI's all-reduce in place (whose latency is lower).
 RING_MIN_BYTES = 256 << 10
-
-#: On two ranks every way of reducing gives the same bits (a sum of two values is the same
-#: either way round), so there a buffer of at least ``RING_MIN_BYTES`` is reduced by the faster
-#: of the ring and MPI's own all-reduce, found on the first calls of each size: ``TRIALS``
-#: calls of each, alternated, whose best times on the slowest rank are compared (one all-reduce
-#: of two numbers, so every rank makes the same choice). MPICH's throughput on one machine
-#: changes between launches by up to 4x (1.7 against 8.5 GB/s at 1 MB), and which of the two is
-#: faster changes with it: the ring took 0.96x MPI's time in place at 1 MB in fast launches and
-#: 1.35x in slow ones. On more ranks the order of the additions differs between the two, so
-#: the choice stays fixed there (the ring for a new result, MPI's for one in place): the bits
-#: of a result never depend on a measurement.
-TRIALS = 3
-_chosen: dict[tuple, Any] = {}  # (in place, dtype, size class) -> "ring" | "mpi", or a trial
 
 _UFUNCS = {"sum": np.add, "mean": np.add, "max": np.maximum, "min": np.minimum}
 _MPI_OPS = {"sum": "SUM", "mean": "SUM", "max": "MAX", "min": "MIN"}
@@ -105,66 +91,23 @@ def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_byt
     it is only read."""
     divide = op == "mean" and out.dtype.kind in "fc"
     inplace = src is out
-    tune = n == 2 and out.dtype.kind in _RING_KINDS and _comm.debug_timeout() is None
     if inplace and out.nbytes <= bucket_bytes:  # one bucket, reduced by MPI in place
-        if tune and out.nbytes >= RING_MIN_BYTES:
-            _fastest(c, out, out, op, n, divide, what)
-            return
         _mpi_in_place(c, out, op, what)
         if divide:
             np.divide(out, n, out=out)
         return
     step = max(1, int(bucket_bytes) // max(out.dtype.itemsize, 1))
-    ring = out.dtype.kind in _RING_KINDS and not inplace
+    ring = out.dtype.kind in _RING_KINDS and not inplace  # in place, MPI's own is as good
     for start in range(0, out.size, step):
         s, o = src[start:start + step], out[start:start + step]
         if ring and o.nbytes >= RING_MIN_BYTES:
-            if tune:
-                _fastest(c, s, o, op, n, divide, what)
-            else:
-                _ring(c, s, o, _UFUNCS[op], n, divide, what)
+            _ring(c, s, o, _UFUNCS[op], n, divide, what)
         else:
             if not inplace:
                 np.copyto(o, s)
             _mpi_in_place(c, o, op, what)
             if divide:
                 np.divide(o, n, out=o)
-
-
-def _fastest(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, divide: bool,
-             what: str) -> None:
-    """``out`` = the reduction of ``src`` (possibly ``out`` itself) on two ranks, by the ring
-    or by MPI's all-reduce, whichever the first calls of this size found faster (``TRIALS``)."""
-    key = (src is out, out.dtype, out.nbytes.bit_length())
-    choice = _chosen.get(key)
-    if choice is None:
-        choice = _chosen[key] = [0, float("inf"), float("inf")]  # calls, best ring, best MPI
-    if type(choice) is str:
-        _by(choice, c, src, out, op, n, divide, what)
-        return
-    k = choice[0] % 2
-    start = time.perf_counter()
-    _by(("ring", "mpi")[k], c, src, out, op, n, divide, what)
-    choice[1 + k] = min(choice[1 + k], time.perf_counter() - start)
-    choice[0] += 1
-    if choice[0] == 2 * TRIALS:
-        best = np.array(choice[1:])
-        c.Allreduce(_comm.mpi_module().IN_PLACE, best, op=_comm.mpi_module().MAX)
-        _chosen[key] = "ring" if best[0] <= best[1] else "mpi"
-
-
-def _by(method: str, c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, divide: bool,
-        what: str) -> None:
-    if method == "ring":
-        _ring(c, src, out, _UFUNCS[op], n, divide, what)
-        return
-    if src is out:
-        _mpi_in_place(c, out, op, what)
-    else:
-        mpi = _comm.mpi_module()
-        c.Allreduce(src, out, op=_mpi_ops.get(op) or _mpi_ops.setdefault(op, getattr(mpi, _MPI_OPS[op])))
-    if divide:
-        np.divide(out, n, out=out)
 
 
 def _mpi_in_place(c: Any, buf: np.ndarray, op: str, what: str) -> None:
