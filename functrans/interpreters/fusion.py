@@ -41,8 +41,8 @@ from functrans.interpreters.kernels_numba import kernel_source, wait_for_kernels
 from functrans.primitives import _define, elementwise, reduction
 
 __all__ = ["available", "cupy_available", "all_cupy", "fuse", "FusedStep", "KernelSpec",
-           "TEMPLATES", "REDUCTIONS", "broadcast_pattern", "reduction_axes", "kernel_source",
-           "wait_for_kernels"]
+           "TEMPLATES", "REDUCTIONS", "broadcast_pattern", "reduction_axes", "spliced",
+           "kernel_source", "wait_for_kernels"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -300,6 +300,13 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
             continue
         replaced[group.positions[-1]] = step
         members.update(group.positions)
+    return spliced(steps, eqns, replaced, members)
+
+
+def spliced(steps: list, eqns: list, replaced: dict, members: set) -> tuple[list, list]:
+    """The plan's steps (and their equations) with each kernel step of ``replaced`` (position
+    of a group's last step -> its kernel's step) in that place and the group's other steps
+    (the positions in ``members``) left out."""
     new_steps, new_eqns = [], []
     for position, step in enumerate(steps):
         if position in replaced:

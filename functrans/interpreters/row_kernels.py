@@ -143,15 +143,7 @@ def fuse_rows(steps: list, eqns: list, avals: dict, template: list, var_slots: s
             members.update(region.positions)
     if not replaced:
         return steps, eqns
-    new_steps, new_eqns = [], []
-    for position, step in enumerate(steps):
-        if position in replaced:
-            new_steps.append(replaced[position])
-            new_eqns.append(eqns[position])
-        elif position not in members:
-            new_steps.append(step)
-            new_eqns.append(eqns[position])
-    return new_steps, new_eqns
+    return fusion.spliced(steps, eqns, replaced, members)
 
 
 # -- which steps a region takes ------------------------------------------------------------------
