@@ -822,7 +822,8 @@ def bernoulli(n: int) -> Array:
 # the Gaussian's width, so 40 nodes give full double precision. For |a| > 1: Owen's identity
 #   T(h, a) = Q(h) / 2 + Q(a h) / 2 - Q(h) Q(a h) - T(a h, 1 / a)   (h, a > 0; Q = 1 - ndtr),
 # written with the upper tails Q so nothing cancels for large h. T is even in h, odd in a.
-_OWENS_NODES, _OWENS_WEIGHTS = (tuple(float(v) for v in part) for part in np.polynomial.legendre.leggauss(40))
+_LEGENDRE_40 = np.polynomial.legendre.leggauss(40)  # host-data: Python numbers, at import
+_OWENS_NODES, _OWENS_WEIGHTS = (tuple(float(v) for v in part) for part in _LEGENDRE_40)
 
 
 def _owens_t_small_a(h: Array, a: Array) -> Array:
