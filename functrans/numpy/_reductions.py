@@ -167,15 +167,25 @@ def _initial(initial: ArrayLike, like: Array) -> Array:
     return convert_element_type(operand(initial), new_dtype=like.dtype)
 
 
+def boolean_mask(where: ArrayLike) -> Array:
+    """A reduction's ``where=`` as an array, refused unless it is boolean: NumPy refuses
+    another dtype (it does not cast to bool safely), and reading it as ``!= 0`` on traced
+    arrays only would make eager and jit disagree."""
+    where = operand(where)
+    if where.dtype != np.bool_:
+        raise TypeError(f"where= must be a boolean mask, as in NumPy (which cannot cast "
+                        f"{where.dtype} to bool safely); got dtype {where.dtype}. Pass "
+                        "where=(mask != 0).")
+    return where
+
+
 def _masked(a: Array, where: ArrayLike, fill: ArrayLike) -> Array:
     """``a`` with ``fill`` where the mask ``where`` (broadcast against ``a``) is false."""
-    where = operand(where)
+    where = boolean_mask(where)
     where_shape = tuple(shape_of(where))
     if np.broadcast_shapes(where_shape, tuple(a.shape)) != tuple(a.shape):  # host-metadata: shapes
         raise ValueError(f"where= has shape {where_shape}, which does not broadcast to the shape "
                          f"{tuple(a.shape)} of the array it masks")
-    if where.dtype != np.bool_:
-        where = _ew.ne(where, 0)
     return _ew.select(where, a, fill)
 
 

@@ -18,7 +18,7 @@ from functrans.backend import array_module
 from functrans.numpy._indexing import take, take_along_axis
 from functrans.numpy._joining import concatenate
 from functrans.numpy._products import matmul
-from functrans.numpy._reductions import max, min, nansum, sum
+from functrans.numpy._reductions import boolean_mask, max, min, nansum, sum
 from functrans.numpy._shape import atleast_2d, transpose
 from functrans.numpy._sorting import sort
 from functrans.numpy._util import (
@@ -79,15 +79,11 @@ def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
     return keep_dims(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims)
 
 
-def _mask(where: ArrayLike) -> Array:
-    """A ``where=`` argument as a boolean array."""
-    where = as_array(where)
-    return where if where.dtype == np.bool_ else _ew.ne(where, 0)
 
 
 def _masked_count(a: Array, axes: tuple[int, ...], where: ArrayLike, keepdims: bool) -> Array:
     """How many entries of ``a`` over ``axes`` the mask ``where`` keeps, in ``a``'s real dtype."""
-    where = _mask(where)
+    where = boolean_mask(where)
     ones = _shape.broadcast_to(convert_element_type(where, new_dtype=np.finfo(a.dtype).dtype), tuple(a.shape))
     return sum(ones, axes, keepdims=keepdims)
 
@@ -147,7 +143,7 @@ def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
 def _masked_var(a: Array, axes: tuple[int, ...], ddof: float, keepdims: bool, where: ArrayLike) -> Array:
     # The deviations outside the mask are zeroed before they are squared: there an entry may
     # be inf or nan, and a zero cotangent times it would be nan.
-    where = _mask(where)
+    where = boolean_mask(where)
     centered = _ew.select(where, _ew.sub(a, mean(a, axes, keepdims=True, where=where)), 0.0)
     if a.dtype.kind == "c":
         squares = _ew.real(_ew.mul(centered, _ew.conj(centered)))
@@ -207,7 +203,7 @@ def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
     ddof = _ddof(ddof, correction)
     nan = isnan(a)
     if where is not None:
-        nan = _ew.logical_or(nan, logical_not(_mask(where)))  # (left out as NaN entries are)
+        nan = _ew.logical_or(nan, logical_not(boolean_mask(where)))  # (left out as NaN entries are)
     # NaN entries are zeroed before the squares, not after: a zero cotangent times a NaN
     # deviation would be NaN, and reach every entry of the slice through the mean.
     centered = _ew.select(nan, 0.0, _ew.sub(a, nanmean(a, axis, keepdims=True, where=where)))

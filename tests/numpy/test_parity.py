@@ -610,3 +610,19 @@ def test_correction_is_ddof_by_numpy_2s_name(name):
     assert float(ft.jit(lambda a: getattr(fnp, name)(a, correction=1.5))(x)) == pytest.approx(want, rel=1e-14)
     with pytest.raises(ValueError, match="both ddof and correction"):
         getattr(fnp, name)(x, ddof=1, correction=1)
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "max", "min", "mean", "var", "std", "nansum",
+                                  "nanmean", "nanvar"])
+def test_a_mask_that_is_not_boolean_is_refused_eagerly_and_under_jit(name):
+    # NumPy refuses it (no safe cast to bool); reading it as != 0 under jit alone made eager
+    # and jit disagree: an error against a number
+    f = getattr(fnp, name)
+    x = np.ones((2, 3))
+    extra = {"initial": 0.0} if name in ("max", "min") else {}
+    with pytest.raises(TypeError):
+        getattr(np, name)(x, axis=1, where=np.array([1, 0, 1]), **extra)
+    with pytest.raises(TypeError):  # (eagerly: NumPy's own error)
+        f(x, axis=1, where=np.array([1, 0, 1]), **extra)
+    with pytest.raises(TypeError, match="boolean mask"):
+        ft.jit(lambda x: f(x, axis=1, where=np.array([1, 0, 1]), **extra))(x)
