@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar, NoReturn
 
 import functrans.numpy as fnp
-from functrans import random
+from functrans import errors, random
 from functrans.typing import Array, Key, Params, PyTree
 
 __all__ = ["Layer", "Sequential"]
@@ -85,10 +85,17 @@ class Layer:
 
 
 def check_param_shapes(layer: str, params: Any, expected: dict[str, tuple],
-                       made_by: str = "init(key)") -> None:
+                       made_by: str = "init(key)", required: tuple[str, ...] = ()) -> None:
     """Refuse an entry of ``params`` whose shape is not the one the layer's ``made_by`` makes
     (``expected``, by name; absent names are skipped): broadcasting would otherwise apply a
-    weight of shape ``(1,)`` to every feature without a word. Shape tuples only: cheap."""
+    weight of shape ``(1,)`` to every feature without a word. Shape tuples only: cheap. A name
+    of ``required`` that ``params`` lacks is refused too, naming what it holds."""
+    if required and isinstance(params, Mapping):
+        for name in required:
+            if name not in params:
+                raise errors.TreeStructureError(
+                    f"{layer}: params has no {name!r} (it holds {sorted(map(str, params))}); "
+                    f"pass the dict this layer's {made_by} made")
     for name, shape in expected.items():
         value = params.get(name) if isinstance(params, Mapping) else None
         if value is not None and tuple(fnp.shape(value)) != shape:

@@ -176,9 +176,10 @@ class MultiHeadAttention(Layer):
             q, k, v = (fnp.swapaxes(a, 0, 1) for a in (q, k, v))
         # Now (N, L, E). Project and split the heads: (N, H, L, E / H).
         check_param_shapes("MultiHeadAttention", params, {"in_proj_weight": (3 * e, e),
-                                                          "in_proj_bias": (3 * e,)})
+                                                          "in_proj_bias": (3 * e,)},
+                           required=("in_proj_weight", "out_proj"))
         check_param_shapes("MultiHeadAttention (out_proj)", params["out_proj"],
-                           {"weight": (e, e), "bias": (e,)})
+                           {"weight": (e, e), "bias": (e,)}, required=("weight",))
         w, b = params["in_proj_weight"], params.get("in_proj_bias")
         projected = []
         for i, a in enumerate((q, k, v)):

@@ -200,12 +200,12 @@ class _ConvNd(Layer):
         if pads is None:  # a strided 'same': the padding depends on the input's size
             pads = _padding_pairs(self.padding, kernel, dilation, stride, name,
                                   tuple(fnp.shape(x)[2:]))
+        check_param_shapes(name, params, {"bias": (self.out_channels,)}, required=("weight",))
         expected = (self.out_channels, self.in_channels // self.groups) + kernel
         if fnp.shape(params["weight"]) != expected:  # the padding was made for this kernel
             raise ValueError(f"{name}: weight must have shape {expected} (out_channels, "
                              f"in_channels / groups, *kernel_size), got "
                              f"{fnp.shape(params['weight'])}")
-        check_param_shapes(name, params, {"bias": (self.out_channels,)})
         y = _convolve(x, params["weight"], self.groups, stride, dilation, pads)
         if "bias" in params:
             y = y + fnp.reshape(params["bias"], (self.out_channels,) + (1,) * self._nd)

@@ -99,13 +99,13 @@ class _ConvTransposeNd(Layer):
             limit = shape[:2] + tuple(size - max(-b, 0) for size, b in zip(shape[2:], hi))
             x = _slice_prim(x, start, limit)
         # The kernel of the equivalent convolution: (out, in / groups, *kernel), flipped.
+        check_param_shapes(name, params, {"bias": (self.out_channels,)}, required=("weight",))
         w = params["weight"]
         g = self.groups
         expected = (self.in_channels, self.out_channels // g) + kernel
         if fnp.shape(w) != expected:  # a reshape below would scramble one of the same size
             raise ValueError(f"{name}: weight must have shape {expected} (in_channels, "
                              f"out_channels / groups, *kernel_size), got {fnp.shape(w)}")
-        check_param_shapes(name, params, {"bias": (self.out_channels,)})
         w = fnp.reshape(w, (g, self.in_channels // g, self.out_channels // g) + kernel)
         w = fnp.reshape(fnp.swapaxes(w, 1, 2), (self.out_channels, self.in_channels // g) + kernel)
         w = fnp.flip(w, axis=tuple(range(2, 2 + self._nd)))

@@ -102,7 +102,7 @@ class Linear(Layer):
             raise ValueError(f"Linear: expected input of shape (..., {self.in_features}), "
                              f"got {tuple(x.shape)}")
         check_param_shapes("Linear", params, {"weight": (self.out_features, self.in_features),
-                                              "bias": (self.out_features,)})
+                                              "bias": (self.out_features,)}, required=("weight",))
         y = fnp.tensordot(x, params["weight"], ((x.ndim - 1,), (1,)))
         if "bias" in params:
             y = y + params["bias"]
@@ -165,7 +165,7 @@ class Embedding(Layer):
         # traced ids are not read: a negative one becomes the out-of-range id num_embeddings,
         # which the gather refuses when it runs.
         check_param_shapes("Embedding", params,
-                           {"weight": (self.num_embeddings, self.embedding_dim)})
+                           {"weight": (self.num_embeddings, self.embedding_dim)}, required=("weight",))
         if not isinstance(ids, Tracer) and backend_of(ids) is NUMPY:
             if ids.size and ids.min() < 0:
                 # numpy-only: the branch admits host NumPy ids only

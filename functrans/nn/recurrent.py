@@ -170,7 +170,8 @@ class _Cell(_Recurrent):
             raise ValueError(f"{type(self).__name__}: expected input (N, {self.input_size}) or "
                              f"({self.input_size},), got {fnp.shape(x)}")
         check_param_shapes(type(self).__name__, params,
-                           _cell_shapes(self.input_size, self.hidden_size, self._gates))
+                           _cell_shapes(self.input_size, self.hidden_size, self._gates),
+                           required=("weight_ih", "weight_hh"))
         if carry is None:
             carry = self._zeros(fnp.shape(x)[:-1], params["weight_ih"])
         else:
@@ -342,6 +343,9 @@ class _Sequence(_Recurrent):
         elif self.batch_first:
             x = fnp.swapaxes(x, 0, 1)
         batch = fnp.shape(x)[1]
+        check_param_shapes(name, params, {}, required=tuple(
+            f"{w}_l{k}{suffix}" for k in range(self.num_layers) for suffix in self._directions
+            for w in ("weight_ih", "weight_hh")))
         initial = self._initial(carry, unbatched, batch, params, name)
         drop = train and self.stochastic
         if drop and key is None:

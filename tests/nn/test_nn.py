@@ -12,7 +12,7 @@ from scipy.special import erfc as scipy_erfc
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans import nn, random
+from functrans import errors, nn, random
 from functrans.testing import check_grads
 
 
@@ -1466,3 +1466,18 @@ def test_parameters_of_the_right_shape_pass_under_vmap_over_an_ensemble():
     for i in range(2):
         np.testing.assert_allclose(got[i], layer.apply({"weight": params["weight"][i],
                                                         "bias": params["bias"][i]}, x))
+
+
+@pytest.mark.parametrize("layer, x, missing", [
+    (nn.Linear(3, 2), np.ones((4, 3)), "weight"),
+    (nn.Embedding(5, 3), np.array([1, 2]), "weight"),
+    (nn.Conv1d(2, 3, 3), np.ones((1, 2, 8)), "weight"),
+    (nn.ConvTranspose1d(2, 3, 3), np.ones((1, 2, 8)), "weight"),
+    (nn.GRUCell(3, 4), np.ones((2, 3)), "weight_ih"),
+    (nn.LSTM(3, 4, num_layers=2, bidirectional=True), np.ones((5, 2, 3)), "weight_ih_l0"),
+])
+def test_a_missing_weight_is_named_with_what_the_params_hold(layer, x, missing):
+    # it was a bare KeyError from deep inside apply
+    params = {k: v for k, v in layer.init(random.key(0)).items() if "weight" not in k}
+    with pytest.raises(errors.TreeStructureError, match=f"has no '{missing}' \\(it holds \\["):
+        layer.apply(params, x)
