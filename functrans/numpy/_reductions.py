@@ -170,8 +170,8 @@ def _initial(initial: ArrayLike, like: Array) -> Array:
 def boolean_mask(where: ArrayLike) -> Array:
     """A reduction's ``where=`` as an array, refused unless it is boolean: NumPy refuses
     another dtype (it does not cast to bool safely), and reading it as ``!= 0`` on traced
-    arrays only would make eager and jit disagree."""
-    where = operand(where)
+    arrays only would make eager and jit disagree. A Python ``True`` is a 0-d mask."""
+    where = as_array(where)
     if where.dtype != np.bool_:
         raise TypeError(f"where= must be a boolean mask, as in NumPy (which cannot cast "
                         f"{where.dtype} to bool safely); got dtype {where.dtype}. Pass "

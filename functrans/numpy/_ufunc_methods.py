@@ -185,9 +185,8 @@ def reduce(fn: _Fn, ufunc: np.ufunc, a: ArrayLike, axis: int | Sequence[int] | N
     a = convert_element_type(a, new_dtype=out_dtype)
     if where is not None and _host(where):  # a host mask (NumPy's, a list): placed where a is
         where = placed_like(np.asarray(where), a)  # host-data: the mask's values
-    if where is not None and np.dtype(as_array(where).dtype) != np.bool_:
-        raise TypeError(f"fnp.{name}.reduce: where= must be a boolean mask, not of dtype "
-                        f"{as_array(where).dtype} (NumPy does not cast it either); pass where=mask != 0")
+    if where is not None:
+        where = _reductions.boolean_mask(where)
     if name in _REDUCE:
         return _REDUCE[name](a, axes, keepdims, initial, where)
     rest = tuple(d for i, d in enumerate(shape) if i not in axes)

@@ -626,3 +626,12 @@ def test_a_mask_that_is_not_boolean_is_refused_eagerly_and_under_jit(name):
         f(x, axis=1, where=np.array([1, 0, 1]), **extra)
     with pytest.raises(TypeError, match="boolean mask"):
         ft.jit(lambda x: f(x, axis=1, where=np.array([1, 0, 1]), **extra))(x)
+
+
+@pytest.mark.parametrize("name", ["sum", "mean", "var", "nansum"])
+def test_a_python_true_mask_keeps_every_entry_under_jit(name):
+    f = getattr(fnp, name)
+    x = np.arange(6.0).reshape(2, 3)
+    expected = getattr(np, name)(x, axis=1, where=True)
+    np.testing.assert_allclose(ft.jit(lambda x: f(x, axis=1, where=True))(x), expected)
+    np.testing.assert_allclose(f(x, axis=1, where=True), expected)
