@@ -311,10 +311,11 @@ def _source(region: _Region, outputs: list) -> tuple[str, list] | None:
     feeds a later phase (``fusion`` takes such a run)."""
     dt = region.dtype.name
     symbol: dict[int, str] = {slot: f"a{k}" for k, slot in enumerate(region.inputs)}
-    pattern = dict(region.inputs)
+    pattern = region.inputs
     phase: dict[int, int] = dict.fromkeys(region.inputs, 0)
     # per section (before loop p, or after the last) and per loop: lines, in program order
-    loops: dict[int, list[tuple]] = {}     # p -> [("F", n, expression) | ("acc", ...)]
+    loops: dict[int, list[tuple]] = {}     # p -> [("F", name, expression, operands) or
+    #                                              ("acc" | "col", accumulator, combine, operand)]
     sections: dict[int, list[str]] = {}    # p -> lines computing per-row values
     finals: list[str] = []                 # 0-d values after the rows
     accumulators: list[str] = []           # before the rows
@@ -391,10 +392,9 @@ def _source(region: _Region, outputs: list) -> tuple[str, list] | None:
         out_kinds.append(kind[slot])
     stored: dict[str, str] = {}  # F symbol -> its row's array expression, indexed by j
     for slot, loops_reading in f_reads.items():
-        if kind.get(slot) != "F" or slot in region.inputs or max(loops_reading) <= phase[slot]:
+        if kind.get(slot) != "F" or max(loops_reading) <= phase[slot]:
             continue
-        source_slot = slot
-        name = symbol[source_slot]
+        name = symbol[slot]
         if name in stored:
             continue
         owner = next((s for s in outputs if symbol.get(s) == name), None)
