@@ -183,7 +183,7 @@ def make_runner(spec: Any, fallback: Callable) -> Callable | None:
     if kernel is None and BACKGROUND and spec.exact:
         _compile_later(source, namespace)
     elif kernel is None:
-        kernel = _compiled(source)
+        kernel = compiled(source)
         if kernel is None:
             return None
     namespace["kernel"] = kernel
@@ -284,7 +284,7 @@ def _work() -> None:
                 _idle.set()
                 return
             source = next(iter(_pending))
-        kernel = _compiled(source)
+        kernel = compiled(source)
         with _lock:
             for namespace in _pending.pop(source):
                 namespace["kernel"] = kernel  # (a failed compilation leaves None: NumPy steps)
@@ -303,12 +303,6 @@ def wait_for_kernels(timeout: float | None = None) -> bool:
 
 
 def compiled(source: str) -> Any:
-    """The ``kernel`` function of the module ``source``, compiled now (once per process, and
-    cached on disk), or ``None`` if it does not compile."""
-    return _compiled(source)
-
-
-def _compiled(source: str) -> Any:
     """The kernel of ``source``, compiled once per process (and loaded from Numba's cache
     when another process compiled it), or ``None`` if it does not compile."""
     kernel = _compiled_kernels.get(source)
