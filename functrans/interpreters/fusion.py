@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from functrans.interpreters import kernels_numba
+from functrans.interpreters import costs, kernels_numba
 from functrans.interpreters.kernels_numba import kernel_source, wait_for_kernels
 from functrans.primitives import _define, elementwise, reduction
 
@@ -69,6 +69,15 @@ REDUCTION_MODES = frozenset(("rows", "cols", "all"))
 #: ``d @ w``), 0.78-0.85x of the unfused steps at (64, 128) and (256, 128), float32 and
 #: float64; the W2 64-128-128-10 step 0.98x (float32) and 0.99x (float64) of its plan without.
 SHARED_OPERANDS = True
+
+#: The least share of its plan's estimated cost (``costs.plan_cost``) that the steps of a group
+#: need when its kernel must compile before the plan's first call returns (it is not
+#: ``deferrable``). Such a compilation costs 0.3-1 s once per machine (Numba's cache keeps it)
+#: and Numba's import, about 0.5 s, in each process; a group below 2% of its plan saves less
+#: than 2% of a call. Measured: the softmax cross entropy of the W2 784-512-512-10 step (0.2%
+#: of its plan) took the step's first call from 0.05 s to 1.2-2.0 s and saved nothing
+#: measurable per call; that of the W2 64-128-128-10 step (5-8%) saves about 7%.
+MIN_SYNC_SHARE = 0.02
 
 #: The fewest elements a group of two steps needs on NumPy arrays (to become a kernel, or to
 #: end in its reduction), and a group of ``LONG_GROUP`` steps or more. Measured under jit
@@ -208,8 +217,18 @@ class KernelSpec:
 
     @property
     def exact(self) -> bool:
-        """Whether a Numba kernel gives the NumPy steps' values to the last bit."""
-        return not self.scalar and self.reduction is None and all(
+        """Whether a Numba kernel gives the NumPy steps' values to the last bit (IEEE
+        arithmetic only, no reduction)."""
+        return self.reduction is None and self.deferrable
+
+    @property
+    def deferrable(self) -> bool:
+        """Whether a Numba kernel gives the values of the group's fallback (``_fallback``) to
+        the last bit, so that it may compile in the background while the fallback runs: IEEE
+        arithmetic only, ending in no reduction or in a sum over all axes but the last, which
+        the kernel adds up in the order NumPy adds up the fallback's C-contiguous operand."""
+        return not self.scalar and (
+            self.reduction is None or self.reduction[:2] == ("sum", "cols")) and all(
             name in _EXACT or name == "integer_pow" and y in (0, 1, 2) for name, _, y in self.ops)
 
 
@@ -229,14 +248,16 @@ class _Group:
 
 
 def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
-         keep: set, target: str = "numpy") -> tuple[list, list]:
+         keep: set, target: str = "numpy", plan_ns: float | None = None) -> tuple[list, list]:
     """The plan's steps with runs of elementwise steps replaced by kernel steps.
 
     ``steps`` are ``(prim, impl, params, arg_slots, out_slots, frees)`` without frees yet,
     ``eqns`` the equation of each step, ``avals`` the ``(shape, dtype)`` of each variable
     slot, ``template`` the plan's environment (constants filled in), ``keep`` the output
-    slots; ``target`` is "numpy" (Numba kernels) or "cupy" (CuPy kernels). Returns the new
-    steps and the equation that stands for each (for error notes).
+    slots; ``target`` is "numpy" (Numba kernels) or "cupy" (CuPy kernels); ``plan_ns`` the
+    plan's estimated cost (``costs.plan_cost``), which a group whose kernel compiles before
+    the first call returns must be a share of (``MIN_SYNC_SHARE``). Returns the new steps and
+    the equation that stands for each (for error notes).
     """
     if target == "numpy" and not _HAVE_NUMBA or target == "cupy" and not cupy_available():
         return steps, eqns
@@ -295,7 +316,8 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
     replaced: dict[int, tuple] = {}  # last position of a group -> its kernel step
     members: set[int] = set()
     for group in groups:
-        step = _kernel_step(group, steps, eqns, readers, keep, template, target)
+        step = _kernel_step(group, steps, eqns, readers, keep, template, target,
+                            None if plan_ns is None else MIN_SYNC_SHARE * plan_ns, avals)
         if step is None:
             continue
         replaced[group.positions[-1]] = step
@@ -470,19 +492,27 @@ def _spec(group: _Group, steps: list, readers: dict, keep: set, template: list,
 
 
 def _kernel_step(group: _Group, steps: list, eqns: list, readers: dict, keep: set,
-                 template: list, target: str) -> tuple | None:
-    """The plan step running the group's kernel, or ``None`` if it does not compile."""
+                 template: list, target: str, min_sync_ns: float | None = None,
+                 avals: dict | None = None) -> tuple | None:
+    """The plan step running the group's kernel, or ``None`` if it does not compile or, when
+    it would compile before the first call returns, its steps cost less than
+    ``min_sync_ns``."""
     made = _spec(group, steps, readers, keep, template)
     if made is None:
         return None
     spec, in_slots, out_slots = made
+    if (target == "numpy" and min_sync_ns is not None and not spec.deferrable
+            and sum(costs.step_cost(steps[p], avals or {}, template)
+                    for p in group.positions) < min_sync_ns):
+        return None
     members = [eqns[p] for p in group.positions]
     if target == "cupy":
         from functrans.interpreters import kernels_cupy
 
         source, run = kernels_cupy.make_runner(spec)
         return (FusedStep(members, source, takes_out=False), run, {}, in_slots, out_slots, ())
-    fallback = _fallback([steps[p] for p in group.positions], in_slots, out_slots, template)
+    fallback = _fallback([steps[p] for p in group.positions], in_slots, out_slots, template,
+                         contiguous=spec.reduction is not None and spec.reduction[1] == "cols")
     run = kernels_numba.make_runner(spec, fallback)
     if run is None:
         return None
@@ -491,12 +521,17 @@ def _kernel_step(group: _Group, steps: list, eqns: list, readers: dict, keep: se
     return (prim, run, {}, in_slots, out_slots, ())
 
 
-def _fallback(group_steps: list, in_slots: tuple, out_slots: tuple, template: list) -> Any:
+def _fallback(group_steps: list, in_slots: tuple, out_slots: tuple, template: list,
+              contiguous: bool = False) -> Any:
     """The group computed by its own NumPy steps: a function of its input values returning
-    the tuple of its outputs, run while its kernel compiles."""
+    the tuple of its outputs, run while its kernel compiles. ``contiguous``: the closing
+    reduction reads its operand in C order (the order its kernel adds it up in)."""
     constants = {s: template[s] for _, _, _, args, _, _ in group_steps for s in args
                  if s not in in_slots and template[s] is not None}
     program = [(impl, params, args, out) for _, impl, params, args, out, _ in group_steps]
+    if contiguous:
+        impl, params, args, out = program[-1]
+        program[-1] = (lambda x, **kw: impl(np.ascontiguousarray(x), **kw), params, args, out)
 
     def run(*values: Any) -> tuple:
         env = dict(constants)

@@ -7,11 +7,12 @@ and runs share one compiled kernel, in memory and in Numba's on-disk cache
 (``FUNCTRANS_KERNEL_CACHE``, by default ``~/.cache/functrans/kernels``), where the source is
 written to a file named by its hash.
 
-A kernel whose values equal those of its NumPy steps to the last bit (``KernelSpec.exact``:
-IEEE arithmetic, no reduction, no math library call) compiles in a background thread: until it
-is ready the step runs the group's NumPy steps, so the first call is not held up by the
-compiler and gives the same values as the later ones. Other kernels compile when the plan is
-built. A kernel that fails to compile leaves its step running the NumPy steps.
+A kernel whose values equal those of its group's NumPy steps to the last bit
+(``KernelSpec.deferrable``: IEEE arithmetic, no math library call, no reduction but a sum over
+the leading axes, which NumPy adds up in a fixed order) compiles in a background thread: until
+it is ready the step runs the group's NumPy steps, so the first call is not held up by the
+compiler and every call gives the same values. Other kernels compile when the plan is built. A
+kernel that fails to compile leaves its step running the NumPy steps.
 """
 from __future__ import annotations
 
@@ -96,7 +97,10 @@ def kernel_source(body: list[str], inputs: list[tuple[str, str]], outputs: list[
     the output arrays and the loop sizes) computing ``body`` per element. ``reduction`` is
     ``(kind, mode, value)``: the group ends in a ``kind`` ("sum", "max", "min") of ``value``
     over the last axis (mode "rows": one result per row), over the other axes ("cols") or over
-    all ("all"), written into the last output array (1-D); sums accumulate in float64.
+    all ("all"), written into the last output array (1-D). Sums over the rows or over all
+    accumulate in float64; a sum over the other axes adds the rows in order in ``dtype``,
+    starting from 0.0, which is what NumPy does to a C-contiguous array (so it gives NumPy's
+    bits).
 
     Example:
         >>> print(kernel_source(["v2 = (a0 * np.float64(2.0))"], [("a0", "full")], ["v2"],
@@ -124,20 +128,22 @@ def kernel_source(body: list[str], inputs: list[tuple[str, str]], outputs: list[
     lines.append(f"W = types.Array(types.{name}, 2, 'C')")
     params = ["R"] * len(args) + ["W"] * len(outs)
     names = args + outs
-    if reduction is not None:
+    kind, mode, value = reduction if reduction is not None else ("", "", "")
+    if mode in ("rows", "all"):
         # reassociation lets the compiler split the sum into vector lanes (a sum in order is
         # bound by the latency of one addition per element)
         options += ', fastmath={"reassoc"}'
+    if reduction is not None:
         lines.append(f"W1 = types.Array(types.{name}, 1, 'C')")
         params.append("W1")
         names.append("r")
     signature = f"types.void({', '.join(params + ['types.intp', 'types.intp'])})"
     lines.append(f"@njit({signature}, {options})")
     lines.append(f"def kernel({', '.join(names + ['rows', 'cols'])}):")
-    kind, mode, value = reduction if reduction is not None else ("", "", "")
     inner = "            "
     if mode == "cols":
-        lines.append(f"    acc = np.full(cols, {_INIT[kind]})")
+        start = f"np.{name}(0.0)" if kind == "sum" else _INIT[kind]
+        lines.append(f"    acc = np.full(cols, {start})")
     elif mode == "all":
         lines.append(f"    acc = {_INIT[kind]}")
     lines.append("    for i in range(rows):")
@@ -180,7 +186,7 @@ def make_runner(spec: Any, fallback: Callable) -> Callable | None:
     source = spec_source(spec)
     namespace = _wrapper_namespace(spec, fallback)
     kernel = _compiled_kernels.get(source)
-    if kernel is None and BACKGROUND and spec.exact:
+    if kernel is None and BACKGROUND and spec.deferrable:
         _compile_later(source, namespace)
     elif kernel is None:
         kernel = compiled(source)

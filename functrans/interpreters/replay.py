@@ -56,7 +56,7 @@ from functrans.core.debug_nans import CheckedStep
 from functrans.core.ir import Eqn, Program, Var, format_eqn, format_program, source_str, type_str
 from functrans.core.primitive import EFFECTFUL
 from functrans.core.trace import Tracer
-from functrans.interpreters import fusion, gemm_update, reductions, row_kernels
+from functrans.interpreters import costs, fusion, gemm_update, reductions, row_kernels
 from functrans.interpreters.buffers import UFUNCS, new_memory_slots, plan_reuse, pooled_steps
 from functrans.interpreters.simplify import simplify
 
@@ -205,6 +205,8 @@ class ReplayPlan:
         self._bind_eqns = self._eqns
         self._kept = _kept_memory(self.env_template)
         if host_only and self._optimize:
+            # (estimated before the passes below replace products by steps it does not price)
+            plan_ns = costs.plan_cost(self.steps, self._avals, self.env_template)
             if gemm_update.available():  # before fusion, which would take the update's steps
                 fused, self._eqns = gemm_update.fuse_updates(
                     self.steps, self._eqns, self._avals, self.env_template, outputs)
@@ -214,11 +216,12 @@ class ReplayPlan:
             if fusion.available() and len(self.steps) <= _MAX_STRAIGHT_LINE:
                 fused, self._eqns = row_kernels.fuse_rows(
                     self.steps, self._eqns, self._avals, self.env_template, self._var_slots,
-                    outputs)
+                    outputs, plan_ns)
                 if fused is not self.steps:
                     self.steps = _with_frees(fused, self._var_slots, outputs)
                 fused, self._eqns = fusion.fuse(self.steps, self._eqns, self._avals,
-                                                self.env_template, self._var_slots, outputs)
+                                                self.env_template, self._var_slots, outputs,
+                                                plan_ns=plan_ns)
                 if fused is not self.steps:
                     self.steps = _with_frees(fused, self._var_slots, outputs)
             self._borrow, self.steps = plan_reuse(self.steps, self._avals, self._var_slots, outputs)

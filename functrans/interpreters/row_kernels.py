@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from functrans.interpreters import fusion, kernels_numba
+from functrans.interpreters import costs, fusion, kernels_numba
 from functrans.primitives import elementwise
 from functrans.primitives._define import reshape_p
 from functrans.primitives.conversion import stop_gradient_p
@@ -83,14 +83,16 @@ class _Region:
 
 
 def fuse_rows(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
-              keep: set) -> tuple[list, list]:
+              keep: set, plan_ns: float | None = None) -> tuple[list, list]:
     """The plan's steps with each region of row-wise steps (see the module's docstring)
     replaced by one kernel step, placed where its last step was.
 
     ``steps`` are ``(prim, impl, params, arg_slots, out_slots, frees)`` (frees are recomputed
     by the caller), ``eqns`` the equation of each step, ``avals`` the ``(shape, dtype)`` of
     the variable slots, ``template`` the plan's environment (constants filled in), ``keep``
-    the output slots. Without Numba the steps come back as they are.
+    the output slots, ``plan_ns`` the plan's estimated cost (``costs.plan_cost``): a kernel
+    compiles before the first call returns, so a region must be ``fusion.MIN_SYNC_SHARE`` of
+    it. Without Numba the steps come back as they are.
 
     Example:
         >>> import numpy as np, functrans as ft, functrans.numpy as fnp
@@ -137,6 +139,9 @@ def fuse_rows(steps: list, eqns: list, avals: dict, template: list, var_slots: s
     replaced: dict[int, tuple] = {}
     members: set[int] = set()
     for region in regions:
+        if plan_ns is not None and sum(costs.step_cost(steps[p], avals, template)
+                                       for p in region.positions) < fusion.MIN_SYNC_SHARE * plan_ns:
+            continue
         step = _kernel_step(region, eqns, avals, readers, keep)
         if step is not None:
             replaced[region.positions[-1]] = step

@@ -165,6 +165,13 @@ def test_which_kernels_are_bit_exact():
     assert not spec([("max", ["a0", 0.0], None)]).exact  # (the sign of a zero result)
     assert not spec([("mul", ["a0", "a0"], None)], ("sum", "rows", 0)).exact
     assert not KernelSpec(np.dtype("float64"), (), [("neg", ["a0"], None)], ["one"], [0]).exact
+    # a sum over the leading axes gives its fallback's bits (not always the recorded steps'
+    # bits: those may sum a Fortran-ordered operand in another order)
+    cols = spec([("mul", ["a0", "a0"], None)], ("sum", "cols", 0))
+    assert cols.deferrable and not cols.exact
+    assert not spec([("mul", ["a0", "a0"], None)], ("max", "cols", 0)).deferrable
+    assert not spec([("mul", ["a0", "a0"], None)], ("sum", "rows", 0)).deferrable
+    assert not spec([("tanh", ["a0"], None)], ("sum", "cols", 0)).deferrable
 
 
 @needs_kernels
@@ -181,7 +188,8 @@ def test_kernel_source_with_a_reduction_is_plain_text():
     source = kernels_numba.kernel_source(["v0 = (a0_ * a1_)"], [("a0", "full"), ("a1", "row")],
                                          [], np.dtype(np.float32), scalar=False,
                                          reduction=("sum", "cols", "v0"))
-    assert "acc = np.full(cols, 0.0)" in source and "acc[j] = acc[j] + v0" in source
+    assert "acc = np.full(cols, np.float32(0.0))" in source and "acc[j] = acc[j] + v0" in source
+    assert "fastmath" not in source  # (the rows are added in order: NumPy's bits)
     assert "r[j] = acc[j]" in source and "types.Array(types.float32, 1, 'C')" in source
 
 
@@ -433,3 +441,83 @@ def test_the_first_call_gives_the_bits_of_the_later_ones_with_inexact_kernels(fn
     first = step(x)
     assert any(not s[0].exact for s in _kernels(_plan(fn, x)))
     np.testing.assert_array_equal(first, step(x))
+
+
+def _column_sum_cases(dtype):
+    rng = np.random.default_rng(11)
+    a, b = (rng.standard_normal((64, 96)).astype(dtype) for _ in range(2))
+    a[:, 3] = -0.0  # NumPy sums a column of negative zeros to +0.0 (it starts from 0.0)
+    a[5, 4], a[7, 5], a[9, 5] = np.nan, np.inf, -np.inf
+    w = rng.standard_normal((96, 3)).astype(dtype)
+    return a, b, w
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_kernel_summing_the_leading_axes_gives_numpys_bits_on_every_call(dtype, order):
+    a, b, w = _column_sum_cases(dtype)
+    a, b = np.asarray(a, order=order), np.asarray(b, order=order)
+    # (a constant no other test uses: the kernel is new to this process)
+    fn = lambda a, b, w: (fnp.sum((a * b + 0.8125) * a, axis=0), ((a * b + 0.8125) * a) @ w)
+    step = ft.jit(fn)
+    calls = [step(a, b, w)]
+    assert fusion.wait_for_kernels(timeout=120)
+    calls += [step(a, b, w), step(a, b, w)]
+    c = np.ascontiguousarray((a * b + 0.8125) * a)
+    for total, _ in calls:
+        assert total.dtype == dtype
+        np.testing.assert_array_equal(total, np.sum(c, axis=0))  # (NaN where NumPy's is)
+        assert total[3] == 0 and not np.signbit(total[3])
+    assert [k[0].name for k in _kernels(_plan(fn, a, b, w))] == ["fused[mul add mul reduce_sum]"]
+
+
+@needs_kernels
+def test_a_kernel_summing_the_leading_axes_compiles_in_the_background(monkeypatch):
+    deferred = []
+    monkeypatch.setattr(kernels_numba, "_compile_later",
+                        lambda source, namespace: deferred.append(source))
+    a, b, w = _column_sum_cases(np.float64)
+    x = np.random.default_rng(3).standard_normal((4, 16, 96))
+    fn = lambda a, b, w: (fnp.sum(a * b + 0.4375, axis=0), (a * b + 0.4375) @ w)
+    three = lambda x: fnp.sum(x * x + 0.4375, axis=(0, 1))
+    for f, args in ((fn, (a, b, w)), (three, (x,))):
+        plan = _plan(f, *args)
+        (kernel,) = _kernels(plan)
+        assert kernel[0].source in deferred
+        # until the kernel is there, its fallback runs: NumPy's sum of a C-ordered operand
+        expected = f(*args)
+        np.testing.assert_array_equal(plan.run(list(args))[0],
+                                      expected[0] if isinstance(expected, tuple) else expected)
+
+
+@needs_kernels
+def test_a_kernel_that_compiles_first_must_be_a_share_of_its_plan():
+    rng = np.random.default_rng(4)
+    x, big = rng.standard_normal((64, 128)), rng.standard_normal((400, 400))
+    inexact = lambda x: fnp.sum((x * 2.0 + 1.0) * x, axis=1)  # (sums in float64: not deferrable)
+    deferrable = lambda x: fnp.sum((x * 2.0 + 1.0) * x, axis=0)
+    kernel = "fused[mul add mul reduce_sum]"
+    for fn in (inexact, deferrable):
+        beside = lambda x, big, fn=fn: (fn(x), big @ big)  # (the product: 500x the group's cost)
+        plan = _plan(beside, x, big)
+        assert (kernel in [k[0].name for k in _kernels(plan)]) == (fn is deferrable)
+        assert [k[0].name for k in _kernels(_plan(fn, x))] == [kernel]
+        np.testing.assert_allclose(plan.run([x, big])[0], fn(x), rtol=1e-14)
+
+
+def test_the_cost_of_a_product_counts_its_multiply_adds():
+    from functrans.interpreters import costs
+    from functrans.primitives.dot import dot_general_p
+    avals = {0: ((128, 784), np.dtype("float64")), 1: ((784, 512), np.dtype("float64")),
+             2: ((128, 512), np.dtype("float32"))}
+    step = (dot_general_p, None, {"dimension_numbers": (((1,), (0,)), ((), ()))}, (0, 1), 2, ())
+    elements = 128 * 784 + 784 * 512 + 128 * 512
+    flops = 2 * 128 * 512 * 784
+    assert costs.step_cost(step, avals, [None] * 3) == pytest.approx(
+        costs.CALL_NS + costs.ELEMENT_NS * elements + flops / costs.FLOPS_PER_NS[np.dtype("float32")])
+    tanh = (fnp.tanh, None, {}, (2,), 3, ())  # (a step of unknown kind: priced by its elements)
+    avals[3] = avals[2]
+    assert costs.step_cost(tanh, avals, [None] * 4) == costs.CALL_NS + costs.ELEMENT_NS * 2 * 128 * 512
+    assert costs.plan_cost([step, tanh], avals, [None] * 4) == pytest.approx(
+        costs.step_cost(step, avals, [None] * 4) + costs.step_cost(tanh, avals, [None] * 4))

@@ -207,3 +207,24 @@ def test_generated_row_programs_match_eager(rows, cols, lead, first, second, una
     plan = _plan(fn, z, w)
     expected = fn(z, w)
     _close(tuple(plan.run([z, w])), expected, dtype)
+
+
+@needs_kernels
+def test_a_region_that_is_a_sliver_of_its_plan_compiles_nothing(monkeypatch):
+    # Its kernel would compile before the first call returns, for a gain below
+    # fusion.MIN_SYNC_SHARE of each call: beside a product 500 times its cost it stays NumPy
+    # steps, alone it is a kernel.
+    compiles = []
+    original = row_kernels.kernels_numba.compiled
+    monkeypatch.setattr(row_kernels.kernels_numba, "compiled",
+                        lambda source: compiles.append(source) or original(source))
+    z, w, b, y = _data(np.float64, (32, 10))
+    big = np.random.default_rng(1).standard_normal((400, 400))
+    with_product = lambda z, big: (softmax(z), big @ big)
+    plan = _plan(with_product, z, big)
+    assert not _row_kernels(plan) and not compiles
+    got = plan.run([z, big])
+    np.testing.assert_array_equal(got[0], softmax(z))
+    alone = _plan(softmax, z)
+    assert len(_row_kernels(alone)) == 1 and compiles
+    np.testing.assert_allclose(alone.run([z])[0], softmax(z), rtol=1e-14)
