@@ -325,15 +325,17 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
     return spliced(steps, eqns, replaced, members)
 
 
-def spliced(steps: list, eqns: list, replaced: dict, members: set) -> tuple[list, list]:
+def spliced(steps: list, eqns: list, replaced: dict, members: set,
+            replaced_eqns: dict | None = None) -> tuple[list, list]:
     """The plan's steps (and their equations) with each kernel step of ``replaced`` (position
     of a group's last step -> its kernel's step) in that place and the group's other steps
-    (the positions in ``members``) left out."""
+    (the positions in ``members``) left out. A kernel step stands beside the equation of
+    ``replaced_eqns`` at its position, if given, else beside the last step's."""
     new_steps, new_eqns = [], []
     for position, step in enumerate(steps):
         if position in replaced:
             new_steps.append(replaced[position])
-            new_eqns.append(eqns[position])
+            new_eqns.append(eqns[position] if replaced_eqns is None else replaced_eqns[position])
         elif position not in members:
             new_steps.append(step)
             new_eqns.append(eqns[position])

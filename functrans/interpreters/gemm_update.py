@@ -39,6 +39,7 @@ import numpy as np
 
 from functrans.backend import array_module
 from functrans.core.ir import Eqn
+from functrans.interpreters import fusion
 from functrans.primitives._define import add_p
 from functrans.primitives.dot import dot_general, dot_general_p
 from functrans.primitives.elementwise import mul_p, sub_p
@@ -111,7 +112,8 @@ def fuse_updates(steps: list, eqns: list, avals: dict, template: list,
     for position, step in enumerate(steps):
         for slot in step[3]:
             readers.setdefault(slot, []).append(position)
-    replaced: dict[int, tuple] = {}  # position of an update -> (fused step, its equation)
+    replaced: dict[int, tuple] = {}  # position of an update -> its fused step
+    replaced_eqns: dict[int, Any] = {}  # and the equation it stands beside
     members: set[int] = set()
     for position, step in enumerate(steps):
         if step[0] is not dot_general_p:
@@ -124,20 +126,12 @@ def fuse_updates(steps: list, eqns: list, avals: dict, template: list,
         # and the second is its ``w``, computed on its own.
         if update in replaced:
             continue
-        replaced[update] = (fused, eqn)
+        replaced[update] = fused
+        replaced_eqns[update] = eqn
         members.update(absorbed)
     if not replaced:
         return steps, eqns
-    new_steps, new_eqns = [], []
-    for position, step in enumerate(steps):
-        if position in replaced:
-            fused, eqn = replaced[position]
-            new_steps.append(fused)
-            new_eqns.append(eqn)
-        elif position not in members:
-            new_steps.append(step)
-            new_eqns.append(eqns[position])
-    return new_steps, new_eqns
+    return fusion.spliced(steps, eqns, replaced, members, replaced_eqns)
 
 
 def _aval(slot: int, avals: dict, template: list) -> tuple | None:
