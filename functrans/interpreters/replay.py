@@ -273,11 +273,12 @@ class ReplayPlan:
         weight update fused into its product), the compiled plan's outputs for the same
         inputs: every call of a plan gives the same bits. A plan with an effect (a
         collective) is not run twice."""
-        if self._straight is None or not any(
-                isinstance(step[0], fusion.FusedStep) and not step[0].exact
-                or isinstance(step[0], gemm_update.GemmUpdateStep) for step in self.steps) \
+        if not any(isinstance(step[0], fusion.FusedStep) and not step[0].exact
+                   or isinstance(step[0], gemm_update.GemmUpdateStep) for step in self.steps) \
                 or any(step[0] in EFFECTFUL for step in self.steps):
             return outputs
+        if self._straight is None:
+            return self._loop(inputs, through_bind=False)
         return self._straight(*inputs)
 
     def _loop(self, inputs, through_bind: bool, keep_env: bool = False, steps=None, eqns=None):

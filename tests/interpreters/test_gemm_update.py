@@ -9,7 +9,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import tree
-from functrans.interpreters import gemm_update
+from functrans.interpreters import gemm_update, replay
 from functrans.testing import check_grads
 
 pytestmark = pytest.mark.skipif(not gemm_update.available(), reason="needs SciPy's BLAS wrappers")
@@ -224,13 +224,29 @@ def test_the_public_import_serves_when_the_wrappers_cannot_be_loaded_alone(monke
     assert gemm_update._gemm  # the routine came from scipy.linalg.blas
 
 
-def test_the_first_call_gives_the_bits_of_the_later_ones():
+@pytest.mark.parametrize("straight_line", [True, False])
+def test_the_first_call_gives_the_bits_of_the_later_ones(straight_line, monkeypatch):
     # the first call runs the recorded steps before the plan is compiled; the fused update
-    # rounds otherwise, so that call is run again by the compiled plan
+    # may round otherwise (whether it does depends on the BLAS), so that call is run again by
+    # the compiled plan (also by a plan too long for a straight-line function, which runs its
+    # steps in a loop): the fused update runs on every call
+    if not straight_line:
+        monkeypatch.setattr(replay, "_MAX_STRAIGHT_LINE", 0)
+    runs = []
+    runner = gemm_update._runner
+
+    def counted(*args):
+        run = runner(*args)
+        return lambda *a, **k: runs.append(1) or run(*a, **k)
+
+    monkeypatch.setattr(gemm_update, "_runner", counted)
     rng = np.random.default_rng(7)
     w, h, d = rng.standard_normal((96, 64)), rng.standard_normal((40, 96)), rng.standard_normal((40, 64))
     step = ft.jit(lambda w, h, d: w - 0.01 * (h.T @ d))
-    first, second = step(w, h, d), step(w, h, d)
+    first = step(w, h, d)
+    assert len(runs) == 1
+    second = step(w, h, d)
+    assert len(runs) == 2
     assert _fused(lambda w, h, d: w - 0.01 * (h.T @ d), w, h, d) == 1
     np.testing.assert_array_equal(first, second)
     assert not np.shares_memory(first, second)
