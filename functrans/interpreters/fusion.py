@@ -226,9 +226,11 @@ class KernelSpec:
         """Whether a Numba kernel gives the values of the group's fallback (``_fallback``) to
         the last bit, so that it may compile in the background while the fallback runs: IEEE
         arithmetic only, ending in no reduction or in a sum over all axes but the last, which
-        the kernel adds up in the order NumPy adds up the fallback's C-contiguous operand."""
+        the kernel adds up in the order NumPy adds up the fallback's C-contiguous operand: row
+        by row (with one column, NumPy sums the column pairwise instead)."""
         return not self.scalar and (
-            self.reduction is None or self.reduction[:2] == ("sum", "cols")) and all(
+            self.reduction is None
+            or self.reduction[:2] == ("sum", "cols") and self.shape[-1] >= 2) and all(
             name in _EXACT or name == "integer_pow" and y in (0, 1, 2) for name, _, y in self.ops)
 
 

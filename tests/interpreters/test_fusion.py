@@ -172,6 +172,9 @@ def test_which_kernels_are_bit_exact():
     assert not spec([("mul", ["a0", "a0"], None)], ("max", "cols", 0)).deferrable
     assert not spec([("mul", ["a0", "a0"], None)], ("sum", "rows", 0)).deferrable
     assert not spec([("tanh", ["a0"], None)], ("sum", "cols", 0)).deferrable
+    one_column = KernelSpec(np.dtype("float64"), (64, 1), [("mul", ["a0", "a0"], None)], ["full"],
+                            [0], ("sum", "cols", 0), (1,), (0,))
+    assert not one_column.deferrable  # (NumPy sums a single column pairwise)
 
 
 @needs_kernels
@@ -450,6 +453,18 @@ def _column_sum_cases(dtype):
     a[5, 4], a[7, 5], a[9, 5] = np.nan, np.inf, -np.inf
     w = rng.standard_normal((96, 3)).astype(dtype)
     return a, b, w
+
+
+@pytest.mark.parametrize("shape", [(64, 96), (5000, 2), (5000, 3), (2, 5000), (7, 30, 5), (3, 1, 7)])
+def test_numpy_sums_a_c_ordered_array_over_its_leading_axes_row_by_row(shape):
+    # what a deferrable kernel's sum relies on (KernelSpec.deferrable): NumPy's order, from
+    # 0.0, one row after the other, wherever the last axis has two entries or more
+    x = np.random.default_rng(8).standard_normal(shape).astype(np.float32) * 1e3
+    rows = x.reshape(-1, shape[-1])
+    total = np.zeros(shape[-1], np.float32)
+    for row in rows:
+        total = total + row
+    np.testing.assert_array_equal(np.sum(x, axis=tuple(range(x.ndim - 1))), total)
 
 
 @needs_kernels
