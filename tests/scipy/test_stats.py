@@ -62,7 +62,9 @@ _CONTINUOUS = [
     ("gumbel_r", ()), ("gumbel_l", ()),
     ("pareto", (0.5,)), ("pareto", (2.0,)), ("t", (0.5,)), ("t", (3.0,)), ("t", (np.inf,)), ("t", (-1.0,)),
     ("gennorm", (0.5,)), ("gennorm", (2.0,)), ("gennorm", (0.0,)), ("vonmises", (0.0,)), ("vonmises", (50.0,)),
-    ("vonmises", (-1.0,)), ("gamma", (0.5,)), ("gamma", (1.0,)), ("gamma", (3.0,)), ("gamma", (0.0,)),
+    ("vonmises", (-1.0,)), ("wrapcauchy", (0.5,)), ("wrapcauchy", (0.01,)), ("wrapcauchy", (0.99,)),
+    ("wrapcauchy", (0.0,)), ("wrapcauchy", (1.0,)),
+    ("gamma", (0.5,)), ("gamma", (1.0,)), ("gamma", (3.0,)), ("gamma", (0.0,)),
     ("chi2", (1.0,)), ("chi2", (2.0,)), ("chi2", (5.0,)), ("beta", (0.5, 0.5)), ("beta", (1.0, 1.0)),
     ("beta", (1.0, 3.0)), ("beta", (3.0, 1.0)), ("beta", (2.0, -1.0)),
     ("truncnorm", (-1.0, 2.0)), ("truncnorm", (-np.inf, 0.5)), ("truncnorm", (1.0, np.inf)),
@@ -88,6 +90,10 @@ _DISCRETE = [
     ("bernoulli", (0.0,)), ("bernoulli", (0.3,)), ("bernoulli", (1.0,)), ("bernoulli", (1.5,)),
     ("binom", (4, 0.3)), ("binom", (4, 0.0)), ("binom", (4, 1.0)), ("binom", (2.5, 0.3)), ("binom", (-1, 0.3)),
     ("geom", (0.3,)), ("geom", (1.0,)), ("geom", (0.0,)),
+    ("nbinom", (2.5, 0.3)), ("nbinom", (1, 1.0)), ("nbinom", (0.0, 0.3)), ("nbinom", (2, 0.0)),
+    ("nbinom", (2, 1.5)),
+    ("betabinom", (4, 0.5, 2.0)), ("betabinom", (0, 1.0, 1.0)), ("betabinom", (2.5, 1.0, 1.0)),
+    ("betabinom", (-1, 1.0, 1.0)), ("betabinom", (4, 0.0, 1.0)), ("betabinom", (4, 1.0, -1.0)),
 ]
 
 
@@ -158,6 +164,22 @@ def test_float32_stays_float32_with_python_parameters_given_to_jit():
         assert eager.dtype == traced.dtype == np.float32
         np.testing.assert_allclose(traced, eager, rtol=1e-6)
     assert ft.jit(lambda x, p: stats.norm.logpdf(x, 0.0, p))(x.astype(np.float64), 2.0).dtype == np.float64
+
+
+def test_count_distributions_and_wrapcauchy_under_jit_and_vmap():
+    k = np.array([0.0, 1.0, 3.0])
+    calls = [lambda p: stats.nbinom.logpmf(k, 2.5 * p, p), lambda a: stats.betabinom.pmf(k, 4, a, 2.0 * a),
+             lambda c: stats.wrapcauchy.logpdf(k + 0.5, c, 0.1, 1.2)]
+    params = np.array([0.3, 0.6, 0.8])
+    for call in calls:
+        expected = np.stack([call(p) for p in params])
+        np.testing.assert_allclose(ft.jit(call)(params[0]), expected[0], rtol=1e-12)
+        np.testing.assert_allclose(ft.vmap(call)(params), expected, rtol=1e-12)
+        grad = ft.grad(lambda p: call(p).sum())
+        np.testing.assert_allclose(ft.vmap(grad)(params), np.stack([grad(p) for p in params]), rtol=1e-10)
+    k = k.astype(np.float32)  # the counts and points in float32 beside Python numbers: float32 out
+    for call in calls:
+        assert call(np.float32(0.4)).dtype == np.float32
 
 
 # -- multivariate_normal --------------------------------------------------------------------------

@@ -79,6 +79,8 @@ _CONTINUOUS: list[OpSpec] = [
     *_continuous("t", _DENSITY, REAL_LINE, (SHAPE,), tol=_LOOSE),
     *_continuous("gennorm", _DENSITY, Domain(0.2, 2.0), (Domain(1.2, 3.0),), tol=_LOOSE),
     *_continuous("vonmises", _DENSITY, REAL_LINE, (SHAPE,), tol=_LOOSE),
+    # z in (0.3, 5.5): inside [0, 2 pi] for the LOC and SCALE above
+    *_continuous("wrapcauchy", _DENSITY, Domain(0.5, 5.5), (Domain(0.1, 0.9),)),
     *_continuous("gamma", _DENSITY, POSITIVE_SIDE, (SHAPE,), tol=_LOOSE),
     *_continuous("chi2", _DENSITY, POSITIVE_SIDE, (SHAPE,), tol=_LOOSE),
     *_continuous("beta", _DENSITY, UNIT_INSIDE, (SHAPE, SHAPE), tol=_LOOSE),
@@ -145,6 +147,21 @@ def _discrete(dist: str, fn: str, domain: Domain, sig, counts: tuple[str, ...]) 
     return OpSpec(f"stats.{dist}.{fn}", call, _scipy_ref(dist, fn, counts), 1, sig, (domain,), tol=_LOOSE)
 
 
+def _count_row(dist: str, fn: str, domains: tuple, high: int) -> OpSpec:
+    """A row of ``fn(k, n, *params)``: counts ``k`` and ``n >= k`` drawn, the real parameters
+    (differentiated) as arrays."""
+    call = lambda *params, k, n: getattr(getattr(stats, dist), fn)(k, n, *params)
+    return OpSpec(f"stats.{dist}.{fn}", call, _scipy_ref(dist, fn, ("k", "n")), len(domains),
+                  _counts(len(domains), 0, high, with_n=True), domains, tol=_LOOSE)
+
+
+def _nbinom_row(fn: str) -> OpSpec:
+    """``nbinom.fn(k, n, p)``: counts ``k`` drawn, the real ``n`` and ``p`` differentiated."""
+    call = lambda n, p, *, k: getattr(stats.nbinom, fn)(k, n, p)
+    return OpSpec(f"stats.nbinom.{fn}", call, _scipy_ref("nbinom", fn, ("k",)), 2, _counts(2, 0, 5),
+                  (SHAPE, PROB), tol=_LOOSE)
+
+
 def _quantile_row(dist: str) -> OpSpec:
     module = getattr(stats, dist)
     return OpSpec(f"stats.{dist}.ppf", module.ppf, _scipy_ref(dist, "ppf"), 2,
@@ -158,6 +175,8 @@ _DISCRETE: list[OpSpec] = [
     _quantile_row("bernoulli"),
     *(_discrete("binom", fn, PROB, _counts(1, 0, 4, with_n=True), ("k", "n")) for fn in ("logpmf", "pmf")),
     *(_discrete("geom", fn, PROB, _counts(1, 1, 5), ("k",)) for fn in ("logpmf", "pmf")),
+    *(_nbinom_row(fn) for fn in ("logpmf", "pmf")),
+    *(_count_row("betabinom", fn, (SHAPE, SHAPE), 4) for fn in ("logpmf", "pmf")),
 ]
 
 

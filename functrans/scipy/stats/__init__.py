@@ -5,6 +5,7 @@ densities outside a support, ``nan`` for invalid parameters."""
 from functrans.scipy.stats import (
     bernoulli,
     beta,
+    betabinom,
     binom,
     cauchy,
     chi2,
@@ -19,6 +20,7 @@ from functrans.scipy.stats import (
     logistic,
     multinomial,
     multivariate_normal,
+    nbinom,
     norm,
     pareto,
     poisson,
@@ -26,10 +28,11 @@ from functrans.scipy.stats import (
     truncnorm,
     uniform,
     vonmises,
+    wrapcauchy,
 )
 
 __all__ = [
-    "bernoulli", "beta", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "gennorm", "geom",
-    "gumbel_l", "gumbel_r", "laplace", "logistic", "multinomial", "multivariate_normal", "norm", "pareto",
-    "poisson", "t", "truncnorm", "uniform", "vonmises",
+    "bernoulli", "beta", "betabinom", "binom", "cauchy", "chi2", "dirichlet", "expon", "gamma", "gennorm", "geom",
+    "gumbel_l", "gumbel_r", "laplace", "logistic", "multinomial", "multivariate_normal", "nbinom", "norm", "pareto",
+    "poisson", "t", "truncnorm", "uniform", "vonmises", "wrapcauchy",
 ]
