@@ -4,14 +4,18 @@ backends), then what the table does not draw: the ends of supports, invalid para
 tails, nan inputs, multivariate_normal's singular covariances, and transformations."""
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
 import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import functrans as ft
 from functrans.scipy import stats
+from functrans.testing import check_grads
 
 from specs.opspec import run_spec
 from specs.strategies import F32
@@ -47,7 +51,8 @@ def test_function_float32(spec):
 
 def test_every_function_has_a_row():
     covered = {spec.covers for spec in FUNCTIONS}
-    public = {f"{dist}.{fn}" for dist in stats.__all__ for fn in getattr(stats, dist).__all__}
+    distributions = [name for name in stats.__all__ if isinstance(getattr(stats, name), types.ModuleType)]
+    public = {f"{dist}.{fn}" for dist in distributions for fn in getattr(stats, dist).__all__}
     assert public - covered == set()
     assert covered - public == set()
 
@@ -258,3 +263,69 @@ def test_dirichlet_and_multinomial_special_points():
                                scipy.stats.multinomial.logpmf(counts, 3, p), rtol=1e-12)
     assert np.isnan(stats.multinomial.logpmf(counts[0], 2.5, p))
     assert np.isnan(stats.multinomial.logpmf(counts[0], 3, np.array([0.2, 1.3, -0.5])))
+
+
+# -- descriptive statistics: rankdata, mode, sem ---------------------------------------------------
+
+_SMALL_INTEGERS = hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=3, max_side=5),
+                             elements=st.integers(-2, 2).map(float))  # many ties
+
+
+@given(a=_SMALL_INTEGERS, method=st.sampled_from(["average", "min", "max", "dense", "ordinal"]), data=st.data())
+def test_rankdata_matches_scipy(a, method, data):
+    axis = data.draw(st.sampled_from([None, *range(-a.ndim, a.ndim)]))
+    got = stats.rankdata(a, method, axis=axis)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, scipy.stats.rankdata(a, method, axis=axis))
+    if axis is not None:
+        np.testing.assert_array_equal(ft.jit(lambda a: stats.rankdata(a, method, axis=axis))(a), got)
+
+
+@given(a=_SMALL_INTEGERS, keepdims=st.booleans(), data=st.data())
+def test_mode_matches_scipy(a, keepdims, data):
+    axis = data.draw(st.sampled_from([None, *range(-a.ndim, a.ndim)]))
+    got, ref = stats.mode(a, axis, keepdims=keepdims), scipy.stats.mode(a, axis, keepdims=keepdims)
+    assert np.shape(got.mode) == np.shape(ref.mode)
+    np.testing.assert_array_equal(got.mode, ref.mode)
+    np.testing.assert_array_equal(got.count, ref.count)
+    jitted = ft.jit(lambda a: stats.mode(a, axis, keepdims=keepdims))(a)
+    np.testing.assert_array_equal(jitted.mode, got.mode)
+
+
+def test_rankdata_and_mode_special_cases():
+    np.testing.assert_array_equal(stats.rankdata([1.0, np.nan, 2.0]), [np.nan] * 3)  # a nan: the slice is nan
+    np.testing.assert_array_equal(stats.rankdata(np.array([[1.0, np.nan], [2.0, 1.0]]), axis=1),
+                                  [[np.nan, np.nan], [2.0, 1.0]])
+    np.testing.assert_array_equal(stats.rankdata(5.0), [1.0])
+    rows = np.array([[3, 1, 3], [2, 2, 0]])
+    np.testing.assert_array_equal(ft.vmap(lambda r: stats.rankdata(r, "min"))(rows),
+                                  scipy.stats.rankdata(rows, "min", axis=1))
+    assert np.all(ft.grad(lambda x: stats.rankdata(x).sum())(np.array([0.3, 0.1])) == 0)
+    m = stats.mode([np.nan, np.nan, 1.0])  # nan is one value, as SciPy counts it
+    assert np.isnan(m.mode) and m.count == 2
+    assert stats.mode(np.array([2, 1, 2], np.int32)).mode.dtype == np.int32
+    assert stats.mode(np.array([0.5, 0.5], np.float32)).mode.dtype == np.float32
+    with pytest.raises(NotImplementedError, match="nan_policy='propagate'"):
+        stats.rankdata([1.0, 2.0], nan_policy="omit")
+    with pytest.raises(ValueError, match="method must be one of"):
+        stats.rankdata([1.0], "first")
+    with pytest.raises(ValueError, match="nan_policy must be"):
+        stats.mode([1.0], nan_policy="ignore")
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1])
+@pytest.mark.parametrize("ddof", [0, 1, 2])
+def test_sem_matches_scipy_with_derivatives(axis, ddof):
+    x = np.random.default_rng(8).standard_normal((4, 5))
+    for keepdims in (False, True):
+        np.testing.assert_allclose(stats.sem(x, axis, ddof, keepdims=keepdims),
+                                   scipy.stats.sem(x, axis, ddof, keepdims=keepdims), rtol=1e-12)
+    with_nan = x.copy()
+    with_nan[1, 2] = np.nan
+    np.testing.assert_allclose(stats.sem(with_nan, axis, ddof, nan_policy="omit"),
+                               scipy.stats.sem(with_nan, axis, ddof, nan_policy="omit"), rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(lambda x: stats.sem(x, axis, ddof))(x), stats.sem(x, axis, ddof), rtol=1e-12)
+    check_grads(lambda x: stats.sem(x, axis, ddof), (x,), order=2, modes=("fwd", "rev"))
+    check_grads(lambda x: stats.sem(x, axis, ddof, nan_policy="omit"), (x,), order=2, modes=("fwd", "rev"))
+    assert stats.sem(x.astype(np.float32), axis, ddof).dtype == np.float32
+    np.testing.assert_allclose(ft.vmap(lambda r: stats.sem(r, ddof=ddof))(x), scipy.stats.sem(x, 1, ddof), rtol=1e-12)
