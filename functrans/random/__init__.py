@@ -58,6 +58,9 @@ Example:
 """
 from __future__ import annotations
 
+from typing import Any
+
+import functrans.numpy as _fnp
 from functrans.random._continuous import normal, truncated_normal, uniform
 from functrans.random._discrete import (
     bernoulli,
@@ -87,6 +90,8 @@ from functrans.random._transforms import (
     wald,
     weibull_min,
 )
+from functrans.scipy.stats import _kde
+from functrans.typing import Array as _Array
 
 __all__ = [
     # keys
@@ -103,3 +108,16 @@ __all__ = [
     "bernoulli", "rademacher", "randint", "categorical", "geometric", "poisson", "binomial",
     "permutation", "choice",
 ]
+
+
+def _kde_draws(key: Any, n: int, shape: tuple[int, ...], weights: _Array, covariance: _Array,
+               dtype: Any) -> tuple[_Array, _Array]:
+    """The draws of ``functrans.scipy.stats.gaussian_kde.resample``: ``shape`` indices of data
+    points chosen by ``weights``, and as many normal vectors of ``covariance`` (last axis)."""
+    index_key, noise_key = split(key)
+    index = choice(index_key, n, shape, p=weights)
+    mean = _fnp.zeros(covariance.shape[:1], dtype=covariance.dtype, like=covariance)
+    return index, multivariate_normal(noise_key, mean, covariance, shape, dtype=dtype)
+
+
+_kde.register_draws(_kde_draws)

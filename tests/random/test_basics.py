@@ -822,6 +822,10 @@ def test_module_imports(module):
     # functrans.numpy (so derivatives flow through the parameters), gamma's implicit
     # derivative is a custom_jvp, and the rejection samplers use gammaln and digamma.
     allowed |= {"functrans.numpy", "functrans.api", "functrans.scipy.special"}
+    # The package registers the draws of scipy.stats.gaussian_kde.resample with stats, which
+    # sits below random and cannot import it.
+    if module == "__init__":
+        allowed |= {"functrans.scipy.stats"}
     assert imported <= allowed, imported - allowed
 
 

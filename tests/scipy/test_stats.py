@@ -329,3 +329,84 @@ def test_sem_matches_scipy_with_derivatives(axis, ddof):
     check_grads(lambda x: stats.sem(x, axis, ddof, nan_policy="omit"), (x,), order=2, modes=("fwd", "rev"))
     assert stats.sem(x.astype(np.float32), axis, ddof).dtype == np.float32
     np.testing.assert_allclose(ft.vmap(lambda r: stats.sem(r, ddof=ddof))(x), scipy.stats.sem(x, 1, ddof), rtol=1e-12)
+
+
+# -- gaussian_kde -----------------------------------------------------------------------------------
+
+_BANDWIDTHS = [None, "scott", "silverman", 0.3, lambda kde: 0.5 * kde.neff ** -0.2]
+
+
+@settings(max_examples=_count(6))
+@given(d=st.integers(1, 3), n=st.integers(3, 12), weighted=st.booleans(), bw=st.sampled_from(_BANDWIDTHS),
+       seed=st.integers(0, 2 ** 16))
+def test_gaussian_kde_matches_scipy(d, n, weighted, bw, seed):
+    rng = np.random.default_rng(seed)
+    data = rng.standard_normal((d, n)) if d > 1 else rng.standard_normal(n)
+    weights = rng.uniform(0.5, 2.0, n) if weighted else None
+    points = rng.standard_normal((d, 4)) * 2.0
+    got, ref = stats.gaussian_kde(data, bw, weights), scipy.stats.gaussian_kde(data, bw, weights)
+    for name in ("evaluate", "pdf", "logpdf", "__call__"):
+        np.testing.assert_allclose(getattr(got, name)(points), getattr(ref, name)(points), rtol=1e-10)
+    np.testing.assert_allclose(got.covariance, ref.covariance, rtol=1e-12)
+    np.testing.assert_allclose(got.inv_cov, ref.inv_cov, rtol=1e-10)
+    assert (got.d, got.n) == (ref.d, ref.n) and got.neff == pytest.approx(ref.neff, rel=1e-12)
+    mean, cov = rng.standard_normal(d), np.eye(d) * 0.7
+    np.testing.assert_allclose(got.integrate_gaussian(mean, cov), ref.integrate_gaussian(mean, cov), rtol=1e-10)
+    np.testing.assert_allclose(got.integrate_kde(got), ref.integrate_kde(ref), rtol=1e-10)
+    if d == 1:
+        np.testing.assert_allclose(got.integrate_box_1d(-0.4, 1.3), ref.integrate_box_1d(-0.4, 1.3), rtol=1e-10)
+
+
+def test_gaussian_kde_far_tails_jit_vmap_and_derivatives():
+    rng = np.random.default_rng(9)
+    data, weights, points = rng.standard_normal((2, 15)), rng.uniform(0.5, 2.0, 15), rng.standard_normal((2, 5))
+    kde = stats.gaussian_kde(data[0], 0.2)
+    assert np.isfinite(kde.logpdf(40.0)[0])  # the density underflows there, its log does not
+    np.testing.assert_allclose(kde.logpdf(40.0), scipy.stats.gaussian_kde(data[0], 0.2).logpdf(40.0), rtol=1e-12)
+    fitted = stats.gaussian_kde(data, weights=weights)
+    np.testing.assert_allclose(ft.jit(lambda k, x: k.logpdf(x))(fitted, points), fitted.logpdf(points), rtol=1e-12)
+    estimate = lambda sample, x: stats.gaussian_kde(sample, "silverman").pdf(x)
+    np.testing.assert_allclose(ft.vmap(estimate, in_axes=(0, None))(data, points[0]),
+                               np.stack([estimate(row, points[0]) for row in data]), rtol=1e-12)
+    check_grads(lambda x: stats.gaussian_kde(data, weights=weights).logpdf(x), (points,), order=2, modes=("fwd", "rev"))
+    check_grads(lambda s: stats.gaussian_kde(s).pdf(points), (data,), order=2, modes=("fwd", "rev"))
+    check_grads(lambda w: stats.gaussian_kde(data, weights=w).logpdf(points), (weights,), order=2,
+                modes=("fwd", "rev"))
+    check_grads(lambda hi: stats.gaussian_kde(data[0]).integrate_box_1d(-0.5, hi), (1.0,), order=2,
+                modes=("fwd", "rev"))
+    low = stats.gaussian_kde(data.astype(np.float32))
+    assert low.covariance.dtype == low.logpdf(points.astype(np.float32)).dtype == np.float32
+
+
+def test_gaussian_kde_resample():
+    rng = np.random.default_rng(10)
+    data, weights = rng.standard_normal((2, 20)), rng.uniform(0.5, 2.0, 20)
+    kde = stats.gaussian_kde(data, weights=weights)
+    draws = kde.resample(ft.random.key(0), (100_000,))
+    assert draws.shape == (2, 100_000) and kde.resample(ft.random.key(0)).shape == (2,)
+    np.testing.assert_array_equal(ft.jit(lambda k: kde.resample(k, (3,)))(ft.random.key(1)),
+                                  kde.resample(ft.random.key(1), (3,)))
+    # a draw is a data point chosen by weight plus the kernel's noise: their means and covariances add
+    w = weights / weights.sum()
+    mean = data @ w
+    spread = (data - mean[:, None]) * w @ (data - mean[:, None]).T
+    np.testing.assert_allclose(draws.mean(axis=1), mean, atol=0.02)
+    np.testing.assert_allclose(np.cov(draws), spread + kde.covariance, atol=0.03)
+    narrow = stats.gaussian_kde(np.array([0.0, 1.0, 1.2]), weights=np.array([0.0, 1.0, 1.0]), bw_method=1e-3)
+    assert np.all(narrow.resample(ft.random.key(2), (50,)) > 0.9)  # a point of weight zero is never drawn
+
+
+def test_gaussian_kde_errors_name_the_problem():
+    with pytest.raises(ValueError, match="more than one element"):
+        stats.gaussian_kde(np.array([1.0]))
+    with pytest.raises(ValueError, match="one weight per data point"):
+        stats.gaussian_kde(np.arange(4.0), weights=np.ones(3))
+    with pytest.raises(ValueError, match="bw_method must be"):
+        stats.gaussian_kde(np.arange(4.0), bw_method="wide")
+    kde = stats.gaussian_kde(np.random.default_rng(11).standard_normal((2, 6)))
+    with pytest.raises(ValueError, match="points have dimension 3"):
+        kde.evaluate(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="one-dimensional estimate"):
+        kde.integrate_box_1d(0.0, 1.0)
+    with pytest.raises(NotImplementedError, match="complex"):
+        stats.gaussian_kde(np.arange(4.0) + 1j)
