@@ -453,20 +453,24 @@ def _spectral(x: ArrayLike, y: ArrayLike | None, fs: ArrayLike, window: Any, npe
     if len(xa.shape) == 0:
         xa = fnp.reshape(xa, (1,))
     xa = fnp.moveaxis(xa, axis, -1)
+    if xa.size == 0 or (ya is not None and ya.size == 0):  # SciPy's answer: empty arrays of the input's shape
+        n = xa.shape[-1] if ya is None else min(xa.shape[-1], ya.shape[-1])
+        outer = xa.shape[:-1] if ya is None else np.broadcast_shapes(xa.shape[:-1], ya.shape[:-1])
+        shape = tuple(np.insert(np.array(outer, dtype=int), axis, n))  # host-metadata: a shape
+        empty = fnp.zeros(shape, dtype=real, like=xa)
+        return empty, empty, fnp.astype(empty, complex_dtype)
     if ya is not None:
         ya = fnp.moveaxis(ya, axis, -1)
         if xa.shape[-1] != ya.shape[-1]:  # the shorter is padded with zeros
             n = max(xa.shape[-1], ya.shape[-1])
             xa, ya = (fnp.pad(a, [(0, 0)] * (len(a.shape) - 1) + [(0, n - a.shape[-1])]) for a in (xa, ya))
-    if xa.shape[-1] == 0 or (ya is not None and 0 in ya.shape):
-        raise ValueError(f"{name}: the signal is empty along axis {axis}")
     win, host_win, nperseg = _window_and_length(window, nperseg, xa.shape[-1], real, xa, default_nperseg)
     noverlap = nperseg // 2 if noverlap is None else int(noverlap)
     nfft = nperseg if nfft is None else int(nfft)
     if nfft < nperseg:
         raise ValueError(f"{name}: nfft ({nfft}) must be at least nperseg ({nperseg})")
-    if not 0 <= noverlap < nperseg:
-        raise ValueError(f"{name}: noverlap ({noverlap}) must be in [0, nperseg) = [0, {nperseg})")
+    if noverlap >= nperseg:  # a negative overlap leaves gaps between the segments, as SciPy's
+        raise ValueError(f"{name}: noverlap ({noverlap}) must be less than nperseg ({nperseg})")
     step = nperseg - noverlap
     signals = [xa] if ya is None else [xa, ya]
     signals = [_extend(s, boundary, nperseg // 2) for s in signals]
@@ -583,7 +587,7 @@ def csd(x: ArrayLike, y: ArrayLike | None, fs: ArrayLike = 1.0, window: str | tu
                               return_onesided, scaling, axis, "psd", None, False, "csd", 256)
     if y is not None and pxy.dtype.kind != "c":
         pxy = fnp.astype(pxy, np.result_type(pxy.dtype, np.complex64))
-    if len(pxy.shape) >= 2:
+    if len(pxy.shape) >= 2 and pxy.size > 0:
         count = pxy.shape[-1]
         if count == 1:
             return freqs, fnp.reshape(pxy, pxy.shape[:-1])
@@ -679,8 +683,8 @@ def istft(Zxx: ArrayLike, fs: ArrayLike = 1.0, window: str | tuple | ArrayLike =
         raise ValueError(f"istft: nfft ({nfft}) must be at least nperseg ({nperseg})")
     nfft = int(nfft)
     noverlap = nperseg // 2 if noverlap is None else int(noverlap)
-    if not 0 <= noverlap < nperseg:
-        raise ValueError(f"istft: noverlap ({noverlap}) must be in [0, nperseg) = [0, {nperseg})")
+    if noverlap >= nperseg:
+        raise ValueError(f"istft: noverlap ({noverlap}) must be less than nperseg ({nperseg})")
     step = nperseg - noverlap
     outer = [i for i in range(ndim) if i not in (freq_axis, time_axis)]
     z = fnp.transpose(z, (*outer, time_axis, freq_axis))  # segments, then frequencies
@@ -735,7 +739,9 @@ def detrend(data: ArrayLike, axis: int = -1, type: str = "linear", bp: int | Seq
         raise ValueError(f"detrend: type must be 'linear' or 'constant', got {type!r}")
     x = _inexact(fnp.asarray(operand(data)))
     ndim = len(x.shape)
-    if not -max(ndim, 1) <= axis < max(ndim, 1):
+    if ndim == 0:
+        raise ValueError("detrend: data must have at least one dimension, got a scalar")
+    if not -ndim <= axis < ndim:
         raise ValueError(f"detrend: axis {axis} is out of bounds for an input of {ndim} dimensions")
     if kind == "constant":
         return x - fnp.mean(x, axis=axis, keepdims=True)

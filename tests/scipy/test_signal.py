@@ -228,6 +228,17 @@ def test_spectral_functions_on_the_backends(backend):
     np.testing.assert_allclose(backend.get(y), ss.istft(z, nperseg=8)[1], rtol=1e-10, atol=1e-10)
 
 
+def test_spectral_gaps_and_empty_signals_as_scipy():
+    x = np.random.default_rng(8).standard_normal(40)
+    # a negative overlap leaves gaps between the segments
+    _assert_all_close(fss.stft(x, nperseg=8, noverlap=-2), ss.stft(x, nperseg=8, noverlap=-2))
+    _assert_all_close(fss.welch(x, nperseg=8, noverlap=-2), ss.welch(x, nperseg=8, noverlap=-2))
+    for got, ref in [(fss.welch(np.ones((3, 0))), ss.welch(np.ones((3, 0)))),
+                     (fss.stft(np.array([])), ss.stft(np.array([]))),
+                     (fss.csd(np.array([]), np.ones(3)), ss.csd(np.array([]), np.ones(3)))]:
+        assert [np.shape(g) for g in got] == [np.shape(r) for r in ref]
+
+
 def test_spectral_errors_name_the_problem():
     x = np.ones(32)
     with pytest.raises(ValueError, match="window 'hannn' is not offered"):
@@ -246,6 +257,8 @@ def test_spectral_errors_name_the_problem():
         fss.detrend(x, type="quadratic")
     with pytest.raises(ValueError, match="breakpoints must lie"):
         fss.detrend(x, bp=[40])
+    with pytest.raises(ValueError, match="at least one dimension"):
+        fss.detrend(3.0)
     with pytest.raises(ValueError, match="at least 2-D"):
         fss.istft(np.ones(5))
     with pytest.warns(UserWarning, match="greater than the input length"):

@@ -396,6 +396,18 @@ def test_gaussian_kde_resample():
     assert np.all(narrow.resample(ft.random.key(2), (50,)) > 0.9)  # a point of weight zero is never drawn
 
 
+def test_descriptive_statistics_and_kde_on_the_backends(backend):
+    rng = np.random.default_rng(12)
+    x, data = rng.integers(0, 3, (3, 5)).astype(float), rng.standard_normal((2, 8))
+    for got, ref in [(stats.rankdata(backend.put(x), axis=1), scipy.stats.rankdata(x, axis=1)),
+                     (stats.mode(backend.put(x), 1).mode, scipy.stats.mode(x, 1).mode),
+                     (stats.sem(backend.put(x), 1), scipy.stats.sem(x, 1)),
+                     (stats.gaussian_kde(backend.put(data)).logpdf(backend.put(data[:, :3])),
+                      scipy.stats.gaussian_kde(data).logpdf(data[:, :3]))]:
+        backend.check_placed(got)
+        np.testing.assert_allclose(backend.get(got), ref, rtol=1e-10)
+
+
 def test_gaussian_kde_errors_name_the_problem():
     with pytest.raises(ValueError, match="more than one element"):
         stats.gaussian_kde(np.array([1.0]))

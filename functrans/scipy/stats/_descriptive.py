@@ -139,7 +139,7 @@ def sem(a: ArrayLike, axis: int | None = 0, ddof: int = 1, nan_policy: str = "pr
         0.645497224368
     """
     _nan_policy(nan_policy, "sem", ("propagate", "omit"))
-    x = fnp.asarray(operand(a))
+    x = _at_least_1d(a)
     x = x if x.dtype.kind in "fc" else fnp.astype(x, np.float64)
     if axis is not None:
         ndim = max(len(x.shape), 1)
