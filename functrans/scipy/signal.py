@@ -332,7 +332,7 @@ def _named_window(window: str | tuple, m: int) -> np.ndarray:
 
 
 def _window_and_length(window: Any, nperseg: int | None, input_length: int, dtype: np.dtype,
-                       like: Any, default: int | None) -> tuple[Array, np.ndarray, int]:
+                       like: Any, default: int | None) -> tuple[Array, np.ndarray | None, int]:
     """The window (placed like the signal, in its real dtype; and its host copy when it was
     named) and the segment length, as SciPy's spectral functions choose them."""
     if isinstance(window, (str, tuple)):
@@ -352,9 +352,9 @@ def _window_and_length(window: Any, nperseg: int | None, input_length: int, dtyp
         raise ValueError(f"window (length {win.shape[0]}) is longer than the input signal ({input_length})")
     if nperseg is not None and int(nperseg) != win.shape[0]:
         raise ValueError(f"nperseg={nperseg} differs from the length of the window ({win.shape[0]}): "
-                         "leave nperseg None with an array window")
+                         f"pass nperseg={win.shape[0]} (or None, in welch and csd) with an array window")
     win = fnp.astype(win, dtype) if win.dtype.kind != "c" else win
-    return win, None, win.shape[0]  # type: ignore[return-value]
+    return win, None, win.shape[0]
 
 
 def _positive_int(n: Any, name: str) -> int:
