@@ -535,7 +535,8 @@ def _fallback(group_steps: list, in_slots: tuple, out_slots: tuple, template: li
     program = [(impl, params, args, out) for _, impl, params, args, out, _ in group_steps]
     if contiguous:
         impl, params, args, out = program[-1]
-        program[-1] = (lambda x, **kw: impl(np.ascontiguousarray(x), **kw), params, args, out)
+        contiguous_copy = np.ascontiguousarray  # numpy-only: the fallback of a Numba kernel
+        program[-1] = (lambda x, **kw: impl(contiguous_copy(x), **kw), params, args, out)
 
     def run(*values: Any) -> tuple:
         env = dict(constants)
