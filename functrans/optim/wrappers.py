@@ -198,17 +198,30 @@ def _switches_state(factory: Callable[..., GradientTransformation],
                     arguments: Mapping[str, Any], name: str) -> bool:
     """Whether the float hyperparameter ``name`` is 0 and switches off a part of the state
     (``momentum=0.0``: no momentum buffer), so that another value would make a state of
-    another structure: it then stays a constant, and a staged step keeps ``init``'s structure."""
+    another structure, or a term that needs the params (``weight_decay=0.0``): it then stays
+    a constant, and a staged step keeps ``init``'s structure and runs without params."""
     value = arguments[name]
     if not _is_number(value) or isinstance(value, Tracer) or float(value) != 0.0:
         return False
     probe = np.zeros(1)  # host-metadata: a dummy param, only its state's structure is read
     try:
-        off = factory(**arguments).init(probe)
-        on = factory(**{**arguments, name: 0.5}).init(probe)
+        off_opt, on_opt = factory(**arguments), factory(**{**arguments, name: 0.5})
+        off, on = off_opt.init(probe), on_opt.init(probe)
     except Exception:  # 0.5 not a valid value, or a factory that needs other params
         return False
-    return tree.structure(off) != tree.structure(on)
+    if tree.structure(off) != tree.structure(on):
+        return True
+    # A term that needs the params when on (weight_decay=0.0): a traced value is taken as
+    # on, so injecting it would make a staged update without params ask for them.
+    try:
+        off_opt.update(probe, off)
+    except Exception:  # the optimizer needs params anyway: nothing to keep off
+        return False
+    try:
+        on_opt.update(probe, on)
+    except Exception:
+        return True
+    return False
 
 
 def _value(value: Any, dtype: Any = None) -> Any:
@@ -295,7 +308,9 @@ def inject_hyperparams(optimizer_factory: Callable[..., GradientTransformation],
     hyperparameter given as a schedule is evaluated at every step and its value kept there.
 
     Ints, bools, ``None``, a 0 that switches off a part of the state (``momentum=0.0``: no
-    momentum buffer) and the names in ``static_args`` are passed to the factory as they are.
+    momentum buffer) or a term that needs the params (``weight_decay=0.0``, so that
+    ``update(grads, state)`` works under ``jit`` as eagerly) and the names in ``static_args``
+    are passed to the factory as they are.
     Under ``jit``, the traced hyperparameters are cast to the gradients' float dtype, as optax
     does, so float32 gradients give float32 updates and state, as they do eagerly.
 

@@ -254,7 +254,7 @@ def test_injected_optimizer_gives_the_same_updates(factory, kwargs):
 def test_injected_rate_can_be_changed_without_init_and_is_used_at_once():
     opt = optim.inject_hyperparams(optim.sgd)(learning_rate=0.1, momentum=0.5)
     state = opt.init(np.zeros(1))
-    assert sorted(state.hyperparams) == ["learning_rate", "momentum", "weight_decay"]
+    assert sorted(state.hyperparams) == ["learning_rate", "momentum"]  # weight_decay=0: off
     _, state = opt.update(np.ones(1), state)
     state.hyperparams["learning_rate"] = np.asarray(1.0)
     u, state = opt.update(np.ones(1), state)
@@ -263,6 +263,21 @@ def test_injected_rate_can_be_changed_without_init_and_is_used_at_once():
     state.hyperparams["b1"] = np.asarray(0.9)
     with pytest.raises(ft.errors.OptimizerInputError, match="change the values of the existing"):
         opt.update(np.ones(1), state)
+
+
+@pytest.mark.parametrize("factory", [optim.adam, optim.sgd, optim.rmsprop, optim.adagrad],
+                         ids=lambda f: f.__name__)
+def test_injected_step_under_jit_needs_no_params_when_the_decay_is_off(factory):
+    # weight_decay=0.0 stays a constant: a traced one would switch the decay on, needing params.
+    opt = optim.inject_hyperparams(factory)(learning_rate=0.1)
+    state = opt.init(np.zeros(3))
+    g = np.array([1.0, -2.0, 3.0])
+    eager, _ = opt.update(g, state)
+    staged, _ = ft.jit(opt.update)(g, state)
+    np.testing.assert_allclose(staged, eager, rtol=1e-15)
+    assert "weight_decay" not in state.hyperparams
+    decayed = optim.inject_hyperparams(factory)(learning_rate=0.1, weight_decay=0.5)
+    assert "weight_decay" in decayed.init(np.zeros(3)).hyperparams
 
 
 def test_injected_schedule_is_evaluated_at_every_step_and_static_args_stay_out():
