@@ -2,13 +2,16 @@
 -> (updates, state)``, and [`apply_updates`][functrans.optim.apply_updates] to add the updates to the parameters.
 
 Optimizers (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``, ``lion``, ``lamb``,
-``adabelief``, ``nadam``, ``radam``, ``adamax``, ``adafactor``) are chains of building blocks
+``adabelief``, ``nadam``, ``nadamw``, ``radam``, ``adamax``, ``adamaxw``, ``adafactor``,
+``amsgrad``, ``yogi``, ``adadelta``, ``novograd``, ``sm3``, ``sign_sgd``, ``rprop``,
+``fromage``, ``noisy_sgd``, ``optimistic_gradient_descent``) are chains of building blocks
 (``scale_by_adam``, ``scale_by_rms``, ``trace``, ``scale_by_learning_rate``, ...) and keep the
 step count and the current learning rate in their state (``state.count``,
 ``state.learning_rate``; inside a ``chain``, [`get_count`][functrans.optim.get_count] and
 [`get_learning_rate`][functrans.optim.get_learning_rate]
 find them). Other blocks (``clip``, ``clip_by_global_norm``, ``add_decayed_weights``, ``scale``,
-``set_to_zero``, ``add_noise``, ``zero_nans``) combine with ``chain``, ``masked`` and ``freeze``;
+``set_to_zero``, ``add_noise``, ``zero_nans``, ``ema``, ``apply_every``) combine with
+``chain``, ``masked`` and ``freeze``;
 wrappers accumulate gradients (``MultiSteps``), hold hyperparameters in the state
 (``inject_hyperparams``), give parameter groups their own optimizers (``multi_transform``) and
 skip non-finite steps (``apply_if_finite``). A schedule from [`functrans.optim.schedules`][functrans.optim.schedules]
@@ -31,7 +34,24 @@ from functrans.optim.adafactor import (
     adafactor,
     scale_by_factored_rms,
 )
-from functrans.optim.adam_family import adabelief, adamax, lamb, nadam, radam
+from functrans.optim.adam_family import adabelief, adamax, adamaxw, lamb, nadam, nadamw, radam
+from functrans.optim.adaptive import (
+    ScaleByAdaDeltaState,
+    ScaleByAmsgradState,
+    ScaleByNovogradState,
+    ScaleBySM3State,
+    ScaleByYogiState,
+    adadelta,
+    amsgrad,
+    novograd,
+    scale_by_adadelta,
+    scale_by_amsgrad,
+    scale_by_novograd,
+    scale_by_sm3,
+    scale_by_yogi,
+    sm3,
+    yogi,
+)
 from functrans.optim.alias import (
     AdagradState,
     AdamState,
@@ -58,6 +78,18 @@ from functrans.optim.base import (
     periodic_update,
 )
 from functrans.optim.combine import MaskedState, chain, freeze, masked
+from functrans.optim.first_order import (
+    ScaleByOptimisticGradientState,
+    ScaleByRpropState,
+    fromage,
+    noisy_sgd,
+    optimistic_gradient_descent,
+    rprop,
+    scale_by_optimistic_gradient,
+    scale_by_rprop,
+    scale_by_sign,
+    sign_sgd,
+)
 from functrans.optim.scale import (
     ScaleByAdamState,
     ScaleByBeliefState,
@@ -110,11 +142,15 @@ from functrans.optim.schedules import (
 )
 from functrans.optim.transform import (
     AddNoiseState,
+    ApplyEvery,
+    EmaState,
     ZeroNansState,
     add_decayed_weights,
     add_noise,
+    apply_every,
     clip,
     clip_by_global_norm,
+    ema,
     global_norm,
     scale,
     set_to_zero,
@@ -132,6 +168,13 @@ from functrans.optim.wrappers import (
 )
 
 __all__ = [
+    "ScaleByAdaDeltaState", "ScaleByAmsgradState", "ScaleByNovogradState", "ScaleBySM3State",
+    "ScaleByYogiState", "adadelta", "amsgrad", "novograd", "scale_by_adadelta",
+    "scale_by_amsgrad", "scale_by_novograd", "scale_by_sm3", "scale_by_yogi", "sm3", "yogi",
+    "ScaleByOptimisticGradientState", "ScaleByRpropState", "fromage", "noisy_sgd",
+    "optimistic_gradient_descent", "rprop", "scale_by_optimistic_gradient", "scale_by_rprop",
+    "scale_by_sign", "sign_sgd", "ApplyEvery", "EmaState", "apply_every", "ema", "adamaxw",
+    "nadamw",
     "ApplyIfFiniteState", "InjectHyperparamsState", "MultiSteps", "MultiStepsState",
     "MultiTransformState", "apply_if_finite", "inject_hyperparams", "multi_transform",
     "AddNoiseState", "ZeroNansState", "add_noise", "zero_nans",

@@ -1,4 +1,5 @@
-"""Adam's relatives as chains of building blocks: AdaMax, NAdam, RAdam, AdaBelief, LAMB.
+"""Adam's relatives as chains of building blocks: AdaMax, AdaMaxW, NAdam, NAdamW, RAdam,
+AdaBelief, LAMB.
 
 Each keeps an [`AdamState`][functrans.optim.AdamState] (``count``, ``learning_rate``, the moment
 estimates ``mu`` and ``nu``); ``g`` is the gradient, ``p`` the parameter and ``t`` the step
@@ -7,9 +8,9 @@ number counted from 1 in the formulas of the docstrings.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from functrans.optim.alias import _MOMENTS, AdamState, _Optimizer
+from functrans.optim.alias import _MOMENTS, AdamState, _AdamW, _Optimizer
 from functrans.optim.base import (
     GradientTransformation,
     Mask,
@@ -26,7 +27,7 @@ from functrans.optim.scale import (
     _ScaleByTrustRatio,
 )
 
-__all__ = ["adabelief", "adamax", "lamb", "nadam", "radam"]
+__all__ = ["adabelief", "adamax", "adamaxw", "lamb", "nadam", "nadamw", "radam"]
 
 
 def _checks(fn: str, learning_rate: ScalarOrSchedule, b1: float, b2: float,
@@ -55,8 +56,8 @@ def adamax(learning_rate: ScalarOrSchedule = 2e-3, b1: float = 0.9, b2: float = 
     """AdaMax, Adam with the infinity norm (PyTorch's ``Adamax``)::
 
         m = b1 * m + (1 - b1) * g
-        u = max(b2 * u, |g|)                 (kept in the state's nu)
-        p = p - lr * (m / (1 - b1**t)) / (u + eps)
+        u = max(b2 * u, |g| + eps)           (kept in the state's nu)
+        p = p - lr * (m / (1 - b1**t)) / u
 
     Reference: Kingma and Ba, "Adam: A method for stochastic optimization", ICLR 2015,
     Algorithm 2.
@@ -83,6 +84,63 @@ def adamax(learning_rate: ScalarOrSchedule = 2e-3, b1: float = 0.9, b2: float = 
     """
     _checks("adamax", learning_rate, b1, b2, eps=eps)
     return _Adamax(learning_rate, b1, b2, eps).transformation()
+
+
+@dataclasses.dataclass(frozen=True)
+class _Adamaxw(_Optimizer):
+    name: ClassVar[str] = "adamaxw"
+    state_type: ClassVar[type] = AdamState
+
+    learning_rate: ScalarOrSchedule
+    b1: float
+    b2: float
+    eps: float
+    weight_decay: float
+    mask: Mask | None = None
+
+    def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
+        return [(_ScaleByAdamax(self.b1, self.b2, self.eps, label=self.name), _MOMENTS),
+                *self._decay_block(self.weight_decay, self.mask), self._rate_block()]
+
+
+def adamaxw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
+            eps: float = 1e-8, weight_decay: float = 1e-4,
+            mask: Mask | None = None) -> GradientTransformation:
+    """AdaMaxW, AdaMax with decoupled weight decay (optax's ``adamaxw``, its defaults)::
+
+        m = b1 * m + (1 - b1) * g
+        u = max(b2 * u, |g| + eps)           (kept in the state's nu)
+        p = p - lr * ((m / (1 - b1**t)) / u + wd * p)
+
+    Reference: Kingma and Ba, "Adam: A method for stochastic optimization", ICLR 2015
+    (AdaMax); Loshchilov and Hutter, "Decoupled weight decay regularization", ICLR 2019.
+
+    Args:
+        learning_rate: A number or a schedule of the step count.
+        b1: Decay of the first-moment estimate, in ``[0, 1)``.
+        b2: Decay of the infinity norm, in ``[0, 1)``.
+        eps: Added to the infinity norm.
+        weight_decay: Decoupled decay ``wd`` (needs ``params`` in ``update``).
+        mask: Decay only the leaves where it is True: a pytree of bools with the params'
+            structure (or a prefix of it), or a function of the params giving one.
+
+    Returns:
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
+
+    Raises:
+        ValueError: a negative rate, eps or weight decay, or a decay outside ``[0, 1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.adamaxw(0.1, weight_decay=0.5)
+        >>> p = np.array([2.0])
+        >>> opt.update(np.array([0.0]), opt.init(p), p)[0]   # zero gradient: -lr * wd * p
+        array([-0.1])
+    """
+    _checks("adamaxw", learning_rate, b1, b2, eps=eps, weight_decay=weight_decay)
+    return _Adamaxw(learning_rate, b1, b2, eps, weight_decay, mask).transformation()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,6 +192,56 @@ def nadam(learning_rate: ScalarOrSchedule = 2e-3, b1: float = 0.9, b2: float = 0
     """
     _checks("nadam", learning_rate, b1, b2, eps=eps)
     return _Nadam(learning_rate, b1, b2, eps).transformation()
+
+
+class _Nadamw(_AdamW):
+    name: ClassVar[str] = "nadamw"
+
+
+def nadamw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,
+           eps: float = 1e-8, eps_root: float = 0.0, mu_dtype: Any = None,
+           weight_decay: float = 1e-4, mask: Mask | None = None) -> GradientTransformation:
+    """NAdamW, NAdam with decoupled weight decay: optax's ``nadamw`` (its ``adamw`` with
+    ``nesterov=True``), with optax's argument order and defaults::
+
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        m_hat = b1 * m / (1 - b1**(t+1)) + (1 - b1) * g / (1 - b1**t)
+        p = p - lr * (m_hat / (sqrt(v / (1 - b2**t) + eps_root) + eps) + wd * p)
+
+    Reference: Dozat, "Incorporating Nesterov momentum into Adam", ICLR 2016 workshop;
+    Loshchilov and Hutter, "Decoupled weight decay regularization", ICLR 2019.
+
+    Args:
+        learning_rate: A number or a schedule of the step count.
+        b1: Decay of the first-moment estimate, in ``[0, 1)``.
+        b2: Decay of the second-moment estimate, in ``[0, 1)``.
+        eps: Added to the denominator.
+        eps_root: Added inside the root.
+        mu_dtype: The dtype the first moment is kept in (``None``: the params').
+        weight_decay: Decoupled decay ``wd`` (needs ``params`` in ``update``).
+        mask: Decay only the leaves where it is True: a pytree of bools with the params'
+            structure (or a prefix of it), or a function of the params giving one.
+
+    Returns:
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose state is an
+        [`AdamState`][functrans.optim.AdamState].
+
+    Raises:
+        ValueError: a negative rate, eps or weight decay, or a decay outside ``[0, 1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.nadamw(0.1, weight_decay=0.0)
+        >>> p = np.zeros(2)
+        >>> np.round(opt.update(np.array([3.0, -0.5]), opt.init(p), p)[0], 4)
+        array([-0.1474,  0.1474])
+    """
+    _checks("nadamw", learning_rate, b1, b2, eps=eps, eps_root=eps_root,
+            weight_decay=weight_decay)
+    return _Nadamw(learning_rate, b1, b2, eps, weight_decay, mask, eps_root, True,
+                   mu_dtype).transformation()
 
 
 @dataclasses.dataclass(frozen=True)

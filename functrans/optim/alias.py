@@ -13,7 +13,7 @@ parameters and gradients give float32 updates. The count is a NumPy integer, so 
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from functrans import tree
 from functrans.optim.base import (
@@ -232,12 +232,13 @@ class _Adam(_Optimizer):
     mask: Mask | None = None
     eps_root: float = 0.0
     nesterov: bool = False
+    mu_dtype: Any = None
 
     def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
         decay = self._decay_block(self.weight_decay, self.mask)
         l2, decoupled = ([], decay) if self.decoupled else (decay, [])
         adam = _ScaleByAdam(self.b1, self.b2, self.eps, self.eps_root, self.nesterov,
-                            label=self.name)
+                            self.mu_dtype, label=self.name)
         return [*l2, (adam, _MOMENTS), *decoupled, self._rate_block()]
 
 

@@ -240,7 +240,9 @@ class _Moments(_Block):
     state_type: ClassVar[type] = ScaleByAdamState
 
     def init(self, params: Params) -> ScaleByAdamState:
-        return ScaleByAdamState(_first_count(), _zeros_like_tree(params), _zeros_like_tree(params))
+        mu_dtype = getattr(self, "mu_dtype", None)
+        mu = tree.map(lambda p: fnp.zeros_like(p, dtype=mu_dtype), params)
+        return ScaleByAdamState(_first_count(), mu, _zeros_like_tree(params))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,6 +254,7 @@ class _ScaleByAdam(_Moments):
     eps: float
     eps_root: float = 0.0
     nesterov: bool = False
+    mu_dtype: Any = None
     label: str = _label()
 
     def _step(self, g: list, treedef: tree.TreeDef, state: ScaleByAdamState,
@@ -273,6 +276,8 @@ class _ScaleByAdam(_Moments):
         if _nonzero(self.eps_root):
             v_hat = [vi + self.eps_root for vi in v_hat]
         steps = [mi / (fnp.sqrt(vi) + eps) for mi, vi in zip(m_hat, v_hat)]
+        if self.mu_dtype is not None:
+            m = [fnp.astype(mi, self.mu_dtype) for mi in m]
         return steps, ScaleByAdamState(t, treedef.unflatten(m), treedef.unflatten(v))
 
 
@@ -316,16 +321,17 @@ class _ScaleByAdamax(_Moments):
         c1 = 1.0 - b1**t
         m = [b1 * mi + (1.0 - b1) * gi
              for mi, gi in zip(_same_leaves(treedef, g, state.mu, self.fn, "mu"), g)]
-        u = [fnp.maximum(b2 * ui, fnp.abs(gi))
+        u = [fnp.maximum(fnp.abs(gi) + self.eps, b2 * ui)
              for ui, gi in zip(_same_leaves(treedef, g, state.nu, self.fn, "nu", False), g)]
-        steps = [(mi / _coefficient(c1, mi)) / (ui + self.eps) for mi, ui in zip(m, u)]
+        steps = [(mi / _coefficient(c1, mi)) / ui for mi, ui in zip(m, u)]
         return steps, ScaleByAdamState(t, treedef.unflatten(m), treedef.unflatten(u))
 
 
 def scale_by_adamax(b1: float = 0.9, b2: float = 0.999,
                     eps: float = 1e-8) -> GradientTransformation:
-    """AdaMax's direction ``(m / (1 - b1**t)) / (u + eps)`` with ``m = b1 * m + (1 - b1) * g``
-    and the infinity norm ``u = max(b2 * u, |g|)`` (kept in the state's ``nu``).
+    """AdaMax's direction ``(m / (1 - b1**t)) / u`` with ``m = b1 * m + (1 - b1) * g``
+    and the infinity norm ``u = max(b2 * u, |g| + eps)`` (kept in the state's ``nu``; eps
+    inside the maximum, as optax and PyTorch place it).
 
     Reference: Kingma and Ba, "Adam: A method for stochastic optimization", ICLR 2015, Section 7.1.
 

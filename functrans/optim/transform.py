@@ -1,4 +1,5 @@
-"""Building blocks to combine with ``chain``: clipping, weight decay, scaling, zeroing, noise.
+"""Building blocks to combine with ``chain``: clipping, weight decay, scaling, zeroing, noise,
+moving averages and accumulation.
 
 Each returns a [`GradientTransformation`][functrans.optim.GradientTransformation]; placed before an optimizer
 in ``chain`` they
@@ -31,6 +32,7 @@ from functrans.optim.base import (
     _abs_sq,
     _Block,
     _check_nonnegative,
+    _check_unit_interval,
     _coefficient,
     _first_count,
     _label,
@@ -39,11 +41,13 @@ from functrans.optim.base import (
     _nonzero,
     _same_leaves,
     _Transformation,
+    _zeros_like_tree,
 )
 from functrans.typing import Array, Params, PyTree, Updates
 
-__all__ = ["AddNoiseState", "ZeroNansState", "add_decayed_weights", "add_noise", "clip",
-           "clip_by_global_norm", "global_norm", "scale", "set_to_zero", "zero_nans"]
+__all__ = ["AddNoiseState", "ApplyEvery", "EmaState", "ZeroNansState", "add_decayed_weights",
+           "add_noise", "apply_every", "clip", "clip_by_global_norm", "ema", "global_norm",
+           "scale", "set_to_zero", "zero_nans"]
 
 
 class _Stateless(_Transformation):
@@ -349,3 +353,133 @@ def add_noise(eta: float, gamma: float, seed: int) -> GradientTransformation:
     """
     _check_nonnegative("add_noise", eta=eta, gamma=gamma)
     return _AddNoise(eta, gamma, seed).transformation()
+
+
+class EmaState(NamedTuple):
+    """State of [`ema`][functrans.optim.ema]: the step count and the moving average.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> optim.ema(0.9).init(np.zeros(2))
+        EmaState(count=np.int64(0), ema=array([0., 0.]))
+    """
+
+    count: Array
+    ema: PyTree
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ema(_Block):
+    name: ClassVar[str] = "ema"
+    state_type: ClassVar[type] = EmaState
+
+    decay: float
+    debias: bool
+    accumulator_dtype: Any
+    label: str = _label()
+
+    def init(self, params: Params) -> EmaState:
+        dtype = self.accumulator_dtype
+        return EmaState(_first_count(), tree.map(lambda p: fnp.zeros_like(p, dtype=dtype), params))
+
+    def _step(self, g: list, treedef: tree.TreeDef, state: EmaState,
+              params: Params | None) -> tuple[list, EmaState]:
+        d = self.decay
+        old = _same_leaves(treedef, g, state.ema, self.fn, "ema")
+        new = [(1.0 - d) * gi + d * ei for gi, ei in zip(g, old)]
+        t = state.count + 1
+        out = new
+        if self.debias:
+            correction = 1.0 - d**t
+            out = [e / _coefficient(correction, e) for e in new]
+        if self.accumulator_dtype is not None:
+            new = [fnp.astype(e, self.accumulator_dtype) for e in new]
+        return out, EmaState(t, treedef.unflatten(new))
+
+
+def ema(decay: float, debias: bool = True, accumulator_dtype: Any = None) -> GradientTransformation:
+    """An exponential moving average of the updates, ``e = decay * e + (1 - decay) * u``,
+    giving ``e / (1 - decay**t)`` (with ``debias``) or ``e`` (optax's ``ema``; ``trace``
+    is the same without the ``1 - decay`` factor).
+
+    Args:
+        decay: The decay of the average, in ``[0, 1)``.
+        debias: Divide by ``1 - decay**t``, so that early averages are not pulled to 0.
+        accumulator_dtype: The dtype the average is kept in (``None``: the params').
+
+    Raises:
+        ValueError: ``decay`` outside ``[0, 1)``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.ema(0.5)
+        >>> u, state = opt.update(np.array([2.0]), opt.init(np.zeros(1)))
+        >>> u, opt.update(np.array([8.0]), state)[0]      # (0.5 * 1 + 0.5 * 8) / 0.75
+        (array([2.]), array([6.]))
+    """
+    _check_unit_interval("ema", decay=decay)
+    return _Ema(decay, debias, accumulator_dtype).transformation()
+
+
+class ApplyEvery(NamedTuple):
+    """State of [`apply_every`][functrans.optim.apply_every]: the calls since the last
+    emitted update (modulo ``k``) and the sum of the updates since then.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> optim.apply_every(2).init(np.zeros(1))
+        ApplyEvery(count=np.int64(0), grad_acc=array([0.]))
+    """
+
+    count: Array
+    grad_acc: PyTree
+
+
+@dataclasses.dataclass(frozen=True)
+class _ApplyEvery(_Block):
+    name: ClassVar[str] = "apply_every"
+    state_type: ClassVar[type] = ApplyEvery
+
+    k: int
+    label: str = _label()
+
+    def init(self, params: Params) -> ApplyEvery:
+        return ApplyEvery(_first_count(), _zeros_like_tree(params))
+
+    def _step(self, g: list, treedef: tree.TreeDef, state: ApplyEvery,
+              params: Params | None) -> tuple[list, ApplyEvery]:
+        c = state.count % self.k
+        old = _same_leaves(treedef, g, state.grad_acc, self.fn, "grad_acc")
+        # A new round (c == 0) starts the sum afresh; the last call of a round emits it.
+        acc = [fnp.where(c != 0, ai + gi, gi) for ai, gi in zip(old, g)]
+        emit = c == self.k - 1
+        out = [fnp.where(emit, ai, fnp.zeros_like(ai)) for ai in acc]
+        return out, ApplyEvery((state.count + 1) % self.k, treedef.unflatten(acc))
+
+
+def apply_every(k: int = 1) -> GradientTransformation:
+    """Sum the updates over ``k`` calls and give the sum at every ``k``-th call, zeros at
+    the others (optax's ``apply_every``). The transformations before it in a ``chain``
+    still update their state at every call, so this is not ``k`` times the batch; for that
+    use [`MultiSteps`][functrans.optim.MultiSteps].
+
+    Args:
+        k: The number of calls per emitted update, a positive int.
+
+    Raises:
+        ValueError: ``k`` is not a positive int.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.apply_every(2)
+        >>> u1, state = opt.update(np.array([1.0]), opt.init(np.zeros(1)))
+        >>> u1, opt.update(np.array([3.0]), state)[0]
+        (array([0.]), array([4.]))
+    """
+    if not isinstance(k, (int, np.integer)) or isinstance(k, bool) or k < 1:
+        raise ValueError(f"functrans.optim.apply_every: k must be a positive int, got {k!r}")
+    return _ApplyEvery(int(k)).transformation()
