@@ -268,7 +268,7 @@ class Conv1d(_ConvNd):
 class _PoolNd(Layer):
     kernel_size: IntOrTuple
     stride: IntOrTuple | None = None
-    padding: IntOrTuple = 0
+    padding: Padding = 0
 
     _nd: ClassVar[int] = 2
 
@@ -277,20 +277,36 @@ class _PoolNd(Layer):
 
     @property
     def _geometry(self) -> tuple:
+        """Kernel, stride, dilation and the padding pairs (``None`` for a strided 'same',
+        whose padding depends on the input's size)."""
         name = type(self).__name__
         kernel = _ntuple(self.kernel_size, self._nd, "kernel_size", name)
         stride = kernel if self.stride is None else _ntuple(self.stride, self._nd, "stride", name)
+        dilation = (1,) * self._nd
+        if isinstance(self.padding, str):
+            if self.padding.lower() not in ("same", "valid"):
+                raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same' "
+                                 f"(either case), got {self.padding!r}")
+            return kernel, stride, dilation, _padding_pairs(self.padding, kernel, dilation,
+                                                            stride, name)
         pads = _ntuple(self.padding, self._nd, "padding", name, minimum=0)
         if any(2 * p > k for p, k in zip(pads, kernel)):
             raise ValueError(f"{name}: padding {pads} must be at most half the kernel {kernel}")
-        dilation = (1,) * self._nd
         return kernel, stride, dilation, tuple((p, p) for p in pads)
 
-    def _pool(self, x: Array, reduce: Callable[[Array, Any], Array], pad_value: float) -> Array:
+    def _resolved(self, spatial: Sequence[int]) -> tuple:
+        """The geometry with the padding pairs for an input of spatial shape ``spatial``."""
         kernel, stride, dilation, pads = self._geometry
+        if pads is None:
+            pads = _padding_pairs(self.padding, kernel, dilation, stride, type(self).__name__,
+                                  tuple(spatial))
+        return kernel, stride, dilation, pads
+
+    def _pool(self, x: Array, reduce: Callable[[Array, Any], Array], pad_value: float) -> Array:
         x, added = _check_input(x, None, self._nd, type(self).__name__)
         n, c, *spatial = fnp.shape(x)
-        if stride == kernel and not any(lo for lo, _ in pads):
+        kernel, stride, dilation, pads = self._resolved(spatial)
+        if stride == kernel and not any(lo or hi for lo, hi in pads):
             # Non-overlapping windows: crop the remainder, reshape, reduce (no copies).
             out = tuple(size // k for size, k in zip(spatial, kernel))
             if any(o < 1 for o in out):
@@ -326,7 +342,9 @@ def _lowest(x: ArrayLike) -> float | int | bool:
 class MaxPool2d(_PoolNd):
     """Maximum over ``kernel_size`` windows, PyTorch's ``nn.MaxPool2d`` (``stride`` defaults to
     the kernel size; padding is with ``-inf``, the dtype's minimum for integers, and at most
-    half the kernel).
+    half the kernel). ``padding`` may also be ``"valid"`` (none) or ``"same"`` (either case):
+    JAX's ``reduce_window`` padding, ``ceil(size / stride)`` outputs per axis, the padding
+    they need split with the odd entry at the end (flax's ``max_pool``).
 
     Where several entries of a window tie for the maximum, the derivative is shared equally
     among them (PyTorch gives it all to one of them); both are valid subgradients.
@@ -371,12 +389,12 @@ class _AvgPoolNd(_PoolNd):
 
     def apply(self, params: Params, x: Array) -> Array:
         """Average-pool ``x`` of shape ``(N, C, *spatial)`` or without ``N``."""
-        kernel, stride, dilation, pads = self._geometry
+        spatial = fnp.shape(x)[-self._nd:]
+        kernel, stride, dilation, pads = self._resolved(spatial)
         y = self._pool(x, fnp.sum, 0.0)
-        if self.count_include_pad or not any(lo for lo, _ in pads):
+        if self.count_include_pad or not any(lo or hi for lo, hi in pads):
             return y / math.prod(kernel)
         # Divide by the number of real (unpadded) entries in each window: pool a ones array.
-        spatial = fnp.shape(x)[-self._nd:]
         ones = full_like(x, 1, shape=(1, 1) + tuple(spatial), dtype=fnp.result_type(x))  # x's device
         counts, _ = _patches(ones, kernel, stride, dilation, pads, 0.0)
         counts = fnp.sum(counts, axis=2)[0, 0]
@@ -386,7 +404,10 @@ class _AvgPoolNd(_PoolNd):
 @dataclasses.dataclass(frozen=True)
 class AvgPool2d(_AvgPoolNd):
     """Mean over ``kernel_size`` windows, PyTorch's ``nn.AvgPool2d``. Padding is with zeros,
-    which count in the mean unless ``count_include_pad=False``.
+    which count in the mean unless ``count_include_pad=False``. ``padding`` may also be
+    ``"valid"`` or ``"same"`` (either case), with JAX's rule (see
+    [`MaxPool2d`][functrans.nn.MaxPool2d]); flax's ``avg_pool`` counts the padding too, by
+    default.
 
     Example:
         >>> import numpy as np

@@ -19,7 +19,14 @@ import functrans.numpy as fnp
 from functrans import random
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer, check_param_shapes
-from functrans.nn.conv import IntOrTuple, _check_channels, _check_input, _convolve, _ntuple
+from functrans.nn.conv import (
+    IntOrTuple,
+    Padding,
+    _check_channels,
+    _check_input,
+    _convolve,
+    _ntuple,
+)
 from functrans.primitives.shape import pad as _pad_prim
 from functrans.primitives.shape import slice_ as _slice_prim
 from functrans.typing import Array, DType, Key, Params
@@ -33,7 +40,7 @@ class _ConvTransposeNd(Layer):
     out_channels: int
     kernel_size: IntOrTuple
     stride: IntOrTuple = 1
-    padding: IntOrTuple = 0
+    padding: Padding = 0
     output_padding: IntOrTuple = 0
     groups: int = 1
     bias: bool = True
@@ -55,13 +62,50 @@ class _ConvTransposeNd(Layer):
 
     @property
     def _geometry(self) -> tuple:
+        """Kernel, stride, padding (a tuple, or 'same'/'valid' in lower case), dilation and
+        output padding."""
         name = type(self).__name__
         n = self._nd
+        output_padding = _ntuple(self.output_padding, n, "output_padding", name, minimum=0)
+        if isinstance(self.padding, str):
+            padding = self.padding.lower()
+            if padding not in ("same", "valid"):
+                raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid' "
+                                 f"(either case), got {self.padding!r}")
+            if any(output_padding):
+                raise ValueError(f"{name}: output_padding {output_padding} goes with an int "
+                                 f"padding; padding={self.padding!r} fixes the output size "
+                                 f"itself. Fix: drop output_padding, or give an int padding")
+        else:
+            padding = _ntuple(self.padding, n, "padding", name, minimum=0)
         return (_ntuple(self.kernel_size, n, "kernel_size", name),
                 _ntuple(self.stride, n, "stride", name),
-                _ntuple(self.padding, n, "padding", name, minimum=0),
+                padding,
                 _ntuple(self.dilation, n, "dilation", name),
-                _ntuple(self.output_padding, n, "output_padding", name, minimum=0))
+                output_padding)
+
+    @staticmethod
+    def _pads(kernel: tuple, stride: tuple, padding: tuple | str, dilation: tuple,
+              output_padding: tuple) -> tuple[list, list]:
+        """The padding ``(lo, hi)`` per axis of the spread input before the stride-1
+        convolution. An int ``p`` removes ``p`` from both ends (PyTorch); 'same' and 'valid'
+        are ``lax.conv_transpose``'s rule (flax's ``ConvTranspose``): 'same' gives
+        ``size * stride`` outputs, 'valid' ``size * stride + max(k - stride, 0)``, with
+        ``k`` the dilated kernel size."""
+        if isinstance(padding, str):
+            lo, hi = [], []
+            for k, s, d in zip(kernel, stride, dilation):
+                k = d * (k - 1) + 1
+                if padding == "same":
+                    total = k + s - 2
+                    low = k - 1 if s > k - 1 else -(-total // 2)
+                else:
+                    total, low = k + s - 2 + max(k - s, 0), k - 1
+                lo.append(low)
+                hi.append(total - low)
+            return lo, hi
+        lo = [d * (k - 1) - p for k, d, p in zip(kernel, dilation, padding)]
+        return lo, [low + op for low, op in zip(lo, output_padding)]
 
     def init(self, key: Key) -> Params:
         """``{"weight": (in, out / groups, *kernel), "bias": (out,)}``, uniform on
@@ -81,8 +125,7 @@ class _ConvTransposeNd(Layer):
         name = type(self).__name__
         x, added = _check_input(x, self.in_channels, self._nd, name)
         spatial = fnp.shape(x)[2:]
-        lo = [d * (k - 1) - p for k, d, p in zip(kernel, dilation, padding)]
-        hi = [low + op for low, op in zip(lo, output_padding)]
+        lo, hi = self._pads(kernel, stride, padding, dilation, output_padding)
         out = [(size - 1) * s + low + high - d * (k - 1) + 1
                for size, s, low, high, k, d in zip(spatial, stride, lo, hi, kernel, dilation)]
         if any(o < 1 for o in out):
@@ -136,9 +179,14 @@ class ConvTranspose2d(_ConvTransposeNd):
         out_channels: Channels of the output.
         kernel_size: An int or a pair.
         stride: Spacing of the input entries in the output, an int or a pair.
-        padding: Removed from both ends of each output axis, an int or a pair.
+        padding: Removed from both ends of each output axis, an int or a pair; or
+            ``"same"`` (``size * stride`` outputs) or ``"valid"`` (``size * stride +
+            max(dilation * (kernel - 1) + 1 - stride, 0)``), in either case, with the padding
+            rule of JAX's ``lax.conv_transpose`` and flax's ``ConvTranspose`` (the weight
+            keeps PyTorch's layout and meaning: flax's ``transpose_kernel=True``).
         output_padding: Added at the end of each output axis (smaller than the stride or the
-            dilation), to choose among the sizes a strided convolution maps to one size.
+            dilation), to choose among the sizes a strided convolution maps to one size;
+            with an int padding only.
         groups: Split the channels into this many independent transposed convolutions.
         bias: Whether to add a bias.
         dilation: Spacing between kernel elements.

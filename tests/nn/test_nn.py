@@ -819,6 +819,54 @@ def test_conv_layers_check_the_weight_shape():
     assert grouped.apply(params, np.ones((1, 4, 3, 3))).shape == (1, 6, 4, 4)
 
 
+# (kernel, stride, dilation, padding, output) of lax.conv_transpose(x, w, (stride,), padding,
+# rhs_dilation=(dilation,), dimension_numbers=("NCH", "OIH", "NCH"), transpose_kernel=True)
+# with x = [1, 2, 3, 4, 5] and w = [1, 10, 100, 1000][:kernel], computed offline with jax 0.10.2.
+CONV_TRANSPOSE_JAX = [
+    (3, 1, 1, "SAME", [12, 123, 234, 345, 450]),
+    (3, 1, 1, "VALID", [1, 12, 123, 234, 345, 450, 500]),
+    (3, 2, 1, "SAME", [1, 10, 102, 20, 203, 30, 304, 40, 405, 50]),
+    (3, 2, 1, "VALID", [1, 10, 102, 20, 203, 30, 304, 40, 405, 50, 500]),
+    (4, 2, 1, "SAME", [10, 102, 1020, 203, 2030, 304, 3040, 405, 4050, 500]),
+    (4, 2, 1, "VALID", [1, 10, 102, 1020, 203, 2030, 304, 3040, 405, 4050, 500, 5000]),
+    (2, 3, 1, "SAME", [1, 10, 0, 2, 20, 0, 3, 30, 0, 4, 40, 0, 5, 50, 0]),
+    (2, 3, 1, "VALID", [1, 10, 0, 2, 20, 0, 3, 30, 0, 4, 40, 0, 5, 50, 0]),
+    (3, 2, 2, "SAME", [0, 12, 0, 123, 0, 234, 0, 345, 0, 450]),
+    (3, 2, 2, "VALID", [1, 0, 12, 0, 123, 0, 234, 0, 345, 0, 450, 0, 500]),
+    (1, 3, 1, "SAME", [1, 0, 0, 2, 0, 0, 3, 0, 0, 4, 0, 0, 5, 0, 0]),
+]
+
+
+@pytest.mark.parametrize("kernel,stride,dilation,padding,expected", CONV_TRANSPOSE_JAX)
+def test_conv_transpose_string_padding_is_lax_conv_transpose(kernel, stride, dilation, padding,
+                                                             expected):
+    x = np.array([[[1.0, 2.0, 3.0, 4.0, 5.0]]])
+    w = np.array([[[1.0, 10.0, 100.0, 1000.0][:kernel]]])
+    for pad in (padding, padding.lower()):
+        layer = nn.ConvTranspose1d(1, 1, kernel, stride=stride, padding=pad, dilation=dilation,
+                                   bias=False)
+        np.testing.assert_array_equal(layer.apply({"weight": w}, x)[0, 0], expected)
+        np.testing.assert_array_equal(ft.jit(layer.apply)({"weight": w}, x)[0, 0], expected)
+
+
+def test_conv_transpose2d_same_gives_size_times_stride_with_gradients():
+    layer = nn.ConvTranspose2d(2, 3, (3, 2), stride=(2, 3), padding="SAME", dilation=(2, 1))
+    params = layer.init(random.key(3))
+    x = rng(33).normal(size=(2, 2, 4, 5))
+    y = layer.apply(params, x)
+    assert y.shape == (2, 3, 8, 15)
+    # Axis by axis it is the 1-d layer: a (k, 1) kernel on a (size, 1) input.
+    one = nn.ConvTranspose2d(1, 1, (3, 1), stride=(2, 1), padding="SAME", bias=False)
+    col = one.apply({"weight": np.array([1.0, 10.0, 100.0]).reshape(1, 1, 3, 1)},
+                    np.arange(1.0, 6.0).reshape(1, 1, 5, 1))
+    np.testing.assert_array_equal(col[0, 0, :, 0], CONV_TRANSPOSE_JAX[2][4])
+    check_grads(layer.apply, (params, x[:1]), order=2)
+    with pytest.raises(ValueError, match="output_padding .* goes with an int padding"):
+        nn.ConvTranspose2d(2, 3, 3, stride=2, padding="same", output_padding=1)
+    with pytest.raises(ValueError, match="padding must be an int, a tuple, 'same' or 'valid'"):
+        nn.ConvTranspose2d(2, 3, 3, padding="full")
+
+
 def test_conv1d_matches_definition_and_gradients():
     layer = nn.Conv1d(2, 4, 3, stride=2, padding=2, dilation=2, groups=2)
     params = layer.init(random.key(6))
@@ -898,6 +946,63 @@ def test_pooling_matches_definition(kernel, stride, pad):
                                pool_ref(x, kernel, stride, pad, "avg", 0.0, False), rtol=1e-14)
     check_grads(mp.apply, ({}, x[:1, :1]), order=2)
     check_grads(ap.apply, ({}, x[:1, :1]), order=2)
+
+
+def _reduce_window_ref(x, kernel, stride, padding, reduce, count_include_pad=True):
+    """JAX's reduce_window over the last two axes: 'SAME' gives ceil(size / stride) outputs,
+    the padding they need split with the odd entry at the end; 'VALID' none."""
+    pads = []
+    for size, k, s in zip(x.shape[2:], kernel, stride):
+        total = max((-(-size // s) - 1) * s + k - size, 0) if padding == "SAME" else 0
+        pads.append((total // 2, total - total // 2))
+    fill = -np.inf if reduce == "max" else 0.0
+    xp = np.pad(x, ((0, 0), (0, 0), *pads), constant_values=fill)
+    ones = np.pad(np.ones(x.shape[2:]), pads)
+    out = [(xp.shape[2 + i] - kernel[i]) // stride[i] + 1 for i in range(2)]
+    y = np.empty(x.shape[:2] + tuple(out))
+    for i in range(out[0]):
+        for j in range(out[1]):
+            rows = slice(i * stride[0], i * stride[0] + kernel[0])
+            cols = slice(j * stride[1], j * stride[1] + kernel[1])
+            window = xp[:, :, rows, cols]
+            if reduce == "max":
+                y[:, :, i, j] = window.max(axis=(2, 3))
+            else:
+                count = kernel[0] * kernel[1] if count_include_pad else ones[rows, cols].sum()
+                y[:, :, i, j] = window.sum(axis=(2, 3)) / count
+    return y
+
+
+@pytest.mark.parametrize("kernel,stride", [((3, 3), None), ((2, 2), None), ((3, 2), (2, 1)),
+                                           ((2, 3), (1, 2))])
+@pytest.mark.parametrize("padding", ["SAME", "VALID", "same", "Valid"])
+def test_pooling_takes_jax_string_padding(kernel, stride, padding):
+    x = rng(31).normal(size=(2, 3, 7, 6))
+    st, mode = stride or kernel, padding.upper()
+    mp = nn.MaxPool2d(kernel, stride, padding=padding)
+    want = _reduce_window_ref(x, kernel, st, mode, "max")
+    for got in (mp.apply({}, x), ft.jit(mp.apply)({}, x), ft.vmap(lambda v: mp.apply({}, v))(x)):
+        np.testing.assert_allclose(got, want, rtol=1e-15)
+    ap = nn.AvgPool2d(kernel, stride, padding=padding)
+    np.testing.assert_allclose(ap.apply({}, x), _reduce_window_ref(x, kernel, st, mode, "avg"),
+                               rtol=1e-14)
+    ap2 = nn.AvgPool2d(kernel, stride, padding=padding, count_include_pad=False)
+    np.testing.assert_allclose(ap2.apply({}, x),
+                               _reduce_window_ref(x, kernel, st, mode, "avg", False), rtol=1e-14)
+    check_grads(mp.apply, ({}, x[:1, :1]), order=2)
+    check_grads(ap2.apply, ({}, x[:1, :1]), order=2)
+
+
+def test_pool1d_string_padding_and_errors():
+    x = rng(32).normal(size=(2, 3, 7)).astype(np.float32)
+    y = nn.MaxPool1d(3, padding="SAME").apply({}, x)  # ceil(7 / 3) = 3 windows, pads (1, 1)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1)), constant_values=-np.inf)
+    np.testing.assert_array_equal(y, padded.reshape(2, 3, 3, 3).max(-1))
+    assert y.dtype == np.float32
+    assert nn.AvgPool1d(4, 3, padding="same").apply({}, x).shape == (2, 3, 3)
+    assert nn.AvgPool1d(4, 3, padding="VALID").apply({}, x).shape == (2, 3, 2)
+    with pytest.raises(ValueError, match="padding must be an int, a tuple, 'valid' or 'same'"):
+        nn.MaxPool2d(2, padding="full")
 
 
 def test_pool1d_and_flatten():
