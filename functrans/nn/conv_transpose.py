@@ -67,6 +67,7 @@ class _ConvTransposeNd(Layer):
         name = type(self).__name__
         n = self._nd
         output_padding = _ntuple(self.output_padding, n, "output_padding", name, minimum=0)
+        padding: tuple | str
         if isinstance(self.padding, str):
             padding = self.padding.lower()
             if padding not in ("same", "valid"):
