@@ -42,7 +42,11 @@ from functrans.nn.activations import (
     softsign,
     tanh,
 )
-from functrans.nn.attention import MultiHeadAttention, scaled_dot_product_attention
+from functrans.nn.attention import (
+    MultiHeadAttention,
+    dot_product_attention,
+    scaled_dot_product_attention,
+)
 from functrans.nn.conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, Flatten, MaxPool1d, MaxPool2d
 from functrans.nn.conv_transpose import ConvTranspose1d, ConvTranspose2d
 from functrans.nn.dropout import Dropout, dropout
@@ -72,7 +76,8 @@ __all__ = [
     "GRUCell", "GroupNorm", "Identity", "LSTM", "LSTMCell", "Layer", "LayerNorm", "Linear",
     "MaxPool1d", "MaxPool2d", "MultiHeadAttention", "RNN", "RNNCell", "Sequential",
     "TransformerEncoderLayer", "Upsample", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "celu", "cosine_similarity", "cross_entropy", "dropout", "elu", "gelu", "glu",
+    "binary_cross_entropy_with_logits", "celu", "cosine_similarity", "cross_entropy",
+    "dot_product_attention", "dropout", "elu", "gelu", "glu",
     "hardsigmoid", "hardswish", "hardtanh", "huber", "initializers", "kl_div", "l1", "leaky_relu",
     "log_sigmoid", "log_softmax", "logsumexp", "mish", "mse", "nll", "one_hot", "relu", "relu6",
     "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1", "softmax", "softplus",

@@ -1,8 +1,12 @@
-"""Multi-head attention, PyTorch's ``nn.MultiheadAttention`` (packed input projection)."""
+"""Attention: JAX's [`dot_product_attention`][functrans.nn.dot_product_attention] on
+``(B, T, N, H)`` arrays, the matrix form
+[`scaled_dot_product_attention`][functrans.nn.scaled_dot_product_attention], and multi-head
+attention, PyTorch's ``nn.MultiheadAttention`` (packed input projection)."""
 from __future__ import annotations
 
 import dataclasses
 import math
+from typing import Any
 
 import numpy as np
 
@@ -11,11 +15,11 @@ from functrans import random
 from functrans.api import stop_gradient
 from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer, check_param_shapes
-from functrans.nn.activations import softmax
+from functrans.nn.activations import logsumexp, softmax
 from functrans.nn.dropout import dropout
-from functrans.typing import Array, DType, Key, Params, PyTree
+from functrans.typing import Array, ArrayLike, DType, Key, Params, PyTree
 
-__all__ = ["MultiHeadAttention", "scaled_dot_product_attention"]
+__all__ = ["MultiHeadAttention", "dot_product_attention", "scaled_dot_product_attention"]
 
 
 def _checked_mask(mask: Array, what: str) -> Array:
@@ -68,6 +72,158 @@ def scaled_dot_product_attention(q: Array, k: Array, v: Array,
     else:
         weights = softmax(scores, axis=-1)
     return fnp.matmul(weights, v), weights
+
+
+def _four_d(x: ArrayLike | None, name: str) -> Array | None:
+    """``x`` with leading axes of length 1 added up to 4 axes (JAX's rule)."""
+    if x is None:
+        return None
+    shape = fnp.shape(x)
+    if len(shape) > 4:
+        raise ValueError(f"dot_product_attention: {name} has {len(shape)} axes, shape {shape}; "
+                         f"expected at most 4, (B, T, N, H) for the arrays, (B, N, T, S) for "
+                         f"bias and mask")
+    return fnp.reshape(fnp.asarray(x), (1,) * (4 - len(shape)) + tuple(shape))
+
+
+def _allowed(t: int, s: int, mask: Array | None, is_causal: bool,
+             local_window_size: tuple[int, int] | None, query_seq_lengths: Array | None,
+             key_value_seq_lengths: Array | None) -> Array | None:
+    """Where a query may attend to a key, broadcasting to ``(B, N, T, S)``; None: everywhere."""
+    allowed = mask
+    query_pos = fnp.arange(t)[:, None]
+    key_pos = fnp.arange(s)[None, :]
+
+    def both(a: Any, b: Any) -> Any:
+        return b if a is None else fnp.logical_and(a, b)
+
+    if is_causal:  # query i sees keys 0..i (top-left aligned when T != S, as JAX's)
+        allowed = both(allowed, (key_pos <= query_pos)[None, None])
+    if local_window_size is not None:
+        left, right = local_window_size
+        window = fnp.logical_and(query_pos <= key_pos + left, query_pos >= key_pos - right)
+        allowed = both(allowed, window[None, None])
+    if query_seq_lengths is not None:
+        allowed = both(allowed, (fnp.arange(t)[None, :, None]
+                                 < query_seq_lengths[:, None, None])[:, None])
+    if key_value_seq_lengths is not None:
+        allowed = both(allowed, (fnp.arange(s)[None, None, :]
+                                 < key_value_seq_lengths[:, None, None])[:, None])
+    return allowed
+
+
+def dot_product_attention(query: ArrayLike, key: ArrayLike, value: ArrayLike,
+                          bias: ArrayLike | None = None, mask: ArrayLike | None = None, *,
+                          scale: float | None = None, is_causal: bool = False,
+                          query_seq_lengths: ArrayLike | None = None,
+                          key_value_seq_lengths: ArrayLike | None = None,
+                          local_window_size: int | tuple[int, int] | None = None,
+                          implementation: str | None = None,
+                          return_residual: bool = False) -> Array | tuple[Array, Array]:
+    """JAX's ``jax.nn.dot_product_attention``: per head,
+    ``softmax(scale * Q K^T + bias, masked) V``, on arrays ``(B, T, N, H)`` (batch, query
+    length, heads, head size; the batch axis may be left out).
+
+    ``key`` and ``value`` have ``K`` heads, ``N`` a multiple of ``K``: query head ``n`` uses
+    key head ``n // (N // K)`` (grouped-query attention; ``K = 1`` is multi-query). A masked
+    score is set to a large negative number (``-0.7`` times the largest float32), as JAX
+    does, so a query whose keys are all masked averages the values uniformly; a query beyond
+    ``query_seq_lengths`` gives zeros. Unlike JAX, whose softmax runs in float32, float64
+    inputs are computed in float64 throughout (float32 stays float32).
+
+    Args:
+        query: ``(B, T, N, H)`` or ``(T, N, H)``.
+        key: ``(B, S, K, H)`` or ``(S, K, H)``.
+        value: The shape of ``key``.
+        bias: Added to the scores, broadcasting to ``(B, N, T, S)`` (an additive mask goes
+            here).
+        mask: Boolean, True where a query may attend to a key, broadcasting to
+            ``(B, N, T, S)``.
+        scale: The factor of the scores; ``None`` is ``1 / sqrt(H)``.
+        is_causal: Query ``i`` attends to keys ``0..i`` only.
+        query_seq_lengths: ``(B,)`` ints: the queries past these lengths are padding.
+        key_value_seq_lengths: ``(B,)`` ints: the keys past these lengths are padding.
+        local_window_size: ``(left, right)`` (or one int for both): query ``i`` attends to
+            keys ``i - left .. i + right``.
+        implementation: ``None`` or ``"xla"`` (the same computation here); ``"cudnn"`` is
+            JAX's GPU kernel and not available.
+        return_residual: Also give the log-sum-exp of the masked scores, ``(B, T, N)``
+            (without a gradient, as JAX's).
+
+    Returns:
+        The output, with ``query``'s shape; with ``return_residual``, ``(output, residual)``.
+
+    Raises:
+        ValueError: shapes that do not fit (the message names the array), a head count not
+            a multiple of the key heads, or an unknown implementation.
+        TypeError: a mask that is not boolean.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> q = np.ones((1, 3, 2, 4))              # (B, T, N, H)
+        >>> kv = np.arange(24.0).reshape(1, 3, 2, 4)
+        >>> out = nn.dot_product_attention(q, kv, kv, is_causal=True)
+        >>> out.shape, out[0, 0, 0]                # the first query sees the first key only
+        ((1, 3, 2, 4), array([0., 1., 2., 3.]))
+    """
+    if implementation not in (None, "xla"):
+        raise ValueError(f"dot_product_attention: implementation {implementation!r} is not "
+                         f"available; use None (or 'xla'): the same result, computed with "
+                         f"functrans's own operations")
+    output_shape = fnp.shape(query)
+    q, k, v = (_four_d(a, n) for a, n in ((query, "query"), (key, "key"), (value, "value")))
+    assert q is not None and k is not None and v is not None
+    b, s, heads_kv, h = k.shape
+    if v.shape != k.shape:
+        raise ValueError(f"dot_product_attention: value must have key's shape {k.shape} "
+                         f"(B, S, K, H), got {v.shape}")
+    if q.shape[0] != b or q.shape[3] != h:
+        raise ValueError(f"dot_product_attention: query {q.shape} and key {k.shape} must agree "
+                         f"on the batch B and the head size H of (B, T, N, H)")
+    t, heads = q.shape[1], q.shape[2]
+    if heads % heads_kv:
+        raise ValueError(f"dot_product_attention: the number of query heads ({heads}) must be "
+                         f"a multiple of the key/value heads ({heads_kv})")
+    if heads != heads_kv:  # grouped-query attention: each key head serves N / K query heads
+        k = fnp.repeat(k, heads // heads_kv, axis=2)
+        v = fnp.repeat(v, heads // heads_kv, axis=2)
+    bias, mask = _four_d(bias, "bias"), _four_d(mask, "mask")
+    for extra, name in ((bias, "bias"), (mask, "mask")):
+        if extra is not None and any(e not in (1, want) for e, want in
+                                     zip(extra.shape, (b, heads, t, s))):
+            raise ValueError(f"dot_product_attention: {name} of shape {extra.shape} does not "
+                             f"broadcast to (B, N, T, S) = {(b, heads, t, s)}")
+    if mask is not None and mask.dtype != np.bool_:
+        raise TypeError(f"dot_product_attention: mask must be boolean (True = may attend), got "
+                        f"dtype {mask.dtype}; pass an additive float mask as bias=")
+    if isinstance(local_window_size, int):
+        local_window_size = (local_window_size, local_window_size)
+    q_lengths = None if query_seq_lengths is None else fnp.asarray(query_seq_lengths)
+    kv_lengths = None if key_value_seq_lengths is None else fnp.asarray(key_value_seq_lengths)
+    for lengths, name in ((q_lengths, "query_seq_lengths"), (kv_lengths, "key_value_seq_lengths")):
+        if lengths is not None and lengths.shape != (b,):
+            raise ValueError(f"dot_product_attention: {name} must have shape (B,) = ({b},), got "
+                             f"{lengths.shape}")
+    scale = 1.0 / math.sqrt(h) if scale is None else scale
+    dtype = fnp.result_type(q.dtype, np.float32)
+    logits = fnp.einsum("BTNH,BSNH->BNTS", fnp.astype(q, dtype), fnp.astype(k, dtype)) * scale
+    if bias is not None:
+        logits = fnp.astype(logits + bias, dtype)
+    allowed = _allowed(t, s, mask, is_causal, local_window_size, q_lengths, kv_lengths)
+    if allowed is not None:
+        lowest = -0.7 * float(min(np.finfo(dtype).max, np.finfo(np.float32).max))
+        logits = fnp.where(allowed, logits, lowest)
+    probs = fnp.astype(softmax(logits, axis=-1), k.dtype)
+    out = fnp.einsum("BNTS,BSNH->BTNH", probs, v)
+    if q_lengths is not None:
+        live = fnp.arange(t)[None, :] < q_lengths[:, None]
+        out = out * fnp.astype(live, out.dtype)[:, :, None, None]
+    out = fnp.reshape(out, output_shape)
+    if not return_residual:
+        return out
+    residual = fnp.swapaxes(stop_gradient(logsumexp(logits, axis=-1)), 1, 2)
+    return out, fnp.reshape(fnp.astype(residual, k.dtype), output_shape[:-1])
 
 
 @dataclasses.dataclass(frozen=True)

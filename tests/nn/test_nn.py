@@ -1377,6 +1377,95 @@ def test_attention_query_with_every_key_masked_gives_zeros_and_finite_gradients(
     assert nn.scaled_dot_product_attention(q32, q32, q32, row != 0)[0].dtype == np.float32
 
 
+def _dpa_ref(q, k, v, bias=None, mask=None, scale=None, causal=False, window=None,
+             q_len=None, kv_len=None):
+    """jax.nn.dot_product_attention's definition, one (batch, head, query) at a time: masked
+    scores are -0.7 * the largest float32, query head n uses key head n // (N // K)."""
+    b_, t_, n_, h_ = q.shape
+    s_, k_ = k.shape[1], k.shape[2]
+    scale = 1 / np.sqrt(h_) if scale is None else scale
+    out = np.zeros(q.shape)
+    for b in range(b_):
+        for n in range(n_):
+            kh = n // (n_ // k_)
+            for t in range(t_):
+                scores = scale * k[b, :, kh] @ q[b, t, n]
+                if bias is not None:
+                    scores = scores + np.broadcast_to(bias, (b_, n_, t_, s_))[b, n, t]
+                ok = np.ones(s_, bool)
+                if mask is not None:
+                    ok &= np.broadcast_to(mask, (b_, n_, t_, s_))[b, n, t]
+                if causal:
+                    ok &= np.arange(s_) <= t
+                if window is not None:
+                    ok &= (t <= np.arange(s_) + window[0]) & (t >= np.arange(s_) - window[1])
+                if kv_len is not None:
+                    ok &= np.arange(s_) < kv_len[b]
+                if q_len is not None and t >= q_len[b]:
+                    ok[:] = False
+                scores = np.where(ok, scores, -0.7 * np.finfo(np.float32).max)
+                w = np.exp(scores - scores.max())
+                out[b, t, n] = (w / w.sum()) @ v[b, :, kh]
+                if q_len is not None and t >= q_len[b]:
+                    out[b, t, n] = 0.0
+    return out
+
+
+def test_dot_product_attention_matches_jax_definition():
+    g = rng(40)
+    q, k, v = g.normal(size=(2, 4, 4, 3)), g.normal(size=(2, 5, 2, 3)), g.normal(size=(2, 5, 2, 3))
+    bias = g.normal(size=(1, 4, 4, 5))
+    mask = g.random((2, 1, 4, 5)) > 0.3
+    mask[0, 0, 1] = False  # a query with every key masked: the uniform mean of the values
+    lengths, kv_lengths = np.array([3, 4], np.int32), np.array([5, 2], np.int32)
+    f = nn.dot_product_attention
+    cases = [
+        (lambda q, k, v: f(q, k, v), {}),
+        (lambda q, k, v: f(q, k, v, bias, mask), {"bias": bias, "mask": mask}),
+        (lambda q, k, v: f(q, k, v, is_causal=True, scale=0.7), {"causal": True, "scale": 0.7}),
+        (lambda q, k, v: f(q, k, v, local_window_size=(1, 2)), {"window": (1, 2)}),
+        (lambda q, k, v: f(q, k, v, query_seq_lengths=lengths, key_value_seq_lengths=kv_lengths),
+         {"q_len": lengths, "kv_len": kv_lengths}),
+    ]
+    for fn, kwargs in cases:
+        want = _dpa_ref(q, k, v, **kwargs)
+        np.testing.assert_allclose(fn(q, k, v), want, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(ft.jit(fn)(q, k, v), want, rtol=1e-12, atol=1e-14)
+        got32 = fn(*(a.astype(np.float32) for a in (q, k, v)))
+        assert got32.dtype == np.float32
+        np.testing.assert_allclose(got32, want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(f(q, k, v, bias, mask)[0, 1, 0], v[0, :, 0].mean(0), rtol=1e-12)
+    np.testing.assert_allclose(f(q[0], k[0], v[0], is_causal=True),
+                               _dpa_ref(q[:1], k[:1], v[:1], causal=True)[0], rtol=1e-12)
+    batched = ft.vmap(lambda q, k, v: f(q, k, v, is_causal=True))(q, k, v)
+    np.testing.assert_allclose(batched, f(q, k, v, is_causal=True), rtol=1e-13)
+    out, residual = f(q, k, v, is_causal=True, return_residual=True)
+    assert residual.shape == (2, 4, 4)
+    scores = np.einsum("btnh,bsnh->bnts", q, np.repeat(k, 2, axis=2)) / np.sqrt(3)
+    scores = np.where(np.tril(np.ones((4, 5), bool)), scores, -np.inf)
+    np.testing.assert_allclose(residual, np.log(np.exp(scores).sum(-1)).transpose(0, 2, 1),
+                               rtol=1e-12)
+    check_grads(lambda q, k, v: f(q, k, v, bias, mask[:1]), (q[:1], k[:1], v[:1]), order=2)
+
+
+def test_dot_product_attention_errors_name_the_argument():
+    q = k = v = np.ones((1, 2, 2, 3))
+    f = nn.dot_product_attention
+    with pytest.raises(TypeError, match="mask must be boolean .* pass an additive float mask as "
+                                        "bias="):
+        f(q, k, v, mask=np.ones((1, 1, 2, 2)))
+    with pytest.raises(ValueError, match=r"query heads \(3\) must be a multiple of the key/value "
+                                         r"heads \(2\)"):
+        f(np.ones((1, 2, 3, 3)), k, v)
+    with pytest.raises(ValueError, match="value must have key's shape"):
+        f(q, k, np.ones((1, 2, 2, 4)))
+    with pytest.raises(ValueError, match=r"mask of shape \(2, 1, 2, 2\) does not broadcast to "
+                                         r"\(B, N, T, S\) = \(1, 2, 2, 2\)"):
+        f(q, k, v, mask=np.ones((2, 1, 2, 2), bool))
+    with pytest.raises(ValueError, match="implementation 'cudnn' is not available"):
+        f(q, k, v, implementation="cudnn")
+
+
 def test_attention_refuses_integer_masks():
     # A 0/1 integer mask was added to the scores (+1 where masking was meant).
     mha = nn.MultiHeadAttention(4, 2)
