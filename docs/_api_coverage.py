@@ -23,6 +23,7 @@ API_PAGES = {
     "functrans.nn.initializers": "nn.md",
     "functrans.optim": "optim.md",
     "functrans.optim.schedules": "optim.md",
+    "functrans.optim.losses": "optim.md",
     "functrans.random": "random.md",
     "functrans.tree": "tree.md",
     "functrans.flatten_util": "tree.md",

@@ -28,7 +28,8 @@ TARGETS: dict[str, list[tuple[str, str]]] = {
                 ("functrans.scipy.special", "ft.scipy.special")],
     "jax.scipy": [("functrans.scipy", "ft.scipy")],
     "jax.ops": [("functrans.ops", "ft.ops")],
-    "optax": [("functrans.optim", "optim"), ("functrans.optim.schedules", "optim.schedules")],
+    "optax": [("functrans.optim", "optim"), ("functrans.optim.schedules", "optim.schedules"),
+              ("functrans.optim.losses", "optim.losses")],
 }
 
 #: names that exist under another name (the other library's name -> a functrans path, and
@@ -64,12 +65,6 @@ RENAMES: dict[str, dict[str, tuple[str, str]]] = {
         "all_gather": ("functrans.distributed.all_gather", "over the MPI ranks, not a named axis"),
     },
     "optax": {
-        "huber_loss": ("functrans.nn.losses.huber", "reduces to the mean by default"),
-        "l2_loss": ("functrans.nn.losses.mse", "mean of squares, without optax's 1/2"),
-        "squared_error": ("functrans.nn.losses.mse", "reduction='none' for optax's elementwise"),
-        "softmax_cross_entropy_with_integer_labels": ("functrans.nn.losses.cross_entropy",
-                                                      "logits and integer labels"),
-        "sigmoid_binary_cross_entropy": ("functrans.nn.losses.binary_cross_entropy_with_logits", ""),
         "identity": ("functrans.optim.scale", "scale(1.0)"),
     },
 }

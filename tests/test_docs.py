@@ -270,7 +270,8 @@ def test_mapping_table_marks_a_missing_name_and_renames():
     optax = {r.name: r for r in _mappings.mapping("optax")}
     assert optax["lbfgs"].target is None  # no lbfgs in functrans.optim
     assert optax["cosine_decay_schedule"].target is not None
-    assert optax["huber_loss"].target == "ft.nn.losses.huber" and optax["huber_loss"].note
+    assert optax["huber_loss"].target == "optim.losses.huber_loss"
+    assert optax["identity"].target == "optim.scale" and optax["identity"].note
     assert "| `lbfgs` | missing |" in _mappings.table("optax")
 
 

@@ -15,7 +15,8 @@ find them). Other blocks (``clip``, ``clip_by_global_norm``, ``add_decayed_weigh
 wrappers accumulate gradients (``MultiSteps``), hold hyperparameters in the state
 (``inject_hyperparams``), give parameter groups their own optimizers (``multi_transform``) and
 skip non-finite steps (``apply_if_finite``). A schedule from [`functrans.optim.schedules`][functrans.optim.schedules]
-is accepted wherever a learning rate is.
+is accepted wherever a learning rate is; [`functrans.optim.losses`][functrans.optim.losses] has
+optax's loss functions under optax's names.
 
 Example:
     >>> import numpy as np
@@ -27,7 +28,7 @@ Example:
     >>> optim.apply_updates(params, updates)
     array([ 0.8, -0.8])
 """
-from functrans.optim import schedules
+from functrans.optim import losses, schedules
 from functrans.optim.adafactor import (
     AdafactorState,
     FactoredState,
@@ -168,6 +169,7 @@ from functrans.optim.wrappers import (
 )
 
 __all__ = [
+    "losses",
     "ScaleByAdaDeltaState", "ScaleByAmsgradState", "ScaleByNovogradState", "ScaleBySM3State",
     "ScaleByYogiState", "adadelta", "amsgrad", "novograd", "scale_by_adadelta",
     "scale_by_amsgrad", "scale_by_novograd", "scale_by_sm3", "scale_by_yogi", "sm3", "yogi",
