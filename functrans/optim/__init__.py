@@ -4,7 +4,7 @@
 Optimizers (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``, ``lion``, ``lamb``,
 ``adabelief``, ``nadam``, ``nadamw``, ``radam``, ``adamax``, ``adamaxw``, ``adafactor``,
 ``amsgrad``, ``yogi``, ``adadelta``, ``novograd``, ``sm3``, ``sign_sgd``, ``rprop``,
-``fromage``, ``noisy_sgd``, ``optimistic_gradient_descent``) are chains of building blocks
+``fromage``, ``noisy_sgd``, ``optimistic_gradient_descent``, ``polyak_sgd``) are chains of building blocks
 (``scale_by_adam``, ``scale_by_rms``, ``trace``, ``scale_by_learning_rate``, ...) and keep the
 step count and the current learning rate in their state (``state.count``,
 ``state.learning_rate``; inside a ``chain``, [`get_count`][functrans.optim.get_count] and
@@ -85,6 +85,7 @@ from functrans.optim.first_order import (
     fromage,
     noisy_sgd,
     optimistic_gradient_descent,
+    polyak_sgd,
     rprop,
     scale_by_optimistic_gradient,
     scale_by_rprop,
@@ -169,7 +170,7 @@ from functrans.optim.wrappers import (
 )
 
 __all__ = [
-    "losses",
+    "losses", "polyak_sgd",
     "ScaleByAdaDeltaState", "ScaleByAmsgradState", "ScaleByNovogradState", "ScaleBySM3State",
     "ScaleByYogiState", "adadelta", "amsgrad", "novograd", "scale_by_adadelta",
     "scale_by_amsgrad", "scale_by_novograd", "scale_by_sm3", "scale_by_yogi", "sm3", "yogi",

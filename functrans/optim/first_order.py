@@ -1,5 +1,5 @@
 """Gradient steps without moment estimates, as optax has them: sign SGD, Rprop, Fromage,
-noisy SGD and optimistic gradient descent, with their building blocks (``scale_by_sign``,
+noisy SGD, optimistic gradient descent and SGD with the Polyak step size, with their building blocks (``scale_by_sign``,
 ``scale_by_rprop``, ``scale_by_optimistic_gradient``).
 
 The optimizers' states are the tuples of their chains; where there is a learning rate, the
@@ -23,18 +23,23 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans import tree
+from functrans._abstract import dtype_of
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     ScalarOrSchedule,
+    _abs_sq,
     _Block,
     _check_nonnegative,
+    _check_params,
     _coefficient,
     _first_count,
     _label,
     _need_params,
     _rate,
     _same_leaves,
+    _Transformation,
+    _wrong_state,
     _zeros_like_tree,
 )
 from functrans.optim.combine import chain
@@ -44,10 +49,10 @@ from functrans.optim.scale import (
     scale_by_learning_rate,
 )
 from functrans.optim.transform import add_noise, scale
-from functrans.typing import Array, Params, PyTree
+from functrans.typing import Array, OptState, Params, PyTree, Updates
 
 __all__ = ["ScaleByOptimisticGradientState", "ScaleByRpropState", "fromage", "noisy_sgd",
-           "optimistic_gradient_descent", "rprop", "scale_by_optimistic_gradient",
+           "optimistic_gradient_descent", "polyak_sgd", "rprop", "scale_by_optimistic_gradient",
            "scale_by_rprop", "scale_by_sign", "sign_sgd"]
 
 
@@ -445,3 +450,92 @@ def optimistic_gradient_descent(learning_rate: ScalarOrSchedule, alpha: float = 
     _check_nonnegative("optimistic_gradient_descent", learning_rate=learning_rate)
     return chain(scale_by_optimistic_gradient(alpha, beta),
                  scale_by_learning_rate(learning_rate))
+
+
+# --- Polyak step size ----------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _PolyakSgd(_Transformation):
+    name: ClassVar[str] = "polyak_sgd"
+    state_type: ClassVar[type] = ScaleByLearningRateState
+
+    max_learning_rate: float
+    scaling: ScalarOrSchedule
+    f_min: float
+    eps: float
+    variant: str
+
+    def init(self, params: Params) -> ScaleByLearningRateState:
+        _check_params(self.name, params)
+        return ScaleByLearningRateState(_first_count(), _rate(self.scaling, 0))
+
+    def update(self, grads: Updates, state: OptState, params: Params | None = None, *,
+               value: Any = None) -> tuple[Updates, OptState]:
+        if value is None:
+            raise TypeError("functrans.optim.polyak_sgd: update needs the loss at the current "
+                            "params, value=; call opt.update(grads, state, params, value=loss) "
+                            "(with loss, grads = ft.value_and_grad(f)(params))")
+        if not isinstance(state, ScaleByLearningRateState):
+            raise _wrong_state(self.name, self.state_type, grads, state)
+        g, treedef = tree.flatten(grads)
+        scaling = state.learning_rate
+        u = [-_coefficient(scaling, gi) * gi for gi in g]  # SGD's step, then its Polyak size
+        squares = sum(fnp.sum(_abs_sq(ui)) for ui in u)
+        gap = fnp.astype(fnp.asarray(value) - self.f_min, dtype_of(squares))
+        if self.variant == "sps+":
+            gap = fnp.maximum(gap, 0.0)
+        tiny = float(np.finfo(dtype_of(squares)).eps)
+        denominator = squares + self.eps
+        safe = fnp.where(denominator <= tiny, 1.0, denominator)
+        step = fnp.where(denominator <= tiny, 0.0,
+                         fnp.minimum(gap / safe, self.max_learning_rate))
+        out = [ui * fnp.astype(step, dtype_of(ui)) for ui in u]
+        count = state.count + 1
+        return treedef.unflatten(out), ScaleByLearningRateState(count, _rate(self.scaling, count))
+
+
+def polyak_sgd(max_learning_rate: float = 1.0, scaling: ScalarOrSchedule = 1.0,
+               f_min: float = 0.0, eps: float = 0.0,
+               variant: str = "sps") -> GradientTransformation:
+    """SGD with the Polyak step size (optax's ``polyak_sgd``)::
+
+        u = -scaling * g
+        p = p + min((f(p) - f_min) / (||u||**2 + eps), max_learning_rate) * u
+
+    (0 when ``||u||**2 + eps`` is below the dtype's epsilon). The loss ``f(p)`` is passed to
+    ``update`` as ``value=``; ``variant="sps+"`` uses ``max(f(p) - f_min, 0)``. Its state
+    is a ``ScaleByLearningRateState`` holding ``scaling``.
+
+    Reference: Loizou, Vaswani, Laradji and Lacoste-Julien, "Stochastic Polyak step-size
+    for SGD: an adaptive learning rate for fast convergence", AISTATS 2021; ``sps+``:
+    Garrigos, Gower and Schaipp, 2023.
+
+    Args:
+        max_learning_rate: The largest step size.
+        scaling: A factor of the step (a number or a schedule of the step count).
+        f_min: A lower bound of the loss.
+        eps: Added to the squared norm.
+        variant: ``"sps"`` or ``"sps+"``.
+
+    Returns:
+        A [`GradientTransformation`][functrans.optim.GradientTransformation] whose
+        ``update`` takes the loss as the keyword ``value``.
+
+    Raises:
+        ValueError: a negative bound, scaling or eps, or an unknown variant; (at
+            ``update``) TypeError without ``value``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import optim
+        >>> opt = optim.polyak_sgd()
+        >>> p = np.array([1.0, 2.0, 3.0])                  # f(p) = sum(p**2) = 14
+        >>> updates, state = opt.update(2 * p, opt.init(p), p, value=14.0)
+        >>> optim.apply_updates(p, updates)                # step 14 / 56
+        array([0.5, 1. , 1.5])
+    """
+    _check_nonnegative("polyak_sgd", max_learning_rate=max_learning_rate, scaling=scaling,
+                       eps=eps)
+    if variant not in ("sps", "sps+"):
+        raise ValueError(f"functrans.optim.polyak_sgd: variant must be 'sps' or 'sps+', got "
+                         f"{variant!r}")
+    return _PolyakSgd(max_learning_rate, scaling, f_min, eps, variant).transformation()

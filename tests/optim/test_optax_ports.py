@@ -262,3 +262,36 @@ def test_errors_name_the_problem_and_the_fix():
     with pytest.raises(ft.errors.TreeStructureError, match="shape"):
         opt = optim.yogi(0.1)
         opt.update(np.ones(3), opt.init(np.ones(2)))
+
+
+@pytest.mark.parametrize("kwargs,expected", [
+    # optax.polyak_sgd(**kwargs), 3 steps on sum(p**2) from [1, 2, 3] (optax 0.2.8, float64)
+    ({}, [0.125, 0.25, 0.375]),
+    ({"scaling": 0.5, "max_learning_rate": 0.3, "f_min": 1.0, "eps": 0.1},
+     [0.34299999999999997, 0.6859999999999999, 1.0290000000000001]),
+    ({"variant": "sps+", "f_min": 20.0}, [1.0, 2.0, 3.0]),
+])
+def test_polyak_sgd_matches_optax_eagerly_and_under_jit(kwargs, expected):
+    def loss(x):
+        return ft.numpy.sum(x ** 2)
+
+    for dtype in (np.float64, np.float32):
+        opt = optim.polyak_sgd(**kwargs)
+        p = np.array([1.0, 2.0, 3.0], dtype)
+        state = opt.init(p)
+        staged = ft.jit(opt.update)
+        for _ in range(3):
+            value, g = ft.value_and_grad(loss)(p)
+            updates, new_state = opt.update(g, state, p, value=value)
+            np.testing.assert_allclose(staged(g, state, p, value=value)[0], updates, rtol=1e-14)
+            p, state = optim.apply_updates(p, updates), new_state
+        assert p.dtype == dtype
+        np.testing.assert_allclose(p, expected, rtol=1e-14 if dtype == np.float64 else 1e-6)
+
+
+def test_polyak_sgd_asks_for_the_loss():
+    opt = optim.polyak_sgd()
+    with pytest.raises(TypeError, match=r"needs the loss at the current params, value="):
+        opt.update(np.ones(2), opt.init(np.ones(2)), np.ones(2))
+    with pytest.raises(ValueError, match="variant must be 'sps' or 'sps\\+'"):
+        optim.polyak_sgd(variant="sgd")
