@@ -315,7 +315,8 @@ def fromage(learning_rate: ScalarOrSchedule, min_norm: float = 1e-6) -> Gradient
 
 # --- noisy SGD -----------------------------------------------------------------------------------
 def noisy_sgd(learning_rate: ScalarOrSchedule, eta: float = 0.01, gamma: float = 0.55,
-              key: int | None = None, *, seed: int | None = None) -> GradientTransformation:
+              key: int | Array | None = None, *,
+              seed: int | None = None) -> GradientTransformation:
     """SGD with annealed Gaussian gradient noise: ``chain(add_noise(eta, gamma, key),
     scale_by_learning_rate(learning_rate))`` (optax's ``noisy_sgd``)::
 
@@ -331,7 +332,7 @@ def noisy_sgd(learning_rate: ScalarOrSchedule, eta: float = 0.01, gamma: float =
         learning_rate: A number or a schedule of the step count.
         eta: The initial variance of the noise.
         gamma: The decay exponent of the variance.
-        key: The seed (an int) of the noise; ``None`` is 0.
+        key: A key from ``functrans.random.key``, or a seed (an int); ``None`` is 0.
         seed: The same, under optax's older name (give one of the two).
 
     Returns:

@@ -311,9 +311,11 @@ class _AddNoise(_Transformation):
 
     eta: float
     gamma: float
-    seed: int
+    seed: int | tuple[int, int]  # a seed, or a key's two words (kept hashable)
 
     def init(self, params: Params) -> AddNoiseState:
+        if isinstance(self.seed, tuple):
+            return AddNoiseState(_first_count(), np.asarray(self.seed, dtype=np.uint32))
         return AddNoiseState(_first_count(), random.key(self.seed))
 
     @staticmethod
@@ -333,9 +335,11 @@ class _AddNoise(_Transformation):
         return treedef.unflatten(out), AddNoiseState(count, keys[0])
 
 
-def add_noise(eta: float, gamma: float, seed: int) -> GradientTransformation:
+def add_noise(eta: float, gamma: float, seed: int | Array) -> GradientTransformation:
     """Add Gaussian noise of variance ``eta / t**gamma`` to the updates (annealed gradient
-    noise; ``t`` counts from 1), drawn from a key made from ``seed`` and kept in the state.
+    noise; ``t`` counts from 1), drawn from a key made from ``seed`` (an int, or a key from
+    [`functrans.random.key`][functrans.random.key], as optax takes a key) and kept in the
+    state.
 
     Reference: Neelakantan et al., "Adding gradient noise improves learning for very deep
     networks", 2015 (eta in {0.01, 0.3, 1.0}, gamma = 0.55).
@@ -352,6 +356,11 @@ def add_noise(eta: float, gamma: float, seed: int) -> GradientTransformation:
         (True, 1)
     """
     _check_nonnegative("add_noise", eta=eta, gamma=gamma)
+    if hasattr(seed, "shape"):  # a key: its two words, checked by functrans.random
+        seed = tuple(int(w) for w in np.asarray(random.key_data(seed)).reshape(-1))
+        if len(seed) != 2:
+            raise ValueError(f"functrans.optim.add_noise: give one key (shape (2,)), not a "
+                             f"batch of {len(seed) // 2}")
     return _AddNoise(eta, gamma, seed).transformation()
 
 

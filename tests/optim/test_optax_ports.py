@@ -230,6 +230,10 @@ def test_noisy_sgd_is_sgd_plus_seeded_noise_of_the_annealed_variance():
                                   [-0.2])
     with pytest.raises(ValueError, match="give the seed once"):
         optim.noisy_sgd(0.1, key=1, seed=1)
+    # a key, as optax takes one, gives the noise of the seed it was made from
+    keyed = optim.noisy_sgd(1.0, eta=0.04, gamma=0.5, key=ft.random.key(3))
+    np.testing.assert_array_equal(keyed.update(g, keyed.init(g))[0], u1)
+    np.testing.assert_array_equal(ft.jit(keyed.update)(g, keyed.init(g))[0], u1)
 
 
 def test_rate_and_count_are_found_in_the_chained_states():
