@@ -288,10 +288,12 @@ def safe_softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
 def _check_labels(labels: Any, classes: int, fn: str) -> None:
     if isinstance(labels, Tracer):
         return
-    values = np.asarray(labels)  # host-metadata: a range check of concrete labels
-    if values.size and (values.min() < 0 or values.max() >= classes):
+    if math.prod(shape_of(labels)) == 0:
+        return
+    low, high = int(fnp.min(labels)), int(fnp.max(labels))
+    if low < 0 or high >= classes:
         raise ValueError(f"functrans.optim.losses.{fn}: labels must be in [0, {classes}), got "
-                         f"values from {values.min()} to {values.max()}")
+                         f"values from {low} to {high}")
 
 
 def softmax_cross_entropy_with_integer_labels(logits: ArrayLike, labels: ArrayLike,

@@ -315,7 +315,9 @@ class _AddNoise(_Transformation):
 
     def init(self, params: Params) -> AddNoiseState:
         if isinstance(self.seed, tuple):
-            return AddNoiseState(_first_count(), np.asarray(self.seed, dtype=np.uint32))
+            # host-metadata: the key's two words, on the host as random.key makes a key
+            words = np.asarray(self.seed, dtype=np.uint32)  # host-metadata: see above
+            return AddNoiseState(_first_count(), random.wrap_key_data(words))
         return AddNoiseState(_first_count(), random.key(self.seed))
 
     @staticmethod
@@ -357,7 +359,7 @@ def add_noise(eta: float, gamma: float, seed: int | Array) -> GradientTransforma
     """
     _check_nonnegative("add_noise", eta=eta, gamma=gamma)
     if hasattr(seed, "shape"):  # a key: its two words, checked by functrans.random
-        seed = tuple(int(w) for w in np.asarray(random.key_data(seed)).reshape(-1))
+        seed = tuple(int(w) for w in random.key_data(seed).reshape(-1).tolist())
         if len(seed) != 2:
             raise ValueError(f"functrans.optim.add_noise: give one key (shape (2,)), not a "
                              f"batch of {len(seed) // 2}")
