@@ -176,9 +176,12 @@ def tensorsolve(a: ArrayLike, b: ArrayLike, axes: Sequence[int] | None = None) -
 
 
 def det(a: ArrayLike) -> Array:
-    """The determinant. Its derivative is ``trace(adj(a) @ da)``: from the cofactors up to
-    3 x 3, so exact at singular matrices too, and ``det(a) * trace(inv(a) @ da)`` beyond
-    (``a`` must then be invertible for the derivative).
+    """The determinant. Its derivative is ``trace(adj(a) @ da)``, the adjugate ``adj(a)``
+    being defined at singular matrices too (JAX's gradient is 0 there): written out as
+    cofactors up to 3 x 3; beyond, ``det(a) * inv(a)`` where ``a`` is well conditioned and,
+    where it is singular or nearly so, ``det(U) det(Vh) Vh^H diag(p) U^H`` from the SVD
+    ``a = U diag(s) Vh``, ``p_i`` the product of the singular values other than ``s_i``. The
+    second derivative is exact at singular matrices as well.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -192,7 +195,9 @@ def det(a: ArrayLike) -> Array:
 def slogdet(a: ArrayLike, *, method: str | None = None) -> tuple[Array, Array]:
     """The sign and the log of the absolute value of the determinant (a named pair
     ``(sign, logabsdet)``), without overflow. ``method`` (JAX's: ``'lu'`` or ``'qr'``) is
-    checked and changes nothing: the factorisation is LAPACK's LU.
+    checked and changes nothing: the factorisation is LAPACK's LU. At a singular matrix
+    (``sign`` 0, ``logabsdet`` -inf) the log has no derivative, and the derivative is NaN in
+    every entry, as in JAX (the other matrices of a batch keep theirs).
 
     Example:
         >>> import functrans.numpy as fnp

@@ -88,6 +88,7 @@ from functrans.primitives.elementwise import (
 from functrans.primitives.fft import fft_p
 from functrans.primitives.indexing import gather_p, scatter_add_p, scatter_p
 from functrans.primitives.linalg import (
+    adjugate_p,
     cholesky_p,
     det_p,
     eig_p,

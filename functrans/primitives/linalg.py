@@ -41,9 +41,10 @@ from functrans.primitives._define import (
     zeros_like,
 )
 from functrans.primitives.conversion import constant_like
+from functrans.primitives.cumulative import cumprod_last
 from functrans.primitives.dot import dot_general
 from functrans.primitives.elementwise import add, conj, div, eq, imag, mul, neg, real, select, sub
-from functrans.primitives.shape import pad, slice_
+from functrans.primitives.shape import pad, rev, slice_
 
 # -- helpers over the last two dimensions (batch dimensions in front are shared) ---------------
 
@@ -464,10 +465,94 @@ def qr(a, full_matrices: bool = False):
     return qr_p.bind(a, full_matrices=full_matrices)
 
 
-# --- det: d det(A) = trace(adj(A) dA), adj(A) = det(A) A^-1 -----------------------------------------
+# --- adjugate: adj(A), the transposed cofactor matrix (det(A) A^-1 where A is invertible) -----------
+# Where A is invertible and well conditioned, det(A) A^-1 (LAPACK's LU). Elsewhere, from the SVD
+# A = U diag(s) V^H: adj(A) = det(U) det(V^H) V diag(p) U^H with p_i the product of the s_j,
+# j != i, which has no division and so is exact at singular matrices too.
+def _excluded_products(xp, s):
+    """``p_i``: the product of the entries of ``s`` other than ``s_i``, along the last axis."""
+    ones = xp.ones_like(s[..., :1])
+    before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], axis=-1), axis=-1)
+    after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    return before * after
+
+
+def _svd_adjugate(xp, a):
+    u, s, vh = xp.linalg.svd(a)
+    k = (xp.linalg.det(u) * xp.linalg.det(vh))[..., None, None]
+    p = _excluded_products(xp, s).astype(a.dtype)
+    v, u_h = xp.conj(xp.swapaxes(vh, -1, -2)), xp.conj(xp.swapaxes(u, -1, -2))
+    return k * (v @ (p[..., :, None] * u_h))
+
+
+def _adjugate_impl(a):
+    xp = array_module(a)
+    if a.shape[-1] == 0 or a.size == 0:
+        return xp.array(a, copy=True)
+    try:
+        inverse = xp.linalg.inv(a)
+    except np.linalg.LinAlgError:  # an exactly singular matrix in the batch (NumPy raises)
+        return _svd_adjugate(xp, a)
+    adj = xp.linalg.det(a)[..., None, None] * inverse
+    # det(A) A^-1 loses accuracy as A nears singularity: there, and wherever it is not finite
+    # (an inverse of a singular matrix on a backend that does not raise), the SVD's product
+    cond = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1) * xp.max(xp.sum(xp.abs(inverse), axis=-2), axis=-1)
+    limit = 1.0 / math.sqrt(float(np.finfo(a.dtype).eps))
+    bad = ~(cond < limit) | ~xp.all(xp.isfinite(adj), axis=(-2, -1))
+    if bool(xp.any(bad)):  # one flag for the batch, read on the host
+        adj = xp.where(bad[..., None, None], _svd_adjugate(xp, a), adj)
+    return adj
+
+
+adjugate_p = Primitive("adjugate")
+adjugate_p.impl = _adjugate_impl
+adjugate_p.shape_rule = lambda a: (a.shape, a.dtype)
+
+
+def _pair_excluded_products(s):
+    """``c[..., i, j]``: the product of the entries of ``s`` other than ``s_i`` and ``s_j``
+    for ``i != j``, 0 on the diagonal; from running products, so exact where entries are 0."""
+    n = s.shape[-1]
+    eye = _eye_mask(s, n)
+    last = s.ndim
+    rows = select(eye, 1.0, broadcast_in_dim(s, s.shape[:-1] + (n, n), tuple(range(s.ndim - 1)) + (last,)))
+    before = cumprod_last(rows, exclusive=True)
+    after = rev(cumprod_last(rev(rows, (last,)), exclusive=True), (last,))
+    return select(eye, 0.0, mul(before, after))
+
+
+def _adjugate_jvp(primals, tangents):
+    (a,), (t,) = primals, tangents
+    out = adjugate_p.bind(a)
+    if t is zero:
+        return out, zero
+    # With A = U S V^H and E = U^H dA V: adj(A + dA) = det(U) det(V^H) V adj(S + E) U^H, and
+    # d adj(S)[E] has entries -c_ij E_ij off the diagonal and sum_j c_ij E_jj on it, c_ij the
+    # product of the singular values other than s_i and s_j: defined at singular A too.
+    u, s, vh = svd_p.bind(a, full_matrices=False)
+    v = mH(vh)
+    e = mm(mH(u), mm(t, v))
+    c = _pair_excluded_products(s)
+    if _is_complex(a):
+        c = _as_dtype(c, a.dtype)
+    along = reduce_sum(mul(c, _row(_diag_part(e))), (a.ndim - 1,))
+    inner = sub(select(_eye_mask(a, a.shape[-1]), _col(along), 0), mul(c, e))
+    k = mul(det_p.bind(u), det_p.bind(vh))
+    k = reshape(k, k.shape + (1, 1))
+    return out, mul(k, mm(v, mm(inner, mH(u))))
+
+
+adjugate_p.jvp = _adjugate_jvp
+_leading_batch(adjugate_p)
+
+
+def adjugate(a):
+    return adjugate_p.bind(a)
+
+
+# --- det: d det(A) = trace(adj(A) dA) -----------------------------------------------------------------
 # Up to 3 x 3 the adjugate is written out as cofactors, polynomials in the entries: exact at
-# singular matrices too, to every order. Larger matrices go through solve, which needs A
-# invertible.
+# singular matrices too, to every order. Larger matrices use the adjugate primitive.
 det_p = Primitive("det")
 det_p.impl = lambda a: array_module(a).linalg.det(a)
 det_p.shape_rule = lambda a: (a.shape[:-2], a.dtype)
@@ -503,7 +588,7 @@ def _det_jvp(primals, tangents):
     if n == 1:
         return out, _entry(t, 0, 0)
     if n > 3:
-        return out, mul(out, _matrix_trace(solve(a, t)))
+        return out, reduce_sum(mul(mT(adjugate(a)), t), (a.ndim - 2, a.ndim - 1))
     terms = [mul(_cofactor(a, i, j), _entry(t, i, j)) for i in range(n) for j in range(n)]
     tangent = terms[0]
     for term in terms[1:]:
@@ -527,7 +612,13 @@ def _slogdet_jvp(primals, tangents):
     sign, logdet = slogdet_p.bind(a)
     if t is zero:
         return (sign, logdet), (zero, zero)
-    tr = _matrix_trace(solve(a, t))
+    # At a singular matrix (sign 0, log|det| = -inf) log|det| has no derivative: the tangent is
+    # NaN there, as in JAX, and the solve reads the identity instead so that it cannot fail.
+    singular = eq(sign, 0)
+    mask = reshape(singular, singular.shape + (1, 1))
+    eye = constant_like(a, lambda xp, n, dtype: xp.eye(n, dtype=dtype), a.shape[-1], a.dtype)
+    nan_where_singular = select(singular, math.nan, 1.0)  # a factor, so reverse mode sees it too
+    tr = mul(_matrix_trace(solve(select(mask, eye, a), t)), _as_dtype(nan_where_singular, a.dtype))
     if not _is_complex(a):
         return (sign, logdet), (zero, tr)
     return (sign, logdet), (mul(sign, mul(imag(tr), 1j)), real(tr))

@@ -25,7 +25,8 @@ pinv = _fla.pinv
 
 def det(a: ArrayLike, overwrite_a: bool = False, check_finite: bool = True) -> Array:
     """The determinant of each ``(..., n, n)`` matrix (``functrans.numpy.linalg.det`` with
-    SciPy's arguments); its derivative is ``det(a) * inv(a).T``.
+    SciPy's arguments); its derivative is the transposed adjugate, ``det(a) * inv(a).T``
+    where ``a`` is invertible, and defined at singular matrices too.
 
     Example:
         >>> import functrans.scipy.linalg as fsl, numpy as np

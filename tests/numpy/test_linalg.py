@@ -63,6 +63,85 @@ def test_det_derivative_at_singular_small_matrices_is_the_adjugate():
     assert ft.grad(fnp.linalg.det)(rank_two.astype(np.float32)).dtype == np.float32
 
 
+def _cofactor_matrix(a):
+    """The cofactor matrix (the transposed adjugate) from its definition, minor by minor."""
+    n = a.shape[-1]
+    out = np.zeros_like(a)
+    for i in range(n):
+        for j in range(n):
+            minor = np.delete(np.delete(a, i, 0), j, 1)
+            out[i, j] = (-1) ** (i + j) * np.linalg.det(minor)
+    return out
+
+
+def _low_rank(n, rank, seed, dtype=np.float64):
+    g = np.random.default_rng(seed)
+    x = g.standard_normal((n, rank)) @ g.standard_normal((rank, n))
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * (g.standard_normal((n, rank)) @ g.standard_normal((rank, n)))
+    return x.astype(dtype)
+
+
+def test_det_derivative_at_singular_large_matrices_is_the_adjugate(backend):
+    # Beyond 3 x 3 the cofactors are not written out: the gradient is det(a) inv(a)^T where a
+    # is well conditioned and comes from the SVD where a is singular (JAX returns zeros there).
+    cases = [(np.diag([1.0, 0.0, 1.0, 1.0]), np.diag([0.0, 1.0, 0.0, 0.0])),
+             (np.diag([2.0, 0.0, 0.0, 3.0]), np.zeros((4, 4))), (np.zeros((5, 5)), np.zeros((5, 5)))]
+    cases += [(a, _cofactor_matrix(a)) for a in (_low_rank(5, 4, 1), _low_rank(6, 5, 2), _low_rank(6, 2, 3),
+                                                 _low_rank(4, 3, 4, np.complex128))]
+    for a, cofactors in cases:
+        scale = max(1.0, np.abs(cofactors).max())
+        grad = ft.grad(fnp.linalg.det, holomorphic=a.dtype.kind == "c")
+        for g in (grad(backend.put(a)), ft.jit(grad)(backend.put(a))):
+            backend.check_placed(g)
+            np.testing.assert_allclose(backend.get(g), cofactors, atol=1e-12 * scale)
+    batch = np.stack([np.diag([1.0, 0.0, 1.0, 1.0]), _low_rank(4, 3, 5), A[:1].repeat(4, 0)[:, :1].repeat(4, 1)
+                      + np.eye(4)])
+    expected = np.stack([_cofactor_matrix(a) for a in batch])
+    for got in (ft.vmap(ft.grad(fnp.linalg.det))(batch), ft.grad(lambda x: fnp.linalg.det(x).sum())(batch),
+                ft.jit(ft.vmap(ft.grad(fnp.linalg.det)))(batch)):
+        np.testing.assert_allclose(got, expected, atol=1e-12)
+    g32 = ft.grad(fnp.linalg.det)(np.diag([1.0, 0.0, 1.0, 1.0]).astype(np.float32))
+    assert g32.dtype == np.float32 and g32[1, 1] == 1.0
+
+
+def _hessian_by_differences(f, a, h=1e-5):
+    rows = []
+    for k in range(a.size):
+        e = np.zeros(a.size)
+        e[k] = h
+        e = e.reshape(a.shape)
+        rows.append(((ft.grad(f)(a + e) - ft.grad(f)(a - e)) / (2 * h)).ravel())
+    return np.array(rows)
+
+
+def test_det_second_derivative_at_singular_large_matrices():
+    for a in (np.diag([1.0, 0.0, 1.0, 1.0]), np.diag([2.0, 0.0, 0.0, 1.0]), np.diag([2.0, 0.0, 0.0, 0.0]),
+              _low_rank(4, 3, 6), _low_rank(5, 3, 7)):
+        n2 = a.size
+        reference = _hessian_by_differences(fnp.linalg.det, a)
+        for hessian in (ft.hessian(fnp.linalg.det), ft.jit(ft.hessian(fnp.linalg.det)),
+                        ft.jacrev(ft.grad(fnp.linalg.det))):
+            np.testing.assert_allclose(hessian(a).reshape(n2, n2), reference, atol=1e-8)
+        check_grads(fnp.linalg.det, (a,), order=2)
+    z = _low_rank(4, 3, 8, np.complex128)
+    check_grads(fnp.linalg.det, (z,), order=2)
+
+
+def test_logdet_derivative_at_a_singular_matrix_is_nan_as_in_jax():
+    # log|det| is -inf at a singular matrix and has no derivative there; JAX's gradient is NaN
+    # in every entry, eagerly, under jit and per matrix under vmap (the others keep theirs).
+    logdet = lambda a: fnp.linalg.slogdet(a)[1]
+    singular = np.diag([1.0, 0.0, 1.0, 1.0])
+    for grad in (ft.grad(logdet), ft.jit(ft.grad(logdet))):
+        assert np.isnan(grad(singular)).all()
+        assert np.isnan(grad(singular.astype(complex))).all()
+    per_matrix = ft.vmap(ft.grad(logdet))(np.stack([singular, 2 * np.eye(4)]))
+    assert np.isnan(per_matrix[0]).all()
+    np.testing.assert_array_equal(per_matrix[1], 0.5 * np.eye(4))
+    assert np.isnan(ft.jvp(logdet, (singular,), (np.eye(4),))[1])
+
+
 def test_complex_solve_and_det():
     z = A + 0.5j * rng.standard_normal((3, 3))
     b = rng.standard_normal(3) + 1j * rng.standard_normal(3)
