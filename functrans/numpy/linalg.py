@@ -531,10 +531,17 @@ def pinv(a: ArrayLike, rcond: float | None = None, hermitian: bool = False, *,
     return _la.pinv(a, float(rcond))
 
 
-def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array, Array, int, Array]:
+def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array, Array, Any, Array]:
     """The least-squares solution ``x`` of ``a @ x = b``, with the sums of squared residuals
     (when ``a`` has full column rank and more rows than columns), the rank and the singular
-    values of ``a``, as NumPy returns them. ``x`` and the residuals are differentiable.
+    values of ``a``, as NumPy returns them. ``x``, the residuals and the singular values are
+    differentiable.
+
+    Under ``jit`` or ``vmap`` the values of ``a`` are not known when the shapes are chosen,
+    so the results follow JAX's ``lstsq`` there: the rank is an integer array, and for a
+    matrix with more rows than columns the residuals are computed whatever the rank (for a
+    rank-deficient one NumPy, and so the eager call, returns none). With as many rows as
+    columns or fewer they are empty, as NumPy's always are (JAX computes them).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -549,24 +556,28 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array
         return array_module(a).linalg.lstsq(a, b, rcond=rcond)
     if len(a.shape) != 2:
         raise LinAlgError("lstsq needs a 2-dimensional matrix")
+    if len(b.shape) not in (1, 2) or b.shape[0] != a.shape[0]:
+        raise LinAlgError(f"lstsq: b of shape {tuple(b.shape)} does not match a of shape {tuple(a.shape)}: "
+                          "b needs as many rows as a, and one or two dimensions")
     m, n = a.shape
+    cut = np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond
+    b2 = b if len(b.shape) == 2 else _shape.reshape(b, (m, 1))
+    x = _la.mm(pinv(a, rcond=cut), b2)
     try:
         concrete = a.to_concrete() if any_tracer(a) else a
-    except errors.TracerConversionError:
-        raise errors.TracerConversionError(
-            "fnp.linalg.lstsq returns, as NumPy does, the rank of `a` as a Python int and "
-            "residuals whose shape depends on it, so it needs the values of `a`: it works under "
-            "grad, jvp and vjp, but not when `a` is traced by jit or vmap. There, write the "
-            "solution as fnp.linalg.pinv(a) @ b (or fnp.linalg.solve(a.T @ a, a.T @ b) for a "
-            "well-conditioned `a` of full column rank).") from None
-    xp = array_module(concrete)
-    s = xp.linalg.svd(concrete, compute_uv=False)
-    cutoff = (np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond) * (s[0] if s.size else 0)
-    rank = int(xp.sum(s > cutoff))  # a Python int, as NumPy returns it: read from the device
-    x = _la.mm(pinv(a, rcond=np.finfo(a.dtype).eps * max(m, n) if rcond is None else rcond),
-               b if len(b.shape) == 2 else _shape.reshape(b, (m, 1)))
-    if rank == n and m > n:
-        resid = _ew.sub(b if len(b.shape) == 2 else _shape.reshape(b, (m, 1)), _la.mm(a, x))
+    except errors.TracerConversionError:  # jit or vmap: the rank is an array, as in JAX
+        s = svdvals(a)
+        largest = _red.reduce_max(s, (0,)) if min(m, n) else 0.0
+        rank: Any = _red.reduce_sum(convert_element_type(_ew.gt(s, _ew.mul(largest, cut)), new_dtype=np.intp),
+                                    (0,))
+        with_residuals = m > n
+    else:
+        xp = array_module(concrete)
+        s = xp.linalg.svd(concrete, compute_uv=False)
+        rank = int(xp.sum(s > cut * (s[0] if s.size else 0)))  # a Python int, as NumPy returns it
+        with_residuals = rank == n and m > n
+    if with_residuals:
+        resid = _ew.sub(b2, _la.mm(a, x))
         sq = _ew.real(_ew.mul(resid, _ew.conj(resid))) if resid.dtype.kind == "c" else _ew.mul(resid, resid)
         residuals = _red.reduce_sum(sq, (0,))
     else:

@@ -493,16 +493,40 @@ def test_bitwise_operators_on_traced_integers_say_what_to_use():
         ft.jit(lambda a: ~a)(np.array([1.0]))
 
 
-def test_lstsq_under_jit_or_vmap_says_why_and_what_to_write():
-    a = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
-    b = np.array([1.0, 2.0, 3.0])
-    for transform in (ft.jit, ft.vmap):
-        args = (a, b) if transform is ft.jit else (a[None], b[None])
-        with pytest.raises(ft.errors.TracerConversionError, match=r"lstsq .*rank.*pinv\(a\) @ b"):
-            transform(lambda a, b: fnp.linalg.lstsq(a, b)[0])(*args)
-    # Only `b` traced: the rank comes from the concrete `a`, and jit works.
-    got = ft.jit(lambda b: fnp.linalg.lstsq(a, b)[0])(b)
-    np.testing.assert_allclose(got, np.linalg.lstsq(a, b)[0], rtol=1e-12)
+def test_lstsq_under_jit_and_vmap_returns_jaxs_results():
+    # Traced by jit or vmap, the rank is an integer array and a tall matrix's residuals are
+    # computed whatever its rank (JAX's convention); the values agree with NumPy's.
+    rng = np.random.default_rng(3)
+    tall, wide = rng.standard_normal((5, 3)), rng.standard_normal((2, 4))
+    for a, b in [(tall, rng.standard_normal(5)), (tall, rng.standard_normal((5, 2))), (wide, rng.standard_normal(2)),
+                 (tall.astype(np.float32), rng.standard_normal(5).astype(np.float32)),
+                 (tall + 1j * rng.standard_normal((5, 3)), rng.standard_normal(5) + 0j)]:
+        x, residuals, rank, s = ft.jit(fnp.linalg.lstsq)(a, b)
+        ref = np.linalg.lstsq(a, b)
+        tol = 1e-4 if a.dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(x, ref[0], rtol=tol, atol=tol)
+        assert x.dtype == ref[0].dtype and residuals.dtype == ref[1].dtype and s.dtype == ref[3].dtype
+        np.testing.assert_allclose(residuals, ref[1], rtol=tol)
+        np.testing.assert_allclose(s, ref[3], rtol=tol)
+        assert int(rank) == ref[2]
+    deficient = np.ones((4, 2))
+    x, residuals, rank, _ = ft.jit(fnp.linalg.lstsq)(deficient, np.arange(4.0))
+    np.testing.assert_allclose(x, np.linalg.lstsq(deficient, np.arange(4.0))[0], rtol=1e-12)
+    assert int(rank) == 1
+    np.testing.assert_allclose(residuals, [5.0], rtol=1e-12)  # |b - mean(b)|^2, as JAX returns
+    a, b = tall, rng.standard_normal(5)
+    x, residuals, rank, s = ft.vmap(fnp.linalg.lstsq)(np.stack([a, 2 * a]), np.stack([b, b]))
+    for i, scale in enumerate((1, 2)):
+        ref = np.linalg.lstsq(scale * a, b)
+        np.testing.assert_allclose(x[i], ref[0], rtol=1e-12)
+        np.testing.assert_allclose(residuals[i], ref[1], rtol=1e-12)
+    np.testing.assert_array_equal(rank, [3, 3])
+    loss = lambda a, b: fnp.linalg.lstsq(a, b)[1].sum() + fnp.linalg.lstsq(a, b)[0].sum()
+    for got, want in zip(ft.jit(ft.grad(loss, argnums=(0, 1)))(a, b), ft.grad(loss, argnums=(0, 1))(a, b)):
+        np.testing.assert_allclose(got, want, rtol=1e-10)
+    check_grads(lambda a, b: ft.jit(fnp.linalg.lstsq)(a, b)[0], (a, b), order=2)
+    # Only `b` traced: the rank comes from the concrete `a`, a Python int as NumPy's.
+    assert ft.jit(lambda b: fnp.linalg.lstsq(a, b)[2])(b) == 3
 
 
 # -- reductions with where= and initial= ----------------------------------------------------------
