@@ -101,7 +101,9 @@ from functrans.primitives.linalg import (
     qr_p,
     slogdet_p,
     solve_p,
+    sqrtm_p,
     svd_p,
+    sylvester_p,
     triangular_solve_p,
 )
 from functrans.primitives.opaque import opaque_call_p

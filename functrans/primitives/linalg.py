@@ -46,6 +46,8 @@ from functrans.primitives.dot import dot_general
 from functrans.primitives.elementwise import add, conj, div, eq, imag, mul, neg, real, select, sub
 from functrans.primitives.shape import pad, rev, slice_
 
+LinAlgError = np.linalg.LinAlgError
+
 # -- helpers over the last two dimensions (batch dimensions in front are shared) ---------------
 
 
@@ -234,6 +236,174 @@ _two_operand_batch(triangular_solve_p)
 def triangular_solve(a, b, lower: bool, transpose_a: bool = False, unit_diagonal: bool = False):
     return triangular_solve_p.bind(a, b, lower=lower, transpose_a=transpose_a,
                                    unit_diagonal=unit_diagonal)
+
+
+# --- sylvester: X with A X + X B = C (A: (..., n, n), B: (..., m, m), C: (..., n, m)), linear in C ---
+# Up to _KRONECKER_SIZE unknowns the n m x n m system (A (x) I + I (x) B^T) vec(X) = vec(C) is
+# solved by LU (backward stable for any A and B); beyond, through the eigendecompositions of
+# A and B, whose result is checked: a residual the eigenvector bases spoiled (A or B defective
+# or nearly so) raises instead of returning a wrong X.
+_KRONECKER_SIZE = 1024
+
+
+def _identity(xp, n, dtype):
+    return xp.eye(n, dtype=dtype)
+
+
+def _identity_like(x, n):
+    """The ``n x n`` identity in the dtype and on the device of ``x``."""
+    return backend_of(x).make_like(x, _identity, n, x.dtype)
+
+
+def _sylvester_by_kronecker(xp, a, b, c):
+    n, m = a.shape[-1], b.shape[-1]
+    batch = c.shape[:-2]
+    eye_n, eye_m = _identity_like(c, n), _identity_like(c, m)
+    left = a[..., :, None, :, None] * eye_m[:, None, :]  # A (x) I_m, row-major vec
+    right = eye_n[:, None, :, None] * xp.swapaxes(b, -1, -2)[..., None, :, None, :]  # I_n (x) B^T
+    system = (left + right).reshape(batch + (n * m, n * m))
+    try:
+        return xp.linalg.solve(system, c.reshape(batch + (n * m, 1))).reshape(c.shape)
+    except LinAlgError:
+        raise LinAlgError("solve_sylvester: A and -B share an eigenvalue, so A X + X B = C has no unique "
+                          "solution") from None
+
+
+def _sylvester_by_eig(xp, a, b, c):
+    wa, va = xp.linalg.eig(a)
+    wb, vb = xp.linalg.eig(b)
+    try:
+        rotated = xp.linalg.solve(va, c @ vb) / (wa[..., :, None] + wb[..., None, :])  # V_A^-1 X V_B
+        x = va @ xp.swapaxes(xp.linalg.solve(xp.swapaxes(vb, -1, -2), xp.swapaxes(rotated, -1, -2)), -1, -2)
+        x = x if c.dtype.kind == "c" else x.real
+        x = x.astype(c.dtype, copy=False)
+        residual = xp.max(xp.abs(a @ x + x @ b - c))
+        scale = (xp.max(xp.abs(a)) + xp.max(xp.abs(b))) * xp.max(xp.abs(x)) + xp.max(xp.abs(c))
+    except LinAlgError:  # an eigenvector basis exactly singular
+        residual, scale = math.inf, 0.0
+    if not bool(residual <= 1e3 * math.sqrt(a.shape[-1] * b.shape[-1]) * float(np.finfo(c.dtype).eps) * scale):
+        raise LinAlgError(
+            f"solve_sylvester: the {a.shape[-1]} x {b.shape[-1]} problem is beyond the direct solve's "
+            f"{_KRONECKER_SIZE} unknowns, and A or B is not diagonalisable accurately (its eigenvectors "
+            "are nearly dependent) or A and -B share an eigenvalue, so the eigenvector method gives no "
+            "accurate X. Split the problem, or solve it with SciPy's Schur-based solver.")
+    return x
+
+
+def _sylvester_impl(a, b, c):
+    xp = array_module(c)
+    if a.shape[-1] * b.shape[-1] <= _KRONECKER_SIZE:
+        return _sylvester_by_kronecker(xp, a, b, c)
+    return _sylvester_by_eig(xp, a, b, c)
+
+
+sylvester_p = Primitive("sylvester")
+sylvester_p.impl = _sylvester_impl
+sylvester_p.shape_rule = lambda a, b, c: (c.shape, c.dtype)
+
+
+def _sylvester_jvp(primals, tangents):
+    a, b, c = primals
+    t_a, t_b, t_c = tangents
+    out = sylvester(a, b, c)
+    if t_a is zero and t_b is zero and t_c is zero:
+        return out, zero
+    # A dX + dX B = dC - dA X - X dB
+    rhs = t_c
+    for moved in (None if t_a is zero else mm(t_a, out), None if t_b is zero else mm(out, t_b)):
+        if moved is not None:
+            rhs = neg(moved) if rhs is zero else sub(rhs, moved)
+    return out, sylvester(a, b, rhs)
+
+
+def _sylvester_transpose(ct, a, b, c):
+    # <G, S(C)> = <S'(G), C> with S' the solve of A^T Y + Y B^T = G (the plain transpose: see the
+    # module docstring on complex cotangents)
+    return zero, zero, sylvester(mT(a), mT(b), ct)
+
+
+def _sylvester_batch(values, dims, **params):
+    size = batch_size(values, dims)
+    a, b, c = (bdim_at_front(v, d, size) for v, d in zip(values, dims))
+    return sylvester_p.bind(a, b, c), 0
+
+
+sylvester_p.jvp = _sylvester_jvp
+sylvester_p.transpose = _sylvester_transpose
+sylvester_p.batch = _sylvester_batch
+
+
+def sylvester(a, b, c):
+    return sylvester_p.bind(a, b, c)
+
+
+# --- sqrtm: the principal square root X (X @ X = A, eigenvalues in the right half plane), complex ----
+# From the eigendecomposition where it is accurate; where the eigenvectors spoil it (A defective
+# or nearly so), by the Denman-Beavers iteration, which needs no eigenvectors. Each result is
+# checked (X @ X against A): a matrix neither reaches (one with no square root, such as a
+# nilpotent one) raises. The derivative solves X dX + dX X = dA.
+def _sqrt_residual_ok(xp, x, a):
+    error = xp.max(xp.abs(x @ x - a), axis=(-2, -1))
+    scale = xp.max(xp.abs(x), axis=(-2, -1)) ** 2 + xp.max(xp.abs(a), axis=(-2, -1))
+    return error <= 1e3 * a.shape[-1] * float(np.finfo(a.dtype).eps) * scale
+
+
+def _denman_beavers(xp, a):
+    y, z = a, xp.broadcast_to(_identity_like(a, a.shape[-1]), a.shape)
+    n = a.shape[-1]
+    for _ in range(100):
+        y_inv, z_inv = xp.linalg.inv(y), xp.linalg.inv(z)
+        # determinant scaling: the iterates' product kept near unit determinant speeds it up
+        mu = (xp.abs(xp.linalg.det(y) * xp.linalg.det(z)) ** (-1.0 / (2 * n)))[..., None, None]
+        y_next, z_next = 0.5 * (mu * y + z_inv / mu), 0.5 * (mu * z + y_inv / mu)
+        done = bool(xp.all(xp.abs(y_next - y) <= 10 * float(np.finfo(a.dtype).eps) * xp.abs(y_next).max()))
+        y, z = y_next, z_next
+        if done:
+            break
+    return y
+
+
+def _sqrtm_impl(a):
+    xp = array_module(a)
+    a = a.astype(_complex_dtype(a.dtype), copy=False)
+    if a.size == 0:
+        return xp.array(a, copy=True)
+    w, v = xp.linalg.eig(a)
+    try:
+        x = (v * xp.sqrt(w)[..., None, :]) @ xp.linalg.inv(v)
+        ok = _sqrt_residual_ok(xp, x, a)
+    except LinAlgError:
+        x, ok = a, xp.zeros_like(a[..., 0, 0], dtype=bool)  # every matrix still to do
+    if not bool(xp.all(ok)):
+        try:
+            x = xp.where(ok[..., None, None], x, _denman_beavers(xp, a))
+        except LinAlgError:
+            pass
+        if not bool(xp.all(_sqrt_residual_ok(xp, x, a))):
+            raise LinAlgError("sqrtm: no square root found: the matrix is singular with a nilpotent part "
+                              "(such as [[0, 1], [0, 0]], which has none) or too close to one")
+    return x
+
+
+sqrtm_p = Primitive("sqrtm")
+sqrtm_p.impl = _sqrtm_impl
+sqrtm_p.shape_rule = lambda a: (a.shape, _complex_dtype(a.dtype))
+
+
+def _sqrtm_jvp(primals, tangents):
+    (a,), (t,) = primals, tangents
+    out = sqrtm_p.bind(a)
+    if t is zero:
+        return out, zero
+    return out, sylvester(out, out, _as_dtype(t, out.dtype))
+
+
+sqrtm_p.jvp = _sqrtm_jvp
+_leading_batch(sqrtm_p)
+
+
+def sqrtm(a):
+    return sqrtm_p.bind(a)
 
 
 # --- cholesky: lower L with L @ L^H = a (a Hermitian positive definite; its lower triangle is read) ---
@@ -491,7 +661,7 @@ def _adjugate_impl(a):
         return xp.array(a, copy=True)
     try:
         inverse = xp.linalg.inv(a)
-    except np.linalg.LinAlgError:  # an exactly singular matrix in the batch (NumPy raises)
+    except LinAlgError:  # an exactly singular matrix in the batch (NumPy raises)
         return _svd_adjugate(xp, a)
     adj = xp.linalg.det(a)[..., None, None] * inverse
     # det(A) A^-1 loses accuracy as A nears singularity: there, and wherever it is not finite

@@ -15,10 +15,31 @@ from functrans.primitives import linalg as _la
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import conj
+from functrans.scipy._matrix_functions import polar, solve_sylvester, sqrtm
+from functrans.scipy._special_matrices import (
+    circulant,
+    companion,
+    convolution_matrix,
+    dft,
+    fiedler,
+    fiedler_companion,
+    hadamard,
+    hankel,
+    helmert,
+    hilbert,
+    invhilbert,
+    invpascal,
+    leslie,
+    pascal,
+    toeplitz,
+)
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "det", "eigh", "expm", "expm_frechet", "inv",
-           "lu", "lu_factor", "lu_solve", "pinv", "qr", "solve", "solve_triangular", "svd", "toeplitz"]
+__all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion", "convolution_matrix",
+           "det", "dft", "eigh", "expm", "expm_frechet", "fiedler", "fiedler_companion", "hadamard", "hankel",
+           "helmert", "hilbert", "inv", "invhilbert", "invpascal", "leslie", "lu", "lu_factor", "lu_solve",
+           "pascal", "pinv", "polar", "qr", "solve", "solve_sylvester", "solve_triangular", "sqrtm", "svd",
+           "toeplitz"]
 
 pinv = _fla.pinv
 
@@ -398,29 +419,3 @@ def block_diag(*arrs: ArrayLike) -> Array:
         rows.append(fnp.pad(fnp.astype(x, dtype), [(0, 0), (left, right)]))
         left += x.shape[1]
     return fnp.concatenate(rows, axis=0)
-
-
-def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
-    """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` is ignored;
-    by default ``r = conj(c)``, a Hermitian matrix for real ``c[0]``): ``T[i, j] = c[i - j]``
-    for ``i >= j``, ``r[j - i]`` above. Leading dimensions of ``c`` and ``r`` are batch
-    dimensions (broadcast), as in SciPy and JAX. Differentiable in ``c`` and ``r``.
-
-    Example:
-        >>> import functrans.scipy.linalg as fsl, numpy as np
-        >>> fsl.toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0])).tolist()
-        [[1.0, 4.0], [2.0, 1.0], [3.0, 2.0]]
-    """
-    column: Any = fnp.atleast_1d(fnp.asarray(operand(c)))
-    row: Any = column if r is None else fnp.atleast_1d(fnp.asarray(operand(r)))
-    if r is None and column.dtype.kind == "c":
-        row = fnp.conj(column)
-    m, n = column.shape[-1], row.shape[-1]
-    batch = np.broadcast_shapes(tuple(column.shape[:-1]), tuple(row.shape[:-1]))
-    column = fnp.broadcast_to(column, batch + (m,))
-    row = fnp.broadcast_to(row, batch + (n,))
-    # The diagonals, from the lowest (c[m - 1]) to the highest (r[n - 1]): T[i, j] is entry
-    # m - 1 - i + j.
-    diagonals = fnp.concatenate([fnp.flip(column, -1), row[..., 1:]], axis=-1)
-    index = (m - 1) - np.arange(m)[:, None] + np.arange(n)[None, :]  # host-data: positions only
-    return fnp.take(diagonals, index, axis=-1)

@@ -209,3 +209,157 @@ def test_toeplitz_is_scipys():
     np.testing.assert_array_equal(ft.vmap(fsl.toeplitz)(np.arange(6.0).reshape(2, 3)),
                                   sl.toeplitz(np.arange(6.0).reshape(2, 3)))
     check_grads(fsl.toeplitz, (rng.standard_normal(3), rng.standard_normal(4)), order=2)
+
+
+# -- special matrices ------------------------------------------------------------------------------
+
+_VECTOR = np.array([0.7, -1.3, 2.1, 0.4])
+_BATCH = np.array([[0.7, -1.3, 2.1, 0.4], [1.5, 0.2, -0.6, 3.0]])
+
+# (name, arguments): SciPy's value, dtype and shape are the reference
+_SPECIAL_CASES = [
+    ("circulant", (_VECTOR,)), ("circulant", (_BATCH,)), ("circulant", (np.array([1, 4, 2]),)),
+    ("circulant", (np.array([1 + 2j, 3.0]),)), ("hankel", (_VECTOR,)), ("hankel", (_VECTOR, _VECTOR[:3])),
+    ("hankel", (np.array([1, 2, 3]),)), ("fiedler", (_VECTOR,)), ("fiedler", (_BATCH,)),
+    ("fiedler", (np.array([1, 4, 2]),)), ("fiedler", (np.array([2.0]),)), ("fiedler", (np.array([]),)),
+    ("companion", (_VECTOR,)), ("companion", (_BATCH,)), ("companion", (np.array([1, 4, 2]),)),
+    ("companion", (_VECTOR.astype(np.float32),)), ("fiedler_companion", (_VECTOR,)),
+    ("fiedler_companion", (np.arange(1.0, 8.0),)), ("fiedler_companion", (np.arange(1.0, 7.0),)),
+    ("fiedler_companion", (_BATCH,)), ("fiedler_companion", (np.array([2.0, 3.0]),)),
+    ("fiedler_companion", (np.array([2.0]),)), ("leslie", (_VECTOR, _VECTOR[:3])),
+    ("leslie", (np.array([1, 2, 3]), np.array([0.5, 0.5]))), ("leslie", (_BATCH, _BATCH[:, :3])),
+    ("convolution_matrix", (_VECTOR, 3)), ("convolution_matrix", (_VECTOR, 6, "same")),
+    ("convolution_matrix", (_VECTOR, 3, "same")), ("convolution_matrix", (_VECTOR, 2, "valid")),
+    ("convolution_matrix", (_VECTOR, 6, "valid")), ("convolution_matrix", (_BATCH, 3, "same")),
+    ("dft", (4,)), ("dft", (5, "sqrtn")), ("dft", (3, "n")), ("hadamard", (8,)), ("hadamard", (4, float)),
+    ("helmert", (5,)), ("helmert", (4, True)), ("hilbert", (5,)), ("invhilbert", (6,)),
+    ("invhilbert", (6, True)), ("invhilbert", (14, True)), ("pascal", (6,)), ("pascal", (6, "lower")),
+    ("pascal", (6, "upper")), ("pascal", (34,)), ("pascal", (5, "symmetric", False)), ("invpascal", (6,)),
+    ("invpascal", (6, "lower")), ("invpascal", (6, "upper")), ("invpascal", (5, "symmetric", False)),
+    ("invpascal", (20,)),
+]
+
+
+@pytest.mark.parametrize("name, args", _SPECIAL_CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(_SPECIAL_CASES)])
+def test_special_matrices_are_scipys(name, args):
+    got, expected = getattr(fsl, name)(*args), getattr(sl, name)(*args)
+    assert got.shape == expected.shape and got.dtype == expected.dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, args", [("circulant", (_VECTOR,)), ("hankel", (_VECTOR, _VECTOR[:3])),
+                                        ("fiedler", (_VECTOR,)), ("companion", (_VECTOR,)),
+                                        ("fiedler_companion", (np.arange(1.0, 8.0),)),
+                                        ("leslie", (_VECTOR, _VECTOR[:3])),
+                                        ("convolution_matrix", (_VECTOR, 3, "same"))])
+def test_special_matrices_from_arrays_under_jit_vmap_and_grad(name, args, backend):
+    arrays = [a for a in args if isinstance(a, np.ndarray)]
+    rest = args[len(arrays):]
+    make = lambda *a: getattr(fsl, name)(*a, *rest)
+    expected = getattr(sl, name)(*args)
+    got = ft.jit(make)(*(backend.put(a) for a in arrays))
+    backend.check_placed(got)
+    np.testing.assert_allclose(backend.get(got), expected, rtol=1e-12, atol=1e-12)
+    stacked = ft.vmap(make)(*(np.stack([a, 2 * a]) for a in arrays))
+    np.testing.assert_allclose(stacked[1], getattr(sl, name)(*(2 * a for a in arrays), *rest), rtol=1e-12, atol=1e-12)
+    check_grads(make, tuple(arrays), order=2)
+
+
+def test_special_matrices_refuse_what_scipy_refuses():
+    for call, message in [(lambda: fsl.companion(np.array([0.0, 1.0, 2.0])), "leading coefficient"),
+                          (lambda: fsl.companion(np.array([1.0])), "at least 2"),
+                          (lambda: fsl.fiedler_companion(np.array([0.0, 1.0, 2.0])), "leading coefficient"),
+                          (lambda: fsl.hadamard(3), "power of 2"), (lambda: fsl.leslie(_VECTOR, _VECTOR), "one less"),
+                          (lambda: fsl.pascal(3, "middle"), "kind"), (lambda: fsl.invpascal(3, "middle"), "kind"),
+                          (lambda: fsl.convolution_matrix(_VECTOR, 0), "positive"),
+                          (lambda: fsl.convolution_matrix(_VECTOR, 2, "wide"), "mode"),
+                          (lambda: fsl.dft(2, "half"), "scale"), (lambda: fsl.pascal(35), "exact=False"),
+                          (lambda: fsl.invhilbert(15, exact=True), "exact=False")]:
+        with pytest.raises(ValueError, match=message):
+            call()
+    # With the values unknown (jit), a zero leading coefficient gives infinities, as in JAX.
+    assert np.isinf(ft.jit(fsl.companion)(np.array([0.0, 1.0, 2.0]))[0]).all()
+
+
+# -- polar, solve_sylvester, sqrtm ----------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(3, 3), (4, 3), (3, 4)])
+@pytest.mark.parametrize("side", ["right", "left"])
+def test_polar_is_scipys_and_differentiable(shape, side):
+    a = np.random.default_rng(10).standard_normal(shape)
+    expected = sl.polar(a, side)
+    for got in (fsl.polar(a, side), ft.jit(lambda a: fsl.polar(a, side))(a)):
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-12)
+    for k in (0, 1):
+        check_grads(lambda a: fsl.polar(a, side)[k], (a,), order=2)
+
+
+def test_polar_derivative_is_finite_where_singular_values_repeat():
+    # The SVD's own derivative divides by differences of singular values; polar's by sums.
+    rng = np.random.default_rng(11)
+    rotation = np.linalg.qr(rng.standard_normal((3, 3)))[0]
+    for a in (rotation, 2 * np.eye(3)):
+        assert np.isfinite(ft.jacfwd(lambda a: fsl.polar(a)[0])(a)).all()
+        check_grads(lambda a: fsl.polar(a)[0], (a,), order=1)
+    # at the identity, u = I + (dA - dA^T) / 2 to first order
+    e = rng.standard_normal((3, 3))
+    np.testing.assert_allclose(ft.jvp(lambda a: fsl.polar(a)[0], (np.eye(3),), (e,))[1], (e - e.T) / 2, atol=1e-12)
+    z = rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3))
+    np.testing.assert_allclose(fsl.polar(z)[0], sl.polar(z)[0], atol=1e-12)
+    check_grads(lambda a: fsl.polar(a)[0], (z,), order=2)
+    batch = rng.standard_normal((2, 3, 3))
+    np.testing.assert_allclose(ft.vmap(lambda a: fsl.polar(a)[0])(batch), fsl.polar(batch)[0], atol=1e-12)
+    np.testing.assert_allclose(fsl.polar(batch)[0][1], sl.polar(batch[1])[0], atol=1e-12)
+
+
+def test_solve_sylvester_is_scipys_and_differentiable():
+    rng = np.random.default_rng(12)
+    a, b, q = rng.standard_normal((3, 3)), rng.standard_normal((2, 2)), rng.standard_normal((3, 2))
+    for got in (fsl.solve_sylvester(a, b, q), ft.jit(fsl.solve_sylvester)(a, b, q)):
+        np.testing.assert_allclose(got, sl.solve_sylvester(a, b, q), rtol=1e-12)
+    check_grads(fsl.solve_sylvester, (a, b, q), order=2)
+    z = a + 1j * rng.standard_normal((3, 3))
+    x = fsl.solve_sylvester(z, b, q)
+    np.testing.assert_allclose(z @ x + x @ b, q, atol=1e-13)
+    check_grads(fsl.solve_sylvester, (z, b + 0j, q + 0j), order=2)
+    stacks = rng.standard_normal((4, 3, 3)), rng.standard_normal((4, 2, 2)), rng.standard_normal((4, 3, 2))
+    expected = np.stack([sl.solve_sylvester(*abq) for abq in zip(*stacks)])
+    np.testing.assert_allclose(fsl.solve_sylvester(*stacks), expected, rtol=1e-12)
+    np.testing.assert_allclose(ft.vmap(fsl.solve_sylvester)(*stacks), expected, rtol=1e-12)
+    assert fsl.solve_sylvester(a.astype(np.float32), b.astype(np.float32), q.astype(np.float32)).dtype == np.float32
+    # a Jordan block is no obstacle to the direct solve
+    jordan = np.eye(3) + np.eye(3, k=1)
+    np.testing.assert_allclose(fsl.solve_sylvester(jordan, b, q), sl.solve_sylvester(jordan, b, q), rtol=1e-12)
+
+
+def test_solve_sylvester_beyond_the_direct_solve():
+    rng = np.random.default_rng(13)
+    a, b, q = rng.standard_normal((40, 40)), rng.standard_normal((30, 30)), rng.standard_normal((40, 30))
+    np.testing.assert_allclose(fsl.solve_sylvester(a, b, q), sl.solve_sylvester(a, b, q), rtol=1e-8, atol=1e-10)
+    # the eigenvector method cannot take a defective matrix: refused, not a wrong X
+    with pytest.raises(np.linalg.LinAlgError, match="diagonalisable"):
+        fsl.solve_sylvester(np.eye(40) + np.eye(40, k=1), b, q)
+    with pytest.raises(np.linalg.LinAlgError, match="share an eigenvalue"):
+        fsl.solve_sylvester(np.eye(2), -np.eye(2), np.ones((2, 2)))
+
+
+def test_sqrtm_is_scipys_and_differentiable():
+    rng = np.random.default_rng(14)
+    g = rng.standard_normal((4, 4))
+    spd = g @ g.T + np.eye(4)
+    for a in (np.array([[4.0, 1.0], [0.0, 9.0]]), spd, rng.standard_normal((4, 4)), np.array([[1.0, 1.0], [0.0, 1.0]]),
+              np.array([[-4.0, 0.0], [0.0, 9.0]])):
+        expected = sl.sqrtm(a).astype(complex)
+        for got in (fsl.sqrtm(a), ft.jit(fsl.sqrtm)(a)):
+            assert got.dtype == np.complex128
+            np.testing.assert_allclose(got, expected, atol=1e-10)
+    np.testing.assert_array_equal(fsl.sqrtm(np.zeros((2, 2))), np.zeros((2, 2)))  # SciPy warns it is singular
+    assert fsl.sqrtm(spd.astype(np.float32)).dtype == np.complex64
+    np.testing.assert_allclose(ft.vmap(fsl.sqrtm)(np.stack([spd, 2 * spd])), [sl.sqrtm(spd), sl.sqrtm(2 * spd)],
+                               atol=1e-10)
+    # the derivative solves X dX + dX X = dA: defined at a Jordan block too
+    for a in (spd, np.array([[1.0, 1.0], [0.0, 1.0]]), np.eye(3)):
+        check_grads(fsl.sqrtm, (a,), order=2)
+    with pytest.raises(np.linalg.LinAlgError, match="no square root"):
+        fsl.sqrtm(np.array([[0.0, 1.0], [0.0, 0.0]]))

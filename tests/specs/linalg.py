@@ -87,6 +87,28 @@ def batch_square_sig(draw, rhs=False):
     return (b + (n, n),), {}
 
 
+@st.composite
+def sylvester_sig(draw):
+    n, m = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    b = draw(shapes(max_dims=1, min_side=1, max_side=2))
+    return (b + (n, n), b + (m, m), b + (n, m)), {}
+
+
+def _sylvester_ref(a, b, c):
+    """X with a X + X b = c from the Kronecker form (NumPy only), each matrix of the stack."""
+    n, m = a.shape[-1], b.shape[-1]
+    eye_n, eye_m = np.eye(n), np.eye(m)
+    flat = [np.linalg.solve(np.kron(ai, eye_m) + np.kron(eye_n, bi.T), ci.ravel()).reshape(n, m)
+            for ai, bi, ci in zip(a.reshape(-1, n, n), b.reshape(-1, m, m), c.reshape(-1, n, m))]
+    return np.array(flat, dtype=c.dtype).reshape(c.shape)
+
+
+def _sqrtm_ref(a):
+    """The square root of symmetric positive-definite matrices, from eigh (NumPy only)."""
+    w, v = np.linalg.eigh(a)
+    return ((v * np.sqrt(w)[..., None, :]) @ np.swapaxes(v, -1, -2)).astype(np.result_type(a.dtype, np.complex64))
+
+
 # =============================================================================================
 # Primitives
 # =============================================================================================
@@ -150,6 +172,11 @@ PRIMITIVES: list[OpSpec] = [
     prim_spec("adjugate", lambda x: P.adjugate_p.bind(x),
               lambda x: np.linalg.det(x)[..., None, None] * np.linalg.inv(x), 1, batch_square_sig(),
               domain=SINGULAR, tol=_TOL),
+    prim_spec("sylvester", lambda a, b, c: P.sylvester_p.bind(_well_conditioned(a), _well_conditioned(b), c),
+              lambda a, b, c: _sylvester_ref(_well_conditioned(a), _well_conditioned(b), c), 3, sylvester_sig(),
+              tol=_TOL),
+    prim_spec("sqrtm", lambda x: P.sqrtm_p.bind(_spd(x)), lambda x: _sqrtm_ref(_spd(x)), 1, batch_square_sig(),
+              tol=_TOL),
     prim_spec("slogdet", lambda x: tuple(P.slogdet_p.bind(_well_conditioned(x))),
               lambda x: tuple(np.linalg.slogdet(_well_conditioned(x))), 1, batch_square_sig()),
     prim_spec("pinv", lambda x, *, rcond: P.pinv_p.bind(x, rcond=rcond),
