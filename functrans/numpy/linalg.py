@@ -538,7 +538,7 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array
     differentiable.
 
     Under ``jit`` or ``vmap`` the values of ``a`` are not known when the shapes are chosen,
-    so the results follow JAX's ``lstsq`` there: the rank is an integer array, and for a
+    so the results follow JAX's ``lstsq`` there: the rank is an int32 array, and for a
     matrix with more rows than columns the residuals are computed whatever the rank (for a
     rank-deficient one NumPy, and so the eager call, returns none). With as many rows as
     columns or fewer they are empty, as NumPy's always are (JAX computes them).
@@ -568,8 +568,8 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array
     except errors.TracerConversionError:  # jit or vmap: the rank is an array, as in JAX
         s = svdvals(a)
         largest = _red.reduce_max(s, (0,)) if min(m, n) else 0.0
-        rank: Any = _red.reduce_sum(convert_element_type(_ew.gt(s, _ew.mul(largest, cut)), new_dtype=np.intp),
-                                    (0,))
+        above = convert_element_type(_ew.gt(s, _ew.mul(largest, cut)), new_dtype=np.intp)
+        rank: Any = convert_element_type(_red.reduce_sum(above, (0,)), new_dtype=np.int32)  # NumPy's type
         with_residuals = m > n
     else:
         xp = array_module(concrete)

@@ -1,6 +1,7 @@
-"""Matrix decompositions and solves: ``solve``, ``triangular_solve``, ``cholesky``, ``eigh``,
-``svd``, ``qr``, ``lu``, ``det``, ``slogdet``, ``pinv``, and the matrix exponential ``expm`` with
-its Frechet derivative ``expm_frechet`` (linear in its direction).
+"""Matrix decompositions and solves: ``solve``, ``triangular_solve``, ``sylvester`` (``A X + X B =
+C``), ``cholesky``, ``eigh``, ``svd``, ``qr``, ``lu``, ``det`` with the ``adjugate``, ``slogdet``,
+``pinv``, the principal square root ``sqrtm``, and the matrix exponential ``expm`` with its
+Frechet derivative ``expm_frechet`` (linear in its direction).
 
 All act on the last two dimensions, with any leading (batch) dimensions, which the callers
 make equal for every operand. Each JVP rule is written with these same primitives and

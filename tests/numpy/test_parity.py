@@ -508,7 +508,7 @@ def test_lstsq_under_jit_and_vmap_returns_jaxs_results():
         assert x.dtype == ref[0].dtype and residuals.dtype == ref[1].dtype and s.dtype == ref[3].dtype
         np.testing.assert_allclose(residuals, ref[1], rtol=tol)
         np.testing.assert_allclose(s, ref[3], rtol=tol)
-        assert int(rank) == ref[2]
+        assert int(rank) == ref[2] and rank.dtype == np.int32  # NumPy's type
     deficient = np.ones((4, 2))
     x, residuals, rank, _ = ft.jit(fnp.linalg.lstsq)(deficient, np.arange(4.0))
     np.testing.assert_allclose(x, np.linalg.lstsq(deficient, np.arange(4.0))[0], rtol=1e-12)
