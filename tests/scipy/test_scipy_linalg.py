@@ -363,3 +363,56 @@ def test_sqrtm_is_scipys_and_differentiable():
         check_grads(fsl.sqrtm, (a,), order=2)
     with pytest.raises(np.linalg.LinAlgError, match="no square root"):
         fsl.sqrtm(np.array([[0.0, 1.0], [0.0, 0.0]]))
+
+
+# -- hessenberg, qr_multiply, eigh_tridiagonal -------------------------------------------------------
+
+def test_hessenberg_is_scipys_and_differentiable():
+    rng = np.random.default_rng(15)
+    for a in (rng.standard_normal((4, 4)), rng.standard_normal((5, 5)) + 1j * rng.standard_normal((5, 5)),
+              np.triu(rng.standard_normal((4, 4)), -1), np.zeros((3, 3)), rng.standard_normal((1, 1))):
+        expected = sl.hessenberg(a, calc_q=True)
+        for h, q in (fsl.hessenberg(a, calc_q=True), ft.jit(lambda a: fsl.hessenberg(a, calc_q=True))(a)):
+            np.testing.assert_allclose(h, expected[0], atol=1e-12)
+            np.testing.assert_allclose(q, expected[1], atol=1e-12)
+    a = rng.standard_normal((4, 4))
+    check_grads(fsl.hessenberg, (a,), order=2)
+    check_grads(lambda a: fsl.hessenberg(a, calc_q=True)[1], (a,), order=2)
+    check_grads(lambda a: fsl.hessenberg(a, calc_q=True)[1], (a + 1j * rng.standard_normal((4, 4)),), order=1)
+    stack = rng.standard_normal((3, 4, 4))
+    np.testing.assert_allclose(fsl.hessenberg(stack)[1], sl.hessenberg(stack[1]), atol=1e-12)
+    np.testing.assert_allclose(ft.vmap(fsl.hessenberg)(stack), fsl.hessenberg(stack), atol=1e-12)
+    assert fsl.hessenberg(a.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("mode, c_shape", [("right", (5, 4)), ("left", (3, 5)), ("right", (4,)), ("left", (3,))])
+def test_qr_multiply_is_scipys_and_differentiable(mode, c_shape):
+    rng = np.random.default_rng(16)
+    a, c = rng.standard_normal((4, 3)), rng.standard_normal(c_shape)
+    for got in (fsl.qr_multiply(a, c, mode), ft.jit(lambda a, c: fsl.qr_multiply(a, c, mode))(a, c)):
+        for g, e in zip(got, sl.qr_multiply(a, c, mode)):
+            assert g.shape == e.shape
+            np.testing.assert_allclose(g, e, atol=1e-12)
+    check_grads(lambda a, c: fsl.qr_multiply(a, c, mode)[0], (a, c), order=2)
+    with pytest.raises(ValueError, match="c must be"):
+        fsl.qr_multiply(a, np.ones((2, 2)), mode)
+
+
+def test_eigh_tridiagonal_is_scipys_and_differentiable():
+    rng = np.random.default_rng(17)
+    d, e = rng.standard_normal(5), rng.standard_normal(4)
+    w, v = fsl.eigh_tridiagonal(d, e)
+    expected_w, expected_v = sl.eigh_tridiagonal(d, e)
+    np.testing.assert_allclose(w, expected_w, atol=1e-12)
+    np.testing.assert_allclose(np.abs(v), np.abs(expected_v), atol=1e-12)  # each vector's sign is LAPACK's
+    for select, bounds in (("i", (1, 3)), ("v", (-0.5, 1.0))):
+        got = fsl.eigh_tridiagonal(d, e, eigvals_only=True, select=select, select_range=bounds)
+        np.testing.assert_allclose(got, sl.eigh_tridiagonal(d, e, eigvals_only=True, select=select,
+                                                            select_range=bounds), atol=1e-12)
+    only = lambda d, e: fsl.eigh_tridiagonal(d, e, eigvals_only=True)
+    np.testing.assert_allclose(ft.jit(only)(d, e), expected_w, atol=1e-12)
+    np.testing.assert_allclose(ft.vmap(only)(np.stack([d, 2 * d]), np.stack([e, 2 * e]))[1], 2 * expected_w,
+                               atol=1e-12)
+    check_grads(only, (d, e), order=2)
+    with pytest.raises(ft.errors.TracerConversionError, match="select='i'"):
+        ft.jit(lambda d: fsl.eigh_tridiagonal(d, e, True, "v", (-0.5, 1.0)))(d)
