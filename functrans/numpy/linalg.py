@@ -223,11 +223,14 @@ def matrix_power(a: ArrayLike, n: int) -> Array:
         >>> fnp.linalg.matrix_power(fnp.array([[1.0, 1.0], [0.0, 1.0]]), 3).tolist()
         [[1.0, 3.0], [0.0, 1.0]]
     """
-    a = _square(a) if any_tracer(a) else operand(a)
+    a = operand(a)
     if not isinstance(n, (int, np.integer)):
         raise TypeError("exponent must be an integer")
     if not any_tracer(a):
         return array_module(a).linalg.matrix_power(a, n)
+    if len(a.shape) < 2 or a.shape[-1] != a.shape[-2]:
+        _square(a)  # raises NumPy's error
+    # As NumPy: positive powers keep the dtype (integers, booleans), negative ones invert
     if n == 0:
         # host-data: made on the host, placed on the operand's device
         return _shape.broadcast_to(placed_like(np.eye(a.shape[-1], dtype=a.dtype), a), a.shape)

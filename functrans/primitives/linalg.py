@@ -660,19 +660,23 @@ def _adjugate_impl(a):
     xp = array_module(a)
     if a.shape[-1] == 0 or a.size == 0:
         return xp.array(a, copy=True)
+    # A matrix with an inf or a NaN gets NaNs (the SVD would not converge on it)
+    finite = xp.all(xp.isfinite(a), axis=(-2, -1))
+    nan = xp.asarray(math.nan, dtype=a.dtype)
     try:
         inverse = xp.linalg.inv(a)
     except LinAlgError:  # an exactly singular matrix in the batch (NumPy raises)
-        return _svd_adjugate(xp, a)
+        adj = _svd_adjugate(xp, xp.where(finite[..., None, None], a, 0))
+        return xp.where(finite[..., None, None], adj, nan)
     adj = xp.linalg.det(a)[..., None, None] * inverse
     # det(A) A^-1 loses accuracy as A nears singularity: there, and wherever it is not finite
     # (an inverse of a singular matrix on a backend that does not raise), the SVD's product
     cond = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1) * xp.max(xp.sum(xp.abs(inverse), axis=-2), axis=-1)
     limit = 1.0 / math.sqrt(float(np.finfo(a.dtype).eps))
-    bad = ~(cond < limit) | ~xp.all(xp.isfinite(adj), axis=(-2, -1))
+    bad = finite & (~(cond < limit) | ~xp.all(xp.isfinite(adj), axis=(-2, -1)))
     if bool(xp.any(bad)):  # one flag for the batch, read on the host
-        adj = xp.where(bad[..., None, None], _svd_adjugate(xp, a), adj)
-    return adj
+        adj = xp.where(bad[..., None, None], _svd_adjugate(xp, xp.where(bad[..., None, None], a, 0)), adj)
+    return xp.where(finite[..., None, None], adj, nan)
 
 
 adjugate_p = Primitive("adjugate")
@@ -756,6 +760,8 @@ def _det_jvp(primals, tangents):
     if t is zero:
         return out, zero
     n = a.shape[-1]
+    if n == 0:  # det of a 0 x 0 matrix is the constant 1
+        return out, zeros_like(out)
     if n == 1:
         return out, _entry(t, 0, 0)
     if n > 3:

@@ -352,3 +352,26 @@ def test_jax_keywords_of_the_decompositions():
     np.testing.assert_allclose(fnp.linalg.vecdot(m, m, precision="default"), (m * m).sum(-1), rtol=1e-12)
     with pytest.raises(ValueError, match="precision"):
         fnp.linalg.matmul(m, m, precision="bogus")
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.bool_, np.float32])
+def test_matrix_power_under_jit_keeps_numpys_dtype(dtype):
+    # Positive powers keep integers and booleans, as NumPy's; negative ones go through inv.
+    a = (np.array([[1, 1], [0, 1]]) if dtype is not np.bool_ else np.eye(2)).astype(dtype)
+    for n in (0, 1, 3, -1):
+        expected = np.linalg.matrix_power(a, n)
+        power = lambda a: fnp.linalg.matrix_power(a, n)
+        for got in (ft.jit(power)(a), ft.vmap(power)(a[None])[0]):
+            assert got.dtype == expected.dtype
+            np.testing.assert_array_equal(got, expected)
+
+
+def test_det_derivative_at_empty_and_non_finite_matrices():
+    # det of a 0 x 0 matrix is the constant 1; a matrix with an inf or a NaN gets NaNs, as from
+    # inv, and the others of its batch keep their adjugate
+    assert ft.grad(fnp.linalg.det)(np.zeros((0, 0))).shape == (0, 0)
+    batch = np.stack([np.full((4, 4), np.nan), np.diag([np.inf, 1.0, 1.0, 1.0]), np.diag([1.0, 0.0, 1.0, 1.0])])
+    for grad in (ft.vmap(ft.grad(fnp.linalg.det)), ft.jit(ft.vmap(ft.grad(fnp.linalg.det)))):
+        got = grad(batch)
+        assert np.isnan(got[0]).all() and np.isnan(got[1]).all()
+        np.testing.assert_array_equal(got[2], np.diag([0.0, 1.0, 0.0, 0.0]))
