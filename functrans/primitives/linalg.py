@@ -662,12 +662,11 @@ def _adjugate_impl(a):
         return xp.array(a, copy=True)
     # A matrix with an inf or a NaN gets NaNs (the SVD would not converge on it)
     finite = xp.all(xp.isfinite(a), axis=(-2, -1))
-    nan = xp.asarray(math.nan, dtype=a.dtype)
     try:
         inverse = xp.linalg.inv(a)
     except LinAlgError:  # an exactly singular matrix in the batch (NumPy raises)
         adj = _svd_adjugate(xp, xp.where(finite[..., None, None], a, 0))
-        return xp.where(finite[..., None, None], adj, nan)
+        return xp.where(finite[..., None, None], adj, math.nan)
     adj = xp.linalg.det(a)[..., None, None] * inverse
     # det(A) A^-1 loses accuracy as A nears singularity: there, and wherever it is not finite
     # (an inverse of a singular matrix on a backend that does not raise), the SVD's product
@@ -676,7 +675,7 @@ def _adjugate_impl(a):
     bad = finite & (~(cond < limit) | ~xp.all(xp.isfinite(adj), axis=(-2, -1)))
     if bool(xp.any(bad)):  # one flag for the batch, read on the host
         adj = xp.where(bad[..., None, None], _svd_adjugate(xp, xp.where(bad[..., None, None], a, 0)), adj)
-    return xp.where(finite[..., None, None], adj, nan)
+    return xp.where(finite[..., None, None], adj, math.nan)
 
 
 adjugate_p = Primitive("adjugate")
