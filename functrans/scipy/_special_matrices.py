@@ -320,7 +320,8 @@ def _integer_matrix(n: int, entry: Any, exact: bool, limit: int, exact_dtype: An
     values = [[entry(i, j) for j in range(n)] for i in range(n)]
     if exact:
         return np.array(values, dtype=exact_dtype).reshape(n, n)  # host-data: made from a size
-    return np.array([[float(v) for v in row] for row in values], dtype=np.float64).reshape(n, n)  # host-data
+    floats = [[float(v) for v in row] for row in values]
+    return np.array(floats, dtype=np.float64).reshape(n, n)  # host-data: made from a size
 
 
 def invhilbert(n: int, exact: bool = False) -> Array:
