@@ -14,7 +14,7 @@ from functrans.numpy import linalg as _fla
 from functrans.numpy._util import any_tracer, inexact
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["eigh_tridiagonal", "hessenberg", "qr_multiply"]
+__all__ = ["eigh_tridiagonal", "hessenberg", "qr_multiply", "rsf2csf"]
 
 
 def _mh(x: Any) -> Any:
@@ -160,3 +160,52 @@ def eigh_tridiagonal(d: ArrayLike, e: ArrayLike, eigvals_only: bool = False, sel
         keep = array_module(values).flatnonzero((values > low) & (values <= high))
         w, v = w[keep], v[:, keep]
     return w if eigvals_only else (w, v)
+
+
+def rsf2csf(T: ArrayLike, Z: ArrayLike, check_finite: bool = True) -> tuple[Array, Array]:
+    """The complex Schur form ``(T2, Z2)`` (``T2`` upper triangular, ``Z2`` unitary,
+    ``Z2 @ T2 @ Z2^H == Z @ T @ Z^T``) of a real Schur form ``(T, Z)``: each 2 x 2 block of a
+    complex pair of eigenvalues on the diagonal of ``T`` is made triangular by a complex
+    rotation, from the last block up, as SciPy does (a subdiagonal entry counts as a block
+    where it exceeds ``eps`` times the neighbouring diagonal entries). Complex results;
+    differentiable, and under jit and vmap the rotations apply where the blocks are.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> t, z = fsl.rsf2csf(np.array([[1.0, 2.0], [-2.0, 1.0]]), np.eye(2))
+        >>> np.diag(t).round(12).tolist()
+        [(1+2j), (1-2j)]
+    """
+    t: Any = inexact(T)
+    z: Any = inexact(Z)
+    for name, x in (("Z", z), ("T", t)):
+        if len(x.shape) != 2 or x.shape[0] != x.shape[1]:
+            raise ValueError(f"rsf2csf: input {name!r} must be square, got shape {x.shape}")
+    if t.shape != z.shape:
+        raise ValueError(f"rsf2csf: input array shapes must match: Z: {z.shape} vs. T: {t.shape}")
+    dtype = np.result_type(t.dtype, z.dtype, np.complex64)
+    t, z = fnp.astype(t, dtype), fnp.astype(z, dtype)
+    n = t.shape[0]
+    eps = float(np.finfo(float).eps)  # SciPy's threshold, float64's epsilon for every dtype
+    rows, cols = np.arange(n)[:, None], np.arange(n)[None, :]  # host-data: positions only
+    for m in range(n - 1, 0, -1):
+        p, q, below, above = t[m - 1, m - 1], t[m, m], t[m, m - 1], t[m - 1, m]
+        block = fnp.abs(below) > eps * (fnp.abs(p) + fnp.abs(q))
+        # mu = lambda - q for the eigenvalue lambda of the block with the larger imaginary part
+        # (off the blocks every square root reads 1, so that no infinite derivative meets a zero)
+        half = (p - q) / 2
+        mu = half + fnp.sqrt(fnp.where(block, half * half + above * below, 1.0))
+        r = fnp.sqrt(fnp.where(block, fnp.abs(mu) ** 2 + fnp.abs(below) ** 2, 1.0))
+        c, s = fnp.where(block, mu / r, 1.0), fnp.where(block, below / r, 0.0)
+        # the rotation G = [[conj(c), s], [-s, c]] in rows and columns m - 1 and m of the identity
+        g = (fnp.eye(n, dtype=dtype, like=t)
+             + fnp.astype((rows == m - 1) & (cols == m - 1), dtype) * (fnp.conj(c) - 1)
+             + fnp.astype((rows == m - 1) & (cols == m), dtype) * s
+             + fnp.astype((rows == m) & (cols == m - 1), dtype) * (-s)
+             + fnp.astype((rows == m) & (cols == m), dtype) * (c - 1))
+        g_h = fnp.conj(g.T)
+        t = fnp.where(cols >= m - 1, g @ t, t)  # rows m - 1 and m, from column m - 1 on
+        t = fnp.where(rows <= m, t @ g_h, t)  # columns m - 1 and m, rows up to m
+        z = z @ g_h
+        t = fnp.where((rows == m) & (cols == m - 1), 0.0, t)
+    return t, z

@@ -15,7 +15,7 @@ from functrans.primitives import linalg as _la
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import conj
-from functrans.scipy._decompositions import eigh_tridiagonal, hessenberg, qr_multiply
+from functrans.scipy._decompositions import eigh_tridiagonal, hessenberg, qr_multiply, rsf2csf
 from functrans.scipy._matrix_functions import polar, solve_sylvester, sqrtm
 from functrans.scipy._special_matrices import (
     circulant,
@@ -40,7 +40,7 @@ __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "co
            "convolution_matrix", "det", "dft", "eigh", "eigh_tridiagonal", "expm", "expm_frechet", "fiedler",
            "fiedler_companion", "hadamard", "hankel", "helmert", "hessenberg", "hilbert", "inv", "invhilbert",
            "invpascal", "leslie", "lu", "lu_factor", "lu_solve", "pascal", "pinv", "polar", "qr",
-           "qr_multiply", "solve", "solve_sylvester", "solve_triangular", "sqrtm", "svd", "toeplitz"]
+           "qr_multiply", "rsf2csf", "solve", "solve_sylvester", "solve_triangular", "sqrtm", "svd", "toeplitz"]
 
 pinv = _fla.pinv
 

@@ -9,6 +9,7 @@ import pytest
 import scipy.linalg as sl
 
 import functrans as ft
+import functrans.numpy as fnp
 import functrans.scipy.linalg as fsl
 from functrans.testing import check_grads
 
@@ -416,3 +417,21 @@ def test_eigh_tridiagonal_is_scipys_and_differentiable():
     check_grads(only, (d, e), order=2)
     with pytest.raises(ft.errors.TracerConversionError, match="select='i'"):
         ft.jit(lambda d: fsl.eigh_tridiagonal(d, e, True, "v", (-0.5, 1.0)))(d)
+
+
+@pytest.mark.parametrize("n", [2, 3, 5, 6])
+def test_rsf2csf_is_scipys_and_differentiable(n):
+    rng = np.random.default_rng(18 + n)
+    t, z = sl.schur(rng.standard_normal((n, n)))
+    expected = sl.rsf2csf(t, z)
+    for got in (fsl.rsf2csf(t, z), ft.jit(fsl.rsf2csf)(t, z)):
+        for g, e in zip(got, expected):
+            assert g.dtype == e.dtype
+            np.testing.assert_allclose(g, e, atol=1e-12)
+    # differentiable along real Schur forms: the zero subdiagonal entries stay zero (a rotation
+    # starts where one leaves zero, as in SciPy)
+    keep = np.triu(np.ones((n, n), dtype=bool)) | (np.abs(np.tril(t, -1)) > 0)
+    check_grads(lambda x: fsl.rsf2csf(fnp.where(keep, x, 0.0), z)[0], (t,), order=2)
+    check_grads(lambda z: fsl.rsf2csf(t, z)[1], (z,), order=1)
+    t32, z32 = sl.schur(rng.standard_normal((n, n)).astype(np.float32))
+    assert fsl.rsf2csf(t32, z32)[0].dtype == np.complex64
