@@ -271,9 +271,11 @@ def _sylvester_by_kronecker(xp, a, b, c):
 
 
 def _sylvester_by_eig(xp, a, b, c):
-    wa, va = xp.linalg.eig(a)
-    wb, vb = xp.linalg.eig(b)
+    if not bool(xp.all(xp.isfinite(a)) & xp.all(xp.isfinite(b)) & xp.all(xp.isfinite(c))):
+        return xp.full_like(c, math.nan)  # as the direct solve gives NaNs (eig refuses them)
     try:
+        wa, va = xp.linalg.eig(a)
+        wb, vb = xp.linalg.eig(b)
         rotated = xp.linalg.solve(va, c @ vb) / (wa[..., :, None] + wb[..., None, :])  # V_A^-1 X V_B
         x = va @ xp.swapaxes(xp.linalg.solve(xp.swapaxes(vb, -1, -2), xp.swapaxes(rotated, -1, -2)), -1, -2)
         x = x if c.dtype.kind == "c" else x.real
@@ -369,21 +371,25 @@ def _sqrtm_impl(a):
     a = a.astype(_complex_dtype(a.dtype), copy=False)
     if a.size == 0:
         return xp.array(a, copy=True)
-    w, v = xp.linalg.eig(a)
+    # A matrix with an inf or a NaN gets NaNs (eig refuses it); the identity stands in for it
+    finite = xp.all(xp.isfinite(a), axis=(-2, -1))[..., None, None]
+    eye = _identity_like(a, a.shape[-1])
+    a = xp.where(finite, a, eye)
     try:
+        w, v = xp.linalg.eig(a)
         x = (v * xp.sqrt(w)[..., None, :]) @ xp.linalg.inv(v)
         ok = _sqrt_residual_ok(xp, x, a)
     except LinAlgError:
         x, ok = a, xp.zeros_like(a[..., 0, 0], dtype=bool)  # every matrix still to do
     if not bool(xp.all(ok)):
-        try:
-            x = xp.where(ok[..., None, None], x, _denman_beavers(xp, a))
+        try:  # the iteration on the matrices still to do only (the identity elsewhere)
+            x = xp.where(ok[..., None, None], x, _denman_beavers(xp, xp.where(ok[..., None, None], eye, a)))
         except LinAlgError:
             pass
         if not bool(xp.all(_sqrt_residual_ok(xp, x, a))):
             raise LinAlgError("sqrtm: no square root found: the matrix is singular with a nilpotent part "
                               "(such as [[0, 1], [0, 0]], which has none) or too close to one")
-    return x
+    return xp.where(finite, x, math.nan)
 
 
 sqrtm_p = Primitive("sqrtm")

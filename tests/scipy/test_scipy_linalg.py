@@ -343,6 +343,8 @@ def test_solve_sylvester_beyond_the_direct_solve():
         fsl.solve_sylvester(np.eye(40) + np.eye(40, k=1), b, q)
     with pytest.raises(np.linalg.LinAlgError, match="share an eigenvalue"):
         fsl.solve_sylvester(np.eye(2), -np.eye(2), np.ones((2, 2)))
+    q[0, 0] = np.nan  # NaNs in, NaNs out, as from the direct solve
+    assert np.isnan(fsl.solve_sylvester(a, b, q)).all()
 
 
 def test_sqrtm_is_scipys_and_differentiable():
@@ -364,6 +366,13 @@ def test_sqrtm_is_scipys_and_differentiable():
         check_grads(fsl.sqrtm, (a,), order=2)
     with pytest.raises(np.linalg.LinAlgError, match="no square root"):
         fsl.sqrtm(np.array([[0.0, 1.0], [0.0, 0.0]]))
+    # in a batch, each matrix takes the way it needs, and one with a NaN gets NaNs
+    batch = np.stack([np.zeros((2, 2)), np.array([[1.0, 1.0], [0.0, 1.0]]), np.full((2, 2), np.nan),
+                      np.diag([4.0, 9.0])])
+    for got in (fsl.sqrtm(batch), ft.vmap(fsl.sqrtm)(batch)):
+        np.testing.assert_allclose(got[[0, 1, 3]], [np.zeros((2, 2)), [[1.0, 0.5], [0.0, 1.0]], np.diag([2.0, 3.0])],
+                                   atol=1e-12)
+        assert np.isnan(got[2]).all()
 
 
 # -- hessenberg, qr_multiply, eigh_tridiagonal -------------------------------------------------------
