@@ -271,7 +271,7 @@ def correlate2d(in1: ArrayLike, in2: ArrayLike, mode: str = "full", boundary: st
 def _cosine_sum(m: int, coefficients: tuple[float, ...]) -> np.ndarray:
     """The symmetric window ``sum_k (-1)**k a_k cos(2 pi k n / (m - 1))`` of length ``m``."""
     phase = np.linspace(0.0, 2.0 * np.pi, m)  # host-data: a window is a constant of the call
-    return sum((-1) ** k * a * np.cos(k * phase) for k, a in enumerate(coefficients))
+    return sum((-1) ** k * a * np.cos(k * phase) for k, a in enumerate(coefficients))  # host-data: window
 
 
 def _triangle(m: int) -> np.ndarray:
@@ -283,15 +283,21 @@ def _triangle(m: int) -> np.ndarray:
     return np.concatenate([half, half[-2::-1]])  # host-data: as above
 
 
+def _kaiser(m: int, beta: float) -> np.ndarray:
+    edge = np.maximum(1 - np.linspace(-1.0, 1.0, m) ** 2, 0)  # host-data: a window
+    return np.i0(beta * np.sqrt(edge)) / np.i0(beta)  # host-data: a window
+
+
 def _tukey(m: int, alpha: float) -> np.ndarray:
     if alpha <= 0:
         return np.ones(m)  # host-data: a window is a constant of the call
     if alpha >= 1:
         return _cosine_sum(m, (0.5, 0.5))
     n = np.arange(m)  # host-data: as above
-    width = int(np.floor(alpha * (m - 1) / 2.0))
-    ramp = 0.5 * (1 + np.cos(np.pi * (-1 + 2.0 * n[:width + 1] / alpha / (m - 1))))
-    tail = 0.5 * (1 + np.cos(np.pi * (-2.0 / alpha + 1 + 2.0 * n[m - width - 1:] / alpha / (m - 1))))
+    width = int(np.floor(alpha * (m - 1) / 2.0))  # host-data: a window's shape
+    ramp = 0.5 * (1 + np.cos(np.pi * (-1 + 2.0 * n[:width + 1] / alpha / (m - 1))))  # host-data: a window
+    tail_phase = np.pi * (-2.0 / alpha + 1 + 2.0 * n[m - width - 1:] / alpha / (m - 1))
+    tail = 0.5 * (1 + np.cos(tail_phase))  # host-data: a window
     return np.concatenate([ramp, np.ones(m - 2 * width - 2), tail])  # host-data: as above
 
 
@@ -303,8 +309,7 @@ _WINDOWS: dict[str, Callable[..., np.ndarray]] = {
     "triang": _triangle,
     "boxcar": np.ones,
     "tukey": _tukey,
-    "kaiser": lambda m, beta: np.i0(beta * np.sqrt(np.maximum(1 - np.linspace(-1.0, 1.0, m) ** 2, 0)))
-    / np.i0(beta),  # host-data: a constant window
+    "kaiser": _kaiser,
     "gaussian": lambda m, std: np.exp(-0.5 * ((np.arange(m) - (m - 1) / 2.0) / std) ** 2),  # host-data: as above
 }
 _ALIASES = {"hann_periodic": "hann", "hanning": "hann", "han": "hann", "ones": "boxcar", "rect": "boxcar",
@@ -480,7 +485,7 @@ def _spectral(x: ArrayLike, y: ArrayLike | None, fs: ArrayLike, window: Any, npe
     length = signals[0].shape[-1]
 
     if host_win is not None:  # Python numbers, weakly typed: a float32 signal stays float32
-        squares, total = float(np.sum(host_win * host_win)), float(np.sum(host_win))
+        squares, total = float(np.sum(host_win * host_win)), float(np.sum(host_win))  # host-data: window
     else:
         squares, total = fnp.sum(win * fnp.conj(win)), fnp.sum(win)
     scale: Any = 1.0 / (fs * squares) if scaling == "density" else 1.0 / (total * total)
@@ -594,7 +599,7 @@ def csd(x: ArrayLike, y: ArrayLike | None, fs: ArrayLike = 1.0, window: str | tu
         if average == "mean":
             return freqs, fnp.mean(pxy, axis=-1)
         even = np.arange(2.0, count, 2)  # host-data: the median's bias, a constant of the count
-        bias = 1 + float(np.sum(1.0 / (even + 1) - 1.0 / even))
+        bias = 1 + float(np.sum(1.0 / (even + 1) - 1.0 / even))  # host-data: the median's bias
         if pxy.dtype.kind == "c":
             median = fnp.median(fnp.real(pxy), axis=-1) + 1j * fnp.median(fnp.imag(pxy), axis=-1)
         else:
@@ -707,7 +712,7 @@ def istft(Zxx: ArrayLike, fs: ArrayLike = 1.0, window: str | tuple | ArrayLike =
         for k in range(count):
             norm_host[k * step:k * step + nperseg] += host * host
         norm_host = norm_host[half:norm_host.shape[0] - half]
-        if not np.all(norm_host > 1e-10):
+        if not np.all(norm_host > 1e-10):  # host-data: the window's host copy
             warnings.warn("istft: the window does not satisfy the NOLA condition, the STFT may not be invertible"
                           + ("" if boundary else " (possibly because boundary=False)"), stacklevel=2)
         norm: Any = placed_like(norm_host, z)

@@ -96,7 +96,7 @@ class gaussian_kde:
             factor = (self.neff * (d + 2) / 4.0) ** (-1.0 / (d + 4))
         elif callable(bw_method):
             factor = bw_method(self)
-        elif isinstance(bw_method, str) or np.ndim(bw_method) != 0:
+        elif isinstance(bw_method, str) or np.ndim(bw_method) != 0:  # host-metadata: the argument's rank
             raise ValueError(f"gaussian_kde: bw_method must be 'scott', 'silverman', a number or a function, "
                              f"got {bw_method!r}")
         else:
@@ -235,7 +235,7 @@ class gaussian_kde:
             raise ValueError(f"gaussian_kde.integrate_box_1d takes a one-dimensional estimate, this one has "
                              f"{self.d} dimensions")
         lo, hi = operand(low), operand(high)
-        if np.ndim(lo) != 0 or np.ndim(hi) != 0:
+        if np.ndim(lo) != 0 or np.ndim(hi) != 0:  # host-metadata: the argument's rank
             raise ValueError("gaussian_kde.integrate_box_1d: low and high must be scalars")
         sigma = fnp.sqrt(self.covariance[0, 0])
         upper = _special.ndtr((hi - self.dataset[0]) / sigma)
