@@ -47,10 +47,11 @@ def map_with_path(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: I
     """Like ``map``, but ``f`` also receives each leaf's key path as its first argument.
 
     Args:
-        f: called as ``f(key_path, leaf, *corresponding_leaves_of_rest)``.
+        f: called as ``f(key_path, leaf, *corresponding_subtrees_of_rest)``.
         tree: the first pytree; the result has its structure.
-        *rest: more pytrees with exactly the structure of ``tree``.
-        is_leaf: optional predicate marking subtrees to treat as leaves (applied to all).
+        *rest: more pytrees with the structure of ``tree``, or deeper ones that it is a
+            prefix of (as in ``map``).
+        is_leaf: optional predicate marking subtrees of ``tree`` to treat as leaves.
 
     Returns:
         A pytree of ``tree``'s structure holding ``f``'s results.

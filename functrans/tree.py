@@ -843,13 +843,18 @@ def _unlink(entry: tuple) -> KeyPath:
 
 
 def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = None) -> PyTree:
-    """Apply ``f`` to the leaves of one or more pytrees of the same structure.
+    """Apply ``f`` to the leaves of a pytree, and to what other pytrees hold at the same places.
+
+    As JAX's ``tree_map``: each of ``rest`` must have the containers of ``tree`` down to its
+    leaves, and may be deeper below them; at each leaf of ``tree``, ``f`` receives the whole
+    subtree that each of ``rest`` holds there.
 
     Args:
-        f: called as ``f(leaf, *corresponding_leaves_of_rest)``.
+        f: called as ``f(leaf, *corresponding_subtrees_of_rest)``.
         tree: the first pytree; the result has its structure.
-        *rest: more pytrees with exactly the structure of ``tree``.
-        is_leaf: optional predicate marking subtrees to treat as leaves (applied to all).
+        *rest: more pytrees with the structure of ``tree``, or deeper ones that it is a
+            prefix of.
+        is_leaf: optional predicate marking subtrees of ``tree`` to treat as leaves.
 
     Returns:
         A pytree of ``tree``'s structure holding ``f``'s results.
@@ -860,6 +865,8 @@ def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = No
     Example:
         >>> map(lambda p, g: p - 0.5 * g, {'w': 1.0, 'b': 2.0}, {'w': 2.0, 'b': 2.0})
         {'b': 1.0, 'w': 0.0}
+        >>> map(lambda x, pair: x * pair[0] + pair[1], [1.0, 2.0], [(10.0, 1.0), (100.0, 2.0)])
+        [11.0, 202.0]
     """
     leaves_, treedef = flatten(tree, is_leaf)
     if not rest:
@@ -870,24 +877,79 @@ def map(f: Callable[..., Any], tree: PyTree, *rest: PyTree, is_leaf: IsLeaf = No
 
 def _corresponding_leaves(leaves_: list, treedef: TreeDef, rest: Sequence[PyTree], is_leaf: IsLeaf,
                          fn: str) -> list[list]:
-    """``[leaves_, leaves of rest[0], ...]``, each of ``rest`` checked to have the structure
-    ``treedef`` (the first tree's): the leaves that ``fn`` (``map`` and its variants) applies
-    its function to together."""
+    """``[leaves_, parts of rest[0], ...]``: the values that ``fn`` (``map`` and its variants)
+    applies its function to together. Each of ``rest`` must have the first tree's structure
+    ``treedef`` down to its leaves and may go deeper below them, as in JAX: at each leaf of
+    the first tree it contributes its whole subtree there."""
     all_leaves = [leaves_]
     for i, other in enumerate(rest):
         other_leaves, other_def = flatten(other, is_leaf)
-        if other_def != treedef:
-            raise _mismatch_error(
-                (leaves_, treedef),
-                (other_leaves, other_def),
-                ("the first tree", f"rest[{i}]"),
-                f"{fn} applies f to corresponding leaves, so every tree must "
-                "have the structure of the first: the same containers, dict keys and "
-                f"lengths, with leaves in the same places. Change rest[{i}] {{where}} to match "
-                "the first tree, or map over a part that both trees share.",
-            )
+        if other_def != treedef:  # deeper than the first tree, or a real mismatch
+            other_leaves = _flatten_up_to(treedef, other, (leaves_, treedef), f"rest[{i}]", fn)
         all_leaves.append(other_leaves)
     return all_leaves
+
+
+def _flatten_up_to(treedef: TreeDef, other: PyTree, first: tuple, name: str, fn: str) -> list:
+    """The subtrees of ``other`` at the leaves of ``treedef``, left to right.
+
+    ``other`` must have the nodes of ``treedef`` (same types, keys, lengths and aux data)
+    wherever ``treedef`` has a node; where ``treedef`` has a leaf, ``other`` may hold any
+    subtree. As JAX's ``flatten_up_to``, ``is_leaf`` plays no part: ``other`` is split only
+    where the first tree is. ``first`` is the first tree's ``(leaves, treedef)``, for the
+    error message.
+    """
+    out: list = []
+    stack: list = [(_ROOT, _nest(treedef._postorder()), other)]
+    while stack:
+        link, (node, children), sub = stack.pop()
+        if node is None:
+            out.append(sub)
+            continue
+        kind, aux, n = node
+        found = _node_of(sub)
+        if found is None or found[:3] != node:
+            path = keystr(_unlink(link))
+            where = f"at {path}" if path else "at the root"
+            desc_a = _describe(node, None)
+            desc_b = _describe(None if found is None else found[:3], sub)
+            message = f"tree structure mismatch {where}: {desc_a} vs {desc_b} (the first tree vs {name})"
+            if found is not None and kind is dict and found[0] is dict:
+                only_a = [k for k in aux if k not in found[1]]
+                only_b = [k for k in found[1] if k not in aux]
+                message += f"; keys only in the first tree: {only_a}, only in {name}: {only_b}"
+            raise TreeStructureError(
+                f"{message}.\n{fn} applies f to the leaves of the first tree together with "
+                f"what the other trees hold at the same place, so every tree must have the "
+                f"containers of the first (the same types, dict keys and lengths) down to its "
+                f"leaves; below a leaf of the first tree, another tree may hold any subtree. "
+                f"Change {name} {where} to match the first tree, or map over a part that both "
+                f"trees share."
+            )
+        keys = _child_keys(node)
+        stack.extend(reversed([((key, link), child, x) for key, child, x in zip(keys, children, found[3])]))
+    return out
+
+
+def _node_of(x: Any) -> tuple | None:
+    """``(kind, aux, num_children, children)`` of one node as ``flatten`` splits it, or
+    None for a leaf."""
+    t = type(x)
+    if t is dict:
+        keys = _sorted_keys(x)
+        return (dict, keys, len(keys), [x[k] for k in keys])
+    if t is list or t is tuple:
+        return (t, None, len(x), list(x))
+    if x is None:
+        return (_NoneType, None, 0, [])
+    node_type = _registry.get(t)
+    if node_type is None and issubclass(t, tuple):
+        node_type = _namedtuple_node(t)
+    if node_type is None:
+        return None
+    children, aux = node_type.flatten(x)
+    children = list(children)
+    return (t, aux, len(children), children)
 
 
 def assert_same_structure(

@@ -133,12 +133,18 @@ def test_mismatch_names_the_changed_leaf(t, pick):
     other = treedef.unflatten(changed)
     where = f"at {tree.keystr(path)}" if path else "at the root"
     expected = (
-        f"tree structure mismatch {where}: a leaf ({type(leaves[i]).__name__}) "
-        "vs tuple of length 2"
+        f"tree structure mismatch {where}: tuple of length 2 "
+        f"vs a leaf ({type(leaves[i]).__name__})"
     )
     with pytest.raises(TreeStructureError) as info:
-        tree.map(lambda a, b: a, t, other)
+        tree.map(lambda a, b: a, other, t)
     assert str(info.value).startswith(expected)
+    # The other way round, t is a prefix of other: f receives other's subtree at the leaf.
+    calls: list = []
+    out = tree.map(lambda a, b: calls.append((a, b)) or len(calls), t, other)
+    assert tree.leaves(out) == list(range(1, len(leaves) + 1))
+    assert [a for a, _ in calls] == leaves
+    assert [b for _, b in calls] == changed  # the tuple arrives whole at leaf i
 
 
 # ----------------------------------------------------------------------------------------
@@ -465,7 +471,7 @@ def test_mismatch_between_kinds():
         ([1, 2], (1, 2), "at the root: list of length 2 vs tuple of length 2"),
         ({"p": Point(1, 2)}, {"p": (1, 2)}, "at ['p']: namedtuple Point vs tuple of length 2"),
         ([None], [1], "at [0]: None vs a leaf (int)"),
-        ([np.ones(2)], [[1]], "at [0]: a leaf (ndarray) vs list of length 1"),
+        ([[1]], [np.ones(2)], "at [0]: list of length 1 vs a leaf (ndarray)"),
     ]
     for a, b, expected in cases:
         with pytest.raises(TreeStructureError) as info:
@@ -547,9 +553,11 @@ def test_deeply_nested_dicts_and_deep_mismatch():
         a, b = {"k": a}, {"k": b}
     assert tree.leaves(a) == [1]
     with pytest.raises(TreeStructureError) as info:
-        tree.map(lambda x, y: x, a, b)
-    expected = "tree structure mismatch at " + "['k']" * DEEP + ": a leaf (int) vs tuple"
+        tree.map(lambda x, y: x, b, a)
+    expected = "tree structure mismatch at " + "['k']" * DEEP + ": tuple of length 2 vs a leaf (int)"
     assert str(info.value).startswith(expected)
+    assert tree.leaves(tree.map(lambda x, y: [x, y], a, b), is_leaf=lambda x: type(x) is list) \
+        == [[1, (1, 2)]]
 
 
 # ----------------------------------------------------------------------------------------
@@ -561,3 +569,19 @@ def test_docstring_examples_run():
     results = doctest.testmod(functrans.tree, optionflags=doctest.ELLIPSIS)
     assert results.attempted >= 20
     assert results.failed == 0
+
+
+def test_map_over_trees_that_the_first_is_a_prefix_of():
+    # JAX's tree_map: at each leaf of the first tree, f receives the others' whole subtrees
+    # there, None included; the first tree's containers must still all be matched.
+    assert tree.map(lambda x, y: (x, y), [1], [None]) == [(1, None)]
+    assert tree.map(lambda x, y, z: (x, y, z), [1, 2], [(1, 2), 3], [4, [5]]) == [(1, (1, 2), 4), (2, 3, [5])]
+    assert tree.map(lambda x, y: x * y[0] + y[1], {"w": 2.0, "b": 3.0}, {"w": (10.0, 1.0), "b": (0.5, 0.25)}) \
+        == {"b": 1.75, "w": 21.0}
+    # is_leaf applies to the first tree only: the others are split where the first is.
+    out = tree.map(lambda x, y: (x, y), {"a": (1, 2)}, {"a": ((1, 2), 3)}, is_leaf=lambda x: isinstance(x, tuple))
+    assert out == {"a": ((1, 2), ((1, 2), 3))}
+    with pytest.raises(TreeStructureError, match=r"at \[1\]: None vs tuple of length 0"):
+        tree.map(lambda x, y: x, [1, None], [2, ()])
+    with pytest.raises(TreeStructureError, match=r"at the root: dict with keys \['a'\] vs dict with keys \['a', 'c'\]"):
+        tree.map(lambda x, y: x, {"a": 1}, {"a": (1, 2), "c": 2})

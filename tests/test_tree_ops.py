@@ -52,7 +52,13 @@ def test_map_with_path_passes_each_leafs_own_path(t):
 
 def test_map_with_path_names_the_mismatch():
     with pytest.raises(TreeStructureError, match=r"\['b'\].*rest\[0\]"):
-        tree.map_with_path(lambda p, x, y: x, {"a": 1, "b": 2}, {"a": 1, "b": (2, 3)})
+        tree.map_with_path(lambda p, x, y: x, {"a": 1, "b": (2, 3)}, {"a": 1, "b": 2})
+
+
+def test_map_with_path_passes_the_subtree_of_a_deeper_tree():
+    # As JAX: the first tree is a prefix of the second, whose subtree at each leaf is passed.
+    out = tree.map_with_path(lambda p, x, y: (tree.keystr(p), x, y), {"a": 1, "b": 2}, {"a": 1, "b": (2, [3])})
+    assert out == {"a": ("['a']", 1, 1), "b": ("['b']", 2, (2, [3]))}
 
 
 def test_map_with_path_respects_is_leaf():
