@@ -62,8 +62,10 @@ class custom_jvp:
 
     Args:
         fun: the function; its arguments and output are arrays or pytrees of them.
-        nondiff_argnums: positions of arguments that are not arrays (functions, ints,
-            settings); the rule receives them first: ``rule(*nondiff_args, primals, tangents)``.
+        nondiff_argnums: positions of arguments that are not differentiated (functions,
+            ints, settings, or arrays that do not depend on the variable being
+            differentiated; they may be batched by ``vmap`` or staged by ``jit``); the rule
+            receives them first: ``rule(*nondiff_args, primals, tangents)``.
 
     Example:
         >>> import numpy as np, functrans as ft, functrans.numpy as fnp
@@ -110,7 +112,7 @@ class custom_jvp:
         if not kwargs and all(type(a) in _PLAIN for a in args):
             return self.fun(*args)  # the fast path: plain arrays, nothing to differentiate
         args = _resolve_args(self.fun, args, kwargs)
-        call = CustomCall(self, args, name)
+        call = CustomCall(self, args, name, traced_nondiff=True)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
         outs = custom_jvp_call_p.bind(*map(as_array, call.leaves), call=JVPCall(call))

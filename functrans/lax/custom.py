@@ -40,25 +40,39 @@ class CustomCall(FlatFun):
     be the same for the function and every rule.
 
     ``rules`` is the user's ``custom_jvp``/``custom_vjp`` object (``fun``, ``nondiff_argnums``
-    and its rules).
+    and its rules). A ``custom_jvp`` argument in ``nondiff_argnums`` that holds a traced
+    array (a value batched by ``vmap``, an input of ``jit``) is taken into ``leaves`` too, so
+    that the transformations see it; ``split`` hands it to the rule among the
+    non-differentiable arguments, and the JVP rule refuses a tangent for it.
     """
 
-    __slots__ = ("rules", "static")
+    __slots__ = ("rules", "static", "diff", "nondiff_leaf")
 
-    def __init__(self, rules: Any, args: Sequence, name: str):
+    def __init__(self, rules: Any, args: Sequence, name: str, traced_nondiff: bool = False):
         nondiff = rules.nondiff_argnums
-        for i in nondiff:
-            if any(isinstance(leaf, Tracer) for leaf in tree.leaves(args[i])):
-                raise errors.CustomRuleError(
-                    f"{name}: argument {i} is listed in nondiff_argnums but holds a traced array. "
-                    "nondiff_argnums is for values that are not arrays (functions, ints, "
-                    "settings); pass arrays as ordinary arguments (their derivative may be "
-                    "ignored by the rule)."
-                )
-        super().__init__(rules.fun, args, argnums=[i for i in range(len(args)) if i not in nondiff],
-                         name=name)
+        traced = [i for i in nondiff if any(isinstance(leaf, Tracer) for leaf in tree.leaves(args[i]))]
+        if traced and not traced_nondiff:
+            raise errors.CustomRuleError(
+                f"{name}: argument {traced[0]} is listed in nondiff_argnums but holds a traced "
+                "array (a value batched by vmap, an input of jit, or a variable of grad). A "
+                "custom_vjp's nondiff_argnums is for values that are not arrays (functions, "
+                "ints, settings), as in JAX. Make the array an ordinary argument, and have bwd "
+                "return None as its cotangent if its derivative is not wanted."
+            )
+        self.diff = [i for i in range(len(args)) if i not in nondiff]
+        super().__init__(rules.fun, args, argnums=sorted(self.diff + traced), name=name)
         self.rules = rules
         self.static = [args[i] for i in nondiff]
+        # per leaf: whether it belongs to an argument in nondiff_argnums (a traced one)
+        self.nondiff_leaf = [i in traced for i, (_, n) in zip(self.argnums, self._arg_trees) for _ in range(n)]
+
+    def split(self, leaves: Sequence) -> tuple[list, tuple]:
+        """The arguments in ``nondiff_argnums`` (in order) and the others (a tuple), with the
+        values in ``leaves`` put in place."""
+        if not self.nondiff_leaf or not any(self.nondiff_leaf):
+            return self.static, self.unflatten(leaves)
+        args = self.args_of(leaves)
+        return [args[i] for i in self.rules.nondiff_argnums], tuple(args[i] for i in self.diff)
 
     def flat_out(self, out: Any, what: str) -> list:
         """The leaves of ``out``, checked to have the structure of the function's output."""
@@ -109,7 +123,7 @@ def _output_labels(call: CustomCall, outs: Sequence) -> Callable[[], list[str]]:
 
 
 def _argument_labels(call: CustomCall) -> list[str]:
-    """``argument i['key'][0]`` for every differentiable leaf, in the order of ``leaves``."""
+    """``argument i['key'][0]`` for every leaf, in the order of ``leaves``."""
     labels = []
     for i, arg in zip(call.argnums, call.unflatten(call.leaves)):
         labels.extend(f"argument {i}{tree.keystr(path)}" for path, _ in tree.flatten_with_path(arg)[0])
@@ -147,11 +161,12 @@ class JVPCall:
     def _jvp_flat(self, primals, tangents, zero_flags=()):
         call = self.call
         rules = call.rules
-        p_dyn, t_dyn = call.unflatten(primals), call.unflatten(tangents)
+        (static, p_dyn), (_, t_dyn) = call.split(primals), call.split(tangents)
         with named_scope(call.name):
             if rules.jvp is per_argument_rule:
-                return self._per_argument_jvp(primals, p_dyn, t_dyn, zero_flags)
-            result = rules.jvp(*call.static, tuple(p_dyn), tuple(t_dyn))
+                flags = call.split(zero_flags)[1] if zero_flags else [False] * len(p_dyn)
+                return self._per_argument_jvp(primals, p_dyn, t_dyn, flags)
+            result = rules.jvp(*static, tuple(p_dyn), tuple(t_dyn))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise errors.CustomRuleError(
                 f"{call.name}: the JVP rule must return a pair (primal_out, tangent_out), but it "
@@ -168,11 +183,9 @@ class JVPCall:
         call = self.call
         outs = call.flat_out(call.rules(*call.args_of(primals)), "the output")
         out = call.out_tree.unflatten(outs)
-        flags = iter(zero_flags or [False] * len(primals))
         total = None
-        for rule, p, t in zip(call.rules.jvps, p_dyn, t_dyn):
-            arg_flags = [next(flags) for _ in tree.leaves(p)]  # consume one flag per leaf
-            if rule is None or all(arg_flags):
+        for rule, t, arg_flags in zip(call.rules.jvps, t_dyn, zero_flags):
+            if rule is None or all(tree.leaves(arg_flags)):
                 continue
             part = call.flat_out(rule(t, out, *p_dyn), "a defjvps rule's output")
             total = part if total is None else [a + b for a, b in zip(total, part)]
@@ -187,6 +200,15 @@ class JVPCall:
 
 def _custom_jvp_call_jvp(primals, tangents, *, call):
     zero_flags = [t is zero for t in tangents]
+    for i, (nondiff, is_zero) in enumerate(zip(call.call.nondiff_leaf, zero_flags)):
+        if nondiff and not is_zero:
+            raise errors.CustomRuleError(
+                f"{call.call.name}: {_argument_labels(call.call)[i]} is listed in nondiff_argnums, but it depends on "
+                "the variable being differentiated, and the rule gives no derivative for it. "
+                "Make it an ordinary argument (its tangent then reaches the rule), or pass "
+                "functrans.lax.stop_gradient(value) to mean that its derivative is zero (JAX "
+                "applies stop_gradient to nondiff_argnums silently)."
+            )
     tangents = [_zeros_like(p) if t is zero else t for p, t in zip(primals, tangents)]
     return call.jvp_flat(primals, tangents, zero_flags)
 

@@ -2,6 +2,7 @@
 where they apply, they compose with vmap, and misuse is explained."""
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
@@ -93,6 +94,52 @@ def test_defjvps_pytrees_and_nondiff_argnums():
     apply = ft.custom_jvp(apply.fun, nondiff_argnums=(0,))
     apply.defjvp(apply_jvp)
     np.testing.assert_allclose(ft.grad(lambda x: apply(fnp.sin, x))(1.0), 10.0)
+
+
+def test_custom_jvp_takes_a_traced_array_in_nondiff_argnums():
+    # As in JAX, a value batched by vmap or staged by jit may sit in nondiff_argnums; the
+    # rule receives it there. The rule is 3 times the true derivative, to show it is used.
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(0, 2))
+    def scaled(fn, x, s):
+        return fn(x) * s["a"] + s["b"]
+
+    @scaled.defjvp
+    def _(fn, s, primals, tangents):
+        (x,), (t,) = primals, tangents
+        return scaled(fn, x, s), 3.0 * fnp.cos(x) * s["a"] * t
+
+    x, a, b = np.array([0.3, 0.7]), np.array([2.0, 3.0]), np.array([1.0, -1.0])
+    f = lambda x, a, b: scaled(fnp.sin, x, {"a": a, "b": b})
+    expected = 3.0 * np.cos(x) * a
+    np.testing.assert_allclose(ft.vmap(f)(x, a, b), np.sin(x) * a + b, rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(ft.grad(f))(x, a, b), expected, rtol=1e-15)
+    np.testing.assert_allclose(ft.jit(ft.vmap(ft.grad(f)))(x, a, b), expected, rtol=1e-15)
+    np.testing.assert_allclose(ft.grad(lambda x: fnp.sum(ft.vmap(f)(x, a, b)))(x), expected, rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(ft.jacfwd(f))(x, a, b), expected, rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(ft.grad(f), in_axes=(None, 0, None))(0.3, a, 1.0),
+                               3.0 * np.cos(0.3) * a, rtol=1e-15)
+    np.testing.assert_allclose(ft.grad(ft.jit(f))(0.3, 2.0, 1.0), 6.0 * np.cos(0.3), rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(ft.grad(ft.grad(f)))(x, a, b), -3.0 * np.sin(x) * a, rtol=1e-15)
+    # Its derivative is not the rule's to give: zero when asked for with stop_gradient ...
+    assert ft.grad(lambda a: f(0.3, ft.lax.stop_gradient(a), 1.0))(2.0) == 0.0
+    # ... and an error, not JAX's silent zero, when it depends on the variable.
+    with pytest.raises(errors.CustomRuleError, match=r"argument 2\['a'\] is listed in nondiff_argnums, "
+                       r"but it depends on the variable being differentiated.*stop_gradient"):
+        ft.grad(lambda a: f(0.3, a, 1.0))(2.0)
+
+
+def test_custom_vjp_refuses_a_traced_array_in_nondiff_argnums_naming_the_fix():
+    @functools.partial(ft.custom_vjp, nondiff_argnums=(1,))
+    def f(x, s):
+        return fnp.sin(x) * s
+
+    f.defvjp(lambda x, s: (f(x, s), fnp.cos(x)), lambda s, c, g: (g * c * s,))
+    assert ft.grad(f)(0.3, 2.0) == pytest.approx(2.0 * np.cos(0.3), rel=1e-15)
+    message = r"argument 1 is listed in nondiff_argnums but holds a traced array.*Make the array an ordinary argument"
+    with pytest.raises(errors.CustomRuleError, match=message):
+        ft.vmap(ft.grad(f))(np.array([0.3, 0.7]), np.array([2.0, 3.0]))
+    with pytest.raises(errors.CustomRuleError, match=message):
+        ft.jit(f)(0.3, 2.0)
 
 
 def test_custom_jvp_errors():
