@@ -26,7 +26,7 @@ from functrans.core.primitive import Primitive
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.lax._body import batched, output_avals
-from functrans.primitives import full_like_p
+from functrans.primitives import full_like_p, mul_p
 from functrans.primitives._define import batch_size, bdim_at_front
 
 # =============================================================================================
@@ -317,8 +317,10 @@ class VJPCall:
         for i in given:  # a Python scalar is weakly typed: made the argument's dtype
             if type(flat[i]) in PY_SCALARS:
                 like = call.leaves[i]  # (a value of the finished forward pass: not bound)
-                flat[i] = full_like_p.bind(cts[0], fill_value=flat[i], shape=tuple(shape_of(like)),
-                                           dtype=dtype_of(like))
+                ones = full_like_p.bind(cts[0], fill_value=1, shape=tuple(shape_of(like)), dtype=dtype_of(like))
+                # as ones times the number, it is what bwd returning ``ct * number`` gives: a
+                # NumPy scalar, not a 0-d array, for a scalar argument
+                flat[i] = mul_p.bind(ones, flat[i])
         return flat
 
     def __repr__(self) -> str:

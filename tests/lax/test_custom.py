@@ -412,3 +412,17 @@ def test_custom_gradient_takes_the_rule_from_the_function_in_every_mode():
         ft.grad(ft.custom_gradient(lambda x: (x * 2, lambda ct: ct * 2)))(1.0)
     with pytest.raises(errors.CustomRuleError, match=r"must return a pair \(output, vjp_fn\)"):
         ft.grad(ft.custom_gradient(lambda x: x * 2))(1.0)
+
+
+def test_custom_vjp_bwd_returning_a_python_number_gives_what_plain_grad_gives():
+    @ft.custom_vjp
+    def f(x):
+        return x * 2.0
+
+    f.defvjp(lambda x: (f(x), None), lambda _, ct: (3.0,))
+    plain = lambda x: fnp.sum(x * 3.0)
+    for x in [2.0, np.float32(2.0), np.array(2.0), np.array(2.0, np.float32)]:
+        for transform in (ft.grad, lambda g: ft.jit(ft.grad(g))):
+            got, expected = transform(lambda x: fnp.sum(f(x)))(x), transform(plain)(x)
+            assert type(got) is type(expected) and got.dtype == expected.dtype, (x, got, expected)
+            np.testing.assert_array_equal(got, np.full(np.shape(x), 3.0))
