@@ -317,7 +317,7 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
                     f"{tuple(ct.shape)}, but the output has shape {tuple(shape_of(o))}. Pass a "
                     "cotangent shaped like the output (for example fnp.ones_like(out))."
                 )
-            check_cotangent_dtype(name, functools.partial(_cotangent_for, out_tree, i), ct, o)
+            ct = check_cotangent_dtype(name, functools.partial(_cotangent_for, out_tree, i), ct, o)
             checked.append(ct)
         with named_scope(name):
             cts = transpose_program(program, checked)

@@ -15,7 +15,7 @@ from functrans._abstract import PY_SCALARS, SCALARS, dtype_of, shape_of
 from functrans.backend import HOST_TYPES, backend_of
 from functrans.core.trace import Tracer
 from functrans.interpreters.jvp import JVPTracer
-from functrans.primitives import full_like_p
+from functrans.primitives import convert_element_type_p, full_like_p
 
 # NumPy's real floating scalar types: a scalar output of grad needs no further check
 _REAL_SCALARS = frozenset({np.dtype(code).type for code in np.typecodes["Float"]})
@@ -324,7 +324,7 @@ def checked_tangents(name: str, root: str, values: Any, treedef: Any, like_leave
                 f"{name}: {root}{leaf_path(treedef, i)} has shape {tuple(value.shape)}, but it must "
                 f"have shape {tuple(shape_of(like))} (that of the value it stands beside)."
             )
-        check_cotangent_dtype(name, functools.partial(_rooted_path, root, treedef, i), value, like)
+        value = check_cotangent_dtype(name, functools.partial(_rooted_path, root, treedef, i), value, like)
         if same_dtype and value.dtype != dtype_of(like) and dtype_of(like).kind in "fc":
             raise errors.TangentMismatchError(
                 f"{name}: {root}{leaf_path(treedef, i)} has dtype {value.dtype}, but the primal "
@@ -339,12 +339,14 @@ def _rooted_path(root: str, treedef: Any, i: int) -> str:
     return f"{root}{leaf_path(treedef, i)}"
 
 
-def check_cotangent_dtype(name: str, where: Callable[[], str], value: Any, like: Any) -> None:
+def check_cotangent_dtype(name: str, where: Callable[[], str], value: Any, like: Any) -> Any:
     """A (co)tangent must have the dtype of the float or complex value it stands beside (as
     JAX requires): a complex one for a real value would have its imaginary part dropped, one
     of another precision would change the derivative's dtype. Refuse it, naming the leaf
     (``where()``, only called then) and both dtypes. A real one of a complex value's
-    precision passes: it is the complex value with a zero imaginary part."""
+    precision passes: it is the complex value with a zero imaginary part, and is returned
+    made complex (so that every cotangent of a transposed program has its variable's
+    dtype); any other passing value is returned as it is."""
     dtype, like_dtype = dtype_of(value), dtype_of(like)
     if dtype.kind == "c" and like_dtype.kind != "c":
         raise errors.TangentMismatchError(
@@ -360,3 +362,6 @@ def check_cotangent_dtype(name: str, where: Callable[[], str], value: Any, like:
             f"{like_dtype}; a (co)tangent of another dtype would change the derivative's dtype "
             f"or precision. Pass it in {like_dtype} (convert it with .astype({like_dtype}))."
         )
+    if dtype != like_dtype and like_dtype.kind == "c":
+        return convert_element_type_p.bind(value, new_dtype=like_dtype)
+    return value

@@ -25,9 +25,9 @@ _add = add_p.bind
 _mul = mul_p.bind
 
 # NumPy arrays and scalars and Python numbers: values the walk may add and multiply itself;
-# the dtype of a NumPy scalar by its type (its ``.dtype`` costs more than the lookup).
+# NumPy arrays and scalars: the cotangents it may pass to them.
 _HOST = frozenset(HOST_TYPES - {str, type(None)})
-_SCALAR_DTYPES = {np.dtype(code).type: np.dtype(code) for code in np.typecodes["All"]}
+_NUMPY_VALUES = frozenset({np.ndarray} | {np.dtype(code).type for code in np.typecodes["All"]})
 # Whether the walk may do the work of the common equations itself (see ``_walk_backwards``):
 # not while debug_nans is on, whose checked implementations must see every operation.
 _inline = True
@@ -67,8 +67,7 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
     var_type = Var
     add = _add
     host = _HOST
-    scalar_dtypes = _SCALAR_DTYPES
-    ndarray = np.ndarray
+    numpy_values = _NUMPY_VALUES
     inline = _inline
     tracer = Tracer
     mul = _mul
@@ -107,10 +106,11 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
             # constant (every unary JVP rule, and mul by a constant), divided by one (log's
             # rule, a mean), negated (a difference), and the sum of two tangents (summed back
             # to the shape of one that broadcast); each only where the linear input has the
-            # output's dtype, so that no conversion is needed.
-            if inline and (prim is mul_p or prim is add_p or prim is div_p or prim is neg_p) and (
-                    scalar_dtypes.get(type(ct), None) is out.dtype
-                    or type(ct) is ndarray and ct.dtype is out.dtype):
+            # output's dtype, so that no conversion is needed. (The cotangent has the
+            # output's dtype: vjp and linear_transpose give each output's cotangent its
+            # output's dtype, and every transpose rule its input's.)
+            if inline and (prim is mul_p or prim is add_p or prim is div_p or prim is neg_p) \
+                    and type(ct) in numpy_values:
                 if prim is mul_p:
                     x, y = args
                     if type(y) in host:
