@@ -16,6 +16,7 @@ DOCS = pathlib.Path(__file__).resolve().parent
 #: module -> the page of docs/api/ that must render it and list each of its public names
 API_PAGES = {
     "functrans": "functrans.md",
+    "functrans.checkpoint_policies": "functrans.md",
     "functrans.numpy": "numpy.md",
     "functrans.numpy.linalg": "numpy.md",
     "functrans.numpy.fft": "numpy.md",

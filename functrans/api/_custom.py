@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from functrans import errors
+from functrans import errors, tree
 from functrans.api._checks import as_array
 from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.trace import Tracer
-from functrans.lax.checkpoint import checkpoint_apply
+from functrans.lax.checkpoint import checkpoint_apply, checkpoint_apply_with_policy, name_p
 from functrans.lax.custom import (
     CustomCall,
     JVPCall,
@@ -231,7 +231,8 @@ def custom_gradient(fun: Callable) -> Callable:
     return wrapped
 
 
-def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = ()) -> Callable:
+def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
+               policy: Callable[..., bool] | None = None) -> Callable:
     """``fun`` with its intermediate values recomputed in the backward pass instead of stored.
 
     The values are the same, and so are all derivatives; only reverse mode changes: it keeps
@@ -253,6 +254,13 @@ def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = ()) -> Ca
         static_argnums: positions of arguments that are not arrays (a string, a function, a
             setting): they are passed to ``fun`` as they are, not as inputs of the call.
             Negative positions count from the end of the call's positional arguments.
+        policy: which values to save rather than recompute, as JAX's: a function
+            ``policy(prim, *args, **params) -> bool`` of each primitive the call applies,
+            such as those of ``functrans.checkpoint_policies`` (``dots_saveable``,
+            ``save_only_these_names`` with ``checkpoint_name``, ...). A saved primitive is
+            computed once and differentiated as if not checkpointed (what its derivative
+            reads is kept with it); the pieces between saved primitives are recomputed.
+            ``None`` (the default) saves nothing but the call's inputs.
 
     Returns:
         The checkpointed function (``remat`` is the same thing). Used as
@@ -293,10 +301,44 @@ def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = ()) -> Ca
                 "function, a setting) is passed to the function as it is when its position is "
                 "in static_argnums: checkpoint(f, static_argnums=(1,))."
             ) from None
-        outs = checkpoint_apply(flat, leaves, flat.name)
+        if policy is None:
+            outs = checkpoint_apply(flat, leaves, flat.name)
+        else:
+            outs = checkpoint_apply_with_policy(flat, leaves, flat.name, policy)
         return flat.out_tree.unflatten(outs)
 
+    if policy is not None and not callable(policy):
+        raise TypeError(
+            f"checkpoint({fun_name(fun)}): policy must be a function policy(prim, *args, "
+            f"**params) -> bool, such as functrans.checkpoint_policies.dots_saveable; got "
+            f"{policy!r}."
+        )
     return checkpointed
+
+
+def checkpoint_name(x: Any, name: str) -> Any:
+    """``x`` (an array or a pytree of arrays) as it is, named ``name`` for the policies of a
+    checkpointed function that enclose it (``functrans.checkpoint_policies``'s
+    ``save_only_these_names`` and the like).
+
+    Args:
+        x: an array or a pytree of arrays.
+        name: the name the policies see.
+
+    Returns:
+        ``x``, unchanged.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> from functrans import checkpoint_policies as cp
+        >>> def block(x):
+        ...     h = ft.checkpoint_name(fnp.sin(x) * 2.0, "hidden")
+        ...     return fnp.sum(fnp.cos(h))
+        >>> saved = ft.checkpoint(block, policy=cp.save_only_these_names("hidden"))
+        >>> float(ft.grad(saved)(0.5)) == float(ft.grad(block)(0.5))
+        True
+    """
+    return tree.map(lambda leaf: name_p.bind(leaf, name=name) if isinstance(leaf, Tracer) else leaf, x)
 
 
 remat = checkpoint

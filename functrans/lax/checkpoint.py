@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from numpy import generic
+from numpy import bool_, generic
 
 from functrans import errors
 from functrans._abstract import dtype_of, shape_of
@@ -516,3 +516,128 @@ checkpoint_linear_p = Primitive("checkpoint_linear", multiple_results=True)
 checkpoint_linear_p.impl = _checkpoint_linear_impl  # type: ignore[assignment]
 checkpoint_linear_p.shape_rule = lambda *args, call, num_primals, positions, out_avals: list(out_avals)  # type: ignore[assignment]
 checkpoint_linear_p.transpose = _checkpoint_linear_transpose  # type: ignore[assignment]
+
+
+# --- policies: which values a checkpointed call saves for the backward pass ------------------
+class PolicyRecordingTrace(RecordingTrace):
+    """The recording of a checkpointed call with a policy, which splits the call in pieces.
+
+    A primitive the policy calls saveable is not recorded: the piece recorded so far is
+    closed (bound as one ``checkpoint_call`` on the values outside the recording that it
+    reads), and the primitive is applied to values outside the recording, where the outer
+    transformations see it as if it were not checkpointed (``grad`` keeps what its
+    derivative reads, and does not compute it again). Its outputs are read by the next
+    piece as values from outside. So in the backward pass each piece is computed once more,
+    and the saveable primitives are not.
+
+    ``outer_of`` maps each variable whose value lives outside the current piece (an input,
+    a value read from outside, an output of a closed piece) to that outside value;
+    ``values`` holds the values of the current piece's variables, for its first evaluation.
+    """
+
+    __slots__ = ("policy", "label", "outer_of", "values")
+
+    def __init__(self, level: int, origin: str):
+        super().__init__(level, origin)
+        self.policy: Callable[..., bool] | None = None
+        self.label = origin
+        self.outer_of: dict[int, Any] = {}
+        self.values: dict[int, Any] = {}
+
+    def lift(self, x: Tracer) -> RecordingTracer:
+        tracer = super().lift(x)
+        self.outer_of[tracer.var.index] = x
+        return tracer
+
+    def process_primitive(self, prim: Primitive, args: Sequence, params: dict) -> Any:
+        try:
+            saved = self.policy is not None and self.policy(prim, *args, **params)
+            if type(saved) is not bool and not isinstance(saved, bool_):
+                raise TypeError(f"it returned {saved!r}, not True or False")
+        except TypeError as error:
+            raise TypeError(
+                f"{self.origin}: the checkpoint policy failed on {prim.name}: {error}. A policy is "
+                "called as policy(prim, *args, **params) and returns whether to save; a factory "
+                "such as save_only_these_names is called with the names first: "
+                "policy=save_only_these_names('hidden')."
+            ) from error
+        if not saved:
+            out = super().process_primitive(prim, args, params)
+            for t in out if prim.multiple_results else (out,):
+                self.values[t.var.index] = t.value
+            return out
+        self.close()
+        outer = [self.outer_of[a.var.index] if type(a) is RecordingTracer and a._trace is self else a
+                 for a in args]
+        out = prim.bind(*outer, **params)
+        results = [self.lift(r) if isinstance(r, Tracer) else r
+                   for r in (out if prim.multiple_results else (out,))]
+        return results if prim.multiple_results else results[0]
+
+    def close(self) -> None:
+        """Bind the piece recorded since the last close as one checkpointed call, all of
+        whose variables are its outputs (a later piece may read any of them)."""
+        eqns = self.eqns
+        if not eqns:
+            return
+        self.eqns = []
+        outs = [o for eqn in eqns for o in eqn.outs]
+        defined = {o.index for o in outs}
+        ins: list = []
+        for eqn in eqns:
+            for a in eqn.args:
+                if type(a) is Var and a._trace is self and a.index not in defined:
+                    defined.add(a.index)
+                    ins.append(a)
+        operands = [self.outer_of[v.index] for v in ins]
+        values = [self.values.pop(o.index) for o in outs]
+        if not any(isinstance(x, Tracer) for x in operands):
+            results: Sequence = values
+        else:
+            inputs = [_known(x)[0] if isinstance(x, Tracer) else x for x in operands]
+            known = all(v is not None for v in values) and all(v is not None for v in inputs)
+            call = CheckpointCall(Program(self, ins, eqns, outs), self.label, (inputs, values) if known else None)
+            results = checkpoint_call_p.bind(*operands, call=call)
+        for o, r in zip(outs, results):
+            self.outer_of[o.index] = r
+
+
+def checkpoint_apply_with_policy(body: Callable[[list], Sequence], leaves: Sequence, label: str,
+                                 policy: Callable[..., bool]) -> list:
+    """``checkpoint_apply`` where ``policy(prim, *args, **params)`` says which primitives
+    are saved instead of computed again in the backward pass (see
+    ``PolicyRecordingTrace``): the call runs once, in pieces between those primitives.
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> from functrans.primitives import dot_general_p, tanh_p
+        >>> body = lambda xs: [tanh_p.bind(xs[0] @ xs[0])]
+        >>> dots = lambda prim, *args, **params: prim is dot_general_p
+        >>> f = lambda x: checkpoint_apply_with_policy(body, [x], "layer", dots)[0].sum()
+        >>> np.allclose(ft.grad(f)(np.eye(2)), ft.grad(lambda x: np.tanh(x @ x).sum())(np.eye(2)))
+        True
+    """
+    origin = f"checkpoint({label})"
+    with named_scope(origin), new_trace(PolicyRecordingTrace, origin) as trace:
+        trace.policy, trace.label = policy, label
+        inputs = []
+        for x in leaves:
+            tracer = trace.input(x)
+            trace.outer_of[tracer.var.index] = x
+            inputs.append(tracer)
+        results = list(body(inputs))
+        trace.close()
+        outs = [trace.outer_of[r.var.index] if type(r) is RecordingTracer and r._trace is trace else r
+                for r in results]
+        trace.policy = None
+        trace.outer_of, trace.values = {}, {}
+    return outs
+
+
+# --- checkpoint_name: an identity that names a value, for the policies that save by name ----
+name_p = Primitive("name")
+name_p.impl = lambda x, *, name: x  # type: ignore[assignment]
+name_p.shape_rule = lambda x, *, name: (tuple(shape_of(x)), dtype_of(x))  # type: ignore[assignment]
+name_p.jvp = lambda primals, tangents, *, name: (name_p.bind(primals[0], name=name), tangents[0])  # type: ignore[assignment]
+name_p.transpose = lambda ct, x, *, name: (ct,)  # type: ignore[assignment]
+name_p.batch = lambda values, dims, *, name: (name_p.bind(values[0], name=name), dims[0])  # type: ignore[assignment]

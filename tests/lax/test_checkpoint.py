@@ -536,3 +536,101 @@ def test_a_checkpointed_step_closing_over_an_array_sees_its_in_place_edits():
         lambda h, x: (fnp.sin(h * 2.0 + x), None), h0, xs)[0]))(h0)
     np.testing.assert_allclose(ft.grad(loss)(h0), expected, rtol=1e-12)
     assert not np.allclose(first, expected)
+
+
+# --- policies -----------------------------------------------------------------------------------
+def _counting(monkeypatch, *prims):
+    """How many times each primitive's implementation runs (eagerly: once per computation)."""
+    counts = dict.fromkeys((p.name for p in prims), 0)
+    for prim in prims:
+        def counted(*args, _impl=prim.impl, _name=prim.name, **params):
+            counts[_name] += 1
+            return _impl(*args, **params)
+
+        monkeypatch.setattr(prim, "impl", counted)
+    return counts
+
+
+def _named_block(w1, w2, x):
+    h = ft.checkpoint_name(fnp.tanh(w1 @ x), "h")
+    return fnp.sin(w2 @ h)
+
+
+POLICY_CASES = [  # policy, then how often dot, tanh and sin run in one grad: saved ones once
+    (None, (4, 2, 2)),
+    (ft.checkpoint_policies.nothing_saveable, (4, 2, 2)),
+    (ft.checkpoint_policies.everything_saveable, (2, 1, 1)),
+    (ft.checkpoint_policies.dots_saveable, (2, 2, 2)),
+    (ft.checkpoint_policies.checkpoint_dots, (2, 2, 2)),
+    (ft.checkpoint_policies.dots_with_no_batch_dims_saveable, (2, 2, 2)),
+    (ft.checkpoint_policies.save_only_these_names("h"), (4, 2, 2)),
+    (ft.checkpoint_policies.save_only_these_names("other"), (4, 2, 2)),
+    (ft.checkpoint_policies.save_anything_except_these_names("h"), (2, 1, 1)),
+    (ft.checkpoint_policies.save_from_both_policies(ft.checkpoint_policies.nothing_saveable,
+                                                    ft.checkpoint_policies.dots_saveable), (2, 2, 2)),
+]
+
+
+@pytest.mark.parametrize("policy,expected", POLICY_CASES)
+def test_a_policy_saves_what_it_names_and_recomputes_the_rest(monkeypatch, policy, expected):
+    from functrans.primitives import dot_general_p, sin_p, tanh_p
+
+    w1, w2, x = WS[0][:3], WS[1][:2, :3], RNG.standard_normal((4, 5))
+    loss = lambda block: lambda w1, w2: fnp.sum(block(w1, w2, x) ** 2)
+    plain = ft.grad(loss(_named_block), argnums=(0, 1))(w1, w2)
+    counts = _counting(monkeypatch, dot_general_p, tanh_p, sin_p)
+    got = ft.grad(loss(ft.checkpoint(_named_block, policy=policy)), argnums=(0, 1))(w1, w2)
+    # the forward products run once; the backward pass's products are transposes, not these
+    assert (counts["dot_general"], counts["tanh"], counts["sin"]) == expected
+    for a, b in zip(got, plain):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+    for a, b in zip(ft.jit(ft.grad(loss(ft.checkpoint(_named_block, policy=policy)), argnums=(0, 1)))(w1, w2), plain):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+
+
+def test_a_batched_product_is_recomputed_under_dots_with_no_batch_dims(monkeypatch):
+    from functrans.primitives import dot_general_p
+
+    ws, xs = RNG.standard_normal((2, 3, 3)), RNG.standard_normal((2, 3, 1))
+    block = lambda ws: fnp.tanh(ws @ xs)  # a stack of products: batch dimensions
+    loss = lambda policy: lambda ws: fnp.sum(ft.checkpoint(block, policy=policy)(ws) ** 2)
+    counts = _counting(monkeypatch, dot_general_p)
+    runs = []
+    for policy in (None, ft.checkpoint_policies.dots_with_no_batch_dims_saveable, ft.checkpoint_policies.dots_saveable):
+        counts["dot_general"] = 0
+        runs.append(ft.grad(loss(policy))(ws))
+        runs.append(counts["dot_general"])
+    _, recomputed, g_batched, batched, g_all, saved = runs
+    assert batched == recomputed == saved + 1  # (the backward pass's product runs in each)
+    np.testing.assert_allclose(g_batched, g_all, rtol=1e-14)
+    np.testing.assert_allclose(g_all, ft.grad(lambda ws: fnp.sum(block(ws) ** 2))(ws), rtol=1e-14)
+
+
+@pytest.mark.parametrize("policy", [ft.checkpoint_policies.dots_saveable,
+                                    ft.checkpoint_policies.save_only_these_names("h")])
+def test_a_policy_in_every_mode_and_order(policy):
+    block = ft.checkpoint(lambda w, x: _named_block(w, w, x), policy=policy)
+    plain = lambda w, x: _named_block(w, w, x)
+    w, xs = WS[0], RNG.standard_normal((3, 4))
+    f = lambda block: lambda w: fnp.sum(block(w, block(w, xs[0])) ** 2)
+    check_grads(f(block), (w,), order=2)
+    np.testing.assert_allclose(ft.hessian(f(block))(w), ft.hessian(f(plain))(w), rtol=1e-12)
+    np.testing.assert_allclose(ft.vmap(ft.grad(lambda w, x: fnp.sum(block(w, x))), in_axes=(None, 0))(w, xs),
+                               ft.vmap(ft.grad(lambda w, x: fnp.sum(plain(w, x))), in_axes=(None, 0))(w, xs),
+                               rtol=1e-13)
+    scanned = lambda block: lambda x: fnp.sum(lax.scan(lambda c, _: (block(w, c), None), x, None, length=3)[0])
+    np.testing.assert_allclose(ft.grad(scanned(block))(xs[0]), ft.grad(scanned(plain))(xs[0]), rtol=1e-13)
+    s = 2.0  # a closed-over traced value, and the function run once per call
+    CALLS["n"] = 0
+    g = ft.grad(lambda s: fnp.sum(ft.checkpoint(lambda x: layer(w, x) * s, policy=policy)(xs[0])))(s)
+    assert CALLS["n"] == 1
+    np.testing.assert_allclose(g, fnp.sum(layer(w, xs[0])), rtol=1e-14)
+
+
+def test_a_policy_that_is_not_a_function_is_refused():
+    with pytest.raises(TypeError, match=r"save_only_these_names\('hidden'\)"):
+        factory = ft.checkpoint_policies.save_only_these_names
+        ft.grad(lambda w: fnp.sum(ft.checkpoint(layer, policy=factory)(w, X)))(WS[0])
+    with pytest.raises(TypeError, match="policy must be a function"):
+        ft.checkpoint(layer, policy="dots")
+    assert ft.checkpoint_name({"a": X, "b": 2.0}, "x")["a"] is X
