@@ -24,6 +24,7 @@ from functrans.api import (
     ShapeDtypeStruct,
     checkpoint,
     checkpoint_name,
+    closure_convert,
     custom_gradient,
     custom_jvp,
     custom_vjp,
@@ -56,7 +57,7 @@ for _name, _value in environment_settings().items():  # FUNCTRANS_DEBUG_NANS=1
 
 __all__ = [
     "ShapeDtypeStruct", "block_until_ready", "checkpoint", "checkpoint_name", "checkpoint_policies",
-    "config", "custom_gradient", "custom_jvp", "custom_vjp",
+    "closure_convert", "config", "custom_gradient", "custom_jvp", "custom_vjp",
     "device_get", "device_put", "devices", "disable_jit", "eval_shape", "grad", "hessian", "jacfwd",
     "jacobian", "jacrev", "jit", "jvp", "lax", "linear_transpose", "linearize", "make_jaxpr",
     "named_scope", "numpy", "remat", "stop_gradient", "tree", "value_and_grad", "vjp", "vmap",

@@ -16,9 +16,12 @@ from typing import Any
 import numpy as np
 
 from functrans import errors, tree
+from functrans._abstract import dtype_of, shape_of
 from functrans.api._checks import as_array
+from functrans.api._staging import _stage_abstract
 from functrans.core.flatten import FlatFun, fun_name
-from functrans.core.trace import Tracer
+from functrans.core.staging import close_over_tracers, eval_program
+from functrans.core.trace import Tracer, named_scope
 from functrans.lax.checkpoint import checkpoint_apply, checkpoint_apply_with_policy, name_p
 from functrans.lax.custom import (
     CustomCall,
@@ -342,3 +345,82 @@ def checkpoint_name(x: Any, name: str) -> Any:
 
 
 remat = checkpoint
+
+
+def closure_convert(fun: Callable, *example_args: Any) -> tuple[Callable, list]:
+    """``fun`` with the traced values it closes over made explicit arguments (JAX's
+    ``closure_convert``), for higher-order functions with custom rules: a ``custom_vjp``
+    whose argument is a function must not receive a closure over values being
+    differentiated, whose derivatives its rule cannot see.
+
+    ``fun`` is recorded once on the shapes and dtypes of ``example_args`` (as ``jit``
+    records: Python control flow on their values raises). The tracers of enclosing
+    transformations that it reads (the variable of an enclosing ``grad``, a value batched by
+    ``vmap``) are returned as ``consts``; arrays it closes over that are not traced stay
+    inside it, as in JAX.
+
+    Args:
+        fun: a function of arrays (pytrees) returning arrays (pytrees).
+        *example_args: arguments of the shapes, dtypes and structure it will be called with.
+
+    Returns:
+        ``(converted, consts)``: ``converted(*args, *consts)`` is ``fun(*args)`` for
+        arguments like ``example_args``.
+
+    Raises:
+        TypeError: if ``converted`` is called with arguments of other shapes or dtypes, or
+            without the consts.
+
+    Example:
+        >>> import numpy as np, functrans as ft, functrans.numpy as fnp
+        >>> def f(y):
+        ...     scaled = lambda x: fnp.sin(x) * y  # closes over y, which grad traces
+        ...     converted, consts = ft.closure_convert(scaled, 0.5)
+        ...     return converted(0.5, *consts)
+        >>> bool(np.isclose(ft.grad(f)(2.0), np.sin(0.5)))
+        True
+    """
+    name = f"closure_convert({fun_name(fun)})"
+    flat = FlatFun(fun, example_args, name=name)
+    with named_scope(name):  # (Python scalars stand for Python scalars, as jit stages them)
+        program, consts = close_over_tracers(_stage_abstract(flat, fun, name, example_args))
+    leaves = flat.leaves
+    avals = _avals(leaves)
+    in_tree, out_tree = flat.in_tree, flat.out_tree
+    n_args = len(example_args)
+
+    def converted(*args: Any) -> Any:
+        if len(args) != n_args + len(consts):
+            raise TypeError(
+                f"{name}: the converted function takes the {n_args} argument(s) of fun, then "
+                f"the {len(consts)} const(s) closure_convert returned, but it was called with "
+                f"{len(args)}. Call it as converted(*args, *consts)."
+            )
+        arg_leaves, arg_tree = tree.flatten(tuple(args[:n_args]))
+        if arg_tree != in_tree:
+            tree.assert_same_structure(in_tree.unflatten(leaves), tuple(args[:n_args]),
+                                       names=("the example arguments", "the arguments"))
+        got = _avals(arg_leaves)
+        if got != avals:
+            raise TypeError(
+                f"{name}: the function was recorded for arguments of shapes and dtypes "
+                f"{avals}, but it was called with {got}. Call closure_convert with examples of "
+                "the new shapes and dtypes."
+            )
+        with named_scope(name):
+            outs = eval_program(program, [*args[n_args:], *arg_leaves])
+        return out_tree.unflatten(outs)
+
+    return converted, list(consts)
+
+
+def _avals(leaves: Sequence) -> list:
+    """``(shape, dtype)`` of each leaf (a Python scalar as its type: it is weakly typed)."""
+    out: list[Any] = []
+    for leaf in leaves:
+        if type(leaf) in (int, float, complex):
+            out.append(type(leaf))
+            continue
+        leaf = as_array(leaf)
+        out.append((tuple(shape_of(leaf)), dtype_of(leaf)))
+    return out

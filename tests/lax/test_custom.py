@@ -11,6 +11,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import errors, nn
+from functrans.testing import check_grads
 
 X = np.array([0.3, -1.2, 2.0])
 
@@ -426,3 +427,59 @@ def test_custom_vjp_bwd_returning_a_python_number_gives_what_plain_grad_gives():
             got, expected = transform(lambda x: fnp.sum(f(x)))(x), transform(plain)(x)
             assert type(got) is type(expected) and got.dtype == expected.dtype, (x, got, expected)
             np.testing.assert_array_equal(got, np.full(np.shape(x), 3.0))
+
+
+# --- closure_convert ---------------------------------------------------------------------------
+@functools.partial(ft.custom_vjp, nondiff_argnums=(0,))
+def _apply(fn, x, *consts):
+    return fn(x, *consts)
+
+
+def _apply_fwd(fn, x, *consts):
+    return _apply(fn, x, *consts), (x, consts)
+
+
+def _apply_bwd(fn, res, ct):
+    x, consts = res
+    return ft.vjp(fn, x, *consts)[1](ct)
+
+
+_apply.defvjp(_apply_fwd, _apply_bwd)
+
+
+def test_closure_convert_hands_the_closed_over_traced_values_to_a_custom_vjp():
+    found = []
+
+    def loss(y, x):
+        fn = lambda x: fnp.tanh(x * y) + x ** 2
+        converted, consts = ft.closure_convert(fn, x)
+        found.append(len(consts))
+        return fnp.sum(_apply(converted, x, *consts))
+
+    plain = lambda y, x: fnp.sum(fnp.tanh(x * y) + x ** 2)
+    y, x = 1.5, np.array([0.3, -0.2])
+    for a, b in zip(ft.grad(loss, argnums=(0, 1))(y, x), ft.grad(plain, argnums=(0, 1))(y, x)):
+        np.testing.assert_allclose(a, b, rtol=1e-14)
+    assert found == [1]  # y, traced by grad; nothing else
+    check_grads(loss, (y, x), order=1, modes=("rev",))
+    ys = np.array([1.5, -0.5])
+    np.testing.assert_allclose(ft.vmap(ft.grad(loss), in_axes=(0, None))(ys, x),
+                               ft.vmap(ft.grad(plain), in_axes=(0, None))(ys, x), rtol=1e-14)
+    np.testing.assert_allclose(ft.jit(ft.grad(loss))(y, x), ft.grad(plain)(y, x), rtol=1e-14)
+
+
+def test_closure_convert_keeps_untraced_arrays_and_checks_its_arguments():
+    c = np.array([1.0, 2.0])
+    converted, consts = ft.closure_convert(lambda x, s: {"y": x * c * s}, np.ones(2, np.float32), 2.0)
+    assert consts == []
+    out = converted(np.ones(2, np.float32), 3.0)["y"]
+    np.testing.assert_array_equal(out, [3.0, 6.0])
+    assert out.dtype == np.float64  # as x * c * s: c is float64
+    converted, _ = ft.closure_convert(lambda x, s: x * s, np.ones(2, np.float32), 2.0)
+    assert converted(np.ones(2, np.float32), 3.0).dtype == np.float32  # s stays a Python scalar
+    with pytest.raises(TypeError, match=r"recorded for arguments of shapes and dtypes .*\(2,\).*called with .*\(3,\)"):
+        converted(np.ones(3, np.float32), 3.0)
+    with pytest.raises(TypeError, match=r"takes the 2 argument\(s\) of fun, then the 0 const"):
+        converted(np.ones(2, np.float32))
+    with pytest.raises(errors.TracerConversionError):
+        ft.closure_convert(lambda x: x if x > 0 else -x, 1.0)  # recorded on shapes, as jit
