@@ -36,12 +36,31 @@ from functrans.lax.custom import (
 _PLAIN = frozenset((np.ndarray, np.float64, np.float32, float, int, bool, complex, type(None), str))
 
 
-def _resolve_args(fun: Callable, args: tuple, kwargs: dict) -> tuple:
-    """The positional arguments of a call, keyword arguments (and defaults) put in place."""
-    if not kwargs:
+def _resolve_args(rules: Any, args: tuple, kwargs: dict, name: str) -> tuple:
+    """The positional arguments of a call of ``rules.fun``, keyword arguments and the
+    defaults of positional parameters put in place (the rules take every argument by
+    position, as in JAX)."""
+    positional = rules._positional
+    if positional is None:  # (the signature, read once per decorated function)
+        try:
+            signature = inspect.signature(rules.fun)
+        except (TypeError, ValueError):  # a builtin without one: arguments as given
+            signature = None
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        count = 0 if signature is None else sum(p.kind in kinds for p in signature.parameters.values())
+        positional = rules._positional = (signature, count)
+    signature, count = positional
+    if signature is None or (not kwargs and len(args) >= count):
         return args
-    bound = inspect.signature(fun).bind(*args, **kwargs)
+    bound = signature.bind(*args, **kwargs)
     bound.apply_defaults()
+    passed = [k for k in bound.kwargs if k in kwargs]
+    if passed:
+        raise TypeError(
+            f"{name}: keyword-only argument(s) {passed} cannot reach the rules, which take "
+            "the function's arguments by position (as in JAX). Make them positional "
+            "parameters of the function."
+        )
     return bound.args
 
 
@@ -93,6 +112,7 @@ class custom_jvp:
         self.nondiff_argnums = tuple(sorted(nondiff_argnums))
         self.jvp: Callable | None = None
         self.jvps: tuple | None = None
+        self._positional: tuple | None = None
 
     def defjvp(self, jvp: Callable) -> Callable:
         """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns it."""
@@ -114,7 +134,7 @@ class custom_jvp:
             )
         if not kwargs and all(type(a) in _PLAIN for a in args):
             return self.fun(*args)  # the fast path: plain arrays, nothing to differentiate
-        args = _resolve_args(self.fun, args, kwargs)
+        args = _resolve_args(self, args, kwargs, name)
         call = CustomCall(self, args, name, traced_nondiff=True)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
@@ -157,6 +177,7 @@ class custom_vjp:
         self.nondiff_argnums = tuple(sorted(nondiff_argnums))
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
+        self._positional: tuple | None = None
 
     def defvjp(self, fwd: Callable, bwd: Callable) -> None:
         """Set the forward function ``fwd(*args) -> (out, residuals)`` and the backward
@@ -171,7 +192,7 @@ class custom_vjp:
                 f"{name}: no derivative rule is defined. Call .defvjp(fwd, bwd) before calling "
                 "the function."
             )
-        args = _resolve_args(self.fun, args, kwargs)
+        args = _resolve_args(self, args, kwargs, name)
         call = CustomCall(self, args, name)
         if not _has_tracer(call.leaves):
             return self.fun(*args)

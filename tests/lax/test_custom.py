@@ -483,3 +483,29 @@ def test_closure_convert_keeps_untraced_arrays_and_checks_its_arguments():
         converted(np.ones(2, np.float32))
     with pytest.raises(errors.TracerConversionError):
         ft.closure_convert(lambda x: x if x > 0 else -x, 1.0)  # recorded on shapes, as jit
+
+
+def test_defaults_reach_the_rules_and_keyword_only_arguments_are_refused():
+    @ft.custom_jvp
+    def scaled(x, y=2.0):
+        return x * y
+
+    scaled.defjvp(lambda p, t: (scaled(*p), t[0] * p[1] * 10.0 + t[1] * p[0]))
+    assert ft.grad(scaled)(3.0) == 20.0  # the rule receives the default as primals[1]
+    assert ft.grad(lambda x: scaled(x, y=4.0))(3.0) == 40.0
+
+    @ft.custom_vjp
+    def prod(x, y=3.0):
+        return x * y
+
+    prod.defvjp(lambda x, y: (prod(x, y), y), lambda y, ct: (ct * y, None))
+    assert (ft.grad(prod)(2.0), ft.grad(lambda x: prod(x, y=5.0))(2.0)) == (3.0, 5.0)
+
+    @ft.custom_jvp
+    def keyword(x, *, s=2.0):
+        return x * s
+
+    keyword.defjvp(lambda p, t: (keyword(*p), t[0] * 2.0))
+    assert ft.grad(keyword)(1.0) == 2.0
+    with pytest.raises(TypeError, match=r"keyword-only argument\(s\) \['s'\] cannot reach the rules"):
+        ft.grad(lambda x: keyword(x, s=3.0))(1.0)  # the rule would not see s = 3
