@@ -256,7 +256,7 @@ def custom_gradient(fun: Callable) -> Callable:
 
 
 def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
-               policy: Callable[..., bool] | None = None) -> Callable:
+               policy: Callable[..., bool] | None = None, prevent_cse: bool = True) -> Callable:
     """``fun`` with its intermediate values recomputed in the backward pass instead of stored.
 
     The values are the same, and so are all derivatives; only reverse mode changes: it keeps
@@ -285,6 +285,10 @@ def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
             computed once and differentiated as if not checkpointed (what its derivative
             reads is kept with it); the pieces between saved primitives are recomputed.
             ``None`` (the default) saves nothing but the call's inputs.
+        prevent_cse: as in JAX, whether ``jit`` keeps the recomputation in the backward
+            pass apart from the forward pass's equations. With ``False`` its simplifier may
+            merge them, which saves the recomputation and the memory saving with it; that
+            suits a ``lax.scan`` body, whose steps keep their own values anyway.
 
     Returns:
         The checkpointed function (``remat`` is the same thing). Used as
@@ -326,9 +330,9 @@ def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
                 "in static_argnums: checkpoint(f, static_argnums=(1,))."
             ) from None
         if policy is None:
-            outs = checkpoint_apply(flat, leaves, flat.name)
+            outs = checkpoint_apply(flat, leaves, flat.name, prevent_cse)
         else:
-            outs = checkpoint_apply_with_policy(flat, leaves, flat.name, policy)
+            outs = checkpoint_apply_with_policy(flat, leaves, flat.name, policy, prevent_cse)
         return flat.out_tree.unflatten(outs)
 
     if policy is not None and not callable(policy):

@@ -12,7 +12,9 @@ Three rewrites, in one pass over the equations in execution order:
   an elementwise primitive whose result has the broadcast shape anyway, is dropped: NumPy's
   own broadcasting in that primitive does the same;
 * common subexpressions: a second application of a pure primitive to the same arguments with
-  the same parameters reuses the first one's outputs.
+  the same parameters reuses the first one's outputs, except in a block that a checkpointed
+  call recomputes in the backward pass (scope ``REMATERIALIZED``): merged with the forward
+  pass's equations, the recomputation would keep the values it exists not to keep.
 
 Only the primitives listed here as pure (deterministic functions of their arguments and
 parameters: the first-order primitives, ``opaque_call`` excepted) are merged or rewritten;
@@ -59,6 +61,10 @@ def _elementwise_primitives() -> frozenset:
 #: Elementwise primitives: NumPy broadcasting between the inputs, element by element.
 ELEMENTWISE: frozenset = _elementwise_primitives()
 
+#: The scope name of the equations a checkpointed call recomputes for its backward pass,
+#: which common subexpression elimination leaves apart (JAX's prevent_cse).
+REMATERIALIZED = "rematerialized"
+
 
 def simplify(program: Program) -> Program:
     """``program`` with exact algebraic identities applied, broadcasts folded into their
@@ -100,7 +106,7 @@ def simplify(program: Program) -> Program:
                 continue
             if rewritten is not None:
                 prim, args, params = rewritten
-            key = _cse_key(prim, args, params, trace)
+            key = None if REMATERIALIZED in eqn.scope else _cse_key(prim, args, params, trace)
             if key is not None:
                 earlier = seen.get(key)
                 if earlier is not None:

@@ -24,6 +24,7 @@ computed. The price is one more forward evaluation of the block.
 """
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -40,6 +41,7 @@ from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
+from functrans.interpreters.simplify import REMATERIALIZED
 from functrans.interpreters.transpose import transpose_program
 from functrans.lax._body_cache import fingerprint
 from functrans.primitives import full_like_p
@@ -262,11 +264,13 @@ class CheckpointCall:
     them rather than computing them again.
     """
 
-    __slots__ = ("program", "label", "name", "out_avals", "first", "_frees", "_captured", "_key")
+    __slots__ = ("program", "label", "name", "out_avals", "first", "prevent_cse", "_frees", "_captured", "_key")
 
-    def __init__(self, program: Program, label: str, first: tuple[list, list] | None = None):
+    def __init__(self, program: Program, label: str, first: tuple[list, list] | None = None,
+                 prevent_cse: bool = True):
         self.program = program
         self.label = label
+        self.prevent_cse = prevent_cse  # whether jit keeps the recomputation apart
         self.name = f"checkpoint({label})"
         self.out_avals = [(tuple(shape_of(o)), dtype_of(o)) for o in program.outs]
         self.first = first
@@ -285,7 +289,7 @@ class CheckpointCall:
             if not any(_array_constant(a) for eqn in self.program.eqns for a in eqn.args) \
                     and not any(_array_constant(o) for o in self.program.outs):
                 found = fingerprint(self.program)
-                self._key = None if found is None else (self.label, found)
+                self._key = None if found is None else (self.label, self.prevent_cse, found)
         return self._key
 
     def __hash__(self) -> int:
@@ -365,7 +369,8 @@ def record(body: Callable[[list], Sequence], leaves: Sequence, origin: str) -> t
     return values, program, consts, [t.value for t in ins]
 
 
-def checkpoint_apply(body: Callable[[list], Sequence], leaves: Sequence, label: str) -> list:
+def checkpoint_apply(body: Callable[[list], Sequence], leaves: Sequence, label: str,
+                     prevent_cse: bool = True) -> list:
     """``body`` applied to ``leaves`` as one checkpointed call: ``body`` runs once, recorded,
     and the call binds ``checkpoint_call`` on the tracers it closes over and the leaves.
 
@@ -384,7 +389,7 @@ def checkpoint_apply(body: Callable[[list], Sequence], leaves: Sequence, label: 
         return values  # nothing traced (the body of an eager vmap): the run is the call
     known = all(v is not None for v in values) and all(v is not None for v in inputs)
     first = (inputs, values) if known else None
-    return checkpoint_call_p.bind(*operands, call=CheckpointCall(program, label, first))
+    return checkpoint_call_p.bind(*operands, call=CheckpointCall(program, label, first, prevent_cse))
 
 
 def _last_uses(program: Program) -> list[tuple[int, ...]]:
@@ -452,7 +457,7 @@ def _checkpoint_call_batch(values: Sequence, dims: Sequence, *, call: Checkpoint
         return [bdim_at_front(o, d, size) for o, d in zip(outs, out_dims)]
 
     if any(isinstance(v, Tracer) for v in moved):  # a transformation around the vmap
-        outs = checkpoint_apply(on_batches, moved, f"vmap({call.label})")
+        outs = checkpoint_apply(on_batches, moved, f"vmap({call.label})", call.prevent_cse)
     else:  # nothing to record for: the program is closed, so the batches are all it reads
         with named_scope(origin):
             outs = on_batches(moved)
@@ -505,7 +510,9 @@ def _checkpoint_linear_impl(*args: Any, call: CheckpointCall, num_primals: int, 
 def _checkpoint_linear_transpose(cts: Sequence, *args: Any, call: CheckpointCall, num_primals: int,
                                  positions: tuple, out_avals: tuple) -> tuple:
     primals = args[:num_primals]
-    _, program = linearize_flat(call.replay, list(primals), call.name)
+    # (under jit, the recomputation must not be merged with the forward pass's equations)
+    with named_scope(REMATERIALIZED) if call.prevent_cse else contextlib.nullcontext():
+        _, program = linearize_flat(call.replay, list(primals), call.name)
     # consume: each equation (and the residuals it holds) is freed once transposed, instead of
     # waiting for the cycle collector (variables and their trace refer to each other).
     in_cts = transpose_program(program, list(cts), consume=True)
@@ -535,12 +542,13 @@ class PolicyRecordingTrace(RecordingTrace):
     ``values`` holds the values of the current piece's variables, for its first evaluation.
     """
 
-    __slots__ = ("policy", "label", "outer_of", "values")
+    __slots__ = ("policy", "label", "prevent_cse", "outer_of", "values")
 
     def __init__(self, level: int, origin: str):
         super().__init__(level, origin)
         self.policy: Callable[..., bool] | None = None
         self.label = origin
+        self.prevent_cse = True
         self.outer_of: dict[int, Any] = {}
         self.values: dict[int, Any] = {}
 
@@ -596,14 +604,15 @@ class PolicyRecordingTrace(RecordingTrace):
         else:
             inputs = [_known(x)[0] if isinstance(x, Tracer) else x for x in operands]
             known = all(v is not None for v in values) and all(v is not None for v in inputs)
-            call = CheckpointCall(Program(self, ins, eqns, outs), self.label, (inputs, values) if known else None)
+            call = CheckpointCall(Program(self, ins, eqns, outs), self.label, (inputs, values) if known else None,
+                                  self.prevent_cse)
             results = checkpoint_call_p.bind(*operands, call=call)
         for o, r in zip(outs, results):
             self.outer_of[o.index] = r
 
 
 def checkpoint_apply_with_policy(body: Callable[[list], Sequence], leaves: Sequence, label: str,
-                                 policy: Callable[..., bool]) -> list:
+                                 policy: Callable[..., bool], prevent_cse: bool = True) -> list:
     """``checkpoint_apply`` where ``policy(prim, *args, **params)`` says which primitives
     are saved instead of computed again in the backward pass (see
     ``PolicyRecordingTrace``): the call runs once, in pieces between those primitives.
@@ -619,7 +628,7 @@ def checkpoint_apply_with_policy(body: Callable[[list], Sequence], leaves: Seque
     """
     origin = f"checkpoint({label})"
     with named_scope(origin), new_trace(PolicyRecordingTrace, origin) as trace:
-        trace.policy, trace.label = policy, label
+        trace.policy, trace.label, trace.prevent_cse = policy, label, prevent_cse
         inputs = []
         for x in leaves:
             tracer = trace.input(x)

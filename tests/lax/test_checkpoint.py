@@ -634,3 +634,19 @@ def test_a_policy_that_is_not_a_function_is_refused():
     with pytest.raises(TypeError, match="policy must be a function"):
         ft.checkpoint(layer, policy="dots")
     assert ft.checkpoint_name({"a": X, "b": 2.0}, "x")["a"] is X
+
+
+@pytest.mark.parametrize("policy", [None, ft.checkpoint_policies.dots_saveable])
+def test_jit_keeps_the_recomputation_apart_unless_prevent_cse_is_false(policy):
+    from functrans.interpreters.simplify import simplify
+
+    def count_sin(prevent_cse):
+        block = ft.checkpoint(lambda x: fnp.sin(fnp.sin(WS[0] @ x)), policy=policy, prevent_cse=prevent_cse)
+        loss = lambda x: fnp.sum(block(x))
+        program = simplify(ft.make_jaxpr(ft.grad(loss))(X).program)
+        np.testing.assert_allclose(ft.jit(ft.grad(loss))(X), ft.grad(lambda x: fnp.sum(fnp.sin(fnp.sin(WS[0] @ x))))(X),
+                                   rtol=1e-14)
+        return [e.prim.name for e in program.eqns].count("sin")
+
+    # merged with the forward pass's sines, the recomputation would keep them to the end
+    assert (count_sin(True), count_sin(False)) == (4, 2)
