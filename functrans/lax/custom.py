@@ -46,7 +46,7 @@ class CustomCall(FlatFun):
     non-differentiable arguments, and the JVP rule refuses a tangent for it.
     """
 
-    __slots__ = ("rules", "static", "diff", "nondiff_leaf")
+    __slots__ = ("rules", "static", "diff", "nondiff_leaf", "_rebuild")
 
     def __init__(self, rules: Any, args: Sequence, name: str, traced_nondiff: bool = False):
         nondiff = rules.nondiff_argnums
@@ -60,11 +60,29 @@ class CustomCall(FlatFun):
                 "return None as its cotangent if its derivative is not wanted."
             )
         self.diff = [i for i in range(len(args)) if i not in nondiff]
+        static = [args[i] for i in nondiff]
+        # a traced argument in nondiff_argnums takes part by its tracers alone: its other
+        # leaves (a function, a setting beside the array) stay as they are
+        self._rebuild: dict[int, tuple] = {}
+        if traced:
+            args = list(args)
+            for i in traced:
+                leaves, treedef = tree.flatten(args[i])
+                mask = [isinstance(leaf, Tracer) for leaf in leaves]
+                self._rebuild[i] = (treedef, leaves, mask)
+                args[i] = [leaf for leaf, m in zip(leaves, mask) if m]
         super().__init__(rules.fun, args, argnums=sorted(self.diff + traced), name=name)
         self.rules = rules
-        self.static = [args[i] for i in nondiff]
+        self.static = static
         # per leaf: whether it belongs to an argument in nondiff_argnums (a traced one)
         self.nondiff_leaf = [i in traced for i, (_, n) in zip(self.argnums, self._arg_trees) for _ in range(n)]
+
+    def args_of(self, leaves: Sequence) -> list:
+        args = super().args_of(leaves)
+        for i, (treedef, original, mask) in self._rebuild.items():
+            tracers = iter(args[i])
+            args[i] = treedef.unflatten([next(tracers) if m else leaf for leaf, m in zip(original, mask)])
+        return args
 
     def split(self, leaves: Sequence) -> tuple[list, tuple]:
         """The arguments in ``nondiff_argnums`` (in order) and the others (a tuple), with the
@@ -125,8 +143,12 @@ def _output_labels(call: CustomCall, outs: Sequence) -> Callable[[], list[str]]:
 def _argument_labels(call: CustomCall) -> list[str]:
     """``argument i['key'][0]`` for every leaf, in the order of ``leaves``."""
     labels = []
-    for i, arg in zip(call.argnums, call.unflatten(call.leaves)):
-        labels.extend(f"argument {i}{tree.keystr(path)}" for path, _ in tree.flatten_with_path(arg)[0])
+    args = call.args_of(call.leaves)
+    for i in call.argnums:
+        paths = [path for path, _ in tree.flatten_with_path(args[i])[0]]
+        if i in call._rebuild:  # only its tracers are leaves of the call
+            paths = [path for path, m in zip(paths, call._rebuild[i][2]) if m]
+        labels.extend(f"argument {i}{tree.keystr(path)}" for path in paths)
     return labels
 
 

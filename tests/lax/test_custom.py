@@ -129,6 +129,21 @@ def test_custom_jvp_takes_a_traced_array_in_nondiff_argnums():
         ft.grad(lambda a: f(0.3, a, 1.0))(2.0)
 
 
+def test_a_traced_nondiff_argument_may_hold_other_values_beside_its_arrays():
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(1,))
+    def f(x, cfg):
+        return cfg[0](x) * cfg[1]
+
+    f.defjvp(lambda cfg, p, t: (f(p[0], cfg), t[0] * fnp.cos(p[0]) * cfg[1] * 3.0))  # 3x the truth
+    xs, ss = np.array([0.5, 1.0]), np.array([2.0, 3.0])
+    np.testing.assert_allclose(ft.vmap(lambda x, s: ft.grad(f)(x, (fnp.sin, s)))(xs, ss),
+                               3.0 * np.cos(xs) * ss, rtol=1e-15)
+    np.testing.assert_allclose(ft.jit(lambda x, s: ft.grad(f)(x, (fnp.sin, s)))(0.5, 2.0), 6.0 * np.cos(0.5),
+                               rtol=1e-15)
+    with pytest.raises(errors.CustomRuleError, match=r"argument 1\[1\] is listed in nondiff_argnums"):
+        ft.grad(lambda s: f(0.5, (fnp.sin, s)))(2.0)
+
+
 def test_custom_vjp_refuses_a_traced_array_in_nondiff_argnums_naming_the_fix():
     @functools.partial(ft.custom_vjp, nondiff_argnums=(1,))
     def f(x, s):
