@@ -1,7 +1,12 @@
 """Activation functions (and the log-sum-exp they rely on), as plain functions of arrays.
 
 Each matches PyTorch's definition, including the derivative it uses at kinks: ``relu`` and
-``leaky_relu`` take the branch ``x > 0`` (so ``relu'(0) = 0``), ``elu`` uses ``alpha`` at 0.
+``leaky_relu`` take the branch ``x > 0`` (so ``relu'(0) = 0``; JAX's ``leaky_relu'(0)`` is 1),
+``elu`` uses ``alpha`` at 0. The names that only JAX spells (``hard_tanh``, ``hard_silu``,
+``soft_sign``, ``sparse_plus``, ...) follow ``jax.nn``, derivatives at kinks included; where
+the two spellings differ at a kink (``hardtanh`` and ``hard_tanh`` at +-1, ``hardswish`` and
+``hard_swish`` at +-3), each follows its own library. ``gelu`` is PyTorch's exact one by
+default, where ``jax.nn.gelu`` defaults to the tanh approximation.
 Functions that exponentiate subtract a maximum first (held constant for differentiation,
 which is exact: the result does not depend on it), so large inputs neither overflow nor lose
 their gradient.
@@ -25,9 +30,11 @@ from functrans.api import custom_jvp, stop_gradient
 from functrans.scipy.special import erfc as _erfc  # its primitive evaluates with SciPy: used when installed
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["celu", "elu", "gelu", "glu", "hardsigmoid", "hardswish", "hardtanh", "leaky_relu",
-           "log_sigmoid", "log_softmax", "logsumexp", "mish", "relu", "relu6", "selu", "sigmoid",
-           "silu", "softmax", "softplus", "softsign", "tanh"]
+__all__ = ["celu", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu", "hard_swish", "hard_tanh",
+           "hardsigmoid", "hardswish", "hardtanh", "identity", "leaky_relu", "log1mexp",
+           "log_sigmoid", "log_softmax", "logmeanexp", "logsumexp", "mish", "relu", "relu6",
+           "selu", "sigmoid", "silu", "soft_sign", "softmax", "softplus", "softsign",
+           "sparse_plus", "sparse_sigmoid", "squareplus", "swish", "tanh"]
 
 
 def relu(x: ArrayLike) -> Array:
@@ -105,7 +112,8 @@ def relu6(x: ArrayLike) -> Array:
 
 def hardsigmoid(x: ArrayLike) -> Array:
     """``relu6(x + 3) / 6``, that is ``hardtanh(x, -3, 3) / 6 + 1/2``: derivative ``1/6``
-    strictly between -3 and 3, 0 elsewhere (as PyTorch).
+    strictly between -3 and 3, 0 elsewhere (as PyTorch, and as ``jax.nn.hard_sigmoid``: this
+    function is also ``nn.hard_sigmoid``).
 
     Example:
         >>> import numpy as np
@@ -114,6 +122,64 @@ def hardsigmoid(x: ArrayLike) -> Array:
         array([0. , 0.5, 1. ])
     """
     return hardtanh(x, -3.0, 3.0) / 6 + 0.5
+
+
+hard_sigmoid = hardsigmoid
+
+
+def hard_tanh(x: ArrayLike) -> Array:
+    """``x`` clipped to ``[-1, 1]``, ``jax.nn.hard_tanh``: derivative 1 on the closed interval
+    ``[-1, 1]`` (bounds included, as JAX) and 0 outside. [`hardtanh`][functrans.nn.hardtanh] is
+    PyTorch's, with bounds as arguments and derivative 0 on the bounds.
+
+    Example:
+        >>> import numpy as np
+        >>> import functrans as ft
+        >>> from functrans import nn
+        >>> x = np.array([-2.0, -1.0, 0.5, 3.0])
+        >>> nn.hard_tanh(x)
+        array([-1. , -1. ,  0.5,  1. ])
+        >>> ft.vmap(ft.grad(nn.hard_tanh))(x)
+        array([0., 1., 1., 0.])
+    """
+    x = fnp.asarray(x)
+    return fnp.where(x > 1, 1, fnp.where(x < -1, -1, x))
+
+
+def hard_silu(x: ArrayLike) -> Array:
+    """``x * hard_sigmoid(x)``, ``jax.nn.hard_silu`` (also ``hard_swish``): derivative 0 up to
+    -3 and 1 from 3 on (JAX's values at the kinks); ``x / 3 + 1/2`` strictly between.
+    [`hardswish`][functrans.nn.hardswish] is the same function with PyTorch's derivative at
+    +-3 (``-1/2`` and ``3/2``).
+
+    Reference: Howard et al., "Searching for MobileNetV3", ICCV 2019.
+
+    Example:
+        >>> import numpy as np
+        >>> import functrans as ft
+        >>> from functrans import nn
+        >>> x = np.array([-3.0, 0.0, 3.0])
+        >>> nn.hard_silu(x)
+        array([-0.,  0.,  3.])
+        >>> ft.vmap(ft.grad(nn.hard_silu))(x)
+        array([0. , 0.5, 1. ])
+    """
+    x = fnp.asarray(x)
+    return x * hardsigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def identity(x: ArrayLike) -> Array:
+    """``x`` itself, as an array (``jax.nn.identity``).
+
+    Example:
+        >>> from functrans import nn
+        >>> nn.identity([1.0, 2.0])
+        array([1., 2.])
+    """
+    return fnp.asarray(x)
 
 
 def hardswish(x: ArrayLike) -> Array:
@@ -181,6 +247,75 @@ def softsign(x: ArrayLike) -> Array:
     return x / (1 + fnp.abs(x))
 
 
+def soft_sign(x: ArrayLike) -> Array:
+    """``x / (1 + |x|)``, ``jax.nn.soft_sign``: [`softsign`][functrans.nn.softsign] with JAX's
+    second derivative at 0 (``-2``, from ``|x|' = 1`` at 0; PyTorch's ``softsign`` gives 0).
+    Values and first derivatives are the same everywhere.
+
+    Example:
+        >>> import numpy as np
+        >>> import functrans as ft
+        >>> from functrans import nn
+        >>> nn.soft_sign(np.array([-1.0, 3.0]))
+        array([-0.5 ,  0.75])
+        >>> float(ft.grad(ft.grad(nn.soft_sign))(0.0))
+        -2.0
+    """
+    x = fnp.asarray(x)
+    return x / (1 + fnp.where(x >= 0, x, -x))
+
+
+def sparse_plus(x: ArrayLike) -> Array:
+    """``jax.nn.sparse_plus``: 0 up to -1, ``(x + 1)^2 / 4`` between -1 and 1, ``x`` from 1 on;
+    a softplus that is exactly 0 and exactly linear outside ``(-1, 1)``, continuously
+    differentiable (its derivative is [`sparse_sigmoid`][functrans.nn.sparse_sigmoid]).
+
+    Reference: Blondel, Martins and Niculae, "Learning with Fenchel-Young losses", JMLR 2020.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.sparse_plus(np.array([-2.0, 0.0, 2.0]))
+        array([0.  , 0.25, 2.  ])
+    """
+    x = fnp.asarray(x)
+    inner = fnp.clip(x, -1, 1) + 1  # the quadratic only sees [-1, 1]: no overflow in a branch not taken
+    return fnp.where(x <= -1, 0, fnp.where(x >= 1, x, inner * inner / 4))
+
+
+def sparse_sigmoid(x: ArrayLike) -> Array:
+    """``jax.nn.sparse_sigmoid``: ``(x + 1) / 2`` clipped to ``[0, 1]``. Its derivative is
+    ``1/2`` strictly between -1 and 1, 0 outside, and ``1/4`` at +-1 (JAX's: the two sides
+    averaged).
+
+    Reference: Blondel, Martins and Niculae, "Learning with Fenchel-Young losses", JMLR 2020.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.sparse_sigmoid(np.array([-2.0, 0.0, 0.5, 2.0]))
+        array([0.  , 0.5 , 0.75, 1.  ])
+    """
+    x = fnp.asarray(x)
+    return 0.5 * fnp.minimum(fnp.maximum(x + 1, 0), 2)
+
+
+def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
+    """``(x + sqrt(x^2 + b)) / 2``, ``jax.nn.squareplus``: a smooth relu of algebraic
+    functions only (``b > 0`` sets the curvature near 0).
+
+    Reference: Barron, "Squareplus: a softplus-like algebraic rectifier", 2021.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.squareplus(np.array([0.0, 1.5]))
+        array([1., 2.])
+    """
+    x = fnp.asarray(x)
+    return (x + fnp.sqrt(x * x + b)) / 2
+
+
 def mish(x: ArrayLike) -> Array:
     """``x * tanh(softplus(x))``.
 
@@ -237,7 +372,7 @@ def tanh(x: ArrayLike) -> Array:
 
 
 def silu(x: ArrayLike) -> Array:
-    """``x * sigmoid(x)`` (also called swish).
+    """``x * sigmoid(x)`` (also ``nn.swish``, JAX's other name for it).
 
     Reference: Hendrycks and Gimpel, "Gaussian error linear units (GELUs)", 2016; Ramachandran,
     Zoph and Le, "Searching for activation functions", 2017.
@@ -249,6 +384,9 @@ def silu(x: ArrayLike) -> Array:
     """
     x = fnp.asarray(x)
     return x * fnp.logistic(x)
+
+
+swish = silu
 
 
 @custom_jvp
@@ -301,12 +439,15 @@ def _shifted_logsumexp(x: Array, axis: int | tuple[int, ...] | None) -> Array:
     return fnp.log(fnp.sum(fnp.exp(x - m), axis=axis, keepdims=True)) + m
 
 
-def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
-              keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
-    """``log(sum(exp(x), axis))``, computed as ``m + log(sum(exp(x - m)))`` with ``m`` the
-    maximum; its derivative, the softmax, is a rule of its own (``functrans.numpy.logsumexp``).
-    A slice that is all ``-inf`` gives ``-inf``, as in PyTorch. ``where`` (as in
-    ``jax.nn.logsumexp``) counts only the entries where it is True.
+def logsumexp(a: ArrayLike, axis: int | tuple[int, ...] | None = None,
+              b: ArrayLike | None = None, keepdims: bool = False, return_sign: bool = False,
+              *, where: ArrayLike | None = None) -> Array | tuple[Array, Array]:
+    """``log(sum(b * exp(a), axis))``, computed as ``m + log(sum(b * exp(a - m)))`` with ``m``
+    the maximum; its derivative, the softmax, is a rule of its own. The arguments are
+    ``jax.nn.logsumexp``'s, in its order (the third positional is the weight ``b``, not
+    ``keepdims``): this is [`functrans.numpy.logsumexp`][functrans.numpy.logsumexp]. A slice
+    that is all ``-inf`` gives ``-inf``, as in PyTorch. ``where`` counts only the entries
+    where it is True; ``return_sign`` returns ``(log|s|, sign(s))`` for weights of either sign.
 
     Example:
         >>> import numpy as np
@@ -315,8 +456,68 @@ def logsumexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
         1000.693147...
         >>> float(nn.logsumexp(np.array([-np.inf, -np.inf])))
         -inf
+        >>> float(nn.logsumexp(np.array([0.0, 0.0]), 0, np.array([0.5, 1.5])))
+        0.6931471805599453
     """
-    return fnp.logsumexp(x, axis=axis, keepdims=keepdims, where=where)
+    return fnp.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign,
+                         where=where)
+
+
+def logmeanexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
+               where: ArrayLike | None = None, keepdims: bool = False) -> Array:
+    """``log(mean(exp(x), axis))``: ``logsumexp(x, axis) - log(n)`` with ``n`` the number of
+    entries reduced (those where ``where`` is True, when given), ``jax.nn.logmeanexp`` with its
+    argument order (``where`` third). A slice with no entry selected gives ``nan``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> float(nn.logmeanexp(np.array([1000.0, 1000.0])))
+        1000.0
+        >>> nn.logmeanexp(np.log(np.array([[1.0, 3.0], [2.0, 9.0]])), axis=1,
+        ...               where=np.array([True, False]))
+        array([0.        , 0.69314718])
+    """
+    x = fnp.asarray(x)
+    lse: Array = fnp.logsumexp(x, axis=axis, keepdims=keepdims, where=where)
+    shape = fnp.shape(x)
+    if where is None:
+        axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
+        return lse - math.log(math.prod(shape[a] for a in axes))
+    mask = fnp.broadcast_to(fnp.asarray(where), shape)
+    count = fnp.sum(mask, axis=axis, keepdims=keepdims)
+    return lse - fnp.log(fnp.astype(count, fnp.result_type(lse)))
+
+
+@custom_jvp
+def log1mexp(x: ArrayLike) -> Array:
+    """``log(1 - exp(-x))`` for ``x > 0``, accurate at both ends (``jax.nn.log1mexp``):
+    ``log(-expm1(-x))`` below ``log 2`` and ``log1p(-exp(-x))`` above. ``x = 0`` gives
+    ``-inf``, ``x < 0`` gives ``nan``. The derivative is ``1 / expm1(x)``.
+
+    Reference: Maechler, "Accurately computing log(1 - exp(-|a|))", Rmpfr vignette, 2012.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans import nn
+        >>> nn.log1mexp(np.array([1e-20, np.log(2.0), 50.0]))
+        array([-4.60517019e+01, -6.93147181e-01, -1.92874985e-22])
+    """
+    x = fnp.asarray(x)
+    small = x < _LOG_2
+    # each branch sees only its own side of log 2, so neither evaluates log(0) where not taken
+    below = fnp.log(-fnp.expm1(-fnp.where(small, x, _LOG_2)))
+    above = fnp.log1p(-fnp.exp(-fnp.where(small, _LOG_2, x)))
+    return fnp.where(small, below, above)
+
+
+_LOG_2 = math.log(2.0)
+
+
+@log1mexp.defjvp
+def _log1mexp_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
+    (x,), (t,) = primals, tangents
+    return log1mexp(x), t / fnp.expm1(x)
 
 
 def _masked_exp(x: Array, where: ArrayLike, axis: int | tuple[int, ...]) -> tuple[Array, Array]:
@@ -330,7 +531,7 @@ def _masked_exp(x: Array, where: ArrayLike, axis: int | tuple[int, ...]) -> tupl
     return fnp.where(keep, fnp.exp(shifted), 0), shifted
 
 
-def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1, *,
+def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1,
             where: ArrayLike | None = None) -> Array:
     """``exp(x) / sum(exp(x), axis)``, shifted by the maximum for stability.
 
@@ -355,7 +556,7 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1, *,
     return e / fnp.sum(e, axis=axis, keepdims=True)
 
 
-def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1, *,
+def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1,
                 where: ArrayLike | None = None) -> Array:
     """``x - logsumexp(x, axis)``: log-probabilities from logits (``nan`` for a slice that is
     all ``-inf``, as in PyTorch).
