@@ -28,6 +28,7 @@ TARGETS: dict[str, list[tuple[str, str]]] = {
                 ("functrans.scipy.special", "ft.scipy.special")],
     "jax.scipy": [("functrans.scipy", "ft.scipy")],
     "jax.ops": [("functrans.ops", "ft.ops")],
+    "jax.nn": [("functrans.nn", "nn")],
     "optax": [("functrans.optim", "optim"), ("functrans.optim.schedules", "optim.schedules"),
               ("functrans.optim.losses", "optim.losses")],
 }
@@ -66,6 +67,28 @@ RENAMES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "optax": {
         "identity": ("functrans.optim.scale", "scale(1.0)"),
+    },
+}
+
+
+_INIT_NOTE = ("a function of (key, shape, dtype), not a factory, with PyTorch's fans "
+              "(shape[1] in, shape[0] out); variance_scaling has JAX's")
+
+#: names found under the same name whose behaviour differs in a way a port must spell out
+NOTES: dict[str, dict[str, str]] = {
+    "jax.nn": {
+        "gelu": "**exact by default** (PyTorch's); jax.nn.gelu defaults to approximate=True "
+                "(tanh): write nn.gelu(x, approximate=True)",
+        "leaky_relu": "derivative negative_slope at 0 (PyTorch's); JAX's is 1",
+        "celu": "second derivative 1 at 0 (the left side's); JAX's is 0.25",
+        "softplus": "x itself where x > threshold=20 (PyTorch's): within 3e-9 of JAX's",
+        "one_hot": "dtype defaults to float64",
+        **{f"initializers.{name}": _INIT_NOTE for name in (
+            "glorot_normal", "glorot_uniform", "he_normal", "he_uniform", "kaiming_normal",
+            "kaiming_uniform", "lecun_normal", "lecun_uniform", "xavier_normal",
+            "xavier_uniform")},
+        **{f"initializers.{name}": "a function of (key, shape, dtype), not a factory"
+           for name in ("constant", "normal", "orthogonal", "truncated_normal", "uniform")},
     },
 }
 
@@ -147,6 +170,7 @@ def mapping(library: str) -> list[Row]:
             hit = next((c for c in candidates if _public(module_name, c)), None)
             if hit is not None:
                 target = f"{short}.{hit}"
+                note = NOTES.get(library, {}).get(name, "")
                 break
         if target is None and name in RENAMES.get(library, {}):
             path, note = RENAMES[library][name]

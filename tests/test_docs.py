@@ -255,7 +255,8 @@ def test_mapping_tables_are_computed_from_the_code(library):
     known = {"optax": ("adam", "optim.adam"), "jax.numpy": ("sin", "fnp.sin"),
              "jax.random": ("split", "ft.random.split"), "jax.lax": ("scan", "ft.lax.scan"),
              "jax.scipy": ("special.logsumexp", "ft.scipy.special.logsumexp"),
-             "jax.ops": ("segment_max", "ft.ops.segment_max")}[library]
+             "jax.ops": ("segment_max", "ft.ops.segment_max"),
+             "jax.nn": ("hard_tanh", "nn.hard_tanh")}[library]
     assert found[known[0]] == known[1]
     table = _mappings.table(library)
     have = sum(r.target is not None for r in rows)
@@ -273,6 +274,13 @@ def test_mapping_table_marks_a_missing_name_and_renames():
     assert optax["huber_loss"].target == "optim.losses.huber_loss"
     assert optax["identity"].target == "optim.scale" and optax["identity"].note
     assert "| `lbfgs` | missing |" in _mappings.table("optax")
+
+
+def test_jax_nn_table_states_what_differs_under_the_same_name():
+    rows = {r.name: r for r in _mappings.mapping("jax.nn")}
+    assert rows["gelu"].target == "nn.gelu" and "approximate=True" in rows["gelu"].note
+    assert rows["leaky_relu"].note and not rows["hard_tanh"].note
+    assert rows["scaled_matmul"].target is None
 
 
 def test_every_mapping_marker_names_a_list():

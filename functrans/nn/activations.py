@@ -614,12 +614,16 @@ _HAVE_SCIPY = importlib.util.find_spec("scipy") is not None
 def gelu(x: ArrayLike, approximate: str | bool = "none") -> Array:
     """The Gaussian error linear unit, ``x * Phi(x)`` with ``Phi`` the standard normal CDF.
 
-    ``approximate="none"`` (PyTorch's default) is exact: ``x / 2 * erfc(-x / sqrt(2))``,
-    from ``functrans.scipy.special.erfc`` when SciPy is installed, else from a series for
-    ``erf`` (about 200 array operations: the slow choice). ``approximate="tanh"`` uses
-    ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``, which is cheap and within
-    about 1e-3 of the exact value. The booleans of ``jax.nn.gelu`` are accepted too: ``True``
-    means ``"tanh"`` and ``False`` means ``"none"`` (but the default stays PyTorch's exact one).
+    **The default is the exact GELU (PyTorch's ``approximate="none"``), while
+    ``jax.nn.gelu`` defaults to ``approximate=True``, the tanh approximation.** A ported
+    ``jax.nn.gelu(x)`` is ``nn.gelu(x, approximate=True)`` here; left as it is, it computes
+    the exact function, which differs by up to about 5e-4 (and so do the derivatives).
+
+    ``approximate="none"`` is ``x / 2 * erfc(-x / sqrt(2))``, from
+    ``functrans.scipy.special.erfc`` when SciPy is installed, else from a series for ``erf``
+    (about 200 array operations: the slow choice). ``approximate="tanh"`` uses
+    ``x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))``, which is cheap. The booleans of
+    ``jax.nn.gelu`` are accepted too: ``True`` means ``"tanh"`` and ``False`` means ``"none"``.
 
     Reference: Hendrycks and Gimpel, "Gaussian error linear units (GELUs)", 2016.
 
@@ -630,6 +634,8 @@ def gelu(x: ArrayLike, approximate: str | bool = "none") -> Array:
         >>> from functrans import nn
         >>> round(float(nn.gelu(1.0)), 6), round(float(nn.gelu(1.0, approximate="tanh")), 6)
         (0.841345, 0.841192)
+        >>> round(float(nn.gelu(1.0, approximate=True)), 6)  # jax.nn.gelu(1.0)'s value
+        0.841192
     """
     x = fnp.asarray(x)
     if isinstance(approximate, bool):

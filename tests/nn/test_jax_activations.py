@@ -187,3 +187,20 @@ def test_logsumexp_and_softmax_take_jax_positional_arguments():
     np.testing.assert_allclose(np.exp(nn.log_softmax(X2, -1, W2[[0, 0]])),
                                [[0.18242552, 0, 0.81757448], [0.97702263, 0, 0.02297737]],
                                rtol=1e-6)
+
+
+def test_gelu_default_is_exact_and_approximate_true_is_jax_default():
+    # jax.nn.gelu(x) (approximate=True by default) and jax.nn.gelu(x, approximate=False),
+    # values and jax.vmap(jax.grad(...)) at x
+    x = np.array([-1.5, 1.0, 3.0])
+    jax_default = [-0.10042842301976715, 0.8411919906082768, 2.996362607918227]
+    jax_default_grad = [-0.1277107931514332, 1.0829640838457828, 1.0115841666309702]
+    jax_exact = [-0.10021080190328709, 0.8413447460685429, 2.99595030590511]
+    jax_exact_grad = [-0.12746919222997952, 1.0833154705876862, 1.011945647204184]
+    approx = lambda x: nn.gelu(x, approximate=True)
+    np.testing.assert_allclose(approx(x), jax_default, rtol=1e-13)
+    np.testing.assert_allclose(ft.vmap(ft.grad(approx))(x), jax_default_grad, rtol=1e-13)
+    np.testing.assert_allclose(nn.gelu(x), jax_exact, rtol=1e-13)
+    np.testing.assert_allclose(ft.vmap(ft.grad(nn.gelu))(x), jax_exact_grad, rtol=1e-13)
+    np.testing.assert_allclose(nn.gelu(x, approximate=False), jax_exact, rtol=1e-13)
+    assert "approximate=True" in nn.gelu.__doc__.split("\n\n")[1]  # said up front
