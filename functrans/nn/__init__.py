@@ -76,6 +76,7 @@ from functrans.nn.losses import (
     nll,
     smooth_l1,
 )
+from functrans.nn.masks import combine_masks, make_attention_mask, make_causal_mask
 from functrans.nn.norm import BatchNorm, BatchNormState, GroupNorm, LayerNorm, standardize
 from functrans.nn.pooling import AdaptiveAvgPool2d, avg_pool, max_pool, min_pool
 from functrans.nn.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell
@@ -88,12 +89,13 @@ __all__ = [
     "GRUCell", "GroupNorm", "Identity", "LSTM", "LSTMCell", "Layer", "LayerNorm", "Linear",
     "MaxPool1d", "MaxPool2d", "MultiHeadAttention", "RNN", "RNNCell", "Sequential",
     "TransformerEncoderLayer", "Upsample", "avg_pool", "binary_cross_entropy",
-    "binary_cross_entropy_with_logits", "celu", "cosine_similarity", "cross_entropy",
+    "binary_cross_entropy_with_logits", "celu", "combine_masks", "cosine_similarity",
+    "cross_entropy",
     "dot_product_attention", "dropout", "elu", "gelu", "glu", "hard_sigmoid", "hard_silu",
     "hard_swish", "hard_tanh", "hardsigmoid", "hardswish", "hardtanh", "huber", "identity",
     "initializers", "kl_div", "l1", "leaky_relu", "log1mexp", "log_sigmoid", "log_softmax",
-    "logmeanexp", "logsumexp", "max_pool", "min_pool", "mish", "mse", "nll", "one_hot", "relu",
-    "relu6",
+    "logmeanexp", "logsumexp", "make_attention_mask", "make_causal_mask", "max_pool",
+    "min_pool", "mish", "mse", "nll", "one_hot", "relu", "relu6",
     "scaled_dot_product_attention", "selu", "sigmoid", "silu", "smooth_l1", "soft_sign",
     "softmax", "softplus", "softsign", "sparse_plus", "sparse_sigmoid", "squareplus",
     "standardize", "swish", "tanh",

@@ -196,7 +196,8 @@ def dot_product_attention(query: ArrayLike, key: ArrayLike, value: ArrayLike,
                              f"broadcast to (B, N, T, S) = {(b, heads, t, s)}")
     if mask is not None and mask.dtype != np.bool_:
         raise TypeError(f"dot_product_attention: mask must be boolean (True = may attend), got "
-                        f"dtype {mask.dtype}; pass an additive float mask as bias=")
+                        f"dtype {mask.dtype}; a 0/1 mask (flax's make_attention_mask, ...) "
+                        f"goes in as mask.astype(bool), an additive float mask as bias=")
     if isinstance(local_window_size, int):
         local_window_size = (local_window_size, local_window_size)
     q_lengths = None if query_seq_lengths is None else fnp.asarray(query_seq_lengths)

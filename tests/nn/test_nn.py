@@ -1451,8 +1451,8 @@ def test_dot_product_attention_matches_jax_definition():
 def test_dot_product_attention_errors_name_the_argument():
     q = k = v = np.ones((1, 2, 2, 3))
     f = nn.dot_product_attention
-    with pytest.raises(TypeError, match="mask must be boolean .* pass an additive float mask as "
-                                        "bias="):
+    with pytest.raises(TypeError, match=r"mask must be boolean .* mask.astype\(bool\), an "
+                                        "additive float mask as bias="):
         f(q, k, v, mask=np.ones((1, 1, 2, 2)))
     with pytest.raises(ValueError, match=r"query heads \(3\) must be a multiple of the key/value "
                                          r"heads \(2\)"):
