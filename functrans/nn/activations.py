@@ -262,6 +262,8 @@ def soft_sign(x: ArrayLike) -> Array:
         -2.0
     """
     x = fnp.asarray(x)
+    if fnp.iscomplexobj(x):
+        return x / (1 + fnp.abs(x))
     return x / (1 + fnp.where(x >= 0, x, -x))
 
 
@@ -483,7 +485,8 @@ def logmeanexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
     shape = fnp.shape(x)
     if where is None:
         axes = range(len(shape)) if axis is None else (axis,) if isinstance(axis, int) else axis
-        return lse - math.log(math.prod(shape[a] for a in axes))
+        n = math.prod(shape[a] for a in axes)
+        return lse - (math.log(n) if n else -math.inf)  # nothing to average: nan, as JAX
     mask = fnp.broadcast_to(fnp.asarray(where), shape)
     count = fnp.sum(mask, axis=axis, keepdims=keepdims)
     return lse - fnp.log(fnp.astype(count, fnp.result_type(lse)))

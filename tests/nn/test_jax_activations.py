@@ -204,3 +204,14 @@ def test_gelu_default_is_exact_and_approximate_true_is_jax_default():
     np.testing.assert_allclose(ft.vmap(ft.grad(nn.gelu))(x), jax_exact_grad, rtol=1e-13)
     np.testing.assert_allclose(nn.gelu(x, approximate=False), jax_exact, rtol=1e-13)
     assert "approximate=True" in nn.gelu.__doc__.split("\n\n")[1]  # said up front
+
+
+def test_edge_inputs_match_jax():
+    # jax.nn.logmeanexp over an empty axis is nan (no error); jax.nn.soft_sign of a complex
+    # number divides by 1 + |x|
+    np.testing.assert_array_equal(nn.logmeanexp(np.zeros((0, 3)), axis=0), [np.nan] * 3)
+    assert np.isnan(nn.logmeanexp(np.zeros((0, 3))))
+    np.testing.assert_allclose(nn.soft_sign(np.array([1.0 + 1.0j])),
+                               [0.41421356 + 0.41421356j], rtol=1e-8)
+    np.testing.assert_allclose(nn.squareplus(np.array([1.0 + 1.0j])),
+                               [1.52908551 + 0.74293414j], rtol=1e-8)
