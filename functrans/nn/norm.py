@@ -23,14 +23,19 @@ __all__ = ["BatchNorm", "BatchNormState", "GroupNorm", "LayerNorm", "standardize
 
 def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
                 mean: ArrayLike | None = None, variance: ArrayLike | None = None,
-                epsilon: float = 1e-5, where: ArrayLike | None = None) -> Array:
+                epsilon: float = 1e-5, where: ArrayLike | None = None, *,
+                algorithm: str = "fast") -> Array:
     """``(x - mean) / sqrt(variance + epsilon)`` over ``axis``, ``jax.nn.standardize``.
 
     ``mean`` and ``variance`` default to the mean and the biased variance of ``x`` over
     ``axis`` (of the entries where ``where`` is True, when it is given), kept with length 1 to
-    broadcast. The variance is the two-pass ``mean((x - mean)**2)`` (JAX's
-    ``algorithm="stable"``; its default ``"fast"`` one, ``mean(x**2) - mean**2``, can lose
-    every digit, or go negative, when the mean is large against the spread).
+    broadcast. When the mean is computed here, the variance is the two-pass
+    ``mean((x - mean)**2)`` whatever ``algorithm`` says: JAX's default ``"fast"`` formula,
+    ``mean(x**2) - mean**2``, is the same number in exact arithmetic but can lose every
+    digit, or go negative, when the mean is large against the spread. When ``mean`` is given
+    (and ``variance`` is not) the two are different quantities, and ``algorithm`` picks as in
+    JAX: ``"fast"`` (the default) is ``mean(x**2) - mean**2`` clipped at 0, ``"stable"`` is
+    ``mean((x - mean)**2)``, the spread about the given mean.
 
     Args:
         x: The array.
@@ -40,6 +45,8 @@ def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
         epsilon: Added to the variance.
         where: Optional boolean mask broadcasting against ``x``: the entries whose statistics
             count (every entry is standardized).
+        algorithm: ``"fast"`` or ``"stable"``, ``jax.nn.standardize``'s; it matters only for
+            a given ``mean`` (see above).
 
     Returns:
         An array of ``x``'s shape.
@@ -50,12 +57,20 @@ def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
         >>> np.round(nn.standardize(np.array([1.0, 2.0, 3.0]), epsilon=0.0), 6)
         array([-1.224745,  0.      ,  1.224745])
     """
+    if algorithm not in ("fast", "stable"):
+        raise ValueError(f"standardize: algorithm must be 'fast' or 'stable' (as in "
+                         f"jax.nn.standardize), got {algorithm!r}")
     x = fnp.asarray(x)
+    mean_given = mean is not None
     if mean is None:
         mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
     if variance is None:
-        centred = x - mean
-        variance = fnp.mean(centred * centred, axis=axis, keepdims=True, where=where)
+        if mean_given and algorithm == "fast":
+            second = fnp.mean(x * x, axis=axis, keepdims=True, where=where)
+            variance = fnp.maximum(second - fnp.square(mean), 0)
+        else:
+            centred = x - mean
+            variance = fnp.mean(centred * centred, axis=axis, keepdims=True, where=where)
     return (x - mean) / fnp.sqrt(variance + epsilon)
 
 

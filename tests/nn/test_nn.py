@@ -1675,3 +1675,30 @@ def test_a_missing_weight_is_named_with_what_the_params_hold(layer, x, missing):
     params = {k: v for k, v in layer.init(random.key(0)).items() if "weight" not in k}
     with pytest.raises(errors.TreeStructureError, match=f"has no '{missing}' \\(it holds \\["):
         layer.apply(params, x)
+
+
+def test_standardize_with_a_given_mean_follows_jax_algorithm():
+    # jax.nn.standardize (JAX 0.10.2, x64) with a mean and no variance: the default
+    # algorithm="fast" is mean(x**2) - mean**2 clipped at 0, "stable" mean((x - mean)**2)
+    x = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -0.75]])
+    np.testing.assert_allclose(nn.standardize(x, where=x > 0, mean=0.1),
+                               [[0.27504502, -0.75637379, 1.30646382],
+                                [1.36385518, 0.07054423, -0.39975066]], rtol=1e-7)
+    np.testing.assert_allclose(nn.standardize(x, mean=0.1, algorithm="stable"),
+                               [[0.31045928, -0.85376301, 1.47468156],
+                                [1.66007894, 0.08586615, -0.48657486]], rtol=1e-7)
+    # the second row's fast variance is negative: clipped to 0, leaving epsilon
+    np.testing.assert_allclose(nn.standardize(x, mean=np.array([[1.0], [2.0]])),
+                               [[-5.77346420e-01, -2.30938568e+00, 1.15469284e+00],
+                                [3.16227766e+02, -5.53398591e+02, -8.69626357e+02]], rtol=1e-7)
+    f = lambda x: (nn.standardize(x, mean=0.1) * np.arange(3.0)).sum()
+    np.testing.assert_allclose(ft.grad(f)(x), [[-0.19605815, 1.15021216, 0.73195914],
+                                               [0.27098427, 0.58174378, 1.05057744]], rtol=1e-7)
+    np.testing.assert_allclose(ft.jit(ft.grad(f))(x), ft.grad(f)(x), rtol=1e-14)
+    check_grads(lambda x: nn.standardize(x, mean=0.1), (x,), order=2, modes=("fwd", "rev"))
+    assert nn.standardize(x.astype(np.float32), mean=0.1).dtype == np.float32
+    # without a mean the algorithm changes nothing (both are the two-pass variance here)
+    np.testing.assert_array_equal(nn.standardize(x, algorithm="fast"),
+                                  nn.standardize(x, algorithm="stable"))
+    with pytest.raises(ValueError, match="'fast' or 'stable'"):
+        nn.standardize(x, algorithm="exact")
