@@ -14,8 +14,11 @@ Example:
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -32,6 +35,31 @@ __all__ = [
 
 Initializer = Callable[..., Array]
 """``init(key, shape, dtype) -> array``."""
+
+
+_F = TypeVar("_F", bound=Callable[..., Array])
+
+
+def _jax_form(jax_name: str, equivalent: str) -> Callable[[_F], _F]:
+    """A call that does not fit the initializer's own ``(key, shape, dtype)`` arguments, most
+    often JAX's factory spelling ``jax.nn.initializers.<jax_name>(...)`` ported as is, raises a
+    TypeError that says so and names ``equivalent``, the functrans spelling of JAX's (whose
+    ``variance_scaling`` has JAX's ``(in, out)`` fans)."""
+    def wrap(f: _F) -> _F:
+        signature = inspect.signature(f)
+
+        @functools.wraps(f)
+        def init(*args: object, **kwargs: object) -> Array:
+            try:
+                signature.bind(*args, **kwargs)
+            except TypeError as e:
+                raise TypeError(
+                    f"{f.__name__}: {e}. functrans's initializers are the initializer itself, "
+                    f"{f.__name__}(key, shape, dtype), not a factory as "
+                    f"jax.nn.initializers.{jax_name}(...); for JAX's, write {equivalent}") from None
+            return f(*args, **kwargs)
+        return init  # type: ignore[return-value]
+    return wrap
 
 
 def _shape(shape: int | Sequence[int]) -> tuple[int, ...]:
@@ -128,6 +156,7 @@ def ones(key: Key | None, shape: int | Sequence[int], dtype: DType = np.float64)
     return full_on_device_of(key, shape, 1, dtype)
 
 
+@_jax_form("constant", "functools.partial(nn.initializers.constant, value=value)")
 def constant(key: Key | None, shape: int | Sequence[int], dtype: DType = np.float64, *,
              value: float = 0.0) -> Array:
     """Every entry ``value``, on the key's device (only its device is used; None: the host).
@@ -140,6 +169,7 @@ def constant(key: Key | None, shape: int | Sequence[int], dtype: DType = np.floa
     return full_on_device_of(key, shape, value, dtype)
 
 
+@_jax_form("normal", "functools.partial(nn.initializers.normal, std=stddev)")
 def normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
            mean: float = 0.0, std: float = 1.0) -> Array:
     """Normal with the given mean and standard deviation.
@@ -152,6 +182,7 @@ def normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
     return random.normal(key, _shape(shape), dtype) * std + mean
 
 
+@_jax_form("uniform", "functools.partial(nn.initializers.uniform, high=scale)")
 def uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
             low: float = 0.0, high: float = 1.0) -> Array:
     """Uniform on ``[low, high)``.
@@ -165,6 +196,7 @@ def uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
     return random.uniform(key, _shape(shape), dtype, minval=low, maxval=high)
 
 
+@_jax_form("truncated_normal", "functools.partial(nn.initializers.truncated_normal, std=stddev)")
 def truncated_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
                      std: float = 1.0, lower: float = -2.0, upper: float = 2.0) -> Array:
     """Normal with standard deviation ``std`` (before truncation) restricted to
@@ -271,6 +303,7 @@ def variance_scaling(scale: float, mode: str, distribution: str,
     return init
 
 
+@_jax_form("glorot_uniform", "nn.initializers.variance_scaling(1.0, 'fan_avg', 'uniform')")
 def xavier_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
                    gain: float = 1.0) -> Array:
     """Glorot/Xavier uniform: ``U(-a, a)`` with ``a = gain * sqrt(6 / (fan_in + fan_out))``.
@@ -287,6 +320,7 @@ def xavier_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float
     return _variance_scaling(key, shape, dtype, gain**2, "fan_avg", "uniform")
 
 
+@_jax_form("glorot_normal", "nn.initializers.variance_scaling(1.0, 'fan_avg', 'truncated_normal')")
 def xavier_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
                   gain: float = 1.0) -> Array:
     """Glorot/Xavier normal: std ``gain * sqrt(2 / (fan_in + fan_out))``.
@@ -299,6 +333,7 @@ def xavier_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float6
     return _variance_scaling(key, shape, dtype, gain**2, "fan_avg", "normal")
 
 
+@_jax_form("he_uniform", "nn.initializers.variance_scaling(2.0, 'fan_in', 'uniform')")
 def kaiming_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
                     a: float = 0.0, mode: str = "fan_in",
                     nonlinearity: str = "leaky_relu") -> Array:
@@ -327,6 +362,7 @@ def kaiming_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.floa
     return _variance_scaling(key, shape, dtype, gain**2, mode, "uniform")
 
 
+@_jax_form("he_normal", "nn.initializers.variance_scaling(2.0, 'fan_in', 'truncated_normal')")
 def kaiming_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
                    a: float = 0.0, mode: str = "fan_in",
                    nonlinearity: str = "leaky_relu") -> Array:
@@ -341,6 +377,7 @@ def kaiming_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float
     return _variance_scaling(key, shape, dtype, gain**2, mode, "normal")
 
 
+@_jax_form("lecun_uniform", "nn.initializers.variance_scaling(1.0, 'fan_in', 'uniform')")
 def lecun_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float64) -> Array:
     """LeCun uniform: ``U(-b, b)`` with ``b = sqrt(3 / fan_in)`` (variance ``1 / fan_in``).
 
@@ -353,6 +390,7 @@ def lecun_uniform(key: Key, shape: int | Sequence[int], dtype: DType = np.float6
     return _variance_scaling(key, shape, dtype, 1.0, "fan_in", "uniform")
 
 
+@_jax_form("lecun_normal", "nn.initializers.variance_scaling(1.0, 'fan_in', 'truncated_normal')")
 def lecun_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64) -> Array:
     """LeCun normal: std ``1 / sqrt(fan_in)``.
 
@@ -364,6 +402,7 @@ def lecun_normal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64
     return _variance_scaling(key, shape, dtype, 1.0, "fan_in", "normal")
 
 
+@_jax_form("orthogonal", "functools.partial(nn.initializers.orthogonal, gain=scale) (for 2-D shapes)")
 def orthogonal(key: Key, shape: int | Sequence[int], dtype: DType = np.float64, *,
                gain: float = 1.0) -> Array:
     """A (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal

@@ -1702,3 +1702,21 @@ def test_standardize_with_a_given_mean_follows_jax_algorithm():
                                   nn.standardize(x, algorithm="stable"))
     with pytest.raises(ValueError, match="'fast' or 'stable'"):
         nn.standardize(x, algorithm="exact")
+
+
+@pytest.mark.parametrize("call, jax_name, fix", [
+    (lambda: nn.initializers.glorot_normal(), "glorot_normal",
+     "variance_scaling(1.0, 'fan_avg', 'truncated_normal')"),
+    (lambda: nn.initializers.he_uniform(), "he_uniform", "variance_scaling(2.0, 'fan_in', 'uniform')"),
+    (lambda: nn.initializers.lecun_normal(), "lecun_normal",
+     "variance_scaling(1.0, 'fan_in', 'truncated_normal')"),
+    (lambda: nn.initializers.normal(stddev=0.02), "normal", "partial(nn.initializers.normal, std="),
+    (lambda: nn.initializers.constant(0.5), "constant", "partial(nn.initializers.constant, value="),
+])
+def test_initializers_called_as_jax_factories_name_the_functrans_spelling(call, jax_name, fix):
+    with pytest.raises(TypeError, match=rf"not a factory as jax.nn.initializers.{jax_name}\(") as info:
+        call()
+    assert fix in str(info.value)
+    # called as they are meant to be, they still work
+    assert nn.initializers.glorot_normal(random.key(0), (3, 4)).shape == (3, 4)
+    assert nn.initializers.constant(None, (2,), value=0.5).tolist() == [0.5, 0.5]
