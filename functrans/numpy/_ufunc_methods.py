@@ -391,24 +391,41 @@ def _bound(method: Callable[..., Array], fn: _Fn, ufunc: np.ufunc) -> Callable[.
     return bound
 
 
+def _unsupported(fn: _Fn, name: str, message: str) -> Callable[..., Array]:
+    """A method NumPy's ufunc has but refuses for a function of two outputs: NumPy's error."""
+    def method(*args: Any, **kwargs: Any) -> Array:
+        raise ValueError(f"fnp.{fn.__name__}.{name}: {message} (as in NumPy)")
+
+    method.__name__ = name
+    method.__qualname__ = f"{fn.__name__}.{name}"
+    method.__module__ = "functrans.numpy"
+    return method
+
+
 def install(namespace: dict[str, Any]) -> None:
     """Give every function of ``namespace`` that NumPy has as a ufunc of one or two arguments
-    and one output its attributes ``nin``, ``nout``, ``nargs`` and ``identity``, and its
-    methods: ``at`` for all, ``reduce``, ``accumulate``, ``reduceat`` and ``outer`` for
-    those of two arguments.
+    its attributes ``nin``, ``nout``, ``nargs`` and ``identity``, and its methods: ``at`` for
+    all, ``reduce``, ``accumulate``, ``reduceat`` and ``outer`` for those of two arguments.
+    For the functions of two outputs (``divmod``, ``frexp``, ``modf``) these methods raise
+    NumPy's ``ValueError``, except ``divmod.outer``, which gives both outer arrays as NumPy's.
 
     Example:
         >>> import functrans.numpy as fnp
-        >>> fnp.add.nin, fnp.add.identity, fnp.maximum.identity
-        (2, 0, None)
+        >>> fnp.add.nin, fnp.add.identity, fnp.maximum.identity, fnp.divmod.nout
+        (2, 0, None, 2)
     """
     for fn in list(namespace.values()):
         if not inspect.isfunction(fn) or hasattr(fn, "nin"):
             continue
         ufunc = getattr(np, fn.__name__, None)
-        if not isinstance(ufunc, np.ufunc) or ufunc.nout != 1 or ufunc.nin not in (1, 2) \
+        if not isinstance(ufunc, np.ufunc) or ufunc.nout not in (1, 2) or ufunc.nin not in (1, 2) \
                 or ufunc.signature is not None:
             continue
         fn.nin, fn.nout, fn.nargs, fn.identity = ufunc.nin, ufunc.nout, ufunc.nargs, ufunc.identity  # type: ignore[attr-defined]
         for method in _BINARY_METHODS if ufunc.nin == 2 else (at,):
-            setattr(fn, method.__name__, _bound(method, fn, ufunc))
+            if ufunc.nout == 1 or method is outer:
+                setattr(fn, method.__name__, _bound(method, fn, ufunc))
+            else:
+                message = ("only functions of one output support at" if method is at else
+                           f"{method.__name__} only supported for functions returning a single value")
+                setattr(fn, method.__name__, _unsupported(fn, method.__name__, message))

@@ -49,7 +49,35 @@ def test_binary_list_is_complete():
                  "minimum", "fmax", "fmin", "logaddexp", "logaddexp2", "arctan2", "hypot", "logical_and",
                  "logical_or", "logical_xor", "bitwise_and", "bitwise_or", "bitwise_xor", "gcd", "lcm"):
         assert callable(getattr(fnp, name).reduce), name
-    assert not hasattr(fnp.divmod, "reduce")  # two outputs: NumPy's methods refuse it too
+
+
+@pytest.mark.parametrize("name", ["divmod", "frexp", "modf"])
+def test_two_output_functions_have_numpys_attributes_and_refusals(name):
+    fn, ufunc = getattr(fnp, name), getattr(np, name)
+    assert (fn.nin, fn.nout, fn.nargs, fn.identity) == (ufunc.nin, ufunc.nout, ufunc.nargs, ufunc.identity)
+    x = np.array([1.5, 2.0, 3.25])
+    for method in METHODS if ufunc.nin == 2 else ("at",):
+        assert hasattr(fn, method), method
+        if method == "outer":
+            continue
+        args = {"reduce": (x,), "accumulate": (x,), "reduceat": (x, [0, 1]),
+                "at": (x, [0]) + ((2.0,) if ufunc.nin == 2 else ())}[method]
+        with pytest.raises(ValueError):
+            getattr(ufunc, method)(*args)
+        with pytest.raises(ValueError, match=f"fnp.{name}.{method}"):
+            getattr(fn, method)(*args)
+
+
+def test_divmod_outer_gives_both_outer_arrays_eagerly_under_jit_and_in_grad():
+    a, b = np.array([1.5, 2.0, -3.25]), np.array([1.0, 0.75])
+    want = np.divmod.outer(a, b)
+    for got in (fnp.divmod.outer(a, b), fnp.divmod.outer(fnp.asarray(a), b),
+                ft.jit(lambda u: fnp.divmod.outer(u, b))(a)):
+        assert len(got) == 2
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(np.asarray(g), w)
+    # the remainder's derivative in the dividend is 1 away from the jumps
+    np.testing.assert_allclose(ft.grad(lambda u: fnp.divmod.outer(u, b)[1].sum())(a), [2.0, 2.0, 2.0])
 
 
 def _values(rng, shape, name):
