@@ -29,7 +29,28 @@ from functrans import errors
 from functrans.backend import array_module, backend_of
 from functrans.primitives._define import defjvp, defjvp_with_output, elementwise
 from functrans.primitives.elementwise import abs as absolute
-from functrans.primitives.elementwise import add, cos, div, eq, exp, log, log1p, lt, mul, neg, select, sign, sin, sub
+from functrans.primitives.elementwise import (
+    add,
+    cos,
+    div,
+    eq,
+    exp,
+    floor,
+    gt,
+    log,
+    log1p,
+    logical_and,
+    logical_not,
+    logical_or,
+    lt,
+    mul,
+    neg,
+    rint,
+    select,
+    sign,
+    sin,
+    sub,
+)
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
@@ -387,8 +408,39 @@ defjvp(expn_p, _not_differentiable_in("expn", "n", "n is an integer order: pass 
 # --- poch(z, m) = Gamma(z + m) / Gamma(z) (the Pochhammer symbol): d/dz = poch (digamma(z + m) -
 # digamma(z)), d/dm = poch digamma(z + m) ----------------------------------------------------------
 poch_p = _special_n("poch")
+
+
+def _poch_z_derivative(z, m):
+    """d/dz poch(z, m), accurate near and at the poles ``z = 0, -1, ...`` of Gamma(z) (the limit
+    there), where digamma(z + m) - digamma(z) is a difference of two large numbers or NaN.
+
+    For an integer ``m`` with ``z, z + m < 1/2`` it is digamma(1 - z - m) - digamma(1 - z) (the
+    cotangents of the reflection formula cancel), both arguments above 1/2. Otherwise, within
+    1/4 of a pole, 1 / Gamma(z) = sin(pi z) Gamma(1 - z) / pi makes poch a smooth product whose
+    derivative is written out. Both are identities on a neighbourhood, so their own derivatives
+    are the higher derivatives of poch.
+    """
+    m_integer = eq(m, floor(m))
+    reflect = logical_and(logical_and(m_integer, lt(z, 0.5)), lt(add(z, m), 0.5))
+    near_pole = logical_and(logical_and(lt(z, 0.25), lt(absolute(sub(z, rint(z))), 0.25)), gt(z, -170.0))
+    product = logical_and(near_pole, logical_not(reflect))
+    regular = logical_not(logical_or(reflect, product))
+
+    # Each form takes arguments where it is finite (z = 0.5, m = 0) wherever it is not chosen,
+    # so that no NaN reaches the derivatives through a branch not taken.
+    zb, mb = select(reflect, z, 0.5), select(reflect, m, 0.0)
+    reflected = mul(poch_p.bind(zb, mb), sub(digamma(sub(sub(1.0, zb), mb)), digamma(sub(1.0, zb))))
+    zp, mp = select(product, z, 0.5), select(product, m, 0.0)
+    pi_z, zm, one_minus_z = mul(math.pi, zp), add(zp, mp), sub(1.0, zp)
+    of_product = mul(mul(gamma(zm), gamma(one_minus_z)),
+                     add(mul(div(sin(pi_z), math.pi), sub(digamma(zm), digamma(one_minus_z))), cos(pi_z)))
+    zr = select(regular, z, 0.5)
+    direct = mul(poch_p.bind(zr, m), sub(digamma(add(zr, m)), digamma(zr)))
+    return select(reflect, reflected, select(product, of_product, direct))
+
+
 defjvp(poch_p,
-       lambda t, z, m: mul(t, mul(poch_p.bind(z, m), sub(digamma(add(z, m)), digamma(z)))),
+       lambda t, z, m: mul(t, _poch_z_derivative(z, m)),
        lambda t, z, m: mul(t, mul(poch_p.bind(z, m), digamma(add(z, m)))))
 
 

@@ -471,6 +471,16 @@ def test_new_functions_derivatives():
         check_grads(lambda v, n=n: fsp.expn(n, v), (x,), order=2, modes=("fwd", "rev"))
         check_grads(lambda v, n=n: fsp.expn(np.full(4, n), v), (x,), order=2, modes=("fwd", "rev"))
     check_grads(fsp.poch, (np.array([0.5, 2.0, 3.3, -1.5]), np.array([1.0, -0.5, 2.2, 2.0])), order=2)
+    # at the poles z = 0, -1, ... of Gamma(z) the derivative in z is the limit (poch is smooth
+    # there): z -> 1 for m = 1, z(z+1)(z+2) -> 2 at -2, 1/(z-1) -> -1/9, Gamma(z+1/2)/Gamma(z)
+    z = np.array([-2.0, -2.0, -2.0, -2.0, -2.0, 0.0, -3.0, -4.0])
+    m = np.array([1.0, 3.0, -1.0, 0.5, 2.0, 2.5, 5.0, -2.0])
+    want = [1.0, 2.0, -1.0 / 9.0, 2.0 * ss.gamma(-1.5), -3.0, ss.gamma(2.5), -6.0, 11.0 / 900.0]
+    for derivative in (ft.grad(fsp.poch), ft.jit(ft.grad(fsp.poch)), ft.jacfwd(fsp.poch)):
+        got = [float(derivative(a, b)) for a, b in zip(z, m)]
+        np.testing.assert_allclose(got, want, rtol=1e-13)
+    np.testing.assert_allclose(ft.vmap(ft.grad(fsp.poch))(z, m), want, rtol=1e-13)
+    check_grads(lambda v: fsp.poch(v, m), (z,), order=2, modes=("fwd", "rev"))
     lm = np.array([0.0, 1e-8, -1e-4, 1e-3, 0.5, -2.0])
     check_grads(fsp.boxcox, (np.array([0.3, 2.0, 5.0, 1.5, 0.7, 3.0]), lm), order=2, modes=("fwd", "rev"))
     check_grads(fsp.boxcox1p, (np.array([-0.7, 1e-6, 4.0, 0.5, 2.0, -0.2]), lm), order=2, modes=("fwd", "rev"))
