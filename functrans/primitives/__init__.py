@@ -5,7 +5,7 @@ The modules, each importing only those above it in this list: ``_shapes`` (the s
 arithmetic the rules remember per shape), ``_define`` (the registrars, the batch-rule helpers,
 and the eight primitives they are written in), ``elementwise``,
 ``conversion``, ``shape``, ``cumulative``, ``reduction``, ``indexing``, ``sorting``, ``dot``,
-``scatter_ufunc``, ``linalg``, ``fft``, ``special``, ``opaque``, ``recurrent``.
+``scatter_ufunc``, ``linalg``, ``fft``, ``special``, ``hypergeometric``, ``opaque``, ``recurrent``.
 """
 from functrans.core.primitive import Primitive
 from functrans.primitives.conversion import (
@@ -86,6 +86,7 @@ from functrans.primitives.elementwise import (
     trunc_p,
 )
 from functrans.primitives.fft import fft_p
+from functrans.primitives.hypergeometric import hyp1f1_p, hyp2f1_p
 from functrans.primitives.indexing import gather_p, scatter_add_p, scatter_p
 from functrans.primitives.linalg import (
     adjugate_p,

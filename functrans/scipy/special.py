@@ -9,8 +9,10 @@ and ``wofz`` take their values from SciPy when it is installed (an error says to
 ``multigammaln``, ``gammasgn``, ``bernoulli``, ``loggamma``, ``factorial``, ``comb``, ``beta``, ``entr``,
 ``rel_entr``, ``kl_div``, ``boxcox``, ``boxcox1p``, ``fresnel``, ``owens_t``, ``bessel_jn`` and the
 spherical harmonics
-``sph_harm_y`` and ``sph_harm`` are built on those and on functrans.numpy. Values at special
-points (poles, 0, infinities, NaN) are SciPy's.
+``sph_harm_y`` and ``sph_harm`` are built on those and on functrans.numpy. The hypergeometric
+functions ``hyp1f1`` and ``hyp2f1`` are summed with array operations of the inputs' backend
+(NaN where that sum cannot be trusted; see their docstrings). Values at special points (poles,
+0, infinities, NaN) are SciPy's.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from functrans.numpy._reductions import logsumexp, max, sum
 from functrans.numpy._util import any_tracer, as_array, normalize_axes, operand
 from functrans.primitives import elementwise as _em
 from functrans.primitives import elementwise as _ew
+from functrans.primitives import hypergeometric as _hyp
 from functrans.primitives import special as _sp
 from functrans.primitives.conversion import convert_element_type, stop_gradient
 from functrans.scipy._util import as_float
@@ -40,7 +43,8 @@ from functrans.typing import Array, ArrayLike
 __all__ = [
     "bernoulli", "bessel_jn", "beta", "betainc", "betaln", "boxcox", "boxcox1p", "comb", "dawsn", "digamma",
     "entr", "erf", "erfc", "erfcx", "erfinv", "exp1", "expi", "expit", "expn", "factorial", "fresnel", "gamma",
-    "gammainc", "gammaincc", "gammaincinv", "gammaln", "gammasgn", "i0", "i0e", "i1", "i1e", "kl_div", "log_ndtr",
+    "gammainc", "gammaincc", "gammaincinv", "gammaln", "gammasgn", "hyp1f1", "hyp2f1", "i0", "i0e", "i1", "i1e",
+    "kl_div", "log_ndtr",
     "log_softmax", "loggamma", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri", "owens_t", "poch",
     "polygamma", "psi", "rel_entr", "sici", "softmax", "spence", "sph_harm", "sph_harm_y", "xlog1py", "xlogy",
     "wofz", "zeta",
@@ -694,6 +698,65 @@ def poch(z: ArrayLike, m: ArrayLike) -> Array:
         (12.0, -2.0)
     """
     return _sp.poch(as_float(z), as_float(m))
+
+
+def _real_float(name: str, *args: ArrayLike) -> list[Any]:
+    out = [as_float(a) for a in args]
+    if any(isinstance(v, complex) or getattr(v, "dtype", np.dtype(float)).kind == "c" for v in out):
+        raise ValueError(f"{name} takes real arguments only (as JAX's); got a complex one")
+    return out
+
+
+def hyp1f1(a: ArrayLike, b: ArrayLike, x: ArrayLike) -> Array:
+    """Kummer's confluent hypergeometric function ``1F1(a; b; x)``, the sum over ``k >= 0`` of
+    ``(a)_k / (b)_k x**k / k!``, for real arguments (as JAX's ``hyp1f1``; SciPy's values).
+
+    Computed in float64 (float32 in, float32 out) by the power series, after Kummer's
+    transformation ``1F1(a; b; x) = e^x 1F1(b - a; b; -x)`` for ``x < 0``, accurate to about
+    1e-10 relative for ``|x|`` up to about 700. Where the series cannot give that, the value is
+    NaN, not a wrong number: chiefly ``a < 0`` (``b - a < 0`` for ``x < 0``) with ``|x|``
+    beyond a few units, where 1F1 oscillates and its terms cancel, and near its zeros. ``inf`` at the poles
+    ``b = 0, -1, ...`` (unless the series ends first), as SciPy.
+
+    Differentiable in ``x`` to any order (``d/dx 1F1(a; b; x) = a / b 1F1(a + 1; b + 1; x)``).
+    Its derivatives in ``a`` and ``b`` are not implemented and raise ``UnsupportedError``
+    (JAX's, truncated power series, are inaccurate away from small ``|x|``); pass them as
+    constants or through ``stop_gradient``.
+
+    Example:
+        >>> import functrans as ft, functrans.scipy.special as fsp
+        >>> round(float(fsp.hyp1f1(1.0, 1.0, 1.0)), 12), round(float(ft.grad(fsp.hyp1f1, argnums=2)(1.0, 2.0, 0.0)), 12)
+        (2.718281828459, 0.5)
+    """
+    return _hyp.hyp1f1(*_real_float("hyp1f1", a, b, x))
+
+
+def hyp2f1(a: ArrayLike, b: ArrayLike, c: ArrayLike, x: ArrayLike) -> Array:
+    """Gauss's hypergeometric function ``2F1(a, b; c; x)``, the sum over ``k >= 0`` of
+    ``(a)_k (b)_k / (c)_k x**k / k!`` and its continuation, for real arguments and ``x <= 1``
+    (as JAX's ``hyp2f1``; SciPy's values).
+
+    Computed in float64 (float32 in, float32 out): the series for ``0 <= x <= 0.9``, Pfaff's
+    transformation to ``x / (x - 1)`` for ``x < 0``, and the connection formula in ``1 - x``
+    near 1 (its logarithmic form when ``c - a - b`` is an integer); accurate to about 1e-10
+    relative. Where that cannot be trusted the value is NaN, not a wrong number: chiefly within
+    0.1 of ``x = 1`` (or below ``x = -9``) with ``c - a - b`` within about 1e-5 of an integer
+    but not one, and parameters of magnitude beyond about 20 where the terms cancel. At ``x = 1``
+    Gauss's sum (``inf`` for ``c - a - b <= 0``); ``inf`` at the poles ``c = 0, -1, ...`` (unless
+    the series ends first), as SciPy. For ``x > 1`` 2F1 is complex: NaN (SciPy gives ``inf``),
+    except for the polynomials (``a`` or ``b`` a non-positive integer), summed for every ``x``.
+
+    Differentiable in ``x`` to any order (``d/dx = a b / c 2F1(a + 1, b + 1; c + 1; x)``). Its
+    derivatives in ``a``, ``b`` and ``c`` are not implemented and raise ``UnsupportedError``
+    (JAX's, truncated power series, are inaccurate away from small ``|x|``); pass them as
+    constants or through ``stop_gradient``.
+
+    Example:
+        >>> import functrans.scipy.special as fsp, math
+        >>> round(float(fsp.hyp2f1(1.0, 1.0, 2.0, 0.5)), 12), round(2 * math.log(2), 12)  # -log(1-x)/x
+        (1.38629436112, 1.38629436112)
+    """
+    return _hyp.hyp2f1(*_real_float("hyp2f1", a, b, c, x))
 
 
 # The first terms of (exp(u) - 1) / u = sum over k >= 0 of u**k / (k + 1)!; below |u| = 1e-3 the

@@ -69,6 +69,19 @@ def _betainc_ref(x, *, a, b):
     return scipy.special.betainc(a, b, x)
 
 
+def _hyp_ref(name):
+    def ref(x, **params):
+        import scipy.special
+
+        return getattr(scipy.special, name)(*(params[p] for p in "abc" if p in params), x)
+
+    return ref
+
+
+_HYP1F1_PARAMS = {"a": st.floats(-3.0, 3.0), "b": st.floats(0.5, 4.0)}
+_HYP2F1_PARAMS = {"a": st.floats(-3.0, 3.0), "b": st.floats(-3.0, 3.0), "c": st.floats(0.5, 4.0)}
+
+
 def _gammainc_ref(name):
     def ref(x, *, a):
         import scipy.special
@@ -157,6 +170,11 @@ PRIMITIVES += [
               same_shapes(1).flatmap(lambda sp: st.integers(0, 4).map(lambda n: (sp[0], {"n": n}))),
               domain=POSITIVE),
     prim_spec("poch", binds(P.poch_p), _special_ref("poch"), 2, broadcast_shapes(2), domain=(POSITIVE, ANY)),
+    # (the public fsp.hyp1f1 and fsp.hyp2f1 only convert their arguments: tests/scipy/test_hypergeometric.py)
+    prim_spec("hyp1f1", lambda x, *, a, b: P.hyp1f1_p.bind(a, b, x), _same_dtype(_hyp_ref("hyp1f1")), 1,
+              _with_floats(1, **_HYP1F1_PARAMS), domain=ANY),
+    prim_spec("hyp2f1", lambda x, *, a, b, c: P.hyp2f1_p.bind(a, b, c, x), _same_dtype(_hyp_ref("hyp2f1")), 1,
+              _with_floats(1, **_HYP2F1_PARAMS), domain=Domain(-0.9, 0.9)),
     prim_spec("sici_si", binds(P.sici_si_p), _sici_ref(0), 1, same_shapes(1), domain=ANY),
     prim_spec("sici_ci", binds(P.sici_ci_p), _sici_ref(1), 1, same_shapes(1), domain=NONZERO),
     prim_spec("wofz", binds(P.wofz_p), _special_ref("wofz"), 1, same_shapes(1), domain=ANY),
