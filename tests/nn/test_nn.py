@@ -894,15 +894,15 @@ def test_conv_errors():
 
 
 def pool_ref(x, kernel, stride, pad, reduce, pad_value, count_include_pad=True):
-    n, c, h, w = x.shape
-    xp = np.pad(x, [(0, 0), (0, 0), (pad[0], pad[0]), (pad[1], pad[1])],
-                constant_values=pad_value)
-    ones = np.pad(np.ones((h, w)), [(pad[0], pad[0]), (pad[1], pad[1])])
-    oh = (h + 2 * pad[0] - kernel[0]) // stride[0] + 1
-    ow = (w + 2 * pad[1] - kernel[1]) // stride[1] + 1
-    y = np.zeros((n, c, oh, ow))
-    for i in range(oh):
-        for j in range(ow):
+    """Pooling over the last two axes by its definition; ``pad`` is a number per axis (both
+    sides) or a ``(low, high)`` pair per axis."""
+    pads = [p if isinstance(p, tuple) else (p, p) for p in pad]
+    xp = np.pad(x, [(0, 0), (0, 0), *pads], constant_values=pad_value)
+    ones = np.pad(np.ones(x.shape[2:]), pads)
+    out = [(xp.shape[2 + i] - kernel[i]) // stride[i] + 1 for i in range(2)]
+    y = np.zeros(x.shape[:2] + tuple(out))
+    for i in range(out[0]):
+        for j in range(out[1]):
             rows = slice(i * stride[0], i * stride[0] + kernel[0])
             cols = slice(j * stride[1], j * stride[1] + kernel[1])
             window = xp[:, :, rows, cols]
@@ -956,21 +956,7 @@ def _reduce_window_ref(x, kernel, stride, padding, reduce, count_include_pad=Tru
         total = max((-(-size // s) - 1) * s + k - size, 0) if padding == "SAME" else 0
         pads.append((total // 2, total - total // 2))
     fill = -np.inf if reduce == "max" else 0.0
-    xp = np.pad(x, ((0, 0), (0, 0), *pads), constant_values=fill)
-    ones = np.pad(np.ones(x.shape[2:]), pads)
-    out = [(xp.shape[2 + i] - kernel[i]) // stride[i] + 1 for i in range(2)]
-    y = np.empty(x.shape[:2] + tuple(out))
-    for i in range(out[0]):
-        for j in range(out[1]):
-            rows = slice(i * stride[0], i * stride[0] + kernel[0])
-            cols = slice(j * stride[1], j * stride[1] + kernel[1])
-            window = xp[:, :, rows, cols]
-            if reduce == "max":
-                y[:, :, i, j] = window.max(axis=(2, 3))
-            else:
-                count = kernel[0] * kernel[1] if count_include_pad else ones[rows, cols].sum()
-                y[:, :, i, j] = window.sum(axis=(2, 3)) / count
-    return y
+    return pool_ref(x, kernel, stride, pads, reduce, fill, count_include_pad)
 
 
 @pytest.mark.parametrize("kernel,stride", [((3, 3), None), ((2, 2), None), ((3, 2), (2, 1)),
