@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-__all__ = ["step_cost", "plan_cost", "CALL_NS", "ELEMENT_NS", "FLOPS_PER_NS"]
+__all__ = ["aval", "step_cost", "plan_cost", "CALL_NS", "ELEMENT_NS", "FLOPS_PER_NS"]
 
 #: The fixed cost of one NumPy call, in nanoseconds.
 CALL_NS = 1000.0
@@ -26,13 +26,26 @@ FLOPS_PER_NS = {np.dtype(np.float64): 40.0, np.dtype(np.float32): 80.0,
                 np.dtype(np.complex128): 40.0, np.dtype(np.complex64): 80.0}
 
 
-def _shape(slot: int, avals: dict, template: list) -> tuple | None:
-    aval = avals.get(slot)
-    if aval is not None:
-        return tuple(aval[0])
+def aval(slot: int, avals: dict, template: list) -> tuple | None:
+    """``(shape, dtype)`` of a plan slot: a variable's from ``avals``, a constant array's from
+    its value (``None`` for a Python number or an unknown slot).
+
+    Example:
+        >>> aval(1, {}, [None, np.zeros((2, 3))])
+        ((2, 3), dtype('float64'))
+    """
+    known = avals.get(slot)
+    if known is not None:
+        return known
     value = template[slot] if slot < len(template) else None
-    shape = getattr(value, "shape", None)
-    return tuple(shape) if shape is not None else None
+    if isinstance(value, np.ndarray):
+        return tuple(value.shape), value.dtype
+    return None
+
+
+def _shape(slot: int, avals: dict, template: list) -> tuple | None:
+    known = aval(slot, avals, template)
+    return None if known is None else tuple(known[0])
 
 
 def step_cost(step: tuple, avals: dict, template: list) -> float:

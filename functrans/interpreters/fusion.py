@@ -42,7 +42,7 @@ from functrans.primitives import _define, elementwise, reduction
 
 __all__ = ["available", "cupy_available", "all_cupy", "fuse", "FusedStep", "KernelSpec",
            "TEMPLATES", "REDUCTIONS", "broadcast_pattern", "reduction_axes", "spliced",
-           "kernel_source", "wait_for_kernels"]
+           "worth_compiling_first", "kernel_source", "wait_for_kernels"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -318,8 +318,7 @@ def fuse(steps: list, eqns: list, avals: dict, template: list, var_slots: set,
     replaced: dict[int, tuple] = {}  # last position of a group -> its kernel step
     members: set[int] = set()
     for group in groups:
-        step = _kernel_step(group, steps, eqns, readers, keep, template, target,
-                            None if plan_ns is None else MIN_SYNC_SHARE * plan_ns, avals)
+        step = _kernel_step(group, steps, eqns, readers, keep, template, target, avals, plan_ns)
         if step is None:
             continue
         replaced[group.positions[-1]] = step
@@ -495,19 +494,27 @@ def _spec(group: _Group, steps: list, readers: dict, keep: set, template: list,
     return spec, tuple(group.inputs), tuple(out_slots)
 
 
+def worth_compiling_first(steps: list, positions: list, avals: dict, template: list,
+                          plan_ns: float | None) -> bool:
+    """Whether a kernel that compiles before its plan's first call returns pays: its steps (at
+    ``positions``) are at least ``MIN_SYNC_SHARE`` of the plan's estimated cost ``plan_ns``
+    (``None``: not estimated, it does)."""
+    return plan_ns is None or sum(costs.step_cost(steps[p], avals, template)
+                                  for p in positions) >= MIN_SYNC_SHARE * plan_ns
+
+
 def _kernel_step(group: _Group, steps: list, eqns: list, readers: dict, keep: set,
-                 template: list, target: str, min_sync_ns: float | None = None,
-                 avals: dict | None = None) -> tuple | None:
+                 template: list, target: str, avals: dict,
+                 plan_ns: float | None = None) -> tuple | None:
     """The plan step running the group's kernel, or ``None`` if it does not compile or, when
-    it would compile before the first call returns, its steps cost less than
-    ``min_sync_ns``."""
+    it would compile before the first call returns, it does not pay
+    (``worth_compiling_first``)."""
     made = _spec(group, steps, readers, keep, template)
     if made is None:
         return None
     spec, in_slots, out_slots = made
-    if (target == "numpy" and min_sync_ns is not None and not spec.deferrable
-            and sum(costs.step_cost(steps[p], avals or {}, template)
-                    for p in group.positions) < min_sync_ns):
+    if target == "numpy" and not spec.deferrable and not worth_compiling_first(
+            steps, group.positions, avals, template, plan_ns):
         return None
     members = [eqns[p] for p in group.positions]
     if target == "cupy":

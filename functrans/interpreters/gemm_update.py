@@ -39,7 +39,7 @@ import numpy as np
 
 from functrans.backend import array_module
 from functrans.core.ir import Eqn
-from functrans.interpreters import fusion
+from functrans.interpreters import costs, fusion
 from functrans.primitives._define import add_p
 from functrans.primitives.dot import dot_general, dot_general_p
 from functrans.primitives.elementwise import mul_p, sub_p
@@ -134,17 +134,6 @@ def fuse_updates(steps: list, eqns: list, avals: dict, template: list,
     return fusion.spliced(steps, eqns, replaced, members, replaced_eqns)
 
 
-def _aval(slot: int, avals: dict, template: list) -> tuple | None:
-    """``(shape, dtype)`` of a slot: a variable's from ``avals``, a constant's from its value."""
-    aval = avals.get(slot)
-    if aval is not None:
-        return aval
-    value = template[slot] if slot < len(template) else None
-    if isinstance(value, np.ndarray):
-        return tuple(value.shape), value.dtype
-    return None
-
-
 def _sole_reader(slot: int, readers: dict, keep: set) -> int | None:
     """The one step that reads ``slot``, if exactly one does and it is not an output."""
     reading = readers.get(slot, ())
@@ -162,7 +151,7 @@ def _match(position: int, steps: list, eqns: list, avals: dict, template: list,
     (contract, batch) = params["dimension_numbers"]
     if batch != ((), ()) or contract not in _MATRIX_PRODUCTS or type(product) is not int:
         return None
-    out_aval, x_aval, y_aval = (_aval(s, avals, template) for s in (product, x_slot, y_slot))
+    out_aval, x_aval, y_aval = (costs.aval(s, avals, template) for s in (product, x_slot, y_slot))
     if out_aval is None or x_aval is None or y_aval is None:
         return None
     shape, dtype = out_aval
@@ -182,7 +171,7 @@ def _match(position: int, steps: list, eqns: list, avals: dict, template: list,
     if prim is mul_p and not f_params and type(f_out) is int and len(f_args) == 2:
         scale_slot = f_args[1] if f_args[0] == product else f_args[0]
         if (scale_slot == product or not _is_number(scale_slot, avals, template)
-                or _aval(f_out, avals, template) != out_aval):
+                or costs.aval(f_out, avals, template) != out_aval):
             return None
         scaled, scale_position = f_out, follower
         follower = _sole_reader(f_out, readers, keep)
@@ -201,10 +190,10 @@ def _match(position: int, steps: list, eqns: list, avals: dict, template: list,
         if w_slot == scaled:
             return None
         sign = 1.0
-    w_aval = _aval(w_slot, avals, template)
+    w_aval = costs.aval(w_slot, avals, template)
     if w_aval is None or tuple(w_aval[0]) != tuple(shape) or np.dtype(w_aval[1]) != dtype:
         return None
-    if _aval(f_out, avals, template) != out_aval:
+    if costs.aval(f_out, avals, template) != out_aval:
         return None
     run = _runner(contract, dtype, sign, scale_slot, template)
     arg_slots = (x_slot, y_slot, w_slot) + (

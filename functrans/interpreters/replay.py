@@ -206,7 +206,8 @@ class ReplayPlan:
         self._kept = _kept_memory(self.env_template)
         if host_only and self._optimize:
             # (estimated before the passes below replace products by steps it does not price)
-            plan_ns = costs.plan_cost(self.steps, self._avals, self.env_template)
+            plan_ns = costs.plan_cost(self.steps, self._avals, self.env_template) \
+                if fusion.available() and len(self.steps) <= _MAX_STRAIGHT_LINE else None
             if gemm_update.available():  # before fusion, which would take the update's steps
                 fused, self._eqns = gemm_update.fuse_updates(
                     self.steps, self._eqns, self._avals, self.env_template, outputs)

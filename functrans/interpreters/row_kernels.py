@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from functrans.interpreters import costs, fusion, kernels_numba
+from functrans.interpreters import fusion, kernels_numba
 from functrans.primitives import elementwise
 from functrans.primitives._define import reshape_p
 from functrans.primitives.conversion import stop_gradient_p
@@ -139,8 +139,7 @@ def fuse_rows(steps: list, eqns: list, avals: dict, template: list, var_slots: s
     replaced: dict[int, tuple] = {}
     members: set[int] = set()
     for region in regions:
-        if plan_ns is not None and sum(costs.step_cost(steps[p], avals, template)
-                                       for p in region.positions) < fusion.MIN_SYNC_SHARE * plan_ns:
+        if not fusion.worth_compiling_first(steps, region.positions, avals, template, plan_ns):
             continue
         step = _kernel_step(region, eqns, avals, readers, keep)
         if step is not None:
