@@ -324,14 +324,14 @@ def checked_tangents(name: str, root: str, values: Any, treedef: Any, like_leave
                 f"{name}: {root}{leaf_path(treedef, i)} has shape {tuple(value.shape)}, but it must "
                 f"have shape {tuple(shape_of(like))} (that of the value it stands beside)."
             )
-        value = check_cotangent_dtype(name, functools.partial(_rooted_path, root, treedef, i), value, like)
         if same_dtype and value.dtype != dtype_of(like) and dtype_of(like).kind in "fc":
             raise errors.TangentMismatchError(
                 f"{name}: {root}{leaf_path(treedef, i)} has dtype {value.dtype}, but the primal "
                 f"it stands beside has dtype {dtype_of(like)}. Each tangent must have its "
                 f"primal's dtype: convert it with .astype({dtype_of(like)})."
             )
-        out.append(value)
+        out.append(check_cotangent_dtype(name, functools.partial(_rooted_path, root, treedef, i),
+                                         value, like))
     return out
 
 

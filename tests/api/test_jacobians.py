@@ -174,6 +174,13 @@ def test_linearize_tangents_of_another_dtype_are_refused_as_by_jvp():
     np.testing.assert_array_equal(f_jvp(np.ones(3)), [2.0, 4.0, 6.0])
     y, f_jvp = ft.linearize(lambda x: x * 2.0, np.float32(1.0))
     assert f_jvp(1.0).dtype == np.float32  # a Python scalar takes the primal's dtype
+    # a real tangent for a complex primal too, as jvp (vjp takes a real cotangent for a
+    # complex output: it makes it complex)
+    _, f_jvp = ft.linearize(lambda z: z * 2, np.complex128(1 + 1j))
+    with pytest.raises(errors.TangentMismatchError, match=r"dtype float64.*complex128"):
+        f_jvp(np.float64(1.0))
+    with pytest.raises(errors.TangentMismatchError, match=r"dtype float64.*complex128"):
+        ft.jvp(lambda z: z * 2, (np.complex128(1 + 1j),), (np.float64(1.0),))
 
 
 def test_linearize_of_an_output_independent_of_the_input_gives_zeros():
