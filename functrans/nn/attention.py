@@ -200,6 +200,9 @@ def dot_product_attention(query: ArrayLike, key: ArrayLike, value: ArrayLike,
                         f"goes in as mask.astype(bool), an additive float mask as bias=")
     if isinstance(local_window_size, int):
         local_window_size = (local_window_size, local_window_size)
+    if local_window_size is not None and min(local_window_size) < 0:
+        raise ValueError(f"dot_product_attention: local_window_size counts keys on each side of a "
+                         f"query and cannot be negative, got {local_window_size}")
     q_lengths = None if query_seq_lengths is None else fnp.asarray(query_seq_lengths)
     kv_lengths = None if key_value_seq_lengths is None else fnp.asarray(key_value_seq_lengths)
     for lengths, name in ((q_lengths, "query_seq_lengths"), (kv_lengths, "key_value_seq_lengths")):

@@ -203,6 +203,10 @@ def scale_by_rprop(learning_rate: float, eta_minus: float = 0.5, eta_plus: float
     _check_nonnegative("scale_by_rprop", learning_rate=learning_rate, eta_minus=eta_minus,
                        eta_plus=eta_plus, min_step_size=min_step_size,
                        max_step_size=max_step_size)
+    if not 0 < eta_minus < 1 < eta_plus:
+        raise ValueError(f"functrans.optim.scale_by_rprop: the step shrinks by eta_minus in (0, 1) "
+                         f"and grows by eta_plus > 1, got eta_minus={eta_minus!r}, "
+                         f"eta_plus={eta_plus!r}")
     if min_step_size > max_step_size:
         raise ValueError(f"functrans.optim.scale_by_rprop: min_step_size {min_step_size!r} is "
                          f"larger than max_step_size {max_step_size!r}")

@@ -128,6 +128,8 @@ def huber_loss(predictions: ArrayLike, targets: ArrayLike | None = None, *,
         >>> optim.losses.huber_loss(np.array([0.5, 3.0]), np.zeros(2))
         array([0.125, 2.5  ])
     """
+    if isinstance(delta, (int, float)) and not delta > 0:
+        raise ValueError(f"functrans.optim.losses.huber_loss: delta must be positive, got {delta!r}")
     errors = fnp.abs(_errors(predictions, targets, "huber_loss"))
     quadratic = fnp.minimum(errors, delta)
     return 0.5 * quadratic * quadratic + delta * (errors - quadratic)
@@ -532,6 +534,9 @@ def ctc_loss(logits: ArrayLike, logit_paddings: ArrayLike, labels: ArrayLike,
         raise ValueError(f"functrans.optim.losses.ctc_loss: labels {shape_of(labels)} and "
                          f"label_paddings {shape_of(label_paddings)} must both be (B, N) with "
                          f"B = {batch}")
+    if not 0 <= blank_id < classes:
+        raise ValueError(f"functrans.optim.losses.ctc_loss: blank_id must be a class, in "
+                         f"[0, {classes}), got {blank_id!r}")
     n = shape_of(labels)[1]
     dtype = dtype_of(logits)
     log_probs = _log_softmax(logits, -1, None)

@@ -1450,6 +1450,8 @@ def test_dot_product_attention_errors_name_the_argument():
         f(q, k, v, mask=np.ones((2, 1, 2, 2), bool))
     with pytest.raises(ValueError, match="implementation 'cudnn' is not available"):
         f(q, k, v, implementation="cudnn")
+    with pytest.raises(ValueError, match=r"local_window_size .* cannot be negative, got \(-2, -2\)"):
+        f(q, k, v, local_window_size=-2)  # (it attended to every key)
 
 
 def test_attention_refuses_integer_masks():

@@ -167,3 +167,8 @@ def test_errors_name_the_argument_and_the_fix():
         L.l2_loss(P, T[0])
     with pytest.raises(ValueError, match=r"logit_paddings must have shape \(B, T\)"):
         L.ctc_loss(CL, LP[:, :3], LAB, LABP)
+    for blank in (-1, CL.shape[-1]):  # (-1 read the last class, K an IndexError)
+        with pytest.raises(ValueError, match=rf"blank_id must be a class, in \[0, {CL.shape[-1]}\)"):
+            L.ctc_loss(CL, LP, LAB, LABP, blank_id=blank)
+    with pytest.raises(ValueError, match="delta must be positive, got -1"):
+        L.huber_loss(np.array([3.0]), delta=-1)  # (it gave -3.5)

@@ -251,6 +251,8 @@ def test_errors_name_the_problem_and_the_fix():
         optim.sm3(lambda c: 0.1)
     with pytest.raises(ValueError, match="min_step_size 2.0 is larger than max_step_size 1.0"):
         optim.rprop(0.1, min_step_size=2.0, max_step_size=1.0)
+    with pytest.raises(ValueError, match=r"eta_minus in \(0, 1\).*eta_minus=2, eta_plus=0.5"):
+        optim.rprop(0.1, eta_minus=2, eta_plus=0.5)  # (swapped: it was accepted)
     with pytest.raises(ValueError, match="k must be a positive int"):
         optim.apply_every(0)
     with pytest.raises(ValueError, match="b1 must be in"):
