@@ -885,19 +885,18 @@ def _corresponding_leaves(leaves_: list, treedef: TreeDef, rest: Sequence[PyTree
     for i, other in enumerate(rest):
         other_leaves, other_def = flatten(other, is_leaf)
         if other_def != treedef:  # deeper than the first tree, or a real mismatch
-            other_leaves = _flatten_up_to(treedef, other, (leaves_, treedef), f"rest[{i}]", fn)
+            other_leaves = _flatten_up_to(treedef, other, f"rest[{i}]", fn)
         all_leaves.append(other_leaves)
     return all_leaves
 
 
-def _flatten_up_to(treedef: TreeDef, other: PyTree, first: tuple, name: str, fn: str) -> list:
+def _flatten_up_to(treedef: TreeDef, other: PyTree, name: str, fn: str) -> list:
     """The subtrees of ``other`` at the leaves of ``treedef``, left to right.
 
     ``other`` must have the nodes of ``treedef`` (same types, keys, lengths and aux data)
     wherever ``treedef`` has a node; where ``treedef`` has a leaf, ``other`` may hold any
     subtree. As JAX's ``flatten_up_to``, ``is_leaf`` plays no part: ``other`` is split only
-    where the first tree is. ``first`` is the first tree's ``(leaves, treedef)``, for the
-    error message.
+    where the first tree is; ``name`` names ``other`` in the error message.
     """
     out: list = []
     stack: list = [(_ROOT, _nest(treedef._postorder()), other)]

@@ -798,7 +798,7 @@ def _slogdet_jvp(primals, tangents):
     # NaN there, as in JAX, and the solve reads the identity instead so that it cannot fail.
     singular = eq(sign, 0)
     mask = reshape(singular, singular.shape + (1, 1))
-    eye = constant_like(a, lambda xp, n, dtype: xp.eye(n, dtype=dtype), a.shape[-1], a.dtype)
+    eye = constant_like(a, _identity, a.shape[-1], a.dtype)
     nan_where_singular = select(singular, math.nan, 1.0)  # a factor, so reverse mode sees it too
     tr = mul(_matrix_trace(solve(select(mask, eye, a), t)), _as_dtype(nan_where_singular, a.dtype))
     if not _is_complex(a):

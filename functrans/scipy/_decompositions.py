@@ -12,13 +12,10 @@ from functrans import errors
 from functrans.backend import array_module
 from functrans.numpy import linalg as _fla
 from functrans.numpy._util import any_tracer, inexact
+from functrans.primitives.linalg import mH
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["eigh_tridiagonal", "hessenberg", "qr_multiply", "rsf2csf"]
-
-
-def _mh(x: Any) -> Any:
-    return fnp.conj(fnp.swapaxes(x, -1, -2)) if x.dtype.kind == "c" else fnp.swapaxes(x, -1, -2)
 
 
 def _reflector(x: Any) -> tuple[Any, Any]:
@@ -62,7 +59,7 @@ def hessenberg(a: ArrayLike, calc_q: bool = False, overwrite_a: bool = False,
         v, tau = _reflector(h[..., k + 1:, k])
         v = fnp.pad(v, lead + [(k + 1, 0)])  # the reflector acts on rows and columns k + 1 on
         tau = tau[..., None, None]
-        col, row = v[..., :, None], _mh(v[..., :, None])
+        col, row = v[..., :, None], mH(v[..., :, None])
         # h <- H^H h H with H = I - tau v v^H
         h = h - (fnp.conj(tau) if h.dtype.kind == "c" else tau) * (col @ (row @ h))
         h = h - tau * ((h @ col) @ row)

@@ -13,13 +13,10 @@ from functrans.numpy._util import inexact
 from functrans.primitives import linalg as _la
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
+from functrans.primitives.linalg import mH
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["polar", "solve_sylvester", "sqrtm"]
-
-
-def _mh(x: Any) -> Any:
-    return fnp.conj(fnp.swapaxes(x, -1, -2)) if x.dtype.kind == "c" else fnp.swapaxes(x, -1, -2)
 
 
 @custom_jvp
@@ -36,16 +33,16 @@ def _polar_unitary_jvp(primals: tuple[Array, ...], tangents: tuple[Array, ...]) 
     # of that). Only sums of singular values divide, so repeated ones are no obstacle.
     (a,), (t,) = primals, tangents
     u, s, vh = _fla.svd(a, full_matrices=False)
-    v = _mh(vh)
-    x = _mh(u) @ t @ v
+    v = mH(vh)
+    x = mH(u) @ t @ v
     sums = s[..., :, None] + s[..., None, :]
-    tangent = u @ ((x - _mh(x)) / fnp.astype(sums, x.dtype)) @ vh
+    tangent = u @ ((x - mH(x)) / fnp.astype(sums, x.dtype)) @ vh
     m, n = a.shape[-2:]
     inverse_s = fnp.astype(1.0 / s, a.dtype)[..., None, :]
     if m > n:
-        tangent = tangent + (t - u @ (_mh(u) @ t)) @ (v * inverse_s) @ vh
+        tangent = tangent + (t - u @ (mH(u) @ t)) @ (v * inverse_s) @ vh
     elif m < n:
-        tangent = tangent + (u * inverse_s) @ _mh(u) @ (t - (t @ v) @ vh)
+        tangent = tangent + (u * inverse_s) @ mH(u) @ (t - (t @ v) @ vh)
     return u @ vh, tangent
 
 
@@ -72,8 +69,8 @@ def polar(a: ArrayLike, side: str = "right", *, method: str | None = None, eps: 
         raise ValueError(f"polar: method must be 'qdwh' or 'svd', got {method!r}")
     x = _fla._matrix(a, "a")
     u = _polar_unitary(x)
-    p = _mh(u) @ x if side == "right" else x @ _mh(u)
-    return u, 0.5 * (p + _mh(p))
+    p = mH(u) @ x if side == "right" else x @ mH(u)
+    return u, 0.5 * (p + mH(p))
 
 
 def _as_matrices(*arrays: ArrayLike) -> list[Any]:
