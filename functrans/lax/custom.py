@@ -74,8 +74,10 @@ class CustomCall(FlatFun):
         super().__init__(rules.fun, args, argnums=sorted(self.diff + traced), name=name)
         self.rules = rules
         self.static = static
-        # per leaf: whether it belongs to an argument in nondiff_argnums (a traced one)
-        self.nondiff_leaf = [i in traced for i, (_, n) in zip(self.argnums, self._arg_trees) for _ in range(n)]
+        # per leaf: whether it belongs to an argument in nondiff_argnums (a traced one); empty
+        # when none is traced
+        self.nondiff_leaf = [i in traced for i, (_, n) in zip(self.argnums, self._arg_trees)
+                             for _ in range(n)] if traced else ()
 
     def args_of(self, leaves: Sequence) -> list:
         args = super().args_of(leaves)
@@ -87,7 +89,7 @@ class CustomCall(FlatFun):
     def split(self, leaves: Sequence) -> tuple[list, tuple]:
         """The arguments in ``nondiff_argnums`` (in order) and the others (a tuple), with the
         values in ``leaves`` put in place."""
-        if not self.nondiff_leaf or not any(self.nondiff_leaf):
+        if not self._rebuild:
             return self.static, self.unflatten(leaves)
         args = self.args_of(leaves)
         return [args[i] for i in self.rules.nondiff_argnums], tuple(args[i] for i in self.diff)
