@@ -45,10 +45,12 @@ class _Adamax(_Optimizer):
     b1: float
     b2: float
     eps: float
+    weight_decay: float = 0.0  # decoupled, as in adamaxw: added to the update
+    mask: Mask | None = None
 
     def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
         return [(_ScaleByAdamax(self.b1, self.b2, self.eps, label=self.name), _MOMENTS),
-                self._rate_block()]
+                *self._decay_block(self.weight_decay, self.mask), self._rate_block()]
 
 
 def adamax(learning_rate: ScalarOrSchedule = 2e-3, b1: float = 0.9, b2: float = 0.999,
@@ -86,21 +88,8 @@ def adamax(learning_rate: ScalarOrSchedule = 2e-3, b1: float = 0.9, b2: float = 
     return _Adamax(learning_rate, b1, b2, eps).transformation()
 
 
-@dataclasses.dataclass(frozen=True)
-class _Adamaxw(_Optimizer):
+class _Adamaxw(_Adamax):
     name: ClassVar[str] = "adamaxw"
-    state_type: ClassVar[type] = AdamState
-
-    learning_rate: ScalarOrSchedule
-    b1: float
-    b2: float
-    eps: float
-    weight_decay: float
-    mask: Mask | None = None
-
-    def _chain(self) -> list[tuple[_Block, dict[str, str]]]:
-        return [(_ScaleByAdamax(self.b1, self.b2, self.eps, label=self.name), _MOMENTS),
-                *self._decay_block(self.weight_decay, self.mask), self._rate_block()]
 
 
 def adamaxw(learning_rate: ScalarOrSchedule, b1: float = 0.9, b2: float = 0.999,

@@ -17,7 +17,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, ClassVar, NamedTuple
+from typing import ClassVar, NamedTuple
 
 import functrans.numpy as fnp
 from functrans import tree
@@ -30,11 +30,11 @@ from functrans.optim.base import (
     _Block,
     _check_nonnegative,
     _check_unit_interval,
-    _coefficient,
+    _debias,
     _first_count,
+    _l2,
     _label,
-    _need_params,
-    _nonzero,
+    _moment,
     _same_leaves,
     _zeros_like_tree,
 )
@@ -47,17 +47,6 @@ __all__ = ["ScaleByAdaDeltaState", "ScaleByAmsgradState", "ScaleByNovogradState"
            "ScaleBySM3State", "ScaleByYogiState", "adadelta", "amsgrad", "novograd", "sm3",
            "scale_by_adadelta", "scale_by_amsgrad", "scale_by_novograd", "scale_by_sm3",
            "scale_by_yogi", "yogi"]
-
-
-def _moment(decay: float, old: list, new: list) -> list:
-    """``decay * old + (1 - decay) * new``, leaf by leaf."""
-    return [decay * o + (1.0 - decay) * n for o, n in zip(old, new)]
-
-
-def _debias(moment: list, decay: float, t: Any) -> list:
-    """``moment / (1 - decay**t)``, leaf by leaf, in each leaf's dtype."""
-    correction = 1.0 - decay**t
-    return [m / _coefficient(correction, m) for m in moment]
 
 
 def _cast(leaves: list, dtype: DType | None) -> list:
@@ -486,10 +475,7 @@ class _ScaleByNovograd(_Block):
         nu = [fnp.where(first, n, self.b2 * o + (1.0 - self.b2) * n)
               for o, n in zip(old_nu, norms)]
         steps = [gi / (fnp.sqrt(ni + self.eps_root) + self.eps) for gi, ni in zip(g, nu)]
-        if _nonzero(self.weight_decay):
-            _need_params(params, self.fn, "weight_decay")
-            p = _same_leaves(treedef, g, params, self.fn, "params")
-            steps = [si + self.weight_decay * pi for si, pi in zip(steps, p)]
+        steps = _l2(self.fn, steps, treedef, params, self.weight_decay)
         # The momentum starts at 0, so b1 * m + u is u itself at the first step.
         m = [self.b1 * mi + si
              for mi, si in zip(_same_leaves(treedef, g, state.mu, self.fn, "mu"), steps)]

@@ -573,9 +573,21 @@ def _mask_leaves(mask: Mask, params: PyTree, fn: str) -> list[bool]:
 
 def _l2(fn: str, g: list, treedef: tree.TreeDef, params: Params | None,
         weight_decay: float) -> list:
-    """``g + weight_decay * p`` leaf by leaf (the L2 penalty's gradient)."""
-    if not weight_decay:
+    """``g + weight_decay * p`` leaf by leaf (the L2 penalty's gradient; ``g`` itself when the
+    decay is off, a traced decay counting as on)."""
+    if not _nonzero(weight_decay):
         return g
     _need_params(params, fn, "weight_decay")
     p = _same_leaves(treedef, g, params, fn, "params")
     return [gi + weight_decay * pi for gi, pi in zip(g, p)]
+
+
+def _moment(decay: float, old: list, new: list) -> list:
+    """``decay * old + (1 - decay) * new``, leaf by leaf: an exponential moving average."""
+    return [decay * o + (1.0 - decay) * n for o, n in zip(old, new)]
+
+
+def _debias(moment: list, decay: float, t: Any) -> list:
+    """``moment / (1 - decay**t)``, leaf by leaf, in each leaf's dtype."""
+    correction = 1.0 - decay**t
+    return [m / _coefficient(correction, m) for m in moment]

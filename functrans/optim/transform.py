@@ -34,9 +34,11 @@ from functrans.optim.base import (
     _check_nonnegative,
     _check_unit_interval,
     _coefficient,
+    _debias,
     _first_count,
     _label,
     _mask_leaves,
+    _moment,
     _need_params,
     _nonzero,
     _same_leaves,
@@ -396,14 +398,9 @@ class _Ema(_Block):
 
     def _step(self, g: list, treedef: tree.TreeDef, state: EmaState,
               params: Params | None) -> tuple[list, EmaState]:
-        d = self.decay
-        old = _same_leaves(treedef, g, state.ema, self.fn, "ema")
-        new = [(1.0 - d) * gi + d * ei for gi, ei in zip(g, old)]
+        new = _moment(self.decay, _same_leaves(treedef, g, state.ema, self.fn, "ema"), g)
         t = state.count + 1
-        out = new
-        if self.debias:
-            correction = 1.0 - d**t
-            out = [e / _coefficient(correction, e) for e in new]
+        out = _debias(new, self.decay, t) if self.debias else new
         if self.accumulator_dtype is not None:
             new = [fnp.astype(e, self.accumulator_dtype) for e in new]
         return out, EmaState(t, treedef.unflatten(new))
