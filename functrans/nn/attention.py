@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
 
 import numpy as np
 
@@ -17,6 +16,7 @@ from functrans.nn import initializers as _init
 from functrans.nn._layer import Layer, check_param_shapes
 from functrans.nn.activations import logsumexp, softmax
 from functrans.nn.dropout import dropout
+from functrans.nn.masks import combine_masks
 from functrans.typing import Array, ArrayLike, DType, Key, Params, PyTree
 
 __all__ = ["MultiHeadAttention", "dot_product_attention", "scaled_dot_product_attention"]
@@ -90,26 +90,19 @@ def _allowed(t: int, s: int, mask: Array | None, is_causal: bool,
              local_window_size: tuple[int, int] | None, query_seq_lengths: Array | None,
              key_value_seq_lengths: Array | None) -> Array | None:
     """Where a query may attend to a key, broadcasting to ``(B, N, T, S)``; None: everywhere."""
-    allowed = mask
     query_pos = fnp.arange(t)[:, None]
     key_pos = fnp.arange(s)[None, :]
-
-    def both(a: Any, b: Any) -> Any:
-        return b if a is None else fnp.logical_and(a, b)
-
+    causal = window = query_live = key_live = None
     if is_causal:  # query i sees keys 0..i (top-left aligned when T != S, as JAX's)
-        allowed = both(allowed, (key_pos <= query_pos)[None, None])
+        causal = (key_pos <= query_pos)[None, None]
     if local_window_size is not None:
         left, right = local_window_size
-        window = fnp.logical_and(query_pos <= key_pos + left, query_pos >= key_pos - right)
-        allowed = both(allowed, window[None, None])
+        window = fnp.logical_and(query_pos <= key_pos + left, query_pos >= key_pos - right)[None, None]
     if query_seq_lengths is not None:
-        allowed = both(allowed, (fnp.arange(t)[None, :, None]
-                                 < query_seq_lengths[:, None, None])[:, None])
+        query_live = (fnp.arange(t)[None, :, None] < query_seq_lengths[:, None, None])[:, None]
     if key_value_seq_lengths is not None:
-        allowed = both(allowed, (fnp.arange(s)[None, None, :]
-                                 < key_value_seq_lengths[:, None, None])[:, None])
-    return allowed
+        key_live = (fnp.arange(s)[None, None, :] < key_value_seq_lengths[:, None, None])[:, None]
+    return combine_masks(mask, causal, window, query_live, key_live, dtype=np.bool_)
 
 
 def dot_product_attention(query: ArrayLike, key: ArrayLike, value: ArrayLike,

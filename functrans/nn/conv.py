@@ -129,6 +129,15 @@ def _patches(x: Array, kernel: tuple, stride: tuple, dilation: tuple, pads: tupl
     return stacked, out
 
 
+def _window_counts(like: Array, spatial: Sequence[int], kernel: tuple, stride: tuple,
+                   dilation: tuple, pads: tuple, dtype: Any) -> Array:
+    """``(*out)``: how many real (unpadded) entries each window covers, the same pooling of
+    an array of ones (of ``dtype``, on ``like``'s device)."""
+    ones = full_like(like, 1, shape=(1, 1) + tuple(spatial), dtype=dtype)
+    counts, _ = _patches(ones, kernel, stride, dilation, pads, 0.0)
+    return fnp.sum(counts, axis=2)[0, 0]
+
+
 def _convolve(x: Array, w: Array, groups: int, stride: tuple, dilation: tuple,
               pads: tuple) -> Array:
     """The cross-correlation of ``x (N, C, *spatial)`` with ``w (O, C / groups, *kernel)``,
@@ -394,11 +403,7 @@ class _AvgPoolNd(_PoolNd):
         y = self._pool(x, fnp.sum, 0.0)
         if self.count_include_pad or not any(lo or hi for lo, hi in pads):
             return y / math.prod(kernel)
-        # Divide by the number of real (unpadded) entries in each window: pool a ones array.
-        ones = full_like(x, 1, shape=(1, 1) + tuple(spatial), dtype=fnp.result_type(x))  # x's device
-        counts, _ = _patches(ones, kernel, stride, dilation, pads, 0.0)
-        counts = fnp.sum(counts, axis=2)[0, 0]
-        return y / counts
+        return y / _window_counts(x, spatial, kernel, stride, dilation, pads, fnp.result_type(x))
 
 
 @dataclasses.dataclass(frozen=True)

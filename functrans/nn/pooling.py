@@ -17,8 +17,8 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans.nn._layer import Layer
-from functrans.nn.conv import _check_input, _lowest, _padding_pairs, _patches
-from functrans.primitives.conversion import constant_like, full_like
+from functrans.nn.conv import _check_input, _lowest, _padding_pairs, _patches, _window_counts
+from functrans.primitives.conversion import constant_like
 from functrans.typing import Array, ArrayLike, Params
 
 __all__ = ["AdaptiveAvgPool2d", "avg_pool", "max_pool", "min_pool"]
@@ -226,11 +226,8 @@ def avg_pool(inputs: ArrayLike, window_shape: Sequence[int], strides: Sequence[i
     window = tuple(window_shape)
     if count_include_pad or not any(lo or hi for lo, hi in pads):
         return total / math.prod(window)
-    # the number of real entries under each window: the same pooling of ones
     nd = len(window)
     spatial = tuple(fnp.shape(x))[-nd - 1:-1]
     stride = (1,) * nd if strides is None else tuple(strides)
-    ones = full_like(x, 1, shape=(1, 1) + spatial, dtype=fnp.result_type(total))  # x's device
-    counts, _ = _patches(ones, window, stride, (1,) * nd, pads, 0)
-    counts = fnp.moveaxis(fnp.sum(counts, axis=2)[0], 0, -1)  # (*out, 1)
-    return total / counts
+    counts = _window_counts(x, spatial, window, stride, (1,) * nd, pads, fnp.result_type(total))
+    return total / fnp.expand_dims(counts, -1)  # (*out, 1): the channels share the count
