@@ -23,6 +23,7 @@ import functrans.numpy as fnp
 from functrans._abstract import dtype_of, shape_of
 from functrans.api import stop_gradient
 from functrans.core.trace import Tracer
+from functrans.lax import scan
 from functrans.scipy.special import logsumexp
 from functrans.typing import Array, ArrayLike
 
@@ -557,15 +558,21 @@ def ctc_loss(logits: ArrayLike, logit_paddings: ArrayLike, labels: ArrayLike,
         """``phi`` with ``add`` (one per label) merged into the states 1..N."""
         return fnp.concatenate([phi[:, :1], fnp.logaddexp(phi[:, 1:], add)], axis=1)
 
-    for t in range(frames):
-        before = phi
-        phi = into_phi(phi, em + log_epsilon * repeat)
-        new_em = fnp.logaddexp(phi[:, :-1] + emit[:, t], em + emit[:, t])
-        new_phi = into_phi(phi + blank[:, t:t + 1], em + blank[:, t:t + 1]
-                           + log_epsilon * (1.0 - repeat))
-        pad = paddings[:, t:t + 1]
-        em = pad * em + (1.0 - pad) * new_em
-        phi = pad * before + (1.0 - pad) * new_phi
+    def step(carry: tuple[Array, Array], frame: tuple[Array, Array, Array]
+             ) -> tuple[tuple[Array, Array], None]:
+        """One frame: ``emit_t (B, N)``, ``blank_t`` and ``pad`` ``(B, 1)``; a padding frame
+        leaves the states as they were."""
+        phi, em = carry
+        emit_t, blank_t, pad = frame
+        moved = into_phi(phi, em + log_epsilon * repeat)
+        new_em = fnp.logaddexp(moved[:, :-1] + emit_t, em + emit_t)
+        new_phi = into_phi(moved + blank_t, em + blank_t + log_epsilon * (1.0 - repeat))
+        return (pad * phi + (1.0 - pad) * new_phi, pad * em + (1.0 - pad) * new_em), None
+
+    # One staged step for all frames, however many (a Python loop would stage T copies).
+    frames_first = (fnp.moveaxis(emit, 1, 0), fnp.moveaxis(blank, 1, 0)[:, :, None],
+                    fnp.moveaxis(paddings, 1, 0)[:, :, None])
+    (phi, em), _ = scan(step, (phi, em), frames_first, length=frames)
     final = into_phi(phi, em)
     chosen = fnp.astype(fnp.expand_dims(label_count, -1) == fnp.arange(n + 1), dtype)
     return -fnp.sum(final * chosen, axis=1)

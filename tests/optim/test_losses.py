@@ -172,3 +172,24 @@ def test_errors_name_the_argument_and_the_fix():
             L.ctc_loss(CL, LP, LAB, LABP, blank_id=blank)
     with pytest.raises(ValueError, match="delta must be positive, got -1"):
         L.huber_loss(np.array([3.0]), delta=-1)  # (it gave -3.5)
+
+
+def test_ctc_loss_stages_one_step_for_all_frames_and_differentiates():
+    # A Python loop over the frames staged T copies of the step under jit; the scan stages one.
+    def program(frames):
+        x = np.zeros((2, frames, 4))
+        return ft.make_jaxpr(L.ctc_loss)(x, np.zeros((2, frames)), LAB[:, :2], LABP[:, :2])
+    assert len(program(50).eqns) == len(program(5).eqns)
+    rng = np.random.default_rng(3)
+    logits = rng.normal(size=(2, 50, 4))
+    paddings = np.zeros((2, 50))
+    paddings[1, 31:] = 1.0
+    labels = np.array([[1, 3, 3, 2], [2, 2, 1, 0]])
+    label_paddings = np.array([[0, 0, 0, 0], [0, 0, 0, 1.0]])
+    loss = ft.jit(L.ctc_loss)(logits, paddings, labels, label_paddings)
+    np.testing.assert_allclose(loss, L.ctc_loss(logits, paddings, labels, label_paddings),
+                               rtol=1e-13)
+    check_grads(lambda x: L.ctc_loss(x, paddings, labels, label_paddings), (logits,), order=1)
+    # frames past a sequence's end take no part: their gradient is exactly 0
+    g = ft.grad(lambda x: fnp.sum(L.ctc_loss(x, paddings, labels, label_paddings)))(logits)
+    assert np.all(g[1, 31:] == 0) and np.all(g[1, :31] != 0)
