@@ -26,7 +26,9 @@ import importlib.util
 import math
 
 import functrans.numpy as fnp
-from functrans.api import custom_jvp, stop_gradient
+from functrans.api import stop_gradient
+from functrans.scipy import _nn_math as _m
+from functrans.scipy._nn_math import logaddexp0 as _logaddexp0
 from functrans.scipy.special import erfc as _erfc  # its primitive evaluates with SciPy: used when installed
 from functrans.typing import Array, ArrayLike
 
@@ -391,20 +393,6 @@ def silu(x: ArrayLike) -> Array:
 swish = silu
 
 
-@custom_jvp
-def _logaddexp0(x: Array) -> Array:
-    """``log(1 + exp(x))`` for any ``x`` (no overflow); its derivative, ``sigmoid(x)``, is a
-    rule of its own, so every derivative order is the logistic function's."""
-    m = fnp.maximum(x, 0)
-    return m + fnp.log(fnp.exp(x - m) + fnp.exp(-m))
-
-
-@_logaddexp0.defjvp
-def _logaddexp0_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
-    (x,), (t,) = primals, tangents
-    return _logaddexp0(x), t * fnp.logistic(x)
-
-
 def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> Array:
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``
     (PyTorch's definition).
@@ -431,14 +419,7 @@ def log_sigmoid(x: ArrayLike) -> Array:
         >>> float(nn.log_sigmoid(-1000.0))
         -1000.0
     """
-    return -_logaddexp0(-fnp.asarray(x))
-
-
-def _shifted_logsumexp(x: Array, axis: int | tuple[int, ...] | None) -> Array:
-    """``log(sum(exp(x), axis, keepdims=True))``, shifted by the (constant) maximum. Like
-    PyTorch's ``log_softmax``, a slice that is all ``-inf`` gives ``nan``."""
-    m = fnp.max(stop_gradient(x), axis=axis, keepdims=True)  # constant: no derivative work
-    return fnp.log(fnp.sum(fnp.exp(x - m), axis=axis, keepdims=True)) + m
+    return _m.log_sigmoid(x)
 
 
 def logsumexp(a: ArrayLike, axis: int | tuple[int, ...] | None = None,
@@ -492,7 +473,6 @@ def logmeanexp(x: ArrayLike, axis: int | tuple[int, ...] | None = None,
     return lse - fnp.log(fnp.astype(count, fnp.result_type(lse)))
 
 
-@custom_jvp
 def log1mexp(x: ArrayLike) -> Array:
     """``log(1 - exp(-x))`` for ``x > 0``, accurate at both ends (``jax.nn.log1mexp``):
     ``log(-expm1(-x))`` below ``log 2`` and ``log1p(-exp(-x))`` above. ``x = 0`` gives
@@ -506,32 +486,7 @@ def log1mexp(x: ArrayLike) -> Array:
         >>> nn.log1mexp(np.array([1e-20, np.log(2.0), 50.0]))
         array([-4.60517019e+01, -6.93147181e-01, -1.92874985e-22])
     """
-    x = fnp.asarray(x)
-    small = x < _LOG_2
-    # each branch sees only its own side of log 2, so neither evaluates log(0) where not taken
-    below = fnp.log(-fnp.expm1(-fnp.where(small, x, _LOG_2)))
-    above = fnp.log1p(-fnp.exp(-fnp.where(small, _LOG_2, x)))
-    return fnp.where(small, below, above)
-
-
-_LOG_2 = math.log(2.0)
-
-
-@log1mexp.defjvp
-def _log1mexp_jvp(primals: tuple[Array], tangents: tuple[Array]) -> tuple[Array, Array]:
-    (x,), (t,) = primals, tangents
-    return log1mexp(x), t / fnp.expm1(x)
-
-
-def _masked_exp(x: Array, where: ArrayLike, axis: int | tuple[int, ...]) -> tuple[Array, Array]:
-    """``(exp(x - m), x - m)`` with ``m`` the (constant) maximum of the entries where
-    ``where`` is True; the exponential is 0 elsewhere. The other entries, whatever their value
-    (``nan``, ``inf``), and a slice with none selected get a derivative of 0, never NaN."""
-    keep = fnp.asarray(where)
-    x = fnp.where(keep, x, 0)
-    m = fnp.max(fnp.where(keep, stop_gradient(x), -math.inf), axis=axis, keepdims=True)
-    shifted = x - fnp.where(m == -math.inf, 0, m)  # a slice with nothing selected: no shift
-    return fnp.where(keep, fnp.exp(shifted), 0), shifted
+    return _m.log1mexp(x)
 
 
 def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1,
@@ -552,7 +507,7 @@ def softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1,
     """
     x = fnp.asarray(x)
     if where is not None:
-        e, _ = _masked_exp(x, where, axis)
+        e, _ = _m.masked_exp(x, where, axis)
         total = fnp.sum(e, axis=axis, keepdims=True)
         return e / fnp.where(total > 0, total, 1)
     e = fnp.exp(x - fnp.max(stop_gradient(x), axis=axis, keepdims=True))
@@ -575,13 +530,7 @@ def log_softmax(x: ArrayLike, axis: int | tuple[int, ...] = -1,
         >>> nn.log_softmax(np.array([0.0, 1.0]), where=np.array([True, False]))
         array([  0., -inf])
     """
-    x = fnp.asarray(x)
-    if where is not None:
-        e, shifted = _masked_exp(x, where, axis)
-        total = fnp.sum(e, axis=axis, keepdims=True)
-        values = shifted - fnp.log(fnp.where(total > 0, total, 1))
-        return fnp.where(where, values, -math.inf)
-    return x - _shifted_logsumexp(x, axis)
+    return _m.log_softmax(x, axis, where)
 
 
 _SQRT_2 = math.sqrt(2.0)

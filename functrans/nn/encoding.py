@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import functrans.numpy as fnp
+from functrans.scipy._nn_math import one_hot as _one_hot
 from functrans.typing import Array, ArrayLike, DType
 
 __all__ = ["one_hot"]
@@ -32,14 +32,4 @@ def one_hot(x: ArrayLike, num_classes: int, *, dtype: DType = np.float64, axis: 
         >>> nn.one_hot(np.array([0, 1]), 2, axis=0).tolist()
         [[1.0, 0.0], [0.0, 1.0]]
     """
-    num_classes = int(num_classes)
-    if num_classes < 0:
-        raise ValueError(f"one_hot: num_classes must be a non-negative int, got {num_classes}")
-    x = fnp.asarray(x)
-    rank = x.ndim + 1
-    if not -rank <= axis < rank:
-        raise np.exceptions.AxisError(  # host-metadata: an exception class, no array
-            f"one_hot: axis {axis} is out of bounds for a result of {rank} dimensions")
-    axis %= rank
-    classes = fnp.reshape(fnp.arange(num_classes, like=x), (num_classes,) + (1,) * (rank - 1 - axis))
-    return fnp.astype(fnp.expand_dims(x, axis) == classes, dtype)
+    return _one_hot(x, num_classes, dtype, axis)

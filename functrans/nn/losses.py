@@ -22,7 +22,8 @@ import functrans.numpy as fnp
 from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
-from functrans.nn.activations import _logaddexp0, _shifted_logsumexp
+from functrans.scipy._nn_math import logaddexp0 as _logaddexp0
+from functrans.scipy._nn_math import shifted_logsumexp as _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
 
 __all__ = ["binary_cross_entropy", "binary_cross_entropy_with_logits", "cosine_similarity",

@@ -21,9 +21,10 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans._abstract import dtype_of, shape_of
-from functrans.api import stop_gradient
 from functrans.core.trace import Tracer
 from functrans.lax import scan
+from functrans.scipy import _nn_math
+from functrans.scipy._nn_math import log_sigmoid, one_hot
 from functrans.scipy.special import logsumexp
 from functrans.typing import Array, ArrayLike
 
@@ -72,23 +73,10 @@ def _where(where: ArrayLike | None, like: Array, axis: Axis) -> Array | None:
     return mask
 
 
-def _log_sigmoid(x: Array) -> Array:
-    return -fnp.logaddexp(fnp.zeros_like(x), -x)
-
-
 def _log_softmax(x: Array, axis: Axis, where: Array | None) -> Array:
     """``log_softmax`` over ``axis`` among the entries ``where`` holds (the others: 0, and
-    no gradient; a slice with none gives 0 everywhere)."""
-    if where is None:
-        top = stop_gradient(fnp.max(x, axis=axis, keepdims=True))
-        shifted = x - top
-        return shifted - fnp.log(fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True))
-    top = stop_gradient(fnp.max(x, axis=axis, keepdims=True, where=where, initial=-np.inf))
-    top = fnp.where(fnp.isfinite(top), top, 0.0)
-    shifted = fnp.where(where, x - top, -np.inf)
-    total = fnp.sum(fnp.exp(shifted), axis=axis, keepdims=True)
-    total = fnp.where(total > 0, total, 1.0)
-    return fnp.where(where, shifted - fnp.log(total), 0.0)
+    no gradient, so a label 0 there adds 0 to the loss and to its derivative)."""
+    return _nn_math.log_softmax(x, axis, where, fill=0.0)
 
 
 # --- regression ----------------------------------------------------------------------------------
@@ -196,7 +184,7 @@ def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
     """
     logits = _floating(logits, "logits", "sigmoid_binary_cross_entropy")
     labels = fnp.astype(labels, dtype_of(logits))
-    return -labels * _log_sigmoid(logits) - (1.0 - labels) * _log_sigmoid(-logits)
+    return -labels * log_sigmoid(logits) - (1.0 - labels) * log_sigmoid(-logits)
 
 
 def sigmoid_focal_loss(logits: ArrayLike, labels: ArrayLike, *, alpha: float | None = None,
@@ -214,7 +202,7 @@ def sigmoid_focal_loss(logits: ArrayLike, labels: ArrayLike, *, alpha: float | N
     logits = _floating(logits, "logits", "sigmoid_focal_loss")
     labels = fnp.astype(labels, dtype_of(logits))
     ce = sigmoid_binary_cross_entropy(logits, labels)
-    log_p, log_q = _log_sigmoid(logits), _log_sigmoid(-logits)
+    log_p, log_q = log_sigmoid(logits), log_sigmoid(-logits)
     log_one_minus_pt: Any = logsumexp(fnp.stack([log_p, log_q], axis=-1), axis=-1,
                                       b=fnp.stack([1.0 - labels, labels], axis=-1))
     loss = ce * fnp.exp(gamma * log_one_minus_pt)
@@ -343,13 +331,8 @@ def softmax_cross_entropy_with_integer_labels(logits: ArrayLike, labels: ArrayLi
     picked = fnp.squeeze(picked, axis=class_axis)
     if where is None:
         return logsumexp(logits, axis=class_axis) - picked
-    any_class = fnp.any(where, axis=class_axis)
-    masked = fnp.where(where, logits, -np.inf)
-    top = stop_gradient(fnp.max(masked, axis=class_axis, keepdims=True))
-    top = fnp.where(fnp.isfinite(top), top, 0.0)
-    total = fnp.sum(fnp.exp(masked - top), axis=class_axis)
-    normalizer = fnp.log(fnp.where(any_class, total, 1.0)) + fnp.squeeze(top, axis=class_axis)
-    return fnp.where(any_class, normalizer - picked, 0.0)
+    normalizer = logsumexp(logits, axis=class_axis, where=where)  # -inf: no class
+    return fnp.where(fnp.any(where, axis=class_axis), normalizer - picked, 0.0)
 
 
 def poly_loss_cross_entropy(logits: ArrayLike, labels: ArrayLike, *, epsilon: float = 2.0,
@@ -372,10 +355,6 @@ def poly_loss_cross_entropy(logits: ArrayLike, labels: ArrayLike, *, epsilon: fl
     return softmax_cross_entropy(logits, labels, axis, where) + epsilon * one_minus_pt
 
 
-def _one_hot(labels: Array, classes: int, like: Array) -> Array:
-    return fnp.astype(fnp.expand_dims(labels, -1) == fnp.arange(classes), dtype_of(like))
-
-
 def multiclass_hinge_loss(scores: ArrayLike, labels: ArrayLike) -> Array:
     """Crammer and Singer's multiclass hinge loss per example:
     ``max_k(scores[k] + 1 - [k == label]) - scores[label]`` over the last axis.
@@ -387,7 +366,7 @@ def multiclass_hinge_loss(scores: ArrayLike, labels: ArrayLike) -> Array:
         array([0.5])
     """
     scores = _floating(scores, "scores", "multiclass_hinge_loss")
-    hot = _one_hot(fnp.asarray(labels), shape_of(scores)[-1], scores)
+    hot = one_hot(labels, shape_of(scores)[-1], dtype_of(scores))
     return fnp.max(scores + 1.0 - hot, axis=-1) - fnp.sum(scores * hot, axis=-1)
 
 
@@ -401,7 +380,7 @@ def multiclass_perceptron_loss(scores: ArrayLike, labels: ArrayLike) -> Array:
         array([2.])
     """
     scores = _floating(scores, "scores", "multiclass_perceptron_loss")
-    hot = _one_hot(fnp.asarray(labels), shape_of(scores)[-1], scores)
+    hot = one_hot(labels, shape_of(scores)[-1], dtype_of(scores))
     return fnp.max(scores, axis=-1) - fnp.sum(scores * hot, axis=-1)
 
 
@@ -546,7 +525,7 @@ def ctc_loss(logits: ArrayLike, logit_paddings: ArrayLike, labels: ArrayLike,
     repeat = fnp.astype(labels[:, :-1] == labels[:, 1:], dtype)
     repeat = fnp.concatenate([repeat, fnp.zeros((batch, 1), dtype=dtype)], axis=1)
     blank = log_probs[:, :, blank_id]                                      # (B, T)
-    emit = fnp.einsum("btk,bnk->btn", log_probs, _one_hot(labels, classes, logits))  # (B, T, N)
+    emit = fnp.einsum("btk,bnk->btn", log_probs, one_hot(labels, classes, dtype))  # (B, T, N)
     paddings = fnp.astype(fnp.asarray(logit_paddings), dtype)
     # alpha over the states: phi[j], "j labels emitted, in a blank" (j = 0..N), and
     # em[j], "label j being emitted" (j = 0..N-1).

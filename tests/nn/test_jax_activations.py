@@ -216,3 +216,19 @@ def test_edge_inputs_match_jax():
                                [0.41421356 + 0.41421356j], rtol=1e-8)
     np.testing.assert_allclose(nn.squareplus(np.array([1.0 + 1.0j])),
                                [1.52908551 + 0.74293414j], rtol=1e-8)
+
+
+def test_log_space_functions_keep_their_digits_in_the_tails():
+    # JAX 0.10.2 (x64): softplus far left is exp(x), not the rounding of log(1 + tiny) (which
+    # gave 0 at -40 and lost three digits at -30); a large common offset of the logits does
+    # not cancel away the digits of the largest log-probability.
+    softplus = [4.248354255291589e-18, 9.357622968839737e-14, 0.9740769841801067]
+    for f in (nn.softplus, ft.jit(nn.softplus)):
+        np.testing.assert_allclose(f(np.array([-40.0, -30.0, 0.5])), softplus, rtol=1e-14)
+    np.testing.assert_allclose(nn.log_sigmoid(np.array([40.0, 30.0])), [-softplus[0], -softplus[1]],
+                               rtol=1e-14)
+    np.testing.assert_allclose(nn.softplus(np.float32(-40.0)), 4.24835413113866e-18, rtol=1e-6)
+    logits = np.array([100.0, 80.0, 60.0])
+    np.testing.assert_allclose(nn.log_softmax(logits),
+                               [-2.0611536900435727e-09, -20.000000002061153, -40.00000000206116],
+                               rtol=1e-14)

@@ -13,6 +13,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans.core.staging import scalar_kind
 from functrans.numpy._util import placed_like
+from functrans.scipy._nn_math import log1mexp  # log(1 - exp(-d)) for d >= 0, accurate at both ends
 from functrans.scipy._util import as_float
 from functrans.typing import Array, ArrayLike
 
@@ -155,15 +156,6 @@ def off_support(mask: ArrayLike, k: ArrayLike) -> Array:
 def off_integers(k: ArrayLike, lowest: float) -> Array:
     """Where ``k`` is not a whole number ``>= lowest`` (off a discrete support), ``nan`` not included."""
     return off_support(fnp.logical_or(fnp.less(k, lowest), fnp.not_equal(fnp.floor(k), k)), k)
-
-
-def log1mexp(d: ArrayLike) -> Array:
-    """``log(1 - exp(-d))`` for ``d >= 0``, accurate for small ``d`` (through ``expm1``) and
-    large ``d`` (through ``log1p``); each formula sees only its own points."""
-    small = fnp.less(d, math.log(2.0))
-    near = fnp.where(small, d, 1.0)
-    far = fnp.where(small, 1.0, d)
-    return fnp.where(small, fnp.log(-fnp.expm1(-near)), fnp.log1p(-fnp.exp(-far)))
 
 
 def log1mexp_exp_minus(z: ArrayLike) -> Array:
