@@ -34,6 +34,7 @@ API_PAGES = {
     "functrans.integrate": "integrate.md",
     "functrans.scipy.integrate": "integrate.md",
     "functrans.scipy.sparse.linalg": "scipy.md",
+    "functrans.scipy.optimize": "scipy.md",
     "functrans.io": "io.md",
     "functrans.distributed": "distributed.md",
     "functrans.scipy.linalg": "scipy.md",
