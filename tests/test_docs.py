@@ -269,11 +269,11 @@ def test_mapping_tables_are_computed_from_the_code(library):
 
 def test_mapping_table_marks_a_missing_name_and_renames():
     optax = {r.name: r for r in _mappings.mapping("optax")}
-    assert optax["lbfgs"].target is None  # no lbfgs in functrans.optim
+    assert optax["adan"].target is None  # no adan in functrans.optim
     assert optax["cosine_decay_schedule"].target is not None
     assert optax["huber_loss"].target == "optim.losses.huber_loss"
     assert optax["identity"].target == "optim.scale" and optax["identity"].note
-    assert "| `lbfgs` | missing |" in _mappings.table("optax")
+    assert "| `adan` | missing |" in _mappings.table("optax")
 
 
 def test_jax_nn_table_states_what_differs_under_the_same_name():

@@ -4,7 +4,7 @@
 Optimizers (``sgd``, ``adam``, ``adamw``, ``rmsprop``, ``adagrad``, ``lion``, ``lamb``,
 ``adabelief``, ``nadam``, ``nadamw``, ``radam``, ``adamax``, ``adamaxw``, ``adafactor``,
 ``amsgrad``, ``yogi``, ``adadelta``, ``novograd``, ``sm3``, ``sign_sgd``, ``rprop``,
-``fromage``, ``noisy_sgd``, ``optimistic_gradient_descent``, ``polyak_sgd``) are chains of building blocks
+``fromage``, ``noisy_sgd``, ``optimistic_gradient_descent``, ``polyak_sgd``, ``lbfgs``) are chains of building blocks
 (``scale_by_adam``, ``scale_by_rms``, ``trace``, ``scale_by_learning_rate``, ...) and keep the
 step count and the current learning rate in their state (``state.count``,
 ``state.learning_rate``; inside a ``chain``, [`get_count`][functrans.optim.get_count] and
@@ -92,6 +92,15 @@ from functrans.optim.first_order import (
     scale_by_sign,
     sign_sgd,
 )
+from functrans.optim.lbfgs import (
+    ScaleByLBFGSState,
+    ScaleByZoomLinesearchState,
+    ZoomLinesearchInfo,
+    lbfgs,
+    scale_by_lbfgs,
+    scale_by_zoom_linesearch,
+    value_and_grad_from_state,
+)
 from functrans.optim.scale import (
     ScaleByAdamState,
     ScaleByBeliefState,
@@ -171,6 +180,8 @@ from functrans.optim.wrappers import (
 
 __all__ = [
     "losses", "polyak_sgd",
+    "ScaleByLBFGSState", "ScaleByZoomLinesearchState", "ZoomLinesearchInfo", "lbfgs",
+    "scale_by_lbfgs", "scale_by_zoom_linesearch", "value_and_grad_from_state",
     "ScaleByAdaDeltaState", "ScaleByAmsgradState", "ScaleByNovogradState", "ScaleBySM3State",
     "ScaleByYogiState", "adadelta", "amsgrad", "novograd", "scale_by_adadelta",
     "scale_by_amsgrad", "scale_by_novograd", "scale_by_sm3", "scale_by_yogi", "sm3", "yogi",

@@ -343,6 +343,9 @@ class _Transformation:
 
     name: ClassVar[str]
     state_type: ClassVar[type]
+    #: whether ``update`` takes keyword arguments (optax's ``GradientTransformationExtraArgs``:
+    #: ``value``, ``grad``, ``value_fn``, ...), which ``chain`` then passes on to it
+    extra_args: ClassVar[bool] = False
 
     def init(self, params: Params) -> OptState:
         raise NotImplementedError
@@ -350,11 +353,18 @@ class _Transformation:
     def _update(self, grads: Updates, state: Any, params: Params | None) -> tuple[Updates, Any]:
         raise NotImplementedError
 
-    def update(self, grads: Updates, state: OptState,
-               params: Params | None = None) -> tuple[Updates, OptState]:
+    def update(self, grads: Updates, state: OptState, params: Params | None = None,
+               **extra_args: Any) -> tuple[Updates, OptState]:
+        if extra_args and not self.extra_args:
+            raise TypeError(f"functrans.optim.{self.name}: update takes no keyword arguments, "
+                            f"got {sorted(extra_args)}; only a line search (lbfgs, "
+                            f"scale_by_zoom_linesearch), polyak_sgd, or a chain holding one, "
+                            f"takes value=, grad=, value_fn=")
         if type(state) is not self.state_type:
             raise _wrong_state(self.name, self.state_type, grads, state)
         try:
+            if extra_args:
+                return self._update(grads, state, params, **extra_args)
             return self._update(grads, state, params)
         except FunctransError:
             raise

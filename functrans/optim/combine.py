@@ -13,7 +13,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar, NamedTuple
+import inspect
+from typing import Any, ClassVar, NamedTuple
 
 from functrans import tree
 from functrans.errors import TreeStructureError
@@ -34,23 +35,40 @@ __all__ = ["MaskedState", "chain", "freeze", "masked"]
 class _Chain(_Transformation):
     name: ClassVar[str] = "chain"
     state_type: ClassVar[type] = tuple
+    extra_args: ClassVar[bool] = True
 
     transforms: tuple[GradientTransformation, ...]
 
     def init(self, params: Params) -> tuple:
         return tuple(t.init(params) for t in self.transforms)
 
-    def _update(self, grads: Updates, state: tuple,
-                params: Params | None) -> tuple[Updates, tuple]:
+    def _update(self, grads: Updates, state: tuple, params: Params | None,
+                **extra_args: Any) -> tuple[Updates, tuple]:
         if len(state) != len(self.transforms):
             raise ValueError(f"functrans.optim.chain: the state has {len(state)} parts for "
                              f"{len(self.transforms)} transformations; make it with this "
                              f"chain's init")
         new_state = []
         for t, s in zip(self.transforms, state):
-            grads, s = t.update(grads, s, params)
+            # As optax's chain: the keyword arguments go to the transformations taking them.
+            if extra_args and _takes_extra_args(t.update):
+                grads, s = t.update(grads, s, params, **extra_args)
+            else:
+                grads, s = t.update(grads, s, params)
             new_state.append(s)
         return grads, tuple(new_state)
+
+
+def _takes_extra_args(update: Any) -> bool:
+    """Whether an ``update`` function takes keyword arguments beyond ``params``."""
+    owner = getattr(update, "__self__", None)
+    if isinstance(owner, _Transformation):
+        return owner.extra_args
+    try:
+        parameters = inspect.signature(update).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:

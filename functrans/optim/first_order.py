@@ -462,6 +462,7 @@ def optimistic_gradient_descent(learning_rate: ScalarOrSchedule, alpha: float = 
 class _PolyakSgd(_Transformation):
     name: ClassVar[str] = "polyak_sgd"
     state_type: ClassVar[type] = ScaleByLearningRateState
+    extra_args: ClassVar[bool] = True
 
     max_learning_rate: float
     scaling: ScalarOrSchedule
@@ -474,7 +475,7 @@ class _PolyakSgd(_Transformation):
         return ScaleByLearningRateState(_first_count(), _rate(self.scaling, 0))
 
     def update(self, grads: Updates, state: OptState, params: Params | None = None, *,
-               value: Any = None) -> tuple[Updates, OptState]:
+               value: Any = None, **extra_args: Any) -> tuple[Updates, OptState]:
         if value is None:
             raise TypeError("functrans.optim.polyak_sgd: update needs the loss at the current "
                             "params, value=; call opt.update(grads, state, params, value=loss) "
