@@ -90,8 +90,9 @@ def minimize(fun: Callable[..., Any], x0: ArrayLike, args: tuple = (), *, method
     failed at once (JAX's is, so JAX often stops early with status 3 on problems such as
     Rosenbrock's, where SciPy converges); and after a failed line search ``x``, ``fun`` and
     ``jac`` all describe the best point that search found (JAX's may pair an untried ``x``
-    with the ``fun`` of another point). On every problem where JAX's line search succeeds the
-    iterates are JAX's.
+    with the ``fun`` of another point); a trial step where ``fun`` is NaN counts as too long,
+    so the search shrinks it (JAX's neither shrinks nor accepts it). On every problem where
+    JAX's line search succeeds the iterates are JAX's.
 
     Args:
         fun: ``fun(x, *args)``, a real scalar, differentiable in ``x``.
@@ -216,7 +217,8 @@ def _bfgs(fun: Callable[[Any], Any], x0: Any, maxiter: int | None = None, norm: 
 def _value_and_grad(fun: Callable[[Any], Any], x: Any, dtype: Any) -> tuple[Any, Any]:
     """``fun(x)`` and its gradient, in ``x``'s dtype (the loops' carries keep their types)."""
     value, grad = value_and_grad(fun)(x)
-    return fnp.asarray(value, dtype=dtype), fnp.asarray(grad, dtype=dtype)
+    # reshape: a value of shape (1,), which value_and_grad takes, is the scalar of the carry
+    return fnp.reshape(fnp.asarray(value, dtype=dtype), ()), fnp.asarray(grad, dtype=dtype)
 
 
 # --- the line search: Algorithms 3.5 (bracketing) and 3.6 (zoom) of Nocedal and Wright ----------
@@ -269,8 +271,8 @@ def _line_search(fun: Callable[[Any], Any], xk: Any, pk: Any, phi_0: Any, old_ol
     start = fnp.where(nonzero & (guess <= 1), guess, 1)
     zero = fnp.zeros((), dtype)
 
-    def too_high(a: Any, phi_a: Any) -> Any:  # the sufficient decrease fails
-        return phi_a > phi_0 + c1 * a * dphi_0
+    def too_high(a: Any, phi_a: Any) -> Any:  # the sufficient decrease fails (or phi is NaN)
+        return fnp.logical_not(phi_a <= phi_0 + c1 * a * dphi_0)
 
     def flat(dphi_a: Any) -> Any:  # the curvature condition holds
         return fnp.abs(dphi_a) <= -c2 * dphi_0

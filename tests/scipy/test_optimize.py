@@ -133,3 +133,14 @@ def test_minimize_errors_name_the_fix(kwargs, error, match):
     call = {"x0": np.zeros(2), "args": (), "method": "BFGS", **kwargs}
     with pytest.raises(error, match=match):
         minimize(lambda x: fnp.sum(x ** 2), **call)
+
+
+def test_a_step_into_nan_is_too_long_and_a_one_element_value_is_a_scalar():
+    # From [5, 0.5] the first trial steps to x < 0, where x log x is NaN: the search shrinks
+    # the step (JAX's counts NaN as neither too high nor flat, and stops with status 5).
+    f = lambda x: fnp.sum(x * fnp.log(x))
+    res = minimize(f, np.array([5.0, 0.5]), method="BFGS")
+    assert int(res.status) == 0 and np.isfinite(float(res.fun))
+    np.testing.assert_allclose(res.x, np.exp(-1.0), rtol=1e-5)
+    res = minimize(lambda x: fnp.sum((x - 1.0) ** 2, keepdims=True), np.zeros(2), method="BFGS")
+    assert res.fun.shape == () and bool(res.success)  # was a while_loop error about bool[1]
