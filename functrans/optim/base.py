@@ -8,6 +8,7 @@ with [`apply_updates`][functrans.optim.apply_updates].
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar, NamedTuple, Protocol
 
@@ -399,6 +400,28 @@ class _Block(_Transformation):
         g, treedef = tree.flatten(grads)
         out, state = self._step(g, treedef, state, params)
         return treedef.unflatten(out), state
+
+
+def _takes_extra_args(update: Any) -> bool:
+    """Whether an ``update`` function takes keyword arguments beyond ``params`` (optax's
+    ``GradientTransformationExtraArgs``)."""
+    owner = getattr(update, "__self__", None)
+    if isinstance(owner, _Transformation):
+        return owner.extra_args
+    try:
+        parameters = inspect.signature(update).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
+
+
+def _update_with(t: GradientTransformation, grads: Updates, state: OptState,
+                 params: Params | None, extra_args: dict) -> tuple[Updates, OptState]:
+    """``t.update``, given the keyword arguments if it takes them (as optax's combinators
+    do: a transformation that takes none ignores them)."""
+    if extra_args and _takes_extra_args(t.update):
+        return t.update(grads, state, params, **extra_args)
+    return t.update(grads, state, params)
 
 
 def _as_transformation(t: Any) -> Any:

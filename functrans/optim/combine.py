@@ -13,7 +13,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from typing import Any, ClassVar, NamedTuple
 
 from functrans import tree
@@ -24,6 +23,7 @@ from functrans.optim.base import (
     _as_transformation,
     _mask_leaves,
     _Transformation,
+    _update_with,
 )
 from functrans.optim.transform import set_to_zero
 from functrans.typing import OptState, Params, Updates
@@ -50,25 +50,10 @@ class _Chain(_Transformation):
                              f"chain's init")
         new_state = []
         for t, s in zip(self.transforms, state):
-            # As optax's chain: the keyword arguments go to the transformations taking them.
-            if extra_args and _takes_extra_args(t.update):
-                grads, s = t.update(grads, s, params, **extra_args)
-            else:
-                grads, s = t.update(grads, s, params)
+            grads, s = _update_with(t, grads, s, params, extra_args)
             new_state.append(s)
         return grads, tuple(new_state)
 
-
-def _takes_extra_args(update: Any) -> bool:
-    """Whether an ``update`` function takes keyword arguments beyond ``params``."""
-    owner = getattr(update, "__self__", None)
-    if isinstance(owner, _Transformation):
-        return owner.extra_args
-    try:
-        parameters = inspect.signature(update).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)
 
 
 def chain(*transforms: GradientTransformation) -> GradientTransformation:

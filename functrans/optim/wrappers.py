@@ -38,6 +38,7 @@ from functrans.optim.base import (
     _first_count,
     _structure_error,
     _Transformation,
+    _update_with,
     _zeros_like_tree,
 )
 from functrans.optim.combine import _inner_error
@@ -109,6 +110,7 @@ class MultiSteps(_Transformation):
 
     name: ClassVar[str] = "MultiSteps"
     state_type: ClassVar[type] = MultiStepsState
+    extra_args: ClassVar[bool] = True
 
     opt: GradientTransformation
     every_k_schedule: int | Callable[[Any], Any]
@@ -129,8 +131,8 @@ class MultiSteps(_Transformation):
         return MultiStepsState(_first_count(), _first_count(), self.opt.init(params),
                                _zeros_like_tree(params))
 
-    def _update(self, grads: Updates, state: MultiStepsState,
-                params: Params | None) -> tuple[Updates, MultiStepsState]:
+    def _update(self, grads: Updates, state: MultiStepsState, params: Params | None,
+                **extra_args: Any) -> tuple[Updates, MultiStepsState]:
         k = self.every_k_schedule
         k = k(state.gradient_step) if callable(k) else k
         n = state.mini_step
@@ -147,7 +149,7 @@ class MultiSteps(_Transformation):
         if not isinstance(emit, Tracer) and not bool(emit):  # accumulate only
             zeros = tree.map(fnp.zeros_like, grads)
             return zeros, MultiStepsState(n + 1, state.gradient_step, state.inner_opt_state, acc)
-        updates, inner = self.opt.update(acc, state.inner_opt_state, params)
+        updates, inner = _update_with(self.opt, acc, state.inner_opt_state, params, extra_args)
         zeros = tree.map(fnp.zeros_like, updates)
         new_state = MultiStepsState(
             _select(emit, n * 0, n + 1), _select(emit, state.gradient_step + 1, state.gradient_step),
@@ -257,6 +259,7 @@ def _with_learning_rate(state: OptState, rate: Any) -> OptState:
 class _InjectHyperparams(_Transformation):
     name: ClassVar[str] = "inject_hyperparams"
     state_type: ClassVar[type] = InjectHyperparamsState
+    extra_args: ClassVar[bool] = True
 
     factory: Callable[..., GradientTransformation]
     static: tuple[tuple[str, Any], ...]
@@ -280,8 +283,8 @@ class _InjectHyperparams(_Transformation):
         return InjectHyperparamsState(_first_count(), hyperparams,
                                       self._make(hyperparams).init(params))
 
-    def _update(self, grads: Updates, state: InjectHyperparamsState,
-                params: Params | None) -> tuple[Updates, InjectHyperparamsState]:
+    def _update(self, grads: Updates, state: InjectHyperparamsState, params: Params | None,
+                **extra_args: Any) -> tuple[Updates, InjectHyperparamsState]:
         hyperparams = state.hyperparams
         expected = {name for name, _ in self.numbers} | {name for name, _ in self.schedules}
         if set(hyperparams) != expected:
@@ -295,7 +298,7 @@ class _InjectHyperparams(_Transformation):
         if "learning_rate" in hyperparams:
             inner_state = _with_learning_rate(inner_state,
                                               _value(hyperparams["learning_rate"], dtype))
-        updates, inner_state = inner.update(grads, inner_state, params)
+        updates, inner_state = _update_with(inner, grads, inner_state, params, extra_args)
         count = state.count + 1
         return updates, InjectHyperparamsState(count, self._at(count, hyperparams), inner_state)
 
@@ -512,6 +515,7 @@ def _all_finite(values: PyTree) -> Any:
 class _ApplyIfFinite(_Transformation):
     name: ClassVar[str] = "apply_if_finite"
     state_type: ClassVar[type] = ApplyIfFiniteState
+    extra_args: ClassVar[bool] = True
 
     inner: GradientTransformation
     max_consecutive_errors: int
@@ -520,10 +524,10 @@ class _ApplyIfFinite(_Transformation):
         return ApplyIfFiniteState(_first_count(), np.bool_(True), _first_count(),
                                   self.inner.init(params))
 
-    def _update(self, grads: Updates, state: ApplyIfFiniteState,
-                params: Params | None) -> tuple[Updates, ApplyIfFiniteState]:
+    def _update(self, grads: Updates, state: ApplyIfFiniteState, params: Params | None,
+                **extra_args: Any) -> tuple[Updates, ApplyIfFiniteState]:
         finite = _all_finite(grads)
-        updates, inner = self.inner.update(grads, state.inner_state, params)
+        updates, inner = _update_with(self.inner, grads, state.inner_state, params, extra_args)
         # After max_consecutive_errors skipped steps, the next one is applied whatever it holds.
         apply = fnp.logical_or(finite, state.notfinite_count >= self.max_consecutive_errors)
         if not isinstance(apply, Tracer):

@@ -135,3 +135,18 @@ def test_lbfgs_errors_name_the_fix():
         optim.scale_by_zoom_linesearch(5, initial_guess_strategy="last")
     with pytest.raises(ValueError, match="holds no value and grad"):
         optim.value_and_grad_from_state(rosen)(p, state=optim.sgd(0.1).init(p))
+
+
+def test_wrappers_pass_keyword_arguments_to_the_optimizer_they_wrap():
+    f = lambda x: fnp.sum((x - 1.0) ** 2)
+    p = np.zeros(2)
+    for opt, expected in [(optim.apply_if_finite(optim.lbfgs(), 3), 1.0),
+                          (optim.MultiSteps(optim.lbfgs(), 2), 1.0),
+                          (optim.inject_hyperparams(optim.polyak_sgd)(max_learning_rate=1.0),
+                           1 - 0.5 ** 4)]:  # polyak: step f / |g|**2 = 1/4, halving x - 1
+        state, q = opt.init(p), p
+        for _ in range(4):
+            v, g = ft.value_and_grad(f)(q)
+            updates, state = opt.update(g, state, q, value=v, grad=g, value_fn=f)
+            q = optim.apply_updates(q, updates)
+        np.testing.assert_allclose(q, expected, rtol=1e-12)
