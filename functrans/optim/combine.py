@@ -107,6 +107,7 @@ class MaskedState(NamedTuple):
 class _Masked(_Transformation):
     name: ClassVar[str] = "masked"
     state_type: ClassVar[type] = MaskedState
+    extra_args: ClassVar[bool] = True
 
     inner: GradientTransformation
     mask: Mask
@@ -116,16 +117,16 @@ class _Masked(_Transformation):
         leaves = tree.leaves(params)
         return MaskedState(self.inner.init([p for p, c in zip(leaves, chosen) if c]))
 
-    def _update(self, grads: Updates, state: MaskedState,
-                params: Params | None) -> tuple[Updates, MaskedState]:
+    def _update(self, grads: Updates, state: MaskedState, params: Params | None,
+                **extra_args: Any) -> tuple[Updates, MaskedState]:
         chosen = _mask_leaves(self.mask, grads, self.name)
         g, treedef = tree.flatten(grads)
         sub_params = None
         if params is not None:
             sub_params = [p for p, c in zip(tree.leaves(params), chosen) if c]
         try:
-            sub, inner_state = self.inner.update([x for x, c in zip(g, chosen) if c],
-                                                 state.inner_state, sub_params)
+            sub, inner_state = _update_with(self.inner, [x for x, c in zip(g, chosen) if c],
+                                            state.inner_state, sub_params, extra_args)
         except TreeStructureError as exc:
             raise _inner_error(self.name, exc, grads, chosen) from exc
         it = iter(sub)

@@ -409,6 +409,7 @@ def _leaf_labels(labels: Any, params: PyTree, fn: str, known: Mapping[Any, Any])
 class _MultiTransform(_Transformation):
     name: ClassVar[str] = "multi_transform"
     state_type: ClassVar[type] = MultiTransformState
+    extra_args: ClassVar[bool] = True
 
     transforms: Mapping[Any, GradientTransformation]
     param_labels: Any
@@ -420,8 +421,8 @@ class _MultiTransform(_Transformation):
             label: t.init([p for p, lab in zip(leaves, labels) if lab == label])
             for label, t in self.transforms.items()})
 
-    def _update(self, grads: Updates, state: MultiTransformState,
-                params: Params | None) -> tuple[Updates, MultiTransformState]:
+    def _update(self, grads: Updates, state: MultiTransformState, params: Params | None,
+                **extra_args: Any) -> tuple[Updates, MultiTransformState]:
         labels = _leaf_labels(self.param_labels, grads, self.name, self.transforms)
         g, treedef = tree.flatten(grads)
         p = tree.leaves(params) if params is not None else None
@@ -431,8 +432,8 @@ class _MultiTransform(_Transformation):
             chosen = [lab == label for lab in labels]
             sub_p = [x for x, c in zip(p, chosen) if c] if p is not None else None
             try:
-                sub, new_states[label] = t.update([x for x, c in zip(g, chosen) if c],
-                                                  state.inner_states[label], sub_p)
+                sub, new_states[label] = _update_with(t, [x for x, c in zip(g, chosen) if c],
+                                                      state.inner_states[label], sub_p, extra_args)
             except TreeStructureError as exc:
                 raise _inner_error(f"{self.name} (group {label!r})", exc, grads, chosen) from exc
             it = iter(sub)

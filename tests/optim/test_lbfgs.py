@@ -150,3 +150,19 @@ def test_wrappers_pass_keyword_arguments_to_the_optimizer_they_wrap():
             updates, state = opt.update(g, state, q, value=v, grad=g, value_fn=f)
             q = optim.apply_updates(q, updates)
         np.testing.assert_allclose(q, expected, rtol=1e-12)
+
+
+def test_masked_and_multi_transform_pass_keyword_arguments_on():
+    # polyak_sgd's step is value / |g|**2 (f = sum(p**2) = 14, g = 2p: 1/4, halving p); the
+    # leaves outside its mask or group keep their gradient (masked) or get sgd's step
+    p = {"a": np.array([1.0, 2.0, 3.0]), "b": np.array([4.0])}
+    g = {"a": 2 * p["a"], "b": np.array([1.0])}
+    opt = optim.masked(optim.polyak_sgd(), {"a": True, "b": False})
+    updates, _ = opt.update(g, opt.init(p), p, value=14.0)  # was a TypeError
+    np.testing.assert_allclose(updates["a"], -p["a"] / 2)
+    np.testing.assert_array_equal(updates["b"], g["b"])
+    opt = optim.multi_transform({"polyak": optim.polyak_sgd(), "sgd": optim.sgd(0.5)},
+                                {"a": "polyak", "b": "sgd"})
+    updates, _ = opt.update(g, opt.init(p), p, value=14.0)
+    np.testing.assert_allclose(updates["a"], -p["a"] / 2)
+    np.testing.assert_allclose(updates["b"], [-0.5])
