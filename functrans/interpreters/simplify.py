@@ -61,9 +61,21 @@ def _elementwise_primitives() -> frozenset:
 #: Elementwise primitives: NumPy broadcasting between the inputs, element by element.
 ELEMENTWISE: frozenset = _elementwise_primitives()
 
-#: The scope name of the equations a checkpointed call recomputes for its backward pass,
-#: which common subexpression elimination leaves apart (JAX's prevent_cse).
-REMATERIALIZED = "rematerialized"
+class _PrivateScope(str):
+    """A scope name only functrans's own code holds: it is recognized by identity, so a user's
+    ``named_scope`` with the same text is an ordinary scope."""
+
+    __slots__ = ()
+
+
+#: The scope of the equations a checkpointed call recomputes for its backward pass, which
+#: common subexpression elimination leaves apart (JAX's prevent_cse). It prints as
+#: "rematerialized", but only this object marks the recomputation.
+REMATERIALIZED = _PrivateScope("rematerialized")
+
+
+def _rematerialized(scope: tuple) -> bool:
+    return any(name is REMATERIALIZED for name in scope)
 
 
 def simplify(program: Program) -> Program:
@@ -106,7 +118,7 @@ def simplify(program: Program) -> Program:
                 continue
             if rewritten is not None:
                 prim, args, params = rewritten
-            key = None if REMATERIALIZED in eqn.scope else _cse_key(prim, args, params, trace)
+            key = None if _rematerialized(eqn.scope) else _cse_key(prim, args, params, trace)
             if key is not None:
                 earlier = seen.get(key)
                 if earlier is not None:

@@ -650,3 +650,25 @@ def test_jit_keeps_the_recomputation_apart_unless_prevent_cse_is_false(policy):
 
     # merged with the forward pass's sines, the recomputation would keep them to the end
     assert (count_sin(True), count_sin(False)) == (4, 2)
+
+
+def test_a_user_scope_named_like_the_recomputation_is_still_merged():
+    from functrans.interpreters.simplify import simplify
+
+    def f(x):
+        with ft.named_scope("rematerialized"):
+            return fnp.sin(x) + fnp.sin(x)
+
+    names = [e.prim.name for e in simplify(ft.make_jaxpr(f)(X).program).eqns]
+    assert names.count("sin") == 1
+    np.testing.assert_allclose(ft.jit(f)(X), 2 * np.sin(X), rtol=1e-15)
+
+    # and inside that user scope, checkpoint's own recomputation is still kept apart
+    block = ft.checkpoint(lambda x: fnp.sin(fnp.sin(WS[0] @ x)))
+
+    def loss(x):
+        with ft.named_scope("rematerialized"):
+            return fnp.sum(block(x))
+
+    program = simplify(ft.make_jaxpr(ft.grad(loss))(X).program)
+    assert [e.prim.name for e in program.eqns].count("sin") == 4
