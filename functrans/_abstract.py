@@ -32,3 +32,9 @@ def shape_of(x) -> tuple:
 def dtype_of(x) -> np.dtype:
     """The dtype NumPy gives ``x`` on its own (Python scalars: NumPy's default dtypes)."""
     return np.result_type(x) if type(x) in PY_SCALARS else x.dtype
+
+
+def aval_of(x) -> tuple[tuple, np.dtype]:
+    """``(shape, dtype)`` of an array, a tracer or a Python scalar: what a recorded program
+    knows of a value."""
+    return tuple(shape_of(x)), dtype_of(x)

@@ -905,25 +905,17 @@ def _flatten_up_to(treedef: TreeDef, other: PyTree, name: str, fn: str) -> list:
         if node is None:
             out.append(sub)
             continue
-        kind, aux, n = node
         found = _node_of(sub)
         if found is None or found[:3] != node:
-            path = keystr(_unlink(link))
-            where = f"at {path}" if path else "at the root"
-            desc_a = _describe(node, None)
-            desc_b = _describe(None if found is None else found[:3], sub)
-            message = f"tree structure mismatch {where}: {desc_a} vs {desc_b} (the first tree vs {name})"
-            if found is not None and kind is dict and found[0] is dict:
-                only_a = [k for k in aux if k not in found[1]]
-                only_b = [k for k in found[1] if k not in aux]
-                message += f"; keys only in the first tree: {only_a}, only in {name}: {only_b}"
-            raise TreeStructureError(
-                f"{message}.\n{fn} applies f to the leaves of the first tree together with "
-                f"what the other trees hold at the same place, so every tree must have the "
-                f"containers of the first (the same types, dict keys and lengths) down to its "
-                f"leaves; below a leaf of the first tree, another tree may hold any subtree. "
-                f"Change {name} {where} to match the first tree, or map over a part that both "
-                f"trees share."
+            other_node = None if found is None else found[:3]
+            raise _difference_error(
+                link, (node, _describe(node, None)), (other_node, _describe(other_node, sub)),
+                ("the first tree", name),
+                f"{fn} applies f to the leaves of the first tree together with what the other "
+                "trees hold at the same place, so every tree must have the containers of the "
+                "first (the same types, dict keys and lengths) down to its leaves; below a leaf "
+                f"of the first tree, another tree may hold any subtree. Change {name} {{where}} "
+                "to match the first tree, or map over a part that both trees share.",
             )
         keys = _child_keys(node)
         stack.extend(reversed([((key, link), child, x) for key, child, x in zip(keys, children, found[3])]))
@@ -1013,16 +1005,24 @@ def _mismatch_error(
         stack.extend(reversed([((key, link), x, y) for key, x, y in pairs]))
     else:  # unreachable when the TreeDefs differ; kept so that a bug cannot pass silently
         return TreeStructureError(f"tree structure mismatch: {def_a} vs {def_b}")
-    path = keystr(_unlink(link))
-    where = f"at {path}" if path else "at the root"
     desc_a = _describe(node_a, leaves_a[sub_a] if node_a is None else None)
     desc_b = _describe(node_b, leaves_b[sub_b] if node_b is None else None)
+    return _difference_error(link, (node_a, desc_a), (node_b, desc_b), names, advice)
+
+
+def _difference_error(link: Any, a: tuple, b: tuple, names: tuple[str, str], advice: str) -> TreeStructureError:
+    """The error for two trees that differ at ``link`` (a key path, linked): ``a`` and ``b``
+    are each side's ``(node, description)`` there (node None for a leaf); ``{where}`` in
+    ``advice`` is replaced by the location."""
+    (node_a, desc_a), (node_b, desc_b) = a, b
+    path = keystr(_unlink(link))
+    where = f"at {path}" if path else "at the root"
     message = f"tree structure mismatch {where}: {desc_a} vs {desc_b} ({names[0]} vs {names[1]})"
     if node_a is not None and node_b is not None and node_a[0] is node_b[0] is dict:
         only_a = [k for k in node_a[1] if k not in node_b[1]]
         only_b = [k for k in node_b[1] if k not in node_a[1]]
         message += f"; keys only in {names[0]}: {only_a}, only in {names[1]}: {only_b}"
-    return TreeStructureError(f"{message}.\n{advice.format(where=where)}")
+    return TreeStructureError(f"{message}.\n{advice.replace('{where}', where)}")
 
 
 # Whole-tree operations (JAX's jax.tree names) live in their own module, built on the above.

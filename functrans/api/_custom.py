@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from functrans import errors, tree
-from functrans._abstract import dtype_of, shape_of
+from functrans._abstract import aval_of
 from functrans.api._checks import as_array
 from functrans.api._staging import _stage_abstract
 from functrans.core.flatten import FlatFun, fun_name
@@ -441,11 +441,4 @@ def closure_convert(fun: Callable, *example_args: Any) -> tuple[Callable, list]:
 
 def _avals(leaves: Sequence) -> list:
     """``(shape, dtype)`` of each leaf (a Python scalar as its type: it is weakly typed)."""
-    out: list[Any] = []
-    for leaf in leaves:
-        if type(leaf) in (int, float, complex):
-            out.append(type(leaf))
-            continue
-        leaf = as_array(leaf)
-        out.append((tuple(shape_of(leaf)), dtype_of(leaf)))
-    return out
+    return [type(leaf) if type(leaf) in (int, float, complex) else aval_of(as_array(leaf)) for leaf in leaves]

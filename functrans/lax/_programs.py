@@ -15,7 +15,7 @@ from typing import Any
 from numpy import generic
 
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, aval_of, dtype_of
 from functrans.config import config
 from functrans.core.ir import Program, type_str
 from functrans.core.staging import eval_program, stage, stage_closed
@@ -73,11 +73,6 @@ class Body:
 
     def __repr__(self) -> str:
         return f"{{{self.name}: {len(self.program.eqns)} eqns}}"
-
-
-def aval_of(x: Any) -> Aval:
-    """``(shape, dtype)`` of an array, a tracer or a Python scalar."""
-    return tuple(shape_of(x)), dtype_of(x)
 
 
 def per_example_aval(x: Any, dim: int | None) -> Aval:

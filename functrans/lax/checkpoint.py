@@ -31,7 +31,7 @@ from typing import Any
 from numpy import bool_, generic
 
 from functrans import errors
-from functrans._abstract import dtype_of, shape_of
+from functrans._abstract import aval_of, dtype_of, shape_of
 from functrans.config import config
 from functrans.core.ir import Eqn, Program, Var, is_linear
 from functrans.core.primitive import Primitive
@@ -272,7 +272,7 @@ class CheckpointCall:
         self.label = label
         self.prevent_cse = prevent_cse  # whether jit keeps the recomputation apart
         self.name = f"checkpoint({label})"
-        self.out_avals = [(tuple(shape_of(o)), dtype_of(o)) for o in program.outs]
+        self.out_avals = [aval_of(o) for o in program.outs]
         self.first = first
         self._frees: list[tuple[int, ...]] | None = None
         self._captured = False
@@ -384,9 +384,17 @@ def checkpoint_apply(body: Callable[[list], Sequence], leaves: Sequence, label: 
     """
     with named_scope(f"checkpoint({label})"):
         values, program, consts, inputs = record(body, leaves, f"checkpoint({label})")
-    operands = [*consts, *leaves]
+    return _bind_call(program, [*consts, *leaves], inputs, values, label, prevent_cse)
+
+
+def _bind_call(program: Program, operands: Sequence, inputs: list, values: list, label: str,
+               prevent_cse: bool) -> list:
+    """``program`` bound as one ``checkpoint_call`` on ``operands``; ``inputs`` and ``values``
+    are the values its recorded run read and made (``None`` where not known), which its first
+    evaluation returns instead of computing them again. With no operand traced (the body of
+    an eager ``vmap``), the run is the call: its ``values``."""
     if not any(isinstance(x, Tracer) for x in operands):
-        return values  # nothing traced (the body of an eager vmap): the run is the call
+        return values
     known = all(v is not None for v in values) and all(v is not None for v in inputs)
     first = (inputs, values) if known else None
     return checkpoint_call_p.bind(*operands, call=CheckpointCall(program, label, first, prevent_cse))
@@ -473,7 +481,7 @@ def _checkpoint_call_transpose(cts: Sequence, *args: Any, call: CheckpointCall) 
         it = iter(xs)
         return call.replay([next(it) if lin else a for a, lin in zip(args, linear)])
 
-    avals = [(tuple(shape_of(a)), dtype_of(a)) for a, lin in zip(args, linear) if lin]
+    avals = [aval_of(a) for a, lin in zip(args, linear) if lin]
     program = stage(on_linear, avals, f"transpose({call.name})", linear=True)
     for eqn in program.eqns:
         if eqn.prim.transpose is None:
@@ -599,14 +607,9 @@ class PolicyRecordingTrace(RecordingTrace):
                     ins.append(a)
         operands = [self.outer_of[v.index] for v in ins]
         values = [self.values.pop(o.index) for o in outs]
-        if not any(isinstance(x, Tracer) for x in operands):
-            results: Sequence = values
-        else:
-            inputs = [_known(x)[0] if isinstance(x, Tracer) else x for x in operands]
-            known = all(v is not None for v in values) and all(v is not None for v in inputs)
-            call = CheckpointCall(Program(self, ins, eqns, outs), self.label, (inputs, values) if known else None,
-                                  self.prevent_cse)
-            results = checkpoint_call_p.bind(*operands, call=call)
+        inputs = [_known(x)[0] if isinstance(x, Tracer) else x for x in operands]
+        results = _bind_call(Program(self, ins, eqns, outs), operands, inputs, values, self.label,
+                             self.prevent_cse)
         for o, r in zip(outs, results):
             self.outer_of[o.index] = r
 
@@ -646,7 +649,7 @@ def checkpoint_apply_with_policy(body: Callable[[list], Sequence], leaves: Seque
 # --- checkpoint_name: an identity that names a value, for the policies that save by name ----
 name_p = Primitive("name")
 name_p.impl = lambda x, *, name: x  # type: ignore[assignment]
-name_p.shape_rule = lambda x, *, name: (tuple(shape_of(x)), dtype_of(x))  # type: ignore[assignment]
+name_p.shape_rule = lambda x, *, name: aval_of(x)  # type: ignore[assignment]
 name_p.jvp = lambda primals, tangents, *, name: (name_p.bind(primals[0], name=name), tangents[0])  # type: ignore[assignment]
 name_p.transpose = lambda ct, x, *, name: (ct,)  # type: ignore[assignment]
 name_p.batch = lambda values, dims, *, name: (name_p.bind(values[0], name=name), dims[0])  # type: ignore[assignment]

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, aval_of, dtype_of, shape_of
 from functrans.core.flatten import FlatFun
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
@@ -357,7 +357,7 @@ def _custom_vjp_call_jvp(primals, tangents, *, call):
         raise errors.CustomRuleError(_FORWARD_MODE.format(name=call.call.name))
     outs, res = call.fwd_flat(primals)
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
-    out_avals = tuple((tuple(shape_of(o)), dtype_of(o)) for o in outs)
+    out_avals = tuple(aval_of(o) for o in outs)
     # the residuals are arguments (values of the linear equation, not linear inputs), so that a
     # recording around this one (a scan's linearized step, jit) sees them as operands
     res_leaves, res_tree = tree.flatten(res)
