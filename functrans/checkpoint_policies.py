@@ -5,6 +5,9 @@ call the backward pass keeps instead of computing them again (JAX's
 A policy is a function ``policy(prim, *args, **params) -> bool`` called for each primitive
 the checkpointed function applies (``args`` are its arguments, with ``shape`` and ``dtype``
 where they are arrays; ``params`` its parameters); ``True`` means its outputs are saved.
+The answer must be ``True`` or ``False`` (a NumPy bool too): any other value, even a truthy
+one, is refused with a ``TypeError``, as JAX does (JAX's ``Saveable``/``Recompute`` markers
+are spelled ``True``/``False`` here).
 A saved primitive is differentiated as if it were not checkpointed: it is computed once,
 and what its derivative reads is kept (its inputs, for a matrix product). Everything
 between two saved primitives is recomputed in the backward pass, from the saved values.

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import importlib
+import re
 import tracemalloc
 from unittest import mock
 
@@ -672,3 +673,44 @@ def test_a_user_scope_named_like_the_recomputation_is_still_merged():
 
     program = simplify(ft.make_jaxpr(ft.grad(loss))(X).program)
     assert [e.prim.name for e in program.eqns].count("sin") == 4
+
+
+def _three_names(w, x):
+    a = ft.checkpoint_name(fnp.sin(w @ x), "a")
+    b = ft.checkpoint_name(fnp.tanh(w @ a), "b")
+    return fnp.sum(ft.checkpoint_name(fnp.cos(w @ b), "c") ** 2)
+
+
+@pytest.mark.parametrize("excluded,expected", [
+    (("b",), ["a", "b", "b", "c"]),  # every name but b saved: only b's piece runs again
+    ((), ["a", "b", "c"]),
+    (("a", "b", "c", "d"), ["a", "a", "b", "b", "c", "c"]),
+])
+def test_save_any_names_but_these_saves_every_other_name(monkeypatch, excluded, expected):
+    from functrans.lax.checkpoint import name_p
+
+    runs = []
+
+    def counted(x, *, name, _impl=name_p.impl):
+        runs.append(name)
+        return _impl(x, name=name)
+
+    w = WS[0][:3, :3]
+    x = X[:3]
+    plain = ft.grad(_three_names)(w, x)
+    monkeypatch.setattr(name_p, "impl", counted)
+    policy = ft.checkpoint_policies.save_any_names_but_these(*excluded)
+    got = ft.grad(ft.checkpoint(_three_names, policy=policy))(w, x)
+    assert sorted(runs) == expected
+    np.testing.assert_allclose(got, plain, rtol=1e-14)
+
+
+@pytest.mark.parametrize("answer", [1, None, "yes", np.array([True])])
+def test_a_policy_must_answer_true_or_false(answer):
+    # (as JAX's: a truthy value is refused, not read as True)
+    policy = lambda prim, *args, **params: answer
+    with pytest.raises(TypeError, match=re.escape(f"it returned {answer!r}, not True or False")):
+        ft.grad(lambda w: fnp.sum(ft.checkpoint(layer, policy=policy)(w, X)))(WS[0])
+    numpy_bool = ft.checkpoint(layer, policy=lambda prim, *args, **params: np.bool_(prim.name == "tanh"))
+    np.testing.assert_allclose(ft.grad(lambda w: fnp.sum(numpy_bool(w, X)))(WS[0]),
+                               ft.grad(lambda w: fnp.sum(layer(w, X)))(WS[0]), rtol=1e-14)
