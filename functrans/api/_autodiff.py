@@ -129,7 +129,9 @@ def value_and_grad(
         fun: a function returning a scalar (or ``(scalar, aux)`` with ``has_aux=True``).
         argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
         has_aux: ``fun`` returns a pair whose second element is passed through undifferentiated.
-        allow_int: integer inputs get a zero gradient instead of raising an error.
+        allow_int: integer and boolean inputs get a zero gradient instead of raising an
+            error: zeros of the input's shape and dtype (JAX gives its ``float0`` dtype,
+            which NumPy arithmetic refuses; these can be added to the parameter as they are).
         holomorphic: ``fun`` is complex-differentiable and returns a complex scalar; the
             gradient is its complex derivative ``f'(z)`` (inputs must be complex).
 
@@ -168,7 +170,9 @@ def grad(
         argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
         has_aux: ``fun`` returns a pair whose second element is returned alongside the
             gradient, undifferentiated.
-        allow_int: integer inputs get a zero gradient instead of raising an error.
+        allow_int: integer and boolean inputs get a zero gradient instead of raising an
+            error: zeros of the input's shape and dtype (JAX gives its ``float0`` dtype,
+            which NumPy arithmetic refuses; these can be added to the parameter as they are).
         holomorphic: ``fun`` is complex-differentiable and returns a complex scalar; the
             gradient is its complex derivative ``f'(z)`` (inputs must be complex).
 

@@ -100,6 +100,32 @@ def test_allow_int_gives_zero_gradient():
     assert float(g[0]) == 3.0 and g[1] == 0
 
 
+def test_allow_int_zeros_have_the_inputs_shape_and_dtype_and_feed_an_optimizer():
+    # JAX returns zeros of its float0 dtype, which NumPy arithmetic refuses; here the zeros have
+    # the integer input's own shape and dtype, so an update of the whole tree works as it is
+    from functrans import optim
+
+    params = {"w": np.array([1.0, -2.0]), "n": np.arange(3, dtype=np.int32), "mask": np.array([True, False])}
+    loss = lambda p: fnp.sum(p["w"] ** 2) * fnp.sum(p["n"]) + fnp.sum(p["w"] * p["mask"])
+    for grad in (ft.grad(loss, allow_int=True), ft.jit(ft.grad(loss, allow_int=True))):
+        g = grad(params)
+        np.testing.assert_allclose(g["w"], 2 * params["w"] * 3 + params["mask"], rtol=1e-15)
+        for key in ("n", "mask"):
+            assert g[key].dtype == params[key].dtype and g[key].shape == params[key].shape
+            assert not g[key].any()
+    batched = ft.vmap(ft.grad(lambda w, n: fnp.sum(w * n), argnums=1, allow_int=True), in_axes=(None, 0))
+    got = batched(params["w"], np.arange(4, dtype=np.int8).reshape(2, 2))
+    assert got.dtype == np.int8 and got.shape == (2, 2) and not got.any()
+    opt = optim.adam(0.1)
+    g = ft.grad(loss, allow_int=True)(params)
+    updates, _ = opt.update(g, opt.init(params), params)
+    new = optim.apply_updates(params, updates)
+    for key in ("n", "mask"):
+        np.testing.assert_array_equal(new[key], params[key])
+        assert new[key].dtype == params[key].dtype
+    assert (new["w"] != params["w"]).all()
+
+
 def test_vjp_multiple_inputs_and_outputs():
     f = lambda x, y: {"sum": x + y, "prod": x * y}
     x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
