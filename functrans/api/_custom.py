@@ -204,8 +204,9 @@ def custom_gradient(fun: Callable) -> Callable:
     """A function with its own reverse-mode rule, given by the function itself (decorator;
     JAX's and TensorFlow's ``custom_gradient``): ``fun(*args)`` returns ``(output,
     vjp_fn)``, where ``vjp_fn(ct)`` maps a cotangent shaped like the output to a tuple with
-    one cotangent per argument. ``vjp_fn`` may close over values computed by ``fun``, so
-    the backward pass reuses the forward pass's work.
+    one cotangent per argument (for a function of one array argument, that array alone will
+    do, as in JAX). ``vjp_fn`` may close over values computed by ``fun``, so the backward
+    pass reuses the forward pass's work.
 
     It is ``custom_vjp`` with ``fun`` as its forward function and ``vjp_fn`` as the
     residual, so it works under ``grad``, ``vjp``, ``jacrev``, ``jit`` and ``vmap`` (not
@@ -238,13 +239,16 @@ def custom_gradient(fun: Callable) -> Callable:
 
     def bwd(vjp_fn: Callable, ct: Any) -> tuple:
         cts = vjp_fn(ct)
-        if not isinstance(cts, (tuple, list)):
-            raise errors.CustomRuleError(
-                f"{name}: vjp_fn must return a tuple with one cotangent per argument of the "
-                f"function, but it returned {type(cts).__name__}. For one argument write "
-                "lambda ct: (ct * ...,)."
-            )
-        return tuple(cts)
+        if isinstance(cts, (tuple, list)):
+            return tuple(cts)
+        treedef = tree.structure(cts)
+        if treedef.num_nodes == 1 and treedef.num_leaves == 1:
+            return (cts,)  # one array: the cotangent of a function of one argument (as JAX)
+        raise errors.CustomRuleError(
+            f"{name}: vjp_fn must return a tuple with one cotangent per argument of the "
+            f"function, but it returned {type(cts).__name__}. For one argument write "
+            "lambda ct: (ct * ...,)."
+        )
 
     @functools.wraps(fun)
     def output_only(*args: Any) -> Any:

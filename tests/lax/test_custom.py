@@ -424,8 +424,14 @@ def test_custom_gradient_takes_the_rule_from_the_function_in_every_mode():
     np.testing.assert_allclose(gx, 10.0 * np.cos(xs) * y, rtol=1e-12)
     np.testing.assert_allclose(gy, np.sin(xs), rtol=1e-12)
     np.testing.assert_allclose(ft.jacrev(lambda x: f(x, y))(x), np.diag(expected[0]), rtol=1e-12)
+    # one array for a function of one argument, as JAX takes it, in every mode
+    single = ft.grad(ft.custom_gradient(lambda x: (x * 2, lambda ct: ct * 3)))
+    assert single(1.0) == 3.0
+    np.testing.assert_array_equal(ft.jit(ft.vmap(single))(x), [3.0] * 3)
+    with pytest.raises(errors.CustomRuleError, match=r"one cotangent per differentiable argument \(2\)"):
+        ft.grad(ft.custom_gradient(lambda x, y: (x * y, lambda ct: ct * 2)))(1.0, 2.0)
     with pytest.raises(errors.CustomRuleError, match=r"vjp_fn must return a tuple.*\(ct \* \.\.\.,\)"):
-        ft.grad(ft.custom_gradient(lambda x: (x * 2, lambda ct: ct * 2)))(1.0)
+        ft.grad(lambda d: ft.custom_gradient(lambda d: (d["a"] * 2, lambda ct: {"a": ct}))(d))({"a": 1.0})
     with pytest.raises(errors.CustomRuleError, match=r"must return a pair \(output, vjp_fn\)"):
         ft.grad(ft.custom_gradient(lambda x: x * 2))(1.0)
 
