@@ -444,7 +444,7 @@ def _integer_tangent(name: str, primals: tuple, i: int, primal: Any, tangent: An
     )
 
 
-def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
+def linearize(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
     """Evaluate ``fun`` at ``primals`` and record its derivative there as a linear function.
 
     The returned ``f_jvp(*tangents)`` equals ``jvp(fun, primals, tangents)[1]`` but does not
@@ -454,9 +454,12 @@ def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
     Args:
         fun: a function of arrays (pytrees) returning arrays (pytrees).
         *primals: the point at which to linearize.
+        has_aux: ``fun`` returns ``(output, aux)``; ``aux`` is returned as a third value,
+            undifferentiated.
 
     Returns:
-        ``(output, f_jvp)``; ``f_jvp`` takes one tangent per primal (same structure and shapes).
+        ``(output, f_jvp)``, or ``(output, f_jvp, aux)`` with ``has_aux``; ``f_jvp`` takes
+        one tangent per primal (same structure and shapes).
 
     Example:
         >>> import numpy as np, functrans as ft, functrans.numpy as fnp
@@ -465,12 +468,18 @@ def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
         array([ 1., -2.])
     """
     name = f"linearize({fun_name(fun)})"
-    flat = FlatFun(fun, primals, name=name)
+    flat = FlatFun(fun, primals, has_aux=has_aux, name=name)
     leaves = [as_array(leaf) for leaf in flat.leaves]
     check_differentiable_inputs(leaves, describe_leaves(primals, range(len(primals))), name,
                                 allow_int=True)
+
+    def traced(tracers: list) -> list:
+        outs = flat(tracers)
+        strip_aux(flat, tracers)
+        return outs
+
     with named_scope(name):
-        out_flat, program = linearize_flat(flat, leaves, name)
+        out_flat, program = linearize_flat(traced, leaves, name)
     out_tree = flat.out_tree
     check_array_outputs(out_flat, name, out_tree)
 
@@ -480,7 +489,8 @@ def linearize(fun: Callable, *primals: PyTree) -> tuple[PyTree, Callable]:
         outs = eval_program(program, flat_t, scope=name)
         return out_tree.unflatten(materialize(outs, out_flat))
 
-    return out_tree.unflatten(out_flat), f_jvp
+    out = out_tree.unflatten(out_flat)
+    return (out, f_jvp, flat.aux) if has_aux else (out, f_jvp)
 
 
 def linear_transpose(fun: Callable, *primals: PyTree) -> Callable:

@@ -183,6 +183,31 @@ def test_linearize_tangents_of_another_dtype_are_refused_as_by_jvp():
         ft.jvp(lambda z: z * 2, (np.complex128(1 + 1j),), (np.float64(1.0),))
 
 
+def test_linearize_has_aux_returns_the_aux_as_plain_values():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        y = fnp.sin(x)
+        return y * 2.0, {"y": y, "n": x.shape[0]}
+
+    x, t = RNG.standard_normal(3), RNG.standard_normal(3)
+    out, f_jvp, aux = ft.linearize(f, x, has_aux=True)
+    assert len(calls) == 1
+    np.testing.assert_allclose(out, 2 * np.sin(x), rtol=1e-15)
+    for jvp in (f_jvp, ft.jit(f_jvp)):
+        np.testing.assert_allclose(jvp(t), 2 * np.cos(x) * t, rtol=1e-15)
+    assert type(aux["y"]) is np.ndarray and aux["n"] == 3
+    np.testing.assert_allclose(aux["y"], np.sin(x), rtol=1e-15)
+    out, aux = ft.jit(lambda x: ft.linearize(f, x, has_aux=True)[::2])(x)
+    np.testing.assert_allclose(aux["y"], np.sin(x), rtol=1e-15)
+    # under an outer grad, the aux keeps the outer derivative
+    g = ft.grad(lambda x: fnp.sum(ft.linearize(f, x, has_aux=True)[2]["y"]))(x)
+    np.testing.assert_allclose(g, np.cos(x), rtol=1e-15)
+    with pytest.raises(errors.HasAuxError):
+        ft.linearize(fnp.sin, x, has_aux=True)
+
+
 def test_linearize_of_an_output_independent_of_the_input_gives_zeros():
     _, f_jvp = ft.linearize(lambda x: (x * 2, np.ones(2)), np.ones(3))
     t_a, t_b = f_jvp(np.ones(3))
