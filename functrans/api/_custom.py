@@ -18,7 +18,7 @@ import numpy as np
 from functrans import errors, tree
 from functrans._abstract import aval_of
 from functrans.api._checks import as_array
-from functrans.api._staging import _stage_abstract
+from functrans.api._staging import _stage_abstract, _static_by_signature
 from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.staging import close_over_tracers, eval_program
 from functrans.core.trace import Tracer, named_scope
@@ -260,6 +260,7 @@ def custom_gradient(fun: Callable) -> Callable:
 
 
 def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
+               static_argnames: str | Sequence[str] = (),
                policy: Callable[..., bool] | None = None, prevent_cse: bool = True) -> Callable:
     """``fun`` with its intermediate values recomputed in the backward pass instead of stored.
 
@@ -282,6 +283,10 @@ def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
         static_argnums: positions of arguments that are not arrays (a string, a function, a
             setting): they are passed to ``fun`` as they are, not as inputs of the call.
             Negative positions count from the end of the call's positional arguments.
+        static_argnames: names of such arguments. Keyword arguments are always passed to
+            ``fun`` as they are (an array among them is read as a value ``fun`` closes
+            over); a name here also makes its parameter static when it is passed by
+            position.
         policy: which values to save rather than recompute, as JAX's: a function
             ``policy(prim, *args, **params) -> bool`` of each primitive the call applies,
             such as those of ``functrans.checkpoint_policies`` (``dots_saveable``,
@@ -308,18 +313,21 @@ def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
     """
 
     static = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+    names = (static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames)
+    # (the positions of the named parameters, static when the call passes them by position)
+    by_name = _static_by_signature(fun, (), names, "checkpoint")[0] if names else ()
 
     @functools.wraps(fun)
     def checkpointed(*args: Any, **kwargs: Any) -> Any:
-        if static:
-            n = len(args)
+        n = len(args)
+        if static or any(i < n for i in by_name):
             if any(not -n <= i < n for i in static):
                 raise ValueError(
                     f"checkpoint({fun_name(fun)}): static_argnums={static_argnums!r} is out of "
                     f"range for a call with {n} positional argument{'s' if n != 1 else ''}; pass "
                     "the static arguments positionally."
                 )
-            positions = {i % n for i in static}
+            positions = {i % n for i in static} | {i for i in by_name if i < n}
             flat = FlatFun(fun, args, kwargs, [i for i in range(n) if i not in positions])
         else:
             flat = FlatFun(fun, args, kwargs)

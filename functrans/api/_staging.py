@@ -629,11 +629,13 @@ def _walk(node: Any, key: Callable, leaf: Callable) -> bool:
     return False
 
 
-def _static_by_signature(fun: Callable, nums: tuple, names: tuple) -> tuple[tuple, tuple, int | None]:
+def _static_by_signature(fun: Callable, nums: tuple, names: tuple,
+                         transform: str = "jit") -> tuple[tuple, tuple, int | None]:
     """``static_argnums`` and ``static_argnames`` completed from ``fun``'s signature, as JAX
     does: given only one of them, a parameter that can be passed either way is static both
     ways (``static_argnames="n"`` also makes ``f(x, 3)``'s 3 static). Also the number of
-    parameters that can be passed by position (``None``: any number, or no signature)."""
+    parameters that can be passed by position (``None``: any number, or no signature).
+    ``transform`` names the caller in the error message."""
     try:
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):  # a builtin or an extension type: nothing to infer
@@ -648,7 +650,7 @@ def _static_by_signature(fun: Callable, nums: tuple, names: tuple) -> tuple[tupl
                                                   if p.kind is not kinds.POSITIONAL_ONLY}]
         if unknown:
             raise ValueError(
-                f"jit({fun_name(fun)}): static_argnames names {unknown}, which "
+                f"{transform}({fun_name(fun)}): static_argnames names {unknown}, which "
                 f"{'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of the "
                 f"function that can be passed by keyword (its parameters: "
                 f"{[p.name for p in params]}). Fix the spelling, or use static_argnums."

@@ -119,6 +119,19 @@ def test_static_argnums_pass_non_array_arguments_as_they_are():
         ft.grad(lambda x: fnp.sum(unmarked(x, "act")))(x)
 
 
+def test_static_argnames_as_jax_takes_them_by_keyword_or_by_position():
+    block = ft.checkpoint(lambda x, mode="sin", scale=1.0: getattr(fnp, mode)(x) * scale,
+                          static_argnames="mode")
+    x = np.array([0.5, -1.0])
+    for call in (lambda x: block(x, "cos", 2.0), lambda x: block(x, mode="cos", scale=2.0),
+                 lambda x: block(x, scale=2.0, mode="cos")):
+        loss = lambda x: fnp.sum(call(x))
+        np.testing.assert_allclose(ft.grad(loss)(x), -2.0 * np.sin(x), rtol=1e-14)
+        np.testing.assert_allclose(ft.jit(ft.grad(loss))(x), -2.0 * np.sin(x), rtol=1e-14)
+    with pytest.raises(ValueError, match=r"checkpoint\(<lambda>\): static_argnames names \['mdoe'\]"):
+        ft.checkpoint(lambda x, mode: x, static_argnames=("mdoe",))
+
+
 def test_make_jaxpr_shows_the_checkpointed_call():
     text = str(ft.make_jaxpr(ft.checkpoint(layer))(WS[0], X))
     assert "checkpoint_call" in text
