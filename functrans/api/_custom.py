@@ -64,6 +64,14 @@ def _resolve_args(rules: Any, args: tuple, kwargs: dict, name: str) -> tuple:
     return bound.args
 
 
+def _nondiff_positions(fun: Callable, nums: Sequence[int], names: str | Sequence[str], kind: str) -> tuple:
+    """``nondiff_argnums`` with the positions of the parameters ``names`` added (JAX's
+    ``nondiff_argnames``: the rules still take those arguments by position)."""
+    names = (names,) if isinstance(names, str) else tuple(names)
+    by_name = _static_by_signature(fun, (), names, kind, "nondiff_arg")[0] if names else ()
+    return tuple(sorted(set(nums) | set(by_name)))
+
+
 def _has_tracer(leaves: Sequence) -> bool:
     return any(isinstance(leaf, Tracer) for leaf in leaves)
 
@@ -88,6 +96,8 @@ class custom_jvp:
             ints, settings, or arrays that do not depend on the variable being
             differentiated; they may be batched by ``vmap`` or staged by ``jit``); the rule
             receives them first: ``rule(*nondiff_args, primals, tangents)``.
+        nondiff_argnames: names of such parameters (they still reach the rule by position,
+            as in JAX).
 
     Example:
         >>> import numpy as np, functrans as ft, functrans.numpy as fnp
@@ -106,10 +116,11 @@ class custom_jvp:
         array([0.6, 0.8])
     """
 
-    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: str | Sequence[str] = ()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
+        self.nondiff_argnums = _nondiff_positions(fun, nondiff_argnums, nondiff_argnames, "custom_jvp")
         self.jvp: Callable | None = None
         self.jvps: tuple | None = None
         self._positional: tuple | None = None
@@ -156,6 +167,8 @@ class custom_vjp:
         fun: the function; its arguments and output are arrays or pytrees of them.
         nondiff_argnums: positions of arguments that are not arrays; ``bwd`` receives them
             first: ``bwd(*nondiff_args, residuals, ct)``.
+        nondiff_argnames: names of such parameters (they still reach ``fwd`` and ``bwd`` by
+            position, as in JAX).
 
     Example:
         >>> import numpy as np, functrans as ft, functrans.numpy as fnp
@@ -171,10 +184,11 @@ class custom_vjp:
         array([1., 1.])
     """
 
-    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = ()):
+    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = (),
+                 nondiff_argnames: str | Sequence[str] = ()):
         functools.update_wrapper(self, fun)
         self.fun = fun
-        self.nondiff_argnums = tuple(sorted(nondiff_argnums))
+        self.nondiff_argnums = _nondiff_positions(fun, nondiff_argnums, nondiff_argnames, "custom_vjp")
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
         self._positional: tuple | None = None

@@ -629,13 +629,14 @@ def _walk(node: Any, key: Callable, leaf: Callable) -> bool:
     return False
 
 
-def _static_by_signature(fun: Callable, nums: tuple, names: tuple,
-                         transform: str = "jit") -> tuple[tuple, tuple, int | None]:
+def _static_by_signature(fun: Callable, nums: tuple, names: tuple, transform: str = "jit",
+                         option: str = "static_arg") -> tuple[tuple, tuple, int | None]:
     """``static_argnums`` and ``static_argnames`` completed from ``fun``'s signature, as JAX
     does: given only one of them, a parameter that can be passed either way is static both
     ways (``static_argnames="n"`` also makes ``f(x, 3)``'s 3 static). Also the number of
     parameters that can be passed by position (``None``: any number, or no signature).
-    ``transform`` names the caller in the error message."""
+    ``transform`` and ``option`` (``static_arg``: the options ``static_argnums`` and
+    ``static_argnames``) name the caller in the error message."""
     try:
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):  # a builtin or an extension type: nothing to infer
@@ -650,10 +651,10 @@ def _static_by_signature(fun: Callable, nums: tuple, names: tuple,
                                                   if p.kind is not kinds.POSITIONAL_ONLY}]
         if unknown:
             raise ValueError(
-                f"{transform}({fun_name(fun)}): static_argnames names {unknown}, which "
+                f"{transform}({fun_name(fun)}): {option}names names {unknown}, which "
                 f"{'is not a parameter' if len(unknown) == 1 else 'are not parameters'} of the "
                 f"function that can be passed by keyword (its parameters: "
-                f"{[p.name for p in params]}). Fix the spelling, or use static_argnums."
+                f"{[p.name for p in params]}). Fix the spelling, or use {option}nums."
             )
     either_way = [(i, p.name) for i, p in enumerate(params) if p.kind is kinds.POSITIONAL_OR_KEYWORD]
     if nums and not names:

@@ -97,6 +97,28 @@ def test_defjvps_pytrees_and_nondiff_argnums():
     np.testing.assert_allclose(ft.grad(lambda x: apply(fnp.sin, x))(1.0), 10.0)
 
 
+def test_nondiff_argnames_as_jax_takes_them():
+    @functools.partial(ft.custom_vjp, nondiff_argnames=("act",))
+    def apply(act, x):
+        return act(x)
+
+    apply.defvjp(lambda act, x: (act(x), x), lambda act, x, ct: (ct * 3.0,))
+    @functools.partial(ft.custom_jvp, nondiff_argnames="power")
+    def pw(x, power):
+        return x ** power
+
+    pw.defjvp(lambda power, primals, tangents: (pw(primals[0], power), 10.0 * tangents[0]))
+    x = np.array([0.5, 2.0])
+    assert apply.nondiff_argnums == (0,) and pw.nondiff_argnums == (1,)
+    for grad in (ft.grad, lambda f: ft.jit(ft.grad(f))):
+        np.testing.assert_array_equal(grad(lambda x: fnp.sum(apply(fnp.sin, x)))(x), [3.0, 3.0])
+        np.testing.assert_array_equal(grad(lambda x: fnp.sum(pw(x, 3)))(x), [10.0, 10.0])
+    with pytest.raises(ValueError, match=r"custom_vjp\(f\): nondiff_argnames names \['ac'\].*or use nondiff_argnums"):
+        def f(act, x):
+            return x
+        ft.custom_vjp(f, nondiff_argnames=("ac",))
+
+
 def test_custom_jvp_takes_a_traced_array_in_nondiff_argnums():
     # As in JAX, a value batched by vmap or staged by jit may sit in nondiff_argnums; the
     # rule receives it there. The rule is 3 times the true derivative, to show it is used.
