@@ -235,16 +235,19 @@ _TRACED_MESSAGE = "jit traces Python int, float and complex arguments"
 
 @overload
 def jit(fun: Callable, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = ()) -> Callable: ...
+        static_argnames: str | Sequence[str] = (), *, donate_argnums: int | Sequence[int] = (),
+        donate_argnames: str | Sequence[str] = ()) -> Callable: ...
 
 
 @overload
 def jit(fun: None = None, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = ()) -> Callable[[Callable], Callable]: ...
+        static_argnames: str | Sequence[str] = (), *, donate_argnums: int | Sequence[int] = (),
+        donate_argnames: str | Sequence[str] = ()) -> Callable[[Callable], Callable]: ...
 
 
 def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
-        static_argnames: str | Sequence[str] = ()) -> Callable:
+        static_argnames: str | Sequence[str] = (), *, donate_argnums: int | Sequence[int] = (),
+        donate_argnames: str | Sequence[str] = ()) -> Callable:
     """Record ``fun`` once per input signature and replay the recorded primitives afterwards.
 
     The first call with arrays of given shapes and dtypes (and given pytree structure and
@@ -300,6 +303,10 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         fun: a function of arrays (pytrees) returning arrays (pytrees).
         static_argnums: positions of arguments that are not arrays (hashable configuration).
         static_argnames: names of keyword arguments that are not arrays.
+        donate_argnums: accepted for programs ported from JAX, where it lets the compiler
+            reuse the memory of those arguments for the outputs; nothing is donated here
+            (the arguments stay valid), so it changes nothing.
+        donate_argnames: the same, by name.
 
     Returns:
         A function with ``fun``'s signature (without ``fun``: a decorator that makes one).
@@ -319,6 +326,7 @@ def jit(fun: Callable | None = None, static_argnums: int | Sequence[int] = (),
         >>> power(np.array([2.0]), 3)
         array([8.])
     """
+    _check_donation(donate_argnums, donate_argnames)
     if fun is None:
         return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames)
     name = f"jit({fun_name(fun)})"
@@ -627,6 +635,20 @@ def _walk(node: Any, key: Callable, leaf: Callable) -> bool:
         key(node.dtype)
         return True
     return False
+
+
+def _check_donation(nums: Any, names: Any) -> None:
+    """Refuse ``donate_argnums``/``donate_argnames`` of the wrong kind (ints, strings), which
+    ``jit`` otherwise ignores: nothing is donated."""
+    for value, kind, option in ((nums, int, "donate_argnums"), (names, str, "donate_argnames")):
+        items = (value,) if isinstance(value, kind) else value
+        try:
+            ok = all(isinstance(item, kind) and not isinstance(item, bool) for item in items)
+        except TypeError:
+            ok = False
+        if not ok:
+            raise TypeError(f"jit: {option} must be {'an int' if kind is int else 'a string'} or a "
+                            f"sequence of them, got {value!r}.")
 
 
 def _static_by_signature(fun: Callable, nums: tuple, names: tuple, transform: str = "jit",

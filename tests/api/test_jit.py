@@ -73,6 +73,23 @@ def test_static_argnums_and_argnames_allow_control_flow():
     np.testing.assert_allclose(f(np.array([2.0, 3.0]), 2, twice=True), [8.0, 18.0])
 
 
+def test_donation_of_ported_programs_is_accepted_and_leaves_the_arguments_valid():
+    import functools
+
+    @functools.partial(ft.jit, donate_argnums=(0,))
+    def step(w, g):
+        return w - 0.1 * g
+
+    w, g = np.ones(3), np.arange(3.0)
+    for _ in range(2):
+        np.testing.assert_allclose(step(w, g), [1.0, 0.9, 0.8])
+    np.testing.assert_array_equal(w, np.ones(3))
+    named = ft.jit(lambda w, g: w + g, donate_argnames="w")
+    np.testing.assert_array_equal(named(w, g=g), [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match=r"donate_argnums must be an int .*got '0'"):
+        ft.jit(lambda w: w, donate_argnums="0")
+
+
 def test_static_argnums_and_argnames_complete_each_other_from_the_signature():
     def power(x, n=2):
         return x ** n if n > 1 else x  # Python control flow on n: n must be static
