@@ -35,7 +35,7 @@ from functrans.core.staging import eval_program, stage
 from functrans.core.trace import Tracer, enter_scope, exit_scope, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
-from functrans.interpreters.linearize import linearize_flat
+from functrans.interpreters.linearize import linearize_flat, own_residuals
 from functrans.interpreters.transpose import transpose_program
 from functrans.primitives import full_like_p, stop_gradient_p
 
@@ -275,7 +275,9 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
 
     Reverse mode: the returned ``vjp_fun(cotangent)`` maps a cotangent shaped like the
     output to cotangents shaped like the inputs (a tuple, one per primal). It can be called
-    many times; each call costs about as much as one evaluation of ``fun``.
+    many times; each call costs about as much as one evaluation of ``fun``. Writing into the
+    primals or the returned output afterwards (``out -= target``) does not change it: it
+    keeps copies of what it reads from them.
 
     Args:
         fun: a function of arrays (pytrees) returning arrays (pytrees).
@@ -306,6 +308,7 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
         out_flat, program = linearize_flat(traced, leaves, name)
     out_tree = flat.out_tree
     check_array_outputs(out_flat, name, out_tree)
+    own_residuals(program, [*leaves, *out_flat, *(tree.leaves(flat.aux) if has_aux else ())])
     out = out_tree.unflatten(out_flat)
 
     def vjp_fun(cotangent: PyTree) -> tuple:
@@ -449,7 +452,8 @@ def linearize(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
 
     The returned ``f_jvp(*tangents)`` equals ``jvp(fun, primals, tangents)[1]`` but does not
     run ``fun`` again: it evaluates the recorded tangent program (the same one ``vjp``
-    transposes), which pays off when many tangents are pushed through one point.
+    transposes), which pays off when many tangents are pushed through one point. As with
+    ``vjp``, writing into the primals or the output afterwards does not change ``f_jvp``.
 
     Args:
         fun: a function of arrays (pytrees) returning arrays (pytrees).
@@ -482,6 +486,7 @@ def linearize(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
         out_flat, program = linearize_flat(traced, leaves, name)
     out_tree = flat.out_tree
     check_array_outputs(out_flat, name, out_tree)
+    own_residuals(program, [*leaves, *out_flat, *(tree.leaves(flat.aux) if has_aux else ())])
 
     def f_jvp(*tangents: PyTree) -> PyTree:
         flat_t = checked_tangents(name, "tangents", tuple(tangents), flat.in_tree, leaves,

@@ -13,10 +13,11 @@ whose tracers therefore appear in the program as constants.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from functrans.core.ir import Program, Var
 from functrans.core.staging import linear_trace_type
-from functrans.core.trace import pop_trace, push_trace
+from functrans.core.trace import Tracer, pop_trace, push_trace
 from functrans.core.zeros import zero
 from functrans.interpreters.jvp import JVPTrace, JVPTracer
 
@@ -72,3 +73,46 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
         pop_trace(jvp_trace)
         pop_trace(tape)
     return out_primals, Program(tape, in_vars, tape.eqns, out_tangents)
+
+
+def _memory_owner(x: Any) -> Any:
+    """The object that owns the memory of array ``x`` (the end of its ``base`` chain; ``x``
+    itself if it owns its memory); None for what is not an array (a variable, a tracer, a
+    Python scalar)."""
+    if isinstance(x, (Var, Tracer)) or not hasattr(x, "shape"):
+        return None
+    owner = x
+    base = getattr(x, "base", None)
+    while base is not None:
+        owner = base
+        base = getattr(base, "base", None)
+    return owner
+
+
+def own_residuals(program: Program, caller_arrays: Sequence) -> None:
+    """Give ``program`` copies of the residuals it reads (the arrays its equations take
+    besides its variables) that share memory with ``caller_arrays``: arrays the caller keeps
+    while the program waits to be run (the inputs of ``vjp``/``linearize``, the outputs they
+    return). NumPy code writes into those (``out -= target``); the derivative must not
+    change when it does."""
+    owners = {id(o): o for o in map(_memory_owner, caller_arrays) if o is not None}
+    if not owners:
+        return
+    copies: dict[int, tuple] = {}
+    for eqn in program.eqns:
+        args = eqn.args
+        for a in args:
+            owner = _memory_owner(a)
+            if owner is not None and id(owner) in owners:
+                break
+        else:
+            continue
+        new = []
+        for a in args:
+            owner = _memory_owner(a)
+            if owner is not None and id(owner) in owners:
+                if id(a) not in copies:
+                    copies[id(a)] = (a, a.copy())  # (the original kept: its id stays its own)
+                a = copies[id(a)][1]
+            new.append(a)
+        eqn.args = tuple(new)

@@ -3,6 +3,7 @@ import collections
 import dataclasses
 
 import numpy as np
+import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
@@ -124,6 +125,30 @@ def test_allow_int_zeros_have_the_inputs_shape_and_dtype_and_feed_an_optimizer()
         np.testing.assert_array_equal(new[key], params[key])
         assert new[key].dtype == params[key].dtype
     assert (new["w"] != params["w"]).all()
+
+
+@pytest.mark.parametrize("f,derivative", [
+    (fnp.exp, np.exp),                            # the derivative reads the output
+    (lambda x: x * x, lambda x: 2 * x),           # ... the input
+    (lambda x: fnp.exp(x).reshape(3, 1), np.exp),  # ... the memory of a view of the output
+])
+def test_writing_into_the_inputs_or_outputs_leaves_vjp_and_linearize_alone(f, derivative):
+    # NumPy code writes into results (out -= target): the derivative kept for later must not
+    # read the caller's memory
+    x = np.array([0.5, -1.0, 2.0])
+    expected = derivative(x).reshape(3)
+    a = x.copy()
+    out, f_vjp, aux = ft.vjp(lambda a: (f(a), f(a)), a, has_aux=True)
+    out -= 1.0
+    aux -= 1.0
+    a[:] = 7.0
+    np.testing.assert_allclose(f_vjp(np.ones_like(out))[0], expected, rtol=1e-15)
+    a = x.copy()
+    out, f_jvp = ft.linearize(f, a)
+    out -= 1.0
+    a[:] = 7.0
+    np.testing.assert_allclose(f_jvp(np.ones(3)).reshape(3), expected, rtol=1e-15)
+    np.testing.assert_array_equal(out.reshape(3), f(x).reshape(3) - 1.0)  # (a result, as before)
 
 
 def test_vjp_multiple_inputs_and_outputs():
