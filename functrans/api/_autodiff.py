@@ -35,7 +35,7 @@ from functrans.core.staging import eval_program, stage
 from functrans.core.trace import Tracer, enter_scope, exit_scope, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
-from functrans.interpreters.linearize import linearize_flat, own_residuals
+from functrans.interpreters.linearize import apart_from, linearize_flat, own_residuals
 from functrans.interpreters.transpose import transpose_program
 from functrans.primitives import full_like_p, stop_gradient_p
 
@@ -328,7 +328,7 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
             checked.append(ct)
         with named_scope(name):
             cts = transpose_program(program, checked)
-            return flat.unflatten(materialize(cts, leaves, (out_flat, primals)))
+            return flat.unflatten(apart_from(materialize(cts, leaves, (out_flat, primals)), checked))
 
     return (out, vjp_fun, flat.aux) if has_aux else (out, vjp_fun)
 
@@ -492,7 +492,7 @@ def linearize(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
         flat_t = checked_tangents(name, "tangents", tuple(tangents), flat.in_tree, leaves,
                                   same_dtype=True)
         outs = eval_program(program, flat_t, scope=name)
-        return out_tree.unflatten(materialize(outs, out_flat))
+        return out_tree.unflatten(apart_from(materialize(outs, out_flat), flat_t))
 
     out = out_tree.unflatten(out_flat)
     return (out, f_jvp, flat.aux) if has_aux else (out, f_jvp)

@@ -116,3 +116,18 @@ def own_residuals(program: Program, caller_arrays: Sequence) -> None:
                 a = copies[id(a)][1]
             new.append(a)
         eqn.args = tuple(new)
+
+
+def apart_from(values: list, held: Sequence) -> list:
+    """``values`` with each array that shares memory with one of ``held`` (arrays the caller
+    passed in, such as the cotangent of a ``vjp``) replaced by a copy: a linear map's result
+    can be its argument or a view of it (a reshape's transpose is a reshape), and the caller
+    may write into either afterwards."""
+    owners = {id(o): o for o in map(_memory_owner, held) if o is not None}
+    if not owners:
+        return values
+    out = []
+    for v in values:
+        owner = _memory_owner(v)
+        out.append(v.copy() if owner is not None and id(owner) in owners else v)
+    return out

@@ -151,6 +151,23 @@ def test_writing_into_the_inputs_or_outputs_leaves_vjp_and_linearize_alone(f, de
     np.testing.assert_array_equal(out.reshape(3), f(x).reshape(3) - 1.0)  # (a result, as before)
 
 
+def test_vjp_and_linearize_results_never_share_memory_with_the_given_cotangent_or_tangent():
+    # (a reshape's transpose is a reshape: the result was a view of the caller's cotangent,
+    # so scaling the gradient in place, g *= -lr, changed the cotangent)
+    x = np.arange(3.0)
+    for f in (lambda x: x, lambda x: x.reshape(3, 1), lambda x: (x, x[::-1])):
+        out, f_vjp = ft.vjp(f, x)
+        ct = ft.tree.map(np.ones_like, out)
+        (g,) = f_vjp(ct)
+        g *= -0.1
+        assert all((leaf == 1.0).all() for leaf in ft.tree.leaves(ct))
+        _, f_jvp = ft.linearize(f, x)
+        t = np.ones(3)
+        for leaf in ft.tree.leaves(f_jvp(t)):
+            leaf *= -0.1
+        np.testing.assert_array_equal(t, np.ones(3))
+
+
 def test_vjp_multiple_inputs_and_outputs():
     f = lambda x, y: {"sum": x + y, "prod": x * y}
     x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
