@@ -380,7 +380,7 @@ def jvp(fun: Callable, primals: Sequence[PyTree], tangents: Sequence[PyTree], ha
     try:
         out_p, out_t = jvp_flat(traced, flat_p, flat_t, name)
         check_array_outputs(out_p, name, flat.out_tree)
-        out_t = materialize(out_t, out_p)
+        out_t = apart_from(materialize(out_t, out_p), flat_t)
     finally:
         exit_scope(outer)
     result = (flat.out_tree.unflatten(out_p), flat.out_tree.unflatten(out_t))

@@ -151,7 +151,7 @@ def test_writing_into_the_inputs_or_outputs_leaves_vjp_and_linearize_alone(f, de
     np.testing.assert_array_equal(out.reshape(3), f(x).reshape(3) - 1.0)  # (a result, as before)
 
 
-def test_vjp_and_linearize_results_never_share_memory_with_the_given_cotangent_or_tangent():
+def test_vjp_jvp_and_linearize_results_never_share_memory_with_the_given_cotangent_or_tangent():
     # (a reshape's transpose is a reshape: the result was a view of the caller's cotangent,
     # so scaling the gradient in place, g *= -lr, changed the cotangent)
     x = np.arange(3.0)
@@ -164,6 +164,9 @@ def test_vjp_and_linearize_results_never_share_memory_with_the_given_cotangent_o
         _, f_jvp = ft.linearize(f, x)
         t = np.ones(3)
         for leaf in ft.tree.leaves(f_jvp(t)):
+            leaf *= -0.1
+        np.testing.assert_array_equal(t, np.ones(3))
+        for leaf in ft.tree.leaves(ft.jvp(f, (x,), (t,))[1]):
             leaf *= -0.1
         np.testing.assert_array_equal(t, np.ones(3))
 
