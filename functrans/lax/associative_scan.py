@@ -32,9 +32,10 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: PyTree, reverse: bool
     Args:
         fn: the associative combination of two pytrees like ``elems``.
         elems: a pytree of arrays, all of one length along ``axis``.
-        reverse: scan from the end: element ``k`` combines ``k, ..., n-1``, in that order
-            (``fn(e_k, fn(e_k+1, ...))``, so a non-commutative ``fn`` keeps the order of the
-            elements).
+        reverse: scan from the end, as JAX: the scan of the elements in reversed order,
+            reversed back, so element ``k`` is ``fn(... fn(e_n-1, e_n-2) ..., e_k)`` (a later
+            element is ``fn``'s first argument; for a non-commutative ``fn`` such as a matrix
+            product this is ``e_n-1 @ ... @ e_k``).
         axis: the axis scanned over.
 
     Returns:
@@ -61,8 +62,6 @@ def associative_scan(fn: Callable[[Any, Any], Any], elems: PyTree, reverse: bool
         )
 
     def combine(a: list, b: list) -> list:
-        if reverse:  # the elements run backwards: b comes first in the original order
-            a, b = b, a
         out, out_tree = tree.flatten(fn(treedef.unflatten(a), treedef.unflatten(b)))
         if out_tree != treedef:
             raise errors.TreeStructureError(

@@ -14,7 +14,8 @@ RNG = np.random.default_rng(3)
 
 
 def sequential(fn, elems, reverse=False, axis=0):
-    """The same scan as a Python loop over the axis."""
+    """The same scan as a Python loop over the axis (reverse: the loop over the reversed
+    elements, as JAX's reverse scan, so the later element is fn's first argument)."""
     leaves, treedef = ft.tree.flatten(elems)
     n = leaves[0].shape[axis]
     order = range(n - 1, -1, -1) if reverse else range(n)
@@ -22,7 +23,7 @@ def sequential(fn, elems, reverse=False, axis=0):
     outs = {}
     acc = None
     for k in order:
-        acc = take(k) if acc is None else (fn(take(k), acc) if reverse else fn(acc, take(k)))
+        acc = take(k) if acc is None else fn(acc, take(k))
         outs[k] = acc
     return ft.tree.map(lambda *xs: np.concatenate(xs, axis=axis), *[outs[k] for k in range(n)])
 
@@ -73,6 +74,21 @@ def test_another_axis_jit_and_vmap():
     np.testing.assert_allclose(ft.vmap(lambda row: lax.associative_scan(mul, row))(x), expected)
     np.testing.assert_allclose(lax.associative_scan(mul, x, reverse=True, axis=1),
                                np.cumprod(x[:, ::-1], axis=1)[:, ::-1])
+
+
+def test_reverse_gives_the_later_element_first_as_jax():
+    # JAX: reverse=True is the scan of the reversed elements, reversed back
+    m = RNG.standard_normal((4, 2, 2))
+    got = lax.associative_scan(matmul, m, reverse=True)
+    np.testing.assert_allclose(got[1], m[3] @ m[2] @ m[1], rtol=1e-12)
+    np.testing.assert_allclose(got[0], m[3] @ m[2] @ m[1] @ m[0], rtol=1e-12)
+    a, b = np.array([0.9, 0.5, 1.2]), np.array([1.0, -2.0, 0.5])
+    affine = lambda p, q: (p[0] * q[0], p[1] * q[0] + q[1])
+    want = [(0.5 * 0.5 - 2.0) * 0.9 + 1.0, 0.5 * 0.5 - 2.0, 0.5]  # JAX's values
+    np.testing.assert_allclose(lax.associative_scan(affine, (a, b), reverse=True)[1], want)
+    np.testing.assert_allclose(ft.jit(lambda a, b: lax.associative_scan(affine, (a, b), reverse=True))(a, b)[1], want)
+    grad = ft.grad(lambda a: lax.associative_scan(affine, (a, b), reverse=True)[1].sum())(a)
+    np.testing.assert_allclose(grad, [0.5 * 0.5 - 2.0, 0.5 + 0.5 * 0.9, 0.0], atol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(FNS))
