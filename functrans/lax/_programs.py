@@ -12,19 +12,20 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from numpy import generic
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, aval_of, dtype_of
 from functrans.config import config
 from functrans.core.ir import Program, type_str
-from functrans.core.staging import eval_program, stage, stage_closed
+from functrans.core.staging import eval_program, scalar_kind, stage, stage_closed
 from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.replay import ReplayPlan
-from functrans.primitives import full_like_p
+from functrans.primitives import convert_element_type_p, full_like_p
 from functrans.primitives._define import NOT_MAPPED, bdim_at_front
 
 Aval = tuple  # (shape, dtype)
@@ -101,6 +102,68 @@ def stage_all(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name:
     body, consts = stage_body(flat_fun, avals, name)
     assert not consts, consts
     return body
+
+
+class _WeakCarry:
+    """Where a Python-number carry of ``promote_weak_carries``'s trial recording comes from:
+    a use that needs its value (a NumPy array indexed by a loop counter) notes the carry, which
+    then stays as it is."""
+
+    replayed = False
+
+    def __init__(self, position: int, needed: set):
+        self.position = position
+        self.needed = needed
+
+    def message(self, use: str) -> str:
+        self.needed.add(self.position)
+        return f"the value of a loop carry that starts as a Python number is needed {use}"
+
+
+def promote_weak_carries(leaves: Sequence, step: Callable[[list], Sequence],
+                         extra_avals: Sequence[Aval], name: str) -> list:
+    """The initial carry ``leaves`` with each Python number (weakly typed: ``0.0``, or a
+    value of a ``jit`` recording standing for one) made an array scalar of the dtype the loop
+    gives that carry, as JAX's loops do: ``0.0`` carried through ``c + x`` with a float32
+    ``x`` starts as float32. ``step`` maps the carry leaves and then inputs of
+    ``extra_avals`` (a scan's slices of xs) to the new carry leaves; it is recorded with the
+    numbers weakly typed. A carry whose step does not give a dtype the number promotes to
+    keeps the number's default dtype, and the loop's own check reports a mismatch; a carry
+    whose value the step needs (an index into a NumPy array), or every carry if the step
+    fails, is left as it is."""
+    weak = {i: kind for i, kind in ((i, scalar_kind(x)) for i, x in enumerate(leaves))
+            if kind is not None and kind is not bool}
+    avals = [aval_of(x) for x in leaves] + list(extra_avals)
+    outs: list = []
+    while weak:
+        needed: set = set()
+        scalars = {i: (kind, _WeakCarry(i, needed)) for i, kind in weak.items()}
+        try:
+            outs = list(stage(step, avals, name, scalars=scalars).outs)
+            break
+        except Exception:  # (the loop records the step again, and reports what is wrong)
+            if not needed:
+                return list(leaves)
+            weak = {i: kind for i, kind in weak.items() if i not in needed}
+    out = list(leaves)
+    if len(outs) != len(leaves):
+        return out
+    for i in weak:
+        x = leaves[i]
+        dtype = weak_aval(x, aval_of(x), outs[i])[1]
+        out[i] = convert_element_type_p.bind(x, new_dtype=dtype) if isinstance(x, Tracer) else dtype.type(x)
+    return out
+
+
+def weak_aval(x: Any, aval: Aval, new: Any) -> Aval:
+    """The type of a loop carry that starts as the Python number ``x`` (of type ``aval``, its
+    default dtype) and that a step makes ``new``: ``new``'s dtype if the number promotes to
+    it (as a Python number does in NumPy and a weakly typed value in JAX), else ``aval``."""
+    shape, dtype = aval_of(new)
+    kind = scalar_kind(x)
+    if kind is not None and shape == () and np.result_type(dtype, kind(0)) == dtype:  # host-metadata: dtype rule
+        return shape, dtype
+    return aval
 
 
 def describe(treedef: Any, i: int, root: str) -> str:

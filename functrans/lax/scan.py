@@ -36,7 +36,7 @@ from functrans.backend import backend_of
 from functrans.config import config
 from functrans.core.ir import Program, Var, format_program, is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.staging import close_over_tracers, eval_program, stage, stage_closed
+from functrans.core.staging import close_over_tracers, eval_program, scalar_kind, stage, stage_closed
 from functrans.core.trace import transforming
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat
@@ -46,7 +46,7 @@ from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
 from functrans.lax._body import plain_arrays_explained
 from functrans.lax._body_cache import DerivedCache, fingerprint
-from functrans.lax._programs import check_tree, check_types, moved_to_front
+from functrans.lax._programs import check_tree, check_types, moved_to_front, promote_weak_carries
 from functrans.lax._scan_hoist import Hoisted, hoist_products, invariant_vars
 from functrans.lax._stack_pool import StackPool
 from functrans.primitives import add_p, full_like_p, mul_p
@@ -300,7 +300,9 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
     Args:
         f: ``f(carry, x) -> (new_carry, y)``; ``new_carry`` must have the structure, shapes and
             dtypes of ``init``; ``y`` any pytree of arrays (or ``None``).
-        init: the initial carry, a pytree of arrays.
+        init: the initial carry, a pytree of arrays. A Python number in it is weakly typed,
+            as in JAX: it starts in the dtype the step gives that carry (``0.0`` summing
+            float32 values is a float32 carry), else in its default dtype.
         xs: a pytree of arrays scanned along their leading axis, or ``None`` (then ``x`` is
             ``None`` and ``length`` gives the number of steps).
         length: the number of steps (checked against the leading axes of ``xs``).
@@ -331,6 +333,16 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
     init_leaves, init_tree = _flatten(init)
     xs_leaves, xs_tree = _flatten(xs)
     n = _scan_length(name, xs, xs_leaves, length)
+    if any(scalar_kind(c) not in (None, bool) for c in init_leaves):
+        # a Python number takes the dtype the step gives it (0.0 + float32 xs: float32)
+        def new_carry(leaves: list) -> list:
+            out = f(init_tree.unflatten(leaves[:len(init_leaves)]),
+                    xs_tree.unflatten(leaves[len(init_leaves):]))
+            return _flatten(out[0])[0]
+
+        init_leaves = promote_weak_carries(init_leaves, new_carry, [
+            (tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves], name)
+        init = init_tree.unflatten(init_leaves)
     y_tree: list = []
 
     def step(leaves: list) -> list:

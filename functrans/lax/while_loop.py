@@ -24,6 +24,7 @@ from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.core.ir import is_linear, type_str
 from functrans.core.primitive import Primitive
+from functrans.core.staging import scalar_kind
 from functrans.core.trace import transforming
 from functrans.core.zeros import zero
 from functrans.lax._body import plain_arrays_explained
@@ -41,8 +42,10 @@ from functrans.lax._programs import (
     moved_to_front,
     nonzero_tangents,
     per_example_aval,
+    promote_weak_carries,
     stage_all,
     stage_body,
+    weak_aval,
     zeros_of,
 )
 from functrans.primitives import broadcast_in_dim_p, reduce_max_p, select_p
@@ -65,9 +68,10 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     ``while cond_fun(val): val = body_fun(val)``, as one step of a staged program.
 
     The carry is any pytree of arrays; ``body_fun`` must return one of the same structure,
-    shapes and dtypes, and ``cond_fun`` a boolean scalar. A Python number in ``init_val``
-    starts as a NumPy scalar of its default dtype (``0.0``: float64), so the carry's type is
-    the same eagerly and staged. Forward-mode derivatives (``jvp``,
+    shapes and dtypes, and ``cond_fun`` a boolean scalar. A Python number in ``init_val`` is
+    weakly typed, as in JAX: it starts as a NumPy scalar of the dtype ``body_fun`` gives
+    that carry (``0.0`` summing float32 values: float32; ``0`` plus ``1.0``: float64), else
+    of its default dtype, eagerly and staged alike. Forward-mode derivatives (``jvp``,
     ``jacfwd``), ``vmap`` (a batched predicate runs until every example is done) and ``jit``
     (one equation, whatever the trip count) work; reverse mode raises ``UnsupportedError``
     (use ``fori_loop`` with int bounds or ``scan``).
@@ -94,13 +98,14 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
         (5, 32.0)
     """
     leaves, treedef = tree.flatten(init_val)
-    if any(type(x) in PY_SCALARS for x in leaves):
-        # A Python number is weakly typed (0.0 + float32 is float32); the carry's type is
-        # fixed, so it starts as the NumPy scalar of its dtype, eagerly as when staged.
-        leaves = [dtype_of(x).type(x) if type(x) in PY_SCALARS else x for x in leaves]
-        init_val = treedef.unflatten(leaves)
+    weak = [scalar_kind(x) not in (None, bool) for x in leaves]
     if not transforming():
-        return _run_python(cond_fun, body_fun, init_val, leaves, treedef)
+        return _run_python(cond_fun, body_fun, init_val, leaves, treedef, weak)
+    if any(weak):
+        # A Python number is weakly typed (0.0 + float32 is float32): it starts in the dtype
+        # body_fun gives that carry, as in JAX
+        leaves = _as_numpy_scalars(promote_weak_carries(
+            leaves, lambda xs: tree.leaves(body_fun(treedef.unflatten(xs))), [], _NAME))
     avals = [aval_of(x) for x in leaves]
     cond, cond_consts = stage_body(_flat_cond(cond_fun, treedef), avals, "while_loop cond_fun")
     body, body_consts = stage_body(_flat_body(body_fun, treedef, avals), avals, "while_loop body_fun")
@@ -109,17 +114,35 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     return treedef.unflatten(outs)
 
 
-def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, treedef: Any) -> Any:
-    """The loop in Python, the carry's type checked after the first step."""
+def _as_numpy_scalars(leaves: Sequence) -> list:
+    return [dtype_of(x).type(x) if type(x) in PY_SCALARS else x for x in leaves]
+
+
+def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, treedef: Any,
+                weak: list) -> Any:
+    """The loop in Python, the carry's type checked after the first step. Python numbers in
+    the carry stay Python numbers for the first step (NumPy gives them JAX's weak typing);
+    their dtype is the one that step gives them."""
     with plain_arrays_explained(_NAME):
         pred = cond_fun(val)
         _check_predicate(pred)
         if not pred:
-            return val
+            if any(weak):
+                leaves = _as_numpy_scalars(promote_weak_carries(
+                    leaves, lambda xs: tree.leaves(body_fun(treedef.unflatten(xs))), [], _NAME))
+            return treedef.unflatten(leaves)
         val = body_fun(val)
-        _check_carry(val, [aval_of(x) for x in leaves], treedef)
+        avals = [aval_of(x) for x in leaves]
+        if any(weak):
+            new_leaves = tree.leaves(val)
+            if len(new_leaves) == len(leaves):
+                avals = [weak_aval(x, aval, out) if w else aval
+                         for x, aval, out, w in zip(leaves, avals, new_leaves, weak)]
+        _check_carry(val, avals, treedef)
         while cond_fun(val):
             val = body_fun(val)
+    if any(weak):  # (a carry the body keeps a Python number)
+        val = treedef.unflatten(_as_numpy_scalars(tree.leaves(val)))
     return val
 
 

@@ -207,6 +207,22 @@ def test_a_python_scalar_init_follows_the_device_of_the_xs(backend):
     np.testing.assert_allclose(backend.get(ft.jit(f)(xs[1])[1]), [1.0, 4.0, 17.0])
 
 
+def test_a_python_number_carry_takes_the_dtype_the_step_gives_it_as_jax():
+    xs = np.array([1.0, 2.0, 3.0], np.float32)
+    f = lambda xs: lax.scan(lambda c, x: (c + x, c), 0.0, xs)
+    for c, ys in (f(xs), ft.jit(f)(xs), ft.vmap(f)(xs[None])):
+        assert c.dtype == ys.dtype == np.float32
+        np.testing.assert_array_equal(np.reshape(ys, -1), [0.0, 1.0, 3.0])
+    g = ft.grad(lambda xs: f(xs)[1].sum())(xs)
+    assert g.dtype == np.float32
+    np.testing.assert_array_equal(g, [2.0, 1.0, 0.0])
+    # fori_loop's accumulator, and a carry the step keeps weak (float64, the default)
+    acc = lambda x: lax.fori_loop(0, 3, lambda i, a: a + fnp.take(x, i), 0.0)
+    assert acc(xs).dtype == ft.jit(acc)(xs).dtype == np.float32
+    c, ys = lax.scan(lambda c, x: (c * 2.0, c), 1.0, xs)
+    assert c.dtype == ys.dtype == np.float64 and float(c) == 8.0
+
+
 def test_integer_carries_have_no_tangent_and_count():
     def f(x):
         (n, s), ys = lax.scan(lambda c, x: ((c[0] + 1, c[1] + x * c[0]), c[0] * 2), (0, 0.0), x)

@@ -217,12 +217,21 @@ def test_a_predicate_that_is_not_a_boolean_scalar(staged):
         run(lambda x: lax.while_loop(lambda s: s < 1.0, lambda s: s + 1.0, x))(np.zeros(2))
 
 
-def test_python_numbers_in_the_carry_start_as_numpy_scalars_eagerly_as_staged():
-    def f(x):  # 0.0 + float32 would be float32 for a Python 0.0: the carry is float64 instead
+def test_python_numbers_in_the_carry_take_the_dtype_the_body_gives_them_as_jax():
+    def f(x):  # 0.0 + float32 is float32 (weakly typed, as in JAX); the counter stays int
         return lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, c[1] + x), (0, 0.0))
 
-    eager, staged = f(np.float32(1.0)), ft.jit(f)(np.float32(1.0))
-    assert eager[1].dtype == staged[1].dtype == np.float64 and eager[1] == staged[1] == 3.0
+    for out in (f(np.float32(1.0)), ft.jit(f)(np.float32(1.0)), ft.vmap(f)(np.ones(2, np.float32))):
+        assert out[0].dtype == np.int64 and out[1].dtype == np.float32
+        np.testing.assert_array_equal(out[1], 3.0)
+    # an int that the body makes a float (JAX: float64); a float the body keeps: float64
+    for g in (lambda: lax.while_loop(lambda c: c < 3, lambda c: c + 1.0, 0),
+              ft.jit(lambda: lax.while_loop(lambda c: c < 3, lambda c: c + 1.0, 0))):
+        assert g().dtype == np.float64 and g() == 3.0
+    assert lax.while_loop(lambda c: c < 3, lambda c: c * 2.0 + 1.0, 0.0).dtype == np.float64
+    # a float the body makes an int is no promotion: still the error naming the carry
+    with pytest.raises(TypeError, match="init_val"):
+        lax.while_loop(lambda c: c < 3, lambda c: fnp.asarray(c + 1).astype(np.int32), 0.0)
 
 
 def test_debug_nans_reaches_the_staged_body():
