@@ -96,6 +96,25 @@ def test_map_matches_python_and_differentiates(backend):
     np.testing.assert_allclose(backend.get(per_example)[1], backend.get(xs ** 2))
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 4, 6])
+def test_map_in_blocks_matches_the_loop(batch_size, backend):
+    # JAX's batch_size: vmap over whole blocks inside the loop, then the leftover elements
+    xs = backend.put(np.random.default_rng(1).standard_normal((5, 2)))
+    f = lambda x: {"s": fnp.sum(fnp.sin(x)), "v": x * x[0], "c": 3.0}
+    want = lax.map(f, xs)
+    for got in (lax.map(f, xs, batch_size=batch_size), ft.jit(lambda xs: lax.map(f, xs, batch_size=batch_size))(xs)):
+        for k in want:
+            assert np.shape(backend.get(got[k])) == np.shape(backend.get(want[k]))
+            backend.check_placed(got[k])
+            np.testing.assert_allclose(backend.get(got[k]), backend.get(want[k]), rtol=1e-12)
+    loss = lambda xs, bs: fnp.sum(lax.map(f, xs, batch_size=bs)["v"] ** 2)
+    np.testing.assert_allclose(backend.get(ft.grad(loss)(xs, batch_size)), backend.get(ft.grad(loss)(xs, None)))
+    check_grads(lambda xs: lax.map(f, xs, batch_size=batch_size)["s"], (xs,), order=2)
+    assert lax.map(lambda x: x * 2, np.zeros((0, 3), np.float32), batch_size=2).shape == (0, 3)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        lax.map(f, xs, batch_size=0)
+
+
 @pytest.mark.parametrize("run, name", [
     (lambda: lax.fori_loop(0, 3, lambda i, b: b.at[i].set(1.0), np.zeros(3)), "scan(fori_loop_body)"),
     (lambda: lax.while_loop(lambda b: b[0] < 1, lambda b: b.at[0].add(1.0), np.zeros(2)), "while_loop"),
