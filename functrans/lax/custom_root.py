@@ -22,6 +22,7 @@ the right-hand side; its parameter ``call`` carries the recording and the user's
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -99,7 +100,14 @@ def _run_solver(solve: Callable, body: Body, consts: Sequence, start: Sequence, 
     function whose root is sought) on pytrees of ``treedef``; the result's leaves, checked."""
     fn = lambda x: treedef.unflatten(body.run(consts, tree.leaves(x)))
     with named_scope(name):
-        x = solve(fn, treedef.unflatten(list(start)))
+        try:
+            x = solve(fn, treedef.unflatten(list(start)))
+        except errors.LeakedTracerError as e:  # (a value it reaches other than by its closure)
+            raise errors.CustomRuleError(
+                f"{name}: solve used a traced value of a transformation that has finished: {e} "
+                "Give the solver what it needs through its closure (a lambda closing over the "
+                "array) or through the function being solved."
+            ) from e
     return _check_solution(name, "solve", x, treedef, body.in_avals)
 
 
@@ -173,6 +181,87 @@ def _front(values: Sequence, dims: Sequence, size: int) -> list:
 # =============================================================================================
 
 
+class _StagedSolver:
+    """A solver that closes over traced values (the matrix, a factorization computed from a
+    traced argument): recorded once, its closed-over tracers made trailing operands of
+    ``linear_solve`` (the last ``num`` of them, from ``start`` before the end), which the
+    matvec program receives too but does not read, so they have no derivative, as in JAX.
+    Its implementation runs the recording on those operands' values."""
+
+    __slots__ = ("program", "start", "num", "name")
+
+    def __init__(self, program: Program, start: int, num: int, name: str):
+        self.program, self.start, self.num, self.name = program, start, num, name
+
+    def run(self, consts: Sequence, b: Sequence) -> list:
+        tail = list(consts[len(consts) - self.start:])[:self.num]
+        return eval_program(self.program, [*tail, *b])
+
+
+def _stage_solvers(solvers: Sequence[Callable | None], matvec: Callable, treedef: Any,
+                   avals: Sequence[tuple], name: str) -> tuple[list, list]:
+    """Each solver that closes over traced values as a ``_StagedSolver`` (others as they are:
+    they run in Python on concrete values, any loop allowed), and the tracers they close
+    over, in order."""
+    staged: list = []
+    closed: list = []
+    recorded: list = []
+    for solver in solvers:
+        program = None
+        if solver is not None and _closes_over_tracers(solver):
+            def flat(b: list, solver: Callable = solver) -> list:
+                return tree.leaves(solver(matvec, treedef.unflatten(b)))
+            try:
+                program, consts = stage_closed(flat, avals, name)
+            except Exception:  # (a solver on concrete values only: Python control flow)
+                program = None
+            if program is not None and consts:
+                recorded.append((len(staged), program, consts))
+        staged.append(solver)
+    total = sum(len(consts) for _, _, consts in recorded)
+    for i, program, consts in recorded:
+        staged[i] = _StagedSolver(program, total - len(closed), len(consts), name)
+        closed.extend(consts)
+    return staged, closed
+
+
+def _closes_over_tracers(fn: Any, depth: int = 0) -> bool:
+    """Whether the function ``fn`` holds a tracer in its closure, its defaults, the object it
+    is bound to or the arguments of a ``functools.partial`` (looking into the functions found
+    there too, a few levels deep): a cheap test of whether it must be recorded."""
+    if depth > 3:
+        return False
+    held: list = []
+    for cell in getattr(fn, "__closure__", None) or ():
+        try:
+            held.append(cell.cell_contents)
+        except ValueError:  # (an empty cell)
+            pass
+    held.extend(getattr(fn, "__defaults__", None) or ())
+    held.extend((getattr(fn, "__kwdefaults__", None) or {}).values())
+    bound = getattr(fn, "__self__", None)
+    if bound is not None and hasattr(bound, "__dict__"):
+        held.extend(vars(bound).values())
+    if isinstance(fn, functools.partial):
+        held.extend([fn.func, *fn.args, *fn.keywords.values()])
+    for value in held:
+        if isinstance(value, Tracer) or any(isinstance(leaf, Tracer) for leaf in tree.leaves(value)):
+            return True
+        if callable(value) and not isinstance(value, type) and _closes_over_tracers(value, depth + 1):
+            return True
+    return False
+
+
+def _with_unused(body: Body, avals: Sequence[tuple]) -> Body:
+    """``body`` with more closed-over inputs (of ``avals``, after its own) that it ignores."""
+    program = body.program
+    k = body.num_consts
+    extra = [program.trace.new_var(tuple(shape), dtype) for shape, dtype in avals]
+    program = Program(program.trace, list(program.in_vars[:k]) + extra + list(program.in_vars[k:]),
+                      program.eqns, program.outs)
+    return Body(program, k + len(extra))
+
+
 class LinearSolveCall:
     """The ``call`` parameter of ``linear_solve``: the matrix-vector product (a ``Body``
     of a linear function from x's leaves to b's leaves), the solvers and the structure of x."""
@@ -193,6 +282,9 @@ class LinearSolveCall:
 
     def run_solve(self, consts: Sequence, b: Sequence) -> list:
         """``solve(matvec, b)`` on concrete values, its result checked."""
+        if isinstance(self.solve, _StagedSolver):
+            x = self.treedef.unflatten(self.solve.run(consts, b))
+            return _check_solution(self.name, "solve", x, self.treedef, self.matvec.in_avals)
         return _run_solver(self.solve, self.matvec, consts, b, self.treedef, self.name)
 
     def transposed(self, consts: Sequence) -> tuple[LinearSolveCall, list]:
@@ -210,8 +302,18 @@ class LinearSolveCall:
             return _dense(transpose_program(forward, cts), in_avals, cts[0])
 
         body, new_consts = Body.record(vecmat, in_avals, f"transpose({self.name})")
+        tail = self.solver_consts(consts)  # (the staged solvers' operands stay the last ones)
+        if tail:
+            body = _with_unused(body, [(tuple(shape_of(c)), dtype_of(c)) for c in tail])
+            new_consts = [*new_consts, *tail]
         call = LinearSolveCall(body, self.transpose_solve, self.solve, self.treedef, self.name)
         return call, new_consts
+
+    def solver_consts(self, consts: Sequence) -> list:
+        """The trailing operands of ``consts`` that belong to the staged solvers."""
+        num = max((s.start for s in (self.solve, self.transpose_solve) if isinstance(s, _StagedSolver)),
+                  default=0)
+        return list(consts[len(consts) - num:]) if num else []
 
     def __repr__(self) -> str:
         return self.name
@@ -441,7 +543,10 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable, transpose_sol
     """x with ``matvec(x) = b``, found by ``solve``, differentiated implicitly.
 
     ``solve(matvec, b)`` computes x and is never differentiated (it runs on concrete values:
-    any Python loop works). Derivatives are solves: x' = A^{-1}(b' - A' x) in forward mode,
+    any Python loop works). A solver that closes over traced values (the matrix, a
+    factorization of a traced argument) is recorded once and its recording runs on their
+    values; those values get no derivative from it, as in JAX (the derivatives come from
+    ``matvec``). Derivatives are solves: x' = A^{-1}(b' - A' x) in forward mode,
     and in reverse mode the cotangent of b is ``transpose_solve(vecmat, ct)`` with ``vecmat``
     the transpose of ``matvec``. Derivatives with respect to the values ``matvec`` closes over
     follow (A' x, differentiated through ``matvec``), to any order, under ``jit`` and ``vmap``.
@@ -482,5 +587,9 @@ def custom_linear_solve(matvec: Callable, b: Any, solve: Callable, transpose_sol
         _check_solution(name, "solve", x, treedef, avals)
         return x
     body, consts = Body.record(_flat_fun(matvec, treedef, name, "matvec", avals), avals, name)
+    (solve, transpose_solve), closed = _stage_solvers((solve, transpose_solve), matvec, treedef, avals, name)
+    if closed:
+        body = _with_unused(body, _leaf_avals(closed))
+        consts = [*consts, *closed]
     call = LinearSolveCall(body, solve, transpose_solve, treedef, name)
     return treedef.unflatten(linear_solve_p.bind(*consts, *leaves, call=call))

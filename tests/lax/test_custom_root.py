@@ -202,6 +202,23 @@ def test_linear_solve_under_jit_and_vmap():
     np.testing.assert_allclose(g, ft.grad(lambda a: fnp.sum(fnp.linalg.solve(a, B)))(A), rtol=1e-10)
 
 
+def test_a_solver_closing_over_the_traced_matrix_works_in_every_mode():
+    # JAX's usual idiom: solve closes over the matrix, which jit, grad or vmap trace; its
+    # values get no derivative from the solver (the derivative comes from matvec)
+    def solve_closing(a, b):
+        return custom_linear_solve(lambda v: a @ v, b, lambda mv, c: fnp.linalg.solve(a, c),
+                                   lambda mv, c: fnp.linalg.solve(a.T, c))
+
+    loss = lambda a: fnp.sum(solve_closing(a, B) ** 2)
+    want = ft.grad(lambda a: fnp.sum(fnp.linalg.solve(a, B) ** 2))(A)
+    for g in (ft.grad(loss), ft.jit(ft.grad(loss)), ft.jacfwd(loss)):
+        np.testing.assert_allclose(g(A), want, rtol=1e-10)
+    np.testing.assert_allclose(ft.jit(solve_closing)(A, B), np.linalg.solve(A, B), rtol=1e-12)
+    batched = ft.vmap(solve_closing, (0, None))(np.stack([A, A.T]), B)
+    np.testing.assert_allclose(batched, [np.linalg.solve(A, B), np.linalg.solve(A.T, B)], rtol=1e-12)
+    check_grads(solve_closing, (A, B), order=2)
+
+
 def test_symmetric_solve_serves_the_transpose_and_a_missing_transpose_is_named():
     spd = A @ A.T
     g = ft.grad(lambda b: fnp.sum(solve_with(spd, b, symmetric=True)))(B)
