@@ -128,8 +128,9 @@ def promote_weak_carries(leaves: Sequence, step: Callable[[list], Sequence],
     ``x`` starts as float32. ``step`` maps the carry leaves and then inputs of
     ``extra_avals`` (a scan's slices of xs) to the new carry leaves; it is recorded with the
     numbers weakly typed. A carry whose step does not give a dtype the number promotes to
-    keeps the number's default dtype, and the loop's own check reports a mismatch; a carry
-    whose value the step needs (an index into a NumPy array), or every carry if the step
+    keeps the number's default dtype, and the loop's own check reports a mismatch; one the
+    step keeps a number of its own type stays a Python number; a carry whose value the step
+    needs (an index into a NumPy array), or every carry if the step
     fails, is left as it is."""
     weak = {i: kind for i, kind in ((i, scalar_kind(x)) for i, x in enumerate(leaves))
             if kind is not None and kind is not bool}
@@ -151,7 +152,8 @@ def promote_weak_carries(leaves: Sequence, step: Callable[[list], Sequence],
     for i in weak:
         x = leaves[i]
         dtype = weak_aval(x, aval_of(x), outs[i])[1]
-        out[i] = convert_element_type_p.bind(x, new_dtype=dtype) if isinstance(x, Tracer) else dtype.type(x)
+        if dtype != dtype_of(x):  # (a number the step keeps a number stays one: a loop counter)
+            out[i] = convert_element_type_p.bind(x, new_dtype=dtype) if isinstance(x, Tracer) else dtype.type(x)
     return out
 
 

@@ -220,7 +220,9 @@ def test_a_python_number_carry_takes_the_dtype_the_step_gives_it_as_jax():
     acc = lambda x: lax.fori_loop(0, 3, lambda i, a: a + fnp.take(x, i), 0.0)
     assert acc(xs).dtype == ft.jit(acc)(xs).dtype == np.float32
     c, ys = lax.scan(lambda c, x: (c * 2.0, c), 1.0, xs)
-    assert c.dtype == ys.dtype == np.float64 and float(c) == 8.0
+    assert np.asarray(c).dtype == ys.dtype == np.float64 and float(c) == 8.0
+    # fori_loop's counter stays an int (float32 + int is float32, as in JAX)
+    assert lax.fori_loop(0, 3, lambda i, v: v + i, np.float32(0.0)).dtype == np.float32
 
 
 def test_integer_carries_have_no_tangent_and_count():
