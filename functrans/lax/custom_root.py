@@ -389,6 +389,9 @@ class RootCall:
 
     def run_solve(self, consts: Sequence, x0: Sequence) -> list:
         """``solve(f, x0)`` on concrete values, its result checked."""
+        if isinstance(self.solve, _StagedSolver):
+            x = self.treedef.unflatten(self.solve.run(consts, x0))
+            return _check_solution(self.name, "solve", x, self.treedef, self.f.in_avals)
         return _run_solver(self.solve, self.f, consts, x0, self.treedef, self.name)
 
     def __repr__(self) -> str:
@@ -489,12 +492,14 @@ def custom_root(f: Callable, initial_guess: Any, solve: Callable, tangent_solve:
     """A root x* of ``f`` (f(x*) = 0) found by ``solve``, differentiated implicitly.
 
     ``solve(f, initial_guess)`` computes the root and is never differentiated: it runs on
-    concrete values (any Python loop works, under ``jit`` too). The derivative with respect to
-    the values ``f`` closes over comes from the implicit function theorem: x*' = -(df/dx)^{-1}
-    (df/dtheta theta'), with ``tangent_solve(g, y)`` solving the linear system g(t) = y, g the
-    linearization of f at the root (a linear function, pytree in and out). The same
-    ``tangent_solve`` solves the transposed system in reverse mode. Forward and reverse mode,
-    every order, ``jit`` and ``vmap`` work.
+    concrete values (any Python loop works, under ``jit`` too). A ``solve`` that closes over
+    traced values is recorded once, and its recording runs on their values (they get no
+    derivative from it, as in JAX). The derivative with respect to the values ``f`` closes over
+    comes from the implicit function theorem: x*' = -(df/dx)^{-1} (df/dtheta theta'), with
+    ``tangent_solve(g, y)`` solving the linear system g(t) = y, g the linearization of f at the
+    root (a linear function, pytree in and out). The same ``tangent_solve`` solves the
+    transposed system in reverse mode. Forward and reverse mode, every order, ``jit`` and
+    ``vmap`` work.
 
     Args:
         f: the function whose root is sought; takes and returns pytrees of x's structure.
@@ -534,6 +539,10 @@ def custom_root(f: Callable, initial_guess: Any, solve: Callable, tangent_solve:
         _check_solution(name, "solve", x, treedef, avals)
         return x
     body, consts = Body.record(_flat_fun(f, treedef, name, "f", avals), avals, name)
+    (solve,), closed = _stage_solvers((solve,), f, treedef, avals, name)
+    if closed:
+        body = _with_unused(body, _leaf_avals(closed))
+        consts = [*consts, *closed]
     call = RootCall(body, solve, tangent_solve, treedef, name)
     return treedef.unflatten(custom_root_p.bind(*consts, *leaves, call=call))
 

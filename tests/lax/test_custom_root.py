@@ -160,11 +160,20 @@ def test_errors_name_the_problem():
     with pytest.raises(errors.CustomRuleError, match="dtype float64, but that unknown has shape"):
         custom_root(lambda x: x - np.array(1.0), np.float32(1.0), newton_scalar, scalar_solve)  # eagerly too
 
-    def leaky(a):
-        return custom_root(lambda x: x - a, a, lambda f, x: x + a * 0, scalar_solve)
+    def closing(a):  # a solver closing over a traced value: recorded, as JAX, no derivative from it
+        solve = lambda f, x: ft.lax.fori_loop(0, 3, lambda i, y: y - f(y), x + 0.0 * a)
+        return custom_root(lambda x: x - a ** 2, a, solve, scalar_solve)
+
+    def leaky(a):  # one that cannot be recorded (Python on values) still names the problem
+        return custom_root(lambda x: x - a, a, lambda f, x: x + a * 0 if float(x) > -1e9 else x, scalar_solve)
 
     with pytest.raises(errors.CustomRuleError, match="closes over a value that a transformation traces"):
         ft.grad(leaky)(1.0)
+
+    for g in (ft.grad(closing), ft.jit(ft.grad(closing)), ft.jacfwd(closing)):
+        np.testing.assert_allclose(g(np.array(1.5)), 3.0, rtol=1e-10)
+    np.testing.assert_allclose(ft.vmap(ft.grad(closing))(np.array([1.5, 2.0])), [3.0, 4.0], rtol=1e-10)
+    np.testing.assert_allclose(ft.jit(closing)(1.5), 2.25, rtol=1e-10)
     for run in (lambda g: g(1.0), lambda g: ft.grad(g)(1.0)):  # the same eagerly and under grad
         with pytest.raises(errors.InputDtypeError, match="dtype int"):
             run(lambda a: custom_root(lambda x: x - a, 0, newton_scalar, scalar_solve))
