@@ -549,7 +549,14 @@ def cumsum(operand: ArrayLike, axis: int = 0, reverse: bool = False) -> Array:
         >>> lax.cumsum(np.array([1.0, 2.0, 3.0]), reverse=True)
         array([6., 5., 3.])
     """
-    return cumsum_p.bind(operand, axis=axis % len(shape_of(operand)), reverse=bool(reverse))
+    ndim = len(shape_of(operand))
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"cumsum: axis {axis} is out of bounds for an operand of {ndim} dimension(s)")
+    out = cumsum_p.bind(operand, axis=axis % ndim, reverse=bool(reverse))
+    dtype = dtype_of(operand)
+    if dtype.kind in "iu" and dtype_of(out) != dtype:  # lax keeps the dtype (NumPy widens ints)
+        out = _convert_element_type(out, new_dtype=dtype)
+    return out
 
 
 # =============================================================================================

@@ -94,6 +94,19 @@ def test_shapes_and_reductions(name, backend):
     np.testing.assert_allclose(ft.vmap(op)(batch), np.stack([reference(X), reference(Y)]))
 
 
+def test_cumsum_keeps_integer_dtypes_and_checks_its_axis():
+    # lax ops keep their operand's dtype (NumPy's cumsum widens int32 to int64)
+    for dtype in (np.int8, np.int32, np.uint16):
+        x = np.array([[1, 2, 3], [4, 5, 6]], dtype)
+        for got in (lax.cumsum(x, axis=1), ft.jit(lambda x: lax.cumsum(x, axis=-1, reverse=True))(x)):
+            assert got.dtype == dtype
+        np.testing.assert_array_equal(lax.cumsum(x, axis=1), np.cumsum(x, 1).astype(dtype))
+    with pytest.raises(ValueError, match="axis 5 is out of bounds"):
+        lax.cumsum(np.ones(3), axis=5)
+    with pytest.raises(ValueError, match="0 dimension"):
+        lax.cumsum(np.float64(1.0))
+
+
 def test_integer_division_rounds_towards_zero_as_in_jax():
     x, y = np.array([-7, 7, -6, 5]), np.array([2, 2, -4, -3])
     np.testing.assert_array_equal(lax.div(x, y), [-3, 3, 1, -1])
