@@ -6,9 +6,11 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
+import numpy
+
 from functrans import tree
 from functrans._abstract import shape_of
-from functrans.core.trace import Tracer
+from functrans.core.trace import Tracer, transforming
 from functrans.interpreters.batching import vmap_flat
 from functrans.lax._programs import moved_to_front
 from functrans.lax.scan import scan
@@ -61,7 +63,10 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
             i, val = carry
             return (i + 1, body_fun(i, val)), None
 
-        (_, val), _ = scan(fori_loop_body, (lo, init_val), None, length=max(hi - lo, 0))
+        # (staged, the counter is an int64 variable whatever lo is: a NumPy int spares scan
+        # the weak-typing of a Python number; eagerly it stays a Python int, as in a for loop)
+        start = numpy.int64(lo) if transforming() else lo  # host-metadata: a loop counter
+        (_, val), _ = scan(fori_loop_body, (start, init_val), None, length=max(hi - lo, 0))
         return val
     _, val = while_loop(lambda carry: carry[0] < upper,
                         lambda carry: (carry[0] + 1, body_fun(carry[0], carry[1])),

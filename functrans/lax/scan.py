@@ -46,7 +46,7 @@ from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
 from functrans.lax._body import plain_arrays_explained
 from functrans.lax._body_cache import DerivedCache, fingerprint
-from functrans.lax._programs import check_tree, check_types, moved_to_front, promote_weak_carries
+from functrans.lax._programs import check_tree, check_types, moved_to_front, promote_weak_carries, weak_aval
 from functrans.lax._scan_hoist import Hoisted, hoist_products, invariant_vars
 from functrans.lax._stack_pool import StackPool
 from functrans.primitives import add_p, full_like_p, mul_p
@@ -333,7 +333,8 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
     init_leaves, init_tree = _flatten(init)
     xs_leaves, xs_tree = _flatten(xs)
     n = _scan_length(name, xs, xs_leaves, length)
-    if any(scalar_kind(c) not in (None, bool) for c in init_leaves):
+    eager = bool(n) and not transforming()  # plain arrays only, no tracer anywhere: the Python loop
+    if not eager and any(scalar_kind(c) not in (None, bool) for c in init_leaves):
         # a Python number takes the dtype the step gives it (0.0 + float32 xs: float32)
         def new_carry(leaves: list) -> list:
             out = f(init_tree.unflatten(leaves[:len(init_leaves)]),
@@ -358,7 +359,7 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
         return carry_leaves + y_leaves
 
     carry_avals = [(tuple(shape_of(c)), dtype_of(c)) for c in init_leaves]
-    if n and not transforming():  # plain arrays only, no tracer anywhere: the Python loop
+    if eager:
         with plain_arrays_explained(name):
             return _python_scan(name, f, init, init_tree, carry_avals, xs_leaves, xs_tree, n, reverse)
     avals = carry_avals + [(tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves]
@@ -379,11 +380,18 @@ def _python_scan(name: str, f: Callable, init: Any, init_tree: Any, carry_avals:
     single = xs_leaves[0] if xs_tree is _LEAF else None
     # one array carry: checked by two attribute reads per step
     shape, dtype = carry_avals[0] if init_tree is _LEAF else ((), None)
+    first = True
     for i in (range(n - 1, -1, -1) if reverse else range(n)):
         out = f(carry, single[i] if single is not None else xs_tree.unflatten([x[i] for x in xs_leaves]))
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"{name}: the step function must return a pair (new_carry, y), "
                             f"got {type(out).__name__}. Return None as y to stack nothing.")
+        if first:
+            first = False
+            promoted = _promoted_init(init, init_tree, carry_avals, out[0])
+            if promoted is not None:  # a Python number the step promotes: start again from it
+                init, carry_avals = promoted
+                return _python_scan(name, f, init, init_tree, carry_avals, xs_leaves, xs_tree, n, reverse)
         carry = out[0]
         carry_dtype = getattr(carry, "dtype", None)  # (None == a NumPy dtype can be True)
         if dtype is None or carry_dtype is None or carry_dtype != dtype or carry.shape != shape:
@@ -400,6 +408,26 @@ def _python_scan(name: str, f: Callable, init: Any, init_tree: Any, carry_avals:
             stacked[i] = y
     assert y_tree is not None
     return carry, y_tree.unflatten(ys)
+
+
+def _promoted_init(init: Any, init_tree: Any, carry_avals: list, new_carry: Any) -> tuple | None:
+    """After the first eager step: if a Python number of ``init`` came back in a dtype it
+    promotes to (0.0 + float32: float32, as JAX's weak typing), the initial carry with those
+    numbers in that dtype, and its types; else ``None``. (As JAX traces the step again with
+    the promoted carry, the step then runs again from the start.)"""
+    if init_tree is _LEAF:
+        leaves, new = [init], [new_carry]
+    else:
+        leaves, new = tree.leaves(init), tree.leaves(new_carry)
+    if len(new) != len(leaves) or not any(type(x) in PY_SCALARS for x in leaves):
+        return None
+    avals = [weak_aval(x, aval, out) if type(x) in PY_SCALARS else aval
+             for x, aval, out in zip(leaves, carry_avals, new)]
+    if avals == carry_avals:
+        return None
+    leaves = [aval[1].type(x) if type(x) in PY_SCALARS and aval != old else x
+              for x, aval, old in zip(leaves, avals, carry_avals)]
+    return (leaves[0] if init_tree is _LEAF else init_tree.unflatten(leaves)), avals
 
 
 # =============================================================================================

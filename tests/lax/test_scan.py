@@ -219,6 +219,7 @@ def test_a_python_number_carry_takes_the_dtype_the_step_gives_it_as_jax():
     # fori_loop's accumulator, and a carry the step keeps weak (float64, the default)
     acc = lambda x: lax.fori_loop(0, 3, lambda i, a: a + fnp.take(x, i), 0.0)
     assert acc(xs).dtype == ft.jit(acc)(xs).dtype == np.float32
+    assert lax.fori_loop(0, 3, lambda i, a: a + xs[i], 0.0).dtype == np.float32  # eager: NumPy indexing
     c, ys = lax.scan(lambda c, x: (c * 2.0, c), 1.0, xs)
     assert np.asarray(c).dtype == ys.dtype == np.float64 and float(c) == 8.0
     # fori_loop's counter stays an int (float32 + int is float32, as in JAX)
