@@ -274,8 +274,10 @@ def _tangent_batch(values: Sequence, dims: Sequence, spec: OdeSpec, base: OdeSpe
 def _odeint_linearize(primals: Sequence, tangents: Sequence, spec: OdeSpec) -> tuple[list, list]:
     outs = odeint_p.bind(*primals, spec=spec)
     positions = tuple(i for i, t in enumerate(tangents) if t is not zero)
-    t_outs = odeint_adjoint_p.bind(*[tangents[i] for i in positions], spec=spec,
-                                   res=(tuple(primals), tuple(outs)), positions=positions)
+    # the residuals (the primal inputs and the solution) are operands, not parameters, so a
+    # loop around the solve (scan's linearization) sees and carries them
+    t_outs = odeint_adjoint_p.bind(*[tangents[i] for i in positions], *primals, *outs, spec=spec,
+                                   positions=positions)
     return outs, list(t_outs)
 
 
@@ -313,9 +315,15 @@ def _total(parts: Sequence) -> Any:
     return out
 
 
-def _odeint_adjoint_transpose(cts: Sequence, *tangents: Any, spec: OdeSpec, res: tuple,
-                              positions: tuple) -> tuple:
-    primals, outs = res
+def _adjoint_operands(args: Sequence, spec: OdeSpec, positions: tuple) -> tuple[list, list, list]:
+    """The operands of ``odeint_adjoint``: the tangents (its linear inputs), then the
+    residuals: the primal inputs of the solve and its solution."""
+    k, n = len(positions), spec.n_y
+    return list(args[:k]), list(args[k:len(args) - n]), list(args[len(args) - n:])
+
+
+def _odeint_adjoint_transpose(cts: Sequence, *args: Any, spec: OdeSpec, positions: tuple) -> tuple:
+    _, primals, outs = _adjoint_operands(args, spec, positions)
     n = spec.n_y
     ts, params = primals[n], list(primals[n + 1:])
     with_t = n in positions
@@ -348,12 +356,12 @@ def _odeint_adjoint_transpose(cts: Sequence, *tangents: Any, spec: OdeSpec, res:
         in_cts[n] = fnp.stack([t0_bar] + t_bars[::-1]) if length > 1 else _zeros_like(ts)
     for j, p_bar in zip(live_p, p_bars):
         in_cts[n + 1 + j] = p_bar
-    return tuple(in_cts[i] for i in positions)
+    return tuple(in_cts[i] for i in positions) + (None,) * (len(args) - len(positions))
 
 
-def _odeint_adjoint_impl(*tangents: Any, spec: OdeSpec, res: tuple, positions: tuple) -> list:
+def _odeint_adjoint_impl(*args: Any, spec: OdeSpec, positions: tuple) -> list:
     """The linear map applied forward (``linearize``'s ``f_jvp``): forward sensitivities."""
-    primals = res[0]
+    tangents, primals, _ = _adjoint_operands(args, spec, positions)
     full: list = [zero] * len(primals)
     for i, t in zip(positions, tangents):
         full[i] = t
@@ -368,6 +376,6 @@ odeint_p.batch = _odeint_batch
 
 odeint_adjoint_p = Primitive("odeint_adjoint", multiple_results=True)
 odeint_adjoint_p.impl = _odeint_adjoint_impl
-odeint_adjoint_p.shape_rule = lambda *ts, spec, res, positions: [
-    (tuple(shape_of(o)), dtype_of(o)) for o in res[1]]
+odeint_adjoint_p.shape_rule = lambda *args, spec, positions: [
+    (tuple(shape_of(o)), dtype_of(o)) for o in _adjoint_operands(args, spec, positions)[2]]
 odeint_adjoint_p.transpose = _odeint_adjoint_transpose

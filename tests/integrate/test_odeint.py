@@ -152,6 +152,23 @@ def test_gradient_through_closed_over_parameters_and_a_pytree():
     np.testing.assert_allclose(g["a"], f["a"], rtol=1e-5, atol=1e-7)
 
 
+def test_reverse_mode_through_a_solve_inside_a_scan():
+    # the adjoint's residuals are operands of the linear equation, so scan's linearization
+    # carries them (they were hidden in a parameter: LeakedTracerError under grad)
+    ts = np.array([0.0, 0.1])
+
+    def segments(k):
+        step = lambda c, _: (odeint(decay, c, ts, k, rtol=1e-10, atol=1e-10)[-1], None)
+        return ft.lax.scan(step, np.array([1.0, 2.0]), None, length=3)[0].sum()
+
+    want = -0.3 * 3.0 * math.exp(-0.15)  # y(0.3) = y0 exp(-0.3 k), summed over y0 = 1, 2
+    for g in (ft.grad(segments), ft.jit(ft.grad(segments))):
+        np.testing.assert_allclose(g(0.5), want, rtol=1e-7)
+    np.testing.assert_allclose(ft.vmap(ft.grad(segments))(np.array([0.5, 1.0])),
+                               [want, -0.9 * math.exp(-0.3)], rtol=1e-7)
+    np.testing.assert_allclose(ft.hessian(segments)(0.5), 0.09 * 3.0 * math.exp(-0.15), rtol=1e-6)
+
+
 def test_linearize_applies_the_recorded_map_forward():
     f = lambda y0, k: odeint(decay, y0, TS, k)
     y, f_jvp = ft.linearize(f, np.array([1.0, 2.0]), 0.5)
