@@ -215,7 +215,7 @@ def solve(p: Problem, y0: Any, ts: Sequence[float]) -> list:
                 "then needs tiny steps) or blows up before the requested time."
             )
         h = min(h, t_end - t, p.hmax)
-        if h <= 10 * math.ulp(t if t else 1.0):
+        if not h > 10 * math.ulp(t if t else 1.0):  # (a nan step size too: no step would end)
             raise RuntimeError(
                 f"odeint: the step size fell to {h:.3g} at t={t!r} with the error still above "
                 "the tolerance (a singularity, a vector field that returns nan or inf, or a "

@@ -106,6 +106,9 @@ def odeint(func: Callable[..., Any], y0: Any, t: Any, *args: Any, rtol: float = 
     for option, value in (("rtol", rtol), ("atol", atol)):
         if not value >= 0:
             raise ValueError(f"{name}: {option} must be >= 0, got {value!r}")
+    if rtol == 0 and atol == 0:
+        raise ValueError(f"{name}: rtol and atol are both 0; a step's error is measured against "
+                         "atol + rtol * |y|, so give one of them a positive value (e.g. 1e-10).")
     if not hmax > 0:
         raise ValueError(f"{name}: hmax must be > 0, got {hmax!r}")
     if not mxstep >= 1:

@@ -286,6 +286,15 @@ def test_mxstep_exceeded_names_mxstep_and_the_time_reached():
         odeint(lotka_volterra, np.array([10.0, 5.0]), np.array([0.0, 10.0]), 1.5, 3.0, mxstep=5)
 
 
+def test_a_nan_step_size_raises_instead_of_looping_forever():
+    # a vector field that is nan at the start gives a nan first step; with the default
+    # mxstep (no limit) the solver used to loop forever
+    with pytest.warns(RuntimeWarning), pytest.raises(RuntimeError, match="step size fell to nan"):
+        odeint(lambda y, t: fnp.sqrt(y - 2.0), np.array([1.0]), np.array([0.0, 1.0]))
+    with pytest.raises(ValueError, match="rtol and atol are both 0"):
+        odeint(decay, np.array([1.0]), np.array([0.0, 1.0]), 0.5, rtol=0.0, atol=0.0)
+
+
 def test_an_integer_state_is_refused():
     with pytest.raises(ft.errors.InputDtypeError, match="floating point"):
         odeint(decay, np.array([1, 2]), TS, 1.0)
