@@ -8,7 +8,7 @@ import numpy as np
 from functrans.backend import device_put
 from functrans.core.trace import Tracer
 from functrans.random._bits import _FOLD_TAG, _SPLIT_TAG, _U32, _counters, _int_words, _threefry
-from functrans.random._checks import _check_key, _is_int, _public, _reject_tracer, _sampler
+from functrans.random._checks import _check_key, _draw_with, _is_int, _on, _public, _reject_tracer, _sampler
 from functrans.typing import Array, Key
 
 
@@ -85,35 +85,63 @@ def split(key: Key, num: int = 2, *, device: str | None = None) -> Array:
     return xp.stack([x0, x1], axis=1)
 
 
-@_sampler
-def fold_in(key: Key, data: int, *, device: str | None = None) -> Array:
+@_public
+def fold_in(key: Key, data: int | Array, *, device: str | None = None) -> Array:
     """Derive a new key from ``key`` and an integer, e.g. a step or layer number.
 
     Different ``data`` give independent keys; the same ``data`` always gives the same key.
+    ``data`` may be a 0-d integer array, also a traced one (a step counter inside ``jit``,
+    ``vmap`` over example indices, a ``scan`` index): the key is derived when the program
+    runs, the same key as an eager call with that integer.
 
     Args:
         key: A key.
-        data: Any Python or NumPy integer.
+        data: Any Python or NumPy integer, or a 0-d integer array (may be traced).
         device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
             by default the key's device.
 
     Returns:
         A new key (``uint32``, shape ``(2,)``) on the key's device.
 
+    Raises:
+        TypeError: ``data`` is not an integer or a 0-d integer array.
+
     Example:
+        >>> import numpy as np
+        >>> import functrans as ft
         >>> k = key(0)
         >>> fold_in(k, 1).shape
         (2,)
         >>> bool((fold_in(k, 1) == fold_in(k, 2)).all())
         False
+        >>> keys = ft.vmap(lambda i: fold_in(k, i))(np.arange(3))
+        >>> bool((keys[2] == fold_in(k, 2)).all())
+        True
     """
+    if _is_int(data):
+        return _fold_in(key, data, device=device)
+    shape, dtype = getattr(data, "shape", None), getattr(data, "dtype", None)
+    if shape != () or dtype is None or np.dtype(dtype).kind not in "iu":
+        described = (f"an array of dtype {dtype} and shape {tuple(shape)}" if shape is not None
+                     and dtype is not None else f"{type(data).__name__} {data!r:.60}")
+        raise TypeError(
+            f"functrans.random.fold_in: 'data' must be an int or a 0-d integer array, got "
+            f"{described}"
+        )
+    if isinstance(data, Tracer):
+        return _draw_with(_fold_in_array, _on(key, device), data)
+    return _fold_in(key, int(data), device=device)
+
+
+def _fold_in_array(key: Array, data: Array) -> Array:
+    """``fold_in`` with ``data`` a concrete 0-d integer array (an operand of a staged draw)."""
+    return _fold_in(key, int(data))
+
+
+@_sampler
+def _fold_in(key: Key, data: int, *, device: str | None = None) -> Array:
     xp = _check_key(key, "fold_in")
     _reject_tracer(data, "data", "fold_in")
-    if not _is_int(data):
-        raise TypeError(
-            f"functrans.random.fold_in: 'data' must be an int, got {type(data).__name__} "
-            f"{data!r:.60}"
-        )
     hi, lo = _counters(xp, 1, _FOLD_TAG)
     f0, f1 = _threefry(key[0:1], key[1:2], hi, lo)
     d_hi, d_lo = _int_words(int(data))

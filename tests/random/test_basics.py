@@ -135,6 +135,29 @@ def test_fold_in():
     assert tuple(fr.fold_in(k, 0).tolist()) not in {tuple(r) for r in fr.split(k, 4).tolist()}
 
 
+
+def test_fold_in_a_traced_or_array_step_gives_the_eager_key():
+    """``fold_in(key, step)`` with the step traced (jit, vmap over indices, a fori_loop or
+    scan index) or a 0-d integer array: the key an eager call with that int gives."""
+    k = fr.key(2024)
+    eager = np.stack([fr.fold_in(k, d) for d in (-1, 0, 7, 2**40)])
+    data = np.array([-1, 0, 7, 2**40])
+    np.testing.assert_array_equal(ft.vmap(lambda d: fr.fold_in(k, d))(data), eager)
+    np.testing.assert_array_equal(ft.jit(lambda d: fr.fold_in(k, d))(np.int64(7)), eager[2])
+    np.testing.assert_array_equal(ft.jit(lambda k, d: fr.fold_in(k, d))(k, 7), eager[2])
+    keys = fr.split(k, 4)
+    np.testing.assert_array_equal(ft.vmap(fr.fold_in)(keys, data),
+                                  np.stack([fr.fold_in(a, int(d)) for a, d in zip(keys, data)]))
+    np.testing.assert_array_equal(fr.fold_in(k, np.array(7, np.uint8)), eager[2])
+    total = ft.lax.fori_loop(0, 3, lambda i, acc: acc + fr.normal(fr.fold_in(k, i)), 0.0)
+    assert total == sum(float(fr.normal(fr.fold_in(k, i))) for i in range(3))
+    for bad, said in [(np.arange(2), r"dtype int64 and shape \(2,\)"), (np.array(1.0), "float64"),
+                      (True, "bool True")]:
+        with pytest.raises(TypeError, match=f"'data' must be an int or a 0-d integer array, got .*{said}"):
+            fr.fold_in(k, bad)
+    with pytest.raises(TypeError, match="0-d integer array, got an array of dtype float64"):
+        ft.jit(lambda d: fr.fold_in(k, d))(1.5)
+
 # --------------------------------------------------------------------------------------------
 # Determinism: recorded values catch any change to the streams
 # --------------------------------------------------------------------------------------------
