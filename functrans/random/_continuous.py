@@ -6,7 +6,16 @@ import math
 import numpy as np
 
 from functrans.random._bits import _F64, ArrayModule, _unit
-from functrans.random._checks import Shape, _check_key, _check_shape, _float_dtype, _param, _sampler, _size
+from functrans.random._checks import (
+    Shape,
+    _check_key,
+    _check_shape,
+    _float_dtype,
+    _param,
+    _sample_shape,
+    _sampler,
+    _size,
+)
 from functrans.typing import Array, DType, Key
 
 
@@ -176,7 +185,7 @@ def truncated_normal(
     key: Key,
     lower: float | Array,
     upper: float | Array,
-    shape: Shape = (),
+    shape: Shape | None = None,
     dtype: DType = np.float64,
     *,
     device: str | None = None,
@@ -191,7 +200,8 @@ def truncated_normal(
         key: A key.
         lower: Lower bound; a number (may be ``-inf``) or an array broadcasting to ``shape``.
         upper: Upper bound; a number (may be ``inf``) or an array broadcasting to ``shape``.
-        shape: Shape of the result.
+        shape: Shape of the result; ``None`` (the default, as in JAX) means the broadcast
+            shape of ``lower`` and ``upper``.
         dtype: float16, float32 or float64 (the default).
         device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
             by default the key's device.
@@ -213,7 +223,7 @@ def truncated_normal(
         True
     """
     xp = _check_key(key, "truncated_normal")
-    shape = _check_shape(shape, "truncated_normal")
+    shape = _sample_shape("truncated_normal", shape, lower=lower, upper=upper)
     dtype = _float_dtype(dtype, "truncated_normal")
     lo = _param(xp, lower, "lower", "truncated_normal", shape, _F64)
     hi = _param(xp, upper, "upper", "truncated_normal", shape, _F64)

@@ -397,6 +397,18 @@ def test_truncated_normal_array_bounds():
     assert np.isfinite(bad[0]) and np.isnan(bad[1])
 
 
+
+def test_truncated_normal_shape_defaults_to_the_bounds_broadcast_shape():
+    """As in JAX, ``shape=None`` (the default) is the broadcast shape of the bounds, and an
+    explicit shape draws the same values."""
+    lo, hi = np.array([-1.0, 0.0, 2.0]), np.array([[3.0], [4.0]])
+    x = fr.truncated_normal(fr.key(6), lo, hi)
+    assert x.shape == (2, 3) and (x > lo).all() and (x < hi).all()
+    np.testing.assert_array_equal(x, fr.truncated_normal(fr.key(6), lo, hi, (2, 3)))
+    assert fr.truncated_normal(fr.key(6), -1.0, 1.0).shape == ()
+    with pytest.raises(ValueError, match=r"shapes lower=\(2,\), upper=\(3,\) do not broadcast"):
+        fr.truncated_normal(fr.key(6), np.zeros(2), np.ones(3))
+
 def test_special_functions_match_the_standard_library():
     x = np.linspace(-6.0, 26.0, 3201)
     ours = fr._continuous._erfc(np, x)
