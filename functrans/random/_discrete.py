@@ -80,7 +80,7 @@ def bernoulli(
 
 @_sampler
 def randint(
-    key: Key, shape: Shape, minval: int, maxval: int, dtype: DType = np.int64,
+    key: Key, shape: Shape, minval: int | Array, maxval: int | Array, dtype: DType = np.int64,
     *,
     device: str | None = None,
 ) -> Array:
@@ -93,8 +93,10 @@ def randint(
     Args:
         key: A key.
         shape: Shape of the result.
-        minval: Smallest value (inclusive), a Python int.
-        maxval: Bound (exclusive), a Python int greater than ``minval``.
+        minval: Smallest value (inclusive): an int, or an integer array broadcasting to
+            ``shape`` (one bound per value, as in JAX).
+        maxval: Bound (exclusive), greater than ``minval``: an int, or an integer array
+            broadcasting to ``shape``.
         dtype: An integer dtype whose range holds ``[minval, maxval)``; default int64.
         device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
             by default the key's device.
@@ -103,14 +105,20 @@ def randint(
         An array of ``shape`` and ``dtype`` on the key's device.
 
     Raises:
-        TypeError: ``dtype`` is not an integer dtype, or a bound is not an int.
-        ValueError: ``maxval <= minval``, or the range does not fit ``dtype``.
+        TypeError: ``dtype`` is not an integer dtype, or a bound is not an int or an integer
+            array.
+        ValueError: ``maxval <= minval`` (anywhere, for array bounds), the range does not fit
+            ``dtype``, or a bound does not broadcast to ``shape``.
 
     Example:
         >>> from functrans.random import key
         >>> d = randint(key(0), (1000,), 1, 7)
         >>> sorted(set(d.tolist()))
         [1, 2, 3, 4, 5, 6]
+        >>> import numpy as np
+        >>> r = randint(key(0), (1000, 2), np.array([0, 100]), np.array([2, 103]))
+        >>> sorted(set(r[:, 0].tolist())), sorted(set(r[:, 1].tolist()))
+        ([0, 1], [100, 101, 102])
     """
     xp = _check_key(key, "randint")
     shape = _check_shape(shape, "randint")
@@ -126,11 +134,8 @@ def randint(
         )
     for name, value in (("minval", minval), ("maxval", maxval)):
         _reject_tracer(value, name, "randint")
-        if not _is_int(value):
-            raise TypeError(
-                f"functrans.random.randint: '{name}' must be an int, got "
-                f"{type(value).__name__} {value!r:.60}"
-            )
+    if not (_is_int(minval) and _is_int(maxval)):
+        return _randint_arrays(xp, key, shape, minval, maxval, d)
     minval, maxval = int(minval), int(maxval)
     if maxval <= minval:
         raise ValueError(
@@ -147,6 +152,61 @@ def randint(
     r = _bits64(xp, key, _size(shape))
     offset = r if span == 1 << 64 else _mulhi64(xp, r, span)
     values = offset + (minval & ((1 << 64) - 1))  # wraps mod 2**64 to the right value
+    if d.kind == "i":
+        values = values.view(np.int64)
+    return values.astype(d, copy=False).reshape(shape)
+
+
+def _int_bound(xp: ArrayModule, value: Any, name: str, shape: tuple[int, ...]) -> Array:
+    """An int or integer-array bound of ``randint``, broadcast to ``shape`` and flattened."""
+    try:
+        arr = xp.asarray(value)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.dtype.kind not in "iu" or isinstance(value, (bool, np.bool_)):
+        raise TypeError(
+            f"functrans.random.randint: '{name}' must be an int or an integer array, got "
+            f"{type(value).__name__} {value!r:.60}"
+        )
+    if not _broadcasts_to(tuple(arr.shape), shape):
+        raise ValueError(
+            f"functrans.random.randint: '{name}' of shape {tuple(arr.shape)} does not broadcast "
+            f"to the requested shape {shape}; pass a shape it broadcasts to"
+        )
+    return xp.broadcast_to(arr, shape).reshape(-1)
+
+
+def _as_u64(xp: ArrayModule, arr: Array) -> Array:
+    """Integers as ``uint64`` modulo ``2**64`` (negative ones wrap)."""
+    return arr.astype(np.int64).view(np.uint64) if arr.dtype.kind == "i" else arr.astype(np.uint64)
+
+
+def _randint_arrays(xp: ArrayModule, key: Array, shape: tuple[int, ...], minval: Any,
+                    maxval: Any, d: np.dtype) -> Array:
+    """``randint`` with array bounds: the scalar rule element by element, in wrapping
+    ``uint64`` arithmetic (every span is below ``2**64`` once the range fits ``d``)."""
+    lo = _int_bound(xp, minval, "minval", shape)
+    hi = _int_bound(xp, maxval, "maxval", shape)
+    if lo.size:
+        # host-metadata: one comparison per bound decides an error, as for int bounds
+        empty = lo >= hi
+        if bool(empty.any()):
+            i = int(empty.argmax())
+            raise ValueError(
+                f"functrans.random.randint: maxval must be greater than minval (the range is "
+                f"[minval, maxval)), got minval={int(lo[i])}, maxval={int(hi[i])} at flat "
+                f"position {i} of shape {shape}"
+            )
+        info = np.iinfo(d)
+        smallest, largest = int(lo.min()), int(hi.max())
+        if smallest < info.min or largest - 1 > info.max:
+            raise ValueError(
+                f"functrans.random.randint: the bounds span [{smallest}, {largest}), which does "
+                f"not fit dtype {d} (which holds [{info.min}, {info.max}]); use a wider dtype"
+            )
+    lo_u = _as_u64(xp, lo)
+    span = _as_u64(xp, hi) - lo_u  # exact: 0 < span < 2**64
+    values = _mulhi64(xp, _bits64(xp, key, _size(shape)), span) + lo_u
     if d.kind == "i":
         values = values.view(np.int64)
     return values.astype(d, copy=False).reshape(shape)

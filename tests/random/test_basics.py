@@ -479,6 +479,35 @@ def test_randint_single_value_range():
     assert (fr.randint(fr.key(0), 100, 7, 8) == 7).all()
 
 
+
+def test_randint_with_array_bounds_draws_each_value_in_its_own_range():
+    """JAX's ``randint(key, shape, minval_array, maxval_array)``: one range per value,
+    uniform within it, the scalar-bound numbers where the bounds are equal, eager = jit = vmap."""
+    key = fr.key(4)
+    lo, hi = np.array([0, 10, -100]), np.array([2, 13, -95])
+    r = fr.randint(key, (3000, 3), lo, hi)
+    assert r.dtype == np.int64 and (r >= lo).all() and (r < hi).all()
+    for j in range(3):
+        counts = np.bincount(r[:, j] - lo[j], minlength=hi[j] - lo[j])
+        assert len(counts) == hi[j] - lo[j] and abs(counts / 3000 * len(counts) - 1).max() < 0.15
+    np.testing.assert_array_equal(fr.randint(key, (50,), 0, np.array(7)), fr.randint(key, (50,), 0, 7))
+    np.testing.assert_array_equal(ft.jit(lambda k: fr.randint(k, (3000, 3), lo, hi))(key), r)
+    keys = fr.split(key, 2)
+    np.testing.assert_array_equal(ft.vmap(lambda k: fr.randint(k, (3,), lo, hi))(keys),
+                                  np.stack([fr.randint(k, (3,), lo, hi) for k in keys]))
+    full = fr.randint(key, (2000,), np.array([-128]), np.array([128]), np.int8)
+    assert full.dtype == np.int8 and full.min() == -128 and full.max() == 127
+    top = fr.randint(key, (100,), np.array(2**64 - 10, np.uint64), np.array([2**64 - 1], np.uint64), np.uint64)
+    assert top.dtype == np.uint64 and top.min() >= 2**64 - 10 and top.max() < 2**64 - 1
+    with pytest.raises(ValueError, match=r"got minval=5, maxval=5 at flat position 1 of shape \(2,\)"):
+        fr.randint(key, (2,), np.array([0, 5]), 5)
+    with pytest.raises(ValueError, match=r"\[0, 300\), which does not fit dtype int8"):
+        fr.randint(key, (2,), 0, np.array([5, 300]), np.int8)
+    with pytest.raises(TypeError, match="'minval' must be an int or an integer array, got ndarray"):
+        fr.randint(key, (2,), np.array([0.0]), 1)
+    with pytest.raises(ValueError, match=r"'minval' of shape \(3,\) does not broadcast to the requested shape \(2,\)"):
+        fr.randint(key, (2,), np.zeros(3, int), 5)
+
 @settings(derandomize=True, max_examples=200, deadline=None)
 @given(st.integers(0, 2**64 - 1), st.integers(1, 2**64 - 1))
 def test_mulhi64_matches_big_ints(r, span):
@@ -649,7 +678,7 @@ def test_bad_ranges():
         fr.randint(fr.key(0), 3, 5, 5)
     with pytest.raises(ValueError, match=r"\[0, 300\) does not fit dtype uint8 .* wider dtype"):
         fr.randint(fr.key(0), 3, 0, 300, np.uint8)
-    with pytest.raises(TypeError, match=r"randint: 'maxval' must be an int, got float"):
+    with pytest.raises(TypeError, match=r"randint: 'maxval' must be an int or an integer array, got float"):
         fr.randint(fr.key(0), 3, 0, 2.5)
     with pytest.raises(ValueError, match=r"uniform: maxval must be greater than minval"):
         fr.uniform(fr.key(0), 3, minval=1.0, maxval=0.0)
