@@ -1,7 +1,8 @@
 """Keys: making them from seeds, deriving new ones, and the raw block function."""
 from __future__ import annotations
 
-from typing import Any
+import math
+from typing import Any, cast
 
 import numpy as np
 
@@ -49,18 +50,20 @@ def key(seed: int, *, device: str | None = None) -> Array:
 
 
 @_sampler
-def split(key: Key, num: int = 2, *, device: str | None = None) -> Array:
+def split(key: Key, num: int | tuple[int, ...] = 2, *, device: str | None = None) -> Array:
     """Derive ``num`` new, independent keys from ``key``.
 
     Args:
         key: A key from [`key`][functrans.random.key], [`split`][functrans.random.split] or
             [`fold_in`][functrans.random.fold_in].
-        num: How many keys to make (at least 1).
+        num: How many keys to make (at least 1), or a tuple of ints: the shape of the array
+            of keys, as in JAX (``split(k, (2, 3))`` is ``split(k, 6)`` reshaped).
         device: Where to work (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
             by default the key's device.
 
     Returns:
-        A ``uint32`` array of shape ``(num, 2)``, on the key's device; each row is a key.
+        A ``uint32`` array of shape ``(num, 2)`` (``(*num, 2)`` for a tuple), on the key's
+        device; each row is a key.
 
     Raises:
         ValueError: ``num`` is less than 1.
@@ -69,20 +72,28 @@ def split(key: Key, num: int = 2, *, device: str | None = None) -> Array:
         >>> k1, k2 = split(key(0))
         >>> split(key(0), 3).shape
         (3, 2)
+        >>> split(key(0), (2, 3)).shape
+        (2, 3, 2)
         >>> bool((k1 == k2).all())
         False
     """
     xp = _check_key(key, "split")
-    if not _is_int(num):
-        raise TypeError(f"functrans.random.split: 'num' must be an int, got {num!r:.60}")
-    if num < 1:
+    shape: tuple[int, ...] | None = None
+    if isinstance(num, tuple) and num and all(_is_int(n) for n in num):
+        shape = tuple(int(n) for n in num)
+    elif not _is_int(num):
+        raise TypeError(f"functrans.random.split: 'num' must be an int or a tuple of ints, "
+                        f"got {num!r:.60}")
+    count = math.prod(shape) if shape is not None else int(cast(int, num))
+    if count < 1 or (shape is not None and min(shape) < 1):
         raise ValueError(
-            f"functrans.random.split: 'num' must be at least 1, got {num}; split(key, 1) "
-            f"gives one new key"
+            f"functrans.random.split: 'num' must be at least 1, got {shape or num}; "
+            f"split(key, 1) gives one new key"
         )
-    hi, lo = _counters(xp, int(num), _SPLIT_TAG)
+    hi, lo = _counters(xp, count, _SPLIT_TAG)
     x0, x1 = _threefry(key[0:1], key[1:2], hi, lo)
-    return xp.stack([x0, x1], axis=1)
+    keys = xp.stack([x0, x1], axis=1)
+    return keys if shape is None else keys.reshape(shape + (2,))
 
 
 @_public

@@ -121,6 +121,19 @@ def test_split_shapes_and_values():
     assert not np.array_equal(fr.split(a), fr.split(b))
 
 
+
+def test_split_into_a_shape_of_keys():
+    """JAX's ``split(key, (2, 3))``: the keys of ``split(key, 6)`` in that shape, also traced."""
+    k = fr.key(5)
+    keys = fr.split(k, (2, 3))
+    np.testing.assert_array_equal(keys, fr.split(k, 6).reshape(2, 3, 2))
+    np.testing.assert_array_equal(ft.jit(lambda k: fr.split(k, (2, 3)))(k), keys)
+    assert fr.split(k, (4,)).shape == (4, 2)
+    with pytest.raises(ValueError, match=r"'num' must be at least 1, got \(2, 0\)"):
+        fr.split(k, (2, 0))
+    with pytest.raises(TypeError, match=r"'num' must be an int or a tuple of ints, got \(2, 'a'\)"):
+        fr.split(k, (2, "a"))
+
 def test_fold_in():
     k = fr.key(2024)
     assert fr.fold_in(k, 7).tolist() == [1334421162, 76390314]
