@@ -26,13 +26,16 @@ def _permutation_indices(xp: ArrayModule, k: Array, n: int) -> Array:
     return xp.argsort(_bits64(xp, k, n), kind="stable").astype(np.int64, copy=False)
 
 
-def permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None = None) -> Array:
+def permutation(key: Key, x: int | Array, axis: int = 0, independent: bool = False, *,
+                device: str | None = None) -> Array:
     """A random permutation of ``arange(x)``, or a shuffled copy of ``x`` along ``axis``.
 
     Args:
         key: A key.
         x: An int ``n`` (permute ``0 .. n-1``) or an array of at least one dimension.
         axis: The axis of ``x`` to shuffle.
+        independent: Shuffle each slice along ``axis`` by its own permutation (as JAX's
+            ``independent=True``), instead of moving whole slices by one permutation.
         device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
             by default the key's device.
 
@@ -52,15 +55,21 @@ def permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None =
         >>> import numpy as np
         >>> permutation(key(0), np.arange(6).reshape(3, 2)).shape
         (3, 2)
+        >>> rows = permutation(key(0), np.tile(np.arange(4), (3, 1)), axis=1, independent=True)
+        >>> np.sort(rows, axis=1).tolist() == [[0, 1, 2, 3]] * 3
+        True
     """
     if isinstance(x, Tracer):
         shape = tuple(fnp.shape(x))
         if not shape:
             raise ValueError(_SCALAR_X)
         ax = _normalize_axis(axis, len(shape), "permutation")
+        if independent:
+            orders = _independent_orders(key, shape, ax, device=device)
+            return fnp.take_along_axis(x, orders, axis=ax)
         order = _permutation(key, int(shape[ax]), device=device)
         return fnp.take(x, order, axis=ax)
-    return _permutation(key, x, axis, device=device)
+    return _permutation(key, x, axis, independent, device=device)
 
 
 permutation.__module__ = "functrans.random"  # the public path, for help() and reprs
@@ -69,7 +78,8 @@ _SCALAR_X = ("functrans.random.permutation: x must be an int or an array with at
 
 
 @_sampler
-def _permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None = None) -> Array:
+def _permutation(key: Key, x: int | Array, axis: int = 0, independent: bool = False, *,
+                 device: str | None = None) -> Array:
     xp = _check_key(key, "permutation")
     if _is_int(x):
         if x < 0:
@@ -79,7 +89,19 @@ def _permutation(key: Key, x: int | Array, axis: int = 0, *, device: str | None 
     if x.ndim == 0:
         raise ValueError(_SCALAR_X)
     ax = _normalize_axis(axis, x.ndim, "permutation")
+    if independent:
+        return xp.take_along_axis(x, _independent_orders(key, tuple(x.shape), ax), axis=ax)
     return xp.take(x, _permutation_indices(xp, key, x.shape[ax]), axis=ax)
+
+
+@_sampler
+def _independent_orders(key: Key, shape: tuple[int, ...], axis: int, *,
+                        device: str | None = None) -> Array:
+    """Indices of shape ``shape`` with an independent permutation along ``axis`` in each
+    slice: a stable argsort of 64 random bits per element."""
+    xp = _check_key(key, "permutation")
+    bits = _bits64(xp, key, _size(shape)).reshape(shape)
+    return xp.argsort(bits, axis=axis, kind="stable").astype(np.int64, copy=False)
 
 
 def choice(

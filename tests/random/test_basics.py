@@ -611,6 +611,28 @@ def test_permutation_of_array_along_axis():
     np.testing.assert_array_equal(x, x_before)  # a copy, never in place
 
 
+
+def test_permutation_independent_shuffles_each_slice_by_its_own_order():
+    """JAX's ``independent=True``: every row (slice along ``axis``) is a permutation of itself,
+    rows get different orders, eager = jit (traced key or traced ``x``), and the derivative
+    sends each cotangent back to where its value came from."""
+    key = fr.key(1)
+    x = np.arange(40.0).reshape(10, 4)
+    y = fr.permutation(key, x, axis=1, independent=True)
+    np.testing.assert_array_equal(np.sort(y, axis=1), x)
+    assert len({tuple(np.argsort(row)) for row in y}) > 3
+    cols = fr.permutation(key, x, axis=0, independent=True)
+    np.testing.assert_array_equal(np.sort(cols, axis=0), x)
+    assert not all(np.array_equal(np.argsort(cols[:, 0]), np.argsort(cols[:, j])) for j in range(4))
+    np.testing.assert_array_equal(ft.jit(lambda x: fr.permutation(key, x, 1, True))(x), y)
+    np.testing.assert_array_equal(ft.jit(lambda k: fr.permutation(k, x, 1, True))(key), y)
+    w = np.arange(4.0) + 1
+    g = ft.grad(lambda x: fnp.sum(fr.permutation(key, x, axis=1, independent=True) * w))(x)
+    order = (y - x[:, :1]).astype(int)  # y[i, j] = x[i, order[i, j]]
+    back = np.zeros_like(x)
+    np.put_along_axis(back, order, np.broadcast_to(w, x.shape), axis=1)
+    np.testing.assert_array_equal(g, back)
+
 def test_permutations_are_uniform():
     keys = fr.split(fr.key(700), 4800)
     seen: dict[tuple, int] = {}
