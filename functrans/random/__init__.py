@@ -40,9 +40,11 @@ implicit reparameterization: the derivative of the sample that keeps its CDF val
 order only for the gamma family (a clear error beyond, as in JAX). ``categorical`` takes traced
 logits and ``choice`` traced probabilities (integer draws carry no derivative back), and
 ``permutation`` and ``choice`` a traced array (the pick is an indexing, differentiated as
-one). The other samplers (uniform and normal bounds, the other discrete distributions) are not
-differentiable: passing a traced value (inside ``grad``, ...) as their probability or bound
-raises a ``TypeError`` that says to pass ``functrans.stop_gradient(...)`` of it instead.
+one). ``uniform`` differentiates in its bounds (the sample is ``minval + (maxval - minval) * u``),
+and ``bernoulli`` takes a traced probability (its booleans carry no derivative). The other
+samplers (truncated normal bounds, the other discrete distributions) are not differentiable:
+passing a traced value (inside ``grad``, ...) as their probability or bound raises a
+``TypeError`` that says to pass ``functrans.stop_gradient(...)`` of it instead.
 Inside ``jit`` or ``vmap`` the key may be traced: the draw runs when the program runs, with
 the same numbers.
 

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
+import functrans.numpy as fnp
+from functrans.core.trace import Tracer
 from functrans.random._bits import _F64, ArrayModule, _unit
 from functrans.random._checks import (
     Shape,
+    _broadcasts_to,
     _check_key,
     _check_shape,
     _float_dtype,
@@ -19,7 +23,6 @@ from functrans.random._checks import (
 from functrans.typing import Array, DType, Key
 
 
-@_sampler
 def uniform(
     key: Key,
     shape: Shape = (),
@@ -44,8 +47,11 @@ def uniform(
         An array of ``shape`` and ``dtype`` on the key's device.
 
     Raises:
-        TypeError: ``dtype`` is not a floating dtype, or a bound is a traced value.
+        TypeError: ``dtype`` is not a floating dtype.
         ValueError: ``maxval <= minval`` (for number bounds), or a bound does not broadcast.
+
+    Traced bounds (inside ``jit``, ``vmap`` or ``grad``) give the eager numbers, and the
+    sample ``minval + (maxval - minval) * u`` differentiates in them, as in JAX.
 
     Example:
         >>> from functrans.random import key
@@ -55,6 +61,45 @@ def uniform(
         >>> uniform(key(0), 3, dtype="float32").dtype
         dtype('float32')
     """
+    if isinstance(minval, Tracer) or isinstance(maxval, Tracer):
+        return _traced_uniform(key, shape, dtype, minval, maxval, device)
+    return _uniform(key, shape, dtype, minval, maxval, device=device)
+
+
+uniform.__module__ = "functrans.random"  # the public path, for help() and reprs
+
+
+def _traced_uniform(key: Key, shape: Shape, dtype: DType, minval: Any, maxval: Any,
+                    device: str | None) -> Array:
+    """``uniform`` with a traced bound: the same unit draw, scaled with traced arithmetic."""
+    shape = _check_shape(shape, "uniform")
+    dtype = _float_dtype(dtype, "uniform")
+    bounds = []
+    for name, value in (("minval", minval), ("maxval", maxval)):
+        if not isinstance(value, Tracer):
+            _param(np, value, name, "uniform", shape, dtype)  # host-metadata: a check only
+        elif not _broadcasts_to(tuple(fnp.shape(value)), shape):
+            raise ValueError(
+                f"functrans.random.uniform: '{name}' of shape {tuple(fnp.shape(value))} does not "
+                f"broadcast to the requested shape {shape}; pass a shape it broadcasts to"
+            )
+        bounds.append(fnp.astype(fnp.asarray(value), dtype))
+    lo, hi = bounds
+    u = lo + (hi - lo) * _uniform(key, shape, dtype, device=device)
+    # Rounding of lo + (hi - lo) * u can reach hi; keep the upper end open.
+    return fnp.minimum(u, fnp.broadcast_to(fnp.nextafter(hi, lo), shape))
+
+
+@_sampler
+def _uniform(
+    key: Key,
+    shape: Shape = (),
+    dtype: DType = np.float64,
+    minval: float | Array = 0.0,
+    maxval: float | Array = 1.0,
+    *,
+    device: str | None = None,
+) -> Array:
     xp = _check_key(key, "uniform")
     shape = _check_shape(shape, "uniform")
     dtype = _float_dtype(dtype, "uniform")

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+import functrans.numpy as fnp
 from functrans.core.trace import Tracer
 from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _F64, ArrayModule, _bits, _bits64, _mulhi64, _unit
@@ -24,12 +25,12 @@ from functrans.random._checks import (
     _sampler,
     _size,
 )
+from functrans.random._continuous import _uniform
 from functrans.random._keys import fold_in, split
 from functrans.scipy.special import gammaln
 from functrans.typing import Array, DType, Key
 
 
-@_sampler
 def bernoulli(
     key: Key, p: float | Array = 0.5, shape: Shape | None = None,
     *,
@@ -50,7 +51,9 @@ def bernoulli(
 
     Raises:
         ValueError: a number ``p`` outside [0, 1], or ``p`` that does not broadcast to ``shape``.
-        TypeError: ``p`` is a traced value.
+
+    A traced ``p`` (inside ``jit`` or ``vmap``, e.g. a keep rate passed to a compiled step)
+    gives the eager draw.
 
     Example:
         >>> from functrans.random import key
@@ -61,6 +64,28 @@ def bernoulli(
         >>> bernoulli(key(0), np.array([0.0, 1.0])).tolist()
         [False, True]
     """
+    if isinstance(p, Tracer):
+        p_shape = tuple(fnp.shape(p))
+        shape = p_shape if shape is None else _check_shape(shape, "bernoulli")
+        if not _broadcasts_to(p_shape, shape):
+            raise ValueError(
+                f"functrans.random.bernoulli: 'p' of shape {p_shape} does not broadcast to the "
+                f"requested shape {shape}; pass a shape it broadcasts to"
+            )
+        # The eager rule, u < p with u the float64 unit draw, in traced arithmetic.
+        return _uniform(key, shape, np.float64, device=device) < p
+    return _bernoulli(key, p, shape, device=device)
+
+
+bernoulli.__module__ = "functrans.random"  # the public path, for help() and reprs
+
+
+@_sampler
+def _bernoulli(
+    key: Key, p: float | Array = 0.5, shape: Shape | None = None,
+    *,
+    device: str | None = None,
+) -> Array:
     xp = _check_key(key, "bernoulli")
     _reject_tracer(p, "p", "bernoulli")
     if _is_real(p):

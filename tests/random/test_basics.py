@@ -751,8 +751,8 @@ def test_bad_shapes_and_axes():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda t: fr.bernoulli(fr.key(0), t), "p"),
-        (lambda t: fr.uniform(fr.key(0), 2, minval=t), "minval"),
+        (lambda t: fr.poisson(fr.key(0), t), "lam"),
+        (lambda t: fr.geometric(fr.key(0), t), "p"),
         (lambda t: fr.truncated_normal(fr.key(0), -1.0, t), "upper"),
         (lambda t: fr.normal(t), "key"),
     ],
@@ -765,6 +765,37 @@ def test_traced_inputs_are_rejected(call, name):
     ):
         call(FakeTracer())
 
+
+
+def test_uniform_and_bernoulli_with_traced_parameters_give_the_eager_draw():
+    """A bound or probability passed into ``jit`` (jit traces Python floats) or mapped by
+    ``vmap``: the eager numbers; uniform's sample differentiates in its bounds, as in JAX."""
+    k = fr.key(8)
+    hi = np.array([1.0, 2.0, 3.0])
+    eager = fr.uniform(k, (2, 3), minval=-2.0, maxval=hi)
+    np.testing.assert_array_equal(ft.jit(lambda a, b: fr.uniform(k, (2, 3), minval=a, maxval=b))(-2.0, hi), eager)
+    np.testing.assert_array_equal(ft.jit(lambda k, a: fr.uniform(k, (2, 3), minval=a, maxval=hi))(k, -2.0), eager)
+    lows = np.array([0.0, 5.0])
+    np.testing.assert_array_equal(ft.vmap(lambda a: fr.uniform(k, (2,), minval=a, maxval=a + 1))(lows),
+                                  np.stack([fr.uniform(k, (2,), minval=a, maxval=a + 1) for a in lows]))
+    single = fr.uniform(k, (2,), np.float32, minval=-1.0, maxval=1.0)
+    traced = ft.jit(lambda a: fr.uniform(k, (2,), np.float32, minval=a, maxval=1.0))(-1.0)
+    assert traced.dtype == np.float32
+    np.testing.assert_array_equal(traced, single)
+    u = fr.uniform(k, (3,))
+    d_low = ft.grad(lambda a: fnp.sum(fr.uniform(k, (3,), minval=a, maxval=2.0)))(0.5)
+    assert d_low == pytest.approx(float((1 - u).sum()))
+    assert ft.grad(lambda b: fnp.sum(fr.uniform(k, (3,), minval=0.5, maxval=b)))(2.0) == pytest.approx(float(u.sum()))
+    with pytest.raises(ValueError, match=r"'minval' of shape \(3,\) does not broadcast to the requested shape \(2,\)"):
+        ft.jit(lambda a: fr.uniform(k, (2,), minval=a))(np.zeros(3))
+    np.testing.assert_array_equal(ft.jit(lambda p: fr.bernoulli(k, p, (50,)))(0.3), fr.bernoulli(k, 0.3, (50,)))
+    probs = np.array([[0.2, 0.8], [0.5, 0.5]])
+    np.testing.assert_array_equal(ft.vmap(lambda p: fr.bernoulli(k, p))(probs),
+                                  np.stack([fr.bernoulli(k, p) for p in probs]))
+    np.testing.assert_array_equal(ft.vmap(lambda k, p: fr.bernoulli(k, p, (4,)))(fr.split(k, 2), probs[:, 0]),
+                                  np.stack([fr.bernoulli(a, p, (4,)) for a, p in zip(fr.split(k, 2), probs[:, 0])]))
+    with pytest.raises(ValueError, match=r"'p' of shape \(2,\) does not broadcast to the requested shape \(3,\)"):
+        ft.jit(lambda p: fr.bernoulli(k, p, (3,)))(probs[0])
 
 def test_categorical_with_traced_logits_draws_what_an_eager_call_draws():
     """A policy's action drawn inside jit (or vmap, or grad): the same indices as eagerly,
