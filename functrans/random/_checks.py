@@ -98,7 +98,7 @@ def _float_dtype(dtype: DType, fn: str) -> np.dtype:
         d = np.dtype(dtype)
     except TypeError:
         d = None
-    if d not in _FLOATS:
+    if d is None or d not in _FLOATS:  # (`None in _FLOATS` is True: NumPy reads None as float64)
         other = ""
         if d is not None and d.kind in "iu":
             other = "; for integers use functrans.random.randint"

@@ -371,8 +371,12 @@ def rademacher(key: Key, shape: Shape = (), dtype: DType = np.int64, *,
     """
     xp = _check_key(key, "rademacher")
     shape = _check_shape(shape, "rademacher")
-    d = np.dtype(dtype)
-    if d.kind not in "iuf" or d.kind == "u":
+    d: np.dtype | None
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d is None or d.kind not in "iuf" or d.kind == "u":
         raise TypeError(
             f"functrans.random.rademacher: dtype must be a signed integer or floating dtype, "
             f"got {dtype!r}"

@@ -708,6 +708,18 @@ def test_bad_dtypes():
         fr.randint(fr.key(0), 3, 0, 5, np.float32)
 
 
+@pytest.mark.parametrize("draw", [
+    lambda d: fr.uniform(fr.key(0), 2, d), lambda d: fr.normal(fr.key(0), 2, d),
+    lambda d: fr.gamma(fr.key(0), 1.0, 2, d), lambda d: fr.exponential(fr.key(0), 2, d),
+    lambda d: fr.orthogonal(fr.key(0), 2, dtype=d), lambda d: fr.rademacher(fr.key(0), 2, d),
+])
+def test_an_unknown_dtype_name_is_refused_not_read_as_float64(draw):
+    """NumPy compares None equal to float64, so an unparsable dtype (a typo, or "bfloat16"
+    without ml_dtypes) once slipped through the check and gave float64 samples."""
+    with pytest.raises(TypeError, match=r"dtype must be a .*got 'bfloat17'"):
+        draw("bfloat17")
+
+
 def test_bad_ranges():
     with pytest.raises(ValueError, match=r"maxval must be greater than minval .*minval=5, maxval=5"):
         fr.randint(fr.key(0), 3, 5, 5)
