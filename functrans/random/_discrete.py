@@ -327,6 +327,15 @@ def _int_dtype(dtype: DType, fn: str) -> np.dtype:
     return d
 
 
+def _as_counts(xp: ArrayModule, counts: Array, d: np.dtype) -> Array:
+    """Float64 counts as ``d``: NaN (invalid parameters) becomes -1, and counts beyond ``d``'s
+    largest value saturate at it (as JAX's casts do) instead of wrapping to negative ones."""
+    top = float(np.iinfo(d).max)
+    if int(top) > np.iinfo(d).max:  # 2**63 - 1 rounds up to 2**63 in float64
+        top = math.nextafter(top, 0.0)
+    return xp.where(xp.isnan(counts), -1.0, xp.minimum(counts, top)).astype(d)
+
+
 def _count_param(xp: ArrayModule, value: Any, name: str, fn: str, shape: Shape | None,
                  **others: Any) -> tuple[Any, tuple[int, ...]]:
     """A parameter of a discrete sampler (not differentiable): a float64 array on the key's
@@ -400,7 +409,8 @@ def geometric(key: Key, p: float | Array, shape: Shape | None = None, dtype: DTy
         device: Where to draw (the key is moved there first); by default the key's device.
 
     Returns:
-        An array of ``shape`` and ``dtype`` on the key's device.
+        An array of ``shape`` and ``dtype`` on the key's device; counts beyond ``dtype``'s
+        largest value saturate at it.
 
     Raises:
         TypeError: ``dtype`` is not an integer dtype, or ``p`` is a traced value.
@@ -419,7 +429,7 @@ def geometric(key: Key, p: float | Array, shape: Shape | None = None, dtype: DTy
     one = prob >= 1.0
     log_q = xp.log1p(-xp.where(one, 0.5, prob))
     k = 1.0 + xp.floor(xp.log(u) / log_q)
-    return xp.where(one, 1.0, k).astype(d).reshape(shape)
+    return _as_counts(xp, xp.where(one, 1.0, k), d).reshape(shape)
 
 
 def _rounds(key: Array, n: int, rounds: int) -> tuple[Array, Array]:
@@ -502,7 +512,7 @@ def poisson(key: Key, lam: float | Array, shape: Shape | None = None, dtype: DTy
 
     Returns:
         An array of ``shape`` and ``dtype`` on the key's device; -1 where ``lam`` is negative
-        or NaN.
+        or NaN; counts beyond ``dtype``'s largest value saturate at it.
 
     Raises:
         TypeError: ``dtype`` is not an integer dtype, or ``lam`` is a traced value.
@@ -518,7 +528,7 @@ def poisson(key: Key, lam: float | Array, shape: Shape | None = None, dtype: DTy
     d = _int_dtype(dtype, "poisson")
     lam, shape = _count_param(xp, lam, "lam", "poisson", shape)
     counts = _poisson_counts(xp, key, lam)
-    return xp.where(xp.isnan(counts), -1.0, counts).astype(d).reshape(shape)
+    return _as_counts(xp, counts, d).reshape(shape)
 
 
 def _binomial_counts(xp: ArrayModule, key: Array, n: Array, p: Array) -> Array:
@@ -596,7 +606,8 @@ def binomial(key: Key, n: float | Array, p: float | Array, shape: Shape | None =
 
     Returns:
         An array of ``shape`` and ``dtype`` on the key's device; -1 where the parameters are
-        invalid (negative or fractional ``n``, ``p`` outside [0, 1]).
+        invalid (negative or fractional ``n``, ``p`` outside [0, 1]); counts beyond ``dtype``'s
+        largest value saturate at it.
 
     Raises:
         TypeError: ``dtype`` is not an integer dtype, or a parameter is a traced value.
@@ -615,4 +626,4 @@ def binomial(key: Key, n: float | Array, p: float | Array, shape: Shape | None =
     prob, shape = _count_param(xp, p, "p", "binomial", shape, n=n_arr)
     trials = xp.broadcast_to(n_arr, shape).reshape(-1)
     counts = _binomial_counts(xp, key, trials, prob)
-    return xp.where(xp.isnan(counts), -1.0, counts).astype(d).reshape(shape)
+    return _as_counts(xp, counts, d).reshape(shape)

@@ -240,6 +240,18 @@ def test_discrete_shapes_and_invalid_parameters():
         fr.binomial(k, np.array([1, 2]), np.array([0.1, 0.2, 0.3]))
 
 
+
+def test_counts_beyond_the_dtype_saturate_instead_of_wrapping():
+    """A Poisson mean of 1e12 in int32 (or a tiny geometric p, a huge binomial n): the
+    largest value of the dtype, as JAX gives, not the -2**31 a float-to-int cast produced."""
+    k = fr.key(0)
+    top = np.iinfo(np.int32).max
+    assert fr.poisson(k, 1e12, (3,), np.int32).tolist() == [top] * 3
+    assert fr.geometric(k, 1e-12, (3,), np.int32).tolist() == [top] * 3
+    assert fr.binomial(k, 1e12, 0.5, (2,), np.int32).tolist() == [top] * 2
+    assert (fr.poisson(k, 1e30, (2,)) > 2**62).all()
+    assert fr.poisson(k, np.array([-1.0, np.nan]), None, np.int8).tolist() == [-1, -1]
+
 def test_bad_arguments_are_named():
     k = fr.key(0)
     with pytest.raises(ValueError, match="mode must be 'low' or 'high'"):
