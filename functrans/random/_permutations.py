@@ -136,8 +136,8 @@ def choice(
     items are picked, and get no derivative.
 
     Raises:
-        ValueError: more picks than items without replacement, an empty population, or
-            ``p`` of the wrong shape.
+        ValueError: more picks than items (than items with ``p > 0``) without replacement,
+            an empty population, or ``p`` of the wrong shape, negative, NaN or all zero.
 
     Example:
         >>> from functrans.random import key
@@ -152,7 +152,9 @@ def choice(
         ax = _normalize_axis(axis, len(dims), "choice")
         return fnp.take(a, choice(key, int(dims[ax]), shape, replace, p, device=device), axis=ax)
     if isinstance(p, Tracer):
-        draw = _Draw(_choice, (a, shape, replace), {"axis": axis, "device": device}, ("p",))
+        # counted=False: the shape rule runs the draw on all-zero stand-ins of p.
+        draw = _Draw(_choice, (a, shape, replace), {"axis": axis, "device": device,
+                                                    "counted": False}, ("p",))
         return opaque_call_p.bind(key, p, fn=draw)
     return _choice(key, a, shape, replace, p, axis, device=device)
 
@@ -164,7 +166,9 @@ _SCALAR_A = ("functrans.random.choice: a must be an int or an array with at leas
 
 @_sampler
 def _choice(key: Key, a: int | Array, shape: Shape = (), replace: bool = True, p: Array | None = None,
-            axis: int = 0, *, device: str | None = None) -> Array:
+            axis: int = 0, *, device: str | None = None, counted: bool = True) -> Array:
+    """``choice`` on concrete values; ``counted=False`` skips the checks that ``p`` has enough
+    positive entries (a staged draw's shape rule runs on zeros)."""
     xp = _check_key(key, "choice")
     shape = _check_shape(shape, "choice")
     if _is_int(a):
@@ -197,7 +201,22 @@ def _choice(key: Key, a: int | Array, shape: Shape = (), replace: bool = True, p
                 f"functrans.random.choice: p must have shape ({n},), one probability per item, "
                 f"got shape {tuple(p.shape)}"
             )
+        if n and not bool(((p >= 0) & (p < np.inf)).all()):
+            raise ValueError(
+                f"functrans.random.choice: p must be finite and non-negative, got "
+                f"{p.tolist()!r:.80}"
+            )
         positive = p > 0
+        possible = int(positive.sum())
+        if counted and k > 0 and possible == 0:
+            raise ValueError("functrans.random.choice: p is all zeros; give some item a "
+                             "positive probability")
+        if counted and not replace and k > possible:
+            raise ValueError(
+                f"functrans.random.choice: cannot pick {k} items without replacement when "
+                f"only {possible} have a positive probability; pass replace=True or ask for "
+                f"at most {possible}"
+            )
         logp = xp.where(positive, xp.log(xp.where(positive, p, 1.0)), -np.inf)
         if replace:
             idx = categorical(key, logp, shape=(k,))

@@ -671,6 +671,25 @@ def test_choice():
 KEY_MSG = r"expected a key from functrans\.random\.key\(seed\) \(uint32, shape \(2,\)\)"
 
 
+
+def test_choice_refuses_probabilities_it_cannot_honour():
+    """NumPy's rules for a concrete ``p``: negative or NaN entries, all zeros, or more picks
+    without replacement than items with a positive probability are errors, not picks of
+    zero-probability items; a traced ``p`` still draws (its values are unknown when traced)."""
+    k = fr.key(0)
+    with pytest.raises(ValueError, match=r"p must be finite and non-negative, got \[-0.1, 0.6, 0.5\]"):
+        fr.choice(k, 3, (2,), p=np.array([-0.1, 0.6, 0.5]))
+    with pytest.raises(ValueError, match="p must be finite and non-negative, got \\[nan"):
+        fr.choice(k, 3, (2,), p=np.array([np.nan, 0.5, 0.5]))
+    with pytest.raises(ValueError, match="p is all zeros"):
+        fr.choice(k, 3, (2,), p=np.zeros(3))
+    with pytest.raises(ValueError, match="cannot pick 3 items without replacement when only 2 have a positive"):
+        fr.choice(k, 4, (3,), replace=False, p=np.array([0.5, 0.5, 0.0, 0.0]))
+    p = np.array([0.5, 0.5, 0.0, 0.0])
+    picks = fr.choice(k, 4, (2,), replace=False, p=p)
+    assert sorted(picks.tolist()) == [0, 1]
+    np.testing.assert_array_equal(ft.jit(lambda p: fr.choice(k, 4, (2,), replace=False, p=p))(p), picks)
+
 def test_bad_keys():
     with pytest.raises(TypeError, match=KEY_MSG + r", got an array of dtype int64"):
         fr.uniform(np.array([0, 1]))
