@@ -8,6 +8,7 @@ import numpy as np
 
 from functrans.backend import device_put
 from functrans.core.trace import Tracer
+from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _FOLD_TAG, _SPLIT_TAG, _U32, _counters, _int_words, _threefry
 from functrans.random._checks import _check_key, _draw_with, _is_int, _on, _public, _reject_tracer, _sampler
 from functrans.typing import Array, Key
@@ -22,7 +23,7 @@ def key(seed: int, *, device: str | None = None) -> Array:
     valid seed and the mapping never changes.
 
     Args:
-        seed: Any Python or NumPy integer.
+        seed: Any Python or NumPy integer, or a 0-d integer array (may be traced).
         device: where the key lives (``"cpu"`` by default, ``"gpu"``, ``"gpu:1"``); numbers
             drawn with it are made on that device.
 
@@ -30,7 +31,10 @@ def key(seed: int, *, device: str | None = None) -> Array:
         A ``uint32`` array of shape ``(2,)``: NumPy, or the array type of ``device``.
 
     Raises:
-        TypeError: ``seed`` is not an integer.
+        TypeError: ``seed`` is not an integer or a 0-d integer array.
+
+    A traced seed (``jit(key)(7)``, ``vmap(key)(seeds)``) gives the key of its value when the
+    program runs.
 
     Example:
         >>> key(7)
@@ -38,14 +42,35 @@ def key(seed: int, *, device: str | None = None) -> Array:
         >>> key(2**32 + 1)
         array([1, 1], dtype=uint32)
     """
-    _reject_tracer(seed, "seed", "key")
     if not _is_int(seed):
-        raise TypeError(
-            f"functrans.random.key: the seed must be an int, got {type(seed).__name__} "
-            f"{seed!r:.60}; convert it with int(...) if it is a whole number"
-        )
+        shape, dtype = getattr(seed, "shape", None), getattr(seed, "dtype", None)
+        if shape == () and dtype is not None and np.dtype(dtype).kind in "iu":
+            if isinstance(seed, Tracer):  # a seed traced by jit or mapped by vmap
+                return opaque_call_p.bind(seed, fn=_KeyFromSeed(device))
+            seed = int(seed)
+        else:
+            raise TypeError(
+                f"functrans.random.key: the seed must be an int or a 0-d integer array, got "
+                f"{type(seed).__name__} {seed!r:.60}; convert it with int(...) if it is a "
+                f"whole number"
+            )
     k = np.asarray(_int_words(int(seed)), dtype=_U32)
     return k if device is None else device_put(k, device)
+
+
+class _KeyFromSeed:
+    """``key(seed)`` of a concrete 0-d integer array, the function of a staged ``key``."""
+
+    __slots__ = ("device",)
+
+    def __init__(self, device: str | None) -> None:
+        self.device = device
+
+    def __call__(self, seed: Array) -> Array:
+        return key(int(seed), device=self.device)
+
+    def __repr__(self) -> str:
+        return "key" if self.device is None else f"key(device={self.device!r})"
 
 
 
@@ -197,7 +222,7 @@ def PRNGKey(seed: int, *, device: str | None = None) -> Array:
     """JAX's name for [`key`][functrans.random.key]: the key made from an integer seed.
 
     Args:
-        seed: Any Python or NumPy integer.
+        seed: Any Python or NumPy integer, or a 0-d integer array (may be traced).
         device: where the key lives (``"cpu"`` by default, ``"gpu"``, ...).
 
     Returns:

@@ -122,6 +122,19 @@ def test_split_shapes_and_values():
 
 
 
+
+def test_key_from_a_traced_or_array_seed():
+    """``jit(PRNGKey)(seed)`` and ``vmap(key)(seeds)`` (one run per seed): the eager keys."""
+    seeds = np.array([0, 7, -5, 2**40])
+    eager = np.stack([fr.key(int(s)) for s in seeds])
+    np.testing.assert_array_equal(ft.vmap(fr.key)(seeds), eager)
+    np.testing.assert_array_equal(ft.jit(fr.PRNGKey)(7), eager[1])
+    np.testing.assert_array_equal(fr.key(np.array(-5, np.int32)), eager[2])
+    np.testing.assert_array_equal(ft.vmap(lambda s: fr.normal(fr.key(s), (2,)))(seeds[:2]),
+                                  np.stack([fr.normal(k, (2,)) for k in eager[:2]]))
+    with pytest.raises(TypeError, match=r"seed must be an int or a 0-d integer array, got ndarray array\(1\.\)"):
+        fr.key(np.array(1.0))
+
 def test_split_into_a_shape_of_keys():
     """JAX's ``split(key, (2, 3))``: the keys of ``split(key, 6)`` in that shape, also traced."""
     k = fr.key(5)
@@ -704,9 +717,9 @@ def test_bad_keys():
 
 
 def test_bad_seeds_and_counts():
-    with pytest.raises(TypeError, match=r"the seed must be an int, got float 1\.5"):
+    with pytest.raises(TypeError, match=r"the seed must be an int or a 0-d integer array, got float 1\.5"):
         fr.key(1.5)
-    with pytest.raises(TypeError, match="the seed must be an int, got bool"):
+    with pytest.raises(TypeError, match="the seed must be an int or a 0-d integer array, got bool"):
         fr.key(True)
     with pytest.raises(ValueError, match=r"'num' must be at least 1, got 0"):
         fr.split(fr.key(0), 0)
