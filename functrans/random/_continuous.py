@@ -76,14 +76,21 @@ def _traced_uniform(key: Key, shape: Shape, dtype: DType, minval: Any, maxval: A
     dtype = _float_dtype(dtype, "uniform")
     bounds = []
     for name, value in (("minval", minval), ("maxval", maxval)):
-        if not isinstance(value, Tracer):
-            _param(np, value, name, "uniform", shape, dtype)  # host-metadata: a check only
-        elif not _broadcasts_to(tuple(fnp.shape(value)), shape):
+        try:
+            bound = fnp.asarray(value)
+        except (TypeError, ValueError):
+            bound = None
+        if bound is None or np.dtype(getattr(bound, "dtype", object)).kind not in "biuf":
+            raise TypeError(
+                f"functrans.random.uniform: '{name}' must be a real number or an array, got "
+                f"{type(value).__name__} {value!r:.60}"
+            )
+        if not _broadcasts_to(tuple(fnp.shape(bound)), shape):
             raise ValueError(
-                f"functrans.random.uniform: '{name}' of shape {tuple(fnp.shape(value))} does not "
+                f"functrans.random.uniform: '{name}' of shape {tuple(fnp.shape(bound))} does not "
                 f"broadcast to the requested shape {shape}; pass a shape it broadcasts to"
             )
-        bounds.append(fnp.astype(fnp.asarray(value), dtype))
+        bounds.append(fnp.astype(bound, dtype))
     lo, hi = bounds
     u = lo + (hi - lo) * _uniform(key, shape, dtype, device=device)
     # Rounding of lo + (hi - lo) * u can reach hi; keep the upper end open.
@@ -125,6 +132,9 @@ def normal(key: Key, shape: Shape = (), dtype: DType = np.float64, *,
            device: str | None = None) -> Array:
     """Standard normal floats (mean 0, variance 1), by the Box-Muller transform.
 
+    A complex dtype gives JAX's complex normal: real and imaginary parts independent with
+    variance 1/2 each, so ``E|z|^2 = 1``.
+
     Values come in pairs ``r cos(t), r sin(t)`` with ``r = sqrt(-2 log(1 - u1))`` and
     ``u1`` on [0, 1), so the logarithm never sees 0. With 52 mantissa bits the largest
     magnitude is about 8.5 (float64); with 23 bits about 5.6 (float32).
@@ -132,7 +142,7 @@ def normal(key: Key, shape: Shape = (), dtype: DType = np.float64, *,
     Args:
         key: A key.
         shape: Shape of the result.
-        dtype: float16, float32 or float64 (the default).
+        dtype: float16, float32 or float64 (the default), or complex64 or complex128.
         device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
             by default the key's device.
 
@@ -140,7 +150,7 @@ def normal(key: Key, shape: Shape = (), dtype: DType = np.float64, *,
         An array of ``shape`` and ``dtype`` on the key's device.
 
     Raises:
-        TypeError: ``dtype`` is not a floating dtype.
+        TypeError: ``dtype`` is not a floating or complex dtype.
 
     Example:
         >>> from functrans.random import key
@@ -150,6 +160,11 @@ def normal(key: Key, shape: Shape = (), dtype: DType = np.float64, *,
     """
     xp = _check_key(key, "normal")
     shape = _check_shape(shape, "normal")
+    if _is_complex_dtype(dtype):  # JAX's complex normal: E|z|^2 = 1
+        part = np.dtype(np.float32) if np.dtype(dtype) == np.complex64 else _F64
+        pair = normal(key, (2,) + shape, part)
+        z = (pair[0] + 1j * pair[1]) * math.sqrt(0.5)
+        return xp.asarray(z, dtype=dtype).reshape(shape)  # a 0-d result stays an array
     dtype = _float_dtype(dtype, "normal")
     work = np.dtype(np.float32) if dtype == np.float16 else dtype
     n = _size(shape)
@@ -159,6 +174,13 @@ def normal(key: Key, shape: Shape = (), dtype: DType = np.float64, *,
     angle = (2.0 * math.pi) * u[pairs:]
     z = xp.concatenate([radius * xp.cos(angle), radius * xp.sin(angle)])[:n]
     return z.astype(dtype, copy=False).reshape(shape)
+
+
+def _is_complex_dtype(dtype: DType) -> bool:
+    try:
+        return np.dtype(dtype) in (np.complex64, np.complex128)
+    except TypeError:
+        return False
 
 
 # Special functions for truncated_normal, evaluated in float64 with array operations only.

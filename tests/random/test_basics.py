@@ -338,6 +338,23 @@ def test_normal_moments(dtype, tol):
         assert within(np.mean(z < q), p, math.sqrt(p * (1 - p) / N)), q
 
 
+
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+def test_complex_normal_has_unit_mean_square_and_independent_parts(dtype):
+    """JAX's complex normal: real and imaginary parts N(0, 1/2), uncorrelated; 0-d stays an
+    array; jit gives the eager numbers."""
+    z = fr.normal(fr.key(3), (20_000,), dtype)
+    assert z.dtype == dtype
+    n = len(z)
+    for part in (z.real, z.imag):
+        assert within(float(part.mean()), 0.0, math.sqrt(0.5 / n))
+        assert within(float(part.var()), 0.5, 0.5 * math.sqrt(2 / n))
+    assert abs(float(np.mean(z.real * z.imag))) < 5 * 0.5 / math.sqrt(n)
+    scalar = fr.normal(fr.key(3), (), dtype)
+    assert isinstance(scalar, np.ndarray) and scalar.shape == () and scalar.dtype == dtype
+    np.testing.assert_array_equal(ft.jit(lambda k: fr.normal(k, (3,), dtype))(fr.key(3)),
+                                  fr.normal(fr.key(3), (3,), dtype))
+
 def test_normal_odd_count_and_pairs():
     k = fr.key(5)
     assert fr.normal(k, 1).shape == (1,)
@@ -733,7 +750,7 @@ def test_bad_dtypes():
     with pytest.raises(TypeError, match=r"uniform: dtype must be a floating dtype .*randint"):
         fr.uniform(fr.key(0), 3, np.int32)
     with pytest.raises(TypeError, match=r"normal: dtype must be a floating dtype"):
-        fr.normal(fr.key(0), 3, np.complex128)
+        fr.normal(fr.key(0), 3, np.int32)
     with pytest.raises(TypeError, match=r"truncated_normal: dtype must be a floating dtype"):
         fr.truncated_normal(fr.key(0), 0.0, 1.0, 3, bool)
     with pytest.raises(TypeError, match=r"randint: dtype must be an integer dtype .*uniform"):
@@ -960,7 +977,7 @@ def test_module_uses_numpy_only_for_dtypes_and_host_side_keys(module):
     }
     allowed = {
         "dtype", "uint32", "uint64", "int64", "float16", "float32", "float64", "integer",
-        "floating", "bool_", "inf", "nan", "iinfo", "finfo",
+        "floating", "bool_", "inf", "nan", "iinfo", "finfo", "complex64", "complex128",
     }
     # Functions that work on Python numbers only, before any key-derived array exists.
     host_only = {"key", "_hash_words", "_has_value_between"}
