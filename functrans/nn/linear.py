@@ -151,8 +151,9 @@ class Embedding(Layer):
     def init(self, key: Key) -> Params:
         """``{"weight": (num_embeddings, embedding_dim)}`` from the standard normal."""
         w = random.normal(key, (self.num_embeddings, self.embedding_dim), self.dtype)
-        if self.padding_idx is not None:
-            w[self.padding_idx] = 0
+        if self.padding_idx is not None:  # no in-place write: w is traced under jit/vmap(init)
+            rows = fnp.arange(self.num_embeddings, like=w)[:, None]
+            w = fnp.where(rows == self.padding_idx % self.num_embeddings, 0, w)
         return {"weight": w}
 
     def apply(self, params: Params, ids: Array) -> Array:
