@@ -67,6 +67,7 @@ from functrans.random._continuous import normal, truncated_normal, uniform
 from functrans.random._discrete import (
     bernoulli,
     binomial,
+    bits,
     categorical,
     geometric,
     poisson,
@@ -74,7 +75,7 @@ from functrans.random._discrete import (
     randint,
 )
 from functrans.random._gamma import beta, chisquare, dirichlet, f, gamma, generalized_normal, loggamma, t
-from functrans.random._keys import PRNGKey, fold_in, key, key_data, split, threefry2x32, wrap_key_data
+from functrans.random._keys import PRNGKey, clone, fold_in, key, key_data, split, threefry2x32, wrap_key_data
 from functrans.random._multivariate import ball, multivariate_normal, orthogonal
 from functrans.random._permutations import choice, permutation
 from functrans.random._transforms import (
@@ -97,7 +98,7 @@ from functrans.typing import Array as _Array
 
 __all__ = [
     # keys
-    "key", "PRNGKey", "split", "fold_in", "threefry2x32", "key_data", "wrap_key_data",
+    "key", "PRNGKey", "split", "fold_in", "clone", "threefry2x32", "key_data", "wrap_key_data",
     # uniform, normal and their transforms
     "uniform", "normal", "truncated_normal", "exponential", "laplace", "cauchy", "logistic",
     "gumbel", "pareto", "weibull_min", "rayleigh", "maxwell", "double_sided_maxwell", "wald",
@@ -107,7 +108,7 @@ __all__ = [
     # vectors and matrices
     "multivariate_normal", "orthogonal", "ball",
     # discrete
-    "bernoulli", "rademacher", "randint", "categorical", "geometric", "poisson", "binomial",
+    "bits", "bernoulli", "rademacher", "randint", "categorical", "geometric", "poisson", "binomial",
     "permutation", "choice",
 ]
 

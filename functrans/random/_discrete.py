@@ -357,6 +357,52 @@ def _count_param(xp: ArrayModule, value: Any, name: str, fn: str, shape: Shape |
 
 
 @_sampler
+def bits(key: Key, shape: Shape = (), dtype: DType = np.uint32, *,
+         device: str | None = None) -> Array:
+    """Raw random bits as unsigned integers: every bit independent and fair.
+
+    ``uint64`` values take the 64 bits of their counter's block; narrower ones take the top
+    bits of its first 32-bit word (as JAX's ``bits``, with functrans's own counters).
+
+    Args:
+        key: A key.
+        shape: Shape of the result.
+        dtype: uint8, uint16, uint32 (the default) or uint64.
+        device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
+            by default the key's device.
+
+    Returns:
+        An array of ``shape`` and ``dtype`` on the key's device.
+
+    Raises:
+        TypeError: ``dtype`` is not an unsigned integer dtype.
+
+    Example:
+        >>> from functrans.random import key
+        >>> b = bits(key(0), (1000,), "uint8")
+        >>> b.dtype, int(b.min()) >= 0, int(b.max()) <= 255
+        (dtype('uint8'), True, True)
+    """
+    xp = _check_key(key, "bits")
+    shape = _check_shape(shape, "bits")
+    d: np.dtype | None
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d is None or d.kind != "u":
+        raise TypeError(
+            f"functrans.random.bits: dtype must be an unsigned integer dtype (uint8, uint16, "
+            f"uint32 or uint64), got {dtype!r}; for a range of integers use randint"
+        )
+    n = _size(shape)
+    if d.itemsize == 8:
+        return _bits64(xp, key, n).reshape(shape)
+    word = _bits(xp, key, n)[0]
+    return (word >> (32 - 8 * d.itemsize)).astype(d).reshape(shape)
+
+
+@_sampler
 def rademacher(key: Key, shape: Shape = (), dtype: DType = np.int64, *,
                device: str | None = None) -> Array:
     """Random signs: -1 or +1 with equal probability.

@@ -218,6 +218,31 @@ def threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
 
 
 @_public
+def clone(key: Key, *, device: str | None = None) -> Array:
+    """A copy of ``key``, JAX's ``clone`` (there it marks a key as reusable for JAX's
+    key-reuse checker; functrans has no such checker, so it only copies).
+
+    Args:
+        key: A key (may be traced).
+        device: Where to put the copy; by default where ``key`` is.
+
+    Returns:
+        The same key words, in a new array.
+
+    Example:
+        >>> k = key(3)
+        >>> c = clone(k)
+        >>> c.tolist() == k.tolist(), c is k
+        (True, False)
+    """
+    _check_keys(key, "clone")
+    if isinstance(key, Tracer):
+        return key
+    copy = key.copy()
+    return copy if device is None else device_put(copy, device)
+
+
+@_public
 def PRNGKey(seed: int, *, device: str | None = None) -> Array:
     """JAX's name for [`key`][functrans.random.key]: the key made from an integer seed.
 

@@ -452,6 +452,33 @@ def test_truncated_normal_shape_defaults_to_the_bounds_broadcast_shape():
     with pytest.raises(ValueError, match=r"shapes lower=\(2,\), upper=\(3,\) do not broadcast"):
         fr.truncated_normal(fr.key(6), np.zeros(2), np.ones(3))
 
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.uint32, np.uint64])
+def test_bits_are_fair_independent_unsigned_words(dtype):
+    """JAX's ``bits``: every bit position fair (mean 1/2 within 5 standard errors), the
+    dtype asked for, eager = jit = vmap over keys."""
+    n, width = 4000, 8 * np.dtype(dtype).itemsize
+    b = fr.bits(fr.key(9), (n,), dtype)
+    assert b.dtype == dtype and b.shape == (n,)
+    ones = (b[:, None].astype(np.uint64) >> np.arange(width, dtype=np.uint64)) & np.uint64(1)
+    assert np.abs(ones.mean(0) - 0.5).max() < 5 * 0.5 / math.sqrt(n)
+    np.testing.assert_array_equal(ft.jit(lambda k: fr.bits(k, (n,), dtype))(fr.key(9)), b)
+    keys = fr.split(fr.key(9), 2)
+    np.testing.assert_array_equal(ft.vmap(lambda k: fr.bits(k, (3,), dtype))(keys),
+                                  np.stack([fr.bits(k, (3,), dtype) for k in keys]))
+    assert fr.bits(fr.key(9)).shape == () and fr.bits(fr.key(9)).dtype == np.uint32
+
+
+def test_bits_refuses_signed_dtypes_and_clone_copies_a_key():
+    with pytest.raises(TypeError, match="bits: dtype must be an unsigned integer dtype .*randint"):
+        fr.bits(fr.key(0), (2,), np.int32)
+    k = fr.key(3)
+    c = fr.clone(k)
+    assert c is not k and c.tolist() == k.tolist() and c.dtype == np.uint32
+    np.testing.assert_array_equal(ft.jit(fr.clone)(k), k)
+    keys = fr.split(k, 2)
+    np.testing.assert_array_equal(ft.vmap(fr.clone)(keys), keys)
+
 def test_special_functions_match_the_standard_library():
     x = np.linspace(-6.0, 26.0, 3201)
     ours = fr._continuous._erfc(np, x)
