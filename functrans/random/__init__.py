@@ -70,6 +70,7 @@ from functrans.random._discrete import (
     bits,
     categorical,
     geometric,
+    multinomial,
     poisson,
     rademacher,
     randint,
@@ -109,6 +110,7 @@ __all__ = [
     "multivariate_normal", "orthogonal", "ball",
     # discrete
     "bits", "bernoulli", "rademacher", "randint", "categorical", "geometric", "poisson", "binomial",
+    "multinomial",
     "permutation", "choice",
 ]
 

@@ -17,6 +17,7 @@ from functrans.random._checks import (
     _check_key,
     _check_shape,
     _Draw,
+    _float_dtype,
     _is_int,
     _is_real,
     _normalize_axis,
@@ -673,3 +674,79 @@ def binomial(key: Key, n: float | Array, p: float | Array, shape: Shape | None =
     trials = xp.broadcast_to(n_arr, shape).reshape(-1)
     counts = _binomial_counts(xp, key, trials, prob)
     return _as_counts(xp, counts, d).reshape(shape)
+
+
+@_sampler
+def multinomial(key: Key, n: float | Array, p: Array, *, shape: Shape | None = None,
+                dtype: DType = np.float64, unroll: int | bool = 1,
+                device: str | None = None) -> Array:
+    """Counts of ``n`` trials spread over the outcomes of ``p`` (last axis), JAX's
+    ``multinomial``.
+
+    Drawn outcome by outcome: the count of outcome ``i`` is binomial in the trials left with
+    probability ``p_i / (p_i + ... + p_k)``, so the counts sum to ``n`` exactly. ``p`` need
+    not be normalised.
+
+    Args:
+        key: A key.
+        n: Number of trials, a non-negative whole number; a number or an array broadcasting
+            to the batch shape.
+        p: Non-negative outcome weights, outcomes along the last axis.
+        shape: The batch shape (the result's shape without its last axis); ``None`` means
+            the broadcast shape of ``n`` and ``p.shape[:-1]``.
+        dtype: A floating dtype for the counts (as in JAX; default float64).
+        unroll: Accepted for JAX compatibility (its ``scan`` unrolling); changes nothing.
+        device: Where to draw (the key is moved there first); by default the key's device.
+
+    Returns:
+        Counts of shape ``shape + p.shape[-1:]`` and ``dtype``, on the key's device; NaN
+        where ``n`` is negative or fractional, or ``p`` has a negative or NaN weight or only
+        zeros.
+
+    Raises:
+        TypeError: ``dtype`` is not a floating dtype, or a parameter is a traced value.
+        ValueError: ``p`` is 0-d, or the parameters do not broadcast to ``shape``.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans.random import key
+        >>> c = multinomial(key(0), 100, np.array([0.2, 0.3, 0.5]), shape=(2,))
+        >>> c.shape, c.sum(axis=-1).tolist()
+        ((2, 3), [100.0, 100.0])
+    """
+    xp = _check_key(key, "multinomial")
+    d = _float_dtype(dtype, "multinomial")
+    _reject_tracer(n, "n", "multinomial")
+    _reject_tracer(p, "p", "multinomial")
+    weights = xp.asarray(p, dtype=_F64)
+    if weights.ndim == 0:
+        raise ValueError("functrans.random.multinomial: p must have an outcomes axis (its last "
+                         "axis), got a 0-d array")
+    trials = xp.asarray(n, dtype=_F64)
+    k = weights.shape[-1]
+    shapes = {"n": tuple(trials.shape), "p.shape[:-1]": tuple(weights.shape[:-1])}
+    if shape is None:
+        batch = _broadcast_shapes("multinomial", shapes)
+    else:
+        batch = _check_shape(shape, "multinomial")
+        for name, s in shapes.items():
+            if not _broadcasts_to(s, batch):
+                raise ValueError(
+                    f"functrans.random.multinomial: '{name}' of shape {s} does not broadcast "
+                    f"to the batch shape {batch}; pass a shape it broadcasts to"
+                )
+    size = _size(batch)
+    weights = xp.broadcast_to(weights, batch + (k,)).reshape(size, k)
+    left = xp.broadcast_to(trials, batch).reshape(-1)
+    bad = ~((weights >= 0) & (weights < np.inf)).all(axis=1) | ~(weights > 0).any(axis=1)
+    weights = xp.where(bad[:, None], 1.0, weights)
+    tail = xp.cumsum(weights[:, ::-1], axis=1)[:, ::-1]  # p_i + ... + p_k
+    ratios = xp.clip(xp.where(tail > 0, weights / xp.where(tail > 0, tail, 1.0), 0.0), 0.0, 1.0)
+    counts = []
+    for i, outcome_key in enumerate(split(key, k)):
+        c = _binomial_counts(xp, outcome_key, left, ratios[:, i])
+        counts.append(c)
+        left = left - c
+    out = xp.stack(counts, axis=1)
+    out = xp.where(bad[:, None], np.nan, out)
+    return out.astype(d).reshape(batch + (k,))

@@ -252,6 +252,35 @@ def test_counts_beyond_the_dtype_saturate_instead_of_wrapping():
     assert (fr.poisson(k, 1e30, (2,)) > 2**62).all()
     assert fr.poisson(k, np.array([-1.0, np.nan]), None, np.int8).tolist() == [-1, -1]
 
+
+def test_multinomial_counts_sum_to_n_with_multinomial_moments():
+    """JAX's ``multinomial``: counts along the last axis summing to ``n`` exactly, with means
+    ``n p``, variances ``n p (1 - p)`` and covariances ``-n p_i p_j`` (unnormalised weights
+    allowed); NaN for invalid parameters; eager = jit = vmap over keys."""
+    k = fr.key(5)
+    p = np.array([0.2, 0.3, 0.5])
+    c = fr.multinomial(k, 20, 2 * p, shape=(4000,))
+    assert c.shape == (4000, 3) and c.dtype == np.float64 and (c.sum(-1) == 20).all()
+    se = np.sqrt(20 * p * (1 - p) / 4000)
+    assert (np.abs(c.mean(0) - 20 * p) < 5 * se).all()
+    assert np.allclose(c.var(0), 20 * p * (1 - p), rtol=0.15)
+    assert abs(np.cov(c.T)[0, 1] + 20 * p[0] * p[1]) < 0.15
+    batch = fr.multinomial(k, np.array([10.0, 20.0]), np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]))
+    assert batch.tolist() == [[10.0, 0.0, 0.0], [0.0, 0.0, 20.0]]
+    bad = fr.multinomial(k, np.array([-1.0, 2.5, 3.0, 3.0]),
+                         np.array([[1.0, 1.0], [1.0, 1.0], [-1.0, 2.0], [0.0, 0.0]]))
+    assert np.isnan(bad).all()
+    assert fr.multinomial(k, 100, p, dtype=np.float32).dtype == np.float32
+    np.testing.assert_array_equal(ft.jit(lambda k: fr.multinomial(k, 10, p, shape=(3,)))(k),
+                                  fr.multinomial(k, 10, p, shape=(3,)))
+    keys = fr.split(k, 2)
+    np.testing.assert_array_equal(ft.vmap(lambda k: fr.multinomial(k, 10, p))(keys),
+                                  np.stack([fr.multinomial(a, 10, p) for a in keys]))
+    with pytest.raises(ValueError, match="p must have an outcomes axis"):
+        fr.multinomial(k, 10, np.array(1.0))
+    with pytest.raises(ValueError, match=r"'n' of shape \(3,\) does not broadcast to the batch shape \(2,\)"):
+        fr.multinomial(k, np.ones(3), p, shape=(2,))
+
 def test_bad_arguments_are_named():
     k = fr.key(0)
     with pytest.raises(ValueError, match="mode must be 'low' or 'high'"):
