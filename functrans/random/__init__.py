@@ -41,10 +41,11 @@ order only for the gamma family (a clear error beyond, as in JAX). ``categorical
 logits and ``choice`` traced probabilities (integer draws carry no derivative back), and
 ``permutation`` and ``choice`` a traced array (the pick is an indexing, differentiated as
 one). ``uniform`` differentiates in its bounds (the sample is ``minval + (maxval - minval) * u``),
-and ``bernoulli`` takes a traced probability (its booleans carry no derivative). The other
-samplers (truncated normal bounds, the other discrete distributions) are not differentiable:
-passing a traced value (inside ``grad``, ...) as their probability or bound raises a
-``TypeError`` that says to pass ``functrans.stop_gradient(...)`` of it instead.
+and ``bernoulli``, ``geometric``, ``poisson`` and ``binomial`` take traced parameters (their
+integer or boolean draws carry no derivative). ``truncated_normal``'s bounds and the
+parameters of ``multinomial`` are not traceable: passing a traced value (inside ``grad``,
+``jit``...) raises a ``TypeError`` that says to pass ``functrans.stop_gradient(...)`` of it or
+a concrete value instead.
 Inside ``jit`` or ``vmap`` the key may be traced: the draw runs when the program runs, with
 the same numbers.
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar, cast
@@ -203,6 +204,32 @@ def _sampler(fn: _F) -> _F:
 
     sample.__module__ = "functrans.random"  # the public path, for help() and reprs
     return cast(_F, sample)
+
+
+def _traced_counts(*names: str) -> Callable[[_F], _F]:
+    """Let the count parameters ``names`` of an integer sampler be traced (a rate passed into
+    ``jit``, ``vmap`` over rates): the draw becomes one ``opaque_call`` of the key and those
+    parameters, run on their values when the program runs, so it gives the eager counts.
+    Integer counts have no derivative, so the call's zero derivative is the right one."""
+
+    def wrap(sample: _F) -> _F:
+        signature = inspect.signature(sample)
+
+        @functools.wraps(sample)
+        def run(key: Array, *args: Any, **kwargs: Any) -> Array:
+            bound = signature.bind(key, *args, **kwargs)
+            traced = tuple(n for n in names if isinstance(bound.arguments.get(n), Tracer))
+            if not traced:
+                return sample(key, *args, **kwargs)
+            named = dict(bound.arguments)
+            key = named.pop("key")
+            arrays = [named.pop(n) for n in traced]
+            return opaque_call_p.bind(key, *arrays, fn=_Draw(sample, (), named, traced))
+
+        run.__module__ = "functrans.random"  # the public path, for help() and reprs
+        return cast(_F, run)
+
+    return wrap
 
 
 # --------------------------------------------------------------------------------------------

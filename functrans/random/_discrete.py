@@ -25,6 +25,7 @@ from functrans.random._checks import (
     _reject_tracer,
     _sampler,
     _size,
+    _traced_counts,
 )
 from functrans.random._continuous import _uniform
 from functrans.random._keys import fold_in, split
@@ -441,6 +442,7 @@ def rademacher(key: Key, shape: Shape = (), dtype: DType = np.int64, *,
     return (2 * (x0 >> 31).astype(np.int64) - 1).astype(d).reshape(shape)
 
 
+@_traced_counts("p")
 @_sampler
 def geometric(key: Key, p: float | Array, shape: Shape | None = None, dtype: DType = np.int64, *,
               device: str | None = None) -> Array:
@@ -456,12 +458,14 @@ def geometric(key: Key, p: float | Array, shape: Shape | None = None, dtype: DTy
         device: Where to draw (the key is moved there first); by default the key's device.
 
     Returns:
-        An array of ``shape`` and ``dtype`` on the key's device; counts beyond ``dtype``'s
-        largest value saturate at it.
+        An array of ``shape`` and ``dtype`` on the key's device; -1 where ``p`` is not in
+        (0, 1] (or NaN); counts beyond ``dtype``'s largest value saturate at it.
 
     Raises:
-        TypeError: ``dtype`` is not an integer dtype, or ``p`` is a traced value.
+        TypeError: ``dtype`` is not an integer dtype.
         ValueError: ``p`` does not broadcast to ``shape``.
+
+    A traced ``p`` (inside ``jit`` or ``vmap``) gives the eager counts.
 
     Example:
         >>> from functrans.random import key
@@ -473,10 +477,11 @@ def geometric(key: Key, p: float | Array, shape: Shape | None = None, dtype: DTy
     d = _int_dtype(dtype, "geometric")
     prob, shape = _count_param(xp, p, "p", "geometric", shape)
     u = _unit(xp, key, _size(shape), _F64, open_interval=True)
-    one = prob >= 1.0
-    log_q = xp.log1p(-xp.where(one, 0.5, prob))
+    one = prob == 1.0
+    valid = (prob > 0.0) & (prob <= 1.0)  # False for NaN
+    log_q = xp.log1p(-xp.where(valid & ~one, prob, 0.5))
     k = 1.0 + xp.floor(xp.log(u) / log_q)
-    return _as_counts(xp, xp.where(one, 1.0, k), d).reshape(shape)
+    return _as_counts(xp, xp.where(valid, xp.where(one, 1.0, k), np.nan), d).reshape(shape)
 
 
 def _rounds(key: Array, n: int, rounds: int) -> tuple[Array, Array]:
@@ -541,6 +546,7 @@ def _split_two(key: Array) -> tuple[Array, Array]:
     return keys[0], keys[1]
 
 
+@_traced_counts("lam")
 @_sampler
 def poisson(key: Key, lam: float | Array, shape: Shape | None = None, dtype: DType = np.int64, *,
             device: str | None = None) -> Array:
@@ -562,8 +568,10 @@ def poisson(key: Key, lam: float | Array, shape: Shape | None = None, dtype: DTy
         or NaN; counts beyond ``dtype``'s largest value saturate at it.
 
     Raises:
-        TypeError: ``dtype`` is not an integer dtype, or ``lam`` is a traced value.
+        TypeError: ``dtype`` is not an integer dtype.
         ValueError: ``lam`` does not broadcast to ``shape``.
+
+    A traced ``lam`` (inside ``jit`` or ``vmap``) gives the eager counts.
 
     Example:
         >>> from functrans.random import key
@@ -635,6 +643,7 @@ def _binomial_counts(xp: ArrayModule, key: Array, n: Array, p: Array) -> Array:
     return xp.where(valid, count, math.nan)
 
 
+@_traced_counts("n", "p")
 @_sampler
 def binomial(key: Key, n: float | Array, p: float | Array, shape: Shape | None = None,
              dtype: DType = np.int64, *, device: str | None = None) -> Array:
@@ -657,8 +666,10 @@ def binomial(key: Key, n: float | Array, p: float | Array, shape: Shape | None =
         largest value saturate at it.
 
     Raises:
-        TypeError: ``dtype`` is not an integer dtype, or a parameter is a traced value.
+        TypeError: ``dtype`` is not an integer dtype.
         ValueError: the parameters do not broadcast to ``shape``.
+
+    Traced parameters (inside ``jit`` or ``vmap``) give the eager counts.
 
     Example:
         >>> from functrans.random import key

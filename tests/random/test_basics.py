@@ -1032,9 +1032,10 @@ def test_module_imports(module):
             imported.add(node.module)
     # functools, Tracer and opaque_call: a traced key (jit, vmap) sends the draw through the
     # opaque_call primitive; the sampling code itself stays plain array code.
+    # inspect: binding a call's arguments to find the traced parameters of a count sampler.
     allowed = {"__future__", "collections.abc", "math", "typing", "numpy", "functrans.backend",
                "functrans.errors", "functrans.typing", "functools", "functrans.core.trace",
-               "functrans.primitives.opaque"}
+               "functrans.primitives.opaque", "inspect"}
     allowed |= {f"functrans.random.{name}" for name in SOURCES if name != "__init__"}
     # The samplers differentiable in their parameters transform the drawn noise with
     # functrans.numpy (so derivatives flow through the parameters), gamma's implicit

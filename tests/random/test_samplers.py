@@ -16,6 +16,7 @@ import pytest
 from scipy import special, stats
 
 import functrans as ft
+import functrans.numpy as fnp
 from functrans import random as fr
 from functrans.errors import UnsupportedError
 from functrans.testing import check_grads
@@ -280,6 +281,23 @@ def test_multinomial_counts_sum_to_n_with_multinomial_moments():
         fr.multinomial(k, 10, np.array(1.0))
     with pytest.raises(ValueError, match=r"'n' of shape \(3,\) does not broadcast to the batch shape \(2,\)"):
         fr.multinomial(k, np.ones(3), p, shape=(2,))
+
+
+def test_count_samplers_take_traced_parameters_and_refuse_impossible_p():
+    """A rate passed into ``jit`` (which traces Python floats) or mapped by ``vmap``: the
+    eager counts, without derivative; a geometric ``p`` outside (0, 1] is -1, like the other
+    samplers' invalid parameters, not a negative or saturated count."""
+    k = fr.key(2)
+    np.testing.assert_array_equal(ft.jit(lambda lam: fr.poisson(k, lam, (5,)))(3.0), fr.poisson(k, 3.0, (5,)))
+    rates = np.array([1.0, 50.0])
+    np.testing.assert_array_equal(ft.vmap(lambda lam: fr.poisson(k, lam, (3,)))(rates),
+                                  np.stack([fr.poisson(k, lam, (3,)) for lam in rates]))
+    np.testing.assert_array_equal(ft.jit(lambda k, p: fr.geometric(k, p, (4,)))(k, 0.3), fr.geometric(k, 0.3, (4,)))
+    n, p = np.array([5.0, 50.0]), np.array([0.3, 0.6])
+    np.testing.assert_array_equal(ft.vmap(lambda n, p: fr.binomial(k, n, p, (2,), np.int32))(n, p),
+                                  np.stack([fr.binomial(k, a, b, (2,), np.int32) for a, b in zip(n, p)]))
+    assert ft.grad(lambda lam: fnp.sum(fr.poisson(k, lam, (3,)) * lam))(3.0) == fr.poisson(k, 3.0, (3,)).sum()
+    assert fr.geometric(k, np.array([0.0, -0.5, 1.0, 1.5, np.nan])).tolist() == [-1, -1, 1, -1, -1]
 
 def test_bad_arguments_are_named():
     k = fr.key(0)
