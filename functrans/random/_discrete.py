@@ -240,7 +240,8 @@ def _randint_arrays(xp: ArrayModule, key: Array, shape: tuple[int, ...], minval:
 
 
 def categorical(
-    key: Key, logits: Array, axis: int = -1, shape: Shape | None = None, *, device: str | None = None
+    key: Key, logits: Array, axis: int = -1, shape: Shape | None = None, replace: bool = True, *,
+    device: str | None = None
 ) -> Array:
     """Indices drawn with probabilities ``softmax(logits)`` along ``axis``.
 
@@ -253,6 +254,9 @@ def categorical(
         axis: The categories axis of ``logits``.
         shape: Shape of the result; ``None`` means ``logits``' shape without ``axis``. The
             batch shape of ``logits`` must broadcast to it.
+        replace: With ``False``, the leading axes of ``shape`` (before the batch shape, which
+            ``shape`` must then end with) hold draws without replacement from each
+            distribution, by the Gumbel-top-k trick (as JAX).
         device: Where to draw (``"gpu"``, ``"gpu:1"``...; the key is moved there first);
             by default the key's device.
 
@@ -264,7 +268,8 @@ def categorical(
     indices are integers, so no derivative flows back to ``logits``.
 
     Raises:
-        ValueError: ``logits`` has no categories axis, or shapes do not fit.
+        ValueError: ``logits`` has no categories axis, or shapes do not fit; without
+            replacement, more draws than categories (than categories with a finite logit).
 
     Example:
         >>> from functrans.random import key
@@ -272,11 +277,15 @@ def categorical(
         >>> c = categorical(key(0), np.log(np.array([0.2, 0.8])), shape=(10_000,))
         >>> c.dtype, abs(float(c.mean()) - 0.8) < 0.02
         (dtype('int64'), True)
+        >>> sorted(categorical(key(0), np.zeros(4), shape=(4,), replace=False).tolist())
+        [0, 1, 2, 3]
     """
     if isinstance(logits, Tracer):
-        draw = _Draw(_categorical, (), {"axis": axis, "shape": shape, "device": device}, ("logits",))
+        # counted=False: the shape rule runs the draw on all-zero stand-ins of the logits.
+        draw = _Draw(_categorical, (), {"axis": axis, "shape": shape, "replace": replace,
+                                        "counted": False, "device": device}, ("logits",))
         return opaque_call_p.bind(key, logits, fn=draw)
-    return _categorical(key, logits, axis, shape, device=device)
+    return _categorical(key, logits, axis, shape, replace, device=device)
 
 
 categorical.__module__ = "functrans.random"  # the public path, for help() and reprs
@@ -284,7 +293,8 @@ categorical.__module__ = "functrans.random"  # the public path, for help() and r
 
 @_sampler
 def _categorical(
-    key: Key, logits: Array, axis: int = -1, shape: Shape | None = None, *, device: str | None = None
+    key: Key, logits: Array, axis: int = -1, shape: Shape | None = None, replace: bool = True, *,
+    device: str | None = None, counted: bool = True
 ) -> Array:
     xp = _check_key(key, "categorical")
     logits = xp.asarray(logits)
@@ -310,10 +320,36 @@ def _categorical(
                 f"functrans.random.categorical: logits' batch shape {batch} (its shape without "
                 f"axis {axis}) does not broadcast to shape {shape}"
             )
+    if not replace:
+        return _categorical_distinct(xp, key, moved, shape, counted)
     u = _unit(xp, key, _size(shape) * n, _F64, open_interval=True)
     gumbel = -xp.log(-xp.log(u))
     scores = moved + gumbel.reshape(shape + (n,))
     return xp.argmax(scores.reshape(-1, n), axis=-1).astype(np.int64).reshape(shape)
+
+
+def _categorical_distinct(xp: ArrayModule, key: Array, moved: Array, shape: tuple[int, ...],
+                          counted: bool) -> Array:
+    """Draws without replacement: the ``k`` largest of ``logits + Gumbel noise`` of each
+    distribution (categories last in ``moved``), ``k`` the size of ``shape``'s leading axes."""
+    batch, n = tuple(moved.shape[:-1]), moved.shape[-1]
+    lead = len(shape) - len(batch)
+    if lead < 0 or shape[lead:] != batch:
+        raise ValueError(
+            f"functrans.random.categorical: without replacement, shape must be the draws' "
+            f"shape followed by logits' batch shape {batch}, got {shape}"
+        )
+    k = _size(shape[:lead])
+    finite = int((moved > -np.inf).sum(axis=-1).min()) if counted and moved.size else n
+    if k > min(n, finite):
+        raise ValueError(
+            f"functrans.random.categorical: cannot draw {k} categories without replacement "
+            f"from {n} ({finite} with a finite logit); draw at most {min(n, finite)}"
+        )
+    u = _unit(xp, key, _size(batch) * n, _F64, open_interval=True)
+    scores = moved + (-xp.log(-xp.log(u))).reshape(batch + (n,))
+    top = xp.argsort(-scores, axis=-1, kind="stable")[..., :k].astype(np.int64)
+    return xp.moveaxis(top, -1, 0).reshape(shape)
 
 
 def _int_dtype(dtype: DType, fn: str) -> np.dtype:

@@ -647,6 +647,28 @@ def test_categorical_batches_and_axis():
     assert fr.categorical(fr.key(0), np.zeros(3, np.float32), shape=4).dtype == np.int64
 
 
+
+def test_categorical_without_replacement_follows_the_sequential_draw():
+    """JAX's ``replace=False``: distinct categories per distribution; the first draw has the
+    softmax probabilities and the second those of drawing again from the rest; eager = jit;
+    more draws than finite logits is an error."""
+    k = fr.key(4)
+    logits = np.log(np.array([[0.1, 0.2, 0.7], [0.6, 0.3, 0.1]]))
+    draws = fr.categorical(k, np.tile(logits[0], (1500, 1)), shape=(2, 1500), replace=False)
+    assert (draws[0] != draws[1]).all()
+    p = np.exp(logits[0])
+    second = [sum(p[j] * p[c] / (1 - p[j]) for j in range(3) if j != c) for c in range(3)]
+    for got, want in ((np.bincount(draws[0], minlength=3) / 1500, p),
+                      (np.bincount(draws[1], minlength=3) / 1500, second)):
+        assert np.abs(got - want).max() < 5 * math.sqrt(0.25 / 1500)
+    np.testing.assert_array_equal(ft.jit(lambda z: fr.categorical(k, z, shape=(2, 2), replace=False))(logits),
+                                  fr.categorical(k, logits, shape=(2, 2), replace=False))
+    assert sorted(fr.categorical(k, logits.T, axis=0, shape=(3, 2), replace=False)[:, 1].tolist()) == [0, 1, 2]
+    with pytest.raises(ValueError, match=r"cannot draw 3 categories without replacement from 3 \(2 with a finite"):
+        fr.categorical(k, np.array([0.0, -np.inf, 0.0]), shape=(3,), replace=False)
+    with pytest.raises(ValueError, match=r"shape must be the draws' shape followed by logits' batch shape \(1,\)"):
+        fr.categorical(k, logits[:1], shape=(2,), replace=False)
+
 def test_permutation_of_int():
     for n in [0, 1, 2, 10, 1000]:
         perm = fr.permutation(fr.key(n), n)
