@@ -275,7 +275,10 @@ def test_only_the_key_may_be_traced_in_a_draw():
     from functrans import random
 
     with pytest.raises(errors.TracerConversionError, match="only the key may be traced"):
-        ft.jit(lambda p, k: random.bernoulli(k, p, (3,)))(np.float64(0.5), random.key(0))
+        ft.jit(lambda a, k: random.truncated_normal(k, a, 1.0, (3,)))(np.float64(0.5), random.key(0))
+    # A probability, a rate or a bound of the samplers that take traced parameters draws.
+    np.testing.assert_array_equal(ft.jit(lambda p, k: random.bernoulli(k, p, (3,)))(np.float64(0.5), random.key(0)),
+                                  random.bernoulli(random.key(0), 0.5, (3,)))
 
 
 def test_jit_keeps_arrays_on_their_device():
