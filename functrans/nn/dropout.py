@@ -6,6 +6,7 @@ import dataclasses
 
 import functrans.numpy as fnp
 from functrans import random
+from functrans.core.trace import Tracer
 from functrans.nn._layer import Layer
 from functrans.typing import Array, Key, Params
 
@@ -21,7 +22,8 @@ def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
 
     Args:
         x: Input array.
-        p: Probability of zeroing an entry, in ``[0, 1]``.
+        p: Probability of zeroing an entry, in ``[0, 1]``; may be traced (a rate passed into
+            ``jit``), then it is not range-checked.
         key: A random key (required when training with ``p > 0``); the same key drops the
             same entries.
         train: Whether to drop (training) or pass ``x`` through (evaluation).
@@ -39,6 +41,18 @@ def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
         >>> sorted(set(y.tolist())) in ([0.0, 2.0], [2.0], [0.0])
         True
     """
+    if isinstance(p, Tracer):  # a rate passed into jit (which traces Python floats)
+        if not train:
+            return x
+        if key is None:
+            raise ValueError("dropout: training needs a random key: apply(params, x, key=k) "
+                             "with k from functrans.random.split (or pass train=False to "
+                             "evaluate)")
+        x = fnp.asarray(x)
+        keep_prob = 1.0 - p
+        keep = random.bernoulli(key, keep_prob, fnp.shape(x))  # all False when p == 1
+        scale = 1.0 / fnp.where(keep_prob > 0, keep_prob, 1.0)  # finite, also at p == 1
+        return fnp.where(keep, x * fnp.astype(scale, fnp.result_type(x, 1.0)), 0)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p!r}")
     if not train or p == 0.0:

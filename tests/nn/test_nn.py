@@ -1144,6 +1144,25 @@ def test_batch_norm_state_through_value_and_grad():
 
 
 # --- dropout --------------------------------------------------------------------------------------
+def test_dropout_with_a_traced_rate_drops_what_an_eager_call_drops():
+    """A rate passed into jit (jit traces Python floats) or mapped by vmap: the eager mask and
+    scale; the result differentiates in the rate at a fixed mask; p == 1 drops everything
+    with a finite derivative."""
+    key = random.key(0)
+    x = np.arange(1.0, 9.0)
+    drop = ft.jit(lambda x, p: nn.dropout(x, p, key))
+    np.testing.assert_array_equal(drop(x, 0.3), nn.dropout(x, 0.3, key))
+    assert drop(x.astype(np.float32), 0.3).dtype == np.float32
+    assert not drop(x, 1.0).any()
+    np.testing.assert_array_equal(drop(x, 0.0), x)
+    np.testing.assert_array_equal(ft.vmap(lambda p: nn.dropout(x, p, key))(np.array([0.0, 0.5])),
+                                  np.stack([x, nn.dropout(x, 0.5, key)]))
+    kept = nn.dropout(x, 0.3, key) != 0
+    assert ft.grad(lambda p: fnp.sum(nn.dropout(x, p, key)))(0.3) == pytest.approx(x[kept].sum() / 0.7**2)
+    assert ft.grad(lambda p: fnp.sum(nn.dropout(x, p, key)))(1.0) == 0.0
+    np.testing.assert_array_equal(ft.jit(lambda x, p: nn.dropout(x, p, None, train=False))(x, 0.3), x)
+
+
 def test_dropout_statistics_determinism_and_eval():
     drop = nn.Dropout(0.3)
     x = np.ones((200, 100))
