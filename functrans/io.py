@@ -202,6 +202,7 @@ def save(path: PathLike, tree: PyTree) -> None:
 
     Raises:
         TypeError: a leaf or key that cannot be stored without pickle, or a traced value.
+        ValueError: the tree is nested deeper than Python's recursion limit.
         OSError: the directory does not exist or is not writable.
 
     Example:
@@ -217,8 +218,14 @@ def save(path: PathLike, tree: PyTree) -> None:
         0
     """
     skeleton, leaves, arrays = _encode(tree)
-    header = json.dumps({"format": _FORMAT, "version": _VERSION, "tree": skeleton,
-                         "leaves": leaves})
+    try:
+        header = json.dumps({"format": _FORMAT, "version": _VERSION, "tree": skeleton,
+                             "leaves": leaves})
+    except RecursionError:  # json writes nested containers recursively
+        raise ValueError("functrans.io.save: the tree is nested too deeply to describe (its "
+                         "containers go deeper than Python's recursion limit); save a "
+                         "flatter tree, e.g. the leaves of functrans.tree.flatten_with_path "
+                         "in a dict keyed by their paths") from None
     arrays[_HEADER] = np.frombuffer(header.encode("utf-8"), dtype=np.uint8)
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))

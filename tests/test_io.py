@@ -220,6 +220,11 @@ def test_save_refuses_what_it_cannot_store(tmp_path):
         io.save(tmp_path / "f.npz", {"f": len})
     with pytest.raises(TypeError, match="key"):
         io.save(tmp_path / "k.npz", {(1, 2): np.ones(1)})
+    deep: list = [np.ones(1)]
+    for _ in range(5000):
+        deep = [deep]
+    with pytest.raises(ValueError, match="nested too deeply to describe"):
+        io.save(tmp_path / "d.npz", deep)
     assert not list(tmp_path.iterdir())
 
 
