@@ -38,7 +38,7 @@ from functrans.numpy._reductions import trace as _trace
 from functrans.numpy._shape import flip as _flip
 from functrans.numpy._sorting import argsort as _argsort
 from functrans.numpy._sorting import sort as _sort
-from functrans.numpy._util import any_tracer, as_array, inexact, normalize_axis, operand, placed_like
+from functrans.numpy._util import any_tracer, as_array, host_values, inexact, normalize_axis, operand, placed_like
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import linalg as _la
 from functrans.primitives import reduction as _red
@@ -577,7 +577,7 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array
     else:
         xp = array_module(concrete)
         s = xp.linalg.svd(concrete, compute_uv=False)
-        rank = int(xp.sum(s > cut * (s[0] if s.size else 0)))  # a Python int, as NumPy returns it
+        rank = int(host_values(xp.sum(s > cut * (s[0] if s.size else 0))))  # a Python int, as NumPy returns it
         with_residuals = rank == n and m > n
     if with_residuals:
         resid = _ew.sub(b2, _la.mm(a, x))

@@ -122,6 +122,12 @@ def _as_dtype(x, dtype):
     return convert_element_type(x, new_dtype=dtype)
 
 
+def _on_host(x):
+    """The value of a 0-d array of the implementation, copied to the host by its backend: the
+    one explicit read (on a GPU, a wait for the device) of every decision these make on values."""
+    return backend_of(x).to_host(x)[()]
+
+
 # --- solve: x with a @ x = b (b of shape (..., n, k)) ---------------------------------------------
 def _solve_impl(a, b, *, transpose_a):
     xp = array_module(a)
@@ -271,7 +277,7 @@ def _sylvester_by_kronecker(xp, a, b, c):
 
 
 def _sylvester_by_eig(xp, a, b, c):
-    if not bool(xp.all(xp.isfinite(a)) & xp.all(xp.isfinite(b)) & xp.all(xp.isfinite(c))):
+    if not _on_host(xp.all(xp.isfinite(a)) & xp.all(xp.isfinite(b)) & xp.all(xp.isfinite(c))):
         return xp.full_like(c, math.nan)  # as the direct solve gives NaNs (eig refuses them)
     try:
         wa, va = xp.linalg.eig(a)
@@ -282,9 +288,11 @@ def _sylvester_by_eig(xp, a, b, c):
         x = x.astype(c.dtype, copy=False)
         residual = xp.max(xp.abs(a @ x + x @ b - c))
         scale = (xp.max(xp.abs(a)) + xp.max(xp.abs(b))) * xp.max(xp.abs(x)) + xp.max(xp.abs(c))
+        tolerance = 1e3 * math.sqrt(a.shape[-1] * b.shape[-1]) * float(np.finfo(c.dtype).eps)
+        accurate = _on_host(residual <= tolerance * scale)
     except LinAlgError:  # an eigenvector basis exactly singular
-        residual, scale = math.inf, 0.0
-    if not bool(residual <= 1e3 * math.sqrt(a.shape[-1] * b.shape[-1]) * float(np.finfo(c.dtype).eps) * scale):
+        accurate = False
+    if not accurate:
         raise LinAlgError(
             f"solve_sylvester: the {a.shape[-1]} x {b.shape[-1]} problem is beyond the direct solve's "
             f"{_KRONECKER_SIZE} unknowns, and A or B is not diagonalisable accurately (its eigenvectors "
@@ -359,7 +367,7 @@ def _denman_beavers(xp, a):
         # determinant scaling: the iterates' product kept near unit determinant speeds it up
         mu = (xp.abs(xp.linalg.det(y) * xp.linalg.det(z)) ** (-1.0 / (2 * n)))[..., None, None]
         y_next, z_next = 0.5 * (mu * y + z_inv / mu), 0.5 * (mu * z + y_inv / mu)
-        done = bool(xp.all(xp.abs(y_next - y) <= 10 * float(np.finfo(a.dtype).eps) * xp.abs(y_next).max()))
+        done = _on_host(xp.all(xp.abs(y_next - y) <= 10 * float(np.finfo(a.dtype).eps) * xp.abs(y_next).max()))
         y, z = y_next, z_next
         if done:
             break
@@ -381,12 +389,12 @@ def _sqrtm_impl(a):
         ok = _sqrt_residual_ok(xp, x, a)
     except LinAlgError:
         x, ok = a, xp.zeros_like(a[..., 0, 0], dtype=bool)  # every matrix still to do
-    if not bool(xp.all(ok)):
+    if not _on_host(xp.all(ok)):
         try:  # the iteration on the matrices still to do only (the identity elsewhere)
             x = xp.where(ok[..., None, None], x, _denman_beavers(xp, xp.where(ok[..., None, None], eye, a)))
         except LinAlgError:
             pass
-        if not bool(xp.all(_sqrt_residual_ok(xp, x, a))):
+        if not _on_host(xp.all(_sqrt_residual_ok(xp, x, a))):
             raise LinAlgError("sqrtm: no square root found: the matrix is singular with a nilpotent part "
                               "(such as [[0, 1], [0, 0]], which has none) or too close to one")
     return xp.where(finite, x, math.nan)
@@ -679,7 +687,7 @@ def _adjugate_impl(a):
     cond = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1) * xp.max(xp.sum(xp.abs(inverse), axis=-2), axis=-1)
     limit = 1.0 / math.sqrt(float(np.finfo(a.dtype).eps))
     bad = finite & (~(cond < limit) | ~xp.all(xp.isfinite(adj), axis=(-2, -1)))
-    if bool(xp.any(bad)):  # one flag for the batch, read on the host
+    if _on_host(xp.any(bad)):  # one flag for the batch
         adj = xp.where(bad[..., None, None], _svd_adjugate(xp, xp.where(bad[..., None, None], a, 0)), adj)
     return xp.where(finite[..., None, None], adj, math.nan)
 
@@ -985,14 +993,14 @@ def _expm_impl(a):
     if a.size == 0:
         return xp.array(a, copy=True)
     norm = xp.max(xp.sum(xp.abs(a), axis=-2), axis=-1)  # the 1-norm of each matrix
-    largest = float(xp.max(norm))
+    largest = float(_on_host(xp.max(norm)))
     eye = backend_of(a).make_like(a, lambda xp_, n_, dtype: xp_.eye(n_, dtype=dtype), n, a.dtype)
     for degree in (3, 5, 7, 9):
         if largest <= _THETA[degree]:
             u, v = _pade_parts(a, eye, degree)
             return xp.linalg.solve(v - u, v + u)
     scale = xp.ceil(xp.log2(xp.maximum(norm / _THETA[13], 1.0))).astype(np.int64)
-    squarings = int(xp.max(scale))  # one count for the batch: a Python int
+    squarings = int(_on_host(xp.max(scale)))  # one count for the batch: a Python int
     a = a * (2.0 ** -scale.astype(a.real.dtype))[..., None, None].astype(a.dtype)
     u, v = _pade_parts(a, eye, 13)
     r = xp.linalg.solve(v - u, v + u)

@@ -297,7 +297,8 @@ def _gammainc_grad_a_impl(a, x):
             harmonic = harmonic + 1.0 / (a_safe + n)
             total = total + term
             d_total = d_total - term * harmonic
-            if n % 8 == 0 and bool(xp.all(term * (1.0 + harmonic) <= 1e-17 * (total + xp.abs(d_total)))):
+            if n % 8 == 0 and bool(backend_of(like).to_host(
+                    xp.all(term * (1.0 + harmonic) <= 1e-17 * (total + xp.abs(d_total))))):
                 break
         grad = total * (xp.log(x_safe) - special.psi(a_safe + 1.0)) + d_total
         grad = xp.where(valid, grad, xp.where((x == 0) & (a > 0), 0.0, xp.nan))

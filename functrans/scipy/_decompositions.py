@@ -184,7 +184,8 @@ def rsf2csf(T: ArrayLike, Z: ArrayLike, check_finite: bool = True) -> tuple[Arra
     t, z = fnp.astype(t, dtype), fnp.astype(z, dtype)
     n = t.shape[0]
     eps = float(np.finfo(float).eps)  # SciPy's threshold, float64's epsilon for every dtype
-    rows, cols = np.arange(n)[:, None], np.arange(n)[None, :]  # host-data: positions only
+    positions = fnp.arange(n, like=t)
+    rows, cols = positions[:, None], positions[None, :]
     for m in range(n - 1, 0, -1):
         p, q, below, above = t[m - 1, m - 1], t[m, m], t[m, m - 1], t[m - 1, m]
         block = fnp.abs(below) > eps * (fnp.abs(p) + fnp.abs(q))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans.numpy._util import any_tracer, operand
+from functrans.numpy._util import any_tracer, host_values, operand
 from functrans.typing import Array, ArrayLike, DType
 
 __all__ = ["circulant", "companion", "convolution_matrix", "dft", "fiedler", "fiedler_companion", "hadamard",
@@ -110,7 +110,7 @@ def fiedler(a: ArrayLike) -> Array:
 def _leading_nonzero(a: Any, what: str) -> None:
     """SciPy's check that the leading coefficients are nonzero, where their values are known
     (under jit or vmap a zero one gives infinities, as in JAX)."""
-    if not any_tracer(a) and bool(fnp.any(a[..., 0] == 0)):
+    if not any_tracer(a) and host_values(fnp.any(a[..., 0] == 0)):
         raise ValueError(f"{what}: the leading coefficient(s) a[..., 0] must not be zero")
 
 

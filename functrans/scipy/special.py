@@ -31,7 +31,7 @@ from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer
 from functrans.numpy._reductions import any as _any
 from functrans.numpy._reductions import logsumexp, max, sum
-from functrans.numpy._util import any_tracer, as_array, normalize_axes, operand
+from functrans.numpy._util import any_tracer, as_array, host_values, normalize_axes, operand
 from functrans.primitives import elementwise as _em
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import hypergeometric as _hyp
@@ -1015,7 +1015,7 @@ def multigammaln(a: ArrayLike, d: int) -> Array:
     d = int(d)
     a = as_float(a)
     if not any_tracer(a):
-        if bool(_any(_em.le(a, 0.5 * (d - 1)))):
+        if host_values(_any(_em.le(a, 0.5 * (d - 1)))):
             raise ValueError(f"multigammaln: every a must be greater than (d - 1) / 2 = {0.5 * (d - 1)}")
     total = _sp.lgamma(a)
     for j in range(1, d):
@@ -1110,7 +1110,7 @@ def _degree_bound(n: ArrayLike, what: str) -> int:
         return n
     if n.dtype.kind not in "iu":
         raise TypeError(f"sph_harm_y: {what} must be integers, got dtype {n.dtype}")
-    return int(max(n)) if math.prod(n.shape) else 0
+    return int(host_values(max(n))) if math.prod(n.shape) else 0
 
 
 def sph_harm_y(n: ArrayLike, m: ArrayLike, theta: ArrayLike, phi: ArrayLike, *, diff_n: int = 0) -> Array:

@@ -12,7 +12,9 @@ device. ``strict_xp.asarray`` is the explicit host-to-device copy (as ``cupy.asa
 Where CuPy's API is narrower than NumPy's, so is strict_xp's: the functions of
 ``CUPY_MISSING`` do not exist, and those of ``CUPY_SIGNATURES`` refuse NumPy-only arguments.
 ``forbid_host_reads()`` turns every read of device values on the host into an error, to
-prove that a computation never waits for the device.
+prove that a computation never waits for the device; ``forbid_implicit_reads()`` only the
+implicit ones (``bool(x)``, ``if x:``, ``float(x)``), to prove that library code reads device
+values only by the backend's explicit ``to_host``.
 
 Running the test suites on these arrays proves that functrans never converts a user's array
 to NumPy behind its back, and that every result lives on its inputs' device.
@@ -38,8 +40,8 @@ import numpy as np
 from functrans.backend import Backend, register_backend
 from functrans.errors import DeviceMismatchError
 
-__all__ = ["StrictArray", "StrictBackend", "STRICT", "forbid_host_reads", "strict_xp", "strict_array",
-           "to_numpy", "using_device", "DEVICES"]
+__all__ = ["StrictArray", "StrictBackend", "STRICT", "forbid_host_reads", "forbid_implicit_reads", "strict_xp",
+           "strict_array", "to_numpy", "using_device", "DEVICES"]
 
 #: The fake devices, as CuPy would have "gpu:0" and "gpu:1".
 DEVICES = ("strict:0", "strict:1")
@@ -107,6 +109,33 @@ def forbid_host_reads() -> Iterator[None]:
         yield
     finally:
         _reads_forbidden[0] -= 1
+
+
+_implicit_forbidden = [0]
+
+
+@contextlib.contextmanager
+def forbid_implicit_reads() -> Iterator[None]:
+    """Inside, turning a StrictArray into a Python value implicitly raises: ``bool(x)`` (which
+    ``if x:`` and ``while x:`` call), ``float(x)``, ``int(x)``, ``complex(x)``. Explicit copies
+    (the backend's ``to_host``, ``device_get``, ``x.get()``, ``x.item()``, ``x.tolist()``) stay
+    allowed. It proves that library code reads device values only where it says so, through
+    ``backend.to_host``, as review can then find every synchronisation by that name.
+
+    Example:
+        >>> x = strict_array([1.0, 2.0])
+        >>> with forbid_implicit_reads():
+        ...     flag = bool(STRICT.to_host(x[0] > 0))
+        ...     bool(x[0] > 0)
+        Traceback (most recent call last):
+        ...
+        RuntimeError: bool(StrictArray): an implicit read of values from the device 'strict:0' ...
+    """
+    _implicit_forbidden[0] += 1
+    try:
+        yield
+    finally:
+        _implicit_forbidden[0] -= 1
 
 
 # -- unwrapping arguments and wrapping results -------------------------------------------------
@@ -283,6 +312,11 @@ class StrictArray:
 
     # --- Python values: an explicit request, allowed as in CuPy ------------------------
     def _scalar(self, kind):
+        if _implicit_forbidden[0]:
+            raise RuntimeError(
+                f"{kind.__name__}(StrictArray): an implicit read of values from the device "
+                f"{self._device!r} inside forbid_implicit_reads(); read them explicitly with "
+                "backend_of(x).to_host(x)")
         _read(f"{kind.__name__}(StrictArray)", self._device)
         if self._data.size != 1:
             raise TypeError(f"only size-1 arrays can be converted to Python scalars "

@@ -375,3 +375,21 @@ def test_det_derivative_at_empty_and_non_finite_matrices():
         got = grad(batch)
         assert np.isnan(got[0]).all() and np.isnan(got[1]).all()
         np.testing.assert_array_equal(got[2], np.diag([0.0, 1.0, 0.0, 0.0]))
+
+
+def test_det_and_lstsq_gradients_read_device_values_only_explicitly():
+    """The adjugate (det's derivative beyond 3 x 3) decides on values once, through the
+    backend's to_host: on the strict backend no bool()/float()/int() reads a device value."""
+    from functrans.testing.strict import forbid_implicit_reads, strict_array, to_numpy
+
+    rng = np.random.default_rng(40)
+    a = rng.standard_normal((5, 5))
+    singular = np.outer(np.arange(1.0, 6.0), np.ones(5))
+    with forbid_implicit_reads():
+        grads = [ft.grad(fnp.linalg.det)(strict_array(m, device="strict:1")) for m in (a, singular)]
+        lstsq_grad = ft.grad(lambda m: fnp.linalg.lstsq(m, m[:, 0])[0].sum())(strict_array(a, device="strict:1"))
+    assert all(g.device == "strict:1" for g in grads)
+    np.testing.assert_allclose(to_numpy(grads[0]), np.linalg.det(a) * np.linalg.inv(a).T, rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(grads[1]), ft.grad(fnp.linalg.det)(singular), atol=1e-12)
+    np.testing.assert_allclose(to_numpy(lstsq_grad), ft.grad(lambda m: fnp.linalg.lstsq(m, m[:, 0])[0].sum())(a),
+                               atol=1e-10)

@@ -444,3 +444,38 @@ def test_rsf2csf_is_scipys_and_differentiable(n):
     check_grads(lambda z: fsl.rsf2csf(t, z)[1], (z,), order=1)
     t32, z32 = sl.schur(rng.standard_normal((n, n)).astype(np.float32))
     assert fsl.rsf2csf(t32, z32)[0].dtype == np.complex64
+
+
+def test_matrix_functions_read_device_values_only_explicitly():
+    """sqrtm (eigenvectors, and the Denman-Beavers iteration for a Jordan block), polar, expm,
+    the eigenvector Sylvester solve, companion's check and rsf2csf run on the strict backend
+    with every implicit read of a device value (bool(), float(), int()) refused."""
+    from functrans.testing.strict import forbid_implicit_reads, strict_array, to_numpy
+
+    rng = np.random.default_rng(41)
+    g = rng.standard_normal((4, 4))
+    spd, jordan = g @ g.T + np.eye(4), np.array([[4.0, 1.0], [0.0, 4.0]])
+    big_a, big_b = rng.standard_normal((33, 33)), rng.standard_normal((33, 33))  # beyond the direct solve
+    t, z = sl.schur(g)
+    on = lambda x: strict_array(x, device="strict:1")
+    with forbid_implicit_reads():
+        results = {
+            "sqrtm": fsl.sqrtm(on(spd)), "sqrtm_jordan": fsl.sqrtm(on(jordan)),
+            "sqrtm_grad": ft.grad(lambda a: fsl.sqrtm(a).real.sum())(on(spd)),
+            "polar": fsl.polar(on(g))[0], "polar_grad": ft.grad(lambda a: fsl.polar(a)[0].sum())(on(g)),
+            "expm": fsl.expm(on(3 * g)), "expm_grad": ft.grad(lambda a: fsl.expm(a).sum())(on(g)),
+            "sylvester": fsl.solve_sylvester(on(big_a), on(big_b), on(big_a)),
+            "companion": fsl.companion(on(np.array([2.0, -3.0, 1.0]))),
+            "rsf2csf": fsl.rsf2csf(on(t), on(z))[0],
+        }
+    expected = {
+        "sqrtm": sl.sqrtm(spd), "sqrtm_jordan": [[2.0, 0.25], [0.0, 2.0]],
+        "sqrtm_grad": ft.grad(lambda a: fsl.sqrtm(a).real.sum())(spd),
+        "polar": sl.polar(g)[0], "polar_grad": ft.grad(lambda a: fsl.polar(a)[0].sum())(g),
+        "expm": sl.expm(3 * g), "expm_grad": ft.grad(lambda a: fsl.expm(a).sum())(g),
+        "sylvester": sl.solve_sylvester(big_a, big_b, big_a),
+        "companion": sl.companion([2.0, -3.0, 1.0]), "rsf2csf": sl.rsf2csf(t, z)[0],
+    }
+    for name, got in results.items():
+        assert got.device == "strict:1", name
+        np.testing.assert_allclose(to_numpy(got), expected[name], rtol=1e-8, atol=1e-9, err_msg=name)

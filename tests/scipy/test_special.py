@@ -722,3 +722,26 @@ def test_bessel_jn_derivatives_errors_and_backends(backend):
         fsp.bessel_jn(1.0, v=1.5)
     with pytest.raises(ValueError, match="n_iter"):
         fsp.bessel_jn(1.0, v=1, n_iter=0)
+
+
+def test_value_decisions_read_device_values_only_explicitly():
+    """multigammaln's domain check, gammainc's series for the derivative in a and sph_harm_y's
+    degree bound read device values through the backend's to_host, never by bool()/int()."""
+    from functrans.testing.strict import forbid_implicit_reads, strict_array, to_numpy
+
+    on = lambda x: strict_array(np.asarray(x), device="strict:1")
+    a, x = np.array([1.5, 3.0]), np.array([0.7, 2.5])
+    n, m, theta = np.array([0, 2, 3]), np.array([0, 1, -2]), np.array([0.3, 1.1, 2.0])
+    with forbid_implicit_reads():
+        got = {"multigammaln": fsp.multigammaln(on(a + 2), 3),
+               "gammainc_a": ft.vmap(ft.grad(fsp.gammainc))(on(a), on(x)),
+               "sph_harm_y": fsp.sph_harm_y(on(n), on(m), on(theta), 0.4)}
+        with pytest.raises(ValueError, match="greater than"):
+            fsp.multigammaln(on(a - 1), 3)
+    step = 1e-6
+    expected = {"multigammaln": ss.multigammaln(a + 2, 3),
+                "gammainc_a": (ss.gammainc(a + step, x) - ss.gammainc(a - step, x)) / (2 * step),
+                "sph_harm_y": ss.sph_harm_y(n, m, theta, 0.4)}
+    for name, value in got.items():
+        assert value.device == "strict:1", name
+        np.testing.assert_allclose(to_numpy(value), expected[name], rtol=1e-7, err_msg=name)

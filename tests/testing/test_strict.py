@@ -215,3 +215,15 @@ def test_a_training_step_reads_nothing_back_from_the_device():
                                                r"device 'strict:1' on the host"):
             float(value)
     assert value.device == device and np.isfinite(float(value))
+
+
+def test_forbid_implicit_reads_refuses_only_the_implicit_ones():
+    from functrans.testing.strict import STRICT, forbid_implicit_reads
+
+    x = strict_array([1.0, -2.0], device="strict:1")
+    with forbid_implicit_reads():
+        for read in (lambda: bool(x[0] > 0), lambda: float(x[0]), lambda: int(x[1]), lambda: complex(x[0])):
+            with pytest.raises(RuntimeError, match=r"implicit read .* 'strict:1' .*to_host"):
+                read()
+        assert bool(STRICT.to_host(x[0] > 0)) and x[1].item() == -2.0 and ft.device_get(x).tolist() == [1.0, -2.0]
+    assert float(x[0]) == 1.0  # allowed again outside
