@@ -162,13 +162,12 @@ solve_p.jvp = _solve_jvp
 solve_p.transpose = _solve_transpose
 
 
-def _two_operand_batch(prim):
-    """Batching: both operands get the batch axis in front (an unbatched one is broadcast),
+def _operands_batch(prim):
+    """Batching: every operand gets the batch axis in front (an unbatched one is broadcast),
     which is a leading batch dimension the implementation already handles."""
     def batch(values, dims, **params):
         size = batch_size(values, dims)
-        a, b = (bdim_at_front(v, d, size) for v, d in zip(values, dims))
-        return prim.bind(a, b, **params), 0
+        return prim.bind(*(bdim_at_front(v, d, size) for v, d in zip(values, dims)), **params), 0
 
     prim.batch = batch
 
@@ -182,7 +181,7 @@ def _leading_batch(prim):
     prim.batch = batch
 
 
-_two_operand_batch(solve_p)
+_operands_batch(solve_p)
 
 
 def solve(a, b, transpose_a: bool = False):
@@ -237,7 +236,7 @@ def _triangular_solve_transpose(ct, a, b, *, lower, transpose_a, unit_diagonal):
 
 triangular_solve_p.jvp = _triangular_solve_jvp
 triangular_solve_p.transpose = _triangular_solve_transpose
-_two_operand_batch(triangular_solve_p)
+_operands_batch(triangular_solve_p)
 
 
 def triangular_solve(a, b, lower: bool, transpose_a: bool = False, unit_diagonal: bool = False):
@@ -333,15 +332,9 @@ def _sylvester_transpose(ct, a, b, c):
     return zero, zero, sylvester(mT(a), mT(b), ct)
 
 
-def _sylvester_batch(values, dims, **params):
-    size = batch_size(values, dims)
-    a, b, c = (bdim_at_front(v, d, size) for v, d in zip(values, dims))
-    return sylvester_p.bind(a, b, c), 0
-
-
 sylvester_p.jvp = _sylvester_jvp
 sylvester_p.transpose = _sylvester_transpose
-sylvester_p.batch = _sylvester_batch
+_operands_batch(sylvester_p)
 
 
 def sylvester(a, b, c):
@@ -1085,7 +1078,7 @@ def _expm_frechet_transpose(ct, a, e):
 
 expm_frechet_p.jvp = _expm_frechet_jvp
 expm_frechet_p.transpose = _expm_frechet_transpose
-_two_operand_batch(expm_frechet_p)
+_operands_batch(expm_frechet_p)
 
 
 def expm_frechet(a, e):

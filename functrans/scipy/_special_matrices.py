@@ -25,6 +25,20 @@ def _pad_last_two(x: Any, rows: tuple[int, int], cols: tuple[int, int]) -> Any:
     return fnp.pad(x, [(0, 0)] * (len(x.shape) - 2) + [rows, cols])
 
 
+def _constant_along_lines(column: Any, row: Any, flip_column: bool) -> Any:
+    """The ``m x n`` matrix (batched over the broadcast leading dimensions) with first column
+    ``column`` and, after its corner entry, ``row[1:]`` along the far side: constant along the
+    diagonals (Toeplitz, ``flip_column``) or the anti-diagonals (Hankel). The matrix takes its
+    entries from the line values ``[column, row[1:]]`` (the column reversed for Toeplitz)."""
+    m, n = column.shape[-1], row.shape[-1]
+    batch = np.broadcast_shapes(tuple(column.shape[:-1]), tuple(row.shape[:-1]))
+    column = fnp.broadcast_to(column, batch + (m,))
+    lines = fnp.concatenate([fnp.flip(column, -1) if flip_column else column,
+                             fnp.broadcast_to(row, batch + (n,))[..., 1:]], axis=-1)
+    i, j = np.arange(m)[:, None], np.arange(n)[None, :]  # host-data: positions only
+    return fnp.take(lines, (m - 1 - i + j) if flip_column else (i + j), axis=-1)
+
+
 def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
     """The Toeplitz matrix with first column ``c`` and first row ``r`` (``r[0]`` is ignored;
     by default ``r = conj(c)``, a Hermitian matrix for real ``c[0]``): ``T[i, j] = c[i - j]``
@@ -36,19 +50,12 @@ def toeplitz(c: ArrayLike, r: ArrayLike | None = None) -> Array:
         >>> fsl.toeplitz(np.array([1.0, 2.0, 3.0]), np.array([1.0, 4.0])).tolist()
         [[1.0, 4.0], [2.0, 1.0], [3.0, 2.0]]
     """
-    column: Any = fnp.atleast_1d(fnp.asarray(operand(c)))
-    row: Any = column if r is None else fnp.atleast_1d(fnp.asarray(operand(r)))
+    column = _vectors(c)
+    row = column if r is None else _vectors(r)
     if r is None and column.dtype.kind == "c":
         row = fnp.conj(column)
-    m, n = column.shape[-1], row.shape[-1]
-    batch = np.broadcast_shapes(tuple(column.shape[:-1]), tuple(row.shape[:-1]))
-    column = fnp.broadcast_to(column, batch + (m,))
-    row = fnp.broadcast_to(row, batch + (n,))
-    # The diagonals, from the lowest (c[m - 1]) to the highest (r[n - 1]): T[i, j] is entry
-    # m - 1 - i + j.
-    diagonals = fnp.concatenate([fnp.flip(column, -1), row[..., 1:]], axis=-1)
-    index = (m - 1) - np.arange(m)[:, None] + np.arange(n)[None, :]  # host-data: positions only
-    return fnp.take(diagonals, index, axis=-1)
+    # the diagonals, from the lowest (c[m - 1]) to the highest (r[n - 1]): T[i, j] is entry m - 1 - i + j
+    return _constant_along_lines(column, row, flip_column=True)
 
 
 def circulant(c: ArrayLike) -> Array:
@@ -77,15 +84,10 @@ def hankel(c: ArrayLike, r: ArrayLike | None = None) -> Array:
         >>> fsl.hankel(np.array([1.0, 2.0, 3.0]), np.array([3.0, 4.0])).tolist()
         [[1.0, 2.0], [2.0, 3.0], [3.0, 4.0]]
     """
-    column: Any = fnp.asarray(operand(c))
-    row: Any = fnp.zeros_like(column) if r is None else fnp.asarray(operand(r))
-    column, row = fnp.atleast_1d(column), fnp.atleast_1d(row)
-    m, n = column.shape[-1], row.shape[-1]
-    batch = np.broadcast_shapes(tuple(column.shape[:-1]), tuple(row.shape[:-1]))
-    values = fnp.concatenate([fnp.broadcast_to(column, batch + (m,)),
-                              fnp.broadcast_to(row, batch + (n,))[..., 1:]], axis=-1)
-    index = np.arange(m)[:, None] + np.arange(n)[None, :]  # host-data: positions only
-    return fnp.take(values, index, axis=-1)
+    column = _vectors(c)
+    row = fnp.zeros_like(column) if r is None else _vectors(r)
+    # the anti-diagonals, from the first (c[0]) to the last (r[n - 1]): H[i, j] is entry i + j
+    return _constant_along_lines(column, row, flip_column=False)
 
 
 def fiedler(a: ArrayLike) -> Array:

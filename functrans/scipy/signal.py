@@ -336,15 +336,16 @@ def _named_window(window: str | tuple, m: int) -> np.ndarray:
     return np.asarray(_WINDOWS[key](m + 1, *params)[:m], np.float64)  # host-data: periodic: one longer, cut
 
 
-def _window_and_length(window: Any, nperseg: int | None, input_length: int, dtype: np.dtype,
+def _window_and_length(window: Any, nperseg: int | None, input_length: int | None, dtype: np.dtype,
                        like: Any, default: int | None) -> tuple[Array, np.ndarray | None, int]:
     """The window (placed like the signal, in its real dtype; and its host copy when it was
-    named) and the segment length, as SciPy's spectral functions choose them."""
+    named) and the segment length, as SciPy's spectral functions choose them. ``input_length``
+    None: no signal to fit in (``istft``, whose segment length is known)."""
     if isinstance(window, (str, tuple)):
         n = default if nperseg is None else _positive_int(nperseg, "nperseg")
         if n is None:
             n = 256
-        if n > input_length:
+        if input_length is not None and n > input_length:
             warnings.warn(f"nperseg = {n} is greater than the input length {input_length}, using "
                           f"nperseg = {input_length}", stacklevel=3)
             n = input_length
@@ -353,13 +354,21 @@ def _window_and_length(window: Any, nperseg: int | None, input_length: int, dtyp
     win = fnp.asarray(operand(window))
     if len(win.shape) != 1:
         raise ValueError(f"window must be 1-D, got shape {win.shape}")
-    if input_length < win.shape[0]:
+    if input_length is not None and input_length < win.shape[0]:
         raise ValueError(f"window (length {win.shape[0]}) is longer than the input signal ({input_length})")
     if nperseg is not None and int(nperseg) != win.shape[0]:
         raise ValueError(f"nperseg={nperseg} differs from the length of the window ({win.shape[0]}): "
                          f"pass nperseg={win.shape[0]} (or None, in welch and csd) with an array window")
     win = fnp.astype(win, dtype) if win.dtype.kind != "c" else win
     return win, None, win.shape[0]
+
+
+def _window_sums(win: Array, host: np.ndarray | None) -> tuple[Any, Any]:
+    """``(sum |w|^2, sum w)``: Python numbers for a named window (weakly typed, so that a
+    float32 signal stays float32), arrays for an array window (differentiable)."""
+    if host is not None:
+        return float(np.sum(host * host)), float(np.sum(host))  # host-data: the window's host copy
+    return fnp.sum(win * fnp.conj(win)), fnp.sum(win)
 
 
 def _positive_int(n: Any, name: str) -> int:
@@ -484,10 +493,7 @@ def _spectral(x: ArrayLike, y: ArrayLike | None, fs: ArrayLike, window: Any, npe
         signals = [fnp.pad(s, [(0, 0)] * (len(s.shape) - 1) + [(0, extra)]) for s in signals]
     length = signals[0].shape[-1]
 
-    if host_win is not None:  # Python numbers, weakly typed: a float32 signal stays float32
-        squares, total = float(np.sum(host_win * host_win)), float(np.sum(host_win))  # host-data: window
-    else:
-        squares, total = fnp.sum(win * fnp.conj(win)), fnp.sum(win)
+    squares, total = _window_sums(win, host_win)
     scale: Any = 1.0 / (fs * squares) if scaling == "density" else 1.0 / (total * total)
     if mode == "stft":
         scale = fnp.sqrt(scale) if hasattr(scale, "dtype") else math.sqrt(scale)
@@ -694,15 +700,8 @@ def istft(Zxx: ArrayLike, fs: ArrayLike = 1.0, window: str | tuple | ArrayLike =
     outer = [i for i in range(ndim) if i not in (freq_axis, time_axis)]
     z = fnp.transpose(z, (*outer, time_axis, freq_axis))  # segments, then frequencies
     pieces = (fnp.fft.irfft(z, n=nfft) if input_onesided else fnp.fft.ifft(z, n=nfft))[..., :nperseg]
-    if isinstance(window, (str, tuple)):
-        host = _named_window(window, nperseg).astype(real)
-        win: Any = placed_like(host, z)
-    else:
-        win = fnp.asarray(operand(window))
-        if win.shape != (nperseg,):
-            raise ValueError(f"istft: window must be 1-D of length nperseg = {nperseg}, got shape {win.shape}")
-        host = None
-    total = fnp.sum(win) if host is None else float(host.sum())
+    win, host, _ = _window_and_length(window, nperseg, None, real, z, None)
+    total = _window_sums(win, host)[1]
     x = _overlap_add(pieces * (win * total), step)
     half = nperseg // 2 if boundary else 0
     if boundary:

@@ -51,6 +51,15 @@ __all__ = [
 ]
 
 
+def _in_dtype_of(value: Any, like: Any) -> Any:
+    """``value`` in the dtype of ``like`` where ``like`` is an array (so float32 stays float32);
+    as it is for a Python number ``like``, which is weakly typed."""
+    dtype = getattr(like, "dtype", None)
+    if dtype is None or getattr(value, "dtype", None) == dtype:
+        return value
+    return convert_element_type(as_array(value), new_dtype=dtype)
+
+
 def erf(x: ArrayLike) -> Array:
     """The error function ``2/sqrt(pi) * integral of exp(-t**2) from 0 to x``.
 
@@ -233,8 +242,7 @@ def gammasgn(x: ArrayLike) -> Array:
     pole = fnp.logical_or(fnp.equal(below, x), fnp.isnan(x))  # a non-positive integer, -inf, NaN
     out = fnp.where(fnp.greater(x, 0.0), 1.0, fnp.where(pole, np.nan, negative))
     out = fnp.where(fnp.equal(x, 0.0), fnp.copysign(1.0, x), out)  # +0 and -0 carry their sign
-    dtype = getattr(x, "dtype", None)
-    return out if dtype is None or out.dtype == dtype else fnp.astype(out, dtype)
+    return _in_dtype_of(out, x)
 
 
 def loggamma(x: ArrayLike) -> Array:
@@ -254,9 +262,7 @@ def loggamma(x: ArrayLike) -> Array:
                                   "input there is no implementation")
     positive = fnp.greater(x, 0.0)
     value = gammaln(fnp.where(positive, x, 1.0))  # the other points see 1: finite derivatives
-    elsewhere = fnp.where(fnp.equal(x, 0.0), np.inf, np.nan)
-    if hasattr(value, "dtype"):
-        elsewhere = fnp.astype(elsewhere, value.dtype)
+    elsewhere = _in_dtype_of(fnp.where(fnp.equal(x, 0.0), np.inf, np.nan), value)
     return fnp.where(positive, value, elsewhere)
 
 
@@ -354,10 +360,7 @@ def polygamma(n: ArrayLike, x: ArrayLike) -> Array:
     if on_host and float(number).is_integer():
         return _sp.polygamma(int(number), as_float(x))  # a Python int: the order is a static parameter
     x = as_float(x)
-    order = as_float(n)  # in x's dtype when x is an array (a Python float x is weakly typed)
-    if hasattr(x, "dtype"):
-        order = convert_element_type(as_array(order), new_dtype=x.dtype)
-    order = stop_gradient(order)
+    order = stop_gradient(_in_dtype_of(as_float(n), x))
     # (-1)**(n + 1), NaN for an n that is not an integer, as SciPy's real power gives
     sign = 2.0 * fnp.remainder(order, 2.0) - 1.0
     sign = fnp.where(fnp.equal(fnp.floor(order), order), sign, sign * np.nan)
@@ -1047,9 +1050,7 @@ def entr(x: ArrayLike) -> Array:
 
 def _weak_as(a: Any, other: Any) -> Any:
     """``a`` in ``other``'s dtype if ``a`` stands for a Python number and ``other`` is an array."""
-    if scalar_kind(a) is None or scalar_kind(other) is not None or not hasattr(other, "dtype"):
-        return a
-    return convert_element_type(as_array(a), new_dtype=other.dtype)
+    return a if scalar_kind(a) is None or scalar_kind(other) is not None else _in_dtype_of(a, other)
 
 
 def _relative_entropy(x: Array, y: Array, plus: bool) -> Array:

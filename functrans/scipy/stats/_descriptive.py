@@ -48,12 +48,17 @@ def _as_slices(x: Array, axis: int | None) -> tuple[Array, tuple[int, ...], int 
 
 
 def _ranks(row: Array, method: str) -> Array:
-    ordered = fnp.sort(row)
+    # One stable sort: the order, and where each entry lands in it (the inverse permutation,
+    # written by a scatter rather than a second sort)
+    order = fnp.argsort(row, stable=True)
+    ordered = row[order]
+    n = row.shape[0]
+    position = fnp.at(fnp.zeros(n, dtype=order.dtype, like=row))[order].set(fnp.arange(n, dtype=order.dtype, like=row))
     if method == "ordinal":
-        ranks = fnp.argsort(fnp.argsort(row, stable=True), stable=True) + 1
+        ranks = position + 1
     elif method == "dense":
         new = fnp.concatenate([fnp.ones(1, dtype=bool, like=row), ordered[1:] != ordered[:-1]])
-        ranks = fnp.cumsum(new)[fnp.argsort(fnp.argsort(row, stable=True), stable=True)]
+        ranks = fnp.cumsum(new)[position]
     else:
         below = fnp.searchsorted(ordered, row, side="left")  # entries less than each: min rank - 1
         upto = fnp.searchsorted(ordered, row, side="right")  # entries at most each: the max rank
