@@ -128,12 +128,35 @@ def _on_host(x):
     return backend_of(x).to_host(x)[()]
 
 
+def _nan_where_refused(routine, a, *rest):
+    """``routine(a, *rest)`` over a batch, where NumPy's routine refuses a singular (or, for
+    ``cholesky``, not positive definite) matrix by raising for the whole batch: then each
+    matrix on its own, NaN for the ones it refuses. JAX's results are non-finite there and
+    the other matrices stand, and the primitives (traced calls: jit, vmap, grad) follow JAX;
+    functrans.numpy's eager calls on plain arrays raise as NumPy before reaching them. (CuPy
+    does not raise: its results are non-finite there already.)"""
+    try:
+        return routine(a, *rest)
+    except LinAlgError:
+        xp = array_module(a)
+        lead = a.shape[:-2]
+        parts = []
+        for i in range(math.prod(lead)):
+            index = np.unravel_index(i, lead) if lead else ()
+            try:
+                parts.append(routine(a[index], *(r[index] for r in rest)))
+            except LinAlgError:
+                shape = (rest[0] if rest else a)[index].shape
+                parts.append(xp.full(shape, math.nan, dtype=np.result_type(a.dtype, *(r.dtype for r in rest))))
+        return xp.stack(parts).reshape(lead + parts[0].shape) if lead else parts[0]
+
+
 # --- solve: x with a @ x = b (b of shape (..., n, k)) ---------------------------------------------
 def _solve_impl(a, b, *, transpose_a):
     xp = array_module(a)
     if transpose_a:
         a = xp.swapaxes(a, -1, -2)
-    return xp.linalg.solve(a, b)
+    return _nan_where_refused(xp.linalg.solve, a, b)
 
 
 solve_p = Primitive("solve")
@@ -203,7 +226,7 @@ def _triangular_solve_impl(a, b, *, lower, transpose_a, unit_diagonal):
     t = _triangle_of(a, lower, unit_diagonal, xp)
     if transpose_a:
         t = xp.swapaxes(t, -1, -2)
-    return xp.linalg.solve(t, b)
+    return _nan_where_refused(xp.linalg.solve, t, b)
 
 
 triangular_solve_p = Primitive("triangular_solve")
@@ -416,7 +439,7 @@ def sqrtm(a):
 
 # --- cholesky: lower L with L @ L^H = a (a Hermitian positive definite; its lower triangle is read) ---
 cholesky_p = Primitive("cholesky")
-cholesky_p.impl = lambda a: array_module(a).linalg.cholesky(a)
+cholesky_p.impl = lambda a: _nan_where_refused(array_module(a).linalg.cholesky, a)
 cholesky_p.shape_rule = lambda a: (a.shape, a.dtype)
 
 
@@ -897,16 +920,24 @@ def _lu_jvp(primals, tangents):
         raise NotImplementedError(
             f"The derivative of lu is implemented for square matrices; got shape {a.shape}. "
             "Differentiate the LU factors of a square matrix, or use qr for a rectangular one.")
-    # a[perm] = L U, so L^-1 dA[perm] U^-1 = L^-1 dL + dU U^-1: its strictly lower part is
-    # L^-1 dL (L has a unit diagonal) and its upper part dU U^-1.
+    # a[perm] = L U, so M = L^-1 dA[perm] = (L^-1 dL) U + dU with L^-1 dL strictly lower: it
+    # is the strictly lower part of M U^-1, and dU = M - (L^-1 dL) U. Column j of that strictly
+    # lower part reads only U's leading j + 1 columns, never the last pivot: U's last diagonal
+    # entry is read as 1, so that the derivative stays finite where only the last pivot is 0
+    # (a singular matrix whose factors are still smooth, as [[1, 2], [2, 4]]).
     moved = mm(_permutation_matrix(perm, a.dtype), t)
     left = triangular_solve(lu, moved, lower=True, unit_diagonal=True)
-    x = mT(triangular_solve(lu, mT(left), lower=False, transpose_a=True))
+    upper = select(constant_like(a, _last_diagonal, n), 1, lu)
+    x = mT(triangular_solve(upper, mT(left), lower=False, transpose_a=True))
     strict_lower = _tri_mask(a, n, n, -1, True)
-    l_dot = mm(select(strict_lower, lu, 0), select(strict_lower, x, 0))
-    l_dot = add(l_dot, select(strict_lower, x, 0))  # (L - I + I) tril(x, -1)
-    u_dot = mm(select(strict_lower, 0, x), select(strict_lower, 0, lu))
+    l_inv_l_dot = select(strict_lower, x, 0)
+    l_dot = add(mm(select(strict_lower, lu, 0), l_inv_l_dot), l_inv_l_dot)  # (L - I + I) tril(x, -1)
+    u_dot = select(strict_lower, 0, sub(left, mm(l_inv_l_dot, select(strict_lower, 0, lu))))
     return (lu, pivots, perm), (add(l_dot, u_dot), zero, zero)
+
+
+def _last_diagonal(xp, n):
+    return xp.arange(n * n).reshape(n, n) == n * n - 1
 
 
 lu_p.jvp = _lu_jvp

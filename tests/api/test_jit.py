@@ -374,17 +374,19 @@ def test_what_only_the_folded_work_read_is_dropped_too():
 
 
 def test_an_error_at_replay_names_the_line_that_applied_the_primitive():
-    def factor(a):
-        return fnp.linalg.cholesky(a) * 2.0  # CHOLESKY-LINE
+    import functrans.scipy.linalg as fsl
 
-    jitted = ft.jit(factor)
-    jitted(np.eye(2))  # recorded on a positive definite matrix: fine
+    def root(a):
+        return fsl.sqrtm(a) * 2.0  # SQRTM-LINE
+
+    jitted = ft.jit(root)
+    jitted(np.eye(2))  # recorded on a matrix with a square root: fine
     with pytest.raises(np.linalg.LinAlgError) as info:
-        jitted(-np.eye(2))  # replayed on one that is not: NumPy's own error, with a note
+        jitted(np.array([[0.0, 1.0], [0.0, 0.0]]))  # replayed on one without: the primitive's error, with a note
     notes = "\n".join(getattr(info.value, "__notes__", []))
     with open(__file__) as file:
-        line = next(i for i, text in enumerate(file.read().splitlines(), 1) if text.endswith("# CHOLESKY-LINE"))
-    assert "'cholesky'" in notes and f"{__file__}:{line}" in notes
+        line = next(i for i, text in enumerate(file.read().splitlines(), 1) if text.endswith("# SQRTM-LINE"))
+    assert "'sqrtm'" in notes and f"{__file__}:{line}" in notes
 
 
 def test_outputs_never_share_memory_with_what_the_plan_keeps():

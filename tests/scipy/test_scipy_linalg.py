@@ -479,3 +479,32 @@ def test_matrix_functions_read_device_values_only_explicitly():
     for name, got in results.items():
         assert got.device == "strict:1", name
         np.testing.assert_allclose(to_numpy(got), expected[name], rtol=1e-8, atol=1e-9, err_msg=name)
+
+
+def test_a_singular_matrix_in_a_traced_batch_gets_nans_as_in_jax():
+    """NumPy refuses a whole batch for one singular matrix; traced calls follow JAX: NaNs for
+    that matrix, the values for the others. Eager calls on plain arrays raise, as NumPy."""
+    batch = np.stack([np.diag([2.0, 4.0]), np.array([[1.0, 2.0], [2.0, 4.0]]), np.zeros((2, 2))])
+    rhs = np.ones((3, 2))
+    for got in (ft.vmap(fnp.linalg.inv)(batch), ft.jit(ft.vmap(fsl.inv))(batch)):
+        np.testing.assert_allclose(got[0], np.diag([0.5, 0.25]))
+        assert np.isnan(got[1:]).all()
+    got = ft.vmap(fsl.solve)(batch, rhs)
+    np.testing.assert_allclose(got[0], [0.5, 0.25])
+    assert np.isnan(got[1:]).all()
+    got = ft.vmap(fsl.cholesky, in_axes=0)(np.stack([np.diag([4.0, 9.0]), -np.eye(2)]))
+    np.testing.assert_allclose(got[0], np.diag([2.0, 3.0]))
+    assert np.isnan(got[1]).all()
+    assert np.isnan(ft.jit(fnp.linalg.inv)(batch[1])).all()
+    with pytest.raises(np.linalg.LinAlgError):
+        fnp.linalg.inv(batch)
+
+
+def test_lu_derivative_where_only_the_last_pivot_is_zero():
+    """[[1, 2], [2, 4]] and a rank-2 3 x 3 matrix are singular, but their LU factors are smooth
+    there (only the last pivot is 0): the derivative is finite and matches finite differences;
+    where an earlier pivot is 0 there is none, and it is NaN (as JAX's)."""
+    for a in (np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])):
+        check_grads(lambda m: fsl.lu_factor(m)[0], (a,), order=2)
+        check_grads(lambda m: fsl.lu(m)[1:], (a,), order=1)
+    assert np.isnan(ft.grad(lambda m: fsl.lu_factor(m)[0].sum())(np.zeros((2, 2)))).all()
