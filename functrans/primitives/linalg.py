@@ -27,6 +27,7 @@ import math
 
 import numpy as np
 
+from functrans import errors
 from functrans.backend import array_module, backend_of
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
@@ -435,6 +436,55 @@ _leading_batch(sqrtm_p)
 
 def sqrtm(a):
     return sqrtm_p.bind(a)
+
+
+# --- schur: A = Z T Z^H with Z unitary and T upper (quasi-)triangular, by LAPACK's gees --------------
+# through SciPy, on the host only (JAX's runs on the CPU only). output 'real': for a real A, T
+# real with a 2 x 2 block for each complex pair of eigenvalues; 'complex': T triangular. No
+# derivative, as in JAX: Z is not unique (the order of the eigenvalues along T's diagonal and
+# each column's phase are LAPACK's choices, which jump under perturbation).
+def _schur_impl(a, *, output):
+    if type(a) is not np.ndarray:
+        raise errors.UnsupportedError(
+            f"schur runs on the host only (LAPACK's gees through SciPy; JAX's runs on the CPU only), "
+            f"and this matrix is a {type(a).__module__}.{type(a).__name__}: copy it to the host with "
+            "functrans.device_get(a) first")
+    try:
+        import scipy.linalg
+    except ImportError:
+        raise errors.UnsupportedError("schur needs SciPy (LAPACK's gees): pip install scipy") from None
+    t_dtype = _schur_dtype(a.dtype, output)
+    n = a.shape[-1]
+    flat = a.reshape((math.prod(a.shape[:-2]), n, n))
+    t = np.full(flat.shape, math.nan, t_dtype)  # numpy-only: the type check above
+    z = np.full(flat.shape, math.nan, t_dtype)  # numpy-only: the type check above
+    for i, m in enumerate(flat):
+        if np.isfinite(m).all():  # numpy-only: a matrix with an inf or a NaN gets NaNs
+            t[i], z[i] = scipy.linalg.schur(m, output=output, check_finite=False)
+    return t.reshape(a.shape), z.reshape(a.shape)
+
+
+def _schur_dtype(dtype, output):
+    return np.dtype(dtype) if output == "real" else _complex_dtype(dtype)
+
+
+def _schur_jvp(primals, tangents, *, output):
+    raise errors.UnsupportedError(
+        "schur has no derivative, as in JAX: its Schur vectors are not unique (the order of the "
+        "eigenvalues along T's diagonal and the phase of each column are LAPACK's choices, and "
+        "jump under a perturbation). Differentiate a function of the matrix that does not depend "
+        "on that choice instead: eigvals, eig, eigh, sqrtm, expm.")
+
+
+schur_p = Primitive("schur", multiple_results=True)
+schur_p.impl = _schur_impl
+schur_p.shape_rule = lambda a, *, output: [(a.shape, _schur_dtype(a.dtype, output))] * 2
+schur_p.jvp = _schur_jvp
+_leading_batch(schur_p)
+
+
+def schur(a, output: str = "real"):
+    return schur_p.bind(a, output=output)
 
 
 # --- cholesky: lower L with L @ L^H = a (a Hermitian positive definite; its lower triangle is read) ---

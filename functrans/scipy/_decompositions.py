@@ -12,10 +12,11 @@ from functrans import errors
 from functrans.backend import array_module
 from functrans.numpy import linalg as _fla
 from functrans.numpy._util import any_tracer, inexact
+from functrans.primitives import linalg as _la
 from functrans.primitives.linalg import mH
 from functrans.typing import Array, ArrayLike
 
-__all__ = ["eigh_tridiagonal", "hessenberg", "qr_multiply", "rsf2csf"]
+__all__ = ["eigh_tridiagonal", "hessenberg", "qr_multiply", "rsf2csf", "schur"]
 
 
 def _reflector(x: Any) -> tuple[Any, Any]:
@@ -206,4 +207,38 @@ def rsf2csf(T: ArrayLike, Z: ArrayLike, check_finite: bool = True) -> tuple[Arra
         t = fnp.where(rows <= m, t @ g_h, t)  # columns m - 1 and m, rows up to m
         z = z @ g_h
         t = fnp.where((rows == m) & (cols == m - 1), 0.0, t)
+    return t, z
+
+
+def schur(a: ArrayLike, output: str = "real", lwork: int | None = None, overwrite_a: bool = False,
+          sort: Any = None, check_finite: bool = True) -> tuple[Array, Array]:
+    """The Schur decomposition ``a = Z @ T @ Z^H`` of each square matrix (leading dimensions
+    are batch dimensions): ``Z`` unitary and ``T`` upper triangular (``output='complex'``), or,
+    for a real ``a`` and ``output='real'``, real and quasi upper triangular, a 2 x 2 block on
+    the diagonal for each pair of complex eigenvalues. SciPy's values (LAPACK's ``gees``),
+    float32 kept; a complex ``a`` gives the complex form for either ``output``; a matrix with
+    an inf or a NaN gives NaNs. Runs on the host only (JAX's on the CPU only) and needs SciPy;
+    works under ``jit`` and ``vmap``. No derivative, as in JAX (differentiating raises
+    ``UnsupportedError``): ``Z`` is not unique. ``lwork`` and ``overwrite_a`` are accepted and
+    change nothing; ``sort`` is not offered.
+
+    Raises:
+        ValueError: ``output`` is neither ``'real'`` nor ``'complex'``, or ``a`` is not square.
+        UnsupportedError: ``sort`` is given, ``a`` is on a device, or SciPy is missing.
+
+    Example:
+        >>> import functrans.scipy.linalg as fsl, numpy as np
+        >>> t, z = fsl.schur(np.array([[1.0, 2.0], [-2.0, 1.0]]))
+        >>> t.round(12).tolist(), bool(np.allclose(z @ t @ z.T, [[1.0, 2.0], [-2.0, 1.0]]))
+        ([[1.0, 2.0], [-2.0, 1.0]], True)
+    """
+    if output not in ("real", "complex", "r", "c"):
+        raise ValueError(f"schur: output must be 'real' or 'complex', got {output!r}")
+    if sort is not None:
+        raise errors.UnsupportedError("schur: sort is not offered (JAX's schur has none); order the "
+                                      "eigenvalues of the result with a function of your own")
+    x = _fla._matrix(a, "a")
+    if x.shape[-1] != x.shape[-2]:
+        raise ValueError(f"schur: expected square matrices (..., n, n), got shape {x.shape}")
+    t, z = _la.schur(x, output="real" if output in ("real", "r") else "complex")
     return t, z

@@ -15,8 +15,8 @@ from functrans.primitives import linalg as _la
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import conj
-from functrans.scipy._decompositions import eigh_tridiagonal, hessenberg, qr_multiply, rsf2csf
-from functrans.scipy._matrix_functions import polar, solve_sylvester, sqrtm
+from functrans.scipy._decompositions import eigh_tridiagonal, hessenberg, qr_multiply, rsf2csf, schur
+from functrans.scipy._matrix_functions import funm, polar, solve_sylvester, sqrtm
 from functrans.scipy._special_matrices import (
     circulant,
     companion,
@@ -38,9 +38,10 @@ from functrans.typing import Array, ArrayLike
 
 __all__ = ["block_diag", "cho_factor", "cho_solve", "cholesky", "circulant", "companion",
            "convolution_matrix", "det", "dft", "eigh", "eigh_tridiagonal", "expm", "expm_frechet", "fiedler",
-           "fiedler_companion", "hadamard", "hankel", "helmert", "hessenberg", "hilbert", "inv", "invhilbert",
+           "fiedler_companion", "funm", "hadamard", "hankel", "helmert", "hessenberg", "hilbert", "inv", "invhilbert",
            "invpascal", "leslie", "lu", "lu_factor", "lu_solve", "pascal", "pinv", "polar", "qr",
-           "qr_multiply", "rsf2csf", "solve", "solve_sylvester", "solve_triangular", "sqrtm", "svd", "toeplitz"]
+           "qr_multiply", "rsf2csf", "schur", "solve", "solve_sylvester", "solve_triangular", "sqrtm", "svd",
+           "toeplitz"]
 
 pinv = _fla.pinv
 

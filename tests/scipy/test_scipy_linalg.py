@@ -508,3 +508,68 @@ def test_lu_derivative_where_only_the_last_pivot_is_zero():
         check_grads(lambda m: fsl.lu_factor(m)[0], (a,), order=2)
         check_grads(lambda m: fsl.lu(m)[1:], (a,), order=1)
     assert np.isnan(ft.grad(lambda m: fsl.lu_factor(m)[0].sum())(np.zeros((2, 2)))).all()
+
+
+@pytest.mark.parametrize("output", ["real", "complex"])
+def test_schur_is_scipys_batched_and_traced(output):
+    rng = np.random.default_rng(42)
+    stack = rng.standard_normal((3, 4, 4))
+    for a in (stack[0], np.array([[1.0, 2.0], [-2.0, 1.0]]), stack[1].astype(np.float32),
+              stack[2] + 1j * stack[0]):
+        t, z = fsl.schur(a, output)
+        want_t, want_z = sl.schur(a, output)
+        assert t.dtype == want_t.dtype and z.dtype == want_z.dtype
+        np.testing.assert_allclose(t, want_t, atol=1e-5 if a.dtype == np.float32 else 1e-12)
+        np.testing.assert_allclose(z, want_z, atol=1e-5 if a.dtype == np.float32 else 1e-12)
+    want = [sl.schur(m, output) for m in stack]
+    for got in (fsl.schur(stack, output), ft.vmap(lambda m: fsl.schur(m, output))(stack),
+                ft.jit(lambda m: fsl.schur(m, output))(stack)):
+        for part in range(2):
+            np.testing.assert_allclose(got[part], np.stack([w[part] for w in want]), atol=1e-12)
+    with_nan = stack.copy()
+    with_nan[1, 0, 0] = np.nan  # NaNs for that matrix, the others as they are
+    t, _ = fsl.schur(with_nan, output)
+    assert np.isnan(t[1]).all() and np.allclose(t[0], want[0][0])
+
+
+def test_schur_refusals_name_the_reason():
+    from functrans.errors import UnsupportedError
+    from functrans.testing.strict import strict_array
+
+    a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    with pytest.raises(UnsupportedError, match="no derivative, as in JAX"):
+        ft.grad(lambda m: fsl.schur(m)[0].sum())(a)
+    with pytest.raises(UnsupportedError, match="no derivative, as in JAX"):
+        ft.grad(lambda m: fsl.funm(m, fnp.exp).real.sum())(a)
+    with pytest.raises(UnsupportedError, match="host only.*device_get"):
+        fsl.schur(strict_array(a))
+    with pytest.raises(UnsupportedError, match="sort"):
+        fsl.schur(a, sort="lhp")
+    with pytest.raises(ValueError, match="output"):
+        fsl.schur(a, output="upper")
+    with pytest.raises(ValueError, match="square"):
+        fsl.funm(np.ones((2, 3)), fnp.exp)
+
+
+def test_funm_is_scipys_always_complex_and_traceable():
+    rng = np.random.default_rng(43)
+    a = rng.standard_normal((4, 4))
+    for func, reference in ((fnp.sin, np.sin), (lambda x: x * x, lambda x: x * x), (fnp.sqrt, np.sqrt)):
+        got = fsl.funm(a, func)
+        assert got.dtype == np.complex128
+        np.testing.assert_allclose(got, sl.funm(a, reference), atol=1e-12)
+    got, err = fsl.funm(a, fnp.exp, disp=False)
+    np.testing.assert_allclose(got, sl.expm(a), atol=1e-12)
+    assert err == pytest.approx(sl.funm(a, np.exp, disp=False)[1])
+    assert fsl.funm(a.astype(np.float32), fnp.exp).dtype == np.complex64
+    np.testing.assert_allclose(ft.jit(lambda m: fsl.funm(m, fnp.exp))(a), sl.expm(a), atol=1e-12)
+    stack = rng.standard_normal((2, 3, 3))
+    np.testing.assert_allclose(ft.vmap(lambda m: fsl.funm(m, fnp.exp))(stack), [sl.expm(m) for m in stack],
+                               atol=1e-12)
+    # a Jordan block: the recurrence cannot divide by the zero gap, as SciPy's and JAX's; the
+    # estimate says so, and disp=True warns instead of returning the wrong matrix silently
+    jordan = np.array([[1.0, 1.0], [0.0, 1.0]])
+    assert fsl.funm(jordan, fnp.exp, disp=False)[1] == 1.0
+    with pytest.warns(RuntimeWarning, match="inaccurate"):
+        fsl.funm(jordan, fnp.exp)
+    assert fsl.funm(np.zeros((0, 0)), fnp.exp).shape == (0, 0)
