@@ -141,15 +141,16 @@ def _nan_where_refused(routine, a, *rest):
     except LinAlgError:
         xp = array_module(a)
         lead = a.shape[:-2]
+        count = math.prod(lead)
+        a, rest = a.reshape((count,) + a.shape[-2:]), [r.reshape((count,) + r.shape[len(lead):]) for r in rest]
         parts = []
-        for i in range(math.prod(lead)):
-            index = np.unravel_index(i, lead) if lead else ()
+        for i in range(count):
             try:
-                parts.append(routine(a[index], *(r[index] for r in rest)))
+                parts.append(routine(a[i], *(r[i] for r in rest)))
             except LinAlgError:
-                shape = (rest[0] if rest else a)[index].shape
+                shape = (rest[0] if rest else a)[i].shape
                 parts.append(xp.full(shape, math.nan, dtype=np.result_type(a.dtype, *(r.dtype for r in rest))))
-        return xp.stack(parts).reshape(lead + parts[0].shape) if lead else parts[0]
+        return xp.stack(parts).reshape(lead + parts[0].shape)
 
 
 # --- solve: x with a @ x = b (b of shape (..., n, k)) ---------------------------------------------
