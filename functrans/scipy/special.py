@@ -324,7 +324,8 @@ def beta(a: ArrayLike, b: ArrayLike) -> Array:
     a, b = as_float(a), as_float(b)
     sign = gammasgn(a) * gammasgn(b) * gammasgn(a + b)
     sign = fnp.where(fnp.isnan(sign), 1.0, sign)  # at a pole betaln is inf (or NaN for NaN input)
-    return sign * fnp.exp(betaln(a, b))
+    magnitude = fnp.exp(betaln(a, b))
+    return _in_dtype_of(sign, magnitude) * magnitude  # (a Python number's sign is float64: not promoting)
 
 
 def digamma(x: ArrayLike) -> Array:

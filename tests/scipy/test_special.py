@@ -745,3 +745,14 @@ def test_value_decisions_read_device_values_only_explicitly():
     for name, value in got.items():
         assert value.device == "strict:1", name
         np.testing.assert_allclose(to_numpy(value), expected[name], rtol=1e-7, err_msg=name)
+
+
+def test_beta_keeps_float32_beside_a_python_number():
+    """A Python number is weakly typed: beta(float32 array, 2.0) stays float32, as in SciPy
+    (its sign, computed from the Python number, was a float64 array that promoted)."""
+    x = np.array([1.5, 2.5], np.float32)
+    for args in ((x, 2.0), (2.0, x)):
+        got = fsp.beta(*args)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, ss.beta(*args), rtol=1e-6)
+    assert ft.jit(fsp.beta)(x, 2.0).dtype == np.float32
