@@ -200,19 +200,60 @@ def correlate(in1: ArrayLike, in2: ArrayLike, mode: str = "full", method: str = 
     return convolve(a, _reverse_and_conj(b), mode, method)
 
 
-def fftconvolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full", axes: None = None) -> Array:
+def fftconvolve(in1: ArrayLike, in2: ArrayLike, mode: str = "full", axes: int | Sequence[int] | None = None) -> Array:
     """``convolve(in1, in2, mode, method='fft')``: the convolution through the FFT, fast for
-    large inputs. ``axes`` (a convolution over some axes only) is not offered: leave it None.
+    large inputs. With ``axes``, only along those axes, as SciPy's: the other axes broadcast
+    (equal lengths, or one of them 1), and so does a listed axis where either input has length
+    1; ``mode`` then acts on the convolved axes (``'same'``: ``in1``'s shape). Differentiable
+    in both inputs.
 
     Example:
         >>> import functrans.scipy.signal as fss, numpy as np
         >>> [round(v, 12) for v in fss.fftconvolve(np.array([1.0, 2.0]), np.array([1.0, 1.0])).tolist()]
         [1.0, 3.0, 2.0]
+        >>> fss.fftconvolve(np.ones((2, 3)), np.ones((2, 2)), axes=1).round(12).tolist()
+        [[1.0, 2.0, 2.0, 1.0], [1.0, 2.0, 2.0, 1.0]]
     """
-    if axes is not None:
-        raise NotImplementedError("fftconvolve(axes=...) is not offered: convolve over every axis "
-                                  "(axes=None), or vmap the convolution over the other axes")
-    return convolve(in1, in2, mode, method="fft")
+    if axes is None:
+        return convolve(in1, in2, mode, method="fft")
+    a, b = _inexact_pair(fnp.asarray(operand(in1)), fnp.asarray(operand(in2)))
+    _check(a, b, mode if mode != "valid" else "full", "fftconvolve")
+    ndim = len(a.shape)
+    listed = [axes] if isinstance(axes, int) else list(axes)
+    if not listed:
+        raise ValueError("fftconvolve: when given, axes cannot be empty")
+    if any(not -ndim <= ax < ndim for ax in listed):
+        raise ValueError(f"fftconvolve: axes {axes} out of bounds for inputs of {ndim} dimensions")
+    listed = [ax % ndim for ax in listed]
+    if len(set(listed)) != len(listed):
+        raise ValueError(f"fftconvolve: axes must be unique, got {axes}")
+    # SciPy's rules: a listed axis where an input has length 1 broadcasts instead
+    conv = sorted(ax for ax in listed if a.shape[ax] != 1 and b.shape[ax] != 1)
+    for ax in range(ndim):
+        if ax not in conv and a.shape[ax] != b.shape[ax] and 1 not in (a.shape[ax], b.shape[ax]):
+            raise ValueError(f"fftconvolve: shapes {a.shape} and {b.shape} do not broadcast along axis {ax}, "
+                             "which is not convolved")
+    if mode == "valid" and not all(a.shape[ax] >= b.shape[ax] for ax in conv):
+        if not all(a.shape[ax] <= b.shape[ax] for ax in conv):
+            raise ValueError(f"fftconvolve: for mode='valid' one input must be at least as large as the other "
+                             f"along every convolved axis, got shapes {a.shape} and {b.shape}")
+        a, b = b, a  # the convolution is symmetric
+    if math.prod(a.shape) == 0 or math.prod(b.shape) == 0:
+        return fnp.zeros((0,), dtype=a.dtype, like=a)
+    if conv:
+        sizes = [a.shape[ax] + b.shape[ax] - 1 for ax in conv]
+        if a.dtype.kind == "c":
+            out = fnp.fft.ifftn(fnp.fft.fftn(a, sizes, conv) * fnp.fft.fftn(b, sizes, conv), sizes, conv)
+        else:
+            out = fnp.fft.irfftn(fnp.fft.rfftn(a, sizes, conv) * fnp.fft.rfftn(b, sizes, conv), sizes, conv)
+    else:
+        out = a * b
+    if mode == "full":
+        return out
+    target = a.shape if mode == "same" else tuple(
+        a.shape[ax] - b.shape[ax] + 1 if ax in conv else out.shape[ax] for ax in range(ndim))
+    starts = [(have - want) // 2 for have, want in zip(out.shape, target)]
+    return out[tuple(slice(start, start + want) for start, want in zip(starts, target))]
 
 
 def _two_d(in1: ArrayLike, in2: ArrayLike, mode: str, boundary: str, fillvalue: ArrayLike,

@@ -86,8 +86,30 @@ def test_errors_name_the_problem():
         fss.convolve2d(np.ones(3), np.ones(2))
     with pytest.raises(ValueError, match="boundary must be"):
         fss.convolve2d(np.ones((3, 3)), np.ones((2, 2)), boundary="reflect")
-    with pytest.raises(NotImplementedError, match="axes=None"):
-        fss.fftconvolve(np.ones(3), np.ones(2), axes=0)
+    with pytest.raises(ValueError, match="do not broadcast along axis 0"):
+        fss.fftconvolve(np.ones((3, 4)), np.ones((2, 4)), axes=1)
+    with pytest.raises(ValueError, match="axes cannot be empty"):
+        fss.fftconvolve(np.ones((3, 4)), np.ones((3, 4)), axes=[])
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_fftconvolve_along_some_axes_is_scipys(mode):
+    rng = np.random.default_rng(20)
+    cases = [((4, 10), (4, 3), 1), ((4, 10), (1, 3), -1), ((4, 10), (1, 3), [0, 1]), ((3, 5, 6), (3, 2, 4), (1, 2)),
+             ((4, 3), (4, 10), 1)]
+    for shape1, shape2, axes in cases:
+        a, b = rng.standard_normal(shape1), rng.standard_normal(shape2)
+        want = ss.fftconvolve(a, b, mode, axes=axes)
+        got = fss.fftconvolve(a, b, mode, axes=axes)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    a, b = rng.standard_normal((3, 8)), rng.standard_normal((3, 3))
+    np.testing.assert_allclose(ft.jit(lambda x, y: fss.fftconvolve(x, y, mode, axes=1))(a, b),
+                               ss.fftconvolve(a, b, mode, axes=1), atol=1e-12)
+    np.testing.assert_allclose(ft.vmap(lambda x, y: fss.fftconvolve(x, y, mode, axes=0))(a, b),
+                               ss.fftconvolve(a, b, mode, axes=1), atol=1e-12)
+    assert fss.fftconvolve(a.astype(np.float32), b.astype(np.float32), mode, axes=1).dtype == np.float32
+    check_grads(lambda x, y: fss.fftconvolve(x, y, mode, axes=1), (a, b), order=2)
 
 
 def test_precision_is_checked_and_changes_nothing():
