@@ -130,12 +130,13 @@ def _on_host(x):
 
 
 def _nan_where_refused(routine, a, *rest):
-    """``routine(a, *rest)`` over a batch, where NumPy's routine refuses a singular (or, for
-    ``cholesky``, not positive definite) matrix by raising for the whole batch: then each
-    matrix on its own, NaN for the ones it refuses. JAX's results are non-finite there and
-    the other matrices stand, and the primitives (traced calls: jit, vmap, grad) follow JAX;
-    functrans.numpy's eager calls on plain arrays raise as NumPy before reaching them. (CuPy
-    does not raise: its results are non-finite there already.)"""
+    """``routine(a, *rest)`` over a batch, where NumPy's routine refuses one matrix by raising
+    for the whole batch (a singular one for ``solve``, one not positive definite for
+    ``cholesky``, one with a NaN for ``eigh``, ``svd``, ``eig``): then each matrix on its own,
+    NaNs for the ones it refuses. JAX's results are non-finite there and the other matrices
+    stand, and the primitives (traced calls: jit, vmap, grad) follow JAX; functrans.numpy's
+    eager calls on plain arrays raise as NumPy before reaching them. (CuPy does not raise:
+    its results are non-finite there already.) ``routine`` returns an array or a tuple."""
     try:
         return routine(a, *rest)
     except LinAlgError:
@@ -146,10 +147,15 @@ def _nan_where_refused(routine, a, *rest):
         parts = []
         for i in range(count):
             try:
-                parts.append(routine(a[i], *(r[i] for r in rest)))
-            except LinAlgError:
-                shape = (rest[0] if rest else a)[i].shape
-                parts.append(xp.full(shape, math.nan, dtype=np.result_type(a.dtype, *(r.dtype for r in rest))))
+                part = routine(a[i], *(r[i] for r in rest))
+            except LinAlgError:  # the shapes and dtypes of a matrix it takes, filled with NaN
+                stand_in = routine(_identity_like(a[i], *a.shape[-2:]), *(r[i] for r in rest))
+                part = tuple(xp.full_like(p, math.nan) for p in stand_in) if isinstance(stand_in, tuple) \
+                    else xp.full_like(stand_in, math.nan)
+            parts.append(part)
+        if isinstance(parts[0], tuple):
+            return tuple(xp.stack([p[k] for p in parts]).reshape(lead + parts[0][k].shape)
+                         for k in range(len(parts[0])))
         return xp.stack(parts).reshape(lead + parts[0].shape)
 
 
@@ -277,13 +283,13 @@ def triangular_solve(a, b, lower: bool, transpose_a: bool = False, unit_diagonal
 _KRONECKER_SIZE = 1024
 
 
-def _identity(xp, n, dtype):
-    return xp.eye(n, dtype=dtype)
+def _identity(xp, n, dtype, m=None):
+    return xp.eye(n, m, dtype=dtype)
 
 
-def _identity_like(x, n):
-    """The ``n x n`` identity in the dtype and on the device of ``x``."""
-    return backend_of(x).make_like(x, _identity, n, x.dtype)
+def _identity_like(x, n, m=None):
+    """The ``n x n`` identity (``n x m`` given ``m``) in the dtype and on the device of ``x``."""
+    return backend_of(x).make_like(x, _identity, n, x.dtype, m)
 
 
 def _sylvester_by_kronecker(xp, a, b, c):
@@ -519,7 +525,7 @@ def cholesky(a):
 
 # --- eigh: eigenvalues (ascending) and eigenvectors of a Hermitian matrix ------------------------------
 eigh_p = Primitive("eigh", multiple_results=True)
-eigh_p.impl = lambda a: tuple(array_module(a).linalg.eigh(a))
+eigh_p.impl = lambda a: _nan_where_refused(lambda m: tuple(array_module(m).linalg.eigh(m)), a)
 eigh_p.shape_rule = lambda a: [(a.shape[:-1], np.dtype(a.dtype.char.lower()) if _is_complex(a)
                                 else a.dtype), (a.shape, a.dtype)]
 
@@ -565,7 +571,7 @@ def _complex_dtype(dtype):
 
 
 def _eig_impl(a):
-    w, v = array_module(a).linalg.eig(a)
+    w, v = _nan_where_refused(lambda m: tuple(array_module(m).linalg.eig(m)), a)
     dtype = _complex_dtype(a.dtype)
     return w.astype(dtype, copy=False), v.astype(dtype, copy=False)
 
@@ -601,7 +607,7 @@ def eig(a):
 
 # --- svd: a = u @ diag(s) @ vh, singular values descending ----------------------------------------------
 def _svd_impl(a, *, full_matrices):
-    return tuple(array_module(a).linalg.svd(a, full_matrices=full_matrices))
+    return _nan_where_refused(lambda m: tuple(array_module(m).linalg.svd(m, full_matrices=full_matrices)), a)
 
 
 def _svd_shape(a, *, full_matrices):
@@ -887,7 +893,7 @@ _leading_batch(slogdet_p)
 
 # --- pinv: the Moore-Penrose pseudo-inverse, with singular values below rcond * max cut off -------------
 def _pinv_impl(a, *, rcond):
-    return array_module(a).linalg.pinv(a, rcond=rcond)
+    return _nan_where_refused(lambda m: array_module(m).linalg.pinv(m, rcond=rcond), a)
 
 
 pinv_p = Primitive("pinv")

@@ -393,3 +393,22 @@ def test_det_and_lstsq_gradients_read_device_values_only_explicitly():
     np.testing.assert_allclose(to_numpy(grads[1]), ft.grad(fnp.linalg.det)(singular), atol=1e-12)
     np.testing.assert_allclose(to_numpy(lstsq_grad), ft.grad(lambda m: fnp.linalg.lstsq(m, m[:, 0])[0].sum())(a),
                                atol=1e-10)
+
+
+def test_a_nan_matrix_in_a_traced_batch_gets_nans_as_in_jax():
+    """NumPy's eigh, svd, eig and pinv refuse a whole batch for one matrix holding a NaN;
+    traced calls give NaNs for that matrix and the values for the others, as JAX."""
+    batch = np.stack([np.diag([1.0, 2.0, 3.0]), np.full((3, 3), np.nan)])
+    with np.errstate(invalid="ignore"):
+        for f, want in ((fnp.linalg.eigvalsh, [1.0, 2.0, 3.0]), (fnp.linalg.svdvals, [3.0, 2.0, 1.0]),
+                        (lambda m: fnp.linalg.eigvals(m).real, [1.0, 2.0, 3.0]),
+                        (lambda m: fnp.linalg.pinv(m).diagonal(), [1.0, 0.5, 1.0 / 3.0]),
+                        (lambda m: fnp.linalg.eigh(m)[1].diagonal(), [1.0, 1.0, 1.0])):
+            for got in (ft.vmap(f)(batch), ft.jit(ft.vmap(f))(batch)):
+                np.testing.assert_allclose(got[0], want, rtol=1e-12)
+                assert np.isnan(got[1]).all()
+        tall = np.stack([np.ones((3, 2)), np.full((3, 2), np.nan)])
+        u, s, vh = ft.vmap(lambda m: fnp.linalg.svd(m, full_matrices=True))(tall)
+        assert (u.shape, s.shape, vh.shape) == ((2, 3, 3), (2, 2), (2, 2, 2)) and np.isnan(s[1]).all()
+        with pytest.raises(np.linalg.LinAlgError):
+            fnp.linalg.eigvalsh(batch)  # eager on plain arrays: NumPy's refusal
