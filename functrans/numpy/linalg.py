@@ -534,7 +534,8 @@ def pinv(a: ArrayLike, rcond: float | None = None, hermitian: bool = False, *,
     return _la.pinv(a, float(rcond))
 
 
-def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array, Array, Any, Array]:
+def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None, *,
+          numpy_resid: bool = False) -> tuple[Array, Array, Any, Array]:
     """The least-squares solution ``x`` of ``a @ x = b``, with the sums of squared residuals
     (when ``a`` has full column rank and more rows than columns), the rank and the singular
     values of ``a``, as NumPy returns them. ``x``, the residuals and the singular values are
@@ -544,7 +545,9 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array
     so the results follow JAX's ``lstsq`` there: the rank is an int32 array, and for a
     matrix with more rows than columns the residuals are computed whatever the rank (for a
     rank-deficient one NumPy, and so the eager call, returns none). With as many rows as
-    columns or fewer they are empty, as NumPy's always are (JAX computes them).
+    columns or fewer they are empty, as NumPy's always are (JAX computes them). JAX's
+    ``numpy_resid=True`` asks for NumPy's residuals, which eager calls give anyway; under
+    ``jit`` or ``vmap`` it raises, as in JAX (their shape depends on the rank's value).
 
     Example:
         >>> import functrans.numpy as fnp
@@ -569,6 +572,11 @@ def lstsq(a: ArrayLike, b: ArrayLike, rcond: float | None = None) -> tuple[Array
     try:
         concrete = a.to_concrete() if any_tracer(a) else a
     except errors.TracerConversionError:  # jit or vmap: the rank is an array, as in JAX
+        if numpy_resid:
+            raise errors.TracerConversionError(
+                "lstsq(numpy_resid=True) returns NumPy's residuals, whose shape depends on the rank's "
+                "value, which is not known under jit or vmap (as in JAX): pass numpy_resid=False there, "
+                "or call lstsq outside the transformation") from None
         s = svdvals(a)
         largest = _red.reduce_max(s, (0,)) if min(m, n) else 0.0
         above = convert_element_type(_ew.gt(s, _ew.mul(largest, cut)), new_dtype=np.intp)

@@ -412,3 +412,13 @@ def test_a_nan_matrix_in_a_traced_batch_gets_nans_as_in_jax():
         assert (u.shape, s.shape, vh.shape) == ((2, 3, 3), (2, 2), (2, 2, 2)) and np.isnan(s[1]).all()
         with pytest.raises(np.linalg.LinAlgError):
             fnp.linalg.eigvalsh(batch)  # eager on plain arrays: NumPy's refusal
+
+
+def test_lstsq_takes_jax_numpy_resid():
+    a, b = np.random.default_rng(44).standard_normal((5, 3)), np.ones(5)
+    want = np.linalg.lstsq(a, b)[1]
+    np.testing.assert_allclose(fnp.linalg.lstsq(a, b, numpy_resid=True)[1], want, rtol=1e-12)
+    grad = ft.grad(lambda m: fnp.linalg.lstsq(m, b, numpy_resid=True)[1].sum())(a)
+    np.testing.assert_allclose(grad, ft.grad(lambda m: fnp.linalg.lstsq(m, b)[1].sum())(a), rtol=1e-12)
+    with pytest.raises(ft.errors.TracerConversionError, match="numpy_resid=False"):
+        ft.jit(lambda m: fnp.linalg.lstsq(m, b, numpy_resid=True)[1])(a)
