@@ -226,17 +226,42 @@ def solve(a: ArrayLike, b: ArrayLike, lower: bool = False, overwrite_a: bool = F
 
 
 def eigh(a: ArrayLike, b: ArrayLike | None = None, lower: bool = True, eigvals_only: bool = False,
-         **kwargs: Any) -> Array | tuple[Array, Array]:
-    """Eigenvalues and eigenvectors of a Hermitian matrix (the standard problem only).
+         overwrite_a: bool = False, overwrite_b: bool = False, turbo: bool = True, eigvals: None = None,
+         type: int = 1, check_finite: bool = True, *, subset_by_index: tuple[int, int] | None = None,
+         subset_by_value: None = None, driver: str | None = None) -> Array | tuple[Array, Array]:
+    """Eigenvalues (ascending) and eigenvectors of each Hermitian matrix, from its lower
+    (``lower``) or upper triangle; the standard problem only (``b=None``), as JAX's.
+    ``subset_by_index=(lo, hi)`` keeps the eigenvalues ``lo`` to ``hi`` (inclusive, ascending)
+    and their eigenvectors, as SciPy. JAX's and SciPy's other arguments (``overwrite_a``,
+    ``overwrite_b``, ``turbo``, ``check_finite``, ``driver``) change nothing. Differentiable
+    (see docs/linalg.md on repeated eigenvalues).
+
+    Raises:
+        NotImplementedError: ``b``, ``type`` other than 1, ``eigvals`` (JAX refuses them too) or
+            ``subset_by_value`` (whose result's shape depends on the values) is given.
 
     Example:
         >>> import functrans.scipy.linalg as fsl, numpy as np
         >>> fsl.eigh(np.array([[2.0, 0.0], [0.0, 1.0]]), eigvals_only=True).tolist()
         [1.0, 2.0]
+        >>> fsl.eigh(np.diag([3.0, 1.0, 2.0]), eigvals_only=True, subset_by_index=(1, 2)).tolist()
+        [2.0, 3.0]
     """
-    if b is not None:
-        raise NotImplementedError("functrans.scipy.linalg.eigh solves the standard problem (b=None)")
+    for name, given, why in (("b", b is not None, "the generalized problem is not offered (as in JAX)"),
+                             ("type", type != 1, "only type=1 is offered (as in JAX)"),
+                             ("eigvals", eigvals is not None, "pass subset_by_index=(lo, hi) instead"),
+                             ("subset_by_value", subset_by_value is not None,
+                              "its result's shape depends on the values; take subset_by_index, or "
+                              "select from all eigenvalues")):
+        if given:
+            raise NotImplementedError(f"functrans.scipy.linalg.eigh({name}=...): {why}")
     w, v = _fla.eigh(a, "L" if lower else "U")
+    if subset_by_index is not None:
+        n = w.shape[-1]
+        lo, hi = (int(i) for i in subset_by_index)
+        if not 0 <= lo <= hi < n:
+            raise ValueError(f"eigh: subset_by_index must be (lo, hi) with 0 <= lo <= hi < {n}, got {subset_by_index}")
+        w, v = w[..., lo:hi + 1], v[..., lo:hi + 1]
     return w if eigvals_only else (w, v)
 
 

@@ -573,3 +573,23 @@ def test_funm_is_scipys_always_complex_and_traceable():
     with pytest.warns(RuntimeWarning, match="inaccurate"):
         fsl.funm(jordan, fnp.exp)
     assert fsl.funm(np.zeros((0, 0)), fnp.exp).shape == (0, 0)
+
+
+def test_eigh_subset_by_index_and_refused_arguments():
+    """subset_by_index keeps SciPy's inclusive range (it was swallowed, returning every
+    eigenvalue); arguments that would change the answer and are not offered raise."""
+    rng = np.random.default_rng(45)
+    a = rng.standard_normal((4, 4))
+    a = a + a.T
+    w, v = fsl.eigh(a, subset_by_index=[1, 2])
+    want_w, want_v = sl.eigh(a, subset_by_index=[1, 2])
+    np.testing.assert_allclose(w, want_w, atol=1e-12)
+    np.testing.assert_allclose(np.abs(v), np.abs(want_v), atol=1e-12)
+    np.testing.assert_allclose(ft.jit(lambda m: fsl.eigh(m, eigvals_only=True, subset_by_index=(0, 1)))(a),
+                               sl.eigh(a, eigvals_only=True, subset_by_index=(0, 1)), atol=1e-12)
+    check_grads(lambda m: fsl.eigh(m, eigvals_only=True, subset_by_index=(2, 3)), (a,), order=2)
+    for kwargs in ({"type": 2}, {"eigvals": (0, 1)}, {"subset_by_value": (0.0, 1.0)}, {"b": np.eye(4)}):
+        with pytest.raises(NotImplementedError, match=next(iter(kwargs))):
+            fsl.eigh(a, **kwargs)
+    with pytest.raises(TypeError):
+        fsl.eigh(a, subset_by_values=(0.0, 1.0))  # a misspelt keyword is no longer swallowed
