@@ -97,10 +97,11 @@ def _as_matrix_rhs(b: Array) -> tuple[Array, bool]:
 
 def solve_triangular(a: ArrayLike, b: ArrayLike, trans: int | str = 0, lower: bool = False,
                      unit_diagonal: bool = False, overwrite_b: bool = False,
-                     check_finite: bool = True) -> Array:
+                     check_finite: bool = True, *, debug: Any = None) -> Array:
     """The solution ``x`` of ``op(T) @ x = b`` for the lower (``lower=True``) or upper triangle
     ``T`` of ``a``; ``trans`` 0 / ``'N'``: ``T``, 1 / ``'T'``: its transpose, 2 / ``'C'``: its
-    conjugate transpose. Differentiable in ``a`` (its triangle) and ``b``.
+    conjugate transpose. Differentiable in ``a`` (its triangle) and ``b``. JAX's ``debug``
+    is accepted and changes nothing.
 
     Example:
         >>> import functrans.scipy.linalg as fsl, numpy as np
@@ -190,12 +191,12 @@ def _from_triangle(a: Array, lower: bool, conjugate: bool) -> Array:
 
 def solve(a: ArrayLike, b: ArrayLike, lower: bool = False, overwrite_a: bool = False,
           overwrite_b: bool = False, check_finite: bool = True, assume_a: str | None = "gen",
-          transposed: bool = False) -> Array:
+          transposed: bool = False, *, debug: bool = False) -> Array:
     """The solution of ``a @ x = b``. As in SciPy, ``assume_a`` says which part of ``a`` is
     read: ``'gen'`` (or ``None``, ``'banded'``) all of it; ``'sym'``, ``'her'`` and ``'pos'``
     (a Cholesky factorisation) the ``lower`` triangle if ``lower`` else the upper one;
     ``'upper triangular'``, ``'lower triangular'``, ``'diagonal'`` and ``'tridiagonal'`` that
-    part.
+    part. JAX's ``debug`` is accepted and changes nothing.
 
     Example:
         >>> import functrans.scipy.linalg as fsl, numpy as np
