@@ -107,15 +107,16 @@ def qr_multiply(a: ArrayLike, c: ArrayLike, mode: str = "right", pivoting: bool 
 
 def eigh_tridiagonal(d: ArrayLike, e: ArrayLike, eigvals_only: bool = False, select: str = "a",
                      select_range: tuple[float, float] | None = None, check_finite: bool = True,
-                     tol: float | None = 0.0, lapack_driver: str = "auto") -> Array | tuple[Array, Array]:
+                     tol: float | None = 0.0, lapack_driver: str = "auto", *,
+                     key: Any = None) -> Array | tuple[Array, Array]:
     """Eigenvalues (ascending) and eigenvectors of the real symmetric tridiagonal matrix with
     diagonal ``d`` and off-diagonal ``e``. ``select``: ``'a'`` all; ``'i'`` those of indices
     ``select_range[0]`` to ``select_range[1]`` (inclusive); ``'v'`` those in the interval
     ``(lo, hi]``, whose count depends on the values, so only where they are known (not under
     jit or vmap). Computed by ``eigh`` of the dense matrix, so differentiable in ``d`` and
     ``e`` (see ``functrans.numpy.linalg.eigh`` where eigenvalues repeat); each eigenvector's
-    sign is LAPACK's choice and may differ from SciPy's. ``tol`` and ``lapack_driver`` are
-    accepted and change nothing.
+    sign is LAPACK's choice and may differ from SciPy's. ``tol``, ``lapack_driver`` and JAX's
+    ``key`` (its eigenvector iteration's random start) are accepted and change nothing.
 
     Example:
         >>> import functrans.scipy.linalg as fsl, numpy as np

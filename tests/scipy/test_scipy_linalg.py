@@ -189,6 +189,8 @@ def test_jax_keywords_are_accepted():
     a = np.array([[0.5, 1.0], [0.0, -0.3]])
     np.testing.assert_allclose(fsl.expm(a, upper_triangular=True, max_squarings=4), sl.expm(a), rtol=1e-13)
     np.testing.assert_allclose(fsl.solve(a, a[0], debug=True), sl.solve(a, a[0]), rtol=1e-13)
+    np.testing.assert_allclose(fsl.eigh_tridiagonal(np.ones(3), np.ones(2), eigvals_only=True, key=None),
+                               sl.eigh_tridiagonal(np.ones(3), np.ones(2), eigvals_only=True), rtol=1e-13)
     np.testing.assert_allclose(fsl.solve_triangular(a, a[0], debug=True), sl.solve_triangular(a, a[0]), rtol=1e-13)
     np.testing.assert_allclose(fnp.linalg.slogdet(a, method="qr")[1], np.linalg.slogdet(a)[1], rtol=1e-13)
     np.testing.assert_allclose(fsp.log_ndtr(-30.0, series_order=5), fsp.log_ndtr(-30.0))
