@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans import errors
 from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer
 from functrans.numpy._reductions import any as _any
@@ -1115,11 +1116,14 @@ def _degree_bound(n: ArrayLike, what: str) -> int:
     return int(host_values(max(n))) if math.prod(n.shape) else 0
 
 
-def sph_harm_y(n: ArrayLike, m: ArrayLike, theta: ArrayLike, phi: ArrayLike, *, diff_n: int = 0) -> Array:
+def sph_harm_y(n: ArrayLike, m: ArrayLike, theta: ArrayLike, phi: ArrayLike, *, diff_n: int = 0,
+               n_max: int | None = None) -> Array:
     """The spherical harmonic ``Y_n^m(theta, phi)`` in SciPy's convention: degree ``n``, order
     ``m`` (integers, ``|m| <= n``, 0 otherwise), polar angle ``theta``, azimuthal angle ``phi``;
     orthonormal on the sphere, with the Condon-Shortley phase. Differentiable in ``theta`` and
-    ``phi`` (``n`` and ``m`` are read on the host, so they cannot be traced under ``jit``).
+    ``phi``. ``n`` and ``m`` are read on the host for the largest degree, so they cannot be
+    traced under ``jit`` or ``vmap`` unless JAX's ``n_max`` (a Python int, at least every
+    ``n``) gives that bound.
 
     Computed by the stable recurrence of the normalized associated Legendre functions in
     ``cos(theta)`` and ``|sin(theta)|`` (as SciPy), up to the largest degree asked for.
@@ -1133,9 +1137,19 @@ def sph_harm_y(n: ArrayLike, m: ArrayLike, theta: ArrayLike, phi: ArrayLike, *, 
         raise NotImplementedError("sph_harm_y(diff_n=...) is not offered: differentiate with "
                                   "functrans.grad or jacfwd in theta and phi instead")
     n_, m_ = _integer_operand(n), _integer_operand(m)
-    top_n = _degree_bound(n_, "n")
     m_abs = _em.abs(m_)
-    top_m = min(_degree_bound(m_abs, "m"), top_n)
+    if n_max is None:
+        try:
+            top_n = _degree_bound(n_, "n")
+            top_m = min(_degree_bound(m_abs, "m"), top_n)
+        except errors.TracerConversionError:
+            raise errors.TracerConversionError(
+                "sph_harm_y: the largest degree n is read to size the recurrence, and n's values are "
+                "not known under jit or vmap: pass n_max=<the largest n> (a Python int), as in JAX") from None
+    else:
+        top_n = top_m = int(n_max)
+        if not any_tracer(n_) and _degree_bound(n_, "n") > top_n:
+            raise ValueError(f"sph_harm_y: n has a degree above n_max={n_max}")
     theta, phi = as_float(theta), as_float(phi)
     x = _em.cos(theta)
     s = _em.abs(_em.sin(theta))
@@ -1170,14 +1184,11 @@ def sph_harm_y(n: ArrayLike, m: ArrayLike, theta: ArrayLike, phi: ArrayLike, *, 
 def sph_harm(m: ArrayLike, n: ArrayLike, theta: ArrayLike, phi: ArrayLike, n_max: int | None = None) -> Array:
     """The spherical harmonic in the older convention of SciPy's ``sph_harm`` and of JAX: order
     ``m`` first, ``theta`` the azimuthal and ``phi`` the polar angle; equal to
-    ``sph_harm_y(n, m, phi, theta)``. ``n_max`` (JAX's static bound on ``n``) is accepted and
-    checked against ``n``.
+    ``sph_harm_y(n, m, phi, theta)``, ``n_max`` as there.
 
     Example:
         >>> import functrans.scipy.special as fsp
         >>> round(float(fsp.sph_harm(0, 1, 0.4, 0.0).real), 12)  # sqrt(3 / (4 pi))
         0.488602511903
     """
-    if n_max is not None and _degree_bound(n, "n") > n_max:
-        raise ValueError(f"sph_harm: n has a degree above n_max={n_max}")
-    return sph_harm_y(n, m, phi, theta)
+    return sph_harm_y(n, m, phi, theta, n_max=n_max)

@@ -756,3 +756,15 @@ def test_beta_keeps_float32_beside_a_python_number():
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, ss.beta(*args), rtol=1e-6)
     assert ft.jit(fsp.beta)(x, 2.0).dtype == np.float32
+
+
+def test_sph_harm_y_traces_n_and_m_given_jax_n_max():
+    n, m, theta = np.array([0, 2, 3, 1]), np.array([0, -1, 2, 1]), np.array([0.3, 1.1, 2.0, 0.5])
+    want = ss.sph_harm_y(n, m, theta, 0.4)
+    f = lambda n, m, t: fsp.sph_harm_y(n, m, t, 0.4, n_max=3)
+    for got in (ft.jit(f)(n, m, theta), ft.vmap(f)(n, m, theta), fsp.sph_harm_y(n, m, theta, 0.4, n_max=5)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="n_max=2"):
+        fsp.sph_harm_y(n, m, theta, 0.4, n_max=2)
+    with pytest.raises(ft.errors.TracerConversionError, match="pass n_max"):
+        ft.jit(lambda n: fsp.sph_harm_y(n, 0, 0.3, 0.4))(n)
