@@ -1,7 +1,8 @@
 """Matrix decompositions and solves: ``solve``, ``triangular_solve``, ``sylvester`` (``A X + X B =
 C``), ``cholesky``, ``eigh``, ``svd``, ``qr``, ``lu``, ``det`` with the ``adjugate``, ``slogdet``,
-``pinv``, the principal square root ``sqrtm``, and the matrix exponential ``expm`` with its
-Frechet derivative ``expm_frechet`` (linear in its direction).
+``pinv``, the principal square root ``sqrtm``, the Schur form ``schur`` (no derivative), and the
+matrix exponential ``expm`` with its Frechet derivative ``expm_frechet`` (linear in its
+direction).
 
 All act on the last two dimensions, with any leading (batch) dimensions, which the callers
 make equal for every operand. Each JVP rule is written with these same primitives and
