@@ -170,6 +170,7 @@ def _quantile_row(dist: str) -> OpSpec:
 
 _DISCRETE: list[OpSpec] = [
     *(_discrete("poisson", fn, SHAPE, _counts(1, 0, 5), ("k",)) for fn in ("logpmf", "pmf", "cdf")),
+    _row("poisson", "entropy", (SHAPE,), tol=_LOOSE),
     *(_discrete("bernoulli", fn, PROB, _counts(1, 0, 1), ("k",)) for fn in ("logpmf", "pmf")),
     _discrete("bernoulli", "cdf", PROB, _counts(1, -1, 2), ("k",)),
     _quantile_row("bernoulli"),
