@@ -89,12 +89,12 @@ class _Flat:
         return lambda v: self.ravel(fun(self.unravel(v)))
 
 
-def _norm(v: Any) -> float:
-    return float(fnp.linalg.norm(v))
+def _norm(v: Any) -> float:  # (read from the device explicitly: the loop branches on it)
+    return float(device_get(fnp.linalg.norm(v)))
 
 
 def _dot(a: Any, b: Any) -> float:
-    return float(fnp.vdot(a, b))
+    return float(device_get(fnp.vdot(a, b)))
 
 
 def _shifted(matvec: Operator, b: PyTree, x0: PyTree | None) -> tuple[PyTree, Callable[[PyTree], PyTree]]:

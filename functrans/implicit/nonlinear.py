@@ -11,6 +11,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import tree
 from functrans.api import jacfwd, jvp
+from functrans.backend import device_get
 from functrans.errors import NotConvergedError
 from functrans.implicit.krylov import _Flat, gmres
 from functrans.lax.custom_root import batch_as_block, custom_root
@@ -27,7 +28,8 @@ _DENSE_NEWTON_MAX = 200
 
 def _max_abs(value: PyTree) -> float:
     leaves = tree.leaves(value)
-    return max((float(fnp.max(fnp.abs(x))) for x in leaves if fnp.size(x)), default=0.0)
+    return max((float(device_get(fnp.max(fnp.abs(x)))) for x in leaves if fnp.size(x)),
+               default=0.0)
 
 
 def _resolution(x: PyTree) -> float:

@@ -230,3 +230,24 @@ def test_bad_tolerance_or_iteration_limit_is_a_clear_error(fn, setting, message)
     solve = fixed_point if fn == "fixed_point" else root
     with pytest.raises(ValueError, match=re.escape(f"{fn}: {message}")):
         solve(lambda x, a: a * x, np.array(1.0), 0.5, **setting)
+
+
+def test_solvers_read_device_values_only_explicitly():
+    """cg, gmres, fixed_point and root decide when to stop on values they read through the
+    backend's to_host: on the strict backend no bool()/float()/int() reads a device value."""
+    from functrans.implicit import cg, gmres
+    from functrans.testing.strict import forbid_implicit_reads, strict_array, to_numpy
+
+    a = np.array([[4.0, 1.0, 0.0], [1.0, 3.0, 1.0], [0.0, 1.0, 2.0]])
+    rhs = np.array([1.0, 2.0, 3.0])
+    w, b = strict_array(W, device="strict:1"), strict_array(B, device="strict:1")
+    with forbid_implicit_reads():
+        solved = [solve(strict_array(a, device="strict:1"), strict_array(rhs, device="strict:1"),
+                        tol=1e-12)[0] for solve in (cg, gmres)]
+        point = equilibrium(w, b)
+        zero = root(system, strict_array(X0, device="strict:1"), strict_array(P, device="strict:1"))
+    for x in solved:
+        assert x.device == "strict:1"
+        np.testing.assert_allclose(to_numpy(x), np.linalg.solve(a, rhs), rtol=1e-10)
+    np.testing.assert_allclose(to_numpy(point), equilibrium(W, B), rtol=1e-12)
+    np.testing.assert_allclose(to_numpy(zero), root(system, X0, P), rtol=1e-12)
