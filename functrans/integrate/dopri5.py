@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functrans.backend import HOST_TYPES
+from functrans.backend import HOST_TYPES, backend_of
 
 # The Butcher tableau (Dormand and Prince, 1980): stage times, stage weights (the last row
 # is the fifth-order solution, evaluated again at the end of the step: first same as last).
@@ -99,6 +99,11 @@ class NumPyStages(Stages):
         return y + (w[:n] @ self.rows[:n]).reshape(y.shape) * h
 
 
+def _host_float(x: Any) -> float:
+    """A 0-d array's value, read from its device explicitly (step-size control needs it)."""
+    return float(backend_of(x).to_host(x))
+
+
 class Problem:
     """What one solve needs besides the state: the vector field, the tolerances, the step
     limits, the array namespace, and how to read a Python number off an error norm.
@@ -112,11 +117,11 @@ class Problem:
                  "_tableau")
 
     def __init__(self, fun: Callable[[Any, float], Any], *, rtol: float, atol: float,
-                 mxstep: float, hmax: float, xp: Any, to_float: Callable[[Any], float] = float,
+                 mxstep: float, hmax: float, xp: Any, to_float: Callable[[Any], float] | None = None,
                  err_size: int | None = None):
         self.fun, self.rtol, self.atol = fun, rtol, atol
         self.mxstep, self.hmax, self.xp = mxstep, hmax, xp
-        self.to_float, self.err_size = to_float, err_size
+        self.to_float, self.err_size = to_float or _host_float, err_size
         self._tableau: dict = {}  # the tableau's rows as NumPy arrays of the state's dtype
 
     def stages(self, f: Any) -> Stages:

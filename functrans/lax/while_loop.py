@@ -22,6 +22,7 @@ from typing import Any
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of
+from functrans.backend import backend_of
 from functrans.core.ir import is_linear, type_str
 from functrans.core.primitive import Primitive
 from functrans.core.staging import scalar_kind
@@ -118,6 +119,11 @@ def _as_numpy_scalars(leaves: Sequence) -> list:
     return [dtype_of(x).type(x) if type(x) in PY_SCALARS else x for x in leaves]
 
 
+def _host(pred: Any) -> bool:
+    """A concrete predicate's value, read from its device explicitly (the loop branches on it)."""
+    return bool(backend_of(pred).to_host(pred))
+
+
 def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, treedef: Any,
                 weak: list) -> Any:
     """The loop in Python, the carry's type checked after the first step. Python numbers in
@@ -126,7 +132,7 @@ def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, 
     with plain_arrays_explained(_NAME):
         pred = cond_fun(val)
         _check_predicate(pred)
-        if not pred:
+        if not _host(pred):
             if any(weak):
                 leaves = _as_numpy_scalars(promote_weak_carries(
                     leaves, lambda xs: tree.leaves(body_fun(treedef.unflatten(xs))), [], _NAME))
@@ -139,7 +145,7 @@ def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, 
                 avals = [weak_aval(x, aval, out) if w else aval
                          for x, aval, out, w in zip(leaves, avals, new_leaves, weak)]
         _check_carry(val, avals, treedef)
-        while cond_fun(val):
+        while _host(cond_fun(val)):
             val = body_fun(val)
     if any(weak):  # (a carry the body keeps a Python number)
         val = treedef.unflatten(_as_numpy_scalars(tree.leaves(val)))
@@ -186,10 +192,10 @@ def _while_impl(*args: Any, cond: Body, body: Body, cond_nconsts: int, body_ncon
     body_consts = list(args[cond_nconsts:cond_nconsts + body_nconsts])
     carry = list(args[cond_nconsts + body_nconsts:])
     test, step = cond.plan.run_shared, body.plan.run_shared
-    if not test(cond_consts + carry)[0]:
+    if not _host(test(cond_consts + carry)[0]):
         return carry
     carry = step(body_consts + carry)
-    while test(cond_consts + carry)[0]:
+    while _host(test(cond_consts + carry)[0]):
         carry = step(body_consts + carry)
     return body.plan.detach(carry)  # a carry may be an array the body's plan keeps
 

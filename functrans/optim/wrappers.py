@@ -29,6 +29,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import tree
 from functrans._abstract import dtype_of
+from functrans.backend import backend_of
 from functrans.core.trace import Tracer
 from functrans.errors import OptimizerInputError, TreeStructureError
 from functrans.optim.base import (
@@ -53,7 +54,7 @@ def _select(condition: Any, if_true: PyTree, if_false: PyTree) -> PyTree:
     """``if_true`` where ``condition`` holds, else ``if_false`` (two trees of one structure):
     a Python choice for a concrete condition, a leafwise ``where`` for a traced one."""
     if not isinstance(condition, Tracer):
-        return if_true if bool(condition) else if_false
+        return if_true if bool(backend_of(condition).to_host(condition)) else if_false
     return tree.map(lambda a, b: fnp.where(condition, a, b), if_true, if_false)
 
 
@@ -532,7 +533,7 @@ class _ApplyIfFinite(_Transformation):
         # After max_consecutive_errors skipped steps, the next one is applied whatever it holds.
         apply = fnp.logical_or(finite, state.notfinite_count >= self.max_consecutive_errors)
         if not isinstance(apply, Tracer):
-            apply = bool(apply)
+            apply = bool(backend_of(apply).to_host(apply))
         skipped = fnp.logical_not(finite)
         new_state = ApplyIfFiniteState(
             _select(finite, state.notfinite_count * 0, state.notfinite_count + 1),
