@@ -8,6 +8,7 @@ section. Warnings are errors (pyproject's ``filterwarnings``).
 """
 from __future__ import annotations
 
+import gc
 import os
 
 import pytest
@@ -22,6 +23,15 @@ _COMMON = {
 settings.register_profile("default", max_examples=20, derandomize=True, database=None, **_COMMON)
 settings.register_profile("explore", max_examples=200, **_COMMON)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_collection_finish(session):
+    # What collection made (the modules, the op tables, ~13,000 test items) lives to the end of
+    # the run. Frozen, the cycle collector stops walking it on each full collection: a test that
+    # allocates millions of objects (deep graphs, tracemalloc loops with gc.collect()) would
+    # otherwise pay for the whole suite's objects many times over.
+    gc.collect()
+    gc.freeze()
 
 
 def pytest_configure(config):
