@@ -18,7 +18,8 @@ import functrans.tree
 from functrans import tree
 from functrans.errors import TreeStructureError
 
-DEEP = 100_000
+# Twenty times Python's default recursion limit: a recursive walk fails long before this depth.
+DEEP = 20_000
 
 
 class Point(NamedTuple):
