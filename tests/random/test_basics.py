@@ -1110,10 +1110,9 @@ def test_public_callables_are_plain_defs_the_docs_can_read_without_running_the_m
 def test_the_package_reexports_every_public_name_from_one_module():
     """``functrans.random`` is the public path: each name is defined once, in a module named
     by what it holds, and shows ``functrans.random`` as its module."""
-    owners = {name: [m for m, source in SOURCES.items()
-                     if any(isinstance(node, ast.FunctionDef) and node.name == name
-                            for node in ast.parse(source).body)]
-              for name in fr.__all__}
+    defs = {m: {node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)}
+            for m, source in SOURCES.items()}
+    owners = {name: [m for m, names in defs.items() if name in names] for name in fr.__all__}
     assert all(len(found) == 1 and found[0].startswith("_") for found in owners.values()), owners
     assert all(getattr(fr, name).__module__ == "functrans.random" for name in fr.__all__)
 
