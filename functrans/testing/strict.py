@@ -194,10 +194,19 @@ def _call(fun, what: str, args, kwargs, allow_host: bool = False):
 
 
 def _binary(op, name):
+    what = f"StrictArray.{name}"
+
     def method(self, other):
+        # the common operands first, as _call would treat them: another StrictArray on the
+        # same device, a Python scalar
+        kind = type(other)
+        if kind is StrictArray and other._device == self._device:
+            return _wrap(op(self._data, other._data), self._device)
+        if kind is float or kind is int or kind is bool or kind is complex:
+            return _wrap(op(self._data, other), self._device)
         if not isinstance(other, _OPERAND_TYPES):
             return NotImplemented  # a tracer, say: Python asks its reflected method next
-        return _call(op, f"StrictArray.{name}", (self, other), {})
+        return _call(op, what, (self, other), {})
 
     method.__name__ = name
     return method
