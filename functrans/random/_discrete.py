@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.backend import backend_of
 from functrans.core.trace import Tracer
 from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _F64, ArrayModule, _bits, _bits64, _mulhi64, _unit
@@ -215,17 +216,19 @@ def _randint_arrays(xp: ArrayModule, key: Array, shape: tuple[int, ...], minval:
     lo = _int_bound(xp, minval, "minval", shape)
     hi = _int_bound(xp, maxval, "maxval", shape)
     if lo.size:
-        # host-metadata: one comparison per bound decides an error, as for int bounds
-        empty = lo >= hi
-        if bool(empty.any()):
+        # one comparison per bound decides an error, as for int bounds: the bounds are read
+        # from their device once, explicitly
+        host_lo, host_hi = backend_of(lo).to_host(lo), backend_of(hi).to_host(hi)
+        empty = host_lo >= host_hi
+        if empty.any():
             i = int(empty.argmax())
             raise ValueError(
                 f"functrans.random.randint: maxval must be greater than minval (the range is "
-                f"[minval, maxval)), got minval={int(lo[i])}, maxval={int(hi[i])} at flat "
-                f"position {i} of shape {shape}"
+                f"[minval, maxval)), got minval={int(host_lo[i])}, maxval={int(host_hi[i])} at "
+                f"flat position {i} of shape {shape}"
             )
         info = np.iinfo(d)
-        smallest, largest = int(lo.min()), int(hi.max())
+        smallest, largest = int(host_lo.min()), int(host_hi.max())
         if smallest < info.min or largest - 1 > info.max:
             raise ValueError(
                 f"functrans.random.randint: the bounds span [{smallest}, {largest}), which does "
@@ -340,7 +343,8 @@ def _categorical_distinct(xp: ArrayModule, key: Array, moved: Array, shape: tupl
             f"shape followed by logits' batch shape {batch}, got {shape}"
         )
     k = _size(shape[:lead])
-    finite = int((moved > -np.inf).sum(axis=-1).min()) if counted and moved.size else n
+    finite = int(backend_of(moved).to_host((moved > -np.inf).sum(axis=-1).min())) \
+        if counted and moved.size else n
     if k > min(n, finite):
         raise ValueError(
             f"functrans.random.categorical: cannot draw {k} categories without replacement "
@@ -555,7 +559,7 @@ def _poisson_counts(xp: ArrayModule, key: Array, lam: Array) -> Array:
     done = ~valid | (small & (lam_small == 0.0))
     small_key, big_key = _split_two(key)
     for r in range(_MAX_ROUNDS):
-        if bool(done.all()):
+        if bool(backend_of(done).to_host(done.all())):
             break
         u, v = _rounds(small_key if r % 2 == 0 else big_key, n, r)
         # small means: one exponential gap per round
@@ -656,7 +660,7 @@ def _binomial_counts(xp: ArrayModule, key: Array, n: Array, p: Array) -> Array:
     done = ~valid | (small & (q == 0.0))
     small_key, big_key = _split_two(key)
     for r in range(_MAX_ROUNDS):
-        if bool(done.all()):
+        if bool(backend_of(done).to_host(done.all())):
             break
         u, v = _rounds(small_key if r % 2 == 0 else big_key, size, r)
         total = total + xp.ceil(xp.log(u) / log_1mq)
