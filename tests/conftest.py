@@ -34,6 +34,13 @@ def pytest_collection_finish(session):
     gc.freeze()
 
 
+def pytest_sessionstart(session):
+    # Library code reads device values only through backend.to_host: on the strict backend an
+    # implicit bool()/float()/int() made by functrans's own code raises, in every test.
+    from functrans.testing.strict import forbid_implicit_reads_in_library
+    forbid_implicit_reads_in_library()
+
+
 def pytest_configure(config):
     # Hypothesis's failure report imports mypy_extensions when it is installed, which warns; as
     # an error that warning would replace the report of the actual failure.

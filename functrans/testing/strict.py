@@ -31,6 +31,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import operator
+import os
+import sys
 import types
 from collections.abc import Iterator
 from typing import Any
@@ -40,7 +42,8 @@ import numpy as np
 from functrans.backend import Backend, register_backend
 from functrans.errors import DeviceMismatchError
 
-__all__ = ["StrictArray", "StrictBackend", "STRICT", "forbid_host_reads", "forbid_implicit_reads", "strict_xp",
+__all__ = ["StrictArray", "StrictBackend", "STRICT", "forbid_host_reads", "forbid_implicit_reads",
+           "forbid_implicit_reads_in_library", "strict_xp",
            "strict_array", "to_numpy", "using_device", "DEVICES"]
 
 #: The fake devices, as CuPy would have "gpu:0" and "gpu:1".
@@ -136,6 +139,35 @@ def forbid_implicit_reads() -> Iterator[None]:
         yield
     finally:
         _implicit_forbidden[0] -= 1
+
+
+_LIBRARY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # functrans/
+_TESTING = os.path.join(_LIBRARY, "testing")
+_library_implicit_forbidden = [False]
+
+
+def forbid_implicit_reads_in_library(forbid: bool = True) -> None:
+    """From now on (until called with ``False``), an implicit read of a StrictArray's values
+    (``bool(x)``, ``float(x)``, ``int(x)``, ``complex(x)``) made by functrans's own code raises,
+    as inside [`forbid_implicit_reads`][functrans.testing.strict.forbid_implicit_reads]; the
+    caller's code (a test's ``assert float(y) == 2``) may still make them. The test suite turns
+    it on for every run, so no library path on the strict backend reads device values but
+    through ``backend.to_host``.
+
+    Example:
+        >>> forbid_implicit_reads_in_library()
+        >>> bool(strict_array(1.0))  # this caller is not functrans's code
+        True
+        >>> forbid_implicit_reads_in_library(False)
+    """
+    _library_implicit_forbidden[0] = forbid
+
+
+def _read_by_library(depth: int) -> bool:
+    """Whether the frame ``depth`` levels up (the code that asked for a Python value) is
+    functrans's own code, outside this testing package."""
+    name = sys._getframe(depth + 1).f_code.co_filename
+    return name.startswith(_LIBRARY) and not name.startswith(_TESTING)
 
 
 # -- unwrapping arguments and wrapping results -------------------------------------------------
@@ -320,8 +352,8 @@ class StrictArray:
         raise _conversion_error(f"numpy.{ufunc.__name__} called on a StrictArray", self._device)
 
     # --- Python values: an explicit request, allowed as in CuPy ------------------------
-    def _scalar(self, kind):
-        if _implicit_forbidden[0]:
+    def _scalar(self, kind):  # (called by __bool__ and the like: their caller is 2 levels up)
+        if _implicit_forbidden[0] or _library_implicit_forbidden[0] and _read_by_library(2):
             raise RuntimeError(
                 f"{kind.__name__}(StrictArray): an implicit read of values from the device "
                 f"{self._device!r} inside forbid_implicit_reads(); read them explicitly with "

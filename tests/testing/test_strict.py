@@ -227,3 +227,28 @@ def test_forbid_implicit_reads_refuses_only_the_implicit_ones():
                 read()
         assert bool(STRICT.to_host(x[0] > 0)) and x[1].item() == -2.0 and ft.device_get(x).tolist() == [1.0, -2.0]
     assert float(x[0]) == 1.0  # allowed again outside
+
+
+def test_library_code_may_not_read_device_values_implicitly():
+    """The suite runs with forbid_implicit_reads_in_library on (conftest): a bool() made by
+    code in the functrans package raises, the same read made by a caller does not, and the
+    library's own branching on a device value (an eager cond) reads it explicitly."""
+    import os
+
+    import functrans
+    from functrans import lax
+    from functrans.testing import strict
+
+    x = strict_array(1.0, device="strict:1")
+    inside = compile("bool(x)", os.path.join(os.path.dirname(functrans.__file__), "_probe.py"), "exec")
+    strict.forbid_implicit_reads_in_library()  # (as conftest does; idempotent)
+    with pytest.raises(RuntimeError, match=r"bool\(StrictArray\): an implicit read"):
+        exec(inside, {"x": x})
+    assert bool(x)  # this caller is a test
+    picked = lax.cond(x > 0, lambda v: v * 2, lambda v: v * 3, x)
+    assert picked.device == "strict:1" and float(picked) == 2.0
+    strict.forbid_implicit_reads_in_library(False)
+    try:
+        exec(inside, {"x": x})  # allowed once switched off
+    finally:
+        strict.forbid_implicit_reads_in_library()
