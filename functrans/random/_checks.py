@@ -110,6 +110,18 @@ def _float_dtype(dtype: DType, fn: str) -> np.dtype:
     return d
 
 
+def _integer_dtype(dtype: DType, fn: str, kinds: str, wanted: str, instead: str) -> np.dtype:
+    """``dtype`` as a NumPy dtype of one of ``kinds`` (``"iu"`` or ``"u"``), else a TypeError
+    naming what ``fn`` takes (``wanted``) and what to use ``instead``."""
+    try:
+        d = np.dtype(dtype)
+    except TypeError:
+        d = None
+    if d is None or d.kind not in kinds:
+        raise TypeError(f"functrans.random.{fn}: dtype must be {wanted}, got {dtype!r}; {instead}")
+    return d
+
+
 def _broadcasts_to(src: tuple[int, ...], dst: tuple[int, ...]) -> bool:
     """Whether an array of shape ``src`` broadcasts to exactly ``dst``."""
     if len(src) > len(dst):

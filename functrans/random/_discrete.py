@@ -19,6 +19,7 @@ from functrans.random._checks import (
     _check_shape,
     _Draw,
     _float_dtype,
+    _integer_dtype,
     _is_int,
     _is_real,
     _normalize_axis,
@@ -150,16 +151,8 @@ def randint(
     """
     xp = _check_key(key, "randint")
     shape = _check_shape(shape, "randint")
-    d: np.dtype | None
-    try:
-        d = np.dtype(dtype)
-    except TypeError:
-        d = None
-    if d is None or d.kind not in "iu":
-        raise TypeError(
-            f"functrans.random.randint: dtype must be an integer dtype (e.g. int64, int32, "
-            f"uint8), got {dtype!r}; for floats use functrans.random.uniform"
-        )
+    d = _integer_dtype(dtype, "randint", "iu", "an integer dtype (e.g. int64, int32, uint8)",
+                       "for floats use functrans.random.uniform")
     for name, value in (("minval", minval), ("maxval", maxval)):
         _reject_tracer(value, name, "randint")
     if not (_is_int(minval) and _is_int(maxval)):
@@ -427,16 +420,8 @@ def bits(key: Key, shape: Shape = (), dtype: DType = np.uint32, *,
     """
     xp = _check_key(key, "bits")
     shape = _check_shape(shape, "bits")
-    d: np.dtype | None
-    try:
-        d = np.dtype(dtype)
-    except TypeError:
-        d = None
-    if d is None or d.kind != "u":
-        raise TypeError(
-            f"functrans.random.bits: dtype must be an unsigned integer dtype (uint8, uint16, "
-            f"uint32 or uint64), got {dtype!r}; for a range of integers use randint"
-        )
+    d = _integer_dtype(dtype, "bits", "u", "an unsigned integer dtype (uint8, uint16, uint32 or "
+                       "uint64)", "for a range of integers use randint")
     n = _size(shape)
     if d.itemsize == 8:
         return _bits64(xp, key, n).reshape(shape)
