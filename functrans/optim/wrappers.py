@@ -147,7 +147,7 @@ class MultiSteps(_Transformation):
             acc = tree.map(lambda g, a: g + a, grads, state.acc_grads)
         acc = tree.map(lambda a, g: a.astype(g.dtype) if hasattr(a, "astype") else a, acc, grads)
         emit = n + 1 >= k
-        if not isinstance(emit, Tracer) and not bool(emit):  # accumulate only
+        if not isinstance(emit, Tracer) and not bool(backend_of(emit).to_host(emit)):  # accumulate only
             zeros = tree.map(fnp.zeros_like, grads)
             return zeros, MultiStepsState(n + 1, state.gradient_step, state.inner_opt_state, acc)
         updates, inner = _update_with(self.opt, acc, state.inner_opt_state, params, extra_args)

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from functrans.backend import device_put
+from functrans.backend import backend_of, device_put
 from functrans.core.trace import Tracer
 from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _FOLD_TAG, _SPLIT_TAG, _U32, _counters, _int_words, _threefry
@@ -47,7 +47,7 @@ def key(seed: int, *, device: str | None = None) -> Array:
         if shape == () and dtype is not None and np.dtype(dtype).kind in "iu":
             if isinstance(seed, Tracer):  # a seed traced by jit or mapped by vmap
                 return opaque_call_p.bind(seed, fn=_KeyFromSeed(device))
-            seed = int(seed)
+            seed = _host_int(seed)
         else:
             raise TypeError(
                 f"functrans.random.key: the seed must be an int or a 0-d integer array, got "
@@ -67,7 +67,7 @@ class _KeyFromSeed:
         self.device = device
 
     def __call__(self, seed: Array) -> Array:
-        return key(int(seed), device=self.device)
+        return key(_host_int(seed), device=self.device)
 
     def __repr__(self) -> str:
         return "key" if self.device is None else f"key(device={self.device!r})"
@@ -166,12 +166,17 @@ def fold_in(key: Key, data: int | Array, *, device: str | None = None) -> Array:
         )
     if isinstance(data, Tracer):
         return _draw_with(_fold_in_array, _on(key, device), data)
-    return _fold_in(key, int(data), device=device)
+    return _fold_in(key, _host_int(data), device=device)
 
 
 def _fold_in_array(key: Array, data: Array) -> Array:
     """``fold_in`` with ``data`` a concrete 0-d integer array (an operand of a staged draw)."""
-    return _fold_in(key, int(data))
+    return _fold_in(key, _host_int(data))
+
+
+def _host_int(x: Any) -> int:
+    """A 0-d integer array's value (a Python int passes), read from its device explicitly."""
+    return x if _is_int(x) else int(backend_of(x).to_host(x))
 
 
 @_sampler

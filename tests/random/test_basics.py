@@ -1123,3 +1123,16 @@ def test_device_reaches_a_sampler_with_a_traced_key():
     draw = ft.jit(lambda k: fr.normal(k, (3,), device="strict:1"))(fr.key(0))
     assert draw.device == "strict:1"
     np.testing.assert_array_equal(to_numpy(draw), fr.normal(fr.key(0), (3,)))
+
+
+def test_seeds_and_steps_on_a_device_are_read_explicitly():
+    """A 0-d seed or fold_in step on a device (the strict backend; conftest refuses implicit
+    reads by the library): the eager keys, eagerly and under jit."""
+    from functrans.testing.strict import strict_array, to_numpy
+
+    seed, step = strict_array(np.array(7), device="strict:1"), strict_array(np.array(3), device="strict:1")
+    np.testing.assert_array_equal(fr.key(seed), fr.key(7))
+    np.testing.assert_array_equal(to_numpy(ft.jit(fr.key)(seed)), fr.key(7))
+    np.testing.assert_array_equal(fr.fold_in(fr.key(0), step), fr.fold_in(fr.key(0), 3))
+    np.testing.assert_array_equal(to_numpy(ft.jit(lambda d: fr.fold_in(fr.key(0), d))(step)),
+                                  fr.fold_in(fr.key(0), 3))
