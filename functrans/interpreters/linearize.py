@@ -101,9 +101,8 @@ def own_residuals(program: Program, caller_arrays: Sequence) -> None:
     copies: dict[int, tuple] = {}
     for eqn in program.eqns:
         args = eqn.args
-        for a in args:
-            owner = _memory_owner(a)
-            if owner is not None and id(owner) in owners:
+        for a in args:  # (most arguments are variables: one type check each)
+            if type(a) is not Var and id(_memory_owner(a)) in owners:
                 break
         else:
             continue
