@@ -265,7 +265,9 @@ def categorical(
 
     Raises:
         ValueError: ``logits`` has no categories axis, or shapes do not fit; without
-            replacement, more draws than categories (than categories with a finite logit).
+            replacement, more draws than categories (than categories with a finite logit,
+            when the logits are concrete: traced ones are not read, so there, as in JAX,
+            draws beyond the finite categories pick categories of logit ``-inf``).
 
     Example:
         >>> from functrans.random import key
