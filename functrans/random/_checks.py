@@ -229,6 +229,8 @@ def _traced_counts(*names: str) -> Callable[[_F], _F]:
 
         @functools.wraps(sample)
         def run(key: Array, *args: Any, **kwargs: Any) -> Array:
+            if not any(isinstance(a, Tracer) for a in (*args, *kwargs.values())):
+                return sample(key, *args, **kwargs)  # (the common eager call: no binding)
             bound = signature.bind(key, *args, **kwargs)
             traced = tuple(n for n in names if isinstance(bound.arguments.get(n), Tracer))
             if not traced:
