@@ -25,6 +25,7 @@ from typing import Any
 
 from numpy import generic as _NUMPY_SCALAR
 from numpy import ndarray as _NUMPY_ARRAY
+from numpy import result_type as _result_type
 
 from functrans._abstract import dtype_of
 from functrans.config import config
@@ -133,6 +134,8 @@ class StagingTrace(Trace):
                 if type(arg) is Var and trace.scalars is not None and arg.index in trace.scalars:
                     from_scalars = True
         host_step = False
+        if from_scalars and prim in _SCALAR_PROBED:
+            args = _explicit_weak(args)
         if from_scalars:
             outs, host_step = _scalar_vars(self, prim, args, params)
         else:
@@ -312,8 +315,13 @@ def _python_scalar_operator(name: str) -> Callable:
             kind = None
         if kind not in _SAMPLES:
             return getattr(Tracer, dunder)(self, *other)
-        out = python_operator_p.bind(self, *other, operator=name)
-        out._trace.scalars[out.index] = (kind, self._trace.scalars[self.index][1])
+        origin = self._trace.scalars[self.index][1]
+        if hasattr(origin, "convert"):
+            # a loop's program, which other transformations rewrite: the ordinary primitive
+            out = getattr(Tracer, dunder)(self, *other)
+        else:
+            out = python_operator_p.bind(self, *other, operator=name)
+        out._trace.scalars[out.index] = (kind, origin)
         return out
 
     method.__name__ = dunder
@@ -363,6 +371,30 @@ def _scalar_vars(trace: StagingTrace, prim, args, params) -> tuple:
     return outs, host_step
 
 
+def _explicit_weak(args: tuple) -> tuple:
+    """``args`` of an elementwise primitive with each value that stands for a Python scalar
+    and whose origin converts (``origin.convert(x, dtype)``: a loop's weakly typed carry)
+    converted to the dtype NumPy computes in when a Python scalar meets the other, strongly
+    typed operands (a counter ``i`` times a float32 ``x``: float32). The program then says
+    so itself: its replay, and the programs other transformations derive from it, give the
+    recorded dtypes whatever the counter's runtime type."""
+    infos = [_scalar_info(a) for a in args]
+    weak = [i for i, info in enumerate(infos)
+            if info is not None and info[0] is not None and hasattr(info[1], "convert")]
+    if not weak:
+        return args
+    strong = [dtype_of(a) for a, info in zip(args, infos)
+              if (info is None or info[0] is None) and type(a) not in _SAMPLES]
+    if not strong:
+        return args
+    dtype = _result_type(*strong, *(_SAMPLES[infos[i][0]] for i in weak))  # host-metadata: dtype rule
+    args = list(args)
+    for i in weak:
+        if args[i].dtype != dtype:
+            args[i] = infos[i][1].convert(args[i], dtype)
+    return tuple(args)
+
+
 def _scalar_info(x) -> tuple | None:
     """``(kind, origin)`` of a variable computed from Python scalar inputs, else ``None``."""
     if type(x) is Var and x._trace.scalars is not None:
@@ -400,7 +432,8 @@ def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: 
     return Program(trace, in_vars, trace.eqns, outs)
 
 
-def stage_closed(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str) -> tuple[Program, list]:
+def stage_closed(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str, *,
+                 scalars: dict[int, tuple] | None = None) -> tuple[Program, list]:
     """``stage``, with the tracers ``flat_fun`` closes over (tracers of outer transformations,
     variables of an outer recording) made explicit inputs: the body of a higher-order
     primitive, whose application must hand those tracers to the outer transformations as
@@ -419,7 +452,7 @@ def stage_closed(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], o
         >>> len(program.in_vars), consts
         (1, [])
     """
-    return close_over_tracers(stage(flat_fun, avals, origin))
+    return close_over_tracers(stage(flat_fun, avals, origin, scalars=scalars))
 
 
 def close_over_tracers(program: Program) -> tuple[Program, list]:

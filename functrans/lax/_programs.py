@@ -18,7 +18,7 @@ from numpy import generic
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, aval_of, dtype_of
 from functrans.config import config
-from functrans.core.ir import Program, type_str
+from functrans.core.ir import Program, Var, type_str
 from functrans.core.staging import eval_program, scalar_kind, stage, stage_closed
 from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
@@ -89,10 +89,12 @@ def is_inexact(aval: Aval) -> bool:
     return aval[1].kind in "fc"
 
 
-def stage_body(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name: str) -> tuple[Body, list]:
-    """Stage ``flat_fun`` (flat list in, flat list out) on ``avals``: the ``Body`` and the
-    tracers it closed over (the first inputs of its program)."""
-    program, consts = stage_closed(flat_fun, avals, name)
+def stage_body(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name: str,
+               scalars: dict | None = None) -> tuple[Body, list]:
+    """Stage ``flat_fun`` (flat list in, flat list out) on ``avals`` (``scalars`` as for
+    ``stage``): the ``Body`` and the tracers it closed over (the first inputs of its
+    program)."""
+    program, consts = stage_closed(flat_fun, avals, name, scalars=scalars)
     return Body(program, name), consts
 
 
@@ -105,11 +107,13 @@ def stage_all(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name:
 
 
 class _WeakCarry:
-    """Where a Python-number carry of ``promote_weak_carries``'s trial recording comes from:
-    a use that needs its value (a NumPy array indexed by a loop counter) notes the carry, which
-    then stays as it is."""
+    """Where a loop carry that starts as a Python number, and that the step keeps one (a
+    counter), comes from in a recording of the step: a use that needs its value (a NumPy
+    array indexed by a loop counter) notes the carry in ``needed``, which then stays as it
+    is; an elementwise primitive where it meets a strongly typed value converts it
+    explicitly to the dtype NumPy computes in (``convert``)."""
 
-    replayed = False
+    replayed = False  # (no host_scalar steps, which have no derivative: a float carry has one)
 
     def __init__(self, position: int, needed: set):
         self.position = position
@@ -119,42 +123,108 @@ class _WeakCarry:
         self.needed.add(self.position)
         return f"the value of a loop carry that starts as a Python number is needed {use}"
 
+    @staticmethod
+    def convert(x: Any, dtype: Any) -> Any:
+        return convert_element_type_p.bind(x, new_dtype=dtype)
+
 
 def promote_weak_carries(leaves: Sequence, step: Callable[[list], Sequence],
-                         extra_avals: Sequence[Aval], name: str) -> list:
+                         extra_avals: Sequence[Aval], name: str) -> tuple[list, dict, tuple | None]:
     """The initial carry ``leaves`` with each Python number (weakly typed: ``0.0``, or a
     value of a ``jit`` recording standing for one) made an array scalar of the dtype the loop
     gives that carry, as JAX's loops do: ``0.0`` carried through ``c + x`` with a float32
     ``x`` starts as float32. ``step`` maps the carry leaves and then inputs of
-    ``extra_avals`` (a scan's slices of xs) to the new carry leaves; it is recorded with the
-    numbers weakly typed. A carry whose step does not give a dtype the number promotes to
-    keeps the number's default dtype, and the loop's own check reports a mismatch; one the
-    step keeps a number of its own type stays a Python number; a carry whose value the step
-    needs (an index into a NumPy array), or every carry if the step
-    fails, is left as it is."""
+    ``extra_avals`` (a scan's slices of xs) to the new carry leaves (and possibly more
+    outputs after them); it is recorded (``stage_closed``) with the numbers weakly typed,
+    so its type checks must accept a carry of the dtype ``weak_aval`` gives. A carry whose
+    step does not give a dtype the number promotes to keeps the number's default dtype, and
+    the loop's own check reports a mismatch; one the step keeps a number of its own type
+    stays a Python number (a counter); a carry whose value the step needs (an index into a
+    NumPy array), or every carry if the step fails, is left as it is.
+
+    Returns the carry, the ``scalars`` of ``stage`` for the carries that stay Python
+    numbers (the loop records its step with them weakly typed, so ``i * x`` with a float32
+    ``x`` is float32 as in the eager loop), and the trial recording ``(program, consts)``
+    when it is the loop's own (no carry changed dtype), else ``None``."""
     weak = {i: kind for i, kind in ((i, scalar_kind(x)) for i, x in enumerate(leaves))
             if kind is not None and kind is not bool}
     avals = [aval_of(x) for x in leaves] + list(extra_avals)
-    outs: list = []
+    trial = None
     while weak:
         needed: set = set()
         scalars = {i: (kind, _WeakCarry(i, needed)) for i, kind in weak.items()}
         try:
-            outs = list(stage(step, avals, name, scalars=scalars).outs)
+            trial = stage_closed(step, avals, name, scalars=scalars)
             break
         except Exception:  # (the loop records the step again, and reports what is wrong)
             if not needed:
-                return list(leaves)
+                return list(leaves), {}, None
             weak = {i: kind for i, kind in weak.items() if i not in needed}
     out = list(leaves)
-    if len(outs) != len(leaves):
-        return out
+    if trial is None or len(trial[0].outs) < len(leaves):
+        return out, {}, None
+    program, consts = trial
+    kept = {}
+    promoted = {}
     for i in weak:
         x = leaves[i]
-        dtype = weak_aval(x, aval_of(x), outs[i])[1]
-        if dtype != dtype_of(x):  # (a number the step keeps a number stays one: a loop counter)
+        dtype = weak_aval(x, aval_of(x), program.outs[i])[1]
+        if dtype != dtype_of(x):
             out[i] = convert_element_type_p.bind(x, new_dtype=dtype) if isinstance(x, Tracer) else dtype.type(x)
-    return out
+            promoted[i] = dtype
+        else:  # (a number the step keeps a number stays one: a loop counter)
+            kept[i] = scalars[i]
+    if promoted and not _retyped(program, len(consts), promoted):
+        trial = None
+    return out, kept, trial
+
+
+def _retyped(program: Program, first: int, promoted: dict) -> bool:
+    """Make the trial recording ``program`` of ``promote_weak_carries`` the step on the
+    promoted carry, in place, if that is only a change of type: each promoted carry (input
+    ``first + i``, weakly typed in the trial) is used only where it met a value of the dtype
+    it is promoted to (converted to that dtype there, ``_explicit_weak``); its input then
+    takes that dtype and the conversions go. Else (the carry also computed with Python
+    numbers, as weakly typed) ``False``, the program untouched: the loop records the step
+    again."""
+    trace = program.trace
+    targets = {program.in_vars[first + i].index: dtype for i, dtype in promoted.items()}
+    replaced: dict = {}  # a conversion's output -> the carry's input
+    for eqn in program.eqns:
+        for a in eqn.args:
+            if type(a) is Var and a._trace is trace and a.index in targets:
+                if (eqn.prim is not convert_element_type_p or len(eqn.args) != 1
+                        or eqn.params != {"new_dtype": targets[a.index]}):
+                    return False
+                replaced[eqn.outs[0].index] = a
+    for i, dtype in promoted.items():
+        program.in_vars[first + i].dtype = dtype
+    scalars = trace.scalars if trace.scalars is not None else {}
+    for index in (*targets, *replaced):
+        scalars.pop(index, None)
+
+    def new(a: Any) -> Any:
+        return replaced.get(a.index, a) if type(a) is Var and a._trace is trace else a
+
+    kept = []
+    for eqn in program.eqns:
+        if eqn.prim is convert_element_type_p and eqn.outs[0].index in replaced:
+            continue
+        if any(type(a) is Var and a._trace is trace and a.index in replaced for a in eqn.args):
+            eqn.args = tuple(new(a) for a in eqn.args)
+        kept.append(eqn)
+    program.eqns[:] = kept
+    program.outs[:] = [new(o) for o in program.outs]
+    return True
+
+
+def relaxed_avals(leaves: Sequence, avals: Sequence[Aval], new: Sequence) -> list[Aval]:
+    """The types a step may give the carries ``leaves`` (of types ``avals``) that start as
+    Python numbers, as ``new`` shows (``weak_aval``); the others keep theirs."""
+    if len(new) != len(leaves):
+        return list(avals)
+    return [weak_aval(x, aval, out) if scalar_kind(x) not in (None, bool) else aval
+            for x, aval, out in zip(leaves, avals, new)]
 
 
 def weak_aval(x: Any, aval: Aval, new: Any) -> Aval:

@@ -6,11 +6,9 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-import numpy
-
 from functrans import tree
 from functrans._abstract import shape_of
-from functrans.core.trace import Tracer, transforming
+from functrans.core.trace import Tracer
 from functrans.interpreters.batching import vmap_flat
 from functrans.lax._programs import moved_to_front
 from functrans.lax.scan import scan
@@ -63,10 +61,9 @@ def fori_loop(lower: Any, upper: Any, body_fun: Callable[[Any, Any], Any], init_
             i, val = carry
             return (i + 1, body_fun(i, val)), None
 
-        # (staged, the counter is an int64 variable whatever lo is: a NumPy int spares scan
-        # the weak-typing of a Python number; eagerly it stays a Python int, as in a for loop)
-        start = numpy.int64(lo) if transforming() else lo  # host-metadata: a loop counter
-        (_, val), _ = scan(fori_loop_body, (start, init_val), None, length=max(hi - lo, 0))
+        # (the counter is a Python int, weakly typed as in JAX: eagerly as in a for loop, and
+        # staged by scan as a weak carry, so i * x with a float32 x is float32 either way)
+        (_, val), _ = scan(fori_loop_body, (lo, init_val), None, length=max(hi - lo, 0))
         return val
     _, val = while_loop(lambda carry: carry[0] < upper,
                         lambda carry: (carry[0] + 1, body_fun(carry[0], carry[1])),

@@ -46,7 +46,14 @@ from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
 from functrans.lax._body import plain_arrays_explained
 from functrans.lax._body_cache import DerivedCache, fingerprint
-from functrans.lax._programs import check_tree, check_types, moved_to_front, promote_weak_carries, weak_aval
+from functrans.lax._programs import (
+    check_tree,
+    check_types,
+    moved_to_front,
+    promote_weak_carries,
+    relaxed_avals,
+    weak_aval,
+)
 from functrans.lax._scan_hoist import Hoisted, hoist_products, invariant_vars
 from functrans.lax._stack_pool import StackPool
 from functrans.primitives import add_p, full_like_p, mul_p
@@ -175,10 +182,11 @@ class ScanBody:
 
 
 def _make_body(fn: Callable[[list], Sequence], avals: Sequence[tuple], num_consts: int,
-              num_carry: int, name: str) -> tuple[ScanBody, list]:
-    """Record ``fn`` (a step on flat leaves ``consts + carry + x``) into a ``ScanBody``; returns
-    it and the constants it closes over, to be passed before the other consts."""
-    program, consts = stage_closed(fn, avals, name)
+               num_carry: int, name: str, scalars: dict | None = None) -> tuple[ScanBody, list]:
+    """Record ``fn`` (a step on flat leaves ``consts + carry + x``; ``scalars`` as for
+    ``stage``) into a ``ScanBody``; returns it and the constants it closes over, to be passed
+    before the other consts."""
+    program, consts = stage_closed(fn, avals, name, scalars=scalars)
     return ScanBody(program, len(consts) + num_consts, num_carry, name), consts
 
 
@@ -334,16 +342,6 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
     xs_leaves, xs_tree = _flatten(xs)
     n = _scan_length(name, xs, xs_leaves, length)
     eager = bool(n) and not transforming()  # plain arrays only, no tracer anywhere: the Python loop
-    if not eager and any(scalar_kind(c) not in (None, bool) for c in init_leaves):
-        # a Python number takes the dtype the step gives it (0.0 + float32 xs: float32)
-        def new_carry(leaves: list) -> list:
-            out = f(init_tree.unflatten(leaves[:len(init_leaves)]),
-                    xs_tree.unflatten(leaves[len(init_leaves):]))
-            return _flatten(out[0])[0]
-
-        init_leaves = promote_weak_carries(init_leaves, new_carry, [
-            (tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves], name)
-        init = init_tree.unflatten(init_leaves)
     y_tree: list = []
 
     def step(leaves: list) -> list:
@@ -353,17 +351,35 @@ def scan(f: Callable[[Any, Any], tuple[Any, Any]], init: Any, xs: Any = None,
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise TypeError(f"{name}: the step function must return a pair (new_carry, y), "
                             f"got {type(out).__name__}. Return None as y to stack nothing.")
-        carry_leaves = _check_carry(name, init_tree, carry_avals, out[0])
+        # (in promote_weak_carries's recording, a carry that starts as a Python number may
+        # come back in a dtype it promotes to)
+        expected = relaxed_avals(init_leaves, carry_avals, _flatten(out[0])[0]) if trying else carry_avals
+        carry_leaves = _check_carry(name, init_tree, expected, out[0])
         y_leaves, treedef = tree.flatten(out[1])
         y_tree.append(treedef)
         return carry_leaves + y_leaves
 
     carry_avals = [(tuple(shape_of(c)), dtype_of(c)) for c in init_leaves]
+    x_avals = [(tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves]
+    trying = False
+    scalars: dict = {}
+    trial = None
+    if not eager and any(scalar_kind(c) not in (None, bool) for c in init_leaves):
+        # a Python number takes the dtype the step gives it (0.0 + float32 xs: float32); one
+        # the step keeps a number (a counter) stays weakly typed in the recording
+        trying = True
+        init_leaves, scalars, trial = promote_weak_carries(init_leaves, step, x_avals, name)
+        trying = False
+        init = init_tree.unflatten(init_leaves)
+        carry_avals = [(tuple(shape_of(c)), dtype_of(c)) for c in init_leaves]
     if eager:
         with plain_arrays_explained(name):
             return _python_scan(name, f, init, init_tree, carry_avals, xs_leaves, xs_tree, n, reverse)
-    avals = carry_avals + [(tuple(shape_of(x))[1:], dtype_of(x)) for x in xs_leaves]
-    body, consts = _make_body(step, avals, 0, len(init_leaves), name)
+    if trial is not None:  # the trial recording is the loop's: no carry changed dtype
+        program, consts = trial
+        body = ScanBody(program, len(consts), len(init_leaves), name)
+    else:
+        body, consts = _make_body(step, carry_avals + x_avals, 0, len(init_leaves), name, scalars)
     outs = scan_p.bind(*consts, *init_leaves, *xs_leaves, body=body, length=n,
                        reverse=bool(reverse), unroll=unroll)
     k = len(init_leaves)

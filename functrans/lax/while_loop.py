@@ -44,6 +44,7 @@ from functrans.lax._programs import (
     nonzero_tangents,
     per_example_aval,
     promote_weak_carries,
+    relaxed_avals,
     stage_all,
     stage_body,
     weak_aval,
@@ -102,14 +103,23 @@ def while_loop(cond_fun: Callable[[Any], Any], body_fun: Callable[[Any], Any], i
     weak = [scalar_kind(x) not in (None, bool) for x in leaves]
     if not transforming():
         return _run_python(cond_fun, body_fun, init_val, leaves, treedef, weak)
+    avals = [aval_of(x) for x in leaves]
+    scalars: dict = {}
+    trial = None
     if any(weak):
         # A Python number is weakly typed (0.0 + float32 is float32): it starts in the dtype
-        # body_fun gives that carry, as in JAX
-        leaves = _as_numpy_scalars(promote_weak_carries(
-            leaves, lambda xs: tree.leaves(body_fun(treedef.unflatten(xs))), [], _NAME))
-    avals = [aval_of(x) for x in leaves]
-    cond, cond_consts = stage_body(_flat_cond(cond_fun, treedef), avals, "while_loop cond_fun")
-    body, body_consts = stage_body(_flat_body(body_fun, treedef, avals), avals, "while_loop body_fun")
+        # body_fun gives that carry, as in JAX; one body_fun keeps a number (a counter) stays
+        # weakly typed in the recordings
+        leaves, scalars, trial = promote_weak_carries(
+            leaves, _flat_body(body_fun, treedef, avals, leaves), [], "while_loop body_fun")
+        leaves = _as_numpy_scalars(leaves)
+        avals = [aval_of(x) for x in leaves]
+    cond, cond_consts = stage_body(_flat_cond(cond_fun, treedef), avals, "while_loop cond_fun", scalars)
+    if trial is not None:  # the trial recording is the loop's: no carry changed dtype
+        body, body_consts = Body(trial[0], "while_loop body_fun"), trial[1]
+    else:
+        body, body_consts = stage_body(_flat_body(body_fun, treedef, avals), avals,
+                                       "while_loop body_fun", scalars)
     outs = while_p.bind(*cond_consts, *body_consts, *leaves, cond=cond, body=body,
                         cond_nconsts=len(cond_consts), body_nconsts=len(body_consts))
     return treedef.unflatten(outs)
@@ -134,8 +144,9 @@ def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, 
         _check_predicate(pred)
         if not _host(pred):
             if any(weak):
+                avals = [aval_of(x) for x in leaves]
                 leaves = _as_numpy_scalars(promote_weak_carries(
-                    leaves, lambda xs: tree.leaves(body_fun(treedef.unflatten(xs))), [], _NAME))
+                    leaves, _flat_body(body_fun, treedef, avals, leaves), [], _NAME)[0])
             return treedef.unflatten(leaves)
         val = body_fun(val)
         avals = [aval_of(x) for x in leaves]
@@ -179,9 +190,15 @@ def _flat_cond(cond_fun: Callable, treedef: Any) -> Callable[[list], list]:
     return flat
 
 
-def _flat_body(body_fun: Callable, treedef: Any, avals: Sequence[Aval]) -> Callable[[list], list]:
+def _flat_body(body_fun: Callable, treedef: Any, avals: Sequence[Aval],
+               weak_leaves: Sequence | None = None) -> Callable[[list], list]:
+    """``body_fun`` on flat leaves, its output checked to have the types ``avals``; with
+    ``weak_leaves`` (the initial carry, for ``promote_weak_carries``) a carry that starts as
+    a Python number may come back in a dtype the number promotes to."""
     def flat(leaves: list) -> list:
-        return _check_carry(body_fun(treedef.unflatten(leaves)), avals, treedef)
+        out = body_fun(treedef.unflatten(leaves))
+        expected = avals if weak_leaves is None else relaxed_avals(weak_leaves, avals, tree.leaves(out))
+        return _check_carry(out, expected, treedef)
 
     return flat
 

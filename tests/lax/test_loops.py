@@ -79,6 +79,26 @@ def test_fori_loop_program_size_does_not_grow_with_the_trip_count():
     assert count(10) == count(1000)
 
 
+def test_the_counter_is_a_weakly_typed_int_in_every_mode_as_jax():
+    # i * x with a float32 x is float32 eagerly (a Python int); staged it must be too
+    f = lambda x: lax.fori_loop(0, 3, lambda i, c: c + i * x, fnp.zeros_like(x))
+    x = np.ones(2, np.float32)
+    xb = np.ones((2, 2), np.float32)
+    for got in (f(x), ft.jit(f)(x), ft.vmap(f)(xb)[1], ft.grad(lambda x: f(x).sum())(x),
+                ft.jit(ft.vmap(ft.grad(lambda x: f(x).sum())))(xb)[0]):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, [3.0, 3.0])
+    # traced bounds (a while_loop), and the counter with Python numbers before meeting x
+    g = lambda x, n: lax.fori_loop(0, n, lambda i, c: c + (i // 2 + i * 0.5) * x, fnp.zeros_like(x))
+    assert ft.jit(g)(x, np.int64(3)).dtype == ft.vmap(lambda x: g(x, 3))(xb).dtype == np.float32
+    np.testing.assert_array_equal(ft.jit(g)(x, np.int64(3)), g(x, 3))
+    # an int carry plus i keeps the carry's dtype, as eagerly
+    h = lambda c: lax.fori_loop(0, 3, lambda i, c: c + i, c)
+    for c in (np.int64(5), np.int32(5), np.ones(2, np.uint8)):
+        assert h(c).dtype == ft.jit(h)(c).dtype == c.dtype
+        np.testing.assert_array_equal(ft.jit(h)(c), h(c))
+
+
 def test_fori_loop_bounds_must_be_integers():
     with pytest.raises(TypeError, match="integers"):
         lax.fori_loop(0.0, 3, lambda i, v: v, X)

@@ -226,6 +226,39 @@ def test_a_python_number_carry_takes_the_dtype_the_step_gives_it_as_jax():
     assert lax.fori_loop(0, 3, lambda i, v: v + i, np.float32(0.0)).dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_python_number_carry_records_the_step_once_per_call(dtype):
+    # the recording that finds the carry's dtype is the loop's own (retyped when 0.0 becomes
+    # float32): an eager grad or vmap calls the step once, not twice
+    calls = []
+
+    def step(c, x):
+        calls.append(None)
+        return c + x * x, c
+
+    xs = np.arange(3.0, dtype=dtype)
+    loss = lambda xs: lax.scan(step, 0.0, xs)[1].sum() + lax.scan(step, 0.0, xs)[0]
+    g = ft.grad(loss)(xs)
+    assert len(calls) == 2 and g.dtype == dtype
+    np.testing.assert_allclose(g, 2.0 * xs * np.array([3.0, 2.0, 1.0]))
+    del calls[:]
+    c, ys = ft.vmap(lambda xs: lax.scan(step, 0.0, xs))(xs[None])
+    assert len(calls) == 1 and c.dtype == ys.dtype == dtype
+    np.testing.assert_array_equal(ys[0], [0.0, 0.0, 1.0])
+    del calls[:]
+    # a carry the step also computes with Python numbers (c * 0.5) is recorded again
+    t = ft.jvp(lambda xs: lax.scan(lambda c, x: (c * 0.5 + x, c), 0.0, xs)[0], (xs,), (np.ones(3, dtype),))
+    assert t[0].dtype == t[1].dtype == dtype and float(t[1]) == 1.75
+    # a carry the step keeps a Python float meets a float32 x as one, staged as eagerly
+    h = lambda xs: lax.scan(lambda c, x: (c * 0.5 + 1.0, c * x), 0.0, xs)[1]
+    assert h(xs).dtype == ft.jit(h)(xs).dtype == dtype
+    np.testing.assert_array_equal(ft.jit(h)(xs), h(xs))
+    w = lambda x: lax.while_loop(lambda c: c[0] < 3, lambda c: (c[0] + 1, step(c[1], x)[0]), (0, 0.0))[1]
+    out = ft.vmap(w)(np.ones(2, dtype))
+    assert len(calls) == 1 and out.dtype == dtype
+    np.testing.assert_array_equal(out, [3.0, 3.0])
+
+
 def test_integer_carries_have_no_tangent_and_count():
     def f(x):
         (n, s), ys = lax.scan(lambda c, x: ((c[0] + 1, c[1] + x * c[0]), c[0] * 2), (0, 0.0), x)
