@@ -135,7 +135,7 @@ class StagingTrace(Trace):
                     from_scalars = True
         host_step = False
         if from_scalars and prim in _SCALAR_PROBED:
-            args = _explicit_weak(args)
+            args = _explicit_weak(self, args)
         if from_scalars:
             outs, host_step = _scalar_vars(self, prim, args, params)
         else:
@@ -371,13 +371,14 @@ def _scalar_vars(trace: StagingTrace, prim, args, params) -> tuple:
     return outs, host_step
 
 
-def _explicit_weak(args: tuple) -> tuple:
+def _explicit_weak(trace: StagingTrace, args: tuple) -> tuple:
     """``args`` of an elementwise primitive with each value that stands for a Python scalar
-    and whose origin converts (``origin.convert(x, dtype)``: a loop's weakly typed carry)
-    converted to the dtype NumPy computes in when a Python scalar meets the other, strongly
-    typed operands (a counter ``i`` times a float32 ``x``: float32). The program then says
-    so itself: its replay, and the programs other transformations derive from it, give the
-    recorded dtypes whatever the counter's runtime type."""
+    and whose origin converts (``origin.convert``, the conversion primitive: a loop's weakly
+    typed carry) converted, in ``trace``, to the dtype NumPy computes in when a Python scalar
+    meets the other, strongly typed operands (a counter ``i`` times a float32 ``x``:
+    float32). The program then says so itself: its replay, and the programs other
+    transformations derive from it, give the recorded dtypes whatever the counter's runtime
+    type."""
     infos = [_scalar_info(a) for a in args]
     weak = [i for i, info in enumerate(infos)
             if info is not None and info[0] is not None and hasattr(info[1], "convert")]
@@ -391,7 +392,7 @@ def _explicit_weak(args: tuple) -> tuple:
     args = list(args)
     for i in weak:
         if args[i].dtype != dtype:
-            args[i] = infos[i][1].convert(args[i], dtype)
+            args[i] = StagingTrace.process_primitive(trace, infos[i][1].convert, (args[i],), {"new_dtype": dtype})
     return tuple(args)
 
 

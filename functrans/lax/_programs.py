@@ -111,7 +111,7 @@ class _WeakCarry:
     counter), comes from in a recording of the step: a use that needs its value (a NumPy
     array indexed by a loop counter) notes the carry in ``needed``, which then stays as it
     is; an elementwise primitive where it meets a strongly typed value converts it
-    explicitly to the dtype NumPy computes in (``convert``)."""
+    explicitly to the dtype NumPy computes in (with ``convert``)."""
 
     replayed = False  # (no host_scalar steps, which have no derivative: a float carry has one)
 
@@ -123,9 +123,7 @@ class _WeakCarry:
         self.needed.add(self.position)
         return f"the value of a loop carry that starts as a Python number is needed {use}"
 
-    @staticmethod
-    def convert(x: Any, dtype: Any) -> Any:
-        return convert_element_type_p.bind(x, new_dtype=dtype)
+    convert = convert_element_type_p
 
 
 def promote_weak_carries(leaves: Sequence, step: Callable[[list], Sequence],

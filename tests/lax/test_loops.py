@@ -92,6 +92,11 @@ def test_the_counter_is_a_weakly_typed_int_in_every_mode_as_jax():
     g = lambda x, n: lax.fori_loop(0, n, lambda i, c: c + (i // 2 + i * 0.5) * x, fnp.zeros_like(x))
     assert ft.jit(g)(x, np.int64(3)).dtype == ft.vmap(lambda x: g(x, 3))(xb).dtype == np.float32
     np.testing.assert_array_equal(ft.jit(g)(x, np.int64(3)), g(x, 3))
+    # a checkpointed body sees the counter weakly typed too
+    ck = lambda x: lax.fori_loop(0, 3, ft.checkpoint(lambda i, c: c * x + i), fnp.ones_like(x)).sum()
+    plain = lambda x: lax.fori_loop(0, 3, lambda i, c: c * x + i, fnp.ones_like(x)).sum()
+    assert ft.grad(ck)(x).dtype == np.float32
+    np.testing.assert_allclose(ft.grad(ck)(x), ft.grad(plain)(x), rtol=1e-6)
     # an int carry plus i keeps the carry's dtype, as eagerly
     h = lambda c: lax.fori_loop(0, 3, lambda i, c: c + i, c)
     for c in (np.int64(5), np.int32(5), np.ones(2, np.uint8)):
