@@ -6,8 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
+
+from functrans._abstract import PY_SCALARS
 from functrans.backend import array_module
-from functrans.numpy._util import any_tracer, as_array
+from functrans.core.staging import scalar_kind
+from functrans.numpy._util import any_tracer, as_array, placed_like
+from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.opaque import opaque_call_p
 from functrans.typing import Array, ArrayLike
 
@@ -38,9 +43,32 @@ def _apply(name: str, *xs: ArrayLike) -> Array:
     for a in arrays:
         if a.dtype.kind not in "biu":
             raise _inexact_error(name, a)
+    kinds = [scalar_kind(x) for x in xs]
+    if any(k is not None for k in kinds) and not all(k is not None for k in kinds):
+        arrays = _weak_operands_cast(xs, arrays, kinds)
     if not any_tracer(*arrays):
         return getattr(array_module(arrays[0]), name)(*arrays)
     return opaque_call_p.bind(*arrays, fn=_CALLS[name])
+
+
+def _weak_operands_cast(xs: tuple[ArrayLike, ...], arrays: list[Array],
+                        kinds: list[type | None]) -> list[Array]:
+    """``arrays`` with each Python integer or boolean among the operands (or a ``jit``
+    variable standing for one) in the dtype NumPy 2 and JAX give it beside the arrays: the
+    array's (``int32 << 2`` stays int32), not int64. A Python integer out of that dtype's
+    range raises NumPy's OverflowError."""
+    dtype = np.result_type(*(x if type(x) in PY_SCALARS else k(0) if k is not None else a.dtype
+                             for x, a, k in zip(xs, arrays, kinds)))
+    like = next(a for a, k in zip(arrays, kinds) if k is None)
+    out = []
+    for x, a, k in zip(xs, arrays, kinds):
+        if k is not None and a.dtype != dtype:
+            if type(x) in PY_SCALARS:
+                a = placed_like(np.asarray(x, dtype=dtype), like)  # host-data: a Python number
+            else:
+                a = convert_element_type(a, new_dtype=dtype)
+        out.append(a)
+    return out
 
 
 def bitwise_and(x1: ArrayLike, x2: ArrayLike, /) -> Array:

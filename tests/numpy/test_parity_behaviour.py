@@ -207,3 +207,24 @@ def test_concatenate_and_stack_take_a_dtype_as_numpy_and_jax(name):
         np.testing.assert_array_equal(got, want)
     g = ft.grad(lambda a: fnp.sum(getattr(fnp, name)([a, a], dtype=np.float32)))(parts[0])
     assert g.dtype == np.float64 and g.tolist() == [2.0, 2.0]
+
+
+
+@pytest.mark.parametrize("name", ["left_shift", "right_shift", "bitwise_and", "bitwise_or",
+                                  "bitwise_xor", "gcd", "lcm"])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32])
+def test_bitwise_functions_keep_the_arrays_integer_dtype_beside_a_python_int(name, dtype):
+    x = np.arange(1, 5, dtype=dtype)
+    fn, ref = getattr(fnp, name), getattr(np, name)
+    results = {"eager": fn(x, 2), "eager, number first": fn(3, x), "jit": ft.jit(fn)(x, 2),
+               "vmap": ft.vmap(lambda r: fn(r, 2))(x)}
+    expected = {"eager": ref(x, 2), "eager, number first": ref(3, x), "jit": ref(x, 2),
+                "vmap": ref(x, 2)}
+    for how, got in results.items():
+        assert got.dtype == dtype, how
+        np.testing.assert_array_equal(got, expected[how])
+
+
+def test_a_python_int_out_of_the_arrays_range_raises_as_numpy():
+    with pytest.raises(OverflowError, match="out of bounds for uint8"):
+        fnp.left_shift(np.arange(3, dtype=np.uint8), 300)
