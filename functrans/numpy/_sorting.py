@@ -19,6 +19,7 @@ from functrans.numpy._util import (
     concrete_index,
     flat_or_axis,
     host_values,
+    normalize_axis,
     numbers_beside,
     operand,
     pair_beside,
@@ -36,18 +37,27 @@ SortKind = Literal["quicksort", "mergesort", "heapsort", "stable"]
 
 
 def sort(a: ArrayLike, axis: int | None = -1, kind: SortKind | None = None, order: None = None, *,
-         stable: bool | None = None) -> Array:
+         stable: bool | None = None, descending: bool = False) -> Array:
     """The entries sorted along ``axis`` (the flattened array when it is None). Each
     entry's derivative moves with it; tied entries keep their original order (the sort is
     stable), which decides which of them receives which derivative.
+
+    ``descending=True`` (JAX's and the array API's keyword) sorts from the largest entry
+    down, NaNs first: the ascending result reversed.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp
         >>> fnp.sort(fnp.array([3.0, 1.0, 2.0])).tolist()
         [1.0, 2.0, 3.0]
+        >>> fnp.sort(fnp.array([3.0, 1.0, 2.0]), descending=True).tolist()
+        [3.0, 2.0, 1.0]
         >>> ft.grad(lambda x: fnp.sort(x)[0])(fnp.array([3.0, 1.0, 2.0])).tolist()
         [0.0, 1.0, 0.0]
     """
+    if descending:
+        ascending = as_array(sort(a, axis, kind, order, stable=stable))
+        return _shape.rev(ascending, (len(ascending.shape) - 1 if axis is None
+                                      else normalize_axis(axis, len(ascending.shape)),))
     if type(a) is np.ndarray and stable is None and order is None:  # plain arrays: NumPy itself
         return np.sort(a, axis, kind)  # numpy-only: NumPy arrays only, by the check above
     if order is not None:
@@ -66,21 +76,40 @@ def sort(a: ArrayLike, axis: int | None = -1, kind: SortKind | None = None, orde
 
 
 def argsort(a: ArrayLike, axis: int | None = -1, kind: SortKind | None = None, order: None = None, *,
-            stable: bool | None = None) -> Array:
-    """The indices that sort ``a`` along ``axis``. No derivative. On traced arrays the order
-    of ties is always stable.
+            stable: bool | None = None, descending: bool = False) -> Array:
+    """The indices that sort ``a`` along ``axis``. No derivative. Ties keep their original
+    order (the sort is stable, as JAX's) unless ``stable=False`` or a ``kind`` other than
+    ``"stable"`` lets NumPy order them as it likes; traced arrays always sort stably, so eager
+    and ``jit`` calls agree.
+
+    ``descending=True`` (JAX's and the array API's keyword) orders from the largest entry
+    down, NaNs first, tied entries still in their original order.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.argsort(fnp.array([3.0, 1.0, 2.0])).tolist()
         [1, 2, 0]
+        >>> fnp.argsort(fnp.array([1.0, 3.0, 1.0]), descending=True).tolist()
+        [1, 0, 2]
     """
     if order is not None:
         raise NotImplementedError("functrans.numpy.argsort does not support order= (structured arrays)")
     a = as_array(a)
+    if descending:
+        # Stable from the top: sort the reversed entries ascending, reverse the result, and
+        # count positions from the other end.
+        a, axis = flat_or_axis(a, axis)
+        if len(a.shape) == 0:
+            return argsort(a)
+        n = a.shape[axis]
+        reversed_order = as_array(argsort(_shape.rev(a, (axis,)), axis, kind, stable=stable))
+        return _ew.sub(placed_like(np.asarray(n - 1, reversed_order.dtype), reversed_order),  # host-data: a count
+                       _shape.rev(reversed_order, (axis,)))
     if not any_tracer(a):
         if type(a) is not np.ndarray:  # CuPy's argsort is always stable and takes a, axis, kind
             return array_module(a).argsort(a, axis=axis)
+        if stable is None and kind is None:
+            stable = True  # as a traced array sorts, and as JAX
         # numpy-only: NumPy arrays only, by the check above
         return np.argsort(a, axis=axis, kind=kind, stable=stable)
     a, axis = flat_or_axis(a, axis)

@@ -228,3 +228,29 @@ def test_bitwise_functions_keep_the_arrays_integer_dtype_beside_a_python_int(nam
 def test_a_python_int_out_of_the_arrays_range_raises_as_numpy():
     with pytest.raises(OverflowError, match="out of bounds for uint8"):
         fnp.left_shift(np.arange(3, dtype=np.uint8), 300)
+
+
+def test_argsort_of_ties_is_stable_eagerly_as_under_jit():
+    x = np.random.default_rng(0).integers(0, 3, 600)
+    expected = np.argsort(x, stable=True)
+    np.testing.assert_array_equal(fnp.argsort(x), expected)
+    np.testing.assert_array_equal(ft.jit(fnp.argsort)(x), expected)
+
+
+@pytest.mark.parametrize("axis", [0, -1, None])
+def test_sort_and_argsort_descending_as_jax(axis):
+    x = np.array([[1.0, 3.0, 1.0, np.nan], [2.0, 2.0, 0.0, 2.0]])
+    # JAX's answers: from the top, NaN first, ties in their original order.
+    expected_order = {0: [[1, 0, 0, 0], [0, 1, 1, 1]], -1: [[3, 1, 0, 2], [0, 1, 3, 2]],
+                      None: [3, 1, 4, 5, 7, 0, 2, 6]}[axis]
+    for how in (lambda f: f, ft.jit):
+        order = how(lambda a: fnp.argsort(a, axis=axis, descending=True))(x)
+        np.testing.assert_array_equal(order, expected_order)
+        values = how(lambda a: fnp.sort(a, axis=axis, descending=True))(x)
+        flat = x.ravel() if axis is None else x
+        np.testing.assert_array_equal(values, np.take_along_axis(flat, np.asarray(expected_order),
+                                                                 0 if axis is None else axis))
+    rows = ft.vmap(lambda r: fnp.argsort(r, descending=True))(x)
+    np.testing.assert_array_equal(rows, [[3, 1, 0, 2], [0, 1, 3, 2]])
+    grad = ft.grad(lambda a: fnp.sort(a, descending=True)[0] + 2 * fnp.sort(a, descending=True)[1])
+    np.testing.assert_array_equal(grad(np.array([1.0, 3.0, 2.0])), [0.0, 1.0, 2.0])
