@@ -8,6 +8,8 @@ from typing import Any, Literal, cast
 import numpy as np
 
 from functrans._abstract import dtype_of
+from functrans.backend import device_put
+from functrans.core.trace import Tracer
 from functrans.numpy._creation import asarray
 from functrans.numpy._util import host_values
 from functrans.primitives.conversion import convert_element_type
@@ -163,13 +165,28 @@ def result_type(*arrays_and_dtypes: ArrayLike | DType) -> np.dtype:
                             for a in given))
 
 
-def astype(x: ArrayLike, dtype: DType) -> Array:
-    """``x`` converted to ``dtype``. Converting to an integer or boolean dtype drops the
-    derivative (the result is piecewise constant).
+def astype(x: ArrayLike, dtype: DType, /, *, copy: bool = True, device: str | None = None) -> Array:
+    """``x`` converted to ``dtype``, as ``numpy.astype``. Converting to an integer or boolean
+    dtype drops the derivative (the result is piecewise constant).
+
+    Args:
+        x: The array.
+        dtype: The dtype of the result.
+        copy: As NumPy's: True (the default) always gives a new array, so writing into the
+            result never changes ``x``; False gives ``x`` itself when it already has ``dtype``.
+            Traced arrays are never written into, so the choice only matters eagerly.
+        device: Where the result goes (``"cpu"``, ``"gpu:1"``, as ``functrans.device_put``);
+            None keeps it where ``x`` is.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.astype(fnp.ones(2), fnp.float32).dtype
         dtype('float32')
     """
-    return convert_element_type(asarray(x), new_dtype=dtype)
+    a = asarray(x)
+    out = convert_element_type(a, new_dtype=dtype)
+    if copy and out is a and not isinstance(out, Tracer):
+        out = out.copy()
+    if device is not None:
+        out = device_put(out, device)
+    return out

@@ -254,3 +254,14 @@ def test_sort_and_argsort_descending_as_jax(axis):
     np.testing.assert_array_equal(rows, [[3, 1, 0, 2], [0, 1, 3, 2]])
     grad = ft.grad(lambda a: fnp.sort(a, descending=True)[0] + 2 * fnp.sort(a, descending=True)[1])
     np.testing.assert_array_equal(grad(np.array([1.0, 3.0, 2.0])), [0.0, 1.0, 2.0])
+
+
+def test_astype_copies_by_default_and_takes_the_array_api_keywords():
+    x = np.ones(3, np.float32)
+    y = fnp.astype(x, np.float32)
+    y[0] = 5.0
+    assert x[0] == 1.0  # NumPy's copy=True: the result is a new array
+    assert fnp.astype(x, np.float32, copy=False) is x
+    z = fnp.astype(x, np.float64, device="cpu")
+    assert z.dtype == np.float64 and type(z) is np.ndarray
+    assert ft.grad(lambda a: fnp.astype(a, np.float64, copy=False).sum())(x).tolist() == [1.0] * 3
