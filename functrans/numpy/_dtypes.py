@@ -165,7 +165,7 @@ def result_type(*arrays_and_dtypes: ArrayLike | DType) -> np.dtype:
                             for a in given))
 
 
-def astype(x: ArrayLike, dtype: DType, /, *, copy: bool = True, device: str | None = None) -> Array:
+def astype(x: ArrayLike, dtype: DType, *, copy: bool = True, device: str | None = None) -> Array:
     """``x`` converted to ``dtype``, as ``numpy.astype``. Converting to an integer or boolean
     dtype drops the derivative (the result is piecewise constant).
 
