@@ -16,7 +16,7 @@ from functrans.backend import array_module
 from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer
 from functrans.numpy._ufuncs import binary_ufunc, numpy_number, unary_ufunc
-from functrans.numpy._util import floating, number_beside, operand, pair_beside
+from functrans.numpy._util import floating, number_beside, operand, pair_beside, refuse_out
 from functrans.primitives import elementwise as _ew
 from functrans.primitives.conversion import convert_element_type
 from functrans.primitives.elementwise import (
@@ -595,7 +595,7 @@ def _nan_ignoring(op: Callable[[Array, Array], Array], x1: ArrayLike, x2: ArrayL
     return _ew.select(isnan(x1), x2, out)
 
 
-def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None, *,
+def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None = None, *, out: None = None,
          min: ArrayLike | None = None, max: ArrayLike | None = None) -> Array:
     """Limit the values of ``a`` to ``[a_min, a_max]`` (either may be None). The derivative
     is 1 strictly inside the interval and 0 outside it.
@@ -615,6 +615,7 @@ def clip(a: ArrayLike, a_min: ArrayLike | None = None, a_max: ArrayLike | None =
         >>> fnp.clip(fnp.array([-2.0, 0.5, 3.0]), 0.0, 1.0).tolist()
         [0.0, 0.5, 1.0]
     """
+    refuse_out("clip", out)
     a = operand(a)
     if min is not None:
         if a_min is not None:

@@ -26,6 +26,7 @@ from functrans.numpy._util import (
     normalize_axis,
     number_beside,
     operand,
+    refuse_out,
     route_through_primitives,
     slice_axis,
 )
@@ -54,7 +55,7 @@ def _from_last(a: Array, axis: int) -> Array:
     return _shape.transpose(a, tuple(perm))
 
 
-def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -> Array:
+def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None, *, out: None = None) -> Array:
     """Running sums along ``axis`` (of the flattened array when ``axis`` is None).
 
     Example:
@@ -64,6 +65,7 @@ def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) ->
         >>> ft.grad(lambda x: fnp.cumsum(x)[1])(fnp.ones(3)).tolist()
         [1.0, 1.0, 0.0]
     """
+    refuse_out("cumsum", out)
     if type(a) is _ndarray:
         return np.cumsum(a, axis, dtype)  # numpy-only: NumPy arrays only, by the check above
     a = as_array(a)
@@ -73,7 +75,7 @@ def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) ->
     return _cumsum(a, axis)
 
 
-def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -> Array:
+def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None, *, out: None = None) -> Array:
     """Running products along ``axis`` (of the flattened array when ``axis`` is None).
     The derivative is exact when entries are zero: no division is involved.
 
@@ -84,6 +86,7 @@ def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -
         >>> ft.grad(lambda x: fnp.cumprod(x)[2])(fnp.array([2.0, 0.0, 3.0])).tolist()
         [0.0, 6.0, 0.0]
     """
+    refuse_out("cumprod", out)
     a = as_array(a)
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
@@ -139,7 +142,7 @@ def _pad_initial(out: Array, axis: int, value: float) -> Array:
     return _shape.pad(out, value, config)  # the tangent is padded with zeros
 
 
-def nancumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None) -> Array:
+def nancumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None, *, out: None = None) -> Array:
     """Running sums treating NaN as zero.
 
     Example:
@@ -147,6 +150,7 @@ def nancumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None)
         >>> fnp.nancumsum(fnp.array([1.0, fnp.nan, 2.0])).tolist()
         [1.0, 1.0, 3.0]
     """
+    refuse_out("nancumsum", out)
     return cumsum(nan_filled(a, 0.0), axis, dtype)
 
 

@@ -30,6 +30,7 @@ from functrans.numpy._util import (
     operand,
     plain_module,
     reduction_operand,
+    refuse_out,
 )
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
@@ -42,7 +43,8 @@ from functrans.typing import Array, ArrayLike, DType
 
 
 def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-        keepdims: bool = False, *, initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+        keepdims: bool = False, *, out: None = None,
+        initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Sum of elements over ``axis`` (all axes by default), of the entries where ``where``
     (a boolean mask broadcast against ``a``) is true, plus ``initial``.
 
@@ -53,6 +55,7 @@ def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
         >>> float(fnp.sum(fnp.array([1.0, 2.0, 3.0]), where=fnp.array([True, False, True]), initial=10.0))
         14.0
     """
+    refuse_out("sum", out)
     xp = plain_module(a)
     if xp is not None:
         if initial is None and where is None:
@@ -62,12 +65,13 @@ def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
     a, axes = reduction_operand(a, axis, dtype)
     if where is not None:
         a = _masked(a, where, 0)
-    out = keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
-    return out if initial is None else _ew.add(out, _initial(initial, out))
+    total = keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
+    return total if initial is None else _ew.add(total, _initial(initial, total))
 
 
 def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-         keepdims: bool = False, *, initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+         keepdims: bool = False, *, out: None = None,
+         initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Product of elements over ``axis`` (of the entries where ``where`` is true, times
     ``initial``). Its derivative is exact when entries are zero.
 
@@ -76,6 +80,7 @@ def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
         >>> ft.grad(fnp.prod)(fnp.array([2.0, 0.0, 3.0])).tolist()
         [0.0, 6.0, 0.0]
     """
+    refuse_out("prod", out)
     xp = plain_module(a)
     if xp is not None:
         if initial is None and where is None:
@@ -85,11 +90,11 @@ def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
     a, axes = reduction_operand(a, axis, dtype)
     if where is not None:
         a = _masked(a, where, 1)
-    out = keep_dims(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
-    return out if initial is None else _ew.mul(out, _initial(initial, out))
+    product = keep_dims(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
+    return product if initial is None else _ew.mul(product, _initial(initial, product))
 
 
-def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *, out: None = None,
         initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Largest element over ``axis``; tied maxima share the derivative equally. With
     ``initial``, the largest of it and the elements; ``where`` (a boolean mask broadcast
@@ -100,17 +105,18 @@ def max(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         >>> ft.grad(fnp.max)(fnp.array([1.0, 1.0, 0.0])).tolist()
         [0.5, 0.5, 0.0]
     """
+    refuse_out("max", out)
     xp = plain_module(a)
     if xp is not None:
         if initial is None and where is None:
-            out = _short_axis(np.maximum, a, axis, keepdims)
-            return xp.max(a, axis=axis, keepdims=keepdims) if out is None else out
+            short = _short_axis(np.maximum, a, axis, keepdims)
+            return xp.max(a, axis=axis, keepdims=keepdims) if short is None else short
         if not any_tracer(initial, where):
             return xp.max(a, axis=axis, keepdims=keepdims, **_options(initial, where))
     return _extreme(_red.reduce_max, _ew.max, "maximum", a, axis, keepdims, initial, where)
 
 
-def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *, out: None = None,
         initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Smallest element over ``axis``; tied minima share the derivative equally. With
     ``initial``, the smallest of it and the elements; ``where`` (a boolean mask broadcast
@@ -121,11 +127,12 @@ def min(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         >>> float(fnp.min(fnp.array([3.0, 1.0, 2.0])))
         1.0
     """
+    refuse_out("min", out)
     xp = plain_module(a)
     if xp is not None:
         if initial is None and where is None:
-            out = _short_axis(np.minimum, a, axis, keepdims)
-            return xp.min(a, axis=axis, keepdims=keepdims) if out is None else out
+            short = _short_axis(np.minimum, a, axis, keepdims)
+            return xp.min(a, axis=axis, keepdims=keepdims) if short is None else short
         if not any_tracer(initial, where):
             return xp.min(a, axis=axis, keepdims=keepdims, **_options(initial, where))
     return _extreme(_red.reduce_min, _ew.min, "minimum", a, axis, keepdims, initial, where)
@@ -237,7 +244,7 @@ def argmin(a: ArrayLike, axis: int | None = None, keepdims: bool = False) -> Arr
 # --- truth tests and counts ------------------------------------------------------------------
 
 
-def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *, out: None = None,
         where: ArrayLike | None = None) -> Array:
     """True where every entry over ``axis`` (among those where ``where`` is true) is
     nonzero. No derivative.
@@ -247,6 +254,7 @@ def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         >>> bool(fnp.all(fnp.array([1.0, 2.0])))
         True
     """
+    refuse_out("all", out)
     a = as_array(a)
     if where is None and not any_tracer(a):
         return array_module(a).all(a, axis=axis, keepdims=keepdims)
@@ -256,7 +264,7 @@ def all(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
     return _ew.eq(sum(_ew.eq(a, 0), axis, keepdims=keepdims, where=where), 0)
 
 
-def any(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+def any(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *, out: None = None,
         where: ArrayLike | None = None) -> Array:
     """True where some entry over ``axis`` (among those where ``where`` is true) is
     nonzero. No derivative.
@@ -266,6 +274,7 @@ def any(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = 
         >>> bool(fnp.any(fnp.array([0.0, 2.0])))
         True
     """
+    refuse_out("any", out)
     a = as_array(a)
     if where is None and not any_tracer(a):
         return array_module(a).any(a, axis=axis, keepdims=keepdims)
@@ -295,7 +304,8 @@ def count_nonzero(a: ArrayLike, axis: int | Sequence[int] | None = None, *, keep
 
 
 def nansum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-           keepdims: bool = False, *, initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+           keepdims: bool = False, *, out: None = None,
+           initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Sum treating NaN as zero. NaN entries get a zero derivative.
 
     Example:
@@ -303,11 +313,13 @@ def nansum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
         >>> float(fnp.nansum(fnp.array([1.0, fnp.nan, 2.0])))
         3.0
     """
+    refuse_out("nansum", out)
     return sum(nan_filled(a, 0.0), axis, dtype, keepdims, initial=initial, where=where)
 
 
 def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-            keepdims: bool = False, *, initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
+            keepdims: bool = False, *, out: None = None,
+            initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Product treating NaN as one.
 
     Example:
@@ -315,6 +327,7 @@ def nanprod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType 
         >>> float(fnp.nanprod(fnp.array([2.0, fnp.nan, 3.0])))
         6.0
     """
+    refuse_out("nanprod", out)
     return prod(nan_filled(a, 1.0), axis, dtype, keepdims, initial=initial, where=where)
 
 
@@ -331,7 +344,7 @@ def _nan_extreme(reducer: Callable[..., Array], fill: float, a: ArrayLike, axis:
     return _ew.select(all_nan, np.nan, out)
 
 
-def nanmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+def nanmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *, out: None = None,
            initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Largest entry ignoring NaN (NaN where all entries are NaN, ``initial`` if given).
     ``initial`` and ``where`` are ``max``'s.
@@ -341,10 +354,11 @@ def nanmax(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool
         >>> float(fnp.nanmax(fnp.array([1.0, fnp.nan, 3.0])))
         3.0
     """
+    refuse_out("nanmax", out)
     return _nan_extreme(max, -np.inf, a, axis, keepdims, initial, where)
 
 
-def nanmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *,
+def nanmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool = False, *, out: None = None,
            initial: ArrayLike | None = None, where: ArrayLike | None = None) -> Array:
     """Smallest entry ignoring NaN (NaN where all entries are NaN, ``initial`` if given).
     ``initial`` and ``where`` are ``min``'s.
@@ -354,6 +368,7 @@ def nanmin(a: ArrayLike, axis: int | Sequence[int] | None = None, keepdims: bool
         >>> float(fnp.nanmin(fnp.array([1.0, fnp.nan, 3.0])))
         1.0
     """
+    refuse_out("nanmin", out)
     return _nan_extreme(min, np.inf, a, axis, keepdims, initial, where)
 
 

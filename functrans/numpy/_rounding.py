@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from functrans.numpy._ufuncs import unary_ufunc
-from functrans.numpy._util import operand
+from functrans.numpy._util import operand, refuse_out
 from functrans.primitives.elementwise import ceil_p, floor_p, rint_p, round_, trunc_p
 from functrans.typing import Array, ArrayLike
 
@@ -79,7 +79,7 @@ def trunc(x: ArrayLike, /) -> Array:
     """
 
 
-def round(a: ArrayLike, decimals: int = 0) -> Array:
+def round(a: ArrayLike, decimals: int = 0, *, out: None = None) -> Array:
     """Round to ``decimals`` decimal places (halves to even). Zero derivative.
     ``around`` is the same function.
 
@@ -95,4 +95,5 @@ def round(a: ArrayLike, decimals: int = 0) -> Array:
         >>> fnp.round(fnp.array([1.25, 2.5]), 1).tolist()
         [1.2, 2.5]
     """
+    refuse_out("round", out)
     return round_(operand(a), decimals)

@@ -33,6 +33,7 @@ from functrans.numpy._util import (
     placed_like,
     plain_module,
     reduction_operand,
+    refuse_out,
 )
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import reduction as _red
@@ -52,7 +53,7 @@ def _count(shape: Shape, axes: Sequence[int]) -> int:
 
 
 def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-         keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+         keepdims: bool = False, *, out: None = None, where: ArrayLike | None = None) -> Array:
     """Arithmetic mean over ``axis``, of the entries where ``where`` (a boolean mask broadcast
     against ``a``) is true. Integers are averaged in float64, as in NumPy.
 
@@ -63,6 +64,7 @@ def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
         >>> float(fnp.mean(fnp.array([1.0, 2.0, 9.0]), where=fnp.array([True, True, False])))
         1.5
     """
+    refuse_out("mean", out)
     xp = plain_module(a)
     if xp is not None:
         if where is None:
@@ -89,7 +91,8 @@ def _masked_count(a: Array, axes: tuple[int, ...], where: ArrayLike, keepdims: b
 
 
 def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
-        keepdims: bool = False, *, where: ArrayLike | None = None, correction: float | None = None) -> Array:
+        keepdims: bool = False, *, out: None = None,
+        where: ArrayLike | None = None, correction: float | None = None) -> Array:
     """Variance over ``axis``, ``sum((a - mean)**2) / (n - ddof)``, of the entries where
     ``where`` (a boolean mask broadcast against ``a``) is true. ``correction`` is NumPy 2's
     and JAX's other name for ``ddof``.
@@ -99,6 +102,7 @@ def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
         >>> float(fnp.var(fnp.array([1.0, 3.0])))
         1.0
     """
+    refuse_out("var", out)
     ddof = _ddof(ddof, correction)
     xp = plain_module(a)
     if xp is not None:
@@ -121,7 +125,8 @@ def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
 
 
 def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
-        keepdims: bool = False, *, where: ArrayLike | None = None, correction: float | None = None) -> Array:
+        keepdims: bool = False, *, out: None = None,
+        where: ArrayLike | None = None, correction: float | None = None) -> Array:
     """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof, where=where))``;
     ``correction`` is another name for ``ddof``.
 
@@ -130,6 +135,7 @@ def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
         >>> float(fnp.std(fnp.array([1.0, 3.0])))
         1.0
     """
+    refuse_out("std", out)
     ddof = _ddof(ddof, correction)
     xp = plain_module(a)
     if xp is not None:
@@ -170,7 +176,7 @@ def _sqrt_of_variance_jvp(primals: tuple[Array, ...], tangents: tuple[Array, ...
 
 
 def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None,
-            keepdims: bool = False, *, where: ArrayLike | None = None) -> Array:
+            keepdims: bool = False, *, out: None = None, where: ArrayLike | None = None) -> Array:
     """Mean of the entries that are not NaN (NaN where all are), among those where ``where``
     (a boolean mask broadcast against ``a``) is true.
 
@@ -179,6 +185,7 @@ def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType 
         >>> float(fnp.nanmean(fnp.array([1.0, fnp.nan, 3.0])))
         2.0
     """
+    refuse_out("nanmean", out)
     a = inexact(a)
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
@@ -188,7 +195,8 @@ def nanmean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType 
 
 
 def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
-           keepdims: bool = False, *, where: ArrayLike | None = None, correction: float | None = None) -> Array:
+           keepdims: bool = False, *, out: None = None,
+           where: ArrayLike | None = None, correction: float | None = None) -> Array:
     """Variance of the entries that are not NaN (among those where ``where`` is true).
     ``correction`` is NumPy 2's other name for ``ddof``.
 
@@ -197,6 +205,7 @@ def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
         >>> float(fnp.nanvar(fnp.array([1.0, fnp.nan, 3.0])))
         1.0
     """
+    refuse_out("nanvar", out)
     a = inexact(a)
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
@@ -215,7 +224,8 @@ def nanvar(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
 
 
 def nanstd(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
-           keepdims: bool = False, *, where: ArrayLike | None = None, correction: float | None = None) -> Array:
+           keepdims: bool = False, *, out: None = None,
+           where: ArrayLike | None = None, correction: float | None = None) -> Array:
     """Standard deviation of the entries that are not NaN (among those where ``where`` is
     true). ``correction`` is NumPy 2's other name for ``ddof``.
 
@@ -224,6 +234,7 @@ def nanstd(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType |
         >>> float(fnp.nanstd(fnp.array([1.0, fnp.nan, 3.0])))
         1.0
     """
+    refuse_out("nanstd", out)
     return _sqrt_of_variance(nanvar(a, axis, dtype, ddof, keepdims, where=where, correction=correction))
 
 

@@ -18,7 +18,14 @@ from functrans._abstract import PY_SCALARS
 from functrans.core.ir import Var
 from functrans.core.primitive import Primitive
 from functrans.core.staging import scalar_kind
-from functrans.numpy._util import PASS_THROUGH, PLAIN_TYPES, number_beside, operand, route_through_primitives
+from functrans.numpy._util import (
+    PASS_THROUGH,
+    PLAIN_TYPES,
+    number_beside,
+    operand,
+    refuse_out,
+    route_through_primitives,
+)
 from functrans.primitives.conversion import convert_element_type_p
 from functrans.typing import Array, ArrayLike
 
@@ -74,7 +81,9 @@ def unary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
     def make(spec: _Spec) -> _Spec:
         _check_arity(spec, 1)
 
-        def fn(x: ArrayLike, /) -> Array:
+        def fn(x: ArrayLike, /, *, out: None = None) -> Array:
+            if out is not None:
+                refuse_out(spec.__name__, out)
             if type(x) is _ndarray:
                 return ufunc(x)
             return bind(x if type(x) in PASS_THROUGH else operand(x))
@@ -103,7 +112,9 @@ def binary_ufunc(prim: Primitive, ufunc: np.ufunc) -> Callable[[_Spec], _Spec]:
     def make(spec: _Spec) -> _Spec:
         _check_arity(spec, 2)
 
-        def fn(x1: ArrayLike, x2: ArrayLike, /) -> Array:
+        def fn(x1: ArrayLike, x2: ArrayLike, /, *, out: None = None) -> Array:
+            if out is not None:
+                refuse_out(spec.__name__, out)
             t1, t2 = type(x1), type(x2)
             if (t1 is _ndarray and t2 in _PLAIN) or (t2 is _ndarray and t1 in _PLAIN):
                 return ufunc(x1, x2)

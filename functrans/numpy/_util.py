@@ -77,6 +77,20 @@ route_through_primitives(globals())
 # --- operands ---------------------------------------------------------------------------------------
 
 
+def refuse_out(name: str, out: object) -> None:
+    """Raise, naming the fix, when NumPy code passes ``out=`` to ``fnp.<name>``: functrans
+    functions (as JAX's) return a new array and write into none.
+
+    Example:
+        >>> refuse_out("sum", None)  # no out=: nothing to say
+    """
+    if out is not None:
+        raise NotImplementedError(
+            f"fnp.{name} does not take out=: functrans functions return a new array (as JAX's "
+            f"do) and write into none. Use the result, y = fnp.{name}(...), or to fill a NumPy "
+            f"array you own, out[...] = fnp.{name}(...)")
+
+
 def operand(x: ArrayLike) -> Array:
     """``x`` as functrans.numpy computes with it: arrays, tracers and Python scalars pass
     through; sequences become arrays.

@@ -265,3 +265,20 @@ def test_astype_copies_by_default_and_takes_the_array_api_keywords():
     z = fnp.astype(x, np.float64, device="cpu")
     assert z.dtype == np.float64 and type(z) is np.ndarray
     assert ft.grad(lambda a: fnp.astype(a, np.float64, copy=False).sum())(x).tolist() == [1.0] * 3
+
+
+@pytest.mark.parametrize("name, args", [
+    ("add", (np.ones(3), 1.0)), ("multiply", (np.ones(3), np.ones(3))), ("exp", (np.ones(3),)),
+    ("sqrt", (np.ones(3),)), ("sum", (np.ones(3),)), ("prod", (np.ones(3),)), ("max", (np.ones(3),)),
+    ("min", (np.ones(3),)), ("all", (np.ones(3),)), ("any", (np.ones(3),)), ("nansum", (np.ones(3),)),
+    ("nanmax", (np.ones(3),)), ("mean", (np.ones(3),)), ("var", (np.ones(3),)), ("std", (np.ones(3),)),
+    ("nanmean", (np.ones(3),)), ("cumsum", (np.ones(3),)), ("cumprod", (np.ones(3),)),
+    ("clip", (np.ones(3), 0.0, 0.5)), ("round", (np.ones(3),)),
+])
+def test_out_is_refused_with_the_way_to_use_the_result(name, args):
+    target = np.zeros(3)
+    with pytest.raises(NotImplementedError, match=rf"fnp\.{name} does not take out=.*out\[\.\.\.\] = fnp\.{name}"):
+        getattr(fnp, name)(*args, out=target)
+    assert not target.any()
+    with pytest.raises(NotImplementedError, match="does not take out="):
+        ft.jit(lambda x: getattr(fnp, name)(x, *args[1:], out=target))(args[0])
