@@ -20,6 +20,7 @@ from functrans.numpy._util import (
     any_tracer,
     as_array,
     flat_or_axis,
+    in_dtype,
     inexact,
     nan_filled,
     normalize_axes,
@@ -72,7 +73,7 @@ def cumsum(a: ArrayLike, axis: int | None = None, dtype: DType | None = None, *,
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
     a, axis = flat_or_axis(a, axis)
-    return _cumsum(a, axis)
+    return in_dtype(_cumsum(a, axis), dtype)
 
 
 def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None, *, out: None = None) -> Array:
@@ -91,11 +92,11 @@ def cumprod(a: ArrayLike, axis: int | None = None, dtype: DType | None = None, *
     if dtype is not None:
         a = convert_element_type(a, new_dtype=dtype)
     if not any_tracer(a):
-        return array_module(a).cumprod(a, axis=axis)
+        return array_module(a).cumprod(a, axis=axis, dtype=dtype)
     a, axis = flat_or_axis(a, axis)
     if a.dtype.kind in "biu":
         a = convert_element_type(a, new_dtype=_red.sum_dtype(a.dtype))
-    return _from_last(_red.cumprod_last(_to_last(a, axis)), axis)
+    return in_dtype(_from_last(_red.cumprod_last(_to_last(a, axis)), axis), dtype)
 
 
 def cumulative_sum(x: ArrayLike, /, *, axis: int | None = None, dtype: DType | None = None,

@@ -22,6 +22,7 @@ from functrans.numpy._indexing import where as _where
 from functrans.numpy._util import (
     any_tracer,
     as_array,
+    in_dtype,
     inexact,
     keep_dims,
     nan_filled,
@@ -66,6 +67,7 @@ def sum(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
     if where is not None:
         a = _masked(a, where, 0)
     total = keep_dims(_red.reduce_sum(a, axes), a.shape, axes, keepdims)
+    total = in_dtype(total, dtype)
     return total if initial is None else _ew.add(total, _initial(initial, total))
 
 
@@ -91,6 +93,7 @@ def prod(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
     if where is not None:
         a = _masked(a, where, 1)
     product = keep_dims(_red.reduce_prod(a, axes), a.shape, axes, keepdims)
+    product = in_dtype(product, dtype)
     return product if initial is None else _ew.mul(product, _initial(initial, product))
 
 

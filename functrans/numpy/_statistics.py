@@ -25,6 +25,7 @@ from functrans.numpy._util import (
     any_tracer,
     as_array,
     host_values,
+    in_dtype,
     inexact,
     keep_dims,
     normalize_axes,
@@ -76,9 +77,9 @@ def mean(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | N
         a = convert_element_type(a, new_dtype=np.float64)
     if where is not None:
         total = sum(a, axes, keepdims=keepdims, where=where)
-        return _ew.div(total, _masked_count(a, axes, where, keepdims))
+        return in_dtype(_ew.div(total, _masked_count(a, axes, where, keepdims)), dtype)
     total = _red.reduce_sum(a, axes)
-    return keep_dims(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims)
+    return in_dtype(keep_dims(_ew.div(total, _count(a.shape, axes)), a.shape, axes, keepdims), dtype)
 
 
 

@@ -368,6 +368,20 @@ def reduction_operand(a: ArrayLike, axis: int | Sequence[int] | None,
     return a, normalize_axes(axis, len(a.shape))
 
 
+def in_dtype(result: Array, dtype: DType | None) -> Array:
+    """A reduction's ``result`` in the ``dtype`` the caller asked for: its primitive may
+    accumulate small integers in 64 bits, and the cast back gives the value NumPy's
+    accumulation in ``dtype`` wraps to (sums and products are exact modulo ``2**bits``).
+
+    Example:
+        >>> in_dtype(np.array(300), np.int8)
+        array(44, dtype=int8)
+    """
+    if dtype is None or dtype_of(result) == np.dtype(dtype):
+        return result
+    return convert_element_type(result, new_dtype=dtype)
+
+
 def keep_dims(result: Array, x_shape: Shape, axes: Sequence[int], keepdims: bool) -> Array:
     """A reduction's ``result`` with the reduced ``axes`` of ``x_shape`` put back as size 1
     when ``keepdims``.

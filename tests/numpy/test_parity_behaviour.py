@@ -282,3 +282,22 @@ def test_out_is_refused_with_the_way_to_use_the_result(name, args):
     assert not target.any()
     with pytest.raises(NotImplementedError, match="does not take out="):
         ft.jit(lambda x: getattr(fnp, name)(x, *args[1:], out=target))(args[0])
+
+
+@pytest.mark.parametrize("name", ["sum", "prod", "nansum", "cumsum", "cumprod", "trace", "mean"])
+@pytest.mark.parametrize("dtype", [np.int8, np.uint16])
+def test_a_requested_integer_dtype_is_the_results_dtype_traced_as_eagerly(name, dtype):
+    x = np.arange(1, 5, dtype=np.int32).reshape(2, 2) * 100  # overflows int8: NumPy's wrapped value
+    expected = getattr(np, name)(x, dtype=dtype)
+    fn = getattr(fnp, name)
+    for how, got in (("eager", fn(x, dtype=dtype)), ("jit", ft.jit(lambda a: fn(a, dtype=dtype))(x)),
+                     ("vmap", ft.vmap(lambda a: fn(a, dtype=dtype))(x[None])[0])):
+        assert got.dtype == expected.dtype, how
+        np.testing.assert_array_equal(got, expected, err_msg=how)
+
+
+def test_cumulative_sum_in_a_narrow_integer_dtype_wraps_as_numpy():
+    x = np.array([100, 100, 100], np.int32)
+    got = ft.jit(lambda a: fnp.cumulative_sum(a, dtype=np.int8, include_initial=True))(x)
+    assert got.dtype == np.int8
+    np.testing.assert_array_equal(got, np.cumulative_sum(x, dtype=np.int8, include_initial=True))
