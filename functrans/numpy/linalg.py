@@ -914,11 +914,18 @@ def diagonal(x: ArrayLike, /, *, offset: int = 0) -> Array:
 
 
 def cross(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
-    """Cross product of 3-vectors along ``axis``.
+    """Cross product of 3-vectors along ``axis``. Unlike ``fnp.cross``, 2-vectors are
+    refused, as NumPy 2 and JAX refuse them here.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.linalg.cross(fnp.array([1.0, 0.0, 0.0]), fnp.array([0.0, 1.0, 0.0])).tolist()
         [0.0, 0.0, 1.0]
     """
+    x1, x2 = as_array(x1), as_array(x2)
+    sizes = [x.shape[normalize_axis(axis, len(x.shape))] if len(x.shape) else 0 for x in (x1, x2)]
+    if sizes != [3, 3]:
+        raise ValueError(f"fnp.linalg.cross takes (arrays of) 3-vectors along axis {axis}, got sizes "
+                         f"{sizes[0]} and {sizes[1]}; for 2-vectors (the z component of their cross "
+                         "product) use fnp.cross")
     return _cross(x1, x2, axis=axis)

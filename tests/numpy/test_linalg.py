@@ -422,3 +422,12 @@ def test_lstsq_takes_jax_numpy_resid():
     np.testing.assert_allclose(grad, ft.grad(lambda m: fnp.linalg.lstsq(m, b)[1].sum())(a), rtol=1e-12)
     with pytest.raises(ft.errors.TracerConversionError, match="numpy_resid=False"):
         ft.jit(lambda m: fnp.linalg.lstsq(m, b, numpy_resid=True)[1])(a)
+
+
+def test_linalg_cross_refuses_2_vectors_as_numpy_2_and_jax():
+    with pytest.raises(ValueError, match="3-vectors.*sizes 2 and 2.*fnp.cross"):
+        fnp.linalg.cross(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    with pytest.raises(ValueError, match="3-vectors"):
+        ft.jit(fnp.linalg.cross)(np.ones((3, 2)), np.ones((3, 2)))
+    np.testing.assert_allclose(fnp.linalg.cross(np.eye(3), np.ones(3), axis=-1),
+                               np.linalg.cross(np.eye(3), np.ones(3)))
