@@ -60,45 +60,54 @@ def _values(a: Array, name: str) -> np.ndarray:
     return host_values(a)
 
 
-def unique_values(x: ArrayLike) -> Array:
+def unique_values(x: ArrayLike, /, *, size: int | None = None, fill_value: ArrayLike | None = None) -> Array:
     """The unique entries of the flattened ``x``, sorted (the array API's ``unique_values``).
-    Each value carries the derivative of its first occurrence.
+    Each value carries the derivative of its first occurrence. ``size`` and ``fill_value``
+    are ``unique``'s, as in JAX: under ``jit`` and ``vmap``, the first ``size`` values, padded.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.unique_values(fnp.array([3.0, 1.0, 3.0])).tolist()
         [1.0, 3.0]
+        >>> fnp.unique_values(fnp.array([3.0, 1.0, 3.0]), size=3, fill_value=0.0).tolist()
+        [1.0, 3.0, 0.0]
     """
-    return unique(x, equal_nan=False)
+    return unique(x, equal_nan=False, size=size, fill_value=fill_value)
 
 
-def unique_counts(x: ArrayLike) -> UniqueCountsResult:
-    """The unique entries of the flattened ``x`` and how often each occurs.
+def unique_counts(x: ArrayLike, /, *, size: int | None = None,
+                  fill_value: ArrayLike | None = None) -> UniqueCountsResult:
+    """The unique entries of the flattened ``x`` and how often each occurs. ``size`` and
+    ``fill_value`` are ``unique``'s (padding counts are 0), as in JAX.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.unique_counts(fnp.array([3.0, 1.0, 3.0])).counts.tolist()
         [1, 2]
     """
-    return UniqueCountsResult(*unique(x, return_counts=True, equal_nan=False))
+    return UniqueCountsResult(*unique(x, return_counts=True, equal_nan=False, size=size, fill_value=fill_value))
 
 
-def unique_inverse(x: ArrayLike) -> UniqueInverseResult:
+def unique_inverse(x: ArrayLike, /, *, size: int | None = None,
+                   fill_value: ArrayLike | None = None) -> UniqueInverseResult:
     """The unique entries of the flattened ``x`` and, for each entry of ``x``, the position
-    of its value among them (an array of ``x``'s shape).
+    of its value among them (an array of ``x``'s shape). ``size`` and ``fill_value`` are
+    ``unique``'s, as in JAX.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.unique_inverse(fnp.array([3.0, 1.0, 3.0])).inverse_indices.tolist()
         [1, 0, 1]
     """
-    values, inverse = unique(x, return_inverse=True, equal_nan=False)
+    values, inverse = unique(x, return_inverse=True, equal_nan=False, size=size, fill_value=fill_value)
     return UniqueInverseResult(values, inverse)
 
 
-def unique_all(x: ArrayLike) -> UniqueAllResult:
+def unique_all(x: ArrayLike, /, *, size: int | None = None,
+               fill_value: ArrayLike | None = None) -> UniqueAllResult:
     """The unique entries of the flattened ``x`` with their first indices, the inverse
-    indices (of ``x``'s shape) and the counts.
+    indices (of ``x``'s shape) and the counts. ``size`` and ``fill_value`` are ``unique``'s,
+    as in JAX.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -106,7 +115,7 @@ def unique_all(x: ArrayLike) -> UniqueAllResult:
         [1, 0]
     """
     return UniqueAllResult(*unique(x, return_index=True, return_inverse=True, return_counts=True,
-                                   equal_nan=False))
+                                   equal_nan=False, size=size, fill_value=fill_value))
 
 
 def union1d(ar1: ArrayLike, ar2: ArrayLike, *, size: int | None = None,

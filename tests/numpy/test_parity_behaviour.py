@@ -301,3 +301,19 @@ def test_cumulative_sum_in_a_narrow_integer_dtype_wraps_as_numpy():
     got = ft.jit(lambda a: fnp.cumulative_sum(a, dtype=np.int8, include_initial=True))(x)
     assert got.dtype == np.int8
     np.testing.assert_array_equal(got, np.cumulative_sum(x, dtype=np.int8, include_initial=True))
+
+
+def test_array_api_unique_functions_take_size_and_fill_value_under_jit_as_jax():
+    x = np.array([[3, 1], [3, 5]])
+    values = ft.jit(lambda a: fnp.unique_values(a, size=4, fill_value=-1))(x)
+    np.testing.assert_array_equal(values, [1, 3, 5, -1])
+    counts = ft.jit(lambda a: fnp.unique_counts(a, size=4))(x)
+    np.testing.assert_array_equal(counts.values, [1, 3, 5, 1])  # JAX's padding: the smallest value
+    np.testing.assert_array_equal(counts.counts, [1, 2, 1, 0])
+    inverse = ft.jit(lambda a: fnp.unique_inverse(a, size=4))(x).inverse_indices
+    np.testing.assert_array_equal(inverse, [[1, 0], [1, 2]])
+    everything = ft.jit(lambda a: fnp.unique_all(a, size=2))(x)
+    np.testing.assert_array_equal(everything.indices, [1, 0])
+    np.testing.assert_array_equal(everything.counts, [1, 2])
+    np.testing.assert_array_equal(ft.vmap(lambda r: fnp.unique_values(r, size=2, fill_value=0))(x),
+                                  [[1, 3], [3, 5]])
