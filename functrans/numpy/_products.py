@@ -28,6 +28,7 @@ from functrans.numpy._util import (
     numbers_beside,
     pair_beside,
     placed_like,
+    refuse_out,
     route_through_primitives,
     slice_axis,
 )
@@ -45,7 +46,8 @@ _dot_general_bind = dot_general_p.bind
 # --- matrix and vector products ------------------------------------------------------------------
 
 
-def matmul(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | None = None) -> Array:
+def matmul(a: ArrayLike, b: ArrayLike, /, *, out: None = None,
+           precision: Precision | str | tuple | None = None) -> Array:
     """Matrix product with NumPy's rules: 1-D operands are promoted to matrices and the
     added dimension removed afterwards; leading dimensions are batch dimensions and broadcast.
     ``precision`` (JAX's) is checked and changes nothing: NumPy computes in the operands'
@@ -56,6 +58,7 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple 
         >>> fnp.matmul(fnp.ones((2, 3)), fnp.ones((3, 4))).shape
         (2, 4)
     """
+    refuse_out("matmul", out)
     if precision is not None:
         canonicalize_precision(precision)
     ta, tb = type(a), type(b)
@@ -96,7 +99,8 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple 
     return dot_general(a, b, (((nb + 1,), (nb,)), (dims, dims)))
 
 
-def dot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | None = None) -> Array:
+def dot(a: ArrayLike, b: ArrayLike, /, *, out: None = None,
+        precision: Precision | str | tuple | None = None) -> Array:
     """``numpy.dot``: scalars multiply; otherwise the last axis of ``a`` is contracted with
     the second-to-last of ``b`` (its only axis if ``b`` is 1-D). ``precision`` (JAX's) is
     checked and changes nothing: NumPy computes in the operands' dtype.
@@ -106,6 +110,7 @@ def dot(a: ArrayLike, b: ArrayLike, /, *, precision: Precision | str | tuple | N
         >>> float(fnp.dot(fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0]), precision="highest"))
         11.0
     """
+    refuse_out("dot", out)
     if precision is not None:
         canonicalize_precision(precision)
     a, b = pair_beside(a, b)  # a number beside a device array
@@ -436,8 +441,8 @@ def _contract_all(operands: Sequence[Array], specs: Sequence[str], output: str) 
     return _shape.transpose(op, tuple(spec.index(c) for c in output))
 
 
-def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | str = False,
-           precision: Precision | str | tuple | None = None) -> Array:
+def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, out: None = None,
+           optimize: bool | str = False, precision: Precision | str | tuple | None = None) -> Array:
     """Einstein summation, as ``numpy.einsum``: ``einsum('ij,jk->ik', a, b)``, or the sublist
     form ``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (integers in [0, 52) and ``Ellipsis``).
     Dimensions of size 1 broadcast against the other operands' sizes of their label, and the
@@ -454,6 +459,7 @@ def einsum(subscripts: str | ArrayLike, *operands: ArrayLike, optimize: bool | s
         >>> fnp.einsum(fnp.ones((2, 3)), [0, 1], fnp.ones(3), [1]).tolist()
         [3.0, 3.0]
     """
+    refuse_out("einsum", out)
     if precision is not None:
         canonicalize_precision(precision)
     args: Sequence[ArrayLike] = operands

@@ -274,6 +274,7 @@ def test_astype_copies_by_default_and_takes_the_array_api_keywords():
     ("nanmax", (np.ones(3),)), ("mean", (np.ones(3),)), ("var", (np.ones(3),)), ("std", (np.ones(3),)),
     ("nanmean", (np.ones(3),)), ("cumsum", (np.ones(3),)), ("cumprod", (np.ones(3),)),
     ("clip", (np.ones(3), 0.0, 0.5)), ("round", (np.ones(3),)),
+    ("matmul", (np.ones((3, 3)), np.ones(3))), ("dot", (np.ones((3, 3)), np.ones(3))),
 ])
 def test_out_is_refused_with_the_way_to_use_the_result(name, args):
     target = np.zeros(3)
@@ -317,3 +318,10 @@ def test_array_api_unique_functions_take_size_and_fill_value_under_jit_as_jax():
     np.testing.assert_array_equal(everything.counts, [1, 2])
     np.testing.assert_array_equal(ft.vmap(lambda r: fnp.unique_values(r, size=2, fill_value=0))(x),
                                   [[1, 3], [3, 5]])
+
+
+def test_einsum_refuses_out_with_the_way_to_use_the_result():
+    target = np.zeros(3)
+    with pytest.raises(NotImplementedError, match=r"fnp\.einsum does not take out="):
+        fnp.einsum("ij,j->i", np.ones((3, 3)), np.ones(3), out=target)
+    assert not target.any()
