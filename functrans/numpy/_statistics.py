@@ -92,31 +92,36 @@ def _masked_count(a: Array, axes: tuple[int, ...], where: ArrayLike, keepdims: b
 
 
 def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
-        keepdims: bool = False, *, out: None = None,
-        where: ArrayLike | None = None, correction: float | None = None) -> Array:
+        keepdims: bool = False, *, out: None = None, where: ArrayLike | None = None,
+        mean: ArrayLike | None = None, correction: float | None = None) -> Array:
     """Variance over ``axis``, ``sum((a - mean)**2) / (n - ddof)``, of the entries where
     ``where`` (a boolean mask broadcast against ``a``) is true. ``correction`` is NumPy 2's
-    and JAX's other name for ``ddof``.
+    and JAX's other name for ``ddof``; ``mean`` (NumPy 2's and JAX's), if given, is used
+    instead of computing it, shaped as with ``keepdims=True`` (and differentiated as given).
 
     Example:
         >>> import functrans.numpy as fnp
         >>> float(fnp.var(fnp.array([1.0, 3.0])))
         1.0
+        >>> float(fnp.var(fnp.array([1.0, 3.0]), mean=fnp.array([1.0])))  # ((1-1)**2 + (3-1)**2) / 2
+        2.0
     """
     refuse_out("var", out)
     ddof = _ddof(ddof, correction)
     xp = plain_module(a)
-    if xp is not None:
+    if xp is not None and (mean is None or plain_module(mean) is xp):
+        extra = {} if mean is None else {"mean": mean}
         if where is None:
-            return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+            return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, **extra)
         if not any_tracer(where):
-            return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where)
+            return xp.var(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where,
+                          **extra)
     a, axes = reduction_operand(a, axis, dtype)
     if a.dtype.kind not in "fc":
         a = convert_element_type(a, new_dtype=np.float64)
     if where is not None:
-        return _masked_var(a, axes, ddof, keepdims, where)
-    centered = _ew.sub(a, mean(a, axes, keepdims=True))
+        return _masked_var(a, axes, ddof, keepdims, where, mean)
+    centered = _ew.sub(a, _mean_of(a, axes, mean))
     if a.dtype.kind == "c":
         squares = _ew.real(_ew.mul(centered, _ew.conj(centered)))
     else:
@@ -126,10 +131,10 @@ def var(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
 
 
 def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | None = None, ddof: float = 0,
-        keepdims: bool = False, *, out: None = None,
-        where: ArrayLike | None = None, correction: float | None = None) -> Array:
-    """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof, where=where))``;
-    ``correction`` is another name for ``ddof``.
+        keepdims: bool = False, *, out: None = None, where: ArrayLike | None = None,
+        mean: ArrayLike | None = None, correction: float | None = None) -> Array:
+    """Standard deviation over ``axis``: ``sqrt(var(a, axis, ddof=ddof, where=where,
+    mean=mean))``; ``correction`` is another name for ``ddof``.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -139,19 +144,40 @@ def std(a: ArrayLike, axis: int | Sequence[int] | None = None, dtype: DType | No
     refuse_out("std", out)
     ddof = _ddof(ddof, correction)
     xp = plain_module(a)
-    if xp is not None:
+    if xp is not None and (mean is None or plain_module(mean) is xp):
+        extra = {} if mean is None else {"mean": mean}
         if where is None:
-            return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+            return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, **extra)
         if not any_tracer(where):
-            return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where)
-    return _sqrt_of_variance(var(a, axis, dtype, ddof, keepdims, where=where))
+            return xp.std(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims, where=where,
+                          **extra)
+    return _sqrt_of_variance(var(a, axis, dtype, ddof, keepdims, where=where, mean=mean))
 
 
-def _masked_var(a: Array, axes: tuple[int, ...], ddof: float, keepdims: bool, where: ArrayLike) -> Array:
+def _mean_of(a: Array, axes: tuple[int, ...], given: ArrayLike | None,
+             where: ArrayLike | None = None) -> Array:
+    """The mean ``var`` centres on: the caller's (checked to broadcast as with keepdims) or
+    the computed one."""
+    if given is None:
+        return mean(a, axes, keepdims=True, where=where)
+    kept = tuple(1 if d in axes else n for d, n in enumerate(a.shape))
+    given = as_array(given)
+    if not _broadcasts(tuple(given.shape), kept):
+        raise ValueError(f"var/std: mean must have the shape of the mean with keepdims=True, "
+                         f"{kept} (or broadcast to it), got {tuple(given.shape)}")
+    return given
+
+
+def _broadcasts(src: tuple[int, ...], dst: tuple[int, ...]) -> bool:
+    return len(src) <= len(dst) and all(s in (1, d) for s, d in zip(reversed(src), reversed(dst)))
+
+
+def _masked_var(a: Array, axes: tuple[int, ...], ddof: float, keepdims: bool, where: ArrayLike,
+                given_mean: ArrayLike | None = None) -> Array:
     # The deviations outside the mask are zeroed before they are squared: there an entry may
     # be inf or nan, and a zero cotangent times it would be nan.
     where = boolean_mask(where)
-    centered = _ew.select(where, _ew.sub(a, mean(a, axes, keepdims=True, where=where)), 0.0)
+    centered = _ew.select(where, _ew.sub(a, _mean_of(a, axes, given_mean, where)), 0.0)
     if a.dtype.kind == "c":
         squares = _ew.real(_ew.mul(centered, _ew.conj(centered)))
     else:

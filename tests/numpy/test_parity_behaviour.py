@@ -12,6 +12,7 @@ import pytest
 import functrans as ft
 import functrans.numpy as fnp
 from functrans import errors
+from functrans.testing import check_grads
 
 RNG = np.random.default_rng(0)
 
@@ -325,3 +326,21 @@ def test_einsum_refuses_out_with_the_way_to_use_the_result():
     with pytest.raises(NotImplementedError, match=r"fnp\.einsum does not take out="):
         fnp.einsum("ij,j->i", np.ones((3, 3)), np.ones(3), out=target)
     assert not target.any()
+
+
+def test_var_and_std_take_a_given_mean_as_numpy_2():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((4, 5))
+    m = a.mean(axis=1, keepdims=True) + 0.25  # not the mean: the result must use it as given
+    where = rng.random((4, 5)) > 0.3
+    for fn in ("var", "std"):
+        want = getattr(np, fn)(a, axis=1, mean=m)
+        np.testing.assert_allclose(getattr(fnp, fn)(a, axis=1, mean=m), want, rtol=1e-14)
+        np.testing.assert_allclose(ft.jit(lambda a, m: getattr(fnp, fn)(a, axis=1, mean=m))(a, m), want,
+                                   rtol=1e-14)
+        np.testing.assert_allclose(
+            ft.jit(lambda a, m: getattr(fnp, fn)(a, axis=1, mean=m, where=where))(a, m),
+            getattr(np, fn)(a, axis=1, mean=m, where=where), rtol=1e-14)
+    check_grads(lambda a, m: fnp.var(a, axis=1, mean=m), (a, m), order=2, modes=("fwd", "rev"))
+    with pytest.raises(ValueError, match=r"mean must have the shape .* \(4, 1\)"):
+        ft.jit(lambda a: fnp.var(a, axis=1, mean=fnp.zeros(3)))(a)
