@@ -161,11 +161,11 @@ def _mean_of(a: Array, axes: tuple[int, ...], given: ArrayLike | None,
     if given is None:
         return mean(a, axes, keepdims=True, where=where)
     kept = tuple(1 if d in axes else n for d, n in enumerate(a.shape))
-    given = as_array(given)
-    if not _broadcasts(tuple(given.shape), kept):
+    centre = as_array(given)
+    if not _broadcasts(tuple(centre.shape), kept):
         raise ValueError(f"var/std: mean must have the shape of the mean with keepdims=True, "
-                         f"{kept} (or broadcast to it), got {tuple(given.shape)}")
-    return given
+                         f"{kept} (or broadcast to it), got {tuple(centre.shape)}")
+    return centre
 
 
 def _broadcasts(src: tuple[int, ...], dst: tuple[int, ...]) -> bool:
