@@ -29,7 +29,7 @@ from functrans.api._checks import (
     scalar_beside,
     zeros_beside,
 )
-from functrans.backend import backend_of
+from functrans.backend import backend_of, to_host
 from functrans.core.flatten import FlatFun, fun_name, normalize_argnums, python_argnums
 from functrans.core.staging import eval_program, stage
 from functrans.core.trace import Tracer, enter_scope, exit_scope, named_scope
@@ -435,7 +435,7 @@ def _integer_tangent(name: str, primals: tuple, i: int, primal: Any, tangent: An
     would be dropped silently, so it is an error naming the argument and both dtypes."""
     t = np.asarray(tangent) if type(tangent) in PY_SCALARS else as_array(tangent)
     dtype = dtype_of(t)
-    if dtype.kind in "biu" and (isinstance(t, Tracer) or not np.any(backend_of(t).to_host(t))):
+    if dtype.kind in "biu" and (isinstance(t, Tracer) or not np.any(to_host(t))):
         return scalar_beside(0, primal) if type(tangent) in PY_SCALARS else tangent
     where = tree.keystr(tree.flatten_with_path(primals)[0][i][0])
     raise errors.TangentMismatchError(

@@ -21,6 +21,7 @@ from functrans.backend._devices import (
     device_put,
     device_scope_for,
     devices,
+    to_host,
 )
 from functrans.backend._numpy import NUMPY, NumPyBackend
 from functrans.backend._registry import (
@@ -38,5 +39,5 @@ __all__ = [
     "Backend", "NumPyBackend", "NUMPY", "array_module", "array_module_of", "backend_of",
     "register_backend", "register_platform", "backend_for_platform", "HOST_TYPES",
     "SCALAR_TYPES", "block_until_ready", "check_same_device", "device_get", "device_of", "device_put",
-    "device_scope_for", "devices",
+    "device_scope_for", "devices", "to_host",
 ]

@@ -106,6 +106,19 @@ def device_get(tree: PyTree) -> PyTree:
     return _tree.map(lambda x: x if _is_scalar(x) else _backend_of(x).to_host(x), tree)
 
 
+def to_host(x: Any) -> Any:
+    """The values of array ``x`` as a host NumPy array, read from its device explicitly (on a
+    GPU, a synchronisation and a copy): the one way library code reads device values, so a
+    review finds every such read by this name. Python scalars come back as 0-d arrays.
+
+    Example:
+        >>> import numpy as np
+        >>> bool(to_host(np.array(2.0) > 1))
+        True
+    """
+    return _backend_of(x).to_host(x)
+
+
 def block_until_ready(tree: PyTree) -> PyTree:
     """``tree``, once the work that computes its array leaves has finished on their devices:
     a GPU library returns before its kernels are done, so a timing or a measurement of

@@ -16,7 +16,7 @@ import sys
 from types import FrameType
 from typing import Any
 
-from functrans.backend import backend_of
+from functrans.backend import to_host
 from functrans.config import config
 from functrans.core.ir import Eqn, source_str
 from functrans.core.primitive import Primitive, primitives_created
@@ -52,7 +52,7 @@ def has_nan(x: Any) -> bool:
         return type(x) in (float, complex) and x != x
     if dtype.kind not in "fc":
         return False
-    return bool(backend_of(x).to_host((x != x).any()))  # (an explicit read: a sync)
+    return bool(to_host((x != x).any()))  # (an explicit read: a sync)
 
 
 def made_nan(prim: Primitive, args: Any, out: Any) -> bool:

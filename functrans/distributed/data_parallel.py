@@ -16,7 +16,7 @@ from functrans import errors, io, optim
 from functrans import tree as ft_tree
 from functrans._abstract import shape_of
 from functrans.api import jit, value_and_grad
-from functrans.backend import backend_of
+from functrans.backend import to_host
 from functrans.distributed import _comm
 from functrans.distributed.collectives import all_reduce
 
@@ -25,7 +25,7 @@ __all__ = ["data_parallel_step", "check_replicated", "ShardSampler", "save_check
 
 
 def _leaf_digest(x: Any) -> int:
-    host = np.ascontiguousarray(backend_of(x).to_host(x) if not np.isscalar(x) else np.asarray(x))
+    host = np.ascontiguousarray(to_host(x) if not np.isscalar(x) else np.asarray(x))
     h = hashlib.blake2b(host.tobytes(), digest_size=8)
     h.update(repr((host.shape, str(host.dtype))).encode())
     return int.from_bytes(h.digest(), "little", signed=True)

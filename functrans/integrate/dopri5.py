@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functrans.backend import HOST_TYPES, backend_of
+from functrans.backend import HOST_TYPES, to_host
 
 # The Butcher tableau (Dormand and Prince, 1980): stage times, stage weights (the last row
 # is the fifth-order solution, evaluated again at the end of the step: first same as last).
@@ -101,7 +101,7 @@ class NumPyStages(Stages):
 
 def _host_float(x: Any) -> float:
     """A 0-d array's value, read from its device explicitly (step-size control needs it)."""
-    return float(backend_of(x).to_host(x))
+    return float(to_host(x))
 
 
 class Problem:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from functrans import tree
-from functrans.backend import backend_of
+from functrans.backend import to_host
 from functrans.core.ir import is_linear, type_str
 from functrans.core.primitive import Primitive
 from functrans.core.staging import close_over_tracers, eval_program, stage
@@ -99,7 +99,7 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
     if isinstance(pred, Tracer):  # a boolean index: False picks branch 0, True branch 1
         index = pred if dtype.kind == "b" else ne_p.bind(pred, 0)
     else:
-        index = 1 if backend_of(pred).to_host(pred) else 0
+        index = 1 if to_host(pred) else 0
     return _switch("cond", index, (false_fun, true_fun), operands, ("false_fun", "true_fun"))
 
 
@@ -191,7 +191,7 @@ def _share_consts(staged: list) -> tuple[tuple, list]:
 
 # --- the primitive ---------------------------------------------------------------------------
 def _clamped(index: Any, n: int) -> int:
-    return min(max(int(backend_of(index).to_host(index)), 0), n - 1)
+    return min(max(int(to_host(index)), 0), n - 1)
 
 
 def _cond_impl(index: Any, *args: Any, branches: tuple) -> list:

@@ -22,7 +22,7 @@ from typing import Any
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of
-from functrans.backend import backend_of
+from functrans.backend import to_host
 from functrans.core.ir import is_linear, type_str
 from functrans.core.primitive import Primitive
 from functrans.core.staging import scalar_kind
@@ -131,7 +131,7 @@ def _as_numpy_scalars(leaves: Sequence) -> list:
 
 def _host(pred: Any) -> bool:
     """A concrete predicate's value, read from its device explicitly (the loop branches on it)."""
-    return bool(backend_of(pred).to_host(pred))
+    return bool(to_host(pred))
 
 
 def _run_python(cond_fun: Callable, body_fun: Callable, val: Any, leaves: list, treedef: Any,

@@ -17,7 +17,7 @@ import numpy as np
 
 from functrans import errors
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
-from functrans.backend import array_module, backend_of
+from functrans.backend import array_module, to_host
 from functrans.core.staging import scalar_kind
 from functrans.core.trace import Tracer
 from functrans.numpy._indexing import diagonal
@@ -633,7 +633,7 @@ def asarray_chkfinite(a: ArrayLike, dtype: DType | None = None) -> Array:
             raise errors.UnsupportedError(
                 "fnp.asarray_chkfinite reads the values it checks, which jit and vmap do not have "
                 "yet. Check outside the transformation, or turn on functrans.config.debug_nans.") from None
-    if value.dtype.kind in "fc" and not bool(backend_of(value).to_host(array_module(value).isfinite(value).all())):
+    if value.dtype.kind in "fc" and not bool(to_host(array_module(value).isfinite(value).all())):
         raise ValueError("array must not contain infs or NaNs")
     return out
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from functrans import errors
 from functrans._abstract import PY_SCALARS, SCALARS, dtype_of
-from functrans.backend import NUMPY, array_module, backend_of
+from functrans.backend import NUMPY, array_module, backend_of, to_host
 from functrans.config import config
 from functrans.core.trace import Tracer
 from functrans.primitives import elementwise as _ew
@@ -509,7 +509,7 @@ def host_values(x: Any) -> np.ndarray:
         raise errors.TracerConversionError("this operation needs the values of its argument")
     if isinstance(x, HOST_VALUES):
         return np.asarray(x)  # host-data: host values (parameters, lists, host_values)
-    return backend_of(x).to_host(x)
+    return to_host(x)
 
 
 def concrete_index(item: Any) -> Any:

@@ -17,7 +17,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
-from functrans.backend import backend_of
+from functrans.backend import to_host
 from functrans.core.trace import Tracer
 from functrans.errors import FunctransError, OptimizerInputError, TreeStructureError
 from functrans.primitives.conversion import convert_element_type
@@ -500,7 +500,7 @@ def _rate(learning_rate: ScalarOrSchedule, count: Any) -> Any:
     if isinstance(learning_rate, Tracer):  # a rate being differentiated or staged
         return learning_rate
     if not callable(learning_rate):
-        return float(backend_of(learning_rate).to_host(learning_rate))
+        return float(to_host(learning_rate))
     value = learning_rate(count)
     return value if isinstance(value, Tracer) else np.float64(value)
 
@@ -533,7 +533,7 @@ def _check_nonnegative(fn: str, **values: Any) -> None:
                 value = value.to_concrete()
             except errors.TracerConversionError:
                 continue
-        if not callable(value) and not bool(backend_of(value).to_host(value >= 0)):
+        if not callable(value) and not bool(to_host(value >= 0)):
             raise ValueError(f"functrans.optim.{fn}: {name} must be >= 0, got {value!r}")
 
 

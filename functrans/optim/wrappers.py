@@ -29,7 +29,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import tree
 from functrans._abstract import dtype_of
-from functrans.backend import backend_of
+from functrans.backend import to_host
 from functrans.core.trace import Tracer
 from functrans.errors import OptimizerInputError, TreeStructureError
 from functrans.optim.base import (
@@ -54,7 +54,7 @@ def _select(condition: Any, if_true: PyTree, if_false: PyTree) -> PyTree:
     """``if_true`` where ``condition`` holds, else ``if_false`` (two trees of one structure):
     a Python choice for a concrete condition, a leafwise ``where`` for a traced one."""
     if not isinstance(condition, Tracer):
-        return if_true if bool(backend_of(condition).to_host(condition)) else if_false
+        return if_true if bool(to_host(condition)) else if_false
     return tree.map(lambda a, b: fnp.where(condition, a, b), if_true, if_false)
 
 
@@ -147,7 +147,7 @@ class MultiSteps(_Transformation):
             acc = tree.map(lambda g, a: g + a, grads, state.acc_grads)
         acc = tree.map(lambda a, g: a.astype(g.dtype) if hasattr(a, "astype") else a, acc, grads)
         emit = n + 1 >= k
-        if not isinstance(emit, Tracer) and not bool(backend_of(emit).to_host(emit)):  # accumulate only
+        if not isinstance(emit, Tracer) and not bool(to_host(emit)):  # accumulate only
             zeros = tree.map(fnp.zeros_like, grads)
             return zeros, MultiStepsState(n + 1, state.gradient_step, state.inner_opt_state, acc)
         updates, inner = _update_with(self.opt, acc, state.inner_opt_state, params, extra_args)
@@ -533,7 +533,7 @@ class _ApplyIfFinite(_Transformation):
         # After max_consecutive_errors skipped steps, the next one is applied whatever it holds.
         apply = fnp.logical_or(finite, state.notfinite_count >= self.max_consecutive_errors)
         if not isinstance(apply, Tracer):
-            apply = bool(backend_of(apply).to_host(apply))
+            apply = bool(to_host(apply))
         skipped = fnp.logical_not(finite)
         new_state = ApplyIfFiniteState(
             _select(finite, state.notfinite_count * 0, state.notfinite_count + 1),

@@ -29,7 +29,7 @@ import math
 import numpy as np
 
 from functrans import errors
-from functrans.backend import array_module, backend_of
+from functrans.backend import array_module, backend_of, to_host
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
 from functrans.primitives._define import (
@@ -127,7 +127,7 @@ def _as_dtype(x, dtype):
 def _on_host(x):
     """The value of a 0-d array of the implementation, copied to the host by its backend: the
     one explicit read (on a GPU, a wait for the device) of every decision these make on values."""
-    return backend_of(x).to_host(x)[()]
+    return to_host(x)[()]
 
 
 def _nan_where_refused(routine, a, *rest):

@@ -26,7 +26,7 @@ import math
 import numpy as np
 
 from functrans import errors
-from functrans.backend import array_module, backend_of
+from functrans.backend import array_module, backend_of, to_host
 from functrans.primitives._define import defjvp, defjvp_with_output, elementwise
 from functrans.primitives.elementwise import abs as absolute
 from functrans.primitives.elementwise import (
@@ -297,7 +297,7 @@ def _gammainc_grad_a_impl(a, x):
             harmonic = harmonic + 1.0 / (a_safe + n)
             total = total + term
             d_total = d_total - term * harmonic
-            if n % 8 == 0 and bool(backend_of(like).to_host(
+            if n % 8 == 0 and bool(to_host(
                     xp.all(term * (1.0 + harmonic) <= 1e-17 * (total + xp.abs(d_total))))):
                 break
         grad = total * (xp.log(x_safe) - special.psi(a_safe + 1.0)) + d_total

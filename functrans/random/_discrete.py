@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans.backend import backend_of
+from functrans.backend import to_host
 from functrans.core.trace import Tracer
 from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _F64, ArrayModule, _bits, _bits64, _mulhi64, _unit
@@ -211,7 +211,7 @@ def _randint_arrays(xp: ArrayModule, key: Array, shape: tuple[int, ...], minval:
     if lo.size:
         # one comparison per bound decides an error, as for int bounds: the bounds are read
         # from their device once, explicitly
-        host_lo, host_hi = backend_of(lo).to_host(lo), backend_of(hi).to_host(hi)
+        host_lo, host_hi = to_host(lo), to_host(hi)
         empty = host_lo >= host_hi
         if empty.any():
             i = int(empty.argmax())
@@ -338,7 +338,7 @@ def _categorical_distinct(xp: ArrayModule, key: Array, moved: Array, shape: tupl
             f"shape followed by logits' batch shape {batch}, got {shape}"
         )
     k = _size(shape[:lead])
-    finite = int(backend_of(moved).to_host((moved > -np.inf).sum(axis=-1).min())) \
+    finite = int(to_host((moved > -np.inf).sum(axis=-1).min())) \
         if counted and moved.size else n
     if k > min(n, finite):
         raise ValueError(
@@ -546,7 +546,7 @@ def _poisson_counts(xp: ArrayModule, key: Array, lam: Array) -> Array:
     done = ~valid | (small & (lam_small == 0.0))
     small_key, big_key = _split_two(key)
     for r in range(_MAX_ROUNDS):
-        if bool(backend_of(done).to_host(done.all())):
+        if bool(to_host(done.all())):
             break
         u, v = _rounds(small_key if r % 2 == 0 else big_key, n, r)
         # small means: one exponential gap per round
@@ -647,7 +647,7 @@ def _binomial_counts(xp: ArrayModule, key: Array, n: Array, p: Array) -> Array:
     done = ~valid | (small & (q == 0.0))
     small_key, big_key = _split_two(key)
     for r in range(_MAX_ROUNDS):
-        if bool(backend_of(done).to_host(done.all())):
+        if bool(to_host(done.all())):
             break
         u, v = _rounds(small_key if r % 2 == 0 else big_key, size, r)
         total = total + xp.ceil(xp.log(u) / log_1mq)

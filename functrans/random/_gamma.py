@@ -23,7 +23,7 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans.api import custom_jvp
-from functrans.backend import array_module, backend_of
+from functrans.backend import array_module, to_host
 from functrans.errors import UnsupportedError
 from functrans.random._bits import _F64, _unit
 from functrans.random._checks import (
@@ -67,7 +67,7 @@ def _log_gamma_draw(key: Array, a: Array) -> Array:
     log_x = xp.full(n, math.nan, dtype=_F64)
     done = ~valid
     for r in range(_MAX_ROUNDS):
-        if bool(backend_of(done).to_host(done.all())):
+        if bool(to_host(done.all())):
             break
         kz, ku = split(fold_in(loop_key, r))
         z = normal(kz, n)
@@ -100,7 +100,7 @@ def _log_gamma_slope(log_x: Array, a: Array) -> Array:
         harmonic = harmonic + step
         total = total + term
         weighted = weighted + term * harmonic
-        if k % 8 == 0 and bool(backend_of(total).to_host((term * (1.0 + harmonic) <= 1e-17 * total).all())):
+        if k % 8 == 0 and bool(to_host((term * (1.0 + harmonic) <= 1e-17 * total).all())):
             break
     slope = -((log_x - digamma(a + 1.0)) * total - weighted) / a
     return xp.where(valid, slope, math.nan)

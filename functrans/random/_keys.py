@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from functrans.backend import backend_of, device_put
+from functrans.backend import device_put, to_host
 from functrans.core.trace import Tracer
 from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _FOLD_TAG, _SPLIT_TAG, _U32, _counters, _int_words, _threefry
@@ -176,7 +176,7 @@ def _fold_in_array(key: Array, data: Array) -> Array:
 
 def _host_int(x: Any) -> int:
     """A 0-d integer array's value (a Python int passes), read from its device explicitly."""
-    return x if _is_int(x) else int(backend_of(x).to_host(x))
+    return x if _is_int(x) else int(to_host(x))
 
 
 @_sampler

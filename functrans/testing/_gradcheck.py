@@ -16,7 +16,7 @@ import numpy as np
 
 from functrans import api, tree
 from functrans._abstract import PY_SCALARS
-from functrans.backend import array_module, backend_of
+from functrans.backend import array_module, backend_of, to_host
 from functrans.typing import Array, PyTree
 
 # Finite-difference step and default tolerance per precision. Central differences have a
@@ -40,7 +40,7 @@ def _host(x: Any) -> np.ndarray:
     """A NumPy copy of an array of any backend (an explicit transfer), for comparisons."""
     if isinstance(x, _HOST_TYPES):
         return np.asarray(x)
-    return backend_of(x).to_host(x)
+    return to_host(x)
 
 
 def _placed_like(values: np.ndarray, a: Array) -> Array:
