@@ -12,6 +12,7 @@ whose tracers therefore appear in the program as constants.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -91,30 +92,88 @@ def _memory_owner(x: Any) -> Any:
 
 def own_residuals(program: Program, caller_arrays: Sequence) -> None:
     """Give ``program`` copies of the residuals it reads (the arrays its equations take
-    besides its variables) that share memory with ``caller_arrays``: arrays the caller keeps
-    while the program waits to be run (the inputs of ``vjp``/``linearize``, the outputs they
-    return). NumPy code writes into those (``out -= target``); the derivative must not
-    change when it does."""
-    owners = {id(o): o for o in map(_memory_owner, caller_arrays) if o is not None}
-    if not owners:
+    besides its variables) that code outside the program can still write into while the
+    program waits to be run: those that share memory with ``caller_arrays`` (the inputs of
+    ``vjp``/``linearize``, the outputs they return), and those something else refers to (an
+    array the differentiated function closed over, a global, a view the caller keeps). NumPy
+    code writes into such arrays (``out -= target``, ``A[:] = 2``); the derivative must stay
+    the one at the point where it was taken, as if the arrays were immutable.
+
+    The intermediates of the forward pass, which only the program refers to, are kept as they
+    are: an array is someone else's when its reference count exceeds the references the
+    program holds (its equations' and, for the owner of views, the views'). Where the count
+    cannot be read every residual is copied: a copy too many costs memory, a copy too few a
+    wrong derivative."""
+    held, owners = _residual_arrays(program)
+    if not held:
         return
-    copies: dict[int, tuple] = {}
+    foreign = {oid for oid in owners if oid in {id(o) for o in map(_memory_owner, caller_arrays)}}
+    if _references is None:
+        foreign = set(owners)
+    else:
+        ours = _references([object()])  # one reference from a list of ours, and the call's own
+        for entry in held.values():
+            oid = entry[2]
+            if oid in foreign:
+                continue
+            views = owners[oid][1] if owners[oid][0] is entry[0] else 0
+            kept_twice = 1 if views or owners[oid][0] is entry[0] else 0  # also in `owners`
+            if _references(entry) - ours - kept_twice - entry[1] - views > 0:
+                foreign.add(oid)
+        for oid, owner in owners.items():
+            if oid not in foreign and oid not in held and _references(owner) - ours - owner[1] > 0:
+                foreign.add(oid)  # an owner the equations reach through views only
+    if not foreign:
+        return
+    copies: dict[int, Any] = {}
     for eqn in program.eqns:
-        args = eqn.args
-        for a in args:  # (most arguments are variables: one type check each)
-            if type(a) is not Var and id(_memory_owner(a)) in owners:
-                break
-        else:
+        if not any(type(a) is not Var and held.get(id(a), (0, 0, 0))[2] in foreign for a in eqn.args):
             continue
         new = []
-        for a in args:
-            owner = _memory_owner(a)
-            if owner is not None and id(owner) in owners:
+        for a in eqn.args:
+            if type(a) is not Var and held.get(id(a), (0, 0, 0))[2] in foreign:
                 if id(a) not in copies:
-                    copies[id(a)] = (a, a.copy())  # (the original kept: its id stays its own)
-                a = copies[id(a)][1]
+                    copies[id(a)] = a.copy()
+                a = copies[id(a)]
             new.append(a)
         eqn.args = tuple(new)
+
+
+def _residual_arrays(program: Program) -> tuple[dict, dict]:
+    """The arrays ``program``'s equations read besides variables, whose memory can be written:
+    ``{id: [array, references from the equations, id of its memory's owner]}``, and their
+    owners, ``{id: [owner, how many of those arrays are views of it]}``. (A function of its
+    own, so that no local variable of the caller refers to an array when it counts.)"""
+    held: dict[int, list] = {}
+    owners: dict[int, list] = {}
+    for eqn in program.eqns:
+        for a in eqn.args:
+            if type(a) is Var:
+                continue
+            entry = held.get(id(a))
+            if entry is not None:
+                entry[1] += 1
+                continue
+            owner = _memory_owner(a)
+            if owner is None or not getattr(getattr(owner, "flags", None), "writeable", True):
+                continue  # not an array, or memory nothing can write (a NumPy scalar)
+            held[id(a)] = [a, 1, id(owner)]
+            known = owners.get(id(owner))
+            if known is None:
+                known = owners[id(owner)] = [owner, 0]
+            if owner is not a:
+                known[1] += 1
+    return held, owners
+
+
+def _count_references(entry: list) -> int:
+    """The reference count of ``entry[0]``: the references held elsewhere, plus the list's
+    and the call's own (as for ``[object()]``)."""
+    return sys.getrefcount(entry[0])
+
+
+#: ``_count_references``, or None where the interpreter counts no references (PyPy).
+_references = _count_references if hasattr(sys, "getrefcount") else None
 
 
 def apart_from(values: list, held: Sequence) -> list:

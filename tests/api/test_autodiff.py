@@ -151,6 +151,52 @@ def test_writing_into_the_inputs_or_outputs_leaves_vjp_and_linearize_alone(f, de
     np.testing.assert_array_equal(out.reshape(3), f(x).reshape(3) - 1.0)  # (a result, as before)
 
 
+_CLOSED = np.ones(3)  # a module global the differentiated function reads
+
+
+@pytest.mark.parametrize("kind", ["closure", "view kept by the caller", "global"])
+def test_writing_into_a_closed_over_array_leaves_vjp_and_linearize_alone(kind):
+    # the derivative of sum(A * x * x) reads both A and the intermediate A * x: editing A
+    # afterwards gave 2 * A_new * x's half plus A_old * x's half, neither answer
+    global _CLOSED
+    x = np.array([0.5, -1.0, 2.0])
+    for transform in ("vjp", "linearize"):
+        if kind == "closure":
+            A = np.ones(3)
+        elif kind == "view kept by the caller":
+            A = np.ones(5)[1:4]  # the caller holds the view only
+        else:
+            _CLOSED = np.ones(3)
+        f = (lambda x: fnp.sum(A * x * x)) if kind != "global" else (lambda x: fnp.sum(_CLOSED * x * x))
+        if transform == "vjp":
+            _, f_vjp = ft.vjp(f, x)
+        else:
+            _, f_jvp = ft.linearize(f, x)
+        (A if kind != "global" else _CLOSED)[:] = 2.0
+        got = f_vjp(1.0)[0] if transform == "vjp" else np.array([f_jvp(e) for e in np.eye(3)])
+        np.testing.assert_allclose(got, 2 * x, rtol=1e-15)
+
+
+def test_vjp_keeps_the_forward_intermediates_without_copying_them():
+    # only arrays someone else can still write into are copied: the intermediates, which the
+    # derivative alone refers to, are read where the forward pass left them
+    from functrans.core.ir import Var
+    from functrans.interpreters.linearize import linearize_flat, own_residuals
+    W = np.ones((3, 3))
+
+    def residual_ids(program):
+        return [id(a) for e in program.eqns for a in e.args if type(a) is not Var and hasattr(a, "shape")]
+
+    x = np.linspace(0.1, 1.0, 3)
+    outs, program = linearize_flat(
+        lambda ts: [fnp.sum(fnp.tanh(W @ ts[0]) * fnp.exp(ts[0])[::-1])], [x], "test")
+    before = residual_ids(program)
+    own_residuals(program, [x, *outs])
+    after = residual_ids(program)
+    copied = [a != b for a, b in zip(before, after)]
+    assert sum(copied) == before.count(id(W)) == 1  # W, closed over; not tanh's or exp's values
+
+
 def test_vjp_jvp_and_linearize_results_never_share_memory_with_the_given_cotangent_or_tangent():
     # (a reshape's transpose is a reshape: the result was a view of the caller's cotangent,
     # so scaling the gradient in place, g *= -lr, changed the cotangent)
