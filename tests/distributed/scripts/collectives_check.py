@@ -117,15 +117,21 @@ assert dist.all_reduce({"ring": big["ring"] * 3})["ring"].ctypes.data == address
 view = first[3:]
 del first
 assert not np.shares_memory(dist.all_reduce({"ring": big["ring"]})["ring"], view)
-# in place on large leaves
-for op, ref in (("sum", np.sum), ("mean", np.mean)):
-    mine = {"ring": big["ring"].copy(), "f32": big["f32"].copy(), "s": np.zeros(3) + R}
-    got = dist.all_reduce(mine, op=op, inplace=True)
-    assert got["ring"] is mine["ring"]
-    for key in mine:
-        expect = ref(np.stack([t[key] if key != "s" else np.zeros(3) + k
-                               for k, t in enumerate(big_all)]), axis=0)
-        np.testing.assert_allclose(mine[key], expect, rtol=1e-5, atol=1e-5)
+# in place on large leaves (the ring, in the leaves themselves)
+for op, ref in (("sum", np.sum), ("mean", np.mean), ("max", np.max), ("min", np.min)):
+    for bucket in (dist.DEFAULT_BUCKET_BYTES, 12_000):
+        mine = {"ring": big["ring"].copy(), "f32": big["f32"].copy(), "s": np.zeros(3) + R,
+                "ints": big["ints"].copy()} if op != "mean" else \
+            {"ring": big["ring"].copy(), "f32": big["f32"].copy(), "s": np.zeros(3) + R}
+        got = dist.all_reduce(mine, op=op, inplace=True, bucket_bytes=bucket)
+        assert got["ring"] is mine["ring"]
+        for key in mine:
+            expect = ref(np.stack([t[key] if key != "s" else np.zeros(3) + k
+                                   for k, t in enumerate(big_all)]), axis=0)
+            np.testing.assert_allclose(mine[key], expect, rtol=1e-5, atol=1e-5)
+        for other in MPI.COMM_WORLD.allgather(mine):  # the same bits on every rank
+            for key in mine:
+                assert np.array_equal(other[key], mine[key]), ("in place", op, key)
 collectives.SEPARATE_BYTES, _reduce.RING_MIN_BYTES = thresholds
 w = rng.normal(size=33_000)  # 264 KB: the ring at the real thresholds
 close(dist.all_reduce({"w": w}, op="mean")["w"], np.mean(MPI.COMM_WORLD.allgather(w), axis=0))
