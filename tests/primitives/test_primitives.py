@@ -100,6 +100,19 @@ def test_check_grads_is_deterministic():
     assert messages() == messages()
 
 
+def test_check_grads_passes_a_steep_function_whose_plain_difference_misses():
+    # exp(600 x): the central difference at the default step 1e-5 is off by about
+    # (600 * 1e-5 * v)**2 / 6 relative along a direction v, over the 1e-6 tolerance; the
+    # extrapolated difference is exact enough
+    x = np.linspace(-0.01, 0.01, 5)
+    (d,) = numerical_jvp(lambda x: fnp.exp(600 * x), (x,), (np.ones(5),))
+    assert not np.allclose(d, 600 * np.exp(600 * x), rtol=1e-6, atol=1e-6)
+    check_grads(lambda x: fnp.exp(600 * x), (x,), order=2)
+    # ... and a wrong derivative of the same function still fails
+    assert "mode 'fwd'" in _failure(lambda x: _bad_sin.bind(fnp.exp(600 * x)), (x,), order=1,
+                                    modes=("fwd",))
+
+
 def test_check_jvp_check_vjp_and_numerical_jvp():
     check_jvp(fnp.exp, (X,))
     check_vjp(fnp.exp, (X,))
