@@ -7,7 +7,7 @@ errors that name the argument at fault.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from functrans import errors, tree
@@ -95,6 +95,7 @@ def _in_axes_per_leaf(in_axes: AxisSpec, args: tuple, name: str) -> list:
 
 def vmap(
     fun: Callable, in_axes: AxisSpec = 0, out_axes: AxisSpec = 0, axis_size: int | None = None,
+    axis_name: Hashable | None = None,
 ) -> Callable:
     """Vectorise ``fun`` over a batch axis: write it for one example, run it on many at once.
 
@@ -116,6 +117,10 @@ def vmap(
         out_axes: where the batch axis goes in each output (same forms as ``in_axes``, matched
             against the output). ``None`` is allowed for outputs that do not depend on the batch.
         axis_size: the batch size, needed only when no argument is mapped.
+        axis_name: a name for the batch axis (any hashable, usually a string), for the
+            collectives over it inside ``fun``: ``functrans.lax.psum(x, name)`` sums ``x`` over
+            the examples, ``pmean``, ``pmax``, ``pmin``, ``all_gather`` and ``axis_index`` as in
+            JAX.
 
     Returns:
         The batched function.
@@ -172,7 +177,7 @@ def vmap(
             sizes.append((path, leaf.shape[axis], axis))
         size = _batch_size(sizes, axis_size, name, len(args))
         with named_scope(name):
-            outs, out_dims = vmap_flat(flat, values, dims, size, name)
+            outs, out_dims = vmap_flat(flat, values, dims, size, name, axis_name, own_axis=True)
             out = flat.out_tree.unflatten(outs)  # for out_axes given as a prefix of the output
             out_axes_leaves = _broadcast_prefix(
                 tuple(out_axes) if isinstance(out_axes, list) else out_axes, out, name, "out_axes")

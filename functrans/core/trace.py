@@ -158,6 +158,11 @@ def current_scope() -> tuple[str, ...]:
     return _stack.scope
 
 
+def live_traces() -> tuple:
+    """The transformations running in this thread, outermost first."""
+    return tuple(_stack.traces)
+
+
 def transforming() -> bool:
     """Whether any transformation (or recording) is active in this thread: with none, no live
     tracer exists, and a higher-order primitive on plain arrays may run its Python directly."""

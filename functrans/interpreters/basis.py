@@ -314,6 +314,7 @@ def vmap_basis_flat(fun: Callable[[list], Sequence], basis: Sequence[Any], origi
     placeless = any(type(b) is ScaledBasis and b.placeless for b in basis)
     with new_trace(PlacelessBasisTrace if placeless else BasisTrace, origin) as trace:
         trace.axis_size = axis_size if axis_size is not None else basis[0].total if basis else 0
+        trace.own_axis = True
         tracers = [BatchTracer(trace, b, 0) for b in basis]
         outs: list = []
         out_dims: list[int | None] = []

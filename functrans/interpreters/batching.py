@@ -11,13 +11,17 @@ arrive with dimension ``None`` (``NOT_MAPPED``).
 A primitive without a batching rule, or whose rule returns ``NotImplemented`` for the
 arguments at hand, is applied example by example (``batch_by_loop``: correct, slow). The
 helpers for writing batching rules are in ``functrans.primitives._define``.
+
+A ``vmap`` may name its batch axis (``axis_name``): the collectives over that axis
+(``functrans.lax.psum`` and its kin) have rules in ``AXIS_RULES``, which also take the trace,
+so that they reduce over the batch whose name they were given and pass the others on.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from functrans import errors
-from functrans.core.trace import Trace, Tracer, check_foreign_tracer, new_trace
+from functrans.core.trace import Trace, Tracer, check_foreign_tracer, live_traces, new_trace
 from functrans.primitives._define import NOT_MAPPED, batch_size, full_like, to_front
 from functrans.primitives.indexing import gather
 from functrans.primitives.shape import concatenate, expand_dims
@@ -56,14 +60,24 @@ class BatchTracer(Tracer):
         return f"BatchTracer<{self._trace.origin}>(shape={self.shape}, batch_dim={self.batch_dim})"
 
 
+#: The batching rules of the primitives that depend on the batch's name (collectives over a
+#: named axis): ``rule(trace, values, dims, **params)``.
+AXIS_RULES: dict = {}
+
+
 class BatchTrace(Trace):
     """Processes primitives on batch tracers by their batching rules."""
 
-    __slots__ = ("axis_size",)
+    __slots__ = ("axis_size", "axis_name", "own_axis", "device_like")
 
     def __init__(self, level, origin):
         super().__init__(level, origin)
         self.axis_size = None
+        self.axis_name = None
+        # a batch of its own (a user's vmap, a Jacobian's basis), not a rule's batching of a
+        # body over the examples of an enclosing batch
+        self.own_axis = False
+        self.device_like = 0  # (a named batch's: one of its arrays, for its examples' positions)
 
     def process_primitive(self, prim, args, params):
         values = []
@@ -77,8 +91,11 @@ class BatchTrace(Trace):
                     check_foreign_tracer(self, arg)
                 values.append(arg)
                 dims.append(NOT_MAPPED)
-        rule = prim.batch
-        result = NotImplemented if rule is None else rule(values, dims, **params)
+        if prim in AXIS_RULES:
+            result = AXIS_RULES[prim](self, values, dims, **params)
+        else:
+            rule = prim.batch
+            result = NotImplemented if rule is None else rule(values, dims, **params)
         if result is NotImplemented:
             result = batch_by_loop(prim, values, dims, self.axis_size, params)
         out, out_dim = result
@@ -89,13 +106,20 @@ class BatchTrace(Trace):
         return BatchTracer(self, out, out_dim)
 
 
-def vmap_flat(fun, values, dims, axis_size: int, origin: str):
+def vmap_flat(fun, values, dims, axis_size: int, origin: str, axis_name=None,
+              own_axis: bool = False):
     """Batching on flat lists: ``fun(list_of_values) -> list_of_outputs`` run once on whole
     batches, ``values[i]`` batched along axis ``dims[i]`` (``NOT_MAPPED``: the same for every
-    example) over ``axis_size`` examples. Returns the outputs and the batch axis of each
-    (``NOT_MAPPED`` for an output that does not depend on the batch)."""
+    example) over ``axis_size`` examples, the batch axis named ``axis_name`` (or unnamed).
+    ``own_axis``: the batch is a user's ``vmap`` (not a rule's batching of a body over the
+    examples of an enclosing one). Returns the outputs and the batch axis of each (``NOT_MAPPED``
+    for an output that does not depend on the batch)."""
     with new_trace(BatchTrace, origin) as trace:
         trace.axis_size = axis_size
+        trace.axis_name = axis_name
+        trace.own_axis = own_axis
+        if axis_name is not None:
+            trace.device_like = next((v for v, d in zip(values, dims) if d is not NOT_MAPPED), 0)
         tracers = [v if d is NOT_MAPPED else BatchTracer(trace, v, d) for v, d in zip(values, dims)]
         outs, out_dims = [], []
         for out in fun(tracers):
@@ -106,6 +130,14 @@ def vmap_flat(fun, values, dims, axis_size: int, origin: str):
                 outs.append(out)
                 out_dims.append(NOT_MAPPED)
     return outs, out_dims
+
+
+def bound_axis(name) -> BatchTrace | None:
+    """The innermost running ``vmap`` of this thread whose batch axis is named ``name``."""
+    for trace in reversed(live_traces()):
+        if type(trace) is BatchTrace and trace.axis_name is not None and trace.axis_name == name:
+            return trace
+    return None
 
 
 class _Abstract:

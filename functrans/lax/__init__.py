@@ -76,6 +76,7 @@ from functrans.lax._slicing import (
     dynamic_update_slice_in_dim,
 )
 from functrans.lax.associative_scan import associative_scan
+from functrans.lax.collectives import all_gather, axis_index, pmax, pmean, pmin, psum
 from functrans.lax.cond import cond, switch
 from functrans.lax.custom_root import batch_as_block, custom_linear_solve, custom_root
 from functrans.lax.loops import fori_loop, map
@@ -83,7 +84,8 @@ from functrans.lax.scan import scan
 from functrans.lax.while_loop import while_loop
 
 __all__ = [
-    "abs", "add", "argmax", "argmin", "associative_scan", "atan2", "batch_as_block", "broadcast",
+    "abs", "add", "all_gather", "argmax", "argmin", "associative_scan", "atan2", "axis_index",
+    "batch_as_block", "broadcast",
     "broadcast_in_dim", "canonicalize_precision", "ceil", "concatenate", "cond",
     "conv_general_dilated", "convert_element_type", "cos", "cumlogsumexp", "cummax", "cummin",
     "cumprod", "cumsum", "custom_linear_solve",
@@ -91,7 +93,8 @@ __all__ = [
     "dynamic_slice_in_dim", "dynamic_update_index_in_dim", "dynamic_update_slice",
     "dynamic_update_slice_in_dim", "eq", "exp", "expand_dims", "expm1", "floor",
     "fori_loop", "ge", "gt", "integer_pow", "le", "log", "log1p", "logistic", "lt", "map",
-    "max", "min", "mul", "ne", "neg", "pad", "pow", "Precision", "reciprocal", "reduce_max",
+    "max", "min", "mul", "ne", "neg", "pad", "pmax", "pmean", "pmin", "pow", "Precision", "psum",
+    "reciprocal", "reduce_max",
     "reduce_min", "reduce_prod", "reduce_sum", "rem", "reshape", "rev", "round", "rsqrt",
     "scan", "select", "sign", "sin", "slice", "sort", "sqrt", "square", "squeeze",
     "stop_gradient", "sub", "switch", "tan", "tanh", "top_k", "transpose", "while_loop",

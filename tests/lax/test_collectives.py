@@ -1,0 +1,127 @@
+"""Collectives over a named vmap axis (functrans.lax.psum, pmean, pmax, pmin, all_gather,
+axis_index): values against NumPy on the whole batch, derivatives against finite differences
+and against the figures JAX 0.10 gives for the same programs (its vmap transposes psum to psum),
+eagerly and under jit, and the refusals that name the fix."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import errors, lax
+from functrans.testing import check_grads
+
+X = np.array([0.5, -1.0, 2.0])
+
+
+def named(f, name="i", **kw):
+    return ft.vmap(f, axis_name=name, **kw)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_reductions_match_numpy_on_the_batch(jit):
+    def f(x):
+        return lax.psum(x, "i"), lax.pmean(x, "i"), lax.pmax(x, "i"), lax.pmin(x, "i")
+
+    g = named(f)
+    g = ft.jit(g) if jit else g
+    xs = np.arange(12.0).reshape(4, 3) ** 1.5
+    for got, ref in zip(g(xs), (np.sum, np.mean, np.max, np.min)):
+        np.testing.assert_allclose(got, np.broadcast_to(ref(xs, axis=0), xs.shape), rtol=1e-14)
+
+
+def test_axis_index_all_gather_and_a_python_number():
+    xs = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_array_equal(named(lambda x: x * lax.axis_index("i"))(xs), xs * [[0], [1], [2]])
+    np.testing.assert_array_equal(named(lambda x: lax.all_gather(x, "i"))(xs), np.stack([xs] * 3))
+    np.testing.assert_array_equal(named(lambda x: lax.all_gather(x, "i", axis=1))(xs),
+                                  np.stack([xs.T] * 3))
+    np.testing.assert_array_equal(named(lambda x: lax.all_gather(x, "i", tiled=True))(xs),
+                                  np.stack([xs.reshape(-1)] * 3))
+    np.testing.assert_array_equal(named(lambda x: lax.psum(1.0, "i"))(X), [3.0, 3.0, 3.0])
+    tree = named(lambda d: lax.psum(d, "i"))({"a": X, "b": (2 * X,)})
+    np.testing.assert_allclose(tree["b"][0], np.full(3, 2 * X.sum()))
+    assert named(lambda x: lax.psum(x, "i"), out_axes=None)(X) == X.sum()  # replicated
+
+
+def test_nested_vmaps_reduce_over_the_axis_named():
+    xs = np.arange(6.0).reshape(2, 3)
+    inner = named(named(lambda x: lax.psum(x, "j"), name="j"))(xs)
+    outer = named(named(lambda x: lax.psum(x, "i"), name="j"))(xs)
+    both = named(named(lambda x: lax.psum(x, ("i", "j")), name="j"))(xs)
+    np.testing.assert_array_equal(inner, np.broadcast_to(xs.sum(1, keepdims=True), xs.shape))
+    np.testing.assert_array_equal(outer, np.broadcast_to(xs.sum(0), xs.shape))
+    np.testing.assert_array_equal(both, np.full(xs.shape, xs.sum()))
+    gathered = named(named(lambda x: lax.all_gather(x, "i"), name="j"))(xs)  # (2, 3, 2)
+    np.testing.assert_array_equal(gathered, np.broadcast_to(xs.T, (2, 3, 2)))
+
+
+def test_derivatives_are_jaxs_psum_transposes_to_psum():
+    # JAX 0.10: vmap(grad(lambda x: psum(x**2, 'i')), axis_name='i')(arange(3.)) = [0, 6, 12]
+    x = np.arange(3.0)
+    np.testing.assert_allclose(named(ft.grad(lambda x: lax.psum(x ** 2, "i")))(x), [0, 6, 12])
+    np.testing.assert_allclose(named(ft.grad(lambda x: lax.pmean(x ** 2, "i")))(x), [0, 2, 4])
+    np.testing.assert_allclose(named(ft.grad(lambda x: x * lax.psum(x, "i")))(x), [6, 6, 6])
+    np.testing.assert_allclose(
+        named(ft.grad(lambda x: fnp.sum(lax.all_gather(x, "i") ** 2)))(x), [0, 6, 12])
+    np.testing.assert_allclose(named(ft.jacfwd(lambda x: x * lax.psum(x, "i")))(x), [3, 6, 9])
+    np.testing.assert_allclose(named(ft.jacrev(lambda x: x * lax.psum(x, "i")))(x), [6, 6, 6])
+    np.testing.assert_allclose(named(ft.hessian(lambda x: x * lax.psum(x ** 2, "i")))(x),
+                               [12, 18, 24])
+    # the same as grad of the sum over the examples, under jit too
+    f = lambda x: x * lax.psum(fnp.sin(x), "i")
+    total = ft.grad(lambda xs: fnp.sum(named(f)(xs)))(X)
+    np.testing.assert_allclose(named(ft.grad(f))(X), total, rtol=1e-14)
+    np.testing.assert_allclose(ft.jit(named(ft.grad(f)))(X), total, rtol=1e-14)
+
+
+@pytest.mark.parametrize("collective", ["psum", "pmean", "all_gather", "tiled"])
+def test_derivatives_against_finite_differences(collective):
+    apply = {"psum": lambda x: lax.psum(x, "i"), "pmean": lambda x: lax.pmean(x, "i"),
+             "all_gather": lambda x: lax.all_gather(x, "i"),
+             "tiled": lambda x: lax.all_gather(x, "i", tiled=True)}[collective]
+
+    def batch(xs):
+        return named(lambda x: fnp.sin(x) * fnp.sum(apply(fnp.tanh(x) * x)))(xs)
+
+    check_grads(batch, (np.arange(6.0).reshape(3, 2) / 5 - 0.4,), order=2)
+
+
+def test_jit_inside_the_vmap_follows_the_batch_size():
+    # a plan staged inside one vmap is not kept with that batch's size folded in
+    g = ft.jit(lambda x: x * lax.axis_index("i") + lax.psum(1.0, "i"))
+    np.testing.assert_array_equal(named(g)(np.arange(3.0)), [3, 4, 7])
+    np.testing.assert_array_equal(named(g)(np.arange(5.0)), [5, 6, 9, 14, 21])
+
+
+def test_refusals_name_the_fix():
+    with pytest.raises(errors.BatchAxisError, match="axis_name='i'"):
+        lax.psum(X, "i")
+    with pytest.raises(errors.BatchAxisError, match="'k' is not bound"):
+        named(lambda x: lax.psum(x, ("i", "k")))(X)
+    with pytest.raises(errors.BatchAxisError, match="move the collective out of the loop"):
+        named(lambda x: lax.scan(lambda c, _: (c + lax.psum(c, "i"), None), x, None, length=2)[0])(X)
+    with pytest.raises(errors.UnsupportedError, match="pmax has no derivative"):
+        named(ft.grad(lambda x: lax.pmax(x ** 2, "i")))(X)
+    with pytest.raises(errors.BatchAxisError, match="one name"):
+        named(lambda x: lax.all_gather(x, ("i",)))(X)
+    # a collective of a value the loop does not batch is fine inside it
+    np.testing.assert_array_equal(
+        named(lambda x: lax.scan(lambda c, _: (c + lax.psum(1.0, "i"), None), x, None,
+                                 length=2)[0])(np.arange(3.0)), [6, 7, 8])
+
+
+def test_results_and_gradients_stay_on_the_inputs_device(backend):
+    xs = backend.put(np.arange(6.0).reshape(3, 2))
+
+    def f(x):
+        return x * lax.axis_index("i") + lax.pmean(x, "i") + lax.psum(1.0, "i")
+
+    out = named(f)(xs)
+    backend.check_placed(out)
+    host = np.arange(6.0).reshape(3, 2)
+    np.testing.assert_allclose(backend.get(out), host * [[0], [1], [2]] + host.mean(0) + 3.0)
+    grads = named(ft.grad(lambda x: fnp.sum(lax.all_gather(x, "i") ** 2)))(xs)
+    backend.check_placed(grads)
+    np.testing.assert_allclose(backend.get(grads), 6 * host)
