@@ -26,7 +26,7 @@ class Domain:
 
     kinds: ``uniform`` in [lo, hi]; ``away``: |x| in [margin, hi] with a random sign (for
     operations with a kink or pole at 0); ``distinct``: pairwise at least 0.2 apart (no ties
-    for max/min); ``grid``: integers in [lo, hi] as floats (ties on purpose, for
+    for max/min), shifted by ``margin``; ``grid``: integers in [lo, hi] as floats (ties on purpose, for
     comparisons); ``bool``: random booleans; ``singular``: matrices (the last two axes) with
     random singular vectors and singular values at least 0.5 apart and at least 0.5, for the
     operations built on the SVD, whose derivatives grow without bound as singular values meet
@@ -42,9 +42,9 @@ class Domain:
     def real(self, rng, shape):
         if self.kind == "away":
             return rng.uniform(self.margin, self.hi, shape) * rng.choice([-1.0, 1.0], shape)
-        if self.kind == "distinct":
+        if self.kind == "distinct":  # (shifted by ``margin``: 0.125 interleaves two arrays)
             n = math.prod(shape)
-            spread = (rng.permutation(n) - n / 2) * 0.25 + rng.uniform(0, 0.05, n)
+            spread = (rng.permutation(n) - n / 2) * 0.25 + rng.uniform(0, 0.05, n) + self.margin
             return spread.reshape(shape)
         if self.kind == "grid":
             return rng.integers(int(self.lo), int(self.hi) + 1, shape).astype(np.float64)
@@ -88,6 +88,10 @@ ANY = Domain()
 POSITIVE = Domain(0.5, 3.0)
 NONZERO = Domain(hi=2.0, kind="away", margin=0.5)
 DISTINCT = Domain(kind="distinct")
+# distinct, and at least 0.075 from every value DISTINCT draws: for the second operand of a
+# comparison between two arrays (maximum.outer, minimum.at), which DISTINCT alone leaves free
+# to tie with the first
+DISTINCT_BETWEEN = Domain(kind="distinct", margin=0.125)
 SINGULAR = Domain(kind="singular")
 GRID = Domain(-2, 2, kind="grid")
 BOOL = Domain(kind="bool")

@@ -12,7 +12,7 @@ import functrans.numpy as fnp
 
 from .indexing import update_sig
 from .opspec import OpSpec, unary
-from .strategies import ANY, DISTINCT, POSITIVE, axis_sig, shapes, with_params
+from .strategies import ANY, DISTINCT, DISTINCT_BETWEEN, POSITIVE, axis_sig, shapes, with_params
 
 
 def fold_reduce(ufunc, x, *, axis, keepdims=False):
@@ -115,7 +115,7 @@ def _specs():
         rows.append(unary(f"fnp.{name}[reduceat]", _method(name, "reduceat"), reduceat_ref, domain,
                           sig=reduceat_sig()))
         rows.append(OpSpec(f"fnp.{name}[outer]", _method(name, "outer"), ufunc.outer, 2, outer_sig(),
-                           domain))
+                           (DISTINCT, DISTINCT_BETWEEN) if domain is DISTINCT else domain))
     for name, initial in (("add", 1.5), ("add", None), ("multiply", None), ("maximum", -0.5),
                           ("logaddexp", -1.0), ("hypot", 0.5), ("subtract", 2.0), ("divide", 3.0)):
         domain = POSITIVE if name in ("divide", "hypot") else REDUCIBLE[name][0]
@@ -124,8 +124,8 @@ def _specs():
     rows.append(unary("fnp.subtract[reduce, initial]", _method("subtract", "reduce"), np.subtract.reduce,
                       sig=with_params(one_axis_sig(), {"initial": 1.0})))
     for name in ("add", "subtract", "multiply", "divide", "maximum", "minimum"):
-        domain = (ANY, POSITIVE) if name == "divide" else (ANY, DISTINCT) if name in ("maximum", "minimum") \
-            else ANY
+        domain = (ANY, POSITIVE) if name == "divide" \
+            else (DISTINCT, DISTINCT_BETWEEN) if name in ("maximum", "minimum") else ANY
         rows.append(OpSpec(f"fnp.{name}[at]", _at_fn(name), _at_ref(name), 2, update_sig(), domain))
     return rows
 
