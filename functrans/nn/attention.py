@@ -323,6 +323,7 @@ class MultiHeadAttention(Layer):
                                  f"(N, L, {e}) with batch_first, or (L, {e}); got "
                                  f"{fnp.shape(a)}")
         unbatched = fnp.ndim(q) == 2
+        self._check_sources(fnp.shape(q), fnp.shape(k), fnp.shape(v))
         if unbatched:
             q, k, v = (fnp.expand_dims(a, 0) for a in (q, k, v))
         elif not self.batch_first:
@@ -369,6 +370,23 @@ class MultiHeadAttention(Layer):
         # In a Sequential: self-attention, the random key goes to dropout, weights dropped.
         return self.apply(params, x, rng=key, train=train, need_weights=False)[0], state
 
+    def _check_sources(self, q: tuple, k: tuple, v: tuple) -> None:
+        """``key`` and ``value`` must be batched like ``query``, with one batch size and one
+        source length between them: otherwise broadcasting fails deep inside (or, for a batch
+        of 1, quietly pairs every query with the same keys)."""
+        layout = "(N, S, E)" if self.batch_first else "(S, N, E)"
+        if not len(q) == len(k) == len(v):
+            raise ValueError(f"MultiHeadAttention: query, key and value must all be batched "
+                             f"{layout} or all unbatched (S, E), got shapes {q}, {k} and {v}")
+        if k != v:
+            raise ValueError(f"MultiHeadAttention: key and value must have the same shape "
+                             f"{layout} (one value per key), got {k} and {v}")
+        batch = 0 if self.batch_first else 1
+        if len(q) == 3 and q[batch] != k[batch]:
+            raise ValueError(f"MultiHeadAttention: query and key must have the same batch size "
+                             f"(axis {batch} with batch_first={self.batch_first}), got shapes "
+                             f"{q} and {k}")
+
     def _mask(self, attn_mask: Array | None, key_padding_mask: Array | None, n: int, target_len: int,
               source_len: int, unbatched: bool) -> Array | None:
         """One mask broadcasting to ``(N, H, L, S)``: boolean, float, or ``None``."""
@@ -398,10 +416,11 @@ class MultiHeadAttention(Layer):
                 mask = pad
             elif mask.dtype == np.bool_ and pad.dtype == np.bool_:
                 mask = fnp.where(pad, True, mask)
-            else:
+            else:  # one mask boolean, the other floating: the boolean one in its dtype
+                dtype = pad.dtype if mask.dtype == np.bool_ else mask.dtype
                 if pad.dtype == np.bool_:
-                    pad = fnp.where(pad, -np.inf, 0.0)
+                    pad = fnp.astype(fnp.where(pad, -np.inf, 0.0), dtype)
                 if mask.dtype == np.bool_:
-                    mask = fnp.where(mask, -np.inf, 0.0)
+                    mask = fnp.astype(fnp.where(mask, -np.inf, 0.0), dtype)
                 mask = mask + pad
         return mask

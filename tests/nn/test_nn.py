@@ -1532,6 +1532,47 @@ def test_attention_masks_must_have_their_documented_shapes():
 
 
 # --- Sequential -----------------------------------------------------------------------------------
+def test_attention_mixed_boolean_and_float_masks_keep_float32():
+    # A boolean mask joined to a float32 one was turned into float64 -inf/0 and made the
+    # whole float32 output float64.
+    mha = nn.MultiHeadAttention(4, 2, batch_first=True, dtype=np.float32)
+    params = mha.init(random.key(0))
+    x = rng(81).normal(size=(2, 3, 4)).astype(np.float32)
+    causal = np.triu(np.ones((3, 3), bool), 1)
+    pad = np.array([[False, False, True], [False, False, False]])
+    want, _ = mha.apply(params, x, attn_mask=causal, key_padding_mask=pad)
+    for attn, kpm in ((np.where(causal, -np.inf, 0).astype(np.float32), pad),
+                      (causal, np.where(pad, -np.inf, 0).astype(np.float32))):
+        out, w = mha.apply(params, x, attn_mask=attn, key_padding_mask=kpm)
+        assert out.dtype == np.float32 and w.dtype == np.float32
+        np.testing.assert_array_equal(out, want)
+        out_j = ft.jit(lambda p, a, m, k: mha.apply(p, a, attn_mask=m, key_padding_mask=k)[0])(
+            params, x, attn, kpm)
+        assert out_j.dtype == np.float32
+        np.testing.assert_allclose(out_j, want, rtol=1e-6)
+
+
+def test_attention_refuses_key_and_value_of_other_shapes():
+    # A key batch of 1 against a query batch of 2 broadcast silently (every query read the
+    # same keys); other mismatches failed deep inside with NumPy's messages.
+    mha = nn.MultiHeadAttention(4, 2, batch_first=True)
+    params = mha.init(random.key(0))
+    q = rng(82).normal(size=(2, 3, 4))
+    with pytest.raises(ValueError, match=r"query and key must have the same batch size \(axis 0 "
+                                         r"with batch_first=True\), got shapes \(2, 3, 4\) and "
+                                         r"\(1, 5, 4\)"):
+        mha.apply(params, q, q[:1, :1].repeat(5, 1))
+    with pytest.raises(ValueError, match=r"key and value must have the same shape \(N, S, E\).*"
+                                         r"\(2, 5, 4\) and \(2, 6, 4\)"):
+        mha.apply(params, q, np.ones((2, 5, 4)), np.ones((2, 6, 4)))
+    with pytest.raises(ValueError, match="all be batched"):
+        mha.apply(params, q, np.ones((5, 4)))
+    seq_first = nn.MultiHeadAttention(4, 2)
+    with pytest.raises(ValueError, match=r"same batch size \(axis 1"):
+        seq_first.apply(params, np.swapaxes(q, 0, 1), np.ones((5, 3, 4)))
+    assert mha.apply(params, q, np.ones((2, 5, 4)))[1].shape == (2, 3, 5)  # S may differ from L
+
+
 def test_sequential_composes_layers_functions_state_and_keys():
     model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm(6), nn.relu, nn.Dropout(0.5),
                           nn.Linear(6, 2))
