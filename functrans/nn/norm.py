@@ -252,7 +252,8 @@ class BatchNorm(Layer):
         momentum: Weight of the new batch in the running averages; ``None`` for the
             cumulative average of all batches (weight ``1 / k`` for the ``k``-th), as PyTorch.
         affine: Learn ``weight`` (init 1) and ``bias`` (init 0).
-        dtype: Parameter and state dtype.
+        dtype: Parameter and state dtype; the running statistics keep it whatever the
+            input's dtype.
 
     Example:
         >>> import numpy as np
@@ -303,6 +304,11 @@ class BatchNorm(Layer):
         if state is None:
             raise ValueError("BatchNorm: pass the state (bn.init_state() the first time): "
                              "apply(params, x, state, train=...) returns (y, new_state)")
+        if not isinstance(state, BatchNormState):
+            raise TypeError(f"BatchNorm: state must be the BatchNormState that init_state() or "
+                            f"a previous apply made, got {type(state).__name__}; for loaded "
+                            f"statistics pass BatchNormState(running_mean, running_var, "
+                            f"num_batches_tracked)")
         c = (self.num_features,)
         check_param_shapes("BatchNorm", params, {"weight": c, "bias": c})
         check_param_shapes("BatchNorm state", {"running_mean": state.running_mean,
@@ -323,9 +329,13 @@ class BatchNorm(Layer):
                 m = 1.0 / (state.num_batches_tracked + 1)
                 if not isinstance(m, float):  # a traced count: keep the state's dtype
                     m = fnp.astype(m, fnp.result_type(state.running_mean))
+            running_mean = (1.0 - m) * state.running_mean + m * stop_gradient(mean)
+            running_var = (1.0 - m) * state.running_var + (m * count / (count - 1)) * stop_gradient(var)
+            # The statistics keep the state's dtype whatever the input's: a float64 batch
+            # must not turn a float32 model's state into float64 (nor restage a jit step).
             new_state = BatchNormState(
-                (1.0 - m) * state.running_mean + m * stop_gradient(mean),
-                (1.0 - m) * state.running_var + (m * count / (count - 1)) * stop_gradient(var),
+                fnp.astype(running_mean, fnp.result_type(state.running_mean)),
+                fnp.astype(running_var, fnp.result_type(state.running_var)),
                 state.num_batches_tracked + 1,
             )
         else:

@@ -1143,6 +1143,28 @@ def test_batch_norm_state_through_value_and_grad():
         bn.apply(params, x[:1], state)
 
 
+def test_batch_norm_state_keeps_its_dtype_and_refuses_other_states():
+    # A float64 batch (NumPy's default) turned a float32 BatchNorm's running statistics into
+    # float64 after one step, eagerly and under jit.
+    bn = nn.BatchNorm(3, momentum=0.5, dtype=np.float32)
+    params = bn.init(random.key(0))
+    x = rng(19).normal(size=(4, 3, 2))
+    step = lambda s, v: bn.apply(params, v, s, train=True)[1]
+    for run in (step, ft.jit(step)):
+        state = run(run(bn.init_state(), x), x + 1.0)
+        assert state.running_mean.dtype == np.float32 == state.running_var.dtype
+        mean = 0.25 * x.mean((0, 2)) + 0.5 * (x + 1.0).mean((0, 2))
+        np.testing.assert_allclose(state.running_mean, mean, rtol=1e-6)
+        var = 0.25 + 0.25 * x.var((0, 2), ddof=1) + 0.5 * x.var((0, 2), ddof=1)
+        np.testing.assert_allclose(state.running_var, var, rtol=1e-6)
+    # A state of another kind failed with AttributeError on 'running_mean'.
+    with pytest.raises(TypeError, match=r"state must be the BatchNormState .* got dict; .*"
+                                        r"BatchNormState\(running_mean, running_var"):
+        bn.apply(params, x, {"running_mean": np.zeros(3), "running_var": np.ones(3)})
+    with pytest.raises(TypeError, match="got tuple"):
+        bn.apply(params, x, (np.zeros(3), np.ones(3)))
+
+
 # --- dropout --------------------------------------------------------------------------------------
 def test_dropout_with_a_traced_rate_drops_what_an_eager_call_drops():
     """A rate passed into jit (jit traces Python floats) or mapped by vmap: the eager mask and
