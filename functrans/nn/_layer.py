@@ -2,7 +2,9 @@
 
 A layer holds only hyperparameters (sizes, strides, dtype). ``init(key)`` makes a dict of
 parameter arrays and ``apply(params, x, ...)`` computes the output; nothing is stored on the
-layer, so ``grad`` differentiates ``apply`` with respect to the params directly.
+layer, so ``grad`` differentiates ``apply`` with respect to the params directly. ``apply``
+refuses params whose entries are not the ones ``init`` makes for the layer's configuration
+(a missing or misspelt ``"bias"`` is an error, not a layer without bias).
 Two optional traits change ``apply``'s signature, and each layer declares them:
 
 * ``stateful``: the layer keeps non-trainable state (batch norm's running statistics), made
@@ -13,7 +15,7 @@ Two optional traits change ``apply``'s signature, and each layer declares them:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, ClassVar, NoReturn
 
 import functrans.numpy as fnp
@@ -103,6 +105,28 @@ def check_param_shapes(layer: str, params: Any, expected: dict[str, tuple],
             raise ValueError(f"{layer}: {kind} {name!r} has shape {tuple(fnp.shape(value))}, but this "
                              f"layer's {made_by} makes it {shape}; pass what its {made_by} made "
                              f"(or match the layer's sizes to them)")
+
+
+def check_param_names(layer: str, params: Any, names: Collection[str], remedy: str = "") -> None:
+    """Refuse ``params`` (a dict) unless its entries are exactly ``names``, what the layer's
+    ``init(key)`` makes for its configuration: a misspelt ``"biass"`` was ignored and the
+    layer ran without a bias, and so did a ``Linear(bias=True)`` given no ``"bias"``.
+    ``remedy`` adds a fix for a missing entry (such as ``bias=False``)."""
+    if not isinstance(params, Mapping):
+        return
+    held = set(map(str, params))
+    extra, missing = sorted(held - set(names)), sorted(set(names) - held)
+    if not (extra or missing):
+        return
+    problems = []
+    if missing:
+        problems.append(f"has no {', '.join(map(repr, missing))}")
+    if extra:
+        problems.append(f"holds {', '.join(map(repr, extra))}, which it does not use")
+    fix = f" ({remedy})" if missing and remedy else ""
+    raise errors.TreeStructureError(
+        f"{layer}: params {' and '.join(problems)}; this layer's init(key) makes "
+        f"{sorted(names)}: pass the dict it made{fix}")
 
 
 def _is_layer(obj: Any) -> bool:

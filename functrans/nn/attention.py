@@ -13,7 +13,7 @@ import functrans.numpy as fnp
 from functrans import random
 from functrans.api import stop_gradient
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer, check_param_shapes
+from functrans.nn._layer import Layer, check_param_names, check_param_shapes
 from functrans.nn.activations import logsumexp, softmax
 from functrans.nn.dropout import dropout
 from functrans.nn.masks import combine_masks
@@ -334,6 +334,11 @@ class MultiHeadAttention(Layer):
                            required=("in_proj_weight", "out_proj"))
         check_param_shapes("MultiHeadAttention (out_proj)", params["out_proj"],
                            {"weight": (e, e), "bias": (e,)}, required=("weight",))
+        fix = "or make the layer with bias=False"
+        check_param_names("MultiHeadAttention", params,
+                          ("in_proj_weight", "out_proj") + ("in_proj_bias",) * self.bias, fix)
+        check_param_names("MultiHeadAttention (out_proj)", params["out_proj"],
+                          ("weight",) + ("bias",) * self.bias, fix)
         w, b = params["in_proj_weight"], params.get("in_proj_bias")
         projected = []
         for i, a in enumerate((q, k, v)):

@@ -23,7 +23,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import random
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer, check_param_shapes
+from functrans.nn._layer import Layer, check_param_names, check_param_shapes
 from functrans.primitives.conversion import full_like
 from functrans.primitives.shape import pad as _pad_prim
 from functrans.primitives.shape import slice_ as _slice_prim
@@ -215,6 +215,8 @@ class _ConvNd(Layer):
             raise ValueError(f"{name}: weight must have shape {expected} (out_channels, "
                              f"in_channels / groups, *kernel_size), got "
                              f"{fnp.shape(params['weight'])}")
+        check_param_names(name, params, ("weight", "bias") if self.bias else ("weight",),
+                          "or make the layer with bias=False")
         y = _convolve(x, params["weight"], self.groups, stride, dilation, pads)
         if "bias" in params:
             y = y + fnp.reshape(params["bias"], (self.out_channels,) + (1,) * self._nd)

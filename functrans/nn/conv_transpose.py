@@ -18,7 +18,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import random
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer, check_param_shapes
+from functrans.nn._layer import Layer, check_param_names, check_param_shapes
 from functrans.nn.conv import (
     IntOrTuple,
     Padding,
@@ -150,6 +150,8 @@ class _ConvTransposeNd(Layer):
         if fnp.shape(w) != expected:  # a reshape below would scramble one of the same size
             raise ValueError(f"{name}: weight must have shape {expected} (in_channels, "
                              f"out_channels / groups, *kernel_size), got {fnp.shape(w)}")
+        check_param_names(name, params, ("weight", "bias") if self.bias else ("weight",),
+                          "or make the layer with bias=False")
         w = fnp.reshape(w, (g, self.in_channels // g, self.out_channels // g) + kernel)
         w = fnp.reshape(fnp.swapaxes(w, 1, 2), (self.out_channels, self.in_channels // g) + kernel)
         w = fnp.flip(w, axis=tuple(range(2, 2 + self._nd)))

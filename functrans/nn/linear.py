@@ -14,7 +14,7 @@ from functrans import random
 from functrans.backend import NUMPY, backend_of
 from functrans.core.trace import Tracer
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer, check_param_shapes
+from functrans.nn._layer import Layer, check_param_names, check_param_shapes
 from functrans.typing import Array, DType, Key, Params
 
 __all__ = ["Embedding", "Identity", "Linear"]
@@ -103,6 +103,8 @@ class Linear(Layer):
                              f"got {tuple(x.shape)}")
         check_param_shapes("Linear", params, {"weight": (self.out_features, self.in_features),
                                               "bias": (self.out_features,)}, required=("weight",))
+        check_param_names("Linear", params, ("weight", "bias") if self.bias else ("weight",),
+                          "or make the layer with bias=False")
         y = fnp.tensordot(x, params["weight"], ((x.ndim - 1,), (1,)))
         if "bias" in params:
             y = y + params["bias"]
@@ -167,6 +169,7 @@ class Embedding(Layer):
         # which the gather refuses when it runs.
         check_param_shapes("Embedding", params,
                            {"weight": (self.num_embeddings, self.embedding_dim)}, required=("weight",))
+        check_param_names("Embedding", params, ("weight",))
         if not isinstance(ids, Tracer) and backend_of(ids) is NUMPY:
             if ids.size and ids.min() < 0:
                 # numpy-only: the branch admits host NumPy ids only

@@ -15,7 +15,7 @@ import functrans.numpy as fnp
 from functrans.api import stop_gradient
 from functrans.backend import device_put
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer, check_param_shapes
+from functrans.nn._layer import Layer, check_param_names, check_param_shapes
 from functrans.typing import Array, ArrayLike, DType, Key, Params
 
 __all__ = ["BatchNorm", "BatchNormState", "GroupNorm", "LayerNorm", "standardize"]
@@ -125,6 +125,9 @@ class LayerNorm(Layer):
             raise ValueError(f"LayerNorm: expected an input ending in {shape}, got "
                              f"{fnp.shape(x)}")
         check_param_shapes("LayerNorm", params, {"weight": shape, "bias": shape})
+        names = ("weight", "bias")[:(1 + self.bias) * self.elementwise_affine]
+        check_param_names("LayerNorm", params, names,
+                          "or make the layer with elementwise_affine=False or bias=False")
         axes = tuple(range(-len(shape), 0))
         mean = fnp.mean(x, axis=axes, keepdims=True)
         centred = x - mean
@@ -200,6 +203,8 @@ class GroupNorm(Layer):
                              f"{shape}")
         c = (self.num_channels,)
         check_param_shapes("GroupNorm", params, {"weight": c, "bias": c})
+        check_param_names("GroupNorm", params, ("weight", "bias") if self.affine else (),
+                          "or make the layer with affine=False")
         grouped = fnp.reshape(x, (shape[0], self.num_groups, -1))
         mean = fnp.mean(grouped, axis=2, keepdims=True)
         centred = grouped - mean
@@ -311,6 +316,8 @@ class BatchNorm(Layer):
                             f"num_batches_tracked)")
         c = (self.num_features,)
         check_param_shapes("BatchNorm", params, {"weight": c, "bias": c})
+        check_param_names("BatchNorm", params, ("weight", "bias") if self.affine else (),
+                          "or make the layer with affine=False")
         check_param_shapes("BatchNorm state", {"running_mean": state.running_mean,
                                                  "running_var": state.running_var},
                            {"running_mean": c, "running_var": c}, made_by="init_state()")

@@ -23,7 +23,7 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import lax, random, tree
 from functrans.nn import initializers as _init
-from functrans.nn._layer import Layer, check_param_shapes
+from functrans.nn._layer import Layer, check_param_names, check_param_shapes
 from functrans.nn.dropout import dropout as _dropout
 from functrans.primitives.conversion import full_like
 from functrans.primitives.recurrent import gru_cell, lstm_cell
@@ -172,6 +172,9 @@ class _Cell(_Recurrent):
         check_param_shapes(type(self).__name__, params,
                            _cell_shapes(self.input_size, self.hidden_size, self._gates),
                            required=("weight_ih", "weight_hh"))
+        check_param_names(type(self).__name__, params,
+                          _cell_shapes(self.input_size, self.hidden_size, self._gates, self.bias),
+                          "or make the layer with bias=False")
         if carry is None:
             carry = self._zeros(fnp.shape(x)[:-1], params["weight_ih"])
         else:
@@ -346,6 +349,9 @@ class _Sequence(_Recurrent):
         check_param_shapes(name, params, {}, required=tuple(
             f"{w}_l{k}{suffix}" for k in range(self.num_layers) for suffix in self._directions
             for w in ("weight_ih", "weight_hh")))
+        check_param_names(name, params, [
+            f"{n}_l{k}{suffix}" for k in range(self.num_layers) for suffix in self._directions
+            for n in _cell_shapes(1, 1, 1, self.bias)], "or make the layer with bias=False")
         initial = self._initial(carry, unbatched, batch, params, name)
         drop = train and self.stochastic
         if drop and key is None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 from functrans import random
-from functrans.nn._layer import Layer
+from functrans.nn._layer import Layer, check_param_names
 from functrans.nn.activations import gelu, relu
 from functrans.nn.attention import MultiHeadAttention
 from functrans.nn.dropout import dropout as _dropout
@@ -127,6 +127,7 @@ class TransformerEncoderLayer(Layer):
             An array shaped like ``src``.
         """
         parts = self._parts
+        check_param_names("TransformerEncoderLayer", params, parts)
         drop = train and self.dropout > 0
         if drop and key is None:
             raise ValueError("TransformerEncoderLayer: training with dropout needs a random key: "

@@ -1165,6 +1165,47 @@ def test_batch_norm_state_keeps_its_dtype_and_refuses_other_states():
         bn.apply(params, x, (np.zeros(3), np.ones(3)))
 
 
+def test_layers_refuse_params_other_than_what_init_makes():
+    # A misspelt or missing "bias" was skipped without a word: the layer ran without its bias
+    # (and a bias=False layer added one it was given).
+    x = rng(20).normal(size=(2, 3))
+    lin = nn.Linear(3, 2)
+    p = lin.init(random.key(0))
+    with pytest.raises(errors.TreeStructureError,
+                       match=r"Linear: params has no 'bias' and holds 'biass', which it does not "
+                             r"use; this layer's init\(key\) makes \['bias', 'weight'\]"):
+        lin.apply({"weight": p["weight"], "biass": p["bias"]}, x)
+    with pytest.raises(errors.TreeStructureError, match=r"has no 'bias'.*bias=False"):
+        lin.apply({"weight": p["weight"]}, x)
+    with pytest.raises(errors.TreeStructureError, match="holds 'bias', which it does not use"):
+        nn.Linear(3, 2, bias=False).apply(p, x)
+    np.testing.assert_allclose(nn.Linear(3, 2, bias=False).apply({"weight": p["weight"]}, x),
+                               x @ p["weight"].T, rtol=1e-15)
+    conv = nn.Conv1d(3, 2, 1)
+    with pytest.raises(errors.TreeStructureError, match="Conv1d: params has no 'bias'"):
+        conv.apply({"weight": conv.init(random.key(0))["weight"]}, x[..., None])
+    ln = nn.LayerNorm(3, bias=False)
+    with pytest.raises(errors.TreeStructureError, match="LayerNorm: params holds 'bias'"):
+        ln.apply(nn.LayerNorm(3).init(random.key(0)), x)
+    gru = nn.GRU(3, 4, bidirectional=True)
+    gp = gru.init(random.key(0))
+    gp["bias_hh_l0_rev"] = gp.pop("bias_hh_l0_reverse")
+    with pytest.raises(errors.TreeStructureError,
+                       match="GRU: params has no 'bias_hh_l0_reverse' and holds 'bias_hh_l0_rev'"):
+        gru.apply(gp, x[:, None])
+    mha = nn.MultiHeadAttention(4, 2)
+    mp = mha.init(random.key(0))
+    del mp["out_proj"]["bias"]
+    with pytest.raises(errors.TreeStructureError, match=r"MultiHeadAttention \(out_proj\): params "
+                                                        r"has no 'bias'"):
+        mha.apply(mp, np.ones((3, 2, 4)))
+    block = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0)
+    bp = block.init(random.key(0))
+    bp["norm_2"] = bp.pop("norm2")
+    with pytest.raises(errors.TreeStructureError, match="has no 'norm2' and holds 'norm_2'"):
+        block.apply(bp, np.ones((3, 2, 4)))
+
+
 # --- dropout --------------------------------------------------------------------------------------
 def test_dropout_with_a_traced_rate_drops_what_an_eager_call_drops():
     """A rate passed into jit (jit traces Python floats) or mapped by vmap: the eager mask and
