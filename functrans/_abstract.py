@@ -24,6 +24,25 @@ NUMPY_SCALARS: frozenset[type] = frozenset(np.dtype(code).type for code in np.ty
 SCALARS: frozenset[type] = PY_SCALARS | NUMPY_SCALARS
 
 
+def python_number(value):
+    """A hyperparameter as a Python number when it is a NumPy one: a NumPy real or integer
+    scalar (``np.float64(0.9)``, what a NumPy sweep or config gives) or a 0-d NumPy array
+    becomes the ``float`` or ``int`` it holds; anything else (Python numbers, tracers,
+    device arrays, schedules) is returned as it is. Under NumPy's promotion rules a NumPy
+    float64 scalar makes a float32 array float64, while a Python float keeps its dtype.
+
+    Example:
+        >>> import numpy as np
+        >>> from functrans._abstract import python_number
+        >>> python_number(np.float64(0.5)), python_number(np.array(3)), python_number("relu")
+        (0.5, 3, 'relu')
+    """
+    if (type(value) in NUMPY_SCALARS or (type(value) is np.ndarray and value.ndim == 0)) \
+            and value.dtype.kind in "fiu":
+        return value.item()
+    return value
+
+
 def shape_of(x) -> tuple:
     """The shape of an array, a tracer or a Python scalar (``()``)."""
     return () if type(x) in PY_SCALARS else x.shape

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, NoReturn
 
 import functrans.numpy as fnp
 from functrans import errors, random
+from functrans._abstract import python_number
 from functrans.typing import Array, Key, Params, PyTree
 
 __all__ = ["Layer", "Sequential"]
@@ -48,6 +49,15 @@ class Layer:
 
     stateful: ClassVar[bool] = False
     stochastic: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        # NumPy-scalar hyperparameters (np.float64(1e-5) from a config) as Python numbers,
+        # which keep a float32 model float32 where a NumPy float64 would promote it.
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            number = python_number(value)
+            if number is not value:
+                object.__setattr__(self, field.name, number)
 
     def init(self, key: Key) -> Params:
         """The initial parameters (a dict of arrays, empty for a layer without any)."""

@@ -26,6 +26,7 @@ import importlib.util
 import math
 
 import functrans.numpy as fnp
+from functrans._abstract import python_number
 from functrans.api import stop_gradient
 from functrans.scipy import _nn_math as _m
 from functrans.scipy._nn_math import logaddexp0 as _logaddexp0
@@ -61,6 +62,7 @@ def leaky_relu(x: ArrayLike, negative_slope: float = 0.01) -> Array:
         >>> nn.leaky_relu(np.array([-2.0, 3.0]), 0.1)
         array([-0.2,  3. ])
     """
+    negative_slope = python_number(negative_slope)
     x = fnp.asarray(x)
     return fnp.where(x > 0, x, negative_slope * x)
 
@@ -77,6 +79,7 @@ def elu(x: ArrayLike, alpha: float = 1.0) -> Array:
         >>> np.round(nn.elu(np.array([-1.0, 2.0])), 6)
         array([-0.632121,  2.      ])
     """
+    alpha = python_number(alpha)
     x = fnp.asarray(x)
     positive = x > 0
     # The exponential only sees x <= 0, so a large positive x cannot overflow into the
@@ -95,6 +98,8 @@ def hardtanh(x: ArrayLike, min_val: float = -1.0, max_val: float = 1.0) -> Array
         >>> nn.hardtanh(np.array([-2.0, 0.5, 3.0]))
         array([-1. ,  0.5,  1. ])
     """
+    min_val = python_number(min_val)
+    max_val = python_number(max_val)
     x = fnp.asarray(x)
     inside = fnp.logical_and(x > min_val, x < max_val)
     return fnp.where(inside, x, fnp.clip(stop_gradient(x), min_val, max_val))
@@ -231,6 +236,7 @@ def celu(x: ArrayLike, alpha: float = 1.0) -> Array:
         >>> np.round(nn.celu(np.array([-1.0, 2.0]), alpha=2.0), 6)
         array([-0.786939,  2.      ])
     """
+    alpha = python_number(alpha)
     x = fnp.asarray(x)
     positive = x > 0
     return fnp.where(positive, x, alpha * fnp.expm1(fnp.where(positive, 0, x) / alpha))
@@ -403,6 +409,8 @@ def softplus(x: ArrayLike, beta: float = 1.0, threshold: float = 20.0) -> Array:
         >>> float(nn.softplus(0.0)) == math.log(2)
         True
     """
+    beta = python_number(beta)
+    threshold = python_number(threshold)
     x = fnp.asarray(x)
     bx = x * beta if beta != 1.0 else x
     smooth = _logaddexp0(bx)

@@ -267,6 +267,7 @@ class MultiHeadAttention(Layer):
     stochastic = True
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.embed_dim < 1 or self.num_heads < 1 or self.embed_dim % self.num_heads:
             raise ValueError(f"MultiHeadAttention: embed_dim ({self.embed_dim}) must be a "
                              f"positive multiple of num_heads ({self.num_heads})")

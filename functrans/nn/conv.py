@@ -172,6 +172,7 @@ class _ConvNd(Layer):
     _nd: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         name = type(self).__name__
         _check_channels(name, self.in_channels, self.out_channels, self.groups)
         kernel = _ntuple(self.kernel_size, self._nd, "kernel_size", name)
@@ -284,6 +285,7 @@ class _PoolNd(Layer):
     _nd: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self._geometry  # validates  # noqa: B018
 
     @property

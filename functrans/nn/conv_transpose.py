@@ -50,6 +50,7 @@ class _ConvTransposeNd(Layer):
     _nd: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         name = type(self).__name__
         _check_channels(name, self.in_channels, self.out_channels, self.groups)
         _, stride, _, dilation, output_padding = self._geometry

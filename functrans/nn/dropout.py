@@ -6,6 +6,7 @@ import dataclasses
 
 import functrans.numpy as fnp
 from functrans import random
+from functrans._abstract import python_number
 from functrans.core.trace import Tracer
 from functrans.nn._layer import Layer
 from functrans.typing import Array, Key, Params
@@ -41,6 +42,7 @@ def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
         >>> sorted(set(y.tolist())) in ([0.0, 2.0], [2.0], [0.0])
         True
     """
+    p = python_number(p)
     if isinstance(p, Tracer):  # a rate passed into jit (which traces Python floats)
         if not train:
             return x
@@ -86,6 +88,7 @@ class Dropout(Layer):
     stochastic = True
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not 0.0 <= self.p <= 1.0:
             raise ValueError(f"Dropout: p must be in [0, 1], got {self.p!r}")
 

@@ -60,6 +60,7 @@ class Linear(Layer):
     bias_init: Callable[..., Array] | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check_size("Linear", "in_features", self.in_features)
         _check_size("Linear", "out_features", self.out_features)
 
@@ -143,6 +144,7 @@ class Embedding(Layer):
     dtype: DType = np.float64
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check_size("Embedding", "num_embeddings", self.num_embeddings)
         _check_size("Embedding", "embedding_dim", self.embedding_dim)
         if self.padding_idx is not None and not (

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans._abstract import python_number
 from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
@@ -94,6 +95,7 @@ def huber(prediction: ArrayLike, target: ArrayLike, delta: float = 1.0,
         >>> nn.huber(np.array([0.5, 3.0]), np.zeros(2), reduction="none")
         array([0.125, 2.5  ])
     """
+    delta = python_number(delta)
     if not delta > 0:
         raise ValueError(f"huber: delta must be > 0, got {delta!r}")
     prediction, target = _pair(prediction, target, "huber")
@@ -121,6 +123,7 @@ def smooth_l1(prediction: ArrayLike, target: ArrayLike, beta: float = 1.0,
         >>> nn.smooth_l1(np.array([0.5, 3.0]), np.zeros(2), reduction="none")
         array([0.125, 2.5  ])
     """
+    beta = python_number(beta)
     if not beta >= 0:
         raise ValueError(f"smooth_l1: beta must be >= 0, got {beta!r}")
     prediction, target = _pair(prediction, target, "smooth_l1")
@@ -200,6 +203,7 @@ def cosine_similarity(x1: ArrayLike, x2: ArrayLike, axis: int = 1, eps: float = 
         >>> nn.cosine_similarity(np.array([[1.0, 0.0], [0.0, 0.0]]), np.array([[1.0, 1.0], [1.0, 0.0]]))
         array([0.70710678, 0.        ])
     """
+    eps = python_number(eps)
     if not eps > 0:
         raise ValueError(f"cosine_similarity: eps must be > 0, got {eps!r}")
     x1, x2 = fnp.asarray(x1), fnp.asarray(x2)
@@ -461,6 +465,7 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
         ...
         IndexError: cross_entropy: label 2 at target[1] is outside [0, 2) for an input with 2 classes; ...
     """
+    label_smoothing = python_number(label_smoothing)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got "
                          f"{label_smoothing!r}")

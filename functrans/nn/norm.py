@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans._abstract import python_number
 from functrans.api import stop_gradient
 from functrans.backend import device_put
 from functrans.nn import initializers as _init
@@ -57,6 +58,7 @@ def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
         >>> np.round(nn.standardize(np.array([1.0, 2.0, 3.0]), epsilon=0.0), 6)
         array([-1.224745,  0.      ,  1.224745])
     """
+    epsilon = python_number(epsilon)
     if algorithm not in ("fast", "stable"):
         raise ValueError(f"standardize: algorithm must be 'fast' or 'stable' (as in "
                          f"jax.nn.standardize), got {algorithm!r}")
@@ -179,6 +181,7 @@ class GroupNorm(Layer):
     dtype: DType = np.float64
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for name in ("num_groups", "num_channels"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:

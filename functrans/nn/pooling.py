@@ -62,6 +62,7 @@ class AdaptiveAvgPool2d(Layer):
     output_size: int | None | Sequence[int | None]
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self._sizes  # validates  # noqa: B018
 
     @property

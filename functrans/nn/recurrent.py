@@ -136,6 +136,7 @@ class _Cell(_Recurrent):
     dtype: DType = np.float64
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check_positive(type(self).__name__, input_size=self.input_size,
                         hidden_size=self.hidden_size)
 
@@ -283,6 +284,7 @@ class _Sequence(_Recurrent):
     dtype: DType = np.float64
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check_positive(type(self).__name__, input_size=self.input_size,
                         hidden_size=self.hidden_size, num_layers=self.num_layers)
         if not 0.0 <= self.dropout < 1.0:

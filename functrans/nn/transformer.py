@@ -84,6 +84,7 @@ class TransformerEncoderLayer(Layer):
     stochastic = True
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if isinstance(self.activation, str) and self.activation not in _ACTIVATIONS:
             raise ValueError(f"TransformerEncoderLayer: activation must be 'relu', 'gelu' or a "
                              f"function, got {self.activation!r}")

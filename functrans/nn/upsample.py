@@ -90,6 +90,7 @@ class Upsample(Layer):
     align_corners: bool | None = None
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if (self.size is None) == (self.scale_factor is None):
             raise ValueError("Upsample: give exactly one of size and scale_factor")
         if self.mode not in ("nearest", "linear", "bilinear"):

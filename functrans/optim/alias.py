@@ -65,6 +65,7 @@ class _Optimizer(_Transformation):
     _where: tuple[tuple[int, ...], ...]
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         blocks = tuple(self._chain())
         mine = self.state_type._fields  # type: ignore[attr-defined]
         # Positions: for each block, where its state's fields sit in the optimizer's state,

@@ -16,7 +16,7 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, dtype_of, python_number, shape_of
 from functrans.backend import to_host
 from functrans.core.trace import Tracer
 from functrans.errors import FunctransError, OptimizerInputError, TreeStructureError
@@ -348,6 +348,15 @@ class _Transformation:
     #: whether ``update`` takes keyword arguments (optax's ``GradientTransformationExtraArgs``:
     #: ``value``, ``grad``, ``value_fn``, ...), which ``chain`` then passes on to it
     extra_args: ClassVar[bool] = False
+
+    def __post_init__(self) -> None:
+        # NumPy-scalar hyperparameters (np.float64(0.9) from a sweep) as Python numbers, which
+        # keep float32 params float32 where a NumPy float64 would promote them.
+        for field in dataclasses.fields(self):  # type: ignore[arg-type]
+            value = getattr(self, field.name)
+            number = python_number(value)
+            if number is not value:
+                object.__setattr__(self, field.name, number)
 
     def init(self, params: Params) -> OptState:
         raise NotImplementedError

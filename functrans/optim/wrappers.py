@@ -118,6 +118,7 @@ class MultiSteps(_Transformation):
     use_grad_mean: bool = True
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not isinstance(self.opt, GradientTransformation):
             raise TypeError(f"functrans.optim.MultiSteps: opt must be a GradientTransformation "
                             f"(e.g. optim.adam(1e-3)), got {type(self.opt).__name__}")

@@ -1206,6 +1206,43 @@ def test_layers_refuse_params_other_than_what_init_makes():
         block.apply(bp, np.ones((3, 2, 4)))
 
 
+def test_numpy_scalar_hyperparameters_keep_a_float32_model_float32():
+    # np.float64 hyperparameters (eps, momentum, p, slopes) made every float32 output float64
+    # under NumPy's promotion rules; Python floats of the same values never did.
+    f = np.float64
+    x = rng(21).normal(size=(4, 3)).astype(np.float32)
+    layers = [
+        (nn.LayerNorm(3, eps=f(1e-5), dtype=np.float32), {}),
+        (nn.GroupNorm(1, 4, eps=f(1e-5), dtype=np.float32), {}),
+        (nn.BatchNorm(3, eps=f(1e-5), momentum=f(0.1), dtype=np.float32), {}),
+        (nn.Dropout(f(0.5)), {"key": random.key(1)}),
+        (nn.MultiHeadAttention(3, 1, dropout=f(0.1), dtype=np.float32), {"rng": random.key(1)}),
+        (nn.TransformerEncoderLayer(3, 1, 4, dropout=f(0.1), layer_norm_eps=f(1e-5),
+                                    dtype=np.float32), {"key": random.key(1)}),
+    ]
+    for layer, kwargs in layers:
+        params = layer.init(random.key(0))
+        inputs = x.reshape(1, 4, 3) if isinstance(layer, nn.GroupNorm) else x
+        if isinstance(layer, (nn.MultiHeadAttention, nn.TransformerEncoderLayer)):
+            inputs = x[:, None]
+        if layer.stateful:
+            y, state = layer.apply(params, inputs, layer.init_state())
+            assert state.running_var.dtype == np.float32
+        else:
+            y = layer.apply(params, inputs, **kwargs)
+        y = y[0] if isinstance(y, tuple) else y
+        assert y.dtype == np.float32, type(layer).__name__
+    t = np.zeros_like(x)
+    for out in (nn.leaky_relu(x, f(0.1)), nn.elu(x, f(0.5)), nn.celu(x, f(0.5)),
+                nn.softplus(x, f(2.0)), nn.hardtanh(x, f(-0.5), f(0.5)),
+                nn.dropout(x, f(0.5), random.key(0)), nn.huber(x, t, delta=f(0.5)),
+                nn.smooth_l1(x, t, beta=f(0.5)), nn.standardize(x, epsilon=f(1e-5)),
+                nn.cosine_similarity(x, x + 1, eps=f(1e-8)),
+                nn.cross_entropy(x, np.array([0, 1, 2, 0]), label_smoothing=f(0.1))):
+        assert out.dtype == np.float32
+    np.testing.assert_allclose(nn.huber(x, t, delta=f(0.5)), nn.huber(x, t, delta=0.5), rtol=1e-7)
+
+
 # --- dropout --------------------------------------------------------------------------------------
 def test_dropout_with_a_traced_rate_drops_what_an_eager_call_drops():
     """A rate passed into jit (jit traces Python floats) or mapped by vmap: the eager mask and

@@ -126,6 +126,33 @@ def test_float32_params_stay_float32(name, factory, ref, kwargs):
     assert state.count == 3 and np.asarray(state.count).dtype.kind == "i"
 
 
+@pytest.mark.parametrize("make", [
+    lambda f: optim.sgd(f(0.1), momentum=f(0.9), nesterov=True, weight_decay=f(0.01)),
+    lambda f: optim.adam(f(0.1), b1=f(0.8), b2=f(0.9), eps=f(1e-3), weight_decay=f(0.1)),
+    lambda f: optim.adamw(f(0.1), weight_decay=f(0.1)),
+    lambda f: optim.rmsprop(f(0.1), alpha=f(0.9), momentum=f(0.5), centered=True),
+    lambda f: optim.adagrad(f(0.1), initial_accumulator_value=f(0.1)),
+    lambda f: optim.lion(f(0.1), b1=f(0.8), weight_decay=f(0.1)),
+    lambda f: optim.chain(optim.clip_by_global_norm(f(1.0)), optim.trace(f(0.9)), optim.scale(f(-0.1))),
+], ids=["sgd", "adam", "adamw", "rmsprop", "adagrad", "lion", "chain"])
+def test_numpy_scalar_hyperparameters_keep_float32(make):
+    # np.float64(0.9) (a NumPy sweep, a config read with NumPy) promotes a float32 array to
+    # float64 under NumPy's rules, where the Python float 0.9 keeps float32: every buffer and
+    # update was float64 after the first step.
+    params = {"w": np.linspace(-1, 1, 4, dtype=np.float32), "b": np.full(2, 0.5, np.float32)}
+    grads = {"w": np.linspace(0.3, -0.2, 4, dtype=np.float32), "b": np.full(2, 0.1, np.float32)}
+    ref_opt, opt = make(float), make(np.float64)
+    for update in (opt.update, ft.jit(opt.update)):
+        state, ref_state = opt.init(params), ref_opt.init(params)
+        for _ in range(2):
+            updates, state = update(grads, state, params)
+            ref_updates, ref_state = ref_opt.update(grads, ref_state, params)
+        for leaf in ft.tree.leaves((updates, state)):
+            assert np.ndim(leaf) == 0 or leaf.dtype == np.float32
+        for got, want in zip(ft.tree.leaves(updates), ft.tree.leaves(ref_updates)):
+            np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
 def _run(opt, loss, x0, steps):
     params = x0
     state = opt.init(params)
