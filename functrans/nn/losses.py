@@ -548,6 +548,23 @@ def _log_clamped(x: Array) -> Array:
     return fnp.where(above, fnp.log(fnp.where(above, x, 1.0)), _LOG_FLOOR)
 
 
+def _elementwise_weight(weight: ArrayLike, x: Array, name: str, fn: str) -> Array:
+    """``weight`` as an array of ``x``'s dtype (a weight of another precision would change the
+    loss's) that broadcasts to ``x``'s shape: a larger one would broadcast the loss itself, and
+    its mean would run over the wrong number of entries."""
+    weight = fnp.asarray(weight)
+    shape = tuple(fnp.shape(x))
+    try:
+        fits = np.broadcast_shapes(tuple(fnp.shape(weight)), shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{fn}: {name} of shape {tuple(fnp.shape(weight))} must broadcast to "
+                         f"the input's shape {shape} (one weight per entry, or a shape such as "
+                         f"({shape[-1] if shape else 1},) repeated along the leading axes)")
+    return fnp.astype(weight, fnp.result_type(x))
+
+
 def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
                          weight: ArrayLike | None = None, reduction: str = "mean") -> Array:
     """``-(t log p + (1 - t) log(1 - p))`` for probabilities ``p``, with each log clamped at
@@ -559,6 +576,9 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
     Probabilities outside ``[0, 1]`` raise ``ValueError`` (as in PyTorch) when their values can
     be read; under ``jit`` and ``vmap``, and on a GPU, they are not read and give the loss NaN,
     as a NaN probability does everywhere (the clamp would otherwise hide both).
+
+    ``weight`` rescales each entry's loss; it must broadcast to the input's shape (PyTorch's
+    rule) and is taken in the input's dtype.
 
     Example:
         >>> import numpy as np
@@ -582,7 +602,7 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
     inside = fnp.logical_and(probs >= 0, probs <= 1)  # False for NaN too
     values = fnp.where(inside, values, math.nan)
     if weight is not None:
-        values = values * weight
+        values = values * _elementwise_weight(weight, values, "weight", "binary_cross_entropy")
     return _reduce(values, reduction, "binary_cross_entropy")
 
 
@@ -591,7 +611,9 @@ def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike,
                                      reduction: str = "mean") -> Array:
     """Binary cross entropy of ``sigmoid(logits)``, computed stably as
     ``(1 - t) x + (1 + (w - 1) t) softplus(-x)`` (``w`` the positive-class weight, 1 by
-    default), PyTorch's ``binary_cross_entropy_with_logits``.
+    default), PyTorch's ``binary_cross_entropy_with_logits``. ``pos_weight`` must broadcast to
+    the input's shape (``(C,)`` for ``(N, C)`` logits: one weight per class) and is taken in
+    the input's dtype.
 
     Example:
         >>> import numpy as np
@@ -604,5 +626,6 @@ def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike,
     if pos_weight is None:
         values = (1.0 - t) * x + softplus_neg
     else:
-        values = (1.0 - t) * x + (1.0 + (fnp.asarray(pos_weight) - 1.0) * t) * softplus_neg
+        w = _elementwise_weight(pos_weight, x, "pos_weight", "binary_cross_entropy_with_logits")
+        values = (1.0 - t) * x + (1.0 + (w - 1.0) * t) * softplus_neg
     return _reduce(values, reduction, "binary_cross_entropy_with_logits")

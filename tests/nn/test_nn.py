@@ -401,6 +401,34 @@ def test_cross_entropy_class_axis_is_one_for_spatial_inputs():
         nn.nll(logp, labels.astype(float))
 
 
+def test_binary_cross_entropy_weights_must_fit_the_input():
+    # A (4, 1) weight against (4,) inputs broadcast the loss to (4, 4) and averaged 16 entries;
+    # a float64 weight made a float32 loss float64.
+    p, t = np.array([0.2, 0.6, 0.9, 0.4]), np.array([0.0, 1.0, 1.0, 0.0])
+    x = np.log(p / (1 - p))
+    w = np.array([1.0, 2.0, 3.0, 4.0])
+    ref = -(t * np.log(p) + (1 - t) * np.log(1 - p))
+    np.testing.assert_allclose(nn.binary_cross_entropy(p, t, weight=w), (w * ref).mean(),
+                               rtol=1e-13)
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: weight of shape \(4, 1\) must "
+                                         r"broadcast to the input's shape \(4,\)"):
+        nn.binary_cross_entropy(p, t, weight=w[:, None])
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(4, 1\) must broadcast"):
+        nn.binary_cross_entropy_with_logits(x, t, pos_weight=w[:, None])
+    with pytest.raises(ValueError, match=r"pos_weight of shape \(3,\) must broadcast"):
+        nn.binary_cross_entropy_with_logits(x, t, pos_weight=w[:3])
+    per_class = np.array([2.0, 0.5])  # (C,) for (N, C) logits, as PyTorch's pos_weight
+    x2, t2 = np.stack([x, -x], 1), np.stack([t, 1 - t], 1)
+    p2 = 1 / (1 + np.exp(-x2))
+    want = -(per_class * t2 * np.log(p2) + (1 - t2) * np.log(1 - p2))
+    np.testing.assert_allclose(nn.binary_cross_entropy_with_logits(x2, t2, pos_weight=per_class,
+                                                                   reduction="none"), want,
+                               rtol=1e-12)
+    x32, t32, p32 = x.astype(np.float32), t.astype(np.float32), p.astype(np.float32)
+    assert nn.binary_cross_entropy_with_logits(x32, t32, pos_weight=w).dtype == np.float32
+    assert nn.binary_cross_entropy(p32, t32, weight=w).dtype == np.float32
+
+
 def test_binary_cross_entropy_losses():
     x = rng(7).normal(size=6) * 3
     t = rng(8).uniform(size=6)
