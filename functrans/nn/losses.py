@@ -480,6 +480,10 @@ def cross_entropy(logits: ArrayLike, target: ArrayLike, label_smoothing: float =
                              f"labels; the target here holds class probabilities. Give the "
                              f"positions to leave out probability 0 (or integer labels).")
         return _cross_entropy_probs(logits, target, axis, label_smoothing, reduction, w)
+    if fnp.ndim(target) == fnp.ndim(logits) and not np.issubdtype(target.dtype, np.integer):
+        raise ValueError(f"cross_entropy: class probabilities must have the input's shape "
+                         f"{fnp.shape(logits)}, got {fnp.shape(target)}; integer labels have "
+                         f"the input's shape without the class axis")
     _check_labels(fnp.shape(logits), fnp.shape(target), axis, "cross_entropy")
     _integer_labels(target, "cross_entropy")
     labels = _Labels(target, num_classes, axis, ignore_index, "cross_entropy")

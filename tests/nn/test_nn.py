@@ -401,6 +401,15 @@ def test_cross_entropy_class_axis_is_one_for_spatial_inputs():
         nn.nll(logp, labels.astype(float))
 
 
+def test_cross_entropy_names_mismatched_probabilities_as_probabilities():
+    # Soft targets of the wrong width were reported as "integer labels must have shape (2,)".
+    with pytest.raises(ValueError, match=r"class probabilities must have the input's shape "
+                                         r"\(2, 3\), got \(2, 4\)"):
+        nn.cross_entropy(np.zeros((2, 3)), np.full((2, 4), 0.25))
+    with pytest.raises(ValueError, match="integer labels must have shape"):
+        nn.cross_entropy(np.zeros((2, 3)), np.array([0, 1, 2]))
+
+
 def test_binary_cross_entropy_weights_must_fit_the_input():
     # A (4, 1) weight against (4,) inputs broadcast the loss to (4, 4) and averaged 16 entries;
     # a float64 weight made a float32 loss float64.
