@@ -230,3 +230,9 @@ class Sequential(Layer):
             x, states[i] = layer._forward(params[i], x, states[i], sub_key, train) \
                 if isinstance(layer, Layer) else (layer.apply(params[i], x), states[i])
         return (x, states) if stateful else x
+
+    def _forward(self, params: Params, x: Array, state: PyTree, key: Key | None,
+                 train: bool) -> tuple[Array, PyTree]:
+        # A nested Sequential may be both stateful and stochastic: it takes the state and the key.
+        out = self.apply(params, x, state, key=key, train=train)
+        return out if self.stateful else (out, state)

@@ -1710,6 +1710,23 @@ def test_attention_refuses_key_and_value_of_other_shapes():
     assert mha.apply(params, q, np.ones((2, 5, 4)))[1].shape == (2, 3, 5)  # S may differ from L
 
 
+def test_nested_sequential_with_state_and_dropout_gets_the_key():
+    # The inner Sequential (batch norm and dropout) was handed the state but not the key, so
+    # training refused it for want of a key the caller had given.
+    inner = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm(4), nn.Dropout(0.5))
+    outer = nn.Sequential(inner, nn.Linear(4, 2))
+    params, state = outer.init(random.key(0)), outer.init_state()
+    x = rng(83).normal(size=(5, 3))
+    y, new_state = outer.apply(params, x, state, key=random.key(1))
+    h, inner_state = inner.apply(params[0], x, state[0], key=random.fold_in(random.key(1), 0))
+    np.testing.assert_allclose(y, nn.Linear(4, 2).apply(params[1], h), rtol=1e-14)
+    assert new_state[0][1].num_batches_tracked == 1
+    np.testing.assert_array_equal(new_state[0][1].running_mean, inner_state[1].running_mean)
+    y_eval, same = outer.apply(params, x, new_state, train=False)
+    assert same[0][1] is new_state[0][1]
+    assert not np.allclose(y_eval, y)
+
+
 def test_sequential_composes_layers_functions_state_and_keys():
     model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm(6), nn.relu, nn.Dropout(0.5),
                           nn.Linear(6, 2))
