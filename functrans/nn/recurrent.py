@@ -10,7 +10,8 @@ which is one ``lax.scan``: under ``jit`` a training step stages the step once, w
 sequence length. The gates of a GRU or LSTM step are one fused primitive each
 (functrans.primitives.recurrent), so a step is a few primitives under any transformation.
 Sequence layers take PyTorch's ``bidirectional`` and ``dropout`` (between stacked layers)
-arguments; ``proj_size`` is not supported.
+arguments; ``proj_size`` is not supported. In a [`Sequential`][functrans.nn.Sequential] a
+sequence layer passes on its output sequence only (its final carry is dropped).
 """
 from __future__ import annotations
 
@@ -383,6 +384,13 @@ class _Sequence(_Recurrent):
         elif self.batch_first:
             x = fnp.swapaxes(x, 0, 1)
         return x, self._final(finals, unbatched)
+
+    def _forward(self, params: Params, x: Array, state: Any, key: Key | None,
+                 train: bool) -> tuple[Array, Any]:
+        # In a Sequential: the output sequence goes on to the next layer and the final carry
+        # is dropped (a tuple handed on would be stacked into one array by the next layer);
+        # the random key feeds the dropout between stacked layers.
+        return self.apply(params, x, key=key, train=train)[0], state
 
     def _time_loop(self, layer: Params, xw: Array, state: Any,
                    reverse: bool = False) -> tuple[Any, Array]:

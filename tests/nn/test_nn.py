@@ -1727,6 +1727,23 @@ def test_nested_sequential_with_state_and_dropout_gets_the_key():
     assert not np.allclose(y_eval, y)
 
 
+def test_recurrent_layers_in_a_sequential_pass_on_their_output_sequence():
+    # GRU.apply's (output, carry) went to the next layer, which stacked the two arrays into one
+    # (L = 1 gives them one shape) and computed on the pair without a word.
+    model = nn.Sequential(nn.GRU(3, 4), nn.Linear(4, 2))
+    params = model.init(random.key(0))
+    x = rng(84).normal(size=(1, 5, 3))
+    out, _ = nn.GRU(3, 4).apply(params[0], x)
+    y = model.apply(params, x)
+    assert y.shape == (1, 5, 2)
+    np.testing.assert_allclose(y, nn.Linear(4, 2).apply(params[1], out), rtol=1e-14)
+    lstm = nn.Sequential(nn.LSTM(3, 4, num_layers=2, dropout=0.5))
+    lp = lstm.init(random.key(1))
+    a, b = lstm.apply(lp, x, key=random.key(2)), lstm.apply(lp, x, train=False)
+    assert a.shape == b.shape == (1, 5, 4) and not np.allclose(a, b)
+    np.testing.assert_allclose(b, nn.LSTM(3, 4, num_layers=2).apply(lp[0], x)[0], rtol=1e-14)
+
+
 def test_sequential_composes_layers_functions_state_and_keys():
     model = nn.Sequential(nn.Linear(4, 6), nn.BatchNorm(6), nn.relu, nn.Dropout(0.5),
                           nn.Linear(6, 2))
