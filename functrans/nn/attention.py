@@ -42,7 +42,8 @@ def scaled_dot_product_attention(q: Array, k: Array, v: Array,
         k: Keys ``(..., S, d)``.
         v: Values ``(..., S, d_v)``.
         mask: Optional; boolean (True = may *not* attend, PyTorch's convention for
-            ``attn_mask``) or float (added to the scores), broadcasting to ``(..., L, S)``.
+            ``attn_mask``) or float (added to the scores, in their dtype), broadcasting to
+            ``(..., L, S)``.
             A query whose keys are all masked gets weights 0 and output 0.
 
     Returns:
@@ -62,8 +63,8 @@ def scaled_dot_product_attention(q: Array, k: Array, v: Array,
         mask = _checked_mask(mask, "scaled_dot_product_attention: mask")
         if mask.dtype == np.bool_:
             scores = fnp.where(mask, -np.inf, scores)
-        else:
-            scores = scores + mask
+        else:  # in the scores' dtype: a float64 NumPy mask must not make float32 float64
+            scores = scores + fnp.astype(mask, fnp.result_type(scores))
         # A query with every key masked has nothing to attend to: its weights (and output)
         # are 0, as in PyTorch's math attention, not the NaN of a softmax over -inf alone,
         # which would reach every parameter's gradient through the batch.

@@ -1689,6 +1689,22 @@ def test_attention_mixed_boolean_and_float_masks_keep_float32():
         np.testing.assert_allclose(out_j, want, rtol=1e-6)
 
 
+def test_attention_float64_mask_keeps_float32():
+    # np.where(causal, -np.inf, 0.0) is float64: added to float32 scores it made the output,
+    # the weights and every gradient float64.
+    mha = nn.MultiHeadAttention(4, 2, dtype=np.float32)
+    params = mha.init(random.key(0))
+    x = rng(85).normal(size=(3, 2, 4)).astype(np.float32)
+    causal = np.triu(np.ones((3, 3), bool), 1)
+    out, w = mha.apply(params, x, attn_mask=np.where(causal, -np.inf, 0.0))
+    assert out.dtype == np.float32 and w.dtype == np.float32
+    np.testing.assert_array_equal(out, mha.apply(params, x, attn_mask=causal)[0])
+    grads = ft.grad(lambda p: mha.apply(p, x, attn_mask=np.where(causal, -1e9, 0.0))[0].sum())(params)
+    assert all(g.dtype == np.float32 for g in ft.tree.leaves(grads))
+    o, _ = nn.scaled_dot_product_attention(x, x, x, np.zeros((3, 2, 2)))
+    assert o.dtype == np.float32
+
+
 def test_attention_refuses_key_and_value_of_other_shapes():
     # A key batch of 1 against a query batch of 2 broadcast silently (every query read the
     # same keys); other mismatches failed deep inside with NumPy's messages.
