@@ -464,8 +464,14 @@ class Flatten(Layer):
         x = fnp.asarray(x)
         shape = fnp.shape(x)
         nd = len(shape)
-        start = self.start_dim % nd if nd else 0
-        end = self.end_dim % nd if nd else 0
+        if not nd:  # as torch.flatten: a 0-d input becomes one entry
+            return fnp.reshape(x, (1,))
+        for name, dim in (("start_dim", self.start_dim), ("end_dim", self.end_dim)):
+            if not -nd <= dim < nd:  # % nd would wrap it onto another axis
+                raise ValueError(f"Flatten: {name} {dim} is not an axis of an input of shape "
+                                 f"{shape} (axes -{nd} to {nd - 1}); Flatten() keeps axis 0 "
+                                 f"as the batch axis, so its input needs at least two axes")
+        start, end = self.start_dim % nd, self.end_dim % nd
         if start > end:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim "
                              f"{self.end_dim} for an input of shape {shape}")

@@ -1049,6 +1049,15 @@ def test_pool1d_and_flatten():
                                rtol=1e-15)
     assert nn.Flatten().apply({}, np.ones((2, 3, 4, 5))).shape == (2, 60)
     assert nn.Flatten(0, 1).apply({}, np.ones((2, 3, 4))).shape == (6, 4)
+    # An axis past the input's wrapped around: start_dim=2 of a (4, 3) input flattened all of it.
+    with pytest.raises(ValueError, match=r"Flatten: start_dim 2 is not an axis of an input of "
+                                         r"shape \(4, 3\) \(axes -2 to 1\)"):
+        nn.Flatten(start_dim=2).apply({}, np.ones((4, 3)))
+    with pytest.raises(ValueError, match="start_dim 1 is not an axis"):
+        nn.Flatten().apply({}, np.ones(4))
+    with pytest.raises(ValueError, match="end_dim -3 is not an axis"):
+        nn.Flatten(0, -3).apply({}, np.ones((4, 3)))
+    assert nn.Flatten(-2, -1).apply({}, np.ones((4, 3))).shape == (12,)
     with pytest.raises(ValueError, match="at most half the kernel"):
         nn.MaxPool2d(2, padding=2)
 
