@@ -104,8 +104,12 @@ def _check_input(x: Array, channels: int | None, nd: int, layer: str) -> tuple[A
         raise ValueError(f"{layer}: expected an input of shape (N, C, {', '.join(spatial)}) or "
                          f"(C, {', '.join(spatial)}), got {shape}")
     if channels is not None and fnp.shape(x)[1] != channels:
+        hint = ""
+        if shape[-1] == channels:
+            hint = (f"; this input looks channels-last: move its channels to axis 1 first, "
+                    f"fnp.moveaxis(x, -1, {len(shape) - nd - 1})")
         raise ValueError(f"{layer}: expected {channels} input channels (axis 1), got input of "
-                         f"shape {shape}")
+                         f"shape {shape}{hint}")
     return x, added
 
 

@@ -1049,6 +1049,15 @@ def test_pool1d_and_flatten():
                                rtol=1e-15)
     assert nn.Flatten().apply({}, np.ones((2, 3, 4, 5))).shape == (2, 60)
     assert nn.Flatten(0, 1).apply({}, np.ones((2, 3, 4))).shape == (6, 4)
+    # A channels-last input is named as one, with the fix.
+    conv = nn.Conv2d(3, 2, 3)
+    with pytest.raises(ValueError, match=r"expected 3 input channels \(axis 1\), got input of "
+                                         r"shape \(2, 5, 5, 3\); this input looks channels-last: "
+                                         r"move its channels to axis 1 first, "
+                                         r"fnp.moveaxis\(x, -1, 1\)"):
+        conv.apply(conv.init(random.key(0)), np.ones((2, 5, 5, 3)))
+    with pytest.raises(ValueError, match=r"fnp.moveaxis\(x, -1, 0\)"):
+        nn.Conv1d(3, 2, 1).apply(nn.Conv1d(3, 2, 1).init(random.key(0)), np.ones((5, 3)))
     # An axis past the input's wrapped around: start_dim=2 of a (4, 3) input flattened all of it.
     with pytest.raises(ValueError, match=r"Flatten: start_dim 2 is not an axis of an input of "
                                          r"shape \(4, 3\) \(axes -2 to 1\)"):
