@@ -58,6 +58,20 @@ def _errors(predictions: ArrayLike, targets: ArrayLike | None, fn: str) -> Array
     return predictions - targets
 
 
+def _elementwise(fn: str, names: tuple[str, str], x: Any, labels: Any) -> None:
+    """Refuse labels that broadcast against ``x`` to a larger shape: ``(N, 1)`` scores with
+    ``(N,)`` labels made an ``(N, N)`` loss of every score against every label."""
+    shape = tuple(shape_of(x))
+    try:
+        fits = np.broadcast_shapes(tuple(fnp.shape(labels)), shape) == shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"functrans.optim.losses.{fn}: {names[1]} of shape "
+                         f"{tuple(fnp.shape(labels))} must broadcast to the shape of {names[0]}, "
+                         f"{shape} (one label per entry); reshape them to match")
+
+
 def _axes(axis: Axis, ndim: int) -> tuple[int, ...]:
     axes = range(ndim) if axis is None else ((axis,) if isinstance(axis, int) else axis)
     return tuple(a % ndim for a in axes)
@@ -183,6 +197,7 @@ def sigmoid_binary_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
         array([0.693147, 3.048587])
     """
     logits = _floating(logits, "logits", "sigmoid_binary_cross_entropy")
+    _elementwise("sigmoid_binary_cross_entropy", ("logits", "labels"), logits, labels)
     labels = fnp.astype(labels, dtype_of(logits))
     return -labels * log_sigmoid(logits) - (1.0 - labels) * log_sigmoid(-logits)
 
@@ -200,6 +215,7 @@ def sigmoid_focal_loss(logits: ArrayLike, labels: ArrayLike, *, alpha: float | N
         array([0.173287])
     """
     logits = _floating(logits, "logits", "sigmoid_focal_loss")
+    _elementwise("sigmoid_focal_loss", ("logits", "labels"), logits, labels)
     labels = fnp.astype(labels, dtype_of(logits))
     ce = sigmoid_binary_cross_entropy(logits, labels)
     log_p, log_q = log_sigmoid(logits), log_sigmoid(-logits)
@@ -220,7 +236,9 @@ def hinge_loss(predictor_outputs: ArrayLike, targets: ArrayLike) -> Array:
         >>> optim.losses.hinge_loss(np.array([0.5, 2.0, -1.0]), np.array([1.0, 1.0, 1.0]))
         array([0.5, 0. , 2. ])
     """
-    return fnp.maximum(0, 1 - fnp.asarray(predictor_outputs) * targets)
+    outputs = fnp.asarray(predictor_outputs)
+    _elementwise("hinge_loss", ("predictor_outputs", "targets"), outputs, targets)
+    return fnp.maximum(0, 1 - outputs * targets)
 
 
 def perceptron_loss(predictor_outputs: ArrayLike, targets: ArrayLike) -> Array:

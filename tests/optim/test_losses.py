@@ -193,3 +193,18 @@ def test_ctc_loss_stages_one_step_for_all_frames_and_differentiates():
     # frames past a sequence's end take no part: their gradient is exactly 0
     g = ft.grad(lambda x: fnp.sum(L.ctc_loss(x, paddings, labels, label_paddings)))(logits)
     assert np.all(g[1, 31:] == 0) and np.all(g[1, :31] != 0)
+
+
+def test_elementwise_losses_refuse_labels_that_enlarge_the_shape():
+    # (N, 1) logits against (N,) labels broadcast to an (N, N) loss: every logit against
+    # every label, summed or averaged without a word.
+    logits, labels = np.array([[0.5], [-1.0], [2.0]]), np.array([1.0, 0.0, 1.0])
+    for fn, name in ((L.sigmoid_binary_cross_entropy, "labels"), (L.sigmoid_focal_loss, "labels"),
+                     (L.hinge_loss, "targets")):
+        with pytest.raises(ValueError, match=rf"{fn.__name__}: {name} of shape \(3,\) must "
+                                             rf"broadcast to the shape of .*\(3, 1\)"):
+            fn(logits, labels)
+        assert fn(logits, labels[:, None]).shape == (3, 1)
+        assert fn(logits[:, 0], 1.0).shape == (3,)  # a scalar label still broadcasts
+    np.testing.assert_allclose(L.sigmoid_binary_cross_entropy(logits, labels[:, None])[:, 0],
+                               np.log1p(np.exp(-logits[:, 0] * (2 * labels - 1))), rtol=1e-14)
