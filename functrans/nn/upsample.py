@@ -114,7 +114,12 @@ class Upsample(Layer):
         if len(scales) != nd or any(float(s) <= 0 for s in scales):
             raise ValueError(f"Upsample: scale_factor must be a positive number or {nd} of them, "
                              f"got {factor!r}")
-        return [(math.floor(n * float(s)), float(s)) for n, s in zip(spatial, scales)]
+        plan = [(math.floor(n * float(s)), float(s)) for n, s in zip(spatial, scales)]
+        if any(out < 1 for out, _ in plan):  # as PyTorch: no empty output
+            raise ValueError(f"Upsample: scale_factor {factor!r} leaves no output for an input "
+                             f"of spatial shape {spatial} (floor(size * scale_factor) = "
+                             f"{tuple(out for out, _ in plan)}); use a larger factor or size=")
+        return plan
 
     def apply(self, params: Params, x: Array) -> Array:
         """Resize ``x`` of shape ``(N, C, L)`` or ``(N, C, H, W)``."""

@@ -251,6 +251,11 @@ def test_upsample_gradients_and_errors():
     with pytest.raises(ValueError, match=r"'bilinear' takes inputs of shape \(N, C, H, W\)"):
         nn.Upsample(scale_factor=2, mode="bilinear").apply({}, np.ones((2, 3, 4)))
     assert nn.Upsample(size=3, mode="bilinear").apply({}, x.astype(np.float32)).dtype == np.float32
+    # A factor that rounds an axis down to no entries gave an empty array (PyTorch refuses it).
+    with pytest.raises(ValueError, match=r"scale_factor 0.1 leaves no output for an input of "
+                                         r"spatial shape \(5,\)"):
+        nn.Upsample(scale_factor=0.1, mode="linear").apply({}, np.ones((1, 1, 5)))
+    assert nn.Upsample(scale_factor=0.2).apply({}, np.arange(5.0)[None, None]).tolist() == [[[0.0]]]
 
 
 # --- TransformerEncoderLayer ----------------------------------------------------------------------
