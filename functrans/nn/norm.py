@@ -330,7 +330,10 @@ class BatchNorm(Layer):
             count = math.prod(shape) // self.num_features
             if count < 2:
                 raise ValueError(f"BatchNorm: training needs more than one value per channel "
-                                 f"to estimate a variance, got an input of shape {shape}")
+                                 f"to estimate a variance, got an input of shape {shape}. Fix: "
+                                 f"train on batches of 2 or more, evaluate this one with "
+                                 f"train=False (the running statistics), or normalise per "
+                                 f"example with LayerNorm or GroupNorm")
             mean = fnp.mean(x, axis=axes)
             centred = x - fnp.reshape(mean, bshape)
             var = fnp.mean(centred * centred, axis=axes)

@@ -1194,7 +1194,9 @@ def test_batch_norm_state_through_value_and_grad():
     assert grads["weight"].shape == (2,)
     with pytest.raises(ValueError, match="init_state"):
         bn.apply(params, x, None)
-    with pytest.raises(ValueError, match="more than one value per channel"):
+    with pytest.raises(ValueError, match=r"more than one value per channel .* Fix: train on "
+                                         r"batches of 2 or more, evaluate this one with "
+                                         r"train=False"):
         bn.apply(params, x[:1], state)
 
 
