@@ -6,12 +6,22 @@ import dataclasses
 
 import functrans.numpy as fnp
 from functrans import random
-from functrans._abstract import python_number
+from functrans._abstract import dtype_of, python_number
 from functrans.core.trace import Tracer
 from functrans.nn._layer import Layer
 from functrans.typing import Array, Key, Params
 
 __all__ = ["Dropout", "dropout"]
+
+
+def _floating(x: Array) -> Array:
+    """``x`` as an array, refused unless floating: the kept entries are scaled by
+    ``1 / (1 - p)``, which an integer array cannot hold (PyTorch refuses it too)."""
+    x = fnp.asarray(x)
+    if dtype_of(x).kind not in "fc":
+        raise TypeError(f"dropout: x must be floating to be scaled by 1 / (1 - p), got dtype "
+                        f"{dtype_of(x)}; convert it first, e.g. x.astype(np.float32)")
+    return x
 
 
 def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
@@ -34,6 +44,7 @@ def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
 
     Raises:
         ValueError: ``p`` outside ``[0, 1]``, or no key in training.
+        TypeError: an integer or boolean ``x`` in training with ``p > 0``.
 
     Example:
         >>> import numpy as np
@@ -50,7 +61,7 @@ def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
             raise ValueError("dropout: training needs a random key: apply(params, x, key=k) "
                              "with k from functrans.random.split (or pass train=False to "
                              "evaluate)")
-        x = fnp.asarray(x)
+        x = _floating(x)
         keep_prob = 1.0 - p
         keep = random.bernoulli(key, keep_prob, fnp.shape(x))  # all False when p == 1
         scale = 1.0 / fnp.where(keep_prob > 0, keep_prob, 1.0)  # finite, also at p == 1
@@ -62,7 +73,7 @@ def dropout(x: Array, p: float, key: Key | None, train: bool = True) -> Array:
     if key is None:
         raise ValueError("dropout: training needs a random key: apply(params, x, key=k) with "
                          "k from functrans.random.split (or pass train=False to evaluate)")
-    x = fnp.asarray(x)
+    x = _floating(x)
     if p == 1.0:  # every entry dropped: zeros, also where x is inf or NaN (as for p < 1)
         return fnp.zeros_like(x)
     keep = random.bernoulli(key, 1.0 - p, fnp.shape(x))

@@ -1347,6 +1347,15 @@ def test_dropout_statistics_determinism_and_eval():
                                   np.zeros(100))
     with pytest.raises(ValueError, match="random key"):
         drop.apply({}, x)
+    # An integer input came back int64 at p = 0 and p = 1 but float64 in between, and float64
+    # under jit for any rate: refused wherever it would be scaled.
+    ints = np.arange(6)
+    for run in (lambda a, q: nn.dropout(a, q, k1), ft.jit(lambda a, q: nn.dropout(a, q, k1))):
+        for q in (0.5, 1.0):
+            with pytest.raises(TypeError, match=r"dropout: x must be floating .* got dtype int64; "
+                                                r"convert it first"):
+                run(ints, q)
+    assert nn.dropout(ints, 0.0, k1) is ints and nn.dropout(ints, 0.5, None, train=False) is ints
     with pytest.raises(ValueError, match=r"p must be in \[0, 1\]"):
         nn.Dropout(1.5)
 
