@@ -96,13 +96,22 @@ class Layer:
         return self.apply(params, x), state
 
 
+def _require_dict(layer: str, params: Any, made_by: str = "init(key)") -> None:
+    if not isinstance(params, Mapping):
+        hint = (": a Sequential's params are a list with one dict per layer, params[i] for "
+                "layer i" if isinstance(params, (list, tuple)) else "")
+        raise TypeError(f"{layer}: params must be the dict this layer's {made_by} made, got "
+                        f"{type(params).__name__}{hint}")
+
+
 def check_param_shapes(layer: str, params: Any, expected: dict[str, tuple],
                        made_by: str = "init(key)", required: tuple[str, ...] = ()) -> None:
     """Refuse an entry of ``params`` whose shape is not the one the layer's ``made_by`` makes
     (``expected``, by name; absent names are skipped): broadcasting would otherwise apply a
     weight of shape ``(1,)`` to every feature without a word. Shape tuples only: cheap. A name
     of ``required`` that ``params`` lacks is refused too, naming what it holds."""
-    if required and isinstance(params, Mapping):
+    _require_dict(layer, params, made_by)
+    if required:
         for name in required:
             if name not in params:
                 raise errors.TreeStructureError(
@@ -122,8 +131,7 @@ def check_param_names(layer: str, params: Any, names: Collection[str], remedy: s
     ``init(key)`` makes for its configuration: a misspelt ``"biass"`` was ignored and the
     layer ran without a bias, and so did a ``Linear(bias=True)`` given no ``"bias"``.
     ``remedy`` adds a fix for a missing entry (such as ``bias=False``)."""
-    if not isinstance(params, Mapping):
-        return
+    _require_dict(layer, params)
     held = set(map(str, params))
     extra, missing = sorted(held - set(names)), sorted(set(names) - held)
     if not (extra or missing):

@@ -1256,11 +1256,20 @@ def test_layers_refuse_params_other_than_what_init_makes():
     with pytest.raises(errors.TreeStructureError, match=r"MultiHeadAttention \(out_proj\): params "
                                                         r"has no 'bias'"):
         mha.apply(mp, np.ones((3, 2, 4)))
+    # Not a dict at all: the layer failed indexing it ("list indices must be integers").
+    with pytest.raises(TypeError, match=r"Linear: params must be the dict this layer's "
+                                        r"init\(key\) made, got list: a Sequential's params are "
+                                        r"a list with one dict per layer"):
+        lin.apply([p], x)
+    with pytest.raises(TypeError, match="LayerNorm: params must be the dict .* got NoneType$"):
+        nn.LayerNorm(3, elementwise_affine=False).apply(None, x)
     block = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6, dropout=0.0)
     bp = block.init(random.key(0))
     bp["norm_2"] = bp.pop("norm2")
     with pytest.raises(errors.TreeStructureError, match="has no 'norm2' and holds 'norm_2'"):
         block.apply(bp, np.ones((3, 2, 4)))
+    with pytest.raises(TypeError, match="TransformerEncoderLayer: params must be the dict"):
+        block.apply([bp], np.ones((3, 2, 4)))
 
 
 def test_numpy_scalar_hyperparameters_keep_a_float32_model_float32():
