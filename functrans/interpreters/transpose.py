@@ -73,8 +73,8 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
     mul = _mul
     acc: list = [no_ct] * trace.num_vars
     for tangent, ct in zip(program.outs, out_cts):
-        if tangent is no_ct or ct is no_ct:
-            continue
+        if ct is no_ct or type(tangent) is not var_type or tangent._trace is not trace:
+            continue  # (an output that is a constant, or a value of another trace: not linear)
         index = tangent.index
         previous = acc[index]
         acc[index] = ct if previous is no_ct else add(previous, ct)

@@ -94,6 +94,19 @@ def test_grad_matches_python_if_in_every_composition(fn, choose):
     np.testing.assert_allclose(ft.jit(ft.grad(total))(stack), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("fn, choose", CASES)
+def test_reverse_over_reverse_under_jit_matches_python_if(fn, choose):
+    # the transposed branches of the second backward pass, staged with a traced predicate
+    def loss(choose):
+        return lambda x: sum(fnp.sum(fnp.sin(o)) for o in ft.tree.leaves(fn(x, choose)))
+
+    for x in POINTS:
+        expected = ft.jacrev(ft.grad(loss(python_choose)))(x)
+        np.testing.assert_allclose(ft.jit(ft.jacrev(ft.grad(loss(choose))))(x), expected, rtol=1e-12)
+        np.testing.assert_allclose(ft.jit(ft.grad(lambda x: ft.grad(loss(choose))(x)[1]))(x), expected[1],
+                                   rtol=1e-12)
+
+
 def test_vmap_with_an_unbatched_predicate_and_batched_operands():
     def f(x, flag):
         return lax.cond(flag, lambda x: x * 2.0, lambda x: x - 1.0, x)
