@@ -76,6 +76,42 @@ def _has_tracer(leaves: Sequence) -> bool:
     return any(isinstance(leaf, Tracer) for leaf in leaves)
 
 
+def _closed_over_tracers(functions: Sequence) -> list:
+    """The tracers that ``functions`` (a custom function and its rules) hold in their
+    closures: in closure cells, default values and ``functools.partial`` arguments, and in
+    those of the functions found there, directly or in lists, tuples and dicts. A module-level
+    function holds none, and costs one attribute read."""
+    found: list = []
+    seen: set[int] = set()
+    stack = [f for f in functions if f is not None]
+    while stack:
+        value = stack.pop()
+        if id(value) in seen:
+            continue
+        seen.add(id(value))
+        if isinstance(value, Tracer):
+            found.append(value)
+        elif isinstance(value, (list, tuple)):
+            stack.extend(value)
+        elif isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, functools.partial):
+            stack.extend((value.func, value.args, value.keywords))
+        elif isinstance(value, (custom_jvp, custom_vjp)):
+            stack.extend((value.fun, getattr(value, "jvp", None), getattr(value, "jvps", None),
+                          getattr(value, "fwd", None), getattr(value, "bwd", None)))
+        elif inspect.isfunction(value):
+            for cell in value.__closure__ or ():
+                try:
+                    stack.append(cell.cell_contents)
+                except ValueError:  # a cell not yet filled
+                    pass
+            stack.extend((value.__defaults__, value.__kwdefaults__))
+        elif inspect.ismethod(value):
+            stack.append(value.__func__)
+    return found
+
+
 class custom_jvp:
     """A function with its own forward-mode derivative rule (decorator).
 
@@ -89,6 +125,10 @@ class custom_jvp:
     mode (``grad``, ``vjp``, ``jacrev``) is derived from the rule by linearizing it: the rule
     must therefore be linear in the tangents (it always is for a derivative). Use it for
     numerics (a stable formula, a derivative at a singular point) or for speed.
+
+    ``fun`` may close over traced values (be defined inside a function under ``vmap`` or
+    ``jit``): they become inputs of the call. The rule gives no derivative for them, so
+    differentiating with respect to one raises ``CustomRuleError``: pass it as an argument.
 
     Args:
         fun: the function; its arguments and output are arrays or pytrees of them.
@@ -149,7 +189,10 @@ class custom_jvp:
         call = CustomCall(self, args, name, traced_nondiff=True)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
-        outs = custom_jvp_call_p.bind(*map(as_array, call.leaves), call=JVPCall(call))
+        leaves = list(map(as_array, call.leaves))
+        found = _closed_over_tracers((self.fun, self.jvp, self.jvps))
+        jvp_call = JVPCall.closed(call, leaves, found) if found else (leaves, JVPCall(call))
+        outs = custom_jvp_call_p.bind(*jvp_call[0], call=jvp_call[1])
         return call.out_tree.unflatten(outs)
 
 
@@ -161,7 +204,8 @@ class custom_vjp:
     one cotangent per differentiable argument (``None`` for zero), each shaped like its
     argument. Works under ``grad``, ``vjp``, ``jacrev`` and ``vmap`` (and ``jacfwd`` of
     ``jacrev``, which differentiates ``bwd`` in forward mode); ``jvp`` and ``jacfwd`` of the
-    function itself raise ``CustomRuleError`` (use ``custom_jvp`` for those).
+    function itself raise ``CustomRuleError`` (use ``custom_jvp`` for those). Traced values
+    ``fun`` closes over are treated as in ``custom_jvp``.
 
     Args:
         fun: the function; its arguments and output are arrays or pytrees of them.
@@ -210,7 +254,10 @@ class custom_vjp:
         call = CustomCall(self, args, name)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
-        outs = custom_vjp_call_p.bind(*map(as_array, call.leaves), call=VJPCall(call))
+        leaves = list(map(as_array, call.leaves))
+        found = _closed_over_tracers((self.fun, self.fwd, self.bwd))
+        vjp_call = VJPCall.closed(call, leaves, found) if found else (leaves, VJPCall(call))
+        outs = custom_vjp_call_p.bind(*vjp_call[0], call=vjp_call[1])
         return call.out_tree.unflatten(outs)
 
 

@@ -12,10 +12,18 @@ parameter ``call`` carries the user's function and rules on flat leaves:
   the saved residuals. Forward mode has no rule to use and raises ``CustomRuleError``.
 - Under ``vmap`` both bind themselves again with the function and rules batched (all
   arguments batched at axis 0), so the custom rules keep applying inside the batch.
+
+A function that closes over traced values (one defined inside the function being
+transformed) is recorded once, and those values lead the arguments of the call (``closure``):
+its value is then right under every transformation. Its rules still run as the user's Python,
+so they may only see those values as they are: a closed-over value being differentiated, or
+handed to a rule by a transformation applied after the call (a ``vmap`` inside ``grad``),
+raises ``CustomRuleError`` naming the fix, passing it as an argument.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from threading import get_ident
 from typing import Any
 
 from functrans import errors, tree
@@ -23,9 +31,11 @@ from functrans._abstract import PY_SCALARS, aval_of, dtype_of, shape_of
 from functrans.core.flatten import FlatFun
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
+from functrans.core.staging import eval_program
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.lax._body import batched, output_avals
+from functrans.lax.checkpoint import record
 from functrans.primitives import full_like_p, mul_p
 from functrans.primitives._define import batch_size, bdim_at_front
 
@@ -163,6 +173,48 @@ def _to_front(values: Sequence, dims: Sequence) -> tuple[list, int]:
     return [bdim_at_front(v, d, size) for v, d in zip(values, dims)], size
 
 
+def close_over_tracers(call: CustomCall, leaves: list, found: Sequence) -> tuple[Callable, list]:
+    """``call.fun_flat`` as a function of the traced values the function closes over followed
+    by ``leaves``, and those values: the tracers the recorded function reads, then those of
+    ``found`` (tracers in the closures of the function and its rules) that it does not read
+    but a rule may. No closed-over tracer: ``call.fun_flat`` itself and ``[]``."""
+    _, program, consts, _ = record(call.fun_flat, leaves, call.name)
+    read = len(consts)
+    ids = {id(c) for c in consts}
+    consts = consts + [t for t in found if id(t) not in ids and t._trace.thread == get_ident()]
+    if not consts:
+        return call.fun_flat, []
+    k = len(consts)
+    return (lambda xs: eval_program(program, [*xs[:read], *xs[k:]])), consts
+
+
+def _closure_unchanged(call: CustomCall, closure: Sequence, values: Sequence) -> None:
+    """The rules, Python closing over ``closure``, are only right where the call's leading
+    ``values`` are those very tracers (not a transformation's per-example slice of them, not
+    the values a finished ``jit`` computed for them)."""
+    changed = [c for v, c in zip(values, closure) if v is not c]
+    if changed:
+        raise errors.CustomRuleError(
+            f"{call.name}: the function closes over a traced array (shape "
+            f"{tuple(changed[0].shape)}, of {changed[0]._trace.origin}) that its rules, "
+            "ordinary Python closures, cannot see transformed here (a vmap or jit applied "
+            "between the definition and the derivative). Pass the array to the function as "
+            "an argument instead of closing over it."
+        )
+
+
+def _closure_differentiated(call: CustomCall, tangents: Sequence) -> None:
+    if any(t is not zero for t in tangents):
+        raise errors.CustomRuleError(
+            f"{call.name}: the function closes over a traced array that depends on the variable "
+            "being differentiated, and its rule gives no derivative for it (JAX raises here "
+            "too). Pass the array to the function as an argument, so that its tangent "
+            "reaches the rule, or functrans.lax.stop_gradient(value) if its derivative is "
+            "meant to be zero; for a function argument, functrans.closure_convert makes its "
+            "closed-over values explicit."
+        )
+
+
 # =============================================================================================
 # custom_jvp_call
 # =============================================================================================
@@ -175,12 +227,31 @@ def per_argument_rule(*args: Any) -> Any:
 
 class JVPCall:
     """The ``call`` parameter of ``custom_jvp_call``: the function and its rule on flat
-    leaves (batched versions are made for vmap)."""
+    leaves (batched versions are made for vmap). ``closure``: the traced values the function
+    closes over, which lead the leaves (see ``closed``)."""
 
-    def __init__(self, call: CustomCall, fun_flat: Callable | None = None, jvp_flat: Callable | None = None):
+    def __init__(self, call: CustomCall, fun_flat: Callable | None = None, jvp_flat: Callable | None = None,
+                 closure: Sequence = ()):
         self.call = call
         self.fun_flat = fun_flat or call.fun_flat
         self.jvp_flat = jvp_flat or self._jvp_flat
+        self.closure = tuple(closure)
+
+    @classmethod
+    def closed(cls, call: CustomCall, leaves: list, found: Sequence) -> tuple[list, JVPCall]:
+        """The leaves of the call and its ``JVPCall``, the traced values the function closes
+        over (``found``: those of its closures and its rule's) made leading leaves."""
+        fun_flat, closure = close_over_tracers(call, leaves, found)
+        if not closure:
+            return leaves, cls(call)
+        k = len(closure)
+        rule = cls(call).jvp_flat
+
+        def jvp_flat(primals, tangents, zero_flags=()):
+            _closure_unchanged(call, closure, primals[:k])
+            return rule(primals[k:], tangents[k:], zero_flags[k:])
+
+        return [*closure, *leaves], cls(call, fun_flat, jvp_flat, closure)
 
     def _jvp_flat(self, primals, tangents, zero_flags=()):
         call = self.call
@@ -224,7 +295,9 @@ class JVPCall:
 
 def _custom_jvp_call_jvp(primals, tangents, *, call):
     zero_flags = [t is zero for t in tangents]
-    for i, (nondiff, is_zero) in enumerate(zip(call.call.nondiff_leaf, zero_flags)):
+    k = len(call.closure)
+    _closure_differentiated(call.call, tangents[:k])
+    for i, (nondiff, is_zero) in enumerate(zip(call.call.nondiff_leaf, zero_flags[k:])):
         if nondiff and not is_zero:
             raise errors.CustomRuleError(
                 f"{call.call.name}: {_argument_labels(call.call)[i]} is listed in nondiff_argnums, but it depends on "
@@ -253,7 +326,7 @@ def _custom_jvp_call_batch(values, dims, *, call):
         half = len(flat) // 2
         return flat[:half], flat[half:]
 
-    outs = custom_jvp_call_p.bind(*moved, call=JVPCall(call.call, fun_batched, jvp_batched))
+    outs = custom_jvp_call_p.bind(*moved, call=JVPCall(call.call, fun_batched, jvp_batched, call.closure))
     return outs, [0] * len(outs)
 
 
@@ -284,11 +357,31 @@ class VJPCall:
     """
 
     def __init__(self, call: CustomCall, fun_flat: Callable | None = None, fwd_flat: Callable | None = None,
-                 bwd_flat: Callable | None = None):
+                 bwd_flat: Callable | None = None, closure: Sequence = ()):
         self.call = call
         self.fun_flat = fun_flat or call.fun_flat
         self.fwd_flat = fwd_flat or self._fwd_flat
         self.bwd_flat = bwd_flat or self._bwd_flat
+        self.closure = tuple(closure)
+
+    @classmethod
+    def closed(cls, call: CustomCall, leaves: list, found: Sequence) -> tuple[list, VJPCall]:
+        """As ``JVPCall.closed``: the closed-over traced values lead the leaves (their
+        cotangent is zero)."""
+        fun_flat, closure = close_over_tracers(call, leaves, found)
+        if not closure:
+            return leaves, cls(call)
+        k = len(closure)
+        plain = cls(call)
+
+        def fwd_flat(leaves):
+            _closure_unchanged(call, closure, leaves[:k])
+            return plain.fwd_flat(leaves[k:])
+
+        def bwd_flat(res, cts):
+            return [zero] * k + list(plain.bwd_flat(res, cts))
+
+        return [*closure, *leaves], cls(call, fun_flat, fwd_flat, bwd_flat, closure)
 
     def _fwd_flat(self, leaves):
         call = self.call
@@ -352,6 +445,7 @@ class VJPCall:
 
 
 def _custom_vjp_call_jvp(primals, tangents, *, call):
+    _closure_differentiated(call.call, tangents[:len(call.closure)])
     live = [t for t in tangents if t is not zero]
     if not all(is_linear(t) for t in live):
         raise errors.CustomRuleError(_FORWARD_MODE.format(name=call.call.name))
@@ -388,7 +482,7 @@ def _custom_vjp_call_batch(values, dims, *, call):
         body = lambda leaves: call.bwd_flat(treedef.unflatten(leaves[:k]), leaves[k:])
         return batched(body, size, origin)(res_leaves + list(cts))
 
-    vjp_call = VJPCall(call.call, batched(call.fun_flat, size, origin), fwd_batched, bwd_batched)
+    vjp_call = VJPCall(call.call, batched(call.fun_flat, size, origin), fwd_batched, bwd_batched, call.closure)
     outs = custom_vjp_call_p.bind(*moved, call=vjp_call)
     return outs, [0] * len(outs)
 

@@ -180,6 +180,58 @@ def test_custom_vjp_refuses_a_traced_array_in_nondiff_argnums_naming_the_fix():
         ft.jit(f)(0.3, 2.0)
 
 
+def _scaled_by_closure(kind, s):
+    """sin(y) * s for the s it closes over, with a rule 3 times the true derivative (to show
+    the rule is used): a custom_jvp or a custom_vjp defined inside a transformed function."""
+    if kind == "jvp":
+        @ft.custom_jvp
+        def h(y):
+            return fnp.sin(y) * s
+
+        h.defjvp(lambda p, t: (h(p[0]), 3.0 * fnp.cos(p[0]) * s * t[0]))
+        return h
+
+    @ft.custom_vjp
+    def h(y):
+        return fnp.sin(y) * s
+
+    h.defvjp(lambda y: (h(y), fnp.cos(y)), lambda c, g: (3.0 * c * g * s,))
+    return h
+
+
+@pytest.mark.parametrize("kind", ["jvp", "vjp"])
+def test_a_function_closing_over_traced_values_is_right_under_vmap_and_jit(kind):
+    # As in JAX: the closed-over value is an input of the call, so vmap batches it and jit
+    # stages it (a value that escaped its transformation before).
+    s, w = np.array([1.0, 2.0, 3.0]), np.array([0.2, 0.7, -0.4])
+    h = lambda x: _scaled_by_closure(kind, fnp.sum(x))(x)
+    np.testing.assert_allclose(ft.vmap(h)(np.stack([w, 2.0 * w])),
+                               np.stack([np.sin(w) * w.sum(), np.sin(2.0 * w) * 2.0 * w.sum()]), rtol=1e-15)
+    np.testing.assert_allclose(ft.jit(h)(w), np.sin(w) * w.sum(), rtol=1e-15)
+    # the rule sees the value it closes over, batched or staged, when it is not differentiated
+    expected = 3.0 * np.cos(0.7) * s
+    on_closure = lambda s: ft.grad(_scaled_by_closure(kind, s))(0.7)
+    np.testing.assert_allclose(ft.vmap(on_closure)(s), expected, rtol=1e-15)
+    np.testing.assert_allclose(ft.jit(ft.vmap(on_closure))(s), expected, rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(ft.jit(on_closure))(s), expected, rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(ft.grad(on_closure))(s), 3.0 * np.cos(0.7), rtol=1e-15)
+
+
+@pytest.mark.parametrize("kind", ["jvp", "vjp"])
+def test_a_closed_over_value_being_differentiated_is_refused_not_a_silent_zero(kind):
+    # The rule gives no derivative for what the function closes over: JAX raises, and so do
+    # we (jacrev of a custom_jvp gave the derivative without that term before).
+    h = lambda x: _scaled_by_closure(kind, fnp.sum(x))(x)
+    message = "closes over a traced array that depends on the variable being differentiated.*as an argument"
+    w = np.array([0.2, 0.7])
+    for derivative in [ft.jacrev(h), ft.jacfwd(h), ft.jit(ft.jacrev(h)), lambda w: ft.vmap(ft.jacrev(h))(w[None])]:
+        with pytest.raises(errors.CustomRuleError, match=message):
+            derivative(w)
+    # a rule that cannot see the value it closes over as a later transformation hands it
+    with pytest.raises(errors.CustomRuleError, match="closes over a traced array.*cannot see transformed"):
+        ft.grad(lambda w: fnp.sum(ft.vmap(lambda s: _scaled_by_closure(kind, s)(w))(np.ones(2))))(0.7)
+
+
 def test_custom_jvp_errors():
     @ft.custom_jvp
     def no_rule(x):
