@@ -406,18 +406,8 @@ class VJPCall:
                 f"argument ({len(dyn)}), but it returned {in_cts!r:.80}."
             )
         flat: list = []
-        for arg, ct_arg in zip(dyn, in_cts):
-            n = len(tree.leaves(arg))
-            if ct_arg is None:
-                flat.extend([zero] * n)
-                continue
-            leaves = tree.leaves(ct_arg, is_leaf=lambda v: v is None)  # None: a zero part
-            if len(leaves) != n:
-                raise errors.CustomRuleError(
-                    f"{call.name}: a cotangent returned by bwd has {len(leaves)} leaves, but its "
-                    f"argument has {n}. Return cotangents shaped like the arguments."
-                )
-            flat.extend(zero if c is None else c for c in leaves)
+        for position, arg, ct_arg in zip(call.argnums, dyn, in_cts):
+            flat.extend(_cotangent_leaves(call.name, position, arg, ct_arg))
         given = [i for i, c in enumerate(flat) if c is not zero]
         for i in given:
             if dtype_of(flat[i]).kind == "c" and dtype_of(call.leaves[i]).kind != "c":
@@ -442,6 +432,34 @@ class VJPCall:
 
     def __repr__(self) -> str:
         return getattr(self.call.rules, "__name__", "custom_vjp")
+
+
+def _cotangent_leaves(name: str, position: int, arg: Any, ct: Any) -> list:
+    """The leaves of the cotangent ``bwd`` returned for the argument ``arg``, ``zero`` where
+    it holds ``None`` (a zero for a whole subtree, as JAX allows); it must have the
+    argument's structure otherwise (not only its number of leaves)."""
+    is_none = lambda v: v is None  # noqa: E731
+    flat: list = []
+
+    def take(c: Any, part: Any) -> None:
+        leaves, treedef = tree.flatten(part)
+        if c is None:
+            flat.extend([zero] * len(leaves))
+        elif treedef.num_nodes == 1 and treedef.num_leaves == 1:
+            flat.append(c)
+        else:
+            raise errors.TreeStructureError("a leaf where the argument has a subtree")
+
+    try:
+        tree.map(take, ct, arg, is_leaf=is_none)
+    except errors.TreeStructureError:
+        raise errors.CustomRuleError(
+            f"{name}: the cotangent bwd returned for argument {position} has structure "
+            f"{tree.structure(ct, is_leaf=is_none)}, but the argument has structure "
+            f"{tree.structure(arg)}. Return each cotangent with its argument's structure (None "
+            "stands for zeros of a whole subtree)."
+        ) from None
+    return flat
 
 
 def _custom_vjp_call_jvp(primals, tangents, *, call):

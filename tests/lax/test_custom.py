@@ -411,6 +411,25 @@ def test_bwd_cotangent_of_wrong_shape_names_the_argument_key_path():
         ft.grad(f)(p, np.ones(2))
 
 
+def test_bwd_cotangent_of_another_structure_is_refused_none_stands_for_a_zero_subtree():
+    def with_bwd(bwd):
+        f = ft.custom_vjp(lambda p: p["a"] * p["b"] + fnp.sum(p["c"][0]))
+        f.defvjp(lambda p: (f(p), p), bwd)
+        return f
+
+    p = {"a": 0.5, "b": 2.0, "c": (np.ones(2), np.ones(2))}
+    good = with_bwd(lambda p, g: ({"a": g * p["b"], "b": g * p["a"], "c": None},))
+    got = ft.grad(good)(p)
+    assert (got["a"], got["b"]) == (2.0, 0.5) and np.all(got["c"][0] == 0.0)
+    # leaves of the right shapes under other keys or in other containers were taken in order
+    ones = np.ones(2)
+    for wrong in [{"b": 1.0, "c": 2.0, "d": (ones, ones)}, (1.0, 2.0, ones, ones), {"a": (1.0, 2.0), "b": ones, "c": ones}]:
+        f = with_bwd(lambda p, g, wrong=wrong: (wrong,))
+        with pytest.raises(errors.CustomRuleError, match=re.escape("the cotangent bwd returned for argument 0 "
+                                                                   "has structure PyTreeDef(")):
+            ft.grad(f)(p)
+
+
 def test_jvp_rule_tangent_of_wrong_shape_names_the_output_key_path():
     @ft.custom_jvp
     def h(x):
