@@ -28,6 +28,7 @@ from typing import Any
 
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, aval_of, dtype_of, shape_of
+from functrans.backend import to_host
 from functrans.core.flatten import FlatFun
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
@@ -306,8 +307,27 @@ def _custom_jvp_call_jvp(primals, tangents, *, call):
                 "functrans.lax.stop_gradient(value) to mean that its derivative is zero (JAX "
                 "applies stop_gradient to nondiff_argnums silently)."
             )
+    linearizing = any(is_linear(t) for t in tangents if t is not zero)
     tangents = [_zeros_like(p) if t is zero else t for p, t in zip(primals, tangents)]
-    return call.jvp_flat(primals, tangents, zero_flags)
+    outs, t_outs = call.jvp_flat(primals, tangents, zero_flags)
+    if linearizing:
+        _check_linear(call.call, outs, t_outs)
+    return outs, t_outs
+
+
+def _check_linear(call: CustomCall, outs: Sequence, t_outs: Sequence) -> None:
+    """Under reverse mode, a tangent output the rule computed without the tangents (a constant
+    such as ``3.0``, the derivative where ``3.0 * t`` was meant) would get no cotangent: the
+    gradient would silently be 0 where ``jvp`` gives the constant. Refused unless it is zero
+    (a rule's way to say the derivative is 0); its value is read only on this path."""
+    for i, t in enumerate(t_outs):
+        if not isinstance(t, Tracer) and to_host(t).any():
+            raise errors.CustomRuleError(
+                f"{call.name}: the JVP rule's tangent for {_output_labels(call, outs)()[i]} does "
+                "not depend on the input tangents (it is a constant, not zero), so the rule is "
+                "not linear in them and reverse mode would give 0 where jvp gives the constant. "
+                "Multiply by the tangent: return (y, dy_dx * t), not (y, dy_dx)."
+            )
 
 
 def _custom_jvp_call_batch(values, dims, *, call):
@@ -438,7 +458,7 @@ def _cotangent_leaves(name: str, position: int, arg: Any, ct: Any) -> list:
     """The leaves of the cotangent ``bwd`` returned for the argument ``arg``, ``zero`` where
     it holds ``None`` (a zero for a whole subtree, as JAX allows); it must have the
     argument's structure otherwise (not only its number of leaves)."""
-    is_none = lambda v: v is None  # noqa: E731
+    is_none = lambda v: v is None
     flat: list = []
 
     def take(c: Any, part: Any) -> None:

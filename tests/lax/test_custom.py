@@ -232,6 +232,21 @@ def test_a_closed_over_value_being_differentiated_is_refused_not_a_silent_zero(k
         ft.grad(lambda w: fnp.sum(ft.vmap(lambda s: _scaled_by_closure(kind, s)(w))(np.ones(2))))(0.7)
 
 
+def test_a_jvp_rule_returning_a_constant_tangent_is_refused_in_reverse_mode():
+    # 3.0 where 3.0 * t was meant: jvp gives 3, and grad gave 0 (the constant is no tangent)
+    tripled_badly = ft.custom_jvp(lambda x: 3.0 * x)
+    tripled_badly.defjvp(lambda p, t: (3.0 * p[0], 3.0))
+    assert ft.jvp(tripled_badly, (0.5,), (1.0,))[1] == 3.0
+    for derivative in [ft.grad(tripled_badly), ft.jacrev(tripled_badly)]:
+        with pytest.raises(errors.CustomRuleError, match=r"does not depend on the input tangents.*\* t"):
+            derivative(0.5)
+    # a zero tangent (a Python 0.0 or zeros) is the rule's way to say the derivative is 0
+    for rule_zero in [lambda x: 0.0, fnp.zeros_like]:
+        floor = ft.custom_jvp(fnp.floor)
+        floor.defjvp(lambda p, t, rule_zero=rule_zero: (fnp.floor(p[0]), rule_zero(p[0])))
+        assert ft.grad(lambda x: floor(x) + x ** 2)(1.5) == 3.0
+
+
 def test_custom_jvp_errors():
     @ft.custom_jvp
     def no_rule(x):
@@ -423,7 +438,8 @@ def test_bwd_cotangent_of_another_structure_is_refused_none_stands_for_a_zero_su
     assert (got["a"], got["b"]) == (2.0, 0.5) and np.all(got["c"][0] == 0.0)
     # leaves of the right shapes under other keys or in other containers were taken in order
     ones = np.ones(2)
-    for wrong in [{"b": 1.0, "c": 2.0, "d": (ones, ones)}, (1.0, 2.0, ones, ones), {"a": (1.0, 2.0), "b": ones, "c": ones}]:
+    wrongs = [{"b": 1.0, "c": 2.0, "d": (ones, ones)}, (1.0, 2.0, ones, ones), {"a": (1.0, 2.0), "b": ones, "c": ones}]
+    for wrong in wrongs:
         f = with_bwd(lambda p, g, wrong=wrong: (wrong,))
         with pytest.raises(errors.CustomRuleError, match=re.escape("the cotangent bwd returned for argument 0 "
                                                                    "has structure PyTreeDef(")):
