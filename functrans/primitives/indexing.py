@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from functrans._abstract import shape_of
+from functrans._abstract import PY_SCALARS, shape_of
 from functrans.backend import backend_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
@@ -109,7 +109,15 @@ def _dummy_result_shape(shape, index, arrays):
 
 # --- gather: x[index] -------------------------------------------------------------------------------
 gather_p = Primitive("gather")
-gather_p.impl = lambda x, *arrays, index: x[build_index(index, arrays)]
+
+
+def _gather_impl(x, *arrays, index):
+    if type(x) in PY_SCALARS:  # a Python number a replayed program computed (a branch's constant)
+        x = np.asarray(x)  # numpy-only: a Python number, on no device
+    return x[build_index(index, arrays)]
+
+
+gather_p.impl = _gather_impl
 gather_p.shape_rule = lambda x, *arrays, index: (_result_shape(x.shape, index, arrays), x.dtype)
 
 

@@ -107,6 +107,17 @@ def test_reverse_over_reverse_under_jit_matches_python_if(fn, choose):
                                    rtol=1e-12)
 
 
+def test_a_branch_or_loop_returning_a_python_number_can_be_indexed_under_jit():
+    # the staged program meets the number itself at run time (x[None] on a float raised)
+    x = np.array([-1.0, 4.0])
+    pick = lambda x: fnp.asarray(lax.cond(x[0] > 0, lambda x: x[1], lambda x: 2.0, x))[None]
+    np.testing.assert_array_equal(ft.jit(pick)(x), [2.0])
+    np.testing.assert_array_equal(ft.jit(pick)(-x), [-4.0])
+    count = lambda n: fnp.asarray(lax.fori_loop(0, n, lambda i, c: 1.0, 2.0))[None]  # a while_loop
+    np.testing.assert_array_equal(ft.jit(count)(3), [1.0])
+    np.testing.assert_array_equal(ft.jit(count)(0), [2.0])
+
+
 def test_vmap_with_an_unbatched_predicate_and_batched_operands():
     def f(x, flag):
         return lax.cond(flag, lambda x: x * 2.0, lambda x: x - 1.0, x)
