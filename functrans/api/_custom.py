@@ -72,6 +72,14 @@ def _nondiff_positions(fun: Callable, nums: Sequence[int], names: str | Sequence
     return tuple(sorted(set(nums) | set(by_name)))
 
 
+def _refuse_symbolic_zeros(symbolic_zeros: bool, name: str, instead: str) -> None:
+    if symbolic_zeros:
+        raise NotImplementedError(
+            f"{name}: symbolic_zeros=True is not supported: {instead}. Drop the argument (and "
+            "write the rule for arrays, without SymbolicZero checks)."
+        )
+
+
 def _has_tracer(leaves: Sequence) -> bool:
     return any(isinstance(leaf, Tracer) for leaf in leaves)
 
@@ -165,8 +173,13 @@ class custom_jvp:
         self.jvps: tuple | None = None
         self._positional: tuple | None = None
 
-    def defjvp(self, jvp: Callable) -> Callable:
-        """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns it."""
+    def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
+        """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns it.
+        A tangent known to be zero reaches the rule as an array of zeros (JAX's
+        ``symbolic_zeros=True`` is refused: ``defjvps`` skips such arguments instead)."""
+        _refuse_symbolic_zeros(symbolic_zeros, f"custom_jvp({fun_name(self.fun)}).defjvp",
+                               "its rule receives a zero tangent as an array of zeros; defjvps, one rule "
+                               "per argument, skips the arguments whose tangent is zero")
         self.jvp = jvp
         return jvp
 
@@ -237,9 +250,14 @@ class custom_vjp:
         self.bwd: Callable | None = None
         self._positional: tuple | None = None
 
-    def defvjp(self, fwd: Callable, bwd: Callable) -> None:
+    def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
         """Set the forward function ``fwd(*args) -> (out, residuals)`` and the backward
-        function ``bwd(residuals, ct) -> tuple of cotangents``."""
+        function ``bwd(residuals, ct) -> tuple of cotangents``. ``fwd`` receives the
+        arguments themselves and ``bwd`` a zero cotangent as an array of zeros (JAX's
+        ``symbolic_zeros=True`` is refused)."""
+        _refuse_symbolic_zeros(symbolic_zeros, f"custom_vjp({fun_name(self.fun)}).defvjp",
+                               "fwd receives the arguments themselves (no perturbed flags) and bwd a "
+                               "zero cotangent as an array of zeros")
         self.fwd = fwd
         self.bwd = bwd
 

@@ -247,6 +247,16 @@ def test_a_jvp_rule_returning_a_constant_tangent_is_refused_in_reverse_mode():
         assert ft.grad(lambda x: floor(x) + x ** 2)(1.5) == 3.0
 
 
+def test_symbolic_zeros_is_refused_when_the_rule_is_defined():
+    f = ft.custom_jvp(fnp.sin)
+    with pytest.raises(NotImplementedError, match="symbolic_zeros=True is not supported.*defjvps"):
+        f.defjvp(lambda p, t: (fnp.sin(p[0]), fnp.cos(p[0]) * t[0]), symbolic_zeros=True)
+    g = ft.custom_vjp(fnp.sin)
+    with pytest.raises(NotImplementedError, match="symbolic_zeros=True is not supported"):
+        g.defvjp(lambda x: (fnp.sin(x), x), lambda x, ct: (fnp.cos(x) * ct,), symbolic_zeros=True)
+    assert f.jvp is None and g.fwd is None
+
+
 def test_custom_jvp_errors():
     @ft.custom_jvp
     def no_rule(x):
