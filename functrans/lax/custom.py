@@ -37,7 +37,7 @@ from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.lax._body import batched, output_avals
 from functrans.lax.checkpoint import record
-from functrans.primitives import full_like_p, mul_p
+from functrans.primitives import convert_element_type_p, full_like_p, mul_p
 from functrans.primitives._define import batch_size, bdim_at_front
 
 # =============================================================================================
@@ -270,6 +270,9 @@ class JVPCall:
             )
         outs = call.flat_out(result[0], "the rule's primal output")
         t_outs = call.flat_out(result[1], "the rule's tangent output")
+        # a Python number as a primal output: an array, of its tangent's dtype if that is one
+        outs = [convert_element_type_p.bind(o, new_dtype=dtype_of(o if type(t) in PY_SCALARS else t))
+                if type(o) in PY_SCALARS else o for o, t in zip(outs, t_outs)]
         _check_like(call.name, "tangent", t_outs, outs, _output_labels(call, outs), dtypes=True)
         return outs, t_outs
 

@@ -247,6 +247,19 @@ def test_a_jvp_rule_returning_a_constant_tangent_is_refused_in_reverse_mode():
         assert ft.grad(lambda x: floor(x) + x ** 2)(1.5) == 3.0
 
 
+def test_a_jvp_rule_may_return_python_numbers_as_primal_and_tangent():
+    tripled = ft.custom_jvp(lambda x: 3.0 * x)
+    tripled.defjvp(lambda p, t: (1.5, 3.0 * t[0]))  # the primal at 0.5, written as a number
+    assert ft.grad(tripled)(0.5) == 3.0
+    assert ft.jit(ft.grad(tripled))(0.5) == 3.0
+    primal, tangent = ft.jvp(tripled, (np.float32(0.5),), (np.float32(1.0),))
+    assert (primal, tangent) == (1.5, 3.0) and primal.dtype == tangent.dtype == np.float32
+    floor = ft.custom_jvp(fnp.floor)
+    floor.defjvp(lambda p, t: (fnp.floor(p[0]), 0.0))  # a zero derivative, as a number
+    assert ft.grad(lambda x: floor(x) * x)(2.5) == 2.0
+    np.testing.assert_array_equal(ft.vmap(ft.grad(lambda x: floor(x) * x))(np.array([2.5, -0.5])), [2.0, -1.0])
+
+
 def test_symbolic_zeros_is_refused_when_the_rule_is_defined():
     f = ft.custom_jvp(fnp.sin)
     with pytest.raises(NotImplementedError, match="symbolic_zeros=True is not supported.*defjvps"):
