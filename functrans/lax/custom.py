@@ -14,15 +14,16 @@ parameter ``call`` carries the user's function and rules on flat leaves:
   arguments batched at axis 0), so the custom rules keep applying inside the batch.
 
 A function that closes over traced values (one defined inside the function being
-transformed) is recorded once, and those values lead the arguments of the call (``closure``):
-its value is then right under every transformation. Its rules still run as the user's Python,
-so they may only see those values as they are: a closed-over value being differentiated, or
-handed to a rule by a transformation applied after the call (a ``vmap`` inside ``grad``),
-raises ``CustomRuleError`` naming the fix, passing it as an argument.
+transformed, or inside a loop body or branch) is recorded once, and its rules staged, when it
+is called: the values they read become leading arguments of the call (``closure``), so every
+transformation sees them. Differentiating with respect to one raises ``CustomRuleError``
+(the rules give no derivative for it, as in JAX): it should be an argument.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from threading import get_ident
 from typing import Any
 
@@ -32,7 +33,7 @@ from functrans.backend import to_host
 from functrans.core.flatten import FlatFun
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.staging import eval_program
+from functrans.core.staging import eval_program, stage_closed
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.lax._body import batched, output_avals
@@ -174,34 +175,85 @@ def _to_front(values: Sequence, dims: Sequence) -> tuple[list, int]:
     return [bdim_at_front(v, d, size) for v, d in zip(values, dims)], size
 
 
-def close_over_tracers(call: CustomCall, leaves: list, found: Sequence) -> tuple[Callable, list]:
-    """``call.fun_flat`` as a function of the traced values the function closes over followed
-    by ``leaves``, and those values: the tracers the recorded function reads, then those of
-    ``found`` (tracers in the closures of the function and its rules) that it does not read
-    but a rule may. No closed-over tracer: ``call.fun_flat`` itself and ``[]``."""
+class StagedRule:
+    """A rule of a function that closes over traced values, staged when the function is
+    called: its ``program`` takes the traced values it closes over (``consts``), then its
+    inputs. ``program`` is ``None`` while the rule is being staged (a rule that calls its own
+    function meets that call then; the program is there by the time the call's derivative is
+    taken). For ``fwd``: ``n_outs``, how many of its outputs are the function's; for
+    ``bwd``: ``res_tree``, the structure of the residuals."""
+
+    __slots__ = ("program", "consts", "n_outs", "res_tree")
+
+    def __init__(self) -> None:
+        self.program: Any = None
+        self.consts: list = []
+        self.n_outs = 0
+        self.res_tree: Any = None
+
+    def stage(self, body: Callable[[list], Sequence], avals: Sequence, name: str) -> None:
+        self.program, self.consts = stage_closed(body, avals, name)
+
+    def __call__(self, name: str, closure: Sequence, values: Sequence, inputs: Sequence) -> list:
+        """The rule on ``inputs``, ``values`` standing for the call's ``closure``."""
+        position = {id(c): i for i, c in enumerate(closure)}
+        missing = [c for c in self.consts if id(c) not in position]
+        if self.program is None or missing:
+            raise errors.CustomRuleError(
+                f"{name}: a rule reads a traced array (of "
+                f"{(missing or list(closure))[0]._trace.origin}) that the function does not "
+                "close over, so it is not an input of the call. Pass it to the function as an "
+                "argument."
+            )
+        return eval_program(self.program, [values[position[id(c)]] for c in self.consts] + list(inputs))
+
+
+class _Staging(threading.local):
+    def __init__(self) -> None:
+        self.rules: dict[tuple[int, str], StagedRule] = {}
+
+
+_staging = _Staging()
+
+
+def being_staged(rules: Any, kind: str) -> StagedRule | None:
+    """The rule ``kind`` of the user's ``rules`` if it is being staged now (in this thread)."""
+    return _staging.rules.get((id(rules), kind))
+
+
+@contextlib.contextmanager
+def staging(rules: Any, *kinds: str) -> Iterator[list[StagedRule]]:
+    """New ``StagedRule`` objects for the rules ``kinds`` of ``rules``, known to
+    ``being_staged`` inside the block."""
+    made = [StagedRule() for _ in kinds]
+    for kind, rule in zip(kinds, made):
+        _staging.rules[(id(rules), kind)] = rule
+    try:
+        yield made
+    finally:
+        for kind in kinds:
+            del _staging.rules[(id(rules), kind)]
+
+
+def close_over_tracers(call: CustomCall, leaves: list, found: Sequence,
+                       rules: Sequence[StagedRule]) -> tuple[Callable, list]:
+    """``call.fun_flat`` as a function of the traced values the function and its staged
+    ``rules`` close over followed by ``leaves``, and those values (with the tracers of
+    ``found``, in the closures of the function and its rules, that are alive). No
+    closed-over tracer: ``call.fun_flat`` itself and ``[]``."""
     _, program, consts, _ = record(call.fun_flat, leaves, call.name)
     read = len(consts)
+    more = [c for rule in rules for c in rule.consts]
+    more += [t for t in found if t._trace.thread == get_ident()]
     ids = {id(c) for c in consts}
-    consts = consts + [t for t in found if id(t) not in ids and t._trace.thread == get_ident()]
+    for c in more:
+        if id(c) not in ids:
+            ids.add(id(c))
+            consts.append(c)
     if not consts:
         return call.fun_flat, []
     k = len(consts)
     return (lambda xs: eval_program(program, [*xs[:read], *xs[k:]])), consts
-
-
-def _closure_unchanged(call: CustomCall, closure: Sequence, values: Sequence) -> None:
-    """The rules, Python closing over ``closure``, are only right where the call's leading
-    ``values`` are those very tracers (not a transformation's per-example slice of them, not
-    the values a finished ``jit`` computed for them)."""
-    changed = [c for v, c in zip(values, closure) if v is not c]
-    if changed:
-        raise errors.CustomRuleError(
-            f"{call.name}: the function closes over a traced array (shape "
-            f"{tuple(changed[0].shape)}, of {changed[0]._trace.origin}) that its rules, "
-            "ordinary Python closures, cannot see transformed here (a vmap or jit applied "
-            "between the definition and the derivative). Pass the array to the function as "
-            "an argument instead of closing over it."
-        )
 
 
 def _closure_differentiated(call: CustomCall, tangents: Sequence) -> None:
@@ -240,17 +292,29 @@ class JVPCall:
 
     @classmethod
     def closed(cls, call: CustomCall, leaves: list, found: Sequence) -> tuple[list, JVPCall]:
-        """The leaves of the call and its ``JVPCall``, the traced values the function closes
-        over (``found``: those of its closures and its rule's) made leading leaves."""
-        fun_flat, closure = close_over_tracers(call, leaves, found)
+        """The leaves of the call and its ``JVPCall``, the traced values the function and
+        its rule close over (``found``: those in their closures) made leading leaves, and
+        the rule staged, so that it reads them as inputs."""
+        plain = cls(call)
+        n = len(leaves)
+        avals = [aval_of(x) for x in leaves]
+
+        def rule_body(xs: list) -> list:
+            outs, t_outs = plain.jvp_flat(xs[:n], xs[n:])
+            return [*outs, *t_outs]
+
+        rule = being_staged(call.rules, "jvp")
+        if rule is None:
+            with staging(call.rules, "jvp") as (rule,):
+                rule.stage(rule_body, avals + avals, f"jvp({call.name})")
+        fun_flat, closure = close_over_tracers(call, leaves, found, [rule])
         if not closure:
-            return leaves, cls(call)
+            return leaves, plain
         k = len(closure)
-        rule = cls(call).jvp_flat
 
         def jvp_flat(primals, tangents, zero_flags=()):
-            _closure_unchanged(call, closure, primals[:k])
-            return rule(primals[k:], tangents[k:], zero_flags[k:])
+            outs = rule(call.name, closure, primals[:k], [*primals[k:], *tangents[k:]])
+            return outs[:len(outs) // 2], outs[len(outs) // 2:]
 
         return [*closure, *leaves], cls(call, fun_flat, jvp_flat, closure)
 
@@ -389,20 +453,39 @@ class VJPCall:
 
     @classmethod
     def closed(cls, call: CustomCall, leaves: list, found: Sequence) -> tuple[list, VJPCall]:
-        """As ``JVPCall.closed``: the closed-over traced values lead the leaves (their
-        cotangent is zero)."""
-        fun_flat, closure = close_over_tracers(call, leaves, found)
-        if not closure:
-            return leaves, cls(call)
-        k = len(closure)
+        """As ``JVPCall.closed``, with ``fwd`` and ``bwd`` staged: the closed-over values
+        ``bwd`` reads are residuals, and their cotangent is zero."""
         plain = cls(call)
+        avals = [aval_of(x) for x in leaves]
+
+        def fwd_body(xs: list) -> list:
+            outs, res = plain.fwd_flat(xs)
+            res_leaves, bwd.res_tree = tree.flatten(res)
+            fwd.n_outs = len(outs)
+            return [*outs, *res_leaves]
+
+        def bwd_body(xs: list) -> list:
+            r = bwd.res_tree.num_leaves
+            return plain.bwd_flat(bwd.res_tree.unflatten(xs[:r]), xs[r:])
+
+        fwd, bwd = being_staged(call.rules, "fwd"), being_staged(call.rules, "bwd")
+        if fwd is None or bwd is None:
+            with staging(call.rules, "fwd", "bwd") as (fwd, bwd):
+                fwd.stage(fwd_body, avals, f"fwd({call.name})")
+                outs = [aval_of(o) for o in fwd.program.outs]
+                bwd.stage(bwd_body, outs[fwd.n_outs:] + outs[:fwd.n_outs], f"bwd({call.name})")
+        fun_flat, closure = close_over_tracers(call, leaves, found, [fwd, bwd])
+        if not closure:
+            return leaves, plain
+        k = len(closure)
 
         def fwd_flat(leaves):
-            _closure_unchanged(call, closure, leaves[:k])
-            return plain.fwd_flat(leaves[k:])
+            outs = fwd(call.name, closure, leaves[:k], leaves[k:])
+            return outs[:fwd.n_outs], (list(leaves[:k]), outs[fwd.n_outs:])
 
         def bwd_flat(res, cts):
-            return [zero] * k + list(plain.bwd_flat(res, cts))
+            values, res_leaves = res
+            return [zero] * k + list(bwd(call.name, closure, values, [*res_leaves, *cts]))
 
         return [*closure, *leaves], cls(call, fun_flat, fwd_flat, bwd_flat, closure)
 
