@@ -84,13 +84,14 @@ def _has_tracer(leaves: Sequence) -> bool:
     return any(isinstance(leaf, Tracer) for leaf in leaves)
 
 
-def _closed_over_tracers(functions: Sequence) -> list:
-    """The tracers that ``functions`` (a custom function and its rules) hold in their
-    closures: in closure cells, default values and ``functools.partial`` arguments, and in
-    those of the functions found there, directly or in lists, tuples and dicts. A module-level
-    function holds none, and costs one attribute read."""
-    found: list = []
-    seen: set[int] = set()
+def _closes_over_tracers(functions: Sequence, leaves: Sequence) -> bool:
+    """Whether ``functions`` (a custom function, its rules and its arguments in
+    ``nondiff_argnums``) may read traced values they do not take as arguments: a tracer in
+    their closure cells, default values or ``functools.partial`` arguments, or in those of
+    the functions found there, directly or in lists, tuples and dicts (the tracers among the
+    call's ``leaves``, traced arguments in nondiff_argnums, aside). Then the call is recorded
+    to find which they read. A module-level function costs one attribute read."""
+    seen: set[int] = {id(leaf) for leaf in leaves}
     stack = [f for f in functions if f is not None]
     while stack:
         value = stack.pop()
@@ -98,8 +99,8 @@ def _closed_over_tracers(functions: Sequence) -> list:
             continue
         seen.add(id(value))
         if isinstance(value, Tracer):
-            found.append(value)
-        elif isinstance(value, (list, tuple)):
+            return True
+        if isinstance(value, (list, tuple)):
             stack.extend(value)
         elif isinstance(value, dict):
             stack.extend(value.values())
@@ -117,7 +118,7 @@ def _closed_over_tracers(functions: Sequence) -> list:
             stack.extend((value.__defaults__, value.__kwdefaults__))
         elif inspect.ismethod(value):
             stack.append(value.__func__)
-    return found
+    return False
 
 
 class custom_jvp:
@@ -203,8 +204,8 @@ class custom_jvp:
         if not _has_tracer(call.leaves):
             return self.fun(*args)
         leaves = list(map(as_array, call.leaves))
-        found = _closed_over_tracers((self.fun, self.jvp, self.jvps))
-        jvp_call = JVPCall.closed(call, leaves, found) if found else (leaves, JVPCall(call))
+        closes = _closes_over_tracers((self.fun, self.jvp, self.jvps, *call.static), call.leaves)
+        jvp_call = JVPCall.closed(call, leaves) if closes else (leaves, JVPCall(call))
         outs = custom_jvp_call_p.bind(*jvp_call[0], call=jvp_call[1])
         return call.out_tree.unflatten(outs)
 
@@ -273,8 +274,8 @@ class custom_vjp:
         if not _has_tracer(call.leaves):
             return self.fun(*args)
         leaves = list(map(as_array, call.leaves))
-        found = _closed_over_tracers((self.fun, self.fwd, self.bwd))
-        vjp_call = VJPCall.closed(call, leaves, found) if found else (leaves, VJPCall(call))
+        closes = _closes_over_tracers((self.fun, self.fwd, self.bwd, *call.static), call.leaves)
+        vjp_call = VJPCall.closed(call, leaves) if closes else (leaves, VJPCall(call))
         outs = custom_vjp_call_p.bind(*vjp_call[0], call=vjp_call[1])
         return call.out_tree.unflatten(outs)
 

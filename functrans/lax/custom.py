@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from threading import get_ident
 from typing import Any
 
 from functrans import errors, tree
@@ -235,18 +234,14 @@ def staging(rules: Any, *kinds: str) -> Iterator[list[StagedRule]]:
             del _staging.rules[(id(rules), kind)]
 
 
-def close_over_tracers(call: CustomCall, leaves: list, found: Sequence,
-                       rules: Sequence[StagedRule]) -> tuple[Callable, list]:
+def close_over_tracers(call: CustomCall, leaves: list, rules: Sequence[StagedRule]) -> tuple[Callable, list]:
     """``call.fun_flat`` as a function of the traced values the function and its staged
-    ``rules`` close over followed by ``leaves``, and those values (with the tracers of
-    ``found``, in the closures of the function and its rules, that are alive). No
-    closed-over tracer: ``call.fun_flat`` itself and ``[]``."""
+    ``rules`` read without taking them as arguments, followed by ``leaves``; and those
+    values. None: ``call.fun_flat`` itself and ``[]``."""
     _, program, consts, _ = record(call.fun_flat, leaves, call.name)
     read = len(consts)
-    more = [c for rule in rules for c in rule.consts]
-    more += [t for t in found if t._trace.thread == get_ident()]
     ids = {id(c) for c in consts}
-    for c in more:
+    for c in (c for rule in rules for c in rule.consts):
         if id(c) not in ids:
             ids.add(id(c))
             consts.append(c)
@@ -291,10 +286,10 @@ class JVPCall:
         self.closure = tuple(closure)
 
     @classmethod
-    def closed(cls, call: CustomCall, leaves: list, found: Sequence) -> tuple[list, JVPCall]:
-        """The leaves of the call and its ``JVPCall``, the traced values the function and
-        its rule close over (``found``: those in their closures) made leading leaves, and
-        the rule staged, so that it reads them as inputs."""
+    def closed(cls, call: CustomCall, leaves: list) -> tuple[list, JVPCall]:
+        """The leaves of the call and its ``JVPCall`` for a function or rule that closes over
+        traced values: the rule staged, and the values it and the function read made
+        leading leaves (the rule reads them as inputs)."""
         plain = cls(call)
         n = len(leaves)
         avals = [aval_of(x) for x in leaves]
@@ -307,7 +302,7 @@ class JVPCall:
         if rule is None:
             with staging(call.rules, "jvp") as (rule,):
                 rule.stage(rule_body, avals + avals, f"jvp({call.name})")
-        fun_flat, closure = close_over_tracers(call, leaves, found, [rule])
+        fun_flat, closure = close_over_tracers(call, leaves, [rule])
         if not closure:
             return leaves, plain
         k = len(closure)
@@ -452,7 +447,7 @@ class VJPCall:
         self.closure = tuple(closure)
 
     @classmethod
-    def closed(cls, call: CustomCall, leaves: list, found: Sequence) -> tuple[list, VJPCall]:
+    def closed(cls, call: CustomCall, leaves: list) -> tuple[list, VJPCall]:
         """As ``JVPCall.closed``, with ``fwd`` and ``bwd`` staged: the closed-over values
         ``bwd`` reads are residuals, and their cotangent is zero."""
         plain = cls(call)
@@ -474,7 +469,7 @@ class VJPCall:
                 fwd.stage(fwd_body, avals, f"fwd({call.name})")
                 outs = [aval_of(o) for o in fwd.program.outs]
                 bwd.stage(bwd_body, outs[fwd.n_outs:] + outs[:fwd.n_outs], f"bwd({call.name})")
-        fun_flat, closure = close_over_tracers(call, leaves, found, [fwd, bwd])
+        fun_flat, closure = close_over_tracers(call, leaves, [fwd, bwd])
         if not closure:
             return leaves, plain
         k = len(closure)

@@ -244,6 +244,29 @@ def test_a_function_defined_in_a_loop_body_closing_over_its_values_is_differenti
         np.testing.assert_allclose(g(x), expected_grad(x), rtol=1e-14)
 
 
+def test_a_function_in_nondiff_argnums_closing_over_traced_values():
+    # JAX's usual higher-order pattern, fn closing over a value of a vmap, a jit or a body
+    @functools.partial(ft.custom_jvp, nondiff_argnums=(0,))
+    def apply(fn, x):
+        return fn(x)
+
+    apply.defjvp(lambda fn, p, t: (fn(p[0]), 3.0 * ft.jvp(fn, p, t)[1]))  # 3x the truth
+
+    @functools.partial(ft.custom_vjp, nondiff_argnums=(0,))
+    def apply_v(fn, x):
+        return fn(x)
+
+    apply_v.defvjp(lambda fn, x: (fn(x), x), lambda fn, x, g: (3.0 * ft.vjp(fn, x)[1](g)[0],))
+    s = np.array([1.0, 2.0])
+    for a in [apply, apply_v]:
+        scaled = lambda w, s, a=a: a(lambda z: fnp.sin(z) * s, w)
+        np.testing.assert_allclose(ft.grad(lambda w: fnp.sum(ft.vmap(lambda s: scaled(w, s))(s)))(0.7),
+                                   3.0 * np.cos(0.7) * s.sum(), rtol=1e-15)
+        np.testing.assert_allclose(ft.grad(ft.jit(scaled))(0.7, 2.0), 6.0 * np.cos(0.7), rtol=1e-15)
+        in_scan = lambda w: ft.lax.scan(lambda c, s: (c + scaled(w, s), None), 0.0, s)[0]
+        np.testing.assert_allclose(ft.grad(in_scan)(0.7), 3.0 * np.cos(0.7) * s.sum(), rtol=1e-15)
+
+
 @pytest.mark.parametrize("kind", ["jvp", "vjp"])
 def test_a_closed_over_value_being_differentiated_is_refused_not_a_silent_zero(kind):
     # The rule gives no derivative for what the function closes over: JAX raises, and so do
