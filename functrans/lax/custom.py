@@ -449,17 +449,27 @@ class VJPCall:
     @classmethod
     def closed(cls, call: CustomCall, leaves: list) -> tuple[list, VJPCall]:
         """As ``JVPCall.closed``, with ``fwd`` and ``bwd`` staged: the closed-over values
-        ``bwd`` reads are residuals, and their cotangent is zero."""
+        ``bwd`` reads are residuals, and their cotangent is zero. Residuals that are not
+        arrays (``custom_gradient``'s function) cannot be outputs of a program: ``bwd`` is
+        then staged after ``fwd``, from the arguments."""
         plain = cls(call)
         avals = [aval_of(x) for x in leaves]
+
+        n = len(leaves)
 
         def fwd_body(xs: list) -> list:
             outs, res = plain.fwd_flat(xs)
             res_leaves, bwd.res_tree = tree.flatten(res)
             fwd.n_outs = len(outs)
+            if not all(isinstance(r, Tracer) or hasattr(r, "shape") or type(r) in PY_SCALARS
+                       for r in res_leaves):
+                bwd.res_tree = None  # (a function, as custom_gradient's: bwd runs fwd again)
+                return list(outs)
             return [*outs, *res_leaves]
 
         def bwd_body(xs: list) -> list:
+            if bwd.res_tree is None:
+                return plain.bwd_flat(plain.fwd_flat(xs[:n])[1], xs[n:])
             r = bwd.res_tree.num_leaves
             return plain.bwd_flat(bwd.res_tree.unflatten(xs[:r]), xs[r:])
 
@@ -468,7 +478,8 @@ class VJPCall:
             with staging(call.rules, "fwd", "bwd") as (fwd, bwd):
                 fwd.stage(fwd_body, avals, f"fwd({call.name})")
                 outs = [aval_of(o) for o in fwd.program.outs]
-                bwd.stage(bwd_body, outs[fwd.n_outs:] + outs[:fwd.n_outs], f"bwd({call.name})")
+                res = avals if bwd.res_tree is None else outs[fwd.n_outs:]
+                bwd.stage(bwd_body, res + outs[:fwd.n_outs], f"bwd({call.name})")
         fun_flat, closure = close_over_tracers(call, leaves, [fwd, bwd])
         if not closure:
             return leaves, plain
@@ -476,7 +487,8 @@ class VJPCall:
 
         def fwd_flat(leaves):
             outs = fwd(call.name, closure, leaves[:k], leaves[k:])
-            return outs[:fwd.n_outs], (list(leaves[:k]), outs[fwd.n_outs:])
+            res = leaves[k:] if bwd.res_tree is None else outs[fwd.n_outs:]
+            return outs[:fwd.n_outs], (list(leaves[:k]), list(res))
 
         def bwd_flat(res, cts):
             values, res_leaves = res

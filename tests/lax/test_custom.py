@@ -267,6 +267,22 @@ def test_a_function_in_nondiff_argnums_closing_over_traced_values():
         np.testing.assert_allclose(ft.grad(in_scan)(0.7), 3.0 * np.cos(0.7) * s.sum(), rtol=1e-15)
 
 
+def test_custom_gradient_closing_over_traced_values():
+    # its residual is a function, which no recorded program can return
+    def scaled(s, w):
+        @ft.custom_gradient
+        def h(y):
+            return fnp.sin(y) * s, lambda g: (3.0 * fnp.cos(y) * s * g,)  # 3x the truth
+        return h(w)
+
+    s = np.array([1.0, 2.0])
+    np.testing.assert_allclose(ft.vmap(lambda s: ft.grad(lambda w: scaled(s, w))(0.7))(s),
+                               3.0 * np.cos(0.7) * s, rtol=1e-15)
+    np.testing.assert_allclose(ft.grad(ft.jit(scaled), argnums=1)(2.0, 0.7), 6.0 * np.cos(0.7), rtol=1e-15)
+    np.testing.assert_allclose(ft.grad(lambda w: fnp.sum(ft.vmap(lambda s: scaled(s, w))(s)))(0.7),
+                               3.0 * np.cos(0.7) * s.sum(), rtol=1e-15)
+
+
 @pytest.mark.parametrize("kind", ["jvp", "vjp"])
 def test_a_closed_over_value_being_differentiated_is_refused_not_a_silent_zero(kind):
     # The rule gives no derivative for what the function closes over: JAX raises, and so do
