@@ -84,15 +84,18 @@ def _has_tracer(leaves: Sequence) -> bool:
     return any(isinstance(leaf, Tracer) for leaf in leaves)
 
 
-def _closes_over_tracers(functions: Sequence, leaves: Sequence) -> bool:
-    """Whether ``functions`` (a custom function, its rules and its arguments in
-    ``nondiff_argnums``) may read traced values they do not take as arguments: a tracer in
-    their closure cells, default values or ``functools.partial`` arguments, or in those of
-    the functions found there, directly or in lists, tuples and dicts (the tracers among the
-    call's ``leaves``, traced arguments in nondiff_argnums, aside). Then the call is recorded
-    to find which they read. A module-level function costs one attribute read."""
-    seen: set[int] = {id(leaf) for leaf in leaves}
-    stack = [f for f in functions if f is not None]
+def _closes_over_tracers(functions: Sequence, nondiff_args: Sequence, leaves: Sequence) -> bool:
+    """Whether ``functions`` (a custom function and its rules) or ``nondiff_args`` (its
+    arguments in nondiff_argnums) may hold traced values that are not arguments of the call:
+    a tracer in their closure cells, default values or ``functools.partial`` arguments, or in
+    those of the functions found there, directly or in lists, tuples and dicts (the call's own
+    ``leaves``, traced arguments in nondiff_argnums, aside). Then the call is recorded to find
+    which ones they read. A module-level function costs one attribute read."""
+    return _holds_tracer(functions, set()) or _holds_tracer(nondiff_args, {id(leaf) for leaf in leaves})
+
+
+def _holds_tracer(roots: Sequence, seen: set[int]) -> bool:
+    stack = [f for f in roots if f is not None]
     while stack:
         value = stack.pop()
         if id(value) in seen:
@@ -135,9 +138,11 @@ class custom_jvp:
     must therefore be linear in the tangents (it always is for a derivative). Use it for
     numerics (a stable formula, a derivative at a singular point) or for speed.
 
-    ``fun`` may close over traced values (be defined inside a function under ``vmap`` or
-    ``jit``): they become inputs of the call. The rule gives no derivative for them, so
-    differentiating with respect to one raises ``CustomRuleError``: pass it as an argument.
+    ``fun`` may close over traced values (be defined inside a function under ``vmap``,
+    ``jit`` or ``grad``, or inside a loop body): they become inputs of the call, and the rule
+    is staged to read them as such. The rule gives no derivative with respect to them: that
+    part is ``fun``'s own (JAX raises there instead); pass a value as an argument for the
+    rule to give it.
 
     Args:
         fun: the function; its arguments and output are arrays or pytrees of them.
@@ -204,7 +209,7 @@ class custom_jvp:
         if not _has_tracer(call.leaves):
             return self.fun(*args)
         leaves = list(map(as_array, call.leaves))
-        closes = _closes_over_tracers((self.fun, self.jvp, self.jvps, *call.static), call.leaves)
+        closes = _closes_over_tracers((self.fun, self.jvp, self.jvps), call.static, call.leaves)
         jvp_call = JVPCall.closed(call, leaves) if closes else (leaves, JVPCall(call))
         outs = custom_jvp_call_p.bind(*jvp_call[0], call=jvp_call[1])
         return call.out_tree.unflatten(outs)
@@ -274,7 +279,7 @@ class custom_vjp:
         if not _has_tracer(call.leaves):
             return self.fun(*args)
         leaves = list(map(as_array, call.leaves))
-        closes = _closes_over_tracers((self.fun, self.fwd, self.bwd, *call.static), call.leaves)
+        closes = _closes_over_tracers((self.fun, self.fwd, self.bwd), call.static, call.leaves)
         vjp_call = VJPCall.closed(call, leaves) if closes else (leaves, VJPCall(call))
         outs = custom_vjp_call_p.bind(*vjp_call[0], call=vjp_call[1])
         return call.out_tree.unflatten(outs)

@@ -16,8 +16,8 @@ parameter ``call`` carries the user's function and rules on flat leaves:
 A function that closes over traced values (one defined inside the function being
 transformed, or inside a loop body or branch) is recorded once, and its rules staged, when it
 is called: the values they read become leading arguments of the call (``closure``), so every
-transformation sees them. Differentiating with respect to one raises ``CustomRuleError``
-(the rules give no derivative for it, as in JAX): it should be an argument.
+transformation sees them. The rules give no derivative with respect to them: that part is
+the function's own, by forward mode through its recording (JAX raises there instead).
 """
 from __future__ import annotations
 
@@ -35,9 +35,10 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import eval_program, stage_closed
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
+from functrans.interpreters.jvp import jvp_flat
 from functrans.lax._body import batched, output_avals
 from functrans.lax.checkpoint import record
-from functrans.primitives import convert_element_type_p, full_like_p, mul_p
+from functrans.primitives import add_p, convert_element_type_p, full_like_p, mul_p
 from functrans.primitives._define import batch_size, bdim_at_front
 
 # =============================================================================================
@@ -193,10 +194,18 @@ class StagedRule:
     def stage(self, body: Callable[[list], Sequence], avals: Sequence, name: str) -> None:
         self.program, self.consts = stage_closed(body, avals, name)
 
-    def __call__(self, name: str, closure: Sequence, values: Sequence, inputs: Sequence) -> list:
-        """The rule on ``inputs``, ``values`` standing for the call's ``closure``."""
+    def __call__(self, name: str, closure: Sequence, values: Sequence, inputs: Sequence,
+                 live: Callable[[], list] | None = None) -> list:
+        """The rule on ``inputs``, ``values`` standing for the call's ``closure``. A call
+        made while its own rule was staged (the rule calling its function) may miss values
+        the staged rule reads (computed from closed-over ones after that call): ``live``
+        then runs the user's rule as it is, right where ``values`` are the closed-over
+        tracers themselves."""
         position = {id(c): i for i, c in enumerate(closure)}
         missing = [c for c in self.consts if id(c) not in position]
+        if (self.program is None or missing) and live is not None \
+                and all(v is c for v, c in zip(values, closure)):
+            return live()
         if self.program is None or missing:
             raise errors.CustomRuleError(
                 f"{name}: a rule reads a traced array (of "
@@ -251,16 +260,20 @@ def close_over_tracers(call: CustomCall, leaves: list, rules: Sequence[StagedRul
     return (lambda xs: eval_program(program, [*xs[:read], *xs[k:]])), consts
 
 
-def _closure_differentiated(call: CustomCall, tangents: Sequence) -> None:
-    if any(t is not zero for t in tangents):
-        raise errors.CustomRuleError(
-            f"{call.name}: the function closes over a traced array that depends on the variable "
-            "being differentiated, and its rule gives no derivative for it (JAX raises here "
-            "too). Pass the array to the function as an argument, so that its tangent "
-            "reaches the rule, or functrans.lax.stop_gradient(value) if its derivative is "
-            "meant to be zero; for a function argument, functrans.closure_convert makes its "
-            "closed-over values explicit."
-        )
+def _through_closure(call: JVPCall | VJPCall, primals: Sequence, tangents: Sequence) -> tuple[list, list] | None:
+    """The part of the output tangent that comes from the closed-over values, the leading
+    ``len(call.closure)`` leaves (``None`` when none has a tangent): the rules give no
+    derivative for them, so it is the function's own, by forward mode through its recorded
+    program (the arguments held fixed). Returns the outputs and those tangents."""
+    k = len(call.closure)
+    if all(t is zero for t in tangents[:k]):
+        return None
+    fixed = [*tangents[:k], *[zero] * (len(tangents) - k)]
+    return jvp_flat(call.fun_flat, primals, fixed, f"jvp({call.call.name})")
+
+
+def _plus(a: Any, b: Any) -> Any:
+    return a if b is zero else b if a is zero else add_p.bind(a, b)
 
 
 # =============================================================================================
@@ -308,7 +321,8 @@ class JVPCall:
         k = len(closure)
 
         def jvp_flat(primals, tangents, zero_flags=()):
-            outs = rule(call.name, closure, primals[:k], [*primals[k:], *tangents[k:]])
+            live = lambda: rule_body([*primals[k:], *tangents[k:]])
+            outs = rule(call.name, closure, primals[:k], [*primals[k:], *tangents[k:]], live)
             return outs[:len(outs) // 2], outs[len(outs) // 2:]
 
         return [*closure, *leaves], cls(call, fun_flat, jvp_flat, closure)
@@ -357,9 +371,10 @@ class JVPCall:
 
 
 def _custom_jvp_call_jvp(primals, tangents, *, call):
-    zero_flags = [t is zero for t in tangents]
     k = len(call.closure)
-    _closure_differentiated(call.call, tangents[:k])
+    closed = _through_closure(call, primals, tangents)
+    tangents = [*[zero] * k, *tangents[k:]]
+    zero_flags = [t is zero for t in tangents]
     for i, (nondiff, is_zero) in enumerate(zip(call.call.nondiff_leaf, zero_flags[k:])):
         if nondiff and not is_zero:
             raise errors.CustomRuleError(
@@ -369,11 +384,16 @@ def _custom_jvp_call_jvp(primals, tangents, *, call):
                 "functrans.lax.stop_gradient(value) to mean that its derivative is zero (JAX "
                 "applies stop_gradient to nondiff_argnums silently)."
             )
+    if all(zero_flags):  # only closed-over values have tangents
+        assert closed is not None
+        return closed
     linearizing = any(is_linear(t) for t in tangents if t is not zero)
     tangents = [_zeros_like(p) if t is zero else t for p, t in zip(primals, tangents)]
     outs, t_outs = call.jvp_flat(primals, tangents, zero_flags)
     if linearizing:
         _check_linear(call.call, outs, t_outs)
+    if closed is not None:
+        t_outs = [_plus(t, c) for t, c in zip(t_outs, closed[1])]
     return outs, t_outs
 
 
@@ -576,8 +596,13 @@ def _cotangent_leaves(name: str, position: int, arg: Any, ct: Any) -> list:
 
 
 def _custom_vjp_call_jvp(primals, tangents, *, call):
-    _closure_differentiated(call.call, tangents[:len(call.closure)])
+    k = len(call.closure)
+    closed = _through_closure(call, primals, tangents)
+    tangents = [*[zero] * k, *tangents[k:]]
     live = [t for t in tangents if t is not zero]
+    if not live:  # only closed-over values have tangents
+        assert closed is not None
+        return closed
     if not all(is_linear(t) for t in live):
         raise errors.CustomRuleError(_FORWARD_MODE.format(name=call.call.name))
     outs, res = call.fwd_flat(primals)
@@ -588,6 +613,8 @@ def _custom_vjp_call_jvp(primals, tangents, *, call):
     res_leaves, res_tree = tree.flatten(res)
     t_outs = custom_vjp_bwd_p.bind(*res_leaves, *live, call=call, res_tree=res_tree,
                                    positions=positions, out_avals=out_avals)
+    if closed is not None:
+        return outs, [_plus(t, c) for t, c in zip(t_outs, closed[1])]
     return outs, list(t_outs)
 
 

@@ -214,6 +214,7 @@ def test_a_function_closing_over_traced_values_is_right_under_vmap_and_jit(kind)
     np.testing.assert_allclose(ft.vmap(on_closure)(s), expected, rtol=1e-15)
     np.testing.assert_allclose(ft.jit(ft.vmap(on_closure))(s), expected, rtol=1e-15)
     np.testing.assert_allclose(ft.vmap(ft.jit(on_closure))(s), expected, rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(ft.grad(on_closure))(s), 3.0 * np.cos(0.7), rtol=1e-15)
     # the rules are staged with the call: they read the values a later transformation hands
     # the call (a vmap inside grad, the values a finished jit computed)
     summed = lambda w: fnp.sum(ft.vmap(lambda s: _scaled_by_closure(kind, s)(w))(s))
@@ -284,15 +285,21 @@ def test_custom_gradient_closing_over_traced_values():
 
 
 @pytest.mark.parametrize("kind", ["jvp", "vjp"])
-def test_a_closed_over_value_being_differentiated_is_refused_not_a_silent_zero(kind):
-    # The rule gives no derivative for what the function closes over: JAX raises, and so do
-    # we (jacrev of a custom_jvp gave the derivative without that term before).
+def test_a_closed_over_value_being_differentiated_takes_the_functions_own_derivative(kind):
+    # The rule (3x the truth) gives the derivative in the argument; the one in the value the
+    # function closes over is the function's own (jacrev of a custom_jvp dropped it before).
     h = lambda x: _scaled_by_closure(kind, fnp.sum(x))(x)
-    message = "closes over a traced array that depends on the variable being differentiated.*as an argument"
     w = np.array([0.2, 0.7])
-    for derivative in [ft.jacrev(h), ft.jacfwd(h), ft.jit(ft.jacrev(h)), lambda w: ft.vmap(ft.jacrev(h))(w[None])]:
-        with pytest.raises(errors.CustomRuleError, match=message):
-            derivative(w)
+    expected = np.diag(3.0 * np.cos(w) * w.sum()) + np.sin(w)[:, None]
+    derivatives = [ft.jacrev(h), ft.jit(ft.jacrev(h)), lambda w: ft.vmap(ft.jacrev(h))(w[None])[0]]
+    if kind == "jvp":
+        derivatives += [ft.jacfwd(h), ft.jit(ft.jacfwd(h))]
+    for derivative in derivatives:
+        np.testing.assert_allclose(derivative(w), expected, rtol=1e-14)
+    # through the closed-over value alone, even a custom_vjp works in forward mode
+    s = lambda s: _scaled_by_closure(kind, s)(0.7)
+    assert ft.jvp(s, (2.0,), (1.0,))[1] == pytest.approx(np.sin(0.7), rel=1e-15)
+    assert ft.grad(lambda s: ft.grad(_scaled_by_closure(kind, s))(0.7))(2.0) == pytest.approx(3.0 * np.cos(0.7))
 
 
 def test_a_jvp_rule_returning_a_constant_tangent_is_refused_in_reverse_mode():
