@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from functrans._abstract import PY_SCALARS, shape_of
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.backend import backend_of
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
@@ -87,7 +87,7 @@ def _result_shape(shape, index, arrays):
     eager ``grad`` asks again on every call."""
     try:
         key = (tuple(shape), tuple(_KEYED.get(type(i), _plain)(i) for i in index),
-               tuple((a.shape, a.dtype.char) for a in arrays))
+               tuple((shape_of(a), dtype_of(a).char) for a in arrays))
         found = _SHAPES.get(key)
     except TypeError:  # an element of the index that cannot be a key: computed every time
         return _dummy_result_shape(shape, index, arrays)
@@ -103,7 +103,7 @@ def _dummy_result_shape(shape, index, arrays):
     """Shape of x[index] for x of ``shape``, computed on a stride-0 dummy (no data touched)."""
     probe = np.zeros((), np.int8)  # host-metadata: one byte, viewed with stride 0
     dummy = np.lib.stride_tricks.as_strided(probe, shape, (0,) * len(shape))  # host-metadata: ditto
-    host_arrays = [np.zeros(a.shape, a.dtype) for a in arrays]  # host-metadata: shapes only
+    host_arrays = [np.zeros(shape_of(a), dtype_of(a)) for a in arrays]  # host-metadata: shapes only
     return dummy[build_index(index, host_arrays)].shape
 
 

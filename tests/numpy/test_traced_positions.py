@@ -334,3 +334,14 @@ def test_apply_at_unique_positions_and_a_repeat_refused():
         ft.jit(lambda x, i: fnp.at(x)[i].apply(fnp.sin))(x, np.array([0, 1]))
     with pytest.raises(ValueError, match=r"func must map a number to a number, but it maps one to shape \(2,\)"):
         fnp.at(x)[np.array([0, 2])].apply(lambda v: fnp.stack([v, v]))
+
+
+@pytest.mark.parametrize("method", ["add", "subtract", "set", "multiply", "max"])
+def test_a_python_int_position_passed_to_jit(method):
+    """A Python int argument of jit reaches the program as an int, not a 0-d array: every
+    update, and the gradient of x[i] (whose transpose adds at i), takes it as a position."""
+    x = np.arange(5.0)
+    f = ft.jit(lambda x, i: getattr(fnp.at(x)[i], method)(10.0))
+    want = getattr(fnp.at(x)[2], method)(10.0)
+    np.testing.assert_array_equal(f(x, 2), want)
+    np.testing.assert_array_equal(ft.jit(ft.grad(lambda x, i: x[i] * x[i]))(x, 3), [0, 0, 0, 6.0, 0])
