@@ -14,6 +14,7 @@ import sys as _sys
 import numpy as _np
 
 from functrans.numpy import _array_methods, _ufunc_methods, fft, linalg
+from functrans.numpy._util import refuse_out_everywhere as _refuse_out_everywhere
 from functrans.numpy._arithmetic import (
     abs,
     add,
@@ -452,3 +453,4 @@ ndarray = _np.ndarray
 
 _array_methods._install(_sys.modules[__name__])
 _ufunc_methods.install(globals())
+_refuse_out_everywhere(globals())

@@ -36,6 +36,7 @@ from functrans.numpy._util import (
     numbers_beside,
     operand,
     placed_like,
+    refuse_out,
     take_axis,
     without_values,
 )
@@ -500,8 +501,7 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = 
         >>> ft.grad(lambda x: fnp.take(x, [0, 0]).sum())(fnp.ones(2)).tolist()
         [2.0, 0.0]
     """
-    if out is not None:
-        raise NotImplementedError("functrans.numpy.take does not write into out=")
+    refuse_out("take", out)
     a = as_array(a)
     idx = _index(indices, a, abstract_ok=True)
     if axis is None:
@@ -694,8 +694,7 @@ def choose(a: ArrayLike, choices: Sequence[ArrayLike], out: None = None, mode: s
         >>> fnp.choose(fnp.array([0, 1]), [fnp.array([1.0, 2.0]), fnp.array([3.0, 4.0])]).tolist()
         [1.0, 4.0]
     """
-    if out is not None:
-        raise NotImplementedError("functrans.numpy.choose does not write into out=")
+    refuse_out("choose", out)
     if mode not in ("raise", "wrap", "clip"):
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     a = operand(a)

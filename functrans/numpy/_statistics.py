@@ -346,8 +346,7 @@ def quantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = None
         >>> float(fnp.quantile(fnp.array([1.0, 2.0, 3.0, 4.0]), 0.5))
         2.5
     """
-    if out is not None:
-        raise NotImplementedError("functrans.numpy.quantile does not write into out=")
+    refuse_out("quantile", out)
     if method not in _QUANTILE_METHODS:
         raise NotImplementedError(
             f"functrans.numpy.quantile: method={method!r} is not supported; use one of "
@@ -409,6 +408,7 @@ def percentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = No
         2.0
     """
     # A Python number stays one, so that it does not promote float32 data to float64 (as NumPy)
+    refuse_out("percentile", out)
     q = q / 100 if type(q) in (int, float) else host_values(q).astype(np.float64) / 100  # host-data: q
     return quantile(a, q, axis, out, overwrite_input, method, keepdims)
 
@@ -424,6 +424,7 @@ def median(a: ArrayLike, axis: int | Sequence[int] | None = None, out: None = No
         >>> ft.grad(fnp.median)(fnp.array([4.0, 1.0, 3.0, 2.0])).tolist()
         [0.0, 0.0, 0.5, 0.5]
     """
+    refuse_out("median", out)
     a = as_array(a)
     if not any_tracer(a):
         return array_module(a).median(a, axis=axis, keepdims=keepdims)
@@ -529,8 +530,7 @@ def nanquantile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None = N
         >>> float(fnp.nanquantile(fnp.array([1.0, fnp.nan, 3.0, 4.0]), 0.5))
         3.0
     """
-    if out is not None:
-        raise NotImplementedError("functrans.numpy.nanquantile does not write into out=")
+    refuse_out("nanquantile", out)
     if method not in _QUANTILE_METHODS:
         raise NotImplementedError(f"functrans.numpy.nanquantile: method={method!r} is not supported; use one of "
                                   f"{', '.join(map(repr, _QUANTILE_METHODS))}")
@@ -601,6 +601,7 @@ def nanpercentile(a: ArrayLike, q: ArrayLike, axis: int | Sequence[int] | None =
         2.0
     """
     # a Python number stays one (weakly typed: it does not widen float32 data)
+    refuse_out("nanpercentile", out)
     q = q / 100 if type(q) in (int, float) else host_values(q).astype(np.float64) / 100  # host-data: q
     return nanquantile(a, q, axis, out, overwrite_input, method, keepdims)
 
@@ -614,6 +615,7 @@ def nanmedian(a: ArrayLike, axis: int | Sequence[int] | None = None, out: None =
         >>> float(fnp.nanmedian(fnp.array([4.0, fnp.nan, 1.0, 3.0])))
         3.0
     """
+    refuse_out("nanmedian", out)
     a = as_array(a)
     if not any_tracer(a):
         return array_module(a).nanmedian(a, axis=axis, keepdims=keepdims)

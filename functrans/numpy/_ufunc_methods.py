@@ -34,6 +34,7 @@ from functrans.numpy._util import (
     normalize_axes,
     normalize_axis,
     placed_like,
+    refuse_out,
     slice_axis,
     without_values,
 )
@@ -78,12 +79,6 @@ def _result_dtype(ufunc: np.ufunc, method: str, dtype: np.dtype, requested: DTyp
         if method == "reduceat":
             return ufunc.reduceat(probe, [0], dtype=requested).dtype
         return getattr(ufunc, method)(probe, dtype=requested).dtype
-
-
-def _no_out(name: str, method: str, out: Any) -> None:
-    if out is not None:
-        raise NotImplementedError(f"fnp.{name}.{method}: out= is not supported, as functrans arrays "
-                                  f"are not written in place; use the array returned")
 
 
 def _to_front(a: Array, axes: tuple[int, ...]) -> Array:
@@ -154,7 +149,7 @@ def reduce(fn: _Fn, ufunc: np.ufunc, a: ArrayLike, axis: int | Sequence[int] | N
         [0.5, -2.0]
     """
     name = fn.__name__
-    _no_out(name, "reduce", out)
+    refuse_out(f"{name}.reduce", out)
     if where is True:
         where = None
     where = _array(where)
@@ -234,7 +229,7 @@ def accumulate(fn: _Fn, ufunc: np.ufunc, a: ArrayLike, axis: int = 0, dtype: DTy
         [10.0, 9.0, 7.0]
     """
     name = fn.__name__
-    _no_out(name, "accumulate", out)
+    refuse_out(f"{name}.accumulate", out)
     if axis is None or isinstance(axis, Sequence):
         raise ValueError(f"fnp.{name}.accumulate does not allow multiple axes (as in NumPy): give "
                          f"one axis, or ravel the array first")
@@ -281,7 +276,7 @@ def reduceat(fn: _Fn, ufunc: np.ufunc, a: ArrayLike, indices: ArrayLike, axis: i
         [6.0, 4.0, 10.0, 18.0]
     """
     name = fn.__name__
-    _no_out(name, "reduceat", out)
+    refuse_out(f"{name}.reduceat", out)
     if isinstance(axis, Sequence) or axis is None:
         raise ValueError(f"fnp.{name}.reduceat takes a single integer axis, not {axis!r}")
     a = _array(a)

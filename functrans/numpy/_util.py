@@ -2,6 +2,8 @@
 and placing host data (indices, masks, constants) where an operand lives."""
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -89,6 +91,51 @@ def refuse_out(name: str, out: object) -> None:
             f"fnp.{name} does not take out=: functrans functions return a new array (as JAX's "
             f"do) and write into none. Use the result, y = fnp.{name}(...), or to fill a NumPy "
             f"array you own, out[...] = fnp.{name}(...)")
+
+
+def refuse_out_everywhere(namespace: dict[str, Any], prefix: str = "") -> None:
+    """Give every public function of ``namespace`` without an ``out`` parameter (or a
+    ``**kwargs`` that could take it) a keyword-only ``out=None`` that ``refuse_out`` refuses,
+    so that ``fnp.sinc(x, out=o)`` names the fix as ``fnp.sin(x, out=o)`` does, instead of
+    Python's bare TypeError for an unexpected keyword. The public functions are those of
+    ``__all__`` if the namespace has one; ``prefix`` names the namespace in the message
+    (``"linalg."``). Aliases stay one function.
+
+    Example:
+        >>> def twice(x):
+        ...     return 2 * x
+        >>> twice.__module__ = "functrans.example"
+        >>> space = {"twice": twice}
+        >>> refuse_out_everywhere(space)
+        >>> space["twice"](3), str(inspect.signature(space["twice"]))
+        (6, "(x, *, out: 'None' = None)")
+    """
+    made: dict[int, Any] = {}
+    for name in list(namespace.get("__all__") or namespace):
+        fn = namespace[name]
+        if name.startswith("_") or not inspect.isfunction(fn) or not fn.__module__.startswith("functrans."):
+            continue
+        signature = inspect.signature(fn, follow_wrapped=False)
+        params = list(signature.parameters.values())
+        if "out" in signature.parameters or any(p.kind is p.VAR_KEYWORD for p in params):
+            continue
+        if id(fn) not in made:
+            made[id(fn)] = _refusing_out(fn, prefix + fn.__name__, signature.replace(parameters=[
+                *params, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                           annotation="None")]))
+        namespace[name] = made[id(fn)]
+
+
+def _refusing_out(fn: Any, name: str, signature: inspect.Signature) -> Any:
+    def checked(*args: Any, out: None = None, **kwargs: Any) -> Any:
+        if out is not None:
+            refuse_out(name, out)
+        return fn(*args, **kwargs)
+
+    functools.update_wrapper(checked, fn)
+    del checked.__wrapped__  # (the signature is its own: the function's, and out)
+    checked.__signature__ = signature  # type: ignore[attr-defined]
+    return checked
 
 
 def operand(x: ArrayLike) -> Array:

@@ -15,6 +15,7 @@ import numpy as np
 from functrans.backend import array_module
 from functrans.numpy._shape import roll
 from functrans.numpy._util import any_tracer, as_array, normalize_axis
+from functrans.numpy._util import refuse_out_everywhere as _refuse_out_everywhere
 from functrans.primitives import fft as _fft
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
@@ -357,3 +358,6 @@ def ifftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Array:
         True
     """
     return _shift(x, axes, -1)
+
+
+_refuse_out_everywhere(globals(), "fft.")

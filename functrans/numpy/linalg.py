@@ -38,7 +38,17 @@ from functrans.numpy._reductions import trace as _trace
 from functrans.numpy._shape import flip as _flip
 from functrans.numpy._sorting import argsort as _argsort
 from functrans.numpy._sorting import sort as _sort
-from functrans.numpy._util import any_tracer, as_array, host_values, inexact, normalize_axis, operand, placed_like
+from functrans.numpy._util import (
+    any_tracer,
+    as_array,
+    host_values,
+    inexact,
+    normalize_axis,
+    operand,
+    placed_like,
+    refuse_out,
+)
+from functrans.numpy._util import refuse_out_everywhere as _refuse_out_everywhere
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import linalg as _la
 from functrans.primitives import reduction as _red
@@ -258,8 +268,7 @@ def multi_dot(arrays: Sequence[ArrayLike], *, out: None = None,
         >>> fnp.linalg.multi_dot([fnp.ones((2, 3)), fnp.ones((3, 4)), fnp.ones(4)]).tolist()
         [12.0, 12.0]
     """
-    if out is not None:
-        raise NotImplementedError("functrans.numpy.linalg.multi_dot does not write into out=")
+    refuse_out("linalg.multi_dot", out)
     if precision is not None:
         canonicalize_precision(precision)
     mats = [operand(a) for a in arrays]
@@ -929,3 +938,6 @@ def cross(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
                          f"{sizes[0]} and {sizes[1]}; for 2-vectors (the z component of their cross "
                          "product) use fnp.cross")
     return _cross(x1, x2, axis=axis)
+
+
+_refuse_out_everywhere(globals(), "linalg.")

@@ -4,6 +4,8 @@ the ones whose result shapes depend on values raise an error that says so and na
 NumPy's in-place writers and error settings keep NumPy's behaviour on NumPy arrays."""
 from __future__ import annotations
 
+import functools
+import inspect
 import operator
 
 import numpy as np
@@ -276,14 +278,35 @@ def test_astype_copies_by_default_and_takes_the_array_api_keywords():
     ("nanmean", (np.ones(3),)), ("cumsum", (np.ones(3),)), ("cumprod", (np.ones(3),)),
     ("clip", (np.ones(3), 0.0, 0.5)), ("round", (np.ones(3),)),
     ("matmul", (np.ones((3, 3)), np.ones(3))), ("dot", (np.ones((3, 3)), np.ones(3))),
+    # functions NumPy gives no out= (or functrans writes by hand) refuse it the same way
+    ("sinc", (np.ones(3),)), ("median", (np.ones(3),)), ("nanmedian", (np.ones(3),)),
+    ("quantile", (np.ones(3), 0.5)), ("nanpercentile", (np.ones(3), 50)), ("take", (np.ones(3), 0)),
+    ("choose", (np.array([0, 0, 0]), [np.ones(3)])), ("argmax", (np.ones(3),)),
+    ("concatenate", ([np.ones(3)],)), ("trace", (np.ones((3, 3)),)), ("square", (np.ones(3),)),
+    ("fft.rfft", (np.ones(4),)), ("linalg.det", (np.eye(3),)), ("linalg.multi_dot", ([np.eye(3), np.ones(3)],)),
+    ("add.reduce", (np.ones((2, 3)),)),
 ])
 def test_out_is_refused_with_the_way_to_use_the_result(name, args):
     target = np.zeros(3)
+    fn = functools.reduce(getattr, name.split("."), fnp)
     with pytest.raises(NotImplementedError, match=rf"fnp\.{name} does not take out=.*out\[\.\.\.\] = fnp\.{name}"):
-        getattr(fnp, name)(*args, out=target)
+        fn(*args, out=target)
     assert not target.any()
     with pytest.raises(NotImplementedError, match="does not take out="):
-        ft.jit(lambda x: getattr(fnp, name)(x, *args[1:], out=target))(args[0])
+        ft.jit(lambda x: fn(x, *args[1:], out=target))(args[0])
+
+
+def test_every_public_function_takes_out_to_refuse_it():
+    """out= is refused with the way to use the result, never a bare TypeError: every public
+    function of fnp, fnp.linalg and fnp.fft has an out parameter."""
+    for module in (fnp, fnp.linalg, fnp.fft):
+        for name in getattr(module, "__all__", None) or dir(module):
+            fn = getattr(module, name)
+            if name.startswith("_") or not inspect.isfunction(fn):
+                continue
+            params = inspect.signature(fn, follow_wrapped=False).parameters
+            assert "out" in params or any(p.kind is p.VAR_KEYWORD for p in params.values()), \
+                f"{module.__name__}.{name}"
 
 
 @pytest.mark.parametrize("name", ["sum", "prod", "nansum", "cumsum", "cumprod", "trace", "mean"])
