@@ -98,6 +98,47 @@ def test_converting_a_tracer_to_numpy_would_drop_the_derivative():
         ft.grad(lambda x: np.asarray(x).sum())(np.ones(2))
 
 
+TABLE = np.arange(10.0)
+
+
+def _fori_reading_the_table(x):
+    return ft.lax.fori_loop(0, 3, lambda i, c: c + fnp.asarray(TABLE)[i] * c, x)
+
+
+def _setting_the_table(i):
+    table = TABLE.copy()
+    table[i] = 1.0
+    return fnp.asarray(table)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ft.jit(_fori_reading_the_table)(1.0),  # the loop counter, under jit
+    lambda: ft.grad(_fori_reading_the_table)(1.0),  # and under grad
+    lambda: ft.jit(lambda i: TABLE[i])(3),  # a Python int argument of jit
+    lambda: ft.jit(lambda i: TABLE[i, None])(np.array([3, 4])),
+    lambda: ft.vmap(lambda i: TABLE[i])(np.arange(3)),
+    lambda: ft.jit(ft.grad(lambda x: TABLE[(2 * x).astype(int)] * x))(2.0),
+    lambda: ft.jit(_setting_the_table)(np.array(3)),
+], ids=["fori-jit", "fori-grad", "jit-int", "jit-array", "vmap", "jit-grad", "setitem"])
+def test_a_numpy_array_indexed_by_a_traced_integer_names_take(call):
+    """NumPy's own indexing cannot take a traced index: the error says it is the indexing, and
+    how to index through functrans, not "use functrans.numpy" (fnp.asarray(A) is A itself)."""
+    with pytest.raises(errors.TracerConversionError) as info:
+        call()
+    message = str(info.value)
+    assert "A NumPy array was indexed by a traced integer" in message
+    assert "fnp.take(table, i, axis=0)" in message and "fnp.at(table)[i].set(v)" in message
+    assert "Use functrans.numpy" not in message and "drop its derivative" not in message
+
+
+def test_reading_a_numpy_array_at_traced_positions_through_functrans():
+    """The fixes the message names give the values eager indexing gives."""
+    f = ft.jit(lambda x: ft.lax.fori_loop(0, 3, lambda i, c: c + fnp.take(TABLE, i, axis=0) * c, x))
+    assert float(f(1.0)) == (1 + 0) * (1 + 1) * (1 + 2)
+    np.testing.assert_array_equal(ft.vmap(lambda i: fnp.getitem(TABLE, (i, None)))(np.arange(3)),
+                                  [[0.0], [1.0], [2.0]])
+
+
 def test_unsupported_numpy_function_on_a_tracer_names_it():
     assert not hasattr(fnp, "copyto")  # pick a function functrans does not offer (in place)
     with pytest.raises(errors.UnsupportedError, match=r"numpy\.copyto was called.*functrans\.numpy has no version"):

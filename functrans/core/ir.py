@@ -20,7 +20,7 @@ import os
 from typing import Any
 
 from functrans import errors
-from functrans.core.trace import Trace, Tracer
+from functrans.core.trace import Trace, Tracer, index_refused, note_index_refused
 from functrans.core.zeros import zero
 
 
@@ -60,6 +60,7 @@ class Var(Tracer):
         return self._value_needed("for Python control flow (if, while, and, or, not, bool())")
 
     def __index__(self) -> int:
+        note_index_refused(self)
         return self._value_needed("as a Python int (a shape, an axis, a loop count in range(), an "
                                   "index or a slice bound)")
 
@@ -87,7 +88,7 @@ class Var(Tracer):
         return bool(scalars) and self.index in scalars
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> Any:
-        if self._from_scalars():
+        if self._from_scalars() and not index_refused(self):  # (an index: Tracer's message)
             return self._value_needed("as a NumPy array (np.asarray, a NumPy function)")
         return Tracer.__array__(self, dtype, copy)
 

@@ -215,6 +215,22 @@ def unreachable_tracer_error(trace: Trace) -> errors.LeakedTracerError:
 
 
 
+# The tracer whose __index__ was refused last, per thread. NumPy indexing a NumPy array by an
+# object first asks its __index__, drops that error, then converts it by __array__: that
+# conversion is then known to be an index, and its error says how to index at traced positions.
+_index_refused = threading.local()
+
+
+def note_index_refused(tracer: Tracer) -> None:
+    """Record that ``tracer.__index__`` raised (for a tracer subclass's own ``__index__``)."""
+    _index_refused.id = id(tracer)
+
+
+def index_refused(tracer: Tracer) -> bool:
+    """Whether the ``__index__`` refused last is ``tracer``'s: converted now, it is an index."""
+    return getattr(_index_refused, "id", None) == id(tracer)
+
+
 class Tracer:
     """Stand-in for an array inside a transformed function.
 
@@ -267,7 +283,11 @@ class Tracer:
         return complex(self.to_concrete())
 
     def __index__(self):
-        return self.to_concrete().__index__()
+        try:
+            return self.to_concrete().__index__()
+        except (errors.TracerConversionError, TypeError):
+            note_index_refused(self)
+            raise
 
     def item(self, *args):
         """The value as a Python scalar (drops the derivative, like ``float(x)``)."""
@@ -278,6 +298,17 @@ class Tracer:
         return self.to_concrete().tolist()
 
     def __array__(self, dtype=None, copy=None):
+        if index_refused(self):
+            _index_refused.id = None
+            raise errors.TracerConversionError(
+                f"A NumPy array was indexed by a traced integer array (shape {self.shape}, "
+                f"dtype {self.dtype}) inside {self._trace.origin}: NumPy's own indexing needs "
+                "the index's values, which are only known when the transformed program runs. "
+                "Index through functrans, which takes traced positions: to read, "
+                "fnp.take(table, i, axis=0) or fnp.getitem(table, i), which takes any index "
+                "expression (fnp.getitem(table, (i, slice(1, 3)))); to write, "
+                "table = fnp.at(table)[i].set(v). (fnp.asarray(table) of a NumPy array is that "
+                "NumPy array, indexed by NumPy's rules.)")
         raise errors.TracerConversionError(
             f"Converting a traced array (shape {self.shape}, dtype {self.dtype}) to a NumPy "
             "array (np.asarray, np.array, or a NumPy function without a functrans version) "

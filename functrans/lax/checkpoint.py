@@ -36,7 +36,14 @@ from functrans.config import config
 from functrans.core.ir import Eqn, Program, Var, is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.staging import StagingTrace, eval_program, stage, user_source
-from functrans.core.trace import Tracer, check_foreign_tracer, current_scope, named_scope, new_trace
+from functrans.core.trace import (
+    Tracer,
+    check_foreign_tracer,
+    current_scope,
+    named_scope,
+    new_trace,
+    note_index_refused,
+)
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import vmap_flat
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
@@ -98,6 +105,7 @@ class RecordingTracer(Tracer):
 
     def __index__(self) -> int:
         if self.value is None:
+            note_index_refused(self)
             return self._unknown(lambda w: w.__index__())
         return self.value.__index__()
 
