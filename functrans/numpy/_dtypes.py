@@ -7,7 +7,7 @@ from typing import Any, Literal, cast
 
 import numpy as np
 
-from functrans._abstract import dtype_of
+from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import device_put
 from functrans.core.trace import Tracer
 from functrans.numpy._creation import asarray
@@ -15,18 +15,67 @@ from functrans.numpy._util import host_values
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike, DType
 
+class _ScalarMeta(type):
+    """The type of functrans.numpy's concrete scalar types (``fnp.float32``, ``fnp.int32``,
+    ``fnp.bool_``, ...), which stand for NumPy's as JAX's do. Called, one converts its
+    argument: a traced or device array as ``fnp.asarray(x, dtype)`` (so ``fnp.float32(i)``
+    works on a loop counter under ``jit``), a host value as NumPy's type does. As a dtype it
+    is NumPy's, wherever NumPy reads one (``np.dtype(fnp.float32)``, ``dtype=fnp.float32``,
+    ``x.astype(fnp.float32)``), and it equals, hashes as and checks instances as NumPy's.
+
+    Example:
+        >>> import functrans as ft, functrans.numpy as fnp
+        >>> ft.jit(lambda i: fnp.float32(i) / 2)(3).dtype, fnp.float32 == fnp.ones(2, fnp.float32).dtype
+        (dtype('float32'), True)
+    """
+
+    dtype: np.dtype
+
+    def __call__(cls, x: Any = 0, /) -> Any:
+        if type(x) in PY_SCALARS or isinstance(x, (np.ndarray, np.generic, str, bytes)):
+            return cls.dtype.type(x)
+        return asarray(x, cls.dtype)
+
+    def __eq__(cls, other: object) -> bool:
+        return cls is other or cls.dtype.type == other
+
+    def __hash__(cls) -> int:
+        return hash(cls.dtype.type)
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        return isinstance(instance, cls.dtype.type)
+
+    def __repr__(cls) -> str:
+        return f"<class 'functrans.numpy.{cls.__name__}'>"
+
+
+_SCALAR_TYPES: dict[type, _ScalarMeta] = {}
+
+
+def _scalar_type(scalar: type[np.generic]) -> _ScalarMeta:
+    """The functrans.numpy scalar type of NumPy's ``scalar``: one for each NumPy type, so
+    that aliases (``single`` and ``float32``) stay one type, as in NumPy."""
+    if scalar not in _SCALAR_TYPES:
+        _SCALAR_TYPES[scalar] = _ScalarMeta(scalar.__name__, (), {
+            "dtype": np.dtype(scalar), "__module__": "functrans.numpy",
+            "__doc__": f"NumPy's ``{scalar.__name__}``: a dtype, and a conversion of arrays, traced or not."})
+    return _SCALAR_TYPES[scalar]
+
+
 # NumPy's scalar types under all of NumPy's names (the C-named ones are aliases of the sized
-# ones); the abstract ones (floating, integer, ...) are for issubdtype and isinstance checks.
-float16, float32, float64 = np.float16, np.float32, np.float64
-complex64, complex128 = np.complex64, np.complex128
-int8, int16, int32, int64 = np.int8, np.int16, np.int32, np.int64
-uint8, uint16, uint32, uint64 = np.uint8, np.uint16, np.uint32, np.uint64
-bool_ = np.bool_  # also exported as ``bool``, NumPy 2's name (bound in __init__, not to shadow Python's here)
-half, single, double = np.half, np.single, np.double
-csingle, cdouble = np.csingle, np.cdouble
-byte, short, intc, int_, long, longlong = np.byte, np.short, np.intc, np.int_, np.long, np.longlong
-ubyte, ushort, uintc, uint, ulong, ulonglong = np.ubyte, np.ushort, np.uintc, np.uint, np.ulong, np.ulonglong
-intp, uintp = np.intp, np.uintp
+# ones); the abstract ones (floating, integer, ...) are NumPy's own, for issubdtype and
+# isinstance checks.
+float16, float32, float64 = map(_scalar_type, (np.float16, np.float32, np.float64))
+complex64, complex128 = map(_scalar_type, (np.complex64, np.complex128))
+int8, int16, int32, int64 = map(_scalar_type, (np.int8, np.int16, np.int32, np.int64))
+uint8, uint16, uint32, uint64 = map(_scalar_type, (np.uint8, np.uint16, np.uint32, np.uint64))
+bool_ = _scalar_type(np.bool_)  # also exported as ``bool``, NumPy 2's name (bound in __init__, not to shadow Python's here)
+half, single, double = map(_scalar_type, (np.half, np.single, np.double))
+csingle, cdouble = map(_scalar_type, (np.csingle, np.cdouble))
+byte, short, intc, int_, long, longlong = map(_scalar_type, (np.byte, np.short, np.intc, np.int_, np.long, np.longlong))
+ubyte, ushort, uintc, uint, ulong, ulonglong = map(
+    _scalar_type, (np.ubyte, np.ushort, np.uintc, np.uint, np.ulong, np.ulonglong))
+intp, uintp = map(_scalar_type, (np.intp, np.uintp))
 generic, number, inexact, floating, complexfloating = np.generic, np.number, np.inexact, np.floating, np.complexfloating
 integer, signedinteger, unsignedinteger = np.integer, np.signedinteger, np.unsignedinteger
 True_, False_ = np.True_, np.False_
@@ -37,6 +86,8 @@ euler_gamma, little_endian = np.euler_gamma, np.little_endian
 
 def _dtype_or_type(x: Any) -> Any:
     """A dtype, type or dtype name as it is; an array, traced or not, by its dtype."""
+    if isinstance(x, _ScalarMeta):
+        return x.dtype.type
     if isinstance(x, (type, np.dtype, str)):
         return x
     return dtype_of(x) if hasattr(x, "dtype") else x

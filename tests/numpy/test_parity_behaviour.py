@@ -367,3 +367,40 @@ def test_var_and_std_take_a_given_mean_as_numpy_2():
     check_grads(lambda a, m: fnp.var(a, axis=1, mean=m), (a, m), order=2, modes=("fwd", "rev"))
     with pytest.raises(ValueError, match=r"mean must have the shape .* \(4, 1\)"):
         ft.jit(lambda a: fnp.var(a, axis=1, mean=fnp.zeros(3)))(a)
+
+
+@pytest.mark.parametrize("name", ["float32", "float64", "int32", "uint8", "complex64", "bool_", "single", "intp"])
+def test_scalar_types_convert_traced_arrays_as_jax(name):
+    """fnp.float32(x) of a traced x is fnp.asarray(x, float32), as jnp.float32(x) is: the loop
+    counter of fori_loop under jit and grad, a vmapped array, a value being differentiated."""
+    kind = getattr(fnp, name)
+    dtype = np.dtype(getattr(np, name))
+    count = ft.jit(lambda x: ft.lax.fori_loop(0, 4, lambda i, c: c + fnp.real(kind(i)).astype(np.float64), x))
+    assert float(count(0.5)) == 0.5 + sum(float(dtype.type(i).real) for i in range(4))
+    values = np.array([0.0, 1.5, -2.0])
+    for got in (ft.vmap(kind)(values), ft.jit(kind)(values), kind(values)):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got, values.astype(dtype))
+    if dtype.kind == "f":
+        np.testing.assert_allclose(ft.grad(lambda x: (kind(x) ** 3).sum())(values), 3 * values ** 2,
+                                   rtol=1e-6)
+        grad = ft.grad(lambda x: ft.lax.fori_loop(0, 3, lambda i, c: c * kind(i + 1), x))
+        assert float(grad(1.0)) == 6.0
+
+
+def test_scalar_types_stay_numpys_dtypes_and_scalars():
+    """As dtypes they are NumPy's everywhere; a host value converts to NumPy's scalar."""
+    x = np.ones(2, np.float32)
+    assert fnp.float32 == x.dtype and x.dtype == fnp.float32 and fnp.float32 == np.float32
+    assert np.dtype(fnp.float32) == np.float32 and fnp.float32 != fnp.float64
+    assert np.zeros(2, fnp.int8).dtype == np.int8 and x.astype(fnp.complex64).dtype == np.complex64
+    assert fnp.ones(2, dtype=fnp.uint16).dtype == np.uint16 and fnp.astype(x, fnp.float64).dtype == np.float64
+    assert ft.jit(lambda a: a.astype(fnp.int32))(x).dtype == np.int32
+    assert hash(fnp.float32) == hash(np.float32) and {np.float32: 1}[fnp.float32] == 1
+    assert isinstance(np.float32(1.0), fnp.float32) and not isinstance(np.float64(1.0), fnp.float32)
+    assert fnp.single is fnp.float32 and fnp.bool is fnp.bool_
+    assert fnp.issubdtype(fnp.float32, fnp.floating) and fnp.isdtype(fnp.int8, "signed integer")
+    assert fnp.finfo(fnp.float32).eps == np.finfo(np.float32).eps and fnp.iinfo(fnp.uint8).max == 255
+    assert type(fnp.float32(1.5)) is np.float32 and fnp.float32(1.5) == 1.5
+    assert fnp.int32("7") == 7 and fnp.float64() == 0.0 and fnp.bool_(2) is np.True_
+    np.testing.assert_array_equal(fnp.int16([1.9, -1.9]), np.int16([1.9, -1.9]))
