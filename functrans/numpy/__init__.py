@@ -14,7 +14,6 @@ import sys as _sys
 import numpy as _np
 
 from functrans.numpy import _array_methods, _ufunc_methods, fft, linalg
-from functrans.numpy._util import refuse_out_everywhere as _refuse_out_everywhere
 from functrans.numpy._arithmetic import (
     abs,
     add,
@@ -445,6 +444,7 @@ from functrans.numpy._trigonometric import arctan2 as atan2
 from functrans.numpy._trigonometric import arctanh as atanh
 from functrans.numpy._trigonometric import deg2rad as radians
 from functrans.numpy._trigonometric import rad2deg as degrees
+from functrans.numpy._util import refuse_out_everywhere as _refuse_out_everywhere
 from functrans.numpy._window import bartlett, blackman, hamming, hanning, kaiser
 
 # NumPy's constants and array type, as NumPy has them.

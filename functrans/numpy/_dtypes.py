@@ -15,6 +15,7 @@ from functrans.numpy._util import host_values
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import Array, ArrayLike, DType
 
+
 class _ScalarMeta(type):
     """The type of functrans.numpy's concrete scalar types (``fnp.float32``, ``fnp.int32``,
     ``fnp.bool_``, ...), which stand for NumPy's as JAX's do. Called, one converts its
@@ -52,7 +53,7 @@ class _ScalarMeta(type):
 _SCALAR_TYPES: dict[type, _ScalarMeta] = {}
 
 
-def _scalar_type(scalar: type[np.generic]) -> _ScalarMeta:
+def _scalar_type(scalar: Any) -> _ScalarMeta:
     """The functrans.numpy scalar type of NumPy's ``scalar``: one for each NumPy type, so
     that aliases (``single`` and ``float32``) stay one type, as in NumPy."""
     if scalar not in _SCALAR_TYPES:
@@ -69,7 +70,8 @@ float16, float32, float64 = map(_scalar_type, (np.float16, np.float32, np.float6
 complex64, complex128 = map(_scalar_type, (np.complex64, np.complex128))
 int8, int16, int32, int64 = map(_scalar_type, (np.int8, np.int16, np.int32, np.int64))
 uint8, uint16, uint32, uint64 = map(_scalar_type, (np.uint8, np.uint16, np.uint32, np.uint64))
-bool_ = _scalar_type(np.bool_)  # also exported as ``bool``, NumPy 2's name (bound in __init__, not to shadow Python's here)
+# bool_ is also exported as ``bool``, NumPy 2's name (bound in __init__, not to shadow Python's here)
+bool_ = _scalar_type(np.bool_)
 half, single, double = map(_scalar_type, (np.half, np.single, np.double))
 csingle, cdouble = map(_scalar_type, (np.csingle, np.cdouble))
 byte, short, intc, int_, long, longlong = map(_scalar_type, (np.byte, np.short, np.intc, np.int_, np.long, np.longlong))

@@ -133,7 +133,7 @@ def _refusing_out(fn: Any, name: str, signature: inspect.Signature) -> Any:
         return fn(*args, **kwargs)
 
     functools.update_wrapper(checked, fn)
-    del checked.__wrapped__  # (the signature is its own: the function's, and out)
+    vars(checked).pop("__wrapped__")  # (the signature is its own: the function's, and out)
     checked.__signature__ = signature  # type: ignore[attr-defined]
     return checked
 
