@@ -9,6 +9,7 @@ into integer arrays first. Values move with their derivatives; repeated position
 """
 from __future__ import annotations
 
+import builtins
 import math
 import operator
 from collections.abc import Callable, Sequence
@@ -46,7 +47,7 @@ from functrans.primitives._define import full_like
 from functrans.primitives._define import reshape as reshape_
 from functrans.primitives.conversion import convert_element_type, iota_like
 from functrans.primitives.cumulative import cumsum
-from functrans.primitives.indexing import IndexArray, gather_p, scatter_add_p, scatter_p
+from functrans.primitives.indexing import IndexArray, gather_p, out_of_range, scatter_add_p, scatter_p
 from functrans.primitives.scatter_ufunc import scatter_ufunc
 from functrans.typing import Array, ArrayLike, Shape
 
@@ -136,7 +137,10 @@ def getitem(x: ArrayLike, index: Any) -> Array:
     """
     if not isinstance(x, Tracer):
         if not _holds_tracer(index):
-            return operand(x)[index]
+            try:
+                return operand(x)[index]
+            except IndexError as error:
+                raise out_of_range(error) from None
         x = operand(x)  # a plain array read at traced positions: gather, so vmap/jit see it
     static, arrays = _static_index(len(shape_of(x)), index, x)
     return gather_p.bind(x, *arrays, index=static)
@@ -174,8 +178,59 @@ def _may_repeat(shape: Shape, index: Any) -> bool:
     if not any(isinstance(i, (list, np.ndarray)) for i in items):
         return False  # only ints, slices, None, Ellipsis: no position can repeat
     index = items if isinstance(index, tuple) else items[0]
-    flat = np.arange(math.prod(shape)).reshape(shape)[index].reshape(-1)  # host-metadata: flat positions
+    try:
+        flat = np.arange(math.prod(shape)).reshape(shape)[index].reshape(-1)  # host-metadata: flat positions
+    except IndexError as error:
+        raise out_of_range(error) from None
     return flat.size > 1 and bool((np.diff(np.sort(flat)) == 0).any())  # host-data: host index math
+
+
+_MODES = (None, "promise_in_bounds", "clip", "drop", "fill")
+
+
+def _as_item(item: Any) -> Any:
+    """An index item with a list made an array (NumPy reads a list as an index array)."""
+    return np.asarray(item) if isinstance(item, list) else item  # host-data: a list index
+
+
+def _is_position(item: Any) -> bool:
+    """Whether an index item is an int or an integer array (traced or not)."""
+    if isinstance(item, (bool, np.bool_)):
+        return False
+    return isinstance(item, (int, np.integer)) or (hasattr(item, "dtype") and dtype_of(item).kind in "iu")
+
+
+def _axes_of(ndim: int, items: tuple[Any, ...]) -> list[int]:
+    """The axis of x along which each index item picks (masks: their first axis; None: the
+    position it inserts)."""
+    def width(item: Any) -> int:
+        if item is None or item is Ellipsis:
+            return 0
+        return len(shape_of(item)) if getattr(item, "dtype", None) == np.bool_ else 1
+
+    rest = ndim - sum(width(i) for i in items)
+    axes, axis = [], 0
+    for item in items:
+        axes.append(axis)
+        axis += rest if item is Ellipsis else width(item)
+    return axes
+
+
+def _default_fill(dtype: np.dtype) -> Any:
+    """JAX's fill value for reads out of range: NaN, or the integer type's extreme, or True."""
+    if dtype.kind in "fc":
+        return np.nan
+    if dtype.kind == "b":
+        return True
+    info = np.iinfo(dtype)  # host-metadata: a dtype's limits
+    return info.min if dtype.kind == "i" else info.max
+
+
+def _counted_from_start(position: Any, n: int) -> Any:
+    """A position with a negative one counted from the end (once, as NumPy and JAX do)."""
+    if isinstance(position, (int, np.integer)):
+        return int(position) + n if position < 0 else int(position)
+    return _ew.select(_ew.lt(position, 0), _ew.add(position, n), position)
 
 
 class _IndexUpdate:
@@ -192,28 +247,86 @@ class _IndexUpdate:
         static, arrays = _static_index(len(x.shape), self.index, x)
         return x, static, arrays
 
-    def get(self) -> Array:
-        """``x[index]``.
+    def _within(self, mode: str | None, fill: Any = 0) -> tuple[_IndexUpdate, Callable[[Array], Array]]:
+        """This update with out-of-range positions handled by ``mode``, as JAX's: ``'clip'``
+        moves each (negative ones counted from the end first) to the nearest end of its axis;
+        ``'drop'`` and ``'fill'`` send them to one slot, holding ``fill``, added past the end of
+        their axis, which the returned function cuts off again. ``None`` (and JAX's
+        ``'promise_in_bounds'``) leaves them to raise, as in NumPy."""
+        if mode not in _MODES:
+            raise ValueError(f"x.at[index]: mode must be one of {', '.join(map(repr, _MODES[1:]))} "
+                             f"or None, not {mode!r}")
+        if mode is None or mode == "promise_in_bounds":
+            return self, lambda out: out
+        x = operand(self.x)
+        items = tuple(_as_item(i) for i in (self.index if isinstance(self.index, tuple) else (self.index,)))
+        shape = tuple(x.shape)
+        axes = _axes_of(len(shape), items)
+        padded = sorted({a for a, i in zip(axes, items) if _is_position(i)})
+        moved = []
+        for axis, item in zip(axes, items):
+            if not _is_position(item):
+                moved.append(item)
+                continue
+            n = shape[axis]
+            position = _counted_from_start(item, n)
+            if mode == "clip":
+                moved.append(builtins.min(builtins.max(position, 0), n - 1) if isinstance(position, int)
+                             else clamped(position, n))
+            elif isinstance(position, int):
+                moved.append(position if 0 <= position < n else n)
+            else:
+                inside = _ew.logical_and(_ew.ge(position, 0), _ew.lt(position, n))
+                moved.append(_ew.select(inside, position, n))
+        if mode == "clip":
+            return _IndexUpdate(x, tuple(moved)), lambda out: out
+        for axis in padded:
+            slot = full_like(x, fill, shape=tuple(x.shape[:axis]) + (1,) + tuple(x.shape[axis + 1:]))
+            x = concatenate([x, slot], axis)
+        keep = tuple(slice(0, n) if d in padded else slice(None) for d, n in enumerate(shape))
+        return _IndexUpdate(x, tuple(moved)), lambda out: getitem(out, keep)
+
+    def get(self, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None, fill_value: ArrayLike | None = None) -> Array:
+        """``x[index]``. A position out of range raises, as in NumPy, unless ``mode`` says
+        otherwise, as in JAX: ``'clip'`` reads the nearest end of the axis, ``'fill'`` (or
+        ``'drop'``) reads ``fill_value`` (by default NaN, an integer type's extreme, True).
+        ``indices_are_sorted`` and ``unique_indices`` are JAX's hints, not needed here.
 
         Example:
             >>> import functrans.numpy as fnp
             >>> float(fnp.at(fnp.arange(3.0))[1].get())
             1.0
+            >>> fnp.at(fnp.arange(3.0))[[1, 5]].get(mode="fill", fill_value=-1.0).tolist()
+            [1.0, -1.0]
         """
-        return getitem(self.x, self.index)
+        if mode in ("fill", "drop"):
+            x = operand(self.x)
+            fill = _default_fill(dtype_of(x)) if fill_value is None else fill_value
+            target, _ = self._within(mode, fill)
+            return getitem(target.x, target.index)
+        target, _ = self._within(mode)
+        return getitem(target.x, target.index)
 
-    def set(self, values: ArrayLike) -> Array:
-        """A copy of ``x`` with ``x[index] = values``.
+    def set(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None) -> Array:
+        """A copy of ``x`` with ``x[index] = values``. A position out of range raises, as in
+        NumPy, unless ``mode`` says otherwise, as in JAX: ``'drop'`` (or ``'fill'``) skips its
+        update, ``'clip'`` writes at the nearest end of the axis. (So for every update.)
 
         Example:
             >>> import functrans.numpy as fnp
             >>> fnp.at(fnp.zeros(3))[1].set(5.0).tolist()
             [0.0, 5.0, 0.0]
+            >>> fnp.at(fnp.zeros(3))[fnp.array([1, 3])].set(5.0, mode="drop").tolist()
+            [0.0, 5.0, 0.0]
         """
-        x, static, arrays = self._parts()
-        return scatter_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
+        target, back = self._within(mode)
+        x, static, arrays = target._parts()
+        return back(scatter_p.bind(x, _matching_dtype(x, values), *arrays, index=static))
 
-    def add(self, values: ArrayLike) -> Array:
+    def add(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None) -> Array:
         """A copy of ``x`` with ``values`` added at ``index``; repeated indices accumulate.
 
         Example:
@@ -221,10 +334,12 @@ class _IndexUpdate:
             >>> fnp.at(fnp.zeros(3))[[0, 0, 2]].add(1.0).tolist()
             [2.0, 0.0, 1.0]
         """
-        x, static, arrays = self._parts()
-        return scatter_add_p.bind(x, _matching_dtype(x, values), *arrays, index=static)
+        target, back = self._within(mode)
+        x, static, arrays = target._parts()
+        return back(scatter_add_p.bind(x, _matching_dtype(x, values), *arrays, index=static))
 
-    def subtract(self, values: ArrayLike) -> Array:
+    def subtract(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+                 mode: str | None = None) -> Array:
         """A copy of ``x`` with ``values`` subtracted at ``index``; repeated indices accumulate.
 
         Example:
@@ -233,7 +348,7 @@ class _IndexUpdate:
             [-2.0, 0.0, -1.0]
         """
         x = operand(self.x)
-        return self.add(_ew.neg(_matching_dtype(x, values)))
+        return self.add(_ew.neg(_matching_dtype(x, values)), mode=mode)
 
     def _combine(self, op: Callable[[Array, Array], Array], values: ArrayLike, ufunc: str) -> Array:
         x = operand(self.x)
@@ -253,7 +368,8 @@ class _IndexUpdate:
                             reshape_(positions, (count,)), ufunc)
         return reshape_(out, tuple(x.shape))
 
-    def multiply(self, values: ArrayLike) -> Array:
+    def multiply(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+                 mode: str | None = None) -> Array:
         """A copy of ``x`` with ``x[index]`` multiplied by ``values``; at a repeated index every
         factor applies.
 
@@ -262,11 +378,13 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(3))[1].multiply(4.0).tolist()
             [1.0, 4.0, 1.0]
         """
-        return self._combine(_ew.mul, values, "multiply")
+        target, back = self._within(mode)
+        return back(target._combine(_ew.mul, values, "multiply"))
 
     mul = multiply
 
-    def divide(self, values: ArrayLike) -> Array:
+    def divide(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+               mode: str | None = None) -> Array:
         """A copy of ``x`` with ``x[index]`` divided by ``values``.
 
         Example:
@@ -280,11 +398,12 @@ class _IndexUpdate:
         x = operand(self.x)
         if dtype_of(x).kind not in "fc":
             quotient = np.divide(np.ones(0, dtype_of(x)), np.ones(0, dtype_of(x))).dtype  # host-metadata: a dtype
-            return _IndexUpdate(convert_element_type(x, new_dtype=quotient), self.index)._combine(
-                _ew.div, values, "divide")
-        return self._combine(_ew.div, values, "divide")
+            return _IndexUpdate(convert_element_type(x, new_dtype=quotient), self.index).divide(values, mode=mode)
+        target, back = self._within(mode)
+        return back(target._combine(_ew.div, values, "divide"))
 
-    def min(self, values: ArrayLike) -> Array:
+    def min(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None) -> Array:
         """A copy of ``x`` with ``x[index] = minimum(x[index], values)``.
 
         Example:
@@ -292,9 +411,11 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(2))[0].min(0.5).tolist()
             [0.5, 1.0]
         """
-        return self._combine(_ew.min, values, "minimum")
+        target, back = self._within(mode)
+        return back(target._combine(_ew.min, values, "minimum"))
 
-    def max(self, values: ArrayLike) -> Array:
+    def max(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+            mode: str | None = None) -> Array:
         """A copy of ``x`` with ``x[index] = maximum(x[index], values)``.
 
         Example:
@@ -302,10 +423,12 @@ class _IndexUpdate:
             >>> fnp.at(fnp.ones(2))[0].max(3.0).tolist()
             [3.0, 1.0]
         """
-        return self._combine(_ew.max, values, "maximum")
+        target, back = self._within(mode)
+        return back(target._combine(_ew.max, values, "maximum"))
 
 
-    def power(self, values: ArrayLike) -> Array:
+    def power(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
+              mode: str | None = None) -> Array:
         """A copy of ``x`` with ``x[index]`` raised to the power ``values``. At a repeated
         index the exponents multiply: ``x ** (a * b)``, JAX's definition (which is
         ``(x ** a) ** b`` for positive ``x``); derivatives are exact there too.
@@ -317,6 +440,9 @@ class _IndexUpdate:
             >>> fnp.at(fnp.array([2.0, 3.0]))[[0, 0]].power(fnp.array([2.0, 3.0])).tolist()
             [64.0, 3.0]
         """
+        if mode not in (None, "promise_in_bounds"):
+            target, back = self._within(mode)
+            return back(target.power(values))
         x = operand(self.x)
         values = _matching_dtype(x, values)
         if not _may_repeat(x.shape, self.index):  # every position at most once

@@ -19,7 +19,7 @@ from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import constant_like, convert_element_type
 from functrans.primitives.elementwise import isnan
-from functrans.primitives.indexing import IndexArray, gather_p
+from functrans.primitives.indexing import IndexArray, gather_p, out_of_range
 from functrans.typing import Array, ArrayLike, DType, Shape
 
 # Python scalars, NumPy arrays and the common NumPy scalars: the operands NumPy computes with
@@ -476,7 +476,10 @@ def take_axis(a: Array, idx: Array, axis: int) -> Array:
         [3.0, 1.0]
     """
     if not any_tracer(a, idx):
-        return a[(slice(None),) * axis + (idx,)]
+        try:
+            return a[(slice(None),) * axis + (idx,)]
+        except IndexError as error:
+            raise out_of_range(error) from None
     return gather_p.bind(a, idx, index=(slice(None),) * axis + (IndexArray(0),))
 
 

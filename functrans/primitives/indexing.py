@@ -107,16 +107,29 @@ def _dummy_result_shape(shape, index, arrays):
     return dummy[build_index(index, host_arrays)].shape
 
 
+def out_of_range(error: IndexError) -> IndexError:
+    """NumPy's error for a position out of range, with the ways to clamp or drop it."""
+    if "out of bounds" not in str(error):
+        return error
+    return IndexError(
+        f"{error}. A position out of range raises, as in NumPy (eagerly, under jit and under "
+        "vmap alike); JAX clamps reads and drops writes instead. To do either, say so: "
+        "x.at[i].get(mode='clip') or x.at[i].get(mode='fill', fill_value=v) to read, "
+        "x.at[i].set(v, mode='drop') or mode='clip' (also for add, multiply, min, max) to "
+        "write, fnp.take(x, i, mode='clip') or mode='wrap'.")
+
+
 # --- gather: x[index] -------------------------------------------------------------------------------
-gather_p = Primitive("gather")
-
-
 def _gather_impl(x, *arrays, index):
     if type(x) in PY_SCALARS:  # a Python number a replayed program computed (a branch's constant)
         x = np.asarray(x)  # numpy-only: a Python number, on no device
-    return x[build_index(index, arrays)]
+    try:
+        return x[build_index(index, arrays)]
+    except IndexError as error:
+        raise out_of_range(error) from None
 
 
+gather_p = Primitive("gather")
 gather_p.impl = _gather_impl
 gather_p.shape_rule = lambda x, *arrays, index: (_result_shape(x.shape, index, arrays), x.dtype)
 
@@ -221,9 +234,15 @@ def _scatter_add_impl(x, updates, *arrays, index):
         if getattr(updates, "shape", None) != target:
             updates = xp.broadcast_to(backend.make_like(out, _asarray, updates, out.dtype), target)
         if not (_rows_of(out, index, arrays) and _add_rows(xp, out, arrays[0], updates)):
-            backend.scatter_add(out, concrete, updates)
+            try:
+                backend.scatter_add(out, concrete, updates)
+            except IndexError as error:
+                raise out_of_range(error) from None
     else:  # basic indexing selects each element at most once
-        out[concrete] += updates
+        try:
+            out[concrete] += updates
+        except IndexError as error:
+            raise out_of_range(error) from None
     return out
 
 
@@ -348,7 +367,10 @@ scatter_add_p.batch = _scatter_batch(scatter_add_p)
 # --- scatter: a copy of x with x[index] replaced by updates (for repeats, one of them wins) --------
 def _scatter_impl(x, updates, *arrays, index):
     out = backend_of(x).asarray(x, copy=True)  # writable, also when x is a NumPy scalar
-    out[build_index(index, arrays)] = updates
+    try:
+        out[build_index(index, arrays)] = updates
+    except IndexError as error:
+        raise out_of_range(error) from None
     return out
 
 

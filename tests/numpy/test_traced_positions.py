@@ -345,3 +345,57 @@ def test_a_python_int_position_passed_to_jit(method):
     want = getattr(fnp.at(x)[2], method)(10.0)
     np.testing.assert_array_equal(f(x, 2), want)
     np.testing.assert_array_equal(ft.jit(ft.grad(lambda x, i: x[i] * x[i]))(x, 3), [0, 0, 0, 6.0, 0])
+
+
+def test_positions_out_of_range_raise_naming_the_modes_that_clamp_or_drop():
+    """NumPy's rule (raise), eagerly, under jit and under vmap, for reads and writes, and the
+    error names JAX's behaviour and the mode= that asks for it: never a write elsewhere."""
+    x = np.arange(5.0)
+    calls = [
+        lambda: fnp.at(x)[np.array([1, 7])].get(),
+        lambda: ft.jit(lambda x, i: x[i])(x, np.array([1, -6])),
+        lambda: ft.vmap(lambda i: fnp.getitem(x, i))(np.array([1, 9])),
+        lambda: fnp.at(x)[7].set(1.0),
+        lambda: ft.jit(lambda x, i: x.at[i].set(1.0))(x, 7),
+        lambda: ft.jit(lambda x, i: x.at[i].add(1.0))(x, np.array([0, 0, 5])),
+        lambda: ft.vmap(lambda x, i: x.at[i].max(1.0))(np.stack([x, x]), np.array([[0], [5]])),
+        lambda: fnp.at(x)[np.array([0, 0, -9])].multiply(2.0),
+        lambda: fnp.take(x, np.array([5])),
+        lambda: ft.jit(lambda i: fnp.take(x, i))(np.array([5])),
+    ]
+    for call in calls:
+        with pytest.raises(IndexError, match=r"out of bounds.*JAX clamps reads and drops writes.*mode='clip'"):
+            call()
+
+
+def test_modes_clip_fill_and_drop_as_jax():
+    """JAX's values: a negative position counts from the end once; 'clip' then moves it to the
+    nearest end, 'fill' reads fill_value (NaN by default), 'drop' skips the update."""
+    x = np.arange(1.0, 6.0)
+    i = np.array([1, 7, -1, -7, 3])
+    v = np.array([10.0, 20.0, 30.0, 40.0, 50.0])
+    cases = [
+        (lambda x, v, i: fnp.at(x)[i].get(mode="clip"), [2.0, 5.0, 5.0, 1.0, 4.0]),
+        (lambda x, v, i: fnp.at(x)[i].get(mode="fill", fill_value=-1.0), [2.0, -1.0, 5.0, -1.0, 4.0]),
+        (lambda x, v, i: fnp.at(x)[i].set(v, mode="drop"), [1.0, 10.0, 3.0, 50.0, 30.0]),
+        (lambda x, v, i: fnp.at(x)[i].add(v, mode="drop"), [1.0, 12.0, 3.0, 54.0, 35.0]),
+        (lambda x, v, i: fnp.at(x)[i].add(v, mode="clip"), [41.0, 12.0, 3.0, 54.0, 55.0]),
+        (lambda x, v, i: fnp.at(x)[i].multiply(v, mode="drop"), [1.0, 20.0, 3.0, 200.0, 150.0]),
+        (lambda x, v, i: fnp.at(x)[i].min(v / 20, mode="drop"), [1.0, 0.5, 3.0, 2.5, 1.5]),
+    ]
+    for f, want in cases:
+        for g in (f, ft.jit(f)):
+            np.testing.assert_array_equal(g(x, v, i), want)
+        both = ft.vmap(f, in_axes=(None, None, 0))(x, v, np.stack([i, i]))
+        np.testing.assert_array_equal(both, [want, want])
+    assert np.isnan(fnp.at(x)[7].get(mode="fill")) and fnp.at(np.arange(3))[5].get(mode="fill") == np.iinfo(np.int64).min
+    grid = np.arange(12.0).reshape(3, 4)
+    np.testing.assert_array_equal(fnp.at(grid)[:, np.array([5, 1])].set(-1.0, mode="drop")[:, 1], [-1.0] * 3)
+    np.testing.assert_array_equal(fnp.at(grid)[:, np.array([5, 1])].set(-1.0, mode="drop")[:, [0, 2, 3]],
+                                  grid[:, [0, 2, 3]])
+    np.testing.assert_array_equal(fnp.at(grid)[None, 5, -9].get(mode="clip"), [8.0])
+    check_grads(lambda x, v: fnp.at(x)[i].add(v, mode="drop"), (x, v), order=2)
+    check_grads(lambda x, v: fnp.at(x)[i].multiply(v / 10, mode="clip"), (x, v), order=2)
+    check_grads(ft.jit(lambda x: fnp.at(x)[i].get(mode="fill", fill_value=0.0) ** 2), (x,), order=2)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        fnp.at(x)[1].get(mode="wrap")
