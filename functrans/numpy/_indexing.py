@@ -80,6 +80,8 @@ def _static_index(x_ndim: int, index: Any, like: Any = None) -> tuple[tuple[Any,
             static.append(IndexArray(len(arrays)))
             arrays.append(item)
             continue
+        if isinstance(item, Tracer):
+            _check_traced_index(item)
         item = concrete_index(item)
         if isinstance(item, (list, tuple)):
             item = np.asarray(item)  # host-data: host values (parameters, lists, host_values)
@@ -98,6 +100,20 @@ def _static_index(x_ndim: int, index: Any, like: Any = None) -> tuple[tuple[Any,
     if like is not None:
         arrays = [placed_like(a, like) if type(a) is np.ndarray else a for a in arrays]
     return tuple(static), arrays
+
+
+def _check_traced_index(item: Tracer) -> None:
+    """Raise, naming the fix, for a traced index array that is not integer, or a traced mask
+    without values (under jit or vmap), whose number of true entries decides the shape."""
+    if dtype_of(item).kind not in "biu":
+        raise IndexError(f"arrays used as indices must be of integer (or boolean) type, not {dtype_of(item)}")
+    if dtype_of(item) == np.bool_ and without_values(item):
+        raise errors.UnsupportedError(
+            "A boolean mask selects as many entries as it holds True values, so its values "
+            "decide the shape of the result, and under jit or vmap they are not known. Choose "
+            "element by element instead: fnp.where(mask, x, 0) for x[mask] (in a sum, a "
+            "product, ...), fnp.where(mask, v, x) for x.at[mask].set(v); or select a fixed "
+            "number of entries: x[fnp.nonzero(mask, size=n, fill_value=...)].")
 
 
 def _slice_bound(bound: Any) -> Any:

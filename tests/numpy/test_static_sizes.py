@@ -98,10 +98,26 @@ def test_bincount_with_a_length(backend):
     (lambda: ft.vmap(lambda a: fnp.where(a))(np.ones((2, 2))), ft.errors.UnsupportedError, "Pass size=n"),
     (lambda: ft.jit(fnp.flatnonzero)(np.ones(2)), ft.errors.UnsupportedError, "Pass size=n"),
     (lambda: ft.jit(fnp.argwhere)(np.ones(2)), ft.errors.UnsupportedError, "Pass size=n"),
+    # a traced boolean mask as an index: where, or nonzero with a size
+    (lambda: ft.jit(lambda a: a[a > 0])(np.ones(2)), ft.errors.UnsupportedError,
+     r"fnp\.where\(mask, x, 0\).*fnp\.nonzero\(mask, size=n"),
+    (lambda: ft.vmap(lambda a: a.at[a > 0].set(0.0))(np.ones((2, 2))), ft.errors.UnsupportedError,
+     r"fnp\.where\(mask, v, x\) for x\.at\[mask\]\.set\(v\)"),
+    # a traced float index array: NumPy's error, not a request for its values
+    (lambda: ft.jit(lambda a: a[a])(np.ones(2)), IndexError, "must be of integer"),
 ])
 def test_errors_name_the_fix(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_a_masks_entries_under_jit_by_nonzero_with_a_size():
+    """The fix the error names: the first n selected entries, padded with the fill position."""
+    x = np.array([3.0, -1.0, 2.0, -5.0])
+    pick = ft.jit(lambda a: a[fnp.nonzero(a > 0, size=3, fill_value=1)])
+    np.testing.assert_array_equal(pick(x), [3.0, 2.0, -1.0])
+    np.testing.assert_array_equal(ft.grad(lambda a: pick(a).sum())(x), [1.0, 1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(ft.jit(lambda a: fnp.where(a > 0, 0.0, a))(x), x.clip(max=0))
 
 
 def unique_padded(x, size, fill=None):
