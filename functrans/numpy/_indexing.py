@@ -715,16 +715,18 @@ def put_along_axis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: 
         raise ValueError("functrans.numpy.put_along_axis returns a new array; pass inplace=False "
                          "(the default) and use its result")
     arr = as_array(arr)
+    shape = tuple(arr.shape)
     idx = _index(indices, arr, abstract_ok=True)
-    if axis is None:
-        arr = _shape.reshape(arr, (math.prod(arr.shape),))
+    if axis is None:  # positions in the flattened array; the result keeps arr's shape, as NumPy's
+        arr = _shape.reshape(arr, (math.prod(shape),))
         axis = 0
     axis = normalize_axis(axis, len(arr.shape))
     items = _along_axis_index(arr.shape, idx, axis, arr)
     values = operand(values)
     if not isinstance(values, NUMBERS) and values.dtype != arr.dtype:
         values = convert_element_type(values, new_dtype=arr.dtype)
-    return scatter_p.bind(arr, values, *items, index=tuple(IndexArray(k) for k in range(len(items))))
+    out = scatter_p.bind(arr, values, *items, index=tuple(IndexArray(k) for k in range(len(items))))
+    return out if tuple(out.shape) == shape else _shape.reshape(out, shape)
 
 
 def diagonal(a: ArrayLike, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Array:

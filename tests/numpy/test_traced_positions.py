@@ -81,6 +81,18 @@ def test_put_along_axis_with_traced_positions(backend, axis):
         np.testing.assert_array_equal(backend.get(out)[k], one)
 
 
+def test_put_along_axis_with_no_axis_keeps_the_arrays_shape_as_numpy():
+    """axis=None: positions in the flattened array, written into an array of arr's shape
+    (NumPy writes arr in place), not returned flattened."""
+    x = np.arange(12.0).reshape(3, 4)
+    positions, values = np.array([1, 5, -1]), np.array([10.0, 20.0, 30.0])
+    want = x.copy()
+    np.put_along_axis(want, positions, values, None)
+    for f in (fnp.put_along_axis, ft.jit(fnp.put_along_axis, static_argnames="axis")):
+        np.testing.assert_array_equal(f(x, positions, values, axis=None), want)
+    check_grads(lambda x, v: fnp.put_along_axis(x, positions, v, axis=None), (x, values), order=2)
+
+
 def test_put_along_axis_derivatives_against_finite_differences():
     positions = np.array([[2, 0, 2], [1, 1, 0]])
     check_grads(lambda x, v: ft.jit(lambda x, v, i: fnp.put_along_axis(x, i, v, axis=1))(
