@@ -219,19 +219,28 @@ def _value(x: Tracer, name: str, fix: str) -> np.ndarray:
 
 def unravel_index(indices: ArrayLike, shape: Sequence[int], order: str = "C") -> tuple[Array, ...]:
     """The multi-dimensional index, one array per axis of ``shape``, of each flat index, as
-    ``numpy.unravel_index``. Traced indices are converted with integer arithmetic (out-of-range
-    ones are not checked under ``jit``).
+    ``numpy.unravel_index``, which raises for an index out of range. Traced indices without
+    values (under ``jit`` or ``vmap``) cannot be checked; they are converted as JAX converts
+    them: a negative one counts from the end, and one out of range is clipped to the nearest
+    end (to the first or the last position).
 
     Example:
-        >>> import functrans.numpy as fnp
+        >>> import functrans as ft, functrans.numpy as fnp
         >>> [i.tolist() for i in fnp.unravel_index([2, 3], (2, 3))]
         [[0, 1], [2, 0]]
+        >>> [i.tolist() for i in ft.jit(lambda i: fnp.unravel_index(i, (2, 3)))(fnp.array([-1, 9]))]
+        [[1, 1], [2, 2]]
     """
     shape = tuple(int(d) for d in shape)
     idx = operand(indices)
-    if not isinstance(idx, Tracer):
+    if not without_values(idx):  # values to check, as NumPy does (an integer has no derivative)
+        idx = idx.to_concrete() if isinstance(idx, Tracer) else idx
         return tuple(array_module(as_array(idx)).unravel_index(idx, shape, order))
     idx = convert_element_type(idx, new_dtype=np.intp)
+    total = math.prod(shape)
+    if total:
+        idx = _ew.max(_ew.min(idx, total - 1), -total)
+        idx = _ew.select(_ew.lt(idx, 0), _ew.add(idx, total), idx)
     return tuple(_ew.mod(_ew.floor_divide(idx, stride), d) if d else idx
                  for d, stride in zip(shape, _strides(shape, order)))
 

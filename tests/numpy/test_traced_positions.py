@@ -412,3 +412,22 @@ def test_modes_clip_fill_and_drop_as_jax():
     check_grads(ft.jit(lambda x: fnp.at(x)[i].get(mode="fill", fill_value=0.0) ** 2), (x,), order=2)
     with pytest.raises(ValueError, match="mode must be one of"):
         fnp.at(x)[1].get(mode="wrap")
+
+
+def test_unravel_index_of_traced_positions_out_of_range_clips_as_jax():
+    """Eagerly NumPy checks and raises; traced positions cannot be checked, and are converted
+    as JAX's unravel_index converts them (negative from the end, then clipped), not wrapped
+    around into an unrelated position."""
+    flat = np.array([-1, 12, 13, 11, -13, 5, -12])
+    want = ([2, 2, 2, 2, 0, 1, 0], [3, 3, 3, 3, 0, 1, 0])
+    for f in (ft.jit(lambda i: fnp.unravel_index(i, (3, 4))),
+              lambda i: ft.vmap(lambda j: fnp.unravel_index(j, (3, 4)))(i)):
+        got = f(flat)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    with pytest.raises(ValueError, match="out of bounds"):
+        fnp.unravel_index(np.array([12]), (3, 4))
+    in_range = np.array([0, 5, 11])
+    for got, expected in zip(ft.jit(lambda i: fnp.unravel_index(i, (3, 4), order="F"))(in_range),
+                             np.unravel_index(in_range, (3, 4), order="F")):
+        np.testing.assert_array_equal(got, expected)
