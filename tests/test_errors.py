@@ -131,6 +131,20 @@ def test_a_numpy_array_indexed_by_a_traced_integer_names_take(call):
     assert "Use functrans.numpy" not in message and "drop its derivative" not in message
 
 
+@pytest.mark.parametrize("call", [
+    lambda: ft.jit(lambda i: TABLE[i:i + 2])(np.array(3)),
+    lambda: ft.vmap(lambda i: TABLE[i:i + 2])(np.arange(3)),
+    lambda: ft.jit(lambda i: [1.0, 2.0, 3.0][i])(np.array(1)),
+], ids=["jit-slice", "vmap-slice", "jit-list"])
+def test_a_traced_integer_used_as_a_python_int_names_take_and_dynamic_slice(call):
+    """A slice bound of a NumPy array, an index of a list: not Python control flow, so the
+    error says where the int is needed and how to index at traced positions."""
+    with pytest.raises(errors.TracerConversionError,
+                       match=r"used as a Python int \(an index or a slice bound.*fnp\.take\(table, i, "
+                             r"axis=0\).*lax\.dynamic_slice\(table, \(i,\), \(n,\)\)"):
+        call()
+
+
 def test_reading_a_numpy_array_at_traced_positions_through_functrans():
     """The fixes the message names give the values eager indexing gives."""
     f = ft.jit(lambda x: ft.lax.fori_loop(0, 3, lambda i, c: c + fnp.take(TABLE, i, axis=0) * c, x))

@@ -60,6 +60,8 @@ class Var(Tracer):
         return self._value_needed("for Python control flow (if, while, and, or, not, bool())")
 
     def __index__(self) -> int:
+        if not self._from_scalars():
+            return Tracer.__index__(self)
         note_index_refused(self)
         return self._value_needed("as a Python int (a shape, an axis, a loop count in range(), an "
                                   "index or a slice bound)")

@@ -221,6 +221,10 @@ def unreachable_tracer_error(trace: Trace) -> errors.LeakedTracerError:
 _index_refused = threading.local()
 
 
+# How the error of a tracer's __index__ goes on after the reason the value is unknown.
+AS_PYTHON_INT = " Here it is used as a Python int"
+
+
 def note_index_refused(tracer: Tracer) -> None:
     """Record that ``tracer.__index__`` raised (for a tracer subclass's own ``__index__``)."""
     _index_refused.id = id(tracer)
@@ -284,8 +288,20 @@ class Tracer:
 
     def __index__(self):
         try:
-            return self.to_concrete().__index__()
-        except (errors.TracerConversionError, TypeError):
+            value = self.to_concrete()
+        except errors.TracerConversionError as error:
+            note_index_refused(self)
+            reason = str(error).split("\n(See ")[0]  # (the docs link is added again)
+            raise errors.TracerConversionError(
+                f"{reason}{AS_PYTHON_INT} (an index or a slice bound of a "
+                "NumPy array or a list, a count in range(), a shape), which needs that value. "
+                "Index through functrans instead, which takes traced positions: "
+                "fnp.take(table, i, axis=0) or fnp.getitem(table, i), and "
+                "lax.dynamic_slice(table, (i,), (n,)) for a block of static size n; loop over "
+                "a traced count with lax.fori_loop.") from None
+        try:
+            return value.__index__()
+        except TypeError:
             note_index_refused(self)
             raise
 

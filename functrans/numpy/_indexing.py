@@ -21,7 +21,7 @@ from functrans import errors
 from functrans._abstract import PY_SCALARS, dtype_of, shape_of
 from functrans.api import vmap
 from functrans.backend import array_module
-from functrans.core.trace import Tracer
+from functrans.core.trace import AS_PYTHON_INT, Tracer
 from functrans.numpy._joining import concatenate
 from functrans.numpy._shape import atleast_1d
 from functrans.numpy._util import (
@@ -124,7 +124,8 @@ def _slice_bound(bound: Any) -> Any:
     try:
         return operator.index(bound)
     except errors.TracerConversionError as error:
-        reason = str(error).split("\n(See ")[0]  # (the docs link is added again)
+        # the reason the value is unknown (the docs link is added again; the slice's own fix)
+        reason = str(error).split("\n(See ")[0].split(AS_PYTHON_INT)[0]
         raise errors.TracerConversionError(
             f"{reason} Here it is a bound of a slice x[i:j], which decides the shape of the "
             "result. For a block of static size n at a traced start i, write "
