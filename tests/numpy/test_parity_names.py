@@ -84,9 +84,17 @@ def test_names_are_listed_once():
     assert not both and len(counts) == len(set(counts)), "a name is listed twice"
 
 
-@pytest.mark.parametrize("name", ["float32", "int64", "bool", "uint16", "floating", "intp", "True_"])
-def test_dtype_names_are_numpys_types(name):
+@pytest.mark.parametrize("name", ["floating", "generic", "integer", "True_"])
+def test_abstract_dtype_names_are_numpys_types(name):
     assert getattr(fnp, name) is getattr(np, name)
+
+
+@pytest.mark.parametrize("name", ["float32", "int64", "bool", "uint16", "intp", "longlong"])
+def test_scalar_type_names_stand_for_numpys(name):
+    """As JAX's: NumPy's dtype, equal and hashed as NumPy's type, and a converter of arrays."""
+    ours, numpys = getattr(fnp, name), getattr(np, name)
+    assert ours == numpys and hash(ours) == hash(numpys) and np.dtype(ours) == np.dtype(numpys)
+    assert ours.__name__ == numpys.__name__ and isinstance(numpys(1), ours)
 
 
 def test_constants_are_numpys():
