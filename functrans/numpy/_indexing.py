@@ -30,6 +30,7 @@ from functrans.numpy._util import (
     as_array,
     clamped,
     concrete_index,
+    holds_device_value,
     host_values,
     inexact,
     normalize_axis,
@@ -74,6 +75,8 @@ def _static_index(x_ndim: int, index: Any, like: Any = None) -> tuple[tuple[Any,
         if isinstance(item, (int, np.integer)):
             static.append(int(item))
             continue
+        if isinstance(item, list) and holds_device_value(item):  # [i, 0] with i traced: stacked
+            item = operand(item)
         if isinstance(item, Tracer) and dtype_of(item).kind in "iu":
             # An integer index array's values do not decide the result's shape: it can stay
             # traced (abstract under jit, batched under vmap) and go to gather as data.
@@ -139,7 +142,8 @@ def _traced_slice(item: slice) -> bool:
 
 def _holds_tracer(index: Any) -> bool:
     for item in index if isinstance(index, tuple) else (index,):
-        if isinstance(item, Tracer) or (type(item) is slice and _traced_slice(item)):
+        if isinstance(item, Tracer) or (type(item) is slice and _traced_slice(item)) or \
+                (type(item) is list and holds_device_value(item)):
             return True
     return False
 
@@ -616,6 +620,8 @@ def _index(indices: ArrayLike, like: Array, abstract_ok: bool = False) -> Array:
     value is converted; host data is copied to ``like``'s device). With ``abstract_ok``, an
     integer tracer without a concrete value (under vmap) is returned as it is: the gather
     primitive takes index arrays as data."""
+    if isinstance(indices, (list, tuple)) and holds_device_value(indices):  # [i, 0], i traced
+        indices = operand(indices)
     if abstract_ok and isinstance(indices, Tracer) and dtype_of(indices).kind in "iu":
         try:
             indices.to_concrete()

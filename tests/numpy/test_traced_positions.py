@@ -431,3 +431,18 @@ def test_unravel_index_of_traced_positions_out_of_range_clips_as_jax():
     for got, expected in zip(ft.jit(lambda i: fnp.unravel_index(i, (3, 4), order="F"))(in_range),
                              np.unravel_index(in_range, (3, 4), order="F")):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_a_list_of_positions_holding_a_traced_one():
+    """[i, 0] with i traced (a jit argument, a vmapped value) is an index array, as in JAX,
+    for getitem, .at[] and take; it was refused as a conversion of the tracer to NumPy."""
+    x = np.arange(5.0)
+    cases = [(lambda x, i: fnp.getitem(x, ([i, 1],)), lambda i: x[[i, 1]]),
+             (lambda x, i: fnp.at(x)[[i, i]].add(1.0), lambda i: fnp.at(x)[np.array([i, i])].add(1.0)),
+             (lambda x, i: fnp.take(x, [i, 0]), lambda i: x[[i, 0]]),
+             (lambda x, i: fnp.at(x)[[i, -1]].get(), lambda i: x[[i, -1]])]
+    for f, want in cases:
+        np.testing.assert_array_equal(ft.jit(f)(x, np.array(3)), want(3))
+        np.testing.assert_array_equal(ft.vmap(f, in_axes=(None, 0))(x, np.array([3, 4])), [want(3), want(4)])
+    grad = ft.grad(lambda x: fnp.sum(fnp.getitem(x * 2, [fnp.argmax(x), 0])))(x)
+    np.testing.assert_array_equal(grad, [2.0, 0.0, 0.0, 0.0, 2.0])
