@@ -14,9 +14,18 @@ from functrans import errors
 from functrans._abstract import shape_of
 from functrans.backend import array_module
 from functrans.core.trace import Tracer
-from functrans.numpy._indexing import at, nonzero, take, values_or_size
+from functrans.numpy._indexing import at, first_nonzero, nonzero, take, values_or_size, where
 from functrans.numpy._shape import ravel, reshape
-from functrans.numpy._util import any_tracer, as_array, clamped, host_values, operand, placed_like, without_values
+from functrans.numpy._util import (
+    any_tracer,
+    as_array,
+    clamped,
+    host_values,
+    normalize_axis,
+    operand,
+    placed_like,
+    without_values,
+)
 from functrans.primitives import elementwise as _ew
 from functrans.primitives import shape as _shape
 from functrans.primitives.conversion import convert_element_type
@@ -285,39 +294,63 @@ def argwhere(a: ArrayLike, *, size: int | None = None, fill_value: ArrayLike | N
     return placed_like(np.argwhere(_concrete(a, "argwhere", "its argument")), a)  # host-data: positions
 
 
-def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None) -> Array:
+def compress(condition: ArrayLike, a: ArrayLike, axis: int | None = None, *, size: int | None = None,
+             fill_value: ArrayLike = 0) -> Array:
     """The slices of ``a`` along ``axis`` (entries of the flattened ``a`` when None) where
-    ``condition`` is true, as ``numpy.compress``; they keep their derivatives. A traced
-    ``condition`` needs concrete values.
+    ``condition`` is true, as ``numpy.compress``; they keep their derivatives. How many are
+    true decides the shape, so a traced ``condition`` (under jit or vmap) needs ``size``, as in
+    JAX: the first ``size`` slices, padded with ``fill_value``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> fnp.compress([True, False, True], fnp.array([1.0, 2.0, 3.0])).tolist()
         [1.0, 3.0]
+        >>> fnp.compress([True, False, True], fnp.array([1.0, 2.0, 3.0]), size=3, fill_value=-1).tolist()
+        [1.0, 3.0, -1.0]
     """
     a = as_array(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    if size is not None:
+        return _first_slices(operand(condition), a, axis, size, fill_value)
+    values_or_size(condition, "compress", "true")
     # host-data: positions read from the condition's values
     positions = np.flatnonzero(_concrete(operand(condition), "compress", "its condition"))
-    if axis is None:
-        return take(ravel(a), positions)
     return take(a, positions, axis=axis)
 
 
-def extract(condition: ArrayLike, arr: ArrayLike) -> Array:
+def extract(condition: ArrayLike, arr: ArrayLike, *, size: int | None = None, fill_value: ArrayLike = 0) -> Array:
     """The entries of the flattened ``arr`` where the flattened ``condition`` is nonzero, as
-    ``numpy.extract``; they keep their derivatives. A traced ``condition`` needs concrete
-    values.
+    ``numpy.extract``; they keep their derivatives. A traced ``condition`` (under jit or vmap)
+    needs ``size``, as in JAX: the first ``size`` entries, padded with ``fill_value``.
 
     Example:
         >>> import functrans.numpy as fnp
         >>> x = fnp.array([1.0, -2.0, 3.0])
         >>> fnp.extract(x > 0, x).tolist()
         [1.0, 3.0]
+        >>> fnp.extract(x > 0, x, size=1).tolist()
+        [1.0]
     """
     a = ravel(as_array(arr))
+    if size is not None:
+        return _first_slices(ravel(operand(condition)), a, 0, size, fill_value)
+    values_or_size(condition, "extract")
     # host-data: positions read from the condition's values
     positions = np.flatnonzero(_concrete(operand(condition), "extract", "its condition"))
     return take(a, positions)
+
+
+def _first_slices(condition: Array, a: Array, axis: int, size: int, fill_value: ArrayLike) -> Array:
+    """The first ``size`` slices of ``a`` along ``axis`` where the 1-d ``condition`` holds,
+    padded with ``fill_value``: positions found by primitives, so the condition may be traced."""
+    if len(shape_of(condition)) != 1:
+        raise ValueError("condition must be a 1-d array")
+    positions, valid = first_nonzero(condition, size)
+    taken = take(a, positions, axis=axis)
+    view = [1] * len(shape_of(taken))
+    view[normalize_axis(axis, len(view))] = size
+    return where(_shape.reshape(valid, tuple(view)), taken, fill_value)
 
 
 def _in_place_or_functional(name: str, a: Any, inplace: bool, *others: Any) -> bool:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import functrans as ft
 import functrans.numpy as fnp
+from functrans.testing import check_grads
 
 
 def padded(columns, size, fill):
@@ -118,6 +119,23 @@ def test_a_masks_entries_under_jit_by_nonzero_with_a_size():
     np.testing.assert_array_equal(pick(x), [3.0, 2.0, -1.0])
     np.testing.assert_array_equal(ft.grad(lambda a: pick(a).sum())(x), [1.0, 1.0, 1.0, 0.0])
     np.testing.assert_array_equal(ft.jit(lambda a: fnp.where(a > 0, 0.0, a))(x), x.clip(max=0))
+
+
+def test_compress_and_extract_with_a_size_under_jit_and_vmap_as_jax():
+    """A traced condition with size=: the first size slices (entries), padded with fill_value;
+    without size, an error naming it."""
+    x = np.arange(12.0).reshape(3, 4)
+    keep = np.array([True, False, True, True])
+    got = ft.jit(lambda c, a: fnp.compress(c, a, axis=1, size=4, fill_value=-1.0))(keep, x)
+    np.testing.assert_array_equal(got, np.concatenate([np.compress(keep, x, axis=1), -np.ones((3, 1))], 1))
+    np.testing.assert_array_equal(ft.jit(lambda c, a: fnp.compress(c, a, size=2))(keep, x), [0.0, 2.0])
+    rows = ft.vmap(lambda a: fnp.extract(a > 4.5, a, size=3, fill_value=0.5))(x)
+    np.testing.assert_array_equal(rows, [[0.5, 0.5, 0.5], [5.0, 6.0, 7.0], [8.0, 9.0, 10.0]])
+    check_grads(lambda a: fnp.compress(keep, a, axis=1, size=4), (x,), order=2)
+    check_grads(lambda a: fnp.extract(a > 4.5, a, size=9), (x,), order=2)
+    for call in (lambda c, a: fnp.compress(c, a, axis=1), lambda c, a: fnp.extract(c, a)):
+        with pytest.raises(ft.errors.UnsupportedError, match="Pass size=n"):
+            ft.jit(call)(keep, x)
 
 
 def unique_padded(x, size, fill=None):
