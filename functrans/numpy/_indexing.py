@@ -639,9 +639,13 @@ def _index(indices: ArrayLike, like: Array, abstract_ok: bool = False) -> Array:
 
 
 def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = None,
-         mode: str | None = None) -> Array:
+         mode: str | None = None, *, unique_indices: bool = False, indices_are_sorted: bool = False,
+         fill_value: ArrayLike | None = None) -> Array:
     """Entries of ``a`` at ``indices`` along ``axis`` (of the flattened array by default).
-    ``mode='wrap'`` or ``'clip'`` handles out-of-range indices; by default they raise.
+    By default out-of-range indices raise, as in NumPy; ``mode='wrap'`` or ``'clip'`` moves
+    them in (NumPy's modes), ``mode='fill'`` reads ``fill_value`` there (JAX's default: NaN,
+    an integer type's extreme, True). ``unique_indices`` and ``indices_are_sorted`` are JAX's
+    hints, not needed here.
 
     Example:
         >>> import functrans as ft, functrans.numpy as fnp
@@ -662,8 +666,10 @@ def take(a: ArrayLike, indices: ArrayLike, axis: int | None = None, out: None = 
         idx = idx % n
     elif mode == "clip":
         idx = clamped(idx, n)
+    elif mode == "fill":
+        return at(a)[(slice(None),) * axis + (idx,)].get(mode="fill", fill_value=fill_value)
     elif mode not in (None, "raise"):
-        raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
+        raise ValueError(f"clipmode must be one of 'clip', 'fill', 'raise', or 'wrap' (got {mode!r})")
     return take_axis(a, idx, axis)
 
 
@@ -685,9 +691,12 @@ def _along_axis_index(shape: Shape, indices: Array, axis: int, like: Array) -> l
     return items
 
 
-def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -> Array:
+def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1, mode: str | None = None,
+                    fill_value: ArrayLike | None = None) -> Array:
     """Entries of ``arr`` at ``indices`` along ``axis``, matching the other dimensions
-    (``indices`` has ``arr``'s number of dimensions), as ``numpy.take_along_axis``.
+    (``indices`` has ``arr``'s number of dimensions), as ``numpy.take_along_axis``. Indices
+    out of range raise, unless ``mode`` is one of JAX's (see ``x.at[i].get``): ``'clip'``,
+    or ``'fill'`` to read ``fill_value`` there.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -702,8 +711,10 @@ def take_along_axis(arr: ArrayLike, indices: ArrayLike, axis: int | None = -1) -
         axis = 0
     axis = normalize_axis(axis, len(arr.shape))
     items = _along_axis_index(arr.shape, idx, axis, arr)
+    if mode is not None:
+        return at(arr)[tuple(items)].get(mode=mode, fill_value=fill_value)
     if not any_tracer(arr, idx):
-        return arr[tuple(items)]
+        return getitem(arr, tuple(items))
     return gather_p.bind(arr, *items, index=tuple(IndexArray(k) for k in range(len(items))))
 
 
@@ -711,7 +722,8 @@ def put_along_axis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: 
                    inplace: bool = False, mode: str | None = None) -> Array:
     """A copy of ``arr`` with ``values`` written at ``indices`` along ``axis`` (the
     functional form of ``numpy.put_along_axis``, which writes in place and returns None).
-    Differentiable in ``arr`` and ``values``.
+    Differentiable in ``arr`` and ``values``. Indices out of range raise, unless ``mode`` is
+    one of JAX's (see ``x.at[i].set``): ``'drop'`` skips them, ``'clip'`` writes at the end.
 
     Example:
         >>> import functrans.numpy as fnp
@@ -729,10 +741,7 @@ def put_along_axis(arr: ArrayLike, indices: ArrayLike, values: ArrayLike, axis: 
         axis = 0
     axis = normalize_axis(axis, len(arr.shape))
     items = _along_axis_index(arr.shape, idx, axis, arr)
-    values = operand(values)
-    if not isinstance(values, NUMBERS) and values.dtype != arr.dtype:
-        values = convert_element_type(values, new_dtype=arr.dtype)
-    out = scatter_p.bind(arr, values, *items, index=tuple(IndexArray(k) for k in range(len(items))))
+    out = at(arr)[tuple(items)].set(values, mode=mode)
     return out if tuple(out.shape) == shape else _shape.reshape(out, shape)
 
 

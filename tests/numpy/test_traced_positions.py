@@ -446,3 +446,26 @@ def test_a_list_of_positions_holding_a_traced_one():
         np.testing.assert_array_equal(ft.vmap(f, in_axes=(None, 0))(x, np.array([3, 4])), [want(3), want(4)])
     grad = ft.grad(lambda x: fnp.sum(fnp.getitem(x * 2, [fnp.argmax(x), 0])))(x)
     np.testing.assert_array_equal(grad, [2.0, 0.0, 0.0, 0.0, 2.0])
+
+
+def test_take_and_the_along_axis_functions_take_jaxs_modes():
+    """take's mode='fill' (JAX's default), take_along_axis's and put_along_axis's mode, which
+    put_along_axis accepted and ignored: JAX's values, eagerly and under jit."""
+    x = np.arange(12.0).reshape(3, 4)
+    rows = np.array([[5], [0], [-1]])
+    cases = [
+        (lambda x, i: fnp.take(x, i[:, 0], axis=1, mode="fill"),
+         [[np.nan, 0.0, 3.0], [np.nan, 4.0, 7.0], [np.nan, 8.0, 11.0]]),
+        (lambda x, i: fnp.take_along_axis(x, i, axis=1, mode="fill", fill_value=-1.0), [[-1.0], [4.0], [11.0]]),
+        (lambda x, i: fnp.take_along_axis(x, i, axis=1, mode="clip"), [[3.0], [4.0], [11.0]]),
+        (lambda x, i: fnp.put_along_axis(x, i, -1.0, axis=1, mode="drop"),
+         [[0.0, 1.0, 2.0, 3.0], [-1.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, -1.0]]),
+        (lambda x, i: fnp.put_along_axis(x, i, -1.0, axis=1, mode="clip"),
+         [[0.0, 1.0, 2.0, -1.0], [-1.0, 5.0, 6.0, 7.0], [8.0, 9.0, 10.0, -1.0]]),
+    ]
+    for f, want in cases:
+        for g in (f, ft.jit(f)):
+            np.testing.assert_array_equal(g(x, rows), want)
+    check_grads(lambda x, v: fnp.put_along_axis(x, rows, v, axis=1, mode="drop"), (x, np.ones((3, 1))), order=2)
+    with pytest.raises(IndexError, match="mode='clip'"):
+        fnp.put_along_axis(x, rows, -1.0, axis=1)
