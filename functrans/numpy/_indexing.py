@@ -211,7 +211,7 @@ _MODES = (None, "promise_in_bounds", "clip", "drop", "fill")
 
 def _as_item(item: Any) -> Any:
     """An index item with a list made an array (NumPy reads a list as an index array)."""
-    return np.asarray(item) if isinstance(item, list) else item  # host-data: a list index
+    return operand(item) if isinstance(item, list) else item
 
 
 def _is_position(item: Any) -> bool:

@@ -444,6 +444,9 @@ def test_a_list_of_positions_holding_a_traced_one():
     for f, want in cases:
         np.testing.assert_array_equal(ft.jit(f)(x, np.array(3)), want(3))
         np.testing.assert_array_equal(ft.vmap(f, in_axes=(None, 0))(x, np.array([3, 4])), [want(3), want(4)])
+    np.testing.assert_array_equal(ft.jit(lambda x, i: x.at[[i, 1]].get(mode="fill"))(x, 7), [np.nan, 1.0])
+    np.testing.assert_array_equal(ft.vmap(lambda i: fnp.at(x)[[i, 1]].add(1.0, mode="drop"))(np.array([7, 0])),
+                                  [[0.0, 2.0, 2.0, 3.0, 4.0], [1.0, 2.0, 2.0, 3.0, 4.0]])
     grad = ft.grad(lambda x: fnp.sum(fnp.getitem(x * 2, [fnp.argmax(x), 0])))(x)
     np.testing.assert_array_equal(grad, [2.0, 0.0, 0.0, 0.0, 2.0])
 
