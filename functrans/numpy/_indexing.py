@@ -321,12 +321,9 @@ class _IndexUpdate:
             >>> fnp.at(fnp.arange(3.0))[[1, 5]].get(mode="fill", fill_value=-1.0).tolist()
             [1.0, -1.0]
         """
-        if mode in ("fill", "drop"):
-            x = operand(self.x)
-            fill = _default_fill(dtype_of(x)) if fill_value is None else fill_value
-            target, _ = self._within(mode, fill)
-            return getitem(target.x, target.index)
-        target, _ = self._within(mode)
+        if fill_value is None and mode in ("fill", "drop"):
+            fill_value = _default_fill(dtype_of(operand(self.x)))
+        target, _ = self._within(mode, fill_value)
         return getitem(target.x, target.index)
 
     def set(self, values: ArrayLike, *, indices_are_sorted: bool = False, unique_indices: bool = False,
