@@ -318,9 +318,9 @@ class Tracer:
             _index_refused.id = None
             raise errors.TracerConversionError(
                 f"A NumPy array was indexed by a traced integer array (shape {self.shape}, "
-                f"dtype {self.dtype}) inside {self._trace.origin}: NumPy's own indexing needs "
-                "the index's values, which are only known when the transformed program runs. "
-                "Index through functrans, which takes traced positions: to read, "
+                f"dtype {self.dtype}) inside {self._trace.origin}: NumPy's own indexing cannot "
+                "take a traced value (under jit or vmap it has no value yet). Index through "
+                "functrans, which takes traced positions: to read, "
                 "fnp.take(table, i, axis=0) or fnp.getitem(table, i), which takes any index "
                 "expression (fnp.getitem(table, (i, slice(1, 3)))); to write, "
                 "table = fnp.at(table)[i].set(v). (fnp.asarray(table) of a NumPy array is that "
