@@ -58,6 +58,28 @@ def _numpy_keywords(name: str, method: Callable[..., Any]) -> Callable[..., Any]
     return checked
 
 
+# The methods NumPy's arrays give out=; a traced array's refuses it as the functions do.
+_OUT_METHODS = ("sum", "prod", "mean", "var", "std", "max", "min", "argmax", "argmin", "all", "any",
+                "cumsum", "cumprod", "clip", "dot", "round", "trace", "take")
+
+
+def _refusing_out(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` as the array method ``name``, refusing ``out=`` with the way to use the
+    result instead of Python's TypeError for an unexpected keyword."""
+
+    def checked(self: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:
+        if out is not None:
+            raise NotImplementedError(
+                f"x.{name} does not take out=: functrans arrays (as JAX's) are never written in "
+                f"place. Use the result, y = x.{name}(...), or to fill a NumPy array you own, "
+                f"out[...] = x.{name}(...)")
+        return method(self, *args, **kwargs)
+
+    checked.__name__ = checked.__qualname__ = name
+    checked.__wrapped__ = method  # type: ignore[attr-defined]  # inspect.signature shows the method's
+    return checked
+
+
 def _is_boolean(x: Any) -> bool:
     return type(x) is bool or getattr(getattr(x, "dtype", None), "kind", None) == "b"
 
@@ -169,6 +191,8 @@ def _install(fnp: ModuleType) -> None:
     T.copy = lambda self, order="C": fnp.copy(self)
     for name in _AXIS_METHODS:
         setattr(T, name, _numpy_keywords(name, getattr(T, name)))
+    for name in _OUT_METHODS:
+        setattr(T, name, _refusing_out(name, getattr(T, name)))
 
     def array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         target = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None

@@ -296,6 +296,16 @@ def test_out_is_refused_with_the_way_to_use_the_result(name, args):
         ft.jit(lambda x: fn(x, *args[1:], out=target))(args[0])
 
 
+@pytest.mark.parametrize("name, args", [("sum", ()), ("max", ()), ("argmin", ()), ("cumsum", ()), ("std", ()),
+                                        ("clip", (0.0, 1.0)), ("round", ()), ("dot", (np.ones(3),)),
+                                        ("take", (np.array([0]),)), ("any", ())])
+def test_a_traced_arrays_methods_refuse_out_as_the_functions_do(name, args):
+    target = np.zeros(3)
+    with pytest.raises(NotImplementedError, match=rf"x\.{name} does not take out=.*out\[\.\.\.\] = x\.{name}"):
+        ft.jit(lambda x: getattr(x, name)(*args, out=target))(np.ones(3))
+    assert not target.any()
+
+
 def test_every_public_function_takes_out_to_refuse_it():
     """out= is refused with the way to use the result, never a bare TypeError: every public
     function of fnp, fnp.linalg and fnp.fft has an out parameter."""
