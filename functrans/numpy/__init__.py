@@ -453,4 +453,4 @@ ndarray = _np.ndarray
 
 _array_methods._install(_sys.modules[__name__])
 _ufunc_methods.install(globals())
-_refuse_out_everywhere(globals())
+_refuse_out_everywhere(globals(), _np)

@@ -93,27 +93,32 @@ def refuse_out(name: str, out: object) -> None:
             f"array you own, out[...] = fnp.{name}(...)")
 
 
-def refuse_out_everywhere(namespace: dict[str, Any], prefix: str = "") -> None:
-    """Give every public function of ``namespace`` without an ``out`` parameter (or a
+def refuse_out_everywhere(namespace: dict[str, Any], numpy_namespace: Any, prefix: str = "") -> None:
+    """Give every public function of ``namespace`` whose NumPy namesake (in
+    ``numpy_namespace``) takes ``out=`` but which has no ``out`` parameter itself (nor a
     ``**kwargs`` that could take it) a keyword-only ``out=None`` that ``refuse_out`` refuses,
-    so that ``fnp.sinc(x, out=o)`` names the fix as ``fnp.sin(x, out=o)`` does, instead of
-    Python's bare TypeError for an unexpected keyword. The public functions are those of
-    ``__all__`` if the namespace has one; ``prefix`` names the namespace in the message
-    (``"linalg."``). Aliases stay one function.
+    so that ported NumPy code passing ``out=o`` to ``fnp.square`` or ``fnp.concatenate`` learns
+    the fix as it does from ``fnp.sin``, instead of Python's bare TypeError for an unexpected
+    keyword. Functions NumPy gives no ``out`` keep NumPy's signature (and their speed: no
+    wrapper). The public functions are those of ``__all__`` if the namespace has one;
+    ``prefix`` names the namespace in the message (``"linalg."``). Aliases stay one function.
 
     Example:
-        >>> def twice(x):
-        ...     return 2 * x
-        >>> twice.__module__ = "functrans.example"
-        >>> space = {"twice": twice}
-        >>> refuse_out_everywhere(space)
-        >>> space["twice"](3), str(inspect.signature(space["twice"]))
-        (6, "(x, *, out: 'None' = None)")
+        >>> import numpy as np
+        >>> def square(x):
+        ...     return x * x
+        >>> square.__module__ = "functrans.example"
+        >>> space = {"square": square}
+        >>> refuse_out_everywhere(space, np)
+        >>> space["square"](3), str(inspect.signature(space["square"]))
+        (9, "(x, *, out: 'None' = None)")
     """
     made: dict[int, Any] = {}
     for name in list(namespace.get("__all__") or namespace):
         fn = namespace[name]
         if name.startswith("_") or not inspect.isfunction(fn) or not fn.__module__.startswith("functrans."):
+            continue
+        if not _numpy_takes_out(getattr(numpy_namespace, name, None)):
             continue
         signature = inspect.signature(fn, follow_wrapped=False)
         params = list(signature.parameters.values())
@@ -124,6 +129,17 @@ def refuse_out_everywhere(namespace: dict[str, Any], prefix: str = "") -> None:
                 *params, inspect.Parameter("out", inspect.Parameter.KEYWORD_ONLY, default=None,
                                            annotation="None")]))
         namespace[name] = made[id(fn)]
+
+
+def _numpy_takes_out(fn: Any) -> bool:
+    if fn is None:
+        return False
+    if isinstance(fn, np.ufunc):
+        return True
+    try:
+        return "out" in inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # (a builtin without a signature)
+        return False
 
 
 def _refusing_out(fn: Any, name: str, signature: inspect.Signature) -> Any:

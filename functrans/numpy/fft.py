@@ -360,4 +360,4 @@ def ifftshift(x: ArrayLike, axes: int | Sequence[int] | None = None) -> Array:
     return _shift(x, axes, -1)
 
 
-_refuse_out_everywhere(globals(), "fft.")
+_refuse_out_everywhere(globals(), np.fft, "fft.")

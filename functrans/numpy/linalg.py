@@ -940,4 +940,4 @@ def cross(x1: ArrayLike, x2: ArrayLike, /, *, axis: int = -1) -> Array:
     return _cross(x1, x2, axis=axis)
 
 
-_refuse_out_everywhere(globals(), "linalg.")
+_refuse_out_everywhere(globals(), np.linalg, "linalg.")
