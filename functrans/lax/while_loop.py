@@ -297,6 +297,8 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
                             cond_nconsts=cn, body_nconsts=bn)
         return outs, [0 if b else NOT_MAPPED for b in carry_b]
     n = len(carry_b)
+    if size == 0:  # no example runs the loop (and an empty predicate has no maximum)
+        return moved[cn + bn:], [0] * n
 
     def any_cond(leaves: list) -> list:
         return [reduce_max_p.bind(new_cond_fun(leaves)[0], axes=(0,))]

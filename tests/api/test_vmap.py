@@ -358,3 +358,20 @@ def test_per_example_gradients_of_an_nn_layer_with_integer_labels():
         expected = ft.grad(loss)(params, XS[i], ys[i])
         for k in expected:
             np.testing.assert_allclose(per[k][i], expected[k], rtol=1e-12, atol=1e-15)
+
+
+# -- control flow and indexing against a loop over the batch -------------------------------------
+
+
+def test_while_loop_with_a_batched_predicate_over_an_empty_batch():
+    from functrans import lax
+
+    def f(a):
+        return lax.while_loop(lambda c: c[0] < a, lambda c: (c[0] + 1.0, c[1] * 2.0), (0.0, fnp.ones(2)))
+
+    for mapped in (ft.vmap(f), ft.jit(ft.vmap(f)), ft.vmap(ft.jit(f))):
+        count, doubled = mapped(np.zeros((0,)))
+        assert count.shape == (0,) and doubled.shape == (0, 2)
+    count, doubled = ft.vmap(f)(np.array([0.5, 2.5]))
+    np.testing.assert_array_equal(count, [1.0, 3.0])
+    np.testing.assert_array_equal(doubled, [[2.0, 2.0], [8.0, 8.0]])
