@@ -40,7 +40,9 @@ def _reject_tracer(value: Any, name: str, fn: str) -> None:
             f"functrans.random.{fn}: argument '{name}' is a traced value, but random sampling "
             f"is not differentiable. Pass functrans.stop_gradient({name}) instead, or create "
             f"'{name}' outside the transformed function. (Inside jit or vmap only the key may "
-            "be traced: pass the other arguments as concrete values.)"
+            f"be traced: pass the other arguments as concrete values. For a different '{name}' "
+            f"per example of a vmap, call {fn} once outside vmap with '{name}' an array of the "
+            "per-example values, where it takes one.)"
         )
 
 

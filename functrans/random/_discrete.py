@@ -714,6 +714,7 @@ def binomial(key: Key, n: float | Array, p: float | Array, shape: Shape | None =
     return _as_counts(xp, counts, d).reshape(shape)
 
 
+@_traced_counts("n", "p")
 @_sampler
 def multinomial(key: Key, n: float | Array, p: Array, *, shape: Shape | None = None,
                 dtype: DType = np.float64, unroll: int | bool = 1,
@@ -742,8 +743,10 @@ def multinomial(key: Key, n: float | Array, p: Array, *, shape: Shape | None = N
         zeros.
 
     Raises:
-        TypeError: ``dtype`` is not a floating dtype, or a parameter is a traced value.
+        TypeError: ``dtype`` is not a floating dtype.
         ValueError: ``p`` is 0-d, or the parameters do not broadcast to ``shape``.
+
+    Traced parameters (inside ``jit`` or ``vmap``) give the eager counts.
 
     Example:
         >>> import numpy as np

@@ -375,3 +375,20 @@ def test_while_loop_with_a_batched_predicate_over_an_empty_batch():
     count, doubled = ft.vmap(f)(np.array([0.5, 2.5]))
     np.testing.assert_array_equal(count, [1.0, 3.0])
     np.testing.assert_array_equal(doubled, [[2.0, 2.0], [8.0, 8.0]])
+
+
+def test_random_draws_with_batched_parameters_match_a_loop():
+    keys = ft.random.split(ft.random.key(3), 3)
+    weights = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 1.0], [5.0, 0.0, 1.0]])
+    trials = np.array([4.0, 10.0, 7.0])
+    draw = lambda k, n, p: ft.random.multinomial(k, n, p)
+    loop = np.stack([draw(*a) for a in zip(keys, trials, weights)])
+    np.testing.assert_array_equal(loop.sum(axis=1), trials)
+    for mapped in (ft.vmap(draw), ft.jit(ft.vmap(draw)), ft.vmap(ft.jit(draw))):
+        np.testing.assert_array_equal(mapped(keys, trials, weights), loop)
+    np.testing.assert_array_equal(ft.vmap(draw, in_axes=(None, 0, None))(keys[0], trials, weights[0]),
+                                  np.stack([draw(keys[0], n, weights[0]) for n in trials]))
+    # a sampler that needs its parameter's value says how to get one draw per example
+    with pytest.raises(errors.TracerConversionError,
+                       match=r"per example of a vmap, call randint once outside vmap with 'maxval' an array"):
+        ft.vmap(lambda k, m: ft.random.randint(k, (2,), 0, m))(keys, np.array([3, 4, 5]))
