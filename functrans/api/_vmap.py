@@ -76,9 +76,10 @@ def _broadcast_prefix(prefix: Any, full: Any, name: str, what: str) -> list:
 
 
 def _dict_order(d: dict) -> list:
-    """The keys of ``d`` in the order ``tree.flatten`` visits them."""
-    probe = {k: i for i, k in enumerate(d)}
-    return [list(d)[i] for i in tree.leaves(probe)]
+    """The keys of ``d`` in the order ``tree.flatten`` visits them (sorted for a dict, as
+    inserted for an OrderedDict)."""
+    children, _ = tree.flatten_with_path(d, is_leaf=lambda node: node is not d)
+    return [path[0].key for path, _ in children]
 
 
 def _in_axes_per_leaf(in_axes: AxisSpec, args: tuple, name: str) -> list:

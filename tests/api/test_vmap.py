@@ -392,3 +392,18 @@ def test_random_draws_with_batched_parameters_match_a_loop():
     with pytest.raises(errors.TracerConversionError,
                        match=r"per example of a vmap, call randint once outside vmap with 'maxval' an array"):
         ft.vmap(lambda k, m: ft.random.randint(k, (2,), 0, m))(keys, np.array([3, 4, 5]))
+
+
+def test_axes_given_as_a_dict_follow_the_keys_of_an_ordered_dict():
+    from collections import OrderedDict
+
+    rows, shared = RNG.standard_normal((4, 3)), np.arange(3.0)
+    arg = OrderedDict([("b", rows), ("a", shared)])  # flattened in insertion order, not sorted
+    expected = rows * shared
+    for in_axes in ({"b": 0, "a": None}, OrderedDict([("a", None), ("b", 0)])):
+        got = ft.vmap(lambda d: d["a"] * d["b"], in_axes=(in_axes,))(arg)
+        np.testing.assert_allclose(got, expected, rtol=1e-15)
+    out = ft.vmap(lambda r: OrderedDict([("z", r * shared), ("y", fnp.sum(r))]),
+                  out_axes={"z": 1, "y": 0})(rows)
+    np.testing.assert_allclose(out["z"], expected.T, rtol=1e-15)
+    np.testing.assert_allclose(out["y"], rows.sum(axis=1), rtol=1e-15)
