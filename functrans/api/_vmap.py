@@ -7,6 +7,7 @@ errors that name the argument at fault.
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -190,6 +191,13 @@ def vmap(
 
 
 def _batch_size(sizes: list, axis_size: int | None, name: str, n_args: int) -> int:
+    if axis_size is not None:
+        if not isinstance(axis_size, numbers.Integral) or isinstance(axis_size, bool) or axis_size < 0:
+            raise errors.BatchAxisError(
+                f"{name}: axis_size must be a non-negative int (the number of examples), got "
+                f"{axis_size!r}."
+            )
+        axis_size = int(axis_size)
     if not sizes:
         if axis_size is None:
             raise errors.BatchAxisError(

@@ -269,6 +269,8 @@ def test_python_control_flow_on_a_batched_value_names_where():
     (lambda: ft.vmap(lambda x: x, out_axes=None)(np.ones(3)), "out_axes is None"),
     (lambda: ft.vmap(lambda x: x, in_axes="zero")(np.ones(3)), "must be an int"),
     (lambda: ft.vmap(lambda x: x)(2.0), "axis 0 of argument 0"),
+    (lambda: ft.vmap(lambda x: x, in_axes=None, axis_size=2.5)(np.ones(3)), r"axis_size must be .* got 2\.5"),
+    (lambda: ft.vmap(lambda x: x, in_axes=None, axis_size=-1)(np.ones(3)), r"non-negative int .* got -1"),
 ])
 def test_bad_axes_are_explained(call, match):
     with pytest.raises(errors.BatchAxisError, match=match):
