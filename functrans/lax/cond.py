@@ -59,8 +59,9 @@ from functrans.primitives import (
     min_p,
     ne_p,
     select_p,
+    stop_gradient_p,
 )
-from functrans.primitives._define import NOT_MAPPED, batch_size
+from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
 
 
 def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> Any:
@@ -322,10 +323,22 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[l
         return outs, [0 if f else NOT_MAPPED for f in force]
     # a batched index: every branch on the whole batch, each example's result selected
     index = moved_to_front([index], [dims[0]], [True], size)[0]
+    # With an outer transformation that may differentiate, each branch sees operands whose
+    # derivative is zero in the examples that do not take it: reverse mode then sends them no
+    # zero cotangent to multiply by an infinite partial (sqrt at 0, log of a negative), which
+    # would make NaN where a loop over the examples gives a number.
+    guard = [is_inexact(a) and isinstance(v, Tracer) and not is_linear(v)
+             for a, v in zip(avals, args)]
     results = []
-    for b in branches:  # each output with the batch axis in front (the index lends its device)
+    for j, b in enumerate(branches):  # outputs with the batch axis in front (the index lends its device)
+        inputs, flags = moved, batched
+        if any(guard):
+            taken = eq_p.bind(index, j)
+            inputs = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
+                      for v, d, m, g in zip(args, arg_dims, moved, guard)]
+            flags = [f or g for f, g in zip(batched, guard)]
         out_dims: list = []
-        outs = batch_of(b, batched, size, None, b.name, out_dims)(moved)
+        outs = batch_of(b, flags, size, None, b.name, out_dims)(inputs)
         results.append(moved_to_front(outs + [index], out_dims + [0], [True] * n + [False], size)[:n])
     outs = list(results[0])
     for j in range(1, len(branches)):
@@ -333,6 +346,13 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[l
         outs = [select_p.bind(broadcast_in_dim_p.bind(pick, shape=tuple(o.shape), broadcast_dimensions=(0,)),
                               r, o) for o, r in zip(outs, results[j])]
     return outs, [0] * n
+
+
+def _derivative_where(taken: Any, x: Any) -> Any:
+    """``x`` (batch axis in front), whose derivative is kept in the examples ``taken`` marks
+    and zero in the others."""
+    mask = broadcast_in_dim_p.bind(taken, shape=tuple(x.shape), broadcast_dimensions=(0,))
+    return select_p.bind(mask, x, stop_gradient_p.bind(x))
 
 
 cond_p = Primitive("cond", multiple_results=True)

@@ -409,3 +409,23 @@ def test_axes_given_as_a_dict_follow_the_keys_of_an_ordered_dict():
                   out_axes={"z": 1, "y": 0})(rows)
     np.testing.assert_allclose(out["z"], expected.T, rtol=1e-15)
     np.testing.assert_allclose(out["y"], rows.sum(axis=1), rtol=1e-15)
+
+
+def test_reverse_mode_through_a_batched_cond_ignores_the_branch_an_example_does_not_take():
+    from functrans import lax
+
+    # sqrt has an infinite or NaN slope where the examples take the other branch
+    f = lambda w, a: lax.cond(a > 0, lambda z: fnp.sqrt(z * w), lambda z: z * w, a)
+    g = lambda w, a: lax.switch(fnp.argmax(fnp.stack([a, -a, 0.5 - a])),
+                                [fnp.log, lambda z: z * w, lambda z: fnp.sqrt(0.5 - z) * w], a)
+    xs = np.array([-1.0, 4.0, 0.0, 0.25])
+    for fun in (f, g):
+        with np.errstate(all="ignore"):
+            dw = sum(ft.grad(fun)(2.0, a) for a in xs)
+            da = np.array([ft.grad(fun, argnums=1)(2.0, a) for a in xs])
+        assert np.all(np.isfinite(da)) and np.isfinite(dw)
+        total = lambda w, a, fun=fun: fnp.sum(ft.vmap(fun, in_axes=(None, 0))(w, a))
+        for grad_of in (total, ft.jit(total), lambda w, a, fun=fun: fnp.sum(ft.jit(ft.vmap(fun, in_axes=(None, 0)))(w, a))):
+            got_w, got_a = ft.grad(grad_of, argnums=(0, 1))(2.0, xs)
+            np.testing.assert_allclose(got_w, dw, rtol=1e-12)
+            np.testing.assert_allclose(got_a, da, rtol=1e-12)
