@@ -56,6 +56,19 @@ class BatchTracer(Tracer):
             "instead of `if`, or move the Python decision outside the vmapped function."
         )
 
+    def __array__(self, dtype=None, copy=None):
+        raise errors.TracerConversionError(
+            f"Converting a value inside {self._trace.origin} to a NumPy array (np.asarray, "
+            "np.array, or a NumPy function without a functrans version) cannot work: it stands "
+            f"for a whole batch of values (shape {self.shape} per example, dtype {self.dtype}), "
+            "and NumPy would compute on one array without knowing which axis is the batch. Use "
+            "functrans.numpy (import functrans.numpy as fnp) for array operations inside the "
+            "vmapped function."
+            + (" If it is an index into a NumPy array (table[i]), write fnp.getitem(table, i) "
+               "or fnp.take(table, i, axis=0): NumPy's own indexing cannot take a traced "
+               "index." if self.dtype.kind in "iu" else "")
+        )
+
     def __repr__(self):
         return f"BatchTracer<{self._trace.origin}>(shape={self.shape}, batch_dim={self.batch_dim})"
 

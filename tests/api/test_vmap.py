@@ -429,3 +429,13 @@ def test_reverse_mode_through_a_batched_cond_ignores_the_branch_an_example_does_
             got_w, got_a = ft.grad(grad_of, argnums=(0, 1))(2.0, xs)
             np.testing.assert_allclose(got_w, dw, rtol=1e-12)
             np.testing.assert_allclose(got_a, da, rtol=1e-12)
+
+
+def test_numpy_on_a_batched_value_says_it_is_a_batch_not_a_derivative():
+    with pytest.raises(errors.TracerConversionError) as info:
+        ft.vmap(lambda x: np.asarray(x) * 2)(np.ones((2, 3)))
+    message = str(info.value)
+    assert "whole batch of values (shape (3,) per example" in message and "fnp" in message
+    assert "derivative" not in message
+    with pytest.raises(errors.TracerConversionError, match=r"fnp\.getitem\(table, i\)"):
+        ft.vmap(lambda i: np.arange(3.0)[i])(np.array([0, 1]))
