@@ -23,7 +23,7 @@ from __future__ import annotations
 from threading import get_ident
 
 from functrans.backend import HOST_TYPES, device_scope_for
-from functrans.core.trace import Tracer, leaked_tracer_error, unreachable_tracer_error
+from functrans.core.trace import CAPTURES, Tracer, _stack, leaked_tracer_error, unreachable_tracer_error
 
 _ALL: list[Primitive] = []
 
@@ -77,6 +77,11 @@ class Primitive:
                     trace = arg_trace
             else:
                 foreign = True
+        if CAPTURES[0]:
+            capture = _stack.capture
+            if capture is not None and (capture.level > trace.level if trace is not None
+                                        else _stack.traces[-1] is capture):
+                trace = capture
         if trace is None:
             if foreign:  # arrays of another library (CuPy, ...): one device, and run there
                 return self._impl_on_device(args, params)

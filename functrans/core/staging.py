@@ -31,7 +31,7 @@ from functrans._abstract import dtype_of
 from functrans.config import config
 from functrans.core.ir import Eqn, Program, Var
 from functrans.core.primitive import Primitive
-from functrans.core.trace import Trace, Tracer, _stack, check_foreign_tracer, named_scope, new_trace
+from functrans.core.trace import Trace, Tracer, _stack, capturing, check_foreign_tracer, named_scope, new_trace
 
 _NO_PARAMS: dict = {}
 _new = object.__new__
@@ -404,7 +404,7 @@ def _scalar_info(x) -> tuple | None:
 
 
 def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str, *,
-          linear: bool = False, scalars: dict[int, tuple] | None = None) -> Program:
+          linear: bool = False, scalars: dict[int, tuple] | None = None, capture: bool = False) -> Program:
     """Record ``flat_fun`` on abstract inputs: one variable per ``(shape, dtype)`` of
     ``avals``, given as a list; ``flat_fun`` returns a list of outputs.
 
@@ -415,7 +415,9 @@ def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: 
     Python scalar of type ``kind`` (weakly typed: promotion treats it as NumPy treats a
     Python scalar); ``origin`` names it in errors (its ``message(use)`` is the error's text)
     and says whether the program is replayed on devices (``replayed``: then a 0-d array made
-    of such values alone becomes a NumPy scalar, ``host_scalar_p``).
+    of such values alone becomes a NumPy scalar, ``host_scalar_p``). With ``capture=True``
+    the program also records what ``flat_fun`` computes from the values of outer
+    transformations and from plain arrays (``capturing``): the branches of ``cond``.
 
     Example:
         >>> import numpy as np
@@ -429,12 +431,16 @@ def stage(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: 
         in_vars = [trace.new_var(tuple(shape), dtype) for shape, dtype in avals]
         if scalars:
             trace.scalars = {in_vars[i].index: info for i, info in scalars.items()}
-        outs = list(flat_fun(in_vars))
+        if capture:
+            with capturing(trace):
+                outs = list(flat_fun(in_vars))
+        else:
+            outs = list(flat_fun(in_vars))
     return Program(trace, in_vars, trace.eqns, outs)
 
 
 def stage_closed(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], origin: str, *,
-                 scalars: dict[int, tuple] | None = None) -> tuple[Program, list]:
+                 scalars: dict[int, tuple] | None = None, capture: bool = False) -> tuple[Program, list]:
     """``stage``, with the tracers ``flat_fun`` closes over (tracers of outer transformations,
     variables of an outer recording) made explicit inputs: the body of a higher-order
     primitive, whose application must hand those tracers to the outer transformations as
@@ -453,7 +459,7 @@ def stage_closed(flat_fun: Callable[[list], Sequence], avals: Sequence[tuple], o
         >>> len(program.in_vars), consts
         (1, [])
     """
-    return close_over_tracers(stage(flat_fun, avals, origin, scalars=scalars))
+    return close_over_tracers(stage(flat_fun, avals, origin, scalars=scalars, capture=capture))
 
 
 def close_over_tracers(program: Program) -> tuple[Program, list]:

@@ -50,9 +50,40 @@ class _Stack(threading.local):
         # The names of the transformations and user scopes active now, outermost first: every
         # equation of a staged program records the tuple current when it was applied.
         self.scope: tuple[str, ...] = ()
+        # A recording that takes every primitive applied while it runs, also those on values
+        # of outer transformations or on plain arrays (see ``capturing``); None if none.
+        self.capture: Trace | None = None
 
 
 _stack = _Stack()
+
+#: How many ``capturing`` blocks run now, in any thread: ``bind`` looks at the capture of
+#: its own thread only when this is not zero.
+CAPTURES = [0]
+
+
+class capturing:
+    """``with capturing(trace):`` while ``trace`` (a recording on top of the stack) runs,
+    primitives applied to values of outer transformations, or, with no transformation
+    started inside, to plain arrays, are recorded by ``trace`` instead of computed: the
+    branches of a ``cond`` take in all the work the user's functions do, so that what the
+    branch an example does not take computes is neither run nor differentiated."""
+
+    __slots__ = ("trace", "outer")
+
+    def __init__(self, trace):
+        self.trace = trace
+
+    def __enter__(self):
+        self.outer = _stack.capture
+        _stack.capture = self.trace
+        CAPTURES[0] += 1
+        return self.trace
+
+    def __exit__(self, *exc_info):
+        CAPTURES[0] -= 1
+        _stack.capture = self.outer
+        return False
 
 
 class new_trace:

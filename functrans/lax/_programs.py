@@ -90,11 +90,11 @@ def is_inexact(aval: Aval) -> bool:
 
 
 def stage_body(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name: str,
-               scalars: dict | None = None) -> tuple[Body, list]:
-    """Stage ``flat_fun`` (flat list in, flat list out) on ``avals`` (``scalars`` as for
-    ``stage``): the ``Body`` and the tracers it closed over (the first inputs of its
-    program)."""
-    program, consts = stage_closed(flat_fun, avals, name, scalars=scalars)
+               scalars: dict | None = None, capture: bool = False) -> tuple[Body, list]:
+    """Stage ``flat_fun`` (flat list in, flat list out) on ``avals`` (``scalars`` and
+    ``capture`` as for ``stage``): the ``Body`` and the tracers it closed over (the first
+    inputs of its program)."""
+    program, consts = stage_closed(flat_fun, avals, name, scalars=scalars, capture=capture)
     return Body(program, name), consts
 
 

@@ -159,7 +159,7 @@ def _switch(name: str, index: Any, branches: tuple, operands: tuple, names: Sequ
             out_trees.append(out_tree)
             return outs
 
-        body, consts = stage_body(flat, avals, f"{name} {names[i]}")
+        body, consts = stage_body(flat, avals, f"{name} {names[i]}", capture=True)
         staged.append((body, consts))
         check_tree(name, f"{names[i]}'s output", out_trees[i], out_trees[0], f"{names[0]}'s output")
         check_types(name, f"{names[i]}'s output", body.program.outs, staged[0][0].out_avals,

@@ -439,3 +439,19 @@ def test_numpy_on_a_batched_value_says_it_is_a_batch_not_a_derivative():
     assert "derivative" not in message
     with pytest.raises(errors.TracerConversionError, match=r"fnp\.getitem\(table, i\)"):
         ft.vmap(lambda i: np.arange(3.0)[i])(np.array([0, 1]))
+
+
+def test_a_cond_branch_that_closes_over_the_input_is_differentiated_only_where_taken():
+    from functrans import lax
+
+    # the branches compute from the closed-over `a`, not from operands: that work belongs to
+    # the branch, so the untaken sqrt of a negative number gives no NaN
+    f = lambda a: lax.cond(a > 0, lambda: fnp.sqrt(a), lambda: a * 3.0)
+    xs = np.array([-1.0, 4.0, -2.0])
+    expected = np.array([3.0, 0.25, 3.0])
+    with np.errstate(all="ignore"):
+        np.testing.assert_allclose([ft.grad(f)(a) for a in xs], expected, rtol=1e-15)
+        np.testing.assert_allclose(ft.vmap(ft.grad(f))(xs), expected, rtol=1e-15)
+        np.testing.assert_allclose(ft.grad(lambda z: fnp.sum(ft.vmap(f)(z)))(xs), expected, rtol=1e-15)
+        np.testing.assert_allclose(ft.jit(ft.grad(f))(-1.0), 3.0, rtol=1e-15)
+        np.testing.assert_allclose(ft.vmap(f)(xs), [-3.0, 2.0, -6.0], rtol=1e-15)
