@@ -67,7 +67,7 @@ def _broadcast_prefix(prefix: Any, full: Any, name: str, what: str) -> list:
                 f"has keys {sorted(map(str, full))}. Use the same keys, or one int for the dict."
             )
         out = []
-        for key in _dict_order(full):
+        for key in _dict_order(full, name, what):
             out.extend(_broadcast_prefix(prefix[key], full[key], name, what))
         return out
     raise errors.BatchAxisError(
@@ -76,11 +76,17 @@ def _broadcast_prefix(prefix: Any, full: Any, name: str, what: str) -> list:
     )
 
 
-def _dict_order(d: dict) -> list:
+def _dict_order(d: dict, name: str, what: str) -> list:
     """The keys of ``d`` in the order ``tree.flatten`` visits them (sorted for a dict, as
     inserted for an OrderedDict)."""
     children, _ = tree.flatten_with_path(d, is_leaf=lambda node: node is not d)
-    return [path[0].key for path, _ in children]
+    keys = [path[0] for path, _ in children]
+    if not all(isinstance(k, tree.DictKey) for k in keys):
+        raise errors.BatchAxisError(
+            f"{name}: {what} gives a dict for a {type(d).__name__}, which is registered as a "
+            "pytree without dict keys. Give one int (or None) for the whole value."
+        )
+    return [k.key for k in keys if isinstance(k, tree.DictKey)]
 
 
 def _in_axes_per_leaf(in_axes: AxisSpec, args: tuple, name: str) -> list:

@@ -425,7 +425,8 @@ def test_reverse_mode_through_a_batched_cond_ignores_the_branch_an_example_does_
             da = np.array([ft.grad(fun, argnums=1)(2.0, a) for a in xs])
         assert np.all(np.isfinite(da)) and np.isfinite(dw)
         total = lambda w, a, fun=fun: fnp.sum(ft.vmap(fun, in_axes=(None, 0))(w, a))
-        for grad_of in (total, ft.jit(total), lambda w, a, fun=fun: fnp.sum(ft.jit(ft.vmap(fun, in_axes=(None, 0)))(w, a))):
+        staged = lambda w, a, fun=fun: fnp.sum(ft.jit(ft.vmap(fun, in_axes=(None, 0)))(w, a))
+        for grad_of in (total, ft.jit(total), staged):
             got_w, got_a = ft.grad(grad_of, argnums=(0, 1))(2.0, xs)
             np.testing.assert_allclose(got_w, dw, rtol=1e-12)
             np.testing.assert_allclose(got_a, da, rtol=1e-12)
