@@ -49,7 +49,8 @@ def _with_keywords(fun: Callable) -> Callable:
 
 def _broadcast_prefix(prefix: Any, full: Any, name: str, what: str) -> list:
     """One axis per leaf of ``full``: ``prefix`` is an int or None (for the whole subtree) or a
-    tuple/list/dict of such prefixes mirroring ``full``'s containers."""
+    tuple/list/dict (or another pytree node of ``full``'s type) of such prefixes mirroring
+    ``full``'s containers."""
     if prefix is None or (isinstance(prefix, int) and not isinstance(prefix, bool)):
         return [prefix] * len(tree.leaves(full))
     if isinstance(prefix, (tuple, list)) and isinstance(full, (tuple, list)):
@@ -70,10 +71,21 @@ def _broadcast_prefix(prefix: Any, full: Any, name: str, what: str) -> list:
         for key in _dict_order(full, name, what):
             out.extend(_broadcast_prefix(prefix[key], full[key], name, what))
         return out
+    if type(prefix) is type(full):  # another registered pytree node, axes at its leaves
+        p_children, p_def = _children(prefix)
+        f_children, f_def = _children(full)
+        if p_def == f_def and not (len(f_children) == 1 and f_children[0] is full):
+            return [a for p, f in zip(p_children, f_children)
+                    for a in _broadcast_prefix(p, f, name, what)]
     raise errors.BatchAxisError(
         f"{name}: {what} must be an int, None, or a tuple/list/dict of them that mirrors the "
         f"values; got {prefix!r} for a value of type {type(full).__name__}."
     )
+
+
+def _children(node: Any) -> tuple[list, Any]:
+    """The children of a pytree node, and its structure one level deep."""
+    return tree.flatten(node, is_leaf=lambda child: child is not node)
 
 
 def _dict_order(d: dict, name: str, what: str) -> list:

@@ -456,3 +456,20 @@ def test_a_cond_branch_that_closes_over_the_input_is_differentiated_only_where_t
         np.testing.assert_allclose(ft.grad(lambda z: fnp.sum(ft.vmap(f)(z)))(xs), expected, rtol=1e-15)
         np.testing.assert_allclose(ft.jit(ft.grad(f))(-1.0), 3.0, rtol=1e-15)
         np.testing.assert_allclose(ft.vmap(f)(xs), [-3.0, 2.0, -6.0], rtol=1e-15)
+
+
+def test_axes_given_as_a_registered_pytree_node_of_the_values_type():
+    import dataclasses
+
+    @tree.register_dataclass
+    @dataclasses.dataclass
+    class State:
+        rows: object
+        scale: object
+
+    rows, scale = RNG.standard_normal((4, 3)), np.arange(3.0)
+    got = ft.vmap(lambda s: s.rows * s.scale, in_axes=(State(0, None),))(State(rows, scale))
+    np.testing.assert_allclose(got, rows * scale, rtol=1e-15)
+    out = ft.vmap(lambda r: State(r * 2.0, fnp.sum(r)), out_axes=State(1, 0))(rows)
+    np.testing.assert_allclose(out.rows, 2.0 * rows.T, rtol=1e-15)
+    np.testing.assert_allclose(out.scale, rows.sum(axis=1), rtol=1e-15)
