@@ -168,8 +168,15 @@ def getitem(x: ArrayLike, index: Any) -> Array:
 
 
 def _matching_dtype(x: Array, v: ArrayLike) -> Array:
+    """The update values ``v`` in ``x``'s dtype (as JAX casts them): arrays converted; a Python
+    number kept unless ``x``'s kind cannot hold it (a float for an integer ``x``), then cast,
+    so ``2`` plus ``-1.5`` is ``2 + int(-1.5)`` at any index, one position or many, batched
+    or not."""
     v = number_beside(v, x) if type(v) in (list, tuple) else operand(v)  # (a list: where x is)
     if isinstance(v, NUMBERS):
+        kind = dtype_of(x).kind
+        if (isinstance(v, float) and kind in "iub") or (isinstance(v, complex) and kind != "c"):
+            return np.asarray(v).astype(dtype_of(x))[()]  # host-data: a Python number
         return v
     return v if v.dtype == x.dtype else convert_element_type(v, new_dtype=x.dtype)
 

@@ -473,3 +473,18 @@ def test_axes_given_as_a_registered_pytree_node_of_the_values_type():
     out = ft.vmap(lambda r: State(r * 2.0, fnp.sum(r)), out_axes=State(1, 0))(rows)
     np.testing.assert_allclose(out.rows, 2.0 * rows.T, rtol=1e-15)
     np.testing.assert_allclose(out.scale, rows.sum(axis=1), rtol=1e-15)
+
+
+def test_an_index_update_of_integers_by_a_float_number_is_the_same_at_one_position_or_many():
+    # the number is cast to the integers' dtype first (as JAX does): 2 + int(-1.5) = 1
+    x = np.array([[2, 5, 7], [3, 1, 4]], dtype=np.int32)
+    for op, one, repeated in (("add", [1, 2], [0, 1]), ("multiply", [-2, -3], [2, 3])):
+        f = lambda r, op=op: getattr(fnp.at(r)[0], op)(-1.5)
+        g = lambda r, op=op: getattr(fnp.at(r)[np.array([0, 0])], op)(-1.5)
+        for fun, first in ((f, one), (g, repeated)):
+            expected = x.copy()
+            expected[:, 0] = first
+            for mapped in (ft.vmap(fun), ft.jit(ft.vmap(fun)), lambda a, fun=fun: np.stack([fun(r) for r in a])):
+                got = mapped(x)
+                assert got.dtype == np.int32
+                np.testing.assert_array_equal(got, expected)
