@@ -18,6 +18,8 @@ so that they reduce over the batch whose name they were given and pass the other
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from functrans import errors
@@ -78,10 +80,25 @@ class BatchTracer(Tracer):
 AXIS_RULES: dict = {}
 
 
+class _Active(threading.local):
+    mask = None
+
+
+_active = _Active()
+
+
+def active_examples():
+    """In a batching rule: which examples run the computation at hand, a boolean array with
+    one entry per example (``None``: all of them). A branch of a ``cond`` with a batched
+    predicate runs on the whole batch, but only the examples that take it run it: a loop in
+    that branch must not wait for the others to finish."""
+    return _active.mask
+
+
 class BatchTrace(Trace):
     """Processes primitives on batch tracers by their batching rules."""
 
-    __slots__ = ("axis_size", "axis_name", "own_axis", "device_like")
+    __slots__ = ("axis_size", "axis_name", "own_axis", "device_like", "active")
 
     def __init__(self, level, origin):
         super().__init__(level, origin)
@@ -91,6 +108,7 @@ class BatchTrace(Trace):
         # body over the examples of an enclosing batch
         self.own_axis = False
         self.device_like = 0  # (a named batch's: one of its arrays, for its examples' positions)
+        self.active = None
 
     def process_primitive(self, prim, args, params):
         values = []
@@ -108,7 +126,16 @@ class BatchTrace(Trace):
             result = AXIS_RULES[prim](self, values, dims, **params)
         else:
             rule = prim.batch
-            result = NotImplemented if rule is None else rule(values, dims, **params)
+            if rule is None:
+                result = NotImplemented
+            elif self.active is None and _active.mask is None:
+                result = rule(values, dims, **params)
+            else:  # the rule sees this trace's examples (active_examples)
+                outer, _active.mask = _active.mask, self.active
+                try:
+                    result = rule(values, dims, **params)
+                finally:
+                    _active.mask = outer
         if result is NotImplemented:
             result = batch_by_loop(prim, values, dims, self.axis_size, params)
         out, out_dim = result
@@ -120,17 +147,20 @@ class BatchTrace(Trace):
 
 
 def vmap_flat(fun, values, dims, axis_size: int, origin: str, axis_name=None,
-              own_axis: bool = False):
+              own_axis: bool = False, active=None):
     """Batching on flat lists: ``fun(list_of_values) -> list_of_outputs`` run once on whole
     batches, ``values[i]`` batched along axis ``dims[i]`` (``NOT_MAPPED``: the same for every
     example) over ``axis_size`` examples, the batch axis named ``axis_name`` (or unnamed).
     ``own_axis``: the batch is a user's ``vmap`` (not a rule's batching of a body over the
-    examples of an enclosing one). Returns the outputs and the batch axis of each (``NOT_MAPPED``
-    for an output that does not depend on the batch)."""
+    examples of an enclosing one). ``active``, a boolean array with one entry per example,
+    marks the examples that run ``fun`` (``None``: all; see ``active_examples``). Returns the
+    outputs and the batch axis of each (``NOT_MAPPED`` for an output that does not depend on
+    the batch)."""
     with new_trace(BatchTrace, origin) as trace:
         trace.axis_size = axis_size
         trace.axis_name = axis_name
         trace.own_axis = own_axis
+        trace.active = active
         if axis_name is not None:
             trace.device_like = next((v for v, d in zip(values, dims) if d is not NOT_MAPPED), 0)
         tracers = [v if d is NOT_MAPPED else BatchTracer(trace, v, d) for v, d in zip(values, dims)]

@@ -322,15 +322,17 @@ def batched_avals(avals: Sequence[Aval], batched: Sequence[bool], size: int) -> 
 
 
 def batch_of(fun: Callable[[list], Sequence], batched: Sequence[bool], size: int,
-             force: Sequence[bool] | None, name: str, out_dims: list | None = None) -> Callable[[list], list]:
+             force: Sequence[bool] | None, name: str, out_dims: list | None = None,
+             active: Any = None) -> Callable[[list], list]:
     """``fun`` on batches as a flat function: the inputs flagged ``batched`` have the batch
     axis in front, the others are the same for every example; the outputs flagged in
     ``force`` get the batch axis in front (broadcast if they do not depend on the batch).
-    ``out_dims``, if given, receives the batch axis of every output before forcing."""
+    ``out_dims``, if given, receives the batch axis of every output before forcing.
+    ``active`` marks the examples that run ``fun`` (``vmap_flat``)."""
     in_dims = [0 if b else NOT_MAPPED for b in batched]
 
     def batched_fun(leaves: list) -> list:
-        outs, dims = vmap_flat(fun, leaves, in_dims, size, f"vmap({name})")
+        outs, dims = vmap_flat(fun, leaves, in_dims, size, f"vmap({name})", active)
         if out_dims is not None:
             out_dims[:] = dims
         if force is None:

@@ -31,6 +31,7 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import close_over_tracers, eval_program, stage
 from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
+from functrans.interpreters.batching import active_examples
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
@@ -55,6 +56,7 @@ from functrans.primitives import (
     broadcast_in_dim_p,
     convert_element_type_p,
     eq_p,
+    logical_and_p,
     max_p,
     min_p,
     ne_p,
@@ -329,16 +331,19 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[l
     # would make NaN where a loop over the examples gives a number.
     guard = [is_inexact(a) and isinstance(v, Tracer) and not is_linear(v)
              for a, v in zip(avals, args)]
+    running = active_examples()  # (a branch of an enclosing batched cond: its examples)
     results = []
     for j, b in enumerate(branches):  # outputs with the batch axis in front (the index lends its device)
         inputs, flags = moved, batched
+        taken = eq_p.bind(index, j)
         if any(guard):
-            taken = eq_p.bind(index, j)
             inputs = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
                       for v, d, m, g in zip(args, arg_dims, moved, guard)]
             flags = [f or g for f, g in zip(batched, guard)]
+        if running is not None:
+            taken = logical_and_p.bind(taken, running)
         out_dims: list = []
-        outs = batch_of(b, flags, size, None, b.name, out_dims)(inputs)
+        outs = batch_of(b, flags, size, None, b.name, out_dims, active=taken)(inputs)
         results.append(moved_to_front(outs + [index], out_dims + [0], [True] * n + [False], size)[:n])
     outs = list(results[0])
     for j in range(1, len(branches)):

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.backend import to_host
@@ -28,6 +30,7 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import scalar_kind
 from functrans.core.trace import transforming
 from functrans.core.zeros import zero
+from functrans.interpreters.batching import active_examples
 from functrans.lax._body import plain_arrays_explained
 from functrans.lax._programs import (
     Aval,
@@ -50,7 +53,7 @@ from functrans.lax._programs import (
     weak_aval,
     zeros_of,
 )
-from functrans.primitives import broadcast_in_dim_p, reduce_max_p, select_p
+from functrans.primitives import broadcast_in_dim_p, logical_and_p, reduce_max_p, select_p
 from functrans.primitives._define import NOT_MAPPED, batch_size
 from functrans.typing import PyTree
 
@@ -299,21 +302,32 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
     n = len(carry_b)
     if size == 0:  # no example runs the loop (and an empty predicate has no maximum)
         return moved[cn + bn:], [0] * n
+    # The examples that run this loop at all (in a branch of a batched cond, those that take
+    # it): the others are done from the start, so the loop does not wait for them.
+    running = active_examples()
+    masks = [] if running is None else [running]
+    m = len(masks)
+
+    def predicate(leaves: list) -> Any:  # (running mask, cond consts, carry)
+        pred = new_cond_fun(leaves[m:])[0]
+        return logical_and_p.bind(pred, leaves[0]) if m else pred
 
     def any_cond(leaves: list) -> list:
-        return [reduce_max_p.bind(new_cond_fun(leaves)[0], axes=(0,))]
+        return [reduce_max_p.bind(predicate(leaves), axes=(0,))]
 
-    def masked_body(leaves: list) -> list:  # (cond consts, body consts, carry)
-        carry = leaves[cn + bn:]
-        pred = new_cond_fun(leaves[:cn] + carry)[0]
-        new = new_body_fun(leaves[cn:])
+    def masked_body(leaves: list) -> list:  # (running mask, cond consts, body consts, carry)
+        carry = leaves[m + cn + bn:]
+        pred = predicate(leaves[:m + cn] + carry)
+        new = new_body_fun(leaves[m + cn:])
         return [select_p.bind(broadcast_in_dim_p.bind(pred, shape=tuple(x.shape), broadcast_dimensions=(0,)),
                               y, x) for x, y in zip(carry, new)]
 
+    mask_avals = [((size,), np.dtype(bool))] * m
     b_consts_avals = batched_avals(cond_avals + consts_avals, cond_b + consts_b, size)
-    outs = while_p.bind(*moved[:cn], *moved, cond=stage_all(any_cond, b_cond_avals, cond.name),
-                        body=stage_all(masked_body, b_consts_avals + b_body_avals[bn:], body.name),
-                        cond_nconsts=cn, body_nconsts=cn + bn)
+    outs = while_p.bind(*masks, *moved[:cn], *masks, *moved,
+                        cond=stage_all(any_cond, mask_avals + b_cond_avals, cond.name),
+                        body=stage_all(masked_body, mask_avals + b_consts_avals + b_body_avals[bn:], body.name),
+                        cond_nconsts=m + cn, body_nconsts=m + cn + bn)
     return outs, [0] * n
 
 

@@ -488,3 +488,21 @@ def test_an_index_update_of_integers_by_a_float_number_is_the_same_at_one_positi
                 got = mapped(x)
                 assert got.dtype == np.int32
                 np.testing.assert_array_equal(got, expected)
+
+
+def test_a_loop_in_a_branch_waits_only_for_the_examples_that_take_the_branch():
+    from functrans import lax
+
+    # doubling never reaches 10 from a negative start: the examples that do not take the
+    # branch must not keep the loop running (they would, forever)
+    f = lambda z: lax.cond(z > 0, lambda: lax.while_loop(lambda q: q < 10.0, lambda q: q * 2.0, z), lambda: z)
+    g = lambda z: lax.switch(fnp.clip(z.astype(int), 0, 2), [
+        lambda: z,
+        lambda: lax.cond(z > 1.5, lambda: lax.while_loop(lambda q: q < 100.0, lambda q: q * 3.0, z - 1.4),
+                         lambda: -z),
+        lambda: lax.while_loop(lambda q: q < 50.0, lambda q: q + 7.0, z)])
+    for fun, xs in ((f, np.array([1.0, -1.0, 3.0])), (g, np.array([0.5, 1.2, 1.8, 2.5, -3.0]))):
+        expected = np.array([fun(x) for x in xs])
+        for mapped in (ft.vmap(fun), ft.jit(ft.vmap(fun)), ft.vmap(ft.jit(fun))):
+            np.testing.assert_allclose(mapped(xs), expected, rtol=1e-14)
+    np.testing.assert_allclose(ft.vmap(ft.vmap(f))(np.array([[1.0, -1.0], [-2.0, 0.5]])), [[16.0, -1.0], [-2.0, 16.0]])
