@@ -85,6 +85,7 @@ class _Active(threading.local):
 
 
 _active = _Active()
+_ACTIVE_TRACES = [0]  # batch traces with an ``active`` mask running now, in any thread
 
 
 def active_examples():
@@ -128,7 +129,7 @@ class BatchTrace(Trace):
             rule = prim.batch
             if rule is None:
                 result = NotImplemented
-            elif self.active is None and _active.mask is None:
+            elif self.active is None and (not _ACTIVE_TRACES[0] or _active.mask is None):
                 result = rule(values, dims, **params)
             else:  # the rule sees this trace's examples (active_examples)
                 outer, _active.mask = _active.mask, self.active
@@ -164,8 +165,15 @@ def vmap_flat(fun, values, dims, axis_size: int, origin: str, axis_name=None,
         if axis_name is not None:
             trace.device_like = next((v for v, d in zip(values, dims) if d is not NOT_MAPPED), 0)
         tracers = [v if d is NOT_MAPPED else BatchTracer(trace, v, d) for v, d in zip(values, dims)]
+        if active is not None:
+            _ACTIVE_TRACES[0] += 1
+        try:
+            results = list(fun(tracers))
+        finally:
+            if active is not None:
+                _ACTIVE_TRACES[0] -= 1
         outs, out_dims = [], []
-        for out in fun(tracers):
+        for out in results:
             if type(out) is BatchTracer and out._trace is trace:
                 outs.append(out.value)
                 out_dims.append(out.batch_dim)
