@@ -336,6 +336,11 @@ class Tracer:
             note_index_refused(self)
             raise
 
+    def __format__(self, spec: str) -> str:
+        """``f"{x:.3f}"`` formats the concrete value (an error if there is none, as
+        ``float(x)`` gives); ``f"{x}"`` shows the tracer."""
+        return format(self.to_concrete(), spec) if spec else str(self)
+
     def item(self, *args):
         """The value as a Python scalar (drops the derivative, like ``float(x)``)."""
         return self.to_concrete().item(*args)

@@ -506,3 +506,11 @@ def test_a_loop_in_a_branch_waits_only_for_the_examples_that_take_the_branch():
         for mapped in (ft.vmap(fun), ft.jit(ft.vmap(fun)), ft.vmap(ft.jit(fun))):
             np.testing.assert_allclose(mapped(xs), expected, rtol=1e-14)
     np.testing.assert_allclose(ft.vmap(ft.vmap(f))(np.array([[1.0, -1.0], [-2.0, 0.5]])), [[16.0, -1.0], [-2.0, 16.0]])
+
+
+def test_formatting_a_batched_value_names_the_batch():
+    with pytest.raises(errors.TracerConversionError, match="whole batch of values"):
+        ft.vmap(lambda x: f"{x:.2f}")(np.ones(2))
+    shown = []
+    ft.grad(lambda x: (shown.append(f"{x:.2f}"), x * 2.0)[1])(1.0)  # a value that has one
+    assert shown == ["1.00"]
