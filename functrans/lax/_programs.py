@@ -332,7 +332,7 @@ def batch_of(fun: Callable[[list], Sequence], batched: Sequence[bool], size: int
     in_dims = [0 if b else NOT_MAPPED for b in batched]
 
     def batched_fun(leaves: list) -> list:
-        outs, dims = vmap_flat(fun, leaves, in_dims, size, f"vmap({name})", active)
+        outs, dims = vmap_flat(fun, leaves, in_dims, size, f"vmap({name})", active=active)
         if out_dims is not None:
             out_dims[:] = dims
         if force is None:
