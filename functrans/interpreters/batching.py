@@ -23,7 +23,7 @@ import threading
 import numpy as np
 
 from functrans import errors
-from functrans.core.trace import Trace, Tracer, check_foreign_tracer, live_traces, new_trace
+from functrans.core.trace import Trace, Tracer, check_foreign_tracer, index_refused, live_traces, new_trace
 from functrans.primitives._define import NOT_MAPPED, batch_size, full_like, to_front
 from functrans.primitives.indexing import gather
 from functrans.primitives.shape import concatenate, expand_dims
@@ -59,6 +59,8 @@ class BatchTracer(Tracer):
         )
 
     def __array__(self, dtype=None, copy=None):
+        if index_refused(self):  # NumPy indexing by it: that error names the fix
+            return Tracer.__array__(self, dtype, copy)
         raise errors.TracerConversionError(
             f"Converting a value inside {self._trace.origin} to a NumPy array (np.asarray, "
             "np.array, or a NumPy function without a functrans version) cannot work: it stands "
