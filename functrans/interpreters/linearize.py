@@ -107,7 +107,8 @@ def own_residuals(program: Program, caller_arrays: Sequence) -> None:
     held, owners = _residual_arrays(program)
     if not held:
         return
-    foreign = {oid for oid in owners if oid in {id(o) for o in map(_memory_owner, caller_arrays)}}
+    caller = {id(o) for o in map(_memory_owner, caller_arrays)}
+    foreign = {oid for oid in owners if oid in caller}
     if _references is None:
         foreign = set(owners)
     else:

@@ -25,6 +25,7 @@ import numpy as np
 from functrans import errors, tree
 from functrans._abstract import dtype_of, shape_of
 from functrans.core.primitive import Primitive
+from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import AXIS_RULES, NOT_MAPPED, BatchTrace, BatchTracer, bound_axis
 from functrans.primitives._define import broadcast_in_dim, full_like, reduce_sum, reshape, transpose
@@ -86,6 +87,27 @@ def _check_passed_on(trace: BatchTrace, d: Any, what: str) -> None:
             f"branch (compute it before and pass the result in).")
 
 
+#: How each collective treats a value that is the same in every example:
+#: ``of_copies(x, size, **params)``.
+_OF_COPIES: dict[Primitive, Any] = {}
+
+
+def _apply(prim: Primitive, x: Any, axis_name: tuple, **params: Any) -> Any:
+    """``prim`` over the named axes of ``x``, as every entry point and rule applies it. A
+    value of a transformation that encloses a named vmap (an outer grad's or jit's, made
+    before the vmap began) is the same in every example of that vmap: its collective is
+    computed here from copies, since binding would hand the primitive to that outer
+    transformation, which does not know the name."""
+    kept = []
+    for n in axis_name:
+        trace = _trace_of(n, prim.name)
+        if isinstance(x, Tracer) and x._trace.level < trace.level:
+            x = _OF_COPIES[prim](x, trace.axis_size, **params)
+        else:
+            kept.append(n)
+    return prim.bind(x, axis_name=tuple(kept), **params) if kept else x
+
+
 # --- psum, pmax, pmin ----------------------------------------------------------------------
 
 def _reduction_primitive(name: str, reduce: Any, of_copies: Any) -> Primitive:
@@ -105,14 +127,15 @@ def _reduction_primitive(name: str, reduce: Any, of_copies: Any) -> Primitive:
         (x,), (d,) = values, dims
         if trace.axis_name not in axis_name:  # another vmap's name: passed on to it
             _check_passed_on(trace, d, name)
-            return prim.bind(x, axis_name=axis_name), d
+            return _apply(prim, x, axis_name), d
         rest = tuple(n for n in axis_name if n != trace.axis_name)
         out = of_copies(x, trace.axis_size) if d is NOT_MAPPED else reduce(x, (d,))
-        return (prim.bind(out, axis_name=rest) if rest else out), NOT_MAPPED
+        return (_apply(prim, out, rest) if rest else out), NOT_MAPPED
 
     prim.impl = impl
     prim.shape_rule = lambda x, *, axis_name: (shape_of(x), dtype_of(x))
     AXIS_RULES[prim] = batch
+    _OF_COPIES[prim] = of_copies
     return prim
 
 
@@ -123,13 +146,13 @@ pmin_p = _reduction_primitive("pmin", reduce_min, lambda x, n: x)
 
 def _psum_jvp(primals: tuple, tangents: tuple, *, axis_name: tuple) -> tuple:
     (x,), (t,) = primals, tangents
-    out = psum_p.bind(x, axis_name=axis_name)
-    return out, (zero if t is zero else psum_p.bind(t, axis_name=axis_name))
+    out = _apply(psum_p, x, axis_name)
+    return out, (zero if t is zero else _apply(psum_p, t, axis_name))
 
 
 psum_p.jvp = _psum_jvp
 psum_p.transpose = lambda ct, x, *, axis_name: (
-    zero if ct is zero else psum_p.bind(ct, axis_name=axis_name),)
+    zero if ct is zero else _apply(psum_p, ct, axis_name),)
 
 
 def _no_derivative(name: str) -> Any:
@@ -149,7 +172,7 @@ def _tree_collective(prim: Primitive, x: PyTree, axis_name: Any, what: str) -> P
     names = _names(axis_name)
     for n in names:
         _trace_of(n, what)  # an unbound name is an error even on an argument no vmap batches
-    return tree.map(lambda leaf: prim.bind(leaf, axis_name=names), x)
+    return tree.map(lambda leaf: _apply(prim, leaf, names), x)
 
 
 def psum(x: PyTree, axis_name: AxisName | tuple) -> PyTree:
@@ -255,10 +278,10 @@ def _all_gather_batch(trace: BatchTrace, values: list, dims: list, *, axis_name:
     if trace.axis_name != axis_name[0]:  # another vmap's name: passed on to it
         _check_passed_on(trace, d, "all_gather")
         if d is NOT_MAPPED:
-            return all_gather_p.bind(x, axis_name=axis_name, axis=axis, tiled=tiled), NOT_MAPPED
+            return _apply(all_gather_p, x, axis_name, axis=axis, tiled=tiled), NOT_MAPPED
         inner = axis if axis < d else axis + 1  # the gathered axis among the batch's axes
         out_dim = d + 1 if inner <= d and not tiled else d
-        return all_gather_p.bind(x, axis_name=axis_name, axis=inner, tiled=tiled), out_dim
+        return _apply(all_gather_p, x, axis_name, axis=inner, tiled=tiled), out_dim
     if d is NOT_MAPPED:
         return _stack_copies(x, trace.axis_size, axis, tiled), NOT_MAPPED
     # the batch axis is the gathered one: moved into place (and merged with the next, tiled)
@@ -274,15 +297,15 @@ def _all_gather_batch(trace: BatchTrace, values: list, dims: list, *, axis_name:
 
 def _all_gather_jvp(primals: tuple, tangents: tuple, **params: Any) -> tuple:
     (x,), (t,) = primals, tangents
-    out = all_gather_p.bind(x, **params)
-    return out, (zero if t is zero else all_gather_p.bind(t, **params))
+    out = _apply(all_gather_p, x, **params)
+    return out, (zero if t is zero else _apply(all_gather_p, t, **params))
 
 
 def _all_gather_transpose(ct: Any, x: Any, *, axis_name: tuple, axis: int, tiled: bool) -> tuple:
     """The cotangents of every example summed, and this example's block of the sum taken."""
     if ct is zero:
         return (zero,)
-    total = psum_p.bind(ct, axis_name=axis_name)
+    total = _apply(psum_p, ct, axis_name)
     if tiled:  # the gathered axis split into (examples, the example's own length)
         shape = shape_of(x)
         examples = shape_of(total)[axis] // shape[axis]
@@ -298,6 +321,7 @@ all_gather_p.shape_rule = lambda x, *, axis_name, axis, tiled: (
 all_gather_p.jvp = _all_gather_jvp
 all_gather_p.transpose = _all_gather_transpose
 AXIS_RULES[all_gather_p] = _all_gather_batch
+_OF_COPIES[all_gather_p] = _stack_copies
 
 
 def all_gather(x: PyTree, axis_name: AxisName, *, axis: int = 0, tiled: bool = False) -> PyTree:
@@ -323,6 +347,5 @@ def all_gather(x: PyTree, axis_name: AxisName, *, axis: int = 0, tiled: bool = F
                 f"all_gather: axis={axis} is out of range for a value of shape "
                 f"{tuple(shape_of(leaf))}" + (" (tiled=True needs an axis to concatenate along)"
                                                if tiled else ""))
-        return all_gather_p.bind(leaf, axis_name=(axis_name,),
-                                 axis=axis % (ndim + (not tiled)), tiled=tiled)
+        return _apply(all_gather_p, leaf, (axis_name,), axis=axis % (ndim + (not tiled)), tiled=tiled)
     return tree.map(one, x)

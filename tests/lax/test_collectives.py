@@ -125,3 +125,19 @@ def test_results_and_gradients_stay_on_the_inputs_device(backend):
     grads = named(ft.grad(lambda x: fnp.sum(lax.all_gather(x, "i") ** 2)))(xs)
     backend.check_placed(grads)
     np.testing.assert_allclose(backend.get(grads), 6 * host)
+
+
+def test_a_value_of_an_enclosing_transformation_is_the_same_in_every_example():
+    # figures from JAX 0.10 for the same programs: the collective of a value made outside the
+    # named vmap (an outer vmap's, grad's or jit's) is that of as many copies
+    xs, ys = np.array([1.0, 2.0, 3.0]), np.array([10.0, 20.0])
+    nested = ft.vmap(lambda x: named(lambda y: y + lax.psum(x, "j"), name="j")(ys), axis_name="i")(xs)
+    np.testing.assert_array_equal(nested, [[12, 22], [14, 24], [16, 26]])
+    gathered = ft.vmap(lambda x: named(lambda y: y + lax.all_gather(x, "j"), name="j")(ys),
+                       axis_name="i")(xs)
+    np.testing.assert_array_equal(gathered[1], [[12, 12], [22, 22]])
+    np.testing.assert_array_equal(ft.jit(lambda w: named(lambda x: x * lax.psum(w, "i"))(xs))(2.0),
+                                  [6, 12, 18])
+    np.testing.assert_array_equal(ft.jit(named(ft.grad(lambda x: lax.pmean(x * x, "i"))))(xs), [2, 4, 6])
+    assert ft.grad(lambda w: fnp.sum(named(lambda x: x * lax.psum(w, "i"))(xs)))(2.0) == 18.0
+    assert ft.grad(lambda w: fnp.sum(named(lambda x: x * fnp.sum(lax.all_gather(w, "i")))(xs)))(2.0) == 18.0
