@@ -87,8 +87,9 @@ def _has_tracer(leaves: Sequence) -> bool:
 def _closes_over_tracers(functions: Sequence, nondiff_args: Sequence, leaves: Sequence) -> bool:
     """Whether ``functions`` (a custom function and its rules) or ``nondiff_args`` (its
     arguments in nondiff_argnums) may hold traced values that are not arguments of the call:
-    a tracer in their closure cells, default values or ``functools.partial`` arguments, or in
-    those of the functions found there, directly or in lists, tuples and dicts (the call's own
+    a tracer in their closure cells, default values or ``functools.partial`` arguments, in the
+    instance a bound method reads, or in those of the functions and objects found there,
+    directly or in lists, tuples and dicts (the call's own
     ``leaves``, traced arguments in nondiff_argnums, aside). Then the call is recorded to find
     which ones they read. A module-level function costs one attribute read."""
     return _holds_tracer(functions, set()) or _holds_tracer(nondiff_args, {id(leaf) for leaf in leaves})
@@ -119,8 +120,11 @@ def _holds_tracer(roots: Sequence, seen: set[int]) -> bool:
                 except ValueError:  # a cell not yet filled
                     pass
             stack.extend((value.__defaults__, value.__kwdefaults__))
-        elif inspect.ismethod(value):
+        elif inspect.ismethod(value):  # the function, and the instance it reads through self
             stack.append(value.__func__)
+            stack.append(value.__self__)
+        elif hasattr(value, "__dict__") and not isinstance(value, type) and not inspect.ismodule(value):
+            stack.extend(vars(value).values())  # an instance's attributes
     return False
 
 

@@ -732,3 +732,27 @@ def test_defaults_reach_the_rules_and_keyword_only_arguments_are_refused():
     assert ft.grad(keyword)(1.0) == 2.0
     with pytest.raises(TypeError, match=r"keyword-only argument\(s\) \['s'\] cannot reach the rules"):
         ft.grad(lambda x: keyword(x, s=3.0))(1.0)  # the rule would not see s = 3
+
+
+def test_a_bound_method_whose_instance_holds_a_traced_value_is_a_closure():
+    # the tracer sits on self, not in a closure cell: the derivative with respect to it was
+    # silently 0 (and a leaked tracer under jit)
+    class Model:
+        def __init__(self, w):
+            self.w = w
+
+        def f(self, x):
+            return fnp.sin(self.w * x)
+
+        def rule(self, primals, tangents):
+            return fnp.sin(self.w * primals[0]), fnp.cos(self.w * primals[0]) * self.w * tangents[0]
+
+    def g(x, w):
+        model = Model(w)
+        f = ft.custom_jvp(model.f)
+        f.defjvp(model.rule)
+        return f(x)
+
+    expected = (np.cos(0.6) * 2.0, np.cos(0.6) * 0.3)
+    np.testing.assert_allclose(ft.grad(g, argnums=(0, 1))(0.3, 2.0), expected, rtol=1e-14)
+    np.testing.assert_allclose(ft.jit(ft.grad(g, argnums=(0, 1)))(0.3, 2.0), expected, rtol=1e-14)
