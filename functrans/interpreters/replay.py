@@ -107,6 +107,8 @@ class ReplayPlan:
                 kept = copies.get(id(value))
                 if kept is None:
                     kept = copies[id(value)] = value.copy()
+                    if type(kept) is ndarray:  # the plan's own: read-only, so a vjp through the
+                        kept.flags.writeable = False  # plan need not copy it (own_residuals)
                 value = kept
             template.append(value)  # a constant: its slot is filled once, here
             return len(template) - 1

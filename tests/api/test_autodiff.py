@@ -274,3 +274,21 @@ def test_indexing_and_at_updates():
     # df/dx0 = 0*z0 + y0*0 ... y0 is a constant 10 and z0 = x0: df/dx0 = 10.
     # df/dx1 = y1 * 1 + z1 * 1 = 1 + (1 + 4) = 6; df/dx2 = y2 + z2 + 2 y1 = 2 + 2 + 2 = 6.
     np.testing.assert_array_equal(g, [10.0, 6.0, 6.0, 6.0, 8.0])
+
+
+def test_vjp_through_a_jitted_function_does_not_copy_its_constants():
+    # the plan's constants are its own read-only copies: nothing can write into them
+    from functrans.core.ir import Var
+    from functrans.interpreters.linearize import linearize_flat, own_residuals
+    W = np.ones((3, 3))
+    f = ft.jit(lambda x: fnp.sum(fnp.tanh(W @ x)))
+    x = np.linspace(0.1, 1.0, 3)
+    f(x)
+    outs, program = linearize_flat(lambda ts: [f(ts[0])], [x], "test")
+    before = [id(a) for e in program.eqns for a in e.args if type(a) is not Var and hasattr(a, "shape")]
+    own_residuals(program, [x, *outs])
+    after = [id(a) for e in program.eqns for a in e.args if type(a) is not Var and hasattr(a, "shape")]
+    assert before == after and before
+    W[:] = 2.0  # (the plan copied W when it was built)
+    np.testing.assert_allclose(ft.vjp(f, x)[1](1.0)[0], np.full(3, 3 * (1 - np.tanh(x.sum()) ** 2)),
+                               rtol=1e-12)
