@@ -67,7 +67,14 @@ class capturing:
     primitives applied to values of outer transformations, or, with no transformation
     started inside, to plain arrays, are recorded by ``trace`` instead of computed: the
     branches of a ``cond`` take in all the work the user's functions do, so that what the
-    branch an example does not take computes is neither run nor differentiated."""
+    branch an example does not take computes is neither run nor differentiated.
+
+    Example:
+        >>> trace = push_trace(Trace, "example")
+        >>> with capturing(trace):
+        ...     pass
+        >>> pop_trace(trace)
+    """
 
     __slots__ = ("trace", "outer")
 
@@ -190,7 +197,12 @@ def current_scope() -> tuple[str, ...]:
 
 
 def live_traces() -> tuple:
-    """The transformations running in this thread, outermost first."""
+    """The transformations running in this thread, outermost first.
+
+    Example:
+        >>> live_traces()
+        ()
+    """
     return tuple(_stack.traces)
 
 
@@ -257,12 +269,23 @@ AS_PYTHON_INT = " Here it is used as a Python int"
 
 
 def note_index_refused(tracer: Tracer) -> None:
-    """Record that ``tracer.__index__`` raised (for a tracer subclass's own ``__index__``)."""
+    """Record that ``tracer.__index__`` raised (for a tracer subclass's own ``__index__``).
+
+    Example:
+        >>> t = Tracer.__new__(Tracer)
+        >>> note_index_refused(t); index_refused(t)
+        True
+    """
     _index_refused.id = id(tracer)
 
 
 def index_refused(tracer: Tracer) -> bool:
-    """Whether the ``__index__`` refused last is ``tracer``'s: converted now, it is an index."""
+    """Whether the ``__index__`` refused last is ``tracer``'s: converted now, it is an index.
+
+    Example:
+        >>> index_refused(Tracer.__new__(Tracer))
+        False
+    """
     return getattr(_index_refused, "id", None) == id(tracer)
 
 

@@ -94,7 +94,12 @@ def active_examples():
     """In a batching rule: which examples run the computation at hand, a boolean array with
     one entry per example (``None``: all of them). A branch of a ``cond`` with a batched
     predicate runs on the whole batch, but only the examples that take it run it: a loop in
-    that branch must not wait for the others to finish."""
+    that branch must not wait for the others to finish.
+
+    Example:
+        >>> active_examples() is None  # (outside any batching rule)
+        True
+    """
     return _active.mask
 
 
@@ -186,7 +191,12 @@ def vmap_flat(fun, values, dims, axis_size: int, origin: str, axis_name=None,
 
 
 def bound_axis(name) -> BatchTrace | None:
-    """The innermost running ``vmap`` of this thread whose batch axis is named ``name``."""
+    """The innermost running ``vmap`` of this thread whose batch axis is named ``name``.
+
+    Example:
+        >>> bound_axis("i") is None  # (no vmap named "i" runs)
+        True
+    """
     for trace in reversed(live_traces()):
         if type(trace) is BatchTrace and trace.axis_name is not None and trace.axis_name == name:
             return trace

@@ -175,7 +175,7 @@ def _to_front(values: Sequence, dims: Sequence) -> tuple[list, int]:
     return [bdim_at_front(v, d, size) for v, d in zip(values, dims)], size
 
 
-class StagedRule:
+class _StagedRule:
     """A rule of a function that closes over traced values, staged when the function is
     called: its ``program`` takes the traced values it closes over (``consts``), then its
     inputs. ``program`` is ``None`` while the rule is being staged (a rule that calls its own
@@ -218,22 +218,22 @@ class StagedRule:
 
 class _Staging(threading.local):
     def __init__(self) -> None:
-        self.rules: dict[tuple[int, str], StagedRule] = {}
+        self.rules: dict[tuple[int, str], _StagedRule] = {}
 
 
 _staging = _Staging()
 
 
-def being_staged(rules: Any, kind: str) -> StagedRule | None:
+def _being_staged(rules: Any, kind: str) -> _StagedRule | None:
     """The rule ``kind`` of the user's ``rules`` if it is being staged now (in this thread)."""
     return _staging.rules.get((id(rules), kind))
 
 
 @contextlib.contextmanager
-def staging(rules: Any, *kinds: str) -> Iterator[list[StagedRule]]:
-    """New ``StagedRule`` objects for the rules ``kinds`` of ``rules``, known to
-    ``being_staged`` inside the block."""
-    made = [StagedRule() for _ in kinds]
+def _rules_staged(rules: Any, *kinds: str) -> Iterator[list[_StagedRule]]:
+    """New ``_StagedRule`` objects for the rules ``kinds`` of ``rules``, known to
+    ``_being_staged`` inside the block."""
+    made = [_StagedRule() for _ in kinds]
     for kind, rule in zip(kinds, made):
         _staging.rules[(id(rules), kind)] = rule
     try:
@@ -243,7 +243,7 @@ def staging(rules: Any, *kinds: str) -> Iterator[list[StagedRule]]:
             del _staging.rules[(id(rules), kind)]
 
 
-def close_over_tracers(call: CustomCall, leaves: list, rules: Sequence[StagedRule]) -> tuple[Callable, list]:
+def _closure_of_call(call: CustomCall, leaves: list, rules: Sequence[_StagedRule]) -> tuple[Callable, list]:
     """``call.fun_flat`` as a function of the traced values the function and its staged
     ``rules`` read without taking them as arguments, followed by ``leaves``; and those
     values. None: ``call.fun_flat`` itself and ``[]``."""
@@ -311,11 +311,11 @@ class JVPCall:
             outs, t_outs = plain.jvp_flat(xs[:n], xs[n:])
             return [*outs, *t_outs]
 
-        rule = being_staged(call.rules, "jvp")
+        rule = _being_staged(call.rules, "jvp")
         if rule is None:
-            with staging(call.rules, "jvp") as (rule,):
+            with _rules_staged(call.rules, "jvp") as (rule,):
                 rule.stage(rule_body, avals + avals, f"jvp({call.name})")
-        fun_flat, closure = close_over_tracers(call, leaves, [rule])
+        fun_flat, closure = _closure_of_call(call, leaves, [rule])
         if not closure:
             return leaves, plain
         k = len(closure)
@@ -493,14 +493,14 @@ class VJPCall:
             r = bwd.res_tree.num_leaves
             return plain.bwd_flat(bwd.res_tree.unflatten(xs[:r]), xs[r:])
 
-        fwd, bwd = being_staged(call.rules, "fwd"), being_staged(call.rules, "bwd")
+        fwd, bwd = _being_staged(call.rules, "fwd"), _being_staged(call.rules, "bwd")
         if fwd is None or bwd is None:
-            with staging(call.rules, "fwd", "bwd") as (fwd, bwd):
+            with _rules_staged(call.rules, "fwd", "bwd") as (fwd, bwd):
                 fwd.stage(fwd_body, avals, f"fwd({call.name})")
                 outs = [aval_of(o) for o in fwd.program.outs]
                 res = avals if bwd.res_tree is None else outs[fwd.n_outs:]
                 bwd.stage(bwd_body, res + outs[:fwd.n_outs], f"bwd({call.name})")
-        fun_flat, closure = close_over_tracers(call, leaves, [fwd, bwd])
+        fun_flat, closure = _closure_of_call(call, leaves, [fwd, bwd])
         if not closure:
             return leaves, plain
         k = len(closure)

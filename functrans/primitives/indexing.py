@@ -108,7 +108,12 @@ def _dummy_result_shape(shape, index, arrays):
 
 
 def out_of_range(error: IndexError) -> IndexError:
-    """NumPy's error for a position out of range, with the ways to clamp or drop it."""
+    """NumPy's error for a position out of range, with the ways to clamp or drop it.
+
+    Example:
+        >>> "mode='clip'" in str(out_of_range(IndexError("index 5 is out of bounds")))
+        True
+    """
     if "out of bounds" not in str(error):
         return error
     return IndexError(
