@@ -57,3 +57,18 @@ def aval_of(x) -> tuple[tuple, np.dtype]:
     """``(shape, dtype)`` of an array, a tracer or a Python scalar: what a recorded program
     knows of a value."""
     return tuple(shape_of(x)), dtype_of(x)
+
+
+def broadcasts_to(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` without enlarging it (a weight
+    or a label that fits its input, not one that would broadcast the result to a larger
+    shape).
+
+    Example:
+        >>> broadcasts_to((3,), (2, 3)), broadcasts_to((2, 1), (2,))
+        (True, False)
+    """
+    try:
+        return np.broadcast_shapes(tuple(shape), tuple(target)) == tuple(target)
+    except ValueError:
+        return False

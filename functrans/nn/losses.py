@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans._abstract import python_number
+from functrans._abstract import broadcasts_to, python_number
 from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
@@ -558,11 +558,7 @@ def _elementwise_weight(weight: ArrayLike, x: Array, name: str, fn: str) -> Arra
     its mean would run over the wrong number of entries."""
     weight = fnp.asarray(weight)
     shape = tuple(fnp.shape(x))
-    try:
-        fits = np.broadcast_shapes(tuple(fnp.shape(weight)), shape) == shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(fnp.shape(weight), shape):
         raise ValueError(f"{fn}: {name} of shape {tuple(fnp.shape(weight))} must broadcast to "
                          f"the input's shape {shape} (one weight per entry, or a shape such as "
                          f"({shape[-1] if shape else 1},) repeated along the leading axes)")

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 import functrans.numpy as fnp
-from functrans._abstract import dtype_of, shape_of
+from functrans._abstract import broadcasts_to, dtype_of, shape_of
 from functrans.core.trace import Tracer
 from functrans.lax import scan
 from functrans.scipy import _nn_math
@@ -62,11 +62,7 @@ def _elementwise(fn: str, names: tuple[str, str], x: Any, labels: Any) -> None:
     """Refuse labels that broadcast against ``x`` to a larger shape: ``(N, 1)`` scores with
     ``(N,)`` labels made an ``(N, N)`` loss of every score against every label."""
     shape = tuple(shape_of(x))
-    try:
-        fits = np.broadcast_shapes(tuple(fnp.shape(labels)), shape) == shape
-    except ValueError:
-        fits = False
-    if not fits:
+    if not broadcasts_to(fnp.shape(labels), shape):
         raise ValueError(f"functrans.optim.losses.{fn}: {names[1]} of shape "
                          f"{tuple(fnp.shape(labels))} must broadcast to the shape of {names[0]}, "
                          f"{shape} (one label per entry); reshape them to match")
