@@ -117,27 +117,25 @@ def own_residuals(program: Program, caller_arrays: Sequence) -> None:
             oid = entry[2]
             if oid in foreign:
                 continue
-            views = owners[oid][1] if owners[oid][0] is entry[0] else 0
-            kept_twice = 1 if views or owners[oid][0] is entry[0] else 0  # also in `owners`
-            if _references(entry) - ours - kept_twice - entry[1] - views > 0:
+            is_owner = owners[oid][0] is entry[0]  # (then `owners` holds it too, and its views)
+            views = owners[oid][1] if is_owner else 0
+            if _references(entry) - ours - is_owner - entry[1] - views > 0:
                 foreign.add(oid)
         for oid, owner in owners.items():
             if oid not in foreign and oid not in held and _references(owner) - ours - owner[1] > 0:
                 foreign.add(oid)  # an owner the equations reach through views only
-    if not foreign:
+    copied = {i: None for i, entry in held.items() if entry[2] in foreign}
+    if not copied:
         return
-    copies: dict[int, Any] = {}
     for eqn in program.eqns:
-        if not any(type(a) is not Var and held.get(id(a), (0, 0, 0))[2] in foreign for a in eqn.args):
-            continue
-        new = []
-        for a in eqn.args:
-            if type(a) is not Var and held.get(id(a), (0, 0, 0))[2] in foreign:
-                if id(a) not in copies:
-                    copies[id(a)] = a.copy()
-                a = copies[id(a)]
-            new.append(a)
-        eqn.args = tuple(new)
+        if any(id(a) in copied for a in eqn.args):
+            eqn.args = tuple(_copy_once(a, copied) if id(a) in copied else a for a in eqn.args)
+
+
+def _copy_once(a: Any, copied: dict) -> Any:
+    if copied[id(a)] is None:
+        copied[id(a)] = a.copy()
+    return copied[id(a)]
 
 
 def _residual_arrays(program: Program) -> tuple[dict, dict]:
