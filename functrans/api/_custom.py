@@ -214,8 +214,8 @@ class custom_jvp:
             return self.fun(*args)
         leaves = list(map(as_array, call.leaves))
         closes = _closes_over_tracers((self.fun, self.jvp, self.jvps), call.static, call.leaves)
-        jvp_call = JVPCall.closed(call, leaves) if closes else (leaves, JVPCall(call))
-        outs = custom_jvp_call_p.bind(*jvp_call[0], call=jvp_call[1])
+        inputs, rules = JVPCall.closed(call, leaves) if closes else (leaves, JVPCall(call))
+        outs = custom_jvp_call_p.bind(*inputs, call=rules)
         return call.out_tree.unflatten(outs)
 
 
@@ -284,8 +284,8 @@ class custom_vjp:
             return self.fun(*args)
         leaves = list(map(as_array, call.leaves))
         closes = _closes_over_tracers((self.fun, self.fwd, self.bwd), call.static, call.leaves)
-        vjp_call = VJPCall.closed(call, leaves) if closes else (leaves, VJPCall(call))
-        outs = custom_vjp_call_p.bind(*vjp_call[0], call=vjp_call[1])
+        inputs, rules = VJPCall.closed(call, leaves) if closes else (leaves, VJPCall(call))
+        outs = custom_vjp_call_p.bind(*inputs, call=rules)
         return call.out_tree.unflatten(outs)
 
 

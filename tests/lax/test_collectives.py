@@ -104,6 +104,8 @@ def test_refusals_name_the_fix():
         named(lambda x: lax.scan(lambda c, _: (c + lax.psum(c, "i"), None), x, None, length=2)[0])(X)
     with pytest.raises(errors.UnsupportedError, match="pmax has no derivative"):
         named(ft.grad(lambda x: lax.pmax(x ** 2, "i")))(X)
+    with pytest.raises(errors.BatchAxisError, match="at least one axis name"):
+        named(lambda x: lax.psum(x, ()))(X)
     with pytest.raises(errors.BatchAxisError, match="one name"):
         named(lambda x: lax.all_gather(x, ("i",)))(X)
     # a collective of a value the loop does not batch is fine inside it
