@@ -38,41 +38,33 @@ _AXIS_METHODS = ("sum", "prod", "mean", "var", "std", "max", "min", "argmax", "a
                  "cumsum", "cumprod", "argsort", "squeeze", "repeat", "take")
 
 
-def _numpy_keywords(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` as the array method ``name``, refusing PyTorch's ``dim=``/``keepdim=`` with a
-    TypeError that names NumPy's keyword."""
-
-    def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if kwargs and not _TORCH_KEYWORDS.keys().isdisjoint(kwargs):
-            torch = [k for k in kwargs if k in _TORCH_KEYWORDS]
-            spelled = ", ".join([repr(a) for a in args]
-                                + [f"{_TORCH_KEYWORDS.get(k, k)}={v!r}" for k, v in kwargs.items()])
-            raise TypeError(
-                f"x.{name}() got {' and '.join(k + '=' for k in torch)}, as PyTorch spells it; arrays "
-                f"in functrans follow NumPy, which says "
-                f"{' and '.join(_TORCH_KEYWORDS[k] + '=' for k in torch)}: write x.{name}({spelled})")
-        return method(self, *args, **kwargs)
-
-    checked.__name__ = checked.__qualname__ = name
-    checked.__wrapped__ = method  # type: ignore[attr-defined]  # inspect.signature shows the method's
-    return checked
-
-
 # The methods NumPy's arrays give out=; a traced array's refuses it as the functions do.
 _OUT_METHODS = ("sum", "prod", "mean", "var", "std", "max", "min", "argmax", "argmin", "all", "any",
                 "cumsum", "cumprod", "clip", "dot", "round", "trace", "take")
 
 
-def _refusing_out(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """``method`` as the array method ``name``, refusing ``out=`` with the way to use the
-    result instead of Python's TypeError for an unexpected keyword."""
+def _checked_method(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method`` as the array method ``name``, one wrapper that refuses what NumPy's method
+    would take and functrans's cannot: PyTorch's ``dim=``/``keepdim=`` (a TypeError naming
+    NumPy's keyword), for the methods taking ``axis=``; and ``out=`` (the way to use the result
+    instead of Python's TypeError for an unexpected keyword), for those NumPy gives ``out=``."""
+    axis, out_too = name in _AXIS_METHODS, name in _OUT_METHODS
 
-    def checked(self: Any, *args: Any, out: Any = None, **kwargs: Any) -> Any:
-        if out is not None:
-            raise NotImplementedError(
-                f"x.{name} does not take out=: functrans arrays (as JAX's) are never written in "
-                f"place. Use the result, y = x.{name}(...), or to fill a NumPy array you own, "
-                f"out[...] = x.{name}(...)")
+    def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if kwargs:
+            if out_too and kwargs.pop("out", None) is not None:
+                raise NotImplementedError(
+                    f"x.{name} does not take out=: functrans arrays (as JAX's) are never written in "
+                    f"place. Use the result, y = x.{name}(...), or to fill a NumPy array you own, "
+                    f"out[...] = x.{name}(...)")
+            if axis and not _TORCH_KEYWORDS.keys().isdisjoint(kwargs):
+                torch = [k for k in kwargs if k in _TORCH_KEYWORDS]
+                spelled = ", ".join([repr(a) for a in args]
+                                    + [f"{_TORCH_KEYWORDS.get(k, k)}={v!r}" for k, v in kwargs.items()])
+                raise TypeError(
+                    f"x.{name}() got {' and '.join(k + '=' for k in torch)}, as PyTorch spells it; arrays "
+                    f"in functrans follow NumPy, which says "
+                    f"{' and '.join(_TORCH_KEYWORDS[k] + '=' for k in torch)}: write x.{name}({spelled})")
         return method(self, *args, **kwargs)
 
     checked.__name__ = checked.__qualname__ = name
@@ -189,10 +181,8 @@ def _install(fnp: ModuleType) -> None:
     T.take = lambda self, indices, axis=None, mode=None: fnp.take(self, indices, axis, mode=mode)
     T.nonzero = lambda self: fnp.nonzero(self)
     T.copy = lambda self, order="C": fnp.copy(self)
-    for name in _AXIS_METHODS:
-        setattr(T, name, _numpy_keywords(name, getattr(T, name)))
-    for name in _OUT_METHODS:
-        setattr(T, name, _refusing_out(name, getattr(T, name)))
+    for name in dict.fromkeys(_AXIS_METHODS + _OUT_METHODS):
+        setattr(T, name, _checked_method(name, getattr(T, name)))
 
     def array_ufunc(self: Any, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         target = getattr(fnp, ufunc.__name__, None) if method == "__call__" else None
