@@ -195,11 +195,21 @@ def _host_index_item(item: Any) -> Any:
         return _UNKNOWN
 
 
+def _single(item: Any) -> bool:
+    """Whether an index item selects along its axes as an int or a slice does: no index array
+    of more than one element."""
+    if item is None or item is Ellipsis or isinstance(item, (int, slice, np.integer, np.bool_)):
+        return True
+    return not isinstance(item, list) and hasattr(item, "shape") and math.prod(shape_of(item)) <= 1
+
+
 def _may_repeat(shape: Shape, index: Any) -> bool:
     """Whether ``index`` may select some position of an array of ``shape`` more than once:
     False only when it is known not to (no index arrays, or index arrays whose values show no
     repeat). An index array on a device is read to the host; a traced one may repeat."""
     items = index if isinstance(index, tuple) else (index,)
+    if all(_single(i) for i in items):
+        return False  # one position per index array (traced or not): none can repeat
     items = tuple(_host_index_item(i) for i in items)
     if any(i is _UNKNOWN for i in items):
         return True  # a traced index array without a value: not known here
@@ -478,9 +488,13 @@ class _IndexUpdate:
         # log of x, NaN for x < 0) is not formed
         return _ew.select(hit, _ew.pow(x, _ew.select(hit, exponents, 1)), x)
 
-    def apply(self, func: Callable[[Array], Array]) -> Array:
+    def apply(self, func: Callable[[Array], Array], *, indices_are_sorted: bool = False,
+              unique_indices: bool = False, mode: str | None = None) -> Array:
         """A copy of ``x`` with ``func`` applied to each selected value (a function of one
-        number, applied to each on its own: ``x[index] = vmap(func)(x[index])``).
+        number, applied to each on its own: ``x[index] = vmap(func)(x[index])``). A position
+        out of range raises, as in NumPy, unless ``mode`` says otherwise, as in JAX:
+        ``'drop'`` (or ``'fill'``) leaves it out, ``'clip'`` applies ``func`` at the nearest end
+        of the axis.
 
         JAX applies ``func`` again at each repeat of an index; that is refused here when the
         index repeats (or may: traced index arrays), since ``func`` is then composed with
@@ -491,7 +505,12 @@ class _IndexUpdate:
             >>> import functrans.numpy as fnp
             >>> fnp.at(fnp.array([1.0, 2.0, 3.0]))[[0, 2]].apply(lambda v: v * 10).tolist()
             [10.0, 2.0, 30.0]
+            >>> fnp.at(fnp.array([1.0, 2.0, 3.0]))[[0, 5]].apply(lambda v: v * 10, mode="drop").tolist()
+            [10.0, 2.0, 3.0]
         """
+        if mode not in (None, "promise_in_bounds"):
+            target, back = self._within(mode)
+            return back(target.apply(func))
         x = operand(self.x)
         if _may_repeat(x.shape, self.index):
             raise ValueError(

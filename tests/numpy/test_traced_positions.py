@@ -348,6 +348,29 @@ def test_apply_at_unique_positions_and_a_repeat_refused():
         fnp.at(x)[np.array([0, 2])].apply(lambda v: fnp.stack([v, v]))
 
 
+def test_apply_at_one_traced_position_and_with_a_mode():
+    """One traced position (a jit argument, a vmapped index) cannot repeat, so ``apply``
+    takes it; ``mode=`` treats positions out of range as ``set`` does, eagerly and staged."""
+    x = np.array([2.0, 3.0, 4.0])
+    want = [2.0, np.sin(3.0), 4.0]
+    np.testing.assert_allclose(ft.jit(lambda x, i: fnp.at(x)[i].apply(fnp.sin))(x, 1), want, rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(lambda i: fnp.at(x)[i].apply(fnp.sin))(np.array([1, 2])),
+                               [want, [2.0, 3.0, np.sin(4.0)]], rtol=1e-15)
+    g = ft.jit(ft.grad(lambda x, i: fnp.sum(fnp.at(x)[i].apply(fnp.sin))))(x, 1)
+    np.testing.assert_allclose(g, [1.0, np.cos(3.0), 1.0], rtol=1e-15)
+    pair = ft.jit(lambda m, i, j: fnp.at(m)[i, j].apply(lambda v: -v))(np.ones((2, 3)), 1, 2)
+    np.testing.assert_array_equal(pair, [[1, 1, 1], [1, 1, -1]])
+    for run in (lambda f, i: f(x, i), lambda f, i: ft.jit(f)(x, i)):
+        dropped = run(lambda x, i: fnp.at(x)[i].apply(fnp.sin, mode="drop"), 7)
+        np.testing.assert_array_equal(dropped, x)
+        clipped = run(lambda x, i: fnp.at(x)[i].apply(fnp.sin, mode="clip"), 7)
+        np.testing.assert_allclose(clipped, [2.0, 3.0, np.sin(4.0)], rtol=1e-15)
+    some = fnp.at(x)[np.array([0, 5])].apply(fnp.sin, mode="fill")
+    np.testing.assert_allclose(some, [np.sin(2.0), 3.0, 4.0], rtol=1e-15)
+    with pytest.raises(IndexError, match="out of bounds"):
+        ft.jit(lambda x, i: fnp.at(x)[i].apply(fnp.sin))(x, 7)
+
+
 @pytest.mark.parametrize("method", ["add", "subtract", "set", "multiply", "max"])
 def test_a_python_int_position_passed_to_jit(method):
     """A Python int argument of jit reaches the program as an int, not a 0-d array: every
