@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from functrans.distributed import _comm
+from functrans.distributed._treecheck import exchange_checked
 from functrans.interpreters.buffers import FREE_REFS, first_free
 
 #: Buffers of at least this many bytes are reduced by the ring (into a new result or in place);
@@ -84,12 +85,19 @@ def release_buffers() -> None:
 
 # -- the reduction --------------------------------------------------------------------------------
 
+def starts_with_ring(dtype: np.dtype, size: int, bucket_bytes: int) -> bool:
+    """Whether ``reduce`` of ``size`` elements of ``dtype`` starts with a ring exchange."""
+    step = max(1, int(bucket_bytes) // max(dtype.itemsize, 1))
+    return dtype.kind in _RING_KINDS and min(size, step) * dtype.itemsize >= RING_MIN_BYTES
+
+
 def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_bytes: int,
-           what: str) -> None:
+           what: str, check: tuple | None = None) -> None:
     """``out`` = the ``op`` of ``src`` over the ``n`` ranks (a mean: the sum divided by ``n``
     for a float dtype; the caller divides integers). ``src`` and ``out`` are 1-D C-contiguous
     arrays of one dtype and size; ``src`` may be ``out`` itself (a reduction in place), else
-    it is only read."""
+    it is only read. ``check``: on two ranks, when ``starts_with_ring``, the tree check to
+    fold into the first exchange (``(tag, tree)`` for ``exchange_checked``)."""
     divide = op == "mean" and out.dtype.kind in "fc"
     inplace = src is out
     ring = out.dtype.kind in _RING_KINDS
@@ -102,7 +110,11 @@ def reduce(c: Any, src: np.ndarray, out: np.ndarray, op: str, n: int, bucket_byt
     for start in range(0, out.size, step):
         s, o = src[start:start + step], out[start:start + step]
         if ring and o.nbytes >= RING_MIN_BYTES:
-            _ring(c, s, o, _UFUNCS[op], n, divide, what)
+            if n == 2 and _comm.debug_timeout() is None:
+                _ring_of_two(c, s, o, _UFUNCS[op], divide, what, check)
+                check = None
+            else:
+                _ring(c, s, o, _UFUNCS[op], n, divide, what)
         else:
             if not inplace:
                 np.copyto(o, s)
@@ -148,3 +160,26 @@ def _ring(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, n: int, divide: 
         sent, got = (r + 1 - s) % n, (r - s) % n
         _comm.exchange(block(out, sent), right, block(out, got), left, _TAG, what)
 
+
+
+def _ring_of_two(c: Any, src: np.ndarray, out: np.ndarray, ufunc: Any, divide: bool, what: str,
+                 check: tuple | None) -> None:
+    """``_ring`` on two ranks, written out: rank ``r`` sends its half ``r`` of ``src`` while
+    receiving the other's copy of half ``1 - r``, reduces that half, and swaps it for the
+    finished half ``r``. With ``check``, the first exchange is also the tree check, done before
+    anything is written into ``out``."""
+    r = c.Get_rank()
+    peer = 1 - r
+    cut = out.size // 2
+    mine, theirs = (slice(0, cut), slice(cut, None)) if r == 0 else (slice(cut, None), slice(0, cut))
+    incoming = workspace(out.dtype, "ring", out.size - cut)[:out[theirs].size]
+    if check is None:
+        _comm.p2p_comm(what).Sendrecv(src[mine].view("u1"), peer, _TAG, incoming.view("u1"),
+                                      peer, _TAG)
+    else:
+        exchange_checked(src[mine], incoming, check[0], check[1], what)
+    done = out[theirs]
+    ufunc(src[theirs], incoming, out=done)
+    if divide:
+        np.divide(done, 2, out=done)
+    _comm.p2p_comm(what).Sendrecv(done.view("u1"), peer, _TAG, out[mine].view("u1"), peer, _TAG)

@@ -5,9 +5,11 @@ A tree's signature (its structure, and each leaf's key path, shape and dtype) is
 per distinct structure on this rank and kept; each call then costs a dictionary lookup and
 one all-reduce (MAX) of four integers, ``(h, -h)`` for a 126-bit hash ``h``: every rank
 learns the largest and the smallest hash, which are equal exactly when all ranks agree. Two
-ranks swap their hashes in one point-to-point exchange instead, whose latency is lower. Only
-when they differ are the full signatures gathered, to name the key path, the rank and both
-shapes. The check runs before the data moves because buffers of different sizes would make the
+ranks swap their hashes in one point-to-point exchange instead, whose latency is lower; when
+a reduction's first step is itself an exchange between the two, the check rides on it
+(``exchange_checked``: 29 bits of the hash as the message's tag, and its length) and costs
+nothing more. Only when they differ are the full signatures gathered, to name the key path,
+the rank and both shapes. The check runs before the data moves because buffers of different sizes would make the
 reduction itself fail or hang, and buffers of equal sizes but other shapes or dtypes would
 corrupt it silently.
 """
@@ -80,16 +82,63 @@ def check_same_tree(tree: Any, what: str, leaves: list | None = None, treedef: A
 
 _seen = np.empty(4, dtype=np.int64)  # what the exchange writes (read before the next one)
 _TAG = 18
+_status: list = []  # one MPI.Status, made on first use
+
+
+def _received(mpi: Any) -> Any:
+    if not _status:
+        _status.append(mpi.Status())
+    return _status[0]
+
+
+def folded_tag(mine: np.ndarray) -> int:
+    """The tag that carries the check on a reduction's first exchange: 29 bits of the hash
+    (MPI promises tags up to 32767 only; MPICH and Open MPI allow at least 2**29 - 1)."""
+    mpi = _comm.mpi_module()
+    upper = int(_comm.comm().Get_attr(mpi.TAG_UB))
+    return int(mine[0]) % (min(upper, (1 << 29) - 1) + 1)
+
+
+def exchange_checked(send: np.ndarray, recv: np.ndarray, tag: int, tree: Any, what: str) -> None:
+    """On two ranks, a reduction's first exchange (``send`` to the other rank while ``recv``
+    fills from it), which is also the check of ``check_same_tree``: each rank sends under the
+    ``folded_tag`` of its tree's hash and takes whatever the other sends first, so a tree of
+    another signature shows as another tag, another length, or a message too long for
+    ``recv`` (nothing is written outside ``recv``). The other rank may be checking with the
+    hash itself (``_compare``), when its tree takes another path: each side then receives
+    the other's message and both name the difference."""
+    c = _comm.comm()
+    mpi = _comm.mpi_module()
+    p2p = _comm.p2p_comm(what)
+    peer = 1 - c.Get_rank()
+    status = _received(mpi)
+    try:
+        p2p.Sendrecv(send.view("u1"), peer, tag, recv.view("u1"), peer, mpi.ANY_TAG, status)
+        same = status.Get_tag() == tag and status.Get_count(mpi.BYTE) == recv.nbytes
+    except mpi.Exception:  # longer than recv: the other rank's tree differs
+        same = False
+    if not same:
+        _name_the_difference(c, _signature(tree, None), what)
 
 
 def _compare(c: Any, mine: np.ndarray, tree: Any, on_device: tuple | None, what: str) -> None:
     seen = _seen
     timed = _comm.debug_timeout() is not None
     during = f"{what} (comparing the trees across ranks)" if timed else what
-    if c.Get_size() == 2:  # the other rank's hash
+    if c.Get_size() == 2 and not timed:  # the other rank's hash, or its first exchange
+        mpi = _comm.mpi_module()
+        peer = 1 - c.Get_rank()
+        status = _received(mpi)
+        try:  # (exchange_checked's message when the other rank's tree takes another path)
+            _comm.p2p_comm(what).Sendrecv(mine, peer, _TAG, seen, peer, mpi.ANY_TAG, status)
+            same = status.Get_tag() == _TAG and status.Get_count(mpi.BYTE) == seen.nbytes \
+                and seen.tobytes() == mine.tobytes()  # (h, -h) both ways
+        except mpi.Exception:  # a message longer than a hash
+            same = False
+    elif c.Get_size() == 2:
         peer = 1 - c.Get_rank()
         _comm.exchange(mine, peer, seen, peer, _TAG, during)
-        same = seen.tobytes() == mine.tobytes()  # (h, -h) both ways
+        same = seen.tobytes() == mine.tobytes()
     else:  # the largest hash and the negated smallest one
         mpi = _comm.mpi_module()
         if not timed:
