@@ -17,9 +17,11 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, python_number, shape_of
+from functrans.api import stop_gradient
 from functrans.backend import to_host
 from functrans.core.trace import Tracer
 from functrans.errors import FunctransError, OptimizerInputError, TreeStructureError
+from functrans.lax import cond as lax_cond
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import OptState, Params, PyTree, Updates
 
@@ -529,6 +531,57 @@ def _abs_sq(x: Any) -> Any:
     if dtype_of(x).kind == "c":
         return fnp.real(x * fnp.conj(x))
     return x * x
+
+
+def _sum_of_squares(leaves: list) -> Any:
+    """``sum over leaves of sum(|u|**2)``, or None for no leaves. Half-precision leaves are
+    squared in float32, where no square of a float16 overflows or underflows."""
+    total = None
+    for u in leaves:
+        if dtype_of(u).kind == "f" and dtype_of(u).itemsize < 4:
+            u = fnp.astype(u, np.float32)
+        s = fnp.sum(_abs_sq(u))
+        total = s if total is None else total + s
+    return total
+
+
+def _norm(leaves: list) -> Any:
+    """The 2-norm of all ``leaves`` together, in their common dtype, right wherever it is
+    representable: ``sqrt(sum(|u|**2))`` when that sum neither overflowed to inf nor fell
+    below ``tiny / eps`` (where the squares' underflow starts to lose digits); otherwise (a
+    cond, so only then) the norm of the leaves divided by their largest magnitude, times it.
+    A zero tree has norm 0 with derivative 0."""
+    with fnp.errstate(over="ignore"):  # an overflow here is caught below
+        squares = _sum_of_squares(leaves)
+    if squares is None:
+        return fnp.asarray(0.0)
+    if dtype_of(squares).kind != "f":  # integer leaves: exact squares
+        return fnp.sqrt(squares)
+    info = np.finfo(squares.dtype)
+    unsafe = (squares == np.inf) | (squares < float(info.tiny / info.eps))
+    norm = lax_cond(unsafe, _scaled_norm, lambda ls, s: fnp.sqrt(s), leaves, squares)
+    half = [d for d in map(dtype_of, leaves) if d.kind == "f" and d.itemsize < 4]
+    if len(half) == len(leaves):  # all half precision: squared in float32, the norm in theirs
+        norm = fnp.astype(norm, fnp.result_type(*half))
+    return norm
+
+
+def _scaled_norm(leaves: list, squares: Any) -> Any:
+    """``big * sqrt(sum(|u / big|**2))`` with ``big`` the largest ``|u|`` (a constant to the
+    derivative: the norm is homogeneous, so any positive scale gives the same value)."""
+    leaves = [u for u in leaves if 0 not in shape_of(u)]
+    if not leaves:
+        return fnp.sqrt(squares)
+    big = None
+    for u in leaves:
+        m = fnp.max(fnp.abs(u))
+        big = m if big is None else fnp.maximum(big, m)
+    big = stop_gradient(fnp.astype(big, squares.dtype))
+    usable = (big > 0) & (big < np.inf)  # 0: a zero tree; inf: the norm is inf anyway
+    scale = fnp.where(usable, big, 1.0)
+    total = _sum_of_squares([u / scale for u in leaves])
+    norm = scale * fnp.sqrt(fnp.where(big > 0, total, 1.0))
+    return fnp.where(big > 0, norm, 0.0)
 
 
 def _zeros_like_tree(params: PyTree) -> PyTree:

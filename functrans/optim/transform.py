@@ -29,7 +29,6 @@ from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     Mask,
-    _abs_sq,
     _Block,
     _check_nonnegative,
     _check_unit_interval,
@@ -41,6 +40,7 @@ from functrans.optim.base import (
     _moment,
     _need_params,
     _nonzero,
+    _norm,
     _same_leaves,
     _Transformation,
     _zeros_like_tree,
@@ -62,7 +62,13 @@ class _Stateless(_Transformation):
 
 
 def global_norm(updates: Updates) -> object:
-    """The 2-norm of all leaves together, ``sqrt(sum over leaves of sum(u**2))``.
+    """The 2-norm of all leaves together, ``sqrt(sum over leaves of sum(|u|**2))``, in the
+    leaves' common dtype.
+
+    It is right wherever the norm is representable in that dtype, also where the squares
+    themselves are not: float32 leaves of 1e20 (whose squares overflow) or of 1e-30 (whose
+    squares underflow to 0) are divided by their largest magnitude first, a second pass
+    taken only then; float16 leaves are squared in float32.
 
     Example:
         >>> import numpy as np
@@ -70,15 +76,7 @@ def global_norm(updates: Updates) -> object:
         >>> float(optim.global_norm({"a": np.array([3.0]), "b": np.array([[4.0]])}))
         5.0
     """
-    return fnp.sqrt(_sum_of_squares(updates))
-
-
-def _sum_of_squares(updates: Updates) -> Any:
-    total = None
-    for u in tree.leaves(updates):
-        s = fnp.sum(_abs_sq(u))
-        total = s if total is None else total + s
-    return total if total is not None else fnp.asarray(0.0)
+    return _norm(tree.leaves(updates))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,13 +140,11 @@ class _ClipByGlobalNorm(_Stateless):
 
     def _update(self, grads: Updates, state: EmptyState,
                 params: Params | None) -> tuple[Updates, EmptyState]:
-        # factor = min(1, max_norm / norm), decided on the squared norm: the root (whose
-        # derivative is infinite at 0) is taken only where clipping, so the derivative of the
-        # step through small gradients, or zero ones, is the identity's, not NaN.
-        squares = _sum_of_squares(grads)
-        clipping = squares > self.max_norm**2
-        norm = fnp.sqrt(fnp.where(clipping, squares, 1.0))
-        factor = fnp.where(clipping, self.max_norm / norm, 1.0)
+        # factor = min(1, max_norm / norm): 1 where not clipping, so the derivative of the
+        # step through small gradients, or zero ones, is the identity's.
+        norm = _norm(tree.leaves(grads))
+        clipping = norm > self.max_norm
+        factor = fnp.where(clipping, self.max_norm / fnp.where(clipping, norm, 1.0), 1.0)
         return tree.map(lambda g: g * fnp.astype(factor, dtype_of(g)), grads), state
 
 
