@@ -18,10 +18,9 @@ import functrans.numpy as fnp
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, python_number, shape_of
 from functrans.api import stop_gradient
-from functrans.backend import to_host
+from functrans.backend import NUMPY, backend_of, to_host
 from functrans.core.trace import Tracer
 from functrans.errors import FunctransError, OptimizerInputError, TreeStructureError
-from functrans.lax import cond as lax_cond
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import OptState, Params, PyTree, Updates
 
@@ -549,7 +548,7 @@ def _norm(leaves: list) -> Any:
     """The 2-norm of all ``leaves`` together, in their common dtype, right wherever it is
     representable: ``sqrt(sum(|u|**2))`` when that sum neither overflowed to inf nor fell
     below ``tiny / eps`` (where the squares' underflow starts to lose digits); otherwise (a
-    cond, so only then) the norm of the leaves divided by their largest magnitude, times it.
+    second pass) the norm of the leaves divided by their largest magnitude, times it.
     A zero tree has norm 0 with derivative 0."""
     with fnp.errstate(over="ignore"):  # an overflow here is caught below
         squares = _sum_of_squares(leaves)
@@ -558,8 +557,15 @@ def _norm(leaves: list) -> Any:
     if dtype_of(squares).kind != "f":  # integer leaves: exact squares
         return fnp.sqrt(squares)
     info = np.finfo(squares.dtype)
-    unsafe = (squares == np.inf) | (squares < float(info.tiny / info.eps))
-    norm = lax_cond(unsafe, _scaled_norm, lambda ls, s: fnp.sqrt(s), leaves, squares)
+    low = float(info.tiny / info.eps)
+    unsafe = (squares == np.inf) | (squares < low)  # NaN: neither, its norm is NaN
+    if not isinstance(squares, Tracer) and backend_of(squares) is NUMPY:
+        # On the host the second pass runs only when needed; on a device (and traced) both
+        # run and a select picks, since deciding would read the device (a synchronisation).
+        norm = _scaled_norm(leaves, squares) if to_host(unsafe) else fnp.sqrt(squares)
+    else:
+        plain = fnp.sqrt(fnp.where(unsafe, 1.0, squares))  # no infinite derivative at 0
+        norm = fnp.where(unsafe, _scaled_norm(leaves, squares), plain)
     half = [d for d in map(dtype_of, leaves) if d.kind == "f" and d.itemsize < 4]
     if len(half) == len(leaves):  # all half precision: squared in float32, the norm in theirs
         norm = fnp.astype(norm, fnp.result_type(*half))
@@ -577,11 +583,11 @@ def _scaled_norm(leaves: list, squares: Any) -> Any:
         m = fnp.max(fnp.abs(u))
         big = m if big is None else fnp.maximum(big, m)
     big = stop_gradient(fnp.astype(big, squares.dtype))
-    usable = (big > 0) & (big < np.inf)  # 0: a zero tree; inf: the norm is inf anyway
+    zero = big == 0.0
+    usable = (big > 0) & (big < np.inf)  # else a zero tree, or an inf or NaN one (its norm)
     scale = fnp.where(usable, big, 1.0)
     total = _sum_of_squares([u / scale for u in leaves])
-    norm = scale * fnp.sqrt(fnp.where(big > 0, total, 1.0))
-    return fnp.where(big > 0, norm, 0.0)
+    return fnp.where(zero, 0.0, scale * fnp.sqrt(fnp.where(zero, 1.0, total)))
 
 
 def _zeros_like_tree(params: PyTree) -> PyTree:

@@ -34,6 +34,7 @@ from functrans.optim.base import (
     _label,
     _need_params,
     _nonzero,
+    _norm,
     _rate,
     _same_leaves,
     _zeros_like_tree,
@@ -738,8 +739,8 @@ class _ScaleByTrustRatio(_Block):
         p = _same_leaves(treedef, g, params, self.fn, "params")
         out = []
         for ui, pi in zip(g, p):
-            p_norm = fnp.maximum(fnp.sqrt(fnp.sum(_abs_sq(pi))), self.min_norm)
-            u_norm = fnp.maximum(fnp.sqrt(fnp.sum(_abs_sq(ui))), self.min_norm)
+            p_norm = fnp.maximum(_norm([pi]), self.min_norm)
+            u_norm = fnp.maximum(_norm([ui]), self.min_norm)
             ratio = self.trust_coefficient * p_norm / (u_norm + self.eps)
             # A zero norm (a fresh zero bias, a zero update) leaves the update as it is.
             ratio = fnp.where((p_norm == 0.0) | (u_norm == 0.0), 1.0, ratio)

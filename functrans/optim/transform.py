@@ -67,8 +67,10 @@ def global_norm(updates: Updates) -> object:
 
     It is right wherever the norm is representable in that dtype, also where the squares
     themselves are not: float32 leaves of 1e20 (whose squares overflow) or of 1e-30 (whose
-    squares underflow to 0) are divided by their largest magnitude first, a second pass
-    taken only then; float16 leaves are squared in float32.
+    squares underflow to 0) are divided by their largest magnitude first. On host (NumPy)
+    arrays that second pass runs only then; on a device, where deciding would read the
+    device, it always runs and a select picks, so a step never synchronises. float16 leaves
+    are squared in float32.
 
     Example:
         >>> import numpy as np

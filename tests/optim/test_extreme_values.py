@@ -46,3 +46,50 @@ def test_global_norm_derivative_where_the_squares_overflow():
     np.testing.assert_array_equal(ft.grad(optim.global_norm)(np.zeros(2, np.float32)), [0, 0])
     batch = np.array([[3e20, 4e20], [3e-30, 4e-30]], np.float32)
     np.testing.assert_allclose(ft.vmap(optim.global_norm)(batch), [5e20, 5e-30], rtol=1e-6)
+
+
+@pytest.mark.parametrize("pmag,gmag", [(1.0, 1e-30), (1e30, 1e30), (1e-30, 1.0), (1.0, 1e25)])
+def test_trust_ratio_is_right_where_the_norms_squares_overflow_or_underflow(pmag, gmag):
+    p = (pmag * np.array([3.0, -4.0])).astype(np.float32)
+    g = (gmag * np.array([1.0, 2.0])).astype(np.float32)
+    want = g.astype(np.float64) * np.linalg.norm(p.astype(np.float64)) / np.linalg.norm(
+        g.astype(np.float64))
+    opt = optim.scale_by_trust_ratio()
+    for update in (opt.update, ft.jit(opt.update)):
+        out = update(g, opt.init(p), p)[0]
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, want, rtol=1e-6)
+
+
+def test_lamb_and_lars_step_float32_gradients_of_1e_minus_30_by_the_trust_ratio():
+    p = np.array([0.6, -0.8], np.float32)
+    g = np.array([1e-30, 2e-30], np.float32)
+    # lars without momentum: -lr * tc * ||p|| / ||g|| * g
+    lars = optim.lars(0.1, trust_coefficient=1.0, momentum=0.0)
+    want = -0.1 * g.astype(np.float64) / np.linalg.norm(g.astype(np.float64))
+    np.testing.assert_allclose(lars.update(g, lars.init(p), p)[0], want, rtol=1e-6)
+    # lamb's first Adam direction is g / (|g| + eps) = 1e-22 * g / |g|, whose squares underflow
+    lamb = optim.lamb(0.1)
+    u = g.astype(np.float64) / (np.abs(g) + 1e-6)
+    want = -0.1 * u / np.linalg.norm(u)
+    np.testing.assert_allclose(lamb.update(g, lamb.init(p), p)[0], want, rtol=1e-5)
+
+
+def test_clip_by_global_norm_on_a_device_selects_the_scaled_norm_without_reading_it(backend):
+    from functrans.testing.strict import forbid_host_reads
+
+    opt = optim.clip_by_global_norm(1.0)
+    cases = [(np.full(3, 1e20, np.float32), np.full(3, 3 ** -0.5)),
+             (np.full(3, 1e-30, np.float32), np.full(3, 1e-30)),
+             (np.array([3.0, 4.0], np.float32), np.array([0.6, 0.8])),
+             (np.zeros(2, np.float32), np.zeros(2))]
+    for g, want in cases:
+        with forbid_host_reads():
+            out = opt.update({"a": backend.put(g)}, opt.init(None))[0]["a"]
+            norm = optim.global_norm(backend.put(g))
+        np.testing.assert_allclose(backend.get(out), want, rtol=1e-6)
+        np.testing.assert_allclose(float(backend.get(norm)),
+                                   np.linalg.norm(g.astype(np.float64)), rtol=1e-6)
+    # the derivative through the select is the identity's below max_norm, zeros included
+    grad = ft.grad(lambda g: (opt.update(g, opt.init(None))[0] ** 2).sum())
+    np.testing.assert_allclose(backend.get(grad(backend.put(np.zeros(2)))), [0.0, 0.0])
