@@ -12,10 +12,12 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, ClassVar, NamedTuple
 
 import functrans.numpy as fnp
 from functrans import tree
+from functrans._abstract import shape_of
 from functrans.optim.alias import _Optimizer
 from functrans.optim.base import (
     EmptyState,
@@ -28,6 +30,7 @@ from functrans.optim.base import (
     _first_count,
     _label,
     _need_params,
+    _norm,
     _same_leaves,
 )
 from functrans.optim.scale import _ScaleByLearningRate
@@ -60,7 +63,8 @@ def _is_factored(shape: tuple, min_dim: int, factored: bool) -> bool:
 
 
 def _rms(x: Any) -> Any:
-    return fnp.sqrt(fnp.mean(x * x))
+    """``sqrt(mean(|x|**2))``, right also where the squares overflow or underflow."""
+    return _norm([x]) / math.sqrt(max(math.prod(shape_of(x)), 1))
 
 
 @dataclasses.dataclass(frozen=True)

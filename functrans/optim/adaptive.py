@@ -618,7 +618,9 @@ class _ScaleBySM3(_Block):
             for s in spread[1:]:
                 bound = fnp.minimum(bound, s)
             acc = keep * _abs_sq(gi) + b2 * bound
-            inv = fnp.where(acc > 0, 1.0 / fnp.sqrt(acc + self.eps), 0.0)
+            # 0 where a zero accumulator meets eps = 0; a square that underflowed to 0 with
+            # eps > 0 still steps by g / sqrt(eps).
+            inv = fnp.where(acc + self.eps > 0, 1.0 / fnp.sqrt(acc + self.eps), 0.0)
             steps.append(gi * inv)
             if ndim < 2:
                 mu.append((acc,))

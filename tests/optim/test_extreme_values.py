@@ -93,3 +93,26 @@ def test_clip_by_global_norm_on_a_device_selects_the_scaled_norm_without_reading
     # the derivative through the select is the identity's below max_norm, zeros included
     grad = ft.grad(lambda g: (opt.update(g, opt.init(None))[0] ** 2).sum())
     np.testing.assert_allclose(backend.get(grad(backend.put(np.zeros(2)))), [0.0, 0.0])
+
+
+def test_adafactor_scales_by_the_rms_of_float32_params_whose_squares_overflow():
+    # One step on a vector: g / sqrt(g**2 + eps) = sign(g), clipped by the rms threshold 1,
+    # times max(eps2, rms(p)) and -lr.
+    p = np.array([3e25, -4e25], np.float32)
+    g = np.array([1.0, -2.0], np.float32)
+    opt = optim.adafactor(0.1)
+    rms = np.sqrt(np.mean(p.astype(np.float64) ** 2))
+    for update in (opt.update, ft.jit(opt.update)):
+        out = update(g, opt.init(p), p)[0]
+        assert out.dtype == np.float32
+        np.testing.assert_allclose(out, -0.1 * np.sign(g) * rms, rtol=1e-5)
+
+
+def test_sm3_steps_float32_gradients_whose_squares_underflow_by_g_over_sqrt_eps():
+    g = np.array([1e-30, -2e-30], np.float32)
+    opt = optim.scale_by_sm3(b1=0.0)
+    out = opt.update(g, opt.init(g))[0]
+    np.testing.assert_allclose(out, g.astype(np.float64) / np.sqrt(1e-8), rtol=1e-6)
+    # eps = 0: a zero gradient still steps by 0, not 0/0
+    opt = optim.scale_by_sm3(b1=0.0, eps=0.0)
+    np.testing.assert_array_equal(opt.update(np.zeros(2), opt.init(np.zeros(2)))[0], [0.0, 0.0])
