@@ -24,8 +24,10 @@ from functrans.optim.base import (
     _check_nonnegative,
     _check_params,
     _check_unit_interval,
+    _narrowed,
     _nonzero,
     _Transformation,
+    _widened,
 )
 from functrans.optim.combine import chain, masked
 from functrans.optim.scale import (
@@ -61,6 +63,7 @@ class _Optimizer(_Transformation):
     gradients once and runs the blocks on the leaves."""
 
     learning_rate: ScalarOrSchedule
+    half_in_float32: ClassVar[bool] = True
     _blocks: tuple[tuple[_Block, dict[str, str]], ...]  # set once, by __post_init__
     _where: tuple[tuple[int, ...], ...]
 
@@ -101,11 +104,15 @@ class _Optimizer(_Transformation):
     def _update(self, grads: Updates, state: NamedTuple,
                 params: Params | None) -> tuple[Updates, NamedTuple]:
         g, treedef = tree.flatten(grads)
+        given = g
+        wide = _widened(g)
+        g = g if wide is None else wide
         new = []
         for (block, _), positions in zip(self._blocks, self._where):
             g, s = block._step(g, treedef, block.state_type(*[state[i] for i in positions]),
                                params)
             new.append(s)
+        g = g if wide is None else _narrowed(g, given)
         return treedef.unflatten(g), self._join(new)
 
 

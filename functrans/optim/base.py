@@ -349,6 +349,10 @@ class _Transformation:
     #: whether ``update`` takes keyword arguments (optax's ``GradientTransformationExtraArgs``:
     #: ``value``, ``grad``, ``value_fn``, ...), which ``chain`` then passes on to it
     extra_args: ClassVar[bool] = False
+    #: whether the state of half-precision (float16) leaves is float32 and their step is
+    #: computed in float32, the updates given back in the leaves' dtype: float16 can hold
+    #: neither g**2 for |g| > 256 nor for |g| < 2.4e-4, nor an eps of 1e-8
+    half_in_float32: ClassVar[bool] = False
 
     def __post_init__(self) -> None:
         # NumPy-scalar hyperparameters (np.float64(0.9) from a sweep) as Python numbers, which
@@ -388,8 +392,14 @@ class _Transformation:
                 raise
             raise error from exc
 
+    def _init_in_float32(self, params: Params) -> OptState:
+        leaves, treedef = tree.flatten(params)
+        wide = _widened(leaves)
+        return self.init(params if wide is None else treedef.unflatten(wide))
+
     def transformation(self) -> GradientTransformation:
-        return GradientTransformation(self.init, self.update)
+        init = self._init_in_float32 if self.half_in_float32 else self.init
+        return GradientTransformation(init, self.update)
 
 
 class _Block(_Transformation):
@@ -398,6 +408,7 @@ class _Block(_Transformation):
     errors name what the user called."""
 
     label: str
+    half_in_float32: ClassVar[bool] = True
 
     @property
     def fn(self) -> str:
@@ -409,8 +420,29 @@ class _Block(_Transformation):
 
     def _update(self, grads: Updates, state: Any, params: Params | None) -> tuple[Updates, Any]:
         g, treedef = tree.flatten(grads)
-        out, state = self._step(g, treedef, state, params)
-        return treedef.unflatten(out), state
+        wide = _widened(g)
+        if wide is None:
+            out, state = self._step(g, treedef, state, params)
+            return treedef.unflatten(out), state
+        out, state = self._step(wide, treedef, state, params)
+        return treedef.unflatten(_narrowed(out, g)), state
+
+
+def _is_half(x: Any) -> bool:
+    dtype = getattr(x, "dtype", None)
+    return dtype is not None and dtype.kind == "f" and dtype.itemsize < 4
+
+
+def _widened(leaves: list) -> list | None:
+    """The leaves with the half-precision ones cast to float32, or None if there are none."""
+    if not any(map(_is_half, leaves)):
+        return None
+    return [fnp.astype(x, np.float32) if _is_half(x) else x for x in leaves]
+
+
+def _narrowed(out: list, like: list) -> list:
+    """``out`` with the leaves where ``like`` is half precision cast back to its dtype."""
+    return [fnp.astype(o, x.dtype) if _is_half(x) else o for o, x in zip(out, like)]
 
 
 def _takes_extra_args(update: Any) -> bool:
@@ -537,19 +569,20 @@ def _sum_of_squares(leaves: list) -> Any:
     squared in float32, where no square of a float16 overflows or underflows."""
     total = None
     for u in leaves:
-        if dtype_of(u).kind == "f" and dtype_of(u).itemsize < 4:
+        if _is_half(u):
             u = fnp.astype(u, np.float32)
         s = fnp.sum(_abs_sq(u))
         total = s if total is None else total + s
     return total
 
 
-def _norm(leaves: list) -> Any:
+def _norm(leaves: list, wide: bool = False) -> Any:
     """The 2-norm of all ``leaves`` together, in their common dtype, right wherever it is
     representable: ``sqrt(sum(|u|**2))`` when that sum neither overflowed to inf nor fell
     below ``tiny / eps`` (where the squares' underflow starts to lose digits); otherwise (a
     second pass) the norm of the leaves divided by their largest magnitude, times it.
-    A zero tree has norm 0 with derivative 0."""
+    A zero tree has norm 0 with derivative 0. With ``wide``, the norm of half-precision
+    leaves stays float32 (where it may exceed float16's range)."""
     with fnp.errstate(over="ignore"):  # an overflow here is caught below
         squares = _sum_of_squares(leaves)
     if squares is None:
@@ -566,9 +599,8 @@ def _norm(leaves: list) -> Any:
     else:
         plain = fnp.sqrt(fnp.where(unsafe, 1.0, squares))  # no infinite derivative at 0
         norm = fnp.where(unsafe, _scaled_norm(leaves, squares), plain)
-    half = [d for d in map(dtype_of, leaves) if d.kind == "f" and d.itemsize < 4]
-    if len(half) == len(leaves):  # all half precision: squared in float32, the norm in theirs
-        norm = fnp.astype(norm, fnp.result_type(*half))
+    if not wide and all(map(_is_half, leaves)):  # squared in float32, the norm in theirs
+        norm = fnp.astype(norm, fnp.result_type(*leaves))
     return norm
 
 

@@ -35,6 +35,7 @@ from functrans.optim.base import (
     _coefficient,
     _debias,
     _first_count,
+    _is_half,
     _label,
     _mask_leaves,
     _moment,
@@ -144,10 +145,18 @@ class _ClipByGlobalNorm(_Stateless):
                 params: Params | None) -> tuple[Updates, EmptyState]:
         # factor = min(1, max_norm / norm): 1 where not clipping, so the derivative of the
         # step through small gradients, or zero ones, is the identity's.
-        norm = _norm(tree.leaves(grads))
+        # The norm and the product of half-precision leaves in float32, where the norm of
+        # float16 gradients may lie beyond float16's range while the clipped ones do not.
+        norm = _norm(tree.leaves(grads), wide=True)
         clipping = norm > self.max_norm
         factor = fnp.where(clipping, self.max_norm / fnp.where(clipping, norm, 1.0), 1.0)
-        return tree.map(lambda g: g * fnp.astype(factor, dtype_of(g)), grads), state
+
+        def clip(g: Any) -> Any:
+            if _is_half(g):
+                return fnp.astype(fnp.astype(g, factor.dtype) * factor, g.dtype)
+            return g * fnp.astype(factor, dtype_of(g))
+
+        return tree.map(clip, grads), state
 
 
 def clip_by_global_norm(max_norm: float) -> GradientTransformation:

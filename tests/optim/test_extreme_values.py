@@ -116,3 +116,59 @@ def test_sm3_steps_float32_gradients_whose_squares_underflow_by_g_over_sqrt_eps(
     # eps = 0: a zero gradient still steps by 0, not 0/0
     opt = optim.scale_by_sm3(b1=0.0, eps=0.0)
     np.testing.assert_array_equal(opt.update(np.zeros(2), opt.init(np.zeros(2)))[0], [0.0, 0.0])
+
+
+def _adam_reference(grads, lr=0.1, b1=0.9, b2=0.999, eps=1e-8):
+    m = v = 0.0
+    out = []
+    for t, g in enumerate(grads, start=1):
+        g = g.astype(np.float64)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        out.append(-lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps))
+    return out
+
+
+@pytest.mark.parametrize("scale", [0.0, 1e-5, 1e-3, 1.0, 1e3, 3e4])
+def test_float16_optimizers_step_in_float32_and_give_float16_updates(scale):
+    # float16 holds neither g**2 beyond |g| = 256 or below 2.4e-4 nor eps = 1e-8: a float16
+    # state gave inf, NaN or 0 steps for each of these gradients (0 for g = 0 included).
+    p = np.zeros(3, np.float16)
+    grads = [(scale * np.array([1.0, -0.5, 2.0]) * (1 + 0.5 * t)).astype(np.float16)
+             for t in range(3)]
+    want = _adam_reference(grads)
+    for opt in (optim.adam(0.1), optim.chain(optim.scale_by_adam(), optim.scale(-0.1))):
+        for update in (opt.update, ft.jit(opt.update)):
+            state = opt.init(p)
+            for g, w in zip(grads, want):
+                u, state = update(g, state, p)
+                assert u.dtype == np.float16
+                np.testing.assert_allclose(u.astype(np.float64), w, rtol=2e-3, atol=1e-7)
+    assert optim.adam(0.1).init(p).nu.dtype == np.float32
+
+
+def test_float16_rmsprop_adagrad_and_adabelief_do_not_overflow_or_divide_by_zero():
+    p = np.zeros(2, np.float16)
+    g = np.array([1e-4, -6e4], np.float16)   # g**2 underflows, overflows float16
+    for opt, want in ((optim.rmsprop(0.1, eps=0.0), -0.1 * np.sign(g) / np.sqrt(0.01)),
+                      (optim.adagrad(0.1, eps=0.0), -0.1 * np.sign(g)),
+                      (optim.adabelief(0.1, eps=0.0, eps_root=0.0), -0.1 * np.sign(g) / 0.9)):
+        u = opt.update(g, opt.init(p), p)[0]
+        assert u.dtype == np.float16
+        np.testing.assert_allclose(u, want, rtol=2e-3)
+    # a zero gradient with the default eps (which float16 rounds to 0): the float64 step, not
+    # 0/0 (yogi's moments start at 1e-6, so its step is not 0)
+    for opt in (optim.rmsprop(0.1), optim.adagrad(0.1), optim.adabelief(0.1),
+                optim.adamax(0.1), optim.novograd(0.1), optim.yogi(0.1), optim.amsgrad(0.1)):
+        u = opt.update(np.zeros(2, np.float16), opt.init(p), p)[0]
+        want = opt.update(np.zeros(2), opt.init(np.zeros(2)), np.zeros(2))[0]
+        assert np.all(np.isfinite(u))
+        np.testing.assert_allclose(u, want, rtol=2e-3)
+
+
+def test_clip_by_global_norm_of_float16_gradients_whose_norm_exceeds_float16():
+    g = {"a": np.full(4, 4e4, np.float16)}   # norm 8e4 > 65504, the clipped leaf 0.5
+    opt = optim.clip_by_global_norm(1.0)
+    out = opt.update(g, opt.init(None))[0]["a"]
+    assert out.dtype == np.float16
+    np.testing.assert_allclose(out, 0.5, rtol=1e-3)
