@@ -22,6 +22,28 @@ from functrans.typing import Array, ArrayLike, DType, Key, Params
 __all__ = ["BatchNorm", "BatchNormState", "GroupNorm", "LayerNorm", "standardize"]
 
 
+def _is_half(x: Array) -> bool:
+    dtype = fnp.result_type(x)
+    return dtype.kind == "f" and dtype.itemsize < 4
+
+
+def _in_float32(x: Array) -> Array:
+    """Half-precision ``x`` as float32, the dtype its statistics are computed in: float16's
+    variance overflows for entries past about 256 (the normalised values do not)."""
+    return fnp.astype(x, np.float32) if _is_half(x) else x
+
+
+def _like_input(y: Array, x: Array) -> Array:
+    """``y``, normalised in float32 from a half-precision ``x``, back in ``x``'s dtype."""
+    return fnp.astype(y, fnp.result_type(x)) if _is_half(x) else y
+
+
+def _centred_and_variance(x: Array, axis: Any) -> tuple[Array, Array]:
+    """``x - mean`` and the biased two-pass variance over ``axis`` (kept as length 1)."""
+    centred = x - fnp.mean(x, axis=axis, keepdims=True)
+    return centred, fnp.mean(centred * centred, axis=axis, keepdims=True)
+
+
 def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
                 mean: ArrayLike | None = None, variance: ArrayLike | None = None,
                 epsilon: float = 1e-5, where: ArrayLike | None = None, *,
@@ -36,7 +58,9 @@ def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
     digit, or go negative, when the mean is large against the spread. When ``mean`` is given
     (and ``variance`` is not) the two are different quantities, and ``algorithm`` picks as in
     JAX: ``"fast"`` (the default) is ``mean(x**2) - mean**2`` clipped at 0, ``"stable"`` is
-    ``mean((x - mean)**2)``, the spread about the given mean.
+    ``mean((x - mean)**2)``, the spread about the given mean. A float16 ``x`` is
+    standardized in float32 and given back in float16 (its variance would overflow float16
+    past entries of about 256).
 
     Args:
         x: The array.
@@ -63,6 +87,7 @@ def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
         raise ValueError(f"standardize: algorithm must be 'fast' or 'stable' (as in "
                          f"jax.nn.standardize), got {algorithm!r}")
     x = fnp.asarray(x)
+    given, x = x, _in_float32(x)
     mean_given = mean is not None
     if mean is None:
         mean = fnp.mean(x, axis=axis, keepdims=True, where=where)
@@ -73,13 +98,14 @@ def standardize(x: ArrayLike, axis: int | tuple[int, ...] | None = -1,
         else:
             centred = x - mean
             variance = fnp.mean(centred * centred, axis=axis, keepdims=True, where=where)
-    return (x - mean) / fnp.sqrt(variance + epsilon)
+    return _like_input((x - mean) / fnp.sqrt(variance + epsilon), given)
 
 
 @dataclasses.dataclass(frozen=True)
 class LayerNorm(Layer):
     """Normalise over the trailing ``normalized_shape`` axes, PyTorch's ``nn.LayerNorm``:
-    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the biased variance.
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias`` with the biased variance (of a
+    float16 ``x`` computed in float32, where it cannot overflow).
 
     Reference: Ba, Kiros and Hinton, "Layer normalization", 2016.
 
@@ -131,10 +157,8 @@ class LayerNorm(Layer):
         check_param_names("LayerNorm", params, names,
                           "or make the layer with elementwise_affine=False or bias=False")
         axes = tuple(range(-len(shape), 0))
-        mean = fnp.mean(x, axis=axes, keepdims=True)
-        centred = x - mean
-        var = fnp.mean(centred * centred, axis=axes, keepdims=True)
-        y = centred / fnp.sqrt(var + self.eps)
+        centred, var = _centred_and_variance(_in_float32(x), axes)
+        y = _like_input(centred / fnp.sqrt(var + self.eps), x)
         if "weight" in params:
             y = y * params["weight"]
         if "bias" in params:
@@ -152,6 +176,7 @@ class GroupNorm(Layer):
     shifted: ``y = (x - mean_g) / sqrt(var_g + eps) * weight[c] + bias[c]``. Unlike batch
     norm it uses no batch statistics, so training and evaluation agree. The parameters
     ``weight (C,)`` (init 1) and ``bias (C,)`` (init 0) carry PyTorch's names and shapes.
+    The statistics of a float16 ``x`` are computed in float32.
 
     Reference: Wu and He, "Group normalization", ECCV 2018.
 
@@ -208,11 +233,9 @@ class GroupNorm(Layer):
         check_param_shapes("GroupNorm", params, {"weight": c, "bias": c})
         check_param_names("GroupNorm", params, ("weight", "bias") if self.affine else (),
                           "or make the layer with affine=False")
-        grouped = fnp.reshape(x, (shape[0], self.num_groups, -1))
-        mean = fnp.mean(grouped, axis=2, keepdims=True)
-        centred = grouped - mean
-        var = fnp.mean(centred * centred, axis=2, keepdims=True)
-        y = fnp.reshape(centred / fnp.sqrt(var + self.eps), shape)
+        grouped = fnp.reshape(_in_float32(x), (shape[0], self.num_groups, -1))
+        centred, var = _centred_and_variance(grouped, 2)
+        y = fnp.reshape(_like_input(centred / fnp.sqrt(var + self.eps), x), shape)
         bshape = (1, self.num_channels) + (1,) * (len(shape) - 2)
         if "weight" in params:
             y = y * fnp.reshape(params["weight"], bshape)
@@ -261,7 +284,7 @@ class BatchNorm(Layer):
             cumulative average of all batches (weight ``1 / k`` for the ``k``-th), as PyTorch.
         affine: Learn ``weight`` (init 1) and ``bias`` (init 0).
         dtype: Parameter and state dtype; the running statistics keep it whatever the
-            input's dtype.
+            input's dtype (a float16 input's statistics are computed in float32).
 
     Example:
         >>> import numpy as np
@@ -334,8 +357,8 @@ class BatchNorm(Layer):
                                  f"train on batches of 2 or more, evaluate this one with "
                                  f"train=False (the running statistics), or normalise per "
                                  f"example with LayerNorm or GroupNorm")
-            mean = fnp.mean(x, axis=axes)
-            centred = x - fnp.reshape(mean, bshape)
+            mean = fnp.mean(_in_float32(x), axis=axes)
+            centred = _in_float32(x) - fnp.reshape(mean, bshape)
             var = fnp.mean(centred * centred, axis=axes)
             m: Any = self.momentum
             if m is None:  # PyTorch's cumulative average: batch k has weight 1 / k
@@ -352,10 +375,10 @@ class BatchNorm(Layer):
                 state.num_batches_tracked + 1,
             )
         else:
-            centred = x - fnp.reshape(state.running_mean, bshape)
+            centred = _in_float32(x) - fnp.reshape(state.running_mean, bshape)
             var = state.running_var
             new_state = state
-        y = centred / fnp.reshape(fnp.sqrt(var + self.eps), bshape)
+        y = _like_input(centred / fnp.reshape(fnp.sqrt(var + self.eps), bshape), x)
         if "weight" in params:
             y = y * fnp.reshape(params["weight"], bshape)
         if "bias" in params:
