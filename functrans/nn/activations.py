@@ -323,7 +323,13 @@ def squareplus(x: ArrayLike, b: ArrayLike = 4) -> Array:
         array([1., 2.])
     """
     x = fnp.asarray(x)
-    return (x + fnp.sqrt(x * x + b)) / 2
+    if fnp.result_type(x).kind == "c":  # no sign to split on: the formula as it stands
+        return (x + fnp.sqrt(x * x + b)) / 2
+    # r = sqrt(x^2 + b) as a hypot, which does not overflow; for x < 0 the equal
+    # (b / 2) / (r - x), which does not cancel (x + r is a difference of near-equal numbers).
+    r = fnp.hypot(x, fnp.sqrt(fnp.asarray(b, dtype=fnp.result_type(x, 1.0))))
+    negative = x < 0
+    return fnp.where(negative, (b / 2) / fnp.where(negative, r - x, 1.0), (x + r) / 2)
 
 
 def mish(x: ArrayLike) -> Array:
