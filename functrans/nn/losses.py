@@ -3,7 +3,9 @@
 Conventions follow PyTorch: the class axis of ``cross_entropy`` and ``nll`` is axis 1 (axis 0
 for a single unbatched example), and every loss takes ``reduction="mean"`` (default),
 ``"sum"`` or ``"none"`` (one value per element, or per example for the classification
-losses).
+losses). The losses of two same-shape arrays (regression, ``kl_div``, the binary cross
+entropies, ``cosine_similarity``) compute float16 inputs in float32 (where squares of errors
+past 256 do not overflow) and give the loss back in float16.
 
 Example:
     >>> import numpy as np
@@ -44,11 +46,30 @@ def _reduce(values: Array, reduction: str, fn: str) -> Array:
 
 
 def _pair(prediction: ArrayLike, target: ArrayLike, fn: str) -> tuple[Array, Array]:
+    """The two arrays, half precision widened to float32 (see ``_half_back``)."""
     prediction, target = fnp.asarray(prediction), fnp.asarray(target)
     if fnp.shape(prediction) != fnp.shape(target):
         raise ValueError(f"{fn}: prediction and target must have the same shape, got "
                          f"{fnp.shape(prediction)} and {fnp.shape(target)}")
-    return prediction, target
+    return _in_float32(prediction), _in_float32(target)
+
+
+def _is_half(x: Array) -> bool:
+    dtype = fnp.result_type(x)
+    return dtype.kind == "f" and dtype.itemsize < 4
+
+
+def _in_float32(x: Array) -> Array:
+    """Half-precision ``x`` as float32: a float16 loss is computed in float32, where the
+    squares of errors past 256 and the sums of many terms do not overflow."""
+    return fnp.astype(x, np.float32) if _is_half(x) else x
+
+
+def _half_back(loss: Array, *inputs: Array) -> Array:
+    """``loss`` in the inputs' half-precision dtype if they all have one (else as it is)."""
+    if inputs and all(_is_half(x) for x in inputs):
+        return fnp.astype(loss, fnp.result_type(*inputs))
+    return loss
 
 
 def mse(prediction: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
@@ -64,9 +85,10 @@ def mse(prediction: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Ar
         >>> nn.mse(np.array([0.0, 1.0]), np.array([1.0, 1.0]), reduction="none")
         array([1., 0.])
     """
+    given = prediction, target
     prediction, target = _pair(prediction, target, "mse")
     d = prediction - target
-    return _reduce(d * d, reduction, "mse")
+    return _half_back(_reduce(d * d, reduction, "mse"), *given)
 
 
 def l1(prediction: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Array:
@@ -78,8 +100,9 @@ def l1(prediction: ArrayLike, target: ArrayLike, reduction: str = "mean") -> Arr
         >>> float(nn.l1(np.array([0.0, 3.0]), np.array([1.0, 1.0])))
         1.5
     """
+    given = prediction, target
     prediction, target = _pair(prediction, target, "l1")
-    return _reduce(fnp.abs(prediction - target), reduction, "l1")
+    return _half_back(_reduce(fnp.abs(prediction - target), reduction, "l1"), *given)
 
 
 def huber(prediction: ArrayLike, target: ArrayLike, delta: float = 1.0,
@@ -98,6 +121,7 @@ def huber(prediction: ArrayLike, target: ArrayLike, delta: float = 1.0,
     delta = python_number(delta)
     if not delta > 0:
         raise ValueError(f"huber: delta must be > 0, got {delta!r}")
+    given = prediction, target
     prediction, target = _pair(prediction, target, "huber")
     d = prediction - target
     a = fnp.abs(d)
@@ -105,7 +129,7 @@ def huber(prediction: ArrayLike, target: ArrayLike, delta: float = 1.0,
     # Each branch only sees values where it is used, so neither can produce inf/nan.
     quadratic = 0.5 * d * d
     linear = delta * (a - 0.5 * delta)
-    return _reduce(fnp.where(small, quadratic, linear), reduction, "huber")
+    return _half_back(_reduce(fnp.where(small, quadratic, linear), reduction, "huber"), *given)
 
 
 def smooth_l1(prediction: ArrayLike, target: ArrayLike, beta: float = 1.0,
@@ -126,13 +150,15 @@ def smooth_l1(prediction: ArrayLike, target: ArrayLike, beta: float = 1.0,
     beta = python_number(beta)
     if not beta >= 0:
         raise ValueError(f"smooth_l1: beta must be >= 0, got {beta!r}")
+    given = prediction, target
     prediction, target = _pair(prediction, target, "smooth_l1")
     d = prediction - target
     a = fnp.abs(d)
     if beta == 0:
-        return _reduce(a, reduction, "smooth_l1")
-    return _reduce(fnp.where(a < beta, (0.5 / beta) * (d * d), a - 0.5 * beta), reduction,
+        return _half_back(_reduce(a, reduction, "smooth_l1"), *given)
+    loss = _reduce(fnp.where(a < beta, (0.5 / beta) * (d * d), a - 0.5 * beta), reduction,
                    "smooth_l1")
+    return _half_back(loss, *given)
 
 
 def kl_div(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
@@ -167,6 +193,7 @@ def kl_div(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
         >>> round(float(nn.kl_div(np.log(q), p, reduction="batchmean")), 6)   # log 2
         0.693147
     """
+    given = log_probs, target
     log_probs, target = _pair(log_probs, target, "kl_div")
     if log_target:  # a target of -inf is the probability 0: its term is 0 too
         present = target > -math.inf
@@ -180,11 +207,12 @@ def kl_div(log_probs: ArrayLike, target: ArrayLike, reduction: str = "mean",
         values = fnp.where(positive, target * (fnp.log(safe) - inner), rest)
     if reduction == "batchmean":
         n = fnp.shape(values)[0] if fnp.ndim(values) else 1
-        return fnp.sum(values) / n if n else fnp.sum(values) * math.nan  # no rows: NaN
+        total = fnp.sum(values) / n if n else fnp.sum(values) * math.nan  # no rows: NaN
+        return _half_back(total, *given)
     if reduction not in _REDUCTIONS:
         raise ValueError(f"kl_div: reduction must be one of {_REDUCTIONS + ('batchmean',)}, "
                          f"got {reduction!r}")
-    return _reduce(values, reduction, "kl_div")
+    return _half_back(_reduce(values, reduction, "kl_div"), *given)
 
 
 def cosine_similarity(x1: ArrayLike, x2: ArrayLike, axis: int = 1, eps: float = 1e-8) -> Array:
@@ -206,7 +234,8 @@ def cosine_similarity(x1: ArrayLike, x2: ArrayLike, axis: int = 1, eps: float = 
     eps = python_number(eps)
     if not eps > 0:
         raise ValueError(f"cosine_similarity: eps must be > 0, got {eps!r}")
-    x1, x2 = fnp.asarray(x1), fnp.asarray(x2)
+    given = x1, x2 = fnp.asarray(x1), fnp.asarray(x2)
+    x1, x2 = _in_float32(x1), _in_float32(x2)
     floor = eps * eps
 
     def clamped_norm(x: Array) -> Array:
@@ -214,7 +243,8 @@ def cosine_similarity(x1: ArrayLike, x2: ArrayLike, axis: int = 1, eps: float = 
         squared = fnp.sum(x * x, axis=axis)
         return fnp.sqrt(fnp.where(squared > floor, squared, floor))
 
-    return fnp.sum(x1 * x2, axis=axis) / (clamped_norm(x1) * clamped_norm(x2))
+    return _half_back(fnp.sum(x1 * x2, axis=axis) / (clamped_norm(x1) * clamped_norm(x2)),
+                      *given)
 
 
 def _class_axis(ndim: int, fn: str) -> int:
@@ -586,6 +616,7 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
         >>> round(float(nn.binary_cross_entropy(np.array([0.8]), np.array([1.0]))), 6)
         0.223144
     """
+    given = probs, target
     probs, target = _pair(probs, target, "binary_cross_entropy")
     host = _host_labels(probs)
     if host is not None:
@@ -603,7 +634,7 @@ def binary_cross_entropy(probs: ArrayLike, target: ArrayLike,
     values = fnp.where(inside, values, math.nan)
     if weight is not None:
         values = values * _elementwise_weight(weight, values, "weight", "binary_cross_entropy")
-    return _reduce(values, reduction, "binary_cross_entropy")
+    return _half_back(_reduce(values, reduction, "binary_cross_entropy"), *given)
 
 
 def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike,
@@ -621,6 +652,7 @@ def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike,
         >>> round(float(nn.binary_cross_entropy_with_logits(np.array([0.0]), np.array([1.0]))), 6)
         0.693147
     """
+    given = logits, target
     x, t = _pair(logits, target, "binary_cross_entropy_with_logits")
     softplus_neg = _logaddexp0(-x)
     if pos_weight is None:
@@ -628,4 +660,4 @@ def binary_cross_entropy_with_logits(logits: ArrayLike, target: ArrayLike,
     else:
         w = _elementwise_weight(pos_weight, x, "pos_weight", "binary_cross_entropy_with_logits")
         values = (1.0 - t) * x + (1.0 + (w - 1.0) * t) * softplus_neg
-    return _reduce(values, reduction, "binary_cross_entropy_with_logits")
+    return _half_back(_reduce(values, reduction, "binary_cross_entropy_with_logits"), *given)

@@ -48,6 +48,15 @@ def _floating(x: ArrayLike, name: str, fn: str) -> Array:
     return x
 
 
+def _is_half(x: Array) -> bool:
+    return dtype_of(x).kind == "f" and dtype_of(x).itemsize < 4
+
+
+def _in_float32(x: Array) -> Array:
+    """Half-precision ``x`` as float32, where the squares in a norm do not overflow."""
+    return fnp.astype(x, np.float32) if _is_half(x) else x
+
+
 def _errors(predictions: ArrayLike, targets: ArrayLike | None, fn: str) -> Array:
     predictions = _floating(predictions, "predictions", fn)
     if targets is None:
@@ -113,7 +122,7 @@ def l2_loss(predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:
         array([0.5, 2. ])
     """
     errors = _errors(predictions, targets, "l2_loss")
-    return 0.5 * (errors * errors)
+    return (0.5 * errors) * errors  # halved first: e**2 may overflow where e**2 / 2 does not
 
 
 def huber_loss(predictions: ArrayLike, targets: ArrayLike | None = None, *,
@@ -144,7 +153,12 @@ def log_cosh(predictions: ArrayLike, targets: ArrayLike | None = None) -> Array:
         [0.0, 0.434, 999.307]
     """
     errors = _errors(predictions, targets, "log_cosh")
-    return fnp.logaddexp(errors, -errors) - math.log(2.0)
+    # Near 0 the difference below cancels (it leaves x**2 / 2 of two numbers near log 2):
+    # there log(cosh(x)) = log1p(2 sinh(x / 2)**2), which does not.
+    a = fnp.abs(errors)
+    small = fnp.where(a < 1.0, errors, 0.0)  # signed: |x| has no second derivative at 0
+    return fnp.where(a < 1.0, fnp.log1p(2.0 * fnp.square(fnp.sinh(small / 2))),
+                     a + fnp.log1p(fnp.exp(-2.0 * a)) - math.log(2.0))
 
 
 def cosine_similarity(predictions: ArrayLike, targets: ArrayLike, *, epsilon: float = 0.0,
@@ -160,10 +174,15 @@ def cosine_similarity(predictions: ArrayLike, targets: ArrayLike, *, epsilon: fl
     """
     a = _floating(predictions, "predictions", "cosine_similarity")
     b = _floating(targets, "targets", "cosine_similarity")
+    given = a, b
+    a, b = _in_float32(a), _in_float32(b)
     where = _where(where, a, axis)
     a_norm = fnp.sqrt(fnp.maximum(fnp.sum(a * a, axis=axis, keepdims=True, where=where), epsilon))
     b_norm = fnp.sqrt(fnp.maximum(fnp.sum(b * b, axis=axis, keepdims=True, where=where), epsilon))
-    return fnp.sum((a / a_norm) * (b / b_norm), axis=axis, where=where)
+    similarity = fnp.sum((a / a_norm) * (b / b_norm), axis=axis, where=where)
+    if all(map(_is_half, given)):
+        return fnp.astype(similarity, fnp.result_type(*given))
+    return similarity
 
 
 def cosine_distance(predictions: ArrayLike, targets: ArrayLike, *, epsilon: float = 0.0,
