@@ -18,12 +18,12 @@ from typing import Any, ClassVar, NamedTuple
 import functrans.numpy as fnp
 from functrans import tree
 from functrans._abstract import shape_of
+from functrans.optim._norm import abs_sq as _abs_sq
 from functrans.optim.alias import _Optimizer
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     ScalarOrSchedule,
-    _abs_sq,
     _Block,
     _check_nonnegative,
     _coefficient,

@@ -22,11 +22,11 @@ from typing import ClassVar, NamedTuple
 import functrans.numpy as fnp
 from functrans import tree
 from functrans._abstract import shape_of
+from functrans.optim._norm import abs_sq as _abs_sq
 from functrans.optim.base import (
     GradientTransformation,
     Mask,
     ScalarOrSchedule,
-    _abs_sq,
     _Block,
     _check_nonnegative,
     _check_unit_interval,

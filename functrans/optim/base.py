@@ -17,10 +17,12 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, dtype_of, python_number, shape_of
-from functrans.api import stop_gradient
-from functrans.backend import NUMPY, backend_of, to_host
+from functrans.backend import to_host
 from functrans.core.trace import Tracer
 from functrans.errors import FunctransError, OptimizerInputError, TreeStructureError
+from functrans.optim._norm import global_norm_p
+from functrans.optim._norm import is_half as _is_half
+from functrans.optim._norm import sum_of_squares as _sum_of_squares
 from functrans.primitives.conversion import convert_element_type
 from functrans.typing import OptState, Params, PyTree, Updates
 
@@ -428,11 +430,6 @@ class _Block(_Transformation):
         return treedef.unflatten(_narrowed(out, g)), state
 
 
-def _is_half(x: Any) -> bool:
-    dtype = getattr(x, "dtype", None)
-    return dtype is not None and dtype.kind == "f" and dtype.itemsize < 4
-
-
 def _widened(leaves: list) -> list | None:
     """The leaves with the half-precision ones cast to float32, or None if there are none."""
     if not any(map(_is_half, leaves)):
@@ -556,70 +553,19 @@ def _coefficient(value: Any, like: Any) -> Any:
     return float(value)
 
 
-def _abs_sq(x: Any) -> Any:
-    """``|x|**2`` elementwise: ``x * x`` for real arrays, the real ``x * conj(x)`` for complex
-    ones (the second moments of complex parameters are their squared moduli, as in optax)."""
-    if dtype_of(x).kind == "c":
-        return fnp.real(x * fnp.conj(x))
-    return x * x
-
-
-def _sum_of_squares(leaves: list) -> Any:
-    """``sum over leaves of sum(|u|**2)``, or None for no leaves. Half-precision leaves are
-    squared in float32, where no square of a float16 overflows or underflows."""
-    total = None
-    for u in leaves:
-        if _is_half(u):
-            u = fnp.astype(u, np.float32)
-        s = fnp.sum(_abs_sq(u))
-        total = s if total is None else total + s
-    return total
-
-
 def _norm(leaves: list, wide: bool = False) -> Any:
     """The 2-norm of all ``leaves`` together, in their common dtype, right wherever it is
-    representable: ``sqrt(sum(|u|**2))`` when that sum neither overflowed to inf nor fell
-    below ``tiny / eps`` (where the squares' underflow starts to lose digits); otherwise (a
-    second pass) the norm of the leaves divided by their largest magnitude, times it.
-    A zero tree has norm 0 with derivative 0. With ``wide``, the norm of half-precision
-    leaves stays float32 (where it may exceed float16's range)."""
-    with fnp.errstate(over="ignore"):  # an overflow here is caught below
-        squares = _sum_of_squares(leaves)
-    if squares is None:
+    representable (``global_norm_p``: also where the squares overflow or underflow). A zero
+    tree has norm 0 with derivative 0. With ``wide``, the norm of half-precision leaves stays
+    float32 (where it may exceed float16's range)."""
+    if not leaves:
         return fnp.asarray(0.0)
-    if dtype_of(squares).kind != "f":  # integer leaves: exact squares
-        return fnp.sqrt(squares)
-    info = np.finfo(squares.dtype)
-    low = float(info.tiny / info.eps)
-    unsafe = (squares == np.inf) | (squares < low)  # NaN: neither, its norm is NaN
-    if not isinstance(squares, Tracer) and backend_of(squares) is NUMPY:
-        # On the host the second pass runs only when needed; on a device (and traced) both
-        # run and a select picks, since deciding would read the device (a synchronisation).
-        norm = _scaled_norm(leaves, squares) if to_host(unsafe) else fnp.sqrt(squares)
-    else:
-        plain = fnp.sqrt(fnp.where(unsafe, 1.0, squares))  # no infinite derivative at 0
-        norm = fnp.where(unsafe, _scaled_norm(leaves, squares), plain)
+    if any(dtype_of(u).kind not in "fc" for u in leaves):  # integer leaves: exact squares
+        return fnp.sqrt(_sum_of_squares(leaves))
+    norm = global_norm_p.bind(*leaves)
     if not wide and all(map(_is_half, leaves)):  # squared in float32, the norm in theirs
         norm = fnp.astype(norm, fnp.result_type(*leaves))
     return norm
-
-
-def _scaled_norm(leaves: list, squares: Any) -> Any:
-    """``big * sqrt(sum(|u / big|**2))`` with ``big`` the largest ``|u|`` (a constant to the
-    derivative: the norm is homogeneous, so any positive scale gives the same value)."""
-    leaves = [u for u in leaves if 0 not in shape_of(u)]
-    if not leaves:
-        return fnp.sqrt(squares)
-    big = None
-    for u in leaves:
-        m = fnp.max(fnp.abs(u))
-        big = m if big is None else fnp.maximum(big, m)
-    big = stop_gradient(fnp.astype(big, squares.dtype))
-    zero = big == 0.0
-    usable = (big > 0) & (big < np.inf)  # else a zero tree, or an inf or NaN one (its norm)
-    scale = fnp.where(usable, big, 1.0)
-    total = _sum_of_squares([u / scale for u in leaves])
-    return fnp.where(zero, 0.0, scale * fnp.sqrt(fnp.where(zero, 1.0, total)))
 
 
 def _zeros_like_tree(params: PyTree) -> PyTree:

@@ -24,11 +24,11 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import tree
 from functrans._abstract import dtype_of
+from functrans.optim._norm import abs_sq as _abs_sq
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     ScalarOrSchedule,
-    _abs_sq,
     _Block,
     _check_nonnegative,
     _check_params,

@@ -21,11 +21,11 @@ from typing import Any, ClassVar, NamedTuple
 
 import functrans.numpy as fnp
 from functrans import tree
+from functrans.optim._norm import abs_sq as _abs_sq
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
     ScalarOrSchedule,
-    _abs_sq,
     _Block,
     _check_nonnegative,
     _check_unit_interval,

@@ -25,6 +25,7 @@ from functrans import random, tree
 from functrans._abstract import dtype_of, shape_of
 from functrans.backend import device_of
 from functrans.core.trace import Tracer
+from functrans.optim._norm import is_half as _is_half
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
@@ -35,7 +36,6 @@ from functrans.optim.base import (
     _coefficient,
     _debias,
     _first_count,
-    _is_half,
     _label,
     _mask_leaves,
     _moment,

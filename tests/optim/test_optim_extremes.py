@@ -48,6 +48,28 @@ def test_global_norm_derivative_where_the_squares_overflow():
     np.testing.assert_allclose(ft.vmap(optim.global_norm)(batch), [5e20, 5e-30], rtol=1e-6)
 
 
+def test_global_norm_is_one_primitive_whose_second_pass_jit_decides_when_it_runs():
+    """Under jit the norm is one step of the program (its implementation sees the arrays, so
+    the rescaling pass runs only for sums that overflowed or underflowed), and its
+    derivatives are checked to second order eagerly, under jit and per example under vmap,
+    also at a zero tree (derivative 0) and in float64."""
+    from functrans.testing import check_grads
+    tree = {"w": np.array([[0.3, -1.2], [2.0, 0.5]]), "b": np.array([0.1, -0.7, 0.4])}
+    jaxpr = str(ft.make_jaxpr(optim.global_norm)(tree))
+    assert "global_norm" in jaxpr and "select" not in jaxpr, jaxpr
+    check_grads(optim.global_norm, (tree,), order=2)
+    check_grads(ft.jit(optim.global_norm), (tree,), order=2)
+    batch = {"w": np.stack([tree["w"], 1e200 * tree["w"]]), "b": np.stack([tree["b"], 1e200 * tree["b"]])}
+    per_example = ft.vmap(ft.grad(optim.global_norm))(batch)
+    for i in range(2):
+        one = ft.grad(optim.global_norm)({k: v[i] for k, v in batch.items()})
+        for k in tree:
+            np.testing.assert_allclose(per_example[k][i], one[k], rtol=1e-14)
+    np.testing.assert_array_equal(ft.jit(ft.grad(optim.global_norm))(np.zeros(3)), np.zeros(3))
+    hess = ft.jacfwd(ft.grad(optim.global_norm))(np.array([3.0, 4.0]))
+    np.testing.assert_allclose(hess, (np.eye(2) - np.outer([0.6, 0.8], [0.6, 0.8])) / 5.0, rtol=1e-14)
+
+
 @pytest.mark.parametrize("pmag,gmag", [(1.0, 1e-30), (1e30, 1e30), (1e-30, 1.0), (1.0, 1e25)])
 def test_trust_ratio_is_right_where_the_norms_squares_overflow_or_underflow(pmag, gmag):
     p = (pmag * np.array([3.0, -4.0])).astype(np.float32)
