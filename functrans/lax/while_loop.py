@@ -286,15 +286,20 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
             break
         carry_b = grown
     (pred_b,) = batched_outputs(cond, cond_avals + carry_avals, cond_b + carry_b, size, cond.name)
-    if pred_b:
+    # The examples that run this loop at all (in a branch of a batched cond, those that take
+    # it): the others are done from the start, so neither the loop nor the loops in its body
+    # wait for them.
+    running = active_examples()
+    masked = pred_b or running is not None
+    if masked:
         carry_b = [True] * len(carry_b)
     flags = cond_b + consts_b + carry_b
     moved = moved_to_front(values, dims, flags, size)
     new_body_fun = batch_of(body, consts_b + carry_b, size, carry_b, body.name)
-    new_cond_fun = batch_of(cond, cond_b + carry_b, size, [False], cond.name)
+    new_cond_fun = batch_of(cond, cond_b + carry_b, size, [masked], cond.name)
     b_cond_avals = batched_avals(cond_avals + carry_avals, cond_b + carry_b, size)
     b_body_avals = batched_avals(consts_avals + carry_avals, consts_b + carry_b, size)
-    if not pred_b:
+    if not masked:
         outs = while_p.bind(*moved, cond=stage_all(new_cond_fun, b_cond_avals, cond.name),
                             body=stage_all(new_body_fun, b_body_avals, body.name),
                             cond_nconsts=cn, body_nconsts=bn)
@@ -302,9 +307,6 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
     n = len(carry_b)
     if size == 0:  # no example runs the loop (and an empty predicate has no maximum)
         return moved[cn + bn:], [0] * n
-    # The examples that run this loop at all (in a branch of a batched cond, those that take
-    # it): the others are done from the start, so the loop does not wait for them.
-    running = active_examples()
     masks = [] if running is None else [running]
     m = len(masks)
 
@@ -318,7 +320,8 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
     def masked_body(leaves: list) -> list:  # (running mask, cond consts, body consts, carry)
         carry = leaves[m + cn + bn:]
         pred = predicate(leaves[:m + cn] + carry)
-        new = new_body_fun(leaves[m + cn:])
+        # only the examples still looping run the body (its own loops wait for them alone)
+        new = batch_of(body, consts_b + carry_b, size, carry_b, body.name, active=pred)(leaves[m + cn:])
         return [select_p.bind(broadcast_in_dim_p.bind(pred, shape=tuple(x.shape), broadcast_dimensions=(0,)),
                               y, x) for x, y in zip(carry, new)]
 

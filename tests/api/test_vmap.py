@@ -508,6 +508,52 @@ def test_a_loop_in_a_branch_waits_only_for_the_examples_that_take_the_branch():
     np.testing.assert_allclose(ft.vmap(ft.vmap(f))(np.array([[1.0, -1.0], [-2.0, 0.5]])), [[16.0, -1.0], [-2.0, 16.0]])
 
 
+NESTED_LOOPS_IN_A_BRANCH = """
+import numpy as np, functrans as ft
+from functrans import lax
+
+def countdown(v):  # from a negative start it never ends
+    return lax.while_loop(lambda c: c != 0, lambda c: c - 1, v)
+
+def while_in_while(z):
+    return lax.while_loop(lambda c: c[1] < 2, lambda c: (countdown(c[0]) + z, c[1] + 1), (z, 0))[0]
+
+def scan_in_while(z):
+    step = lambda a, _: (countdown(a) + z, None)
+    return lax.while_loop(lambda c: c[1] < 2, lambda c: (lax.scan(step, c[0], None, length=2)[0], c[1] + 1),
+                          (z, 0))[0]
+
+def while_in_scan_in_scan(z):
+    inner = lambda a, _: (lax.scan(lambda b, _: (countdown(b) + z, None), a, None, length=2)[0], None)
+    return lax.scan(inner, z, None, length=2)[0]
+
+def fori(z):
+    return lax.fori_loop(0, 2, lambda i, c: countdown(c) + z, z)
+
+xs = np.array([3, -2, 1])
+for branch in (while_in_while, scan_in_while, while_in_scan_in_scan, fori):
+    f = lambda z: lax.cond(z > 0, branch, lambda z: z, z)
+    for mapped in (ft.vmap(f), ft.jit(ft.vmap(f))):
+        print(branch.__name__, mapped(xs).tolist())
+"""
+
+
+def test_loops_nested_in_a_branch_wait_only_for_the_examples_that_take_it():
+    """A loop inside a scan or a loop inside a batched branch: the examples that do not take
+    the branch (here a countdown from -2, which never ends) are done from the start at every
+    depth. Run in a process of its own, so that a loop that waits for them fails the test
+    instead of hanging the run."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", NESTED_LOOPS_IN_A_BRANCH], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert len(lines) == 8, done.stdout
+    for line in lines:  # the branch gives z back for z > 0 (each countdown ends at 0)
+        assert line.split(" ", 1)[1] == "[3, -2, 1]", line
+
+
 def test_formatting_a_batched_value_names_the_batch():
     with pytest.raises(errors.TracerConversionError, match="whole batch of values"):
         ft.vmap(lambda x: f"{x:.2f}")(np.ones(2))
