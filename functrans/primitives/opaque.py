@@ -4,7 +4,8 @@ Some computations are ordinary array code that only makes sense on concrete valu
 no derivative, such as drawing random numbers from a key. ``opaque_call_p.bind(*arrays,
 fn=fn)`` lets such a function appear inside staged programs (``jit``, ``make_jaxpr``) and
 under ``vmap``: the implementation calls ``fn(*arrays)``; the shape rule runs ``fn`` once on
-zero-filled stand-ins of the arguments' shapes and dtypes; it has no batching rule, so
+zero-filled stand-ins of the arguments' shapes and dtypes (or calls ``fn.result_aval`` on
+the arguments, for a ``fn`` that would reject such stand-ins); it has no batching rule, so
 ``vmap`` applies it example by example. ``fn`` must be deterministic, must not depend on the
 values for the shape of its result, and has no derivative (the JVP is zero).
 
@@ -22,6 +23,9 @@ from functrans.primitives._define import defzero
 
 
 def _opaque_shape_rule(*arrays, fn):
+    known = getattr(fn, "result_aval", None)  # a function that states its result's shape
+    if known is not None:
+        return known(*arrays)
     # Zero-filled stand-ins with the arguments' shapes and dtypes, to learn the result's.
     stand_ins = [np.zeros(tuple(a.shape), a.dtype) for a in arrays]  # host-metadata: probes
     out = fn(*stand_ins)

@@ -188,6 +188,21 @@ class _Draw:
         return f"{self.sampler.__name__}({', '.join(['key'] + parts)})"
 
 
+class _StatedDraw(_Draw):
+    """A draw that states its result's shape and dtype, so that ``opaque_call``'s shape rule
+    does not run it on zero stand-ins of its arrays (whose values its checks would refuse)."""
+
+    __slots__ = ("result",)
+
+    def __init__(self, sampler: Callable[..., Array], args: tuple, kwargs: dict,
+                 arrays: tuple[str, ...], result: tuple[tuple[int, ...], np.dtype]) -> None:
+        super().__init__(sampler, args, kwargs, arrays)
+        self.result = result
+
+    def result_aval(self, *arrays: Any) -> tuple[tuple[int, ...], np.dtype]:
+        return self.result
+
+
 _F = TypeVar("_F", bound=Callable[..., Array])
 
 

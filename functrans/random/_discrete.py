@@ -27,6 +27,7 @@ from functrans.random._checks import (
     _reject_tracer,
     _sampler,
     _size,
+    _StatedDraw,
     _traced_counts,
 )
 from functrans.random._continuous import _uniform
@@ -107,7 +108,6 @@ def _bernoulli(
     return (u < prob).reshape(shape)
 
 
-@_sampler
 def randint(
     key: Key, shape: Shape, minval: int | Array, maxval: int | Array, dtype: DType = np.int64,
     *,
@@ -139,6 +139,10 @@ def randint(
         ValueError: ``maxval <= minval`` (anywhere, for array bounds), the range does not fit
             ``dtype``, or a bound does not broadcast to ``shape``.
 
+    Traced bounds (inside ``jit``, which traces Python ints, or ``vmap`` over bounds) give the
+    eager integers; the checks on their values run when the program runs. Integer bounds
+    carry no derivative, as in JAX.
+
     Example:
         >>> from functrans.random import key
         >>> d = randint(key(0), (1000,), 1, 7)
@@ -149,12 +153,60 @@ def randint(
         >>> sorted(set(r[:, 0].tolist())), sorted(set(r[:, 1].tolist()))
         ([0, 1], [100, 101, 102])
     """
+    if isinstance(minval, Tracer) or isinstance(maxval, Tracer):
+        return _traced_randint(key, shape, minval, maxval, dtype, device)
+    return _randint(key, shape, minval, maxval, dtype, device=device)
+
+
+randint.__module__ = "functrans.random"  # the public path, for help() and reprs
+
+
+def _randint_dtype(dtype: DType) -> np.dtype:
+    return _integer_dtype(dtype, "randint", "iu", "an integer dtype (e.g. int64, int32, uint8)",
+                          "for floats use functrans.random.uniform")
+
+
+def _traced_randint(key: Key, shape: Shape, minval: Any, maxval: Any, dtype: DType,
+                    device: str | None) -> Array:
+    """``randint`` with a traced bound: one ``opaque_call`` of the key and the traced bounds,
+    run on their values when the program runs (so it gives the eager integers, and raises the
+    eager errors for an empty range or one that does not fit ``dtype`` then). Their dtype and
+    shape are checked now."""
+    dims = _check_shape(shape, "randint")
+    d = _randint_dtype(dtype)
+    named: dict[str, Any] = {"shape": dims, "dtype": d, "device": device}
+    traced, arrays = [], []
+    for name, value in (("minval", minval), ("maxval", maxval)):
+        if not isinstance(value, Tracer):
+            named[name] = value
+            continue
+        value_shape, value_dtype = tuple(fnp.shape(value)), np.dtype(fnp.result_type(value))
+        if value_dtype.kind not in "iu":
+            raise TypeError(
+                f"functrans.random.randint: '{name}' must be an int or an integer array, got a "
+                f"traced array of dtype {value_dtype}; for float bounds use "
+                f"functrans.random.uniform, or pass {name}.astype(int)"
+            )
+        if not _broadcasts_to(value_shape, dims):
+            raise ValueError(
+                f"functrans.random.randint: '{name}' of shape {value_shape} does not broadcast "
+                f"to the requested shape {dims}; pass a shape it broadcasts to"
+            )
+        traced.append(name)
+        arrays.append(value)
+    draw = _StatedDraw(_randint, (), named, tuple(traced), (dims, d))
+    return opaque_call_p.bind(key, *arrays, fn=draw)
+
+
+@_sampler
+def _randint(
+    key: Key, shape: Shape, minval: int | Array, maxval: int | Array, dtype: DType = np.int64,
+    *,
+    device: str | None = None,
+) -> Array:
     xp = _check_key(key, "randint")
     shape = _check_shape(shape, "randint")
-    d = _integer_dtype(dtype, "randint", "iu", "an integer dtype (e.g. int64, int32, uint8)",
-                       "for floats use functrans.random.uniform")
-    for name, value in (("minval", minval), ("maxval", maxval)):
-        _reject_tracer(value, name, "randint")
+    d = _randint_dtype(dtype)
     if not (_is_int(minval) and _is_int(maxval)):
         return _randint_arrays(xp, key, shape, minval, maxval, d)
     minval, maxval = int(minval), int(maxval)
