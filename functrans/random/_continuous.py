@@ -1,20 +1,27 @@
 """Continuous samplers drawn from uniform mantissas: uniform, normal, truncated normal."""
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.api import custom_jvp
 from functrans.core.trace import Tracer
+from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _F64, ArrayModule, _unit
 from functrans.random._checks import (
     Shape,
     _broadcasts_to,
+    _check_any_key,
     _check_key,
     _check_shape,
+    _Draw,
     _float_dtype,
+    _float_param,
+    _on,
     _param,
     _sample_shape,
     _sampler,
@@ -125,6 +132,14 @@ def _uniform(
         # Rounding of lo + (hi - lo) * u can reach hi; keep the upper end open.
         u = xp.minimum(u, xp.nextafter(hi_a, lo_a))
     return u.reshape(shape)
+
+
+@_sampler
+def _open_uniform(key: Key, shape: Shape, dtype: DType, *, device: str | None = None) -> Array:
+    """Uniform floats on the open interval (0, 1), where logarithms are finite."""
+    xp = _check_key(key, "uniform")
+    shape = _check_shape(shape, "uniform")
+    return _unit(xp, key, _size(shape), np.dtype(dtype), open_interval=True).reshape(shape)
 
 
 @_sampler
@@ -247,7 +262,6 @@ def _has_value_between(lower: float, upper: float, dtype: np.dtype) -> bool:
         return bool(np.nextafter(lo, dtype.type(np.inf)) <= np.nextafter(hi, dtype.type(-np.inf)))
 
 
-@_sampler
 def truncated_normal(
     key: Key,
     lower: float | Array,
@@ -262,6 +276,13 @@ def truncated_normal(
     Sampled by the inverse CDF: ``x = ndtri(ndtr(a) + u (ndtr(b) - ndtr(a)))`` for ``u`` on
     (0, 1), computed in float64 in whichever tail keeps precision, then cast to ``dtype`` and
     kept strictly inside the bounds. Accurate for bounds up to about 37 in magnitude.
+
+    Traced bounds (inside ``jit``, ``vmap`` or ``grad``) give the eager numbers (number
+    bounds then follow the rule for array bounds: NaN where ``lower >= upper``), and the
+    sample differentiates in them, to any order, as in JAX: at a fixed key ``x`` keeps its
+    CDF fraction ``f`` in ``(a, b)`` (``u``, or ``1 - u`` where the interval is mirrored, see
+    below), so ``dx/da = (1 - f) pdf(a) / pdf(x)`` and ``dx/db = f pdf(b) / pdf(x)``. (The
+    mirror switches where ``a + b`` changes sign: the sample jumps there.)
 
     Args:
         key: A key.
@@ -279,7 +300,7 @@ def truncated_normal(
         NaN.
 
     Raises:
-        TypeError: ``dtype`` is not a floating dtype, or a bound is a traced value.
+        TypeError: ``dtype`` is not a floating dtype.
         ValueError: number bounds with ``lower >= upper`` or with no ``dtype`` value strictly
             between them, or a bound that does not broadcast.
 
@@ -288,7 +309,78 @@ def truncated_normal(
         >>> x = truncated_normal(key(0), -2.0, 2.0, (1000,))
         >>> bool((x > -2.0).all() and (x < 2.0).all())
         True
+        >>> import functrans as ft
+        >>> slope = ft.grad(lambda a: truncated_normal(key(0), a, 2.0))(0.5)
+        >>> bool(0.0 < slope < 1.0)
+        True
     """
+    if isinstance(lower, Tracer) or isinstance(upper, Tracer):
+        return _traced_truncated_normal(key, lower, upper, shape, dtype, device)
+    return _truncated_normal(key, lower, upper, shape, dtype, device=device)
+
+
+truncated_normal.__module__ = "functrans.random"  # the public path, for help() and reprs
+
+
+def _traced_truncated_normal(key: Key, lower: Any, upper: Any, shape: Shape | None,
+                             dtype: DType, device: str | None) -> Array:
+    """``truncated_normal`` with a traced bound: the eager draw on the bounds broadcast to the
+    sample's shape, with its derivative in them."""
+    key = _on(key, device)
+    _check_any_key(key, "truncated_normal")
+    d = _float_dtype(dtype, "truncated_normal")
+    lo = _float_param(lower, "lower", "truncated_normal", key)
+    hi = _float_param(upper, "upper", "truncated_normal", key)
+    dims = _sample_shape("truncated_normal", shape, lower=lo, upper=hi)
+    bounds = [fnp.full(dims, b, dtype=_F64) if isinstance(b, float)
+              else fnp.broadcast_to(fnp.astype(b, _F64), dims) for b in (lo, hi)]
+    return _bounded_normal(key, bounds[0], bounds[1], d)
+
+
+@functools.partial(custom_jvp, nondiff_argnums=(3,))
+def _bounded_normal(key: Array, lower: Array, upper: Array, dtype: np.dtype) -> Array:
+    """``truncated_normal`` of float64 bounds of the sample's shape, drawn on their values
+    (when the program runs, if the key or a bound is traced)."""
+    draw = _Draw(_truncated_normal, (), {"dtype": dtype}, ("lower", "upper"))
+    if isinstance(key, Tracer) or isinstance(lower, Tracer) or isinstance(upper, Tracer):
+        return opaque_call_p.bind(key, lower, upper, fn=draw)
+    return draw(key, lower, upper)
+
+
+@_bounded_normal.defjvp
+def _bounded_normal_jvp(dtype: np.dtype, primals: tuple, tangents: tuple) -> tuple:
+    # At a fixed key x keeps its CDF fraction f of (a, b), ndtr(x) = (1 - f) ndtr(a) + f ndtr(b),
+    # so dx/da = (1 - f) pdf(a) / pdf(x) and dx/db = f pdf(b) / pdf(x). The draw's fraction is
+    # u, or 1 - u (exact) for an interval it mirrors to work in the lower tail.
+    key, lower, upper = primals
+    _, t_lower, t_upper = tangents
+    x = _bounded_normal(key, lower, upper, dtype)
+    x64 = fnp.astype(x, _F64)
+    u = _open_uniform(key, tuple(fnp.shape(lower)), _F64)
+    f = fnp.where(upper > -lower, 1.0 - u, u)
+    slope_lower = (1.0 - f) * _density_ratio(lower, x64)
+    slope_upper = f * _density_ratio(upper, x64)
+    return x, fnp.astype(slope_lower * t_lower + slope_upper * t_upper, dtype)
+
+
+def _density_ratio(bound: Array, x: Array) -> Array:
+    """``pdf(bound) / pdf(x)`` of the standard normal: 0 at an infinite bound, where its own
+    derivative is 0 as well (not NaN)."""
+    finite = fnp.isfinite(bound)
+    b = fnp.where(finite, bound, 0.0)
+    return fnp.where(finite, fnp.exp(0.5 * (x - b) * (x + b)), 0.0)
+
+
+@_sampler
+def _truncated_normal(
+    key: Key,
+    lower: float | Array,
+    upper: float | Array,
+    shape: Shape | None = None,
+    dtype: DType = np.float64,
+    *,
+    device: str | None = None,
+) -> Array:
     xp = _check_key(key, "truncated_normal")
     shape = _sample_shape("truncated_normal", shape, lower=lower, upper=upper)
     dtype = _float_dtype(dtype, "truncated_normal")

@@ -9,11 +9,9 @@ import numpy as np
 
 import functrans.numpy as fnp
 from functrans.api import custom_jvp
-from functrans.random._bits import _unit
 from functrans.random._checks import (
     Shape,
     _check_any_key,
-    _check_key,
     _check_shape,
     _finish,
     _float_dtype,
@@ -21,10 +19,8 @@ from functrans.random._checks import (
     _on,
     _public,
     _sample_shape,
-    _sampler,
-    _size,
 )
-from functrans.random._continuous import normal, uniform
+from functrans.random._continuous import _open_uniform, normal, uniform
 from functrans.random._keys import split
 from functrans.scipy.special import log_ndtr
 from functrans.typing import Array, DType, Key
@@ -33,14 +29,6 @@ from functrans.typing import Array, DType, Key
 def _work(dtype: np.dtype) -> np.dtype:
     """The dtype the draws are made in: float16 works in float32, as ``normal`` does."""
     return np.dtype(np.float32) if dtype == np.float16 else dtype
-
-
-@_sampler
-def _open_uniform(key: Key, shape: Shape, dtype: DType, *, device: str | None = None) -> Array:
-    """Uniform floats on the open interval (0, 1), where logarithms are finite."""
-    xp = _check_key(key, "uniform")
-    shape = _check_shape(shape, "uniform")
-    return _unit(xp, key, _size(shape), np.dtype(dtype), open_interval=True).reshape(shape)
 
 
 def _standard(key: Any, shape: Shape, dtype: DType, device: str | None, fn: str
