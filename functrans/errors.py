@@ -133,7 +133,7 @@ class InPlaceUpdateError(FunctransError, TypeError):
 class TracerConversionError(FunctransError, TypeError):
     """A traced value was converted where its derivative or its batch would be lost: to a
     NumPy array (``np.asarray(x)``), to a Python bool in ``if`` under ``vmap`` or ``jit``, or
-    passed to a random sampler.
+    passed to a random sampler where a concrete int is needed (a shape, a dimension, an axis).
 
     Fix: compute with ``functrans.numpy`` functions, choose element by element with
     ``fnp.where``, and mark constants with ``ft.stop_gradient(x)``. See

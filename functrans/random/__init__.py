@@ -35,17 +35,19 @@ estimate of ``E[f(X)]`` has a gradient (the reparameterization trick). Closed-fo
 (``pareto``, ``weibull_min``, ``rayleigh``, ``triangular``, ``lognormal``,
 ``double_sided_maxwell``, ``multivariate_normal``; ``loc + scale * laplace(key)`` and the like)
 differentiate along their path, to any order. ``gamma`` and what is built on it (``loggamma``,
-``beta``, ``dirichlet``, ``chisquare``, ``t``, ``f``, ``generalized_normal``) and ``wald`` use
-implicit reparameterization: the derivative of the sample that keeps its CDF value, first
-order only for the gamma family (a clear error beyond, as in JAX). ``categorical`` takes traced
-logits and ``choice`` traced probabilities (integer draws carry no derivative back), and
-``permutation`` and ``choice`` a traced array (the pick is an indexing, differentiated as
-one). ``uniform`` differentiates in its bounds (the sample is ``minval + (maxval - minval) * u``),
-and ``bernoulli``, ``geometric``, ``poisson`` and ``binomial`` take traced parameters (their
-integer or boolean draws carry no derivative). ``truncated_normal``'s bounds and the
-parameters of ``multinomial`` are not traceable: passing a traced value (inside ``grad``,
-``jit``...) raises a ``TypeError`` that says to pass ``functrans.stop_gradient(...)`` of it or
-a concrete value instead.
+``beta``, ``dirichlet``, ``chisquare``, ``t``, ``f``, ``generalized_normal``; ``ball`` in
+``p``) and ``wald`` use implicit reparameterization: the derivative of the sample that keeps
+its CDF value, first order only for the gamma family (a clear error beyond, as in JAX).
+``categorical`` takes traced logits and ``choice`` traced probabilities (integer draws carry
+no derivative back), and ``permutation`` and ``choice`` a traced array (the pick is an
+indexing, differentiated as one). ``uniform`` and ``truncated_normal`` differentiate in their bounds, to any order (the
+sample is ``minval + (maxval - minval) * u``, and the truncated normal one keeps its CDF
+fraction in the interval). ``randint``'s bounds and the parameters of ``bernoulli``,
+``geometric``, ``poisson``, ``binomial`` and ``multinomial`` may be traced too; their integer,
+boolean or count draws carry no derivative (a zero gradient, as in JAX). What sets a shape or
+picks an axis (``shape``, ``orthogonal``'s ``n``, ``ball``'s ``d``, the int ``n`` of
+``permutation`` and ``choice``, ``split``'s ``num``) must be a concrete int, as in JAX: a
+traced one raises a ``TracerConversionError`` that says so.
 Inside ``jit`` or ``vmap`` the key may be traced: the draw runs when the program runs, with
 the same numbers.
 

@@ -35,14 +35,25 @@ def _is_real(value: Any) -> bool:
 
 
 def _reject_tracer(value: Any, name: str, fn: str) -> None:
+    """Refuse a traced value where the draw runs on concrete values (the samplers route their
+    traced parameters around such places, so this guards the internal calls)."""
     if hasattr(value, "_trace"):
         raise TracerConversionError(
-            f"functrans.random.{fn}: argument '{name}' is a traced value, but random sampling "
-            f"is not differentiable. Pass functrans.stop_gradient({name}) instead, or create "
-            f"'{name}' outside the transformed function. (Inside jit or vmap only the key may "
-            f"be traced: pass the other arguments as concrete values. For a different '{name}' "
-            f"per example of a vmap, call {fn} once outside vmap with '{name}' an array of the "
-            "per-example values, where it takes one.)"
+            f"functrans.random.{fn}: argument '{name}' is a traced value (inside jit, vmap or "
+            f"grad), but this draw needs its concrete value: create '{name}' outside the "
+            f"transformed function, or mark it static (jit's static_argnums)."
+        )
+
+
+def _refuse_traced_size(values: Any, name: str, fn: str, role: str = "sets the shape of the result") -> None:
+    """The error for a traced value (``jit`` traces Python ints; ``vmap`` maps its arguments)
+    among ``values`` where a concrete int is needed, as in JAX: a size, a count or an axis."""
+    if any(isinstance(v, Tracer) for v in values):
+        raise TracerConversionError(
+            f"functrans.random.{fn}: '{name}' is a traced value (jit traces the Python ints "
+            f"passed to it; vmap maps its arguments), but it {role}, so it must be a concrete "
+            f"int, as in JAX: under jit mark it static (static_argnums), under vmap leave it "
+            f"unmapped (in_axes=None), or write it in the function as a constant."
         )
 
 
@@ -80,11 +91,15 @@ def _check_shape(shape: Any, fn: str, name: str = "shape") -> tuple[int, ...]:
     try:
         dims = tuple(shape)
     except TypeError:
+        dims = None
+    if dims is None:
+        _refuse_traced_size((shape,), name, fn)
         raise TypeError(
             f"functrans.random.{fn}: '{name}' must be an int or a tuple of ints, got "
             f"{type(shape).__name__} {shape!r:.60}"
-        ) from None
+        )
     if not all(_is_int(d) for d in dims):
+        _refuse_traced_size(dims, name, fn)
         raise TypeError(
             f"functrans.random.{fn}: '{name}' must be an int or a tuple of ints, got {dims!r:.60}"
         )
@@ -158,6 +173,7 @@ def _param(xp: ArrayModule, value: Any, name: str, fn: str, shape: tuple[int, ..
 
 def _normalize_axis(axis: Any, ndim: int, fn: str) -> int:
     if not _is_int(axis):
+        _refuse_traced_size((axis,), "axis", fn, "picks an axis")
         raise TypeError(f"functrans.random.{fn}: 'axis' must be an int, got {axis!r:.60}")
     if not -ndim <= axis < ndim:
         raise ValueError(

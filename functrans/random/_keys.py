@@ -10,7 +10,16 @@ from functrans.backend import device_put, to_host
 from functrans.core.trace import Tracer
 from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _FOLD_TAG, _SPLIT_TAG, _U32, _counters, _int_words, _threefry
-from functrans.random._checks import _check_key, _draw_with, _is_int, _on, _public, _reject_tracer, _sampler
+from functrans.random._checks import (
+    _check_key,
+    _draw_with,
+    _is_int,
+    _on,
+    _public,
+    _refuse_traced_size,
+    _reject_tracer,
+    _sampler,
+)
 from functrans.typing import Array, Key
 
 
@@ -107,6 +116,8 @@ def split(key: Key, num: int | tuple[int, ...] = 2, *, device: str | None = None
     if isinstance(num, tuple) and num and all(_is_int(n) for n in num):
         shape = tuple(int(n) for n in num)
     elif not _is_int(num):
+        _refuse_traced_size(num if isinstance(num, tuple) else (num,), "num", "split",
+                            "sets the number of keys")
         raise TypeError(f"functrans.random.split: 'num' must be an int or a tuple of ints, "
                         f"got {num!r:.60}")
     count = math.prod(shape) if shape is not None else int(cast(int, num))
@@ -190,7 +201,6 @@ def _fold_in(key: Key, data: int, *, device: str | None = None) -> Array:
     return xp.concatenate([y0, y1])
 
 
-@_sampler
 def threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
     """The raw Threefry-2x32 (20 rounds) block function.
 
@@ -209,6 +219,16 @@ def threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
         >>> [hex(int(w)) for w in out]
         ['0x6b200159', '0x99ba4efe']
     """
+    if isinstance(count, Tracer):  # the blocks are encrypted when the program runs
+        return _draw_with(_threefry2x32, _on(key, device), count)
+    return _threefry2x32(key, count, device=device)
+
+
+threefry2x32.__module__ = "functrans.random"  # the public path, for help() and reprs
+
+
+@_sampler
+def _threefry2x32(key: Key, count: Array, *, device: str | None = None) -> Array:
     xp = _check_key(key, "threefry2x32")
     _reject_tracer(count, "count", "threefry2x32")
     count = xp.asarray(count)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.core.trace import Tracer
 from functrans.random._checks import (
     Shape,
     _check_any_key,
@@ -15,6 +16,7 @@ from functrans.random._checks import (
     _is_int,
     _on,
     _public,
+    _refuse_traced_size,
     _sample_shape,
     _Shaped,
 )
@@ -129,6 +131,7 @@ def orthogonal(key: Key, n: int, shape: Shape = (), dtype: DType = np.float64, m
     m = n if m is None else m
     for name, value in (("n", n), ("m", m)):
         if not _is_int(value) or value < 0:
+            _refuse_traced_size((value,), name, "orthogonal")
             raise TypeError(
                 f"functrans.random.orthogonal: '{name}' must be a non-negative int, got {value!r}")
     tall, wide = max(n, m), min(n, m)
@@ -151,7 +154,9 @@ def ball(key: Key, d: int, p: float = 2, shape: Shape = (), dtype: DType = np.fl
     Args:
         key: A key.
         d: Dimension, a positive int.
-        p: The norm's exponent, positive (2: the Euclidean ball).
+        p: The norm's exponent, positive (2: the Euclidean ball). It may be traced (the
+            points then differentiate in it, to first order like ``gamma``); a traced ``p``
+            is not checked, and ``p <= 0`` gives NaN.
         shape: Batch shape of the result.
         dtype: float16, float32 or float64 (the default).
         device: Where to draw (the key is moved there first); by default the key's device.
@@ -175,11 +180,16 @@ def ball(key: Key, d: int, p: float = 2, shape: Shape = (), dtype: DType = np.fl
     dtype = _float_dtype(dtype, "ball")
     shape = _check_shape(shape, "ball")
     if not _is_int(d):
+        _refuse_traced_size((d,), "d", "ball")
         raise TypeError(f"functrans.random.ball: 'd' must be an int, got {d!r}")
-    if d < 1 or not p > 0:
+    traced = isinstance(p, Tracer)
+    if traced and tuple(fnp.shape(p)) != ():
+        raise ValueError(f"functrans.random.ball: p must be a number, got a traced array of "
+                         f"shape {tuple(fnp.shape(p))}")
+    if d < 1 or not (traced or p > 0):
         raise ValueError(f"functrans.random.ball: d and p must be positive, got d={d}, p={p}")
     k_g, k_e = split(key)
-    g = generalized_normal(k_g, float(p), (*shape, d))
+    g = generalized_normal(k_g, p if traced else float(p), (*shape, d))
     e = exponential(k_e, shape)
     norm = fnp.sum(fnp.abs(g) ** p, axis=-1) + e
     return _finish(g / (norm ** (1.0 / p))[..., None], dtype)

@@ -14,6 +14,7 @@ from functrans.random._checks import (
     _Draw,
     _is_int,
     _normalize_axis,
+    _refuse_traced_size,
     _sampler,
     _size,
 )
@@ -62,6 +63,8 @@ def permutation(key: Key, x: int | Array, axis: int = 0, independent: bool = Fal
     if isinstance(x, Tracer):
         shape = tuple(fnp.shape(x))
         if not shape:
+            if np.dtype(fnp.result_type(x)).kind in "iu":
+                _refuse_traced_size((x,), "x", "permutation", "is the number of items to permute")
             raise ValueError(_SCALAR_X)
         ax = _normalize_axis(axis, len(shape), "permutation")
         if independent:
@@ -148,6 +151,8 @@ def choice(
     if isinstance(a, Tracer):
         dims = tuple(fnp.shape(a))
         if not dims:
+            if np.dtype(fnp.result_type(a)).kind in "iu":
+                _refuse_traced_size((a,), "a", "choice", "is the number of items to choose from")
             raise ValueError(_SCALAR_A)
         ax = _normalize_axis(axis, len(dims), "choice")
         return fnp.take(a, choice(key, int(dims[ax]), shape, replace, p, device=device), axis=ax)
