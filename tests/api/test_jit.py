@@ -271,14 +271,17 @@ def test_random_draws_inside_jit_and_vmap_match_eager_draws():
     assert "opaque_call[fn=normal(key, (3,))]" in str(ft.make_jaxpr(step)(x, key))
 
 
-def test_only_the_key_may_be_traced_in_a_draw():
+def test_a_draw_takes_traced_parameters_but_not_a_traced_shape():
     from functrans import random
 
-    with pytest.raises(errors.TracerConversionError, match="only the key may be traced"):
-        ft.jit(lambda a, k: random.truncated_normal(k, a, 1.0, (3,)))(np.float64(0.5), random.key(0))
-    # A probability, a rate or a bound of the samplers that take traced parameters draws.
+    # A probability or a bound traced with the key draws the eager numbers.
     np.testing.assert_array_equal(ft.jit(lambda p, k: random.bernoulli(k, p, (3,)))(np.float64(0.5), random.key(0)),
                                   random.bernoulli(random.key(0), 0.5, (3,)))
+    np.testing.assert_array_equal(
+        ft.jit(lambda a, k: random.truncated_normal(k, a, 1.0, (3,)))(np.float64(0.5), random.key(0)),
+        random.truncated_normal(random.key(0), 0.5, 1.0, (3,)))
+    with pytest.raises(errors.TracerConversionError, match="'shape' is a traced value .* must be a concrete int"):
+        ft.jit(lambda n, k: random.normal(k, n))(3, random.key(0))
 
 
 def test_jit_keeps_arrays_on_their_device():

@@ -390,10 +390,13 @@ def test_random_draws_with_batched_parameters_match_a_loop():
         np.testing.assert_array_equal(mapped(keys, trials, weights), loop)
     np.testing.assert_array_equal(ft.vmap(draw, in_axes=(None, 0, None))(keys[0], trials, weights[0]),
                                   np.stack([draw(keys[0], n, weights[0]) for n in trials]))
-    # a sampler that needs its parameter's value says how to get one draw per example
-    with pytest.raises(errors.TracerConversionError,
-                       match=r"per example of a vmap, call randint once outside vmap with 'maxval' an array"):
-        ft.vmap(lambda k, m: ft.random.randint(k, (2,), 0, m))(keys, np.array([3, 4, 5]))
+    # integer bounds too, and a shape set by a mapped value is refused by name
+    bounded = lambda k, m: ft.random.randint(k, (2,), 0, m)
+    bounds = np.array([3, 4, 5])
+    np.testing.assert_array_equal(ft.vmap(bounded)(keys, bounds),
+                                  np.stack([bounded(k, int(m)) for k, m in zip(keys, bounds)]))
+    with pytest.raises(errors.TracerConversionError, match="'shape' is a traced value .* unmapped"):
+        ft.vmap(lambda k, n: ft.random.normal(k, n))(keys, bounds)
 
 
 def test_axes_given_as_a_dict_follow_the_keys_of_an_ordered_dict():
