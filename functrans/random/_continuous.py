@@ -332,7 +332,8 @@ def _traced_truncated_normal(key: Key, lower: Any, upper: Any, shape: Shape | No
     lo = _float_param(lower, "lower", "truncated_normal", key)
     hi = _float_param(upper, "upper", "truncated_normal", key)
     dims = _sample_shape("truncated_normal", shape, lower=lo, upper=hi)
-    bounds = [fnp.full(dims, b, dtype=_F64) if isinstance(b, float)
+    traced = lo if isinstance(lo, Tracer) else hi  # a number bound goes where it is
+    bounds = [fnp.full_like(traced, b, dtype=_F64, shape=dims) if isinstance(b, float)
               else fnp.broadcast_to(fnp.astype(b, _F64), dims) for b in (lo, hi)]
     return _bounded_normal(key, bounds[0], bounds[1], d)
 

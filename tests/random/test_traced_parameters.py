@@ -105,6 +105,9 @@ BOUNDS = {
     # (-1, 0.5) is drawn as it is, (0.5, 3) and (-0.2, 4) mirrored, (-3, -1) in the far tail
     "truncated_normal": (lambda k, a, b: fr.truncated_normal(k, a, b),
                          [np.array([-1.0, 0.5, -0.2, -3.0]), np.array([0.5, 3.0, 4.0, -1.0])]),
+    # a number bound beside a traced one: made where the traced one is
+    "truncated_normal_number_upper": (lambda k, a: fr.truncated_normal(k, a, 2.5),
+                                      [np.array([-1.0, 0.5])]),
 }
 
 
