@@ -19,10 +19,13 @@ from functrans.random._checks import (
     _check_key,
     _check_shape,
     _Draw,
+    _draw_with,
     _float_dtype,
     _float_param,
+    _is_real,
     _on,
     _param,
+    _same,
     _sample_shape,
     _sampler,
     _size,
@@ -81,6 +84,8 @@ def _traced_uniform(key: Key, shape: Shape, dtype: DType, minval: Any, maxval: A
     """``uniform`` with a traced bound: the same unit draw, scaled with traced arithmetic."""
     shape = _check_shape(shape, "uniform")
     dtype = _float_dtype(dtype, "uniform")
+    key = _on(key, device)
+    traced = minval if isinstance(minval, Tracer) else maxval
     bounds = []
     for name, value in (("minval", minval), ("maxval", maxval)):
         try:
@@ -97,9 +102,13 @@ def _traced_uniform(key: Key, shape: Shape, dtype: DType, minval: Any, maxval: A
                 f"functrans.random.uniform: '{name}' of shape {tuple(fnp.shape(bound))} does not "
                 f"broadcast to the requested shape {shape}; pass a shape it broadcasts to"
             )
+        if _is_real(value):  # a number goes where the traced bound is
+            bound = fnp.full_like(traced, value, dtype=dtype, shape=())
+        elif not isinstance(value, Tracer):  # an array goes where the draw is, as eagerly
+            bound = _draw_with(_same, key, bound)
         bounds.append(fnp.astype(bound, dtype))
     lo, hi = bounds
-    u = lo + (hi - lo) * _uniform(key, shape, dtype, device=device)
+    u = lo + (hi - lo) * _uniform(key, shape, dtype)
     # Rounding of lo + (hi - lo) * u can reach hi; keep the upper end open.
     return fnp.minimum(u, fnp.broadcast_to(fnp.nextafter(hi, lo), shape))
 

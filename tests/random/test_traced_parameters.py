@@ -105,7 +105,12 @@ BOUNDS = {
     # (-1, 0.5) is drawn as it is, (0.5, 3) and (-0.2, 4) mirrored, (-3, -1) in the far tail
     "truncated_normal": (lambda k, a, b: fr.truncated_normal(k, a, b),
                          [np.array([-1.0, 0.5, -0.2, -3.0]), np.array([0.5, 3.0, 4.0, -1.0])]),
-    # a number bound beside a traced one: made where the traced one is
+    # a number bound beside a traced one is made where the traced one is, and a host array
+    # moves to the key's device, as eagerly
+    "uniform_number_and_host_array": (
+        lambda k, lo: (fr.uniform(k, (3,), minval=lo, maxval=4.0)
+                       + fr.uniform(k, (3,), minval=lo, maxval=np.array([2.0, 3.0, 4.0]))),
+        [np.array(-1.0)]),
     "truncated_normal_number_upper": (lambda k, a: fr.truncated_normal(k, a, 2.5),
                                       [np.array([-1.0, 0.5])]),
 }
