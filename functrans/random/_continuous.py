@@ -289,9 +289,8 @@ def truncated_normal(
     Traced bounds (inside ``jit``, ``vmap`` or ``grad``) give the eager numbers (number
     bounds then follow the rule for array bounds: NaN where ``lower >= upper``), and the
     sample differentiates in them, to any order, as in JAX: at a fixed key ``x`` keeps its
-    CDF fraction ``f`` in ``(a, b)`` (``u``, or ``1 - u`` where the interval is mirrored, see
-    below), so ``dx/da = (1 - f) pdf(a) / pdf(x)`` and ``dx/db = f pdf(b) / pdf(x)``. (The
-    mirror switches where ``a + b`` changes sign: the sample jumps there.)
+    CDF fraction ``u`` in ``(a, b)``, so ``dx/da = (1 - u) pdf(a) / pdf(x)`` and
+    ``dx/db = u pdf(b) / pdf(x)``.
 
     Args:
         key: A key.
@@ -359,17 +358,15 @@ def _bounded_normal(key: Array, lower: Array, upper: Array, dtype: np.dtype) -> 
 
 @_bounded_normal.defjvp
 def _bounded_normal_jvp(dtype: np.dtype, primals: tuple, tangents: tuple) -> tuple:
-    # At a fixed key x keeps its CDF fraction f of (a, b), ndtr(x) = (1 - f) ndtr(a) + f ndtr(b),
-    # so dx/da = (1 - f) pdf(a) / pdf(x) and dx/db = f pdf(b) / pdf(x). The draw's fraction is
-    # u, or 1 - u (exact) for an interval it mirrors to work in the lower tail.
+    # At a fixed key x keeps its CDF fraction u of (a, b), ndtr(x) = (1 - u) ndtr(a) + u ndtr(b),
+    # so dx/da = (1 - u) pdf(a) / pdf(x) and dx/db = u pdf(b) / pdf(x).
     key, lower, upper = primals
     _, t_lower, t_upper = tangents
     x = _bounded_normal(key, lower, upper, dtype)
     x64 = fnp.astype(x, _F64)
     u = _open_uniform(key, tuple(fnp.shape(lower)), _F64)
-    f = fnp.where(upper > -lower, 1.0 - u, u)
-    slope_lower = (1.0 - f) * _density_ratio(lower, x64)
-    slope_upper = f * _density_ratio(upper, x64)
+    slope_lower = (1.0 - u) * _density_ratio(lower, x64)
+    slope_upper = u * _density_ratio(upper, x64)
     return x, fnp.astype(slope_lower * t_lower + slope_upper * t_upper, dtype)
 
 
@@ -419,7 +416,9 @@ def _truncated_normal(
     a = xp.where(valid, a, 0.0)
     b = xp.where(valid, b, 1.0)
     # Work in the lower tail, where the CDF keeps relative precision: mirror intervals that
-    # lie mostly above zero (b > -a is a + b > 0 without computing inf - inf).
+    # lie mostly above zero (b > -a is a + b > 0 without computing inf - inf), drawing them at
+    # the mirrored fraction 1 - u (exact), so that x keeps its CDF fraction u in (a, b) either
+    # way and moves continuously with the bounds.
     flip = b > -a
     a_w = xp.where(flip, -b, a)
     b_w = xp.where(flip, -a, b)
@@ -427,7 +426,7 @@ def _truncated_normal(
     cdf_a = _ndtr(xp, xp.clip(a_w, -60.0, 60.0))
     cdf_b = _ndtr(xp, xp.clip(b_w, -60.0, 60.0))
     u = _unit(xp, key, n, _F64, open_interval=True)
-    x = _ndtri(xp, cdf_a + u * (cdf_b - cdf_a))
+    x = _ndtri(xp, cdf_a + xp.where(flip, 1.0 - u, u) * (cdf_b - cdf_a))
     x = xp.where(flip, -x, x).astype(dtype)
     x = xp.minimum(xp.maximum(x, floor), ceiling)
     x = xp.where(valid, x, xp.asarray([np.nan], dtype=dtype))

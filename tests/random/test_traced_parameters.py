@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import stats
 
 import functrans as ft
 import functrans.numpy as fnp
@@ -148,6 +149,19 @@ def test_truncated_normal_derivatives_with_an_infinite_bound(lower, upper):
     along_infinite = ft.jacfwd(lambda a, b: fr.truncated_normal(K, a, b, (5,)), argnums=1 - finite)
     assert (along_infinite(lower, upper) == 0).all()
     assert (ft.jacfwd(along_infinite, argnums=1 - finite)(lower, upper) == 0).all()
+
+
+@pytest.mark.parametrize("lower, upper", [(-2.0, 0.5), (-1.0, 2.0), (-1.0, 1.0), (3.0, 4.0)])
+def test_truncated_normal_keeps_its_cdf_fraction_so_moves_continuously(lower, upper):
+    """x = ndtri(ndtr(a) + u (ndtr(b) - ndtr(a))) for the key's unit draw u on (0, 1), whether
+    the interval is drawn as it is or mirrored (a + b > 0), so the sample does not jump where
+    a + b changes sign."""
+    u = fr.uniform(K, 6) + 2.0**-53  # the open unit draw: half a step above the uniform one
+    cdf = stats.norm.cdf
+    expected = stats.norm.ppf(cdf(lower) + u * (cdf(upper) - cdf(lower)))
+    np.testing.assert_allclose(fr.truncated_normal(K, lower, upper, 6), expected, rtol=1e-12)
+    across = [fr.truncated_normal(K, a, 1.0, 6) for a in (-1.0 - 1e-9, -1.0 + 1e-9)]
+    np.testing.assert_allclose(across[0], across[1], atol=1e-8)
 
 
 def test_truncated_normal_derivatives_under_jit_vmap_and_in_float32():
