@@ -109,8 +109,10 @@ def _traced_uniform(key: Key, shape: Shape, dtype: DType, minval: Any, maxval: A
         bounds.append(fnp.astype(bound, dtype))
     lo, hi = bounds
     u = lo + (hi - lo) * _uniform(key, shape, dtype)
-    # Rounding of lo + (hi - lo) * u can reach hi; keep the upper end open.
-    return fnp.minimum(u, fnp.broadcast_to(fnp.nextafter(hi, lo), shape))
+    # Rounding of lo + (hi - lo) * u can reach hi; keep the upper end open. (Not broadcast
+    # first: a bound from a Python number passed to jit is a host scalar until it meets the
+    # draw, which it then joins on its device.)
+    return fnp.minimum(u, fnp.nextafter(hi, lo))
 
 
 @_sampler

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 import functrans.numpy as fnp
+from functrans.backend import to_host
 from functrans.core.trace import Tracer
 from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _F64, ArrayModule, _bits64, _unit
@@ -206,13 +207,13 @@ def _choice(key: Key, a: int | Array, shape: Shape = (), replace: bool = True, p
                 f"functrans.random.choice: p must have shape ({n},), one probability per item, "
                 f"got shape {tuple(p.shape)}"
             )
-        if n and not bool(((p >= 0) & (p < np.inf)).all()):
+        if n and not bool(to_host(((p >= 0) & (p < np.inf)).all())):  # the device read of a check
             raise ValueError(
                 f"functrans.random.choice: p must be finite and non-negative, got "
                 f"{p.tolist()!r:.80}"
             )
         positive = p > 0
-        possible = int(positive.sum())
+        possible = int(to_host(positive.sum()))
         if counted and k > 0 and possible == 0:
             raise ValueError("functrans.random.choice: p is all zeros; give some item a "
                              "positive probability")

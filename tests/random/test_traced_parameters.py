@@ -89,6 +89,26 @@ def test_a_traced_parameter_gives_the_eager_numbers(name, i):
     assert_same(ft.vmap(with_param)(KEYS, batch), key_each)
 
 
+# (These two build host arrays from the traced number, fnp.ones(2) and fnp.arange(4.0): a
+# traced array is not moved to the key's device, so they need the key's device themselves.)
+ON_HOST_ARRAYS = ("multivariate_normal", "permutation")
+
+
+@pytest.mark.parametrize("name, i", [c for c in CASES if c[0] not in ON_HOST_ARRAYS])
+def test_a_python_number_passed_to_jit_joins_the_keys_device(name, i, backend):
+    """jit stages a Python number as a host scalar: a sampler keeps it one until it meets the
+    draw, so with a key on a device it gives the eager numbers there."""
+    draw, params = DRAWS[name]
+    key = backend.put(K)
+
+    def with_param(value):
+        return draw(key, *params[:i], value, *params[i + 1:])
+
+    out = ft.jit(with_param)(params[i])
+    backend.check_placed(out)
+    assert_same(backend.get(out), backend.get(with_param(params[i])))
+
+
 def test_traced_count_blocks_of_threefry2x32():
     count = np.array([[0, 1], [2, 3]], np.uint32)
     expected = fr.threefry2x32(K, count)
