@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 from functrans._abstract import dtype_of, shape_of
 from functrans.core.staging import stage
+from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.batching import active_examples, vmap_flat
 from functrans.primitives._define import bdim_at_front
 
 Body = Callable[[list], Sequence]
@@ -26,10 +27,16 @@ def output_avals(body: Body, args: Sequence, origin: str) -> list[tuple]:
 
 def batched(body: Body, size: int, origin: str) -> Body:
     """``body`` on batches: every argument and every output has the batch axis (of ``size``
-    examples) in front; ``zero`` outputs stay ``zero``."""
+    examples) in front; ``zero`` outputs stay ``zero``. Made in a batching rule, it runs for
+    that rule's examples (``active_examples``: the loops in it wait for those alone) when
+    they are known values: a traced mask would not outlive the recording, and a custom
+    rule's batched body runs when the program runs."""
+    active = active_examples()
+    if isinstance(active, Tracer):
+        active = None
 
     def body_on_batches(leaves: list) -> list:
-        outs, dims = vmap_flat(body, leaves, [0] * len(leaves), size, origin)
+        outs, dims = vmap_flat(body, leaves, [0] * len(leaves), size, origin, active=active)
         return [o if o is zero else bdim_at_front(o, d, size) for o, d in zip(outs, dims)]
 
     return body_on_batches

@@ -533,11 +533,28 @@ def while_in_scan_in_scan(z):
 def fori(z):
     return lax.fori_loop(0, 2, lambda i, c: countdown(c) + z, z)
 
+@ft.custom_jvp
+def custom_jvp(z):
+    return countdown(z)
+
+custom_jvp.defjvp(lambda p, t: (custom_jvp(p[0]), t[0]))
+
+@ft.custom_vjp
+def custom_vjp(z):
+    return countdown(z)
+
+custom_vjp.defvjp(lambda z: (custom_vjp(z), None), lambda r, g: (g,))
+checkpointed = ft.checkpoint(lambda z: countdown(z) + z)
+
 xs = np.array([3, -2, 1])
-for branch in (while_in_while, scan_in_while, while_in_scan_in_scan, fori):
+for branch in (while_in_while, scan_in_while, while_in_scan_in_scan, fori, checkpointed):
     f = lambda z: lax.cond(z > 0, branch, lambda z: z, z)
     for mapped in (ft.vmap(f), ft.jit(ft.vmap(f))):
-        print(branch.__name__, mapped(xs).tolist())
+        print(getattr(branch, "__name__", "checkpointed"), mapped(xs).tolist())
+for branch in (custom_jvp, custom_vjp):  # (eagerly: under jit their bodies run unmasked)
+    f = lambda z: lax.cond(z > 0, branch, lambda z: z, z)
+    out = ft.vmap(f)(xs)  # the countdown's 0 where the branch is taken
+    print("custom", np.where(xs > 0, out + xs, out).tolist())
 """
 
 
@@ -552,7 +569,7 @@ def test_loops_nested_in_a_branch_wait_only_for_the_examples_that_take_it():
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert len(lines) == 8, done.stdout
+    assert len(lines) == 12, done.stdout
     for line in lines:  # the branch gives z back for z > 0 (each countdown ends at 0)
         assert line.split(" ", 1)[1] == "[3, -2, 1]", line
 
