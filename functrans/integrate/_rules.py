@@ -37,7 +37,7 @@ from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
 from functrans.core.zeros import zero
 from functrans.integrate import dopri5
-from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.batching import enclosing_batch, vmap_flat
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
@@ -230,9 +230,10 @@ def _odeint_batch(values: Sequence, dims: Sequence, *, spec: OdeSpec) -> Any:
               for v, d in zip(values[n + 1:], dims[n + 1:])]
     in_dims = [0] * n + [NOT_MAPPED] + [NOT_MAPPED if d is NOT_MAPPED else 0 for d in dims[n + 1:]]
     rhs, origin = spec.rhs, f"vmap({spec.name})"
+    within = enclosing_batch()
 
     def rhs_on_batches(leaves: list) -> list:
-        outs, out_dims = vmap_flat(rhs, leaves, in_dims, size, origin)
+        outs, out_dims = vmap_flat(rhs, leaves, in_dims, size, origin, within=within)
         return [bdim_at_front(o, d, size) for o, d in zip(outs, out_dims)]
 
     spec_b = spec.replace(rhs_on_batches, n, origin, spec.err_leaves, None, spec.batch + 1)
@@ -249,6 +250,7 @@ def _tangent_batch(values: Sequence, dims: Sequence, spec: OdeSpec, base: OdeSpe
     ss = [bdim_at_front(v, d, size) for v, d in zip(ss, dims[n:2 * n])]
     pds = [bdim_at_front(v, d, size) for v, d in zip(pds, dims[2 * n + 1 + k:])]
     m = len(pds)
+    within = enclosing_batch()
 
     def rhs_with_batched_tangents(leaves: list) -> list:
         y, s_batch, t = leaves[:n], leaves[n:2 * n], leaves[2 * n]
@@ -258,7 +260,7 @@ def _tangent_batch(values: Sequence, dims: Sequence, spec: OdeSpec, base: OdeSpe
             return _rhs_jvp(base, y, t, ps, tangents[:n], tangents[n:], live_p)[1]
 
         t_outs, t_dims = vmap_flat(tangent_out, s_batch + pd_batch, [0] * (n + m), size,
-                                   f"vmap({spec.name})")
+                                   f"vmap({spec.name})", within=within)
         return list(base.rhs(y + [t] + ps)) + [bdim_at_front(o, d, size) for o, d in zip(t_outs, t_dims)]
 
     spec_b = spec.replace(rhs_with_batched_tangents, 2 * n, f"vmap({spec.name})", n)

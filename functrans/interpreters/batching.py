@@ -14,7 +14,10 @@ helpers for writing batching rules are in ``functrans.primitives._define``.
 
 A ``vmap`` may name its batch axis (``axis_name``): the collectives over that axis
 (``functrans.lax.psum`` and its kin) have rules in ``AXIS_RULES``, which also take the trace,
-so that they reduce over the batch whose name they were given and pass the others on.
+so that they reduce over the batch whose name they were given and pass the others on. A rule
+that batches the body of a loop or branch runs it under a batch of its own over the same
+examples (``vmap_flat(..., within=enclosing_batch())``): that batch takes the name, so a
+collective in the body reduces over those examples too.
 """
 from __future__ import annotations
 
@@ -84,10 +87,13 @@ AXIS_RULES: dict = {}
 
 class _Active(threading.local):
     mask = None
+    trace = None  # the batch trace whose rule runs
 
 
 _active = _Active()
-_ACTIVE_TRACES = [0]  # batch traces with an ``active`` mask running now, in any thread
+#: Batch traces running now, in any thread, whose rules need to know them: those with an
+#: ``active`` mask or an axis name (while none runs, rules are called without bookkeeping).
+_CONTEXT_TRACES = [0]
 
 
 def active_examples():
@@ -106,17 +112,24 @@ def active_examples():
 class BatchTrace(Trace):
     """Processes primitives on batch tracers by their batching rules."""
 
-    __slots__ = ("axis_size", "axis_name", "own_axis", "device_like", "active")
+    __slots__ = ("axis_size", "axis_name", "own_axis", "device_like", "active", "collectives",
+                 "examples_level")
 
     def __init__(self, level, origin):
         super().__init__(level, origin)
         self.axis_size = None
         self.axis_name = None
-        # a batch of its own (a user's vmap, a Jacobian's basis), not a rule's batching of a
-        # body over the examples of an enclosing batch
+        # which examples the batch stands for is known: a batch of its own (a user's vmap, a
+        # Jacobian's basis), or a rule's batching of a body over the examples of such a batch
         self.own_axis = False
         self.device_like = 0  # (a named batch's: one of its arrays, for its examples' positions)
         self.active = None
+        # how many collectives over these examples were computed so far: one count shared by
+        # the batches of the same examples (``collectives_over``)
+        self.collectives = [0]
+        # the level of the batch that made these examples (a vmap inside it, of higher level,
+        # sees every value of this batch as the same in all its own examples)
+        self.examples_level = level
 
     def process_primitive(self, prim, args, params):
         values = []
@@ -136,14 +149,15 @@ class BatchTrace(Trace):
             rule = prim.batch
             if rule is None:
                 result = NotImplemented
-            elif self.active is None and (not _ACTIVE_TRACES[0] or _active.mask is None):
+            elif not _CONTEXT_TRACES[0]:
                 result = rule(values, dims, **params)
-            else:  # the rule sees this trace's examples (active_examples)
-                outer, _active.mask = _active.mask, self.active
+            else:  # the rule sees this trace (active_examples, enclosing_batch)
+                outer = _active.mask, _active.trace
+                _active.mask, _active.trace = self.active, self
                 try:
                     result = rule(values, dims, **params)
                 finally:
-                    _active.mask = outer
+                    _active.mask, _active.trace = outer
         if result is NotImplemented:
             result = batch_by_loop(prim, values, dims, self.axis_size, params)
         out, out_dim = result
@@ -154,31 +168,80 @@ class BatchTrace(Trace):
         return BatchTracer(self, out, out_dim)
 
 
+def enclosing_batch() -> BatchTrace | None:
+    """In a batching rule: the batch trace whose rule runs, for the batches the rule makes of
+    the primitive's bodies over the same examples (``vmap_flat``'s ``within``); ``None``
+    when no running batch has a name or an active mask (nothing to take from it).
+
+    Example:
+        >>> enclosing_batch() is None  # (outside any batching rule)
+        True
+    """
+    return _active.trace
+
+
+def collectives_over(trace: BatchTrace | None) -> int:
+    """How many collectives over the examples of ``trace`` (``lax.psum`` and its kin) were
+    computed so far, in it or in the batches rules made of bodies over those examples: a
+    rule compares the counts before and after it batches a body to learn whether the body
+    combines the examples (then every example must run it as the others see it).
+
+    Example:
+        >>> collectives_over(None)
+        0
+    """
+    return 0 if trace is None else trace.collectives[0]
+
+
+def name_within(within: BatchTrace | None):
+    """The axis name of a batch a rule makes over the examples of ``within``
+    (``vmap_flat``): ``within``'s, unless another vmap of that name runs inside it, which a
+    collective in the body then means (the batch is unnamed and passes it on).
+
+    Example:
+        >>> name_within(None) is None
+        True
+    """
+    if within is None or within.axis_name is None:
+        return None
+    bound = bound_axis(within.axis_name)
+    return within.axis_name if bound is None or bound.collectives is within.collectives else None
+
+
 def vmap_flat(fun, values, dims, axis_size: int, origin: str, axis_name=None,
-              own_axis: bool = False, active=None):
+              own_axis: bool = False, active=None, within: BatchTrace | None = None):
     """Batching on flat lists: ``fun(list_of_values) -> list_of_outputs`` run once on whole
     batches, ``values[i]`` batched along axis ``dims[i]`` (``NOT_MAPPED``: the same for every
     example) over ``axis_size`` examples, the batch axis named ``axis_name`` (or unnamed).
-    ``own_axis``: the batch is a user's ``vmap`` (not a rule's batching of a body over the
-    examples of an enclosing one). ``active``, a boolean array with one entry per example,
-    marks the examples that run ``fun`` (``None``: all; see ``active_examples``). Returns the
-    outputs and the batch axis of each (``NOT_MAPPED`` for an output that does not depend on
-    the batch)."""
+    ``own_axis``: the batch knows whose examples it runs (a user's ``vmap``, a Jacobian's
+    basis; a rule's batch of a body knows through ``within``). ``active``, a boolean array with one entry per example,
+    marks the examples that run ``fun`` (``None``: all; see ``active_examples``).
+    ``within``, the trace of a rule batching a body of its primitive over that trace's
+    examples (``enclosing_batch``): the batch takes its name, so that a collective in the
+    body reduces over those examples. Returns the outputs and the batch axis of each
+    (``NOT_MAPPED`` for an output that does not depend on the batch)."""
+    shared = None
+    if within is not None and within.axis_size == axis_size and within.own_axis:
+        own_axis, shared, axis_name = True, within.collectives, name_within(within)
     with new_trace(BatchTrace, origin) as trace:
         trace.axis_size = axis_size
         trace.axis_name = axis_name
         trace.own_axis = own_axis
         trace.active = active
+        if shared is not None:
+            trace.collectives = shared
+            trace.examples_level = within.examples_level
         if axis_name is not None:
             trace.device_like = next((v for v, d in zip(values, dims) if d is not NOT_MAPPED), 0)
         tracers = [v if d is NOT_MAPPED else BatchTracer(trace, v, d) for v, d in zip(values, dims)]
-        if active is not None:
-            _ACTIVE_TRACES[0] += 1
+        context = active is not None or axis_name is not None
+        if context:
+            _CONTEXT_TRACES[0] += 1
         try:
             results = list(fun(tracers))
         finally:
-            if active is not None:
-                _ACTIVE_TRACES[0] -= 1
+            if context:
+                _CONTEXT_TRACES[0] -= 1
         outs, out_dims = [], []
         for out in results:
             if type(out) is BatchTracer and out._trace is trace:

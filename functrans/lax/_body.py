@@ -12,7 +12,7 @@ from functrans._abstract import dtype_of, shape_of
 from functrans.core.staging import stage
 from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import active_examples, vmap_flat
+from functrans.interpreters.batching import BatchTrace, active_examples, vmap_flat
 from functrans.primitives._define import bdim_at_front
 
 Body = Callable[[list], Sequence]
@@ -25,18 +25,20 @@ def output_avals(body: Body, args: Sequence, origin: str) -> list[tuple]:
     return [(shape_of(o), dtype_of(o)) for o in program.outs]
 
 
-def batched(body: Body, size: int, origin: str) -> Body:
+def batched(body: Body, size: int, origin: str, within: BatchTrace | None) -> Body:
     """``body`` on batches: every argument and every output has the batch axis (of ``size``
-    examples) in front; ``zero`` outputs stay ``zero``. Made in a batching rule, it runs for
-    that rule's examples (``active_examples``: the loops in it wait for those alone) when
-    they are known values: a traced mask would not outlive the recording, and a custom
-    rule's batched body runs when the program runs."""
+    examples) in front; ``zero`` outputs stay ``zero``. ``within``: the batch whose rule
+    makes it (``enclosing_batch()`` there), whose examples they are. It runs for that rule's
+    examples (``active_examples``: the loops in it wait for those alone) when they are known
+    values: a traced mask would not outlive the recording, and a custom rule's batched body
+    runs when the program runs."""
     active = active_examples()
     if isinstance(active, Tracer):
         active = None
 
     def body_on_batches(leaves: list) -> list:
-        outs, dims = vmap_flat(body, leaves, [0] * len(leaves), size, origin, active=active)
+        outs, dims = vmap_flat(body, leaves, [0] * len(leaves), size, origin, within=within,
+                               active=active)
         return [o if o is zero else bdim_at_front(o, d, size) for o, d in zip(outs, dims)]
 
     return body_on_batches

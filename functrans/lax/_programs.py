@@ -22,7 +22,7 @@ from functrans.core.ir import Program, Var, type_str
 from functrans.core.staging import eval_program, scalar_kind, stage, stage_closed
 from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.batching import enclosing_batch, vmap_flat
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.replay import ReplayPlan
 from functrans.primitives import convert_element_type_p, full_like_p
@@ -328,11 +328,13 @@ def batch_of(fun: Callable[[list], Sequence], batched: Sequence[bool], size: int
     axis in front, the others are the same for every example; the outputs flagged in
     ``force`` get the batch axis in front (broadcast if they do not depend on the batch).
     ``out_dims``, if given, receives the batch axis of every output before forcing.
-    ``active`` marks the examples that run ``fun`` (``vmap_flat``)."""
+    ``active`` marks the examples that run ``fun`` (``vmap_flat``). Made in a batching rule:
+    the examples are those of the batch whose rule runs (``enclosing_batch``)."""
     in_dims = [0 if b else NOT_MAPPED for b in batched]
+    within = enclosing_batch()
 
     def batched_fun(leaves: list) -> list:
-        outs, dims = vmap_flat(fun, leaves, in_dims, size, f"vmap({name})", active=active)
+        outs, dims = vmap_flat(fun, leaves, in_dims, size, f"vmap({name})", active=active, within=within)
         if out_dims is not None:
             out_dims[:] = dims
         if force is None:

@@ -45,7 +45,7 @@ from functrans.core.trace import (
     note_index_refused,
 )
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import active_examples, vmap_flat
+from functrans.interpreters.batching import active_examples, enclosing_batch, vmap_flat
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.simplify import REMATERIALIZED
@@ -467,10 +467,12 @@ def _checkpoint_call_batch(values: Sequence, dims: Sequence, *, call: Checkpoint
     in_dims = [NOT_MAPPED if d is NOT_MAPPED else 0 for d in dims]
     moved = [v if d is NOT_MAPPED else bdim_at_front(v, d, size) for v, d in zip(values, dims)]
     origin = f"vmap({call.name})"
+    within = enclosing_batch()
     active = active_examples()  # (in a branch of a batched cond: its examples, for the loops)
 
     def on_batches(leaves: list) -> list:
-        outs, out_dims = vmap_flat(call.replay, leaves, in_dims, size, origin, active=active)
+        outs, out_dims = vmap_flat(call.replay, leaves, in_dims, size, origin, within=within,
+                                   active=active)
         return [bdim_at_front(o, d, size) for o, d in zip(outs, out_dims)]
 
     if any(isinstance(v, Tracer) for v in moved):  # a transformation around the vmap

@@ -7,6 +7,13 @@ every example. ``axis_index("i")`` is the position of the example in the batch. 
 no enclosing ``vmap`` binds is an error; nested ``vmap``s bind a name each, and a tuple of
 names reduces over all of them.
 
+They work in the loops and branches a ``vmap`` batches: the rule that batches a body runs it
+as a batch of the same examples, which takes the name (``vmap_flat``'s ``within``). JAX's
+semantics follow: a ``cond`` with a batched predicate computes every branch for every
+example, and a batched ``while_loop`` runs every example until all are done (the finished
+ones' carries frozen), so their collectives combine every example's values. A loop that no
+``vmap`` batches runs on plain arrays: its collective is that of copies.
+
 Derivatives are JAX's under ``vmap``: ``psum`` is linear and its transpose is ``psum`` (and
 ``all_gather``'s sums the cotangents over the examples, keeping each example's block), so the
 gradient of ``psum(g(x), "i")`` with respect to one example's ``x`` collects the cotangents of
@@ -25,7 +32,7 @@ import numpy as np
 from functrans import errors, tree
 from functrans._abstract import dtype_of, shape_of
 from functrans.core.primitive import Primitive
-from functrans.core.trace import Tracer
+from functrans.core.trace import Tracer, capturing
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import AXIS_RULES, NOT_MAPPED, BatchTrace, BatchTracer, bound_axis
 from functrans.primitives._define import broadcast_in_dim, full_like, reduce_sum, reshape, transpose
@@ -77,35 +84,69 @@ def _replicated(trace: BatchTrace, x: Any) -> BatchTracer:
 
 
 def _check_passed_on(trace: BatchTrace, d: Any, what: str) -> None:
-    """A collective passed on by a batch that a rule made (the body of a loop or a branch
-    batched over an enclosing vmap's examples) cannot tell which named axis that batch stands
+    """A collective passed on by a batch that a rule made without saying over which
+    examples (``vmap_flat``'s ``within``) cannot tell which named axis that batch stands
     for: refused rather than reduced over the wrong examples."""
     if not trace.own_axis and d is not NOT_MAPPED:
         raise errors.BatchAxisError(
-            f"lax.{what} over a named vmap axis inside {trace.origin}, a loop, branch or custom "
-            f"rule that vmap batches, is not supported: move the collective out of the loop or "
-            f"branch (compute it before and pass the result in).")
+            f"lax.{what} over a named vmap axis inside {trace.origin}: the batching rule that "
+            f"made this batch does not say whose examples it runs (vmap_flat's within=), so "
+            f"the collective could reduce over the wrong examples. A rule that batches a body "
+            f"passes within=enclosing_batch(); else compute the collective outside the body "
+            f"and pass the result in.")
+
+
+def _mixes(trace: BatchTrace, d: Any) -> None:
+    """Count a collective that combines the examples of ``trace`` (``collectives_over``)."""
+    if d is not NOT_MAPPED:
+        trace.collectives[0] += 1
 
 
 #: How each collective treats a value that is the same in every example:
 #: ``of_copies(x, size, **params)``.
 _OF_COPIES: dict[Primitive, Any] = {}
 
+_BOUND = [0]  # collectives handed to a transformation so far (``collectives_bound``)
 
-def _apply(prim: Primitive, x: Any, axis_name: tuple, **params: Any) -> Any:
+
+def collectives_bound() -> int:
+    """How many collectives were handed to a transformation so far (recorded in a program,
+    or batched): a rule compares the counts before and after it records a sub-program to
+    learn whether that program combines the examples of a ``vmap``.
+
+    Example:
+        >>> import numpy as np, functrans as ft
+        >>> from functrans import lax
+        >>> before = collectives_bound()
+        >>> _ = ft.vmap(lambda x: lax.psum(x, "i"), axis_name="i")(np.ones(2))
+        >>> collectives_bound() > before
+        True
+    """
+    return _BOUND[0]
+
+
+def _apply(prim: Primitive, x: Any, axis_name: tuple, level: int | None = None, **params: Any) -> Any:
     """``prim`` over the named axes of ``x``, as every entry point and rule applies it. A
     value of a transformation that encloses a named vmap (an outer grad's or jit's, made
     before the vmap began) is the same in every example of that vmap: its collective is
     computed here from copies, since binding would hand the primitive to that outer
-    transformation, which does not know the name."""
+    transformation, which does not know the name. So is a plain array's, made a value of
+    the batch (``_replicated``), and, given the ``level`` of the batch it stands for (a
+    batch's value passed on by its rule), a value of a batch made outside the named vmap."""
     kept = []
     for n in axis_name:
         trace = _trace_of(n, prim.name)
-        if isinstance(x, Tracer) and x._trace.level < trace.level:
+        if not isinstance(x, Tracer):
+            with capturing(None):  # (a value of the batch, not of a cond branch recorded in it)
+                x = _replicated(trace, _OF_COPIES[prim](_on_device(trace, x), trace.axis_size, **params))
+        elif x._trace.level < trace.level or (level is not None and level < trace.level):
             x = _OF_COPIES[prim](x, trace.axis_size, **params)
         else:
             kept.append(n)
-    return prim.bind(x, axis_name=tuple(kept), **params) if kept else x
+    if not kept:
+        return x
+    _BOUND[0] += 1
+    return prim.bind(x, axis_name=tuple(kept), **params)
 
 
 # --- psum, pmax, pmin ----------------------------------------------------------------------
@@ -116,21 +157,23 @@ def _reduction_primitive(name: str, reduce: Any, of_copies: Any) -> Primitive:
     prim = Primitive(name)
 
     def impl(x: Any, *, axis_name: tuple) -> Any:
-        # (an argument no vmap batches: the reduction of as many copies as the batch holds)
+        # (a recorded loop step run on arrays no vmap batches: the reduction of as many
+        # copies as the batch holds)
         out = x
         for n in axis_name:
             trace = _trace_of(n, name)
-            out = _replicated(trace, of_copies(_on_device(trace, out), trace.axis_size))
+            out = of_copies(_on_device(trace, out), trace.axis_size)
         return out
 
     def batch(trace: BatchTrace, values: list, dims: list, *, axis_name: tuple) -> tuple:
         (x,), (d,) = values, dims
         if trace.axis_name not in axis_name:  # another vmap's name: passed on to it
             _check_passed_on(trace, d, name)
-            return _apply(prim, x, axis_name), d
+            return _apply(prim, x, axis_name, trace.examples_level), d
         rest = tuple(n for n in axis_name if n != trace.axis_name)
+        _mixes(trace, d)
         out = of_copies(x, trace.axis_size) if d is NOT_MAPPED else reduce(x, (d,))
-        return (_apply(prim, out, rest) if rest else out), NOT_MAPPED
+        return (_apply(prim, out, rest, trace.examples_level) if rest else out), NOT_MAPPED
 
     prim.impl = impl
     prim.shape_rule = lambda x, *, axis_name: (shape_of(x), dtype_of(x))
@@ -246,7 +289,8 @@ def axis_index(axis_name: AxisName) -> Any:
         array([0., 1., 2.])
     """
     trace = _trace_of(axis_name, "axis_index")
-    return BatchTracer(trace, iota_like(trace.device_like, trace.axis_size), 0)
+    with capturing(None):  # (a value of the batch, not of a cond branch recorded in it)
+        return BatchTracer(trace, iota_like(trace.device_like, trace.axis_size), 0)
 
 
 # --- all_gather ----------------------------------------------------------------------------
@@ -269,7 +313,7 @@ def _stack_copies(x: Any, size: int, axis: int, tiled: bool) -> Any:
 
 def _all_gather_impl(x: Any, *, axis_name: tuple, axis: int, tiled: bool) -> Any:
     trace = _trace_of(axis_name[0], "all_gather")
-    return _replicated(trace, _stack_copies(_on_device(trace, x), trace.axis_size, axis, tiled))
+    return _stack_copies(_on_device(trace, x), trace.axis_size, axis, tiled)
 
 
 def _all_gather_batch(trace: BatchTrace, values: list, dims: list, *, axis_name: tuple,
@@ -277,13 +321,15 @@ def _all_gather_batch(trace: BatchTrace, values: list, dims: list, *, axis_name:
     (x,), (d,) = values, dims
     if trace.axis_name != axis_name[0]:  # another vmap's name: passed on to it
         _check_passed_on(trace, d, "all_gather")
+        level = trace.examples_level
         if d is NOT_MAPPED:
-            return _apply(all_gather_p, x, axis_name, axis=axis, tiled=tiled), NOT_MAPPED
+            return _apply(all_gather_p, x, axis_name, level, axis=axis, tiled=tiled), NOT_MAPPED
         inner = axis if axis < d else axis + 1  # the gathered axis among the batch's axes
         out_dim = d + 1 if inner <= d and not tiled else d
-        return _apply(all_gather_p, x, axis_name, axis=inner, tiled=tiled), out_dim
+        return _apply(all_gather_p, x, axis_name, level, axis=inner, tiled=tiled), out_dim
     if d is NOT_MAPPED:
         return _stack_copies(x, trace.axis_size, axis, tiled), NOT_MAPPED
+    _mixes(trace, d)
     # the batch axis is the gathered one: moved into place (and merged with the next, tiled)
     shape = shape_of(x)
     per_example = shape[:d] + shape[d + 1:]

@@ -15,7 +15,10 @@ the branches close over and to the operands. Its rules:
   the transposed branches;
 - batching: with an unbatched index, ``cond_p`` over the batched branches; with a batched
   one, every branch runs on the whole batch and ``select`` picks each example's result (as
-  ``fnp.where``, so a NaN in a branch an example did not take can reach its derivative).
+  ``fnp.where``, so a NaN in a branch an example did not take can reach its derivative). A
+  collective over the examples in a branch (``lax.psum``) combines every example's value of
+  that branch, and reverse mode then computes every branch, so that each example gets its
+  share of every branch's derivative.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import close_over_tracers, eval_program, stage
 from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import active_examples
+from functrans.interpreters.batching import active_examples, collectives_over, enclosing_batch
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
@@ -52,6 +55,7 @@ from functrans.lax._programs import (
     stage_body,
     zeros_of,
 )
+from functrans.lax.collectives import collectives_bound
 from functrans.primitives import (
     broadcast_in_dim_p,
     convert_element_type_p,
@@ -217,7 +221,7 @@ def _cond_jvp(primals: Sequence, tangents: Sequence, *, branches: tuple) -> tupl
     live = [t for t in arg_t if t is not zero]
     keep = [is_inexact(a) for a in out_avals]
     if any(is_linear(t) for t in live):
-        return _linearized(index, args, nonzero, live, branches, keep)
+        return _linearized(index, args, arg_t, nonzero, live, branches, keep)
     avals = [aval_of(a) for a in args]
     t_avals = [a for a, nz in zip(avals, nonzero) if nz]
     jvp_branches = tuple(stage_all(jvp_of(b, len(args), nonzero, keep, b.name), avals + t_avals,
@@ -228,12 +232,15 @@ def _cond_jvp(primals: Sequence, tangents: Sequence, *, branches: tuple) -> tupl
     return list(outs[:n]), [next(given) if k else zero for k in keep]
 
 
-def _linearized(index: Any, args: list, nonzero: list, live: list, branches: tuple,
+def _linearized(index: Any, args: list, arg_t: list, nonzero: list, live: list, branches: tuple,
                 keep: list) -> tuple[list, list]:
     """Reverse mode with a traced index: a ``cond_p`` over the branches' forward parts (their
-    outputs and residuals) and a recorded ``cond_p`` over their linear parts."""
+    outputs and residuals) and a recorded ``cond_p`` over their linear parts. Branches that
+    hold a collective over a vmap's examples are all computed, each example's result
+    selected (``_every_branch``)."""
     avals = [aval_of(a) for a in args]
     forward = []  # per branch: the program (args -> outputs + residuals), the linear program
+    count = collectives_bound()
     for b in branches:
         parts: list = []
 
@@ -245,6 +252,8 @@ def _linearized(index: Any, args: list, nonzero: list, live: list, branches: tup
 
         program = stage(fwd, avals, f"linearize({b.name})")
         forward.append((program, parts[0]))
+    if collectives_bound() != count:
+        return jvp_flat(_every_branch(index, branches), args, arg_t, "jvp(cond)")
     n = len(keep)
     res_avals = [[aval_of(r) for r in program.outs[n:]] for program, _ in forward]
     all_res = [a for avals_j in res_avals for a in avals_j]
@@ -307,6 +316,24 @@ def _cond_transpose(cts: Sequence, index: Any, *args: Any, branches: tuple) -> t
     return (zero,) + tuple(next(in_cts) if lin else zero for lin in linear)
 
 
+def _every_branch(index: Any, branches: tuple) -> Callable[[list], list]:
+    """The conditional as every branch computed and each example's result selected, as a
+    batched index computes it: under ``vmap`` a collective in a branch (``lax.psum``) then
+    combines every example's value of that branch, and reverse mode, which the split into a
+    forward and a linear ``cond_p`` would give the residuals of the taken branch only, sends
+    each example its share of every branch's cotangent."""
+
+    def every(xs: list) -> list:
+        outs = list(branches[0](xs))
+        for j in range(1, len(branches)):
+            pick = eq_p.bind(index, j)
+            outs = [select_p.bind(broadcast_in_dim_p.bind(pick, shape=aval_of(o)[0], broadcast_dimensions=()), r, o)
+                    for o, r in zip(outs, branches[j](xs))]
+        return outs
+
+    return every
+
+
 def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[list, list]:
     size = batch_size(values, dims)
     index, args, arg_dims = values[0], list(values[1:]), list(dims[1:])
@@ -328,22 +355,25 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[l
     # With an outer transformation that may differentiate, each branch sees operands whose
     # derivative is zero in the examples that do not take it: reverse mode then sends them no
     # zero cotangent to multiply by an infinite partial (sqrt at 0, log of a negative), which
-    # would make NaN where a loop over the examples gives a number.
+    # would make NaN where a loop over the examples gives a number. A branch with a collective
+    # over the examples (lax.psum) is not guarded: every example's operands feed it there.
     guard = [is_inexact(a) and isinstance(v, Tracer) and not is_linear(v)
              for a, v in zip(avals, args)]
     running = active_examples()  # (a branch of an enclosing batched cond: its examples)
+    within = enclosing_batch()
     results = []
     for j, b in enumerate(branches):  # outputs with the batch axis in front (the index lends its device)
-        inputs, flags = moved, batched
         taken = eq_p.bind(index, j)
-        if any(guard):
-            inputs = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
-                      for v, d, m, g in zip(args, arg_dims, moved, guard)]
-            flags = [f or g for f, g in zip(batched, guard)]
-        if running is not None:
-            taken = logical_and_p.bind(taken, running)
+        guarded = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
+                   for v, d, m, g in zip(args, arg_dims, moved, guard)] if any(guard) else None
+        active = taken if running is None else logical_and_p.bind(taken, running)
+        count = collectives_over(within)
         out_dims: list = []
-        outs = batch_of(b, flags, size, None, b.name, out_dims, active=taken)(inputs)
+        if guarded is not None:
+            g_flags = [f or g for f, g in zip(batched, guard)]
+            outs = batch_of(b, g_flags, size, None, b.name, out_dims, active=active)(guarded)
+        if guarded is None or collectives_over(within) != count:
+            outs = batch_of(b, batched, size, None, b.name, out_dims, active=active)(moved)
         results.append(moved_to_front(outs + [index], out_dims + [0], [True] * n + [False], size)[:n])
     outs = list(results[0])
     for j in range(1, len(branches)):

@@ -35,6 +35,7 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import eval_program, stage_closed
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
+from functrans.interpreters.batching import enclosing_batch
 from functrans.interpreters.jvp import jvp_flat
 from functrans.lax._body import batched, output_avals
 from functrans.lax.checkpoint import record
@@ -415,7 +416,8 @@ def _check_linear(call: CustomCall, outs: Sequence, t_outs: Sequence) -> None:
 def _custom_jvp_call_batch(values, dims, *, call):
     moved, size = _to_front(values, dims)
     origin = f"vmap({call.call.name})"
-    fun_batched = batched(call.fun_flat, size, origin)
+    within = enclosing_batch()
+    fun_batched = batched(call.fun_flat, size, origin, within)
 
     def jvp_batched(primals, tangents, zero_flags=()):
         n = len(primals)
@@ -424,7 +426,7 @@ def _custom_jvp_call_batch(values, dims, *, call):
             outs, t_outs = call.jvp_flat(leaves[:n], leaves[n:], zero_flags)
             return list(outs) + list(t_outs)
 
-        flat = batched(body, size, origin)(list(primals) + list(tangents))
+        flat = batched(body, size, origin, within)(list(primals) + list(tangents))
         half = len(flat) // 2
         return flat[:half], flat[half:]
 
@@ -621,6 +623,7 @@ def _custom_vjp_call_jvp(primals, tangents, *, call):
 def _custom_vjp_call_batch(values, dims, *, call):
     moved, size = _to_front(values, dims)
     origin = f"vmap({call.call.name})"
+    within = enclosing_batch()
     res_tree: list = []
 
     def fwd_body(leaves):
@@ -630,7 +633,7 @@ def _custom_vjp_call_batch(values, dims, *, call):
         return list(outs) + res_leaves
 
     def fwd_batched(leaves):
-        flat = batched(fwd_body, size, origin)(leaves)
+        flat = batched(fwd_body, size, origin, within)(leaves)
         treedef, n = res_tree
         return flat[:n], treedef.unflatten(flat[n:])
 
@@ -638,9 +641,9 @@ def _custom_vjp_call_batch(values, dims, *, call):
         res_leaves, treedef = tree.flatten(res)
         k = len(res_leaves)
         body = lambda leaves: call.bwd_flat(treedef.unflatten(leaves[:k]), leaves[k:])
-        return batched(body, size, origin)(res_leaves + list(cts))
+        return batched(body, size, origin, within)(res_leaves + list(cts))
 
-    vjp_call = VJPCall(call.call, batched(call.fun_flat, size, origin), fwd_batched, bwd_batched, call.closure)
+    vjp_call = VJPCall(call.call, batched(call.fun_flat, size, origin, within), fwd_batched, bwd_batched, call.closure)
     outs = custom_vjp_call_p.bind(*moved, call=vjp_call)
     return outs, [0] * len(outs)
 

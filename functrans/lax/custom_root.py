@@ -34,7 +34,7 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import eval_program, stage, stage_closed
 from functrans.core.trace import Tracer, named_scope, transforming
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import vmap_flat
+from functrans.interpreters.batching import enclosing_batch, vmap_flat
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.replay import ReplayPlan
 from functrans.interpreters.transpose import transpose_program
@@ -163,10 +163,11 @@ def _batched_body(body: Body, consts: Sequence, dims: Sequence, size: int, origi
     """``body`` on a batch: its inputs and outputs carry the batch axis in front; its
     closed-over ``consts`` are batched along ``dims`` (or not)."""
     k = len(consts)
+    within = enclosing_batch()
 
     def run(xs: list) -> list:
         outs, out_dims = vmap_flat(lambda leaves: body.run(leaves[:k], leaves[k:]), [*consts, *xs],
-                                   [*dims, *[0] * len(xs)], size, origin)
+                                   [*dims, *[0] * len(xs)], size, origin, within=within)
         return [o if o is zero else bdim_at_front(o, d, size) for o, d in zip(outs, out_dims)]
 
     return Body.record(run, [((size, *shape), dtype) for shape, dtype in body.in_avals], origin)

@@ -133,5 +133,5 @@ def _vmapped(f: Callable[[Any], Any], treedef: Any, leaves: list, size: int, out
         out_tree.append(structure)
         return out
 
-    outs, dims = vmap_flat(flat, leaves, [0] * len(leaves), size, "map")
+    outs, dims = vmap_flat(flat, leaves, [0] * len(leaves), size, "map", own_axis=True)
     return moved_to_front(outs, dims, [True] * len(outs), size)

@@ -39,7 +39,7 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import close_over_tracers, eval_program, scalar_kind, stage, stage_closed
 from functrans.core.trace import transforming
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import active_examples, vmap_flat
+from functrans.interpreters.batching import active_examples, enclosing_batch, name_within, vmap_flat
 from functrans.interpreters.jvp import JVPTracer, jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.replay import ReplayPlan
@@ -798,10 +798,12 @@ def _merge(values: Sequence, linear: Sequence, flags: Sequence[bool]) -> list:
 # =============================================================================================
 
 
-def _batched_body(body: ScanBody, flags: list[bool], size: int, active: Any = None) -> tuple[tuple, list[bool]]:
+def _batched_body(body: ScanBody, flags: list[bool], size: int, within: Any,
+                  active: Any = None) -> tuple[tuple, list[bool]]:
     """The body on batches: every input marked in ``flags`` has the batch axis in front, so
-    has every carry marked there and every y that depends on the batch. ``active``: the
-    examples that run it (``active_examples``), which loops in the body wait for."""
+    has every carry marked there and every y that depends on the batch. ``within``: the batch
+    whose examples they are (``vmap_flat``); ``active``: the examples that run it
+    (``active_examples``), which loops in the body wait for."""
     c, k = body.num_consts, body.num_carry
     avals = [((size,) + tuple(shape), dtype) if f else (shape, dtype)
              for (shape, dtype), f in zip(body.in_avals, flags)]
@@ -809,7 +811,8 @@ def _batched_body(body: ScanBody, flags: list[bool], size: int, active: Any = No
 
     def fn(ins: list) -> list:
         dims = [0 if f else NOT_MAPPED for f in flags]
-        outs, out_dims = vmap_flat(body.evaluate, ins, dims, size, f"vmap({body.name})", active=active)
+        outs, out_dims = vmap_flat(body.evaluate, ins, dims, size, f"vmap({body.name})", within=within,
+                                   active=active)
         found["carry_out"] = [d is not NOT_MAPPED for d in out_dims[:k]]
         found["ys"] = [d is not NOT_MAPPED for d in out_dims[k:]]
         carry = [bdim_at_front(o, d, size) if f else o
@@ -825,13 +828,16 @@ def _scan_batch(values, dims, *, body, length, reverse, unroll):
     c, k = body.num_consts, body.num_carry
     size = batch_size(values, dims)
     flags = [d is not NOT_MAPPED for d in dims]
+    within = enclosing_batch()
+    name = name_within(within)  # (a collective in the body reduces over the batch of its name)
     running = active_examples()
     if running is None:
         def make(fl: list[bool]) -> tuple:
-            return _derived(body, ("vmap", tuple(fl), size), lambda: _batched_body(body, fl, size))
+            return _derived(body, ("vmap", tuple(fl), size, name),
+                            lambda: _batched_body(body, fl, size, within))
     else:  # in a branch of a batched cond: its examples, for the loops in the body (not kept)
         def make(fl: list[bool]) -> tuple:
-            return _batched_body(body, fl, size, running)
+            return _batched_body(body, fl, size, within, running)
     (bbody, bconsts, y_flags), flags = _grow_carries(body, flags, make, floats_only=False)
     moved = moved_to_front(values, dims, flags[:c + k] + [False] * (len(values) - c - k), size)
     for i in range(c + k, len(values)):  # the xs: the batch axis behind the loop axis

@@ -30,7 +30,7 @@ from functrans.core.primitive import Primitive
 from functrans.core.staging import scalar_kind
 from functrans.core.trace import transforming
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import active_examples
+from functrans.interpreters.batching import active_examples, collectives_over, enclosing_batch
 from functrans.lax._body import plain_arrays_explained
 from functrans.lax._programs import (
     Aval,
@@ -279,6 +279,8 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
     batched = [d is not NOT_MAPPED for d in dims]
     cond_b, consts_b, carry_b = batched[:cn], batched[cn:cn + bn], batched[cn + bn:]
     cond_avals, consts_avals, carry_avals = avals[:cn], avals[cn:cn + bn], avals[cn + bn:]
+    within = enclosing_batch()
+    count = collectives_over(within)
     while True:  # the carries that depend on the batch: a fixed point
         out_b = batched_outputs(body, consts_avals + carry_avals, consts_b + carry_b, size, body.name)
         grown = [a or b for a, b in zip(carry_b, out_b)]
@@ -288,8 +290,11 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
     (pred_b,) = batched_outputs(cond, cond_avals + carry_avals, cond_b + carry_b, size, cond.name)
     # The examples that run this loop at all (in a branch of a batched cond, those that take
     # it): the others are done from the start, so neither the loop nor the loops in its body
-    # wait for them.
-    running = active_examples()
+    # wait for them. Unless the loop combines the examples (lax.psum): then each example
+    # iterates as the branch computed for every example would, all until every predicate is
+    # false, and so do the loops in its body.
+    combines = collectives_over(within) != count
+    running = None if combines else active_examples()
     masked = pred_b or running is not None
     if masked:
         carry_b = [True] * len(carry_b)
@@ -321,7 +326,8 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
         carry = leaves[m + cn + bn:]
         pred = predicate(leaves[:m + cn] + carry)
         # only the examples still looping run the body (its own loops wait for them alone)
-        new = batch_of(body, consts_b + carry_b, size, carry_b, body.name, active=pred)(leaves[m + cn:])
+        new = batch_of(body, consts_b + carry_b, size, carry_b, body.name,
+                       active=None if combines else pred)(leaves[m + cn:])
         return [select_p.bind(broadcast_in_dim_p.bind(pred, shape=tuple(x.shape), broadcast_dimensions=(0,)),
                               y, x) for x, y in zip(carry, new)]
 

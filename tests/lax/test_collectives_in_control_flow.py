@@ -1,0 +1,206 @@
+"""Collectives over a named vmap axis inside the loops and branches that vmap batches (scan,
+fori_loop, while_loop, cond, switch, checkpoint, custom_vjp): values against NumPy loops over
+the whole batch, eagerly and under jit, with JAX's semantics (a batched cond computes every
+branch for every example, a batched while_loop runs every example until all are done, the
+finished ones' carries frozen); derivatives against finite differences, in both orders of
+grad and vmap."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import functrans as ft
+import functrans.numpy as fnp
+from functrans import errors, lax
+from functrans.interpreters.batching import vmap_flat
+from functrans.testing import check_grads
+
+X = np.arange(6.0).reshape(3, 2)
+
+
+def named(f, name="i"):
+    return ft.vmap(f, axis_name=name)
+
+
+def both(f):
+    """``f`` eagerly and under jit."""
+    return [f, ft.jit(f)]
+
+
+def test_scan_with_psum_and_pmean_in_the_step():
+    def f(v):
+        def body(c, _):
+            c = c + lax.psum(c, "i")
+            return c, lax.pmean(c, "i")
+        return lax.scan(body, v, None, length=3)
+
+    c, ys = X.copy(), []
+    for _ in range(3):
+        c = c + c.sum(0)
+        ys.append(np.broadcast_to(c.mean(0), c.shape))
+    for g in both(named(f)):
+        carry, out = g(X)
+        np.testing.assert_allclose(carry, c, rtol=1e-14)
+        np.testing.assert_allclose(out, np.stack(ys, 1), rtol=1e-14)  # (examples, steps, 2)
+
+
+def test_fori_loop_with_axis_index_and_psum():
+    def f(v):
+        return lax.fori_loop(0, 3, lambda k, c: c * 0.5 + lax.psum(c, "i") * k + lax.axis_index("i"), v)
+
+    c = X.copy()
+    for k in range(3):
+        c = c * 0.5 + c.sum(0) * k + np.arange(3.0)[:, None]
+    for g in both(named(f)):
+        np.testing.assert_allclose(g(X), c, rtol=1e-14)
+
+
+def test_batched_cond_computes_both_branches_for_every_example():
+    # JAX's semantics: a collective in a branch combines every example's value of that branch
+    f = named(lambda v: lax.cond(v[0] > 2, lambda u: u - lax.pmax(u, "i"),
+                                 lambda u: u + lax.psum(u, "i"), v))
+    ref = np.where(X[:, :1] > 2, X - X.max(0), X + X.sum(0))
+    for g in both(f):
+        np.testing.assert_array_equal(g(X), ref)
+
+
+def test_switch_branches_with_each_collective():
+    branches = [lambda u: u + lax.psum(u, "i"), lambda u: lax.all_gather(u, "i")[0] + lax.pmin(u, "i"),
+                lambda u: u * lax.axis_index("i")]
+    f = named(lambda v: lax.switch(fnp.int32(v[0]) // 2, branches, v))  # examples take 0, 1, 2
+    ref = np.stack([X[0] + X.sum(0), X[0] + X.min(0), X[2] * 2])
+    for g in both(f):
+        np.testing.assert_array_equal(g(X), ref)
+    # axis_index alone in a branch (no collective) is a value of the batch, not of the branch
+    plain = named(lambda v: lax.cond(v[0] > 1, lambda u: u + 1.0, lambda u: u * lax.axis_index("i"), v))
+    np.testing.assert_array_equal(plain(X), [[0, 0], [3, 4], [5, 6]])
+
+
+def test_while_loop_whose_predicate_is_a_collective_runs_every_example_together():
+    f = named(lambda v: lax.while_loop(lambda c: lax.psum(c[0], "i") < 100.0, lambda c: c * 2.0, v))
+    for g in both(f):
+        np.testing.assert_array_equal(g(X), X * 32)  # 6 -> 192 in five doublings
+
+
+def test_batched_while_loop_sums_the_frozen_carries_too():
+    # each example stops on its own predicate; the pmean in the step keeps averaging over every
+    # example's carry, the finished ones' as they were left (JAX's batched while_loop)
+    f = named(lambda v: lax.while_loop(lambda c: c[0] < 20.0, lambda c: c + lax.pmean(c, "i"), v))
+    c = X + 1.0
+    while (c[:, 0] < 20).any():
+        c = np.where(c[:, :1] < 20, c + c.mean(0), c)
+    for g in both(f):
+        np.testing.assert_allclose(g(X + 1.0), c, rtol=1e-14)
+
+
+def test_a_loop_in_a_branch_runs_every_example_when_it_combines_them():
+    # the examples that take the other branch still iterate, as the branch computed for every
+    # example does: their carries feed the psum of the examples that take it
+    def f(v):
+        loop = lambda u: lax.while_loop(lambda c: c[0] < 50.0, lambda c: c + lax.psum(c, "i"), u)
+        return lax.cond(v[0] > 3, loop, lambda u: u, v)
+
+    c = X.copy()
+    while (c[:, 0] < 50).any():
+        c = np.where(c[:, :1] < 50, c + c.sum(0), c)
+    for g in both(named(f)):
+        np.testing.assert_array_equal(g(X), np.where(X[:, :1] > 3, c, X))
+
+
+def test_nested_names_in_a_loop():
+    xs = np.arange(6.0).reshape(2, 3)
+
+    def step(c, _):
+        return c + lax.psum(c, "i") + lax.psum(c, "j") + lax.psum(c, ("i", "j")), None
+
+    f = named(named(lambda v: lax.scan(step, v, None, length=2)[0], "j"))
+    c = xs.copy()
+    for _ in range(2):
+        c = c + c.sum(0) + c.sum(1, keepdims=True) + c.sum()
+    for g in both(f):
+        np.testing.assert_allclose(g(xs), c, rtol=1e-14)
+
+
+@pytest.mark.parametrize("inner", ["j", "i"])
+def test_a_loop_that_only_the_outer_vmap_batches(inner):
+    # psum over "i" in a loop inside a vmap named `inner`, the carry batched by the outer "i"
+    # only: with inner "j" it sums over the outer examples; an inner vmap also named "i" is
+    # the one the name means, and the carry is the same in its examples (2 copies)
+    def f(v):
+        loop = lambda: lax.scan(lambda c, _: (c + lax.psum(c, "i"), None), v, None, length=2)[0]
+        return named(lambda w: w + loop(), inner)(np.ones(2))
+
+    v = np.arange(3.0)
+    ref = v + 15.0 if inner == "j" else 9.0 * v  # v+3 then +12; or 3v then 9v
+    for g in both(named(f)):
+        np.testing.assert_allclose(g(v), np.broadcast_to((ref + 1.0)[:, None], (3, 2)), rtol=1e-14)
+
+
+def test_a_loop_that_no_vmap_batches_sums_copies():
+    # the carry does not depend on the batch: the loop runs on plain arrays, its psum is that of
+    # as many copies as there are examples
+    scan = named(lambda v: v + lax.scan(lambda c, _: (c + lax.psum(c, "i"), None), np.ones(2), None,
+                                        length=2)[0])
+    loop = named(lambda v: v + lax.while_loop(lambda c: c[0] < 10, lambda c: c + lax.psum(c, "i"),
+                                              np.ones(2)))
+    for f in (scan, loop):
+        for g in both(f):
+            np.testing.assert_array_equal(g(X), X + 16.0)
+
+
+def test_derivatives_of_a_loop_against_finite_differences():
+    def step(c, _):
+        return fnp.sin(c) + lax.psum(c * c, "i") * 0.1, lax.pmean(c, "i")
+
+    def batch(xs):
+        carry, ys = named(lambda v: lax.scan(step, v, None, length=3))(xs)
+        return carry, ys
+
+    check_grads(batch, (X / 10,), order=1)
+    # vmap(grad) transposes psum to psum: the gradient of the sum over the examples
+    per_example = lambda v: fnp.sum(lax.scan(step, v, None, length=3)[0])
+    total = ft.grad(lambda xs: fnp.sum(named(per_example)(xs)))(X / 10)
+    for g in both(named(ft.grad(per_example))):
+        np.testing.assert_allclose(g(X / 10), total, rtol=1e-12)
+
+
+def test_derivatives_through_a_batched_cond_with_a_collective():
+    # the examples that take the other branch feed the psum: their derivative counts
+    def per_example(v):
+        return fnp.sum(lax.cond(v[0] > 2.5, lambda u: u + lax.psum(fnp.sin(u), "i"), lambda u: u * 2.0, v) ** 2)
+
+    total = lambda xs: fnp.sum(named(per_example)(xs))
+    check_grads(total, (X,), order=1)
+    # the same figures in closed form: taken examples (the last) get u + S, S = sum sin(u)
+    out = X[2] + np.sin(X).sum(0)
+    ref = 2 * out * np.cos(X) + np.where(X[:, :1] > 2.5, 2 * out, 8 * X)
+    for g in both(ft.grad(total)):
+        np.testing.assert_allclose(g(X), ref, rtol=1e-12)
+    for g in both(named(ft.grad(per_example))):
+        np.testing.assert_allclose(g(X), ref, rtol=1e-12)
+
+
+def test_checkpoint_and_custom_vjp_bodies():
+    f = lambda v: fnp.sin(v) * lax.psum(v, "i")
+    plain = ft.grad(lambda xs: fnp.sum(named(f)(xs)))(X)
+    remat = ft.grad(lambda xs: fnp.sum(named(ft.checkpoint(f))(xs)))(X)
+    np.testing.assert_allclose(remat, plain, rtol=1e-14)
+
+    @ft.custom_vjp
+    def double(u):
+        return u * 2.0
+
+    # (the backward rule's psum runs after the vmap has returned, under grad)
+    double.defvjp(lambda u: (u * 2.0, None), lambda _, g: (g + lax.pmean(g, "i"),))
+    loss = lambda xs: fnp.sum(named(lambda v: lax.scan(lambda c, _: (double(c), None), v, None,
+                                                       length=2)[0])(xs))
+    np.testing.assert_allclose(ft.grad(loss)(X), np.full(X.shape, 4.0))
+
+
+def test_a_rule_that_does_not_say_whose_examples_it_batches_is_refused():
+    def f(x):
+        outs, _ = vmap_flat(lambda ts: [lax.psum(ts[0] * x, "i")], [np.ones(2)], [0], 2, "a rule")
+        return outs[0]
+
+    with pytest.raises(errors.BatchAxisError, match="within=enclosing_batch()"):
+        named(f)(np.arange(3.0))
