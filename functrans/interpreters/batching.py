@@ -88,6 +88,7 @@ AXIS_RULES: dict = {}
 class _Active(threading.local):
     mask = None
     trace = None  # the batch trace whose rule runs
+    looping: tuple = ()  # (batch trace, primitive) running example by example
 
 
 _active = _Active()
@@ -159,7 +160,15 @@ class BatchTrace(Trace):
                 finally:
                     _active.mask, _active.trace = outer
         if result is NotImplemented:
-            result = batch_by_loop(prim, values, dims, self.axis_size, params)
+            if not _CONTEXT_TRACES[0]:
+                result = batch_by_loop(prim, values, dims, self.axis_size, params)
+            else:  # (a collective there cannot see the other examples: looping_over)
+                outer_loops = _active.looping
+                _active.looping = (*outer_loops, (self, prim))
+                try:
+                    result = batch_by_loop(prim, values, dims, self.axis_size, params)
+                finally:
+                    _active.looping = outer_loops
         out, out_dim = result
         if prim.multiple_results:
             return [o if d is NOT_MAPPED else BatchTracer(self, o, d) for o, d in zip(out, out_dim)]
@@ -191,6 +200,17 @@ def collectives_over(trace: BatchTrace | None) -> int:
         0
     """
     return 0 if trace is None else trace.collectives[0]
+
+
+def looping_over(trace: BatchTrace):
+    """The primitive, if any, that a batch runs example by example (``batch_by_loop``) over
+    the examples of ``trace``: a collective over them computed there would see one example.
+
+    Example:
+        >>> looping_over(BatchTrace(0, "demo")) is None
+        True
+    """
+    return next((p for t, p in _active.looping if t.collectives is trace.collectives), None)
 
 
 def name_within(within: BatchTrace | None):

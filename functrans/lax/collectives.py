@@ -34,7 +34,7 @@ from functrans._abstract import dtype_of, shape_of
 from functrans.core.primitive import Primitive
 from functrans.core.trace import Tracer, capturing
 from functrans.core.zeros import zero
-from functrans.interpreters.batching import AXIS_RULES, NOT_MAPPED, BatchTrace, BatchTracer, bound_axis
+from functrans.interpreters.batching import AXIS_RULES, NOT_MAPPED, BatchTrace, BatchTracer, bound_axis, looping_over
 from functrans.primitives._define import broadcast_in_dim, full_like, reduce_sum, reshape, transpose
 from functrans.primitives.conversion import iota_like
 from functrans.primitives.elementwise import mul
@@ -62,6 +62,22 @@ def _trace_of(name: Any, what: str) -> BatchTrace:
             f"{what}: the axis name {name!r} is not bound: no enclosing vmap has "
             f"axis_name={name!r}. Name the batch axis the collective reduces over: "
             f"functrans.vmap(f, axis_name={name!r}).")
+    return trace
+
+
+def _unbatched_trace_of(name: Any, what: str) -> BatchTrace:
+    """``_trace_of`` for a collective's implementation, which sees plain arrays: the same in
+    every example, unless a primitive around it runs example by example (it has no batching
+    rule for its arguments), where the examples cannot see each other: refused."""
+    trace = _trace_of(name, what)
+    looping = looping_over(trace)
+    if looping is not None:
+        raise errors.BatchAxisError(
+            f"lax.{what} over the vmap axis {name!r} inside {looping.name}, which vmap runs "
+            f"example by example (it has no batching rule for these arguments), where one "
+            f"example cannot see the others. Compute the collective outside it and pass "
+            f"the result in (for custom_linear_solve or custom_root, a solver that works on a "
+            f"whole batch can be marked with lax.batch_as_block).")
     return trace
 
 
@@ -161,7 +177,7 @@ def _reduction_primitive(name: str, reduce: Any, of_copies: Any) -> Primitive:
         # copies as the batch holds)
         out = x
         for n in axis_name:
-            trace = _trace_of(n, name)
+            trace = _unbatched_trace_of(n, name)
             out = of_copies(_on_device(trace, out), trace.axis_size)
         return out
 
@@ -312,7 +328,7 @@ def _stack_copies(x: Any, size: int, axis: int, tiled: bool) -> Any:
 
 
 def _all_gather_impl(x: Any, *, axis_name: tuple, axis: int, tiled: bool) -> Any:
-    trace = _trace_of(axis_name[0], "all_gather")
+    trace = _unbatched_trace_of(axis_name[0], "all_gather")
     return _stack_copies(_on_device(trace, x), trace.axis_size, axis, tiled)
 
 

@@ -197,6 +197,55 @@ def test_checkpoint_and_custom_vjp_bodies():
     np.testing.assert_allclose(ft.grad(loss)(X), np.full(X.shape, 4.0))
 
 
+def test_jit_of_the_vmap_follows_the_batch_size():
+    def ref(x):
+        c = x.copy()
+        for _ in range(2):
+            c = c + c.sum(0) + np.arange(len(x))[:, None]
+        return c
+
+    step = lambda c, _: (c + lax.psum(c, "i") + lax.axis_index("i"), None)
+    f = lambda v: lax.scan(step, v, None, length=2)[0]
+    for g in (ft.jit(named(f)), named(ft.jit(f))):
+        for xs in (X, np.arange(8.0).reshape(4, 2)):
+            np.testing.assert_allclose(g(xs), ref(xs), rtol=1e-14)
+
+
+def test_jacobians_of_a_loop_equal_those_of_the_unrolled_steps():
+    step = lambda c, _: (fnp.sin(c) * lax.psum(c, "i"), None)
+    loop = lambda v: lax.scan(step, v, None, length=2)[0]
+    unrolled = lambda v: step(step(v, None)[0], None)[0]
+    for transform in (ft.jacfwd, ft.jacrev):
+        np.testing.assert_allclose(named(transform(loop))(X / 10), named(transform(unrolled))(X / 10),
+                                   rtol=1e-13)
+    np.testing.assert_allclose(named(ft.hessian(lambda v: fnp.sum(loop(v))))(X / 10),
+                               named(ft.hessian(lambda v: fnp.sum(unrolled(v))))(X / 10), rtol=1e-13)
+
+
+def test_lax_map_and_odeint_bodies():
+    mapped = named(lambda v: lax.map(lambda r: r + lax.psum(r, "i"), v, batch_size=1))
+    np.testing.assert_array_equal(mapped(X), X + X.sum(0))
+    y0 = np.array([1.0, 2.0, 3.0])  # y' = mean(y) - y: the mean stays, the rest decays
+    flow = named(lambda y: ft.integrate.odeint(lambda y, t: lax.pmean(y, "i") - y, y, np.array([0.0, 1.0]))[-1])
+    np.testing.assert_allclose(flow(y0), 2.0 + (y0 - 2.0) * np.exp(-1.0), rtol=1e-6)
+
+
+def test_linear_solve_with_a_collective_in_the_matrix():
+    n = len(X)
+    A = 2 * np.eye(n) + np.ones((n, n)) / n  # the matvec below, over the examples
+    matvec = lambda x: 2.0 * x + lax.pmean(x, "i")
+    richardson = lambda mv, r: lax.fori_loop(0, 80, lambda k, s: s + 0.25 * (r - mv(s)), r * 0.0)
+    on_blocks = lax.batch_as_block(lambda mv, r: richardson(mv, r))  # (it marks the function)
+    block = lambda b: lax.custom_linear_solve(matvec, b, on_blocks, symmetric=True)
+    np.testing.assert_allclose(named(block)(X), np.linalg.solve(A, X), rtol=1e-10)
+    grads = ft.grad(lambda xs: fnp.sum(named(block)(xs) ** 2))(X)
+    np.testing.assert_allclose(grads, 2 * np.linalg.solve(A, np.linalg.solve(A, X)), rtol=1e-10)
+    # a solver run example by example cannot see the other examples
+    each = lambda b: lax.custom_linear_solve(matvec, b, richardson, symmetric=True)
+    with pytest.raises(errors.BatchAxisError, match="linear_solve, which vmap runs example by example"):
+        named(each)(X)
+
+
 def test_a_rule_that_does_not_say_whose_examples_it_batches_is_refused():
     def f(x):
         outs, _ = vmap_flat(lambda ts: [lax.psum(ts[0] * x, "i")], [np.ones(2)], [0], 2, "a rule")
