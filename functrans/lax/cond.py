@@ -367,12 +367,12 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[l
         guarded = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
                    for v, d, m, g in zip(args, arg_dims, moved, guard)] if any(guard) else None
         active = taken if running is None else logical_and_p.bind(taken, running)
-        count = collectives_over(within)
+        counts = collectives_over(within), collectives_bound()  # (over these examples, or passed on)
         out_dims: list = []
         if guarded is not None:
             g_flags = [f or g for f, g in zip(batched, guard)]
             outs = batch_of(b, g_flags, size, None, b.name, out_dims, active=active)(guarded)
-        if guarded is None or collectives_over(within) != count:
+        if guarded is None or (collectives_over(within), collectives_bound()) != counts:
             outs = batch_of(b, batched, size, None, b.name, out_dims, active=active)(moved)
         results.append(moved_to_front(outs + [index], out_dims + [0], [True] * n + [False], size)[:n])
     outs = list(results[0])
