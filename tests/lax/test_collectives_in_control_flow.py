@@ -180,6 +180,16 @@ def test_derivatives_through_a_batched_cond_with_a_collective():
         np.testing.assert_allclose(g(X), ref, rtol=1e-12)
 
 
+def test_derivatives_through_a_batched_switch_with_collectives():
+    branches = [lambda u: u * lax.psum(u, "i"), lambda u: fnp.sin(u) + lax.pmean(u * u, "i"),
+                lambda u: u * 3.0]
+    per_example = lambda v: fnp.sum(lax.switch(fnp.int32(v[0]) // 2, branches, v) ** 2)
+    total = lambda xs: fnp.sum(named(per_example)(xs))
+    check_grads(total, (X + 0.3,), order=1)
+    for g in both(named(ft.grad(per_example))):
+        np.testing.assert_allclose(g(X + 0.3), ft.grad(total)(X + 0.3), rtol=1e-12)
+
+
 def test_checkpoint_and_custom_vjp_bodies():
     f = lambda v: fnp.sin(v) * lax.psum(v, "i")
     plain = ft.grad(lambda xs: fnp.sum(named(f)(xs)))(X)
