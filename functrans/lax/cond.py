@@ -17,8 +17,9 @@ the branches close over and to the operands. Its rules:
   one, every branch runs on the whole batch and ``select`` picks each example's result (as
   ``fnp.where``, so a NaN in a branch an example did not take can reach its derivative). A
   collective over the examples in a branch (``lax.psum``) combines every example's value of
-  that branch, and reverse mode then computes every branch, so that each example gets its
-  share of every branch's derivative.
+  that branch, and reverse mode with a traced index then computes every branch, so that each
+  example gets its share of every branch's derivative (a NaN in the derivative of a branch
+  not taken reaches the result then, also where the index is the same for every example).
 """
 from __future__ import annotations
 
