@@ -182,6 +182,7 @@ class custom_jvp:
         self.jvp: Callable | None = None
         self.jvps: tuple | None = None
         self._positional: tuple | None = None
+        self._out_types: dict = {}  # the function's output types by signature (CustomCall.out_types)
 
     def defjvp(self, jvp: Callable, symbolic_zeros: bool = False) -> Callable:
         """Set the rule ``jvp(primals, tangents) -> (primal_out, tangent_out)``; returns it.
@@ -259,6 +260,7 @@ class custom_vjp:
         self.fwd: Callable | None = None
         self.bwd: Callable | None = None
         self._positional: tuple | None = None
+        self._out_types: dict = {}  # the function's output types by signature (CustomCall.out_types)
 
     def defvjp(self, fwd: Callable, bwd: Callable, symbolic_zeros: bool = False) -> None:
         """Set the forward function ``fwd(*args) -> (out, residuals)`` and the backward

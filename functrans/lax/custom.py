@@ -29,10 +29,10 @@ from typing import Any
 from functrans import errors, tree
 from functrans._abstract import PY_SCALARS, aval_of, dtype_of, shape_of
 from functrans.backend import to_host
-from functrans.core.flatten import FlatFun
+from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.staging import eval_program, stage_closed
+from functrans.core.staging import eval_program, stage, stage_closed
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import enclosing_batch
@@ -59,7 +59,7 @@ class CustomCall(FlatFun):
     non-differentiable arguments, and the JVP rule refuses a tangent for it.
     """
 
-    __slots__ = ("rules", "static", "diff", "nondiff_leaf", "_rebuild")
+    __slots__ = ("rules", "static", "diff", "nondiff_leaf", "_rebuild", "_types")
 
     def __init__(self, rules: Any, args: Sequence, name: str, traced_nondiff: bool = False):
         nondiff = rules.nondiff_argnums
@@ -91,6 +91,7 @@ class CustomCall(FlatFun):
         # when none is traced
         self.nondiff_leaf = [i in traced for i, (_, n) in zip(self.argnums, self._arg_trees)
                              for _ in range(n)] if traced else ()
+        self._types: dict = {}  # this call's output types by signature (see out_types)
 
     def args_of(self, leaves: Sequence) -> list:
         args = super().args_of(leaves)
@@ -107,7 +108,7 @@ class CustomCall(FlatFun):
         args = self.args_of(leaves)
         return [args[i] for i in self.rules.nondiff_argnums], tuple(args[i] for i in self.diff)
 
-    def flat_out(self, out: Any, what: str) -> list:
+    def flat_out(self, out: Any, what: str, fix: str = "") -> list:
         """The leaves of ``out``, checked to have the structure of the function's output."""
         leaves, treedef = tree.flatten(out)
         if self.out_tree is None:
@@ -115,15 +116,89 @@ class CustomCall(FlatFun):
         elif treedef != self.out_tree:
             raise errors.CustomRuleError(
                 f"{self.name}: {what} has structure {treedef}, but the function's output has "
-                f"structure {self.out_tree}. They must match."
+                f"structure {self.out_tree}. They must match.{fix}"
             )
         return leaves
+
+    def out_types(self, leaves: Sequence) -> list[tuple]:
+        """``(shape, dtype)`` of each output leaf of the function on arguments like
+        ``leaves`` (dtype ``None`` for a Python scalar, weakly typed), its structure put in
+        ``out_tree``: what a rule's primal output must match. Found by recording the function
+        on abstract inputs once per signature (kept by the decorated function), or, for a
+        function that needs its arguments' values (Python control flow on them), by running
+        it on ``leaves``."""
+        avals = tuple([aval_of(x) for x in leaves])
+        known = self._types.get(avals)
+        cache, key = None, None
+        if known is None and not self._rebuild:
+            cache = self.rules._out_types
+            key = (tuple(self._arg_trees), avals,
+                   tuple([(type(s), s) for s in self.static]) if self.static else ())
+            try:
+                known = cache.get(key)
+            except TypeError:  # an argument in nondiff_argnums that is not hashable
+                cache = None
+        if known is None or known is _BY_VALUE:
+            if known is None:
+                try:
+                    program = stage(self.fun_flat, avals, self.name)
+                    known = (self.out_tree, [_type_of(o) for o in program.outs])
+                except Exception:  # (it reads values: found by running it below, every time)
+                    known = _BY_VALUE
+                if cache is not None:
+                    if len(cache) >= _TYPES_CACHE_SIZE:
+                        del cache[next(iter(cache))]
+                    cache[key] = known
+            if known is _BY_VALUE:
+                with named_scope(self.name):
+                    known = (None, [_type_of(o) for o in self.fun_flat(list(leaves))])
+            self._types[avals] = known
+        treedef, types = known
+        if self.out_tree is None:
+            self.out_tree = treedef
+        return types
+
+    def check_primal_out(self, outs: Sequence, types: Sequence, rule: str) -> list:
+        """``outs``, a rule's primal output leaves (structure already checked), checked to
+        have the shapes and dtypes ``types`` of the function's output; a Python scalar among
+        them is made an array of the function's dtype (it is weakly typed)."""
+        checked = list(outs)
+        for i, (out, (shape, dtype)) in enumerate(zip(outs, types)):
+            weak = type(out) in PY_SCALARS
+            if weak:
+                got_shape, got_dtype = (), dtype_of(out)
+            else:
+                got_shape, got_dtype = tuple(out.shape), out.dtype
+            if got_shape == shape and (weak or dtype is None or got_dtype == dtype):
+                if weak and dtype is not None:
+                    checked[i] = convert_element_type_p.bind(out, new_dtype=dtype)
+                continue
+            label = _output_labels(self, outs)()[i]
+            raise errors.CustomRuleError(
+                f"{self.name}: {rule} returned a primal output of shape {got_shape} and dtype "
+                f"{got_dtype} for {label}, but the function's {label} has shape {shape} and "
+                f"dtype {'of a Python scalar' if dtype is None else dtype}. The rule's primal "
+                "output must be what "
+                f"{fun_name(self.rules.fun)} returns for the same arguments (the same structure, "
+                "shapes and dtypes): compute it as the function does, or call the function in "
+                "the rule."
+            )
+        return checked
 
     def fun_flat(self, leaves: Sequence) -> list:
         return self.flat_out(self.fun(*self.args_of(leaves)), "the output")
 
     def __repr__(self) -> str:
         return self.name
+
+
+_TYPES_CACHE_SIZE = 64
+_BY_VALUE = object()  # the output types of a function that needs its arguments' values
+
+
+def _type_of(out: Any) -> tuple:
+    """``(shape, dtype)`` of an output leaf; dtype ``None`` for a Python scalar."""
+    return (tuple(shape_of(out)), None if type(out) in PY_SCALARS else dtype_of(out))
 
 
 def _check_like(name: str, what: str, values: Sequence, likes: Sequence,
@@ -244,12 +319,24 @@ def _rules_staged(rules: Any, *kinds: str) -> Iterator[list[_StagedRule]]:
             del _staging.rules[(id(rules), kind)]
 
 
-def _closure_of_call(call: CustomCall, leaves: list, rules: Sequence[_StagedRule]) -> tuple[Callable, list]:
-    """``call.fun_flat`` as a function of the traced values the function and its staged
-    ``rules`` read without taking them as arguments, followed by ``leaves``; and those
-    values. None: ``call.fun_flat`` itself and ``[]``."""
+def _record_function(call: CustomCall, leaves: list) -> tuple:
+    """``call.fun_flat`` recorded on ``leaves``: ``record``'s program and the traced values
+    it reads. Its output types become this call's ``out_types``, kept by the call alone (they
+    may depend on the shapes of those values, which the decorated function's cache does not
+    see)."""
     _, program, consts, _ = record(call.fun_flat, leaves, call.name)
+    call._types[tuple(aval_of(x) for x in leaves)] = (call.out_tree, [_type_of(o) for o in program.outs])
+    return program, consts
+
+
+def _closure_of_call(call: CustomCall, recorded: tuple, rules: Sequence[_StagedRule]) -> tuple[Callable, list]:
+    """``call.fun_flat`` as a function of the traced values the function (``recorded`` by
+    ``_record_function``) and its staged ``rules`` read without taking them as arguments,
+    followed by the call's leaves; and those values. None: ``call.fun_flat`` itself and
+    ``[]``."""
+    program, consts = recorded
     read = len(consts)
+    consts = list(consts)
     ids = {id(c) for c in consts}
     for c in (c for rule in rules for c in rule.consts):
         if id(c) not in ids:
@@ -312,11 +399,12 @@ class JVPCall:
             outs, t_outs = plain.jvp_flat(xs[:n], xs[n:])
             return [*outs, *t_outs]
 
+        recorded = _record_function(call, leaves)
         rule = _being_staged(call.rules, "jvp")
         if rule is None:
             with _rules_staged(call.rules, "jvp") as (rule,):
                 rule.stage(rule_body, avals + avals, f"jvp({call.name})")
-        fun_flat, closure = _closure_of_call(call, leaves, [rule])
+        fun_flat, closure = _closure_of_call(call, recorded, [rule])
         if not closure:
             return leaves, plain
         k = len(closure)
@@ -332,19 +420,25 @@ class JVPCall:
         call = self.call
         rules = call.rules
         (static, p_dyn), (_, t_dyn) = call.split(primals), call.split(tangents)
-        with named_scope(call.name):
-            if rules.jvp is per_argument_rule:
+        if rules.jvp is per_argument_rule:
+            with named_scope(call.name):
                 flags = call.split(zero_flags)[1] if zero_flags else [False] * len(p_dyn)
                 return self._per_argument_jvp(primals, p_dyn, t_dyn, flags)
+        types = call.out_types(primals)
+        with named_scope(call.name):
             result = rules.jvp(*static, tuple(p_dyn), tuple(t_dyn))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
             raise errors.CustomRuleError(
                 f"{call.name}: the JVP rule must return a pair (primal_out, tangent_out), but it "
                 f"returned {type(result).__name__}."
             )
-        outs = call.flat_out(result[0], "the rule's primal output")
-        t_outs = call.flat_out(result[1], "the rule's tangent output")
-        # a Python number as a primal output: an array, of its tangent's dtype if that is one
+        fix = (" Return (primal_out, tangent_out) with primal_out what the function returns "
+               "(the rule may call the function) and tangent_out of the same structure.")
+        outs = call.flat_out(result[0], "the rule's primal output", fix)
+        t_outs = call.flat_out(result[1], "the rule's tangent output", fix)
+        outs = call.check_primal_out(outs, types, "the JVP rule")
+        # a Python number left (the function's output is one too): an array, of its tangent's
+        # dtype if that is one
         outs = [convert_element_type_p.bind(o, new_dtype=dtype_of(o if type(t) in PY_SCALARS else t))
                 if type(o) in PY_SCALARS else o for o, t in zip(outs, t_outs)]
         _check_like(call.name, "tangent", t_outs, outs, _output_labels(call, outs), dtypes=True)
@@ -495,6 +589,7 @@ class VJPCall:
             r = bwd.res_tree.num_leaves
             return plain.bwd_flat(bwd.res_tree.unflatten(xs[:r]), xs[r:])
 
+        recorded = _record_function(call, leaves)
         fwd, bwd = _being_staged(call.rules, "fwd"), _being_staged(call.rules, "bwd")
         if fwd is None or bwd is None:
             with _rules_staged(call.rules, "fwd", "bwd") as (fwd, bwd):
@@ -502,7 +597,7 @@ class VJPCall:
                 outs = [aval_of(o) for o in fwd.program.outs]
                 res = avals if bwd.res_tree is None else outs[fwd.n_outs:]
                 bwd.stage(bwd_body, res + outs[:fwd.n_outs], f"bwd({call.name})")
-        fun_flat, closure = _closure_of_call(call, leaves, [fwd, bwd])
+        fun_flat, closure = _closure_of_call(call, recorded, [fwd, bwd])
         if not closure:
             return leaves, plain
         k = len(closure)
@@ -520,6 +615,7 @@ class VJPCall:
 
     def _fwd_flat(self, leaves):
         call = self.call
+        types = call.out_types(leaves)
         with named_scope(call.name):
             result = call.rules.fwd(*call.args_of(leaves))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -527,7 +623,9 @@ class VJPCall:
                 f"{call.name}: fwd must return a pair (output, residuals), but it returned "
                 f"{type(result).__name__}."
             )
-        return call.flat_out(result[0], "fwd's output"), result[1]
+        outs = call.flat_out(result[0], "fwd's output", " fwd must return (output, residuals) with "
+                             "output what the function returns (fwd may call the function).")
+        return call.check_primal_out(outs, types, "fwd"), result[1]
 
     def _bwd_flat(self, res, cts):
         call = self.call

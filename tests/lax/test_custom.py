@@ -756,3 +756,162 @@ def test_a_bound_method_whose_instance_holds_a_traced_value_is_a_closure():
     expected = (np.cos(0.6) * 2.0, np.cos(0.6) * 0.3)
     np.testing.assert_allclose(ft.grad(g, argnums=(0, 1))(0.3, 2.0), expected, rtol=1e-14)
     np.testing.assert_allclose(ft.jit(ft.grad(g, argnums=(0, 1)))(0.3, 2.0), expected, rtol=1e-14)
+
+
+# -- a rule's primal output is checked against the function's own output ---------------------
+
+def _loss_of(f):
+    return lambda x: fnp.sum(f(x))
+
+
+_X3 = np.array([0.5, -1.0, 2.0])
+# every way a rule's primal output reaches a result: each must refuse a wrong one
+_MODES = {
+    "grad": lambda f: ft.grad(_loss_of(f))(_X3),
+    "value_and_grad": lambda f: ft.value_and_grad(_loss_of(f))(_X3),
+    "vjp": lambda f: ft.vjp(f, _X3)[0],
+    "linearize": lambda f: ft.linearize(f, _X3)[0],
+    "jit(grad)": lambda f: ft.jit(ft.grad(_loss_of(f)))(_X3),
+    "grad(jit)": lambda f: ft.grad(ft.jit(_loss_of(f)))(_X3),
+    "vmap(grad)": lambda f: ft.vmap(ft.grad(_loss_of(f)))(np.stack([_X3, _X3])),
+    "grad(vmap)": lambda f: ft.grad(lambda xs: fnp.sum(ft.vmap(f)(xs)))(np.stack([_X3, _X3])),
+    "grad(grad)": lambda f: ft.grad(lambda x: fnp.sum(ft.grad(_loss_of(f))(x)))(_X3),
+    "jacrev": lambda f: ft.jacrev(f)(_X3),
+}
+
+
+def _sine_with_fwd(first_row_only):
+    @ft.custom_vjp
+    def sine(x):
+        return fnp.sin(x)
+
+    cut = (lambda y: y[:1]) if first_row_only else (lambda y: y)
+    sine.defvjp(lambda x: (cut(fnp.sin(x)), fnp.cos(x)), lambda cos_x, ct: (cos_x * ct,))
+    return sine
+
+
+def _sine_with_jvp(first_row_only):
+    @ft.custom_jvp
+    def sine(x):
+        return fnp.sin(x)
+
+    cut = (lambda y: y[:1]) if first_row_only else (lambda y: y)
+    sine.defjvp(lambda p, t: (cut(fnp.sin(p[0])), cut(fnp.cos(p[0]) * t[0])))
+    return sine
+
+
+@pytest.mark.parametrize("mode", list(_MODES))
+@pytest.mark.parametrize("kind", ["custom_vjp", "custom_jvp"])
+def test_a_rules_primal_output_of_another_shape_is_refused_in_every_mode(kind, mode):
+    # the rule's sin(x)[:1] was returned as the value (sin(0.5) for a sum of three sines)
+    # and broadcast against cotangents of shape (3,)
+    make = _sine_with_fwd if kind == "custom_vjp" else _sine_with_jvp
+    rule = "fwd" if kind == "custom_vjp" else "the JVP rule"
+    with pytest.raises(errors.CustomRuleError, match=re.escape(
+            f"{kind}(sine): {rule} returned a primal output of shape (1,) and dtype float64 for "
+            "output, but the function's output has shape (3,) and dtype float64.")):
+        _MODES[mode](make(True))
+    got = _MODES[mode](make(False))  # the right rule: the plain function's derivatives
+    want = _MODES[mode](fnp.sin)
+    for g, w in zip(ft.tree.leaves(got), ft.tree.leaves(want)):
+        np.testing.assert_allclose(g, w, rtol=1e-14)
+
+
+def test_a_custom_jvp_rules_primal_of_another_shape_is_named_before_its_tangent():
+    f = _sine_with_jvp(False)
+    f.defjvp(lambda p, t: (fnp.sin(p[0])[:1], fnp.cos(p[0]) * t[0]))
+    with pytest.raises(errors.CustomRuleError, match=re.escape("primal output of shape (1,)")):
+        ft.jvp(f, (_X3,), (np.ones(3),))
+
+
+def test_fwd_output_of_another_structure_or_dtype_is_refused():
+    # fwd's one array where the function returns a pair: g(x)[0] indexed its first row
+    pair = ft.custom_vjp(lambda x: (fnp.sin(x), x))
+    pair.defvjp(lambda x: (fnp.sin(x), fnp.cos(x)), lambda cos_x, ct: (cos_x * ct[0],))
+    with pytest.raises(errors.CustomRuleError, match=re.escape(
+            "fwd's output has structure PyTreeDef(*), but the function's output has structure "
+            "PyTreeDef((*, *)). They must match. fwd must return (output, residuals)")):
+        ft.value_and_grad(lambda x: fnp.sum(pair(x)[0]))(np.ones(3))
+    # float32 where the function gives float64: the value would change precision under grad
+    twice = ft.custom_vjp(lambda x: x * 2)
+    twice.defvjp(lambda x: ((x * 2).astype(np.float32), None), lambda _, ct: (ct * 2,))
+    with pytest.raises(errors.CustomRuleError, match=re.escape(
+            "fwd returned a primal output of shape (3,) and dtype float32 for output, but the "
+            "function's output has shape (3,) and dtype float64.")):
+        ft.grad(_loss_of(twice))(np.ones(3))
+    # a JVP rule's primal of another dtype in a pytree output: named by its key path
+    h = ft.custom_jvp(lambda x: {"a": x, "b": x * 2})
+    h.defjvp(lambda p, t: ({"a": p[0], "b": (p[0] * 2).astype(np.float32)}, {"a": t[0], "b": t[0] * 2}))
+    with pytest.raises(errors.CustomRuleError, match=re.escape(
+            "returned a primal output of shape (3,) and dtype float32 for output['b']")):
+        ft.jvp(h, (np.ones(3),), (np.ones(3),))
+
+
+def test_a_python_number_as_fwds_primal_output_takes_the_functions_dtype():
+    @ft.custom_vjp
+    def total(x):
+        return fnp.sum(x)
+
+    total.defvjp(lambda x: (3.0, None), lambda _, ct: (ct * fnp.ones(3, np.float32),))
+    value, grad = ft.value_and_grad(total)(np.ones(3, np.float32))
+    assert value == 3.0 and value.dtype == np.float32
+    np.testing.assert_array_equal(grad, [1.0, 1.0, 1.0])
+
+
+def test_the_function_is_recorded_once_per_signature_for_the_check():
+    traced = []
+
+    @ft.custom_vjp
+    def f(x):
+        traced.append(x.shape)
+        return fnp.sin(x)
+
+    f.defvjp(lambda x: (fnp.sin(x), fnp.cos(x)), lambda cos_x, ct: (cos_x * ct,))
+    for x in [np.ones(3), np.zeros(3), np.ones(2), np.full(3, 2.0)]:
+        np.testing.assert_allclose(ft.grad(_loss_of(f))(x), np.cos(x), rtol=1e-15)
+    assert traced == [(3,), (2,)]
+
+
+def test_a_function_that_needs_its_values_is_run_for_the_check():
+    # Python control flow on a value: not recordable abstractly, so run on the arguments
+    def make(fwd_out):
+        @ft.custom_vjp
+        def f(x):
+            return fnp.sin(x) if float(fnp.sum(x)) > 0 else fnp.cos(x)
+
+        f.defvjp(lambda x: (fwd_out(x), fnp.cos(x)), lambda cos_x, ct: (cos_x * ct,))
+        return f
+
+    good = make(fnp.sin)
+    assert ft.value_and_grad(_loss_of(good))(_X3)[0] == pytest.approx(np.sum(np.sin(_X3)))
+    bad = make(lambda x: fnp.sin(x)[1:])
+    for _ in range(2):  # the second time from the cache's note that it needs values
+        with pytest.raises(errors.CustomRuleError, match=re.escape("shape (2,) and dtype float64 for output, "
+                                                                   "but the function's output has shape (3,)")):
+            ft.grad(_loss_of(bad))(_X3)
+
+
+def test_a_custom_vjp_closing_over_a_traced_value_checks_fwd_against_its_recording():
+    def loss(y):
+        @ft.custom_vjp
+        def scaled(x):
+            return fnp.sin(x) * y
+
+        scaled.defvjp(lambda x: ((fnp.sin(x) * y)[:2], None), lambda _, ct: (ct,))
+        return fnp.sum(scaled(y))
+
+    with pytest.raises(errors.CustomRuleError, match=re.escape("shape (2,) and dtype float64 for output, "
+                                                               "but the function's output has shape (3,)")):
+        ft.grad(loss)(_X3)
+
+
+@pytest.mark.parametrize("mode", ["grad", "jit(grad)", "vmap(grad)"])
+def test_bwd_cotangent_of_fewer_elements_is_refused_not_broadcast(mode):
+    @ft.custom_vjp
+    def twice(x):
+        return x * 2
+
+    twice.defvjp(lambda x: (x * 2, None), lambda _, ct: (ct[:1] * 2,))
+    with pytest.raises(errors.CustomRuleError, match=re.escape(
+            "cotangent returned by bwd for argument 0 has shape (1,), but it must have shape (3,)")):
+        _MODES[mode](twice)
