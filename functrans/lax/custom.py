@@ -448,13 +448,23 @@ class JVPCall:
         """The output tangent as the sum of the per-argument rules of ``defjvps``, skipping
         arguments whose tangent is zero (all leaves of it zero)."""
         call = self.call
+        if len(call.rules.jvps) != len(p_dyn):
+            raise errors.CustomRuleError(
+                f"{call.name}: defjvps was given {len(call.rules.jvps)} rule(s), but the call has "
+                f"{len(p_dyn)} differentiable argument(s); an argument without its rule would get "
+                "no derivative. Give one rule per argument not in nondiff_argnums, in order, "
+                "None for an argument the output does not depend on."
+            )
         outs = call.flat_out(call.rules(*call.args_of(primals)), "the output")
         out = call.out_tree.unflatten(outs)
         total = None
-        for rule, t, arg_flags in zip(call.rules.jvps, t_dyn, zero_flags):
+        for i, (rule, t, arg_flags) in enumerate(zip(call.rules.jvps, t_dyn, zero_flags)):
             if rule is None or all(tree.leaves(arg_flags)):
                 continue
             part = call.flat_out(rule(t, out, *p_dyn), "a defjvps rule's output")
+            # each part checked on its own: a sum would broadcast one of the wrong shape
+            _check_like(call.name, f"tangent of defjvps rule {i}", part, outs,
+                        _output_labels(call, outs), dtypes=True)
             total = part if total is None else [a + b for a, b in zip(total, part)]
         if total is None:
             total = [_zeros_like(o) for o in outs]

@@ -915,3 +915,33 @@ def test_bwd_cotangent_of_fewer_elements_is_refused_not_broadcast(mode):
     with pytest.raises(errors.CustomRuleError, match=re.escape(
             "cotangent returned by bwd for argument 0 has shape (1,), but it must have shape (3,)")):
         _MODES[mode](twice)
+
+
+def test_each_defjvps_rule_is_checked_before_the_sum_would_broadcast_it():
+    @ft.custom_jvp
+    def product(x, y):
+        return x * y
+
+    product.defjvps(lambda tx, out, x, y: (tx * y)[:1], lambda ty, out, x, y: ty * x)
+    with pytest.raises(errors.CustomRuleError, match=re.escape(
+            "the tangent of defjvps rule 0 for output has shape (1,), but it must have shape (3,)")):
+        ft.jvp(product, (_X3, _X3), (np.ones(3), np.ones(3)))
+    product.defjvps(lambda tx, out, x, y: tx * y, lambda ty, out, x, y: (ty * x).astype(np.float32))
+    with pytest.raises(errors.CustomRuleError, match="tangent of defjvps rule 1 for output has dtype float32"):
+        ft.grad(lambda x: fnp.sum(product(x, x)))(_X3)
+
+
+def test_defjvps_needs_one_rule_per_differentiable_argument():
+    # one rule for two arguments: the second got a derivative of 0
+    @ft.custom_jvp
+    def product(x, y):
+        return x * y
+
+    for rules in [(lambda tx, out, x, y: tx * y,), (lambda tx, out, x, y: tx * y, None, None)]:
+        product.defjvps(*rules)
+        with pytest.raises(errors.CustomRuleError, match=re.escape(
+                f"defjvps was given {len(rules)} rule(s), but the call has 2 differentiable argument(s)")):
+            ft.grad(lambda y: fnp.sum(product(_X3, y)))(_X3)
+    product.defjvps(lambda tx, out, x, y: tx * y, None)  # None: no dependence, said explicitly
+    np.testing.assert_array_equal(ft.grad(lambda y: fnp.sum(product(_X3, y)))(_X3), [0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(product(x, _X3)))(_X3), _X3)
