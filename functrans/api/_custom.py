@@ -64,9 +64,16 @@ def _resolve_args(rules: Any, args: tuple, kwargs: dict, name: str) -> tuple:
     return bound.args
 
 
-def _nondiff_positions(fun: Callable, nums: Sequence[int], names: str | Sequence[str], kind: str) -> tuple:
+def _nondiff_positions(fun: Callable, nums: int | Sequence[int], names: str | Sequence[str], kind: str) -> tuple:
     """``nondiff_argnums`` with the positions of the parameters ``names`` added (JAX's
     ``nondiff_argnames``: the rules still take those arguments by position)."""
+    nums = (nums,) if isinstance(nums, int) else tuple(nums)
+    if any(not isinstance(i, int) or isinstance(i, bool) or i < 0 for i in nums):
+        raise ValueError(
+            f"{kind}({fun_name(fun)}): nondiff_argnums={nums!r} must be non-negative positions "
+            "of the function's arguments (a negative one would not say which argument the "
+            "rules receive first). Write nondiff_argnums=(1,) for the second argument."
+        )
     names = (names,) if isinstance(names, str) else tuple(names)
     by_name = _static_by_signature(fun, (), names, kind, "nondiff_arg")[0] if names else ()
     return tuple(sorted(set(nums) | set(by_name)))
@@ -174,7 +181,7 @@ class custom_jvp:
         array([0.6, 0.8])
     """
 
-    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = (),
+    def __init__(self, fun: Callable, nondiff_argnums: int | Sequence[int] = (),
                  nondiff_argnames: str | Sequence[str] = ()):
         functools.update_wrapper(self, fun)
         self.fun = fun
@@ -252,7 +259,7 @@ class custom_vjp:
         array([1., 1.])
     """
 
-    def __init__(self, fun: Callable, nondiff_argnums: Sequence[int] = (),
+    def __init__(self, fun: Callable, nondiff_argnums: int | Sequence[int] = (),
                  nondiff_argnames: str | Sequence[str] = ()):
         functools.update_wrapper(self, fun)
         self.fun = fun

@@ -63,6 +63,12 @@ class CustomCall(FlatFun):
 
     def __init__(self, rules: Any, args: Sequence, name: str, traced_nondiff: bool = False):
         nondiff = rules.nondiff_argnums
+        if nondiff and nondiff[-1] >= len(args):
+            raise errors.CustomRuleError(
+                f"{name}: nondiff_argnums={nondiff} names argument {nondiff[-1]}, but the call "
+                f"has {len(args)} positional argument(s). Pass that argument in the call, or "
+                "drop its position from nondiff_argnums."
+            )
         traced = [i for i in nondiff if any(isinstance(leaf, Tracer) for leaf in tree.leaves(args[i]))]
         if traced and not traced_nondiff:
             raise errors.CustomRuleError(

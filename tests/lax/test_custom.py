@@ -945,3 +945,25 @@ def test_defjvps_needs_one_rule_per_differentiable_argument():
     product.defjvps(lambda tx, out, x, y: tx * y, None)  # None: no dependence, said explicitly
     np.testing.assert_array_equal(ft.grad(lambda y: fnp.sum(product(_X3, y)))(_X3), [0.0, 0.0, 0.0])
     np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(product(x, _X3)))(_X3), _X3)
+
+
+@pytest.mark.parametrize("decorator", [ft.custom_vjp, ft.custom_jvp])
+def test_nondiff_argnums_out_of_range_or_negative_is_refused(decorator):
+    # a negative position was both a nondiff argument and a differentiable one; one past the
+    # arguments failed with an IndexError
+    with pytest.raises(ValueError, match=r"nondiff_argnums=\(-1,\) must be non-negative"):
+        decorator(lambda s, x: x * s, nondiff_argnums=(-1,))
+    f = decorator(lambda s, x: x * s, nondiff_argnums=(2,))
+    if decorator is ft.custom_vjp:
+        f.defvjp(lambda s, x: (x * s, None), lambda s, _, ct: (ct * s,))
+    else:
+        f.defjvp(lambda s, p, t: (p[0] * s, t[0] * s))
+    with pytest.raises(errors.CustomRuleError, match=re.escape(
+            "nondiff_argnums=(2,) names argument 2, but the call has 2 positional argument(s)")):
+        ft.grad(lambda x: fnp.sum(f(2.0, x)))(_X3)
+    g = decorator(lambda s, x: x * s, nondiff_argnums=0)  # one position, as an int
+    if decorator is ft.custom_vjp:
+        g.defvjp(lambda s, x: (x * s, None), lambda s, _, ct: (ct * s,))
+    else:
+        g.defjvp(lambda s, p, t: (p[0] * s, t[0] * s))
+    np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(g(2.0, x)))(_X3), [2.0, 2.0, 2.0])
