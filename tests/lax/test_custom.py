@@ -967,3 +967,21 @@ def test_nondiff_argnums_out_of_range_or_negative_is_refused(decorator):
     else:
         g.defjvp(lambda s, p, t: (p[0] * s, t[0] * s))
     np.testing.assert_array_equal(ft.grad(lambda x: fnp.sum(g(2.0, x)))(_X3), [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("mode", ["grad", "jit(grad)", "vmap(grad)", "grad(grad)"])
+def test_a_float64_tangent_for_a_float32_output_is_refused_in_every_mode(mode):
+    # as JAX: the tangent has the primal's tangent dtype (a float64 one would widen the result)
+    @ft.custom_jvp
+    def twice(x):
+        return x * 2
+
+    twice.defjvp(lambda p, t: (p[0] * 2, (t[0] * 2).astype(np.float64)))
+    x = _X3.astype(np.float32)
+    run = {"grad": lambda: ft.grad(_loss_of(twice))(x),
+           "jit(grad)": lambda: ft.jit(ft.grad(_loss_of(twice)))(x),
+           "vmap(grad)": lambda: ft.vmap(ft.grad(_loss_of(twice)))(np.stack([x, x])),
+           "grad(grad)": lambda: ft.grad(lambda x: fnp.sum(ft.grad(_loss_of(twice))(x)))(x)}[mode]
+    with pytest.raises(errors.CustomRuleError, match=r"tangent for output has dtype float64, but it must "
+                                                     r"have the dtype of the value it belongs to, float32"):
+        run()
