@@ -133,7 +133,7 @@ class CustomCall(FlatFun):
         on abstract inputs once per signature (kept by the decorated function), or, for a
         function that needs its arguments' values (Python control flow on them), by running
         it on ``leaves``."""
-        avals = tuple([aval_of(x) for x in leaves])
+        avals = tuple([aval_of(x) if type(x) in PY_SCALARS else (x.shape, x.dtype) for x in leaves])
         known = self._types.get(avals)
         cache, key = None, None
         if known is None and not self._rebuild:
@@ -168,13 +168,15 @@ class CustomCall(FlatFun):
         """``outs``, a rule's primal output leaves (structure already checked), checked to
         have the shapes and dtypes ``types`` of the function's output; a Python scalar among
         them is made an array of the function's dtype (it is weakly typed)."""
+        for out, (shape, dtype) in zip(outs, types):  # (the common case: nothing to do)
+            if type(out) in PY_SCALARS or out.shape != shape or (out.dtype != dtype and dtype is not None):
+                break
+        else:
+            return outs
         checked = list(outs)
         for i, (out, (shape, dtype)) in enumerate(zip(outs, types)):
             weak = type(out) in PY_SCALARS
-            if weak:
-                got_shape, got_dtype = (), dtype_of(out)
-            else:
-                got_shape, got_dtype = tuple(out.shape), out.dtype
+            got_shape, got_dtype = aval_of(out)
             if got_shape == shape and (weak or dtype is None or got_dtype == dtype):
                 if weak and dtype is not None:
                     checked[i] = convert_element_type_p.bind(out, new_dtype=dtype)
