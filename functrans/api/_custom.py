@@ -149,6 +149,11 @@ class custom_jvp:
     must therefore be linear in the tangents (it always is for a derivative). Use it for
     numerics (a stable formula, a derivative at a singular point) or for speed.
 
+    The rule's primal output must be what ``fun`` returns (structure, shapes, dtypes), and its
+    tangent must have the output's shape and dtype; ``CustomRuleError`` says otherwise. For the
+    check, ``fun`` is recorded on abstract inputs once per signature of the arguments (its
+    Python runs then, computing nothing), or run on the values if it needs them.
+
     ``fun`` may close over traced values (be defined inside a function under ``vmap``,
     ``jit`` or ``grad``, or inside a loop body): they become inputs of the call, and the rule
     is staged to read them as such. The rule gives no derivative with respect to them: that
@@ -236,7 +241,8 @@ class custom_vjp:
     argument. Works under ``grad``, ``vjp``, ``jacrev`` and ``vmap`` (and ``jacfwd`` of
     ``jacrev``, which differentiates ``bwd`` in forward mode); ``jvp`` and ``jacfwd`` of the
     function itself raise ``CustomRuleError`` (use ``custom_jvp`` for those). Traced values
-    ``fun`` closes over are treated as in ``custom_jvp``.
+    ``fun`` closes over are treated as in ``custom_jvp``, and ``fwd``'s output is checked
+    against ``fun``'s as a ``custom_jvp`` rule's primal output is.
 
     Args:
         fun: the function; its arguments and output are arrays or pytrees of them.

@@ -126,53 +126,71 @@ class CustomCall(FlatFun):
             )
         return leaves
 
-    def out_types(self, leaves: Sequence) -> list[tuple]:
-        """``(shape, dtype)`` of each output leaf of the function on arguments like
-        ``leaves`` (dtype ``None`` for a Python scalar, weakly typed), its structure put in
-        ``out_tree``: what a rule's primal output must match. Found by recording the function
-        on abstract inputs once per signature (kept by the decorated function), or, for a
-        function that needs its arguments' values (Python control flow on them), by running
-        it on ``leaves``."""
+    def out_types(self, leaves: Sequence) -> tuple:
+        """``(structure, types, by_value)`` of the function's output on arguments like
+        ``leaves``: ``types`` has ``(shape, dtype)`` of each leaf (dtype ``None`` for a Python
+        scalar, weakly typed), and the structure is put in ``out_tree``; what a rule's primal
+        output must match (``check_primal_out``). Found
+        once per signature (kept by the decorated function) by recording the function on
+        abstract inputs or, for a function that needs its arguments' values (Python control
+        flow on them), by running it on their values."""
         avals = tuple([aval_of(x) if type(x) in PY_SCALARS else (x.shape, x.dtype) for x in leaves])
         known = self._types.get(avals)
-        cache, key = None, None
-        if known is None and not self._rebuild:
-            cache = self.rules._out_types
-            key = (tuple(self._arg_trees), avals,
-                   tuple([(type(s), s) for s in self.static]) if self.static else ())
-            try:
-                known = cache.get(key)
-            except TypeError:  # an argument in nondiff_argnums that is not hashable
-                cache = None
-        if known is None or known is _BY_VALUE:
+        if known is None:
+            cache, key = None, None
+            if not self._rebuild:
+                cache = self.rules._out_types
+                key = (tuple(self._arg_trees), avals,
+                       tuple([(type(s), s) for s in self.static]) if self.static else ())
+                try:
+                    known = cache.get(key)
+                except TypeError:  # an argument in nondiff_argnums that is not hashable
+                    cache = None
             if known is None:
                 try:
                     program = stage(self.fun_flat, avals, self.name)
-                    known = (self.out_tree, [_type_of(o) for o in program.outs])
-                except Exception:  # (it reads values: found by running it below, every time)
-                    known = _BY_VALUE
+                    known = (self.out_tree, [_type_of(o) for o in program.outs], False)
+                except Exception:  # (it needs values: run on them)
+                    known = self._run_for_types(leaves)
                 if cache is not None:
                     if len(cache) >= _TYPES_CACHE_SIZE:
                         del cache[next(iter(cache))]
                     cache[key] = known
-            if known is _BY_VALUE:
-                with named_scope(self.name):
-                    known = (None, [_type_of(o) for o in self.fun_flat(list(leaves))])
             self._types[avals] = known
-        treedef, types = known
         if self.out_tree is None:
-            self.out_tree = treedef
-        return types
+            self.out_tree = known[0]
+        return known
 
-    def check_primal_out(self, outs: Sequence, types: Sequence, rule: str) -> list:
-        """``outs``, a rule's primal output leaves (structure already checked), checked to
-        have the shapes and dtypes ``types`` of the function's output; a Python scalar among
-        them is made an array of the function's dtype (it is weakly typed)."""
+    def _run_for_types(self, leaves: Sequence) -> tuple:
+        """The output structure and types of the function run on the values of ``leaves``
+        (as a call where no transformation is active: no derivative is computed), marked as
+        found by value."""
+        try:
+            with named_scope(self.name):
+                outs = self.fun_flat(_values_if_known(leaves))
+        except errors.TracerConversionError as error:
+            raise errors.CustomRuleError(
+                f"{self.name}: the function's output shapes and dtypes, which its rule's primal "
+                "output must match, cannot be found here: the function needs the values of its "
+                "arguments (Python control flow on them), which this transformation does not "
+                "know. Write it with functrans.numpy.where or functrans.lax.cond instead of "
+                f"Python if/while on values. ({error})"
+            ) from error
+        return self.out_tree, [_type_of(o) for o in outs], True
+
+    def check_primal_out(self, outs: Sequence, expected: tuple, leaves: Sequence, rule: str) -> list:
+        """``outs``, a rule's primal output leaves (structure already checked) for the call
+        on ``leaves``, checked to have the shapes and dtypes of the function's output
+        (``expected``, from ``out_types``); a Python scalar among them is made an array of
+        the function's dtype (it is weakly typed)."""
+        _, types, by_value = expected
         for out, (shape, dtype) in zip(outs, types):  # (the common case: nothing to do)
             if type(out) in PY_SCALARS or out.shape != shape or (out.dtype != dtype and dtype is not None):
                 break
         else:
             return outs
+        if by_value:  # types found by value may depend on values: found again for these
+            types = self._run_for_types(leaves)[1]
         checked = list(outs)
         for i, (out, (shape, dtype)) in enumerate(zip(outs, types)):
             weak = type(out) in PY_SCALARS
@@ -201,7 +219,16 @@ class CustomCall(FlatFun):
 
 
 _TYPES_CACHE_SIZE = 64
-_BY_VALUE = object()  # the output types of a function that needs its arguments' values
+
+
+def _values_if_known(leaves: Sequence) -> list:
+    """The concrete values of ``leaves`` (the function run on them computes no derivative,
+    and reads like the call of the function where no transformation is active), or
+    ``leaves`` themselves if one has none (under ``jit`` or ``vmap``)."""
+    try:
+        return [x.to_concrete() if isinstance(x, Tracer) else x for x in leaves]
+    except errors.TracerConversionError:
+        return list(leaves)
 
 
 def _type_of(out: Any) -> tuple:
@@ -333,7 +360,7 @@ def _record_function(call: CustomCall, leaves: list) -> tuple:
     may depend on the shapes of those values, which the decorated function's cache does not
     see)."""
     _, program, consts, _ = record(call.fun_flat, leaves, call.name)
-    call._types[tuple(aval_of(x) for x in leaves)] = (call.out_tree, [_type_of(o) for o in program.outs])
+    call._types[tuple(aval_of(x) for x in leaves)] = (call.out_tree, [_type_of(o) for o in program.outs], False)
     return program, consts
 
 
@@ -432,7 +459,7 @@ class JVPCall:
             with named_scope(call.name):
                 flags = call.split(zero_flags)[1] if zero_flags else [False] * len(p_dyn)
                 return self._per_argument_jvp(primals, p_dyn, t_dyn, flags)
-        types = call.out_types(primals)
+        expected = call.out_types(primals)
         with named_scope(call.name):
             result = rules.jvp(*static, tuple(p_dyn), tuple(t_dyn))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -444,7 +471,7 @@ class JVPCall:
                "(the rule may call the function) and tangent_out of the same structure.")
         outs = call.flat_out(result[0], "the rule's primal output", fix)
         t_outs = call.flat_out(result[1], "the rule's tangent output", fix)
-        outs = call.check_primal_out(outs, types, "the JVP rule")
+        outs = call.check_primal_out(outs, expected, primals, "the JVP rule")
         # a Python number left (the function's output is one too): an array, of its tangent's
         # dtype if that is one
         outs = [convert_element_type_p.bind(o, new_dtype=dtype_of(o if type(t) in PY_SCALARS else t))
@@ -633,7 +660,7 @@ class VJPCall:
 
     def _fwd_flat(self, leaves):
         call = self.call
-        types = call.out_types(leaves)
+        expected = call.out_types(leaves)
         with named_scope(call.name):
             result = call.rules.fwd(*call.args_of(leaves))
         if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -643,7 +670,7 @@ class VJPCall:
             )
         outs = call.flat_out(result[0], "fwd's output", " fwd must return (output, residuals) with "
                              "output what the function returns (fwd may call the function).")
-        return call.check_primal_out(outs, types, "fwd"), result[1]
+        return call.check_primal_out(outs, expected, leaves, "fwd"), result[1]
 
     def _bwd_flat(self, res, cts):
         call = self.call

@@ -872,11 +872,15 @@ def test_the_function_is_recorded_once_per_signature_for_the_check():
     assert traced == [(3,), (2,)]
 
 
-def test_a_function_that_needs_its_values_is_run_for_the_check():
-    # Python control flow on a value: not recordable abstractly, so run on the arguments
+def test_a_function_that_needs_its_values_is_run_on_them_for_the_check():
+    # Python control flow on a value: not recordable abstractly, so run on the values (once
+    # per signature), computing no derivative (grad of grad: float(x) on the outer variable)
+    runs = []
+
     def make(fwd_out):
         @ft.custom_vjp
         def f(x):
+            runs.append(type(x).__name__)
             return fnp.sin(x) if float(fnp.sum(x)) > 0 else fnp.cos(x)
 
         f.defvjp(lambda x: (fwd_out(x), fnp.cos(x)), lambda cos_x, ct: (cos_x * ct,))
@@ -884,11 +888,33 @@ def test_a_function_that_needs_its_values_is_run_for_the_check():
 
     good = make(fnp.sin)
     assert ft.value_and_grad(_loss_of(good))(_X3)[0] == pytest.approx(np.sum(np.sin(_X3)))
+    assert runs == ["Var", "ndarray"]  # the recording refused, then the run on the values
+    np.testing.assert_allclose(ft.grad(_loss_of(good))(_X3 + 1.0), np.cos(_X3 + 1.0), rtol=1e-15)
+    assert len(runs) == 2
+    hessian_diagonal = ft.grad(lambda x: fnp.sum(ft.grad(_loss_of(make(fnp.sin)))(x)))(_X3)
+    np.testing.assert_allclose(hessian_diagonal, -np.sin(_X3), rtol=1e-15)
     bad = make(lambda x: fnp.sin(x)[1:])
-    for _ in range(2):  # the second time from the cache's note that it needs values
+    for _ in range(2):  # the second time from the types kept for the signature
         with pytest.raises(errors.CustomRuleError, match=re.escape("shape (2,) and dtype float64 for output, "
                                                                    "but the function's output has shape (3,)")):
             ft.grad(_loss_of(bad))(_X3)
+    # where its values are not known (vmap) and it was never run on this signature
+    with pytest.raises(errors.CustomRuleError, match=r"needs the values of its arguments .* Write it with "
+                                                     r"functrans\.numpy\.where"):
+        ft.vmap(ft.grad(_loss_of(make(fnp.sin))))(np.stack([_X3, _X3]))
+
+
+def test_the_output_types_of_a_function_run_on_values_are_found_again_before_refusing():
+    # the output's shape depends on the values: kept types of another call are not the fault
+    @ft.custom_vjp
+    def head(x):
+        return x[:int(x[0])] * 2
+
+    head.defvjp(lambda x: (x[:int(x[0])] * 2, x.shape[0]),
+                lambda size, ct: (fnp.concatenate([ct * 2, fnp.zeros(size - ct.shape[0])]),))
+    for n in (2, 3):
+        x = np.array([float(n), 1.0, 1.0, 1.0])
+        np.testing.assert_array_equal(ft.grad(_loss_of(head))(x), [2.0] * n + [0.0] * (4 - n))
 
 
 def test_a_custom_vjp_closing_over_a_traced_value_checks_fwd_against_its_recording():
