@@ -128,12 +128,12 @@ class CustomCall(FlatFun):
 
     def out_types(self, leaves: Sequence) -> tuple:
         """``(structure, types, by_value)`` of the function's output on arguments like
-        ``leaves``: ``types`` has ``(shape, dtype)`` of each leaf (dtype ``None`` for a Python
-        scalar, weakly typed), and the structure is put in ``out_tree``; what a rule's primal
-        output must match (``check_primal_out``). Found
-        once per signature (kept by the decorated function) by recording the function on
-        abstract inputs or, for a function that needs its arguments' values (Python control
-        flow on them), by running it on their values."""
+        ``leaves``, what a rule's primal output must match (``check_primal_out``): ``types``
+        has ``(shape, dtype)`` of each leaf (dtype ``None`` for a Python scalar, weakly
+        typed); the structure is put in ``out_tree``. Found once per signature (kept by the
+        decorated function) by recording the function on abstract inputs or, for a function
+        that needs its arguments' values (Python control flow on them), by running it on
+        their values (``by_value``)."""
         avals = tuple([aval_of(x) if type(x) in PY_SCALARS else (x.shape, x.dtype) for x in leaves])
         known = self._types.get(avals)
         if known is None:
