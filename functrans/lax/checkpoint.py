@@ -156,7 +156,7 @@ def _known(x: Tracer) -> tuple[Any, Tracer | None]:
     return value, x if type(x) is JVPTracer else None
 
 
-def _scalar_origin(x: Tracer) -> tuple | None:
+def scalar_origin(x: Tracer) -> tuple | None:
     """What a ``jit`` recording knows of ``x`` standing for a Python scalar argument (see
     ``staging.scalar_kind``), looked up through the primals of outer ``grad``/``jvp``."""
     while True:
@@ -201,7 +201,7 @@ class RecordingTrace(StagingTrace):
         check_foreign_tracer(self, x)
         value, witness = _known(x)
         if value is None:
-            info = _scalar_origin(x)
+            info = scalar_origin(x)
             if info is not None:  # stands for the Python scalar it stood for outside
                 if self.scalars is None:
                     self.scalars = {}

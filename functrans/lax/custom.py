@@ -38,7 +38,7 @@ from functrans.core.zeros import zero
 from functrans.interpreters.batching import enclosing_batch
 from functrans.interpreters.jvp import jvp_flat
 from functrans.lax._body import batched, output_avals
-from functrans.lax.checkpoint import record
+from functrans.lax.checkpoint import record, scalar_origin
 from functrans.primitives import add_p, convert_element_type_p, full_like_p, mul_p
 from functrans.primitives._define import batch_size, bdim_at_front
 
@@ -135,6 +135,11 @@ class CustomCall(FlatFun):
         that needs its arguments' values (Python control flow on them), by running it on
         their values (``by_value``)."""
         avals = tuple([aval_of(x) if type(x) in PY_SCALARS else (x.shape, x.dtype) for x in leaves])
+        # a jit input standing for a Python scalar is weakly typed: so in the recording
+        scalars = {i: info for i, x in enumerate(leaves)
+                   if isinstance(x, Tracer) and (info := scalar_origin(x)) is not None}
+        if scalars:
+            avals += tuple((i, info[0]) for i, info in scalars.items())
         known = self._types.get(avals)
         if known is None:
             cache, key = None, None
@@ -148,7 +153,7 @@ class CustomCall(FlatFun):
                     cache = None
             if known is None:
                 try:
-                    program = stage(self.fun_flat, avals, self.name)
+                    program = stage(self.fun_flat, avals[:len(leaves)], self.name, scalars=scalars)
                     known = (self.out_tree, [_type_of(o) for o in program.outs], False)
                 except Exception:  # (it needs values: run on them)
                     known = self._run_for_types(leaves)

@@ -1011,3 +1011,17 @@ def test_a_float64_tangent_for_a_float32_output_is_refused_in_every_mode(mode):
     with pytest.raises(errors.CustomRuleError, match=r"tangent for output has dtype float64, but it must "
                                                      r"have the dtype of the value it belongs to, float32"):
         run()
+
+
+def test_a_python_scalar_under_jit_stays_weakly_typed_in_the_functions_recording():
+    # jit traces 2.0 as a weak scalar: x * s is float32 in the rule, and must be in the
+    # recording the rule's output is checked against (float64 there was a false refusal)
+    @ft.custom_jvp
+    def scale(x, s):
+        return x * s
+
+    scale.defjvp(lambda p, t: (p[0] * p[1], t[0] * p[1]))
+    x = np.ones(3, np.float32)
+    got = ft.jit(ft.grad(lambda x, s: fnp.sum(scale(x, s))))(x, 2.0)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, [2.0, 2.0, 2.0])
