@@ -78,7 +78,11 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
     A concrete ``pred`` runs only the taken function, in Python, as ``if`` does (so the other
     one is not checked). A traced one (under ``jit`` or ``vmap``) stages both, which must
     return the same structure, shapes and dtypes; under ``vmap`` with a batched ``pred`` both
-    run and each example's result is selected.
+    run and each example's result is selected. A loop inside a branch, at any depth, then
+    iterates only for the examples that take the branch (the others' values, which the branch
+    was never meant to see, cannot keep it running), unless it combines the examples with a
+    collective (``lax.psum`` over the ``vmap``'s axis name). Loops inside a ``custom_jvp`` or
+    ``custom_vjp`` function in such a branch do so eagerly, not under ``jit``.
     Differentiable in both modes, to any order.
 
     Args:
