@@ -25,6 +25,7 @@ from functrans._abstract import broadcasts_to, python_number
 from functrans.backend import NUMPY, array_module, backend_of
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
+from functrans.scipy._nn_math import cosine as _cosine
 from functrans.scipy._nn_math import logaddexp0 as _logaddexp0
 from functrans.scipy._nn_math import shifted_logsumexp as _shifted_logsumexp
 from functrans.typing import Array, ArrayLike
@@ -235,16 +236,8 @@ def cosine_similarity(x1: ArrayLike, x2: ArrayLike, axis: int = 1, eps: float = 
     if not eps > 0:
         raise ValueError(f"cosine_similarity: eps must be > 0, got {eps!r}")
     given = x1, x2 = fnp.asarray(x1), fnp.asarray(x2)
-    x1, x2 = _in_float32(x1), _in_float32(x2)
-    floor = eps * eps
-
-    def clamped_norm(x: Array) -> Array:
-        # sqrt(max(|x|^2, eps^2)) = max(|x|, eps), without the derivative of sqrt at 0
-        squared = fnp.sum(x * x, axis=axis)
-        return fnp.sqrt(fnp.where(squared > floor, squared, floor))
-
-    return _half_back(fnp.sum(x1 * x2, axis=axis) / (clamped_norm(x1) * clamped_norm(x2)),
-                      *given)
+    x1, x2 = fnp.broadcast_arrays(_in_float32(x1), _in_float32(x2))
+    return _half_back(_cosine(x1, x2, axis, eps), *given)
 
 
 def _class_axis(ndim: int, fn: str) -> int:

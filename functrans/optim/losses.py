@@ -177,9 +177,8 @@ def cosine_similarity(predictions: ArrayLike, targets: ArrayLike, *, epsilon: fl
     given = a, b
     a, b = _in_float32(a), _in_float32(b)
     where = _where(where, a, axis)
-    a_norm = fnp.sqrt(fnp.maximum(fnp.sum(a * a, axis=axis, keepdims=True, where=where), epsilon))
-    b_norm = fnp.sqrt(fnp.maximum(fnp.sum(b * b, axis=axis, keepdims=True, where=where), epsilon))
-    similarity = fnp.sum((a / a_norm) * (b / b_norm), axis=axis, where=where)
+    a, b = fnp.broadcast_arrays(a, b)
+    similarity = _nn_math.cosine(a, b, axis, math.sqrt(epsilon), where)
     if all(map(_is_half, given)):
         return fnp.astype(similarity, fnp.result_type(*given))
     return similarity

@@ -1,6 +1,7 @@
 """The one implementation of the log-space and encoding functions that ``functrans.nn``
 publishes and ``functrans.optim`` (and ``functrans.scipy.stats``) also compute with:
-``log_sigmoid``, ``log_softmax`` (with a mask), ``log1mexp`` and ``one_hot``.
+``log_sigmoid``, ``log_softmax`` (with a mask), ``log1mexp`` and ``one_hot``; and
+``magnitude``, the scale their cosine similarities divide by first.
 
 nn and optim are independent siblings of the import layers (neither may import the other), so
 the rule lives here, below both; ``functrans.nn`` wraps each function under its public name
@@ -113,3 +114,35 @@ def one_hot(x: ArrayLike, num_classes: int, dtype: DType = np.float64, axis: int
     classes: Any = fnp.reshape(fnp.arange(num_classes, like=x),
                                (num_classes,) + (1,) * (rank - 1 - axis))
     return fnp.astype(fnp.expand_dims(x, axis) == classes, dtype)
+
+
+def magnitude(x: Array, axis: Axis, where: ArrayLike | None = None) -> Array:
+    """The largest ``|x|`` along ``axis`` (kept as an axis of length 1; among the entries
+    ``where`` marks), 1 where that is 0 or not finite, held constant for differentiation: a
+    scale to divide a vector by before its squares are summed, so that they neither overflow
+    nor underflow (a cosine, or a norm taken back to scale, does not depend on it)."""
+    big = fnp.max(fnp.abs(x), axis=axis, keepdims=True, where=True if where is None else where,
+                  initial=0.0)
+    return stop_gradient(fnp.where((big > 0) & (big < np.inf), big, 1.0))
+
+
+
+def cosine(x1: Array, x2: Array, axis: Axis, floor: float, where: ArrayLike | None = None) -> Array:
+    """``sum(x1 x2) / (max(|x1|, floor) max(|x2|, floor))`` along ``axis`` (over the
+    entries ``where`` marks; ``x1`` and ``x2`` of one shape), right wherever it is
+    representable: each vector is divided by its ``magnitude`` ``s`` first, so that no square
+    or product overflows or underflows, and the quotient is
+    ``sum(y1 y2 f1 f2)`` for ``y = x / s`` and ``f = s / max(s |y|, floor)``. With ``floor``
+    0 a zero vector gives NaN (0 / 0); with a positive one, 0; derivatives are finite
+    elsewhere, at every order."""
+    mask = True if where is None else where
+    terms = []
+    for x in (x1, x2):
+        s = magnitude(x, axis, where)
+        y = x / s
+        squared = fnp.sum(y * y, axis=axis, keepdims=True, where=mask)
+        some = squared > 0  # (sqrt has no derivative at 0: that branch is not taken there)
+        n = fnp.sqrt(fnp.where(some, squared, 1.0))
+        clamped = s / floor if floor > 0 else np.inf
+        terms.append(y * fnp.where(some & (s * n > floor), 1.0 / n, clamped))
+    return fnp.sum(terms[0] * terms[1], axis=axis, where=mask)

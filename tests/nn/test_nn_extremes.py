@@ -114,3 +114,47 @@ def test_float16_kl_div_and_binary_cross_entropies_stay_float16():
     for name, (got, want) in cases.items():
         assert got.dtype == np.float16, name
         np.testing.assert_allclose(got, want, rtol=2e-3, err_msg=name)
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-3, 1.0, 1e30])
+def test_cosine_similarities_where_the_squares_overflow_or_underflow(scale):
+    """Both cosine similarities divide each vector by its largest entry before squaring:
+    float32 vectors of 1e30 gave NaN (their squares overflow) and, in optax's form, of 1e-30
+    inf. PyTorch's form keeps its floor eps on the norm: sum(x1 x2) / (eps |x2|) there."""
+    from functrans import optim
+    a = np.array([[1.0, 2.0, 3.0], [-1.0, 0.5, 2.0]], np.float32) * np.float32(scale)
+    b = np.array([[1.0, 1.0, 0.5], [2.0, -1.0, 1.0]], np.float32)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    norms = np.linalg.norm(a64, axis=1), np.linalg.norm(b64, axis=1)
+    dots = (a64 * b64).sum(axis=1)
+    torch_like = dots / (np.maximum(norms[0], 1e-8) * np.maximum(norms[1], 1e-8))
+    for f in (nn.cosine_similarity, ft.jit(nn.cosine_similarity)):
+        got = f(a, b)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, torch_like, rtol=1e-6)
+    for f in (optim.losses.cosine_similarity, ft.jit(optim.losses.cosine_similarity)):
+        got = f(a, b)
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, dots / (norms[0] * norms[1]), rtol=1e-6)
+
+
+def test_cosine_similarity_derivatives_at_any_scale_and_at_a_zero_vector():
+    """Checked against finite differences at scale 1; at 1e-200 and 1e200, by the cosine's
+    homogeneity (the gradient at s a is the gradient at a over s), where the squares of the
+    inputs overflow or underflow even float64. Below PyTorch's floor, the form is linear."""
+    from functrans import optim
+    from functrans.testing import check_grads
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
+    check_grads(nn.cosine_similarity, (a, b), order=2)
+    check_grads(optim.losses.cosine_similarity, (a, b), order=2)
+    grad = {f: ft.grad(lambda x, f=f: f(x, b).sum()) for f in (nn.cosine_similarity,
+                                                               optim.losses.cosine_similarity)}
+    for scale in (1e-200, 1e200):
+        np.testing.assert_allclose(grad[optim.losses.cosine_similarity](scale * a),
+                                   grad[optim.losses.cosine_similarity](a) / scale, rtol=1e-12)
+    np.testing.assert_allclose(grad[nn.cosine_similarity](1e200 * a), grad[nn.cosine_similarity](a) / 1e200,
+                               rtol=1e-12)
+    floor = b / (1e-8 * np.linalg.norm(b, axis=1, keepdims=True))
+    np.testing.assert_allclose(grad[nn.cosine_similarity](1e-200 * a), floor, rtol=1e-12)
+    np.testing.assert_allclose(grad[nn.cosine_similarity](np.zeros((2, 4))), floor, rtol=1e-12)
