@@ -17,6 +17,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -24,7 +25,6 @@ import numpy as np
 import functrans.numpy as fnp
 from functrans import tree
 from functrans._abstract import dtype_of
-from functrans.optim._norm import abs_sq as _abs_sq
 from functrans.optim.base import (
     EmptyState,
     GradientTransformation,
@@ -36,6 +36,7 @@ from functrans.optim.base import (
     _first_count,
     _label,
     _need_params,
+    _norm,
     _rate,
     _same_leaves,
     _Transformation,
@@ -485,16 +486,20 @@ class _PolyakSgd(_Transformation):
         g, treedef = tree.flatten(grads)
         scaling = state.learning_rate
         u = [-_coefficient(scaling, gi) * gi for gi in g]  # SGD's step, then its Polyak size
-        squares = sum(fnp.sum(_abs_sq(ui)) for ui in u)
-        gap = fnp.astype(fnp.asarray(value) - self.f_min, dtype_of(squares))
+        norm = _norm(u, wide=True)  # (right also where |u|**2 overflows: u of 1e20 in float32)
+        gap = fnp.astype(fnp.asarray(value) - self.f_min, dtype_of(norm))
         if self.variant == "sps+":
             gap = fnp.maximum(gap, 0.0)
-        tiny = float(np.finfo(dtype_of(squares)).eps)
-        denominator = squares + self.eps
-        safe = fnp.where(denominator <= tiny, 1.0, denominator)
-        step = fnp.where(denominator <= tiny, 0.0,
-                         fnp.minimum(gap / safe, self.max_learning_rate))
-        out = [ui * fnp.astype(step, dtype_of(ui)) for ui in u]
+        tiny = float(np.finfo(dtype_of(norm)).eps)
+        # |u|**2 + eps <= tiny: no step (optax's guard), said without squaring |u|
+        small = norm <= (math.sqrt(tiny - self.eps) if tiny >= self.eps else -1.0)
+        n = fnp.where(small, 1.0, norm)
+        # the step gap / (|u|**2 + eps) times u is (u / |u|) times gap / (|u| + eps / |u|):
+        # no square to overflow and no step size to underflow (u of 1e20 in float32)
+        along = fnp.where(small, 0.0, gap / (n + self.eps / n))
+        capped = along / n > self.max_learning_rate
+        out = [fnp.where(capped, ui * self.max_learning_rate, (ui / fnp.astype(n, dtype_of(ui)))
+                         * fnp.astype(along, dtype_of(ui))) for ui in u]
         count = state.count + 1
         return treedef.unflatten(out), ScaleByLearningRateState(count, _rate(self.scaling, count))
 

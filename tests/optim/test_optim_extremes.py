@@ -194,3 +194,19 @@ def test_clip_by_global_norm_of_float16_gradients_whose_norm_exceeds_float16():
     out = opt.update(g, opt.init(None))[0]["a"]
     assert out.dtype == np.float16
     np.testing.assert_allclose(out, 0.5, rtol=1e-3)
+
+
+@pytest.mark.parametrize("dtype,value", [(np.float32, 1e20), (np.float32, 1e-3), (np.float64, 1e160),
+                                         (np.float64, 1.0)])
+def test_polyak_sgd_steps_gradients_whose_squared_norm_overflows(dtype, value):
+    """The Polyak step gap / |u|**2 times u, taken as (u / |u|) gap / |u|: float32 gradients of
+    1e20 stepped by 0 (|u|**2 overflowed), and the step size itself would underflow."""
+    opt = optim.polyak_sgd()
+    grads = np.array([value, -2 * value], dtype)
+    for update in (opt.update, ft.jit(opt.update)):
+        out = update(grads, opt.init(np.zeros(2, dtype)), value=dtype(3.0))[0]
+        assert out.dtype == dtype
+        g = grads.astype(np.float64)
+        n = value * np.linalg.norm(g / value)  # (g @ g overflows float64 at 1e160)
+        want = -g if 3.0 / n >= n else -(g / n) * (3.0 / n)
+        np.testing.assert_allclose(out, want, rtol=4 * np.finfo(dtype).eps)
