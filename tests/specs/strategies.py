@@ -44,7 +44,9 @@ class Domain:
             return rng.uniform(self.margin, self.hi, shape) * rng.choice([-1.0, 1.0], shape)
         if self.kind == "distinct":  # (shifted by ``margin``: 0.125 interleaves two arrays)
             n = math.prod(shape)
-            spread = (rng.permutation(n) - n / 2) * 0.25 + rng.uniform(0, 0.05, n) + self.margin
+            # on the grid of multiples of 0.25 whatever n is, so that two arrays of different
+            # sizes still interleave (n / 2 put a scalar's value on another array's grid)
+            spread = (rng.permutation(n) - n // 2) * 0.25 + rng.uniform(0, 0.05, n) + self.margin
             return spread.reshape(shape)
         if self.kind == "grid":
             return rng.integers(int(self.lo), int(self.hi) + 1, shape).astype(np.float64)
