@@ -451,6 +451,31 @@ def digits_cnn_step(batch: int) -> Workload:
                        digits_cnn_by_hand, rtol=1e-9, jit_rtol=1e-12, target=None)
 
 
+def clip_by_global_norm_step(dtype: type) -> Workload:
+    """``optim.clip_by_global_norm(1.0)`` on the W2 large MLP's gradients (784-512-512-10, about
+    670K entries) against the same clipping written by hand in NumPy (the norm of all leaves,
+    then each leaf scaled): the overflow-safe norm's second pass must cost nothing on ordinary
+    gradients, eagerly and under jit."""
+    grads, _, _ = mlp_data((784, 512, 512, 10), 1, dtype)
+    clip = optim.clip_by_global_norm(1.0)
+    state = clip.init(grads)
+    eager = lambda: clip.update(grads, state)[0]
+    staged = ft.jit(lambda g: clip.update(g, state)[0])
+
+    def by_hand():
+        norm = np.sqrt(sum(float(np.sum(leaf * leaf)) for layer in grads for leaf in layer.values()))
+        factor = min(1.0, 1.0 / norm)
+        return [{k: leaf * leaf.dtype.type(factor) for k, leaf in layer.items()} for layer in grads]
+
+    want = by_hand()
+    for got in (eager(), staged(grads)):
+        for a, b in zip(got, want):
+            for k in a:
+                assert a[k].dtype == dtype and np.allclose(a[k], b[k], rtol=1e-5)
+    name = f"clip_by_global_norm of the W2 large gradients {np.dtype(dtype).name}"
+    return Workload(Row(name), eager, lambda: staged(grads), by_hand)
+
+
 # --- functrans.numpy on plain arrays ---------------------------------------------------------
 NUMPY_CORE = ("add", "sum", "matmul", "einsum")
 
