@@ -300,11 +300,11 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
         carry_b = [True] * len(carry_b)
     flags = cond_b + consts_b + carry_b
     moved = moved_to_front(values, dims, flags, size)
-    new_body_fun = batch_of(body, consts_b + carry_b, size, carry_b, body.name)
     new_cond_fun = batch_of(cond, cond_b + carry_b, size, [masked], cond.name)
     b_cond_avals = batched_avals(cond_avals + carry_avals, cond_b + carry_b, size)
     b_body_avals = batched_avals(consts_avals + carry_avals, consts_b + carry_b, size)
     if not masked:
+        new_body_fun = batch_of(body, consts_b + carry_b, size, carry_b, body.name)
         outs = while_p.bind(*moved, cond=stage_all(new_cond_fun, b_cond_avals, cond.name),
                             body=stage_all(new_body_fun, b_body_avals, body.name),
                             cond_nconsts=cn, body_nconsts=bn)
