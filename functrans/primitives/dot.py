@@ -178,30 +178,40 @@ def _contract_back(ct, other, other_is_lhs, dimension_numbers):
 
 @functools.lru_cache(maxsize=1024)
 def _contract_back_plan(dimension_numbers, ct_ndim, other_ndim, other_is_lhs):
-    """The dimension numbers and final permutation of ``_contract_back`` (pure index work,
-    cached: a training loop asks the same question every step)."""
+    """The dimension numbers, operand order and final permutation of ``_contract_back`` (pure
+    index work, cached: a training loop asks the same question every step).
+
+    Of the two orders of the product, the one whose result is already in the operand's
+    layout is taken (no transposed view left for the consumer, an optimizer's update, to
+    read with strides): ``other`` first for ``x @ w``'s ``w``, ``ct`` first for the
+    ``x @ w.T`` of a PyTorch-style ``(out, in)`` weight. Where neither is, ``other`` first
+    for ``y`` and ``ct`` first for ``x``."""
     (x_contract, y_contract), (x_batch, y_batch) = dimension_numbers
     nb = len(x_batch)
+    batch = tuple(range(nb))
     if other_is_lhs:  # cotangent of y; other = x
         x_free = _free_dims(other_ndim, x_contract, x_batch)
         ct_x_free = tuple(range(nb, nb + len(x_free)))
-        dims = ((x_free, ct_x_free), (x_batch, tuple(range(nb))))
-        # product dims: batch, x_contract (in x's order), y free.
         y_ndim = nb + len(y_contract) + (ct_ndim - nb - len(x_free))
         y_free = _free_dims(y_ndim, y_contract, y_batch)
         paired = [y_contract[i] for i in _argsort(x_contract)]
-        positions = list(y_batch) + paired + list(y_free)
+        options = (  # (other first?, dims, the product's dims in y's numbering)
+            (True, ((x_free, ct_x_free), (x_batch, batch)), list(y_batch) + paired + list(y_free)),
+            (False, ((ct_x_free, x_free), (batch, x_batch)), list(y_batch) + list(y_free) + paired))
     else:  # cotangent of x; other = y
         y_free = _free_dims(other_ndim, y_contract, y_batch)
         ct_y_free = tuple(range(ct_ndim - len(y_free), ct_ndim))
-        dims = ((ct_y_free, y_free), (tuple(range(nb)), y_batch))
-        # product dims: batch, x free, y_contract (in y's order).
         x_ndim = nb + len(x_contract) + (ct_ndim - nb - len(y_free))
         x_free = _free_dims(x_ndim, x_contract, x_batch)
         paired = [x_contract[i] for i in _argsort(y_contract)]
-        positions = list(x_batch) + list(x_free) + paired
-    permutation = tuple(_argsort(positions))
-    return dims, permutation, other_is_lhs
+        options = (
+            (False, ((ct_y_free, y_free), (batch, y_batch)), list(x_batch) + list(x_free) + paired),
+            (True, ((y_free, ct_y_free), (y_batch, batch)), list(x_batch) + paired + list(x_free)))
+    for other_first, dims, positions in options:
+        if positions == sorted(positions):
+            return dims, tuple(_argsort(positions)), other_first
+    other_first, dims, positions = options[0]
+    return dims, tuple(_argsort(positions)), other_first
 
 
 def _dot_general_transpose(ct, x, y, *, dimension_numbers):
