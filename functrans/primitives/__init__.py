@@ -13,6 +13,7 @@ from functrans.primitives.conversion import (
     convert_element_type_p,
     full_like_p,
     stop_gradient_p,
+    to_device_of_p,
 )
 from functrans.primitives.cumulative import cumsum_p
 from functrans.primitives.dot import dot_general_p

@@ -1,5 +1,6 @@
-"""Conversions and constants: dtype casts, ``stop_gradient``, and arrays made on the inputs'
-device (``full_like``, ``zeros_like``, ``constant_like``, ``iota_like``).
+"""Conversions and constants: dtype casts, ``stop_gradient``, arrays made on the inputs'
+device (``full_like``, ``zeros_like``, ``constant_like``, ``iota_like``), and the explicit
+move of a value to another array's device (``to_device_of``).
 
 ``convert_element_type``, ``full_like`` and ``zeros_like`` are defined in ``_define`` (the
 registrars are written in them) and re-exported here.
@@ -19,8 +20,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from functrans.backend import backend_of
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans.backend import backend_of, device_put
 from functrans.core.primitive import Primitive
+from functrans.core.zeros import zero
 from functrans.primitives._define import NOT_MAPPED, defzero
 from functrans.primitives._define import convert_element_type as convert_element_type
 from functrans.primitives._define import convert_element_type_p as convert_element_type_p
@@ -77,3 +80,59 @@ def iota_like(x, n: int):
         array([0, 1, 2])
     """
     return constant_like_p.bind(x, maker=_arange, args=(n,))
+
+
+
+# --- to_device_of: a value moved to the device of another array ---------------------------------
+# `x` on the device of `dest`, by the backend's explicit transfer (x itself where it is there
+# already; a host scalar, which mixes with every device, as it is). `dest` and `source` only
+# witness devices: `source` stands where x comes from (x's primal), so that the transpose moves
+# the cotangent back there. Linear in x; the witnesses have no derivative.
+def _to_device_of_impl(x, dest, source):
+    if type(x) in PY_SCALARS:
+        return x
+    target = backend_of(dest)
+    device = target.device_of(dest)
+    if backend_of(x) is target and target.device_of(x) == device:
+        return x
+    return device_put(x, device)
+
+
+def _to_device_of_jvp(primals, tangents):
+    x, dest, source = primals
+    out = to_device_of_p.bind(x, dest, x)
+    t = tangents[0]
+    return out, (zero if t is zero else to_device_of_p.bind(t, dest, x))
+
+
+def _to_device_of_transpose(ct, x, dest, source):
+    return (to_device_of_p.bind(ct, source, dest) if ct is not zero else zero, zero, zero)
+
+
+class _Transfer(Primitive):
+    """A primitive whose inputs may be on different devices: it is the explicit move between
+    them, so its implementation runs without ``bind``'s check that they share one."""
+
+    __slots__ = ()
+
+    def _impl_on_device(self, args, params):
+        return self.impl(*args, **params)
+
+
+to_device_of_p = _Transfer("to_device_of")
+to_device_of_p.impl = _to_device_of_impl
+to_device_of_p.shape_rule = lambda x, dest, source: (shape_of(x), dtype_of(x))
+to_device_of_p.jvp = _to_device_of_jvp
+to_device_of_p.transpose = _to_device_of_transpose
+to_device_of_p.batch = lambda values, dims: (to_device_of_p.bind(*values), dims[0])
+
+
+def to_device_of(x, dest):
+    """``x`` moved to the device of array ``dest`` by an explicit transfer (``x`` itself
+    where it is there already); differentiable in ``x``, its cotangent moved back.
+
+    Example:
+        >>> to_device_of(np.arange(2.0), np.zeros(3))
+        array([0., 1.])
+    """
+    return to_device_of_p.bind(x, dest, x)

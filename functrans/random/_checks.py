@@ -13,6 +13,7 @@ import functrans.numpy as fnp
 from functrans.backend import NUMPY, array_module, backend_of, device_put
 from functrans.core.trace import Tracer
 from functrans.errors import TracerConversionError
+from functrans.primitives.conversion import to_device_of
 from functrans.primitives.opaque import opaque_call_p
 from functrans.random._bits import _F64, _U32, ArrayModule
 from functrans.typing import Array, DType
@@ -307,13 +308,13 @@ def _float_param(value: Any, name: str, fn: str, key: Any) -> Any:
     """A differentiable distribution parameter: a Python float, a tracer, or an array.
 
     Numbers stay Python floats (they mix with the samples of any dtype and device); a concrete
-    array moves to the key's device, as the other samplers' parameters do; a traced value is
-    used as it is, so derivatives flow through it.
+    array moves to the key's device, as the other samplers' parameters do; so does a traced
+    value, when the program runs, and derivatives flow through the move.
     """
     if _is_real(value):
         return float(value)
     if isinstance(value, Tracer):
-        traced: Any = value
+        traced: Any = _traced_on_key_device(value, key)
         return traced if traced.dtype.kind == "f" else traced.astype(_F64)
     if getattr(value, "dtype", None) is not None and value.dtype.kind == "c":
         raise TypeError(f"functrans.random.{fn}: '{name}' must be real, got dtype {value.dtype}")
@@ -332,6 +333,15 @@ def _float_param(value: Any, name: str, fn: str, key: Any) -> Any:
             f"{type(value).__name__} {value!r:.60}"
         ) from None
     return arr
+
+
+def _traced_on_key_device(value: Any, key: Any) -> Any:
+    """A traced ``value`` moved to the key's device when the program runs (under ``jit`` an
+    array computed from Python numbers alone is a host array, as it is eagerly, where a
+    sampler moves it): explicitly, differentiably; as it is beside a key on the host."""
+    if not isinstance(key, Tracer) and backend_of(key) is NUMPY:
+        return value
+    return to_device_of(value, key)
 
 
 def _broadcast_shapes(fn: str, shapes: dict[str, tuple[int, ...]]) -> tuple[int, ...]:

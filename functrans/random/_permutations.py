@@ -18,6 +18,7 @@ from functrans.random._checks import (
     _refuse_traced_size,
     _sampler,
     _size,
+    _traced_on_key_device,
 )
 from functrans.random._discrete import categorical, randint
 from functrans.typing import Array, Key
@@ -70,9 +71,9 @@ def permutation(key: Key, x: int | Array, axis: int = 0, independent: bool = Fal
         ax = _normalize_axis(axis, len(shape), "permutation")
         if independent:
             orders = _independent_orders(key, shape, ax, device=device)
-            return fnp.take_along_axis(x, orders, axis=ax)
+            return fnp.take_along_axis(_traced_on_key_device(x, orders), orders, axis=ax)
         order = _permutation(key, int(shape[ax]), device=device)
-        return fnp.take(x, order, axis=ax)
+        return fnp.take(_traced_on_key_device(x, order), order, axis=ax)
     return _permutation(key, x, axis, independent, device=device)
 
 

@@ -20,7 +20,7 @@ LINEAR = {
     "add", "sub", "neg", "mul", "div", "select", "real", "imag", "conj",
     "reduce_sum", "broadcast_in_dim", "reshape", "transpose", "squeeze", "expand_dims",
     "concatenate", "pad", "rev", "slice", "gather", "scatter_add", "scatter", "dot_general",
-    "convert_element_type", "full_like",
+    "convert_element_type", "full_like", "to_device_of",
     "cumsum", "fft", "solve", "triangular_solve", "expm_frechet", "sylvester",
     "gru_cell_jvp", "gru_cell_vjp", "lstm_cell_jvp", "lstm_cell_vjp",
 }

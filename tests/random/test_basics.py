@@ -1058,9 +1058,10 @@ def test_module_imports(module):
     # functools, Tracer and opaque_call: a traced key (jit, vmap) sends the draw through the
     # opaque_call primitive; the sampling code itself stays plain array code.
     # inspect: binding a call's arguments to find the traced parameters of a count sampler.
+    # to_device_of: a traced parameter moves to the key's device when the program runs.
     allowed = {"__future__", "collections.abc", "math", "typing", "numpy", "functrans.backend",
                "functrans.errors", "functrans.typing", "functools", "functrans.core.trace",
-               "functrans.primitives.opaque", "inspect"}
+               "functrans.primitives.opaque", "functrans.primitives.conversion", "inspect"}
     allowed |= {f"functrans.random.{name}" for name in SOURCES if name != "__init__"}
     # The samplers differentiable in their parameters transform the drawn noise with
     # functrans.numpy (so derivatives flow through the parameters), gamma's implicit

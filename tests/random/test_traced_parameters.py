@@ -89,15 +89,11 @@ def test_a_traced_parameter_gives_the_eager_numbers(name, i):
     assert_same(ft.vmap(with_param)(KEYS, batch), key_each)
 
 
-# (These two build host arrays from the traced number, fnp.ones(2) and fnp.arange(4.0): a
-# traced array is not moved to the key's device, so they need the key's device themselves.)
-ON_HOST_ARRAYS = ("multivariate_normal", "permutation")
-
-
-@pytest.mark.parametrize("name, i", [c for c in CASES if c[0] not in ON_HOST_ARRAYS])
+@pytest.mark.parametrize("name, i", CASES)
 def test_a_python_number_passed_to_jit_joins_the_keys_device(name, i, backend):
     """jit stages a Python number as a host scalar: a sampler keeps it one until it meets the
-    draw, so with a key on a device it gives the eager numbers there."""
+    draw, and moves an array computed from it alone (``m * fnp.ones(2)``, a host array as it is
+    eagerly) to the key's device, so with a key on a device it gives the eager numbers there."""
     draw, params = DRAWS[name]
     key = backend.put(K)
 
@@ -275,3 +271,36 @@ def test_a_traced_size_or_axis_is_refused_naming_it(name, transform):
 def test_a_traced_ball_exponent_must_be_a_number():
     with pytest.raises(ValueError, match=r"p must be a number, got a traced array of shape \(2,\)"):
         ft.jit(lambda p: fr.ball(K, 3, p))(np.array([1.0, 2.0]))
+
+
+# A host parameter meets a key on a device: moved there, and its cotangent moved back
+HOST_PARAMETERS = {
+    "multivariate_normal_mean": (lambda k, m: fr.multivariate_normal(k, m, np.eye(2), (3,)),
+                                 np.array([0.5, -1.0])),
+    "multivariate_normal_cov": (lambda k, c: fr.multivariate_normal(k, np.zeros(2), c @ c.T, (3,)),
+                                np.array([[1.0, 0.0], [0.3, 2.0]])),
+    "permutation": (lambda k, x: fr.permutation(k, x), np.array([1.0, 2.0, 4.0, 8.0])),
+    "permutation_independent": (lambda k, x: fr.permutation(k, x, axis=1, independent=True),
+                                np.arange(6.0).reshape(2, 3) ** 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOST_PARAMETERS))
+def test_a_host_parameter_differentiates_beside_a_key_on_a_device(name, backend):
+    draw, value = HOST_PARAMETERS[name]
+    key = backend.put(K)
+    backend.check_placed(draw(key, value))
+    check_grads(lambda v: draw(key, v), (value,), order=2, rtol=1e-6, atol=1e-8)
+
+    def total(v):
+        return fnp.sum(draw(key, v) ** 2)
+
+    g = ft.grad(total)(value)
+    assert isinstance(g, np.ndarray)  # the cotangent is back on the parameter's device
+    np.testing.assert_allclose(g, backend.get(ft.grad(lambda v: fnp.sum(draw(K, v) ** 2))(value)),
+                               rtol=1e-12)
+    np.testing.assert_allclose(ft.jit(ft.grad(total))(value), g, rtol=1e-12)
+    np.testing.assert_allclose(ft.grad(ft.jit(total))(value), g, rtol=1e-12)
+    batch = np.stack([value, 2 * value])
+    np.testing.assert_allclose(backend.get(ft.vmap(lambda v: draw(key, v))(batch)),
+                               np.stack([backend.get(draw(key, v)) for v in batch]), rtol=1e-12)

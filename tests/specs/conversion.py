@@ -28,6 +28,9 @@ PRIMITIVES: list[OpSpec] = [
     # opaque_call runs a function of concrete arrays (random draws from a key): no derivative.
     prim_spec("opaque_call", lambda x: P.opaque_call_p.bind(x, fn=_affine), lambda x: 2.0 * x + 1.0,
               1, same_shapes(1), derivative="zero"),
+    # to_device_of moves its operand to another array's device: to its own, the identity.
+    prim_spec("to_device_of", lambda x: P.to_device_of_p.bind(x, x, x), lambda x: x,
+              1, same_shapes(1)),
 ]
 
 FUNCTIONS: list[OpSpec] = [
