@@ -32,7 +32,8 @@ import numpy as np
 from functrans import errors, tree
 from functrans._abstract import dtype_of, shape_of
 from functrans.core.primitive import Primitive
-from functrans.core.trace import Tracer, capturing
+from functrans.core.staging import LinearTrace, StagingTrace
+from functrans.core.trace import Tracer, capturing, live_traces
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import AXIS_RULES, NOT_MAPPED, BatchTrace, BatchTracer, bound_axis, looping_over
 from functrans.primitives._define import broadcast_in_dim, full_like, reduce_sum, reshape, transpose
@@ -141,6 +142,21 @@ def collectives_bound() -> int:
     return _BOUND[0]
 
 
+#: How a reduction treats a Python number: ``of_number(x, size)``, a Python number again.
+_OF_NUMBERS: dict[Primitive, Any] = {}
+_NUMBERS = (int, float, complex)
+
+
+def _recorded_inside(trace: BatchTrace) -> bool:
+    """Whether a recording (``jit``, a loop's body) runs inside the batch of ``trace``: a
+    program recorded there may be replayed on batches of other sizes, so a collective must
+    not leave the size in it as a constant. (The linear recording of a ``grad`` is made and
+    used within one call.)"""
+    live = live_traces()
+    return any(isinstance(t, StagingTrace) and not isinstance(t, LinearTrace)
+               for t in live[live.index(trace) + 1:])
+
+
 def _apply(prim: Primitive, x: Any, axis_name: tuple, level: int | None = None, **params: Any) -> Any:
     """``prim`` over the named axes of ``x``, as every entry point and rule applies it. A
     value of a transformation that encloses a named vmap (an outer grad's or jit's, made
@@ -152,7 +168,9 @@ def _apply(prim: Primitive, x: Any, axis_name: tuple, level: int | None = None, 
     kept = []
     for n in axis_name:
         trace = _trace_of(n, prim.name)
-        if not isinstance(x, Tracer):
+        if type(x) in _NUMBERS and prim in _OF_NUMBERS and not _recorded_inside(trace):
+            x = _OF_NUMBERS[prim](x, trace.axis_size)
+        elif not isinstance(x, Tracer):
             with capturing(None):  # (a value of the batch, not of a cond branch recorded in it)
                 x = _replicated(trace, _OF_COPIES[prim](_on_device(trace, x), trace.axis_size, **params))
         elif x._trace.level < trace.level or (level is not None and level < trace.level):
@@ -201,6 +219,9 @@ def _reduction_primitive(name: str, reduce: Any, of_copies: Any) -> Primitive:
 psum_p = _reduction_primitive("psum", reduce_sum, lambda x, n: mul(x, n))
 pmax_p = _reduction_primitive("pmax", reduce_max, lambda x, n: x)
 pmin_p = _reduction_primitive("pmin", reduce_min, lambda x, n: x)
+# A Python number's collective is a Python number, weakly typed as the number is (JAX's
+# psum(1, "i") is the batch size as a weak int): x32 * psum(1, "i") stays float32.
+_OF_NUMBERS.update({psum_p: lambda x, n: x * n, pmax_p: lambda x, n: x, pmin_p: lambda x, n: x})
 
 
 def _psum_jvp(primals: tuple, tangents: tuple, *, axis_name: tuple) -> tuple:
@@ -238,13 +259,18 @@ def psum(x: PyTree, axis_name: AxisName | tuple) -> PyTree:
     """The sum of ``x`` (a pytree) over the examples of the ``vmap`` whose ``axis_name`` is
     given (or over several, given a tuple of names): the same value in every example.
 
-    Its derivative is JAX's under ``vmap``: the transpose of ``psum`` is ``psum``.
+    Its derivative is JAX's under ``vmap``: the transpose of ``psum`` is ``psum``. Of a Python
+    number it is a Python number (``psum(1, "i")`` is the batch size), weakly typed as in JAX,
+    except in a ``jit`` or loop body recorded inside the ``vmap``, where it is an array of the
+    batch's dtype, so that the recording does not keep one batch's size.
 
     Example:
         >>> import numpy as np, functrans as ft
         >>> from functrans import lax
         >>> ft.vmap(lambda x: x / lax.psum(x, "i"), axis_name="i")(np.array([1.0, 3.0]))
         array([0.25, 0.75])
+        >>> ft.vmap(lambda x: x * lax.psum(1, "i"), axis_name="i")(np.ones(2, np.float32))
+        array([2., 2.], dtype=float32)
     """
     return _tree_collective(psum_p, x, axis_name, "psum")
 

@@ -88,6 +88,36 @@ def test_derivatives_against_finite_differences(collective):
     check_grads(batch, (np.arange(6.0).reshape(3, 2) / 5 - 0.4,), order=2)
 
 
+@pytest.mark.parametrize("transform", ["vmap", "jit_of_vmap", "vmap_of_grad"])
+def test_a_python_numbers_collective_is_weakly_typed(transform):
+    """As in JAX, psum(1, "i") is the batch size as a weakly typed int and psum(1.0, "i") a
+    weak float: they keep the dtype of the arrays they meet."""
+    x32 = np.arange(3.0, dtype=np.float32)
+    y16 = np.array([1.0, 2.0, 4.0], np.float16)
+
+    def f(x, y):
+        return (x * lax.psum(1, "i"), y * lax.psum(1.0, "i"), y * lax.pmean(2, "i"),
+                y * lax.pmax(0.5, "i") + lax.pmin(1, "i"), fnp.arange(4)[lax.psum(1, "i")])
+
+    if transform == "vmap_of_grad":
+        def g(x, y):
+            grad, out = ft.grad(lambda x_: (fnp.sum(f(x_, y)[0]), f(x_, y)), has_aux=True)(x)
+            assert grad == 3.0
+            return out
+        run = named(g)
+    else:
+        run = named(f) if transform == "vmap" else ft.jit(named(f))
+    times_size, by_size, by_mean, extremes, taken = run(x32, y16)
+    assert times_size.dtype == np.float32 and by_size.dtype == np.float16
+    assert by_mean.dtype == np.float16 and extremes.dtype == np.float16
+    np.testing.assert_array_equal(times_size, 3 * x32)
+    np.testing.assert_array_equal(by_size, 3 * y16)
+    np.testing.assert_array_equal(by_mean, 2 * y16)
+    np.testing.assert_array_equal(extremes, 0.5 * y16 + 1)
+    np.testing.assert_array_equal(taken, [3, 3, 3])
+    assert named(lambda x: lax.psum(1, "i"))(x32).dtype == np.int64
+
+
 def test_jit_inside_the_vmap_follows_the_batch_size():
     # a plan staged inside one vmap is not kept with that batch's size folded in
     g = ft.jit(lambda x: x * lax.axis_index("i") + lax.psum(1.0, "i"))
