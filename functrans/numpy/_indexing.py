@@ -203,10 +203,12 @@ def _single(item: Any) -> bool:
     return not isinstance(item, list) and hasattr(item, "shape") and math.prod(shape_of(item)) <= 1
 
 
-def _may_repeat(shape: Shape, index: Any) -> bool:
+def _may_repeat(shape: Shape, index: Any, kept: Shape | None = None) -> bool:
     """Whether ``index`` may select some position of an array of ``shape`` more than once:
     False only when it is known not to (no index arrays, or index arrays whose values show no
-    repeat). An index array on a device is read to the host; a traced one may repeat."""
+    repeat). An index array on a device is read to the host; a traced one may repeat. Given
+    ``kept``, only the positions of the leading block of that shape count (the others are
+    the slots that ``mode='drop'`` sends positions out of range to, and cuts off)."""
     items = index if isinstance(index, tuple) else (index,)
     if all(_single(i) for i in items):
         return False  # one position per index array (traced or not): none can repeat
@@ -218,6 +220,10 @@ def _may_repeat(shape: Shape, index: Any) -> bool:
     index = items if isinstance(index, tuple) else items[0]
     try:
         flat = np.arange(math.prod(shape)).reshape(shape)[index].reshape(-1)  # host-metadata: flat positions
+        if kept is not None:
+            counted = np.zeros(shape, bool)  # host-metadata: which positions count
+            counted[tuple(slice(0, n) for n in kept)] = True
+            flat = flat[counted[index].reshape(-1)]
     except IndexError as error:
         raise out_of_range(error) from None
     return flat.size > 1 and bool((np.diff(np.sort(flat)) == 0).any())  # host-data: host index math
@@ -497,7 +503,8 @@ class _IndexUpdate:
         of the axis.
 
         JAX applies ``func`` again at each repeat of an index; that is refused here when the
-        index repeats (or may: traced index arrays), since ``func`` is then composed with
+        index repeats a position it applies ``func`` at (or may: traced index arrays; positions
+        that ``'drop'`` leaves out never repeat), since ``func`` is then composed with
         itself a number of times only the index knows. Write the repeats out, or use
         ``.set(func(x[unique_index]))``.
 
@@ -510,9 +517,16 @@ class _IndexUpdate:
         """
         if mode not in (None, "promise_in_bounds"):
             target, back = self._within(mode)
-            return back(target.apply(func))
+            # (positions out of range, all sent to one dropped slot, are no repeat)
+            kept = tuple(shape_of(operand(self.x))) if mode in ("drop", "fill") else None
+            return back(target._apply(func, kept))
+        return self._apply(func, None)
+
+    def _apply(self, func: Callable[[Array], Array], kept: Shape | None) -> Array:
+        """``apply`` with positions in range; only those within ``kept`` (if given) count as
+        repeats."""
         x = operand(self.x)
-        if _may_repeat(x.shape, self.index):
+        if _may_repeat(x.shape, self.index, kept):
             raise ValueError(
                 "x.at[index].apply(func): the index repeats a position, or is traced (under jit "
                 "or vmap) so it may; JAX would apply func once per repeat there. Apply it to "

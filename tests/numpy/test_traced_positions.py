@@ -371,6 +371,33 @@ def test_apply_at_one_traced_position_and_with_a_mode():
         ft.jit(lambda x, i: fnp.at(x)[i].apply(fnp.sin))(x, 7)
 
 
+@pytest.mark.parametrize("mode", ["drop", "fill"])
+def test_apply_with_several_positions_dropped(mode):
+    """Positions out of range are never applied, so several of them make no repeat (in any
+    axis, of any sign); repeated positions in range are still refused, and so is an index
+    traced as an array, which may repeat."""
+    x = np.array([2.0, 3.0, 4.0])
+    apply = lambda x: fnp.at(x)[np.array([0, 5, 7, -9])].apply(fnp.sin, mode=mode)
+    for run in (apply, ft.jit(apply)):
+        np.testing.assert_allclose(run(x), [np.sin(2.0), 3.0, 4.0], rtol=1e-15)
+    np.testing.assert_allclose(ft.vmap(apply)(np.stack([x, 2 * x])),
+                               [[np.sin(2.0), 3.0, 4.0], [np.sin(4.0), 6.0, 8.0]], rtol=1e-15)
+    check_grads(apply, (x,), order=2)
+    m = np.arange(6.0).reshape(2, 3)
+    rows, cols = np.array([0, 2, 1, 1, 3]), np.array([1, 1, 4, 2, 9])  # (2, 1), (1, 4), (3, 9) dropped
+    both = fnp.at(m)[rows, cols].apply(lambda v: -v, mode=mode)
+    np.testing.assert_array_equal(both, [[0.0, -1.0, 2.0], [3.0, 4.0, -5.0]])
+    np.testing.assert_array_equal(ft.jit(lambda m: fnp.at(m)[rows, cols].apply(lambda v: -v, mode=mode))(m),
+                                  both)
+    with pytest.raises(ValueError, match="the index repeats a position, or is traced"):
+        fnp.at(x)[np.array([0, 5, 0])].apply(fnp.sin, mode=mode)
+    with pytest.raises(ValueError, match="the index repeats a position, or is traced"):
+        ft.jit(lambda x, i: fnp.at(x)[i].apply(fnp.sin, mode=mode))(x, np.array([5, 7]))
+    # 'clip' moves both to the last position: a repeat there, refused
+    with pytest.raises(ValueError, match="the index repeats a position, or is traced"):
+        fnp.at(x)[np.array([0, 5, 7])].apply(fnp.sin, mode="clip")
+
+
 @pytest.mark.parametrize("method", ["add", "subtract", "set", "multiply", "max"])
 def test_a_python_int_position_passed_to_jit(method):
     """A Python int argument of jit reaches the program as an int, not a 0-d array: every
