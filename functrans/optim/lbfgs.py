@@ -37,6 +37,7 @@ from functrans._abstract import dtype_of
 from functrans.api import stop_gradient, value_and_grad
 from functrans.lax import cond as lax_cond
 from functrans.lax import while_loop
+from functrans.optim._norm import is_half
 from functrans.optim.base import (
     GradientTransformation,
     ScalarOrSchedule,
@@ -68,6 +69,77 @@ def _vdot(a: list, b: list) -> Any:
 
 def _cast_like(new: list, like: list) -> list:
     return [fnp.astype(n, dtype_of(o)) for n, o in zip(new, like)]
+
+
+def _like_state(leaves: list, state_leaves: list) -> list:
+    """``leaves`` in the dtypes the state keeps them in where those are wider (float32 for
+    float16 leaves): as they are otherwise."""
+    return [fnp.astype(x, dtype_of(o)) if is_half(x) and not is_half(o) else x
+            for x, o in zip(leaves, state_leaves)]
+
+
+def _largest(leaves: list, per_slot: bool = False) -> Any:
+    """The largest ``|x|`` over all leaves (``per_slot``: over each slot of the leading axis
+    of stacked leaves); None for no elements."""
+    big = None
+    for x in leaves:
+        if 0 in fnp.shape(x):
+            continue
+        axes = tuple(range(1, fnp.ndim(x))) if per_slot else None
+        m = fnp.max(fnp.abs(x), axis=axes)
+        big = m if big is None else fnp.maximum(big, m)
+    return big
+
+
+def _exponent(big: Any, real: np.dtype) -> Any:
+    """The power of two of ``big`` (``big = f 2**e`` with ``0.5 <= f < 1``), kept within what
+    ``real`` can scale by; 0 where ``big`` is 0, inf or NaN, or None for no elements."""
+    if big is None:
+        return None
+    info = np.finfo(real)
+    ok = (big > 0) & fnp.isfinite(big)
+    e = stop_gradient(fnp.frexp(fnp.where(ok, big, 1))[1])
+    return fnp.clip(fnp.where(ok, e, 0), info.minexp + 2, info.maxexp - 2)
+
+
+def _times_power_of_two(x: Any, e: Any, real: np.dtype) -> Any:
+    """``x * 2**e``, exactly (``e`` an integer array or None for 0), in ``x``'s dtype."""
+    if e is None:
+        return x
+    return x * fnp.astype(fnp.ldexp(fnp.ones((), real), e), real)
+
+
+def _negative(e: Any) -> Any:
+    return None if e is None else -e
+
+
+def _sum(a: Any, b: Any) -> Any:
+    return None if a is None or b is None else a + b
+
+
+def _scaled(leaves: list, e: Any, real: np.dtype) -> list:
+    return [_times_power_of_two(x, e, real) for x in leaves]
+
+
+def _pairs_scaled(dp_mem: list, du_mem: list, real: np.dtype) -> tuple[list, list, Any]:
+    """The stored pairs each scaled by the power of two nearest the inverse geometric mean of
+    its two largest entries, and ``1 / <du, dp>`` of the scaled pairs (0 where that is 0)."""
+    e_dp = _exponent(_largest(dp_mem, per_slot=True), real)
+    e_du = _exponent(_largest(du_mem, per_slot=True), real)
+    k = None if e_dp is None else -((e_dp + e_du) // 2)
+
+    def scale(mem: list) -> list:
+        if k is None:
+            return mem
+        return [x * fnp.reshape(fnp.astype(fnp.ldexp(fnp.ones((), real), k), real),
+                                (-1,) + (1,) * (fnp.ndim(x) - 1)) for x in mem]
+
+    s_mem, y_mem = scale(dp_mem), scale(du_mem)
+    curvature = sum(fnp.real(fnp.sum(fnp.conj(s) * y, axis=tuple(range(1, fnp.ndim(s)))))
+                    for s, y in zip(s_mem, y_mem))
+    nonzero = curvature != 0
+    rho = fnp.where(nonzero, 1 / fnp.where(nonzero, curvature, 1), 0)
+    return s_mem, y_mem, fnp.astype(rho, real)
 
 
 # --- scale_by_lbfgs ------------------------------------------------------------------------------
@@ -102,6 +174,7 @@ class ScaleByLBFGSState(NamedTuple):
 class _ScaleByLBFGS(_Transformation):
     name: ClassVar[str] = "scale_by_lbfgs"
     state_type: ClassVar[type] = ScaleByLBFGSState
+    half_in_float32: ClassVar[bool] = True
 
     memory_size: int
     scale_init_precond: bool
@@ -122,52 +195,70 @@ class _ScaleByLBFGS(_Transformation):
         if params is None:
             raise ValueError("functrans.optim.scale_by_lbfgs: update needs the current params; "
                              "call update(grads, state, params)")
-        u, treedef = tree.flatten(grads)
-        p = _same_leaves(treedef, u, params, self.name, "params")
-        old_p = _same_leaves(treedef, u, state.params, self.name, "params")
+        given, treedef = tree.flatten(grads)
+        p = _same_leaves(treedef, given, params, self.name, "params")
+        old_p = _same_leaves(treedef, given, state.params, self.name, "params")
         old_u = tree.leaves(state.updates)
+        # (float16 leaves: the state holds them in float32, where the differences and their
+        # dot products are formed; the direction is given back in float16)
+        u = _like_state(given, old_u)
+        p = _like_state(p, old_p)
         m, count = self.memory_size, state.count
         memory_idx, prev_idx = count % m, (count - 1) % m
         started = count > 0
         # 1. The newest pair of differences (none before the first step) into the buffers.
         dp = [fnp.where(started, a - b, fnp.zeros_like(a)) for a, b in zip(p, old_p)]
         du = [fnp.where(started, a - b, fnp.zeros_like(a)) for a, b in zip(u, old_u)]
-        curvature = _vdot(du, dp)
+        # Products are formed on copies scaled by powers of two (exact), so that none
+        # overflows or underflows where the result is representable: the newest differences
+        # each by its largest entry, the gradient by its own, and the stored pairs by the
+        # geometric mean of the two (the recursion does not change when a pair is scaled).
         weights = state.weights_memory
+        real = dtype_of(weights)
+        e_dp, e_du = _exponent(_largest(dp), real), _exponent(_largest(du), real)
+        dp_unit, du_unit = _scaled(dp, _negative(e_dp), real), _scaled(du, _negative(e_du), real)
+        curvature = _vdot(du_unit, dp_unit)  # <du, dp> / 2**(e_du + e_dp)
         nonzero = curvature != 0
-        weight = fnp.where(nonzero & started, 1 / fnp.where(nonzero, curvature, 1), 0)
+        weight = fnp.where(nonzero & started, _times_power_of_two(
+            1 / fnp.where(nonzero, curvature, 1), _negative(_sum(e_dp, e_du)), real), 0)
         dp_mem = [fnp.at(mem)[prev_idx].set(d) for mem, d in
                   zip(tree.leaves(state.diff_params_memory), dp)]
         du_mem = [fnp.at(mem)[prev_idx].set(d) for mem, d in
                   zip(tree.leaves(state.diff_updates_memory), du)]
-        weights = fnp.at(weights)[prev_idx].set(fnp.astype(weight, dtype_of(weights)))
+        weights = fnp.at(weights)[prev_idx].set(fnp.astype(weight, real))
         # 2. The scale of the identity the recursion starts from.
+        e_u = _exponent(_largest(u), real)
+        q = _scaled(u, _negative(e_u), real)
         if self.scale_init_precond:
-            squares = _vdot(du, du)
+            squares = _vdot(du_unit, du_unit)
             positive = squares > 0
-            gamma = fnp.where(positive, curvature / fnp.where(positive, squares, 1), 1.0)
-            norm = fnp.sqrt(_vdot(u, u))
-            norm = stop_gradient(norm)
-            first = fnp.where(norm > 1, 1 / fnp.where(norm > 1, norm, 1), 1.0)  # min(1, 1/|u|)
+            ratio = curvature / fnp.where(positive, squares, 1)
+            gamma = fnp.where(positive, _times_power_of_two(ratio, _sum(e_dp, _negative(e_du)), real), 1.0)
+            norm = stop_gradient(fnp.sqrt(_vdot(q, q)))  # |u| / 2**e_u
+            big = norm > _times_power_of_two(fnp.ones((), real), _negative(e_u), real)  # |u| > 1
+            inverse = _times_power_of_two(1 / fnp.where(norm > 0, norm, 1), _negative(e_u), real)
+            first = fnp.where(big, inverse, 1.0)  # min(1, 1/|u|)
             gamma = fnp.where(started, gamma, first)
         else:
             gamma = 1.0
         # 3. The two-loop recursion, oldest pair last in the first loop and first in the second.
+        s_mem, y_mem, rho = _pairs_scaled(dp_mem, du_mem, real)
         order = [(memory_idx + i) % m for i in range(m)]
-        vec, alphas = list(u), []
+        vec, alphas = q, []
         for idx in reversed(order):
-            alpha = weights[idx] * _vdot([d[idx] for d in dp_mem], vec)
-            vec = _cast_like([v - alpha * d[idx] for v, d in zip(vec, du_mem)], vec)
+            alpha = rho[idx] * _vdot([d[idx] for d in s_mem], vec)
+            vec = _cast_like([v - alpha * d[idx] for v, d in zip(vec, y_mem)], vec)
             alphas.append(alpha)
         vec = _cast_like([gamma * v for v in vec], vec)
         for idx, alpha in zip(order, reversed(alphas)):
-            beta = weights[idx] * _vdot([d[idx] for d in du_mem], vec)
-            vec = _cast_like([v + (alpha - beta) * d[idx] for v, d in zip(vec, dp_mem)], vec)
+            beta = rho[idx] * _vdot([d[idx] for d in y_mem], vec)
+            vec = _cast_like([v + (alpha - beta) * d[idx] for v, d in zip(vec, s_mem)], vec)
+        vec = _cast_like(_scaled(vec, e_u, real), vec)
         new_state = ScaleByLBFGSState(
-            count=count + 1, params=params, updates=grads,
+            count=count + 1, params=treedef.unflatten(p), updates=treedef.unflatten(u),
             diff_params_memory=treedef.unflatten(dp_mem),
             diff_updates_memory=treedef.unflatten(du_mem), weights_memory=weights)
-        return treedef.unflatten(vec), new_state
+        return treedef.unflatten(_cast_like(vec, given)), new_state
 
 
 def scale_by_lbfgs(memory_size: int = 10, scale_init_precond: bool = True) -> GradientTransformation:
@@ -179,6 +270,10 @@ def scale_by_lbfgs(memory_size: int = 10, scale_init_precond: bool = True) -> Gr
     ``<du, dp> / <du, du>`` of the newest pair, and ``min(1, 1 / |g|)`` at the first step (so
     the first step has length at most 1); else 1. The output is the direction ``P g``, not yet
     negated: ``lbfgs`` follows it with a negative scale and a line search.
+
+    Its dot products are taken on copies scaled by powers of two, so float32 gradients of
+    1e30 or differences of 1e-30 (whose squares overflow or underflow) give the direction
+    float64 gives; float16 leaves are kept in float32 in the state.
 
     Args:
         memory_size: How many pairs of differences to keep (at least 1).
@@ -287,6 +382,7 @@ class _ZoomLinesearch(_Transformation):
     name: ClassVar[str] = "scale_by_zoom_linesearch"
     state_type: ClassVar[type] = ScaleByZoomLinesearchState
     extra_args: ClassVar[bool] = True
+    half_in_float32: ClassVar[bool] = True
 
     max_linesearch_steps: int
     max_learning_rate: float | None
@@ -327,9 +423,12 @@ class _ZoomLinesearch(_Transformation):
     def _update(self, grads: Updates, state: Any, params: Params | None, **kw: Any) -> tuple[Updates, Any]:
         value, grad, value_fn = kw.pop("value"), kw.pop("grad"), kw.pop("value_fn")
         fn_kwargs = _kwargs_for(value_fn, kw, self.name)
-        u, treedef = tree.flatten(grads)
-        p = _same_leaves(treedef, u, params, self.name, "params")
-        g0 = _same_leaves(treedef, u, grad, self.name, "params")
+        given, treedef = tree.flatten(grads)
+        p = _same_leaves(treedef, given, params, self.name, "params")
+        g0 = _same_leaves(treedef, given, grad, self.name, "params")
+        # (float16 leaves: the slopes are taken in float32, the state's dtype for them)
+        stored = tree.leaves(state.grad)
+        u, g0 = _like_state(given, stored), _like_state(g0, stored)
         dtype = dtype_of(state.learning_rate)
         f = lambda x: value_fn(x, **fn_kwargs)
         vg = value_and_grad(f)
@@ -361,7 +460,7 @@ class _ZoomLinesearch(_Transformation):
 
         final = while_loop(lambda s: fnp.logical_not(s.done | s.failed), step, start)
         lr = final.stepsize
-        out = [ui * fnp.astype(lr, dtype_of(ui)) for ui in u]
+        out = _cast_like([ui * fnp.astype(lr, dtype_of(ui)) for ui in u], given)
         info = ZoomLinesearchInfo(final.count, final.decrease_error, final.curvature_error)
         return treedef.unflatten(out), ScaleByZoomLinesearchState(
             learning_rate=lr, value=final.value, grad=treedef.unflatten(final.grad), info=info)

@@ -210,3 +210,94 @@ def test_polyak_sgd_steps_gradients_whose_squared_norm_overflows(dtype, value):
         n = value * np.linalg.norm(g / value)  # (g @ g overflows float64 at 1e160)
         want = -g if 3.0 / n >= n else -(g / n) * (3.0 / n)
         np.testing.assert_allclose(out, want, rtol=4 * np.finfo(dtype).eps)
+
+
+def _lbfgs_path(dtype, gscale, pscale, line_search, staged=False, steps=4):
+    """Iterates (divided by ``pscale``) of lbfgs on ``0.5 h sum(c (x - t)**2)`` from 0, where
+    ``t`` is of size ``pscale`` and the gradients of size ``gscale``."""
+    t = (pscale * np.array([1.0, -2.0, 0.5])).astype(dtype)
+    curvatures = (gscale / pscale * np.array([0.5, 1.5, 1.0])).astype(dtype)
+
+    def f(x):
+        return ft.numpy.sum(curvatures * (x - t) ** 2)
+
+    opt = optim.lbfgs() if line_search else optim.lbfgs(1.0, linesearch=None)
+    x = np.zeros(3, dtype)
+    state, path = opt.init(x), []
+
+    def step(x, state):
+        value, grad = ft.value_and_grad(f)(x)
+        extra = {"value": value, "grad": grad, "value_fn": f} if line_search else {}
+        updates, state = opt.update(grad, state, x, **extra)
+        return updates, optim.apply_updates(x, updates), state
+
+    step = ft.jit(step) if staged else step
+    for _ in range(steps):
+        updates, x, state = step(x, state)
+        assert updates.dtype == dtype and np.isfinite(updates.astype(np.float64)).all()
+        path.append(x.astype(np.float64) / pscale)
+    return path, state
+
+
+@pytest.mark.parametrize("gscale,pscale,line_search", [
+    (1e20, 1.0, True), (1e20, 1.0, False), (1e30, 1.0, True), (1e30, 1.0, False),
+    (1.0, 1e-30, True), (1.0, 1e-30, False),
+    (1e-30, 1e-30, False)])  # (its objective, of 1e-60, underflows float32: no line search)
+def test_lbfgs_steps_float32_where_its_dot_products_overflow_or_underflow(gscale, pscale, line_search):
+    """The first step g / |g| (|g|**2 overflowed: a step of 0 that the line search kept), the
+    scale <du, dp> / <du, du> (du**2 overflowed, or underflowed to 0) and the two-loop
+    recursion's products are formed on copies scaled by powers of two: float32 takes
+    float64's steps."""
+    want, _ = _lbfgs_path(np.float64, gscale, pscale, line_search)
+    for staged in (False, True):
+        got, _ = _lbfgs_path(np.float32, gscale, pscale, line_search, staged)
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("line_search", [True, False])
+@pytest.mark.parametrize("gscale", [300.0, 3e3, 1.0])
+def test_lbfgs_of_float16_params_keeps_its_state_in_float32(gscale, line_search):
+    """float16 holds no |g|**2 beyond |g| = 256: its memory and slopes are float32, and the
+    updates float16."""
+    want, _ = _lbfgs_path(np.float64, gscale, 1.0, line_search)
+    for staged in (False, True):
+        got, state = _lbfgs_path(np.float16, gscale, 1.0, line_search, staged)
+        np.testing.assert_allclose(got, want, rtol=1e-2, atol=1e-2)
+        assert state[0].diff_updates_memory.dtype == np.float32
+        assert state[0].weights_memory.dtype == np.float32
+        if line_search:
+            assert state[2].grad.dtype == np.float32 and state[2].value.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_lbfgs_at_a_zero_gradient_steps_by_zero_without_nan(dtype):
+    def flat(x):
+        return ft.numpy.sum(0.0 * x) + 1.0
+
+    for line_search in (True, False):
+        opt = optim.lbfgs() if line_search else optim.lbfgs(1.0, linesearch=None)
+        p, g = np.ones(3, dtype), np.zeros(3, dtype)
+        state = opt.init(p)
+        extra = {"value": dtype(1.0), "grad": g, "value_fn": flat} if line_search else {}
+        for _ in range(3):
+            updates, state = opt.update(g, state, p, **extra)
+            assert updates.dtype == dtype
+            np.testing.assert_array_equal(updates, np.zeros(3))
+            for leaf in ft.tree.leaves(state[0]):
+                assert np.isfinite(np.asarray(leaf, np.float64)).all()
+            if line_search:
+                assert np.isfinite(state[2].learning_rate) and state[2].value == 1.0
+
+
+@pytest.mark.parametrize("g", [np.full(3, 1e20, np.float32), np.full(3, 1e-30, np.float32),
+                               np.full(100, 0.4), np.full(100, 0.4, np.float16), np.array([3e4, -4e4], np.float16)])
+def test_scale_by_lbfgs_first_direction_is_g_over_max_1_and_its_norm(g):
+    """min(1, 1/|g|) g, with |g| of float32 1e20 (|g|**2 overflowed: 0), of 1e-30, of many
+    entries below 0.5 whose norm exceeds 1, and of float16 beyond 256."""
+    opt = optim.scale_by_lbfgs()
+    for update in (opt.update, ft.jit(opt.update)):
+        out = update(g, opt.init(g), g)[0]
+        assert out.dtype == g.dtype
+        wide = g.astype(np.float64)
+        want = wide / max(1.0, np.linalg.norm(wide))
+        np.testing.assert_allclose(out.astype(np.float64), want, rtol=np.finfo(g.dtype).eps * 4)
