@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from functrans import errors, tree
-from functrans._abstract import aval_of
+from functrans._abstract import PY_SCALARS, aval_of
 from functrans.api._checks import as_array
 from functrans.api._staging import _stage_abstract, _static_by_signature
 from functrans.core.flatten import FlatFun, fun_name
@@ -34,6 +34,12 @@ from functrans.lax.custom import (
 
 # Argument types that cannot hold a tracer: a call with only these needs no derivative work.
 _PLAIN = frozenset((np.ndarray, np.float64, np.float32, float, int, bool, complex, type(None), str))
+
+
+def _operands(leaves: Sequence) -> list:
+    """The operands of the call's primitive: its leaves as arrays, but Python scalars, which
+    stay as they are (weakly typed, as when the function is called on them)."""
+    return [leaf if type(leaf) in PY_SCALARS else as_array(leaf) for leaf in leaves]
 
 
 def _resolve_args(rules: Any, args: tuple, kwargs: dict, name: str) -> tuple:
@@ -225,7 +231,7 @@ class custom_jvp:
         call = CustomCall(self, args, name, traced_nondiff=True)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
-        leaves = list(map(as_array, call.leaves))
+        leaves = _operands(call.leaves)
         closes = _closes_over_tracers((self.fun, self.jvp, self.jvps), call.static, call.leaves)
         inputs, rules = JVPCall.closed(call, leaves) if closes else (leaves, JVPCall(call))
         outs = custom_jvp_call_p.bind(*inputs, call=rules)
@@ -297,7 +303,7 @@ class custom_vjp:
         call = CustomCall(self, args, name)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
-        leaves = list(map(as_array, call.leaves))
+        leaves = _operands(call.leaves)
         closes = _closes_over_tracers((self.fun, self.fwd, self.bwd), call.static, call.leaves)
         inputs, rules = VJPCall.closed(call, leaves) if closes else (leaves, VJPCall(call))
         outs = custom_vjp_call_p.bind(*inputs, call=rules)

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
-from functrans._abstract import dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, dtype_of, shape_of
+from functrans.core.ir import Program
 from functrans.core.staging import stage
 from functrans.core.trace import Tracer
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import BatchTrace, active_examples, vmap_flat
-from functrans.primitives._define import bdim_at_front
+from functrans.lax.checkpoint import scalar_origin
+from functrans.primitives._define import NOT_MAPPED, bdim_at_front
 
 Body = Callable[[list], Sequence]
 
@@ -21,25 +24,63 @@ Body = Callable[[list], Sequence]
 def output_avals(body: Body, args: Sequence, origin: str) -> list[tuple]:
     """``(shape, dtype)`` of each output of ``body`` applied to values like ``args``, found
     by recording it on abstract inputs (the shape rule of a higher-order primitive)."""
-    program = stage(body, [(shape_of(a), dtype_of(a)) for a in args], origin)
+    program = stage_like(body, args, origin)
     return [(shape_of(o), dtype_of(o)) for o in program.outs]
 
 
-def batched(body: Body, size: int, origin: str, within: BatchTrace | None) -> Body:
+def stage_like(body: Body, args: Sequence, origin: str) -> Program:
+    """``body`` recorded on inputs of the shapes and dtypes of ``args``. An argument standing
+    for a Python scalar stays weakly typed in the recording, as it is when ``body`` runs on
+    ``args``: a Python scalar is passed as it is (its input unused), and a variable of a
+    ``jit`` recording standing for one (through ``grad``'s tracers too) is an input standing
+    for one."""
+    scalars = {i: info for i, a in enumerate(args)
+               if isinstance(a, Tracer) and (info := scalar_origin(a)) is not None}
+    numbers = {i: a for i, a in enumerate(args) if type(a) in PY_SCALARS}
+    if numbers:
+        inner = body
+        body = lambda xs: inner([numbers.get(i, x) for i, x in enumerate(xs)])
+    return stage(body, [(shape_of(a), dtype_of(a)) for a in args], origin, scalars=scalars)
+
+
+def stands_for_scalar(x: Any) -> bool:
+    """Whether ``x`` is a Python scalar or a value standing for one in a ``jit`` recording
+    (weakly typed: a float32 array times it stays float32), as a ``vmap`` rule keeps it:
+    unbatched, rather than broadcast into a (strongly typed) array.
+
+    Example:
+        >>> stands_for_scalar(2.0), stands_for_scalar([2.0])
+        (True, False)
+    """
+    if type(x) in PY_SCALARS:
+        return True
+    if not isinstance(x, Tracer) or shape_of(x) != ():
+        return False
+    info = scalar_origin(x)
+    return info is not None and info[0] is not None
+
+
+def batched(body: Body, size: int, origin: str, within: BatchTrace | None,
+            keep_scalars: bool = False) -> Body:
     """``body`` on batches: every argument and every output has the batch axis (of ``size``
     examples) in front; ``zero`` outputs stay ``zero``. ``within``: the batch whose rule
     makes it (``enclosing_batch()`` there), whose examples they are. It runs for that rule's
     examples (``active_examples``: the loops in it wait for those alone) when they are known
     values: a traced mask would not outlive the recording, and a custom rule's batched body
-    runs when the program runs."""
+    runs when the program runs.
+
+    With ``keep_scalars``, an argument standing for a Python scalar (``stands_for_scalar``)
+    is the same for every example (it has no batch axis), and an output that is one and
+    does not depend on the examples is returned as it is: both stay weakly typed."""
     active = active_examples()
     if isinstance(active, Tracer):
         active = None
 
     def body_on_batches(leaves: list) -> list:
-        outs, dims = vmap_flat(body, leaves, [0] * len(leaves), size, origin, within=within,
-                               active=active)
-        return [o if o is zero else bdim_at_front(o, d, size) for o, d in zip(outs, dims)]
+        dims = [NOT_MAPPED if keep_scalars and stands_for_scalar(x) else 0 for x in leaves]
+        outs, dims = vmap_flat(body, leaves, dims, size, origin, within=within, active=active)
+        return [o if o is zero or (keep_scalars and d is NOT_MAPPED and stands_for_scalar(o))
+                else bdim_at_front(o, d, size) for o, d in zip(outs, dims)]
 
     return body_on_batches
 

@@ -11,7 +11,13 @@ parameter ``call`` carries the user's function and rules on flat leaves:
   ``custom_vjp_bwd`` equation is recorded, whose transpose calls the backward function with
   the saved residuals. Forward mode has no rule to use and raises ``CustomRuleError``.
 - Under ``vmap`` both bind themselves again with the function and rules batched (all
-  arguments batched at axis 0), so the custom rules keep applying inside the batch.
+  arguments batched at axis 0, but unbatched Python scalars), so the custom rules keep
+  applying inside the batch.
+
+A Python scalar argument stays one (weakly typed: ``x32 * 2.0`` is float32) in every mode:
+it is an operand as it is, recordings take it as one (``stage_like``, ``_weak_inputs``),
+``vmap`` leaves it unbatched, its zero tangent is a Python zero, and the tangent or cotangent
+a rule computes for it is converted to the dtypes any other primitive gives.
 
 A function that closes over traced values (one defined inside the function being
 transformed, or inside a loop body or branch) is recorded once, and its rules staged, when it
@@ -32,15 +38,15 @@ from functrans.backend import to_host
 from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.ir import is_linear
 from functrans.core.primitive import Primitive
-from functrans.core.staging import eval_program, stage, stage_closed
+from functrans.core.staging import eval_program, stage_closed
 from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import enclosing_batch
 from functrans.interpreters.jvp import jvp_flat
-from functrans.lax._body import batched, output_avals
+from functrans.lax._body import batched, output_avals, stage_like, stands_for_scalar
 from functrans.lax.checkpoint import record, scalar_origin
 from functrans.primitives import add_p, convert_element_type_p, full_like_p, mul_p
-from functrans.primitives._define import batch_size, bdim_at_front
+from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
 
 # =============================================================================================
 # the call: the user's function and rules on flat leaves
@@ -134,7 +140,7 @@ class CustomCall(FlatFun):
         decorated function) by recording the function on abstract inputs or, for a function
         that needs its arguments' values (Python control flow on them), by running it on
         their values (``by_value``)."""
-        avals = tuple([aval_of(x) if type(x) in PY_SCALARS else (x.shape, x.dtype) for x in leaves])
+        avals = _signature(leaves)
         # a jit input standing for a Python scalar is weakly typed: so in the recording
         scalars = {i: info for i, x in enumerate(leaves)
                    if isinstance(x, Tracer) and (info := scalar_origin(x)) is not None}
@@ -153,7 +159,7 @@ class CustomCall(FlatFun):
                     cache = None
             if known is None:
                 try:
-                    program = stage(self.fun_flat, avals[:len(leaves)], self.name, scalars=scalars)
+                    program = stage_like(self.fun_flat, leaves, self.name)
                     known = (self.out_tree, [_type_of(o) for o in program.outs], False)
                 except Exception:  # (it needs values: run on them)
                     known = self._run_for_types(leaves)
@@ -236,6 +242,12 @@ def _values_if_known(leaves: Sequence) -> list:
         return list(leaves)
 
 
+def _signature(leaves: Sequence) -> tuple:
+    """``(shape, dtype)`` of each leaf, the type of a Python scalar (weakly typed, it gives
+    other output dtypes than an array of its dtype)."""
+    return tuple([type(x) if type(x) in PY_SCALARS else (tuple(x.shape), x.dtype) for x in leaves])
+
+
 def _type_of(out: Any) -> tuple:
     """``(shape, dtype)`` of an output leaf; dtype ``None`` for a Python scalar."""
     return (tuple(shape_of(out)), None if type(out) in PY_SCALARS else dtype_of(out))
@@ -286,9 +298,58 @@ def _zeros_like(x):
     return full_like_p.bind(x, fill_value=0, shape=tuple(shape_of(x)), dtype=dtype_of(x))
 
 
+def _zero_tangent(primal: Any) -> Any:
+    """The tangent a rule receives for an argument without one: zeros like ``primal``, a
+    Python zero for a value standing for a Python scalar (weakly typed as it is: the rule's
+    ``t * x32`` stays float32)."""
+    if not stands_for_scalar(primal):
+        return _zeros_like(primal)
+    kind = type(primal) if type(primal) in PY_SCALARS else scalar_origin(primal)[0]
+    return kind(0)
+
+
 def _to_front(values: Sequence, dims: Sequence) -> tuple[list, int]:
+    """``values`` with their batch axis in front, but those standing for a Python scalar
+    (``stands_for_scalar``) that are not batched: they stay as they are, weakly typed, and
+    the batched rules (``batched`` with ``keep_scalars``) take them unbatched."""
     size = batch_size(values, dims)
-    return [bdim_at_front(v, d, size) for v, d in zip(values, dims)], size
+    return [v if d is NOT_MAPPED and stands_for_scalar(v) else bdim_at_front(v, d, size)
+            for v, d in zip(values, dims)], size
+
+
+def _out_dims(outs: Sequence) -> list:
+    """The batch axis of each output of a batched rule: 0, but for an output that stands for
+    a Python scalar, which ``batched`` with ``keep_scalars`` returns unbatched."""
+    return [NOT_MAPPED if stands_for_scalar(o) else 0 for o in outs]
+
+
+class _ScalarOperand:
+    """Where an input of a staged rule standing for a Python scalar comes from (see
+    ``_weak_inputs``): names it when Python needs its value while the rule is staged."""
+
+    replayed = False  # (the rule's program is differentiated: no host_scalar steps in it)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def message(self, use: str) -> str:
+        return (f"{self.name}: the function closes over traced values, so its rules are staged "
+                f"(recorded on abstract inputs), and the value of a Python scalar argument is "
+                f"needed {use} there. Compute with it through functrans.numpy, or pass it in "
+                "nondiff_argnums.")
+
+
+def _weak_inputs(leaves: Sequence, name: str) -> dict[int, tuple]:
+    """The ``stage`` scalars entries of a rule staged on inputs like ``leaves``: each leaf
+    standing for a Python scalar (``stands_for_scalar``: a Python scalar, a variable of a
+    ``jit`` recording standing for one) is an input standing for one, weakly typed, as it
+    is when the rule runs on ``leaves``."""
+    scalars: dict[int, tuple] = {}
+    for i, x in enumerate(leaves):
+        if stands_for_scalar(x):
+            kind = type(x) if type(x) in PY_SCALARS else scalar_origin(x)[0]
+            scalars[i] = (kind, _ScalarOperand(name))
+    return scalars
 
 
 class _StagedRule:
@@ -307,8 +368,9 @@ class _StagedRule:
         self.n_outs = 0
         self.res_tree: Any = None
 
-    def stage(self, body: Callable[[list], Sequence], avals: Sequence, name: str) -> None:
-        self.program, self.consts = stage_closed(body, avals, name)
+    def stage(self, body: Callable[[list], Sequence], avals: Sequence, name: str,
+              scalars: dict[int, tuple] | None = None) -> None:
+        self.program, self.consts = stage_closed(body, avals, name, scalars=scalars)
 
     def __call__(self, name: str, closure: Sequence, values: Sequence, inputs: Sequence,
                  live: Callable[[], list] | None = None) -> list:
@@ -364,8 +426,12 @@ def _record_function(call: CustomCall, leaves: list) -> tuple:
     it reads. Its output types become this call's ``out_types``, kept by the call alone (they
     may depend on the shapes of those values, which the decorated function's cache does not
     see)."""
-    _, program, consts, _ = record(call.fun_flat, leaves, call.name)
-    call._types[tuple(aval_of(x) for x in leaves)] = (call.out_tree, [_type_of(o) for o in program.outs], False)
+    numbers = {i: x for i, x in enumerate(leaves) if type(x) in PY_SCALARS}
+    body = call.fun_flat
+    if numbers:  # (the call's own recording: its Python scalars are constants in it)
+        body = lambda xs: call.fun_flat([numbers.get(i, x) for i, x in enumerate(xs)])
+    _, program, consts, _ = record(body, leaves, call.name)
+    call._types[_signature(leaves)] = (call.out_tree, [_type_of(o) for o in program.outs], False)
     return program, consts
 
 
@@ -443,7 +509,7 @@ class JVPCall:
         rule = _being_staged(call.rules, "jvp")
         if rule is None:
             with _rules_staged(call.rules, "jvp") as (rule,):
-                rule.stage(rule_body, avals + avals, f"jvp({call.name})")
+                rule.stage(rule_body, avals + avals, f"jvp({call.name})", _weak_inputs(leaves, call.name))
         fun_flat, closure = _closure_of_call(call, recorded, [rule])
         if not closure:
             return leaves, plain
@@ -481,6 +547,8 @@ class JVPCall:
         # dtype if that is one
         outs = [convert_element_type_p.bind(o, new_dtype=dtype_of(o if type(t) in PY_SCALARS else t))
                 if type(o) in PY_SCALARS else o for o, t in zip(outs, t_outs)]
+        if _weak_live(primals, tangents, zero_flags):
+            t_outs = _like_outputs(t_outs, outs)
         _check_like(call.name, "tangent", t_outs, outs, _output_labels(call, outs), dtypes=True)
         return outs, t_outs
 
@@ -502,6 +570,8 @@ class JVPCall:
             if rule is None or all(tree.leaves(arg_flags)):
                 continue
             part = call.flat_out(rule(t, out, *p_dyn), "a defjvps rule's output")
+            if any(map(stands_for_scalar, tree.leaves(p_dyn[i]))):
+                part = _like_outputs(part, outs)
             # each part checked on its own: a sum would broadcast one of the wrong shape
             _check_like(call.name, f"tangent of defjvps rule {i}", part, outs,
                         _output_labels(call, outs), dtypes=True)
@@ -533,13 +603,37 @@ def _custom_jvp_call_jvp(primals, tangents, *, call):
         assert closed is not None
         return closed
     linearizing = any(is_linear(t) for t in tangents if t is not zero)
-    tangents = [_zeros_like(p) if t is zero else t for p, t in zip(primals, tangents)]
+    tangents = [_zero_tangent(p) if t is zero else t for p, t in zip(primals, tangents)]
     outs, t_outs = call.jvp_flat(primals, tangents, zero_flags)
     if linearizing:
         _check_linear(call.call, outs, t_outs)
     if closed is not None:
         t_outs = [_plus(t, c) for t, c in zip(t_outs, closed[1])]
     return outs, t_outs
+
+
+def _weak_live(primals: Sequence, tangents: Sequence, zero_flags: Sequence) -> bool:
+    """Whether an argument standing for a Python scalar has a tangent (not ``_zero_tangent``'s
+    Python zero, not flagged zero)."""
+    flags = zero_flags or [False] * len(primals)
+    return any(stands_for_scalar(p) and not flag and type(t) not in PY_SCALARS
+               for p, t, flag in zip(primals, tangents, flags))
+
+
+def _like_outputs(t_outs: Sequence, outs: Sequence) -> list:
+    """The rule's output tangents, one computed in another float precision than its output
+    converted to the output's dtype. For a rule given the tangent of an argument standing for
+    a Python scalar: the tangent has the scalar's default dtype (float64), not the weak type
+    the argument has in the function (``x32 * c`` is float32), so ``t_c * x32`` is float64
+    where the output is float32; any other primitive's tangent is converted so too."""
+    converted = []
+    for t, o in zip(t_outs, outs):
+        if type(t) not in PY_SCALARS and type(o) not in PY_SCALARS:
+            dtype, out_dtype = dtype_of(t), dtype_of(o)
+            if dtype != out_dtype and dtype.kind == out_dtype.kind and dtype.kind in "fc":
+                t = convert_element_type_p.bind(t, new_dtype=out_dtype)
+        converted.append(t)
+    return converted
 
 
 def _check_linear(call: CustomCall, outs: Sequence, t_outs: Sequence) -> None:
@@ -561,7 +655,8 @@ def _custom_jvp_call_batch(values, dims, *, call):
     moved, size = _to_front(values, dims)
     origin = f"vmap({call.call.name})"
     within = enclosing_batch()
-    fun_batched = batched(call.fun_flat, size, origin, within)
+    on_batches = lambda body: batched(body, size, origin, within, keep_scalars=True)
+    fun_batched = on_batches(call.fun_flat)
 
     def jvp_batched(primals, tangents, zero_flags=()):
         n = len(primals)
@@ -570,12 +665,12 @@ def _custom_jvp_call_batch(values, dims, *, call):
             outs, t_outs = call.jvp_flat(leaves[:n], leaves[n:], zero_flags)
             return list(outs) + list(t_outs)
 
-        flat = batched(body, size, origin, within)(list(primals) + list(tangents))
+        flat = on_batches(body)(list(primals) + list(tangents))
         half = len(flat) // 2
         return flat[:half], flat[half:]
 
     outs = custom_jvp_call_p.bind(*moved, call=JVPCall(call.call, fun_batched, jvp_batched, call.closure))
-    return outs, [0] * len(outs)
+    return outs, _out_dims(outs)
 
 
 custom_jvp_call_p = Primitive("custom_jvp_call", multiple_results=True)
@@ -643,10 +738,13 @@ class VJPCall:
         fwd, bwd = _being_staged(call.rules, "fwd"), _being_staged(call.rules, "bwd")
         if fwd is None or bwd is None:
             with _rules_staged(call.rules, "fwd", "bwd") as (fwd, bwd):
-                fwd.stage(fwd_body, avals, f"fwd({call.name})")
+                scalars = _weak_inputs(leaves, call.name)
+                fwd.stage(fwd_body, avals, f"fwd({call.name})", scalars)
                 outs = [aval_of(o) for o in fwd.program.outs]
-                res = avals if bwd.res_tree is None else outs[fwd.n_outs:]
-                bwd.stage(bwd_body, res + outs[:fwd.n_outs], f"bwd({call.name})")
+                if bwd.res_tree is not None:
+                    res_outs = fwd.program.outs[fwd.n_outs:]
+                    avals, scalars = outs[fwd.n_outs:], _weak_inputs(res_outs, call.name)
+                bwd.stage(bwd_body, avals + outs[:fwd.n_outs], f"bwd({call.name})", scalars)
         fun_flat, closure = _closure_of_call(call, recorded, [fwd, bwd])
         if not closure:
             return leaves, plain
@@ -701,6 +799,7 @@ class VJPCall:
                     "the real part of the cotangent (fnp.real(ct)) if bwd computes it in "
                     "complex numbers."
                 )
+        _weak_cotangents(flat, call.leaves, given)
         _check_like(call.name, "cotangent returned by bwd", [flat[i] for i in given],
                     [call.leaves[i] for i in given],
                     lambda: [_argument_labels(call)[i] for i in given], dtypes=True)
@@ -715,6 +814,20 @@ class VJPCall:
 
     def __repr__(self) -> str:
         return getattr(self.call.rules, "__name__", "custom_vjp")
+
+
+def _weak_cotangents(flat: list, leaves: Sequence, given: Sequence[int]) -> None:
+    """Give the cotangent ``bwd`` computed for an argument standing for a Python scalar
+    (weakly typed: ``bwd`` computes it in the dtype of the arrays it meets, float32 with a
+    float32 ``x``) the argument's dtype, as the cotangent of such an argument of any other
+    function has."""
+    for i in given:
+        ct, like = flat[i], leaves[i]
+        if type(ct) in PY_SCALARS or not stands_for_scalar(like):
+            continue
+        dtype, like_dtype = dtype_of(ct), dtype_of(like)
+        if dtype != like_dtype and dtype.kind in "fc" and like_dtype.kind == dtype.kind:
+            flat[i] = convert_element_type_p.bind(ct, new_dtype=like_dtype)
 
 
 def _cotangent_leaves(name: str, position: int, arg: Any, ct: Any) -> list:
@@ -772,6 +885,7 @@ def _custom_vjp_call_batch(values, dims, *, call):
     moved, size = _to_front(values, dims)
     origin = f"vmap({call.call.name})"
     within = enclosing_batch()
+    on_batches = lambda body: batched(body, size, origin, within, keep_scalars=True)
     res_tree: list = []
 
     def fwd_body(leaves):
@@ -781,7 +895,7 @@ def _custom_vjp_call_batch(values, dims, *, call):
         return list(outs) + res_leaves
 
     def fwd_batched(leaves):
-        flat = batched(fwd_body, size, origin, within)(leaves)
+        flat = on_batches(fwd_body)(leaves)
         treedef, n = res_tree
         return flat[:n], treedef.unflatten(flat[n:])
 
@@ -789,11 +903,11 @@ def _custom_vjp_call_batch(values, dims, *, call):
         res_leaves, treedef = tree.flatten(res)
         k = len(res_leaves)
         body = lambda leaves: call.bwd_flat(treedef.unflatten(leaves[:k]), leaves[k:])
-        return batched(body, size, origin, within)(res_leaves + list(cts))
+        return on_batches(body)(res_leaves + list(cts))
 
-    vjp_call = VJPCall(call.call, batched(call.fun_flat, size, origin, within), fwd_batched, bwd_batched, call.closure)
+    vjp_call = VJPCall(call.call, on_batches(call.fun_flat), fwd_batched, bwd_batched, call.closure)
     outs = custom_vjp_call_p.bind(*moved, call=vjp_call)
-    return outs, [0] * len(outs)
+    return outs, _out_dims(outs)
 
 
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)
