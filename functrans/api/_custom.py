@@ -156,7 +156,10 @@ class custom_jvp:
     numerics (a stable formula, a derivative at a singular point) or for speed.
 
     The rule's primal output must be what ``fun`` returns (structure, shapes, dtypes), and its
-    tangent must have the output's shape and dtype; ``CustomRuleError`` says otherwise. For the
+    tangent must have the output's shape and dtype; ``CustomRuleError`` says otherwise. An
+    integer or boolean output has no derivative (JAX's ``float0``): give it zeros of its dtype
+    (``fnp.zeros_like(out)``): a float tangent for it is refused, an integer one is taken as
+    zeros. For the
     check, ``fun`` is recorded on abstract inputs once per signature of the arguments (its
     Python runs then, computing nothing), or run on the values if it needs them.
 

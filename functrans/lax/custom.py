@@ -550,7 +550,7 @@ class JVPCall:
         if _weak_live(primals, tangents, zero_flags):
             t_outs = _like_outputs(t_outs, outs)
         _check_like(call.name, "tangent", t_outs, outs, _output_labels(call, outs), dtypes=True)
-        return outs, t_outs
+        return outs, _integer_outputs(call, outs, t_outs)
 
     def _per_argument_jvp(self, primals, p_dyn, t_dyn, zero_flags):
         """The output tangent as the sum of the per-argument rules of ``defjvps``, skipping
@@ -579,7 +579,7 @@ class JVPCall:
         if total is None:
             total = [_zeros_like(o) for o in outs]
         _check_like(call.name, "tangent", total, outs, _output_labels(call, outs), dtypes=True)
-        return outs, total
+        return outs, _integer_outputs(call, outs, total)
 
     def __repr__(self) -> str:
         return getattr(self.call.rules, "__name__", "custom_jvp")
@@ -610,6 +610,27 @@ def _custom_jvp_call_jvp(primals, tangents, *, call):
     if closed is not None:
         t_outs = [_plus(t, c) for t, c in zip(t_outs, closed[1])]
     return outs, t_outs
+
+
+def _integer_outputs(call: CustomCall, outs: Sequence, t_outs: Sequence) -> list:
+    """The rule's output tangents, zeros for an integer or boolean output, which has no
+    derivative (as every primitive's integer output has zero tangent; JAX's ``float0``).
+    A float or complex tangent for one is refused: it would carry a derivative through the
+    integer value (``out.astype(float)`` passes tangents on), or say the rule is wrong."""
+    checked = list(t_outs)
+    for i, (o, t) in enumerate(zip(outs, t_outs)):
+        out_dtype = dtype_of(o)
+        if out_dtype.kind not in "biu":
+            continue
+        if dtype_of(t).kind in "fc":
+            raise errors.CustomRuleError(
+                f"{call.name}: the JVP rule's tangent for {_output_labels(call, outs)()[i]} has "
+                f"dtype {dtype_of(t)}, but that output has the {out_dtype} dtype, which has no "
+                "derivative (JAX requires float0 zeros there). Return zeros of the output's "
+                "dtype as its tangent: fnp.zeros_like(out)."
+            )
+        checked[i] = _zeros_like(o)
+    return checked
 
 
 def _weak_live(primals: Sequence, tangents: Sequence, zero_flags: Sequence) -> bool:

@@ -1148,3 +1148,66 @@ def test_a_python_scalar_argument_stays_weak_in_the_staged_rules_of_a_closure(ki
         got, expected = run(loss, x, c), run(plain, x, c)
         assert got.dtype == expected.dtype == np.float32, (c, got, expected)
         np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+# --- integer outputs have no derivative --------------------------------------------------------
+def _with_count(count_tangent):
+    """``(sin(x), round(x) as ints)`` with a custom_jvp whose rule gives the integer output
+    the tangent ``count_tangent(tx, count)``."""
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x), fnp.round(x).astype(np.int64)
+
+    @f.defjvp
+    def _(primals, tangents):
+        (x,), (tx,) = primals, tangents
+        out = f(x)
+        return out, (fnp.cos(x) * tx, count_tangent(tx, out[1]))
+
+    return f
+
+
+_INTEGER_MODES = {
+    "jvp": lambda f: ft.jvp(f, (X,), (np.ones(3),)),
+    "jit(jvp)": lambda f: ft.jit(lambda x: ft.jvp(f, (x,), (np.ones(3),)))(X),
+    "vmap(jvp)": lambda f: ft.vmap(lambda x: ft.jvp(f, (x,), (fnp.ones_like(x),)))(np.stack([X, -X])),
+    "grad": lambda f: ft.grad(lambda x: fnp.sum(f(x)[0] + f(x)[1].astype(np.float64)))(X),
+    "jit(grad)": lambda f: ft.jit(ft.grad(lambda x: fnp.sum(f(x)[0] + f(x)[1].astype(np.float64))))(X),
+}
+
+
+@pytest.mark.parametrize("mode", list(_INTEGER_MODES))
+def test_a_float_tangent_for_an_integer_output_is_refused_in_every_mode(mode):
+    # it would pass a derivative on through the integer value (as JAX, which wants float0)
+    f = _with_count(lambda tx, count: tx * 5.0)
+    with pytest.raises(errors.CustomRuleError, match=r"tangent for output\[1\] has dtype float64, but that "
+                                                     r"output has the int64 dtype, which has no derivative"):
+        _INTEGER_MODES[mode](f)
+
+
+@pytest.mark.parametrize("mode", list(_INTEGER_MODES))
+@pytest.mark.parametrize("tangent", ["zeros", "nonzero ints", "bool zeros"])
+def test_an_integer_outputs_tangent_is_zero_as_for_any_other_function(mode, tangent):
+    count_tangent = {"zeros": lambda tx, count: fnp.zeros_like(count),
+                     "nonzero ints": lambda tx, count: fnp.ones_like(count) * 7,
+                     "bool zeros": lambda tx, count: fnp.zeros(count.shape, bool)}[tangent]
+    plain = lambda x: (fnp.sin(x), fnp.round(x).astype(np.int64))
+    got, expected = _INTEGER_MODES[mode](_with_count(count_tangent)), _INTEGER_MODES[mode](plain)
+    for g, e in zip(ft.tree.leaves(got), ft.tree.leaves(expected)):
+        assert g.dtype == e.dtype
+        np.testing.assert_allclose(g, e, rtol=1e-14)
+
+
+def test_defjvps_rules_are_checked_for_integer_outputs_too():
+    @ft.custom_jvp
+    def f(x):
+        return fnp.sin(x), fnp.round(x).astype(np.int64)
+
+    f.defjvps(lambda t, out, x: (fnp.cos(x) * t, t * 5.0))
+    with pytest.raises(errors.CustomRuleError, match=r"tangent for output\[1\] has dtype float64"):
+        ft.jvp(f, (X,), (np.ones(3),))
+    f.defjvps(lambda t, out, x: (fnp.cos(x) * t, fnp.ones_like(out[1])))
+    _, (t_sin, t_count) = ft.jvp(f, (X,), (np.ones(3),))
+    np.testing.assert_allclose(t_sin, np.cos(X))
+    assert t_count.dtype == np.int64
+    np.testing.assert_array_equal(t_count, 0)
