@@ -1211,3 +1211,12 @@ def test_defjvps_rules_are_checked_for_integer_outputs_too():
     np.testing.assert_allclose(t_sin, np.cos(X))
     assert t_count.dtype == np.int64
     np.testing.assert_array_equal(t_count, 0)
+
+
+@pytest.mark.parametrize("kind", ["custom_jvp", "custom_vjp"])
+def test_rules_with_a_python_scalar_argument_match_finite_differences(kind):
+    f = _scaled_sin(kind, "positional")
+    modes = ("fwd", "rev") if kind == "custom_jvp" else ("rev",)
+    check_grads(lambda x: f(x, 2.0), (X,), order=1, modes=modes)
+    check_grads(lambda x: ft.jit(f)(x, 2.0), (X,), order=1, modes=modes)
+    check_grads(lambda x, c: f(x, c), (X, 2.0), order=1, modes=modes)
