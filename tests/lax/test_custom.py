@@ -1220,3 +1220,12 @@ def test_rules_with_a_python_scalar_argument_match_finite_differences(kind):
     check_grads(lambda x: f(x, 2.0), (X,), order=1, modes=modes)
     check_grads(lambda x: ft.jit(f)(x, 2.0), (X,), order=1, modes=modes)
     check_grads(lambda x, c: f(x, c), (X, 2.0), order=1, modes=modes)
+
+
+@pytest.mark.parametrize("kind", ["custom_jvp", "custom_vjp"])
+def test_the_recorded_dtype_of_a_call_with_a_python_scalar_is_the_one_jit_computes(kind):
+    # the call's shape rule recorded 2.0 as a float64 array: eval_shape and jit's program said
+    # float64 where the program computes float32
+    f, x = _scaled_sin(kind, "positional"), X.astype(np.float32)
+    assert ft.eval_shape(f, x, 2.0).dtype == ft.jit(f)(x, 2.0).dtype == np.float32
+    assert ft.eval_shape(ft.vmap(f, (0, None)), np.stack([x, x]), 2.0).dtype == np.float32
