@@ -183,12 +183,28 @@ def _apply(prim: Primitive, x: Any, axis_name: tuple, level: int | None = None, 
     return prim.bind(x, axis_name=tuple(kept), **params)
 
 
+class _Collective(Primitive):
+    """The primitive of a collective: bound to a value of a transformation that encloses the
+    named vmap (a jit's, when a body the vmap batches is replayed on a value the body shares
+    by every example), it is computed from copies, as ``_apply`` does, rather than recorded
+    by that transformation, which does not know the name."""
+
+    def bind(self, *args: Any, **params: Any) -> Any:
+        x = args[0]
+        if isinstance(x, Tracer) and "axis_name" in params:
+            for n in params["axis_name"]:
+                trace = bound_axis(n)
+                if trace is not None and x._trace.level < trace.level:
+                    return _apply(self, x, **params)
+        return super().bind(*args, **params)
+
+
 # --- psum, pmax, pmin ----------------------------------------------------------------------
 
 def _reduction_primitive(name: str, reduce: Any, of_copies: Any) -> Primitive:
     """A reduction over named axes: ``reduce(value, axes)`` reduces a batch along an axis,
     ``of_copies(x, size)`` is the reduction of ``size`` copies of ``x``."""
-    prim = Primitive(name)
+    prim = _Collective(name)
 
     def impl(x: Any, *, axis_name: tuple) -> Any:
         # (a recorded loop step run on arrays no vmap batches: the reduction of as many
@@ -337,7 +353,7 @@ def axis_index(axis_name: AxisName) -> Any:
 
 # --- all_gather ----------------------------------------------------------------------------
 
-all_gather_p = Primitive("all_gather")
+all_gather_p = _Collective("all_gather")
 
 
 def _gathered_shape(shape: tuple, size: int, axis: int, tiled: bool) -> tuple:

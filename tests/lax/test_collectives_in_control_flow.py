@@ -190,6 +190,15 @@ def test_derivatives_through_a_batched_switch_with_collectives():
         np.testing.assert_allclose(g(X + 0.3), ft.grad(total)(X + 0.3), rtol=1e-12)
 
 
+def test_a_collective_of_a_value_shared_by_every_example_in_a_branch_under_jit():
+    # w, the same in every example, is a value of the jit outside the vmap: its psum is the
+    # sum of copies, computed when the vmap batches the branch
+    f = lambda v, w: lax.cond(lax.psum(v, "i") > 0, lambda u, w: u + lax.psum(w, "i"), lambda u, w: u, v, w)
+    xs = np.array([1.0, 4.0])
+    for g in (ft.vmap(f, in_axes=(0, None), axis_name="i"), ft.jit(ft.vmap(f, in_axes=(0, None), axis_name="i"))):
+        np.testing.assert_array_equal(g(xs, 2.0), [5.0, 8.0])
+
+
 def test_checkpoint_and_custom_vjp_bodies():
     f = lambda v: fnp.sin(v) * lax.psum(v, "i")
     plain = ft.grad(lambda xs: fnp.sum(named(f)(xs)))(X)
