@@ -17,9 +17,23 @@ the branches close over and to the operands. Its rules:
   one, every branch runs on the whole batch and ``select`` picks each example's result (as
   ``fnp.where``, so a NaN in a branch an example did not take can reach its derivative). A
   collective over the examples in a branch (``lax.psum``) combines every example's value of
-  that branch, and reverse mode with a traced index then computes every branch, so that each
-  example gets its share of every branch's derivative (a NaN in the derivative of a branch
-  not taken reaches the result then, also where the index is the same for every example).
+  that branch, so its derivative reaches the examples that do not take it.
+
+The derivative rules meet a traced index that a ``vmap`` applied later may or may not batch
+(``vmap(jit(grad(f)))`` stages ``grad(f)`` for one example). They split the branches as for
+an unbatched index, so that with one (as when it comes out of a collective) only the taken
+branch runs, and record in parameters of ``cond_p`` what a batched index must do instead
+where a branch mixes the examples (``collective``: it records a collective, or batching it
+counts one):
+
+- ``masked``: operands each such branch sees in its own examples only (zero in the others):
+  the cotangents of the selected outputs, so that a collective in a transposed branch sums
+  the examples that took that branch only;
+- ``summed``: outputs that add up every branch's values instead of selecting the taken
+  branch's: the residuals of the branches' linear parts (each branch's own, zero in the
+  others'), which a mixing branch needs in every example, and the cotangents of operands.
+  A branch that does not mix the examples adds its values in its own examples only, as a
+  select would: its values in the others, never asked for, cannot bring a NaN.
 """
 from __future__ import annotations
 
@@ -68,7 +82,7 @@ from functrans.primitives import (
     select_p,
     stop_gradient_p,
 )
-from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
+from functrans.primitives._define import NOT_MAPPED, add_p, batch_size, bdim_at_front, full_like
 
 
 def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> Any:
@@ -83,7 +97,11 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
     was never meant to see, cannot keep it running), unless it combines the examples with a
     collective (``lax.psum`` over the ``vmap``'s axis name). Loops inside a ``custom_jvp`` or
     ``custom_vjp`` function in such a branch do so eagerly, not under ``jit``.
-    Differentiable in both modes, to any order.
+    Differentiable in both modes, to any order. A ``pred`` the same in every example of a
+    ``vmap`` (one computed by ``lax.psum``) runs only the taken branch, in every order of
+    ``jit``, ``vmap`` and ``grad``; with a batched one, a branch with a collective combines
+    every example's values, so a NaN there (``fnp.sqrt`` of an example that does not take
+    the branch) reaches the derivatives of the examples that do, as in JAX.
 
     Args:
         pred: a scalar (boolean, or a number compared with 0).
@@ -164,19 +182,23 @@ def _switch(name: str, index: Any, branches: tuple, operands: tuple, names: Sequ
     avals = [aval_of(x) for x in leaves]
     staged = []
     out_trees: list = []
+    collective = []  # per branch: whether it records a collective (which may mix the examples)
     for i, branch in enumerate(branches):
         def flat(xs: list, branch: Callable = branch) -> list:
             outs, out_tree = tree.flatten(branch(*in_tree.unflatten(xs)))
             out_trees.append(out_tree)
             return outs
 
+        count = collectives_bound()
         body, consts = stage_body(flat, avals, f"{name} {names[i]}", capture=True)
+        collective.append(collectives_bound() != count)
         staged.append((body, consts))
         check_tree(name, f"{names[i]}'s output", out_trees[i], out_trees[0], f"{names[0]}'s output")
         check_types(name, f"{names[i]}'s output", body.program.outs, staged[0][0].out_avals,
                     out_trees[0], "output", f"{names[0]}'s output")
     bodies, consts = _share_consts(staged)
-    outs = cond_p.bind(index, *consts, *leaves, branches=bodies)
+    outs = cond_p.bind(index, *consts, *leaves, branches=bodies, masked=(), summed=(),
+                       collective=tuple(collective))
     return out_trees[0].unflatten(outs)
 
 
@@ -206,46 +228,59 @@ def _clamped(index: Any, n: int) -> int:
     return min(max(int(to_host(index)), 0), n - 1)
 
 
-def _cond_impl(index: Any, *args: Any, branches: tuple) -> list:
+def _cond_impl(index: Any, *args: Any, branches: tuple, masked: tuple, summed: tuple,
+               collective: tuple) -> list:
     return branches[_clamped(index, len(branches))].plan.run(list(args))
 
 
-def _cond_shape(index: Any, *args: Any, branches: tuple) -> list:
+def _cond_shape(index: Any, *args: Any, branches: tuple, masked: tuple, summed: tuple,
+               collective: tuple) -> list:
     return branches[0].out_avals
 
 
-def _cond_jvp(primals: Sequence, tangents: Sequence, *, branches: tuple) -> tuple[list, list]:
+def _positions(flags: Sequence[bool], chosen: tuple, start: int = 0) -> tuple:
+    """The positions (counted from ``start``) among the entries ``flags`` keeps of those
+    whose own position is in ``chosen``: where ``masked`` or ``summed`` entries land in a
+    list of the kept ones."""
+    kept = [i for i, f in enumerate(flags) if f]
+    return tuple(start + k for k, i in enumerate(kept) if i in chosen)
+
+
+def _cond_jvp(primals: Sequence, tangents: Sequence, *, branches: tuple, masked: tuple,
+              summed: tuple, collective: tuple) -> tuple[list, list]:
     index, args = primals[0], list(primals[1:])
     arg_t = [t if t is not zero and is_inexact(aval_of(a)) else zero for a, t in zip(args, tangents[1:])]
     out_avals = branches[0].out_avals
     if all(t is zero for t in arg_t):
-        return cond_p.bind(*primals, branches=branches), [zero] * len(out_avals)
+        return cond_p.bind(*primals, branches=branches, masked=masked, summed=summed,
+                           collective=collective), [zero] * len(out_avals)
     if not isinstance(index, Tracer):  # known: the taken branch's JVP, whatever the mode
         return jvp_flat(branches[_clamped(index, len(branches))], args, arg_t, "jvp(cond)")
     nonzero = [t is not zero for t in arg_t]
     live = [t for t in arg_t if t is not zero]
     keep = [is_inexact(a) for a in out_avals]
     if any(is_linear(t) for t in live):
-        return _linearized(index, args, arg_t, nonzero, live, branches, keep)
+        return _linearized(index, args, arg_t, nonzero, live, branches, keep, masked, summed, collective)
     avals = [aval_of(a) for a in args]
     t_avals = [a for a, nz in zip(avals, nonzero) if nz]
     jvp_branches = tuple(stage_all(jvp_of(b, len(args), nonzero, keep, b.name), avals + t_avals,
                                    f"jvp({b.name})") for b in branches)
-    outs = cond_p.bind(index, *args, *live, branches=jvp_branches)
     n = len(out_avals)
+    outs = cond_p.bind(index, *args, *live, branches=jvp_branches,
+                       masked=masked + _positions(nonzero, masked, len(args)),
+                       summed=summed + _positions(keep, summed, n), collective=collective)
     given = iter(outs[n:])
     return list(outs[:n]), [next(given) if k else zero for k in keep]
 
 
 def _linearized(index: Any, args: list, arg_t: list, nonzero: list, live: list, branches: tuple,
-                keep: list) -> tuple[list, list]:
+                keep: list, masked: tuple, summed: tuple, collective: tuple) -> tuple[list, list]:
     """Reverse mode with a traced index: a ``cond_p`` over the branches' forward parts (their
-    outputs and residuals) and a recorded ``cond_p`` over their linear parts. Branches that
-    hold a collective over a vmap's examples are all computed, each example's result
-    selected (``_every_branch``)."""
+    outputs and residuals, zero in the other branches) and a recorded ``cond_p`` over their
+    linear parts. The residuals are ``summed`` outputs: a batched index gives a branch that
+    mixes the examples its residuals in every example, which its linear part needs there."""
     avals = [aval_of(a) for a in args]
     forward = []  # per branch: the program (args -> outputs + residuals), the linear program
-    count = collectives_bound()
     for b in branches:
         parts: list = []
 
@@ -257,8 +292,6 @@ def _linearized(index: Any, args: list, arg_t: list, nonzero: list, live: list, 
 
         program = stage(fwd, avals, f"linearize({b.name})")
         forward.append((program, parts[0]))
-    if collectives_bound() != count:
-        return jvp_flat(_every_branch(index, branches), args, arg_t, "jvp(cond)")
     n = len(keep)
     res_avals = [[aval_of(r) for r in program.outs[n:]] for program, _ in forward]
     all_res = [a for avals_j in res_avals for a in avals_j]
@@ -286,12 +319,21 @@ def _linearized(index: Any, args: list, arg_t: list, nonzero: list, live: list, 
         t_avals = [a for a, nz in zip(avals, nonzero) if nz]
         lin_bodies.append(stage_all(linear, all_res + t_avals, f"linear({branches[j].name})"))
         start += count
-    outs = cond_p.bind(index, *args, branches=tuple(fwd_bodies))
-    t_outs = iter(cond_p.bind(index, *outs[n:], *live, branches=tuple(lin_bodies)))
+    outs = cond_p.bind(index, *args, branches=tuple(fwd_bodies), masked=masked,
+                       summed=summed + tuple(range(n, n + len(all_res))), collective=collective)
+    t_outs = iter(cond_p.bind(index, *outs[n:], *live, branches=tuple(lin_bodies),
+                              masked=_positions(nonzero, masked, len(all_res)),
+                              summed=_positions(keep, summed), collective=collective))
     return list(outs[:n]), [next(t_outs) if k else zero for k in keep]
 
 
-def _cond_transpose(cts: Sequence, index: Any, *args: Any, branches: tuple) -> tuple:
+def _cond_transpose(cts: Sequence, index: Any, *args: Any, branches: tuple, masked: tuple,
+                    summed: tuple, collective: tuple) -> tuple:
+    """The transposed branches, as a ``cond_p`` for a traced index. A batched index selects
+    each example's output of the linear branches, so each transposed branch sees those
+    outputs' cotangents in its own examples only (``masked``); their results, the operands'
+    cotangents, add up over the branches (``summed``), as the outputs of the original were
+    ``summed`` or its operands ``masked`` the other way round."""
     linear = [is_linear(a) for a in args]
     values = [a for a, lin in zip(args, linear) if not lin]
     lin_avals = [aval_of(a) for a, lin in zip(args, linear) if lin]
@@ -315,31 +357,19 @@ def _cond_transpose(cts: Sequence, index: Any, *args: Any, branches: tuple) -> t
     if isinstance(index, Tracer):
         avals = [aval_of(v) for v in values] + [aval_of(c) for c in cts]
         bodies = tuple(stage_all(transposed(b), avals, f"transpose({b.name})") for b in branches)
-        in_cts = iter(cond_p.bind(index, *values, *cts, branches=bodies))
+        selected = tuple(k for k in range(len(cts)) if k not in summed)
+        in_cts = iter(cond_p.bind(index, *values, *cts, branches=bodies,
+                                  masked=(_positions([not lin for lin in linear], masked)
+                                          + tuple(len(values) + k for k in selected)),
+                                  summed=_positions(linear, tuple(i for i in range(len(args)) if i not in masked)),
+                                  collective=collective))
     else:
         in_cts = iter(transposed(branches[_clamped(index, len(branches))])(values + cts))
     return (zero,) + tuple(next(in_cts) if lin else zero for lin in linear)
 
 
-def _every_branch(index: Any, branches: tuple) -> Callable[[list], list]:
-    """The conditional as every branch computed and each example's result selected, as a
-    batched index computes it: under ``vmap`` a collective in a branch (``lax.psum``) then
-    combines every example's value of that branch, and reverse mode, which the split into a
-    forward and a linear ``cond_p`` would give the residuals of the taken branch only, sends
-    each example its share of every branch's cotangent."""
-
-    def every(xs: list) -> list:
-        outs = list(branches[0](xs))
-        for j in range(1, len(branches)):
-            pick = eq_p.bind(index, j)
-            outs = [select_p.bind(broadcast_in_dim_p.bind(pick, shape=aval_of(o)[0], broadcast_dimensions=()), r, o)
-                    for o, r in zip(outs, branches[j](xs))]
-        return outs
-
-    return every
-
-
-def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[list, list]:
+def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple, masked: tuple,
+                summed: tuple, collective: tuple) -> tuple[list, list]:
     size = batch_size(values, dims)
     index, args, arg_dims = values[0], list(values[1:]), list(dims[1:])
     avals = [per_example_aval(v, d) for v, d in zip(args, arg_dims)]
@@ -353,7 +383,7 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[l
         b_avals = batched_avals(avals, batched, size)
         bodies = tuple(stage_all(batch_of(b, batched, size, force, b.name), b_avals, f"vmap({b.name})")
                        for b in branches)
-        outs = cond_p.bind(index, *moved, branches=bodies)
+        outs = cond_p.bind(index, *moved, branches=bodies, masked=masked, summed=summed, collective=collective)
         return outs, [0 if f else NOT_MAPPED for f in force]
     # a batched index: every branch on the whole batch, each example's result selected
     index = moved_to_front([index], [dims[0]], [True], size)[0]
@@ -366,26 +396,73 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple) -> tuple[l
              for a, v in zip(avals, args)]
     running = active_examples()  # (a branch of an enclosing batched cond: its examples)
     within = enclosing_batch()
+    # (masked operands batched: a collective of them mixes the examples)
+    spread = [bdim_at_front(v, d, size) if i in masked else m
+              for i, (v, d, m) in enumerate(zip(args, arg_dims, moved))]
+    flags = [f or i in masked for i, f in enumerate(batched)]
     results = []
+    mixing = []
     for j, b in enumerate(branches):  # outputs with the batch axis in front (the index lends its device)
         taken = eq_p.bind(index, j)
-        guarded = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
-                   for v, d, m, g in zip(args, arg_dims, moved, guard)] if any(guard) else None
         active = taken if running is None else logical_and_p.bind(taken, running)
-        counts = collectives_over(within), collectives_bound()  # (over these examples, or passed on)
-        out_dims: list = []
-        if guarded is not None:
-            g_flags = [f or g for f, g in zip(batched, guard)]
-            outs = batch_of(b, g_flags, size, None, b.name, out_dims, active=active)(guarded)
-        if guarded is None or (collectives_over(within), collectives_bound()) != counts:
-            outs = batch_of(b, batched, size, None, b.name, out_dims, active=active)(moved)
-        results.append(moved_to_front(outs + [index], out_dims + [0], [True] * n + [False], size)[:n])
-    outs = list(results[0])
-    for j in range(1, len(branches)):
-        pick = eq_p.bind(index, j)
-        outs = [select_p.bind(broadcast_in_dim_p.bind(pick, shape=tuple(o.shape), broadcast_dimensions=(0,)),
-                              r, o) for o, r in zip(outs, results[j])]
-    return outs, [0] * n
+
+        def run(operands: list, flags: list, b: Body = b, active: Any = active) -> tuple[list, bool]:
+            """The branch on the whole batch, and whether it combined the examples."""
+            counts = collectives_over(within), collectives_bound()  # (over these examples, or passed on)
+            out_dims: list = []
+            outs = batch_of(b, flags, size, None, b.name, out_dims, active=active)(operands)
+            front = moved_to_front(outs + [index], out_dims + [0], [True] * n + [False], size)[:n]
+            return front, (collectives_over(within), collectives_bound()) != counts
+
+        def own(taken: Any = taken) -> list:
+            """The operands, ``masked`` ones in the examples that take the branch only."""
+            return [_in_examples(taken, bdim_at_front(v, d, size)) if i in masked else m
+                    for i, (v, d, m) in enumerate(zip(args, arg_dims, moved))]
+
+        if collective[j]:
+            outs, mixes = run(own() if masked else spread, flags)[0], True
+        else:
+            if any(guard):
+                guarded = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
+                           for v, d, m, g in zip(args, arg_dims, spread, guard)]
+                outs, mixes = run(guarded, [f or g for f, g in zip(flags, guard)])
+            if not any(guard) or mixes:
+                outs, mixes = run(spread, flags)
+            if mixes and masked:
+                outs = run(own(), flags)[0]
+        results.append(outs)
+        mixing.append(mixes)
+    return [_combined(index, [r[k] for r in results], mixing, k in summed) for k in range(n)], [0] * n
+
+
+def _combined(index: Any, results: list, mixing: list, summed: bool) -> Any:
+    """One output of a cond with a batched index from every branch's values (batch axis in
+    front): each example's taken branch's, or, for a ``summed`` output, the sum of every
+    branch's, where a branch that does not mix the examples adds its values in its own
+    examples only (elsewhere they are zero, or NaN where the branch cannot compute them)."""
+    def pick(j: int, x: Any, otherwise: Any) -> Any:
+        mask = broadcast_in_dim_p.bind(eq_p.bind(index, j), shape=tuple(x.shape), broadcast_dimensions=(0,))
+        return select_p.bind(mask, x, otherwise)
+
+    if not (summed and any(mixing)):
+        out = results[0]
+        for j in range(1, len(results)):
+            out = pick(j, results[j], out)
+        return out
+    out = full_like(results[0], 0)
+    for j, r in enumerate(results):
+        if not mixing[j]:
+            out = pick(j, r, out)
+    for j, r in enumerate(results):
+        if mixing[j]:
+            out = add_p.bind(out, r)
+    return out
+
+
+def _in_examples(taken: Any, x: Any) -> Any:
+    """``x`` (batch axis in front) in the examples ``taken`` marks, zero in the others."""
+    mask = broadcast_in_dim_p.bind(taken, shape=tuple(x.shape), broadcast_dimensions=(0,))
+    return select_p.bind(mask, x, full_like(x, 0))
 
 
 def _derivative_where(taken: Any, x: Any) -> Any:

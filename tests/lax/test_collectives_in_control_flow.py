@@ -190,6 +190,42 @@ def test_derivatives_through_a_batched_switch_with_collectives():
         np.testing.assert_allclose(g(X + 0.3), ft.grad(total)(X + 0.3), rtol=1e-12)
 
 
+def test_a_cond_on_a_collective_computes_only_the_taken_branch_in_every_order():
+    # the predicate comes out of a psum: the same in every example, so only the taken branch
+    # runs, as eagerly; the sqrt of the negative examples in the other branch makes no NaN
+    per_example = lambda v: lax.cond(lax.psum(v, "i") > 0, lambda u: fnp.sqrt(u) + lax.psum(u, "i"),
+                                     lambda u: 2.0 * u * u, v)
+    total = lambda xs: fnp.sum(named(per_example)(xs))
+    xs = -np.arange(1.0, 4.0)
+    orders = [named(ft.grad(per_example)), named(ft.jit(ft.grad(per_example))),
+              ft.jit(named(ft.grad(per_example))), ft.grad(total), ft.jit(ft.grad(total))]
+    with np.errstate(invalid="raise"):  # (not even computed)
+        for g in orders:
+            np.testing.assert_array_equal(g(xs), 4.0 * xs)
+    for g in orders:  # the other branch taken: the psum's cotangents of every example
+        np.testing.assert_allclose(g(-xs), 0.5 / np.sqrt(-xs) + len(xs), rtol=1e-14)
+    second = named(ft.grad(ft.grad(per_example)))
+    for g in (second, named(ft.jit(ft.grad(ft.grad(per_example))))):
+        np.testing.assert_array_equal(g(xs), [4.0] * 3)
+        np.testing.assert_allclose(g(-xs), -0.25 * (-xs) ** -1.5, rtol=1e-14)
+
+
+def test_second_derivatives_through_a_batched_switch_with_collectives():
+    # vmap(grad(grad)) transposes and differentiates the branches before vmap batches them:
+    # each example gets its share of every branch's second derivative through the collectives
+    branches = [lambda u: u * lax.psum(u, "i"), lambda u: fnp.sin(u) + lax.pmean(u * u, "i"),
+                lambda u: u ** 3, lambda u: lax.psum(u * u, "i")]
+    per_example = lambda v: lax.switch(fnp.int32(v) % 4, branches, v)
+    xs = np.array([0.3, 1.2, 2.5, 4.1, 3.5])
+    first = named(ft.grad(per_example))
+    summed = lambda z: fnp.sum(first(z))
+    check_grads(summed, (xs,), order=1)
+    expected = ft.grad(summed)(xs)  # (grad of the batch: vmap batches the cond first)
+    for g in (named(ft.grad(ft.grad(per_example))), named(ft.jit(ft.grad(ft.grad(per_example)))),
+              ft.jit(named(ft.grad(ft.grad(per_example))))):
+        np.testing.assert_allclose(g(xs), expected, rtol=1e-12)
+
+
 def test_a_collective_of_a_value_shared_by_every_example_in_a_branch_under_jit():
     # w, the same in every example, is a value of the jit outside the vmap: its psum is the
     # sum of copies, computed when the vmap batches the branch
