@@ -60,14 +60,29 @@ def stands_for_scalar(x: Any) -> bool:
     return info is not None and info[0] is not None
 
 
+def traced_examples() -> list:
+    """The examples a batching rule runs for (``active_examples``) when they are traced (a
+    branch of a cond with a batched predicate under ``jit``), as a list of one value, else
+    empty: a custom rule's batched body runs when the program runs, after the recording,
+    so it takes them as its first operand (``batched``'s ``leading_mask``).
+
+    Example:
+        >>> traced_examples()  # (outside any batching rule)
+        []
+    """
+    active = active_examples()
+    return [active] if isinstance(active, Tracer) else []
+
+
 def batched(body: Body, size: int, origin: str, within: BatchTrace | None,
-            keep_scalars: bool = False) -> Body:
+            keep_scalars: bool = False, leading_mask: bool = False) -> Body:
     """``body`` on batches: every argument and every output has the batch axis (of ``size``
     examples) in front; ``zero`` outputs stay ``zero``. ``within``: the batch whose rule
     makes it (``enclosing_batch()`` there), whose examples they are. It runs for that rule's
-    examples (``active_examples``: the loops in it wait for those alone) when they are known
-    values: a traced mask would not outlive the recording, and a custom rule's batched body
-    runs when the program runs.
+    examples (``active_examples``: the loops in it wait for those alone): known values are
+    kept; traced ones would not outlive the recording, so, ``leading_mask``, the batched
+    body takes them as its first argument (``traced_examples``), which ``body`` does not
+    see.
 
     With ``keep_scalars``, an argument standing for a Python scalar (``stands_for_scalar``)
     is the same for every example (it has no batch axis), and an output that is one and
@@ -77,8 +92,11 @@ def batched(body: Body, size: int, origin: str, within: BatchTrace | None,
         active = None
 
     def body_on_batches(leaves: list) -> list:
+        mask = active
+        if leading_mask:
+            mask, leaves = leaves[0], leaves[1:]
         dims = [NOT_MAPPED if keep_scalars and stands_for_scalar(x) else 0 for x in leaves]
-        outs, dims = vmap_flat(body, leaves, dims, size, origin, within=within, active=active)
+        outs, dims = vmap_flat(body, leaves, dims, size, origin, within=within, active=mask)
         return [o if o is zero or (keep_scalars and d is NOT_MAPPED and stands_for_scalar(o))
                 else bdim_at_front(o, d, size) for o, d in zip(outs, dims)]
 

@@ -92,16 +92,16 @@ def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> 
     A concrete ``pred`` runs only the taken function, in Python, as ``if`` does (so the other
     one is not checked). A traced one (under ``jit`` or ``vmap``) stages both, which must
     return the same structure, shapes and dtypes; under ``vmap`` with a batched ``pred`` both
-    run and each example's result is selected. A loop inside a branch, at any depth, then
-    iterates only for the examples that take the branch (the others' values, which the branch
-    was never meant to see, cannot keep it running), unless it combines the examples with a
-    collective (``lax.psum`` over the ``vmap``'s axis name). Loops inside a ``custom_jvp`` or
-    ``custom_vjp`` function in such a branch do so eagerly, not under ``jit``.
-    Differentiable in both modes, to any order. A ``pred`` the same in every example of a
-    ``vmap`` (one computed by ``lax.psum``) runs only the taken branch, in every order of
-    ``jit``, ``vmap`` and ``grad``; with a batched one, a branch with a collective combines
-    every example's values, so a NaN there (``fnp.sqrt`` of an example that does not take
-    the branch) reaches the derivatives of the examples that do, as in JAX.
+    run and each example's result is selected. A loop inside a branch, at any depth (in a
+    ``custom_jvp`` or ``custom_vjp`` function too, eagerly and under ``jit``), then iterates
+    only for the examples that take the branch (the others' values, which the branch was
+    never meant to see, cannot keep it running), unless it combines the examples with a
+    collective (``lax.psum`` over the ``vmap``'s axis name). Differentiable in both modes, to
+    any order. A ``pred`` the same in every example of a ``vmap`` (one computed by
+    ``lax.psum``) runs only the taken branch, in every order of ``jit``, ``vmap`` and
+    ``grad``; with a batched one, a branch with a collective combines every example's
+    values, so a NaN there (``fnp.sqrt`` of an example that does not take the branch)
+    reaches the derivatives of the examples that do, as in JAX.
 
     Args:
         pred: a scalar (boolean, or a number compared with 0).

@@ -43,7 +43,7 @@ from functrans.core.trace import Tracer, named_scope
 from functrans.core.zeros import zero
 from functrans.interpreters.batching import enclosing_batch
 from functrans.interpreters.jvp import jvp_flat
-from functrans.lax._body import batched, output_avals, stage_like, stands_for_scalar
+from functrans.lax._body import batched, output_avals, stage_like, stands_for_scalar, traced_examples
 from functrans.lax.checkpoint import record, scalar_origin
 from functrans.primitives import add_p, convert_element_type_p, full_like_p, mul_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
@@ -676,21 +676,26 @@ def _custom_jvp_call_batch(values, dims, *, call):
     moved, size = _to_front(values, dims)
     origin = f"vmap({call.call.name})"
     within = enclosing_batch()
-    on_batches = lambda body: batched(body, size, origin, within, keep_scalars=True)
+    # (traced examples of a batched branch: a leading operand, closed over like a traced value)
+    lead = traced_examples()
+    m = len(lead)
+    on_batches = lambda body: batched(body, size, origin, within, keep_scalars=True,
+                                      leading_mask=bool(m))
     fun_batched = on_batches(call.fun_flat)
 
     def jvp_batched(primals, tangents, zero_flags=()):
-        n = len(primals)
+        n = len(primals) - m
 
         def body(leaves):
-            outs, t_outs = call.jvp_flat(leaves[:n], leaves[n:], zero_flags)
+            outs, t_outs = call.jvp_flat(leaves[:n], leaves[n:], zero_flags[m:])
             return list(outs) + list(t_outs)
 
-        flat = on_batches(body)(list(primals) + list(tangents))
+        flat = on_batches(body)([*primals[:m], *primals[m:], *tangents[m:]])
         half = len(flat) // 2
         return flat[:half], flat[half:]
 
-    outs = custom_jvp_call_p.bind(*moved, call=JVPCall(call.call, fun_batched, jvp_batched, call.closure))
+    outs = custom_jvp_call_p.bind(*lead, *moved, call=JVPCall(call.call, fun_batched, jvp_batched,
+                                                              (*lead, *call.closure)))
     return outs, _out_dims(outs)
 
 
@@ -906,8 +911,13 @@ def _custom_vjp_call_batch(values, dims, *, call):
     moved, size = _to_front(values, dims)
     origin = f"vmap({call.call.name})"
     within = enclosing_batch()
-    on_batches = lambda body: batched(body, size, origin, within, keep_scalars=True)
     res_tree: list = []
+    # (traced examples of a batched branch: a leading operand, closed over like a traced
+    # value, and kept in the residuals for the backward rule)
+    lead = traced_examples()
+    m = len(lead)
+    on_batches = lambda body: batched(body, size, origin, within, keep_scalars=True,
+                                      leading_mask=bool(m))
 
     def fwd_body(leaves):
         outs, res = call.fwd_flat(leaves)
@@ -918,16 +928,19 @@ def _custom_vjp_call_batch(values, dims, *, call):
     def fwd_batched(leaves):
         flat = on_batches(fwd_body)(leaves)
         treedef, n = res_tree
-        return flat[:n], treedef.unflatten(flat[n:])
+        return flat[:n], (list(leaves[:m]), treedef.unflatten(flat[n:]))
 
     def bwd_batched(res, cts):
+        mask, res = res
         res_leaves, treedef = tree.flatten(res)
         k = len(res_leaves)
         body = lambda leaves: call.bwd_flat(treedef.unflatten(leaves[:k]), leaves[k:])
-        return on_batches(body)(res_leaves + list(cts))
+        in_cts = on_batches(body)([*mask, *res_leaves, *cts])
+        return [zero] * m + list(in_cts)
 
-    vjp_call = VJPCall(call.call, on_batches(call.fun_flat), fwd_batched, bwd_batched, call.closure)
-    outs = custom_vjp_call_p.bind(*moved, call=vjp_call)
+    vjp_call = VJPCall(call.call, on_batches(call.fun_flat), fwd_batched, bwd_batched,
+                       (*lead, *call.closure))
+    outs = custom_vjp_call_p.bind(*lead, *moved, call=vjp_call)
     return outs, _out_dims(outs)
 
 
