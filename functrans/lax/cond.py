@@ -14,10 +14,13 @@ the branches close over and to the operands. Its rules:
 - transpose: the taken branch's transpose when the index is known then; else ``cond_p`` over
   the transposed branches;
 - batching: with an unbatched index, ``cond_p`` over the batched branches; with a batched
-  one, every branch runs on the whole batch and ``select`` picks each example's result (as
-  ``fnp.where``, so a NaN in a branch an example did not take can reach its derivative). A
-  collective over the examples in a branch (``lax.psum``) combines every example's value of
-  that branch, so its derivative reaches the examples that do not take it.
+  one, every branch runs on the whole batch and ``select`` picks each example's result. A
+  branch computes on the values of the examples that take it only (the others are given
+  one of theirs, ``_taken_values``; eagerly, a branch no example takes is not run), so the
+  values it was never meant to see bring it no NumPy warning, no NaN in a derivative and
+  no endless loop. A collective over the examples in a branch (``lax.psum``) combines every
+  example's own value of that branch, so its derivative reaches the examples that do not
+  take it (and so can a NaN there).
 
 The derivative rules meet a traced index that a ``vmap`` applied later may or may not batch
 (``vmap(jit(grad(f)))`` stages ``grad(f)`` for one example). They split the branches as for
@@ -72,6 +75,7 @@ from functrans.lax._programs import (
 )
 from functrans.lax.collectives import collectives_bound
 from functrans.primitives import (
+    argmax_p,
     broadcast_in_dim_p,
     convert_element_type_p,
     eq_p,
@@ -83,6 +87,7 @@ from functrans.primitives import (
     stop_gradient_p,
 )
 from functrans.primitives._define import NOT_MAPPED, add_p, batch_size, bdim_at_front, full_like
+from functrans.primitives.indexing import IndexArray, gather
 
 
 def cond(pred: Any, true_fun: Callable, false_fun: Callable, *operands: Any) -> Any:
@@ -419,17 +424,23 @@ def _cond_batch(values: Sequence, dims: Sequence, *, branches: tuple, masked: tu
             return [_in_examples(taken, bdim_at_front(v, d, size)) if i in masked else m
                     for i, (v, d, m) in enumerate(zip(args, arg_dims, moved))]
 
-        if collective[j]:
+        first = None if collective[j] else _first_example(active)
+        if type(first) is int and first == -1:  # no example takes it: nothing to compute
+            outs, mixes = [full_like(index, 0, shape=(size, *shape), dtype=dtype)
+                           for shape, dtype in b.out_avals], False
+        elif collective[j]:
             outs, mixes = run(own() if masked else spread, flags)[0], True
         else:
+            operands, tried = spread, flags
             if any(guard):
-                guarded = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
-                           for v, d, m, g in zip(args, arg_dims, spread, guard)]
-                outs, mixes = run(guarded, [f or g for f, g in zip(flags, guard)])
-            if not any(guard) or mixes:
-                outs, mixes = run(spread, flags)
-            if mixes and masked:
-                outs = run(own(), flags)[0]
+                operands = [_derivative_where(taken, bdim_at_front(v, d, size)) if g else m
+                            for v, d, m, g in zip(args, arg_dims, spread, guard)]
+                tried = [f or g for f, g in zip(flags, guard)]
+            if first is not None:
+                operands = [_taken_values(active, first, x) if f else x for x, f in zip(operands, tried)]
+            outs, mixes = run(operands, tried)
+            if mixes:  # (every example's own values feed the collective)
+                outs = run(own() if masked else spread, flags)[0]
         results.append(outs)
         mixing.append(mixes)
     return [_combined(index, [r[k] for r in results], mixing, k in summed) for k in range(n)], [0] * n
@@ -457,6 +468,29 @@ def _combined(index: Any, results: list, mixing: list, summed: bool) -> Any:
         if mixing[j]:
             out = add_p.bind(out, r)
     return out
+
+
+def _first_example(active: Any) -> Any:
+    """The first example ``active`` marks: -1 when it is known that none is; traced (the
+    first example when none is) when ``active`` is."""
+    if isinstance(active, Tracer):
+        return argmax_p.bind(active, axis=0, index_dtype=np.dtype(np.int64))
+    marked = np.flatnonzero(to_host(active))
+    return int(marked[0]) if len(marked) else -1
+
+
+def _taken_values(active: Any, first: Any, x: Any) -> Any:
+    """``x`` (batch axis in front) in the examples ``active`` marks, and ``first``'s (one of
+    them) in the others: the branch computes on values of examples that take it only, as a
+    loop over the examples would (no warning of NumPy, no NaN in a derivative, from values
+    the branch was never meant to see), and the others' results are not selected."""
+    shape = tuple(x.shape)
+    row = gather(x, (first,)) if type(first) is int else gather(x, (IndexArray(0),), (first,))
+    row = broadcast_in_dim_p.bind(row, shape=shape, broadcast_dimensions=tuple(range(1, len(shape))))
+    if isinstance(x, Tracer) and is_inexact(aval_of(x)) and not is_linear(x):
+        row = stop_gradient_p.bind(row)
+    mask = broadcast_in_dim_p.bind(active, shape=shape, broadcast_dimensions=(0,))
+    return select_p.bind(mask, x, row)
 
 
 def _in_examples(taken: Any, x: Any) -> Any:

@@ -221,3 +221,28 @@ def test_batched_index_with_constant_branches_stays_on_the_device(backend):
     out = ft.vmap(lambda i: lax.switch(i, [lambda: 1.0, lambda: 2.0]))(index)
     backend.check_placed(out)
     np.testing.assert_allclose(backend.get(out), [1.0, 2.0, 2.0, 2.0])
+
+
+def test_a_batched_cond_warns_only_for_the_values_of_the_examples_that_take_each_branch():
+    import warnings
+
+    # log(-1), log(0) and 1 / 0 are the values of examples that take the other branch
+    f = lambda v: lax.cond(v > 0, lambda u: fnp.log(u) + 1.0 / u, lambda u: -u, v)
+    total = lambda z: fnp.sum(ft.vmap(f)(z))
+    xs = np.array([-1.0, 0.0, 4.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for mapped in (ft.vmap(f), ft.jit(ft.vmap(f)), ft.vmap(ft.jit(f))):
+            np.testing.assert_allclose(mapped(xs), [1.0, 0.0, np.log(4.0) + 0.25], rtol=1e-15)
+        for g in (ft.vmap(ft.grad(f)), ft.jit(ft.vmap(ft.grad(f))), ft.vmap(ft.jit(ft.grad(f))),
+                  ft.grad(total), ft.jit(ft.grad(total))):
+            np.testing.assert_allclose(g(xs), [-1.0, -1.0, 0.25 - 1.0 / 16], rtol=1e-15)
+        # eagerly a branch that no example takes is not computed at all
+        never = lambda v: lax.switch(fnp.int32(v > 0), [lambda u: -u, fnp.sqrt, fnp.log], v)
+        np.testing.assert_allclose(ft.vmap(never)(xs), [1.0, 0.0, 2.0], rtol=1e-15)
+    # a taken branch's own values warn as NumPy does
+    g = lambda v: lax.cond(v > -5, fnp.sqrt, lambda u: -u, v)
+    for mapped in (ft.vmap(g), ft.jit(ft.vmap(g))):
+        with pytest.warns(RuntimeWarning, match="invalid value encountered in sqrt"):
+            out = mapped(np.array([-1.0, 4.0]))
+        assert np.isnan(out[0]) and out[1] == 2.0
