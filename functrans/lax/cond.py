@@ -475,7 +475,7 @@ def _first_example(active: Any) -> Any:
     first example when none is) when ``active`` is."""
     if isinstance(active, Tracer):
         return argmax_p.bind(active, axis=0, index_dtype=np.dtype(np.int64))
-    marked = np.flatnonzero(to_host(active))
+    marked = to_host(active).nonzero()[0]  # (a host array: the positions of its True)
     return int(marked[0]) if len(marked) else -1
 
 
