@@ -46,11 +46,17 @@ def _full(a: Array, v: Array) -> Array:
 
 
 def _cropped(full: Array, n: int, m: int, mode: str, name: str) -> Array:
+    """The entries of the full result (of sequences of lengths ``n`` and ``m``) that ``mode``
+    keeps. NumPy's 'same' centres a correlation whose first sequence is the shorter one
+    from the other end (it correlates them swapped, then reverses): for an even shorter
+    length, one entry later."""
     if mode == "full":
         return full
     short, long = min(n, m), max(n, m)
     if mode == "same":
         start, length = (short - 1) // 2, long
+        if name == "correlate" and n < m:
+            start = short - 1 - start
     elif mode == "valid":
         start, length = short - 1, long - short + 1
     else:
