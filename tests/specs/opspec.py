@@ -246,14 +246,18 @@ def check_spec(spec: OpSpec, backend: ArrayBackend = NUMPY, low_precision: bool 
 
 
 def run_spec(spec: OpSpec, data, dtype, order: int, backend: ArrayBackend = NUMPY):
-    """Values against NumPy, then derivatives (``check_grads`` to ``order``) in ``dtype``; on
-    another backend than NumPy, also its values and placement, and derivatives on its arrays."""
+    """Values against NumPy, on plain arrays and traced, then derivatives (``check_grads``
+    to ``order``) in ``dtype``; on another backend than NumPy, also its values and placement,
+    and derivatives on its arrays."""
     skip_off_numpy(spec, backend)
     case = draw_case(data, spec, dtype)
     plain = check_values(spec, case)
     if backend is not NUMPY:
         case = check_on_backend(spec, case, plain, backend)
     if spec.derivative == "check":
+        # the traced computation, which the derivatives check, gives NumPy's values too (the
+        # call on plain arrays may take another path)
+        check_inside_transformation(spec, case, plain, backend)
         tol = spec.tol.get(np.dtype(dtype).type, {})
         check_grads(bound(spec, case.params), case.args, order=order, modes=("fwd", "rev"), **tol)
     else:
