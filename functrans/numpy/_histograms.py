@@ -94,10 +94,13 @@ def bincount(x: ArrayLike, weights: ArrayLike | None = None, minlength: int = 0,
         raise ValueError("'list' argument must have no negative elements")
     length = int(np.maximum(values.max() + 1 if values.size else 0, minlength))  # host-data: the values read above
     index = placed_like(values.astype(np.intp), x)  # host-data: the values read above
-    if weights is None:
+    if weights is None or not values.size:  # (NumPy's count of no values is integer, weighted too)
         counts = np.bincount(values, minlength=minlength)  # host-data: counts of the values read above
         return placed_like(counts, x)
     w = inexact(weights)
+    if tuple(shape_of(w)) != values.shape:
+        raise ValueError(f"bincount: weights must have the shape of x, {values.shape}, "
+                         f"got {tuple(shape_of(w))} (one weight per value counted)")
     zeros = full_like(w, 0, shape=(length,), dtype=np.result_type(w.dtype, np.float64))
     return at(zeros)[index].add(w)
 

@@ -214,3 +214,19 @@ def test_repeat_with_traced_counts_and_no_length_names_total_repeat_length():
         with pytest.raises(ft.errors.UnsupportedError, match="total_repeat_length="):
             transform(lambda r: fnp.repeat(x, r))(r)
     assert ft.jit(lambda r: fnp.repeat(x, r, total_repeat_length=4))(np.array([1, 0, 2])).tolist() == [1, 3, 3, 3]
+
+
+def test_weighted_bincount_traced_as_numpy_counts_it():
+    """Traced weights: NumPy's dtypes (an integer count of no values, weighted too), and a
+    clear error for weights of another length than the values."""
+    empty = np.array([], np.int64)
+    for weights in (np.array([]), np.ones(3)):
+        got = ft.jit(lambda w: fnp.bincount(empty, w, minlength=2))(weights)
+        expected = np.bincount(empty, weights, minlength=2)
+        assert got.dtype == expected.dtype and got.tolist() == expected.tolist()
+    x = np.array([0, 2, 2])
+    w = np.array([0.5, 1.0, 2.0], np.float32)
+    got = ft.jit(lambda w: fnp.bincount(x, w))(w)
+    assert got.dtype == np.bincount(x, w).dtype and got.tolist() == [0.5, 0.0, 3.0]
+    with pytest.raises(ValueError, match="weights must have the shape of x"):
+        ft.jit(lambda w: fnp.bincount(x, w))(np.ones(2))
