@@ -75,7 +75,8 @@ def traced_examples() -> list:
 
 
 def batched(body: Body, size: int, origin: str, within: BatchTrace | None,
-            keep_scalars: bool = False, leading_mask: bool = False) -> Body:
+            keep_scalars: bool = False, leading_mask: bool = False,
+            tangents_after: int | None = None) -> Body:
     """``body`` on batches: every argument and every output has the batch axis (of ``size``
     examples) in front; ``zero`` outputs stay ``zero``. ``within``: the batch whose rule
     makes it (``enclosing_batch()`` there), whose examples they are. It runs for that rule's
@@ -86,7 +87,10 @@ def batched(body: Body, size: int, origin: str, within: BatchTrace | None,
 
     With ``keep_scalars``, an argument standing for a Python scalar (``stands_for_scalar``)
     is the same for every example (it has no batch axis), and an output that is one and
-    does not depend on the examples is returned as it is: both stay weakly typed."""
+    does not depend on the examples is returned as it is: both stay weakly typed. With
+    ``tangents_after`` (``n``), the arguments from the ``n``-th on are the tangents of the
+    ``n`` before them, each batched as its primal is (a tangent of a scalar kept unbatched
+    is the same for every example too)."""
     active = active_examples()
     if isinstance(active, Tracer):
         active = None
@@ -96,6 +100,9 @@ def batched(body: Body, size: int, origin: str, within: BatchTrace | None,
         if leading_mask:
             mask, leaves = leaves[0], leaves[1:]
         dims = [NOT_MAPPED if keep_scalars and stands_for_scalar(x) else 0 for x in leaves]
+        if tangents_after is not None:
+            n = tangents_after
+            dims[n:] = dims[:len(dims) - n]
         outs, dims = vmap_flat(body, leaves, dims, size, origin, within=within, active=mask)
         return [o if o is zero or (keep_scalars and d is NOT_MAPPED and stands_for_scalar(o))
                 else bdim_at_front(o, d, size) for o, d in zip(outs, dims)]

@@ -45,7 +45,7 @@ from functrans.interpreters.batching import enclosing_batch
 from functrans.interpreters.jvp import jvp_flat
 from functrans.lax._body import batched, output_avals, stage_like, stands_for_scalar, traced_examples
 from functrans.lax.checkpoint import record, scalar_origin
-from functrans.primitives import add_p, convert_element_type_p, full_like_p, mul_p
+from functrans.primitives import add_p, convert_element_type_p, full_like_p, mul_p, reduce_sum_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
 
 # =============================================================================================
@@ -313,8 +313,14 @@ def _to_front(values: Sequence, dims: Sequence) -> tuple[list, int]:
     (``stands_for_scalar``) that are not batched: they stay as they are, weakly typed, and
     the batched rules (``batched`` with ``keep_scalars``) take them unbatched."""
     size = batch_size(values, dims)
-    return [v if d is NOT_MAPPED and stands_for_scalar(v) else bdim_at_front(v, d, size)
-            for v, d in zip(values, dims)], size
+    return [v if kept else bdim_at_front(v, d, size)
+            for v, d, kept in zip(values, dims, _kept_scalars(values, dims))], size
+
+
+def _kept_scalars(values: Sequence, dims: Sequence) -> list[bool]:
+    """Which of ``values`` ``_to_front`` keeps as they are: unbatched, standing for a Python
+    scalar."""
+    return [d is NOT_MAPPED and stands_for_scalar(v) for v, d in zip(values, dims)]
 
 
 def _out_dims(outs: Sequence) -> list:
@@ -679,8 +685,9 @@ def _custom_jvp_call_batch(values, dims, *, call):
     # (traced examples of a batched branch: a leading operand, closed over like a traced value)
     lead = traced_examples()
     m = len(lead)
-    on_batches = lambda body: batched(body, size, origin, within, keep_scalars=True,
-                                      leading_mask=bool(m))
+    on_batches = lambda body, tangents_after=None: batched(
+        body, size, origin, within, keep_scalars=True, leading_mask=bool(m),
+        tangents_after=tangents_after)
     fun_batched = on_batches(call.fun_flat)
 
     def jvp_batched(primals, tangents, zero_flags=()):
@@ -690,7 +697,7 @@ def _custom_jvp_call_batch(values, dims, *, call):
             outs, t_outs = call.jvp_flat(leaves[:n], leaves[n:], zero_flags[m:])
             return list(outs) + list(t_outs)
 
-        flat = on_batches(body)([*primals[:m], *primals[m:], *tangents[m:]])
+        flat = on_batches(body, n)([*primals[:m], *primals[m:], *tangents[m:]])
         half = len(flat) // 2
         return flat[:half], flat[half:]
 
@@ -909,6 +916,7 @@ def _custom_vjp_call_jvp(primals, tangents, *, call):
 
 def _custom_vjp_call_batch(values, dims, *, call):
     moved, size = _to_front(values, dims)
+    kept = _kept_scalars(values, dims)
     origin = f"vmap({call.call.name})"
     within = enclosing_batch()
     res_tree: list = []
@@ -936,12 +944,24 @@ def _custom_vjp_call_batch(values, dims, *, call):
         k = len(res_leaves)
         body = lambda leaves: call.bwd_flat(treedef.unflatten(leaves[:k]), leaves[k:])
         in_cts = on_batches(body)([*mask, *res_leaves, *cts])
-        return [zero] * m + list(in_cts)
+        return [zero] * m + [_summed_over_examples(ct, size) if unbatched else ct
+                             for ct, unbatched in zip(in_cts, kept)]
 
     vjp_call = VJPCall(call.call, on_batches(call.fun_flat), fwd_batched, bwd_batched,
                        (*lead, *call.closure))
     outs = custom_vjp_call_p.bind(*lead, *moved, call=vjp_call)
     return outs, _out_dims(outs)
+
+
+def _summed_over_examples(ct: Any, size: int) -> Any:
+    """The cotangent of an argument kept unbatched (a scalar every example shares) from the
+    examples' cotangents for it: their sum over the batch axis in front (``size`` times the
+    cotangent when the batched ``bwd`` returned one for all of them)."""
+    if ct is zero:
+        return ct
+    if tuple(shape_of(ct)) == ():
+        return mul_p.bind(ct, size)
+    return reduce_sum_p.bind(ct, axes=(0,))
 
 
 custom_vjp_call_p = Primitive("custom_vjp_call", multiple_results=True)

@@ -219,6 +219,9 @@ def test_a_function_closing_over_traced_values_is_right_under_vmap_and_jit(kind)
     # the call (a vmap inside grad, the values a finished jit computed)
     summed = lambda w: fnp.sum(ft.vmap(lambda s: _scaled_by_closure(kind, s)(w))(s))
     np.testing.assert_allclose(ft.grad(summed)(0.7), expected.sum(), rtol=1e-15)
+    # (under jit the Python scalar 0.7 stays one, unbatched: its tangent too, and the
+    # examples' cotangents for it are summed)
+    np.testing.assert_allclose(ft.jit(ft.grad(summed))(0.7), expected.sum(), rtol=1e-15)
     staged = ft.jit(lambda w, s: _scaled_by_closure(kind, s)(w))
     np.testing.assert_allclose(ft.grad(staged)(0.7, 2.0), 6.0 * np.cos(0.7), rtol=1e-15)
 
