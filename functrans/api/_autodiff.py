@@ -26,6 +26,7 @@ from functrans.api._checks import (
     describe_leaves,
     device_array_among,
     output_name,
+    primal_leaf,
     scalar_beside,
     zeros_beside,
 )
@@ -165,6 +166,10 @@ def grad(
     gradient is ``df/dx - i df/dy``, the ``g`` with ``df = Re(g * dz)``, as in JAX; so
     ``z - lr * conj(g)`` is a descent step, and the gradient of ``|z|**2`` is ``2 * conj(z)``.
 
+    A Python float argument stays weakly typed, as under ``jit``: ``fun`` computes
+    ``x32 * c`` in float32, and the gradient with respect to ``c`` has its default dtype
+    (float64).
+
     Args:
         fun: a function returning a float scalar (or ``(scalar, aux)`` with ``has_aux=True``).
         argnums: which positional argument(s) to differentiate: an int or a tuple of ints.
@@ -212,15 +217,15 @@ def _make_value_and_grad(fun: Callable, argnums: int | Sequence[int], has_aux: b
         if one_leaf:
             arg = args[nums[0]]
             kind = type(arg)
-            if kind is float or kind is JVPTracer or kind in _NUMPY_VALUES:
-                leaf = np.float64(arg) if kind is float else arg  # (on no device, as 2.0)
-                if leaf.dtype.kind in "fc":
-                    return _grad_of_leaf(fun, args, kwargs, nums[0], leaf, name)
+            if kind is float:  # (weakly typed: the primal stays a Python float)
+                return _grad_of_leaf(fun, args, kwargs, nums[0], arg, name)
+            if (kind is JVPTracer or kind in _NUMPY_VALUES) and arg.dtype.kind in "fc":
+                return _grad_of_leaf(fun, args, kwargs, nums[0], arg, name)
         flat = FlatFun(fun, args, kwargs, nums, has_aux, name)
         leaves = flat.leaves
         for leaf in leaves:  # NumPy arrays of a float dtype (a model's parameters) pass as they are
             if type(leaf) is not np.ndarray or leaf.dtype.kind not in "fc":
-                leaves = [as_array(leaf) for leaf in leaves]
+                leaves = [primal_leaf(leaf) for leaf in leaves]
                 check_differentiable_inputs(leaves, describe_leaves(args, nums), name, allow_int)
                 break
         if holomorphic:
@@ -295,7 +300,7 @@ def vjp(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
     """
     name = f"vjp({fun_name(fun)})"
     flat = FlatFun(fun, primals, has_aux=has_aux, name=name)
-    leaves = [as_array(leaf) for leaf in flat.leaves]
+    leaves = [primal_leaf(leaf) for leaf in flat.leaves]
     check_differentiable_inputs(leaves, describe_leaves(primals, range(len(primals))), name,
                                 allow_int=True)
 
@@ -407,22 +412,23 @@ def _checked_pairs(name: str, flat: FlatFun, primals: tuple, tangents: tuple) ->
         tree.assert_same_structure(primals, tangents, names=("primals", "tangents"))
     flat_p, flat_t = [], []
     for i, (p, t) in enumerate(zip(flat.leaves, t_leaves)):
-        p = as_array(p)
-        if p.dtype.kind in "biu":
+        p = primal_leaf(p)
+        p_shape, p_dtype = tuple(shape_of(p)), dtype_of(p)
+        if p_dtype.kind in "biu":
             t = _integer_tangent(name, primals, i, p, t)
         t = scalar_beside(t, p) if type(t) in SCALARS else as_array(t)
-        if tuple(t.shape) != tuple(p.shape) or t.dtype != p.dtype:
+        if tuple(t.shape) != p_shape or t.dtype != p_dtype:
             where = tree.keystr(tree.flatten_with_path(primals)[0][i][0])
-        if tuple(t.shape) != tuple(p.shape):
+        if tuple(t.shape) != p_shape:
             raise errors.TangentMismatchError(
                 f"{name}: the tangent at primals{where} has shape {tuple(t.shape)} but the primal "
-                f"has shape {tuple(p.shape)}. Each tangent must have its primal's shape and dtype."
+                f"has shape {p_shape}. Each tangent must have its primal's shape and dtype."
             )
-        if t.dtype != p.dtype:
+        if t.dtype != p_dtype:
             raise errors.TangentMismatchError(
                 f"{name}: the tangent at primals{where} has dtype {t.dtype} but the primal has "
-                f"dtype {p.dtype}. Each tangent must have its primal's dtype: convert it with "
-                f".astype({p.dtype})."
+                f"dtype {p_dtype}. Each tangent must have its primal's dtype: convert it with "
+                f".astype({p_dtype})."
             )
         flat_p.append(p)
         flat_t.append(t)
@@ -439,7 +445,7 @@ def _integer_tangent(name: str, primals: tuple, i: int, primal: Any, tangent: An
         return scalar_beside(0, primal) if type(tangent) in PY_SCALARS else tangent
     where = tree.keystr(tree.flatten_with_path(primals)[0][i][0])
     raise errors.TangentMismatchError(
-        f"{name}: the primal at primals{where} has the integer dtype {primal.dtype}, which has no "
+        f"{name}: the primal at primals{where} has the integer dtype {dtype_of(primal)}, which has no "
         f"derivative, but its tangent (dtype {dtype}) is not a zero of an integer dtype: it "
         "would be dropped. Pass a float primal (3.0 rather than 3, or x.astype(float)) to "
         "differentiate with respect to it, or a zero integer tangent (fnp.zeros_like(x)) to "
@@ -473,7 +479,7 @@ def linearize(fun: Callable, *primals: PyTree, has_aux: bool = False) -> tuple:
     """
     name = f"linearize({fun_name(fun)})"
     flat = FlatFun(fun, primals, has_aux=has_aux, name=name)
-    leaves = [as_array(leaf) for leaf in flat.leaves]
+    leaves = [primal_leaf(leaf) for leaf in flat.leaves]
     check_differentiable_inputs(leaves, describe_leaves(primals, range(len(primals))), name,
                                 allow_int=True)
 

@@ -26,9 +26,10 @@ _NUMPY_SCALAR_OF: dict[type, Any] = {float: np.float64, complex: np.complex128, 
 
 # -- Python scalars beside arrays on a device ---------------------------------------------------
 # A Python scalar given to a transformation lives on no device, as in JAX, where it is weakly
-# typed. As a primal it becomes a NumPy scalar, which (as in CuPy) meets arrays of every
-# device, so the function sees what it sees when called without a transformation. A tangent
-# or cotangent given as a scalar takes the dtype and the device of the value it stands beside.
+# typed. As a primal to differentiate at it stays a Python scalar (``primal_leaf``), which
+# meets arrays of every device, so the function sees what it sees when called without a
+# transformation (and under jit): x32 * c stays float32. A tangent or cotangent given as a
+# scalar takes the dtype and the device of the value it stands beside.
 # What a transformation makes for a scalar primal (zeros where no derivative flows, jacfwd's
 # unit vectors) goes on the device of the arrays the computation meets: its outputs where they
 # are known, else its arguments; with none of them on a device, on the host, as for NumPy.
@@ -50,6 +51,19 @@ def as_array(leaf: Any) -> Any:
         f"dicts) of them; got a value of type {type(leaf).__name__}. Convert it with "
         "functrans.numpy.asarray, or register its type with functrans.tree.register."
     )
+
+
+def primal_leaf(leaf: Any) -> Any:
+    """A leaf to differentiate at: a Python scalar stays one (weakly typed, as the function
+    sees it without the transformation and under jit: a float32 array times it stays
+    float32; its derivative has its default dtype), anything else is ``as_array(leaf)``.
+
+    Example:
+        >>> import numpy as np
+        >>> primal_leaf(2.0), primal_leaf(np.float32(2.0))
+        (2.0, np.float32(2.0))
+    """
+    return leaf if type(leaf) in PY_SCALARS else as_array(leaf)
 
 
 def concrete_or_none(x: Any) -> Any:
@@ -158,7 +172,7 @@ def check_differentiable_inputs(leaves: Sequence, describe: Callable[[int], str]
     booleans pass with ``allow_int``); ``describe(i)`` names leaf ``i``; the error suggests
     ``allow_int=True`` if ``int_fix`` (the transformation takes it)."""
     for i, leaf in enumerate(leaves):
-        dtype = leaf.dtype
+        dtype = dtype_of(leaf)
         if dtype.kind in "fc":
             continue
         if allow_int and dtype.kind in "biu":
@@ -176,11 +190,11 @@ def check_differentiable_inputs(leaves: Sequence, describe: Callable[[int], str]
 def check_holomorphic_inputs(leaves: Sequence, describe: Callable[[int], str], name: str) -> None:
     """With holomorphic=True every input to differentiate must be complex."""
     for i, leaf in enumerate(leaves):
-        if leaf.dtype.kind != "c":
+        if dtype_of(leaf).kind != "c":
             where = describe(i)
             raise errors.InputDtypeError(
                 f"{name} with holomorphic=True differentiates with respect to complex inputs, "
-                f"but {where} has dtype {leaf.dtype}. Pass a complex value (x + 0j, or "
+                f"but {where} has dtype {dtype_of(leaf)}. Pass a complex value (x + 0j, or "
                 "x.astype(complex)), or drop holomorphic=True for a real input."
             )
 

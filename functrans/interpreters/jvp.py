@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors
+from functrans._abstract import dtype_of, shape_of
 from functrans.config import config
 from functrans.core.debug_nans import jvp_scope
 from functrans.core.trace import (
@@ -35,13 +36,22 @@ class JVPTracer(Tracer):
         self.primal = primal
         self.tangent = tangent
 
+    # The primal is an array, a tracer of an outer transformation, or a Python scalar (an
+    # argument differentiated eagerly stays one: weakly typed, as under jit), whose shape is
+    # () and dtype its default one.
     @property
     def shape(self):
-        return self.primal.shape
+        try:
+            return self.primal.shape
+        except AttributeError:
+            return shape_of(self.primal)
 
     @property
     def dtype(self):
-        return self.primal.dtype
+        try:
+            return self.primal.dtype
+        except AttributeError:
+            return dtype_of(self.primal)
 
     def to_concrete(self):
         primal = self.primal

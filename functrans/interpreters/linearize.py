@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from functrans._abstract import dtype_of
 from functrans.core.ir import Program, Var
 from functrans.core.staging import linear_trace_type
 from functrans.core.trace import Tracer, pop_trace, push_trace
@@ -29,7 +30,9 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
     """Run ``fun(list_of_tracers) -> list_of_outputs`` at ``primals``; return the outputs and
     the linear ``Program`` from input tangents to output tangents.
 
-    The program's inputs are one variable per primal; its outputs are variables, or ``zero``
+    A primal may be a Python scalar: ``fun`` gets it weakly typed (inside a tracer), its
+    tangent variable has the scalar's default dtype. The program's inputs are one variable
+    per primal; its outputs are variables, or ``zero``
     for an output that does not depend on the inputs. Integer and boolean inputs have no
     tangent: they enter ``fun`` as the constants they are.
     """
@@ -41,10 +44,15 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
         in_vars = []
         tracers = []
         for n, p in enumerate(primals):
-            dtype = p.dtype
+            try:
+                dtype = p.dtype
+                shape = p.shape
+            except AttributeError:  # a Python scalar: the primal stays one (weakly typed)
+                dtype = dtype_of(p)
+                shape = ()
             v = _new(Var)
             v._trace = tape
-            v.shape = p.shape
+            v.shape = shape
             v.dtype = dtype
             v.index = n
             in_vars.append(v)

@@ -13,12 +13,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from functrans._abstract import PY_SCALARS as _PY_SCALARS
 from functrans.backend import HOST_TYPES
 from functrans.config import config
 from functrans.core.ir import Program, Var
 from functrans.core.trace import Tracer, enter_scope, exit_scope
 from functrans.core.zeros import zero
-from functrans.primitives import add_p, div_p, mul_p, neg_p
+from functrans.primitives import add_p, convert_element_type_p, div_p, mul_p, neg_p
 from functrans.primitives._define import unbroadcast
 
 _add = add_p.bind
@@ -75,6 +76,9 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
     for tangent, ct in zip(program.outs, out_cts):
         if ct is no_ct or type(tangent) is not var_type or tangent._trace is not trace:
             continue  # (an output that is a constant, or a value of another trace: not linear)
+        dtype = tangent.dtype
+        if type(ct) not in _PY_SCALARS and ct.dtype is not dtype and ct.dtype != dtype:
+            ct = _in_tangent_dtype(ct, dtype)
         index = tangent.index
         previous = acc[index]
         acc[index] = ct if previous is no_ct else add(previous, ct)
@@ -175,6 +179,18 @@ def _walk_backwards(program: Program, out_cts: Sequence, consume: bool) -> list:
             else:  # (NumPy values added without bind, unless debug_nans checks every operation)
                 acc[index] = _sum(previous, ct_in) if inline else add(previous, ct_in)
     return [acc[v.index] for v in program.in_vars]
+
+
+def _in_tangent_dtype(ct, dtype):
+    """An output's cotangent ``ct`` (of the output's dtype) in ``dtype``, its tangent's: they
+    differ for an output computed from a Python scalar being differentiated (weakly typed,
+    ``x32 * c`` is float32, while its tangent has the scalar's default dtype, float64). Every
+    equation's transpose then meets a cotangent of its output's dtype, as each rule assumes,
+    and eager and jit compute the same."""
+    ct_kind, kind = ct.dtype.kind, np.dtype(dtype).kind
+    if ct_kind == kind or (ct_kind == "f" and kind == "c"):
+        return convert_element_type_p.bind(ct, new_dtype=np.dtype(dtype))
+    return ct
 
 
 def _sum(a, b):

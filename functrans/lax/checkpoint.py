@@ -31,7 +31,7 @@ from typing import Any
 from numpy import bool_, generic
 
 from functrans import errors
-from functrans._abstract import aval_of, dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, aval_of, dtype_of, shape_of
 from functrans.config import config
 from functrans.core.ir import Eqn, Program, Var, is_linear
 from functrans.core.primitive import Primitive
@@ -156,9 +156,27 @@ def _known(x: Tracer) -> tuple[Any, Tracer | None]:
     return value, x if type(x) is JVPTracer else None
 
 
+class _DifferentiatedScalar:
+    """The origin of a Python scalar that ``grad``, ``vjp`` or ``jvp`` differentiates at
+    without ``jit`` (the primal of their tracer): names it when a recording of a function
+    given that tracer needs its value."""
+
+    replayed = False
+
+    def message(self, use: str) -> str:
+        return (f"the value of a Python scalar being differentiated is needed {use} while a "
+                "function taking it is recorded on abstract inputs. Compute with it through "
+                "functrans.numpy, or pass it as a NumPy value (np.float64(c)).")
+
+
+_DIFFERENTIATED_SCALAR = _DifferentiatedScalar()
+
+
 def scalar_origin(x: Tracer) -> tuple | None:
     """What a ``jit`` recording knows of ``x`` standing for a Python scalar argument (see
-    ``staging.scalar_kind``), looked up through the primals of outer ``grad``/``jvp``."""
+    ``staging.scalar_kind``), looked up through the primals of outer ``grad``/``jvp``; for a
+    tracer of ``grad``/``vjp``/``jvp`` whose primal is a Python scalar (one differentiated
+    without ``jit``), its type and ``_DIFFERENTIATED_SCALAR``."""
     while True:
         if type(x) is JVPTracer:
             x = x.primal
@@ -170,6 +188,8 @@ def scalar_origin(x: Tracer) -> tuple | None:
         scalars = getattr(x._trace, "scalars", None)
         if scalars:
             return scalars.get(x.index)
+    elif type(x) in PY_SCALARS:
+        return type(x), _DIFFERENTIATED_SCALAR
     return None
 
 

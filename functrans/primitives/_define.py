@@ -494,6 +494,8 @@ def _like_output(t, out):
     to its dtype (x32 + c64: the passed-through tangent widens too)."""
     if t is zero:
         return t
+    if type(out) in PY_SCALARS:  # (computed from a Python scalar being differentiated alone)
+        out = np.asarray(out)  # host-metadata: its shape and default dtype
     if t.shape != out.shape:
         t = broadcast_to(t, out.shape)
     t_dtype, out_dtype = t.dtype, out.dtype

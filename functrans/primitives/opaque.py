@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from functrans._abstract import PY_SCALARS
 from functrans.core.primitive import Primitive
 from functrans.primitives._define import defzero
 
@@ -26,8 +27,10 @@ def _opaque_shape_rule(*arrays, fn):
     known = getattr(fn, "result_aval", None)  # a function that states its result's shape
     if known is not None:
         return known(*arrays)
-    # Zero-filled stand-ins with the arguments' shapes and dtypes, to learn the result's.
-    stand_ins = [np.zeros(tuple(a.shape), a.dtype) for a in arrays]  # host-metadata: probes
+    # Zero-filled stand-ins with the arguments' shapes and dtypes, to learn the result's (a
+    # Python scalar, weakly typed, stands for itself)
+    stand_ins = [a if type(a) in PY_SCALARS else np.zeros(tuple(a.shape), a.dtype)  # host-metadata: probes
+                 for a in arrays]
     out = fn(*stand_ins)
     return tuple(out.shape), np.dtype(out.dtype)
 

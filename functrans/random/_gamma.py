@@ -56,6 +56,7 @@ def _log_gamma_draw(key: Array, a: Array) -> Array:
     ``i`` only. Shapes below 1 draw Gamma(a + 1) and multiply by ``u^(1/a)`` (in logs).
     """
     xp = array_module(key)
+    a = xp.asarray(a, dtype=_F64)  # (a Python float: the primal of grad at a number)
     flat = a.reshape(-1)
     n = flat.shape[0]
     valid = flat > 0

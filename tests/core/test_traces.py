@@ -7,6 +7,7 @@ import pytest
 
 import functrans as ft
 import functrans.numpy as fnp
+from functrans._abstract import dtype_of, shape_of
 from functrans.core.primitive import Primitive
 from functrans.core.trace import Tracer
 from functrans.primitives.elementwise import sin_p
@@ -281,7 +282,8 @@ def test_only_the_variables_of_a_linear_program_are_linear_inputs():
 
     probe = Primitive("probe_mul")
     probe.impl = lambda x, y: x * y
-    probe.shape_rule = lambda x, y: (x.shape, x.dtype)
+    # (a rule meets a Python scalar where the function passes one: grad at 1.0 keeps it one)
+    probe.shape_rule = lambda x, y: (shape_of(x), dtype_of(x))
     probe.jvp = lambda primals, tangents: (probe.bind(*primals), probe.bind(tangents[0], primals[1]))
     probe.transpose = probe_transpose
 
