@@ -447,7 +447,7 @@ def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
         if not _has_tracer(flat.leaves):
             return fun(*args, **kwargs)
         try:
-            leaves = [as_array(leaf) for leaf in flat.leaves]
+            leaves = _operands(flat.leaves)
         except TypeError as error:
             raise TypeError(
                 f"checkpoint({fun_name(fun)}): {error} A non-array argument (a string, a "

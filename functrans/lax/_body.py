@@ -34,19 +34,35 @@ def stage_like(body: Body, args: Sequence, origin: str) -> Program:
     ``args``: a Python scalar is passed as it is (its input unused), and a variable of a
     ``jit`` recording standing for one (through ``grad``'s tracers too) is an input standing
     for one."""
-    scalars = {i: info for i, a in enumerate(args)
-               if isinstance(a, Tracer) and (info := scalar_origin(a)) is not None}
-    numbers = {i: a for i, a in enumerate(args) if type(a) in PY_SCALARS}
-    if numbers:
-        inner = body
-        body = lambda xs: inner([numbers.get(i, x) for i, x in enumerate(xs)])
+    body, scalars = weak_operands(body, args)
     return stage(body, [(shape_of(a), dtype_of(a)) for a in args], origin, scalars=scalars)
 
 
+def weak_operands(body: Body, args: Sequence) -> tuple[Body, dict]:
+    """``body`` and the ``stage`` scalars entries to record it with on inputs like ``args``,
+    each argument standing for a Python scalar weakly typed there, as it is when ``body``
+    runs on ``args``: a Python scalar is passed to ``body`` as it is (its input unused), and
+    a value standing for one (see ``scalar_origin``) is an input standing for one.
+
+    Example:
+        >>> import numpy as np
+        >>> body, scalars = weak_operands(lambda xs: xs, [np.ones(2), 2.0])
+        >>> body(["x", "c"]), scalars  # (2.0 itself where the recording passes its input)
+        (['x', 2.0], {})
+    """
+    scalars = {i: info for i, a in enumerate(args)
+               if isinstance(a, Tracer) and (info := scalar_origin(a)) is not None}
+    numbers = {i: a for i, a in enumerate(args) if type(a) in PY_SCALARS}
+    if not numbers:
+        return body, scalars
+    return (lambda xs: body([numbers.get(i, x) for i, x in enumerate(xs)])), scalars
+
+
 def stands_for_scalar(x: Any) -> bool:
-    """Whether ``x`` is a Python scalar or a value standing for one in a ``jit`` recording
-    (weakly typed: a float32 array times it stays float32), as a ``vmap`` rule keeps it:
-    unbatched, rather than broadcast into a (strongly typed) array.
+    """Whether ``x`` is a Python scalar or a value standing for one (in a ``jit`` recording,
+    or a tracer of ``grad`` at one; weakly typed: a float32 array times it stays float32),
+    as a ``vmap`` rule keeps it: unbatched, rather than broadcast into a (strongly typed)
+    array.
 
     Example:
         >>> stands_for_scalar(2.0), stands_for_scalar([2.0])

@@ -98,12 +98,31 @@ def stage_body(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name
     return Body(program, name), consts
 
 
-def stage_all(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name: str) -> Body:
+def stage_all(flat_fun: Callable[[list], Sequence], avals: Sequence[Aval], name: str,
+              scalars: dict | None = None) -> Body:
     """``stage_body`` for a function of a rule (a JVP or batched body), which closes over
     nothing but concrete constants."""
-    body, consts = stage_body(flat_fun, avals, name)
+    body, consts = stage_body(flat_fun, avals, name, scalars)
     assert not consts, consts
     return body
+
+
+def unbatched_scalars(program: Program, batched: Sequence[bool], offset: int = 0) -> dict:
+    """The ``stage`` scalars entries of a batched form of ``program`` (a body): each of its
+    first inputs (one per flag of ``batched``) that stands for a Python scalar and is not
+    batched stays one, weakly typed, at its position plus ``offset`` (a float32 carry times
+    it stays float32 under ``vmap`` as without).
+
+    Example:
+        >>> program = stage(lambda xs: xs, [((), np.dtype(float))], "example")
+        >>> unbatched_scalars(program, [False])
+        {}
+    """
+    scalars = program.trace.scalars
+    if not scalars:
+        return {}
+    return {i + offset: info for i, (v, b) in enumerate(zip(program.in_vars, batched))
+            if not b and (info := scalars.get(v.index)) is not None}
 
 
 class _WeakCarry:

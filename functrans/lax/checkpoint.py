@@ -172,6 +172,21 @@ class _DifferentiatedScalar:
 _DIFFERENTIATED_SCALAR = _DifferentiatedScalar()
 
 
+class _RecordedScalar:
+    """The origin of a Python scalar argument of a checkpointed function (an input of its
+    recording standing for one)."""
+
+    replayed = False  # (the recording is differentiated: no host_scalar steps in it)
+
+    def message(self, use: str) -> str:
+        return (f"the value of a Python scalar argument of a checkpointed function is needed "
+                f"{use} while the function is recorded. Pass it in static_argnums, or compute "
+                "with it through functrans.numpy.")
+
+
+_RECORDED_SCALAR = _RecordedScalar()
+
+
 def scalar_origin(x: Tracer) -> tuple | None:
     """What a ``jit`` recording knows of ``x`` standing for a Python scalar argument (see
     ``staging.scalar_kind``), looked up through the primals of outer ``grad``/``jvp``; for a
@@ -213,9 +228,14 @@ class RecordingTrace(StagingTrace):
         self._lifted: dict[int, RecordingTracer] = {}
 
     def input(self, x: Any) -> RecordingTracer:
-        """A new input of the program, standing for ``x`` (an array, or a tracer of an outer
-        transformation)."""
+        """A new input of the program, standing for ``x`` (an array, a Python scalar, or a
+        tracer of an outer transformation). A Python scalar stays weakly typed in the
+        recording, as it is when the function runs on it."""
         var = self.new_var(tuple(shape_of(x)), dtype_of(x))
+        if type(x) in PY_SCALARS:
+            if self.scalars is None:
+                self.scalars = {}
+            self.scalars[var.index] = (type(x), _RECORDED_SCALAR)
         if not isinstance(x, Tracer):
             return RecordingTracer(self, x, var, None)
         check_foreign_tracer(self, x)

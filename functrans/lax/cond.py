@@ -56,7 +56,7 @@ from functrans.interpreters.batching import active_examples, collectives_over, e
 from functrans.interpreters.jvp import jvp_flat
 from functrans.interpreters.linearize import linearize_flat
 from functrans.interpreters.transpose import transpose_program
-from functrans.lax._body import plain_arrays_explained
+from functrans.lax._body import plain_arrays_explained, weak_operands
 from functrans.lax._programs import (
     Body,
     aval_of,
@@ -195,7 +195,9 @@ def _switch(name: str, index: Any, branches: tuple, operands: tuple, names: Sequ
             return outs
 
         count = collectives_bound()
-        body, consts = stage_body(flat, avals, f"{name} {names[i]}", capture=True)
+        # (an operand standing for a Python scalar stays weakly typed in the branches)
+        weak_flat, scalars = weak_operands(flat, leaves)
+        body, consts = stage_body(weak_flat, avals, f"{name} {names[i]}", scalars, capture=True)
         collective.append(collectives_bound() != count)
         staged.append((body, consts))
         check_tree(name, f"{names[i]}'s output", out_trees[i], out_trees[0], f"{names[0]}'s output")

@@ -52,6 +52,7 @@ from functrans.lax._programs import (
     moved_to_front,
     promote_weak_carries,
     relaxed_avals,
+    unbatched_scalars,
     weak_aval,
 )
 from functrans.lax._scan_hoist import Hoisted, hoist_products, invariant_vars
@@ -820,7 +821,8 @@ def _batched_body(body: ScanBody, flags: list[bool], size: int, within: Any,
         ys = [o if d is NOT_MAPPED else to_front(o, d) for o, d in zip(outs[k:], out_dims[k:])]
         return carry + ys
 
-    made, consts = _make_body(fn, avals, c, k, f"vmap({body.name})")
+    made, consts = _make_body(fn, avals, c, k, f"vmap({body.name})",
+                              unbatched_scalars(body.program, flags))
     return (made, consts, found["ys"]), found["carry_out"]
 
 

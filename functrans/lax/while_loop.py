@@ -50,6 +50,7 @@ from functrans.lax._programs import (
     relaxed_avals,
     stage_all,
     stage_body,
+    unbatched_scalars,
     weak_aval,
     zeros_of,
 )
@@ -303,10 +304,13 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
     new_cond_fun = batch_of(cond, cond_b + carry_b, size, [masked], cond.name)
     b_cond_avals = batched_avals(cond_avals + carry_avals, cond_b + carry_b, size)
     b_body_avals = batched_avals(consts_avals + carry_avals, consts_b + carry_b, size)
+    # (the unbatched inputs standing for Python scalars stay weakly typed in the batched bodies)
+    cond_scalars = unbatched_scalars(cond.program, cond_b + carry_b)
+    body_scalars = unbatched_scalars(body.program, consts_b + carry_b)
     if not masked:
         new_body_fun = batch_of(body, consts_b + carry_b, size, carry_b, body.name)
-        outs = while_p.bind(*moved, cond=stage_all(new_cond_fun, b_cond_avals, cond.name),
-                            body=stage_all(new_body_fun, b_body_avals, body.name),
+        outs = while_p.bind(*moved, cond=stage_all(new_cond_fun, b_cond_avals, cond.name, cond_scalars),
+                            body=stage_all(new_body_fun, b_body_avals, body.name, body_scalars),
                             cond_nconsts=cn, body_nconsts=bn)
         return outs, [0 if b else NOT_MAPPED for b in carry_b]
     n = len(carry_b)
@@ -333,9 +337,13 @@ def _while_batch(values: Sequence, dims: Sequence, *, cond: Body, body: Body, co
 
     mask_avals = [((size,), np.dtype(bool))] * m
     b_consts_avals = batched_avals(cond_avals + consts_avals, cond_b + consts_b, size)
+    masked_scalars = {i + m: info for i, info in cond_scalars.items() if i < cn}
+    masked_scalars.update({i + m + cn: info for i, info in body_scalars.items() if i < bn})
     outs = while_p.bind(*masks, *moved[:cn], *masks, *moved,
-                        cond=stage_all(any_cond, mask_avals + b_cond_avals, cond.name),
-                        body=stage_all(masked_body, mask_avals + b_consts_avals + b_body_avals[bn:], body.name),
+                        cond=stage_all(any_cond, mask_avals + b_cond_avals, cond.name,
+                                       {i + m: info for i, info in cond_scalars.items()}),
+                        body=stage_all(masked_body, mask_avals + b_consts_avals + b_body_avals[bn:],
+                                       body.name, masked_scalars),
                         cond_nconsts=m + cn, body_nconsts=m + cn + bn)
     return outs, [0] * n
 
