@@ -74,11 +74,16 @@ def _special_module(x, name: str):
 SPECIAL_FUNCTIONS: list[str] = []
 
 
-def _special(name, scipy_name=None, fallback=None):
+def _special(name, scipy_name=None, fallback=None, complex_valued=False):
+    """The primitive of ``scipy.special``'s ``scipy_name`` (on the backend of its argument).
+    ``complex_valued``: a function of complex numbers (SciPy has no real loop), whose real
+    argument is taken as the complex number of its precision (float32 gives complex64)."""
     scipy_name = scipy_name or name
     SPECIAL_FUNCTIONS.append(scipy_name)
 
     def impl(x, **params):
+        if complex_valued:
+            x = _as_complex(x)
         try:
             special = _special_module(x, name)
         except ImportError:
@@ -92,7 +97,17 @@ def _special(name, scipy_name=None, fallback=None):
         return out
 
     impl.__name__ = f"_{name}_impl"
-    return elementwise(name, impl)
+    return elementwise(name, impl, preserves_float=not complex_valued)
+
+
+def _as_complex(x):
+    """``x`` as a complex number or array of its precision (float32 and smaller: complex64)."""
+    dtype = getattr(x, "dtype", None)
+    if dtype is None:
+        return complex(x)
+    if dtype.kind == "c":
+        return x
+    return x.astype(np.complex64 if dtype.kind == "f" and dtype.itemsize <= 4 else np.complex128)
 
 
 # --- erf, erfc: d erf(x) = 2 / sqrt(pi) exp(-x^2) -----------------------------------------------
@@ -476,7 +491,7 @@ sici_ci_p = elementwise("sici_ci", _sici_half(1))
 defjvp(sici_ci_p, lambda t, x: mul(t, div(cos(x), x)))
 
 # --- wofz(z) = exp(-z^2) erfc(-i z), the Faddeeva function (complex z): d/dz = 2 i / sqrt(pi) - 2 z w(z)
-wofz_p = _special("wofz")
+wofz_p = _special("wofz", complex_valued=True)
 defjvp_with_output(wofz_p, lambda t, out, z: mul(t, sub(2j / math.sqrt(math.pi), mul(mul(2.0, z), out))))
 
 # --- j0, j1: the Bessel functions of the first kind of orders 0 and 1: j0' = -j1,

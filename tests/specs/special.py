@@ -177,7 +177,7 @@ PRIMITIVES += [
               _with_floats(1, **_HYP2F1_PARAMS), domain=Domain(-0.9, 0.9)),
     prim_spec("sici_si", binds(P.sici_si_p), _sici_ref(0), 1, same_shapes(1), domain=ANY),
     prim_spec("sici_ci", binds(P.sici_ci_p), _sici_ref(1), 1, same_shapes(1), domain=NONZERO),
-    prim_spec("wofz", binds(P.wofz_p), _special_ref("wofz"), 1, same_shapes(1), domain=ANY),
+    prim_spec("wofz", binds(P.wofz_p), _wofz_ref, 1, same_shapes(1), domain=ANY),
 ]
 
 
