@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 import functrans as ft
 import functrans.numpy as fnp
-from functrans import tree
+from functrans import errors, tree
 from functrans.core.trace import Tracer
 from functrans.testing import check_grads
 
@@ -135,6 +135,36 @@ def check_values(spec: OpSpec, case: Case):
             expected = spec.ref(*case.args, **case.params)
         assert_same(got, expected, f"{spec.name} on plain arrays")
     return got
+
+
+def check_recorded_types(spec: OpSpec, case: Case, plain) -> None:
+    """Recorded on abstract inputs (as ``jit`` records it, and plans its buffers by), the
+    operation's outputs have the shapes and dtypes they have when computed. An operation
+    whose output shapes depend on its values cannot be recorded so: it is skipped."""
+    positions = [i for i, a in enumerate(case.args) if isinstance(a, np.ndarray)]
+    if not positions or not all(isinstance(o, (np.ndarray, np.generic)) or _is_python_value(o)
+                                for o in tree.leaves(plain)):
+        return  # (no array argument, or outputs that are no arrays: dtypes, names, paths)
+
+    def on_arrays(*arrays):
+        args = list(case.args)
+        for i, a in zip(positions, arrays):
+            args[i] = a
+        return spec.fn(*args, **case.params)
+
+    try:
+        recorded = ft.eval_shape(on_arrays, *(case.args[i] for i in positions))
+    except (errors.TracerConversionError, errors.UnsupportedError):
+        return  # (it needs its arguments' values: jit refuses it with that error)
+    leaves, got = tree.leaves(recorded), tree.leaves(plain)
+    if len(leaves) != len(got):
+        return  # (Python values among the outputs: not recorded as arrays)
+    for r, g in zip(leaves, got):
+        if _is_python_value(g):
+            continue
+        g = np.asarray(g)
+        assert (tuple(r.shape), np.dtype(r.dtype)) == (g.shape, g.dtype), (
+            f"{spec.name}: recorded as {r.dtype}{tuple(r.shape)}, computed as {g.dtype}{g.shape}")
 
 
 def _concrete(x):
@@ -252,6 +282,7 @@ def run_spec(spec: OpSpec, data, dtype, order: int, backend: ArrayBackend = NUMP
     skip_off_numpy(spec, backend)
     case = draw_case(data, spec, dtype)
     plain = check_values(spec, case)
+    check_recorded_types(spec, case, plain)
     if backend is not NUMPY:
         case = check_on_backend(spec, case, plain, backend)
     if spec.derivative == "check":
