@@ -31,14 +31,8 @@ _VALUE_DEPENDENT_SHAPE = {
 }
 _REFUSAL = {"fnp.real_if_close": errors.TracerConversionError}
 
-# bincount of weights with shared integer inputs has a shape known before any value, but on empty
-# inputs NumPy (and eager fnp) give int64 where vmap gives the weights' float64.
-_UNVECTORISABLE = pytest.mark.xfail(reason="empty inputs: int64 from NumPy, float64 under vmap", strict=True)
-
-
 def _vmap_cases():
-    return [pytest.param(s, marks=_UNVECTORISABLE) if s.name == "fnp.bincount" else s
-            for s in ALL_SPECS if s.nargs > 0 and s.derivative != "none"
+    return [s for s in ALL_SPECS if s.nargs > 0 and s.derivative != "none"
             and s.name not in _VALUE_DEPENDENT_SHAPE]
 
 
