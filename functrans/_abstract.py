@@ -48,9 +48,19 @@ def shape_of(x) -> tuple:
     return () if type(x) in PY_SCALARS else x.shape
 
 
+# NumPy's default dtypes of Python floats, complex numbers and bools (an int's depends on its
+# size: NumPy is asked)
+_DEFAULT_DTYPES: dict[type, np.dtype] = {float: np.dtype(np.float64), complex: np.dtype(np.complex128),
+                                         bool: np.dtype(np.bool_)}
+
+
 def dtype_of(x) -> np.dtype:
     """The dtype NumPy gives ``x`` on its own (Python scalars: NumPy's default dtypes)."""
-    return np.result_type(x) if type(x) in PY_SCALARS else x.dtype
+    kind = type(x)
+    if kind in PY_SCALARS:
+        dtype = _DEFAULT_DTYPES.get(kind)
+        return np.result_type(x) if dtype is None else dtype
+    return x.dtype
 
 
 def aval_of(x) -> tuple[tuple, np.dtype]:

@@ -61,8 +61,10 @@ def ones_for(x: Any) -> Any:
             value = value.primal
         if type(value) in _NUMPY_VALUES:
             return _host_ones(value)
+        if type(value) in PY_SCALARS:  # (a Python number differentiated at: weakly typed)
+            x = value
     if type(x) in PY_SCALARS:
-        return np.ones((), np.result_type(x))
+        return _ones_0d(dtype_of(x))
     if isinstance(x, Tracer):
         try:
             x_value = x.to_concrete()
@@ -86,7 +88,11 @@ def _host_ones(x: Any) -> Any:
     """``np.ones(x.shape, x.dtype)`` for a NumPy array or scalar ``x``."""
     if x.shape:
         return np.ones(x.shape, x.dtype)
-    dtype = x.dtype
+    return _ones_0d(x.dtype)
+
+
+def _ones_0d(dtype: np.dtype) -> Any:
+    """A new 0-d array of ones of ``dtype``."""
     one = _ONES_0D.get(dtype)
     if one is None:
         one = _ONES_0D[dtype] = np.ones((), dtype)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from functrans import errors
-from functrans._abstract import dtype_of, shape_of
+from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.config import config
 from functrans.core.debug_nans import jvp_scope
 from functrans.core.trace import (
@@ -41,17 +41,13 @@ class JVPTracer(Tracer):
     # () and dtype its default one.
     @property
     def shape(self):
-        try:
-            return self.primal.shape
-        except AttributeError:
-            return shape_of(self.primal)
+        primal = self.primal
+        return () if type(primal) in PY_SCALARS else primal.shape
 
     @property
     def dtype(self):
-        try:
-            return self.primal.dtype
-        except AttributeError:
-            return dtype_of(self.primal)
+        primal = self.primal
+        return dtype_of(primal) if type(primal) in PY_SCALARS else primal.dtype
 
     def to_concrete(self):
         primal = self.primal

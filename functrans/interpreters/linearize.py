@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from functrans._abstract import dtype_of
+from functrans._abstract import PY_SCALARS, dtype_of
 from functrans.core.ir import Program, Var
 from functrans.core.staging import linear_trace_type
 from functrans.core.trace import Tracer, pop_trace, push_trace
@@ -44,12 +44,12 @@ def linearize_flat(fun: Callable[[list], Sequence], primals: Sequence, origin: s
         in_vars = []
         tracers = []
         for n, p in enumerate(primals):
-            try:
-                dtype = p.dtype
-                shape = p.shape
-            except AttributeError:  # a Python scalar: the primal stays one (weakly typed)
+            if type(p) in PY_SCALARS:  # a Python scalar: the primal stays one (weakly typed)
                 dtype = dtype_of(p)
                 shape = ()
+            else:
+                dtype = p.dtype
+                shape = p.shape
             v = _new(Var)
             v._trace = tape
             v.shape = shape
