@@ -454,7 +454,20 @@ def test_new_binary_functions_special_points_as_scipy(name, backend):
         expected = getattr(ss, name)(order if name == "expn" else a, b)
         got = getattr(fsp, name)(*backend.put((a, b)))
     backend.check_placed(got)
-    np.testing.assert_allclose(backend.get(got), expected, rtol=1e-14, atol=0, equal_nan=True)
+    got = backend.get(got)
+    if name in ("boxcox", "boxcox1p"):
+        # (1 + x)**lmbda is exp(u), u = lmbda log(1 + x): an ulp of the logarithm, which NumPy's
+        # and SciPy's round differently on some CPUs, moves the power by |u| ulps (up to the
+        # 745 where exp over- or underflows), on top of a few of its own
+        with np.errstate(all="ignore"):
+            u = b * (np.log1p(a) if name == "boxcox1p" else np.log(a))
+        rtol = 1e-14 + 2 * np.finfo(float).eps * np.minimum(np.nan_to_num(np.abs(u), nan=0.0), 745.0)
+        with np.errstate(all="ignore"):
+            close = (got == expected) | (np.isnan(got) & np.isnan(expected)) | (
+                np.abs(got - expected) <= rtol * np.abs(expected))
+        assert close.all(), (a[~close], b[~close], got[~close], expected[~close])
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-14, atol=0, equal_nan=True)
 
 
 def test_new_functions_derivatives():
