@@ -1395,26 +1395,28 @@ def test_cells_match_pytorch_equations():
     x = rng(19).normal(size=(3, 4))
     h = rng(20).normal(size=(3, 5))
     c = rng(21).normal(size=(3, 5))
+    # The pre-activations are sums of ~10 products of unit size, rounded by the BLAS's own order:
+    # a few 1e-16 absolute, which an output near 0 cannot meet relatively (hence atol).
     cell = nn.RNNCell(4, 5)
     p = cell.init(random.key(0))
     assert p["weight_ih"].shape == (5, 4) and p["weight_hh"].shape == (5, 5)
     assert np.abs(p["weight_hh"]).max() <= 1 / math.sqrt(5)
-    np.testing.assert_allclose(cell.apply(p, x, h), rnn_cell_ref(p, x, h), rtol=1e-14)
+    np.testing.assert_allclose(cell.apply(p, x, h), rnn_cell_ref(p, x, h), rtol=1e-14, atol=1e-14)
     relu_cell = nn.RNNCell(4, 5, nonlinearity="relu")
     np.testing.assert_allclose(relu_cell.apply(p, x, h),
-                               rnn_cell_ref(p, x, h, lambda v: np.maximum(v, 0)), rtol=1e-14)
+                               rnn_cell_ref(p, x, h, lambda v: np.maximum(v, 0)), rtol=1e-14, atol=1e-14)
     lstm = nn.LSTMCell(4, 5)
     p = lstm.init(random.key(1))
     assert p["weight_ih"].shape == (20, 4)
     for got, want in zip(lstm.apply(p, x, (h, c)), lstm_cell_ref(p, x, h, c)):
-        np.testing.assert_allclose(got, want, rtol=1e-14)
+        np.testing.assert_allclose(got, want, rtol=1e-14, atol=1e-14)
     check_grads(lstm.apply, (p, x[:1], (h[:1], c[:1])), order=2)
     gru = nn.GRUCell(4, 5)
     p = gru.init(random.key(2))
     assert p["weight_hh"].shape == (15, 5)
-    np.testing.assert_allclose(gru.apply(p, x, h), gru_cell_ref(p, x, h), rtol=1e-14)
+    np.testing.assert_allclose(gru.apply(p, x, h), gru_cell_ref(p, x, h), rtol=1e-14, atol=1e-14)
     np.testing.assert_allclose(gru.apply(p, x[0]), gru_cell_ref(p, x[0], np.zeros(5)),
-                               rtol=1e-14)
+                               rtol=1e-14, atol=1e-14)
     check_grads(gru.apply, (p, x[:1], h[:1]), order=2)
 
 
@@ -1424,6 +1426,7 @@ def _layer_params(params, k):
 
 def test_sequence_layers_match_stacked_cells():
     x = rng(22).normal(size=(6, 2, 3))  # (L, N, I)
+    # (6 steps of 2 layers carry the cells' absolute rounding, hence atol as rtol)
     for cls, step in [(nn.RNN, rnn_cell_ref), (nn.GRU, gru_cell_ref)]:
         layer = cls(3, 4, num_layers=2)
         params = layer.init(random.key(3))
@@ -1441,11 +1444,11 @@ def test_sequence_layers_match_stacked_cells():
             seq = np.stack(outs)
             finals.append(h)
         out, hn = layer.apply(params, x, h0)
-        np.testing.assert_allclose(out, seq, rtol=1e-13)
-        np.testing.assert_allclose(hn, np.stack(finals), rtol=1e-13)
+        np.testing.assert_allclose(out, seq, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(hn, np.stack(finals), rtol=1e-13, atol=1e-13)
         bf = cls(3, 4, num_layers=2, batch_first=True)
         out_bf, _ = bf.apply(params, np.swapaxes(x, 0, 1), h0)
-        np.testing.assert_allclose(out_bf, np.swapaxes(seq, 0, 1), rtol=1e-13)
+        np.testing.assert_allclose(out_bf, np.swapaxes(seq, 0, 1), rtol=1e-13, atol=1e-13)
     lstm = nn.LSTM(3, 4)
     params = lstm.init(random.key(4))
     h, c = np.zeros((2, 4)), np.zeros((2, 4))
@@ -1454,11 +1457,11 @@ def test_sequence_layers_match_stacked_cells():
         h, c = lstm_cell_ref(_layer_params(params, 0), x[t], h, c)
         outs.append(h)
     out, (hn, cn) = lstm.apply(params, x)
-    np.testing.assert_allclose(out, np.stack(outs), rtol=1e-13)
-    np.testing.assert_allclose(hn[0], h, rtol=1e-13)
-    np.testing.assert_allclose(cn[0], c, rtol=1e-13)
+    np.testing.assert_allclose(out, np.stack(outs), rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(hn[0], h, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(cn[0], c, rtol=1e-13, atol=1e-13)
     out_u, (hn_u, _) = lstm.apply(params, x[:, 0])
-    np.testing.assert_allclose(out_u, np.stack(outs)[:, 0], rtol=1e-13)
+    np.testing.assert_allclose(out_u, np.stack(outs)[:, 0], rtol=1e-13, atol=1e-13)
     assert hn_u.shape == (1, 4)
     check_grads(lambda p, v: lstm.apply(p, v)[0], (params, x[:3, :1]), order=2)
 
