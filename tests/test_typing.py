@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 import importlib
 import inspect
-import sys
 import types
 from pathlib import Path
 from typing import Any
@@ -162,11 +161,10 @@ def test_the_check_finds_a_missing_annotation():
 def test_functrans_ships_py_typed():
     package = Path(ft.__file__).parent
     assert (package / "py.typed").is_file()
-    if sys.version_info >= (3, 11):  # tomllib: the wheel's package data lists the marker
-        import tomllib
+    import tomllib
 
-        pyproject = tomllib.loads((package.parent / "pyproject.toml").read_text())
-        assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["functrans"]
+    pyproject = tomllib.loads((package.parent / "pyproject.toml").read_text())
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["functrans"]
 
 
 # --- behaviour the type check found wrong ---------------------------------------------------------
