@@ -65,10 +65,11 @@ def matmul(a: ArrayLike, b: ArrayLike, /, *, out: None = None,
     if ta is _ndarray and tb is _ndarray:  # plain arrays: NumPy itself
         return np.matmul(a, b)  # numpy-only: NumPy arrays only, by the check above
     if (ta is _ndarray or isinstance(a, Tracer)) and (tb is _ndarray or isinstance(b, Tracer)):
-        # a layer's product under a transformation, ``h @ w`` of two matrices: its one
-        # dimension-number object, without the general checks below
+        # a layer's product under a transformation, ``h @ w`` of two matrices (or a matrix
+        # and a vector, the same dimension numbers): its one dimension-number object,
+        # without the general checks below
         a_shape, b_shape = a.shape, b.shape  # type: ignore[union-attr]  # (by the types checked)
-        if len(a_shape) == 2 and len(b_shape) == 2 and a_shape[1] == b_shape[0]:
+        if len(a_shape) == 2 and 1 <= len(b_shape) <= 2 and a_shape[1] == b_shape[0]:
             return _dot_general_bind(a, b, dimension_numbers=MATMUL_2D)
     a, b = pair_beside(a, b)  # a number beside a device array
     a, b = as_array(a), as_array(b)
