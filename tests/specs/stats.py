@@ -43,11 +43,13 @@ def _scipy_ref(dist: str, fn: str, discrete_params: tuple[str, ...] = ()):
 
         counts = [params[p] for p in discrete_params]
         dtype = np.result_type(*args, *counts, np.float32)
-        shape = np.broadcast_shapes(*(np.shape(a) for a in (*args, *counts)))
-        if 0 in shape:  # (SciPy's np.vectorize'd formulas, poisson's entropy, refuse empty inputs)
-            return np.zeros(shape, dtype)
         # SciPy keeps float32 in some of its formulas: the reference is computed in float64
-        out = getattr(getattr(scipy.stats, dist), fn)(*counts, *(np.asarray(a, np.float64) for a in args))
+        try:
+            out = getattr(getattr(scipy.stats, dist), fn)(*counts, *(np.asarray(a, np.float64) for a in args))
+        except ValueError:  # SciPy's np.vectorize'd formulas (poisson's entropy) refuse empty inputs
+            if not any(np.size(a) == 0 for a in (*args, *counts)):
+                raise
+            return np.zeros(np.broadcast_shapes(*(np.shape(a) for a in (*args, *counts))), dtype)
         return np.asarray(out).astype(dtype)
 
     return ref
