@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from functrans import errors, tree
-from functrans._abstract import PY_SCALARS, aval_of
-from functrans.api._checks import as_array
+from functrans._abstract import aval_of
+from functrans.api._checks import as_array, primal_leaf
 from functrans.api._staging import _stage_abstract, _static_by_signature
 from functrans.core.flatten import FlatFun, fun_name
 from functrans.core.staging import close_over_tracers, eval_program
@@ -34,12 +34,6 @@ from functrans.lax.custom import (
 
 # Argument types that cannot hold a tracer: a call with only these needs no derivative work.
 _PLAIN = frozenset((np.ndarray, np.float64, np.float32, float, int, bool, complex, type(None), str))
-
-
-def _operands(leaves: Sequence) -> list:
-    """The operands of the call's primitive: its leaves as arrays, but Python scalars, which
-    stay as they are (weakly typed, as when the function is called on them)."""
-    return [leaf if type(leaf) in PY_SCALARS else as_array(leaf) for leaf in leaves]
 
 
 def _resolve_args(rules: Any, args: tuple, kwargs: dict, name: str) -> tuple:
@@ -234,7 +228,7 @@ class custom_jvp:
         call = CustomCall(self, args, name, traced_nondiff=True)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
-        leaves = _operands(call.leaves)
+        leaves = [primal_leaf(leaf) for leaf in call.leaves]
         closes = _closes_over_tracers((self.fun, self.jvp, self.jvps), call.static, call.leaves)
         inputs, rules = JVPCall.closed(call, leaves) if closes else (leaves, JVPCall(call))
         outs = custom_jvp_call_p.bind(*inputs, call=rules)
@@ -306,7 +300,7 @@ class custom_vjp:
         call = CustomCall(self, args, name)
         if not _has_tracer(call.leaves):
             return self.fun(*args)
-        leaves = _operands(call.leaves)
+        leaves = [primal_leaf(leaf) for leaf in call.leaves]
         closes = _closes_over_tracers((self.fun, self.fwd, self.bwd), call.static, call.leaves)
         inputs, rules = VJPCall.closed(call, leaves) if closes else (leaves, VJPCall(call))
         outs = custom_vjp_call_p.bind(*inputs, call=rules)
@@ -447,7 +441,7 @@ def checkpoint(fun: Callable, *, static_argnums: int | Sequence[int] = (),
         if not _has_tracer(flat.leaves):
             return fun(*args, **kwargs)
         try:
-            leaves = _operands(flat.leaves)
+            leaves = [primal_leaf(leaf) for leaf in flat.leaves]
         except TypeError as error:
             raise TypeError(
                 f"checkpoint({fun_name(fun)}): {error} A non-array argument (a string, a "
