@@ -156,35 +156,37 @@ def _known(x: Tracer) -> tuple[Any, Tracer | None]:
     return value, x if type(x) is JVPTracer else None
 
 
-class _DifferentiatedScalar:
-    """The origin of a Python scalar that ``grad``, ``vjp`` or ``jvp`` differentiates at
-    without ``jit`` (the primal of their tracer): names it when a recording of a function
-    given that tracer needs its value."""
+class ScalarOrigin:
+    """Where an input of a recording standing for a Python scalar comes from, in a recording
+    that is differentiated rather than replayed (no ``host_scalar`` steps in it): names it,
+    by ``text`` with ``{use}`` in it, when the recording needs its value.
+
+    Example:
+        >>> ScalarOrigin("the value of c is needed {use}").message("in an if")
+        'the value of c is needed in an if'
+    """
 
     replayed = False
 
-    def message(self, use: str) -> str:
-        return (f"the value of a Python scalar being differentiated is needed {use} while a "
-                "function taking it is recorded on abstract inputs. Compute with it through "
-                "functrans.numpy, or pass it as a NumPy value (np.float64(c)).")
-
-
-_DIFFERENTIATED_SCALAR = _DifferentiatedScalar()
-
-
-class _RecordedScalar:
-    """The origin of a Python scalar argument of a checkpointed function (an input of its
-    recording standing for one)."""
-
-    replayed = False  # (the recording is differentiated: no host_scalar steps in it)
+    def __init__(self, text: str):
+        self.text = text
 
     def message(self, use: str) -> str:
-        return (f"the value of a Python scalar argument of a checkpointed function is needed "
-                f"{use} while the function is recorded. Pass it in static_argnums, or compute "
-                "with it through functrans.numpy.")
+        return self.text.format(use=use)
 
 
-_RECORDED_SCALAR = _RecordedScalar()
+#: A Python scalar that ``grad``, ``vjp`` or ``jvp`` differentiates at without ``jit`` (the
+#: primal of their tracer), needed by a recording of a function given that tracer.
+_DIFFERENTIATED_SCALAR = ScalarOrigin(
+    "the value of a Python scalar being differentiated is needed {use} while a function "
+    "taking it is recorded on abstract inputs. Compute with it through functrans.numpy, or "
+    "pass it as a NumPy value (np.float64(c)).")
+
+#: A Python scalar argument of a checkpointed function (an input of its recording).
+_RECORDED_SCALAR = ScalarOrigin(
+    "the value of a Python scalar argument of a checkpointed function is needed {use} while "
+    "the function is recorded. Pass it in static_argnums, or compute with it through "
+    "functrans.numpy.")
 
 
 def scalar_origin(x: Tracer) -> tuple | None:
