@@ -44,7 +44,7 @@ from functrans.core.zeros import zero
 from functrans.interpreters.batching import enclosing_batch
 from functrans.interpreters.jvp import jvp_flat
 from functrans.lax._body import batched, output_avals, stage_like, stands_for_scalar, traced_examples
-from functrans.lax.checkpoint import record, scalar_origin
+from functrans.lax.checkpoint import ScalarOrigin, record, scalar_origin
 from functrans.primitives import add_p, convert_element_type_p, full_like_p, mul_p, reduce_sum_p
 from functrans.primitives._define import NOT_MAPPED, batch_size, bdim_at_front
 
@@ -329,32 +329,21 @@ def _out_dims(outs: Sequence) -> list:
     return [NOT_MAPPED if stands_for_scalar(o) else 0 for o in outs]
 
 
-class _ScalarOperand:
-    """Where an input of a staged rule standing for a Python scalar comes from (see
-    ``_weak_inputs``): names it when Python needs its value while the rule is staged."""
-
-    replayed = False  # (the rule's program is differentiated: no host_scalar steps in it)
-
-    def __init__(self, name: str):
-        self.name = name
-
-    def message(self, use: str) -> str:
-        return (f"{self.name}: the function closes over traced values, so its rules are staged "
-                f"(recorded on abstract inputs), and the value of a Python scalar argument is "
-                f"needed {use} there. Compute with it through functrans.numpy, or pass it in "
-                "nondiff_argnums.")
-
-
 def _weak_inputs(leaves: Sequence, name: str) -> dict[int, tuple]:
     """The ``stage`` scalars entries of a rule staged on inputs like ``leaves``: each leaf
     standing for a Python scalar (``stands_for_scalar``: a Python scalar, a variable of a
     ``jit`` recording standing for one) is an input standing for one, weakly typed, as it
     is when the rule runs on ``leaves``."""
     scalars: dict[int, tuple] = {}
+    label = name.replace("{", "{{").replace("}", "}}")  # (the origin's text is a template)
     for i, x in enumerate(leaves):
         if stands_for_scalar(x):
             kind = type(x) if type(x) in PY_SCALARS else scalar_origin(x)[0]
-            scalars[i] = (kind, _ScalarOperand(name))
+            scalars[i] = (kind, ScalarOrigin(
+                f"{label}: the function closes over traced values, so its rules are staged "
+                "(recorded on abstract inputs), and the value of a Python scalar argument is "
+                "needed {use} there. Compute with it through functrans.numpy, or pass it in "
+                "nondiff_argnums."))
     return scalars
 
 
@@ -653,14 +642,19 @@ def _like_outputs(t_outs: Sequence, outs: Sequence) -> list:
     a Python scalar: the tangent has the scalar's default dtype (float64), not the weak type
     the argument has in the function (``x32 * c`` is float32), so ``t_c * x32`` is float64
     where the output is float32; any other primitive's tangent is converted so too."""
-    converted = []
-    for t, o in zip(t_outs, outs):
-        if type(t) not in PY_SCALARS and type(o) not in PY_SCALARS:
-            dtype, out_dtype = dtype_of(t), dtype_of(o)
-            if dtype != out_dtype and dtype.kind == out_dtype.kind and dtype.kind in "fc":
-                t = convert_element_type_p.bind(t, new_dtype=out_dtype)
-        converted.append(t)
-    return converted
+    return [t if type(o) in PY_SCALARS else _in_precision(t, dtype_of(o))
+            for t, o in zip(t_outs, outs)]
+
+
+def _in_precision(x: Any, dtype: Any) -> Any:
+    """``x`` converted to ``dtype`` where both are floats (or both complex) of other widths;
+    as it is otherwise (a Python scalar, ``zero``, another kind)."""
+    if type(x) in PY_SCALARS or x is zero:
+        return x
+    own = dtype_of(x)
+    if own != dtype and own.kind == dtype.kind and own.kind in "fc":
+        return convert_element_type_p.bind(x, new_dtype=dtype)
+    return x
 
 
 def _check_linear(call: CustomCall, outs: Sequence, t_outs: Sequence) -> None:
@@ -855,12 +849,8 @@ def _weak_cotangents(flat: list, leaves: Sequence, given: Sequence[int]) -> None
     float32 ``x``) the argument's dtype, as the cotangent of such an argument of any other
     function has."""
     for i in given:
-        ct, like = flat[i], leaves[i]
-        if type(ct) in PY_SCALARS or not stands_for_scalar(like):
-            continue
-        dtype, like_dtype = dtype_of(ct), dtype_of(like)
-        if dtype != like_dtype and dtype.kind in "fc" and like_dtype.kind == dtype.kind:
-            flat[i] = convert_element_type_p.bind(ct, new_dtype=like_dtype)
+        if stands_for_scalar(leaves[i]):
+            flat[i] = _in_precision(flat[i], dtype_of(leaves[i]))
 
 
 def _cotangent_leaves(name: str, position: int, arg: Any, ct: Any) -> list:
