@@ -102,11 +102,16 @@ def _exponent(big: Any, real: np.dtype) -> Any:
     return fnp.clip(fnp.where(ok, e, 0), info.minexp + 2, info.maxexp - 2)
 
 
+def _power_of_two(e: Any, real: np.dtype) -> Any:
+    """``2**e`` in ``real`` (``e`` an integer array)."""
+    return fnp.astype(fnp.ldexp(fnp.ones((), real), e), real)
+
+
 def _times_power_of_two(x: Any, e: Any, real: np.dtype) -> Any:
     """``x * 2**e``, exactly (``e`` an integer array or None for 0), in ``x``'s dtype."""
     if e is None:
         return x
-    return x * fnp.astype(fnp.ldexp(fnp.ones((), real), e), real)
+    return x * _power_of_two(e, real)
 
 
 def _negative(e: Any) -> Any:
@@ -131,8 +136,8 @@ def _pairs_scaled(dp_mem: list, du_mem: list, real: np.dtype) -> tuple[list, lis
     def scale(mem: list) -> list:
         if k is None:
             return mem
-        return [x * fnp.reshape(fnp.astype(fnp.ldexp(fnp.ones((), real), k), real),
-                                (-1,) + (1,) * (fnp.ndim(x) - 1)) for x in mem]
+        return [x * fnp.reshape(_power_of_two(k, real), (-1,) + (1,) * (fnp.ndim(x) - 1))
+                for x in mem]
 
     s_mem, y_mem = scale(dp_mem), scale(du_mem)
     curvature = sum(fnp.real(fnp.sum(fnp.conj(s) * y, axis=tuple(range(1, fnp.ndim(s)))))

@@ -82,7 +82,6 @@ def iota_like(x, n: int):
     return constant_like_p.bind(x, maker=_arange, args=(n,))
 
 
-
 # --- to_device_of: a value moved to the device of another array ---------------------------------
 # `x` on the device of `dest`, by the backend's explicit transfer (x itself where it is there
 # already; a host scalar, which mixes with every device, as it is). `dest` and `source` only
