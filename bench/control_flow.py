@@ -17,7 +17,10 @@ checkpointed step, and the per-step overhead of an eager scan against a Python l
   memory for a step of six such layers, whose intermediates the plain step keeps; and the
   same grad of 50 steps, where a cost per call of the checkpointed step would show;
 - an eager scan of a small step (the same tanh RNN, 1,000 steps) against the same loop in
-  Python, per step: scan's own cost on plain arrays.
+  Python, per step: scan's own cost on plain arrays;
+- ``vmap`` of a ``cond`` whose predicate differs between 1,000 examples, and ``vmap(grad)``
+  of it, against ``np.where`` of both branches: what computing each branch on the values of
+  the examples that take it costs.
 
 Each pair is checked to agree before timing; ``--quick`` is a smoke run.
 """
@@ -188,11 +191,36 @@ def eager_overhead(section: _harness.Section, options: _harness.Options) -> None
                              unit="us", count=steps, difference=True))
 
 
+def batched_cond(section: _harness.Section, options: _harness.Options) -> None:
+    """vmap of a cond whose predicate differs between the examples, and its per-example
+    gradient, against ``np.where`` of both branches by hand: the batched cond computes each
+    branch on the values of the examples that take it (a gather, a broadcast and a select per
+    operand and branch), so the untaken ``sqrt`` of a negative number warns of nothing."""
+    x = np.linspace(-1.0, 1.0, 100 if options.quick else 1000)
+    f = lambda v: lax.cond(v > 0, lambda u: fnp.sqrt(u) * 2.0, lambda u: -u * 3.0, v)
+
+    def by_hand(v):
+        return np.where(v > 0, np.sqrt(np.abs(v)) * 2.0, -v * 3.0)
+
+    def grads_by_hand(v):
+        return np.where(v > 0, 1.0 / np.sqrt(np.where(v > 0, v, 1.0)), -3.0)
+
+    for name, fn, ref in (("vmap of a cond, 1 op per branch", ft.vmap(f), by_hand),
+                          ("vmap(grad) of that cond", ft.vmap(ft.grad(f)), grads_by_hand)):
+        jitted = ft.jit(fn)
+        np.testing.assert_allclose(fn(x), ref(x), rtol=1e-14)
+        np.testing.assert_allclose(jitted(x), ref(x), rtol=1e-14)
+        workload = _harness.Workload(_harness.Row(f"{name}, {x.size} examples"),
+                                     lambda fn=fn: fn(x), lambda j=jitted: j(x), lambda r=ref: r(x))
+        section.add(_harness.measure(workload, options))
+
+
 def collect(section: _harness.Section, options: _harness.Options) -> None:
-    """The three workloads, in the order of the module docstring."""
+    """The four workloads, in the order of the module docstring."""
     char_gru(section, options)
     long_scan(section, options)
     eager_overhead(section, options)
+    batched_cond(section, options)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
